@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every daemon is a thin executable over a library target that holds its logic,
+// so tests call the domain directly and the integration tests start the real binaries.
+let strictConcurrency: [SwiftSetting] = [.enableUpcomingFeature("StrictConcurrency")]
+
+let package = Package(
+    name: "bagbot",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "mindsetd", targets: ["mindsetd"]),
+        .executable(name: "arsenald", targets: ["arsenald"]),
+        .executable(name: "routerd", targets: ["routerd"]),
+        .executable(name: "bagbot", targets: ["bagbot"]),
+        .executable(name: "ipc-benchmark", targets: ["IPCBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries, found with pkg-config; .ci/run and scripts/bootstrap install the -dev packages.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        .target(
+            name: "Shared",
+            dependencies: [
+                "CSystemd", "CCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictConcurrency
+        ),
+        .target(name: "MindsetCore", dependencies: ["Shared"], swiftSettings: strictConcurrency),
+        .target(name: "ArsenalCore", dependencies: ["Shared"], swiftSettings: strictConcurrency),
+        .target(
+            name: "RouterCore",
+            dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictConcurrency
+        ),
+        .target(
+            name: "GatewayCore",
+            dependencies: [
+                "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictConcurrency
+        ),
+        .target(name: "SupervisorCore", dependencies: ["Shared"], swiftSettings: strictConcurrency),
+
+        .executableTarget(name: "mindsetd", dependencies: ["MindsetCore"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "arsenald", dependencies: ["ArsenalCore"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "routerd", dependencies: ["RouterCore"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "gateway", dependencies: ["GatewayCore"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "bagbot", dependencies: ["SupervisorCore"], swiftSettings: strictConcurrency),
+        .executableTarget(
+            name: "IPCBenchmark",
+            dependencies: ["Shared"],
+            path: "Benchmarks/IPCBenchmark",
+            swiftSettings: strictConcurrency
+        ),
+
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "MindsetCoreTests", dependencies: ["MindsetCore"]),
+        .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore"]),
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            // Depending on the executables makes `swift test` build them; the tests start them as processes.
+            dependencies: ["Shared", "GatewayCore", "gateway", "mindsetd", "arsenald", "routerd", "bagbot"]
+        ),
+    ]
+)

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A strategy's wish to trade, as arsenald sends it to mindsetd for a decision.
+public struct TradeProposal: Codable, Sendable, Equatable {
+    public var strategyId: String
+    public var symbol: String
+    public var side: Side
+    /// Base size before risk scaling.
+    public var quantity: Double
+    public var price: Double
+    /// Market time of the tick that produced the signal (replay time in a replay).
+    public var time: Date
+    public var strength: Double
+    public var confidence: Double
+    /// Whether the order opens or grows exposure (entries are guarded; exits and stops never are).
+    public var isEntry: Bool
+    public var requestId: String
+
+    public init(strategyId: String, symbol: String, side: Side, quantity: Double, price: Double, time: Date,
+                strength: Double, confidence: Double, isEntry: Bool, requestId: String) {
+        self.strategyId = strategyId
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.price = price
+        self.time = time
+        self.strength = strength
+        self.confidence = confidence
+        self.isEntry = isEntry
+        self.requestId = requestId
+    }
+}
+
+public struct MindsetDecision: Codable, Sendable, Equatable {
+    public var approved: Bool
+    /// Multiplier applied to the base size (0 when blocked).
+    public var sizeMultiplier: Double
+    public var approvedQuantity: Double
+    public var emotionState: String
+    /// Why: every rule that blocked or scaled the trade, in words a trader reads.
+    public var reasons: [String]
+
+    public init(approved: Bool, sizeMultiplier: Double, approvedQuantity: Double, emotionState: String, reasons: [String]) {
+        self.approved = approved
+        self.sizeMultiplier = sizeMultiplier
+        self.approvedQuantity = approvedQuantity
+        self.emotionState = emotionState
+        self.reasons = reasons
+    }
+}
+
+/// A position reduced or closed, with its realised result, as arsenald reports it to mindsetd.
+public struct ClosedTrade: Codable, Sendable, Equatable {
+    public var strategyId: String
+    public var symbol: String
+    /// Side of the position that was closed (buy = a long was closed).
+    public var side: Side
+    public var quantity: Double
+    public var entryPrice: Double
+    public var exitPrice: Double
+    /// Realised profit or loss in quote currency, after fees.
+    public var pnl: Double
+    public var closedAt: Date
+    public var requestId: String?
+
+    public init(strategyId: String, symbol: String, side: Side, quantity: Double, entryPrice: Double,
+                exitPrice: Double, pnl: Double, closedAt: Date, requestId: String?) {
+        self.strategyId = strategyId
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.entryPrice = entryPrice
+        self.exitPrice = exitPrice
+        self.pnl = pnl
+        self.closedAt = closedAt
+        self.requestId = requestId
+    }
+
+    /// Notional size of the trade, used by the revenge guard to compare sizes across symbols.
+    public var notional: Double { abs(quantity * entryPrice) }
+}

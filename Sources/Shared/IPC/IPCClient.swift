@@ -1,0 +1,320 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOPosix
+
+/// Where a client stands with its peer; shown in the owning daemon's status and health.
+public enum IPCConnectionState: Sendable, Equatable {
+    case connecting(attempt: Int)
+    case connected
+    case disconnected(reason: String)
+    case stopped
+
+    public var summary: String {
+        switch self {
+        case .connecting(let attempt): return attempt == 0 ? "connecting" : "reconnecting (attempt \(attempt))"
+        case .connected: return "connected"
+        case .disconnected(let reason): return "disconnected: \(reason)"
+        case .stopped: return "stopped"
+        }
+    }
+}
+
+public struct IPCClientConfiguration: Sendable {
+    public var socketPath: String
+    public var maximumFrameBytes: Int
+    public var requestTimeout: Duration
+    public var initialBackoff: Duration
+    public var maximumBackoff: Duration
+
+    public init(
+        socketPath: String, maximumFrameBytes: Int = IPCProtocol.defaultMaximumFrameBytes,
+        requestTimeout: Duration = .seconds(5), initialBackoff: Duration = .milliseconds(100),
+        maximumBackoff: Duration = .seconds(5)
+    ) {
+        self.socketPath = socketPath
+        self.maximumFrameBytes = maximumFrameBytes
+        self.requestTimeout = requestTimeout
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+    }
+}
+
+/// A connection to one daemon that keeps itself up: it reconnects with capped exponential backoff and
+/// jitter, and while it is down every call fails at once with `unavailable` (nothing is queued).
+public final class IPCClient: Sendable {
+    public let peerService: String
+    private let ownService: String
+    private let configuration: IPCClientConfiguration
+    private let logger: Logger
+    private let group: EventLoopGroup
+    private let box = NIOLockedValueBox(Shared())
+
+    private struct Pending {
+        var continuation: CheckedContinuation<ByteBuffer, Error>
+        var deadline: NIODeadline
+    }
+
+    private struct Shared {
+        var state = IPCConnectionState.connecting(attempt: 0)
+        var channel: Channel?
+        var handshakeChannel: Channel?
+        var nextID: UInt64 = 1
+        var pending: [UInt64: Pending] = [:]
+        var connectHooks: [@Sendable (IPCClient) async throws -> Void] = []
+        var eventHandler: (@Sendable (String, ByteBuffer) -> Void)?
+        var loop: Task<Void, Never>?
+        var stopping = false
+        var connectedSince: Date?
+    }
+
+    public init(
+        ownService: String, peerService: String, configuration: IPCClientConfiguration, logger: Logger,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.ownService = ownService
+        self.peerService = peerService
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(peerService)"
+        self.logger = logger
+        self.group = group
+    }
+
+    public var state: IPCConnectionState { box.withLockedValue { $0.state } }
+    public var isConnected: Bool { state == .connected }
+
+    /// Runs after every successful (re)connection, e.g. to subscribe and re-read state. A hook that
+    /// throws drops the connection so the next attempt runs it again.
+    public func onConnect(_ hook: @escaping @Sendable (IPCClient) async throws -> Void) {
+        box.withLockedValue { $0.connectHooks.append(hook) }
+    }
+
+    /// Receives every event frame (method and raw frame); decode with `IPCClient.decodeEvent`.
+    public func onEvent(_ handler: @escaping @Sendable (String, ByteBuffer) -> Void) {
+        box.withLockedValue { $0.eventHandler = handler }
+    }
+
+    public static func decodeEvent<Body: Decodable>(_ type: Body.Type, from frame: ByteBuffer) throws -> Body {
+        try IPCCoding.decodeBody(type, from: frame, decoder: IPCCoding.makeDecoder())
+    }
+
+    public func start() {
+        box.withLockedValue { shared in
+            guard shared.loop == nil else { return }
+            shared.loop = Task { await self.connectionLoop() }
+        }
+    }
+
+    public func shutdown() async {
+        let (loop, channel) = box.withLockedValue { shared -> (Task<Void, Never>?, Channel?) in
+            shared.stopping = true
+            shared.state = .stopped
+            return (shared.loop, shared.channel ?? shared.handshakeChannel)
+        }
+        loop?.cancel()
+        try? await channel?.close()
+        await loop?.value
+        failAllPending(IPCError(.unavailable, "client stopped"))
+    }
+
+    /// Sends a request and waits for its response. Throws `IPCError` (the peer's error frame, `unavailable`
+    /// when not connected, `timeout` when no answer came in time).
+    public func call<Request: Encodable & Sendable, Response: Decodable>(
+        _ method: String, _ body: Request, as response: Response.Type = Response.self, timeout: Duration? = nil
+    ) async throws -> Response {
+        guard let channel = box.withLockedValue({ $0.state == .connected ? $0.channel : nil }) else {
+            throw IPCError(.unavailable, "\(peerService) is not connected (\(state.summary))")
+        }
+        let frame = try await send(method, body, on: channel, timeout: timeout ?? configuration.requestTimeout)
+        return try Self.decodeResponse(Response.self, frame: frame)
+    }
+
+    private static func decodeResponse<Response: Decodable>(_ type: Response.Type, frame: ByteBuffer) throws -> Response {
+        let decoder = IPCCoding.makeDecoder()
+        let header = try decoder.decode(EnvelopeHeader.self, from: frame)
+        if header.type == .error {
+            throw (try? IPCCoding.decodeBody(IPCError.self, from: frame, decoder: decoder))
+                ?? IPCError(.internal, "unreadable error frame")
+        }
+        do {
+            return try IPCCoding.decodeBody(Response.self, from: frame, decoder: decoder)
+        } catch let error as IPCError {
+            throw IPCError(.internal, "unexpected response body: \(error.message)")
+        }
+    }
+
+    private func send<Request: Encodable & Sendable>(
+        _ method: String, _ body: Request, on channel: Channel, timeout: Duration
+    ) async throws -> ByteBuffer {
+        let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let id = box.withLockedValue { shared -> UInt64 in
+            defer { shared.nextID &+= 1 }
+            return shared.nextID
+        }
+        let frame = try IPCCoding.encode(
+            OutgoingEnvelope(id: id, type: .request, method: method, body: body),
+            allocator: channel.allocator, encoder: IPCCoding.makeEncoder())
+        return try await withCheckedThrowingContinuation { continuation in
+            box.withLockedValue { $0.pending[id] = Pending(continuation: continuation, deadline: deadline) }
+            channel.writeAndFlush(frame).whenFailure { [weak self] error in
+                self?.complete(id: id, with: .failure(IPCError(.unavailable, "write failed: \(error)")))
+            }
+        }
+    }
+
+    private func complete(id: UInt64, with result: Result<ByteBuffer, Error>) {
+        box.withLockedValue { $0.pending.removeValue(forKey: id) }?.continuation.resume(with: result)
+    }
+
+    private func failAllPending(_ error: IPCError) {
+        let pending = box.withLockedValue { shared -> [Pending] in
+            defer { shared.pending.removeAll() }
+            return Array(shared.pending.values)
+        }
+        for item in pending { item.continuation.resume(throwing: error) }
+    }
+
+    private func expireOverdue() {
+        let now = NIODeadline.now()
+        let overdue = box.withLockedValue { shared -> [Pending] in
+            let ids = shared.pending.filter { $0.value.deadline <= now }.map(\.key)
+            return ids.compactMap { shared.pending.removeValue(forKey: $0) }
+        }
+        for item in overdue {
+            item.continuation.resume(throwing: IPCError(.timeout, "\(peerService) did not answer in time"))
+        }
+    }
+
+    // MARK: connection management
+
+    private func connectionLoop() async {
+        var attempt = 0
+        var loggedFailure = false
+        while !Task.isCancelled && !box.withLockedValue({ $0.stopping }) {
+            setState(.connecting(attempt: attempt))
+            do {
+                let channel = try await connect()
+                attempt = 0
+                loggedFailure = false
+                try await channel.closeFuture.get()
+                if !box.withLockedValue({ $0.stopping }) {
+                    logger.warning("lost connection; will reconnect")
+                }
+            } catch {
+                if !loggedFailure {
+                    logger.warning("cannot reach peer; retrying with backoff", metadata: ["error": "\(error)"])
+                    loggedFailure = true
+                } else {
+                    logger.debug("reconnect attempt failed", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                }
+            }
+            let stopping = box.withLockedValue { shared -> Bool in
+                shared.channel = nil
+                shared.handshakeChannel = nil
+                shared.connectedSince = nil
+                if !shared.stopping { shared.state = .disconnected(reason: "no connection to \(peerService)") }
+                return shared.stopping
+            }
+            failAllPending(IPCError(.unavailable, "connection to \(peerService) lost"))
+            if stopping { break }
+            try? await Task.sleep(for: Self.backoff(attempt: attempt, initial: configuration.initialBackoff, maximum: configuration.maximumBackoff))
+            attempt += 1
+        }
+    }
+
+    /// Full-jitter-free but randomised backoff: the capped exponential delay scaled by a factor in [0.5, 1].
+    static func backoff(attempt: Int, initial: Duration, maximum: Duration) -> Duration {
+        let exponent = min(attempt, 16)
+        let raw = initial * (1 << exponent)
+        let capped = min(raw, maximum)
+        return capped * Double.random(in: 0.5...1.0)
+    }
+
+    private func connect() async throws -> Channel {
+        let maxFrame = configuration.maximumFrameBytes
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: maxFrame)),
+                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
+                        IPCClientConnectionHandler(client: self),
+                    ])
+                }
+            }
+            .connect(unixDomainSocketPath: configuration.socketPath)
+            .get()
+        let sweeper = channel.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [weak self] _ in
+            self?.expireOverdue()
+        }
+        channel.closeFuture.whenComplete { _ in sweeper.cancel() }
+        do {
+            box.withLockedValue { $0.handshakeChannel = channel }
+            let helloFrame = try await send("hello", HelloBody(service: ownService), on: channel, timeout: configuration.requestTimeout)
+            let hello = try Self.decodeResponse(HelloBody.self, frame: helloFrame)
+            guard hello.service == peerService else {
+                throw IPCError(.badRequest, "socket \(configuration.socketPath) is served by \(hello.service), not \(peerService)")
+            }
+            box.withLockedValue {
+                $0.channel = channel
+                $0.state = .connected
+                $0.connectedSince = Date()
+            }
+            logger.info("connected", metadata: ["socket": "\(configuration.socketPath)"])
+            for hook in box.withLockedValue({ $0.connectHooks }) {
+                try await hook(self)
+            }
+            return channel
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    private func setState(_ state: IPCConnectionState) {
+        box.withLockedValue { if !$0.stopping { $0.state = state } }
+    }
+
+    fileprivate func received(frame: ByteBuffer, decoder: JSONDecoder) {
+        guard let header = try? decoder.decode(EnvelopeHeader.self, from: frame) else {
+            logger.warning("peer sent a malformed frame")
+            return
+        }
+        switch header.type {
+        case .response, .error:
+            if let id = header.id {
+                complete(id: id, with: .success(frame))
+            } else {
+                let error = try? IPCCoding.decodeBody(IPCError.self, from: frame, decoder: decoder)
+                logger.warning("peer reported a connection error", metadata: ["error": "\(error?.description ?? "unreadable")"])
+            }
+        case .event:
+            if let method = header.method, let handler = box.withLockedValue({ $0.eventHandler }) {
+                handler(method, frame)
+            }
+        case .request:
+            logger.warning("peer sent a request to a client connection; ignored")
+        }
+    }
+}
+
+private final class IPCClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private weak var client: IPCClient?
+    private let decoder = IPCCoding.makeDecoder()
+
+    init(client: IPCClient) {
+        self.client = client
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        client?.received(frame: Self.unwrapInboundIn(data), decoder: decoder)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

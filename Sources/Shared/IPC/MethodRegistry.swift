@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What a handler knows about the call it serves.
+public struct IPCCallContext: Sendable {
+    public let requestID: UInt64?
+    public let method: String
+    public let peer: PeerCredentials
+    public let connection: IPCConnection
+    public let logger: Logger
+}
+
+/// A handler's result, kept typed until it is encoded on the connection's event loop.
+public struct IPCReply: Sendable {
+    let encode: @Sendable (_ id: UInt64?, _ method: String, ByteBufferAllocator, JSONEncoder) throws -> ByteBuffer
+
+    public init<Body: Encodable & Sendable>(_ body: Body) {
+        encode = { id, method, allocator, encoder in
+            try IPCCoding.encode(
+                OutgoingEnvelope(id: id, type: .response, method: method, body: body),
+                allocator: allocator, encoder: encoder)
+        }
+    }
+}
+
+/// The methods a daemon serves. Bodies are decoded on the event loop, so a malformed request is answered
+/// at once; synchronous handlers also run there (no thread hop), asynchronous ones in a task.
+public final class IPCMethodRegistry: Sendable {
+    enum Method: Sendable {
+        case sync(@Sendable (ByteBuffer, IPCCallContext, JSONDecoder) throws -> IPCReply)
+        case async(@Sendable (ByteBuffer, IPCCallContext, JSONDecoder) throws -> @Sendable () async throws -> IPCReply)
+    }
+
+    private let methods: NIOLockedValueBox<[String: Method]>
+
+    public init() {
+        methods = NIOLockedValueBox([:])
+    }
+
+    /// Registers a handler cheap enough to run on the event loop (no blocking, no awaiting).
+    public func registerSync<Request: Decodable & Sendable, Response: Encodable & Sendable>(
+        _ name: String, _ request: Request.Type = Request.self,
+        handler: @escaping @Sendable (Request, IPCCallContext) throws -> Response
+    ) {
+        methods.withLockedValue {
+            $0[name] = .sync { frame, context, decoder in
+                let body = try IPCCoding.decodeBody(Request.self, from: frame, decoder: decoder)
+                return IPCReply(try handler(body, context))
+            }
+        }
+    }
+
+    public func register<Request: Decodable & Sendable, Response: Encodable & Sendable>(
+        _ name: String, _ request: Request.Type = Request.self,
+        handler: @escaping @Sendable (Request, IPCCallContext) async throws -> Response
+    ) {
+        methods.withLockedValue {
+            $0[name] = .async { frame, context, decoder in
+                let body = try IPCCoding.decodeBody(Request.self, from: frame, decoder: decoder)
+                return { IPCReply(try await handler(body, context)) }
+            }
+        }
+    }
+
+    func method(named name: String) -> Method? {
+        methods.withLockedValue { $0[name] }
+    }
+
+    public var methodNames: [String] {
+        methods.withLockedValue { $0.keys.sorted() }
+    }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+
+/// swift-log set-up: one label per component; under systemd each line starts with a `<N>` syslog priority
+/// that journald turns into the entry's priority (so `journalctl -p warning` works).
+public enum LogSetup {
+    public enum Format: Sendable { case journal, plain }
+
+    public static func level(named name: String) -> Logger.Level? {
+        Logger.Level(rawValue: name.lowercased())
+    }
+
+    public static func format(named name: String) -> Format {
+        switch name {
+        case "journal": return .journal
+        case "plain": return .plain
+        default: return ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil ? .journal : .plain
+        }
+    }
+
+    /// Bootstraps the logging system once per process.
+    public static func bootstrap(level: Logger.Level, format: Format) {
+        LoggingSystem.bootstrap { label in
+            BagbotLogHandler(label: label, format: format, logLevel: level)
+        }
+    }
+}
+
+public struct BagbotLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    private let label: String
+    private let format: LogSetup.Format
+
+    public init(label: String, format: LogSetup.Format, logLevel: Logger.Level) {
+        self.label = label
+        self.format = format
+        self.logLevel = logLevel
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
+        var merged = metadata
+        if let explicit { merged.merge(explicit) { $1 } }
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }.joined(separator: " ")
+        let text = fields.isEmpty ? "\(message)" : "\(message) \(fields)"
+        let output: String
+        switch format {
+        case .journal:
+            output = "<\(Self.syslogPriority(level))>\(label): \(text)\n"
+        case .plain:
+            output = "\(Self.timestamp()) \(level.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(label): \(text)\n"
+        }
+        StandardError.write(output)
+    }
+
+    static func syslogPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+
+    private static func quoted(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? "\"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"" : value
+    }
+
+    private static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var tm = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &tm)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                      tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1_000_000)
+    }
+}

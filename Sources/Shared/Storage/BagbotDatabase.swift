@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+
+/// `bagbot.db`: one SQLite file in WAL mode shared by the daemons, each table written by one daemon only
+/// (tokens, subscriptions and usage by gateway; orders, fills and the paper book by routerd).
+public enum BagbotDatabase {
+    public static func open(path: String) throws -> DatabasePool {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        // Two daemons may write at once (different tables); wait for the lock rather than fail.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try migrator.migrate(pool)
+        return pool
+    }
+
+    /// Every table, in order. Migrations are append-only: a released one is never edited.
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-gateway") { db in
+            try db.create(table: "api_tokens") { t in
+                t.column("id", .text).primaryKey()
+                t.column("prefix", .text).notNull()
+                t.column("hash", .text).notNull().unique()
+                t.column("owner", .text).notNull()
+                t.column("role", .text).notNull().check { ["user", "admin"].contains($0) }
+                t.column("tier", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("expires_at", .datetime)
+                t.column("revoked_at", .datetime)
+                t.column("last_used_at", .datetime)
+            }
+            try db.create(table: "subscriptions") { t in
+                t.column("owner", .text).primaryKey()
+                t.column("tier", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("period_start", .datetime)
+                t.column("period_end", .datetime)
+                t.column("limit_overrides", .text)
+            }
+            try db.create(table: "usage_logs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("token_id", .text)
+                t.column("method", .text).notNull()
+                t.column("route", .text).notNull()
+                t.column("status", .integer).notNull()
+                t.column("latency_ms", .double).notNull()
+                t.column("time", .datetime).notNull()
+            }
+            try db.create(index: "usage_logs_by_token_time", on: "usage_logs", columns: ["token_id", "time"])
+        }
+        migrator.registerMigration("v1-router") { db in
+            try db.create(table: "orders") { t in
+                t.column("client_order_id", .text).primaryKey()
+                t.column("venue", .text).notNull()
+                t.column("symbol", .text).notNull()
+                t.column("side", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("quantity", .double).notNull()
+                t.column("limit_price", .double)
+                t.column("status", .text).notNull()
+                t.column("filled_quantity", .double).notNull()
+                t.column("average_fill_price", .double)
+                t.column("exchange_order_id", .text)
+                t.column("strategy_id", .text)
+                t.column("request_id", .text)
+                t.column("reject_reason", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(index: "orders_by_status", on: "orders", columns: ["status"])
+            try db.create(index: "orders_by_created", on: "orders", columns: ["created_at"])
+            try db.create(table: "order_events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("client_order_id", .text).notNull().references("orders", onDelete: .cascade)
+                t.column("status", .text).notNull()
+                t.column("reason", .text)
+                t.column("time", .datetime).notNull()
+            }
+            try db.create(index: "order_events_by_order", on: "order_events", columns: ["client_order_id"])
+            try db.create(table: "fills") { t in
+                t.column("fill_id", .text).primaryKey()
+                t.column("client_order_id", .text).notNull().references("orders")
+                t.column("venue", .text).notNull()
+                t.column("symbol", .text).notNull()
+                t.column("side", .text).notNull()
+                t.column("quantity", .double).notNull()
+                t.column("price", .double).notNull()
+                t.column("fee", .double).notNull()
+                t.column("time", .datetime).notNull()
+                t.column("strategy_id", .text)
+                t.column("request_id", .text)
+            }
+            try db.create(index: "fills_by_order", on: "fills", columns: ["client_order_id"])
+            try db.create(table: "paper_accounts") { t in
+                t.column("currency", .text).primaryKey()
+                t.column("cash", .double).notNull()
+                t.column("fees_paid", .double).notNull()
+            }
+            try db.create(table: "paper_positions") { t in
+                t.column("symbol", .text).primaryKey()
+                t.column("quantity", .double).notNull()
+                t.column("average_price", .double).notNull()
+                t.column("realized_pnl", .double).notNull()
+                t.column("last_price", .double)
+            }
+        }
+        return migrator
+    }
+}
