@@ -70,7 +70,11 @@ let package = Package(
         .executableTarget(name: "arsenald", dependencies: ["ArsenalCore"], swiftSettings: strictConcurrency),
         .executableTarget(name: "routerd", dependencies: ["RouterCore"], swiftSettings: strictConcurrency),
         .executableTarget(name: "gateway", dependencies: ["GatewayCore"], swiftSettings: strictConcurrency),
-        .executableTarget(name: "bagbot", dependencies: ["SupervisorCore"], swiftSettings: strictConcurrency),
+        .executableTarget(
+            name: "bagbot",
+            dependencies: ["SupervisorCore", .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+            swiftSettings: strictConcurrency
+        ),
         .executableTarget(
             name: "IPCBenchmark",
             dependencies: ["Shared"],

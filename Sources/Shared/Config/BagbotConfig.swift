@@ -87,21 +87,21 @@ public struct BagbotConfig: Codable, Sendable, Equatable {
         public var symbols = ["BTCUSDT", "EURUSD"]
         /// Base order size per symbol, before risk scaling.
         public var baseQuantity: [String: Double] = ["BTCUSDT": 0.01, "EURUSD": 10_000]
-        public var momentumWindow = 20
-        public var volatilityWindow = 50
+        public var momentumWindow = 50
+        public var volatilityWindow = 100
         /// Momentum must beat this multiple of volatility (plus costs) to trade.
-        public var thresholdMultiple = 2.0
+        public var thresholdMultiple = 1.5
         /// Skip markets whose per-tick volatility (relative) is below this: nothing moves.
         public var minVolatility = 0.000_001
         /// …or above this: chaos.
         public var maxVolatility = 0.01
-        public var feeRate = 0.0004
+        public var feeRate = 0.0001
         public var slippageRate = 0.0001
         public var stopLossPercent = 0.5
         public var orderCooldownMs = 100.0
         public var maxOrdersPerMinute = 20
         /// A reversal needs momentum this many times the entry threshold.
-        public var reversalMultiple = 1.5
+        public var reversalMultiple = 1.0
     }
 
     public struct Router: Codable, Sendable, Equatable {
@@ -127,7 +127,7 @@ public struct BagbotConfig: Codable, Sendable, Equatable {
 
     public struct Paper: Codable, Sendable, Equatable {
         public var startingCash = 100_000.0
-        public var feeBps = 4.0
+        public var feeBps = 1.0
         public var slippageBps = 1.0
     }
 }

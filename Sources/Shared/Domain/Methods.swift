@@ -8,6 +8,7 @@ public enum Methods {
     public static let mindsetEvaluate = "mindset.evaluate"
     public static let mindsetRecordTrade = "mindset.recordTrade"
     public static let mindsetState = "mindset.state"
+    public static let mindsetLock = "mindset.lock"
 
     public static let routerPlaceOrder = "router.placeOrder"
     public static let routerCancelOrder = "router.cancelOrder"
@@ -15,6 +16,7 @@ public enum Methods {
     public static let routerPositions = "router.positions"
     public static let routerAccount = "router.account"
     public static let routerSubscribe = "router.subscribe"
+    public static let routerStrategyPositions = "router.strategyPositions"
     public static let routerPause = "router.pause"
     public static let routerResume = "router.resume"
 
@@ -170,4 +172,29 @@ public struct StrategyInfo: Codable, Sendable, Equatable {
 public struct StrategiesResponse: Codable, Sendable {
     public var strategies: [StrategyInfo]
     public init(strategies: [StrategyInfo]) { self.strategies = strategies }
+}
+
+/// A strategy's net position in one symbol, rebuilt by routerd from the fills it recorded.
+public struct StrategyPosition: Codable, Sendable, Equatable {
+    public var strategyId: String
+    public var symbol: String
+    public var quantity: Double
+    public var averagePrice: Double
+
+    public init(strategyId: String, symbol: String, quantity: Double, averagePrice: Double) {
+        self.strategyId = strategyId
+        self.symbol = symbol
+        self.quantity = quantity
+        self.averagePrice = averagePrice
+    }
+}
+
+public struct StrategyPositionsResponse: Codable, Sendable {
+    public var positions: [StrategyPosition]
+    /// The last fill sequence the positions include; later fills are applied on top of them.
+    public var throughSequence: Int64
+    public init(positions: [StrategyPosition], throughSequence: Int64) {
+        self.positions = positions
+        self.throughSequence = throughSequence
+    }
 }

@@ -78,11 +78,14 @@ public struct Fill: Codable, Sendable, Equatable {
     public var time: Date
     public var strategyId: String?
     public var requestId: String?
+    /// Position in routerd's fill log (assigned when stored); lets a consumer apply each fill exactly once.
+    public var sequence: Int64?
 
     public init(
         fillId: String, clientOrderId: String, venue: Venue, symbol: String, side: Side, quantity: Double,
-        price: Double, fee: Double, time: Date, strategyId: String?, requestId: String?
+        price: Double, fee: Double, time: Date, strategyId: String?, requestId: String?, sequence: Int64? = nil
     ) {
+        self.sequence = sequence
         self.fillId = fillId
         self.clientOrderId = clientOrderId
         self.venue = venue

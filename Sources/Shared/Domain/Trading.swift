@@ -79,3 +79,43 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
     /// Notional size of the trade, used by the revenge guard to compare sizes across symbols.
     public var notional: Double { abs(quantity * entryPrice) }
 }
+
+/// A strategy's proposal before the mindset has judged it.
+public struct Signal: Codable, Sendable, Equatable {
+    public var strategyId: String
+    public var symbol: String
+    public var side: Side
+    public var quantity: Double
+    public var price: Double
+    public var time: Date
+    /// How far the setup exceeds the strategy's own threshold (1 = just enough).
+    public var strength: Double
+    /// The strategy's recent reliability, 0…1.
+    public var confidence: Double
+    public var isEntry: Bool
+    /// In words: "momentum +0.12% beats threshold 0.05%", "stop loss at −0.5%".
+    public var reason: String
+    public var requestId: String
+
+    public init(strategyId: String, symbol: String, side: Side, quantity: Double, price: Double, time: Date,
+                strength: Double, confidence: Double, isEntry: Bool, reason: String, requestId: String) {
+        self.strategyId = strategyId
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.price = price
+        self.time = time
+        self.strength = strength
+        self.confidence = confidence
+        self.isEntry = isEntry
+        self.reason = reason
+        self.requestId = requestId
+    }
+
+    public var rank: Double { strength * confidence }
+
+    public var proposal: TradeProposal {
+        TradeProposal(strategyId: strategyId, symbol: symbol, side: side, quantity: quantity, price: price, time: time,
+                      strength: strength, confidence: confidence, isEntry: isEntry, requestId: requestId)
+    }
+}

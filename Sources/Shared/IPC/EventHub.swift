@@ -94,17 +94,30 @@ public final class IPCEventHub: Sendable {
     }
 }
 
-/// One subscribed connection's queue. All queue state is touched only on the connection's event loop.
-final class IPCSubscriber: @unchecked Sendable {
+/// One subscribed connection's queue, bounded at the moment of publishing: a publisher never waits, and
+/// memory never grows with a slow reader. The queue is shared under a lock; one drain at a time runs on
+/// the connection's event loop and writes as much as the socket takes, flushing once per batch.
+final class IPCSubscriber: Sendable {
+    private struct Queue {
+        var items = CircularBuffer<(frame: ByteBuffer, policy: DeliveryPolicy)>(initialCapacity: 64)
+        var droppable = 0
+        var reliable = 0
+        var drainScheduled = false
+        var disconnecting = false
+    }
+
+    private enum Admission {
+        case queued(scheduleDrain: Bool, droppedOldest: Bool)
+        case overflow
+        case ignored
+    }
+
     private let connection: IPCConnection
     private let limits: SubscriberLimits
-    private unowned let hub: IPCEventHub
+    private let hub: IPCEventHub
     private let logger: Logger
     private let topics = NIOLockedValueBox<Set<String>>([])
-    private var queue = CircularBuffer<(frame: ByteBuffer, policy: DeliveryPolicy)>(initialCapacity: 64)
-    private var droppableQueued = 0
-    private var reliableQueued = 0
-    private var disconnecting = false
+    private let queue = NIOLockedValueBox(Queue())
 
     init(connection: IPCConnection, limits: SubscriberLimits, hub: IPCEventHub, logger: Logger) {
         self.connection = connection
@@ -122,52 +135,69 @@ final class IPCSubscriber: @unchecked Sendable {
     }
 
     func enqueue(_ frame: ByteBuffer, policy: DeliveryPolicy) {
-        let loop = connection.channel.eventLoop
-        if loop.inEventLoop {
-            enqueueOnLoop(frame, policy: policy)
-        } else {
-            loop.execute { self.enqueueOnLoop(frame, policy: policy) }
+        let limits = limits
+        let admission = queue.withLockedValue { queue -> Admission in
+            guard !queue.disconnecting else { return .ignored }
+            var dropped = false
+            switch policy {
+            case .dropOldest:
+                if queue.droppable >= limits.droppableCapacity {
+                    if queue.items.first?.policy == .dropOldest {
+                        queue.items.removeFirst()
+                    } else if let oldest = queue.items.firstIndex(where: { $0.policy == .dropOldest }) {
+                        queue.items.remove(at: oldest)
+                    }
+                    queue.droppable -= 1
+                    dropped = true
+                }
+                queue.droppable += 1
+            case .neverDrop:
+                guard queue.reliable < limits.reliableCapacity else {
+                    queue.disconnecting = true
+                    return .overflow
+                }
+                queue.reliable += 1
+            }
+            queue.items.append((frame, policy))
+            let schedule = !queue.drainScheduled
+            queue.drainScheduled = true
+            return .queued(scheduleDrain: schedule, droppedOldest: dropped)
+        }
+        switch admission {
+        case .queued(let scheduleDrain, let droppedOldest):
+            if droppedOldest { hub.countDrop() }
+            if scheduleDrain { connection.channel.eventLoop.execute { self.drain() } }
+        case .overflow:
+            logger.warning(
+                "subscriber cannot keep up with a stream that never drops; disconnecting it",
+                metadata: ["peer_pid": "\(connection.peer.pid)", "queued": "\(limits.reliableCapacity)"])
+            connection.channel.close(promise: nil)
+        case .ignored:
+            break
         }
     }
 
-    private func enqueueOnLoop(_ frame: ByteBuffer, policy: DeliveryPolicy) {
-        let channel = connection.channel
-        guard !disconnecting, channel.isActive else { return }
-        if queue.isEmpty && channel.isWritable {
-            channel.writeAndFlush(frame, promise: nil)
-            return
-        }
-        switch policy {
-        case .dropOldest:
-            if droppableQueued >= limits.droppableCapacity, let oldest = queue.firstIndex(where: { $0.policy == .dropOldest }) {
-                queue.remove(at: oldest)
-                droppableQueued -= 1
-                hub.countDrop()
-            }
-            droppableQueued += 1
-        case .neverDrop:
-            guard reliableQueued < limits.reliableCapacity else {
-                disconnecting = true
-                logger.warning(
-                    "subscriber cannot keep up with a stream that never drops; disconnecting it",
-                    metadata: ["peer_pid": "\(connection.peer.pid)", "queued": "\(queue.count)"])
-                channel.close(promise: nil)
-                return
-            }
-            reliableQueued += 1
-        }
-        queue.append((frame, policy))
-    }
-
+    /// Writes queued events while the socket accepts them. Runs on the connection's event loop; when the
+    /// socket is full it stops, and the writability change calls it again.
     func drain() {
         let channel = connection.channel
+        guard channel.isActive else { return }
         var wrote = false
-        while channel.isWritable, let item = queue.popFirst() {
-            switch item.policy {
-            case .dropOldest: droppableQueued -= 1
-            case .neverDrop: reliableQueued -= 1
+        while channel.isWritable {
+            let batch = queue.withLockedValue { queue -> [ByteBuffer] in
+                var batch: [ByteBuffer] = []
+                while batch.count < 64, let item = queue.items.popFirst() {
+                    switch item.policy {
+                    case .dropOldest: queue.droppable -= 1
+                    case .neverDrop: queue.reliable -= 1
+                    }
+                    batch.append(item.frame)
+                }
+                if batch.isEmpty { queue.drainScheduled = false }
+                return batch
             }
-            channel.write(item.frame, promise: nil)
+            if batch.isEmpty { break }
+            for frame in batch { channel.write(frame, promise: nil) }
             wrote = true
         }
         if wrote { channel.flush() }

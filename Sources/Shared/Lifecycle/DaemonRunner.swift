@@ -117,7 +117,7 @@ struct WatchdogService: Service {
                 if healthy { logger.notice("healthy again") } else { logger.error("unhealthy; watchdog pings withheld", metadata: ["status": "\(status)"]) }
                 wasHealthy = healthy
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -77,6 +77,6 @@ public enum AtomicFile {
     }
 
     private static func posixError(_ what: String) -> Error {
-        Crypto.Failure(description: "\(what): \(String(cString: strerror(errno)))")
+        SystemCallError(what)
     }
 }

@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import Shared
+
+/// What `arsenal.decision` events carry: the signal and the mindset's answer.
+public struct DecisionEvent: Codable, Sendable {
+    public var signal: Signal
+    public var decision: MindsetDecision?
+}
+
+/// arsenald's wiring: its own socket, clients to mindsetd and routerd, and the streams that feed the
+/// coordinator. Ticks go through a bounded buffer that keeps the newest; orders and fills are never dropped.
+///
+/// routerd is reached over two connections: one carries the event stream, the other commands. On one
+/// shared connection a backlog of ticks would sit in front of every order response.
+public final class ArsenalDaemon: BagbotDaemon {
+    public let coordinator: TradeCoordinator
+    private let server: IPCServer
+    private let mindsetClient: IPCClient
+    private let routerClient: IPCClient
+    private let routerStream: IPCClient
+    private let logger: Logger
+    private let started = Date()
+    private let ticks: AsyncStream<Tick>
+    private let ticksIn: AsyncStream<Tick>.Continuation
+    private let updates: AsyncStream<RouterUpdate>
+    private let updatesIn: AsyncStream<RouterUpdate>.Continuation
+    private let consumers = NIOLockedValueBox<[Task<Void, Never>]>([])
+
+    enum RouterUpdate: Sendable {
+        case order(OrderRecord)
+        case fill(Fill)
+    }
+
+    public init(context: DaemonContext) {
+        let config = context.config
+        logger = context.logger("coordinator")
+        server = IPCServer(serviceName: "arsenald", configuration: .from(config, service: "arsenald"), logger: context.logger("ipc"))
+        mindsetClient = IPCClient(ownService: "arsenald", peerService: "mindsetd", configuration: .from(config, peer: "mindsetd"),
+                                  logger: context.logger("mindset-client"))
+        routerClient = IPCClient(ownService: "arsenald", peerService: "routerd", configuration: .from(config, peer: "routerd"),
+                                 logger: context.logger("router-client"))
+        routerStream = IPCClient(ownService: "arsenald", peerService: "routerd", configuration: .from(config, peer: "routerd"),
+                                 logger: context.logger("router-stream"))
+        (ticks, ticksIn) = AsyncStream.makeStream(of: Tick.self, bufferingPolicy: .bufferingNewest(config.ipc.tickQueueCapacity))
+        (updates, updatesIn) = AsyncStream.makeStream(of: RouterUpdate.self, bufferingPolicy: .unbounded)
+        let hub = server.events
+        coordinator = TradeCoordinator(
+            strategies: [MicroTrendFollower(settings: config.arsenal.microTrend)],
+            mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
+            logger: logger,
+            publish: { method, signal, decision in
+                if method == Events.signal {
+                    hub.publish(method, topic: Topics.signals, body: signal)
+                } else {
+                    hub.publish(method, topic: Topics.signals, body: DecisionEvent(signal: signal, decision: decision))
+                }
+            })
+        wire()
+    }
+
+    private func wire() {
+        let coordinator = coordinator
+        let ticksIn = ticksIn
+        let updatesIn = updatesIn
+        let logger = logger
+        routerStream.onEvent { method, frame in
+            do {
+                switch method {
+                case Events.tick: ticksIn.yield(try IPCClient.decodeEvent(Tick.self, from: frame))
+                case Events.order: updatesIn.yield(.order(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
+                case Events.fill: updatesIn.yield(.fill(try IPCClient.decodeEvent(Fill.self, from: frame)))
+                default: break
+                }
+            } catch {
+                logger.error("unreadable event from routerd", metadata: ["method": "\(method)", "error": "\(error)"])
+            }
+        }
+        let commands = routerClient
+        routerStream.onConnect { stream in
+            let _: SubscribeResponse = try await stream.call(Methods.routerSubscribe, SubscribeRequest(topics: ["ticks", "orders", "fills"]))
+            // Fills may have happened while we were away: routerd's record is the truth.
+            if commands.isConnected { try await Self.resync(coordinator, via: commands) }
+        }
+        routerClient.onConnect { client in
+            if self.routerStream.isConnected { try await Self.resync(coordinator, via: client) }
+        }
+        mindsetClient.onConnect { _ in
+            Task { await coordinator.flushClosedTrades() }
+        }
+
+        server.registry.register(Methods.health, EmptyBody.self) { [self] _, _ in
+            await self.health()
+        }
+        server.registry.register(Methods.arsenalStrategies, EmptyBody.self) { _, _ in
+            StrategiesResponse(strategies: await coordinator.strategyInfo())
+        }
+        let hub = server.events
+        server.registry.registerSync(Methods.arsenalSubscribe, SubscribeRequest.self) { request, context in
+            let known = Set(["signals"])
+            let unknown = request.topics.filter { !known.contains($0) }
+            guard unknown.isEmpty else { throw IPCError(.badRequest, "unknown topics: \(unknown.joined(separator: ", ")); known: signals") }
+            hub.subscribe(context.connection, to: request.topics)
+            return SubscribeResponse(topics: request.topics)
+        }
+    }
+
+    static func resync(_ coordinator: TradeCoordinator, via client: IPCClient) async throws {
+        for _ in 0..<5 {
+            let snapshot: StrategyPositionsResponse = try await client.call(Methods.routerStrategyPositions, EmptyBody())
+            if await coordinator.resync(snapshot) { return }
+        }
+        throw IPCError(.conflict, "positions kept changing during resynchronisation")
+    }
+
+    func health() async -> HealthReport {
+        let counters = await coordinator.counters
+        let bothUp = mindsetClient.isConnected && routerClient.isConnected && routerStream.isConnected
+        return HealthReport(
+            service: "arsenald", status: bothUp ? "ok" : "degraded", summary: await statusLine(),
+            uptimeSeconds: Date().timeIntervalSince(started),
+            peers: ["mindsetd": mindsetClient.state.summary, "routerd": routerClient.state.summary,
+                    "routerd-stream": routerStream.state.summary],
+            details: [
+                "ticks": "\(counters.ticks)", "signals": "\(counters.signals)", "approved": "\(counters.approved)",
+                "blocked": "\(counters.blocked)", "blocked_mindset_unavailable": "\(counters.blockedMindsetUnavailable)",
+                "dropped_router_unavailable": "\(counters.droppedRouterUnavailable)", "orders_placed": "\(counters.ordersPlaced)",
+                "fills": "\(counters.fills)", "closed_trades": "\(counters.closedTrades)",
+                "closed_trades_pending": "\(await coordinator.pendingClosedTrades)",
+            ])
+    }
+
+    public func start() async throws {
+        try await server.start()
+        let coordinator = coordinator
+        let ticks = ticks
+        let updates = updates
+        consumers.withLockedValue {
+            $0 = [
+                Task { for await tick in ticks { await coordinator.handle(tick: tick) } },
+                Task {
+                    for await update in updates {
+                        switch update {
+                        case .order(let order): await coordinator.handle(order: order)
+                        case .fill(let fill): await coordinator.handle(fill: fill)
+                        }
+                    }
+                },
+            ]
+        }
+        mindsetClient.start()
+        routerClient.start()
+        routerStream.start()
+    }
+
+    public func stop() async {
+        await routerStream.shutdown()
+        ticksIn.finish()
+        updatesIn.finish()
+        for task in consumers.withLockedValue({ $0 }) { await task.value }
+        await coordinator.flushClosedTrades()
+        await routerClient.shutdown()
+        await mindsetClient.shutdown()
+        await server.stop()
+    }
+
+    public func statusLine() async -> String {
+        let c = await coordinator.counters
+        return "mindsetd \(mindsetClient.state.summary), routerd \(routerClient.state.summary); ticks \(c.ticks), signals \(c.signals), approved \(c.approved), blocked \(c.blocked), dropped \(c.droppedRouterUnavailable), orders \(c.ordersPlaced), fills \(c.fills)"
+    }
+
+    public func isHealthy() async -> Bool {
+        // Reaching the actor proves the trade path is not wedged; unreachable peers are reported, not
+        // "fixed" by a restart.
+        _ = await coordinator.counters
+        return true
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Shared
+
+/// The Micro Trend Follower: trades short bursts of momentum that beat noise and costs.
+///
+/// Per tick, O(1): mid price → return → momentum (running sum of the last N returns) and volatility
+/// (running standard deviation) → volatility filter (skip dead and chaotic markets) → threshold
+/// (momentum must beat a multiple of the window's expected noise plus spread, slippage and fees) →
+/// guardrails (cooldown, orders per minute, one order in flight per symbol) → position logic.
+public final class MicroTrendFollower: Strategy {
+    public let id: String
+    public let kind = "micro_trend_follower"
+    public let symbols: [String]
+    public var isEnabled: Bool
+    public private(set) var stats = StrategyStats()
+    private let settings: BagbotConfig.MicroTrend
+    private var books: [String: SymbolState] = [:]
+
+    struct SymbolState {
+        var lastMid: Double?
+        var momentum: RollingWindow
+        var volatility: RollingWindow
+        var position = PositionBook()
+        var guardrail: OrderRateGuard
+        var orderInFlight = false
+    }
+
+    public init(id: String = "micro_trend", settings: BagbotConfig.MicroTrend) {
+        self.id = id
+        self.settings = settings
+        self.symbols = settings.symbols
+        self.isEnabled = settings.enabled
+        for symbol in settings.symbols {
+            books[symbol] = SymbolState(
+                momentum: RollingWindow(capacity: settings.momentumWindow),
+                volatility: RollingWindow(capacity: settings.volatilityWindow),
+                guardrail: OrderRateGuard(cooldown: settings.orderCooldownMs / 1000, maxPerMinute: settings.maxOrdersPerMinute))
+        }
+    }
+
+    public func position(of symbol: String) -> PositionBook? { books[symbol]?.position }
+
+    public func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
+        guard var state = books[tick.symbol], tick.bid > 0, tick.ask >= tick.bid else { return nil }
+        defer { books[tick.symbol] = state }
+        let mid = tick.mid
+        if let last = state.lastMid {
+            let change = (mid - last) / last
+            state.momentum.push(change)
+            state.volatility.push(change)
+        }
+        state.lastMid = mid
+        guard isEnabled, state.momentum.isFull, state.volatility.isFull, !state.orderInFlight else { return nil }
+
+        let decision = decide(state: state, tick: tick)
+        guard let decision, state.guardrail.refusal(at: tick.time) == nil else { return nil }
+        state.guardrail.record(tick.time)
+        state.orderInFlight = true
+        stats.signals += 1
+        return Signal(strategyId: id, symbol: tick.symbol, side: decision.side, quantity: decision.quantity,
+                      price: decision.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: decision.strength,
+                      confidence: stats.confidence, isEntry: decision.isEntry, reason: decision.reason, requestId: requestId())
+    }
+
+    private struct Decision {
+        var side: Side
+        var quantity: Double
+        var strength: Double
+        var isEntry: Bool
+        var reason: String
+    }
+
+    private func decide(state: SymbolState, tick: Tick) -> Decision? {
+        let mid = tick.mid
+        let position = state.position
+        // The stop is checked before any filter: a chaotic market is exactly when it matters.
+        if !position.isFlat {
+            let move = (mid - position.averagePrice) / position.averagePrice * (position.quantity > 0 ? 1 : -1)
+            if move <= -settings.stopLossPercent / 100 {
+                return Decision(side: position.quantity > 0 ? .sell : .buy, quantity: abs(position.quantity), strength: 10,
+                                isEntry: false, reason: "stop loss: \(Self.percent(move)) against the position")
+            }
+        }
+        let momentum = state.momentum.sum
+        let noise = state.volatility.standardDeviation
+        guard noise >= settings.minVolatility, noise <= settings.maxVolatility else { return nil }
+        let costs = (tick.spread / mid) + 2 * (settings.feeRate + settings.slippageRate)
+        let threshold = settings.thresholdMultiple * noise * Double(settings.momentumWindow).squareRoot() + costs
+        let strength = abs(momentum) / threshold
+        let direction: Side = momentum > 0 ? .buy : .sell
+        let base = settings.baseQuantity[tick.symbol] ?? 0
+
+        if position.isFlat {
+            guard strength >= 1, base > 0 else { return nil }
+            return Decision(side: direction, quantity: base, strength: strength, isEntry: true,
+                            reason: "momentum \(Self.percent(momentum)) beats threshold \(Self.percent(threshold))")
+        }
+        let holdingLong = position.quantity > 0
+        let against = (holdingLong && direction == .sell) || (!holdingLong && direction == .buy)
+        if against && strength >= settings.reversalMultiple {
+            // Reverse in two steps: close now; the next strong tick opens the other way (through the mindset).
+            return Decision(side: direction, quantity: abs(position.quantity), strength: strength, isEntry: false,
+                            reason: "strong opposite move \(Self.percent(momentum)): closing to reverse")
+        }
+        return nil
+    }
+
+    public func onFill(_ fill: Fill) -> ClosedTrade? {
+        guard var state = books[fill.symbol] else { return nil }
+        defer { books[fill.symbol] = state }
+        stats.fills += 1
+        guard let closed = state.position.apply(fill) else { return nil }
+        let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
+                                entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
+                                requestId: fill.requestId)
+        stats.record(trade)
+        return trade
+    }
+
+    public func orderEnded(symbol: String) {
+        books[symbol]?.orderInFlight = false
+    }
+
+    public func resync(symbol: String, quantity: Double, averagePrice: Double) {
+        books[symbol]?.position = PositionBook(quantity: quantity, averagePrice: averagePrice)
+        books[symbol]?.orderInFlight = false
+    }
+
+    public func info() -> StrategyInfo {
+        StrategyInfo(id: id, kind: kind, enabled: isEnabled, symbols: symbols,
+                     positions: books.mapValues { $0.position.quantity }, signals: stats.signals, fills: stats.fills,
+                     realizedPnl: stats.realizedPnl, trades: stats.trades, wins: stats.wins)
+    }
+
+    static func percent(_ fraction: Double) -> String { String(format: "%+.4f%%", fraction * 100) }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Shared
+
+/// What the coordinator needs from mindsetd; the daemon uses IPC, tests use fakes.
+public protocol MindsetPort: Sendable {
+    func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision
+    func record(_ trade: ClosedTrade) async throws
+}
+
+/// What the coordinator needs from routerd.
+public protocol RouterPort: Sendable {
+    var isConnected: Bool { get }
+    func place(_ request: PlaceOrderRequest) async throws -> OrderRecord
+}
+
+public struct IPCMindsetPort: MindsetPort {
+    let client: IPCClient
+    public init(client: IPCClient) { self.client = client }
+
+    public func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
+        try await client.call(Methods.mindsetEvaluate, proposal)
+    }
+
+    public func record(_ trade: ClosedTrade) async throws {
+        let _: IgnoredBody = try await client.call(Methods.mindsetRecordTrade, trade)
+    }
+}
+
+public struct IPCRouterPort: RouterPort {
+    let client: IPCClient
+    public init(client: IPCClient) { self.client = client }
+
+    public var isConnected: Bool { client.isConnected }
+
+    public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        try await client.call(Methods.routerPlaceOrder, request)
+    }
+}
+
+/// Accepts any response body when only success matters.
+struct IgnoredBody: Decodable {}

@@ -1,0 +1,40 @@
+import Foundation
+import Shared
+
+/// A trading strategy as the arsenal runs it. Strategies are owned by the `TradeCoordinator` actor and
+/// touched only from it, so they can keep plain mutable state.
+public protocol Strategy: AnyObject {
+    var id: String { get }
+    var kind: String { get }
+    var symbols: [String] { get }
+    var isEnabled: Bool { get set }
+    /// Sees one tick; returns at most one signal. Must be O(1).
+    func onTick(_ tick: Tick, requestId: () -> String) -> Signal?
+    /// A real fill of this strategy's order; returns the trade it closed, if any.
+    func onFill(_ fill: Fill) -> ClosedTrade?
+    /// The order for `symbol` ended without (more) fills: rejected, cancelled, or never sent.
+    func orderEnded(symbol: String)
+    /// Replaces the position with what the venue's fills say (after a restart or reconnect).
+    func resync(symbol: String, quantity: Double, averagePrice: Double)
+    func info() -> StrategyInfo
+}
+
+/// Per-strategy running results, shared by strategies so `info()` and confidence agree.
+public struct StrategyStats: Sendable, Equatable {
+    public var signals = 0
+    public var fills = 0
+    public var trades = 0
+    public var wins = 0
+    public var realizedPnl = 0.0
+
+    public init() {}
+
+    /// Laplace-smoothed win rate: 0.5 with no history, moving toward the real rate as trades accrue.
+    public var confidence: Double { Double(wins + 1) / Double(trades + 2) }
+
+    public mutating func record(_ trade: ClosedTrade) {
+        trades += 1
+        if trade.pnl > 0 { wins += 1 }
+        realizedPnl += trade.pnl
+    }
+}

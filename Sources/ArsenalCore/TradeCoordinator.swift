@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import Shared
+
+/// Counters behind arsenald's status line, health details and (later) metrics.
+public struct ArsenalCounters: Sendable, Equatable {
+    public var ticks = 0
+    public var signals = 0
+    public var approved = 0
+    public var blocked = 0
+    /// Blocked because mindsetd could not be asked: the trade path fails closed.
+    public var blockedMindsetUnavailable = 0
+    /// Dropped because routerd was unreachable: never queued for a later burst.
+    public var droppedRouterUnavailable = 0
+    public var ordersPlaced = 0
+    public var ordersRejected = 0
+    public var fills = 0
+    public var closedTrades = 0
+}
+
+/// Drives the trade path: tick → strategies → best signal per symbol → mindset decision → order → fills
+/// back to the strategy → closed trades to the mindset.
+public actor TradeCoordinator {
+    private var strategies: [Strategy]
+    private let mindset: MindsetPort
+    private let router: RouterPort
+    private let logger: Logger
+    private let publish: @Sendable (String, Signal, MindsetDecision?) -> Void
+    private let runID: String
+    private var sequence = 0
+    private var outbox: [ClosedTrade] = []
+    private var flushing = false
+    /// Fills up to this sequence are already in the positions (from a resync or applied one by one).
+    private var appliedThrough: Int64 = 0
+    public private(set) var counters = ArsenalCounters()
+
+    public init(
+        strategies: [Strategy], mindset: MindsetPort, router: RouterPort, logger: Logger,
+        publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
+    ) {
+        self.strategies = strategies
+        self.mindset = mindset
+        self.router = router
+        self.logger = logger
+        self.publish = publish
+        // Unique across restarts, so client order ids never collide with an earlier run's.
+        self.runID = Crypto.hex((try? Crypto.randomBytes(4)) ?? Array(UInt32.random(in: 0...UInt32.max).bigEndianBytes))
+    }
+
+    public func strategyInfo() -> [StrategyInfo] { strategies.map { $0.info() } }
+
+    public var pendingClosedTrades: Int { outbox.count }
+
+    public func handle(tick: Tick) async {
+        counters.ticks += 1
+        var best: (strategy: Strategy, signal: Signal)?
+        for strategy in strategies where strategy.symbols.contains(tick.symbol) {
+            guard let signal = strategy.onTick(tick, requestId: nextRequestID) else { continue }
+            counters.signals += 1
+            if let current = best {
+                // One signal per symbol: the weaker one is withdrawn.
+                if signal.rank > current.signal.rank {
+                    current.strategy.orderEnded(symbol: tick.symbol)
+                    best = (strategy, signal)
+                } else {
+                    strategy.orderEnded(symbol: tick.symbol)
+                }
+            } else {
+                best = (strategy, signal)
+            }
+        }
+        if let best { await process(best.signal, from: best.strategy) }
+    }
+
+    private func nextRequestID() -> String {
+        sequence += 1
+        return "\(runID)-\(sequence)"
+    }
+
+    private func process(_ signal: Signal, from strategy: Strategy) async {
+        var logger = logger
+        logger[metadataKey: "request_id"] = "\(signal.requestId)"
+        publish(Events.signal, signal, nil)
+        guard router.isConnected else {
+            counters.droppedRouterUnavailable += 1
+            strategy.orderEnded(symbol: signal.symbol)
+            logger.warning("signal dropped: routerd unavailable", metadata: ["symbol": "\(signal.symbol)", "side": "\(signal.side.rawValue)"])
+            return
+        }
+        let decision: MindsetDecision
+        do {
+            decision = try await mindset.evaluate(signal.proposal)
+        } catch {
+            counters.blocked += 1
+            counters.blockedMindsetUnavailable += 1
+            strategy.orderEnded(symbol: signal.symbol)
+            let closed = MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "UNKNOWN",
+                                         reasons: ["mindset unavailable (\(error)): failing closed"])
+            publish(Events.decision, signal, closed)
+            logger.warning("signal blocked: mindsetd unavailable, failing closed", metadata: ["error": "\(error)"])
+            return
+        }
+        publish(Events.decision, signal, decision)
+        guard decision.approved, decision.approvedQuantity > 0 else {
+            counters.blocked += 1
+            strategy.orderEnded(symbol: signal.symbol)
+            logger.info("signal blocked by mindset", metadata: ["symbol": "\(signal.symbol)", "reasons": "\(decision.reasons.joined(separator: "; "))"])
+            return
+        }
+        counters.approved += 1
+        let request = PlaceOrderRequest(
+            clientOrderId: "bb-\(signal.requestId)", symbol: signal.symbol, side: signal.side, type: .market,
+            quantity: decision.approvedQuantity, strategyId: signal.strategyId, requestId: signal.requestId)
+        do {
+            let order = try await router.place(request)
+            counters.ordersPlaced += 1
+            if order.status == .rejected || order.status == .canceled {
+                counters.ordersRejected += 1
+                strategy.orderEnded(symbol: signal.symbol)
+                logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
+            } else {
+                logger.info("order placed", metadata: [
+                    "client_order_id": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "side": "\(order.side.rawValue)",
+                    "quantity": "\(order.quantity)", "status": "\(order.status.rawValue)",
+                ])
+            }
+        } catch let error as IPCError where error.code == .timeout {
+            // The order may have reached the venue: keep the symbol busy until its order event or a resync says.
+            logger.error("order outcome unknown (timeout); waiting for routerd's order events", metadata: ["client_order_id": "\(request.clientOrderId ?? "")"])
+        } catch {
+            counters.droppedRouterUnavailable += 1
+            strategy.orderEnded(symbol: signal.symbol)
+            logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// An order update from routerd: a final order frees its symbol for the next signal.
+    public func handle(order: OrderRecord) {
+        guard order.status.isFinal, let strategy = strategy(order.strategyId) else { return }
+        strategy.orderEnded(symbol: order.symbol)
+    }
+
+    public func handle(fill: Fill) async {
+        if let sequence = fill.sequence {
+            guard sequence > appliedThrough else { return }
+            appliedThrough = sequence
+        }
+        counters.fills += 1
+        guard let strategy = strategy(fill.strategyId) else { return }
+        if let trade = strategy.onFill(fill) {
+            counters.closedTrades += 1
+            outbox.append(trade)
+            await flushClosedTrades()
+        }
+    }
+
+    /// Sends closed trades to mindsetd in order; they are facts, so unlike signals they wait for it.
+    public func flushClosedTrades() async {
+        guard !flushing else { return }
+        flushing = true
+        defer { flushing = false }
+        while let trade = outbox.first {
+            do {
+                try await mindset.record(trade)
+                outbox.removeFirst()
+            } catch {
+                logger.warning("closed trade not yet recorded by mindsetd; will retry", metadata: ["pending": "\(outbox.count)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    /// Sets every strategy's positions from routerd's record of fills (after a restart or reconnect).
+    /// Returns false, changing nothing, when the snapshot is older than fills already applied (the fill
+    /// stream and the query use different connections): the caller asks for a fresh one.
+    @discardableResult
+    public func resync(_ snapshot: StrategyPositionsResponse) -> Bool {
+        guard snapshot.throughSequence >= appliedThrough else { return false }
+        let positions = snapshot.positions
+        appliedThrough = snapshot.throughSequence
+        for strategy in strategies {
+            for symbol in strategy.symbols {
+                let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }
+                strategy.resync(symbol: symbol, quantity: position?.quantity ?? 0, averagePrice: position?.averagePrice ?? 0)
+            }
+        }
+        logger.info("positions resynchronised from routerd", metadata: ["positions": "\(positions.filter { $0.quantity != 0 }.count)", "through_fill": "\(snapshot.throughSequence)"])
+        return true
+    }
+
+    private func strategy(_ id: String?) -> Strategy? {
+        guard let id else { return nil }
+        return strategies.first { $0.id == id }
+    }
+}
+
+extension UInt32 {
+    var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Shared
+
+/// The daemons behind the API.
+public struct DaemonClients: Sendable {
+    public let mindset: IPCClient
+    public let arsenal: IPCClient
+    public let router: IPCClient
+
+    var all: [IPCClient] { [mindset, arsenal, router] }
+}
+
+/// What `/healthz` returns: the gateway itself and every daemon's own health report.
+public struct SystemHealth: Codable, Sendable {
+    public struct ServiceHealth: Codable, Sendable {
+        public var status: String
+        public var connection: String
+        public var report: HealthReport?
+        public var error: String?
+    }
+
+    public var status: String
+    public var services: [String: ServiceHealth]
+}
+
+enum GatewayRoutes {
+    static func build(tokens: TokenStore, daemons: DaemonClients, started: Date) -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.get("/healthz") { _, _ in
+            let health = await systemHealth(daemons: daemons, started: started)
+            return try JSONResponse.make(health, status: health.status == "ok" ? .ok : .serviceUnavailable)
+        }
+
+        let api = router.group("api").add(middleware: BearerAuthMiddleware(tokens: tokens, requiredRole: .admin))
+        api.get("orders") { request, _ in
+            let query = try ordersQuery(from: request.uri.queryParameters)
+            do {
+                let response: OrdersResponse = try await daemons.router.call(Methods.routerOrders, query)
+                return try JSONResponse.make(response)
+            } catch {
+                throw APIError.from(error, daemon: "routerd")
+            }
+        }
+        api.get("positions") { _, _ in
+            do {
+                let response: PositionsResponse = try await daemons.router.call(Methods.routerPositions, EmptyBody())
+                return try JSONResponse.make(response)
+            } catch {
+                throw APIError.from(error, daemon: "routerd")
+            }
+        }
+        return router
+    }
+
+    static func ordersQuery(from parameters: FlatDictionary<Substring, Substring>) throws -> OrdersQuery {
+        let known: Set<Substring> = ["symbol", "status", "strategy", "limit"]
+        if let unknown = parameters.first(where: { !known.contains($0.key) }) {
+            throw APIError.badRequest("unknown query parameter '\(unknown.key)'; known: symbol, status, strategy, limit")
+        }
+        var query = OrdersQuery()
+        if let symbol = parameters["symbol"] {
+            guard !symbol.isEmpty, symbol.count <= 32, symbol.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw APIError.badRequest("symbol must be 1–32 letters and digits")
+            }
+            query.symbol = String(symbol)
+        }
+        if let status = parameters["status"] {
+            guard let parsed = OrderStatus(rawValue: String(status)) else {
+                throw APIError.badRequest("status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = parsed
+        }
+        if let strategy = parameters["strategy"] { query.strategyId = String(strategy) }
+        if let limit = parameters["limit"] {
+            guard let value = Int(limit), (1...1_000).contains(value) else {
+                throw APIError.badRequest("limit must be a whole number from 1 to 1000")
+            }
+            query.limit = value
+        }
+        return query
+    }
+
+    static func systemHealth(daemons: DaemonClients, started: Date) async -> SystemHealth {
+        var services: [String: SystemHealth.ServiceHealth] = [
+            "gateway": .init(status: "ok", connection: "self",
+                             report: HealthReport(service: "gateway", status: "ok", summary: "serving HTTP",
+                                                  uptimeSeconds: Date().timeIntervalSince(started)), error: nil),
+        ]
+        await withTaskGroup(of: (String, SystemHealth.ServiceHealth).self) { group in
+            for client in daemons.all {
+                group.addTask {
+                    do {
+                        let report: HealthReport = try await client.call(Methods.health, EmptyBody(), timeout: .seconds(1))
+                        return (client.peerService, .init(status: report.status, connection: client.state.summary, report: report, error: nil))
+                    } catch {
+                        return (client.peerService, .init(status: "unreachable", connection: client.state.summary, report: nil, error: "\(error)"))
+                    }
+                }
+            }
+            for await (name, health) in group { services[name] = health }
+        }
+        let allOK = services.values.allSatisfy { $0.status == "ok" }
+        return SystemHealth(status: allOK ? "ok" : "degraded", services: services)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import Shared
+
+/// mindsetd's wiring: the service behind its socket. It talks to nobody (PrivateNetwork under systemd).
+public final class MindsetDaemon: BagbotDaemon {
+    public let service: MindsetService
+    private let server: IPCServer
+    private let started = Date()
+
+    public init(context: DaemonContext) {
+        let config = context.config
+        service = MindsetService(
+            rules: MindsetRules(config.mindset), store: MindsetStore(stateDirectory: config.paths.stateFilesDir),
+            logger: context.logger("engine"))
+        server = IPCServer(
+            serviceName: "mindsetd", configuration: .from(config, service: "mindsetd"), logger: context.logger("ipc"))
+        registerMethods()
+    }
+
+    private func registerMethods() {
+        let service = service
+        let started = started
+        server.registry.register(Methods.health, EmptyBody.self) { _, _ in
+            HealthReport(service: "mindsetd", status: await service.isHealthy ? "ok" : "degraded",
+                         summary: await service.statusLine, uptimeSeconds: Date().timeIntervalSince(started))
+        }
+        server.registry.register(Methods.mindsetEvaluate, TradeProposal.self) { proposal, _ in
+            await service.evaluate(proposal)
+        }
+        server.registry.register(Methods.mindsetRecordTrade, ClosedTrade.self) { trade, _ in
+            await service.record(trade)
+        }
+        server.registry.register(Methods.mindsetState, EmptyBody.self) { _, _ in
+            await service.snapshot()
+        }
+        server.registry.register(Methods.mindsetLock, LockRequest.self) { request, _ in
+            guard !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw IPCError(.badRequest, "a lock needs a reason")
+            }
+            return await service.lock(request)
+        }
+    }
+
+    public func start() async throws {
+        try await server.start()
+    }
+
+    public func stop() async {
+        await server.stop()
+    }
+
+    public func statusLine() async -> String {
+        "\(await service.statusLine); clients \(server.connectionCount)"
+    }
+
+    public func isHealthy() async -> Bool {
+        await service.isHealthy
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Shared
+
+public struct StateTransition: Codable, Sendable, Equatable {
+    public var from: EmotionState
+    public var to: EmotionState
+    public var reason: String
+    public var at: Date
+}
+
+/// One finished trading day, appended to `daily_metrics.json` at the reset.
+public struct DailySummary: Codable, Sendable, Equatable {
+    public var dayStart: Date
+    public var pnl: Double
+    public var trades: Int
+    public var wins: Int
+    public var losses: Int
+    public var finalState: EmotionState
+}
+
+/// Everything the engine remembers; persisted as `mindset_state.json`.
+public struct MindsetState: Codable, Sendable, Equatable {
+    public var dayStart: Date?
+    public var dailyPnl: Double = 0
+    public var trades: Int = 0
+    public var wins: Int = 0
+    public var losses: Int = 0
+    public var winStreak: Int = 0
+    public var lossStreak: Int = 0
+    public var emotion: EmotionState = .calm
+    public var lockReason: String?
+    public var lastLossAt: Date?
+    public var lastLossNotional: Double?
+    /// The latest market time seen; the day rolls over when events pass the reset moment.
+    public var clock: Date?
+    public var transitions: [StateTransition] = []
+
+    public init() {}
+}
+
+/// The mindset rules as plain Swift: no I/O, no clock of its own (every call carries market time),
+/// so tests drive it directly and a replay is deterministic.
+public struct MindsetEngine: Sendable {
+    public let rules: MindsetRules
+    public private(set) var state: MindsetState
+    static let keptTransitions = 50
+
+    public init(rules: MindsetRules, state: MindsetState = MindsetState()) {
+        self.rules = rules
+        self.state = state
+    }
+
+    /// Starts a new day if `time` is past the next reset; returns the finished day, if one ended.
+    public mutating func advance(to time: Date) -> DailySummary? {
+        if let clock = state.clock, time < clock {
+            return nil
+        }
+        state.clock = time
+        let dayStart = rules.dailyReset.dayStart(containing: time)
+        guard let current = state.dayStart else {
+            state.dayStart = dayStart
+            return nil
+        }
+        guard dayStart > current else { return nil }
+        let summary = DailySummary(dayStart: current, pnl: state.dailyPnl, trades: state.trades, wins: state.wins,
+                                   losses: state.losses, finalState: state.emotion)
+        let previous = state.emotion
+        state.dayStart = dayStart
+        state.dailyPnl = 0
+        state.trades = 0
+        state.wins = 0
+        state.losses = 0
+        state.winStreak = 0
+        state.lossStreak = 0
+        state.lockReason = nil
+        state.emotion = .calm
+        if previous != .calm {
+            note(StateTransition(from: previous, to: .calm, reason: "daily reset", at: time))
+        }
+        return summary
+    }
+
+    /// Decides on a proposed trade: approved with a size, or blocked, with every reason.
+    public mutating func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
+        _ = advance(to: proposal.time)
+        let emotion = state.emotion.rawValue
+        guard proposal.quantity > 0, proposal.quantity.isFinite, proposal.price > 0, proposal.price.isFinite else {
+            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion,
+                                   reasons: ["invalid proposal: quantity and price must be positive numbers"])
+        }
+        guard proposal.isEntry else {
+            // Closing or stopping out reduces risk; blocking it would be the dangerous choice.
+            return MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: proposal.quantity,
+                                   emotionState: emotion, reasons: ["exit: reducing exposure is always allowed"])
+        }
+        if state.emotion == .locked {
+            return blocked("locked: \(state.lockReason ?? "no reason recorded")")
+        }
+        if state.trades >= rules.maxTradesPerDay {
+            return blocked("max trades per day reached (\(rules.maxTradesPerDay))")
+        }
+        var reasons: [String] = []
+        if let lastLoss = state.lastLossAt {
+            let since = proposal.time.timeIntervalSince(lastLoss)
+            if since < rules.revengeCooldown {
+                let left = Int((rules.revengeCooldown - since).rounded(.up))
+                return blocked("revenge guard: cooldown after a loss, \(left)s left")
+            }
+        }
+        let factor = rules.sizeFactor(for: state.emotion)
+        var quantity = proposal.quantity * factor
+        reasons.append("state \(emotion): size × \(Self.format(factor))")
+        if let lastLoss = state.lastLossAt, let lostNotional = state.lastLossNotional,
+           proposal.time.timeIntervalSince(lastLoss) < rules.revengeWindow {
+            let cap = lostNotional / proposal.price
+            if quantity > cap {
+                quantity = cap
+                reasons.append("revenge guard: capped at the losing trade's size (\(Self.format(lostNotional)) notional)")
+            }
+        }
+        guard quantity > 0 else { return blocked(reasons.joined(separator: "; ")) }
+        return MindsetDecision(approved: true, sizeMultiplier: quantity / proposal.quantity, approvedQuantity: quantity,
+                               emotionState: emotion, reasons: reasons)
+    }
+
+    /// Records a closed trade: daily P&L, streaks, and the emotion state that follows from them.
+    @discardableResult
+    public mutating func record(_ trade: ClosedTrade) -> (summary: DailySummary?, transition: StateTransition?) {
+        let summary = advance(to: trade.closedAt)
+        state.dailyPnl += trade.pnl
+        state.trades += 1
+        if trade.pnl > 0 {
+            state.wins += 1
+            state.winStreak += 1
+            state.lossStreak = 0
+        } else if trade.pnl < 0 {
+            state.losses += 1
+            state.lossStreak += 1
+            state.winStreak = 0
+            state.lastLossAt = trade.closedAt
+            state.lastLossNotional = trade.notional
+        }
+        return (summary, reassess(at: trade.closedAt))
+    }
+
+    /// Locks trading until the next reset (an admin's decision, or a limit).
+    public mutating func lock(reason: String, at time: Date) -> StateTransition? {
+        transition(to: .locked, reason: reason, at: time)
+    }
+
+    private mutating func reassess(at time: Date) -> StateTransition? {
+        guard state.emotion != .locked else { return nil }
+        let limit = rules.effectiveDailyLossLimit
+        let used = max(0, -state.dailyPnl) / limit
+        let (next, reason): (EmotionState, String)
+        if used >= 1 {
+            (next, reason) = (.locked, "daily loss limit hit (\(Self.format(-state.dailyPnl)) of \(Self.format(limit)))")
+        } else if state.lossStreak >= rules.maxConsecutiveLosses {
+            (next, reason) = (.locked, "\(state.lossStreak) consecutive losses (limit \(rules.maxConsecutiveLosses))")
+        } else if state.trades >= rules.maxTradesPerDay {
+            (next, reason) = (.locked, "max trades per day reached (\(rules.maxTradesPerDay))")
+        } else if state.lossStreak >= rules.tiltedAfterLosses || used >= rules.tiltedLossFraction {
+            (next, reason) = (.tilted, "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used")
+        } else if state.lossStreak >= rules.cautiousAfterLosses || used >= rules.cautiousLossFraction {
+            (next, reason) = (.cautious, "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used")
+        } else if state.winStreak >= rules.confidentAfterWins {
+            (next, reason) = (.confident, "\(state.winStreak) wins in a row")
+        } else {
+            (next, reason) = (.calm, "streaks and losses back within limits")
+        }
+        return transition(to: next, reason: reason, at: time)
+    }
+
+    private mutating func transition(to next: EmotionState, reason: String, at time: Date) -> StateTransition? {
+        guard next != state.emotion else { return nil }
+        let change = StateTransition(from: state.emotion, to: next, reason: reason, at: time)
+        state.emotion = next
+        state.lockReason = next == .locked ? reason : nil
+        note(change)
+        return change
+    }
+
+    private mutating func note(_ change: StateTransition) {
+        state.transitions.append(change)
+        if state.transitions.count > Self.keptTransitions {
+            state.transitions.removeFirst(state.transitions.count - Self.keptTransitions)
+        }
+    }
+
+    private func blocked(_ reason: String) -> MindsetDecision {
+        MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: state.emotion.rawValue, reasons: [reason])
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.2f", value) }
+    static func percent(_ fraction: Double) -> String { String(format: "%.0f%%", fraction * 100) }
+}

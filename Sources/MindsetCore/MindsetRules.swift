@@ -1,0 +1,60 @@
+import Foundation
+import Shared
+
+public enum EmotionState: String, Codable, Sendable, CaseIterable {
+    case calm = "CALM"
+    case confident = "CONFIDENT"
+    case cautious = "CAUTIOUS"
+    case tilted = "TILTED"
+    case locked = "LOCKED"
+}
+
+/// The mindset limits, from `mindset.*` in the configuration.
+public struct MindsetRules: Sendable, Equatable {
+    public var dailyReset: DailyResetTime
+    public var startOfDayEquity: Double
+    public var dailyLossLimit: Double
+    public var dailyLossLimitPercent: Double
+    public var maxConsecutiveLosses: Int
+    public var maxTradesPerDay: Int
+    public var revengeCooldown: TimeInterval
+    public var revengeWindow: TimeInterval
+    public var confidentAfterWins: Int
+    public var cautiousAfterLosses: Int
+    public var tiltedAfterLosses: Int
+    public var cautiousLossFraction: Double
+    public var tiltedLossFraction: Double
+    public var stateFactors: BagbotConfig.StateFactors
+
+    public init(_ config: BagbotConfig.Mindset) {
+        dailyReset = DailyResetTime(config.dailyResetUtc) ?? DailyResetTime("00:00")!
+        startOfDayEquity = config.startOfDayEquity
+        dailyLossLimit = config.dailyLossLimit
+        dailyLossLimitPercent = config.dailyLossLimitPercent
+        maxConsecutiveLosses = config.maxConsecutiveLosses
+        maxTradesPerDay = config.maxTradesPerDay
+        revengeCooldown = config.revengeCooldownSeconds
+        revengeWindow = config.revengeWindowSeconds
+        confidentAfterWins = config.confidentAfterWins
+        cautiousAfterLosses = config.cautiousAfterLosses
+        tiltedAfterLosses = config.tiltedAfterLosses
+        cautiousLossFraction = config.cautiousLossFraction
+        tiltedLossFraction = config.tiltedLossFraction
+        stateFactors = config.stateFactors
+    }
+
+    /// The tighter of the absolute and the percentage limit.
+    public var effectiveDailyLossLimit: Double {
+        min(dailyLossLimit, startOfDayEquity * dailyLossLimitPercent / 100)
+    }
+
+    public func sizeFactor(for state: EmotionState) -> Double {
+        switch state {
+        case .calm: return stateFactors.calm
+        case .confident: return stateFactors.confident
+        case .cautious: return stateFactors.cautious
+        case .tilted: return stateFactors.tilted
+        case .locked: return 0
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Shared
+
+/// What `mindset.state` returns.
+public struct MindsetSnapshot: Codable, Sendable, Equatable {
+    public var emotionState: String
+    public var lockReason: String?
+    public var dayStart: Date?
+    public var dailyPnl: Double
+    public var trades: Int
+    public var wins: Int
+    public var losses: Int
+    public var winStreak: Int
+    public var lossStreak: Int
+    public var dailyLossLimit: Double
+    public var decisions: Int
+    public var approvals: Int
+    public var blocksByReason: [String: Int]
+    public var recentTransitions: [StateTransition]
+}
+
+public struct LockRequest: Codable, Sendable {
+    public var reason: String
+    public var time: Date?
+}
+
+/// Serialises every decision through one actor and persists the state after each change, so a restart
+/// resumes exactly where it stopped (streaks, cooldowns, locks).
+public actor MindsetService {
+    private var engine: MindsetEngine
+    private let store: MindsetStore
+    private let logger: Logger
+    private var decisions = 0
+    private var approvals = 0
+    private var blocks: [String: Int] = [:]
+    private var persistFailures = 0
+
+    public init(rules: MindsetRules, store: MindsetStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        do {
+            engine = MindsetEngine(rules: rules, state: try store.loadState() ?? MindsetState())
+        } catch {
+            // Never trade on invented state: a corrupt file means locked until a person looks.
+            logger.critical("mindset state unreadable; starting LOCKED", metadata: ["error": "\(error)"])
+            var fresh = MindsetEngine(rules: rules)
+            _ = fresh.lock(reason: "state file was corrupt (\(error)); locked until the next daily reset", at: Date())
+            engine = fresh
+        }
+    }
+
+    public func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
+        let before = engine.state
+        let decision = engine.evaluate(proposal)
+        decisions += 1
+        if decision.approved {
+            approvals += 1
+        } else {
+            let key = Self.reasonKey(decision.reasons.first ?? "unknown")
+            blocks[key, default: 0] += 1
+        }
+        logger.debug("decision", metadata: [
+            "request_id": "\(proposal.requestId)", "symbol": "\(proposal.symbol)", "approved": "\(decision.approved)",
+            "reasons": "\(decision.reasons.joined(separator: "; "))",
+        ])
+        if engine.state != before { persist() }
+        return decision
+    }
+
+    public func record(_ trade: ClosedTrade) -> MindsetSnapshot {
+        let (summary, transition) = engine.record(trade)
+        if let summary { archive(summary) }
+        if let transition {
+            logger.notice("emotion state changed", metadata: [
+                "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
+            ])
+        }
+        logger.info("trade recorded", metadata: [
+            "request_id": "\(trade.requestId ?? "-")", "symbol": "\(trade.symbol)", "pnl": "\(MindsetEngine.format(trade.pnl))",
+            "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
+        ])
+        persist()
+        return snapshot()
+    }
+
+    public func lock(_ request: LockRequest) -> MindsetSnapshot {
+        if let change = engine.lock(reason: "admin: \(request.reason)", at: request.time ?? engine.state.clock ?? Date()) {
+            logger.notice("locked by admin", metadata: ["from": "\(change.from.rawValue)", "reason": "\(request.reason)"])
+            persist()
+        }
+        return snapshot()
+    }
+
+    public func snapshot() -> MindsetSnapshot {
+        let state = engine.state
+        return MindsetSnapshot(
+            emotionState: state.emotion.rawValue, lockReason: state.lockReason, dayStart: state.dayStart,
+            dailyPnl: state.dailyPnl, trades: state.trades, wins: state.wins, losses: state.losses,
+            winStreak: state.winStreak, lossStreak: state.lossStreak,
+            dailyLossLimit: engine.rules.effectiveDailyLossLimit, decisions: decisions, approvals: approvals,
+            blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)))
+    }
+
+    public var statusLine: String {
+        let state = engine.state
+        return "state \(state.emotion.rawValue), day P&L \(MindsetEngine.format(state.dailyPnl)), trades \(state.trades), decisions \(decisions) (approved \(approvals))"
+    }
+
+    /// Healthy while state can be persisted; a daemon that cannot write its state must not keep deciding.
+    public var isHealthy: Bool { persistFailures == 0 }
+
+    private func persist() {
+        do {
+            try store.save(engine.state)
+            persistFailures = 0
+        } catch {
+            persistFailures += 1
+            logger.error("cannot persist mindset state", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func archive(_ summary: DailySummary) {
+        do {
+            try store.append(summary)
+        } catch {
+            logger.error("cannot append the finished day to daily_metrics.json", metadata: ["error": "\(error)"])
+        }
+        logger.notice("daily reset", metadata: ["finished_day_pnl": "\(MindsetEngine.format(summary.pnl))", "trades": "\(summary.trades)"])
+    }
+
+    /// Groups block reasons for metrics ("revenge guard: cooldown after a loss, 12s left" → "revenge guard").
+    static func reasonKey(_ reason: String) -> String {
+        String(reason.prefix { $0 != ":" && $0 != "(" }).trimmingCharacters(in: .whitespaces)
+    }
+}

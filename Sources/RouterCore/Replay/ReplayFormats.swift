@@ -1,0 +1,192 @@
+import Foundation
+import Shared
+
+/// The tick file formats the replay feed reads.
+public enum ReplayFormat: String, Sendable, CaseIterable {
+    /// HistData.com tick CSV: `YYYYMMDD HHMMSSmmm,bid,ask,volume`, no header, EST (UTC−5, no DST).
+    case histDataQuotes = "histdata"
+    /// tardis.dev trades CSV: header `exchange,symbol,timestamp,local_timestamp,id,side,price,amount`, µs.
+    case tardisTrades = "tardis"
+    /// Binance public trade dumps (data.binance.vision): `id,price,qty,quote_qty,time,is_buyer_maker[,is_best_match]`,
+    /// header optional, time in ms (µs in newer spot files); the symbol comes from the file name.
+    case binanceTrades = "binance"
+
+    /// Recognises a file by its first line.
+    public static func detect(firstLine: String) -> ReplayFormat? {
+        let fields = firstLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if fields.first == "exchange" && fields.contains("timestamp") && fields.contains("price") { return .tardisTrades }
+        if fields.count == 4, fields[0].count == 18, fields[0].contains(" "), Double(fields[1]) != nil { return .histDataQuotes }
+        if fields.first == "id" && fields.contains("price") && fields.contains("time") { return .binanceTrades }
+        if fields.count >= 6, UInt64(fields[0]) != nil, Double(fields[1]) != nil, UInt64(fields[4]) != nil,
+           ["true", "false", "True", "False"].contains(fields[5]) { return .binanceTrades }
+        return nil
+    }
+}
+
+public struct ReplayParseError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let reason: String
+    public var description: String { "replay file \(file): \(reason)" }
+}
+
+/// One parsed file: ticks in file order (equal timestamps kept in that order) and the lines skipped.
+public struct ReplayFile: Sendable {
+    public let path: String
+    public let symbol: String
+    public let format: ReplayFormat
+    public let ticks: [Tick]
+    public let skippedLines: Int
+
+    public var start: Date { ticks.first?.time ?? Date(timeIntervalSince1970: 0) }
+    public var duration: TimeInterval { (ticks.last?.time ?? start).timeIntervalSince(start) }
+}
+
+public enum ReplayParser {
+    static let histDataOffset: TimeInterval = 5 * 3_600
+
+    /// Parses a whole file. Malformed lines are skipped and counted, never fatal; a file with no usable
+    /// line, or of an unknown format, is an error naming the file.
+    public static func parse(path: String, symbol explicitSymbol: String? = nil, tradeSpreadBps: Double) throws -> ReplayFile {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ReplayParseError(file: path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        var lines = text.split(whereSeparator: \.isNewline)
+        guard let first = lines.first else { throw ReplayParseError(file: path, reason: "empty file") }
+        guard let format = ReplayFormat.detect(firstLine: String(first)) else {
+            throw ReplayParseError(file: path, reason: "unrecognised format (expected HistData quotes, tardis.dev trades or Binance trades CSV)")
+        }
+        let hasHeader = first.first.map { !$0.isNumber } ?? false
+        var header: [String] = []
+        if hasHeader {
+            header = first.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            lines.removeFirst()
+        }
+        let fileSymbol = explicitSymbol ?? symbolFromFileName(path)
+        let source = "replay:" + (path as NSString).lastPathComponent
+        var ticks: [Tick] = []
+        ticks.reserveCapacity(lines.count)
+        var skipped = 0
+        var symbolSeen: String?
+        let columns = TardisColumns(header: header)
+        for line in lines {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            let tick: Tick?
+            switch format {
+            case .histDataQuotes:
+                tick = parseHistData(fields, symbol: fileSymbol, source: source)
+            case .tardisTrades:
+                tick = columns.flatMap { parseTardis(fields, columns: $0, symbol: explicitSymbol, spreadBps: tradeSpreadBps, source: source) }
+            case .binanceTrades:
+                tick = parseBinance(fields, symbol: fileSymbol, spreadBps: tradeSpreadBps, source: source)
+            }
+            guard var tick, tick.symbol != "" else {
+                skipped += 1
+                continue
+            }
+            if symbolSeen == nil { symbolSeen = tick.symbol }
+            guard tick.symbol == symbolSeen else {
+                skipped += 1 // one symbol per file keeps each feed's clock simple
+                continue
+            }
+            tick.sequence = UInt64(ticks.count + 1)
+            ticks.append(tick)
+        }
+        guard let symbol = symbolSeen, !ticks.isEmpty else {
+            throw ReplayParseError(file: path, reason: "no usable tick in \(lines.count) lines" + (fileSymbol == nil && format != .tardisTrades ? " (cannot tell the symbol from the file name)" : ""))
+        }
+        // Feeds must not go backwards in time; a rare out-of-order row is clamped to its predecessor's time.
+        for index in ticks.indices.dropFirst() where ticks[index].time < ticks[index - 1].time {
+            ticks[index].time = ticks[index - 1].time
+        }
+        return ReplayFile(path: path, symbol: symbol, format: format, ticks: ticks, skippedLines: skipped)
+    }
+
+    /// "eurusd-quotes-20200101.csv" → EURUSD; "BTCUSDT-trades-2024-01-01.csv" → BTCUSDT;
+    /// "DAT_ASCII_EURUSD_T_202001.csv" → EURUSD.
+    public static func symbolFromFileName(_ path: String) -> String? {
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let parts = name.split(whereSeparator: { $0 == "-" || $0 == "_" || $0 == "." })
+        let ignored: Set<String> = ["DAT", "ASCII", "T", "TRADES", "QUOTES", "TICKS", "AGGTRADES"]
+        return parts.map { $0.uppercased() }.first { part in
+            part.count >= 3 && part.allSatisfy({ $0.isLetter || $0.isNumber }) && part.first!.isLetter && !ignored.contains(part)
+        }
+    }
+
+    private static func parseHistData(_ fields: [Substring], symbol: String?, source: String) -> Tick? {
+        guard let symbol, fields.count >= 3, let bid = Double(fields[1]), let ask = Double(fields[2]),
+              bid > 0, ask >= bid, let time = histDataTime(fields[0]) else { return nil }
+        let volume = fields.count > 3 ? Double(fields[3]) ?? 0 : 0
+        return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: (bid + ask) / 2, volume: volume, source: source)
+    }
+
+    /// "20200101 170000065" in EST → UTC.
+    static func histDataTime(_ text: Substring) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 18, bytes[8] == UInt8(ascii: " ") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
+              let minute = number(11..<13), let second = number(13..<15), let millis = number(15..<18),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        guard let days = daysFromCivil(year: year, month: month, day: day) else { return nil }
+        let seconds = Double(days * 86_400 + hour * 3_600 + minute * 60 + second) + Double(millis) / 1_000
+        return Date(timeIntervalSince1970: seconds + histDataOffset)
+    }
+
+    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm): no Calendar per line.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int? {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    struct TardisColumns {
+        let symbol: Int, timestamp: Int, price: Int, amount: Int
+
+        init?(header: [String]) {
+            guard let symbol = header.firstIndex(of: "symbol"), let timestamp = header.firstIndex(of: "timestamp"),
+                  let price = header.firstIndex(of: "price"), let amount = header.firstIndex(of: "amount") else { return nil }
+            self.symbol = symbol
+            self.timestamp = timestamp
+            self.price = price
+            self.amount = amount
+        }
+    }
+
+    private static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spreadBps: Double, source: String) -> Tick? {
+        guard fields.count > max(columns.symbol, columns.timestamp, columns.price, columns.amount),
+              let micros = Int64(fields[columns.timestamp]), let price = Double(fields[columns.price]), price > 0,
+              let amount = Double(fields[columns.amount]), amount >= 0 else { return nil }
+        let tickSymbol = symbol ?? String(fields[columns.symbol]).uppercased()
+        return tradeTick(symbol: tickSymbol, time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), price: price,
+                         amount: amount, spreadBps: spreadBps, source: source)
+    }
+
+    private static func parseBinance(_ fields: [Substring], symbol: String?, spreadBps: Double, source: String) -> Tick? {
+        guard let symbol, fields.count >= 5, let price = Double(fields[1]), price > 0, let quantity = Double(fields[2]),
+              quantity >= 0, let stamp = Int64(fields[4]) else { return nil }
+        // Spot dumps switched from milliseconds to microseconds in 2025; the magnitude tells which.
+        let seconds = stamp > 100_000_000_000_000 ? Double(stamp) / 1_000_000 : Double(stamp) / 1_000
+        return tradeTick(symbol: symbol, time: Date(timeIntervalSince1970: seconds), price: price, amount: quantity,
+                         spreadBps: spreadBps, source: source)
+    }
+
+    private static func tradeTick(symbol: String, time: Date, price: Double, amount: Double, spreadBps: Double, source: String) -> Tick {
+        let half = price * spreadBps / 20_000
+        return Tick(symbol: symbol, time: time, bid: price - half, ask: price + half, last: price, volume: amount, source: source)
+    }
+}

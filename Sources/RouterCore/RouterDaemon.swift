@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import Shared
+
+/// routerd's wiring: the database, the paper venue, the replay feed and its socket.
+public final class RouterDaemon: BagbotDaemon {
+    private let context: DaemonContext
+    private let server: IPCServer
+    private let logger: Logger
+    private let started = Date()
+    private let runtime = NIOLockedValueBox<Runtime?>(nil)
+
+    struct Runtime: Sendable {
+        var service: RouterService
+        var feed: ReplayFeed
+        var feedTask: Task<Void, Never>?
+    }
+
+    public init(context: DaemonContext) {
+        self.context = context
+        logger = context.logger("router")
+        server = IPCServer(serviceName: "routerd", configuration: .from(context.config, service: "routerd"), logger: context.logger("ipc"))
+    }
+
+    public func start() async throws {
+        let config = context.config
+        let database = try BagbotDatabase.open(path: config.paths.databasePath)
+        let service = try RouterService(
+            store: OrderStore(database: database), paperSettings: PaperExchange.Settings(config.router.paper),
+            symbols: SymbolMap(config: config.router),
+            tradingSwitch: TradingSwitch(stateDirectory: config.paths.stateFilesDir, logger: logger),
+            events: server.events, logger: logger)
+        try await service.reconcile()
+
+        var files = try ReplaySources.load(config: config.router.replay)
+        if files.isEmpty {
+            files = SyntheticFeed.files()
+            logger.warning("no replay data configured or found: replaying a SYNTHETIC random walk, not real market data")
+        }
+        for file in files where file.skippedLines > 0 {
+            logger.warning("replay file had unusable lines", metadata: ["file": "\(file.path)", "skipped": "\(file.skippedLines)"])
+        }
+        let feed = ReplayFeed(files: files, speed: ReplaySpeed(config.router.replay.speed) ?? .multiple(1), loop: config.router.replay.loop)
+        register(service)
+        try await server.start()
+
+        let logger = logger
+        let task = Task {
+            logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
+            await feed.run { await service.onTick($0) }
+            if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
+        }
+        runtime.withLockedValue { $0 = Runtime(service: service, feed: feed, feedTask: task) }
+    }
+
+    private func register(_ service: RouterService) {
+        let registry = server.registry
+        let hub = server.events
+        let started = started
+        registry.register(Methods.health, EmptyBody.self) { _, _ in
+            HealthReport(service: "routerd", status: await service.isHealthy ? "ok" : "degraded", summary: await service.statusLine,
+                         uptimeSeconds: Date().timeIntervalSince(started),
+                         details: ["subscribers": "\(hub.subscriberCount)", "dropped_ticks": "\(hub.droppedEvents)"])
+        }
+        registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self) { request, _ in try await service.place(request) }
+        registry.register(Methods.routerCancelOrder, CancelOrderRequest.self) { request, _ in
+            try await service.cancel(clientOrderId: request.clientOrderId)
+        }
+        registry.register(Methods.routerOrders, OrdersQuery.self) { query, _ in OrdersResponse(orders: try await service.orders(query)) }
+        registry.register(Methods.routerPositions, EmptyBody.self) { _, _ in PositionsResponse(positions: await service.positions()) }
+        registry.register(Methods.routerStrategyPositions, EmptyBody.self) { _, _ in
+            try await service.strategyPositions()
+        }
+        registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in await service.account() }
+        registry.register(Methods.routerPause, PauseRequest.self) { request, _ in
+            try await service.setTrading(enabled: false, reason: request.reason ?? "paused by operator")
+        }
+        registry.register(Methods.routerResume, EmptyBody.self) { _, _ in try await service.setTrading(enabled: true, reason: nil) }
+        registry.registerSync(Methods.routerSubscribe, SubscribeRequest.self) { request, context in
+            let known = Set(Topics.router.map(\.name))
+            let unknown = request.topics.filter { !known.contains($0) }
+            guard unknown.isEmpty, !request.topics.isEmpty else {
+                throw IPCError(.badRequest, "unknown or no topics \(unknown); known: \(known.sorted().joined(separator: ", "))")
+            }
+            hub.subscribe(context.connection, to: request.topics)
+            return SubscribeResponse(topics: request.topics)
+        }
+    }
+
+    public func stop() async {
+        let runtime = runtime.withLockedValue { $0 }
+        runtime?.feedTask?.cancel()
+        await runtime?.feedTask?.value
+        await server.stop()
+    }
+
+    public func statusLine() async -> String {
+        guard let service = runtime.withLockedValue({ $0?.service }) else { return "starting" }
+        return "\(await service.statusLine); subscribers \(server.events.subscriberCount)"
+    }
+
+    public func isHealthy() async -> Bool {
+        guard let service = runtime.withLockedValue({ $0?.service }) else { return false }
+        return await service.isHealthy
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import Shared
+
+/// routerd's core: validates and routes orders, persists each one before it is sent, executes on the
+/// paper exchange, and publishes ticks, order updates and fills.
+public actor RouterService {
+    private let store: OrderStore
+    private var paper: PaperExchange
+    private let symbols: SymbolMap
+    private var tradingSwitch: TradingSwitch
+    private let events: IPCEventHub
+    private let logger: Logger
+    private var ticks = 0
+    private var ordersToday = 0
+    private var dayStart: Date
+    private var healthyStore = true
+
+    /// Client order ids as Binance accepts them (`^[.A-Z:/a-z0-9_-]{1,36}$`), so one id works on every venue.
+    static func isValidClientOrderId(_ id: String) -> Bool {
+        (1...36).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+                || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "-")
+        }
+    }
+
+    public init(store: OrderStore, paperSettings: PaperExchange.Settings, symbols: SymbolMap, tradingSwitch: TradingSwitch,
+                events: IPCEventHub, logger: Logger) throws {
+        self.store = store
+        self.symbols = symbols
+        self.tradingSwitch = tradingSwitch
+        self.events = events
+        self.logger = logger
+        paper = PaperExchange(settings: paperSettings, snapshot: try store.loadPaper())
+        dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
+        ordersToday = try store.countOrders(since: dayStart)
+    }
+
+    /// After a crash, every order that is not final is settled before trading starts: the paper venue
+    /// executes inside the same transaction that records the result, so a `pending_new` order never
+    /// reached it and is rejected; a resting limit order is live again.
+    public func reconcile() throws {
+        for order in try store.nonFinalOrders() {
+            switch order.status {
+            case .pendingNew:
+                var settled = order
+                settled.status = .rejected
+                settled.rejectReason = "routerd stopped before the order was sent; never executed"
+                settled.updatedAt = Date()
+                try store.commit(settled, fills: [], paper: nil)
+                logger.warning("reconciled an order that was never sent", metadata: ["client_order_id": "\(order.clientOrderId)"])
+            case .new, .partiallyFilled:
+                paper.restore(resting: order)
+                logger.info("restored a resting order", metadata: ["client_order_id": "\(order.clientOrderId)"])
+            case .filled, .canceled, .rejected:
+                break
+            }
+        }
+    }
+
+    public func onTick(_ tick: Tick) {
+        ticks += 1
+        for (order, fill) in paper.observe(tick) {
+            var filled = order
+            filled.status = .filled
+            filled.filledQuantity = fill.quantity
+            filled.averageFillPrice = fill.price
+            filled.updatedAt = fill.time
+            settle(filled, fills: [fill])
+        }
+        events.publish(Events.tick, topic: Topics.ticks, body: tick)
+    }
+
+    public func place(_ request: PlaceOrderRequest) throws -> OrderRecord {
+        let clientOrderId = request.clientOrderId ?? "bb-" + Crypto.hex((try? Crypto.randomBytes(12)) ?? [])
+        guard Self.isValidClientOrderId(clientOrderId) else {
+            throw IPCError(.badRequest, "clientOrderId must be 1–36 characters of letters, digits and . _ : / -")
+        }
+        // Idempotent: a retried request with the same id returns the stored order; nothing is sent twice.
+        if let existing = try store.order(clientOrderId: clientOrderId) {
+            guard existing.symbol == request.symbol.uppercased(), existing.side == request.side, existing.quantity == request.quantity else {
+                throw IPCError(.conflict, "clientOrderId \(clientOrderId) is already used by a different order")
+            }
+            return existing
+        }
+        let symbol = request.symbol.uppercased()
+        guard request.quantity.isFinite, request.quantity > 0 else { throw IPCError(.badRequest, "quantity must be a positive number") }
+        if request.type == .limit {
+            guard let limit = request.limitPrice, limit.isFinite, limit > 0 else {
+                throw IPCError(.badRequest, "a limit order needs a positive limitPrice")
+            }
+        } else if request.limitPrice != nil {
+            throw IPCError(.badRequest, "a market order takes no limitPrice")
+        }
+        guard let venue = symbols.venue(for: symbol) else {
+            throw IPCError(.badRequest, "no route for symbol \(symbol): add it under router.symbols")
+        }
+        guard tradingSwitch.state.enabled else {
+            throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason ?? "no reason given")")
+        }
+        let now = Date()
+        var order = OrderRecord(
+            clientOrderId: clientOrderId, venue: venue, symbol: symbol, side: request.side, type: request.type,
+            quantity: request.quantity, limitPrice: request.limitPrice, status: .pendingNew, strategyId: request.strategyId,
+            requestId: request.requestId, createdAt: now, updatedAt: now)
+        try store.insert(order)
+        rollDay(now)
+        ordersToday += 1
+
+        order.updatedAt = Date()
+        var fills: [Fill] = []
+        switch paper.submit(order) {
+        case .filled(let fill):
+            order.status = .filled
+            order.filledQuantity = fill.quantity
+            order.averageFillPrice = fill.price
+            order.exchangeOrderId = "paper-\(clientOrderId)"
+            fills = [fill]
+        case .resting:
+            order.status = .new
+            order.exchangeOrderId = "paper-\(clientOrderId)"
+        case .rejected(let reason):
+            order.status = .rejected
+            order.rejectReason = reason
+        }
+        settle(order, fills: fills)
+        logger.info("order \(order.status.rawValue)", metadata: [
+            "client_order_id": "\(clientOrderId)", "request_id": "\(request.requestId ?? "-")", "symbol": "\(symbol)",
+            "side": "\(request.side.rawValue)", "quantity": "\(request.quantity)",
+            "price": "\(order.averageFillPrice.map { "\($0)" } ?? "-")", "reason": "\(order.rejectReason ?? "-")",
+        ])
+        return order
+    }
+
+    public func cancel(clientOrderId: String) throws -> OrderRecord {
+        guard let stored = try store.order(clientOrderId: clientOrderId) else {
+            throw IPCError(.notFound, "no order \(clientOrderId)")
+        }
+        guard !stored.status.isFinal else {
+            throw IPCError(.conflict, "order \(clientOrderId) is already \(stored.status.rawValue)")
+        }
+        guard var order = paper.cancel(clientOrderId: clientOrderId) else {
+            throw IPCError(.conflict, "order \(clientOrderId) is not resting on the venue")
+        }
+        order.status = .canceled
+        order.updatedAt = Date()
+        settle(order, fills: [])
+        return order
+    }
+
+    /// Persists the outcome with the paper book, then tells subscribers: fills first, then the order.
+    private func settle(_ order: OrderRecord, fills: [Fill]) {
+        var fills = fills
+        do {
+            fills = try store.commit(order, fills: fills, paper: paper.snapshot)
+            healthyStore = true
+        } catch {
+            healthyStore = false
+            logger.critical("could not persist an order update", metadata: ["client_order_id": "\(order.clientOrderId)", "error": "\(error)"])
+        }
+        for fill in fills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
+        events.publish(Events.order, topic: Topics.orders, body: order)
+    }
+
+    public func orders(_ query: OrdersQuery) throws -> [OrderRecord] { try store.orders(query) }
+    public func positions() -> [Position] { paper.positions() }
+    public func strategyPositions() throws -> StrategyPositionsResponse { try store.strategyPositions() }
+
+    public func account() -> AccountSummary {
+        AccountSummary(venues: [paper.account()], tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
+    }
+
+    public func setTrading(enabled: Bool, reason: String?) throws -> TradingSwitchState {
+        try tradingSwitch.set(enabled: enabled, reason: reason)
+        logger.notice(enabled ? "trading resumed" : "trading paused", metadata: ["reason": "\(reason ?? "-")"])
+        return tradingSwitch.state
+    }
+
+    public var statusLine: String {
+        let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
+        return "\(state); ticks \(ticks), orders today \(ordersToday), equity \(String(format: "%.2f", paper.equity))"
+    }
+
+    public var isHealthy: Bool { healthyStore }
+
+    private func rollDay(_ now: Date) {
+        let start = DailyResetTime("00:00")!.dayStart(containing: now)
+        if start > dayStart {
+            dayStart = start
+            ordersToday = 0
+        }
+    }
+}

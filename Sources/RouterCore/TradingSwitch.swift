@@ -1,0 +1,27 @@
+import Foundation
+import Logging
+import Shared
+
+/// The operator's pause/resume switch, kept in `trading_state.json` so a restart keeps a pause.
+public struct TradingSwitch: Sendable {
+    public private(set) var state: TradingSwitchState
+    private let path: String
+
+    /// A corrupt file means paused: trading must not resume because a file could not be read.
+    public init(stateDirectory: String, logger: Logger) {
+        path = stateDirectory + "/trading_state.json"
+        do {
+            state = try AtomicFile.readJSON(TradingSwitchState.self, from: path)
+                ?? TradingSwitchState(enabled: true, reason: nil, changedAt: Date())
+        } catch {
+            logger.critical("trading switch unreadable; starting PAUSED", metadata: ["error": "\(error)"])
+            state = TradingSwitchState(enabled: false, reason: "trading_state.json was corrupt: \(error)", changedAt: Date())
+        }
+    }
+
+    public mutating func set(enabled: Bool, reason: String?) throws {
+        let next = TradingSwitchState(enabled: enabled, reason: reason, changedAt: Date())
+        try AtomicFile.writeJSON(next, to: path)
+        state = next
+    }
+}

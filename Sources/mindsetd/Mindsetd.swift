@@ -1,0 +1,16 @@
+import ArgumentParser
+import MindsetCore
+import Shared
+
+@main
+struct Mindsetd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mindsetd", abstract: "BAGBOT mindset engine: approves or blocks every trade, and says why.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        await DaemonRunner.run(service: "mindsetd", options: options) { MindsetDaemon(context: $0) }
+    }
+}
+
