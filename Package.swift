@@ -90,7 +90,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             // Depending on the executables makes `swift test` build them; the tests start them as processes.
-            dependencies: ["Shared", "GatewayCore", "gateway", "mindsetd", "arsenald", "routerd", "bagbot"]
+            dependencies: [
+                "Shared", "gateway", "mindsetd", "arsenald", "routerd", "bagbot",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )

@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GRDB
+import Logging
+import Shared
+
+/// A whole BAGBOT under a temporary directory, with the real daemon binaries as child processes.
+final class TestSystem: @unchecked Sendable {
+    let root: String
+    let port: Int
+    let configPath: String
+    let tokenPath: String
+    private var processes: [String: Process] = [:]
+    private let lock = NSLock()
+
+    static let daemons = ["mindsetd", "routerd", "arsenald", "gateway"]
+
+    /// Where `swift test` put the binaries: beside the test bundle.
+    static var binaries: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = (exe as NSString).deletingLastPathComponent
+        while !directory.isEmpty && directory != "/" {
+            if FileManager.default.isExecutableFile(atPath: directory + "/routerd") { return directory }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return (exe as NSString).deletingLastPathComponent
+    }
+
+    /// `../shared/data` beside the checkout; the tests fall back to the synthetic feed without it.
+    static var sharedData: String? {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = repo.deletingLastPathComponent().appendingPathComponent("shared/data").path
+        return FileManager.default.fileExists(atPath: data) ? data : nil
+    }
+
+    init(speed: String = "200", extraConfig: String = "") throws {
+        var template = Array("/tmp/bbi-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemCallError("mkdtemp") }
+        root = String(cString: made)
+        port = try Self.freePort()
+        configPath = root + "/bagbot.yaml"
+        tokenPath = root + "/admin.token"
+        try APITokenFormat.generate().write(toFile: tokenPath, atomically: true, encoding: .utf8)
+        var yaml = """
+            paths:
+              run_dir: \(root)/run
+              state_dir: \(root)/state
+            log:
+              format: plain
+            gateway:
+              port: \(port)
+              bootstrap_admin_token_file: \(tokenPath)
+            router:
+              replay:
+                speed: "\(speed)"
+                loop: true
+
+            """
+        if let data = Self.sharedData { yaml += "    data_dir: \(data)\n" }
+        yaml += extraConfig
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    var adminToken: String { (try? String(contentsOfFile: tokenPath, encoding: .utf8)) ?? "" }
+
+    func socket(_ service: String) -> String { root + "/run/\(service).sock" }
+
+    func start(_ names: [String] = TestSystem.daemons) throws {
+        for name in names { try start(name) }
+    }
+
+    func start(_ name: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binaries + "/" + name)
+        process.arguments = ["--config", configPath]
+        let log = root + "/\(name).log"
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        lock.withLock { processes[name] = process }
+    }
+
+    func pid(_ name: String) -> Int32? { lock.withLock { processes[name]?.processIdentifier } }
+
+    func signal(_ name: String, _ signal: Int32) {
+        if let pid = pid(name) { kill(pid, signal) }
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status.
+    @discardableResult
+    func stop(_ name: String, timeout: Duration = .seconds(20)) async -> Int32? {
+        guard let process = lock.withLock({ processes[name] }) else { return nil }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        return process.terminationStatus
+    }
+
+    func killHard(_ name: String) async {
+        guard let process = lock.withLock({ processes[name] }) else { return }
+        kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    func log(_ name: String) -> String { (try? String(contentsOfFile: root + "/\(name).log", encoding: .utf8)) ?? "" }
+
+    func shutdown() async {
+        for name in Self.daemons.reversed() { await stop(name) }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    // MARK: observing
+
+    /// One IPC call to a daemon, as an operator tool would make it.
+    func call<Response: Decodable & Sendable>(_ service: String, _ method: String, as type: Response.Type) async throws -> Response {
+        try await Self.call(socket: socket(service), service: service, method, as: type)
+    }
+
+    static func call<Response: Decodable & Sendable>(socket: String, service: String, _ method: String, as type: Response.Type) async throws -> Response {
+        var logger = Logger(label: "tests")
+        logger.logLevel = .critical
+        let client = IPCClient(ownService: "tests", peerService: service,
+                               configuration: IPCClientConfiguration(socketPath: socket, requestTimeout: .seconds(5),
+                                                                     initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(100)),
+                               logger: logger)
+        client.start()
+        defer { Task { await client.shutdown() } }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while !client.isConnected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let response: Response = try await client.call(method, EmptyBody())
+        await client.shutdown()
+        return response
+    }
+
+    func health(_ service: String) async -> HealthReport? {
+        try? await call(service, Methods.health, as: HealthReport.self)
+    }
+
+    /// Polls until `condition` holds; fails the test (by throwing) after `timeout`, saying what it waited for.
+    func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw WaitTimeout(what: what, logs: Self.daemons.map { "--- \($0)\n" + String(log($0).suffix(3_000)) }.joined(separator: "\n"))
+    }
+
+    struct WaitTimeout: Error, CustomStringConvertible {
+        let what: String
+        let logs: String
+        var description: String { "timed out waiting for \(what)\n\(logs)" }
+    }
+
+    func database() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        return try DatabaseQueue(path: root + "/state/bagbot.db", configuration: configuration)
+    }
+
+    struct StoredOrder: Sendable {
+        let clientOrderId: String
+        let status: String
+        let createdAt: Date
+    }
+
+    func orders() throws -> [StoredOrder] {
+        guard FileManager.default.fileExists(atPath: root + "/state/bagbot.db") else { return [] }
+        return try database().read { db in
+            try Row.fetchAll(db, sql: "SELECT client_order_id, status, created_at FROM orders ORDER BY rowid").map {
+                StoredOrder(clientOrderId: $0["client_order_id"], status: $0["status"], createdAt: $0["created_at"])
+            }
+        }
+    }
+
+    func count(_ sql: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: root + "/state/bagbot.db") else { return 0 }
+        return try database().read { try Int.fetchOne($0, sql: sql) ?? 0 }
+    }
+
+    // MARK: HTTP
+
+    func get(_ path: String, token: String? = nil) async throws -> (status: Int, body: Data) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 5
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SystemCallError("socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw SystemCallError("bind") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
