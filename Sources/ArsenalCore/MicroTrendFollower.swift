@@ -112,7 +112,7 @@ public final class MicroTrendFollower: Strategy {
         guard let closed = state.position.apply(fill) else { return nil }
         let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
                                 entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
-                                requestId: fill.requestId)
+                                requestId: fill.requestId, tradeId: fill.fillId)
         stats.record(trade)
         return trade
     }

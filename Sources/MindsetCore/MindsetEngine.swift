@@ -34,6 +34,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// The latest market time seen; the day rolls over when events pass the reset moment.
     public var clock: Date?
     public var transitions: [StateTransition] = []
+    /// The latest recorded trade ids, so a resent trade is not counted twice.
+    public var recentTradeIds: [String] = []
 
     public init() {}
 }
@@ -44,6 +46,7 @@ public struct MindsetEngine: Sendable {
     public let rules: MindsetRules
     public private(set) var state: MindsetState
     static let keptTransitions = 50
+    static let keptTradeIds = 1_000
 
     public init(rules: MindsetRules, state: MindsetState = MindsetState()) {
         self.rules = rules
@@ -126,6 +129,13 @@ public struct MindsetEngine: Sendable {
     /// Records a closed trade: daily P&L, streaks, and the emotion state that follows from them.
     @discardableResult
     public mutating func record(_ trade: ClosedTrade) -> (summary: DailySummary?, transition: StateTransition?) {
+        if let id = trade.tradeId {
+            guard !state.recentTradeIds.contains(id) else { return (nil, nil) }
+            state.recentTradeIds.append(id)
+            if state.recentTradeIds.count > Self.keptTradeIds {
+                state.recentTradeIds.removeFirst(state.recentTradeIds.count - Self.keptTradeIds)
+            }
+        }
         let summary = advance(to: trade.closedAt)
         state.dailyPnl += trade.pnl
         state.trades += 1

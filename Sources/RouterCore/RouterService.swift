@@ -61,13 +61,20 @@ public actor RouterService {
 
     public func onTick(_ tick: Tick) {
         ticks += 1
+        let before = paper
         for (order, fill) in paper.observe(tick) {
             var filled = order
             filled.status = .filled
             filled.filledQuantity = fill.quantity
             filled.averageFillPrice = fill.price
             filled.updatedAt = fill.time
-            settle(filled, fills: [fill])
+            do {
+                try settle(filled, fills: [fill])
+            } catch {
+                // Not recorded means not executed: the resting orders stay, and the next tick tries again.
+                paper = before
+                break
+            }
         }
         events.publish(Events.tick, topic: Topics.ticks, body: tick)
     }
@@ -79,7 +86,8 @@ public actor RouterService {
         }
         // Idempotent: a retried request with the same id returns the stored order; nothing is sent twice.
         if let existing = try store.order(clientOrderId: clientOrderId) {
-            guard existing.symbol == request.symbol.uppercased(), existing.side == request.side, existing.quantity == request.quantity else {
+            guard existing.symbol == request.symbol.uppercased(), existing.side == request.side, existing.quantity == request.quantity,
+                  existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId else {
                 throw IPCError(.conflict, "clientOrderId \(clientOrderId) is already used by a different order")
             }
             return existing
@@ -110,6 +118,7 @@ public actor RouterService {
 
         order.updatedAt = Date()
         var fills: [Fill] = []
+        let before = paper
         switch paper.submit(order) {
         case .filled(let fill):
             order.status = .filled
@@ -124,7 +133,14 @@ public actor RouterService {
             order.status = .rejected
             order.rejectReason = reason
         }
-        settle(order, fills: fills)
+        do {
+            try settle(order, fills: fills)
+        } catch {
+            // The execution must not outlive a failed commit: the book goes back to what is on disk, and the
+            // order stays pending_new there, to be settled as never executed by the next reconcile.
+            paper = before
+            throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed: \(error)")
+        }
         logger.info("order \(order.status.rawValue)", metadata: [
             "client_order_id": "\(clientOrderId)", "request_id": "\(request.requestId ?? "-")", "symbol": "\(symbol)",
             "side": "\(request.side.rawValue)", "quantity": "\(request.quantity)",
@@ -145,21 +161,28 @@ public actor RouterService {
         }
         order.status = .canceled
         order.updatedAt = Date()
-        settle(order, fills: [])
+        do {
+            try settle(order, fills: [])
+        } catch {
+            paper.restore(resting: stored)
+            throw IPCError(.internal, "cancel of \(clientOrderId) could not be recorded; the order is still live: \(error)")
+        }
         return order
     }
 
     /// Persists the outcome with the paper book, then tells subscribers: fills first, then the order.
-    private func settle(_ order: OrderRecord, fills: [Fill]) {
-        var fills = fills
+    /// Nothing is published when the commit fails: subscribers only ever hear about recorded facts.
+    private func settle(_ order: OrderRecord, fills: [Fill]) throws {
+        let stored: [Fill]
         do {
-            fills = try store.commit(order, fills: fills, paper: paper.snapshot)
+            stored = try store.commit(order, fills: fills, paper: paper.snapshot)
             healthyStore = true
         } catch {
             healthyStore = false
             logger.critical("could not persist an order update", metadata: ["client_order_id": "\(order.clientOrderId)", "error": "\(error)"])
+            throw error
         }
-        for fill in fills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
+        for fill in stored { events.publish(Events.fill, topic: Topics.fills, body: fill) }
         events.publish(Events.order, topic: Topics.orders, body: order)
     }
 

@@ -9,7 +9,7 @@ import UnixSignals
 struct Bagbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bagbot", abstract: "BAGBOT operator command.",
-        subcommands: [Up.self, Call.self])
+        subcommands: [Up.self, Call.self, Token.self])
 }
 
 /// `bagbot up`: the whole system under one directory, for a demo or development.
@@ -139,5 +139,14 @@ struct Call: AsyncParsableCommand {
 extension CommandLine {
     static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
+    }
+}
+
+/// `bagbot token`: prints a new random API token (for the install script's first admin token).
+struct Token: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a new random API token (bgb_ + 32 random bytes, base64url).")
+
+    func run() throws {
+        StandardOutput.print(try APITokenFormat.generate())
     }
 }

@@ -62,9 +62,13 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
     public var pnl: Double
     public var closedAt: Date
     public var requestId: String?
+    /// Unique per closed trade (the id of the fill that closed it): a resend after a timeout or a
+    /// reconnect is recognised and not counted twice.
+    public var tradeId: String?
 
     public init(strategyId: String, symbol: String, side: Side, quantity: Double, entryPrice: Double,
-                exitPrice: Double, pnl: Double, closedAt: Date, requestId: String?) {
+                exitPrice: Double, pnl: Double, closedAt: Date, requestId: String?, tradeId: String? = nil) {
+        self.tradeId = tradeId
         self.strategyId = strategyId
         self.symbol = symbol
         self.side = side

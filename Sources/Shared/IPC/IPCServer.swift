@@ -98,7 +98,10 @@ public final class IPCServer: Sendable {
         guard chmod(path, configuration.socketMode) == 0 else {
             throw IPCError(.internal, "chmod \(path): \(String(cString: strerror(errno)))")
         }
-        if let gid = policy.allowedGID, chown(path, uid_t.max, gid) != 0 {
+        // Under systemd the daemon runs with the socket group as its own, so the socket already has it;
+        // chown is then unnecessary (and refused by the units' system-call filter).
+        var status = stat()
+        if let gid = policy.allowedGID, stat(path, &status) == 0, status.st_gid != gid, chown(path, uid_t.max, gid) != 0 {
             throw IPCError(.internal, "chown \(path) to group \(configuration.socketGroup ?? ""): \(String(cString: strerror(errno)))")
         }
         logger.info("listening", metadata: ["socket": "\(path)"])

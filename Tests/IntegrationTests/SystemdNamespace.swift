@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A real systemd booted in its own PID, mount, UTS, IPC and network namespace, by the recipe in
+/// DESIGN §10: private tmpfs over /tmp, /var/tmp, /run and /var/log/journal, systemd-tmpfiles masked
+/// (otherwise it wipes the machine's real /tmp), and overlays over /etc, /usr/local, /var/lib and /opt so
+/// an install inside writes nothing real. `poweroff()` ends it.
+final class SystemdNamespace: @unchecked Sendable {
+    let harness: String
+    private let unshare: Process
+    private(set) var systemdPID: Int32 = 0
+
+    /// Root, systemd and util-linux's unshare/nsenter are needed; CI has them.
+    static var isSupported: Bool {
+        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/nsenter")
+    }
+
+    /// `directory` must be outside the paths that get a tmpfs (so not under /tmp).
+    init(directory: String) throws {
+        harness = directory
+        try FileManager.default.createDirectory(atPath: harness, withIntermediateDirectories: true)
+        let script = harness + "/boot.sh"
+        try """
+            #!/bin/bash
+            set -e
+            mount --make-rprivate /
+            for d in /tmp /var/tmp /run /var/log/journal; do mkdir -p "$d"; mount -t tmpfs tmpfs "$d"; done
+            layers=\(harness)/layers
+            mkdir -p "$layers"; mount -t tmpfs tmpfs "$layers"
+            for x in /etc /usr/local /var/lib /opt; do
+              mkdir -p "$layers$x/up" "$layers$x/work"
+              mount -t overlay overlay -o "lowerdir=$x,upperdir=$layers$x/up,workdir=$layers$x/work" "$x"
+            done
+            mkdir -p /run/systemd/system
+            for u in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-tmpfiles-setup-dev.service; do
+              ln -sf /dev/null "/run/systemd/system/$u"
+            done
+            ip link set lo up 2>/dev/null || true
+            exec /lib/systemd/systemd --system --unit=multi-user.target
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        unshare = Process()
+        unshare.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        unshare.arguments = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--mount-proc", script]
+        let log = harness + "/boot.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        unshare.standardOutput = handle
+        unshare.standardError = handle
+        unshare.standardInput = FileHandle.nullDevice
+        try unshare.run()
+    }
+
+    /// Waits for the namespace's PID 1 to be systemd and for boot to finish.
+    func waitUntilBooted() async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if systemdPID == 0, let pid = Self.descendant(of: unshare.processIdentifier, named: "systemd") {
+                systemdPID = pid
+            }
+            if systemdPID != 0 {
+                let state = run("systemctl is-system-running").output.trimmingCharacters(in: .whitespacesAndNewlines)
+                if state == "running" || state == "degraded" { return }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw SystemdTestFailure("systemd did not boot: \((try? String(contentsOfFile: harness + "/boot.log", encoding: .utf8)) ?? "")")
+    }
+
+    /// Runs a shell command inside the namespace (as root); returns its status and output.
+    @discardableResult
+    func run(_ command: String) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        process.arguments = ["-t", "\(systemdPID)", "-m", "-p", "-u", "-i", "-n", "/bin/bash", "-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return (-1, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func property(_ unit: String, _ name: String) -> String {
+        run("systemctl show -p \(name) --value \(unit)").output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func poweroff() async {
+        guard systemdPID != 0 else {
+            unshare.terminate()
+            return
+        }
+        run("systemctl poweroff --no-block")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while unshare.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+        if unshare.isRunning { kill(systemdPID, SIGKILL) }
+    }
+
+    static func descendant(of parent: Int32, named name: String) -> Int32? {
+        var queue = [parent]
+        while let pid = queue.popLast() {
+            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+            for child in children.split(separator: " ").compactMap({ Int32($0) }) {
+                let comm = (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                if comm == name { return child }
+                queue.append(child)
+            }
+        }
+        return nil
+    }
+}
+
+struct SystemdTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
