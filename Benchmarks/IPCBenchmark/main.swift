@@ -1,1 +1,72 @@
-print("bench")
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import NIOPosix
+
+// ipc-benchmark: the IPC layer against a raw Unix-socket ping-pong, in release mode (scripts/bench-ipc).
+//
+//   ipc-benchmark [--runs 3] [--round-trips 20000] [--pipelined 100000] [--windows 256,1024] [--quick]
+//
+// The roles below are this same executable re-executed as child processes; they are not meant to be
+// started by hand. This file stays synchronous (no top-level await) so that a role can install NIO as the
+// Swift concurrency executor before any concurrency code runs.
+
+let arguments = CommandLine.arguments
+let role = arguments.count > 1 ? arguments[1] : ""
+
+func argument(_ index: Int) -> String {
+    guard arguments.count > index else { die("\(role): missing argument \(index)") }
+    return arguments[index]
+}
+
+func integer(_ index: Int) -> Int {
+    guard let value = Int(argument(index)) else { die("\(role): argument \(index) is not a number") }
+    return value
+}
+
+func printReport(_ report: ClientReport) {
+    let data = try! JSONEncoder().encode(report)
+    print(String(decoding: data, as: UTF8.self))
+}
+
+switch role {
+case "raw-server":
+    RawBenchmark.serve(path: argument(2))
+
+case "nio-echo-server":
+    RawBenchmark.serveNIOEcho(path: argument(2))
+
+case "raw-client":
+    // raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO
+    printReport(RawBenchmark.client(
+        path: argument(2), warmup: integer(3), roundTrips: integer(4), streamed: integer(5), hello: integer(6) == 1))
+
+case "ipc-server":
+    IPCRoles.serve(path: argument(2))
+
+case "ipc-client":
+    // ipc-client PATH METHOD EXECUTOR WARMUP ROUND_TRIPS PIPELINED WINDOWS
+    if argument(4) == "nio" {
+        // Must run before any Swift concurrency code: from here on, tasks run on NIO's event loop threads,
+        // so a continuation resumed by a channel handler continues on that same thread.
+        guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
+            die("could not install NIO as the global concurrency executor")
+        }
+    }
+    let path = argument(2)
+    let method = argument(3)
+    let warmup = integer(5)
+    let roundTrips = integer(6)
+    let pipelined = integer(7)
+    let windows = argument(8).split(separator: ",").compactMap { Int($0) }
+    let report = runBlocking {
+        try await IPCRoles.client(
+            path: path, method: method, warmup: warmup, roundTrips: roundTrips, pipelined: pipelined, windows: windows)
+    }
+    printReport(report)
+
+default:
+    Coordinator(options: Coordinator.parse(arguments.dropFirst())).run()
+}

@@ -50,16 +50,37 @@ public final class MicroTrendFollower: Strategy {
             state.volatility.push(change)
         }
         state.lastMid = mid
-        guard isEnabled, state.momentum.isFull, state.volatility.isFull, !state.orderInFlight else { return nil }
+        guard !state.orderInFlight else { return nil }
 
+        // The stop comes first and needs no history: after a restart an open position is protected from
+        // its first tick, and neither a disabled strategy nor the order-rate guard may hold an exit back.
+        if let stop = stopLoss(position: state.position, mid: mid) {
+            state.guardrail.record(tick.time)
+            state.orderInFlight = true
+            stats.signals += 1
+            return signal(stop, tick: tick, requestId: requestId)
+        }
+        guard isEnabled, state.momentum.isFull, state.volatility.isFull else { return nil }
         let decision = decide(state: state, tick: tick)
         guard let decision, state.guardrail.refusal(at: tick.time) == nil else { return nil }
         state.guardrail.record(tick.time)
         state.orderInFlight = true
         stats.signals += 1
-        return Signal(strategyId: id, symbol: tick.symbol, side: decision.side, quantity: decision.quantity,
-                      price: decision.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: decision.strength,
-                      confidence: stats.confidence, isEntry: decision.isEntry, reason: decision.reason, requestId: requestId())
+        return signal(decision, tick: tick, requestId: requestId)
+    }
+
+    private func signal(_ decision: Decision, tick: Tick, requestId: () -> String) -> Signal {
+        Signal(strategyId: id, symbol: tick.symbol, side: decision.side, quantity: decision.quantity,
+               price: decision.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: decision.strength,
+               confidence: stats.confidence, isEntry: decision.isEntry, reason: decision.reason, requestId: requestId())
+    }
+
+    private func stopLoss(position: PositionBook, mid: Double) -> Decision? {
+        guard !position.isFlat, position.averagePrice > 0 else { return nil }
+        let move = (mid - position.averagePrice) / position.averagePrice * (position.quantity > 0 ? 1 : -1)
+        guard move <= -settings.stopLossPercent / 100 else { return nil }
+        return Decision(side: position.quantity > 0 ? .sell : .buy, quantity: abs(position.quantity), strength: 10,
+                        isEntry: false, reason: "stop loss: \(Self.percent(move)) against the position")
     }
 
     private struct Decision {
@@ -73,14 +94,6 @@ public final class MicroTrendFollower: Strategy {
     private func decide(state: SymbolState, tick: Tick) -> Decision? {
         let mid = tick.mid
         let position = state.position
-        // The stop is checked before any filter: a chaotic market is exactly when it matters.
-        if !position.isFlat {
-            let move = (mid - position.averagePrice) / position.averagePrice * (position.quantity > 0 ? 1 : -1)
-            if move <= -settings.stopLossPercent / 100 {
-                return Decision(side: position.quantity > 0 ? .sell : .buy, quantity: abs(position.quantity), strength: 10,
-                                isEntry: false, reason: "stop loss: \(Self.percent(move)) against the position")
-            }
-        }
         let momentum = state.momentum.sum
         let noise = state.volatility.standardDeviation
         guard noise >= settings.minVolatility, noise <= settings.maxVolatility else { return nil }

@@ -62,7 +62,10 @@ public final class TokenStore: Sendable {
 
     public func hasAdminToken() throws -> Bool {
         try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL)") ?? false
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM api_tokens
+                               WHERE role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?))
+                """, arguments: [Date()]) ?? false
         }
     }
 

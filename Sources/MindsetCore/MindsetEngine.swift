@@ -36,6 +36,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var transitions: [StateTransition] = []
     /// The latest recorded trade ids, so a resent trade is not counted twice.
     public var recentTradeIds: [String] = []
+    /// Finished days not yet appended to `daily_metrics.json` (kept in the state so a crash loses none).
+    public var unarchivedDays: [DailySummary] = []
 
     public init() {}
 }
@@ -67,6 +69,7 @@ public struct MindsetEngine: Sendable {
         guard dayStart > current else { return nil }
         let summary = DailySummary(dayStart: current, pnl: state.dailyPnl, trades: state.trades, wins: state.wins,
                                    losses: state.losses, finalState: state.emotion)
+        state.unarchivedDays.append(summary)
         let previous = state.emotion
         state.dayStart = dayStart
         state.dailyPnl = 0
@@ -153,9 +156,16 @@ public struct MindsetEngine: Sendable {
         return (summary, reassess(at: trade.closedAt))
     }
 
-    /// Locks trading until the next reset (an admin's decision, or a limit).
+    /// Locks trading until the next reset (an admin's decision, or a limit). The engine first moves to
+    /// `time`'s day, so a lock made after a reset is not undone by the next event's rollover.
     public mutating func lock(reason: String, at time: Date) -> StateTransition? {
-        transition(to: .locked, reason: reason, at: time)
+        _ = advance(to: time)
+        return transition(to: .locked, reason: reason, at: time)
+    }
+
+    /// Forgets the oldest `count` finished days once they are safely in `daily_metrics.json`.
+    public mutating func markArchived(_ count: Int) {
+        state.unarchivedDays.removeFirst(min(count, state.unarchivedDays.count))
     }
 
     private mutating func reassess(at time: Date) -> StateTransition? {

@@ -46,6 +46,12 @@ public actor MindsetService {
             logger.critical("mindset state unreadable; starting LOCKED", metadata: ["error": "\(error)"])
             var fresh = MindsetEngine(rules: rules)
             _ = fresh.lock(reason: "state file was corrupt (\(error)); locked until the next daily reset", at: Date())
+            // Saved at once: a restart before the first request must find the lock, not defaults.
+            do {
+                try store.save(fresh.state)
+            } catch {
+                logger.critical("cannot save the locked state", metadata: ["error": "\(error)"])
+            }
             engine = fresh
         }
     }
@@ -64,13 +70,16 @@ public actor MindsetService {
             "request_id": "\(proposal.requestId)", "symbol": "\(proposal.symbol)", "approved": "\(decision.approved)",
             "reasons": "\(decision.reasons.joined(separator: "; "))",
         ])
-        if engine.state != before { persist() }
+        if engine.state != before {
+            archiveFinishedDays()
+            persist()
+        }
         return decision
     }
 
     public func record(_ trade: ClosedTrade) -> MindsetSnapshot {
-        let (summary, transition) = engine.record(trade)
-        if let summary { archive(summary) }
+        let (_, transition) = engine.record(trade)
+        archiveFinishedDays()
         if let transition {
             logger.notice("emotion state changed", metadata: [
                 "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
@@ -85,10 +94,12 @@ public actor MindsetService {
     }
 
     public func lock(_ request: LockRequest) -> MindsetSnapshot {
-        if let change = engine.lock(reason: "admin: \(request.reason)", at: request.time ?? engine.state.clock ?? Date()) {
+        let time = request.time ?? max(engine.state.clock ?? Date(), Date())
+        if let change = engine.lock(reason: "admin: \(request.reason)", at: time) {
             logger.notice("locked by admin", metadata: ["from": "\(change.from.rawValue)", "reason": "\(request.reason)"])
-            persist()
         }
+        archiveFinishedDays()
+        persist()
         return snapshot()
     }
 
@@ -120,13 +131,21 @@ public actor MindsetService {
         }
     }
 
-    private func archive(_ summary: DailySummary) {
+    /// Appends finished days to daily_metrics.json; on failure they stay in the state and are retried.
+    private func archiveFinishedDays() {
+        let days = engine.state.unarchivedDays
+        guard !days.isEmpty else { return }
         do {
-            try store.append(summary)
+            if let corrupt = try store.append(days) {
+                logger.error("daily_metrics.json was corrupt; moved aside and started anew", metadata: ["error": "\(corrupt)"])
+            }
+            engine.markArchived(days.count)
         } catch {
-            logger.error("cannot append the finished day to daily_metrics.json", metadata: ["error": "\(error)"])
+            logger.error("cannot append finished days to daily_metrics.json; will retry", metadata: ["error": "\(error)"])
         }
-        logger.notice("daily reset", metadata: ["finished_day_pnl": "\(MindsetEngine.format(summary.pnl))", "trades": "\(summary.trades)"])
+        for day in days {
+            logger.notice("daily reset", metadata: ["finished_day_pnl": "\(MindsetEngine.format(day.pnl))", "trades": "\(day.trades)"])
+        }
     }
 
     /// Groups block reasons for metrics ("revenge guard: cooldown after a loss, 12s left" → "revenge guard").

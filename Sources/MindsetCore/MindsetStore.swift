@@ -20,16 +20,25 @@ public struct MindsetStore: Sendable {
         try AtomicFile.writeJSON(state, to: statePath)
     }
 
-    public func append(_ summary: DailySummary) throws {
+    /// Appends finished days. A corrupt history is moved aside (and returned, for the caller to report)
+    /// and a new file started with these days: history is not safety-critical, losing a day would be.
+    @discardableResult
+    public func append(_ summaries: [DailySummary]) throws -> CorruptStateFile? {
         var days: [DailySummary]
+        var corruption: CorruptStateFile?
         do {
             days = try AtomicFile.readJSON([DailySummary].self, from: metricsPath) ?? []
         } catch let corrupt as CorruptStateFile {
-            // History is not safety-critical: keep the moved-aside file for inspection and start a new one.
             days = []
-            throw corrupt
+            corruption = corrupt
         }
-        days.append(summary)
+        days.append(contentsOf: summaries)
         try AtomicFile.writeJSON(days, to: metricsPath)
+        return corruption
+    }
+
+    @discardableResult
+    public func append(_ summary: DailySummary) throws -> CorruptStateFile? {
+        try append([summary])
     }
 }

@@ -61,23 +61,32 @@ public struct PaperExchange: Sendable {
 
     /// Records the tick and fills every resting limit order it reaches.
     public mutating func observe(_ tick: Tick) -> [(order: OrderRecord, fill: Fill)] {
+        record(tick)
+        return crossedOrders(by: tick).compactMap { fillResting($0, on: tick) }
+    }
+
+    /// Takes the tick as the latest price of its symbol.
+    public mutating func record(_ tick: Tick) {
         lastTicks[tick.symbol] = tick
         snapshot.positions[tick.symbol]?.lastPrice = tick.mid
-        guard resting.contains(where: { $0.symbol == tick.symbol }) else { return [] }
-        var executed: [(OrderRecord, Fill)] = []
-        var remaining: [OrderRecord] = []
-        for order in resting {
-            guard order.symbol == tick.symbol, let limit = order.limitPrice, let price = Self.touch(order.side, limit: limit, tick: tick) else {
-                remaining.append(order)
-                continue
-            }
-            switch execute(order, at: price, time: tick.time) {
-            case .filled(let fill): executed.append((order, fill))
-            case .rejected, .resting: remaining.append(order)
-            }
-        }
-        resting = remaining
-        return executed
+    }
+
+    /// The resting orders this tick reaches, in arrival order.
+    public func crossedOrders(by tick: Tick) -> [String] {
+        resting.filter { order in
+            order.symbol == tick.symbol && order.limitPrice.flatMap { Self.touch(order.side, limit: $0, tick: tick) } != nil
+        }.map(\.clientOrderId)
+    }
+
+    /// Fills one resting order on this tick, if it still crosses and buying power allows. One at a time, so
+    /// the caller can persist each fill with a book that holds exactly the fills persisted so far.
+    public mutating func fillResting(_ clientOrderId: String, on tick: Tick) -> (order: OrderRecord, fill: Fill)? {
+        guard let index = resting.firstIndex(where: { $0.clientOrderId == clientOrderId }),
+              let limit = resting[index].limitPrice, let price = Self.touch(resting[index].side, limit: limit, tick: tick) else { return nil }
+        let order = resting[index]
+        guard case .filled(let fill) = execute(order, at: price, time: tick.time) else { return nil }
+        resting.remove(at: index)
+        return (order, fill)
     }
 
     /// Executes or rests a new order. Market orders need a tick; limit orders fill at once when

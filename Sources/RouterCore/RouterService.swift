@@ -61,8 +61,10 @@ public actor RouterService {
 
     public func onTick(_ tick: Tick) {
         ticks += 1
-        let before = paper
-        for (order, fill) in paper.observe(tick) {
+        paper.record(tick)
+        for clientOrderId in paper.crossedOrders(by: tick) {
+            let before = paper
+            guard let (order, fill) = paper.fillResting(clientOrderId, on: tick) else { continue }
             var filled = order
             filled.status = .filled
             filled.filledQuantity = fill.quantity
@@ -71,7 +73,8 @@ public actor RouterService {
             do {
                 try settle(filled, fills: [fill])
             } catch {
-                // Not recorded means not executed: the resting orders stay, and the next tick tries again.
+                // Not recorded means not executed: only this fill is undone (earlier ones are on disk), the
+                // order keeps resting, and a later tick tries again.
                 paper = before
                 break
             }

@@ -52,7 +52,7 @@ struct SystemdDeploymentTests {
             #expect(!ns.property(unit, "StatusText").isEmpty, "\(unit) has a STATUS= line")
         }
         #expect(ns.run("systemctl status bagbot-routerd --no-pager").output.contains("Status: \""))
-        let health = ns.run("exec 3<>/dev/tcp/127.0.0.1/8080; printf 'GET /healthz HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3; cat <&3")
+        let health = ns.run("exec 3<>/dev/tcp/127.0.0.1/8080; printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' >&3; cat <&3", timeout: 10)
         #expect(health.output.contains("\"services\""), "healthz: \(health.output)")
 
         try await waitFor("paper orders from the replay", ns) { try orders(ns).count >= 1 }

@@ -44,8 +44,10 @@ final class SystemdNamespace: @unchecked Sendable {
             """.write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
         unshare = Process()
-        unshare.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        unshare.arguments = ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--mount-proc", script]
+        // Not through setsid(1): Process already starts the child as a group leader, so setsid would fork
+        // and the namespace would no longer descend from the pid kept here.
+        unshare.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        unshare.arguments = ["--kill-child", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--mount-proc", script]
         let log = harness + "/boot.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -71,12 +73,13 @@ final class SystemdNamespace: @unchecked Sendable {
         throw SystemdTestFailure("systemd did not boot: \((try? String(contentsOfFile: harness + "/boot.log", encoding: .utf8)) ?? "")")
     }
 
-    /// Runs a shell command inside the namespace (as root); returns its status and output.
+    /// Runs a shell command inside the namespace (as root); returns its status and output. Every command
+    /// is bounded (`timeout`), so a hung one fails the test instead of hanging it.
     @discardableResult
-    func run(_ command: String) -> (status: Int32, output: String) {
+    func run(_ command: String, timeout seconds: Int = 120) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-        process.arguments = ["-t", "\(systemdPID)", "-m", "-p", "-u", "-i", "-n", "/bin/bash", "-c", command]
+        process.arguments = ["-t", "\(systemdPID)", "-m", "-p", "-u", "-i", "-n", "/usr/bin/timeout", "\(seconds)", "/bin/bash", "-c", command]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -97,12 +97,68 @@ public enum IPCCoding {
     }
 
     /// Encodes one envelope into a fresh buffer (without the length prefix, which the pipeline adds).
+    ///
+    /// The envelope's own fields are written directly and only the body goes through JSONEncoder (encoding
+    /// the whole envelope generically cost about as much again as the body). The body is encoded as the
+    /// value of a one-key object, exactly as when it was nested in the envelope, so types that encode
+    /// nothing (EmptyBody) still give `{}`, dates follow the encoder's strategy, and fragments work.
     static func encode<Body: Encodable>(
         _ envelope: OutgoingEnvelope<Body>, allocator: ByteBufferAllocator, encoder: JSONEncoder
     ) throws -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256)
-        try buffer.writeJSONEncodable(envelope, encoder: encoder)
+        let wrapped = try encoder.encode(BodyWrapper(body: envelope.body))
+        var buffer = allocator.buffer(capacity: wrapped.count + 96)
+        buffer.writeStaticString(#"{"v":"#)
+        buffer.writeString(String(envelope.v))
+        if let id = envelope.id {
+            buffer.writeStaticString(#","id":"#)
+            buffer.writeString(String(id))
+        }
+        buffer.writeStaticString(#","type":""#)
+        buffer.writeString(envelope.type.rawValue)
+        buffer.writeStaticString("\"")
+        if let method = envelope.method {
+            buffer.writeStaticString(#","method":"#)
+            writeJSONString(method, into: &buffer)
+        }
+        // `wrapped` is `{"body":<value>}`: keep the `"body":<value>` part and close the envelope with its brace.
+        let prefix = wrapperPrefix
+        guard wrapped.count > prefix.count + 1, wrapped.starts(with: prefix), wrapped.last == UInt8(ascii: "}") else {
+            var whole = allocator.buffer(capacity: 256)
+            try whole.writeJSONEncodable(envelope, encoder: encoder)
+            return whole
+        }
+        buffer.writeStaticString(",")
+        buffer.writeBytes(wrapped.dropFirst(1))
         return buffer
+    }
+
+    private static let wrapperPrefix = Array(#"{"body":"#.utf8)
+
+    private struct BodyWrapper<Body: Encodable>: Encodable {
+        var body: Body
+    }
+
+    /// Writes `text` as a JSON string literal, escaping as JSONEncoder does (slashes are left alone).
+    static func writeJSONString(_ text: String, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("\"")
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.writeStaticString(#"\\"#)
+            case UInt8(ascii: "\""): buffer.writeStaticString(#"\""#)
+            case 0x0A: buffer.writeStaticString(#"\n"#)
+            case 0x0D: buffer.writeStaticString(#"\r"#)
+            case 0x09: buffer.writeStaticString(#"\t"#)
+            case 0x08: buffer.writeStaticString(#"\b"#)
+            case 0x0C: buffer.writeStaticString(#"\f"#)
+            case 0x00..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                buffer.writeStaticString(#"\u00"#)
+                buffer.writeInteger(digits[Int(byte >> 4)])
+                buffer.writeInteger(digits[Int(byte & 0x0f)])
+            default: buffer.writeInteger(byte)
+            }
+        }
+        buffer.writeStaticString("\"")
     }
 
     static func errorFrame(
@@ -116,23 +172,24 @@ public enum IPCCoding {
 
     /// Decodes a frame's body as `Body`; a missing body is accepted only for `EmptyBody`.
     static func decodeBody<Body: Decodable>(_ type: Body.Type, from frame: ByteBuffer, decoder: JSONDecoder) throws -> Body {
-        let wrapper: EnvelopeBody<Body>
+        let incoming: IncomingFrame
         do {
-            wrapper = try decoder.decode(EnvelopeBody<Body>.self, from: frame)
+            incoming = try IncomingFrame(frame: frame, decoder: decoder)
         } catch let error as DecodingError {
             throw IPCError(.badRequest, "invalid body: \(error.readableDescription)")
         }
-        if let body = wrapper.body { return body }
-        if let empty = EmptyBody() as? Body { return empty }
-        throw IPCError(.badRequest, "missing body")
+        return try incoming.decodeBody(type, decoder: decoder)
     }
 }
 
 extension DecodingError {
     /// "at body.qty: expected Double" rather than Foundation's nested debug dump.
-    public var readableDescription: String {
+    public var readableDescription: String { readableDescription(under: nil) }
+
+    /// The same, for a value that was decoded on its own but sits at `prefix` (such as `body`) in its document.
+    func readableDescription(under prefix: String?) -> String {
         func path(_ context: Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            let keys = (prefix.map { [$0] } ?? []) + context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
             return keys.isEmpty ? "top level" : keys.joined(separator: ".")
         }
         switch self {

@@ -53,13 +53,14 @@ public final class IPCClient: Sendable {
     private let box = NIOLockedValueBox(Shared())
 
     private struct Pending {
-        var continuation: CheckedContinuation<ByteBuffer, Error>
+        var continuation: CheckedContinuation<IncomingFrame, Error>
         var deadline: NIODeadline
     }
 
     private struct Shared {
         var state = IPCConnectionState.connecting(attempt: 0)
         var channel: Channel?
+        var writer: RequestWriter?
         var handshakeChannel: Channel?
         var nextID: UInt64 = 1
         var pending: [UInt64: Pending] = [:]
@@ -125,47 +126,53 @@ public final class IPCClient: Sendable {
     public func call<Request: Encodable & Sendable, Response: Decodable>(
         _ method: String, _ body: Request, as response: Response.Type = Response.self, timeout: Duration? = nil
     ) async throws -> Response {
-        guard let channel = box.withLockedValue({ $0.state == .connected ? $0.channel : nil }) else {
+        guard let writer = box.withLockedValue({ $0.state == .connected ? $0.writer : nil }) else {
             throw IPCError(.unavailable, "\(peerService) is not connected (\(state.summary))")
         }
-        let frame = try await send(method, body, on: channel, timeout: timeout ?? configuration.requestTimeout)
+        let frame = try await send(method, body, with: writer, timeout: timeout ?? configuration.requestTimeout)
         return try Self.decodeResponse(Response.self, frame: frame)
     }
 
-    private static func decodeResponse<Response: Decodable>(_ type: Response.Type, frame: ByteBuffer) throws -> Response {
+    private static func decodeResponse<Response: Decodable>(_ type: Response.Type, frame: IncomingFrame) throws -> Response {
         let decoder = IPCCoding.makeDecoder()
-        let header = try decoder.decode(EnvelopeHeader.self, from: frame)
-        if header.type == .error {
-            throw (try? IPCCoding.decodeBody(IPCError.self, from: frame, decoder: decoder))
+        if frame.header.type == .error {
+            throw (try? frame.decodeBody(IPCError.self, decoder: decoder))
                 ?? IPCError(.internal, "unreadable error frame")
         }
         do {
-            return try IPCCoding.decodeBody(Response.self, from: frame, decoder: decoder)
+            return try frame.decodeBody(Response.self, decoder: decoder)
         } catch let error as IPCError {
             throw IPCError(.internal, "unexpected response body: \(error.message)")
         }
     }
 
     private func send<Request: Encodable & Sendable>(
-        _ method: String, _ body: Request, on channel: Channel, timeout: Duration
-    ) async throws -> ByteBuffer {
+        _ method: String, _ body: Request, with writer: RequestWriter, timeout: Duration
+    ) async throws -> IncomingFrame {
         let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-        let id = box.withLockedValue { shared -> UInt64 in
-            defer { shared.nextID &+= 1 }
-            return shared.nextID
-        }
-        let frame = try IPCCoding.encode(
-            OutgoingEnvelope(id: id, type: .request, method: method, body: body),
-            allocator: channel.allocator, encoder: IPCCoding.makeEncoder())
         return try await withCheckedThrowingContinuation { continuation in
-            box.withLockedValue { $0.pending[id] = Pending(continuation: continuation, deadline: deadline) }
-            channel.writeAndFlush(frame).whenFailure { [weak self] error in
+            let id = box.withLockedValue { shared -> UInt64 in
+                let id = shared.nextID
+                shared.nextID &+= 1
+                shared.pending[id] = Pending(continuation: continuation, deadline: deadline)
+                return id
+            }
+            let frame: ByteBuffer
+            do {
+                frame = try IPCCoding.encode(
+                    OutgoingEnvelope(id: id, type: .request, method: method, body: body),
+                    allocator: writer.channel.allocator, encoder: IPCCoding.makeEncoder())
+            } catch {
+                complete(id: id, with: .failure(error))
+                return
+            }
+            writer.write(frame) { [weak self] error in
                 self?.complete(id: id, with: .failure(IPCError(.unavailable, "write failed: \(error)")))
             }
         }
     }
 
-    private func complete(id: UInt64, with result: Result<ByteBuffer, Error>) {
+    private func complete(id: UInt64, with result: Result<IncomingFrame, Error>) {
         box.withLockedValue { $0.pending.removeValue(forKey: id) }?.continuation.resume(with: result)
     }
 
@@ -213,6 +220,7 @@ public final class IPCClient: Sendable {
             }
             let stopping = box.withLockedValue { shared -> Bool in
                 shared.channel = nil
+                shared.writer = nil
                 shared.handshakeChannel = nil
                 shared.connectedSince = nil
                 if !shared.stopping { shared.state = .disconnected(reason: "no connection to \(peerService)") }
@@ -251,15 +259,17 @@ public final class IPCClient: Sendable {
             self?.expireOverdue()
         }
         channel.closeFuture.whenComplete { _ in sweeper.cancel() }
+        let writer = RequestWriter(channel: channel)
         do {
             box.withLockedValue { $0.handshakeChannel = channel }
-            let helloFrame = try await send("hello", HelloBody(service: ownService), on: channel, timeout: configuration.requestTimeout)
+            let helloFrame = try await send("hello", HelloBody(service: ownService), with: writer, timeout: configuration.requestTimeout)
             let hello = try Self.decodeResponse(HelloBody.self, frame: helloFrame)
             guard hello.service == peerService else {
                 throw IPCError(.badRequest, "socket \(configuration.socketPath) is served by \(hello.service), not \(peerService)")
             }
             box.withLockedValue {
                 $0.channel = channel
+                $0.writer = writer
                 $0.state = .connected
                 $0.connectedSince = Date()
             }
@@ -279,16 +289,18 @@ public final class IPCClient: Sendable {
     }
 
     fileprivate func received(frame: ByteBuffer, decoder: JSONDecoder) {
-        guard let header = try? decoder.decode(EnvelopeHeader.self, from: frame) else {
+        // The envelope is read here once; a response's body is decoded by the waiting caller, on its own task.
+        guard let incoming = try? IncomingFrame(frame: frame, decoder: decoder) else {
             logger.warning("peer sent a malformed frame")
             return
         }
+        let header = incoming.header
         switch header.type {
         case .response, .error:
             if let id = header.id {
-                complete(id: id, with: .success(frame))
+                complete(id: id, with: .success(incoming))
             } else {
-                let error = try? IPCCoding.decodeBody(IPCError.self, from: frame, decoder: decoder)
+                let error = try? incoming.decodeBody(IPCError.self, decoder: decoder)
                 logger.warning("peer reported a connection error", metadata: ["error": "\(error?.description ?? "unreadable")"])
             }
         case .event:
@@ -297,6 +309,39 @@ public final class IPCClient: Sendable {
             }
         case .request:
             logger.warning("peer sent a request to a client connection; ignored")
+        }
+    }
+}
+
+/// Writes requests on a channel's event loop and flushes once per burst: calls made together (from many
+/// tasks) go out in one write syscall instead of one each, and a lone call is flushed straight after.
+final class RequestWriter: @unchecked Sendable {
+    let channel: Channel
+    /// Touched only on the channel's event loop.
+    private var flushScheduled = false
+
+    init(channel: Channel) {
+        self.channel = channel
+    }
+
+    func write(_ frame: ByteBuffer, onFailure: @escaping @Sendable (Error) -> Void) {
+        let loop = channel.eventLoop
+        if loop.inEventLoop {
+            writeOnLoop(frame, onFailure: onFailure)
+        } else {
+            loop.execute { self.writeOnLoop(frame, onFailure: onFailure) }
+        }
+    }
+
+    private func writeOnLoop(_ frame: ByteBuffer, onFailure: @escaping @Sendable (Error) -> Void) {
+        channel.write(frame).whenFailure(onFailure)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        // Runs after every write already queued on the loop, so each of them is covered by this flush;
+        // a write queued after it finds the flag cleared and schedules the next one.
+        channel.eventLoop.execute {
+            self.flushScheduled = false
+            self.channel.flush()
         }
     }
 }

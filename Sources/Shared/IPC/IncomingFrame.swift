@@ -38,7 +38,7 @@ struct IncomingFrame: Sendable {
         }
     }
 
-    /// Decodes the body as `Body`; a missing or null body is accepted only for `EmptyBody`. Throws
+    /// Decodes the body as `Value`; a missing or null body is accepted only for `EmptyBody`. Throws
     /// `IPCError(.badRequest)` naming the path (`at body.qty: expected Double`).
     func decodeBody<Value: Decodable>(_ type: Value.Type, decoder: JSONDecoder) throws -> Value {
         do {

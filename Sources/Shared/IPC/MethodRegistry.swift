@@ -29,8 +29,8 @@ public struct IPCReply: Sendable {
 /// at once; synchronous handlers also run there (no thread hop), asynchronous ones in a task.
 public final class IPCMethodRegistry: Sendable {
     enum Method: Sendable {
-        case sync(@Sendable (ByteBuffer, IPCCallContext, JSONDecoder) throws -> IPCReply)
-        case async(@Sendable (ByteBuffer, IPCCallContext, JSONDecoder) throws -> @Sendable () async throws -> IPCReply)
+        case sync(@Sendable (IncomingFrame, IPCCallContext, JSONDecoder) throws -> IPCReply)
+        case async(@Sendable (IncomingFrame, IPCCallContext, JSONDecoder) throws -> @Sendable () async throws -> IPCReply)
     }
 
     private let methods: NIOLockedValueBox<[String: Method]>
@@ -46,7 +46,7 @@ public final class IPCMethodRegistry: Sendable {
     ) {
         methods.withLockedValue {
             $0[name] = .sync { frame, context, decoder in
-                let body = try IPCCoding.decodeBody(Request.self, from: frame, decoder: decoder)
+                let body = try frame.decodeBody(Request.self, decoder: decoder)
                 return IPCReply(try handler(body, context))
             }
         }
@@ -58,7 +58,7 @@ public final class IPCMethodRegistry: Sendable {
     ) {
         methods.withLockedValue {
             $0[name] = .async { frame, context, decoder in
-                let body = try IPCCoding.decodeBody(Request.self, from: frame, decoder: decoder)
+                let body = try frame.decodeBody(Request.self, decoder: decoder)
                 return { IPCReply(try await handler(body, context)) }
             }
         }

@@ -34,6 +34,9 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private let decoder = IPCCoding.makeDecoder()
     private var state = State.checkingPeer
     private var connection: IPCConnection?
+    /// Replies written during this read burst; flushed once in `channelReadComplete` (one syscall for
+    /// many pipelined replies instead of one each).
+    private var needsFlush = false
 
     init(
         serviceName: String, registry: IPCMethodRegistry, hub: IPCEventHub, policy: PeerPolicy,
@@ -80,9 +83,9 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         let frame = Self.unwrapInboundIn(data)
         guard state == .awaitingHello || state == .ready, let connection else { return }
 
-        let header: EnvelopeHeader
+        let incoming: IncomingFrame
         do {
-            header = try decoder.decode(EnvelopeHeader.self, from: frame)
+            incoming = try IncomingFrame(frame: frame, decoder: decoder)
         } catch let error as DecodingError {
             send(context: context, errorFrame(id: nil, method: nil, IPCError(.badRequest, "malformed envelope: \(error.readableDescription)")))
             return
@@ -90,6 +93,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
             send(context: context, errorFrame(id: nil, method: nil, IPCError(.badRequest, "malformed envelope")))
             return
         }
+        let header = incoming.header
         guard header.v == IPCProtocol.majorVersion else {
             sendErrorAndClose(context: context, id: header.id, method: header.method,
                 IPCError(.unsupportedVersion, "protocol version \(header.v) is not supported; this daemon speaks \(IPCProtocol.majorVersion)"))
@@ -100,19 +104,20 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
             return
         }
         if method == "hello" {
-            answerHello(context: context, header: header, frame: frame)
+            answerHello(context: context, incoming: incoming)
             return
         }
         guard state == .ready else {
             send(context: context, errorFrame(id: header.id, method: method, IPCError(.helloRequired, "send hello before any other request")))
             return
         }
-        dispatch(context: context, header: header, method: method, frame: frame, connection: connection)
+        dispatch(context: context, incoming: incoming, method: method, connection: connection)
     }
 
-    private func answerHello(context: ChannelHandlerContext, header: EnvelopeHeader, frame: ByteBuffer) {
+    private func answerHello(context: ChannelHandlerContext, incoming: IncomingFrame) {
+        let header = incoming.header
         do {
-            let hello = try IPCCoding.decodeBody(HelloBody.self, from: frame, decoder: decoder)
+            let hello = try incoming.decodeBody(HelloBody.self, decoder: decoder)
             guard hello.majorVersion == IPCProtocol.majorVersion else {
                 sendErrorAndClose(context: context, id: header.id, method: "hello",
                     IPCError(.unsupportedVersion, "protocol \(hello.protocol) is not supported; this daemon speaks \(IPCProtocol.version)"))
@@ -130,8 +135,9 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     private func dispatch(
-        context: ChannelHandlerContext, header: EnvelopeHeader, method: String, frame: ByteBuffer, connection: IPCConnection
+        context: ChannelHandlerContext, incoming: IncomingFrame, method: String, connection: IPCConnection
     ) {
+        let header = incoming.header
         guard let handler = registry.method(named: method) else {
             send(context: context, errorFrame(id: header.id, method: method, IPCError(.unknownMethod, "unknown method '\(method)'")))
             return
@@ -140,7 +146,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         switch handler {
         case .sync(let run):
             do {
-                let reply = try run(frame, call, decoder)
+                let reply = try run(incoming, call, decoder)
                 send(context: context, try reply.encode(header.id, method, context.channel.allocator, encoder))
             } catch {
                 send(context: context, errorFrame(id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger)))
@@ -148,7 +154,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         case .async(let prepare):
             let work: @Sendable () async throws -> IPCReply
             do {
-                work = try prepare(frame, call, decoder)
+                work = try prepare(incoming, call, decoder)
             } catch {
                 send(context: context, errorFrame(id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger)))
                 return
@@ -205,8 +211,18 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         IPCCoding.errorFrame(id: id, method: method, error: error, allocator: ByteBufferAllocator(), encoder: encoder)
     }
 
+    /// Writes a reply to a frame being read; `channelReadComplete` flushes.
     private func send(context: ChannelHandlerContext, _ frame: ByteBuffer) {
-        context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
+        context.write(Self.wrapOutboundOut(frame), promise: nil)
+        needsFlush = true
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     private func sendErrorAndClose(context: ChannelHandlerContext, id: UInt64?, method: String?, _ error: IPCError) {

@@ -54,7 +54,11 @@ public enum AtomicFile {
     public static func writeJSON<Value: Encodable>(_ value: Value, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        // Fractional seconds: a cooldown reloaded after a restart must end when it would have.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Self.timestampFormat))
+        }
         try write(try encoder.encode(value), to: path)
     }
 
@@ -64,7 +68,13 @@ public enum AtomicFile {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? Self.timestampFormat.parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 timestamp: \(text)")
+        }
         do {
             return try decoder.decode(type, from: data)
         } catch {
@@ -75,6 +85,8 @@ public enum AtomicFile {
             throw CorruptStateFile(path: path, movedTo: aside, reason: reason)
         }
     }
+
+    static let timestampFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     private static func posixError(_ what: String) -> Error {
         SystemCallError(what)

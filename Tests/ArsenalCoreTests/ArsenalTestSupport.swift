@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+@testable import ArsenalCore
+
+let quietLogger = Logger(label: "bagbot.tests.arsenal") { _ in SwiftLogNoOpLogHandler() }
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A value behind a lock, for fakes that the coordinator actor and the test both touch.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func get() -> Value { lock.withLock { value } }
+    func set(_ newValue: Value) { lock.withLock { value = newValue } }
+    @discardableResult
+    func update<T>(_ body: (inout Value) throws -> T) rethrows -> T { try lock.withLock { try body(&value) } }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64), so a failing case can be replayed.
+struct SeededRandom {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [low, high).
+    mutating func uniform(_ low: Double, _ high: Double) -> Double {
+        low + (high - low) * Double(next() >> 11) / Double(1 << 53)
+    }
+}
+
+let epoch = Date(timeIntervalSince1970: 1_700_000_000)
+
+/// A quote tick around `mid` with a relative spread of 1e-5 (0.1 bp).
+func tick(_ symbol: String = "BTCUSDT", mid: Double, at seconds: Double, spread: Double = 1e-5, sequence: UInt64 = 0) -> Tick {
+    let half = mid * spread / 2
+    return Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: mid - half, ask: mid + half, last: mid,
+                volume: 1, sequence: sequence, source: "test")
+}
+
+func fill(_ side: Side, _ quantity: Double, at price: Double, fee: Double = 0, symbol: String = "BTCUSDT",
+          strategy: String? = "micro_trend", sequence: Int64? = nil, seconds: Double = 0, id: String = UUID().uuidString) -> Fill {
+    Fill(fillId: id, clientOrderId: "bb-\(id)", venue: .paper, symbol: symbol, side: side, quantity: quantity, price: price,
+         fee: fee, time: epoch.addingTimeInterval(seconds), strategyId: strategy, requestId: "req-\(id)", sequence: sequence)
+}
+
+func microTrendSettings(_ change: (inout BagbotConfig.MicroTrend) -> Void = { _ in }) -> BagbotConfig.MicroTrend {
+    var settings = BagbotConfig().arsenal.microTrend
+    settings.symbols = ["BTCUSDT"]
+    settings.baseQuantity = ["BTCUSDT": 0.01]
+    change(&settings)
+    return settings
+}

@@ -1,0 +1,465 @@
+import Foundation
+import Shared
+import Testing
+@testable import ArsenalCore
+
+/// A strategy that proposes a trade on every tick while it has no order in flight, and keeps its
+/// position from fills — the coordinator's contract without the market logic.
+final class ScriptedStrategy: Strategy, @unchecked Sendable {
+    let id: String
+    let kind = "scripted"
+    let symbols: [String]
+    var isEnabled = true
+    private let state = Locked(State())
+
+    struct State {
+        var inFlight = false
+        var side: Side = .buy
+        var quantity = 1.0
+        var strength = 2.0
+        var isEntry = true
+        var emitted: [Signal] = []
+        var orderEnded = 0
+        var fills: [Fill] = []
+        var resyncs: [(symbol: String, quantity: Double, averagePrice: Double)] = []
+        var book = PositionBook()
+        var stats = StrategyStats()
+    }
+
+    init(id: String = "scripted", symbols: [String] = ["BTCUSDT"]) {
+        self.id = id
+        self.symbols = symbols
+    }
+
+    var emitted: [Signal] { state.get().emitted }
+    var orderEndedCount: Int { state.get().orderEnded }
+    var fills: [Fill] { state.get().fills }
+    var resyncs: [(symbol: String, quantity: Double, averagePrice: Double)] { state.get().resyncs }
+    var inFlight: Bool { state.get().inFlight }
+    var position: PositionBook { state.get().book }
+    func configure(_ change: (inout State) -> Void) { state.update(change) }
+
+    func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
+        let current = state.get()
+        guard isEnabled, !current.inFlight else { return nil }
+        let signal = Signal(strategyId: id, symbol: tick.symbol, side: current.side, quantity: current.quantity,
+                            price: current.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: current.strength,
+                            confidence: 0.5, isEntry: current.isEntry, reason: "scripted", requestId: requestId())
+        state.update {
+            $0.inFlight = true
+            $0.emitted.append(signal)
+        }
+        return signal
+    }
+
+    func onFill(_ fill: Fill) -> ClosedTrade? {
+        state.update { state in
+            state.fills.append(fill)
+            guard let closed = state.book.apply(fill) else { return nil }
+            let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
+                                    entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
+                                    requestId: fill.requestId)
+            state.stats.record(trade)
+            return trade
+        }
+    }
+
+    func orderEnded(symbol: String) {
+        state.update {
+            $0.inFlight = false
+            $0.orderEnded += 1
+        }
+    }
+
+    func resync(symbol: String, quantity: Double, averagePrice: Double) {
+        state.update {
+            $0.resyncs.append((symbol, quantity, averagePrice))
+            $0.book = PositionBook(quantity: quantity, averagePrice: averagePrice)
+            $0.inFlight = false
+        }
+    }
+
+    func info() -> StrategyInfo {
+        let current = state.get()
+        return StrategyInfo(id: id, kind: kind, enabled: isEnabled, symbols: symbols, positions: [symbols[0]: current.book.quantity],
+                            signals: current.emitted.count, fills: current.fills.count, realizedPnl: current.stats.realizedPnl,
+                            trades: current.stats.trades, wins: current.stats.wins)
+    }
+}
+
+struct MindsetDown: Error, CustomStringConvertible {
+    var description: String { "mindsetd unavailable" }
+}
+
+final class FakeMindset: MindsetPort, @unchecked Sendable {
+    let evaluated = Locked<[TradeProposal]>([])
+    let recorded = Locked<[ClosedTrade]>([])
+    let recordAttempts = Locked(0)
+    let failEvaluate = Locked(false)
+    let failRecord = Locked(false)
+    /// Fraction of the proposed quantity to approve; nil blocks.
+    let approveFraction = Locked<Double?>(1)
+
+    func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
+        evaluated.update { $0.append(proposal) }
+        if failEvaluate.get() { throw MindsetDown() }
+        guard let fraction = approveFraction.get() else {
+            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "LOCKED",
+                                   reasons: ["locked: test"])
+        }
+        return MindsetDecision(approved: true, sizeMultiplier: fraction, approvedQuantity: proposal.quantity * fraction,
+                               emotionState: "CAUTIOUS", reasons: ["state CAUTIOUS: size × \(fraction)"])
+    }
+
+    func record(_ trade: ClosedTrade) async throws {
+        recordAttempts.update { $0 += 1 }
+        if failRecord.get() { throw MindsetDown() }
+        recorded.update { $0.append(trade) }
+    }
+}
+
+final class FakeRouter: RouterPort, @unchecked Sendable {
+    let connected = Locked(true)
+    let placed = Locked<[PlaceOrderRequest]>([])
+    let status = Locked(OrderStatus.filled)
+    let error = Locked<IPCError?>(nil)
+
+    var isConnected: Bool { connected.get() }
+
+    func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        placed.update { $0.append(request) }
+        if let error = error.get() { throw error }
+        let now = Date()
+        return OrderRecord(clientOrderId: request.clientOrderId ?? "generated", venue: .paper, symbol: request.symbol,
+                           side: request.side, type: request.type, quantity: request.quantity, status: status.get(),
+                           filledQuantity: status.get() == .filled ? request.quantity : 0, strategyId: request.strategyId,
+                           requestId: request.requestId, rejectReason: status.get() == .rejected ? "test rejection" : nil,
+                           createdAt: now, updatedAt: now)
+    }
+}
+
+struct Harness {
+    let strategy = ScriptedStrategy()
+    let mindset = FakeMindset()
+    let router = FakeRouter()
+    let published = Locked<[(method: String, signal: Signal, decision: MindsetDecision?)]>([])
+    let coordinator: TradeCoordinator
+
+    init() {
+        let published = published
+        coordinator = TradeCoordinator(strategies: [strategy], mindset: mindset, router: router, logger: quietLogger,
+                                       publish: { method, signal, decision in published.update { $0.append((method, signal, decision)) } })
+    }
+
+    func tickAt(_ seconds: Double) async {
+        await coordinator.handle(tick: tick(mid: 100, at: seconds))
+    }
+}
+
+func order(_ request: PlaceOrderRequest, status: OrderStatus) -> OrderRecord {
+    OrderRecord(clientOrderId: request.clientOrderId!, venue: .paper, symbol: request.symbol, side: request.side,
+                type: request.type, quantity: request.quantity, status: status, strategyId: request.strategyId,
+                requestId: request.requestId, createdAt: epoch, updatedAt: epoch)
+}
+
+@Suite("TradeCoordinator")
+struct TradeCoordinatorTests {
+    @Test("an approved signal is placed with the approved quantity and a client order id bb-<request id>")
+    func approvedSignalIsPlaced() async throws {
+        let h = Harness()
+        h.mindset.approveFraction.set(0.4)
+        h.strategy.configure { $0.quantity = 2.5; $0.side = .sell }
+        await h.tickAt(1)
+
+        let signal = try #require(h.strategy.emitted.first)
+        let proposals = h.mindset.evaluated.get()
+        #expect(proposals == [signal.proposal])
+        let placed = h.router.placed.get()
+        try #require(placed.count == 1)
+        let request = placed[0]
+        #expect(abs(request.quantity - 1.0) < 1e-12)
+        #expect(request.clientOrderId == "bb-\(signal.requestId)")
+        #expect(request.symbol == "BTCUSDT")
+        #expect(request.side == .sell)
+        #expect(request.type == .market)
+        #expect(request.limitPrice == nil)
+        #expect(request.strategyId == "scripted")
+        #expect(request.requestId == signal.requestId)
+        // The id is one that every venue (and routerd's check) accepts.
+        let id = try #require(request.clientOrderId)
+        #expect(id.hasPrefix("bb-"))
+        #expect((1...36).contains(id.utf8.count))
+        #expect(id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._:/-".contains($0)) })
+
+        let counters = await h.coordinator.counters
+        #expect(counters.ticks == 1)
+        #expect(counters.signals == 1)
+        #expect(counters.approved == 1)
+        #expect(counters.blocked == 0)
+        #expect(counters.ordersPlaced == 1)
+        // The order is filled but its order event has not come yet: the symbol stays busy.
+        #expect(h.strategy.inFlight)
+        #expect(h.published.get().map(\.method) == [Events.signal, Events.decision])
+    }
+
+    @Test("client order ids are unique across signals and across coordinator restarts")
+    func uniqueClientOrderIds() async throws {
+        var ids: [String] = []
+        for _ in 0..<3 {
+            let h = Harness()
+            for second in 0..<5 {
+                await h.tickAt(Double(second))
+                await h.coordinator.handle(order: order(h.router.placed.get().last!, status: .filled))
+            }
+            ids += h.router.placed.get().compactMap(\.clientOrderId)
+        }
+        #expect(ids.count == 15)
+        #expect(Set(ids).count == 15)
+    }
+
+    @Test("mindsetd failing fails closed: blocked, counted, router not called, symbol freed")
+    func mindsetUnavailableFailsClosed() async throws {
+        let h = Harness()
+        h.mindset.failEvaluate.set(true)
+        await h.tickAt(1)
+        await h.tickAt(2)
+
+        #expect(h.router.placed.get().isEmpty)
+        let counters = await h.coordinator.counters
+        #expect(counters.blocked == 2)
+        #expect(counters.blockedMindsetUnavailable == 2)
+        #expect(counters.approved == 0)
+        #expect(counters.ordersPlaced == 0)
+        #expect(h.strategy.orderEndedCount == 2)
+        let decisions = h.published.get().filter { $0.method == Events.decision }
+        #expect(decisions.count == 2)
+        #expect(decisions.allSatisfy { $0.decision?.approved == false })
+        #expect(decisions.first?.decision?.reasons.first?.contains("failing closed") == true)
+    }
+
+    @Test("a blocked decision places nothing and frees the symbol")
+    func blockedDecision() async {
+        let h = Harness()
+        h.mindset.approveFraction.set(nil)
+        await h.tickAt(1)
+        #expect(h.router.placed.get().isEmpty)
+        let counters = await h.coordinator.counters
+        #expect(counters.blocked == 1)
+        #expect(counters.blockedMindsetUnavailable == 0)
+        #expect(h.strategy.orderEndedCount == 1)
+    }
+
+    @Test("routerd down: signals are dropped and counted, never queued for a burst later")
+    func routerDownDropsSignals() async throws {
+        let h = Harness()
+        h.router.connected.set(false)
+        for second in 0..<3 { await h.tickAt(Double(second)) }
+        #expect(h.router.placed.get().isEmpty)
+        #expect(h.mindset.evaluated.get().isEmpty, "nothing is approved for an order that cannot be sent")
+        var counters = await h.coordinator.counters
+        #expect(counters.droppedRouterUnavailable == 3)
+        #expect(h.strategy.orderEndedCount == 3)
+
+        h.router.connected.set(true)
+        await h.tickAt(10)
+        let placed = h.router.placed.get()
+        #expect(placed.count == 1, "only the fresh signal may be sent")
+        #expect(placed.first?.requestId == h.strategy.emitted.last?.requestId)
+        #expect(h.strategy.emitted.count == 4)
+        counters = await h.coordinator.counters
+        #expect(counters.ordersPlaced == 1)
+        #expect(counters.droppedRouterUnavailable == 3)
+    }
+
+    @Test("an order that cannot be sent is dropped; a timeout keeps the symbol busy until the order event")
+    func placeFailures() async throws {
+        let h = Harness()
+        h.router.error.set(IPCError(.unavailable, "connection lost"))
+        await h.tickAt(1)
+        var counters = await h.coordinator.counters
+        #expect(counters.droppedRouterUnavailable == 1)
+        #expect(!h.strategy.inFlight)
+
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(2)
+        counters = await h.coordinator.counters
+        #expect(counters.droppedRouterUnavailable == 1)
+        #expect(h.strategy.inFlight)
+        await h.tickAt(3)
+        #expect(h.router.placed.get().count == 2, "no second order while the first one's fate is unknown")
+
+        // routerd's order event settles it.
+        let timedOut = h.router.placed.get()[1]
+        await h.coordinator.handle(order: order(timedOut, status: .new))
+        #expect(h.strategy.inFlight, "a live order keeps the symbol busy")
+        await h.coordinator.handle(order: order(timedOut, status: .filled))
+        #expect(!h.strategy.inFlight)
+    }
+
+    @Test("a rejected order frees the symbol and is counted")
+    func rejectedOrder() async {
+        let h = Harness()
+        h.router.status.set(.rejected)
+        await h.tickAt(1)
+        let counters = await h.coordinator.counters
+        #expect(counters.ordersPlaced == 1)
+        #expect(counters.ordersRejected == 1)
+        #expect(!h.strategy.inFlight)
+    }
+
+    @Test("fills reach the strategy; a closed trade is sent to the mindset")
+    func fillsBecomeClosedTrades() async throws {
+        let h = Harness()
+        await h.coordinator.handle(fill: fill(.buy, 2, at: 100, fee: 0.2, strategy: "scripted", sequence: 1, seconds: 1))
+        #expect(h.mindset.recorded.get().isEmpty)
+        let closing = fill(.sell, 2, at: 103, fee: 0.2, strategy: "scripted", sequence: 2, seconds: 2)
+        await h.coordinator.handle(fill: closing)
+
+        let recorded = h.mindset.recorded.get()
+        try #require(recorded.count == 1)
+        #expect(recorded[0].strategyId == "scripted")
+        #expect(recorded[0].side == .buy)
+        #expect(recorded[0].quantity == 2)
+        #expect(abs(recorded[0].pnl - 5.6) < 1e-9)
+        #expect(recorded[0].closedAt == closing.time)
+        #expect(recorded[0].requestId == closing.requestId)
+        let counters = await h.coordinator.counters
+        #expect(counters.fills == 2)
+        #expect(counters.closedTrades == 1)
+        #expect(await h.coordinator.pendingClosedTrades == 0)
+
+        // A fill of no known strategy is counted but goes nowhere.
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "someone-else", sequence: 3))
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: nil, sequence: 4))
+        #expect(h.strategy.fills.count == 2)
+        #expect(await h.coordinator.counters.fills == 4)
+    }
+
+    @Test("when the mindset cannot record, closed trades wait and are flushed later in order")
+    func pendingTradesFlushedInOrder() async throws {
+        let h = Harness()
+        h.mindset.failRecord.set(true)
+        var sequence: Int64 = 0
+        func next() -> Int64 { sequence += 1; return sequence }
+        // Three round trips with distinct results: +1, −2, +3.
+        for (index, exit) in [101.0, 98.0, 103.0].enumerated() {
+            let base = Double(index * 10)
+            await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: next(), seconds: base))
+            await h.coordinator.handle(fill: fill(.sell, 1, at: exit, strategy: "scripted", sequence: next(), seconds: base + 1))
+        }
+        #expect(h.mindset.recorded.get().isEmpty)
+        #expect(h.mindset.recordAttempts.get() >= 3)
+        #expect(await h.coordinator.pendingClosedTrades == 3)
+        #expect(await h.coordinator.counters.closedTrades == 3)
+
+        // Still down: nothing is lost by another attempt.
+        await h.coordinator.flushClosedTrades()
+        #expect(await h.coordinator.pendingClosedTrades == 3)
+
+        h.mindset.failRecord.set(false)
+        await h.coordinator.flushClosedTrades()
+        #expect(await h.coordinator.pendingClosedTrades == 0)
+        #expect(h.mindset.recorded.get().map(\.pnl) == [1, -2, 3])
+        // Flushing again sends nothing twice.
+        await h.coordinator.flushClosedTrades()
+        #expect(h.mindset.recorded.get().count == 3)
+    }
+
+    @Test("a fill with a sequence at or below what was applied is ignored")
+    func duplicateFillsIgnored() async throws {
+        let h = Harness()
+        let first = fill(.buy, 1, at: 100, strategy: "scripted", sequence: 3)
+        await h.coordinator.handle(fill: first)
+        await h.coordinator.handle(fill: first)
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 2))
+        #expect(h.strategy.fills.count == 1)
+        #expect(h.strategy.position.quantity == 1)
+        #expect(await h.coordinator.counters.fills == 1)
+
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 4))
+        #expect(h.strategy.position.quantity == 2)
+    }
+
+    @Test("resync with a snapshot older than applied fills returns false and changes nothing")
+    func resyncRefusesOldSnapshots() async throws {
+        let h = Harness()
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 5))
+
+        let stale = StrategyPositionsResponse(
+            positions: [StrategyPosition(strategyId: "scripted", symbol: "BTCUSDT", quantity: 7, averagePrice: 90)], throughSequence: 4)
+        #expect(await h.coordinator.resync(stale) == false)
+        #expect(h.strategy.resyncs.isEmpty)
+        #expect(h.strategy.position.quantity == 1)
+
+        let fresh = StrategyPositionsResponse(
+            positions: [StrategyPosition(strategyId: "scripted", symbol: "BTCUSDT", quantity: 2, averagePrice: 95),
+                        StrategyPosition(strategyId: "other", symbol: "BTCUSDT", quantity: 9, averagePrice: 1)],
+            throughSequence: 6)
+        #expect(await h.coordinator.resync(fresh) == true)
+        #expect(h.strategy.resyncs.count == 1)
+        #expect(h.strategy.position.quantity == 2)
+        #expect(h.strategy.position.averagePrice == 95)
+
+        // Fills included in the snapshot are not applied again; later ones are.
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 6))
+        #expect(h.strategy.position.quantity == 2)
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 101, strategy: "scripted", sequence: 7))
+        #expect(h.strategy.position.quantity == 3)
+
+        // A strategy with no position in the snapshot is set flat.
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 7)))
+        #expect(h.strategy.position.isFlat)
+    }
+
+    @Test("one signal per symbol: the stronger one goes to the mindset, the weaker is withdrawn; other symbols are not seen")
+    func oneSignalPerSymbol() async throws {
+        let weak = ScriptedStrategy(id: "weak")
+        let strong = ScriptedStrategy(id: "strong")
+        let forex = ScriptedStrategy(id: "forex", symbols: ["EURUSD"])
+        weak.configure { $0.strength = 1.2 }
+        strong.configure { $0.strength = 3 }
+        let mindset = FakeMindset()
+        let router = FakeRouter()
+        let coordinator = TradeCoordinator(strategies: [weak, strong, forex], mindset: mindset, router: router, logger: quietLogger)
+        await coordinator.handle(tick: tick(mid: 100, at: 1))
+
+        #expect(mindset.evaluated.get().map(\.strategyId) == ["strong"])
+        #expect(router.placed.get().map(\.strategyId) == ["strong"])
+        #expect(weak.orderEndedCount == 1)
+        #expect(!weak.inFlight)
+        #expect(strong.orderEndedCount == 0)
+        #expect(forex.emitted.isEmpty)
+        let counters = await coordinator.counters
+        #expect(counters.signals == 2)
+        #expect(counters.ordersPlaced == 1)
+    }
+
+    @Test("end to end with the Micro Trend Follower: a strong trend becomes one scaled order")
+    func withMicroTrendFollower() async throws {
+        let mindset = FakeMindset()
+        mindset.approveFraction.set(0.5)
+        let router = FakeRouter()
+        let coordinator = TradeCoordinator(strategies: [MicroTrendFollower(settings: microTrendSettings())], mindset: mindset,
+                                           router: router, logger: quietLogger)
+        var path = TickPath(start: 100)
+        path.alternating(0.002, 0.0005, count: 120)
+        for (index, mid) in path.mids.enumerated() {
+            await coordinator.handle(tick: tick(mid: mid, at: Double(index)))
+        }
+        let placed = router.placed.get()
+        try #require(placed.count == 1)
+        #expect(placed[0].side == .buy)
+        #expect(placed[0].quantity == 0.005)
+        #expect(placed[0].strategyId == "micro_trend")
+        let info = try #require(await coordinator.strategyInfo().first)
+        #expect(info.signals == 1)
+        #expect(info.positions["BTCUSDT"] == 0)
+
+        // The fill moves the strategy's position; the order event frees it.
+        await coordinator.handle(fill: Fill(fillId: "f1", clientOrderId: placed[0].clientOrderId!, venue: .paper, symbol: "BTCUSDT",
+                                            side: .buy, quantity: 0.005, price: 120, fee: 0, time: epoch, strategyId: "micro_trend",
+                                            requestId: placed[0].requestId, sequence: 1))
+        #expect(await coordinator.strategyInfo().first?.positions["BTCUSDT"] == 0.005)
+        #expect(await coordinator.counters.signals == 1)
+    }
+}

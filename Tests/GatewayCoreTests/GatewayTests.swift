@@ -1,0 +1,301 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdCore
+import Logging
+import Shared
+import Testing
+@testable import GatewayCore
+
+let quietLogger = Logger(label: "bagbot.tests.gateway") { _ in SwiftLogNoOpLogHandler() }
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+final class TempDir: Sendable {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/bagbot-gateway-XXXXXX"
+        var template = Array(base.utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
+            return String(cString: result)
+        }
+        guard let created else { throw TestFailure("mkdtemp failed") }
+        path = created
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+struct TokenFixture {
+    let dir: TempDir
+    let database: DatabasePool
+    let tokens: TokenStore
+
+    init() throws {
+        dir = try TempDir()
+        database = try BagbotDatabase.open(path: dir.file("bagbot.db"))
+        tokens = TokenStore(database: database)
+    }
+
+    func adminCount() throws -> Int {
+        try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM api_tokens WHERE role = 'admin'") ?? -1 }
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+    var success: Success? {
+        if case .success(let value) = self { return value }
+        return nil
+    }
+}
+
+@Suite("APITokenFormat")
+struct APITokenFormatTests {
+    @Test("generated tokens are bgb_ + 43 base64url characters, unique, and look valid")
+    func generate() throws {
+        var seen = Set<String>()
+        for _ in 0..<200 {
+            let token = try APITokenFormat.generate()
+            #expect(token.hasPrefix("bgb_"))
+            #expect(token.count == 47)
+            #expect(token.dropFirst(4).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            #expect(APITokenFormat.looksValid(token))
+            seen.insert(token)
+        }
+        #expect(seen.count == 200)
+    }
+
+    @Test("looksValid refuses everything else")
+    func looksValid() throws {
+        let token = try APITokenFormat.generate()
+        let body = String(token.dropFirst(4))
+        #expect(!APITokenFormat.looksValid(""))
+        #expect(!APITokenFormat.looksValid("bgb_"))
+        #expect(!APITokenFormat.looksValid("xyz_" + body))
+        #expect(!APITokenFormat.looksValid("BGB_" + body))
+        #expect(!APITokenFormat.looksValid(token + "A"))
+        #expect(!APITokenFormat.looksValid(String(token.dropLast())))
+        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "+"))
+        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "="))
+        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "/"))
+        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "é"))
+        #expect(!APITokenFormat.looksValid(" " + token))
+    }
+
+    @Test("the hash is the hex SHA-256 of the whole token; the display prefix is short")
+    func hashAndPrefix() {
+        #expect(APITokenFormat.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let token = "bgb_" + String(repeating: "A", count: 43)
+        #expect(APITokenFormat.displayPrefix(token) == "bgb_AAAAAA")
+    }
+}
+
+@Suite("TokenStore on a real SQLite file")
+struct TokenStoreTests {
+    @Test("an inserted token authenticates; only its hash is stored")
+    func insertAndAuthenticate() throws {
+        let fixture = try TokenFixture()
+        let token = try APITokenFormat.generate()
+        let record = try fixture.tokens.insert(token: token, owner: "alice", role: .user, tier: "pro")
+        #expect(record.prefix == APITokenFormat.displayPrefix(token))
+
+        let result = try fixture.tokens.authenticate(token)
+        let authenticated = try #require(result.success)
+        #expect(authenticated.id == record.id)
+        #expect(authenticated.owner == "alice")
+        #expect(authenticated.role == .user)
+        #expect(authenticated.tier == "pro")
+        #expect(authenticated.revokedAt == nil)
+
+        let stored = try fixture.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_tokens")
+        }
+        #expect(stored.count == 1)
+        #expect((stored.first?["hash"] as String?) == APITokenFormat.hash(token))
+        let everything = stored.first.map { row in row.columnNames.map { "\(row[$0] ?? "")" }.joined(separator: "|") } ?? ""
+        #expect(!everything.contains(String(token.dropFirst(10))), "the token itself must never be stored")
+    }
+
+    @Test("an unknown token is refused as unknown; a malformed one as malformed")
+    func unknownAndMalformed() throws {
+        let fixture = try TokenFixture()
+        try fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "alice", role: .user, tier: "free")
+        #expect(try fixture.tokens.authenticate(try APITokenFormat.generate()).failure == .unknown)
+        for malformed in ["", "Bearer", "bgb_short", "secret", String(repeating: "x", count: 47), "bgb_" + String(repeating: "+", count: 43)] {
+            #expect(try fixture.tokens.authenticate(malformed).failure == .malformed, "\(malformed)")
+        }
+    }
+
+    @Test("an expired token is refused from its expiry on")
+    func expired() throws {
+        let fixture = try TokenFixture()
+        let token = try APITokenFormat.generate()
+        let expiry = Date(timeIntervalSince1970: 1_900_000_000)
+        try fixture.tokens.insert(token: token, owner: "bob", role: .user, tier: "pro", expiresAt: expiry)
+        #expect(try fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(-1)).success?.owner == "bob")
+        #expect(try fixture.tokens.authenticate(token, now: expiry).failure == .expired)
+        #expect(try fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(86_400)).failure == .expired)
+
+        let old = try APITokenFormat.generate()
+        try fixture.tokens.insert(token: old, owner: "carol", role: .admin, tier: "enterprise", expiresAt: Date().addingTimeInterval(-60))
+        #expect(try fixture.tokens.authenticate(old).failure == .expired)
+    }
+
+    @Test("a revoked token is refused as revoked")
+    func revoked() throws {
+        let fixture = try TokenFixture()
+        let token = try APITokenFormat.generate()
+        let record = try fixture.tokens.insert(token: token, owner: "dave", role: .admin, tier: "enterprise")
+        #expect(try fixture.tokens.hasAdminToken())
+        try fixture.database.write { db in
+            try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", arguments: [Date(), record.id])
+        }
+        #expect(try fixture.tokens.authenticate(token).failure == .revoked)
+        #expect(try fixture.tokens.hasAdminToken() == false)
+    }
+
+    @Test("bootstrapAdmin stores the file's token only while no admin exists")
+    func bootstrapAdmin() throws {
+        let fixture = try TokenFixture()
+        let first = try APITokenFormat.generate()
+        let firstFile = fixture.dir.file("admin.token")
+        try (first + "\n").write(toFile: firstFile, atomically: true, encoding: .utf8)
+
+        // A user token is not an admin.
+        try fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "user", role: .user, tier: "free")
+        #expect(try fixture.tokens.hasAdminToken() == false)
+
+        try fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
+        let admin = try #require(try fixture.tokens.authenticate(first).success)
+        #expect(admin.role == .admin)
+        #expect(try fixture.adminCount() == 1)
+
+        // A later edit of the file cannot grant a second admin.
+        let second = try APITokenFormat.generate()
+        try second.write(toFile: firstFile, atomically: true, encoding: .utf8)
+        try fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
+        #expect(try fixture.adminCount() == 1)
+        #expect(try fixture.tokens.authenticate(second).failure == .unknown)
+
+        // A missing file changes nothing; a file without a valid token is an error.
+        try fixture.tokens.bootstrapAdmin(fromFile: fixture.dir.file("missing"), logger: quietLogger)
+        let other = try TokenFixture()
+        let junk = other.dir.file("junk.token")
+        try "password123".write(toFile: junk, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try other.tokens.bootstrapAdmin(fromFile: junk, logger: quietLogger) }
+        #expect(try other.adminCount() == 0)
+    }
+
+    @Test("a revoked bootstrap token is never resurrected from the file")
+    func revokedBootstrapStaysRevoked() throws {
+        let fixture = try TokenFixture()
+        let token = try APITokenFormat.generate()
+        let file = fixture.dir.file("admin.token")
+        try token.write(toFile: file, atomically: true, encoding: .utf8)
+        try fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
+        try fixture.database.write { db in
+            try db.execute(sql: "UPDATE api_tokens SET revoked_at = ?", arguments: [Date()])
+        }
+        _ = try? fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
+        #expect(try fixture.tokens.authenticate(token).failure == .revoked)
+    }
+}
+
+@Suite("GatewayRoutes.ordersQuery")
+struct OrdersQueryTests {
+    func parse(_ query: String) throws -> OrdersQuery {
+        try GatewayRoutes.ordersQuery(from: URI("/api/orders" + query).queryParameters)
+    }
+
+    func expectBadRequest(_ query: String, mentioning words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            let parsed = try parse(query)
+            Issue.record("\(query) should be refused, got \(parsed)", sourceLocation: sourceLocation)
+        } catch let error as APIError {
+            #expect(error.status == .badRequest, sourceLocation: sourceLocation)
+            #expect(error.code == "bad_request", sourceLocation: sourceLocation)
+            for word in words {
+                #expect(error.message.contains(word), "\(error.message)", sourceLocation: sourceLocation)
+            }
+        } catch {
+            Issue.record("\(query): expected APIError, got \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("valid parameters become the query")
+    func valid() throws {
+        let empty = try parse("")
+        #expect(empty.symbol == nil && empty.status == nil && empty.strategyId == nil && empty.limit == nil)
+        let full = try parse("?symbol=BTCUSDT&status=partially_filled&strategy=micro_trend&limit=1000")
+        #expect(full.symbol == "BTCUSDT")
+        #expect(full.status == .partiallyFilled)
+        #expect(full.strategyId == "micro_trend")
+        #expect(full.limit == 1_000)
+        #expect(try parse("?limit=1").limit == 1)
+        for status in OrderStatus.allCases {
+            #expect(try parse("?status=\(status.rawValue)").status == status)
+        }
+    }
+
+    @Test("an unknown parameter is refused and named")
+    func unknownParameter() {
+        expectBadRequest("?symbol=BTCUSDT&sort=price", mentioning: ["'sort'"])
+        expectBadRequest("?Symbol=BTCUSDT", mentioning: ["'Symbol'"])
+        expectBadRequest("?strategy_id=x", mentioning: ["'strategy_id'"])
+    }
+
+    @Test("a bad status is refused with the valid ones listed")
+    func badStatus() {
+        expectBadRequest("?status=done", mentioning: ["status", "pending_new", "filled"])
+        expectBadRequest("?status=FILLED", mentioning: ["status"])
+        expectBadRequest("?status=", mentioning: ["status"])
+    }
+
+    @Test("a bad limit is refused", arguments: ["0", "1001", "-1", "abc", "", "10.5", "99999999999999999999"])
+    func badLimit(limit: String) {
+        expectBadRequest("?limit=\(limit)", mentioning: ["limit"])
+    }
+
+    @Test("a bad symbol is refused", arguments: ["", "BTC-USDT", "BTC%2FUSDT", String(repeating: "A", count: 33), "%C3%84PFEL"])
+    func badSymbol(symbol: String) {
+        expectBadRequest("?symbol=\(symbol)", mentioning: ["symbol"])
+    }
+}
+
+@Suite("APIError")
+struct APIErrorTests {
+    @Test("daemon errors map onto HTTP statuses", arguments: [
+        (IPCErrorCode.unavailable, HTTPResponse.Status.serviceUnavailable, "daemon_unavailable"),
+        (.timeout, .serviceUnavailable, "daemon_unavailable"),
+        (.badRequest, .badRequest, "bad_request"),
+        (.notFound, .notFound, "not_found"),
+        (.conflict, .conflict, "conflict"),
+        (.tradingPaused, .conflict, "trading_paused"),
+        (.forbidden, .forbidden, "forbidden"),
+        (.internal, .internalServerError, "internal"),
+    ])
+    func mapping(code: IPCErrorCode, status: HTTPResponse.Status, apiCode: String) {
+        let error = APIError.from(IPCError(code, "because"), daemon: "routerd")
+        #expect(error.status == status)
+        #expect(error.code == apiCode)
+        #expect(error.message.contains("because"))
+    }
+
+    @Test("a non-IPC error is an internal error")
+    func otherErrors() {
+        let error = APIError.from(TestFailure("boom"), daemon: "routerd")
+        #expect(error.status == .internalServerError)
+        #expect(error.code == "internal")
+    }
+}

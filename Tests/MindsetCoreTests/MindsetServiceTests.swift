@@ -1,0 +1,208 @@
+import Foundation
+import Shared
+import Testing
+@testable import MindsetCore
+
+@Suite("MindsetService and MindsetStore: persistence")
+struct MindsetServiceTests {
+    @Test("state is persisted after each change and reloaded by a new service instance")
+    func stateSurvivesRestart() async throws {
+        let dir = try TempDir()
+        let rules = makeRules()
+        let store = MindsetStore(stateDirectory: dir.file("state"))
+        let first = MindsetService(rules: rules, store: store, logger: quietLogger)
+        _ = await first.record(trade(pnl: -30, at: utc("2024-03-01T10:00:00Z")))
+        _ = await first.record(trade(pnl: -20, at: utc("2024-03-01T10:05:00Z")))
+        let before = await first.snapshot()
+        #expect(before.emotionState == "CAUTIOUS")
+        #expect(FileManager.default.fileExists(atPath: store.statePath))
+
+        let second = MindsetService(rules: rules, store: store, logger: quietLogger)
+        let after = await second.snapshot()
+        #expect(after.emotionState == "CAUTIOUS")
+        #expect(after.dailyPnl == -50)
+        #expect(after.trades == 2)
+        #expect(after.losses == 2)
+        #expect(after.lossStreak == 2)
+        #expect(after.dayStart == utc("2024-03-01T00:00:00Z"))
+        #expect(after.recentTransitions == before.recentTransitions)
+
+        // The revenge cooldown that started before the restart still holds after it.
+        let blocked = await second.evaluate(proposal(at: utc("2024-03-01T10:06:00Z")))
+        #expect(!blocked.approved)
+        #expect(blocked.reasons.first?.hasPrefix("revenge guard") == true)
+        // …and one more loss continues the streak instead of starting over.
+        let third = await second.record(trade(pnl: -1, at: utc("2024-03-01T10:20:00Z")))
+        #expect(third.emotionState == "TILTED")
+        #expect(third.lossStreak == 3)
+    }
+
+    @Test("a closed trade resent after a restart is not counted twice")
+    func resentTradeAfterRestart() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        let first = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        _ = await first.record(trade(pnl: -100, at: utc("2024-03-01T10:00:00Z"), id: "bb-1-fill"))
+
+        // arsenald did not get the answer, mindsetd restarted, arsenald sends the trade again.
+        let second = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        let snapshot = await second.record(trade(pnl: -100, at: utc("2024-03-01T10:00:00Z"), id: "bb-1-fill"))
+        #expect(snapshot.trades == 1)
+        #expect(snapshot.dailyPnl == -100)
+        #expect(snapshot.lossStreak == 1)
+    }
+
+    @Test("a lock survives a restart")
+    func lockSurvivesRestart() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        let first = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        _ = await first.evaluate(proposal(at: utc("2024-03-01T09:00:00Z")))
+        let locked = await first.lock(LockRequest(reason: "news at 10", time: utc("2024-03-01T09:30:00Z")))
+        #expect(locked.emotionState == "LOCKED")
+        #expect(locked.lockReason == "admin: news at 10")
+
+        let second = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        #expect(await second.snapshot().emotionState == "LOCKED")
+        let decision = await second.evaluate(proposal(at: utc("2024-03-01T11:00:00Z")))
+        #expect(!decision.approved)
+        #expect(decision.reasons == ["locked: admin: news at 10"])
+        let snapshot = await second.snapshot()
+        #expect(snapshot.decisions == 1)
+        #expect(snapshot.approvals == 0)
+        #expect(snapshot.blocksByReason == ["locked": 1])
+    }
+
+    @Test("a corrupt mindset_state.json starts LOCKED and is moved aside")
+    func corruptStateStartsLocked() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        let garbage = "{\"dailyPnl\": 12, \"emotion\": \"CA"
+        try garbage.write(toFile: store.statePath, atomically: true, encoding: .utf8)
+
+        let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        let snapshot = await service.snapshot()
+        #expect(snapshot.emotionState == "LOCKED")
+        #expect(snapshot.lockReason?.contains("corrupt") == true)
+
+        let aside = dir.contents().filter { $0.hasPrefix("mindset_state.json.corrupt-") }
+        #expect(aside.count == 1)
+        if let name = aside.first {
+            #expect(try String(contentsOfFile: dir.file(name), encoding: .utf8) == garbage)
+        }
+        // The corrupt file is not read again as if it were state.
+        #expect((try? String(contentsOfFile: store.statePath, encoding: .utf8)) != garbage)
+
+        let entry = await service.evaluate(proposal(at: Date()))
+        #expect(!entry.approved)
+        let exit = await service.evaluate(proposal(at: Date(), isEntry: false))
+        #expect(exit.approved)
+    }
+
+    @Test("BUG: after a corrupt state file, a second restart is still LOCKED (not fresh defaults)")
+    func corruptStateLockSurvivesSecondRestart() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        try "not json at all".write(toFile: store.statePath, atomically: true, encoding: .utf8)
+        let first = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        #expect(await first.snapshot().emotionState == "LOCKED")
+
+        // systemd restarts the daemon (or the operator does) before any request reached it.
+        let second = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        #expect(await second.snapshot().emotionState == "LOCKED",
+                "the corrupt-file lock must be persisted; otherwise a restart silently trades on defaults")
+    }
+
+    @Test("daily_metrics.json gets one entry per finished day, in order")
+    func dailyMetricsOneEntryPerDay() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        _ = await service.record(trade(pnl: 10, at: utc("2024-03-01T10:00:00Z")))
+        _ = await service.record(trade(pnl: -4, at: utc("2024-03-01T11:00:00Z")))
+        #expect(!FileManager.default.fileExists(atPath: store.metricsPath))
+
+        _ = await service.record(trade(pnl: 3, at: utc("2024-03-02T00:00:05Z")))
+        var days = try readDailyMetrics(store.metricsPath)
+        #expect(days.count == 1)
+        #expect(days.first == DailySummary(dayStart: utc("2024-03-01T00:00:00Z"), pnl: 6, trades: 2, wins: 1, losses: 1,
+                                           finalState: .calm))
+
+        // A quiet day in between produces no empty entry; the next finished day is appended.
+        _ = await service.record(trade(pnl: -1, at: utc("2024-03-04T09:00:00Z")))
+        days = try readDailyMetrics(store.metricsPath)
+        #expect(days.count == 2)
+        #expect(days.map(\.dayStart) == [utc("2024-03-01T00:00:00Z"), utc("2024-03-02T00:00:00Z")])
+        #expect(days.last?.pnl == 3)
+        #expect(days.last?.trades == 1)
+
+        // The history survives a restart and keeps growing.
+        let restarted = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        _ = await restarted.record(trade(pnl: 1, at: utc("2024-03-05T09:00:00Z")))
+        #expect(try readDailyMetrics(store.metricsPath).count == 3)
+    }
+
+    @Test("BUG: a day that is rolled over by an evaluation (not a trade) is still archived")
+    func dayRolledByEvaluationIsArchived() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        _ = await service.record(trade(pnl: 25, at: utc("2024-03-01T10:00:00Z")))
+        // The first event of the new day is a signal to evaluate, as it usually is.
+        _ = await service.evaluate(proposal(at: utc("2024-03-02T08:00:00Z")))
+        _ = await service.record(trade(pnl: 1, at: utc("2024-03-02T09:00:00Z")))
+
+        let days = (try? readDailyMetrics(store.metricsPath)) ?? []
+        #expect(days.count == 1, "the finished day 2024-03-01 (P&L 25) must be in daily_metrics.json")
+        #expect(days.first?.pnl == 25)
+    }
+
+    @Test("BUG: a corrupt daily_metrics.json is moved aside and the finished day starts a new file")
+    func corruptMetricsStartsNewFile() throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        try "[{\"broken\":".write(toFile: store.metricsPath, atomically: true, encoding: .utf8)
+        let summary = DailySummary(dayStart: utc("2024-03-01T00:00:00Z"), pnl: -12, trades: 3, wins: 1, losses: 2,
+                                   finalState: .cautious)
+
+        #expect(throws: Never.self) { try store.append(summary) }
+        #expect(dir.contents().contains { $0.hasPrefix("daily_metrics.json.corrupt-") })
+        #expect((try? readDailyMetrics(store.metricsPath)) == [summary],
+                "the finished day must not be lost because older history was unreadable")
+    }
+
+    @Test("MindsetStore round-trips a state with whole-second times exactly")
+    func storeRoundTripWholeSeconds() throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path + "/nested/state")
+        #expect(try store.loadState() == nil)
+        var engine = MindsetEngine(rules: makeRules())
+        engine.record(trade(pnl: -3, at: utc("2024-03-01T10:00:00Z"), quantity: 2, entry: 50))
+        engine.record(trade(pnl: -3, at: utc("2024-03-01T10:01:00Z"), quantity: 2, entry: 50))
+        try store.save(engine.state)
+        #expect(try store.loadState() == engine.state)
+        // No temporary files are left behind by the atomic write.
+        let names = (try FileManager.default.contentsOfDirectory(atPath: dir.path + "/nested/state"))
+        #expect(names == ["mindset_state.json"])
+    }
+
+    @Test("BUG (low): MindsetStore keeps sub-second precision of the loss time and the clock")
+    func storeRoundTripSubSecond() throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        var engine = MindsetEngine(rules: makeRules())
+        engine.record(trade(pnl: -3, at: utc("2024-03-01T10:00:00.750Z")))
+        try store.save(engine.state)
+        let loaded = try #require(try store.loadState())
+        // ISO-8601 without fractional seconds truncates: the revenge cooldown restarts 0.75 s early.
+        #expect(loaded.lastLossAt == engine.state.lastLossAt)
+        #expect(loaded.clock == engine.state.clock)
+    }
+
+    @Test("block reasons are grouped by their leading words")
+    func reasonKeys() {
+        #expect(MindsetService.reasonKey("revenge guard: cooldown after a loss, 12s left") == "revenge guard")
+        #expect(MindsetService.reasonKey("max trades per day reached (500)") == "max trades per day reached")
+        #expect(MindsetService.reasonKey("locked: admin: x") == "locked")
+    }
+}

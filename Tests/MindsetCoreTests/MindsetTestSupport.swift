@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+@testable import MindsetCore
+
+// Helpers for the mindset tests: UTC times from ISO text, proposals and closed trades, rules built from the
+// real configuration defaults, and a private temporary directory per test.
+
+let quietLogger = Logger(label: "bagbot.tests.mindset") { _ in SwiftLogNoOpLogHandler() }
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// "2024-03-01T10:00:00Z" (optionally with fractional seconds) → Date. Fails loudly on a typo.
+func utc(_ text: String) -> Date {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+    guard let date = formatter.date(from: text) else { preconditionFailure("bad test date \(text)") }
+    return date
+}
+
+/// Rules from the shipped defaults, adjusted by `change`.
+func makeRules(_ change: (inout BagbotConfig.Mindset) -> Void = { _ in }) -> MindsetRules {
+    var config = BagbotConfig().mindset
+    change(&config)
+    return MindsetRules(config)
+}
+
+func proposal(at time: Date, quantity: Double = 1, price: Double = 100, isEntry: Bool = true,
+              side: Side = .buy, symbol: String = "BTCUSDT") -> TradeProposal {
+    TradeProposal(strategyId: "micro_trend", symbol: symbol, side: side, quantity: quantity, price: price, time: time,
+                  strength: 1.5, confidence: 0.5, isEntry: isEntry, requestId: "test-\(time.timeIntervalSince1970)")
+}
+
+/// A closed trade whose notional is `quantity × entry`.
+func trade(pnl: Double, at time: Date, quantity: Double = 1, entry: Double = 100, id: String? = nil) -> ClosedTrade {
+    ClosedTrade(strategyId: "micro_trend", symbol: "BTCUSDT", side: .buy, quantity: quantity, entryPrice: entry,
+                exitPrice: entry + pnl / quantity, pnl: pnl, closedAt: time, requestId: nil, tradeId: id)
+}
+
+/// A fresh directory under the system temp dir, removed when the test's reference goes away.
+final class TempDir: Sendable {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/bagbot-mindset-XXXXXX"
+        var template = Array(base.utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
+            return String(cString: result)
+        }
+        guard let created else { throw TestFailure("mkdtemp failed") }
+        path = created
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func contents() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func readDailyMetrics(_ path: String) throws -> [DailySummary] {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try decoder.decode([DailySummary].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+}

@@ -1,0 +1,442 @@
+import Foundation
+import GRDB
+import Shared
+import Testing
+@testable import RouterCore
+
+func expectIPCError(_ code: IPCErrorCode, sourceLocation: SourceLocation = #_sourceLocation,
+                    _ body: () async throws -> Void) async -> IPCError? {
+    do {
+        try await body()
+        Issue.record("expected IPCError \(code.rawValue), nothing was thrown", sourceLocation: sourceLocation)
+        return nil
+    } catch let error as IPCError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected IPCError \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}
+
+func request(_ id: String?, _ symbol: String = "BTCUSDT", _ side: Side = .buy, _ quantity: Double = 0.5,
+             type: OrderType = .market, limit: Double? = nil, strategy: String? = "s1") -> PlaceOrderRequest {
+    PlaceOrderRequest(clientOrderId: id, symbol: symbol, side: side, type: type, quantity: quantity, limitPrice: limit,
+                      strategyId: strategy, requestId: id.map { "req-\($0)" })
+}
+
+@Suite("OrderStore and RouterService on a real SQLite file")
+struct RouterServiceTests {
+    @Test("place persists the order under its client order id, with its fill and status history")
+    func placePersists() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+
+        let order = try await service.place(request("bb-test-1", "btcusdt"))
+        #expect(order.clientOrderId == "bb-test-1")
+        #expect(order.symbol == "BTCUSDT")
+        #expect(order.venue == .paper)
+        #expect(order.status == .filled)
+        #expect(order.filledQuantity == 0.5)
+        #expect(abs((order.averageFillPrice ?? 0) - 101.0505) < 1e-9)
+        #expect(order.exchangeOrderId == "paper-bb-test-1")
+        #expect(order.strategyId == "s1")
+        #expect(order.requestId == "req-bb-test-1")
+
+        let stored = try #require(try fixture.store.order(clientOrderId: "bb-test-1"))
+        #expect(stored.status == .filled)
+        #expect(stored.quantity == 0.5)
+        #expect(stored.filledQuantity == 0.5)
+        #expect(stored.averageFillPrice == order.averageFillPrice)
+        #expect(stored.exchangeOrderId == "paper-bb-test-1")
+        #expect(stored.requestId == "req-bb-test-1")
+        #expect(try fixture.count("orders") == 1)
+        #expect(try fixture.count("fills") == 1)
+        let history = try await fixture.database.read { db in
+            try String.fetchAll(db, sql: "SELECT status FROM order_events WHERE client_order_id = ? ORDER BY id", arguments: ["bb-test-1"])
+        }
+        #expect(history == ["pending_new", "filled"])
+        let fill = try fixture.database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM fills WHERE client_order_id = 'bb-test-1'")
+        }
+        #expect((fill?["quantity"] as Double?) == 0.5)
+        #expect((fill?["strategy_id"] as String?) == "s1")
+
+        // The paper book was saved in the same transaction.
+        let paper = try #require(try fixture.store.loadPaper())
+        #expect(paper.positions["BTCUSDT"]?.book.quantity == 0.5)
+        #expect(abs(paper.cash - (100_000 - 0.5 * 101.0505 * 1.001)) < 1e-6)
+    }
+
+    @Test("without a client order id the router makes a unique, valid one")
+    func generatedClientOrderIds() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let a = try await service.place(request(nil))
+        let b = try await service.place(request(nil))
+        #expect(a.clientOrderId != b.clientOrderId)
+        for id in [a.clientOrderId, b.clientOrderId] {
+            #expect(id.hasPrefix("bb-"))
+            #expect(RouterService.isValidClientOrderId(id))
+        }
+        #expect(try fixture.count("orders") == 2)
+        #expect(try fixture.count("fills") == 2)
+    }
+
+    @Test("placing again with the same client order id returns the stored order and trades nothing twice")
+    func idempotentRetry() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let first = try await service.place(request("bb-retry"))
+        let cash = await service.account().totalCash
+        await service.onTick(quote("BTCUSDT", bid: 200, ask: 201))
+
+        let again = try await service.place(request("bb-retry"))
+        #expect(again.clientOrderId == first.clientOrderId)
+        #expect(again.status == .filled)
+        #expect(again.averageFillPrice == first.averageFillPrice)
+        #expect(try fixture.count("orders") == 1)
+        #expect(try fixture.count("fills") == 1)
+        #expect(await service.account().totalCash == cash)
+        #expect(await service.positions().first?.quantity == 0.5)
+
+        // The same from a new router instance (a restart between the attempt and the retry).
+        let restarted = try fixture.service()
+        let third = try await restarted.place(request("bb-retry"))
+        #expect(third.status == .filled)
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("the same client order id with a different order is a conflict", arguments: [
+        request("bb-dup", "BTCUSDT", .buy, 0.6),
+        request("bb-dup", "BTCUSDT", .sell, 0.5),
+        request("bb-dup", "ETHUSDT", .buy, 0.5),
+    ])
+    func conflictingReuse(second: PlaceOrderRequest) async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        await service.onTick(quote("ETHUSDT", bid: 10, ask: 10.1))
+        _ = try await service.place(request("bb-dup", "BTCUSDT", .buy, 0.5))
+        let error = await expectIPCError(.conflict) { _ = try await service.place(second) }
+        #expect(error?.message.contains("bb-dup") == true)
+        #expect(try fixture.count("orders") == 1)
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("reusing a client order id with another type, limit price or strategy is a conflict, not a retry", arguments: [
+        request("bb-dup", "BTCUSDT", .buy, 0.5, type: .limit, limit: 90),
+        request("bb-dup", "BTCUSDT", .buy, 0.5, strategy: "s2"),
+        request("bb-dup", "BTCUSDT", .buy, 0.5, strategy: nil),
+    ])
+    func conflictingFieldReuse(second: PlaceOrderRequest) async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-dup", "BTCUSDT", .buy, 0.5))
+        _ = await expectIPCError(.conflict) { _ = try await service.place(second) }
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("an order whose result cannot be committed is not executed: book unchanged, pending_new until reconcile")
+    func failedCommitIsNotExecuted() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        // The disk refuses the fill (as a full disk or an I/O error would).
+        try await fixture.database.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-lost")) }
+        #expect(await service.account().totalCash == 100_000)
+        #expect(await service.positions().isEmpty)
+        #expect(await service.isHealthy == false)
+        #expect(try fixture.store.order(clientOrderId: "bb-lost")?.status == .pendingNew)
+        #expect(try fixture.count("fills") == 0)
+
+        try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
+        try await service.reconcile()
+        #expect(try fixture.store.order(clientOrderId: "bb-lost")?.status == .rejected)
+        let next = try await service.place(request("bb-next"))
+        #expect(next.status == .filled)
+        #expect(await service.isHealthy)
+        #expect(await service.positions().first?.quantity == 0.5)
+    }
+
+    @Test("a resting order whose fill cannot be committed stays resting and fills once later")
+    func failedCommitOnTick() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-lim", "BTCUSDT", .buy, 1, type: .limit, limit: 95))
+        try await fixture.database.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
+        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
+        #expect(await service.positions().isEmpty)
+
+        try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
+        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 2))
+        await service.onTick(quote("BTCUSDT", bid: 92, ask: 93, at: 3))
+        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .filled)
+        #expect(try fixture.count("fills") == 1)
+        #expect(await service.positions().first?.quantity == 1)
+    }
+
+    @Test("BUG: when one of two fills on the same tick cannot be committed, the committed one is not undone in memory")
+    func partialCommitOnTick() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-a", "BTCUSDT", .buy, 1, type: .limit, limit: 95))
+        _ = try await service.place(request("bb-b", "BTCUSDT", .buy, 2, type: .limit, limit: 95))
+        // Only B's fill is refused.
+        try await fixture.database.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_b BEFORE INSERT ON fills WHEN NEW.client_order_id = 'bb-b'
+                BEGIN SELECT RAISE(ABORT, 'disk full'); END
+                """)
+        }
+        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
+        // A is filled on disk, with the paper book that includes it.
+        #expect(try fixture.store.order(clientOrderId: "bb-a")?.status == .filled)
+        #expect(try fixture.store.order(clientOrderId: "bb-b")?.status == .new)
+        let diskQuantity = try fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
+        #expect(diskQuantity == 1, "the book on disk must hold exactly the committed fills (A), not B's unrecorded one")
+        // Memory must agree with the disk: A's fill is a recorded fact.
+        let memoryQuantity = await service.positions().first?.quantity
+        #expect(memoryQuantity == 1, "A's committed fill must not be rolled back in memory")
+
+        try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_b") }
+        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 2))
+        let statusB = try fixture.store.order(clientOrderId: "bb-b")?.status
+        #expect(statusB == .filled, "B must fill once the disk is back")
+        #expect(try fixture.count("fills") == 2)
+        #expect(await service.isHealthy)
+        let finalQuantity = await service.positions().first?.quantity
+        #expect(finalQuantity == 3, "A executed once and B once: 3 in total")
+        let finalDisk = try fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
+        #expect(finalDisk == 3)
+    }
+
+    @Test("a paused switch refuses orders with tradingPaused and stores nothing; the pause survives a restart")
+    func pausedRefuses() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let state = try await service.setTrading(enabled: false, reason: "maintenance")
+        #expect(!state.enabled)
+        #expect(await service.account().tradingEnabled == false)
+
+        let error = await expectIPCError(.tradingPaused) { _ = try await service.place(request("bb-paused")) }
+        #expect(error?.message.contains("maintenance") == true)
+        #expect(try fixture.count("orders") == 0)
+        #expect(try fixture.count("fills") == 0)
+        #expect(try fixture.store.order(clientOrderId: "bb-paused") == nil)
+
+        let restarted = try fixture.service()
+        await restarted.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = await expectIPCError(.tradingPaused) { _ = try await restarted.place(request("bb-paused")) }
+        #expect(await restarted.account().pausedReason == "maintenance")
+
+        _ = try await restarted.setTrading(enabled: true, reason: nil)
+        #expect(try await restarted.place(request("bb-paused")).status == .filled)
+    }
+
+    @Test("bad requests are refused before anything is stored", arguments: [
+        request("bb-1", "NOT_A_SYMBOL"),
+        request("bb-2", "BTC-USDT"),
+        request("bb-3", "BTCUSDT", .buy, 0),
+        request("bb-4", "BTCUSDT", .buy, -1),
+        request("bb-5", "BTCUSDT", .buy, .nan),
+        request("bb-6", "BTCUSDT", .buy, 1, type: .limit, limit: nil),
+        request("bb-7", "BTCUSDT", .buy, 1, type: .limit, limit: -5),
+        request("bb-8", "BTCUSDT", .buy, 1, type: .market, limit: 100),
+        request("has space", "BTCUSDT"),
+        request(String(repeating: "x", count: 37), "BTCUSDT"),
+        request("", "BTCUSDT"),
+    ])
+    func badRequests(bad: PlaceOrderRequest) async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = await expectIPCError(.badRequest) { _ = try await service.place(bad) }
+        #expect(try fixture.count("orders") == 0)
+    }
+
+    @Test("an order without market data is stored as rejected, with its reason")
+    func rejectedWithoutTick() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        let order = try await service.place(request("bb-nodata", "EURUSD", .buy, 1_000))
+        #expect(order.status == .rejected)
+        #expect(order.rejectReason?.contains("no market data") == true)
+        let stored = try #require(try fixture.store.order(clientOrderId: "bb-nodata"))
+        #expect(stored.status == .rejected)
+        #expect(stored.rejectReason == order.rejectReason)
+        #expect(try fixture.count("fills") == 0)
+    }
+
+    @Test("reconcile() rejects a stored pending_new order and restores resting orders")
+    func reconcile() async throws {
+        let fixture = try RouterFixture()
+        // A crash between persisting and executing left these behind.
+        try fixture.store.insert(newOrder("crash-1", .buy, 1))
+        try fixture.store.insert(newOrder("rest-1", .buy, 1, type: .limit, limit: 95, status: .new))
+        try fixture.store.insert(newOrder("done-1", .buy, 1, status: .filled))
+
+        let service = try fixture.service()
+        try await service.reconcile()
+        let crashed = try #require(try fixture.store.order(clientOrderId: "crash-1"))
+        #expect(crashed.status == .rejected)
+        #expect(crashed.rejectReason?.contains("never executed") == true)
+        #expect(try fixture.store.order(clientOrderId: "done-1")?.status == .filled)
+        #expect(try fixture.store.nonFinalOrders().map(\.clientOrderId) == ["rest-1"])
+        #expect(try fixture.count("fills") == 0)
+        #expect(await service.account().totalCash == 100_000)
+
+        // The restored limit order fills when the market reaches it, and that is persisted.
+        await service.onTick(quote("BTCUSDT", bid: 96, ask: 97, at: 1))
+        #expect(try fixture.store.order(clientOrderId: "rest-1")?.status == .new)
+        await service.onTick(quote("BTCUSDT", bid: 94, ask: 94.5, at: 2))
+        let rested = try #require(try fixture.store.order(clientOrderId: "rest-1"))
+        #expect(rested.status == .filled)
+        #expect(rested.averageFillPrice == 94.5)
+        #expect(try fixture.count("fills") == 1)
+        #expect(try fixture.store.nonFinalOrders().isEmpty)
+    }
+
+    @Test("limit orders through the service: rest, cancel, and cancel errors")
+    func cancelThroughService() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let resting = try await service.place(request("bb-lim", "BTCUSDT", .buy, 1, type: .limit, limit: 90))
+        #expect(resting.status == .new)
+        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
+
+        let cancelled = try await service.cancel(clientOrderId: "bb-lim")
+        #expect(cancelled.status == .canceled)
+        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .canceled)
+        _ = await expectIPCError(.conflict) { _ = try await service.cancel(clientOrderId: "bb-lim") }
+        _ = await expectIPCError(.notFound) { _ = try await service.cancel(clientOrderId: "bb-unknown") }
+
+        await service.onTick(quote("BTCUSDT", bid: 80, ask: 81))
+        #expect(try fixture.count("fills") == 0)
+    }
+
+    @Test("strategyPositions rebuilds net positions per strategy from the fills and reports throughSequence")
+    func strategyPositions() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        let empty = try await service.strategyPositions()
+        #expect(empty.positions.isEmpty)
+        #expect(empty.throughSequence == 0)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        await service.onTick(quote("EURUSD", bid: 1.1, ask: 1.1002))
+        _ = try await service.place(request("o1", "BTCUSDT", .buy, 2, strategy: "s1"))
+        _ = try await service.place(request("o2", "BTCUSDT", .sell, 0.5, strategy: "s1"))
+        _ = try await service.place(request("o3", "EURUSD", .buy, 1_000, strategy: "s2"))
+        _ = try await service.place(request("o4", "BTCUSDT", .buy, 1, strategy: nil))
+        _ = try await service.place(request("o5", "XRPUSDT", .buy, 1, strategy: "s1")) // rejected: no tick
+
+        let snapshot = try await service.strategyPositions()
+        #expect(snapshot.throughSequence == 4)
+        #expect(snapshot.positions.map(\.strategyId) == ["s1", "s2"])
+        let s1 = try #require(snapshot.positions.first { $0.strategyId == "s1" })
+        #expect(s1.symbol == "BTCUSDT")
+        #expect(abs(s1.quantity - 1.5) < 1e-12)
+        #expect(abs(s1.averagePrice - 101.0505) < 1e-9)
+        let s2 = try #require(snapshot.positions.first { $0.strategyId == "s2" })
+        #expect(s2.symbol == "EURUSD")
+        #expect(s2.quantity == 1_000)
+        #expect(abs(s2.averagePrice - 1.1002 * 1.0005) < 1e-12)
+
+        // Closing s1 leaves a flat entry, and the sequence moves on.
+        _ = try await service.place(request("o6", "BTCUSDT", .sell, 1.5, strategy: "s1"))
+        let later = try await service.strategyPositions()
+        #expect(later.throughSequence == 5)
+        #expect(later.positions.first { $0.strategyId == "s1" }?.quantity == 0)
+    }
+
+    @Test("a new RouterService on the same database restores paper cash and positions")
+    func paperBookSurvivesRestart() async throws {
+        let fixture = try RouterFixture()
+        let first = try fixture.service()
+        await first.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        await first.onTick(quote("EURUSD", bid: 1.1, ask: 1.1002))
+        _ = try await first.place(request("o1", "BTCUSDT", .buy, 2))
+        _ = try await first.place(request("o2", "EURUSD", .sell, 1_000))
+        _ = try await first.place(request("o3", "BTCUSDT", .sell, 0.5))
+        let account = await first.account()
+        let positions = await first.positions()
+
+        let second = try fixture.service()
+        let restoredAccount = await second.account()
+        let restoredPositions = await second.positions()
+        #expect(restoredAccount.totalCash == account.totalCash)
+        #expect(restoredAccount.venues.first?.feesPaid == account.venues.first?.feesPaid)
+        #expect(abs(restoredAccount.totalEquity - account.totalEquity) < 1e-6)
+        #expect(restoredPositions.map(\.symbol) == positions.map(\.symbol))
+        #expect(restoredPositions.map(\.quantity) == positions.map(\.quantity))
+        #expect(restoredPositions.map(\.averagePrice) == positions.map(\.averagePrice))
+        #expect(restoredPositions.map(\.realizedPnl) == positions.map(\.realizedPnl))
+        #expect(account.totalCash != 100_000)
+
+        // …and it keeps trading from there.
+        await second.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await second.place(request("o4", "BTCUSDT", .sell, 1.5))
+        #expect(await second.positions().first { $0.symbol == "BTCUSDT" }?.quantity == 0)
+    }
+
+    @Test("OrderStore.orders filters by symbol, status and strategy, newest first, with a limit")
+    func ordersQuery() async throws {
+        let fixture = try RouterFixture()
+        for (index, symbol) in ["BTCUSDT", "EURUSD", "BTCUSDT", "AAPL"].enumerated() {
+            var order = newOrder("q\(index)", .buy, 1, symbol: symbol, strategy: index % 2 == 0 ? "s1" : "s2",
+                                 status: index == 3 ? .rejected : .pendingNew)
+            order.createdAt = epoch.addingTimeInterval(Double(index))
+            order.updatedAt = order.createdAt
+            try fixture.store.insert(order)
+        }
+        #expect(try fixture.store.orders(OrdersQuery()).map(\.clientOrderId) == ["q3", "q2", "q1", "q0"])
+        #expect(try fixture.store.orders(OrdersQuery(symbol: "btcusdt")).map(\.clientOrderId) == ["q2", "q0"])
+        #expect(try fixture.store.orders(OrdersQuery(status: .rejected)).map(\.clientOrderId) == ["q3"])
+        #expect(try fixture.store.orders(OrdersQuery(strategyId: "s2")).map(\.clientOrderId) == ["q3", "q1"])
+        #expect(try fixture.store.orders(OrdersQuery(limit: 2)).map(\.clientOrderId) == ["q3", "q2"])
+        #expect(try fixture.store.orders(OrdersQuery(limit: 0)).count == 1)
+        #expect(try fixture.store.nonFinalOrders().map(\.clientOrderId) == ["q0", "q1", "q2"])
+        #expect(try fixture.store.countOrders(since: epoch.addingTimeInterval(2)) == 2)
+        // The primary key refuses a second order under the same id.
+        #expect(throws: (any Error).self) { try fixture.store.insert(newOrder("q0", .sell, 5)) }
+        #expect(try fixture.store.order(clientOrderId: "q0")?.side == .buy)
+    }
+}
+
+@Suite("TradingSwitch")
+struct TradingSwitchTests {
+    @Test("enabled by default; a pause is persisted and read back")
+    func persisted() throws {
+        let dir = try TempDir()
+        var tradingSwitch = TradingSwitch(stateDirectory: dir.path, logger: quietLogger)
+        #expect(tradingSwitch.state.enabled)
+        try tradingSwitch.set(enabled: false, reason: "end of month")
+        let reloaded = TradingSwitch(stateDirectory: dir.path, logger: quietLogger)
+        #expect(!reloaded.state.enabled)
+        #expect(reloaded.state.reason == "end of month")
+    }
+
+    @Test("a corrupt trading_state.json starts paused and is moved aside")
+    func corruptStartsPaused() throws {
+        let dir = try TempDir()
+        try dir.write("trading_state.json", "{\"enabled\": tru")
+        let tradingSwitch = TradingSwitch(stateDirectory: dir.path, logger: quietLogger)
+        #expect(!tradingSwitch.state.enabled)
+        #expect(tradingSwitch.state.reason?.contains("corrupt") == true)
+        #expect(dir.contents().contains { $0.hasPrefix("trading_state.json.corrupt-") })
+    }
+}

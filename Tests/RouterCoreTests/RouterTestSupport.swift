@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import Logging
+import Shared
+import Testing
+@testable import RouterCore
+
+let quietLogger = Logger(label: "bagbot.tests.router") { _ in SwiftLogNoOpLogHandler() }
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A fresh directory under the system temp dir, removed when the test's reference goes away.
+final class TempDir: Sendable {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/bagbot-router-XXXXXX"
+        var template = Array(base.utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
+            return String(cString: result)
+        }
+        guard let created else { throw TestFailure("mkdtemp failed") }
+        path = created
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = file(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func contents() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The project's recorded market data, beside the repository: `<repo>/../shared/data`.
+enum SharedData {
+    static let directory: String = {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent() // <repo>/Tests/RouterCoreTests
+            .deletingLastPathComponent() // <repo>/Tests
+            .deletingLastPathComponent() // <repo>
+            .appendingPathComponent("../shared/data").standardizedFileURL.path
+    }()
+
+    static let btcusdt = directory + "/btcusdt-trades-20200222.csv"
+    static let eurusd = directory + "/eurusd-quotes-20200101.csv"
+
+    static func exists(_ path: String) -> Bool { FileManager.default.isReadableFile(atPath: path) }
+}
+
+let epoch = Date(timeIntervalSince1970: 1_700_000_000)
+
+func quote(_ symbol: String, bid: Double, ask: Double, at seconds: Double = 0) -> Tick {
+    Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: bid, ask: ask, last: (bid + ask) / 2, volume: 1,
+         source: "test")
+}
+
+func newOrder(_ id: String, _ side: Side, _ quantity: Double, symbol: String = "BTCUSDT", type: OrderType = .market,
+              limit: Double? = nil, strategy: String? = "s1", status: OrderStatus = .pendingNew) -> OrderRecord {
+    OrderRecord(clientOrderId: id, venue: .paper, symbol: symbol, side: side, type: type, quantity: quantity,
+                limitPrice: limit, status: status, strategyId: strategy, requestId: "req-\(id)", createdAt: epoch, updatedAt: epoch)
+}
+
+/// A router over a real SQLite file in its own directory.
+struct RouterFixture {
+    let dir: TempDir
+    let database: DatabasePool
+    let store: OrderStore
+    let paperSettings = PaperExchange.Settings(feeBps: 10, slippageBps: 5, startingCash: 100_000)
+
+    init() throws {
+        dir = try TempDir()
+        database = try BagbotDatabase.open(path: dir.file("state/bagbot.db"))
+        store = OrderStore(database: database)
+    }
+
+    func service(overrides: [String: AssetClass] = [:]) throws -> RouterService {
+        try RouterService(store: store, paperSettings: paperSettings, symbols: SymbolMap(overrides: overrides, paperTrading: true),
+                          tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
+                          events: IPCEventHub(logger: quietLogger), logger: quietLogger)
+    }
+
+    func count(_ table: String) throws -> Int {
+        try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
+    }
+}

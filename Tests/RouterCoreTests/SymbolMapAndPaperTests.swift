@@ -1,0 +1,237 @@
+import Foundation
+import Shared
+import Testing
+@testable import RouterCore
+
+@Suite("SymbolMap")
+struct SymbolMapTests {
+    @Test("symbol shapes map to asset classes", arguments: [
+        ("BTCUSDT", AssetClass?.some(.crypto)), ("ethbtc", .some(.crypto)), ("SOLUSDC", .some(.crypto)),
+        ("EURUSD", .some(.forex)), ("gbpjpy", .some(.forex)), ("XAUUSD", .some(.forex)),
+        ("AAPL", .some(.stocks)), ("msft", .some(.stocks)), ("F", .some(.stocks)),
+        ("", nil), ("BTC-USDT", nil), ("BTC/USDT", nil), ("A APL", nil), ("123456", nil), ("ÄPFEL", nil),
+        ("NOT_A_SYMBOL", nil), ("ABCDEFGH", nil),
+    ])
+    func assetClasses(symbol: String, expected: AssetClass?) {
+        #expect(SymbolMap(paperTrading: true).assetClass(of: symbol) == expected)
+    }
+
+    @Test("explicit overrides win over the patterns")
+    func overridesWin() {
+        var config = BagbotConfig().router
+        config.symbols = ["aapl": "crypto", "EURUSD": "stocks", "SPY500X": "stocks", "JUNK": "bonds"]
+        let map = SymbolMap(config: config)
+        #expect(map.assetClass(of: "AAPL") == .crypto)
+        #expect(map.assetClass(of: "eurusd") == .stocks)
+        #expect(map.assetClass(of: "SPY500X") == .stocks)
+        // An unknown class in the configuration is not an override.
+        #expect(map.assetClass(of: "JUNK") == .stocks)
+        #expect(map.overrides["JUNK"] == nil)
+    }
+
+    @Test("venues: the paper exchange in paper mode, else the live venue by asset class; none for junk")
+    func venues() {
+        let paper = SymbolMap(paperTrading: true)
+        #expect(paper.venue(for: "BTCUSDT") == .paper)
+        #expect(paper.venue(for: "EURUSD") == .paper)
+        #expect(paper.venue(for: "AAPL") == .paper)
+        #expect(paper.venue(for: "BTC-USDT") == nil)
+
+        let live = SymbolMap(paperTrading: false)
+        #expect(live.venue(for: "BTCUSDT") == .binance)
+        #expect(live.venue(for: "EURUSD") == .mt5)
+        #expect(live.venue(for: "AAPL") == .alpaca)
+        #expect(live.venue(for: "") == nil)
+
+        var config = BagbotConfig().router
+        #expect(config.mode == "paper")
+        #expect(SymbolMap(config: config).paperTrading)
+        config.mode = "live"
+        #expect(!SymbolMap(config: config).paperTrading)
+    }
+}
+
+@Suite("PaperExchange")
+struct PaperExchangeTests {
+    let settings = PaperExchange.Settings(feeBps: 10, slippageBps: 5, startingCash: 100_000)
+
+    func filled(_ outcome: PaperExchange.Outcome) throws -> Fill {
+        guard case .filled(let fill) = outcome else {
+            throw TestFailure("expected a fill, got \(outcome)")
+        }
+        return fill
+    }
+
+    @Test("a market buy fills at ask × (1 + slippage) and pays the fee")
+    func marketBuy() throws {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101, at: 5))
+        let fill = try filled(exchange.submit(newOrder("o1", .buy, 2)))
+        #expect(abs(fill.price - 101.0505) < 1e-9)
+        #expect(abs(fill.fee - 2 * 101.0505 * 0.001) < 1e-9)
+        #expect(fill.quantity == 2)
+        #expect(fill.side == .buy)
+        #expect(fill.clientOrderId == "o1")
+        #expect(fill.venue == .paper)
+        #expect(fill.strategyId == "s1")
+        #expect(fill.requestId == "req-o1")
+        #expect(fill.time == epoch.addingTimeInterval(5))
+
+        let account = exchange.account()
+        #expect(abs(account.cash - (100_000 - 202.101 - 0.202101)) < 1e-6)
+        #expect(abs(account.feesPaid - 0.202101) < 1e-9)
+        let position = try #require(exchange.positions().first)
+        #expect(position.symbol == "BTCUSDT")
+        #expect(position.quantity == 2)
+        #expect(abs(position.averagePrice - 101.0505) < 1e-9)
+    }
+
+    @Test("a market sell fills at bid × (1 − slippage)")
+    func marketSell() throws {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        let fill = try filled(exchange.submit(newOrder("o1", .sell, 1)))
+        #expect(abs(fill.price - 99.95) < 1e-9)
+        #expect(abs(fill.fee - 0.09995) < 1e-9)
+        #expect(abs(exchange.account().cash - (100_000 + 99.95 - 0.09995)) < 1e-6)
+        #expect(exchange.positions().first?.quantity == -1)
+    }
+
+    @Test("no tick for the symbol: rejected, nothing changes")
+    func noTickRejected() {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("EURUSD", bid: 1.1, ask: 1.1002))
+        let outcome = exchange.submit(newOrder("o1", .buy, 1, symbol: "BTCUSDT"))
+        guard case .rejected(let reason) = outcome else {
+            Issue.record("expected a rejection, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("no market data"))
+        #expect(exchange.account().cash == 100_000)
+        #expect(exchange.positions().isEmpty)
+        #expect(exchange.snapshot.feesPaid == 0)
+    }
+
+    @Test("a limit order rests, then fills when a later tick crosses it, at the market's better price")
+    func limitRestsThenFills() throws {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        #expect(exchange.submit(newOrder("l1", .buy, 1, type: .limit, limit: 99)) == .resting)
+        #expect(exchange.submit(newOrder("l2", .sell, 1, type: .limit, limit: 103)) == .resting)
+        #expect(exchange.resting.map(\.clientOrderId) == ["l1", "l2"])
+        #expect(exchange.account().cash == 100_000)
+
+        #expect(exchange.observe(quote("BTCUSDT", bid: 99.5, ask: 100, at: 1)).isEmpty)
+        #expect(exchange.observe(quote("EURUSD", bid: 1, ask: 1.1, at: 2)).isEmpty)
+        let executed = exchange.observe(quote("BTCUSDT", bid: 98, ask: 98.5, at: 3))
+        try #require(executed.count == 1)
+        #expect(executed[0].order.clientOrderId == "l1")
+        #expect(executed[0].fill.price == 98.5)
+        #expect(abs(executed[0].fill.fee - 0.0985) < 1e-12)
+        #expect(executed[0].fill.time == epoch.addingTimeInterval(3))
+        #expect(exchange.resting.map(\.clientOrderId) == ["l2"])
+
+        let sold = exchange.observe(quote("BTCUSDT", bid: 104, ask: 104.5, at: 4))
+        #expect(sold.map(\.fill.price) == [104])
+        #expect(exchange.resting.isEmpty)
+        #expect(exchange.positions().first?.quantity == 0)
+        #expect(abs((exchange.positions().first?.realizedPnl ?? 0) - 5.5) < 1e-9)
+    }
+
+    @Test("a marketable limit order fills at once at the market price")
+    func marketableLimit() throws {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        let fill = try filled(exchange.submit(newOrder("l1", .sell, 1, type: .limit, limit: 99.5)))
+        #expect(fill.price == 100)
+        let buy = try filled(exchange.submit(newOrder("l2", .buy, 1, type: .limit, limit: 150)))
+        #expect(buy.price == 101)
+        let outcome = exchange.submit(newOrder("l3", .buy, 1, type: .limit, limit: nil))
+        guard case .rejected = outcome else {
+            Issue.record("a limit order without a price must be rejected, got \(outcome)")
+            return
+        }
+    }
+
+    @Test("a resting order can be cancelled and then never fills")
+    func cancel() {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = exchange.submit(newOrder("l1", .buy, 1, type: .limit, limit: 99))
+        let cancelled = exchange.cancel(clientOrderId: "l1")
+        #expect(cancelled?.clientOrderId == "l1")
+        #expect(exchange.resting.isEmpty)
+        #expect(exchange.cancel(clientOrderId: "l1") == nil)
+        #expect(exchange.cancel(clientOrderId: "nope") == nil)
+        #expect(exchange.observe(quote("BTCUSDT", bid: 90, ask: 91)).isEmpty)
+        #expect(exchange.account().cash == 100_000)
+    }
+
+    @Test("orders beyond the buying power are rejected; reducing orders are not")
+    func buyingPower() throws {
+        var exchange = PaperExchange(settings: .init(feeBps: 10, slippageBps: 5, startingCash: 1_000))
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        for order in [newOrder("big", .buy, 20), newOrder("short", .sell, 20),
+                      newOrder("rest", .buy, 20, type: .limit, limit: 99)] {
+            let outcome = exchange.submit(order)
+            guard case .rejected(let reason) = outcome else {
+                Issue.record("\(order.clientOrderId) should be rejected, got \(outcome)")
+                continue
+            }
+            #expect(reason.contains("insufficient buying power"))
+        }
+        #expect(exchange.account().cash == 1_000)
+        #expect(exchange.resting.isEmpty)
+        #expect(exchange.positions().isEmpty)
+
+        _ = try filled(exchange.submit(newOrder("fits", .buy, 9)))
+        // Adding to the position beyond equity is refused; closing it is always allowed.
+        guard case .rejected = exchange.submit(newOrder("more", .buy, 2)) else {
+            Issue.record("growing past equity must be rejected")
+            return
+        }
+        _ = try filled(exchange.submit(newOrder("close", .sell, 9)))
+        #expect(exchange.positions().first?.quantity == 0)
+    }
+
+    @Test("buying power counts the exposure in every symbol, not only the one traded")
+    func buyingPowerAcrossSymbols() throws {
+        var exchange = PaperExchange(settings: .init(feeBps: 10, slippageBps: 5, startingCash: 1_000))
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = exchange.observe(quote("EURUSD", bid: 1.1, ask: 1.1002))
+        _ = try filled(exchange.submit(newOrder("btc", .buy, 9, symbol: "BTCUSDT")))   // ≈ 905 of ≈ 994 equity
+        let outcome = exchange.submit(newOrder("eur", .buy, 100, symbol: "EURUSD"))    // +110 would exceed it
+        guard case .rejected(let reason) = outcome else {
+            Issue.record("exposure across symbols must be capped by equity, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("insufficient buying power"))
+        _ = try filled(exchange.submit(newOrder("eur-small", .buy, 50, symbol: "EURUSD")))
+    }
+
+    @Test("equity is cash plus positions marked at the latest mid")
+    func equity() throws {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = exchange.observe(quote("EURUSD", bid: 1.1, ask: 1.1002))
+        _ = try filled(exchange.submit(newOrder("b", .buy, 2, symbol: "BTCUSDT")))
+        _ = try filled(exchange.submit(newOrder("e", .sell, 1_000, symbol: "EURUSD")))
+        let cash = exchange.account().cash
+        #expect(abs(exchange.equity - (cash + 2 * 100.5 - 1_000 * 1.1001)) < 1e-6)
+
+        _ = exchange.observe(quote("BTCUSDT", bid: 110, ask: 112))
+        #expect(abs(exchange.equity - (cash + 2 * 111 - 1_000 * 1.1001)) < 1e-6)
+        #expect(exchange.account().equity == exchange.equity)
+        let btc = try #require(exchange.positions().first { $0.symbol == "BTCUSDT" })
+        #expect(btc.lastPrice == 111)
+        #expect(abs((btc.unrealizedPnl ?? 0) - (111 - 101.0505) * 2) < 1e-9)
+        let eur = try #require(exchange.positions().first { $0.symbol == "EURUSD" })
+        #expect(eur.quantity == -1_000)
+        #expect(exchange.positions().map(\.symbol) == ["BTCUSDT", "EURUSD"])
+
+        // A fresh exchange from the snapshot (a restart, before any tick) marks at the stored prices.
+        let restored = PaperExchange(settings: settings, snapshot: exchange.snapshot)
+        #expect(abs(restored.equity - exchange.equity) < 1e-6)
+        #expect(restored.account().cash == cash)
+    }
+}
