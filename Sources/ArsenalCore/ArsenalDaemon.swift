@@ -27,6 +27,8 @@ public final class ArsenalDaemon: BagbotDaemon {
     private let updates: AsyncStream<RouterUpdate>
     private let updatesIn: AsyncStream<RouterUpdate>.Continuation
     private let consumers = NIOLockedValueBox<[Task<Void, Never>]>([])
+    /// Ticks dropped from arsenald's own buffer because the strategies fell behind (the newest are kept).
+    private let droppedTicks = NIOLockedValueBox<Int>(0)
 
     enum RouterUpdate: Sendable {
         case order(OrderRecord)
@@ -65,10 +67,14 @@ public final class ArsenalDaemon: BagbotDaemon {
         let ticksIn = ticksIn
         let updatesIn = updatesIn
         let logger = logger
+        let droppedTicks = droppedTicks
         routerStream.onEvent { method, frame in
             do {
                 switch method {
-                case Events.tick: ticksIn.yield(try IPCClient.decodeEvent(Tick.self, from: frame))
+                case Events.tick:
+                    if case .dropped = ticksIn.yield(try IPCClient.decodeEvent(Tick.self, from: frame)) {
+                        droppedTicks.withLockedValue { $0 += 1 }
+                    }
                 case Events.order: updatesIn.yield(.order(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
                 case Events.fill: updatesIn.yield(.fill(try IPCClient.decodeEvent(Fill.self, from: frame)))
                 default: break
@@ -126,6 +132,7 @@ public final class ArsenalDaemon: BagbotDaemon {
                 "ticks": "\(counters.ticks)", "signals": "\(counters.signals)", "approved": "\(counters.approved)",
                 "blocked": "\(counters.blocked)", "blocked_mindset_unavailable": "\(counters.blockedMindsetUnavailable)",
                 "dropped_router_unavailable": "\(counters.droppedRouterUnavailable)", "orders_placed": "\(counters.ordersPlaced)",
+                "orders_rejected": "\(counters.ordersRejected)", "dropped_ticks": "\(droppedTicks.withLockedValue { $0 })",
                 "fills": "\(counters.fills)", "closed_trades": "\(counters.closedTrades)",
                 "closed_trades_pending": "\(await coordinator.pendingClosedTrades)",
             ])

@@ -35,7 +35,7 @@ public final class MindsetDaemon: BagbotDaemon {
             await service.snapshot()
         }
         server.registry.register(Methods.mindsetLock, LockRequest.self) { request, _ in
-            guard !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw IPCError(.badRequest, "a lock needs a reason")
             }
             return await service.lock(request)

@@ -44,7 +44,8 @@ public enum Topics {
 /// The answer to `health` from every daemon, and what `/healthz` aggregates.
 public struct HealthReport: Codable, Sendable, Equatable {
     public var service: String
-    /// "ok" when serving normally, "degraded" when a peer it needs is unreachable.
+    /// "ok" when serving normally; "degraded" when it cannot do all its work (a peer it needs is unreachable,
+    /// or its state cannot be persisted).
     public var status: String
     public var summary: String
     public var uptimeSeconds: Double

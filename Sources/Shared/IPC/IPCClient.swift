@@ -275,7 +275,14 @@ public final class IPCClient: Sendable {
             }
             logger.info("connected", metadata: ["socket": "\(configuration.socketPath)"])
             for hook in box.withLockedValue({ $0.connectHooks }) {
-                try await hook(self)
+                do {
+                    try await hook(self)
+                } catch {
+                    // Connected, but the peer would not do what we need after connecting (subscribe, resync):
+                    // always worth a warning, unlike the repeated "still cannot connect" of a backoff loop.
+                    logger.warning("connected, but the after-connect step failed; reconnecting", metadata: ["error": "\(error)"])
+                    throw error
+                }
             }
             return channel
         } catch {
