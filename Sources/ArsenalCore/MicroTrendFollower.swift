@@ -134,8 +134,8 @@ public final class MicroTrendFollower: Strategy {
         books[symbol]?.orderInFlight = false
     }
 
-    public func resync(symbol: String, quantity: Double, averagePrice: Double) {
-        books[symbol]?.position = PositionBook(quantity: quantity, averagePrice: averagePrice)
+    public func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double = 0) {
+        books[symbol]?.position = PositionBook(quantity: quantity, averagePrice: averagePrice, openFees: openFees)
         books[symbol]?.orderInFlight = false
     }
 

@@ -15,7 +15,7 @@ public protocol Strategy: AnyObject {
     /// The order for `symbol` ended without (more) fills: rejected, cancelled, or never sent.
     func orderEnded(symbol: String)
     /// Replaces the position with what the venue's fills say (after a restart or reconnect).
-    func resync(symbol: String, quantity: Double, averagePrice: Double)
+    func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double)
     func info() -> StrategyInfo
 }
 

@@ -181,7 +181,8 @@ public actor TradeCoordinator {
         for strategy in strategies {
             for symbol in strategy.symbols {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }
-                strategy.resync(symbol: symbol, quantity: position?.quantity ?? 0, averagePrice: position?.averagePrice ?? 0)
+                strategy.resync(symbol: symbol, quantity: position?.quantity ?? 0, averagePrice: position?.averagePrice ?? 0,
+                                openFees: position?.openFees ?? 0)
             }
         }
         logger.info("positions resynchronised from routerd", metadata: ["positions": "\(positions.filter { $0.quantity != 0 }.count)", "through_fill": "\(snapshot.throughSequence)"])

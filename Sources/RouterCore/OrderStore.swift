@@ -103,7 +103,8 @@ public final class OrderStore: Sendable {
                 _ = books[strategy, default: [:]][symbol, default: PositionBook()].apply(fill)
             }
             let positions = books.flatMap { strategy, symbols in
-                symbols.map { StrategyPosition(strategyId: strategy, symbol: $0.key, quantity: $0.value.quantity, averagePrice: $0.value.averagePrice) }
+                symbols.map { StrategyPosition(strategyId: strategy, symbol: $0.key, quantity: $0.value.quantity, averagePrice: $0.value.averagePrice,
+                                          openFees: $0.value.openFees) }
             }.sorted { ($0.strategyId, $0.symbol) < ($1.strategyId, $1.symbol) }
             return StrategyPositionsResponse(positions: positions, throughSequence: through)
         }

@@ -7,7 +7,7 @@ public struct SymbolMap: Sendable {
     public var overrides: [String: AssetClass]
     public var paperTrading: Bool
 
-    static let cryptoQuotes = ["USDT", "USDC", "BUSD", "FDUSD", "BTC", "ETH"]
+    static let cryptoQuotes = ["USDT", "USDC", "BUSD", "FDUSD", "BTC", "ETH", "USD"]
     static let currencies: Set<String> = ["EUR", "USD", "GBP", "JPY", "CHF", "AUD", "NZD", "CAD", "SEK", "NOK", "DKK",
                                           "PLN", "HUF", "CZK", "SGD", "HKD", "MXN", "ZAR", "TRY", "CNH", "XAU", "XAG"]
 
@@ -31,7 +31,9 @@ public struct SymbolMap: Sendable {
         if symbol.count == 6, Self.currencies.contains(String(symbol.prefix(3))), Self.currencies.contains(String(symbol.suffix(3))) {
             return .forex
         }
-        if let quote = Self.cryptoQuotes.first(where: { symbol.hasSuffix($0) && symbol.count > $0.count }) , quote.count > 0 {
+        // A quote currency alone (USDT) is not a market; a crypto pair needs a base of two or more characters.
+        if Self.cryptoQuotes.contains(symbol) { return nil }
+        if Self.cryptoQuotes.contains(where: { symbol.hasSuffix($0) && symbol.count >= $0.count + 2 }) {
             return .crypto
         }
         if (1...5).contains(symbol.count), symbol.allSatisfy(\.isLetter) { return .stocks }

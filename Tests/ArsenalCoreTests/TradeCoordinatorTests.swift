@@ -71,10 +71,10 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
         }
     }
 
-    func resync(symbol: String, quantity: Double, averagePrice: Double) {
+    func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double) {
         state.update {
             $0.resyncs.append((symbol, quantity, averagePrice))
-            $0.book = PositionBook(quantity: quantity, averagePrice: averagePrice)
+            $0.book = PositionBook(quantity: quantity, averagePrice: averagePrice, openFees: openFees)
             $0.inFlight = false
         }
     }

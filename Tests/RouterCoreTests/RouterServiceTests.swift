@@ -351,6 +351,12 @@ struct RouterServiceTests {
         #expect(s1.symbol == "BTCUSDT")
         #expect(abs(s1.quantity - 1.5) < 1e-12)
         #expect(abs(s1.averagePrice - 101.0505) < 1e-9)
+        // Three quarters of the opening fill's fee are still open (0.5 of 2 was closed).
+        let openingFee = try await fixture.database.read { db in
+            try Double.fetchOne(db, sql: "SELECT fee FROM fills WHERE client_order_id = 'o1'") ?? 0
+        }
+        #expect(openingFee > 0)
+        #expect(abs(s1.openFees - openingFee * 0.75) < 1e-12)
         let s2 = try #require(snapshot.positions.first { $0.strategyId == "s2" })
         #expect(s2.symbol == "EURUSD")
         #expect(s2.quantity == 1_000)

@@ -11,6 +11,7 @@ struct SymbolMapTests {
         ("AAPL", .some(.stocks)), ("msft", .some(.stocks)), ("F", .some(.stocks)),
         ("", nil), ("BTC-USDT", nil), ("BTC/USDT", nil), ("A APL", nil), ("123456", nil), ("ÄPFEL", nil),
         ("NOT_A_SYMBOL", nil), ("ABCDEFGH", nil),
+        ("BTCUSD", .some(.crypto)), ("USDT", nil), ("usd", nil),
     ])
     func assetClasses(symbol: String, expected: AssetClass?) {
         #expect(SymbolMap(paperTrading: true).assetClass(of: symbol) == expected)

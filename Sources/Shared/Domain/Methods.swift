@@ -181,8 +181,11 @@ public struct StrategyPosition: Codable, Sendable, Equatable {
     public var symbol: String
     public var quantity: Double
     public var averagePrice: Double
+    /// Fees already paid on the open quantity; the trade that closes it is charged them.
+    public var openFees: Double
 
-    public init(strategyId: String, symbol: String, quantity: Double, averagePrice: Double) {
+    public init(strategyId: String, symbol: String, quantity: Double, averagePrice: Double, openFees: Double = 0) {
+        self.openFees = openFees
         self.strategyId = strategyId
         self.symbol = symbol
         self.quantity = quantity

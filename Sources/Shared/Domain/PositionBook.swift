@@ -6,10 +6,11 @@ public struct PositionBook: Sendable, Equatable {
     public private(set) var quantity = 0.0
     public private(set) var averagePrice = 0.0
     /// Fees paid on the open quantity, charged to the trade when it closes.
-    private var openFees = 0.0
+    public private(set) var openFees = 0.0
     static let epsilon = 1e-12
 
-    public init(quantity: Double = 0, averagePrice: Double = 0) {
+    public init(quantity: Double = 0, averagePrice: Double = 0, openFees: Double = 0) {
+        self.openFees = openFees
         self.quantity = quantity
         self.averagePrice = averagePrice
     }
