@@ -82,16 +82,18 @@ let package = Package(
             swiftSettings: strictConcurrency
         ),
 
-        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "MindsetCoreTests", dependencies: ["MindsetCore"]),
-        .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore"]),
-        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore"]),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        // Helpers every test target shares (temporary directories); not part of any product.
+        .target(name: "BagbotTestSupport", path: "Tests/Support"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "BagbotTestSupport"]),
+        .testTarget(name: "MindsetCoreTests", dependencies: ["MindsetCore", "BagbotTestSupport"]),
+        .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore", "BagbotTestSupport"]),
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "BagbotTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             // Depending on the executables makes `swift test` build them; the tests start them as processes.
             dependencies: [
-                "Shared", "gateway", "mindsetd", "arsenald", "routerd", "bagbot",
+                "Shared", "BagbotTestSupport", "gateway", "mindsetd", "arsenald", "routerd", "bagbot",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

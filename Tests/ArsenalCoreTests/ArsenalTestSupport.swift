@@ -6,10 +6,6 @@ import Testing
 
 let quietLogger = Logger(label: "bagbot.tests.arsenal") { _ in SwiftLogNoOpLogHandler() }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// A value behind a lock, for fakes that the coordinator actor and the test both touch.
 final class Locked<Value>: @unchecked Sendable {

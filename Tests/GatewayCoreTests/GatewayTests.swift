@@ -4,34 +4,13 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import Shared
+import BagbotTestSupport
 import Testing
 @testable import GatewayCore
 
 let quietLogger = Logger(label: "bagbot.tests.gateway") { _ in SwiftLogNoOpLogHandler() }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
-final class TempDir: Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path + "/bagbot-gateway-XXXXXX"
-        var template = Array(base.utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
-            return String(cString: result)
-        }
-        guard let created else { throw TestFailure("mkdtemp failed") }
-        path = created
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 struct TokenFixture {
     let dir: TempDir

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import BagbotTestSupport
 import Shared
 import Testing
 
@@ -10,9 +11,9 @@ import Testing
 struct BagbotUpTests {
     @Test("bagbot up runs the system, restarts a crashed daemon, and stops all four on SIGTERM")
     func upRunsRestartsAndStops() async throws {
-        var template = Array("/tmp/bbu-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let directory = try TempDir()
+        defer { directory.remove() }
+        let root = directory.path
         let port = try TestSystem.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")

@@ -115,9 +115,12 @@ struct SystemdDeploymentTests {
 
         // Stop: all four stop cleanly.
         #expect(ns.run("systemctl stop bagbot.target").status == 0)
+        // Stops reached through PartOf= may still be finishing when systemctl returns.
+        try await waitFor("all four units to be inactive", ns, timeout: .seconds(40)) {
+            Self.daemons.allSatisfy { ns.property("bagbot-\($0).service", "ActiveState") == "inactive" }
+        }
         for daemon in Self.daemons {
             let unit = "bagbot-\(daemon).service"
-            #expect(ns.property(unit, "ActiveState") == "inactive")
             #expect(ns.property(unit, "Result") == "success", "\(unit) result: \(ns.property(unit, "Result"))")
             #expect(ns.property(unit, "ExecMainStatus") == "0")
         }

@@ -7,11 +7,13 @@ import FoundationNetworking
 #endif
 import GRDB
 import Logging
+import BagbotTestSupport
 import Shared
 
 /// A whole BAGBOT under a temporary directory, with the real daemon binaries as child processes.
 final class TestSystem: @unchecked Sendable {
-    let root: String
+    private let directory: TempDir
+    var root: String { directory.path }
     let port: Int
     let configPath: String
     let tokenPath: String
@@ -39,9 +41,8 @@ final class TestSystem: @unchecked Sendable {
     }
 
     init(speed: String = "200", extraConfig: String = "") throws {
-        var template = Array("/tmp/bbi-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SystemCallError("mkdtemp") }
-        root = String(cString: made)
+        directory = try TempDir()
+        let root = directory.path
         port = try Self.freePort()
         configPath = root + "/bagbot.yaml"
         tokenPath = root + "/admin.token"
@@ -115,7 +116,7 @@ final class TestSystem: @unchecked Sendable {
 
     func shutdown() async {
         for name in Self.daemons.reversed() { await stop(name) }
-        try? FileManager.default.removeItem(atPath: root)
+        directory.remove()
     }
 
     // MARK: observing

@@ -97,7 +97,7 @@ struct TradePathTests {
     @Test("a bad configuration value stops a daemon with exit 2, naming the file, key and reason")
     func badConfigurationExits() throws {
         let system = try TestSystem(extraConfig: "mindset:\n  daily_loss_limit: lots\n")
-        defer { try? FileManager.default.removeItem(atPath: system.root) }
+        defer { Task { await system.shutdown() } }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/mindsetd")
         process.arguments = ["--config", system.configPath]

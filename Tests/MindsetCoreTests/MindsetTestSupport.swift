@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import BagbotTestSupport
 import Testing
 @testable import MindsetCore
 
@@ -9,10 +10,6 @@ import Testing
 
 let quietLogger = Logger(label: "bagbot.tests.mindset") { _ in SwiftLogNoOpLogHandler() }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// "2024-03-01T10:00:00Z" (optionally with fractional seconds) → Date. Fails loudly on a typo.
 func utc(_ text: String) -> Date {
@@ -41,29 +38,6 @@ func trade(pnl: Double, at time: Date, quantity: Double = 1, entry: Double = 100
                 exitPrice: entry + pnl / quantity, pnl: pnl, closedAt: time, requestId: nil, tradeId: id)
 }
 
-/// A fresh directory under the system temp dir, removed when the test's reference goes away.
-final class TempDir: Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path + "/bagbot-mindset-XXXXXX"
-        var template = Array(base.utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
-            return String(cString: result)
-        }
-        guard let created else { throw TestFailure("mkdtemp failed") }
-        path = created
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func contents() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 func readDailyMetrics(_ path: String) throws -> [DailySummary] {
     let decoder = JSONDecoder()

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import BagbotTestSupport
 import Testing
 @testable import RouterCore
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import BagbotTestSupport
 import Testing
 @testable import RouterCore
 

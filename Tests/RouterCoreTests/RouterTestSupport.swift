@@ -2,46 +2,13 @@ import Foundation
 import GRDB
 import Logging
 import Shared
+import BagbotTestSupport
 import Testing
 @testable import RouterCore
 
 let quietLogger = Logger(label: "bagbot.tests.router") { _ in SwiftLogNoOpLogHandler() }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
-/// A fresh directory under the system temp dir, removed when the test's reference goes away.
-final class TempDir: Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path + "/bagbot-router-XXXXXX"
-        var template = Array(base.utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
-            return String(cString: result)
-        }
-        guard let created else { throw TestFailure("mkdtemp failed") }
-        path = created
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        let path = file(name)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    func contents() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// The project's recorded market data, beside the repository: `<repo>/../shared/data`.
 enum SharedData {

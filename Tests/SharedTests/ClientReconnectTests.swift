@@ -1,4 +1,5 @@
 import Foundation
+import BagbotTestSupport
 import Testing
 @testable import Shared
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import BagbotTestSupport
 import Testing
 @testable import Shared
 

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import BagbotTestSupport
 import Testing
 @testable import Shared
 
@@ -12,36 +13,9 @@ import Testing
 //
 // No test asserts on elapsed time: every timeout here only stops a broken test from hanging the run.
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 let quietLogger = Logger(label: "bagbot.tests") { _ in SwiftLogNoOpLogHandler() }
 
-/// A directory from `mkdtemp("/tmp/bb-XXXXXX")`: short enough for the 107-byte Unix socket path limit.
-final class TempDir: Sendable {
-    let path: String
-
-    init(mode: mode_t = 0o700) throws {
-        var template = Array("/tmp/bb-XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
-            return String(cString: result)
-        }
-        guard let created else { throw TestFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
-        path = created
-        guard chmod(path, mode) == 0 else { throw TestFailure("chmod \(path) failed") }
-    }
-
-    var socketPath: String { path + "/t.sock" }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
 
 /// Runs blocking work on a thread of its own, so blocking socket reads never occupy the cooperative pool
 /// (async handlers on the server need that pool to answer).
