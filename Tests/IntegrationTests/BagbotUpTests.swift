@@ -24,7 +24,13 @@ struct BagbotUpTests {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // On a failure part-way, stop bagbot the way an operator would, so it stops its four children too.
+        defer {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                process.waitUntilExit()
+            }
+        }
 
         let tokenFile = root + "/sys/admin.token"
         try await poll("the admin token file") { FileManager.default.fileExists(atPath: tokenFile) }

@@ -114,6 +114,20 @@ final class TestSystem: @unchecked Sendable {
 
     func log(_ name: String) -> String { (try? String(contentsOfFile: root + "/\(name).log", encoding: .utf8)) ?? "" }
 
+    /// Runs `body` against a fresh system and always stops its daemons afterwards, also when `body` throws
+    /// (a `defer { Task { … } }` would leave them running after the test process exits).
+    static func with<T>(speed: String = "200", extraConfig: String = "", _ body: (TestSystem) async throws -> T) async throws -> T {
+        let system = try TestSystem(speed: speed, extraConfig: extraConfig)
+        do {
+            let result = try await body(system)
+            await system.shutdown()
+            return result
+        } catch {
+            await system.shutdown()
+            throw error
+        }
+    }
+
     func shutdown() async {
         for name in Self.daemons.reversed() { await stop(name) }
         directory.remove()
@@ -134,12 +148,16 @@ final class TestSystem: @unchecked Sendable {
                                                                      initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(100)),
                                logger: logger)
         client.start()
-        defer { Task { await client.shutdown() } }
-        let deadline = ContinuousClock.now + .seconds(3)
-        while !client.isConnected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        let response: Response = try await client.call(method, EmptyBody())
-        await client.shutdown()
-        return response
+        do {
+            let deadline = ContinuousClock.now + .seconds(3)
+            while !client.isConnected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let response: Response = try await client.call(method, EmptyBody())
+            await client.shutdown()
+            return response
+        } catch {
+            await client.shutdown()
+            throw error
+        }
     }
 
     func health(_ service: String) async -> HealthReport? {

@@ -8,108 +8,108 @@ import Testing
 struct TradePathTests {
     @Test("the replay produces orders and fills in bagbot.db, readable through the gateway")
     func replayProducesOrdersAndFills() async throws {
-        let system = try TestSystem()
-        defer { Task { await system.shutdown() } }
-        try system.start()
-        try await system.waitUntil("two filled orders") { try system.count("SELECT COUNT(*) FROM fills") >= 2 }
+        try await TestSystem.with { system in
+            try system.start()
+            try await system.waitUntil("two filled orders") { try system.count("SELECT COUNT(*) FROM fills") >= 2 }
 
-        let orders = try system.orders()
-        #expect(Set(orders.map(\.clientOrderId)).count == orders.count, "client order ids are unique")
-        #expect(orders.allSatisfy { $0.clientOrderId.hasPrefix("bb-") })
-        #expect(try system.count("SELECT COUNT(*) FROM fills WHERE client_order_id NOT IN (SELECT client_order_id FROM orders)") == 0)
-        #expect(try system.count("SELECT COUNT(*) FROM orders o WHERE status = 'filled' AND NOT EXISTS (SELECT 1 FROM fills f WHERE f.client_order_id = o.client_order_id)") == 0)
-        #expect(try system.count("SELECT COUNT(*) FROM order_events WHERE status = 'pending_new'") >= 2,
-                "every order was persisted as pending_new before it was sent")
+            let orders = try system.orders()
+            #expect(Set(orders.map(\.clientOrderId)).count == orders.count, "client order ids are unique")
+            #expect(orders.allSatisfy { $0.clientOrderId.hasPrefix("bb-") })
+            #expect(try system.count("SELECT COUNT(*) FROM fills WHERE client_order_id NOT IN (SELECT client_order_id FROM orders)") == 0)
+            #expect(try system.count("SELECT COUNT(*) FROM orders o WHERE status = 'filled' AND NOT EXISTS (SELECT 1 FROM fills f WHERE f.client_order_id = o.client_order_id)") == 0)
+            #expect(try system.count("SELECT COUNT(*) FROM order_events WHERE status = 'pending_new'") >= 2,
+                    "every order was persisted as pending_new before it was sent")
 
-        let health = try await system.get("/healthz")
-        #expect(health.status == 200, "healthz: \(String(decoding: health.body, as: UTF8.self))")
-        let all = try JSONDecoder().decode(JSONValue.self, from: health.body)
-        guard case .object(let top) = all, case .object(let services)? = top["services"] else {
-            Issue.record("healthz body is not an object with services")
-            return
+            let health = try await system.get("/healthz")
+            #expect(health.status == 200, "healthz: \(String(decoding: health.body, as: UTF8.self))")
+            let all = try JSONDecoder().decode(JSONValue.self, from: health.body)
+            guard case .object(let top) = all, case .object(let services)? = top["services"] else {
+                Issue.record("healthz body is not an object with services")
+                return
+            }
+            #expect(Set(services.keys) == ["gateway", "mindsetd", "arsenald", "routerd"])
+
+            let listed = try await system.get("/api/orders?limit=1000", token: system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(listed.status == 200)
+            let response = try JSONDecoder().decode(OrdersListing.self, from: listed.body)
+            #expect(response.orders.count >= orders.count)
+            let positions = try await system.get("/api/positions", token: system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(positions.status == 200)
+
+            #expect(try await system.get("/api/orders").status == 401)
+            #expect(try await system.get("/api/orders", token: "bgb_" + String(repeating: "A", count: 43)).status == 401)
         }
-        #expect(Set(services.keys) == ["gateway", "mindsetd", "arsenald", "routerd"])
-
-        let listed = try await system.get("/api/orders?limit=1000", token: system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines))
-        #expect(listed.status == 200)
-        let response = try JSONDecoder().decode(OrdersListing.self, from: listed.body)
-        #expect(response.orders.count >= orders.count)
-        let positions = try await system.get("/api/positions", token: system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines))
-        #expect(positions.status == 200)
-
-        #expect(try await system.get("/api/orders").status == 401)
-        #expect(try await system.get("/api/orders", token: "bgb_" + String(repeating: "A", count: 43)).status == 401)
     }
 
     @Test("kill -9 of routerd: arsenald reports it, drops signals instead of queueing, reconnects, and trading resumes")
     func routerKilledMidRun() async throws {
-        let system = try TestSystem()
-        defer { Task { await system.shutdown() } }
-        try system.start(["mindsetd", "routerd", "arsenald"])
-        try await system.waitUntil("a first order") { try system.count("SELECT COUNT(*) FROM orders") >= 1 }
+        try await TestSystem.with { system in
+            try system.start(["mindsetd", "routerd", "arsenald"])
+            try await system.waitUntil("a first order") { try system.count("SELECT COUNT(*) FROM orders") >= 1 }
 
-        await system.killHard("routerd")
-        let killedAt = Date()
-        try await system.waitUntil("arsenald to report routerd disconnected", timeout: .seconds(10)) {
-            guard let health = await system.health("arsenald") else { return false }
-            return health.status == "degraded" && health.peers["routerd"] != "connected"
+            await system.killHard("routerd")
+            let killedAt = Date()
+            try await system.waitUntil("arsenald to report routerd disconnected", timeout: .seconds(10)) {
+                guard let health = await system.health("arsenald") else { return false }
+                return health.status == "degraded" && health.peers["routerd"] != "connected"
+            }
+            // Nothing is sent while routerd is down, and nothing accumulates to be sent later.
+            try await Task.sleep(for: .seconds(2))
+            let before = try system.orders()
+
+            try system.start("routerd")
+            let restartedAt = Date()
+            try await system.waitUntil("arsenald to reconnect to routerd", timeout: .seconds(30)) {
+                guard let health = await system.health("arsenald") else { return false }
+                return health.peers["routerd"] == "connected" && health.peers["routerd-stream"] == "connected"
+            }
+            try await system.waitUntil("new orders after the restart") { try system.orders().count > before.count }
+
+            let after = try system.orders()
+            #expect(Set(after.map(\.clientOrderId)).count == after.count, "no order duplicated")
+            #expect(Set(before.map(\.clientOrderId)).isSubset(of: Set(after.map(\.clientOrderId))), "no order lost")
+            let duringOutage = after.filter { $0.createdAt > killedAt && $0.createdAt < restartedAt }
+            #expect(duringOutage.isEmpty, "no order was created while routerd was down")
+            let burst = after.filter { $0.createdAt >= restartedAt && $0.createdAt < restartedAt.addingTimeInterval(0.5) }
+            #expect(burst.count <= 1, "no burst of queued signals on reconnect (got \(burst.count) orders in the first 0.5 s)")
+            #expect(try system.count("SELECT COUNT(*) FROM orders WHERE status = 'pending_new'") == 0, "every order was settled")
         }
-        // Nothing is sent while routerd is down, and nothing accumulates to be sent later.
-        try await Task.sleep(for: .seconds(2))
-        let before = try system.orders()
-
-        try system.start("routerd")
-        let restartedAt = Date()
-        try await system.waitUntil("arsenald to reconnect to routerd", timeout: .seconds(30)) {
-            guard let health = await system.health("arsenald") else { return false }
-            return health.peers["routerd"] == "connected" && health.peers["routerd-stream"] == "connected"
-        }
-        try await system.waitUntil("new orders after the restart") { try system.orders().count > before.count }
-
-        let after = try system.orders()
-        #expect(Set(after.map(\.clientOrderId)).count == after.count, "no order duplicated")
-        #expect(Set(before.map(\.clientOrderId)).isSubset(of: Set(after.map(\.clientOrderId))), "no order lost")
-        let duringOutage = after.filter { $0.createdAt > killedAt && $0.createdAt < restartedAt }
-        #expect(duringOutage.isEmpty, "no order was created while routerd was down")
-        let burst = after.filter { $0.createdAt >= restartedAt && $0.createdAt < restartedAt.addingTimeInterval(0.5) }
-        #expect(burst.count <= 1, "no burst of queued signals on reconnect (got \(burst.count) orders in the first 0.5 s)")
-        #expect(try system.count("SELECT COUNT(*) FROM orders WHERE status = 'pending_new'") == 0, "every order was settled")
     }
 
     @Test("with mindsetd down nothing is approved (fail closed); when it comes back trading starts")
     func mindsetDownBlocksEverything() async throws {
-        let system = try TestSystem()
-        defer { Task { await system.shutdown() } }
-        try system.start(["routerd", "arsenald"])
-        try await system.waitUntil("signals blocked for want of mindsetd") {
-            guard let health = await system.health("arsenald") else { return false }
-            return Int(health.details["blocked_mindset_unavailable"] ?? "0") ?? 0 >= 1
-        }
-        let health = try #require(await system.health("arsenald"))
-        #expect(health.details["approved"] == "0")
-        #expect(try system.count("SELECT COUNT(*) FROM orders") == 0, "no order without a mindset decision")
-        #expect(system.log("arsenald").contains("failing closed"))
+        try await TestSystem.with { system in
+            try system.start(["routerd", "arsenald"])
+            try await system.waitUntil("signals blocked for want of mindsetd") {
+                guard let health = await system.health("arsenald") else { return false }
+                return Int(health.details["blocked_mindset_unavailable"] ?? "0") ?? 0 >= 1
+            }
+            let health = try #require(await system.health("arsenald"))
+            #expect(health.details["approved"] == "0")
+            #expect(try system.count("SELECT COUNT(*) FROM orders") == 0, "no order without a mindset decision")
+            #expect(system.log("arsenald").contains("failing closed"))
 
-        try system.start("mindsetd")
-        try await system.waitUntil("orders once mindsetd is up") { try system.count("SELECT COUNT(*) FROM orders") >= 1 }
+            try system.start("mindsetd")
+            try await system.waitUntil("orders once mindsetd is up") { try system.count("SELECT COUNT(*) FROM orders") >= 1 }
+        }
     }
 
     @Test("a bad configuration value stops a daemon with exit 2, naming the file, key and reason")
-    func badConfigurationExits() throws {
-        let system = try TestSystem(extraConfig: "mindset:\n  daily_loss_limit: lots\n")
-        defer { Task { await system.shutdown() } }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/mindsetd")
-        process.arguments = ["--config", system.configPath]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 2)
-        #expect(message.contains(system.configPath))
-        #expect(message.contains("mindset.daily_loss_limit"))
-        #expect(message.contains("expected a number"))
+    func badConfigurationExits() async throws {
+        try await TestSystem.with(extraConfig: "mindset:\n  daily_loss_limit: lots\n") { system in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/mindsetd")
+            process.arguments = ["--config", system.configPath]
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            process.waitUntilExit()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 2)
+            #expect(message.contains(system.configPath))
+            #expect(message.contains("mindset.daily_loss_limit"))
+            #expect(message.contains("expected a number"))
+        }
     }
 }
 
