@@ -11,6 +11,8 @@ public protocol MindsetPort: Sendable {
 public protocol RouterPort: Sendable {
     var isConnected: Bool { get }
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord
+    /// The stored order with this client order id, or nil if routerd never recorded it. Never places anything.
+    func order(clientOrderId: String) async throws -> OrderRecord?
 }
 
 public struct IPCMindsetPort: MindsetPort {
@@ -34,6 +36,11 @@ public struct IPCRouterPort: RouterPort {
 
     public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         try await client.call(Methods.routerPlaceOrder, request)
+    }
+
+    public func order(clientOrderId: String) async throws -> OrderRecord? {
+        let response: OrdersResponse = try await client.call(Methods.routerOrders, OrdersQuery(clientOrderId: clientOrderId, limit: 1))
+        return response.orders.first
     }
 }
 

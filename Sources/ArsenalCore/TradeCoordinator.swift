@@ -124,14 +124,42 @@ public actor TradeCoordinator {
                     "quantity": "\(order.quantity)", "status": "\(order.status.rawValue)",
                 ])
             }
-        } catch let error as IPCError where error.code == .timeout {
-            // The order may have reached the venue: keep the symbol busy until its order event or a resync says.
-            logger.error("order outcome unknown (timeout); waiting for routerd's order events", metadata: ["client_order_id": "\(request.clientOrderId ?? "")"])
+        } catch let error as IPCError where error.code == .timeout || error.code == .connectionLost {
+            // The order may have reached routerd: keep the symbol busy (no second order, no flip) until
+            // routerd's record says what happened.
+            logger.error("order outcome unknown; confirming with routerd",
+                         metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
+            let id = request.clientOrderId ?? ""
+            Task { await self.confirm(clientOrderId: id, symbol: signal.symbol, strategyId: signal.strategyId) }
         } catch {
             counters.droppedRouterUnavailable += 1
             strategy.orderEnded(symbol: signal.symbol)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Looks an uncertain order up by its id (never re-sending it) until routerd's record settles it: absent
+    /// means it never arrived, final means done; either frees the symbol. A reconnect's resync also frees it.
+    func confirm(clientOrderId: String, symbol: String, strategyId: String, attempts: Int = 30, pause: Duration = .seconds(2)) async {
+        for _ in 0..<attempts {
+            try? await Task.sleep(for: pause)
+            guard let strategy = strategy(strategyId) else { return }
+            do {
+                guard let order = try await router.order(clientOrderId: clientOrderId) else {
+                    strategy.orderEnded(symbol: symbol)
+                    logger.warning("uncertain order never reached routerd", metadata: ["client_order_id": "\(clientOrderId)"])
+                    return
+                }
+                if order.status.isFinal {
+                    strategy.orderEnded(symbol: symbol)
+                    logger.notice("uncertain order settled", metadata: ["client_order_id": "\(clientOrderId)", "status": "\(order.status.rawValue)"])
+                    return
+                }
+            } catch {
+                continue
+            }
+        }
+        logger.error("uncertain order still unsettled; the symbol stays busy until routerd reconnects", metadata: ["client_order_id": "\(clientOrderId)"])
     }
 
     /// An order update from routerd: a final order frees its symbol for the next signal.
@@ -150,13 +178,15 @@ public actor TradeCoordinator {
         if let trade = strategy.onFill(fill) {
             counters.closedTrades += 1
             outbox.append(trade)
-            await flushClosedTrades()
+            // Not awaited: fills and order events must never wait behind mindsetd.
+            Task { await self.flushClosedTrades() }
         }
     }
 
     /// Sends closed trades to mindsetd in order; they are facts, so unlike signals they wait for it.
+    /// When it returns, one complete attempt has been made (waiting for one already under way).
     public func flushClosedTrades() async {
-        guard !flushing else { return }
+        while flushing { try? await Task.sleep(for: .milliseconds(5)) }
         flushing = true
         defer { flushing = false }
         while let trade = outbox.first {

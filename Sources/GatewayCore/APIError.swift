@@ -34,7 +34,7 @@ public struct APIError: HTTPResponseError, Sendable {
     public static func from(_ error: Error, daemon: String) -> APIError {
         guard let ipc = error as? IPCError else { return APIError(.internalServerError, "internal", "\(error)") }
         switch ipc.code {
-        case .unavailable, .timeout: return APIError(.serviceUnavailable, "daemon_unavailable", "\(daemon) is unavailable: \(ipc.message)")
+        case .unavailable, .timeout, .connectionLost: return APIError(.serviceUnavailable, "daemon_unavailable", "\(daemon) is unavailable: \(ipc.message)")
         case .badRequest: return APIError(.badRequest, "bad_request", ipc.message)
         case .notFound: return APIError(.notFound, "not_found", ipc.message)
         case .conflict: return APIError(.conflict, "conflict", ipc.message)

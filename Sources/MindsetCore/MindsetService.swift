@@ -57,6 +57,16 @@ public actor MindsetService {
     }
 
     public func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
+        // A lock that cannot be saved would be forgotten by a restart: no new risk until saving works.
+        if persistFailures > 0 && proposal.isEntry {
+            persist()
+            if persistFailures > 0 {
+                decisions += 1
+                blocks["state not saved", default: 0] += 1
+                return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
+                                       reasons: ["state not saved: mindset_state.json cannot be written, so no new entries"])
+            }
+        }
         let before = engine.state
         let decision = engine.evaluate(proposal)
         decisions += 1

@@ -61,6 +61,7 @@ public final class OrderStore: Sendable {
     public func orders(_ query: OrdersQuery) throws -> [OrderRecord] {
         var conditions: [String] = []
         var arguments: [DatabaseValueConvertible?] = []
+        if let id = query.clientOrderId { conditions.append("client_order_id = ?"); arguments.append(id) }
         if let symbol = query.symbol { conditions.append("symbol = ?"); arguments.append(symbol.uppercased()) }
         if let status = query.status { conditions.append("status = ?"); arguments.append(status.rawValue) }
         if let strategy = query.strategyId { conditions.append("strategy_id = ?"); arguments.append(strategy) }

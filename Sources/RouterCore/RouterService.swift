@@ -60,6 +60,11 @@ public actor RouterService {
     }
 
     public func onTick(_ tick: Tick) {
+        // A price that is not a finite positive number would poison equity, marks and strategies.
+        guard tick.bid.isFinite, tick.ask.isFinite, tick.last.isFinite, tick.bid > 0, tick.ask >= tick.bid else {
+            logger.warning("tick with an impossible price ignored", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
+            return
+        }
         ticks += 1
         paper.record(tick)
         for clientOrderId in paper.crossedOrders(by: tick) {
@@ -69,6 +74,7 @@ public actor RouterService {
             filled.status = .filled
             filled.filledQuantity = fill.quantity
             filled.averageFillPrice = fill.price
+            filled.exchangeOrderId = "paper-\(order.clientOrderId)"
             filled.updatedAt = fill.time
             do {
                 try settle(filled, fills: [fill])

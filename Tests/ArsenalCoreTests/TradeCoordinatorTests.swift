@@ -120,6 +120,14 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
 
 final class FakeRouter: RouterPort, @unchecked Sendable {
     let connected = Locked(true)
+    /// What `order(clientOrderId:)` finds in routerd's record (nil: never recorded).
+    let stored = Locked<OrderRecord?>(nil)
+    let lookups = Locked(0)
+
+    func order(clientOrderId: String) async throws -> OrderRecord? {
+        lookups.update { $0 += 1 }
+        return stored.get()
+    }
     let placed = Locked<[PlaceOrderRequest]>([])
     let status = Locked(OrderStatus.filled)
     let error = Locked<IPCError?>(nil)
@@ -296,6 +304,36 @@ struct TradeCoordinatorTests {
         #expect(!h.strategy.inFlight)
     }
 
+    @Test("an order lost with its connection is confirmed by looking it up, never by sending it again")
+    func uncertainOrdersAreConfirmed() async throws {
+        let h = Harness()
+        h.router.error.set(IPCError(.connectionLost, "closed before the answer"))
+        await h.tickAt(1)
+        #expect(h.strategy.inFlight, "the order may have been executed: the symbol stays busy")
+        #expect(await h.coordinator.counters.droppedRouterUnavailable == 0)
+        h.router.error.set(nil)
+
+        // routerd recorded it and it filled: the lookup frees the symbol; nothing is placed again.
+        let sent = try #require(h.router.placed.get().first)
+        h.router.stored.set(order(sent, status: .filled))
+        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, strategyId: "scripted",
+                                    attempts: 3, pause: .zero)
+        #expect(!h.strategy.inFlight)
+        #expect(h.router.placed.get().count == 1)
+
+        // Never recorded: it never arrived, so the symbol is free.
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(2)
+        #expect(h.strategy.inFlight)
+        h.router.error.set(nil)
+        h.router.stored.set(nil)
+        let second = h.router.placed.get()[1]
+        await h.coordinator.confirm(clientOrderId: second.clientOrderId ?? "", symbol: second.symbol, strategyId: "scripted",
+                                    attempts: 3, pause: .zero)
+        #expect(!h.strategy.inFlight)
+        #expect(h.router.placed.get().count == 2)
+    }
+
     @Test("a rejected order frees the symbol and is counted")
     func rejectedOrder() async {
         let h = Harness()
@@ -314,6 +352,7 @@ struct TradeCoordinatorTests {
         #expect(h.mindset.recorded.get().isEmpty)
         let closing = fill(.sell, 2, at: 103, fee: 0.2, strategy: "scripted", sequence: 2, seconds: 2)
         await h.coordinator.handle(fill: closing)
+        await h.coordinator.flushClosedTrades()
 
         let recorded = h.mindset.recorded.get()
         try #require(recorded.count == 1)
@@ -347,6 +386,7 @@ struct TradeCoordinatorTests {
             await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: next(), seconds: base))
             await h.coordinator.handle(fill: fill(.sell, 1, at: exit, strategy: "scripted", sequence: next(), seconds: base + 1))
         }
+        await h.coordinator.flushClosedTrades()
         #expect(h.mindset.recorded.get().isEmpty)
         #expect(h.mindset.recordAttempts.get() >= 3)
         #expect(await h.coordinator.pendingClosedTrades == 3)

@@ -79,6 +79,8 @@ public struct ReplayFeed: Sendable {
             tick.sequence = UInt64(cycle * file.ticks.count + index + 1)
             if cycle > 0, let first = file.ticks.first, let last = file.ticks.last, first.mid > 0 {
                 let scale = pow(last.mid / first.mid, Double(cycle))
+                // After very many cycles the compounded scale could overflow; replay unscaled instead.
+                guard scale.isFinite, scale > 0 else { return tick }
                 tick.bid *= scale
                 tick.ask *= scale
                 tick.last *= scale

@@ -118,7 +118,7 @@ public enum ReplayParser {
 
     private static func parseHistData(_ fields: [Substring], symbol: String?, source: String) -> Tick? {
         guard let symbol, fields.count >= 3, let bid = Double(fields[1]), let ask = Double(fields[2]),
-              bid > 0, ask >= bid, let time = histDataTime(fields[0]) else { return nil }
+              bid.isFinite, ask.isFinite, bid > 0, ask >= bid, let time = histDataTime(fields[0]) else { return nil }
         let volume = fields.count > 3 ? Double(fields[3]) ?? 0 : 0
         return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: (bid + ask) / 2, volume: volume, source: source)
     }
@@ -169,16 +169,16 @@ public enum ReplayParser {
 
     private static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spreadBps: Double, source: String) -> Tick? {
         guard fields.count > max(columns.symbol, columns.timestamp, columns.price, columns.amount),
-              let micros = Int64(fields[columns.timestamp]), let price = Double(fields[columns.price]), price > 0,
-              let amount = Double(fields[columns.amount]), amount >= 0 else { return nil }
+              let micros = Int64(fields[columns.timestamp]), let price = Double(fields[columns.price]), price.isFinite, price > 0,
+              let amount = Double(fields[columns.amount]), amount.isFinite, amount >= 0 else { return nil }
         let tickSymbol = symbol ?? String(fields[columns.symbol]).uppercased()
         return tradeTick(symbol: tickSymbol, time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), price: price,
                          amount: amount, spreadBps: spreadBps, source: source)
     }
 
     private static func parseBinance(_ fields: [Substring], symbol: String?, spreadBps: Double, source: String) -> Tick? {
-        guard let symbol, fields.count >= 5, let price = Double(fields[1]), price > 0, let quantity = Double(fields[2]),
-              quantity >= 0, let stamp = Int64(fields[4]) else { return nil }
+        guard let symbol, fields.count >= 5, let price = Double(fields[1]), price.isFinite, price > 0,
+              let quantity = Double(fields[2]), quantity.isFinite, quantity >= 0, let stamp = Int64(fields[4]) else { return nil }
         // Spot dumps switched from milliseconds to microseconds in 2025; the magnitude tells which.
         let seconds = stamp > 100_000_000_000_000 ? Double(stamp) / 1_000_000 : Double(stamp) / 1_000
         return tradeTick(symbol: symbol, time: Date(timeIntervalSince1970: seconds), price: price, amount: quantity,

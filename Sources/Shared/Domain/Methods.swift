@@ -104,12 +104,16 @@ public struct CancelOrderRequest: Codable, Sendable {
 }
 
 public struct OrdersQuery: Codable, Sendable {
+    /// One order by its client order id (the other filters still apply).
+    public var clientOrderId: String?
     public var symbol: String?
     public var status: OrderStatus?
     public var strategyId: String?
     public var limit: Int?
 
-    public init(symbol: String? = nil, status: OrderStatus? = nil, strategyId: String? = nil, limit: Int? = nil) {
+    public init(clientOrderId: String? = nil, symbol: String? = nil, status: OrderStatus? = nil, strategyId: String? = nil,
+                limit: Int? = nil) {
+        self.clientOrderId = clientOrderId
         self.symbol = symbol
         self.status = status
         self.strategyId = strategyId

@@ -21,6 +21,12 @@ public struct PositionBook: Sendable, Equatable {
     public mutating func apply(_ fill: Fill) -> (quantity: Double, entryPrice: Double, pnl: Double, closedSide: Side)? {
         guard fill.quantity > 0, fill.price > 0, fill.quantity.isFinite, fill.price.isFinite else { return nil }
         let signed = fill.quantity * fill.side.sign
+        if isFlat {
+            // Dust below epsilon is no position: start clean (a fill of exactly −dust would divide by zero).
+            quantity = 0
+            averagePrice = 0
+            openFees = 0
+        }
         if isFlat || (quantity > 0) == (signed > 0) {
             let total = quantity + signed
             averagePrice = (averagePrice * abs(quantity) + fill.price * fill.quantity) / abs(total)

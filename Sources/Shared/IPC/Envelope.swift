@@ -28,6 +28,9 @@ public enum IPCErrorCode: String, Codable, Sendable {
     case rejected
     case tradingPaused = "trading_paused"
     case helloRequired = "hello_required"
+    /// Raised by the client, never sent: the request was written but the connection closed before its
+    /// answer, so the peer may or may not have acted on it.
+    case connectionLost = "connection_lost"
 }
 
 /// An error that crosses a socket: thrown by handlers, sent as an error frame, rethrown by clients.

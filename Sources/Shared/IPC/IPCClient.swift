@@ -226,7 +226,8 @@ public final class IPCClient: Sendable {
                 if !shared.stopping { shared.state = .disconnected(reason: "no connection to \(peerService)") }
                 return shared.stopping
             }
-            failAllPending(IPCError(.unavailable, "connection to \(peerService) lost"))
+            // These requests were written; whether the peer acted on them is unknown.
+            failAllPending(IPCError(.connectionLost, "connection to \(peerService) lost before its answer"))
             if stopping { break }
             try? await Task.sleep(for: Self.backoff(attempt: attempt, initial: configuration.initialBackoff, maximum: configuration.maximumBackoff))
             attempt += 1
@@ -267,12 +268,16 @@ public final class IPCClient: Sendable {
             guard hello.service == peerService else {
                 throw IPCError(.badRequest, "socket \(configuration.socketPath) is served by \(hello.service), not \(peerService)")
             }
-            box.withLockedValue {
-                $0.channel = channel
-                $0.writer = writer
-                $0.state = .connected
-                $0.connectedSince = Date()
+            let stopped = box.withLockedValue { shared -> Bool in
+                // shutdown() may have run while the handshake was in flight: it could not close this channel.
+                guard !shared.stopping else { return true }
+                shared.channel = channel
+                shared.writer = writer
+                shared.state = .connected
+                shared.connectedSince = Date()
+                return false
             }
+            if stopped { throw IPCError(.unavailable, "client stopped") }
             logger.info("connected", metadata: ["socket": "\(configuration.socketPath)"])
             for hook in box.withLockedValue({ $0.connectHooks }) {
                 do {
