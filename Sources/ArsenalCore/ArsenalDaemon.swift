@@ -112,7 +112,24 @@ public final class ArsenalDaemon: BagbotDaemon {
         }
     }
 
-    static func resync(_ coordinator: TradeCoordinator, via client: IPCClient) async throws {
+    /// Brings the strategies up to date with routerd's fill log. After a reconnect the missed fills are
+    /// applied one by one, so every trade they closed reaches mindsetd; on a first start (nothing applied
+    /// yet) the positions snapshot is taken instead.
+    static func resync(_ coordinator: TradeCoordinator, via client: IPCClient, reconnected: Bool = true) async throws {
+        let applied = await coordinator.appliedSequence
+        if applied > 0 {
+            var after = applied
+            while true {
+                let page: FillsResponse = try await client.call(Methods.routerFills, FillsQuery(afterSequence: after, limit: 1_000))
+                for fill in page.fills { await coordinator.handle(fill: fill) }
+                guard let last = page.fills.last?.sequence, page.fills.count == 1_000 else { break }
+                after = last
+            }
+            // Orders that ended while we were away sent events we never saw; after a gap alone, orders in
+            // flight are still in flight.
+            if reconnected { await coordinator.freeAllSymbols() }
+            return
+        }
         for _ in 0..<5 {
             let snapshot: StrategyPositionsResponse = try await client.call(Methods.routerStrategyPositions, EmptyBody())
             if await coordinator.resync(snapshot) { return }
@@ -141,6 +158,17 @@ public final class ArsenalDaemon: BagbotDaemon {
     public func start() async throws {
         try await server.start()
         let coordinator = coordinator
+        let commands = routerClient
+        let logger = logger
+        await coordinator.setGapHandler {
+            Task {
+                do {
+                    try await Self.resync(coordinator, via: commands, reconnected: false)
+                } catch {
+                    logger.error("could not fetch missing fills; they will be fetched on the next reconnect", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         let ticks = ticks
         let updates = updates
         consumers.withLockedValue {

@@ -32,6 +32,10 @@ public actor TradeCoordinator {
     private var flushing = false
     /// Fills up to this sequence are already in the positions (from a resync or applied one by one).
     private var appliedThrough: Int64 = 0
+    /// Fills that arrived past a gap in the fill log, applied once the gap is filled (fills are applied
+    /// strictly in sequence: positions and closed-trade P&L depend on the order).
+    private var heldFills: [Int64: Fill] = [:]
+    private var onGap: (@Sendable () -> Void)?
     public private(set) var counters = ArsenalCounters()
 
     public init(
@@ -50,6 +54,16 @@ public actor TradeCoordinator {
     public func strategyInfo() -> [StrategyInfo] { strategies.map { $0.info() } }
 
     public var pendingClosedTrades: Int { outbox.count }
+
+    /// The last fill sequence already in the strategies' positions (0 before the first resync).
+    public var appliedSequence: Int64 { appliedThrough }
+
+    /// After a catch-up, any order whose final event was missed is over: free every symbol.
+    public func freeAllSymbols() {
+        for strategy in strategies {
+            for symbol in strategy.symbols { strategy.orderEnded(symbol: symbol) }
+        }
+    }
 
     public func handle(tick: Tick) async {
         counters.ticks += 1
@@ -168,11 +182,43 @@ public actor TradeCoordinator {
         strategy.orderEnded(symbol: order.symbol)
     }
 
+    /// Called (once per gap) when a fill arrives past a gap, so the daemon fetches the missing ones.
+    public func setGapHandler(_ handler: @escaping @Sendable () -> Void) {
+        onGap = handler
+    }
+
+    public var heldFillCount: Int { heldFills.count }
+
     public func handle(fill: Fill) async {
-        if let sequence = fill.sequence {
-            guard sequence > appliedThrough else { return }
-            appliedThrough = sequence
+        guard let sequence = fill.sequence else {
+            apply(fill)
+            return
         }
+        guard sequence > appliedThrough else { return }
+        guard sequence == appliedThrough + 1 else {
+            let newGap = heldFills.isEmpty
+            heldFills[sequence] = fill
+            if newGap {
+                logger.warning("fill arrived past a gap in the fill log; holding it until the missing fills are fetched",
+                               metadata: ["expected": "\(appliedThrough + 1)", "got": "\(sequence)"])
+                onGap?()
+            }
+            return
+        }
+        appliedThrough = sequence
+        apply(fill)
+        drainHeldFills()
+    }
+
+    private func drainHeldFills() {
+        heldFills = heldFills.filter { $0.key > appliedThrough }
+        while let next = heldFills.removeValue(forKey: appliedThrough + 1) {
+            appliedThrough += 1
+            apply(next)
+        }
+    }
+
+    private func apply(_ fill: Fill) {
         counters.fills += 1
         guard let strategy = strategy(fill.strategyId) else { return }
         if let trade = strategy.onFill(fill) {
@@ -208,6 +254,7 @@ public actor TradeCoordinator {
         guard snapshot.throughSequence >= appliedThrough else { return false }
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
+        defer { drainHeldFills() }
         for strategy in strategies {
             for symbol in strategy.symbols {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }

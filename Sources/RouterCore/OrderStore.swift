@@ -111,6 +111,20 @@ public final class OrderStore: Sendable {
         }
     }
 
+    /// Fills with a sequence above `after`, oldest first, with their sequence.
+    public func fills(after: Int64, limit: Int) throws -> [Fill] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT rowid, * FROM fills WHERE rowid > ? ORDER BY rowid LIMIT ?
+                """, arguments: [after, min(max(limit, 1), 10_000)]).map { row in
+                Fill(fillId: row["fill_id"], clientOrderId: row["client_order_id"], venue: Venue(rawValue: row["venue"]) ?? .paper,
+                     symbol: row["symbol"], side: Side(rawValue: row["side"]) ?? .buy, quantity: row["quantity"], price: row["price"],
+                     fee: row["fee"], time: row["time"], strategyId: row["strategy_id"], requestId: row["request_id"],
+                     sequence: row["rowid"])
+            }
+        }
+    }
+
     public func loadPaper() throws -> PaperExchange.Snapshot? {
         try database.read { db in
             guard let account = try Row.fetchOne(db, sql: "SELECT cash, fees_paid FROM paper_accounts WHERE currency = 'USD'") else { return nil }

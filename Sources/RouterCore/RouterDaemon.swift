@@ -72,6 +72,7 @@ public final class RouterDaemon: BagbotDaemon {
         registry.register(Methods.routerStrategyPositions, EmptyBody.self) { _, _ in
             try await service.strategyPositions()
         }
+        registry.register(Methods.routerFills, FillsQuery.self) { query, _ in try await service.fills(query) }
         registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in await service.account() }
         registry.register(Methods.routerPause, PauseRequest.self) { request, _ in
             try await service.setTrading(enabled: false, reason: request.reason ?? "paused by operator")

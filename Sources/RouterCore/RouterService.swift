@@ -199,6 +199,11 @@ public actor RouterService {
     public func positions() -> [Position] { paper.positions() }
     public func strategyPositions() throws -> StrategyPositionsResponse { try store.strategyPositions() }
 
+    public func fills(_ query: FillsQuery) throws -> FillsResponse {
+        guard query.afterSequence >= 0 else { throw IPCError(.badRequest, "afterSequence must be zero or more") }
+        return FillsResponse(fills: try store.fills(after: query.afterSequence, limit: query.limit ?? 1_000))
+    }
+
     public func account() -> AccountSummary {
         AccountSummary(venues: [paper.account()], tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
     }

@@ -334,6 +334,29 @@ struct TradeCoordinatorTests {
         #expect(h.router.placed.get().count == 2)
     }
 
+    @Test("fills past a gap are held, the gap is reported once, and a catch-up applies everything in order with its closed trades")
+    func gapsAreFilledInOrder() async throws {
+        let h = Harness()
+        let gaps = Locked(0)
+        await h.coordinator.setGapHandler { gaps.update { $0 += 1 } }
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 1, seconds: 1))
+        // 2 and 3 were missed (say, during a disconnection); 4 and 5 arrive on the stream first.
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 104, strategy: "scripted", sequence: 4, seconds: 4))
+        await h.coordinator.handle(fill: fill(.sell, 1, at: 105, strategy: "scripted", sequence: 5, seconds: 5))
+        #expect(gaps.get() == 1)
+        #expect(await h.coordinator.heldFillCount == 2)
+        #expect(h.strategy.position.quantity == 1, "nothing past the gap is applied yet")
+
+        // The catch-up delivers the missed fills: 2 closes the first lot (loss of 2), 3 opens again; then 4 and 5 follow.
+        await h.coordinator.handle(fill: fill(.sell, 1, at: 98, strategy: "scripted", sequence: 2, seconds: 2))
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 3, seconds: 3))
+        #expect(await h.coordinator.heldFillCount == 0)
+        #expect(await h.coordinator.appliedSequence == 5)
+        #expect(h.strategy.fills.map(\.sequence) == [1, 2, 3, 4, 5])
+        await h.coordinator.flushClosedTrades()
+        #expect(h.mindset.recorded.get().map(\.pnl) == [-2, 3], "every closed trade reaches the mindset, in order (5 closes one of two lots averaged at 102)")
+    }
+
     @Test("a rejected order frees the symbol and is counted")
     func rejectedOrder() async {
         let h = Harness()
@@ -408,6 +431,8 @@ struct TradeCoordinatorTests {
     @Test("a fill with a sequence at or below what was applied is ignored")
     func duplicateFillsIgnored() async throws {
         let h = Harness()
+        // The fill log already holds two fills before this run: the baseline says so.
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 2)))
         let first = fill(.buy, 1, at: 100, strategy: "scripted", sequence: 3)
         await h.coordinator.handle(fill: first)
         await h.coordinator.handle(fill: first)
@@ -423,12 +448,13 @@ struct TradeCoordinatorTests {
     @Test("resync with a snapshot older than applied fills returns false and changes nothing")
     func resyncRefusesOldSnapshots() async throws {
         let h = Harness()
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 4)))
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 5))
 
         let stale = StrategyPositionsResponse(
             positions: [StrategyPosition(strategyId: "scripted", symbol: "BTCUSDT", quantity: 7, averagePrice: 90)], throughSequence: 4)
         #expect(await h.coordinator.resync(stale) == false)
-        #expect(h.strategy.resyncs.isEmpty)
+        #expect(h.strategy.resyncs.count == 1)
         #expect(h.strategy.position.quantity == 1)
 
         let fresh = StrategyPositionsResponse(
@@ -436,7 +462,7 @@ struct TradeCoordinatorTests {
                         StrategyPosition(strategyId: "other", symbol: "BTCUSDT", quantity: 9, averagePrice: 1)],
             throughSequence: 6)
         #expect(await h.coordinator.resync(fresh) == true)
-        #expect(h.strategy.resyncs.count == 1)
+        #expect(h.strategy.resyncs.count == 2)
         #expect(h.strategy.position.quantity == 2)
         #expect(h.strategy.position.averagePrice == 95)
 

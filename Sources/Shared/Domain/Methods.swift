@@ -17,6 +17,7 @@ public enum Methods {
     public static let routerAccount = "router.account"
     public static let routerSubscribe = "router.subscribe"
     public static let routerStrategyPositions = "router.strategyPositions"
+    public static let routerFills = "router.fills"
     public static let routerPause = "router.pause"
     public static let routerResume = "router.resume"
 
@@ -195,6 +196,21 @@ public struct StrategyPosition: Codable, Sendable, Equatable {
         self.quantity = quantity
         self.averagePrice = averagePrice
     }
+}
+
+/// Fills recorded after a sequence, oldest first: how a reconnecting consumer catches up without missing one.
+public struct FillsQuery: Codable, Sendable {
+    public var afterSequence: Int64
+    public var limit: Int?
+    public init(afterSequence: Int64, limit: Int? = nil) {
+        self.afterSequence = afterSequence
+        self.limit = limit
+    }
+}
+
+public struct FillsResponse: Codable, Sendable {
+    public var fills: [Fill]
+    public init(fills: [Fill]) { self.fills = fills }
 }
 
 public struct StrategyPositionsResponse: Codable, Sendable {
