@@ -22,7 +22,7 @@ struct RollingWindowTests {
         (64, 0.0, 10.0, UInt64(5)),
     ])
     func matchesNaive(capacity: Int, low: Double, high: Double, seed: UInt64) {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var window = RollingWindow(capacity: capacity)
         var all: [Double] = []
         let scale = max(abs(low), abs(high))
@@ -189,7 +189,7 @@ struct PositionBookTests {
 
     @Test("the sum of realised P&L equals cash flow minus fees over a full round trip")
     func pnlConservation() throws {
-        var random = SeededRandom(seed: 42)
+        var random = SplitMix64(seed: 42)
         var book = PositionBook()
         var cash = 0.0
         var realised = 0.0

@@ -15,7 +15,8 @@ public final class TempDir: Sendable {
     public let path: String
 
     public init(mode: mode_t = 0o700) throws {
-        var template = Array("/tmp/bb-XXXXXX".utf8CString)
+        // mkdtemp replaces the trailing six X's of its template.
+        var template = Array(("/tmp/bb-" + String(repeating: "X", count: 6)).utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
             guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
             return String(cString: result)
