@@ -20,6 +20,8 @@ struct TradePathTests {
             #expect(try system.count("SELECT COUNT(*) FROM order_events WHERE status = 'pending_new'") >= 2,
                     "every order was persisted as pending_new before it was sent")
 
+            // The gateway starts last and may still be binding when the first fills are in.
+            try await system.waitUntil("the gateway to answer", timeout: .seconds(30)) { (try? await system.get("/healthz")) != nil }
             let health = try await system.get("/healthz")
             #expect(health.status == 200, "healthz: \(String(decoding: health.body, as: UTF8.self))")
             let all = try JSONDecoder().decode(JSONValue.self, from: health.body)

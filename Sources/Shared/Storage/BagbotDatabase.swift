@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import GRDB
 
@@ -13,9 +16,26 @@ public enum BagbotDatabase {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try migrator.migrate(pool)
-        return pool
+        // Two daemons opening a new file at once collide twice: both switch it to WAL (refused as
+        // "database is locked", which the busy timeout does not cover), and the migrator reads which
+        // migrations are applied before its own transactions, so both create the tables. An exclusive lock
+        // beside the file makes opening and migrating one step across processes.
+        return try withExclusiveLock(path + ".open-lock") {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try migrator.migrate(pool)
+            return pool
+        }
+    }
+
+    static func withExclusiveLock<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw SystemCallError("open \(lockPath)") }
+        defer { Glibc.close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw SystemCallError("flock \(lockPath)") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     /// Every table, in order. Migrations are append-only: a released one is never edited.
