@@ -29,6 +29,7 @@ struct Coordinator {
         case nioEcho = "nio-echo"
         case ipcServer = "ipc-server-raw-client"
         case ipc = "ipc"
+        case ipcLoop = "ipc-client-loop"
         case ipcNIO = "ipc-nio-executor"
         case ipcAsync = "ipc-async-handler"
 
@@ -37,13 +38,14 @@ struct Coordinator {
             case .raw: return "raw ping-pong (blocking client and server, no JSON)"
             case .nioEcho: return "raw client → NIO framing echo server (no JSON)"
             case .ipcServer: return "raw client → IPCServer (JSON, sync handler)"
-            case .ipc: return "IPCClient → IPCServer, sync handler"
+            case .ipc: return "IPCClient from a plain task → IPCServer, sync handler"
+            case .ipcLoop: return "IPCClient from a task on the client's loop → IPCServer, sync handler"
             case .ipcNIO: return "IPCClient on NIO executor → IPCServer, sync handler"
             case .ipcAsync: return "IPCClient → IPCServer, async handler"
             }
         }
 
-        var isFullIPC: Bool { self == .ipc || self == .ipcNIO || self == .ipcAsync }
+        var isFullIPC: Bool { self == .ipc || self == .ipcLoop || self == .ipcNIO || self == .ipcAsync }
     }
 
     static let allPlacements = [
@@ -157,10 +159,10 @@ struct Coordinator {
                 ["raw-client", path, "\(options.warmup)", "\(options.roundTrips)", "\(options.pipelined)",
                  variant == .ipcServer ? "1" : "0"],
                 cpu: placement.clientCPU)
-        case .ipc, .ipcNIO, .ipcAsync:
+        case .ipc, .ipcLoop, .ipcNIO, .ipcAsync:
             server = startServer("ipc-server", path: path, cpu: placement.serverCPU)
             let method = variant == .ipcAsync ? "bench.echoAsync" : "bench.echo"
-            let executor = variant == .ipcNIO ? "nio" : "default"
+            let executor = variant == .ipcNIO ? "nio" : variant == .ipcLoop ? "client-loop" : "default"
             report = runClient(
                 ["ipc-client", path, method, executor, "\(options.warmup)", "\(options.roundTrips)",
                  "\(options.pipelined)", windows],
@@ -202,7 +204,7 @@ struct Coordinator {
         value >= 1_000 ? String(format: "%.0fk/s", value / 1_000) : String(format: "%.0f/s", value)
     }
 
-    private func printTables(_ results: [String: [ClientReport]], placements: [Placement], coding: (before: Double, now: Double)) {
+    private func printTables(_ results: [String: [ClientReport]], placements: [Placement], coding: (foundation: Double, now: Double)) {
         func reports(_ variant: Variant, _ placement: Placement) -> [ClientReport] {
             results["\(variant.rawValue)/\(placement.name)"] ?? []
         }
@@ -257,9 +259,8 @@ struct Coordinator {
             }
         }
         print("")
-        print("JSON work per call, both sides together, in one thread (Foundation JSONEncoder/JSONDecoder): "
-              + "\(fmt(coding.now, 2)) µs as the IPC layer does it now; \(fmt(coding.before, 2)) µs the way it first did "
-              + "(whole envelopes, header decoded separately).")
+        print("JSON work per call, both sides together, in one thread: \(fmt(coding.now, 2)) µs as the IPC layer does it now "
+              + "(FastJSON bodies, envelopes by hand); \(fmt(coding.foundation, 2)) µs all through Foundation's JSONEncoder/JSONDecoder.")
         print("")
         print("Per run (p50 / p99 µs, best pipelined calls/s):")
         for placement in placements {

@@ -61,9 +61,11 @@ case "ipc-client":
     let roundTrips = integer(6)
     let pipelined = integer(7)
     let windows = argument(8).split(separator: ",").compactMap { Int($0) }
+    let onClientLoop = argument(4) == "client-loop"
     let report = runBlocking {
         try await IPCRoles.client(
-            path: path, method: method, warmup: warmup, roundTrips: roundTrips, pipelined: pipelined, windows: windows)
+            path: path, method: method, onClientLoop: onClientLoop, warmup: warmup, roundTrips: roundTrips,
+            pipelined: pipelined, windows: windows)
     }
     printReport(report)
 

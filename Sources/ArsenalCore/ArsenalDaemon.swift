@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import Shared
 
 /// What `arsenal.decision` events carry: the signal and the mindset's answer.
@@ -39,19 +40,21 @@ public final class ArsenalDaemon: BagbotDaemon {
         let config = context.config
         logger = context.logger("coordinator")
         server = IPCServer(serviceName: "arsenald", configuration: .from(config, service: "arsenald"), logger: context.logger("ipc"))
+        // One event loop for every connection and for the coordinator: the trade path never changes thread.
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
         mindsetClient = IPCClient(ownService: "arsenald", peerService: "mindsetd", configuration: .from(config, peer: "mindsetd"),
-                                  logger: context.logger("mindset-client"))
+                                  logger: context.logger("mindset-client"), group: loop)
         routerClient = IPCClient(ownService: "arsenald", peerService: "routerd", configuration: .from(config, peer: "routerd"),
-                                 logger: context.logger("router-client"))
+                                 logger: context.logger("router-client"), group: loop)
         routerStream = IPCClient(ownService: "arsenald", peerService: "routerd", configuration: .from(config, peer: "routerd"),
-                                 logger: context.logger("router-stream"))
+                                 logger: context.logger("router-stream"), group: loop)
         (ticks, ticksIn) = AsyncStream.makeStream(of: Tick.self, bufferingPolicy: .bufferingNewest(config.ipc.tickQueueCapacity))
         (updates, updatesIn) = AsyncStream.makeStream(of: RouterUpdate.self, bufferingPolicy: .unbounded)
         let hub = server.events
         coordinator = TradeCoordinator(
             strategies: [MicroTrendFollower(settings: config.arsenal.microTrend)],
             mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
-            logger: logger,
+            logger: logger, executor: routerClient.executor,
             publish: { method, signal, decision in
                 if method == Events.signal {
                     hub.publish(method, topic: Topics.signals, body: signal)
@@ -173,8 +176,9 @@ public final class ArsenalDaemon: BagbotDaemon {
         let updates = updates
         consumers.withLockedValue {
             $0 = [
-                Task { for await tick in ticks { await coordinator.handle(tick: tick) } },
-                Task {
+                // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
+                Task(executorPreference: coordinator.executor) { for await tick in ticks { await coordinator.handle(tick: tick) } },
+                Task(executorPreference: coordinator.executor) {
                     for await update in updates {
                         switch update {
                         case .order(let order): await coordinator.handle(order: order)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Logging
 import Shared
 
@@ -37,11 +38,18 @@ public actor TradeCoordinator {
     private var heldFills: [Int64: Fill] = [:]
     private var onGap: (@Sendable () -> Void)?
     public private(set) var counters = ArsenalCounters()
+    /// The actor runs on an event loop: arsenald gives it the loop its IPC clients share, so a tick's
+    /// decision and order are sent and answered without a thread hop (see `EventLoopTaskExecutor`).
+    public nonisolated let executor: EventLoopTaskExecutor
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(
         strategies: [Strategy], mindset: MindsetPort, router: RouterPort, logger: Logger,
+        executor: EventLoopTaskExecutor = EventLoopTaskExecutor(eventLoop: MultiThreadedEventLoopGroup.singleton.next()),
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
     ) {
+        self.executor = executor
         self.strategies = strategies
         self.mindset = mindset
         self.router = router

@@ -101,15 +101,14 @@ public enum IPCCoding {
 
     /// Encodes one envelope into a fresh buffer (without the length prefix, which the pipeline adds).
     ///
-    /// The envelope's own fields are written directly and only the body goes through JSONEncoder (encoding
-    /// the whole envelope generically cost about as much again as the body). The body is encoded as the
-    /// value of a one-key object, exactly as when it was nested in the envelope, so types that encode
-    /// nothing (EmptyBody) still give `{}`, dates follow the encoder's strategy, and fragments work.
+    /// The envelope's own fields are written directly and the body by `FastJSON`, straight into the same
+    /// buffer. A body the fast path declines goes through JSONEncoder, encoded as the value of a one-key
+    /// object exactly as when it was nested in the envelope, so types that encode nothing (EmptyBody) still
+    /// give `{}`, dates follow the encoder's strategy, fragments work, and errors are JSONEncoder's.
     static func encode<Body: Encodable>(
         _ envelope: OutgoingEnvelope<Body>, allocator: ByteBufferAllocator, encoder: JSONEncoder
     ) throws -> ByteBuffer {
-        let wrapped = try encoder.encode(BodyWrapper(body: envelope.body))
-        var buffer = allocator.buffer(capacity: wrapped.count + 96)
+        var buffer = allocator.buffer(capacity: 256)
         buffer.writeStaticString(#"{"v":"#)
         buffer.writeString(String(envelope.v))
         if let id = envelope.id {
@@ -121,17 +120,22 @@ public enum IPCCoding {
         buffer.writeStaticString("\"")
         if let method = envelope.method {
             buffer.writeStaticString(#","method":"#)
-            writeJSONString(method, into: &buffer)
+            buffer.writeJSONStringLiteral(method)
         }
-        // `wrapped` is `{"body":<value>}`: keep the `"body":<value>` part and close the envelope with its brace.
+        buffer.writeStaticString(#","body":"#)
+        if FastJSON.encode(envelope.body, appendingTo: &buffer) {
+            buffer.writeStaticString("}")
+            return buffer
+        }
+        let wrapped = try encoder.encode(BodyWrapper(body: envelope.body))
+        // `wrapped` is `{"body":<value>}`: keep the `<value>}` part, which also closes the envelope.
         let prefix = wrapperPrefix
         guard wrapped.count > prefix.count + 1, wrapped.starts(with: prefix), wrapped.last == UInt8(ascii: "}") else {
             var whole = allocator.buffer(capacity: 256)
             try whole.writeJSONEncodable(envelope, encoder: encoder)
             return whole
         }
-        buffer.writeStaticString(",")
-        buffer.writeBytes(wrapped.dropFirst(1))
+        buffer.writeBytes(wrapped.dropFirst(prefix.count))
         return buffer
     }
 
@@ -141,27 +145,11 @@ public enum IPCCoding {
         var body: Body
     }
 
-    /// Writes `text` as a JSON string literal, escaping as JSONEncoder does (slashes are left alone).
-    static func writeJSONString(_ text: String, into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("\"")
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.writeStaticString(#"\\"#)
-            case UInt8(ascii: "\""): buffer.writeStaticString(#"\""#)
-            case 0x0A: buffer.writeStaticString(#"\n"#)
-            case 0x0D: buffer.writeStaticString(#"\r"#)
-            case 0x09: buffer.writeStaticString(#"\t"#)
-            case 0x08: buffer.writeStaticString(#"\b"#)
-            case 0x0C: buffer.writeStaticString(#"\f"#)
-            case 0x00..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                buffer.writeStaticString(#"\u00"#)
-                buffer.writeInteger(digits[Int(byte >> 4)])
-                buffer.writeInteger(digits[Int(byte & 0x0f)])
-            default: buffer.writeInteger(byte)
-            }
-        }
-        buffer.writeStaticString("\"")
+    /// One frame as the IPC layer writes it (without the length prefix); for tools and benchmarks.
+    public static func frame<Body: Encodable>(
+        id: UInt64?, type: IPCMessageType, method: String?, body: Body, encoder: JSONEncoder = makeEncoder()
+    ) throws -> ByteBuffer {
+        try encode(OutgoingEnvelope(id: id, type: type, method: method, body: body), allocator: ByteBufferAllocator(), encoder: encoder)
     }
 
     static func errorFrame(

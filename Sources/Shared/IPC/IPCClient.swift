@@ -49,11 +49,15 @@ public final class IPCClient: Sendable {
     private let ownService: String
     private let configuration: IPCClientConfiguration
     private let logger: Logger
-    private let group: EventLoopGroup
+    /// Every connection of this client lives on this one loop, so `executor` stays valid across reconnects.
+    private let eventLoop: EventLoop
+    /// Runs tasks on the client's event loop: calls made from such a task cross no thread. See
+    /// `EventLoopTaskExecutor`.
+    public let executor: EventLoopTaskExecutor
     private let box = NIOLockedValueBox(Shared())
 
     private struct Pending {
-        var continuation: CheckedContinuation<IncomingFrame, Error>
+        var continuation: UnsafeContinuation<IncomingFrame, Error>
         var deadline: NIODeadline
     }
 
@@ -71,6 +75,8 @@ public final class IPCClient: Sendable {
         var connectedSince: Date?
     }
 
+    /// `group`: the client takes one event loop of it for all its connections. Clients given the same
+    /// single loop share it, so one task running on it (`executor`) calls all of them without a thread hop.
     public init(
         ownService: String, peerService: String, configuration: IPCClientConfiguration, logger: Logger,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -81,7 +87,8 @@ public final class IPCClient: Sendable {
         var logger = logger
         logger[metadataKey: "peer"] = "\(peerService)"
         self.logger = logger
-        self.group = group
+        self.eventLoop = group.next()
+        self.executor = EventLoopTaskExecutor(eventLoop: eventLoop)
     }
 
     public var state: IPCConnectionState { box.withLockedValue { $0.state } }
@@ -150,7 +157,9 @@ public final class IPCClient: Sendable {
         _ method: String, _ body: Request, with writer: RequestWriter, timeout: Duration
     ) async throws -> IncomingFrame {
         let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-        return try await withCheckedThrowingContinuation { continuation in
+        // Unsafe (no canary allocation per call): a pending entry is removed under the lock before its
+        // continuation is resumed, so each is resumed exactly once.
+        return try await withUnsafeThrowingContinuation { continuation in
             let id = box.withLockedValue { shared -> UInt64 in
                 let id = shared.nextID
                 shared.nextID &+= 1
@@ -244,7 +253,7 @@ public final class IPCClient: Sendable {
 
     private func connect() async throws -> Channel {
         let maxFrame = configuration.maximumFrameBytes
-        let channel = try await ClientBootstrap(group: group)
+        let channel = try await ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([

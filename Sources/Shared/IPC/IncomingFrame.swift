@@ -44,6 +44,11 @@ struct IncomingFrame: Sendable {
         do {
             switch body {
             case .range(let offset, let length):
+                let fast = frame.withUnsafeReadableBytes { bytes in
+                    FastJSON.decode(Value.self, from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+                }
+                if let fast { return fast }
+                // Declined: JSONDecoder gives the authoritative answer (and its error).
                 let bytes = frame.getSlice(at: frame.readerIndex + offset, length: length)!
                 return try decoder.decode(Value.self, from: bytes)
             case .wholeFrame:

@@ -1,0 +1,360 @@
+import Foundation
+import NIOCore
+
+/// The `Encoder` that writes JSON straight into a `ByteBuffer` as values are encoded, with no tree in
+/// between. `Codable` never says when a container is finished, so containers are closed lazily: writing
+/// to a container closes every container opened inside it, and a value's containers are closed when its
+/// `encode(to:)` returns. A container written to after it was closed (legal in `Codable`, never done by
+/// synthesized conformances) makes the writer fail, and the caller falls back to JSONEncoder.
+final class JSONStreamWriter: Encoder {
+    private static let placeholder = ByteBufferAllocator().buffer(capacity: 0)
+
+    private struct OpenContainer {
+        let id: Int
+        let closer: UInt8
+        var count = 0
+    }
+
+    private var buffer: ByteBuffer
+    private var open: [OpenContainer] = []
+    private var nextID = 0
+    /// A value is due at depth `expectedDepth` (after a key, an array separator, or at the top).
+    private var valueExpected = false
+    private var expectedDepth = 0
+    private var failed = false
+
+    var codingPath: [CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    /// Takes over `buffer`'s storage (so writes do not copy it); give it back with `releaseBuffer`.
+    init(taking buffer: inout ByteBuffer) {
+        self.buffer = buffer
+        buffer = Self.placeholder
+    }
+
+    func releaseBuffer() -> ByteBuffer {
+        let result = buffer
+        buffer = Self.placeholder
+        return result
+    }
+
+    func encodeDocument<Value: Encodable>(_ value: Value) -> Bool {
+        do {
+            try encodeValue(value)
+        } catch {
+            return false
+        }
+        close(downTo: 0)
+        return !failed
+    }
+
+    // MARK: positions
+
+    private func fail() -> FastJSONDeclined {
+        failed = true
+        return FastJSONDeclined()
+    }
+
+    /// Makes room for the next member or element of container `id` at `depth`; false if it is closed.
+    func beginEntry(of id: Int, at depth: Int) -> Bool {
+        guard !failed, !valueExpected, depth < open.count, open[depth].id == id else {
+            failed = true
+            return false
+        }
+        close(downTo: depth + 1)
+        if open[depth].count > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+        open[depth].count += 1
+        return true
+    }
+
+    func beginMember(_ key: some CodingKey, of id: Int, at depth: Int) throws {
+        guard beginEntry(of: id, at: depth) else { throw FastJSONDeclined() }
+        writeString(key.stringValue)
+        buffer.writeInteger(UInt8(ascii: ":"))
+    }
+
+    /// Claims the value slot at `depth` for a value being written now.
+    private func claimSlot(at depth: Int) -> Bool {
+        guard !failed, valueExpected, expectedDepth == depth, depth == open.count else {
+            failed = true
+            return false
+        }
+        valueExpected = false
+        return true
+    }
+
+    private func openContainer(_ opener: UInt8, _ closer: UInt8) -> (id: Int, depth: Int) {
+        guard claimSlot(at: open.count) else { return (-1, 0) }
+        buffer.writeInteger(opener)
+        nextID += 1
+        open.append(OpenContainer(id: nextID, closer: closer))
+        return (nextID, open.count - 1)
+    }
+
+    private func close(downTo depth: Int) {
+        while open.count > depth {
+            buffer.writeInteger(open.removeLast().closer)
+        }
+    }
+
+    // MARK: Encoder
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        let (id, depth) = openContainer(UInt8(ascii: "{"), UInt8(ascii: "}"))
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(writer: self, id: id, depth: depth))
+    }
+
+    func unkeyedContainer() -> UnkeyedEncodingContainer {
+        let (id, depth) = openContainer(UInt8(ascii: "["), UInt8(ascii: "]"))
+        return StreamUnkeyedContainer(writer: self, id: id, depth: depth)
+    }
+
+    func singleValueContainer() -> SingleValueEncodingContainer {
+        StreamSingleValueContainer(writer: self, depth: open.count)
+    }
+
+    /// For a single-value container: the slot it was made for must still be free.
+    func claimSingleValueSlot(at depth: Int) throws {
+        guard claimSlot(at: depth) else { throw FastJSONDeclined() }
+        valueExpected = true  // the write that follows consumes it
+        expectedDepth = depth
+    }
+
+    // MARK: values (each is written into the slot just made for it)
+
+    func encodeValue<Value: Encodable>(_ value: Value) throws {
+        if Value.self == Date.self {
+            // IPCCoding's strategy: seconds since 1970, as a number.
+            return try writeDouble((value as! Date).timeIntervalSince1970)
+        }
+        if Value.self == Data.self || Value.self == Decimal.self || Value.self == URL.self { throw fail() }
+        let depth = open.count
+        valueExpected = true
+        expectedDepth = depth
+        do {
+            try value.encode(to: self)
+        } catch {
+            throw fail()
+        }
+        if valueExpected {
+            // Encoded nothing: JSONEncoder writes an empty object for such a nested value.
+            guard expectedDepth == depth else { throw fail() }
+            valueExpected = false
+            buffer.writeStaticString("{}")
+        }
+        guard !failed, open.count >= depth else { throw fail() }
+        close(downTo: depth)
+    }
+
+    func writeNull() {
+        valueExpected = false
+        buffer.writeStaticString("null")
+    }
+
+    func writeBool(_ value: Bool) {
+        valueExpected = false
+        if value { buffer.writeStaticString("true") } else { buffer.writeStaticString("false") }
+    }
+
+    func writeDouble(_ value: Double) throws {
+        // JSONEncoder refuses non-finite numbers; the fallback gives its error.
+        guard value.isFinite else { throw fail() }
+        valueExpected = false
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }  // as JSONEncoder writes integral numbers
+        buffer.writeString(text)
+    }
+
+    func writeFloat(_ value: Float) throws {
+        guard value.isFinite else { throw fail() }
+        valueExpected = false
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        buffer.writeString(text)
+    }
+
+    func writeInteger<Value: FixedWidthInteger>(_ value: Value) {
+        valueExpected = false
+        var magnitude = UInt64(value.magnitude)
+        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[index..<20]))
+        }
+    }
+
+    func writeString(_ text: String) {
+        valueExpected = false
+        buffer.writeJSONStringLiteral(text)
+    }
+
+    func nestedContainer<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        valueExpected = true
+        expectedDepth = open.count
+        return container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
+        valueExpected = true
+        expectedDepth = open.count
+        return unkeyedContainer()
+    }
+
+    /// `superEncoder` cannot throw; the writer fails and the caller falls back.
+    func failedEncoder() -> Encoder {
+        failed = true
+        return self
+    }
+}
+
+private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let writer: JSONStreamWriter
+    let id: Int
+    let depth: Int
+
+    var codingPath: [CodingKey] { [] }
+
+    private func begin(_ key: Key) throws { try writer.beginMember(key, of: id, at: depth) }
+
+    mutating func encodeNil(forKey key: Key) throws { try begin(key); writer.writeNull() }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try begin(key); writer.writeBool(value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { try begin(key); writer.writeString(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try begin(key); try writer.writeDouble(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try begin(key); try writer.writeFloat(value) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try begin(key); try writer.encodeValue(value) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey> {
+        guard (try? begin(key)) != nil else { return writer.container(keyedBy: keyType) }
+        return writer.nestedContainer(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> UnkeyedEncodingContainer {
+        guard (try? begin(key)) != nil else { return writer.unkeyedContainer() }
+        return writer.nestedUnkeyedContainer()
+    }
+
+    mutating func superEncoder() -> Encoder { writer.failedEncoder() }
+    mutating func superEncoder(forKey key: Key) -> Encoder { writer.failedEncoder() }
+}
+
+private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
+    let writer: JSONStreamWriter
+    let id: Int
+    let depth: Int
+    private(set) var count = 0
+
+    init(writer: JSONStreamWriter, id: Int, depth: Int) {
+        self.writer = writer
+        self.id = id
+        self.depth = depth
+    }
+
+    var codingPath: [CodingKey] { [] }
+
+    private mutating func begin() throws {
+        guard writer.beginEntry(of: id, at: depth) else { throw FastJSONDeclined() }
+        count += 1
+    }
+
+    mutating func encodeNil() throws { try begin(); writer.writeNull() }
+    mutating func encode(_ value: Bool) throws { try begin(); writer.writeBool(value) }
+    mutating func encode(_ value: String) throws { try begin(); writer.writeString(value) }
+    mutating func encode(_ value: Double) throws { try begin(); try writer.writeDouble(value) }
+    mutating func encode(_ value: Float) throws { try begin(); try writer.writeFloat(value) }
+    mutating func encode(_ value: Int) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int8) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int16) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int32) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int64) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt8) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt16) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt32) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt64) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try begin(); try writer.encodeValue(value) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        guard (try? begin()) != nil else { return writer.container(keyedBy: keyType) }
+        return writer.nestedContainer(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
+        guard (try? begin()) != nil else { return writer.unkeyedContainer() }
+        return writer.nestedUnkeyedContainer()
+    }
+
+    mutating func superEncoder() -> Encoder { writer.failedEncoder() }
+}
+
+private struct StreamSingleValueContainer: SingleValueEncodingContainer {
+    let writer: JSONStreamWriter
+    let depth: Int
+
+    var codingPath: [CodingKey] { [] }
+
+    private func begin() throws { try writer.claimSingleValueSlot(at: depth) }
+
+    mutating func encodeNil() throws { try begin(); writer.writeNull() }
+    mutating func encode(_ value: Bool) throws { try begin(); writer.writeBool(value) }
+    mutating func encode(_ value: String) throws { try begin(); writer.writeString(value) }
+    mutating func encode(_ value: Double) throws { try begin(); try writer.writeDouble(value) }
+    mutating func encode(_ value: Float) throws { try begin(); try writer.writeFloat(value) }
+    mutating func encode(_ value: Int) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int8) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int16) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int32) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int64) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt8) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt16) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt32) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt64) throws { try begin(); writer.writeInteger(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try begin(); try writer.encodeValue(value) }
+}
+
+extension ByteBuffer {
+    /// Writes `text` as a JSON string literal, escaped as JSONEncoder with `.withoutEscapingSlashes` does.
+    mutating func writeJSONStringLiteral(_ text: String) {
+        writeInteger(UInt8(ascii: "\""))
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            for byte in text.utf8 { writeJSONEscaped(byte) }
+        } else {
+            writeString(text)
+        }
+        writeInteger(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeJSONEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\\"): writeStaticString(#"\\"#)
+        case UInt8(ascii: "\""): writeStaticString(#"\""#)
+        case 0x0A: writeStaticString(#"\n"#)
+        case 0x0D: writeStaticString(#"\r"#)
+        case 0x09: writeStaticString(#"\t"#)
+        case 0x08: writeStaticString(#"\b"#)
+        case 0x0C: writeStaticString(#"\f"#)
+        case 0x00..<0x20:
+            let digits: StaticString = "0123456789abcdef"
+            writeStaticString(#"\u00"#)
+            writeInteger(digits.utf8Start[Int(byte >> 4)])
+            writeInteger(digits.utf8Start[Int(byte & 0x0F)])
+        default: writeInteger(byte)
+        }
+    }
+}
