@@ -28,6 +28,7 @@ struct Coordinator {
         case raw = "raw"
         case nioEcho = "nio-echo"
         case ipcServer = "ipc-server-raw-client"
+        case nioClient = "ipc-server-nio-client"
         case ipc = "ipc"
         case ipcLoop = "ipc-client-loop"
         case ipcNIO = "ipc-nio-executor"
@@ -38,6 +39,7 @@ struct Coordinator {
             case .raw: return "raw ping-pong (blocking client and server, no JSON)"
             case .nioEcho: return "raw client → NIO framing echo server (no JSON)"
             case .ipcServer: return "raw client → IPCServer (JSON, sync handler)"
+            case .nioClient: return "NIO client, no JSON, no tasks → IPCServer"
             case .ipc: return "IPCClient from a plain task → IPCServer, sync handler"
             case .ipcLoop: return "IPCClient from a task on the client's loop → IPCServer, sync handler"
             case .ipcNIO: return "IPCClient on NIO executor → IPCServer, sync handler"
@@ -159,6 +161,9 @@ struct Coordinator {
                 ["raw-client", path, "\(options.warmup)", "\(options.roundTrips)", "\(options.pipelined)",
                  variant == .ipcServer ? "1" : "0"],
                 cpu: placement.clientCPU)
+        case .nioClient:
+            server = startServer("ipc-server", path: path, cpu: placement.serverCPU)
+            report = runClient(["nio-client", path, "\(options.warmup)", "\(options.roundTrips)"], cpu: placement.clientCPU)
         case .ipc, .ipcLoop, .ipcNIO, .ipcAsync:
             server = startServer("ipc-server", path: path, cpu: placement.serverCPU)
             let method = variant == .ipcAsync ? "bench.echoAsync" : "bench.echo"

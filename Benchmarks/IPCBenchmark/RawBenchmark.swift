@@ -97,8 +97,22 @@ enum RawBenchmark {
         private var start = 0
         private var end = 0
 
-        init(fd: Int32) {
+        /// When set, waits in `epoll_wait` before each read, as an event loop does.
+        private let epoll: Int32?
+
+        init(fd: Int32, waitInEpoll: Bool = false) {
             self.fd = fd
+            if waitInEpoll {
+                let epoll = c_epoll_create1(0)
+                var event = (UInt64(0), UInt64(0))
+                withUnsafeMutableBytes(of: &event) { raw in
+                    raw.storeBytes(of: 1, toByteOffset: 0, as: UInt32.self)  // EPOLLIN
+                    _ = c_epoll_ctl(epoll, 1, fd, raw.baseAddress!)  // EPOLL_CTL_ADD
+                }
+                self.epoll = epoll
+            } else {
+                self.epoll = nil
+            }
         }
 
         private func fill() {
@@ -108,6 +122,10 @@ enum RawBenchmark {
                 }
                 end -= start
                 start = 0
+            }
+            if let epoll {
+                var event = (UInt64(0), UInt64(0))  // room for one packed struct epoll_event (12 bytes)
+                _ = withUnsafeMutableBytes(of: &event) { c_epoll_wait(epoll, $0.baseAddress!, 1, -1) }
             }
             let got = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + end, raw.count - end) }
             if got < 0 && errno == EINTR { return }
@@ -128,11 +146,11 @@ enum RawBenchmark {
 
     /// `raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO`: sequential round trips, then a streamed
     /// (pipelined) run; with HELLO=1 it first says hello, for the IPC server.
-    static func client(path: String, warmup: Int, roundTrips: Int, streamed: Int, hello: Bool) -> ClientReport {
+    static func client(path: String, warmup: Int, roundTrips: Int, streamed: Int, hello: Bool, epoll: Bool = false) -> ClientReport {
         let frame = representativeFrame()
         let size = frame.count
         let fd = RawSocketIO.connect(path)
-        let reader = FrameReader(fd: fd)
+        let reader = FrameReader(fd: fd, waitInEpoll: epoll)
         if hello {
             let helloFrame = helloFrame()
             helloFrame.withUnsafeBytes { RawSocketIO.writeAll(fd, $0.baseAddress!, $0.count) }
@@ -167,3 +185,8 @@ enum RawBenchmark {
             cpus: allowedCPUs())
     }
 }
+
+// Glibc's module map does not export epoll.
+@_silgen_name("epoll_create1") private func c_epoll_create1(_ flags: Int32) -> Int32
+@_silgen_name("epoll_ctl") private func c_epoll_ctl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutableRawPointer) -> Int32
+@_silgen_name("epoll_wait") private func c_epoll_wait(_ epfd: Int32, _ events: UnsafeMutableRawPointer, _ count: Int32, _ timeout: Int32) -> Int32

@@ -41,7 +41,17 @@ case "nio-echo-server":
 case "raw-client":
     // raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO
     printReport(RawBenchmark.client(
-        path: argument(2), warmup: integer(3), roundTrips: integer(4), streamed: integer(5), hello: integer(6) == 1))
+        path: argument(2), warmup: integer(3), roundTrips: integer(4), streamed: integer(5), hello: integer(6) == 1,
+        epoll: arguments.count > 7 && arguments[7] == "epoll"))
+
+case "nio-client":
+    // nio-client PATH WARMUP ROUND_TRIPS
+    printReport(NIOClientBenchmark.client(path: argument(2), warmup: integer(3), roundTrips: integer(4)))
+
+case "coding-cost":
+    // coding-cost: only the JSON work per call (for profiling the codec in one thread)
+    let cost = CodingCost.microsecondsPerCall(iterations: 100_000, foundationToo: false)
+    print(String(format: "JSON work per call: %.2f µs now, %.2f µs all through Foundation", cost.now, cost.foundation))
 
 case "ipc-server":
     IPCRoles.serve(path: argument(2))

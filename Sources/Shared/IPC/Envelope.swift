@@ -104,7 +104,8 @@ public enum IPCCoding {
     /// The envelope's own fields are written directly and the body by `FastJSON`, straight into the same
     /// buffer. A body the fast path declines goes through JSONEncoder, encoded as the value of a one-key
     /// object exactly as when it was nested in the envelope, so types that encode nothing (EmptyBody) still
-    /// give `{}`, dates follow the encoder's strategy, fragments work, and errors are JSONEncoder's.
+    /// give `{}`, fragments work, and errors are JSONEncoder's. `encoder` is only used for that fallback:
+    /// it must be one made by `makeEncoder()`, whose settings the fast path implements.
     static func encode<Body: Encodable>(
         _ envelope: OutgoingEnvelope<Body>, allocator: ByteBufferAllocator, encoder: JSONEncoder
     ) throws -> ByteBuffer {

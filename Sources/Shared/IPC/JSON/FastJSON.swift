@@ -9,9 +9,13 @@ import NIOCore
 /// (`JSONTape`), through the same `Codable` conformances, so no message type needs code of its own.
 ///
 /// It is deliberately partial. Whenever it meets anything it is not sure to treat exactly as Foundation
-/// would — a duplicate key, an escaped key, a number that is not a plain integer where an integer is
-/// wanted, `Data`, `Decimal`, `URL`, a non-finite number, an encoder used out of order, any error at
-/// all — it *declines*, and the caller runs Foundation's coder on the same value or bytes. So every
+/// would — a duplicate key (also "1" and "01" where keys are read as numbers), a key that is escaped or
+/// not ASCII (Foundation compares keys as Strings, by canonical equivalence), a number that is not a
+/// plain integer where an integer is wanted, one that overflows or rounds to zero, `Data`, `Decimal`,
+/// `URL`, a non-finite number, a key encoded twice, an encoder used out of order, objects of more than
+/// 256 members read or 64 written, any error at all — it *declines*, and the caller runs Foundation's
+/// coder on the same value or bytes. It implements `IPCCoding`'s settings (dates as seconds since 1970,
+/// slashes not escaped), not those of any other coder. So every
 /// accepted input decodes to what `JSONDecoder` (dates as seconds since 1970) would give, every refused
 /// input gets Foundation's own error message, and what it writes is JSON that `JSONDecoder` reads back to
 /// the same value.

@@ -13,15 +13,26 @@ final class JSONStreamWriter: Encoder {
         let id: Int
         let closer: UInt8
         var count = 0
+        /// Where this object's keys start in `keys`.
+        let firstKey: Int
     }
 
-    private var buffer: ByteBuffer
-    private var open: [OpenContainer] = []
-    private var nextID = 0
+    /// Objects with more members go to JSONEncoder (the duplicate-key check here is quadratic).
+    private static let maximumMembers = 64
+
+    // One writer serves one `encode` call on one thread and never modifies a property while another
+    // modification of it is under way, so the run-time exclusivity checks (about a sixth of the time
+    // spent here) are switched off for its state.
+    @exclusivity(unchecked) private var buffer: ByteBuffer
+    @exclusivity(unchecked) private var open: [OpenContainer] = []
+    /// The keys written so far in every open object, innermost last: JSONEncoder keeps the last value of a
+    /// key encoded twice, which a stream cannot take back, so a repeated key makes the writer fail.
+    @exclusivity(unchecked) private var keys: [String] = []
+    @exclusivity(unchecked) private var nextID = 0
     /// A value is due at depth `expectedDepth` (after a key, an array separator, or at the top).
-    private var valueExpected = false
-    private var expectedDepth = 0
-    private var failed = false
+    @exclusivity(unchecked) private var valueExpected = false
+    @exclusivity(unchecked) private var expectedDepth = 0
+    @exclusivity(unchecked) private var failed = false
 
     var codingPath: [CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -69,8 +80,11 @@ final class JSONStreamWriter: Encoder {
 
     func beginMember(_ key: some CodingKey, of id: Int, at depth: Int) throws {
         guard beginEntry(of: id, at: depth) else { throw FastJSONDeclined() }
-        writeString(key.stringValue)
-        buffer.writeInteger(UInt8(ascii: ":"))
+        let name = key.stringValue
+        let firstKey = open[depth].firstKey
+        guard keys.count - firstKey < Self.maximumMembers, !keys[firstKey...].contains(name) else { throw fail() }
+        keys.append(name)
+        buffer.writeJSONStringLiteral(name, suffix: UInt8(ascii: ":"))
     }
 
     /// Claims the value slot at `depth` for a value being written now.
@@ -87,13 +101,15 @@ final class JSONStreamWriter: Encoder {
         guard claimSlot(at: open.count) else { return (-1, 0) }
         buffer.writeInteger(opener)
         nextID += 1
-        open.append(OpenContainer(id: nextID, closer: closer))
+        open.append(OpenContainer(id: nextID, closer: closer, firstKey: keys.count))
         return (nextID, open.count - 1)
     }
 
     private func close(downTo depth: Int) {
         while open.count > depth {
-            buffer.writeInteger(open.removeLast().closer)
+            let container = open.removeLast()
+            keys.removeSubrange(container.firstKey...)
+            buffer.writeInteger(container.closer)
         }
     }
 
@@ -329,15 +345,27 @@ private struct StreamSingleValueContainer: SingleValueEncodingContainer {
 }
 
 extension ByteBuffer {
-    /// Writes `text` as a JSON string literal, escaped as JSONEncoder with `.withoutEscapingSlashes` does.
-    mutating func writeJSONStringLiteral(_ text: String) {
-        writeInteger(UInt8(ascii: "\""))
-        if text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            for byte in text.utf8 { writeJSONEscaped(byte) }
-        } else {
-            writeString(text)
+    /// Writes `text` as a JSON string literal, escaped as JSONEncoder with `.withoutEscapingSlashes` does,
+    /// followed by `suffix` if given (a key's colon). Text that needs no escape is copied in one go.
+    mutating func writeJSONStringLiteral(_ text: String, suffix: UInt8? = nil) {
+        var text = text
+        text.withUTF8 { utf8 in
+            if utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                writeInteger(UInt8(ascii: "\""))
+                for byte in utf8 { writeJSONEscaped(byte) }
+                writeInteger(UInt8(ascii: "\""))
+                if let suffix { writeInteger(suffix) }
+                return
+            }
+            let length = utf8.count + 2 + (suffix == nil ? 0 : 1)
+            writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
+                out[0] = UInt8(ascii: "\"")
+                if let base = utf8.baseAddress { (out.baseAddress! + 1).copyMemory(from: base, byteCount: utf8.count) }
+                out[utf8.count + 1] = UInt8(ascii: "\"")
+                if let suffix { out[utf8.count + 2] = suffix }
+                return length
+            }
         }
-        writeInteger(UInt8(ascii: "\""))
     }
 
     private mutating func writeJSONEscaped(_ byte: UInt8) {

@@ -14,7 +14,7 @@ struct JSONTape {
         var length: Int
         /// The index just past this value's subtree.
         var end: Int
-        /// Objects: members; arrays: elements.
+        /// Objects: members; arrays: elements; strings: 1 when they hold a byte outside ASCII.
         var count: Int
     }
 
@@ -126,15 +126,17 @@ struct JSONTape {
             position += 1
             let start = position
             var escaped = false
+            var nonASCII = 0
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
                     nodes.append(Node(kind: escaped ? .escapedString : .string, start: start, length: position - start,
-                                      end: nodes.count + 1, count: 0))
+                                      end: nodes.count + 1, count: nonASCII))
                     position += 1
                     return true
                 }
                 if byte < 0x20 { return false }
+                if byte >= 0x80 { nonASCII = 1 }
                 if byte == UInt8(ascii: "\\") {
                     escaped = true
                     position += 1

@@ -8,8 +8,9 @@ final class JSONTapeDecoder: Decoder {
     let bytes: UnsafeRawBufferPointer
     let nodes: [JSONTape.Node]
     /// The value the next `container`/`singleValueContainer` call reads.
-    private var current = 0
-    private(set) var declined = false
+    // Used by one `decode` call on one thread, never re-entrantly: no run-time exclusivity checks.
+    @exclusivity(unchecked) private var current = 0
+    @exclusivity(unchecked) private(set) var declined = false
 
     var codingPath: [CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -76,27 +77,37 @@ final class JSONTapeDecoder: Decoder {
             throw decline()
         }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[node.start..<(node.start + node.length)])
-        if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+        if node.count == 0 { return String(decoding: slice, as: UTF8.self) }  // ASCII
         // JSONDecoder refuses invalid UTF-8 where String(decoding:) would repair it.
         guard let text = String(validating: slice, as: UTF8.self) else { throw decline() }
         return text
     }
 
-    func double(at index: Int) throws -> Double {
+    func double(at index: Int) throws -> Double { try floatingPoint(Double.self, at: index) }
+
+    /// A Float is read from the text directly (rounded once), as JSONDecoder does.
+    func float(at index: Int) throws -> Float { try floatingPoint(Float.self, at: index) }
+
+    /// The token is a valid JSON number (checked by the tape), which the standard library parses with
+    /// correct rounding. JSONDecoder refuses numbers that overflow, or that round to zero although they
+    /// are not zero (`1e-400`); those are left to it.
+    private func floatingPoint<Value: BinaryFloatingPoint & LosslessStringConvertible>(
+        _ type: Value.Type, at index: Int
+    ) throws -> Value {
         let node = nodes[index]
         guard node.kind == .integer || node.kind == .number else { throw decline() }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[node.start..<(node.start + node.length)])
-        // The token is a valid JSON number (checked by the tape), which Double's parser reads exactly.
-        guard let value = Double(String(decoding: slice, as: UTF8.self)), value.isFinite else { throw decline() }
+        guard let value = Value(String(decoding: slice, as: UTF8.self)), value.isFinite else { throw decline() }
+        guard !value.isZero || !mantissaHasNonZeroDigit(slice) else { throw decline() }
         return value
     }
 
-    func float(at index: Int) throws -> Float {
-        // As JSONDecoder does: read a Double, then narrow it.
-        let wide = try double(at: index)
-        let narrow = Float(wide)
-        guard narrow.isFinite else { throw decline() }
-        return narrow
+    private func mantissaHasNonZeroDigit(_ token: UnsafeRawBufferPointer) -> Bool {
+        for byte in token {
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { return false }
+            if byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9") { return true }
+        }
+        return false
     }
 
     /// Plain integer tokens only; `1.0` or `1e2` (which JSONDecoder also accepts) decline.
@@ -180,17 +191,20 @@ final class JSONTapeDecoder: Decoder {
         return String(scalars)
     }
 
-    /// The member whose key is `name`; a key present twice or an escaped key declines (JSONDecoder keeps
-    /// the first of duplicate keys, and escaped keys are not worth the comparison code).
+    /// The member whose key is `name`. Declines when a key is there twice (JSONDecoder keeps the first),
+    /// is escaped, or holds a byte outside ASCII: JSONDecoder compares keys as Strings (canonical
+    /// equivalence, so two spellings of "é" match) and refuses a key that is not UTF-8, even one it is not
+    /// looking for. Comparing bytes is only the same for ASCII.
     func member(named name: String, in object: Int) throws -> Int? {
         var found: Int?
         var index = object + 1
         let end = nodes[object].end
         var name = name
         try name.withUTF8 { wanted in
+            guard !wanted.contains(where: { $0 >= 0x80 }) else { throw decline() }
             while index < end {
                 let key = nodes[index]
-                guard key.kind == .string else { throw decline() }
+                guard key.kind == .string, key.count == 0 else { throw decline() }
                 if key.length == wanted.count,
                    key.length == 0 || memcmp(bytes.baseAddress! + key.start, wanted.baseAddress!, key.length) == 0 {
                     guard found == nil else { throw decline() }
@@ -208,8 +222,10 @@ final class JSONTapeDecoder: Decoder {
         keys.reserveCapacity(nodes[object].count)
         var index = object + 1
         while index < nodes[object].end {
+            // ASCII only, unescaped, each once: the same rule as `member(named:in:)`.
+            guard nodes[index].kind == .string, nodes[index].count == 0 else { throw decline() }
             let key = try string(at: index)
-            guard nodes[index].kind == .string, !keys.contains(key) else { throw decline() }
+            guard !keys.contains(key) else { throw decline() }
             keys.append(key)
             index = nodes[index + 1].end
         }
@@ -225,7 +241,11 @@ private struct TapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     var allKeys: [Key] {
         guard let keys = try? decoder.keys(of: object) else { return [] }
-        return keys.compactMap { Key(stringValue: $0) }
+        let result = keys.compactMap { Key(stringValue: $0) }
+        // "1" and "01" are one Int key: which value JSONDecoder keeps is its business.
+        let numbers = result.compactMap(\.intValue)
+        if Set(numbers).count != numbers.count { _ = decoder.decline() }
+        return result
     }
 
     func contains(_ key: Key) -> Bool {
