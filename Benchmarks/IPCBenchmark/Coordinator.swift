@@ -28,6 +28,7 @@ struct Coordinator {
         case raw = "raw"
         case nioEcho = "nio-echo"
         case ipcServer = "ipc-server-raw-client"
+        case epollClient = "ipc-server-raw-epoll-client"
         case nioClient = "ipc-server-nio-client"
         case ipc = "ipc"
         case ipcLoop = "ipc-client-loop"
@@ -39,6 +40,7 @@ struct Coordinator {
             case .raw: return "raw ping-pong (blocking client and server, no JSON)"
             case .nioEcho: return "raw client → NIO framing echo server (no JSON)"
             case .ipcServer: return "raw client → IPCServer (JSON, sync handler)"
+            case .epollClient: return "raw client waiting in epoll_wait → IPCServer"
             case .nioClient: return "NIO client, no JSON, no tasks → IPCServer"
             case .ipc: return "IPCClient from a plain task → IPCServer, sync handler"
             case .ipcLoop: return "IPCClient from a task on the client's loop → IPCServer, sync handler"
@@ -154,12 +156,12 @@ struct Coordinator {
         let server: Process
         let report: ClientReport
         switch variant {
-        case .raw, .nioEcho, .ipcServer:
+        case .raw, .nioEcho, .ipcServer, .epollClient:
             let role = variant == .raw ? "raw-server" : variant == .nioEcho ? "nio-echo-server" : "ipc-server"
             server = startServer(role, path: path, cpu: placement.serverCPU)
             report = runClient(
                 ["raw-client", path, "\(options.warmup)", "\(options.roundTrips)", "\(options.pipelined)",
-                 variant == .ipcServer ? "1" : "0"],
+                 role == "ipc-server" ? "1" : "0", variant == .epollClient ? "epoll" : "block"],
                 cpu: placement.clientCPU)
         case .nioClient:
             server = startServer("ipc-server", path: path, cpu: placement.serverCPU)

@@ -1,12 +1,11 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOExtras
 import NIOPosix
 import Shared
 
 /// A ladder step between the raw client and `IPCClient`: a NIO client with the IPC client's pipeline
-/// (BoundedFrameDecoder, LengthFieldPrepender) that sends the raw client's bytes and sends the next
+/// (BoundedFrameDecoder; frames carry their length prefix) that sends the raw client's bytes and sends the next
 /// request from the reply's `channelRead`, on the event loop: no JSON, no tasks, no continuations.
 enum NIOClientBenchmark {
     private final class PingPong: ChannelInboundHandler {
@@ -50,9 +49,9 @@ enum NIOClientBenchmark {
 
     /// `nio-client PATH WARMUP ROUND_TRIPS`
     static func client(path: String, warmup: Int, roundTrips: Int) -> ClientReport {
-        // The raw client's frames without their length prefix (the pipeline adds it).
-        let request = ByteBuffer(bytes: RawBenchmark.representativeFrame().dropFirst(4))
-        let hello = ByteBuffer(bytes: RawBenchmark.helloFrame().dropFirst(4))
+        // The raw client's frames, length prefix included.
+        let request = ByteBuffer(bytes: RawBenchmark.representativeFrame())
+        let hello = ByteBuffer(bytes: RawBenchmark.helloFrame())
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let done = loop.makePromise(of: [UInt64].self)
         let channel = try! ClientBootstrap(group: loop)
@@ -60,7 +59,6 @@ enum NIOClientBenchmark {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: IPCProtocol.defaultMaximumFrameBytes)),
-                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
                         PingPong(request: request, hello: hello, total: warmup + roundTrips, done: done),
                     ])
                 }

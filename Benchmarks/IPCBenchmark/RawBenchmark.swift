@@ -3,15 +3,14 @@ import Glibc
 #endif
 import Foundation
 import NIOCore
-import NIOExtras
 import NIOPosix
 import Shared
 
 /// The floor, and the steps between it and the IPC layer.
 ///
 /// `raw-server` is a plain blocking echo (no framework, no JSON). `nio-echo-server` echoes frames through
-/// the same NIO pipeline the IPC server uses (BoundedFrameDecoder, LengthFieldPrepender) but does no JSON
-/// work. The raw client is plain blocking read/write; it sends the exact bytes an `IPCClient` sends for a
+/// the same NIO pipeline the IPC server uses (BoundedFrameDecoder, length prefix written by hand) but does
+/// no JSON work. The raw client is plain blocking read/write; it sends the exact bytes an `IPCClient` sends for a
 /// `bench.echo` call, so it can also talk to the real `ipc-server` (after a hello), which isolates the
 /// server's cost from the client's.
 enum RawBenchmark {
@@ -33,14 +32,19 @@ enum RawBenchmark {
         }
     }
 
-    /// Echoes every frame back; flushes once per read burst, as the IPC server does.
+    /// Echoes every frame back, with its length prefix written into one new buffer as the IPC layer
+    /// does; flushes once per read burst, as the IPC server does.
     private final class FrameEcho: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         private var pending = false
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            context.write(Self.wrapOutboundOut(Self.unwrapInboundIn(data)), promise: nil)
+            let payload = Self.unwrapInboundIn(data)
+            var frame = context.channel.allocator.buffer(capacity: payload.readableBytes + 4)
+            frame.writeInteger(UInt32(payload.readableBytes))
+            frame.writeImmutableBuffer(payload)
+            context.write(Self.wrapOutboundOut(frame), promise: nil)
             pending = true
         }
 
@@ -53,7 +57,7 @@ enum RawBenchmark {
         }
     }
 
-    /// `nio-echo-server PATH`: the IPC server's framing pipeline with an echo instead of JSON dispatch.
+    /// `nio-echo-server PATH`: the IPC server's framing with an echo instead of JSON dispatch.
     static func serveNIOEcho(path: String) -> Never {
         unlink(path)
         let channel = try! ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -61,7 +65,6 @@ enum RawBenchmark {
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: IPCProtocol.defaultMaximumFrameBytes)),
-                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
                         FrameEcho(),
                     ])
                 }

@@ -39,7 +39,7 @@ case "nio-echo-server":
     RawBenchmark.serveNIOEcho(path: argument(2))
 
 case "raw-client":
-    // raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO
+    // raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO [block|epoll]
     printReport(RawBenchmark.client(
         path: argument(2), warmup: integer(3), roundTrips: integer(4), streamed: integer(5), hello: integer(6) == 1,
         epoll: arguments.count > 7 && arguments[7] == "epoll"))

@@ -99,7 +99,9 @@ public enum IPCCoding {
         return decoder
     }
 
-    /// Encodes one envelope into a fresh buffer (without the length prefix, which the pipeline adds).
+    /// Encodes one envelope into a fresh buffer; with `lengthPrefixed` (everything written to a socket),
+    /// the frame's 4-byte length comes first, written into the same buffer rather than by a pipeline
+    /// handler (which allocated a second buffer and made a second write per message).
     ///
     /// The envelope's own fields are written directly and the body by `FastJSON`, straight into the same
     /// buffer. A body the fast path declines goes through JSONEncoder, encoded as the value of a one-key
@@ -107,9 +109,12 @@ public enum IPCCoding {
     /// give `{}`, fragments work, and errors are JSONEncoder's. `encoder` is only used for that fallback:
     /// it must be one made by `makeEncoder()`, whose settings the fast path implements.
     static func encode<Body: Encodable>(
-        _ envelope: OutgoingEnvelope<Body>, allocator: ByteBufferAllocator, encoder: JSONEncoder
+        _ envelope: OutgoingEnvelope<Body>, allocator: ByteBufferAllocator, encoder: JSONEncoder,
+        lengthPrefixed: Bool = false
     ) throws -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 256)
+        if lengthPrefixed { buffer.writeInteger(UInt32(0)) }
+        let start = buffer.writerIndex
         buffer.writeStaticString(#"{"v":"#)
         buffer.writeString(String(envelope.v))
         if let id = envelope.id {
@@ -126,17 +131,23 @@ public enum IPCCoding {
         buffer.writeStaticString(#","body":"#)
         if FastJSON.encode(envelope.body, appendingTo: &buffer) {
             buffer.writeStaticString("}")
-            return buffer
+        } else {
+            let wrapped = try encoder.encode(BodyWrapper(body: envelope.body))
+            // `wrapped` is `{"body":<value>}`: keep the `<value>}` part, which also closes the envelope.
+            let prefix = wrapperPrefix
+            if wrapped.count > prefix.count + 1, wrapped.starts(with: prefix), wrapped.last == UInt8(ascii: "}") {
+                buffer.writeBytes(wrapped.dropFirst(prefix.count))
+            } else {
+                buffer.moveWriterIndex(to: start)
+                try buffer.writeJSONEncodable(envelope, encoder: encoder)
+            }
         }
-        let wrapped = try encoder.encode(BodyWrapper(body: envelope.body))
-        // `wrapped` is `{"body":<value>}`: keep the `<value>}` part, which also closes the envelope.
-        let prefix = wrapperPrefix
-        guard wrapped.count > prefix.count + 1, wrapped.starts(with: prefix), wrapped.last == UInt8(ascii: "}") else {
-            var whole = allocator.buffer(capacity: 256)
-            try whole.writeJSONEncodable(envelope, encoder: encoder)
-            return whole
+        if lengthPrefixed {
+            guard let length = UInt32(exactly: buffer.writerIndex - start) else {
+                throw EncodingError.invalidValue(envelope.method ?? "", .init(codingPath: [], debugDescription: "frame too large"))
+            }
+            buffer.setInteger(length, at: start - 4)
         }
-        buffer.writeBytes(wrapped.dropFirst(prefix.count))
         return buffer
     }
 
@@ -153,13 +164,18 @@ public enum IPCCoding {
         try encode(OutgoingEnvelope(id: id, type: type, method: method, body: body), allocator: ByteBufferAllocator(), encoder: encoder)
     }
 
+    /// An error frame, length prefix included, ready for a socket.
     static func errorFrame(
         id: UInt64?, method: String?, error: IPCError, allocator: ByteBufferAllocator, encoder: JSONEncoder
     ) -> ByteBuffer {
         let envelope = OutgoingEnvelope(id: id, type: .error, method: method, body: error)
         // Encoding a struct of two strings cannot fail; fall back to a fixed frame rather than trap.
-        return (try? encode(envelope, allocator: allocator, encoder: encoder))
-            ?? ByteBuffer(string: #"{"v":1,"type":"error","body":{"code":"internal","message":"encoding failed"}}"#)
+        if let frame = try? encode(envelope, allocator: allocator, encoder: encoder, lengthPrefixed: true) { return frame }
+        let fixed = #"{"v":1,"type":"error","body":{"code":"internal","message":"encoding failed"}}"#
+        var frame = allocator.buffer(capacity: fixed.utf8.count + 4)
+        frame.writeInteger(UInt32(fixed.utf8.count))
+        frame.writeString(fixed)
+        return frame
     }
 
     /// Decodes a frame's body as `Body`; a missing body is accepted only for `EmptyBody`.

@@ -53,7 +53,7 @@ public final class IPCEventHub: Sendable {
         do {
             frame = try IPCCoding.encode(
                 OutgoingEnvelope(id: nil, type: .event, method: method, body: body),
-                allocator: ByteBufferAllocator(), encoder: IPCCoding.makeEncoder())
+                allocator: ByteBufferAllocator(), encoder: IPCCoding.makeEncoder(), lengthPrefixed: true)
         } catch {
             logger.error("event could not be encoded", metadata: ["method": "\(method)", "error": "\(error)"])
             return

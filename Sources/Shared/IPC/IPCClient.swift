@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOExtras
 import NIOPosix
 
 /// Where a client stands with its peer; shown in the owning daemon's status and health.
@@ -170,7 +169,7 @@ public final class IPCClient: Sendable {
             do {
                 frame = try IPCCoding.encode(
                     OutgoingEnvelope(id: id, type: .request, method: method, body: body),
-                    allocator: writer.channel.allocator, encoder: IPCCoding.makeEncoder())
+                    allocator: writer.channel.allocator, encoder: IPCCoding.makeEncoder(), lengthPrefixed: true)
             } catch {
                 complete(id: id, with: .failure(error))
                 return
@@ -258,7 +257,6 @@ public final class IPCClient: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: maxFrame)),
-                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
                         IPCClientConnectionHandler(client: self),
                     ])
                 }

@@ -5,7 +5,6 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOExtras
 import NIOPosix
 
 public struct IPCServerConfiguration: Sendable {
@@ -84,7 +83,6 @@ public final class IPCServer: Sendable {
                     }
                     try child.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: maxFrame)),
-                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
                         IPCServerConnectionHandler(
                             serviceName: serviceName, registry: registry, hub: hub, policy: policy,
                             inFlight: inFlight, logger: logger),

@@ -20,7 +20,7 @@ public struct IPCReply: Sendable {
         encode = { id, method, allocator, encoder in
             try IPCCoding.encode(
                 OutgoingEnvelope(id: id, type: .response, method: method, body: body),
-                allocator: allocator, encoder: encoder)
+                allocator: allocator, encoder: encoder, lengthPrefixed: true)
         }
     }
 }
