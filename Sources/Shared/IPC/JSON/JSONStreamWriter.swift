@@ -269,7 +269,33 @@ private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProto
     mutating func superEncoder(forKey key: Key) -> Encoder { writer.failedEncoder() }
 }
 
-private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
+/// The value writes shared by the unkeyed and the single-value container: each claims its slot with
+/// `beginValue` (a new array element, or the single value) and then writes.
+private protocol StreamValueSlot {
+    var writer: JSONStreamWriter { get }
+    mutating func beginValue() throws
+}
+
+extension StreamValueSlot {
+    mutating func encodeNil() throws { try beginValue(); writer.writeNull() }
+    mutating func encode(_ value: Bool) throws { try beginValue(); writer.writeBool(value) }
+    mutating func encode(_ value: String) throws { try beginValue(); writer.writeString(value) }
+    mutating func encode(_ value: Double) throws { try beginValue(); try writer.writeDouble(value) }
+    mutating func encode(_ value: Float) throws { try beginValue(); try writer.writeFloat(value) }
+    mutating func encode(_ value: Int) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int8) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int16) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int32) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: Int64) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt8) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt16) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt32) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt64) throws { try beginValue(); writer.writeInteger(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try beginValue(); try writer.encodeValue(value) }
+}
+
+private struct StreamUnkeyedContainer: UnkeyedEncodingContainer, StreamValueSlot {
     let writer: JSONStreamWriter
     let id: Int
     let depth: Int
@@ -283,65 +309,31 @@ private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
 
     var codingPath: [CodingKey] { [] }
 
-    private mutating func begin() throws {
+    mutating func beginValue() throws {
         guard writer.beginEntry(of: id, at: depth) else { throw FastJSONDeclined() }
         count += 1
     }
 
-    mutating func encodeNil() throws { try begin(); writer.writeNull() }
-    mutating func encode(_ value: Bool) throws { try begin(); writer.writeBool(value) }
-    mutating func encode(_ value: String) throws { try begin(); writer.writeString(value) }
-    mutating func encode(_ value: Double) throws { try begin(); try writer.writeDouble(value) }
-    mutating func encode(_ value: Float) throws { try begin(); try writer.writeFloat(value) }
-    mutating func encode(_ value: Int) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int8) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int16) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int32) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int64) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt8) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt16) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt32) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt64) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try begin(); try writer.encodeValue(value) }
-
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        guard (try? begin()) != nil else { return writer.container(keyedBy: keyType) }
+        guard (try? beginValue()) != nil else { return writer.container(keyedBy: keyType) }
         return writer.nestedContainer(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
-        guard (try? begin()) != nil else { return writer.unkeyedContainer() }
+        guard (try? beginValue()) != nil else { return writer.unkeyedContainer() }
         return writer.nestedUnkeyedContainer()
     }
 
     mutating func superEncoder() -> Encoder { writer.failedEncoder() }
 }
 
-private struct StreamSingleValueContainer: SingleValueEncodingContainer {
+private struct StreamSingleValueContainer: SingleValueEncodingContainer, StreamValueSlot {
     let writer: JSONStreamWriter
     let depth: Int
 
     var codingPath: [CodingKey] { [] }
 
-    private func begin() throws { try writer.claimSingleValueSlot(at: depth) }
-
-    mutating func encodeNil() throws { try begin(); writer.writeNull() }
-    mutating func encode(_ value: Bool) throws { try begin(); writer.writeBool(value) }
-    mutating func encode(_ value: String) throws { try begin(); writer.writeString(value) }
-    mutating func encode(_ value: Double) throws { try begin(); try writer.writeDouble(value) }
-    mutating func encode(_ value: Float) throws { try begin(); try writer.writeFloat(value) }
-    mutating func encode(_ value: Int) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int8) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int16) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int32) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: Int64) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt8) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt16) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt32) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode(_ value: UInt64) throws { try begin(); writer.writeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try begin(); try writer.encodeValue(value) }
+    func beginValue() throws { try writer.claimSingleValueSlot(at: depth) }
 }
 
 extension ByteBuffer {

@@ -67,52 +67,39 @@ struct JSONTape {
         }
 
         private mutating func parseObject(depth: Int) -> Bool {
-            let index = nodes.count
-            nodes.append(Node(kind: .object, start: position, length: 0, end: 0, count: 0))
-            position += 1
-            var count = 0
-            skipWhitespace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                position += 1
-            } else {
-                while true {
-                    skipWhitespace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), parseString() else { return false }
-                    skipWhitespace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
-                    position += 1
-                    guard parseValue(depth: depth) else { return false }
-                    count += 1
-                    skipWhitespace()
-                    guard position < bytes.count else { return false }
-                    let byte = bytes[position]
-                    position += 1
-                    if byte == UInt8(ascii: "}") { break }
-                    guard byte == UInt8(ascii: ",") else { return false }
-                }
+            parseContainer(.object, closer: UInt8(ascii: "}")) { parser in
+                parser.skipWhitespace()
+                guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\""),
+                      parser.parseString() else { return false }
+                parser.skipWhitespace()
+                guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: ":") else { return false }
+                parser.position += 1
+                return parser.parseValue(depth: depth)
             }
-            nodes[index].end = nodes.count
-            nodes[index].count = count
-            return true
         }
 
         private mutating func parseArray(depth: Int) -> Bool {
+            parseContainer(.array, closer: UInt8(ascii: "]")) { parser in parser.parseValue(depth: depth) }
+        }
+
+        /// At the opening bracket: `element` parses one member or element; they are separated by commas.
+        private mutating func parseContainer(_ kind: Kind, closer: UInt8, element: (inout Parser) -> Bool) -> Bool {
             let index = nodes.count
-            nodes.append(Node(kind: .array, start: position, length: 0, end: 0, count: 0))
+            nodes.append(Node(kind: kind, start: position, length: 0, end: 0, count: 0))
             position += 1
             var count = 0
             skipWhitespace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            if position < bytes.count, bytes[position] == closer {
                 position += 1
             } else {
                 while true {
-                    guard parseValue(depth: depth) else { return false }
+                    guard element(&self) else { return false }
                     count += 1
                     skipWhitespace()
                     guard position < bytes.count else { return false }
                     let byte = bytes[position]
                     position += 1
-                    if byte == UInt8(ascii: "]") { break }
+                    if byte == closer { break }
                     guard byte == UInt8(ascii: ",") else { return false }
                 }
             }

@@ -291,63 +291,82 @@ private struct TapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     func superDecoder(forKey key: Key) throws -> Decoder { throw decoder.decline() }
 }
 
-private struct TapeUnkeyedContainer: UnkeyedDecodingContainer {
+/// The value reads shared by the unkeyed and the single-value container: `valueIndex` is the node to read
+/// (the next element, consumed; or the single value). Non-mutating, as SingleValueDecodingContainer wants.
+private protocol TapeValueSlot {
+    var decoder: JSONTapeDecoder { get }
+    func valueIndex() throws -> Int
+}
+
+extension TapeValueSlot {
+    func decode(_ type: Bool.Type) throws -> Bool { try decoder.bool(at: valueIndex()) }
+    func decode(_ type: String.Type) throws -> String { try decoder.string(at: valueIndex()) }
+    func decode(_ type: Double.Type) throws -> Double { try decoder.double(at: valueIndex()) }
+    func decode(_ type: Float.Type) throws -> Float { try decoder.float(at: valueIndex()) }
+    func decode(_ type: Int.Type) throws -> Int { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: UInt.Type) throws -> UInt { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.integer(type, at: valueIndex()) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.integer(type, at: valueIndex()) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, at: valueIndex()) }
+}
+
+private struct TapeUnkeyedContainer: UnkeyedDecodingContainer, TapeValueSlot {
+    /// Where the container stands; a class so that the shared (non-mutating) reads can advance it.
+    private final class Cursor {
+        /// The next element's node.
+        var position: Int
+        var index = 0
+
+        init(position: Int) {
+            self.position = position
+        }
+    }
+
     let decoder: JSONTapeDecoder
     let array: Int
-    /// The next element's node.
-    private var position: Int
-    private(set) var currentIndex = 0
+    private let cursor: Cursor
 
     init(decoder: JSONTapeDecoder, array: Int) {
         self.decoder = decoder
         self.array = array
-        self.position = array + 1
+        self.cursor = Cursor(position: array + 1)
     }
 
     var codingPath: [CodingKey] { [] }
     var count: Int? { decoder.nodes[array].count }
-    var isAtEnd: Bool { currentIndex >= decoder.nodes[array].count }
+    var currentIndex: Int { cursor.index }
+    var isAtEnd: Bool { cursor.index >= decoder.nodes[array].count }
 
     /// The next element's node, consumed.
-    private mutating func next() throws -> Int {
+    func valueIndex() throws -> Int {
         guard !isAtEnd else { throw decoder.decline() }
-        let index = position
-        position = decoder.nodes[index].end
-        currentIndex += 1
+        let index = cursor.position
+        cursor.position = decoder.nodes[index].end
+        cursor.index += 1
         return index
     }
 
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd else { throw decoder.decline() }
-        guard decoder.isNull(at: position) else { return false }
-        _ = try next()
+        guard decoder.isNull(at: cursor.position) else { return false }
+        _ = try valueIndex()
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try decoder.bool(at: next()) }
-    mutating func decode(_ type: String.Type) throws -> String { try decoder.string(at: next()) }
-    mutating func decode(_ type: Double.Type) throws -> Double { try decoder.double(at: next()) }
-    mutating func decode(_ type: Float.Type) throws -> Float { try decoder.float(at: next()) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.integer(type, at: next()) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.integer(type, at: next()) }
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, at: next()) }
-
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let index = try next()
+        let index = try valueIndex()
         guard decoder.nodes[index].kind == .object else { throw decoder.decline() }
         return KeyedDecodingContainer(TapeKeyedContainer<NestedKey>(decoder: decoder, object: index))
     }
 
     mutating func nestedUnkeyedContainer() throws -> UnkeyedDecodingContainer {
-        let index = try next()
+        let index = try valueIndex()
         guard decoder.nodes[index].kind == .array else { throw decoder.decline() }
         return TapeUnkeyedContainer(decoder: decoder, array: index)
     }
@@ -355,26 +374,12 @@ private struct TapeUnkeyedContainer: UnkeyedDecodingContainer {
     mutating func superDecoder() throws -> Decoder { throw decoder.decline() }
 }
 
-private struct TapeSingleValueContainer: SingleValueDecodingContainer {
+private struct TapeSingleValueContainer: SingleValueDecodingContainer, TapeValueSlot {
     let decoder: JSONTapeDecoder
     let index: Int
 
     var codingPath: [CodingKey] { [] }
 
+    func valueIndex() -> Int { index }
     func decodeNil() -> Bool { decoder.isNull(at: index) }
-    func decode(_ type: Bool.Type) throws -> Bool { try decoder.bool(at: index) }
-    func decode(_ type: String.Type) throws -> String { try decoder.string(at: index) }
-    func decode(_ type: Double.Type) throws -> Double { try decoder.double(at: index) }
-    func decode(_ type: Float.Type) throws -> Float { try decoder.float(at: index) }
-    func decode(_ type: Int.Type) throws -> Int { try decoder.integer(type, at: index) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.integer(type, at: index) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.integer(type, at: index) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.integer(type, at: index) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.integer(type, at: index) }
-    func decode(_ type: UInt.Type) throws -> UInt { try decoder.integer(type, at: index) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.integer(type, at: index) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.integer(type, at: index) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.integer(type, at: index) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.integer(type, at: index) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type, at: index) }
 }
