@@ -31,6 +31,9 @@ public actor TradeCoordinator {
     private var sequence = 0
     private var outbox: [ClosedTrade] = []
     private var flushing = false
+    /// A flush was asked for while one was under way; its callers wait in `flushWaiters`.
+    private var flushRequested = false
+    private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     /// Fills up to this sequence are already in the positions (from a resync or applied one by one).
     private var appliedThrough: Int64 = 0
     /// Fills that arrived past a gap in the fill log, applied once the gap is filled (fills are applied
@@ -46,7 +49,7 @@ public actor TradeCoordinator {
 
     public init(
         strategies: [Strategy], mindset: MindsetPort, router: RouterPort, logger: Logger,
-        executor: EventLoopTaskExecutor = EventLoopTaskExecutor(eventLoop: MultiThreadedEventLoopGroup.singleton.next()),
+        executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
     ) {
         self.executor = executor
@@ -215,11 +218,13 @@ public actor TradeCoordinator {
         }
         appliedThrough = sequence
         apply(fill)
-        drainHeldFills()
+        drainHeldFills(afterJump: false)
     }
 
-    private func drainHeldFills() {
-        heldFills = heldFills.filter { $0.key > appliedThrough }
+    /// Applies held fills that now follow on. `afterJump`: a resync moved `appliedThrough` past some of them
+    /// (otherwise every held fill is still ahead, and the cost stays per fill applied, not per fill held).
+    private func drainHeldFills(afterJump: Bool) {
+        if afterJump { heldFills = heldFills.filter { $0.key > appliedThrough } }
         while let next = heldFills.removeValue(forKey: appliedThrough + 1) {
             appliedThrough += 1
             apply(next)
@@ -238,11 +243,27 @@ public actor TradeCoordinator {
     }
 
     /// Sends closed trades to mindsetd in order; they are facts, so unlike signals they wait for it.
-    /// When it returns, one complete attempt has been made (waiting for one already under way).
+    /// When it returns, a complete attempt that started after the call has been made. Calls made while an
+    /// attempt is under way wait for the next one, which then covers them all (no polling: this actor runs
+    /// on arsenald's I/O loop).
     public func flushClosedTrades() async {
-        while flushing { try? await Task.sleep(for: .milliseconds(5)) }
+        if flushing {
+            flushRequested = true
+            await withCheckedContinuation { flushWaiters.append($0) }
+            return
+        }
         flushing = true
-        defer { flushing = false }
+        repeat {
+            flushRequested = false
+            let covered = flushWaiters
+            flushWaiters.removeAll()
+            await sendOutbox()
+            for waiter in covered { waiter.resume() }
+        } while flushRequested
+        flushing = false
+    }
+
+    private func sendOutbox() async {
         while let trade = outbox.first {
             do {
                 try await mindset.record(trade)
@@ -262,7 +283,7 @@ public actor TradeCoordinator {
         guard snapshot.throughSequence >= appliedThrough else { return false }
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
-        defer { drainHeldFills() }
+        defer { drainHeldFills(afterJump: true) }
         for strategy in strategies {
             for symbol in strategy.symbols {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }

@@ -100,8 +100,13 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
     /// Fraction of the proposed quantity to approve; nil blocks.
     let approveFraction = Locked<Double?>(1)
 
+    /// For each call, whether it ran on this executor's loop thread (nil: not watched).
+    let watchedExecutor = Locked<EventLoopTaskExecutor?>(nil)
+    let callsOnLoop = Locked<[Bool]>([])
+
     func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
         evaluated.update { $0.append(proposal) }
+        if let executor = watchedExecutor.get() { callsOnLoop.update { $0.append(executor.eventLoop.inEventLoop) } }
         if failEvaluate.get() { throw MindsetDown() }
         guard let fraction = approveFraction.get() else {
             return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "LOCKED",
@@ -134,8 +139,12 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
 
     var isConnected: Bool { connected.get() }
 
+    let watchedExecutor = Locked<EventLoopTaskExecutor?>(nil)
+    let callsOnLoop = Locked<[Bool]>([])
+
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         placed.update { $0.append(request) }
+        if let executor = watchedExecutor.get() { callsOnLoop.update { $0.append(executor.eventLoop.inEventLoop) } }
         if let error = error.get() { throw error }
         let now = Date()
         return OrderRecord(clientOrderId: request.clientOrderId ?? "generated", venue: .paper, symbol: request.symbol,
@@ -475,6 +484,26 @@ struct TradeCoordinatorTests {
         // A strategy with no position in the snapshot is set flat.
         #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 7)))
         #expect(h.strategy.position.isFlat)
+    }
+
+    @Test("fed from a task that prefers its executor, the coordinator asks the mindset and places the order on its loop's thread")
+    func staysOnItsLoop() async throws {
+        // As arsenald runs it: the tasks feeding ticks prefer the coordinator's executor (its IPC clients'
+        // loop), so the port calls, which are not isolated to the actor, stay on that thread too: no hop.
+        let onLoop = Harness()
+        onLoop.mindset.watchedExecutor.set(onLoop.coordinator.executor)
+        onLoop.router.watchedExecutor.set(onLoop.coordinator.executor)
+        await Task(executorPreference: onLoop.coordinator.executor) { await onLoop.tickAt(1) }.value
+        #expect(onLoop.mindset.callsOnLoop.get() == [true])
+        #expect(onLoop.router.callsOnLoop.get() == [true])
+
+        // From an ordinary task the same calls leave the loop for Swift's global executor (two hops per call).
+        let plain = Harness()
+        plain.mindset.watchedExecutor.set(plain.coordinator.executor)
+        plain.router.watchedExecutor.set(plain.coordinator.executor)
+        await plain.tickAt(1)
+        #expect(plain.mindset.callsOnLoop.get() == [false])
+        #expect(plain.router.callsOnLoop.get() == [false])
     }
 
     @Test("one signal per symbol: the stronger one goes to the mindset, the weaker is withdrawn; other symbols are not seen")

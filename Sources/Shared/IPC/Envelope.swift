@@ -157,11 +157,14 @@ public enum IPCCoding {
         var body: Body
     }
 
-    /// One frame as the IPC layer writes it (without the length prefix); for tools and benchmarks.
+    /// One frame as the IPC layer writes it, for tools and benchmarks: with `lengthPrefixed` exactly the
+    /// bytes that go on a socket, without it only the JSON (what `IPCClient.decodeEvent` reads).
     public static func frame<Body: Encodable>(
-        id: UInt64?, type: IPCMessageType, method: String?, body: Body, encoder: JSONEncoder = makeEncoder()
+        id: UInt64?, type: IPCMessageType, method: String?, body: Body, encoder: JSONEncoder = makeEncoder(),
+        lengthPrefixed: Bool = false
     ) throws -> ByteBuffer {
-        try encode(OutgoingEnvelope(id: id, type: type, method: method, body: body), allocator: ByteBufferAllocator(), encoder: encoder)
+        try encode(OutgoingEnvelope(id: id, type: type, method: method, body: body), allocator: ByteBufferAllocator(),
+                   encoder: encoder, lengthPrefixed: lengthPrefixed)
     }
 
     /// An error frame, length prefix included, ready for a socket.

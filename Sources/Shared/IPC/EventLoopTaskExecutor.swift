@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Runs Swift tasks on one NIO event loop.
@@ -10,11 +11,28 @@ import NIOCore
 /// the answer is read.
 ///
 /// Only code that never blocks may run here: a task that waits on a lock, a file or SQLite stalls every
-/// connection on the loop.
+/// connection on the loop. The loop must outlive every task that uses it (NIO's singleton group's loops
+/// are never shut down); a job given to a loop that has shut down is never run.
+///
+/// There is one executor per loop (`for(_:)`): Swift tells executors apart by identity, so an actor on one
+/// client's executor and a task preferring another client's executor on the same loop would otherwise take
+/// a needless trip through the loop's queue to switch between them.
 public final class EventLoopTaskExecutor: TaskExecutor, SerialExecutor {
     public let eventLoop: EventLoop
 
-    public init(eventLoop: EventLoop) {
+    private static let executors = NIOLockedValueBox([ObjectIdentifier: EventLoopTaskExecutor]())
+
+    /// The executor of `eventLoop`.
+    public static func `for`(_ eventLoop: EventLoop) -> EventLoopTaskExecutor {
+        executors.withLockedValue { table in
+            if let existing = table[ObjectIdentifier(eventLoop)] { return existing }
+            let executor = EventLoopTaskExecutor(eventLoop: eventLoop)
+            table[ObjectIdentifier(eventLoop)] = executor
+            return executor
+        }
+    }
+
+    private init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
     }
 

@@ -87,7 +87,7 @@ public final class IPCClient: Sendable {
         logger[metadataKey: "peer"] = "\(peerService)"
         self.logger = logger
         self.eventLoop = group.next()
-        self.executor = EventLoopTaskExecutor(eventLoop: eventLoop)
+        self.executor = EventLoopTaskExecutor.for(eventLoop)
     }
 
     public var state: IPCConnectionState { box.withLockedValue { $0.state } }

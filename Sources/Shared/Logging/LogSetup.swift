@@ -21,8 +21,11 @@ public enum LogSetup {
         }
     }
 
-    /// Bootstraps the logging system once per process.
+    /// Bootstraps the logging system once per process. Lines are written by `LogWriter`'s thread; whatever is
+    /// still queued when the process calls `exit` is written first (for at most two seconds).
     public static func bootstrap(level: Logger.Level, format: Format) {
+        LogWriter.shared.configure(format: format)
+        atexit { LogWriter.shared.flush() }
         LoggingSystem.bootstrap { label in
             BagbotLogHandler(label: label, format: format, logLevel: level)
         }
@@ -54,14 +57,17 @@ public struct BagbotLogHandler: LogHandler {
         if let explicit { merged.merge(explicit) { $1 } }
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }.joined(separator: " ")
         let text = fields.isEmpty ? "\(message)" : "\(message) \(fields)"
-        let output: String
+        LogWriter.shared.enqueue(Self.render(level: level, label: label, text: text, format: format))
+    }
+
+    /// One line as it goes to standard error.
+    static func render(level: Logger.Level, label: String, text: String, format: LogSetup.Format) -> String {
         switch format {
         case .journal:
-            output = "<\(Self.syslogPriority(level))>\(label): \(text)\n"
+            return "<\(syslogPriority(level))>\(label): \(text)\n"
         case .plain:
-            output = "\(Self.timestamp()) \(level.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(label): \(text)\n"
+            return "\(timestamp()) \(level.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(label): \(text)\n"
         }
-        StandardError.write(output)
     }
 
     static func syslogPriority(_ level: Logger.Level) -> Int {
