@@ -156,6 +156,7 @@ public final class ArsenalDaemon: BagbotDaemon {
                 "fills": "\(counters.fills)", "closed_trades": "\(counters.closedTrades)",
                 "closed_trades_pending": "\(await coordinator.pendingClosedTrades)",
             ])
+            .withProcessDetails()
     }
 
     public func start() async throws {

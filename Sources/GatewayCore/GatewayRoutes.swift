@@ -86,7 +86,8 @@ enum GatewayRoutes {
         var services: [String: SystemHealth.ServiceHealth] = [
             "gateway": .init(status: "ok", connection: "self",
                              report: HealthReport(service: "gateway", status: "ok", summary: "serving HTTP",
-                                                  uptimeSeconds: Date().timeIntervalSince(started)), error: nil),
+                                                  uptimeSeconds: Date().timeIntervalSince(started)).withProcessDetails(),
+                             error: nil),
         ]
         await withTaskGroup(of: (String, SystemHealth.ServiceHealth).self) { group in
             for client in daemons.all {

@@ -24,6 +24,7 @@ public final class MindsetDaemon: BagbotDaemon {
         server.registry.register(Methods.health, EmptyBody.self) { _, _ in
             HealthReport(service: "mindsetd", status: await service.isHealthy ? "ok" : "degraded",
                          summary: await service.statusLine, uptimeSeconds: Date().timeIntervalSince(started))
+                .withProcessDetails()
         }
         server.registry.register(Methods.mindsetEvaluate, TradeProposal.self) { proposal, _ in
             await service.evaluate(proposal)

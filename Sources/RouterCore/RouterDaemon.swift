@@ -62,6 +62,7 @@ public final class RouterDaemon: BagbotDaemon {
             HealthReport(service: "routerd", status: await service.isHealthy ? "ok" : "degraded", summary: await service.statusLine,
                          uptimeSeconds: Date().timeIntervalSince(started),
                          details: ["subscribers": "\(hub.subscriberCount)", "dropped_ticks": "\(hub.droppedEvents)"])
+                .withProcessDetails()
         }
         registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self) { request, _ in try await service.place(request) }
         registry.register(Methods.routerCancelOrder, CancelOrderRequest.self) { request, _ in

@@ -88,6 +88,8 @@ struct TradePathTests {
             }
             let health = try #require(await system.health("arsenald"))
             #expect(health.details["approved"] == "0")
+            // Its log is read (the test reads it), so nothing was lost; the count is in every daemon's health.
+            #expect(health.details["dropped_log_lines"] == "0")
             #expect(try system.count("SELECT COUNT(*) FROM orders") == 0, "no order without a mindset decision")
             #expect(system.log("arsenald").contains("failing closed"))
 
