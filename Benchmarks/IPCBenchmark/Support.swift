@@ -168,18 +168,4 @@ enum RawSocketIO {
             offset += written
         }
     }
-
-    /// Reads exactly `count` bytes into `buffer`.
-    static func readExactly(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) {
-        var offset = 0
-        while offset < count {
-            let got = Glibc.read(fd, buffer + offset, count - offset)
-            if got < 0 {
-                if errno == EINTR { continue }
-                die("read: \(String(cString: strerror(errno)))")
-            }
-            if got == 0 { die("peer closed the connection") }
-            offset += got
-        }
-    }
 }

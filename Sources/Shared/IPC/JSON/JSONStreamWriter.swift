@@ -141,7 +141,7 @@ final class JSONStreamWriter: Encoder {
     func encodeValue<Value: Encodable>(_ value: Value) throws {
         if Value.self == Date.self {
             // IPCCoding's strategy: seconds since 1970, as a number.
-            return try writeDouble((value as! Date).timeIntervalSince1970)
+            return try writeFloatingPoint((value as! Date).timeIntervalSince1970)
         }
         if Value.self == Data.self || Value.self == Decimal.self || Value.self == URL.self { throw fail() }
         let depth = open.count
@@ -172,20 +172,13 @@ final class JSONStreamWriter: Encoder {
         if value { buffer.writeStaticString("true") } else { buffer.writeStaticString("false") }
     }
 
-    func writeDouble(_ value: Double) throws {
+    /// A Double or Float in its shortest round-trip form.
+    func writeFloatingPoint<Value: BinaryFloatingPoint & CustomStringConvertible>(_ value: Value) throws {
         // JSONEncoder refuses non-finite numbers; the fallback gives its error.
         guard value.isFinite else { throw fail() }
         valueExpected = false
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }  // as JSONEncoder writes integral numbers
-        buffer.writeString(text)
-    }
-
-    func writeFloat(_ value: Float) throws {
-        guard value.isFinite else { throw fail() }
-        valueExpected = false
-        var text = value.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
         buffer.writeString(text)
     }
 
@@ -240,8 +233,8 @@ private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProto
     mutating func encodeNil(forKey key: Key) throws { try begin(key); writer.writeNull() }
     mutating func encode(_ value: Bool, forKey key: Key) throws { try begin(key); writer.writeBool(value) }
     mutating func encode(_ value: String, forKey key: Key) throws { try begin(key); writer.writeString(value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try begin(key); try writer.writeDouble(value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try begin(key); try writer.writeFloat(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try begin(key); try writer.writeFloatingPoint(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try begin(key); try writer.writeFloatingPoint(value) }
     mutating func encode(_ value: Int, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
     mutating func encode(_ value: Int8, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
     mutating func encode(_ value: Int16, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
@@ -280,8 +273,8 @@ extension StreamValueSlot {
     mutating func encodeNil() throws { try beginValue(); writer.writeNull() }
     mutating func encode(_ value: Bool) throws { try beginValue(); writer.writeBool(value) }
     mutating func encode(_ value: String) throws { try beginValue(); writer.writeString(value) }
-    mutating func encode(_ value: Double) throws { try beginValue(); try writer.writeDouble(value) }
-    mutating func encode(_ value: Float) throws { try beginValue(); try writer.writeFloat(value) }
+    mutating func encode(_ value: Double) throws { try beginValue(); try writer.writeFloatingPoint(value) }
+    mutating func encode(_ value: Float) throws { try beginValue(); try writer.writeFloatingPoint(value) }
     mutating func encode(_ value: Int) throws { try beginValue(); writer.writeInteger(value) }
     mutating func encode(_ value: Int8) throws { try beginValue(); writer.writeInteger(value) }
     mutating func encode(_ value: Int16) throws { try beginValue(); writer.writeInteger(value) }
