@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Shared
 
 /// Runs every measurement in fresh child processes (this executable re-executed through `/proc/self/exe`,
 /// under `taskset` when pinned, so that every thread of a child, NIO's included, inherits the placement
@@ -14,6 +15,9 @@ struct Coordinator {
         var pipelined = 100_000
         var windows = [256, 1_024]
         var placements: [String] = ["one-core", "two-cores", "unpinned"]
+        /// The IPC clients' `replyBusyPoll`, as `ipc.reply_busy_poll_us` sets it for the daemons.
+        var variants = Variant.allCases
+        var busyPollMicroseconds = Int(IPCClientConfiguration.defaultReplyBusyPoll / .microseconds(1))
     }
 
     struct Placement {
@@ -29,10 +33,11 @@ struct Coordinator {
         case nioEcho = "nio-echo"
         case ipcServer = "ipc-server-raw-client"
         case epollClient = "ipc-server-raw-epoll-client"
+        case spinClient = "ipc-server-raw-spin-client"
         case nioClient = "ipc-server-nio-client"
         case ipc = "ipc"
+        case ipcLoopNoPoll = "ipc-client-loop-no-poll"
         case ipcLoop = "ipc-client-loop"
-        case ipcNIO = "ipc-nio-executor"
         case ipcAsync = "ipc-async-handler"
 
         var label: String {
@@ -41,15 +46,24 @@ struct Coordinator {
             case .nioEcho: return "raw client → NIO framing echo server (no JSON)"
             case .ipcServer: return "raw client → IPCServer (JSON, sync handler)"
             case .epollClient: return "raw client waiting in epoll_wait → IPCServer"
-            case .nioClient: return "NIO client, no JSON, no tasks → IPCServer"
+            case .spinClient: return "raw client spinning on epoll_wait(0) → IPCServer"
+            case .nioClient: return "NIO client, no JSON, no tasks, no polling → IPCServer"
             case .ipc: return "IPCClient from a plain task → IPCServer, sync handler"
-            case .ipcLoop: return "IPCClient from a task on the client's loop → IPCServer, sync handler"
-            case .ipcNIO: return "IPCClient on NIO executor → IPCServer, sync handler"
-            case .ipcAsync: return "IPCClient → IPCServer, async handler"
+            case .ipcLoopNoPoll: return "IPCClient on the client's loop, busy poll off → IPCServer, sync handler"
+            case .ipcLoop: return "IPCClient on the client's loop → IPCServer, sync handler"
+            case .ipcAsync: return "IPCClient on the client's loop → IPCServer, async handler"
             }
         }
 
-        var isFullIPC: Bool { self == .ipc || self == .ipcLoop || self == .ipcNIO || self == .ipcAsync }
+        var isFullIPC: Bool { self == .ipc || self == .ipcLoopNoPoll || self == .ipcLoop || self == .ipcAsync }
+
+        var rawClientWait: String {
+            switch self {
+            case .epollClient: return "epoll"
+            case .spinClient: return "spin"
+            default: return "block"
+            }
+        }
     }
 
     static let allPlacements = [
@@ -92,6 +106,18 @@ struct Coordinator {
             case "--placements":
                 guard let text = rest.popFirst() else { die("--placements needs a list such as one-core,two-cores") }
                 options.placements = text.split(separator: ",").map(String.init)
+            case "--variants":
+                guard let text = rest.popFirst() else { die("--variants needs a list such as raw,ipc-client-loop") }
+                options.variants = text.split(separator: ",").map { name in
+                    guard let variant = Variant(rawValue: String(name)) else {
+                        die("unknown variant \(name); known: \(Variant.allCases.map(\.rawValue).joined(separator: ","))")
+                    }
+                    return variant
+                }
+                if !options.variants.contains(.raw) { options.variants.insert(.raw, at: 0) }  // the ratios need it
+            case "--busy-poll-us":
+                guard let text = rest.popFirst(), let value = Int(text), value >= 0 else { die("--busy-poll-us needs a number, 0 for off") }
+                options.busyPollMicroseconds = value
             case "--quick":
                 options.runs = 1
                 options.warmup = 500
@@ -100,7 +126,8 @@ struct Coordinator {
             case "-h", "--help":
                 print("""
                     usage: ipc-benchmark [--runs N] [--round-trips N] [--warmup N] [--pipelined N]
-                                         [--windows 256,1024] [--placements one-core,two-cores,unpinned] [--quick]
+                                         [--windows 256,1024] [--placements one-core,two-cores,unpinned]
+                                         [--variants raw,ipc-client-loop,…] [--busy-poll-us 200] [--quick]
                     """)
                 exit(0)
             default: die("unknown argument \(flag)")
@@ -156,23 +183,24 @@ struct Coordinator {
         let server: Process
         let report: ClientReport
         switch variant {
-        case .raw, .nioEcho, .ipcServer, .epollClient:
+        case .raw, .nioEcho, .ipcServer, .epollClient, .spinClient:
             let role = variant == .raw ? "raw-server" : variant == .nioEcho ? "nio-echo-server" : "ipc-server"
             server = startServer(role, path: path, cpu: placement.serverCPU)
             report = runClient(
                 ["raw-client", path, "\(options.warmup)", "\(options.roundTrips)", "\(options.pipelined)",
-                 role == "ipc-server" ? "1" : "0", variant == .epollClient ? "epoll" : "block"],
+                 role == "ipc-server" ? "1" : "0", variant.rawClientWait],
                 cpu: placement.clientCPU)
         case .nioClient:
             server = startServer("ipc-server", path: path, cpu: placement.serverCPU)
             report = runClient(["nio-client", path, "\(options.warmup)", "\(options.roundTrips)"], cpu: placement.clientCPU)
-        case .ipc, .ipcLoop, .ipcNIO, .ipcAsync:
+        case .ipc, .ipcLoopNoPoll, .ipcLoop, .ipcAsync:
             server = startServer("ipc-server", path: path, cpu: placement.serverCPU)
             let method = variant == .ipcAsync ? "bench.echoAsync" : "bench.echo"
-            let executor = variant == .ipcNIO ? "nio" : variant == .ipcLoop ? "client-loop" : "default"
+            let executor = variant == .ipc ? "default" : "client-loop"
+            let busyPollMicroseconds = variant == .ipcLoopNoPoll ? 0 : options.busyPollMicroseconds
             report = runClient(
                 ["ipc-client", path, method, executor, "\(options.warmup)", "\(options.roundTrips)",
-                 "\(options.pipelined)", windows],
+                 "\(options.pipelined)", windows, "\(busyPollMicroseconds)"],
                 cpu: placement.clientCPU)
         }
         server.terminate()
@@ -191,7 +219,7 @@ struct Coordinator {
         var results: [String: [ClientReport]] = [:]   // "variant/placement" → one report per run
         for run in 1...options.runs {
             for placement in placements {
-                for variant in Variant.allCases {
+                for variant in options.variants {
                     let report = measure(variant, placement, run: run)
                     results["\(variant.rawValue)/\(placement.name)", default: []].append(report)
                     let rates = report.throughput.sorted { $0.key < $1.key }
@@ -243,7 +271,7 @@ struct Coordinator {
                 + " | stream/s |"
             print(header)
             print("|" + String(repeating: " --- |", count: 6 + options.windows.count))
-            for variant in Variant.allCases {
+            for variant in options.variants {
                 var row = "| \(variant.label) | \(fmt(med(variant, placement) { $0.roundTrip.p50 })) | "
                     + "\(fmt(med(variant, placement) { $0.roundTrip.p90 })) | \(fmt(med(variant, placement) { $0.roundTrip.p99 })) | "
                     + "\(fmt(med(variant, placement) { $0.roundTrip.p999 })) |"
@@ -257,7 +285,7 @@ struct Coordinator {
             print("")
             print("| against the targets | IPC p50 / raw p50 (≤ 1.5) | IPC p99 / raw p50 (≤ 4) | pipelined calls/s, best window (≥ 100,000) |")
             print("| --- | --- | --- | --- |")
-            for variant in Variant.allCases where variant.isFullIPC {
+            for variant in options.variants where variant.isFullIPC {
                 let p50Ratio = med(variant, placement) { $0.roundTrip.p50 } / rawP50
                 let p99Ratio = med(variant, placement) { $0.roundTrip.p99 } / rawP50
                 let pipelined = med(variant, placement, bestWindow)
@@ -271,7 +299,7 @@ struct Coordinator {
         print("")
         print("Per run (p50 / p99 µs, best pipelined calls/s):")
         for placement in placements {
-            for variant in Variant.allCases {
+            for variant in options.variants {
                 let runs = reports(variant, placement).map { report -> String in
                     let pipelined = bestWindow(report) ?? report.throughput["stream"] ?? .nan
                     return "\(fmt(report.roundTrip.p50)) / \(fmt(report.roundTrip.p99)), \(count(pipelined))"

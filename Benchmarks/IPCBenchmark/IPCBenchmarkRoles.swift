@@ -28,11 +28,12 @@ enum IPCRoles {
 
     /// `ipc-client PATH`: sequential calls for latency, then calls kept `window` deep in flight.
     static func client(
-        path: String, method: String, onClientLoop: Bool, warmup: Int, roundTrips: Int, pipelined: Int, windows: [Int]
+        path: String, method: String, onClientLoop: Bool, busyPoll: Duration, warmup: Int, roundTrips: Int,
+        pipelined: Int, windows: [Int]
     ) async throws -> ClientReport {
         let client = IPCClient(
             ownService: "bench-client", peerService: serviceName,
-            configuration: IPCClientConfiguration(socketPath: path, requestTimeout: .seconds(120)),
+            configuration: IPCClientConfiguration(socketPath: path, requestTimeout: .seconds(120), replyBusyPoll: busyPoll),
             logger: quietLogger)
         client.start()
         let deadline = ContinuousClock.now + .seconds(30)

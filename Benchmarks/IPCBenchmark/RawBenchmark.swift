@@ -100,12 +100,24 @@ enum RawBenchmark {
         private var start = 0
         private var end = 0
 
-        /// When set, waits in `epoll_wait` before each read, as an event loop does.
-        private let epoll: Int32?
+        /// How the reader waits for bytes before each read.
+        enum Wait: String {
+            /// Blocked in `read` itself.
+            case block
+            /// In `epoll_wait`, as an event loop does.
+            case epoll
+            /// Spinning on `epoll_wait` with a zero timeout until the socket is readable, as an event loop that
+            /// busy-polls for a reply does (`ReplyBusyPoller`).
+            case spin
+        }
 
-        init(fd: Int32, waitInEpoll: Bool = false) {
+        private let epoll: Int32?
+        private let spin: Bool
+
+        init(fd: Int32, wait: Wait = .block) {
             self.fd = fd
-            if waitInEpoll {
+            spin = wait == .spin
+            if wait != .block {
                 let epoll = c_epoll_create1(0)
                 var event = (UInt64(0), UInt64(0))
                 withUnsafeMutableBytes(of: &event) { raw in
@@ -128,7 +140,8 @@ enum RawBenchmark {
             }
             if let epoll {
                 var event = (UInt64(0), UInt64(0))  // room for one packed struct epoll_event (12 bytes)
-                _ = withUnsafeMutableBytes(of: &event) { c_epoll_wait(epoll, $0.baseAddress!, 1, -1) }
+                let timeout: Int32 = spin ? 0 : -1
+                while withUnsafeMutableBytes(of: &event, { c_epoll_wait(epoll, $0.baseAddress!, 1, timeout) }) == 0 {}
             }
             let got = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + end, raw.count - end) }
             if got < 0 && errno == EINTR { return }
@@ -149,11 +162,11 @@ enum RawBenchmark {
 
     /// `raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO`: sequential round trips, then a streamed
     /// (pipelined) run; with HELLO=1 it first says hello, for the IPC server.
-    static func client(path: String, warmup: Int, roundTrips: Int, streamed: Int, hello: Bool, epoll: Bool = false) -> ClientReport {
+    static func client(path: String, warmup: Int, roundTrips: Int, streamed: Int, hello: Bool, wait: FrameReader.Wait = .block) -> ClientReport {
         let frame = representativeFrame()
         let size = frame.count
         let fd = RawSocketIO.connect(path)
-        let reader = FrameReader(fd: fd, waitInEpoll: epoll)
+        let reader = FrameReader(fd: fd, wait: wait)
         if hello {
             let helloFrame = helloFrame()
             helloFrame.withUnsafeBytes { RawSocketIO.writeAll(fd, $0.baseAddress!, $0.count) }

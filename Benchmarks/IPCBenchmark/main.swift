@@ -7,11 +7,10 @@ import NIOPosix
 
 // ipc-benchmark: the IPC layer against a raw Unix-socket ping-pong, in release mode (scripts/bench-ipc).
 //
-//   ipc-benchmark [--runs 3] [--round-trips 20000] [--pipelined 100000] [--windows 256,1024] [--quick]
+//   ipc-benchmark [--runs 3] [--round-trips 20000] [--pipelined 100000] [--windows 256,1024] [--busy-poll-us 200] [--quick]
 //
 // The roles below are this same executable re-executed as child processes; they are not meant to be
-// started by hand. This file stays synchronous (no top-level await) so that a role can install NIO as the
-// Swift concurrency executor before any concurrency code runs.
+// started by hand.
 
 let arguments = CommandLine.arguments
 let role = arguments.count > 1 ? arguments[1] : ""
@@ -39,10 +38,13 @@ case "nio-echo-server":
     RawBenchmark.serveNIOEcho(path: argument(2))
 
 case "raw-client":
-    // raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO [block|epoll]
+    // raw-client PATH WARMUP ROUND_TRIPS STREAMED HELLO [block|epoll|spin]
+    guard let wait = RawBenchmark.FrameReader.Wait(rawValue: arguments.count > 7 ? arguments[7] : "block") else {
+        die("raw-client: the wait mode is block, epoll or spin")
+    }
     printReport(RawBenchmark.client(
         path: argument(2), warmup: integer(3), roundTrips: integer(4), streamed: integer(5), hello: integer(6) == 1,
-        epoll: arguments.count > 7 && arguments[7] == "epoll"))
+        wait: wait))
 
 case "nio-client":
     // nio-client PATH WARMUP ROUND_TRIPS
@@ -57,14 +59,7 @@ case "ipc-server":
     IPCRoles.serve(path: argument(2))
 
 case "ipc-client":
-    // ipc-client PATH METHOD EXECUTOR WARMUP ROUND_TRIPS PIPELINED WINDOWS
-    if argument(4) == "nio" {
-        // Must run before any Swift concurrency code: from here on, tasks run on NIO's event loop threads,
-        // so a continuation resumed by a channel handler continues on that same thread.
-        guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
-            die("could not install NIO as the global concurrency executor")
-        }
-    }
+    // ipc-client PATH METHOD EXECUTOR WARMUP ROUND_TRIPS PIPELINED WINDOWS BUSY_POLL_MICROSECONDS
     let path = argument(2)
     let method = argument(3)
     let warmup = integer(5)
@@ -72,10 +67,11 @@ case "ipc-client":
     let pipelined = integer(7)
     let windows = argument(8).split(separator: ",").compactMap { Int($0) }
     let onClientLoop = argument(4) == "client-loop"
+    let busyPoll = Duration.microseconds(integer(9))
     let report = runBlocking {
         try await IPCRoles.client(
-            path: path, method: method, onClientLoop: onClientLoop, warmup: warmup, roundTrips: roundTrips,
-            pipelined: pipelined, windows: windows)
+            path: path, method: method, onClientLoop: onClientLoop, busyPoll: busyPoll, warmup: warmup,
+            roundTrips: roundTrips, pipelined: pipelined, windows: windows)
     }
     printReport(report)
 

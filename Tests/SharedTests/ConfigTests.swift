@@ -138,6 +138,8 @@ struct ConfigTests {
         ("gateway:\n  port: 70000\n", "gateway.port"),
         ("ipc:\n  socket_mode: \"rw-rw----\"\n", "ipc.socket_mode"),
         ("ipc:\n  max_frame_bytes: 10\n", "ipc.max_frame_bytes"),
+        ("ipc:\n  reply_busy_poll_us: -1\n", "ipc.reply_busy_poll_us"),
+        ("ipc:\n  reply_busy_poll_us: 20000\n", "ipc.reply_busy_poll_us"),
         ("log:\n  level: loud\n", "log.level"),
         ("mindset:\n  daily_loss_limit_percent: 0\n", "mindset.daily_loss_limit_percent"),
         ("router:\n  mode: live\n", "router.mode"),

@@ -31,6 +31,8 @@ public struct BagbotConfig: Codable, Sendable, Equatable {
         /// Octal permission bits, as a string so YAML does not read them as decimal.
         public var socketMode = "0660"
         public var requestTimeoutMs = 2_000
+        /// How long a client's event loop polls for a reply before sleeping; 0 turns polling off.
+        public var replyBusyPollUs = 200
         public var tickQueueCapacity = 1_024
         public var reliableQueueCapacity = 16_384
     }

@@ -20,6 +20,9 @@ enum ConfigValidation {
             throw fail("ipc.socket_mode", "must be octal permission bits such as \"0660\"")
         }
         guard config.ipc.requestTimeoutMs > 0 else { throw fail("ipc.request_timeout_ms", "must be positive") }
+        guard (0...10_000).contains(config.ipc.replyBusyPollUs) else {
+            throw fail("ipc.reply_busy_poll_us", "must be between 0 (off) and 10000")
+        }
         guard config.ipc.tickQueueCapacity > 0 else { throw fail("ipc.tick_queue_capacity", "must be positive") }
         guard config.ipc.reliableQueueCapacity > 0 else { throw fail("ipc.reliable_queue_capacity", "must be positive") }
         guard LogSetup.level(named: config.log.level) != nil else {

@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// Runs Swift tasks on one NIO event loop.
@@ -20,16 +19,11 @@ import NIOCore
 public final class EventLoopTaskExecutor: TaskExecutor, SerialExecutor {
     public let eventLoop: EventLoop
 
-    private static let executors = NIOLockedValueBox([ObjectIdentifier: EventLoopTaskExecutor]())
+    private static let executors = PerEventLoop { EventLoopTaskExecutor(eventLoop: $0) }
 
     /// The executor of `eventLoop`.
     public static func `for`(_ eventLoop: EventLoop) -> EventLoopTaskExecutor {
-        executors.withLockedValue { table in
-            if let existing = table[ObjectIdentifier(eventLoop)] { return existing }
-            let executor = EventLoopTaskExecutor(eventLoop: eventLoop)
-            table[ObjectIdentifier(eventLoop)] = executor
-            return executor
-        }
+        executors.value(for: eventLoop)
     }
 
     private init(eventLoop: EventLoop) {

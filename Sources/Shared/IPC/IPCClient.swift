@@ -27,17 +27,23 @@ public struct IPCClientConfiguration: Sendable {
     public var requestTimeout: Duration
     public var initialBackoff: Duration
     public var maximumBackoff: Duration
+    /// How long the client's event loop keeps polling for a reply before it goes to sleep (zero: never polls).
+    /// See `ReplyBusyPoller`.
+    public var replyBusyPoll: Duration
+
+    public static let defaultReplyBusyPoll = Duration.microseconds(200)
 
     public init(
         socketPath: String, maximumFrameBytes: Int = IPCProtocol.defaultMaximumFrameBytes,
         requestTimeout: Duration = .seconds(5), initialBackoff: Duration = .milliseconds(100),
-        maximumBackoff: Duration = .seconds(5)
+        maximumBackoff: Duration = .seconds(5), replyBusyPoll: Duration = IPCClientConfiguration.defaultReplyBusyPoll
     ) {
         self.socketPath = socketPath
         self.maximumFrameBytes = maximumFrameBytes
         self.requestTimeout = requestTimeout
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
+        self.replyBusyPoll = replyBusyPoll
     }
 }
 
@@ -53,6 +59,9 @@ public final class IPCClient: Sendable {
     /// Runs tasks on the client's event loop: calls made from such a task cross no thread. See
     /// `EventLoopTaskExecutor`.
     public let executor: EventLoopTaskExecutor
+    private let poller: ReplyBusyPoller
+    /// `replyBusyPoll`; a connection on which polling does not pay (`ReplyBusyPoller.pays`) uses zero.
+    private let busyPollBudget: TimeAmount
     private let box = NIOLockedValueBox(Shared())
 
     private struct Pending {
@@ -64,7 +73,8 @@ public final class IPCClient: Sendable {
         var state = IPCConnectionState.connecting(attempt: 0)
         var channel: Channel?
         var writer: RequestWriter?
-        var handshakeChannel: Channel?
+        /// The connection's writer from the moment it is connected, before `hello` has been answered.
+        var handshakeWriter: RequestWriter?
         var nextID: UInt64 = 1
         var pending: [UInt64: Pending] = [:]
         var connectHooks: [@Sendable (IPCClient) async throws -> Void] = []
@@ -88,6 +98,8 @@ public final class IPCClient: Sendable {
         self.logger = logger
         self.eventLoop = group.next()
         self.executor = EventLoopTaskExecutor.for(eventLoop)
+        self.poller = ReplyBusyPoller.for(eventLoop)
+        self.busyPollBudget = TimeAmount(configuration.replyBusyPoll)
     }
 
     public var state: IPCConnectionState { box.withLockedValue { $0.state } }
@@ -119,7 +131,7 @@ public final class IPCClient: Sendable {
         let (loop, channel) = box.withLockedValue { shared -> (Task<Void, Never>?, Channel?) in
             shared.stopping = true
             shared.state = .stopped
-            return (shared.loop, shared.channel ?? shared.handshakeChannel)
+            return (shared.loop, shared.channel ?? shared.handshakeWriter?.channel)
         }
         loop?.cancel()
         try? await channel?.close()
@@ -229,7 +241,7 @@ public final class IPCClient: Sendable {
             let stopping = box.withLockedValue { shared -> Bool in
                 shared.channel = nil
                 shared.writer = nil
-                shared.handshakeChannel = nil
+                shared.handshakeWriter = nil
                 shared.connectedSince = nil
                 if !shared.stopping { shared.state = .disconnected(reason: "no connection to \(peerService)") }
                 return shared.stopping
@@ -252,6 +264,8 @@ public final class IPCClient: Sendable {
 
     private func connect() async throws -> Channel {
         let maxFrame = configuration.maximumFrameBytes
+        let poller = self.poller
+        let descriptor = try UnixSocketConnector.connect(path: configuration.socketPath)
         let channel = try await ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -259,17 +273,20 @@ public final class IPCClient: Sendable {
                         ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: maxFrame)),
                         IPCClientConnectionHandler(client: self),
                     ])
+                    poller.watch(descriptor)
+                    channel.closeFuture.whenComplete { _ in poller.unwatch(descriptor) }
                 }
             }
-            .connect(unixDomainSocketPath: configuration.socketPath)
+            .withConnectedSocket(descriptor)
             .get()
         let sweeper = channel.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { [weak self] _ in
             self?.expireOverdue()
         }
         channel.closeFuture.whenComplete { _ in sweeper.cancel() }
-        let writer = RequestWriter(channel: channel)
+        let budget = ReplyBusyPoller.pays(on: descriptor) ? busyPollBudget : .zero
+        let writer = RequestWriter(channel: channel, poller: poller, busyPollBudget: budget)
         do {
-            box.withLockedValue { $0.handshakeChannel = channel }
+            box.withLockedValue { $0.handshakeWriter = writer }
             let helloFrame = try await send("hello", HelloBody(service: ownService), with: writer, timeout: configuration.requestTimeout)
             let hello = try Self.decodeResponse(HelloBody.self, frame: helloFrame)
             guard hello.service == peerService else {
@@ -307,6 +324,12 @@ public final class IPCClient: Sendable {
         box.withLockedValue { if !$0.stopping { $0.state = state } }
     }
 
+    /// After the loop has read what arrived: if answers are still outstanding, keep polling for them.
+    fileprivate func readBurstEnded() {
+        let writer = box.withLockedValue { $0.pending.isEmpty ? nil : $0.writer ?? $0.handshakeWriter }
+        writer?.armBusyPoll()
+    }
+
     fileprivate func received(frame: ByteBuffer, decoder: JSONDecoder) {
         // The envelope is read here once; a response's body is decoded by the waiting caller, on its own task.
         guard let incoming = try? IncomingFrame(frame: frame, decoder: decoder) else {
@@ -334,13 +357,19 @@ public final class IPCClient: Sendable {
 
 /// Writes requests on a channel's event loop and flushes once per burst: calls made together (from many
 /// tasks) go out in one write syscall instead of one each, and a lone call is flushed straight after.
+///
+/// After each burst it lets the loop poll for the answers (`ReplyBusyPoller`) rather than sleep.
 final class RequestWriter: @unchecked Sendable {
     let channel: Channel
+    private let poller: ReplyBusyPoller
+    private let busyPollBudget: TimeAmount
     /// Touched only on the channel's event loop.
     private var flushScheduled = false
 
-    init(channel: Channel) {
+    init(channel: Channel, poller: ReplyBusyPoller, busyPollBudget: TimeAmount) {
         self.channel = channel
+        self.poller = poller
+        self.busyPollBudget = busyPollBudget
     }
 
     func write(_ frame: ByteBuffer, onFailure: @escaping @Sendable (Error) -> Void) {
@@ -361,7 +390,13 @@ final class RequestWriter: @unchecked Sendable {
         channel.eventLoop.execute {
             self.flushScheduled = false
             self.channel.flush()
+            self.armBusyPoll()
         }
+    }
+
+    /// On the loop: keep it polling for answers for up to this connection's budget.
+    func armBusyPoll() {
+        poller.arm(for: busyPollBudget)
     }
 }
 
@@ -376,6 +411,10 @@ private final class IPCClientConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         client?.received(frame: Self.unwrapInboundIn(data), decoder: decoder)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        client?.readBurstEnded()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -25,6 +25,15 @@ public struct PeerCredentials: Sendable, Equatable {
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)
         )
     }
+
+    /// Reads `SO_PEERCRED` from a connected Unix-domain socket descriptor; nil if the system will not say.
+    public static func of(descriptor: CInt) -> PeerCredentials? {
+        var credentials = PeerCredentials(pid: 0, uid: 0, gid: 0)
+        var length = socklen_t(MemoryLayout<PeerCredentials>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0,
+              length == MemoryLayout<PeerCredentials>.size else { return nil }
+        return credentials
+    }
 }
 
 /// Who may talk to a daemon: root, the daemon's own user, and members of the configured group.

@@ -18,6 +18,7 @@ extension IPCClientConfiguration {
         IPCClientConfiguration(
             socketPath: config.paths.socket(for: peer),
             maximumFrameBytes: config.ipc.maxFrameBytes,
-            requestTimeout: .milliseconds(config.ipc.requestTimeoutMs))
+            requestTimeout: .milliseconds(config.ipc.requestTimeoutMs),
+            replyBusyPoll: .microseconds(config.ipc.replyBusyPollUs))
     }
 }
