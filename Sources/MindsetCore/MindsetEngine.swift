@@ -8,14 +8,27 @@ public struct StateTransition: Codable, Sendable, Equatable {
     public var at: Date
 }
 
-/// One finished trading day, appended to `daily_metrics.json` at the reset.
+/// One finished trading day, appended to `daily_metrics.json` at the reset; or, with `lateTrades`, an
+/// addition to a finished day: trades that closed on it but were recorded after it had ended.
 public struct DailySummary: Codable, Sendable, Equatable {
     public var dayStart: Date
     public var pnl: Double
     public var trades: Int
     public var wins: Int
     public var losses: Int
-    public var finalState: EmotionState
+    /// The emotion state at the reset; nil in an entry made only of late trades.
+    public var finalState: EmotionState?
+    /// How many of `trades` were recorded after the day had ended (absent when none).
+    public var lateTrades: Int? = nil
+
+    /// Adds `other`'s figures (a late trade of the same day) to this day.
+    mutating func add(_ other: DailySummary) {
+        pnl += other.pnl
+        trades += other.trades
+        wins += other.wins
+        losses += other.losses
+        lateTrades = (lateTrades ?? 0) + (other.lateTrades ?? other.trades)
+    }
 }
 
 /// Everything the engine remembers; persisted as `mindset_state.json`.
@@ -140,6 +153,10 @@ public struct MindsetEngine: Sendable {
             }
         }
         let summary = advance(to: trade.closedAt)
+        if let today = state.dayStart, trade.closedAt < today {
+            recordLate(trade)
+            return (summary, nil)
+        }
         state.dailyPnl += trade.pnl
         state.trades += 1
         if trade.pnl > 0 {
@@ -154,6 +171,26 @@ public struct MindsetEngine: Sendable {
             state.lastLossNotional = trade.notional
         }
         return (summary, reassess(at: trade.closedAt))
+    }
+
+    /// A trade that closed before the current day began (sent late, e.g. because mindsetd was unreachable
+    /// over the reset) belongs to the day it closed in: it must neither use up nor free today's loss limit,
+    /// trade count or streaks. Its figures go to that day's entry in `daily_metrics.json` (merged while the
+    /// day is not yet archived, else a separate entry with `lateTrades`). A loss still starts the revenge
+    /// guard, which runs on time since the loss, across resets.
+    private mutating func recordLate(_ trade: ClosedTrade) {
+        let late = DailySummary(
+            dayStart: rules.dailyReset.dayStart(containing: trade.closedAt), pnl: trade.pnl, trades: 1,
+            wins: trade.pnl > 0 ? 1 : 0, losses: trade.pnl < 0 ? 1 : 0, finalState: nil, lateTrades: 1)
+        if let index = state.unarchivedDays.firstIndex(where: { $0.dayStart == late.dayStart }) {
+            state.unarchivedDays[index].add(late)
+        } else {
+            state.unarchivedDays.append(late)
+        }
+        if trade.pnl < 0 && trade.closedAt > (state.lastLossAt ?? .distantPast) {
+            state.lastLossAt = trade.closedAt
+            state.lastLossNotional = trade.notional
+        }
     }
 
     /// Locks trading until the next reset (an admin's decision, or a limit). The engine first moves to

@@ -95,10 +95,17 @@ public actor MindsetService {
                 "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
             ])
         }
-        logger.info("trade recorded", metadata: [
-            "request_id": "\(trade.requestId ?? "-")", "symbol": "\(trade.symbol)", "pnl": "\(MindsetEngine.format(trade.pnl))",
-            "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
-        ])
+        if let today = engine.state.dayStart, trade.closedAt < today {
+            logger.notice("trade recorded after its day had ended; counted for that day, not today", metadata: [
+                "request_id": "\(trade.requestId ?? "-")", "symbol": "\(trade.symbol)", "pnl": "\(MindsetEngine.format(trade.pnl))",
+                "closed_at": "\(trade.closedAt)",
+            ])
+        } else {
+            logger.info("trade recorded", metadata: [
+                "request_id": "\(trade.requestId ?? "-")", "symbol": "\(trade.symbol)", "pnl": "\(MindsetEngine.format(trade.pnl))",
+                "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
+            ])
+        }
         persist()
         return snapshot()
     }
@@ -153,7 +160,7 @@ public actor MindsetService {
         } catch {
             logger.error("cannot append finished days to daily_metrics.json; will retry", metadata: ["error": "\(error)"])
         }
-        for day in days {
+        for day in days where day.finalState != nil {
             logger.notice("daily reset", metadata: ["finished_day_pnl": "\(MindsetEngine.format(day.pnl))", "trades": "\(day.trades)"])
         }
     }

@@ -53,6 +53,59 @@ struct MindsetDailyResetTests {
         #expect(engine.state.lossStreak == 0)
     }
 
+    @Test("a trade closed before the reset but recorded after it counts for its own day, never for today's limit")
+    func lateTradeCountsForItsOwnDay() throws {
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 100 })
+        engine.record(trade(pnl: -5, at: utc("2024-03-01T12:00:00Z")))
+        _ = engine.evaluate(proposal(at: utc("2024-03-02T00:00:10Z")))   // the new day starts
+        engine.record(trade(pnl: -20, at: utc("2024-03-02T00:00:20Z")))
+
+        // A win from yesterday, sent late, must not free today's loss limit.
+        let (summary, transition) = engine.record(trade(pnl: 50, at: utc("2024-03-01T23:59:50Z")))
+        #expect(summary == nil)
+        #expect(transition == nil)
+        #expect(engine.state.dayStart == utc("2024-03-02T00:00:00Z"))
+        #expect(engine.state.dailyPnl == -20)
+        #expect(engine.state.trades == 1)
+        #expect(engine.state.wins == 0)
+        #expect(engine.state.lossStreak == 1)
+        // Yesterday's entry, not yet archived, takes it in.
+        #expect(engine.state.unarchivedDays == [DailySummary(
+            dayStart: utc("2024-03-01T00:00:00Z"), pnl: 45, trades: 2, wins: 1, losses: 1, finalState: .calm, lateTrades: 1)])
+    }
+
+    @Test("a late loss larger than today's limit does not lock today; it is a separate entry once its day is archived, and starts the cooldown")
+    func lateLossAfterArchive() throws {
+        var engine = MindsetEngine(rules: makeRules {
+            $0.dailyLossLimit = 100
+            $0.revengeCooldownSeconds = 300
+        })
+        engine.record(trade(pnl: 10, at: utc("2024-03-01T12:00:00Z")))
+        _ = engine.evaluate(proposal(at: utc("2024-03-02T00:00:01Z")))
+        engine.markArchived(engine.state.unarchivedDays.count)
+
+        let (_, transition) = engine.record(trade(pnl: -500, at: utc("2024-03-01T23:59:00Z"), quantity: 2, entry: 300))
+        #expect(transition == nil)
+        #expect(engine.state.emotion == .calm)
+        #expect(engine.state.dailyPnl == 0)
+        #expect(engine.state.trades == 0)
+        #expect(engine.state.unarchivedDays == [DailySummary(
+            dayStart: utc("2024-03-01T00:00:00Z"), pnl: -500, trades: 1, wins: 0, losses: 1, finalState: nil, lateTrades: 1)])
+
+        // The revenge guard runs on time since the loss, across the reset.
+        let entry = engine.evaluate(proposal(at: utc("2024-03-02T00:02:00Z")))
+        #expect(!entry.approved)
+        #expect(entry.reasons.first?.hasPrefix("revenge guard: cooldown") == true)
+        #expect(engine.evaluate(proposal(at: utc("2024-03-02T00:04:00Z"), quantity: 1, price: 100)).approved)
+        #expect(engine.state.lastLossNotional == 600)
+
+        // An older late loss does not move the cooldown back.
+        engine.record(trade(pnl: -1, at: utc("2024-03-01T20:00:00Z")))
+        #expect(engine.state.lastLossAt == utc("2024-03-01T23:59:00Z"))
+        #expect(engine.state.unarchivedDays.first?.pnl == -501)
+        #expect(engine.state.unarchivedDays.first?.lateTrades == 2)
+    }
+
     @Test("LOCKED is cleared at the next reset, and the finished day reports it")
     func lockClearedAtReset() throws {
         var engine = MindsetEngine(rules: makeRules())
@@ -92,17 +145,21 @@ struct MindsetDailyResetTests {
         _ = engine.evaluate(proposal(at: utc("2024-03-01T21:50:00Z")))
         #expect(engine.state.dayStart == utc("2024-03-01T22:00:00Z"))
         #expect(engine.state.clock == utc("2024-03-01T22:30:00Z"))
-        #expect(engine.state.trades == 2)
-        #expect(engine.state.dailyPnl == 15)
+        // The late trade belongs to the previous trading day, not to this one.
+        #expect(engine.state.trades == 1)
+        #expect(engine.state.dailyPnl == 10)
+        #expect(engine.state.unarchivedDays.map(\.dayStart) == [utc("2024-02-29T22:00:00Z")])
+        #expect(engine.state.unarchivedDays.first?.lateTrades == 1)
 
         // Forward again inside the same trading day: still no reset, nothing lost.
         #expect(engine.advance(to: utc("2024-03-01T22:45:00Z")) == nil)
-        #expect(engine.state.trades == 2)
+        #expect(engine.state.trades == 1)
         // The real next reset still happens exactly once.
         let nextResult = engine.advance(to: utc("2024-03-02T22:00:00Z"))
         let next = try #require(nextResult)
-        #expect(next.trades == 2)
-        #expect(next.pnl == 15)
+        #expect(next.trades == 1)
+        #expect(next.pnl == 10)
+        #expect(next.lateTrades == nil)
     }
 }
 
