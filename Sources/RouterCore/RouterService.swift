@@ -99,6 +99,14 @@ public actor RouterService {
                   existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId else {
                 throw IPCError(.conflict, "clientOrderId \(clientOrderId) is already used by a different order")
             }
+            if existing.status == .pendingNew {
+                // `place` runs start to end on this actor, so a pending_new order seen here is one whose result
+                // could not be recorded: it was never executed. Settle it now that the database may take it.
+                guard let settled = settleNeverExecuted(existing, reason: "its result could not be recorded, so it was never executed") else {
+                    throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed; the database still refuses writes")
+                }
+                return settled
+            }
             return existing
         }
         let symbol = request.symbol.uppercased()
@@ -122,6 +130,7 @@ public actor RouterService {
             quantity: request.quantity, limitPrice: request.limitPrice, status: .pendingNew, strategyId: request.strategyId,
             requestId: request.requestId, createdAt: now, updatedAt: now)
         try store.insert(order)
+        let inserted = order
         rollDay(now)
         ordersToday += 1
 
@@ -146,8 +155,10 @@ public actor RouterService {
             try settle(order, fills: fills)
         } catch {
             // The execution must not outlive a failed commit: the book goes back to what is on disk, and the
-            // order stays pending_new there, to be settled as never executed by the next reconcile.
+            // order is recorded as rejected (never executed). If even that cannot be written it stays
+            // pending_new, and a retry with its id or the next start's reconcile settles it.
             paper = before
+            _ = settleNeverExecuted(inserted, reason: "its result could not be recorded, so it was never executed")
             throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed: \(error)")
         }
         logger.info("order \(order.status.rawValue)", metadata: [
@@ -177,6 +188,21 @@ public actor RouterService {
             throw IPCError(.internal, "cancel of \(clientOrderId) could not be recorded; the order is still live: \(error)")
         }
         return order
+    }
+
+    /// Records a pending_new order that never reached the venue as rejected; nil if that cannot be written
+    /// either.
+    private func settleNeverExecuted(_ order: OrderRecord, reason: String) -> OrderRecord? {
+        var rejected = order
+        rejected.status = .rejected
+        rejected.rejectReason = reason
+        rejected.updatedAt = Date()
+        do {
+            try settle(rejected, fills: [])
+            return rejected
+        } catch {
+            return nil
+        }
     }
 
     /// Persists the outcome with the paper book, then tells subscribers: fills first, then the order.

@@ -142,7 +142,7 @@ struct RouterServiceTests {
         #expect(try fixture.count("fills") == 1)
     }
 
-    @Test("an order whose result cannot be committed is not executed: book unchanged, pending_new until reconcile")
+    @Test("an order whose result cannot be committed is not executed: book unchanged, recorded as rejected")
     func failedCommitIsNotExecuted() async throws {
         let fixture = try RouterFixture()
         let service = try fixture.service()
@@ -154,17 +154,48 @@ struct RouterServiceTests {
         _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-lost")) }
         #expect(await service.account().totalCash == 100_000)
         #expect(await service.positions().isEmpty)
-        #expect(await service.isHealthy == false)
-        #expect(try fixture.store.order(clientOrderId: "bb-lost")?.status == .pendingNew)
+        #expect(await service.isHealthy)  // the rejection itself was recorded
+        let lost = try #require(try fixture.store.order(clientOrderId: "bb-lost"))
+        #expect(lost.status == .rejected)
+        #expect(lost.rejectReason?.contains("never executed") == true)
+        #expect(try fixture.count("fills") == 0)
+        // A retry with the same id learns the outcome; nothing is executed.
+        #expect(try await service.place(request("bb-lost")).status == .rejected)
         #expect(try fixture.count("fills") == 0)
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
-        try await service.reconcile()
-        #expect(try fixture.store.order(clientOrderId: "bb-lost")?.status == .rejected)
         let next = try await service.place(request("bb-next"))
         #expect(next.status == .filled)
         #expect(await service.isHealthy)
         #expect(await service.positions().first?.quantity == 0.5)
+    }
+
+    @Test("when not even the rejection can be written the order stays pending_new; a retry settles it once writes work, never executing it")
+    func failedCommitAndFailedRejection() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        try await fixture.database.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+            try db.execute(sql: "CREATE TRIGGER refuse_updates BEFORE UPDATE ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
+        #expect(try fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
+        #expect(await service.isHealthy == false)
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
+        #expect(try fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
+
+        try await fixture.database.write { db in
+            try db.execute(sql: "DROP TRIGGER refuse_fills")
+            try db.execute(sql: "DROP TRIGGER refuse_updates")
+        }
+        let retried = try await service.place(request("bb-stuck"))
+        #expect(retried.status == .rejected)
+        #expect(retried.rejectReason?.contains("never executed") == true)
+        #expect(try fixture.store.order(clientOrderId: "bb-stuck")?.status == .rejected)
+        #expect(try fixture.count("fills") == 0)
+        #expect(await service.positions().isEmpty)
+        #expect(await service.isHealthy)
     }
 
     @Test("a resting order whose fill cannot be committed stays resting and fills once later")
