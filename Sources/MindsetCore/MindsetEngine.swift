@@ -153,8 +153,8 @@ public struct MindsetEngine: Sendable {
             }
         }
         let summary = advance(to: trade.closedAt)
-        if let today = state.dayStart, trade.closedAt < today {
-            recordLate(trade)
+        if let today = state.dayStart, trade.closedAt < today, trade.pnl >= 0 {
+            recordLateGain(trade)
             return (summary, nil)
         }
         state.dailyPnl += trade.pnl
@@ -167,29 +167,29 @@ public struct MindsetEngine: Sendable {
             state.losses += 1
             state.lossStreak += 1
             state.winStreak = 0
-            state.lastLossAt = trade.closedAt
-            state.lastLossNotional = trade.notional
+            // A late loss (closed before a loss already recorded) must not move the cooldown back.
+            if trade.closedAt >= (state.lastLossAt ?? .distantPast) {
+                state.lastLossAt = trade.closedAt
+                state.lastLossNotional = trade.notional
+            }
         }
         return (summary, reassess(at: trade.closedAt))
     }
 
-    /// A trade that closed before the current day began (sent late, e.g. because mindsetd was unreachable
-    /// over the reset) belongs to the day it closed in: it must neither use up nor free today's loss limit,
-    /// trade count or streaks. Its figures go to that day's entry in `daily_metrics.json` (merged while the
-    /// day is not yet archived, else a separate entry with `lateTrades`). A loss still starts the revenge
-    /// guard, which runs on time since the loss, across resets.
-    private mutating func recordLate(_ trade: ClosedTrade) {
+    /// A gain (or break-even) that closed before the current day began, sent late (e.g. because mindsetd was
+    /// unreachable over the reset), belongs to the day it closed in: it must not free today's loss limit or
+    /// count toward today's trades and streaks. Its figures go to that day's entry in `daily_metrics.json`
+    /// (merged while the day is not yet archived, else a separate entry with `lateTrades`). A late *loss*
+    /// counts for today instead: the limits fail closed, so a wrong timestamp that moved the day forward
+    /// cannot keep losses from counting.
+    private mutating func recordLateGain(_ trade: ClosedTrade) {
         let late = DailySummary(
             dayStart: rules.dailyReset.dayStart(containing: trade.closedAt), pnl: trade.pnl, trades: 1,
-            wins: trade.pnl > 0 ? 1 : 0, losses: trade.pnl < 0 ? 1 : 0, finalState: nil, lateTrades: 1)
+            wins: trade.pnl > 0 ? 1 : 0, losses: 0, finalState: nil, lateTrades: 1)
         if let index = state.unarchivedDays.firstIndex(where: { $0.dayStart == late.dayStart }) {
             state.unarchivedDays[index].add(late)
         } else {
             state.unarchivedDays.append(late)
-        }
-        if trade.pnl < 0 && trade.closedAt > (state.lastLossAt ?? .distantPast) {
-            state.lastLossAt = trade.closedAt
-            state.lastLossNotional = trade.notional
         }
     }
 

@@ -95,8 +95,8 @@ public actor MindsetService {
                 "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
             ])
         }
-        if let today = engine.state.dayStart, trade.closedAt < today {
-            logger.notice("trade recorded after its day had ended; counted for that day, not today", metadata: [
+        if let today = engine.state.dayStart, trade.closedAt < today, trade.pnl >= 0 {
+            logger.notice("gain recorded after its day had ended; counted for that day, not today", metadata: [
                 "request_id": "\(trade.requestId ?? "-")", "symbol": "\(trade.symbol)", "pnl": "\(MindsetEngine.format(trade.pnl))",
                 "closed_at": "\(trade.closedAt)",
             ])

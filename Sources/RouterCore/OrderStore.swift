@@ -27,15 +27,22 @@ public final class OrderStore: Sendable {
     /// Writes an order's new state, its fills and the paper book's snapshot together; returns the fills
     /// with their sequence in the fill log.
     @discardableResult
-    public func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?) throws -> [Fill] {
+    /// `onlyIfStatus`: update the order only while it still has this status (else `conflict`, nothing written).
+    public func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?,
+                       onlyIfStatus: OrderStatus? = nil) throws -> [Fill] {
         try database.write { db in
             var stored: [Fill] = []
             try db.execute(sql: """
                 UPDATE orders SET status = ?, filled_quantity = ?, average_fill_price = ?, exchange_order_id = ?,
-                  reject_reason = ?, updated_at = ? WHERE client_order_id = ?
+                  reject_reason = ?, updated_at = ? WHERE client_order_id = ? AND status = coalesce(?, status)
                 """, arguments: [order.status.rawValue, order.filledQuantity, order.averageFillPrice, order.exchangeOrderId,
-                                 order.rejectReason, order.updatedAt, order.clientOrderId])
-            guard db.changesCount == 1 else { throw IPCError(.notFound, "order \(order.clientOrderId) is not stored") }
+                                 order.rejectReason, order.updatedAt, order.clientOrderId, onlyIfStatus?.rawValue])
+            guard db.changesCount == 1 else {
+                if let onlyIfStatus {
+                    throw IPCError(.conflict, "order \(order.clientOrderId) is not stored as \(onlyIfStatus.rawValue)")
+                }
+                throw IPCError(.notFound, "order \(order.clientOrderId) is not stored")
+            }
             try Self.recordEvent(db, order, reason: order.rejectReason)
             for fill in fills {
                 try db.execute(sql: """

@@ -157,8 +157,18 @@ public actor RouterService {
             // The execution must not outlive a failed commit: the book goes back to what is on disk, and the
             // order is recorded as rejected (never executed). If even that cannot be written it stays
             // pending_new, and a retry with its id or the next start's reconcile settles it.
+            let executed = paper
             paper = before
-            _ = settleNeverExecuted(inserted, reason: "its result could not be recorded, so it was never executed")
+            if settleNeverExecuted(inserted, reason: "its result could not be recorded, so it was never executed") == nil,
+               let stored = try? store.order(clientOrderId: clientOrderId), stored.status != .pendingNew {
+                // The commit reported an error but reached the disk after all (possible with I/O errors):
+                // the disk is the truth, so the book is the executed one and the caller gets the outcome.
+                // Its fill events were not published; subscribers find them through the fill sequence.
+                paper = executed
+                logger.critical("an order commit reported an error but was recorded; using the recorded outcome",
+                                metadata: ["client_order_id": "\(clientOrderId)", "status": "\(stored.status.rawValue)"])
+                return stored
+            }
             throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed: \(error)")
         }
         logger.info("order \(order.status.rawValue)", metadata: [
@@ -190,19 +200,24 @@ public actor RouterService {
         return order
     }
 
-    /// Records a pending_new order that never reached the venue as rejected; nil if that cannot be written
-    /// either.
+    /// Records a pending_new order that never reached the venue as rejected, only while it is still
+    /// pending_new on disk (an outcome that was recorded after all is never overwritten); nil if that cannot
+    /// be written. It does not clear the store's unhealthy mark: only a whole order result does.
     private func settleNeverExecuted(_ order: OrderRecord, reason: String) -> OrderRecord? {
         var rejected = order
         rejected.status = .rejected
         rejected.rejectReason = reason
         rejected.updatedAt = Date()
         do {
-            try settle(rejected, fills: [])
-            return rejected
+            _ = try store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
         } catch {
+            logger.error("could not record a never-executed order as rejected", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "error": "\(error)",
+            ])
             return nil
         }
+        events.publish(Events.order, topic: Topics.orders, body: rejected)
+        return rejected
     }
 
     /// Persists the outcome with the paper book, then tells subscribers: fills first, then the order.

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import NIOCore
 import Testing
 
 /// The real binaries, the real replay, a real SQLite file: the trade path end to end, and what happens
@@ -30,6 +31,14 @@ struct TradePathTests {
                 return
             }
             #expect(Set(services.keys) == ["gateway", "mindsetd", "arsenald", "routerd"])
+
+            // arsenald's clients busy-poll for their replies from mindsetd and routerd (other processes), and
+            // replies arrive while they poll: the wiring (socket watched, polling armed per request) works.
+            if System.coreCount > 1 {
+                let arsenald = try #require(await system.health("arsenald"))
+                let replies = Int(arsenald.details["busy_poll_replies"] ?? "") ?? 0
+                #expect(replies >= 1, "busy polling never caught a reply: \(arsenald.details)")
+            }
 
             let listed = try await system.get("/api/orders?limit=1000", token: system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(listed.status == 200)

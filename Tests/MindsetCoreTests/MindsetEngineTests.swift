@@ -53,7 +53,7 @@ struct MindsetDailyResetTests {
         #expect(engine.state.lossStreak == 0)
     }
 
-    @Test("a trade closed before the reset but recorded after it counts for its own day, never for today's limit")
+    @Test("a gain closed before the reset but recorded after it counts for its own day: it never frees today's limit")
     func lateTradeCountsForItsOwnDay() throws {
         var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 100 })
         engine.record(trade(pnl: -5, at: utc("2024-03-01T12:00:00Z")))
@@ -74,8 +74,8 @@ struct MindsetDailyResetTests {
             dayStart: utc("2024-03-01T00:00:00Z"), pnl: 45, trades: 2, wins: 1, losses: 1, finalState: .calm, lateTrades: 1)])
     }
 
-    @Test("a late loss larger than today's limit does not lock today; it is a separate entry once its day is archived, and starts the cooldown")
-    func lateLossAfterArchive() throws {
+    @Test("a late loss counts for today (fail closed); a late gain goes to its own day, as a separate entry once that day is archived")
+    func lateLossCountsToday() throws {
         var engine = MindsetEngine(rules: makeRules {
             $0.dailyLossLimit = 100
             $0.revengeCooldownSeconds = 300
@@ -84,26 +84,27 @@ struct MindsetDailyResetTests {
         _ = engine.evaluate(proposal(at: utc("2024-03-02T00:00:01Z")))
         engine.markArchived(engine.state.unarchivedDays.count)
 
+        // Yesterday's loss, sent late and larger than today's limit, locks today.
         let (_, transition) = engine.record(trade(pnl: -500, at: utc("2024-03-01T23:59:00Z"), quantity: 2, entry: 300))
-        #expect(transition == nil)
-        #expect(engine.state.emotion == .calm)
-        #expect(engine.state.dailyPnl == 0)
-        #expect(engine.state.trades == 0)
-        #expect(engine.state.unarchivedDays == [DailySummary(
-            dayStart: utc("2024-03-01T00:00:00Z"), pnl: -500, trades: 1, wins: 0, losses: 1, finalState: nil, lateTrades: 1)])
-
-        // The revenge guard runs on time since the loss, across the reset.
-        let entry = engine.evaluate(proposal(at: utc("2024-03-02T00:02:00Z")))
-        #expect(!entry.approved)
-        #expect(entry.reasons.first?.hasPrefix("revenge guard: cooldown") == true)
-        #expect(engine.evaluate(proposal(at: utc("2024-03-02T00:04:00Z"), quantity: 1, price: 100)).approved)
+        #expect(transition?.to == .locked)
+        #expect(engine.state.dailyPnl == -500)
+        #expect(engine.state.trades == 1)
+        #expect(engine.state.lossStreak == 1)
+        #expect(engine.state.unarchivedDays.isEmpty)
+        #expect(engine.state.lastLossAt == utc("2024-03-01T23:59:00Z"))
         #expect(engine.state.lastLossNotional == 600)
 
-        // An older late loss does not move the cooldown back.
+        // An older late loss counts too, but does not move the cooldown back.
         engine.record(trade(pnl: -1, at: utc("2024-03-01T20:00:00Z")))
+        #expect(engine.state.dailyPnl == -501)
         #expect(engine.state.lastLossAt == utc("2024-03-01T23:59:00Z"))
-        #expect(engine.state.unarchivedDays.first?.pnl == -501)
-        #expect(engine.state.unarchivedDays.first?.lateTrades == 2)
+
+        // A late gain of the archived day becomes a separate entry for that day; today is untouched.
+        engine.record(trade(pnl: 30, at: utc("2024-03-01T22:00:00Z")))
+        #expect(engine.state.dailyPnl == -501)
+        #expect(engine.state.trades == 2)
+        #expect(engine.state.unarchivedDays == [DailySummary(
+            dayStart: utc("2024-03-01T00:00:00Z"), pnl: 30, trades: 1, wins: 1, losses: 0, finalState: nil, lateTrades: 1)])
     }
 
     @Test("LOCKED is cleared at the next reset, and the finished day reports it")

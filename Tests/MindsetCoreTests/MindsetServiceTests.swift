@@ -143,7 +143,7 @@ struct MindsetServiceTests {
         #expect(try readDailyMetrics(store.metricsPath).count == 3)
     }
 
-    @Test("a trade recorded after its day was archived is appended as that day's late entry; today is untouched")
+    @Test("a gain recorded after its day was archived is appended as that day's late entry; today is untouched")
     func lateTradeArchived() async throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
@@ -152,13 +152,13 @@ struct MindsetServiceTests {
         _ = await service.record(trade(pnl: 3, at: utc("2024-03-02T00:00:05Z")))
         #expect(try readDailyMetrics(store.metricsPath).count == 1)
 
-        let snapshot = await service.record(trade(pnl: -4, at: utc("2024-03-01T23:59:59Z")))
+        let snapshot = await service.record(trade(pnl: 4, at: utc("2024-03-01T23:59:59Z")))
         #expect(snapshot.dailyPnl == 3)
         #expect(snapshot.trades == 1)
         let days = try readDailyMetrics(store.metricsPath)
         #expect(days == [
             DailySummary(dayStart: utc("2024-03-01T00:00:00Z"), pnl: 10, trades: 1, wins: 1, losses: 0, finalState: .calm),
-            DailySummary(dayStart: utc("2024-03-01T00:00:00Z"), pnl: -4, trades: 1, wins: 0, losses: 1, finalState: nil,
+            DailySummary(dayStart: utc("2024-03-01T00:00:00Z"), pnl: 4, trades: 1, wins: 1, losses: 0, finalState: nil,
                          lateTrades: 1),
         ])
 

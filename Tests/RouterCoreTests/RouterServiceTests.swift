@@ -154,7 +154,7 @@ struct RouterServiceTests {
         _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-lost")) }
         #expect(await service.account().totalCash == 100_000)
         #expect(await service.positions().isEmpty)
-        #expect(await service.isHealthy)  // the rejection itself was recorded
+        #expect(await service.isHealthy == false)  // the rejection was recorded, but results still cannot be
         let lost = try #require(try fixture.store.order(clientOrderId: "bb-lost"))
         #expect(lost.status == .rejected)
         #expect(lost.rejectReason?.contains("never executed") == true)
@@ -195,7 +195,29 @@ struct RouterServiceTests {
         #expect(try fixture.store.order(clientOrderId: "bb-stuck")?.status == .rejected)
         #expect(try fixture.count("fills") == 0)
         #expect(await service.positions().isEmpty)
+        // Healthy again only once a whole order result is recorded.
+        #expect(await service.isHealthy == false)
+        #expect(try await service.place(request("bb-after")).status == .filled)
         #expect(await service.isHealthy)
+    }
+
+    @Test("recording an order as never executed does not overwrite an outcome already on disk")
+    func neverExecutedIsGuarded() async throws {
+        let fixture = try RouterFixture()
+        let service = try fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let filled = try await service.place(request("bb-done"))
+        #expect(filled.status == .filled)
+        var rejected = filled
+        rejected.status = .rejected
+        rejected.rejectReason = "never executed"
+        #expect(throws: IPCError.self) {
+            _ = try fixture.store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
+        }
+        let stored = try fixture.store.order(clientOrderId: "bb-done")
+        #expect(stored?.status == .filled)
+        #expect(stored?.rejectReason == nil)
+        #expect(try fixture.count("fills") == 1)
     }
 
     @Test("a resting order whose fill cannot be committed stays resting and fills once later")

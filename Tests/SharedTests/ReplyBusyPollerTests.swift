@@ -42,7 +42,7 @@ struct ReplyBusyPollerTests {
 
     @Test("the system is asked: this process's mask is readable, and a peer in this process is recognised")
     func systemFacts() throws {
-        let own = try #require(ReplyBusyPoller.allowedCPUs(ofProcess: 0))
+        let own = try #require(ReplyBusyPoller.allowedCPUs(ofProcess: getpid()))
         #expect(own.reduce(0) { $0 + $1.nonzeroBitCount } >= 1)
         let pair = try SocketPair()
         defer { pair.close() }
@@ -92,6 +92,28 @@ struct ReplyBusyPollerTests {
             #expect(try await loop.submit { poller.isSpinning }.get(), "one registration is left")
             try await loop.submit { poller.unwatch(pair.near) }.get()
             #expect(try await eventually { try await loop.submit { !poller.isSpinning }.get() })
+        }
+    }
+
+    @Test("requests that keep going out never keep the loop spinning past its budget: it rests between spins")
+    func spinsAreCapped() async throws {
+        try await withPoller { loop, poller, pair in
+            try await loop.submit { poller.watch(pair.near) }.get()
+            // Re-armed every millisecond for up to 5 s, as a stream of requests to a peer that never answers.
+            var sawRest = false
+            var observations: [Bool] = []
+            for _ in 0..<5_000 where !sawRest {
+                let spinning = try await loop.submit {
+                    poller.arm(for: .milliseconds(20))
+                    return poller.isSpinning
+                }.get()
+                observations.append(spinning)
+                sawRest = !spinning
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(sawRest, "the spin was extended by every request and never let the loop sleep")
+            #expect(observations.first == true, "the first request started a spin")
+            try await loop.submit { poller.unwatch(pair.near) }.get()
         }
     }
 

@@ -266,6 +266,9 @@ public final class IPCClient: Sendable {
         let maxFrame = configuration.maximumFrameBytes
         let poller = self.poller
         let descriptor = try UnixSocketConnector.connect(path: configuration.socketPath)
+        // Decided before NIO owns the descriptor: once it does, a peer that hangs up at once could let the
+        // number be reused by an unrelated socket.
+        let budget = ReplyBusyPoller.pays(on: descriptor) ? busyPollBudget : .zero
         let channel = try await ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -283,7 +286,6 @@ public final class IPCClient: Sendable {
             self?.expireOverdue()
         }
         channel.closeFuture.whenComplete { _ in sweeper.cancel() }
-        let budget = ReplyBusyPoller.pays(on: descriptor) ? busyPollBudget : .zero
         let writer = RequestWriter(channel: channel, poller: poller, busyPollBudget: budget)
         do {
             box.withLockedValue { $0.handshakeWriter = writer }

@@ -1,4 +1,5 @@
 import Glibc
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Keeps an event loop awake for a short while after a request goes out, so the reply is read the moment it
@@ -18,12 +19,15 @@ import NIOCore
 /// on one CPU: p99 three times worse).
 ///
 /// One poller per loop (`for(_:)`); every method must be called on that loop.
-final class ReplyBusyPoller: @unchecked Sendable {
+public final class ReplyBusyPoller: @unchecked Sendable {
     private let eventLoop: EventLoop
     /// Touched only on the loop. `pollfd`s of the loop's client connections.
     private var watched: [pollfd] = []
     private var spinning = false
     private var deadline = NIODeadline.distantPast
+    private var currentBudget = TimeAmount.zero
+    /// No new spin before this: set when a spin used up its budget.
+    private var restUntil = NIODeadline.distantPast
 
     private static let pollers = PerEventLoop { ReplyBusyPoller(eventLoop: $0) }
 
@@ -34,7 +38,7 @@ final class ReplyBusyPoller: @unchecked Sendable {
             guard credentials.pid > 0 else { return nil }
             return PeerPlacement(isThisProcess: credentials.pid == getpid(), cpus: allowedCPUs(ofProcess: credentials.pid))
         }
-        return pays(machineCPUs: System.coreCount, ownCPUs: allowedCPUs(ofProcess: 0), peer: peer)
+        return pays(machineCPUs: System.coreCount, ownCPUs: allowedCPUs(ofProcess: getpid()), peer: peer)
     }
 
     /// Where the peer process may run, as far as the system tells.
@@ -57,7 +61,8 @@ final class ReplyBusyPoller: @unchecked Sendable {
         return union.reduce(0) { $0 + $1.nonzeroBitCount } > 1
     }
 
-    /// The affinity mask of process `pid` (0: this one), one bit per CPU; nil if unreadable.
+    /// The affinity mask of process `pid` (its main thread's, which `taskset` sets for every thread), one bit
+    /// per CPU; nil if unreadable.
     static func allowedCPUs(ofProcess pid: pid_t) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: 128)  // the size of glibc's cpu_set_t: 1,024 CPUs
         let size = bytes.count
@@ -89,12 +94,16 @@ final class ReplyBusyPoller: @unchecked Sendable {
 
     /// Spins for up to `budget` from now, unless a socket becomes readable first (a connection where spinning
     /// does not pay passes zero). Called when a request is written, and when replies were read while others
-    /// are still outstanding.
+    /// are still outstanding. A spin already running is not extended, and after a spin that used up its
+    /// budget the loop rests (sleeps and selects as usual) for one budget before the next: other channels on
+    /// the loop are never kept unread for more than about one budget, however many requests keep going out.
     func arm(for budget: TimeAmount) {
         eventLoop.preconditionInEventLoop()
-        guard budget > .zero, !watched.isEmpty else { return }
-        deadline = max(deadline, .now() + budget)
-        guard !spinning else { return }
+        guard budget > .zero, !spinning, !watched.isEmpty else { return }
+        let now = NIODeadline.now()
+        guard now >= restUntil else { return }
+        deadline = now + budget
+        currentBudget = budget
         spinning = true
         // Queued behind whatever the loop has to do already (the flush of the request among it).
         eventLoop.execute { self.spin() }
@@ -108,15 +117,35 @@ final class ReplyBusyPoller: @unchecked Sendable {
 
     private func spin() {
         let ready = watched.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), 0) }
-        // Readable, hung up, in error, or `poll` itself failed: the loop's own select takes it from here.
-        guard ready == 0, !watched.isEmpty, NIODeadline.now() < deadline else {
+        if ready != 0 || watched.isEmpty {
+            // Readable, hung up, in error, or `poll` itself failed: the loop's own select takes it from here.
             spinning = false
+            Self.statistics.withLockedValue { $0.endedByReadiness += 1 }
+            return
+        }
+        let now = NIODeadline.now()
+        guard now < deadline else {
+            spinning = false
+            restUntil = now + currentBudget
+            Self.statistics.withLockedValue { $0.endedByBudget += 1 }
             return
         }
         // NIO runs tasks queued by tasks before it selects again, so this keeps the loop from sleeping while
         // still running every other task queued on it in turn.
         eventLoop.execute { self.spin() }
     }
+
+    /// How spins ended, in this whole process (every loop's poller); reported in each daemon's health.
+    public struct Statistics: Sendable, Equatable {
+        /// A watched socket became readable (usually the reply): the spin paid off.
+        public var endedByReadiness = 0
+        /// The budget ran out first: the loop then slept as it would have without polling.
+        public var endedByBudget = 0
+    }
+
+    private static let statistics = NIOLockedValueBox(Statistics())
+
+    public static var processStatistics: Statistics { statistics.withLockedValue { $0 } }
 }
 
 // Glibc's module map exports sched_getaffinity only under _GNU_SOURCE.
