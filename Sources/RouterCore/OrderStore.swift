@@ -25,9 +25,9 @@ public final class OrderStore: Sendable {
     }
 
     /// Writes an order's new state, its fills and the paper book's snapshot together; returns the fills
-    /// with their sequence in the fill log.
+    /// with their sequence in the fill log. `onlyIfStatus`: update the order only while it still has this
+    /// status (else `conflict`, nothing written).
     @discardableResult
-    /// `onlyIfStatus`: update the order only while it still has this status (else `conflict`, nothing written).
     public func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?,
                        onlyIfStatus: OrderStatus? = nil) throws -> [Fill] {
         try database.write { db in

@@ -160,7 +160,8 @@ public actor RouterService {
             let executed = paper
             paper = before
             if settleNeverExecuted(inserted, reason: "its result could not be recorded, so it was never executed") == nil,
-               let stored = try? store.order(clientOrderId: clientOrderId), stored.status != .pendingNew {
+               let stored = try? store.order(clientOrderId: clientOrderId), stored.status != .pendingNew,
+               stored.status == order.status, stored.filledQuantity == order.filledQuantity {
                 // The commit reported an error but reached the disk after all (possible with I/O errors):
                 // the disk is the truth, so the book is the executed one and the caller gets the outcome.
                 // Its fill events were not published; subscribers find them through the fill sequence.
