@@ -5,6 +5,11 @@ import PackageDescription
 // so tests call the domain directly and the integration tests start the real binaries.
 let strictConcurrency: [SwiftSetting] = [.enableUpcomingFeature("StrictConcurrency")]
 
+/// What every daemon's library builds on, plus what it alone needs.
+func core(_ extra: Target.Dependency...) -> [Target.Dependency] {
+    ["BagbotDomain", "BagbotIPC", "BagbotStorage", "BagbotRuntime"] + extra
+}
+
 let package = Package(
     name: "bagbot",
     platforms: [.macOS(.v14)],
@@ -30,59 +35,76 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // The target graph (docs/architecture.md): each target depends only on those below it.
+        //   executables → *Core → BagbotRuntime → BagbotIPC, BagbotStorage → BagbotDomain
+        .target(name: "BagbotDomain", swiftSettings: strictConcurrency),
         .target(
-            name: "Shared",
+            name: "BagbotIPC",
             dependencies: [
-                "CSystemd", "CCrypto",
+                "BagbotDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictConcurrency
+        ),
+        .target(
+            name: "BagbotStorage",
+            dependencies: ["BagbotDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictConcurrency
+        ),
+        .target(
+            name: "BagbotRuntime",
+            dependencies: [
+                "BagbotDomain", "BagbotIPC", "BagbotStorage", "CSystemd", "CCrypto",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictConcurrency
         ),
-        .target(name: "MindsetCore", dependencies: ["Shared"], swiftSettings: strictConcurrency),
-        .target(name: "ArsenalCore", dependencies: ["Shared"], swiftSettings: strictConcurrency),
-        .target(
-            name: "RouterCore",
-            dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: strictConcurrency
-        ),
+        .target(name: "MindsetCore", dependencies: core(), swiftSettings: strictConcurrency),
+        .target(name: "ArsenalCore", dependencies: core(.product(name: "NIOPosix", package: "swift-nio")), swiftSettings: strictConcurrency),
+        .target(name: "RouterCore", dependencies: core(.product(name: "GRDB", package: "GRDB.swift")), swiftSettings: strictConcurrency),
         .target(
             name: "GatewayCore",
-            dependencies: [
-                "Shared",
+            dependencies: core(
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ],
+                .product(name: "GRDB", package: "GRDB.swift")),
             swiftSettings: strictConcurrency
         ),
-        .target(name: "SupervisorCore", dependencies: ["Shared"], swiftSettings: strictConcurrency),
+        .target(name: "SupervisorCore", dependencies: core(), swiftSettings: strictConcurrency),
 
-        .executableTarget(name: "mindsetd", dependencies: ["MindsetCore"], swiftSettings: strictConcurrency),
-        .executableTarget(name: "arsenald", dependencies: ["ArsenalCore"], swiftSettings: strictConcurrency),
-        .executableTarget(name: "routerd", dependencies: ["RouterCore"], swiftSettings: strictConcurrency),
-        .executableTarget(name: "gateway", dependencies: ["GatewayCore"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "mindsetd", dependencies: ["MindsetCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "arsenald", dependencies: ["ArsenalCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "routerd", dependencies: ["RouterCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "gateway", dependencies: ["GatewayCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
         .executableTarget(
             name: "bagbot",
-            dependencies: ["SupervisorCore", .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+            dependencies: ["SupervisorCore", "BagbotRuntime", .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             swiftSettings: strictConcurrency
         ),
         .executableTarget(
             name: "IPCBenchmark",
-            dependencies: ["Shared"],
+            dependencies: ["BagbotIPC", "BagbotRuntime"],
             path: "Benchmarks/IPCBenchmark",
             swiftSettings: strictConcurrency
         ),
 
-        // Helpers every test target shares (temporary directories); not part of any product.
-        .target(name: "BagbotTestSupport", path: "Tests/Support"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "BagbotTestSupport"]),
+        // Helpers every test target shares (temporary directories, waiting, config loading); not part of any product.
+        .target(
+            name: "BagbotTestSupport",
+            dependencies: ["BagbotRuntime", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Support"),
+        .testTarget(name: "BagbotDomainTests", dependencies: ["BagbotDomain", "BagbotTestSupport"]),
+        .testTarget(name: "BagbotIPCTests", dependencies: ["BagbotIPC", "BagbotTestSupport"]),
+        .testTarget(
+            name: "BagbotStorageTests",
+            dependencies: ["BagbotStorage", "BagbotTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "BagbotRuntimeTests", dependencies: ["BagbotRuntime", "BagbotTestSupport"]),
         .testTarget(name: "MindsetCoreTests", dependencies: ["MindsetCore", "BagbotTestSupport"]),
         .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore", "BagbotTestSupport"]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport"]),
@@ -91,7 +113,7 @@ let package = Package(
             name: "IntegrationTests",
             // Depending on the executables makes `swift test` build them; the tests start them as processes.
             dependencies: [
-                "Shared", "BagbotTestSupport", "gateway", "mindsetd", "arsenald", "routerd", "bagbot",
+                "BagbotRuntime", "BagbotTestSupport", "gateway", "mindsetd", "arsenald", "routerd", "bagbot",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

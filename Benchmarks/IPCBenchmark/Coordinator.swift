@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Shared
+import BagbotIPC
 
 /// Runs every measurement in fresh child processes (this executable re-executed through `/proc/self/exe`,
 /// under `taskset` when pinned, so that every thread of a child, NIO's included, inherits the placement

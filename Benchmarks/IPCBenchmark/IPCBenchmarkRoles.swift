@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import Logging
 import NIOCore
-import Shared
+import BagbotIPC
 
 let quietLogger = Logger(label: "ipc-benchmark") { _ in SwiftLogNoOpLogHandler() }
 

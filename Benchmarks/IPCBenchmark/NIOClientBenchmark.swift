@@ -2,7 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Shared
+import BagbotIPC
 
 /// A ladder step between the raw client and `IPCClient`: a NIO client with the IPC client's pipeline
 /// (BoundedFrameDecoder; frames carry their length prefix) that sends the raw client's bytes and sends the next

@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import NIOCore
 import NIOPosix
-import Shared
+import BagbotIPC
 
 /// The floor, and the steps between it and the IPC layer.
 ///

@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
-import Shared
+import ServiceLifecycle
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
 
 /// What `arsenal.decision` events carry: the signal and the mindset's answer.
 public struct DecisionEvent: Codable, Sendable {
@@ -15,19 +18,22 @@ public struct DecisionEvent: Codable, Sendable {
 ///
 /// routerd is reached over two connections: one carries the event stream, the other commands. On one
 /// shared connection a backlog of ticks would sit in front of every order response.
-public final class ArsenalDaemon: BagbotDaemon {
+public final class ArsenalDaemon: BagbotDaemon, Service {
+    public static let serviceName = "arsenald"
+    public static let configSections: [any ConfigSection.Type] = [ArsenalSettings.self]
+
     public let coordinator: TradeCoordinator
     private let server: IPCServer
     private let mindsetClient: IPCClient
     private let routerClient: IPCClient
     private let routerStream: IPCClient
     private let logger: Logger
+    private let readiness: DaemonReadiness
     private let started = Date()
     private let ticks: AsyncStream<Tick>
     private let ticksIn: AsyncStream<Tick>.Continuation
     private let updates: AsyncStream<RouterUpdate>
     private let updatesIn: AsyncStream<RouterUpdate>.Continuation
-    private let consumers = NIOLockedValueBox<[Task<Void, Never>]>([])
     /// Ticks dropped from arsenald's own buffer because the strategies fell behind (the newest are kept).
     private let droppedTicks = NIOLockedValueBox<Int>(0)
 
@@ -38,6 +44,7 @@ public final class ArsenalDaemon: BagbotDaemon {
 
     public init(context: DaemonContext) {
         let config = context.config
+        readiness = context.readiness
         logger = context.logger("coordinator")
         server = IPCServer(serviceName: "arsenald", configuration: .from(config, service: "arsenald"), logger: context.logger("ipc"))
         // One event loop for every connection and for the coordinator: the trade path never changes thread.
@@ -52,7 +59,7 @@ public final class ArsenalDaemon: BagbotDaemon {
         (updates, updatesIn) = AsyncStream.makeStream(of: RouterUpdate.self, bufferingPolicy: .unbounded)
         let hub = server.events
         coordinator = TradeCoordinator(
-            strategies: [MicroTrendFollower(settings: config.arsenal.microTrend)],
+            strategies: [MicroTrendFollower(settings: config[ArsenalSettings.self].microTrend)],
             mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
             logger: logger, executor: routerClient.executor,
             publish: { method, signal, decision in
@@ -159,7 +166,11 @@ public final class ArsenalDaemon: BagbotDaemon {
             .withProcessDetails()
     }
 
-    public func start() async throws {
+    public var services: [any Service] { [self] }
+
+    /// Serves and trades until the graceful shutdown, then drains: the tick stream stops first, the orders
+    /// and fills already received are applied, closed trades are flushed to mindsetd, and the socket closes.
+    public func run() async throws {
         try await server.start()
         let coordinator = coordinator
         let commands = routerClient
@@ -175,30 +186,29 @@ public final class ArsenalDaemon: BagbotDaemon {
         }
         let ticks = ticks
         let updates = updates
-        consumers.withLockedValue {
-            $0 = [
-                // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
-                Task(executorPreference: coordinator.executor) { for await tick in ticks { await coordinator.handle(tick: tick) } },
-                Task(executorPreference: coordinator.executor) {
-                    for await update in updates {
-                        switch update {
-                        case .order(let order): await coordinator.handle(order: order)
-                        case .fill(let fill): await coordinator.handle(fill: fill)
-                        }
+        await withDiscardingTaskGroup { consumers in
+            // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
+            consumers.addTask(executorPreference: coordinator.executor) {
+                for await tick in ticks { await coordinator.handle(tick: tick) }
+            }
+            consumers.addTask(executorPreference: coordinator.executor) {
+                for await update in updates {
+                    switch update {
+                    case .order(let order): await coordinator.handle(order: order)
+                    case .fill(let fill): await coordinator.handle(fill: fill)
                     }
-                },
-            ]
-        }
-        mindsetClient.start()
-        routerClient.start()
-        routerStream.start()
-    }
+                }
+            }
+            mindsetClient.start()
+            routerClient.start()
+            routerStream.start()
+            readiness.ready()
 
-    public func stop() async {
-        await routerStream.shutdown()
-        ticksIn.finish()
-        updatesIn.finish()
-        for task in consumers.withLockedValue({ $0 }) { await task.value }
+            try? await gracefulShutdown()
+            await routerStream.shutdown()
+            ticksIn.finish()
+            updatesIn.finish()
+        }
         await coordinator.flushClosedTrades()
         await routerClient.shutdown()
         await mindsetClient.shutdown()

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 /// The Micro Trend Follower: trades short bursts of momentum that beat noise and costs.
 ///
@@ -13,7 +13,7 @@ public final class MicroTrendFollower: Strategy {
     public let symbols: [String]
     public var isEnabled: Bool
     public private(set) var stats = StrategyStats()
-    private let settings: BagbotConfig.MicroTrend
+    private let settings: MicroTrendSettings
     private var books: [String: SymbolState] = [:]
 
     struct SymbolState {
@@ -25,7 +25,7 @@ public final class MicroTrendFollower: Strategy {
         var orderInFlight = false
     }
 
-    public init(id: String = "micro_trend", settings: BagbotConfig.MicroTrend) {
+    public init(id: String = "micro_trend", settings: MicroTrendSettings) {
         self.id = id
         self.settings = settings
         self.symbols = settings.symbols

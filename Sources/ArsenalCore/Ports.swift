@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import BagbotDomain
+import BagbotIPC
 
 /// What the coordinator needs from mindsetd; the daemon uses IPC, tests use fakes.
 public protocol MindsetPort: Sendable {

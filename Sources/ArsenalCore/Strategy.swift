@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 /// A trading strategy as the arsenal runs it. Strategies are owned by the `TradeCoordinator` actor and
 /// touched only from it, so they can keep plain mutable state.

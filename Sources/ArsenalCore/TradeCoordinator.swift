@@ -1,7 +1,9 @@
 import Foundation
 import NIOPosix
 import Logging
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
 
 /// Counters behind arsenald's status line, health details and (later) metrics.
 public struct ArsenalCounters: Sendable, Equatable {

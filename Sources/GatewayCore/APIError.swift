@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Shared
+import BagbotIPC
 
 /// Every error the API returns: `{"error":{"code":"…","message":"…"}}` with the matching status.
 public struct APIError: HTTPResponseError, Sendable {

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Shared
 
 /// Request context carrying the authenticated token, if any.
 public struct GatewayContext: RequestContext {

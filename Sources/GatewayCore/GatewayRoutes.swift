@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
 
 /// The daemons behind the API.
 public struct DaemonClients: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import Shared
+import BagbotRuntime
 
 public enum TokenRole: String, Codable, Sendable {
     case user, admin

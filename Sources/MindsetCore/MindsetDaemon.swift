@@ -1,17 +1,25 @@
 import Foundation
 import Logging
-import Shared
+import ServiceLifecycle
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
 
 /// mindsetd's wiring: the service behind its socket. It talks to nobody (PrivateNetwork under systemd).
-public final class MindsetDaemon: BagbotDaemon {
+public final class MindsetDaemon: BagbotDaemon, Service {
+    public static let serviceName = "mindsetd"
+    public static let configSections: [any ConfigSection.Type] = [MindsetSettings.self]
+
     public let service: MindsetService
     private let server: IPCServer
+    private let readiness: DaemonReadiness
     private let started = Date()
 
     public init(context: DaemonContext) {
         let config = context.config
+        readiness = context.readiness
         service = MindsetService(
-            rules: MindsetRules(config.mindset), store: MindsetStore(stateDirectory: config.paths.stateFilesDir),
+            rules: MindsetRules(config[MindsetSettings.self]), store: MindsetStore(stateDirectory: config.paths.stateFilesDir),
             logger: context.logger("engine"))
         server = IPCServer(
             serviceName: "mindsetd", configuration: .from(config, service: "mindsetd"), logger: context.logger("ipc"))
@@ -43,11 +51,13 @@ public final class MindsetDaemon: BagbotDaemon {
         }
     }
 
-    public func start() async throws {
-        try await server.start()
-    }
+    public var services: [any Service] { [self] }
 
-    public func stop() async {
+    /// Serves until the graceful shutdown, then stops accepting and waits for the requests in flight.
+    public func run() async throws {
+        try await server.start()
+        readiness.ready()
+        try? await gracefulShutdown()
         await server.stop()
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 public struct StateTransition: Codable, Sendable, Equatable {
     public var from: EmotionState

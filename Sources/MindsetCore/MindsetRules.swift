@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 public enum EmotionState: String, Codable, Sendable, CaseIterable {
     case calm = "CALM"
@@ -24,9 +24,9 @@ public struct MindsetRules: Sendable, Equatable {
     public var tiltedAfterLosses: Int
     public var cautiousLossFraction: Double
     public var tiltedLossFraction: Double
-    public var stateFactors: BagbotConfig.StateFactors
+    public var stateFactors: MindsetSettings.StateFactors
 
-    public init(_ config: BagbotConfig.Mindset) {
+    public init(_ config: MindsetSettings) {
         dailyReset = DailyResetTime(config.dailyResetUtc) ?? DailyResetTime("00:00")!
         startOfDayEquity = config.startOfDayEquity
         dailyLossLimit = config.dailyLossLimit

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Shared
+import BagbotDomain
 
 /// What `mindset.state` returns.
 public struct MindsetSnapshot: Codable, Sendable, Equatable {

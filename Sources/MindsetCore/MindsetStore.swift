@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotStorage
 
 /// The mindset's files in `state/`: `mindset_state.json` (current state) and `daily_metrics.json`
 /// (one entry per finished day), both written atomically.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import Shared
+import BagbotDomain
+import BagbotIPC
 
 /// routerd's tables in `bagbot.db`: orders (with their status history), fills, and the paper book.
 /// Every state change is one transaction, so a crash leaves each order either before or after it.

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 /// The embedded default venue: fills against the latest tick with a spread (the tick's own), slippage
 /// and a fee, and keeps cash and positions. Plain Swift, no I/O: the router persists its snapshot in the
@@ -16,7 +16,7 @@ public struct PaperExchange: Sendable {
             self.startingCash = startingCash
         }
 
-        public init(_ config: BagbotConfig.Paper) {
+        public init(_ config: RouterSettings.Paper) {
             self.init(feeBps: config.feeBps, slippageBps: config.slippageBps, startingCash: config.startingCash)
         }
     }

@@ -1,21 +1,22 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import Shared
+import ServiceLifecycle
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
+import BagbotStorage
 
 /// routerd's wiring: the database, the paper venue, the replay feed and its socket.
-public final class RouterDaemon: BagbotDaemon {
+public final class RouterDaemon: BagbotDaemon, Service {
+    public static let serviceName = "routerd"
+    public static let configSections: [any ConfigSection.Type] = [RouterSettings.self]
+
     private let context: DaemonContext
     private let server: IPCServer
     private let logger: Logger
     private let started = Date()
-    private let runtime = NIOLockedValueBox<Runtime?>(nil)
-
-    struct Runtime: Sendable {
-        var service: RouterService
-        var feed: ReplayFeed
-        var feedTask: Task<Void, Never>?
-    }
+    private let routerService = NIOLockedValueBox<RouterService?>(nil)
 
     public init(context: DaemonContext) {
         self.context = context
@@ -23,17 +24,22 @@ public final class RouterDaemon: BagbotDaemon {
         server = IPCServer(serviceName: "routerd", configuration: .from(context.config, service: "routerd"), logger: context.logger("ipc"))
     }
 
-    public func start() async throws {
-        let config = context.config
-        let database = try BagbotDatabase.open(path: config.paths.databasePath)
+    public var services: [any Service] { [self] }
+
+    /// Reconciles the orders, serves, and replays the feed until the graceful shutdown; then the feed stops
+    /// and the socket closes after the requests in flight.
+    public func run() async throws {
+        let settings = context.config[RouterSettings.self]
+        let paths = context.config.paths
+        let database = try BagbotDatabase.open(path: paths.databasePath)
         let service = try RouterService(
-            store: OrderStore(database: database), paperSettings: PaperExchange.Settings(config.router.paper),
-            symbols: SymbolMap(config: config.router),
-            tradingSwitch: TradingSwitch(stateDirectory: config.paths.stateFilesDir, logger: logger),
+            store: OrderStore(database: database), paperSettings: PaperExchange.Settings(settings.paper),
+            symbols: SymbolMap(config: settings),
+            tradingSwitch: TradingSwitch(stateDirectory: paths.stateFilesDir, logger: logger),
             events: server.events, logger: logger)
         try await service.reconcile()
 
-        var files = try ReplaySources.load(config: config.router.replay)
+        var files = try ReplaySources.load(config: settings.replay)
         if files.isEmpty {
             files = SyntheticFeed.files()
             logger.warning("no replay data configured or found: replaying a SYNTHETIC random walk, not real market data")
@@ -41,17 +47,20 @@ public final class RouterDaemon: BagbotDaemon {
         for file in files where file.skippedLines > 0 {
             logger.warning("replay file had unusable lines", metadata: ["file": "\(file.path)", "skipped": "\(file.skippedLines)"])
         }
-        let feed = ReplayFeed(files: files, speed: ReplaySpeed(config.router.replay.speed) ?? .multiple(1), loop: config.router.replay.loop)
+        let feed = ReplayFeed(files: files, speed: ReplaySpeed(settings.replay.speed) ?? .multiple(1), loop: settings.replay.loop)
         register(service)
         try await server.start()
+        routerService.withLockedValue { $0 = service }
+        context.readiness.ready()
 
         let logger = logger
-        let task = Task {
+        try? await cancelWhenGracefulShutdown {
             logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
             await feed.run { await service.onTick($0) }
             if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
         }
-        runtime.withLockedValue { $0 = Runtime(service: service, feed: feed, feedTask: task) }
+        try? await gracefulShutdown()
+        await server.stop()
     }
 
     private func register(_ service: RouterService) {
@@ -90,20 +99,13 @@ public final class RouterDaemon: BagbotDaemon {
         }
     }
 
-    public func stop() async {
-        let runtime = runtime.withLockedValue { $0 }
-        runtime?.feedTask?.cancel()
-        await runtime?.feedTask?.value
-        await server.stop()
-    }
-
     public func statusLine() async -> String {
-        guard let service = runtime.withLockedValue({ $0?.service }) else { return "starting" }
+        guard let service = routerService.withLockedValue({ $0 }) else { return "starting" }
         return "\(await service.statusLine); subscribers \(server.events.subscriberCount)"
     }
 
     public func isHealthy() async -> Bool {
-        guard let service = runtime.withLockedValue({ $0?.service }) else { return false }
+        guard let service = routerService.withLockedValue({ $0 }) else { return false }
         return await service.isHealthy
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
 
 /// routerd's core: validates and routes orders, persists each one before it is sent, executes on the
 /// paper exchange, and publishes ticks, order updates and fills.

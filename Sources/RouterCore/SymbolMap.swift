@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 /// Which market a symbol belongs to and which venue trades it. Explicit entries win; otherwise the
 /// symbol's shape decides (BTCUSDT → crypto, EURUSD → forex, AAPL → stocks).
@@ -16,7 +16,7 @@ public struct SymbolMap: Sendable {
         self.paperTrading = paperTrading
     }
 
-    public init(config: BagbotConfig.Router) {
+    public init(config: RouterSettings) {
         var overrides: [String: AssetClass] = [:]
         for (symbol, name) in config.symbols {
             if let assetClass = AssetClass(rawValue: name) { overrides[symbol.uppercased()] = assetClass }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import Shared
+import BagbotDomain
+import BagbotStorage
 
 /// The operator's pause/resume switch, kept in `trading_state.json` so a restart keeps a pause.
 public struct TradingSwitch: Sendable {

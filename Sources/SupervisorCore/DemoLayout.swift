@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import Foundation
-import Shared
+import BagbotRuntime
+import BagbotStorage
 
 /// Everything `bagbot up` keeps under one directory: sockets in run/, database and state in state/,
 /// the generated config and the first admin token beside them.

@@ -4,7 +4,6 @@ import Glibc
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import Shared
 
 /// Runs the four daemons as child processes, as systemd would: a child that exits abnormally is
 /// restarted after a second (`Restart=on-failure`) while the others keep running; stopping sends

@@ -1,6 +1,6 @@
 import ArgumentParser
 import ArsenalCore
-import Shared
+import BagbotRuntime
 
 @main
 struct Arsenald: AsyncParsableCommand {
@@ -10,6 +10,6 @@ struct Arsenald: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        await DaemonRunner.run(service: "arsenald", options: options) { ArsenalDaemon(context: $0) }
+        await DaemonRunner.run(ArsenalDaemon.self, options: options)
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
 import SupervisorCore
 import UnixSignals
 
@@ -9,7 +11,7 @@ import UnixSignals
 struct Bagbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bagbot", abstract: "BAGBOT operator command.",
-        subcommands: [Up.self, Call.self, Token.self])
+        subcommands: [Up.self, CheckConfig.self, Call.self, Token.self])
 }
 
 /// `bagbot up`: the whole system under one directory, for a demo or development.
@@ -63,8 +65,15 @@ struct Up: AsyncParsableCommand {
             let absolute = data.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
             settings.append("router.replay.files=[\(absolute.joined(separator: ", "))]")
         }
-        // Fail here, with the file and key, rather than in four children.
-        _ = try ConfigLoader.load(path: layout.configPath, overrides: settings)
+        let binaries = (executable as NSString).deletingLastPathComponent
+        let arguments = ["--config", layout.configPath] + settings.flatMap { ["--set", $0] }
+        // Fail here, with the file and key, rather than in four restarting children.
+        do {
+            try ConfigurationCheck.run(binaries: binaries, arguments: arguments)
+        } catch let failure as ConfigurationCheck.Failure {
+            StandardError.write("\(failure)\n")
+            throw ExitCode(2)
+        }
 
         if let token = try layout.createAdminTokenIfMissing() {
             StandardOutput.print("""
@@ -75,8 +84,6 @@ struct Up: AsyncParsableCommand {
             StandardOutput.print("Admin token: \(layout.adminTokenPath)")
         }
 
-        let binaries = (executable as NSString).deletingLastPathComponent
-        let arguments = ["--config", layout.configPath] + settings.flatMap { ["--set", $0] }
         let supervisor = Supervisor(
             children: ["mindsetd", "routerd", "arsenald", "gateway"].map {
                 Supervisor.Child(name: $0, executable: binaries + "/" + $0, arguments: arguments)
@@ -93,6 +100,29 @@ struct Up: AsyncParsableCommand {
         }
         await supervisor.stop()
         logger.notice("all daemons stopped")
+    }
+}
+
+/// `bagbot check-config`: the whole file checked by every daemon, before a restart rather than after.
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check bagbot.yaml (and --set overrides) against every daemon; exit 0 when all accept it, 2 when one refuses.")
+
+    @Option(help: "Path of bagbot.yaml.")
+    var config: String = "/etc/bagbot/bagbot.yaml"
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one key, as the daemons take it.", valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    func run() throws {
+        let binaries = (CommandLine.executablePath as NSString).deletingLastPathComponent
+        do {
+            try ConfigurationCheck.run(binaries: binaries, arguments: ["--config", config] + overrides.flatMap { ["--set", $0] })
+        } catch let failure as ConfigurationCheck.Failure {
+            StandardError.write("\(failure)\n")
+            throw ExitCode(2)
+        }
+        StandardOutput.print("\(config): valid for \(ConfigurationCheck.daemons.joined(separator: ", "))")
     }
 }
 

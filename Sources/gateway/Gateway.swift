@@ -1,6 +1,6 @@
 import ArgumentParser
 import GatewayCore
-import Shared
+import BagbotRuntime
 
 @main
 struct Gateway: AsyncParsableCommand {
@@ -15,6 +15,6 @@ struct Gateway: AsyncParsableCommand {
     func run() async throws {
         var options = options
         if let port { options.overrides.append("gateway.port=\(port)") }
-        await DaemonRunner.run(service: "gateway", options: options) { GatewayDaemon(context: $0) }
+        await DaemonRunner.run(GatewayDaemon.self, options: options)
     }
 }

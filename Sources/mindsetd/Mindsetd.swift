@@ -1,6 +1,6 @@
 import ArgumentParser
 import MindsetCore
-import Shared
+import BagbotRuntime
 
 @main
 struct Mindsetd: AsyncParsableCommand {
@@ -10,7 +10,7 @@ struct Mindsetd: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        await DaemonRunner.run(service: "mindsetd", options: options) { MindsetDaemon(context: $0) }
+        await DaemonRunner.run(MindsetDaemon.self, options: options)
     }
 }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import RouterCore
-import Shared
+import BagbotRuntime
 
 @main
 struct Routerd: AsyncParsableCommand {
@@ -10,6 +10,6 @@ struct Routerd: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        await DaemonRunner.run(service: "routerd", options: options) { RouterDaemon(context: $0) }
+        await DaemonRunner.run(RouterDaemon.self, options: options)
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 import Logging
-import Shared
+import BagbotDomain
+import BagbotRuntime
 import Testing
 @testable import ArsenalCore
 
-let quietLogger = Logger(label: "bagbot.tests.arsenal") { _ in SwiftLogNoOpLogHandler() }
 
 
 /// A value behind a lock, for fakes that the coordinator actor and the test both touch.
@@ -34,8 +34,8 @@ func fill(_ side: Side, _ quantity: Double, at price: Double, fee: Double = 0, s
          fee: fee, time: epoch.addingTimeInterval(seconds), strategyId: strategy, requestId: "req-\(id)", sequence: sequence)
 }
 
-func microTrendSettings(_ change: (inout BagbotConfig.MicroTrend) -> Void = { _ in }) -> BagbotConfig.MicroTrend {
-    var settings = BagbotConfig().arsenal.microTrend
+func microTrendSettings(_ change: (inout MicroTrendSettings) -> Void = { _ in }) -> MicroTrendSettings {
+    var settings = MicroTrendSettings()
     settings.symbols = ["BTCUSDT"]
     settings.baseQuantity = ["BTCUSDT": 0.01]
     change(&settings)

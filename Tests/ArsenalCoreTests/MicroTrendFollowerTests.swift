@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 import Testing
 @testable import ArsenalCore
 
@@ -173,7 +173,7 @@ struct MicroTrendFollowerTests {
         #expect(!stop.isEntry)
     }
 
-    @Test("BUG: a position restored after a restart is protected by the stop before the windows refill")
+    @Test("a position restored after a restart is protected by the stop before the windows refill")
     func stopLossAfterResync() {
         let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
         feeder.strategy.resync(symbol: "BTCUSDT", quantity: 0.01, averagePrice: 100)

@@ -1,5 +1,7 @@
 import Foundation
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotTestSupport
 import Testing
 @testable import ArsenalCore
 

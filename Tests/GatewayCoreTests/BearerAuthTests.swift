@@ -5,7 +5,8 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 import NIOEmbedded
-import Shared
+import BagbotRuntime
+import BagbotTestSupport
 import Testing
 @testable import GatewayCore
 

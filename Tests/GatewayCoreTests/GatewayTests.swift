@@ -3,12 +3,14 @@ import GRDB
 import Hummingbird
 import HummingbirdCore
 import Logging
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
+import BagbotStorage
 import BagbotTestSupport
 import Testing
 @testable import GatewayCore
 
-let quietLogger = Logger(label: "bagbot.tests.gateway") { _ in SwiftLogNoOpLogHandler() }
 
 
 

@@ -3,7 +3,10 @@ import Glibc
 #endif
 import Foundation
 import BagbotTestSupport
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
+import BagbotStorage
 import Testing
 
 /// `bagbot up`: one directory, four children, a first admin token, restart on crash, clean stop.

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Shared
+import BagbotDomain
 import Testing
 
 /// deploy/install.sh and the units under a real systemd, in a namespace that leaves the machine untouched.
@@ -15,7 +15,7 @@ struct SystemdDeploymentTests {
     func deployment() async throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let harness = repo + "/.build/systemd-tests/\(getpid())"
-        let ns = try SystemdNamespace(directory: harness)
+        let ns = try SystemdNamespace(directory: harness, keepVisible: [repo, TestSystem.binaries] + (TestSystem.sharedData.map { [$0] } ?? []))
         defer { try? FileManager.default.removeItem(atPath: harness) }
         do {
             try await ns.waitUntilBooted()

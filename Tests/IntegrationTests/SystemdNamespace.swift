@@ -19,16 +19,31 @@ final class SystemdNamespace: @unchecked Sendable {
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/nsenter")
     }
 
-    /// `directory` must be outside the paths that get a tmpfs (so not under /tmp).
-    init(directory: String) throws {
+    /// The paths that get a fresh tmpfs inside the namespace.
+    static let privatePaths = ["/tmp", "/var/tmp", "/run", "/var/log/journal"]
+
+    /// `keepVisible`: directories the namespace must still see at the same path although they live under
+    /// a private path (a checkout under /tmp, its binaries, ../shared/data, and `directory` itself): they are
+    /// bind-mounted aside before the tmpfs mounts and back in place after them.
+    init(directory: String, keepVisible: [String] = []) throws {
         harness = directory
+        let underPrivate = Set(keepVisible + [directory]).filter { path in
+            Self.privatePaths.contains { path.hasPrefix($0 + "/") }
+        }
+        // A path inside another kept one comes along with it.
+        let kept = underPrivate.filter { path in !underPrivate.contains { path.hasPrefix($0 + "/") } }.sorted()
         try FileManager.default.createDirectory(atPath: harness, withIntermediateDirectories: true)
         let script = harness + "/boot.sh"
         try """
             #!/bin/bash
             set -e
             mount --make-rprivate /
-            for d in /tmp /var/tmp /run /var/log/journal; do mkdir -p "$d"; mount -t tmpfs tmpfs "$d"; done
+            keep=(\(kept.map { "'\($0)'" }.joined(separator: " ")))
+            mount -t tmpfs tmpfs /mnt
+            for i in "${!keep[@]}"; do mkdir -p "/mnt/$i"; mount --rbind "${keep[$i]}" "/mnt/$i"; done
+            for d in \(Self.privatePaths.joined(separator: " ")); do mkdir -p "$d"; mount -t tmpfs tmpfs "$d"; done
+            for i in "${!keep[@]}"; do mkdir -p "${keep[$i]}"; mount --rbind "/mnt/$i" "${keep[$i]}"; done
+            umount -l /mnt
             layers=\(harness)/layers
             mkdir -p "$layers"; mount -t tmpfs tmpfs "$layers"
             for x in /etc /usr/local /var/lib /opt; do

@@ -8,7 +8,10 @@ import FoundationNetworking
 import GRDB
 import Logging
 import BagbotTestSupport
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
+import BagbotStorage
 
 /// A whole BAGBOT under a temporary directory, with the real daemon binaries as child processes.
 final class TestSystem: @unchecked Sendable {

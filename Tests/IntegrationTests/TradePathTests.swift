@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 import NIOCore
 import Testing
 

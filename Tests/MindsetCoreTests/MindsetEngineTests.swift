@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 import Testing
 @testable import MindsetCore
 
@@ -322,7 +322,7 @@ struct MindsetEmotionTests {
         }
     }
 
-    @Test("BUG: an admin lock issued after the reset moment survives the new day's first evaluation")
+    @Test("an admin lock issued after the reset moment survives the new day's first evaluation")
     func adminLockAfterResetHolds() {
         var engine = MindsetEngine(rules: makeRules())
         // Yesterday's last event; nothing happened since midnight (a quiet night).

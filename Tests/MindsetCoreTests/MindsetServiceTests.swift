@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 import BagbotTestSupport
 import Testing
 @testable import MindsetCore
@@ -100,7 +100,7 @@ struct MindsetServiceTests {
         #expect(exit.approved)
     }
 
-    @Test("BUG: after a corrupt state file, a second restart is still LOCKED (not fresh defaults)")
+    @Test("after a corrupt state file, a second restart is still LOCKED (not fresh defaults)")
     func corruptStateLockSurvivesSecondRestart() async throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
@@ -168,7 +168,7 @@ struct MindsetServiceTests {
         #expect(try readDailyMetrics(store.metricsPath).count == 2)
     }
 
-    @Test("BUG: a day that is rolled over by an evaluation (not a trade) is still archived")
+    @Test("a day that is rolled over by an evaluation (not a trade) is still archived")
     func dayRolledByEvaluationIsArchived() async throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
@@ -183,7 +183,7 @@ struct MindsetServiceTests {
         #expect(days.first?.pnl == 25)
     }
 
-    @Test("BUG: a corrupt daily_metrics.json is moved aside and the finished day starts a new file")
+    @Test("a corrupt daily_metrics.json is moved aside and the finished day starts a new file")
     func corruptMetricsStartsNewFile() throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
@@ -212,7 +212,7 @@ struct MindsetServiceTests {
         #expect(names == ["mindset_state.json"])
     }
 
-    @Test("BUG (low): MindsetStore keeps sub-second precision of the loss time and the clock")
+    @Test("MindsetStore keeps sub-second precision of the loss time and the clock")
     func storeRoundTripSubSecond() throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)

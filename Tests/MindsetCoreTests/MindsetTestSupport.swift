@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import Shared
+import BagbotDomain
+import BagbotRuntime
 import BagbotTestSupport
 import Testing
 @testable import MindsetCore
@@ -8,7 +9,6 @@ import Testing
 // Helpers for the mindset tests: UTC times from ISO text, proposals and closed trades, rules built from the
 // real configuration defaults, and a private temporary directory per test.
 
-let quietLogger = Logger(label: "bagbot.tests.mindset") { _ in SwiftLogNoOpLogHandler() }
 
 
 /// "2024-03-01T10:00:00Z" (optionally with fractional seconds) → Date. Fails loudly on a typo.
@@ -20,8 +20,8 @@ func utc(_ text: String) -> Date {
 }
 
 /// Rules from the shipped defaults, adjusted by `change`.
-func makeRules(_ change: (inout BagbotConfig.Mindset) -> Void = { _ in }) -> MindsetRules {
-    var config = BagbotConfig().mindset
+func makeRules(_ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetRules {
+    var config = MindsetSettings()
     change(&config)
     return MindsetRules(config)
 }

@@ -1,6 +1,5 @@
 import BagbotTestSupport
 import Foundation
-import Shared
 import Testing
 @testable import MindsetCore
 

@@ -1,6 +1,6 @@
 import BagbotTestSupport
 import Foundation
-import Shared
+import BagbotDomain
 import Testing
 @testable import RouterCore
 

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import BagbotDomain
+import BagbotRuntime
 import BagbotTestSupport
 import Testing
 @testable import RouterCore
@@ -273,7 +274,7 @@ struct ReplayParserTests {
     @Test("ReplaySources loads every CSV of the data directory, sorted",
           .enabled(if: SharedData.exists(SharedData.btcusdt) && SharedData.exists(SharedData.eurusd), "../shared/data is not present"))
     func replaySourcesFromDirectory() throws {
-        var config = BagbotConfig().router.replay
+        var config = RouterSettings.Replay()
         config.dataDir = SharedData.directory
         let files = try ReplaySources.load(config: config)
         #expect(files.map(\.symbol) == ["BTCUSDT", "EURUSD"])

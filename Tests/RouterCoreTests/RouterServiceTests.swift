@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import Shared
+import BagbotDomain
+import BagbotIPC
 import BagbotTestSupport
 import Testing
 @testable import RouterCore
@@ -241,7 +242,7 @@ struct RouterServiceTests {
         #expect(await service.positions().first?.quantity == 1)
     }
 
-    @Test("BUG: when one of two fills on the same tick cannot be committed, the committed one is not undone in memory")
+    @Test("when one of two fills on the same tick cannot be committed, the committed one stays applied in memory")
     func partialCommitOnTick() async throws {
         let fixture = try RouterFixture()
         let service = try fixture.service()

@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
 import Logging
-import Shared
+import BagbotDomain
+import BagbotIPC
+import BagbotStorage
 import BagbotTestSupport
 import Testing
 @testable import RouterCore
 
-let quietLogger = Logger(label: "bagbot.tests.router") { _ in SwiftLogNoOpLogHandler() }
 
 
 

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import BagbotDomain
+import BagbotRuntime
 import BagbotTestSupport
 import Testing
 @testable import RouterCore
@@ -20,7 +21,7 @@ struct SymbolMapTests {
 
     @Test("explicit overrides win over the patterns")
     func overridesWin() {
-        var config = BagbotConfig().router
+        var config = RouterSettings()
         config.symbols = ["aapl": "crypto", "EURUSD": "stocks", "SPY500X": "stocks", "JUNK": "bonds"]
         let map = SymbolMap(config: config)
         #expect(map.assetClass(of: "AAPL") == .crypto)
@@ -45,7 +46,7 @@ struct SymbolMapTests {
         #expect(live.venue(for: "AAPL") == .alpaca)
         #expect(live.venue(for: "") == nil)
 
-        var config = BagbotConfig().router
+        var config = RouterSettings()
         #expect(config.mode == "paper")
         #expect(SymbolMap(config: config).paperTrading)
         config.mode = "live"

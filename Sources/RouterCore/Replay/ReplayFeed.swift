@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 /// Plays recorded files as a live feed. Every file starts at the moment the replay starts and keeps its
 /// own inter-tick gaps (scaled by the speed), so a 2020 EUR/USD file and a 2020 BTC file trade side by
@@ -106,7 +106,7 @@ public struct ReplayFeed: Sendable {
 /// Finds the files to replay: those named in the configuration, or every recognised CSV in the data
 /// directory; none at all means the synthetic feed.
 public enum ReplaySources {
-    public static func load(config: BagbotConfig.Replay) throws -> [ReplayFile] {
+    public static func load(config: RouterSettings.Replay) throws -> [ReplayFile] {
         var paths = config.files
         if paths.isEmpty, !config.dataDir.isEmpty {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: config.dataDir)) ?? []

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import BagbotDomain
 
 /// The tick file formats the replay feed reads.
 public enum ReplayFormat: String, Sendable, CaseIterable {

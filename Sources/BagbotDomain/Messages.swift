@@ -1,0 +1,182 @@
+import Foundation
+
+/// The answer to `health` from every daemon, and what `/healthz` aggregates.
+public struct HealthReport: Codable, Sendable, Equatable {
+    public var service: String
+    /// "ok" when serving normally; "degraded" when it cannot do all its work (a peer it needs is unreachable,
+    /// or its state cannot be persisted).
+    public var status: String
+    public var summary: String
+    public var uptimeSeconds: Double
+    /// Each peer this daemon connects to, and its connection state.
+    public var peers: [String: String]
+    public var details: [String: String]
+
+    public init(service: String, status: String, summary: String, uptimeSeconds: Double,
+                peers: [String: String] = [:], details: [String: String] = [:]) {
+        self.service = service
+        self.status = status
+        self.summary = summary
+        self.uptimeSeconds = uptimeSeconds
+        self.peers = peers
+        self.details = details
+    }
+}
+
+public struct SubscribeRequest: Codable, Sendable {
+    public var topics: [String]
+    public init(topics: [String]) { self.topics = topics }
+}
+
+public struct SubscribeResponse: Codable, Sendable {
+    public var topics: [String]
+    public init(topics: [String]) { self.topics = topics }
+}
+
+public struct PlaceOrderRequest: Codable, Sendable, Equatable {
+    /// Optional: a caller that retries must send the same id; the router generates one when absent.
+    public var clientOrderId: String?
+    public var symbol: String
+    public var side: Side
+    public var type: OrderType
+    public var quantity: Double
+    public var limitPrice: Double?
+    public var strategyId: String?
+    public var requestId: String?
+
+    public init(clientOrderId: String? = nil, symbol: String, side: Side, type: OrderType = .market, quantity: Double,
+                limitPrice: Double? = nil, strategyId: String? = nil, requestId: String? = nil) {
+        self.clientOrderId = clientOrderId
+        self.symbol = symbol
+        self.side = side
+        self.type = type
+        self.quantity = quantity
+        self.limitPrice = limitPrice
+        self.strategyId = strategyId
+        self.requestId = requestId
+    }
+}
+
+public struct CancelOrderRequest: Codable, Sendable {
+    public var clientOrderId: String
+    public init(clientOrderId: String) { self.clientOrderId = clientOrderId }
+}
+
+public struct OrdersQuery: Codable, Sendable {
+    /// One order by its client order id (the other filters still apply).
+    public var clientOrderId: String?
+    public var symbol: String?
+    public var status: OrderStatus?
+    public var strategyId: String?
+    public var limit: Int?
+
+    public init(clientOrderId: String? = nil, symbol: String? = nil, status: OrderStatus? = nil, strategyId: String? = nil,
+                limit: Int? = nil) {
+        self.clientOrderId = clientOrderId
+        self.symbol = symbol
+        self.status = status
+        self.strategyId = strategyId
+        self.limit = limit
+    }
+}
+
+public struct OrdersResponse: Codable, Sendable {
+    public var orders: [OrderRecord]
+    public init(orders: [OrderRecord]) { self.orders = orders }
+}
+
+public struct PositionsResponse: Codable, Sendable {
+    public var positions: [Position]
+    public init(positions: [Position]) { self.positions = positions }
+}
+
+public struct PauseRequest: Codable, Sendable {
+    public var reason: String?
+    public init(reason: String?) { self.reason = reason }
+}
+
+public struct TradingSwitchState: Codable, Sendable, Equatable {
+    public var enabled: Bool
+    public var reason: String?
+    public var changedAt: Date
+    public init(enabled: Bool, reason: String?, changedAt: Date) {
+        self.enabled = enabled
+        self.reason = reason
+        self.changedAt = changedAt
+    }
+}
+
+public struct StrategyInfo: Codable, Sendable, Equatable {
+    public var id: String
+    public var kind: String
+    public var enabled: Bool
+    public var symbols: [String]
+    public var positions: [String: Double]
+    public var signals: Int
+    public var fills: Int
+    public var realizedPnl: Double
+    public var trades: Int
+    public var wins: Int
+
+    public init(id: String, kind: String, enabled: Bool, symbols: [String], positions: [String: Double], signals: Int,
+                fills: Int, realizedPnl: Double, trades: Int, wins: Int) {
+        self.id = id
+        self.kind = kind
+        self.enabled = enabled
+        self.symbols = symbols
+        self.positions = positions
+        self.signals = signals
+        self.fills = fills
+        self.realizedPnl = realizedPnl
+        self.trades = trades
+        self.wins = wins
+    }
+}
+
+public struct StrategiesResponse: Codable, Sendable {
+    public var strategies: [StrategyInfo]
+    public init(strategies: [StrategyInfo]) { self.strategies = strategies }
+}
+
+/// A strategy's net position in one symbol, rebuilt by routerd from the fills it recorded.
+public struct StrategyPosition: Codable, Sendable, Equatable {
+    public var strategyId: String
+    public var symbol: String
+    public var quantity: Double
+    public var averagePrice: Double
+    /// Fees already paid on the open quantity; the trade that closes it is charged them.
+    public var openFees: Double
+
+    public init(strategyId: String, symbol: String, quantity: Double, averagePrice: Double, openFees: Double = 0) {
+        self.openFees = openFees
+        self.strategyId = strategyId
+        self.symbol = symbol
+        self.quantity = quantity
+        self.averagePrice = averagePrice
+    }
+}
+
+/// Fills recorded after a sequence, oldest first: how a reconnecting consumer catches up without missing one.
+public struct FillsQuery: Codable, Sendable {
+    public var afterSequence: Int64
+    public var limit: Int?
+    public init(afterSequence: Int64, limit: Int? = nil) {
+        self.afterSequence = afterSequence
+        self.limit = limit
+    }
+}
+
+public struct FillsResponse: Codable, Sendable {
+    public var fills: [Fill]
+    public init(fills: [Fill]) { self.fills = fills }
+}
+
+public struct StrategyPositionsResponse: Codable, Sendable {
+    public var positions: [StrategyPosition]
+    /// The last fill sequence the positions include; later fills are applied on top of them.
+    public var throughSequence: Int64
+    public init(positions: [StrategyPosition], throughSequence: Int64) {
+        self.positions = positions
+        self.throughSequence = throughSequence
+    }
+}

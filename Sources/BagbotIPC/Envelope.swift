@@ -1,0 +1,195 @@
+import Foundation
+import BagbotDomain
+import NIOCore
+import NIOFoundationCompat
+
+/// The protocol version spoken on every BAGBOT socket. A peer with another major version is refused.
+public enum IPCProtocol {
+    public static let majorVersion = 1
+    public static let version = "1.0"
+    public static let defaultMaximumFrameBytes = 1 << 20
+}
+
+public enum IPCMessageType: String, Codable, Sendable {
+    case request, response, error, event
+}
+
+/// Stable error codes carried in error frames; clients branch on these, never on messages.
+public enum IPCErrorCode: String, Codable, Sendable {
+    case badRequest = "bad_request"
+    case unknownMethod = "unknown_method"
+    case unavailable
+    case forbidden
+    case `internal`
+    case unsupportedVersion = "unsupported_version"
+    case frameTooLarge = "frame_too_large"
+    case timeout
+    case notFound = "not_found"
+    case conflict
+    case rejected
+    case tradingPaused = "trading_paused"
+    case helloRequired = "hello_required"
+    /// Raised by the client, never sent: the request was written but the connection closed before its
+    /// answer, so the peer may or may not have acted on it.
+    case connectionLost = "connection_lost"
+}
+
+/// An error that crosses a socket: thrown by handlers, sent as an error frame, rethrown by clients.
+public struct IPCError: Error, Codable, Sendable, Equatable, CustomStringConvertible {
+    public var code: IPCErrorCode
+    public var message: String
+
+    public init(_ code: IPCErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// The fields every frame has; decoded first so the body can be decoded with the method's own type.
+public struct EnvelopeHeader: Decodable, Sendable {
+    public var v: Int
+    public var id: UInt64?
+    public var type: IPCMessageType
+    public var method: String?
+}
+
+struct EnvelopeBody<Body: Decodable>: Decodable {
+    var body: Body?
+}
+
+struct OutgoingEnvelope<Body: Encodable>: Encodable {
+    var v: Int = IPCProtocol.majorVersion
+    var id: UInt64?
+    var type: IPCMessageType
+    var method: String?
+    var body: Body
+}
+
+/// For methods that take or return nothing.
+public struct EmptyBody: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+public struct HelloBody: Codable, Sendable {
+    public var service: String
+    public var `protocol`: String
+
+    public init(service: String, protocol: String = IPCProtocol.version) {
+        self.service = service
+        self.protocol = `protocol`
+    }
+
+    public var majorVersion: Int? { Int(`protocol`.split(separator: ".").first ?? "") }
+}
+
+/// JSON coding shared by every daemon: dates are seconds since the Unix epoch (fractional), which keeps
+/// microseconds and is what any client language reads without a date parser.
+public enum IPCCoding {
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }
+
+    /// Encodes one envelope into a fresh buffer; with `lengthPrefixed` (everything written to a socket),
+    /// the frame's 4-byte length comes first, written into the same buffer rather than by a pipeline
+    /// handler (which allocated a second buffer and made a second write per message).
+    ///
+    /// The envelope's own fields are written directly and the body by `FastJSON`, straight into the same
+    /// buffer. A body the fast path declines goes through JSONEncoder, encoded as the value of a one-key
+    /// object exactly as when it was nested in the envelope, so types that encode nothing (EmptyBody) still
+    /// give `{}`, fragments work, and errors are JSONEncoder's. `encoder` is only used for that fallback:
+    /// it must be one made by `makeEncoder()`, whose settings the fast path implements.
+    static func encode<Body: Encodable>(
+        _ envelope: OutgoingEnvelope<Body>, allocator: ByteBufferAllocator, encoder: JSONEncoder,
+        lengthPrefixed: Bool = false
+    ) throws -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256)
+        if lengthPrefixed { buffer.writeInteger(UInt32(0)) }
+        let start = buffer.writerIndex
+        buffer.writeStaticString(#"{"v":"#)
+        buffer.writeString(String(envelope.v))
+        if let id = envelope.id {
+            buffer.writeStaticString(#","id":"#)
+            buffer.writeString(String(id))
+        }
+        buffer.writeStaticString(#","type":""#)
+        buffer.writeString(envelope.type.rawValue)
+        buffer.writeStaticString("\"")
+        if let method = envelope.method {
+            buffer.writeStaticString(#","method":"#)
+            buffer.writeJSONStringLiteral(method)
+        }
+        buffer.writeStaticString(#","body":"#)
+        if FastJSON.encode(envelope.body, appendingTo: &buffer) {
+            buffer.writeStaticString("}")
+        } else {
+            let wrapped = try encoder.encode(BodyWrapper(body: envelope.body))
+            // `wrapped` is `{"body":<value>}`: keep the `<value>}` part, which also closes the envelope.
+            let prefix = wrapperPrefix
+            if wrapped.count > prefix.count + 1, wrapped.starts(with: prefix), wrapped.last == UInt8(ascii: "}") {
+                buffer.writeBytes(wrapped.dropFirst(prefix.count))
+            } else {
+                buffer.moveWriterIndex(to: start)
+                try buffer.writeJSONEncodable(envelope, encoder: encoder)
+            }
+        }
+        if lengthPrefixed {
+            guard let length = UInt32(exactly: buffer.writerIndex - start) else {
+                throw EncodingError.invalidValue(envelope.method ?? "", .init(codingPath: [], debugDescription: "frame too large"))
+            }
+            buffer.setInteger(length, at: start - 4)
+        }
+        return buffer
+    }
+
+    private static let wrapperPrefix = Array(#"{"body":"#.utf8)
+
+    private struct BodyWrapper<Body: Encodable>: Encodable {
+        var body: Body
+    }
+
+    /// One frame as the IPC layer writes it, for tools and benchmarks: with `lengthPrefixed` exactly the
+    /// bytes that go on a socket, without it only the JSON (what `IPCClient.decodeEvent` reads).
+    public static func frame<Body: Encodable>(
+        id: UInt64?, type: IPCMessageType, method: String?, body: Body, encoder: JSONEncoder = makeEncoder(),
+        lengthPrefixed: Bool = false
+    ) throws -> ByteBuffer {
+        try encode(OutgoingEnvelope(id: id, type: type, method: method, body: body), allocator: ByteBufferAllocator(),
+                   encoder: encoder, lengthPrefixed: lengthPrefixed)
+    }
+
+    /// An error frame, length prefix included, ready for a socket.
+    static func errorFrame(
+        id: UInt64?, method: String?, error: IPCError, allocator: ByteBufferAllocator, encoder: JSONEncoder
+    ) -> ByteBuffer {
+        let envelope = OutgoingEnvelope(id: id, type: .error, method: method, body: error)
+        // Encoding a struct of two strings cannot fail; fall back to a fixed frame rather than trap.
+        if let frame = try? encode(envelope, allocator: allocator, encoder: encoder, lengthPrefixed: true) { return frame }
+        let fixed = #"{"v":1,"type":"error","body":{"code":"internal","message":"encoding failed"}}"#
+        var frame = allocator.buffer(capacity: fixed.utf8.count + 4)
+        frame.writeInteger(UInt32(fixed.utf8.count))
+        frame.writeString(fixed)
+        return frame
+    }
+
+    /// Decodes a frame's body as `Body`; a missing body is accepted only for `EmptyBody`.
+    static func decodeBody<Body: Decodable>(_ type: Body.Type, from frame: ByteBuffer, decoder: JSONDecoder) throws -> Body {
+        let incoming: IncomingFrame
+        do {
+            incoming = try IncomingFrame(frame: frame, decoder: decoder)
+        } catch let error as DecodingError {
+            throw IPCError(.badRequest, "invalid body: \(error.readableDescription)")
+        }
+        return try incoming.decodeBody(type, decoder: decoder)
+    }
+}

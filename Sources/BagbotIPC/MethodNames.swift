@@ -1,0 +1,42 @@
+/// Method and event names used across the daemons. `docs/ipc.md` documents each body and its errors.
+public enum Methods {
+    public static let hello = "hello"
+    public static let health = "health"
+
+    public static let mindsetEvaluate = "mindset.evaluate"
+    public static let mindsetRecordTrade = "mindset.recordTrade"
+    public static let mindsetState = "mindset.state"
+    public static let mindsetLock = "mindset.lock"
+
+    public static let routerPlaceOrder = "router.placeOrder"
+    public static let routerCancelOrder = "router.cancelOrder"
+    public static let routerOrders = "router.orders"
+    public static let routerPositions = "router.positions"
+    public static let routerAccount = "router.account"
+    public static let routerSubscribe = "router.subscribe"
+    public static let routerStrategyPositions = "router.strategyPositions"
+    public static let routerFills = "router.fills"
+    public static let routerPause = "router.pause"
+    public static let routerResume = "router.resume"
+
+    public static let arsenalStrategies = "arsenal.strategies"
+    public static let arsenalSubscribe = "arsenal.subscribe"
+}
+
+public enum Events {
+    public static let tick = "router.tick"
+    public static let order = "router.order"
+    public static let fill = "router.fill"
+    public static let signal = "arsenal.signal"
+    public static let decision = "arsenal.decision"
+}
+
+public enum Topics {
+    public static let ticks = EventTopic("ticks", policy: .dropOldest)
+    public static let orders = EventTopic("orders", policy: .neverDrop)
+    public static let fills = EventTopic("fills", policy: .neverDrop)
+    public static let signals = EventTopic("signals", policy: .neverDrop)
+
+    public static let router = [ticks, orders, fills]
+}
+

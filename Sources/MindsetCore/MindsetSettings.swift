@@ -1,0 +1,59 @@
+import BagbotDomain
+import BagbotRuntime
+
+/// The `mindset:` section of `bagbot.yaml`: the guardrails' limits. Read by mindsetd only.
+public struct MindsetSettings: ConfigSection {
+    public static let key = "mindset"
+    /// UTC time of the daily reset, "HH:MM".
+    public var dailyResetUtc = "00:00"
+    public var startOfDayEquity = 100_000.0
+    /// Absolute daily loss limit in account currency.
+    public var dailyLossLimit = 1_000.0
+    /// Daily loss limit as a percentage of start-of-day equity; the tighter of the two applies.
+    public var dailyLossLimitPercent = 2.0
+    public var maxConsecutiveLosses = 5
+    public var maxTradesPerDay = 500
+    public var revengeCooldownSeconds = 300.0
+    /// For this long after a loss, no new entry may be larger (in notional) than the losing trade.
+    public var revengeWindowSeconds = 1_800.0
+    public var confidentAfterWins = 3
+    public var cautiousAfterLosses = 2
+    public var tiltedAfterLosses = 3
+    public var cautiousLossFraction = 0.5
+    public var tiltedLossFraction = 0.8
+    public var stateFactors = StateFactors()
+
+    public init() {}
+
+    /// How much of a proposed size each emotional state lets through.
+    public struct StateFactors: Codable, Sendable, Equatable {
+        public var calm = 1.0
+        public var confident = 1.0
+        public var cautious = 0.5
+        public var tilted = 0.25
+
+        public init() {}
+    }
+
+    public func validate(_ check: ConfigCheck) throws {
+        guard DailyResetTime(dailyResetUtc) != nil else {
+            throw check.fail("daily_reset_utc", "must be HH:MM in 24-hour UTC")
+        }
+        try check.positive(startOfDayEquity, "start_of_day_equity")
+        try check.positive(dailyLossLimit, "daily_loss_limit")
+        guard dailyLossLimitPercent > 0, dailyLossLimitPercent <= 100 else {
+            throw check.fail("daily_loss_limit_percent", "must be in (0, 100]")
+        }
+        guard maxConsecutiveLosses > 0 else { throw check.fail("max_consecutive_losses", "must be positive") }
+        guard maxTradesPerDay > 0 else { throw check.fail("max_trades_per_day", "must be positive") }
+        try check.nonNegative(revengeCooldownSeconds, "revenge_cooldown_seconds")
+        try check.nonNegative(revengeWindowSeconds, "revenge_window_seconds")
+        guard tiltedAfterLosses >= cautiousAfterLosses else {
+            throw check.fail("tilted_after_losses", "must be at least cautious_after_losses")
+        }
+        for (name, factor) in [("calm", stateFactors.calm), ("confident", stateFactors.confident),
+                               ("cautious", stateFactors.cautious), ("tilted", stateFactors.tilted)] {
+            guard factor >= 0, factor <= 2 else { throw check.fail("state_factors.\(name)", "must be between 0 and 2") }
+        }
+    }
+}

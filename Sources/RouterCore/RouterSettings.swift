@@ -1,0 +1,57 @@
+import BagbotDomain
+import BagbotRuntime
+
+/// The `router:` section of `bagbot.yaml`: trading mode, the replay feed, the paper venue, symbol routes.
+/// Read by routerd only.
+public struct RouterSettings: ConfigSection {
+    public static let key = "router"
+    public static let openMaps: Set<String> = ["symbols"]
+    public static let numbersAllowedAsStrings: Set<String> = ["replay.speed"]
+
+    /// "paper" is the only mode this build trades in; live venues come with their connectors.
+    public var mode = "paper"
+    public var replay = Replay()
+    public var paper = Paper()
+    /// Explicit symbol routes (symbol → asset class); the built-in patterns cover the rest.
+    public var symbols: [String: String] = [:]
+
+    public init() {}
+
+    public struct Replay: Codable, Sendable, Equatable {
+        /// Files to replay; empty means every known file in `data_dir`, or a synthetic feed if there is none.
+        public var files: [String] = []
+        public var dataDir = ""
+        /// Replay speed: a multiple of real time ("1", "10") or "max".
+        public var speed = "1"
+        /// Start again from the top when a file ends (timestamps keep increasing).
+        public var loop = true
+        /// Spread applied to trade prints, which carry no bid/ask (basis points of the price).
+        public var tradeSpreadBps = 1.0
+
+        public init() {}
+    }
+
+    public struct Paper: Codable, Sendable, Equatable {
+        public var startingCash = 100_000.0
+        public var feeBps = 1.0
+        public var slippageBps = 1.0
+
+        public init() {}
+    }
+
+    public func validate(_ check: ConfigCheck) throws {
+        guard mode == "paper" else {
+            throw check.fail("mode", "'\(mode)' is not available in this build; only paper trading is")
+        }
+        guard ReplaySpeed(replay.speed) != nil else {
+            throw check.fail("replay.speed", "must be a positive number or \"max\"")
+        }
+        try check.nonNegative(replay.tradeSpreadBps, "replay.trade_spread_bps")
+        try check.positive(paper.startingCash, "paper.starting_cash")
+        try check.nonNegative(paper.feeBps, "paper.fee_bps")
+        try check.nonNegative(paper.slippageBps, "paper.slippage_bps")
+        for (symbol, assetClass) in symbols where AssetClass(rawValue: assetClass) == nil {
+            throw check.fail("symbols.\(symbol)", "must be crypto, forex or stocks")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import BagbotRuntime
+
+/// Checks one `bagbot.yaml` (with flag overrides) against every daemon at once by running each daemon's
+/// binary with `--check-config`: each daemon owns its section, and only its own binary knows that section's
+/// keys and rules, so this is how one command checks the whole file without linking every daemon.
+public enum ConfigurationCheck {
+    public static let daemons = ["mindsetd", "routerd", "arsenald", "gateway"]
+
+    public struct Failure: Error, CustomStringConvertible {
+        /// Each daemon that refused the configuration, with what it said.
+        public var refusals: [(daemon: String, message: String)]
+
+        public var description: String {
+            refusals.map { "\($0.daemon): \($0.message)" }.joined(separator: "\n")
+        }
+    }
+
+    /// Runs `binaries/<daemon> <arguments> --check-config` for every daemon; throws `Failure` naming each
+    /// daemon that refused, with its message (file, key and reason).
+    public static func run(binaries: String, arguments: [String]) throws {
+        var refusals: [(daemon: String, message: String)] = []
+        for daemon in daemons {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binaries + "/" + daemon)
+            process.arguments = arguments + ["--check-config"]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let output = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus != 0 || process.terminationReason != .exit else { continue }
+            var message = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if message.hasPrefix("\(daemon): ") { message.removeFirst(daemon.count + 2) }
+            refusals.append((daemon, message.isEmpty ? "exited with status \(process.terminationStatus)" : message))
+        }
+        if !refusals.isEmpty { throw Failure(refusals: refusals) }
+    }
+}

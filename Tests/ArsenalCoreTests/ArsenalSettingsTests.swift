@@ -1,0 +1,40 @@
+import BagbotRuntime
+import BagbotTestSupport
+import Testing
+@testable import ArsenalCore
+
+@Suite("arsenal: section of bagbot.yaml")
+struct ArsenalSettingsTests {
+    private let sections: [any ConfigSection.Type] = [ArsenalSettings.self]
+
+    @Test("symbols are the user's keys: base quantities keep them as written")
+    func symbolsKeptAsWritten() throws {
+        let config = try loadConfig(yaml: """
+            arsenal:
+              micro_trend:
+                symbols: [BTCUSDT]
+                base_quantity:
+                  BTCUSDT: 0.5
+            """, sections: sections)
+        var expected = MicroTrendSettings()
+        expected.symbols = ["BTCUSDT"]
+        expected.baseQuantity = ["BTCUSDT": 0.5]
+        #expect(config[ArsenalSettings.self].microTrend == expected)
+
+        let overridden = try loadConfig(yaml: nil, overrides: ["arsenal.micro_trend.symbols=[BTCUSDT]"], sections: sections)
+        #expect(overridden[ArsenalSettings.self].microTrend.symbols == ["BTCUSDT"])
+    }
+
+    @Test("values that parse but make no sense are refused", arguments: [
+        ("arsenal:\n  micro_trend:\n    symbols: [BTCUSDT, SOLUSDT]\n", "arsenal.micro_trend.base_quantity"),
+        ("arsenal:\n  micro_trend:\n    momentum_window: 1\n", "arsenal.micro_trend.momentum_window"),
+        ("arsenal:\n  micro_trend:\n    min_volatility: 0.5\n", "arsenal.micro_trend.min_volatility"),
+        ("arsenal:\n  micro_trend:\n    base_quantity:\n      BTCUSDT: 0\n", "arsenal.micro_trend.base_quantity.BTCUSDT"),
+        ("arsenal:\n  micro_trend:\n    momentum_windw: 5\n", "arsenal.micro_trend.momentum_windw"),
+    ])
+    func badValues(yaml: String, key: String) throws {
+        let error = try #require(configError(yaml: yaml, sections: sections))
+        #expect(error.key == key, "\(error)")
+        #expect(!error.reason.isEmpty)
+    }
+}

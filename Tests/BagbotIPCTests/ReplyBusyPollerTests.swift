@@ -1,0 +1,183 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOPosix
+import Testing
+@testable import BagbotIPC
+
+@Suite("Reply busy-polling: when it pays, and that it always ends")
+struct ReplyBusyPollerTests {
+    /// An affinity mask allowing exactly `cpus`.
+    private func mask(_ cpus: Int...) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 128)
+        for cpu in cpus { bytes[cpu / 8] |= 1 << (cpu % 8) }
+        return bytes
+    }
+
+    private func other(_ cpus: [UInt8]?) -> ReplyBusyPoller.PeerPlacement {
+        ReplyBusyPoller.PeerPlacement(isThisProcess: false, cpus: cpus)
+    }
+
+    @Test("it pays only with several CPUs, a peer in another process, and room for both to run at once")
+    func decision() {
+        // Client on CPU 0, server on CPU 1: the case it is for.
+        #expect(ReplyBusyPoller.pays(machineCPUs: 2, ownCPUs: mask(0), peer: other(mask(1))))
+        #expect(ReplyBusyPoller.pays(machineCPUs: 2, ownCPUs: mask(0, 1), peer: other(mask(0, 1))))
+        #expect(ReplyBusyPoller.pays(machineCPUs: 2, ownCPUs: mask(0, 1), peer: other(mask(0))))
+        // Masks the system would not tell count as any CPU.
+        #expect(ReplyBusyPoller.pays(machineCPUs: 2, ownCPUs: nil, peer: other(mask(0))))
+        #expect(ReplyBusyPoller.pays(machineCPUs: 2, ownCPUs: mask(0), peer: nil))
+        #expect(ReplyBusyPoller.pays(machineCPUs: 64, ownCPUs: mask(63), peer: other(mask(62))))
+
+        // Both confined to the same single CPU: spinning would only hold up the peer.
+        #expect(!ReplyBusyPoller.pays(machineCPUs: 2, ownCPUs: mask(0), peer: other(mask(0))))
+        #expect(!ReplyBusyPoller.pays(machineCPUs: 8, ownCPUs: mask(5), peer: other(mask(5))))
+        // One CPU in all (a cgroup quota or cpuset of one).
+        #expect(!ReplyBusyPoller.pays(machineCPUs: 1, ownCPUs: mask(0, 1), peer: other(mask(0, 1))))
+        // A server in this process answers on the loops the spinning would hold.
+        #expect(!ReplyBusyPoller.pays(
+            machineCPUs: 2, ownCPUs: mask(0, 1), peer: ReplyBusyPoller.PeerPlacement(isThisProcess: true, cpus: mask(0, 1))))
+    }
+
+    @Test("the system is asked: this process's mask is readable, and a peer in this process is recognised")
+    func systemFacts() throws {
+        let own = try #require(ReplyBusyPoller.allowedCPUs(ofProcess: getpid()))
+        #expect(own.reduce(0) { $0 + $1.nonzeroBitCount } >= 1)
+        let pair = try SocketPair()
+        defer { pair.close() }
+        #expect(PeerCredentials.of(descriptor: pair.near)?.pid == getpid())
+        #expect(!ReplyBusyPoller.pays(on: pair.near))
+    }
+
+    @Test("a spin ends as soon as a watched socket is readable, long before its budget")
+    func endsWhenReadable() async throws {
+        try await withPoller { loop, poller, pair in
+            try await loop.submit {
+                poller.watch(pair.near)
+                poller.arm(for: .seconds(60))
+            }.get()
+            #expect(try await loop.submit { poller.isSpinning }.get())
+            var byte: UInt8 = 1
+            #expect(write(pair.far, &byte, 1) == 1)
+            #expect(try await eventually { try await loop.submit { !poller.isSpinning }.get() })
+            try await loop.submit { poller.unwatch(pair.near) }.get()
+        }
+    }
+
+    @Test("a spin ends when its budget runs out, with nothing to read")
+    func endsAtBudget() async throws {
+        try await withPoller { loop, poller, pair in
+            try await loop.submit {
+                poller.watch(pair.near)
+                poller.arm(for: .milliseconds(20))
+            }.get()
+            #expect(try await eventually { try await loop.submit { !poller.isSpinning }.get() })
+            try await loop.submit { poller.unwatch(pair.near) }.get()
+        }
+    }
+
+    @Test("while it spins, the loop still runs every other task, and unwatching the last socket ends it")
+    func otherTasksRun() async throws {
+        try await withPoller { loop, poller, pair in
+            try await loop.submit {
+                poller.watch(pair.near)
+                poller.watch(pair.near)  // the same number registered twice (a reused descriptor)
+                poller.arm(for: .seconds(60))
+            }.get()
+            for index in 0..<100 {
+                #expect(try await loop.submit { (index, poller.isSpinning) }.get() == (index, true))
+            }
+            try await loop.submit { poller.unwatch(pair.near) }.get()
+            #expect(try await loop.submit { poller.isSpinning }.get(), "one registration is left")
+            try await loop.submit { poller.unwatch(pair.near) }.get()
+            #expect(try await eventually { try await loop.submit { !poller.isSpinning }.get() })
+        }
+    }
+
+    @Test("requests that keep going out never keep the loop spinning past its budget: it rests between spins")
+    func spinsAreCapped() async throws {
+        try await withPoller { loop, poller, pair in
+            try await loop.submit { poller.watch(pair.near) }.get()
+            // Re-armed every millisecond for up to 5 s, as a stream of requests to a peer that never answers.
+            var sawRest = false
+            var observations: [Bool] = []
+            for _ in 0..<5_000 where !sawRest {
+                let spinning = try await loop.submit {
+                    poller.arm(for: .milliseconds(20))
+                    return poller.isSpinning
+                }.get()
+                observations.append(spinning)
+                sawRest = !spinning
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(sawRest, "the spin was extended by every request and never let the loop sleep")
+            #expect(observations.first == true, "the first request started a spin")
+            try await loop.submit { poller.unwatch(pair.near) }.get()
+        }
+    }
+
+    @Test("a zero budget, or no watched socket, never starts a spin")
+    func nothingToDo() async throws {
+        try await withPoller { loop, poller, pair in
+            let spinsWithNothingWatched = try await loop.submit {
+                poller.arm(for: .seconds(60))
+                return poller.isSpinning
+            }.get()
+            #expect(!spinsWithNothingWatched)
+            let spinsWithZeroBudget = try await loop.submit {
+                poller.watch(pair.near)
+                poller.arm(for: .zero)
+                defer { poller.unwatch(pair.near) }
+                return poller.isSpinning
+            }.get()
+            #expect(!spinsWithZeroBudget)
+        }
+    }
+
+    // MARK: helpers
+
+    /// A poller on a loop of its own (never shared with other tests), and a connected socket pair.
+    private func withPoller(_ body: (EventLoop, ReplyBusyPoller, SocketPair) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pair = try SocketPair()
+        let loop = group.next()
+        do {
+            try await body(loop, ReplyBusyPoller.for(loop), pair)
+        } catch {
+            pair.close()
+            try await group.shutdownGracefully()
+            throw error
+        }
+        pair.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// Polls `condition` every 10 ms for up to 10 s (a generous bound, not a timing assertion).
+    private func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<1_000 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+}
+
+private struct SocketPair {
+    let near: CInt
+    let far: CInt
+
+    init() throws {
+        var fds: [CInt] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
+            throw IPCError(.internal, "socketpair failed: errno \(errno)")
+        }
+        near = fds[0]
+        far = fds[1]
+    }
+
+    func close() {
+        _ = Glibc.close(near)
+        _ = Glibc.close(far)
+    }
+}
