@@ -105,7 +105,12 @@ let package = Package(
             name: "BagbotStorageTests",
             dependencies: ["BagbotStorage", "BagbotTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BagbotRuntimeTests", dependencies: ["BagbotRuntime", "BagbotTestSupport"]),
-        .testTarget(name: "MindsetCoreTests", dependencies: ["MindsetCore", "BagbotTestSupport"]),
+        .testTarget(
+            name: "MindsetCoreTests",
+            dependencies: [
+                "MindsetCore", "BagbotTestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore", "BagbotTestSupport"]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "BagbotTestSupport"]),

@@ -42,6 +42,10 @@ public actor TradeCoordinator {
     /// strictly in sequence: positions and closed-trade P&L depend on the order).
     private var heldFills: [Int64: Fill] = [:]
     private var onGap: (@Sendable () -> Void)?
+    /// The order that holds each strategy's symbol busy ("strategy|symbol" → client order id), from its
+    /// signal on. Only that order's end frees the symbol: a late answer about an older order (a
+    /// confirmation that took its time) must not free a symbol that a newer order holds.
+    private var ordersInFlight: [String: String] = [:]
     public private(set) var counters = ArsenalCounters()
     /// The actor runs on an event loop: arsenald gives it the loop its IPC clients share, so a tick's
     /// decision and order are sent and answered without a thread hop (see `EventLoopTaskExecutor`).
@@ -73,9 +77,24 @@ public actor TradeCoordinator {
 
     /// After a catch-up, any order whose final event was missed is over: free every symbol.
     public func freeAllSymbols() {
+        ordersInFlight.removeAll()
         for strategy in strategies {
             for symbol in strategy.symbols { strategy.orderEnded(symbol: symbol) }
         }
+    }
+
+    private func inFlightKey(_ strategyId: String, _ symbol: String) -> String { "\(strategyId)|\(symbol)" }
+
+    /// Frees `symbol` for `strategy` when `clientOrderId` is the order holding it (or nothing holds it).
+    private func orderEnded(_ clientOrderId: String, strategy: Strategy, symbol: String) {
+        let key = inFlightKey(strategy.id, symbol)
+        if let holder = ordersInFlight[key], holder != clientOrderId {
+            logger.debug("an older order ended; the symbol stays busy with the newer one",
+                         metadata: ["client_order_id": "\(clientOrderId)", "holder": "\(holder)"])
+            return
+        }
+        ordersInFlight[key] = nil
+        strategy.orderEnded(symbol: symbol)
     }
 
     public func handle(tick: Tick) async {
@@ -107,10 +126,12 @@ public actor TradeCoordinator {
     private func process(_ signal: Signal, from strategy: Strategy) async {
         var logger = logger
         logger[metadataKey: "request_id"] = "\(signal.requestId)"
+        let clientOrderId = "bb-\(signal.requestId)"
+        ordersInFlight[inFlightKey(strategy.id, signal.symbol)] = clientOrderId
         publish(Events.signal, signal, nil)
         guard router.isConnected else {
             counters.droppedRouterUnavailable += 1
-            strategy.orderEnded(symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
             logger.warning("signal dropped: routerd unavailable", metadata: ["symbol": "\(signal.symbol)", "side": "\(signal.side.rawValue)"])
             return
         }
@@ -120,7 +141,7 @@ public actor TradeCoordinator {
         } catch {
             counters.blocked += 1
             counters.blockedMindsetUnavailable += 1
-            strategy.orderEnded(symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
             let closed = MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "UNKNOWN",
                                          reasons: ["mindset unavailable (\(error)): failing closed"])
             publish(Events.decision, signal, closed)
@@ -130,20 +151,20 @@ public actor TradeCoordinator {
         publish(Events.decision, signal, decision)
         guard decision.approved, decision.approvedQuantity > 0 else {
             counters.blocked += 1
-            strategy.orderEnded(symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
             logger.info("signal blocked by mindset", metadata: ["symbol": "\(signal.symbol)", "reasons": "\(decision.reasons.joined(separator: "; "))"])
             return
         }
         counters.approved += 1
         let request = PlaceOrderRequest(
-            clientOrderId: "bb-\(signal.requestId)", symbol: signal.symbol, side: signal.side, type: .market,
+            clientOrderId: clientOrderId, symbol: signal.symbol, side: signal.side, type: .market,
             quantity: decision.approvedQuantity, strategyId: signal.strategyId, requestId: signal.requestId)
         do {
             let order = try await router.place(request)
             counters.ordersPlaced += 1
             if order.status == .rejected || order.status == .canceled {
                 counters.ordersRejected += 1
-                strategy.orderEnded(symbol: signal.symbol)
+                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
             } else {
                 logger.info("order placed", metadata: [
@@ -156,11 +177,10 @@ public actor TradeCoordinator {
             // routerd's record says what happened.
             logger.error("order outcome unknown; confirming with routerd",
                          metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
-            let id = request.clientOrderId ?? ""
-            Task { await self.confirm(clientOrderId: id, symbol: signal.symbol, strategyId: signal.strategyId) }
+            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, strategyId: signal.strategyId) }
         } catch {
             counters.droppedRouterUnavailable += 1
-            strategy.orderEnded(symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
         }
     }
@@ -173,12 +193,12 @@ public actor TradeCoordinator {
             guard let strategy = strategy(strategyId) else { return }
             do {
                 guard let order = try await router.order(clientOrderId: clientOrderId) else {
-                    strategy.orderEnded(symbol: symbol)
+                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol)
                     logger.warning("uncertain order never reached routerd", metadata: ["client_order_id": "\(clientOrderId)"])
                     return
                 }
                 if order.status.isFinal {
-                    strategy.orderEnded(symbol: symbol)
+                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol)
                     logger.notice("uncertain order settled", metadata: ["client_order_id": "\(clientOrderId)", "status": "\(order.status.rawValue)"])
                     return
                 }
@@ -192,7 +212,7 @@ public actor TradeCoordinator {
     /// An order update from routerd: a final order frees its symbol for the next signal.
     public func handle(order: OrderRecord) {
         guard order.status.isFinal, let strategy = strategy(order.strategyId) else { return }
-        strategy.orderEnded(symbol: order.symbol)
+        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol)
     }
 
     /// Called (once per gap) when a fill arrives past a gap, so the daemon fetches the missing ones.

@@ -33,7 +33,7 @@ public struct BearerAuthMiddleware: RouterMiddleware {
         let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let result: Result<APIToken, TokenRejection>
         do {
-            result = try tokens.authenticate(presented)
+            result = try await tokens.authenticate(presented)
         } catch {
             throw APIError(.serviceUnavailable, "storage_unavailable", "token store unavailable")
         }

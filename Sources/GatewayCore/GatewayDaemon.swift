@@ -41,9 +41,9 @@ public final class GatewayDaemon: BagbotDaemon {
             logger: logger)
         app.beforeServerStarts {
             if let file = Self.bootstrapTokenFile(settings: settings) {
-                try tokens.bootstrapAdmin(fromFile: file, logger: logger)
+                try await tokens.bootstrapAdmin(fromFile: file, logger: logger)
             }
-            if try !tokens.hasAdminToken() {
+            if try await !tokens.hasAdminToken() {
                 logger.warning("no admin token exists; admin routes will refuse every request")
             }
         }

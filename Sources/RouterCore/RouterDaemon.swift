@@ -32,7 +32,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let settings = context.config[RouterSettings.self]
         let paths = context.config.paths
         let database = try BagbotDatabase.open(path: paths.databasePath)
-        let service = try RouterService(
+        let service = try await RouterService(
             store: OrderStore(database: database), paperSettings: PaperExchange.Settings(settings.paper),
             symbols: SymbolMap(config: settings),
             tradingSwitch: TradingSwitch(stateDirectory: paths.stateFilesDir, logger: logger),

@@ -6,6 +6,11 @@ import BagbotRuntime
 
 /// routerd's core: validates and routes orders, persists each one before it is sent, executes on the
 /// paper exchange, and publishes ticks, order updates and fills.
+///
+/// Every operation that reads or changes the paper book or an order runs in an exclusive section
+/// (`exclusively`): the actor alone would let another call in at each database await, so a tick could fill
+/// an order between its execution and its commit, or a retried order be settled while its first attempt is
+/// still being recorded. Queries of the database do not wait for it.
 public actor RouterService {
     private let store: OrderStore
     private var paper: PaperExchange
@@ -17,6 +22,8 @@ public actor RouterService {
     private var ordersToday = 0
     private var dayStart: Date
     private var healthyStore = true
+    private var exclusiveSectionBusy = false
+    private var waitingForExclusiveSection: [CheckedContinuation<Void, Never>] = []
 
     /// Client order ids as Binance accepts them (`^[.A-Z:/a-z0-9_-]{1,36}$`), so one id works on every venue.
     static func isValidClientOrderId(_ id: String) -> Bool {
@@ -28,29 +35,33 @@ public actor RouterService {
     }
 
     public init(store: OrderStore, paperSettings: PaperExchange.Settings, symbols: SymbolMap, tradingSwitch: TradingSwitch,
-                events: IPCEventHub, logger: Logger) throws {
+                events: IPCEventHub, logger: Logger) async throws {
         self.store = store
         self.symbols = symbols
         self.tradingSwitch = tradingSwitch
         self.events = events
         self.logger = logger
-        paper = PaperExchange(settings: paperSettings, snapshot: try store.loadPaper())
+        paper = PaperExchange(settings: paperSettings, snapshot: try await store.loadPaper())
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
-        ordersToday = try store.countOrders(since: dayStart)
+        ordersToday = try await store.countOrders(since: dayStart)
     }
 
     /// After a crash, every order that is not final is settled before trading starts: the paper venue
     /// executes inside the same transaction that records the result, so a `pending_new` order never
     /// reached it and is rejected; a resting limit order is live again.
-    public func reconcile() throws {
-        for order in try store.nonFinalOrders() {
+    public func reconcile() async throws {
+        try await exclusively { try await reconcileOrders() }
+    }
+
+    private func reconcileOrders() async throws {
+        for order in try await store.nonFinalOrders() {
             switch order.status {
             case .pendingNew:
                 var settled = order
                 settled.status = .rejected
                 settled.rejectReason = "routerd stopped before the order was sent; never executed"
                 settled.updatedAt = Date()
-                try store.commit(settled, fills: [], paper: nil)
+                try await store.commit(settled, fills: [], paper: nil)
                 logger.warning("reconciled an order that was never sent", metadata: ["client_order_id": "\(order.clientOrderId)"])
             case .new, .partiallyFilled:
                 paper.restore(resting: order)
@@ -61,7 +72,11 @@ public actor RouterService {
         }
     }
 
-    public func onTick(_ tick: Tick) {
+    public func onTick(_ tick: Tick) async {
+        await exclusively { await apply(tick) }
+    }
+
+    private func apply(_ tick: Tick) async {
         // A price that is not a finite positive number would poison equity, marks and strategies.
         guard tick.bid.isFinite, tick.ask.isFinite, tick.last.isFinite, tick.bid > 0, tick.ask >= tick.bid else {
             logger.warning("tick with an impossible price ignored", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
@@ -79,7 +94,7 @@ public actor RouterService {
             filled.exchangeOrderId = "paper-\(order.clientOrderId)"
             filled.updatedAt = fill.time
             do {
-                try settle(filled, fills: [fill])
+                try await settle(filled, fills: [fill])
             } catch {
                 // Not recorded means not executed: only this fill is undone (earlier ones are on disk), the
                 // order keeps resting, and a later tick tries again.
@@ -90,21 +105,25 @@ public actor RouterService {
         events.publish(Events.tick, topic: Topics.ticks, body: tick)
     }
 
-    public func place(_ request: PlaceOrderRequest) throws -> OrderRecord {
+    public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        try await exclusively { try await execute(request) }
+    }
+
+    private func execute(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         let clientOrderId = request.clientOrderId ?? "bb-" + Crypto.hex((try? Crypto.randomBytes(12)) ?? [])
         guard Self.isValidClientOrderId(clientOrderId) else {
             throw IPCError(.badRequest, "clientOrderId must be 1–36 characters of letters, digits and . _ : / -")
         }
         // Idempotent: a retried request with the same id returns the stored order; nothing is sent twice.
-        if let existing = try store.order(clientOrderId: clientOrderId) {
+        if let existing = try await store.order(clientOrderId: clientOrderId) {
             guard existing.symbol == request.symbol.uppercased(), existing.side == request.side, existing.quantity == request.quantity,
                   existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId else {
                 throw IPCError(.conflict, "clientOrderId \(clientOrderId) is already used by a different order")
             }
             if existing.status == .pendingNew {
-                // `place` runs start to end on this actor, so a pending_new order seen here is one whose result
-                // could not be recorded: it was never executed. Settle it now that the database may take it.
-                guard let settled = settleNeverExecuted(existing, reason: "its result could not be recorded, so it was never executed") else {
+                // `place` runs start to end in the exclusive section, so a pending_new order seen here is one whose
+                // result could not be recorded: it was never executed. Settle it now that the database may take it.
+                guard let settled = await settleNeverExecuted(existing, reason: "its result could not be recorded, so it was never executed") else {
                     throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed; the database still refuses writes")
                 }
                 return settled
@@ -131,7 +150,7 @@ public actor RouterService {
             clientOrderId: clientOrderId, venue: venue, symbol: symbol, side: request.side, type: request.type,
             quantity: request.quantity, limitPrice: request.limitPrice, status: .pendingNew, strategyId: request.strategyId,
             requestId: request.requestId, createdAt: now, updatedAt: now)
-        try store.insert(order)
+        try await store.insert(order)
         let inserted = order
         rollDay(now)
         ordersToday += 1
@@ -154,15 +173,15 @@ public actor RouterService {
             order.rejectReason = reason
         }
         do {
-            try settle(order, fills: fills)
+            try await settle(order, fills: fills)
         } catch {
             // The execution must not outlive a failed commit: the book goes back to what is on disk, and the
             // order is recorded as rejected (never executed). If even that cannot be written it stays
             // pending_new, and a retry with its id or the next start's reconcile settles it.
             let executed = paper
             paper = before
-            if settleNeverExecuted(inserted, reason: "its result could not be recorded, so it was never executed") == nil,
-               let stored = try? store.order(clientOrderId: clientOrderId), stored.status != .pendingNew,
+            if await settleNeverExecuted(inserted, reason: "its result could not be recorded, so it was never executed") == nil,
+               let stored = try? await store.order(clientOrderId: clientOrderId), stored.status != .pendingNew,
                stored.status == order.status, stored.filledQuantity == order.filledQuantity {
                 // The commit reported an error but reached the disk after all (possible with I/O errors):
                 // the disk is the truth, so the book is the executed one and the caller gets the outcome.
@@ -182,8 +201,12 @@ public actor RouterService {
         return order
     }
 
-    public func cancel(clientOrderId: String) throws -> OrderRecord {
-        guard let stored = try store.order(clientOrderId: clientOrderId) else {
+    public func cancel(clientOrderId: String) async throws -> OrderRecord {
+        try await exclusively { try await cancelOrder(clientOrderId) }
+    }
+
+    private func cancelOrder(_ clientOrderId: String) async throws -> OrderRecord {
+        guard let stored = try await store.order(clientOrderId: clientOrderId) else {
             throw IPCError(.notFound, "no order \(clientOrderId)")
         }
         guard !stored.status.isFinal else {
@@ -195,7 +218,7 @@ public actor RouterService {
         order.status = .canceled
         order.updatedAt = Date()
         do {
-            try settle(order, fills: [])
+            try await settle(order, fills: [])
         } catch {
             paper.restore(resting: stored)
             throw IPCError(.internal, "cancel of \(clientOrderId) could not be recorded; the order is still live: \(error)")
@@ -206,13 +229,13 @@ public actor RouterService {
     /// Records a pending_new order that never reached the venue as rejected, only while it is still
     /// pending_new on disk (an outcome that was recorded after all is never overwritten); nil if that cannot
     /// be written. It does not clear the store's unhealthy mark: only a whole order result does.
-    private func settleNeverExecuted(_ order: OrderRecord, reason: String) -> OrderRecord? {
+    private func settleNeverExecuted(_ order: OrderRecord, reason: String) async -> OrderRecord? {
         var rejected = order
         rejected.status = .rejected
         rejected.rejectReason = reason
         rejected.updatedAt = Date()
         do {
-            _ = try store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
+            _ = try await store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
         } catch {
             logger.error("could not record a never-executed order as rejected", metadata: [
                 "client_order_id": "\(order.clientOrderId)", "error": "\(error)",
@@ -225,10 +248,10 @@ public actor RouterService {
 
     /// Persists the outcome with the paper book, then tells subscribers: fills first, then the order.
     /// Nothing is published when the commit fails: subscribers only ever hear about recorded facts.
-    private func settle(_ order: OrderRecord, fills: [Fill]) throws {
+    private func settle(_ order: OrderRecord, fills: [Fill]) async throws {
         let stored: [Fill]
         do {
-            stored = try store.commit(order, fills: fills, paper: paper.snapshot)
+            stored = try await store.commit(order, fills: fills, paper: paper.snapshot)
             healthyStore = true
         } catch {
             healthyStore = false
@@ -239,28 +262,41 @@ public actor RouterService {
         events.publish(Events.order, topic: Topics.orders, body: order)
     }
 
-    public func orders(_ query: OrdersQuery) throws -> [OrderRecord] { try store.orders(query) }
-    public func positions() -> [Position] { paper.positions() }
-    public func strategyPositions() throws -> StrategyPositionsResponse { try store.strategyPositions() }
+    public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await store.orders(query) }
+    public func strategyPositions() async throws -> StrategyPositionsResponse { try await store.strategyPositions() }
 
-    public func fills(_ query: FillsQuery) throws -> FillsResponse {
+    /// The book as committed: never an execution whose record is still being written.
+    public func positions() async -> [Position] {
+        await exclusively { paper.positions() }
+    }
+
+    public func fills(_ query: FillsQuery) async throws -> FillsResponse {
         guard query.afterSequence >= 0 else { throw IPCError(.badRequest, "afterSequence must be zero or more") }
-        return FillsResponse(fills: try store.fills(after: query.afterSequence, limit: query.limit ?? 1_000))
+        return FillsResponse(fills: try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000))
     }
 
-    public func account() -> AccountSummary {
-        AccountSummary(venues: [paper.account()], tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
+    public func account() async -> AccountSummary {
+        await exclusively {
+            AccountSummary(venues: [paper.account()], tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
+        }
     }
 
-    public func setTrading(enabled: Bool, reason: String?) throws -> TradingSwitchState {
-        try tradingSwitch.set(enabled: enabled, reason: reason)
-        logger.notice(enabled ? "trading resumed" : "trading paused", metadata: ["reason": "\(reason ?? "-")"])
-        return tradingSwitch.state
+    public func setTrading(enabled: Bool, reason: String?) async throws -> TradingSwitchState {
+        // Exclusive, so an order being placed saw the switch as it was when it started, to its end.
+        try await exclusively {
+            try tradingSwitch.set(enabled: enabled, reason: reason)
+            logger.notice(enabled ? "trading resumed" : "trading paused", metadata: ["reason": "\(reason ?? "-")"])
+            return tradingSwitch.state
+        }
     }
 
     public var statusLine: String {
-        let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
-        return "\(state); ticks \(ticks), orders today \(ordersToday), equity \(String(format: "%.2f", paper.equity))"
+        get async {
+            await exclusively {
+                let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
+                return "\(state); ticks \(ticks), orders today \(ordersToday), equity \(String(format: "%.2f", paper.equity))"
+            }
+        }
     }
 
     public var isHealthy: Bool { healthyStore }
@@ -271,5 +307,24 @@ public actor RouterService {
             dayStart = start
             ordersToday = 0
         }
+    }
+
+    /// Runs `body` with no other exclusive section of this actor starting before it ends, even across its
+    /// awaits. Waiters are served in arrival order; the section is handed to the next one directly, so a
+    /// newcomer cannot slip in between.
+    private func exclusively<T>(_ body: () async throws -> T) async rethrows -> T {
+        if exclusiveSectionBusy {
+            await withCheckedContinuation { waitingForExclusiveSection.append($0) }
+        } else {
+            exclusiveSectionBusy = true
+        }
+        defer {
+            if waitingForExclusiveSection.isEmpty {
+                exclusiveSectionBusy = false
+            } else {
+                waitingForExclusiveSection.removeFirst().resume()
+            }
+        }
+        return try await body()
     }
 }

@@ -315,6 +315,37 @@ struct TradeCoordinatorTests {
         #expect(!h.strategy.inFlight)
     }
 
+    @Test("a late answer about an older order does not free a symbol that a newer order holds")
+    func lateConfirmationOfAnOlderOrder() async throws {
+        let h = Harness()
+        h.router.error.set(IPCError(.connectionLost, "closed before the answer"))
+        await h.tickAt(1)
+        let first = try #require(h.router.placed.get().first)
+        // Its fill event frees the symbol while its confirmation is still under way.
+        await h.coordinator.handle(order: order(first, status: .filled))
+        #expect(!h.strategy.inFlight)
+
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(2)
+        #expect(h.strategy.inFlight)
+        #expect(h.router.placed.get().count == 2)
+        h.router.error.set(nil)
+
+        // The first order's confirmation finally answers: it must not free the second order's symbol.
+        h.router.stored.set(order(first, status: .filled))
+        await h.coordinator.confirm(clientOrderId: first.clientOrderId ?? "", symbol: first.symbol, strategyId: "scripted",
+                                    attempts: 1, pause: .zero)
+        #expect(h.strategy.inFlight, "the second order's outcome is still unknown")
+        await h.coordinator.handle(order: order(first, status: .filled))
+        #expect(h.strategy.inFlight, "a repeated event about the first order changes nothing either")
+
+        let second = h.router.placed.get()[1]
+        h.router.stored.set(order(second, status: .filled))
+        await h.coordinator.confirm(clientOrderId: second.clientOrderId ?? "", symbol: second.symbol, strategyId: "scripted",
+                                    attempts: 1, pause: .zero)
+        #expect(!h.strategy.inFlight)
+    }
+
     @Test("an order lost with its connection is confirmed by looking it up, never by sending it again")
     func uncertainOrdersAreConfirmed() async throws {
         let h = Harness()

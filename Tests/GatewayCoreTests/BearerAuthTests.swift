@@ -17,12 +17,12 @@ struct AuthHarness {
     let userToken: String
     let adminToken: String
 
-    init() throws {
+    init() async throws {
         fixture = try TokenFixture()
         userToken = try APITokenFormat.generate()
         adminToken = try APITokenFormat.generate()
-        try fixture.tokens.insert(token: userToken, owner: "ursula", role: .user, tier: "pro")
-        try fixture.tokens.insert(token: adminToken, owner: "root", role: .admin, tier: "enterprise")
+        try await fixture.tokens.insert(token: userToken, owner: "ursula", role: .user, tier: "pro")
+        try await fixture.tokens.insert(token: adminToken, owner: "root", role: .admin, tier: "enterprise")
     }
 
     static let ownerHeader = HTTPField.Name("X-Test-Owner")!
@@ -52,7 +52,7 @@ struct AuthHarness {
 struct BearerAuthTests {
     @Test("a valid token reaches the route with its identity in the context")
     func validToken() async throws {
-        let h = try AuthHarness()
+        let h = try await AuthHarness()
         #expect(try await h.call(authorization: "Bearer \(h.userToken)", role: .user).success == "ursula")
         #expect(try await h.call(authorization: "Bearer \(h.adminToken)", role: .admin).success == "root")
         #expect(try await h.call(authorization: "Bearer \(h.adminToken)", role: .user).success == "root")
@@ -62,7 +62,7 @@ struct BearerAuthTests {
 
     @Test("missing, wrong-scheme, malformed and unknown tokens are 401 with a reason")
     func unauthorized() async throws {
-        let h = try AuthHarness()
+        let h = try await AuthHarness()
         let cases: [(String?, String)] = [
             (nil, "missing"),
             ("Basic dXNlcjpwYXNz", "Bearer"),
@@ -81,9 +81,9 @@ struct BearerAuthTests {
 
     @Test("expired and revoked tokens are 401")
     func expiredAndRevoked() async throws {
-        let h = try AuthHarness()
+        let h = try await AuthHarness()
         let expired = try APITokenFormat.generate()
-        try h.fixture.tokens.insert(token: expired, owner: "old", role: .admin, tier: "pro", expiresAt: Date().addingTimeInterval(-1))
+        try await h.fixture.tokens.insert(token: expired, owner: "old", role: .admin, tier: "pro", expiresAt: Date().addingTimeInterval(-1))
         let expiredError = try #require(try await h.call(authorization: "Bearer \(expired)", role: .user).failure)
         #expect(expiredError.status == .unauthorized)
         #expect(expiredError.message.contains("expired"))
@@ -98,7 +98,7 @@ struct BearerAuthTests {
 
     @Test("a user token on an admin route is 403")
     func wrongRole() async throws {
-        let h = try AuthHarness()
+        let h = try await AuthHarness()
         let error = try #require(try await h.call(authorization: "Bearer \(h.userToken)", role: .admin).failure)
         #expect(error.status == .forbidden)
         #expect(error.code == "forbidden")

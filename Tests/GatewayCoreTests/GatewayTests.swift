@@ -85,13 +85,13 @@ struct APITokenFormatTests {
 @Suite("TokenStore on a real SQLite file")
 struct TokenStoreTests {
     @Test("an inserted token authenticates; only its hash is stored")
-    func insertAndAuthenticate() throws {
+    func insertAndAuthenticate() async throws {
         let fixture = try TokenFixture()
         let token = try APITokenFormat.generate()
-        let record = try fixture.tokens.insert(token: token, owner: "alice", role: .user, tier: "pro")
+        let record = try await fixture.tokens.insert(token: token, owner: "alice", role: .user, tier: "pro")
         #expect(record.prefix == APITokenFormat.displayPrefix(token))
 
-        let result = try fixture.tokens.authenticate(token)
+        let result = try await fixture.tokens.authenticate(token)
         let authenticated = try #require(result.success)
         #expect(authenticated.id == record.id)
         #expect(authenticated.owner == "alice")
@@ -109,87 +109,87 @@ struct TokenStoreTests {
     }
 
     @Test("an unknown token is refused as unknown; a malformed one as malformed")
-    func unknownAndMalformed() throws {
+    func unknownAndMalformed() async throws {
         let fixture = try TokenFixture()
-        try fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "alice", role: .user, tier: "free")
-        #expect(try fixture.tokens.authenticate(try APITokenFormat.generate()).failure == .unknown)
+        try await fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "alice", role: .user, tier: "free")
+        #expect(try await fixture.tokens.authenticate(try APITokenFormat.generate()).failure == .unknown)
         for malformed in ["", "Bearer", "bgb_short", "secret", String(repeating: "x", count: 47), "bgb_" + String(repeating: "+", count: 43)] {
-            #expect(try fixture.tokens.authenticate(malformed).failure == .malformed, "\(malformed)")
+            #expect(try await fixture.tokens.authenticate(malformed).failure == .malformed, "\(malformed)")
         }
     }
 
     @Test("an expired token is refused from its expiry on")
-    func expired() throws {
+    func expired() async throws {
         let fixture = try TokenFixture()
         let token = try APITokenFormat.generate()
         let expiry = Date(timeIntervalSince1970: 1_900_000_000)
-        try fixture.tokens.insert(token: token, owner: "bob", role: .user, tier: "pro", expiresAt: expiry)
-        #expect(try fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(-1)).success?.owner == "bob")
-        #expect(try fixture.tokens.authenticate(token, now: expiry).failure == .expired)
-        #expect(try fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(86_400)).failure == .expired)
+        try await fixture.tokens.insert(token: token, owner: "bob", role: .user, tier: "pro", expiresAt: expiry)
+        #expect(try await fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(-1)).success?.owner == "bob")
+        #expect(try await fixture.tokens.authenticate(token, now: expiry).failure == .expired)
+        #expect(try await fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(86_400)).failure == .expired)
 
         let old = try APITokenFormat.generate()
-        try fixture.tokens.insert(token: old, owner: "carol", role: .admin, tier: "enterprise", expiresAt: Date().addingTimeInterval(-60))
-        #expect(try fixture.tokens.authenticate(old).failure == .expired)
+        try await fixture.tokens.insert(token: old, owner: "carol", role: .admin, tier: "enterprise", expiresAt: Date().addingTimeInterval(-60))
+        #expect(try await fixture.tokens.authenticate(old).failure == .expired)
     }
 
     @Test("a revoked token is refused as revoked")
-    func revoked() throws {
+    func revoked() async throws {
         let fixture = try TokenFixture()
         let token = try APITokenFormat.generate()
-        let record = try fixture.tokens.insert(token: token, owner: "dave", role: .admin, tier: "enterprise")
-        #expect(try fixture.tokens.hasAdminToken())
-        try fixture.database.write { db in
+        let record = try await fixture.tokens.insert(token: token, owner: "dave", role: .admin, tier: "enterprise")
+        #expect(try await fixture.tokens.hasAdminToken())
+        try await fixture.database.write { db in
             try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", arguments: [Date(), record.id])
         }
-        #expect(try fixture.tokens.authenticate(token).failure == .revoked)
-        #expect(try fixture.tokens.hasAdminToken() == false)
+        #expect(try await fixture.tokens.authenticate(token).failure == .revoked)
+        #expect(try await fixture.tokens.hasAdminToken() == false)
     }
 
     @Test("bootstrapAdmin stores the file's token only while no admin exists")
-    func bootstrapAdmin() throws {
+    func bootstrapAdmin() async throws {
         let fixture = try TokenFixture()
         let first = try APITokenFormat.generate()
         let firstFile = fixture.dir.file("admin.token")
         try (first + "\n").write(toFile: firstFile, atomically: true, encoding: .utf8)
 
         // A user token is not an admin.
-        try fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "user", role: .user, tier: "free")
-        #expect(try fixture.tokens.hasAdminToken() == false)
+        try await fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "user", role: .user, tier: "free")
+        #expect(try await fixture.tokens.hasAdminToken() == false)
 
-        try fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
-        let admin = try #require(try fixture.tokens.authenticate(first).success)
+        try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
+        let admin = try #require(try await fixture.tokens.authenticate(first).success)
         #expect(admin.role == .admin)
         #expect(try fixture.adminCount() == 1)
 
         // A later edit of the file cannot grant a second admin.
         let second = try APITokenFormat.generate()
         try second.write(toFile: firstFile, atomically: true, encoding: .utf8)
-        try fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
+        try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
         #expect(try fixture.adminCount() == 1)
-        #expect(try fixture.tokens.authenticate(second).failure == .unknown)
+        #expect(try await fixture.tokens.authenticate(second).failure == .unknown)
 
         // A missing file changes nothing; a file without a valid token is an error.
-        try fixture.tokens.bootstrapAdmin(fromFile: fixture.dir.file("missing"), logger: quietLogger)
+        try await fixture.tokens.bootstrapAdmin(fromFile: fixture.dir.file("missing"), logger: quietLogger)
         let other = try TokenFixture()
         let junk = other.dir.file("junk.token")
         try "password123".write(toFile: junk, atomically: true, encoding: .utf8)
-        #expect(throws: ConfigError.self) { try other.tokens.bootstrapAdmin(fromFile: junk, logger: quietLogger) }
+        await #expect(throws: ConfigError.self) { try await other.tokens.bootstrapAdmin(fromFile: junk, logger: quietLogger) }
         #expect(try other.adminCount() == 0)
     }
 
     @Test("a revoked bootstrap token is never resurrected from the file")
-    func revokedBootstrapStaysRevoked() throws {
+    func revokedBootstrapStaysRevoked() async throws {
         let fixture = try TokenFixture()
         let token = try APITokenFormat.generate()
         let file = fixture.dir.file("admin.token")
         try token.write(toFile: file, atomically: true, encoding: .utf8)
-        try fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
-        try fixture.database.write { db in
+        try await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
+        try await fixture.database.write { db in
             try db.execute(sql: "UPDATE api_tokens SET revoked_at = ?", arguments: [Date()])
         }
-        _ = try? fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
-        #expect(try fixture.tokens.authenticate(token).failure == .revoked)
+        _ = try? await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
+        #expect(try await fixture.tokens.authenticate(token).failure == .revoked)
     }
 }
 

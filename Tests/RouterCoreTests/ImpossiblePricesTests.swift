@@ -25,7 +25,7 @@ struct ImpossiblePricesTests {
     @Test("routerd ignores a tick with an impossible price: no mark, no fill against it")
     func routerIgnoresImpossibleTicks() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: .infinity, ask: .infinity))
         await service.onTick(quote("BTCUSDT", bid: 101, ask: 100))
         let order = try await service.place(request("bb-imp-1", "BTCUSDT", .buy, 0.1))

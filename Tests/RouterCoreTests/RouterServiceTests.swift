@@ -32,7 +32,7 @@ struct RouterServiceTests {
     @Test("place persists the order under its client order id, with its fill and status history")
     func placePersists() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
 
         let order = try await service.place(request("bb-test-1", "btcusdt"))
@@ -46,7 +46,7 @@ struct RouterServiceTests {
         #expect(order.strategyId == "s1")
         #expect(order.requestId == "req-bb-test-1")
 
-        let stored = try #require(try fixture.store.order(clientOrderId: "bb-test-1"))
+        let stored = try #require(try await fixture.store.order(clientOrderId: "bb-test-1"))
         #expect(stored.status == .filled)
         #expect(stored.quantity == 0.5)
         #expect(stored.filledQuantity == 0.5)
@@ -66,7 +66,7 @@ struct RouterServiceTests {
         #expect((fill?["strategy_id"] as String?) == "s1")
 
         // The paper book was saved in the same transaction.
-        let paper = try #require(try fixture.store.loadPaper())
+        let paper = try #require(try await fixture.store.loadPaper())
         #expect(paper.positions["BTCUSDT"]?.book.quantity == 0.5)
         #expect(abs(paper.cash - (100_000 - 0.5 * 101.0505 * 1.001)) < 1e-6)
     }
@@ -74,7 +74,7 @@ struct RouterServiceTests {
     @Test("without a client order id the router makes a unique, valid one")
     func generatedClientOrderIds() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let a = try await service.place(request(nil))
         let b = try await service.place(request(nil))
@@ -90,7 +90,7 @@ struct RouterServiceTests {
     @Test("placing again with the same client order id returns the stored order and trades nothing twice")
     func idempotentRetry() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let first = try await service.place(request("bb-retry"))
         let cash = await service.account().totalCash
@@ -106,7 +106,7 @@ struct RouterServiceTests {
         #expect(await service.positions().first?.quantity == 0.5)
 
         // The same from a new router instance (a restart between the attempt and the retry).
-        let restarted = try fixture.service()
+        let restarted = try await fixture.service()
         let third = try await restarted.place(request("bb-retry"))
         #expect(third.status == .filled)
         #expect(try fixture.count("fills") == 1)
@@ -119,7 +119,7 @@ struct RouterServiceTests {
     ])
     func conflictingReuse(second: PlaceOrderRequest) async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         await service.onTick(quote("ETHUSDT", bid: 10, ask: 10.1))
         _ = try await service.place(request("bb-dup", "BTCUSDT", .buy, 0.5))
@@ -136,7 +136,7 @@ struct RouterServiceTests {
     ])
     func conflictingFieldReuse(second: PlaceOrderRequest) async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-dup", "BTCUSDT", .buy, 0.5))
         _ = await expectIPCError(.conflict) { _ = try await service.place(second) }
@@ -146,7 +146,7 @@ struct RouterServiceTests {
     @Test("an order whose result cannot be committed is not executed: book unchanged, recorded as rejected")
     func failedCommitIsNotExecuted() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         // The disk refuses the fill (as a full disk or an I/O error would).
         try await fixture.database.write { db in
@@ -156,7 +156,7 @@ struct RouterServiceTests {
         #expect(await service.account().totalCash == 100_000)
         #expect(await service.positions().isEmpty)
         #expect(await service.isHealthy == false)  // the rejection was recorded, but results still cannot be
-        let lost = try #require(try fixture.store.order(clientOrderId: "bb-lost"))
+        let lost = try #require(try await fixture.store.order(clientOrderId: "bb-lost"))
         #expect(lost.status == .rejected)
         #expect(lost.rejectReason?.contains("never executed") == true)
         #expect(try fixture.count("fills") == 0)
@@ -174,17 +174,17 @@ struct RouterServiceTests {
     @Test("when not even the rejection can be written the order stays pending_new; a retry settles it once writes work, never executing it")
     func failedCommitAndFailedRejection() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         try await fixture.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
             try db.execute(sql: "CREATE TRIGGER refuse_updates BEFORE UPDATE ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
-        #expect(try fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
+        #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
         #expect(await service.isHealthy == false)
         _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
-        #expect(try fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
+        #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
 
         try await fixture.database.write { db in
             try db.execute(sql: "DROP TRIGGER refuse_fills")
@@ -193,7 +193,7 @@ struct RouterServiceTests {
         let retried = try await service.place(request("bb-stuck"))
         #expect(retried.status == .rejected)
         #expect(retried.rejectReason?.contains("never executed") == true)
-        #expect(try fixture.store.order(clientOrderId: "bb-stuck")?.status == .rejected)
+        #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .rejected)
         #expect(try fixture.count("fills") == 0)
         #expect(await service.positions().isEmpty)
         // Healthy again only once a whole order result is recorded.
@@ -205,17 +205,17 @@ struct RouterServiceTests {
     @Test("recording an order as never executed does not overwrite an outcome already on disk")
     func neverExecutedIsGuarded() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let filled = try await service.place(request("bb-done"))
         #expect(filled.status == .filled)
         var rejected = filled
         rejected.status = .rejected
         rejected.rejectReason = "never executed"
-        #expect(throws: IPCError.self) {
-            _ = try fixture.store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
+        await #expect(throws: IPCError.self) {
+            _ = try await fixture.store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
         }
-        let stored = try fixture.store.order(clientOrderId: "bb-done")
+        let stored = try await fixture.store.order(clientOrderId: "bb-done")
         #expect(stored?.status == .filled)
         #expect(stored?.rejectReason == nil)
         #expect(try fixture.count("fills") == 1)
@@ -224,20 +224,20 @@ struct RouterServiceTests {
     @Test("a resting order whose fill cannot be committed stays resting and fills once later")
     func failedCommitOnTick() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-lim", "BTCUSDT", .buy, 1, type: .limit, limit: 95))
         try await fixture.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
-        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
+        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
         #expect(await service.positions().isEmpty)
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 2))
         await service.onTick(quote("BTCUSDT", bid: 92, ask: 93, at: 3))
-        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .filled)
+        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .filled)
         #expect(try fixture.count("fills") == 1)
         #expect(await service.positions().first?.quantity == 1)
     }
@@ -245,7 +245,7 @@ struct RouterServiceTests {
     @Test("when one of two fills on the same tick cannot be committed, the committed one stays applied in memory")
     func partialCommitOnTick() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-a", "BTCUSDT", .buy, 1, type: .limit, limit: 95))
         _ = try await service.place(request("bb-b", "BTCUSDT", .buy, 2, type: .limit, limit: 95))
@@ -258,9 +258,9 @@ struct RouterServiceTests {
         }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
         // A is filled on disk, with the paper book that includes it.
-        #expect(try fixture.store.order(clientOrderId: "bb-a")?.status == .filled)
-        #expect(try fixture.store.order(clientOrderId: "bb-b")?.status == .new)
-        let diskQuantity = try fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
+        #expect(try await fixture.store.order(clientOrderId: "bb-a")?.status == .filled)
+        #expect(try await fixture.store.order(clientOrderId: "bb-b")?.status == .new)
+        let diskQuantity = try await fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
         #expect(diskQuantity == 1, "the book on disk must hold exactly the committed fills (A), not B's unrecorded one")
         // Memory must agree with the disk: A's fill is a recorded fact.
         let memoryQuantity = await service.positions().first?.quantity
@@ -268,20 +268,20 @@ struct RouterServiceTests {
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_b") }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 2))
-        let statusB = try fixture.store.order(clientOrderId: "bb-b")?.status
+        let statusB = try await fixture.store.order(clientOrderId: "bb-b")?.status
         #expect(statusB == .filled, "B must fill once the disk is back")
         #expect(try fixture.count("fills") == 2)
         #expect(await service.isHealthy)
         let finalQuantity = await service.positions().first?.quantity
         #expect(finalQuantity == 3, "A executed once and B once: 3 in total")
-        let finalDisk = try fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
+        let finalDisk = try await fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
         #expect(finalDisk == 3)
     }
 
     @Test("a paused switch refuses orders with tradingPaused and stores nothing; the pause survives a restart")
     func pausedRefuses() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let state = try await service.setTrading(enabled: false, reason: "maintenance")
         #expect(!state.enabled)
@@ -291,9 +291,9 @@ struct RouterServiceTests {
         #expect(error?.message.contains("maintenance") == true)
         #expect(try fixture.count("orders") == 0)
         #expect(try fixture.count("fills") == 0)
-        #expect(try fixture.store.order(clientOrderId: "bb-paused") == nil)
+        #expect(try await fixture.store.order(clientOrderId: "bb-paused") == nil)
 
-        let restarted = try fixture.service()
+        let restarted = try await fixture.service()
         await restarted.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = await expectIPCError(.tradingPaused) { _ = try await restarted.place(request("bb-paused")) }
         #expect(await restarted.account().pausedReason == "maintenance")
@@ -317,7 +317,7 @@ struct RouterServiceTests {
     ])
     func badRequests(bad: PlaceOrderRequest) async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = await expectIPCError(.badRequest) { _ = try await service.place(bad) }
         #expect(try fixture.count("orders") == 0)
@@ -326,11 +326,11 @@ struct RouterServiceTests {
     @Test("an order without market data is stored as rejected, with its reason")
     func rejectedWithoutTick() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         let order = try await service.place(request("bb-nodata", "EURUSD", .buy, 1_000))
         #expect(order.status == .rejected)
         #expect(order.rejectReason?.contains("no market data") == true)
-        let stored = try #require(try fixture.store.order(clientOrderId: "bb-nodata"))
+        let stored = try #require(try await fixture.store.order(clientOrderId: "bb-nodata"))
         #expect(stored.status == .rejected)
         #expect(stored.rejectReason == order.rejectReason)
         #expect(try fixture.count("fills") == 0)
@@ -340,43 +340,43 @@ struct RouterServiceTests {
     func reconcile() async throws {
         let fixture = try RouterFixture()
         // A crash between persisting and executing left these behind.
-        try fixture.store.insert(newOrder("crash-1", .buy, 1))
-        try fixture.store.insert(newOrder("rest-1", .buy, 1, type: .limit, limit: 95, status: .new))
-        try fixture.store.insert(newOrder("done-1", .buy, 1, status: .filled))
+        try await fixture.store.insert(newOrder("crash-1", .buy, 1))
+        try await fixture.store.insert(newOrder("rest-1", .buy, 1, type: .limit, limit: 95, status: .new))
+        try await fixture.store.insert(newOrder("done-1", .buy, 1, status: .filled))
 
-        let service = try fixture.service()
+        let service = try await fixture.service()
         try await service.reconcile()
-        let crashed = try #require(try fixture.store.order(clientOrderId: "crash-1"))
+        let crashed = try #require(try await fixture.store.order(clientOrderId: "crash-1"))
         #expect(crashed.status == .rejected)
         #expect(crashed.rejectReason?.contains("never executed") == true)
-        #expect(try fixture.store.order(clientOrderId: "done-1")?.status == .filled)
-        #expect(try fixture.store.nonFinalOrders().map(\.clientOrderId) == ["rest-1"])
+        #expect(try await fixture.store.order(clientOrderId: "done-1")?.status == .filled)
+        #expect(try await fixture.store.nonFinalOrders().map(\.clientOrderId) == ["rest-1"])
         #expect(try fixture.count("fills") == 0)
         #expect(await service.account().totalCash == 100_000)
 
         // The restored limit order fills when the market reaches it, and that is persisted.
         await service.onTick(quote("BTCUSDT", bid: 96, ask: 97, at: 1))
-        #expect(try fixture.store.order(clientOrderId: "rest-1")?.status == .new)
+        #expect(try await fixture.store.order(clientOrderId: "rest-1")?.status == .new)
         await service.onTick(quote("BTCUSDT", bid: 94, ask: 94.5, at: 2))
-        let rested = try #require(try fixture.store.order(clientOrderId: "rest-1"))
+        let rested = try #require(try await fixture.store.order(clientOrderId: "rest-1"))
         #expect(rested.status == .filled)
         #expect(rested.averageFillPrice == 94.5)
         #expect(try fixture.count("fills") == 1)
-        #expect(try fixture.store.nonFinalOrders().isEmpty)
+        #expect(try await fixture.store.nonFinalOrders().isEmpty)
     }
 
     @Test("limit orders through the service: rest, cancel, and cancel errors")
     func cancelThroughService() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let resting = try await service.place(request("bb-lim", "BTCUSDT", .buy, 1, type: .limit, limit: 90))
         #expect(resting.status == .new)
-        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
+        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
 
         let cancelled = try await service.cancel(clientOrderId: "bb-lim")
         #expect(cancelled.status == .canceled)
-        #expect(try fixture.store.order(clientOrderId: "bb-lim")?.status == .canceled)
+        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .canceled)
         _ = await expectIPCError(.conflict) { _ = try await service.cancel(clientOrderId: "bb-lim") }
         _ = await expectIPCError(.notFound) { _ = try await service.cancel(clientOrderId: "bb-unknown") }
 
@@ -387,7 +387,7 @@ struct RouterServiceTests {
     @Test("strategyPositions rebuilds net positions per strategy from the fills and reports throughSequence")
     func strategyPositions() async throws {
         let fixture = try RouterFixture()
-        let service = try fixture.service()
+        let service = try await fixture.service()
         let empty = try await service.strategyPositions()
         #expect(empty.positions.isEmpty)
         #expect(empty.throughSequence == 0)
@@ -427,7 +427,7 @@ struct RouterServiceTests {
     @Test("a new RouterService on the same database restores paper cash and positions")
     func paperBookSurvivesRestart() async throws {
         let fixture = try RouterFixture()
-        let first = try fixture.service()
+        let first = try await fixture.service()
         await first.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         await first.onTick(quote("EURUSD", bid: 1.1, ask: 1.1002))
         _ = try await first.place(request("o1", "BTCUSDT", .buy, 2))
@@ -436,7 +436,7 @@ struct RouterServiceTests {
         let account = await first.account()
         let positions = await first.positions()
 
-        let second = try fixture.service()
+        let second = try await fixture.service()
         let restoredAccount = await second.account()
         let restoredPositions = await second.positions()
         #expect(restoredAccount.totalCash == account.totalCash)
@@ -462,19 +462,19 @@ struct RouterServiceTests {
                                  status: index == 3 ? .rejected : .pendingNew)
             order.createdAt = epoch.addingTimeInterval(Double(index))
             order.updatedAt = order.createdAt
-            try fixture.store.insert(order)
+            try await fixture.store.insert(order)
         }
-        #expect(try fixture.store.orders(OrdersQuery()).map(\.clientOrderId) == ["q3", "q2", "q1", "q0"])
-        #expect(try fixture.store.orders(OrdersQuery(symbol: "btcusdt")).map(\.clientOrderId) == ["q2", "q0"])
-        #expect(try fixture.store.orders(OrdersQuery(status: .rejected)).map(\.clientOrderId) == ["q3"])
-        #expect(try fixture.store.orders(OrdersQuery(strategyId: "s2")).map(\.clientOrderId) == ["q3", "q1"])
-        #expect(try fixture.store.orders(OrdersQuery(limit: 2)).map(\.clientOrderId) == ["q3", "q2"])
-        #expect(try fixture.store.orders(OrdersQuery(limit: 0)).count == 1)
-        #expect(try fixture.store.nonFinalOrders().map(\.clientOrderId) == ["q0", "q1", "q2"])
-        #expect(try fixture.store.countOrders(since: epoch.addingTimeInterval(2)) == 2)
+        #expect(try await fixture.store.orders(OrdersQuery()).map(\.clientOrderId) == ["q3", "q2", "q1", "q0"])
+        #expect(try await fixture.store.orders(OrdersQuery(symbol: "btcusdt")).map(\.clientOrderId) == ["q2", "q0"])
+        #expect(try await fixture.store.orders(OrdersQuery(status: .rejected)).map(\.clientOrderId) == ["q3"])
+        #expect(try await fixture.store.orders(OrdersQuery(strategyId: "s2")).map(\.clientOrderId) == ["q3", "q1"])
+        #expect(try await fixture.store.orders(OrdersQuery(limit: 2)).map(\.clientOrderId) == ["q3", "q2"])
+        #expect(try await fixture.store.orders(OrdersQuery(limit: 0)).count == 1)
+        #expect(try await fixture.store.nonFinalOrders().map(\.clientOrderId) == ["q0", "q1", "q2"])
+        #expect(try await fixture.store.countOrders(since: epoch.addingTimeInterval(2)) == 2)
         // The primary key refuses a second order under the same id.
-        #expect(throws: (any Error).self) { try fixture.store.insert(newOrder("q0", .sell, 5)) }
-        #expect(try fixture.store.order(clientOrderId: "q0")?.side == .buy)
+        await #expect(throws: (any Error).self) { try await fixture.store.insert(newOrder("q0", .sell, 5)) }
+        #expect(try await fixture.store.order(clientOrderId: "q0")?.side == .buy)
     }
 }
 

@@ -53,8 +53,8 @@ struct RouterFixture {
         store = OrderStore(database: database)
     }
 
-    func service(overrides: [String: AssetClass] = [:]) throws -> RouterService {
-        try RouterService(store: store, paperSettings: paperSettings, symbols: SymbolMap(overrides: overrides, paperTrading: true),
+    func service(overrides: [String: AssetClass] = [:]) async throws -> RouterService {
+        try await RouterService(store: store, paperSettings: paperSettings, symbols: SymbolMap(overrides: overrides, paperTrading: true),
                           tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
                           events: IPCEventHub(logger: quietLogger), logger: quietLogger)
     }

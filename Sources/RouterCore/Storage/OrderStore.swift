@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+import BagbotDomain
+import BagbotIPC
+
+/// routerd's tables in `bagbot.db`: orders (with their status history), fills, and the paper book.
+/// Every state change is one transaction, so a crash leaves each order either before or after it.
+///
+/// Access goes through GRDB's async API: an fsync waits on GRDB's own queue, never on a thread of the
+/// cooperative pool or on the router's actor. A write, once asked for, is not abandoned when the asking
+/// task is cancelled (a shutdown stopping the feed): an order's record must end as committed or as failed
+/// for a real reason, never half-way because its caller went away.
+public final class OrderStore: Sendable {
+    private let database: DatabasePool
+
+    public init(database: DatabasePool) {
+        self.database = database
+    }
+
+    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let database = database
+        return try await Task { try await database.write(updates) }.value
+    }
+
+    /// Persists a new order before anything is sent. A duplicate client order id is refused by the
+    /// primary key, so the same order can never be stored (or sent) twice.
+    public func insert(_ order: OrderRecord) async throws {
+        try await write { db in
+            try order.insert(db)
+            try OrderEventRecord(order, reason: nil).insert(db)
+        }
+    }
+
+    /// Writes an order's new state, its fills and the paper book's snapshot together; returns the fills
+    /// with their sequence in the fill log. `onlyIfStatus`: update the order only while it still has this
+    /// status (else `conflict`, nothing written).
+    @discardableResult
+    public func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?,
+                       onlyIfStatus: OrderStatus? = nil) async throws -> [Fill] {
+        try await write { db in
+            var current = OrderRecord.filter(key: order.clientOrderId)
+            if let onlyIfStatus { current = current.filter(OrderRecord.Columns.status == onlyIfStatus.rawValue) }
+            let changed = try current.updateAll(db, [
+                Column("status").set(to: order.status.rawValue), Column("filled_quantity").set(to: order.filledQuantity),
+                Column("average_fill_price").set(to: order.averageFillPrice), Column("exchange_order_id").set(to: order.exchangeOrderId),
+                Column("reject_reason").set(to: order.rejectReason), Column("updated_at").set(to: order.updatedAt),
+            ])
+            guard changed == 1 else {
+                if let onlyIfStatus {
+                    throw IPCError(.conflict, "order \(order.clientOrderId) is not stored as \(onlyIfStatus.rawValue)")
+                }
+                throw IPCError(.notFound, "order \(order.clientOrderId) is not stored")
+            }
+            try OrderEventRecord(order, reason: order.rejectReason).insert(db)
+            var stored: [Fill] = []
+            for fill in fills {
+                try FillRow(fill).insert(db)
+                var withSequence = fill
+                withSequence.sequence = db.lastInsertedRowID
+                stored.append(withSequence)
+            }
+            if let paper { try Self.save(paper, db) }
+            return stored
+        }
+    }
+
+    public func order(clientOrderId: String) async throws -> OrderRecord? {
+        try await database.read { db in try OrderRecord.fetchOne(db, key: clientOrderId) }
+    }
+
+    public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] {
+        var request = OrderRecord.all()
+        if let id = query.clientOrderId { request = request.filter(OrderRecord.Columns.clientOrderId == id) }
+        if let symbol = query.symbol { request = request.filter(OrderRecord.Columns.symbol == symbol.uppercased()) }
+        if let status = query.status { request = request.filter(OrderRecord.Columns.status == status.rawValue) }
+        if let strategy = query.strategyId { request = request.filter(OrderRecord.Columns.strategyId == strategy) }
+        let limited = request.order(OrderRecord.Columns.createdAt.desc, Column.rowID.desc).limit(min(max(query.limit ?? 100, 1), 1_000))
+        return try await database.read { db in try limited.fetchAll(db) }
+    }
+
+    public func nonFinalOrders() async throws -> [OrderRecord] {
+        let open = OrderStatus.allCases.filter { !$0.isFinal }.map(\.rawValue)
+        return try await database.read { db in
+            try OrderRecord.filter(open.contains(OrderRecord.Columns.status))
+                .order(OrderRecord.Columns.createdAt, Column.rowID).fetchAll(db)
+        }
+    }
+
+    public func countOrders(since: Date) async throws -> Int {
+        try await database.read { db in try OrderRecord.filter(OrderRecord.Columns.createdAt >= since).fetchCount(db) }
+    }
+
+    /// Each strategy's net position per symbol, rebuilt from its fills in the order they happened.
+    public func strategyPositions() async throws -> StrategyPositionsResponse {
+        try await database.read { db in
+            let through = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM fills") ?? 0
+            var books: [String: [String: PositionBook]] = [:]
+            let fills = try FillRow.sequenced.filter(FillRow.Columns.strategyId != nil && Column.rowID <= through).fetchCursor(db)
+            while let stored = try fills.next() {
+                guard let strategy = stored.row.strategyId else { continue }
+                _ = books[strategy, default: [:]][stored.row.symbol, default: PositionBook()].apply(stored.fill)
+            }
+            let positions = books.flatMap { strategy, symbols in
+                symbols.map { StrategyPosition(strategyId: strategy, symbol: $0.key, quantity: $0.value.quantity, averagePrice: $0.value.averagePrice,
+                                          openFees: $0.value.openFees) }
+            }.sorted { ($0.strategyId, $0.symbol) < ($1.strategyId, $1.symbol) }
+            return StrategyPositionsResponse(positions: positions, throughSequence: through)
+        }
+    }
+
+    /// Fills with a sequence above `after`, oldest first, with their sequence.
+    public func fills(after: Int64, limit: Int) async throws -> [Fill] {
+        let request = FillRow.sequenced.filter(Column.rowID > after).limit(min(max(limit, 1), 10_000))
+        return try await database.read { db in try request.fetchAll(db).map(\.fill) }
+    }
+
+    public func loadPaper() async throws -> PaperExchange.Snapshot? {
+        try await database.read { db in
+            guard let account = try PaperAccountRecord.fetchOne(db, key: PaperExchange.currency) else { return nil }
+            var positions: [String: PaperExchange.PaperPosition] = [:]
+            for record in try PaperPositionRecord.fetchAll(db) { positions[record.symbol] = record.position }
+            return PaperExchange.Snapshot(cash: account.cash, feesPaid: account.feesPaid, positions: positions)
+        }
+    }
+
+    public func savePaper(_ snapshot: PaperExchange.Snapshot) async throws {
+        try await write { try Self.save(snapshot, $0) }
+    }
+
+    private static func save(_ snapshot: PaperExchange.Snapshot, _ db: Database) throws {
+        try PaperAccountRecord(currency: PaperExchange.currency, cash: snapshot.cash, feesPaid: snapshot.feesPaid).upsert(db)
+        for (symbol, position) in snapshot.positions {
+            try PaperPositionRecord(symbol: symbol, position).upsert(db)
+        }
+    }
+}
