@@ -39,6 +39,17 @@ struct ConfigTests {
         #expect(config.router.replay.speed == "1")
     }
 
+    @Test("the server's hello and frame timeouts come from ipc.hello_timeout_ms and ipc.frame_timeout_ms")
+    func serverTimeouts() throws {
+        let defaults = IPCServerConfiguration.from(BagbotConfig(), service: "routerd")
+        #expect(defaults.helloTimeout == .seconds(5))
+        #expect(defaults.frameTimeout == .seconds(10))
+        let config = try load(yaml: "ipc:\n  hello_timeout_ms: 1500\n  frame_timeout_ms: 2500\n")
+        let server = IPCServerConfiguration.from(config, service: "routerd")
+        #expect(server.helloTimeout == .milliseconds(1_500))
+        #expect(server.frameTimeout == .milliseconds(2_500))
+    }
+
     @Test("an empty file is the defaults")
     func emptyFile() throws {
         #expect(try load(yaml: "") == BagbotConfig())
@@ -140,6 +151,9 @@ struct ConfigTests {
         ("ipc:\n  max_frame_bytes: 10\n", "ipc.max_frame_bytes"),
         ("ipc:\n  reply_busy_poll_us: -1\n", "ipc.reply_busy_poll_us"),
         ("ipc:\n  reply_busy_poll_us: 20000\n", "ipc.reply_busy_poll_us"),
+        ("ipc:\n  hello_timeout_ms: 0\n", "ipc.hello_timeout_ms"),
+        ("ipc:\n  frame_timeout_ms: 50\n", "ipc.frame_timeout_ms"),
+        ("ipc:\n  frame_timeout_ms: 600001\n", "ipc.frame_timeout_ms"),
         ("log:\n  level: loud\n", "log.level"),
         ("mindset:\n  daily_loss_limit_percent: 0\n", "mindset.daily_loss_limit_percent"),
         ("router:\n  mode: live\n", "router.mode"),

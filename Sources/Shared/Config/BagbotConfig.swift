@@ -35,6 +35,10 @@ public struct BagbotConfig: Codable, Sendable, Equatable {
         public var replyBusyPollUs = 200
         public var tickQueueCapacity = 1_024
         public var reliableQueueCapacity = 16_384
+        /// Servers close a connection that has not completed hello this long after connecting.
+        public var helloTimeoutMs = 5_000
+        /// Servers close a connection whose started frame is not complete this long after its first bytes.
+        public var frameTimeoutMs = 10_000
     }
 
     public struct Log: Codable, Sendable, Equatable {

@@ -25,6 +25,12 @@ enum ConfigValidation {
         }
         guard config.ipc.tickQueueCapacity > 0 else { throw fail("ipc.tick_queue_capacity", "must be positive") }
         guard config.ipc.reliableQueueCapacity > 0 else { throw fail("ipc.reliable_queue_capacity", "must be positive") }
+        guard (100...600_000).contains(config.ipc.helloTimeoutMs) else {
+            throw fail("ipc.hello_timeout_ms", "must be between 100 and 600000")
+        }
+        guard (100...600_000).contains(config.ipc.frameTimeoutMs) else {
+            throw fail("ipc.frame_timeout_ms", "must be between 100 and 600000")
+        }
         guard LogSetup.level(named: config.log.level) != nil else {
             throw fail("log.level", "must be one of trace, debug, info, notice, warning, error, critical")
         }
