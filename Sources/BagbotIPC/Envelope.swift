@@ -8,6 +8,30 @@ public enum IPCProtocol {
     public static let majorVersion = 1
     public static let version = "1.0"
     public static let defaultMaximumFrameBytes = 1 << 20
+
+    /// Reads a `protocol` string of exactly `MAJOR.MINOR`, decimal digits only (at most 9 each, so no
+    /// overflow); nil for anything else (`"1"`, `"1.x"`, `"+1.0"`, `" 1.0"`), which a hello must not carry.
+    public static func parseVersion(_ text: String) -> (major: Int, minor: Int)? {
+        var major = 0, minor = 0, majorDigits = 0, minorDigits = 0, sawDot = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "."), !sawDot {
+                sawDot = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Int(byte - UInt8(ascii: "0"))
+            if sawDot {
+                minor = minor * 10 + digit
+                minorDigits += 1
+            } else {
+                major = major * 10 + digit
+                majorDigits += 1
+            }
+            guard majorDigits <= 9, minorDigits <= 9 else { return nil }
+        }
+        guard sawDot, majorDigits > 0, minorDigits > 0 else { return nil }
+        return (major, minor)
+    }
 }
 
 public enum IPCMessageType: String, Codable, Sendable {
@@ -81,7 +105,8 @@ public struct HelloBody: Codable, Sendable {
         self.protocol = `protocol`
     }
 
-    public var majorVersion: Int? { Int(`protocol`.split(separator: ".").first ?? "") }
+    /// The major version of a well-formed `protocol` (`MAJOR.MINOR`); nil when it is not well formed.
+    public var majorVersion: Int? { IPCProtocol.parseVersion(`protocol`)?.major }
 }
 
 /// JSON coding shared by every daemon: dates are seconds since the Unix epoch (fractional), which keeps

@@ -15,16 +15,25 @@ public struct IPCServerConfiguration: Sendable {
     /// Group that owns the socket and may connect; nil means root and the daemon's own user only.
     public var socketGroup: String?
     public var subscriberLimits: SubscriberLimits
+    /// A connection that has not completed `hello` this long after it was accepted is closed (a peer that
+    /// connects and says nothing would otherwise hold a connection forever).
+    public var helloTimeout: Duration
+    /// A frame whose first bytes arrived must be complete within this; otherwise the connection is closed.
+    /// Idle time between frames is not limited: clients keep their connections for the daemon's lifetime.
+    public var frameTimeout: Duration
 
     public init(
         socketPath: String, maximumFrameBytes: Int = IPCProtocol.defaultMaximumFrameBytes, socketMode: mode_t = 0o660,
-        socketGroup: String? = nil, subscriberLimits: SubscriberLimits = SubscriberLimits()
+        socketGroup: String? = nil, subscriberLimits: SubscriberLimits = SubscriberLimits(),
+        helloTimeout: Duration = .seconds(5), frameTimeout: Duration = .seconds(10)
     ) {
         self.socketPath = socketPath
         self.maximumFrameBytes = maximumFrameBytes
         self.socketMode = socketMode
         self.socketGroup = socketGroup
         self.subscriberLimits = subscriberLimits
+        self.helloTimeout = helloTimeout
+        self.frameTimeout = frameTimeout
     }
 }
 
@@ -66,6 +75,8 @@ public final class IPCServer: Sendable {
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
 
         let maxFrame = configuration.maximumFrameBytes
+        let helloTimeout = TimeAmount(configuration.helloTimeout)
+        let frameTimeout = TimeAmount(configuration.frameTimeout)
         let serviceName = serviceName
         let registry = registry
         let hub = events
@@ -82,10 +93,10 @@ public final class IPCServer: Sendable {
                         _ = connections.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(child)) }
                     }
                     try child.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: maxFrame)),
+                        ByteToMessageHandler(BoundedFrameDecoder(maximumFrameBytes: maxFrame, frameTimeout: frameTimeout)),
                         IPCServerConnectionHandler(
                             serviceName: serviceName, registry: registry, hub: hub, policy: policy,
-                            inFlight: inFlight, logger: logger),
+                            inFlight: inFlight, helloTimeout: helloTimeout, logger: logger),
                     ])
                 }
             }

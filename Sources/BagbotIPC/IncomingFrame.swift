@@ -25,16 +25,26 @@ struct IncomingFrame: Sendable {
     let frame: ByteBuffer
     let body: Body
 
-    /// Reads the envelope fields; throws JSONDecoder's `DecodingError` for a malformed envelope.
+    /// Reads the envelope fields; throws JSONDecoder's `DecodingError` for a malformed envelope, and
+    /// `IPCError(.badRequest)` for one JSONDecoder would accept against the IPC's rules (`EnvelopeCheck`).
     init(frame: ByteBuffer, decoder: JSONDecoder) throws {
         self.frame = frame
         if let scanned = frame.withUnsafeReadableBytes({ EnvelopeScanner.scan($0) }) {
             header = EnvelopeHeader(v: scanned.v, id: scanned.id, type: scanned.type, method: scanned.method)
             body = scanned.body
         } else {
-            // Anything unusual (escapes, duplicate keys, malformed JSON, …) goes through JSONDecoder, which
-            // gives the authoritative answer and error.
-            header = try decoder.decode(EnvelopeHeader.self, from: frame)
+            // Anything unusual (escapes, duplicate keys, malformed JSON, …) is checked against the rules
+            // JSONDecoder does not enforce, then goes through JSONDecoder for the answer and error.
+            switch frame.withUnsafeReadableBytes({ EnvelopeCheck.check($0) }) {
+            case .refused(let error):
+                throw error
+            case .valid:
+                header = try decoder.decode(EnvelopeHeader.self, from: frame)
+            case .unreadable:
+                // JSONDecoder explains what is wrong; what it accepts anyway (a trailing comma) is refused.
+                _ = try decoder.decode(EnvelopeHeader.self, from: frame)
+                throw IPCError(.badRequest, "malformed envelope: not strict JSON (RFC 8259), nested deeper than \(JSONTape.maximumDepth) levels, or a key that is not valid Unicode")
+            }
             body = .wholeFrame
         }
     }
@@ -49,9 +59,22 @@ struct IncomingFrame: Sendable {
                     FastJSON.decode(Value.self, from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
                 }
                 if let fast { return fast }
-                // Declined: JSONDecoder gives the authoritative answer (and its error).
+                // Declined: refuse a repeated key (JSONDecoder would serve its first value), then JSONDecoder
+                // gives the authoritative answer (and its error). The whole frame was checked already when
+                // the envelope went to JSONDecoder (`.wholeFrame`).
+                let outcome = frame.withUnsafeReadableBytes { bytes in
+                    JSONKeyCheck.check(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+                }
+                if case .duplicate(let key, let path) = outcome {
+                    let place = path == "top level" ? "body" : path.hasPrefix("[") ? "body\(path)" : "body.\(path)"
+                    throw IPCError(.badRequest, "invalid body: duplicate key '\(LogExcerpt.of(key, limit: 64))' in \(place)")
+                }
                 let bytes = frame.getSlice(at: frame.readerIndex + offset, length: length)!
-                return try decoder.decode(Value.self, from: bytes)
+                let value = try decoder.decode(Value.self, from: bytes)
+                if case .unreadable = outcome {
+                    throw IPCError(.badRequest, "invalid body: not strict JSON (RFC 8259), nested deeper than \(JSONTape.maximumDepth) levels, or a key that is not valid Unicode")
+                }
+                return value
             case .wholeFrame:
                 if let value = try decoder.decode(EnvelopeBody<Value>.self, from: frame).body { return value }
             case .absent, .null:

@@ -15,8 +15,9 @@ public final class IPCConnection: Sendable {
     }
 }
 
-/// Reads frames from one client: checks the peer, requires `hello` first, dispatches requests, and
-/// answers every malformed frame with an error frame instead of failing.
+/// Reads frames from one client: checks the peer, requires `hello` first (within `helloTimeout`),
+/// dispatches requests, and answers every malformed frame with an error frame instead of failing. Refused
+/// frames are logged as excerpts, a few per second at most (`LogRateLimiter`).
 final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -30,6 +31,9 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private let hub: IPCEventHub
     private let policy: PeerPolicy
     private let inFlight: InFlightCounter
+    private let helloTimeout: TimeAmount
+    private var helloTimer: Scheduled<Void>?
+    private var refusalLog = LogRateLimiter()
     private var logger: Logger
     private let encoder = IPCCoding.makeEncoder()
     private let decoder = IPCCoding.makeDecoder()
@@ -41,13 +45,14 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     init(
         serviceName: String, registry: IPCMethodRegistry, hub: IPCEventHub, policy: PeerPolicy,
-        inFlight: InFlightCounter, logger: Logger
+        inFlight: InFlightCounter, helloTimeout: TimeAmount, logger: Logger
     ) {
         self.serviceName = serviceName
         self.registry = registry
         self.hub = hub
         self.policy = policy
         self.inFlight = inFlight
+        self.helloTimeout = helloTimeout
         self.logger = logger
     }
 
@@ -58,7 +63,19 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         PeerCredentials.of(channel).whenComplete { result in
             loopBound.value.checkPeer(result, context: contextBound.value)
         }
+        helloTimer = context.eventLoop.scheduleTask(in: helloTimeout) {
+            loopBound.value.helloTimedOut(context: contextBound.value)
+        }
         context.fireChannelActive()
+    }
+
+    private func helloTimedOut(context: ChannelHandlerContext) {
+        helloTimer = nil
+        guard state == .checkingPeer || state == .awaitingHello, context.channel.isActive else { return }
+        state = .refused
+        let milliseconds = helloTimeout.nanoseconds / 1_000_000
+        logger.notice("closing a connection that did not complete hello in time", metadata: ["timeout_ms": "\(milliseconds)"])
+        closeNow(context: context, IPCError(.timeout, "no hello within \(milliseconds) ms"))
     }
 
     private func checkPeer(_ result: Result<PeerCredentials, Error>, context: ChannelHandlerContext) {
@@ -88,20 +105,24 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         do {
             incoming = try IncomingFrame(frame: frame, decoder: decoder)
         } catch let error as DecodingError {
-            send(context: context, errorFrame(id: nil, method: nil, IPCError(.badRequest, "malformed envelope: \(error.readableDescription)")))
+            refuse(context: context, frame: frame, id: nil, method: nil, IPCError(.badRequest, "malformed envelope: \(error.readableDescription)"))
+            return
+        } catch let error as IPCError {
+            refuse(context: context, frame: frame, id: nil, method: nil, error)
             return
         } catch {
-            send(context: context, errorFrame(id: nil, method: nil, IPCError(.badRequest, "malformed envelope")))
+            refuse(context: context, frame: frame, id: nil, method: nil, IPCError(.badRequest, "malformed envelope"))
             return
         }
         let header = incoming.header
         guard header.v == IPCProtocol.majorVersion else {
+            logRefusal(frame: frame, IPCError(.unsupportedVersion, "v \(header.v)"))
             sendErrorAndClose(context: context, id: header.id, method: header.method,
                 IPCError(.unsupportedVersion, "protocol version \(header.v) is not supported; this daemon speaks \(IPCProtocol.majorVersion)"))
             return
         }
         guard header.type == .request, let method = header.method, !method.isEmpty else {
-            send(context: context, errorFrame(id: header.id, method: header.method, IPCError(.badRequest, "expected a request with a method")))
+            refuse(context: context, frame: frame, id: header.id, method: header.method, IPCError(.badRequest, "expected a request with a method"))
             return
         }
         if method == "hello" {
@@ -109,7 +130,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
             return
         }
         guard state == .ready else {
-            send(context: context, errorFrame(id: header.id, method: method, IPCError(.helloRequired, "send hello before any other request")))
+            refuse(context: context, frame: frame, id: header.id, method: method, IPCError(.helloRequired, "send hello before any other request"))
             return
         }
         dispatch(context: context, incoming: incoming, method: method, connection: connection)
@@ -119,17 +140,22 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         let header = incoming.header
         do {
             let hello = try incoming.decodeBody(HelloBody.self, decoder: decoder)
+            // `majorVersion` is nil unless `protocol` is exactly MAJOR.MINOR in decimal digits ("1.x" is not).
             guard hello.majorVersion == IPCProtocol.majorVersion else {
-                sendErrorAndClose(context: context, id: header.id, method: "hello",
-                    IPCError(.unsupportedVersion, "protocol \(hello.protocol) is not supported; this daemon speaks \(IPCProtocol.version)"))
+                let error = IPCError(.unsupportedVersion,
+                    "protocol \(LogExcerpt.of(hello.protocol, limit: 40)) is not supported; this daemon speaks \(IPCProtocol.version) (MAJOR.MINOR, digits only)")
+                logRefusal(frame: incoming.frame, error)
+                sendErrorAndClose(context: context, id: header.id, method: "hello", error)
                 return
             }
             state = .ready
-            logger.debug("peer said hello", metadata: ["peer_service": "\(hello.service)"])
+            helloTimer?.cancel()
+            helloTimer = nil
+            logger.debug("peer said hello", metadata: ["peer_service": "\(LogExcerpt.of(hello.service, limit: 64))"])
             let reply = IPCReply(HelloBody(service: serviceName))
             send(context: context, try reply.encode(header.id, "hello", context.channel.allocator, encoder))
         } catch let error as IPCError {
-            send(context: context, errorFrame(id: header.id, method: "hello", error))
+            refuse(context: context, frame: incoming.frame, id: header.id, method: "hello", error)
         } catch {
             send(context: context, errorFrame(id: header.id, method: "hello", IPCError(.internal, "\(error)")))
         }
@@ -140,7 +166,8 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
     ) {
         let header = incoming.header
         guard let handler = registry.method(named: method) else {
-            send(context: context, errorFrame(id: header.id, method: method, IPCError(.unknownMethod, "unknown method '\(method)'")))
+            refuse(context: context, frame: incoming.frame, id: header.id, method: method,
+                   IPCError(.unknownMethod, "unknown method '\(LogExcerpt.of(method, limit: 100))'"))
             return
         }
         let call = IPCCallContext(requestID: header.id, method: method, peer: connection.peer, connection: connection, logger: logger)
@@ -150,14 +177,14 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
                 let reply = try run(incoming, call, decoder)
                 send(context: context, try reply.encode(header.id, method, context.channel.allocator, encoder))
             } catch {
-                send(context: context, errorFrame(id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger)))
+                refuse(context: context, frame: incoming.frame, id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger))
             }
         case .async(let prepare):
             let work: @Sendable () async throws -> IPCReply
             do {
                 work = try prepare(incoming, call, decoder)
             } catch {
-                send(context: context, errorFrame(id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger)))
+                refuse(context: context, frame: incoming.frame, id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger))
                 return
             }
             let channel = context.channel
@@ -182,7 +209,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     static func ipcError(from error: Error, method: String, logger: Logger) -> IPCError {
         if let error = error as? IPCError { return error }
-        logger.error("handler failed", metadata: ["method": "\(method)", "error": "\(error)"])
+        logger.error("handler failed", metadata: ["method": "\(method)", "error": "\(LogExcerpt.of("\(error)"))"])
         return IPCError(.internal, "\(error)")
     }
 
@@ -194,7 +221,13 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        helloTimer?.cancel()
+        helloTimer = nil
         if let connection { hub.remove(connection) }
+        let suppressed = refusalLog.takeSuppressed()
+        if suppressed > 0 {
+            logger.notice("connection closed; refused frames not logged (rate limit)", metadata: ["suppressed": "\(suppressed)"])
+        }
         context.fireChannelInactive()
     }
 
@@ -202,10 +235,39 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         if let tooLarge = error as? FrameTooLargeError {
             logger.warning("closing a connection that sent an oversized frame", metadata: ["declared": "\(tooLarge.declared)"])
             sendErrorAndClose(context: context, id: nil, method: nil, IPCError(.frameTooLarge, tooLarge.description))
+        } else if let stalled = error as? FrameTimeoutError {
+            logger.warning("closing a connection that stalled in the middle of a frame", metadata: [
+                "timeout_ms": "\(stalled.timeout.nanoseconds / 1_000_000)", "buffered_bytes": "\(stalled.bufferedBytes)"])
+            closeNow(context: context, IPCError(.timeout, stalled.description))
         } else {
             logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }
+    }
+
+    /// Answers a frame with an error; the refusals that mean bad input are logged as well.
+    private func refuse(context: ChannelHandlerContext, frame: ByteBuffer, id: UInt64?, method: String?, _ error: IPCError) {
+        logRefusal(frame: frame, error)
+        send(context: context, errorFrame(id: id, method: method, error))
+    }
+
+    /// One line per refused frame, as excerpts: a peer can send megabytes in a loop, and neither the
+    /// journal nor the event loop should pay for it. Handlers' business refusals (`conflict`, …) are not
+    /// bad input and are not logged here.
+    private func logRefusal(frame: ByteBuffer, _ error: IPCError) {
+        switch error.code {
+        case .badRequest, .unknownMethod, .helloRequired, .unsupportedVersion: break
+        default: return
+        }
+        guard case .log(let suppressed) = refusalLog.admit() else { return }
+        var metadata: Logger.Metadata = [
+            "code": "\(error.code.rawValue)",
+            "error": "\(LogExcerpt.of(error.message))",
+            "frame": "\(frame.withUnsafeReadableBytes { LogExcerpt.of(bytes: $0) })",
+            "frame_bytes": "\(frame.readableBytes)",
+        ]
+        if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+        logger.notice("refused a frame", metadata: metadata)
     }
 
     private func errorFrame(id: UInt64?, method: String?, _ error: IPCError) -> ByteBuffer {
@@ -224,6 +286,13 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
             context.flush()
         }
         context.fireChannelReadComplete()
+    }
+
+    /// For a peer that may not be reading (it stalled, or never spoke): the error frame goes out if the
+    /// socket takes it at once, and the connection closes without waiting for the write.
+    private func closeNow(context: ChannelHandlerContext, _ error: IPCError) {
+        context.writeAndFlush(Self.wrapOutboundOut(errorFrame(id: nil, method: nil, error)), promise: nil)
+        context.close(promise: nil)
     }
 
     private func sendErrorAndClose(context: ChannelHandlerContext, id: UInt64?, method: String?, _ error: IPCError) {

@@ -54,7 +54,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         context.readiness.ready()
 
         let logger = logger
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
             await feed.run { await service.onTick($0) }
             if !Task.isCancelled { logger.notice("replay finished: every file has been played") }

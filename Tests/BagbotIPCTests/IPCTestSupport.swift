@@ -234,12 +234,13 @@ struct EchoReply: Codable, Sendable, Equatable {
 func startServer(
     in directory: TempDir, service: String = "testd", maximumFrameBytes: Int = 1 << 20,
     socketMode: mode_t = 0o600, socketGroup: String? = nil, limits: SubscriberLimits = SubscriberLimits(),
+    helloTimeout: Duration = .seconds(5), frameTimeout: Duration = .seconds(10), logger: Logger = quietLogger,
     setup: (IPCServer) -> Void = { _ in }
 ) async throws -> IPCServer {
     let configuration = IPCServerConfiguration(
         socketPath: directory.socketPath, maximumFrameBytes: maximumFrameBytes, socketMode: socketMode,
-        socketGroup: socketGroup, subscriberLimits: limits)
-    let server = IPCServer(serviceName: service, configuration: configuration, logger: quietLogger)
+        socketGroup: socketGroup, subscriberLimits: limits, helloTimeout: helloTimeout, frameTimeout: frameTimeout)
+    let server = IPCServer(serviceName: service, configuration: configuration, logger: logger)
     server.registry.registerSync("test.echo", EchoRequest.self) { request, _ in
         EchoReply(value: request.value, via: "sync")
     }
@@ -257,6 +258,7 @@ func startServer(
 func withServer<T>(
     directoryMode: mode_t = 0o700, maximumFrameBytes: Int = 1 << 20, socketMode: mode_t = 0o600,
     socketGroup: String? = nil, limits: SubscriberLimits = SubscriberLimits(),
+    helloTimeout: Duration = .seconds(5), frameTimeout: Duration = .seconds(10), logger: Logger = quietLogger,
     setup: (IPCServer) -> Void = { _ in },
     _ body: (IPCServer, TempDir) async throws -> T
 ) async throws -> T {
@@ -264,7 +266,7 @@ func withServer<T>(
     defer { directory.remove() }
     let server = try await startServer(
         in: directory, maximumFrameBytes: maximumFrameBytes, socketMode: socketMode, socketGroup: socketGroup,
-        limits: limits, setup: setup)
+        limits: limits, helloTimeout: helloTimeout, frameTimeout: frameTimeout, logger: logger, setup: setup)
     do {
         let result = try await body(server, directory)
         await server.stop(drainTimeout: .seconds(2))
@@ -306,4 +308,36 @@ final class Counter: Sendable {
     private let box = NIOLockedValueBox(0)
     func increment() { box.withLockedValue { $0 += 1 } }
     var value: Int { box.withLockedValue { $0 } }
+}
+
+/// Log lines kept in memory, for tests of what the server logs ("message key=value …", level first).
+final class CapturedLog: Sendable {
+    private let box = NIOLockedValueBox<[String]>([])
+
+    var lines: [String] { box.withLockedValue { $0 } }
+
+    var logger: Logger {
+        Logger(label: "bagbot.tests.captured") { _ in CapturingHandler(log: self) }
+    }
+
+    fileprivate func append(_ line: String) { box.withLockedValue { $0.append(line) } }
+
+    private struct CapturingHandler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
+                 file: String, function: String, line: UInt) {
+            var merged = metadata
+            if let explicit { merged.merge(explicit) { $1 } }
+            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.append("\(level) \(message) \(fields)")
+        }
+    }
 }

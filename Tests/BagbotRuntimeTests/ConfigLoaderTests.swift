@@ -1,4 +1,5 @@
 import Foundation
+import BagbotIPC
 import BagbotTestSupport
 import Testing
 @testable import BagbotRuntime
@@ -128,6 +129,9 @@ struct ConfigLoaderTests {
         ("ipc:\n  max_frame_bytes: 10\n", "ipc.max_frame_bytes"),
         ("ipc:\n  reply_busy_poll_us: -1\n", "ipc.reply_busy_poll_us"),
         ("ipc:\n  reply_busy_poll_us: 20000\n", "ipc.reply_busy_poll_us"),
+        ("ipc:\n  hello_timeout_ms: 0\n", "ipc.hello_timeout_ms"),
+        ("ipc:\n  frame_timeout_ms: 50\n", "ipc.frame_timeout_ms"),
+        ("ipc:\n  frame_timeout_ms: 600001\n", "ipc.frame_timeout_ms"),
         ("log:\n  level: loud\n", "log.level"),
         ("log:\n  format: xml\n", "log.format"),
         ("paths:\n  state_dir: relative/dir\n", "paths.state_dir"),
@@ -138,6 +142,17 @@ struct ConfigLoaderTests {
         let error = try #require(configError(yaml: yaml, sections: sample))
         #expect(error.key == key, "\(error)")
         #expect(!error.reason.isEmpty)
+    }
+
+    @Test("the server's hello and frame timeouts come from ipc.hello_timeout_ms and ipc.frame_timeout_ms")
+    func serverTimeouts() throws {
+        let defaults = IPCServerConfiguration.from(BagbotConfig(), service: "routerd")
+        #expect(defaults.helloTimeout == .seconds(5))
+        #expect(defaults.frameTimeout == .seconds(10))
+        let config = try loadConfig(yaml: "ipc:\n  hello_timeout_ms: 1500\n  frame_timeout_ms: 2500\n")
+        let server = IPCServerConfiguration.from(config, service: "routerd")
+        #expect(server.helloTimeout == .milliseconds(1_500))
+        #expect(server.frameTimeout == .milliseconds(2_500))
     }
 
     @Test("a file that is not YAML, or not a mapping at the top, is refused")

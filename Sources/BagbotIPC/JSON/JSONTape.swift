@@ -1,3 +1,5 @@
+import Foundation
+
 /// One JSON document as a flat array of its values in document order (a "tape"), pointing into the
 /// document's bytes. An object's members follow it as key, value, key, value…; an array's elements follow
 /// it; `end` lets a reader skip a whole subtree. Nothing is copied or converted until a value is asked for.
@@ -23,10 +25,18 @@ struct JSONTape {
     /// Deeper documents go to JSONDecoder (which has its own limit and message).
     static let maximumDepth = 256
 
+    /// Objects of more members than this are left to JSONDecoder (`keys(of:)` declines them as well).
+    static let maximumObjectMembers = 256
+
     /// Parses and validates one document (RFC 8259 grammar, nothing after it but whitespace); nil when it
     /// is not valid JSON or not one this reader handles. UTF-8 is checked when a string is read.
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> JSONTape? {
-        var parser = Parser(bytes: bytes)
+    ///
+    /// With `plainUniqueKeys` (the decoding fast path) every object's keys must also be unescaped ASCII and
+    /// each there once, so a document with a duplicated key anywhere, even under a key nobody reads, is
+    /// declined and reaches the caller's strict check; for ASCII, equal bytes are equal Strings. Without it
+    /// (`JSONKeyCheck`) any valid document is read.
+    static func parse(_ bytes: UnsafeRawBufferPointer, plainUniqueKeys: Bool = true) -> JSONTape? {
+        var parser = Parser(bytes: bytes, plainUniqueKeys: plainUniqueKeys)
         parser.nodes.reserveCapacity(bytes.count / 6 + 4)
         guard parser.parseValue(depth: 0) else { return nil }
         parser.skipWhitespace()
@@ -36,11 +46,13 @@ struct JSONTape {
 
     private struct Parser {
         let bytes: UnsafeRawBufferPointer
+        let plainUniqueKeys: Bool
         var position = 0
         var nodes: [Node] = []
 
-        init(bytes: UnsafeRawBufferPointer) {
+        init(bytes: UnsafeRawBufferPointer, plainUniqueKeys: Bool) {
             self.bytes = bytes
+            self.plainUniqueKeys = plainUniqueKeys
         }
 
         mutating func skipWhitespace() {
@@ -67,7 +79,8 @@ struct JSONTape {
         }
 
         private mutating func parseObject(depth: Int) -> Bool {
-            parseContainer(.object, closer: UInt8(ascii: "}")) { parser in
+            let object = nodes.count
+            let parsed = parseContainer(.object, closer: UInt8(ascii: "}")) { parser in
                 parser.skipWhitespace()
                 guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\""),
                       parser.parseString() else { return false }
@@ -76,6 +89,43 @@ struct JSONTape {
                 parser.position += 1
                 return parser.parseValue(depth: depth)
             }
+            return parsed && (!plainUniqueKeys || keysArePlainAndUnique(object))
+        }
+
+        /// Pairwise, with the length compared first: for the handful of keys of an IPC body this costs a
+        /// few integer comparisons per key. Larger objects use a set, so hostile input stays linear.
+        private func keysArePlainAndUnique(_ object: Int) -> Bool {
+            let count = nodes[object].count
+            guard count > 1 else { return count == 0 || (nodes[object + 1].kind == .string && nodes[object + 1].count == 0) }
+            guard count <= JSONTape.maximumObjectMembers else { return false }
+            let end = nodes[object].end
+            var key = object + 1
+            if count > 16 {
+                var seen = Set<String>(minimumCapacity: count)
+                while key < end {
+                    let node = nodes[key]
+                    guard node.kind == .string, node.count == 0 else { return false }
+                    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[node.start..<(node.start + node.length)]), as: UTF8.self)
+                    guard seen.insert(text).inserted else { return false }
+                    key = nodes[key + 1].end
+                }
+                return true
+            }
+            while key < end {
+                let node = nodes[key]
+                guard node.kind == .string, node.count == 0 else { return false }
+                var other = nodes[key + 1].end
+                while other < end {
+                    let candidate = nodes[other]
+                    if candidate.length == node.length,
+                       node.length == 0 || memcmp(bytes.baseAddress! + node.start, bytes.baseAddress! + candidate.start, node.length) == 0 {
+                        return false
+                    }
+                    other = nodes[other + 1].end
+                }
+                key = nodes[key + 1].end
+            }
+            return true
         }
 
         private mutating func parseArray(depth: Int) -> Bool {

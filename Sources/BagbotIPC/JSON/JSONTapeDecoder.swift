@@ -136,7 +136,8 @@ final class JSONTapeDecoder: Decoder {
         return value
     }
 
-    private func unescapedString(_ node: JSONTape.Node) -> String? {
+    /// The text of an escaped string; nil when it is not valid Unicode (left to JSONDecoder).
+    func unescapedString(_ node: JSONTape.Node) -> String? {
         var scalars = String.UnicodeScalarView()
         var utf8: [UInt8] = []
         var position = node.start

@@ -85,6 +85,10 @@ public struct BagbotConfig: Sendable, Equatable {
         public var replyBusyPollUs = 200
         public var tickQueueCapacity = 1_024
         public var reliableQueueCapacity = 16_384
+        /// Servers close a connection that has not completed hello this long after connecting.
+        public var helloTimeoutMs = 5_000
+        /// Servers close a connection whose started frame is not complete this long after its first bytes.
+        public var frameTimeoutMs = 10_000
 
         public init() {}
 
@@ -101,6 +105,8 @@ public struct BagbotConfig: Sendable, Equatable {
             }
             guard tickQueueCapacity > 0 else { throw check.fail("tick_queue_capacity", "must be positive") }
             guard reliableQueueCapacity > 0 else { throw check.fail("reliable_queue_capacity", "must be positive") }
+            guard (100...600_000).contains(helloTimeoutMs) else { throw check.fail("hello_timeout_ms", "must be between 100 and 600000") }
+            guard (100...600_000).contains(frameTimeoutMs) else { throw check.fail("frame_timeout_ms", "must be between 100 and 600000") }
         }
     }
 

@@ -10,7 +10,9 @@ extension IPCServerConfiguration {
             socketMode: mode_t(Int(config.ipc.socketMode, radix: 8) ?? 0o660),
             socketGroup: config.ipc.socketGroup.isEmpty ? nil : config.ipc.socketGroup,
             subscriberLimits: SubscriberLimits(
-                droppableCapacity: config.ipc.tickQueueCapacity, reliableCapacity: config.ipc.reliableQueueCapacity))
+                droppableCapacity: config.ipc.tickQueueCapacity, reliableCapacity: config.ipc.reliableQueueCapacity),
+            helloTimeout: .milliseconds(config.ipc.helloTimeoutMs),
+            frameTimeout: .milliseconds(config.ipc.frameTimeoutMs))
     }
 }
 
