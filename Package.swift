@@ -5,9 +5,21 @@ import PackageDescription
 // so tests call the domain directly and the integration tests start the real binaries.
 let strictConcurrency: [SwiftSetting] = [.enableUpcomingFeature("StrictConcurrency")]
 
+// Products of other packages, named once. Every target names each module it imports (scripts/check-imports).
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+let nioConcurrencyHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdCore: Target.Dependency = .product(name: "HummingbirdCore", package: "hummingbird")
+
 /// What every daemon's library builds on, plus what it alone needs.
 func core(_ extra: Target.Dependency...) -> [Target.Dependency] {
-    ["BagbotDomain", "BagbotIPC", "BagbotStorage", "BagbotRuntime"] + extra
+    ["BagbotDomain", "BagbotIPC", "BagbotStorage", "BagbotRuntime", logging, serviceLifecycle, nioConcurrencyHelpers] + extra
 }
 
 let package = Package(
@@ -28,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -41,55 +54,49 @@ let package = Package(
         .target(
             name: "BagbotIPC",
             dependencies: [
-                "BagbotDomain",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "BagbotDomain", nioCore, nioPosix, nioConcurrencyHelpers, logging,
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictConcurrency
         ),
         .target(
             name: "BagbotStorage",
-            dependencies: ["BagbotDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BagbotDomain", grdb],
             swiftSettings: strictConcurrency
         ),
         .target(
             name: "BagbotRuntime",
             dependencies: [
-                "BagbotDomain", "BagbotIPC", "BagbotStorage", "CSystemd", "CCrypto",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BagbotDomain", "BagbotIPC", "BagbotStorage", "CSystemd", "CCrypto", logging, serviceLifecycle, argumentParser,
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictConcurrency
         ),
         .target(name: "MindsetCore", dependencies: core(), swiftSettings: strictConcurrency),
-        .target(name: "ArsenalCore", dependencies: core(.product(name: "NIOPosix", package: "swift-nio")), swiftSettings: strictConcurrency),
-        .target(name: "RouterCore", dependencies: core(.product(name: "GRDB", package: "GRDB.swift")), swiftSettings: strictConcurrency),
+        .target(name: "ArsenalCore", dependencies: core(nioPosix), swiftSettings: strictConcurrency),
+        .target(name: "RouterCore", dependencies: core(grdb), swiftSettings: strictConcurrency),
         .target(
             name: "GatewayCore",
-            dependencies: core(
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift")),
+            dependencies: core(hummingbird, hummingbirdCore, grdb),
             swiftSettings: strictConcurrency
         ),
         .target(name: "SupervisorCore", dependencies: core(), swiftSettings: strictConcurrency),
 
-        .executableTarget(name: "mindsetd", dependencies: ["MindsetCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
-        .executableTarget(name: "arsenald", dependencies: ["ArsenalCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
-        .executableTarget(name: "routerd", dependencies: ["RouterCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
-        .executableTarget(name: "gateway", dependencies: ["GatewayCore", "BagbotRuntime"], swiftSettings: strictConcurrency),
+        .executableTarget(name: "mindsetd", dependencies: ["MindsetCore", "BagbotRuntime", argumentParser], swiftSettings: strictConcurrency),
+        .executableTarget(name: "arsenald", dependencies: ["ArsenalCore", "BagbotRuntime", argumentParser], swiftSettings: strictConcurrency),
+        .executableTarget(name: "routerd", dependencies: ["RouterCore", "BagbotRuntime", argumentParser], swiftSettings: strictConcurrency),
+        .executableTarget(name: "gateway", dependencies: ["GatewayCore", "BagbotRuntime", argumentParser], swiftSettings: strictConcurrency),
         .executableTarget(
             name: "bagbot",
-            dependencies: ["SupervisorCore", "BagbotRuntime", .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+            dependencies: [
+                "SupervisorCore", "BagbotRuntime", argumentParser, logging,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictConcurrency
         ),
         .executableTarget(
             name: "IPCBenchmark",
-            dependencies: ["BagbotIPC", "BagbotRuntime"],
+            dependencies: ["BagbotIPC", "BagbotRuntime", nioCore, nioPosix, nioConcurrencyHelpers, logging],
             path: "Benchmarks/IPCBenchmark",
             swiftSettings: strictConcurrency
         ),
@@ -97,29 +104,36 @@ let package = Package(
         // Helpers every test target shares (temporary directories, waiting, config loading); not part of any product.
         .target(
             name: "BagbotTestSupport",
-            dependencies: ["BagbotRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BagbotRuntime", logging],
             path: "Tests/Support"),
         .testTarget(name: "BagbotDomainTests", dependencies: ["BagbotDomain", "BagbotTestSupport"]),
-        .testTarget(name: "BagbotIPCTests", dependencies: ["BagbotIPC", "BagbotTestSupport"]),
+        .testTarget(
+            name: "BagbotIPCTests",
+            dependencies: ["BagbotIPC", "BagbotTestSupport", nioCore, nioPosix, nioEmbedded, nioConcurrencyHelpers, logging]),
         .testTarget(
             name: "BagbotStorageTests",
-            dependencies: ["BagbotStorage", "BagbotTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["BagbotStorage", "BagbotTestSupport", grdb]),
         .testTarget(name: "BagbotRuntimeTests", dependencies: ["BagbotRuntime", "BagbotTestSupport"]),
         .testTarget(
             name: "MindsetCoreTests",
             dependencies: [
-                "MindsetCore", "BagbotTestSupport",
+                "MindsetCore", "BagbotTestSupport", logging,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
-        .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore", "BagbotTestSupport"]),
-        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport"]),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "BagbotTestSupport"]),
+        .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore", "BagbotTestSupport", logging]),
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioConcurrencyHelpers]),
+        .testTarget(
+            name: "GatewayCoreTests",
+            dependencies: [
+                "GatewayCore", "BagbotTestSupport", grdb, hummingbird, hummingbirdCore, nioCore, nioEmbedded, logging,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(
             name: "IntegrationTests",
             // Depending on the executables makes `swift test` build them; the tests start them as processes.
             dependencies: [
                 "BagbotRuntime", "BagbotTestSupport", "gateway", "mindsetd", "arsenald", "routerd", "bagbot",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                grdb, logging, nioCore,
             ]
         ),
     ]

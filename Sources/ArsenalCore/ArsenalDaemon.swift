@@ -168,30 +168,27 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
 
     public var services: [any Service] { [self] }
 
-    /// Serves and trades until the graceful shutdown, then drains: the tick stream stops first, the orders
-    /// and fills already received are applied, closed trades are flushed to mindsetd, and the socket closes.
+    /// Serves and trades until the graceful shutdown, then drains in an order that loses no fill: ticks stop
+    /// first and the tick consumer finishes (so no order is placed after the event stream closes), then the
+    /// event stream closes and the orders and fills already received are applied, then the fills that were
+    /// still in transit are fetched, closed trades are flushed to mindsetd, and the clients and socket close.
     public func run() async throws {
         try await server.start()
         let coordinator = coordinator
         let commands = routerClient
         let logger = logger
         await coordinator.setGapHandler {
-            Task {
-                do {
-                    try await Self.resync(coordinator, via: commands, reconnected: false)
-                } catch {
-                    logger.error("could not fetch missing fills; they will be fetched on the next reconnect", metadata: ["error": "\(error)"])
-                }
+            do {
+                try await Self.resync(coordinator, via: commands, reconnected: false)
+            } catch {
+                logger.error("could not fetch missing fills; they will be fetched on the next reconnect", metadata: ["error": "\(error)"])
             }
         }
         let ticks = ticks
         let updates = updates
-        await withDiscardingTaskGroup { consumers in
-            // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
-            consumers.addTask(executorPreference: coordinator.executor) {
-                for await tick in ticks { await coordinator.handle(tick: tick) }
-            }
-            consumers.addTask(executorPreference: coordinator.executor) {
+        // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
+        await withDiscardingTaskGroup { updateConsumer in
+            updateConsumer.addTask(executorPreference: coordinator.executor) {
                 for await update in updates {
                     switch update {
                     case .order(let order): await coordinator.handle(order: order)
@@ -199,15 +196,27 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                     }
                 }
             }
-            mindsetClient.start()
-            routerClient.start()
-            routerStream.start()
-            readiness.ready()
+            await withDiscardingTaskGroup { tickConsumer in
+                tickConsumer.addTask(executorPreference: coordinator.executor) {
+                    for await tick in ticks { await coordinator.handle(tick: tick) }
+                }
+                mindsetClient.start()
+                routerClient.start()
+                routerStream.start()
+                readiness.ready()
 
-            try? await gracefulShutdown()
+                try? await gracefulShutdown()
+                ticksIn.finish()
+            }
             await routerStream.shutdown()
-            ticksIn.finish()
             updatesIn.finish()
+        }
+        if routerClient.isConnected {
+            do {
+                try await Self.resync(coordinator, via: routerClient, reconnected: false)
+            } catch {
+                logger.error("could not fetch the last fills before stopping: positions are rebuilt from routerd at the next start, but trades those fills closed do not reach mindsetd", metadata: ["error": "\(error)"])
+            }
         }
         await coordinator.flushClosedTrades()
         await routerClient.shutdown()

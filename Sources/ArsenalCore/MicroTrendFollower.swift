@@ -134,6 +134,10 @@ public final class MicroTrendFollower: Strategy {
         books[symbol]?.orderInFlight = false
     }
 
+    public func orderStillInFlight(symbol: String) {
+        books[symbol]?.orderInFlight = true
+    }
+
     public func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double = 0) {
         books[symbol]?.position = PositionBook(quantity: quantity, averagePrice: averagePrice, openFees: openFees)
         books[symbol]?.orderInFlight = false

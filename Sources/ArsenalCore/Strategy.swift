@@ -14,6 +14,9 @@ public protocol Strategy: AnyObject {
     func onFill(_ fill: Fill) -> ClosedTrade?
     /// The order for `symbol` ended without (more) fills: rejected, cancelled, or never sent.
     func orderEnded(symbol: String)
+    /// An order for `symbol` is still in flight although something (a resync) cleared the mark: no new
+    /// signal for it until `orderEnded`.
+    func orderStillInFlight(symbol: String)
     /// Replaces the position with what the venue's fills say (after a restart or reconnect).
     func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double)
     func info() -> StrategyInfo

@@ -41,11 +41,17 @@ public actor TradeCoordinator {
     /// Fills that arrived past a gap in the fill log, applied once the gap is filled (fills are applied
     /// strictly in sequence: positions and closed-trade P&L depend on the order).
     private var heldFills: [Int64: Fill] = [:]
-    private var onGap: (@Sendable () -> Void)?
+    /// Fetches the fills routerd has and this coordinator has not applied (routerd's fill log), applying them.
+    private var onGap: (@Sendable () async -> Void)?
     /// The order that holds each strategy's symbol busy ("strategy|symbol" → client order id), from its
     /// signal on. Only that order's end frees the symbol: a late answer about an older order (a
     /// confirmation that took its time) must not free a symbol that a newer order holds.
     private var ordersInFlight: [String: String] = [:]
+    /// Orders whose `router.place` has not answered yet. A catch-up after a reconnect does not free their
+    /// symbols: their fills may not be in what the catch-up read.
+    private var ordersBeingPlaced: Set<String> = []
+    /// Counts catch-ups (`freeAllSymbols`), so an order placed across one knows its events may have been missed.
+    private var catchUps = 0
     public private(set) var counters = ArsenalCounters()
     /// The actor runs on an event loop: arsenald gives it the loop its IPC clients share, so a tick's
     /// decision and order are sent and answered without a thread hop (see `EventLoopTaskExecutor`).
@@ -76,10 +82,16 @@ public actor TradeCoordinator {
     public var appliedSequence: Int64 { appliedThrough }
 
     /// After a catch-up, any order whose final event was missed is over: free every symbol.
+    /// An order still being placed keeps its symbol: it frees it itself when its answer comes.
     public func freeAllSymbols() {
-        ordersInFlight.removeAll()
+        catchUps += 1
         for strategy in strategies {
-            for symbol in strategy.symbols { strategy.orderEnded(symbol: symbol) }
+            for symbol in strategy.symbols {
+                let key = inFlightKey(strategy.id, symbol)
+                if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) { continue }
+                ordersInFlight[key] = nil
+                strategy.orderEnded(symbol: symbol)
+            }
         }
     }
 
@@ -128,6 +140,9 @@ public actor TradeCoordinator {
         logger[metadataKey: "request_id"] = "\(signal.requestId)"
         let clientOrderId = "bb-\(signal.requestId)"
         ordersInFlight[inFlightKey(strategy.id, signal.symbol)] = clientOrderId
+        ordersBeingPlaced.insert(clientOrderId)
+        defer { ordersBeingPlaced.remove(clientOrderId) }
+        let catchUpsBefore = catchUps
         publish(Events.signal, signal, nil)
         guard router.isConnected else {
             counters.droppedRouterUnavailable += 1
@@ -171,6 +186,12 @@ public actor TradeCoordinator {
                     "client_order_id": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "side": "\(order.side.rawValue)",
                     "quantity": "\(order.quantity)", "status": "\(order.status.rawValue)",
                 ])
+                if order.status.isFinal && catchUps != catchUpsBefore {
+                    // A catch-up ran while this order was being placed and left its symbol busy; its events may
+                    // have gone out before the stream was back. Fetch its fills, then free the symbol.
+                    await onGap?()
+                    orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                }
             }
         } catch let error as IPCError where error.code == .timeout || error.code == .connectionLost {
             // The order may have reached routerd: keep the symbol busy (no second order, no flip) until
@@ -216,7 +237,7 @@ public actor TradeCoordinator {
     }
 
     /// Called (once per gap) when a fill arrives past a gap, so the daemon fetches the missing ones.
-    public func setGapHandler(_ handler: @escaping @Sendable () -> Void) {
+    public func setGapHandler(_ handler: @escaping @Sendable () async -> Void) {
         onGap = handler
     }
 
@@ -234,7 +255,7 @@ public actor TradeCoordinator {
             if newGap {
                 logger.warning("fill arrived past a gap in the fill log; holding it until the missing fills are fetched",
                                metadata: ["expected": "\(appliedThrough + 1)", "got": "\(sequence)"])
-                onGap?()
+                if let onGap { Task { await onGap() } }
             }
             return
         }
@@ -306,11 +327,19 @@ public actor TradeCoordinator {
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
         defer { drainHeldFills(afterJump: true) }
+        catchUps += 1
         for strategy in strategies {
             for symbol in strategy.symbols {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }
                 strategy.resync(symbol: symbol, quantity: position?.quantity ?? 0, averagePrice: position?.averagePrice ?? 0,
                                 openFees: position?.openFees ?? 0)
+                // The snapshot may not hold the fills of an order still being placed: its symbol stays busy.
+                let key = inFlightKey(strategy.id, symbol)
+                if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) {
+                    strategy.orderStillInFlight(symbol: symbol)
+                } else {
+                    ordersInFlight[key] = nil
+                }
             }
         }
         logger.info("positions resynchronised from routerd", metadata: ["positions": "\(positions.filter { $0.quantity != 0 }.count)", "through_fill": "\(snapshot.throughSequence)"])

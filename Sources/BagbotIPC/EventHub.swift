@@ -34,7 +34,12 @@ public struct SubscriberLimits: Sendable {
 
 /// Fans events out to subscribed connections. Publishing never blocks: each event is encoded once and
 /// handed to every subscriber's own bounded queue on that subscriber's event loop.
-public final class IPCEventHub: Sendable {
+/// Where a service publishes its events: the hub, or a test's recorder.
+public protocol EventPublishing: Sendable {
+    func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body)
+}
+
+public final class IPCEventHub: EventPublishing {
     private let subscribers = NIOLockedValueBox<[ObjectIdentifier: IPCSubscriber]>([:])
     private let droppedTotal = NIOLockedValueBox<Int>(0)
     private let limits: SubscriberLimits

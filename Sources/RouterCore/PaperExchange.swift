@@ -106,7 +106,10 @@ public struct PaperExchange: Sendable {
                 return execute(order, at: price, time: tick.time)
             }
             if let refusal = buyingPowerRefusal(order, price: limit) { return .rejected(refusal) }
-            resting.append(order)
+            // Resting means the venue took it: it is `new` from here on, as its record on disk says.
+            var acknowledged = order
+            acknowledged.status = .new
+            resting.append(acknowledged)
             return .resting
         }
     }

@@ -7,16 +7,16 @@ import BagbotRuntime
 /// routerd's core: validates and routes orders, persists each one before it is sent, executes on the
 /// paper exchange, and publishes ticks, order updates and fills.
 ///
-/// Every operation that reads or changes the paper book or an order runs in an exclusive section
-/// (`exclusively`): the actor alone would let another call in at each database await, so a tick could fill
-/// an order between its execution and its commit, or a retried order be settled while its first attempt is
-/// still being recorded. Queries of the database do not wait for it.
+/// Every operation runs in an exclusive section (`exclusively`), first come, first served: the actor alone
+/// would let another call in at each database await, so a tick could fill an order between its execution and
+/// its commit, a retried order be settled while its first attempt is still being recorded, or a lookup
+/// answer "no such order" about an order that reached routerd before it and is waiting its turn.
 public actor RouterService {
-    private let store: OrderStore
+    private let store: any OrderStorage
     private var paper: PaperExchange
     private let symbols: SymbolMap
     private var tradingSwitch: TradingSwitch
-    private let events: IPCEventHub
+    private let events: any EventPublishing
     private let logger: Logger
     private var ticks = 0
     private var ordersToday = 0
@@ -34,8 +34,8 @@ public actor RouterService {
         }
     }
 
-    public init(store: OrderStore, paperSettings: PaperExchange.Settings, symbols: SymbolMap, tradingSwitch: TradingSwitch,
-                events: IPCEventHub, logger: Logger) async throws {
+    public init(store: any OrderStorage, paperSettings: PaperExchange.Settings, symbols: SymbolMap, tradingSwitch: TradingSwitch,
+                events: any EventPublishing, logger: Logger) async throws {
         self.store = store
         self.symbols = symbols
         self.tradingSwitch = tradingSwitch
@@ -94,11 +94,21 @@ public actor RouterService {
             filled.exchangeOrderId = "paper-\(order.clientOrderId)"
             filled.updatedAt = fill.time
             do {
-                try await settle(filled, fills: [fill])
+                // Only over an order still resting on disk: a cancel that was recorded although it reported
+                // an error must not be overwritten by a fill.
+                try await settle(filled, fills: [fill], onlyIfStatus: order.status)
             } catch {
-                // Not recorded means not executed: only this fill is undone (earlier ones are on disk), the
-                // order keeps resting, and a later tick tries again.
+                // Not recorded means not executed: only this fill is undone (earlier ones are on disk).
                 paper = before
+                if let onDisk = try? await store.order(clientOrderId: clientOrderId), onDisk.status.isFinal {
+                    // The disk says the order is over (its cancel landed): it rests no more.
+                    _ = paper.cancel(clientOrderId: clientOrderId)
+                    logger.critical("a resting order is final on disk; taken off the paper book", metadata: [
+                        "client_order_id": "\(clientOrderId)", "status": "\(onDisk.status.rawValue)",
+                    ])
+                    continue
+                }
+                // The order keeps resting, and a later tick tries again.
                 break
             }
         }
@@ -184,11 +194,16 @@ public actor RouterService {
                let stored = try? await store.order(clientOrderId: clientOrderId), stored.status != .pendingNew,
                stored.status == order.status, stored.filledQuantity == order.filledQuantity {
                 // The commit reported an error but reached the disk after all (possible with I/O errors):
-                // the disk is the truth, so the book is the executed one and the caller gets the outcome.
-                // Its fill events were not published; subscribers find them through the fill sequence.
+                // the disk is the truth, so the book is the executed one, subscribers hear of the recorded fills
+                // and order (arsenald frees the symbol on the order's event), and the caller gets the outcome.
                 paper = executed
                 logger.critical("an order commit reported an error but was recorded; using the recorded outcome",
                                 metadata: ["client_order_id": "\(clientOrderId)", "status": "\(stored.status.rawValue)"])
+                if let recordedFills = try? await store.fills(ofOrder: clientOrderId) {
+                    for fill in recordedFills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
+                    healthyStore = true
+                }
+                events.publish(Events.order, topic: Topics.orders, body: stored)
                 return stored
             }
             throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed: \(error)")
@@ -220,6 +235,13 @@ public actor RouterService {
         do {
             try await settle(order, fills: [])
         } catch {
+            if let onDisk = try? await store.order(clientOrderId: clientOrderId), onDisk.status == .canceled {
+                // The cancel reported an error but was recorded: the disk is the truth.
+                logger.critical("a cancel reported an error but was recorded; the order is cancelled",
+                                metadata: ["client_order_id": "\(clientOrderId)"])
+                events.publish(Events.order, topic: Topics.orders, body: onDisk)
+                return onDisk
+            }
             paper.restore(resting: stored)
             throw IPCError(.internal, "cancel of \(clientOrderId) could not be recorded; the order is still live: \(error)")
         }
@@ -248,10 +270,10 @@ public actor RouterService {
 
     /// Persists the outcome with the paper book, then tells subscribers: fills first, then the order.
     /// Nothing is published when the commit fails: subscribers only ever hear about recorded facts.
-    private func settle(_ order: OrderRecord, fills: [Fill]) async throws {
+    private func settle(_ order: OrderRecord, fills: [Fill], onlyIfStatus: OrderStatus? = nil) async throws {
         let stored: [Fill]
         do {
-            stored = try await store.commit(order, fills: fills, paper: paper.snapshot)
+            stored = try await store.commit(order, fills: fills, paper: paper.snapshot, onlyIfStatus: onlyIfStatus)
             healthyStore = true
         } catch {
             healthyStore = false
@@ -262,8 +284,16 @@ public actor RouterService {
         events.publish(Events.order, topic: Topics.orders, body: order)
     }
 
-    public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await store.orders(query) }
-    public func strategyPositions() async throws -> StrategyPositionsResponse { try await store.strategyPositions() }
+    // Queries wait their turn too: one answers after every order that reached routerd before it, so "absent"
+    // means "never arrived" (arsenald's confirmation frees the symbol on it) and a resync's fills include every
+    // order placed before the resync asked.
+    public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] {
+        try await exclusively { try await store.orders(query) }
+    }
+
+    public func strategyPositions() async throws -> StrategyPositionsResponse {
+        try await exclusively { try await store.strategyPositions() }
+    }
 
     /// The book as committed: never an execution whose record is still being written.
     public func positions() async -> [Position] {
@@ -272,7 +302,7 @@ public actor RouterService {
 
     public func fills(_ query: FillsQuery) async throws -> FillsResponse {
         guard query.afterSequence >= 0 else { throw IPCError(.badRequest, "afterSequence must be zero or more") }
-        return FillsResponse(fills: try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000))
+        return FillsResponse(fills: try await exclusively { try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000) })
     }
 
     public func account() async -> AccountSummary {

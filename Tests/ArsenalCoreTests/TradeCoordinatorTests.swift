@@ -73,6 +73,10 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
         }
     }
 
+    func orderStillInFlight(symbol: String) {
+        state.update { $0.inFlight = true }
+    }
+
     func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double) {
         state.update {
             $0.resyncs.append((symbol, quantity, averagePrice))
@@ -144,8 +148,12 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
     let watchedExecutor = Locked<EventLoopTaskExecutor?>(nil)
     let callsOnLoop = Locked<[Bool]>([])
 
+    /// How long `place` takes to answer (a busy routerd, a slow commit).
+    let placeDelay = Locked<Duration?>(nil)
+
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         placed.update { $0.append(request) }
+        if let delay = placeDelay.get() { try? await Task.sleep(for: delay) }
         if let executor = watchedExecutor.get() { callsOnLoop.update { $0.append(executor.eventLoop.inEventLoop) } }
         if let error = error.get() { throw error }
         let now = Date()

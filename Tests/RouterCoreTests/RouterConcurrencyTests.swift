@@ -82,4 +82,35 @@ struct RouterConcurrencyTests {
         try await task.value
         #expect(try await fixture.store.order(clientOrderId: "bb-cancelled")?.status == .pendingNew)
     }
+
+    @Test("a lookup of an order that reached routerd and waits its turn never answers 'no such order'")
+    func lookupDoesNotOvertakeQueuedPlace() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        try await slowFills(fixture, milliseconds: 400)
+        async let first = service.place(request("bb-first"))
+        try await Task.sleep(for: .milliseconds(50))
+        async let second = service.place(request("bb-second"))
+        try await Task.sleep(for: .milliseconds(50))
+        // arsenald's confirmation takes "absent" as "never arrived" and frees the symbol for a second order.
+        let seen = try await service.orders(OrdersQuery(clientOrderId: "bb-second", limit: 1))
+        let (_, b) = try await (first, second)
+        #expect(b.status == .filled)
+        #expect(seen.first?.status == .filled, "the lookup must answer after the order that came before it")
+    }
+
+    @Test("a fills query asked while an order is being recorded includes that order's fill")
+    func fillsQueryDoesNotOvertakeQueuedPlace() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        try await slowFills(fixture, milliseconds: 400)
+        async let placed = service.place(request("bb-a"))
+        try await Task.sleep(for: .milliseconds(50))
+        // arsenald's resync reads the fills, then frees every symbol.
+        let fills = try await service.fills(FillsQuery(afterSequence: 0))
+        _ = try await placed
+        #expect(fills.fills.map(\.clientOrderId) == ["bb-a"])
+    }
 }

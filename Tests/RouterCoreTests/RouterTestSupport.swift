@@ -53,10 +53,11 @@ struct RouterFixture {
         store = OrderStore(database: database)
     }
 
-    func service(overrides: [String: AssetClass] = [:]) async throws -> RouterService {
-        try await RouterService(store: store, paperSettings: paperSettings, symbols: SymbolMap(overrides: overrides, paperTrading: true),
+    func service(overrides: [String: AssetClass] = [:], storage: (any OrderStorage)? = nil,
+                 events: any EventPublishing = IPCEventHub(logger: quietLogger)) async throws -> RouterService {
+        try await RouterService(store: storage ?? store, paperSettings: paperSettings, symbols: SymbolMap(overrides: overrides, paperTrading: true),
                           tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
-                          events: IPCEventHub(logger: quietLogger), logger: quietLogger)
+                          events: events, logger: quietLogger)
     }
 
     func count(_ table: String) throws -> Int {

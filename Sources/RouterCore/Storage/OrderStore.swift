@@ -10,7 +10,7 @@ import BagbotIPC
 /// cooperative pool or on the router's actor. A write, once asked for, is not abandoned when the asking
 /// task is cancelled (a shutdown stopping the feed): an order's record must end as committed or as failed
 /// for a real reason, never half-way because its caller went away.
-public final class OrderStore: Sendable {
+public final class OrderStore: OrderStorage {
     private let database: DatabasePool
 
     public init(database: DatabasePool) {
@@ -111,6 +111,11 @@ public final class OrderStore: Sendable {
     /// Fills with a sequence above `after`, oldest first, with their sequence.
     public func fills(after: Int64, limit: Int) async throws -> [Fill] {
         let request = FillRow.sequenced.filter(Column.rowID > after).limit(min(max(limit, 1), 10_000))
+        return try await database.read { db in try request.fetchAll(db).map(\.fill) }
+    }
+
+    public func fills(ofOrder clientOrderId: String) async throws -> [Fill] {
+        let request = FillRow.sequenced.filter(Column("client_order_id") == clientOrderId)
         return try await database.read { db in try request.fetchAll(db).map(\.fill) }
     }
 

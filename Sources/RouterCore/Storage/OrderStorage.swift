@@ -1,0 +1,26 @@
+import Foundation
+import BagbotDomain
+
+/// What `RouterService` needs from its storage: `OrderStore` on `bagbot.db`, or a test's wrapper that makes
+/// the disk misbehave in ways SQLite cannot be made to (a commit that lands and still reports an error).
+public protocol OrderStorage: Sendable {
+    func insert(_ order: OrderRecord) async throws
+    @discardableResult
+    func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?, onlyIfStatus: OrderStatus?) async throws -> [Fill]
+    func order(clientOrderId: String) async throws -> OrderRecord?
+    func orders(_ query: OrdersQuery) async throws -> [OrderRecord]
+    func nonFinalOrders() async throws -> [OrderRecord]
+    func countOrders(since: Date) async throws -> Int
+    func strategyPositions() async throws -> StrategyPositionsResponse
+    func fills(after: Int64, limit: Int) async throws -> [Fill]
+    /// One order's fills with their sequence, oldest first.
+    func fills(ofOrder clientOrderId: String) async throws -> [Fill]
+    func loadPaper() async throws -> PaperExchange.Snapshot?
+}
+
+extension OrderStorage {
+    @discardableResult
+    func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?) async throws -> [Fill] {
+        try await commit(order, fills: fills, paper: paper, onlyIfStatus: nil)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import BagbotDomain
+import BagbotTestSupport
+import Testing
+@testable import ArsenalCore
+
+/// A catch-up with routerd (after a reconnect: the missed fills, or a positions snapshot) while an order is
+/// still being placed: its fills may not be in what the catch-up read, so its symbol must stay busy.
+@Suite("TradeCoordinator: catch-ups while an order is being placed")
+struct TradeCoordinatorCatchUpTests {
+    /// Starts a tick whose order takes `delay` to be answered, and waits until routerd has been asked.
+    private func placeSlowly(_ h: Harness, delay: Duration) async throws -> Task<Void, Never> {
+        h.router.placeDelay.set(delay)
+        let coordinator = h.coordinator
+        let first = tick(mid: 100, at: 1)
+        let handling = Task { await coordinator.handle(tick: first) }
+        try await waitUntil("the order to reach routerd") { !h.router.placed.get().isEmpty }
+        return handling
+    }
+
+    @Test("freeing every symbol after a reconnect leaves the symbol of an order still being placed busy")
+    func freeAllSymbolsDuringPlace() async throws {
+        let h = Harness()
+        let gaps = Locked(0)
+        await h.coordinator.setGapHandler { gaps.update { $0 += 1 } }
+        let first = try await placeSlowly(h, delay: .milliseconds(300))
+        await h.coordinator.freeAllSymbols()
+        #expect(h.strategy.inFlight)
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1, "no second order while the first one's fills may be missing")
+
+        // The answer says filled: its fills are fetched (its events may have been missed), then the symbol is free.
+        await first.value
+        #expect(gaps.get() == 1)
+        #expect(!h.strategy.inFlight)
+        await h.tickAt(3)
+        #expect(h.router.placed.get().count == 2)
+    }
+
+    @Test("a positions snapshot taken while an order is being placed keeps its symbol busy")
+    func snapshotDuringPlace() async throws {
+        let h = Harness()
+        let first = try await placeSlowly(h, delay: .milliseconds(300))
+        let snapshot = StrategyPositionsResponse(positions: [], throughSequence: 0)
+        #expect(await h.coordinator.resync(snapshot))
+        #expect(h.strategy.inFlight)
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1)
+        await first.value
+        #expect(!h.strategy.inFlight)
+    }
+
+    @Test("without a catch-up during the place, a filled answer waits for the order's own event")
+    func noCatchUpWaitsForTheEvent() async throws {
+        let h = Harness()
+        let gaps = Locked(0)
+        await h.coordinator.setGapHandler { gaps.update { $0 += 1 } }
+        await h.tickAt(1)
+        #expect(h.strategy.inFlight)
+        #expect(gaps.get() == 0)
+        let placed = try #require(h.router.placed.get().first)
+        await h.coordinator.handle(order: order(placed, status: .filled))
+        #expect(!h.strategy.inFlight)
+    }
+}
