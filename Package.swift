@@ -120,7 +120,12 @@ let package = Package(
                 "MindsetCore", "BagbotTestSupport", logging,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
-        .testTarget(name: "ArsenalCoreTests", dependencies: ["ArsenalCore", "BagbotTestSupport", logging]),
+        .testTarget(
+            name: "ArsenalCoreTests",
+            dependencies: [
+                "ArsenalCore", "BagbotTestSupport", logging, nioConcurrencyHelpers,
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioConcurrencyHelpers]),
         .testTarget(
             name: "GatewayCoreTests",

@@ -36,6 +36,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     private let updatesIn: AsyncStream<RouterUpdate>.Continuation
     /// Ticks dropped from arsenald's own buffer because the strategies fell behind (the newest are kept).
     private let droppedTicks = NIOLockedValueBox<Int>(0)
+    /// Set when the shutdown begins: ticks still buffered are not acted on (no order after SIGTERM).
+    private let stopping = NIOLockedValueBox(false)
 
     enum RouterUpdate: Sendable {
         case order(OrderRecord)
@@ -169,7 +171,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     public var services: [any Service] { [self] }
 
     /// Serves and trades until the graceful shutdown, then drains in an order that loses no fill: ticks stop
-    /// first and the tick consumer finishes (so no order is placed after the event stream closes), then the
+    /// first (buffered ones are dropped) and the tick consumer finishes, so no order is placed after SIGTERM or
+    /// after the event stream closes; then the
     /// event stream closes and the orders and fills already received are applied, then the fills that were
     /// still in transit are fetched, closed trades are flushed to mindsetd, and the clients and socket close.
     public func run() async throws {
@@ -197,8 +200,12 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 }
             }
             await withDiscardingTaskGroup { tickConsumer in
+                let stopping = stopping
                 tickConsumer.addTask(executorPreference: coordinator.executor) {
-                    for await tick in ticks { await coordinator.handle(tick: tick) }
+                    for await tick in ticks {
+                        if stopping.withLockedValue({ $0 }) { break }
+                        await coordinator.handle(tick: tick)
+                    }
                 }
                 mindsetClient.start()
                 routerClient.start()
@@ -206,6 +213,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 readiness.ready()
 
                 try? await gracefulShutdown()
+                stopping.withLockedValue { $0 = true }
                 ticksIn.finish()
             }
             await routerStream.shutdown()

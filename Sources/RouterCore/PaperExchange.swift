@@ -54,6 +54,12 @@ public struct PaperExchange: Sendable {
 
     public func lastTick(for symbol: String) -> Tick? { lastTicks[symbol] }
 
+    /// Takes the book (cash and positions) as recorded on disk, when memory can no longer be trusted to
+    /// match it. Resting orders and market data stay.
+    public mutating func adopt(_ recorded: Snapshot) {
+        snapshot = recorded
+    }
+
     /// Restores a resting limit order after a restart.
     public mutating func restore(resting order: OrderRecord) {
         resting.append(order)

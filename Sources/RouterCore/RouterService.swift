@@ -99,20 +99,53 @@ public actor RouterService {
                 try await settle(filled, fills: [fill], onlyIfStatus: order.status)
             } catch {
                 // Not recorded means not executed: only this fill is undone (earlier ones are on disk).
+                let executed = paper
                 paper = before
-                if let onDisk = try? await store.order(clientOrderId: clientOrderId), onDisk.status.isFinal {
-                    // The disk says the order is over (its cancel landed): it rests no more.
-                    _ = paper.cancel(clientOrderId: clientOrderId)
+                guard let onDisk = try? await store.order(clientOrderId: clientOrderId), onDisk.status.isFinal else {
+                    // The order keeps resting, and a later tick tries again.
+                    break
+                }
+                // The disk says the order is over: it rests no more, whatever ended it.
+                _ = paper.cancel(clientOrderId: clientOrderId)
+                if onDisk.status == .filled {
+                    // A fill was recorded although its commit reported an error (this one, or an earlier one
+                    // whose answer was lost): the disk is the truth for the book and for subscribers.
+                    let thisCommit = onDisk.filledQuantity == filled.filledQuantity && onDisk.averageFillPrice == filled.averageFillPrice
+                    await adoptRecordedFill(of: onDisk, executed: thisCommit ? executed : nil)
+                } else {
                     logger.critical("a resting order is final on disk; taken off the paper book", metadata: [
                         "client_order_id": "\(clientOrderId)", "status": "\(onDisk.status.rawValue)",
                     ])
-                    continue
                 }
-                // The order keeps resting, and a later tick tries again.
-                break
             }
         }
         events.publish(Events.tick, topic: Topics.ticks, body: tick)
+    }
+
+    /// A resting order's fill that is on disk although its commit reported an error. The book becomes the
+    /// recorded one (`executed` when this very commit landed, else as read from disk) and the recorded fills
+    /// and order are published; if they cannot be read the order event is held back too, so arsenald never
+    /// frees a symbol without its fill (it catches up at its next gap or reconnect).
+    private func adoptRecordedFill(of order: OrderRecord, executed: PaperExchange?) async {
+        logger.critical("a resting order's fill was recorded although its commit reported an error; using the recorded outcome",
+                        metadata: ["client_order_id": "\(order.clientOrderId)"])
+        if let executed {
+            var book = executed
+            _ = book.cancel(clientOrderId: order.clientOrderId)
+            paper = book
+        } else if let recorded = try? await store.loadPaper() {
+            paper.adopt(recorded)
+        } else {
+            healthyStore = false
+            return
+        }
+        guard let fills = try? await store.fills(ofOrder: order.clientOrderId) else {
+            healthyStore = false
+            return
+        }
+        healthyStore = true
+        for fill in fills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
+        events.publish(Events.order, topic: Topics.orders, body: order)
     }
 
     public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
@@ -199,11 +232,13 @@ public actor RouterService {
                 paper = executed
                 logger.critical("an order commit reported an error but was recorded; using the recorded outcome",
                                 metadata: ["client_order_id": "\(clientOrderId)", "status": "\(stored.status.rawValue)"])
+                // Without its fills the order event is held back: arsenald must not free the symbol before the
+                // fill is in its position (it catches up at its next gap or reconnect).
                 if let recordedFills = try? await store.fills(ofOrder: clientOrderId) {
                     for fill in recordedFills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
+                    events.publish(Events.order, topic: Topics.orders, body: stored)
                     healthyStore = true
                 }
-                events.publish(Events.order, topic: Topics.orders, body: stored)
                 return stored
             }
             throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed: \(error)")
@@ -239,6 +274,7 @@ public actor RouterService {
                 // The cancel reported an error but was recorded: the disk is the truth.
                 logger.critical("a cancel reported an error but was recorded; the order is cancelled",
                                 metadata: ["client_order_id": "\(clientOrderId)"])
+                healthyStore = true
                 events.publish(Events.order, topic: Topics.orders, body: onDisk)
                 return onDisk
             }
@@ -276,7 +312,8 @@ public actor RouterService {
             stored = try await store.commit(order, fills: fills, paper: paper.snapshot, onlyIfStatus: onlyIfStatus)
             healthyStore = true
         } catch {
-            healthyStore = false
+            // A conflict (the order is no longer what it was on disk) is not a storage failure.
+            if (error as? IPCError)?.code != .conflict { healthyStore = false }
             logger.critical("could not persist an order update", metadata: ["client_order_id": "\(order.clientOrderId)", "error": "\(error)"])
             throw error
         }
@@ -284,15 +321,18 @@ public actor RouterService {
         events.publish(Events.order, topic: Topics.orders, body: order)
     }
 
-    // Queries wait their turn too: one answers after every order that reached routerd before it, so "absent"
-    // means "never arrived" (arsenald's confirmation frees the symbol on it) and a resync's fills include every
-    // order placed before the resync asked.
+    // Queries wait their turn too: one answers after every order already waiting in the exclusive section, so
+    // "absent" means "never arrived" (arsenald's confirmation frees the symbol on it) and a resync's fills
+    // include every order placed before the resync asked.
     public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] {
         try await exclusively { try await store.orders(query) }
     }
 
+    /// The sequence it covers is fixed in turn; the long scan of the fill log up to it runs outside the
+    /// exclusive section, so it never holds up ticks and orders.
     public func strategyPositions() async throws -> StrategyPositionsResponse {
-        try await exclusively { try await store.strategyPositions() }
+        let through = try await exclusively { try await store.lastFillSequence() }
+        return try await store.strategyPositions(through: through)
     }
 
     /// The book as committed: never an execution whose record is still being written.

@@ -25,7 +25,8 @@ private final class CommitLandsButFails: OrderStorage {
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
     func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
     func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
-    func strategyPositions() async throws -> StrategyPositionsResponse { try await inner.strategyPositions() }
+    func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
+    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
     func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
     func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     func loadPaper() async throws -> PaperExchange.Snapshot? { try await inner.loadPaper() }
@@ -90,5 +91,46 @@ struct CommitThatLandsTests {
         #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .canceled)
         #expect(try fixture.count("fills") == 0)
         #expect(await service.positions().isEmpty)
+    }
+
+    @Test("a resting order's fill that landed although its commit reported an error stays in the book and is published")
+    func restingFillLanded() async throws {
+        let fixture = try RouterFixture()
+        let storage = CommitLandsButFails(fixture.store)
+        let published = RecordingPublisher()
+        let service = try await fixture.service(storage: storage, events: published)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
+        storage.failAfterCommit.withLockedValue { $0 = true }
+        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
+        storage.failAfterCommit.withLockedValue { $0 = false }
+
+        #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .filled)
+        let disk = try #require(try await fixture.store.loadPaper())
+        #expect(disk.positions["BTCUSDT"]?.book.quantity == 0.5)
+        #expect(await service.account().totalCash == disk.cash, "the book in memory is the recorded one")
+        #expect(await service.positions().first?.quantity == 0.5)
+        #expect(published.methods.withLockedValue { $0 }.filter { $0 != Events.tick }.suffix(2) == [Events.fill, Events.order])
+        #expect(await service.isHealthy)
+
+        // The next commit writes the book from memory: it must still agree with the fill log.
+        _ = try await service.place(request("bb-next", "BTCUSDT", .buy, 0.5))
+        let after = try #require(try await fixture.store.loadPaper())
+        let fromFills = try await fixture.store.strategyPositions(through: Int64.max).positions.first { $0.symbol == "BTCUSDT" }?.quantity
+        #expect(after.positions["BTCUSDT"]?.book.quantity == fromFills)
+        #expect(fromFills == 1)
+    }
+
+    @Test("a conflict is not a storage failure: routerd stays healthy (the watchdog would restart it)")
+    func conflictKeepsHealthy() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
+        try await fixture.database.write { db in
+            try db.execute(sql: "UPDATE orders SET status = 'canceled' WHERE client_order_id = 'bb-rest'")
+        }
+        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
+        #expect(await service.isHealthy)
     }
 }

@@ -11,7 +11,10 @@ public protocol OrderStorage: Sendable {
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord]
     func nonFinalOrders() async throws -> [OrderRecord]
     func countOrders(since: Date) async throws -> Int
-    func strategyPositions() async throws -> StrategyPositionsResponse
+    /// The sequence of the last fill recorded (0 for none).
+    func lastFillSequence() async throws -> Int64
+    /// Each strategy's net position per symbol from the fills up to `through`.
+    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse
     func fills(after: Int64, limit: Int) async throws -> [Fill]
     /// One order's fills with their sequence, oldest first.
     func fills(ofOrder clientOrderId: String) async throws -> [Fill]

@@ -90,10 +90,13 @@ public final class OrderStore: OrderStorage {
         try await database.read { db in try OrderRecord.filter(OrderRecord.Columns.createdAt >= since).fetchCount(db) }
     }
 
-    /// Each strategy's net position per symbol, rebuilt from its fills in the order they happened.
-    public func strategyPositions() async throws -> StrategyPositionsResponse {
+    public func lastFillSequence() async throws -> Int64 {
+        try await database.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM fills") ?? 0 }
+    }
+
+    /// Each strategy's net position per symbol, rebuilt from its fills up to `through` in the order they happened.
+    public func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse {
         try await database.read { db in
-            let through = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM fills") ?? 0
             var books: [String: [String: PositionBook]] = [:]
             let fills = try FillRow.sequenced.filter(FillRow.Columns.strategyId != nil && Column.rowID <= through).fetchCursor(db)
             while let stored = try fills.next() {
