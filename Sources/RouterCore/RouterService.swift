@@ -379,6 +379,9 @@ public actor RouterService {
         }
     }
 
+    /// How many calls wait for the exclusive section (tests use it to order concurrent calls without sleeping).
+    var waitingForTurn: Int { waitingForExclusiveSection.count }
+
     /// Runs `body` with no other exclusive section of this actor starting before it ends, even across its
     /// awaits. Waiters are served in arrival order; the section is handed to the next one directly, so a
     /// newcomer cannot slip in between.

@@ -8,9 +8,10 @@ import Testing
 /// still being placed: its fills may not be in what the catch-up read, so its symbol must stay busy.
 @Suite("TradeCoordinator: catch-ups while an order is being placed")
 struct TradeCoordinatorCatchUpTests {
-    /// Starts a tick whose order takes `delay` to be answered, and waits until routerd has been asked.
-    private func placeSlowly(_ h: Harness, delay: Duration) async throws -> Task<Void, Never> {
-        h.router.placeDelay.set(delay)
+    /// Starts a tick whose order routerd does not answer until `holdPlaces` is cleared, and waits until routerd
+    /// has been asked.
+    private func placeHeld(_ h: Harness) async throws -> Task<Void, Never> {
+        h.router.holdPlaces.set(true)
         let coordinator = h.coordinator
         let first = tick(mid: 100, at: 1)
         let handling = Task { await coordinator.handle(tick: first) }
@@ -23,13 +24,14 @@ struct TradeCoordinatorCatchUpTests {
         let h = Harness()
         let gaps = Locked(0)
         await h.coordinator.setGapHandler { gaps.update { $0 += 1 } }
-        let first = try await placeSlowly(h, delay: .milliseconds(300))
+        let first = try await placeHeld(h)
         await h.coordinator.freeAllSymbols()
         #expect(h.strategy.inFlight)
         await h.tickAt(2)
         #expect(h.router.placed.get().count == 1, "no second order while the first one's fills may be missing")
 
         // The answer says filled: its fills are fetched (its events may have been missed), then the symbol is free.
+        h.router.holdPlaces.set(false)
         await first.value
         #expect(gaps.get() == 1)
         #expect(!h.strategy.inFlight)
@@ -40,12 +42,13 @@ struct TradeCoordinatorCatchUpTests {
     @Test("a positions snapshot taken while an order is being placed keeps its symbol busy")
     func snapshotDuringPlace() async throws {
         let h = Harness()
-        let first = try await placeSlowly(h, delay: .milliseconds(300))
+        let first = try await placeHeld(h)
         let snapshot = StrategyPositionsResponse(positions: [], throughSequence: 0)
         #expect(await h.coordinator.resync(snapshot))
         #expect(h.strategy.inFlight)
         await h.tickAt(2)
         #expect(h.router.placed.get().count == 1)
+        h.router.holdPlaces.set(false)
         await first.value
         #expect(!h.strategy.inFlight)
     }

@@ -148,12 +148,12 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
     let watchedExecutor = Locked<EventLoopTaskExecutor?>(nil)
     let callsOnLoop = Locked<[Bool]>([])
 
-    /// How long `place` takes to answer (a busy routerd, a slow commit).
-    let placeDelay = Locked<Duration?>(nil)
+    /// While set, `place` does not answer (a busy routerd, a slow commit) until it is cleared.
+    let holdPlaces = Locked(false)
 
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         placed.update { $0.append(request) }
-        if let delay = placeDelay.get() { try? await Task.sleep(for: delay) }
+        while holdPlaces.get() { try? await Task.sleep(for: .milliseconds(1)) }
         if let executor = watchedExecutor.get() { callsOnLoop.update { $0.append(executor.eventLoop.inEventLoop) } }
         if let error = error.get() { throw error }
         let now = Date()

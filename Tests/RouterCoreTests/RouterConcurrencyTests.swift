@@ -6,16 +6,41 @@ import BagbotTestSupport
 import Testing
 @testable import RouterCore
 
-/// Makes every fill insert on the writer connection wait, so a commit is in flight long enough for other
-/// calls to arrive during it; `failing` also refuses the fill after the wait, as a full disk would.
-private func slowFills(_ fixture: RouterFixture, milliseconds: Int, failing: Bool = false) async throws {
-    try await fixture.database.writeWithoutTransaction { db in
-        db.add(function: DatabaseFunction("bb_test_sleep", argumentCount: 1, pure: false) { values in
-            usleep(UInt32((Int.fromDatabaseValue(values[0].databaseValue) ?? 0) * 1_000))
-            return nil
-        })
-        let refusal = failing ? "SELECT RAISE(ABORT, 'disk full');" : ""
-        try db.execute(sql: "CREATE TRIGGER slow_fills BEFORE INSERT ON fills BEGIN SELECT bb_test_sleep(\(milliseconds)); \(refusal) END")
+/// Holds every fill insert on the writer connection until `release()`, so a commit stays in flight while other
+/// calls arrive; with `failing` the fill is then refused, as a full disk would.
+private final class FillLatch: @unchecked Sendable {
+    private let entered = DispatchSemaphore(value: 0)
+    private let gate = DispatchSemaphore(value: 0)
+
+    init(_ fixture: RouterFixture, failing: Bool = false) async throws {
+        try await fixture.database.writeWithoutTransaction { [self] db in
+            db.add(function: DatabaseFunction("bb_test_hold", argumentCount: 0, pure: false) { _ in
+                self.entered.signal()
+                self.gate.wait()
+                return nil
+            })
+            let refusal = failing ? "SELECT RAISE(ABORT, 'disk full');" : ""
+            try db.execute(sql: "CREATE TRIGGER held_fills BEFORE INSERT ON fills BEGIN SELECT bb_test_hold(); \(refusal) END")
+        }
+    }
+
+    /// Waits (off the cooperative pool) until a fill insert is held.
+    func waitUntilHolding() async throws {
+        try await onThread { self.entered.wait() }
+    }
+
+    /// Lets every held and future fill insert through.
+    func release() {
+        for _ in 0..<64 { gate.signal() }
+    }
+}
+
+/// Waits until `count` calls wait for the router's exclusive section.
+private func waitForQueue(_ service: RouterService, count: Int) async throws {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while await service.waitingForTurn < count {
+        guard ContinuousClock.now < deadline else { throw TestFailure("calls did not queue") }
+        try await Task.sleep(for: .milliseconds(1))
     }
 }
 
@@ -26,10 +51,12 @@ struct RouterConcurrencyTests {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
-        try await slowFills(fixture, milliseconds: 300)
+        let latch = try await FillLatch(fixture)
         async let first = service.place(request("bb-twice"))
-        try await Task.sleep(for: .milliseconds(50))
+        try await latch.waitUntilHolding()
         async let second = service.place(request("bb-twice"))
+        try await waitForQueue(service, count: 1)
+        latch.release()
         let (a, b) = try await (first, second)
         #expect(a.status == .filled)
         #expect(b.status == .filled, "the retry must see the recorded fill: \(b.rejectReason ?? "")")
@@ -43,14 +70,17 @@ struct RouterConcurrencyTests {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
-        try await slowFills(fixture, milliseconds: 300, failing: true)
+        let latch = try await FillLatch(fixture, failing: true)
         async let placed: Void = { _ = try? await service.place(request("bb-lost")) }()
-        try await Task.sleep(for: .milliseconds(50))
-        let positions = await service.positions()
-        let account = await service.account()
+        try await latch.waitUntilHolding()
+        async let positions = service.positions()
+        async let account = service.account()
+        try await waitForQueue(service, count: 2)
+        latch.release()
         await placed
-        #expect(positions.isEmpty, "a fill that was never recorded must not be visible while it is being written")
-        #expect(account.totalCash == 100_000)
+        let (positionsSeen, accountSeen) = await (positions, account)
+        #expect(positionsSeen.isEmpty, "a fill that was never recorded must not be visible while it is being written")
+        #expect(accountSeen.totalCash == 100_000)
         #expect(try await fixture.store.order(clientOrderId: "bb-lost")?.status == .rejected)
     }
 
@@ -60,10 +90,13 @@ struct RouterConcurrencyTests {
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
-        try await slowFills(fixture, milliseconds: 200)
+        let latch = try await FillLatch(fixture)
         async let market = service.place(request("bb-market"))
-        try await Task.sleep(for: .milliseconds(50))
-        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
+        try await latch.waitUntilHolding()
+        async let ticked: Void = service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
+        try await waitForQueue(service, count: 1)
+        latch.release()
+        await ticked
         #expect(try await market.status == .filled)
         #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .filled)
         #expect(try fixture.count("fills") == 2)
@@ -88,13 +121,16 @@ struct RouterConcurrencyTests {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
-        try await slowFills(fixture, milliseconds: 400)
+        let latch = try await FillLatch(fixture)
         async let first = service.place(request("bb-first"))
-        try await Task.sleep(for: .milliseconds(50))
+        try await latch.waitUntilHolding()
         async let second = service.place(request("bb-second"))
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitForQueue(service, count: 1)
         // arsenald's confirmation takes "absent" as "never arrived" and frees the symbol for a second order.
-        let seen = try await service.orders(OrdersQuery(clientOrderId: "bb-second", limit: 1))
+        async let lookup = service.orders(OrdersQuery(clientOrderId: "bb-second", limit: 1))
+        try await waitForQueue(service, count: 2)
+        latch.release()
+        let seen = try await lookup
         let (_, b) = try await (first, second)
         #expect(b.status == .filled)
         #expect(seen.first?.status == .filled, "the lookup must answer after the order that came before it")
@@ -105,11 +141,14 @@ struct RouterConcurrencyTests {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
-        try await slowFills(fixture, milliseconds: 400)
+        let latch = try await FillLatch(fixture)
         async let placed = service.place(request("bb-a"))
-        try await Task.sleep(for: .milliseconds(50))
+        try await latch.waitUntilHolding()
         // arsenald's resync reads the fills, then frees every symbol.
-        let fills = try await service.fills(FillsQuery(afterSequence: 0))
+        async let query = service.fills(FillsQuery(afterSequence: 0))
+        try await waitForQueue(service, count: 1)
+        latch.release()
+        let fills = try await query
         _ = try await placed
         #expect(fills.fills.map(\.clientOrderId) == ["bb-a"])
     }
