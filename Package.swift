@@ -24,7 +24,7 @@ func core(_ extra: Target.Dependency...) -> [Target.Dependency] {
 
 let package = Package(
     name: "bagbot",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gateway", targets: ["gateway"]),
         .executable(name: "mindsetd", targets: ["mindsetd"]),
