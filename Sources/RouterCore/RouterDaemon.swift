@@ -92,7 +92,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
             let known = Set(Topics.router.map(\.name))
             let unknown = request.topics.filter { !known.contains($0) }
             guard unknown.isEmpty, !request.topics.isEmpty else {
-                throw IPCError(.badRequest, "unknown or no topics \(unknown); known: \(known.sorted().joined(separator: ", "))")
+                throw IPCError(.badRequest, "unknown or no topics \(RequestRules.quoted(unknown.joined(separator: ", "))); known: \(known.sorted().joined(separator: ", "))")
             }
             hub.subscribe(context.connection, to: request.topics)
             return SubscribeResponse(topics: request.topics)

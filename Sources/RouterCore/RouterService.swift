@@ -25,15 +25,6 @@ public actor RouterService {
     private var exclusiveSectionBusy = false
     private var waitingForExclusiveSection: [CheckedContinuation<Void, Never>] = []
 
-    /// Client order ids as Binance accepts them (`^[.A-Z:/a-z0-9_-]{1,36}$`), so one id works on every venue.
-    static func isValidClientOrderId(_ id: String) -> Bool {
-        (1...36).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
-                || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "-")
-        }
-    }
-
     public init(store: any OrderStorage, paperSettings: PaperExchange.Settings, symbols: SymbolMap, tradingSwitch: TradingSwitch,
                 events: any EventPublishing, logger: Logger) async throws {
         self.store = store
@@ -153,13 +144,11 @@ public actor RouterService {
     }
 
     private func execute(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        let symbol = try RequestRules.checked(request)
         let clientOrderId = request.clientOrderId ?? "bb-" + Crypto.hex((try? Crypto.randomBytes(12)) ?? [])
-        guard Self.isValidClientOrderId(clientOrderId) else {
-            throw IPCError(.badRequest, "clientOrderId must be 1–36 characters of letters, digits and . _ : / -")
-        }
         // Idempotent: a retried request with the same id returns the stored order; nothing is sent twice.
         if let existing = try await store.order(clientOrderId: clientOrderId) {
-            guard existing.symbol == request.symbol.uppercased(), existing.side == request.side, existing.quantity == request.quantity,
+            guard existing.symbol == symbol, existing.side == request.side, existing.quantity == request.quantity,
                   existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId else {
                 throw IPCError(.conflict, "clientOrderId \(clientOrderId) is already used by a different order")
             }
@@ -172,15 +161,6 @@ public actor RouterService {
                 return settled
             }
             return existing
-        }
-        let symbol = request.symbol.uppercased()
-        guard request.quantity.isFinite, request.quantity > 0 else { throw IPCError(.badRequest, "quantity must be a positive number") }
-        if request.type == .limit {
-            guard let limit = request.limitPrice, limit.isFinite, limit > 0 else {
-                throw IPCError(.badRequest, "a limit order needs a positive limitPrice")
-            }
-        } else if request.limitPrice != nil {
-            throw IPCError(.badRequest, "a market order takes no limitPrice")
         }
         guard let venue = symbols.venue(for: symbol) else {
             throw IPCError(.badRequest, "no route for symbol \(symbol): add it under router.symbols")
@@ -256,6 +236,7 @@ public actor RouterService {
     }
 
     private func cancelOrder(_ clientOrderId: String) async throws -> OrderRecord {
+        try RequestRules.checkClientOrderId(clientOrderId)
         guard let stored = try await store.order(clientOrderId: clientOrderId) else {
             throw IPCError(.notFound, "no order \(clientOrderId)")
         }
@@ -325,7 +306,10 @@ public actor RouterService {
     // "absent" means "never arrived" (arsenald's confirmation frees the symbol on it) and a resync's fills
     // include every order placed before the resync asked.
     public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] {
-        try await exclusively { try await store.orders(query) }
+        if let id = query.clientOrderId { try RequestRules.checkClientOrderId(id) }
+        if let symbol = query.symbol { _ = try RequestRules.checkedSymbol(symbol) }
+        try RequestRules.checkName(query.strategyId, field: "strategyId")
+        return try await exclusively { try await store.orders(query) }
     }
 
     /// The sequence it covers is fixed in turn; the long scan of the fill log up to it runs outside the
@@ -352,8 +336,9 @@ public actor RouterService {
     }
 
     public func setTrading(enabled: Bool, reason: String?) async throws -> TradingSwitchState {
+        try RequestRules.checkReason(reason)
         // Exclusive, so an order being placed saw the switch as it was when it started, to its end.
-        try await exclusively {
+        return try await exclusively {
             try tradingSwitch.set(enabled: enabled, reason: reason)
             logger.notice(enabled ? "trading resumed" : "trading paused", metadata: ["reason": "\(reason ?? "-")"])
             return tradingSwitch.state

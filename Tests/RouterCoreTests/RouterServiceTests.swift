@@ -81,7 +81,7 @@ struct RouterServiceTests {
         #expect(a.clientOrderId != b.clientOrderId)
         for id in [a.clientOrderId, b.clientOrderId] {
             #expect(id.hasPrefix("bb-"))
-            #expect(RouterService.isValidClientOrderId(id))
+            #expect((try? RequestRules.checkClientOrderId(id)) != nil)
         }
         #expect(try fixture.count("orders") == 2)
         #expect(try fixture.count("fills") == 2)

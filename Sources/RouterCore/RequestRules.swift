@@ -1,0 +1,90 @@
+import BagbotDomain
+import BagbotIPC
+
+/// What routerd accepts from its socket, checked before anything is stored or executed: one rule for client
+/// order ids that every venue takes, bounded lengths for every name, and quantities and prices a venue could
+/// trade. Refusals quote at most a short excerpt of what was sent.
+///
+/// The quantity and price bounds are the same for every symbol until each symbol has its own rules (tick
+/// size, step size, minimum and maximum quantity, minimum notional), which come with exact decimals (issue 10).
+enum RequestRules {
+    /// Binance's rule for a client order id, so one id works on every venue.
+    static let clientOrderIdLength = 1...36
+    static let symbolLength = 1...32
+    static let nameLength = 1...64
+    static let reasonLength = 200
+    /// No venue trades less than one unit of 10^-8 (a satoshi) or more than 10^9 units in one order.
+    static let quantityRange = 0.000_000_01...1_000_000_000.0
+    static let priceRange = 0.000_000_01...1_000_000_000.0
+
+    /// `^[a-zA-Z0-9_-]{1,36}$`.
+    static func checkClientOrderId(_ id: String) throws {
+        guard clientOrderIdLength.contains(id.utf8.count), id.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+            throw IPCError(.badRequest, "clientOrderId \(quoted(id)) must be 1–36 characters of letters, digits, _ and -")
+        }
+    }
+
+    /// The symbol, upper-cased: 1–32 characters of letters, digits and . / _ - (BTCUSDT, EURUSD, BRK.B, BTC/USD).
+    static func checkedSymbol(_ symbol: String) throws -> String {
+        let upper = symbol.uppercased()
+        guard symbolLength.contains(upper.utf8.count), upper.utf8.allSatisfy({ isAlphanumeric($0) || ".-_/".utf8.contains($0) }) else {
+            throw IPCError(.badRequest, "symbol \(quoted(symbol)) must be 1–32 characters of letters, digits and . / _ -")
+        }
+        return upper
+    }
+
+    /// A strategy id or request id: 1–64 characters of letters, digits and . : _ -.
+    static func checkName(_ name: String?, field: String) throws {
+        guard let name else { return }
+        guard nameLength.contains(name.utf8.count), name.utf8.allSatisfy({ isAlphanumeric($0) || ".:_-".utf8.contains($0) }) else {
+            throw IPCError(.badRequest, "\(field) \(quoted(name)) must be 1–64 characters of letters, digits and . : _ -")
+        }
+    }
+
+    /// A free-text reason (a pause's): at most 200 characters, no control characters.
+    static func checkReason(_ reason: String?) throws {
+        guard let reason else { return }
+        guard reason.unicodeScalars.count <= reasonLength, !reason.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw IPCError(.badRequest, "reason \(quoted(reason)) must be at most 200 characters, without control characters")
+        }
+    }
+
+    static func checkQuantity(_ quantity: Double) throws {
+        guard quantity.isFinite, quantityRange.contains(quantity) else {
+            throw IPCError(.badRequest, "quantity \(quantity) must be between 0.00000001 and 1000000000")
+        }
+    }
+
+    static func checkPrice(_ price: Double, field: String) throws {
+        guard price.isFinite, priceRange.contains(price) else {
+            throw IPCError(.badRequest, "\(field) \(price) must be between 0.00000001 and 1000000000")
+        }
+    }
+
+    /// Every field of an order request; returns the upper-cased symbol.
+    static func checked(_ request: PlaceOrderRequest) throws -> String {
+        if let id = request.clientOrderId { try checkClientOrderId(id) }
+        let symbol = try checkedSymbol(request.symbol)
+        try checkName(request.strategyId, field: "strategyId")
+        try checkName(request.requestId, field: "requestId")
+        try checkQuantity(request.quantity)
+        switch request.type {
+        case .limit:
+            guard let limit = request.limitPrice else { throw IPCError(.badRequest, "a limit order needs a limitPrice") }
+            try checkPrice(limit, field: "limitPrice")
+        case .market:
+            guard request.limitPrice == nil else { throw IPCError(.badRequest, "a market order takes no limitPrice") }
+        }
+        return symbol
+    }
+
+    /// At most 40 characters of untrusted text, quoted and escaped, with its size when cut.
+    static func quoted(_ text: String) -> String {
+        "'\(LogExcerpt.of(text, limit: 40))'"
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+    }
+}
