@@ -19,9 +19,20 @@ extension DecodingError {
             let parent = path(context)
             return "missing key \(parent == "top level" ? "" : parent + ".")\(key.stringValue)"
         case .dataCorrupted(let context):
-            return "at \(path(context)): \(context.debugDescription)"
+            return "at \(path(context)): \(Self.excerpt(context.debugDescription))"
         @unknown default:
             return "\(self)"
         }
+    }
+
+    /// Foundation's description quotes the offending value in full (a 100 KB string for an enum): at most 200
+    /// characters of it, control characters escaped.
+    static func excerpt(_ text: String) -> String {
+        var result = ""
+        for (index, scalar) in text.unicodeScalars.enumerated() {
+            guard index < 200 else { return result + "… (\(text.utf8.count) bytes)" }
+            result += scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
+        }
+        return result
     }
 }

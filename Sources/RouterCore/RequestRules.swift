@@ -1,14 +1,15 @@
 import BagbotDomain
 import BagbotIPC
 
-/// What routerd accepts from its socket, checked before anything is stored or executed: one rule for client
-/// order ids that every venue takes, bounded lengths for every name, and quantities and prices a venue could
-/// trade. Refusals quote at most a short excerpt of what was sent.
+/// What routerd accepts from its socket, checked before anything is stored or executed: one rule for new
+/// client order ids that every venue takes, bounded lengths for every name, and quantities and prices a venue
+/// could trade. Refusals quote at most a short excerpt of what was sent.
 ///
 /// The quantity and price bounds are the same for every symbol until each symbol has its own rules (tick
 /// size, step size, minimum and maximum quantity, minimum notional), which come with exact decimals (issue 10).
 enum RequestRules {
-    /// Binance's rule for a client order id, so one id works on every venue.
+    /// A new order's client order id: a subset of Binance's rule (`^[.A-Z:/a-z0-9_-]{1,36}$`) that every venue
+    /// takes, so one id works everywhere.
     static let clientOrderIdLength = 1...36
     static let symbolLength = 1...32
     static let nameLength = 1...64
@@ -17,20 +18,29 @@ enum RequestRules {
     static let quantityRange = 0.000_000_01...1_000_000_000.0
     static let priceRange = 0.000_000_01...1_000_000_000.0
 
-    /// `^[a-zA-Z0-9_-]{1,36}$`.
+    /// A new order's id: `^[a-zA-Z0-9_-]{1,36}$`.
     static func checkClientOrderId(_ id: String) throws {
         guard clientOrderIdLength.contains(id.utf8.count), id.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
             throw IPCError(.badRequest, "clientOrderId \(quoted(id)) must be 1–36 characters of letters, digits, _ and -")
         }
     }
 
+    /// An id that names an order that may already be stored (a cancel, a lookup, a retry): orders stored under
+    /// the earlier rule may hold `.`, `:` and `/` (Binance's full rule) and must stay reachable.
+    static func checkStoredClientOrderId(_ id: String) throws {
+        guard clientOrderIdLength.contains(id.utf8.count),
+              id.utf8.allSatisfy({ isAlphanumeric($0) || "_-.:/".utf8.contains($0) }) else {
+            throw IPCError(.badRequest, "clientOrderId \(quoted(id)) must be 1–36 characters of letters, digits and _ - . : /")
+        }
+    }
+
     /// The symbol, upper-cased: 1–32 characters of letters, digits and . / _ - (BTCUSDT, EURUSD, BRK.B, BTC/USD).
     static func checkedSymbol(_ symbol: String) throws -> String {
-        let upper = symbol.uppercased()
-        guard symbolLength.contains(upper.utf8.count), upper.utf8.allSatisfy({ isAlphanumeric($0) || ".-_/".utf8.contains($0) }) else {
+        // ASCII first: upper-casing would turn "ſ" into "S" and "ß" into "SS", a different real symbol.
+        guard symbolLength.contains(symbol.utf8.count), symbol.utf8.allSatisfy({ isAlphanumeric($0) || ".-_/".utf8.contains($0) }) else {
             throw IPCError(.badRequest, "symbol \(quoted(symbol)) must be 1–32 characters of letters, digits and . / _ -")
         }
-        return upper
+        return symbol.uppercased()
     }
 
     /// A strategy id or request id: 1–64 characters of letters, digits and . : _ -.
@@ -41,12 +51,15 @@ enum RequestRules {
         }
     }
 
-    /// A free-text reason (a pause's): at most 200 characters, no control characters.
-    static func checkReason(_ reason: String?) throws {
-        guard let reason else { return }
-        guard reason.unicodeScalars.count <= reasonLength, !reason.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw IPCError(.badRequest, "reason \(quoted(reason)) must be at most 200 characters, without control characters")
+    /// A free-text reason (a pause's), made safe rather than refused: an operator's emergency stop must never
+    /// fail because of its note. Control characters become spaces, and it is cut to 200 characters.
+    static func sanitizedReason(_ reason: String?) -> String? {
+        guard let reason else { return nil }
+        var result = String.UnicodeScalarView()
+        for scalar in reason.unicodeScalars.prefix(reasonLength) {
+            result.append(scalar.value < 0x20 || scalar.value == 0x7F ? " " : scalar)
         }
+        return String(result)
     }
 
     static func checkQuantity(_ quantity: Double) throws {
@@ -62,8 +75,9 @@ enum RequestRules {
     }
 
     /// Every field of an order request; returns the upper-cased symbol.
+    /// The id is checked by the stored-order rule here; a new order's id is checked again before it is stored.
     static func checked(_ request: PlaceOrderRequest) throws -> String {
-        if let id = request.clientOrderId { try checkClientOrderId(id) }
+        if let id = request.clientOrderId { try checkStoredClientOrderId(id) }
         let symbol = try checkedSymbol(request.symbol)
         try checkName(request.strategyId, field: "strategyId")
         try checkName(request.requestId, field: "requestId")

@@ -162,11 +162,12 @@ public actor RouterService {
             }
             return existing
         }
+        if let id = request.clientOrderId { try RequestRules.checkClientOrderId(id) }
         guard let venue = symbols.venue(for: symbol) else {
             throw IPCError(.badRequest, "no route for symbol \(symbol): add it under router.symbols")
         }
         guard tradingSwitch.state.enabled else {
-            throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason ?? "no reason given")")
+            throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason.map(RequestRules.quoted) ?? "no reason given")")
         }
         let now = Date()
         var order = OrderRecord(
@@ -236,7 +237,7 @@ public actor RouterService {
     }
 
     private func cancelOrder(_ clientOrderId: String) async throws -> OrderRecord {
-        try RequestRules.checkClientOrderId(clientOrderId)
+        try RequestRules.checkStoredClientOrderId(clientOrderId)
         guard let stored = try await store.order(clientOrderId: clientOrderId) else {
             throw IPCError(.notFound, "no order \(clientOrderId)")
         }
@@ -306,7 +307,7 @@ public actor RouterService {
     // "absent" means "never arrived" (arsenald's confirmation frees the symbol on it) and a resync's fills
     // include every order placed before the resync asked.
     public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] {
-        if let id = query.clientOrderId { try RequestRules.checkClientOrderId(id) }
+        if let id = query.clientOrderId { try RequestRules.checkStoredClientOrderId(id) }
         if let symbol = query.symbol { _ = try RequestRules.checkedSymbol(symbol) }
         try RequestRules.checkName(query.strategyId, field: "strategyId")
         return try await exclusively { try await store.orders(query) }
@@ -336,7 +337,7 @@ public actor RouterService {
     }
 
     public func setTrading(enabled: Bool, reason: String?) async throws -> TradingSwitchState {
-        try RequestRules.checkReason(reason)
+        let reason = RequestRules.sanitizedReason(reason)
         // Exclusive, so an order being placed saw the switch as it was when it started, to its end.
         return try await exclusively {
             try tradingSwitch.set(enabled: enabled, reason: reason)

@@ -12,8 +12,11 @@ public struct TradingSwitch: Sendable {
     public init(stateDirectory: String, logger: Logger) {
         path = stateDirectory + "/trading_state.json"
         do {
-            state = try AtomicFile.readJSON(TradingSwitchState.self, from: path)
+            var loaded = try AtomicFile.readJSON(TradingSwitchState.self, from: path)
                 ?? TradingSwitchState(enabled: true, reason: nil, changedAt: Date())
+            // A reason written before reasons were bounded is cut, so it is never echoed in full.
+            loaded.reason = RequestRules.sanitizedReason(loaded.reason)
+            state = loaded
         } catch {
             logger.critical("trading switch unreadable; starting PAUSED", metadata: ["error": "\(error)"])
             state = TradingSwitchState(enabled: false, reason: "trading_state.json was corrupt: \(error)", changedAt: Date())

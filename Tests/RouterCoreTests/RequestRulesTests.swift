@@ -61,22 +61,60 @@ struct RequestRulesTests {
         #expect((try? RequestRules.checkClientOrderId(String(repeating: "Z", count: 36))) != nil)
     }
 
-    @Test("a pause reason is bounded and the account never echoes 100 KB")
+    @Test("a pause always pauses: its reason is cut to 200 characters and cleaned, never refused")
     func pauseReason() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
-        _ = await expectIPCError(.badRequest) { _ = try await service.setTrading(enabled: false, reason: Self.huge) }
-        _ = await expectIPCError(.badRequest) { _ = try await service.setTrading(enabled: false, reason: "line one\nline two") }
-        #expect(await service.account().tradingEnabled)
-        let paused = try await service.setTrading(enabled: false, reason: "maintenance until 14:00")
-        #expect(paused.reason == "maintenance until 14:00")
+        let long = try await service.setTrading(enabled: false, reason: Self.huge)
+        #expect(!long.enabled)
+        #expect(long.reason?.count == 200)
+        let multiline = try await service.setTrading(enabled: false, reason: "BTC feed broken\nsee incident 42")
+        #expect(multiline.reason == "BTC feed broken see incident 42")
+        #expect(await service.account().tradingEnabled == false)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let refusal = await expectIPCError(.tradingPaused) { _ = try await service.place(request("bb-paused")) }
+        #expect(refusal?.message.contains("BTC feed broken see incident 42") == true)
+    }
+
+    @Test("a reason stored before reasons were bounded is cut when it is loaded, so nothing echoes it in full")
+    func legacyReason() async throws {
+        let fixture = try RouterFixture()
+        var legacy = TradingSwitch(stateDirectory: fixture.dir.file("state"), logger: quietLogger)
+        try legacy.set(enabled: false, reason: Self.huge)
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let refusal = await expectIPCError(.tradingPaused) { _ = try await service.place(request("bb-paused")) }
+        #expect((refusal?.message.utf8.count ?? .max) < 300)
+        #expect((await service.account().pausedReason?.count ?? .max) <= 200)
+    }
+
+    @Test("an order stored under the earlier id rule (. : /) can still be cancelled, looked up and retried")
+    func legacyIds() async throws {
+        let fixture = try RouterFixture()
+        try await fixture.store.insert(newOrder("ops:1", .buy, 0.5, type: .limit, limit: 50, status: .new))
+        let service = try await fixture.service()
+        try await service.reconcile()
+        #expect(try await service.orders(OrdersQuery(clientOrderId: "ops:1")).first?.status == .new)
+        #expect(try await service.cancel(clientOrderId: "ops:1").status == .canceled)
+        await service.onTick(quote("BTCUSDT", bid: 49, ask: 50))
+        #expect(try await fixture.store.order(clientOrderId: "ops:1")?.status == .canceled)
+        // A retry of a stored order returns it; a new order under the old alphabet is refused.
+        let retried = try await service.place(request("ops:1", "BTCUSDT", .buy, 0.5, type: .limit, limit: 50))
+        #expect(retried.status == .canceled)
+        _ = await expectIPCError(.badRequest) { _ = try await service.place(request("ops:2")) }
+        #expect(try fixture.count("orders") == 1)
+    }
+
+    @Test("symbols must be ASCII before they are upper-cased", arguments: ["btcuſdt", "ıbm", "straße", "ﬀ"])
+    func nonASCIISymbols(symbol: String) {
+        #expect((try? RequestRules.checkedSymbol(symbol)) == nil)
     }
 
     @Test("cancels and order queries check their ids and filters too")
     func cancelAndQuery() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
-        _ = await expectIPCError(.badRequest) { _ = try await service.cancel(clientOrderId: "../x") }
+        _ = await expectIPCError(.badRequest) { _ = try await service.cancel(clientOrderId: "bb 1\n") }
         _ = await expectIPCError(.badRequest) { _ = try await service.orders(OrdersQuery(symbol: Self.huge)) }
         _ = await expectIPCError(.badRequest) { _ = try await service.orders(OrdersQuery(strategyId: Self.huge)) }
         _ = await expectIPCError(.notFound) { _ = try await service.cancel(clientOrderId: "bb-nothing") }
