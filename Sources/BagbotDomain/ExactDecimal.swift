@@ -49,8 +49,9 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     // MARK: Text
 
-    /// Parses a plain decimal ("-12.3400", ".5", "7") or one with an exponent ("1e-8", "2.5E3"); nil for
-    /// anything else, for more than 18 decimals that are not trailing zeros, or for a magnitude of 10^18 or more.
+    /// Parses a plain decimal ("-12.3400", ".5", "7") or one with an exponent ("1e-8", "2.5E3", "0E-20"); nil
+    /// for anything else, for more than 18 decimals that are not trailing zeros, for a magnitude of 10^18 or
+    /// more, for an exponent beyond ±64, and for text longer than 64 bytes (no price or quantity needs more).
     public init?(_ text: Substring) {
         var bytes = Array(text.utf8)[...]
         guard !bytes.isEmpty, bytes.count <= 64 else { return nil }
@@ -72,7 +73,7 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
             } else if byte == UInt8(ascii: ".") && !seenPoint {
                 seenPoint = true
             } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-                guard let parsed = Int(String(decoding: bytes[(index + 1)...], as: UTF8.self)), abs(parsed) <= 64 else { return nil }
+                guard let parsed = Int(String(decoding: bytes[(index + 1)...], as: UTF8.self)), (-64...64).contains(parsed) else { return nil }
                 exponent = parsed
                 break
             } else {
@@ -83,8 +84,8 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         guard !digits.isEmpty else { return nil }
         // value = digits × 10^(exponent - fractionDigits)
         var scale = fractionDigits - exponent
-        while scale > Self.maximumScale, digits.last == 0 {
-            digits.removeLast()
+        while scale > Self.maximumScale, (digits.last ?? 0) == 0 {
+            _ = digits.popLast()
             scale -= 1
         }
         guard scale <= Self.maximumScale else { return nil }
@@ -182,22 +183,35 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// `self` × `other`, with `scale` decimals.
     public func multiplied(by other: ExactDecimal, scale: Int, rounding: Rounding) throws -> ExactDecimal {
-        let (product, overflow) = mantissa.multipliedReportingOverflow(by: other.mantissa)
-        guard !overflow else { throw Overflow(description: "\(self) × \(other) is out of range") }
-        return try Self.rescale(product, from: self.scale + other.scale, to: scale, rounding: rounding)
+        guard (0...Self.maximumScale).contains(scale) else { throw Overflow(description: "scale \(scale) is outside 0...18") }
+        let negative = (mantissa < 0) != (other.mantissa < 0)
+        let (high, low) = mantissa.magnitude.multipliedFullWidth(by: other.mantissa.magnitude)
+        let from = self.scale + other.scale
+        if scale >= from {
+            guard high == 0, low <= UInt128(Int128.max) else { throw Overflow(description: "\(self) × \(other) is out of range") }
+            return try Self.rescale(negative ? -Int128(low) : Int128(low), from: from, to: scale, rounding: rounding)
+        }
+        guard let q = Self.divideWide(negative: negative, high, low, by: UInt128(try Self.power(from - scale)), rounding: rounding) else {
+            throw Overflow(description: "\(self) × \(other) is out of range")
+        }
+        return try Self.checked(mantissa: q, scale: scale)
     }
 
     /// `self` ÷ `other`, with `scale` decimals; dividing by zero throws.
     public func divided(by other: ExactDecimal, scale: Int, rounding: Rounding) throws -> ExactDecimal {
         guard !other.isZero else { throw Overflow(description: "\(self) ÷ 0") }
+        guard (0...Self.maximumScale).contains(scale) else { throw Overflow(description: "scale \(scale) is outside 0...18") }
         // self / other = (m1 × 10^(s2 + scale - s1) / m2) × 10^-scale
         let shift = other.scale + scale - self.scale
         var numerator = mantissa
         var denominator = other.mantissa
         if shift >= 0 {
-            let (scaled, overflow) = numerator.multipliedReportingOverflow(by: try Self.power(shift))
-            guard !overflow else { throw Overflow(description: "\(self) ÷ \(other) is out of range") }
-            numerator = scaled
+            let (high, low) = numerator.magnitude.multipliedFullWidth(by: try Self.power(shift).magnitude)
+            let negative = (numerator < 0) != (denominator < 0)
+            guard let q = Self.divideWide(negative: negative, high, low, by: denominator.magnitude, rounding: rounding) else {
+                throw Overflow(description: "\(self) ÷ \(other) is out of range")
+            }
+            return try Self.checked(mantissa: q, scale: scale)
         } else {
             let (scaled, overflow) = denominator.multipliedReportingOverflow(by: try Self.power(-shift))
             guard !overflow else { throw Overflow(description: "\(self) ÷ \(other) is out of range") }
@@ -212,11 +226,11 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     /// The nearest multiple of `increment` (a tick size or step size) by `rounding`, with the increment's
-    /// scale or this value's, whichever is larger. `increment` must be positive.
+    /// scale. `increment` must be positive.
     public func rounded(toMultipleOf increment: ExactDecimal, rounding: Rounding) throws -> ExactDecimal {
         guard increment.isPositive else { throw Overflow(description: "increment \(increment) is not positive") }
-        let steps = try divided(by: increment, scale: 0, rounding: rounding)
-        return try steps.multiplied(by: increment, scale: increment.scale, rounding: .towardZero)
+        let (a, b) = Self.aligned(self, increment)
+        return try Self.rescale(Self.divide(a, b, rounding: rounding) * b, from: max(scale, increment.scale), to: increment.scale, rounding: .towardZero)
     }
 
     /// True when this value is a whole number of `increment`s.
@@ -228,35 +242,87 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     // MARK: Double, at the edges only
 
-    /// A `Double` near this value, for strategies that compute in floating point internally. Never for money
-    /// that is stored or sent.
+    /// The `Double` nearest to this value, for strategies that compute in floating point internally. Never for
+    /// money that is stored or sent.
     public var doubleValue: Double {
-        Double(mantissa) / Self.doublePowers[scale]
+        let normal = normalized
+        // Exact integer, then one correctly rounded division by an exact power of ten; past 2^53 the parse of
+        // the decimal text is the correctly rounded one.
+        if normal.mantissa.magnitude <= 1 << 53 { return Double(normal.mantissa) / Self.doublePowers[normal.scale] }
+        return Double(normal.description) ?? Double(normal.mantissa) / Self.doublePowers[normal.scale]
     }
 
     /// The value nearest to `value` with `scale` decimals by `rounding` (a strategy's proposal, say); nil for a
-    /// value that is not finite or not below 10^18 in magnitude.
+    /// value that is not finite or not below 10^18 in magnitude. Exact: the Double's shortest decimal text
+    /// (the digits that read back as the same Double) is rounded as a decimal, never through binary arithmetic.
     public init?(rounding value: Double, scale: Int, rounding: Rounding) {
         guard value.isFinite, abs(value) < 1e18, (0...Self.maximumScale).contains(scale) else { return nil }
-        // Through the shortest text that reads back as the same Double, then exact decimal rounding: no
-        // binary-to-decimal noise beyond what the Double itself carries.
-        guard let exact = ExactDecimal(rounding: "\(value)"), let rounded = try? exact.rounded(toScale: scale, rounding: rounding) else {
-            return nil
+        guard let (digits, exponent) = Self.shortestDigits(of: value) else { return nil }
+        // value = digits × 10^exponent; wanted: the mantissa digits × 10^(exponent + scale), rounded.
+        let shift = exponent + scale
+        let mantissa: Int128
+        if shift >= 0 {
+            guard let power = try? Self.power(shift) else { return nil }
+            let (product, overflow) = digits.multipliedReportingOverflow(by: power)
+            guard !overflow else { return nil }
+            mantissa = product
+        } else {
+            // digits has at most 17 significant digits, so for shifts past 36 the quotient is 0 with a remainder
+            // below one half, exactly as with 10^36: the rounding sees the same case.
+            mantissa = Self.divide(digits, (try? Self.power(min(-shift, 36))) ?? 1, rounding: rounding)
         }
-        self = rounded
+        guard let result = try? Self.checked(mantissa: mantissa, scale: scale) else { return nil }
+        self = result
     }
 
-    /// Parses like `init?(_:)` but keeps any number of decimals by cutting nothing: used only to read a
-    /// `Double`'s shortest representation, which may have more than 18 decimals before rounding.
-    private init?(rounding text: String) {
-        if let plain = ExactDecimal(text) {
-            self = plain
-            return
+    /// A finite Double's shortest text ("-1.2345e-05", "9549.760880375949", "1e+16") as signed digits and a
+    /// power of ten.
+    private static func shortestDigits(of value: Double) -> (digits: Int128, exponent: Int)? {
+        var text = Substring("\(value)")
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let parsed = Int(text[text.index(after: e)...]) else { return nil }
+            exponent = parsed
+            text = text[..<e]
         }
-        // More than 18 decimals (a tiny value): keep 18, cut toward zero; the caller rounds to fewer anyway.
-        guard let value = Double(text), abs(value) < 1 else { return nil }
-        let scaled = (value * 1e18).rounded(.towardZero)
-        self.init(mantissa: Int128(scaled), scale: Self.maximumScale)
+        let negative = text.first == "-"
+        if negative { text = text.dropFirst() }
+        var digits: Int128 = 0
+        var count = 0
+        var seenPoint = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                seenPoint = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), count < 36 else { return nil }
+            digits = digits * 10 + Int128(byte - UInt8(ascii: "0"))
+            count += 1
+            if seenPoint { exponent -= 1 }
+        }
+        guard count > 0 else { return nil }
+        return (negative ? -digits : digits, exponent)
+    }
+
+    /// (high, low) ÷ divisor, magnitudes, signed by `negative` and rounded by `rounding`; nil when it does not fit.
+    private static func divideWide(negative: Bool, _ high: UInt128, _ low: UInt128, by divisor: UInt128, rounding: Rounding) -> Int128? {
+        guard high < divisor else { return nil }
+        let (q, r) = divisor.dividingFullWidth((high, low))
+        guard q < UInt128(Int128.max) else { return nil }
+        var m = q
+        if r != 0 {
+            let up: Bool
+            switch rounding {
+            case .towardZero: up = false
+            case .awayFromZero: up = true
+            case .down: up = negative
+            case .up: up = !negative
+            case .halfAwayFromZero: up = r >= divisor - r
+            case .halfEven: up = r > divisor - r || (r == divisor - r && q % 2 == 1)
+            }
+            if up { m += 1 }
+        }
+        return negative ? -Int128(m) : Int128(m)
     }
 
     // MARK: Helpers

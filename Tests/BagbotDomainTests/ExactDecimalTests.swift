@@ -149,4 +149,63 @@ struct ExactDecimalTests {
             #expect(ExactDecimal(a.description) == a)
         }
     }
+
+    // Found by a differential review against 400-digit decimal arithmetic.
+
+    @Test("an exponent of Int.min is refused, not a crash (it arrives through JSON too)")
+    func hugeExponent() throws {
+        #expect(ExactDecimal("1e-9223372036854775808") == nil)
+        #expect(ExactDecimal("1e9223372036854775807") == nil)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([ExactDecimal].self, from: Data(#"["1e-9223372036854775808"]"#.utf8))
+        }
+    }
+
+    @Test("a zero written with a small exponent is zero", arguments: ["0e-20", "0E-25", "0.0e-30", "-0e-40"])
+    func zeroExponent(text: String) {
+        #expect(ExactDecimal(text) == .zero)
+    }
+
+    @Test("products and quotients that fit are computed even when the operands carry many decimals")
+    func wideIntermediates() throws {
+        #expect(try d("1000.000000000000000000").multiplied(by: d("3000.000000000000000000"), scale: 2, rounding: .towardZero) == d("3000000"))
+        #expect(try d("1000000.000000000000000000").multiplied(by: d("0.000001000000000000"), scale: 0, rounding: .towardZero) == d("1"))
+        #expect(try d("883362318182566.073864713071581432").multiplied(by: d("0.944704928972439437"), scale: 12, rounding: .halfEven)
+                == d("834516736055590.529026075860"))
+        #expect(try d("1000000.000000000000000000").divided(by: d("2.000000000000000000"), scale: 18, rounding: .towardZero) == d("500000"))
+        #expect(try d("-999999999999999999.99").divided(by: d("4214174271.721596509607"), scale: 12, rounding: .towardZero)
+                == d("-237294410.606202759370"))
+        #expect(throws: ExactDecimal.Overflow.self) { try d("1.5").divided(by: d("3"), scale: .min, rounding: .towardZero) }
+        #expect(throws: ExactDecimal.Overflow.self) { try d("1").divided(by: d("0.5"), scale: .max, rounding: .towardZero) }
+    }
+
+    @Test("fine increments and values far from zero round to a multiple without overflowing")
+    func fineIncrements() throws {
+        #expect(try d("1").rounded(toMultipleOf: d("0.000000000000000001"), rounding: .towardZero) == d("1"))
+        #expect(try d("1000000").rounded(toMultipleOf: d("0.000000000001"), rounding: .halfEven) == d("1000000"))
+        #expect(try d("999999999999999999.99").rounded(toMultipleOf: d("0.5"), rounding: .towardZero) == d("999999999999999999.5"))
+        #expect(try d("-0.123456789").rounded(toMultipleOf: d("0.25"), rounding: .down) == d("-0.25"))
+    }
+
+    @Test("a Double is rounded from its own decimal digits, in every direction", arguments: [
+        (1e-20, 8, ExactDecimal.Rounding.up, "0.00000001"),
+        (-5e-324, 8, .down, "-0.00000001"),
+        (6e-19, 18, .halfEven, "0.000000000000000001"),
+        ((1e-5).nextUp, 8, .up, "0.00001001"),
+        (1.2345678901234567e-05, 18, .halfEven, "0.000012345678901235"),
+        (0.0007887338476642839, 18, .towardZero, "0.000788733847664283"),
+        (0.0056417763152597595, 17, .towardZero, "0.00564177631525975"),
+        (1e+16, 2, .towardZero, "10000000000000000.00"),
+        (-0.0, 2, .halfEven, "0.00"),
+    ])
+    func fromDouble(value: Double, scale: Int, rounding: ExactDecimal.Rounding, expected: String) {
+        #expect(ExactDecimal(rounding: value, scale: scale, rounding: rounding)?.description == expected)
+    }
+
+    @Test("doubleValue is the Double nearest to the value", arguments: [
+        "2084297488633186.09", "-0.040172597291185500", "-460000000.00000000000000000", "0.1", "123456789.123456789",
+    ])
+    func nearestDouble(text: String) {
+        #expect(d(text).doubleValue == Double(text)!)
+    }
 }
