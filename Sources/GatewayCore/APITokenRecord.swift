@@ -1,12 +1,11 @@
 import Foundation
+import BagbotStorage
 import GRDB
 
 /// One row of `api_tokens`: the token's public facts and the SHA-256 of its secret (the secret itself is
 /// never stored). Written by the gateway only.
-struct APITokenRecord: Codable, FetchableRecord, PersistableRecord {
+struct APITokenRecord: Codable, SnakeCaseRecord {
     static let databaseTableName = "api_tokens"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     enum Columns {
         static let hash = Column("hash")

@@ -54,9 +54,7 @@ struct ArsenalDaemonShutdownTests {
     func fillInTransitReachesMindset() async throws {
         let directory = try TempDir()
         defer { directory.remove() }
-        var config = BagbotConfig(sections: ArsenalDaemon.configSections)
-        config.paths.runDir = directory.path
-        config.paths.stateDir = directory.path
+        let config = BagbotConfig.forDaemon(sections: ArsenalDaemon.configSections, in: directory)
         let peers = try await FakePeers(config: config)
         let readiness = DaemonReadiness()
         let daemon = ArsenalDaemon(context: DaemonContext(service: "arsenald", config: config, logger: quietLogger, readiness: readiness))

@@ -150,8 +150,11 @@ struct ServerHardeningTests {
     @Test("bad input is logged as a short excerpt, a few lines a second, with the suppressed ones counted")
     func boundedLogging() async throws {
         let log = CapturedLog()
+        let clock = ContinuousClock()
+        var elapsed = Duration.zero
         try await withServer(logger: log.logger) { _, directory in
-            try await onThread {
+            elapsed = try await onThread {
+                let started = clock.now
                 let socket = try RawSocket.connect(directory.socketPath)
                 try socket.send(Wire.hello(id: 1))
                 _ = try socket.readReply()
@@ -161,11 +164,17 @@ struct ServerHardeningTests {
                     _ = try socket.readReply()
                 }
                 socket.close()
+                return clock.now - started
             }
             try await waitUntil("the close to be logged") { log.lines.contains { $0.contains("connection closed") } }
         }
         let refused = log.lines.filter { $0.contains("refused a frame") }
-        #expect(!refused.isEmpty && refused.count <= 5 * 2, "\(refused.count) lines")  // at most two 1-s windows
+        // At most 5 lines in each 1-second window the 50 refusals spanned (a loaded machine spans more).
+        let windows = Int(elapsed.components.seconds) + 2
+        #expect(!refused.isEmpty && refused.count <= 5 * windows, "\(refused.count) lines in \(elapsed)")
+        if elapsed < .seconds(5) {
+            #expect(refused.count < 50, "50 refusals in \(elapsed): some were suppressed and counted instead")
+        }
         #expect(log.lines.allSatisfy { $0.utf8.count < 1_000 }, "longest: \(log.lines.map(\.utf8.count).max() ?? 0)")
         #expect(refused.first?.contains("unknown_method") == true)
         #expect(refused.first?.contains("frame_bytes=100") == true)

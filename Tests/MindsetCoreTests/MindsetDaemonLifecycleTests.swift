@@ -11,9 +11,7 @@ struct MindsetDaemonLifecycleTests {
     func gracefulShutdown() async throws {
         let directory = try TempDir()
         defer { directory.remove() }
-        var config = BagbotConfig(sections: MindsetDaemon.configSections)
-        config.paths.runDir = directory.path
-        config.paths.stateDir = directory.path
+        let config = BagbotConfig.forDaemon(sections: MindsetDaemon.configSections, in: directory)
         let readiness = DaemonReadiness()
         let daemon = MindsetDaemon(context: DaemonContext(service: "mindsetd", config: config, logger: quietLogger, readiness: readiness))
         let socket = config.paths.socket(for: "mindsetd")

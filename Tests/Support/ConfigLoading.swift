@@ -29,3 +29,13 @@ public func configError(
         return nil
     }
 }
+
+extension BagbotConfig {
+    /// The defaults of `sections`, with sockets and state in `directory`: a daemon run inside a test.
+    public static func forDaemon(sections: [any ConfigSection.Type], in directory: TempDir) -> BagbotConfig {
+        var config = BagbotConfig(sections: sections)
+        config.paths.runDir = directory.path
+        config.paths.stateDir = directory.path
+        return config
+    }
+}

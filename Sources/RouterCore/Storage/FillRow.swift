@@ -1,13 +1,12 @@
 import BagbotDomain
 import Foundation
+import BagbotStorage
 import GRDB
 
 /// One row of `fills`, as written. A fill's `sequence` is not a column: it is the row's place in the fill
 /// log (its rowid), assigned by the insert and read back through `SequencedFill`.
-struct FillRow: Codable, FetchableRecord, PersistableRecord {
+struct FillRow: Codable, SnakeCaseRecord {
     static let databaseTableName = "fills"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     enum Columns {
         static let strategyId = Column("strategy_id")

@@ -1,13 +1,12 @@
 import BagbotDomain
 import Foundation
+import BagbotStorage
 import GRDB
 
 /// One row of `order_events`: a status an order took, when, and why. Appended with every change of the
 /// order, in the same transaction.
-struct OrderEventRecord: Codable, FetchableRecord, PersistableRecord {
+struct OrderEventRecord: Codable, SnakeCaseRecord {
     static let databaseTableName = "order_events"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var id: Int64?
     var clientOrderId: String

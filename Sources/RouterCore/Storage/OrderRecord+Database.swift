@@ -1,12 +1,11 @@
 import BagbotDomain
+import BagbotStorage
 import GRDB
 
 /// An order is a row of `orders` as it is: every field a column, snake_case in the table. Written by
 /// routerd only.
-extension OrderRecord: FetchableRecord, PersistableRecord {
+extension OrderRecord: SnakeCaseRecord {
     public static let databaseTableName = "orders"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     public enum Columns {
         public static let clientOrderId = Column("client_order_id")

@@ -1,11 +1,10 @@
 import BagbotDomain
+import BagbotStorage
 import GRDB
 
 /// The paper venue's cash (`paper_accounts`, one row per currency).
-struct PaperAccountRecord: Codable, FetchableRecord, PersistableRecord {
+struct PaperAccountRecord: Codable, SnakeCaseRecord {
     static let databaseTableName = "paper_accounts"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var currency: String
     var cash: Double
@@ -13,10 +12,8 @@ struct PaperAccountRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 /// One symbol of the paper venue's book (`paper_positions`).
-struct PaperPositionRecord: Codable, FetchableRecord, PersistableRecord {
+struct PaperPositionRecord: Codable, SnakeCaseRecord {
     static let databaseTableName = "paper_positions"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var symbol: String
     var quantity: Double
