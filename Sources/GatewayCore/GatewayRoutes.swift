@@ -59,7 +59,7 @@ enum GatewayRoutes {
     static func ordersQuery(from parameters: FlatDictionary<Substring, Substring>) throws -> OrdersQuery {
         let known: Set<Substring> = ["symbol", "status", "strategy", "limit"]
         if let unknown = parameters.first(where: { !known.contains($0.key) }) {
-            throw APIError.badRequest("unknown query parameter '\(unknown.key)'; known: symbol, status, strategy, limit")
+            throw APIError.badRequest("unknown query parameter '\(LogExcerpt.of(String(unknown.key), limit: 40))'; known: symbol, status, strategy, limit")
         }
         var query = OrdersQuery()
         if let symbol = parameters["symbol"] {
@@ -74,7 +74,13 @@ enum GatewayRoutes {
             }
             query.status = parsed
         }
-        if let strategy = parameters["strategy"] { query.strategyId = String(strategy) }
+        if let strategy = parameters["strategy"] {
+            guard (1...64).contains(strategy.utf8.count),
+                  strategy.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._:-".contains($0)) }) else {
+                throw APIError.badRequest("strategy must be 1–64 letters, digits and . _ : -")
+            }
+            query.strategyId = String(strategy)
+        }
         if let limit = parameters["limit"] {
             guard let value = Int(limit), (1...1_000).contains(value) else {
                 throw APIError.badRequest("limit must be a whole number from 1 to 1000")

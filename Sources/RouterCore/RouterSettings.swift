@@ -50,8 +50,14 @@ public struct RouterSettings: ConfigSection {
         try check.positive(paper.startingCash, "paper.starting_cash")
         try check.nonNegative(paper.feeBps, "paper.fee_bps")
         try check.nonNegative(paper.slippageBps, "paper.slippage_bps")
-        for (symbol, assetClass) in symbols where AssetClass(rawValue: assetClass) == nil {
-            throw check.fail("symbols.\(symbol)", "must be crypto, forex or stocks")
+        for (symbol, assetClass) in symbols {
+            // The same rule routerd applies to every order's symbol: a route no order could use is a mistake.
+            guard (try? RequestRules.checkedSymbol(symbol)) != nil else {
+                throw check.fail("symbols.\(symbol.prefix(40))", "a symbol must be 1–32 characters of ASCII letters, digits and . / _ -")
+            }
+            guard AssetClass(rawValue: assetClass) != nil else {
+                throw check.fail("symbols.\(symbol)", "must be crypto, forex or stocks")
+            }
         }
     }
 }

@@ -234,6 +234,24 @@ struct OrdersQueryTests {
         expectBadRequest("?symbol=BTCUSDT&sort=price", mentioning: ["'sort'"])
         expectBadRequest("?Symbol=BTCUSDT", mentioning: ["'Symbol'"])
         expectBadRequest("?strategy_id=x", mentioning: ["'strategy_id'"])
+        // A 10,000-character parameter name is quoted as an excerpt, not echoed whole.
+        let long = String(repeating: "k", count: 10_000)
+        do {
+            _ = try parse("?\(long)=1")
+            Issue.record("an unknown parameter was accepted")
+        } catch let error as APIError {
+            #expect(error.message.utf8.count < 200, "\(error.message.prefix(80))")
+        } catch {
+            Issue.record("expected APIError, got \(error)")
+        }
+    }
+
+    @Test("a strategy filter is 1–64 letters, digits and . _ : -")
+    func badStrategy() {
+        expectBadRequest("?strategy=", mentioning: ["strategy"])
+        expectBadRequest("?strategy=\(String(repeating: "s", count: 65))", mentioning: ["strategy"])
+        expectBadRequest("?strategy=a%20b", mentioning: ["strategy"])
+        #expect((try? parse("?strategy=micro_trend"))?.strategyId == "micro_trend")
     }
 
     @Test("a bad status is refused with the valid ones listed")

@@ -28,6 +28,7 @@ struct RouterSettingsTests {
         ("router:\n  replay:\n    speed: -2\n", "router.replay.speed"),
         ("router:\n  mode: live\n", "router.mode"),
         ("router:\n  symbols:\n    ETHUSDT: bonds\n", "router.symbols.ETHUSDT"),
+        ("router:\n  symbols:\n    \"EURUSD#\": forex\n", "router.symbols.EURUSD#"),
         ("router:\n  paper:\n    starting_cash: 0\n", "router.paper.starting_cash"),
         ("router:\n  replay:\n    loop: [1, 2]\n", "router.replay.loop"),
     ])
