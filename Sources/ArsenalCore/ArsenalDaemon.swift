@@ -129,14 +129,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     /// yet) the positions snapshot is taken instead.
     static func resync(_ coordinator: TradeCoordinator, via client: IPCClient, reconnected: Bool = true) async throws {
         let applied = await coordinator.appliedSequence
-        if applied > 0 {
-            var after = applied
-            while true {
-                let page: FillsResponse = try await client.call(Methods.routerFills, FillsQuery(afterSequence: after, limit: 1_000))
-                for fill in page.fills { await coordinator.handle(fill: fill) }
-                guard let last = page.fills.last?.sequence, page.fills.count == 1_000 else { break }
-                after = last
-            }
+        if applied > 0, try await catchUp(coordinator, after: applied, via: client) {
             // Orders that ended while we were away sent events we never saw; after a gap alone, orders in
             // flight are still in flight.
             if reconnected { await coordinator.freeAllSymbols() }
@@ -147,6 +140,19 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             if await coordinator.resync(snapshot) { return }
         }
         throw IPCError(.conflict, "positions kept changing during resynchronisation")
+    }
+
+    /// Applies the fills after `applied`, page by page; false (nothing applied) when routerd's database is not
+    /// the one those sequences count in: then only a positions snapshot is right.
+    private static func catchUp(_ coordinator: TradeCoordinator, after applied: Int64, via client: IPCClient) async throws -> Bool {
+        var after = applied
+        while true {
+            let page: FillsResponse = try await client.call(Methods.routerFills, FillsQuery(afterSequence: after, limit: 1_000))
+            guard await coordinator.continues(database: page.databaseId) else { return false }
+            for fill in page.fills { await coordinator.handle(fill: fill) }
+            guard let last = page.fills.last?.sequence, page.fills.count == 1_000 else { return true }
+            after = last
+        }
     }
 
     func health() async -> HealthReport {

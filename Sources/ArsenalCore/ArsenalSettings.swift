@@ -5,6 +5,7 @@ import BagbotRuntime
 public struct ArsenalSettings: ConfigSection {
     public static let key = "arsenal"
     public static let openMaps: Set<String> = ["micro_trend.base_quantity"]
+    public static let numbersAllowedAsStrings: Set<String> = ["micro_trend.base_quantity.*"]
     public var microTrend = MicroTrendSettings()
 
     public init() {}

@@ -41,9 +41,9 @@ public final class MicroTrendFollower: Strategy {
     public func position(of symbol: String) -> PositionBook? { books[symbol]?.position }
 
     public func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
-        guard var state = books[tick.symbol], tick.bid > 0, tick.ask >= tick.bid else { return nil }
+        guard var state = books[tick.symbol], tick.bid.isPositive, tick.ask >= tick.bid else { return nil }
         defer { books[tick.symbol] = state }
-        let mid = tick.mid
+        let mid = tick.midValue
         if let last = state.lastMid {
             let change = (mid - last) / last
             state.momentum.push(change)
@@ -76,53 +76,54 @@ public final class MicroTrendFollower: Strategy {
     }
 
     private func stopLoss(position: PositionBook, mid: Double) -> Decision? {
-        guard !position.isFlat, position.averagePrice > 0 else { return nil }
-        let move = (mid - position.averagePrice) / position.averagePrice * (position.quantity > 0 ? 1 : -1)
+        let entry = position.averagePrice.doubleValue
+        guard !position.isFlat, entry > 0 else { return nil }
+        let move = (mid - entry) / entry * (position.quantity.isPositive ? 1 : -1)
         guard move <= -settings.stopLossPercent / 100 else { return nil }
-        return Decision(side: position.quantity > 0 ? .sell : .buy, quantity: abs(position.quantity), strength: 10,
+        return Decision(side: position.quantity.isPositive ? .sell : .buy, quantity: position.quantity.magnitude, strength: 10,
                         isEntry: false, reason: "stop loss: \(Self.percent(move)) against the position")
     }
 
     private struct Decision {
         var side: Side
-        var quantity: Double
+        var quantity: ExactDecimal
         var strength: Double
         var isEntry: Bool
         var reason: String
     }
 
     private func decide(state: SymbolState, tick: Tick) -> Decision? {
-        let mid = tick.mid
+        let mid = tick.midValue
         let position = state.position
         let momentum = state.momentum.sum
         let noise = state.volatility.standardDeviation
         guard noise >= settings.minVolatility, noise <= settings.maxVolatility else { return nil }
-        let costs = (tick.spread / mid) + 2 * (settings.feeRate + settings.slippageRate)
+        let costs = (tick.spreadValue / mid) + 2 * (settings.feeRate + settings.slippageRate)
         let threshold = settings.thresholdMultiple * noise * Double(settings.momentumWindow).squareRoot() + costs
         let strength = abs(momentum) / threshold
         let direction: Side = momentum > 0 ? .buy : .sell
-        let base = settings.baseQuantity[tick.symbol] ?? 0
+        let base = settings.baseQuantity[tick.symbol] ?? .zero
 
         if position.isFlat {
-            guard strength >= 1, base > 0 else { return nil }
+            guard strength >= 1, base.isPositive else { return nil }
             return Decision(side: direction, quantity: base, strength: strength, isEntry: true,
                             reason: "momentum \(Self.percent(momentum)) beats threshold \(Self.percent(threshold))")
         }
-        let holdingLong = position.quantity > 0
+        let holdingLong = position.quantity.isPositive
         let against = (holdingLong && direction == .sell) || (!holdingLong && direction == .buy)
         if against && strength >= settings.reversalMultiple {
             // Reverse in two steps: close now; the next strong tick opens the other way (through the mindset).
-            return Decision(side: direction, quantity: abs(position.quantity), strength: strength, isEntry: false,
+            return Decision(side: direction, quantity: position.quantity.magnitude, strength: strength, isEntry: false,
                             reason: "strong opposite move \(Self.percent(momentum)): closing to reverse")
         }
         return nil
     }
 
-    public func onFill(_ fill: Fill) -> ClosedTrade? {
+    public func onFill(_ fill: Fill) throws -> ClosedTrade? {
         guard var state = books[fill.symbol] else { return nil }
         defer { books[fill.symbol] = state }
         stats.fills += 1
-        guard let closed = state.position.apply(fill) else { return nil }
+        guard let closed = try state.position.apply(fill) else { return nil }
         let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
                                 entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
                                 requestId: fill.requestId, tradeId: fill.fillId)
@@ -138,8 +139,8 @@ public final class MicroTrendFollower: Strategy {
         books[symbol]?.orderInFlight = true
     }
 
-    public func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double = 0) {
-        books[symbol]?.position = PositionBook(quantity: quantity, averagePrice: averagePrice, openFees: openFees)
+    public func resync(symbol: String, position: PositionBook) {
+        books[symbol]?.position = position
         books[symbol]?.orderInFlight = false
     }
 

@@ -1,11 +1,12 @@
 import BagbotRuntime
+import BagbotDomain
 
 /// The Micro Trend Follower's parameters (`arsenal.micro_trend`).
 public struct MicroTrendSettings: Codable, Sendable, Equatable {
     public var enabled = true
     public var symbols = ["BTCUSDT", "EURUSD"]
     /// Base order size per symbol, before risk scaling.
-    public var baseQuantity: [String: Double] = ["BTCUSDT": 0.01, "EURUSD": 10_000]
+    public var baseQuantity: [String: ExactDecimal] = ["BTCUSDT": 0.01, "EURUSD": 10_000]
     public var momentumWindow = 50
     public var volatilityWindow = 100
     /// Momentum must beat this multiple of volatility (plus costs) to trade.

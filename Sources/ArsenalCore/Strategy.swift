@@ -10,15 +10,16 @@ public protocol Strategy: AnyObject {
     var isEnabled: Bool { get set }
     /// Sees one tick; returns at most one signal. Must be O(1).
     func onTick(_ tick: Tick, requestId: () -> String) -> Signal?
-    /// A real fill of this strategy's order; returns the trade it closed, if any.
-    func onFill(_ fill: Fill) -> ClosedTrade?
+    /// A real fill of this strategy's order; returns the trade it closed, if any. Throws (and changes
+    /// nothing) when the position's amounts would leave the exact range.
+    func onFill(_ fill: Fill) throws -> ClosedTrade?
     /// The order for `symbol` ended without (more) fills: rejected, cancelled, or never sent.
     func orderEnded(symbol: String)
     /// An order for `symbol` is still in flight although something (a resync) cleared the mark: no new
     /// signal for it until `orderEnded`.
     func orderStillInFlight(symbol: String)
     /// Replaces the position with what the venue's fills say (after a restart or reconnect).
-    func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double)
+    func resync(symbol: String, position: PositionBook)
     func info() -> StrategyInfo
 }
 
@@ -28,7 +29,7 @@ public struct StrategyStats: Sendable, Equatable {
     public var fills = 0
     public var trades = 0
     public var wins = 0
-    public var realizedPnl = 0.0
+    public var realizedPnl: ExactDecimal = 0
 
     public init() {}
 
@@ -37,7 +38,8 @@ public struct StrategyStats: Sendable, Equatable {
 
     public mutating func record(_ trade: ClosedTrade) {
         trades += 1
-        if trade.pnl > 0 { wins += 1 }
-        realizedPnl += trade.pnl
+        if trade.pnl.isPositive { wins += 1 }
+        // A running total for display; one out of range stops growing rather than stop the strategy.
+        realizedPnl = (try? realizedPnl + trade.pnl) ?? realizedPnl
     }
 }

@@ -38,6 +38,8 @@ public actor TradeCoordinator {
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     /// Fills up to this sequence are already in the positions (from a resync or applied one by one).
     private var appliedThrough: Int64 = 0
+    /// The identity of routerd's database that `appliedThrough` counts in (nil until a resync says).
+    private var databaseId: String?
     /// Fills that arrived past a gap in the fill log, applied once the gap is filled (fills are applied
     /// strictly in sequence: positions and closed-trade P&L depend on the order).
     private var heldFills: [Int64: Fill] = [:]
@@ -164,7 +166,7 @@ public actor TradeCoordinator {
             return
         }
         publish(Events.decision, signal, decision)
-        guard decision.approved, decision.approvedQuantity > 0 else {
+        guard decision.approved, decision.approvedQuantity.isPositive else {
             counters.blocked += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
             logger.info("signal blocked by mindset", metadata: ["symbol": "\(signal.symbol)", "reasons": "\(decision.reasons.joined(separator: "; "))"])
@@ -230,6 +232,16 @@ public actor TradeCoordinator {
         logger.error("uncertain order still unsettled; the symbol stays busy until routerd reconnects", metadata: ["client_order_id": "\(clientOrderId)"])
     }
 
+    /// True when fills counted in database `id` continue what was applied (the same database, or none known
+    /// yet, which is then taken as this one); false when the database changed and a resync must come first.
+    public func continues(database id: String) -> Bool {
+        guard let known = databaseId else {
+            databaseId = id
+            return true
+        }
+        return known == id
+    }
+
     /// An order update from routerd: a final order frees its symbol for the next signal.
     public func handle(order: OrderRecord) {
         guard order.status.isFinal, let strategy = strategy(order.strategyId) else { return }
@@ -277,7 +289,15 @@ public actor TradeCoordinator {
     private func apply(_ fill: Fill) {
         counters.fills += 1
         guard let strategy = strategy(fill.strategyId) else { return }
-        if let trade = strategy.onFill(fill) {
+        let closed: ClosedTrade?
+        do {
+            closed = try strategy.onFill(fill)
+        } catch {
+            logger.critical("a fill could not be applied to the strategy's position; it resyncs from routerd at the next reconnect",
+                            metadata: ["fill_id": "\(fill.fillId)", "error": "\(error)"])
+            return
+        }
+        if let trade = closed {
             counters.closedTrades += 1
             outbox.append(trade)
             // Not awaited: fills and order events must never wait behind mindsetd.
@@ -323,7 +343,17 @@ public actor TradeCoordinator {
     /// stream and the query use different connections): the caller asks for a fresh one.
     @discardableResult
     public func resync(_ snapshot: StrategyPositionsResponse) -> Bool {
+        if let known = databaseId, known != snapshot.databaseId {
+            // Another database (a restored backup, a new file): its sequences say nothing about the fills
+            // applied so far, and fills held past a gap may be the old one's. Start again from its positions.
+            logger.critical("routerd's database changed; positions are rebuilt from its fills", metadata: [
+                "was": "\(known)", "now": "\(snapshot.databaseId)", "applied_through": "\(appliedThrough)",
+            ])
+            appliedThrough = 0
+            heldFills.removeAll()
+        }
         guard snapshot.throughSequence >= appliedThrough else { return false }
+        databaseId = snapshot.databaseId
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
         defer { drainHeldFills(afterJump: true) }
@@ -331,8 +361,7 @@ public actor TradeCoordinator {
         for strategy in strategies {
             for symbol in strategy.symbols {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }
-                strategy.resync(symbol: symbol, quantity: position?.quantity ?? 0, averagePrice: position?.averagePrice ?? 0,
-                                openFees: position?.openFees ?? 0)
+                strategy.resync(symbol: symbol, position: position?.book ?? PositionBook())
                 // The snapshot may not hold the fills of an order still being placed: its symbol stays busy.
                 let key = inFlightKey(strategy.id, symbol)
                 if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) {
@@ -342,7 +371,7 @@ public actor TradeCoordinator {
                 }
             }
         }
-        logger.info("positions resynchronised from routerd", metadata: ["positions": "\(positions.filter { $0.quantity != 0 }.count)", "through_fill": "\(snapshot.throughSequence)"])
+        logger.info("positions resynchronised from routerd", metadata: ["positions": "\(positions.filter { !$0.quantity.isZero }.count)", "through_fill": "\(snapshot.throughSequence)"])
         return true
     }
 

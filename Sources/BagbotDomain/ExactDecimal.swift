@@ -395,10 +395,19 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 }
 
 extension ExactDecimal: Codable {
+    /// Set to `true` in a decoder's `userInfo` to also read a JSON number (by its shortest digits): only for
+    /// files this program wrote before money was exact, never for input from a socket or the network.
+    public static let acceptsLegacyNumbers = CodingUserInfoKey(rawValue: "bagbot.exactDecimal.acceptsLegacyNumbers")!
+
     /// A JSON string ("0.00100000"), never a JSON number: a number would pass through a `Double` in most
     /// decoders and lose exactly what this type exists to keep.
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
+        if decoder.userInfo[Self.acceptsLegacyNumbers] as? Bool == true, let number = try? container.decode(Double.self),
+           let value = ExactDecimal(rounding: number, scale: Self.maximumScale, rounding: .halfEven) {
+            self = value.normalized
+            return
+        }
         let text = try container.decode(String.self)
         guard let value = ExactDecimal(text) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an exact decimal: \(text.prefix(40))")

@@ -39,13 +39,13 @@ public struct PlaceOrderRequest: Codable, Sendable, Equatable {
     public var symbol: String
     public var side: Side
     public var type: OrderType
-    public var quantity: Double
-    public var limitPrice: Double?
+    public var quantity: ExactDecimal
+    public var limitPrice: ExactDecimal?
     public var strategyId: String?
     public var requestId: String?
 
-    public init(clientOrderId: String? = nil, symbol: String, side: Side, type: OrderType = .market, quantity: Double,
-                limitPrice: Double? = nil, strategyId: String? = nil, requestId: String? = nil) {
+    public init(clientOrderId: String? = nil, symbol: String, side: Side, type: OrderType = .market, quantity: ExactDecimal,
+                limitPrice: ExactDecimal? = nil, strategyId: String? = nil, requestId: String? = nil) {
         self.clientOrderId = clientOrderId
         self.symbol = symbol
         self.side = side
@@ -111,15 +111,15 @@ public struct StrategyInfo: Codable, Sendable, Equatable {
     public var kind: String
     public var enabled: Bool
     public var symbols: [String]
-    public var positions: [String: Double]
+    public var positions: [String: ExactDecimal]
     public var signals: Int
     public var fills: Int
-    public var realizedPnl: Double
+    public var realizedPnl: ExactDecimal
     public var trades: Int
     public var wins: Int
 
-    public init(id: String, kind: String, enabled: Bool, symbols: [String], positions: [String: Double], signals: Int,
-                fills: Int, realizedPnl: Double, trades: Int, wins: Int) {
+    public init(id: String, kind: String, enabled: Bool, symbols: [String], positions: [String: ExactDecimal], signals: Int,
+                fills: Int, realizedPnl: ExactDecimal, trades: Int, wins: Int) {
         self.id = id
         self.kind = kind
         self.enabled = enabled
@@ -142,18 +142,31 @@ public struct StrategiesResponse: Codable, Sendable {
 public struct StrategyPosition: Codable, Sendable, Equatable {
     public var strategyId: String
     public var symbol: String
-    public var quantity: Double
-    public var averagePrice: Double
+    public var quantity: ExactDecimal
+    public var averagePrice: ExactDecimal
+    /// What the open quantity cost (price × quantity of the fills that opened it): with it a restored
+    /// position closes to the same last digit as the one it replaces.
+    public var cost: ExactDecimal
     /// Fees already paid on the open quantity; the trade that closes it is charged them.
-    public var openFees: Double
+    public var openFees: ExactDecimal
 
-    public init(strategyId: String, symbol: String, quantity: Double, averagePrice: Double, openFees: Double = 0) {
+    public init(strategyId: String, symbol: String, book: PositionBook) {
+        self.init(strategyId: strategyId, symbol: symbol, quantity: book.quantity, averagePrice: book.averagePrice,
+                  cost: book.cost, openFees: book.openFees)
+    }
+
+    public init(strategyId: String, symbol: String, quantity: ExactDecimal, averagePrice: ExactDecimal, cost: ExactDecimal,
+                openFees: ExactDecimal = 0) {
+        self.cost = cost
         self.openFees = openFees
         self.strategyId = strategyId
         self.symbol = symbol
         self.quantity = quantity
         self.averagePrice = averagePrice
     }
+
+    /// The position as a book that later fills apply to.
+    public var book: PositionBook { PositionBook(quantity: quantity, cost: cost, openFees: openFees) }
 }
 
 /// Fills recorded after a sequence, oldest first: how a reconnecting consumer catches up without missing one.
@@ -168,15 +181,25 @@ public struct FillsQuery: Codable, Sendable {
 
 public struct FillsResponse: Codable, Sendable {
     public var fills: [Fill]
-    public init(fills: [Fill]) { self.fills = fills }
+    /// The identity of routerd's database (see `StrategyPositionsResponse.databaseId`).
+    public var databaseId: String
+    public init(fills: [Fill], databaseId: String) {
+        self.fills = fills
+        self.databaseId = databaseId
+    }
 }
 
 public struct StrategyPositionsResponse: Codable, Sendable {
     public var positions: [StrategyPosition]
     /// The last fill sequence the positions include; later fills are applied on top of them.
     public var throughSequence: Int64
-    public init(positions: [StrategyPosition], throughSequence: Int64) {
+    /// The identity of routerd's database, made once with the file. Sequences count within one database: a
+    /// consumer that sees another id (a restored backup, a new file) starts again from these positions instead
+    /// of skipping fills whose sequences it thinks it has seen.
+    public var databaseId: String
+    public init(positions: [StrategyPosition], throughSequence: Int64, databaseId: String) {
         self.positions = positions
         self.throughSequence = throughSequence
+        self.databaseId = databaseId
     }
 }

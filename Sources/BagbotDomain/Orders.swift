@@ -27,11 +27,11 @@ public struct OrderRecord: Codable, Sendable, Equatable {
     public var symbol: String
     public var side: Side
     public var type: OrderType
-    public var quantity: Double
-    public var limitPrice: Double?
+    public var quantity: ExactDecimal
+    public var limitPrice: ExactDecimal?
     public var status: OrderStatus
-    public var filledQuantity: Double
-    public var averageFillPrice: Double?
+    public var filledQuantity: ExactDecimal
+    public var averageFillPrice: ExactDecimal?
     public var exchangeOrderId: String?
     public var strategyId: String?
     /// Follows a trade from tick to fill across the daemons' logs.
@@ -41,9 +41,9 @@ public struct OrderRecord: Codable, Sendable, Equatable {
     public var updatedAt: Date
 
     public init(
-        clientOrderId: String, venue: Venue, symbol: String, side: Side, type: OrderType, quantity: Double,
-        limitPrice: Double? = nil, status: OrderStatus = .pendingNew, filledQuantity: Double = 0,
-        averageFillPrice: Double? = nil, exchangeOrderId: String? = nil, strategyId: String? = nil,
+        clientOrderId: String, venue: Venue, symbol: String, side: Side, type: OrderType, quantity: ExactDecimal,
+        limitPrice: ExactDecimal? = nil, status: OrderStatus = .pendingNew, filledQuantity: ExactDecimal = 0,
+        averageFillPrice: ExactDecimal? = nil, exchangeOrderId: String? = nil, strategyId: String? = nil,
         requestId: String? = nil, rejectReason: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.clientOrderId = clientOrderId
@@ -71,10 +71,10 @@ public struct Fill: Codable, Sendable, Equatable {
     public var venue: Venue
     public var symbol: String
     public var side: Side
-    public var quantity: Double
-    public var price: Double
+    public var quantity: ExactDecimal
+    public var price: ExactDecimal
     /// Fee in the quote currency.
-    public var fee: Double
+    public var fee: ExactDecimal
     public var time: Date
     public var strategyId: String?
     public var requestId: String?
@@ -82,8 +82,8 @@ public struct Fill: Codable, Sendable, Equatable {
     public var sequence: Int64?
 
     public init(
-        fillId: String, clientOrderId: String, venue: Venue, symbol: String, side: Side, quantity: Double,
-        price: Double, fee: Double, time: Date, strategyId: String?, requestId: String?, sequence: Int64? = nil
+        fillId: String, clientOrderId: String, venue: Venue, symbol: String, side: Side, quantity: ExactDecimal,
+        price: ExactDecimal, fee: ExactDecimal, time: Date, strategyId: String?, requestId: String?, sequence: Int64? = nil
     ) {
         self.sequence = sequence
         self.fillId = fillId
@@ -104,14 +104,14 @@ public struct Position: Codable, Sendable, Equatable {
     public var venue: Venue
     public var symbol: String
     /// Signed: positive long, negative short.
-    public var quantity: Double
-    public var averagePrice: Double
-    public var realizedPnl: Double
-    public var lastPrice: Double?
-    public var unrealizedPnl: Double?
+    public var quantity: ExactDecimal
+    public var averagePrice: ExactDecimal
+    public var realizedPnl: ExactDecimal
+    public var lastPrice: ExactDecimal?
+    public var unrealizedPnl: ExactDecimal?
 
-    public init(venue: Venue, symbol: String, quantity: Double, averagePrice: Double, realizedPnl: Double,
-                lastPrice: Double? = nil, unrealizedPnl: Double? = nil) {
+    public init(venue: Venue, symbol: String, quantity: ExactDecimal, averagePrice: ExactDecimal, realizedPnl: ExactDecimal,
+                lastPrice: ExactDecimal? = nil, unrealizedPnl: ExactDecimal? = nil) {
         self.venue = venue
         self.symbol = symbol
         self.quantity = quantity
@@ -125,11 +125,11 @@ public struct Position: Codable, Sendable, Equatable {
 public struct VenueAccount: Codable, Sendable, Equatable {
     public var venue: Venue
     public var currency: String
-    public var cash: Double
-    public var equity: Double
-    public var feesPaid: Double
+    public var cash: ExactDecimal
+    public var equity: ExactDecimal
+    public var feesPaid: ExactDecimal
 
-    public init(venue: Venue, currency: String, cash: Double, equity: Double, feesPaid: Double) {
+    public init(venue: Venue, currency: String, cash: ExactDecimal, equity: ExactDecimal, feesPaid: ExactDecimal) {
         self.venue = venue
         self.currency = currency
         self.cash = cash
@@ -140,15 +140,15 @@ public struct VenueAccount: Codable, Sendable, Equatable {
 
 public struct AccountSummary: Codable, Sendable, Equatable {
     public var venues: [VenueAccount]
-    public var totalEquity: Double
-    public var totalCash: Double
+    public var totalEquity: ExactDecimal
+    public var totalCash: ExactDecimal
     public var tradingEnabled: Bool
     public var pausedReason: String?
 
-    public init(venues: [VenueAccount], tradingEnabled: Bool, pausedReason: String?) {
+    public init(venues: [VenueAccount], tradingEnabled: Bool, pausedReason: String?) throws {
         self.venues = venues
-        self.totalEquity = venues.reduce(0) { $0 + $1.equity }
-        self.totalCash = venues.reduce(0) { $0 + $1.cash }
+        self.totalEquity = try ExactDecimal.sum(venues.map(\.equity))
+        self.totalCash = try ExactDecimal.sum(venues.map(\.cash))
         self.tradingEnabled = tradingEnabled
         self.pausedReason = pausedReason
     }

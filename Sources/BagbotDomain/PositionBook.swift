@@ -1,57 +1,86 @@
 import Foundation
 
-/// A strategy's position in one symbol, built only from real fills.
+/// A position in one symbol, built only from real fills, in exact decimals: routerd, arsenald and mindsetd
+/// apply the same fills with this same code and agree to the last digit.
+///
+/// It keeps the open quantity's cost (Σ price × quantity of the fills that opened it) rather than an average
+/// price, so a position opened and closed in full gives the exact P&L of its fills. Only a partial close
+/// divides: its share of cost and fees is rounded half-even to `shareScale` decimals, and the remainder stays
+/// with the open quantity, so nothing is lost or created over the position's life.
 public struct PositionBook: Sendable, Equatable {
     /// Signed: positive long, negative short.
-    public private(set) var quantity = 0.0
-    public private(set) var averagePrice = 0.0
+    public private(set) var quantity: ExactDecimal = .zero
+    /// What the open quantity cost, in quote currency; never negative.
+    public private(set) var cost: ExactDecimal = .zero
     /// Fees paid on the open quantity, charged to the trade when it closes.
-    public private(set) var openFees = 0.0
-    static let epsilon = 1e-12
+    public private(set) var openFees: ExactDecimal = .zero
+    /// Decimals of a partial close's share of cost and fees, and of the average price.
+    public static let shareScale = 12
 
-    public init(quantity: Double = 0, averagePrice: Double = 0, openFees: Double = 0) {
-        self.openFees = openFees
-        self.quantity = quantity
-        self.averagePrice = averagePrice
+    /// What a fill closed: part (or all) of the position, with its realised P&L after the fees of both sides.
+    public struct Closed: Sendable, Equatable {
+        public var quantity: ExactDecimal
+        public var entryPrice: ExactDecimal
+        public var pnl: ExactDecimal
+        /// Side of the position that was closed (buy = a long was closed).
+        public var closedSide: Side
     }
 
-    public var isFlat: Bool { abs(quantity) < Self.epsilon }
+    public init() {}
 
-    /// Applies a fill; returns the closed part (if the fill reduced or flipped the position).
-    public mutating func apply(_ fill: Fill) -> (quantity: Double, entryPrice: Double, pnl: Double, closedSide: Side)? {
-        guard fill.quantity > 0, fill.price > 0, fill.quantity.isFinite, fill.price.isFinite else { return nil }
-        let signed = fill.quantity * fill.side.sign
-        if isFlat {
-            // Dust below epsilon is no position: start clean (a fill of exactly −dust would divide by zero).
-            quantity = 0
-            averagePrice = 0
-            openFees = 0
-        }
-        if isFlat || (quantity > 0) == (signed > 0) {
-            let total = quantity + signed
-            averagePrice = (averagePrice * abs(quantity) + fill.price * fill.quantity) / abs(total)
-            quantity = total
-            openFees += fill.fee
+    public init(quantity: ExactDecimal, cost: ExactDecimal, openFees: ExactDecimal = .zero) {
+        self.quantity = quantity
+        self.cost = quantity.isZero ? .zero : cost.magnitude
+        self.openFees = quantity.isZero ? .zero : openFees
+    }
+
+    public var isFlat: Bool { quantity.isZero }
+
+    /// Cost ÷ quantity (zero when flat).
+    public var averagePrice: ExactDecimal {
+        guard !quantity.isZero else { return .zero }
+        return (try? cost.divided(by: quantity.magnitude, scale: Self.shareScale, rounding: .halfEven).normalized) ?? .zero
+    }
+
+    /// Applies a fill; returns the closed part if the fill reduced or flipped the position. A fill without a
+    /// positive quantity and price changes nothing; a result out of range throws and changes nothing.
+    public mutating func apply(_ fill: Fill) throws -> Closed? {
+        guard fill.quantity.isPositive, fill.price.isPositive else { return nil }
+        let signed = fill.side.signed(fill.quantity)
+        let fillCost = try fill.price.times(fill.quantity)
+        if isFlat || quantity.signum == signed.signum {
+            let next = PositionBook(quantity: try quantity + signed, cost: try cost + fillCost, openFees: try openFees + fill.fee)
+            self = next
             return nil
         }
-        let closing = min(abs(signed), abs(quantity))
-        let closedSide: Side = quantity > 0 ? .buy : .sell
-        let direction = quantity > 0 ? 1.0 : -1.0
-        let feeShareOpen = openFees * closing / abs(quantity)
-        let feeShareFill = fill.fee * closing / fill.quantity
-        let pnl = (fill.price - averagePrice) * closing * direction - feeShareOpen - feeShareFill
+        let held = quantity.magnitude
+        let closing = min(fill.quantity, held)
+        let closedSide: Side = quantity.isPositive ? .buy : .sell
         let entry = averagePrice
-        openFees -= feeShareOpen
-        quantity += signed
-        if abs(quantity) < Self.epsilon {
-            quantity = 0
-            averagePrice = 0
-            openFees = 0
-        } else if (quantity > 0) != (direction > 0) {
-            // Flipped: the remainder opens a new position at the fill price.
-            averagePrice = fill.price
-            openFees = fill.fee - feeShareFill
+        // The closed part's share of what the position cost and of the fees of both sides.
+        let costShare = closing == held ? cost : try share(of: cost, closing, of: held)
+        let openFeeShare = closing == held ? openFees : try share(of: openFees, closing, of: held)
+        let fillFeeShare = closing == fill.quantity ? fill.fee : try share(of: fill.fee, closing, of: fill.quantity)
+        let proceeds = try fill.price.times(closing)
+        let gross = quantity.isPositive ? try proceeds - costShare : try costShare - proceeds
+        let pnl = try gross - openFeeShare - fillFeeShare
+        let remaining = try quantity + signed
+        let next: PositionBook
+        if remaining.isZero {
+            next = PositionBook()
+        } else if remaining.signum == quantity.signum {
+            next = PositionBook(quantity: remaining, cost: try cost - costShare, openFees: try openFees - openFeeShare)
+        } else {
+            // Flipped: the rest of the fill opens a new position at the fill price, with the rest of its fee.
+            next = PositionBook(quantity: remaining, cost: try fill.price.times(remaining.magnitude), openFees: try fill.fee - fillFeeShare)
         }
-        return (closing, entry, pnl, closedSide)
+        self = next
+        return Closed(quantity: closing, entryPrice: entry, pnl: pnl, closedSide: closedSide)
+    }
+
+    private func share(of amount: ExactDecimal, _ part: ExactDecimal, of whole: ExactDecimal) throws -> ExactDecimal {
+        let scale = max(Self.shareScale, amount.scale)
+        return try amount.multiplied(by: part, scale: min(scale + part.scale, ExactDecimal.maximumScale), rounding: .halfEven)
+            .divided(by: whole, scale: scale, rounding: .halfEven)
     }
 }

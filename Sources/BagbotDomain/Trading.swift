@@ -6,8 +6,8 @@ public struct TradeProposal: Codable, Sendable, Equatable {
     public var symbol: String
     public var side: Side
     /// Base size before risk scaling.
-    public var quantity: Double
-    public var price: Double
+    public var quantity: ExactDecimal
+    public var price: ExactDecimal
     /// Market time of the tick that produced the signal (replay time in a replay).
     public var time: Date
     public var strength: Double
@@ -16,7 +16,7 @@ public struct TradeProposal: Codable, Sendable, Equatable {
     public var isEntry: Bool
     public var requestId: String
 
-    public init(strategyId: String, symbol: String, side: Side, quantity: Double, price: Double, time: Date,
+    public init(strategyId: String, symbol: String, side: Side, quantity: ExactDecimal, price: ExactDecimal, time: Date,
                 strength: Double, confidence: Double, isEntry: Bool, requestId: String) {
         self.strategyId = strategyId
         self.symbol = symbol
@@ -35,12 +35,14 @@ public struct MindsetDecision: Codable, Sendable, Equatable {
     public var approved: Bool
     /// Multiplier applied to the base size (0 when blocked).
     public var sizeMultiplier: Double
-    public var approvedQuantity: Double
+    /// The proposal's quantity × the multiplier, exact (the arsenal rounds it down to the symbol's step size
+    /// before it places the order).
+    public var approvedQuantity: ExactDecimal
     public var emotionState: String
     /// Why: every rule that blocked or scaled the trade, in words a trader reads.
     public var reasons: [String]
 
-    public init(approved: Bool, sizeMultiplier: Double, approvedQuantity: Double, emotionState: String, reasons: [String]) {
+    public init(approved: Bool, sizeMultiplier: Double, approvedQuantity: ExactDecimal, emotionState: String, reasons: [String]) {
         self.approved = approved
         self.sizeMultiplier = sizeMultiplier
         self.approvedQuantity = approvedQuantity
@@ -55,19 +57,19 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
     public var symbol: String
     /// Side of the position that was closed (buy = a long was closed).
     public var side: Side
-    public var quantity: Double
-    public var entryPrice: Double
-    public var exitPrice: Double
+    public var quantity: ExactDecimal
+    public var entryPrice: ExactDecimal
+    public var exitPrice: ExactDecimal
     /// Realised profit or loss in quote currency, after fees.
-    public var pnl: Double
+    public var pnl: ExactDecimal
     public var closedAt: Date
     public var requestId: String?
     /// Unique per closed trade (the id of the fill that closed it): a resend after a timeout or a
     /// reconnect is recognised and not counted twice.
     public var tradeId: String?
 
-    public init(strategyId: String, symbol: String, side: Side, quantity: Double, entryPrice: Double,
-                exitPrice: Double, pnl: Double, closedAt: Date, requestId: String?, tradeId: String? = nil) {
+    public init(strategyId: String, symbol: String, side: Side, quantity: ExactDecimal, entryPrice: ExactDecimal,
+                exitPrice: ExactDecimal, pnl: ExactDecimal, closedAt: Date, requestId: String?, tradeId: String? = nil) {
         self.tradeId = tradeId
         self.strategyId = strategyId
         self.symbol = symbol
@@ -81,7 +83,7 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
     }
 
     /// Notional size of the trade, used by the revenge guard to compare sizes across symbols.
-    public var notional: Double { abs(quantity * entryPrice) }
+    public var notional: ExactDecimal { (try? quantity.times(entryPrice).magnitude) ?? .zero }
 }
 
 /// A strategy's proposal before the mindset has judged it.
@@ -89,8 +91,8 @@ public struct Signal: Codable, Sendable, Equatable {
     public var strategyId: String
     public var symbol: String
     public var side: Side
-    public var quantity: Double
-    public var price: Double
+    public var quantity: ExactDecimal
+    public var price: ExactDecimal
     public var time: Date
     /// How far the setup exceeds the strategy's own threshold (1 = just enough).
     public var strength: Double
@@ -101,7 +103,7 @@ public struct Signal: Codable, Sendable, Equatable {
     public var reason: String
     public var requestId: String
 
-    public init(strategyId: String, symbol: String, side: Side, quantity: Double, price: Double, time: Date,
+    public init(strategyId: String, symbol: String, side: Side, quantity: ExactDecimal, price: ExactDecimal, time: Date,
                 strength: Double, confidence: Double, isEntry: Bool, reason: String, requestId: String) {
         self.strategyId = strategyId
         self.symbol = symbol

@@ -69,6 +69,8 @@ public enum AtomicFile {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()
+        // State files written before money was exact hold JSON numbers; they are read by their digits.
+        decoder.userInfo[ExactDecimal.acceptsLegacyNumbers] = true
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)

@@ -129,6 +129,9 @@ public enum BagbotDatabase {
                 t.column("last_price", .double)
             }
         }
+        migrator.registerMigration("v2-exact-money") { db in
+            try ExactMoneyMigration.run(db)
+        }
         return migrator
     }
 }

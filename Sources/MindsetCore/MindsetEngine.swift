@@ -12,7 +12,7 @@ public struct StateTransition: Codable, Sendable, Equatable {
 /// addition to a finished day: trades that closed on it but were recorded after it had ended.
 public struct DailySummary: Codable, Sendable, Equatable {
     public var dayStart: Date
-    public var pnl: Double
+    public var pnl: ExactDecimal
     public var trades: Int
     public var wins: Int
     public var losses: Int
@@ -22,8 +22,8 @@ public struct DailySummary: Codable, Sendable, Equatable {
     public var lateTrades: Int? = nil
 
     /// Adds `other`'s figures (a late trade of the same day) to this day.
-    mutating func add(_ other: DailySummary) {
-        pnl += other.pnl
+    mutating func add(_ other: DailySummary) throws {
+        pnl = try pnl + other.pnl
         trades += other.trades
         wins += other.wins
         losses += other.losses
@@ -34,7 +34,7 @@ public struct DailySummary: Codable, Sendable, Equatable {
 /// Everything the engine remembers; persisted as `mindset_state.json`.
 public struct MindsetState: Codable, Sendable, Equatable {
     public var dayStart: Date?
-    public var dailyPnl: Double = 0
+    public var dailyPnl: ExactDecimal = 0
     public var trades: Int = 0
     public var wins: Int = 0
     public var losses: Int = 0
@@ -43,7 +43,7 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var emotion: EmotionState = .calm
     public var lockReason: String?
     public var lastLossAt: Date?
-    public var lastLossNotional: Double?
+    public var lastLossNotional: ExactDecimal?
     /// The latest market time seen; the day rolls over when events pass the reset moment.
     public var clock: Date?
     public var transitions: [StateTransition] = []
@@ -103,7 +103,7 @@ public struct MindsetEngine: Sendable {
     public mutating func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
         _ = advance(to: proposal.time)
         let emotion = state.emotion.rawValue
-        guard proposal.quantity > 0, proposal.quantity.isFinite, proposal.price > 0, proposal.price.isFinite else {
+        guard proposal.quantity.isPositive, proposal.price.isPositive else {
             return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion,
                                    reasons: ["invalid proposal: quantity and price must be positive numbers"])
         }
@@ -127,18 +127,25 @@ public struct MindsetEngine: Sendable {
             }
         }
         let factor = rules.sizeFactor(for: state.emotion)
-        var quantity = proposal.quantity * factor
-        reasons.append("state \(emotion): size × \(Self.format(factor))")
+        // Sizes only ever shrink here. The product is exact (the factor has 6 decimals); the arsenal rounds it
+        // down to the symbol's step size.
+        guard let exactFactor = ExactDecimal(rounding: factor, scale: 6, rounding: .down),
+              var quantity = try? proposal.quantity.times(exactFactor).normalized else {
+            return blocked("size factor \(factor) of state \(emotion) is out of range")
+        }
+        reasons.append("state \(emotion): size × \(String(format: "%.2f", factor))")
         if let lastLoss = state.lastLossAt, let lostNotional = state.lastLossNotional,
            proposal.time.timeIntervalSince(lastLoss) < rules.revengeWindow {
-            let cap = lostNotional / proposal.price
+            guard let cap = try? lostNotional.divided(by: proposal.price, scale: Self.capScale, rounding: .towardZero).normalized else {
+                return blocked("revenge guard: the losing trade's size cannot be compared with this one")
+            }
             if quantity > cap {
                 quantity = cap
                 reasons.append("revenge guard: capped at the losing trade's size (\(Self.format(lostNotional)) notional)")
             }
         }
-        guard quantity > 0 else { return blocked(reasons.joined(separator: "; ")) }
-        return MindsetDecision(approved: true, sizeMultiplier: quantity / proposal.quantity, approvedQuantity: quantity,
+        guard quantity.isPositive else { return blocked(reasons.joined(separator: "; ")) }
+        return MindsetDecision(approved: true, sizeMultiplier: quantity.doubleValue / proposal.quantity.doubleValue, approvedQuantity: quantity,
                                emotionState: emotion, reasons: reasons)
     }
 
@@ -153,17 +160,21 @@ public struct MindsetEngine: Sendable {
             }
         }
         let summary = advance(to: trade.closedAt)
-        if let today = state.dayStart, trade.closedAt < today, trade.pnl >= 0 {
+        if let today = state.dayStart, trade.closedAt < today, !trade.pnl.isNegative {
             recordLateGain(trade)
             return (summary, nil)
         }
-        state.dailyPnl += trade.pnl
+        guard let dailyPnl = try? state.dailyPnl + trade.pnl else {
+            // A day's P&L no decimal can hold is not a day to keep trading in: fail closed.
+            return (summary, transition(to: .locked, reason: "daily P&L out of range after trade \(trade.tradeId ?? "-")", at: trade.closedAt))
+        }
+        state.dailyPnl = dailyPnl
         state.trades += 1
-        if trade.pnl > 0 {
+        if trade.pnl.isPositive {
             state.wins += 1
             state.winStreak += 1
             state.lossStreak = 0
-        } else if trade.pnl < 0 {
+        } else if trade.pnl.isNegative {
             state.losses += 1
             state.lossStreak += 1
             state.winStreak = 0
@@ -185,12 +196,13 @@ public struct MindsetEngine: Sendable {
     private mutating func recordLateGain(_ trade: ClosedTrade) {
         let late = DailySummary(
             dayStart: rules.dailyReset.dayStart(containing: trade.closedAt), pnl: trade.pnl, trades: 1,
-            wins: trade.pnl > 0 ? 1 : 0, losses: 0, finalState: nil, lateTrades: 1)
-        if let index = state.unarchivedDays.firstIndex(where: { $0.dayStart == late.dayStart }) {
-            state.unarchivedDays[index].add(late)
-        } else {
-            state.unarchivedDays.append(late)
+            wins: trade.pnl.isPositive ? 1 : 0, losses: 0, finalState: nil, lateTrades: 1)
+        // Merged into its day's entry; a sum out of range keeps it as an entry of its own.
+        if let index = state.unarchivedDays.firstIndex(where: { $0.dayStart == late.dayStart }),
+           (try? state.unarchivedDays[index].add(late)) != nil {
+            return
         }
+        state.unarchivedDays.append(late)
     }
 
     /// Locks trading until the next reset (an admin's decision, or a limit). The engine first moves to
@@ -208,9 +220,11 @@ public struct MindsetEngine: Sendable {
     private mutating func reassess(at time: Date) -> StateTransition? {
         guard state.emotion != .locked else { return nil }
         let limit = rules.effectiveDailyLossLimit
-        let used = max(0, -state.dailyPnl) / limit
+        let loss = max(ExactDecimal.zero, -state.dailyPnl)
+        // The limit itself is compared exactly; the fraction used only picks the softer states.
+        let used = loss.doubleValue / limit.doubleValue
         let (next, reason): (EmotionState, String)
-        if used >= 1 {
+        if loss >= limit {
             (next, reason) = (.locked, "daily loss limit hit (\(Self.format(-state.dailyPnl)) of \(Self.format(limit)))")
         } else if state.lossStreak >= rules.maxConsecutiveLosses {
             (next, reason) = (.locked, "\(state.lossStreak) consecutive losses (limit \(rules.maxConsecutiveLosses))")
@@ -248,6 +262,12 @@ public struct MindsetEngine: Sendable {
         MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: state.emotion.rawValue, reasons: [reason])
     }
 
-    static func format(_ value: Double) -> String { String(format: "%.2f", value) }
+    /// Decimals of the revenge guard's cap (a quantity): finer than any venue's step size.
+    static let capScale = 12
+
+    /// Money in a sentence: to the cent, half-even.
+    static func format(_ value: ExactDecimal) -> String {
+        (try? value.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "\(value)"
+    }
     static func percent(_ fraction: Double) -> String { String(format: "%.0f%%", fraction * 100) }
 }

@@ -12,9 +12,9 @@ public enum EmotionState: String, Codable, Sendable, CaseIterable {
 /// The mindset limits, from `mindset.*` in the configuration.
 public struct MindsetRules: Sendable, Equatable {
     public var dailyReset: DailyResetTime
-    public var startOfDayEquity: Double
-    public var dailyLossLimit: Double
-    public var dailyLossLimitPercent: Double
+    public var startOfDayEquity: ExactDecimal
+    public var dailyLossLimit: ExactDecimal
+    public var dailyLossLimitPercent: ExactDecimal
     public var maxConsecutiveLosses: Int
     public var maxTradesPerDay: Int
     public var revengeCooldown: TimeInterval
@@ -44,8 +44,11 @@ public struct MindsetRules: Sendable, Equatable {
     }
 
     /// The tighter of the absolute and the percentage limit.
-    public var effectiveDailyLossLimit: Double {
-        min(dailyLossLimit, startOfDayEquity * dailyLossLimitPercent / 100)
+    public var effectiveDailyLossLimit: ExactDecimal {
+        guard let percentLimit = try? startOfDayEquity.times(dailyLossLimitPercent).divided(by: 100, scale: 8, rounding: .down) else {
+            return dailyLossLimit
+        }
+        return min(dailyLossLimit, percentLimit)
     }
 
     public func sizeFactor(for state: EmotionState) -> Double {

@@ -7,13 +7,13 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var emotionState: String
     public var lockReason: String?
     public var dayStart: Date?
-    public var dailyPnl: Double
+    public var dailyPnl: ExactDecimal
     public var trades: Int
     public var wins: Int
     public var losses: Int
     public var winStreak: Int
     public var lossStreak: Int
-    public var dailyLossLimit: Double
+    public var dailyLossLimit: ExactDecimal
     public var decisions: Int
     public var approvals: Int
     public var blocksByReason: [String: Int]

@@ -4,13 +4,14 @@ import BagbotRuntime
 /// The `mindset:` section of `bagbot.yaml`: the guardrails' limits. Read by mindsetd only.
 public struct MindsetSettings: ConfigSection {
     public static let key = "mindset"
+    public static let numbersAllowedAsStrings: Set<String> = ["start_of_day_equity", "daily_loss_limit", "daily_loss_limit_percent"]
     /// UTC time of the daily reset, "HH:MM".
     public var dailyResetUtc = "00:00"
-    public var startOfDayEquity = 100_000.0
+    public var startOfDayEquity: ExactDecimal = 100_000
     /// Absolute daily loss limit in account currency.
-    public var dailyLossLimit = 1_000.0
+    public var dailyLossLimit: ExactDecimal = 1_000
     /// Daily loss limit as a percentage of start-of-day equity; the tighter of the two applies.
-    public var dailyLossLimitPercent = 2.0
+    public var dailyLossLimitPercent: ExactDecimal = 2
     public var maxConsecutiveLosses = 5
     public var maxTradesPerDay = 500
     public var revengeCooldownSeconds = 300.0
@@ -41,7 +42,7 @@ public struct MindsetSettings: ConfigSection {
         }
         try check.positive(startOfDayEquity, "start_of_day_equity")
         try check.positive(dailyLossLimit, "daily_loss_limit")
-        guard dailyLossLimitPercent > 0, dailyLossLimitPercent <= 100 else {
+        guard dailyLossLimitPercent.isPositive, dailyLossLimitPercent <= 100 else {
             throw check.fail("daily_loss_limit_percent", "must be in (0, 100]")
         }
         guard maxConsecutiveLosses > 0 else { throw check.fail("max_consecutive_losses", "must be positive") }

@@ -6,11 +6,11 @@ import BagbotDomain
 /// same transaction as the order it executes, so the two can never disagree after a crash.
 public struct PaperExchange: Sendable {
     public struct Settings: Sendable, Equatable {
-        public var feeBps: Double
-        public var slippageBps: Double
-        public var startingCash: Double
+        public var feeBps: ExactDecimal
+        public var slippageBps: ExactDecimal
+        public var startingCash: ExactDecimal
 
-        public init(feeBps: Double, slippageBps: Double, startingCash: Double) {
+        public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingCash: ExactDecimal) {
             self.feeBps = feeBps
             self.slippageBps = slippageBps
             self.startingCash = startingCash
@@ -23,15 +23,15 @@ public struct PaperExchange: Sendable {
 
     /// What is persisted: cash, fees and the book per symbol.
     public struct Snapshot: Sendable, Equatable {
-        public var cash: Double
-        public var feesPaid: Double
+        public var cash: ExactDecimal
+        public var feesPaid: ExactDecimal
         public var positions: [String: PaperPosition]
     }
 
     public struct PaperPosition: Sendable, Equatable {
         public var book: PositionBook
-        public var realizedPnl: Double
-        public var lastPrice: Double?
+        public var realizedPnl: ExactDecimal
+        public var lastPrice: ExactDecimal?
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -103,8 +103,9 @@ public struct PaperExchange: Sendable {
         }
         switch order.type {
         case .market:
-            let slip = settings.slippageBps / 10_000
-            let price = order.side == .buy ? tick.ask * (1 + slip) : tick.bid * (1 - slip)
+            guard let price = try? slipped(order.side == .buy ? tick.ask : tick.bid, side: order.side) else {
+                return .rejected("the market price is out of range")
+            }
             return execute(order, at: price, time: tick.time)
         case .limit:
             guard let limit = order.limitPrice else { return .rejected("a limit order needs a limit price") }
@@ -126,68 +127,95 @@ public struct PaperExchange: Sendable {
     }
 
     /// The price a limit order trades at on this tick, if the market reached it.
-    static func touch(_ side: Side, limit: Double, tick: Tick) -> Double? {
+    static func touch(_ side: Side, limit: ExactDecimal, tick: Tick) -> ExactDecimal? {
         switch side {
         case .buy: return tick.ask <= limit ? tick.ask : nil
         case .sell: return tick.bid >= limit ? tick.bid : nil
         }
     }
 
-    private mutating func execute(_ order: OrderRecord, at price: Double, time: Date) -> Outcome {
+    /// The price moved against the order by the slippage: exact (a basis point adds four decimals) up to 18
+    /// decimals, past that rounded against the trader (a buy up, a sell down).
+    private func slipped(_ price: ExactDecimal, side: Side) throws -> ExactDecimal {
+        let factor = side == .buy ? try 10_000 + settings.slippageBps : try 10_000 - settings.slippageBps
+        let scale = min(price.scale + factor.scale + 4, ExactDecimal.maximumScale)
+        return try price.times(factor).divided(by: 10_000, scale: scale, rounding: side == .buy ? .up : .down).normalized
+    }
+
+    /// Decimals of a fee in the quote currency (a satoshi for crypto quotes; finer than any cash currency).
+    static let feeScale = 8
+
+    private mutating func execute(_ order: OrderRecord, at price: ExactDecimal, time: Date) -> Outcome {
         if let refusal = buyingPowerRefusal(order, price: price) { return .rejected(refusal) }
-        let notional = order.quantity * price
-        let fee = notional * settings.feeBps / 10_000
-        snapshot.cash += order.side == .buy ? -(notional + fee) : (notional - fee)
-        snapshot.feesPaid += fee
-        var position = snapshot.positions[order.symbol] ?? PaperPosition(book: PositionBook(), realizedPnl: 0, lastPrice: nil)
-        let fill = Fill(fillId: "\(order.clientOrderId)-1", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
-                        side: order.side, quantity: order.quantity, price: price, fee: fee, time: time,
-                        strategyId: order.strategyId, requestId: order.requestId)
-        // The book tracks gross P&L; fees are in the account.
-        var gross = fill
-        gross.fee = 0
-        if let closed = position.book.apply(gross) { position.realizedPnl += closed.pnl }
-        position.lastPrice = lastTicks[order.symbol]?.mid ?? price
-        snapshot.positions[order.symbol] = position
-        return .filled(fill)
+        do {
+            var next = snapshot
+            let notional = try order.quantity.times(price)
+            // Rounded up to the fee's decimals: a venue never charges less than its rate.
+            let fee = try notional.multiplied(by: settings.feeBps, scale: ExactDecimal.maximumScale, rounding: .up)
+                .divided(by: 10_000, scale: Self.feeScale, rounding: .up)
+            next.cash = order.side == .buy ? try next.cash - notional - fee : try next.cash + notional - fee
+            next.feesPaid = try next.feesPaid + fee
+            var position = next.positions[order.symbol] ?? PaperPosition(book: PositionBook(), realizedPnl: 0, lastPrice: nil)
+            let fill = Fill(fillId: "\(order.clientOrderId)-1", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
+                            side: order.side, quantity: order.quantity, price: price, fee: fee, time: time,
+                            strategyId: order.strategyId, requestId: order.requestId)
+            // The book tracks gross P&L; fees are in the account.
+            var gross = fill
+            gross.fee = 0
+            if let closed = try position.book.apply(gross) { position.realizedPnl = try position.realizedPnl + closed.pnl }
+            position.lastPrice = lastTicks[order.symbol]?.mid ?? price
+            next.positions[order.symbol] = position
+            snapshot = next
+            return .filled(fill)
+        } catch {
+            return .rejected("the order's amounts are out of range: \(error)")
+        }
     }
 
     /// Refuses orders that would open or grow exposure beyond the account's equity (no leverage on paper).
-    private func buyingPowerRefusal(_ order: OrderRecord, price: Double) -> String? {
-        guard order.quantity > 0, order.quantity.isFinite, price > 0, price.isFinite else { return "quantity and price must be positive" }
-        let current = snapshot.positions[order.symbol]?.book.quantity ?? 0
-        let after = current + order.quantity * order.side.sign
-        guard abs(after) > abs(current) else { return nil }
-        let exposureAfter = grossExposure(excluding: order.symbol) + abs(after) * price
-        let equity = self.equity
-        guard exposureAfter <= equity else {
-            return String(format: "insufficient buying power: exposure %.2f would exceed equity %.2f", exposureAfter, equity)
+    private func buyingPowerRefusal(_ order: OrderRecord, price: ExactDecimal) -> String? {
+        guard order.quantity.isPositive, price.isPositive else { return "quantity and price must be positive" }
+        do {
+            let current = snapshot.positions[order.symbol]?.book.quantity ?? .zero
+            let after = try current + order.side.signed(order.quantity)
+            guard after.magnitude > current.magnitude else { return nil }
+            let exposureAfter = try grossExposure(excluding: order.symbol) + after.magnitude.times(price)
+            let equity = try self.equity()
+            guard exposureAfter <= equity else {
+                return "insufficient buying power: exposure \(try exposureAfter.rounded(toScale: 2, rounding: .up)) would exceed equity \(try equity.rounded(toScale: 2, rounding: .down))"
+            }
+            return nil
+        } catch {
+            return "insufficient buying power: the exposure is out of range"
         }
-        return nil
     }
 
-    private func grossExposure(excluding symbol: String) -> Double {
-        snapshot.positions.filter { $0.key != symbol }.reduce(0) { $0 + abs($1.value.book.quantity) * markPrice($1.key, $1.value) }
+    private func grossExposure(excluding symbol: String) throws -> ExactDecimal {
+        try ExactDecimal.sum(snapshot.positions.filter { $0.key != symbol }.map { try $0.value.book.quantity.magnitude.times(markPrice($0.key, $0.value)) })
     }
 
-    private func markPrice(_ symbol: String, _ position: PaperPosition) -> Double {
+    private func markPrice(_ symbol: String, _ position: PaperPosition) -> ExactDecimal {
         lastTicks[symbol]?.mid ?? position.lastPrice ?? position.book.averagePrice
     }
 
-    public var equity: Double {
-        snapshot.cash + snapshot.positions.reduce(0) { $0 + $1.value.book.quantity * markPrice($1.key, $1.value) }
+    /// Cash plus every position at its mark.
+    public func equity() throws -> ExactDecimal {
+        try snapshot.cash + ExactDecimal.sum(snapshot.positions.map { try $0.value.book.quantity.times(markPrice($0.key, $0.value)) })
     }
 
-    public func positions() -> [Position] {
-        snapshot.positions.filter { !$0.value.book.isFlat || $0.value.realizedPnl != 0 }.map { symbol, position in
+    public func positions() throws -> [Position] {
+        try snapshot.positions.filter { !$0.value.book.isFlat || !$0.value.realizedPnl.isZero }.map { symbol, position in
             let mark = markPrice(symbol, position)
-            return Position(venue: .paper, symbol: symbol, quantity: position.book.quantity, averagePrice: position.book.averagePrice,
-                            realizedPnl: position.realizedPnl, lastPrice: mark,
-                            unrealizedPnl: (mark - position.book.averagePrice) * position.book.quantity)
+            let book = position.book
+            // Marked value less cost, signed by the side held.
+            let unrealized = book.quantity.isNegative ? try book.cost - mark.times(book.quantity.magnitude)
+                : try mark.times(book.quantity) - book.cost
+            return Position(venue: .paper, symbol: symbol, quantity: book.quantity, averagePrice: book.averagePrice,
+                            realizedPnl: position.realizedPnl, lastPrice: mark, unrealizedPnl: unrealized)
         }.sorted { $0.symbol < $1.symbol }
     }
 
-    public func account() -> VenueAccount {
-        VenueAccount(venue: .paper, currency: Self.currency, cash: snapshot.cash, equity: equity, feesPaid: snapshot.feesPaid)
+    public func account() throws -> VenueAccount {
+        VenueAccount(venue: .paper, currency: Self.currency, cash: snapshot.cash, equity: try equity(), feesPaid: snapshot.feesPaid)
     }
 }

@@ -15,8 +15,8 @@ enum RequestRules {
     static let nameLength = 1...64
     static let reasonLength = 200
     /// No venue trades less than one unit of 10^-8 (a satoshi) or more than 10^9 units in one order.
-    static let quantityRange = 0.000_000_01...1_000_000_000.0
-    static let priceRange = 0.000_000_01...1_000_000_000.0
+    static let quantityRange: ClosedRange<ExactDecimal> = 0.000_000_01...1_000_000_000
+    static let priceRange: ClosedRange<ExactDecimal> = 0.000_000_01...1_000_000_000
 
     /// A new order's id: `^[a-zA-Z0-9_-]{1,36}$`.
     static func checkClientOrderId(_ id: String) throws {
@@ -62,14 +62,14 @@ enum RequestRules {
         return String(result)
     }
 
-    static func checkQuantity(_ quantity: Double) throws {
-        guard quantity.isFinite, quantityRange.contains(quantity) else {
+    static func checkQuantity(_ quantity: ExactDecimal) throws {
+        guard quantityRange.contains(quantity) else {
             throw IPCError(.badRequest, "quantity \(quantity) must be between 0.00000001 and 1000000000")
         }
     }
 
-    static func checkPrice(_ price: Double, field: String) throws {
-        guard price.isFinite, priceRange.contains(price) else {
+    static func checkPrice(_ price: ExactDecimal, field: String) throws {
+        guard priceRange.contains(price) else {
             throw IPCError(.badRequest, "\(field) \(price) must be between 0.00000001 and 1000000000")
         }
     }

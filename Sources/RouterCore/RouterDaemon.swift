@@ -78,12 +78,12 @@ public final class RouterDaemon: BagbotDaemon, Service {
             try await service.cancel(clientOrderId: request.clientOrderId)
         }
         registry.register(Methods.routerOrders, OrdersQuery.self) { query, _ in OrdersResponse(orders: try await service.orders(query)) }
-        registry.register(Methods.routerPositions, EmptyBody.self) { _, _ in PositionsResponse(positions: await service.positions()) }
+        registry.register(Methods.routerPositions, EmptyBody.self) { _, _ in PositionsResponse(positions: try await service.positions()) }
         registry.register(Methods.routerStrategyPositions, EmptyBody.self) { _, _ in
             try await service.strategyPositions()
         }
         registry.register(Methods.routerFills, FillsQuery.self) { query, _ in try await service.fills(query) }
-        registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in await service.account() }
+        registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in try await service.account() }
         registry.register(Methods.routerPause, PauseRequest.self) { request, _ in
             try await service.setTrading(enabled: false, reason: request.reason ?? "paused by operator")
         }

@@ -68,8 +68,10 @@ public actor RouterService {
     }
 
     private func apply(_ tick: Tick) async {
-        // A price that is not a finite positive number would poison equity, marks and strategies.
-        guard tick.bid.isFinite, tick.ask.isFinite, tick.last.isFinite, tick.bid > 0, tick.ask >= tick.bid else {
+        // A price that is not positive, a crossed book or a price beyond any order's would poison equity,
+        // marks and strategies.
+        guard tick.bid.isPositive, tick.ask >= tick.bid, tick.last.isPositive, RequestRules.priceRange.contains(tick.ask),
+              RequestRules.priceRange.contains(tick.last), !tick.volume.isNegative else {
             logger.warning("tick with an impossible price ignored", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
             return
         }
@@ -321,18 +323,20 @@ public actor RouterService {
     }
 
     /// The book as committed: never an execution whose record is still being written.
-    public func positions() async -> [Position] {
-        await exclusively { paper.positions() }
+    public func positions() async throws -> [Position] {
+        try await exclusively { try paper.positions() }
     }
 
     public func fills(_ query: FillsQuery) async throws -> FillsResponse {
         guard query.afterSequence >= 0 else { throw IPCError(.badRequest, "afterSequence must be zero or more") }
-        return FillsResponse(fills: try await exclusively { try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000) })
+        return try await exclusively {
+            FillsResponse(fills: try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000), databaseId: try await store.databaseId())
+        }
     }
 
-    public func account() async -> AccountSummary {
-        await exclusively {
-            AccountSummary(venues: [paper.account()], tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
+    public func account() async throws -> AccountSummary {
+        try await exclusively {
+            try AccountSummary(venues: [paper.account()], tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
         }
     }
 
@@ -350,7 +354,8 @@ public actor RouterService {
         get async {
             await exclusively {
                 let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
-                return "\(state); ticks \(ticks), orders today \(ordersToday), equity \(String(format: "%.2f", paper.equity))"
+                let equity = (try? paper.equity().rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "out of range"
+                return "\(state); ticks \(ticks), orders today \(ordersToday), equity \(equity)"
             }
         }
     }

@@ -6,7 +6,7 @@ import BagbotRuntime
 public struct RouterSettings: ConfigSection {
     public static let key = "router"
     public static let openMaps: Set<String> = ["symbols"]
-    public static let numbersAllowedAsStrings: Set<String> = ["replay.speed"]
+    public static let numbersAllowedAsStrings: Set<String> = ["replay.speed", "paper.starting_cash", "paper.fee_bps", "paper.slippage_bps"]
 
     /// "paper" is the only mode this build trades in; live venues come with their connectors.
     public var mode = "paper"
@@ -32,9 +32,9 @@ public struct RouterSettings: ConfigSection {
     }
 
     public struct Paper: Codable, Sendable, Equatable {
-        public var startingCash = 100_000.0
-        public var feeBps = 1.0
-        public var slippageBps = 1.0
+        public var startingCash: ExactDecimal = 100_000
+        public var feeBps: ExactDecimal = 1
+        public var slippageBps: ExactDecimal = 1
 
         public init() {}
     }

@@ -26,12 +26,12 @@ private struct FakePeers {
         }
         router.registry.registerSync(Methods.routerStrategyPositions, EmptyBody.self) { _, _ in
             StrategyPositionsResponse(
-                positions: [StrategyPosition(strategyId: "micro_trend", symbol: "BTCUSDT", quantity: 1, averagePrice: 100)],
-                throughSequence: 1)
+                positions: [StrategyPosition(strategyId: "micro_trend", symbol: "BTCUSDT", quantity: 1, averagePrice: 100, cost: 100)],
+                throughSequence: 1, databaseId: "test-db")
         }
         let fillLog = fillLog
         router.registry.registerSync(Methods.routerFills, FillsQuery.self) { query, _ in
-            FillsResponse(fills: fillLog.withLockedValue { $0 }.filter { ($0.sequence ?? 0) > query.afterSequence })
+            FillsResponse(fills: fillLog.withLockedValue { $0 }.filter { ($0.sequence ?? 0) > query.afterSequence }, databaseId: "test-db")
         }
         let recordedTrades = recordedTrades
         mindset.registry.registerSync(Methods.mindsetRecordTrade, ClosedTrade.self) { trade, _ in

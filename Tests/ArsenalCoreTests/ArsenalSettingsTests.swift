@@ -1,3 +1,4 @@
+import BagbotDomain
 import BagbotRuntime
 import BagbotTestSupport
 import Testing
@@ -25,11 +26,29 @@ struct ArsenalSettingsTests {
         #expect(overridden[ArsenalSettings.self].microTrend.symbols == ["BTCUSDT"])
     }
 
+    @Test("base quantities are exact: 0.001 and 1e-05 as written, a string keeps its digits")
+    func baseQuantitiesAreExact() throws {
+        let config = try loadConfig(yaml: """
+            arsenal:
+              micro_trend:
+                symbols: [BTCUSDT, ETHUSDT, EURUSD]
+                base_quantity:
+                  BTCUSDT: 0.001
+                  ETHUSDT: 1e-05
+                  EURUSD: "10000.00"
+            """, sections: sections)
+        let quantities = config[ArsenalSettings.self].microTrend.baseQuantity
+        #expect(quantities["BTCUSDT"]?.description == "0.001")
+        #expect(quantities["ETHUSDT"] == ExactDecimal("0.00001"))
+        #expect(quantities["EURUSD"]?.description == "10000.00")
+    }
+
     @Test("values that parse but make no sense are refused", arguments: [
         ("arsenal:\n  micro_trend:\n    symbols: [BTCUSDT, SOLUSDT]\n", "arsenal.micro_trend.base_quantity"),
         ("arsenal:\n  micro_trend:\n    momentum_window: 1\n", "arsenal.micro_trend.momentum_window"),
         ("arsenal:\n  micro_trend:\n    min_volatility: 0.5\n", "arsenal.micro_trend.min_volatility"),
         ("arsenal:\n  micro_trend:\n    base_quantity:\n      BTCUSDT: 0\n", "arsenal.micro_trend.base_quantity.BTCUSDT"),
+        ("arsenal:\n  micro_trend:\n    base_quantity:\n      BTCUSDT: some\n", "arsenal.micro_trend.base_quantity.BTCUSDT"),
         ("arsenal:\n  micro_trend:\n    momentum_windw: 5\n", "arsenal.micro_trend.momentum_windw"),
     ])
     func badValues(yaml: String, key: String) throws {

@@ -21,14 +21,19 @@ final class Locked<Value>: @unchecked Sendable {
 
 let epoch = Date(timeIntervalSince1970: 1_700_000_000)
 
-/// A quote tick around `mid` with a relative spread of 1e-5 (0.1 bp).
+/// A quote tick around `mid` with a relative spread of 1e-5 (0.1 bp), prices with 8 decimals.
 func tick(_ symbol: String = "BTCUSDT", mid: Double, at seconds: Double, spread: Double = 1e-5, sequence: UInt64 = 0) -> Tick {
     let half = mid * spread / 2
-    return Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: mid - half, ask: mid + half, last: mid,
+    return Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: (mid - half).exact, ask: (mid + half).exact, last: mid.exact,
                 volume: 1, sequence: sequence, source: "test")
 }
 
-func fill(_ side: Side, _ quantity: Double, at price: Double, fee: Double = 0, symbol: String = "BTCUSDT",
+extension Double {
+    /// The nearest decimal with 8 decimals, for prices a test computes in floating point.
+    var exact: ExactDecimal { ExactDecimal(rounding: self, scale: 8, rounding: .halfEven)!.normalized }
+}
+
+func fill(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: ExactDecimal = 0, symbol: String = "BTCUSDT",
           strategy: String? = "micro_trend", sequence: Int64? = nil, seconds: Double = 0, id: String = UUID().uuidString) -> Fill {
     Fill(fillId: id, clientOrderId: "bb-\(id)", venue: .paper, symbol: symbol, side: side, quantity: quantity, price: price,
          fee: fee, time: epoch.addingTimeInterval(seconds), strategyId: strategy, requestId: "req-\(id)", sequence: sequence)
@@ -40,4 +45,18 @@ func microTrendSettings(_ change: (inout MicroTrendSettings) -> Void = { _ in })
     settings.baseQuantity = ["BTCUSDT": 0.01]
     change(&settings)
     return settings
+}
+
+extension StrategyPositionsResponse {
+    /// A snapshot of the one database these tests run against.
+    init(positions: [StrategyPosition], throughSequence: Int64) {
+        self.init(positions: positions, throughSequence: throughSequence, databaseId: "test-db")
+    }
+}
+
+extension StrategyPosition {
+    /// A position opened at `averagePrice` with no fees.
+    init(strategyId: String, symbol: String, quantity: ExactDecimal, averagePrice: ExactDecimal) {
+        self.init(strategyId: strategyId, symbol: symbol, book: PositionBook(quantity: quantity, cost: try! quantity.magnitude.times(averagePrice)))
+    }
 }

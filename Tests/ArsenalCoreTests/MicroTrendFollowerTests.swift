@@ -146,8 +146,8 @@ struct MicroTrendFollowerTests {
         let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
         #expect(feeder.feed(quietMids()).isEmpty)
         let entry = 100.0
-        #expect(feeder.strategy.onFill(fill(entrySide, 0.01, at: entry)) == nil)
-        let direction = entrySide.sign
+        #expect(try feeder.strategy.onFill(fill(entrySide, 0.01, at: entry.exact)) == nil)
+        let direction = entrySide == .buy ? 1.0 : -1.0
 
         // −0.3 % against the position: neither a stop nor a strong enough reversal.
         #expect(feeder.feed(mid: entry * (1 - direction * 0.003)) == nil)
@@ -167,7 +167,7 @@ struct MicroTrendFollowerTests {
         path.alternating(0.004, -0.004, count: 100) // σ = 0.4 %, above the maximum
         #expect(feeder.feed(path.mids).isEmpty)
         let mid = path.mids.last!
-        _ = feeder.strategy.onFill(fill(.buy, 0.01, at: mid))
+        _ = try feeder.strategy.onFill(fill(.buy, 0.01, at: mid.exact))
         let stop = try #require(feeder.feed(mid: mid * 0.99))
         #expect(stop.side == .sell)
         #expect(!stop.isEntry)
@@ -176,7 +176,7 @@ struct MicroTrendFollowerTests {
     @Test("a position restored after a restart is protected by the stop before the windows refill")
     func stopLossAfterResync() {
         let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
-        feeder.strategy.resync(symbol: "BTCUSDT", quantity: 0.01, averagePrice: 100)
+        feeder.strategy.resync(symbol: "BTCUSDT", position: PositionBook(quantity: 0.01, cost: 1))
         let signals = feeder.feed([99.9, 99.2, 98.5, 97.0])
         #expect(!signals.isEmpty, "a long 3 % under water must be stopped out, history or not")
         #expect(signals.first?.signal.isEntry == false)
@@ -187,7 +187,7 @@ struct MicroTrendFollowerTests {
     func reversalClosesLong() throws {
         let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
         #expect(feeder.feed(quietMids()).isEmpty)
-        _ = feeder.strategy.onFill(fill(.buy, 0.01, at: 100))
+        _ = try feeder.strategy.onFill(fill(.buy, 0.01, at: 100))
         var path = TickPath(start: 100)
         path.returns(Array(repeating: -0.0005, count: 9))
         let signals = feeder.feed(Array(path.mids.dropFirst()))
@@ -205,20 +205,20 @@ struct MicroTrendFollowerTests {
     @Test("the position follows fills; closed trades carry the realised P&L after fees")
     func positionFollowsFills() throws {
         let strategy = MicroTrendFollower(settings: microTrendSettings())
-        #expect(strategy.onFill(fill(.buy, 0.01, at: 100, fee: 0.001, seconds: 5)) == nil)
+        #expect(try strategy.onFill(fill(.buy, 0.01, at: 100, fee: 0.001, seconds: 5)) == nil)
         let open = try #require(strategy.position(of: "BTCUSDT"))
         #expect(open.quantity == 0.01)
         #expect(open.averagePrice == 100)
 
         let close = fill(.sell, 0.01, at: 110, fee: 0.0011, seconds: 9, id: "close-1")
-        let trade = try #require(strategy.onFill(close))
+        let trade = try #require(try strategy.onFill(close))
         #expect(trade.strategyId == "micro_trend")
         #expect(trade.symbol == "BTCUSDT")
         #expect(trade.side == .buy)
         #expect(trade.quantity == 0.01)
         #expect(trade.entryPrice == 100)
         #expect(trade.exitPrice == 110)
-        #expect(abs(trade.pnl - (0.1 - 0.0021)) < 1e-12)
+        #expect(trade.pnl == 0.0979)
         #expect(trade.closedAt == close.time)
         #expect(trade.requestId == close.requestId)
         #expect(trade.tradeId == close.fillId, "the closing fill's id identifies the trade, so a resend is not counted twice")
@@ -228,20 +228,20 @@ struct MicroTrendFollowerTests {
         #expect(info.fills == 2)
         #expect(info.trades == 1)
         #expect(info.wins == 1)
-        #expect(abs(info.realizedPnl - 0.0979) < 1e-12)
+        #expect(info.realizedPnl == 0.0979)
         #expect(info.positions == ["BTCUSDT": 0])
         #expect(abs(strategy.stats.confidence - 2.0 / 3.0) < 1e-12)
 
         // A losing trade.
-        _ = strategy.onFill(fill(.sell, 0.02, at: 100))
-        let loss = try #require(strategy.onFill(fill(.buy, 0.02, at: 101)))
+        _ = try strategy.onFill(fill(.sell, 0.02, at: 100))
+        let loss = try #require(try strategy.onFill(fill(.buy, 0.02, at: 101)))
         #expect(loss.side == .sell)
-        #expect(abs(loss.pnl - (-0.02)) < 1e-12)
+        #expect(loss.pnl == -0.02)
         #expect(strategy.info().trades == 2)
         #expect(strategy.info().wins == 1)
 
         // Fills for symbols the strategy does not trade change nothing.
-        #expect(strategy.onFill(fill(.buy, 1, at: 1.1, symbol: "EURUSD")) == nil)
+        #expect(try strategy.onFill(fill(.buy, 1, at: 1.1, symbol: "EURUSD")) == nil)
         #expect(strategy.info().fills == 4)
     }
 
@@ -251,14 +251,14 @@ struct MicroTrendFollowerTests {
         var path = TickPath(start: 100)
         path.alternating(0.002, 0.0005, count: 102)
         #expect(feeder.feed(Array(path.mids[0...100])).count == 1)
-        feeder.strategy.resync(symbol: "BTCUSDT", quantity: -0.03, averagePrice: 98)
+        feeder.strategy.resync(symbol: "BTCUSDT", position: PositionBook(quantity: -0.03, cost: 2.94))
         #expect(feeder.strategy.position(of: "BTCUSDT")?.quantity == -0.03)
         #expect(feeder.strategy.position(of: "BTCUSDT")?.averagePrice == 98)
         // Free again, and short into a strong up-move: the next tick closes the short.
         let signal = try #require(feeder.feed(mid: path.mids[101]))
         #expect(signal.side == .buy)
         #expect(!signal.isEntry)
-        #expect(abs(signal.quantity - 0.03) < 1e-15)
+        #expect(signal.quantity == 0.03)
     }
 
     @Test("disabled, unknown-symbol and invalid ticks give nothing")

@@ -71,9 +71,9 @@ struct RollingWindowTests {
         for value in [5.0, -7, 9, -11, 13, -3, 2, 8, -6, 4] { window.push(value) }
         #expect(window.variance > 1)
         for _ in 0..<10 { window.push(0.5) }
-        #expect(abs(window.mean - 0.5) < 1e-12)
+        #expect(window.mean == 0.5)
         #expect(window.variance < 1e-12)
-        #expect(abs(window.sum - 5) < 1e-12)
+        #expect(window.sum == 5)
     }
 }
 
@@ -137,93 +137,107 @@ struct OrderRateGuardTests {
 
 @Suite("PositionBook")
 struct PositionBookTests {
-    @Test("open, add, partial close with fees, flip, close to flat")
+    @Test("open, add, partial close with fees, flip, close to flat — exact to the last digit")
     func lifecycle() throws {
         var book = PositionBook()
         #expect(book.isFlat)
 
-        #expect(book.apply(fill(.buy, 1, at: 100, fee: 0.1)) == nil)
+        #expect(try book.apply(fill(.buy, 1, at: 100, fee: 0.1)) == nil)
         #expect(book.quantity == 1)
         #expect(book.averagePrice == 100)
 
-        #expect(book.apply(fill(.buy, 1, at: 110, fee: 0.1)) == nil)
+        #expect(try book.apply(fill(.buy, 1, at: 110, fee: 0.1)) == nil)
         #expect(book.quantity == 2)
-        #expect(abs(book.averagePrice - 105) < 1e-12)
+        #expect(book.averagePrice == 105)
+        #expect(book.cost == 210)
 
         // Sell half at 120: (120 − 105) × 1 − half the open fees (0.1) − this fill's fee (0.12).
-        let partialResult = book.apply(fill(.sell, 1, at: 120, fee: 0.12))
-        let partial = try #require(partialResult)
+        let partial = try #require(try book.apply(fill(.sell, 1, at: 120, fee: 0.12)))
         #expect(partial.quantity == 1)
-        #expect(abs(partial.entryPrice - 105) < 1e-12)
-        #expect(abs(partial.pnl - 14.78) < 1e-9)
+        #expect(partial.entryPrice == 105)
+        #expect(partial.pnl == 14.78)
         #expect(partial.closedSide == .buy)
         #expect(book.quantity == 1)
-        #expect(abs(book.averagePrice - 105) < 1e-12)
+        #expect(book.averagePrice == 105)
 
         // Sell 3 at 90: closes the last 1 (−15 − 0.1 open fee − a third of 0.3) and opens a 2 short at 90.
-        let flipResult = book.apply(fill(.sell, 3, at: 90, fee: 0.3))
-        let flip = try #require(flipResult)
+        let flip = try #require(try book.apply(fill(.sell, 3, at: 90, fee: 0.3)))
         #expect(flip.quantity == 1)
-        #expect(abs(flip.pnl - (-15.2)) < 1e-9)
+        #expect(flip.pnl == -15.2)
         #expect(flip.closedSide == .buy)
-        #expect(abs(book.quantity - (-2)) < 1e-12)
+        #expect(book.quantity == -2)
         #expect(book.averagePrice == 90)
 
         // Buy 2 at 80 closes the short: (90 − 80) × 2 − the remaining open fee 0.2 − 0.16.
-        let closeResult = book.apply(fill(.buy, 2, at: 80, fee: 0.16))
-        let close = try #require(closeResult)
+        let close = try #require(try book.apply(fill(.buy, 2, at: 80, fee: 0.16)))
         #expect(close.quantity == 2)
         #expect(close.entryPrice == 90)
-        #expect(abs(close.pnl - 19.64) < 1e-9)
+        #expect(close.pnl == 19.64)
         #expect(close.closedSide == .sell)
         #expect(book.isFlat)
         #expect(book.quantity == 0)
         #expect(book.averagePrice == 0)
 
         // Flat again means no fee is left over from the earlier position.
-        #expect(book.apply(fill(.buy, 1, at: 50)) == nil)
-        let cleanResult = book.apply(fill(.sell, 1, at: 51))
-        let clean = try #require(cleanResult)
-        #expect(abs(clean.pnl - 1) < 1e-12)
+        #expect(try book.apply(fill(.buy, 1, at: 50)) == nil)
+        let clean = try #require(try book.apply(fill(.sell, 1, at: 51)))
+        #expect(clean.pnl == 1)
     }
 
-    @Test("the sum of realised P&L equals cash flow minus fees over a full round trip")
+    @Test("decimals a Double gets wrong: 0.1 + 0.2, satoshi steps, 8-decimal prices")
+    func exactWhereDoublesAreNot() throws {
+        var book = PositionBook()
+        _ = try book.apply(fill(.buy, 0.1, at: 1))
+        _ = try book.apply(fill(.buy, 0.2, at: 1))
+        #expect(book.quantity == 0.3)
+        #expect(book.quantity.description == "0.3")
+        for _ in 0..<1_000 { _ = try book.apply(fill(.sell, 0.00000001, at: 1)) }
+        #expect(book.quantity == 0.29999)
+        let closed = try #require(try book.apply(fill(.sell, 0.29999, at: 1.00000001)))
+        #expect(closed.pnl == 0.0000000029999)
+        #expect(book.isFlat)
+    }
+
+    @Test("the sum of realised P&L equals cash flow minus fees over a full round trip, exactly")
     func pnlConservation() throws {
         var random = SplitMix64(seed: 42)
         var book = PositionBook()
-        var cash = 0.0
-        var realised = 0.0
+        var cash: ExactDecimal = 0
+        var realised: ExactDecimal = 0
         for index in 0..<500 {
             let side: Side = random.uniform(0, 1) < 0.5 ? .buy : .sell
-            let quantity = (random.uniform(0.1, 3) * 1_000).rounded() / 1_000
-            let price = (random.uniform(90, 110) * 100).rounded() / 100
-            let fee = quantity * price * 0.001
-            cash += (side == .buy ? -1 : 1) * quantity * price - fee
-            if let closed = book.apply(fill(side, quantity, at: price, fee: fee, seconds: Double(index))) {
-                realised += closed.pnl
+            let quantity = ExactDecimal(rounding: random.uniform(0.1, 3), scale: 3, rounding: .halfEven)!
+            let price = ExactDecimal(rounding: random.uniform(90, 110), scale: 2, rounding: .halfEven)!
+            let notional = try quantity.times(price)
+            let fee = try notional.multiplied(by: 0.001, scale: 8, rounding: .up)
+            cash = side == .buy ? try cash - notional - fee : try cash + notional - fee
+            if let closed = try book.apply(fill(side, quantity, at: price, fee: fee, seconds: Double(index))) {
+                realised = try realised + closed.pnl
             }
         }
         // Close whatever is left at 100.
         if !book.isFlat {
-            let side: Side = book.quantity > 0 ? .sell : .buy
-            let quantity = abs(book.quantity)
-            cash += (side == .buy ? -1 : 1) * quantity * 100
-            let last = book.apply(fill(side, quantity, at: 100))
-            realised += try #require(last).pnl
+            let side: Side = book.quantity.isPositive ? .sell : .buy
+            let quantity = book.quantity.magnitude
+            let notional = try quantity.times(100)
+            cash = side == .buy ? try cash - notional : try cash + notional
+            let last = try book.apply(fill(side, quantity, at: 100))
+            realised = try realised + #require(last).pnl
         }
         #expect(book.isFlat)
-        #expect(abs(realised - cash) < 1e-6)
+        // Partial closes round their shares to 12 decimals; what is left over stays with the position and
+        // closes with it, so the total is exact up to those roundings.
+        #expect(try (realised - cash).magnitude <= 0.000000001)
     }
 
-    @Test("invalid fills are ignored", arguments: [
-        (0.0, 100.0), (-1.0, 100.0), (Double.nan, 100.0), (Double.infinity, 100.0),
-        (1.0, 0.0), (1.0, -1.0), (1.0, Double.nan), (1.0, Double.infinity),
-    ])
-    func invalidFillsIgnored(quantity: Double, price: Double) {
+    @Test("invalid fills are ignored", arguments: ["0", "-1", "0.000"])
+    func invalidFillsIgnored(bad: String) throws {
         var book = PositionBook()
-        _ = book.apply(fill(.buy, 2, at: 100))
+        _ = try book.apply(fill(.buy, 2, at: 100))
         let before = book
-        #expect(book.apply(fill(.sell, quantity, at: price)) == nil)
+        let value = try #require(ExactDecimal(bad))
+        #expect(try book.apply(fill(.sell, value, at: 100)) == nil)
+        #expect(try book.apply(fill(.sell, 1, at: value)) == nil)
         #expect(book == before)
         #expect(book.quantity == 2)
         #expect(book.averagePrice == 100)

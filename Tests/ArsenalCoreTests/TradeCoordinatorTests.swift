@@ -17,13 +17,13 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
     struct State {
         var inFlight = false
         var side: Side = .buy
-        var quantity = 1.0
+        var quantity: ExactDecimal = 1
         var strength = 2.0
         var isEntry = true
         var emitted: [Signal] = []
         var orderEnded = 0
         var fills: [Fill] = []
-        var resyncs: [(symbol: String, quantity: Double, averagePrice: Double)] = []
+        var resyncs: [(symbol: String, quantity: ExactDecimal, averagePrice: ExactDecimal)] = []
         var book = PositionBook()
         var stats = StrategyStats()
     }
@@ -36,7 +36,7 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
     var emitted: [Signal] { state.get().emitted }
     var orderEndedCount: Int { state.get().orderEnded }
     var fills: [Fill] { state.get().fills }
-    var resyncs: [(symbol: String, quantity: Double, averagePrice: Double)] { state.get().resyncs }
+    var resyncs: [(symbol: String, quantity: ExactDecimal, averagePrice: ExactDecimal)] { state.get().resyncs }
     var inFlight: Bool { state.get().inFlight }
     var position: PositionBook { state.get().book }
     func configure(_ change: (inout State) -> Void) { state.update(change) }
@@ -54,10 +54,10 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
         return signal
     }
 
-    func onFill(_ fill: Fill) -> ClosedTrade? {
-        state.update { state in
+    func onFill(_ fill: Fill) throws -> ClosedTrade? {
+        try state.update { state in
             state.fills.append(fill)
-            guard let closed = state.book.apply(fill) else { return nil }
+            guard let closed = try state.book.apply(fill) else { return nil }
             let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
                                     entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
                                     requestId: fill.requestId)
@@ -77,10 +77,10 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
         state.update { $0.inFlight = true }
     }
 
-    func resync(symbol: String, quantity: Double, averagePrice: Double, openFees: Double) {
+    func resync(symbol: String, position: PositionBook) {
         state.update {
-            $0.resyncs.append((symbol, quantity, averagePrice))
-            $0.book = PositionBook(quantity: quantity, averagePrice: averagePrice, openFees: openFees)
+            $0.resyncs.append((symbol, position.quantity, position.averagePrice))
+            $0.book = position
             $0.inFlight = false
         }
     }
@@ -118,7 +118,7 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
             return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "LOCKED",
                                    reasons: ["locked: test"])
         }
-        return MindsetDecision(approved: true, sizeMultiplier: fraction, approvedQuantity: proposal.quantity * fraction,
+        return MindsetDecision(approved: true, sizeMultiplier: fraction, approvedQuantity: try proposal.quantity.times(ExactDecimal(rounding: fraction, scale: 6, rounding: .down)!).normalized,
                                emotionState: "CAUTIOUS", reasons: ["state CAUTIOUS: size × \(fraction)"])
     }
 
@@ -204,7 +204,7 @@ struct TradeCoordinatorTests {
         let placed = h.router.placed.get()
         try #require(placed.count == 1)
         let request = placed[0]
-        #expect(abs(request.quantity - 1.0) < 1e-12)
+        #expect(request.quantity == 1)
         #expect(request.clientOrderId == "bb-\(signal.requestId)")
         #expect(request.symbol == "BTCUSDT")
         #expect(request.side == .sell)
@@ -432,7 +432,7 @@ struct TradeCoordinatorTests {
         #expect(recorded[0].strategyId == "scripted")
         #expect(recorded[0].side == .buy)
         #expect(recorded[0].quantity == 2)
-        #expect(abs(recorded[0].pnl - 5.6) < 1e-9)
+        #expect(recorded[0].pnl == 5.6)
         #expect(recorded[0].closedAt == closing.time)
         #expect(recorded[0].requestId == closing.requestId)
         let counters = await h.coordinator.counters
@@ -454,7 +454,7 @@ struct TradeCoordinatorTests {
         var sequence: Int64 = 0
         func next() -> Int64 { sequence += 1; return sequence }
         // Three round trips with distinct results: +1, −2, +3.
-        for (index, exit) in [101.0, 98.0, 103.0].enumerated() {
+        for (index, exit) in [101, 98, 103 as ExactDecimal].enumerated() {
             let base = Double(index * 10)
             await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: next(), seconds: base))
             await h.coordinator.handle(fill: fill(.sell, 1, at: exit, strategy: "scripted", sequence: next(), seconds: base + 1))
@@ -493,6 +493,31 @@ struct TradeCoordinatorTests {
 
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 4))
         #expect(h.strategy.position.quantity == 2)
+    }
+
+    @Test("another database id (a restored backup, a new file) means a resync from its positions, whatever its sequences")
+    func databaseChangeResyncs() async throws {
+        let h = Harness()
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 10, databaseId: "db-1")))
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 11))
+        // A fill past a gap, from the old database, is held…
+        await h.coordinator.handle(fill: fill(.buy, 5, at: 100, strategy: "scripted", sequence: 13))
+        #expect(await h.coordinator.heldFillCount == 1)
+        #expect(await h.coordinator.continues(database: "db-1"))
+        #expect(await h.coordinator.continues(database: "db-2") == false, "the fills of another database do not continue these")
+
+        // …and the new database's snapshot, with lower sequences, is taken all the same, dropping what was held.
+        let restored = StrategyPositionsResponse(
+            positions: [StrategyPosition(strategyId: "scripted", symbol: "BTCUSDT", quantity: 3, averagePrice: 90)],
+            throughSequence: 4, databaseId: "db-2")
+        #expect(await h.coordinator.resync(restored))
+        #expect(h.strategy.position.quantity == 3)
+        #expect(await h.coordinator.appliedSequence == 4)
+        #expect(await h.coordinator.heldFillCount == 0)
+        #expect(await h.coordinator.continues(database: "db-2"))
+        // Its next fill applies.
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 5))
+        #expect(h.strategy.position.quantity == 4)
     }
 
     @Test("resync with a snapshot older than applied fills returns false and changes nothing")

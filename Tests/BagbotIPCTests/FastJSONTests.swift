@@ -122,6 +122,23 @@ struct FastJSONTests {
                  lastPrice: 1.0839, unrealizedPnl: 3.1),
     ]
 
+    @Test("money is a decimal string on the wire and keeps its digits: 0.00100000 stays 0.00100000")
+    func moneyKeepsItsDigits() throws {
+        let request = PlaceOrderRequest(symbol: "BTCUSDT", side: .buy, type: .limit, quantity: ExactDecimal("0.00100000")!,
+                                        limitPrice: ExactDecimal("9549.76")!)
+        let fast = try #require(Self.fastEncodeText(request))
+        let foundation = String(decoding: try IPCCoding.makeEncoder().encode(request), as: UTF8.self)
+        for text in [fast, foundation] {
+            #expect(text.contains(#""quantity":"0.00100000""#), "\(text)")
+            #expect(text.contains(#""limitPrice":"9549.76""#), "\(text)")
+        }
+        let back = try #require(Self.fastDecode(PlaceOrderRequest.self, fast))
+        #expect(back.quantity.description == "0.00100000")
+        // 0.1 + 0.2 is 0.3 on the wire, not 0.30000000000000004.
+        let sum = try ExactDecimal("0.1")! + ExactDecimal("0.2")!
+        #expect(Self.fastEncodeText(PlaceOrderRequest(symbol: "X", side: .buy, quantity: sum))?.contains(#""quantity":"0.3""#) == true)
+    }
+
     @Test("the hot IPC message types round-trip both ways without declining")
     func domainRoundTrips() throws {
         try Self.checkRoundTrip(Tick(symbol: "BTC/USDT", time: Self.when, bid: 67_123.45, ask: 67_123.55, last: 67_123.5,
@@ -152,20 +169,21 @@ struct FastJSONTests {
                                              positions: ["BTC/USDT": 0.02, "ETH/USDT": -1.5], signals: 12, fills: 8,
                                              realizedPnl: 42.42, trades: 4, wins: 3))
         try Self.checkRoundTrip(StrategyPosition(strategyId: "s1", symbol: "BTC/USDT", quantity: -0.5, averagePrice: 67_000,
-                                                 openFees: 0.3))
+                                                 cost: 33_500, openFees: 0.3))
         try Self.checkRoundTrip(HealthReport(service: "routerd", status: "degraded", summary: "mindsetd unreachable",
                                              uptimeSeconds: 3600.25, peers: ["mindsetd": "connecting", "arsenald": "connected"]))
         try Self.checkRoundTrip(TradingSwitchState(enabled: false, reason: "daily loss limit", changedAt: Self.later))
-        try Self.checkRoundTrip(AccountSummary(venues: [VenueAccount(venue: .paper, currency: "USDT", cash: 9_000, equity: 10_012.5,
+        try Self.checkRoundTrip(try AccountSummary(venues: [VenueAccount(venue: .paper, currency: "USDT", cash: 9_000, equity: 10_012.5,
                                                                      feesPaid: 1.25)],
                                                tradingEnabled: true, pausedReason: nil))
         try Self.checkRoundTrip(IPCError(.badRequest, "invalid body: at body.qty: expected Double"))
         try Self.checkRoundTrip(EmptyBody())
         try Self.checkRoundTrip(OrdersResponse(orders: Self.orders)) { $0.orders == $1.orders }
-        try Self.checkRoundTrip(FillsResponse(fills: Self.fills)) { $0.fills == $1.fills }
+        try Self.checkRoundTrip(FillsResponse(fills: Self.fills, databaseId: "2f0c")) { $0.fills == $1.fills && $0.databaseId == $1.databaseId }
         try Self.checkRoundTrip(PositionsResponse(positions: Self.positions)) { $0.positions == $1.positions }
-        try Self.checkRoundTrip(StrategyPositionsResponse(positions: [], throughSequence: -1)) {
-            $0.positions == $1.positions && $0.throughSequence == $1.throughSequence
+        try Self.checkRoundTrip(StrategyPositionsResponse(positions: [], throughSequence: -1, databaseId: "2f0c")) {
+            (a: StrategyPositionsResponse, b: StrategyPositionsResponse) -> Bool in
+            a.positions == b.positions && a.throughSequence == b.throughSequence && a.databaseId == b.databaseId
         }
         try Self.checkRoundTrip(FillsQuery(afterSequence: 41, limit: nil)) { $0.afterSequence == $1.afterSequence && $0.limit == $1.limit }
         try Self.checkRoundTrip(OrdersQuery(status: .pendingNew, limit: 50)) { (a: OrdersQuery, b: OrdersQuery) -> Bool in
@@ -415,8 +433,8 @@ struct FastJSONTests {
         #"{"name":"n","values":[1,2,3]}"#,
         #"[{"name":"n","values":[]},{"values":[0.25],"name":"é"}]"#,
         #"{"point":{}}"#, #"{"circle":{"radius":2.5}}"#, #"{"rect":{"_0":1,"_1":-1}}"#, #"{"labelled":{"name":"x","tags":null}}"#,
-        #"{"symbol":"BTC/USDT","time":1718000000.123456,"bid":1,"ask":2.5,"last":2,"volume":0,"sequence":18446744073709551615,"source":"s"}"#,
-        #"{"symbol":"ETH/USDT","side":"sell","type":"limit","quantity":2,"limitPrice":3500.5,"requestId":null}"#,
+        #"{"symbol":"BTC/USDT","time":1718000000.123456,"bid":"1","ask":"2.5","last":"2","volume":"0","sequence":18446744073709551615,"source":"s"}"#,
+        #"{"symbol":"ETH/USDT","side":"sell","type":"limit","quantity":"2","limitPrice":"3500.50","requestId":null}"#,
         #"{"1":"one","-2":"minus two"}"#,
         #"{"":1,"a":2,"b":-3}"#,
         "[]", "[[]]", "[[[[[]]]]]", "{}", "[1,2,3]", "[1,null,3]", "[null]", "[0.5,-1e-3]", "[1.5,2]",
@@ -827,11 +845,14 @@ struct FastJSONTests {
         }
         let bad = [
             #"{"symbol":"BTC","side":"buy","type":"market","quantity":"ten"}"#,
-            #"{"symbol":"BTC","side":"long","type":"market","quantity":1}"#,
-            #"{"side":"buy","type":"market","quantity":1}"#,
+            #"{"symbol":"BTC","side":"long","type":"market","quantity":"1"}"#,
+            #"{"side":"buy","type":"market","quantity":"1"}"#,
             #"{"symbol":"BTC","side":"buy","type":"market","quantity":1e999}"#,
-            #"{"symbol":"BTC","side":"buy","type":"limit","quantity":1,"limitPrice":[]}"#,
-            #"{"symbol":7,"side":"buy","type":"market","quantity":1}"#,
+            #"{"symbol":"BTC","side":"buy","type":"limit","quantity":"1","limitPrice":[]}"#,
+            #"{"symbol":7,"side":"buy","type":"market","quantity":"1"}"#,
+            // Money as a JSON number is refused: most parsers would already have rounded it through a double.
+            #"{"symbol":"BTC","side":"buy","type":"market","quantity":0.1}"#,
+            #"{"symbol":"BTC","side":"buy","type":"market","quantity":"0.1e-99999"}"#,
         ]
         for body in bad {
             let expected = try #require(foundationMessage(PlaceOrderRequest.self, body), "JSONDecoder accepted \(body)")
@@ -846,11 +867,11 @@ struct FastJSONTests {
         // …except a key given twice, which JSONDecoder would serve with its first value: refused
         #expect(throws: IPCError(.badRequest, "invalid body: duplicate key 'symbol' in body")) {
             _ = try IPCCoding.decodeBody(
-                PlaceOrderRequest.self, from: frame(#"{"symbol":"A","symbol":"B","side":"buy","type":"market","quantity":1}"#),
+                PlaceOrderRequest.self, from: frame(#"{"symbol":"A","symbol":"B","side":"buy","type":"market","quantity":"1"}"#),
                 decoder: IPCCoding.makeDecoder())
         }
         let escapedKey = try IPCCoding.decodeBody(
-            PlaceOrderRequest.self, from: frame(#"{"\u0073ymbol":"A","side":"buy","type":"market","quantity":1}"#), decoder: IPCCoding.makeDecoder())
+            PlaceOrderRequest.self, from: frame(#"{"\u0073ymbol":"A","side":"buy","type":"market","quantity":"1"}"#), decoder: IPCCoding.makeDecoder())
         #expect(escapedKey == PlaceOrderRequest(symbol: "A", side: .buy, quantity: 1))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import BagbotDomain
 import BagbotTestSupport
 import Testing
 @testable import BagbotStorage
@@ -26,6 +27,18 @@ struct AtomicFileTests {
         // no temporary files left behind
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.file("state"))
         #expect(names == ["sample.json"])
+    }
+
+    @Test("money in a state file written before it was exact (a JSON number) reads back by its digits")
+    func legacyNumbersInStateFiles() throws {
+        struct Money: Codable, Equatable { var pnl: ExactDecimal; var limit: ExactDecimal? }
+        let directory = try TempDir()
+        let legacy = try directory.write("legacy.json", #"{"pnl": -12.35, "limit": 1000}"#)
+        #expect(try AtomicFile.readJSON(Money.self, from: legacy) == Money(pnl: ExactDecimal("-12.35")!, limit: 1_000))
+        let current = directory.file("current.json")
+        try AtomicFile.writeJSON(Money(pnl: ExactDecimal("0.10")!, limit: nil), to: current)
+        #expect(try String(contentsOfFile: current, encoding: .utf8).contains(#""0.10""#), "written as an exact string")
+        #expect(try AtomicFile.readJSON(Money.self, from: current)?.pnl.description == "0.10")
     }
 
     @Test("a missing file reads as nil")

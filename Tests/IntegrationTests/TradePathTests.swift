@@ -123,7 +123,7 @@ struct TradePathTests {
             #expect(process.terminationStatus == 2)
             #expect(message.contains(system.configPath))
             #expect(message.contains("mindset.daily_loss_limit"))
-            #expect(message.contains("expected a number"))
+            #expect(message.contains("not an exact decimal"))
         }
     }
 }

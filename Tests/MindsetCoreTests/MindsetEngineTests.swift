@@ -386,13 +386,13 @@ struct MindsetDecisionTests {
 
         let bigger = engine.evaluate(proposal(at: at(600), quantity: 20, price: 100))
         #expect(bigger.approved)
-        #expect(abs(bigger.approvedQuantity - 10) < 1e-12)
-        #expect(abs(bigger.sizeMultiplier - 0.5) < 1e-12)
+        #expect(bigger.approvedQuantity == 10)
+        #expect(bigger.sizeMultiplier == 0.5)
         #expect(bigger.reasons.contains { $0.hasPrefix("revenge guard: capped") })
 
         // Another symbol at another price: the cap is in notional, not in units.
         let other = engine.evaluate(proposal(at: at(601), quantity: 1_000, price: 2, symbol: "ETHUSDT"))
-        #expect(abs(other.approvedQuantity - 500) < 1e-9)
+        #expect(other.approvedQuantity == 500)
 
         let smaller = engine.evaluate(proposal(at: at(602), quantity: 5, price: 100))
         #expect(smaller.approvedQuantity == 5)
@@ -428,7 +428,7 @@ struct MindsetDecisionTests {
         #expect(decision.approved)
         #expect(decision.emotionState == expected.rawValue)
         #expect(abs(decision.sizeMultiplier - factor) < 1e-12)
-        #expect(abs(decision.approvedQuantity - 4 * factor) < 1e-12)
+        #expect(decision.approvedQuantity == ExactDecimal(rounding: 4 * factor, scale: 6, rounding: .halfEven))
         #expect(decision.reasons.contains { $0.hasPrefix("state \(expected.rawValue)") })
         #expect(engine.rules.sizeFactor(for: .locked) == 0)
     }
@@ -449,10 +449,11 @@ struct MindsetDecisionTests {
     }
 
     @Test("invalid proposals are blocked with a reason", arguments: [
-        (0.0, 100.0), (-1.0, 100.0), (Double.nan, 100.0), (Double.infinity, 100.0),
-        (1.0, 0.0), (1.0, -5.0), (1.0, Double.nan), (1.0, Double.infinity),
+        ("0", "100"), ("-1", "100"), ("0.00", "100"), ("1", "0"), ("1", "-5"), ("1", "-0.00000001"),
     ])
-    func invalidProposalsBlocked(quantity: Double, price: Double) {
+    func invalidProposalsBlocked(quantityText: String, priceText: String) throws {
+        let quantity = try #require(ExactDecimal(quantityText))
+        let price = try #require(ExactDecimal(priceText))
         var engine = MindsetEngine(rules: makeRules())
         for isEntry in [true, false] {
             let decision = engine.evaluate(proposal(at: at(0), quantity: quantity, price: price, isEntry: isEntry))
@@ -472,7 +473,7 @@ struct MindsetDecisionTests {
         func step(_ seconds: Double) -> Date { time += seconds; return at(time) }
         decisions.append(engine.evaluate(proposal(at: step(1))))                         // calm entry
         decisions.append(engine.evaluate(proposal(at: step(1), isEntry: false)))         // exit
-        decisions.append(engine.evaluate(proposal(at: step(1), quantity: .nan)))         // invalid
+        decisions.append(engine.evaluate(proposal(at: step(1), quantity: 0)))            // invalid
         engine.record(trade(pnl: -1, at: step(1)))
         decisions.append(engine.evaluate(proposal(at: step(1))))                         // cooldown
         decisions.append(engine.evaluate(proposal(at: step(400), quantity: 50)))         // capped

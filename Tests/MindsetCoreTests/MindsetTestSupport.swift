@@ -26,16 +26,17 @@ func makeRules(_ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetR
     return MindsetRules(config)
 }
 
-func proposal(at time: Date, quantity: Double = 1, price: Double = 100, isEntry: Bool = true,
+func proposal(at time: Date, quantity: ExactDecimal = 1, price: ExactDecimal = 100, isEntry: Bool = true,
               side: Side = .buy, symbol: String = "BTCUSDT") -> TradeProposal {
     TradeProposal(strategyId: "micro_trend", symbol: symbol, side: side, quantity: quantity, price: price, time: time,
                   strength: 1.5, confidence: 0.5, isEntry: isEntry, requestId: "test-\(time.timeIntervalSince1970)")
 }
 
 /// A closed trade whose notional is `quantity × entry`.
-func trade(pnl: Double, at time: Date, quantity: Double = 1, entry: Double = 100, id: String? = nil) -> ClosedTrade {
-    ClosedTrade(strategyId: "micro_trend", symbol: "BTCUSDT", side: .buy, quantity: quantity, entryPrice: entry,
-                exitPrice: entry + pnl / quantity, pnl: pnl, closedAt: time, requestId: nil, tradeId: id)
+func trade(pnl: ExactDecimal, at time: Date, quantity: ExactDecimal = 1, entry: ExactDecimal = 100, id: String? = nil) -> ClosedTrade {
+    let exit = try! entry + pnl.divided(by: quantity, scale: 8, rounding: .halfEven)
+    return ClosedTrade(strategyId: "micro_trend", symbol: "BTCUSDT", side: .buy, quantity: quantity, entryPrice: entry,
+                       exitPrice: exit, pnl: pnl, closedAt: time, requestId: nil, tradeId: id)
 }
 
 

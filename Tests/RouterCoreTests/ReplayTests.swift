@@ -48,7 +48,8 @@ struct ReplayParserTests {
         #expect(tick.symbol == "EURUSD")
         #expect(tick.bid == 1.1212)
         #expect(tick.ask == 1.12172)
-        #expect(abs(tick.last - 1.12146) < 1e-12)
+        #expect(tick.last == 1.12146)
+        #expect(tick.last.description == "1.121460")
         #expect(file.ticks[2].volume == 3)
         #expect(tick.source == "replay:eurusd-quotes-20200101.csv")
         #expect(file.ticks.map(\.sequence) == [1, 2, 3, 4])
@@ -97,10 +98,10 @@ struct ReplayParserTests {
         #expect(abs(file.ticks[1].time.timeIntervalSince1970 - 1_582_329_602.116123) < 1e-6)
         #expect(first.last == 9682)
         #expect(first.volume == 0.132)
-        // 2 bp wide: ±1 bp around the trade.
-        #expect(abs(first.bid - 9682 * (1 - 0.0001)) < 1e-9)
-        #expect(abs(first.ask - 9682 * (1 + 0.0001)) < 1e-9)
-        #expect(abs(first.mid - 9682) < 1e-9)
+        // 2 bp wide (±0.9682 around the trade), widened to the file's own decimals (none): never narrower.
+        #expect(first.bid == 9681)
+        #expect(first.ask == 9683)
+        #expect(first.mid == 9682)
     }
 
     @Test("tardis.dev: columns are found by name, not position")
@@ -296,9 +297,11 @@ func collect(_ feed: ReplayFeed, base: Date, limit: Int = .max) async -> [Tick] 
     return await task.value
 }
 
-func replayFile(_ symbol: String, start: Date, offsets: [Double], mids: [Double]) -> ReplayFile {
+/// Ticks 0.02 wide around `mids`, with 4 decimals as a venue would quote them.
+func replayFile(_ symbol: String, start: Date, offsets: [Double], mids: [ExactDecimal]) -> ReplayFile {
     let ticks = zip(offsets, mids).enumerated().map { index, pair in
-        Tick(symbol: symbol, time: start.addingTimeInterval(pair.0), bid: pair.1 - 0.01, ask: pair.1 + 0.01, last: pair.1,
+        let mid = try! pair.1.rounded(toScale: 4, rounding: .halfEven)
+        return Tick(symbol: symbol, time: start.addingTimeInterval(pair.0), bid: try! mid - 0.01, ask: try! mid + 0.01, last: mid,
              volume: 1, sequence: UInt64(index + 1), source: "test")
     }
     return ReplayFile(path: "/tmp/\(symbol).csv", symbol: symbol, format: .tardisTrades, ticks: ticks, skippedLines: 0)
@@ -342,14 +345,15 @@ struct ReplayFeedTests {
         try #require(ticks.count == 9)
         #expect(zip(ticks, ticks.dropFirst()).allSatisfy { $0.time < $1.time })
         #expect(ticks.map(\.sequence) == Array(1...9))
-        // The second cycle starts where the first ended (102), not back at 100.
-        #expect(abs(ticks[3].mid - 102) < 1e-9)
-        #expect(abs(ticks[4].mid - 101 * 1.02) < 1e-9)
-        #expect(abs(ticks[6].mid - 102 * 1.02) < 1e-9)
+        // The second cycle starts where the first ended (102), not back at 100, on the file's 4 decimals.
+        #expect(ticks[3].mid == 102)
+        #expect(ticks[4].mid == 103.02)
+        #expect(ticks[6].mid == 104.04)
+        #expect(ticks.allSatisfy { $0.bid.scale == 4 && $0.ask.scale == 4 && $0.last.scale == 4 })
         // Relative moves inside each cycle are those of the file.
         for cycle in 0..<3 {
-            let first = ticks[cycle * 3].mid
-            #expect(abs(ticks[cycle * 3 + 2].mid / first - 1.02) < 1e-12)
+            let first = ticks[cycle * 3].midValue
+            #expect(abs(ticks[cycle * 3 + 2].midValue / first - 1.02) < 1e-6)
         }
         #expect(ticks[3].time.timeIntervalSince(ticks[2].time) > 0)
     }

@@ -62,7 +62,7 @@ struct RouterConcurrencyTests {
         #expect(b.status == .filled, "the retry must see the recorded fill: \(b.rejectReason ?? "")")
         #expect(try fixture.count("fills") == 1)
         #expect(try await fixture.store.order(clientOrderId: "bb-twice")?.status == .filled)
-        #expect(await service.positions().first?.quantity == 0.5)
+        #expect(try await service.positions().first?.quantity == 0.5)
     }
 
     @Test("an execution whose record is still being written is never shown, and after a failed write it never was")
@@ -78,7 +78,7 @@ struct RouterConcurrencyTests {
         try await waitForQueue(service, count: 2)
         latch.release()
         await placed
-        let (positionsSeen, accountSeen) = await (positions, account)
+        let (positionsSeen, accountSeen) = try await (positions, account)
         #expect(positionsSeen.isEmpty, "a fill that was never recorded must not be visible while it is being written")
         #expect(accountSeen.totalCash == 100_000)
         #expect(try await fixture.store.order(clientOrderId: "bb-lost")?.status == .rejected)
@@ -100,7 +100,7 @@ struct RouterConcurrencyTests {
         #expect(try await market.status == .filled)
         #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .filled)
         #expect(try fixture.count("fills") == 2)
-        #expect(await service.positions().first?.quantity == 1)
+        #expect(try await service.positions().first?.quantity == 1)
         let disk = try await fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
         #expect(disk == 1, "the book on disk holds both recorded fills")
     }

@@ -21,8 +21,8 @@ func expectIPCError(_ code: IPCErrorCode, sourceLocation: SourceLocation = #_sou
     }
 }
 
-func request(_ id: String?, _ symbol: String = "BTCUSDT", _ side: Side = .buy, _ quantity: Double = 0.5,
-             type: OrderType = .market, limit: Double? = nil, strategy: String? = "s1") -> PlaceOrderRequest {
+func request(_ id: String?, _ symbol: String = "BTCUSDT", _ side: Side = .buy, _ quantity: ExactDecimal = 0.5,
+             type: OrderType = .market, limit: ExactDecimal? = nil, strategy: String? = "s1") -> PlaceOrderRequest {
     PlaceOrderRequest(clientOrderId: id, symbol: symbol, side: side, type: type, quantity: quantity, limitPrice: limit,
                       strategyId: strategy, requestId: id.map { "req-\($0)" })
 }
@@ -41,7 +41,7 @@ struct RouterServiceTests {
         #expect(order.venue == .paper)
         #expect(order.status == .filled)
         #expect(order.filledQuantity == 0.5)
-        #expect(abs((order.averageFillPrice ?? 0) - 101.0505) < 1e-9)
+        #expect(order.averageFillPrice == 101.0505)
         #expect(order.exchangeOrderId == "paper-bb-test-1")
         #expect(order.strategyId == "s1")
         #expect(order.requestId == "req-bb-test-1")
@@ -62,13 +62,14 @@ struct RouterServiceTests {
         let fill = try fixture.database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM fills WHERE client_order_id = 'bb-test-1'")
         }
-        #expect((fill?["quantity"] as Double?) == 0.5)
+        #expect((fill?["quantity"] as String?) == "0.5", "money is stored as exact decimal text")
         #expect((fill?["strategy_id"] as String?) == "s1")
 
         // The paper book was saved in the same transaction.
         let paper = try #require(try await fixture.store.loadPaper())
         #expect(paper.positions["BTCUSDT"]?.book.quantity == 0.5)
-        #expect(abs(paper.cash - (100_000 - 0.5 * 101.0505 * 1.001)) < 1e-6)
+        // 100,000 − 50.52525 − the fee 0.05052525, rounded up to 8 decimals.
+        #expect(paper.cash == 99_949.42422475)
     }
 
     @Test("without a client order id the router makes a unique, valid one")
@@ -93,7 +94,7 @@ struct RouterServiceTests {
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let first = try await service.place(request("bb-retry"))
-        let cash = await service.account().totalCash
+        let cash = try await service.account().totalCash
         await service.onTick(quote("BTCUSDT", bid: 200, ask: 201))
 
         let again = try await service.place(request("bb-retry"))
@@ -102,8 +103,8 @@ struct RouterServiceTests {
         #expect(again.averageFillPrice == first.averageFillPrice)
         #expect(try fixture.count("orders") == 1)
         #expect(try fixture.count("fills") == 1)
-        #expect(await service.account().totalCash == cash)
-        #expect(await service.positions().first?.quantity == 0.5)
+        #expect(try await service.account().totalCash == cash)
+        #expect(try await service.positions().first?.quantity == 0.5)
 
         // The same from a new router instance (a restart between the attempt and the retry).
         let restarted = try await fixture.service()
@@ -153,8 +154,8 @@ struct RouterServiceTests {
             try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-lost")) }
-        #expect(await service.account().totalCash == 100_000)
-        #expect(await service.positions().isEmpty)
+        #expect(try await service.account().totalCash == 100_000)
+        #expect(try await service.positions().isEmpty)
         #expect(await service.isHealthy == false)  // the rejection was recorded, but results still cannot be
         let lost = try #require(try await fixture.store.order(clientOrderId: "bb-lost"))
         #expect(lost.status == .rejected)
@@ -168,7 +169,7 @@ struct RouterServiceTests {
         let next = try await service.place(request("bb-next"))
         #expect(next.status == .filled)
         #expect(await service.isHealthy)
-        #expect(await service.positions().first?.quantity == 0.5)
+        #expect(try await service.positions().first?.quantity == 0.5)
     }
 
     @Test("when not even the rejection can be written the order stays pending_new; a retry settles it once writes work, never executing it")
@@ -195,7 +196,7 @@ struct RouterServiceTests {
         #expect(retried.rejectReason?.contains("never executed") == true)
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .rejected)
         #expect(try fixture.count("fills") == 0)
-        #expect(await service.positions().isEmpty)
+        #expect(try await service.positions().isEmpty)
         // Healthy again only once a whole order result is recorded.
         #expect(await service.isHealthy == false)
         #expect(try await service.place(request("bb-after")).status == .filled)
@@ -232,14 +233,14 @@ struct RouterServiceTests {
         }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
         #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
-        #expect(await service.positions().isEmpty)
+        #expect(try await service.positions().isEmpty)
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 2))
         await service.onTick(quote("BTCUSDT", bid: 92, ask: 93, at: 3))
         #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .filled)
         #expect(try fixture.count("fills") == 1)
-        #expect(await service.positions().first?.quantity == 1)
+        #expect(try await service.positions().first?.quantity == 1)
     }
 
     @Test("when one of two fills on the same tick cannot be committed, the committed one stays applied in memory")
@@ -263,7 +264,7 @@ struct RouterServiceTests {
         let diskQuantity = try await fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
         #expect(diskQuantity == 1, "the book on disk must hold exactly the committed fills (A), not B's unrecorded one")
         // Memory must agree with the disk: A's fill is a recorded fact.
-        let memoryQuantity = await service.positions().first?.quantity
+        let memoryQuantity = try await service.positions().first?.quantity
         #expect(memoryQuantity == 1, "A's committed fill must not be rolled back in memory")
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_b") }
@@ -272,7 +273,7 @@ struct RouterServiceTests {
         #expect(statusB == .filled, "B must fill once the disk is back")
         #expect(try fixture.count("fills") == 2)
         #expect(await service.isHealthy)
-        let finalQuantity = await service.positions().first?.quantity
+        let finalQuantity = try await service.positions().first?.quantity
         #expect(finalQuantity == 3, "A executed once and B once: 3 in total")
         let finalDisk = try await fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
         #expect(finalDisk == 3)
@@ -285,7 +286,7 @@ struct RouterServiceTests {
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let state = try await service.setTrading(enabled: false, reason: "maintenance")
         #expect(!state.enabled)
-        #expect(await service.account().tradingEnabled == false)
+        #expect(try await service.account().tradingEnabled == false)
 
         let error = await expectIPCError(.tradingPaused) { _ = try await service.place(request("bb-paused")) }
         #expect(error?.message.contains("maintenance") == true)
@@ -296,7 +297,7 @@ struct RouterServiceTests {
         let restarted = try await fixture.service()
         await restarted.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = await expectIPCError(.tradingPaused) { _ = try await restarted.place(request("bb-paused")) }
-        #expect(await restarted.account().pausedReason == "maintenance")
+        #expect(try await restarted.account().pausedReason == "maintenance")
 
         _ = try await restarted.setTrading(enabled: true, reason: nil)
         #expect(try await restarted.place(request("bb-paused")).status == .filled)
@@ -307,7 +308,7 @@ struct RouterServiceTests {
         request("bb-2", "BTC-USDT"),
         request("bb-3", "BTCUSDT", .buy, 0),
         request("bb-4", "BTCUSDT", .buy, -1),
-        request("bb-5", "BTCUSDT", .buy, .nan),
+        request("bb-5", "BTCUSDT", .buy, 0.000000001),
         request("bb-6", "BTCUSDT", .buy, 1, type: .limit, limit: nil),
         request("bb-7", "BTCUSDT", .buy, 1, type: .limit, limit: -5),
         request("bb-8", "BTCUSDT", .buy, 1, type: .market, limit: 100),
@@ -352,7 +353,7 @@ struct RouterServiceTests {
         #expect(try await fixture.store.order(clientOrderId: "done-1")?.status == .filled)
         #expect(try await fixture.store.nonFinalOrders().map(\.clientOrderId) == ["rest-1"])
         #expect(try fixture.count("fills") == 0)
-        #expect(await service.account().totalCash == 100_000)
+        #expect(try await service.account().totalCash == 100_000)
 
         // The restored limit order fills when the market reaches it, and that is persisted.
         await service.onTick(quote("BTCUSDT", bid: 96, ask: 97, at: 1))
@@ -404,18 +405,18 @@ struct RouterServiceTests {
         #expect(snapshot.positions.map(\.strategyId) == ["s1", "s2"])
         let s1 = try #require(snapshot.positions.first { $0.strategyId == "s1" })
         #expect(s1.symbol == "BTCUSDT")
-        #expect(abs(s1.quantity - 1.5) < 1e-12)
-        #expect(abs(s1.averagePrice - 101.0505) < 1e-9)
+        #expect(s1.quantity == 1.5)
+        #expect(s1.averagePrice == 101.0505)
         // Three quarters of the opening fill's fee are still open (0.5 of 2 was closed).
         let openingFee = try await fixture.database.read { db in
-            try Double.fetchOne(db, sql: "SELECT fee FROM fills WHERE client_order_id = 'o1'") ?? 0
+            try ExactDecimal.fetchOne(db, sql: "SELECT fee FROM fills WHERE client_order_id = 'o1'") ?? 0
         }
-        #expect(openingFee > 0)
-        #expect(abs(s1.openFees - openingFee * 0.75) < 1e-12)
+        #expect(openingFee.isPositive)
+        #expect(s1.openFees == (try openingFee.multiplied(by: 0.75, scale: 12, rounding: .halfEven)))
         let s2 = try #require(snapshot.positions.first { $0.strategyId == "s2" })
         #expect(s2.symbol == "EURUSD")
         #expect(s2.quantity == 1_000)
-        #expect(abs(s2.averagePrice - 1.1002 * 1.0005) < 1e-12)
+        #expect(s2.averagePrice == 1.1007501)
 
         // Closing s1 leaves a flat entry, and the sequence moves on.
         _ = try await service.place(request("o6", "BTCUSDT", .sell, 1.5, strategy: "s1"))
@@ -433,15 +434,15 @@ struct RouterServiceTests {
         _ = try await first.place(request("o1", "BTCUSDT", .buy, 2))
         _ = try await first.place(request("o2", "EURUSD", .sell, 1_000))
         _ = try await first.place(request("o3", "BTCUSDT", .sell, 0.5))
-        let account = await first.account()
-        let positions = await first.positions()
+        let account = try await first.account()
+        let positions = try await first.positions()
 
         let second = try await fixture.service()
-        let restoredAccount = await second.account()
-        let restoredPositions = await second.positions()
+        let restoredAccount = try await second.account()
+        let restoredPositions = try await second.positions()
         #expect(restoredAccount.totalCash == account.totalCash)
         #expect(restoredAccount.venues.first?.feesPaid == account.venues.first?.feesPaid)
-        #expect(abs(restoredAccount.totalEquity - account.totalEquity) < 1e-6)
+        #expect(restoredAccount.totalEquity == account.totalEquity)
         #expect(restoredPositions.map(\.symbol) == positions.map(\.symbol))
         #expect(restoredPositions.map(\.quantity) == positions.map(\.quantity))
         #expect(restoredPositions.map(\.averagePrice) == positions.map(\.averagePrice))
@@ -451,7 +452,7 @@ struct RouterServiceTests {
         // …and it keeps trading from there.
         await second.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await second.place(request("o4", "BTCUSDT", .sell, 1.5))
-        #expect(await second.positions().first { $0.symbol == "BTCUSDT" }?.quantity == 0)
+        #expect(try await second.positions().first { $0.symbol == "BTCUSDT" }?.quantity == 0)
     }
 
     @Test("OrderStore.orders filters by symbol, status and strategy, newest first, with a limit")

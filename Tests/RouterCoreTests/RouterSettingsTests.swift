@@ -1,3 +1,4 @@
+import BagbotDomain
 import BagbotRuntime
 import BagbotTestSupport
 import Testing
@@ -23,6 +24,24 @@ struct RouterSettingsTests {
         #expect(try loadConfig(yaml: nil, overrides: ["router.replay.speed=max"], sections: sections)[RouterSettings.self].replay.speed == "max")
     }
 
+    @Test("paper money settings are exact decimals, written as numbers or as strings")
+    func paperMoneyIsExact() throws {
+        let config = try loadConfig(yaml: """
+            router:
+              paper:
+                starting_cash: 250000.10
+                fee_bps: 7.5
+                slippage_bps: "0.10"
+            """, sections: sections)
+        let paper = config[RouterSettings.self].paper
+        #expect(paper.startingCash == ExactDecimal("250000.1"))
+        #expect(paper.feeBps == ExactDecimal("7.5"))
+        #expect(paper.slippageBps.description == "0.10", "a string keeps its digits")
+        let refused = try #require(configError(yaml: "router:\n  paper:\n    fee_bps: lots\n", sections: sections))
+        #expect(refused.key == "router.paper.fee_bps")
+        #expect(refused.reason.contains("not an exact decimal"))
+    }
+
     @Test("values that parse but make no sense are refused", arguments: [
         ("router:\n  replay:\n    speed: fast\n", "router.replay.speed"),
         ("router:\n  replay:\n    speed: -2\n", "router.replay.speed"),
@@ -30,6 +49,7 @@ struct RouterSettingsTests {
         ("router:\n  symbols:\n    ETHUSDT: bonds\n", "router.symbols.ETHUSDT"),
         ("router:\n  symbols:\n    \"EURUSD#\": forex\n", "router.symbols.EURUSD#"),
         ("router:\n  paper:\n    starting_cash: 0\n", "router.paper.starting_cash"),
+        ("router:\n  paper:\n    fee_bps: -1\n", "router.paper.fee_bps"),
         ("router:\n  replay:\n    loop: [1, 2]\n", "router.replay.loop"),
     ])
     func badValues(yaml: String, key: String) throws {

@@ -29,13 +29,15 @@ enum SharedData {
 
 let epoch = Date(timeIntervalSince1970: 1_700_000_000)
 
-func quote(_ symbol: String, bid: Double, ask: Double, at seconds: Double = 0) -> Tick {
-    Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: bid, ask: ask, last: (bid + ask) / 2, volume: 1,
-         source: "test")
+func quote(_ symbol: String, bid: ExactDecimal, ask: ExactDecimal, at seconds: Double = 0) -> Tick {
+    let tick = Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: bid, ask: ask, last: bid, volume: 1, source: "test")
+    var withLast = tick
+    withLast.last = tick.mid
+    return withLast
 }
 
-func newOrder(_ id: String, _ side: Side, _ quantity: Double, symbol: String = "BTCUSDT", type: OrderType = .market,
-              limit: Double? = nil, strategy: String? = "s1", status: OrderStatus = .pendingNew) -> OrderRecord {
+func newOrder(_ id: String, _ side: Side, _ quantity: ExactDecimal, symbol: String = "BTCUSDT", type: OrderType = .market,
+              limit: ExactDecimal? = nil, strategy: String? = "s1", status: OrderStatus = .pendingNew) -> OrderRecord {
     OrderRecord(clientOrderId: id, venue: .paper, symbol: symbol, side: side, type: type, quantity: quantity,
                 limitPrice: limit, status: status, strategyId: strategy, requestId: "req-\(id)", createdAt: epoch, updatedAt: epoch)
 }

@@ -70,8 +70,8 @@ struct PaperExchangeTests {
         var exchange = PaperExchange(settings: settings)
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101, at: 5))
         let fill = try filled(exchange.submit(newOrder("o1", .buy, 2)))
-        #expect(abs(fill.price - 101.0505) < 1e-9)
-        #expect(abs(fill.fee - 2 * 101.0505 * 0.001) < 1e-9)
+        #expect(fill.price == 101.0505)
+        #expect(fill.fee == 0.202101)
         #expect(fill.quantity == 2)
         #expect(fill.side == .buy)
         #expect(fill.clientOrderId == "o1")
@@ -80,13 +80,13 @@ struct PaperExchangeTests {
         #expect(fill.requestId == "req-o1")
         #expect(fill.time == epoch.addingTimeInterval(5))
 
-        let account = exchange.account()
-        #expect(abs(account.cash - (100_000 - 202.101 - 0.202101)) < 1e-6)
-        #expect(abs(account.feesPaid - 0.202101) < 1e-9)
-        let position = try #require(exchange.positions().first)
+        let account = try exchange.account()
+        #expect(account.cash == 99_797.696899)
+        #expect(account.feesPaid == 0.202101)
+        let position = try #require(try exchange.positions().first)
         #expect(position.symbol == "BTCUSDT")
         #expect(position.quantity == 2)
-        #expect(abs(position.averagePrice - 101.0505) < 1e-9)
+        #expect(position.averagePrice == 101.0505)
     }
 
     @Test("a market sell fills at bid × (1 − slippage)")
@@ -94,14 +94,14 @@ struct PaperExchangeTests {
         var exchange = PaperExchange(settings: settings)
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
         let fill = try filled(exchange.submit(newOrder("o1", .sell, 1)))
-        #expect(abs(fill.price - 99.95) < 1e-9)
-        #expect(abs(fill.fee - 0.09995) < 1e-9)
-        #expect(abs(exchange.account().cash - (100_000 + 99.95 - 0.09995)) < 1e-6)
-        #expect(exchange.positions().first?.quantity == -1)
+        #expect(fill.price == 99.95)
+        #expect(fill.fee == 0.09995)
+        #expect(try exchange.account().cash == 100_099.85005)
+        #expect(try exchange.positions().first?.quantity == -1)
     }
 
     @Test("no tick for the symbol: rejected, nothing changes")
-    func noTickRejected() {
+    func noTickRejected() throws {
         var exchange = PaperExchange(settings: settings)
         _ = exchange.observe(quote("EURUSD", bid: 1.1, ask: 1.1002))
         let outcome = exchange.submit(newOrder("o1", .buy, 1, symbol: "BTCUSDT"))
@@ -110,8 +110,8 @@ struct PaperExchangeTests {
             return
         }
         #expect(reason.contains("no market data"))
-        #expect(exchange.account().cash == 100_000)
-        #expect(exchange.positions().isEmpty)
+        #expect(try exchange.account().cash == 100_000)
+        #expect(try exchange.positions().isEmpty)
         #expect(exchange.snapshot.feesPaid == 0)
     }
 
@@ -122,7 +122,7 @@ struct PaperExchangeTests {
         #expect(exchange.submit(newOrder("l1", .buy, 1, type: .limit, limit: 99)) == .resting)
         #expect(exchange.submit(newOrder("l2", .sell, 1, type: .limit, limit: 103)) == .resting)
         #expect(exchange.resting.map(\.clientOrderId) == ["l1", "l2"])
-        #expect(exchange.account().cash == 100_000)
+        #expect(try exchange.account().cash == 100_000)
 
         #expect(exchange.observe(quote("BTCUSDT", bid: 99.5, ask: 100, at: 1)).isEmpty)
         #expect(exchange.observe(quote("EURUSD", bid: 1, ask: 1.1, at: 2)).isEmpty)
@@ -130,15 +130,15 @@ struct PaperExchangeTests {
         try #require(executed.count == 1)
         #expect(executed[0].order.clientOrderId == "l1")
         #expect(executed[0].fill.price == 98.5)
-        #expect(abs(executed[0].fill.fee - 0.0985) < 1e-12)
+        #expect(executed[0].fill.fee == 0.0985)
         #expect(executed[0].fill.time == epoch.addingTimeInterval(3))
         #expect(exchange.resting.map(\.clientOrderId) == ["l2"])
 
         let sold = exchange.observe(quote("BTCUSDT", bid: 104, ask: 104.5, at: 4))
         #expect(sold.map(\.fill.price) == [104])
         #expect(exchange.resting.isEmpty)
-        #expect(exchange.positions().first?.quantity == 0)
-        #expect(abs((exchange.positions().first?.realizedPnl ?? 0) - 5.5) < 1e-9)
+        #expect(try exchange.positions().first?.quantity == 0)
+        #expect(try exchange.positions().first?.realizedPnl == 5.5)
     }
 
     @Test("a marketable limit order fills at once at the market price")
@@ -157,7 +157,7 @@ struct PaperExchangeTests {
     }
 
     @Test("a resting order can be cancelled and then never fills")
-    func cancel() {
+    func cancel() throws {
         var exchange = PaperExchange(settings: settings)
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
         _ = exchange.submit(newOrder("l1", .buy, 1, type: .limit, limit: 99))
@@ -167,7 +167,7 @@ struct PaperExchangeTests {
         #expect(exchange.cancel(clientOrderId: "l1") == nil)
         #expect(exchange.cancel(clientOrderId: "nope") == nil)
         #expect(exchange.observe(quote("BTCUSDT", bid: 90, ask: 91)).isEmpty)
-        #expect(exchange.account().cash == 100_000)
+        #expect(try exchange.account().cash == 100_000)
     }
 
     @Test("orders beyond the buying power are rejected; reducing orders are not")
@@ -183,9 +183,9 @@ struct PaperExchangeTests {
             }
             #expect(reason.contains("insufficient buying power"))
         }
-        #expect(exchange.account().cash == 1_000)
+        #expect(try exchange.account().cash == 1_000)
         #expect(exchange.resting.isEmpty)
-        #expect(exchange.positions().isEmpty)
+        #expect(try exchange.positions().isEmpty)
 
         _ = try filled(exchange.submit(newOrder("fits", .buy, 9)))
         // Adding to the position beyond equity is refused; closing it is always allowed.
@@ -194,7 +194,7 @@ struct PaperExchangeTests {
             return
         }
         _ = try filled(exchange.submit(newOrder("close", .sell, 9)))
-        #expect(exchange.positions().first?.quantity == 0)
+        #expect(try exchange.positions().first?.quantity == 0)
     }
 
     @Test("buying power counts the exposure in every symbol, not only the one traded")
@@ -219,22 +219,23 @@ struct PaperExchangeTests {
         _ = exchange.observe(quote("EURUSD", bid: 1.1, ask: 1.1002))
         _ = try filled(exchange.submit(newOrder("b", .buy, 2, symbol: "BTCUSDT")))
         _ = try filled(exchange.submit(newOrder("e", .sell, 1_000, symbol: "EURUSD")))
-        let cash = exchange.account().cash
-        #expect(abs(exchange.equity - (cash + 2 * 100.5 - 1_000 * 1.1001)) < 1e-6)
+        let cash = try exchange.account().cash
+        // 2 × 100.5 − 1,000 × 1.1001, to the last digit.
+        #expect(try exchange.equity() == cash + 201 - 1_100.1)
 
         _ = exchange.observe(quote("BTCUSDT", bid: 110, ask: 112))
-        #expect(abs(exchange.equity - (cash + 2 * 111 - 1_000 * 1.1001)) < 1e-6)
-        #expect(exchange.account().equity == exchange.equity)
-        let btc = try #require(exchange.positions().first { $0.symbol == "BTCUSDT" })
+        #expect(try exchange.equity() == cash + 222 - 1_100.1)
+        #expect(try exchange.account().equity == exchange.equity())
+        let btc = try #require(try exchange.positions().first { $0.symbol == "BTCUSDT" })
         #expect(btc.lastPrice == 111)
-        #expect(abs((btc.unrealizedPnl ?? 0) - (111 - 101.0505) * 2) < 1e-9)
-        let eur = try #require(exchange.positions().first { $0.symbol == "EURUSD" })
+        #expect(btc.unrealizedPnl == 19.899)
+        let eur = try #require(try exchange.positions().first { $0.symbol == "EURUSD" })
         #expect(eur.quantity == -1_000)
-        #expect(exchange.positions().map(\.symbol) == ["BTCUSDT", "EURUSD"])
+        #expect(try exchange.positions().map(\.symbol) == ["BTCUSDT", "EURUSD"])
 
         // A fresh exchange from the snapshot (a restart, before any tick) marks at the stored prices.
         let restored = PaperExchange(settings: settings, snapshot: exchange.snapshot)
-        #expect(abs(restored.equity - exchange.equity) < 1e-6)
-        #expect(restored.account().cash == cash)
+        #expect(try restored.equity() == exchange.equity())
+        #expect(try restored.account().cash == cash)
     }
 }

@@ -169,6 +169,8 @@ public enum ConfigLoader {
                 result[key] = merge(nested, over: base, rules: rules, path: keyPath)
             } else if rules.numbersAllowedAsStrings.contains(keyPath), value is Int || value is Double {
                 result[key] = "\(value)"
+            } else if rules.numbersAllowedAsStrings.contains(keyPath + ".*"), let map = value as? [String: Any] {
+                result[key] = map.mapValues { $0 is Int || $0 is Double ? "\($0)" : $0 }
             } else {
                 result[key] = value
             }

@@ -1,4 +1,5 @@
 import Foundation
+import BagbotDomain
 
 /// One top-level section of `bagbot.yaml` (`mindset:`, `router:`…), owned by the target whose daemon reads it.
 /// The owner registers its sections with the loader (`BagbotDaemon.configSections`), so a change to a
@@ -12,7 +13,8 @@ public protocol ConfigSection: Codable, Sendable, Equatable {
     /// Paths inside the section (snake_case, dot-separated) of maps whose keys are the user's (symbols):
     /// any key is allowed in them and none is renamed.
     static var openMaps: Set<String> { get }
-    /// Paths of string settings that a user naturally writes as a number (`speed: 10`).
+    /// Paths of string settings that a user naturally writes as a number (`speed: 10`), and of exact decimals
+    /// (`fee_bps: 1.5`, read by the number's shortest spelling). `path.*` covers every value of an open map.
     static var numbersAllowedAsStrings: Set<String> { get }
     /// Range and format checks that types alone cannot express; fail through `check`.
     func validate(_ check: ConfigCheck) throws
@@ -49,5 +51,13 @@ public struct ConfigCheck: Sendable {
 
     public func nonNegative(_ value: Double, _ key: String) throws {
         guard value.isFinite, value >= 0 else { throw fail(key, "must be zero or more, got \(value)") }
+    }
+
+    public func positive(_ value: ExactDecimal, _ key: String) throws {
+        guard value.isPositive else { throw fail(key, "must be a positive number, got \(value)") }
+    }
+
+    public func nonNegative(_ value: ExactDecimal, _ key: String) throws {
+        guard !value.isNegative else { throw fail(key, "must be zero or more, got \(value)") }
     }
 }

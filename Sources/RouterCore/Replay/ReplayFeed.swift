@@ -77,15 +77,21 @@ public struct ReplayFeed: Sendable {
         func currentTick(base: Date) -> Tick {
             var tick = file.ticks[index]
             tick.sequence = UInt64(cycle * file.ticks.count + index + 1)
-            if cycle > 0, let first = file.ticks.first, let last = file.ticks.last, first.mid > 0 {
-                let scale = pow(last.mid / first.mid, Double(cycle))
-                // After very many cycles the compounded scale could overflow; replay unscaled instead.
-                guard scale.isFinite, scale > 0 else { return tick }
-                tick.bid *= scale
-                tick.ask *= scale
-                tick.last *= scale
+            if cycle > 0, let first = file.ticks.first, let last = file.ticks.last, first.mid.isPositive {
+                let scale = pow(last.midValue / first.midValue, Double(cycle))
+                // Each price keeps the file's decimals. After very many cycles the compounded scale could leave
+                // the range; replay unscaled instead.
+                guard scale.isFinite, scale > 0, let bid = Self.scaled(tick.bid, by: scale), let ask = Self.scaled(tick.ask, by: scale),
+                      let lastPrice = Self.scaled(tick.last, by: scale), bid.isPositive else { return tick }
+                tick.bid = bid
+                tick.ask = ask
+                tick.last = lastPrice
             }
             return tick
+        }
+
+        private static func scaled(_ price: ExactDecimal, by factor: Double) -> ExactDecimal? {
+            ExactDecimal(rounding: price.doubleValue * factor, scale: price.scale, rounding: .halfEven)
         }
 
         mutating func advance(loop: Bool) {
@@ -121,12 +127,13 @@ public enum ReplaySources {
 public enum SyntheticFeed {
     public static func files(seed: UInt64 = 20_200_222) -> [ReplayFile] {
         [
-            walk(symbol: "BTCUSDT", start: 9_680, spreadBps: 1, seed: seed),
-            walk(symbol: "EURUSD", start: 1.1212, spreadBps: 0.5, seed: seed &+ 1),
+            walk(symbol: "BTCUSDT", start: 9_680, decimals: 2, spreadBps: 1, seed: seed),
+            walk(symbol: "EURUSD", start: 1.1212, decimals: 5, spreadBps: 0.5, seed: seed &+ 1),
         ]
     }
 
-    static func walk(symbol: String, start: Double, spreadBps: Double, seed: UInt64) -> ReplayFile {
+    /// Prices with `decimals` decimals, as a venue would quote them.
+    static func walk(symbol: String, start: Double, decimals: Int, spreadBps: Double, seed: UInt64) -> ReplayFile {
         var random = SplitMix64(seed: seed)
         var price = start
         var drift = 0.0
@@ -136,8 +143,11 @@ public enum SyntheticFeed {
             if index % 400 == 0 { drift = (random.nextUnit() - 0.5) * 0.0004 }
             price *= 1 + drift + (random.nextUnit() - 0.5) * 0.0006
             let half = price * spreadBps / 20_000
-            ticks.append(Tick(symbol: symbol, time: origin.addingTimeInterval(Double(index) * 0.25), bid: price - half,
-                              ask: price + half, last: price, volume: 1, sequence: UInt64(index + 1), source: "synthetic"))
+            guard let bid = ExactDecimal(rounding: price - half, scale: decimals, rounding: .down),
+                  let ask = ExactDecimal(rounding: price + half, scale: decimals, rounding: .up),
+                  let last = ExactDecimal(rounding: price, scale: decimals, rounding: .halfEven) else { continue }
+            ticks.append(Tick(symbol: symbol, time: origin.addingTimeInterval(Double(index) * 0.25), bid: bid,
+                              ask: ask, last: last, volume: 1, sequence: UInt64(ticks.count + 1), source: "synthetic"))
         }
         return ReplayFile(path: "synthetic-\(symbol.lowercased())", symbol: symbol, format: .tardisTrades, ticks: ticks, skippedLines: 0)
     }

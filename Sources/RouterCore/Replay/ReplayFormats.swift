@@ -117,10 +117,11 @@ public enum ReplayParser {
     }
 
     private static func parseHistData(_ fields: [Substring], symbol: String?, source: String) -> Tick? {
-        guard let symbol, fields.count >= 3, let bid = Double(fields[1]), let ask = Double(fields[2]),
-              bid.isFinite, ask.isFinite, bid > 0, ask >= bid, let time = histDataTime(fields[0]) else { return nil }
-        let volume = fields.count > 3 ? Double(fields[3]) ?? 0 : 0
-        return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: (bid + ask) / 2, volume: volume, source: source)
+        guard let symbol, fields.count >= 3, let bid = ExactDecimal(fields[1]), let ask = ExactDecimal(fields[2]),
+              bid.isPositive, ask >= bid, let time = histDataTime(fields[0]) else { return nil }
+        let volume = fields.count > 3 ? ExactDecimal(fields[3]).flatMap { $0.isNegative ? nil : $0 } ?? .zero : .zero
+        guard let mid = try? (bid + ask).halved else { return nil }
+        return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: mid, volume: volume, source: source)
     }
 
     /// "20200101 170000065" in EST → UTC.
@@ -169,24 +170,30 @@ public enum ReplayParser {
 
     private static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spreadBps: Double, source: String) -> Tick? {
         guard fields.count > max(columns.symbol, columns.timestamp, columns.price, columns.amount),
-              let micros = Int64(fields[columns.timestamp]), let price = Double(fields[columns.price]), price.isFinite, price > 0,
-              let amount = Double(fields[columns.amount]), amount.isFinite, amount >= 0 else { return nil }
+              let micros = Int64(fields[columns.timestamp]), let price = ExactDecimal(fields[columns.price]), price.isPositive,
+              let amount = ExactDecimal(fields[columns.amount]), !amount.isNegative else { return nil }
         let tickSymbol = symbol ?? String(fields[columns.symbol]).uppercased()
         return tradeTick(symbol: tickSymbol, time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), price: price,
                          amount: amount, spreadBps: spreadBps, source: source)
     }
 
     private static func parseBinance(_ fields: [Substring], symbol: String?, spreadBps: Double, source: String) -> Tick? {
-        guard let symbol, fields.count >= 5, let price = Double(fields[1]), price.isFinite, price > 0,
-              let quantity = Double(fields[2]), quantity.isFinite, quantity >= 0, let stamp = Int64(fields[4]) else { return nil }
+        guard let symbol, fields.count >= 5, let price = ExactDecimal(fields[1]), price.isPositive,
+              let quantity = ExactDecimal(fields[2]), !quantity.isNegative, let stamp = Int64(fields[4]) else { return nil }
         // Spot dumps switched from milliseconds to microseconds in 2025; the magnitude tells which.
         let seconds = stamp > 100_000_000_000_000 ? Double(stamp) / 1_000_000 : Double(stamp) / 1_000
         return tradeTick(symbol: symbol, time: Date(timeIntervalSince1970: seconds), price: price, amount: quantity,
                          spreadBps: spreadBps, source: source)
     }
 
-    private static func tradeTick(symbol: String, time: Date, price: Double, amount: Double, spreadBps: Double, source: String) -> Tick {
-        let half = price * spreadBps / 20_000
-        return Tick(symbol: symbol, time: time, bid: price - half, ask: price + half, last: price, volume: amount, source: source)
+    /// A trade print as a tick: the price is the last, and the spread is put around it on the file's own
+    /// decimals (bid down, ask up, so it is never narrower than configured).
+    private static func tradeTick(symbol: String, time: Date, price: ExactDecimal, amount: ExactDecimal, spreadBps: Double, source: String) -> Tick? {
+        guard let spread = ExactDecimal(rounding: spreadBps, scale: 6, rounding: .halfEven),
+              let half = try? price.multiplied(by: spread, scale: ExactDecimal.maximumScale, rounding: .up)
+                .divided(by: 20_000, scale: ExactDecimal.maximumScale, rounding: .up),
+              let bid = try? (price - half).rounded(toScale: price.scale, rounding: .down),
+              let ask = try? (price + half).rounded(toScale: price.scale, rounding: .up), bid.isPositive else { return nil }
+        return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: price, volume: amount, source: source)
     }
 }

@@ -3,29 +3,34 @@ import Foundation
 import BagbotStorage
 import GRDB
 
-/// One row of `fills`, as written. A fill's `sequence` is not a column: it is the row's place in the fill
-/// log (its rowid), assigned by the insert and read back through `SequencedFill`.
+/// One row of `fills`. `sequence` is the fill's place in the log: an explicit column, strictly increasing
+/// (the next is one more than the largest, in the inserting transaction), so it survives a VACUUM or a copy
+/// of the table, which SQLite's implicit rowid does not promise.
 struct FillRow: Codable, SnakeCaseRecord {
     static let databaseTableName = "fills"
 
     enum Columns {
         static let strategyId = Column("strategy_id")
+        static let sequence = Column("sequence")
+        static let clientOrderId = Column("client_order_id")
     }
 
     var fillId: String
+    var sequence: Int64
     var clientOrderId: String
     var venue: Venue
     var symbol: String
     var side: Side
-    var quantity: Double
-    var price: Double
-    var fee: Double
+    var quantity: ExactDecimal
+    var price: ExactDecimal
+    var fee: ExactDecimal
     var time: Date
     var strategyId: String?
     var requestId: String?
 
-    init(_ fill: Fill) {
+    init(_ fill: Fill, sequence: Int64) {
         fillId = fill.fillId
+        self.sequence = sequence
         clientOrderId = fill.clientOrderId
         venue = fill.venue
         symbol = fill.symbol
@@ -38,26 +43,13 @@ struct FillRow: Codable, SnakeCaseRecord {
         requestId = fill.requestId
     }
 
-    func fill(sequence: Int64?) -> Fill {
+    var fill: Fill {
         Fill(fillId: fillId, clientOrderId: clientOrderId, venue: venue, symbol: symbol, side: side, quantity: quantity,
              price: price, fee: fee, time: time, strategyId: strategyId, requestId: requestId, sequence: sequence)
     }
 
-    /// Fills with their sequence, in the log's order.
-    static var sequenced: QueryInterfaceRequest<SequencedFill> {
-        FillRow.select(.allColumns, Column.rowID.forKey("sequence")).order(Column.rowID).asRequest(of: SequencedFill.self)
+    /// Fills in the log's order.
+    static var inSequence: QueryInterfaceRequest<FillRow> {
+        FillRow.order(Columns.sequence)
     }
-}
-
-/// A fill read back with its place in the fill log.
-struct SequencedFill: FetchableRecord {
-    var row: FillRow
-    var sequence: Int64
-
-    init(row: Row) throws {
-        self.row = try FillRow(row: row)
-        sequence = row["sequence"]
-    }
-
-    var fill: Fill { row.fill(sequence: sequence) }
 }

@@ -19,6 +19,8 @@ public protocol OrderStorage: Sendable {
     /// One order's fills with their sequence, oldest first.
     func fills(ofOrder clientOrderId: String) async throws -> [Fill]
     func loadPaper() async throws -> PaperExchange.Snapshot?
+    /// The database's own identity, made once with the file.
+    func databaseId() async throws -> String
 }
 
 extension OrderStorage {

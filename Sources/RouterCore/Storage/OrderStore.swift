@@ -53,11 +53,12 @@ public final class OrderStore: OrderStorage {
             }
             try OrderEventRecord(order, reason: order.rejectReason).insert(db)
             var stored: [Fill] = []
+            var sequence = try Self.lastFillSequence(db)
             for fill in fills {
-                try FillRow(fill).insert(db)
-                var withSequence = fill
-                withSequence.sequence = db.lastInsertedRowID
-                stored.append(withSequence)
+                sequence += 1
+                let row = FillRow(fill, sequence: sequence)
+                try row.insert(db)
+                stored.append(row.fill)
             }
             if let paper { try Self.save(paper, db) }
             return stored
@@ -91,34 +92,48 @@ public final class OrderStore: OrderStorage {
     }
 
     public func lastFillSequence() async throws -> Int64 {
-        try await database.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM fills") ?? 0 }
+        try await database.read { db in try Self.lastFillSequence(db) }
+    }
+
+    private static func lastFillSequence(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM fills") ?? 0
+    }
+
+    public func databaseId() async throws -> String {
+        try await database.read { db in try Self.databaseId(db) }
+    }
+
+    private static func databaseId(_ db: Database) throws -> String {
+        guard let id = try String.fetchOne(db, sql: "SELECT id FROM database_identity") else {
+            throw IPCError(.internal, "the database has no identity row")
+        }
+        return id
     }
 
     /// Each strategy's net position per symbol, rebuilt from its fills up to `through` in the order they happened.
     public func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse {
         try await database.read { db in
             var books: [String: [String: PositionBook]] = [:]
-            let fills = try FillRow.sequenced.filter(FillRow.Columns.strategyId != nil && Column.rowID <= through).fetchCursor(db)
-            while let stored = try fills.next() {
-                guard let strategy = stored.row.strategyId else { continue }
-                _ = books[strategy, default: [:]][stored.row.symbol, default: PositionBook()].apply(stored.fill)
+            let fills = try FillRow.inSequence.filter(FillRow.Columns.strategyId != nil && FillRow.Columns.sequence <= through).fetchCursor(db)
+            while let row = try fills.next() {
+                guard let strategy = row.strategyId else { continue }
+                _ = try books[strategy, default: [:]][row.symbol, default: PositionBook()].apply(row.fill)
             }
             let positions = books.flatMap { strategy, symbols in
-                symbols.map { StrategyPosition(strategyId: strategy, symbol: $0.key, quantity: $0.value.quantity, averagePrice: $0.value.averagePrice,
-                                          openFees: $0.value.openFees) }
+                symbols.map { StrategyPosition(strategyId: strategy, symbol: $0.key, book: $0.value) }
             }.sorted { ($0.strategyId, $0.symbol) < ($1.strategyId, $1.symbol) }
-            return StrategyPositionsResponse(positions: positions, throughSequence: through)
+            return StrategyPositionsResponse(positions: positions, throughSequence: through, databaseId: try Self.databaseId(db))
         }
     }
 
     /// Fills with a sequence above `after`, oldest first, with their sequence.
     public func fills(after: Int64, limit: Int) async throws -> [Fill] {
-        let request = FillRow.sequenced.filter(Column.rowID > after).limit(min(max(limit, 1), 10_000))
+        let request = FillRow.inSequence.filter(FillRow.Columns.sequence > after).limit(min(max(limit, 1), 10_000))
         return try await database.read { db in try request.fetchAll(db).map(\.fill) }
     }
 
     public func fills(ofOrder clientOrderId: String) async throws -> [Fill] {
-        let request = FillRow.sequenced.filter(Column("client_order_id") == clientOrderId)
+        let request = FillRow.inSequence.filter(FillRow.Columns.clientOrderId == clientOrderId)
         return try await database.read { db in try request.fetchAll(db).map(\.fill) }
     }
 

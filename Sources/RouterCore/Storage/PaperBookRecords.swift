@@ -7,8 +7,8 @@ struct PaperAccountRecord: Codable, SnakeCaseRecord {
     static let databaseTableName = "paper_accounts"
 
     var currency: String
-    var cash: Double
-    var feesPaid: Double
+    var cash: ExactDecimal
+    var feesPaid: ExactDecimal
 }
 
 /// One symbol of the paper venue's book (`paper_positions`).
@@ -16,21 +16,21 @@ struct PaperPositionRecord: Codable, SnakeCaseRecord {
     static let databaseTableName = "paper_positions"
 
     var symbol: String
-    var quantity: Double
-    var averagePrice: Double
-    var realizedPnl: Double
-    var lastPrice: Double?
+    var quantity: ExactDecimal
+    var cost: ExactDecimal
+    var realizedPnl: ExactDecimal
+    var lastPrice: ExactDecimal?
 
     init(symbol: String, _ position: PaperExchange.PaperPosition) {
         self.symbol = symbol
         quantity = position.book.quantity
-        averagePrice = position.book.averagePrice
+        cost = position.book.cost
         realizedPnl = position.realizedPnl
         lastPrice = position.lastPrice
     }
 
     var position: PaperExchange.PaperPosition {
-        PaperExchange.PaperPosition(book: PositionBook(quantity: quantity, averagePrice: averagePrice),
+        PaperExchange.PaperPosition(book: PositionBook(quantity: quantity, cost: cost),
                                     realizedPnl: realizedPnl, lastPrice: lastPrice)
     }
 }
