@@ -102,6 +102,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             if commands.isConnected { try await Self.resync(coordinator, via: commands) }
         }
         routerClient.onConnect { client in
+            await coordinator.setSymbolRules(try await IPCRouterPort(client: client).symbolRules())
             if self.routerStream.isConnected { try await Self.resync(coordinator, via: client) }
         }
         mindsetClient.onConnect { _ in
@@ -142,13 +143,13 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         throw IPCError(.conflict, "positions kept changing during resynchronisation")
     }
 
-    /// Applies the fills after `applied`, page by page; false (nothing applied) when routerd's database is not
-    /// the one those sequences count in: then only a positions snapshot is right.
+    /// Applies the fills after `applied`, page by page; false (nothing applied, the coordinator starting over)
+    /// when routerd's database is not the one those sequences count in: then only a positions snapshot is right.
     private static func catchUp(_ coordinator: TradeCoordinator, after applied: Int64, via client: IPCClient) async throws -> Bool {
         var after = applied
         while true {
             let page: FillsResponse = try await client.call(Methods.routerFills, FillsQuery(afterSequence: after, limit: 1_000))
-            guard await coordinator.continues(database: page.databaseId) else { return false }
+            guard await coordinator.continues(database: page.databaseId, lastSequence: page.lastSequence) else { return false }
             for fill in page.fills { await coordinator.handle(fill: fill) }
             guard let last = page.fills.last?.sequence, page.fills.count == 1_000 else { return true }
             after = last

@@ -14,6 +14,8 @@ public protocol RouterPort: Sendable {
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord
     /// The stored order with this client order id, or nil if routerd never recorded it. Never places anything.
     func order(clientOrderId: String) async throws -> OrderRecord?
+    /// What each tradable symbol's venue accepts.
+    func symbolRules() async throws -> [SymbolRules]
 }
 
 public struct IPCMindsetPort: MindsetPort {
@@ -42,6 +44,11 @@ public struct IPCRouterPort: RouterPort {
     public func order(clientOrderId: String) async throws -> OrderRecord? {
         let response: OrdersResponse = try await client.call(Methods.routerOrders, OrdersQuery(clientOrderId: clientOrderId, limit: 1))
         return response.orders.first
+    }
+
+    public func symbolRules() async throws -> [SymbolRules] {
+        let response: SymbolRulesResponse = try await client.call(Methods.routerSymbolRules, EmptyBody())
+        return response.symbols
     }
 }
 

@@ -17,6 +17,8 @@ public struct ArsenalCounters: Sendable, Equatable {
     public var droppedRouterUnavailable = 0
     public var ordersPlaced = 0
     public var ordersRejected = 0
+    /// Approved, but below the symbol's minimum quantity once rounded down to its step size.
+    public var belowMinimum = 0
     public var fills = 0
     public var closedTrades = 0
 }
@@ -55,6 +57,9 @@ public actor TradeCoordinator {
     /// Counts catch-ups (`freeAllSymbols`), so an order placed across one knows its events may have been missed.
     private var catchUps = 0
     public private(set) var counters = ArsenalCounters()
+    /// Each symbol's rules from routerd: approved quantities are rounded down onto the step size before an
+    /// order is placed. A symbol without rules is sent as approved (routerd refuses it, naming the rule).
+    private var symbolRules: [String: SymbolRules] = [:]
     /// The actor runs on an event loop: arsenald gives it the loop its IPC clients share, so a tick's
     /// decision and order are sent and answered without a thread hop (see `EventLoopTaskExecutor`).
     public nonisolated let executor: EventLoopTaskExecutor
@@ -173,9 +178,22 @@ public actor TradeCoordinator {
             return
         }
         counters.approved += 1
+        var quantity = decision.approvedQuantity
+        if let rules = symbolRules[signal.symbol] {
+            guard let tradable = rules.tradableQuantity(quantity) else {
+                counters.belowMinimum += 1
+                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                logger.info("approved size is below the symbol's minimum once rounded to its step size; no order", metadata: [
+                    "symbol": "\(signal.symbol)", "approved": "\(decision.approvedQuantity)", "step_size": "\(rules.stepSize)",
+                    "min_quantity": "\(rules.minQuantity)",
+                ])
+                return
+            }
+            quantity = tradable
+        }
         let request = PlaceOrderRequest(
             clientOrderId: clientOrderId, symbol: signal.symbol, side: signal.side, type: .market,
-            quantity: decision.approvedQuantity, strategyId: signal.strategyId, requestId: signal.requestId)
+            quantity: quantity, strategyId: signal.strategyId, requestId: signal.requestId)
         do {
             let order = try await router.place(request)
             counters.ordersPlaced += 1
@@ -232,14 +250,35 @@ public actor TradeCoordinator {
         logger.error("uncertain order still unsettled; the symbol stays busy until routerd reconnects", metadata: ["client_order_id": "\(clientOrderId)"])
     }
 
-    /// True when fills counted in database `id` continue what was applied (the same database, or none known
-    /// yet, which is then taken as this one); false when the database changed and a resync must come first.
-    public func continues(database id: String) -> Bool {
-        guard let known = databaseId else {
-            databaseId = id
-            return true
+    /// True when fills counted in database `id`, whose log ends at `lastSequence`, continue what was applied
+    /// (the same database, or none known yet, which is then taken as this one). False when the database
+    /// changed or its log went back below what was applied (a backup restored with the same identity): then
+    /// what was applied is forgotten, and only a positions snapshot is right.
+    public func continues(database id: String, lastSequence: Int64) -> Bool {
+        if let known = databaseId, known != id {
+            startOver("routerd's database changed (was \(known), now \(id))")
+            return false
         }
-        return known == id
+        guard lastSequence >= appliedThrough else {
+            startOver("routerd's fill log ends at \(lastSequence), before the \(appliedThrough) fills applied here: a restored backup?")
+            return false
+        }
+        databaseId = id
+        return true
+    }
+
+    /// Forgets every fill applied and held: the next positions snapshot is taken whatever its sequence, and
+    /// a held fill that may belong to the old log is never applied.
+    private func startOver(_ reason: String) {
+        logger.critical("positions are rebuilt from routerd's record", metadata: ["reason": "\(reason)", "applied_through": "\(appliedThrough)"])
+        appliedThrough = 0
+        heldFills.removeAll()
+        databaseId = nil
+    }
+
+    /// Takes routerd's rules for every symbol (at each connection: a venue's rules may change).
+    public func setSymbolRules(_ rules: [SymbolRules]) {
+        symbolRules = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// An order update from routerd: a final order frees its symbol for the next signal.
@@ -293,8 +332,13 @@ public actor TradeCoordinator {
         do {
             closed = try strategy.onFill(fill)
         } catch {
-            logger.critical("a fill could not be applied to the strategy's position; it resyncs from routerd at the next reconnect",
+            // The position no longer matches routerd's: no new signal for the symbol, and the positions are
+            // rebuilt from routerd's record (the fetch of "missing" fills, with nothing applied, takes a snapshot).
+            logger.critical("a fill could not be applied to the strategy's position; rebuilding positions from routerd",
                             metadata: ["fill_id": "\(fill.fillId)", "error": "\(error)"])
+            strategy.orderStillInFlight(symbol: fill.symbol)
+            startOver("fill \(fill.fillId) could not be applied")
+            if let onGap { Task { await onGap() } }
             return
         }
         if let trade = closed {
@@ -344,13 +388,7 @@ public actor TradeCoordinator {
     @discardableResult
     public func resync(_ snapshot: StrategyPositionsResponse) -> Bool {
         if let known = databaseId, known != snapshot.databaseId {
-            // Another database (a restored backup, a new file): its sequences say nothing about the fills
-            // applied so far, and fills held past a gap may be the old one's. Start again from its positions.
-            logger.critical("routerd's database changed; positions are rebuilt from its fills", metadata: [
-                "was": "\(known)", "now": "\(snapshot.databaseId)", "applied_through": "\(appliedThrough)",
-            ])
-            appliedThrough = 0
-            heldFills.removeAll()
+            startOver("routerd's database changed (was \(known), now \(snapshot.databaseId))")
         }
         guard snapshot.throughSequence >= appliedThrough else { return false }
         databaseId = snapshot.databaseId

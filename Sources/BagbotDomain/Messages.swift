@@ -183,9 +183,13 @@ public struct FillsResponse: Codable, Sendable {
     public var fills: [Fill]
     /// The identity of routerd's database (see `StrategyPositionsResponse.databaseId`).
     public var databaseId: String
-    public init(fills: [Fill], databaseId: String) {
+    /// The sequence of the last fill recorded when the query ran. Below what a consumer has applied, the log
+    /// went back (a backup was restored, with the same identity): the consumer starts again from positions.
+    public var lastSequence: Int64
+    public init(fills: [Fill], databaseId: String, lastSequence: Int64) {
         self.fills = fills
         self.databaseId = databaseId
+        self.lastSequence = lastSequence
     }
 }
 

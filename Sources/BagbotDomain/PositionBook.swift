@@ -78,9 +78,16 @@ public struct PositionBook: Sendable, Equatable {
         return Closed(quantity: closing, entryPrice: entry, pnl: pnl, closedSide: closedSide)
     }
 
+    /// amount × part ÷ whole (part ≤ whole), half-even at `shareScale` decimals (or the amount's, if more).
+    /// Multiplying first is exact when the product fits; when it does not (a cost near 10^18 times a large
+    /// quantity), the fraction part ÷ whole is taken to 18 decimals first, which errs by less than one unit in
+    /// 10^18 of the amount: an exit must never be refused because an intermediate figure is large.
     private func share(of amount: ExactDecimal, _ part: ExactDecimal, of whole: ExactDecimal) throws -> ExactDecimal {
         let scale = max(Self.shareScale, amount.scale)
-        return try amount.multiplied(by: part, scale: min(scale + part.scale, ExactDecimal.maximumScale), rounding: .halfEven)
-            .divided(by: whole, scale: scale, rounding: .halfEven)
+        if let product = try? amount.multiplied(by: part, scale: min(scale + part.scale, ExactDecimal.maximumScale), rounding: .halfEven) {
+            return try product.divided(by: whole, scale: scale, rounding: .halfEven)
+        }
+        let fraction = try part.divided(by: whole, scale: ExactDecimal.maximumScale, rounding: .halfEven)
+        return try amount.multiplied(by: fraction, scale: scale, rounding: .halfEven)
     }
 }

@@ -18,6 +18,7 @@ public enum Methods {
     public static let routerFills = "router.fills"
     public static let routerPause = "router.pause"
     public static let routerResume = "router.resume"
+    public static let routerSymbolRules = "router.symbolRules"
 
     public static let arsenalStrategies = "arsenal.strategies"
     public static let arsenalSubscribe = "arsenal.subscribe"

@@ -9,8 +9,12 @@ public struct PaperExchange: Sendable {
         public var feeBps: ExactDecimal
         public var slippageBps: ExactDecimal
         public var startingCash: ExactDecimal
+        /// Each symbol's price increment: execution prices are put on it (against the trader). RouterService
+        /// sets it from the symbols' rules.
+        public var tickSizes: [String: ExactDecimal]
 
-        public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingCash: ExactDecimal) {
+        public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingCash: ExactDecimal, tickSizes: [String: ExactDecimal] = [:]) {
+            self.tickSizes = tickSizes
             self.feeBps = feeBps
             self.slippageBps = slippageBps
             self.startingCash = startingCash
@@ -103,7 +107,7 @@ public struct PaperExchange: Sendable {
         }
         switch order.type {
         case .market:
-            guard let price = try? slipped(order.side == .buy ? tick.ask : tick.bid, side: order.side) else {
+            guard let price = try? slipped(order.side == .buy ? tick.ask : tick.bid, side: order.side, symbol: order.symbol) else {
                 return .rejected("the market price is out of range")
             }
             return execute(order, at: price, time: tick.time)
@@ -134,12 +138,16 @@ public struct PaperExchange: Sendable {
         }
     }
 
-    /// The price moved against the order by the slippage: exact (a basis point adds four decimals) up to 18
-    /// decimals, past that rounded against the trader (a buy up, a sell down).
-    private func slipped(_ price: ExactDecimal, side: Side) throws -> ExactDecimal {
+    /// The price moved against the order by the slippage, then put on the symbol's tick size against the
+    /// trader (a buy up, a sell down), as a venue only trades at quotable prices. Without a tick size it is
+    /// exact (a basis point adds four decimals) up to 18 decimals.
+    private func slipped(_ price: ExactDecimal, side: Side, symbol: String) throws -> ExactDecimal {
+        let rounding: ExactDecimal.Rounding = side == .buy ? .up : .down
         let factor = side == .buy ? try 10_000 + settings.slippageBps : try 10_000 - settings.slippageBps
         let scale = min(price.scale + factor.scale + 4, ExactDecimal.maximumScale)
-        return try price.times(factor).divided(by: 10_000, scale: scale, rounding: side == .buy ? .up : .down).normalized
+        let moved = try price.times(factor).divided(by: 10_000, scale: scale, rounding: rounding).normalized
+        guard let tickSize = settings.tickSizes[symbol] else { return moved }
+        return try moved.rounded(toMultipleOf: tickSize, rounding: rounding)
     }
 
     /// Decimals of a fee in the quote currency (a satoshi for crypto quotes; finer than any cash currency).

@@ -34,12 +34,12 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let database = try BagbotDatabase.open(path: paths.databasePath)
         let service = try await RouterService(
             store: OrderStore(database: database), paperSettings: PaperExchange.Settings(settings.paper),
-            symbols: SymbolMap(config: settings),
+            symbolRules: settings.paper.symbols.map { $0.value.rules(for: $0.key) }, symbols: SymbolMap(config: settings),
             tradingSwitch: TradingSwitch(stateDirectory: paths.stateFilesDir, logger: logger),
             events: server.events, logger: logger)
         try await service.reconcile()
 
-        var files = try ReplaySources.load(config: settings.replay)
+        var files = try ReplaySources.load(config: settings.replay, tickSizes: settings.paper.symbols.mapValues(\.tickSize))
         if files.isEmpty {
             files = SyntheticFeed.files()
             logger.warning("no replay data configured or found: replaying a SYNTHETIC random walk, not real market data")
@@ -83,6 +83,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
             try await service.strategyPositions()
         }
         registry.register(Methods.routerFills, FillsQuery.self) { query, _ in try await service.fills(query) }
+        registry.registerSync(Methods.routerSymbolRules, EmptyBody.self) { _, _ in SymbolRulesResponse(symbols: service.allSymbolRules) }
         registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in try await service.account() }
         registry.register(Methods.routerPause, PauseRequest.self) { request, _ in
             try await service.setTrading(enabled: false, reason: request.reason ?? "paused by operator")

@@ -15,6 +15,8 @@ public actor RouterService {
     private let store: any OrderStorage
     private var paper: PaperExchange
     private let symbols: SymbolMap
+    /// What each symbol's venue accepts, checked before an order is stored.
+    private let symbolRules: [String: SymbolRules]
     private var tradingSwitch: TradingSwitch
     private let events: any EventPublishing
     private let logger: Logger
@@ -25,13 +27,16 @@ public actor RouterService {
     private var exclusiveSectionBusy = false
     private var waitingForExclusiveSection: [CheckedContinuation<Void, Never>] = []
 
-    public init(store: any OrderStorage, paperSettings: PaperExchange.Settings, symbols: SymbolMap, tradingSwitch: TradingSwitch,
-                events: any EventPublishing, logger: Logger) async throws {
+    public init(store: any OrderStorage, paperSettings: PaperExchange.Settings, symbolRules: [SymbolRules], symbols: SymbolMap,
+                tradingSwitch: TradingSwitch, events: any EventPublishing, logger: Logger) async throws {
         self.store = store
         self.symbols = symbols
+        self.symbolRules = Dictionary(symbolRules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         self.tradingSwitch = tradingSwitch
         self.events = events
         self.logger = logger
+        var paperSettings = paperSettings
+        paperSettings.tickSizes = self.symbolRules.mapValues(\.tickSize)
         paper = PaperExchange(settings: paperSettings, snapshot: try await store.loadPaper())
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
         ordersToday = try await store.countOrders(since: dayStart)
@@ -70,7 +75,7 @@ public actor RouterService {
     private func apply(_ tick: Tick) async {
         // A price that is not positive, a crossed book or a price beyond any order's would poison equity,
         // marks and strategies.
-        guard tick.bid.isPositive, tick.ask >= tick.bid, tick.last.isPositive, RequestRules.priceRange.contains(tick.ask),
+        guard tick.bid.isPositive, tick.ask >= tick.bid, RequestRules.priceRange.contains(tick.bid), RequestRules.priceRange.contains(tick.ask),
               RequestRules.priceRange.contains(tick.last), !tick.volume.isNegative else {
             logger.warning("tick with an impossible price ignored", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
             return
@@ -167,6 +172,14 @@ public actor RouterService {
         if let id = request.clientOrderId { try RequestRules.checkClientOrderId(id) }
         guard let venue = symbols.venue(for: symbol) else {
             throw IPCError(.badRequest, "no route for symbol \(symbol): add it under router.symbols")
+        }
+        guard let rules = symbolRules[symbol] else {
+            throw IPCError(.badRequest, "no trading rules for \(symbol) on \(venue.rawValue): add it under router.paper.symbols")
+        }
+        let tick = paper.lastTick(for: symbol)
+        if let violation = rules.violation(quantity: request.quantity, limitPrice: request.limitPrice,
+                                           referencePrice: request.side == .buy ? tick?.ask : tick?.bid) {
+            throw IPCError(.badRequest, "refused by rule \(violation.rule): \(violation)")
         }
         guard tradingSwitch.state.enabled else {
             throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason.map(RequestRules.quoted) ?? "no reason given")")
@@ -330,7 +343,8 @@ public actor RouterService {
     public func fills(_ query: FillsQuery) async throws -> FillsResponse {
         guard query.afterSequence >= 0 else { throw IPCError(.badRequest, "afterSequence must be zero or more") }
         return try await exclusively {
-            FillsResponse(fills: try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000), databaseId: try await store.databaseId())
+            FillsResponse(fills: try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000), databaseId: try await store.databaseId(),
+                          lastSequence: try await store.lastFillSequence())
         }
     }
 
@@ -361,6 +375,9 @@ public actor RouterService {
     }
 
     public var isHealthy: Bool { healthyStore }
+
+    /// Every tradable symbol's rules, by symbol.
+    public nonisolated var allSymbolRules: [SymbolRules] { symbolRules.values.sorted { $0.symbol < $1.symbol } }
 
     private func rollDay(_ now: Date) {
         let start = DailyResetTime("00:00")!.dayStart(containing: now)

@@ -5,8 +5,10 @@ import BagbotRuntime
 /// Read by routerd only.
 public struct RouterSettings: ConfigSection {
     public static let key = "router"
-    public static let openMaps: Set<String> = ["symbols"]
-    public static let numbersAllowedAsStrings: Set<String> = ["replay.speed", "paper.starting_cash", "paper.fee_bps", "paper.slippage_bps"]
+    public static let openMaps: Set<String> = ["symbols", "paper.symbols"]
+    public static let numbersAllowedAsStrings: Set<String> = [
+        "replay.speed", "paper.starting_cash", "paper.fee_bps", "paper.slippage_bps", "paper.symbols.*",
+    ]
 
     /// "paper" is the only mode this build trades in; live venues come with their connectors.
     public var mode = "paper"
@@ -35,6 +37,9 @@ public struct RouterSettings: ConfigSection {
         public var startingCash: ExactDecimal = 100_000
         public var feeBps: ExactDecimal = 1
         public var slippageBps: ExactDecimal = 1
+        /// The symbols paper trades, with their rules; an order for any other symbol is refused. Replaced as
+        /// a whole when set.
+        public var symbols = PaperSymbolSettings.defaults
 
         public init() {}
     }
@@ -48,8 +53,19 @@ public struct RouterSettings: ConfigSection {
         }
         try check.nonNegative(replay.tradeSpreadBps, "replay.trade_spread_bps")
         try check.positive(paper.startingCash, "paper.starting_cash")
-        try check.nonNegative(paper.feeBps, "paper.fee_bps")
-        try check.nonNegative(paper.slippageBps, "paper.slippage_bps")
+        // Above 10 % a fee or slippage is a typo, and at 100 % a sell's price would reach zero: no exit could fill.
+        for (value, key) in [(paper.feeBps, "paper.fee_bps"), (paper.slippageBps, "paper.slippage_bps")] {
+            try check.nonNegative(value, key)
+            guard value <= 1_000 else { throw check.fail(key, "must be at most 1000 (10 %), got \(value)") }
+        }
+        for (symbol, settings) in paper.symbols {
+            guard (try? RequestRules.checkedSymbol(symbol)) == symbol else {
+                throw check.fail("paper.symbols.\(symbol.prefix(40))", "a symbol must be 1–32 characters of upper-case ASCII letters, digits and . / _ -")
+            }
+            if let problem = settings.rules(for: symbol).inconsistency {
+                throw check.fail("paper.symbols.\(symbol)", problem)
+            }
+        }
         for (symbol, assetClass) in symbols {
             // The same rule routerd applies to every order's symbol: a route no order could use is a mistake.
             guard (try? RequestRules.checkedSymbol(symbol)) != nil else {

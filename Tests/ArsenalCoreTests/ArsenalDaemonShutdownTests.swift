@@ -29,9 +29,12 @@ private struct FakePeers {
                 positions: [StrategyPosition(strategyId: "micro_trend", symbol: "BTCUSDT", quantity: 1, averagePrice: 100, cost: 100)],
                 throughSequence: 1, databaseId: "test-db")
         }
+        router.registry.registerSync(Methods.routerSymbolRules, EmptyBody.self) { _, _ in SymbolRulesResponse(symbols: []) }
         let fillLog = fillLog
         router.registry.registerSync(Methods.routerFills, FillsQuery.self) { query, _ in
-            FillsResponse(fills: fillLog.withLockedValue { $0 }.filter { ($0.sequence ?? 0) > query.afterSequence }, databaseId: "test-db")
+            let all = fillLog.withLockedValue { $0 }
+            return FillsResponse(fills: all.filter { ($0.sequence ?? 0) > query.afterSequence }, databaseId: "test-db",
+                                 lastSequence: all.compactMap(\.sequence).max() ?? 0)
         }
         let recordedTrades = recordedTrades
         mindset.registry.registerSync(Methods.mindsetRecordTrade, ClosedTrade.self) { trade, _ in

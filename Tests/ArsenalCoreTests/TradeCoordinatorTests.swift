@@ -139,6 +139,8 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
         lookups.update { $0 += 1 }
         return stored.get()
     }
+    let rules = Locked<[SymbolRules]>([])
+    func symbolRules() async throws -> [SymbolRules] { rules.get() }
     let placed = Locked<[PlaceOrderRequest]>([])
     let status = Locked(OrderStatus.filled)
     let error = Locked<IPCError?>(nil)
@@ -503,8 +505,7 @@ struct TradeCoordinatorTests {
         // A fill past a gap, from the old database, is held…
         await h.coordinator.handle(fill: fill(.buy, 5, at: 100, strategy: "scripted", sequence: 13))
         #expect(await h.coordinator.heldFillCount == 1)
-        #expect(await h.coordinator.continues(database: "db-1"))
-        #expect(await h.coordinator.continues(database: "db-2") == false, "the fills of another database do not continue these")
+        #expect(await h.coordinator.continues(database: "db-1", lastSequence: 13))
 
         // …and the new database's snapshot, with lower sequences, is taken all the same, dropping what was held.
         let restored = StrategyPositionsResponse(
@@ -514,10 +515,40 @@ struct TradeCoordinatorTests {
         #expect(h.strategy.position.quantity == 3)
         #expect(await h.coordinator.appliedSequence == 4)
         #expect(await h.coordinator.heldFillCount == 0)
-        #expect(await h.coordinator.continues(database: "db-2"))
+        #expect(await h.coordinator.continues(database: "db-2", lastSequence: 4))
         // Its next fill applies.
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 5))
         #expect(h.strategy.position.quantity == 4)
+    }
+
+    @Test("a fill log that went back below what was applied (a backup restored with its identity) means a rebuild")
+    func restoredBackupResyncs() async throws {
+        let h = Harness()
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 500, databaseId: "db-1")))
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 501))
+        // The catch-up after the restore finds the same identity, but a log that ends at 400.
+        #expect(await h.coordinator.continues(database: "db-1", lastSequence: 400) == false)
+        #expect(await h.coordinator.appliedSequence == 0)
+        let restored = StrategyPositionsResponse(
+            positions: [StrategyPosition(strategyId: "scripted", symbol: "BTCUSDT", quantity: 2, averagePrice: 100)],
+            throughSequence: 400, databaseId: "db-1")
+        #expect(await h.coordinator.resync(restored))
+        #expect(h.strategy.position.quantity == 2)
+        // New fills of the restored log (401, …) are applied, not dropped as already seen.
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 401))
+        #expect(h.strategy.position.quantity == 3)
+    }
+
+    @Test("a fill the position cannot take (amounts out of range) stops the symbol and rebuilds from routerd")
+    func unappliableFillRebuilds() async throws {
+        let h = Harness()
+        let gaps = Locked(0)
+        await h.coordinator.setGapHandler { gaps.update { $0 += 1 } }
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 0)))
+        await h.coordinator.handle(fill: fill(.buy, 1_000_000_000, at: 999_999_999_999, strategy: "scripted", sequence: 1))
+        #expect(await h.coordinator.appliedSequence == 0, "nothing counts as applied: the snapshot decides")
+        #expect(h.strategy.inFlight, "no new signal for the symbol until the rebuild")
+        try await waitUntil("the rebuild is asked for") { gaps.get() == 1 }
     }
 
     @Test("resync with a snapshot older than applied fills returns false and changes nothing")
@@ -570,6 +601,21 @@ struct TradeCoordinatorTests {
         await plain.tickAt(1)
         #expect(plain.mindset.callsOnLoop.get() == [false])
         #expect(plain.router.callsOnLoop.get() == [false])
+    }
+
+    @Test("an approved size is rounded down onto the symbol's step size; below its minimum no order goes out")
+    func roundedToStepSize() async throws {
+        let h = Harness()
+        await h.coordinator.setSymbolRules([SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01,
+                                                        stepSize: 0.001, minQuantity: 0.002, maxQuantity: 100)])
+        h.strategy.configure { $0.quantity = 0.0123456 }
+        await h.tickAt(1)
+        #expect(h.router.placed.get().map(\.quantity) == [0.012], "0.0123456 rounds down to 0.012, never up")
+        h.strategy.configure { $0.inFlight = false; $0.quantity = 0.0019 }
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1, "0.0019 rounds to 0.001, below the minimum 0.002: no order")
+        #expect(await h.coordinator.counters.belowMinimum == 1)
+        #expect(!h.strategy.inFlight, "the symbol is free again")
     }
 
     @Test("one signal per symbol: the stronger one goes to the mindset, the weaker is withdrawn; other symbols are not seen")

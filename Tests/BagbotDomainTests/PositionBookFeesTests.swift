@@ -1,3 +1,4 @@
+import Foundation
 import BagbotDomain
 import Testing
 
@@ -12,5 +13,20 @@ struct PositionBookFeesTests {
         #expect(closed?.pnl == 9.7)
         #expect(rebuilt.isFlat)
         #expect(rebuilt.openFees == 0)
+    }
+
+    @Test("a partial close of a position whose cost × quantity passes 10^18 still closes")
+    func largePartialClose() throws {
+        var book = PositionBook()
+        let time = Date(timeIntervalSince1970: 0)
+        for id in ["a", "b"] {
+            _ = try book.apply(Fill(fillId: id, clientOrderId: id, venue: .paper, symbol: "XYZUSDT", side: .buy, quantity: 1_000_000_000,
+                                    price: 1.2, fee: 0, time: time, strategyId: "s", requestId: nil))
+        }
+        let closed = try #require(try book.apply(Fill(fillId: "c", clientOrderId: "c", venue: .paper, symbol: "XYZUSDT", side: .sell,
+                                                      quantity: 900_000_000, price: 1.3, fee: 0, time: time, strategyId: "s", requestId: nil)))
+        #expect(closed.pnl == 90_000_000)
+        #expect(book.quantity == 1_100_000_000)
+        #expect(book.cost == 1_320_000_000)
     }
 }

@@ -179,7 +179,7 @@ struct FastJSONTests {
         try Self.checkRoundTrip(IPCError(.badRequest, "invalid body: at body.qty: expected Double"))
         try Self.checkRoundTrip(EmptyBody())
         try Self.checkRoundTrip(OrdersResponse(orders: Self.orders)) { $0.orders == $1.orders }
-        try Self.checkRoundTrip(FillsResponse(fills: Self.fills, databaseId: "2f0c")) { $0.fills == $1.fills && $0.databaseId == $1.databaseId }
+        try Self.checkRoundTrip(FillsResponse(fills: Self.fills, databaseId: "2f0c", lastSequence: 7)) { $0.fills == $1.fills && $0.databaseId == $1.databaseId }
         try Self.checkRoundTrip(PositionsResponse(positions: Self.positions)) { $0.positions == $1.positions }
         try Self.checkRoundTrip(StrategyPositionsResponse(positions: [], throughSequence: -1, databaseId: "2f0c")) {
             (a: StrategyPositionsResponse, b: StrategyPositionsResponse) -> Bool in

@@ -31,6 +31,7 @@ struct ImpossiblePricesTests {
         await service.onTick(quote("BTCUSDT", bid: 0, ask: 0))
         await service.onTick(quote("BTCUSDT", bid: 101, ask: 100))
         await service.onTick(quote("BTCUSDT", bid: 2_000_000_000, ask: 2_000_000_001))
+        await service.onTick(quote("BTCUSDT", bid: 0.000000001, ask: 100))
         let order = try await service.place(request("bb-imp-1", "BTCUSDT", .buy, 0.1))
         #expect(order.status == .rejected)
         #expect(order.rejectReason?.contains("no market data") == true)

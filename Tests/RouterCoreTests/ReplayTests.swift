@@ -98,9 +98,9 @@ struct ReplayParserTests {
         #expect(abs(file.ticks[1].time.timeIntervalSince1970 - 1_582_329_602.116123) < 1e-6)
         #expect(first.last == 9682)
         #expect(first.volume == 0.132)
-        // 2 bp wide (±0.9682 around the trade), widened to the file's own decimals (none): never narrower.
-        #expect(first.bid == 9681)
-        #expect(first.ask == 9683)
+        // 2 bp wide: ±0.9682 around the trade, exact (no tick size given: four decimals finer than the print).
+        #expect(first.bid == 9681.0318)
+        #expect(first.ask == 9682.9682)
         #expect(first.mid == 9682)
     }
 

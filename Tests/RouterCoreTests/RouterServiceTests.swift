@@ -416,7 +416,8 @@ struct RouterServiceTests {
         let s2 = try #require(snapshot.positions.first { $0.strategyId == "s2" })
         #expect(s2.symbol == "EURUSD")
         #expect(s2.quantity == 1_000)
-        #expect(s2.averagePrice == 1.1007501)
+        // 1.1002 × (1 + 5 bp) = 1.1007501, put on the 0.0001 tick against the buyer.
+        #expect(s2.averagePrice == 1.1008)
 
         // Closing s1 leaves a flat entry, and the sequence moves on.
         _ = try await service.place(request("o6", "BTCUSDT", .sell, 1.5, strategy: "s1"))

@@ -42,6 +42,22 @@ struct RouterSettingsTests {
         #expect(refused.reason.contains("not an exact decimal"))
     }
 
+    @Test("numbers are read as written: no octal, no base 60, no rounding through a double")
+    func numbersAsWritten() throws {
+        let config = try loadConfig(yaml: """
+            router:
+              paper:
+                starting_cash: 0100000
+                slippage_bps: 0.123456789012345678
+              replay:
+                trade_spread_bps: 2.5
+            """, sections: sections)
+        let router = config[RouterSettings.self]
+        #expect(router.paper.startingCash == 100_000, "not octal 32768")
+        #expect(router.paper.slippageBps.description == "0.123456789012345678")
+        #expect(router.replay.tradeSpreadBps == 2.5, "a floating-point setting still reads a number with a fraction")
+    }
+
     @Test("values that parse but make no sense are refused", arguments: [
         ("router:\n  replay:\n    speed: fast\n", "router.replay.speed"),
         ("router:\n  replay:\n    speed: -2\n", "router.replay.speed"),
@@ -50,6 +66,11 @@ struct RouterSettingsTests {
         ("router:\n  symbols:\n    \"EURUSD#\": forex\n", "router.symbols.EURUSD#"),
         ("router:\n  paper:\n    starting_cash: 0\n", "router.paper.starting_cash"),
         ("router:\n  paper:\n    fee_bps: -1\n", "router.paper.fee_bps"),
+        ("router:\n  paper:\n    slippage_bps: 10000\n", "router.paper.slippage_bps"),
+        ("router:\n  paper:\n    fee_bps: 1001\n", "router.paper.fee_bps"),
+        ("router:\n  paper:\n    fee_bps: 1:30\n", "router.paper.fee_bps"),
+        ("router:\n  paper:\n    fee_bps: 0x10\n", "router.paper.fee_bps"),
+        ("router:\n  replay:\n    trade_spread_bps: .inf\n", "router.replay.trade_spread_bps"),
         ("router:\n  replay:\n    loop: [1, 2]\n", "router.replay.loop"),
     ])
     func badValues(yaml: String, key: String) throws {

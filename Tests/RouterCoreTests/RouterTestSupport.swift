@@ -55,9 +55,20 @@ struct RouterFixture {
         store = OrderStore(database: database)
     }
 
+    /// Rules loose enough for any test price and size (tick 0.0001, step 10^-8), unless a test gives its own.
+    static func looseRules(_ symbol: String) -> SymbolRules {
+        let (base, quote) = symbol.hasSuffix("USDT") ? (String(symbol.dropLast(4)), "USDT") : (String(symbol.prefix(3)), String(symbol.dropFirst(3)))
+        return SymbolRules(symbol: symbol, baseAsset: base, quoteAsset: quote, tickSize: 0.0001, stepSize: 0.00000001,
+                           minQuantity: 0.00000001, maxQuantity: 1_000_000_000)
+    }
+
+    static let testSymbols = ["BTCUSDT", "EURUSD", "ETHUSDT", "XRPUSDT", "AAAUSDT", "BBBUSDT", "GBPJPY"]
+
     func service(overrides: [String: AssetClass] = [:], storage: (any OrderStorage)? = nil,
-                 events: any EventPublishing = IPCEventHub(logger: quietLogger)) async throws -> RouterService {
-        try await RouterService(store: storage ?? store, paperSettings: paperSettings, symbols: SymbolMap(overrides: overrides, paperTrading: true),
+                 events: any EventPublishing = IPCEventHub(logger: quietLogger),
+                 rules: [SymbolRules] = testSymbols.map(looseRules)) async throws -> RouterService {
+        try await RouterService(store: storage ?? store, paperSettings: paperSettings, symbolRules: rules,
+                          symbols: SymbolMap(overrides: overrides, paperTrading: true),
                           tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
                           events: events, logger: quietLogger)
     }

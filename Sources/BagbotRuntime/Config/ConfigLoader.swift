@@ -43,10 +43,24 @@ public enum ConfigLoader {
         return try decode(user: user, file: file, sections: sections)
     }
 
+    /// How plain scalars are typed. YAML 1.1's rules would read `0100000` as octal 32768, `1:30` as 90 and
+    /// `0x10` as 16, and every decimal through a `Double`: here a whole number is only plain decimal digits,
+    /// and a number with a fraction or an exponent stays the text the user wrote. `merge` turns that text
+    /// into a `Double` where the setting is one, and keeps it, digit for digit, where it is an exact decimal.
+    static let resolver = Resolver.default.removing(.float).replacing(try! Resolver.Rule(.int, "^[-+]?(?:0|[1-9][0-9]*)$"))
+
+    /// Plain decimal notation with a fraction or an exponent (`0.5`, `-1e-05`, `2.`): what a user means as
+    /// a number, and nothing YAML 1.1 would also read (no `.inf`, `1_000.5`, `1:30.5`).
+    private static let decimalText = try! NSRegularExpression(pattern: "^[-+]?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$")
+
+    private static func isDecimalText(_ text: String) -> Bool {
+        decimalText.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
     public static func parse(yaml text: String, file: String) throws -> [String: Any] {
         let loaded: Any?
         do {
-            loaded = try Yams.load(yaml: text)
+            loaded = try Yams.load(yaml: text, resolver)
         } catch {
             throw ConfigError(file: file, key: "", reason: "not valid YAML: \(error)")
         }
@@ -169,13 +183,26 @@ public enum ConfigLoader {
                 result[key] = merge(nested, over: base, rules: rules, path: keyPath)
             } else if rules.numbersAllowedAsStrings.contains(keyPath), value is Int || value is Double {
                 result[key] = "\(value)"
+            } else if let text = value as? String, let known = defaults[key], !(known is String), isDecimalText(text),
+                      let number = Double(text) {
+                // A number with a fraction where the setting is a floating-point number.
+                result[key] = number
             } else if rules.numbersAllowedAsStrings.contains(keyPath + ".*"), let map = value as? [String: Any] {
-                result[key] = map.mapValues { $0 is Int || $0 is Double ? "\($0)" : $0 }
+                result[key] = numbersAsText(map)
             } else {
                 result[key] = value
             }
         }
         return result
+    }
+
+    /// Every number in `map` and the maps inside it as its text (an open map of decimals, or of settings
+    /// made of decimals such as a symbol's rules).
+    private static func numbersAsText(_ map: [String: Any]) -> [String: Any] {
+        map.mapValues { value in
+            if let nested = value as? [String: Any] { return numbersAsText(nested) }
+            return value is Int || value is Double ? "\(value)" : value
+        }
     }
 
     /// Applies `a.b.c=value`; the value is read as a YAML scalar or flow collection (`[a, b]`).
@@ -186,7 +213,7 @@ public enum ConfigLoader {
         let keys = override[..<equals].split(separator: ".").map(String.init)
         let rawValue = String(override[override.index(after: equals)...])
         guard !keys.isEmpty else { throw ConfigError(file: file, key: override, reason: "empty key") }
-        let value: Any = (try? Yams.load(yaml: rawValue)).flatMap { $0 } ?? rawValue
+        let value: Any = (try? Yams.load(yaml: rawValue, resolver)).flatMap { $0 } ?? rawValue
         func set(_ node: inout [String: Any], _ index: Int) {
             if index == keys.count - 1 {
                 node[keys[index]] = value

@@ -31,7 +31,7 @@ public struct ReplayFeed: Sendable {
         var delivered = 0
         while !Task.isCancelled {
             guard let next = nextCursor(cursors) else { return }
-            var tick = cursors[next].currentTick(base: base)
+            let current = cursors[next].currentTick(base: base)
             let offset = cursors[next].currentOffset
             cursors[next].advance(loop: loop)
             switch speed {
@@ -44,6 +44,10 @@ public struct ReplayFeed: Sendable {
                 delivered += 1
                 if delivered % 64 == 0 { await Task.yield() }
             }
+            // A looped tick whose scaled prices cannot be quoted is left out (in its time slot, so a feed of
+            // such ticks still paces itself), never replayed unscaled: that would be a fake jump back to the
+            // first cycle's prices.
+            guard var tick = current else { continue }
             tick.time = base.addingTimeInterval(offset)
             await deliver(tick)
         }
@@ -74,15 +78,15 @@ public struct ReplayFeed: Sendable {
             Double(cycle) * cycleLength + file.ticks[index].time.timeIntervalSince(file.start)
         }
 
-        func currentTick(base: Date) -> Tick {
+        func currentTick(base: Date) -> Tick? {
             var tick = file.ticks[index]
             tick.sequence = UInt64(cycle * file.ticks.count + index + 1)
             if cycle > 0, let first = file.ticks.first, let last = file.ticks.last, first.mid.isPositive {
                 let scale = pow(last.midValue / first.midValue, Double(cycle))
-                // Each price keeps the file's decimals. After very many cycles the compounded scale could leave
-                // the range; replay unscaled instead.
+                // Each price keeps the file's decimals; a tick they cannot hold (a bid rounded to zero, a book
+                // crossed by rounding, a compounded scale out of range) is skipped.
                 guard scale.isFinite, scale > 0, let bid = Self.scaled(tick.bid, by: scale), let ask = Self.scaled(tick.ask, by: scale),
-                      let lastPrice = Self.scaled(tick.last, by: scale), bid.isPositive else { return tick }
+                      let lastPrice = Self.scaled(tick.last, by: scale), bid.isPositive, ask >= bid, lastPrice.isPositive else { return nil }
                 tick.bid = bid
                 tick.ask = ask
                 tick.last = lastPrice
@@ -112,13 +116,14 @@ public struct ReplayFeed: Sendable {
 /// Finds the files to replay: those named in the configuration, or every recognised CSV in the data
 /// directory; none at all means the synthetic feed.
 public enum ReplaySources {
-    public static func load(config: RouterSettings.Replay) throws -> [ReplayFile] {
+    /// `tickSizes`: each symbol's price increment, for the spread put around trade prints.
+    public static func load(config: RouterSettings.Replay, tickSizes: [String: ExactDecimal] = [:]) throws -> [ReplayFile] {
         var paths = config.files
         if paths.isEmpty, !config.dataDir.isEmpty {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: config.dataDir)) ?? []
             paths = entries.filter { $0.lowercased().hasSuffix(".csv") }.sorted().map { config.dataDir + "/" + $0 }
         }
-        return try paths.map { try ReplayParser.parse(path: $0, tradeSpreadBps: config.tradeSpreadBps) }
+        return try paths.map { try ReplayParser.parse(path: $0, tradeSpreadBps: config.tradeSpreadBps, tickSizes: tickSizes) }
     }
 }
 

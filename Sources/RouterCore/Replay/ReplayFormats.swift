@@ -46,7 +46,10 @@ public enum ReplayParser {
 
     /// Parses a whole file. Malformed lines are skipped and counted, never fatal; a file with no usable
     /// line, or of an unknown format, is an error naming the file.
-    public static func parse(path: String, symbol explicitSymbol: String? = nil, tradeSpreadBps: Double) throws -> ReplayFile {
+    /// `tickSizes`: each symbol's price increment, onto which a trade print's bid and ask are put (by default
+    /// the print's own last decimal).
+    public static func parse(path: String, symbol explicitSymbol: String? = nil, tradeSpreadBps: Double,
+                             tickSizes: [String: ExactDecimal] = [:]) throws -> ReplayFile {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -72,6 +75,7 @@ public enum ReplayParser {
         var skipped = 0
         var symbolSeen: String?
         let columns = TardisColumns(header: header)
+        let spread = TradeSpread(bps: tradeSpreadBps, tickSizes: tickSizes)
         for line in lines {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             let tick: Tick?
@@ -79,9 +83,9 @@ public enum ReplayParser {
             case .histDataQuotes:
                 tick = parseHistData(fields, symbol: fileSymbol, source: source)
             case .tardisTrades:
-                tick = columns.flatMap { parseTardis(fields, columns: $0, symbol: explicitSymbol, spreadBps: tradeSpreadBps, source: source) }
+                tick = columns.flatMap { parseTardis(fields, columns: $0, symbol: explicitSymbol, spread: spread, source: source) }
             case .binanceTrades:
-                tick = parseBinance(fields, symbol: fileSymbol, spreadBps: tradeSpreadBps, source: source)
+                tick = parseBinance(fields, symbol: fileSymbol, spread: spread, source: source)
             }
             guard var tick, tick.symbol != "" else {
                 skipped += 1
@@ -168,32 +172,39 @@ public enum ReplayParser {
         }
     }
 
-    private static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spreadBps: Double, source: String) -> Tick? {
+    private static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spread: TradeSpread, source: String) -> Tick? {
         guard fields.count > max(columns.symbol, columns.timestamp, columns.price, columns.amount),
               let micros = Int64(fields[columns.timestamp]), let price = ExactDecimal(fields[columns.price]), price.isPositive,
               let amount = ExactDecimal(fields[columns.amount]), !amount.isNegative else { return nil }
         let tickSymbol = symbol ?? String(fields[columns.symbol]).uppercased()
-        return tradeTick(symbol: tickSymbol, time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), price: price,
-                         amount: amount, spreadBps: spreadBps, source: source)
+        return spread.tick(symbol: tickSymbol, time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), price: price,
+                           amount: amount, source: source)
     }
 
-    private static func parseBinance(_ fields: [Substring], symbol: String?, spreadBps: Double, source: String) -> Tick? {
+    private static func parseBinance(_ fields: [Substring], symbol: String?, spread: TradeSpread, source: String) -> Tick? {
         guard let symbol, fields.count >= 5, let price = ExactDecimal(fields[1]), price.isPositive,
               let quantity = ExactDecimal(fields[2]), !quantity.isNegative, let stamp = Int64(fields[4]) else { return nil }
         // Spot dumps switched from milliseconds to microseconds in 2025; the magnitude tells which.
         let seconds = stamp > 100_000_000_000_000 ? Double(stamp) / 1_000_000 : Double(stamp) / 1_000
-        return tradeTick(symbol: symbol, time: Date(timeIntervalSince1970: seconds), price: price, amount: quantity,
-                         spreadBps: spreadBps, source: source)
+        return spread.tick(symbol: symbol, time: Date(timeIntervalSince1970: seconds), price: price, amount: quantity, source: source)
     }
+}
 
-    /// A trade print as a tick: the price is the last, and the spread is put around it on the file's own
-    /// decimals (bid down, ask up, so it is never narrower than configured).
-    private static func tradeTick(symbol: String, time: Date, price: ExactDecimal, amount: ExactDecimal, spreadBps: Double, source: String) -> Tick? {
-        guard let spread = ExactDecimal(rounding: spreadBps, scale: 6, rounding: .halfEven),
+/// How a trade print, which has no book, becomes a tick: the price is the last, and the configured spread is
+/// put around it on the symbol's tick size, bid down and ask up, so it is never narrower than configured and
+/// every price is one the venue could quote. A symbol without a known tick size gets four decimals more than
+/// its print (never its print's last digit: a print of "5" would make a spread of 4,000 bp).
+struct TradeSpread {
+    let bps: Double
+    let tickSizes: [String: ExactDecimal]
+
+    func tick(symbol: String, time: Date, price: ExactDecimal, amount: ExactDecimal, source: String) -> Tick? {
+        let increment = tickSizes[symbol] ?? ExactDecimal(mantissa: 1, scale: min(price.scale + 4, ExactDecimal.maximumScale))
+        guard let spread = ExactDecimal(rounding: bps, scale: 6, rounding: .halfEven),
               let half = try? price.multiplied(by: spread, scale: ExactDecimal.maximumScale, rounding: .up)
                 .divided(by: 20_000, scale: ExactDecimal.maximumScale, rounding: .up),
-              let bid = try? (price - half).rounded(toScale: price.scale, rounding: .down),
-              let ask = try? (price + half).rounded(toScale: price.scale, rounding: .up), bid.isPositive else { return nil }
+              let bid = try? (price - half).rounded(toMultipleOf: increment, rounding: .down),
+              let ask = try? (price + half).rounded(toMultipleOf: increment, rounding: .up), bid.isPositive else { return nil }
         return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: price, volume: amount, source: source)
     }
 }

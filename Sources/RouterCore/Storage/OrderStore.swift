@@ -120,7 +120,10 @@ public final class OrderStore: OrderStorage {
                 _ = try books[strategy, default: [:]][row.symbol, default: PositionBook()].apply(row.fill)
             }
             let positions = books.flatMap { strategy, symbols in
-                symbols.map { StrategyPosition(strategyId: strategy, symbol: $0.key, book: $0.value) }
+                // Below one unit of 10^-8 no venue can trade it: dust left by fills recorded as doubles before
+                // money was exact (0.1 + 0.2 − 0.30000000000000004) is flat, as it was then.
+                symbols.map { StrategyPosition(strategyId: strategy, symbol: $0.key,
+                                               book: $0.value.quantity.magnitude < RequestRules.quantityRange.lowerBound ? PositionBook() : $0.value) }
             }.sorted { ($0.strategyId, $0.symbol) < ($1.strategyId, $1.symbol) }
             return StrategyPositionsResponse(positions: positions, throughSequence: through, databaseId: try Self.databaseId(db))
         }
