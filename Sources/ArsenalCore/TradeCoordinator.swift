@@ -191,13 +191,15 @@ public actor TradeCoordinator {
             }
             quantity = tradable
         }
+        // Exits and stops are reduce-only: routerd refuses them if they would grow or flip the position, and
+        // lets them through while trading is paused.
         let request = PlaceOrderRequest(
             clientOrderId: clientOrderId, symbol: signal.symbol, side: signal.side, type: .market,
-            quantity: quantity, strategyId: signal.strategyId, requestId: signal.requestId)
+            quantity: quantity, reduceOnly: signal.isEntry ? nil : true, strategyId: signal.strategyId, requestId: signal.requestId)
         do {
             let order = try await router.place(request)
             counters.ordersPlaced += 1
-            if order.status == .rejected || order.status == .canceled {
+            if order.status == .rejected || order.status == .cancelled || order.status == .expired {
                 counters.ordersRejected += 1
                 orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])

@@ -41,11 +41,15 @@ public struct PlaceOrderRequest: Codable, Sendable, Equatable {
     public var type: OrderType
     public var quantity: ExactDecimal
     public var limitPrice: ExactDecimal?
+    /// Refused if it would grow or flip the position (the strategy's, or the venue's net position without a
+    /// strategy); passes while trading is paused. Absent means false.
+    public var reduceOnly: Bool?
     public var strategyId: String?
     public var requestId: String?
 
     public init(clientOrderId: String? = nil, symbol: String, side: Side, type: OrderType = .market, quantity: ExactDecimal,
-                limitPrice: ExactDecimal? = nil, strategyId: String? = nil, requestId: String? = nil) {
+                limitPrice: ExactDecimal? = nil, reduceOnly: Bool? = nil, strategyId: String? = nil, requestId: String? = nil) {
+        self.reduceOnly = reduceOnly
         self.clientOrderId = clientOrderId
         self.symbol = symbol
         self.side = side

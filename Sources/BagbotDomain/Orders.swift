@@ -4,21 +4,34 @@ public enum OrderType: String, Codable, Sendable {
     case market, limit
 }
 
+/// Where an order is in its life. Every change is written to `order_events` (time and cause) before anyone
+/// is told about it.
 public enum OrderStatus: String, Codable, Sendable, CaseIterable {
-    /// Persisted, not yet acknowledged by the venue. After a crash these are reconciled before trading.
+    /// Persisted, not yet handed to the venue: after a crash, such an order never left the machine.
     case pendingNew = "pending_new"
-    case new
+    /// Being handed to the venue (recorded before the call): after a crash it may have reached the venue,
+    /// so it is looked up there, never sent again.
+    case sent
+    /// The venue took it and it is working (a resting limit order).
+    case acknowledged
     case partiallyFilled = "partially_filled"
     case filled
-    case canceled
+    case cancelled
     case rejected
+    case expired
+    /// The outcome of the send is not known (a timeout, a lost connection, a venue 5xx): settled by looking
+    /// it up at the venue, on a schedule, while trading goes on for other symbols.
+    case unknown
 
     public var isFinal: Bool {
         switch self {
-        case .filled, .canceled, .rejected: return true
-        case .pendingNew, .new, .partiallyFilled: return false
+        case .filled, .cancelled, .rejected, .expired: return true
+        case .pendingNew, .sent, .acknowledged, .partiallyFilled, .unknown: return false
         }
     }
+
+    /// The venue may hold it (or may have executed it): not final, and past `pending_new`.
+    public var mayBeAtVenue: Bool { !isFinal && self != .pendingNew }
 }
 
 public struct OrderRecord: Codable, Sendable, Equatable {
@@ -33,6 +46,9 @@ public struct OrderRecord: Codable, Sendable, Equatable {
     public var filledQuantity: ExactDecimal
     public var averageFillPrice: ExactDecimal?
     public var exchangeOrderId: String?
+    /// Only ever reduces the position it is against (a stop, a close): refused if it would grow or flip it,
+    /// and let through while trading is paused.
+    public var reduceOnly: Bool
     public var strategyId: String?
     /// Follows a trade from tick to fill across the daemons' logs.
     public var requestId: String?
@@ -43,7 +59,7 @@ public struct OrderRecord: Codable, Sendable, Equatable {
     public init(
         clientOrderId: String, venue: Venue, symbol: String, side: Side, type: OrderType, quantity: ExactDecimal,
         limitPrice: ExactDecimal? = nil, status: OrderStatus = .pendingNew, filledQuantity: ExactDecimal = 0,
-        averageFillPrice: ExactDecimal? = nil, exchangeOrderId: String? = nil, strategyId: String? = nil,
+        averageFillPrice: ExactDecimal? = nil, exchangeOrderId: String? = nil, reduceOnly: Bool = false, strategyId: String? = nil,
         requestId: String? = nil, rejectReason: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.clientOrderId = clientOrderId
@@ -57,6 +73,7 @@ public struct OrderRecord: Codable, Sendable, Equatable {
         self.filledQuantity = filledQuantity
         self.averageFillPrice = averageFillPrice
         self.exchangeOrderId = exchangeOrderId
+        self.reduceOnly = reduceOnly
         self.strategyId = strategyId
         self.requestId = requestId
         self.rejectReason = rejectReason

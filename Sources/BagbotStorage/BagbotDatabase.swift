@@ -132,6 +132,9 @@ public enum BagbotDatabase {
         migrator.registerMigration("v2-exact-money") { db in
             try ExactMoneyMigration.run(db)
         }
+        migrator.registerMigration("v3-order-lifecycle") { db in
+            try OrderLifecycleMigration.run(db)
+        }
         return migrator
     }
 }

@@ -92,6 +92,13 @@ enum RequestRules {
         return symbol
     }
 
+    /// A tick a venue could have quoted: a positive bid not above the ask, every price within the range an
+    /// order may have, and no negative volume. Anything else would poison marks, fills and strategies.
+    static func isQuotable(_ tick: Tick) -> Bool {
+        tick.bid.isPositive && tick.ask >= tick.bid && priceRange.contains(tick.bid) && priceRange.contains(tick.ask)
+            && priceRange.contains(tick.last) && !tick.volume.isNegative
+    }
+
     /// At most 40 characters of untrusted text, quoted and escaped, with its size when cut.
     static func quoted(_ text: String) -> String {
         "'\(LogExcerpt.of(text, limit: 40))'"

@@ -32,12 +32,13 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let settings = context.config[RouterSettings.self]
         let paths = context.config.paths
         let database = try BagbotDatabase.open(path: paths.databasePath)
+        let built = try await VenueRegistry.build(settings, database: database, logger: context.logger("paper"))
         let service = try await RouterService(
-            store: OrderStore(database: database), paperSettings: PaperExchange.Settings(settings.paper),
-            symbolRules: settings.paper.symbols.map { $0.value.rules(for: $0.key) }, symbols: SymbolMap(config: settings),
+            store: OrderStore(database: database), venues: built.venues, symbols: SymbolMap(config: settings),
             tradingSwitch: TradingSwitch(stateDirectory: paths.stateFilesDir, logger: logger),
-            events: server.events, logger: logger)
-        try await service.reconcile()
+            events: server.events, logger: logger, reconciliation: settings.reconcile.settings)
+        // Before the socket opens: no new order is taken until the last run's orders are settled.
+        try await service.start()
 
         var files = try ReplaySources.load(config: settings.replay, tickSizes: settings.paper.symbols.mapValues(\.tickSize))
         if files.isEmpty {
@@ -54,10 +55,17 @@ public final class RouterDaemon: BagbotDaemon, Service {
         context.readiness.ready()
 
         let logger = logger
+        let paper = built.paper
         await cancelWhenGracefulShutdown {
-            logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
-            await feed.run { await service.onTick($0) }
-            if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await service.runReconciliation() }
+                group.addTask {
+                    logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
+                    await feed.run { await paper.ingest($0) }
+                    if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
+                }
+                await group.waitForAll()
+            }
         }
         try? await gracefulShutdown()
         await server.stop()

@@ -4,147 +4,131 @@ import BagbotDomain
 import BagbotIPC
 import BagbotRuntime
 
-/// routerd's core: validates and routes orders, persists each one before it is sent, executes on the
-/// paper exchange, and publishes ticks, order updates and fills.
+/// routerd's core: checks each order, persists it, hands it to its symbol's venue and records what the
+/// venue answers, through the lifecycle `pending_new` → `sent` → `acknowledged` → `partially_filled` →
+/// `filled` | `cancelled` | `rejected` | `expired`, with `unknown` when a send's outcome is not known. Every
+/// transition is written (time and cause) before anyone is told; fills are stored once per venue trade id.
 ///
-/// Every operation runs in an exclusive section (`exclusively`), first come, first served: the actor alone
-/// would let another call in at each database await, so a tick could fill an order between its execution and
-/// its commit, a retried order be settled while its first attempt is still being recorded, or a lookup
-/// answer "no such order" about an order that reached routerd before it and is waiting its turn.
-public actor RouterService {
-    private let store: any OrderStorage
-    private var paper: PaperExchange
+/// An order is persisted before it is sent, and `sent` is recorded before the venue is called, so after a
+/// crash `pending_new` means "never left the machine" and anything later means "ask the venue"
+/// (`RouterService+Reconciliation.swift`). No order is ever sent twice.
+///
+/// Every operation runs in an exclusive section (`ExclusiveSections`), first come, first served, so a venue
+/// event cannot be applied between a send and its record, and a lookup never answers "no such order" about an
+/// order that reached routerd before it and is waiting its turn.
+public actor RouterService: ExclusiveSections {
+    let store: any OrderStorage
+    let venues: [Venue: any TradingVenue]
     private let symbols: SymbolMap
-    /// What each symbol's venue accepts, checked before an order is stored.
-    private let symbolRules: [String: SymbolRules]
+    /// Each venue's rules per symbol, read from the venues at start.
+    let symbolRules: [Venue: [String: SymbolRules]]
+    public nonisolated let allSymbolRules: [SymbolRules]
     private var tradingSwitch: TradingSwitch
-    private let events: any EventPublishing
-    private let logger: Logger
+    let events: any EventPublishing
+    let logger: Logger
+    let reconciliation: ReconciliationSettings
+    var gate = ExclusiveGate()
+    private var lastTicks: [String: Tick] = [:]
     private var ticks = 0
     private var ordersToday = 0
     private var dayStart: Date
-    private var healthyStore = true
-    private var exclusiveSectionBusy = false
-    private var waitingForExclusiveSection: [CheckedContinuation<Void, Never>] = []
+    var healthyStore = true
+    /// False until every order left over from the last run has been settled with its venue.
+    var accepting = false
+    /// Orders whose outcome is still being settled with their venue (sent but not found there yet, or of
+    /// unknown outcome), by client order id. New orders for their symbol wait, reduce-only ones excepted.
+    var unsettled: [String: UnsettledOrder] = [:]
+    /// Each strategy's net position per symbol ("strategy|symbol"), from the fills recorded: what a
+    /// reduce-only order of that strategy may not grow or flip.
+    var strategyBooks: [String: PositionBook] = [:]
+    /// A write reported an error and may have landed anyway: `strategyBooks` is rebuilt from the record before
+    /// it is used again.
+    var booksMayBeStale = false
 
-    public init(store: any OrderStorage, paperSettings: PaperExchange.Settings, symbolRules: [SymbolRules], symbols: SymbolMap,
-                tradingSwitch: TradingSwitch, events: any EventPublishing, logger: Logger) async throws {
+    struct UnsettledOrder: Sendable {
+        var venue: Venue
+        var symbol: String
+        /// Lookups that found nothing at the venue.
+        var misses: Int
+    }
+
+    public init(store: any OrderStorage, venues: [any TradingVenue], symbols: SymbolMap, tradingSwitch: TradingSwitch,
+                events: any EventPublishing, logger: Logger, reconciliation: ReconciliationSettings = ReconciliationSettings()) async throws {
         self.store = store
         self.symbols = symbols
-        self.symbolRules = Dictionary(symbolRules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         self.tradingSwitch = tradingSwitch
         self.events = events
         self.logger = logger
-        var paperSettings = paperSettings
-        paperSettings.tickSizes = self.symbolRules.mapValues(\.tickSize)
-        paper = PaperExchange(settings: paperSettings, snapshot: try await store.loadPaper())
+        self.reconciliation = reconciliation
+        var byVenue: [Venue: any TradingVenue] = [:]
+        var rules: [Venue: [String: SymbolRules]] = [:]
+        for venue in venues {
+            byVenue[venue.id] = venue
+            rules[venue.id] = Dictionary(try await venue.symbolRules().map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        self.venues = byVenue
+        symbolRules = rules
+        allSymbolRules = rules.values.flatMap(\.values).sorted { ($0.symbol, $0.baseAsset) < ($1.symbol, $1.baseAsset) }
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
         ordersToday = try await store.countOrders(since: dayStart)
+        try await loadStrategyBooks()
     }
 
-    /// After a crash, every order that is not final is settled before trading starts: the paper venue
-    /// executes inside the same transaction that records the result, so a `pending_new` order never
-    /// reached it and is rejected; a resting limit order is live again.
-    public func reconcile() async throws {
-        try await exclusively { try await reconcileOrders() }
+    /// Every strategy's positions as the recorded fills make them.
+    func loadStrategyBooks() async throws {
+        let snapshot = try await store.strategyPositions(through: try await store.lastFillSequence())
+        strategyBooks = Dictionary(snapshot.positions.map { (Self.bookKey($0.strategyId, $0.symbol), $0.book) }, uniquingKeysWith: { _, last in last })
+        booksMayBeStale = false
     }
 
-    private func reconcileOrders() async throws {
-        for order in try await store.nonFinalOrders() {
-            switch order.status {
-            case .pendingNew:
-                var settled = order
-                settled.status = .rejected
-                settled.rejectReason = "routerd stopped before the order was sent; never executed"
-                settled.updatedAt = Date()
-                try await store.commit(settled, fills: [], paper: nil)
-                logger.warning("reconciled an order that was never sent", metadata: ["client_order_id": "\(order.clientOrderId)"])
-            case .new, .partiallyFilled:
-                paper.restore(resting: order)
-                logger.info("restored a resting order", metadata: ["client_order_id": "\(order.clientOrderId)"])
-            case .filled, .canceled, .rejected:
-                break
+    static func bookKey(_ strategyId: String, _ symbol: String) -> String { strategyId + "|" + symbol }
+
+    // MARK: Venue events
+
+    /// Subscribes to every venue's events and settles the orders left over from the last run; only then
+    /// are new orders accepted.
+    public func start() async throws {
+        for venue in venues.values {
+            let venueId = venue.id
+            await venue.setEventHandler { [weak self] event in await self?.handle(event, from: venueId) }
+        }
+        try await exclusively { try await reconcileAll() }
+        accepting = true
+    }
+
+    func handle(_ event: VenueEvent, from venue: Venue) async {
+        await exclusively {
+            switch event {
+            case .tick(let tick):
+                apply(tick)
+            case .order(let report):
+                guard let stored = try? await store.order(clientOrderId: report.clientOrderId) else {
+                    logger.error("an order update from the venue could not be matched with a stored order", metadata: [
+                        "venue": "\(venue.rawValue)", "client_order_id": "\(report.clientOrderId)",
+                    ])
+                    return
+                }
+                await record(report, for: stored, reason: "update from \(venue.rawValue)")
+            case .connection(.connected):
+                logger.notice("venue connected; reconciling its orders", metadata: ["venue": "\(venue.rawValue)"])
+                try? await reconcile(venue: venue)
+            case .connection(.disconnected):
+                logger.warning("venue disconnected", metadata: ["venue": "\(venue.rawValue)"])
             }
         }
     }
 
-    public func onTick(_ tick: Tick) async {
-        await exclusively { await apply(tick) }
-    }
-
-    private func apply(_ tick: Tick) async {
-        // A price that is not positive, a crossed book or a price beyond any order's would poison equity,
-        // marks and strategies.
-        guard tick.bid.isPositive, tick.ask >= tick.bid, RequestRules.priceRange.contains(tick.bid), RequestRules.priceRange.contains(tick.ask),
-              RequestRules.priceRange.contains(tick.last), !tick.volume.isNegative else {
+    private func apply(_ tick: Tick) {
+        guard RequestRules.isQuotable(tick) else {
             logger.warning("tick with an impossible price ignored", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
             return
         }
         ticks += 1
-        paper.record(tick)
-        for clientOrderId in paper.crossedOrders(by: tick) {
-            let before = paper
-            guard let (order, fill) = paper.fillResting(clientOrderId, on: tick) else { continue }
-            var filled = order
-            filled.status = .filled
-            filled.filledQuantity = fill.quantity
-            filled.averageFillPrice = fill.price
-            filled.exchangeOrderId = "paper-\(order.clientOrderId)"
-            filled.updatedAt = fill.time
-            do {
-                // Only over an order still resting on disk: a cancel that was recorded although it reported
-                // an error must not be overwritten by a fill.
-                try await settle(filled, fills: [fill], onlyIfStatus: order.status)
-            } catch {
-                // Not recorded means not executed: only this fill is undone (earlier ones are on disk).
-                let executed = paper
-                paper = before
-                guard let onDisk = try? await store.order(clientOrderId: clientOrderId), onDisk.status.isFinal else {
-                    // The order keeps resting, and a later tick tries again.
-                    break
-                }
-                // The disk says the order is over: it rests no more, whatever ended it.
-                _ = paper.cancel(clientOrderId: clientOrderId)
-                if onDisk.status == .filled {
-                    // A fill was recorded although its commit reported an error (this one, or an earlier one
-                    // whose answer was lost): the disk is the truth for the book and for subscribers.
-                    let thisCommit = onDisk.filledQuantity == filled.filledQuantity && onDisk.averageFillPrice == filled.averageFillPrice
-                    await adoptRecordedFill(of: onDisk, executed: thisCommit ? executed : nil)
-                } else {
-                    logger.critical("a resting order is final on disk; taken off the paper book", metadata: [
-                        "client_order_id": "\(clientOrderId)", "status": "\(onDisk.status.rawValue)",
-                    ])
-                }
-            }
-        }
+        lastTicks[tick.symbol] = tick
         events.publish(Events.tick, topic: Topics.ticks, body: tick)
     }
 
-    /// A resting order's fill that is on disk although its commit reported an error. The book becomes the
-    /// recorded one (`executed` when this very commit landed, else as read from disk) and the recorded fills
-    /// and order are published; if they cannot be read the order event is held back too, so arsenald never
-    /// frees a symbol without its fill (it catches up at its next gap or reconnect).
-    private func adoptRecordedFill(of order: OrderRecord, executed: PaperExchange?) async {
-        logger.critical("a resting order's fill was recorded although its commit reported an error; using the recorded outcome",
-                        metadata: ["client_order_id": "\(order.clientOrderId)"])
-        if let executed {
-            var book = executed
-            _ = book.cancel(clientOrderId: order.clientOrderId)
-            paper = book
-        } else if let recorded = try? await store.loadPaper() {
-            paper.adopt(recorded)
-        } else {
-            healthyStore = false
-            return
-        }
-        guard let fills = try? await store.fills(ofOrder: order.clientOrderId) else {
-            healthyStore = false
-            return
-        }
-        healthyStore = true
-        for fill in fills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
-        events.publish(Events.order, topic: Topics.orders, body: order)
-    }
+    // MARK: Placing
 
     public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         try await exclusively { try await execute(request) }
@@ -152,100 +136,121 @@ public actor RouterService {
 
     private func execute(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         let symbol = try RequestRules.checked(request)
+        let reduceOnly = request.reduceOnly ?? false
         let clientOrderId = request.clientOrderId ?? "bb-" + Crypto.hex((try? Crypto.randomBytes(12)) ?? [])
-        // Idempotent: a retried request with the same id returns the stored order; nothing is sent twice.
+        // Idempotent: a retried request with the same id returns the stored order, in whatever state.
         if let existing = try await store.order(clientOrderId: clientOrderId) {
             guard existing.symbol == symbol, existing.side == request.side, existing.quantity == request.quantity,
-                  existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId else {
+                  existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId,
+                  existing.reduceOnly == reduceOnly else {
                 throw IPCError(.conflict, "clientOrderId \(clientOrderId) is already used by a different order")
             }
             if existing.status == .pendingNew {
-                // `place` runs start to end in the exclusive section, so a pending_new order seen here is one whose
-                // result could not be recorded: it was never executed. Settle it now that the database may take it.
-                guard let settled = await settleNeverExecuted(existing, reason: "its result could not be recorded, so it was never executed") else {
-                    throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed; the database still refuses writes")
-                }
-                return settled
+                // Orders are placed start to end in the exclusive section, so a pending_new order seen here is one
+                // whose `sent` could not be recorded: it never left the machine.
+                return try await rejectNeverSent(existing)
             }
             return existing
         }
         if let id = request.clientOrderId { try RequestRules.checkClientOrderId(id) }
-        guard let venue = symbols.venue(for: symbol) else {
+        guard accepting else {
+            throw IPCError(.unavailable, "routerd is settling the orders of its last run with the venues; no new order until then")
+        }
+        guard let venueId = symbols.venue(for: symbol) else {
             throw IPCError(.badRequest, "no route for symbol \(symbol): add it under router.symbols")
         }
-        guard let rules = symbolRules[symbol] else {
-            throw IPCError(.badRequest, "no trading rules for \(symbol) on \(venue.rawValue): add it under router.paper.symbols")
+        guard let venue = venues[venueId] else {
+            throw IPCError(.badRequest, "\(symbol) routes to \(venueId.rawValue), which is not configured in this routerd")
         }
-        let tick = paper.lastTick(for: symbol)
+        guard let rules = symbolRules[venueId]?[symbol] else {
+            throw IPCError(.badRequest, "no trading rules for \(symbol) on \(venueId.rawValue): add it under router.\(venueId.rawValue).symbols")
+        }
+        let tick = lastTicks[symbol]
         if let violation = rules.violation(quantity: request.quantity, limitPrice: request.limitPrice,
                                            referencePrice: request.side == .buy ? tick?.ask : tick?.bid) {
             throw IPCError(.badRequest, "refused by rule \(violation.rule): \(violation)")
         }
-        guard tradingSwitch.state.enabled else {
-            throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason.map(RequestRules.quoted) ?? "no reason given")")
+        if reduceOnly {
+            try await checkReducesOnly(symbol: symbol, side: request.side, quantity: request.quantity, strategyId: request.strategyId, venue: venue)
+        } else {
+            guard tradingSwitch.state.enabled else {
+                throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason.map(RequestRules.quoted) ?? "no reason given") (cancels and reduce-only orders still pass)")
+            }
+            if let blocking = unsettled.first(where: { $0.value.venue == venueId && $0.value.symbol == symbol }) {
+                throw IPCError(.conflict, "order \(blocking.key) for \(symbol) has an outcome not yet known at \(venueId.rawValue); new \(symbol) orders wait until it is settled")
+            }
         }
+
         let now = Date()
-        var order = OrderRecord(
-            clientOrderId: clientOrderId, venue: venue, symbol: symbol, side: request.side, type: request.type,
-            quantity: request.quantity, limitPrice: request.limitPrice, status: .pendingNew, strategyId: request.strategyId,
-            requestId: request.requestId, createdAt: now, updatedAt: now)
-        try await store.insert(order)
-        let inserted = order
+        let order = OrderRecord(
+            clientOrderId: clientOrderId, venue: venueId, symbol: symbol, side: request.side, type: request.type,
+            quantity: request.quantity, limitPrice: request.limitPrice, status: .pendingNew, reduceOnly: reduceOnly,
+            strategyId: request.strategyId, requestId: request.requestId, createdAt: now, updatedAt: now)
+        do {
+            try await store.insert(order)
+        } catch {
+            healthyStore = false
+            throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
+        }
         rollDay(now)
         ordersToday += 1
 
-        order.updatedAt = Date()
-        var fills: [Fill] = []
-        let before = paper
-        switch paper.submit(order) {
-        case .filled(let fill):
-            order.status = .filled
-            order.filledQuantity = fill.quantity
-            order.averageFillPrice = fill.price
-            order.exchangeOrderId = "paper-\(clientOrderId)"
-            fills = [fill]
-        case .resting:
-            order.status = .new
-            order.exchangeOrderId = "paper-\(clientOrderId)"
-        case .rejected(let reason):
-            order.status = .rejected
-            order.rejectReason = reason
-        }
-        do {
-            try await settle(order, fills: fills)
-        } catch {
-            // The execution must not outlive a failed commit: the book goes back to what is on disk, and the
-            // order is recorded as rejected (never executed). If even that cannot be written it stays
-            // pending_new, and a retry with its id or the next start's reconcile settles it.
-            let executed = paper
-            paper = before
-            if await settleNeverExecuted(inserted, reason: "its result could not be recorded, so it was never executed") == nil,
-               let stored = try? await store.order(clientOrderId: clientOrderId), stored.status != .pendingNew,
-               stored.status == order.status, stored.filledQuantity == order.filledQuantity {
-                // The commit reported an error but reached the disk after all (possible with I/O errors):
-                // the disk is the truth, so the book is the executed one, subscribers hear of the recorded fills
-                // and order (arsenald frees the symbol on the order's event), and the caller gets the outcome.
-                paper = executed
-                logger.critical("an order commit reported an error but was recorded; using the recorded outcome",
-                                metadata: ["client_order_id": "\(clientOrderId)", "status": "\(stored.status.rawValue)"])
-                // Without its fills the order event is held back: arsenald must not free the symbol before the
-                // fill is in its position (it catches up at its next gap or reconnect).
-                if let recordedFills = try? await store.fills(ofOrder: clientOrderId) {
-                    for fill in recordedFills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
-                    events.publish(Events.order, topic: Topics.orders, body: stored)
-                    healthyStore = true
-                }
-                return stored
+        var sent = order
+        sent.status = .sent
+        sent.updatedAt = Date()
+        guard await transition(sent, reason: "sent to \(venueId.rawValue)", expecting: .pendingNew) else {
+            // Not recorded as sent, so not sent. If even its rejection cannot be written (or the `sent` landed
+            // after all), the schedule looks it up until the record settles.
+            if (try? await rejectNeverSent(order)) == nil {
+                unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
             }
-            throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not executed: \(error)")
+            throw IPCError(.internal, "order \(clientOrderId) could not be recorded as sent, so it was not sent")
         }
-        logger.info("order \(order.status.rawValue)", metadata: [
+        let report: VenueOrderReport
+        do {
+            report = try await venue.place(VenueOrderRequest(sent))
+        } catch VenueError.rejected(let reason) {
+            return await settleRejected(sent, reason: reason, expecting: .sent)
+        } catch VenueError.unavailable(let reason) {
+            return await settleRejected(sent, reason: "venue unavailable, not sent: \(reason)", expecting: .sent)
+        } catch {
+            return await markUnknown(sent, cause: "\(error)")
+        }
+        let recorded = await record(report, for: sent, reason: "answer from \(venueId.rawValue)")
+        logger.info("order \(recorded.status.rawValue)", metadata: [
             "client_order_id": "\(clientOrderId)", "request_id": "\(request.requestId ?? "-")", "symbol": "\(symbol)",
             "side": "\(request.side.rawValue)", "quantity": "\(request.quantity)",
-            "price": "\(order.averageFillPrice.map { "\($0)" } ?? "-")", "reason": "\(order.rejectReason ?? "-")",
+            "price": "\(recorded.averageFillPrice.map { "\($0)" } ?? "-")", "reason": "\(recorded.rejectReason ?? "-")",
         ])
-        return order
+        return recorded
     }
+
+    /// A reduce-only order may only shrink the position it is against: the strategy's (from its recorded
+    /// fills), or without a strategy the venue's net position in the symbol, counting the reduce-only orders
+    /// still open against it.
+    private func checkReducesOnly(symbol: String, side: Side, quantity: ExactDecimal, strategyId: String?, venue: any TradingVenue) async throws {
+        if booksMayBeStale { try await loadStrategyBooks() }
+        let position: ExactDecimal
+        if let strategyId {
+            position = strategyBooks[Self.bookKey(strategyId, symbol)]?.quantity ?? .zero
+        } else {
+            position = try await venue.positions().first { $0.symbol == symbol }?.quantity ?? .zero
+        }
+        let whose = strategyId.map { "strategy \($0)'s" } ?? "the \(venue.id.rawValue) account's"
+        guard !position.isZero, position.isPositive == (side == .sell) else {
+            throw IPCError(.badRequest, "reduce-only \(side.rawValue) refused: it would grow \(whose) \(symbol) position (\(position))")
+        }
+        var reducing = quantity
+        for open in try await store.nonFinalOrders()
+        where open.reduceOnly && open.symbol == symbol && open.strategyId == strategyId && open.venue == venue.id {
+            reducing = try reducing + open.quantity - open.filledQuantity
+        }
+        guard reducing <= position.magnitude else {
+            throw IPCError(.badRequest, "reduce-only \(side.rawValue) of \(quantity) refused: with the reduce-only orders still open (\(reducing) in all) it would flip \(whose) \(symbol) position (\(position))")
+        }
+    }
+
+    // MARK: Cancelling
 
     public func cancel(clientOrderId: String) async throws -> OrderRecord {
         try await exclusively { try await cancelOrder(clientOrderId) }
@@ -259,64 +264,151 @@ public actor RouterService {
         guard !stored.status.isFinal else {
             throw IPCError(.conflict, "order \(clientOrderId) is already \(stored.status.rawValue)")
         }
-        guard var order = paper.cancel(clientOrderId: clientOrderId) else {
-            throw IPCError(.conflict, "order \(clientOrderId) is not resting on the venue")
+        if stored.status == .pendingNew { return try await rejectNeverSent(stored) }
+        guard let venue = venues[stored.venue] else {
+            throw IPCError(.unavailable, "order \(clientOrderId) is at \(stored.venue.rawValue), which is not configured in this routerd")
         }
-        order.status = .canceled
-        order.updatedAt = Date()
+        let report: VenueOrderReport
         do {
-            try await settle(order, fills: [])
+            report = try await venue.cancel(clientOrderId: clientOrderId, symbol: stored.symbol)
+        } catch VenueError.rejected(let reason) {
+            throw IPCError(.conflict, "\(stored.venue.rawValue) refused to cancel \(clientOrderId): \(reason)")
         } catch {
-            if let onDisk = try? await store.order(clientOrderId: clientOrderId), onDisk.status == .canceled {
-                // The cancel reported an error but was recorded: the disk is the truth.
-                logger.critical("a cancel reported an error but was recorded; the order is cancelled",
-                                metadata: ["client_order_id": "\(clientOrderId)"])
-                healthyStore = true
-                events.publish(Events.order, topic: Topics.orders, body: onDisk)
-                return onDisk
-            }
-            paper.restore(resting: stored)
-            throw IPCError(.internal, "cancel of \(clientOrderId) could not be recorded; the order is still live: \(error)")
+            unsettled[clientOrderId] = unsettled[clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
+            throw IPCError(.unavailable, "the cancel of \(clientOrderId) has an unknown outcome (\(error)); the order is being looked up at \(stored.venue.rawValue)")
         }
+        return await record(report, for: stored, reason: "cancel requested")
+    }
+
+    // MARK: Recording
+
+    /// Records what the venue says of `stored` (its status and the fills not stored yet), then tells
+    /// subscribers: fills first, then the order. Never moves an order back (a stale report of an older state
+    /// changes nothing), and never drops a fill: one reported for an order already final is recorded, and the
+    /// order takes the venue's status, with a critical log. Returns the order as recorded; when the record
+    /// cannot be written the order is left to reconciliation, and is returned as it was.
+    @discardableResult
+    func record(_ report: VenueOrderReport, for stored: OrderRecord, reason: String) async -> OrderRecord {
+        let venueFills = report.fills.map { fill in
+            Fill(fillId: fill.fillId, clientOrderId: stored.clientOrderId, venue: stored.venue, symbol: stored.symbol, side: stored.side,
+                 quantity: fill.quantity, price: fill.price, fee: fill.fee, time: fill.time, strategyId: stored.strategyId,
+                 requestId: stored.requestId)
+        }
+        let advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity
+        let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity
+        guard advances else { return stored }
+        if lateFill {
+            logger.critical("the venue reports fills for an order recorded as final; recording them", metadata: [
+                "client_order_id": "\(stored.clientOrderId)", "recorded": "\(stored.status.rawValue)", "venue_status": "\(report.status.rawValue)",
+            ])
+        }
+        var updated = stored
+        updated.status = report.status
+        updated.filledQuantity = max(report.filledQuantity, stored.filledQuantity)
+        updated.averageFillPrice = report.averagePrice ?? stored.averageFillPrice
+        updated.exchangeOrderId = report.exchangeOrderId ?? stored.exchangeOrderId
+        updated.rejectReason = report.rejectReason ?? stored.rejectReason
+        updated.updatedAt = max(report.time, stored.updatedAt)
+        let newFills: [Fill]
+        do {
+            newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status)
+            healthyStore = true
+        } catch {
+            if (error as? IPCError)?.code != .conflict { healthyStore = false }
+            booksMayBeStale = true
+            logger.critical("could not record what the venue reported; the order will be looked up again", metadata: [
+                "client_order_id": "\(stored.clientOrderId)", "venue_status": "\(report.status.rawValue)", "error": "\(error)",
+            ])
+            unsettled[stored.clientOrderId] = unsettled[stored.clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
+            return stored
+        }
+        for fill in newFills {
+            if let strategyId = fill.strategyId {
+                let key = Self.bookKey(strategyId, fill.symbol)
+                var book = strategyBooks[key] ?? PositionBook()
+                do {
+                    _ = try book.apply(fill)
+                    strategyBooks[key] = book
+                } catch {
+                    // The record has the fill; the book is rebuilt from it before the next reduce-only check.
+                    booksMayBeStale = true
+                }
+            }
+            events.publish(Events.fill, topic: Topics.fills, body: fill)
+        }
+        if updated.status.isFinal || updated.status == .acknowledged || updated.status == .partiallyFilled {
+            unsettled[updated.clientOrderId] = nil
+        }
+        events.publish(Events.order, topic: Topics.orders, body: updated)
+        return updated
+    }
+
+    /// How far along the lifecycle a status is: an order only ever moves forward.
+    static func rank(_ status: OrderStatus) -> Int {
+        switch status {
+        case .pendingNew: return 0
+        case .sent: return 1
+        case .unknown: return 2
+        case .acknowledged: return 3
+        case .partiallyFilled: return 4
+        case .filled, .cancelled, .rejected, .expired: return 5
+        }
+    }
+
+    /// Writes a status change with no fills; false (logged) when it cannot be written.
+    func transition(_ order: OrderRecord, reason: String, expecting: OrderStatus) async -> Bool {
+        do {
+            try await store.commit(order, fills: [], reason: reason, expecting: expecting)
+            healthyStore = true
+        } catch {
+            if (error as? IPCError)?.code != .conflict { healthyStore = false }
+            logger.critical("could not record an order's status", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "status": "\(order.status.rawValue)", "error": "\(error)",
+            ])
+            return false
+        }
+        events.publish(Events.order, topic: Topics.orders, body: order)
+        return true
+    }
+
+    /// The venue refused the order: it never worked there.
+    func settleRejected(_ order: OrderRecord, reason: String, expecting: OrderStatus) async -> OrderRecord {
+        var rejected = order
+        rejected.status = .rejected
+        rejected.rejectReason = RequestRules.sanitizedReason(reason)
+        rejected.updatedAt = Date()
+        if await transition(rejected, reason: rejected.rejectReason ?? "rejected", expecting: expecting) { return rejected }
+        // Left as it is on disk: the next reconciliation looks it up and settles it.
+        unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
         return order
     }
 
-    /// Records a pending_new order that never reached the venue as rejected, only while it is still
-    /// pending_new on disk (an outcome that was recorded after all is never overwritten); nil if that cannot
-    /// be written. It does not clear the store's unhealthy mark: only a whole order result does.
-    private func settleNeverExecuted(_ order: OrderRecord, reason: String) async -> OrderRecord? {
+    /// An order that never left the machine (still `pending_new`): rejected with reason `never_sent`.
+    func rejectNeverSent(_ order: OrderRecord) async throws -> OrderRecord {
         var rejected = order
         rejected.status = .rejected
-        rejected.rejectReason = reason
+        rejected.rejectReason = "never_sent: routerd stopped or failed before handing it to the venue"
         rejected.updatedAt = Date()
-        do {
-            _ = try await store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
-        } catch {
-            logger.error("could not record a never-executed order as rejected", metadata: [
-                "client_order_id": "\(order.clientOrderId)", "error": "\(error)",
-            ])
-            return nil
+        guard await transition(rejected, reason: "never_sent", expecting: .pendingNew) else {
+            throw IPCError(.internal, "order \(order.clientOrderId) was never sent, and that could not be recorded yet")
         }
-        events.publish(Events.order, topic: Topics.orders, body: rejected)
         return rejected
     }
 
-    /// Persists the outcome with the paper book, then tells subscribers: fills first, then the order.
-    /// Nothing is published when the commit fails: subscribers only ever hear about recorded facts.
-    private func settle(_ order: OrderRecord, fills: [Fill], onlyIfStatus: OrderStatus? = nil) async throws {
-        let stored: [Fill]
-        do {
-            stored = try await store.commit(order, fills: fills, paper: paper.snapshot, onlyIfStatus: onlyIfStatus)
-            healthyStore = true
-        } catch {
-            // A conflict (the order is no longer what it was on disk) is not a storage failure.
-            if (error as? IPCError)?.code != .conflict { healthyStore = false }
-            logger.critical("could not persist an order update", metadata: ["client_order_id": "\(order.clientOrderId)", "error": "\(error)"])
-            throw error
-        }
-        for fill in stored { events.publish(Events.fill, topic: Topics.fills, body: fill) }
-        events.publish(Events.order, topic: Topics.orders, body: order)
+    /// The send's outcome is not known: recorded as `unknown`, and looked up at the venue on a schedule.
+    private func markUnknown(_ sent: OrderRecord, cause: String) async -> OrderRecord {
+        logger.error("order outcome unknown; it will be looked up at the venue, never sent again", metadata: [
+            "client_order_id": "\(sent.clientOrderId)", "venue": "\(sent.venue.rawValue)", "cause": "\(cause)",
+        ])
+        unsettled[sent.clientOrderId] = UnsettledOrder(venue: sent.venue, symbol: sent.symbol, misses: 0)
+        var unknown = sent
+        unknown.status = .unknown
+        unknown.rejectReason = nil
+        unknown.updatedAt = Date()
+        return await transition(unknown, reason: "outcome unknown: \(RequestRules.sanitizedReason(cause) ?? "")", expecting: .sent) ? unknown : sent
     }
+
+    // MARK: Queries
 
     // Queries wait their turn too: one answers after every order already waiting in the exclusive section, so
     // "absent" means "never arrived" (arsenald's confirmation frees the symbol on it) and a resync's fills
@@ -335,9 +427,13 @@ public actor RouterService {
         return try await store.strategyPositions(through: through)
     }
 
-    /// The book as committed: never an execution whose record is still being written.
+    /// Every venue's positions, venue by venue.
     public func positions() async throws -> [Position] {
-        try await exclusively { try paper.positions() }
+        try await exclusively {
+            var all: [Position] = []
+            for venue in venues.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) { all += try await venue.positions() }
+            return all
+        }
     }
 
     public func fills(_ query: FillsQuery) async throws -> FillsResponse {
@@ -350,7 +446,9 @@ public actor RouterService {
 
     public func account() async throws -> AccountSummary {
         try await exclusively {
-            try AccountSummary(venues: [paper.account()], tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
+            var accounts: [VenueAccount] = []
+            for venue in venues.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) { accounts.append(try await venue.account()) }
+            return try AccountSummary(venues: accounts, tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
         }
     }
 
@@ -368,16 +466,21 @@ public actor RouterService {
         get async {
             await exclusively {
                 let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
-                let equity = (try? paper.equity().rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "out of range"
-                return "\(state); ticks \(ticks), orders today \(ordersToday), equity \(equity)"
+                var equity: [String] = []
+                for venue in venues.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) {
+                    let value = (try? await venue.account().equity.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "unknown"
+                    equity.append("\(venue.id.rawValue) equity \(value)")
+                }
+                let settling = unsettled.isEmpty ? "" : ", \(unsettled.count) order(s) being settled"
+                return "\(state); ticks \(ticks), orders today \(ordersToday)\(settling); \(equity.joined(separator: ", "))"
             }
         }
     }
 
     public var isHealthy: Bool { healthyStore }
 
-    /// Every tradable symbol's rules, by symbol.
-    public nonisolated var allSymbolRules: [SymbolRules] { symbolRules.values.sorted { $0.symbol < $1.symbol } }
+    /// Orders whose outcome is still being settled with their venue.
+    public var unsettledOrders: [String] { unsettled.keys.sorted() }
 
     private func rollDay(_ now: Date) {
         let start = DailyResetTime("00:00")!.dayStart(containing: now)
@@ -385,27 +488,5 @@ public actor RouterService {
             dayStart = start
             ordersToday = 0
         }
-    }
-
-    /// How many calls wait for the exclusive section (tests use it to order concurrent calls without sleeping).
-    var waitingForTurn: Int { waitingForExclusiveSection.count }
-
-    /// Runs `body` with no other exclusive section of this actor starting before it ends, even across its
-    /// awaits. Waiters are served in arrival order; the section is handed to the next one directly, so a
-    /// newcomer cannot slip in between.
-    private func exclusively<T>(_ body: () async throws -> T) async rethrows -> T {
-        if exclusiveSectionBusy {
-            await withCheckedContinuation { waitingForExclusiveSection.append($0) }
-        } else {
-            exclusiveSectionBusy = true
-        }
-        defer {
-            if waitingForExclusiveSection.isEmpty {
-                exclusiveSectionBusy = false
-            } else {
-                waitingForExclusiveSection.removeFirst().resume()
-            }
-        }
-        return try await body()
     }
 }

@@ -14,6 +14,7 @@ public struct RouterSettings: ConfigSection {
     public var mode = "paper"
     public var replay = Replay()
     public var paper = Paper()
+    public var reconcile = Reconcile()
     /// Explicit symbol routes (symbol → asset class); the built-in patterns cover the rest.
     public var symbols: [String: String] = [:]
 
@@ -33,10 +34,26 @@ public struct RouterSettings: ConfigSection {
         public init() {}
     }
 
+    /// How orders of unknown outcome are settled with their venue.
+    public struct Reconcile: Codable, Sendable, Equatable {
+        /// Between two lookups of an order its venue did not know.
+        public var lookupIntervalMs = 2_000
+        /// Lookups that find nothing before an order sent to the venue is recorded as rejected.
+        public var maxMisses = 5
+
+        public init() {}
+
+        public var settings: ReconciliationSettings {
+            ReconciliationSettings(lookupInterval: .milliseconds(lookupIntervalMs), maxMisses: maxMisses)
+        }
+    }
+
     public struct Paper: Codable, Sendable, Equatable {
         public var startingCash: ExactDecimal = 100_000
         public var feeBps: ExactDecimal = 1
         public var slippageBps: ExactDecimal = 1
+        /// A market order is rejected (`stale_market_data`) when its symbol's last tick was received longer ago.
+        public var maxTickAgeSeconds = 10.0
         /// The symbols paper trades, with their rules; an order for any other symbol is refused. Replaced as
         /// a whole when set.
         public var symbols = PaperSymbolSettings.defaults
@@ -53,6 +70,11 @@ public struct RouterSettings: ConfigSection {
         }
         try check.nonNegative(replay.tradeSpreadBps, "replay.trade_spread_bps")
         try check.positive(paper.startingCash, "paper.starting_cash")
+        try check.positive(paper.maxTickAgeSeconds, "paper.max_tick_age_seconds")
+        guard (10...600_000).contains(reconcile.lookupIntervalMs) else {
+            throw check.fail("reconcile.lookup_interval_ms", "must be 10…600000")
+        }
+        guard (1...1_000).contains(reconcile.maxMisses) else { throw check.fail("reconcile.max_misses", "must be 1…1000") }
         // Above 10 % a fee or slippage is a typo, and at 100 % a sell's price would reach zero: no exit could fill.
         for (value, key) in [(paper.feeBps, "paper.fee_bps"), (paper.slippageBps, "paper.slippage_bps")] {
             try check.nonNegative(value, key)

@@ -319,7 +319,7 @@ struct TradeCoordinatorTests {
 
         // routerd's order event settles it.
         let timedOut = h.router.placed.get()[1]
-        await h.coordinator.handle(order: order(timedOut, status: .new))
+        await h.coordinator.handle(order: order(timedOut, status: .acknowledged))
         #expect(h.strategy.inFlight, "a live order keeps the symbol busy")
         await h.coordinator.handle(order: order(timedOut, status: .filled))
         #expect(!h.strategy.inFlight)

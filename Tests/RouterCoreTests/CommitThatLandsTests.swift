@@ -6,17 +6,19 @@ import NIOConcurrencyHelpers
 import Testing
 @testable import RouterCore
 
-/// The real store, except that, while `failAfterCommit` is set, a commit that reached the disk still
-/// reports an error (as an I/O error after the write can).
+/// The real store, except that a commit writing an order with status `failWhen` reaches the disk and still
+/// reports an error (as an I/O error after the write can), or with `conflictWhen` is refused as a conflict.
 private final class CommitLandsButFails: OrderStorage {
     let inner: OrderStore
-    let failAfterCommit = NIOLockedValueBox(false)
+    let failWhen = NIOLockedValueBox<OrderStatus?>(nil)
+    let conflictWhen = NIOLockedValueBox<OrderStatus?>(nil)
 
     init(_ inner: OrderStore) { self.inner = inner }
 
-    func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?, onlyIfStatus: OrderStatus?) async throws -> [Fill] {
-        let stored = try await inner.commit(order, fills: fills, paper: paper, onlyIfStatus: onlyIfStatus)
-        if failAfterCommit.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
+    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
+        if conflictWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.conflict, "changed meanwhile") }
+        let stored = try await inner.commit(order, fills: fills, reason: reason, expecting: expecting)
+        if failWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.internal, "disk I/O error after the write") }
         return stored
     }
 
@@ -29,7 +31,6 @@ private final class CommitLandsButFails: OrderStorage {
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
     func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
     func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
-    func loadPaper() async throws -> PaperExchange.Snapshot? { try await inner.loadPaper() }
     func databaseId() async throws -> String { try await inner.databaseId() }
 }
 
@@ -39,62 +40,69 @@ private final class RecordingPublisher: EventPublishing {
     func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body) {
         methods.withLockedValue { $0.append(method) }
     }
+    var withoutTicks: [String] { methods.withLockedValue { $0 }.filter { $0 != Events.tick } }
 }
 
-@Suite("RouterService when a commit lands but reports an error")
+@Suite("RouterService when a record lands but reports an error")
 struct CommitThatLandsTests {
-    @Test("an order whose commit landed is the recorded outcome: book executed, fill and order published, healthy")
+    @Test("a venue's answer whose record landed is settled by the next lookup: published once, never executed twice")
     func placeLanded() async throws {
         let fixture = try RouterFixture()
         let storage = CommitLandsButFails(fixture.store)
         let published = RecordingPublisher()
         let service = try await fixture.service(storage: storage, events: published)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
-        storage.failAfterCommit.withLockedValue { $0 = true }
+        storage.failWhen.withLockedValue { $0 = .filled }
         let placed = try await service.place(request("bb-landed"))
-        #expect(placed.status == .filled)
-        #expect(try await service.positions().first?.quantity == 0.5)
+        #expect(placed.status == .sent, "routerd returns what it knows it recorded: the order is not final for the caller yet")
+        #expect(await service.unsettledOrders == ["bb-landed"])
+        #expect(await !service.isHealthy)
+        storage.failWhen.withLockedValue { $0 = nil }
+
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders.isEmpty)
+        #expect(try await fixture.store.order(clientOrderId: "bb-landed")?.status == .filled)
         #expect(try fixture.count("fills") == 1)
-        #expect(published.methods.withLockedValue { $0 }.filter { $0 != Events.tick } == [Events.fill, Events.order],
-                "arsenald frees the symbol on the order's event and learns the fill from its event")
-        #expect(await service.isHealthy)
+        #expect(try fixture.count("paper_fills") == 1, "executed once at the venue")
+        #expect(published.withoutTicks.suffix(2) == [Events.fill, Events.order],
+                "arsenald learns the fill, then frees the symbol on the order's event")
+        #expect(try await service.positions().first?.quantity == 0.5)
     }
 
-    @Test("a cancel that landed is a cancel: the order does not rest again, and a later tick does not fill it")
+    @Test("a cancel whose record landed: the order stays cancelled, and a later tick does not fill it")
     func cancelLanded() async throws {
         let fixture = try RouterFixture()
         let storage = CommitLandsButFails(fixture.store)
         let service = try await fixture.service(storage: storage)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
-        storage.failAfterCommit.withLockedValue { $0 = true }
-        let canceled = try await service.cancel(clientOrderId: "bb-rest")
-        #expect(canceled.status == .canceled)
-        storage.failAfterCommit.withLockedValue { $0 = false }
+        storage.failWhen.withLockedValue { $0 = .cancelled }
+        _ = try await service.cancel(clientOrderId: "bb-rest")
+        storage.failWhen.withLockedValue { $0 = nil }
+        await service.settleUnsettled()
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
-        #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .canceled)
+        #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .cancelled)
         #expect(try fixture.count("fills") == 0)
         #expect(try await service.positions().isEmpty)
     }
 
-    @Test("a resting order that is final on disk is taken off the book instead of being filled over")
-    func restingButFinalOnDisk() async throws {
+    @Test("a fill the venue reports for an order recorded as final is recorded, never dropped")
+    func lateFillIsRecorded() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
-        // As if its cancel had landed while the service heard an error.
+        // As if routerd had recorded a cancel that the venue never made.
         try await fixture.database.write { db in
-            try db.execute(sql: "UPDATE orders SET status = 'canceled' WHERE client_order_id = 'bb-rest'")
+            try db.execute(sql: "UPDATE orders SET status = 'cancelled' WHERE client_order_id = 'bb-rest'")
         }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
-        await service.onTick(quote("BTCUSDT", bid: 92, ask: 93, at: 2))
-        #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .canceled)
-        #expect(try fixture.count("fills") == 0)
-        #expect(try await service.positions().isEmpty)
+        #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .filled, "the venue's account is the truth")
+        #expect(try fixture.count("fills") == 1)
+        #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 0.5)
     }
 
-    @Test("a resting order's fill that landed although its commit reported an error stays in the book and is published")
+    @Test("a resting order's fill whose record landed is published by the next lookup, and reduce-only sees it")
     func restingFillLanded() async throws {
         let fixture = try RouterFixture()
         let storage = CommitLandsButFails(fixture.store)
@@ -102,35 +110,30 @@ struct CommitThatLandsTests {
         let service = try await fixture.service(storage: storage, events: published)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
-        storage.failAfterCommit.withLockedValue { $0 = true }
+        storage.failWhen.withLockedValue { $0 = .filled }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
-        storage.failAfterCommit.withLockedValue { $0 = false }
-
+        storage.failWhen.withLockedValue { $0 = nil }
         #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .filled)
-        let disk = try #require(try await fixture.store.loadPaper())
-        #expect(disk.positions["BTCUSDT"]?.book.quantity == 0.5)
-        #expect(try await service.account().totalCash == disk.cash, "the book in memory is the recorded one")
-        #expect(try await service.positions().first?.quantity == 0.5)
-        #expect(published.methods.withLockedValue { $0 }.filter { $0 != Events.tick }.suffix(2) == [Events.fill, Events.order])
-        #expect(await service.isHealthy)
+        #expect(!published.withoutTicks.contains(Events.fill), "nothing is published from a write that reported an error")
 
-        // The next commit writes the book from memory: it must still agree with the fill log.
-        _ = try await service.place(request("bb-next", "BTCUSDT", .buy, 0.5))
-        let after = try #require(try await fixture.store.loadPaper())
-        let fromFills = try await fixture.store.strategyPositions(through: Int64.max).positions.first { $0.symbol == "BTCUSDT" }?.quantity
-        #expect(after.positions["BTCUSDT"]?.book.quantity == fromFills)
-        #expect(fromFills == 1)
+        await service.settleUnsettled()
+        #expect(published.withoutTicks.suffix(2) == [Events.fill, Events.order])
+        // The strategy's position (0.5 long) is known to the reduce-only check: 0.5 may be sold, 0.6 may not.
+        let tooMuch = await expectIPCError(.badRequest) {
+            _ = try await service.place(request("bb-close-big", "BTCUSDT", .sell, 0.6, reduceOnly: true))
+        }
+        #expect(tooMuch?.message.contains("flip") == true)
+        #expect(try await service.place(request("bb-close", "BTCUSDT", .sell, 0.5, reduceOnly: true)).status == .filled)
     }
 
     @Test("a conflict is not a storage failure: routerd stays healthy (the watchdog would restart it)")
     func conflictKeepsHealthy() async throws {
         let fixture = try RouterFixture()
-        let service = try await fixture.service()
+        let storage = CommitLandsButFails(fixture.store)
+        let service = try await fixture.service(storage: storage)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
-        try await fixture.database.write { db in
-            try db.execute(sql: "UPDATE orders SET status = 'canceled' WHERE client_order_id = 'bb-rest'")
-        }
+        storage.conflictWhen.withLockedValue { $0 = .filled }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
         #expect(await service.isHealthy)
     }

@@ -22,9 +22,9 @@ func expectIPCError(_ code: IPCErrorCode, sourceLocation: SourceLocation = #_sou
 }
 
 func request(_ id: String?, _ symbol: String = "BTCUSDT", _ side: Side = .buy, _ quantity: ExactDecimal = 0.5,
-             type: OrderType = .market, limit: ExactDecimal? = nil, strategy: String? = "s1") -> PlaceOrderRequest {
+             type: OrderType = .market, limit: ExactDecimal? = nil, strategy: String? = "s1", reduceOnly: Bool? = nil) -> PlaceOrderRequest {
     PlaceOrderRequest(clientOrderId: id, symbol: symbol, side: side, type: type, quantity: quantity, limitPrice: limit,
-                      strategyId: strategy, requestId: id.map { "req-\($0)" })
+                      reduceOnly: reduceOnly, strategyId: strategy, requestId: id.map { "req-\($0)" })
 }
 
 @Suite("OrderStore and RouterService on a real SQLite file")
@@ -58,7 +58,7 @@ struct RouterServiceTests {
         let history = try await fixture.database.read { db in
             try String.fetchAll(db, sql: "SELECT status FROM order_events WHERE client_order_id = ? ORDER BY id", arguments: ["bb-test-1"])
         }
-        #expect(history == ["pending_new", "filled"])
+        #expect(history == ["pending_new", "sent", "filled"], "every transition is written, sent before the venue is called")
         let fill = try fixture.database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM fills WHERE client_order_id = 'bb-test-1'")
         }
@@ -66,7 +66,7 @@ struct RouterServiceTests {
         #expect((fill?["strategy_id"] as String?) == "s1")
 
         // The paper book was saved in the same transaction.
-        let paper = try #require(try await fixture.store.loadPaper())
+        let paper = try #require(try await fixture.paperBook())
         #expect(paper.positions["BTCUSDT"]?.book.quantity == 0.5)
         // 100,000 − 50.52525 − the fee 0.05052525, rounded up to 8 decimals.
         #expect(paper.cash == 99_949.42422475)
@@ -144,8 +144,8 @@ struct RouterServiceTests {
         #expect(try fixture.count("fills") == 1)
     }
 
-    @Test("an order whose result cannot be committed is not executed: book unchanged, recorded as rejected")
-    func failedCommitIsNotExecuted() async throws {
+    @Test("an order the venue executed but routerd could not record is settled by lookup, once; its symbol waits meanwhile")
+    func unrecordedExecutionIsSettled() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
@@ -153,54 +153,52 @@ struct RouterServiceTests {
         try await fixture.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
-        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-lost")) }
-        #expect(try await service.account().totalCash == 100_000)
-        #expect(try await service.positions().isEmpty)
-        #expect(await service.isHealthy == false)  // the rejection was recorded, but results still cannot be
-        let lost = try #require(try await fixture.store.order(clientOrderId: "bb-lost"))
-        #expect(lost.status == .rejected)
-        #expect(lost.rejectReason?.contains("never executed") == true)
-        #expect(try fixture.count("fills") == 0)
-        // A retry with the same id learns the outcome; nothing is executed.
-        #expect(try await service.place(request("bb-lost")).status == .rejected)
-        #expect(try fixture.count("fills") == 0)
+        let lost = try await service.place(request("bb-lost"))
+        #expect(lost.status == .sent, "sent, and the venue's answer not recorded: not final for the caller")
+        #expect(await service.isHealthy == false)
+        #expect(try await service.positions().first?.quantity == 0.5, "the venue executed it")
+        // A retry returns the order as recorded; nothing is sent again.
+        #expect(try await service.place(request("bb-lost")).status == .sent)
+        #expect(try fixture.count("paper_orders") == 1)
+        // New orders for the symbol wait until its outcome is recorded; reduce-only ones and other symbols do not.
+        let waiting = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
+        #expect(waiting?.message.contains("bb-lost") == true)
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
-        let next = try await service.place(request("bb-next"))
-        #expect(next.status == .filled)
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-lost")?.status == .filled)
+        #expect(try fixture.count("fills") == 1)
+        #expect(try fixture.count("paper_fills") == 1, "executed once")
         #expect(await service.isHealthy)
-        #expect(try await service.positions().first?.quantity == 0.5)
+        #expect(try await service.place(request("bb-next")).status == .filled)
+        #expect(try await service.positions().first?.quantity == 1)
     }
 
-    @Test("when not even the rejection can be written the order stays pending_new; a retry settles it once writes work, never executing it")
-    func failedCommitAndFailedRejection() async throws {
+    @Test("when `sent` cannot be recorded the order is never sent, and is rejected (never_sent) once writes work")
+    func unrecordedSendIsNeverSent() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         try await fixture.database.write { db in
-            try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
             try db.execute(sql: "CREATE TRIGGER refuse_updates BEFORE UPDATE ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
+        #expect(try fixture.count("paper_orders") == 0, "never handed to the venue")
         #expect(await service.isHealthy == false)
         _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
 
-        try await fixture.database.write { db in
-            try db.execute(sql: "DROP TRIGGER refuse_fills")
-            try db.execute(sql: "DROP TRIGGER refuse_updates")
-        }
+        try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_updates") }
         let retried = try await service.place(request("bb-stuck"))
         #expect(retried.status == .rejected)
-        #expect(retried.rejectReason?.contains("never executed") == true)
+        #expect(retried.rejectReason?.hasPrefix("never_sent") == true)
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .rejected)
-        #expect(try fixture.count("fills") == 0)
-        #expect(try await service.positions().isEmpty)
-        // Healthy again only once a whole order result is recorded.
-        #expect(await service.isHealthy == false)
-        #expect(try await service.place(request("bb-after")).status == .filled)
+        #expect(try fixture.count("paper_orders") == 0)
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders.isEmpty)
         #expect(await service.isHealthy)
+        #expect(try await service.place(request("bb-after")).status == .filled)
     }
 
     @Test("recording an order as never executed does not overwrite an outcome already on disk")
@@ -214,7 +212,7 @@ struct RouterServiceTests {
         rejected.status = .rejected
         rejected.rejectReason = "never executed"
         await #expect(throws: IPCError.self) {
-            _ = try await fixture.store.commit(rejected, fills: [], paper: nil, onlyIfStatus: .pendingNew)
+            _ = try await fixture.store.commit(rejected, fills: [], reason: "never executed", expecting: .pendingNew)
         }
         let stored = try await fixture.store.order(clientOrderId: "bb-done")
         #expect(stored?.status == .filled)
@@ -222,8 +220,8 @@ struct RouterServiceTests {
         #expect(try fixture.count("fills") == 1)
     }
 
-    @Test("a resting order whose fill cannot be committed stays resting and fills once later")
-    func failedCommitOnTick() async throws {
+    @Test("a venue fill whose record cannot be written is recorded, once, by the next lookup")
+    func failedRecordOfAVenueFill() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
@@ -232,19 +230,24 @@ struct RouterServiceTests {
             try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
-        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
-        #expect(try await service.positions().isEmpty)
+        // The venue filled it; routerd could not record that yet, and says so.
+        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .acknowledged)
+        #expect(await service.unsettledOrders == ["bb-lim"])
+        #expect(await !service.isHealthy)
+        #expect(try await service.positions().first?.quantity == 1, "the venue's book has the fill")
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
-        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 2))
+        await service.settleUnsettled()
         await service.onTick(quote("BTCUSDT", bid: 92, ask: 93, at: 3))
         #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .filled)
         #expect(try fixture.count("fills") == 1)
-        #expect(try await service.positions().first?.quantity == 1)
+        #expect(try fixture.count("paper_fills") == 1, "executed once")
+        #expect(await service.isHealthy)
+        #expect(await service.unsettledOrders.isEmpty)
     }
 
-    @Test("when one of two fills on the same tick cannot be committed, the committed one stays applied in memory")
-    func partialCommitOnTick() async throws {
+    @Test("when one of two venue fills on the same tick cannot be recorded, the other is, and the lookup adds the rest")
+    func partialRecordOnTick() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
@@ -258,25 +261,17 @@ struct RouterServiceTests {
                 """)
         }
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))
-        // A is filled on disk, with the paper book that includes it.
         #expect(try await fixture.store.order(clientOrderId: "bb-a")?.status == .filled)
-        #expect(try await fixture.store.order(clientOrderId: "bb-b")?.status == .new)
-        let diskQuantity = try await fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
-        #expect(diskQuantity == 1, "the book on disk must hold exactly the committed fills (A), not B's unrecorded one")
-        // Memory must agree with the disk: A's fill is a recorded fact.
-        let memoryQuantity = try await service.positions().first?.quantity
-        #expect(memoryQuantity == 1, "A's committed fill must not be rolled back in memory")
+        #expect(try await fixture.store.order(clientOrderId: "bb-b")?.status == .acknowledged)
+        #expect(try await fixture.paperBook()?.positions["BTCUSDT"]?.book.quantity == 3, "the venue executed both")
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_b") }
-        await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 2))
-        let statusB = try await fixture.store.order(clientOrderId: "bb-b")?.status
-        #expect(statusB == .filled, "B must fill once the disk is back")
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-b")?.status == .filled)
         #expect(try fixture.count("fills") == 2)
         #expect(await service.isHealthy)
-        let finalQuantity = try await service.positions().first?.quantity
-        #expect(finalQuantity == 3, "A executed once and B once: 3 in total")
-        let finalDisk = try await fixture.store.loadPaper()?.positions["BTCUSDT"]?.book.quantity
-        #expect(finalDisk == 3)
+        #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 3,
+                "routerd's fills and the venue's book agree: A once and B once")
     }
 
     @Test("a paused switch refuses orders with tradingPaused and stores nothing; the pause survives a restart")
@@ -337,33 +332,36 @@ struct RouterServiceTests {
         #expect(try fixture.count("fills") == 0)
     }
 
-    @Test("reconcile() rejects a stored pending_new order and restores resting orders")
-    func reconcile() async throws {
+    @Test("at start, an order that never left the machine is rejected (never_sent), a working one is live again")
+    func reconcileAtStart() async throws {
         let fixture = try RouterFixture()
-        // A crash between persisting and executing left these behind.
-        try await fixture.store.insert(newOrder("crash-1", .buy, 1))
-        try await fixture.store.insert(newOrder("rest-1", .buy, 1, type: .limit, limit: 95, status: .new))
-        try await fixture.store.insert(newOrder("done-1", .buy, 1, status: .filled))
+        // A crash between persisting and sending, a resting order, and a finished one were left behind.
+        try await fixture.leftOver(newOrder("crash-1", .buy, 1), atVenue: false)
+        try await fixture.leftOver(newOrder("rest-1", .buy, 1, type: .limit, limit: 95, status: .acknowledged))
+        try await fixture.leftOver(newOrder("done-1", .buy, 1, status: .filled))
 
         let service = try await fixture.service()
-        try await service.reconcile()
         let crashed = try #require(try await fixture.store.order(clientOrderId: "crash-1"))
         #expect(crashed.status == .rejected)
-        #expect(crashed.rejectReason?.contains("never executed") == true)
+        #expect(crashed.rejectReason?.hasPrefix("never_sent") == true)
         #expect(try await fixture.store.order(clientOrderId: "done-1")?.status == .filled)
         #expect(try await fixture.store.nonFinalOrders().map(\.clientOrderId) == ["rest-1"])
         #expect(try fixture.count("fills") == 0)
         #expect(try await service.account().totalCash == 100_000)
 
-        // The restored limit order fills when the market reaches it, and that is persisted.
+        // The restored limit order fills when the market reaches it, and that is recorded.
         await service.onTick(quote("BTCUSDT", bid: 96, ask: 97, at: 1))
-        #expect(try await fixture.store.order(clientOrderId: "rest-1")?.status == .new)
+        #expect(try await fixture.store.order(clientOrderId: "rest-1")?.status == .acknowledged)
         await service.onTick(quote("BTCUSDT", bid: 94, ask: 94.5, at: 2))
         let rested = try #require(try await fixture.store.order(clientOrderId: "rest-1"))
         #expect(rested.status == .filled)
         #expect(rested.averageFillPrice == 94.5)
         #expect(try fixture.count("fills") == 1)
         #expect(try await fixture.store.nonFinalOrders().isEmpty)
+        let history = try await fixture.database.read { db in
+            try String.fetchAll(db, sql: "SELECT status FROM order_events WHERE client_order_id = 'crash-1' ORDER BY id")
+        }
+        #expect(history == ["pending_new", "rejected"])
     }
 
     @Test("limit orders through the service: rest, cancel, and cancel errors")
@@ -372,12 +370,12 @@ struct RouterServiceTests {
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let resting = try await service.place(request("bb-lim", "BTCUSDT", .buy, 1, type: .limit, limit: 90))
-        #expect(resting.status == .new)
-        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .new)
+        #expect(resting.status == .acknowledged)
+        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .acknowledged)
 
         let cancelled = try await service.cancel(clientOrderId: "bb-lim")
-        #expect(cancelled.status == .canceled)
-        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .canceled)
+        #expect(cancelled.status == .cancelled)
+        #expect(try await fixture.store.order(clientOrderId: "bb-lim")?.status == .cancelled)
         _ = await expectIPCError(.conflict) { _ = try await service.cancel(clientOrderId: "bb-lim") }
         _ = await expectIPCError(.notFound) { _ = try await service.cancel(clientOrderId: "bb-unknown") }
 

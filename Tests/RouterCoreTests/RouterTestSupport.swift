@@ -64,16 +64,47 @@ struct RouterFixture {
 
     static let testSymbols = ["BTCUSDT", "EURUSD", "ETHUSDT", "XRPUSDT", "AAAUSDT", "BBBUSDT", "GBPJPY"]
 
+    /// A router over the paper venue (on the same database), started: the last run's orders reconciled.
     func service(overrides: [String: AssetClass] = [:], storage: (any OrderStorage)? = nil,
                  events: any EventPublishing = IPCEventHub(logger: quietLogger),
-                 rules: [SymbolRules] = testSymbols.map(looseRules)) async throws -> RouterService {
-        try await RouterService(store: storage ?? store, paperSettings: paperSettings, symbolRules: rules,
-                          symbols: SymbolMap(overrides: overrides, paperTrading: true),
-                          tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
-                          events: events, logger: quietLogger)
+                 rules: [SymbolRules] = testSymbols.map(looseRules), venues extra: [any TradingVenue] = [],
+                 reconciliation: ReconciliationSettings = ReconciliationSettings()) async throws -> RouterService {
+        let paper = try await PaperVenue(database: database, settings: paperSettings, rules: rules, logger: quietLogger)
+        let service = try await RouterService(
+            store: storage ?? store, venues: [paper] + extra, symbols: SymbolMap(overrides: overrides, paperTrading: true),
+            tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
+            events: events, logger: quietLogger, reconciliation: reconciliation)
+        try await service.start()
+        return service
+    }
+
+    /// An order as an earlier run left it: in routerd's record and, unless it never left the machine, in the
+    /// paper venue's.
+    func leftOver(_ order: OrderRecord, atVenue: Bool = true) async throws {
+        try await store.insert(order)
+        if order.status != .pendingNew {
+            try await database.write { db in
+                try db.execute(sql: "UPDATE orders SET status = ? WHERE client_order_id = ?", arguments: [order.status.rawValue, order.clientOrderId])
+            }
+        }
+        guard atVenue else { return }
+        try await database.write { db in try PaperOrderRecord(order).insert(db) }
+    }
+
+    /// The paper book as recorded on disk.
+    func paperBook() async throws -> PaperExchange.Snapshot? {
+        try await PaperVenueStore(database: database).loadBook()
     }
 
     func count(_ table: String) throws -> Int {
         try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
+    }
+}
+
+extension RouterService {
+    /// The replay feed's path in routerd: the tick goes to the paper venue, which reports it (and the fills
+    /// of the resting orders it reaches) back as events.
+    func onTick(_ tick: Tick) async {
+        await (venues[.paper] as? PaperVenue)?.ingest(tick)
     }
 }

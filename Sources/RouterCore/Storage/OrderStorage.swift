@@ -4,9 +4,13 @@ import BagbotDomain
 /// What `RouterService` needs from its storage: `OrderStore` on `bagbot.db`, or a test's wrapper that makes
 /// the disk misbehave in ways SQLite cannot be made to (a commit that lands and still reports an error).
 public protocol OrderStorage: Sendable {
+    /// Persists a new order (`pending_new`) before anything is sent; a duplicate client order id is refused.
     func insert(_ order: OrderRecord) async throws
+    /// Writes the order's new state and, with its time and `reason`, the transition to `order_events`; stores
+    /// those of `fills` not stored yet (a venue's trade id is stored once); returns the fills newly stored, with
+    /// their sequence. `expecting`: only while the stored status is this one (else `conflict`, nothing written).
     @discardableResult
-    func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?, onlyIfStatus: OrderStatus?) async throws -> [Fill]
+    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill]
     func order(clientOrderId: String) async throws -> OrderRecord?
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord]
     func nonFinalOrders() async throws -> [OrderRecord]
@@ -18,14 +22,6 @@ public protocol OrderStorage: Sendable {
     func fills(after: Int64, limit: Int) async throws -> [Fill]
     /// One order's fills with their sequence, oldest first.
     func fills(ofOrder clientOrderId: String) async throws -> [Fill]
-    func loadPaper() async throws -> PaperExchange.Snapshot?
     /// The database's own identity, made once with the file.
     func databaseId() async throws -> String
-}
-
-extension OrderStorage {
-    @discardableResult
-    func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?) async throws -> [Fill] {
-        try await commit(order, fills: fills, paper: paper, onlyIfStatus: nil)
-    }
 }

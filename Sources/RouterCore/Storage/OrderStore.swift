@@ -3,7 +3,7 @@ import GRDB
 import BagbotDomain
 import BagbotIPC
 
-/// routerd's tables in `bagbot.db`: orders (with their status history), fills, and the paper book.
+/// routerd's tables in `bagbot.db`: orders (with their status history) and fills.
 /// Every state change is one transaction, so a crash leaves each order either before or after it.
 ///
 /// Access goes through GRDB's async API: an fsync waits on GRDB's own queue, never on a thread of the
@@ -31,36 +31,31 @@ public final class OrderStore: OrderStorage {
         }
     }
 
-    /// Writes an order's new state, its fills and the paper book's snapshot together; returns the fills
-    /// with their sequence in the fill log. `onlyIfStatus`: update the order only while it still has this
-    /// status (else `conflict`, nothing written).
     @discardableResult
-    public func commit(_ order: OrderRecord, fills: [Fill], paper: PaperExchange.Snapshot?,
-                       onlyIfStatus: OrderStatus? = nil) async throws -> [Fill] {
+    public func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
         try await write { db in
             var current = OrderRecord.filter(key: order.clientOrderId)
-            if let onlyIfStatus { current = current.filter(OrderRecord.Columns.status == onlyIfStatus.rawValue) }
+            if let expecting { current = current.filter(OrderRecord.Columns.status == expecting.rawValue) }
             let changed = try current.updateAll(db, [
                 Column("status").set(to: order.status.rawValue), Column("filled_quantity").set(to: order.filledQuantity),
                 Column("average_fill_price").set(to: order.averageFillPrice), Column("exchange_order_id").set(to: order.exchangeOrderId),
                 Column("reject_reason").set(to: order.rejectReason), Column("updated_at").set(to: order.updatedAt),
             ])
             guard changed == 1 else {
-                if let onlyIfStatus {
-                    throw IPCError(.conflict, "order \(order.clientOrderId) is not stored as \(onlyIfStatus.rawValue)")
+                if let expecting {
+                    throw IPCError(.conflict, "order \(order.clientOrderId) is not stored as \(expecting.rawValue)")
                 }
                 throw IPCError(.notFound, "order \(order.clientOrderId) is not stored")
             }
-            try OrderEventRecord(order, reason: order.rejectReason).insert(db)
+            try OrderEventRecord(order, reason: reason).insert(db)
             var stored: [Fill] = []
             var sequence = try Self.lastFillSequence(db)
-            for fill in fills {
+            for fill in fills where try !FillRow.exists(db, key: fill.fillId) {
                 sequence += 1
                 let row = FillRow(fill, sequence: sequence)
                 try row.insert(db)
                 stored.append(row.fill)
             }
-            if let paper { try Self.save(paper, db) }
             return stored
         }
     }
@@ -140,23 +135,4 @@ public final class OrderStore: OrderStorage {
         return try await database.read { db in try request.fetchAll(db).map(\.fill) }
     }
 
-    public func loadPaper() async throws -> PaperExchange.Snapshot? {
-        try await database.read { db in
-            guard let account = try PaperAccountRecord.fetchOne(db, key: PaperExchange.currency) else { return nil }
-            var positions: [String: PaperExchange.PaperPosition] = [:]
-            for record in try PaperPositionRecord.fetchAll(db) { positions[record.symbol] = record.position }
-            return PaperExchange.Snapshot(cash: account.cash, feesPaid: account.feesPaid, positions: positions)
-        }
-    }
-
-    public func savePaper(_ snapshot: PaperExchange.Snapshot) async throws {
-        try await write { try Self.save(snapshot, $0) }
-    }
-
-    private static func save(_ snapshot: PaperExchange.Snapshot, _ db: Database) throws {
-        try PaperAccountRecord(currency: PaperExchange.currency, cash: snapshot.cash, feesPaid: snapshot.feesPaid).upsert(db)
-        for (symbol, position) in snapshot.positions {
-            try PaperPositionRecord(symbol: symbol, position).upsert(db)
-        }
-    }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import BagbotDomain
 
-/// The embedded default venue: fills against the latest tick with a spread (the tick's own), slippage
-/// and a fee, and keeps cash and positions. Plain Swift, no I/O: the router persists its snapshot in the
-/// same transaction as the order it executes, so the two can never disagree after a crash.
+/// The paper venue's matching and book: fills against the latest tick with a spread (the tick's own),
+/// slippage and a fee, and keeps cash and positions. Plain Swift, no I/O: `PaperVenue` persists what it
+/// decides, in one transaction per execution.
 public struct PaperExchange: Sendable {
     public struct Settings: Sendable, Equatable {
         public var feeBps: ExactDecimal
@@ -12,16 +12,21 @@ public struct PaperExchange: Sendable {
         /// Each symbol's price increment: execution prices are put on it (against the trader). RouterService
         /// sets it from the symbols' rules.
         public var tickSizes: [String: ExactDecimal]
+        /// A market order needs a tick received at most this long ago; older data is not a price to trade at.
+        public var maxTickAge: TimeInterval
 
-        public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingCash: ExactDecimal, tickSizes: [String: ExactDecimal] = [:]) {
+        public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingCash: ExactDecimal, tickSizes: [String: ExactDecimal] = [:],
+                    maxTickAge: TimeInterval = 10) {
             self.tickSizes = tickSizes
+            self.maxTickAge = maxTickAge
             self.feeBps = feeBps
             self.slippageBps = slippageBps
             self.startingCash = startingCash
         }
 
         public init(_ config: RouterSettings.Paper) {
-            self.init(feeBps: config.feeBps, slippageBps: config.slippageBps, startingCash: config.startingCash)
+            self.init(feeBps: config.feeBps, slippageBps: config.slippageBps, startingCash: config.startingCash,
+                      tickSizes: config.symbols.mapValues(\.tickSize), maxTickAge: config.maxTickAgeSeconds)
         }
     }
 
@@ -47,6 +52,8 @@ public struct PaperExchange: Sendable {
     public let settings: Settings
     public private(set) var snapshot: Snapshot
     private var lastTicks: [String: Tick] = [:]
+    /// When each symbol's last tick was received (the venue's clock, not the tick's market time).
+    private var receivedAt: [String: Date] = [:]
     /// Limit orders waiting for the market to reach them, in arrival order.
     public private(set) var resting: [OrderRecord] = []
     static let currency = "USD"
@@ -64,20 +71,26 @@ public struct PaperExchange: Sendable {
         snapshot = recorded
     }
 
+    /// Replaces the resting orders with those recorded on disk.
+    public mutating func replaceResting(_ orders: [OrderRecord]) {
+        resting = orders
+    }
+
     /// Restores a resting limit order after a restart.
     public mutating func restore(resting order: OrderRecord) {
         resting.append(order)
     }
 
     /// Records the tick and fills every resting limit order it reaches.
-    public mutating func observe(_ tick: Tick) -> [(order: OrderRecord, fill: Fill)] {
-        record(tick)
+    public mutating func observe(_ tick: Tick, at now: Date = Date()) -> [(order: OrderRecord, fill: Fill)] {
+        record(tick, at: now)
         return crossedOrders(by: tick).compactMap { fillResting($0, on: tick) }
     }
 
     /// Takes the tick as the latest price of its symbol.
-    public mutating func record(_ tick: Tick) {
+    public mutating func record(_ tick: Tick, at now: Date = Date()) {
         lastTicks[tick.symbol] = tick
+        receivedAt[tick.symbol] = now
         snapshot.positions[tick.symbol]?.lastPrice = tick.mid
     }
 
@@ -101,12 +114,16 @@ public struct PaperExchange: Sendable {
 
     /// Executes or rests a new order. Market orders need a tick; limit orders fill at once when
     /// marketable (at the better of limit and market), else rest.
-    public mutating func submit(_ order: OrderRecord) -> Outcome {
-        guard let tick = lastTicks[order.symbol] else {
+    public mutating func submit(_ order: OrderRecord, at now: Date = Date()) -> Outcome {
+        guard let tick = lastTicks[order.symbol], let received = receivedAt[order.symbol] else {
             return .rejected("no market data for \(order.symbol) yet")
         }
         switch order.type {
         case .market:
+            let age = now.timeIntervalSince(received)
+            guard age <= settings.maxTickAge else {
+                return .rejected("stale_market_data: the last \(order.symbol) tick was received \(String(format: "%.1f", age)) s ago (limit \(String(format: "%g", settings.maxTickAge)) s)")
+            }
             guard let price = try? slipped(order.side == .buy ? tick.ask : tick.bid, side: order.side, symbol: order.symbol) else {
                 return .rejected("the market price is out of range")
             }
@@ -117,9 +134,9 @@ public struct PaperExchange: Sendable {
                 return execute(order, at: price, time: tick.time)
             }
             if let refusal = buyingPowerRefusal(order, price: limit) { return .rejected(refusal) }
-            // Resting means the venue took it: it is `new` from here on, as its record on disk says.
+            // Resting means the venue took it: it is acknowledged from here on, as its record on disk says.
             var acknowledged = order
-            acknowledged.status = .new
+            acknowledged.status = .acknowledged
             resting.append(acknowledged)
             return .resting
         }

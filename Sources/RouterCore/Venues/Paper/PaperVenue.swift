@@ -1,0 +1,193 @@
+import Foundation
+import Logging
+import GRDB
+import BagbotDomain
+
+/// The embedded venue: `PaperExchange`'s matching with books of its own on disk (`PaperVenueStore`). It
+/// behaves as an exchange towards routerd: it refuses a client order id it has seen, answers lookups by
+/// client order id after a restart, and reports resting orders the market fills as events. routerd's record
+/// and the venue's are written apart, so routerd's recovery is exercised exactly as with a live venue.
+public actor PaperVenue: TradingVenue, ExclusiveSections {
+    public nonisolated let id = Venue.paper
+    private let store: PaperVenueStore
+    private var exchange: PaperExchange
+    private let rules: [SymbolRules]
+    private let clock: @Sendable () -> Date
+    private let logger: Logger
+    private var handler: (@Sendable (VenueEvent) async -> Void)?
+    var gate = ExclusiveGate()
+
+    /// `settings.tickSizes` is set from `rules`.
+    public init(database: DatabasePool, settings: PaperExchange.Settings, rules: [SymbolRules], logger: Logger,
+                clock: @escaping @Sendable () -> Date = { Date() }) async throws {
+        var settings = settings
+        settings.tickSizes = Dictionary(rules.map { ($0.symbol, $0.tickSize) }, uniquingKeysWith: { first, _ in first })
+        store = PaperVenueStore(database: database)
+        self.rules = rules
+        self.clock = clock
+        self.logger = logger
+        exchange = PaperExchange(settings: settings, snapshot: try await store.loadBook())
+        for order in try await store.workingOrders() { exchange.restore(resting: order) }
+    }
+
+    static func exchangeOrderId(_ clientOrderId: String) -> String { "paper-" + clientOrderId }
+
+    public func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) {
+        self.handler = handler
+    }
+
+    public func symbolRules() -> [SymbolRules] { rules }
+
+    /// The latest tick of `symbol` this venue has seen.
+    public func lastTick(for symbol: String) -> Tick? { exchange.lastTick(for: symbol) }
+
+    public func place(_ request: VenueOrderRequest) async throws -> VenueOrderReport {
+        try await exclusively {
+            // An exchange refuses a client order id it has seen (Binance: -2010 "Duplicate order sent.").
+            guard try await !store.exists(clientOrderId: request.clientOrderId) else {
+                throw VenueError.rejected("duplicate client order id \(request.clientOrderId)")
+            }
+            let now = clock()
+            var order = OrderRecord(
+                clientOrderId: request.clientOrderId, venue: .paper, symbol: request.symbol, side: request.side, type: request.type,
+                quantity: request.quantity, limitPrice: request.limitPrice, status: .acknowledged,
+                exchangeOrderId: Self.exchangeOrderId(request.clientOrderId), reduceOnly: request.reduceOnly,
+                strategyId: request.strategyId, requestId: request.requestId, createdAt: now, updatedAt: now)
+            let before = exchange
+            var fills: [Fill] = []
+            switch exchange.submit(order, at: now) {
+            case .filled(let fill):
+                order.status = .filled
+                order.filledQuantity = fill.quantity
+                order.averageFillPrice = fill.price
+                fills = [fill]
+            case .resting:
+                order.status = .acknowledged
+            case .rejected(let reason):
+                order.status = .rejected
+                order.rejectReason = reason
+            }
+            try await persist(order, fills: fills, undoing: before)
+            return Self.report(order, fills: fills)
+        }
+    }
+
+    public func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport {
+        try await exclusively {
+            let before = exchange
+            guard var order = exchange.cancel(clientOrderId: clientOrderId) else {
+                // Not working: it ended already (the answer says how), or the venue never had it.
+                guard let ended = try await store.report(clientOrderId: clientOrderId) else {
+                    throw VenueError.rejected("unknown order \(clientOrderId)")
+                }
+                return ended
+            }
+            order.status = .cancelled
+            order.updatedAt = clock()
+            try await persist(order, fills: [], undoing: before)
+            return try await store.report(clientOrderId: clientOrderId) ?? Self.report(order, fills: [])
+        }
+    }
+
+    public func order(clientOrderId: String, symbol: String) async throws -> VenueOrderReport? {
+        try await exclusively { try await store.report(clientOrderId: clientOrderId) }
+    }
+
+    public func openOrders() async throws -> [VenueOrderReport] {
+        try await exclusively {
+            var reports: [VenueOrderReport] = []
+            for order in try await store.workingOrders() {
+                if let report = try await store.report(clientOrderId: order.clientOrderId) { reports.append(report) }
+            }
+            return reports
+        }
+    }
+
+    public func fills(since: Date) async throws -> [VenueFill] {
+        try await exclusively { try await store.fills(since: since) }
+    }
+
+    public func balances() async throws -> [AssetBalance] {
+        await exclusively { [AssetBalance(asset: PaperExchange.currency, free: exchange.snapshot.cash, locked: 0)] }
+    }
+
+    public func positions() async throws -> [Position] {
+        try await exclusively { try exchange.positions() }
+    }
+
+    /// The account as the paper book has it (cash, equity at the marks, fees).
+    public func account() async throws -> VenueAccount {
+        try await exclusively { try exchange.account() }
+    }
+
+    /// Equity at the current marks, for the status line.
+    public func equity() async -> ExactDecimal? {
+        await exclusively { try? exchange.equity() }
+    }
+
+    /// A tick of the replay feed: the venue's market data. Resting orders it reaches are filled and recorded
+    /// one by one; then the fills and the tick go to the event handler, outside the venue's exclusive section
+    /// (the handler may wait for routerd, which may be waiting for this venue).
+    public func ingest(_ tick: Tick) async {
+        guard RequestRules.isQuotable(tick) else {
+            logger.warning("paper venue ignored a tick with an impossible price", metadata: ["symbol": "\(tick.symbol)"])
+            return
+        }
+        let events: [VenueEvent] = await exclusively {
+            exchange.record(tick, at: clock())
+            var events: [VenueEvent] = []
+            for clientOrderId in exchange.crossedOrders(by: tick) {
+                let before = exchange
+                guard let (order, fill) = exchange.fillResting(clientOrderId, on: tick) else { continue }
+                var filled = order
+                filled.status = .filled
+                filled.filledQuantity = fill.quantity
+                filled.averageFillPrice = fill.price
+                filled.updatedAt = fill.time
+                do {
+                    try await persist(filled, fills: [fill], undoing: before)
+                    events.append(.order(Self.report(filled, fills: [fill])))
+                } catch {
+                    // Known again from disk; a later tick tries again if it still rests.
+                    continue
+                }
+            }
+            events.append(.tick(tick))
+            return events
+        }
+        guard let handler else { return }
+        for event in events { await handler(event) }
+    }
+
+    /// Writes an execution; when that fails the book goes back to what is on disk (the write may have landed
+    /// after all), and the caller hears that the outcome is not known, so it looks the order up instead of
+    /// believing either answer.
+    private func persist(_ order: OrderRecord, fills: [Fill], undoing before: PaperExchange) async throws {
+        do {
+            try await store.record(order, fills: fills, book: exchange.snapshot)
+        } catch {
+            exchange = before
+            await reloadFromDisk()
+            logger.critical("the paper venue could not record an execution", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "error": "\(error)",
+            ])
+            throw VenueError.unknownOutcome("the paper venue could not confirm its record: \(error)")
+        }
+    }
+
+    /// Takes the book and the working orders as recorded on disk; market data stays.
+    private func reloadFromDisk() async {
+        guard let book = try? await store.loadBook(), let working = try? await store.workingOrders() else { return }
+        exchange.adopt(book)
+        exchange.replaceResting(working)
+    }
+
+    static func report(_ order: OrderRecord, fills: [Fill]) -> VenueOrderReport {
+        VenueOrderReport(
+            clientOrderId: order.clientOrderId, exchangeOrderId: exchangeOrderId(order.clientOrderId), status: order.status,
+            filledQuantity: order.filledQuantity, averagePrice: order.averageFillPrice,
+            fills: fills.map { VenueFill(fillId: $0.fillId, clientOrderId: $0.clientOrderId, symbol: $0.symbol, side: $0.side,
+                                         quantity: $0.quantity, price: $0.price, fee: $0.fee, time: $0.time) },
+            rejectReason: order.rejectReason, time: order.updatedAt)
+    }
+}

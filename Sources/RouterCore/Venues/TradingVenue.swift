@@ -1,0 +1,153 @@
+import Foundation
+import BagbotDomain
+
+/// One place orders are executed: the paper exchange now; Binance, Alpaca and MetaTrader 5 later, each in a
+/// folder of its own beside `Paper/`, registered in `VenueRegistry`. `RouterService` knows venues only
+/// through this protocol.
+///
+/// Errors say what is known about an order's fate, because recovery depends on it: `VenueError.rejected`
+/// means the venue refused it (it never worked there); `VenueError.unknownOutcome` means it may have reached
+/// the venue and even executed (a timeout, a lost connection, a 5xx), so it is looked up, never resent.
+public protocol TradingVenue: Sendable {
+    var id: Venue { get }
+    /// What the venue accepts for each symbol it trades.
+    func symbolRules() async throws -> [SymbolRules]
+    /// Sends a new order; its client order id is unique per venue: a venue refuses a second one.
+    func place(_ order: VenueOrderRequest) async throws -> VenueOrderReport
+    /// Cancels a working order; the report says how it ended (it may have filled meanwhile).
+    func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport
+    /// The order as the venue has it, with every fill; nil when the venue does not know it.
+    func order(clientOrderId: String, symbol: String) async throws -> VenueOrderReport?
+    /// Orders still working at the venue.
+    func openOrders() async throws -> [VenueOrderReport]
+    /// Fills at or after `since`, oldest first.
+    func fills(since: Date) async throws -> [VenueFill]
+    /// Balances per asset, with what open orders hold.
+    func balances() async throws -> [AssetBalance]
+    /// Net positions per symbol, marked at the last price.
+    func positions() async throws -> [Position]
+    /// Cash, equity at the marks and fees, in the venue's account currency.
+    func account() async throws -> VenueAccount
+    /// Where the venue delivers market data, order updates that do not answer a call (a resting order
+    /// filled by the market) and its connection's state, in order, one at a time: it waits for each to be
+    /// handled (backpressure), and never while it holds a lock that handling could wait for.
+    func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) async
+}
+
+/// What is sent to a venue: the stored order's terms.
+public struct VenueOrderRequest: Sendable, Equatable {
+    public var clientOrderId: String
+    public var symbol: String
+    public var side: Side
+    public var type: OrderType
+    public var quantity: ExactDecimal
+    public var limitPrice: ExactDecimal?
+    public var reduceOnly: Bool
+    public var strategyId: String?
+    public var requestId: String?
+
+    public init(_ order: OrderRecord) {
+        clientOrderId = order.clientOrderId
+        symbol = order.symbol
+        side = order.side
+        type = order.type
+        quantity = order.quantity
+        limitPrice = order.limitPrice
+        reduceOnly = order.reduceOnly
+        strategyId = order.strategyId
+        requestId = order.requestId
+    }
+}
+
+/// An order as the venue reports it, with all its fills so far (the router keeps the ones it has not seen,
+/// by fill id).
+public struct VenueOrderReport: Sendable, Equatable {
+    public var clientOrderId: String
+    public var exchangeOrderId: String?
+    public var status: OrderStatus
+    public var filledQuantity: ExactDecimal
+    public var averagePrice: ExactDecimal?
+    public var fills: [VenueFill]
+    public var rejectReason: String?
+    public var time: Date
+
+    public init(clientOrderId: String, exchangeOrderId: String?, status: OrderStatus, filledQuantity: ExactDecimal,
+                averagePrice: ExactDecimal?, fills: [VenueFill], rejectReason: String? = nil, time: Date) {
+        self.clientOrderId = clientOrderId
+        self.exchangeOrderId = exchangeOrderId
+        self.status = status
+        self.filledQuantity = filledQuantity
+        self.averagePrice = averagePrice
+        self.fills = fills
+        self.rejectReason = rejectReason
+        self.time = time
+    }
+}
+
+/// One execution, identified by the venue's own trade id.
+public struct VenueFill: Sendable, Equatable {
+    public var fillId: String
+    public var clientOrderId: String
+    public var symbol: String
+    public var side: Side
+    public var quantity: ExactDecimal
+    public var price: ExactDecimal
+    /// In the symbol's quote asset.
+    public var fee: ExactDecimal
+    public var time: Date
+
+    public init(fillId: String, clientOrderId: String, symbol: String, side: Side, quantity: ExactDecimal, price: ExactDecimal,
+                fee: ExactDecimal, time: Date) {
+        self.fillId = fillId
+        self.clientOrderId = clientOrderId
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.price = price
+        self.fee = fee
+        self.time = time
+    }
+}
+
+/// One asset's balance at a venue.
+public struct AssetBalance: Codable, Sendable, Equatable {
+    public var asset: String
+    /// Available for new orders.
+    public var free: ExactDecimal
+    /// Held by open orders.
+    public var locked: ExactDecimal
+
+    public init(asset: String, free: ExactDecimal, locked: ExactDecimal) {
+        self.asset = asset
+        self.free = free
+        self.locked = locked
+    }
+}
+
+public enum VenueEvent: Sendable {
+    case tick(Tick)
+    /// An order changed without being asked (filled by the market, expired).
+    case order(VenueOrderReport)
+    case connection(VenueConnectionState)
+}
+
+public enum VenueConnectionState: String, Sendable, Equatable {
+    case connected, disconnected
+}
+
+public enum VenueError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The venue refused the order; it never worked there.
+    case rejected(String)
+    /// The order may have reached the venue (timeout, lost connection, 5xx): look it up, never resend.
+    case unknownOutcome(String)
+    /// The venue could not be asked at all (not connected): nothing was sent.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .rejected(let reason): return "rejected: \(reason)"
+        case .unknownOutcome(let reason): return "outcome unknown: \(reason)"
+        case .unavailable(let reason): return "venue unavailable: \(reason)"
+        }
+    }
+}
