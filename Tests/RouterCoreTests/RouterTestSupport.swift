@@ -68,10 +68,10 @@ struct RouterFixture {
     func service(overrides: [String: AssetClass] = [:], storage: (any OrderStorage)? = nil,
                  events: any EventPublishing = IPCEventHub(logger: quietLogger),
                  rules: [SymbolRules] = testSymbols.map(looseRules), venues extra: [any TradingVenue] = [],
-                 reconciliation: ReconciliationSettings = ReconciliationSettings()) async throws -> RouterService {
+                 reconciliation: ReconciliationSettings = ReconciliationSettings(), paperTrading: Bool = true) async throws -> RouterService {
         let paper = try await PaperVenue(database: database, settings: paperSettings, rules: rules, logger: quietLogger)
         let service = try await RouterService(
-            store: storage ?? store, venues: [paper] + extra, symbols: SymbolMap(overrides: overrides, paperTrading: true),
+            store: storage ?? store, venues: [paper] + extra, symbols: SymbolMap(overrides: overrides, paperTrading: paperTrading),
             tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
             events: events, logger: quietLogger, reconciliation: reconciliation)
         try await service.start()

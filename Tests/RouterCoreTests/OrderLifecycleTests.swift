@@ -1,0 +1,198 @@
+import Foundation
+import BagbotDomain
+import BagbotIPC
+import BagbotTestSupport
+import GRDB
+import Testing
+@testable import RouterCore
+
+/// Orders routed to a live-like venue (a `ScriptedVenue` standing in for Binance): every lifecycle state,
+/// `unknown` outcomes and their settlement, reconciliation at start and after a reconnect.
+@Suite("Order lifecycle and reconciliation with a venue that times out, fails after executing, or drops")
+struct OrderLifecycleTests {
+    /// A router whose crypto symbols route to a scripted venue (live routing, paper mode off).
+    func router(_ fixture: RouterFixture, _ venue: ScriptedVenue, maxMisses: Int = 3) async throws -> RouterService {
+        try await fixture.service(venues: [venue], reconciliation: ReconciliationSettings(lookupInterval: .milliseconds(10), maxMisses: maxMisses),
+                                  paperTrading: false)
+    }
+
+    func history(_ fixture: RouterFixture, _ id: String) throws -> [String] {
+        try fixture.database.read { db in
+            try String.fetchAll(db, sql: "SELECT status FROM order_events WHERE client_order_id = ? ORDER BY id", arguments: [id])
+        }
+    }
+
+    @Test("filled at once: pending_new → sent → filled, and the order is routed by the symbol map")
+    func filled() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        let order = try await service.place(request("bb-1"))
+        #expect(order.venue == .binance)
+        #expect(order.status == .filled)
+        #expect(order.exchangeOrderId == "x-bb-1")
+        #expect(try history(fixture, "bb-1") == ["pending_new", "sent", "filled"])
+        #expect(await binance.placeCalls == ["bb-1"])
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("working, then filled by the market: sent → acknowledged → filled, the fill recorded from the venue's event")
+    func acknowledgedThenFilled() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        #expect(try await service.place(request("bb-rest", type: .limit, limit: 90)).status == .acknowledged)
+        await binance.fillWorking("bb-rest")
+        #expect(try await fixture.store.order(clientOrderId: "bb-rest")?.status == .filled)
+        #expect(try history(fixture, "bb-rest") == ["pending_new", "sent", "acknowledged", "filled"])
+        // The same report again (a venue resending) stores nothing twice.
+        await binance.fillWorking("bb-rest")
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("refused by the venue: rejected with its reason; not connected: rejected, nothing sent")
+    func rejected() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.reject("-2010 Account has insufficient balance"))
+        let refused = try await service.place(request("bb-no"))
+        #expect(refused.status == .rejected)
+        #expect(refused.rejectReason?.contains("insufficient balance") == true)
+        await binance.set(.unavailable)
+        let notSent = try await service.place(request("bb-down"))
+        #expect(notSent.status == .rejected)
+        #expect(notSent.rejectReason?.contains("venue unavailable") == true)
+    }
+
+    @Test("a timeout before the venue got it: unknown, the symbol waits, and after the misses it is rejected — never resent")
+    func timeoutNeverExecuted() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 3)
+        await binance.set(.timeoutBeforeExecuting)
+        let order = try await service.place(request("bb-t"))
+        #expect(order.status == .unknown)
+        #expect(await service.unsettledOrders == ["bb-t"])
+        // A retry returns the order as it is; it is not sent again.
+        #expect(try await service.place(request("bb-t")).status == .unknown)
+        await binance.set(.fill)
+        _ = await expectIPCError(.conflict) { _ = try await service.place(request("bb-other")) }
+        // Reduce-only orders are not held back (there is nothing to reduce here, so it is refused for that reason).
+        let reduce = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-r", "BTCUSDT", .sell, reduceOnly: true)) }
+        #expect(reduce?.message.contains("reduce-only") == true)
+
+        for _ in 0..<2 { await service.settleUnsettled() }
+        #expect(try await fixture.store.order(clientOrderId: "bb-t")?.status == .unknown, "still being looked up")
+        await service.settleUnsettled()
+        let settled = try #require(try await fixture.store.order(clientOrderId: "bb-t"))
+        #expect(settled.status == .rejected)
+        #expect(settled.rejectReason?.hasPrefix("not_found_at_venue") == true)
+        #expect(await binance.placeCalls == ["bb-t"], "looked up, never sent twice")
+        #expect(try await service.place(request("bb-other")).status == .filled, "the symbol trades again")
+    }
+
+    @Test("a 5xx after the venue executed: unknown, then the lookup adopts the fill — executed once")
+    func failedAfterExecuting() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.failAfterExecuting)
+        #expect(try await service.place(request("bb-5xx")).status == .unknown)
+        #expect(try fixture.count("fills") == 0)
+        await service.settleUnsettled()
+        let settled = try #require(try await fixture.store.order(clientOrderId: "bb-5xx"))
+        #expect(settled.status == .filled)
+        #expect(settled.filledQuantity == 0.5)
+        #expect(try fixture.count("fills") == 1)
+        #expect(try history(fixture, "bb-5xx") == ["pending_new", "sent", "unknown", "filled"])
+        #expect(await binance.placeCalls == ["bb-5xx"])
+        #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 0.5)
+    }
+
+    @Test("an order the venue shows late is adopted when it appears, before the misses run out")
+    func appearsLate() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 5)
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-late"))
+        await service.settleUnsettled()
+        await service.settleUnsettled()
+        await binance.executeLate("bb-late")
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-late")?.status == .filled)
+        #expect(await service.unsettledOrders.isEmpty)
+    }
+
+    @Test("a fill reported after the order was given up (not_found_at_venue) is still recorded")
+    func fillAfterGivingUp() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1)
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-gone", type: .limit, limit: 90))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-gone")?.status == .rejected)
+        // It reached the venue after all, and the market filled it.
+        await binance.set(.rest)
+        await binance.executeLate("bb-gone")
+        await binance.reconnect()
+        #expect(try fixture.count("fills") == 0, "a reconnect reconciles non-final orders only")
+        // The venue's own report of the fill is recorded, whatever routerd had concluded.
+        let report = VenueOrderReport(clientOrderId: "bb-gone", exchangeOrderId: "x-bb-gone", status: .filled, filledQuantity: 0.5,
+                                      averagePrice: 90, fills: [VenueFill(fillId: "t-1", clientOrderId: "bb-gone", symbol: "BTCUSDT",
+                                                                          side: .buy, quantity: 0.5, price: 90, fee: 0, time: Date())],
+                                      time: Date())
+        await service.handle(.order(report), from: .binance)
+        #expect(try await fixture.store.order(clientOrderId: "bb-gone")?.status == .filled)
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("at start, sent and unknown orders are looked up before any new order is taken; pending_new ones are never_sent")
+    func reconcileOnStart() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT", "ETHUSDT"])
+        // The last run: one order executed but its answer lost, one never left the machine, one sent but unknown.
+        await binance.set(.failAfterExecuting)
+        let first = try await router(fixture, binance)
+        _ = try await first.place(request("bb-executed"))
+        try await fixture.store.insert(newOrder("bb-never", .buy, 0.5, symbol: "BTCUSDT"))
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await first.place(request("bb-lost", "ETHUSDT", .buy, 0.5))
+
+        let second = try await router(fixture, binance, maxMisses: 2)
+        #expect(try await fixture.store.order(clientOrderId: "bb-executed")?.status == .filled)
+        #expect(try await fixture.store.order(clientOrderId: "bb-never")?.rejectReason?.hasPrefix("never_sent") == true)
+        #expect(try await fixture.store.order(clientOrderId: "bb-lost")?.status == .unknown)
+        #expect(await second.unsettledOrders == ["bb-lost"])
+        await second.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-lost")?.status == .rejected)
+        #expect(await binance.placeCalls == ["bb-executed", "bb-lost"], "nothing was sent again")
+    }
+
+    @Test("after a venue reconnects its working orders are reconciled: a fill missed while disconnected is adopted")
+    func reconcileOnReconnect() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-w", type: .limit, limit: 90))
+        // Filled while the connection was down: no event reached routerd.
+        await binance.executeLate("bb-w")
+        #expect(try await fixture.store.order(clientOrderId: "bb-w")?.status == .acknowledged)
+        await binance.reconnect()
+        #expect(try await fixture.store.order(clientOrderId: "bb-w")?.status == .filled)
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("a symbol routed to a venue this routerd does not have is refused, naming the venue")
+    func unconfiguredVenue() async throws {
+        let fixture = try RouterFixture()
+        let service = try await router(fixture, ScriptedVenue(id: .binance))
+        let error = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-fx", "EURUSD", .buy, 1_000)) }
+        #expect(error?.message.contains("mt5") == true)
+        #expect(try fixture.count("orders") == 0)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import BagbotDomain
+import BagbotIPC
+import BagbotTestSupport
+import NIOConcurrencyHelpers
+import Testing
+@testable import RouterCore
+
+@Suite("Orders that reduce risk: reduce-only, the pause, stale market data")
+struct ReduceOnlyAndPauseTests {
+    @Test("a reduce-only order may shrink the strategy's position, never grow or flip it, counting open reduce-only orders")
+    func reduceOnly() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 1))
+
+        let grow = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-grow", "BTCUSDT", .buy, 0.1, reduceOnly: true)) }
+        #expect(grow?.message.contains("grow") == true)
+        let flip = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-flip", "BTCUSDT", .sell, 1.5, reduceOnly: true)) }
+        #expect(flip?.message.contains("flip") == true)
+        // A resting reduce-only sell of 0.6 leaves 0.4 that may still be reduced.
+        _ = try await service.place(request("bb-rest", "BTCUSDT", .sell, 0.6, type: .limit, limit: 120, reduceOnly: true))
+        _ = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-more", "BTCUSDT", .sell, 0.5, reduceOnly: true)) }
+        let close = try await service.place(request("bb-close", "BTCUSDT", .sell, 0.4, reduceOnly: true))
+        #expect(close.status == .filled)
+        #expect(close.reduceOnly)
+        #expect(try await fixture.store.order(clientOrderId: "bb-close")?.reduceOnly == true)
+        // Another strategy has no position: its reduce-only order has nothing to reduce.
+        _ = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-s2", "BTCUSDT", .sell, 0.1, strategy: "s2", reduceOnly: true)) }
+        #expect(try fixture.count("orders") == 3)
+    }
+
+    @Test("without a strategy, reduce-only is checked against the venue's net position")
+    func reduceOnlyWithoutStrategy() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-open", "BTCUSDT", .sell, 2, strategy: nil))
+        _ = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-grow", "BTCUSDT", .sell, 1, strategy: nil, reduceOnly: true)) }
+        #expect(try await service.place(request("bb-cover", "BTCUSDT", .buy, 2, strategy: nil, reduceOnly: true)).status == .filled)
+    }
+
+    @Test("while paused: new entries are refused, cancels and reduce-only orders pass, so a stop still works")
+    func pause() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 1))
+        _ = try await service.place(request("bb-limit", "BTCUSDT", .buy, 1, type: .limit, limit: 50))
+        _ = try await service.setTrading(enabled: false, reason: "news")
+
+        let entry = await expectIPCError(.tradingPaused) { _ = try await service.place(request("bb-entry", "BTCUSDT", .buy, 0.1)) }
+        #expect(entry?.message.contains("news") == true)
+        #expect(try await service.cancel(clientOrderId: "bb-limit").status == .cancelled)
+        #expect(try await service.place(request("bb-stop", "BTCUSDT", .sell, 1, reduceOnly: true)).status == .filled)
+        #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 0)
+        #expect(try await fixture.store.order(clientOrderId: "bb-entry") == nil)
+    }
+
+    @Test("a market order needs a tick received within the age limit; a limit order may rest on older data")
+    func staleMarketData() async throws {
+        let fixture = try RouterFixture()
+        let now = NIOLockedValueBox(Date(timeIntervalSince1970: 1_800_000_000))
+        var settings = fixture.paperSettings
+        settings.maxTickAge = 5
+        let paper = try await PaperVenue(database: fixture.database, settings: settings, rules: [RouterFixture.looseRules("BTCUSDT")],
+                                         logger: quietLogger, clock: { now.withLockedValue { $0 } })
+        await paper.ingest(quote("BTCUSDT", bid: 100, ask: 101))
+        now.withLockedValue { $0 += 6 }
+        let request = VenueOrderRequest(newOrder("bb-stale", .buy, 1))
+        let stale = try await paper.place(request)
+        #expect(stale.status == .rejected)
+        #expect(stale.rejectReason?.hasPrefix("stale_market_data") == true)
+        var limit = VenueOrderRequest(newOrder("bb-limit", .buy, 1, type: .limit, limit: 90))
+        limit.limitPrice = 90
+        #expect(try await paper.place(limit).status == .acknowledged)
+        await paper.ingest(quote("BTCUSDT", bid: 100, ask: 101))
+        #expect(try await paper.place(VenueOrderRequest(newOrder("bb-fresh", .buy, 1))).status == .filled)
+        // The venue refuses an id it has seen, whatever happened to it.
+        await #expect(throws: VenueError.self) { _ = try await paper.place(request) }
+    }
+}

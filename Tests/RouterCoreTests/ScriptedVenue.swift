@@ -1,0 +1,131 @@
+import Foundation
+import BagbotDomain
+@testable import RouterCore
+
+/// A venue that can be told to misbehave as live ones do: time out before or after executing, answer 5xx
+/// after executing, lose its connection, or not know an order for a while. It executes market orders at a
+/// fixed price and keeps what it executed, so tests can check that nothing ran twice.
+actor ScriptedVenue: TradingVenue {
+    nonisolated let id: Venue
+    let price: ExactDecimal
+    private let rules: [SymbolRules]
+
+    enum Behaviour: Sendable {
+        /// Fill at once.
+        case fill
+        /// Accept and leave working (a resting order).
+        case rest
+        /// Refuse, with this reason.
+        case reject(String)
+        /// Time out before the order reaches the venue: nothing executes.
+        case timeoutBeforeExecuting
+        /// Execute, then lose the answer (a timeout, a 5xx, a dropped connection after the request went out).
+        case failAfterExecuting
+        /// Not connected: nothing is sent.
+        case unavailable
+    }
+
+    var behaviour: Behaviour = .fill
+    /// Lookups of an order the venue has that still answer "unknown order" (an exchange slow to show it).
+    var hiddenLookups = 0
+    private(set) var executed: [String: VenueOrderReport] = [:]
+    private var requests: [String: VenueOrderRequest] = [:]
+    private(set) var placeCalls: [String] = []
+    private(set) var lookups = 0
+    private var handler: (@Sendable (VenueEvent) async -> Void)?
+
+    init(id: Venue, price: ExactDecimal = 100, symbols: [String] = ["BTCUSDT"]) {
+        self.id = id
+        self.price = price
+        rules = symbols.map(RouterFixture.looseRules)
+    }
+
+    func set(_ behaviour: Behaviour) { self.behaviour = behaviour }
+    func hideNextLookups(_ count: Int) { hiddenLookups = count }
+
+    /// Executes an order the way a venue does when it appears there late (a delayed send).
+    func executeLate(_ clientOrderId: String) {
+        guard let request = requests[clientOrderId] else { return }
+        executed[clientOrderId] = report(request, status: .filled)
+    }
+
+    func symbolRules() -> [SymbolRules] { rules }
+
+    func place(_ request: VenueOrderRequest) async throws -> VenueOrderReport {
+        placeCalls.append(request.clientOrderId)
+        requests[request.clientOrderId] = request
+        guard executed[request.clientOrderId] == nil else { throw VenueError.rejected("duplicate client order id") }
+        switch behaviour {
+        case .fill:
+            executed[request.clientOrderId] = report(request, status: .filled)
+        case .rest:
+            executed[request.clientOrderId] = report(request, status: .acknowledged)
+        case .reject(let reason):
+            throw VenueError.rejected(reason)
+        case .timeoutBeforeExecuting:
+            throw VenueError.unknownOutcome("timed out after 10 s")
+        case .failAfterExecuting:
+            executed[request.clientOrderId] = report(request, status: .filled)
+            throw VenueError.unknownOutcome("HTTP 503 Service Unavailable")
+        case .unavailable:
+            throw VenueError.unavailable("not connected")
+        }
+        return executed[request.clientOrderId]!
+    }
+
+    func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport {
+        guard var order = executed[clientOrderId] else { throw VenueError.rejected("unknown order") }
+        if order.status == .acknowledged {
+            order.status = .cancelled
+            executed[clientOrderId] = order
+        }
+        return order
+    }
+
+    func order(clientOrderId: String, symbol: String) async throws -> VenueOrderReport? {
+        lookups += 1
+        if case .unavailable = behaviour { throw VenueError.unavailable("not connected") }
+        if hiddenLookups > 0 {
+            hiddenLookups -= 1
+            return nil
+        }
+        return executed[clientOrderId]
+    }
+
+    func openOrders() async throws -> [VenueOrderReport] { executed.values.filter { !$0.status.isFinal } }
+    func fills(since: Date) async throws -> [VenueFill] { executed.values.flatMap(\.fills) }
+    func balances() async throws -> [AssetBalance] { [] }
+
+    func positions() async throws -> [Position] {
+        var net: [String: ExactDecimal] = [:]
+        for fill in executed.values.flatMap(\.fills) {
+            net[fill.symbol] = try (net[fill.symbol] ?? 0) + fill.side.signed(fill.quantity)
+        }
+        return net.map { Position(venue: id, symbol: $0.key, quantity: $0.value, averagePrice: price, realizedPnl: 0) }
+    }
+
+    func account() async throws -> VenueAccount { VenueAccount(venue: id, currency: "USD", cash: 0, equity: 0, feesPaid: 0) }
+
+    func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) { self.handler = handler }
+
+    /// Fills a working order as the market would, and reports it.
+    func fillWorking(_ clientOrderId: String) async {
+        guard let request = requests[clientOrderId], executed[clientOrderId]?.status == .acknowledged else { return }
+        let filled = report(request, status: .filled)
+        executed[clientOrderId] = filled
+        await handler?(.order(filled))
+    }
+
+    /// Tells routerd the connection is back (it reconciles this venue's orders).
+    func reconnect() async { await handler?(.connection(.connected)) }
+
+    private func report(_ request: VenueOrderRequest, status: OrderStatus) -> VenueOrderReport {
+        let fills = status == .filled
+            ? [VenueFill(fillId: "\(id.rawValue)-\(request.clientOrderId)", clientOrderId: request.clientOrderId, symbol: request.symbol,
+                         side: request.side, quantity: request.quantity, price: price, fee: 0, time: Date())]
+            : []
+        return VenueOrderReport(clientOrderId: request.clientOrderId, exchangeOrderId: "x-\(request.clientOrderId)", status: status,
+                                filledQuantity: status == .filled ? request.quantity : 0, averagePrice: status == .filled ? price : nil,
+                                fills: fills, time: Date())
+    }
+}
