@@ -29,6 +29,7 @@ enum OrderLifecycleMigration {
             t.column("filled_quantity", .text).notNull()
             t.column("average_price", .text)
             t.column("reject_reason", .text)
+            t.column("reduce_only", .boolean).notNull().defaults(to: false)
             t.column("strategy_id", .text)
             t.column("request_id", .text)
             t.column("created_at", .datetime).notNull()

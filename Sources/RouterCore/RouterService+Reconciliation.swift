@@ -37,7 +37,17 @@ extension RouterService {
         await exclusively {
             if booksMayBeStale { try? await loadStrategyBooks() }
             for clientOrderId in unsettled.keys.sorted() {
-                guard let stored = try? await store.order(clientOrderId: clientOrderId) else { continue }
+                let found: OrderRecord?
+                do {
+                    found = try await store.order(clientOrderId: clientOrderId)
+                } catch {
+                    continue
+                }
+                guard let stored = found else {
+                    // Never stored (an insert that did not land, or an order routerd never had): nothing to settle.
+                    unsettled[clientOrderId] = nil
+                    continue
+                }
                 if stored.status.isFinal {
                     // Its record landed although the write reported an error: subscribers hear of it now (they
                     // apply each fill once, by sequence).
@@ -81,8 +91,12 @@ extension RouterService {
             return
         }
         if let report {
-            let recorded = await record(report, for: order, reason: "reconciled with \(order.venue.rawValue)")
-            if !recorded.status.isFinal && recorded.status != .acknowledged && recorded.status != .partiallyFilled {
+            let (recorded, agrees) = await recordReport(report, for: order, reason: "reconciled with \(order.venue.rawValue)")
+            // Settled once the record agrees with a venue that knows the order's fate (working or ended),
+            // whether or not this lookup changed anything.
+            if agrees && (report.status.isFinal || report.status == .acknowledged || report.status == .partiallyFilled) {
+                unsettled[order.clientOrderId] = nil
+            } else {
                 unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
             }
             logger.notice("reconciled an order with its venue", metadata: [
@@ -105,7 +119,7 @@ extension RouterService {
         let ended = order.status == .acknowledged || order.status == .partiallyFilled
         var settled = order
         settled.status = ended ? .expired : .rejected
-        settled.rejectReason = "not_found_at_venue: \(order.venue.rawValue) did not know the order after \(entry.misses) lookups"
+        settled.rejectReason = "\(RouterService.notFoundAtVenue): \(order.venue.rawValue) did not know the order after \(entry.misses) lookups"
         settled.updatedAt = Date()
         if await transition(settled, reason: settled.rejectReason ?? "not_found_at_venue", expecting: order.status) {
             unsettled[order.clientOrderId] = nil

@@ -103,9 +103,12 @@ public actor RouterService: ExclusiveSections {
                 apply(tick)
             case .order(let report):
                 guard let stored = try? await store.order(clientOrderId: report.clientOrderId) else {
-                    logger.error("an order update from the venue could not be matched with a stored order", metadata: [
+                    // Unreadable now, or unknown: looked up at the venue on the schedule, so the update is not lost.
+                    logger.error("an order update from the venue could not be matched with a stored order; it will be looked up", metadata: [
                         "venue": "\(venue.rawValue)", "client_order_id": "\(report.clientOrderId)",
                     ])
+                    unsettled[report.clientOrderId] = unsettled[report.clientOrderId]
+                        ?? UnsettledOrder(venue: venue, symbol: report.fills.first?.symbol ?? "", misses: 0)
                     return
                 }
                 await record(report, for: stored, reason: "update from \(venue.rawValue)")
@@ -190,6 +193,8 @@ public actor RouterService: ExclusiveSections {
             try await store.insert(order)
         } catch {
             healthyStore = false
+            // The row may have landed all the same: the schedule looks it up, and settles it as never sent.
+            unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
             throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
         }
         rollDay(now)
@@ -213,6 +218,9 @@ public actor RouterService: ExclusiveSections {
             return await settleRejected(sent, reason: reason, expecting: .sent)
         } catch VenueError.unavailable(let reason) {
             return await settleRejected(sent, reason: "venue unavailable, not sent: \(reason)", expecting: .sent)
+        } catch VenueError.duplicate(let reason) {
+            // The venue has an order under this id: what it is, the lookup says.
+            return await markUnknown(sent, cause: "the venue reports a duplicate: \(reason)")
         } catch {
             return await markUnknown(sent, cause: "\(error)")
         }
@@ -241,8 +249,9 @@ public actor RouterService: ExclusiveSections {
             throw IPCError(.badRequest, "reduce-only \(side.rawValue) refused: it would grow \(whose) \(symbol) position (\(position))")
         }
         var reducing = quantity
+        // A pending_new order seen here never left the machine (orders are placed whole in the exclusive section).
         for open in try await store.nonFinalOrders()
-        where open.reduceOnly && open.symbol == symbol && open.strategyId == strategyId && open.venue == venue.id {
+        where open.reduceOnly && open.status != .pendingNew && open.symbol == symbol && open.strategyId == strategyId && open.venue == venue.id {
             reducing = try reducing + open.quantity - open.filledQuantity
         }
         guard reducing <= position.magnitude else {
@@ -289,16 +298,26 @@ public actor RouterService: ExclusiveSections {
     /// cannot be written the order is left to reconciliation, and is returned as it was.
     @discardableResult
     func record(_ report: VenueOrderReport, for stored: OrderRecord, reason: String) async -> OrderRecord {
+        await recordReport(report, for: stored, reason: reason).order
+    }
+
+    /// `record`, saying also whether the record now agrees with the report (false: a write failed, and the
+    /// order is left to the schedule).
+    func recordReport(_ report: VenueOrderReport, for stored: OrderRecord, reason: String) async -> (order: OrderRecord, agrees: Bool) {
         let venueFills = report.fills.map { fill in
             Fill(fillId: fill.fillId, clientOrderId: stored.clientOrderId, venue: stored.venue, symbol: stored.symbol, side: stored.side,
                  quantity: fill.quantity, price: fill.price, fee: fill.fee, time: fill.time, strategyId: stored.strategyId,
                  requestId: stored.requestId)
         }
-        let advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity
         let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity
-        guard advances else { return stored }
-        if lateFill {
-            logger.critical("the venue reports fills for an order recorded as final; recording them", metadata: [
+        // An order given up as not found that the venue shows working after all: it is live, and must be
+        // known as live (cancellable, and holding its symbol).
+        let revived = stored.rejectReason?.hasPrefix(Self.notFoundAtVenue) == true && (stored.status == .rejected || stored.status == .expired)
+            && !report.status.isFinal
+        let advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity || revived
+        guard advances else { return (stored, true) }
+        if lateFill || revived {
+            logger.critical("the venue reports an order recorded as final as working or filled; recording what the venue says", metadata: [
                 "client_order_id": "\(stored.clientOrderId)", "recorded": "\(stored.status.rawValue)", "venue_status": "\(report.status.rawValue)",
             ])
         }
@@ -307,7 +326,7 @@ public actor RouterService: ExclusiveSections {
         updated.filledQuantity = max(report.filledQuantity, stored.filledQuantity)
         updated.averageFillPrice = report.averagePrice ?? stored.averageFillPrice
         updated.exchangeOrderId = report.exchangeOrderId ?? stored.exchangeOrderId
-        updated.rejectReason = report.rejectReason ?? stored.rejectReason
+        updated.rejectReason = revived ? report.rejectReason : (report.rejectReason ?? stored.rejectReason)
         updated.updatedAt = max(report.time, stored.updatedAt)
         let newFills: [Fill]
         do {
@@ -320,7 +339,7 @@ public actor RouterService: ExclusiveSections {
                 "client_order_id": "\(stored.clientOrderId)", "venue_status": "\(report.status.rawValue)", "error": "\(error)",
             ])
             unsettled[stored.clientOrderId] = unsettled[stored.clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
-            return stored
+            return (stored, false)
         }
         for fill in newFills {
             if let strategyId = fill.strategyId {
@@ -340,8 +359,11 @@ public actor RouterService: ExclusiveSections {
             unsettled[updated.clientOrderId] = nil
         }
         events.publish(Events.order, topic: Topics.orders, body: updated)
-        return updated
+        return (updated, true)
     }
+
+    /// The reason an order the venue never showed was given up with.
+    static let notFoundAtVenue = "not_found_at_venue"
 
     /// How far along the lifecycle a status is: an order only ever moves forward.
     static func rank(_ status: OrderStatus) -> Int {

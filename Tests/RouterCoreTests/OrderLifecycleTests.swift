@@ -195,4 +195,52 @@ struct OrderLifecycleTests {
         #expect(error?.message.contains("mt5") == true)
         #expect(try fixture.count("orders") == 0)
     }
+
+    @Test("an order given up as not found that the venue shows working after all is live again, and can be cancelled")
+    func givenUpOrderRevives() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1)
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-slow", type: .limit, limit: 90))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-slow")?.status == .rejected)
+        await binance.restLate("bb-slow")
+        await binance.reconnect()
+        let report = try #require(try await binance.order(clientOrderId: "bb-slow", symbol: "BTCUSDT"))
+        await service.handle(.order(report), from: .binance)
+        let revived = try #require(try await fixture.store.order(clientOrderId: "bb-slow"))
+        #expect(revived.status == .acknowledged)
+        #expect(revived.rejectReason == nil)
+        #expect(try await service.cancel(clientOrderId: "bb-slow").status == .cancelled)
+    }
+
+    @Test("a duplicate-id answer means the venue has the order: it is looked up, not taken for a refusal")
+    func duplicateIsLookedUp() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.duplicateAfterExecuting)
+        #expect(try await service.place(request("bb-dup", type: .limit, limit: 90)).status == .unknown)
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-dup")?.status == .acknowledged)
+        #expect(await service.unsettledOrders.isEmpty, "the venue knows its fate: the symbol is free")
+    }
+
+    @Test("a cancel whose answer is lost is settled by the lookup, and the symbol is not held afterwards")
+    func lostCancelAnswer() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-c", type: .limit, limit: 90))
+        await binance.setLoseCancelAnswers(true)
+        _ = await expectIPCError(.unavailable) { _ = try await service.cancel(clientOrderId: "bb-c") }
+        #expect(await service.unsettledOrders == ["bb-c"])
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-c")?.status == .cancelled)
+        #expect(await service.unsettledOrders.isEmpty)
+        await binance.set(.fill)
+        #expect(try await service.place(request("bb-next")).status == .filled)
+    }
 }

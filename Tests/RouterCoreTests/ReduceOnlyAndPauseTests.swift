@@ -80,4 +80,78 @@ struct ReduceOnlyAndPauseTests {
         // The venue refuses an id it has seen, whatever happened to it.
         await #expect(throws: VenueError.self) { _ = try await paper.place(request) }
     }
+
+    @Test("a resting reduce-only order that would open the other way when the market reaches it expires instead")
+    func restingReduceOnlyExpires() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 0.5))
+        _ = try await service.place(request("bb-tp", "BTCUSDT", .sell, 0.5, type: .limit, limit: 120, reduceOnly: true))
+        // The position is closed another way before the take-profit is reached.
+        _ = try await service.place(request("bb-close", "BTCUSDT", .sell, 0.5))
+        _ = try await service.setTrading(enabled: false, reason: "closed")
+        await service.onTick(quote("BTCUSDT", bid: 121, ask: 122, at: 1))
+        let tp = try #require(try await fixture.store.order(clientOrderId: "bb-tp"))
+        #expect(tp.status == .expired)
+        #expect(tp.rejectReason?.hasPrefix("reduce_only") == true)
+        #expect(try await fixture.paperBook()?.positions["BTCUSDT"]?.book.quantity == 0)
+        #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 0)
+    }
+
+    @Test("an insert that landed although it reported an error never blocks the exits that follow")
+    func landedInsertDoesNotBlockExits() async throws {
+        let fixture = try RouterFixture()
+        let storage = InsertLandsButFails(fixture.store)
+        let service = try await fixture.service(storage: storage)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 0.5))
+        storage.failInsert.withLockedValue { $0 = true }
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-exit-1", "BTCUSDT", .sell, 0.5, reduceOnly: true)) }
+        storage.failInsert.withLockedValue { $0 = false }
+        #expect(try await fixture.store.order(clientOrderId: "bb-exit-1")?.status == .pendingNew)
+        #expect(try await service.place(request("bb-exit-2", "BTCUSDT", .sell, 0.5, reduceOnly: true)).status == .filled,
+                "the stop must go out: an order that never left the machine reduces nothing")
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-exit-1")?.rejectReason?.hasPrefix("never_sent") == true)
+    }
+
+    @Test("a marketable limit order on stale data is refused like a market order")
+    func marketableLimitOnStaleData() async throws {
+        let fixture = try RouterFixture()
+        let now = NIOLockedValueBox(Date(timeIntervalSince1970: 1_800_000_000))
+        var settings = fixture.paperSettings
+        settings.maxTickAge = 5
+        let paper = try await PaperVenue(database: fixture.database, settings: settings, rules: [RouterFixture.looseRules("BTCUSDT")],
+                                         logger: quietLogger, clock: { now.withLockedValue { $0 } })
+        await paper.ingest(quote("BTCUSDT", bid: 100, ask: 101))
+        now.withLockedValue { $0 += 6 }
+        let marketable = try await paper.place(VenueOrderRequest(newOrder("bb-lim", .buy, 1, type: .limit, limit: 105)))
+        #expect(marketable.status == .rejected)
+        #expect(marketable.rejectReason?.hasPrefix("stale_market_data") == true)
+    }
+}
+
+/// The real store, except that while `failInsert` is set an insert reaches the disk and still reports an error.
+private final class InsertLandsButFails: OrderStorage {
+    let inner: OrderStore
+    let failInsert = NIOLockedValueBox(false)
+    init(_ inner: OrderStore) { self.inner = inner }
+
+    func insert(_ order: OrderRecord) async throws {
+        try await inner.insert(order)
+        if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
+    }
+    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
+        try await inner.commit(order, fills: fills, reason: reason, expecting: expecting)
+    }
+    func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
+    func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
+    func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
+    func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
+    func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
+    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
+    func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
+    func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
+    func databaseId() async throws -> String { try await inner.databaseId() }
 }

@@ -201,6 +201,24 @@ struct RouterServiceTests {
         #expect(try await service.place(request("bb-after")).status == .filled)
     }
 
+    @Test("a fill id already stored for another order is an error, never a fill dropped in silence")
+    func fillIdOfAnotherOrder() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let first = try await service.place(request("bb-a"))
+        var second = newOrder("bb-b", .buy, 0.5)
+        try await fixture.store.insert(second)
+        second.status = .filled
+        let stolen = Fill(fillId: "bb-a-1", clientOrderId: "bb-b", venue: .paper, symbol: "BTCUSDT", side: .buy, quantity: 0.5,
+                          price: 101, fee: 0, time: Date(), strategyId: "s1", requestId: nil)
+        #expect(first.status == .filled)
+        await #expect(throws: IPCError.self) {
+            _ = try await fixture.store.commit(second, fills: [stolen], reason: "test", expecting: .pendingNew)
+        }
+        #expect(try await fixture.store.order(clientOrderId: "bb-b")?.status == .pendingNew, "nothing of it was written")
+    }
+
     @Test("recording an order as never executed does not overwrite an outcome already on disk")
     func neverExecutedIsGuarded() async throws {
         let fixture = try RouterFixture()

@@ -108,3 +108,21 @@ extension RouterService {
         await (venues[.paper] as? PaperVenue)?.ingest(tick)
     }
 }
+
+extension PaperExchange.RestingOutcome {
+    var order: OrderRecord {
+        switch self {
+        case .filled(let order, _), .expired(let order, _): return order
+        }
+    }
+
+    /// The fill, or a fill of nothing for an order that expired (so a test reading prices fails visibly).
+    var fill: Fill {
+        switch self {
+        case .filled(_, let fill): return fill
+        case .expired(let order, _):
+            return Fill(fillId: "none", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol, side: order.side,
+                        quantity: 0, price: 0, fee: 0, time: order.updatedAt, strategyId: nil, requestId: nil)
+        }
+    }
+}

@@ -23,6 +23,8 @@ actor ScriptedVenue: TradingVenue {
         case failAfterExecuting
         /// Not connected: nothing is sent.
         case unavailable
+        /// Execute, but answer that the id is a duplicate (as an exchange that got the order twice would).
+        case duplicateAfterExecuting
     }
 
     var behaviour: Behaviour = .fill
@@ -41,6 +43,14 @@ actor ScriptedVenue: TradingVenue {
     }
 
     func set(_ behaviour: Behaviour) { self.behaviour = behaviour }
+    /// While set, a cancel is carried out but its answer is lost.
+    var loseCancelAnswers = false
+    func setLoseCancelAnswers(_ lose: Bool) { loseCancelAnswers = lose }
+    /// Makes an order the venue has working (it reached the venue late, and rests).
+    func restLate(_ clientOrderId: String) {
+        guard let request = requests[clientOrderId] else { return }
+        executed[clientOrderId] = report(request, status: .acknowledged)
+    }
     func hideNextLookups(_ count: Int) { hiddenLookups = count }
 
     /// Executes an order the way a venue does when it appears there late (a delayed send).
@@ -69,6 +79,9 @@ actor ScriptedVenue: TradingVenue {
             throw VenueError.unknownOutcome("HTTP 503 Service Unavailable")
         case .unavailable:
             throw VenueError.unavailable("not connected")
+        case .duplicateAfterExecuting:
+            executed[request.clientOrderId] = report(request, status: .acknowledged)
+            throw VenueError.duplicate("-2010 Duplicate order sent.")
         }
         return executed[request.clientOrderId]!
     }
@@ -79,6 +92,7 @@ actor ScriptedVenue: TradingVenue {
             order.status = .cancelled
             executed[clientOrderId] = order
         }
+        if loseCancelAnswers { throw VenueError.unknownOutcome("timed out") }
         return order
     }
 

@@ -50,7 +50,15 @@ public final class OrderStore: OrderStorage {
             try OrderEventRecord(order, reason: reason).insert(db)
             var stored: [Fill] = []
             var sequence = try Self.lastFillSequence(db)
-            for fill in fills where try !FillRow.exists(db, key: fill.fillId) {
+            for fill in fills {
+                if let existing = try FillRow.fetchOne(db, key: fill.fillId) {
+                    // Stored once per trade id; an id that another order already has is a venue adapter's
+                    // mistake (ids must be unique across the venue), never a fill to drop in silence.
+                    guard existing.clientOrderId == fill.clientOrderId else {
+                        throw IPCError(.internal, "fill id \(fill.fillId) of order \(fill.clientOrderId) is already stored for order \(existing.clientOrderId)")
+                    }
+                    continue
+                }
                 sequence += 1
                 let row = FillRow(fill, sequence: sequence)
                 try row.insert(db)

@@ -86,6 +86,8 @@ public struct VenueOrderReport: Sendable, Equatable {
 
 /// One execution, identified by the venue's own trade id.
 public struct VenueFill: Sendable, Equatable {
+    /// Unique across the venue (routerd stores a fill once per id): an adapter whose exchange numbers trades
+    /// per symbol (Binance) puts the symbol in it.
     public var fillId: String
     public var clientOrderId: String
     public var symbol: String
@@ -142,12 +144,16 @@ public enum VenueError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownOutcome(String)
     /// The venue could not be asked at all (not connected): nothing was sent.
     case unavailable(String)
+    /// The venue already has an order with this client order id (Binance -2010 "Duplicate order sent."):
+    /// it exists there, so it is looked up, never taken for a refusal.
+    case duplicate(String)
 
     public var description: String {
         switch self {
         case .rejected(let reason): return "rejected: \(reason)"
         case .unknownOutcome(let reason): return "outcome unknown: \(reason)"
         case .unavailable(let reason): return "venue unavailable: \(reason)"
+        case .duplicate(let reason): return "duplicate: \(reason)"
         }
     }
 }

@@ -81,8 +81,9 @@ public struct PaperExchange: Sendable {
         resting.append(order)
     }
 
-    /// Records the tick and fills every resting limit order it reaches.
-    public mutating func observe(_ tick: Tick, at now: Date = Date()) -> [(order: OrderRecord, fill: Fill)] {
+    /// Records the tick and fills (or, reduce-only ones that no longer reduce, expires) every resting limit
+    /// order it reaches.
+    public mutating func observe(_ tick: Tick, at now: Date = Date()) -> [RestingOutcome] {
         record(tick, at: now)
         return crossedOrders(by: tick).compactMap { fillResting($0, on: tick) }
     }
@@ -101,29 +102,59 @@ public struct PaperExchange: Sendable {
         }.map(\.clientOrderId)
     }
 
+    /// What a tick did to a resting order it reached.
+    public enum RestingOutcome: Sendable, Equatable {
+        case filled(OrderRecord, Fill)
+        /// Taken off the book unfilled: a reduce-only order that would now grow or flip the position.
+        case expired(OrderRecord, String)
+    }
+
     /// Fills one resting order on this tick, if it still crosses and buying power allows. One at a time, so
-    /// the caller can persist each fill with a book that holds exactly the fills persisted so far.
-    public mutating func fillResting(_ clientOrderId: String, on tick: Tick) -> (order: OrderRecord, fill: Fill)? {
+    /// the caller can persist each fill with a book that holds exactly the fills persisted so far. A
+    /// reduce-only order is checked again against the position as it is now: the position may have shrunk
+    /// since it was placed, and filling it would then open the other way.
+    public mutating func fillResting(_ clientOrderId: String, on tick: Tick) -> RestingOutcome? {
         guard let index = resting.firstIndex(where: { $0.clientOrderId == clientOrderId }),
               let limit = resting[index].limitPrice, let price = Self.touch(resting[index].side, limit: limit, tick: tick) else { return nil }
         let order = resting[index]
+        if let refusal = reduceOnlyRefusal(order) {
+            resting.remove(at: index)
+            return .expired(order, refusal)
+        }
         guard case .filled(let fill) = execute(order, at: price, time: tick.time) else { return nil }
         resting.remove(at: index)
-        return (order, fill)
+        return .filled(order, fill)
+    }
+
+    /// Why a reduce-only order may not trade against the venue's net position in its symbol now.
+    func reduceOnlyRefusal(_ order: OrderRecord) -> String? {
+        guard order.reduceOnly else { return nil }
+        let position = snapshot.positions[order.symbol]?.book.quantity ?? .zero
+        guard !position.isZero, position.isPositive == (order.side == .sell), order.quantity <= position.magnitude else {
+            return "reduce_only: a \(order.side.rawValue) of \(order.quantity) would grow or flip the \(order.symbol) position (\(position))"
+        }
+        return nil
+    }
+
+    private func staleness(_ symbol: String, at now: Date) -> String? {
+        guard let received = receivedAt[symbol] else { return "no market data for \(symbol) yet" }
+        let age = now.timeIntervalSince(received)
+        guard age <= settings.maxTickAge else {
+            return "stale_market_data: the last \(symbol) tick was received \(String(format: "%.1f", age)) s ago (limit \(String(format: "%g", settings.maxTickAge)) s)"
+        }
+        return nil
     }
 
     /// Executes or rests a new order. Market orders need a tick; limit orders fill at once when
     /// marketable (at the better of limit and market), else rest.
     public mutating func submit(_ order: OrderRecord, at now: Date = Date()) -> Outcome {
-        guard let tick = lastTicks[order.symbol], let received = receivedAt[order.symbol] else {
+        guard let tick = lastTicks[order.symbol] else {
             return .rejected("no market data for \(order.symbol) yet")
         }
+        if let refusal = reduceOnlyRefusal(order) { return .rejected(refusal) }
         switch order.type {
         case .market:
-            let age = now.timeIntervalSince(received)
-            guard age <= settings.maxTickAge else {
-                return .rejected("stale_market_data: the last \(order.symbol) tick was received \(String(format: "%.1f", age)) s ago (limit \(String(format: "%g", settings.maxTickAge)) s)")
-            }
+            if let stale = staleness(order.symbol, at: now) { return .rejected(stale) }
             guard let price = try? slipped(order.side == .buy ? tick.ask : tick.bid, side: order.side, symbol: order.symbol) else {
                 return .rejected("the market price is out of range")
             }
@@ -131,6 +162,8 @@ public struct PaperExchange: Sendable {
         case .limit:
             guard let limit = order.limitPrice else { return .rejected("a limit order needs a limit price") }
             if let price = Self.touch(order.side, limit: limit, tick: tick) {
+                // Executing now is trading at the last quote, as a market order does: it must be fresh.
+                if let stale = staleness(order.symbol, at: now) { return .rejected(stale) }
                 return execute(order, at: price, time: tick.time)
             }
             if let refusal = buyingPowerRefusal(order, price: limit) { return .rejected(refusal) }

@@ -16,6 +16,9 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     private let logger: Logger
     private var handler: (@Sendable (VenueEvent) async -> Void)?
     var gate = ExclusiveGate()
+    /// A write failed and reading the books back failed too: memory may not match the disk, so nothing is
+    /// executed until the books are read again.
+    private var booksUnreadable = false
 
     /// `settings.tickSizes` is set from `rules`.
     public init(database: DatabasePool, settings: PaperExchange.Settings, rules: [SymbolRules], logger: Logger,
@@ -44,8 +47,9 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     public func place(_ request: VenueOrderRequest) async throws -> VenueOrderReport {
         try await exclusively {
             // An exchange refuses a client order id it has seen (Binance: -2010 "Duplicate order sent.").
+            try await requireReadableBooks()
             guard try await !store.exists(clientOrderId: request.clientOrderId) else {
-                throw VenueError.rejected("duplicate client order id \(request.clientOrderId)")
+                throw VenueError.duplicate("client order id \(request.clientOrderId) is already known to the paper venue")
             }
             let now = clock()
             var order = OrderRecord(
@@ -74,6 +78,7 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
 
     public func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport {
         try await exclusively {
+            try await requireReadableBooks()
             let before = exchange
             guard var order = exchange.cancel(clientOrderId: clientOrderId) else {
                 // Not working: it ended already (the answer says how), or the venue never had it.
@@ -136,20 +141,36 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
         let events: [VenueEvent] = await exclusively {
             exchange.record(tick, at: clock())
             var events: [VenueEvent] = []
+            guard (try? await requireReadableBooks()) != nil else { return [.tick(tick)] }
             for clientOrderId in exchange.crossedOrders(by: tick) {
                 let before = exchange
-                guard let (order, fill) = exchange.fillResting(clientOrderId, on: tick) else { continue }
-                var filled = order
-                filled.status = .filled
-                filled.filledQuantity = fill.quantity
-                filled.averageFillPrice = fill.price
-                filled.updatedAt = fill.time
-                do {
-                    try await persist(filled, fills: [fill], undoing: before)
-                    events.append(.order(Self.report(filled, fills: [fill])))
-                } catch {
-                    // Known again from disk; a later tick tries again if it still rests.
+                var ended: OrderRecord
+                var fills: [Fill] = []
+                switch exchange.fillResting(clientOrderId, on: tick) {
+                case nil:
                     continue
+                case .filled(let order, let fill):
+                    ended = order
+                    ended.status = .filled
+                    ended.filledQuantity = fill.quantity
+                    ended.averageFillPrice = fill.price
+                    ended.updatedAt = fill.time
+                    fills = [fill]
+                case .expired(let order, let reason):
+                    ended = order
+                    ended.status = .expired
+                    ended.rejectReason = reason
+                    ended.updatedAt = tick.time
+                }
+                do {
+                    try await persist(ended, fills: fills, undoing: before)
+                    events.append(.order(Self.report(ended, fills: fills)))
+                } catch {
+                    // The write may have landed: if the disk says the order ended, routerd hears it as the disk
+                    // has it; otherwise it still rests, and a later tick tries again.
+                    if let recorded = try? await store.report(clientOrderId: clientOrderId), recorded.status.isFinal {
+                        events.append(.order(recorded))
+                    }
                 }
             }
             events.append(.tick(tick))
@@ -175,11 +196,26 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
         }
     }
 
-    /// Takes the book and the working orders as recorded on disk; market data stays.
+    /// Takes the book and the working orders as recorded on disk; market data stays. If they cannot be
+    /// read, the venue executes nothing until they can (`requireReadableBooks`).
     private func reloadFromDisk() async {
-        guard let book = try? await store.loadBook(), let working = try? await store.workingOrders() else { return }
-        exchange.adopt(book)
-        exchange.replaceResting(working)
+        do {
+            let book = try await store.loadBook()
+            let working = try await store.workingOrders()
+            if let book { exchange.adopt(book) }
+            exchange.replaceResting(working)
+            booksUnreadable = false
+        } catch {
+            booksUnreadable = true
+        }
+    }
+
+    private func requireReadableBooks() async throws {
+        guard booksUnreadable else { return }
+        await reloadFromDisk()
+        if booksUnreadable {
+            throw VenueError.unavailable("the paper venue cannot read its books back after a failed write")
+        }
     }
 
     static func report(_ order: OrderRecord, fills: [Fill]) -> VenueOrderReport {

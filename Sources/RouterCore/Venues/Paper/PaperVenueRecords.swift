@@ -23,12 +23,14 @@ struct PaperOrderRecord: Codable, SnakeCaseRecord {
     var filledQuantity: ExactDecimal
     var averagePrice: ExactDecimal?
     var rejectReason: String?
+    var reduceOnly: Bool
     var strategyId: String?
     var requestId: String?
     var createdAt: Date
     var updatedAt: Date
 
     init(_ order: OrderRecord) {
+        reduceOnly = order.reduceOnly
         clientOrderId = order.clientOrderId
         symbol = order.symbol
         side = order.side
@@ -49,7 +51,7 @@ struct PaperOrderRecord: Codable, SnakeCaseRecord {
     var order: OrderRecord {
         OrderRecord(clientOrderId: clientOrderId, venue: .paper, symbol: symbol, side: side, type: type, quantity: quantity,
                     limitPrice: limitPrice, status: status, filledQuantity: filledQuantity, averageFillPrice: averagePrice,
-                    exchangeOrderId: PaperVenue.exchangeOrderId(clientOrderId), strategyId: strategyId, requestId: requestId,
+                    exchangeOrderId: PaperVenue.exchangeOrderId(clientOrderId), reduceOnly: reduceOnly, strategyId: strategyId, requestId: requestId,
                     rejectReason: rejectReason, createdAt: createdAt, updatedAt: updatedAt)
     }
 
