@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "routerd", targets: ["routerd"]),
         .executable(name: "bagbot", targets: ["bagbot"]),
         .executable(name: "ipc-benchmark", targets: ["IPCBenchmark"]),
+        .executable(name: "order-benchmark", targets: ["OrderBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -98,6 +99,12 @@ let package = Package(
             name: "IPCBenchmark",
             dependencies: ["BagbotIPC", "BagbotRuntime", nioCore, nioPosix, nioConcurrencyHelpers, logging],
             path: "Benchmarks/IPCBenchmark",
+            swiftSettings: strictConcurrency
+        ),
+        .executableTarget(
+            name: "OrderBenchmark",
+            dependencies: ["RouterCore", "BagbotStorage", "BagbotIPC", "BagbotDomain", grdb, logging],
+            path: "Benchmarks/OrderBenchmark",
             swiftSettings: strictConcurrency
         ),
 

@@ -201,6 +201,17 @@ struct RouterServiceTests {
         #expect(try await service.place(request("bb-after")).status == .filled)
     }
 
+    @Test("the writes that need no fsync of their own leave the writer connection at synchronous = FULL for the next")
+    func writerStaysFullySynchronous() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-sync"))
+        // 2 is FULL: the paper venue's executions and the next `sent` are synced.
+        #expect(try await fixture.database.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+        #expect(try fixture.count("fills") == 1)
+    }
+
     @Test("a fill id already stored for another order is an error, never a fill dropped in silence")
     func fillIdOfAnotherOrder() async throws {
         let fixture = try RouterFixture()

@@ -17,15 +17,36 @@ public final class OrderStore: OrderStorage {
         self.database = database
     }
 
-    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// One transaction. `durable`: synced to disk before it returns (`synchronous = FULL`, the file's
+    /// setting). Otherwise it is written to the WAL without its own fsync (`NORMAL`): it survives a crash of
+    /// the process, and the next durable commit syncs it with itself; only a power cut before that could lose
+    /// it. Of an order's writes only `sent` must be durable on its own: it is what says "ask the venue"
+    /// after any failure. Everything else that could be lost that way is rebuilt by reconciliation (an
+    /// order still `sent` is looked up, and what the venue did is adopted), so each order costs one fsync
+    /// of routerd's plus the venue's own. See docs/reliability.md.
+    private func write<T: Sendable>(durable: Bool, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let database = database
-        return try await Task { try await database.write(updates) }.value
+        return try await Task {
+            guard !durable else { return try await database.write(updates) }
+            return try await database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try updates(db)
+                    return .commit
+                }
+                guard let result else { throw IPCError(.internal, "a committed write left no result") }
+                return result
+            }
+        }.value
     }
 
     /// Persists a new order before anything is sent. A duplicate client order id is refused by the
-    /// primary key, so the same order can never be stored (or sent) twice.
+    /// primary key, so the same order can never be stored (or sent) twice. Not durable on its own: the
+    /// order's `sent`, written before the venue is called, syncs it.
     public func insert(_ order: OrderRecord) async throws {
-        try await write { db in
+        try await write(durable: false) { db in
             try order.insert(db)
             try OrderEventRecord(order, reason: nil).insert(db)
         }
@@ -33,7 +54,7 @@ public final class OrderStore: OrderStorage {
 
     @discardableResult
     public func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
-        try await write { db in
+        try await write(durable: order.status == .sent) { db in
             var current = OrderRecord.filter(key: order.clientOrderId)
             if let expecting { current = current.filter(OrderRecord.Columns.status == expecting.rawValue) }
             let changed = try current.updateAll(db, [
