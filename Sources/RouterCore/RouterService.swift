@@ -314,7 +314,12 @@ public actor RouterService: ExclusiveSections {
         // known as live (cancellable, and holding its symbol).
         let revived = stored.rejectReason?.hasPrefix(Self.notFoundAtVenue) == true && (stored.status == .rejected || stored.status == .expired)
             && !report.status.isFinal
-        let advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity || revived
+        var advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity || revived
+        if !advances, !report.fills.isEmpty, let known = try? await store.fills(ofOrder: stored.clientOrderId) {
+            // Same state, but fills this record lacks (an earlier update was lost): they are recorded now.
+            let ids = Set(known.map(\.fillId))
+            advances = report.fills.contains { !ids.contains($0.fillId) }
+        }
         guard advances else { return (stored, true) }
         if lateFill || revived {
             logger.critical("the venue reports an order recorded as final as working or filled; recording what the venue says", metadata: [
@@ -322,7 +327,8 @@ public actor RouterService: ExclusiveSections {
             ])
         }
         var updated = stored
-        updated.status = report.status
+        // Never back along the lifecycle: a stale report's fills are taken, its older status is not.
+        updated.status = revived || Self.rank(report.status) >= Self.rank(stored.status) ? report.status : stored.status
         updated.filledQuantity = max(report.filledQuantity, stored.filledQuantity)
         updated.averageFillPrice = report.averagePrice ?? stored.averageFillPrice
         updated.exchangeOrderId = report.exchangeOrderId ?? stored.exchangeOrderId
@@ -355,7 +361,12 @@ public actor RouterService: ExclusiveSections {
             }
             events.publish(Events.fill, topic: Topics.fills, body: fill)
         }
-        if updated.status.isFinal || updated.status == .acknowledged || updated.status == .partiallyFilled {
+        // A venue that reports more filled than the fills it sent (an update lost on the way): the lookup
+        // brings the whole order, every fill with it.
+        let reported = (try? ExactDecimal.sum(report.fills.map(\.quantity))) ?? .zero
+        if reported < report.filledQuantity, (try? await store.fills(ofOrder: updated.clientOrderId).reduce(ExactDecimal.zero) { try $0 + $1.quantity }) ?? .zero < report.filledQuantity {
+            unsettled[updated.clientOrderId] = unsettled[updated.clientOrderId] ?? UnsettledOrder(venue: updated.venue, symbol: updated.symbol, misses: 0)
+        } else if updated.status.isFinal || updated.status == .acknowledged || updated.status == .partiallyFilled {
             unsettled[updated.clientOrderId] = nil
         }
         events.publish(Events.order, topic: Topics.orders, body: updated)

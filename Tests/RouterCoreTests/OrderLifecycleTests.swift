@@ -243,4 +243,41 @@ struct OrderLifecycleTests {
         await binance.set(.fill)
         #expect(try await service.place(request("bb-next")).status == .filled)
     }
+
+    @Test("a partial-fill update that never arrived is made up by the next one, which carries every fill")
+    func lostPartialUpdate() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        let order = try await service.place(request("bb-pp", type: .limit, limit: 90))
+        #expect(order.status == .acknowledged)
+        let first = VenueFill(fillId: "t-1", clientOrderId: "bb-pp", symbol: "BTCUSDT", side: .buy, quantity: 0.2, price: 90, fee: 0, time: Date())
+        let second = VenueFill(fillId: "t-2", clientOrderId: "bb-pp", symbol: "BTCUSDT", side: .buy, quantity: 0.3, price: 90, fee: 0, time: Date())
+        // The update with the first fill is lost; the next one reports both, cumulative 0.5.
+        let both = VenueOrderReport(clientOrderId: "bb-pp", exchangeOrderId: "x", status: .filled, filledQuantity: 0.5, averagePrice: 90,
+                                    fills: [first, second], time: Date())
+        await service.handle(.order(both), from: .binance)
+        #expect(try await fixture.store.fills(ofOrder: "bb-pp").map(\.fillId) == ["t-1", "t-2"])
+        // A stale report of the first state afterwards moves nothing back.
+        let stale = VenueOrderReport(clientOrderId: "bb-pp", exchangeOrderId: "x", status: .partiallyFilled, filledQuantity: 0.2,
+                                     averagePrice: 90, fills: [first], time: Date())
+        await service.handle(.order(stale), from: .binance)
+        #expect(try await fixture.store.order(clientOrderId: "bb-pp")?.status == .filled)
+        #expect(try fixture.count("fills") == 2)
+    }
+
+    @Test("an update that says more was filled than the fills it carries is looked up, and the missing fill recorded")
+    func updateShortOfFills() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-gap", type: .limit, limit: 90))
+        let second = VenueFill(fillId: "t-2", clientOrderId: "bb-gap", symbol: "BTCUSDT", side: .buy, quantity: 0.3, price: 90, fee: 0, time: Date())
+        let onlyNew = VenueOrderReport(clientOrderId: "bb-gap", exchangeOrderId: "x", status: .partiallyFilled, filledQuantity: 0.4,
+                                       averagePrice: 90, fills: [second], time: Date())
+        await service.handle(.order(onlyNew), from: .binance)
+        #expect(await service.unsettledOrders == ["bb-gap"], "0.4 reported, 0.3 in fills: looked up")
+    }
 }

@@ -201,6 +201,40 @@ struct RouterServiceTests {
         #expect(try await service.place(request("bb-after")).status == .filled)
     }
 
+    @Test("partial fills through routerd: partially_filled, each fill recorded once, and numbering survives a restart")
+    func partialFillsThroughTheRouter() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await service.place(request("bb-part", "BTCUSDT", .buy, 1, type: .limit, limit: 99))
+        var trade = quote("BTCUSDT", bid: 98.9, ask: 99, at: 1)
+        trade.volume = 0.4
+        await service.onTick(trade)
+        let part = try #require(try await fixture.store.order(clientOrderId: "bb-part"))
+        #expect(part.status == .partiallyFilled)
+        #expect(part.filledQuantity == 0.4)
+
+        // A restart in between: the venue still rests the rest, and numbers the next fill after the first.
+        let restarted = try await fixture.service()
+        await restarted.onTick(trade)
+        trade.volume = 2
+        await restarted.onTick(trade)
+        let done = try #require(try await fixture.store.order(clientOrderId: "bb-part"))
+        #expect(done.status == .filled)
+        #expect(done.filledQuantity == 1)
+        #expect(done.averageFillPrice == 99)
+        let ids = try await fixture.store.fills(ofOrder: "bb-part").map(\.fillId)
+        #expect(ids == ["bb-part-1", "bb-part-2", "bb-part-3"])
+        #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 1)
+        #expect(try history(fixture, "bb-part") == ["pending_new", "sent", "acknowledged", "partially_filled", "partially_filled", "filled"])
+    }
+
+    func history(_ fixture: RouterFixture, _ id: String) throws -> [String] {
+        try fixture.database.read { db in
+            try String.fetchAll(db, sql: "SELECT status FROM order_events WHERE client_order_id = ? ORDER BY id", arguments: [id])
+        }
+    }
+
     @Test("the writes that need no fsync of their own leave the writer connection at synchronous = FULL for the next")
     func writerStaysFullySynchronous() async throws {
         let fixture = try RouterFixture()
@@ -384,7 +418,7 @@ struct RouterServiceTests {
         await service.onTick(quote("BTCUSDT", bid: 94, ask: 94.5, at: 2))
         let rested = try #require(try await fixture.store.order(clientOrderId: "rest-1"))
         #expect(rested.status == .filled)
-        #expect(rested.averageFillPrice == 94.5)
+        #expect(rested.averageFillPrice == 95, "a resting order trades at its limit")
         #expect(try fixture.count("fills") == 1)
         #expect(try await fixture.store.nonFinalOrders().isEmpty)
         let history = try await fixture.database.read { db in

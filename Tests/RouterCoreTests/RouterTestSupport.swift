@@ -29,8 +29,9 @@ enum SharedData {
 
 let epoch = Date(timeIntervalSince1970: 1_700_000_000)
 
+/// A quote tick: a bid and an ask, no traded size (a resting order it reaches fills in full).
 func quote(_ symbol: String, bid: ExactDecimal, ask: ExactDecimal, at seconds: Double = 0) -> Tick {
-    let tick = Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: bid, ask: ask, last: bid, volume: 1, source: "test")
+    let tick = Tick(symbol: symbol, time: epoch.addingTimeInterval(seconds), bid: bid, ask: ask, last: bid, volume: 0, source: "test")
     var withLast = tick
     withLast.last = tick.mid
     return withLast

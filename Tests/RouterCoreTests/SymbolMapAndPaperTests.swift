@@ -115,7 +115,7 @@ struct PaperExchangeTests {
         #expect(exchange.snapshot.feesPaid == 0)
     }
 
-    @Test("a limit order rests, then fills when a later tick crosses it, at the market's better price")
+    @Test("a limit order rests, then fills at its limit price when a later tick reaches it (the market came to it)")
     func limitRestsThenFills() throws {
         var exchange = PaperExchange(settings: settings)
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
@@ -129,16 +129,58 @@ struct PaperExchangeTests {
         let executed = exchange.observe(quote("BTCUSDT", bid: 98, ask: 98.5, at: 3))
         try #require(executed.count == 1)
         #expect(executed[0].order.clientOrderId == "l1")
-        #expect(executed[0].fill.price == 98.5)
-        #expect(executed[0].fill.fee == 0.0985)
+        #expect(executed[0].order.status == .filled)
+        #expect(executed[0].fill.price == 99, "at its limit, not at the lower ask the tick gapped to")
+        #expect(executed[0].fill.fee == 0.099)
         #expect(executed[0].fill.time == epoch.addingTimeInterval(3))
         #expect(exchange.resting.map(\.clientOrderId) == ["l2"])
 
         let sold = exchange.observe(quote("BTCUSDT", bid: 104, ask: 104.5, at: 4))
-        #expect(sold.map(\.fill.price) == [104])
+        #expect(sold.map(\.fill.price) == [103])
         #expect(exchange.resting.isEmpty)
         #expect(try exchange.positions().first?.quantity == 0)
-        #expect(try exchange.positions().first?.realizedPnl == 5.5)
+        #expect(try exchange.positions().first?.realizedPnl == 4)
+    }
+
+    @Test("one trade print's size is shared by the resting orders it reaches, never filled once per order")
+    func tradedVolumeIsShared() throws {
+        var exchange = PaperExchange(settings: settings)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        #expect(exchange.submit(newOrder("a", .buy, 10, type: .limit, limit: 99)) == .resting)
+        #expect(exchange.submit(newOrder("b", .buy, 10, type: .limit, limit: 99)) == .resting)
+        var trade = quote("BTCUSDT", bid: 98.9, ask: 99, at: 1)
+        trade.volume = 5
+        let fills = exchange.observe(trade)
+        #expect(fills.map(\.fill.quantity) == [5], "5 traded: 5 filled in all, to the first order in line")
+        #expect(try exchange.positions().first?.quantity == 5)
+    }
+
+    @Test("a trade tick smaller than what remains fills part of a resting order, in whole steps; the rest keeps resting")
+    func partialFills() throws {
+        var stepped = settings
+        stepped.stepSizes = ["BTCUSDT": 0.001]
+        var exchange = PaperExchange(settings: stepped)
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        #expect(exchange.submit(newOrder("p1", .buy, 1, type: .limit, limit: 99)) == .resting)
+        var trade = quote("BTCUSDT", bid: 98.9, ask: 99, at: 1)
+        trade.volume = 0.3005
+        let first = exchange.observe(trade)
+        try #require(first.count == 1)
+        #expect(first[0].fill.quantity == 0.3, "0.3005 traded: 0.300 in whole steps of 0.001")
+        #expect(first[0].fill.fillId == "p1-1")
+        #expect(first[0].order.status == .partiallyFilled)
+        #expect(first[0].order.filledQuantity == 0.3)
+        #expect(exchange.resting.first?.filledQuantity == 0.3)
+        trade.volume = 0.0004
+        #expect(exchange.observe(trade).isEmpty, "less than one step trades nothing")
+        trade.volume = 5
+        let rest = exchange.observe(trade)
+        #expect(rest.map(\.fill.quantity) == [0.7])
+        #expect(rest.first?.fill.fillId == "p1-2")
+        #expect(rest.first?.order.status == .filled)
+        #expect(rest.first?.order.averageFillPrice == 99)
+        #expect(exchange.resting.isEmpty)
+        #expect(try exchange.positions().first?.quantity == 1)
     }
 
     @Test("a marketable limit order fills at once at the market price")

@@ -137,7 +137,7 @@ public enum SyntheticFeed {
         ]
     }
 
-    /// Prices with `decimals` decimals, as a venue would quote them.
+    /// Prices with `decimals` decimals, as a venue would quote them; quotes, with no traded size.
     static func walk(symbol: String, start: Double, decimals: Int, spreadBps: Double, seed: UInt64) -> ReplayFile {
         var random = SplitMix64(seed: seed)
         var price = start
@@ -152,7 +152,7 @@ public enum SyntheticFeed {
                   let ask = ExactDecimal(rounding: price + half, scale: decimals, rounding: .up),
                   let last = ExactDecimal(rounding: price, scale: decimals, rounding: .halfEven) else { continue }
             ticks.append(Tick(symbol: symbol, time: origin.addingTimeInterval(Double(index) * 0.25), bid: bid,
-                              ask: ask, last: last, volume: 1, sequence: UInt64(ticks.count + 1), source: "synthetic"))
+                              ask: ask, last: last, volume: 0, sequence: UInt64(ticks.count + 1), source: "synthetic"))
         }
         return ReplayFile(path: "synthetic-\(symbol.lowercased())", symbol: symbol, format: .tardisTrades, ticks: ticks, skippedLines: 0)
     }

@@ -12,6 +12,8 @@ public struct PaperExchange: Sendable {
         /// Each symbol's price increment: execution prices are put on it (against the trader). RouterService
         /// sets it from the symbols' rules.
         public var tickSizes: [String: ExactDecimal]
+        /// Each symbol's quantity increment: a partial fill is a whole number of steps.
+        public var stepSizes: [String: ExactDecimal] = [:]
         /// A market order needs a tick received at most this long ago; older data is not a price to trade at.
         public var maxTickAge: TimeInterval
 
@@ -56,6 +58,8 @@ public struct PaperExchange: Sendable {
     private var receivedAt: [String: Date] = [:]
     /// Limit orders waiting for the market to reach them, in arrival order.
     public private(set) var resting: [OrderRecord] = []
+    /// Fills each working order has had so far (numbers its next fill's id).
+    private var fillCounts: [String: Int] = [:]
     static let currency = "USD"
 
     public init(settings: Settings, snapshot: Snapshot? = nil) {
@@ -71,9 +75,21 @@ public struct PaperExchange: Sendable {
         snapshot = recorded
     }
 
-    /// Replaces the resting orders with those recorded on disk.
-    public mutating func replaceResting(_ orders: [OrderRecord]) {
+    /// Replaces the resting orders with those recorded on disk, with the fills each has had.
+    public mutating func replaceResting(_ orders: [OrderRecord], fillCounts counts: [String: Int]) {
         resting = orders
+        fillCounts = counts
+    }
+
+    /// A resting order, as the book has it.
+    public func restingOrder(_ clientOrderId: String) -> OrderRecord? {
+        resting.first { $0.clientOrderId == clientOrderId }
+    }
+
+    /// Restores a resting limit order after a restart, with the number of fills it already had.
+    public mutating func restore(resting order: OrderRecord, fills: Int) {
+        fillCounts[order.clientOrderId] = fills
+        restore(resting: order)
     }
 
     /// Restores a resting limit order after a restart.
@@ -85,7 +101,8 @@ public struct PaperExchange: Sendable {
     /// order it reaches.
     public mutating func observe(_ tick: Tick, at now: Date = Date()) -> [RestingOutcome] {
         record(tick, at: now)
-        return crossedOrders(by: tick).compactMap { fillResting($0, on: tick) }
+        var traded = TradedVolume(tick)
+        return crossedOrders(by: tick).compactMap { fillResting($0, on: tick, traded: &traded) }
     }
 
     /// Takes the tick as the latest price of its symbol.
@@ -113,25 +130,65 @@ public struct PaperExchange: Sendable {
     /// the caller can persist each fill with a book that holds exactly the fills persisted so far. A
     /// reduce-only order is checked again against the position as it is now: the position may have shrunk
     /// since it was placed, and filling it would then open the other way.
-    public mutating func fillResting(_ clientOrderId: String, on tick: Tick) -> RestingOutcome? {
+    ///
+    /// A resting order trades at its limit price (the market came to it). A trade tick fills at most its own
+    /// size, in whole steps, and the order keeps resting for the rest (`partially_filled`); a quote tick,
+    /// which has no size, fills what remains.
+    public mutating func fillResting(_ clientOrderId: String, on tick: Tick, traded: inout TradedVolume) -> RestingOutcome? {
         guard let index = resting.firstIndex(where: { $0.clientOrderId == clientOrderId }),
-              let limit = resting[index].limitPrice, let price = Self.touch(resting[index].side, limit: limit, tick: tick) else { return nil }
+              let limit = resting[index].limitPrice, Self.touch(resting[index].side, limit: limit, tick: tick) != nil else { return nil }
         let order = resting[index]
         if let refusal = reduceOnlyRefusal(order) {
             resting.remove(at: index)
+            fillCounts[clientOrderId] = nil
             return .expired(order, refusal)
         }
-        guard case .filled(let fill) = execute(order, at: price, time: tick.time) else { return nil }
-        resting.remove(at: index)
-        return .filled(order, fill)
+        guard let remaining = try? order.quantity - order.filledQuantity, remaining.isPositive else { return nil }
+        var quantity = remaining
+        if let left = traded.left, left < remaining {
+            quantity = left
+            if let step = settings.stepSizes[order.symbol] {
+                guard let whole = try? quantity.rounded(toMultipleOf: step, rounding: .towardZero), whole.isPositive else { return nil }
+                quantity = whole
+            }
+        }
+        guard quantity.isPositive else { return nil }
+        let number = (fillCounts[clientOrderId] ?? 0) + 1
+        guard case .filled(let fill) = execute(order, quantity: quantity, at: limit, time: tick.time, fillNumber: number),
+              let filled = try? order.filledQuantity + quantity else { return nil }
+        traded.take(quantity)
+        var updated = order
+        updated.averageFillPrice = Self.averagePrice(order.averageFillPrice, order.filledQuantity, fill.price, quantity, total: filled)
+        updated.filledQuantity = filled
+        updated.updatedAt = tick.time
+        if filled < order.quantity {
+            updated.status = .partiallyFilled
+            resting[index] = updated
+            fillCounts[clientOrderId] = number
+        } else {
+            updated.status = .filled
+            resting.remove(at: index)
+            fillCounts[clientOrderId] = nil
+        }
+        return .filled(updated, fill)
+    }
+
+    /// The average price of an order's fills after one more (half-even, 12 decimals).
+    static func averagePrice(_ average: ExactDecimal?, _ filled: ExactDecimal, _ price: ExactDecimal, _ quantity: ExactDecimal,
+                             total: ExactDecimal) -> ExactDecimal {
+        guard let average, filled.isPositive,
+              let value = try? average.times(filled) + price.times(quantity),
+              let result = try? value.divided(by: total, scale: PositionBook.shareScale, rounding: .halfEven) else { return price }
+        return result.normalized
     }
 
     /// Why a reduce-only order may not trade against the venue's net position in its symbol now.
     func reduceOnlyRefusal(_ order: OrderRecord) -> String? {
         guard order.reduceOnly else { return nil }
         let position = snapshot.positions[order.symbol]?.book.quantity ?? .zero
-        guard !position.isZero, position.isPositive == (order.side == .sell), order.quantity <= position.magnitude else {
-            return "reduce_only: a \(order.side.rawValue) of \(order.quantity) would grow or flip the \(order.symbol) position (\(position))"
+        let remaining = (try? order.quantity - order.filledQuantity) ?? order.quantity
+        guard !position.isZero, position.isPositive == (order.side == .sell), remaining <= position.magnitude else {
+            return "reduce_only: a \(order.side.rawValue) of \(remaining) would grow or flip the \(order.symbol) position (\(position))"
         }
         return nil
     }
@@ -158,15 +215,16 @@ public struct PaperExchange: Sendable {
             guard let price = try? slipped(order.side == .buy ? tick.ask : tick.bid, side: order.side, symbol: order.symbol) else {
                 return .rejected("the market price is out of range")
             }
-            return execute(order, at: price, time: tick.time)
+            return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
         case .limit:
             guard let limit = order.limitPrice else { return .rejected("a limit order needs a limit price") }
             if let price = Self.touch(order.side, limit: limit, tick: tick) {
                 // Executing now is trading at the last quote, as a market order does: it must be fresh.
                 if let stale = staleness(order.symbol, at: now) { return .rejected(stale) }
-                return execute(order, at: price, time: tick.time)
+                // Marketable on arrival: it takes the book, at the market's price (better than its limit).
+                return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
             }
-            if let refusal = buyingPowerRefusal(order, price: limit) { return .rejected(refusal) }
+            if let refusal = buyingPowerRefusal(order, quantity: order.quantity, price: limit) { return .rejected(refusal) }
             // Resting means the venue took it: it is acknowledged from here on, as its record on disk says.
             var acknowledged = order
             acknowledged.status = .acknowledged
@@ -177,6 +235,7 @@ public struct PaperExchange: Sendable {
 
     public mutating func cancel(clientOrderId: String) -> OrderRecord? {
         guard let index = resting.firstIndex(where: { $0.clientOrderId == clientOrderId }) else { return nil }
+        fillCounts[clientOrderId] = nil
         return resting.remove(at: index)
     }
 
@@ -203,19 +262,19 @@ public struct PaperExchange: Sendable {
     /// Decimals of a fee in the quote currency (a satoshi for crypto quotes; finer than any cash currency).
     static let feeScale = 8
 
-    private mutating func execute(_ order: OrderRecord, at price: ExactDecimal, time: Date) -> Outcome {
-        if let refusal = buyingPowerRefusal(order, price: price) { return .rejected(refusal) }
+    private mutating func execute(_ order: OrderRecord, quantity: ExactDecimal, at price: ExactDecimal, time: Date, fillNumber: Int) -> Outcome {
+        if let refusal = buyingPowerRefusal(order, quantity: quantity, price: price) { return .rejected(refusal) }
         do {
             var next = snapshot
-            let notional = try order.quantity.times(price)
+            let notional = try quantity.times(price)
             // Rounded up to the fee's decimals: a venue never charges less than its rate.
             let fee = try notional.multiplied(by: settings.feeBps, scale: ExactDecimal.maximumScale, rounding: .up)
                 .divided(by: 10_000, scale: Self.feeScale, rounding: .up)
             next.cash = order.side == .buy ? try next.cash - notional - fee : try next.cash + notional - fee
             next.feesPaid = try next.feesPaid + fee
             var position = next.positions[order.symbol] ?? PaperPosition(book: PositionBook(), realizedPnl: 0, lastPrice: nil)
-            let fill = Fill(fillId: "\(order.clientOrderId)-1", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
-                            side: order.side, quantity: order.quantity, price: price, fee: fee, time: time,
+            let fill = Fill(fillId: "\(order.clientOrderId)-\(fillNumber)", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
+                            side: order.side, quantity: quantity, price: price, fee: fee, time: time,
                             strategyId: order.strategyId, requestId: order.requestId)
             // The book tracks gross P&L; fees are in the account.
             var gross = fill
@@ -231,11 +290,11 @@ public struct PaperExchange: Sendable {
     }
 
     /// Refuses orders that would open or grow exposure beyond the account's equity (no leverage on paper).
-    private func buyingPowerRefusal(_ order: OrderRecord, price: ExactDecimal) -> String? {
-        guard order.quantity.isPositive, price.isPositive else { return "quantity and price must be positive" }
+    private func buyingPowerRefusal(_ order: OrderRecord, quantity: ExactDecimal, price: ExactDecimal) -> String? {
+        guard quantity.isPositive, price.isPositive else { return "quantity and price must be positive" }
         do {
             let current = snapshot.positions[order.symbol]?.book.quantity ?? .zero
-            let after = try current + order.side.signed(order.quantity)
+            let after = try current + order.side.signed(quantity)
             guard after.magnitude > current.magnitude else { return nil }
             let exposureAfter = try grossExposure(excluding: order.symbol) + after.magnitude.times(price)
             let equity = try self.equity()
@@ -276,4 +335,23 @@ public struct PaperExchange: Sendable {
     public func account() throws -> VenueAccount {
         VenueAccount(venue: .paper, currency: Self.currency, cash: snapshot.cash, equity: try equity(), feesPaid: snapshot.feesPaid)
     }
+}
+
+/// What a tick traded, shared by the resting orders it reaches in turn: a trade print of 5 fills 5 in all,
+/// never 5 for each order. A quote tick (no size) does not limit them.
+public struct TradedVolume: Sendable {
+    /// Still to be shared out; nil for no limit.
+    public private(set) var left: ExactDecimal?
+
+    public init(_ tick: Tick) {
+        left = tick.volume.isPositive ? tick.volume : nil
+    }
+
+    mutating func take(_ quantity: ExactDecimal) {
+        guard let current = left else { return }
+        left = max(.zero, (try? current - quantity) ?? .zero)
+    }
+
+    /// Nothing left for another order on this tick.
+    public var isUsedUp: Bool { left?.isZero ?? false }
 }

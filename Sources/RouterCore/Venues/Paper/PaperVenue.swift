@@ -25,12 +25,15 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
                 clock: @escaping @Sendable () -> Date = { Date() }) async throws {
         var settings = settings
         settings.tickSizes = Dictionary(rules.map { ($0.symbol, $0.tickSize) }, uniquingKeysWith: { first, _ in first })
+        settings.stepSizes = Dictionary(rules.map { ($0.symbol, $0.stepSize) }, uniquingKeysWith: { first, _ in first })
         store = PaperVenueStore(database: database)
         self.rules = rules
         self.clock = clock
         self.logger = logger
         exchange = PaperExchange(settings: settings, snapshot: try await store.loadBook())
-        for order in try await store.workingOrders() { exchange.restore(resting: order) }
+        let working = try await store.workingOrders()
+        let counts = try await store.fillCounts(working.map(\.clientOrderId))
+        for order in working { exchange.restore(resting: order, fills: counts[order.clientOrderId] ?? 0) }
     }
 
     static func exchangeOrderId(_ clientOrderId: String) -> String { "paper-" + clientOrderId }
@@ -142,19 +145,17 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
             exchange.record(tick, at: clock())
             var events: [VenueEvent] = []
             guard (try? await requireReadableBooks()) != nil else { return [.tick(tick)] }
-            for clientOrderId in exchange.crossedOrders(by: tick) {
+            var traded = TradedVolume(tick)
+            for clientOrderId in exchange.crossedOrders(by: tick) where !traded.isUsedUp {
                 let before = exchange
                 var ended: OrderRecord
                 var fills: [Fill] = []
-                switch exchange.fillResting(clientOrderId, on: tick) {
+                switch exchange.fillResting(clientOrderId, on: tick, traded: &traded) {
                 case nil:
                     continue
                 case .filled(let order, let fill):
+                    // Filled, or partly filled and still resting for the rest.
                     ended = order
-                    ended.status = .filled
-                    ended.filledQuantity = fill.quantity
-                    ended.averageFillPrice = fill.price
-                    ended.updatedAt = fill.time
                     fills = [fill]
                 case .expired(let order, let reason):
                     ended = order
@@ -164,11 +165,14 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
                 }
                 do {
                     try await persist(ended, fills: fills, undoing: before)
-                    events.append(.order(Self.report(ended, fills: fills)))
+                    // With every fill of the order so far, so routerd misses none even if an event was lost.
+                    let whole = (try? await store.report(clientOrderId: clientOrderId)) ?? nil
+                    events.append(.order(whole ?? Self.report(ended, fills: fills)))
                 } catch {
-                    // The write may have landed: if the disk says the order ended, routerd hears it as the disk
-                    // has it; otherwise it still rests, and a later tick tries again.
-                    if let recorded = try? await store.report(clientOrderId: clientOrderId), recorded.status.isFinal {
+                    // The write may have landed: if the disk shows more of the order done than routerd was told,
+                    // routerd hears it as the disk has it; otherwise a later tick tries again.
+                    if let recorded = try? await store.report(clientOrderId: clientOrderId),
+                       recorded.status.isFinal || recorded.filledQuantity > before.restingOrder(clientOrderId)?.filledQuantity ?? .zero {
                         events.append(.order(recorded))
                     }
                 }
@@ -202,8 +206,9 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
         do {
             let book = try await store.loadBook()
             let working = try await store.workingOrders()
+            let counts = try await store.fillCounts(working.map(\.clientOrderId))
             if let book { exchange.adopt(book) }
-            exchange.replaceResting(working)
+            exchange.replaceResting(working, fillCounts: counts)
             booksUnreadable = false
         } catch {
             booksUnreadable = true

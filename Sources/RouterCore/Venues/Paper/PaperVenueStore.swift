@@ -46,6 +46,20 @@ struct PaperVenueStore: Sendable {
         }
     }
 
+    /// How many fills each of these orders has had.
+    func fillCounts(_ clientOrderIds: [String]) async throws -> [String: Int] {
+        guard !clientOrderIds.isEmpty else { return [:] }
+        return try await database.read { db in
+            var counts: [String: Int] = [:]
+            let placeholders = clientOrderIds.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT client_order_id, COUNT(*) AS fills FROM paper_fills WHERE client_order_id IN (\(placeholders)) GROUP BY client_order_id
+                """, arguments: StatementArguments(clientOrderIds))
+            for row in rows { counts[row["client_order_id"]] = row["fills"] }
+            return counts
+        }
+    }
+
     func fills(since: Date) async throws -> [VenueFill] {
         try await database.read { db in
             try PaperFillRecord.filter(PaperFillRecord.Columns.time >= since).order(PaperFillRecord.Columns.time, Column("fill_id"))
