@@ -139,7 +139,7 @@ struct PaperExchangeTests {
         #expect(sold.map(\.fill.price) == [103])
         #expect(exchange.resting.isEmpty)
         #expect(try exchange.positions().first?.quantity == 0)
-        #expect(try exchange.positions().first?.realizedPnl == 4)
+        #expect(try exchange.positions().first?.realizedPnl == 3.798, "(103 − 99) × 1, less both fills' fees (0.099 and 0.103)")
     }
 
     @Test("one trade print's size is shared by the resting orders it reaches, never filled once per order")

@@ -18,6 +18,8 @@ struct PaperPositionRecord: Codable, SnakeCaseRecord {
     var symbol: String
     var quantity: ExactDecimal
     var cost: ExactDecimal
+    /// Fees paid on the open quantity, charged to the trade that closes it.
+    var openFees: ExactDecimal
     var realizedPnl: ExactDecimal
     var lastPrice: ExactDecimal?
 
@@ -25,12 +27,13 @@ struct PaperPositionRecord: Codable, SnakeCaseRecord {
         self.symbol = symbol
         quantity = position.book.quantity
         cost = position.book.cost
+        openFees = position.book.openFees
         realizedPnl = position.realizedPnl
         lastPrice = position.lastPrice
     }
 
     var position: PaperExchange.PaperPosition {
-        PaperExchange.PaperPosition(book: PositionBook(quantity: quantity, cost: cost),
+        PaperExchange.PaperPosition(book: PositionBook(quantity: quantity, cost: cost, openFees: openFees),
                                     realizedPnl: realizedPnl, lastPrice: lastPrice)
     }
 }

@@ -41,6 +41,7 @@ public struct PaperExchange: Sendable {
 
     public struct PaperPosition: Sendable, Equatable {
         public var book: PositionBook
+        /// Net of the fees of both sides.
         public var realizedPnl: ExactDecimal
         public var lastPrice: ExactDecimal?
     }
@@ -276,10 +277,8 @@ public struct PaperExchange: Sendable {
             let fill = Fill(fillId: "\(order.clientOrderId)-\(fillNumber)", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
                             side: order.side, quantity: quantity, price: price, fee: fee, time: time,
                             strategyId: order.strategyId, requestId: order.requestId)
-            // The book tracks gross P&L; fees are in the account.
-            var gross = fill
-            gross.fee = 0
-            if let closed = try position.book.apply(gross) { position.realizedPnl = try position.realizedPnl + closed.pnl }
+            // Realised P&L is net of fees, as the strategies' and the mindset's are: the same book, the same fills.
+            if let closed = try position.book.apply(fill) { position.realizedPnl = try position.realizedPnl + closed.pnl }
             position.lastPrice = lastTicks[order.symbol]?.mid ?? price
             next.positions[order.symbol] = position
             snapshot = next
