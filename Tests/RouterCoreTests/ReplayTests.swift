@@ -358,6 +358,21 @@ struct ReplayFeedTests {
         #expect(ticks[3].time.timeIntervalSince(ticks[2].time) > 0)
     }
 
+    @Test("a looped tick whose scaled prices cannot be quoted is skipped, never replayed unscaled")
+    func unquotableLoopedTicksAreSkipped() async {
+        // Whole-number prices 4, 1, 2: each cycle is scaled by 2 / 4. In the second cycle the middle tick's
+        // 1 × 0.5 rounds to 0: it is left out (its sequence number missing), not replayed at 1.
+        let start = Date(timeIntervalSince1970: 1_600_000_000)
+        let ticks = zip([4, 1, 2] as [ExactDecimal], 0...).map { price, index in
+            Tick(symbol: "AAAUSDT", time: start.addingTimeInterval(Double(index)), bid: price, ask: price, last: price, volume: 0,
+                 sequence: UInt64(index + 1), source: "test")
+        }
+        let file = ReplayFile(path: "halving", symbol: "AAAUSDT", format: .tardisTrades, ticks: ticks, skippedLines: 0)
+        let delivered = await collect(ReplayFeed(files: [file], speed: .max, loop: true), base: base, limit: 5)
+        #expect(delivered.map(\.sequence) == [1, 2, 3, 4, 6])
+        #expect(delivered.map(\.bid) == [4, 1, 2, 2, 1])
+    }
+
     @Test("two looping files stay in time order across several cycles")
     func twoLoopingFiles() async {
         let a = replayFile("AAAUSDT", start: Date(timeIntervalSince1970: 1_600_000_000), offsets: [0, 0.3, 0.9], mids: [1, 2, 3])

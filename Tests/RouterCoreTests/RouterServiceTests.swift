@@ -235,6 +235,23 @@ struct RouterServiceTests {
         }
     }
 
+    @Test("dust below 10^-8 that fills recorded as doubles left behind is a flat position, as it was then")
+    func legacyDustIsFlat() async throws {
+        let fixture = try RouterFixture()
+        var order = newOrder("legacy", .buy, 1)
+        try await fixture.store.insert(order)
+        order.status = .filled
+        let time = Date(timeIntervalSince1970: 1_700_000_000)
+        let fills = [("l-1", Side.buy, "0.1"), ("l-2", .buy, "0.2"), ("l-3", .sell, "0.30000000000000004")].map { id, side, quantity in
+            Fill(fillId: id, clientOrderId: "legacy", venue: .paper, symbol: "BTCUSDT", side: side, quantity: ExactDecimal(quantity)!,
+                 price: 100, fee: 0, time: time, strategyId: "s1", requestId: nil)
+        }
+        try await fixture.store.commit(order, fills: fills, reason: "legacy", expecting: .pendingNew)
+        let position = try #require(try await fixture.store.strategyPositions(through: Int64.max).positions.first)
+        #expect(position.quantity == 0)
+        #expect(position.cost == 0)
+    }
+
     @Test("the writes that need no fsync of their own leave the writer connection at synchronous = FULL for the next")
     func writerStaysFullySynchronous() async throws {
         let fixture = try RouterFixture()
