@@ -5,8 +5,8 @@ import BagbotIPC
 /// client order ids that every venue takes, bounded lengths for every name, and quantities and prices a venue
 /// could trade. Refusals quote at most a short excerpt of what was sent.
 ///
-/// The quantity and price bounds are the same for every symbol until each symbol has its own rules (tick
-/// size, step size, minimum and maximum quantity, minimum notional), which come with exact decimals (issue 10).
+/// The quantity and price bounds here are a first sanity range for every symbol; each symbol's own rules
+/// (`SymbolRules`: tick and step size, ranges, minimum notional) are checked after them.
 enum RequestRules {
     /// A new order's client order id: a subset of Binance's rule (`^[.A-Z:/a-z0-9_-]{1,36}$`) that every venue
     /// takes, so one id works everywhere.

@@ -6,34 +6,6 @@ import NIOConcurrencyHelpers
 import Testing
 @testable import RouterCore
 
-/// The real store, except that a commit writing an order with status `failWhen` reaches the disk and still
-/// reports an error (as an I/O error after the write can), or with `conflictWhen` is refused as a conflict.
-private final class CommitLandsButFails: OrderStorage {
-    let inner: OrderStore
-    let failWhen = NIOLockedValueBox<OrderStatus?>(nil)
-    let conflictWhen = NIOLockedValueBox<OrderStatus?>(nil)
-
-    init(_ inner: OrderStore) { self.inner = inner }
-
-    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
-        if conflictWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.conflict, "changed meanwhile") }
-        let stored = try await inner.commit(order, fills: fills, reason: reason, expecting: expecting)
-        if failWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.internal, "disk I/O error after the write") }
-        return stored
-    }
-
-    func insert(_ order: OrderRecord) async throws { try await inner.insert(order) }
-    func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
-    func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
-    func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
-    func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
-    func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
-    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
-    func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
-    func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
-    func databaseId() async throws -> String { try await inner.databaseId() }
-}
-
 /// Records the methods of the events routerd publishes, in order.
 private final class RecordingPublisher: EventPublishing {
     let methods = NIOLockedValueBox<[String]>([])
@@ -48,7 +20,7 @@ struct CommitThatLandsTests {
     @Test("a venue's answer whose record landed is settled by the next lookup: published once, never executed twice")
     func placeLanded() async throws {
         let fixture = try RouterFixture()
-        let storage = CommitLandsButFails(fixture.store)
+        let storage = MisbehavingStore(fixture.store)
         let published = RecordingPublisher()
         let service = try await fixture.service(storage: storage, events: published)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
@@ -72,7 +44,7 @@ struct CommitThatLandsTests {
     @Test("a cancel whose record landed: the order stays cancelled, and a later tick does not fill it")
     func cancelLanded() async throws {
         let fixture = try RouterFixture()
-        let storage = CommitLandsButFails(fixture.store)
+        let storage = MisbehavingStore(fixture.store)
         let service = try await fixture.service(storage: storage)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
@@ -105,7 +77,7 @@ struct CommitThatLandsTests {
     @Test("a resting order's fill whose record landed is published by the next lookup, and reduce-only sees it")
     func restingFillLanded() async throws {
         let fixture = try RouterFixture()
-        let storage = CommitLandsButFails(fixture.store)
+        let storage = MisbehavingStore(fixture.store)
         let published = RecordingPublisher()
         let service = try await fixture.service(storage: storage, events: published)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
@@ -129,7 +101,7 @@ struct CommitThatLandsTests {
     @Test("a conflict is not a storage failure: routerd stays healthy (the watchdog would restart it)")
     func conflictKeepsHealthy() async throws {
         let fixture = try RouterFixture()
-        let storage = CommitLandsButFails(fixture.store)
+        let storage = MisbehavingStore(fixture.store)
         let service = try await fixture.service(storage: storage)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))

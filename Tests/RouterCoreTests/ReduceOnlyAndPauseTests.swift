@@ -102,7 +102,7 @@ struct ReduceOnlyAndPauseTests {
     @Test("an insert that landed although it reported an error never blocks the exits that follow")
     func landedInsertDoesNotBlockExits() async throws {
         let fixture = try RouterFixture()
-        let storage = InsertLandsButFails(fixture.store)
+        let storage = MisbehavingStore(fixture.store)
         let service = try await fixture.service(storage: storage)
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 0.5))
@@ -130,28 +130,4 @@ struct ReduceOnlyAndPauseTests {
         #expect(marketable.status == .rejected)
         #expect(marketable.rejectReason?.hasPrefix("stale_market_data") == true)
     }
-}
-
-/// The real store, except that while `failInsert` is set an insert reaches the disk and still reports an error.
-private final class InsertLandsButFails: OrderStorage {
-    let inner: OrderStore
-    let failInsert = NIOLockedValueBox(false)
-    init(_ inner: OrderStore) { self.inner = inner }
-
-    func insert(_ order: OrderRecord) async throws {
-        try await inner.insert(order)
-        if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
-    }
-    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
-        try await inner.commit(order, fills: fills, reason: reason, expecting: expecting)
-    }
-    func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
-    func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
-    func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
-    func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
-    func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
-    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
-    func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
-    func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
-    func databaseId() async throws -> String { try await inner.databaseId() }
 }

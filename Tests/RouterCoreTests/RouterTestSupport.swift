@@ -5,6 +5,7 @@ import BagbotDomain
 import BagbotIPC
 import BagbotStorage
 import BagbotTestSupport
+import NIOConcurrencyHelpers
 import Testing
 @testable import RouterCore
 
@@ -126,4 +127,37 @@ extension PaperExchange.RestingOutcome {
                         quantity: 0, price: 0, fee: 0, time: order.updatedAt, strategyId: nil, requestId: nil)
         }
     }
+}
+
+/// The real store, misbehaving as a disk can and SQLite cannot be made to: a commit writing an order with
+/// status `failWhen`, or any insert while `failInsert` is set, reaches the disk and still reports an error (as
+/// an I/O error after the write can); a commit with status `conflictWhen` is refused as a conflict.
+final class MisbehavingStore: OrderStorage {
+    let inner: OrderStore
+    let failWhen = NIOLockedValueBox<OrderStatus?>(nil)
+    let conflictWhen = NIOLockedValueBox<OrderStatus?>(nil)
+    let failInsert = NIOLockedValueBox(false)
+
+    init(_ inner: OrderStore) { self.inner = inner }
+
+    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
+        if conflictWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.conflict, "changed meanwhile") }
+        let stored = try await inner.commit(order, fills: fills, reason: reason, expecting: expecting)
+        if failWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.internal, "disk I/O error after the write") }
+        return stored
+    }
+
+    func insert(_ order: OrderRecord) async throws {
+        try await inner.insert(order)
+        if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
+    }
+    func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
+    func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
+    func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
+    func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
+    func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
+    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
+    func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
+    func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
+    func databaseId() async throws -> String { try await inner.databaseId() }
 }
