@@ -55,7 +55,7 @@ struct OrderBenchmark {
         let database = try BagbotDatabase.open(path: directory + "/bagbot.db")
         let rules = SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.00001,
                                 minQuantity: 0.00001, maxQuantity: 9_000)
-        let paper = try await PaperVenue(database: database, settings: PaperExchange.Settings(feeBps: 1, slippageBps: 1, startingCash: 1_000_000_000),
+        let paper = try await PaperVenue(database: database, settings: PaperExchange.Settings(feeBps: 1, slippageBps: 1, startingBalances: ["USDT": 1_000_000_000, "BTC": 1_000_000]),
                                          rules: [rules], logger: logger)
         let service = try await RouterService(
             store: OrderStore(database: database), venues: [paper], symbols: SymbolMap(paperTrading: true),

@@ -19,6 +19,8 @@ public struct ArsenalCounters: Sendable, Equatable {
     public var ordersRejected = 0
     /// Approved, but below the symbol's minimum quantity once rounded down to its step size.
     public var belowMinimum = 0
+    /// Entries that would sell short a symbol its venue trades spot (no short selling): never sent.
+    public var shortsNotAllowed = 0
     public var fills = 0
     public var closedTrades = 0
 }
@@ -150,6 +152,13 @@ public actor TradeCoordinator {
         ordersBeingPlaced.insert(clientOrderId)
         defer { ordersBeingPlaced.remove(clientOrderId) }
         let catchUpsBefore = catchUps
+        if signal.isEntry, signal.side == .sell, symbolRules[signal.symbol]?.shortSelling == false {
+            // A spot venue would refuse it for want of coins; an exit (reduce-only) still goes out.
+            counters.shortsNotAllowed += 1
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+            logger.debug("short entry skipped: the symbol trades spot at its venue", metadata: ["symbol": "\(signal.symbol)"])
+            return
+        }
         publish(Events.signal, signal, nil)
         guard router.isConnected else {
             counters.droppedRouterUnavailable += 1

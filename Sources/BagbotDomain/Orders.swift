@@ -138,35 +138,3 @@ public struct Position: Codable, Sendable, Equatable {
         self.unrealizedPnl = unrealizedPnl
     }
 }
-
-public struct VenueAccount: Codable, Sendable, Equatable {
-    public var venue: Venue
-    public var currency: String
-    public var cash: ExactDecimal
-    public var equity: ExactDecimal
-    public var feesPaid: ExactDecimal
-
-    public init(venue: Venue, currency: String, cash: ExactDecimal, equity: ExactDecimal, feesPaid: ExactDecimal) {
-        self.venue = venue
-        self.currency = currency
-        self.cash = cash
-        self.equity = equity
-        self.feesPaid = feesPaid
-    }
-}
-
-public struct AccountSummary: Codable, Sendable, Equatable {
-    public var venues: [VenueAccount]
-    public var totalEquity: ExactDecimal
-    public var totalCash: ExactDecimal
-    public var tradingEnabled: Bool
-    public var pausedReason: String?
-
-    public init(venues: [VenueAccount], tradingEnabled: Bool, pausedReason: String?) throws {
-        self.venues = venues
-        self.totalEquity = try ExactDecimal.sum(venues.map(\.equity))
-        self.totalCash = try ExactDecimal.sum(venues.map(\.cash))
-        self.tradingEnabled = tradingEnabled
-        self.pausedReason = pausedReason
-    }
-}

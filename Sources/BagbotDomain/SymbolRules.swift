@@ -14,10 +14,12 @@ public struct SymbolRules: Codable, Sendable, Equatable {
     public var minNotional: ExactDecimal
     public var minPrice: ExactDecimal
     public var maxPrice: ExactDecimal
+    /// Whether the venue lets the base asset be sold short (margin); spot venues do not.
+    public var shortSelling: Bool
 
     public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: ExactDecimal, stepSize: ExactDecimal,
                 minQuantity: ExactDecimal, maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0,
-                minPrice: ExactDecimal = 0, maxPrice: ExactDecimal = 1_000_000_000) {
+                minPrice: ExactDecimal = 0, maxPrice: ExactDecimal = 1_000_000_000, shortSelling: Bool = true) {
         self.symbol = symbol
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset
@@ -28,6 +30,7 @@ public struct SymbolRules: Codable, Sendable, Equatable {
         self.minNotional = minNotional
         self.minPrice = minPrice
         self.maxPrice = maxPrice
+        self.shortSelling = shortSelling
     }
 
     /// The rule an order broke, by the name routerd's error gives (`step_size`, `min_notional`…).

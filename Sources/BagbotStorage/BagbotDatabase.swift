@@ -135,6 +135,9 @@ public enum BagbotDatabase {
         migrator.registerMigration("v3-order-lifecycle") { db in
             try OrderLifecycleMigration.run(db)
         }
+        migrator.registerMigration("v4-paper-balances") { db in
+            try PaperBalancesMigration.run(db)
+        }
         return migrator
     }
 }

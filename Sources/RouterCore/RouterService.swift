@@ -23,15 +23,15 @@ public actor RouterService: ExclusiveSections {
     /// Each venue's rules per symbol, read from the venues at start.
     let symbolRules: [Venue: [String: SymbolRules]]
     public nonisolated let allSymbolRules: [SymbolRules]
-    private var tradingSwitch: TradingSwitch
+    var tradingSwitch: TradingSwitch
     let events: any EventPublishing
     let logger: Logger
     let reconciliation: ReconciliationSettings
     var gate = ExclusiveGate()
-    private var lastTicks: [String: Tick] = [:]
+    var lastTicks: [String: Tick] = [:]
     private var ticks = 0
     private var ordersToday = 0
-    private var dayStart: Date
+    var dayStart: Date
     var healthyStore = true
     /// False until every order left over from the last run has been settled with its venue.
     var accepting = false
@@ -44,6 +44,9 @@ public actor RouterService: ExclusiveSections {
     /// A write reported an error and may have landed anyway: `strategyBooks` is rebuilt from the record before
     /// it is used again.
     var booksMayBeStale = false
+    let valuation: AccountValuation
+    /// The day's figures as last computed, with the fill and the day they cover.
+    var dayFigures: (through: Int64, dayStart: Date, figures: [DayFigure])?
 
     struct UnsettledOrder: Sendable {
         var venue: Venue
@@ -53,7 +56,8 @@ public actor RouterService: ExclusiveSections {
     }
 
     public init(store: any OrderStorage, venues: [any TradingVenue], symbols: SymbolMap, tradingSwitch: TradingSwitch,
-                events: any EventPublishing, logger: Logger, reconciliation: ReconciliationSettings = ReconciliationSettings()) async throws {
+                events: any EventPublishing, logger: Logger, reconciliation: ReconciliationSettings = ReconciliationSettings(),
+                account: RouterSettings.Account = RouterSettings.Account()) async throws {
         self.store = store
         self.symbols = symbols
         self.tradingSwitch = tradingSwitch
@@ -68,6 +72,7 @@ public actor RouterService: ExclusiveSections {
         }
         self.venues = byVenue
         symbolRules = rules
+        valuation = AccountValuation(currency: account.currency, pegs: account.pegs, rules: rules)
         allSymbolRules = rules.values.flatMap(\.values).sorted { ($0.symbol, $0.baseAsset) < ($1.symbol, $1.baseAsset) }
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
         ordersToday = try await store.countOrders(since: dayStart)
@@ -477,14 +482,6 @@ public actor RouterService: ExclusiveSections {
         }
     }
 
-    public func account() async throws -> AccountSummary {
-        try await exclusively {
-            var accounts: [VenueAccount] = []
-            for venue in venues.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) { accounts.append(try await venue.account()) }
-            return try AccountSummary(venues: accounts, tradingEnabled: tradingSwitch.state.enabled, pausedReason: tradingSwitch.state.reason)
-        }
-    }
-
     public func setTrading(enabled: Bool, reason: String?) async throws -> TradingSwitchState {
         let reason = RequestRules.sanitizedReason(reason)
         // Exclusive, so an order being placed saw the switch as it was when it started, to its end.
@@ -499,13 +496,15 @@ public actor RouterService: ExclusiveSections {
         get async {
             await exclusively {
                 let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
-                var equity: [String] = []
-                for venue in venues.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) {
-                    let value = (try? await venue.account().equity.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "unknown"
-                    equity.append("\(venue.id.rawValue) equity \(value)")
+                let equity: String
+                if let account = try? await summary(day: []) {
+                    let unvalued = account.unvalued.isEmpty ? "" : " (not valued: \(account.unvalued.joined(separator: ", ")))"
+                    equity = "equity \((try? account.equity.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "?") \(account.currency)\(unvalued)"
+                } else {
+                    equity = "equity unknown"
                 }
                 let settling = unsettled.isEmpty ? "" : ", \(unsettled.count) order(s) being settled"
-                return "\(state); ticks \(ticks), orders today \(ordersToday)\(settling); \(equity.joined(separator: ", "))"
+                return "\(state); ticks \(ticks), orders today \(ordersToday)\(settling); \(equity)"
             }
         }
     }
@@ -515,7 +514,7 @@ public actor RouterService: ExclusiveSections {
     /// Orders whose outcome is still being settled with their venue.
     public var unsettledOrders: [String] { unsettled.keys.sorted() }
 
-    private func rollDay(_ now: Date) {
+    func rollDay(_ now: Date) {
         let start = DailyResetTime("00:00")!.dayStart(containing: now)
         if start > dayStart {
             dayStart = start

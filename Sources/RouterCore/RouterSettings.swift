@@ -5,9 +5,9 @@ import BagbotRuntime
 /// Read by routerd only.
 public struct RouterSettings: ConfigSection {
     public static let key = "router"
-    public static let openMaps: Set<String> = ["symbols", "paper.symbols"]
+    public static let openMaps: Set<String> = ["symbols", "paper.symbols", "paper.starting_balances", "account.pegs"]
     public static let numbersAllowedAsStrings: Set<String> = [
-        "replay.speed", "paper.starting_cash", "paper.fee_bps", "paper.slippage_bps", "paper.symbols.*",
+        "replay.speed", "paper.starting_balances.*", "paper.fee_bps", "paper.slippage_bps", "paper.symbols.*",
     ]
 
     /// "paper" is the only mode this build trades in; live venues come with their connectors.
@@ -15,6 +15,7 @@ public struct RouterSettings: ConfigSection {
     public var replay = Replay()
     public var paper = Paper()
     public var reconcile = Reconcile()
+    public var account = Account()
     /// Explicit symbol routes (symbol → asset class); the built-in patterns cover the rest.
     public var symbols: [String: String] = [:]
 
@@ -48,8 +49,21 @@ public struct RouterSettings: ConfigSection {
         }
     }
 
+    /// How `router.account` adds the venues up.
+    public struct Account: Codable, Sendable, Equatable {
+        /// The currency every figure of the combined account is in.
+        public var currency = "USD"
+        /// Assets counted one for one as another (a stablecoin as its currency); without a peg USDT is valued
+        /// only through a USDT/USD price, which the paper feed does not have.
+        public var pegs = ["USDT": "USD", "USDC": "USD"]
+
+        public init() {}
+    }
+
     public struct Paper: Codable, Sendable, Equatable {
-        public var startingCash: ExactDecimal = 100_000
+        /// What the paper account holds at its start, per asset: the quote currencies of the symbols it trades
+        /// (USDT for crypto pairs, USD for stocks and the major currency pairs).
+        public var startingBalances: [String: ExactDecimal] = ["USD": 100_000, "USDT": 100_000]
         public var feeBps: ExactDecimal = 1
         public var slippageBps: ExactDecimal = 1
         /// A market order is rejected (`stale_market_data`) when its symbol's last tick was received longer ago.
@@ -69,7 +83,19 @@ public struct RouterSettings: ConfigSection {
             throw check.fail("replay.speed", "must be a positive number or \"max\"")
         }
         try check.nonNegative(replay.tradeSpreadBps, "replay.trade_spread_bps")
-        try check.positive(paper.startingCash, "paper.starting_cash")
+        guard paper.startingBalances.values.contains(where: \.isPositive) else {
+            throw check.fail("paper.starting_balances", "give at least one asset a positive balance (e.g. USD: 100000)")
+        }
+        for (asset, amount) in paper.startingBalances {
+            guard RequestRules.isAssetName(asset) else { throw check.fail("paper.starting_balances.\(asset.prefix(40))", RequestRules.assetNameRule) }
+            try check.nonNegative(amount, "paper.starting_balances.\(asset)")
+        }
+        guard RequestRules.isAssetName(account.currency) else { throw check.fail("account.currency", RequestRules.assetNameRule) }
+        for (asset, target) in account.pegs {
+            guard RequestRules.isAssetName(asset), RequestRules.isAssetName(target) else {
+                throw check.fail("account.pegs.\(asset.prefix(40))", RequestRules.assetNameRule)
+            }
+        }
         try check.positive(paper.maxTickAgeSeconds, "paper.max_tick_age_seconds")
         guard (10...600_000).contains(reconcile.lookupIntervalMs) else {
             throw check.fail("reconcile.lookup_interval_ms", "must be 10…600000")

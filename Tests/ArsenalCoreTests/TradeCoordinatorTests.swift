@@ -618,6 +618,22 @@ struct TradeCoordinatorTests {
         #expect(!h.strategy.inFlight, "the symbol is free again")
     }
 
+    @Test("a short entry in a symbol traded spot never goes out; an exit sell does")
+    func noShortsOnSpot() async throws {
+        let h = Harness()
+        await h.coordinator.setSymbolRules([SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01,
+                                                        stepSize: 0.001, minQuantity: 0.001, maxQuantity: 100, shortSelling: false)])
+        h.strategy.configure { $0.side = .sell; $0.quantity = 0.5 }
+        await h.tickAt(1)
+        #expect(h.router.placed.get().isEmpty)
+        #expect(await h.coordinator.counters.shortsNotAllowed == 1)
+        #expect(!h.strategy.inFlight, "the symbol is free again")
+        h.strategy.configure { $0.isEntry = false }
+        await h.tickAt(2)
+        #expect(h.router.placed.get().map(\.side) == [.sell])
+        #expect(h.router.placed.get().first?.reduceOnly == true)
+    }
+
     @Test("one signal per symbol: the stronger one goes to the mindset, the weaker is withdrawn; other symbols are not seen")
     func oneSignalPerSymbol() async throws {
         let weak = ScriptedStrategy(id: "weak")

@@ -173,9 +173,13 @@ struct FastJSONTests {
         try Self.checkRoundTrip(HealthReport(service: "routerd", status: "degraded", summary: "mindsetd unreachable",
                                              uptimeSeconds: 3600.25, peers: ["mindsetd": "connecting", "arsenald": "connected"]))
         try Self.checkRoundTrip(TradingSwitchState(enabled: false, reason: "daily loss limit", changedAt: Self.later))
-        try Self.checkRoundTrip(try AccountSummary(venues: [VenueAccount(venue: .paper, currency: "USDT", cash: 9_000, equity: 10_012.5,
-                                                                     feesPaid: 1.25)],
-                                               tradingEnabled: true, pausedReason: nil))
+        try Self.checkRoundTrip(AccountSummary(
+            currency: "USD", equity: 10_012.5, cash: 9_000, realizedPnlToday: -1.25, feesToday: 1.25, unrealizedPnl: 12.5, exposure: 1_012.5,
+            venues: [.init(venue: .paper, equity: 10_012.5, cash: 9_000, exposure: 1_012.5,
+                           balances: [AssetBalance(asset: "BTC", free: 0.015, locked: 0), AssetBalance(asset: "USDT", free: 8_000, locked: 1_000)])],
+            symbols: [.init(venue: .paper, symbol: "BTCUSDT", quantity: 0.015, exposure: 1_012.5, unrealizedPnl: 12.5, realizedPnlToday: nil)],
+            rates: [CurrencyConverter.Rate(asset: "JPY", rate: 0.006666666666667, via: "1/USDJPY")], unvalued: ["DOGE"],
+            dayStart: Self.when, tradingEnabled: true, pausedReason: nil))
         try Self.checkRoundTrip(IPCError(.badRequest, "invalid body: at body.qty: expected Double"))
         try Self.checkRoundTrip(EmptyBody())
         try Self.checkRoundTrip(OrdersResponse(orders: Self.orders)) { $0.orders == $1.orders }

@@ -35,6 +35,6 @@ struct ImpossiblePricesTests {
         let order = try await service.place(request("bb-imp-1", "BTCUSDT", .buy, 0.1))
         #expect(order.status == .rejected)
         #expect(order.rejectReason?.contains("no market data") == true)
-        #expect(try await service.account().totalEquity == 100_000)
+        #expect(try await service.account().equity == 200_000)
     }
 }

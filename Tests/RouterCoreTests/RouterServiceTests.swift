@@ -69,7 +69,8 @@ struct RouterServiceTests {
         let paper = try #require(try await fixture.paperBook())
         #expect(paper.positions["BTCUSDT"]?.book.quantity == 0.5)
         // 100,000 − 50.52525 − the fee 0.05052525, rounded up to 8 decimals.
-        #expect(paper.cash == 99_949.42422475)
+        #expect(paper.balances["USDT"] == 99_949.42422475)
+        #expect(paper.balances["BTC"] == 0.5)
     }
 
     @Test("without a client order id the router makes a unique, valid one")
@@ -94,7 +95,7 @@ struct RouterServiceTests {
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         let first = try await service.place(request("bb-retry"))
-        let cash = try await service.account().totalCash
+        let cash = try await service.account().cash
         await service.onTick(quote("BTCUSDT", bid: 200, ask: 201))
 
         let again = try await service.place(request("bb-retry"))
@@ -103,7 +104,7 @@ struct RouterServiceTests {
         #expect(again.averageFillPrice == first.averageFillPrice)
         #expect(try fixture.count("orders") == 1)
         #expect(try fixture.count("fills") == 1)
-        #expect(try await service.account().totalCash == cash)
+        #expect(try await service.account().cash == cash)
         #expect(try await service.positions().first?.quantity == 0.5)
 
         // The same from a new router instance (a restart between the attempt and the retry).
@@ -427,7 +428,7 @@ struct RouterServiceTests {
         #expect(try await fixture.store.order(clientOrderId: "done-1")?.status == .filled)
         #expect(try await fixture.store.nonFinalOrders().map(\.clientOrderId) == ["rest-1"])
         #expect(try fixture.count("fills") == 0)
-        #expect(try await service.account().totalCash == 100_000)
+        #expect(try await service.account().cash == 200_000, "100,000 USD and 100,000 USDT, untouched")
 
         // The restored limit order fills when the market reaches it, and that is recorded.
         await service.onTick(quote("BTCUSDT", bid: 96, ask: 97, at: 1))
@@ -504,7 +505,7 @@ struct RouterServiceTests {
         #expect(later.positions.first { $0.strategyId == "s1" }?.quantity == 0)
     }
 
-    @Test("a new RouterService on the same database restores paper cash and positions")
+    @Test("a new RouterService on the same database restores the paper balances and positions")
     func paperBookSurvivesRestart() async throws {
         let fixture = try RouterFixture()
         let first = try await fixture.service()
@@ -519,14 +520,14 @@ struct RouterServiceTests {
         let second = try await fixture.service()
         let restoredAccount = try await second.account()
         let restoredPositions = try await second.positions()
-        #expect(restoredAccount.totalCash == account.totalCash)
-        #expect(restoredAccount.venues.first?.feesPaid == account.venues.first?.feesPaid)
-        #expect(restoredAccount.totalEquity == account.totalEquity)
+        #expect(restoredAccount.cash == account.cash)
+        #expect(restoredAccount.venues.first?.balances == account.venues.first?.balances)
+        #expect(restoredAccount.equity == account.equity)
         #expect(restoredPositions.map(\.symbol) == positions.map(\.symbol))
         #expect(restoredPositions.map(\.quantity) == positions.map(\.quantity))
         #expect(restoredPositions.map(\.averagePrice) == positions.map(\.averagePrice))
         #expect(restoredPositions.map(\.realizedPnl) == positions.map(\.realizedPnl))
-        #expect(account.totalCash != 100_000)
+        #expect(account.cash != 200_000)
 
         // …and it keeps trading from there.
         await second.onTick(quote("BTCUSDT", bid: 100, ask: 101))

@@ -29,12 +29,16 @@ struct RouterSettingsTests {
         let config = try loadConfig(yaml: """
             router:
               paper:
-                starting_cash: 250000.10
+                starting_balances:
+                  USD: 250000.10
+                  BTC: "0.00100000"
                 fee_bps: 7.5
                 slippage_bps: "0.10"
             """, sections: sections)
         let paper = config[RouterSettings.self].paper
-        #expect(paper.startingCash == ExactDecimal("250000.1"))
+        #expect(paper.startingBalances["USD"] == ExactDecimal("250000.1"))
+        #expect(paper.startingBalances["BTC"]?.description == "0.00100000")
+        #expect(paper.startingBalances["USDT"] == nil, "the map is replaced as a whole")
         #expect(paper.feeBps == ExactDecimal("7.5"))
         #expect(paper.slippageBps.description == "0.10", "a string keeps its digits")
         let refused = try #require(configError(yaml: "router:\n  paper:\n    fee_bps: lots\n", sections: sections))
@@ -47,13 +51,14 @@ struct RouterSettingsTests {
         let config = try loadConfig(yaml: """
             router:
               paper:
-                starting_cash: 0100000
+                starting_balances:
+                  USD: 0100000
                 slippage_bps: 0.123456789012345678
               replay:
                 trade_spread_bps: 2.5
             """, sections: sections)
         let router = config[RouterSettings.self]
-        #expect(router.paper.startingCash == 100_000, "not octal 32768")
+        #expect(router.paper.startingBalances["USD"] == 100_000, "not octal 32768")
         #expect(router.paper.slippageBps.description == "0.123456789012345678")
         #expect(router.replay.tradeSpreadBps == 2.5, "a floating-point setting still reads a number with a fraction")
     }
@@ -64,7 +69,11 @@ struct RouterSettingsTests {
         ("router:\n  mode: live\n", "router.mode"),
         ("router:\n  symbols:\n    ETHUSDT: bonds\n", "router.symbols.ETHUSDT"),
         ("router:\n  symbols:\n    \"EURUSD#\": forex\n", "router.symbols.EURUSD#"),
-        ("router:\n  paper:\n    starting_cash: 0\n", "router.paper.starting_cash"),
+        ("router:\n  paper:\n    starting_balances:\n      USD: 0\n", "router.paper.starting_balances"),
+        ("router:\n  paper:\n    starting_balances:\n      USD: 10\n      usd: 5\n", "router.paper.starting_balances.usd"),
+        ("router:\n  paper:\n    starting_balances:\n      USD: -5\n      USDT: 10\n", "router.paper.starting_balances.USD"),
+        ("router:\n  paper:\n    starting_cash: 100\n", "router.paper.starting_cash"),
+        ("router:\n  account:\n    currency: dollars\n", "router.account.currency"),
         ("router:\n  paper:\n    fee_bps: -1\n", "router.paper.fee_bps"),
         ("router:\n  paper:\n    slippage_bps: 10000\n", "router.paper.slippage_bps"),
         ("router:\n  paper:\n    fee_bps: 1001\n", "router.paper.fee_bps"),

@@ -49,7 +49,10 @@ struct RouterFixture {
     let dir: TempDir
     let database: DatabasePool
     let store: OrderStore
-    let paperSettings = PaperExchange.Settings(feeBps: 10, slippageBps: 5, startingCash: 100_000)
+    /// Every test symbol on margin (shorts allowed, no leverage), with 100,000 of each quote currency;
+    /// `PaperFundsTests` covers spot.
+    let paperSettings = PaperExchange.Settings(feeBps: 10, slippageBps: 5, startingBalances: ["USD": 100_000, "USDT": 100_000],
+                                               marginSymbols: Set(testSymbols))
 
     init() throws {
         dir = try TempDir()
@@ -95,7 +98,9 @@ struct RouterFixture {
 
     /// The paper book as recorded on disk.
     func paperBook() async throws -> PaperExchange.Snapshot? {
-        try await PaperVenueStore(database: database).loadBook()
+        var settings = paperSettings
+        settings.adopt(Self.testSymbols.map(Self.looseRules))
+        return try await PaperVenueStore(database: database).loadBook(settings: settings)
     }
 
     func count(_ table: String) throws -> Int {
@@ -157,6 +162,7 @@ final class MisbehavingStore: OrderStorage {
     func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
     func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
+    func dayFigures(since: Date, through: Int64) async throws -> [DayFigure] { try await inner.dayFigures(since: since, through: through) }
     func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
     func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     func databaseId() async throws -> String { try await inner.databaseId() }

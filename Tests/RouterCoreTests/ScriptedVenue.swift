@@ -108,7 +108,10 @@ actor ScriptedVenue: TradingVenue {
 
     func openOrders() async throws -> [VenueOrderReport] { executed.values.filter { !$0.status.isFinal } }
     func fills(since: Date) async throws -> [VenueFill] { executed.values.flatMap(\.fills) }
-    func balances() async throws -> [AssetBalance] { [] }
+    /// What the venue reports holding (set by a test).
+    var held: [AssetBalance] = []
+    func setHeld(_ balances: [AssetBalance]) { held = balances }
+    func balances() async throws -> [AssetBalance] { held }
 
     func positions() async throws -> [Position] {
         var net: [String: ExactDecimal] = [:]
@@ -118,7 +121,6 @@ actor ScriptedVenue: TradingVenue {
         return net.map { Position(venue: id, symbol: $0.key, quantity: $0.value, averagePrice: price, realizedPnl: 0) }
     }
 
-    func account() async throws -> VenueAccount { VenueAccount(venue: id, currency: "USD", cash: 0, equity: 0, feesPaid: 0) }
 
     func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) { self.handler = handler }
 

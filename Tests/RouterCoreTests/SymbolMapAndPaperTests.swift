@@ -56,7 +56,13 @@ struct SymbolMapTests {
 
 @Suite("PaperExchange")
 struct PaperExchangeTests {
-    let settings = PaperExchange.Settings(feeBps: 10, slippageBps: 5, startingCash: 100_000)
+    let settings = Self.settings(usdt: 100_000)
+
+    /// BTCUSDT and EURUSD on margin, as these tests of matching and the margin check need; spot is in `PaperFundsTests`.
+    static func settings(usdt: ExactDecimal) -> PaperExchange.Settings {
+        PaperExchange.Settings(feeBps: 10, slippageBps: 5, startingBalances: ["USDT": usdt], marginSymbols: ["BTCUSDT", "EURUSD"],
+                               rules: ["BTCUSDT", "EURUSD"].map(RouterFixture.looseRules))
+    }
 
     func filled(_ outcome: PaperExchange.Outcome) throws -> Fill {
         guard case .filled(let fill) = outcome else {
@@ -80,9 +86,9 @@ struct PaperExchangeTests {
         #expect(fill.requestId == "req-o1")
         #expect(fill.time == epoch.addingTimeInterval(5))
 
-        let account = try exchange.account()
-        #expect(account.cash == 99_797.696899)
-        #expect(account.feesPaid == 0.202101)
+        #expect(exchange.snapshot.balances["USDT"] == 99_797.696899)
+        #expect(exchange.snapshot.balances["BTC"] == 2)
+        #expect(exchange.snapshot.feesPaid["USDT"] == 0.202101)
         let position = try #require(try exchange.positions().first)
         #expect(position.symbol == "BTCUSDT")
         #expect(position.quantity == 2)
@@ -96,7 +102,8 @@ struct PaperExchangeTests {
         let fill = try filled(exchange.submit(newOrder("o1", .sell, 1)))
         #expect(fill.price == 99.95)
         #expect(fill.fee == 0.09995)
-        #expect(try exchange.account().cash == 100_099.85005)
+        #expect(exchange.snapshot.balances["USDT"] == 100_099.85005)
+        #expect(exchange.snapshot.balances["BTC"] == -1, "on margin a sell may go short")
         #expect(try exchange.positions().first?.quantity == -1)
     }
 
@@ -110,9 +117,9 @@ struct PaperExchangeTests {
             return
         }
         #expect(reason.contains("no market data"))
-        #expect(try exchange.account().cash == 100_000)
+        #expect(exchange.snapshot.balances == ["USDT": 100_000])
         #expect(try exchange.positions().isEmpty)
-        #expect(exchange.snapshot.feesPaid == 0)
+        #expect(exchange.snapshot.feesPaid.isEmpty)
     }
 
     @Test("a limit order rests, then fills at its limit price when a later tick reaches it (the market came to it)")
@@ -122,7 +129,7 @@ struct PaperExchangeTests {
         #expect(exchange.submit(newOrder("l1", .buy, 1, type: .limit, limit: 99)) == .resting)
         #expect(exchange.submit(newOrder("l2", .sell, 1, type: .limit, limit: 103)) == .resting)
         #expect(exchange.resting.map(\.clientOrderId) == ["l1", "l2"])
-        #expect(try exchange.account().cash == 100_000)
+        #expect(exchange.snapshot.balances == ["USDT": 100_000])
 
         #expect(exchange.observe(quote("BTCUSDT", bid: 99.5, ask: 100, at: 1)).isEmpty)
         #expect(exchange.observe(quote("EURUSD", bid: 1, ask: 1.1, at: 2)).isEmpty)
@@ -158,7 +165,9 @@ struct PaperExchangeTests {
     @Test("a trade tick smaller than what remains fills part of a resting order, in whole steps; the rest keeps resting")
     func partialFills() throws {
         var stepped = settings
-        stepped.stepSizes = ["BTCUSDT": 0.001]
+        var btc = RouterFixture.looseRules("BTCUSDT")
+        btc.stepSize = 0.001
+        stepped.adopt([btc])
         var exchange = PaperExchange(settings: stepped)
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
         #expect(exchange.submit(newOrder("p1", .buy, 1, type: .limit, limit: 99)) == .resting)
@@ -209,12 +218,12 @@ struct PaperExchangeTests {
         #expect(exchange.cancel(clientOrderId: "l1") == nil)
         #expect(exchange.cancel(clientOrderId: "nope") == nil)
         #expect(exchange.observe(quote("BTCUSDT", bid: 90, ask: 91)).isEmpty)
-        #expect(try exchange.account().cash == 100_000)
+        #expect(exchange.snapshot.balances == ["USDT": 100_000])
     }
 
     @Test("orders beyond the buying power are rejected; reducing orders are not")
     func buyingPower() throws {
-        var exchange = PaperExchange(settings: .init(feeBps: 10, slippageBps: 5, startingCash: 1_000))
+        var exchange = PaperExchange(settings: Self.settings(usdt: 1_000))
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
         for order in [newOrder("big", .buy, 20), newOrder("short", .sell, 20),
                       newOrder("rest", .buy, 20, type: .limit, limit: 99)] {
@@ -223,9 +232,9 @@ struct PaperExchangeTests {
                 Issue.record("\(order.clientOrderId) should be rejected, got \(outcome)")
                 continue
             }
-            #expect(reason.contains("insufficient buying power"))
+            #expect(reason.hasPrefix("insufficient_margin"))
         }
-        #expect(try exchange.account().cash == 1_000)
+        #expect(exchange.snapshot.balances == ["USDT": 1_000])
         #expect(exchange.resting.isEmpty)
         #expect(try exchange.positions().isEmpty)
 
@@ -241,7 +250,7 @@ struct PaperExchangeTests {
 
     @Test("buying power counts the exposure in every symbol, not only the one traded")
     func buyingPowerAcrossSymbols() throws {
-        var exchange = PaperExchange(settings: .init(feeBps: 10, slippageBps: 5, startingCash: 1_000))
+        var exchange = PaperExchange(settings: Self.settings(usdt: 1_000))
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
         _ = exchange.observe(quote("EURUSD", bid: 1.1, ask: 1.1002))
         _ = try filled(exchange.submit(newOrder("btc", .buy, 9, symbol: "BTCUSDT")))   // ≈ 905 of ≈ 994 equity
@@ -250,24 +259,23 @@ struct PaperExchangeTests {
             Issue.record("exposure across symbols must be capped by equity, got \(outcome)")
             return
         }
-        #expect(reason.contains("insufficient buying power"))
+        #expect(reason.hasPrefix("insufficient_margin"))
         _ = try filled(exchange.submit(newOrder("eur-small", .buy, 50, symbol: "EURUSD")))
     }
 
-    @Test("equity is cash plus positions marked at the latest mid")
+    @Test("equity is every balance valued in dollars at the latest mid (USDT pegged)")
     func equity() throws {
         var exchange = PaperExchange(settings: settings)
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
         _ = exchange.observe(quote("EURUSD", bid: 1.1, ask: 1.1002))
         _ = try filled(exchange.submit(newOrder("b", .buy, 2, symbol: "BTCUSDT")))
         _ = try filled(exchange.submit(newOrder("e", .sell, 1_000, symbol: "EURUSD")))
-        let cash = try exchange.account().cash
+        let cash = try #require(exchange.snapshot.balances["USDT"]) + #require(exchange.snapshot.balances["USD"])
         // 2 × 100.5 − 1,000 × 1.1001, to the last digit.
-        #expect(try exchange.equity() == cash + 201 - 1_100.1)
+        #expect(try exchange.valuation().value == cash + 201 - 1_100.1)
 
         _ = exchange.observe(quote("BTCUSDT", bid: 110, ask: 112))
-        #expect(try exchange.equity() == cash + 222 - 1_100.1)
-        #expect(try exchange.account().equity == exchange.equity())
+        #expect(try exchange.valuation().value == cash + 222 - 1_100.1)
         let btc = try #require(try exchange.positions().first { $0.symbol == "BTCUSDT" })
         #expect(btc.lastPrice == 111)
         #expect(btc.unrealizedPnl == 19.899)
@@ -277,7 +285,7 @@ struct PaperExchangeTests {
 
         // A fresh exchange from the snapshot (a restart, before any tick) marks at the stored prices.
         let restored = PaperExchange(settings: settings, snapshot: exchange.snapshot)
-        #expect(try restored.equity() == exchange.equity())
-        #expect(try restored.account().cash == cash)
+        #expect(try restored.valuation() == exchange.valuation())
+        #expect(restored.snapshot.balances == exchange.snapshot.balances)
     }
 }

@@ -20,6 +20,8 @@ public protocol OrderStorage: Sendable {
     /// Each strategy's net position per symbol from the fills up to `through`.
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse
     func fills(after: Int64, limit: Int) async throws -> [Fill]
+    /// Each venue's and symbol's realised P&L and fees from fills at or after `since`, up to the fill `through`.
+    func dayFigures(since: Date, through: Int64) async throws -> [DayFigure]
     /// One order's fills with their sequence, oldest first.
     func fills(ofOrder clientOrderId: String) async throws -> [Fill]
     /// The database's own identity, made once with the file.

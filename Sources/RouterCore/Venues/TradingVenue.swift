@@ -26,8 +26,6 @@ public protocol TradingVenue: Sendable {
     func balances() async throws -> [AssetBalance]
     /// Net positions per symbol, marked at the last price.
     func positions() async throws -> [Position]
-    /// Cash, equity at the marks and fees, in the venue's account currency.
-    func account() async throws -> VenueAccount
     /// Where the venue delivers market data, order updates that do not answer a call (a resting order
     /// filled by the market) and its connection's state, in order, one at a time: it waits for each to be
     /// handled (backpressure), and never while it holds a lock that handling could wait for.
@@ -108,21 +106,6 @@ public struct VenueFill: Sendable, Equatable {
         self.price = price
         self.fee = fee
         self.time = time
-    }
-}
-
-/// One asset's balance at a venue.
-public struct AssetBalance: Codable, Sendable, Equatable {
-    public var asset: String
-    /// Available for new orders.
-    public var free: ExactDecimal
-    /// Held by open orders.
-    public var locked: ExactDecimal
-
-    public init(asset: String, free: ExactDecimal, locked: ExactDecimal) {
-        self.asset = asset
-        self.free = free
-        self.locked = locked
     }
 }
 

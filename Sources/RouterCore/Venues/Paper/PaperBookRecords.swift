@@ -2,12 +2,12 @@ import BagbotDomain
 import BagbotStorage
 import GRDB
 
-/// The paper venue's cash (`paper_accounts`, one row per currency).
-struct PaperAccountRecord: Codable, SnakeCaseRecord {
-    static let databaseTableName = "paper_accounts"
+/// One asset the paper venue holds (`paper_balances`): free plus what open orders hold, and the fees paid in it.
+struct PaperBalanceRecord: Codable, SnakeCaseRecord {
+    static let databaseTableName = "paper_balances"
 
-    var currency: String
-    var cash: ExactDecimal
+    var asset: String
+    var balance: ExactDecimal
     var feesPaid: ExactDecimal
 }
 

@@ -2,41 +2,88 @@ import Foundation
 import BagbotDomain
 
 /// The paper venue's matching and book: fills against the latest tick with a spread (the tick's own),
-/// slippage and a fee, and keeps cash and positions. Plain Swift, no I/O: `PaperVenue` persists what it
+/// slippage and a fee, and keeps a balance per asset and positions (`PaperExchange+Funds.swift` says what an
+/// order may spend). Plain Swift, no I/O: `PaperVenue` persists what it
 /// decides, in one transaction per execution.
 public struct PaperExchange: Sendable {
     public struct Settings: Sendable, Equatable {
         public var feeBps: ExactDecimal
         public var slippageBps: ExactDecimal
-        public var startingCash: ExactDecimal
-        /// Each symbol's price increment: execution prices are put on it (against the trader). RouterService
-        /// sets it from the symbols' rules.
-        public var tickSizes: [String: ExactDecimal]
-        /// Each symbol's quantity increment: a partial fill is a whole number of steps.
-        public var stepSizes: [String: ExactDecimal] = [:]
+        /// What the account holds before its first trade, per asset.
+        public var startingBalances: [String: ExactDecimal]
+        /// Symbols traded on margin (either asset may go below zero, within equity); the others are spot.
+        public var marginSymbols: Set<String>
+        /// Each symbol's base and quote asset, price increment (execution prices are put on it, against the
+        /// trader) and quantity increment (a partial fill is a whole number of steps): set from its rules.
+        public private(set) var markets: [String: Market] = [:]
         /// A market order needs a tick received at most this long ago; older data is not a price to trade at.
         public var maxTickAge: TimeInterval
+        /// The currency the margin check values positions and balances in, and the pegs it may use.
+        public var accountCurrency: String
+        public var pegs: [String: String]
 
-        public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingCash: ExactDecimal, tickSizes: [String: ExactDecimal] = [:],
-                    maxTickAge: TimeInterval = 10) {
-            self.tickSizes = tickSizes
-            self.maxTickAge = maxTickAge
+        public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingBalances: [String: ExactDecimal],
+                    marginSymbols: Set<String> = [], rules: [SymbolRules] = [], maxTickAge: TimeInterval = 10,
+                    accountCurrency: String = "USD", pegs: [String: String] = ["USDT": "USD", "USDC": "USD"]) {
             self.feeBps = feeBps
             self.slippageBps = slippageBps
-            self.startingCash = startingCash
+            self.startingBalances = startingBalances
+            self.marginSymbols = marginSymbols
+            self.maxTickAge = maxTickAge
+            self.accountCurrency = accountCurrency
+            self.pegs = pegs
+            adopt(rules)
         }
 
-        public init(_ config: RouterSettings.Paper) {
-            self.init(feeBps: config.feeBps, slippageBps: config.slippageBps, startingCash: config.startingCash,
-                      tickSizes: config.symbols.mapValues(\.tickSize), maxTickAge: config.maxTickAgeSeconds)
+        public init(_ config: RouterSettings.Paper, account: RouterSettings.Account) {
+            self.init(feeBps: config.feeBps, slippageBps: config.slippageBps, startingBalances: config.startingBalances,
+                      marginSymbols: Set(config.symbols.filter(\.value.margin).keys),
+                      rules: config.symbols.map { $0.value.rules(for: $0.key) }, maxTickAge: config.maxTickAgeSeconds,
+                      accountCurrency: account.currency, pegs: account.pegs)
+        }
+
+        /// Takes each symbol's assets and increments from its rules (the first rule of a symbol wins).
+        public mutating func adopt(_ rules: [SymbolRules]) {
+            markets = [:]
+            for rule in rules where markets[rule.symbol] == nil {
+                markets[rule.symbol] = Market(baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset, tickSize: rule.tickSize,
+                                              stepSize: rule.stepSize, margin: marginSymbols.contains(rule.symbol))
+            }
         }
     }
 
-    /// What is persisted: cash, fees and the book per symbol.
+    /// One symbol as the paper venue trades it.
+    public struct Market: Sendable, Equatable {
+        public var baseAsset: String
+        public var quoteAsset: String
+        public var tickSize: ExactDecimal
+        public var stepSize: ExactDecimal
+        public var margin: Bool
+    }
+
+    /// What is persisted: the balance of each asset, the fees paid in each, and the book per symbol.
     public struct Snapshot: Sendable, Equatable {
-        public var cash: ExactDecimal
-        public var feesPaid: ExactDecimal
+        /// Free plus locked, per asset (what open orders hold is derived from them, see `reservations`).
+        public var balances: [String: ExactDecimal]
+        public var feesPaid: [String: ExactDecimal]
         public var positions: [String: PaperPosition]
+
+        public init(balances: [String: ExactDecimal], feesPaid: [String: ExactDecimal] = [:], positions: [String: PaperPosition] = [:]) {
+            self.balances = balances
+            self.feesPaid = feesPaid
+            self.positions = positions
+        }
+
+        /// Moves the balances by one fill: the base asset by the quantity, the quote asset by the notional and
+        /// the fee (paid in the quote asset, as on every venue the paper one stands for).
+        mutating func apply(_ fill: VenueFill, market: Market) throws {
+            let notional = try fill.quantity.times(fill.price)
+            // What leaves the account in the quote asset: notional and fee on a buy; the fee less the proceeds on a sell.
+            let spent = fill.side == .buy ? try notional + fill.fee : try fill.fee - notional
+            balances[market.baseAsset] = try (balances[market.baseAsset] ?? .zero) + fill.side.signed(fill.quantity)
+            balances[market.quoteAsset] = try (balances[market.quoteAsset] ?? .zero) - spent
+            feesPaid[market.quoteAsset] = try (feesPaid[market.quoteAsset] ?? .zero) + fill.fee
+        }
     }
 
     public struct PaperPosition: Sendable, Equatable {
@@ -54,23 +101,22 @@ public struct PaperExchange: Sendable {
 
     public let settings: Settings
     public private(set) var snapshot: Snapshot
-    private var lastTicks: [String: Tick] = [:]
+    private(set) var lastTicks: [String: Tick] = [:]
     /// When each symbol's last tick was received (the venue's clock, not the tick's market time).
     private var receivedAt: [String: Date] = [:]
     /// Limit orders waiting for the market to reach them, in arrival order.
     public private(set) var resting: [OrderRecord] = []
     /// Fills each working order has had so far (numbers its next fill's id).
     private var fillCounts: [String: Int] = [:]
-    static let currency = "USD"
 
     public init(settings: Settings, snapshot: Snapshot? = nil) {
         self.settings = settings
-        self.snapshot = snapshot ?? Snapshot(cash: settings.startingCash, feesPaid: 0, positions: [:])
+        self.snapshot = snapshot ?? Snapshot(balances: settings.startingBalances.filter { !$0.value.isZero })
     }
 
     public func lastTick(for symbol: String) -> Tick? { lastTicks[symbol] }
 
-    /// Takes the book (cash and positions) as recorded on disk, when memory can no longer be trusted to
+    /// Takes the book (balances and positions) as recorded on disk, when memory can no longer be trusted to
     /// match it. Resting orders and market data stay.
     public mutating func adopt(_ recorded: Snapshot) {
         snapshot = recorded
@@ -127,7 +173,7 @@ public struct PaperExchange: Sendable {
         case expired(OrderRecord, String)
     }
 
-    /// Fills one resting order on this tick, if it still crosses and buying power allows. One at a time, so
+    /// Fills one resting order on this tick, if it still crosses and the account can pay for it. One at a time, so
     /// the caller can persist each fill with a book that holds exactly the fills persisted so far. A
     /// reduce-only order is checked again against the position as it is now: the position may have shrunk
     /// since it was placed, and filling it would then open the other way.
@@ -148,7 +194,7 @@ public struct PaperExchange: Sendable {
         var quantity = remaining
         if let left = traded.left, left < remaining {
             quantity = left
-            if let step = settings.stepSizes[order.symbol] {
+            if let step = settings.markets[order.symbol]?.stepSize {
                 guard let whole = try? quantity.rounded(toMultipleOf: step, rounding: .towardZero), whole.isPositive else { return nil }
                 quantity = whole
             }
@@ -225,7 +271,7 @@ public struct PaperExchange: Sendable {
                 // Marketable on arrival: it takes the book, at the market's price (better than its limit).
                 return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
             }
-            if let refusal = buyingPowerRefusal(order, quantity: order.quantity, price: limit) { return .rejected(refusal) }
+            if let refusal = fundsRefusal(order, quantity: order.quantity, price: limit) { return .rejected(refusal) }
             // Resting means the venue took it: it is acknowledged from here on, as its record on disk says.
             var acknowledged = order
             acknowledged.status = .acknowledged
@@ -256,7 +302,7 @@ public struct PaperExchange: Sendable {
         let factor = side == .buy ? try 10_000 + settings.slippageBps : try 10_000 - settings.slippageBps
         let scale = min(price.scale + factor.scale + 4, ExactDecimal.maximumScale)
         let moved = try price.times(factor).divided(by: 10_000, scale: scale, rounding: rounding).normalized
-        guard let tickSize = settings.tickSizes[symbol] else { return moved }
+        guard let tickSize = settings.markets[symbol]?.tickSize else { return moved }
         return try moved.rounded(toMultipleOf: tickSize, rounding: rounding)
     }
 
@@ -264,19 +310,18 @@ public struct PaperExchange: Sendable {
     static let feeScale = 8
 
     private mutating func execute(_ order: OrderRecord, quantity: ExactDecimal, at price: ExactDecimal, time: Date, fillNumber: Int) -> Outcome {
-        if let refusal = buyingPowerRefusal(order, quantity: quantity, price: price) { return .rejected(refusal) }
+        guard let market = settings.markets[order.symbol] else { return .rejected("no paper market for \(order.symbol)") }
+        if let refusal = fundsRefusal(order, quantity: quantity, price: price) { return .rejected(refusal) }
         do {
             var next = snapshot
             let notional = try quantity.times(price)
-            // Rounded up to the fee's decimals: a venue never charges less than its rate.
-            let fee = try notional.multiplied(by: settings.feeBps, scale: ExactDecimal.maximumScale, rounding: .up)
-                .divided(by: 10_000, scale: Self.feeScale, rounding: .up)
-            next.cash = order.side == .buy ? try next.cash - notional - fee : try next.cash + notional - fee
-            next.feesPaid = try next.feesPaid + fee
+            let fee = try self.fee(on: notional)
             var position = next.positions[order.symbol] ?? PaperPosition(book: PositionBook(), realizedPnl: 0, lastPrice: nil)
             let fill = Fill(fillId: "\(order.clientOrderId)-\(fillNumber)", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
                             side: order.side, quantity: quantity, price: price, fee: fee, time: time,
                             strategyId: order.strategyId, requestId: order.requestId)
+            try next.apply(VenueFill(fillId: fill.fillId, clientOrderId: fill.clientOrderId, symbol: fill.symbol, side: fill.side,
+                                     quantity: quantity, price: price, fee: fee, time: time), market: market)
             // Realised P&L is net of fees, as the strategies' and the mindset's are: the same book, the same fills.
             if let closed = try position.book.apply(fill) { position.realizedPnl = try position.realizedPnl + closed.pnl }
             position.lastPrice = lastTicks[order.symbol]?.mid ?? price
@@ -288,35 +333,15 @@ public struct PaperExchange: Sendable {
         }
     }
 
-    /// Refuses orders that would open or grow exposure beyond the account's equity (no leverage on paper).
-    private func buyingPowerRefusal(_ order: OrderRecord, quantity: ExactDecimal, price: ExactDecimal) -> String? {
-        guard quantity.isPositive, price.isPositive else { return "quantity and price must be positive" }
-        do {
-            let current = snapshot.positions[order.symbol]?.book.quantity ?? .zero
-            let after = try current + order.side.signed(quantity)
-            guard after.magnitude > current.magnitude else { return nil }
-            let exposureAfter = try grossExposure(excluding: order.symbol) + after.magnitude.times(price)
-            let equity = try self.equity()
-            guard exposureAfter <= equity else {
-                return "insufficient buying power: exposure \(try exposureAfter.rounded(toScale: 2, rounding: .up)) would exceed equity \(try equity.rounded(toScale: 2, rounding: .down))"
-            }
-            return nil
-        } catch {
-            return "insufficient buying power: the exposure is out of range"
-        }
+    /// The venue's fee on a trade's notional, in the quote asset, rounded up to the fee's decimals: a venue
+    /// never charges less than its rate.
+    func fee(on notional: ExactDecimal) throws -> ExactDecimal {
+        try notional.multiplied(by: settings.feeBps, scale: ExactDecimal.maximumScale, rounding: .up)
+            .divided(by: 10_000, scale: Self.feeScale, rounding: .up)
     }
 
-    private func grossExposure(excluding symbol: String) throws -> ExactDecimal {
-        try ExactDecimal.sum(snapshot.positions.filter { $0.key != symbol }.map { try $0.value.book.quantity.magnitude.times(markPrice($0.key, $0.value)) })
-    }
-
-    private func markPrice(_ symbol: String, _ position: PaperPosition) -> ExactDecimal {
+    func markPrice(_ symbol: String, _ position: PaperPosition) -> ExactDecimal {
         lastTicks[symbol]?.mid ?? position.lastPrice ?? position.book.averagePrice
-    }
-
-    /// Cash plus every position at its mark.
-    public func equity() throws -> ExactDecimal {
-        try snapshot.cash + ExactDecimal.sum(snapshot.positions.map { try $0.value.book.quantity.times(markPrice($0.key, $0.value)) })
     }
 
     public func positions() throws -> [Position] {
@@ -329,10 +354,6 @@ public struct PaperExchange: Sendable {
             return Position(venue: .paper, symbol: symbol, quantity: book.quantity, averagePrice: book.averagePrice,
                             realizedPnl: position.realizedPnl, lastPrice: mark, unrealizedPnl: unrealized)
         }.sorted { $0.symbol < $1.symbol }
-    }
-
-    public func account() throws -> VenueAccount {
-        VenueAccount(venue: .paper, currency: Self.currency, cash: snapshot.cash, equity: try equity(), feesPaid: snapshot.feesPaid)
     }
 }
 

@@ -11,14 +11,17 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
     public var minQuantity: ExactDecimal
     public var maxQuantity: ExactDecimal
     public var minNotional: ExactDecimal = 0
+    /// Traded on margin (forex, stocks at a margin broker): either asset may go below zero, within the
+    /// account's equity. Otherwise spot (crypto): an order spends only what the account holds.
+    public var margin = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case baseAsset = "base_asset", quoteAsset = "quote_asset", tickSize = "tick_size", stepSize = "step_size"
-        case minQuantity = "min_quantity", maxQuantity = "max_quantity", minNotional = "min_notional"
+        case minQuantity = "min_quantity", maxQuantity = "max_quantity", minNotional = "min_notional", margin
     }
 
     public init(baseAsset: String, quoteAsset: String, tickSize: ExactDecimal, stepSize: ExactDecimal, minQuantity: ExactDecimal,
-                maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0) {
+                maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0, margin: Bool = false) {
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset
         self.tickSize = tickSize
@@ -26,6 +29,7 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
         self.minQuantity = minQuantity
         self.maxQuantity = maxQuantity
         self.minNotional = minNotional
+        self.margin = margin
     }
 
     public init(from decoder: Decoder) throws {
@@ -43,6 +47,7 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
         minQuantity = try container.decode(ExactDecimal.self, forKey: .minQuantity)
         maxQuantity = try container.decode(ExactDecimal.self, forKey: .maxQuantity)
         minNotional = try container.decodeIfPresent(ExactDecimal.self, forKey: .minNotional) ?? 0
+        margin = try container.decodeIfPresent(Bool.self, forKey: .margin) ?? false
     }
 
     private struct AnyKey: CodingKey {
@@ -54,19 +59,24 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
 
     public func rules(for symbol: String) -> SymbolRules {
         SymbolRules(symbol: symbol, baseAsset: baseAsset, quoteAsset: quoteAsset, tickSize: tickSize, stepSize: stepSize,
-                    minQuantity: minQuantity, maxQuantity: maxQuantity, minNotional: minNotional)
+                    minQuantity: minQuantity, maxQuantity: maxQuantity, minNotional: minNotional, shortSelling: margin)
     }
 
     /// Rules close to the real venues' for the symbols of the recorded data and common ones beside them:
     /// Binance spot for crypto, a forex broker's 0.00001 (0.001 for JPY) for currency pairs, cents for stocks.
+    /// Crypto is spot, as on Binance; currency pairs and the stock trade on margin, as at MetaTrader 5 and
+    /// Alpaca, so they can be sold short.
     public static let defaults: [String: PaperSymbolSettings] = [
         "BTCUSDT": .init(baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.00001, minQuantity: 0.00001,
                          maxQuantity: 9_000, minNotional: 5),
         "ETHUSDT": .init(baseAsset: "ETH", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.0001, minQuantity: 0.0001,
                          maxQuantity: 9_000, minNotional: 5),
-        "EURUSD": .init(baseAsset: "EUR", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000),
-        "GBPUSD": .init(baseAsset: "GBP", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000),
-        "USDJPY": .init(baseAsset: "USD", quoteAsset: "JPY", tickSize: 0.001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000),
-        "AAPL": .init(baseAsset: "AAPL", quoteAsset: "USD", tickSize: 0.01, stepSize: 1, minQuantity: 1, maxQuantity: 1_000_000),
+        "EURUSD": .init(baseAsset: "EUR", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000,
+                        margin: true),
+        "GBPUSD": .init(baseAsset: "GBP", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000,
+                        margin: true),
+        "USDJPY": .init(baseAsset: "USD", quoteAsset: "JPY", tickSize: 0.001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000,
+                        margin: true),
+        "AAPL": .init(baseAsset: "AAPL", quoteAsset: "USD", tickSize: 0.01, stepSize: 1, minQuantity: 1, maxQuantity: 1_000_000, margin: true),
     ]
 }

@@ -20,17 +20,16 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// executed until the books are read again.
     private var booksUnreadable = false
 
-    /// `settings.tickSizes` is set from `rules`.
+    /// The markets of `settings` are set from `rules`.
     public init(database: DatabasePool, settings: PaperExchange.Settings, rules: [SymbolRules], logger: Logger,
                 clock: @escaping @Sendable () -> Date = { Date() }) async throws {
         var settings = settings
-        settings.tickSizes = Dictionary(rules.map { ($0.symbol, $0.tickSize) }, uniquingKeysWith: { first, _ in first })
-        settings.stepSizes = Dictionary(rules.map { ($0.symbol, $0.stepSize) }, uniquingKeysWith: { first, _ in first })
+        settings.adopt(rules)
         store = PaperVenueStore(database: database)
         self.rules = rules
         self.clock = clock
         self.logger = logger
-        exchange = PaperExchange(settings: settings, snapshot: try await store.loadBook())
+        exchange = PaperExchange(settings: settings, snapshot: try await store.loadBook(settings: settings))
         let working = try await store.workingOrders()
         let counts = try await store.fillCounts(working.map(\.clientOrderId))
         for order in working { exchange.restore(resting: order, fills: counts[order.clientOrderId] ?? 0) }
@@ -116,21 +115,16 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     }
 
     public func balances() async throws -> [AssetBalance] {
-        await exclusively { [AssetBalance(asset: PaperExchange.currency, free: exchange.snapshot.cash, locked: 0)] }
+        try await exclusively { try exchange.balances() }
     }
 
     public func positions() async throws -> [Position] {
         try await exclusively { try exchange.positions() }
     }
 
-    /// The account as the paper book has it (cash, equity at the marks, fees).
-    public func account() async throws -> VenueAccount {
-        try await exclusively { try exchange.account() }
-    }
-
-    /// Equity at the current marks, for the status line.
-    public func equity() async -> ExactDecimal? {
-        await exclusively { try? exchange.equity() }
+    /// Every balance valued in the account's currency at the current marks.
+    public func valuation() async throws -> PaperExchange.Valuation {
+        try await exclusively { try exchange.valuation() }
     }
 
     /// A tick of the replay feed: the venue's market data. Resting orders it reaches are filled and recorded
@@ -204,10 +198,10 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// read, the venue executes nothing until they can (`requireReadableBooks`).
     private func reloadFromDisk() async {
         do {
-            let book = try await store.loadBook()
+            let book = try await store.loadBook(settings: exchange.settings)
             let working = try await store.workingOrders()
             let counts = try await store.fillCounts(working.map(\.clientOrderId))
-            if let book { exchange.adopt(book) }
+            exchange.adopt(book)
             exchange.replaceResting(working, fillCounts: counts)
             booksUnreadable = false
         } catch {

@@ -2,7 +2,7 @@ import Foundation
 import BagbotDomain
 import GRDB
 
-/// The paper venue's books in `bagbot.db` (`paper_orders`, `paper_fills`, `paper_accounts`,
+/// The paper venue's books in `bagbot.db` (`paper_orders`, `paper_fills`, `paper_balances`,
 /// `paper_positions`), apart from routerd's own `orders` and `fills`: each execution is one transaction of
 /// its own, as at an exchange, so after a crash the venue knows exactly what it did, whatever routerd had
 /// recorded by then.
@@ -67,19 +67,46 @@ struct PaperVenueStore: Sendable {
         }
     }
 
-    func loadBook() async throws -> PaperExchange.Snapshot? {
-        try await database.read { db in
-            guard let account = try PaperAccountRecord.fetchOne(db, key: PaperExchange.currency) else { return nil }
+    /// The book as recorded. The first time (a new file, or one from before balances were kept per asset)
+    /// the balances are the configured starting ones with every recorded paper fill applied in the order it
+    /// happened, and are written at once: later changes to the starting balances do not touch an account
+    /// that has started.
+    func loadBook(settings: PaperExchange.Settings) async throws -> PaperExchange.Snapshot {
+        try await write { db in
             var positions: [String: PaperExchange.PaperPosition] = [:]
             for record in try PaperPositionRecord.fetchAll(db) { positions[record.symbol] = record.position }
-            return PaperExchange.Snapshot(cash: account.cash, feesPaid: account.feesPaid, positions: positions)
+            let records = try PaperBalanceRecord.fetchAll(db)
+            guard records.isEmpty else {
+                return PaperExchange.Snapshot(balances: Dictionary(uniqueKeysWithValues: records.map { ($0.asset, $0.balance) }),
+                                              feesPaid: Dictionary(uniqueKeysWithValues: records.map { ($0.asset, $0.feesPaid) }),
+                                              positions: positions)
+            }
+            var snapshot = PaperExchange.Snapshot(balances: settings.startingBalances, positions: positions)
+            let fills = try PaperFillRecord.order(Column.rowID).fetchCursor(db)
+            while let fill = try fills.next() {
+                guard let market = settings.markets[fill.symbol] else {
+                    throw PaperBookError("the paper fill \(fill.fillId) is in \(fill.symbol), which router.paper.symbols no longer lists: "
+                                         + "add it back so the balances can be rebuilt")
+                }
+                try snapshot.apply(fill.fill, market: market)
+            }
+            try Self.save(snapshot, db)
+            return snapshot
         }
     }
 
     private static func save(_ snapshot: PaperExchange.Snapshot, _ db: Database) throws {
-        try PaperAccountRecord(currency: PaperExchange.currency, cash: snapshot.cash, feesPaid: snapshot.feesPaid).upsert(db)
+        for (asset, balance) in snapshot.balances {
+            try PaperBalanceRecord(asset: asset, balance: balance, feesPaid: snapshot.feesPaid[asset] ?? .zero).upsert(db)
+        }
         for (symbol, position) in snapshot.positions {
             try PaperPositionRecord(symbol: symbol, position).upsert(db)
         }
     }
+}
+
+/// The paper venue's books cannot be read as the configuration describes them.
+struct PaperBookError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,106 @@
+import Foundation
+
+/// One asset's balance at a venue. Free plus locked is what the venue holds; a margin venue may show a
+/// negative free amount for an asset it lent (a short, or the quote currency of a long).
+public struct AssetBalance: Codable, Sendable, Equatable {
+    public var asset: String
+    /// Available for new orders.
+    public var free: ExactDecimal
+    /// Held by open orders.
+    public var locked: ExactDecimal
+
+    public init(asset: String, free: ExactDecimal, locked: ExactDecimal) {
+        self.asset = asset
+        self.free = free
+        self.locked = locked
+    }
+
+    public var total: ExactDecimal { get throws { try free + locked } }
+}
+
+/// The whole account in one currency (`router.account`): every venue's balances valued at the last prices,
+/// P&L of the day, and what is at risk where.
+public struct AccountSummary: Codable, Sendable, Equatable {
+    /// The currency every amount below is in (`router.account.currency`).
+    public var currency: String
+    /// Every balance at every venue, valued.
+    public var equity: ExactDecimal
+    /// The part of equity held in currencies (the account's, pegged ones, and every quote currency), as
+    /// opposed to coins, shares and the base currency of margin positions.
+    public var cash: ExactDecimal
+    /// Net of fees, from routerd's fills since `dayStart`, each symbol's converted at today's rate.
+    public var realizedPnlToday: ExactDecimal
+    public var feesToday: ExactDecimal
+    /// Open positions at their marks less what they cost.
+    public var unrealizedPnl: ExactDecimal
+    /// Gross value of the open positions (long and short alike).
+    public var exposure: ExactDecimal
+    public var venues: [VenueSummary]
+    public var symbols: [SymbolExposure]
+    /// The rates used, asset by asset.
+    public var rates: [CurrencyConverter.Rate]
+    /// Assets held that could not be valued (no price reaches the currency yet): not in any figure above.
+    public var unvalued: [String]
+    /// Start of the trading day (00:00 UTC) the day's figures count from.
+    public var dayStart: Date
+    public var tradingEnabled: Bool
+    public var pausedReason: String?
+
+    public init(currency: String, equity: ExactDecimal, cash: ExactDecimal, realizedPnlToday: ExactDecimal, feesToday: ExactDecimal,
+                unrealizedPnl: ExactDecimal, exposure: ExactDecimal, venues: [VenueSummary], symbols: [SymbolExposure],
+                rates: [CurrencyConverter.Rate], unvalued: [String], dayStart: Date, tradingEnabled: Bool, pausedReason: String?) {
+        self.currency = currency
+        self.equity = equity
+        self.cash = cash
+        self.realizedPnlToday = realizedPnlToday
+        self.feesToday = feesToday
+        self.unrealizedPnl = unrealizedPnl
+        self.exposure = exposure
+        self.venues = venues
+        self.symbols = symbols
+        self.rates = rates
+        self.unvalued = unvalued
+        self.dayStart = dayStart
+        self.tradingEnabled = tradingEnabled
+        self.pausedReason = pausedReason
+    }
+
+    /// One venue's part of the account, in the account's currency, with its balances as the venue has them.
+    public struct VenueSummary: Codable, Sendable, Equatable {
+        public var venue: Venue
+        public var equity: ExactDecimal
+        public var cash: ExactDecimal
+        public var exposure: ExactDecimal
+        public var balances: [AssetBalance]
+
+        public init(venue: Venue, equity: ExactDecimal, cash: ExactDecimal, exposure: ExactDecimal, balances: [AssetBalance]) {
+            self.venue = venue
+            self.equity = equity
+            self.cash = cash
+            self.exposure = exposure
+            self.balances = balances
+        }
+    }
+
+    /// One open position's size and value, and the day's realised P&L in its symbol.
+    public struct SymbolExposure: Codable, Sendable, Equatable {
+        public var venue: Venue
+        public var symbol: String
+        /// Signed: positive long, negative short.
+        public var quantity: ExactDecimal
+        /// Gross value in the account's currency; nil when its quote currency cannot be valued yet.
+        public var exposure: ExactDecimal?
+        public var unrealizedPnl: ExactDecimal?
+        public var realizedPnlToday: ExactDecimal?
+
+        public init(venue: Venue, symbol: String, quantity: ExactDecimal, exposure: ExactDecimal?, unrealizedPnl: ExactDecimal?,
+                    realizedPnlToday: ExactDecimal?) {
+            self.venue = venue
+            self.symbol = symbol
+            self.quantity = quantity
+            self.exposure = exposure
+            self.unrealizedPnl = unrealizedPnl
+            self.realizedPnlToday = realizedPnlToday
+        }
+    }
+}

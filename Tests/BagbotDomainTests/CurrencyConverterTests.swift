@@ -1,0 +1,49 @@
+import Testing
+import BagbotDomain
+
+@Suite("CurrencyConverter")
+struct CurrencyConverterTests {
+    let pairs = [
+        CurrencyConverter.Pair(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", price: 67_000.5),
+        CurrencyConverter.Pair(symbol: "ETHBTC", baseAsset: "ETH", quoteAsset: "BTC", price: 0.05),
+        CurrencyConverter.Pair(symbol: "EURUSD", baseAsset: "EUR", quoteAsset: "USD", price: 1.08345),
+        CurrencyConverter.Pair(symbol: "USDJPY", baseAsset: "USD", quoteAsset: "JPY", price: 150),
+    ]
+
+    @Test("the currency itself, a peg, a direct pair, an inverse pair and a chain")
+    func routes() throws {
+        let converter = CurrencyConverter(currency: "USD", pegs: ["USDT": "USD", "USDC": "EUR"], pairs: pairs)
+        #expect(converter.rate("USD")?.rate == 1)
+        #expect(converter.rate("USDT")?.via == "peg")
+        #expect(converter.rate("USDC") == nil, "pegged to another currency than the account's: not a rate")
+        #expect(converter.rate("EUR")?.rate == 1.08345)
+        #expect(converter.rate("EUR")?.via == "EURUSD")
+        #expect(converter.rate("JPY")?.rate == 0.006666666666667)
+        #expect(converter.rate("JPY")?.via == "1/USDJPY")
+        #expect(converter.rate("BTC")?.via == "BTCUSDT → peg")
+        #expect(converter.rate("ETH")?.rate == 3_350.025)
+        #expect(converter.rate("ETH")?.via == "ETHBTC → BTCUSDT → peg")
+        #expect(try converter.value(2, of: "ETH") == 6_700.05)
+        #expect(try converter.value(15_000, of: "JPY") == 100, "100.000000000005 to 8 decimals")
+        #expect(try converter.value(1, of: "DOGE") == nil, "no price reaches it: no value, never zero")
+    }
+
+    @Test("decimals that a double would get wrong stay exact")
+    func exact() throws {
+        let converter = CurrencyConverter(currency: "USD", pegs: [:], pairs: [
+            CurrencyConverter.Pair(symbol: "XUSD", baseAsset: "X", quoteAsset: "USD", price: 0.1),
+        ])
+        let sum = try #require(try converter.value(1, of: "X")) + #require(try converter.value(2, of: "X"))
+        #expect(sum == 0.3)
+    }
+
+    @Test("the answer does not depend on the order the prices came in, and ignores unusable prices")
+    func deterministic() {
+        let forward = CurrencyConverter(currency: "USD", pegs: ["USDT": "USD"], pairs: pairs)
+        let backward = CurrencyConverter(currency: "USD", pegs: ["USDT": "USD"], pairs: pairs.reversed() + [
+            CurrencyConverter.Pair(symbol: "BADUSD", baseAsset: "BAD", quoteAsset: "USD", price: 0),
+        ])
+        #expect(forward.rates == backward.rates)
+        #expect(backward.rate("BAD") == nil)
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import BagbotDomain
+import BagbotTestSupport
+@testable import RouterCore
+
+/// `router.account`: every venue added up in one currency.
+@Suite("The combined account")
+struct AccountSummaryTests {
+    /// Seconds from the tests' epoch to now: ticks (and so fills) stamped today.
+    var now: Double { Date().timeIntervalSince(epoch) }
+
+    @Test("equity, cash, exposure and P&L of the day across two venues, in dollars, with what could not be valued")
+    func combined() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "BTC", free: 0.25, locked: 0.25), AssetBalance(asset: "USDT", free: 1_000, locked: 0),
+                               AssetBalance(asset: "DOGE", free: 100, locked: 0)])
+        let service = try await fixture.service(venues: [binance])
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101, at: now))
+        await service.onTick(quote("EURUSD", bid: 1.1, ask: 1.1002, at: now))
+        _ = try await service.place(request("b1", "BTCUSDT", .buy, 2))
+        _ = try await service.place(request("e1", "EURUSD", .sell, 1_000))
+        await service.onTick(quote("BTCUSDT", bid: 110, ask: 111, at: now + 1))
+        _ = try await service.place(request("b2", "BTCUSDT", .sell, 1))
+
+        let account = try await service.account()
+        #expect(account.currency == "USD")
+        let positions = try await service.positions()
+        let btc = try #require(positions.first { $0.symbol == "BTCUSDT" })
+        let eur = try #require(positions.first { $0.symbol == "EURUSD" })
+        // USDT is pegged, so the BTCUSDT figures count one for one; EURUSD's are in dollars already.
+        #expect(account.realizedPnlToday == btc.realizedPnl, "routerd's fills and the venue's book agree to the last digit")
+        #expect(account.unrealizedPnl == (try #require(btc.unrealizedPnl) + #require(eur.unrealizedPnl)))
+        let fills = try await fixture.store.fills(after: 0, limit: 100)
+        #expect(account.feesToday == (try ExactDecimal.sum(fills.map(\.fee))))
+
+        let paper = try #require(account.venues.first { $0.venue == .paper })
+        let scripted = try #require(account.venues.first { $0.venue == .binance })
+        let book = try #require(try await fixture.paperBook())
+        let usd = book.balances["USD"] ?? 0, usdt = book.balances["USDT"] ?? 0
+        #expect(paper.cash == (try usd + usdt), "USD and USDT are cash; BTC and EUR are positions")
+        let cash: ExactDecimal = try usd + usdt
+        let btcValue: ExactDecimal = 110.5, eurValue: ExactDecimal = 1_100.1
+        #expect(paper.equity == (try cash + btcValue - eurValue))
+        #expect(scripted.equity == 1_055.25, "its half BTC at routerd's last price, 110.5, and 1,000 USDT; its DOGE has no price")
+        #expect(scripted.cash == 1_000)
+        #expect(account.unvalued == ["DOGE"])
+        #expect(account.equity == (try paper.equity + scripted.equity))
+        #expect(account.cash == (try paper.cash + scripted.cash))
+
+        let btcExposure = try #require(account.symbols.first { $0.venue == .paper && $0.symbol == "BTCUSDT" })
+        #expect(btcExposure.quantity == 1)
+        #expect(btcExposure.exposure == 110.5)
+        #expect(btcExposure.realizedPnlToday == btc.realizedPnl)
+        #expect(account.symbols.first { $0.symbol == "EURUSD" }?.exposure == 1_100.1, "a short counts by its size")
+        #expect(paper.exposure == 1_210.6)
+        #expect(account.exposure == 1_210.6, "balances a venue reports are not positions")
+        #expect(account.rates.first { $0.asset == "EUR" }?.via == "EURUSD")
+        #expect(account.rates.first { $0.asset == "BTC" }?.rate == 110.5)
+    }
+
+    @Test("the day's realised P&L counts closes since the day's start, against positions opened on any day")
+    func dayFigures() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 100))
+        _ = try await service.place(request("open", "BTCUSDT", .buy, 2))
+        await service.onTick(quote("BTCUSDT", bid: 120, ask: 120, at: 3_600))
+        _ = try await service.place(request("close-1", "BTCUSDT", .sell, 1))
+        await service.onTick(quote("BTCUSDT", bid: 130, ask: 130, at: 90_000))
+        _ = try await service.place(request("close-2", "BTCUSDT", .sell, 1))
+        let fills = try await fixture.store.fills(after: 0, limit: 10)
+        try #require(fills.count == 3)
+
+        let all = try await fixture.store.dayFigures(since: epoch, through: .max)
+        let secondDay = try await fixture.store.dayFigures(since: epoch.addingTimeInterval(86_400), through: .max)
+        try #require(all.count == 1 && secondDay.count == 1)
+        // The second day: one close, at 129.935 against an entry of 100.05, less the open fee's share and its own fee.
+        var book = PositionBook()
+        var closes: [ExactDecimal] = []
+        for fill in fills { if let closed = try book.apply(fill) { closes.append(closed.pnl) } }
+        #expect(secondDay[0].realizedPnl == closes[1])
+        #expect(secondDay[0].fees == fills[2].fee)
+        #expect(all[0].realizedPnl == (try closes[0] + closes[1]))
+        #expect(try await fixture.store.dayFigures(since: epoch.addingTimeInterval(86_400), through: 2).isEmpty,
+                "only fills up to the sequence asked for")
+    }
+}
