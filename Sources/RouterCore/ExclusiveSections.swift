@@ -28,7 +28,4 @@ extension ExclusiveSections {
         }
         return try await body()
     }
-
-    /// How many calls wait for their turn (tests order concurrent calls with it, without sleeping).
-    var waitingForTurn: Int { gate.waiting.count }
 }

@@ -17,6 +17,8 @@ import BagbotRuntime
 /// event cannot be applied between a send and its record, and a lookup never answers "no such order" about an
 /// order that reached routerd before it and is waiting its turn.
 public actor RouterService: ExclusiveSections {
+    /// routerd's core thread, shared with the paper venue (`RouterExecutor`).
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { RouterExecutor.shared.asUnownedSerialExecutor() }
     let store: any OrderStorage
     let venues: [Venue: any TradingVenue]
     private let symbols: SymbolMap

@@ -35,13 +35,11 @@ private final class FillLatch: @unchecked Sendable {
     }
 }
 
-/// Waits until `count` calls wait for the router's exclusive section.
-private func waitForQueue(_ service: RouterService, count: Int) async throws {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while await service.waitingForTurn < count {
-        guard ContinuousClock.now < deadline else { throw TestFailure("calls did not queue") }
-        try await Task.sleep(for: .milliseconds(1))
-    }
+/// Gives the calls just started time to reach the router. Its thread is held in the write the latch holds
+/// (SQLite runs on routerd's core thread), so they wait for it there and cannot be watched waiting; if one
+/// were slower than this, it would only arrive after the write, and the test would check the plainer case.
+private func letCallsArrive() async throws {
+    try await Task.sleep(for: .milliseconds(100))
 }
 
 @Suite("RouterService: one order or tick at a time, across database awaits")
@@ -55,7 +53,7 @@ struct RouterConcurrencyTests {
         async let first = service.place(request("bb-twice"))
         try await latch.waitUntilHolding()
         async let second = service.place(request("bb-twice"))
-        try await waitForQueue(service, count: 1)
+        try await letCallsArrive()
         latch.release()
         let (a, b) = try await (first, second)
         #expect(a.status == .filled)
@@ -74,7 +72,7 @@ struct RouterConcurrencyTests {
         async let placed = service.place(request("bb-lost"))
         try await latch.waitUntilHolding()
         async let seen = service.orders(OrdersQuery(clientOrderId: "bb-lost"))
-        try await waitForQueue(service, count: 1)
+        try await letCallsArrive()
         latch.release()
         #expect(try await placed.status == .sent, "the venue's answer could not be recorded: the order is as last recorded")
         #expect(try await seen.first?.status == .sent, "the lookup answered after the place, with the same record")
@@ -123,10 +121,10 @@ struct RouterConcurrencyTests {
         async let first = service.place(request("bb-first"))
         try await latch.waitUntilHolding()
         async let second = service.place(request("bb-second"))
-        try await waitForQueue(service, count: 1)
+        try await letCallsArrive()
         // arsenald's confirmation takes "absent" as "never arrived" and frees the symbol for a second order.
         async let lookup = service.orders(OrdersQuery(clientOrderId: "bb-second", limit: 1))
-        try await waitForQueue(service, count: 2)
+        try await letCallsArrive()
         latch.release()
         let seen = try await lookup
         let (_, b) = try await (first, second)
@@ -144,7 +142,7 @@ struct RouterConcurrencyTests {
         try await latch.waitUntilHolding()
         // arsenald's resync reads the fills, then frees every symbol.
         async let query = service.fills(FillsQuery(afterSequence: 0))
-        try await waitForQueue(service, count: 1)
+        try await letCallsArrive()
         latch.release()
         let fills = try await query
         _ = try await placed

@@ -145,25 +145,25 @@ final class MisbehavingStore: OrderStorage {
 
     init(_ inner: OrderStore) { self.inner = inner }
 
-    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
+    nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
         if conflictWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.conflict, "changed meanwhile") }
         let stored = try await inner.commit(order, fills: fills, reason: reason, expecting: expecting)
         if failWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.internal, "disk I/O error after the write") }
         return stored
     }
 
-    func insert(_ order: OrderRecord) async throws {
+    nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
         try await inner.insert(order)
         if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
     }
-    func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
+    nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
-    func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
+    nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
     func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
-    func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
+    nonisolated(nonsending) func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
     func dayFigures(since: Date, through: Int64) async throws -> [DayFigure] { try await inner.dayFigures(since: since, through: through) }
     func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
-    func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
-    func databaseId() async throws -> String { try await inner.databaseId() }
+    nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
+    nonisolated(nonsending) func databaseId() async throws -> String { try await inner.databaseId() }
 }

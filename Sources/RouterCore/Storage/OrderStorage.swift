@@ -3,27 +3,32 @@ import BagbotDomain
 
 /// What `RouterService` needs from its storage: `OrderStore` on `bagbot.db`, or a test's wrapper that makes
 /// the disk misbehave in ways SQLite cannot be made to (a commit that lands and still reports an error).
+///
+/// The calls of the order path are `nonisolated(nonsending)`: they run on the caller's executor, which for
+/// `RouterService` is routerd's core thread (`RouterExecutor`), and `OrderStore` does their SQLite work
+/// there, synchronously, with no hop to another thread and back. The scans of the whole fill log
+/// (`strategyPositions`, `dayFigures`) and the queries of the API leave that thread while they read.
 public protocol OrderStorage: Sendable {
     /// Persists a new order (`pending_new`) before anything is sent; a duplicate client order id is refused.
-    func insert(_ order: OrderRecord) async throws
+    nonisolated(nonsending) func insert(_ order: OrderRecord) async throws
     /// Writes the order's new state and, with its time and `reason`, the transition to `order_events`; stores
     /// those of `fills` not stored yet (a venue's trade id is stored once); returns the fills newly stored, with
     /// their sequence. `expecting`: only while the stored status is this one (else `conflict`, nothing written).
     @discardableResult
-    func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill]
-    func order(clientOrderId: String) async throws -> OrderRecord?
+    nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill]
+    nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord?
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord]
-    func nonFinalOrders() async throws -> [OrderRecord]
+    nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord]
     func countOrders(since: Date) async throws -> Int
     /// The sequence of the last fill recorded (0 for none).
-    func lastFillSequence() async throws -> Int64
+    nonisolated(nonsending) func lastFillSequence() async throws -> Int64
     /// Each strategy's net position per symbol from the fills up to `through`.
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse
     func fills(after: Int64, limit: Int) async throws -> [Fill]
     /// Each venue's and symbol's realised P&L and fees from fills at or after `since`, up to the fill `through`.
     func dayFigures(since: Date, through: Int64) async throws -> [DayFigure]
     /// One order's fills with their sequence, oldest first.
-    func fills(ofOrder clientOrderId: String) async throws -> [Fill]
+    nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill]
     /// The database's own identity, made once with the file.
-    func databaseId() async throws -> String
+    nonisolated(nonsending) func databaseId() async throws -> String
 }

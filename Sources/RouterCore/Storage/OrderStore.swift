@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import BagbotDomain
 import BagbotIPC
+import BagbotStorage
 
 /// routerd's tables in `bagbot.db`: orders (with their status history) and fills.
 /// Every state change is one transaction, so a crash leaves each order either before or after it.
@@ -17,44 +18,27 @@ public final class OrderStore: OrderStorage {
         self.database = database
     }
 
-    /// One transaction. `durable`: synced to disk before it returns (`synchronous = FULL`, the file's
-    /// setting). Otherwise it is written to the WAL without its own fsync (`NORMAL`): it survives a crash of
-    /// the process, and the next durable commit syncs it with itself; only a power cut before that could lose
-    /// it. Of an order's writes only `sent` must be durable on its own: it is what says "ask the venue"
-    /// after any failure. Everything else that could be lost that way is rebuilt by reconciliation (an
-    /// order still `sent` is looked up, and what the venue did is adopted), so each order costs one fsync
-    /// of routerd's plus the venue's own. See docs/reliability.md.
-    private func write<T: Sendable>(durable: Bool, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let database = database
-        return try await Task {
-            guard !durable else { return try await database.write(updates) }
-            return try await database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-                var result: T?
-                try db.inTransaction {
-                    result = try updates(db)
-                    return .commit
-                }
-                guard let result else { throw IPCError(.internal, "a committed write left no result") }
-                return result
-            }
-        }.value
-    }
-
+    /// Of an order's writes only `sent` is durable on its own (`DatabaseWriter.commit(durable:)`): it is what
+    /// says "ask the venue" after any failure. Everything else that a power cut could lose is rebuilt by
+    /// reconciliation (an order still `sent` is looked up, and what the venue did is adopted), so each order
+    /// costs one fsync of routerd's plus the venue's own. See docs/reliability.md.
+    ///
+    /// The order path's calls (`nonisolated(nonsending)`) do their SQLite work on the caller's thread,
+    /// synchronously: for RouterService that is routerd's core thread, which may wait for the disk. A write
+    /// so begun always ends as committed or failed; a cancelled caller cannot abandon it half-way.
     /// Persists a new order before anything is sent. A duplicate client order id is refused by the
     /// primary key, so the same order can never be stored (or sent) twice. Not durable on its own: the
     /// order's `sent`, written before the venue is called, syncs it.
-    public func insert(_ order: OrderRecord) async throws {
-        try await write(durable: false) { db in
+    public nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
+        try database.commit(durable: false) { db in
             try order.insert(db)
             try OrderEventRecord(order, reason: nil).insert(db)
         }
     }
 
     @discardableResult
-    public func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
-        try await write(durable: order.status == .sent) { db in
+    public nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
+        try database.commit(durable: order.status == .sent) { db in
             var current = OrderRecord.filter(key: order.clientOrderId)
             if let expecting { current = current.filter(OrderRecord.Columns.status == expecting.rawValue) }
             let changed = try current.updateAll(db, [
@@ -89,8 +73,8 @@ public final class OrderStore: OrderStorage {
         }
     }
 
-    public func order(clientOrderId: String) async throws -> OrderRecord? {
-        try await database.read { db in try OrderRecord.fetchOne(db, key: clientOrderId) }
+    public nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? {
+        try database.readNow { db in try OrderRecord.fetchOne(db, key: clientOrderId) }
     }
 
     public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] {
@@ -103,9 +87,9 @@ public final class OrderStore: OrderStorage {
         return try await database.read { db in try limited.fetchAll(db) }
     }
 
-    public func nonFinalOrders() async throws -> [OrderRecord] {
+    public nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] {
         let open = OrderStatus.allCases.filter { !$0.isFinal }.map(\.rawValue)
-        return try await database.read { db in
+        return try database.readNow { db in
             try OrderRecord.filter(open.contains(OrderRecord.Columns.status))
                 .order(OrderRecord.Columns.createdAt, Column.rowID).fetchAll(db)
         }
@@ -115,16 +99,16 @@ public final class OrderStore: OrderStorage {
         try await database.read { db in try OrderRecord.filter(OrderRecord.Columns.createdAt >= since).fetchCount(db) }
     }
 
-    public func lastFillSequence() async throws -> Int64 {
-        try await database.read { db in try Self.lastFillSequence(db) }
+    public nonisolated(nonsending) func lastFillSequence() async throws -> Int64 {
+        try database.readNow { db in try Self.lastFillSequence(db) }
     }
 
     private static func lastFillSequence(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM fills") ?? 0
     }
 
-    public func databaseId() async throws -> String {
-        try await database.read { db in try Self.databaseId(db) }
+    public nonisolated(nonsending) func databaseId() async throws -> String {
+        try database.readNow { db in try Self.databaseId(db) }
     }
 
     private static func databaseId(_ db: Database) throws -> String {
@@ -181,9 +165,9 @@ public final class OrderStore: OrderStorage {
         return try await database.read { db in try request.fetchAll(db).map(\.fill) }
     }
 
-    public func fills(ofOrder clientOrderId: String) async throws -> [Fill] {
+    public nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] {
         let request = FillRow.inSequence.filter(FillRow.Columns.clientOrderId == clientOrderId)
-        return try await database.read { db in try request.fetchAll(db).map(\.fill) }
+        return try database.readNow { db in try request.fetchAll(db).map(\.fill) }
     }
 
 }

@@ -8,6 +8,9 @@ import BagbotDomain
 /// client order id after a restart, and reports resting orders the market fills as events. routerd's record
 /// and the venue's are written apart, so routerd's recovery is exercised exactly as with a live venue.
 public actor PaperVenue: TradingVenue, ExclusiveSections {
+    /// routerd's core thread, shared with `RouterService`: an order placed here is a plain call, and the
+    /// venue's books are written on this thread (`RouterExecutor`).
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { RouterExecutor.shared.asUnownedSerialExecutor() }
     public nonisolated let id = Venue.paper
     private let store: PaperVenueStore
     private var exchange: PaperExchange
@@ -183,7 +186,7 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// believing either answer.
     private func persist(_ order: OrderRecord, fills: [Fill], undoing before: PaperExchange) async throws {
         do {
-            try await store.record(order, fills: fills, book: exchange.snapshot)
+            try await store.record(order, fills: fills, book: exchange.snapshot, market: exchange.settings.markets[order.symbol])
         } catch {
             exchange = before
             await reloadFromDisk()

@@ -1,6 +1,7 @@
 import Foundation
 import BagbotDomain
 import GRDB
+import BagbotStorage
 
 /// The paper venue's books in `bagbot.db` (`paper_orders`, `paper_fills`, `paper_balances`,
 /// `paper_positions`), apart from routerd's own `orders` and `fills`: each execution is one transaction of
@@ -9,27 +10,34 @@ import GRDB
 struct PaperVenueStore: Sendable {
     let database: DatabasePool
 
-    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let database = database
-        // Not abandoned when the asking task is cancelled: an execution is recorded whole or not at all.
-        return try await Task { try await database.write(updates) }.value
-    }
-
-    /// Records an order as it now is, its new fills and the book, together.
-    func record(_ order: OrderRecord, fills: [Fill], book: PaperExchange.Snapshot) async throws {
-        try await write { db in
+    /// Records an order as it now is and its new fills, with what they did to the book: the balances of the
+    /// symbol's two assets and its position (nothing else moves), in one transaction.
+    ///
+    /// Not synced on its own (`commit(durable: false)`): the venue's books share routerd's WAL, where routerd's
+    /// `sent` (synced) comes before this and routerd's record of the fill after it. A power cut can only cut
+    /// the log short, so it cannot keep routerd's record of a fill and lose the execution; losing both leaves
+    /// the order `sent`, and reconciliation finds the venue never had it. A crash of the process loses nothing.
+    /// Runs on the caller's thread (routerd's core thread): see `OrderStorage`.
+    nonisolated(nonsending) func record(_ order: OrderRecord, fills: [Fill], book: PaperExchange.Snapshot,
+                                        market: PaperExchange.Market?) async throws {
+        try database.commit(durable: false) { db in
             try PaperOrderRecord(order).upsert(db)
             for fill in fills { try PaperFillRecord(fill).insert(db) }
-            try Self.save(book, db)
+            guard !fills.isEmpty else { return }
+            guard let market else { throw PaperBookError("no paper market for \(order.symbol)") }
+            for asset in [market.baseAsset, market.quoteAsset] {
+                try PaperBalanceRecord(asset: asset, balance: book.balances[asset] ?? .zero, feesPaid: book.feesPaid[asset] ?? .zero).upsert(db)
+            }
+            if let position = book.positions[order.symbol] { try PaperPositionRecord(symbol: order.symbol, position).upsert(db) }
         }
     }
 
-    func exists(clientOrderId: String) async throws -> Bool {
-        try await database.read { db in try PaperOrderRecord.exists(db, key: clientOrderId) }
+    nonisolated(nonsending) func exists(clientOrderId: String) async throws -> Bool {
+        try database.readNow { db in try PaperOrderRecord.exists(db, key: clientOrderId) }
     }
 
-    func report(clientOrderId: String) async throws -> VenueOrderReport? {
-        try await database.read { db in
+    nonisolated(nonsending) func report(clientOrderId: String) async throws -> VenueOrderReport? {
+        try database.readNow { db in
             guard let order = try PaperOrderRecord.fetchOne(db, key: clientOrderId) else { return nil }
             let fills = try PaperFillRecord.filter(PaperFillRecord.Columns.clientOrderId == clientOrderId)
                 .order(PaperFillRecord.Columns.time, Column("fill_id")).fetchAll(db)
@@ -72,7 +80,7 @@ struct PaperVenueStore: Sendable {
     /// happened, and are written at once: later changes to the starting balances do not touch an account
     /// that has started.
     func loadBook(settings: PaperExchange.Settings) async throws -> PaperExchange.Snapshot {
-        try await write { db in
+        try await database.write { db in
             var positions: [String: PaperExchange.PaperPosition] = [:]
             for record in try PaperPositionRecord.fetchAll(db) { positions[record.symbol] = record.position }
             let records = try PaperBalanceRecord.fetchAll(db)

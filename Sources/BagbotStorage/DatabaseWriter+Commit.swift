@@ -1,0 +1,34 @@
+import GRDB
+
+extension DatabaseWriter {
+    /// One transaction, run on the calling thread. `durable`: synced to disk before it returns
+    /// (`synchronous = FULL`, the file's setting). Otherwise it is written to the WAL without an fsync of its
+    /// own (`NORMAL`): it survives a crash of the process, and the next durable commit syncs it along with
+    /// itself, since the WAL is one log and a sync covers everything before it; only a power cut before that
+    /// could lose it, and then it is lost with everything written after it, never alone.
+    ///
+    /// Blocking: call it only from a thread that may wait for the disk (never NIO's event loops or the
+    /// cooperative pool of a latency-sensitive daemon).
+    public func commit<T>(durable: Bool, _ updates: (Database) throws -> T) throws -> T {
+        guard !durable else { return try write(updates) }
+        return try writeWithoutTransaction { db in
+            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
+            defer { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
+            var result: T?
+            try db.inTransaction {
+                result = try updates(db)
+                return .commit
+            }
+            // inTransaction committed, so `updates` returned.
+            return result!
+        }
+    }
+}
+
+extension DatabasePool {
+    /// A read on the calling thread from the pool's readers (blocking, as `commit`): a snapshot that does
+    /// not wait for a write in progress.
+    public func readNow<T>(_ value: (Database) throws -> T) throws -> T {
+        try read(value)
+    }
+}
