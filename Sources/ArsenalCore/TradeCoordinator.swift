@@ -19,7 +19,8 @@ public struct ArsenalCounters: Sendable, Equatable {
     public var ordersRejected = 0
     /// Approved, but below the symbol's minimum quantity once rounded down to its step size.
     public var belowMinimum = 0
-    /// Entries that would sell short a symbol its venue trades spot (no short selling): never sent.
+    /// Entries that would sell short a symbol its venue trades spot (no short selling), or before routerd's
+    /// rules say it may be sold short: never sent.
     public var shortsNotAllowed = 0
     public var fills = 0
     public var closedTrades = 0
@@ -152,8 +153,9 @@ public actor TradeCoordinator {
         ordersBeingPlaced.insert(clientOrderId)
         defer { ordersBeingPlaced.remove(clientOrderId) }
         let catchUpsBefore = catchUps
-        if signal.isEntry, signal.side == .sell, symbolRules[signal.symbol]?.shortSelling == false {
-            // A spot venue would refuse it for want of coins; an exit (reduce-only) still goes out.
+        if signal.isEntry, signal.side == .sell, symbolRules[signal.symbol]?.shortSelling != true {
+            // On spot it would sell coins the strategy does not hold (another's, or none: refused); without
+            // routerd's rules yet it is not known to be allowed. An exit (reduce-only) still goes out.
             counters.shortsNotAllowed += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
             logger.debug("short entry skipped: the symbol trades spot at its venue", metadata: ["symbol": "\(signal.symbol)"])

@@ -41,16 +41,16 @@ public struct CurrencyConverter: Sendable {
     public let currency: String
     public private(set) var rates: [String: Rate]
 
-    /// `pegs` maps an asset to the currency it is counted as, one for one (USDT → USD).
+    /// `pegs` maps an asset to the one it is counted as, one for one (USDT → USD): a pair at a fixed price of
+    /// 1, usable either way, so USDT is valued in euros through USD.
     public init(currency: String, pegs: [String: String], pairs: [Pair]) {
         self.currency = currency
         var rates: [String: Rate] = [currency: Rate(asset: currency, rate: 1, via: "currency")]
-        for (asset, target) in pegs.sorted(by: { $0.key < $1.key }) where target == currency && asset != currency {
-            rates[asset] = Rate(asset: asset, rate: 1, via: "peg")
-        }
-        // Breadth first, pairs in symbol order, so the shortest chain wins and the answer does not depend on
-        // the order prices arrived in.
-        let usable = pairs.filter { $0.price.isPositive && $0.baseAsset != $0.quoteAsset }.sorted { $0.symbol < $1.symbol }
+        let pegPairs = pegs.filter { $0.key != $0.value }.map { Pair(symbol: Self.peg, baseAsset: $0.key, quoteAsset: $0.value, price: 1) }
+        // Breadth first, pairs in symbol order and pegs last, so the shortest chain wins and the answer does
+        // not depend on the order prices arrived in.
+        let usable = pairs.filter { $0.price.isPositive && $0.baseAsset != $0.quoteAsset && $0.symbol != Self.peg }
+            .sorted { $0.symbol < $1.symbol } + pegPairs.sorted { $0.baseAsset < $1.baseAsset }
         var changed = true
         while changed {
             changed = false
@@ -62,7 +62,8 @@ public struct CurrencyConverter: Sendable {
                 }
                 if let base = rates[pair.baseAsset], rates[pair.quoteAsset] == nil, found[pair.quoteAsset] == nil,
                    let rate = try? base.rate.divided(by: pair.price, scale: Self.rateScale, rounding: .halfEven), rate.isPositive {
-                    found[pair.quoteAsset] = Rate(asset: pair.quoteAsset, rate: rate.normalized, via: Self.chain("1/" + pair.symbol, base))
+                    let step = pair.symbol == Self.peg ? Self.peg : "1/" + pair.symbol
+                    found[pair.quoteAsset] = Rate(asset: pair.quoteAsset, rate: rate.normalized, via: Self.chain(step, base))
                 }
             }
             for (asset, rate) in found where rates[asset] == nil {
@@ -72,6 +73,8 @@ public struct CurrencyConverter: Sendable {
         }
         self.rates = rates
     }
+
+    private static let peg = "peg"
 
     private static func chain(_ step: String, _ next: Rate) -> String {
         next.via == "currency" ? step : step + " → " + next.via

@@ -33,6 +33,22 @@ public struct SymbolRules: Codable, Sendable, Equatable {
         self.shortSelling = shortSelling
     }
 
+    /// `shortSelling` may be absent (a routerd from before it was sent): then it is false, the safe reading.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        symbol = try container.decode(String.self, forKey: .symbol)
+        baseAsset = try container.decode(String.self, forKey: .baseAsset)
+        quoteAsset = try container.decode(String.self, forKey: .quoteAsset)
+        tickSize = try container.decode(ExactDecimal.self, forKey: .tickSize)
+        stepSize = try container.decode(ExactDecimal.self, forKey: .stepSize)
+        minQuantity = try container.decode(ExactDecimal.self, forKey: .minQuantity)
+        maxQuantity = try container.decode(ExactDecimal.self, forKey: .maxQuantity)
+        minNotional = try container.decode(ExactDecimal.self, forKey: .minNotional)
+        minPrice = try container.decode(ExactDecimal.self, forKey: .minPrice)
+        maxPrice = try container.decode(ExactDecimal.self, forKey: .maxPrice)
+        shortSelling = try container.decodeIfPresent(Bool.self, forKey: .shortSelling) ?? false
+    }
+
     /// The rule an order broke, by the name routerd's error gives (`step_size`, `min_notional`…).
     public struct Violation: Error, Sendable, Equatable, CustomStringConvertible {
         public var rule: String

@@ -92,8 +92,6 @@ enum RequestRules {
         return symbol
     }
 
-    /// A tick a venue could have quoted: a positive bid not above the ask, every price within the range an
-    /// order may have, and no negative volume. Anything else would poison marks, fills and strategies.
     /// An asset's name as venues spell it: 1–16 upper-case ASCII letters and digits (BTC, USDT, 1INCH).
     static func isAssetName(_ name: String) -> Bool {
         (1...16).contains(name.utf8.count) && name.utf8.allSatisfy { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }
@@ -101,6 +99,8 @@ enum RequestRules {
 
     static let assetNameRule = "an asset is 1–16 upper-case ASCII letters and digits"
 
+    /// A tick a venue could have quoted: a positive bid not above the ask, every price within the range an
+    /// order may have, and no negative volume. Anything else would poison marks, fills and strategies.
     static func isQuotable(_ tick: Tick) -> Bool {
         tick.bid.isPositive && tick.ask >= tick.bid && priceRange.contains(tick.bid) && priceRange.contains(tick.ask)
             && priceRange.contains(tick.last) && !tick.volume.isNegative

@@ -75,6 +75,18 @@ public struct RouterSettings: ConfigSection {
         public init() {}
     }
 
+    /// The paper venue's symbols on margin (`PaperSymbolSettings.margin`, else by asset class).
+    public var paperMarginSymbols: Set<String> {
+        let map = SymbolMap(config: self)
+        return Set(paper.symbols.filter { $0.value.isMargin(map.assetClass(of: $0.key)) }.keys)
+    }
+
+    /// The paper venue's rules per symbol.
+    public var paperRules: [SymbolRules] {
+        let margin = paperMarginSymbols
+        return paper.symbols.map { $0.value.rules(for: $0.key, margin: margin.contains($0.key)) }
+    }
+
     public func validate(_ check: ConfigCheck) throws {
         guard mode == "paper" else {
             throw check.fail("mode", "'\(mode)' is not available in this build; only paper trading is")

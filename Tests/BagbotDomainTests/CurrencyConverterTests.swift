@@ -15,7 +15,8 @@ struct CurrencyConverterTests {
         let converter = CurrencyConverter(currency: "USD", pegs: ["USDT": "USD", "USDC": "EUR"], pairs: pairs)
         #expect(converter.rate("USD")?.rate == 1)
         #expect(converter.rate("USDT")?.via == "peg")
-        #expect(converter.rate("USDC") == nil, "pegged to another currency than the account's: not a rate")
+        #expect(converter.rate("USDC")?.rate == 1.08345, "pegged to EUR, valued as a euro")
+        #expect(converter.rate("USDC")?.via == "peg → EURUSD")
         #expect(converter.rate("EUR")?.rate == 1.08345)
         #expect(converter.rate("EUR")?.via == "EURUSD")
         #expect(converter.rate("JPY")?.rate == 0.006666666666667)
@@ -26,6 +27,15 @@ struct CurrencyConverterTests {
         #expect(try converter.value(2, of: "ETH") == 6_700.05)
         #expect(try converter.value(15_000, of: "JPY") == 100, "100.000000000005 to 8 decimals")
         #expect(try converter.value(1, of: "DOGE") == nil, "no price reaches it: no value, never zero")
+    }
+
+    @Test("a peg works both ways: with the account in euros, USDT is valued through USD")
+    func pegsAsPairs() throws {
+        let converter = CurrencyConverter(currency: "EUR", pegs: ["USDT": "USD"], pairs: pairs)
+        #expect(converter.rate("USD")?.via == "1/EURUSD")
+        #expect(converter.rate("USDT")?.via == "peg → 1/EURUSD")
+        #expect(converter.rate("USDT")?.rate == converter.rate("USD")?.rate)
+        #expect(converter.rate("BTC")?.via == "BTCUSDT → peg → 1/EURUSD")
     }
 
     @Test("decimals that a double would get wrong stay exact")

@@ -8,10 +8,15 @@ import BagbotTestSupport
 /// What an order may spend on paper: spot balances with holds for open orders, and the margin check.
 @Suite("Paper funds")
 struct PaperFundsTests {
-    /// BTCUSDT spot; USDJPY and EURUSD on margin.
+    /// BTCUSDT and BTCUSD spot; USDJPY and EURUSD on margin.
     static func settings(_ balances: [String: ExactDecimal]) -> PaperExchange.Settings {
         PaperExchange.Settings(feeBps: 10, slippageBps: 0, startingBalances: balances, marginSymbols: ["USDJPY", "EURUSD"],
-                               rules: ["BTCUSDT", "USDJPY", "EURUSD"].map(RouterFixture.looseRules))
+                               rules: ["BTCUSDT", "USDJPY", "EURUSD", "BTCUSD"].map(RouterFixture.looseRules))
+    }
+
+    func filled(_ outcome: PaperExchange.Outcome) -> Bool {
+        if case .filled = outcome { return true }
+        return false
     }
 
     func reason(_ outcome: PaperExchange.Outcome) -> String? {
@@ -93,6 +98,88 @@ struct PaperFundsTests {
         _ = exchange.observe(quote("EURUSD", bid: 1, ask: 1))
         #expect(exchange.submit(newOrder("a", .buy, 600, symbol: "EURUSD", type: .limit, limit: 0.9)) == .resting)
         #expect(reason(exchange.submit(newOrder("b", .buy, 600, symbol: "EURUSD", type: .limit, limit: 0.9)))?.hasPrefix("insufficient_margin") == true)
+    }
+
+    @Test("no leverage across spot and margin: coins bought with the cash that backs a margin position count as exposure")
+    func spotBuysCountAgainstEquity() throws {
+        var exchange = PaperExchange(settings: Self.settings(["USD": 1_000, "USDT": 1_000]))
+        _ = exchange.observe(quote("EURUSD", bid: 1, ask: 1))
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 100))
+        #expect(filled(exchange.submit(newOrder("eur", .buy, 1_900, symbol: "EURUSD"))))
+        // 1,900 of EUR and 9.9 BTC (990) would be 2,890 of exposure on under 2,000 of equity.
+        #expect(reason(exchange.submit(newOrder("btc", .buy, 9.9)))?.hasPrefix("insufficient_margin") == true)
+        #expect(filled(exchange.submit(newOrder("btc-small", .buy, 0.9))))
+    }
+
+    @Test("coins held from the start are exposure too")
+    func heldCoinsAreExposure() throws {
+        var exchange = PaperExchange(settings: Self.settings(["USD": 1_000, "BTC": 10]))
+        _ = exchange.observe(quote("EURUSD", bid: 1, ask: 1))
+        _ = exchange.observe(quote("BTCUSD", bid: 100, ask: 100))
+        // Equity 2,000, of which 1,000 is already at risk in BTC.
+        #expect(reason(exchange.submit(newOrder("eur", .buy, 1_500, symbol: "EURUSD")))?.hasPrefix("insufficient_margin") == true)
+        #expect(filled(exchange.submit(newOrder("eur-fits", .buy, 900, symbol: "EURUSD"))))
+    }
+
+    @Test("a margin order cannot spend what a resting spot order holds of the same asset")
+    func marginRespectsSpotHolds() throws {
+        var exchange = PaperExchange(settings: Self.settings(["USD": 1_000]))
+        _ = exchange.observe(quote("EURUSD", bid: 1, ask: 1))
+        _ = exchange.observe(quote("BTCUSD", bid: 100, ask: 101))
+        #expect(exchange.submit(newOrder("btc-bid", .buy, 6, symbol: "BTCUSD", type: .limit, limit: 90)) == .resting)
+        let refusal = try #require(reason(exchange.submit(newOrder("eur", .buy, 600, symbol: "EURUSD"))))
+        #expect(refusal.contains("would spend the 540.54 USD held by open orders"))
+        #expect(filled(exchange.submit(newOrder("eur-fits", .buy, 400, symbol: "EURUSD"))))
+    }
+
+    @Test("the fees of a resting order's parts add up to the fee its hold set aside: the last part always fills")
+    func partialFeesFitTheHold() throws {
+        var exchange = PaperExchange(settings: Self.settings(["USDT": 60.06000601]))
+        _ = exchange.observe(quote("BTCUSDT", bid: 31, ask: 32))
+        #expect(exchange.submit(newOrder("bid", .buy, 2.0000002, type: .limit, limit: 30)) == .resting)
+        var trade = quote("BTCUSDT", bid: 29.99, ask: 30, at: 1)
+        trade.volume = 1.0000001
+        #expect(exchange.observe(trade).count == 1)
+        #expect(try exchange.balances().allSatisfy { !$0.free.isNegative })
+        let second = exchange.observe(trade)
+        #expect(second.count == 1)
+        guard case .filled(let order, _) = second.first else { throw TestFailure("the second half must fill, got \(second)") }
+        #expect(order.status == .filled)
+        #expect(exchange.snapshot.feesPaid["USDT"] == 0.06000001, "the fee of 60.000006, rounded up once")
+        #expect(exchange.snapshot.balances["USDT"] == 0)
+    }
+
+    @Test("a resting margin order the account can no longer pay for when the market reaches it expires, with the reason")
+    func unpayableRestingOrderExpires() throws {
+        var exchange = PaperExchange(settings: Self.settings(["USD": 1_000]))
+        _ = exchange.observe(quote("USDJPY", bid: 100, ask: 100))
+        _ = exchange.observe(quote("EURUSD", bid: 1, ask: 1))
+        #expect(filled(exchange.submit(newOrder("short-usd", .sell, 500, symbol: "USDJPY"))))
+        #expect(exchange.submit(newOrder("eur-bid", .buy, 500, symbol: "EURUSD", type: .limit, limit: 0.9)) == .resting)
+        // The yen weakens: equity falls to about 916 while the open exposure would be 950.
+        _ = exchange.observe(quote("USDJPY", bid: 120, ask: 120, at: 1))
+        let outcome = exchange.observe(quote("EURUSD", bid: 0.89, ask: 0.9, at: 2))
+        guard case .expired(let order, let why) = outcome.first else { throw TestFailure("expected an expiry, got \(outcome)") }
+        #expect(order.clientOrderId == "eur-bid")
+        #expect(why.hasPrefix("insufficient_margin"))
+        #expect(exchange.resting.isEmpty)
+    }
+
+    @Test("a resting reduce-only take-profit holds no coins: the stop-loss can still sell them")
+    func takeProfitDoesNotBlockStop() throws {
+        var exchange = PaperExchange(settings: Self.settings(["USDT": 1_000]))
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 100))
+        #expect(filled(exchange.submit(newOrder("open", .buy, 1))))
+        var takeProfit = newOrder("tp", .sell, 1, type: .limit, limit: 120)
+        takeProfit.reduceOnly = true
+        #expect(exchange.submit(takeProfit) == .resting)
+        _ = exchange.observe(quote("BTCUSDT", bid: 80, ask: 80, at: 1))
+        var stop = newOrder("stop", .sell, 1)
+        stop.reduceOnly = true
+        #expect(filled(exchange.submit(stop)), "the stop must go out")
+        let later = exchange.observe(quote("BTCUSDT", bid: 125, ask: 125, at: 2))
+        guard case .expired(_, let why) = later.first else { throw TestFailure("the take-profit has nothing left to reduce: \(later)") }
+        #expect(why.hasPrefix("reduce_only"))
     }
 
     @Test("holds survive a restart: they come from the working orders on disk")

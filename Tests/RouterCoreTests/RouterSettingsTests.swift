@@ -46,6 +46,22 @@ struct RouterSettingsTests {
         #expect(refused.reason.contains("not an exact decimal"))
     }
 
+    @Test("a paper symbol trades on margin as set, else by its asset class: forex and stocks on margin, crypto spot")
+    func marginByAssetClass() throws {
+        let config = try loadConfig(yaml: """
+            router:
+              paper:
+                symbols:
+                  EURUSD: { base_asset: EUR, quote_asset: USD, tick_size: 0.00001, step_size: 1, min_quantity: 1, max_quantity: 1000000 }
+                  BTCUSDT: { base_asset: BTC, quote_asset: USDT, tick_size: 0.01, step_size: 0.00001, min_quantity: 0.00001, max_quantity: 9000 }
+                  AAPL: { base_asset: AAPL, quote_asset: USD, tick_size: 0.01, step_size: 1, min_quantity: 1, max_quantity: 1000, margin: false }
+            """, sections: sections)
+        let router = config[RouterSettings.self]
+        #expect(router.paperMarginSymbols == ["EURUSD"])
+        #expect(router.paperRules.filter(\.shortSelling).map(\.symbol) == ["EURUSD"])
+        #expect(RouterSettings().paperMarginSymbols == ["EURUSD", "GBPUSD", "USDJPY", "AAPL"], "the defaults")
+    }
+
     @Test("numbers are read as written: no octal, no base 60, no rounding through a double")
     func numbersAsWritten() throws {
         let config = try loadConfig(yaml: """

@@ -10,6 +10,17 @@ import Testing
 struct SymbolRulesTests {
     static let btc = PaperSymbolSettings.defaults["BTCUSDT"]!.rules(for: "BTCUSDT")
 
+    @Test("rules from a routerd that does not send shortSelling read as no short selling")
+    func shortSellingAbsent() throws {
+        let json = #"{"symbol":"BTCUSDT","baseAsset":"BTC","quoteAsset":"USDT","tickSize":"0.01","stepSize":"0.00001","minQuantity":"0.00001","maxQuantity":"9000","minNotional":"5","minPrice":"0","maxPrice":"1000000000"}"#
+        let rules = try JSONDecoder().decode(SymbolRules.self, from: Data(json.utf8))
+        #expect(rules.shortSelling == false)
+        #expect(rules.tickSize == 0.01)
+        var margin = rules
+        margin.shortSelling = true
+        #expect(try JSONDecoder().decode(SymbolRules.self, from: JSONEncoder().encode(margin)) == margin)
+    }
+
     @Test("each rule an order breaks is named, and nothing is stored", arguments: [
         ("0.000001", nil, "min_quantity"),
         ("9001", nil, "max_quantity"),

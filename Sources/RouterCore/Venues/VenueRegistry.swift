@@ -12,8 +12,7 @@ enum VenueRegistry {
     }
 
     static func build(_ settings: RouterSettings, database: DatabasePool, logger: Logger) async throws -> Built {
-        let paper = try await PaperVenue(database: database, settings: PaperExchange.Settings(settings.paper, account: settings.account),
-                                         rules: settings.paper.symbols.map { $0.value.rules(for: $0.key) }, logger: logger)
+        let paper = try await PaperVenue(database: database, settings: PaperExchange.Settings(settings), rules: settings.paperRules, logger: logger)
         return Built(venues: [paper], paper: paper)
     }
 }

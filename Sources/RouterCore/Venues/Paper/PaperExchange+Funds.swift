@@ -4,24 +4,29 @@ import BagbotDomain
 ///
 /// - Spot symbols (crypto, as on Binance): a buy spends the quote asset (notional and fee), a sell the base
 ///   asset, and only what is free: the balance less what resting orders hold. A resting order holds what it
-///   would spend, so two orders can never promise the same coins.
-/// - Margin symbols (currency pairs, the stock): either asset may go below zero, but no leverage: after the
-///   order, the gross value of every position and of every open margin order stays within equity, all valued
-///   in the account's currency. An order that only shrinks its position always passes.
+///   would spend, so two orders can never promise the same coins. Reduce-only orders hold nothing: a
+///   take-profit waiting above the market must not lock the coins the stop-loss has to sell (if the position
+///   is gone when the market reaches it, it expires).
+/// - Margin symbols (currency pairs, the stock): either asset may go below zero, but never below what resting
+///   spot orders hold of it.
+/// - No leverage on paper: an order that adds exposure (a margin order that grows its position, a spot buy)
+///   is refused when the gross value of every position, of the coins held and of every open order that would
+///   add exposure would then exceed equity, all valued in the account's currency. An order that only shrinks
+///   exposure always passes.
 ///
 /// Holds are derived from the resting orders, which are on disk, so they survive a restart with them.
 extension PaperExchange {
     /// What a resting order holds, in the asset it would spend: a spot buy its remaining quantity at its
-    /// limit plus the fee on that; a spot sell its remaining quantity. Margin orders hold no asset.
+    /// limit plus the fee still to come on it; a spot sell its remaining quantity. Margin and reduce-only
+    /// orders hold nothing.
     func hold(of order: OrderRecord) throws -> (asset: String, amount: ExactDecimal)? {
-        guard let market = settings.markets[order.symbol], !market.margin else { return nil }
+        guard !order.reduceOnly, let market = settings.markets[order.symbol], !market.margin else { return nil }
         let remaining = try order.quantity - order.filledQuantity
         guard remaining.isPositive else { return nil }
         switch order.side {
         case .buy:
             guard let limit = order.limitPrice else { return nil }
-            let notional = try remaining.times(limit)
-            return (market.quoteAsset, try notional + fee(on: notional))
+            return (market.quoteAsset, try remaining.times(limit) + fee(remaining, at: limit, after: order.filledQuantity))
         case .sell:
             return (market.baseAsset, remaining)
         }
@@ -38,21 +43,25 @@ extension PaperExchange {
         return held
     }
 
-    /// Why the account cannot pay for `quantity` of `order` at `price`; nil when it can.
-    func fundsRefusal(_ order: OrderRecord, quantity: ExactDecimal, price: ExactDecimal) -> String? {
+    /// Why the account cannot pay for `quantity` of `order` at `price` with this `fee` (nil: out of range);
+    /// nil when it can.
+    func fundsRefusal(_ order: OrderRecord, quantity: ExactDecimal, price: ExactDecimal, fee: ExactDecimal?) -> String? {
         guard quantity.isPositive, price.isPositive else { return "quantity and price must be positive" }
+        guard let fee else { return "insufficient_balance: the order's amounts are out of range" }
         guard let market = settings.markets[order.symbol] else { return "no paper market for \(order.symbol)" }
         do {
-            return market.margin ? try marginRefusal(order, quantity: quantity, price: price)
-                : try spotRefusal(order, market: market, quantity: quantity, price: price)
+            if let refusal = market.margin ? try marginHoldRefusal(order, market: market, quantity: quantity, price: price, fee: fee)
+                : try spotRefusal(order, market: market, quantity: quantity, price: price, fee: fee) {
+                return refusal
+            }
+            return try exposureRefusal(order, market: market, quantity: quantity, price: price)
         } catch {
             return "insufficient_balance: the order's amounts are out of range"
         }
     }
 
-    private func spotRefusal(_ order: OrderRecord, market: Market, quantity: ExactDecimal, price: ExactDecimal) throws -> String? {
-        let notional = try quantity.times(price)
-        let (asset, needed) = order.side == .buy ? (market.quoteAsset, try notional + fee(on: notional)) : (market.baseAsset, quantity)
+    private func spotRefusal(_ order: OrderRecord, market: Market, quantity: ExactDecimal, price: ExactDecimal, fee: ExactDecimal) throws -> String? {
+        let (asset, needed) = order.side == .buy ? (market.quoteAsset, try quantity.times(price) + fee) : (market.baseAsset, quantity)
         let held = try holds(excluding: order.clientOrderId)[asset] ?? .zero
         let free = try (snapshot.balances[asset] ?? .zero) - held
         guard needed <= free else {
@@ -62,28 +71,61 @@ extension PaperExchange {
         return nil
     }
 
-    private func marginRefusal(_ order: OrderRecord, quantity: ExactDecimal, price: ExactDecimal) throws -> String? {
+    /// A margin order may take either asset below zero, but not below what resting spot orders hold of it
+    /// (a symbol on margin and one spot may share an asset: USD, say).
+    private func marginHoldRefusal(_ order: OrderRecord, market: Market, quantity: ExactDecimal, price: ExactDecimal, fee: ExactDecimal) throws -> String? {
+        let held = try holds(excluding: order.clientOrderId)
+        let notional = try quantity.times(price)
+        let spent = order.side == .buy ? try notional + fee : try fee - notional
+        let after = [(market.baseAsset, try (snapshot.balances[market.baseAsset] ?? .zero) + order.side.signed(quantity)),
+                     (market.quoteAsset, try (snapshot.balances[market.quoteAsset] ?? .zero) - spent)]
+        for (asset, balance) in after {
+            guard let hold = held[asset], hold.isPositive, balance < hold else { continue }
+            return "insufficient_balance: a \(order.side.rawValue) of \(quantity.normalized) \(order.symbol) would spend the "
+                + "\(hold.normalized) \(asset) held by open orders"
+        }
+        return nil
+    }
+
+    /// Exposure in the account's currency after the order, against equity; nil when the order does not add
+    /// exposure or it fits.
+    private func exposureRefusal(_ order: OrderRecord, market: Market, quantity: ExactDecimal, price: ExactDecimal) throws -> String? {
         let current = snapshot.positions[order.symbol]?.book.quantity ?? .zero
-        let after = try current + order.side.signed(quantity)
-        guard after.magnitude > current.magnitude else { return nil }
+        let adds = market.margin ? try (current + order.side.signed(quantity)).magnitude > current.magnitude : order.side == .buy
+        guard adds else { return nil }
         let converter = self.converter()
         let currency = settings.accountCurrency
         let equity = try valuation(converter)
         guard equity.unvalued.isEmpty else {
             return "insufficient_margin: \(equity.unvalued.joined(separator: ", ")) cannot be valued in \(currency) yet (no price)"
         }
-        var amounts: [(ExactDecimal, String)] = [(try after.magnitude.times(price), order.symbol)]
-        for (symbol, position) in snapshot.positions where symbol != order.symbol && !position.book.isFlat {
-            amounts.append((try position.book.quantity.magnitude.times(markPrice(symbol, position)), symbol))
+        // Amounts in a quote asset (positions, orders) and in an asset itself (coins held), to be valued.
+        var amounts: [(amount: ExactDecimal, asset: String, what: String)] = []
+        let spotAssets = Set(settings.markets.values.filter { !$0.margin }.map(\.baseAsset))
+        for asset in spotAssets.sorted() {
+            guard let balance = snapshot.balances[asset], !balance.isZero else { continue }
+            amounts.append((balance.magnitude, asset, asset))
         }
-        for other in resting where other.clientOrderId != order.clientOrderId && !other.reduceOnly && settings.markets[other.symbol]?.margin == true {
-            guard let limit = other.limitPrice else { continue }
-            amounts.append((try (other.quantity - other.filledQuantity).times(limit), other.symbol))
+        for (symbol, position) in snapshot.positions where settings.markets[symbol]?.margin == true && !position.book.isFlat {
+            let quantity = symbol == order.symbol ? try current + order.side.signed(quantity) : position.book.quantity
+            amounts.append((try quantity.magnitude.times(symbol == order.symbol ? price : markPrice(symbol, position)), settings.markets[symbol]?.quoteAsset ?? "", symbol))
+        }
+        if market.margin, snapshot.positions[order.symbol].map({ $0.book.isFlat }) ?? true {
+            amounts.append((try quantity.times(price), market.quoteAsset, order.symbol))
+        }
+        if !market.margin {
+            // The coins this buy adds, at its price.
+            amounts.append((try quantity.times(price), market.quoteAsset, order.symbol))
+        }
+        for other in resting where other.clientOrderId != order.clientOrderId && !other.reduceOnly {
+            guard let limit = other.limitPrice, let otherMarket = settings.markets[other.symbol],
+                  otherMarket.margin || other.side == .buy else { continue }
+            amounts.append((try (other.quantity - other.filledQuantity).times(limit), otherMarket.quoteAsset, other.symbol))
         }
         var exposure = ExactDecimal.zero
-        for (amount, symbol) in amounts {
-            guard let quote = settings.markets[symbol]?.quoteAsset, let value = try converter.value(amount, of: quote) else {
-                return "insufficient_margin: \(symbol) cannot be valued in \(currency) yet (no price)"
+        for (amount, asset, what) in amounts {
+            guard let value = try converter.value(amount, of: asset) else {
+                return "insufficient_margin: \(what) cannot be valued in \(currency) yet (no price)"
             }
             exposure = try exposure + value
         }

@@ -35,11 +35,10 @@ public struct PaperExchange: Sendable {
             adopt(rules)
         }
 
-        public init(_ config: RouterSettings.Paper, account: RouterSettings.Account) {
-            self.init(feeBps: config.feeBps, slippageBps: config.slippageBps, startingBalances: config.startingBalances,
-                      marginSymbols: Set(config.symbols.filter(\.value.margin).keys),
-                      rules: config.symbols.map { $0.value.rules(for: $0.key) }, maxTickAge: config.maxTickAgeSeconds,
-                      accountCurrency: account.currency, pegs: account.pegs)
+        public init(_ router: RouterSettings) {
+            self.init(feeBps: router.paper.feeBps, slippageBps: router.paper.slippageBps, startingBalances: router.paper.startingBalances,
+                      marginSymbols: router.paperMarginSymbols, rules: router.paperRules, maxTickAge: router.paper.maxTickAgeSeconds,
+                      accountCurrency: router.account.currency, pegs: router.account.pegs)
         }
 
         /// Takes each symbol's assets and increments from its rules (the first rule of a symbol wins).
@@ -199,10 +198,21 @@ public struct PaperExchange: Sendable {
                 quantity = whole
             }
         }
-        guard quantity.isPositive else { return nil }
+        guard quantity.isPositive, let filled = try? order.filledQuantity + quantity else { return nil }
         let number = (fillCounts[clientOrderId] ?? 0) + 1
-        guard case .filled(let fill) = execute(order, quantity: quantity, at: limit, time: tick.time, fillNumber: number),
-              let filled = try? order.filledQuantity + quantity else { return nil }
+        let fill: Fill
+        switch execute(order, quantity: quantity, at: limit, time: tick.time, fillNumber: number, filledBefore: order.filledQuantity) {
+        case .filled(let done):
+            fill = done
+        case .rejected(let reason):
+            // The account can no longer pay for it (a margin check after the market moved): a venue cancels
+            // such an order rather than keep it on the book unfillable.
+            resting.remove(at: index)
+            fillCounts[clientOrderId] = nil
+            return .expired(order, reason)
+        case .resting:
+            return nil
+        }
         traded.take(quantity)
         var updated = order
         updated.averageFillPrice = Self.averagePrice(order.averageFillPrice, order.filledQuantity, fill.price, quantity, total: filled)
@@ -271,7 +281,9 @@ public struct PaperExchange: Sendable {
                 // Marketable on arrival: it takes the book, at the market's price (better than its limit).
                 return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
             }
-            if let refusal = fundsRefusal(order, quantity: order.quantity, price: limit) { return .rejected(refusal) }
+            if let refusal = fundsRefusal(order, quantity: order.quantity, price: limit, fee: try? fee(order.quantity, at: limit)) {
+                return .rejected(refusal)
+            }
             // Resting means the venue took it: it is acknowledged from here on, as its record on disk says.
             var acknowledged = order
             acknowledged.status = .acknowledged
@@ -309,13 +321,16 @@ public struct PaperExchange: Sendable {
     /// Decimals of a fee in the quote currency (a satoshi for crypto quotes; finer than any cash currency).
     static let feeScale = 8
 
-    private mutating func execute(_ order: OrderRecord, quantity: ExactDecimal, at price: ExactDecimal, time: Date, fillNumber: Int) -> Outcome {
+    /// `filledBefore`: what earlier fills of a resting order took, all at its limit price. Its fee is charged on
+    /// the order's running total, rounded up once: the fees of its parts add up to the fee of the whole, which
+    /// is what its hold set aside.
+    private mutating func execute(_ order: OrderRecord, quantity: ExactDecimal, at price: ExactDecimal, time: Date, fillNumber: Int,
+                                  filledBefore: ExactDecimal = .zero) -> Outcome {
         guard let market = settings.markets[order.symbol] else { return .rejected("no paper market for \(order.symbol)") }
-        if let refusal = fundsRefusal(order, quantity: quantity, price: price) { return .rejected(refusal) }
+        guard let fee = try? self.fee(quantity, at: price, after: filledBefore) else { return .rejected("the order's amounts are out of range") }
+        if let refusal = fundsRefusal(order, quantity: quantity, price: price, fee: fee) { return .rejected(refusal) }
         do {
             var next = snapshot
-            let notional = try quantity.times(price)
-            let fee = try self.fee(on: notional)
             var position = next.positions[order.symbol] ?? PaperPosition(book: PositionBook(), realizedPnl: 0, lastPrice: nil)
             let fill = Fill(fillId: "\(order.clientOrderId)-\(fillNumber)", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
                             side: order.side, quantity: quantity, price: price, fee: fee, time: time,
@@ -331,6 +346,14 @@ public struct PaperExchange: Sendable {
         } catch {
             return .rejected("the order's amounts are out of range: \(error)")
         }
+    }
+
+    /// The fee of a fill of `quantity` at `price` after `filledBefore` of the same order at the same price
+    /// (a resting order's fills are all at its limit): the fee of the running total less what was charged
+    /// before, so the fees of the parts add up to the fee of the whole.
+    func fee(_ quantity: ExactDecimal, at price: ExactDecimal, after filledBefore: ExactDecimal = .zero) throws -> ExactDecimal {
+        guard filledBefore.isPositive else { return try fee(on: quantity.times(price)) }
+        return try fee(on: (filledBefore + quantity).times(price)) - fee(on: filledBefore.times(price))
     }
 
     /// The venue's fee on a trade's notional, in the quote asset, rounded up to the fee's decimals: a venue

@@ -12,8 +12,9 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
     public var maxQuantity: ExactDecimal
     public var minNotional: ExactDecimal = 0
     /// Traded on margin (forex, stocks at a margin broker): either asset may go below zero, within the
-    /// account's equity. Otherwise spot (crypto): an order spends only what the account holds.
-    public var margin = false
+    /// account's equity. Otherwise spot (crypto): an order spends only what the account holds. When not
+    /// given, by the symbol's asset class: forex and stocks on margin, crypto spot.
+    public var margin: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case baseAsset = "base_asset", quoteAsset = "quote_asset", tickSize = "tick_size", stepSize = "step_size"
@@ -21,7 +22,7 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
     }
 
     public init(baseAsset: String, quoteAsset: String, tickSize: ExactDecimal, stepSize: ExactDecimal, minQuantity: ExactDecimal,
-                maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0, margin: Bool = false) {
+                maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0, margin: Bool? = nil) {
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset
         self.tickSize = tickSize
@@ -47,7 +48,7 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
         minQuantity = try container.decode(ExactDecimal.self, forKey: .minQuantity)
         maxQuantity = try container.decode(ExactDecimal.self, forKey: .maxQuantity)
         minNotional = try container.decodeIfPresent(ExactDecimal.self, forKey: .minNotional) ?? 0
-        margin = try container.decodeIfPresent(Bool.self, forKey: .margin) ?? false
+        margin = try container.decodeIfPresent(Bool.self, forKey: .margin)
     }
 
     private struct AnyKey: CodingKey {
@@ -57,7 +58,13 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
         init?(intValue: Int) { nil }
     }
 
-    public func rules(for symbol: String) -> SymbolRules {
+    /// Whether the symbol trades on margin: as set, else by its asset class.
+    public func isMargin(_ assetClass: AssetClass?) -> Bool {
+        margin ?? (assetClass == .forex || assetClass == .stocks)
+    }
+
+    /// The symbol's rules; it may be sold short when it trades on margin.
+    public func rules(for symbol: String, margin: Bool = false) -> SymbolRules {
         SymbolRules(symbol: symbol, baseAsset: baseAsset, quoteAsset: quoteAsset, tickSize: tickSize, stepSize: stepSize,
                     minQuantity: minQuantity, maxQuantity: maxQuantity, minNotional: minNotional, shortSelling: margin)
     }
@@ -65,18 +72,15 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
     /// Rules close to the real venues' for the symbols of the recorded data and common ones beside them:
     /// Binance spot for crypto, a forex broker's 0.00001 (0.001 for JPY) for currency pairs, cents for stocks.
     /// Crypto is spot, as on Binance; currency pairs and the stock trade on margin, as at MetaTrader 5 and
-    /// Alpaca, so they can be sold short.
+    /// Alpaca, so they can be sold short (their asset classes say so; `margin` is left unset).
     public static let defaults: [String: PaperSymbolSettings] = [
         "BTCUSDT": .init(baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.00001, minQuantity: 0.00001,
                          maxQuantity: 9_000, minNotional: 5),
         "ETHUSDT": .init(baseAsset: "ETH", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.0001, minQuantity: 0.0001,
                          maxQuantity: 9_000, minNotional: 5),
-        "EURUSD": .init(baseAsset: "EUR", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000,
-                        margin: true),
-        "GBPUSD": .init(baseAsset: "GBP", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000,
-                        margin: true),
-        "USDJPY": .init(baseAsset: "USD", quoteAsset: "JPY", tickSize: 0.001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000,
-                        margin: true),
-        "AAPL": .init(baseAsset: "AAPL", quoteAsset: "USD", tickSize: 0.01, stepSize: 1, minQuantity: 1, maxQuantity: 1_000_000, margin: true),
+        "EURUSD": .init(baseAsset: "EUR", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000),
+        "GBPUSD": .init(baseAsset: "GBP", quoteAsset: "USD", tickSize: 0.00001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000),
+        "USDJPY": .init(baseAsset: "USD", quoteAsset: "JPY", tickSize: 0.001, stepSize: 1, minQuantity: 1, maxQuantity: 100_000_000),
+        "AAPL": .init(baseAsset: "AAPL", quoteAsset: "USD", tickSize: 0.01, stepSize: 1, minQuantity: 1, maxQuantity: 1_000_000),
     ]
 }

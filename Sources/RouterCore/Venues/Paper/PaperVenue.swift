@@ -144,6 +144,9 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
             guard (try? await requireReadableBooks()) != nil else { return [.tick(tick)] }
             var traded = TradedVolume(tick)
             for clientOrderId in exchange.crossedOrders(by: tick) where !traded.isUsedUp {
+                // A write failed and the books could not be read back: memory may not match the disk, so
+                // nothing more executes until they can be (the next tick tries again).
+                if booksUnreadable { break }
                 let before = exchange
                 var ended: OrderRecord
                 var fills: [Fill] = []

@@ -80,15 +80,13 @@ struct PaperVenueStore: Sendable {
     /// happened, and are written at once: later changes to the starting balances do not touch an account
     /// that has started.
     func loadBook(settings: PaperExchange.Settings) async throws -> PaperExchange.Snapshot {
-        try await database.write { db in
+        // A read, as every time but the first: reading the books back must not need the writer, which may be
+        // what just failed.
+        if let recorded = try await database.read({ db in try Self.recordedBook(db) }) { return recorded }
+        return try await database.write { db in
+            if let recorded = try Self.recordedBook(db) { return recorded }
             var positions: [String: PaperExchange.PaperPosition] = [:]
             for record in try PaperPositionRecord.fetchAll(db) { positions[record.symbol] = record.position }
-            let records = try PaperBalanceRecord.fetchAll(db)
-            guard records.isEmpty else {
-                return PaperExchange.Snapshot(balances: Dictionary(uniqueKeysWithValues: records.map { ($0.asset, $0.balance) }),
-                                              feesPaid: Dictionary(uniqueKeysWithValues: records.map { ($0.asset, $0.feesPaid) }),
-                                              positions: positions)
-            }
             var snapshot = PaperExchange.Snapshot(balances: settings.startingBalances, positions: positions)
             let fills = try PaperFillRecord.order(Column.rowID).fetchCursor(db)
             while let fill = try fills.next() {
@@ -101,6 +99,17 @@ struct PaperVenueStore: Sendable {
             try Self.save(snapshot, db)
             return snapshot
         }
+    }
+
+    /// The book as written, or nil before balances were first written.
+    private static func recordedBook(_ db: Database) throws -> PaperExchange.Snapshot? {
+        let records = try PaperBalanceRecord.fetchAll(db)
+        guard !records.isEmpty else { return nil }
+        var positions: [String: PaperExchange.PaperPosition] = [:]
+        for record in try PaperPositionRecord.fetchAll(db) { positions[record.symbol] = record.position }
+        return PaperExchange.Snapshot(balances: Dictionary(uniqueKeysWithValues: records.map { ($0.asset, $0.balance) }),
+                                      feesPaid: Dictionary(uniqueKeysWithValues: records.map { ($0.asset, $0.feesPaid) }),
+                                      positions: positions)
     }
 
     private static func save(_ snapshot: PaperExchange.Snapshot, _ db: Database) throws {
