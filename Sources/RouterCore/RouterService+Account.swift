@@ -3,21 +3,30 @@ import BagbotDomain
 
 /// `router.account`: every venue's balances and positions added up in one currency (`AccountValuation`).
 extension RouterService {
-    /// The day's realised P&L and fees come from routerd's fills; the scan of the fill log runs outside the
-    /// exclusive section (ticks and orders go on meanwhile) and is kept until a new fill or a new day.
+    /// The day's realised P&L and fees come from routerd's fills (`DayLedger`): the ledger is kept and given
+    /// the fills recorded since the last call, and built from the whole log on a new day or when the log is
+    /// shorter than it (another file). Reading the log runs outside the exclusive section, so ticks and
+    /// orders go on meanwhile.
     public func account() async throws -> AccountSummary {
         let (through, start) = try await exclusively { () async throws -> (Int64, Date) in
             rollDay(Date())
             return (try await store.lastFillSequence(), dayStart)
         }
-        let figures: [DayFigure]
-        if let cached = dayFigures, cached.through == through, cached.dayStart == start {
-            figures = cached.figures
+        var ledger: DayLedger
+        if let kept = dayLedger, kept.dayStart == start, kept.through <= through {
+            ledger = kept
+            while ledger.through < through {
+                let fills = try await store.fills(after: ledger.through, limit: 10_000)
+                guard !fills.isEmpty else { break }
+                for fill in fills where (fill.sequence ?? .max) <= through { try ledger.apply(fill) }
+                if let last = fills.last?.sequence, last >= through { break }
+            }
         } else {
-            figures = try await store.dayFigures(since: start, through: through)
-            dayFigures = (through, start, figures)
+            ledger = try await store.dayLedger(since: start, through: through)
         }
-        return try await exclusively { try await summary(day: figures) }
+        // Calls may overlap: keep the ledger that has seen the most.
+        if (dayLedger?.dayStart != ledger.dayStart) || (dayLedger?.through ?? -1) <= ledger.through { dayLedger = ledger }
+        return try await exclusively { try await summary(day: ledger.dayFigures) }
     }
 
     /// What the venues hold now, valued; inside the exclusive section.

@@ -47,8 +47,8 @@ public actor RouterService: ExclusiveSections {
     /// it is used again.
     var booksMayBeStale = false
     let valuation: AccountValuation
-    /// The day's figures as last computed, with the fill and the day they cover.
-    var dayFigures: (through: Int64, dayStart: Date, figures: [DayFigure])?
+    /// The day's figures as last computed (`router.account`), brought up to date with the fills since.
+    var dayLedger: DayLedger?
 
     struct UnsettledOrder: Sendable {
         var venue: Venue

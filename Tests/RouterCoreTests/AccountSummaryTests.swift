@@ -21,10 +21,15 @@ struct AccountSummaryTests {
         await service.onTick(quote("EURUSD", bid: 1.1, ask: 1.1002, at: now))
         _ = try await service.place(request("b1", "BTCUSDT", .buy, 2))
         _ = try await service.place(request("e1", "EURUSD", .sell, 1_000))
+        let before = try await service.account()
+        #expect(before.realizedPnlToday == 0)
         await service.onTick(quote("BTCUSDT", bid: 110, ask: 111, at: now + 1))
         _ = try await service.place(request("b2", "BTCUSDT", .sell, 1))
 
         let account = try await service.account()
+        let rebuilt = try await fixture.store.dayLedger(since: account.dayStart, through: .max).dayFigures
+        #expect(account.realizedPnlToday == rebuilt.first { $0.symbol == "BTCUSDT" }?.realizedPnl,
+                "the ledger kept from the first call and given the new fill agrees with one built from the whole log")
         #expect(account.currency == "USD")
         let positions = try await service.positions()
         let btc = try #require(positions.first { $0.symbol == "BTCUSDT" })
@@ -73,8 +78,8 @@ struct AccountSummaryTests {
         let fills = try await fixture.store.fills(after: 0, limit: 10)
         try #require(fills.count == 3)
 
-        let all = try await fixture.store.dayFigures(since: epoch, through: .max)
-        let secondDay = try await fixture.store.dayFigures(since: epoch.addingTimeInterval(86_400), through: .max)
+        let all = try await fixture.store.dayLedger(since: epoch, through: .max).dayFigures
+        let secondDay = try await fixture.store.dayLedger(since: epoch.addingTimeInterval(86_400), through: .max).dayFigures
         try #require(all.count == 1 && secondDay.count == 1)
         // The second day: one close, at 129.935 against an entry of 100.05, less the open fee's share and its own fee.
         var book = PositionBook()
@@ -83,7 +88,7 @@ struct AccountSummaryTests {
         #expect(secondDay[0].realizedPnl == closes[1])
         #expect(secondDay[0].fees == fills[2].fee)
         #expect(all[0].realizedPnl == (try closes[0] + closes[1]))
-        #expect(try await fixture.store.dayFigures(since: epoch.addingTimeInterval(86_400), through: 2).isEmpty,
+        #expect(try await fixture.store.dayLedger(since: epoch.addingTimeInterval(86_400), through: 2).dayFigures.isEmpty,
                 "only fills up to the sequence asked for")
     }
 }

@@ -162,7 +162,7 @@ final class MisbehavingStore: OrderStorage {
     func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
-    func dayFigures(since: Date, through: Int64) async throws -> [DayFigure] { try await inner.dayFigures(since: since, through: through) }
+    func dayLedger(since: Date, through: Int64) async throws -> DayLedger { try await inner.dayLedger(since: since, through: through) }
     func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     nonisolated(nonsending) func databaseId() async throws -> String { try await inner.databaseId() }

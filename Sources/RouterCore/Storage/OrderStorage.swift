@@ -7,7 +7,7 @@ import BagbotDomain
 /// The calls of the order path are `nonisolated(nonsending)`: they run on the caller's executor, which for
 /// `RouterService` is routerd's core thread (`RouterExecutor`), and `OrderStore` does their SQLite work
 /// there, synchronously, with no hop to another thread and back. The scans of the whole fill log
-/// (`strategyPositions`, `dayFigures`) and the queries of the API leave that thread while they read.
+/// (`strategyPositions`, `dayLedger`) and the queries of the API leave that thread while they read.
 public protocol OrderStorage: Sendable {
     /// Persists a new order (`pending_new`) before anything is sent; a duplicate client order id is refused.
     nonisolated(nonsending) func insert(_ order: OrderRecord) async throws
@@ -25,8 +25,8 @@ public protocol OrderStorage: Sendable {
     /// Each strategy's net position per symbol from the fills up to `through`.
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse
     func fills(after: Int64, limit: Int) async throws -> [Fill]
-    /// Each venue's and symbol's realised P&L and fees from fills at or after `since`, up to the fill `through`.
-    func dayFigures(since: Date, through: Int64) async throws -> [DayFigure]
+    /// The day's realised P&L and fees per venue and symbol, from every fill up to `through`.
+    func dayLedger(since: Date, through: Int64) async throws -> DayLedger
     /// One order's fills with their sequence, oldest first.
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill]
     /// The database's own identity, made once with the file.

@@ -137,25 +137,13 @@ public final class OrderStore: OrderStorage {
         }
     }
 
-    /// Each venue's and symbol's realised P&L (net of fees) and fees from fills at or after `since`, up to the
-    /// fill `through`. The books are built from the first fill, since a position closed today may have been
-    /// opened on any earlier day.
-    public func dayFigures(since: Date, through: Int64) async throws -> [DayFigure] {
+    /// The day's ledger from every fill up to `through` (`DayLedger`).
+    public func dayLedger(since: Date, through: Int64) async throws -> DayLedger {
         try await database.read { db in
-            var books: [String: PositionBook] = [:]
-            var figures: [String: DayFigure] = [:]
+            var ledger = DayLedger(dayStart: since)
             let fills = try FillRow.inSequence.filter(FillRow.Columns.sequence <= through).fetchCursor(db)
-            while let row = try fills.next() {
-                let fill = row.fill
-                let key = fill.venue.rawValue + "|" + fill.symbol
-                let closed = try books[key, default: PositionBook()].apply(fill)
-                guard fill.time >= since else { continue }
-                var figure = figures[key] ?? DayFigure(venue: fill.venue, symbol: fill.symbol, realizedPnl: .zero, fees: .zero)
-                figure.fees = try figure.fees + fill.fee
-                if let closed { figure.realizedPnl = try figure.realizedPnl + closed.pnl }
-                figures[key] = figure
-            }
-            return figures.values.sorted { ($0.venue.rawValue, $0.symbol) < ($1.venue.rawValue, $1.symbol) }
+            while let row = try fills.next() { try ledger.apply(row.fill) }
+            return ledger
         }
     }
 
