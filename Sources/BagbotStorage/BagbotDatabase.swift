@@ -22,6 +22,9 @@ public enum BagbotDatabase {
         // beside the file makes opening and migrating one step across processes.
         return try withExclusiveLock(path + ".open-lock") {
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL mode on, after
+            // `prepareDatabase`: every write is durable unless a caller says otherwise (`commit(durable:)`).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try migrator.migrate(pool)
             return pool
         }

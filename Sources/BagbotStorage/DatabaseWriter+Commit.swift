@@ -10,7 +10,18 @@ extension DatabaseWriter {
     /// Blocking: call it only from a thread that may wait for the disk (never NIO's event loops or the
     /// cooperative pool of a latency-sensitive daemon).
     public func commit<T>(durable: Bool, _ updates: (Database) throws -> T) throws -> T {
-        guard !durable else { return try write(updates) }
+        guard !durable else {
+            return try writeWithoutTransaction { db in
+                // Said every time rather than trusted: GRDB sets NORMAL itself when it opens a pool in WAL mode.
+                try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
+                var result: T?
+                try db.inTransaction {
+                    result = try updates(db)
+                    return .commit
+                }
+                return result!
+            }
+        }
         return try writeWithoutTransaction { db in
             try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
             defer { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
@@ -26,9 +37,10 @@ extension DatabaseWriter {
 }
 
 extension DatabasePool {
-    /// A read on the calling thread from the pool's readers (blocking, as `commit`): a snapshot that does
-    /// not wait for a write in progress.
+    /// A read on the calling thread through the writer's connection (blocking, as `commit`). Not from the
+    /// pool's readers: those may all be taken by long scans, and a thread waiting for one would stall every
+    /// order behind it. The writer is routerd's own, used by this thread, and sees its latest commits.
     public func readNow<T>(_ value: (Database) throws -> T) throws -> T {
-        try read(value)
+        try writeWithoutTransaction(value)
     }
 }

@@ -11,16 +11,15 @@ struct PaperVenueStore: Sendable {
     let database: DatabasePool
 
     /// Records an order as it now is and its new fills, with what they did to the book: the balances of the
-    /// symbol's two assets and its position (nothing else moves), in one transaction.
-    ///
-    /// Not synced on its own (`commit(durable: false)`): the venue's books share routerd's WAL, where routerd's
-    /// `sent` (synced) comes before this and routerd's record of the fill after it. A power cut can only cut
-    /// the log short, so it cannot keep routerd's record of a fill and lose the execution; losing both leaves
-    /// the order `sent`, and reconciliation finds the venue never had it. A crash of the process loses nothing.
-    /// Runs on the caller's thread (routerd's core thread): see `OrderStorage`.
+    /// symbol's two assets and its position (nothing else moves), in one transaction, synced to disk before
+    /// it returns, as an exchange's own record is. routerd's record of what the venue answered is not synced
+    /// on its own, and routerd answers its caller right after: if a power cut took both, a cancel or a fill
+    /// that the caller (and mindsetd's own synced files) already heard of would be undone. With the venue's
+    /// record synced, routerd's reconciliation finds it and adopts it. Runs on the caller's thread (routerd's
+    /// core thread): see `OrderStorage`.
     nonisolated(nonsending) func record(_ order: OrderRecord, fills: [Fill], book: PaperExchange.Snapshot,
                                         market: PaperExchange.Market?) async throws {
-        try database.commit(durable: false) { db in
+        try database.commit(durable: true) { db in
             try PaperOrderRecord(order).upsert(db)
             for fill in fills { try PaperFillRecord(fill).insert(db) }
             guard !fills.isEmpty else { return }
