@@ -343,7 +343,8 @@ public actor RouterService: ExclusiveSections {
         updated.updatedAt = max(report.time, stored.updatedAt)
         let newFills: [Fill]
         do {
-            newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status)
+            newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status,
+                                              durable: false)
             healthyStore = true
         } catch {
             if (error as? IPCError)?.code != .conflict { healthyStore = false }
@@ -398,7 +399,10 @@ public actor RouterService: ExclusiveSections {
     /// Writes a status change with no fills; false (logged) when it cannot be written.
     func transition(_ order: OrderRecord, reason: String, expecting: OrderStatus) async -> Bool {
         do {
-            try await store.commit(order, fills: [], reason: reason, expecting: expecting)
+            // `sent` says "ask the venue" after any failure: on disk before the venue is called, unless the
+            // venue's own synced record will follow it in the same log.
+            let durable = order.status == .sent && venues[order.venue]?.recordsInRouterLog != true
+            try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)
             healthyStore = true
         } catch {
             if (error as? IPCError)?.code != .conflict { healthyStore = false }

@@ -36,6 +36,23 @@ struct OrderLifecycleTests {
         #expect(try fixture.count("fills") == 1)
     }
 
+    @Test("sent is synced before a live venue is called; on paper the venue's own synced record, later in the same log, syncs it")
+    func sentDurability() async throws {
+        let fixture = try RouterFixture()
+        let storage = MisbehavingStore(fixture.store)
+        let binance = ScriptedVenue(id: .binance)
+        let live = try await fixture.service(storage: storage, venues: [binance], paperTrading: false)
+        _ = try await live.place(request("bb-live"))
+        #expect(storage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } } == ["sent true", "filled false"])
+
+        let paperFixture = try RouterFixture()
+        let paperStorage = MisbehavingStore(paperFixture.store)
+        let paper = try await paperFixture.service(storage: paperStorage)
+        await paper.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await paper.place(request("bb-paper"))
+        #expect(paperStorage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } } == ["sent false", "filled false"])
+    }
+
     @Test("working, then filled by the market: sent → acknowledged → filled, the fill recorded from the venue's event")
     func acknowledgedThenFilled() async throws {
         let fixture = try RouterFixture()

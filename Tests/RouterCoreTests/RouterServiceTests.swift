@@ -247,7 +247,7 @@ struct RouterServiceTests {
             Fill(fillId: id, clientOrderId: "legacy", venue: .paper, symbol: "BTCUSDT", side: side, quantity: ExactDecimal(quantity)!,
                  price: 100, fee: 0, time: time, strategyId: "s1", requestId: nil)
         }
-        try await fixture.store.commit(order, fills: fills, reason: "legacy", expecting: .pendingNew)
+        try await fixture.store.commit(order, fills: fills, reason: "legacy", expecting: .pendingNew, durable: false)
         let position = try #require(try await fixture.store.strategyPositions(through: Int64.max).positions.first)
         #expect(position.quantity == 0)
         #expect(position.cost == 0)
@@ -277,7 +277,7 @@ struct RouterServiceTests {
                           price: 101, fee: 0, time: Date(), strategyId: "s1", requestId: nil)
         #expect(first.status == .filled)
         await #expect(throws: IPCError.self) {
-            _ = try await fixture.store.commit(second, fills: [stolen], reason: "test", expecting: .pendingNew)
+            _ = try await fixture.store.commit(second, fills: [stolen], reason: "test", expecting: .pendingNew, durable: false)
         }
         #expect(try await fixture.store.order(clientOrderId: "bb-b")?.status == .pendingNew, "nothing of it was written")
     }
@@ -293,7 +293,7 @@ struct RouterServiceTests {
         rejected.status = .rejected
         rejected.rejectReason = "never executed"
         await #expect(throws: IPCError.self) {
-            _ = try await fixture.store.commit(rejected, fills: [], reason: "never executed", expecting: .pendingNew)
+            _ = try await fixture.store.commit(rejected, fills: [], reason: "never executed", expecting: .pendingNew, durable: false)
         }
         let stored = try await fixture.store.order(clientOrderId: "bb-done")
         #expect(stored?.status == .filled)

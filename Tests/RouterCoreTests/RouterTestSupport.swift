@@ -142,12 +142,16 @@ final class MisbehavingStore: OrderStorage {
     let failWhen = NIOLockedValueBox<OrderStatus?>(nil)
     let conflictWhen = NIOLockedValueBox<OrderStatus?>(nil)
     let failInsert = NIOLockedValueBox(false)
+    /// Every commit's status and whether it was asked to be durable, in order.
+    let commits = NIOLockedValueBox<[(OrderStatus, Bool)]>([])
 
     init(_ inner: OrderStore) { self.inner = inner }
 
-    nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
+    nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
+                                        durable: Bool) async throws -> [Fill] {
+        commits.withLockedValue { $0.append((order.status, durable)) }
         if conflictWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.conflict, "changed meanwhile") }
-        let stored = try await inner.commit(order, fills: fills, reason: reason, expecting: expecting)
+        let stored = try await inner.commit(order, fills: fills, reason: reason, expecting: expecting, durable: durable)
         if failWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.internal, "disk I/O error after the write") }
         return stored
     }

@@ -15,7 +15,10 @@ public protocol OrderStorage: Sendable {
     /// those of `fills` not stored yet (a venue's trade id is stored once); returns the fills newly stored, with
     /// their sequence. `expecting`: only while the stored status is this one (else `conflict`, nothing written).
     @discardableResult
-    nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill]
+    /// `durable`: synced to disk before it returns (an order's `sent`, unless its venue's own synced record
+    /// comes after it in the same log: `TradingVenue.recordsInRouterLog`).
+    nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
+                                        durable: Bool) async throws -> [Fill]
     nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord?
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord]
     nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord]

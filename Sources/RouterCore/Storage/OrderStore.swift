@@ -21,7 +21,8 @@ public final class OrderStore: OrderStorage {
     /// Of an order's writes only `sent` is durable on its own (`DatabaseWriter.commit(durable:)`): it is what
     /// says "ask the venue" after any failure. Everything else that a power cut could lose is rebuilt by
     /// reconciliation (an order still `sent` is looked up, and what the venue did is adopted), so each order
-    /// costs one fsync of routerd's plus the venue's own. See docs/reliability.md.
+    /// costs one fsync of routerd's plus the venue's own, and on the paper venue, whose synced record follows
+    /// `sent` in the same log, one in all. See docs/reliability.md.
     ///
     /// The order path's calls (`nonisolated(nonsending)`) do their SQLite work on the caller's thread,
     /// synchronously: for RouterService that is routerd's core thread, which may wait for the disk. A write
@@ -37,8 +38,9 @@ public final class OrderStore: OrderStorage {
     }
 
     @discardableResult
-    public nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?) async throws -> [Fill] {
-        try database.commit(durable: order.status == .sent) { db in
+    public nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
+                                               durable: Bool) async throws -> [Fill] {
+        try database.commit(durable: durable) { db in
             var current = OrderRecord.filter(key: order.clientOrderId)
             if let expecting { current = current.filter(OrderRecord.Columns.status == expecting.rawValue) }
             let changed = try current.updateAll(db, [

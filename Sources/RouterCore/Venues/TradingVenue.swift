@@ -10,6 +10,11 @@ import BagbotDomain
 /// the venue and even executed (a timeout, a lost connection, a 5xx), so it is looked up, never resent.
 public protocol TradingVenue: Sendable {
     var id: Venue { get }
+    /// The venue writes its record of every order, synced, in routerd's own SQLite log (the paper venue). Then
+    /// routerd's `sent` need not be synced on its own: the venue's synced write comes after it in the same
+    /// log, so whatever the venue did reaches the disk with it, and a power cut that loses `sent` loses the
+    /// venue's execution too. Live venues keep their books at the exchange: false.
+    var recordsInRouterLog: Bool { get }
     /// What the venue accepts for each symbol it trades.
     func symbolRules() async throws -> [SymbolRules]
     /// Sends a new order; its client order id is unique per venue: a venue refuses a second one.
@@ -30,6 +35,10 @@ public protocol TradingVenue: Sendable {
     /// filled by the market) and its connection's state, in order, one at a time: it waits for each to be
     /// handled (backpressure), and never while it holds a lock that handling could wait for.
     func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) async
+}
+
+extension TradingVenue {
+    public var recordsInRouterLog: Bool { false }
 }
 
 /// What is sent to a venue: the stored order's terms.

@@ -12,6 +12,8 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// venue's books are written on this thread (`RouterExecutor`).
     public nonisolated var unownedExecutor: UnownedSerialExecutor { RouterExecutor.shared.asUnownedSerialExecutor() }
     public nonisolated let id = Venue.paper
+    /// Its books are in `bagbot.db`, written synced after routerd's `sent` (`TradingVenue.recordsInRouterLog`).
+    public nonisolated let recordsInRouterLog = true
     private let store: PaperVenueStore
     private var exchange: PaperExchange
     private let rules: [SymbolRules]
