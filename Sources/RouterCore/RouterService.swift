@@ -47,6 +47,8 @@ public actor RouterService: ExclusiveSections {
     /// it is used again.
     var booksMayBeStale = false
     let valuation: AccountValuation
+    /// Venues whose synced record of every order is written in routerd's own database, after its `sent`.
+    let venuesSyncingSent: Set<Venue>
     /// The day's figures as last computed (`router.account`), brought up to date with the fills since.
     var dayLedger: DayLedger?
 
@@ -75,6 +77,7 @@ public actor RouterService: ExclusiveSections {
         self.venues = byVenue
         symbolRules = rules
         valuation = AccountValuation(currency: account.currency, pegs: account.pegs, rules: rules)
+        venuesSyncingSent = Set(venues.filter { $0.recordDatabase.map { $0 === store.database } ?? false }.map(\.id))
         allSymbolRules = rules.values.flatMap(\.values).sorted { ($0.symbol, $0.baseAsset) < ($1.symbol, $1.baseAsset) }
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
         ordersToday = try await store.countOrders(since: dayStart)
@@ -400,8 +403,10 @@ public actor RouterService: ExclusiveSections {
     func transition(_ order: OrderRecord, reason: String, expecting: OrderStatus) async -> Bool {
         do {
             // `sent` says "ask the venue" after any failure: on disk before the venue is called, unless the
-            // venue's own synced record will follow it in the same log.
-            let durable = order.status == .sent && venues[order.venue]?.recordsInRouterLog != true
+            // venue's own synced record will follow it in the same log. When such a venue failed before
+            // writing anything, what routerd answers must be on disk before it answers: synced here.
+            let durable = order.status == .sent ? !venuesSyncingSent.contains(order.venue)
+                : expecting == .sent && venuesSyncingSent.contains(order.venue)
             try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)
             healthyStore = true
         } catch {

@@ -51,6 +51,16 @@ struct OrderLifecycleTests {
         await paper.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await paper.place(request("bb-paper"))
         #expect(paperStorage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } } == ["sent false", "filled false"])
+        #expect(PaperVenueStore.executionsAreSynced, "the venue's synced record is what syncs a paper order's sent")
+
+        // The venue refuses before writing anything (an id it already has): what routerd answers is synced
+        // itself, since no write of the venue's will carry it to the disk.
+        try await paperFixture.database.write { db in
+            try PaperOrderRecord(newOrder("bb-dup", .buy, 1, status: .acknowledged)).insert(db)
+        }
+        paperStorage.commits.withLockedValue { $0 = [] }
+        #expect(try await paper.place(request("bb-dup")).status == .unknown)
+        #expect(paperStorage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } }.prefix(2) == ["sent false", "unknown true"])
     }
 
     @Test("working, then filled by the market: sent → acknowledged → filled, the fill recorded from the venue's event")

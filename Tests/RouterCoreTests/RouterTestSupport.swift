@@ -146,6 +146,7 @@ final class MisbehavingStore: OrderStorage {
     let commits = NIOLockedValueBox<[(OrderStatus, Bool)]>([])
 
     init(_ inner: OrderStore) { self.inner = inner }
+    var database: DatabasePool { inner.database }
 
     nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
                                         durable: Bool) async throws -> [Fill] {

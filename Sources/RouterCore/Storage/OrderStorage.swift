@@ -1,5 +1,6 @@
 import Foundation
 import BagbotDomain
+import GRDB
 
 /// What `RouterService` needs from its storage: `OrderStore` on `bagbot.db`, or a test's wrapper that makes
 /// the disk misbehave in ways SQLite cannot be made to (a commit that lands and still reports an error).
@@ -9,6 +10,8 @@ import BagbotDomain
 /// there, synchronously, with no hop to another thread and back. The scans of the whole fill log
 /// (`strategyPositions`, `dayLedger`) and the queries of the API leave that thread while they read.
 public protocol OrderStorage: Sendable {
+    /// The SQLite database the orders are in.
+    var database: DatabasePool { get }
     /// Persists a new order (`pending_new`) before anything is sent; a duplicate client order id is refused.
     nonisolated(nonsending) func insert(_ order: OrderRecord) async throws
     /// Writes the order's new state and, with its time and `reason`, the transition to `order_events`; stores
@@ -16,7 +19,7 @@ public protocol OrderStorage: Sendable {
     /// their sequence. `expecting`: only while the stored status is this one (else `conflict`, nothing written).
     @discardableResult
     /// `durable`: synced to disk before it returns (an order's `sent`, unless its venue's own synced record
-    /// comes after it in the same log: `TradingVenue.recordsInRouterLog`).
+    /// comes after it in the same log: `TradingVenue.recordDatabase`).
     nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
                                         durable: Bool) async throws -> [Fill]
     nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord?

@@ -7,12 +7,10 @@ import BagbotStorage
 /// routerd's tables in `bagbot.db`: orders (with their status history) and fills.
 /// Every state change is one transaction, so a crash leaves each order either before or after it.
 ///
-/// Access goes through GRDB's async API: an fsync waits on GRDB's own queue, never on a thread of the
-/// cooperative pool or on the router's actor. A write, once asked for, is not abandoned when the asking
-/// task is cancelled (a shutdown stopping the feed): an order's record must end as committed or as failed
-/// for a real reason, never half-way because its caller went away.
+/// The order path's calls run on routerd's core thread, synchronously (see the note on `commit`); the scans
+/// of the fill log and the API's queries go through GRDB's async API.
 public final class OrderStore: OrderStorage {
-    private let database: DatabasePool
+    public let database: DatabasePool
 
     public init(database: DatabasePool) {
         self.database = database

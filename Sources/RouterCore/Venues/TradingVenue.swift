@@ -1,5 +1,6 @@
 import Foundation
 import BagbotDomain
+import GRDB
 
 /// One place orders are executed: the paper exchange now; Binance, Alpaca and MetaTrader 5 later, each in a
 /// folder of its own beside `Paper/`, registered in `VenueRegistry`. `RouterService` knows venues only
@@ -10,11 +11,12 @@ import BagbotDomain
 /// the venue and even executed (a timeout, a lost connection, a 5xx), so it is looked up, never resent.
 public protocol TradingVenue: Sendable {
     var id: Venue { get }
-    /// The venue writes its record of every order, synced, in routerd's own SQLite log (the paper venue). Then
-    /// routerd's `sent` need not be synced on its own: the venue's synced write comes after it in the same
-    /// log, so whatever the venue did reaches the disk with it, and a power cut that loses `sent` loses the
-    /// venue's execution too. Live venues keep their books at the exchange: false.
-    var recordsInRouterLog: Bool { get }
+    /// The SQLite database the venue writes its record of every order in, synced (the paper venue's
+    /// `bagbot.db`); nil for live venues, whose books are at the exchange. When it is routerd's own
+    /// (`RouterService` compares them at start), routerd's `sent` need not be synced on its own: the venue's
+    /// synced write comes after it in the same log, so whatever the venue did reaches the disk with it, and a
+    /// power cut that loses `sent` loses the venue's execution too.
+    var recordDatabase: DatabasePool? { get }
     /// What the venue accepts for each symbol it trades.
     func symbolRules() async throws -> [SymbolRules]
     /// Sends a new order; its client order id is unique per venue: a venue refuses a second one.
@@ -38,7 +40,7 @@ public protocol TradingVenue: Sendable {
 }
 
 extension TradingVenue {
-    public var recordsInRouterLog: Bool { false }
+    public var recordDatabase: DatabasePool? { nil }
 }
 
 /// What is sent to a venue: the stored order's terms.

@@ -9,6 +9,13 @@ struct PaperBalanceRecord: Codable, SnakeCaseRecord {
     var asset: String
     var balance: ExactDecimal
     var feesPaid: ExactDecimal
+
+    /// Column by column, as `PaperOrderRecord` is (written with every fill).
+    func encode(to container: inout PersistenceContainer) {
+        container["asset"] = asset
+        container["balance"] = balance
+        container["fees_paid"] = feesPaid
+    }
 }
 
 /// One symbol of the paper venue's book (`paper_positions`).
@@ -30,6 +37,16 @@ struct PaperPositionRecord: Codable, SnakeCaseRecord {
         openFees = position.book.openFees
         realizedPnl = position.realizedPnl
         lastPrice = position.lastPrice
+    }
+
+    /// Column by column, as `PaperOrderRecord` is (written with every fill).
+    func encode(to container: inout PersistenceContainer) {
+        container["symbol"] = symbol
+        container["quantity"] = quantity
+        container["cost"] = cost
+        container["open_fees"] = openFees
+        container["realized_pnl"] = realizedPnl
+        container["last_price"] = lastPrice
     }
 
     var position: PaperExchange.PaperPosition {

@@ -12,8 +12,9 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// venue's books are written on this thread (`RouterExecutor`).
     public nonisolated var unownedExecutor: UnownedSerialExecutor { RouterExecutor.shared.asUnownedSerialExecutor() }
     public nonisolated let id = Venue.paper
-    /// Its books are in `bagbot.db`, written synced after routerd's `sent` (`TradingVenue.recordsInRouterLog`).
-    public nonisolated let recordsInRouterLog = true
+    /// Its books' database (`TradingVenue.recordDatabase`): every execution is written there synced
+    /// (`PaperVenueStore.executionsAreSynced`).
+    public nonisolated let recordDatabase: DatabasePool?
     private let store: PaperVenueStore
     private var exchange: PaperExchange
     private let rules: [SymbolRules]
@@ -31,6 +32,7 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
         var settings = settings
         settings.adopt(rules)
         store = PaperVenueStore(database: database)
+        recordDatabase = database
         self.rules = rules
         self.clock = clock
         self.logger = logger

@@ -17,9 +17,12 @@ struct PaperVenueStore: Sendable {
     /// that the caller (and mindsetd's own synced files) already heard of would be undone. With the venue's
     /// record synced, routerd's reconciliation finds it and adopts it. Runs on the caller's thread (routerd's
     /// core thread): see `OrderStorage`.
+    /// routerd counts on it to sync its own `sent` (`TradingVenue.recordDatabase`).
+    static let executionsAreSynced = true
+
     nonisolated(nonsending) func record(_ order: OrderRecord, fills: [Fill], book: PaperExchange.Snapshot,
                                         market: PaperExchange.Market?) async throws {
-        try database.commit(durable: true) { db in
+        try database.commit(durable: Self.executionsAreSynced) { db in
             try PaperOrderRecord(order).upsert(db)
             for fill in fills { try PaperFillRecord(fill).insert(db) }
             guard !fills.isEmpty else { return }
