@@ -6,7 +6,7 @@ import GRDB
 /// One row of `fills`. `sequence` is the fill's place in the log: an explicit column, strictly increasing
 /// (the next is one more than the largest, in the inserting transaction), so it survives a VACUUM or a copy
 /// of the table, which SQLite's implicit rowid does not promise.
-struct FillRow: Codable, SnakeCaseRecord {
+struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
     static let databaseTableName = "fills"
 
     enum Columns {
@@ -43,23 +43,25 @@ struct FillRow: Codable, SnakeCaseRecord {
         requestId = fill.requestId
     }
 
-    /// Written column by column rather than through `Encodable`: the order path writes this row with every
-    /// order, and GRDB's `Codable` encoding (a container per row, the snake_case key worked out per column) was
-    /// the largest part of its CPU time (docs/performance.md). The columns are the properties, snake_case.
-    func encode(to container: inout PersistenceContainer) {
-        container["fill_id"] = fillId
-        container["sequence"] = sequence
-        container["client_order_id"] = clientOrderId
-        container["venue"] = venue.rawValue
-        container["symbol"] = symbol
-        container["side"] = side.rawValue
-        container["quantity"] = quantity
-        container["price"] = price
-        container["fee"] = fee
-        container["time"] = time
-        container["strategy_id"] = strategyId
-        container["request_id"] = requestId
+    /// Its columns, snake_case, listed for the order path (`ColumnRecord`).
+    var columns: [(name: String, value: (any DatabaseValueConvertible)?)] {
+        [
+            ("fill_id", fillId),
+            ("sequence", sequence),
+            ("client_order_id", clientOrderId),
+            ("venue", venue.rawValue),
+            ("symbol", symbol),
+            ("side", side.rawValue),
+            ("quantity", quantity),
+            ("price", price),
+            ("fee", fee),
+            ("time", time),
+            ("strategy_id", strategyId),
+            ("request_id", requestId),
+        ]
     }
+
+    func encode(to container: inout PersistenceContainer) { container.set(columns) }
 
     var fill: Fill {
         Fill(fillId: fillId, clientOrderId: clientOrderId, venue: venue, symbol: symbol, side: side, quantity: quantity,

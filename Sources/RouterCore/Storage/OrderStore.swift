@@ -30,8 +30,8 @@ public final class OrderStore: OrderStorage {
     /// order's `sent`, written before the venue is called, syncs it.
     public nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
         try database.commit(durable: false) { db in
-            try order.insert(db)
-            try OrderEventRecord(order, reason: nil).insert(db)
+            try db.insertKeepingStatement(order)
+            try db.insertKeepingStatement(OrderEventRecord(order, reason: nil))
         }
     }
 
@@ -39,34 +39,44 @@ public final class OrderStore: OrderStorage {
     public nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
                                                durable: Bool) async throws -> [Fill] {
         try database.commit(durable: durable) { db in
-            var current = OrderRecord.filter(key: order.clientOrderId)
-            if let expecting { current = current.filter(OrderRecord.Columns.status == expecting.rawValue) }
-            let changed = try current.updateAll(db, [
-                Column("status").set(to: order.status.rawValue), Column("filled_quantity").set(to: order.filledQuantity),
-                Column("average_fill_price").set(to: order.averageFillPrice), Column("exchange_order_id").set(to: order.exchangeOrderId),
-                Column("reject_reason").set(to: order.rejectReason), Column("updated_at").set(to: order.updatedAt),
-            ])
-            guard changed == 1 else {
+            // Cached statements: the order path runs these with every order, and compiling them each time
+            // through the query interface cost more than running them (docs/performance.md).
+            var arguments: [(any DatabaseValueConvertible)?] = [
+                order.status.rawValue, order.filledQuantity, order.averageFillPrice, order.exchangeOrderId, order.rejectReason,
+                order.updatedAt, order.clientOrderId,
+            ]
+            var sql = """
+                UPDATE orders SET status = ?, filled_quantity = ?, average_fill_price = ?, exchange_order_id = ?, reject_reason = ?, \
+                updated_at = ? WHERE client_order_id = ?
+                """
+            if let expecting {
+                sql += " AND status = ?"
+                arguments.append(expecting.rawValue)
+            }
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+            guard db.changesCount == 1 else {
                 if let expecting {
                     throw IPCError(.conflict, "order \(order.clientOrderId) is not stored as \(expecting.rawValue)")
                 }
                 throw IPCError(.notFound, "order \(order.clientOrderId) is not stored")
             }
-            try OrderEventRecord(order, reason: reason).insert(db)
+            try db.insertKeepingStatement(OrderEventRecord(order, reason: reason))
             var stored: [Fill] = []
             var sequence = try Self.lastFillSequence(db)
             for fill in fills {
-                if let existing = try FillRow.fetchOne(db, key: fill.fillId) {
+                let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT client_order_id FROM fills WHERE fill_id = ?"),
+                                                arguments: [fill.fillId])
+                if let owner {
                     // Stored once per trade id; an id that another order already has is a venue adapter's
                     // mistake (ids must be unique across the venue), never a fill to drop in silence.
-                    guard existing.clientOrderId == fill.clientOrderId else {
-                        throw IPCError(.internal, "fill id \(fill.fillId) of order \(fill.clientOrderId) is already stored for order \(existing.clientOrderId)")
+                    guard owner == fill.clientOrderId else {
+                        throw IPCError(.internal, "fill id \(fill.fillId) of order \(fill.clientOrderId) is already stored for order \(owner)")
                     }
                     continue
                 }
                 sequence += 1
                 let row = FillRow(fill, sequence: sequence)
-                try row.insert(db)
+                try db.insertKeepingStatement(row)
                 stored.append(row.fill)
             }
             return stored
@@ -74,7 +84,10 @@ public final class OrderStore: OrderStorage {
     }
 
     public nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? {
-        try database.readNow { db in try OrderRecord.fetchOne(db, key: clientOrderId) }
+        try database.readNow { db in
+            // A kept statement: every order is looked up by its id first (a retry returns the stored order).
+            try OrderRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE client_order_id = ?"), arguments: [clientOrderId])
+        }
     }
 
     public func orders(_ query: OrdersQuery) async throws -> [OrderRecord] {
@@ -104,7 +117,7 @@ public final class OrderStore: OrderStorage {
     }
 
     private static func lastFillSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM fills") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) FROM fills")) ?? 0
     }
 
     public nonisolated(nonsending) func databaseId() async throws -> String {

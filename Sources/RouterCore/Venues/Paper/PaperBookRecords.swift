@@ -3,23 +3,27 @@ import BagbotStorage
 import GRDB
 
 /// One asset the paper venue holds (`paper_balances`): free plus what open orders hold, and the fees paid in it.
-struct PaperBalanceRecord: Codable, SnakeCaseRecord {
+struct PaperBalanceRecord: Codable, SnakeCaseRecord, ColumnRecord {
     static let databaseTableName = "paper_balances"
 
     var asset: String
     var balance: ExactDecimal
     var feesPaid: ExactDecimal
 
-    /// Column by column, as `PaperOrderRecord` is (written with every fill).
-    func encode(to container: inout PersistenceContainer) {
-        container["asset"] = asset
-        container["balance"] = balance
-        container["fees_paid"] = feesPaid
+    /// Its columns, snake_case, listed for the order path (`ColumnRecord`).
+    var columns: [(name: String, value: (any DatabaseValueConvertible)?)] {
+        [
+            ("asset", asset),
+            ("balance", balance),
+            ("fees_paid", feesPaid),
+        ]
     }
+
+    func encode(to container: inout PersistenceContainer) { container.set(columns) }
 }
 
 /// One symbol of the paper venue's book (`paper_positions`).
-struct PaperPositionRecord: Codable, SnakeCaseRecord {
+struct PaperPositionRecord: Codable, SnakeCaseRecord, ColumnRecord {
     static let databaseTableName = "paper_positions"
 
     var symbol: String
@@ -39,15 +43,19 @@ struct PaperPositionRecord: Codable, SnakeCaseRecord {
         lastPrice = position.lastPrice
     }
 
-    /// Column by column, as `PaperOrderRecord` is (written with every fill).
-    func encode(to container: inout PersistenceContainer) {
-        container["symbol"] = symbol
-        container["quantity"] = quantity
-        container["cost"] = cost
-        container["open_fees"] = openFees
-        container["realized_pnl"] = realizedPnl
-        container["last_price"] = lastPrice
+    /// Its columns, snake_case, listed for the order path (`ColumnRecord`).
+    var columns: [(name: String, value: (any DatabaseValueConvertible)?)] {
+        [
+            ("symbol", symbol),
+            ("quantity", quantity),
+            ("cost", cost),
+            ("open_fees", openFees),
+            ("realized_pnl", realizedPnl),
+            ("last_price", lastPrice),
+        ]
     }
+
+    func encode(to container: inout PersistenceContainer) { container.set(columns) }
 
     var position: PaperExchange.PaperPosition {
         PaperExchange.PaperPosition(book: PositionBook(quantity: quantity, cost: cost, openFees: openFees),

@@ -5,7 +5,7 @@ import GRDB
 
 /// The paper venue's record of one order (`paper_orders`): what an exchange answers when asked about an order
 /// by its client order id.
-struct PaperOrderRecord: Codable, SnakeCaseRecord {
+struct PaperOrderRecord: Codable, SnakeCaseRecord, ColumnRecord {
     static let databaseTableName = "paper_orders"
 
     enum Columns {
@@ -47,26 +47,28 @@ struct PaperOrderRecord: Codable, SnakeCaseRecord {
         updatedAt = order.updatedAt
     }
 
-    /// Written column by column rather than through `Encodable`: the order path writes this row with every
-    /// order, and GRDB's `Codable` encoding (a container per row, the snake_case key worked out per column) was
-    /// the largest part of its CPU time (docs/performance.md). The columns are the properties, snake_case.
-    func encode(to container: inout PersistenceContainer) {
-        container["client_order_id"] = clientOrderId
-        container["symbol"] = symbol
-        container["side"] = side.rawValue
-        container["type"] = type.rawValue
-        container["quantity"] = quantity
-        container["limit_price"] = limitPrice
-        container["status"] = status.rawValue
-        container["filled_quantity"] = filledQuantity
-        container["average_price"] = averagePrice
-        container["reject_reason"] = rejectReason
-        container["reduce_only"] = reduceOnly
-        container["strategy_id"] = strategyId
-        container["request_id"] = requestId
-        container["created_at"] = createdAt
-        container["updated_at"] = updatedAt
+    /// Its columns, snake_case, listed for the order path (`ColumnRecord`).
+    var columns: [(name: String, value: (any DatabaseValueConvertible)?)] {
+        [
+            ("client_order_id", clientOrderId),
+            ("symbol", symbol),
+            ("side", side.rawValue),
+            ("type", type.rawValue),
+            ("quantity", quantity),
+            ("limit_price", limitPrice),
+            ("status", status.rawValue),
+            ("filled_quantity", filledQuantity),
+            ("average_price", averagePrice),
+            ("reject_reason", rejectReason),
+            ("reduce_only", reduceOnly),
+            ("strategy_id", strategyId),
+            ("request_id", requestId),
+            ("created_at", createdAt),
+            ("updated_at", updatedAt),
+        ]
     }
+
+    func encode(to container: inout PersistenceContainer) { container.set(columns) }
 
     /// The order as `PaperExchange` works it.
     var order: OrderRecord {
@@ -84,7 +86,7 @@ struct PaperOrderRecord: Codable, SnakeCaseRecord {
 }
 
 /// One execution of the paper venue (`paper_fills`).
-struct PaperFillRecord: Codable, SnakeCaseRecord {
+struct PaperFillRecord: Codable, SnakeCaseRecord, ColumnRecord {
     static let databaseTableName = "paper_fills"
 
     enum Columns {
@@ -112,19 +114,21 @@ struct PaperFillRecord: Codable, SnakeCaseRecord {
         time = fill.time
     }
 
-    /// Written column by column rather than through `Encodable`: the order path writes this row with every
-    /// order, and GRDB's `Codable` encoding (a container per row, the snake_case key worked out per column) was
-    /// the largest part of its CPU time (docs/performance.md). The columns are the properties, snake_case.
-    func encode(to container: inout PersistenceContainer) {
-        container["fill_id"] = fillId
-        container["client_order_id"] = clientOrderId
-        container["symbol"] = symbol
-        container["side"] = side.rawValue
-        container["quantity"] = quantity
-        container["price"] = price
-        container["fee"] = fee
-        container["time"] = time
+    /// Its columns, snake_case, listed for the order path (`ColumnRecord`).
+    var columns: [(name: String, value: (any DatabaseValueConvertible)?)] {
+        [
+            ("fill_id", fillId),
+            ("client_order_id", clientOrderId),
+            ("symbol", symbol),
+            ("side", side.rawValue),
+            ("quantity", quantity),
+            ("price", price),
+            ("fee", fee),
+            ("time", time),
+        ]
     }
+
+    func encode(to container: inout PersistenceContainer) { container.set(columns) }
 
     var fill: VenueFill {
         VenueFill(fillId: fillId, clientOrderId: clientOrderId, symbol: symbol, side: side, quantity: quantity, price: price, fee: fee, time: time)

@@ -23,19 +23,25 @@ struct PaperVenueStore: Sendable {
     nonisolated(nonsending) func record(_ order: OrderRecord, fills: [Fill], book: PaperExchange.Snapshot,
                                         market: PaperExchange.Market?) async throws {
         try database.commit(durable: Self.executionsAreSynced) { db in
-            try PaperOrderRecord(order).upsert(db)
-            for fill in fills { try PaperFillRecord(fill).insert(db) }
+            try db.insertKeepingStatement(PaperOrderRecord(order), upsertKey: "client_order_id")
+            for fill in fills { try db.insertKeepingStatement(PaperFillRecord(fill)) }
             guard !fills.isEmpty else { return }
             guard let market else { throw PaperBookError("no paper market for \(order.symbol)") }
             for asset in [market.baseAsset, market.quoteAsset] {
-                try PaperBalanceRecord(asset: asset, balance: book.balances[asset] ?? .zero, feesPaid: book.feesPaid[asset] ?? .zero).upsert(db)
+                try db.insertKeepingStatement(PaperBalanceRecord(asset: asset, balance: book.balances[asset] ?? .zero,
+                                                                 feesPaid: book.feesPaid[asset] ?? .zero), upsertKey: "asset")
             }
-            if let position = book.positions[order.symbol] { try PaperPositionRecord(symbol: order.symbol, position).upsert(db) }
+            if let position = book.positions[order.symbol] {
+                try db.insertKeepingStatement(PaperPositionRecord(symbol: order.symbol, position), upsertKey: "symbol")
+            }
         }
     }
 
     nonisolated(nonsending) func exists(clientOrderId: String) async throws -> Bool {
-        try database.readNow { db in try PaperOrderRecord.exists(db, key: clientOrderId) }
+        try database.readNow { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM paper_orders WHERE client_order_id = ?)"),
+                              arguments: [clientOrderId]) ?? false
+        }
     }
 
     nonisolated(nonsending) func report(clientOrderId: String) async throws -> VenueOrderReport? {
