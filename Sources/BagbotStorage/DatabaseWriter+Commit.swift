@@ -66,11 +66,13 @@ extension Database {
     /// themselves (docs/performance.md).
     public func insertKeepingStatement<Record: ColumnRecord>(_ record: Record, upsertKey: String? = nil) throws {
         let columns = record.columns
-        var sql = "INSERT INTO \(Record.databaseTableName) (" + columns.map(\.name).joined(separator: ", ") + ") VALUES ("
+        let names = columns.map(\.name.quotedDatabaseIdentifier)
+        var sql = "INSERT INTO \(Record.databaseTableName.quotedDatabaseIdentifier) (" + names.joined(separator: ", ") + ") VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         if let upsertKey {
-            sql += " ON CONFLICT(\(upsertKey)) DO UPDATE SET "
-                + columns.filter { $0.name != upsertKey }.map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")
+            sql += " ON CONFLICT(\(upsertKey.quotedDatabaseIdentifier)) DO UPDATE SET "
+                + columns.filter { $0.name != upsertKey }.map(\.name.quotedDatabaseIdentifier).map { "\($0) = excluded.\($0)" }
+                    .joined(separator: ", ")
         }
         try cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map(\.value)))
     }

@@ -85,8 +85,10 @@ public final class OrderStore: OrderStorage {
 
     public nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? {
         try database.readNow { db in
-            // A kept statement: every order is looked up by its id first (a retry returns the stored order).
-            try OrderRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE client_order_id = ?"), arguments: [clientOrderId])
+            // A kept statement: every order is looked up by its id first (a retry returns the stored order). Its
+            // columns are named: a kept `SELECT *` would read a table rebuilt meanwhile (a migration run by
+            // another daemon) under the old column order.
+            try OrderRecord.fetchOne(db.cachedStatement(sql: Self.selectOrder), arguments: [clientOrderId])
         }
     }
 
@@ -99,6 +101,11 @@ public final class OrderStore: OrderStorage {
         let limited = request.order(OrderRecord.Columns.createdAt.desc, Column.rowID.desc).limit(min(max(query.limit ?? 100, 1), 1_000))
         return try await database.read { db in try limited.fetchAll(db) }
     }
+
+    static let selectOrder = """
+        SELECT client_order_id, venue, symbol, side, type, quantity, limit_price, status, filled_quantity, average_fill_price, \
+        exchange_order_id, reduce_only, strategy_id, request_id, reject_reason, created_at, updated_at FROM orders WHERE client_order_id = ?
+        """
 
     public nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] {
         let open = OrderStatus.allCases.filter { !$0.isFinal }.map(\.rawValue)
