@@ -38,7 +38,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
             await service.evaluate(proposal)
         }
         server.registry.register(Methods.mindsetRecordTrade, ClosedTrade.self) { trade, _ in
-            await service.record(trade)
+            try await service.record(trade)
         }
         server.registry.register(Methods.mindsetState, EmptyBody.self) { _, _ in
             await service.snapshot()

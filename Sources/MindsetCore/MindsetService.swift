@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import BagbotDomain
+import BagbotIPC
 
 /// What `mindset.state` returns.
 public struct MindsetSnapshot: Codable, Sendable, Equatable {
@@ -68,7 +69,19 @@ public actor MindsetService {
             }
         }
         let before = engine.state
-        let decision = engine.evaluate(proposal)
+        var decision = engine.evaluate(proposal)
+        // Saved before it is answered: an approval that rests on a change (a new day that lifted yesterday's
+        // lock) must not outlive a restart that would forget the change. A move of the clock alone is not
+        // saved (it changes with every call): it only keeps the day from moving back, and the day is saved
+        // whenever it changes.
+        if Self.changedBeyondClock(engine.state, from: before) {
+            archiveFinishedDays()
+            persist()
+            if persistFailures > 0, proposal.isEntry, decision.approved {
+                decision = MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
+                                           reasons: ["state not saved: mindset_state.json cannot be written, so no new entries"])
+            }
+        }
         decisions += 1
         if decision.approved {
             approvals += 1
@@ -80,14 +93,19 @@ public actor MindsetService {
             "request_id": "\(proposal.requestId)", "symbol": "\(proposal.symbol)", "approved": "\(decision.approved)",
             "reasons": "\(decision.reasons.joined(separator: "; "))",
         ])
-        if engine.state != before {
-            archiveFinishedDays()
-            persist()
-        }
         return decision
     }
 
-    public func record(_ trade: ClosedTrade) -> MindsetSnapshot {
+    /// Whether anything but the clock moved.
+    static func changedBeyondClock(_ state: MindsetState, from before: MindsetState) -> Bool {
+        var comparable = state
+        comparable.clock = before.clock
+        return comparable != before
+    }
+
+    /// Counts a closed trade and answers only once the state that counts it is saved: when it cannot be, the
+    /// caller hears an error and sends the trade again (its trade id keeps it from counting twice).
+    public func record(_ trade: ClosedTrade) throws -> MindsetSnapshot {
         let (_, transition) = engine.record(trade)
         archiveFinishedDays()
         if let transition {
@@ -107,6 +125,9 @@ public actor MindsetService {
             ])
         }
         persist()
+        guard persistFailures == 0 else {
+            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the trade is counted in memory, send it again")
+        }
         return snapshot()
     }
 

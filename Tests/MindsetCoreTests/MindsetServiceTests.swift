@@ -12,8 +12,8 @@ struct MindsetServiceTests {
         let rules = makeRules()
         let store = MindsetStore(stateDirectory: dir.file("state"))
         let first = MindsetService(rules: rules, store: store, logger: quietLogger)
-        _ = await first.record(trade(pnl: -30, at: utc("2024-03-01T10:00:00Z")))
-        _ = await first.record(trade(pnl: -20, at: utc("2024-03-01T10:05:00Z")))
+        _ = try await first.record(trade(pnl: -30, at: utc("2024-03-01T10:00:00Z")))
+        _ = try await first.record(trade(pnl: -20, at: utc("2024-03-01T10:05:00Z")))
         let before = await first.snapshot()
         #expect(before.emotionState == "CAUTIOUS")
         #expect(FileManager.default.fileExists(atPath: store.statePath))
@@ -33,7 +33,7 @@ struct MindsetServiceTests {
         #expect(!blocked.approved)
         #expect(blocked.reasons.first?.hasPrefix("revenge guard") == true)
         // …and one more loss continues the streak instead of starting over.
-        let third = await second.record(trade(pnl: -1, at: utc("2024-03-01T10:20:00Z")))
+        let third = try await second.record(trade(pnl: -1, at: utc("2024-03-01T10:20:00Z")))
         #expect(third.emotionState == "TILTED")
         #expect(third.lossStreak == 3)
     }
@@ -43,11 +43,11 @@ struct MindsetServiceTests {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
         let first = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        _ = await first.record(trade(pnl: -100, at: utc("2024-03-01T10:00:00Z"), id: "bb-1-fill"))
+        _ = try await first.record(trade(pnl: -100, at: utc("2024-03-01T10:00:00Z"), id: "bb-1-fill"))
 
         // arsenald did not get the answer, mindsetd restarted, arsenald sends the trade again.
         let second = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        let snapshot = await second.record(trade(pnl: -100, at: utc("2024-03-01T10:00:00Z"), id: "bb-1-fill"))
+        let snapshot = try await second.record(trade(pnl: -100, at: utc("2024-03-01T10:00:00Z"), id: "bb-1-fill"))
         #expect(snapshot.trades == 1)
         #expect(snapshot.dailyPnl == -100)
         #expect(snapshot.lossStreak == 1)
@@ -119,18 +119,18 @@ struct MindsetServiceTests {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
         let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        _ = await service.record(trade(pnl: 10, at: utc("2024-03-01T10:00:00Z")))
-        _ = await service.record(trade(pnl: -4, at: utc("2024-03-01T11:00:00Z")))
+        _ = try await service.record(trade(pnl: 10, at: utc("2024-03-01T10:00:00Z")))
+        _ = try await service.record(trade(pnl: -4, at: utc("2024-03-01T11:00:00Z")))
         #expect(!FileManager.default.fileExists(atPath: store.metricsPath))
 
-        _ = await service.record(trade(pnl: 3, at: utc("2024-03-02T00:00:05Z")))
+        _ = try await service.record(trade(pnl: 3, at: utc("2024-03-02T00:00:05Z")))
         var days = try readDailyMetrics(store.metricsPath)
         #expect(days.count == 1)
         #expect(days.first == DailySummary(dayStart: utc("2024-03-01T00:00:00Z"), pnl: 6, trades: 2, wins: 1, losses: 1,
                                            finalState: .calm))
 
         // A quiet day in between produces no empty entry; the next finished day is appended.
-        _ = await service.record(trade(pnl: -1, at: utc("2024-03-04T09:00:00Z")))
+        _ = try await service.record(trade(pnl: -1, at: utc("2024-03-04T09:00:00Z")))
         days = try readDailyMetrics(store.metricsPath)
         #expect(days.count == 2)
         #expect(days.map(\.dayStart) == [utc("2024-03-01T00:00:00Z"), utc("2024-03-02T00:00:00Z")])
@@ -139,7 +139,7 @@ struct MindsetServiceTests {
 
         // The history survives a restart and keeps growing.
         let restarted = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        _ = await restarted.record(trade(pnl: 1, at: utc("2024-03-05T09:00:00Z")))
+        _ = try await restarted.record(trade(pnl: 1, at: utc("2024-03-05T09:00:00Z")))
         #expect(try readDailyMetrics(store.metricsPath).count == 3)
     }
 
@@ -148,11 +148,11 @@ struct MindsetServiceTests {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
         let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        _ = await service.record(trade(pnl: 10, at: utc("2024-03-01T10:00:00Z")))
-        _ = await service.record(trade(pnl: 3, at: utc("2024-03-02T00:00:05Z")))
+        _ = try await service.record(trade(pnl: 10, at: utc("2024-03-01T10:00:00Z")))
+        _ = try await service.record(trade(pnl: 3, at: utc("2024-03-02T00:00:05Z")))
         #expect(try readDailyMetrics(store.metricsPath).count == 1)
 
-        let snapshot = await service.record(trade(pnl: 4, at: utc("2024-03-01T23:59:59Z")))
+        let snapshot = try await service.record(trade(pnl: 4, at: utc("2024-03-01T23:59:59Z")))
         #expect(snapshot.dailyPnl == 3)
         #expect(snapshot.trades == 1)
         let days = try readDailyMetrics(store.metricsPath)
@@ -164,7 +164,7 @@ struct MindsetServiceTests {
 
         // Nothing waits to be archived again after a restart.
         let restarted = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        _ = await restarted.record(trade(pnl: 1, at: utc("2024-03-02T09:00:00Z")))
+        _ = try await restarted.record(trade(pnl: 1, at: utc("2024-03-02T09:00:00Z")))
         #expect(try readDailyMetrics(store.metricsPath).count == 2)
     }
 
@@ -173,10 +173,10 @@ struct MindsetServiceTests {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
         let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        _ = await service.record(trade(pnl: 25, at: utc("2024-03-01T10:00:00Z")))
+        _ = try await service.record(trade(pnl: 25, at: utc("2024-03-01T10:00:00Z")))
         // The first event of the new day is a signal to evaluate, as it usually is.
         _ = await service.evaluate(proposal(at: utc("2024-03-02T08:00:00Z")))
-        _ = await service.record(trade(pnl: 1, at: utc("2024-03-02T09:00:00Z")))
+        _ = try await service.record(trade(pnl: 1, at: utc("2024-03-02T09:00:00Z")))
 
         let days = (try? readDailyMetrics(store.metricsPath)) ?? []
         #expect(days.count == 1, "the finished day 2024-03-01 (P&L 25) must be in daily_metrics.json")
