@@ -19,6 +19,9 @@ public struct ArsenalCounters: Sendable, Equatable {
     public var ordersRejected = 0
     /// Approved, but below the symbol's minimum quantity once rounded down to its step size.
     public var belowMinimum = 0
+    /// Entries held back because closed trades were not yet recorded by mindsetd: a loss not yet counted
+    /// (one that reaches a limit, perhaps) must count before the next entry is judged.
+    public var blockedTradesPending = 0
     /// Entries that would sell short a symbol its venue trades spot (no short selling), or before routerd's
     /// rules say it may be sold short: never sent.
     public var shortsNotAllowed = 0
@@ -162,6 +165,18 @@ public actor TradeCoordinator {
             return
         }
         publish(Events.signal, signal, nil)
+        if signal.isEntry, !outbox.isEmpty {
+            await flushClosedTrades()
+            if !outbox.isEmpty {
+                counters.blocked += 1
+                counters.blockedTradesPending += 1
+                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                logger.warning("entry held back: closed trades not yet recorded by mindsetd", metadata: [
+                    "symbol": "\(signal.symbol)", "pending": "\(outbox.count)",
+                ])
+                return
+            }
+        }
         guard router.isConnected else {
             counters.droppedRouterUnavailable += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)

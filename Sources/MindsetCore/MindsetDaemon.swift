@@ -47,7 +47,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
             guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw IPCError(.badRequest, "a lock needs a reason")
             }
-            return await service.lock(request)
+            return try await service.lock(request)
         }
     }
 

@@ -52,6 +52,8 @@ public actor MindsetService {
                 try store.save(fresh.state)
             } catch {
                 logger.critical("cannot save the locked state", metadata: ["error": "\(error)"])
+                // Unsaved, the lock would be gone after the next restart: entries wait until it is saved.
+                persistFailures = 1
             }
             engine = fresh
         }
@@ -75,8 +77,7 @@ public actor MindsetService {
         // saved (it changes with every call): it only keeps the day from moving back, and the day is saved
         // whenever it changes.
         if Self.changedBeyondClock(engine.state, from: before) {
-            archiveFinishedDays()
-            persist()
+            saveThenArchive()
             if persistFailures > 0, proposal.isEntry, decision.approved {
                 decision = MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
                                            reasons: ["state not saved: mindset_state.json cannot be written, so no new entries"])
@@ -107,7 +108,6 @@ public actor MindsetService {
     /// caller hears an error and sends the trade again (its trade id keeps it from counting twice).
     public func record(_ trade: ClosedTrade) throws -> MindsetSnapshot {
         let (_, transition) = engine.record(trade)
-        archiveFinishedDays()
         if let transition {
             logger.notice("emotion state changed", metadata: [
                 "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
@@ -124,20 +124,23 @@ public actor MindsetService {
                 "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
             ])
         }
-        persist()
+        saveThenArchive()
         guard persistFailures == 0 else {
             throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the trade is counted in memory, send it again")
         }
         return snapshot()
     }
 
-    public func lock(_ request: LockRequest) -> MindsetSnapshot {
+    /// Answers only once the lock is saved: a lock a restart would forget is not a lock, and the admin hears so.
+    public func lock(_ request: LockRequest) throws -> MindsetSnapshot {
         let time = request.time ?? max(engine.state.clock ?? Date(), Date())
         if let change = engine.lock(reason: "admin: \(request.reason)", at: time) {
             logger.notice("locked by admin", metadata: ["from": "\(change.from.rawValue)", "reason": "\(request.reason)"])
         }
-        archiveFinishedDays()
-        persist()
+        saveThenArchive()
+        guard persistFailures == 0 else {
+            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the lock holds until a restart, so no new entries are approved meanwhile")
+        }
         return snapshot()
     }
 
@@ -167,6 +170,15 @@ public actor MindsetService {
             persistFailures += 1
             logger.error("cannot persist mindset state", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Saves the state, and only then moves finished days to daily_metrics.json (and saves again): a day
+    /// appended while the state that still lists it could not be saved would be appended again after a restart.
+    private func saveThenArchive() {
+        persist()
+        guard persistFailures == 0, !engine.state.unarchivedDays.isEmpty else { return }
+        archiveFinishedDays()
+        persist()
     }
 
     /// Appends finished days to daily_metrics.json; on failure they stay in the state and are retried.

@@ -411,6 +411,25 @@ struct TradeCoordinatorTests {
         #expect(h.mindset.recorded.get().map(\.pnl) == [-2, 3], "every closed trade reaches the mindset, in order (5 closes one of two lots averaged at 102)")
     }
 
+    @Test("no entry is judged while a closed trade waits to be recorded by mindsetd: the loss counts first")
+    func entriesWaitForClosedTrades() async throws {
+        let h = Harness()
+        h.mindset.failRecord.set(true)
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 1, seconds: 1))
+        await h.coordinator.handle(fill: fill(.sell, 1, at: 90, strategy: "scripted", sequence: 2, seconds: 2))
+        await h.coordinator.flushClosedTrades()
+        #expect(await h.coordinator.pendingClosedTrades == 1)
+        h.strategy.configure { $0.inFlight = false }
+        await h.tickAt(3)
+        #expect(h.mindset.evaluated.get().isEmpty, "the entry never reached mindsetd before the loss")
+        #expect(await h.coordinator.counters.blockedTradesPending == 1)
+        #expect(!h.strategy.inFlight, "the symbol is free again")
+        h.mindset.failRecord.set(false)
+        await h.tickAt(4)
+        #expect(h.mindset.recorded.get().map(\.pnl) == [-10])
+        #expect(h.mindset.evaluated.get().count == 1, "judged once the loss was recorded")
+    }
+
     @Test("a rejected order frees the symbol and is counted")
     func rejectedOrder() async {
         let h = Harness()

@@ -59,7 +59,7 @@ struct MindsetServiceTests {
         let store = MindsetStore(stateDirectory: dir.path)
         let first = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
         _ = await first.evaluate(proposal(at: utc("2024-03-01T09:00:00Z")))
-        let locked = await first.lock(LockRequest(reason: "news at 10", time: utc("2024-03-01T09:30:00Z")))
+        let locked = try await first.lock(LockRequest(reason: "news at 10", time: utc("2024-03-01T09:30:00Z")))
         #expect(locked.emotionState == "LOCKED")
         #expect(locked.lockReason == "admin: news at 10")
 

@@ -1,5 +1,6 @@
 import BagbotTestSupport
 import Foundation
+import BagbotStorage
 import BagbotIPC
 import Testing
 @testable import MindsetCore
@@ -37,7 +38,7 @@ struct MindsetUnsavedStateTests {
     func approvalWaitsForTheSave() async throws {
         let dir = try TempDir()
         let service = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
-        _ = await service.lock(LockRequest(reason: "tilted", time: utc("2024-03-01T10:00:00Z")))
+        _ = try await service.lock(LockRequest(reason: "tilted", time: utc("2024-03-01T10:00:00Z")))
         // The disk goes away; the next day's first proposal would lift the lock, in memory only.
         try FileManager.default.removeItem(atPath: dir.file("state"))
         try dir.write("state", "not a directory")
@@ -74,5 +75,49 @@ struct MindsetUnsavedStateTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == saved)
         _ = await service.evaluate(proposal(at: utc("2024-03-02T10:00:00Z")))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) != saved, "a new day is saved")
+    }
+
+    @Test("an admin lock that cannot be saved is answered with an error, and entries wait meanwhile")
+    func unsavedLock() async throws {
+        let dir = try TempDir()
+        try dir.write("state", "not a directory")
+        let service = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        await #expect(throws: IPCError.self) { _ = try await service.lock(LockRequest(reason: "stop", time: utc("2024-03-01T10:00:00Z"))) }
+        #expect(!(await service.evaluate(proposal(at: utc("2024-03-01T10:00:01Z")))).approved)
+    }
+
+    @Test("a lock made at start over an unreadable state file is saved as soon as the disk allows, so a later restart keeps it")
+    func startupLockReachesTheDisk() async throws {
+        let dir = try TempDir()
+        // mindset_state.json is a directory: unreadable, and no file can be renamed onto it.
+        try FileManager.default.createDirectory(atPath: dir.file("state/mindset_state.json"), withIntermediateDirectories: true)
+        let first = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        #expect(await first.isHealthy == false)
+        try FileManager.default.removeItem(atPath: dir.file("state/mindset_state.json"))
+        #expect(!(await first.evaluate(proposal(at: Date()))).approved)
+        let restarted = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        #expect(await restarted.snapshot().emotionState == "LOCKED")
+    }
+
+    @Test("a finished day goes to daily_metrics.json only after the state that lists it is saved")
+    func archiveAfterSave() async throws {
+        let dir = try TempDir()
+        let service = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        _ = try await service.record(trade(pnl: -1, at: utc("2024-03-02T09:00:00Z"), id: "today"))
+        // Saving fails from here: mindset_state.json is put aside and a directory takes its place.
+        let statePath = dir.file("state/mindset_state.json"), aside = dir.file("saved.json")
+        try FileManager.default.moveItem(atPath: statePath, toPath: aside)
+        try FileManager.default.createDirectory(atPath: statePath + "/x", withIntermediateDirectories: true)
+        let late = trade(pnl: 5, at: utc("2024-03-01T23:00:00Z"), id: "late-gain")
+        await #expect(throws: IPCError.self) { _ = try await service.record(late) }
+        #expect(try AtomicFile.readJSON([DailySummary].self, from: dir.file("state/daily_metrics.json")) == nil,
+                "not appended while the state that lists it is not saved")
+        // The disk is back, mindsetd restarts from its last saved state, and arsenald sends the trade again.
+        try FileManager.default.removeItem(atPath: statePath)
+        try FileManager.default.moveItem(atPath: aside, toPath: statePath)
+        let restarted = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        _ = try await restarted.record(late)
+        let days = try #require(try AtomicFile.readJSON([DailySummary].self, from: dir.file("state/daily_metrics.json")))
+        #expect(days.filter { $0.lateTrades == 1 }.count == 1, "the late gain is in the history once")
     }
 }
