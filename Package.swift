@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "MindsetCoreTests",
             dependencies: [
-                "MindsetCore", "BagbotTestSupport", logging,
+                "MindsetCore", "BagbotTestSupport", logging, nioConcurrencyHelpers,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
         .testTarget(

@@ -35,7 +35,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
                 .withProcessDetails()
         }
         server.registry.register(Methods.mindsetEvaluate, TradeProposal.self) { proposal, _ in
-            await service.evaluate(proposal)
+            try await service.evaluate(proposal)
         }
         server.registry.register(Methods.mindsetRecordTrade, ClosedTrade.self) { trade, _ in
             try await service.record(trade)

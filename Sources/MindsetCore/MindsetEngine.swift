@@ -44,8 +44,13 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var lockReason: String?
     public var lastLossAt: Date?
     public var lastLossNotional: ExactDecimal?
-    /// The latest market time seen; the day rolls over when events pass the reset moment.
+    /// The engine's own time: it follows market time forward and never goes back (`MindsetEngine.observe`);
+    /// days, cooldowns and windows are counted on it.
     public var clock: Date?
+    /// The market time the clock's next step is measured from (`MindsetEngine.observe`), and the latest market
+    /// time ever observed (the bound of the input check).
+    public var lastEventTime: Date?
+    public var latestEventTime: Date?
     public var transitions: [StateTransition] = []
     /// The latest recorded trade ids, so a resent trade is not counted twice.
     public var recentTradeIds: [String] = []
@@ -68,12 +73,46 @@ public struct MindsetEngine: Sendable {
         self.state = state
     }
 
-    /// Starts a new day if `time` is past the next reset; returns the finished day, if one ended.
-    public mutating func advance(to time: Date) -> DailySummary? {
-        if let clock = state.clock, time < clock {
-            return nil
+    /// Maps an event's market time onto the engine's clock and returns the engine's now. The clock moves by
+    /// the market's own steps forward and never back. A step back of more than `rewindThreshold` is a rewind
+    /// (a replay that starts again): the clock stays, and moves on by each later step from the new market
+    /// time. A smaller step back is two clocks a little apart (venues, feeds): ignored, so steps keep being
+    /// measured from the latest time and the clock cannot drift ahead. A cooldown or a day is never computed
+    /// from a time earlier than one already seen.
+    @discardableResult
+    public mutating func observe(_ time: Date) -> Date {
+        guard let clock = state.clock else {
+            (state.clock, state.lastEventTime, state.latestEventTime) = (time, time, time)
+            return time
         }
-        state.clock = time
+        let last = state.lastEventTime ?? clock
+        state.latestEventTime = max(state.latestEventTime ?? clock, time)
+        if time >= last {
+            state.clock = clock.addingTimeInterval(time.timeIntervalSince(last))
+            state.lastEventTime = time
+        } else if last.timeIntervalSince(time) > Self.rewindThreshold {
+            state.lastEventTime = time
+        }
+        return state.clock ?? clock
+    }
+
+    /// A step back in market time longer than this is a rewind, not two clocks that differ.
+    public static let rewindThreshold: TimeInterval = 60
+
+    /// Observes `time`, and starts a new day if the engine's clock is past the next reset; returns the
+    /// finished day, if one ended.
+    public mutating func advance(to time: Date) -> DailySummary? {
+        rollDay(at: observe(time))
+    }
+
+    /// The now of an event that may be late (a closed trade sent after later events): its own time when it is
+    /// not behind the clock (observed), else the clock's.
+    private mutating func now(ofLate time: Date) -> Date {
+        guard let clock = state.clock, time < clock else { return observe(time) }
+        return clock
+    }
+
+    private mutating func rollDay(at time: Date) -> DailySummary? {
         let dayStart = rules.dailyReset.dayStart(containing: time)
         guard let current = state.dayStart else {
             state.dayStart = dayStart
@@ -101,7 +140,8 @@ public struct MindsetEngine: Sendable {
 
     /// Decides on a proposed trade: approved with a size, or blocked, with every reason.
     public mutating func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
-        _ = advance(to: proposal.time)
+        let now = observe(proposal.time)
+        _ = rollDay(at: now)
         let emotion = state.emotion.rawValue
         guard proposal.quantity.isPositive, proposal.price.isPositive else {
             return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion,
@@ -120,7 +160,7 @@ public struct MindsetEngine: Sendable {
         }
         var reasons: [String] = []
         if let lastLoss = state.lastLossAt {
-            let since = proposal.time.timeIntervalSince(lastLoss)
+            let since = now.timeIntervalSince(lastLoss)
             if since < rules.revengeCooldown {
                 let left = Int((rules.revengeCooldown - since).rounded(.up))
                 return blocked("revenge guard: cooldown after a loss, \(left)s left")
@@ -135,7 +175,7 @@ public struct MindsetEngine: Sendable {
         }
         reasons.append("state \(emotion): size × \(String(format: "%.2f", factor))")
         if let lastLoss = state.lastLossAt, let lostNotional = state.lastLossNotional,
-           proposal.time.timeIntervalSince(lastLoss) < rules.revengeWindow {
+           now.timeIntervalSince(lastLoss) < rules.revengeWindow {
             guard let cap = try? lostNotional.divided(by: proposal.price, scale: Self.capScale, rounding: .towardZero).normalized else {
                 return blocked("revenge guard: the losing trade's size cannot be compared with this one")
             }
@@ -159,14 +199,15 @@ public struct MindsetEngine: Sendable {
                 state.recentTradeIds.removeFirst(state.recentTradeIds.count - Self.keptTradeIds)
             }
         }
-        let summary = advance(to: trade.closedAt)
+        let now = now(ofLate: trade.closedAt)
+        let summary = rollDay(at: now)
         if let today = state.dayStart, trade.closedAt < today, !trade.pnl.isNegative {
             recordLateGain(trade)
             return (summary, nil)
         }
         guard let dailyPnl = try? state.dailyPnl + trade.pnl else {
             // A day's P&L no decimal can hold is not a day to keep trading in: fail closed.
-            return (summary, transition(to: .locked, reason: "daily P&L out of range after trade \(trade.tradeId ?? "-")", at: trade.closedAt))
+            return (summary, transition(to: .locked, reason: "daily P&L out of range after trade \(trade.tradeId ?? "-")", at: now))
         }
         state.dailyPnl = dailyPnl
         state.trades += 1
@@ -178,13 +219,14 @@ public struct MindsetEngine: Sendable {
             state.losses += 1
             state.lossStreak += 1
             state.winStreak = 0
-            // A late loss (closed before a loss already recorded) must not move the cooldown back.
-            if trade.closedAt >= (state.lastLossAt ?? .distantPast) {
-                state.lastLossAt = trade.closedAt
+            // On the engine's clock: a loss that closed before later events counts from now, and a late loss
+            // (closed before a loss already recorded) never moves the cooldown back.
+            if now >= (state.lastLossAt ?? .distantPast) {
+                state.lastLossAt = now
                 state.lastLossNotional = trade.notional
             }
         }
-        return (summary, reassess(at: trade.closedAt))
+        return (summary, reassess(at: now))
     }
 
     /// A gain (or break-even) that closed before the current day began, sent late (e.g. because mindsetd was

@@ -25,6 +25,8 @@ public struct MindsetRules: Sendable, Equatable {
     public var cautiousLossFraction: Double
     public var tiltedLossFraction: Double
     public var stateFactors: MindsetSettings.StateFactors
+    /// nil only in rules built in code for tests of other concerns; the configuration always sets it.
+    public var maxClockSkew: TimeInterval?
 
     public init(_ config: MindsetSettings) {
         dailyReset = DailyResetTime(config.dailyResetUtc) ?? DailyResetTime("00:00")!
@@ -41,6 +43,7 @@ public struct MindsetRules: Sendable, Equatable {
         cautiousLossFraction = config.cautiousLossFraction
         tiltedLossFraction = config.tiltedLossFraction
         stateFactors = config.stateFactors
+        maxClockSkew = config.maxClockSkewSeconds
     }
 
     /// The tighter of the absolute and the percentage limit.

@@ -36,10 +36,11 @@ public actor MindsetService {
     private var approvals = 0
     private var blocks: [String: Int] = [:]
     private var persistFailures = 0
-
-    public init(rules: MindsetRules, store: MindsetStore, logger: Logger) {
+    private let wallClock: @Sendable () -> Date
+    public init(rules: MindsetRules, store: MindsetStore, logger: Logger, wallClock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.logger = logger
+        self.wallClock = wallClock
         do {
             engine = MindsetEngine(rules: rules, state: try store.loadState() ?? MindsetState())
         } catch {
@@ -59,7 +60,13 @@ public actor MindsetService {
         }
     }
 
-    public func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
+    /// Checks of a peer's input against the configuration and mindsetd's clock.
+    private var check: MindsetInputCheck {
+        MindsetInputCheck(maxClockSkew: engine.rules.maxClockSkew, wallClock: wallClock(), latestEventTime: engine.state.latestEventTime)
+    }
+
+    public func evaluate(_ proposal: TradeProposal) throws -> MindsetDecision {
+        try check.proposal(proposal)
         // A lock that cannot be saved would be forgotten by a restart: no new risk until saving works.
         if persistFailures > 0 && proposal.isEntry {
             persist()
@@ -101,12 +108,15 @@ public actor MindsetService {
     static func changedBeyondClock(_ state: MindsetState, from before: MindsetState) -> Bool {
         var comparable = state
         comparable.clock = before.clock
+        comparable.lastEventTime = before.lastEventTime
+        comparable.latestEventTime = before.latestEventTime
         return comparable != before
     }
 
     /// Counts a closed trade and answers only once the state that counts it is saved: when it cannot be, the
     /// caller hears an error and sends the trade again (its trade id keeps it from counting twice).
     public func record(_ trade: ClosedTrade) throws -> MindsetSnapshot {
+        try check.trade(trade)
         let (_, transition) = engine.record(trade)
         if let transition {
             logger.notice("emotion state changed", metadata: [
@@ -133,7 +143,8 @@ public actor MindsetService {
 
     /// Answers only once the lock is saved: a lock a restart would forget is not a lock, and the admin hears so.
     public func lock(_ request: LockRequest) throws -> MindsetSnapshot {
-        let time = request.time ?? max(engine.state.clock ?? Date(), Date())
+        if let time = request.time { try check.time(time, field: "time") }
+        let time = request.time ?? max(engine.state.clock ?? wallClock(), wallClock())
         if let change = engine.lock(reason: "admin: \(request.reason)", at: time) {
             logger.notice("locked by admin", metadata: ["from": "\(change.from.rawValue)", "reason": "\(request.reason)"])
         }

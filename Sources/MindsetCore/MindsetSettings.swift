@@ -23,6 +23,8 @@ public struct MindsetSettings: ConfigSection {
     public var cautiousLossFraction = 0.5
     public var tiltedLossFraction = 0.8
     public var stateFactors = StateFactors()
+    /// How far a request's time may lie from mindsetd's clock (docs/mindset.md, "Input").
+    public var maxClockSkewSeconds = 300.0
 
     public init() {}
 
@@ -49,6 +51,9 @@ public struct MindsetSettings: ConfigSection {
         guard maxTradesPerDay > 0 else { throw check.fail("max_trades_per_day", "must be positive") }
         try check.nonNegative(revengeCooldownSeconds, "revenge_cooldown_seconds")
         try check.nonNegative(revengeWindowSeconds, "revenge_window_seconds")
+        guard maxClockSkewSeconds.isFinite, maxClockSkewSeconds >= 1 else {
+            throw check.fail("max_clock_skew_seconds", "must be at least 1")
+        }
         guard tiltedAfterLosses >= cautiousAfterLosses else {
             throw check.fail("tilted_after_losses", "must be at least cautious_after_losses")
         }

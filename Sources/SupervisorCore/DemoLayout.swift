@@ -45,7 +45,7 @@ public struct DemoLayout: Sendable {
             router:
               mode: paper
               replay:
-                speed: "1"
+                speed: "1"   # other than "1": raise mindset.max_clock_skew_seconds (bagbot up --speed does)
                 loop: true
 
             """

@@ -19,6 +19,10 @@ struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start the four daemons as child processes, everything under one directory (not the production path: use systemd).")
 
+    /// mindsetd's clock skew for a replay not at real time: ten years, since its market time keeps no tie
+    /// to the wall clock.
+    static let acceleratedReplaySkew = 315_360_000
+
     @Option(help: "Directory for sockets (run/), database and state (state/), config and admin token.")
     var dir: String = "./bagbot-run"
 
@@ -60,7 +64,14 @@ struct Up: AsyncParsableCommand {
                 """)
         }
         var settings = ["gateway.port=\(port)"] + overrides
-        if let speed { settings.append("router.replay.speed=\(speed)") }
+        if let speed {
+            settings.append("router.replay.speed=\(speed)")
+            // An accelerated replay's market time runs ahead of the wall clock without bound, so mindsetd's
+            // check of request times against its clock is opened up (docs/mindset.md, "Input").
+            if ReplaySpeed(speed) != .multiple(1), !overrides.contains(where: { $0.hasPrefix("mindset.max_clock_skew_seconds=") }) {
+                settings.append("mindset.max_clock_skew_seconds=\(Self.acceleratedReplaySkew)")
+            }
+        }
         if !data.isEmpty {
             let absolute = data.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
             settings.append("router.replay.files=[\(absolute.joined(separator: ", "))]")

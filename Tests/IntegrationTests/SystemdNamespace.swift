@@ -62,7 +62,9 @@ final class SystemdNamespace: @unchecked Sendable {
         // Not through setsid(1): Process already starts the child as a group leader, so setsid would fork
         // and the namespace would no longer descend from the pid kept here.
         unshare.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        unshare.arguments = ["--kill-child", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--mount-proc", script]
+        // The script is read by bash, not executed itself: a fork elsewhere in the test process can hold the
+        // just-written file open for a moment, and executing it then fails with "Text file busy".
+        unshare.arguments = ["--kill-child", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--mount-proc", "/bin/bash", script]
         let log = harness + "/boot.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -66,7 +66,11 @@ final class TestSystem: @unchecked Sendable {
 
             """
         if let data = Self.sharedData { yaml += "    data_dir: \(data)\n" }
-        yaml += extraConfig
+        // The replay runs faster than real time, so mindsetd's check of times against its clock is opened up,
+        // as `bagbot up --speed` does.
+        let skew = "  max_clock_skew_seconds: 315360000\n"
+        yaml += extraConfig.contains("mindset:\n") ? extraConfig.replacingOccurrences(of: "mindset:\n", with: "mindset:\n" + skew)
+            : extraConfig + "mindset:\n" + skew
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 

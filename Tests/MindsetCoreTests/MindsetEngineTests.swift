@@ -91,13 +91,14 @@ struct MindsetDailyResetTests {
         #expect(engine.state.trades == 1)
         #expect(engine.state.lossStreak == 1)
         #expect(engine.state.unarchivedDays.isEmpty)
-        #expect(engine.state.lastLossAt == utc("2024-03-01T23:59:00Z"))
+        // Its cooldown counts from when the engine learnt of it (its clock), never from a time already passed.
+        #expect(engine.state.lastLossAt == utc("2024-03-02T00:00:01Z"))
         #expect(engine.state.lastLossNotional == 600)
 
-        // An older late loss counts too, but does not move the cooldown back.
+        // An older late loss counts too, and never moves the cooldown back.
         engine.record(trade(pnl: -1, at: utc("2024-03-01T20:00:00Z")))
         #expect(engine.state.dailyPnl == -501)
-        #expect(engine.state.lastLossAt == utc("2024-03-01T23:59:00Z"))
+        #expect(engine.state.lastLossAt == utc("2024-03-02T00:00:01Z"))
 
         // A late gain of the archived day becomes a separate entry for that day; today is untouched.
         engine.record(trade(pnl: 30, at: utc("2024-03-01T22:00:00Z")))
@@ -145,7 +146,8 @@ struct MindsetDailyResetTests {
         #expect(summary == nil)
         _ = engine.evaluate(proposal(at: utc("2024-03-01T21:50:00Z")))
         #expect(engine.state.dayStart == utc("2024-03-01T22:00:00Z"))
-        #expect(engine.state.clock == utc("2024-03-01T22:30:00Z"))
+        // A rewind of an hour: the clock stayed, then moved by the 20 market minutes since (never back).
+        #expect(engine.state.clock == utc("2024-03-01T22:50:00Z"))
         // The late trade belongs to the previous trading day, not to this one.
         #expect(engine.state.trades == 1)
         #expect(engine.state.dailyPnl == 10)

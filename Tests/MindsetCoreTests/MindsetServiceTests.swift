@@ -29,7 +29,7 @@ struct MindsetServiceTests {
         #expect(after.recentTransitions == before.recentTransitions)
 
         // The revenge cooldown that started before the restart still holds after it.
-        let blocked = await second.evaluate(proposal(at: utc("2024-03-01T10:06:00Z")))
+        let blocked = try await second.evaluate(proposal(at: utc("2024-03-01T10:06:00Z")))
         #expect(!blocked.approved)
         #expect(blocked.reasons.first?.hasPrefix("revenge guard") == true)
         // …and one more loss continues the streak instead of starting over.
@@ -58,14 +58,14 @@ struct MindsetServiceTests {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
         let first = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
-        _ = await first.evaluate(proposal(at: utc("2024-03-01T09:00:00Z")))
+        _ = try await first.evaluate(proposal(at: utc("2024-03-01T09:00:00Z")))
         let locked = try await first.lock(LockRequest(reason: "news at 10", time: utc("2024-03-01T09:30:00Z")))
         #expect(locked.emotionState == "LOCKED")
         #expect(locked.lockReason == "admin: news at 10")
 
         let second = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
         #expect(await second.snapshot().emotionState == "LOCKED")
-        let decision = await second.evaluate(proposal(at: utc("2024-03-01T11:00:00Z")))
+        let decision = try await second.evaluate(proposal(at: utc("2024-03-01T11:00:00Z")))
         #expect(!decision.approved)
         #expect(decision.reasons == ["locked: admin: news at 10"])
         let snapshot = await second.snapshot()
@@ -94,9 +94,9 @@ struct MindsetServiceTests {
         // The corrupt file is not read again as if it were state.
         #expect((try? String(contentsOfFile: store.statePath, encoding: .utf8)) != garbage)
 
-        let entry = await service.evaluate(proposal(at: Date()))
+        let entry = try await service.evaluate(proposal(at: Date()))
         #expect(!entry.approved)
-        let exit = await service.evaluate(proposal(at: Date(), isEntry: false))
+        let exit = try await service.evaluate(proposal(at: Date(), isEntry: false))
         #expect(exit.approved)
     }
 
@@ -175,7 +175,7 @@ struct MindsetServiceTests {
         let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
         _ = try await service.record(trade(pnl: 25, at: utc("2024-03-01T10:00:00Z")))
         // The first event of the new day is a signal to evaluate, as it usually is.
-        _ = await service.evaluate(proposal(at: utc("2024-03-02T08:00:00Z")))
+        _ = try await service.evaluate(proposal(at: utc("2024-03-02T08:00:00Z")))
         _ = try await service.record(trade(pnl: 1, at: utc("2024-03-02T09:00:00Z")))
 
         let days = (try? readDailyMetrics(store.metricsPath)) ?? []

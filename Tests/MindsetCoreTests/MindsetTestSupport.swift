@@ -19,11 +19,14 @@ func utc(_ text: String) -> Date {
     return date
 }
 
-/// Rules from the shipped defaults, adjusted by `change`.
-func makeRules(_ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetRules {
+/// Rules from the shipped defaults, adjusted by `change`. The times of these tests are fixed days of 2024, so
+/// the check of times against the wall clock is left out unless `clockSkew` is given.
+func makeRules(clockSkew: TimeInterval? = nil, _ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetRules {
     var config = MindsetSettings()
     change(&config)
-    return MindsetRules(config)
+    var rules = MindsetRules(config)
+    rules.maxClockSkew = clockSkew
+    return rules
 }
 
 func proposal(at time: Date, quantity: ExactDecimal = 1, price: ExactDecimal = 100, isEntry: Bool = true,

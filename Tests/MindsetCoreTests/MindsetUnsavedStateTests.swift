@@ -18,15 +18,15 @@ struct MindsetUnsavedStateTests {
         }
         #expect(await service.isHealthy == false)
 
-        let entry = await service.evaluate(proposal(at: utc("2024-03-01T11:00:00Z")))
+        let entry = try await service.evaluate(proposal(at: utc("2024-03-01T11:00:00Z")))
         #expect(!entry.approved)
         #expect(entry.reasons.first?.hasPrefix("state not saved") == true)
-        let exit = await service.evaluate(proposal(at: utc("2024-03-01T11:00:01Z"), isEntry: false))
+        let exit = try await service.evaluate(proposal(at: utc("2024-03-01T11:00:01Z"), isEntry: false))
         #expect(exit.approved)
 
         // Once saving works again, entries are judged normally.
         try FileManager.default.removeItem(atPath: dir.file("state"))
-        let later = await service.evaluate(proposal(at: utc("2024-03-01T11:30:00Z")))
+        let later = try await service.evaluate(proposal(at: utc("2024-03-01T11:30:00Z")))
         #expect(later.approved)
         #expect(await service.isHealthy)
         // The trade sent again (the caller heard an error) is not counted twice.
@@ -42,10 +42,10 @@ struct MindsetUnsavedStateTests {
         // The disk goes away; the next day's first proposal would lift the lock, in memory only.
         try FileManager.default.removeItem(atPath: dir.file("state"))
         try dir.write("state", "not a directory")
-        let entry = await service.evaluate(proposal(at: utc("2024-03-02T09:00:00Z")))
+        let entry = try await service.evaluate(proposal(at: utc("2024-03-02T09:00:00Z")))
         #expect(!entry.approved, "a restart now would find the lock: no entry may rest on its lifting")
         #expect(entry.reasons.first?.hasPrefix("state not saved") == true)
-        #expect(await service.evaluate(proposal(at: utc("2024-03-02T09:00:01Z"), isEntry: false)).approved, "exits still pass")
+        #expect(try await service.evaluate(proposal(at: utc("2024-03-02T09:00:01Z"), isEntry: false)).approved, "exits still pass")
     }
 
     @Test("a trade resent after a failed save counts once")
@@ -67,13 +67,13 @@ struct MindsetUnsavedStateTests {
     func noWriteForTheClockAlone() async throws {
         let dir = try TempDir()
         let service = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
-        _ = await service.evaluate(proposal(at: utc("2024-03-01T10:00:00Z")))
+        _ = try await service.evaluate(proposal(at: utc("2024-03-01T10:00:00Z")))
         let path = dir.file("state/mindset_state.json")
         let saved = try Data(contentsOf: URL(fileURLWithPath: path))
-        _ = await service.evaluate(proposal(at: utc("2024-03-01T10:00:30Z")))
-        _ = await service.evaluate(proposal(at: utc("2024-03-01T10:01:00Z")))
+        _ = try await service.evaluate(proposal(at: utc("2024-03-01T10:00:30Z")))
+        _ = try await service.evaluate(proposal(at: utc("2024-03-01T10:01:00Z")))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == saved)
-        _ = await service.evaluate(proposal(at: utc("2024-03-02T10:00:00Z")))
+        _ = try await service.evaluate(proposal(at: utc("2024-03-02T10:00:00Z")))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) != saved, "a new day is saved")
     }
 
@@ -83,7 +83,7 @@ struct MindsetUnsavedStateTests {
         try dir.write("state", "not a directory")
         let service = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
         await #expect(throws: IPCError.self) { _ = try await service.lock(LockRequest(reason: "stop", time: utc("2024-03-01T10:00:00Z"))) }
-        #expect(!(await service.evaluate(proposal(at: utc("2024-03-01T10:00:01Z")))).approved)
+        #expect(!(try await service.evaluate(proposal(at: utc("2024-03-01T10:00:01Z")))).approved)
     }
 
     @Test("a lock made at start over an unreadable state file is saved as soon as the disk allows, so a later restart keeps it")
@@ -94,7 +94,7 @@ struct MindsetUnsavedStateTests {
         let first = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
         #expect(await first.isHealthy == false)
         try FileManager.default.removeItem(atPath: dir.file("state/mindset_state.json"))
-        #expect(!(await first.evaluate(proposal(at: Date()))).approved)
+        #expect(!(try await first.evaluate(proposal(at: Date()))).approved)
         let restarted = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
         #expect(await restarted.snapshot().emotionState == "LOCKED")
     }

@@ -1,0 +1,141 @@
+import BagbotTestSupport
+import Foundation
+import BagbotDomain
+import BagbotIPC
+import NIOConcurrencyHelpers
+import Testing
+@testable import MindsetCore
+
+@Suite("mindsetd's input: no message moves the calendar or poisons the state")
+struct MindsetInputTests {
+    let wall = utc("2026-06-01T12:00:00Z")
+
+    func service(_ dir: TempDir, wall: NIOLockedValueBox<Date>? = nil, _ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetService {
+        let clock = wall ?? NIOLockedValueBox(self.wall)
+        return MindsetService(rules: makeRules(clockSkew: 300, change), store: MindsetStore(stateDirectory: dir.file("state")),
+                              logger: quietLogger, wallClock: { clock.withLockedValue { $0 } })
+    }
+
+    func badRequest(naming field: String, _ body: () async throws -> Void) async {
+        let error = await #expect(throws: IPCError.self) { try await body() }
+        #expect(error?.code == .badRequest)
+        #expect(error?.message.hasPrefix("\(field):") == true, "\(String(describing: error))")
+    }
+
+    @Test("an evaluate from year 33658 is refused, naming the field, and changes nothing, even after a restart")
+    func farFutureEvaluate() async throws {
+        let dir = try TempDir()
+        let mindset = service(dir)
+        _ = try await mindset.evaluate(proposal(at: wall))
+        let before = await mindset.snapshot()
+        await badRequest(naming: "time") { _ = try await mindset.evaluate(proposal(at: Date(timeIntervalSince1970: 1e12))) }
+        await badRequest(naming: "time") { _ = try await mindset.evaluate(proposal(at: wall.addingTimeInterval(301))) }
+        await badRequest(naming: "time") { _ = try await mindset.evaluate(proposal(at: wall.addingTimeInterval(-301))) }
+        #expect(await mindset.snapshot() == before)
+        #expect(try await mindset.evaluate(proposal(at: wall.addingTimeInterval(299))).approved, "within the skew")
+
+        let restarted = service(dir)
+        #expect(await restarted.snapshot().dayStart == utc("2026-06-01T00:00:00Z"))
+    }
+
+    @Test("an accelerated replay runs ahead of the wall clock a step at a time; one message cannot jump")
+    func replayAhead() async throws {
+        let dir = try TempDir()
+        let mindset = service(dir)
+        var time = wall
+        for _ in 0..<100 {
+            time = time.addingTimeInterval(250)
+            #expect(try await mindset.evaluate(proposal(at: time)).approved)
+        }
+        #expect(time.timeIntervalSince(wall) > 20_000, "market time is hours ahead of the wall clock")
+        await badRequest(naming: "time") { _ = try await mindset.evaluate(proposal(at: time.addingTimeInterval(3_600))) }
+    }
+
+    @Test("bad numbers are refused with their field: quantity, price, strength, confidence, a trade's prices")
+    func badNumbers() async throws {
+        let dir = try TempDir()
+        let mindset = service(dir)
+        var bad = proposal(at: wall)
+        bad.quantity = 0
+        await badRequest(naming: "quantity") { _ = try await mindset.evaluate(bad) }
+        bad = proposal(at: wall, price: -1)
+        await badRequest(naming: "price") { _ = try await mindset.evaluate(bad) }
+        bad = proposal(at: wall)
+        bad.strength = .infinity
+        await badRequest(naming: "strength") { _ = try await mindset.evaluate(bad) }
+        bad = proposal(at: wall)
+        bad.confidence = 2
+        await badRequest(naming: "confidence") { _ = try await mindset.evaluate(bad) }
+        bad = proposal(at: wall, quantity: 999_999_999_999_999_999, price: 999_999_999_999_999_999)
+        await badRequest(naming: "quantity × price") { _ = try await mindset.evaluate(bad) }
+
+        var badTrade = trade(pnl: -5, at: wall)
+        badTrade.entryPrice = 0
+        await badRequest(naming: "entryPrice") { _ = try await mindset.record(badTrade) }
+        #expect(await mindset.snapshot().trades == 0)
+        // A position closed at zero is a total loss, and counts.
+        #expect(try await mindset.record(trade(pnl: -100, at: wall)).dailyPnl == -100)
+    }
+
+    @Test("a trade may come late, never from the future; a lock's time is checked too")
+    func tradeAndLockTimes() async throws {
+        let dir = try TempDir()
+        let mindset = service(dir)
+        await badRequest(naming: "closedAt") { _ = try await mindset.record(trade(pnl: -5, at: wall.addingTimeInterval(3_600))) }
+        #expect(try await mindset.record(trade(pnl: -5, at: wall.addingTimeInterval(-7_200))).trades == 1, "late, after an outage")
+        await badRequest(naming: "time") { _ = try await mindset.lock(LockRequest(reason: "x", time: Date(timeIntervalSince1970: 1e12))) }
+        #expect(await mindset.snapshot().emotionState == "CALM")
+    }
+
+    @Test("a P&L no decimal can hold is refused on the wire; sums beyond range lock, and the state still saves")
+    func hugePnl() async throws {
+        let json = #"{"strategyId":"s","symbol":"BTCUSDT","side":"buy","quantity":"1","entryPrice":"1","exitPrice":"1","pnl":-1e308,"closedAt":"2026-06-01T12:00:00Z"}"#
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        #expect(throws: (any Error).self) { _ = try decoder.decode(ClosedTrade.self, from: Data(json.utf8)) }
+
+        let dir = try TempDir()
+        let mindset = service(dir)
+        let huge = try #require(ExactDecimal("900000000000000000"))
+        func totalLoss(_ id: String) -> ClosedTrade {
+            ClosedTrade(strategyId: "s", symbol: "BTCUSDT", side: .buy, quantity: 1, entryPrice: huge, exitPrice: 0, pnl: -huge,
+                        closedAt: wall, requestId: nil, tradeId: id)
+        }
+        _ = try await mindset.record(totalLoss("a"))
+        let second = try await mindset.record(totalLoss("b"))
+        #expect(second.emotionState == "LOCKED")
+        #expect(second.dailyPnl == -huge, "a sum beyond range changes nothing; the day is locked")
+        #expect(second.trades == 1)
+        #expect(try MindsetStore(stateDirectory: dir.file("state")).loadState()?.emotion == .locked)
+    }
+
+    @Test("after routerd restarts a replay, market time goes back: cooldowns stay their length, days do not move back")
+    func marketTimeBackwards() async throws {
+        var engine = MindsetEngine(rules: makeRules { $0.revengeCooldownSeconds = 300 })
+        let ahead = utc("2026-06-05T12:00:00Z")
+        _ = engine.evaluate(proposal(at: ahead))
+        // The replay starts again four days earlier; a loss comes in at the new market time.
+        let restart = utc("2026-06-01T12:00:00Z")
+        _ = engine.evaluate(proposal(at: restart))
+        engine.record(trade(pnl: -5, at: restart.addingTimeInterval(10)))
+        let blocked = engine.evaluate(proposal(at: restart.addingTimeInterval(20)))
+        #expect(!blocked.approved)
+        // Known at the engine's clock (the moment of the rewind, 10 s before the trade's own time): never shorter.
+        #expect(blocked.reasons.first?.contains("280s left") == true, "\(blocked.reasons)")
+        #expect(!engine.evaluate(proposal(at: restart.addingTimeInterval(299))).approved)
+        #expect(engine.evaluate(proposal(at: restart.addingTimeInterval(300))).approved, "300 s of market time after the loss")
+        #expect(engine.state.dayStart == utc("2026-06-05T00:00:00Z"))
+    }
+
+    @Test("two venues' clocks a second apart never push the engine's clock ahead of the market")
+    func clockJitter() {
+        var engine = MindsetEngine(rules: makeRules())
+        var time = utc("2026-06-01T12:00:00Z")
+        for _ in 0..<1_000 {
+            engine.observe(time)
+            engine.observe(time.addingTimeInterval(-1))
+            time = time.addingTimeInterval(2)
+        }
+        #expect(engine.state.clock == time.addingTimeInterval(-2), "as far as the market went, not a second more")
+    }
+}
