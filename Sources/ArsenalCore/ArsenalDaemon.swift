@@ -105,10 +105,6 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             await coordinator.setSymbolRules(try await IPCRouterPort(client: client).symbolRules())
             if self.routerStream.isConnected { try await Self.resync(coordinator, via: client) }
         }
-        mindsetClient.onConnect { _ in
-            Task { await coordinator.flushClosedTrades() }
-        }
-
         server.registry.register(Methods.health, EmptyBody.self) { [self] _, _ in
             await self.health()
         }
@@ -126,7 +122,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     }
 
     /// Brings the strategies up to date with routerd's fill log. After a reconnect the missed fills are
-    /// applied one by one, so every trade they closed reaches mindsetd; on a first start (nothing applied
+    /// applied one by one, so every strategy's record of its trades is whole; on a first start (nothing applied
     /// yet) the positions snapshot is taken instead.
     static func resync(_ coordinator: TradeCoordinator, via client: IPCClient, reconnected: Bool = true) async throws {
         let applied = await coordinator.appliedSequence
@@ -170,18 +166,17 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 "dropped_router_unavailable": "\(counters.droppedRouterUnavailable)", "orders_placed": "\(counters.ordersPlaced)",
                 "orders_rejected": "\(counters.ordersRejected)", "dropped_ticks": "\(droppedTicks.withLockedValue { $0 })",
                 "fills": "\(counters.fills)", "closed_trades": "\(counters.closedTrades)",
-                "closed_trades_pending": "\(await coordinator.pendingClosedTrades)",
             ])
             .withProcessDetails()
     }
 
     public var services: [any Service] { [self] }
 
-    /// Serves and trades until the graceful shutdown, then drains in an order that loses no fill: ticks stop
-    /// first (buffered ones are dropped) and the tick consumer finishes, so no order is placed after SIGTERM or
-    /// after the event stream closes; then the
-    /// event stream closes and the orders and fills already received are applied, then the fills that were
-    /// still in transit are fetched, closed trades are flushed to mindsetd, and the clients and socket close.
+    /// Serves and trades until the graceful shutdown, then drains: ticks stop first (buffered ones are dropped)
+    /// and the tick consumer finishes, so no order is placed after SIGTERM or after the event stream closes;
+    /// then the event stream closes, the orders and fills already received are applied, and the clients and
+    /// socket close. Nothing is lost with what is left unapplied: positions are rebuilt from routerd's record at
+    /// the next start, and mindsetd counts closed trades from routerd's fill log, not from arsenald.
     public func run() async throws {
         try await server.start()
         let coordinator = coordinator
@@ -226,14 +221,6 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             await routerStream.shutdown()
             updatesIn.finish()
         }
-        if routerClient.isConnected {
-            do {
-                try await Self.resync(coordinator, via: routerClient, reconnected: false)
-            } catch {
-                logger.error("could not fetch the last fills before stopping: positions are rebuilt from routerd at the next start, but trades those fills closed do not reach mindsetd", metadata: ["error": "\(error)"])
-            }
-        }
-        await coordinator.flushClosedTrades()
         await routerClient.shutdown()
         await mindsetClient.shutdown()
         await server.stop()

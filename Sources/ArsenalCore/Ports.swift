@@ -5,7 +5,6 @@ import BagbotIPC
 /// What the coordinator needs from mindsetd; the daemon uses IPC, tests use fakes.
 public protocol MindsetPort: Sendable {
     func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision
-    func record(_ trade: ClosedTrade) async throws
 }
 
 /// What the coordinator needs from routerd.
@@ -24,10 +23,6 @@ public struct IPCMindsetPort: MindsetPort {
 
     public func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
         try await client.call(Methods.mindsetEvaluate, proposal)
-    }
-
-    public func record(_ trade: ClosedTrade) async throws {
-        let _: IgnoredBody = try await client.call(Methods.mindsetRecordTrade, trade)
     }
 }
 
@@ -52,5 +47,3 @@ public struct IPCRouterPort: RouterPort {
     }
 }
 
-/// Accepts any response body when only success matters.
-struct IgnoredBody: Decodable {}

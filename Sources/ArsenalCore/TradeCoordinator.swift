@@ -19,9 +19,6 @@ public struct ArsenalCounters: Sendable, Equatable {
     public var ordersRejected = 0
     /// Approved, but below the symbol's minimum quantity once rounded down to its step size.
     public var belowMinimum = 0
-    /// Entries held back because closed trades were not yet recorded by mindsetd: a loss not yet counted
-    /// (one that reaches a limit, perhaps) must count before the next entry is judged.
-    public var blockedTradesPending = 0
     /// Entries that would sell short a symbol its venue trades spot (no short selling), or before routerd's
     /// rules say it may be sold short: never sent.
     public var shortsNotAllowed = 0
@@ -30,7 +27,9 @@ public struct ArsenalCounters: Sendable, Equatable {
 }
 
 /// Drives the trade path: tick → strategies → best signal per symbol → mindset decision → order → fills
-/// back to the strategy → closed trades to the mindset.
+/// back to the strategy. mindsetd counts the closed trades itself, from routerd's fill log: each proposal
+/// carries the fill sequence applied here, and mindsetd counts every trade those fills closed before it
+/// judges an entry (docs/mindset.md).
 public actor TradeCoordinator {
     private var strategies: [Strategy]
     private let mindset: MindsetPort
@@ -39,15 +38,16 @@ public actor TradeCoordinator {
     private let publish: @Sendable (String, Signal, MindsetDecision?) -> Void
     private let runID: String
     private var sequence = 0
-    private var outbox: [ClosedTrade] = []
-    private var flushing = false
-    /// A flush was asked for while one was under way; its callers wait in `flushWaiters`.
-    private var flushRequested = false
-    private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     /// Fills up to this sequence are already in the positions (from a resync or applied one by one).
     private var appliedThrough: Int64 = 0
     /// The identity of routerd's database that `appliedThrough` counts in (nil until a resync says).
     private var databaseId: String?
+    /// The highest fill sequence received from that database's log, applied or held, or covered by a snapshot:
+    /// every proposal carries it, so mindsetd counts the trades of every fill seen here before judging an entry.
+    /// Never lowered while the database stays the same (a rebuild of the positions does not unsee a loss).
+    private var seenThrough: Int64 = 0
+    /// The database `seenThrough` counts in; unlike `databaseId`, kept across a rebuild of the positions.
+    private var seenDatabaseId: String?
     /// Fills that arrived past a gap in the fill log, applied once the gap is filled (fills are applied
     /// strictly in sequence: positions and closed-trade P&L depend on the order).
     private var heldFills: [Int64: Fill] = [:]
@@ -88,8 +88,6 @@ public actor TradeCoordinator {
     }
 
     public func strategyInfo() -> [StrategyInfo] { strategies.map { $0.info() } }
-
-    public var pendingClosedTrades: Int { outbox.count }
 
     /// The last fill sequence already in the strategies' positions (0 before the first resync).
     public var appliedSequence: Int64 { appliedThrough }
@@ -165,18 +163,6 @@ public actor TradeCoordinator {
             return
         }
         publish(Events.signal, signal, nil)
-        if signal.isEntry, !outbox.isEmpty {
-            await flushClosedTrades()
-            if !outbox.isEmpty {
-                counters.blocked += 1
-                counters.blockedTradesPending += 1
-                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
-                logger.warning("entry held back: closed trades not yet recorded by mindsetd", metadata: [
-                    "symbol": "\(signal.symbol)", "pending": "\(outbox.count)",
-                ])
-                return
-            }
-        }
         guard router.isConnected else {
             counters.droppedRouterUnavailable += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
@@ -185,7 +171,15 @@ public actor TradeCoordinator {
         }
         let decision: MindsetDecision
         do {
-            decision = try await mindset.evaluate(signal.proposal)
+            var proposal = signal.proposal
+            proposal.fillSequence = seenThrough
+            proposal.fillDatabaseId = seenDatabaseId
+            decision = try await mindset.evaluate(proposal)
+        } catch where !signal.isEntry {
+            // An exit reduces risk: it goes out (reduce-only, routerd checks it) whatever mindsetd says or does.
+            logger.warning("exit sent without mindsetd's answer", metadata: ["symbol": "\(signal.symbol)", "error": "\(error)"])
+            decision = MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: signal.quantity, emotionState: "UNKNOWN",
+                                       reasons: ["exit: reducing exposure never waits for mindsetd (\(error))"])
         } catch {
             counters.blocked += 1
             counters.blockedMindsetUnavailable += 1
@@ -285,13 +279,16 @@ public actor TradeCoordinator {
     public func continues(database id: String, lastSequence: Int64) -> Bool {
         if let known = databaseId, known != id {
             startOver("routerd's database changed (was \(known), now \(id))")
+            (seenThrough, seenDatabaseId) = (0, id)
             return false
         }
         guard lastSequence >= appliedThrough else {
             startOver("routerd's fill log ends at \(lastSequence), before the \(appliedThrough) fills applied here: a restored backup?")
+            seenThrough = lastSequence
             return false
         }
         databaseId = id
+        seenDatabaseId = id
         return true
     }
 
@@ -327,6 +324,7 @@ public actor TradeCoordinator {
             apply(fill)
             return
         }
+        seenThrough = max(seenThrough, sequence)
         guard sequence > appliedThrough else { return }
         guard sequence == appliedThrough + 1 else {
             let newGap = heldFills.isEmpty
@@ -369,45 +367,7 @@ public actor TradeCoordinator {
             if let onGap { Task { await onGap() } }
             return
         }
-        if let trade = closed {
-            counters.closedTrades += 1
-            outbox.append(trade)
-            // Not awaited: fills and order events must never wait behind mindsetd.
-            Task { await self.flushClosedTrades() }
-        }
-    }
-
-    /// Sends closed trades to mindsetd in order; they are facts, so unlike signals they wait for it.
-    /// When it returns, a complete attempt that started after the call has been made. Calls made while an
-    /// attempt is under way wait for the next one, which then covers them all (no polling: this actor runs
-    /// on arsenald's I/O loop).
-    public func flushClosedTrades() async {
-        if flushing {
-            flushRequested = true
-            await withCheckedContinuation { flushWaiters.append($0) }
-            return
-        }
-        flushing = true
-        repeat {
-            flushRequested = false
-            let covered = flushWaiters
-            flushWaiters.removeAll()
-            await sendOutbox()
-            for waiter in covered { waiter.resume() }
-        } while flushRequested
-        flushing = false
-    }
-
-    private func sendOutbox() async {
-        while let trade = outbox.first {
-            do {
-                try await mindset.record(trade)
-                outbox.removeFirst()
-            } catch {
-                logger.warning("closed trade not yet recorded by mindsetd; will retry", metadata: ["pending": "\(outbox.count)", "error": "\(error)"])
-                return
-            }
-        }
+        if closed != nil { counters.closedTrades += 1 }
     }
 
     /// Sets every strategy's positions from routerd's record of fills (after a restart or reconnect).
@@ -418,8 +378,11 @@ public actor TradeCoordinator {
         if let known = databaseId, known != snapshot.databaseId {
             startOver("routerd's database changed (was \(known), now \(snapshot.databaseId))")
         }
+        if let seen = seenDatabaseId, seen != snapshot.databaseId { seenThrough = 0 }
+        seenDatabaseId = snapshot.databaseId
         guard snapshot.throughSequence >= appliedThrough else { return false }
         databaseId = snapshot.databaseId
+        seenThrough = max(seenThrough, snapshot.throughSequence)
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
         defer { drainHeldFills(afterJump: true) }

@@ -15,9 +15,15 @@ public struct TradeProposal: Codable, Sendable, Equatable {
     /// Whether the order opens or grows exposure (entries are guarded; exits and stops never are).
     public var isEntry: Bool
     public var requestId: String
+    /// The last sequence of routerd's fill log its caller has seen: mindsetd counts every trade those fills
+    /// closed before it judges an entry (docs/mindset.md). Nil: no such wait (a caller that follows no fills).
+    public var fillSequence: Int64?
+    /// The identity of routerd's database `fillSequence` counts in (nil: not known yet).
+    public var fillDatabaseId: String?
 
     public init(strategyId: String, symbol: String, side: Side, quantity: ExactDecimal, price: ExactDecimal, time: Date,
-                strength: Double, confidence: Double, isEntry: Bool, requestId: String) {
+                strength: Double, confidence: Double, isEntry: Bool, requestId: String, fillSequence: Int64? = nil) {
+        self.fillSequence = fillSequence
         self.strategyId = strategyId
         self.symbol = symbol
         self.side = side

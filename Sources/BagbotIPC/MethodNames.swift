@@ -4,7 +4,6 @@ public enum Methods {
     public static let health = "health"
 
     public static let mindsetEvaluate = "mindset.evaluate"
-    public static let mindsetRecordTrade = "mindset.recordTrade"
     public static let mindsetState = "mindset.state"
     public static let mindsetLock = "mindset.lock"
 

@@ -5,22 +5,28 @@ import BagbotDomain
 import BagbotIPC
 import BagbotRuntime
 
-/// mindsetd's wiring: the service behind its socket. It talks to nobody (PrivateNetwork under systemd).
+/// mindsetd's wiring: the service behind its socket, and a client of routerd's, from whose fill log it counts
+/// closed trades (docs/mindset.md). No network at all (PrivateNetwork under systemd).
 public final class MindsetDaemon: BagbotDaemon, Service {
     public static let serviceName = "mindsetd"
     public static let configSections: [any ConfigSection.Type] = [MindsetSettings.self]
 
     public let service: MindsetService
     private let server: IPCServer
+    private let routerClient: IPCClient
+    private let fillPollInterval: Duration
     private let readiness: DaemonReadiness
     private let started = Date()
 
     public init(context: DaemonContext) {
         let config = context.config
         readiness = context.readiness
+        routerClient = IPCClient(ownService: "mindsetd", peerService: "routerd", configuration: .from(config, peer: "routerd"),
+                                 logger: context.logger("router-client"))
+        fillPollInterval = .milliseconds(Int64(config[MindsetSettings.self].fillPollSeconds * 1_000))
         service = MindsetService(
             rules: MindsetRules(config[MindsetSettings.self]), store: MindsetStore(stateDirectory: config.paths.stateFilesDir),
-            logger: context.logger("engine"))
+            logger: context.logger("engine"), fillLog: IPCFillLog(client: routerClient))
         server = IPCServer(
             serviceName: "mindsetd", configuration: .from(config, service: "mindsetd"), logger: context.logger("ipc"))
         registerMethods()
@@ -36,9 +42,6 @@ public final class MindsetDaemon: BagbotDaemon, Service {
         }
         server.registry.register(Methods.mindsetEvaluate, TradeProposal.self) { proposal, _ in
             try await service.evaluate(proposal)
-        }
-        server.registry.register(Methods.mindsetRecordTrade, ClosedTrade.self) { trade, _ in
-            try await service.record(trade)
         }
         server.registry.register(Methods.mindsetState, EmptyBody.self) { _, _ in
             await service.snapshot()
@@ -56,9 +59,15 @@ public final class MindsetDaemon: BagbotDaemon, Service {
     /// Serves until the graceful shutdown, then stops accepting and waits for the requests in flight.
     public func run() async throws {
         try await server.start()
+        routerClient.start()
+        let service = service
+        let interval = fillPollInterval
+        let follower = Task { await service.followFillLog(every: interval) }
         readiness.ready()
         try? await gracefulShutdown()
+        follower.cancel()
         await server.stop()
+        await routerClient.shutdown()
     }
 
     public func statusLine() async -> String {

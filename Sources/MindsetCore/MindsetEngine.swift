@@ -47,15 +47,15 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// The engine's own time: it follows market time forward and never goes back (`MindsetEngine.observe`);
     /// days, cooldowns and windows are counted on it.
     public var clock: Date?
-    /// The market time the clock's next step is measured from (`MindsetEngine.observe`), and the latest market
-    /// time ever observed (the bound of the input check).
+    /// The market time the clock's next step is measured from (`MindsetEngine.observe`).
     public var lastEventTime: Date?
-    public var latestEventTime: Date?
     public var transitions: [StateTransition] = []
     /// The latest recorded trade ids, so a resent trade is not counted twice.
     public var recentTradeIds: [String] = []
     /// Finished days not yet appended to `daily_metrics.json` (kept in the state so a crash loses none).
     public var unarchivedDays: [DailySummary] = []
+    /// How far routerd's fill log has been counted (nil before mindsetd first reached routerd).
+    public var fillLog: FillLogPosition?
 
     public init() {}
 }
@@ -64,7 +64,7 @@ public struct MindsetState: Codable, Sendable, Equatable {
 /// so tests drive it directly and a replay is deterministic.
 public struct MindsetEngine: Sendable {
     public let rules: MindsetRules
-    public private(set) var state: MindsetState
+    public internal(set) var state: MindsetState
     static let keptTransitions = 50
     static let keptTradeIds = 1_000
 
@@ -74,7 +74,7 @@ public struct MindsetEngine: Sendable {
     }
 
     /// Maps an event's market time onto the engine's clock and returns the engine's now. The clock moves by
-    /// the market's own steps forward and never back. A step back of more than `rewindThreshold` is a rewind
+    /// the market's own steps forward and never back. A step back of more than `rules.rewindThreshold` is a rewind
     /// (a replay that starts again): the clock stays, and moves on by each later step from the new market
     /// time. A smaller step back is two clocks a little apart (venues, feeds): ignored, so steps keep being
     /// measured from the latest time and the clock cannot drift ahead. A cooldown or a day is never computed
@@ -82,22 +82,19 @@ public struct MindsetEngine: Sendable {
     @discardableResult
     public mutating func observe(_ time: Date) -> Date {
         guard let clock = state.clock else {
-            (state.clock, state.lastEventTime, state.latestEventTime) = (time, time, time)
+            (state.clock, state.lastEventTime) = (time, time)
             return time
         }
         let last = state.lastEventTime ?? clock
-        state.latestEventTime = max(state.latestEventTime ?? clock, time)
         if time >= last {
             state.clock = clock.addingTimeInterval(time.timeIntervalSince(last))
             state.lastEventTime = time
-        } else if last.timeIntervalSince(time) > Self.rewindThreshold {
+        } else if last.timeIntervalSince(time) > rules.rewindThreshold {
             state.lastEventTime = time
         }
         return state.clock ?? clock
     }
 
-    /// A step back in market time longer than this is a rewind, not two clocks that differ.
-    public static let rewindThreshold: TimeInterval = 60
 
     /// Observes `time`, and starts a new day if the engine's clock is past the next reset; returns the
     /// finished day, if one ended.
@@ -140,18 +137,19 @@ public struct MindsetEngine: Sendable {
 
     /// Decides on a proposed trade: approved with a size, or blocked, with every reason.
     public mutating func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
-        let now = observe(proposal.time)
-        _ = rollDay(at: now)
-        let emotion = state.emotion.rawValue
         guard proposal.quantity.isPositive, proposal.price.isPositive else {
-            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion,
+            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: state.emotion.rawValue,
                                    reasons: ["invalid proposal: quantity and price must be positive numbers"])
         }
         guard proposal.isEntry else {
-            // Closing or stopping out reduces risk; blocking it would be the dangerous choice.
+            // Closing or stopping out reduces risk; blocking it would be the dangerous choice. Its time moves
+            // nothing: an exit is never the message that ends a cooldown or rolls the day.
             return MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: proposal.quantity,
-                                   emotionState: emotion, reasons: ["exit: reducing exposure is always allowed"])
+                                   emotionState: state.emotion.rawValue, reasons: ["exit: reducing exposure is always allowed"])
         }
+        let now = observe(proposal.time)
+        _ = rollDay(at: now)
+        let emotion = state.emotion.rawValue
         if state.emotion == .locked {
             return blocked("locked: \(state.lockReason ?? "no reason recorded")")
         }
@@ -252,6 +250,12 @@ public struct MindsetEngine: Sendable {
     public mutating func lock(reason: String, at time: Date) -> StateTransition? {
         _ = advance(to: time)
         return transition(to: .locked, reason: reason, at: time)
+    }
+
+    /// Locks at the engine's own clock, moving it nowhere (`wallClock` only when it has none yet).
+    public mutating func lockNow(reason: String, wallClock: Date) -> StateTransition? {
+        guard let now = state.clock else { return lock(reason: reason, at: wallClock) }
+        return transition(to: .locked, reason: reason, at: now)
     }
 
     /// Forgets the oldest `count` finished days once they are safely in `daily_metrics.json`.

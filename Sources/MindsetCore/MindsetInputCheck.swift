@@ -5,20 +5,22 @@ import BagbotIPC
 /// What mindsetd checks of a peer's request before it changes anything: a refused request is answered
 /// `bad_request` naming the field, and leaves the state as it was (docs/mindset.md, "Input").
 ///
-/// Times must lie within `maxClockSkew` of mindsetd's clock: not before its wall clock less the skew, and not
-/// after the later of its wall clock and the latest market time it has accepted, plus the skew. The second
-/// bound lets an accelerated replay (whose market time runs ahead of the wall clock) go on, while no single
-/// message can move the calendar further than the skew. A closed trade may be late (sent after an outage),
-/// so only its future is bounded.
+/// Times must lie within `maxClockSkew` of mindsetd's wall clock, so no message can move the engine's clock
+/// more than the skew ahead of the real time. A replay not at real time opens the skew (`bagbot up --speed`).
+/// A closed trade may be late (sent after an outage), so only its future is bounded. Exits are not checked
+/// beyond their size: reducing risk is never refused.
 struct MindsetInputCheck {
     let maxClockSkew: TimeInterval?
     let wallClock: Date
-    let latestEventTime: Date?
+
+    /// The latest time the engine may take from a peer or a fill (nil: no bound).
+    var ceiling: Date? { maxClockSkew.map { wallClock.addingTimeInterval($0) } }
 
     func proposal(_ proposal: TradeProposal) throws {
-        try time(proposal.time, field: "time")
         try positive(proposal.quantity, field: "quantity")
         try positive(proposal.price, field: "price")
+        guard proposal.isEntry else { return }
+        try time(proposal.time, field: "time")
         guard (try? proposal.quantity.times(proposal.price)) != nil else {
             throw IPCError(.badRequest, "quantity × price: \(proposal.quantity) × \(proposal.price) is out of range")
         }
@@ -43,11 +45,10 @@ struct MindsetInputCheck {
 
     func time(_ time: Date, field: String, lateAllowed: Bool = false) throws {
         guard let skew = maxClockSkew else { return }
-        let latest = max(wallClock, latestEventTime ?? wallClock).addingTimeInterval(skew)
+        let latest = wallClock.addingTimeInterval(skew)
         let earliest = wallClock.addingTimeInterval(-skew)
         guard time <= latest, lateAllowed || time >= earliest else {
-            throw IPCError(.badRequest, "\(field): \(Self.iso(time)) is more than \(Int(skew)) s from mindsetd's clock (\(Self.iso(wallClock))"
-                           + (latestEventTime.map { $0 > wallClock ? ", market time \(Self.iso($0))" : "" } ?? "") + ")")
+            throw IPCError(.badRequest, "\(field): \(Self.iso(time)) is more than \(Int(skew)) s from mindsetd's clock (\(Self.iso(wallClock)))")
         }
     }
 

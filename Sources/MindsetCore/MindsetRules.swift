@@ -46,6 +46,13 @@ public struct MindsetRules: Sendable, Equatable {
         maxClockSkew = config.maxClockSkewSeconds
     }
 
+    /// A step back in market time longer than this is a rewind (a replay started again), not two clocks that
+    /// differ: longer than any step back between two times the skew check accepts (2 × the skew), so
+    /// alternating times cannot walk the engine's clock forward; at most an hour (an opened skew).
+    public var rewindThreshold: TimeInterval {
+        maxClockSkew.map { min(2 * $0, 3_600) } ?? 60
+    }
+
     /// The tighter of the absolute and the percentage limit.
     public var effectiveDailyLossLimit: ExactDecimal {
         guard let percentLimit = try? startOfDayEquity.times(dailyLossLimitPercent).divided(by: 100, scale: 8, rounding: .down) else {

@@ -37,9 +37,17 @@ public actor MindsetService {
     private var blocks: [String: Int] = [:]
     private var persistFailures = 0
     private let wallClock: @Sendable () -> Date
-    public init(rules: MindsetRules, store: MindsetStore, logger: Logger, wallClock: @escaping @Sendable () -> Date = Date.init) {
+    /// routerd's fill log, where closed trades are counted from (nil: only `record` counts them).
+    private let fillLog: (any FillLogSource)?
+    /// One catch-up with the fill log at a time; later callers wait for it, then look again.
+    private var catchingUp = false
+    private var catchUpWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(rules: MindsetRules, store: MindsetStore, logger: Logger, fillLog: (any FillLogSource)? = nil,
+                wallClock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.logger = logger
+        self.fillLog = fillLog
         self.wallClock = wallClock
         do {
             engine = MindsetEngine(rules: rules, state: try store.loadState() ?? MindsetState())
@@ -62,11 +70,21 @@ public actor MindsetService {
 
     /// Checks of a peer's input against the configuration and mindsetd's clock.
     private var check: MindsetInputCheck {
-        MindsetInputCheck(maxClockSkew: engine.rules.maxClockSkew, wallClock: wallClock(), latestEventTime: engine.state.latestEventTime)
+        MindsetInputCheck(maxClockSkew: engine.rules.maxClockSkew, wallClock: wallClock())
     }
 
-    public func evaluate(_ proposal: TradeProposal) throws -> MindsetDecision {
+    public func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
         try check.proposal(proposal)
+        // A loss counts before the next entry: every trade closed by the fills its caller has seen is counted
+        // first, from routerd's fill log; until it can be, no entry.
+        if proposal.isEntry, let seen = proposal.fillSequence,
+           engine.countedFillSequence < seen || engine.countsInAnotherDatabase(than: proposal.fillDatabaseId),
+           !(await catchUp(through: seen, in: proposal.fillDatabaseId)) {
+            decisions += 1
+            blocks["trades_pending", default: 0] += 1
+            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
+                                   reasons: ["trades_pending: the trades closed by fills up to \(seen) are not counted yet (counted through \(engine.countedFillSequence)), so no new entries"])
+        }
         // A lock that cannot be saved would be forgotten by a restart: no new risk until saving works.
         if persistFailures > 0 && proposal.isEntry {
             persist()
@@ -104,12 +122,72 @@ public actor MindsetService {
         return decision
     }
 
+    /// Counts the closed trades of routerd's fill log up to `target` (nil: as far as the log goes now), page
+    /// by page, each page saved before the next is fetched. True when counted through `target` (or to the
+    /// log's end); false when the log cannot be read or the state cannot be saved.
+    @discardableResult
+    public func catchUp(through target: Int64? = nil, in databaseId: String? = nil) async -> Bool {
+        while catchingUp { await withCheckedContinuation { catchUpWaiters.append($0) } }
+        if let target, engine.countedFillSequence >= target, !engine.countsInAnotherDatabase(than: databaseId) { return true }
+        guard let fillLog else { return false }
+        catchingUp = true
+        defer {
+            catchingUp = false
+            let waiters = catchUpWaiters
+            catchUpWaiters.removeAll()
+            for waiter in waiters { waiter.resume() }
+        }
+        do {
+            while true {
+                let page = try await fillLog.fills(after: engine.nextFillPageAfter, limit: Self.fillPage)
+                let check = check
+                let (outcome, transitions) = engine.count(page, ceiling: check.ceiling, wallClock: check.wallClock)
+                for change in transitions {
+                    logger.notice("emotion state changed", metadata: [
+                        "from": "\(change.from.rawValue)", "to": "\(change.to.rawValue)", "reason": "\(change.reason)",
+                    ])
+                }
+                switch outcome {
+                case .relinked:
+                    logger.notice("counting closed trades from routerd's fill log anew: before today is history, today's fills count (each once)", metadata: [
+                        "database_id": "\(page.databaseId)", "history_through": "\(page.lastSequence)",
+                    ])
+                    saveThenArchive()
+                    guard persistFailures == 0 else { return false }
+                    continue
+                case .counted(let changed):
+                    if changed {
+                        saveThenArchive()
+                        guard persistFailures == 0 else { return false }
+                    }
+                }
+                if let target, engine.countedFillSequence >= target, !engine.countsInAnotherDatabase(than: databaseId) { return true }
+                if page.fills.count < Self.fillPage || page.fills.last.flatMap(\.sequence).map({ $0 > engine.countedFillSequence }) == true {
+                    // The log's end (or a gap that the next catch-up fetches again).
+                    return (target.map { engine.countedFillSequence >= $0 } ?? true) && !engine.countsInAnotherDatabase(than: databaseId)
+                }
+            }
+        } catch {
+            logger.warning("cannot read routerd's fill log; closed trades are counted once it can be", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    static let fillPage = 1_000
+
+    /// Catches up with the fill log every `interval` until cancelled, so trades count without waiting for an entry.
+    public func followFillLog(every interval: Duration) async {
+        while !Task.isCancelled {
+            await catchUp()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
     /// Whether anything but the clock moved.
     static func changedBeyondClock(_ state: MindsetState, from before: MindsetState) -> Bool {
         var comparable = state
         comparable.clock = before.clock
         comparable.lastEventTime = before.lastEventTime
-        comparable.latestEventTime = before.latestEventTime
         return comparable != before
     }
 
@@ -144,8 +222,10 @@ public actor MindsetService {
     /// Answers only once the lock is saved: a lock a restart would forget is not a lock, and the admin hears so.
     public func lock(_ request: LockRequest) throws -> MindsetSnapshot {
         if let time = request.time { try check.time(time, field: "time") }
-        let time = request.time ?? max(engine.state.clock ?? wallClock(), wallClock())
-        if let change = engine.lock(reason: "admin: \(request.reason)", at: time) {
+        // Without a time: at the engine's clock, which it does not move.
+        let change = request.time.map { engine.lock(reason: "admin: \(request.reason)", at: $0) }
+            ?? engine.lockNow(reason: "admin: \(request.reason)", wallClock: wallClock())
+        if let change {
             logger.notice("locked by admin", metadata: ["from": "\(change.from.rawValue)", "reason": "\(request.reason)"])
         }
         saveThenArchive()

@@ -24,7 +24,9 @@ public struct MindsetSettings: ConfigSection {
     public var tiltedLossFraction = 0.8
     public var stateFactors = StateFactors()
     /// How far a request's time may lie from mindsetd's clock (docs/mindset.md, "Input").
-    public var maxClockSkewSeconds = 300.0
+    public var maxClockSkewSeconds = 30.0
+    /// How often routerd's fill log is read for closed trades when no entry asks first (docs/mindset.md).
+    public var fillPollSeconds = 1.0
 
     public init() {}
 
@@ -51,6 +53,9 @@ public struct MindsetSettings: ConfigSection {
         guard maxTradesPerDay > 0 else { throw check.fail("max_trades_per_day", "must be positive") }
         try check.nonNegative(revengeCooldownSeconds, "revenge_cooldown_seconds")
         try check.nonNegative(revengeWindowSeconds, "revenge_window_seconds")
+        guard fillPollSeconds.isFinite, fillPollSeconds >= 0.01, fillPollSeconds <= 3_600 else {
+            throw check.fail("fill_poll_seconds", "must be between 0.01 and 3600")
+        }
         guard maxClockSkewSeconds.isFinite, maxClockSkewSeconds >= 1 else {
             throw check.fail("max_clock_skew_seconds", "must be at least 1")
         }

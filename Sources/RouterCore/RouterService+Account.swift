@@ -16,7 +16,7 @@ extension RouterService {
         if let kept = dayLedger, kept.dayStart == start, kept.through <= through {
             ledger = kept
             while ledger.through < through {
-                let fills = try await store.fills(after: ledger.through, limit: 10_000)
+                let fills = try await store.fills(after: ledger.through, limit: 10_000).fills
                 guard !fills.isEmpty else { break }
                 for fill in fills where (fill.sequence ?? .max) <= through { try ledger.apply(fill) }
                 if let last = fills.last?.sequence, last >= through { break }

@@ -487,10 +487,9 @@ public actor RouterService: ExclusiveSections {
 
     public func fills(_ query: FillsQuery) async throws -> FillsResponse {
         guard query.afterSequence >= 0 else { throw IPCError(.badRequest, "afterSequence must be zero or more") }
-        return try await exclusively {
-            FillsResponse(fills: try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000), databaseId: try await store.databaseId(),
-                          lastSequence: try await store.lastFillSequence())
-        }
+        // Not in the exclusive section: one read transaction is a consistent snapshot of the log, and mindsetd
+        // reads it before judging an entry, so it must not wait behind orders being placed.
+        return try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000)
     }
 
     public func setTrading(enabled: Bool, reason: String?) async throws -> TradingSwitchState {

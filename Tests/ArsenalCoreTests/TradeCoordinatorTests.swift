@@ -99,10 +99,7 @@ struct MindsetDown: Error, CustomStringConvertible {
 
 final class FakeMindset: MindsetPort, @unchecked Sendable {
     let evaluated = Locked<[TradeProposal]>([])
-    let recorded = Locked<[ClosedTrade]>([])
-    let recordAttempts = Locked(0)
     let failEvaluate = Locked(false)
-    let failRecord = Locked(false)
     /// Fraction of the proposed quantity to approve; nil blocks.
     let approveFraction = Locked<Double?>(1)
 
@@ -120,12 +117,6 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
         }
         return MindsetDecision(approved: true, sizeMultiplier: fraction, approvedQuantity: try proposal.quantity.times(ExactDecimal(rounding: fraction, scale: 6, rounding: .down)!).normalized,
                                emotionState: "CAUTIOUS", reasons: ["state CAUTIOUS: size × \(fraction)"])
-    }
-
-    func record(_ trade: ClosedTrade) async throws {
-        recordAttempts.update { $0 += 1 }
-        if failRecord.get() { throw MindsetDown() }
-        recorded.update { $0.append(trade) }
     }
 }
 
@@ -204,7 +195,9 @@ struct TradeCoordinatorTests {
 
         let signal = try #require(h.strategy.emitted.first)
         let proposals = h.mindset.evaluated.get()
-        #expect(proposals == [signal.proposal])
+        var expected = signal.proposal
+        expected.fillSequence = 0
+        #expect(proposals == [expected])
         let placed = h.router.placed.get()
         try #require(placed.count == 1)
         let request = placed[0]
@@ -246,6 +239,19 @@ struct TradeCoordinatorTests {
         }
         #expect(ids.count == 15)
         #expect(Set(ids).count == 15)
+    }
+
+    @Test("an exit goes out, reduce-only and whole, even when mindsetd cannot answer")
+    func exitsNeverWaitForMindset() async throws {
+        let h = Harness()
+        h.mindset.failEvaluate.set(true)
+        h.strategy.configure { $0.isEntry = false; $0.side = .sell; $0.quantity = 2 }
+        await h.tickAt(1)
+        let placed = h.router.placed.get()
+        try #require(placed.count == 1)
+        #expect(placed[0].reduceOnly == true)
+        #expect(placed[0].quantity == 2)
+        #expect(await h.coordinator.counters.blockedMindsetUnavailable == 0)
     }
 
     @Test("mindsetd failing fails closed: blocked, counted, router not called, symbol freed")
@@ -407,27 +413,39 @@ struct TradeCoordinatorTests {
         #expect(await h.coordinator.heldFillCount == 0)
         #expect(await h.coordinator.appliedSequence == 5)
         #expect(h.strategy.fills.map(\.sequence) == [1, 2, 3, 4, 5])
-        await h.coordinator.flushClosedTrades()
-        #expect(h.mindset.recorded.get().map(\.pnl) == [-2, 3], "every closed trade reaches the mindset, in order (5 closes one of two lots averaged at 102)")
+        #expect(h.strategy.info().realizedPnl == 1, "−2, then +3: 5 closes one of two lots averaged at 102")
+        #expect(await h.coordinator.counters.closedTrades == 2)
     }
 
-    @Test("no entry is judged while a closed trade waits to be recorded by mindsetd: the loss counts first")
-    func entriesWaitForClosedTrades() async throws {
+    @Test("every proposal carries the fill sequence applied, so mindsetd counts the trades those fills closed first")
+    func proposalsCarryTheFillSequence() async throws {
         let h = Harness()
-        h.mindset.failRecord.set(true)
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 1, seconds: 1))
         await h.coordinator.handle(fill: fill(.sell, 1, at: 90, strategy: "scripted", sequence: 2, seconds: 2))
-        await h.coordinator.flushClosedTrades()
-        #expect(await h.coordinator.pendingClosedTrades == 1)
         h.strategy.configure { $0.inFlight = false }
         await h.tickAt(3)
-        #expect(h.mindset.evaluated.get().isEmpty, "the entry never reached mindsetd before the loss")
-        #expect(await h.coordinator.counters.blockedTradesPending == 1)
-        #expect(!h.strategy.inFlight, "the symbol is free again")
-        h.mindset.failRecord.set(false)
-        await h.tickAt(4)
-        #expect(h.mindset.recorded.get().map(\.pnl) == [-10])
-        #expect(h.mindset.evaluated.get().count == 1, "judged once the loss was recorded")
+        #expect(h.mindset.evaluated.get().map(\.fillSequence) == [2])
+        // A fill past a gap is held, not applied, but it was seen: mindsetd counts through it (it reads the log).
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 9, seconds: 4))
+        h.strategy.configure { $0.inFlight = false }
+        await h.tickAt(5)
+        #expect(h.mindset.evaluated.get().map(\.fillSequence) == [2, 9])
+        #expect(h.mindset.evaluated.get().map(\.fillDatabaseId) == [nil, nil], "no resync yet: no database known")
+    }
+
+    @Test("a rebuild of the positions (a fill that cannot be applied) never lowers the sequence a proposal carries")
+    func seenSequenceNeverGoesDown() async throws {
+        let h = Harness()
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 0, databaseId: "db-1")))
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 1, seconds: 1))
+        await h.coordinator.handle(fill: fill(.sell, 1, at: 90, strategy: "scripted", sequence: 2, seconds: 2))
+        // A fill the strategy's book cannot take: positions are rebuilt from routerd, applied drops to 0.
+        await h.coordinator.handle(fill: fill(.buy, 999_999_999_999_999_999, at: 999_999_999_999_999_999, strategy: "scripted", sequence: 3, seconds: 3))
+        #expect(await h.coordinator.appliedSequence == 0)
+        h.strategy.configure { $0.inFlight = false }
+        await h.tickAt(5)
+        #expect(h.mindset.evaluated.get().last?.fillSequence == 3, "the loss at 2 (and what came after) is still counted first")
+        #expect(h.mindset.evaluated.get().last?.fillDatabaseId == "db-1")
     }
 
     @Test("a rejected order frees the symbol and is counted")
@@ -441,64 +459,22 @@ struct TradeCoordinatorTests {
         #expect(!h.strategy.inFlight)
     }
 
-    @Test("fills reach the strategy; a closed trade is sent to the mindset")
+    @Test("fills reach the strategy, which closes its trades from them")
     func fillsBecomeClosedTrades() async throws {
         let h = Harness()
         await h.coordinator.handle(fill: fill(.buy, 2, at: 100, fee: 0.2, strategy: "scripted", sequence: 1, seconds: 1))
-        #expect(h.mindset.recorded.get().isEmpty)
         let closing = fill(.sell, 2, at: 103, fee: 0.2, strategy: "scripted", sequence: 2, seconds: 2)
         await h.coordinator.handle(fill: closing)
-        await h.coordinator.flushClosedTrades()
-
-        let recorded = h.mindset.recorded.get()
-        try #require(recorded.count == 1)
-        #expect(recorded[0].strategyId == "scripted")
-        #expect(recorded[0].side == .buy)
-        #expect(recorded[0].quantity == 2)
-        #expect(recorded[0].pnl == 5.6)
-        #expect(recorded[0].closedAt == closing.time)
-        #expect(recorded[0].requestId == closing.requestId)
+        #expect(h.strategy.info().realizedPnl == 5.6)
         let counters = await h.coordinator.counters
         #expect(counters.fills == 2)
         #expect(counters.closedTrades == 1)
-        #expect(await h.coordinator.pendingClosedTrades == 0)
 
         // A fill of no known strategy is counted but goes nowhere.
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "someone-else", sequence: 3))
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: nil, sequence: 4))
         #expect(h.strategy.fills.count == 2)
         #expect(await h.coordinator.counters.fills == 4)
-    }
-
-    @Test("when the mindset cannot record, closed trades wait and are flushed later in order")
-    func pendingTradesFlushedInOrder() async throws {
-        let h = Harness()
-        h.mindset.failRecord.set(true)
-        var sequence: Int64 = 0
-        func next() -> Int64 { sequence += 1; return sequence }
-        // Three round trips with distinct results: +1, −2, +3.
-        for (index, exit) in [101, 98, 103 as ExactDecimal].enumerated() {
-            let base = Double(index * 10)
-            await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: next(), seconds: base))
-            await h.coordinator.handle(fill: fill(.sell, 1, at: exit, strategy: "scripted", sequence: next(), seconds: base + 1))
-        }
-        await h.coordinator.flushClosedTrades()
-        #expect(h.mindset.recorded.get().isEmpty)
-        #expect(h.mindset.recordAttempts.get() >= 3)
-        #expect(await h.coordinator.pendingClosedTrades == 3)
-        #expect(await h.coordinator.counters.closedTrades == 3)
-
-        // Still down: nothing is lost by another attempt.
-        await h.coordinator.flushClosedTrades()
-        #expect(await h.coordinator.pendingClosedTrades == 3)
-
-        h.mindset.failRecord.set(false)
-        await h.coordinator.flushClosedTrades()
-        #expect(await h.coordinator.pendingClosedTrades == 0)
-        #expect(h.mindset.recorded.get().map(\.pnl) == [1, -2, 3])
-        // Flushing again sends nothing twice.
-        await h.coordinator.flushClosedTrades()
-        #expect(h.mindset.recorded.get().count == 3)
     }
 
     @Test("a fill with a sequence at or below what was applied is ignored")

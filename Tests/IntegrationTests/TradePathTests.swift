@@ -1,5 +1,7 @@
 import Foundation
 import BagbotDomain
+import BagbotIPC
+import GRDB
 import NIOCore
 import Testing
 
@@ -88,6 +90,58 @@ struct TradePathTests {
             // Orders keep flowing (each is pending_new for an instant); those of the killed run must all be settled.
             let killedRun = after.filter { $0.createdAt < restartedAt }
             #expect(killedRun.allSatisfy { !["pending_new", "sent", "unknown"].contains($0.status) }, "every order was settled")
+        }
+    }
+
+    /// What the test reads of `mindset.state`.
+    struct MindsetFigures: Decodable, Sendable {
+        var trades: Int
+        var dailyPnl: ExactDecimal
+        var dayStart: Date?
+    }
+
+    /// The trades routerd's fills closed on or after `dayStart`: their count and P&L, as mindsetd must count them.
+    func closedTrades(_ system: TestSystem, since dayStart: Date?) throws -> (count: Int, pnl: ExactDecimal) {
+        let rows = try system.database().read { db in
+            try Row.fetchAll(db, sql: "SELECT strategy_id, symbol, side, quantity, price, fee, time FROM fills ORDER BY sequence")
+        }
+        var books: [String: PositionBook] = [:]
+        var count = 0
+        var pnl = ExactDecimal.zero
+        for row in rows {
+            let key = "\(row["strategy_id"] as String? ?? "")|\(row["symbol"] as String)"
+            let fill = Fill(fillId: "-", clientOrderId: "-", venue: .paper, symbol: row["symbol"], side: Side(rawValue: row["side"])!,
+                            quantity: ExactDecimal(row["quantity"] as String)!, price: ExactDecimal(row["price"] as String)!,
+                            fee: ExactDecimal(row["fee"] as String)!, time: row["time"], strategyId: row["strategy_id"], requestId: nil)
+            guard let closed = try books[key, default: PositionBook()].apply(fill) else { continue }
+            if let dayStart, fill.time < dayStart { continue }
+            count += 1
+            pnl = try pnl + closed.pnl
+        }
+        return (count, pnl)
+    }
+
+    @Test("kill -9 of arsenald with trades in flight: mindsetd counts every trade routerd's fills closed, once")
+    func arsenalKilledLosesNoTrade() async throws {
+        try await TestSystem.with(speed: "2000") { system in
+            try system.start(["mindsetd", "routerd", "arsenald"])
+            try await system.waitUntil("a closed trade") { try system.count("SELECT COUNT(*) FROM fills") >= 3 }
+            await system.killHard("arsenald")
+            // The orders arsenald placed just before it died fill and close trades at routerd; nobody sends them.
+            try await system.waitUntil("mindsetd to count every closed trade in routerd's fill log", timeout: .seconds(30)) {
+                let figures = try await system.call("mindsetd", Methods.mindsetState, as: MindsetFigures.self)
+                let expected = try closedTrades(system, since: figures.dayStart)
+                return figures.trades == expected.count && figures.dailyPnl == expected.pnl && expected.count >= 1
+            }
+            let before = try system.count("SELECT COUNT(*) FROM fills")
+            try system.start("arsenald")
+            try await system.waitUntil("more fills after arsenald is back") { try system.count("SELECT COUNT(*) FROM fills") >= before + 2 }
+            await system.stop("arsenald")
+            try await system.waitUntil("mindsetd to count them too, and nothing twice", timeout: .seconds(30)) {
+                let figures = try await system.call("mindsetd", Methods.mindsetState, as: MindsetFigures.self)
+                let expected = try closedTrades(system, since: figures.dayStart)
+                return figures.trades == expected.count && figures.dailyPnl == expected.pnl
+            }
         }
     }
 

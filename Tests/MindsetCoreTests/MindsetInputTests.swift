@@ -38,17 +38,48 @@ struct MindsetInputTests {
         #expect(await restarted.snapshot().dayStart == utc("2026-06-01T00:00:00Z"))
     }
 
-    @Test("an accelerated replay runs ahead of the wall clock a step at a time; one message cannot jump")
-    func replayAhead() async throws {
+    @Test("no message, or pair of messages, walks the clock past the skew: a cooldown holds, a lock holds, the day stays")
+    func clockCannotBeWalked() async throws {
+        let dir = try TempDir()
+        let wall = NIOLockedValueBox(self.wall)
+        let mindset = service(dir, wall: wall) { $0.revengeCooldownSeconds = 300 }
+        _ = try await mindset.record(trade(pnl: -5, at: self.wall, id: "loss"))
+        // An exit stamped at the edge of the skew moves nothing; an entry there moves the clock by the skew at most.
+        #expect(try await mindset.evaluate(proposal(at: self.wall.addingTimeInterval(29), isEntry: false)).approved)
+        let blocked = try await mindset.evaluate(proposal(at: self.wall.addingTimeInterval(1)))
+        #expect(blocked.reasons.first?.contains("299s left") == true, "\(blocked.reasons)")
+        // Pairs of times 58 s apart, each within the skew: the clock never goes past the latest of them.
+        _ = try await mindset.lock(LockRequest(reason: "stepping away", time: nil))
+        for _ in 0..<200 {
+            _ = try await mindset.evaluate(proposal(at: self.wall.addingTimeInterval(-29)))
+            _ = try await mindset.evaluate(proposal(at: self.wall.addingTimeInterval(29)))
+        }
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.emotionState == "LOCKED")
+        #expect(snapshot.dailyPnl == -5)
+        #expect(try MindsetStore(stateDirectory: dir.file("state")).loadState()?.clock ?? .distantFuture <= self.wall.addingTimeInterval(30))
+    }
+
+    @Test("an exit is never refused: not for its time, nor for its strength")
+    func exitsAreNeverRefused() async throws {
         let dir = try TempDir()
         let mindset = service(dir)
-        var time = wall
-        for _ in 0..<100 {
-            time = time.addingTimeInterval(250)
-            #expect(try await mindset.evaluate(proposal(at: time)).approved)
-        }
-        #expect(time.timeIntervalSince(wall) > 20_000, "market time is hours ahead of the wall clock")
-        await badRequest(naming: "time") { _ = try await mindset.evaluate(proposal(at: time.addingTimeInterval(3_600))) }
+        var exit = proposal(at: wall.addingTimeInterval(-86_400), isEntry: false)
+        exit.strength = .nan
+        #expect(try await mindset.evaluate(exit).approved)
+        _ = try await mindset.lock(LockRequest(reason: "done for today", time: nil))
+        #expect(try await mindset.evaluate(proposal(at: wall.addingTimeInterval(3_600), isEntry: false)).approved)
+    }
+
+    @Test("a lock without a time locks at mindsetd's clock and moves it nowhere")
+    func lockWithoutTimeKeepsTheClock() async throws {
+        var engine = MindsetEngine(rules: makeRules())
+        engine.observe(utc("2026-06-05T12:00:00Z"))
+        engine.observe(utc("2026-06-01T12:00:00Z"))
+        let clock = engine.state.clock
+        for _ in 0..<5 { _ = engine.lockNow(reason: "admin", wallClock: utc("2026-06-01T12:00:00Z")) }
+        #expect(engine.state.clock == clock)
+        #expect(engine.state.emotion == .locked)
     }
 
     @Test("bad numbers are refused with their field: quantity, price, strength, confidence, a trade's prices")

@@ -37,7 +37,7 @@ struct AccountSummaryTests {
         // USDT is pegged, so the BTCUSDT figures count one for one; EURUSD's are in dollars already.
         #expect(account.realizedPnlToday == btc.realizedPnl, "routerd's fills and the venue's book agree to the last digit")
         #expect(account.unrealizedPnl == (try #require(btc.unrealizedPnl) + #require(eur.unrealizedPnl)))
-        let fills = try await fixture.store.fills(after: 0, limit: 100)
+        let fills = try await fixture.store.fills(after: 0, limit: 100).fills
         #expect(account.feesToday == (try ExactDecimal.sum(fills.map(\.fee))))
 
         let paper = try #require(account.venues.first { $0.venue == .paper })
@@ -75,7 +75,7 @@ struct AccountSummaryTests {
         _ = try await service.place(request("close-1", "BTCUSDT", .sell, 1))
         await service.onTick(quote("BTCUSDT", bid: 130, ask: 130, at: 90_000))
         _ = try await service.place(request("close-2", "BTCUSDT", .sell, 1))
-        let fills = try await fixture.store.fills(after: 0, limit: 10)
+        let fills = try await fixture.store.fills(after: 0, limit: 10).fills
         try #require(fills.count == 3)
 
         let all = try await fixture.store.dayLedger(since: epoch, through: .max).dayFigures

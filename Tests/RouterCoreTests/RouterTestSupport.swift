@@ -51,8 +51,10 @@ struct RouterFixture {
     let store: OrderStore
     /// Every test symbol on margin (shorts allowed, no leverage), with 100,000 of each quote currency;
     /// `PaperFundsTests` covers spot.
+    /// Ticks stay fresh for ten minutes: on a loaded machine a test can take longer than the venue's default
+    /// ten seconds between its tick and its order. The tests of stale data set their own age and clock.
     let paperSettings = PaperExchange.Settings(feeBps: 10, slippageBps: 5, startingBalances: ["USD": 100_000, "USDT": 100_000],
-                                               marginSymbols: Set(testSymbols))
+                                               marginSymbols: Set(testSymbols), maxTickAge: 600)
 
     init() throws {
         dir = try TempDir()
@@ -168,7 +170,7 @@ final class MisbehavingStore: OrderStorage {
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
     func dayLedger(since: Date, through: Int64) async throws -> DayLedger { try await inner.dayLedger(since: since, through: through) }
-    func fills(after: Int64, limit: Int) async throws -> [Fill] { try await inner.fills(after: after, limit: limit) }
+    func fills(after: Int64, limit: Int) async throws -> FillsResponse { try await inner.fills(after: after, limit: limit) }
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     nonisolated(nonsending) func databaseId() async throws -> String { try await inner.databaseId() }
 }

@@ -30,7 +30,9 @@ public protocol OrderStorage: Sendable {
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64
     /// Each strategy's net position per symbol from the fills up to `through`.
     func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse
-    func fills(after: Int64, limit: Int) async throws -> [Fill]
+    /// The fills after `after` (at most `limit`), the database's identity and the log's last sequence, from one
+    /// snapshot of the database.
+    func fills(after: Int64, limit: Int) async throws -> FillsResponse
     /// The day's realised P&L and fees per venue and symbol, from every fill up to `through`.
     func dayLedger(since: Date, through: Int64) async throws -> DayLedger
     /// One order's fills with their sequence, oldest first.

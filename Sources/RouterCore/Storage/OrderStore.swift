@@ -167,10 +167,15 @@ public final class OrderStore: OrderStorage {
         }
     }
 
-    /// Fills with a sequence above `after`, oldest first, with their sequence.
-    public func fills(after: Int64, limit: Int) async throws -> [Fill] {
+    /// Fills with a sequence above `after`, oldest first, with their sequence, the database's identity and the
+    /// log's last sequence, all from one read transaction: one snapshot of the log, read beside the order
+    /// path's writes rather than after them (WAL).
+    public func fills(after: Int64, limit: Int) async throws -> FillsResponse {
         let request = FillRow.inSequence.filter(FillRow.Columns.sequence > after).limit(min(max(limit, 1), 10_000))
-        return try await database.read { db in try request.fetchAll(db).map(\.fill) }
+        return try await database.read { db in
+            FillsResponse(fills: try request.fetchAll(db).map(\.fill), databaseId: try Self.databaseId(db),
+                          lastSequence: try Self.lastFillSequence(db))
+        }
     }
 
     public nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] {

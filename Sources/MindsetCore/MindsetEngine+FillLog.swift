@@ -1,0 +1,97 @@
+import Foundation
+import BagbotDomain
+
+/// Where mindsetd stands in routerd's fill log (docs/mindset.md, "Closed trades from routerd's fill log").
+public struct FillLogPosition: Codable, Sendable, Equatable {
+    /// The identity of routerd's database the sequences count in.
+    public var databaseId: String
+    /// Every fill up to this sequence has been applied to `positions` (and, unless history, counted).
+    public var countedThrough: Int64 = 0
+    /// The id of the fill at `countedThrough`: a log whose fill there has another id was rewritten (its end
+    /// lost in a power cut and recorded again under the same numbers), and is linked anew.
+    public var lastFillId: String?
+    /// When mindsetd linked to this log: fills up to `historyThrough` that happened before `historyBefore` (the
+    /// day then current) are history, applied to the positions but never counted: their days are over.
+    /// Everything of the current day is counted, once (by fill id).
+    public var historyThrough: Int64
+    public var historyBefore: Date
+    /// Each strategy's position per symbol, from the fills applied (strategy "" for orders without one).
+    public var positions: [StrategyPosition] = []
+}
+
+extension MindsetEngine {
+    /// The last fill sequence counted (0 before any).
+    public var countedFillSequence: Int64 { state.fillLog?.countedThrough ?? 0 }
+
+    /// Where the next page of the fill log starts: at the last fill counted, so `count` can see it is the same.
+    public var nextFillPageAfter: Int64 { max(0, countedFillSequence - 1) }
+
+    /// Whether the caller's fills count in another database than the one mindsetd counts in.
+    public func countsInAnotherDatabase(than databaseId: String?) -> Bool {
+        guard let databaseId else { return false }
+        return state.fillLog?.databaseId != databaseId
+    }
+
+    /// What `count` did with a page of the fill log.
+    public enum FillPageOutcome: Equatable {
+        /// The fills that follow on were applied (and counted); `changed` when anything moved.
+        case counted(changed: Bool)
+        /// The page came from another database, a log that ends before what was counted, or one rewritten
+        /// under the same numbers: mindsetd linked anew. Fetch from the start.
+        case relinked
+    }
+
+    /// Applies the fills of `page` (a page of `router.fills` from `nextFillPageAfter`) that follow on from what
+    /// was counted, in order; a fill that closes or reduces a position is counted as a closed trade (`record`,
+    /// with the fill's id as the trade id, so a trade is never counted twice). A fill's time is taken no later
+    /// than `ceiling` (a venue's clock ahead cannot roll the day). `wallClock` dates a first link when the
+    /// engine has no day yet.
+    public mutating func count(_ page: FillsResponse, ceiling: Date?, wallClock: Date) -> (outcome: FillPageOutcome, transitions: [StateTransition]) {
+        guard let position = state.fillLog, position.databaseId == page.databaseId, page.lastSequence >= position.countedThrough,
+              position.countedThrough == 0 || page.fills.first.map({ $0.sequence == position.countedThrough && $0.fillId == position.lastFillId }) == true
+        else {
+            state.fillLog = FillLogPosition(databaseId: page.databaseId, historyThrough: page.lastSequence,
+                                            historyBefore: state.dayStart ?? rules.dailyReset.dayStart(containing: wallClock))
+            return (.relinked, [])
+        }
+        var log = position
+        var transitions: [StateTransition] = []
+        var changed = false
+        for fill in page.fills {
+            guard let sequence = fill.sequence, sequence > log.countedThrough else { continue }
+            // Strictly in order: positions and P&L depend on it. A gap is fetched again from where it starts.
+            guard sequence == log.countedThrough + 1 else { break }
+            log.countedThrough = sequence
+            log.lastFillId = fill.fillId
+            changed = true
+            let time = ceiling.map { min(fill.time, $0) } ?? fill.time
+            let strategy = fill.strategyId ?? ""
+            let index = log.positions.firstIndex { $0.strategyId == strategy && $0.symbol == fill.symbol }
+            var book = index.map { log.positions[$0].book } ?? PositionBook()
+            let closed: PositionBook.Closed?
+            do {
+                closed = try book.apply(fill)
+            } catch {
+                // A position no decimal can hold: it stays as it was, and no new risk until a person looks.
+                state.fillLog = log
+                if let change = lockNow(reason: "fill \(fill.fillId) could not be counted (\(error))", wallClock: wallClock) {
+                    transitions.append(change)
+                }
+                log = state.fillLog ?? log
+                continue
+            }
+            let updated = StrategyPosition(strategyId: strategy, symbol: fill.symbol, book: book)
+            if let index { log.positions[index] = updated } else { log.positions.append(updated) }
+            log.positions.removeAll { $0.quantity.isZero }
+            guard let closed, sequence > log.historyThrough || time >= log.historyBefore else { continue }
+            state.fillLog = log
+            let trade = ClosedTrade(strategyId: fill.strategyId ?? "manual", symbol: fill.symbol, side: closed.closedSide,
+                                    quantity: closed.quantity, entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl,
+                                    closedAt: time, requestId: fill.requestId, tradeId: fill.fillId)
+            if let change = record(trade).transition { transitions.append(change) }
+            log = state.fillLog ?? log
+        }
+        state.fillLog = log
+        return (.counted(changed: changed), transitions)
+    }
+}

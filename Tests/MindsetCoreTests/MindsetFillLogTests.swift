@@ -1,0 +1,259 @@
+import BagbotTestSupport
+import Foundation
+import BagbotDomain
+import BagbotIPC
+import NIOConcurrencyHelpers
+import Testing
+@testable import MindsetCore
+
+/// routerd's fill log as mindsetd reads it, in memory: fills are appended with the next sequence.
+final class FakeFillLog: FillLogSource, @unchecked Sendable {
+    let entries = NIOLockedValueBox<[Fill]>([])
+    let databaseId = NIOLockedValueBox("db-1")
+    let failing = NIOLockedValueBox(false)
+    let reads = NIOLockedValueBox(0)
+
+    func append(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: ExactDecimal = 0, strategy: String? = "micro_trend",
+                time: Date, symbol: String = "BTCUSDT") {
+        entries.withLockedValue { entries in
+            let sequence = Int64(entries.count + 1)
+            entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(sequence)", clientOrderId: "bb-\(sequence)", venue: .paper, symbol: symbol, side: side,
+                                quantity: quantity, price: price, fee: fee, time: time, strategyId: strategy, requestId: "r\(sequence)",
+                                sequence: sequence))
+        }
+    }
+
+    /// A long position opened and closed: a buy, then a sell of the same quantity.
+    func roundTrip(_ quantity: ExactDecimal, opened: ExactDecimal, closed: ExactDecimal, at openedAt: Date, _ closedAt: Date) {
+        append(.buy, quantity, at: opened, time: openedAt)
+        append(.sell, quantity, at: closed, time: closedAt)
+    }
+
+    func fills(after: Int64, limit: Int) async throws -> FillsResponse {
+        reads.withLockedValue { $0 += 1 }
+        if failing.withLockedValue({ $0 }) { throw IPCError(.connectionLost, "routerd is down") }
+        let all = entries.withLockedValue { $0 }
+        return FillsResponse(fills: Array(all.filter { ($0.sequence ?? 0) > after }.prefix(limit)), databaseId: databaseId.withLockedValue { $0 },
+                             lastSequence: Int64(all.count))
+    }
+}
+
+@Suite("mindsetd counts closed trades from routerd's fill log")
+struct MindsetFillLogTests {
+    let t0 = utc("2024-03-01T10:00:00Z")
+    func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
+
+    func service(_ dir: TempDir, _ log: FakeFillLog, _ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetService {
+        MindsetService(rules: makeRules(change), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger, fillLog: log)
+    }
+
+    func entry(at time: Date, seen: Int64?) -> TradeProposal {
+        var proposal = proposal(at: time)
+        proposal.fillSequence = seen
+        return proposal
+    }
+
+    @Test("a loss closed by fills the caller has seen counts before its next entry is judged")
+    func lossCountsBeforeTheNextEntry() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log) { $0.revengeCooldownSeconds = 300 }
+        #expect(await mindset.catchUp(), "linked to an empty log")
+        log.append(.buy, 1, at: 100, time: at(1))
+        log.append(.sell, 1, at: 90, fee: 0.5, time: at(2))
+        // The entry arrives before any poll: it carries the sequence of the fills its caller applied.
+        let decision = try await mindset.evaluate(entry(at: at(3), seen: 2))
+        #expect(!decision.approved)
+        #expect(decision.reasons.first?.hasPrefix("revenge guard") == true, "\(decision.reasons)")
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.dailyPnl == -10.5)
+        #expect(snapshot.trades == 1)
+        #expect(snapshot.losses == 1)
+        // Counted once: another catch-up, or the same sequence again, changes nothing.
+        #expect(await mindset.catchUp())
+        _ = try await mindset.evaluate(entry(at: at(4), seen: 2))
+        #expect(await mindset.snapshot().trades == 1)
+    }
+
+    @Test("while the fill log cannot be read, an entry that needs it is blocked (trades_pending); exits pass")
+    func tradesPendingWhileTheLogIsUnreadable() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log)
+        #expect(await mindset.catchUp())
+        log.roundTrip(1, opened: 100, closed: 90, at: at(1), at(2))
+        log.failing.withLockedValue { $0 = true }
+        let blocked = try await mindset.evaluate(entry(at: at(3), seen: 2))
+        #expect(!blocked.approved)
+        #expect(blocked.reasons.first?.hasPrefix("trades_pending") == true, "\(blocked.reasons)")
+        #expect(await mindset.snapshot().blocksByReason["trades_pending"] == 1)
+        #expect(try await mindset.evaluate(entry(at: at(3), seen: 2).exit).approved)
+        #expect(try await mindset.evaluate(entry(at: at(3), seen: 0)).approved, "an entry whose caller saw nothing new does not wait")
+
+        log.failing.withLockedValue { $0 = false }
+        let judged = try await mindset.evaluate(entry(at: at(4), seen: 2))
+        #expect(await mindset.snapshot().trades == 1)
+        #expect(judged.reasons.first?.hasPrefix("revenge guard") == true)
+    }
+
+    @Test("after a restart nothing is counted twice and nothing is lost: where counting stands is saved with the state")
+    func restartCountsOnce() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let first = service(dir, log)
+        #expect(await first.catchUp())
+        log.roundTrip(1, opened: 100, closed: 95, at: at(1), at(2))
+        #expect(await first.catchUp())
+        // Fills recorded while mindsetd was down (arsenald killed too: nobody sent anything).
+        log.roundTrip(2, opened: 100, closed: 101, at: at(3), at(4))
+
+        let restarted = service(dir, log)
+        #expect(await restarted.snapshot().trades == 1)
+        #expect(await restarted.catchUp())
+        let snapshot = await restarted.snapshot()
+        #expect(snapshot.trades == 2)
+        #expect(snapshot.dailyPnl == -3)
+        #expect(await restarted.catchUp())
+        #expect(await restarted.snapshot().trades == 2)
+    }
+
+    @Test("what the log holds when mindsetd first links to it is history: positions, not trades; their later close counts")
+    func historyIsNotCountedToday() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        log.roundTrip(1, opened: 100, closed: 50, at: at(1), at(2))
+        log.append(.buy, 2, at: 100, fee: 1, time: at(3))
+        let mindset = service(dir, log)
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().trades == 0, "counted before (by the trades arsenald sent), or on a day mindsetd never judged")
+        log.append(.sell, 2, at: 110, fee: 1, time: at(4))
+        #expect(await mindset.catchUp())
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.trades == 1)
+        #expect(snapshot.dailyPnl == 18, "the open position from history, with its fee, closes to the exact P&L")
+    }
+
+    @Test("another database (a new file, a restored backup) is linked anew, its history not counted")
+    func databaseChange() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log)
+        #expect(await mindset.catchUp())
+        log.roundTrip(1, opened: 100, closed: 90, at: at(1), at(2))
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().trades == 1)
+
+        // routerd is back on another database; arsenald made two losing round trips on it (sequences 1–4) and
+        // proposes an entry before mindsetd's poll: the entry names the database, so mindsetd counts first.
+        log.entries.withLockedValue { $0 = [] }
+        log.databaseId.withLockedValue { $0 = "db-2" }
+        log.roundTrip(1, opened: 100, closed: 80, at: at(3), at(4))
+        log.roundTrip(1, opened: 100, closed: 99, at: at(5), at(6))
+        var entry = entry(at: at(7), seen: 4)
+        entry.fillDatabaseId = "db-2"
+        let decision = try await mindset.evaluate(entry)
+        #expect(!decision.approved)
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.trades == 3, "today's fills of the new database count; nothing of the old one twice")
+        #expect(snapshot.dailyPnl == -31)
+    }
+
+    @Test("a lost state file: today's trades are counted again from the fill log, and their lock comes back")
+    func lostStateRecountsToday() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let today = Date()
+        let mindset = service(dir, log) { $0.maxConsecutiveLosses = 2 }
+        #expect(await mindset.catchUp())
+        log.roundTrip(1, opened: 100, closed: 90, at: today, today)
+        log.roundTrip(1, opened: 100, closed: 90, at: today, today)
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().emotionState == "LOCKED")
+
+        try FileManager.default.removeItem(atPath: dir.file("state/mindset_state.json"))
+        let restarted = service(dir, log) { $0.maxConsecutiveLosses = 2 }
+        #expect(await restarted.catchUp())
+        #expect(await restarted.snapshot().losses == 2)
+        #expect(await restarted.snapshot().emotionState == "LOCKED")
+    }
+
+    @Test("a log rewritten under the same numbers (its end lost in a power cut, recorded again) is counted anew, once")
+    func rewrittenLog() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let today = Date()
+        let mindset = service(dir, log)
+        #expect(await mindset.catchUp())
+        log.roundTrip(1, opened: 100, closed: 99, at: today, today)
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().dailyPnl == -1)
+        // The last fill is lost; a different close takes its number, then more follow.
+        log.entries.withLockedValue { entries in
+            entries.removeLast()
+            entries.append(Fill(fillId: "other", clientOrderId: "bb-x", venue: .paper, symbol: "BTCUSDT", side: .sell, quantity: 1,
+                                price: 95, fee: 0, time: today, strategyId: "micro_trend", requestId: nil, sequence: 2))
+        }
+        log.roundTrip(1, opened: 100, closed: 98, at: today, today)
+        #expect(await mindset.catchUp())
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.dailyPnl == -8, "−1 (already counted, its fill id remembered) −5 −2, each once")
+        #expect(snapshot.trades == 3)
+    }
+
+    @Test("a fill stamped days ahead by a venue's clock does not roll the day or lift a lock; a fill beyond range locks at the clock")
+    func fillTimesAreBounded() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let now = Date()
+        let mindset = MindsetService(rules: makeRules(clockSkew: 30), store: MindsetStore(stateDirectory: dir.file("state")),
+                                     logger: quietLogger, fillLog: log, wallClock: { now })
+        #expect(await mindset.catchUp())
+        _ = try await mindset.evaluate(proposal(at: now))
+        _ = try await mindset.lock(LockRequest(reason: "enough", time: nil))
+        log.roundTrip(1, opened: 100, closed: 101, at: now.addingTimeInterval(3 * 86_400), now.addingTimeInterval(3 * 86_400))
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().emotionState == "LOCKED")
+        #expect(await mindset.snapshot().trades == 1)
+
+        log.append(.buy, 999_999_999_999_999_999, at: 999_999_999_999_999_999, time: now)
+        #expect(await mindset.catchUp())
+        let state = try #require(try MindsetStore(stateDirectory: dir.file("state")).loadState())
+        #expect(state.emotion == .locked)
+        #expect(state.clock ?? .distantFuture <= now.addingTimeInterval(30))
+    }
+
+    @Test("manual orders' fills (no strategy) count too: the limits are the trader's, not a strategy's")
+    func manualTradesCount() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log)
+        #expect(await mindset.catchUp())
+        log.append(.sell, 1, at: 100, strategy: nil, time: at(1), symbol: "EURUSD")
+        log.append(.buy, 1, at: 104, strategy: nil, time: at(2), symbol: "EURUSD")
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().dailyPnl == -4)
+    }
+
+    @Test("a page boundary and a long log: every page is counted, in order")
+    func manyPages() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log) { $0.maxTradesPerDay = 10_000; $0.maxConsecutiveLosses = 10_000; $0.dailyLossLimit = 1_000_000 }
+        #expect(await mindset.catchUp())
+        for index in 0..<1_200 {
+            log.roundTrip(1, opened: 100, closed: 99, at: at(Double(index * 2)), at(Double(index * 2 + 1)))
+        }
+        #expect(await mindset.catchUp())
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.trades == 1_200)
+        #expect(snapshot.dailyPnl == -1_200)
+    }
+}
+
+extension TradeProposal {
+    var exit: TradeProposal {
+        var copy = self
+        copy.isEntry = false
+        return copy
+    }
+}
