@@ -48,6 +48,8 @@ public actor TradeCoordinator {
     private var seenThrough: Int64 = 0
     /// The database `seenThrough` counts in; unlike `databaseId`, kept across a rebuild of the positions.
     private var seenDatabaseId: String?
+    /// The id of the fill at `seenThrough`, when that fill came here (not when a snapshot covered it).
+    private var seenFillId: String?
     /// Fills that arrived past a gap in the fill log, applied once the gap is filled (fills are applied
     /// strictly in sequence: positions and closed-trade P&L depend on the order).
     private var heldFills: [Int64: Fill] = [:]
@@ -174,6 +176,7 @@ public actor TradeCoordinator {
             var proposal = signal.proposal
             proposal.fillSequence = seenThrough
             proposal.fillDatabaseId = seenDatabaseId
+            proposal.fillId = seenFillId
             decision = try await mindset.evaluate(proposal)
         } catch where !signal.isEntry {
             // An exit reduces risk: it goes out (reduce-only, routerd checks it) whatever mindsetd says or does.
@@ -279,12 +282,12 @@ public actor TradeCoordinator {
     public func continues(database id: String, lastSequence: Int64) -> Bool {
         if let known = databaseId, known != id {
             startOver("routerd's database changed (was \(known), now \(id))")
-            (seenThrough, seenDatabaseId) = (0, id)
+            (seenThrough, seenDatabaseId, seenFillId) = (0, id, nil)
             return false
         }
         guard lastSequence >= appliedThrough else {
             startOver("routerd's fill log ends at \(lastSequence), before the \(appliedThrough) fills applied here: a restored backup?")
-            seenThrough = lastSequence
+            (seenThrough, seenFillId) = (lastSequence, nil)
             return false
         }
         databaseId = id
@@ -324,7 +327,7 @@ public actor TradeCoordinator {
             apply(fill)
             return
         }
-        seenThrough = max(seenThrough, sequence)
+        if sequence >= seenThrough { (seenThrough, seenFillId) = (sequence, fill.fillId) }
         guard sequence > appliedThrough else { return }
         guard sequence == appliedThrough + 1 else {
             let newGap = heldFills.isEmpty
@@ -378,11 +381,11 @@ public actor TradeCoordinator {
         if let known = databaseId, known != snapshot.databaseId {
             startOver("routerd's database changed (was \(known), now \(snapshot.databaseId))")
         }
-        if let seen = seenDatabaseId, seen != snapshot.databaseId { seenThrough = 0 }
+        if let seen = seenDatabaseId, seen != snapshot.databaseId { (seenThrough, seenFillId) = (0, nil) }
         seenDatabaseId = snapshot.databaseId
         guard snapshot.throughSequence >= appliedThrough else { return false }
         databaseId = snapshot.databaseId
-        seenThrough = max(seenThrough, snapshot.throughSequence)
+        if snapshot.throughSequence > seenThrough { (seenThrough, seenFillId) = (snapshot.throughSequence, nil) }
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
         defer { drainHeldFills(afterJump: true) }

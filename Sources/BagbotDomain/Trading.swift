@@ -20,6 +20,9 @@ public struct TradeProposal: Codable, Sendable, Equatable {
     public var fillSequence: Int64?
     /// The identity of routerd's database `fillSequence` counts in (nil: not known yet).
     public var fillDatabaseId: String?
+    /// The id of the fill at `fillSequence`, when the caller received that fill itself: a log rewritten under
+    /// the same numbers (a restored backup) shows as another id there.
+    public var fillId: String?
 
     public init(strategyId: String, symbol: String, side: Side, quantity: ExactDecimal, price: ExactDecimal, time: Date,
                 strength: Double, confidence: Double, isEntry: Bool, requestId: String, fillSequence: Int64? = nil) {

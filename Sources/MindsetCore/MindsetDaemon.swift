@@ -26,7 +26,8 @@ public final class MindsetDaemon: BagbotDaemon, Service {
         fillPollInterval = .milliseconds(Int64(config[MindsetSettings.self].fillPollSeconds * 1_000))
         service = MindsetService(
             rules: MindsetRules(config[MindsetSettings.self]), store: MindsetStore(stateDirectory: config.paths.stateFilesDir),
-            logger: context.logger("engine"), fillLog: IPCFillLog(client: routerClient))
+            logger: context.logger("engine"), ledger: IPCRouterLedger(client: routerClient),
+            ledgerFreshness: max(1, 3 * config[MindsetSettings.self].fillPollSeconds))
         server = IPCServer(
             serviceName: "mindsetd", configuration: .from(config, service: "mindsetd"), logger: context.logger("ipc"))
         registerMethods()
@@ -62,7 +63,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
         routerClient.start()
         let service = service
         let interval = fillPollInterval
-        let follower = Task { await service.followFillLog(every: interval) }
+        let follower = Task { await service.followRouter(every: interval) }
         readiness.ready()
         try? await gracefulShutdown()
         follower.cancel()

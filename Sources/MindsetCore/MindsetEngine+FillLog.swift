@@ -32,6 +32,13 @@ extension MindsetEngine {
         return state.fillLog?.databaseId != databaseId
     }
 
+    /// Whether the caller saw another fill at the sequence mindsetd counted last (a log rewritten under the
+    /// same numbers, not read since).
+    public func sawAnotherFill(_ fillId: String?, at sequence: Int64?) -> Bool {
+        guard let fillId, let sequence, sequence == countedFillSequence, let counted = state.fillLog?.lastFillId else { return false }
+        return counted != fillId
+    }
+
     /// What `count` did with a page of the fill log.
     public enum FillPageOutcome: Equatable {
         /// The fills that follow on were applied (and counted); `changed` when anything moved.
@@ -50,6 +57,9 @@ extension MindsetEngine {
         guard let position = state.fillLog, position.databaseId == page.databaseId, page.lastSequence >= position.countedThrough,
               position.countedThrough == 0 || page.fills.first.map({ $0.sequence == position.countedThrough && $0.fillId == position.lastFillId }) == true
         else {
+            // Fill ids are unique within a database only: another one's may repeat them, and a loss must not be
+            // taken for a trade already counted.
+            if state.fillLog.map({ $0.databaseId != page.databaseId }) ?? false { state.recentTradeIds.removeAll() }
             state.fillLog = FillLogPosition(databaseId: page.databaseId, historyThrough: page.lastSequence,
                                             historyBefore: state.dayStart ?? rules.dailyReset.dayStart(containing: wallClock))
             return (.relinked, [])

@@ -56,6 +56,12 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var unarchivedDays: [DailySummary] = []
     /// How far routerd's fill log has been counted (nil before mindsetd first reached routerd).
     public var fillLog: FillLogPosition?
+    /// The account's equity at the start of the day (the first figure routerd gave after the reset; nil
+    /// until then), and its latest figure.
+    public var startOfDayEquity: ExactDecimal?
+    public var equity: ExactDecimal?
+    /// The highest the day's judged P&L has been (never below zero): the give-back limit counts from it.
+    public var intradayPeak: ExactDecimal = 0
 
     public init() {}
 }
@@ -65,8 +71,12 @@ public struct MindsetState: Codable, Sendable, Equatable {
 public struct MindsetEngine: Sendable {
     public let rules: MindsetRules
     public internal(set) var state: MindsetState
+    /// The latest time the clock may show: mindsetd's wall clock plus the skew, set before each call (nil: no
+    /// bound). A host clock stepped back pulls the engine's clock back with it rather than leave it ahead.
+    public var ceiling: Date?
     static let keptTransitions = 50
-    static let keptTradeIds = 1_000
+    /// Trade ids remembered: more than a day can count, so a recount of the day never counts one twice.
+    var keptTradeIds: Int { max(1_000, 2 * rules.maxTradesPerDay) }
 
     public init(rules: MindsetRules, state: MindsetState = MindsetState()) {
         self.rules = rules
@@ -91,6 +101,10 @@ public struct MindsetEngine: Sendable {
             state.lastEventTime = time
         } else if last.timeIntervalSince(time) > rules.rewindThreshold {
             state.lastEventTime = time
+        }
+        if let ceiling, let now = state.clock, now > ceiling {
+            // Only after the host's clock went back: the day and the cooldowns wait for it (fail closed).
+            state.clock = ceiling
         }
         return state.clock ?? clock
     }
@@ -129,6 +143,8 @@ public struct MindsetEngine: Sendable {
         state.lossStreak = 0
         state.lockReason = nil
         state.emotion = .calm
+        state.startOfDayEquity = nil
+        state.intradayPeak = 0
         if previous != .calm {
             note(StateTransition(from: previous, to: .calm, reason: "daily reset", at: time))
         }
@@ -193,8 +209,8 @@ public struct MindsetEngine: Sendable {
         if let id = trade.tradeId {
             guard !state.recentTradeIds.contains(id) else { return (nil, nil) }
             state.recentTradeIds.append(id)
-            if state.recentTradeIds.count > Self.keptTradeIds {
-                state.recentTradeIds.removeFirst(state.recentTradeIds.count - Self.keptTradeIds)
+            if state.recentTradeIds.count > keptTradeIds {
+                state.recentTradeIds.removeFirst(state.recentTradeIds.count - keptTradeIds)
             }
         }
         let now = now(ofLate: trade.closedAt)
@@ -263,15 +279,20 @@ public struct MindsetEngine: Sendable {
         state.unarchivedDays.removeFirst(min(count, state.unarchivedDays.count))
     }
 
-    private mutating func reassess(at time: Date) -> StateTransition? {
+    mutating func reassess(at time: Date) -> StateTransition? {
         guard state.emotion != .locked else { return nil }
-        let limit = rules.effectiveDailyLossLimit
-        let loss = max(ExactDecimal.zero, -state.dailyPnl)
+        guard let pnl = judgedPnl else {
+            return transition(to: .locked, reason: "the day's P&L is out of range", at: time)
+        }
+        let limit = dailyLossLimit
+        let loss = max(ExactDecimal.zero, -pnl)
         // The limit itself is compared exactly; the fraction used only picks the softer states.
         let used = loss.doubleValue / limit.doubleValue
         let (next, reason): (EmotionState, String)
         if loss >= limit {
-            (next, reason) = (.locked, "daily loss limit hit (\(Self.format(-state.dailyPnl)) of \(Self.format(limit)))")
+            (next, reason) = (.locked, "daily loss limit hit (\(Self.format(-pnl)) of \(Self.format(limit)), open positions included)")
+        } else if let fallen = givesBack(pnl) {
+            (next, reason) = (.locked, "give-back limit hit: \(Self.format(fallen)) given back from the day's peak of \(Self.format(state.intradayPeak)) (limit \(Self.format(rules.giveBackLimit)))")
         } else if state.lossStreak >= rules.maxConsecutiveLosses {
             (next, reason) = (.locked, "\(state.lossStreak) consecutive losses (limit \(rules.maxConsecutiveLosses))")
         } else if state.trades >= rules.maxTradesPerDay {

@@ -15,6 +15,8 @@ public struct MindsetRules: Sendable, Equatable {
     public var startOfDayEquity: ExactDecimal
     public var dailyLossLimit: ExactDecimal
     public var dailyLossLimitPercent: ExactDecimal
+    /// Lock when the day's P&L falls this far from its intraday peak (once the peak is above zero).
+    public var giveBackLimit: ExactDecimal
     public var maxConsecutiveLosses: Int
     public var maxTradesPerDay: Int
     public var revengeCooldown: TimeInterval
@@ -33,6 +35,7 @@ public struct MindsetRules: Sendable, Equatable {
         startOfDayEquity = config.startOfDayEquity
         dailyLossLimit = config.dailyLossLimit
         dailyLossLimitPercent = config.dailyLossLimitPercent
+        giveBackLimit = config.giveBackLimit
         maxConsecutiveLosses = config.maxConsecutiveLosses
         maxTradesPerDay = config.maxTradesPerDay
         revengeCooldown = config.revengeCooldownSeconds
@@ -53,9 +56,12 @@ public struct MindsetRules: Sendable, Equatable {
         maxClockSkew.map { min(2 * $0, 3_600) } ?? 60
     }
 
-    /// The tighter of the absolute and the percentage limit.
-    public var effectiveDailyLossLimit: ExactDecimal {
-        guard let percentLimit = try? startOfDayEquity.times(dailyLossLimitPercent).divided(by: 100, scale: 8, rounding: .down) else {
+    /// The tighter of the absolute and the percentage limit, with the configured start-of-day equity.
+    public var effectiveDailyLossLimit: ExactDecimal { dailyLossLimit(startOfDayEquity: startOfDayEquity) }
+
+    /// The tighter of the absolute limit and the percentage of `startOfDayEquity`.
+    public func dailyLossLimit(startOfDayEquity equity: ExactDecimal) -> ExactDecimal {
+        guard let percentLimit = try? equity.times(dailyLossLimitPercent).divided(by: 100, scale: 8, rounding: .down) else {
             return dailyLossLimit
         }
         return min(dailyLossLimit, percentLimit)

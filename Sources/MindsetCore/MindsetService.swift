@@ -14,7 +14,15 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var losses: Int
     public var winStreak: Int
     public var lossStreak: Int
+    /// Today's limit: the tighter of the absolute and the percentage of `startOfDayEquity`.
     public var dailyLossLimit: ExactDecimal
+    /// The account's equity at the start of the day and now (nil until routerd's account is read).
+    public var startOfDayEquity: ExactDecimal?
+    public var equity: ExactDecimal?
+    /// The day's P&L the limits judge: the worse of `dailyPnl` and the change of equity (open positions included).
+    public var judgedPnl: ExactDecimal?
+    public var intradayPeak: ExactDecimal
+    public var giveBackLimit: ExactDecimal
     public var decisions: Int
     public var approvals: Int
     public var blocksByReason: [String: Int]
@@ -37,17 +45,22 @@ public actor MindsetService {
     private var blocks: [String: Int] = [:]
     private var persistFailures = 0
     private let wallClock: @Sendable () -> Date
-    /// routerd's fill log, where closed trades are counted from (nil: only `record` counts them).
-    private let fillLog: (any FillLogSource)?
+    /// routerd's record: the fill log closed trades are counted from, and the account (nil: only `record`
+    /// counts trades, and the limits use the configured start-of-day equity).
+    private let ledger: (any RouterLedger)?
+    /// When the fill log was last read to its end (wall clock), and how old that may be before an entry reads it.
+    private var lastLedgerRead: Date?
+    private let ledgerFreshness: TimeInterval
     /// One catch-up with the fill log at a time; later callers wait for it, then look again.
     private var catchingUp = false
     private var catchUpWaiters: [CheckedContinuation<Void, Never>] = []
 
-    public init(rules: MindsetRules, store: MindsetStore, logger: Logger, fillLog: (any FillLogSource)? = nil,
-                wallClock: @escaping @Sendable () -> Date = Date.init) {
+    public init(rules: MindsetRules, store: MindsetStore, logger: Logger, ledger: (any RouterLedger)? = nil,
+                ledgerFreshness: TimeInterval = 3, wallClock: @escaping @Sendable () -> Date = Date.init) {
+        self.ledgerFreshness = ledgerFreshness
         self.store = store
         self.logger = logger
-        self.fillLog = fillLog
+        self.ledger = ledger
         self.wallClock = wallClock
         do {
             engine = MindsetEngine(rules: rules, state: try store.loadState() ?? MindsetState())
@@ -68,22 +81,37 @@ public actor MindsetService {
         }
     }
 
-    /// Checks of a peer's input against the configuration and mindsetd's clock.
-    private var check: MindsetInputCheck {
-        MindsetInputCheck(maxClockSkew: engine.rules.maxClockSkew, wallClock: wallClock())
+    /// Checks of a peer's input against the configuration and mindsetd's clock; also bounds the engine's clock
+    /// by the same wall clock, for the call about to be made.
+    private func checked() -> MindsetInputCheck {
+        let check = MindsetInputCheck(maxClockSkew: engine.rules.maxClockSkew, wallClock: wallClock())
+        engine.ceiling = check.ceiling
+        return check
+    }
+
+    /// Whether routerd's fill log was read within `ledgerFreshness`: after that, what is counted may be missing
+    /// losses no caller has seen (routerd back on a restored log, arsenald not yet resynchronised), so an entry
+    /// first reads the log to its end.
+    private var ledgerIsFresh: Bool {
+        guard let read = lastLedgerRead else { return false }
+        return wallClock().timeIntervalSince(read) <= ledgerFreshness
     }
 
     public func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
-        try check.proposal(proposal)
+        try checked().proposal(proposal)
         // A loss counts before the next entry: every trade closed by the fills its caller has seen is counted
-        // first, from routerd's fill log; until it can be, no entry.
-        if proposal.isEntry, let seen = proposal.fillSequence,
-           engine.countedFillSequence < seen || engine.countsInAnotherDatabase(than: proposal.fillDatabaseId),
-           !(await catchUp(through: seen, in: proposal.fillDatabaseId)) {
-            decisions += 1
-            blocks["trades_pending", default: 0] += 1
-            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
-                                   reasons: ["trades_pending: the trades closed by fills up to \(seen) are not counted yet (counted through \(engine.countedFillSequence)), so no new entries"])
+        // first, from routerd's fill log; and when the log has not been read lately, every trade in it.
+        if proposal.isEntry, ledger != nil {
+            let seen = proposal.fillSequence
+            let behind = seen.map { engine.countedFillSequence < $0 } ?? false || engine.countsInAnotherDatabase(than: proposal.fillDatabaseId)
+            let rewritten = engine.sawAnotherFill(proposal.fillId, at: seen)
+            let fresh = ledgerIsFresh && !rewritten
+            if behind || !fresh, !(await catchUp(through: fresh ? seen : nil, in: proposal.fillDatabaseId)) {
+                decisions += 1
+                blocks["trades_pending", default: 0] += 1
+                return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
+                                       reasons: ["trades_pending: routerd's fill log cannot be counted through \(seen.map(String.init) ?? "its end") (counted through \(engine.countedFillSequence)), so no new entries"])
+            }
         }
         // A lock that cannot be saved would be forgotten by a restart: no new risk until saving works.
         if persistFailures > 0 && proposal.isEntry {
@@ -129,7 +157,7 @@ public actor MindsetService {
     public func catchUp(through target: Int64? = nil, in databaseId: String? = nil) async -> Bool {
         while catchingUp { await withCheckedContinuation { catchUpWaiters.append($0) } }
         if let target, engine.countedFillSequence >= target, !engine.countsInAnotherDatabase(than: databaseId) { return true }
-        guard let fillLog else { return false }
+        guard let ledger else { return false }
         catchingUp = true
         defer {
             catchingUp = false
@@ -137,10 +165,12 @@ public actor MindsetService {
             catchUpWaiters.removeAll()
             for waiter in waiters { waiter.resume() }
         }
+        // A log linked anew is read to the end it had then before anything is judged on it.
+        var goal = target
         do {
             while true {
-                let page = try await fillLog.fills(after: engine.nextFillPageAfter, limit: Self.fillPage)
-                let check = check
+                let page = try await ledger.fills(after: engine.nextFillPageAfter, limit: Self.fillPage)
+                let check = checked()
                 let (outcome, transitions) = engine.count(page, ceiling: check.ceiling, wallClock: check.wallClock)
                 for change in transitions {
                     logger.notice("emotion state changed", metadata: [
@@ -154,6 +184,7 @@ public actor MindsetService {
                     ])
                     saveThenArchive()
                     guard persistFailures == 0 else { return false }
+                    if goal != nil { goal = max(goal ?? 0, page.lastSequence) }
                     continue
                 case .counted(let changed):
                     if changed {
@@ -161,10 +192,11 @@ public actor MindsetService {
                         guard persistFailures == 0 else { return false }
                     }
                 }
-                if let target, engine.countedFillSequence >= target, !engine.countsInAnotherDatabase(than: databaseId) { return true }
+                if let goal, engine.countedFillSequence >= goal, !engine.countsInAnotherDatabase(than: databaseId) { return true }
                 if page.fills.count < Self.fillPage || page.fills.last.flatMap(\.sequence).map({ $0 > engine.countedFillSequence }) == true {
                     // The log's end (or a gap that the next catch-up fetches again).
-                    return (target.map { engine.countedFillSequence >= $0 } ?? true) && !engine.countsInAnotherDatabase(than: databaseId)
+                    if engine.countedFillSequence >= page.lastSequence { lastLedgerRead = check.wallClock }
+                    return (goal.map { engine.countedFillSequence >= $0 } ?? true) && !engine.countsInAnotherDatabase(than: databaseId)
                 }
             }
         } catch {
@@ -175,12 +207,40 @@ public actor MindsetService {
 
     static let fillPage = 1_000
 
-    /// Catches up with the fill log every `interval` until cancelled, so trades count without waiting for an entry.
-    public func followFillLog(every interval: Duration) async {
+    /// Catches up with the fill log and takes the account's equity every `interval` until cancelled, so trades
+    /// and open positions count without waiting for an entry.
+    public func followRouter(every interval: Duration) async {
         while !Task.isCancelled {
             await catchUp()
+            await markToMarket()
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// Takes routerd's account equity (open positions at their marks) for the loss limits; saved when it sets
+    /// the day's start, moves the intraday peak or changes the state.
+    public func markToMarket() async {
+        guard let ledger else { return }
+        let account: AccountSummary
+        do {
+            account = try await ledger.account()
+        } catch {
+            logger.debug("cannot read routerd's account; the limits use the closed trades alone meanwhile", metadata: ["error": "\(error)"])
+            return
+        }
+        guard account.unvalued.isEmpty else {
+            // Part of the account has no price yet: its equity would look like a loss (or a gain) it is not.
+            logger.debug("routerd's account has unvalued assets; equity not taken", metadata: ["unvalued": "\(account.unvalued)"])
+            return
+        }
+        _ = checked()
+        let (changed, transition) = engine.markToMarket(equity: account.equity)
+        if let transition {
+            logger.notice("emotion state changed", metadata: [
+                "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
+            ])
+        }
+        if changed { saveThenArchive() }
     }
 
     /// Whether anything but the clock moved.
@@ -194,7 +254,7 @@ public actor MindsetService {
     /// Counts a closed trade and answers only once the state that counts it is saved: when it cannot be, the
     /// caller hears an error and sends the trade again (its trade id keeps it from counting twice).
     public func record(_ trade: ClosedTrade) throws -> MindsetSnapshot {
-        try check.trade(trade)
+        try checked().trade(trade)
         let (_, transition) = engine.record(trade)
         if let transition {
             logger.notice("emotion state changed", metadata: [
@@ -221,6 +281,7 @@ public actor MindsetService {
 
     /// Answers only once the lock is saved: a lock a restart would forget is not a lock, and the admin hears so.
     public func lock(_ request: LockRequest) throws -> MindsetSnapshot {
+        let check = checked()
         if let time = request.time { try check.time(time, field: "time") }
         // Without a time: at the engine's clock, which it does not move.
         let change = request.time.map { engine.lock(reason: "admin: \(request.reason)", at: $0) }
@@ -241,7 +302,9 @@ public actor MindsetService {
             emotionState: state.emotion.rawValue, lockReason: state.lockReason, dayStart: state.dayStart,
             dailyPnl: state.dailyPnl, trades: state.trades, wins: state.wins, losses: state.losses,
             winStreak: state.winStreak, lossStreak: state.lossStreak,
-            dailyLossLimit: engine.rules.effectiveDailyLossLimit, decisions: decisions, approvals: approvals,
+            dailyLossLimit: engine.dailyLossLimit, startOfDayEquity: state.startOfDayEquity, equity: state.equity,
+            judgedPnl: engine.judgedPnl, intradayPeak: state.intradayPeak, giveBackLimit: engine.rules.giveBackLimit,
+            decisions: decisions, approvals: approvals,
             blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)))
     }
 

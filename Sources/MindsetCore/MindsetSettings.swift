@@ -4,7 +4,7 @@ import BagbotRuntime
 /// The `mindset:` section of `bagbot.yaml`: the guardrails' limits. Read by mindsetd only.
 public struct MindsetSettings: ConfigSection {
     public static let key = "mindset"
-    public static let numbersAllowedAsStrings: Set<String> = ["start_of_day_equity", "daily_loss_limit", "daily_loss_limit_percent"]
+    public static let numbersAllowedAsStrings: Set<String> = ["start_of_day_equity", "daily_loss_limit", "daily_loss_limit_percent", "give_back_limit"]
     /// UTC time of the daily reset, "HH:MM".
     public var dailyResetUtc = "00:00"
     public var startOfDayEquity: ExactDecimal = 100_000
@@ -12,6 +12,9 @@ public struct MindsetSettings: ConfigSection {
     public var dailyLossLimit: ExactDecimal = 1_000
     /// Daily loss limit as a percentage of start-of-day equity; the tighter of the two applies.
     public var dailyLossLimitPercent: ExactDecimal = 2
+    /// Lock when the day's P&L (open positions included) falls this far, in account currency, from its
+    /// intraday peak, once that peak is above zero: a good day is not given back.
+    public var giveBackLimit: ExactDecimal = 500
     public var maxConsecutiveLosses = 5
     public var maxTradesPerDay = 500
     public var revengeCooldownSeconds = 300.0
@@ -46,6 +49,7 @@ public struct MindsetSettings: ConfigSection {
         }
         try check.positive(startOfDayEquity, "start_of_day_equity")
         try check.positive(dailyLossLimit, "daily_loss_limit")
+        try check.positive(giveBackLimit, "give_back_limit")
         guard dailyLossLimitPercent.isPositive, dailyLossLimitPercent <= 100 else {
             throw check.fail("daily_loss_limit_percent", "must be in (0, 100]")
         }

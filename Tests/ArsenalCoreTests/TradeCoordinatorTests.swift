@@ -421,10 +421,11 @@ struct TradeCoordinatorTests {
     func proposalsCarryTheFillSequence() async throws {
         let h = Harness()
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 1, seconds: 1))
-        await h.coordinator.handle(fill: fill(.sell, 1, at: 90, strategy: "scripted", sequence: 2, seconds: 2))
+        await h.coordinator.handle(fill: fill(.sell, 1, at: 90, strategy: "scripted", sequence: 2, seconds: 2, id: "loss"))
         h.strategy.configure { $0.inFlight = false }
         await h.tickAt(3)
         #expect(h.mindset.evaluated.get().map(\.fillSequence) == [2])
+        #expect(h.mindset.evaluated.get().map(\.fillId) == ["loss"], "the fill at that sequence, so a rewritten log shows")
         // A fill past a gap is held, not applied, but it was seen: mindsetd counts through it (it reads the log).
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 9, seconds: 4))
         h.strategy.configure { $0.inFlight = false }

@@ -7,17 +7,25 @@ import Testing
 @testable import MindsetCore
 
 /// routerd's fill log as mindsetd reads it, in memory: fills are appended with the next sequence.
-final class FakeFillLog: FillLogSource, @unchecked Sendable {
+final class FakeFillLog: RouterLedger, @unchecked Sendable {
     let entries = NIOLockedValueBox<[Fill]>([])
+    /// The account's equity `account()` reports (nil: the call fails, as with no account yet).
+    let equity = NIOLockedValueBox<ExactDecimal?>(nil)
     let databaseId = NIOLockedValueBox("db-1")
     let failing = NIOLockedValueBox(false)
     let reads = NIOLockedValueBox(0)
+    /// Fills ever made, so every fill has an id of its own (as a venue's trade ids are).
+    let made = NIOLockedValueBox(0)
 
     func append(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: ExactDecimal = 0, strategy: String? = "micro_trend",
                 time: Date, symbol: String = "BTCUSDT") {
+        let number = made.withLockedValue { made in
+            made += 1
+            return made
+        }
         entries.withLockedValue { entries in
             let sequence = Int64(entries.count + 1)
-            entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(sequence)", clientOrderId: "bb-\(sequence)", venue: .paper, symbol: symbol, side: side,
+            entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(number)", clientOrderId: "bb-\(sequence)", venue: .paper, symbol: symbol, side: side,
                                 quantity: quantity, price: price, fee: fee, time: time, strategyId: strategy, requestId: "r\(sequence)",
                                 sequence: sequence))
         }
@@ -36,6 +44,13 @@ final class FakeFillLog: FillLogSource, @unchecked Sendable {
         return FillsResponse(fills: Array(all.filter { ($0.sequence ?? 0) > after }.prefix(limit)), databaseId: databaseId.withLockedValue { $0 },
                              lastSequence: Int64(all.count))
     }
+
+    func account() async throws -> AccountSummary {
+        guard let equity = equity.withLockedValue({ $0 }) else { throw IPCError(.unavailable, "no account") }
+        return AccountSummary(currency: "USD", equity: equity, cash: equity, realizedPnlToday: 0, feesToday: 0, unrealizedPnl: 0, exposure: 0,
+                              venues: [], symbols: [], rates: [], unvalued: [], dayStart: Date(timeIntervalSince1970: 0),
+                              tradingEnabled: true, pausedReason: nil)
+    }
 }
 
 @Suite("mindsetd counts closed trades from routerd's fill log")
@@ -44,7 +59,7 @@ struct MindsetFillLogTests {
     func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
 
     func service(_ dir: TempDir, _ log: FakeFillLog, _ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetService {
-        MindsetService(rules: makeRules(change), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger, fillLog: log)
+        MindsetService(rules: makeRules(change), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger, ledger: log)
     }
 
     func entry(at time: Date, seen: Int64?) -> TradeProposal {
@@ -206,7 +221,7 @@ struct MindsetFillLogTests {
         let log = FakeFillLog()
         let now = Date()
         let mindset = MindsetService(rules: makeRules(clockSkew: 30), store: MindsetStore(stateDirectory: dir.file("state")),
-                                     logger: quietLogger, fillLog: log, wallClock: { now })
+                                     logger: quietLogger, ledger: log, wallClock: { now })
         #expect(await mindset.catchUp())
         _ = try await mindset.evaluate(proposal(at: now))
         _ = try await mindset.lock(LockRequest(reason: "enough", time: nil))
@@ -247,6 +262,110 @@ struct MindsetFillLogTests {
         let snapshot = await mindset.snapshot()
         #expect(snapshot.trades == 1_200)
         #expect(snapshot.dailyPnl == -1_200)
+    }
+}
+
+@Suite("mindsetd's fill log after a second review: relinks, restored logs, first entries")
+struct MindsetFillLogReviewTests {
+    func service(_ dir: TempDir, _ log: FakeFillLog, now: Date, _ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetService {
+        MindsetService(rules: makeRules(clockSkew: 30, change), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger,
+                       ledger: log, wallClock: { now })
+    }
+
+    @Test("a relink to another database reads the whole log before the entry is judged, past its first page")
+    func relinkReadsTheWholeLog() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let now = Date()
+        let mindset = service(dir, log, now: now) { $0.maxConsecutiveLosses = 3; $0.maxTradesPerDay = 10_000 }
+        #expect(await mindset.catchUp())
+        _ = try await mindset.evaluate(proposal(at: now))
+        log.entries.withLockedValue { $0 = [] }
+        log.databaseId.withLockedValue { $0 = "db-2" }
+        let old = now.addingTimeInterval(-2 * 86_400)
+        for _ in 0..<550 { log.roundTrip(1, opened: 100, closed: 100, at: old, old) }
+        for _ in 0..<3 { log.roundTrip(1, opened: 100, closed: 90, at: now.addingTimeInterval(-60), now.addingTimeInterval(-60)) }
+        var entry = proposal(at: now.addingTimeInterval(1))
+        entry.fillSequence = 0
+        entry.fillDatabaseId = "db-2"
+        #expect(!(try await mindset.evaluate(entry)).approved, "three losses today in the new database: three in a row lock")
+        #expect(await mindset.snapshot().losses == 3)
+    }
+
+    @Test("a restored log that reuses the sequence the caller saw, with another fill there, is read before any entry")
+    func restoredLogWithTheSameNumbers() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let now = Date()
+        let mindset = service(dir, log, now: now) { $0.maxConsecutiveLosses = 2; $0.revengeCooldownSeconds = 0 }
+        #expect(await mindset.catchUp())
+        for _ in 0..<3 { log.roundTrip(1, opened: 100, closed: 101, at: now, now) }
+        #expect(await mindset.catchUp())
+        // Restored to a backup ending at 2; two losing round trips take 3–6, which arsenald saw; mindsetd cannot read.
+        log.entries.withLockedValue { $0.removeLast(4) }
+        log.roundTrip(1, opened: 100, closed: 90, at: now, now)
+        log.roundTrip(1, opened: 100, closed: 90, at: now, now)
+        log.failing.withLockedValue { $0 = true }
+        var entry = proposal(at: now)
+        entry.fillSequence = 6
+        entry.fillDatabaseId = "db-1"
+        entry.fillId = log.entries.withLockedValue { $0.last?.fillId }
+        let decision = try await mindset.evaluate(entry)
+        #expect(!decision.approved)
+        #expect(decision.reasons.first?.hasPrefix("trades_pending") == true)
+    }
+
+    @Test("the first entries after a lost state, before the caller knows any sequence, wait for the whole log")
+    func firstEntriesWaitForTheLog() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let now = Date()
+        log.roundTrip(1, opened: 100, closed: 90, at: now.addingTimeInterval(-5), now.addingTimeInterval(-5))
+        log.roundTrip(1, opened: 100, closed: 90, at: now.addingTimeInterval(-4), now.addingTimeInterval(-4))
+        let mindset = service(dir, log, now: now) { $0.maxConsecutiveLosses = 2 }
+        var entry = proposal(at: now)
+        entry.fillSequence = 0
+        #expect(!(try await mindset.evaluate(entry)).approved)
+        #expect(await mindset.snapshot().emotionState == "LOCKED")
+    }
+
+    @Test("when the log has not been read lately, an entry reads it first; unreadable, the entry waits")
+    func staleLogIsReadFirst() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let wall = NIOLockedValueBox(Date())
+        let start = wall.withLockedValue { $0 }
+        let mindset = MindsetService(rules: makeRules(clockSkew: 30), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger,
+                                     ledger: log, ledgerFreshness: 3, wallClock: { wall.withLockedValue { $0 } })
+        #expect(await mindset.catchUp())
+        #expect(try await mindset.evaluate(proposal(at: start)).approved)
+        log.failing.withLockedValue { $0 = true }
+        #expect(try await mindset.evaluate(proposal(at: start.addingTimeInterval(2))).approved, "read 2 s ago: fresh")
+        wall.withLockedValue { $0 = start.addingTimeInterval(4) }
+        let stale = try await mindset.evaluate(proposal(at: start.addingTimeInterval(4)))
+        #expect(stale.reasons.first?.hasPrefix("trades_pending") == true, "\(stale.reasons)")
+        #expect(try await mindset.evaluate(proposal(at: start.addingTimeInterval(4), isEntry: false)).approved)
+    }
+
+    @Test("a new database's fill ids may repeat the old one's: its losses still count")
+    func idsRepeatAcrossDatabases() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let now = Date()
+        let mindset = service(dir, log, now: now)
+        #expect(await mindset.catchUp())
+        log.roundTrip(1, opened: 100, closed: 90, at: now, now)
+        #expect(await mindset.catchUp())
+        let ids = log.entries.withLockedValue { $0.map(\.fillId) }
+        log.databaseId.withLockedValue { $0 = "db-2" }
+        log.entries.withLockedValue { $0 = [] }
+        #expect(await mindset.catchUp())
+        log.roundTrip(1, opened: 100, closed: 80, at: now, now)
+        log.entries.withLockedValue { entries in
+            for index in entries.indices { entries[index].fillId = ids[index] }
+        }
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().dailyPnl == -30)
     }
 }
 

@@ -60,6 +60,24 @@ struct MindsetInputTests {
         #expect(try MindsetStore(stateDirectory: dir.file("state")).loadState()?.clock ?? .distantFuture <= self.wall.addingTimeInterval(30))
     }
 
+    @Test("a host clock stepped back (NTP) pulls the engine's clock back with it: the day does not roll early, a lock holds")
+    func wallStepBack() async throws {
+        let dir = try TempDir()
+        let start = utc("2026-03-01T23:00:00Z")
+        let wall = NIOLockedValueBox(start)
+        let mindset = MindsetService(rules: makeRules(clockSkew: 30), store: MindsetStore(stateDirectory: dir.file("state")),
+                                     logger: quietLogger, wallClock: { wall.withLockedValue { $0 } })
+        _ = try await mindset.evaluate(proposal(at: start))
+        // The host clock was 15 minutes fast; NTP steps it back.
+        wall.withLockedValue { $0 = start.addingTimeInterval(10 - 900) }
+        _ = try await mindset.evaluate(proposal(at: start.addingTimeInterval(10 - 900)))
+        _ = try await mindset.lock(LockRequest(reason: "daily loss", time: nil))
+        let real = utc("2026-03-01T23:50:00Z")
+        wall.withLockedValue { $0 = real }
+        #expect(!(try await mindset.evaluate(proposal(at: real))).approved, "the lock holds until the real reset at 00:00")
+        #expect(await mindset.snapshot().dayStart == utc("2026-03-01T00:00:00Z"))
+    }
+
     @Test("an exit is never refused: not for its time, nor for its strength")
     func exitsAreNeverRefused() async throws {
         let dir = try TempDir()

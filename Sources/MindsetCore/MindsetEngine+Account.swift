@@ -1,0 +1,40 @@
+import Foundation
+import BagbotDomain
+
+/// The account's side of the loss limits (docs/mindset.md, "Loss limits on equity"): the day's loss is the
+/// larger of what the closed trades lost and how far equity fell from the start of the day (the open positions'
+/// unrealised P&L included, as prop-firm rules count it), and a give-back limit protects the day's gains.
+extension MindsetEngine {
+    /// The day's P&L the limits judge: the worse of the closed trades' (net of fees) and the change of equity
+    /// since the start of the day, when the account is known. Nil when it cannot be computed (fail closed).
+    public var judgedPnl: ExactDecimal? {
+        guard let start = state.startOfDayEquity, let equity = state.equity else { return state.dailyPnl }
+        guard let change = try? equity - start else { return nil }
+        return min(state.dailyPnl, change)
+    }
+
+    /// Today's daily loss limit: the tighter of the absolute one and the percentage of start-of-day equity
+    /// (the account's at the reset; the configured figure until the account is known).
+    public var dailyLossLimit: ExactDecimal {
+        rules.dailyLossLimit(startOfDayEquity: state.startOfDayEquity ?? rules.startOfDayEquity)
+    }
+
+    /// Takes the account's equity (routerd's `router.account`, every balance and open position at its mark):
+    /// the first figure of a day is its start-of-day equity. Returns whether anything worth saving changed
+    /// (the day's start, the intraday peak, the state), and the state change it caused.
+    public mutating func markToMarket(equity: ExactDecimal) -> (changed: Bool, transition: StateTransition?) {
+        let before = (state.startOfDayEquity, state.intradayPeak, state.emotion)
+        state.equity = equity
+        if state.startOfDayEquity == nil { state.startOfDayEquity = equity }
+        let transition = reassess(at: state.clock ?? Date(timeIntervalSince1970: 0))
+        let changed = before.0 != state.startOfDayEquity || before.1 != state.intradayPeak || before.2 != state.emotion
+        return (changed, transition)
+    }
+
+    /// Raises the day's peak to `pnl`, and says whether `pnl` has given back the configured amount from it.
+    mutating func givesBack(_ pnl: ExactDecimal) -> ExactDecimal? {
+        state.intradayPeak = max(state.intradayPeak, pnl)
+        guard state.intradayPeak.isPositive, let fallen = try? state.intradayPeak - pnl, fallen >= rules.giveBackLimit else { return nil }
+        return fallen
+    }
+}

@@ -1,0 +1,118 @@
+import BagbotTestSupport
+import Foundation
+import BagbotDomain
+import Testing
+@testable import MindsetCore
+
+@Suite("loss limits on equity: open positions count, the percentage follows the account, a good day is not given back")
+struct MindsetEquityLimitTests {
+    let t0 = utc("2024-03-01T10:00:00Z")
+    func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
+
+    func engine(_ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetEngine {
+        var engine = MindsetEngine(rules: makeRules {
+            $0.dailyLossLimit = 1_000
+            $0.dailyLossLimitPercent = 2
+            $0.giveBackLimit = 500
+            change(&$0)
+        })
+        _ = engine.advance(to: t0)
+        return engine
+    }
+
+    @Test("an open position's unrealised loss reaches the daily limit: just below, at, above", arguments: [
+        ("99000.01", false), ("99000", true), ("98999.99", true),
+    ])
+    func unrealisedLossLocks(equityText: String, locks: Bool) throws {
+        var engine = engine()
+        _ = engine.markToMarket(equity: 100_000)
+        let (_, transition) = engine.markToMarket(equity: try #require(ExactDecimal(equityText)))
+        #expect((engine.state.emotion == .locked) == locks)
+        if locks {
+            #expect(transition?.reason.hasPrefix("daily loss limit hit") == true)
+            #expect(transition?.reason.contains("open positions included") == true)
+        }
+        #expect(!engine.evaluate(proposal(at: at(1))).approved || !locks)
+    }
+
+    @Test("the percentage limit follows the account's start-of-day equity, not the configured figure")
+    func percentOfTheAccount() {
+        var engine = engine { $0.startOfDayEquity = 1_000_000 }
+        #expect(engine.dailyLossLimit == 1_000, "the configured equity's 2 % is 20,000: the absolute 1,000 is tighter")
+        _ = engine.markToMarket(equity: 20_000)
+        #expect(engine.dailyLossLimit == 400)
+        _ = engine.markToMarket(equity: 19_601)
+        #expect(engine.state.emotion != .locked)
+        _ = engine.markToMarket(equity: 19_600)
+        #expect(engine.state.emotion == .locked)
+    }
+
+    @Test("the worse of the two counts: closed losses the equity does not show yet, or open losses no trade closed")
+    func worseOfTheTwo() {
+        var engine = engine()
+        _ = engine.markToMarket(equity: 100_000)
+        engine.record(trade(pnl: -600, at: at(1)))
+        #expect(engine.judgedPnl == -600, "the account has not been read since")
+        _ = engine.markToMarket(equity: 99_700)
+        #expect(engine.judgedPnl == -600)
+        _ = engine.markToMarket(equity: 99_000)
+        #expect(engine.judgedPnl == -1_000)
+        #expect(engine.state.emotion == .locked)
+    }
+
+    @Test("give-back: a day up 600 that falls back 500 from its peak locks; 499.99 does not; a flat day never does")
+    func giveBack() throws {
+        var below = engine { $0.maxConsecutiveLosses = 100; $0.tiltedAfterLosses = 100; $0.cautiousAfterLosses = 100 }
+        below.record(trade(pnl: 600, at: at(1)))
+        below.record(trade(pnl: try #require(ExactDecimal("-499.99")), at: at(2)))
+        #expect(below.state.emotion != .locked)
+        #expect(below.state.intradayPeak == 600)
+
+        var at500 = engine()
+        at500.record(trade(pnl: 600, at: at(1)))
+        let (_, transition) = at500.record(trade(pnl: -500, at: at(2)))
+        #expect(at500.state.emotion == .locked)
+        #expect(transition?.reason.hasPrefix("give-back limit hit") == true, "\(String(describing: transition))")
+
+        var flat = engine()
+        flat.record(trade(pnl: -499, at: at(1)))
+        #expect(flat.state.emotion != .locked, "no peak above zero: the daily loss limit alone applies")
+    }
+
+    @Test("a new day takes a new start-of-day equity and a new peak: yesterday's open loss is not today's")
+    func newDay() {
+        var engine = engine()
+        _ = engine.markToMarket(equity: 100_000)
+        _ = engine.markToMarket(equity: 99_500)
+        #expect(engine.judgedPnl == -500)
+        _ = engine.advance(to: utc("2024-03-02T00:00:01Z"))
+        #expect(engine.state.startOfDayEquity == nil)
+        _ = engine.markToMarket(equity: 99_500)
+        #expect(engine.state.startOfDayEquity == 99_500)
+        #expect(engine.judgedPnl == 0)
+        #expect(engine.state.intradayPeak == 0)
+    }
+
+    @Test("mindsetd takes the account from routerd, saves the day's start, and says it in mindset.state")
+    func serviceReadsTheAccount() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger, ledger: log)
+        _ = try await mindset.evaluate(proposal(at: t0))
+        await mindset.markToMarket()
+        #expect(await mindset.snapshot().startOfDayEquity == nil, "no account yet: the limits use the closed trades")
+        log.equity.withLockedValue { $0 = 50_000 }
+        await mindset.markToMarket()
+        log.equity.withLockedValue { $0 = 49_200 }
+        await mindset.markToMarket()
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.startOfDayEquity == 50_000)
+        #expect(snapshot.equity == 49_200)
+        #expect(snapshot.judgedPnl == -800)
+        #expect(snapshot.dailyLossLimit == 1_000)
+        #expect(snapshot.emotionState == "TILTED", "80 % of the limit used, by an open position alone")
+
+        let restarted = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger, ledger: log)
+        #expect(await restarted.snapshot().startOfDayEquity == 50_000, "the day's start survives a restart")
+    }
+}
