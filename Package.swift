@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "bagbot", targets: ["bagbot"]),
         .executable(name: "ipc-benchmark", targets: ["IPCBenchmark"]),
         .executable(name: "order-benchmark", targets: ["OrderBenchmark"]),
+        .executable(name: "mindset-benchmark", targets: ["MindsetBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -99,6 +100,12 @@ let package = Package(
             name: "IPCBenchmark",
             dependencies: ["BagbotIPC", "BagbotRuntime", nioCore, nioPosix, nioConcurrencyHelpers, logging],
             path: "Benchmarks/IPCBenchmark",
+            swiftSettings: strictConcurrency
+        ),
+        .executableTarget(
+            name: "MindsetBenchmark",
+            dependencies: ["MindsetCore", "BagbotIPC", "BagbotDomain", logging],
+            path: "Benchmarks/MindsetBenchmark",
             swiftSettings: strictConcurrency
         ),
         .executableTarget(

@@ -6,6 +6,8 @@ public enum Methods {
     public static let mindsetEvaluate = "mindset.evaluate"
     public static let mindsetState = "mindset.state"
     public static let mindsetLock = "mindset.lock"
+    public static let mindsetUnlock = "mindset.unlock"
+    public static let mindsetSelfLockout = "mindset.selfLockout"
 
     public static let routerPlaceOrder = "router.placeOrder"
     public static let routerCancelOrder = "router.cancelOrder"

@@ -53,6 +53,18 @@ public final class MindsetDaemon: BagbotDaemon, Service {
             }
             return try await service.lock(request)
         }
+        server.registry.register(Methods.mindsetUnlock, UnlockRequest.self) { request, _ in
+            guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw IPCError(.badRequest, "reason: an unlock needs a reason")
+            }
+            return try await service.unlock(request)
+        }
+        server.registry.register(Methods.mindsetSelfLockout, SelfLockoutRequest.self) { request, _ in
+            guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw IPCError(.badRequest, "reason: a self-lockout needs a reason")
+            }
+            return try await service.selfLockout(request)
+        }
     }
 
     public var services: [any Service] { [self] }

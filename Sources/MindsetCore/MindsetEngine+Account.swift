@@ -22,12 +22,23 @@ extension MindsetEngine {
     /// Takes the account's equity (routerd's `router.account`, every balance and open position at its mark):
     /// the first figure of a day is its start-of-day equity. Returns whether anything worth saving changed
     /// (the day's start, the intraday peak, the state), and the state change it caused.
-    public mutating func markToMarket(equity: ExactDecimal) -> (changed: Bool, transition: StateTransition?) {
-        let before = (state.startOfDayEquity, state.intradayPeak, state.emotion)
+    ///
+    /// The day is first moved on to `wallClock`'s (bounded by `ceiling`), as no event may have done it since the
+    /// reset: a loss made overnight is measured from the new day's first figure, never lost with yesterday.
+    /// A figure in another currency than the day's start is refused (nil): a change of `router.account.currency`
+    /// is not a gain or a loss.
+    public mutating func markToMarket(equity: ExactDecimal, currency: String, wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
+        let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion)
+        let now = max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock))
+        _ = rollDay(at: now)
+        if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
+            return nil
+        }
         state.equity = equity
-        if state.startOfDayEquity == nil { state.startOfDayEquity = equity }
-        let transition = reassess(at: state.clock ?? Date(timeIntervalSince1970: 0))
-        let changed = before.0 != state.startOfDayEquity || before.1 != state.intradayPeak || before.2 != state.emotion
+        if state.startOfDayEquity == nil { (state.startOfDayEquity, state.equityCurrency) = (equity, currency) }
+        let transition = reassess(at: now)
+        let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
+            || before.3 != state.emotion
         return (changed, transition)
     }
 

@@ -60,8 +60,13 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// until then), and its latest figure.
     public var startOfDayEquity: ExactDecimal?
     public var equity: ExactDecimal?
+    /// The currency `startOfDayEquity` is in: a figure in another is not comparable with it.
+    public var equityCurrency: String?
     /// The highest the day's judged P&L has been (never below zero): the give-back limit counts from it.
     public var intradayPeak: ExactDecimal = 0
+    /// A self-lockout: no entries until this wall-clock time, lifted by nothing else (`MindsetLocks.swift`).
+    public var selfLockoutUntil: Date?
+    public var selfLockoutReason: String?
 
     public init() {}
 }
@@ -123,7 +128,7 @@ public struct MindsetEngine: Sendable {
         return clock
     }
 
-    private mutating func rollDay(at time: Date) -> DailySummary? {
+    mutating func rollDay(at time: Date) -> DailySummary? {
         let dayStart = rules.dailyReset.dayStart(containing: time)
         guard let current = state.dayStart else {
             state.dayStart = dayStart
@@ -144,6 +149,7 @@ public struct MindsetEngine: Sendable {
         state.lockReason = nil
         state.emotion = .calm
         state.startOfDayEquity = nil
+        state.equityCurrency = nil
         state.intradayPeak = 0
         if previous != .calm {
             note(StateTransition(from: previous, to: .calm, reason: "daily reset", at: time))
@@ -318,7 +324,7 @@ public struct MindsetEngine: Sendable {
         return change
     }
 
-    private mutating func note(_ change: StateTransition) {
+    mutating func note(_ change: StateTransition) {
         state.transitions.append(change)
         if state.transitions.count > Self.keptTransitions {
             state.transitions.removeFirst(state.transitions.count - Self.keptTransitions)

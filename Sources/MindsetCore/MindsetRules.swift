@@ -29,6 +29,7 @@ public struct MindsetRules: Sendable, Equatable {
     public var stateFactors: MindsetSettings.StateFactors
     /// nil only in rules built in code for tests of other concerns; the configuration always sets it.
     public var maxClockSkew: TimeInterval?
+    public var maxSelfLockout: TimeInterval
 
     public init(_ config: MindsetSettings) {
         dailyReset = DailyResetTime(config.dailyResetUtc) ?? DailyResetTime("00:00")!
@@ -47,6 +48,7 @@ public struct MindsetRules: Sendable, Equatable {
         tiltedLossFraction = config.tiltedLossFraction
         stateFactors = config.stateFactors
         maxClockSkew = config.maxClockSkewSeconds
+        maxSelfLockout = config.maxSelfLockoutDays * 86_400
     }
 
     /// A step back in market time longer than this is a rewind (a replay started again), not two clocks that

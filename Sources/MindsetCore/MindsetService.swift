@@ -23,6 +23,9 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var judgedPnl: ExactDecimal?
     public var intradayPeak: ExactDecimal
     public var giveBackLimit: ExactDecimal
+    /// A self-lockout in force: no entries until then, lifted by nothing else.
+    public var selfLockoutUntil: Date?
+    public var selfLockoutReason: String?
     public var decisions: Int
     public var approvals: Int
     public var blocksByReason: [String: Int]
@@ -51,6 +54,9 @@ public actor MindsetService {
     /// When the fill log was last read to its end (wall clock), and how old that may be before an entry reads it.
     private var lastLedgerRead: Date?
     private let ledgerFreshness: TimeInterval
+    /// When an equity figure was last taken (wall clock): once the limits have used one, an older one than
+    /// `ledgerFreshness` would hide the open positions' moves, so entries wait (`equity_pending`).
+    private var lastEquityRead: Date?
     /// One catch-up with the fill log at a time; later callers wait for it, then look again.
     private var catchingUp = false
     private var catchUpWaiters: [CheckedContinuation<Void, Never>] = []
@@ -62,23 +68,34 @@ public actor MindsetService {
         self.logger = logger
         self.ledger = ledger
         self.wallClock = wallClock
+        // Never trade on invented state: a corrupt file, or a missing one where the daemon has run before (its
+        // finished days are on disk), means the locks and the day's figures are unknown: LOCKED until the reset.
+        let lockReason: String
         do {
-            engine = MindsetEngine(rules: rules, state: try store.loadState() ?? MindsetState())
-        } catch {
-            // Never trade on invented state: a corrupt file means locked until a person looks.
-            logger.critical("mindset state unreadable; starting LOCKED", metadata: ["error": "\(error)"])
-            var fresh = MindsetEngine(rules: rules)
-            _ = fresh.lock(reason: "state file was corrupt (\(error)); locked until the next daily reset", at: Date())
-            // Saved at once: a restart before the first request must find the lock, not defaults.
-            do {
-                try store.save(fresh.state)
-            } catch {
-                logger.critical("cannot save the locked state", metadata: ["error": "\(error)"])
-                // Unsaved, the lock would be gone after the next restart: entries wait until it is saved.
-                persistFailures = 1
+            if let saved = try store.loadState() {
+                engine = MindsetEngine(rules: rules, state: saved)
+                return
             }
-            engine = fresh
+            guard store.hasHistory else {
+                engine = MindsetEngine(rules: rules)
+                return
+            }
+            lockReason = "state file was missing though daily_metrics.json is here; locked until the next daily reset"
+        } catch {
+            lockReason = "state file was corrupt (\(error)); locked until the next daily reset"
         }
+        logger.critical("mindset state unknown; starting LOCKED", metadata: ["reason": "\(lockReason)"])
+        var fresh = MindsetEngine(rules: rules)
+        _ = fresh.lock(reason: lockReason, at: wallClock())
+        // Saved at once: a restart before the first request must find the lock, not defaults.
+        do {
+            try store.save(fresh.state)
+        } catch {
+            logger.critical("cannot save the locked state", metadata: ["error": "\(error)"])
+            // Unsaved, the lock would be gone after the next restart: entries wait until it is saved.
+            persistFailures = 1
+        }
+        engine = fresh
     }
 
     /// Checks of a peer's input against the configuration and mindsetd's clock; also bounds the engine's clock
@@ -98,7 +115,24 @@ public actor MindsetService {
     }
 
     public func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
-        try checked().proposal(proposal)
+        let check = checked()
+        try check.proposal(proposal)
+        if proposal.isEntry, engine.state.equity != nil,
+           lastEquityRead.map({ check.wallClock.timeIntervalSince($0) > ledgerFreshness }) ?? true {
+            await markToMarket()
+            if lastEquityRead.map({ check.wallClock.timeIntervalSince($0) > ledgerFreshness }) ?? true {
+                decisions += 1
+                blocks["equity_pending", default: 0] += 1
+                return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
+                                       reasons: ["equity_pending: routerd's account cannot be read (or is not fully valued), so the open positions' moves are unknown; no new entries"])
+            }
+        }
+        if proposal.isEntry, let lockout = engine.selfLockout(at: check.wallClock) {
+            decisions += 1
+            blocks["self_lockout", default: 0] += 1
+            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
+                                   reasons: ["self_lockout: no new entries until \(ISO8601DateFormatter().string(from: lockout.until)) (\(lockout.reason)); nobody can lift it early"])
+        }
         // A loss counts before the next entry: every trade closed by the fills its caller has seen is counted
         // first, from routerd's fill log; and when the log has not been read lately, every trade in it.
         if proposal.isEntry, ledger != nil {
@@ -230,11 +264,17 @@ public actor MindsetService {
         }
         guard account.unvalued.isEmpty else {
             // Part of the account has no price yet: its equity would look like a loss (or a gain) it is not.
-            logger.debug("routerd's account has unvalued assets; equity not taken", metadata: ["unvalued": "\(account.unvalued)"])
+            logger.warning("routerd's account has unvalued assets; equity not taken", metadata: ["unvalued": "\(account.unvalued)"])
             return
         }
-        _ = checked()
-        let (changed, transition) = engine.markToMarket(equity: account.equity)
+        let check = checked()
+        guard let (changed, transition) = engine.markToMarket(equity: account.equity, currency: account.currency, wallClock: check.wallClock) else {
+            logger.error("routerd's account is in another currency than the day's start; equity not taken until the reset", metadata: [
+                "currency": "\(account.currency)", "start_currency": "\(engine.state.equityCurrency ?? "-")",
+            ])
+            return
+        }
+        lastEquityRead = check.wallClock
         if let transition {
             logger.notice("emotion state changed", metadata: [
                 "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
@@ -296,6 +336,29 @@ public actor MindsetService {
         return snapshot()
     }
 
+    /// Lifts an admin lock, answering once that is saved; a limit's lock stays until the reset (`conflict`).
+    public func unlock(_ request: UnlockRequest) throws -> MindsetSnapshot {
+        let change = try engine.unlock(reason: request.reason)
+        logger.notice("unlocked by admin", metadata: ["to": "\(change.to.rawValue)", "reason": "\(request.reason)"])
+        saveThenArchive()
+        guard persistFailures == 0 else {
+            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the unlock is not saved, so no new entries are approved meanwhile")
+        }
+        return snapshot()
+    }
+
+    /// Sets or extends a self-lockout, answering once it is saved: a lockout a restart would forget is not one.
+    public func selfLockout(_ request: SelfLockoutRequest) throws -> MindsetSnapshot {
+        let now = checked().wallClock
+        try engine.selfLockout(until: request.until, reason: request.reason, now: now, longest: engine.rules.maxSelfLockout)
+        logger.notice("self-lockout", metadata: ["until": "\(request.until)", "reason": "\(request.reason)"])
+        saveThenArchive()
+        guard persistFailures == 0 else {
+            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the lockout holds until a restart, so no new entries are approved meanwhile")
+        }
+        return snapshot()
+    }
+
     public func snapshot() -> MindsetSnapshot {
         let state = engine.state
         return MindsetSnapshot(
@@ -304,6 +367,7 @@ public actor MindsetService {
             winStreak: state.winStreak, lossStreak: state.lossStreak,
             dailyLossLimit: engine.dailyLossLimit, startOfDayEquity: state.startOfDayEquity, equity: state.equity,
             judgedPnl: engine.judgedPnl, intradayPeak: state.intradayPeak, giveBackLimit: engine.rules.giveBackLimit,
+            selfLockoutUntil: engine.selfLockout(at: wallClock())?.until, selfLockoutReason: engine.selfLockout(at: wallClock())?.reason,
             decisions: decisions, approvals: approvals,
             blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)))
     }

@@ -30,6 +30,8 @@ public struct MindsetSettings: ConfigSection {
     public var maxClockSkewSeconds = 30.0
     /// How often routerd's fill log is read for closed trades when no entry asks first (docs/mindset.md).
     public var fillPollSeconds = 1.0
+    /// The longest self-lockout a trader may set (`mindset.selfLockout`).
+    public var maxSelfLockoutDays = 30.0
 
     public init() {}
 
@@ -57,6 +59,9 @@ public struct MindsetSettings: ConfigSection {
         guard maxTradesPerDay > 0 else { throw check.fail("max_trades_per_day", "must be positive") }
         try check.nonNegative(revengeCooldownSeconds, "revenge_cooldown_seconds")
         try check.nonNegative(revengeWindowSeconds, "revenge_window_seconds")
+        guard maxSelfLockoutDays.isFinite, maxSelfLockoutDays >= 1, maxSelfLockoutDays <= 366 else {
+            throw check.fail("max_self_lockout_days", "must be between 1 and 366")
+        }
         guard fillPollSeconds.isFinite, fillPollSeconds >= 0.01, fillPollSeconds <= 3_600 else {
             throw check.fail("fill_poll_seconds", "must be between 0.01 and 3600")
         }

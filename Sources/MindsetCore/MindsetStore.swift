@@ -12,6 +12,10 @@ public struct MindsetStore: Sendable {
         metricsPath = stateDirectory + "/daily_metrics.json"
     }
 
+    /// Whether the daemon has finished a day here before (`daily_metrics.json` exists): a missing state file is
+    /// then a lost one, not a first start.
+    public var hasHistory: Bool { FileManager.default.fileExists(atPath: metricsPath) }
+
     public func loadState() throws -> MindsetState? {
         try AtomicFile.readJSON(MindsetState.self, from: statePath)
     }

@@ -1,6 +1,7 @@
 import BagbotTestSupport
 import Foundation
 import BagbotDomain
+import NIOConcurrencyHelpers
 import Testing
 @testable import MindsetCore
 
@@ -25,8 +26,9 @@ struct MindsetEquityLimitTests {
     ])
     func unrealisedLossLocks(equityText: String, locks: Bool) throws {
         var engine = engine()
-        _ = engine.markToMarket(equity: 100_000)
-        let (_, transition) = engine.markToMarket(equity: try #require(ExactDecimal(equityText)))
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", wallClock: t0)!
+        let equity = try #require(ExactDecimal(equityText))
+        let (_, transition) = engine.markToMarket(equity: equity, currency: "USD", wallClock: t0)!
         #expect((engine.state.emotion == .locked) == locks)
         if locks {
             #expect(transition?.reason.hasPrefix("daily loss limit hit") == true)
@@ -39,23 +41,23 @@ struct MindsetEquityLimitTests {
     func percentOfTheAccount() {
         var engine = engine { $0.startOfDayEquity = 1_000_000 }
         #expect(engine.dailyLossLimit == 1_000, "the configured equity's 2 % is 20,000: the absolute 1,000 is tighter")
-        _ = engine.markToMarket(equity: 20_000)
+        _ = engine.markToMarket(equity: 20_000, currency: "USD", wallClock: t0)!
         #expect(engine.dailyLossLimit == 400)
-        _ = engine.markToMarket(equity: 19_601)
+        _ = engine.markToMarket(equity: 19_601, currency: "USD", wallClock: t0)!
         #expect(engine.state.emotion != .locked)
-        _ = engine.markToMarket(equity: 19_600)
+        _ = engine.markToMarket(equity: 19_600, currency: "USD", wallClock: t0)!
         #expect(engine.state.emotion == .locked)
     }
 
     @Test("the worse of the two counts: closed losses the equity does not show yet, or open losses no trade closed")
     func worseOfTheTwo() {
         var engine = engine()
-        _ = engine.markToMarket(equity: 100_000)
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", wallClock: t0)!
         engine.record(trade(pnl: -600, at: at(1)))
         #expect(engine.judgedPnl == -600, "the account has not been read since")
-        _ = engine.markToMarket(equity: 99_700)
+        _ = engine.markToMarket(equity: 99_700, currency: "USD", wallClock: t0)!
         #expect(engine.judgedPnl == -600)
-        _ = engine.markToMarket(equity: 99_000)
+        _ = engine.markToMarket(equity: 99_000, currency: "USD", wallClock: t0)!
         #expect(engine.judgedPnl == -1_000)
         #expect(engine.state.emotion == .locked)
     }
@@ -82,12 +84,12 @@ struct MindsetEquityLimitTests {
     @Test("a new day takes a new start-of-day equity and a new peak: yesterday's open loss is not today's")
     func newDay() {
         var engine = engine()
-        _ = engine.markToMarket(equity: 100_000)
-        _ = engine.markToMarket(equity: 99_500)
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", wallClock: t0)!
+        _ = engine.markToMarket(equity: 99_500, currency: "USD", wallClock: t0)!
         #expect(engine.judgedPnl == -500)
         _ = engine.advance(to: utc("2024-03-02T00:00:01Z"))
         #expect(engine.state.startOfDayEquity == nil)
-        _ = engine.markToMarket(equity: 99_500)
+        _ = engine.markToMarket(equity: 99_500, currency: "USD", wallClock: t0)!
         #expect(engine.state.startOfDayEquity == 99_500)
         #expect(engine.judgedPnl == 0)
         #expect(engine.state.intradayPeak == 0)
@@ -114,5 +116,75 @@ struct MindsetEquityLimitTests {
 
         let restarted = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger, ledger: log)
         #expect(await restarted.snapshot().startOfDayEquity == 50_000, "the day's start survives a restart")
+    }
+
+    func liveService(_ dir: TempDir, _ log: FakeFillLog, wall: NIOLockedValueBox<Date>) -> MindsetService {
+        MindsetService(rules: makeRules(clockSkew: 30) { $0.dailyLossLimit = 1_000 }, store: MindsetStore(stateDirectory: dir.file("state")),
+                       logger: quietLogger, ledger: log, ledgerFreshness: 3, wallClock: { wall.withLockedValue { $0 } })
+    }
+
+    @Test("a loss made overnight, before any event of the new day, counts against the new day's start")
+    func overnightLossCounts() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let evening = utc("2026-06-01T22:00:00Z")
+        let wall = NIOLockedValueBox(evening)
+        let mindset = liveService(dir, log, wall: wall)
+        log.equity.withLockedValue { $0 = 100_000 }
+        _ = try await mindset.evaluate(proposal(at: evening))
+        // The reset passes with no event; the polls go on.
+        wall.withLockedValue { $0 = utc("2026-06-02T00:00:05Z") }
+        await mindset.markToMarket()
+        #expect(await mindset.snapshot().dayStart == utc("2026-06-02T00:00:00Z"), "the poll moved the day on")
+        #expect(await mindset.snapshot().startOfDayEquity == 100_000)
+        let morning = utc("2026-06-02T06:00:00Z")
+        wall.withLockedValue { $0 = morning }
+        log.equity.withLockedValue { $0 = 98_500 }
+        await mindset.markToMarket()
+        #expect(!(try await mindset.evaluate(proposal(at: morning))).approved, "1,500 lost today against a 1,000 limit")
+        #expect(await mindset.snapshot().emotionState == "LOCKED")
+        #expect(await mindset.snapshot().recentTransitions.last?.at == morning, "dated when it happened")
+    }
+
+    @Test("an equity figure that stops coming (account unreadable, or in another currency) blocks entries: equity_pending")
+    func staleEquityBlocksEntries() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let start = utc("2026-06-01T10:00:00Z")
+        let wall = NIOLockedValueBox(start)
+        let mindset = liveService(dir, log, wall: wall)
+        log.equity.withLockedValue { $0 = 100_000 }
+        await mindset.markToMarket()
+        #expect(try await mindset.evaluate(proposal(at: start)).approved)
+        log.equity.withLockedValue { $0 = nil }
+        wall.withLockedValue { $0 = start.addingTimeInterval(3_600) }
+        let blocked = try await mindset.evaluate(proposal(at: start.addingTimeInterval(3_600)))
+        #expect(blocked.reasons.first?.hasPrefix("equity_pending") == true, "\(blocked.reasons)")
+        #expect(try await mindset.evaluate(proposal(at: start.addingTimeInterval(3_600), isEntry: false)).approved)
+
+        // routerd now values the account in yen: not comparable with the day's start in dollars.
+        log.equity.withLockedValue { $0 = 14_700_000 }
+        log.currency.withLockedValue { $0 = "JPY" }
+        let refused = try await mindset.evaluate(proposal(at: start.addingTimeInterval(3_600)))
+        #expect(refused.reasons.first?.hasPrefix("equity_pending") == true)
+        #expect(await mindset.snapshot().equity == 100_000)
+        log.currency.withLockedValue { $0 = "USD" }
+        log.equity.withLockedValue { $0 = 100_100 }
+        #expect(try await mindset.evaluate(proposal(at: start.addingTimeInterval(3_600))).approved)
+    }
+
+    @Test("a missing state file where mindsetd has run before starts LOCKED until the reset, as a corrupt one does")
+    func lostStateFileLocks() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.file("state"))
+        try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
+        try store.append(DailySummary(dayStart: utc("2026-05-31T00:00:00Z"), pnl: 0, trades: 0, wins: 0, losses: 0, finalState: .calm))
+        let mindset = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        #expect(await mindset.snapshot().emotionState == "LOCKED")
+        #expect(await mindset.snapshot().lockReason?.contains("missing") == true)
+        #expect(try store.loadState()?.emotion == .locked, "saved at once")
+        let fresh = try TempDir()
+        #expect(await MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: fresh.file("state")), logger: quietLogger)
+            .snapshot().emotionState == "CALM", "a first start is not a lost state")
     }
 }

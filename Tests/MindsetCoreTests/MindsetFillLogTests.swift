@@ -11,6 +11,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     let entries = NIOLockedValueBox<[Fill]>([])
     /// The account's equity `account()` reports (nil: the call fails, as with no account yet).
     let equity = NIOLockedValueBox<ExactDecimal?>(nil)
+    let currency = NIOLockedValueBox("USD")
     let databaseId = NIOLockedValueBox("db-1")
     let failing = NIOLockedValueBox(false)
     let reads = NIOLockedValueBox(0)
@@ -47,7 +48,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
 
     func account() async throws -> AccountSummary {
         guard let equity = equity.withLockedValue({ $0 }) else { throw IPCError(.unavailable, "no account") }
-        return AccountSummary(currency: "USD", equity: equity, cash: equity, realizedPnlToday: 0, feesToday: 0, unrealizedPnl: 0, exposure: 0,
+        return AccountSummary(currency: currency.withLockedValue { $0 }, equity: equity, cash: equity, realizedPnlToday: 0, feesToday: 0, unrealizedPnl: 0, exposure: 0,
                               venues: [], symbols: [], rates: [], unvalued: [], dayStart: Date(timeIntervalSince1970: 0),
                               tradingEnabled: true, pausedReason: nil)
     }

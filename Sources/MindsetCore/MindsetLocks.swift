@@ -1,0 +1,51 @@
+import Foundation
+import BagbotDomain
+import BagbotIPC
+
+/// `mindset.unlock`: lifts an admin lock (never one a limit set: only the daily reset lifts those).
+public struct UnlockRequest: Codable, Sendable {
+    public var reason: String
+}
+
+/// `mindset.selfLockout`: no new entries until `until` (wall-clock time), whatever happens meanwhile. Nobody can
+/// lift it early: not an admin, not the daily reset, not a restart. It can be extended, never shortened.
+public struct SelfLockoutRequest: Codable, Sendable {
+    public var until: Date
+    public var reason: String
+}
+
+extension MindsetEngine {
+    /// Lifts an admin lock; a lock a limit set stays (`conflict`), as does no lock at all (`conflict`).
+    public mutating func unlock(reason: String) throws -> StateTransition {
+        guard state.emotion == .locked else { throw IPCError(.conflict, "not locked") }
+        guard state.lockReason?.hasPrefix("admin:") == true else {
+            throw IPCError(.conflict, "locked by a limit (\(state.lockReason ?? "no reason recorded")): only the daily reset lifts it")
+        }
+        let from = state.emotion
+        state.emotion = .calm
+        state.lockReason = nil
+        let change = StateTransition(from: from, to: .calm, reason: "admin unlock: \(reason)", at: state.clock ?? Date(timeIntervalSince1970: 0))
+        note(change)
+        // Streaks and losses may call for another state than CALM at once.
+        return reassess(at: change.at) ?? change
+    }
+
+    /// Sets or extends a self-lockout until `until` (checked by the caller against its wall clock).
+    public mutating func selfLockout(until: Date, reason: String, now: Date, longest: TimeInterval) throws {
+        guard until > now else { throw IPCError(.badRequest, "until: must be in the future") }
+        guard until.timeIntervalSince(now) <= longest else {
+            throw IPCError(.badRequest, "until: at most \(Int(longest / 86_400)) days ahead (mindset.max_self_lockout_days)")
+        }
+        if let current = state.selfLockoutUntil, current > now, until < current {
+            throw IPCError(.conflict, "a self-lockout cannot be shortened: it runs until \(current)")
+        }
+        state.selfLockoutUntil = until
+        state.selfLockoutReason = reason
+    }
+
+    /// The self-lockout in force at `now`, if any.
+    public func selfLockout(at now: Date) -> (until: Date, reason: String)? {
+        guard let until = state.selfLockoutUntil, now < until else { return nil }
+        return (until, state.selfLockoutReason ?? "")
+    }
+}
