@@ -64,6 +64,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var equityCurrency: String?
     /// The highest the day's judged P&L has been (never below zero): the give-back limit counts from it.
     public var intradayPeak: ExactDecimal = 0
+    /// The limits in force for the current day (`DayLimits`).
+    public var dayLimits: DayLimits?
     /// A self-lockout: no entries until this wall-clock time, lifted by nothing else (`MindsetLocks.swift`).
     public var selfLockoutUntil: Date?
     public var selfLockoutReason: String?
@@ -74,7 +76,10 @@ public struct MindsetState: Codable, Sendable, Equatable {
 /// The mindset rules as plain Swift: no I/O, no clock of its own (every call carries market time),
 /// so tests drive it directly and a replay is deterministic.
 public struct MindsetEngine: Sendable {
-    public let rules: MindsetRules
+    /// The rules in force today: the configured ones, tightened by the day's saved limits (`DayLimits`).
+    public private(set) var rules: MindsetRules
+    /// The rules from the configuration: all of them apply from the next reset.
+    public let configured: MindsetRules
     public internal(set) var state: MindsetState
     /// The latest time the clock may show: mindsetd's wall clock plus the skew, set before each call (nil: no
     /// bound). A host clock stepped back pulls the engine's clock back with it rather than leave it ahead.
@@ -84,9 +89,18 @@ public struct MindsetEngine: Sendable {
     var keptTradeIds: Int { max(1_000, 2 * rules.maxTradesPerDay) }
 
     public init(rules: MindsetRules, state: MindsetState = MindsetState()) {
+        configured = rules
         self.rules = rules
         self.state = state
+        guard state.dayStart != nil else { return }
+        // A day in progress keeps its limits; only a tighter configuration applies before the reset.
+        let today = state.dayLimits.map { rules.limits.tightened(by: $0) } ?? rules.limits
+        self.rules.limits = today
+        self.state.dayLimits = today
     }
+
+    /// Whether the configuration loosens a limit that waits for the next reset.
+    public var loosenedUntilReset: Bool { rules.limits != configured.limits }
 
     /// Maps an event's market time onto the engine's clock and returns the engine's now. The clock moves by
     /// the market's own steps forward and never back. A step back of more than `rules.rewindThreshold` is a rewind
@@ -129,12 +143,18 @@ public struct MindsetEngine: Sendable {
     }
 
     mutating func rollDay(at time: Date) -> DailySummary? {
+        // Within the current day (resets are in UTC: every day is 24 h) no calendar is needed.
+        if let current = state.dayStart, time >= current, time < current.addingTimeInterval(86_400) { return nil }
         let dayStart = rules.dailyReset.dayStart(containing: time)
         guard let current = state.dayStart else {
             state.dayStart = dayStart
+            state.dayLimits = rules.limits
             return nil
         }
         guard dayStart > current else { return nil }
+        // A new day: the configuration's limits, looser ones included, apply from now.
+        rules = configured
+        state.dayLimits = configured.limits
         let summary = DailySummary(dayStart: current, pnl: state.dailyPnl, trades: state.trades, wins: state.wins,
                                    losses: state.losses, finalState: state.emotion)
         state.unarchivedDays.append(summary)
@@ -193,7 +213,7 @@ public struct MindsetEngine: Sendable {
               var quantity = try? proposal.quantity.times(exactFactor).normalized else {
             return blocked("size factor \(factor) of state \(emotion) is out of range")
         }
-        reasons.append("state \(emotion): size × \(String(format: "%.2f", factor))")
+        reasons.append("state \(emotion): size × \(Self.twoDecimals(factor))")
         if let lastLoss = state.lastLossAt, let lostNotional = state.lastLossNotional,
            now.timeIntervalSince(lastLoss) < rules.revengeWindow {
             guard let cap = try? lostNotional.divided(by: proposal.price, scale: Self.capScale, rounding: .towardZero).normalized else {
@@ -343,4 +363,11 @@ public struct MindsetEngine: Sendable {
         (try? value.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "\(value)"
     }
     static func percent(_ fraction: Double) -> String { String(format: "%.0f%%", fraction * 100) }
+
+    /// A factor to two decimals ("0.25"), without `String(format:)`, which costs more than the rest of a decision.
+    static func twoDecimals(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let whole = hundredths / 100, rest = abs(hundredths % 100)
+        return "\(hundredths < 0 && whole == 0 ? "-" : "")\(whole).\(rest < 10 ? "0" : "")\(rest)"
+    }
 }

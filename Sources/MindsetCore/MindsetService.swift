@@ -74,6 +74,9 @@ public actor MindsetService {
         do {
             if let saved = try store.loadState() {
                 engine = MindsetEngine(rules: rules, state: saved)
+                if engine.loosenedUntilReset {
+                    logger.notice("the configuration loosens limits of a day in progress: those take effect at the next reset; tighter ones apply now")
+                }
                 return
             }
             guard store.hasHistory else {
@@ -312,11 +315,7 @@ public actor MindsetService {
                 "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
             ])
         }
-        saveThenArchive()
-        guard persistFailures == 0 else {
-            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the trade is counted in memory, send it again")
-        }
-        return snapshot()
+        return try savedSnapshot(unlessUnsaved: "the trade is counted in memory, send it again")
     }
 
     /// Answers only once the lock is saved: a lock a restart would forget is not a lock, and the admin hears so.
@@ -329,22 +328,14 @@ public actor MindsetService {
         if let change {
             logger.notice("locked by admin", metadata: ["from": "\(change.from.rawValue)", "reason": "\(request.reason)"])
         }
-        saveThenArchive()
-        guard persistFailures == 0 else {
-            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the lock holds until a restart, so no new entries are approved meanwhile")
-        }
-        return snapshot()
+        return try savedSnapshot(unlessUnsaved: "the lock holds until a restart, so no new entries are approved meanwhile")
     }
 
     /// Lifts an admin lock, answering once that is saved; a limit's lock stays until the reset (`conflict`).
     public func unlock(_ request: UnlockRequest) throws -> MindsetSnapshot {
         let change = try engine.unlock(reason: request.reason)
         logger.notice("unlocked by admin", metadata: ["to": "\(change.to.rawValue)", "reason": "\(request.reason)"])
-        saveThenArchive()
-        guard persistFailures == 0 else {
-            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the unlock is not saved, so no new entries are approved meanwhile")
-        }
-        return snapshot()
+        return try savedSnapshot(unlessUnsaved: "the unlock is not saved, so no new entries are approved meanwhile")
     }
 
     /// Sets or extends a self-lockout, answering once it is saved: a lockout a restart would forget is not one.
@@ -352,9 +343,15 @@ public actor MindsetService {
         let now = checked().wallClock
         try engine.selfLockout(until: request.until, reason: request.reason, now: now, longest: engine.rules.maxSelfLockout)
         logger.notice("self-lockout", metadata: ["until": "\(request.until)", "reason": "\(request.reason)"])
+        return try savedSnapshot(unlessUnsaved: "the lockout holds until a restart, so no new entries are approved meanwhile")
+    }
+
+    /// Saves the state, then answers with the snapshot; when it cannot be saved, the caller hears so
+    /// (`state_not_saved: …` and `consequence`) rather than be told of a change a restart would forget.
+    private func savedSnapshot(unlessUnsaved consequence: String) throws -> MindsetSnapshot {
         saveThenArchive()
         guard persistFailures == 0 else {
-            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; the lockout holds until a restart, so no new entries are approved meanwhile")
+            throw IPCError(.unavailable, "state_not_saved: mindset_state.json cannot be written; \(consequence)")
         }
         return snapshot()
     }
