@@ -21,6 +21,23 @@ public struct DayLimits: Codable, Sendable, Equatable {
     public var tiltedLossFraction: Double
     public var stateFactors: MindsetSettings.StateFactors
 
+    public init(_ config: MindsetSettings) {
+        startOfDayEquity = config.startOfDayEquity
+        dailyLossLimit = config.dailyLossLimit
+        dailyLossLimitPercent = config.dailyLossLimitPercent
+        giveBackLimit = config.giveBackLimit
+        maxConsecutiveLosses = config.maxConsecutiveLosses
+        maxTradesPerDay = config.maxTradesPerDay
+        revengeCooldown = config.revengeCooldownSeconds
+        revengeWindow = config.revengeWindowSeconds
+        confidentAfterWins = config.confidentAfterWins
+        cautiousAfterLosses = config.cautiousAfterLosses
+        tiltedAfterLosses = config.tiltedAfterLosses
+        cautiousLossFraction = config.cautiousLossFraction
+        tiltedLossFraction = config.tiltedLossFraction
+        stateFactors = config.stateFactors
+    }
+
     /// Each limit the tighter of the two: lower loss limits, counts, fractions and size factors; longer
     /// cooldowns; more wins before CONFIDENT.
     func tightened(by other: DayLimits) -> DayLimits {
@@ -43,28 +60,5 @@ public struct DayLimits: Codable, Sendable, Equatable {
         tighter.stateFactors.cautious = min(stateFactors.cautious, other.stateFactors.cautious)
         tighter.stateFactors.tilted = min(stateFactors.tilted, other.stateFactors.tilted)
         return tighter
-    }
-}
-
-extension MindsetRules {
-    /// The rules' day limits; set, they replace them.
-    public var limits: DayLimits {
-        get {
-            DayLimits(startOfDayEquity: startOfDayEquity, dailyLossLimit: dailyLossLimit, dailyLossLimitPercent: dailyLossLimitPercent,
-                      giveBackLimit: giveBackLimit, maxConsecutiveLosses: maxConsecutiveLosses, maxTradesPerDay: maxTradesPerDay,
-                      revengeCooldown: revengeCooldown, revengeWindow: revengeWindow, confidentAfterWins: confidentAfterWins,
-                      cautiousAfterLosses: cautiousAfterLosses, tiltedAfterLosses: tiltedAfterLosses,
-                      cautiousLossFraction: cautiousLossFraction, tiltedLossFraction: tiltedLossFraction, stateFactors: stateFactors)
-        }
-        set {
-            (startOfDayEquity, dailyLossLimit, dailyLossLimitPercent, giveBackLimit) =
-                (newValue.startOfDayEquity, newValue.dailyLossLimit, newValue.dailyLossLimitPercent, newValue.giveBackLimit)
-            (maxConsecutiveLosses, maxTradesPerDay, revengeCooldown, revengeWindow) =
-                (newValue.maxConsecutiveLosses, newValue.maxTradesPerDay, newValue.revengeCooldown, newValue.revengeWindow)
-            (confidentAfterWins, cautiousAfterLosses, tiltedAfterLosses) =
-                (newValue.confidentAfterWins, newValue.cautiousAfterLosses, newValue.tiltedAfterLosses)
-            (cautiousLossFraction, tiltedLossFraction, stateFactors) =
-                (newValue.cautiousLossFraction, newValue.tiltedLossFraction, newValue.stateFactors)
-        }
     }
 }
