@@ -20,6 +20,9 @@ public struct DayLimits: Codable, Sendable, Equatable {
     public var cautiousLossFraction: Double
     public var tiltedLossFraction: Double
     public var stateFactors: MindsetSettings.StateFactors
+    /// How far an entry's time may lie from the wall clock: locked with the day too, or a wider one would let a
+    /// single message start the next day early (nil: unbounded, in rules built in code for tests).
+    public var maxClockSkew: TimeInterval?
 
     public init(_ config: MindsetSettings) {
         startOfDayEquity = config.startOfDayEquity
@@ -36,6 +39,7 @@ public struct DayLimits: Codable, Sendable, Equatable {
         cautiousLossFraction = config.cautiousLossFraction
         tiltedLossFraction = config.tiltedLossFraction
         stateFactors = config.stateFactors
+        maxClockSkew = config.maxClockSkewSeconds
     }
 
     /// Each limit the tighter of the two: lower loss limits, counts, fractions and size factors; longer
@@ -59,6 +63,7 @@ public struct DayLimits: Codable, Sendable, Equatable {
         tighter.stateFactors.confident = min(stateFactors.confident, other.stateFactors.confident)
         tighter.stateFactors.cautious = min(stateFactors.cautious, other.stateFactors.cautious)
         tighter.stateFactors.tilted = min(stateFactors.tilted, other.stateFactors.tilted)
+        tighter.maxClockSkew = [maxClockSkew, other.maxClockSkew].compactMap { $0 }.min()
         return tighter
     }
 }

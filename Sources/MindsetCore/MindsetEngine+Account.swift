@@ -29,7 +29,9 @@ extension MindsetEngine {
     /// is not a gain or a loss.
     public mutating func markToMarket(equity: ExactDecimal, currency: String, wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
         let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion)
-        let now = max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock))
+        // Live (the skew of a real-time feed), the wall clock moves the day; a replay's days are its market's.
+        let live = (rules.maxClockSkew ?? 0) <= 3_600
+        let now = live ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
         _ = rollDay(at: now)
         if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
             return nil

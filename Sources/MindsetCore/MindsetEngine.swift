@@ -306,9 +306,12 @@ public struct MindsetEngine: Sendable {
     }
 
     mutating func reassess(at time: Date) -> StateTransition? {
-        guard state.emotion != .locked else { return nil }
+        // A limit's lock holds until the reset. An admin lock is still watched: a limit reached under it takes
+        // over its reason, so an unlock cannot lift what the limit would have locked.
+        let adminLocked = state.emotion == .locked && state.lockReason?.hasPrefix("admin:") == true
+        guard state.emotion != .locked || adminLocked else { return nil }
         guard let pnl = judgedPnl else {
-            return transition(to: .locked, reason: "the day's P&L is out of range", at: time)
+            return lockByLimit("the day's P&L is out of range", at: time)
         }
         let limit = dailyLossLimit
         let loss = max(ExactDecimal.zero, -pnl)
@@ -332,7 +335,17 @@ public struct MindsetEngine: Sendable {
         } else {
             (next, reason) = (.calm, "streaks and losses back within limits")
         }
+        if adminLocked { return next == .locked ? lockByLimit(reason, at: time) : nil }
         return transition(to: next, reason: reason, at: time)
+    }
+
+    /// Locks for a limit; an admin lock in force takes the limit's reason (and with it, no unlock).
+    private mutating func lockByLimit(_ reason: String, at time: Date) -> StateTransition? {
+        guard state.emotion == .locked else { return transition(to: .locked, reason: reason, at: time) }
+        let change = StateTransition(from: .locked, to: .locked, reason: "\(reason) (while locked by an admin)", at: time)
+        state.lockReason = change.reason
+        note(change)
+        return change
     }
 
     private mutating func transition(to next: EmotionState, reason: String, at time: Date) -> StateTransition? {

@@ -15,14 +15,11 @@ public enum EmotionState: String, Codable, Sendable, CaseIterable {
 public struct MindsetRules: Sendable, Equatable {
     public var dailyReset: DailyResetTime
     public var limits: DayLimits
-    /// nil only in rules built in code for tests of other concerns; the configuration always sets it.
-    public var maxClockSkew: TimeInterval?
     public var maxSelfLockout: TimeInterval
 
     public init(_ config: MindsetSettings) {
         dailyReset = DailyResetTime(config.dailyResetUtc) ?? DailyResetTime("00:00")!
         limits = DayLimits(config)
-        maxClockSkew = config.maxClockSkewSeconds
         maxSelfLockout = config.maxSelfLockoutDays * 86_400
     }
 
@@ -35,7 +32,7 @@ public struct MindsetRules: Sendable, Equatable {
     /// differ: longer than any step back between two times the skew check accepts (2 × the skew), so
     /// alternating times cannot walk the engine's clock forward; at most an hour (an opened skew).
     public var rewindThreshold: TimeInterval {
-        maxClockSkew.map { min(2 * $0, 3_600) } ?? 60
+        limits.maxClockSkew.map { min(2 * $0, 3_600) } ?? 60
     }
 
     /// The tighter of the absolute and the percentage limit, with the configured start-of-day equity.

@@ -68,37 +68,63 @@ public actor MindsetService {
         self.logger = logger
         self.ledger = ledger
         self.wallClock = wallClock
-        // Never trade on invented state: a corrupt file, or a missing one where the daemon has run before (its
-        // finished days are on disk), means the locks and the day's figures are unknown: LOCKED until the reset.
+        var (start, needsSave) = Self.startingEngine(rules: rules, store: store, logger: logger, wallClock: wallClock())
+        if let lockout = Self.selfLockout(in: store, logger: logger), lockout.until > (start.state.selfLockoutUntil ?? .distantPast) {
+            // A lost or corrupt state file does not lift a self-lockout: it has a file of its own.
+            (start.state.selfLockoutUntil, start.state.selfLockoutReason) = (lockout.until, lockout.reason)
+            needsSave = true
+        }
+        engine = start
+        guard needsSave else { return }
+        do {
+            try store.save(start.state)
+        } catch {
+            logger.critical("cannot save the state at start", metadata: ["error": "\(error)"])
+            // Unsaved, a lock or a tightened limit would be gone after the next restart: entries wait until saved.
+            persistFailures = 1
+        }
+    }
+
+    /// The engine a start begins with, and whether its state must be saved at once. Never trade on invented
+    /// state: a corrupt file, or a missing one where mindsetd has run before, means the locks and the day's
+    /// figures are unknown: LOCKED until the reset.
+    private static func startingEngine(rules: MindsetRules, store: MindsetStore, logger: Logger, wallClock: Date) -> (MindsetEngine, Bool) {
         let lockReason: String
         do {
             if let saved = try store.loadState() {
-                engine = MindsetEngine(rules: rules, state: saved)
+                let engine = MindsetEngine(rules: rules, state: saved)
                 if engine.loosenedUntilReset {
                     logger.notice("the configuration loosens limits of a day in progress: those take effect at the next reset; tighter ones apply now")
                 }
-                return
+                // A tightening read now stays for the day even if the next start loosens again: saved at once.
+                return (engine, engine.state != saved)
             }
-            guard store.hasHistory else {
-                engine = MindsetEngine(rules: rules)
-                return
+            guard store.hasRunBefore else {
+                do {
+                    try store.markFirstStart()
+                } catch {
+                    logger.error("cannot mark mindsetd's first start; a lost state file could not be told from a first start", metadata: ["error": "\(error)"])
+                }
+                return (MindsetEngine(rules: rules), false)
             }
-            lockReason = "state file was missing though daily_metrics.json is here; locked until the next daily reset"
+            lockReason = "state file was missing though mindsetd has run here before; locked until the next daily reset"
         } catch {
             lockReason = "state file was corrupt (\(error)); locked until the next daily reset"
         }
         logger.critical("mindset state unknown; starting LOCKED", metadata: ["reason": "\(lockReason)"])
         var fresh = MindsetEngine(rules: rules)
-        _ = fresh.lock(reason: lockReason, at: wallClock())
-        // Saved at once: a restart before the first request must find the lock, not defaults.
+        _ = fresh.lock(reason: lockReason, at: wallClock)
+        return (fresh, true)
+    }
+
+    /// The self-lockout kept in its own file, if readable.
+    private static func selfLockout(in store: MindsetStore, logger: Logger) -> MindsetStore.Lockout? {
         do {
-            try store.save(fresh.state)
+            return try store.loadLockout()
         } catch {
-            logger.critical("cannot save the locked state", metadata: ["error": "\(error)"])
-            // Unsaved, the lock would be gone after the next restart: entries wait until it is saved.
-            persistFailures = 1
+            logger.critical("self_lockout.json is unreadable; the state's own record of a lockout stands", metadata: ["error": "\(error)"])
+            return nil
         }
-        engine = fresh
     }
 
     /// Checks of a peer's input against the configuration and mindsetd's clock; also bounds the engine's clock
@@ -341,7 +367,15 @@ public actor MindsetService {
     /// Sets or extends a self-lockout, answering once it is saved: a lockout a restart would forget is not one.
     public func selfLockout(_ request: SelfLockoutRequest) throws -> MindsetSnapshot {
         let now = checked().wallClock
-        try engine.selfLockout(until: request.until, reason: request.reason, now: now, longest: engine.rules.maxSelfLockout)
+        var trial = engine
+        try trial.selfLockout(until: request.until, reason: request.reason, now: now, longest: engine.rules.maxSelfLockout)
+        // Its own file first: the lockout outlives the state file.
+        do {
+            try store.saveLockout(MindsetStore.Lockout(until: request.until, reason: request.reason))
+        } catch {
+            throw IPCError(.unavailable, "state_not_saved: self_lockout.json cannot be written (\(error)); no lockout was set")
+        }
+        engine = trial
         logger.notice("self-lockout", metadata: ["until": "\(request.until)", "reason": "\(request.reason)"])
         return try savedSnapshot(unlessUnsaved: "the lockout holds until a restart, so no new entries are approved meanwhile")
     }

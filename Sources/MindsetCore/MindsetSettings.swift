@@ -62,11 +62,12 @@ public struct MindsetSettings: ConfigSection {
         guard maxSelfLockoutDays.isFinite, maxSelfLockoutDays >= 1, maxSelfLockoutDays <= 366 else {
             throw check.fail("max_self_lockout_days", "must be between 1 and 366")
         }
-        guard fillPollSeconds.isFinite, fillPollSeconds >= 0.01, fillPollSeconds <= 3_600 else {
-            throw check.fail("fill_poll_seconds", "must be between 0.01 and 3600")
+        guard fillPollSeconds.isFinite, fillPollSeconds >= 0.01, fillPollSeconds <= 10 else {
+            // Equity and fills older than three polls block entries: a long poll would let them go stale.
+            throw check.fail("fill_poll_seconds", "must be between 0.01 and 10")
         }
-        guard maxClockSkewSeconds.isFinite, maxClockSkewSeconds >= 1 else {
-            throw check.fail("max_clock_skew_seconds", "must be at least 1")
+        guard maxClockSkewSeconds.isFinite, maxClockSkewSeconds >= 1, maxClockSkewSeconds <= 315_360_000 else {
+            throw check.fail("max_clock_skew_seconds", "must be between 1 and 315360000 (ten years)")
         }
         guard tiltedAfterLosses >= cautiousAfterLosses else {
             throw check.fail("tilted_after_losses", "must be at least cautious_after_losses")
@@ -74,6 +75,12 @@ public struct MindsetSettings: ConfigSection {
         for (name, factor) in [("calm", stateFactors.calm), ("confident", stateFactors.confident),
                                ("cautious", stateFactors.cautious), ("tilted", stateFactors.tilted)] {
             guard factor >= 0, factor <= 2 else { throw check.fail("state_factors.\(name)", "must be between 0 and 2") }
+        }
+        // Worse states never trade larger: then a limit tightened mid-day (more wins before CONFIDENT, fewer
+        // losses before CAUTIOUS) can only shrink sizes (docs/mindset.md, "Locked settings").
+        guard stateFactors.tilted <= stateFactors.cautious, stateFactors.cautious <= stateFactors.calm,
+              stateFactors.calm <= stateFactors.confident else {
+            throw check.fail("state_factors", "must be ordered tilted ≤ cautious ≤ calm ≤ confident")
         }
     }
 }

@@ -6,15 +6,37 @@ import BagbotStorage
 public struct MindsetStore: Sendable {
     public let statePath: String
     public let metricsPath: String
+    public let lockoutPath: String
 
     public init(stateDirectory: String) {
         statePath = stateDirectory + "/mindset_state.json"
         metricsPath = stateDirectory + "/daily_metrics.json"
+        lockoutPath = stateDirectory + "/self_lockout.json"
     }
 
-    /// Whether the daemon has finished a day here before (`daily_metrics.json` exists): a missing state file is
-    /// then a lost one, not a first start.
-    public var hasHistory: Bool { FileManager.default.fileExists(atPath: metricsPath) }
+    /// Whether the daemon has started here before (`daily_metrics.json` exists, empty from the first start on):
+    /// a missing state file is then a lost one, not a first start.
+    public var hasRunBefore: Bool { FileManager.default.fileExists(atPath: metricsPath) }
+
+    /// Marks the first start: an empty `daily_metrics.json`.
+    public func markFirstStart() throws {
+        guard !hasRunBefore else { return }
+        try AtomicFile.writeJSON([DailySummary](), to: metricsPath)
+    }
+
+    /// A self-lockout, kept in a file of its own beside the state: it survives a lost or corrupt state file.
+    public struct Lockout: Codable, Sendable, Equatable {
+        public var until: Date
+        public var reason: String
+    }
+
+    public func loadLockout() throws -> Lockout? {
+        try AtomicFile.readJSON(Lockout.self, from: lockoutPath)
+    }
+
+    public func saveLockout(_ lockout: Lockout) throws {
+        try AtomicFile.writeJSON(lockout, to: lockoutPath)
+    }
 
     public func loadState() throws -> MindsetState? {
         try AtomicFile.readJSON(MindsetState.self, from: statePath)

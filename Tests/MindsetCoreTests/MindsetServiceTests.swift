@@ -121,7 +121,7 @@ struct MindsetServiceTests {
         let service = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
         _ = try await service.record(trade(pnl: 10, at: utc("2024-03-01T10:00:00Z")))
         _ = try await service.record(trade(pnl: -4, at: utc("2024-03-01T11:00:00Z")))
-        #expect(!FileManager.default.fileExists(atPath: store.metricsPath))
+        #expect(try readDailyMetrics(store.metricsPath).isEmpty, "made empty at the first start, no day finished yet")
 
         _ = try await service.record(trade(pnl: 3, at: utc("2024-03-02T00:00:05Z")))
         var days = try readDailyMetrics(store.metricsPath)

@@ -38,6 +38,10 @@ struct MindsetSettingsTests {
         ("mindset:\n  daily_loss_limit_percent: 0\n", "mindset.daily_loss_limit_percent"),
         ("mindset:\n  daily_loss_limit: -5\n", "mindset.daily_loss_limit"),
         ("mindset:\n  tilted_after_losses: 1\n", "mindset.tilted_after_losses"),
+        ("mindset:\n  state_factors:\n    confident: 0.5\n", "mindset.state_factors"),
+        ("mindset:\n  state_factors:\n    tilted: 0.75\n", "mindset.state_factors"),
+        ("mindset:\n  max_clock_skew_seconds: 400000000\n", "mindset.max_clock_skew_seconds"),
+        ("mindset:\n  fill_poll_seconds: 60\n", "mindset.fill_poll_seconds"),
         ("mindset:\n  state_factors:\n    cautious: 3\n", "mindset.state_factors.cautious"),
     ])
     func badValues(yaml: String, key: String) throws {

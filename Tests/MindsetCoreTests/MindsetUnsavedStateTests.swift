@@ -52,6 +52,7 @@ struct MindsetUnsavedStateTests {
     func resendAfterFailedSave() async throws {
         let dir = try TempDir()
         let service = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        try FileManager.default.removeItem(atPath: dir.file("state"))
         try dir.write("state", "not a directory")
         let lost = trade(pnl: -10, at: utc("2024-03-01T10:00:00Z"), id: "bb-7-fill")
         await #expect(throws: IPCError.self) { _ = try await service.record(lost) }
@@ -110,7 +111,7 @@ struct MindsetUnsavedStateTests {
         try FileManager.default.createDirectory(atPath: statePath + "/x", withIntermediateDirectories: true)
         let late = trade(pnl: 5, at: utc("2024-03-01T23:00:00Z"), id: "late-gain")
         await #expect(throws: IPCError.self) { _ = try await service.record(late) }
-        #expect(try AtomicFile.readJSON([DailySummary].self, from: dir.file("state/daily_metrics.json")) == nil,
+        #expect(try AtomicFile.readJSON([DailySummary].self, from: dir.file("state/daily_metrics.json")) == [],
                 "not appended while the state that lists it is not saved")
         // The disk is back, mindsetd restarts from its last saved state, and arsenald sends the trade again.
         try FileManager.default.removeItem(atPath: statePath)
