@@ -8,7 +8,8 @@ import MindsetCore
 // decisions"). One IPCServer serves both, as mindsetd does: `health` answers a fixed report, `mindset.evaluate`
 // goes through the real MindsetService (input checks, engine, state saved only when something but the clock
 // changed) on a state directory of its own. The client calls from its own event loop, as arsenald does.
-// Rounds alternate the two methods; the medians of each round's p50 and their ratio are printed.
+// Each round interleaves the two methods call by call; the medians of each round's p50 and their ratio are
+// printed.
 //
 //   swift build -c release --product mindset-benchmark && .build/release/mindset-benchmark [--rounds 9] [--calls 3000]
 
@@ -68,12 +69,11 @@ struct MindsetBenchmark {
             for round in 0...rounds {
                 var health: [Double] = []
                 var evaluate: [Double] = []
+                // Interleaved call by call, so both see the same machine at the same moments.
                 for _ in 0..<calls {
-                    let start = ContinuousClock.now
+                    let healthStart = ContinuousClock.now
                     let _: HealthReport = try await client.call(Methods.health, EmptyBody())
-                    health.append(microseconds(since: start))
-                }
-                for _ in 0..<calls {
+                    health.append(microseconds(since: healthStart))
                     number += 1
                     let proposal = TradeProposal(strategyId: "micro_trend", symbol: "BTCUSDT", side: .buy, quantity: 0.01, price: 9_650.5,
                                                  time: Date(), strength: 1.4, confidence: 0.5, isEntry: true, requestId: "bench-\(number)")
