@@ -8,6 +8,7 @@ public enum Methods {
     public static let mindsetLock = "mindset.lock"
     public static let mindsetUnlock = "mindset.unlock"
     public static let mindsetSelfLockout = "mindset.selfLockout"
+    public static let mindsetSubscribe = "mindset.subscribe"
 
     public static let routerPlaceOrder = "router.placeOrder"
     public static let routerCancelOrder = "router.cancelOrder"
@@ -31,6 +32,7 @@ public enum Events {
     public static let fill = "router.fill"
     public static let signal = "arsenal.signal"
     public static let decision = "arsenal.decision"
+    public static let mindsetTransition = "mindset.transition"
 }
 
 public enum Topics {
@@ -38,6 +40,8 @@ public enum Topics {
     public static let orders = EventTopic("orders", policy: .neverDrop)
     public static let fills = EventTopic("fills", policy: .neverDrop)
     public static let signals = EventTopic("signals", policy: .neverDrop)
+    /// mindsetd's emotion-state transitions (`mindset.transition` events).
+    public static let mindsetState = EventTopic("state", policy: .neverDrop)
 
     public static let router = [ticks, orders, fills]
 }

@@ -36,6 +36,15 @@ public final class MindsetDaemon: BagbotDaemon, Service {
     private func registerMethods() {
         let service = service
         let started = started
+        let hub = server.events
+        server.registry.registerSync(Methods.mindsetSubscribe, SubscribeRequest.self) { request, context in
+            let unknown = request.topics.filter { $0 != Topics.mindsetState.name }
+            guard unknown.isEmpty else {
+                throw IPCError(.badRequest, "unknown topics: \(unknown.joined(separator: ", ")); known: \(Topics.mindsetState.name)")
+            }
+            hub.subscribe(context.connection, to: request.topics)
+            return SubscribeResponse(topics: request.topics)
+        }
         server.registry.register(Methods.health, EmptyBody.self) { _, _ in
             HealthReport(service: "mindsetd", status: await service.isHealthy ? "ok" : "degraded",
                          summary: await service.statusLine, uptimeSeconds: Date().timeIntervalSince(started))
@@ -72,6 +81,10 @@ public final class MindsetDaemon: BagbotDaemon, Service {
     /// Serves until the graceful shutdown, then stops accepting and waits for the requests in flight.
     public func run() async throws {
         try await server.start()
+        let hub = server.events
+        await service.setTransitionHandler { change in
+            hub.publish(Events.mindsetTransition, topic: Topics.mindsetState, body: change)
+        }
         routerClient.start()
         let service = service
         let interval = fillPollInterval

@@ -99,6 +99,13 @@ public struct MindsetEngine: Sendable {
         self.state.dayLimits = today
     }
 
+    /// The revenge guard's end times still ahead of the engine's clock (nil: over, or no loss yet).
+    public var revengeGuard: (cooldownUntil: Date?, windowUntil: Date?) {
+        guard let lastLoss = state.lastLossAt, let now = state.clock else { return (nil, nil) }
+        let cooldown = lastLoss.addingTimeInterval(rules.revengeCooldown), window = lastLoss.addingTimeInterval(rules.revengeWindow)
+        return (cooldown > now ? cooldown : nil, window > now ? window : nil)
+    }
+
     /// Whether the configuration loosens a limit that waits for the next reset.
     public var loosenedUntilReset: Bool { rules.limits != configured.limits }
 

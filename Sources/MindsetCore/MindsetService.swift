@@ -23,6 +23,11 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var judgedPnl: ExactDecimal?
     public var intradayPeak: ExactDecimal
     public var giveBackLimit: ExactDecimal
+    /// The revenge guard in force, on mindsetd's clock: no entry until `cooldownUntil`; until
+    /// `revengeWindowUntil` no entry larger than `lastLossNotional`.
+    public var cooldownUntil: Date?
+    public var revengeWindowUntil: Date?
+    public var lastLossNotional: ExactDecimal?
     /// A self-lockout in force: no entries until then, lifted by nothing else.
     public var selfLockoutUntil: Date?
     public var selfLockoutReason: String?
@@ -48,6 +53,9 @@ public actor MindsetService {
     private var blocks: [String: Int] = [:]
     private var persistFailures = 0
     private let wallClock: @Sendable () -> Date
+    private var onTransition: (@Sendable (StateTransition) -> Void)?
+    /// The last transition announced; the ones after it in the state's history are new.
+    private var lastAnnounced: StateTransition?
     /// routerd's record: the fill log closed trades are counted from, and the account (nil: only `record`
     /// counts trades, and the limits use the configured start-of-day equity).
     private let ledger: (any RouterLedger)?
@@ -127,6 +135,27 @@ public actor MindsetService {
         }
     }
 
+    /// Receives every emotion-state transition, once, in order (mindsetd publishes them on its `state` topic).
+    public func setTransitionHandler(_ handler: @escaping @Sendable (StateTransition) -> Void) {
+        onTransition = handler
+        lastAnnounced = engine.state.transitions.last
+    }
+
+    /// Logs and hands on the transitions noted since the last call (every change of state is noted in the
+    /// state's history: a limit, a reset, a lock, an unlock).
+    private func announceTransitions() {
+        let history = engine.state.transitions
+        let start = lastAnnounced.flatMap { last in history.lastIndex(of: last).map { $0 + 1 } } ?? 0
+        guard start < history.count else { return }
+        for change in history[start...] {
+            logger.notice("emotion state changed", metadata: [
+                "from": "\(change.from.rawValue)", "to": "\(change.to.rawValue)", "reason": "\(change.reason)",
+            ])
+            onTransition?(change)
+        }
+        lastAnnounced = history.last
+    }
+
     /// Checks of a peer's input against the configuration and mindsetd's clock; also bounds the engine's clock
     /// by the same wall clock, for the call about to be made.
     private func checked() -> MindsetInputCheck {
@@ -188,6 +217,7 @@ public actor MindsetService {
         }
         let before = engine.state
         var decision = engine.evaluate(proposal)
+        announceTransitions()
         // Saved before it is answered: an approval that rests on a change (a new day that lifted yesterday's
         // lock) must not outlive a restart that would forget the change. A move of the clock alone is not
         // saved (it changes with every call): it only keeps the day from moving back, and the day is saved
@@ -234,12 +264,8 @@ public actor MindsetService {
             while true {
                 let page = try await ledger.fills(after: engine.nextFillPageAfter, limit: Self.fillPage)
                 let check = checked()
-                let (outcome, transitions) = engine.count(page, ceiling: check.ceiling, wallClock: check.wallClock)
-                for change in transitions {
-                    logger.notice("emotion state changed", metadata: [
-                        "from": "\(change.from.rawValue)", "to": "\(change.to.rawValue)", "reason": "\(change.reason)",
-                    ])
-                }
+                let (outcome, _) = engine.count(page, ceiling: check.ceiling, wallClock: check.wallClock)
+                announceTransitions()
                 switch outcome {
                 case .relinked:
                     logger.notice("counting closed trades from routerd's fill log anew: before today is history, today's fills count (each once)", metadata: [
@@ -297,18 +323,14 @@ public actor MindsetService {
             return
         }
         let check = checked()
-        guard let (changed, transition) = engine.markToMarket(equity: account.equity, currency: account.currency, wallClock: check.wallClock) else {
+        guard let (changed, _) = engine.markToMarket(equity: account.equity, currency: account.currency, wallClock: check.wallClock) else {
             logger.error("routerd's account is in another currency than the day's start; equity not taken until the reset", metadata: [
                 "currency": "\(account.currency)", "start_currency": "\(engine.state.equityCurrency ?? "-")",
             ])
             return
         }
         lastEquityRead = check.wallClock
-        if let transition {
-            logger.notice("emotion state changed", metadata: [
-                "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
-            ])
-        }
+        announceTransitions()
         if changed { saveThenArchive() }
     }
 
@@ -324,12 +346,8 @@ public actor MindsetService {
     /// caller hears an error and sends the trade again (its trade id keeps it from counting twice).
     public func record(_ trade: ClosedTrade) throws -> MindsetSnapshot {
         try checked().trade(trade)
-        let (_, transition) = engine.record(trade)
-        if let transition {
-            logger.notice("emotion state changed", metadata: [
-                "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)", "reason": "\(transition.reason)",
-            ])
-        }
+        engine.record(trade)
+        announceTransitions()
         if let today = engine.state.dayStart, trade.closedAt < today, trade.pnl >= 0 {
             logger.notice("gain recorded after its day had ended; counted for that day, not today", metadata: [
                 "request_id": "\(trade.requestId ?? "-")", "symbol": "\(trade.symbol)", "pnl": "\(MindsetEngine.format(trade.pnl))",
@@ -351,16 +369,14 @@ public actor MindsetService {
         // Without a time: at the engine's clock, which it does not move.
         let change = request.time.map { engine.lock(reason: "admin: \(request.reason)", at: $0) }
             ?? engine.lockNow(reason: "admin: \(request.reason)", wallClock: wallClock())
-        if let change {
-            logger.notice("locked by admin", metadata: ["from": "\(change.from.rawValue)", "reason": "\(request.reason)"])
-        }
+        if change != nil { announceTransitions() }
         return try savedSnapshot(unlessUnsaved: "the lock holds until a restart, so no new entries are approved meanwhile")
     }
 
     /// Lifts an admin lock, answering once that is saved; a limit's lock stays until the reset (`conflict`).
     public func unlock(_ request: UnlockRequest) throws -> MindsetSnapshot {
-        let change = try engine.unlock(reason: request.reason)
-        logger.notice("unlocked by admin", metadata: ["to": "\(change.to.rawValue)", "reason": "\(request.reason)"])
+        _ = try engine.unlock(reason: request.reason)
+        announceTransitions()
         return try savedSnapshot(unlessUnsaved: "the unlock is not saved, so no new entries are approved meanwhile")
     }
 
@@ -398,6 +414,8 @@ public actor MindsetService {
             winStreak: state.winStreak, lossStreak: state.lossStreak,
             dailyLossLimit: engine.dailyLossLimit, startOfDayEquity: state.startOfDayEquity, equity: state.equity,
             judgedPnl: engine.judgedPnl, intradayPeak: state.intradayPeak, giveBackLimit: engine.rules.giveBackLimit,
+            cooldownUntil: engine.revengeGuard.cooldownUntil, revengeWindowUntil: engine.revengeGuard.windowUntil,
+            lastLossNotional: engine.revengeGuard.windowUntil == nil ? nil : state.lastLossNotional,
             selfLockoutUntil: engine.selfLockout(at: wallClock())?.until, selfLockoutReason: engine.selfLockout(at: wallClock())?.reason,
             decisions: decisions, approvals: approvals,
             blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)))

@@ -80,3 +80,45 @@ struct MindsetLockTests {
         #expect(await mindset.snapshot().selfLockoutUntil == nil)
     }
 }
+
+@Suite("every transition is handed on once, in order (mindsetd publishes them on its state topic)")
+struct MindsetTransitionEventTests {
+    @Test("limits, an admin lock and unlock, and the daily reset: each transition once")
+    func transitionsAnnounced() async throws {
+        let dir = try TempDir()
+        let seen = NIOLockedValueBox<[String]>([])
+        let mindset = MindsetService(rules: makeRules { $0.revengeCooldownSeconds = 0 }, store: MindsetStore(stateDirectory: dir.file("state")),
+                                     logger: quietLogger)
+        await mindset.setTransitionHandler { change in seen.withLockedValue { $0.append("\(change.from.rawValue)→\(change.to.rawValue)") } }
+        let t0 = utc("2024-03-01T10:00:00Z")
+        _ = try await mindset.record(trade(pnl: -1, at: t0))
+        _ = try await mindset.record(trade(pnl: -1, at: t0.addingTimeInterval(1)))
+        _ = try await mindset.lock(LockRequest(reason: "lunch", time: nil))
+        _ = try await mindset.unlock(UnlockRequest(reason: "back"))
+        _ = try await mindset.lock(LockRequest(reason: "done", time: nil))
+        _ = try await mindset.evaluate(proposal(at: utc("2024-03-02T10:00:00Z")))
+        _ = try await mindset.evaluate(proposal(at: utc("2024-03-02T10:00:01Z")))
+        // The unlock goes to CALM, and at once to what the day's two losses call for.
+        #expect(seen.withLockedValue { $0 } == ["CALM→CAUTIOUS", "CAUTIOUS→LOCKED", "LOCKED→CALM", "CALM→CAUTIOUS", "CAUTIOUS→LOCKED", "LOCKED→CALM"])
+    }
+}
+
+@Suite("mindset.state says when the revenge guard ends")
+struct MindsetRevengeStateTests {
+    @Test("after a loss: the cooldown and the window with their end times, then neither")
+    func revengeGuardInState() async throws {
+        let dir = try TempDir()
+        let mindset = MindsetService(rules: makeRules { $0.revengeCooldownSeconds = 300; $0.revengeWindowSeconds = 1_800 },
+                                     store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        let t0 = utc("2024-03-01T10:00:00Z")
+        _ = try await mindset.evaluate(proposal(at: t0))
+        let snapshot = try await mindset.record(trade(pnl: -5, at: t0.addingTimeInterval(10), quantity: 2, entry: 50))
+        #expect(snapshot.cooldownUntil == t0.addingTimeInterval(310))
+        #expect(snapshot.revengeWindowUntil == t0.addingTimeInterval(1_810))
+        #expect(snapshot.lastLossNotional == 100)
+        _ = try await mindset.evaluate(proposal(at: t0.addingTimeInterval(2_000)))
+        let later = await mindset.snapshot()
+        #expect(later.cooldownUntil == nil)
+        #expect(later.revengeWindowUntil == nil)
+    }
+}
