@@ -80,11 +80,12 @@ public final class MindsetDaemon: BagbotDaemon, Service {
 
     /// Serves until the graceful shutdown, then stops accepting and waits for the requests in flight.
     public func run() async throws {
-        try await server.start()
+        // The handler first: a request the server answers at once must not change state unannounced.
         let hub = server.events
         await service.setTransitionHandler { change in
             hub.publish(Events.mindsetTransition, topic: Topics.mindsetState, body: change)
         }
+        try await server.start()
         routerClient.start()
         let service = service
         let interval = fillPollInterval

@@ -28,7 +28,7 @@ extension MindsetEngine {
     /// A figure in another currency than the day's start is refused (nil): a change of `router.account.currency`
     /// is not a gain or a loss.
     public mutating func markToMarket(equity: ExactDecimal, currency: String, wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
-        let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion)
+        let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason)
         // Live (the skew of a real-time feed), the wall clock moves the day; a replay's days are its market's.
         let live = (rules.maxClockSkew ?? 0) <= 3_600
         let now = live ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
@@ -40,7 +40,7 @@ extension MindsetEngine {
         if state.startOfDayEquity == nil { (state.startOfDayEquity, state.equityCurrency) = (equity, currency) }
         let transition = reassess(at: now)
         let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
-            || before.3 != state.emotion
+            || before.3 != state.emotion || before.4 != state.lockReason
         return (changed, transition)
     }
 

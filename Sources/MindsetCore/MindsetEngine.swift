@@ -50,6 +50,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// The market time the clock's next step is measured from (`MindsetEngine.observe`).
     public var lastEventTime: Date?
     public var transitions: [StateTransition] = []
+    /// Every transition ever noted, counted: the service announces the ones past what it announced.
+    public var transitionsNoted: Int = 0
     /// The latest recorded trade ids, so a resent trade is not counted twice.
     public var recentTradeIds: [String] = []
     /// Finished days not yet appended to `daily_metrics.json` (kept in the state so a crash loses none).
@@ -254,7 +256,7 @@ public struct MindsetEngine: Sendable {
         }
         guard let dailyPnl = try? state.dailyPnl + trade.pnl else {
             // A day's P&L no decimal can hold is not a day to keep trading in: fail closed.
-            return (summary, transition(to: .locked, reason: "daily P&L out of range after trade \(trade.tradeId ?? "-")", at: now))
+            return (summary, lockByLimit("daily P&L out of range after trade \(trade.tradeId ?? "-")", at: now))
         }
         state.dailyPnl = dailyPnl
         state.trades += 1
@@ -347,7 +349,7 @@ public struct MindsetEngine: Sendable {
     }
 
     /// Locks for a limit; an admin lock in force takes the limit's reason (and with it, no unlock).
-    private mutating func lockByLimit(_ reason: String, at time: Date) -> StateTransition? {
+    mutating func lockByLimit(_ reason: String, at time: Date) -> StateTransition? {
         guard state.emotion == .locked else { return transition(to: .locked, reason: reason, at: time) }
         let change = StateTransition(from: .locked, to: .locked, reason: "\(reason) (while locked by an admin)", at: time)
         state.lockReason = change.reason
@@ -365,6 +367,7 @@ public struct MindsetEngine: Sendable {
     }
 
     mutating func note(_ change: StateTransition) {
+        state.transitionsNoted += 1
         state.transitions.append(change)
         if state.transitions.count > Self.keptTransitions {
             state.transitions.removeFirst(state.transitions.count - Self.keptTransitions)

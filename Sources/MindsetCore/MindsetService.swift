@@ -54,8 +54,8 @@ public actor MindsetService {
     private var persistFailures = 0
     private let wallClock: @Sendable () -> Date
     private var onTransition: (@Sendable (StateTransition) -> Void)?
-    /// The last transition announced; the ones after it in the state's history are new.
-    private var lastAnnounced: StateTransition?
+    /// How many of the engine's noted transitions were announced.
+    private var announced = 0
     /// routerd's record: the fill log closed trades are counted from, and the account (nil: only `record`
     /// counts trades, and the limits use the configured start-of-day equity).
     private let ledger: (any RouterLedger)?
@@ -83,6 +83,7 @@ public actor MindsetService {
             needsSave = true
         }
         engine = start
+        announced = start.state.transitionsNoted
         guard needsSave else { return }
         do {
             try store.save(start.state)
@@ -135,25 +136,30 @@ public actor MindsetService {
         }
     }
 
-    /// Receives every emotion-state transition, once, in order (mindsetd publishes them on its `state` topic).
+    /// Receives every emotion-state transition, once, in order (mindsetd publishes them on its `state` topic),
+    /// from the ones noted after this call.
     public func setTransitionHandler(_ handler: @escaping @Sendable (StateTransition) -> Void) {
         onTransition = handler
-        lastAnnounced = engine.state.transitions.last
+        announced = engine.state.transitionsNoted
     }
 
     /// Logs and hands on the transitions noted since the last call (every change of state is noted in the
-    /// state's history: a limit, a reset, a lock, an unlock).
+    /// state's history: a limit, a reset, a lock, an unlock), counted, not matched by value.
     private func announceTransitions() {
+        let noted = engine.state.transitionsNoted
+        guard noted > announced else { return }
         let history = engine.state.transitions
-        let start = lastAnnounced.flatMap { last in history.lastIndex(of: last).map { $0 + 1 } } ?? 0
-        guard start < history.count else { return }
-        for change in history[start...] {
+        let new = history.suffix(min(noted - announced, history.count))
+        if noted - announced > history.count {
+            logger.warning("more transitions at once than the state keeps; the oldest are not announced", metadata: ["count": "\(noted - announced)"])
+        }
+        for change in new {
             logger.notice("emotion state changed", metadata: [
                 "from": "\(change.from.rawValue)", "to": "\(change.to.rawValue)", "reason": "\(change.reason)",
             ])
             onTransition?(change)
         }
-        lastAnnounced = history.last
+        announced = noted
     }
 
     /// Checks of a peer's input against the configuration and mindsetd's clock; also bounds the engine's clock

@@ -129,3 +129,58 @@ struct MindsetLockReviewTests {
         #expect(engine.state.dailyPnl == 50, "a replay gain taken for a late gain of another day")
     }
 }
+
+@Suite("mindsetd's locks after a fifth read")
+struct MindsetLockFifthReviewTests {
+    let start = utc("2026-06-01T10:00:00Z")
+
+    @Test("a limit taking over an admin lock through the account poll is saved: a restart and an unlock do not lift it")
+    func takeoverByPollIsSaved() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let wall = NIOLockedValueBox(start)
+        func make() -> MindsetService {
+            MindsetService(rules: makeRules(clockSkew: 30) { $0.dailyLossLimit = 1_000 }, store: MindsetStore(stateDirectory: dir.file("state")),
+                           logger: quietLogger, ledger: log, wallClock: { wall.withLockedValue { $0 } })
+        }
+        let first = make()
+        log.equity.withLockedValue { $0 = 100_000 }
+        await first.markToMarket()
+        _ = try await first.lock(LockRequest(reason: "lunch", time: nil))
+        log.equity.withLockedValue { $0 = 98_800 }
+        await first.markToMarket()
+        let restarted = make()
+        #expect(await restarted.snapshot().lockReason?.hasPrefix("daily loss limit hit") == true)
+        log.equity.withLockedValue { $0 = 99_900 }
+        await restarted.markToMarket()
+        #expect(await #expect(throws: IPCError.self) { _ = try await restarted.unlock(UnlockRequest(reason: "back")) }?.code == .conflict)
+    }
+
+    @Test("a P&L out of range under an admin lock takes it over too")
+    func outOfRangeUnderAdminLock() throws {
+        var engine = MindsetEngine(rules: makeRules())
+        _ = engine.advance(to: start)
+        _ = engine.lock(reason: "admin: lunch", at: start)
+        let huge = try #require(ExactDecimal("900000000000000000"))
+        for id in ["a", "b"] {
+            engine.record(ClosedTrade(strategyId: "s", symbol: "BTCUSDT", side: .buy, quantity: 1, entryPrice: huge, exitPrice: 0, pnl: -huge,
+                                      closedAt: start, requestId: nil, tradeId: id))
+        }
+        #expect(engine.state.lockReason?.hasPrefix("admin:") == false)
+        #expect(throws: IPCError.self) { _ = try engine.unlock(reason: "back") }
+    }
+
+    @Test("transitions equal by value are each announced: they are counted, not matched")
+    func equalTransitionsAnnounced() async throws {
+        let dir = try TempDir()
+        let seen = NIOLockedValueBox(0)
+        let mindset = MindsetService(rules: makeRules { $0.confidentAfterWins = 1; $0.revengeCooldownSeconds = 0 },
+                                     store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger)
+        await mindset.setTransitionHandler { _ in seen.withLockedValue { $0 += 1 } }
+        // Win, loss, win, all at the same time: CALM→CONFIDENT, CONFIDENT→CALM, CALM→CONFIDENT (the first and last equal).
+        _ = try await mindset.record(trade(pnl: 1, at: start, id: "w1"))
+        _ = try await mindset.record(trade(pnl: -1, at: start, id: "l1"))
+        _ = try await mindset.record(trade(pnl: 1, at: start, id: "w2"))
+        #expect(seen.withLockedValue { $0 } == 3)
+    }
+}
