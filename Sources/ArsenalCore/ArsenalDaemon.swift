@@ -38,6 +38,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     private let droppedTicks = NIOLockedValueBox<Int>(0)
     /// Set when the shutdown begins: ticks still buffered are not acted on (no order after SIGTERM).
     private let stopping = NIOLockedValueBox(false)
+    private let confidenceFile: StrategyConfidenceFile
 
     enum RouterUpdate: Sendable {
         case order(OrderRecord)
@@ -59,6 +60,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                                  logger: context.logger("router-stream"), group: loop)
         (ticks, ticksIn) = AsyncStream.makeStream(of: Tick.self, bufferingPolicy: .bufferingNewest(config.ipc.tickQueueCapacity))
         (updates, updatesIn) = AsyncStream.makeStream(of: RouterUpdate.self, bufferingPolicy: .unbounded)
+        confidenceFile = StrategyConfidenceFile(stateDirectory: config.paths.stateFilesDir)
         let hub = server.events
         coordinator = TradeCoordinator(
             strategies: [MicroTrendFollower(settings: config[ArsenalSettings.self].microTrend)],
@@ -191,6 +193,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
         let ticks = ticks
         let updates = updates
+        let ranking = followGrades()
+        defer { ranking.cancel() }
         // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
         await withDiscardingTaskGroup { updateConsumer in
             updateConsumer.addTask(executorPreference: coordinator.executor) {
@@ -224,6 +228,26 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         await routerClient.shutdown()
         await mindsetClient.shutdown()
         await server.stop()
+    }
+
+    /// Reads mindsetd's grades every few seconds (when the file changed) for the ranking of signals.
+    private func followGrades() -> Task<Void, Never> {
+        var file = confidenceFile
+        let coordinator = coordinator
+        let logger = logger
+        return Task {
+            var complained = false
+            while !Task.isCancelled {
+                do {
+                    if let confidence = try file.readIfChanged() { await coordinator.setGradedConfidence(confidence) }
+                    complained = false
+                } catch {
+                    if !complained { logger.warning("cannot read mindsetd's grades; signals keep their last ranking", metadata: ["error": "\(error)"]) }
+                    complained = true
+                }
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
     }
 
     public func statusLine() async -> String {

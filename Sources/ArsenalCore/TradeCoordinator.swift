@@ -68,6 +68,9 @@ public actor TradeCoordinator {
     /// Each symbol's rules from routerd: approved quantities are rounded down onto the step size before an
     /// order is placed. A symbol without rules is sent as approved (routerd refuses it, naming the rule).
     private var symbolRules: [String: SymbolRules] = [:]
+    /// Each strategy's confidence from mindsetd's grades (`strategy_confidence.json`); a strategy not in it
+    /// ranks by its own running win rate.
+    private var gradedConfidence: [String: Double] = [:]
     /// The actor runs on an event loop: arsenald gives it the loop its IPC clients share, so a tick's
     /// decision and order are sent and answered without a thread hop (see `EventLoopTaskExecutor`).
     public nonisolated let executor: EventLoopTaskExecutor
@@ -87,6 +90,11 @@ public actor TradeCoordinator {
         self.publish = publish
         // Unique across restarts, so client order ids never collide with an earlier run's.
         self.runID = Crypto.hex((try? Crypto.randomBytes(4)) ?? Array(UInt32.random(in: 0...UInt32.max).bigEndianBytes))
+    }
+
+    /// Ranks signals by mindsetd's grades from now on.
+    public func setGradedConfidence(_ confidence: [String: Double]) {
+        gradedConfidence = confidence
     }
 
     public func strategyInfo() -> [StrategyInfo] { strategies.map { $0.info() } }
@@ -126,7 +134,8 @@ public actor TradeCoordinator {
         counters.ticks += 1
         var best: (strategy: Strategy, signal: Signal)?
         for strategy in strategies where strategy.symbols.contains(tick.symbol) {
-            guard let signal = strategy.onTick(tick, requestId: nextRequestID) else { continue }
+            guard var signal = strategy.onTick(tick, requestId: nextRequestID) else { continue }
+            if let graded = gradedConfidence[strategy.id] { signal.confidence = graded }
             counters.signals += 1
             if let current = best {
                 // One signal per symbol: the weaker one is withdrawn.
@@ -182,13 +191,12 @@ public actor TradeCoordinator {
             // An exit reduces risk: it goes out (reduce-only, routerd checks it) whatever mindsetd says or does.
             logger.warning("exit sent without mindsetd's answer", metadata: ["symbol": "\(signal.symbol)", "error": "\(error)"])
             decision = MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: signal.quantity, emotionState: "UNKNOWN",
-                                       reasons: ["exit: reducing exposure never waits for mindsetd (\(error))"])
+                                       reasons: ["exit: reducing exposure never waits for mindsetd (\(error))"], codes: ["exit_without_mindset"])
         } catch {
             counters.blocked += 1
             counters.blockedMindsetUnavailable += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
-            let closed = MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "UNKNOWN",
-                                         reasons: ["mindset unavailable (\(error)): failing closed"])
+            let closed = MindsetDecision.blocked("mindset_unavailable", "mindset unavailable (\(error)): failing closed", emotionState: "UNKNOWN")
             publish(Events.decision, signal, closed)
             logger.warning("signal blocked: mindsetd unavailable, failing closed", metadata: ["error": "\(error)"])
             return

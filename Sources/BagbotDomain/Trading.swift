@@ -50,13 +50,23 @@ public struct MindsetDecision: Codable, Sendable, Equatable {
     public var emotionState: String
     /// Why: every rule that blocked or scaled the trade, in words a trader reads.
     public var reasons: [String]
+    /// The same reasons for machines, one code per sentence in the same order (`revenge_cooldown`, `locked`,
+    /// `grade_size`, …; the list is in docs/mindset.md, "Decisions").
+    public var codes: [String]
 
-    public init(approved: Bool, sizeMultiplier: Double, approvedQuantity: ExactDecimal, emotionState: String, reasons: [String]) {
+    public init(approved: Bool, sizeMultiplier: Double, approvedQuantity: ExactDecimal, emotionState: String,
+                reasons: [String], codes: [String]) {
         self.approved = approved
         self.sizeMultiplier = sizeMultiplier
         self.approvedQuantity = approvedQuantity
         self.emotionState = emotionState
         self.reasons = reasons
+        self.codes = codes
+    }
+
+    /// A refusal for one reason.
+    public static func blocked(_ code: String, _ reason: String, emotionState: String) -> MindsetDecision {
+        MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotionState, reasons: [reason], codes: [code])
     }
 }
 

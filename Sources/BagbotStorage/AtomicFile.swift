@@ -64,8 +64,9 @@ public enum AtomicFile {
     }
 
     /// Reads a JSON state file: nil when it does not exist; a file that does not decode is moved aside
-    /// and reported as `CorruptStateFile`, so the caller decides on a safe state instead of defaults.
-    public static func readJSON<Value: Decodable>(_ type: Value.Type, from path: String) throws -> Value? {
+    /// (unless it is another daemon's file, `setAside: false`) and reported as `CorruptStateFile`, so the
+    /// caller decides on a safe state instead of defaults.
+    public static func readJSON<Value: Decodable>(_ type: Value.Type, from path: String, setAside: Bool = true) throws -> Value? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()
@@ -82,8 +83,8 @@ public enum AtomicFile {
             return try decoder.decode(type, from: data)
         } catch {
             let stamp = Int(Date().timeIntervalSince1970)
-            let aside = "\(path).corrupt-\(stamp)"
-            _ = rename(path, aside)
+            let aside = setAside ? "\(path).corrupt-\(stamp)" : path
+            if setAside { _ = rename(path, aside) }
             let reason = (error as? DecodingError)?.readableDescription ?? "\(error)"
             throw CorruptStateFile(path: path, movedTo: aside, reason: reason)
         }

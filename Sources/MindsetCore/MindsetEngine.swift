@@ -71,6 +71,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// A self-lockout: no entries until this wall-clock time, lifted by nothing else (`MindsetLocks.swift`).
     public var selfLockoutUntil: Date?
     public var selfLockoutReason: String?
+    /// The latest closed trades' results, for the grades (nil in a state saved before grades existed).
+    public var recentResults: RecentResults?
 
     public init() {}
 }
@@ -83,6 +85,8 @@ public struct MindsetEngine: Sendable {
     /// The rules from the configuration: all of them apply from the next reset.
     public let configured: MindsetRules
     public internal(set) var state: MindsetState
+    /// The grades of the recent trades under today's rules (from `state.recentResults`).
+    public private(set) var grades: GradeBook
     /// The latest time the clock may show: mindsetd's wall clock plus the skew, set before each call (nil: no
     /// bound). A host clock stepped back pulls the engine's clock back with it rather than leave it ahead.
     public var ceiling: Date?
@@ -94,11 +98,18 @@ public struct MindsetEngine: Sendable {
         configured = rules
         self.rules = rules
         self.state = state
+        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules, drawdownScale: rules.limits.dailyLossLimit)
         guard state.dayStart != nil else { return }
         // A day in progress keeps its limits; only a tighter configuration applies before the reset.
         let today = state.dayLimits.map { rules.limits.tightened(by: $0) } ?? rules.limits
         self.rules.limits = today
         self.state.dayLimits = today
+        regrade()
+    }
+
+    /// Grades the recent trades anew under today's rules.
+    mutating func regrade() {
+        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules, drawdownScale: rules.limits.dailyLossLimit)
     }
 
     /// The revenge guard's end times still ahead of the engine's clock (nil: over, or no loss yet).
@@ -164,6 +175,7 @@ public struct MindsetEngine: Sendable {
         // A new day: the configuration's limits, looser ones included, apply from now.
         rules = configured
         state.dayLimits = configured.limits
+        regrade()
         let summary = DailySummary(dayStart: current, pnl: state.dailyPnl, trades: state.trades, wins: state.wins,
                                    losses: state.losses, finalState: state.emotion)
         state.unarchivedDays.append(summary)
@@ -186,56 +198,65 @@ public struct MindsetEngine: Sendable {
         return summary
     }
 
-    /// Decides on a proposed trade: approved with a size, or blocked, with every reason.
+    /// Decides on a proposed trade: approved with a size, or blocked, with every reason (a code and a sentence).
     public mutating func evaluate(_ proposal: TradeProposal) -> MindsetDecision {
         guard proposal.quantity.isPositive, proposal.price.isPositive else {
-            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: state.emotion.rawValue,
-                                   reasons: ["invalid proposal: quantity and price must be positive numbers"])
+            return blocked("invalid_proposal", "invalid proposal: quantity and price must be positive numbers")
         }
         guard proposal.isEntry else {
             // Closing or stopping out reduces risk; blocking it would be the dangerous choice. Its time moves
             // nothing: an exit is never the message that ends a cooldown or rolls the day.
-            return MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: proposal.quantity,
-                                   emotionState: state.emotion.rawValue, reasons: ["exit: reducing exposure is always allowed"])
+            return MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: proposal.quantity, emotionState: state.emotion.rawValue,
+                                   reasons: ["exit: reducing exposure is always allowed"], codes: ["exit"])
         }
         let now = observe(proposal.time)
         _ = rollDay(at: now)
         let emotion = state.emotion.rawValue
         if state.emotion == .locked {
-            return blocked("locked: \(state.lockReason ?? "no reason recorded")")
+            return blocked("locked", "locked: \(state.lockReason ?? "no reason recorded")")
         }
         if state.trades >= rules.maxTradesPerDay {
-            return blocked("max trades per day reached (\(rules.maxTradesPerDay))")
+            return blocked("max_trades", "max trades per day reached (\(rules.maxTradesPerDay))")
         }
-        var reasons: [String] = []
         if let lastLoss = state.lastLossAt {
             let since = now.timeIntervalSince(lastLoss)
             if since < rules.revengeCooldown {
                 let left = Int((rules.revengeCooldown - since).rounded(.up))
-                return blocked("revenge guard: cooldown after a loss, \(left)s left")
+                return blocked("revenge_cooldown", "revenge guard: cooldown after a loss, \(left)s left")
             }
         }
-        let factor = rules.sizeFactor(for: state.emotion)
+        var reasons: [String] = [], codes: [String] = []
+        let stateFactor = rules.sizeFactor(for: state.emotion)
+        reasons.append("state \(emotion): size × \(Self.twoDecimals(stateFactor))")
+        codes.append("state_size")
+        let grading = rules.gradingRules
+        let (gradeFactor, report, whose) = grades.sizeFactor(for: proposal.strategyId, grading: grading)
+        reasons.append(report.grade.map { "grade \($0.rawValue) (\(whose), score \(Self.twoDecimals(report.score ?? 0)) over the last \(report.trades) trades): size × \(Self.twoDecimals(gradeFactor))" }
+            ?? "not graded yet (\(whose): \(report.trades) of \(grading.minTrades) trades): size × \(Self.twoDecimals(gradeFactor))")
+        codes.append("grade_size")
         // Sizes only ever shrink here. The product is exact (the factor has 6 decimals); the arsenal rounds it
         // down to the symbol's step size.
+        let factor = min(1, stateFactor * gradeFactor)
         guard let exactFactor = ExactDecimal(rounding: factor, scale: 6, rounding: .down),
               var quantity = try? proposal.quantity.times(exactFactor).normalized else {
-            return blocked("size factor \(factor) of state \(emotion) is out of range")
+            return blocked("size_out_of_range", "size factor \(factor) of state \(emotion) is out of range")
         }
-        reasons.append("state \(emotion): size × \(Self.twoDecimals(factor))")
         if let lastLoss = state.lastLossAt, let lostNotional = state.lastLossNotional,
            now.timeIntervalSince(lastLoss) < rules.revengeWindow {
             guard let cap = try? lostNotional.divided(by: proposal.price, scale: Self.capScale, rounding: .towardZero).normalized else {
-                return blocked("revenge guard: the losing trade's size cannot be compared with this one")
+                return blocked("revenge_cap", "revenge guard: the losing trade's size cannot be compared with this one")
             }
             if quantity > cap {
                 quantity = cap
                 reasons.append("revenge guard: capped at the losing trade's size (\(Self.format(lostNotional)) notional)")
+                codes.append("revenge_cap")
             }
         }
-        guard quantity.isPositive else { return blocked(reasons.joined(separator: "; ")) }
+        guard quantity.isPositive else {
+            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion, reasons: reasons, codes: codes)
+        }
         return MindsetDecision(approved: true, sizeMultiplier: quantity.doubleValue / proposal.quantity.doubleValue, approvedQuantity: quantity,
-                               emotionState: emotion, reasons: reasons)
+                               emotionState: emotion, reasons: reasons, codes: codes)
     }
 
     /// Records a closed trade: daily P&L, streaks, and the emotion state that follows from them.
@@ -250,6 +271,10 @@ public struct MindsetEngine: Sendable {
         }
         let now = now(ofLate: trade.closedAt)
         let summary = rollDay(at: now)
+        var results = state.recentResults ?? RecentResults()
+        results.add(trade.pnl, strategy: trade.strategyId, keeping: rules.gradingRules.window)
+        state.recentResults = results
+        regrade()
         if let today = state.dayStart, trade.closedAt < today, !trade.pnl.isNegative {
             recordLateGain(trade)
             return (summary, nil)
@@ -374,8 +399,8 @@ public struct MindsetEngine: Sendable {
         }
     }
 
-    private func blocked(_ reason: String) -> MindsetDecision {
-        MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: state.emotion.rawValue, reasons: [reason])
+    func blocked(_ code: String, _ reason: String) -> MindsetDecision {
+        .blocked(code, reason, emotionState: state.emotion.rawValue)
     }
 
     /// Decimals of the revenge guard's cap (a quantity): finer than any venue's step size.

@@ -46,6 +46,11 @@ public struct MindsetRules: Sendable, Equatable {
         return min(limits.dailyLossLimit, percentLimit)
     }
 
+    /// The grading in force (the configuration's defaults for a day saved before grades existed).
+    public var gradingRules: Grading { limits.grading ?? Grading(MindsetSettings()) }
+
+    public var onLockedAction: MindsetSettings.LockedAction { limits.onLocked ?? .block }
+
     public func sizeFactor(for state: EmotionState) -> Double {
         switch state {
         case .calm: return limits.stateFactors.calm

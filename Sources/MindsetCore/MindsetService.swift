@@ -35,6 +35,10 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var approvals: Int
     public var blocksByReason: [String: Int]
     public var recentTransitions: [StateTransition]
+    /// The grades of the recent closed trades, overall and per strategy, and what each lets through.
+    public var grades: GradeBook
+    /// What LOCKED does besides blocking entries today (`block` or `flatten`).
+    public var onLocked: MindsetSettings.LockedAction
 }
 
 public struct LockRequest: Codable, Sendable {
@@ -68,6 +72,8 @@ public actor MindsetService {
     /// One catch-up with the fill log at a time; later callers wait for it, then look again.
     private var catchingUp = false
     private var catchUpWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The grades last written to `strategy_confidence.json` (nil: not yet).
+    private var writtenGrades: GradeBook?
 
     public init(rules: MindsetRules, store: MindsetStore, logger: Logger, ledger: (any RouterLedger)? = nil,
                 ledgerFreshness: TimeInterval = 3, wallClock: @escaping @Sendable () -> Date = Date.init) {
@@ -84,6 +90,12 @@ public actor MindsetService {
         }
         engine = start
         announced = start.state.transitionsNoted
+        do {
+            try store.saveGrades(start.grades)
+            writtenGrades = start.grades
+        } catch {
+            logger.error("cannot write \(GradeBook.fileName); will retry", metadata: ["error": "\(error)"])
+        }
         guard needsSave else { return }
         do {
             try store.save(start.state)
@@ -187,15 +199,13 @@ public actor MindsetService {
             if lastEquityRead.map({ check.wallClock.timeIntervalSince($0) > ledgerFreshness }) ?? true {
                 decisions += 1
                 blocks["equity_pending", default: 0] += 1
-                return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
-                                       reasons: ["equity_pending: routerd's account cannot be read (or is not fully valued), so the open positions' moves are unknown; no new entries"])
+                return engine.blocked("equity_pending", "equity_pending: routerd's account cannot be read (or is not fully valued), so the open positions' moves are unknown; no new entries")
             }
         }
         if proposal.isEntry, let lockout = engine.selfLockout(at: check.wallClock) {
             decisions += 1
             blocks["self_lockout", default: 0] += 1
-            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
-                                   reasons: ["self_lockout: no new entries until \(ISO8601DateFormatter().string(from: lockout.until)) (\(lockout.reason)); nobody can lift it early"])
+            return engine.blocked("self_lockout", "self_lockout: no new entries until \(ISO8601DateFormatter().string(from: lockout.until)) (\(lockout.reason)); nobody can lift it early")
         }
         // A loss counts before the next entry: every trade closed by the fills its caller has seen is counted
         // first, from routerd's fill log; and when the log has not been read lately, every trade in it.
@@ -207,8 +217,7 @@ public actor MindsetService {
             if behind || !fresh, !(await catchUp(through: fresh ? seen : nil, in: proposal.fillDatabaseId)) {
                 decisions += 1
                 blocks["trades_pending", default: 0] += 1
-                return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
-                                       reasons: ["trades_pending: routerd's fill log cannot be counted through \(seen.map(String.init) ?? "its end") (counted through \(engine.countedFillSequence)), so no new entries"])
+                return engine.blocked("trades_pending", "trades_pending: routerd's fill log cannot be counted through \(seen.map(String.init) ?? "its end") (counted through \(engine.countedFillSequence)), so no new entries")
             }
         }
         // A lock that cannot be saved would be forgotten by a restart: no new risk until saving works.
@@ -216,9 +225,8 @@ public actor MindsetService {
             persist()
             if persistFailures > 0 {
                 decisions += 1
-                blocks["state not saved", default: 0] += 1
-                return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
-                                       reasons: ["state not saved: mindset_state.json cannot be written, so no new entries"])
+                blocks["state_not_saved", default: 0] += 1
+                return engine.blocked("state_not_saved", Self.notSaved)
             }
         }
         let before = engine.state
@@ -231,16 +239,14 @@ public actor MindsetService {
         if Self.changedBeyondClock(engine.state, from: before) {
             saveThenArchive()
             if persistFailures > 0, proposal.isEntry, decision.approved {
-                decision = MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: engine.state.emotion.rawValue,
-                                           reasons: ["state not saved: mindset_state.json cannot be written, so no new entries"])
+                decision = engine.blocked("state_not_saved", Self.notSaved)
             }
         }
         decisions += 1
         if decision.approved {
             approvals += 1
         } else {
-            let key = Self.reasonKey(decision.reasons.first ?? "unknown")
-            blocks[key, default: 0] += 1
+            blocks[decision.codes.first ?? "unknown", default: 0] += 1
         }
         logger.debug("decision", metadata: [
             "request_id": "\(proposal.requestId)", "symbol": "\(proposal.symbol)", "approved": "\(decision.approved)",
@@ -424,7 +430,8 @@ public actor MindsetService {
             lastLossNotional: engine.revengeGuard.windowUntil == nil ? nil : state.lastLossNotional,
             selfLockoutUntil: engine.selfLockout(at: wallClock())?.until, selfLockoutReason: engine.selfLockout(at: wallClock())?.reason,
             decisions: decisions, approvals: approvals,
-            blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)))
+            blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)), grades: engine.grades,
+            onLocked: engine.rules.onLockedAction)
     }
 
     public var statusLine: String {
@@ -449,9 +456,23 @@ public actor MindsetService {
     /// appended while the state that still lists it could not be saved would be appended again after a restart.
     private func saveThenArchive() {
         persist()
-        guard persistFailures == 0, !engine.state.unarchivedDays.isEmpty else { return }
+        guard persistFailures == 0 else { return }
+        writeGrades()
+        guard !engine.state.unarchivedDays.isEmpty else { return }
         archiveFinishedDays()
         persist()
+    }
+
+    /// Writes the grades to `strategy_confidence.json` when they changed; a failure is retried at the next save
+    /// (the file only ranks signals: the sizes come from the grades in the state).
+    private func writeGrades() {
+        guard engine.grades != writtenGrades else { return }
+        do {
+            try store.saveGrades(engine.grades)
+            writtenGrades = engine.grades
+        } catch {
+            logger.error("cannot write \(GradeBook.fileName); will retry", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Appends finished days to daily_metrics.json; on failure they stay in the state and are retried.
@@ -471,8 +492,5 @@ public actor MindsetService {
         }
     }
 
-    /// Groups block reasons for metrics ("revenge guard: cooldown after a loss, 12s left" → "revenge guard").
-    static func reasonKey(_ reason: String) -> String {
-        String(reason.prefix { $0 != ":" && $0 != "(" }).trimmingCharacters(in: .whitespaces)
-    }
+    static let notSaved = "state_not_saved: mindset_state.json cannot be written, so no new entries"
 }

@@ -32,8 +32,47 @@ public struct MindsetSettings: ConfigSection {
     public var fillPollSeconds = 1.0
     /// The longest self-lockout a trader may set (`mindset.selfLockout`).
     public var maxSelfLockoutDays = 30.0
+    /// Grades (docs/mindset.md, "Grades"): over the last `grade_window` closed trades, from `min_graded_trades` on.
+    public var gradeWindow = 20
+    public var minGradedTrades = 5
+    public var gradeThresholds = GradeThresholds()
+    public var gradeFactors = GradeFactors()
+    /// What LOCKED does besides blocking entries: `flatten` also closes the strategies' open positions.
+    public var onLocked = LockedAction.block
 
     public init() {}
+
+    public enum LockedAction: String, Codable, Sendable {
+        case block, flatten
+    }
+
+    /// The lowest score of each grade (below `d`: F).
+    public struct GradeThresholds: Codable, Sendable, Equatable {
+        public var a = 80.0
+        public var b = 65.0
+        public var c = 50.0
+        public var d = 35.0
+
+        public init() {}
+        public init(a: Double, b: Double, c: Double, d: Double) {
+            (self.a, self.b, self.c, self.d) = (a, b, c, d)
+        }
+    }
+
+    /// How much of a proposed size each grade lets through (`ungraded`: too few trades to grade).
+    public struct GradeFactors: Codable, Sendable, Equatable {
+        public var a = 1.0
+        public var b = 1.0
+        public var c = 0.75
+        public var d = 0.5
+        public var f = 0.25
+        public var ungraded = 1.0
+
+        public init() {}
+        public init(a: Double, b: Double, c: Double, d: Double, f: Double, ungraded: Double) {
+            (self.a, self.b, self.c, self.d, self.f, self.ungraded) = (a, b, c, d, f, ungraded)
+        }
+    }
 
     /// How much of a proposed size each emotional state lets through.
     public struct StateFactors: Codable, Sendable, Equatable {
@@ -74,13 +113,34 @@ public struct MindsetSettings: ConfigSection {
         }
         for (name, factor) in [("calm", stateFactors.calm), ("confident", stateFactors.confident),
                                ("cautious", stateFactors.cautious), ("tilted", stateFactors.tilted)] {
-            guard factor >= 0, factor <= 2 else { throw check.fail("state_factors.\(name)", "must be between 0 and 2") }
+            // At most 1: risk scaling only ever shrinks a request.
+            guard factor >= 0, factor <= 1 else { throw check.fail("state_factors.\(name)", "must be between 0 and 1") }
         }
         // Worse states never trade larger: then a limit tightened mid-day (more wins before CONFIDENT, fewer
         // losses before CAUTIOUS) can only shrink sizes (docs/mindset.md, "Locked settings").
         guard stateFactors.tilted <= stateFactors.cautious, stateFactors.cautious <= stateFactors.calm,
               stateFactors.calm <= stateFactors.confident else {
             throw check.fail("state_factors", "must be ordered tilted ≤ cautious ≤ calm ≤ confident")
+        }
+        try validateGrading(check)
+    }
+
+    private func validateGrading(_ check: ConfigCheck) throws {
+        guard gradeWindow >= 1, gradeWindow <= 1_000 else { throw check.fail("grade_window", "must be between 1 and 1000") }
+        guard minGradedTrades >= 1, minGradedTrades <= gradeWindow else {
+            throw check.fail("min_graded_trades", "must be between 1 and grade_window")
+        }
+        let t = gradeThresholds
+        guard [t.a, t.b, t.c, t.d].allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 100 }), t.a >= t.b, t.b >= t.c, t.c >= t.d else {
+            throw check.fail("grade_thresholds", "must be scores within 0–100, ordered a ≥ b ≥ c ≥ d")
+        }
+        let f = gradeFactors
+        for (name, factor) in [("a", f.a), ("b", f.b), ("c", f.c), ("d", f.d), ("f", f.f), ("ungraded", f.ungraded)] {
+            guard factor >= 0, factor <= 1 else { throw check.fail("grade_factors.\(name)", "must be between 0 and 1") }
+        }
+        // A worse grade never trades larger: a tightened threshold can then only shrink sizes.
+        guard f.f <= f.d, f.d <= f.c, f.c <= f.b, f.b <= f.a else {
+            throw check.fail("grade_factors", "must be ordered f ≤ d ≤ c ≤ b ≤ a")
         }
     }
 }

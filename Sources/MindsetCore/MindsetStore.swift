@@ -1,4 +1,5 @@
 import Foundation
+import BagbotDomain
 import BagbotStorage
 
 /// The mindset's files in `state/`: `mindset_state.json` (current state) and `daily_metrics.json`
@@ -7,11 +8,13 @@ public struct MindsetStore: Sendable {
     public let statePath: String
     public let metricsPath: String
     public let lockoutPath: String
+    public let confidencePath: String
 
     public init(stateDirectory: String) {
         statePath = stateDirectory + "/mindset_state.json"
         metricsPath = stateDirectory + "/daily_metrics.json"
         lockoutPath = stateDirectory + "/self_lockout.json"
+        confidencePath = stateDirectory + "/" + GradeBook.fileName
     }
 
     /// Whether the daemon has started here before (`daily_metrics.json` exists, empty from the first start on):
@@ -36,6 +39,11 @@ public struct MindsetStore: Sendable {
 
     public func saveLockout(_ lockout: Lockout) throws {
         try AtomicFile.writeJSON(lockout, to: lockoutPath)
+    }
+
+    /// The grades, for arsenald's ranking and for people: derived from the state, so never read back here.
+    public func saveGrades(_ grades: GradeBook) throws {
+        try AtomicFile.writeJSON(grades, to: confidencePath)
     }
 
     public func loadState() throws -> MindsetState? {

@@ -1,5 +1,6 @@
 import Foundation
 import BagbotDomain
+import BagbotStorage
 import BagbotIPC
 import BagbotTestSupport
 import Testing
@@ -113,10 +114,10 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
         if failEvaluate.get() { throw MindsetDown() }
         guard let fraction = approveFraction.get() else {
             return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "LOCKED",
-                                   reasons: ["locked: test"])
+                                   reasons: ["locked: test"], codes: ["locked"])
         }
         return MindsetDecision(approved: true, sizeMultiplier: fraction, approvedQuantity: try proposal.quantity.times(ExactDecimal(rounding: fraction, scale: 6, rounding: .down)!).normalized,
-                               emotionState: "CAUTIOUS", reasons: ["state CAUTIOUS: size × \(fraction)"])
+                               emotionState: "CAUTIOUS", reasons: ["state CAUTIOUS: size × \(fraction)"], codes: ["state_size"])
     }
 }
 
@@ -657,6 +658,46 @@ struct TradeCoordinatorTests {
         let counters = await coordinator.counters
         #expect(counters.signals == 2)
         #expect(counters.ordersPlaced == 1)
+    }
+
+    @Test("signals are ranked by mindsetd's grades from strategy_confidence.json: a graded-down strategy yields")
+    func rankedByGrades() async throws {
+        let dir = try TempDir()
+        let strong = ScriptedStrategy(id: "strong")
+        let steady = ScriptedStrategy(id: "steady")
+        strong.configure { $0.strength = 3 }
+        steady.configure { $0.strength = 2 }
+        func report(_ confidence: Double) -> GradeReport {
+            GradeReport(grade: .c, score: confidence * 100, trades: 20, winRate: 0.5, profitFactor: 1, expectancy: 0,
+                        maxDrawdown: 0, sizeFactor: 0.75, confidence: confidence)
+        }
+        try AtomicFile.writeJSON(GradeBook(overall: report(0.5), strategies: ["strong": report(0.2), "steady": report(0.9)]),
+                                 to: dir.path + "/" + GradeBook.fileName)
+        var file = StrategyConfidenceFile(stateDirectory: dir.path)
+        let confidence = try #require(try file.readIfChanged())
+        #expect(confidence == ["strong": 0.2, "steady": 0.9])
+        #expect(try file.readIfChanged() == nil, "an unchanged file is not read again")
+
+        let mindset = FakeMindset()
+        let coordinator = TradeCoordinator(strategies: [strong, steady], mindset: mindset, router: FakeRouter(), logger: quietLogger)
+        await coordinator.setGradedConfidence(confidence)
+        await coordinator.handle(tick: tick(mid: 100, at: 1))
+        // 3 × 0.2 = 0.6 against 2 × 0.9 = 1.8.
+        #expect(mindset.evaluated.get().map(\.strategyId) == ["steady"])
+        #expect(mindset.evaluated.get().first?.confidence == 0.9)
+        #expect(strong.orderEndedCount == 1)
+    }
+
+    @Test("a corrupt strategy_confidence.json is an error the daemon reports, and leaves the ranking as it was")
+    func corruptConfidenceFile() throws {
+        let dir = try TempDir()
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: dir.path + "/" + GradeBook.fileName))
+        var file = StrategyConfidenceFile(stateDirectory: dir.path)
+        #expect(throws: (any Error).self) { try file.readIfChanged() }
+        // mindsetd's file: arsenald never moves it aside.
+        #expect(FileManager.default.fileExists(atPath: file.path))
+        var absent = StrategyConfidenceFile(stateDirectory: dir.path + "/none")
+        #expect(try absent.readIfChanged() == nil)
     }
 
     @Test("end to end with the Micro Trend Follower: a strong trend becomes one scaled order")

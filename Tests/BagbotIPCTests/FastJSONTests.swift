@@ -155,9 +155,9 @@ struct FastJSONTests {
                                      time: Self.when, strength: 1.35, confidence: 0.62, isEntry: true, requestId: "req-1")
         try Self.checkRoundTrip(proposal)
         try Self.checkRoundTrip(MindsetDecision(approved: true, sizeMultiplier: 0.5, approvedQuantity: 0.01, emotionState: "calm",
-                                                reasons: ["loss streak 2: size ×0.5", "stop loss at −0.5%"]))
+                                                reasons: ["loss streak 2: size ×0.5", "stop loss at −0.5%"], codes: ["state_size", "grade_size"]))
         try Self.checkRoundTrip(MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "tilted",
-                                                reasons: []))
+                                                reasons: [], codes: []))
         try Self.checkRoundTrip(ClosedTrade(strategyId: "s1", symbol: "BTC/USDT", side: .buy, quantity: 0.02, entryPrice: 67_000,
                                             exitPrice: 66_500.25, pnl: -10.005, closedAt: Self.later, requestId: nil))
         try Self.checkRoundTrip(ClosedTrade(strategyId: "s1", symbol: "BTC/USDT", side: .sell, quantity: 0.02, entryPrice: 66_000,

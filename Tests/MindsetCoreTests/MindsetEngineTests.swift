@@ -413,8 +413,8 @@ struct MindsetDecisionTests {
     ])
     func sizeMultiplierIsStateFactor(expected: EmotionState, wins: Int, losses: Int) {
         var engine = MindsetEngine(rules: makeRules {
-            $0.stateFactors.calm = 1
-            $0.stateFactors.confident = 1.5
+            $0.stateFactors.calm = 0.9
+            $0.stateFactors.confident = 1
             $0.stateFactors.cautious = 0.5
             $0.stateFactors.tilted = 0.25
             $0.revengeCooldownSeconds = 0

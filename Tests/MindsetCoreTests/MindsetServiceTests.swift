@@ -68,6 +68,7 @@ struct MindsetServiceTests {
         let decision = try await second.evaluate(proposal(at: utc("2024-03-01T11:00:00Z")))
         #expect(!decision.approved)
         #expect(decision.reasons == ["locked: admin: news at 10"])
+        #expect(decision.codes == ["locked"])
         let snapshot = await second.snapshot()
         #expect(snapshot.decisions == 1)
         #expect(snapshot.approvals == 0)
@@ -223,12 +224,5 @@ struct MindsetServiceTests {
         // ISO-8601 without fractional seconds truncates: the revenge cooldown restarts 0.75 s early.
         #expect(loaded.lastLossAt == engine.state.lastLossAt)
         #expect(loaded.clock == engine.state.clock)
-    }
-
-    @Test("block reasons are grouped by their leading words")
-    func reasonKeys() {
-        #expect(MindsetService.reasonKey("revenge guard: cooldown after a loss, 12s left") == "revenge guard")
-        #expect(MindsetService.reasonKey("max trades per day reached (500)") == "max trades per day reached")
-        #expect(MindsetService.reasonKey("locked: admin: x") == "locked")
     }
 }

@@ -20,7 +20,7 @@ struct MindsetUnsavedStateTests {
 
         let entry = try await service.evaluate(proposal(at: utc("2024-03-01T11:00:00Z")))
         #expect(!entry.approved)
-        #expect(entry.reasons.first?.hasPrefix("state not saved") == true)
+        #expect(entry.codes == ["state_not_saved"])
         let exit = try await service.evaluate(proposal(at: utc("2024-03-01T11:00:01Z"), isEntry: false))
         #expect(exit.approved)
 
@@ -44,7 +44,7 @@ struct MindsetUnsavedStateTests {
         try dir.write("state", "not a directory")
         let entry = try await service.evaluate(proposal(at: utc("2024-03-02T09:00:00Z")))
         #expect(!entry.approved, "a restart now would find the lock: no entry may rest on its lifting")
-        #expect(entry.reasons.first?.hasPrefix("state not saved") == true)
+        #expect(entry.codes == ["state_not_saved"])
         #expect(try await service.evaluate(proposal(at: utc("2024-03-02T09:00:01Z"), isEntry: false)).approved, "exits still pass")
     }
 

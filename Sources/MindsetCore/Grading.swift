@@ -1,0 +1,133 @@
+import Foundation
+import BagbotDomain
+
+/// How the recent trades are graded and what each grade lets through (`mindset.grade_*`; the formula is in
+/// docs/mindset.md, "Grades"). Locked with the day's limits: a trader cannot loosen them mid-day.
+public struct Grading: Codable, Sendable, Equatable {
+    /// Trades graded: the last this many closed trades, overall and per strategy.
+    public var window: Int
+    /// Fewer closed trades than this are not graded (the `ungraded` factor applies).
+    public var minTrades: Int
+    public var thresholds: MindsetSettings.GradeThresholds
+    public var factors: MindsetSettings.GradeFactors
+
+    public init(_ config: MindsetSettings) {
+        window = config.gradeWindow
+        minTrades = config.minGradedTrades
+        thresholds = config.gradeThresholds
+        factors = config.gradeFactors
+    }
+
+    /// The tighter of the two: higher score thresholds, lower factors. Window and minimum count are not
+    /// tighter one way or the other: a change waits for the next reset (the day's stand).
+    func tightened(by day: Grading) -> Grading {
+        var tighter = day
+        tighter.thresholds = MindsetSettings.GradeThresholds(
+            a: max(thresholds.a, day.thresholds.a), b: max(thresholds.b, day.thresholds.b),
+            c: max(thresholds.c, day.thresholds.c), d: max(thresholds.d, day.thresholds.d))
+        tighter.factors = MindsetSettings.GradeFactors(
+            a: min(factors.a, day.factors.a), b: min(factors.b, day.factors.b), c: min(factors.c, day.factors.c),
+            d: min(factors.d, day.factors.d), f: min(factors.f, day.factors.f), ungraded: min(factors.ungraded, day.factors.ungraded))
+        return tighter
+    }
+
+    func grade(forScore score: Double) -> Grade {
+        if score >= thresholds.a { return .a }
+        if score >= thresholds.b { return .b }
+        if score >= thresholds.c { return .c }
+        if score >= thresholds.d { return .d }
+        return .f
+    }
+
+    func factor(for grade: Grade?) -> Double {
+        switch grade {
+        case .a: return factors.a
+        case .b: return factors.b
+        case .c: return factors.c
+        case .d: return factors.d
+        case .f: return factors.f
+        case nil: return factors.ungraded
+        }
+    }
+}
+
+/// The results (net P&L) of the latest closed trades, overall and per strategy, oldest first: what the grades
+/// are computed from. Saved with the state; kept across resets (a grade is about the recent trades, not the day).
+public struct RecentResults: Codable, Sendable, Equatable {
+    public var overall: [ExactDecimal] = []
+    public var byStrategy: [String: [ExactDecimal]] = [:]
+
+    public init() {}
+
+    mutating func add(_ pnl: ExactDecimal, strategy: String, keeping window: Int) {
+        Self.append(pnl, to: &overall, keeping: window)
+        Self.append(pnl, to: &byStrategy[strategy, default: []], keeping: window)
+    }
+
+    private static func append(_ pnl: ExactDecimal, to results: inout [ExactDecimal], keeping window: Int) {
+        results.append(pnl)
+        if results.count > window { results.removeFirst(results.count - window) }
+    }
+}
+
+extension GradeReport {
+    /// Grades `results` (oldest first). `drawdownScale` is what a drawdown is measured against: the day's
+    /// absolute loss limit (a drawdown as deep as a day's limit scores nothing).
+    public static func of(_ results: [ExactDecimal], grading: Grading, drawdownScale: ExactDecimal) -> GradeReport {
+        var grossWin = 0.0, grossLoss = 0.0, wins = 0
+        var running = ExactDecimal.zero, high = ExactDecimal.zero, drawdown = ExactDecimal.zero
+        var sum = ExactDecimal.zero, exactSums = true
+        for pnl in results {
+            let value = pnl.doubleValue
+            if pnl.isPositive { wins += 1; grossWin += value } else if pnl.isNegative { grossLoss -= value }
+            if exactSums, let next = try? running + pnl, let total = try? sum + pnl {
+                running = next
+                sum = total
+                high = max(high, running)
+                if let fall = try? high - running { drawdown = max(drawdown, fall) }
+            } else {
+                exactSums = false
+            }
+        }
+        let count = results.count
+        let expectancy = ExactDecimal(count).flatMap { count > 0 && exactSums ? try? sum.divided(by: $0, scale: 8, rounding: .towardZero).normalized : nil }
+        let profitFactor = grossLoss > 0 ? grossWin / grossLoss : nil
+        guard count >= max(1, grading.minTrades), exactSums else {
+            let factor = grading.factor(for: nil)
+            return GradeReport(grade: nil, score: nil, trades: count, winRate: count > 0 ? Double(wins) / Double(count) : nil,
+                               profitFactor: profitFactor, expectancy: expectancy, maxDrawdown: drawdown, sizeFactor: factor, confidence: 0.5)
+        }
+        let winRate = Double(wins) / Double(count)
+        // Each part scores 0–25 between a floor (nothing) and a mark (full); docs/mindset.md has the table.
+        let winPart = part(winRate, from: 0.30, to: 0.60)
+        let factorPart = grossLoss > 0 ? part(grossWin / grossLoss, from: 0.8, to: 1.8) : (grossWin > 0 ? 25 : part(1, from: 0.8, to: 1.8))
+        let meanSize = (grossWin + grossLoss) / Double(count)
+        let edge = meanSize > 0 ? sum.doubleValue / Double(count) / meanSize : 0
+        let expectancyPart = part(edge, from: -0.1, to: 0.3)
+        let depth = drawdownScale.isPositive ? drawdown.doubleValue / drawdownScale.doubleValue : (drawdown.isPositive ? 1 : 0)
+        let drawdownPart = part(1 - depth, from: 0, to: 1)
+        let score = ((winPart + factorPart + expectancyPart + drawdownPart) * 100).rounded() / 100
+        let grade = grading.grade(forScore: score)
+        return GradeReport(grade: grade, score: score, trades: count, winRate: winRate, profitFactor: profitFactor,
+                           expectancy: expectancy, maxDrawdown: drawdown, sizeFactor: grading.factor(for: grade), confidence: score / 100)
+    }
+
+    /// 0 at or below `floor`, 25 at or above `mark`, straight in between.
+    private static func part(_ value: Double, from floor: Double, to mark: Double) -> Double {
+        guard value.isFinite else { return value > 0 ? 25 : 0 }
+        return 25 * min(1, max(0, (value - floor) / (mark - floor)))
+    }
+}
+
+extension GradeBook {
+    static func of(_ results: RecentResults, grading: Grading, drawdownScale: ExactDecimal) -> GradeBook {
+        GradeBook(overall: .of(results.overall, grading: grading, drawdownScale: drawdownScale),
+                  strategies: results.byStrategy.mapValues { .of($0, grading: grading, drawdownScale: drawdownScale) })
+    }
+
+    /// The factor an entry of `strategy` gets: the lower of the overall grade's and the strategy's own.
+    func sizeFactor(for strategy: String, grading: Grading) -> (factor: Double, report: GradeReport, whose: String) {
+        let own = strategies[strategy] ?? GradeReport.of([], grading: grading, drawdownScale: 1)
+        return own.sizeFactor < overall.sizeFactor ? (own.sizeFactor, own, "strategy \(strategy)") : (overall.sizeFactor, overall, "overall")
+    }
+}
