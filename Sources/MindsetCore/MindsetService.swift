@@ -39,6 +39,8 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var grades: GradeBook
     /// What LOCKED does besides blocking entries today (`block` or `flatten`).
     public var onLocked: MindsetSettings.LockedAction
+    /// The latest orders sent to flatten positions while LOCKED, newest last.
+    public var flattenOrders: [FlattenOrder]
 }
 
 public struct LockRequest: Codable, Sendable {
@@ -72,12 +74,16 @@ public actor MindsetService {
     /// One catch-up with the fill log at a time; later callers wait for it, then look again.
     private var catchingUp = false
     private var catchUpWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Which positions get a reduce-only order next while LOCKED with `on_locked: flatten`; one round at a time.
+    private var flattenSchedule: FlattenSchedule
+    private var flattening = false
     /// The grades last written to `strategy_confidence.json` (nil: not yet).
     private var writtenGrades: GradeBook?
 
     public init(rules: MindsetRules, store: MindsetStore, logger: Logger, ledger: (any RouterLedger)? = nil,
-                ledgerFreshness: TimeInterval = 3, wallClock: @escaping @Sendable () -> Date = Date.init) {
+                ledgerFreshness: TimeInterval = 3, flattenRetry: TimeInterval = 5, wallClock: @escaping @Sendable () -> Date = Date.init) {
         self.ledgerFreshness = ledgerFreshness
+        flattenSchedule = FlattenSchedule(retryAfter: flattenRetry)
         self.store = store
         self.logger = logger
         self.ledger = ledger
@@ -314,6 +320,7 @@ public actor MindsetService {
         while !Task.isCancelled {
             await catchUp()
             await markToMarket()
+            await flattenIfLocked()
             try? await Task.sleep(for: interval)
         }
     }
@@ -344,6 +351,34 @@ public actor MindsetService {
         lastEquityRead = check.wallClock
         announceTransitions()
         if changed { saveThenArchive() }
+    }
+
+    /// While LOCKED with `on_locked: flatten`, closes every open position (mindsetd's own, from the fill log it
+    /// has counted) with a reduce-only market order through routerd; each is tried again after the retry
+    /// interval while it stays open (docs/mindset.md, "Flatten on LOCKED").
+    public func flattenIfLocked() async {
+        guard !flattening, let ledger, engine.state.emotion == .locked, engine.rules.onLockedAction == .flatten else { return }
+        let requests = flattenSchedule.due(engine.state.fillLog?.positions ?? [], now: wallClock())
+        guard !requests.isEmpty else { return }
+        flattening = true
+        defer { flattening = false }
+        logger.notice("LOCKED with on_locked: flatten: closing open positions", metadata: [
+            "reason": "\(engine.state.lockReason ?? "-")", "orders": "\(requests.count)",
+        ])
+        for request in requests {
+            let outcome: String
+            do {
+                let order = try await ledger.place(request)
+                outcome = order.rejectReason.map { "\(order.status.rawValue): \($0)" } ?? order.status.rawValue
+            } catch {
+                outcome = "not placed: \(error)"
+            }
+            logger.notice("flatten order", metadata: [
+                "client_order_id": "\(request.clientOrderId ?? "-")", "strategy": "\(request.strategyId ?? "-")", "symbol": "\(request.symbol)",
+                "side": "\(request.side.rawValue)", "quantity": "\(request.quantity)", "outcome": "\(outcome)",
+            ])
+            flattenSchedule.record(request, outcome: outcome, at: wallClock())
+        }
     }
 
     /// Whether anything but the clock moved.
@@ -431,7 +466,7 @@ public actor MindsetService {
             selfLockoutUntil: engine.selfLockout(at: wallClock())?.until, selfLockoutReason: engine.selfLockout(at: wallClock())?.reason,
             decisions: decisions, approvals: approvals,
             blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)), grades: engine.grades,
-            onLocked: engine.rules.onLockedAction)
+            onLocked: engine.rules.onLockedAction, flattenOrders: flattenSchedule.recent)
     }
 
     public var statusLine: String {

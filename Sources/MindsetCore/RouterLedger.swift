@@ -2,13 +2,15 @@ import Foundation
 import BagbotDomain
 import BagbotIPC
 
-/// What mindsetd reads of routerd's record: the fill log it counts closed trades from (`router.fills`), and
-/// the account whose equity the loss limits follow (`router.account`).
+/// What mindsetd uses of routerd: the fill log it counts closed trades from (`router.fills`), the account whose
+/// equity the loss limits follow (`router.account`), and orders: the reduce-only ones that flatten positions
+/// while LOCKED with `on_locked: flatten` (`router.placeOrder`).
 public protocol RouterLedger: Sendable {
     /// The fills after `after`, oldest first, at most `limit`, with the database's identity and the log's end.
     func fills(after: Int64, limit: Int) async throws -> FillsResponse
     /// Every venue's balances and positions, valued in the account currency.
     func account() async throws -> AccountSummary
+    func place(_ request: PlaceOrderRequest) async throws -> OrderRecord
 }
 
 /// routerd's record over IPC.
@@ -22,5 +24,9 @@ public struct IPCRouterLedger: RouterLedger {
 
     public func account() async throws -> AccountSummary {
         try await client.call(Methods.routerAccount, EmptyBody())
+    }
+
+    public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        try await client.call(Methods.routerPlaceOrder, request)
     }
 }

@@ -82,10 +82,22 @@ final class TestSystem: @unchecked Sendable {
         for name in names { try start(name) }
     }
 
-    func start(_ name: String) throws {
+    /// Starts a daemon; with `readOnlyStateFiles` in a mount namespace of its own where its state files'
+    /// directory is mounted read-only (a full or failing disk, which root, as CI runs, cannot fake with chmod).
+    func start(_ name: String, readOnlyStateFiles: Bool = false) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaries + "/" + name)
-        process.arguments = ["--config", configPath]
+        let binary = Self.binaries + "/" + name
+        if readOnlyStateFiles {
+            let files = root + "/state/state"
+            try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            // unshare and sh exec: the process started is the daemon itself (its PID is the one stopped and killed).
+            process.arguments = ["--mount", "--propagation", "private", "/bin/sh", "-c",
+                                 "mount --bind -o ro \"$1\" \"$1\" && exec \"$2\" --config \"$3\"", "sh", files, binary, configPath]
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["--config", configPath]
+        }
         let log = root + "/\(name).log"
         if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -147,7 +159,19 @@ final class TestSystem: @unchecked Sendable {
         try await Self.call(socket: socket(service), service: service, method, as: type)
     }
 
+    func call<Body: Encodable & Sendable, Response: Decodable & Sendable>(
+        _ service: String, _ method: String, _ body: Body, as type: Response.Type
+    ) async throws -> Response {
+        try await Self.call(socket: socket(service), service: service, method, body: body, as: type)
+    }
+
     static func call<Response: Decodable & Sendable>(socket: String, service: String, _ method: String, as type: Response.Type) async throws -> Response {
+        try await call(socket: socket, service: service, method, body: EmptyBody(), as: type)
+    }
+
+    static func call<Body: Encodable & Sendable, Response: Decodable & Sendable>(
+        socket: String, service: String, _ method: String, body: Body, as type: Response.Type
+    ) async throws -> Response {
         var logger = Logger(label: "tests")
         logger.logLevel = .critical
         let client = IPCClient(ownService: "tests", peerService: service,
@@ -158,7 +182,7 @@ final class TestSystem: @unchecked Sendable {
         do {
             let deadline = ContinuousClock.now + .seconds(3)
             while !client.isConnected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            let response: Response = try await client.call(method, EmptyBody())
+            let response: Response = try await client.call(method, body)
             await client.shutdown()
             return response
         } catch {

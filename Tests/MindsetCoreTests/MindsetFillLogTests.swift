@@ -46,6 +46,22 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
                              lastSequence: Int64(all.count))
     }
 
+    /// The orders mindsetd placed (to flatten while LOCKED); they fail while `placeFailing` is set, else fill
+    /// at once at `fillPrice` (the fill appended to the log, as routerd would record it).
+    let placed = NIOLockedValueBox<[PlaceOrderRequest]>([])
+    let placeFailing = NIOLockedValueBox(false)
+    let fillPrice = NIOLockedValueBox<ExactDecimal>(100)
+
+    func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        placed.withLockedValue { $0.append(request) }
+        if placeFailing.withLockedValue({ $0 }) { throw IPCError(.unavailable, "routerd is busy") }
+        let price = fillPrice.withLockedValue { $0 }
+        append(request.side, request.quantity, at: price, strategy: request.strategyId, time: Date(), symbol: request.symbol)
+        return OrderRecord(clientOrderId: request.clientOrderId ?? "-", venue: .paper, symbol: request.symbol, side: request.side, type: request.type,
+                           quantity: request.quantity, status: .filled, filledQuantity: request.quantity, averageFillPrice: price,
+                           reduceOnly: request.reduceOnly ?? false, strategyId: request.strategyId, createdAt: Date(), updatedAt: Date())
+    }
+
     func account() async throws -> AccountSummary {
         guard let equity = equity.withLockedValue({ $0 }) else { throw IPCError(.unavailable, "no account") }
         return AccountSummary(currency: currency.withLockedValue { $0 }, equity: equity, cash: equity, realizedPnlToday: 0, feesToday: 0, unrealizedPnl: 0, exposure: 0,
