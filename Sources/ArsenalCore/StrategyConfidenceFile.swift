@@ -21,8 +21,9 @@ public struct StrategyConfidenceFile: Sendable {
               modified != lastModified else { return nil }
         guard let grades = try AtomicFile.readJSON(GradeBook.self, from: path, setAside: false) else { return nil }
         lastModified = modified
+        // An ungraded strategy (too few trades) ranks by its own running win rate, as one not in the file does.
         return grades.strategies.compactMapValues { report in
-            report.confidence.isFinite ? min(1, max(0, report.confidence)) : nil
+            report.grade != nil && report.confidence.isFinite ? min(1, max(0, report.confidence)) : nil
         }
     }
 }

@@ -138,8 +138,10 @@ public actor TradeCoordinator {
             if let graded = gradedConfidence[strategy.id] { signal.confidence = graded }
             counters.signals += 1
             if let current = best {
-                // One signal per symbol: the weaker one is withdrawn.
-                if signal.rank > current.signal.rank {
+                // One signal per symbol: the weaker one is withdrawn. An exit is never withdrawn for an entry: a
+                // strategy graded down must still be able to close its position.
+                let stronger = signal.isEntry == current.signal.isEntry ? signal.rank > current.signal.rank : !signal.isEntry
+                if stronger {
                     current.strategy.orderEnded(symbol: tick.symbol)
                     best = (strategy, signal)
                 } else {

@@ -73,7 +73,9 @@ public struct RecentResults: Codable, Sendable, Equatable {
 extension GradeReport {
     /// Grades `results` (oldest first). `drawdownScale` is what a drawdown is measured against: the day's
     /// absolute loss limit (a drawdown as deep as a day's limit scores nothing).
-    public static func of(_ results: [ExactDecimal], grading: Grading, drawdownScale: ExactDecimal) -> GradeReport {
+    public static func of(_ all: [ExactDecimal], grading: Grading, drawdownScale: ExactDecimal) -> GradeReport {
+        // The window in force (a smaller one set at a reset applies before the next trade trims the list).
+        let results = all.suffix(grading.window)
         var grossWin = 0.0, grossLoss = 0.0, wins = 0
         var running = ExactDecimal.zero, high = ExactDecimal.zero, drawdown = ExactDecimal.zero
         var sum = ExactDecimal.zero, exactSums = true
@@ -92,7 +94,12 @@ extension GradeReport {
         let count = results.count
         let expectancy = ExactDecimal(count).flatMap { count > 0 && exactSums ? try? sum.divided(by: $0, scale: 8, rounding: .towardZero).normalized : nil }
         let profitFactor = grossLoss > 0 ? grossWin / grossLoss : nil
-        guard count >= max(1, grading.minTrades), exactSums else {
+        guard exactSums else {
+            // Results no decimal can sum are no record to trade full size on: graded F (fail closed).
+            return GradeReport(grade: .f, score: 0, trades: count, winRate: count > 0 ? Double(wins) / Double(count) : nil,
+                               profitFactor: profitFactor, expectancy: nil, maxDrawdown: drawdown, sizeFactor: grading.factor(for: .f), confidence: 0)
+        }
+        guard count >= max(1, grading.minTrades) else {
             let factor = grading.factor(for: nil)
             return GradeReport(grade: nil, score: nil, trades: count, winRate: count > 0 ? Double(wins) / Double(count) : nil,
                                profitFactor: profitFactor, expectancy: expectancy, maxDrawdown: drawdown, sizeFactor: factor, confidence: 0.5)

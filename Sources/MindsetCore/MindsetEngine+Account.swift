@@ -37,7 +37,11 @@ extension MindsetEngine {
             return nil
         }
         state.equity = equity
-        if state.startOfDayEquity == nil { (state.startOfDayEquity, state.equityCurrency) = (equity, currency) }
+        if state.startOfDayEquity == nil {
+            (state.startOfDayEquity, state.equityCurrency) = (equity, currency)
+            // The day's loss limit follows the start-of-day equity, and drawdowns are graded against it.
+            regrade()
+        }
         let transition = reassess(at: now)
         let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
             || before.3 != state.emotion || before.4 != state.lockReason

@@ -98,7 +98,8 @@ public struct MindsetEngine: Sendable {
         configured = rules
         self.rules = rules
         self.state = state
-        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules, drawdownScale: rules.limits.dailyLossLimit)
+        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules,
+                              drawdownScale: rules.dailyLossLimit(startOfDayEquity: state.startOfDayEquity ?? rules.startOfDayEquity))
         guard state.dayStart != nil else { return }
         // A day in progress keeps its limits; only a tighter configuration applies before the reset.
         let today = state.dayLimits.map { rules.limits.tightened(by: $0) } ?? rules.limits
@@ -107,9 +108,10 @@ public struct MindsetEngine: Sendable {
         regrade()
     }
 
-    /// Grades the recent trades anew under today's rules.
+    /// Grades the recent trades anew under today's rules, drawdowns against today's loss limit (which moves with
+    /// the start-of-day equity).
     mutating func regrade() {
-        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules, drawdownScale: rules.limits.dailyLossLimit)
+        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules, drawdownScale: dailyLossLimit)
     }
 
     /// The revenge guard's end times still ahead of the engine's clock (nil: over, or no loss yet).
@@ -175,7 +177,6 @@ public struct MindsetEngine: Sendable {
         // A new day: the configuration's limits, looser ones included, apply from now.
         rules = configured
         state.dayLimits = configured.limits
-        regrade()
         let summary = DailySummary(dayStart: current, pnl: state.dailyPnl, trades: state.trades, wins: state.wins,
                                    losses: state.losses, finalState: state.emotion)
         state.unarchivedDays.append(summary)
@@ -192,6 +193,7 @@ public struct MindsetEngine: Sendable {
         state.startOfDayEquity = nil
         state.equityCurrency = nil
         state.intradayPeak = 0
+        regrade()
         if previous != .calm {
             note(StateTransition(from: previous, to: .calm, reason: "daily reset", at: time))
         }
@@ -237,9 +239,9 @@ public struct MindsetEngine: Sendable {
         // Sizes only ever shrink here. The product is exact (the factor has 6 decimals); the arsenal rounds it
         // down to the symbol's step size.
         let factor = min(1, stateFactor * gradeFactor)
-        guard let exactFactor = ExactDecimal(rounding: factor, scale: 6, rounding: .down),
+        guard factor.isFinite, factor >= 0, let exactFactor = ExactDecimal(rounding: factor, scale: 6, rounding: .down),
               var quantity = try? proposal.quantity.times(exactFactor).normalized else {
-            return blocked("size_out_of_range", "size factor \(factor) of state \(emotion) is out of range")
+            return blocked("size_out_of_range", "size factor \(factor) (state \(emotion) × grade) is out of range")
         }
         if let lastLoss = state.lastLossAt, let lostNotional = state.lastLossNotional,
            now.timeIntervalSince(lastLoss) < rules.revengeWindow {
@@ -253,7 +255,9 @@ public struct MindsetEngine: Sendable {
             }
         }
         guard quantity.isPositive else {
-            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion, reasons: reasons, codes: codes)
+            // Blocked for what the factors leave (nothing): counted under its own code, the factors follow.
+            return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion,
+                                   reasons: ["nothing left to trade once scaled"] + reasons, codes: ["size_zero"] + codes)
         }
         return MindsetDecision(approved: true, sizeMultiplier: quantity.doubleValue / proposal.quantity.doubleValue, approvedQuantity: quantity,
                                emotionState: emotion, reasons: reasons, codes: codes)

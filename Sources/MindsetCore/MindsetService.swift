@@ -321,6 +321,8 @@ public actor MindsetService {
             await catchUp()
             await markToMarket()
             await flattenIfLocked()
+            // Off the request path: an entry judged right after a closing fill waits for no more than the state.
+            writeGrades()
             try? await Task.sleep(for: interval)
         }
     }
@@ -406,7 +408,9 @@ public actor MindsetService {
                 "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
             ])
         }
-        return try savedSnapshot(unlessUnsaved: "the trade is counted in memory, send it again")
+        let snapshot = try savedSnapshot(unlessUnsaved: "the trade is counted in memory, send it again")
+        writeGrades()
+        return snapshot
     }
 
     /// Answers only once the lock is saved: a lock a restart would forget is not a lock, and the admin hears so.
@@ -491,15 +495,13 @@ public actor MindsetService {
     /// appended while the state that still lists it could not be saved would be appended again after a restart.
     private func saveThenArchive() {
         persist()
-        guard persistFailures == 0 else { return }
-        writeGrades()
-        guard !engine.state.unarchivedDays.isEmpty else { return }
+        guard persistFailures == 0, !engine.state.unarchivedDays.isEmpty else { return }
         archiveFinishedDays()
         persist()
     }
 
-    /// Writes the grades to `strategy_confidence.json` when they changed; a failure is retried at the next save
-    /// (the file only ranks signals: the sizes come from the grades in the state).
+    /// Writes the grades to `strategy_confidence.json` when they changed (each poll); a failure is retried at the
+    /// next (the file only ranks signals: the sizes come from the grades in the state).
     private func writeGrades() {
         guard engine.grades != writtenGrades else { return }
         do {

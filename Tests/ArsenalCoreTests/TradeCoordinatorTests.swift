@@ -688,6 +688,34 @@ struct TradeCoordinatorTests {
         #expect(strong.orderEndedCount == 1)
     }
 
+    @Test("an exit is never withdrawn for another strategy's entry, however the grades rank them")
+    func exitBeatsEntry() async throws {
+        let graded = ScriptedStrategy(id: "graded_down")
+        let star = ScriptedStrategy(id: "star")
+        graded.configure { $0.strength = 1; $0.isEntry = false; $0.side = .sell }
+        star.configure { $0.strength = 5 }
+        let mindset = FakeMindset()
+        let router = FakeRouter()
+        let coordinator = TradeCoordinator(strategies: [star, graded], mindset: mindset, router: router, logger: quietLogger)
+        await coordinator.setGradedConfidence(["graded_down": 0.05, "star": 0.95])
+        await coordinator.handle(tick: tick(mid: 100, at: 1))
+        #expect(router.placed.get().map(\.strategyId) == ["graded_down"])
+        #expect(router.placed.get().first?.reduceOnly == true)
+        #expect(star.orderEndedCount == 1)
+    }
+
+    @Test("only graded strategies take their confidence from the file; an ungraded one keeps its own")
+    func ungradedKeepsOwnConfidence() throws {
+        let dir = try TempDir()
+        let ungraded = GradeReport(grade: nil, score: nil, trades: 2, winRate: 1, profitFactor: nil, expectancy: 5, maxDrawdown: 0,
+                                   sizeFactor: 1, confidence: 0.5)
+        let graded = GradeReport(grade: .b, score: 70, trades: 20, winRate: 0.6, profitFactor: 1.5, expectancy: 5, maxDrawdown: 10,
+                                 sizeFactor: 1, confidence: 0.7)
+        try AtomicFile.writeJSON(GradeBook(overall: graded, strategies: ["new": ungraded, "old": graded]), to: dir.path + "/" + GradeBook.fileName)
+        var file = StrategyConfidenceFile(stateDirectory: dir.path)
+        #expect(try file.readIfChanged() == ["old": 0.7])
+    }
+
     @Test("a corrupt strategy_confidence.json is an error the daemon reports, and leaves the ranking as it was")
     func corruptConfidenceFile() throws {
         let dir = try TempDir()

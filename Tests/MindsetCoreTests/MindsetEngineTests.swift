@@ -447,7 +447,8 @@ struct MindsetDecisionTests {
         let decision = engine.evaluate(proposal(at: at(2)))
         #expect(!decision.approved)
         #expect(decision.approvedQuantity == 0)
-        #expect(!decision.reasons.isEmpty)
+        #expect(decision.codes == ["size_zero", "state_size", "grade_size"])
+        #expect(decision.reasons.count == decision.codes.count)
     }
 
     @Test("invalid proposals are blocked with a reason", arguments: [

@@ -168,7 +168,55 @@ struct MindsetGradeTests {
         let decision = engine.evaluate(proposal(at: start.addingTimeInterval(10)))
         #expect(!decision.approved)
         #expect(decision.approvedQuantity == 0)
+        #expect(decision.codes.first == "size_zero", "counted as a block of its own, not under the state's factor")
         #expect(decision.codes.contains("grade_size"))
+    }
+
+    // Findings of the review of the grades (each failed before its fix).
+
+    @Test("drawdowns are graded against the loss limit that applies: the percentage of a small account's equity")
+    func drawdownAgainstEffectiveLimit() throws {
+        var engine = MindsetEngine(rules: gradeOnlyRules {
+            $0.dailyLossLimit = 1_000
+            $0.dailyLossLimitPercent = 2
+            $0.giveBackLimit = 1_000_000
+        })
+        let start = utc("2024-03-01T10:00:00Z")
+        _ = engine.advance(to: start)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", wallClock: start)
+        #expect(engine.dailyLossLimit == 200)
+        var time = 1.0
+        for pnl: ExactDecimal in [40, 40, 40, 40, 40, -40, -40, -40, -40, -40] {
+            engine.record(trade(pnl, strategy: "s", at: start.addingTimeInterval(time), id: "t\(time)"))
+            time += 1
+        }
+        // A drawdown of 200: the whole of the day's real limit (F), not a fifth of the absolute one (D).
+        #expect(engine.grades.overall.maxDrawdown == 200)
+        #expect(engine.grades.overall.grade == .f, "\(engine.grades.overall)")
+    }
+
+    @Test("results whose sums leave the decimal range grade F, never ungraded at full size")
+    func overflowGradesF() {
+        let huge = ExactDecimal("-600000000000000000")!
+        let report = GradeReport.of([-100, -100, -100, huge, huge], grading: grading, drawdownScale: 1_000)
+        #expect(report.grade == .f)
+        #expect(report.sizeFactor == grading.factors.f)
+    }
+
+    @Test("a smaller grade_window from the reset grades only the last trades, before any new trade trims the lists")
+    func smallerWindowAppliesAtOnce() {
+        let wide = gradeOnlyRules { $0.gradeWindow = 100 }
+        var engine = MindsetEngine(rules: wide)
+        let start = utc("2024-03-01T10:00:00Z")
+        for index in 0..<100 {
+            engine.record(trade(index < 80 ? 10 : -10, strategy: "s", at: start.addingTimeInterval(Double(index)), id: "\(index)"))
+        }
+        #expect(engine.grades.overall.grade == .a)
+        var narrow = MindsetEngine(rules: gradeOnlyRules { $0.gradeWindow = 20 }, state: engine.state)
+        _ = narrow.advance(to: utc("2024-03-02T10:00:00Z"))
+        #expect(narrow.grades.overall.trades == 20)
+        #expect(narrow.grades.overall.grade == .f)
+        #expect(narrow.grades.strategies["s"]?.grade == .f)
     }
 
     @Test("locked settings: looser grade factors or thresholds wait for the reset, tighter ones apply at once")
