@@ -26,8 +26,6 @@ public struct DayLimits: Codable, Sendable, Equatable {
     /// How trades are graded and what each grade lets through; nil in a day saved before grades existed (then
     /// the configuration's apply).
     public var grading: Grading?
-    /// What LOCKED does besides blocking entries (nil in a day saved before the setting existed: `block`).
-    public var onLocked: MindsetSettings.LockedAction?
 
     public init(_ config: MindsetSettings) {
         startOfDayEquity = config.startOfDayEquity
@@ -46,7 +44,6 @@ public struct DayLimits: Codable, Sendable, Equatable {
         stateFactors = config.stateFactors
         maxClockSkew = config.maxClockSkewSeconds
         grading = Grading(config)
-        onLocked = config.onLocked
     }
 
     /// Each limit the tighter of the two: lower loss limits, counts, fractions and size factors; longer
@@ -72,8 +69,6 @@ public struct DayLimits: Codable, Sendable, Equatable {
         tighter.stateFactors.tilted = min(stateFactors.tilted, other.stateFactors.tilted)
         tighter.maxClockSkew = [maxClockSkew, other.maxClockSkew].compactMap { $0 }.min()
         if let day = other.grading { tighter.grading = grading?.tightened(by: day) ?? day }
-        // Flattening is the tighter action: a day that flattens keeps flattening.
-        if other.onLocked == .flatten { tighter.onLocked = .flatten }
         return tighter
     }
 }

@@ -16,37 +16,70 @@ public struct FlattenOrder: Codable, Sendable, Equatable {
 
 /// Which open positions get a reduce-only market order now, while LOCKED with `on_locked: flatten`
 /// (docs/mindset.md, "Flatten on LOCKED"). Positions are mindsetd's own, from routerd's fill log. A position
-/// is tried again `retryAfter` after its last order (one still open or a refusal: routerd refuses a reduce-only
-/// order that, with those still open, would flip the position, so a second order never overshoots).
+/// still open is tried again after `retryAfter`, doubling with each attempt that left it as it was, up to
+/// `longestWait`: a position no order can close (dust below the symbol's minimum, a symbol no longer routed)
+/// costs a venue call every few minutes, not every poll, and is reported as stuck.
 struct FlattenSchedule: Sendable {
     let retryAfter: TimeInterval
-    private var lastTried: [String: Date] = [:]
+    let longestWait: TimeInterval
+    private var attempts: [String: Attempt] = [:]
     /// The latest orders, newest last (for `mindset.state`).
     private(set) var recent: [FlattenOrder] = []
     static let keptOrders = 20
+    /// Attempts after which a position that stays open is reported as stuck.
+    static let stuckAfter = 3
 
-    init(retryAfter: TimeInterval) {
-        self.retryAfter = retryAfter
+    private struct Attempt: Sendable {
+        var at: Date
+        var count: Int
+        var quantity: ExactDecimal
+        /// The last order's outcome is not known (a timeout, a venue that did not answer): the longest wait,
+        /// time for routerd to settle it with the venue (and adopt a late fill) before another is sent.
+        var uncertain = false
     }
 
-    /// The orders that close every open position not tried within `retryAfter`.
+    init(retryAfter: TimeInterval, longestWait: TimeInterval = 300) {
+        self.retryAfter = retryAfter
+        self.longestWait = longestWait
+    }
+
+    /// The positions (strategy|symbol) that `stuckAfter` attempts in a row have not moved.
+    var stuck: [String] {
+        attempts.filter { $0.value.count >= Self.stuckAfter }.keys.sorted()
+    }
+
+    /// The orders that close every open position whose wait since its last attempt is over.
     mutating func due(_ positions: [StrategyPosition], now: Date) -> [PlaceOrderRequest] {
-        positions.compactMap { position in
+        let open = Set(positions.filter { !$0.quantity.isZero }.map(Self.key))
+        attempts = attempts.filter { open.contains($0.key) }
+        return positions.compactMap { position in
             guard !position.quantity.isZero else { return nil }
-            let key = "\(position.strategyId)|\(position.symbol)"
-            if let tried = lastTried[key], now.timeIntervalSince(tried) < retryAfter, now >= tried { return nil }
-            lastTried[key] = now
+            let key = Self.key(position)
+            var attempt = attempts[key] ?? Attempt(at: .distantPast, count: 0, quantity: position.quantity)
+            if attempt.quantity != position.quantity { attempt.count = 0 }
+            if now < attempt.at {
+                // The wall clock went back: wait from the new now rather than retry at every poll.
+                attempts[key]?.at = now
+                return nil
+            }
+            let wait = attempt.uncertain ? longestWait
+                : attempt.count == 0 ? retryAfter : min(longestWait, retryAfter * pow(2, Double(attempt.count - 1)))
+            guard attempt.count == 0 && attempts[key] == nil || now.timeIntervalSince(attempt.at) >= wait else { return nil }
+            attempts[key] = Attempt(at: now, count: attempt.count + 1, quantity: position.quantity)
             // Random (UUID v4: the system's generator), so no two runs of mindsetd reuse an id.
             let id = "mf-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             return PlaceOrderRequest(clientOrderId: id, symbol: position.symbol, side: position.quantity.isPositive ? .sell : .buy,
                                      type: .market, quantity: position.quantity.magnitude, reduceOnly: true,
-                                     strategyId: position.strategyId.isEmpty ? nil : position.strategyId, requestId: id)
+                                     strategyId: position.strategyId, requestId: id)
         }
     }
 
-    mutating func record(_ request: PlaceOrderRequest, outcome: String, at time: Date) {
+    mutating func record(_ request: PlaceOrderRequest, outcome: String, uncertain: Bool = false, at time: Date) {
+        if uncertain, let strategy = request.strategyId { attempts["\(strategy)|\(request.symbol)"]?.uncertain = true }
         recent.append(FlattenOrder(clientOrderId: request.clientOrderId ?? "-", strategyId: request.strategyId, symbol: request.symbol,
                                    side: request.side, quantity: request.quantity, at: time, outcome: outcome))
         if recent.count > Self.keptOrders { recent.removeFirst(recent.count - Self.keptOrders) }
     }
+
+    private static func key(_ position: StrategyPosition) -> String { "\(position.strategyId)|\(position.symbol)" }
 }

@@ -84,7 +84,7 @@ extension MindsetEngine {
             } catch {
                 // A position no decimal can hold: it stays as it was, and no new risk until a person looks.
                 state.fillLog = log
-                if let change = lockByLimit("fill \(fill.fillId) could not be counted (\(error))", at: state.clock ?? wallClock) {
+                if let change = lockByLimit("fill \(fill.fillId) could not be counted (\(error))", at: state.clock ?? wallClock, cause: .unknownState) {
                     transitions.append(change)
                 }
                 log = state.fillLog ?? log

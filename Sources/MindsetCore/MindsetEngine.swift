@@ -31,6 +31,13 @@ public struct DailySummary: Codable, Sendable, Equatable {
     }
 }
 
+/// What set a lock: an admin, a limit the trading reached, or state mindsetd cannot vouch for (a corrupt or lost
+/// state file, a figure no decimal holds). Only the first two are about the trading: `on_locked: flatten`
+/// closes positions for them, never for a lock that only says the state is unknown.
+public enum LockCause: String, Codable, Sendable {
+    case admin, limit, unknownState
+}
+
 /// Everything the engine remembers; persisted as `mindset_state.json`.
 public struct MindsetState: Codable, Sendable, Equatable {
     public var dayStart: Date?
@@ -42,6 +49,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var lossStreak: Int = 0
     public var emotion: EmotionState = .calm
     public var lockReason: String?
+    /// What set the lock in force (nil while not locked, and in a state saved before causes were kept).
+    public var lockCause: LockCause?
     public var lastLossAt: Date?
     public var lastLossNotional: ExactDecimal?
     /// The engine's own time: it follows market time forward and never goes back (`MindsetEngine.observe`);
@@ -189,6 +198,7 @@ public struct MindsetEngine: Sendable {
         state.winStreak = 0
         state.lossStreak = 0
         state.lockReason = nil
+        state.lockCause = nil
         state.emotion = .calm
         state.startOfDayEquity = nil
         state.equityCurrency = nil
@@ -285,7 +295,7 @@ public struct MindsetEngine: Sendable {
         }
         guard let dailyPnl = try? state.dailyPnl + trade.pnl else {
             // A day's P&L no decimal can hold is not a day to keep trading in: fail closed.
-            return (summary, lockByLimit("daily P&L out of range after trade \(trade.tradeId ?? "-")", at: now))
+            return (summary, lockByLimit("daily P&L out of range after trade \(trade.tradeId ?? "-")", at: now, cause: .unknownState))
         }
         state.dailyPnl = dailyPnl
         state.trades += 1
@@ -325,17 +335,17 @@ public struct MindsetEngine: Sendable {
         state.unarchivedDays.append(late)
     }
 
-    /// Locks trading until the next reset (an admin's decision, or a limit). The engine first moves to
-    /// `time`'s day, so a lock made after a reset is not undone by the next event's rollover.
-    public mutating func lock(reason: String, at time: Date) -> StateTransition? {
+    /// Locks trading until the next reset (an admin's decision, or state that cannot be trusted). The engine
+    /// first moves to `time`'s day, so a lock made after a reset is not undone by the next event's rollover.
+    public mutating func lock(reason: String, at time: Date, cause: LockCause = .admin) -> StateTransition? {
         _ = advance(to: time)
-        return transition(to: .locked, reason: reason, at: time)
+        return transition(to: .locked, reason: reason, at: time, cause: cause)
     }
 
-    /// Locks at the engine's own clock, moving it nowhere (`wallClock` only when it has none yet).
+    /// An admin's lock at the engine's own clock, moving it nowhere (`wallClock` only when it has none yet).
     public mutating func lockNow(reason: String, wallClock: Date) -> StateTransition? {
         guard let now = state.clock else { return lock(reason: reason, at: wallClock) }
-        return transition(to: .locked, reason: reason, at: now)
+        return transition(to: .locked, reason: reason, at: now, cause: .admin)
     }
 
     /// Forgets the oldest `count` finished days once they are safely in `daily_metrics.json`.
@@ -349,7 +359,7 @@ public struct MindsetEngine: Sendable {
         let adminLocked = state.emotion == .locked && state.lockReason?.hasPrefix("admin:") == true
         guard state.emotion != .locked || adminLocked else { return nil }
         guard let pnl = judgedPnl else {
-            return lockByLimit("the day's P&L is out of range", at: time)
+            return lockByLimit("the day's P&L is out of range", at: time, cause: .unknownState)
         }
         let limit = dailyLossLimit
         let loss = max(ExactDecimal.zero, -pnl)
@@ -377,20 +387,24 @@ public struct MindsetEngine: Sendable {
         return transition(to: next, reason: reason, at: time)
     }
 
-    /// Locks for a limit; an admin lock in force takes the limit's reason (and with it, no unlock).
-    mutating func lockByLimit(_ reason: String, at time: Date) -> StateTransition? {
-        guard state.emotion == .locked else { return transition(to: .locked, reason: reason, at: time) }
+    /// Locks for a limit (or a figure no decimal holds: `unknownState`); an admin lock in force takes the
+    /// limit's reason and cause (and with them, no unlock). Any other lock stays as it is.
+    mutating func lockByLimit(_ reason: String, at time: Date, cause: LockCause = .limit) -> StateTransition? {
+        guard state.emotion == .locked else { return transition(to: .locked, reason: reason, at: time, cause: cause) }
+        guard state.lockReason?.hasPrefix("admin:") == true else { return nil }
         let change = StateTransition(from: .locked, to: .locked, reason: "\(reason) (while locked by an admin)", at: time)
         state.lockReason = change.reason
+        state.lockCause = cause
         note(change)
         return change
     }
 
-    private mutating func transition(to next: EmotionState, reason: String, at time: Date) -> StateTransition? {
+    private mutating func transition(to next: EmotionState, reason: String, at time: Date, cause: LockCause = .limit) -> StateTransition? {
         guard next != state.emotion else { return nil }
         let change = StateTransition(from: state.emotion, to: next, reason: reason, at: time)
         state.emotion = next
         state.lockReason = next == .locked ? reason : nil
+        state.lockCause = next == .locked ? cause : nil
         note(change)
         return change
     }

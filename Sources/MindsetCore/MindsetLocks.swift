@@ -24,6 +24,7 @@ extension MindsetEngine {
         let from = state.emotion
         state.emotion = .calm
         state.lockReason = nil
+        state.lockCause = nil
         let change = StateTransition(from: from, to: .calm, reason: "admin unlock: \(reason)", at: state.clock ?? Date(timeIntervalSince1970: 0))
         note(change)
         // Streaks and losses may call for another state than CALM at once.

@@ -16,11 +16,15 @@ public struct MindsetRules: Sendable, Equatable {
     public var dailyReset: DailyResetTime
     public var limits: DayLimits
     public var maxSelfLockout: TimeInterval
+    /// What LOCKED does besides blocking entries. Not locked with the day: turning `flatten` off only ends
+    /// forced orders, and an operator must be able to do that at once (docs/mindset.md, "Flatten on LOCKED").
+    public var onLockedAction: MindsetSettings.LockedAction
 
     public init(_ config: MindsetSettings) {
         dailyReset = DailyResetTime(config.dailyResetUtc) ?? DailyResetTime("00:00")!
         limits = DayLimits(config)
         maxSelfLockout = config.maxSelfLockoutDays * 86_400
+        onLockedAction = config.onLocked
     }
 
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<DayLimits, Value>) -> Value {
@@ -48,8 +52,6 @@ public struct MindsetRules: Sendable, Equatable {
 
     /// The grading in force (the configuration's defaults for a day saved before grades existed).
     public var gradingRules: Grading { limits.grading ?? Grading(MindsetSettings()) }
-
-    public var onLockedAction: MindsetSettings.LockedAction { limits.onLocked ?? .block }
 
     public func sizeFactor(for state: EmotionState) -> Double {
         switch state {

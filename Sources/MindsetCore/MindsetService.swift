@@ -41,6 +41,10 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var onLocked: MindsetSettings.LockedAction
     /// The latest orders sent to flatten positions while LOCKED, newest last.
     public var flattenOrders: [FlattenOrder]
+    /// Positions ("strategy|symbol") that three or more flatten orders have not closed.
+    public var flattenStuck: [String]
+    /// How far routerd's fill log is counted (its last sequence counted; 0 before any).
+    public var countedFillSequence: Int64
 }
 
 public struct LockRequest: Codable, Sendable {
@@ -77,6 +81,8 @@ public actor MindsetService {
     /// Which positions get a reduce-only order next while LOCKED with `on_locked: flatten`; one round at a time.
     private var flattenSchedule: FlattenSchedule
     private var flattening = false
+    /// routerd's trading switch at the last account reading (nil: not read yet).
+    private var routerTradingEnabled: Bool?
     /// The grades last written to `strategy_confidence.json` (nil: not yet).
     private var writtenGrades: GradeBook?
 
@@ -140,7 +146,7 @@ public actor MindsetService {
         }
         logger.critical("mindset state unknown; starting LOCKED", metadata: ["reason": "\(lockReason)"])
         var fresh = MindsetEngine(rules: rules)
-        _ = fresh.lock(reason: lockReason, at: wallClock)
+        _ = fresh.lock(reason: lockReason, at: wallClock, cause: .unknownState)
         return (fresh, true)
     }
 
@@ -338,6 +344,7 @@ public actor MindsetService {
             logger.debug("cannot read routerd's account; the limits use the closed trades alone meanwhile", metadata: ["error": "\(error)"])
             return
         }
+        routerTradingEnabled = account.tradingEnabled
         guard account.unvalued.isEmpty else {
             // Part of the account has no price yet: its equity would look like a loss (or a gain) it is not.
             logger.warning("routerd's account has unvalued assets; equity not taken", metadata: ["unvalued": "\(account.unvalued)"])
@@ -355,12 +362,23 @@ public actor MindsetService {
         if changed { saveThenArchive() }
     }
 
-    /// While LOCKED with `on_locked: flatten`, closes every open position (mindsetd's own, from the fill log it
-    /// has counted) with a reduce-only market order through routerd; each is tried again after the retry
-    /// interval while it stays open (docs/mindset.md, "Flatten on LOCKED").
+    /// While LOCKED with `on_locked: flatten` by an admin or a limit, closes every open position of the
+    /// strategies (mindsetd's own, from the fill log as counted to its end within three polls): the position's
+    /// working reduce-only orders are cancelled, then a reduce-only market order closes it whole. Nothing is
+    /// sent while routerd's trading is paused (an operator's stop stops this too), nor for a lock that only says
+    /// the state is unknown (docs/mindset.md, "Flatten on LOCKED").
     public func flattenIfLocked() async {
-        guard !flattening, let ledger, engine.state.emotion == .locked, engine.rules.onLockedAction == .flatten else { return }
-        let requests = flattenSchedule.due(engine.state.fillLog?.positions ?? [], now: wallClock())
+        guard !flattening, let ledger, flattensNow else { return }
+        guard ledgerIsFresh else {
+            logger.warning("LOCKED with on_locked: flatten, but routerd's fill log is not read to its end: positions may be stale, nothing sent")
+            return
+        }
+        guard routerTradingEnabled != false else {
+            logger.notice("LOCKED with on_locked: flatten, but trading is paused at routerd: nothing sent until it resumes")
+            return
+        }
+        let positions = (engine.state.fillLog?.positions ?? []).filter { !$0.strategyId.isEmpty }
+        let requests = flattenSchedule.due(positions, now: wallClock())
         guard !requests.isEmpty else { return }
         flattening = true
         defer { flattening = false }
@@ -368,18 +386,53 @@ public actor MindsetService {
             "reason": "\(engine.state.lockReason ?? "-")", "orders": "\(requests.count)",
         ])
         for request in requests {
+            // An unlock or a reset may come while orders are on their way: the rest are not sent.
+            guard flattensNow else { break }
             let outcome: String
+            var uncertain = false
             do {
+                try await cancelWorking(request, at: ledger)
+                guard flattensNow else { break }
                 let order = try await ledger.place(request)
                 outcome = order.rejectReason.map { "\(order.status.rawValue): \($0)" } ?? order.status.rawValue
+                uncertain = order.status == .unknown || order.status == .sent
             } catch {
                 outcome = "not placed: \(error)"
+                // The order may have reached routerd (and the venue) all the same.
+                uncertain = (error as? IPCError).map { $0.code == .timeout || $0.code == .connectionLost } ?? true
             }
             logger.notice("flatten order", metadata: [
                 "client_order_id": "\(request.clientOrderId ?? "-")", "strategy": "\(request.strategyId ?? "-")", "symbol": "\(request.symbol)",
                 "side": "\(request.side.rawValue)", "quantity": "\(request.quantity)", "outcome": "\(outcome)",
             ])
-            flattenSchedule.record(request, outcome: outcome, at: wallClock())
+            flattenSchedule.record(request, outcome: outcome, uncertain: uncertain, at: wallClock())
+        }
+        let stuck = flattenSchedule.stuck
+        if !stuck.isEmpty {
+            logger.error("positions that flatten orders have not closed; they are tried again at longer intervals", metadata: [
+                "positions": "\(stuck.joined(separator: ", "))",
+            ])
+        }
+    }
+
+    /// Whether LOCKED calls for flattening now: configured, and locked by an admin or a limit.
+    private var flattensNow: Bool {
+        engine.state.emotion == .locked && engine.rules.onLockedAction == .flatten
+            && (engine.state.lockCause == .admin || engine.state.lockCause == .limit)
+    }
+
+    /// Cancels the position's working reduce-only orders (a resting take-profit would make routerd refuse the
+    /// close as a flip): liquidation closes now, at the market.
+    private func cancelWorking(_ request: PlaceOrderRequest, at ledger: any RouterLedger) async throws {
+        guard let strategyId = request.strategyId else { return }
+        for order in try await ledger.workingOrders(strategyId: strategyId, symbol: request.symbol) where order.reduceOnly {
+            do {
+                _ = try await ledger.cancel(clientOrderId: order.clientOrderId)
+            } catch {
+                logger.warning("cannot cancel a working reduce-only order before flattening", metadata: [
+                    "client_order_id": "\(order.clientOrderId)", "error": "\(error)",
+                ])
+            }
         }
     }
 
@@ -470,7 +523,8 @@ public actor MindsetService {
             selfLockoutUntil: engine.selfLockout(at: wallClock())?.until, selfLockoutReason: engine.selfLockout(at: wallClock())?.reason,
             decisions: decisions, approvals: approvals,
             blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)), grades: engine.grades,
-            onLocked: engine.rules.onLockedAction, flattenOrders: flattenSchedule.recent)
+            onLocked: engine.rules.onLockedAction, flattenOrders: flattenSchedule.recent, flattenStuck: flattenSchedule.stuck,
+            countedFillSequence: engine.countedFillSequence)
     }
 
     public var statusLine: String {

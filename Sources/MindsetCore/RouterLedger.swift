@@ -3,14 +3,17 @@ import BagbotDomain
 import BagbotIPC
 
 /// What mindsetd uses of routerd: the fill log it counts closed trades from (`router.fills`), the account whose
-/// equity the loss limits follow (`router.account`), and orders: the reduce-only ones that flatten positions
-/// while LOCKED with `on_locked: flatten` (`router.placeOrder`).
+/// equity the loss limits follow (`router.account`), and orders: while LOCKED with `on_locked: flatten`, the
+/// resting reduce-only orders of a position are cancelled and a reduce-only market order closes it.
 public protocol RouterLedger: Sendable {
     /// The fills after `after`, oldest first, at most `limit`, with the database's identity and the log's end.
     func fills(after: Int64, limit: Int) async throws -> FillsResponse
     /// Every venue's balances and positions, valued in the account currency.
     func account() async throws -> AccountSummary
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord
+    /// The strategy's orders in `symbol` working at their venue (acknowledged or partially filled).
+    func workingOrders(strategyId: String, symbol: String) async throws -> [OrderRecord]
+    func cancel(clientOrderId: String) async throws -> OrderRecord
 }
 
 /// routerd's record over IPC.
@@ -28,5 +31,19 @@ public struct IPCRouterLedger: RouterLedger {
 
     public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         try await client.call(Methods.routerPlaceOrder, request)
+    }
+
+    public func workingOrders(strategyId: String, symbol: String) async throws -> [OrderRecord] {
+        var working: [OrderRecord] = []
+        for status in [OrderStatus.acknowledged, .partiallyFilled] {
+            let response: OrdersResponse = try await client.call(
+                Methods.routerOrders, OrdersQuery(symbol: symbol, status: status, strategyId: strategyId, limit: 1_000))
+            working += response.orders
+        }
+        return working
+    }
+
+    public func cancel(clientOrderId: String) async throws -> OrderRecord {
+        try await client.call(Methods.routerCancelOrder, CancelOrderRequest(clientOrderId: clientOrderId))
     }
 }

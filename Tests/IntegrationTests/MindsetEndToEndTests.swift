@@ -11,6 +11,13 @@ extension TradePathTests {
     struct MindsetStatus: Decodable, Sendable {
         var emotionState: String
         var lockReason: String?
+        var countedFillSequence: Int64
+        var flattenOrders: [FlattenOrder]
+
+        struct FlattenOrder: Decodable, Sendable {
+            var clientOrderId: String
+            var outcome: String
+        }
     }
 
     /// Places a market order at routerd for strategy "e2e", once routerd has a price; returns its fill's sequence.
@@ -54,13 +61,16 @@ extension TradePathTests {
             }
             let positions = try await system.call("routerd", Methods.routerStrategyPositions, as: StrategyPositionsResponse.self)
             #expect(positions.positions.filter { $0.strategyId == "e2e" }.allSatisfy { $0.quantity.isZero }, "\(positions.positions)")
-            // Flat: later polls send nothing more.
-            try await Task.sleep(for: .seconds(3))
+            // Flat: later polls send nothing more, past the 5 s retry interval too.
+            try await Task.sleep(for: .seconds(7))
+            let status = try await system.call("mindsetd", Methods.mindsetState, as: MindsetStatus.self)
+            #expect(status.flattenOrders.map(\.outcome) == ["filled"], "\(status.flattenOrders)")
             #expect(try system.count("SELECT COUNT(*) FROM orders WHERE client_order_id LIKE 'mf-%'") == 1)
         }
     }
 
-    @Test("a state directory that cannot be written (read-only mount): a loss it cannot save blocks entries through kill -9 restarts, and locks once saved")
+    @Test("a state directory that cannot be written (read-only mount): a loss it cannot save blocks entries through kill -9 restarts, and locks once saved",
+          .enabled(if: TestSystem.canMountPrivately, "needs root and unshare (CI has both)"))
     func unwritableStateBlocksEntries() async throws {
         try await TestSystem.with(extraConfig: "mindset:\n  max_consecutive_losses: 1\n") { system in
             let stateFile = system.root + "/state/state/mindset_state.json"
@@ -101,21 +111,30 @@ extension TradePathTests {
 
     @Test("the loss/entry race, real daemons: with mindsetd's poll slowed to 10 s, an entry right after a losing fill is judged with the loss counted")
     func lossCountsBeforeTheNextEntry() async throws {
-        try await TestSystem.with(speed: "1", extraConfig: "mindset:\n  fill_poll_seconds: 10\n  revenge_cooldown_seconds: 300\n") { system in
-            try system.start(["routerd", "mindsetd"])
-            // Linked to the empty log first, so every later fill counts.
-            try await system.waitUntil("mindsetd to save its link to routerd's fill log", timeout: .seconds(30)) {
-                FileManager.default.fileExists(atPath: system.root + "/state/state/mindset_state.json")
+        // The race is there only when the entry comes before mindsetd's poll counted the loss; a poll may fall
+        // between the fill and the entry (about one time in ten), so up to three fresh systems are tried.
+        for _ in 1...3 {
+            let raced = try await TestSystem.with(speed: "1", extraConfig: "mindset:\n  fill_poll_seconds: 10\n  revenge_cooldown_seconds: 300\n") { system in
+                try system.start(["routerd", "mindsetd"])
+                // Linked to the empty log first, so every later fill counts.
+                try await system.waitUntil("mindsetd to save its link to routerd's fill log", timeout: .seconds(30)) {
+                    FileManager.default.fileExists(atPath: system.root + "/state/state/mindset_state.json")
+                }
+                try await system.waitUntil("a losing round trip at routerd", timeout: .seconds(60)) {
+                    try await trade(system, .buy, ExactDecimal("0.001")!)
+                    try await trade(system, .sell, ExactDecimal("0.001")!)
+                    return try closedTrades(system, since: nil).pnl.isNegative
+                }
+                let counted = try await system.call("mindsetd", Methods.mindsetState, as: MindsetStatus.self).countedFillSequence
+                guard counted < (try lastFill(system)).sequence else { return false }
+                // Before mindsetd's next poll: the entry names the fills seen, so they are counted first.
+                let decision = try await system.call("mindsetd", Methods.mindsetEvaluate, try entry(system, id: "race"), as: MindsetDecision.self)
+                #expect(!decision.approved)
+                #expect(decision.codes == ["revenge_cooldown"], "\(decision.reasons)")
+                return true
             }
-            try await system.waitUntil("a losing round trip at routerd", timeout: .seconds(60)) {
-                try await trade(system, .buy, ExactDecimal("0.001")!)
-                try await trade(system, .sell, ExactDecimal("0.001")!)
-                return try closedTrades(system, since: nil).pnl.isNegative
-            }
-            // At once, long before mindsetd's next poll: the entry names the fills seen, so they are counted first.
-            let decision = try await system.call("mindsetd", Methods.mindsetEvaluate, try entry(system, id: "race"), as: MindsetDecision.self)
-            #expect(!decision.approved)
-            #expect(decision.codes == ["revenge_cooldown"], "\(decision.reasons)")
+            if raced { return }
         }
+        Issue.record("mindsetd's poll counted the loss before the entry in three systems out of three: the race was never run")
     }
 }

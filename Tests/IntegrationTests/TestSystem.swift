@@ -82,6 +82,11 @@ final class TestSystem: @unchecked Sendable {
         for name in names { try start(name) }
     }
 
+    /// Whether a daemon can be started with its state files read-only (root and util-linux's unshare; CI has both).
+    static var canMountPrivately: Bool {
+        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+    }
+
     /// Starts a daemon; with `readOnlyStateFiles` in a mount namespace of its own where its state files'
     /// directory is mounted read-only (a full or failing disk, which root, as CI runs, cannot fake with chmod).
     func start(_ name: String, readOnlyStateFiles: Bool = false) throws {

@@ -50,11 +50,35 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     /// at once at `fillPrice` (the fill appended to the log, as routerd would record it).
     let placed = NIOLockedValueBox<[PlaceOrderRequest]>([])
     let placeFailing = NIOLockedValueBox(false)
+    /// What a failing `place` throws (by default a refusal: the order never reached routerd).
+    let placeError = NIOLockedValueBox(IPCError(.unavailable, "routerd is busy"))
     let fillPrice = NIOLockedValueBox<ExactDecimal>(100)
+    /// Orders working at the venue (`workingOrders`), and the ids cancelled.
+    let working = NIOLockedValueBox<[OrderRecord]>([])
+    let cancelled = NIOLockedValueBox<[String]>([])
+    /// routerd's trading switch, as `account()` reports it.
+    let tradingEnabled = NIOLockedValueBox(true)
+    /// Runs before each order is placed (to make things happen while an order is on its way).
+    let beforePlace = NIOLockedValueBox<(@Sendable () async -> Void)?>(nil)
+
+    func workingOrders(strategyId: String, symbol: String) async throws -> [OrderRecord] {
+        working.withLockedValue { $0.filter { $0.strategyId == strategyId && $0.symbol == symbol } }
+    }
+
+    func cancel(clientOrderId: String) async throws -> OrderRecord {
+        cancelled.withLockedValue { $0.append(clientOrderId) }
+        return try working.withLockedValue { working in
+            guard let index = working.firstIndex(where: { $0.clientOrderId == clientOrderId }) else { throw IPCError(.notFound, "no order") }
+            var order = working.remove(at: index)
+            order.status = .cancelled
+            return order
+        }
+    }
 
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        if let hook = beforePlace.withLockedValue({ $0 }) { await hook() }
         placed.withLockedValue { $0.append(request) }
-        if placeFailing.withLockedValue({ $0 }) { throw IPCError(.unavailable, "routerd is busy") }
+        if placeFailing.withLockedValue({ $0 }) { throw placeError.withLockedValue { $0 } }
         let price = fillPrice.withLockedValue { $0 }
         append(request.side, request.quantity, at: price, strategy: request.strategyId, time: Date(), symbol: request.symbol)
         return OrderRecord(clientOrderId: request.clientOrderId ?? "-", venue: .paper, symbol: request.symbol, side: request.side, type: request.type,
@@ -66,7 +90,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
         guard let equity = equity.withLockedValue({ $0 }) else { throw IPCError(.unavailable, "no account") }
         return AccountSummary(currency: currency.withLockedValue { $0 }, equity: equity, cash: equity, realizedPnlToday: 0, feesToday: 0, unrealizedPnl: 0, exposure: 0,
                               venues: [], symbols: [], rates: [], unvalued: [], dayStart: Date(timeIntervalSince1970: 0),
-                              tradingEnabled: true, pausedReason: nil)
+                              tradingEnabled: tradingEnabled.withLockedValue { $0 }, pausedReason: nil)
     }
 }
 

@@ -6,53 +6,72 @@ import NIOConcurrencyHelpers
 import Testing
 @testable import MindsetCore
 
-/// `on_locked: flatten`: while LOCKED, mindsetd closes the open positions with reduce-only market orders
-/// (docs/mindset.md, "Flatten on LOCKED").
+/// `on_locked: flatten`: while LOCKED by an admin or a limit, mindsetd closes the strategies' open positions
+/// with reduce-only market orders (docs/mindset.md, "Flatten on LOCKED").
 @Suite("mindsetd flattens open positions on LOCKED when configured")
 struct MindsetFlattenTests {
     let now = Date()
 
-    func service(_ dir: TempDir, _ log: FakeFillLog, wall: NIOLockedValueBox<Date>, onLocked: MindsetSettings.LockedAction) -> MindsetService {
-        MindsetService(rules: makeRules { $0.onLocked = onLocked }, store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger,
-                       ledger: log, flattenRetry: 5, wallClock: { wall.withLockedValue { $0 } })
+    func service(_ dir: TempDir, _ log: FakeFillLog, wall: NIOLockedValueBox<Date>, onLocked: MindsetSettings.LockedAction = .flatten,
+                 _ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetService {
+        MindsetService(rules: makeRules { $0.onLocked = onLocked; change(&$0) }, store: MindsetStore(stateDirectory: dir.file("state")),
+                       logger: quietLogger, ledger: log, flattenRetry: 5, wallClock: { wall.withLockedValue { $0 } })
     }
 
-    /// A long of 2 BTC for the strategy and a short of 1.5 ETH of the trader's own (no strategy), counted.
+    /// A long of 2 BTC for micro_trend, a short of 1.5 ETH for mean_reversion, and a short of 1 ETH of the
+    /// trader's own (no strategy), all counted.
     func openPositions(_ log: FakeFillLog, _ mindset: MindsetService) async {
         #expect(await mindset.catchUp(), "linked to an empty log")
         log.append(.buy, 2, at: 100, time: now)
-        log.append(.sell, ExactDecimal("1.5")!, at: 50, strategy: nil, time: now, symbol: "ETHUSDT")
+        log.append(.sell, ExactDecimal("1.5")!, at: 50, strategy: "mean_reversion", time: now, symbol: "ETHUSDT")
+        log.append(.sell, 1, at: 50, strategy: nil, time: now, symbol: "ETHUSDT")
         #expect(await mindset.catchUp())
     }
 
-    @Test("LOCKED with flatten: every open position gets one reduce-only market order for its whole size, on its own strategy")
-    func flattensEveryPosition() async throws {
+    /// Admin-locked, with one open position: a long of 2 BTC for micro_trend.
+    func lockedWithOneLong(_ dir: TempDir) async throws -> (FakeFillLog, NIOLockedValueBox<Date>, MindsetService) {
+        let log = FakeFillLog()
+        let wall = NIOLockedValueBox(now)
+        let mindset = service(dir, log, wall: wall)
+        #expect(await mindset.catchUp())
+        log.append(.buy, 2, at: 100, time: now)
+        #expect(await mindset.catchUp())
+        _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
+        return (log, wall, mindset)
+    }
+
+    func placed(_ log: FakeFillLog) -> [PlaceOrderRequest] {
+        log.placed.withLockedValue { $0 }.sorted { $0.symbol < $1.symbol }
+    }
+
+    @Test("admin lock with flatten: each strategy position gets one reduce-only market order for its whole size, on its own strategy; the trader's own stay")
+    func flattensStrategyPositions() async throws {
         let dir = try TempDir()
         let log = FakeFillLog()
         let wall = NIOLockedValueBox(now)
-        let mindset = service(dir, log, wall: wall, onLocked: .flatten)
+        let mindset = service(dir, log, wall: wall)
         await openPositions(log, mindset)
         await mindset.flattenIfLocked()
-        #expect(log.placed.withLockedValue { $0 }.isEmpty, "not locked: nothing is closed")
+        #expect(placed(log).isEmpty, "not locked: nothing is closed")
 
         _ = try await mindset.lock(LockRequest(reason: "done for the day", time: nil))
         await mindset.flattenIfLocked()
-        let orders = log.placed.withLockedValue { $0 }.sorted { $0.symbol < $1.symbol }
-        #expect(orders.count == 2)
+        let orders = placed(log)
+        #expect(orders.count == 2, "\(orders)")
         #expect(orders.allSatisfy { $0.reduceOnly == true && $0.type == .market })
-        #expect(orders.map(\.symbol) == ["BTCUSDT", "ETHUSDT"])
-        #expect(orders[0].side == .sell && orders[0].quantity == 2 && orders[0].strategyId == "micro_trend")
-        #expect(orders[1].side == .buy && orders[1].quantity == ExactDecimal("1.5") && orders[1].strategyId == nil)
+        #expect(orders[0].symbol == "BTCUSDT" && orders[0].side == .sell && orders[0].quantity == 2 && orders[0].strategyId == "micro_trend")
+        #expect(orders[1].symbol == "ETHUSDT" && orders[1].side == .buy && orders[1].quantity == ExactDecimal("1.5") && orders[1].strategyId == "mean_reversion")
         #expect(orders.allSatisfy { $0.clientOrderId?.hasPrefix("mf-") == true && ($0.clientOrderId?.utf8.count ?? 99) <= 36 })
         let snapshot = await mindset.snapshot()
         #expect(snapshot.flattenOrders.map(\.outcome) == ["filled", "filled"])
         #expect(snapshot.onLocked == .flatten)
+        #expect(snapshot.flattenStuck.isEmpty)
 
-        // The fills closed them: nothing more, even after the retry interval.
+        // The fills closed them: nothing more, even long after.
+        wall.withLockedValue { $0 = $0.addingTimeInterval(60) }
         #expect(await mindset.catchUp())
-        wall.withLockedValue { $0 = $0.addingTimeInterval(10) }
         await mindset.flattenIfLocked()
-        #expect(log.placed.withLockedValue { $0 }.count == 2)
+        #expect(placed(log).count == 2)
     }
 
     @Test("LOCKED with block (the default): positions stay open")
@@ -63,63 +82,156 @@ struct MindsetFlattenTests {
         await openPositions(log, mindset)
         _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
         await mindset.flattenIfLocked()
-        #expect(log.placed.withLockedValue { $0 }.isEmpty)
+        #expect(placed(log).isEmpty)
         #expect(await mindset.snapshot().onLocked == .block)
     }
 
-    @Test("an order that fails is tried again after the retry interval, not before, while the position stays open")
-    func retriesAfterInterval() async throws {
+    @Test("a limit's lock flattens too (consecutive losses)")
+    func limitLockFlattens() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log, wall: NIOLockedValueBox(now)) { $0.maxConsecutiveLosses = 1 }
+        #expect(await mindset.catchUp())
+        log.append(.buy, 1, at: 100, strategy: "mean_reversion", time: now, symbol: "ETHUSDT")
+        log.roundTrip(1, opened: 100, closed: 90, at: now, now)
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().emotionState == "LOCKED")
+        await mindset.flattenIfLocked()
+        #expect(placed(log).map(\.strategyId) == ["mean_reversion"])
+    }
+
+    @Test("a lock that only says the state is unknown (a corrupt state file) never liquidates")
+    func unknownStateDoesNotFlatten() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let store = MindsetStore(stateDirectory: dir.file("state"))
+        try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
+        try Data("{corrupt".utf8).write(to: URL(fileURLWithPath: store.statePath))
+        log.append(.buy, 3, at: 100, time: now.addingTimeInterval(-90 * 86_400))
+        let mindset = service(dir, log, wall: NIOLockedValueBox(now))
+        #expect(await mindset.snapshot().emotionState == "LOCKED")
+        #expect(await mindset.catchUp())
+        await mindset.flattenIfLocked()
+        #expect(placed(log).isEmpty)
+    }
+
+    @Test("positions from a fill log not read to its end lately are not acted on; once read, they are")
+    func staleLogDoesNotFlatten() async throws {
         let dir = try TempDir()
         let log = FakeFillLog()
         let wall = NIOLockedValueBox(now)
-        let mindset = service(dir, log, wall: wall, onLocked: .flatten)
+        let mindset = service(dir, log, wall: wall)
         await openPositions(log, mindset)
         _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
-        log.placeFailing.withLockedValue { $0 = true }
+        log.failing.withLockedValue { $0 = true }
+        wall.withLockedValue { $0 = $0.addingTimeInterval(10) }
+        #expect(await !mindset.catchUp())
         await mindset.flattenIfLocked()
-        #expect(log.placed.withLockedValue { $0 }.count == 2)
-        #expect(await mindset.snapshot().flattenOrders.allSatisfy { $0.outcome.hasPrefix("not placed") })
-
-        wall.withLockedValue { $0 = $0.addingTimeInterval(4.9) }
+        #expect(placed(log).isEmpty)
+        log.failing.withLockedValue { $0 = false }
+        #expect(await mindset.catchUp())
         await mindset.flattenIfLocked()
-        #expect(log.placed.withLockedValue { $0 }.count == 2, "within the retry interval")
-
-        log.placeFailing.withLockedValue { $0 = false }
-        wall.withLockedValue { $0 = $0.addingTimeInterval(0.2) }
-        await mindset.flattenIfLocked()
-        let placed = log.placed.withLockedValue { $0 }
-        #expect(placed.count == 4)
-        #expect(Set(placed.compactMap(\.clientOrderId)).count == 4, "each attempt is a new order id: routerd's reduce-only check stops an overshoot")
+        #expect(placed(log).count == 2)
     }
 
-    @Test("a limit's lock flattens too, and a restart while LOCKED goes on flattening")
-    func limitLockAndRestart() async throws {
+    @Test("nothing is sent while routerd's trading is paused; after the resume, it is")
+    func pausedRouterStopsFlatten() async throws {
         let dir = try TempDir()
         let log = FakeFillLog()
-        let wall = NIOLockedValueBox(now)
-        let first = service(dir, log, wall: wall, onLocked: .flatten)
-        await openPositions(log, first)
-        _ = try await first.lock(LockRequest(reason: "stop", time: nil))
-        let second = service(dir, log, wall: wall, onLocked: .flatten)
-        #expect(await second.snapshot().emotionState == "LOCKED")
-        await second.flattenIfLocked()
-        #expect(log.placed.withLockedValue { $0 }.count == 2)
+        log.equity.withLockedValue { $0 = 100_000 }
+        log.tradingEnabled.withLockedValue { $0 = false }
+        let mindset = service(dir, log, wall: NIOLockedValueBox(now))
+        await openPositions(log, mindset)
+        _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
+        await mindset.markToMarket()
+        await mindset.flattenIfLocked()
+        #expect(placed(log).isEmpty)
+        log.tradingEnabled.withLockedValue { $0 = true }
+        await mindset.markToMarket()
+        await mindset.flattenIfLocked()
+        #expect(placed(log).count == 2)
     }
 
-    @Test("locked settings: flatten set mid-day applies at once; block set mid-day waits for the reset")
-    func onLockedIsLockedWithTheDay() {
+    @Test("a working reduce-only order of the position (a resting take-profit) is cancelled before the close; other orders are left")
+    func cancelsRestingReduceOnly() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log, wall: NIOLockedValueBox(now))
+        await openPositions(log, mindset)
+        func resting(_ id: String, reduceOnly: Bool) -> OrderRecord {
+            OrderRecord(clientOrderId: id, venue: .paper, symbol: "BTCUSDT", side: .sell, type: .limit, quantity: 2, limitPrice: 120,
+                        status: .acknowledged, reduceOnly: reduceOnly, strategyId: "micro_trend", createdAt: now, updatedAt: now)
+        }
+        log.working.withLockedValue { $0 = [resting("tp-1", reduceOnly: true), resting("other", reduceOnly: false)] }
+        _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
+        await mindset.flattenIfLocked()
+        #expect(log.cancelled.withLockedValue { $0 } == ["tp-1"])
+        #expect(placed(log).count == 2)
+    }
+
+    @Test("an order that fails is tried again after 5 s, then 10, 20 …; stuck after three; a clock stepped back waits")
+    func backsOff() async throws {
+        let dir = try TempDir()
+        let (log, wall, mindset) = try await lockedWithOneLong(dir)
+        log.placeFailing.withLockedValue { $0 = true }
+        var sentAt: [Double] = []
+        for tenth in stride(from: 0, through: 400, by: 1) {
+            let seconds = Double(tenth) / 10
+            wall.withLockedValue { $0 = now.addingTimeInterval(seconds) }
+            #expect(await mindset.catchUp())
+            let before = placed(log).count
+            await mindset.flattenIfLocked()
+            if placed(log).count > before { sentAt.append(seconds) }
+        }
+        #expect(sentAt == [0, 5, 15, 35], "\(sentAt)")
+        #expect(await mindset.snapshot().flattenStuck == ["micro_trend|BTCUSDT"])
+        #expect(await mindset.snapshot().flattenOrders.allSatisfy { $0.outcome.hasPrefix("not placed") })
+
+        // The host's clock goes back an hour: no order at every poll, the wait starts again from the new now.
+        for seconds in stride(from: -3_600.0, through: -3_600 + 30, by: 1) {
+            wall.withLockedValue { $0 = now.addingTimeInterval(seconds) }
+            #expect(await mindset.catchUp())
+            await mindset.flattenIfLocked()
+        }
+        #expect(placed(log).count == 4)
+    }
+
+    @Test("an order whose outcome is unknown (a timeout) waits the longest, 5 minutes, before another is sent")
+    func uncertainWaitsLongest() async throws {
+        let dir = try TempDir()
+        let (log, wall, mindset) = try await lockedWithOneLong(dir)
+        log.placeError.withLockedValue { $0 = IPCError(.timeout, "no answer") }
+        log.placeFailing.withLockedValue { $0 = true }
+        await mindset.flattenIfLocked()
+        for seconds in [5.0, 60, 299] {
+            wall.withLockedValue { $0 = now.addingTimeInterval(seconds) }
+            #expect(await mindset.catchUp())
+            await mindset.flattenIfLocked()
+        }
+        #expect(placed(log).count == 1)
+        wall.withLockedValue { $0 = now.addingTimeInterval(300) }
+        #expect(await mindset.catchUp())
+        await mindset.flattenIfLocked()
+        #expect(placed(log).count == 2)
+    }
+
+    @Test("an unlock while the orders are on their way: the rest are not sent")
+    func unlockStopsTheRound() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log, wall: NIOLockedValueBox(now))
+        await openPositions(log, mindset)
+        _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
+        log.beforePlace.withLockedValue { $0 = { _ = try? await mindset.unlock(UnlockRequest(reason: "back")) } }
+        await mindset.flattenIfLocked()
+        #expect(placed(log).count == 1)
+    }
+
+    @Test("on_locked follows the configuration at each start: block stops flattening at once")
+    func onLockedFollowsConfiguration() {
         var engine = MindsetEngine(rules: makeRules { $0.onLocked = .flatten })
         _ = engine.advance(to: utc("2024-03-01T10:00:00Z"))
-        let restartedBlock = MindsetEngine(rules: makeRules { $0.onLocked = .block }, state: engine.state)
-        #expect(restartedBlock.rules.onLockedAction == .flatten)
-        var blockDay = MindsetEngine(rules: makeRules { $0.onLocked = .block })
-        _ = blockDay.advance(to: utc("2024-03-01T10:00:00Z"))
-        var restartedFlatten = MindsetEngine(rules: makeRules { $0.onLocked = .flatten }, state: blockDay.state)
-        #expect(restartedFlatten.rules.onLockedAction == .flatten)
-        var nextDay = restartedBlock
-        _ = nextDay.advance(to: utc("2024-03-02T10:00:00Z"))
-        #expect(nextDay.rules.onLockedAction == .block)
-        _ = restartedFlatten.advance(to: utc("2024-03-02T10:00:00Z"))
-        #expect(restartedFlatten.rules.onLockedAction == .flatten)
+        #expect(MindsetEngine(rules: makeRules { $0.onLocked = .block }, state: engine.state).rules.onLockedAction == .block)
+        #expect(MindsetEngine(rules: makeRules { $0.onLocked = .flatten }, state: engine.state).rules.onLockedAction == .flatten)
     }
 }
