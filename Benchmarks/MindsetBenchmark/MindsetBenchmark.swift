@@ -94,5 +94,18 @@ struct MindsetBenchmark {
                      rounds, calls, median(healthP50), median(evaluateP50), median(evaluateP50) / median(healthP50)))
         await client.shutdown()
         await server.stop()
+        // The rules alone (the engine, no actor, no IPC): what they cost inside a round trip.
+        var engine = MindsetEngine(rules: MindsetRules(MindsetSettings()))
+        var inProcess: [Double] = []
+        for round in 0..<5 {
+            let start = ContinuousClock.now
+            for number in 0..<calls {
+                let proposal = TradeProposal(strategyId: "micro_trend", symbol: "BTCUSDT", side: .buy, quantity: 0.01, price: 9_650.5,
+                                             time: Date(), strength: 1.4, confidence: 0.5, isEntry: true, requestId: "local-\(round)-\(number)")
+                _ = engine.evaluate(proposal)
+            }
+            inProcess.append(microseconds(since: start) / Double(calls))
+        }
+        print(String(format: "the rules alone: MindsetEngine.evaluate %.2f µs per decision (median of 5 runs of %d)", median(inProcess), calls))
     }
 }

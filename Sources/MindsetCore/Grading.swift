@@ -132,9 +132,11 @@ extension GradeBook {
                   strategies: results.byStrategy.mapValues { .of($0, grading: grading, drawdownScale: drawdownScale) })
     }
 
-    /// The factor an entry of `strategy` gets: the lower of the overall grade's and the strategy's own.
-    func sizeFactor(for strategy: String, grading: Grading) -> (factor: Double, report: GradeReport, whose: String) {
-        let own = strategies[strategy] ?? GradeReport.of([], grading: grading, drawdownScale: 1)
-        return own.sizeFactor < overall.sizeFactor ? (own.sizeFactor, own, "strategy \(strategy)") : (overall.sizeFactor, overall, "overall")
+    /// The factor an entry of `strategy` gets: the lower of the overall grade's and the strategy's own (a
+    /// strategy without a record is ungraded); with the report it comes from (nil: the strategy has none).
+    func sizeFactor(for strategy: String, grading: Grading) -> (factor: Double, report: GradeReport?, whose: String) {
+        let own = strategies[strategy]
+        let ownFactor = own?.sizeFactor ?? grading.factor(for: nil)
+        return ownFactor < overall.sizeFactor ? (ownFactor, own, "strategy \(strategy)") : (overall.sizeFactor, overall, "overall")
     }
 }

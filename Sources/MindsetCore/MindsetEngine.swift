@@ -197,13 +197,15 @@ public struct MindsetEngine: Sendable {
         state.losses = 0
         state.winStreak = 0
         state.lossStreak = 0
-        state.lockReason = nil
-        state.lockCause = nil
-        state.emotion = .calm
         state.startOfDayEquity = nil
         state.equityCurrency = nil
         state.intradayPeak = 0
         regrade()
+        // A lock for state mindsetd cannot vouch for outlasts the reset: it waits for an admin to acknowledge it.
+        guard !(previous == .locked && state.lockCause == .unknownState) else { return summary }
+        state.lockReason = nil
+        state.lockCause = nil
+        state.emotion = .calm
         if previous != .calm {
             note(StateTransition(from: previous, to: .calm, reason: "daily reset", at: time))
         }
@@ -243,8 +245,11 @@ public struct MindsetEngine: Sendable {
         codes.append("state_size")
         let grading = rules.gradingRules
         let (gradeFactor, report, whose) = grades.sizeFactor(for: proposal.strategyId, grading: grading)
-        reasons.append(report.grade.map { "grade \($0.rawValue) (\(whose), score \(Self.twoDecimals(report.score ?? 0)) over the last \(report.trades) trades): size × \(Self.twoDecimals(gradeFactor))" }
-            ?? "not graded yet (\(whose): \(report.trades) of \(grading.minTrades) trades): size × \(Self.twoDecimals(gradeFactor))")
+        if let report, let grade = report.grade {
+            reasons.append("grade \(grade.rawValue) (\(whose), score \(Self.twoDecimals(report.score ?? 0)) over the last \(report.trades) trades): size × \(Self.twoDecimals(gradeFactor))")
+        } else {
+            reasons.append("not graded yet (\(whose): \(report?.trades ?? 0) of \(grading.minTrades) trades): size × \(Self.twoDecimals(gradeFactor))")
+        }
         codes.append("grade_size")
         // Sizes only ever shrink here. The product is exact (the factor has 6 decimals); the arsenal rounds it
         // down to the symbol's step size.

@@ -15,17 +15,20 @@ public struct SelfLockoutRequest: Codable, Sendable {
 }
 
 extension MindsetEngine {
-    /// Lifts an admin lock; a lock a limit set stays (`conflict`), as does no lock at all (`conflict`).
+    /// Lifts an admin lock, or acknowledges a lock for unknown state (a corrupt or lost state file: it holds
+    /// until an admin has looked); a lock a limit set stays (`conflict`), as does no lock at all (`conflict`).
     public mutating func unlock(reason: String) throws -> StateTransition {
         guard state.emotion == .locked else { throw IPCError(.conflict, "not locked") }
-        guard state.lockReason?.hasPrefix("admin:") == true else {
+        let acknowledged = state.lockCause == .unknownState
+        guard state.lockReason?.hasPrefix("admin:") == true || acknowledged else {
             throw IPCError(.conflict, "locked by a limit (\(state.lockReason ?? "no reason recorded")): only the daily reset lifts it")
         }
         let from = state.emotion
         state.emotion = .calm
         state.lockReason = nil
         state.lockCause = nil
-        let change = StateTransition(from: from, to: .calm, reason: "admin unlock: \(reason)", at: state.clock ?? Date(timeIntervalSince1970: 0))
+        let change = StateTransition(from: from, to: .calm, reason: "\(acknowledged ? "admin acknowledged" : "admin unlock"): \(reason)",
+                                     at: state.clock ?? Date(timeIntervalSince1970: 0))
         note(change)
         // Streaks and losses may call for another state than CALM at once.
         return reassess(at: change.at) ?? change

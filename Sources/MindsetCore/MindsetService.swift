@@ -120,7 +120,7 @@ public actor MindsetService {
 
     /// The engine a start begins with, and whether its state must be saved at once. Never trade on invented
     /// state: a corrupt file, or a missing one where mindsetd has run before, means the locks and the day's
-    /// figures are unknown: LOCKED until the reset.
+    /// figures are unknown: LOCKED until an admin acknowledges it (`mindset.unlock`), across resets.
     private static func startingEngine(rules: MindsetRules, store: MindsetStore, logger: Logger, wallClock: Date) -> (MindsetEngine, Bool) {
         let lockReason: String
         do {
@@ -140,9 +140,9 @@ public actor MindsetService {
                 }
                 return (MindsetEngine(rules: rules), false)
             }
-            lockReason = "state file was missing though mindsetd has run here before; locked until the next daily reset"
+            lockReason = "state file was missing though mindsetd has run here before; locked until an admin acknowledges it (mindset.unlock)"
         } catch {
-            lockReason = "state file was corrupt (\(error)); locked until the next daily reset"
+            lockReason = "state file was corrupt (\(error)); locked until an admin acknowledges it (mindset.unlock)"
         }
         logger.critical("mindset state unknown; starting LOCKED", metadata: ["reason": "\(lockReason)"])
         var fresh = MindsetEngine(rules: rules)
@@ -477,7 +477,8 @@ public actor MindsetService {
         return try savedSnapshot(unlessUnsaved: "the lock holds until a restart, so no new entries are approved meanwhile")
     }
 
-    /// Lifts an admin lock, answering once that is saved; a limit's lock stays until the reset (`conflict`).
+    /// Lifts an admin lock (or acknowledges a lock for unknown state), answering once that is saved; a limit's
+    /// lock stays until the reset (`conflict`).
     public func unlock(_ request: UnlockRequest) throws -> MindsetSnapshot {
         _ = try engine.unlock(reason: request.reason)
         announceTransitions()

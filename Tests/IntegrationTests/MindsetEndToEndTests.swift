@@ -33,6 +33,13 @@ extension TradePathTests {
         return try #require(placed)
     }
 
+    /// Waits until mindsetd answers (it may take seconds to start on a loaded machine).
+    func mindsetAnswers(_ system: TestSystem) async throws {
+        try await system.waitUntil("mindsetd to answer", timeout: .seconds(30)) {
+            (try? await system.call("mindsetd", Methods.mindsetState, as: MindsetStatus.self)) != nil
+        }
+    }
+
     /// The last fill's sequence and market time in routerd's log.
     func lastFill(_ system: TestSystem) throws -> (sequence: Int64, time: Date) {
         try system.database().read { db in
@@ -54,6 +61,7 @@ extension TradePathTests {
         try await TestSystem.with(extraConfig: "mindset:\n  on_locked: flatten\n") { system in
             try system.start(["routerd", "mindsetd"])
             try await trade(system, .buy, ExactDecimal("0.002")!)
+            try await mindsetAnswers(system)
             _ = try await system.call("mindsetd", Methods.mindsetLock, Reason(reason: "end to end"), as: MindsetStatus.self)
             let flattened = "SELECT COUNT(*) FROM orders WHERE client_order_id LIKE 'mf-%' AND status = 'filled' AND reduce_only = 1 AND side = 'sell' AND strategy_id = 'e2e'"
             try await system.waitUntil("mindsetd's reduce-only sell to close the position", timeout: .seconds(30)) {
@@ -80,7 +88,7 @@ extension TradePathTests {
             }
             await system.stop("mindsetd")
             try system.start("mindsetd", readOnlyStateFiles: true)
-            _ = try await system.call("mindsetd", Methods.mindsetState, as: MindsetStatus.self)
+            try await mindsetAnswers(system)
             let saved = try Data(contentsOf: URL(fileURLWithPath: stateFile))
 
             // Round trips until one loses (the spread and fees make most lose; the replay may move up in between).
@@ -98,7 +106,7 @@ extension TradePathTests {
                 #expect(try Data(contentsOf: URL(fileURLWithPath: stateFile)) == saved, "nothing was written")
                 await system.killHard("mindsetd")
                 try system.start("mindsetd", readOnlyStateFiles: attempt == 1)
-                _ = try await system.call("mindsetd", Methods.mindsetState, as: MindsetStatus.self)
+                try await mindsetAnswers(system)
             }
             // Writable again: the loss is counted from routerd's log, saved, and locks.
             let decision = try await system.call("mindsetd", Methods.mindsetEvaluate, try entry(system, id: "rw"), as: MindsetDecision.self)

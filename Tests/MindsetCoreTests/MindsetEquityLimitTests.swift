@@ -173,7 +173,7 @@ struct MindsetEquityLimitTests {
         #expect(try await mindset.evaluate(proposal(at: start.addingTimeInterval(3_600))).approved)
     }
 
-    @Test("a missing state file where mindsetd has run before starts LOCKED until the reset, as a corrupt one does")
+    @Test("a missing state file where mindsetd has run before starts LOCKED until an admin acknowledges it, as a corrupt one does")
     func lostStateFileLocks() async throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.file("state"))

@@ -115,6 +115,24 @@ struct MindsetServiceTests {
                 "the corrupt-file lock must be persisted; otherwise a restart silently trades on defaults")
     }
 
+    @Test("a corrupt state file's lock outlasts daily resets until an admin acknowledges it with mindset.unlock")
+    func corruptStateLockWaitsForAcknowledgment() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        try "not json at all".write(toFile: store.statePath, atomically: true, encoding: .utf8)
+        let mindset = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
+        let day = utc("2024-03-01T10:00:00Z")
+        for offset in [0.0, 1, 3] {
+            let entry = try await mindset.evaluate(proposal(at: day.addingTimeInterval(offset * 86_400)))
+            #expect(entry.codes == ["locked"], "day +\(Int(offset)): \(entry.reasons)")
+        }
+        #expect(try store.loadState()?.lockCause == .unknownState)
+        let acknowledged = try await mindset.unlock(UnlockRequest(reason: "checked the files"))
+        #expect(acknowledged.emotionState == "CALM")
+        #expect(acknowledged.recentTransitions.last?.reason == "admin acknowledged: checked the files")
+        #expect(try await mindset.evaluate(proposal(at: day.addingTimeInterval(3 * 86_400 + 60))).approved)
+    }
+
     @Test("daily_metrics.json gets one entry per finished day, in order")
     func dailyMetricsOneEntryPerDay() async throws {
         let dir = try TempDir()
