@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "ipc-benchmark", targets: ["IPCBenchmark"]),
         .executable(name: "order-benchmark", targets: ["OrderBenchmark"]),
         .executable(name: "mindset-benchmark", targets: ["MindsetBenchmark"]),
+        .executable(name: "strategy-benchmark", targets: ["StrategyBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -107,6 +108,12 @@ let package = Package(
             name: "MindsetBenchmark",
             dependencies: ["MindsetCore", "BagbotIPC", "BagbotDomain", logging],
             path: "Benchmarks/MindsetBenchmark",
+            swiftSettings: strictConcurrency
+        ),
+        .executableTarget(
+            name: "StrategyBenchmark",
+            dependencies: ["ArsenalCore", "BagbotDomain"],
+            path: "Benchmarks/StrategyBenchmark",
             swiftSettings: strictConcurrency
         ),
         .executableTarget(

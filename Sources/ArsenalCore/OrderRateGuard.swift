@@ -13,15 +13,24 @@ public struct OrderRateGuard: Sendable {
         self.maxPerMinute = maxPerMinute
     }
 
+    /// Whether an order may go now (`refusal` says why not; this builds no sentence, for the per-tick path).
+    public func allows(at time: Date) -> Bool {
+        !inCooldown(at: time) && !atMinuteCap(at: time)
+    }
+
     /// Nil when an order may go now, else why not.
     public func refusal(at time: Date) -> String? {
-        if let last = recent.last, time.timeIntervalSince(last) < cooldown {
-            return "order cooldown (\(Int(cooldown * 1000)) ms)"
-        }
-        if recent.count - oldest >= maxPerMinute, time.timeIntervalSince(recent[oldest]) < 60 {
-            return "at most \(maxPerMinute) orders in any 60 s"
-        }
+        if inCooldown(at: time) { return "order cooldown (\(Int(cooldown * 1000)) ms)" }
+        if atMinuteCap(at: time) { return "at most \(maxPerMinute) orders in any 60 s" }
         return nil
+    }
+
+    private func inCooldown(at time: Date) -> Bool {
+        recent.last.map { time.timeIntervalSince($0) < cooldown } ?? false
+    }
+
+    private func atMinuteCap(at time: Date) -> Bool {
+        recent.count - oldest >= maxPerMinute && time.timeIntervalSince(recent[oldest]) < 60
     }
 
     public mutating func record(_ time: Date) {

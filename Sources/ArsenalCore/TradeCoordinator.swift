@@ -183,25 +183,28 @@ public actor TradeCoordinator {
             return
         }
         let decision: MindsetDecision
-        do {
-            var proposal = signal.proposal
-            proposal.fillSequence = seenThrough
-            proposal.fillDatabaseId = seenDatabaseId
-            proposal.fillId = seenFillId
-            decision = try await mindset.evaluate(proposal)
-        } catch where !signal.isEntry {
-            // An exit reduces risk: it goes out (reduce-only, routerd checks it) whatever mindsetd says or does.
-            logger.warning("exit sent without mindsetd's answer", metadata: ["symbol": "\(signal.symbol)", "error": "\(error)"])
-            decision = MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: signal.quantity, emotionState: "UNKNOWN",
-                                       reasons: ["exit: reducing exposure never waits for mindsetd (\(error))"], codes: ["exit_without_mindset"])
-        } catch {
-            counters.blocked += 1
-            counters.blockedMindsetUnavailable += 1
-            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
-            let closed = MindsetDecision.blocked("mindset_unavailable", "mindset unavailable (\(error)): failing closed", emotionState: "UNKNOWN")
-            publish(Events.decision, signal, closed)
-            logger.warning("signal blocked: mindsetd unavailable, failing closed", metadata: ["error": "\(error)"])
-            return
+        if signal.isEntry {
+            do {
+                var proposal = signal.proposal
+                proposal.fillSequence = seenThrough
+                proposal.fillDatabaseId = seenDatabaseId
+                proposal.fillId = seenFillId
+                decision = try await mindset.evaluate(proposal)
+            } catch {
+                counters.blocked += 1
+                counters.blockedMindsetUnavailable += 1
+                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                let closed = MindsetDecision.blocked("mindset_unavailable", "mindset unavailable (\(error)): failing closed", emotionState: "UNKNOWN")
+                publish(Events.decision, signal, closed)
+                logger.warning("signal blocked: mindsetd unavailable, failing closed", metadata: ["error": "\(error)"])
+                return
+            }
+        } else {
+            // An exit or a stop reduces risk: it goes straight to routerd, reduce-only (routerd refuses it if it
+            // would grow or flip the position, and passes it while paused). mindsetd is never asked, so neither
+            // a slow nor an absent mindsetd delays it; it counts the closed trade from routerd's fill log.
+            decision = MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: signal.quantity, emotionState: "-",
+                                       reasons: ["exit: reduce-only, straight to routerd (mindsetd counts it from the fill log)"], codes: ["exit"])
         }
         publish(Events.decision, signal, decision)
         guard decision.approved, decision.approvedQuantity.isPositive else {

@@ -245,10 +245,13 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     /// The `Double` nearest to this value, for strategies that compute in floating point internally. Never for
     /// money that is stored or sent.
     public var doubleValue: Double {
+        // Exact integer, then one correctly rounded division by an exact power of ten (the same quotient with or
+        // without trailing zeros, so no normalising: strategies call this on every tick). Through Int64: Int128's
+        // generic conversion to Double costs more than the rest of a tick.
+        if mantissa.magnitude <= 1 << 53 { return Double(Int64(truncatingIfNeeded: mantissa)) / Self.doublePowers[scale] }
         let normal = normalized
-        // Exact integer, then one correctly rounded division by an exact power of ten; past 2^53 the parse of
-        // the decimal text is the correctly rounded one.
-        if normal.mantissa.magnitude <= 1 << 53 { return Double(normal.mantissa) / Self.doublePowers[normal.scale] }
+        // Past 2^53 the parse of the decimal text is the correctly rounded one.
+        if normal.mantissa.magnitude <= 1 << 53 { return Double(Int64(truncatingIfNeeded: normal.mantissa)) / Self.doublePowers[normal.scale] }
         return Double(normal.description) ?? Double(normal.mantissa) / Self.doublePowers[normal.scale]
     }
 

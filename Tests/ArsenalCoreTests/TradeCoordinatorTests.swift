@@ -255,6 +255,17 @@ struct TradeCoordinatorTests {
         #expect(await h.coordinator.counters.blockedMindsetUnavailable == 0)
     }
 
+    @Test("a stop or an exit never waits for mindsetd: it is not asked at all, and goes straight to routerd reduce-only")
+    func exitsSkipMindset() async throws {
+        let h = Harness()
+        h.strategy.configure { $0.isEntry = false; $0.side = .sell; $0.quantity = 2 }
+        await h.tickAt(1)
+        #expect(h.mindset.evaluated.get().isEmpty, "mindsetd was asked about an exit")
+        #expect(h.router.placed.get().map(\.reduceOnly) == [true])
+        let decisions = h.published.get().filter { $0.method == Events.decision }
+        #expect(decisions.first?.decision?.codes == ["exit"])
+    }
+
     @Test("mindsetd failing fails closed: blocked, counted, router not called, symbol freed")
     func mindsetUnavailableFailsClosed() async throws {
         let h = Harness()

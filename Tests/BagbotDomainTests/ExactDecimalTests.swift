@@ -208,4 +208,19 @@ struct ExactDecimalTests {
     func nearestDouble(text: String) {
         #expect(d(text).doubleValue == Double(text)!)
     }
+
+    @Test("doubleValue with trailing zeros (not normalised first) is still the nearest Double, for seeded random values")
+    func nearestDoubleWithTrailingZeros() {
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            let mantissa = Int64(bitPattern: random.next()) % (1 << 53)
+            let scale = Int(random.next() % 19)
+            let zeros = Int(random.next() % 4)
+            let value = ExactDecimal(mantissa: Int128(mantissa), scale: scale)
+            // The same value written with trailing zeros, when they fit.
+            let padded = (try? value.rounded(toScale: min(18, scale + zeros), rounding: .halfEven)) ?? value
+            #expect(value.doubleValue == Double(value.description)!, "\(value)")
+            #expect(padded.doubleValue == value.doubleValue, "\(padded)")
+        }
+    }
 }
