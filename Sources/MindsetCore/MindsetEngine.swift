@@ -51,6 +51,9 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var lockReason: String?
     /// What set the lock in force (nil while not locked, and in a state saved before causes were kept).
     public var lockCause: LockCause?
+    /// Since when a lock for unknown state waits for an admin to acknowledge it (`mindset.unlock`); it
+    /// outlasts resets meanwhile. The limits, an admin lock and flattening still work under it.
+    public var acknowledgmentPendingSince: Date?
     public var lastLossAt: Date?
     public var lastLossNotional: ExactDecimal?
     /// The engine's own time: it follows market time forward and never goes back (`MindsetEngine.observe`);
@@ -202,7 +205,12 @@ public struct MindsetEngine: Sendable {
         state.intradayPeak = 0
         regrade()
         // A lock for state mindsetd cannot vouch for outlasts the reset: it waits for an admin to acknowledge it.
-        guard !(previous == .locked && state.lockCause == .unknownState) else { return summary }
+        if previous == .locked, let since = state.acknowledgmentPendingSince {
+            // The day's limit or admin lock ends with the day; what stays is the state to be acknowledged.
+            state.lockCause = .unknownState
+            state.lockReason = "state unknown since \(ISO8601DateFormatter().string(from: since)): locked until an admin acknowledges it (mindset.unlock)"
+            return summary
+        }
         state.lockReason = nil
         state.lockCause = nil
         state.emotion = .calm
@@ -344,13 +352,24 @@ public struct MindsetEngine: Sendable {
     /// first moves to `time`'s day, so a lock made after a reset is not undone by the next event's rollover.
     public mutating func lock(reason: String, at time: Date, cause: LockCause = .admin) -> StateTransition? {
         _ = advance(to: time)
-        return transition(to: .locked, reason: reason, at: time, cause: cause)
+        if cause == .unknownState, state.acknowledgmentPendingSince == nil { state.acknowledgmentPendingSince = time }
+        return adminLockOverUnknownState(reason: reason, at: time, cause: cause) ?? transition(to: .locked, reason: reason, at: time, cause: cause)
+    }
+
+    /// An admin's lock while a lock for unknown state waits for acknowledgment takes over its reason and cause
+    /// (so `on_locked: flatten` acts on it); the acknowledgment is still needed.
+    private mutating func adminLockOverUnknownState(reason: String, at time: Date, cause: LockCause) -> StateTransition? {
+        guard cause == .admin, state.emotion == .locked, state.lockCause == .unknownState else { return nil }
+        let change = StateTransition(from: .locked, to: .locked, reason: "\(reason) (the state still to be acknowledged)", at: time)
+        (state.lockReason, state.lockCause) = (change.reason, .admin)
+        note(change)
+        return change
     }
 
     /// An admin's lock at the engine's own clock, moving it nowhere (`wallClock` only when it has none yet).
     public mutating func lockNow(reason: String, wallClock: Date) -> StateTransition? {
         guard let now = state.clock else { return lock(reason: reason, at: wallClock) }
-        return transition(to: .locked, reason: reason, at: now, cause: .admin)
+        return adminLockOverUnknownState(reason: reason, at: now, cause: .admin) ?? transition(to: .locked, reason: reason, at: now, cause: .admin)
     }
 
     /// Forgets the oldest `count` finished days once they are safely in `daily_metrics.json`.
@@ -361,8 +380,10 @@ public struct MindsetEngine: Sendable {
     mutating func reassess(at time: Date) -> StateTransition? {
         // A limit's lock holds until the reset. An admin lock is still watched: a limit reached under it takes
         // over its reason, so an unlock cannot lift what the limit would have locked.
+        // A lock for unknown state is watched too: a limit reached under it is recorded (and flattens).
         let adminLocked = state.emotion == .locked && state.lockReason?.hasPrefix("admin:") == true
-        guard state.emotion != .locked || adminLocked else { return nil }
+        let watched = adminLocked || (state.emotion == .locked && state.lockCause == .unknownState)
+        guard state.emotion != .locked || watched else { return nil }
         guard let pnl = judgedPnl else {
             return lockByLimit("the day's P&L is out of range", at: time, cause: .unknownState)
         }
@@ -388,7 +409,7 @@ public struct MindsetEngine: Sendable {
         } else {
             (next, reason) = (.calm, "streaks and losses back within limits")
         }
-        if adminLocked { return next == .locked ? lockByLimit(reason, at: time) : nil }
+        if watched { return next == .locked ? lockByLimit(reason, at: time) : nil }
         return transition(to: next, reason: reason, at: time)
     }
 
@@ -396,8 +417,10 @@ public struct MindsetEngine: Sendable {
     /// limit's reason and cause (and with them, no unlock). Any other lock stays as it is.
     mutating func lockByLimit(_ reason: String, at time: Date, cause: LockCause = .limit) -> StateTransition? {
         guard state.emotion == .locked else { return transition(to: .locked, reason: reason, at: time, cause: cause) }
-        guard state.lockReason?.hasPrefix("admin:") == true else { return nil }
-        let change = StateTransition(from: .locked, to: .locked, reason: "\(reason) (while locked by an admin)", at: time)
+        let overAdmin = state.lockReason?.hasPrefix("admin:") == true
+        guard overAdmin || state.lockCause == .unknownState else { return nil }
+        let change = StateTransition(from: .locked, to: .locked,
+                                     reason: "\(reason) (while locked \(overAdmin ? "by an admin" : "for unknown state"))", at: time)
         state.lockReason = change.reason
         state.lockCause = cause
         note(change)

@@ -16,19 +16,38 @@ public struct SelfLockoutRequest: Codable, Sendable {
 
 extension MindsetEngine {
     /// Lifts an admin lock, or acknowledges a lock for unknown state (a corrupt or lost state file: it holds
-    /// until an admin has looked); a lock a limit set stays (`conflict`), as does no lock at all (`conflict`).
+    /// until an admin has looked). An acknowledgment on the day the state was found unknown leaves the day
+    /// LOCKED until the reset (the day's figures were lost with the state: a fresh start of day must not
+    /// become a fresh loss limit). A lock a limit set stays (`conflict`), as does no lock at all (`conflict`).
     public mutating func unlock(reason: String) throws -> StateTransition {
         guard state.emotion == .locked else { throw IPCError(.conflict, "not locked") }
-        let acknowledged = state.lockCause == .unknownState
-        guard state.lockReason?.hasPrefix("admin:") == true || acknowledged else {
+        let at = state.clock ?? Date(timeIntervalSince1970: 0)
+        if let since = state.acknowledgmentPendingSince {
+            state.acknowledgmentPendingSince = nil
+            let sameDay = state.dayStart.map { since >= $0 } ?? true
+            if sameDay || state.lockCause == .limit {
+                // Acknowledged; the day stays locked as a limit's lock would.
+                let change = StateTransition(from: .locked, to: .locked,
+                                             reason: "admin acknowledged: \(reason); locked until the daily reset", at: at)
+                state.lockCause = .limit
+                state.lockReason = change.reason
+                note(change)
+                return change
+            }
+            return release(reason: "admin acknowledged: \(reason)", at: at)
+        }
+        guard state.lockReason?.hasPrefix("admin:") == true else {
             throw IPCError(.conflict, "locked by a limit (\(state.lockReason ?? "no reason recorded")): only the daily reset lifts it")
         }
+        return release(reason: "admin unlock: \(reason)", at: at)
+    }
+
+    private mutating func release(reason: String, at: Date) -> StateTransition {
         let from = state.emotion
         state.emotion = .calm
         state.lockReason = nil
         state.lockCause = nil
-        let change = StateTransition(from: from, to: .calm, reason: "\(acknowledged ? "admin acknowledged" : "admin unlock"): \(reason)",
-                                     at: state.clock ?? Date(timeIntervalSince1970: 0))
+        let change = StateTransition(from: from, to: .calm, reason: reason, at: at)
         note(change)
         // Streaks and losses may call for another state than CALM at once.
         return reassess(at: change.at) ?? change

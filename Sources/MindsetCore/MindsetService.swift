@@ -83,6 +83,9 @@ public actor MindsetService {
     private var flattening = false
     /// routerd's trading switch at the last account reading (nil: not read yet).
     private var routerTradingEnabled: Bool?
+    /// Whether the latest read of the fill log failed: flattening acts only on positions read to the log's end
+    /// by the latest read (entries keep the three-poll freshness of `ledgerIsFresh`).
+    private var lastCatchUpFailed = false
     /// The grades last written to `strategy_confidence.json` (nil: not yet).
     private var writtenGrades: GradeBook?
 
@@ -287,11 +290,14 @@ public actor MindsetService {
         do {
             while true {
                 let page = try await ledger.fills(after: engine.nextFillPageAfter, limit: Self.fillPage)
+                lastCatchUpFailed = false
                 let check = checked()
                 let (outcome, _) = engine.count(page, ceiling: check.ceiling, wallClock: check.wallClock)
                 announceTransitions()
                 switch outcome {
                 case .relinked:
+                    // Positions are being rebuilt: not fresh until the new log is read to its end.
+                    lastLedgerRead = nil
                     logger.notice("counting closed trades from routerd's fill log anew: before today is history, today's fills count (each once)", metadata: [
                         "database_id": "\(page.databaseId)", "history_through": "\(page.lastSequence)",
                     ])
@@ -313,6 +319,7 @@ public actor MindsetService {
                 }
             }
         } catch {
+            lastCatchUpFailed = true
             logger.warning("cannot read routerd's fill log; closed trades are counted once it can be", metadata: ["error": "\(error)"])
             return false
         }
@@ -341,6 +348,8 @@ public actor MindsetService {
         do {
             account = try await ledger.account()
         } catch {
+            // Not known to be trading: flattening waits (an operator's pause may be why the account fails).
+            routerTradingEnabled = nil
             logger.debug("cannot read routerd's account; the limits use the closed trades alone meanwhile", metadata: ["error": "\(error)"])
             return
         }
@@ -369,12 +378,12 @@ public actor MindsetService {
     /// the state is unknown (docs/mindset.md, "Flatten on LOCKED").
     public func flattenIfLocked() async {
         guard !flattening, let ledger, flattensNow else { return }
-        guard ledgerIsFresh else {
+        guard ledgerIsFresh, !lastCatchUpFailed else {
             logger.warning("LOCKED with on_locked: flatten, but routerd's fill log is not read to its end: positions may be stale, nothing sent")
             return
         }
-        guard routerTradingEnabled != false else {
-            logger.notice("LOCKED with on_locked: flatten, but trading is paused at routerd: nothing sent until it resumes")
+        guard routerTradingEnabled == true else {
+            logger.notice("LOCKED with on_locked: flatten, but routerd's trading is paused or its account unreadable: nothing sent until it is known to trade")
             return
         }
         let positions = (engine.state.fillLog?.positions ?? []).filter { !$0.strategyId.isEmpty }

@@ -14,7 +14,9 @@ struct MindsetFlattenTests {
 
     func service(_ dir: TempDir, _ log: FakeFillLog, wall: NIOLockedValueBox<Date>, onLocked: MindsetSettings.LockedAction = .flatten,
                  _ change: (inout MindsetSettings) -> Void = { _ in }) -> MindsetService {
-        MindsetService(rules: makeRules { $0.onLocked = onLocked; change(&$0) }, store: MindsetStore(stateDirectory: dir.file("state")),
+        // An account routerd reports as trading: flattening waits for one.
+        log.equity.withLockedValue { $0 = $0 ?? 100_000 }
+        return MindsetService(rules: makeRules { $0.onLocked = onLocked; change(&$0) }, store: MindsetStore(stateDirectory: dir.file("state")),
                        logger: quietLogger, ledger: log, flattenRetry: 5, wallClock: { wall.withLockedValue { $0 } })
     }
 
@@ -26,6 +28,7 @@ struct MindsetFlattenTests {
         log.append(.sell, ExactDecimal("1.5")!, at: 50, strategy: "mean_reversion", time: now, symbol: "ETHUSDT")
         log.append(.sell, 1, at: 50, strategy: nil, time: now, symbol: "ETHUSDT")
         #expect(await mindset.catchUp())
+        await mindset.markToMarket()
     }
 
     /// Admin-locked, with one open position: a long of 2 BTC for micro_trend.
@@ -36,6 +39,7 @@ struct MindsetFlattenTests {
         #expect(await mindset.catchUp())
         log.append(.buy, 2, at: 100, time: now)
         #expect(await mindset.catchUp())
+        await mindset.markToMarket()
         _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
         return (log, wall, mindset)
     }
@@ -95,6 +99,7 @@ struct MindsetFlattenTests {
         log.append(.buy, 1, at: 100, strategy: "mean_reversion", time: now, symbol: "ETHUSDT")
         log.roundTrip(1, opened: 100, closed: 90, at: now, now)
         #expect(await mindset.catchUp())
+        await mindset.markToMarket()
         #expect(await mindset.snapshot().emotionState == "LOCKED")
         await mindset.flattenIfLocked()
         #expect(placed(log).map(\.strategyId) == ["mean_reversion"])
@@ -111,6 +116,7 @@ struct MindsetFlattenTests {
         let mindset = service(dir, log, wall: NIOLockedValueBox(now))
         #expect(await mindset.snapshot().emotionState == "LOCKED")
         #expect(await mindset.catchUp())
+        await mindset.markToMarket()
         await mindset.flattenIfLocked()
         #expect(placed(log).isEmpty)
     }
@@ -134,6 +140,27 @@ struct MindsetFlattenTests {
         #expect(placed(log).count == 2)
     }
 
+    @Test("under a lock for unknown state, a limit reached is recorded and flattens; an admin lock flattens too; both still need the acknowledgment")
+    func limitsWatchedUnderUnknownState() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let store = MindsetStore(stateDirectory: dir.file("state"))
+        try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
+        try Data("{corrupt".utf8).write(to: URL(fileURLWithPath: store.statePath))
+        let wall = NIOLockedValueBox(now)
+        let mindset = service(dir, log, wall: wall) { $0.maxConsecutiveLosses = 1 }
+        #expect(await mindset.catchUp())
+        log.append(.buy, 1, at: 100, strategy: "mean_reversion", time: now, symbol: "ETHUSDT")
+        log.roundTrip(1, opened: 100, closed: 90, at: now, now)
+        #expect(await mindset.catchUp())
+        await mindset.markToMarket()
+        let state = try #require(try store.loadState())
+        #expect(state.lockCause == .limit, "\(state.lockReason ?? "-")")
+        #expect(state.acknowledgmentPendingSince != nil)
+        await mindset.flattenIfLocked()
+        #expect(placed(log).map(\.strategyId) == ["mean_reversion"])
+    }
+
     @Test("nothing is sent while routerd's trading is paused; after the resume, it is")
     func pausedRouterStopsFlatten() async throws {
         let dir = try TempDir()
@@ -146,7 +173,13 @@ struct MindsetFlattenTests {
         await mindset.markToMarket()
         await mindset.flattenIfLocked()
         #expect(placed(log).isEmpty)
+        // An account that cannot be read (venue trouble, often why an operator pauses) is not a resume.
         log.tradingEnabled.withLockedValue { $0 = true }
+        log.equity.withLockedValue { $0 = nil }
+        await mindset.markToMarket()
+        await mindset.flattenIfLocked()
+        #expect(placed(log).isEmpty)
+        log.equity.withLockedValue { $0 = 100_000 }
         await mindset.markToMarket()
         await mindset.flattenIfLocked()
         #expect(placed(log).count == 2)

@@ -1,6 +1,8 @@
 import Foundation
 import BagbotDomain
 import BagbotTestSupport
+import NIOConcurrencyHelpers
+import BagbotIPC
 import Testing
 @testable import MindsetCore
 
@@ -115,22 +117,40 @@ struct MindsetServiceTests {
                 "the corrupt-file lock must be persisted; otherwise a restart silently trades on defaults")
     }
 
-    @Test("a corrupt state file's lock outlasts daily resets until an admin acknowledges it with mindset.unlock")
+    @Test("a corrupt state file's lock outlasts daily resets until an admin acknowledges it; acknowledged on a later day, trading resumes")
     func corruptStateLockWaitsForAcknowledgment() async throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
         try "not json at all".write(toFile: store.statePath, atomically: true, encoding: .utf8)
-        let mindset = MindsetService(rules: makeRules(), store: store, logger: quietLogger)
         let day = utc("2024-03-01T10:00:00Z")
+        let wall = NIOLockedValueBox(day)
+        let mindset = MindsetService(rules: makeRules(), store: store, logger: quietLogger, wallClock: { wall.withLockedValue { $0 } })
         for offset in [0.0, 1, 3] {
+            wall.withLockedValue { $0 = day.addingTimeInterval(offset * 86_400) }
             let entry = try await mindset.evaluate(proposal(at: day.addingTimeInterval(offset * 86_400)))
             #expect(entry.codes == ["locked"], "day +\(Int(offset)): \(entry.reasons)")
         }
-        #expect(try store.loadState()?.lockCause == .unknownState)
+        #expect(try store.loadState()?.acknowledgmentPendingSince != nil)
         let acknowledged = try await mindset.unlock(UnlockRequest(reason: "checked the files"))
         #expect(acknowledged.emotionState == "CALM")
         #expect(acknowledged.recentTransitions.last?.reason == "admin acknowledged: checked the files")
         #expect(try await mindset.evaluate(proposal(at: day.addingTimeInterval(3 * 86_400 + 60))).approved)
+    }
+
+    @Test("acknowledged on the day the state was lost, the day stays LOCKED until the reset: no fresh loss limit the same day")
+    func sameDayAcknowledgmentWaitsForReset() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        try "not json at all".write(toFile: store.statePath, atomically: true, encoding: .utf8)
+        let day = utc("2024-03-01T10:00:00Z")
+        let wall = NIOLockedValueBox(day)
+        let mindset = MindsetService(rules: makeRules(), store: store, logger: quietLogger, wallClock: { wall.withLockedValue { $0 } })
+        let acknowledged = try await mindset.unlock(UnlockRequest(reason: "looked"))
+        #expect(acknowledged.emotionState == "LOCKED")
+        #expect(try await mindset.evaluate(proposal(at: day.addingTimeInterval(60))).codes == ["locked"])
+        await #expect(throws: IPCError.self) { try await mindset.unlock(UnlockRequest(reason: "again")) }
+        wall.withLockedValue { $0 = day.addingTimeInterval(86_400) }
+        #expect(try await mindset.evaluate(proposal(at: day.addingTimeInterval(86_400))).approved, "the reset lifts it")
     }
 
     @Test("daily_metrics.json gets one entry per finished day, in order")
