@@ -117,14 +117,19 @@ struct MindsetServiceTests {
                 "the corrupt-file lock must be persisted; otherwise a restart silently trades on defaults")
     }
 
+    /// mindsetd started on a corrupt state file, on a wall clock the test moves.
+    func startedOnCorruptState(_ dir: TempDir, at day: Date) throws -> (MindsetStore, NIOLockedValueBox<Date>, MindsetService) {
+        let store = MindsetStore(stateDirectory: dir.path)
+        try "not json at all".write(toFile: store.statePath, atomically: true, encoding: .utf8)
+        let wall = NIOLockedValueBox(day)
+        return (store, wall, MindsetService(rules: makeRules(), store: store, logger: quietLogger, wallClock: { wall.withLockedValue { $0 } }))
+    }
+
     @Test("a corrupt state file's lock outlasts daily resets until an admin acknowledges it; acknowledged on a later day, trading resumes")
     func corruptStateLockWaitsForAcknowledgment() async throws {
         let dir = try TempDir()
-        let store = MindsetStore(stateDirectory: dir.path)
-        try "not json at all".write(toFile: store.statePath, atomically: true, encoding: .utf8)
         let day = utc("2024-03-01T10:00:00Z")
-        let wall = NIOLockedValueBox(day)
-        let mindset = MindsetService(rules: makeRules(), store: store, logger: quietLogger, wallClock: { wall.withLockedValue { $0 } })
+        let (store, wall, mindset) = try startedOnCorruptState(dir, at: day)
         for offset in [0.0, 1, 3] {
             wall.withLockedValue { $0 = day.addingTimeInterval(offset * 86_400) }
             let entry = try await mindset.evaluate(proposal(at: day.addingTimeInterval(offset * 86_400)))
@@ -140,11 +145,8 @@ struct MindsetServiceTests {
     @Test("acknowledged on the day the state was lost, the day stays LOCKED until the reset: no fresh loss limit the same day")
     func sameDayAcknowledgmentWaitsForReset() async throws {
         let dir = try TempDir()
-        let store = MindsetStore(stateDirectory: dir.path)
-        try "not json at all".write(toFile: store.statePath, atomically: true, encoding: .utf8)
         let day = utc("2024-03-01T10:00:00Z")
-        let wall = NIOLockedValueBox(day)
-        let mindset = MindsetService(rules: makeRules(), store: store, logger: quietLogger, wallClock: { wall.withLockedValue { $0 } })
+        let (_, wall, mindset) = try startedOnCorruptState(dir, at: day)
         let acknowledged = try await mindset.unlock(UnlockRequest(reason: "looked"))
         #expect(acknowledged.emotionState == "LOCKED")
         #expect(try await mindset.evaluate(proposal(at: day.addingTimeInterval(60))).codes == ["locked"])
