@@ -81,5 +81,13 @@ struct FlattenSchedule: Sendable {
         if recent.count > Self.keptOrders { recent.removeFirst(recent.count - Self.keptOrders) }
     }
 
+    /// A working reduce-only order cancelled before a close (listed with the orders, so a take-profit that went
+    /// away is never a mystery).
+    mutating func recordCancel(_ order: OrderRecord, outcome: String, at time: Date) {
+        recent.append(FlattenOrder(clientOrderId: order.clientOrderId, strategyId: order.strategyId, symbol: order.symbol,
+                                   side: order.side, quantity: order.quantity, at: time, outcome: "cancel before the close: \(outcome)"))
+        if recent.count > Self.keptOrders { recent.removeFirst(recent.count - Self.keptOrders) }
+    }
+
     private static func key(_ position: StrategyPosition) -> String { "\(position.strategyId)|\(position.symbol)" }
 }

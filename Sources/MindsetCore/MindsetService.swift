@@ -435,13 +435,16 @@ public actor MindsetService {
     private func cancelWorking(_ request: PlaceOrderRequest, at ledger: any RouterLedger) async throws {
         guard let strategyId = request.strategyId else { return }
         for order in try await ledger.workingOrders(strategyId: strategyId, symbol: request.symbol) where order.reduceOnly {
+            let outcome: String
             do {
-                _ = try await ledger.cancel(clientOrderId: order.clientOrderId)
+                outcome = try await ledger.cancel(clientOrderId: order.clientOrderId).status.rawValue
             } catch {
+                outcome = "not cancelled: \(error)"
                 logger.warning("cannot cancel a working reduce-only order before flattening", metadata: [
                     "client_order_id": "\(order.clientOrderId)", "error": "\(error)",
                 ])
             }
+            flattenSchedule.recordCancel(order, outcome: outcome, at: wallClock())
         }
     }
 

@@ -200,6 +200,8 @@ struct MindsetFlattenTests {
         await mindset.flattenIfLocked()
         #expect(log.cancelled.withLockedValue { $0 } == ["tp-1"])
         #expect(placed(log).count == 2)
+        let listed = await mindset.snapshot().flattenOrders
+        #expect(listed.first { $0.clientOrderId == "tp-1" }?.outcome == "cancel before the close: cancelled")
     }
 
     @Test("an order that fails is tried again after 5 s, then 10, 20 …; stuck after three; a clock stepped back waits")

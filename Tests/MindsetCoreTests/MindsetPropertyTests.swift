@@ -4,9 +4,10 @@ import PropertyBased
 import Testing
 @testable import MindsetCore
 
-/// Random days of trading, locks, unlocks, equity moves and restarts (with a configuration loosened on the
-/// way): whatever happens, an entry is never approved while LOCKED, a limit's lock lasts until the reset,
-/// and no approved size exceeds its request.
+/// Random days of trading, locks, unlocks and acknowledgments, state found unknown, equity moves and restarts
+/// (with a configuration loosened on the way): whatever happens, an entry is never approved while LOCKED, a
+/// limit's lock lasts until the reset, a lock for unknown state until it is acknowledged, and no approved size
+/// exceeds its request.
 @Suite("mindset properties")
 struct MindsetPropertyTests {
     let start = utc("2024-03-01T09:00:00Z")
@@ -55,6 +56,8 @@ struct MindsetPropertyTests {
                     _ = engine.markToMarket(equity: equity, currency: "USD", wallClock: time)
                 case 70..<73:
                     time = time.addingTimeInterval(6 * 3_600)  // a long pause; sometimes a new day
+                case 73..<76:
+                    _ = engine.lock(reason: "state file was corrupt (test)", at: time, cause: .unknownState)
                 default:
                     break
                 }
@@ -63,10 +66,13 @@ struct MindsetPropertyTests {
                 #expect(decision.approvedQuantity <= quantity, "approved more than asked")
                 if engine.state.emotion == .locked {
                     #expect(!decision.approved, "approved while LOCKED (\(engine.state.lockReason ?? "-"))")
-                    if engine.state.lockReason?.hasPrefix("admin:") == false { limitLockedDay = engine.state.dayStart }
+                    if engine.state.lockCause == .limit { limitLockedDay = engine.state.dayStart }
                 }
                 if let day = limitLockedDay, engine.state.dayStart == day {
                     #expect(engine.state.emotion == .locked, "a limit's lock lifted before the reset, by step \(step)")
+                }
+                if engine.state.acknowledgmentPendingSince != nil {
+                    #expect(engine.state.emotion == .locked, "a lock for unknown state lifted before it was acknowledged, by step \(step)")
                 }
                 let exit = engine.evaluate(proposal(at: time, quantity: quantity, isEntry: false))
                 #expect(exit.approved && exit.approvedQuantity == quantity, "an exit held back")
