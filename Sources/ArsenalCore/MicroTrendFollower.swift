@@ -35,8 +35,6 @@ public final class MicroTrendFollower: Strategy {
         var position = PositionBook()
         var guardrail: OrderRateGuard
         var orderInFlight = false
-        /// The order in flight is an exit or a stop: the stop does not fire again until it ends.
-        var exitInFlight = false
         /// The symbol's base order size (looked up once, not hashed on every tick).
         var baseQuantity: ExactDecimal
     }
@@ -86,21 +84,20 @@ public final class MicroTrendFollower: Strategy {
             book.volatility.push(change)
         }
         book.lastMid = mid
+        guard !book.orderInFlight else { return nil }
 
         // The stop comes first and needs no history: after a restart an open position is protected from
-        // its first tick, and neither a disabled strategy nor the order-rate guard may hold an exit back. Nor
-        // may an entry whose outcome is still being settled: the position it would add to is watched all the
-        // same (the stop is sized to the position the fills show; routerd's reduce-only check caps it).
-        if !book.exitInFlight, let stop = stopLoss(position: book.position, mid: mid) {
+        // its first tick, and neither a disabled strategy nor the order-rate guard may hold an exit back.
+        if let stop = stopLoss(position: book.position, mid: mid) {
             book.guardrail.record(tick.time)
-            (book.orderInFlight, book.exitInFlight) = (true, true)
+            book.orderInFlight = true
             return stop
         }
-        guard !book.orderInFlight, isEnabled, book.momentum.isFull, book.volatility.isFull,
+        guard isEnabled, book.momentum.isFull, book.volatility.isFull,
               let decision = decide(book, mid: mid, spread: ask - bid),
               book.guardrail.allows(at: tick.time) else { return nil }
         book.guardrail.record(tick.time)
-        (book.orderInFlight, book.exitInFlight) = (true, !decision.isEntry)
+        book.orderInFlight = true
         return decision
     }
 
@@ -165,7 +162,6 @@ public final class MicroTrendFollower: Strategy {
 
     public func orderEnded(symbol: String) {
         books[symbol]?.book.orderInFlight = false
-        books[symbol]?.book.exitInFlight = false
     }
 
     public func orderStillInFlight(symbol: String) {
@@ -175,7 +171,6 @@ public final class MicroTrendFollower: Strategy {
     public func resync(symbol: String, position: PositionBook) {
         books[symbol]?.book.position = position
         books[symbol]?.book.orderInFlight = false
-        books[symbol]?.book.exitInFlight = false
     }
 
     public func info() -> StrategyInfo {

@@ -160,21 +160,6 @@ struct MicroTrendFollowerTests {
         #expect(stop.strength >= 1)
     }
 
-    @Test("an entry still being settled does not unprotect the position: the stop fires once, and again only after its order ends")
-    func stopWhileAnEntryIsUnsettled() throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
-        #expect(feeder.feed(quietMids()).isEmpty)
-        #expect(try feeder.strategy.onFill(fill(.buy, 0.01, at: 100.0.exact)) == nil)
-        // Another entry's outcome is being settled (a timeout): the symbol is busy.
-        feeder.strategy.orderStillInFlight(symbol: "BTCUSDT")
-        #expect(feeder.feed(mid: 99.8) == nil)
-        let stop = try #require(feeder.feed(mid: 99.4), "the stop must be watched while an order is unsettled")
-        #expect(!stop.isEntry && stop.side == .sell && stop.quantity == 0.01)
-        #expect(feeder.feed(mid: 99.0) == nil, "no second stop while the first is in flight")
-        feeder.strategy.orderEnded(symbol: "BTCUSDT")
-        #expect(feeder.feed(mid: 98.9)?.isEntry == false, "still open after the stop ended unfilled: it fires again")
-    }
-
     @Test("the stop loss fires even in a market too chaotic to trade")
     func stopLossInChaos() throws {
         let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings { $0.maxVolatility = 0.0005 }))
