@@ -54,7 +54,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
             try await service.evaluate(proposal)
         }
         server.registry.register(Methods.mindsetState, EmptyBody.self) { _, _ in
-            await service.snapshot()
+            await service.currentState()
         }
         server.registry.register(Methods.mindsetLock, LockRequest.self) { request, _ in
             guard !request.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {

@@ -29,10 +29,7 @@ extension MindsetEngine {
     /// is not a gain or a loss.
     public mutating func markToMarket(equity: ExactDecimal, currency: String, wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
         let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason)
-        // Live (the skew of a real-time feed), the wall clock moves the day; a replay's days are its market's.
-        let live = (rules.maxClockSkew ?? 0) <= 3_600
-        let now = live ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
-        _ = rollDay(at: now)
+        let now = rollDay(onWallClock: wallClock).now
         if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
             return nil
         }
@@ -46,6 +43,15 @@ extension MindsetEngine {
         let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
             || before.3 != state.emotion || before.4 != state.lockReason
         return (changed, transition)
+    }
+
+    /// Moves the day on to the wall clock's (bounded by `ceiling`) when no event has since the reset: live (the
+    /// skew of a real-time feed) the wall clock moves the day; a replay's days are its market's. Returns the
+    /// time used and the finished day, if one ended.
+    mutating func rollDay(onWallClock wallClock: Date) -> (now: Date, finished: DailySummary?) {
+        let live = (rules.maxClockSkew ?? 0) <= 3_600
+        let now = live ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
+        return (now, rollDay(at: now))
     }
 
     /// Raises the day's peak to `pnl`, and says whether `pnl` has given back the configured amount from it.

@@ -523,6 +523,17 @@ public actor MindsetService {
         return snapshot()
     }
 
+    /// `mindset.state`: the day first rolls over on the wall clock if its reset has passed (no event may have
+    /// come since), so the state shown is today's; a new day is saved before it is shown.
+    public func currentState() -> MindsetSnapshot {
+        let check = checked()
+        if engine.rollDay(onWallClock: check.wallClock).finished != nil {
+            announceTransitions()
+            saveThenArchive()
+        }
+        return snapshot()
+    }
+
     public func snapshot() -> MindsetSnapshot {
         let state = engine.state
         return MindsetSnapshot(

@@ -155,6 +155,27 @@ struct MindsetServiceTests {
         #expect(try await mindset.evaluate(proposal(at: day.addingTimeInterval(86_400))).approved, "the reset lifts it")
     }
 
+    @Test("mindset.state rolls the day over on the wall clock: yesterday's limit lock is not shown (nor kept) after the reset")
+    func stateRollsTheDay() async throws {
+        let dir = try TempDir()
+        let store = MindsetStore(stateDirectory: dir.path)
+        let day = utc("2024-03-01T10:00:00Z")
+        let wall = NIOLockedValueBox(day)
+        let mindset = MindsetService(rules: makeRules(clockSkew: 30) { $0.maxConsecutiveLosses = 1 }, store: store, logger: quietLogger,
+                                     wallClock: { wall.withLockedValue { $0 } })
+        _ = try await mindset.record(trade(pnl: -10, at: day))
+        #expect(await mindset.currentState().emotionState == "LOCKED")
+        wall.withLockedValue { $0 = utc("2024-03-02T00:00:05Z") }
+        let next = await mindset.currentState()
+        #expect(next.emotionState == "CALM")
+        #expect(next.dayStart == utc("2024-03-02T00:00:00Z"))
+        #expect(next.trades == 0)
+        #expect(try store.loadState()?.dayStart == utc("2024-03-02T00:00:00Z"), "the new day is saved")
+        #expect(try readDailyMetrics(store.metricsPath).count == 1, "the finished day is archived once")
+        _ = await mindset.currentState()
+        #expect(try readDailyMetrics(store.metricsPath).count == 1, "and never twice")
+    }
+
     @Test("daily_metrics.json gets one entry per finished day, in order")
     func dailyMetricsOneEntryPerDay() async throws {
         let dir = try TempDir()
