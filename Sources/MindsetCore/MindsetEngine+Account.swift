@@ -23,7 +23,7 @@ extension MindsetEngine {
     /// the first figure of a day is its start-of-day equity. Returns whether anything worth saving changed
     /// (the day's start, the intraday peak, the state), and the state change it caused.
     ///
-    /// The day is first moved on to `wallClock`'s (bounded by `ceiling`), as no event may have done it since the
+    /// The day is first moved on to `wallClock`'s, as no event may have done it since the
     /// reset: a loss made overnight is measured from the new day's first figure, never lost with yesterday.
     /// A figure in another currency than the day's start is refused (nil): a change of `router.account.currency`
     /// is not a gain or a loss.
@@ -45,7 +45,7 @@ extension MindsetEngine {
         return (changed, transition)
     }
 
-    /// Moves the day on to the wall clock's (bounded by `ceiling`) when no event has since the reset: live (the
+    /// Moves the day on to the wall clock's when no event has since the reset: live (the
     /// skew of a real-time feed) the wall clock moves the day; a replay's days are its market's. Returns the
     /// time used and the finished day, if one ended.
     mutating func rollDay(onWallClock wallClock: Date) -> (now: Date, finished: DailySummary?) {

@@ -523,18 +523,21 @@ public actor MindsetService {
         return snapshot()
     }
 
-    /// `mindset.state`: the day first rolls over on the wall clock if its reset has passed (no event may have
-    /// come since), so the state shown is today's; a new day is saved before it is shown.
+    /// `mindset.state`, as of today: when the reset has passed with no event since, the state is shown rolled
+    /// over on the wall clock. Shown only, not saved: a host clock stepped forward and back must not move the
+    /// saved day (events and the account poll move it, bounded as they are).
     public func currentState() -> MindsetSnapshot {
-        let check = checked()
-        if engine.rollDay(onWallClock: check.wallClock).finished != nil {
-            announceTransitions()
-            saveThenArchive()
-        }
-        return snapshot()
+        var today = engine
+        today.ceiling = checked().ceiling
+        _ = today.rollDay(onWallClock: wallClock())
+        return snapshot(of: today)
     }
 
     public func snapshot() -> MindsetSnapshot {
+        snapshot(of: engine)
+    }
+
+    private func snapshot(of engine: MindsetEngine) -> MindsetSnapshot {
         let state = engine.state
         return MindsetSnapshot(
             emotionState: state.emotion.rawValue, lockReason: state.lockReason, dayStart: state.dayStart,

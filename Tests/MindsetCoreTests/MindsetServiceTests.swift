@@ -155,7 +155,7 @@ struct MindsetServiceTests {
         #expect(try await mindset.evaluate(proposal(at: day.addingTimeInterval(86_400))).approved, "the reset lifts it")
     }
 
-    @Test("mindset.state rolls the day over on the wall clock: yesterday's limit lock is not shown (nor kept) after the reset")
+    @Test("mindset.state shows the day rolled over on the wall clock after the reset, without saving it (events and the poll do)")
     func stateRollsTheDay() async throws {
         let dir = try TempDir()
         let store = MindsetStore(stateDirectory: dir.path)
@@ -170,10 +170,10 @@ struct MindsetServiceTests {
         #expect(next.emotionState == "CALM")
         #expect(next.dayStart == utc("2024-03-02T00:00:00Z"))
         #expect(next.trades == 0)
-        #expect(try store.loadState()?.dayStart == utc("2024-03-02T00:00:00Z"), "the new day is saved")
-        #expect(try readDailyMetrics(store.metricsPath).count == 1, "the finished day is archived once")
-        _ = await mindset.currentState()
-        #expect(try readDailyMetrics(store.metricsPath).count == 1, "and never twice")
+        // Shown, not saved: a host clock stepped forward and back must not move the saved day.
+        #expect(try store.loadState()?.dayStart == utc("2024-03-01T00:00:00Z"))
+        wall.withLockedValue { $0 = day.addingTimeInterval(3_600) }
+        #expect(await mindset.currentState().emotionState == "LOCKED", "the clock came back: the day and its lock are as saved")
     }
 
     @Test("daily_metrics.json gets one entry per finished day, in order")
