@@ -36,16 +36,16 @@ struct StrategyBenchmark {
         }
     }
 
-    static func strategy(window: Int) -> MicroTrendFollower {
-        var settings = MicroTrendSettings()
-        settings.symbols = ["BTCUSDT"]
-        settings.momentumWindow = window
-        settings.volatilityWindow = window
-        return MicroTrendFollower(settings: settings)
+    static func strategy(window: Int) -> any Strategy {
+        var settings = StrategySettings<MicroTrendFollower.Tuning>()
+        settings.basics.symbols = ["BTCUSDT"]
+        settings.tuning.momentumWindow = window
+        settings.tuning.volatilityWindow = window
+        return MicroTrendStrategy(settings: settings)
     }
 
     /// Feeds every tick; an order "ends" at once, so the decision logic runs on every tick it may.
-    static func run(_ ticks: [Tick], through strategy: MicroTrendFollower) -> (ticksPerSecond: Double, signals: Int) {
+    static func run(_ ticks: [Tick], through strategy: any Strategy) -> (ticksPerSecond: Double, signals: Int) {
         var signals = 0
         var number = 0
         let start = ContinuousClock.now

@@ -62,10 +62,13 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         (updates, updatesIn) = AsyncStream.makeStream(of: RouterUpdate.self, bufferingPolicy: .unbounded)
         confidenceFile = StrategyConfidenceFile(stateDirectory: config.paths.stateFilesDir)
         let hub = server.events
+        let strategies = StrategyCatalog.strategies(from: config[ArsenalSettings.self])
+        let choicesFile = StrategyChoicesFile(stateDirectory: config.paths.stateFilesDir)
+        StrategyCatalog.restoreChoices(strategies, from: choicesFile, logger: context.logger("registry"))
         coordinator = TradeCoordinator(
-            strategies: [MicroTrendFollower(settings: config[ArsenalSettings.self].microTrend)],
+            strategies: strategies,
             mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
-            logger: logger, executor: routerClient.executor,
+            logger: logger, executor: routerClient.executor, saveChoices: { try choicesFile.save($0) },
             publish: { method, signal, decision in
                 if method == Events.signal {
                     hub.publish(method, topic: Topics.signals, body: signal)
@@ -112,6 +115,18 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
         server.registry.register(Methods.arsenalStrategies, EmptyBody.self) { _, _ in
             StrategiesResponse(strategies: await coordinator.strategyInfo())
+        }
+        server.registry.register(Methods.arsenalStrategy, StrategyIdRequest.self) { request, _ in
+            try await coordinator.strategyInfo(id: request.id)
+        }
+        server.registry.register(Methods.arsenalEnable, StrategyIdRequest.self) { request, _ in
+            try await coordinator.setEnabled(true, strategyId: request.id)
+        }
+        server.registry.register(Methods.arsenalDisable, StrategyIdRequest.self) { request, _ in
+            try await coordinator.setEnabled(false, strategyId: request.id)
+        }
+        server.registry.register(Methods.arsenalSetParameters, SetStrategyParametersRequest.self) { request, _ in
+            try await coordinator.setParameters(request.parameters, strategyId: request.id)
         }
         let hub = server.events
         server.registry.registerSync(Methods.arsenalSubscribe, SubscribeRequest.self) { request, context in

@@ -3,12 +3,18 @@ import Foundation
 /// The strategy's own order guardrails, in market time: a cooldown between orders and a cap on orders
 /// in any rolling minute.
 public struct OrderRateGuard: Sendable {
-    public let cooldown: TimeInterval
-    public let maxPerMinute: Int
+    public private(set) var cooldown: TimeInterval
+    public private(set) var maxPerMinute: Int
     private var recent: [Date] = []
     private var oldest = 0
 
     public init(cooldown: TimeInterval, maxPerMinute: Int) {
+        self.cooldown = cooldown
+        self.maxPerMinute = maxPerMinute
+    }
+
+    /// New limits; the orders already recorded still count (a change never opens a burst).
+    public mutating func reconfigure(cooldown: TimeInterval, maxPerMinute: Int) {
         self.cooldown = cooldown
         self.maxPerMinute = maxPerMinute
     }
@@ -30,7 +36,8 @@ public struct OrderRateGuard: Sendable {
     }
 
     private func atMinuteCap(at time: Date) -> Bool {
-        recent.count - oldest >= maxPerMinute && time.timeIntervalSince(recent[oldest]) < 60
+        // The order `maxPerMinute` back (more may be kept after the cap was lowered).
+        recent.count - oldest >= maxPerMinute && time.timeIntervalSince(recent[recent.count - maxPerMinute]) < 60
     }
 
     public mutating func record(_ time: Date) {

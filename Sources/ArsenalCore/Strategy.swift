@@ -23,6 +23,19 @@ public protocol Strategy: AnyObject {
     func info() -> StrategyInfo
 }
 
+/// A strategy of the registry: enabled, disabled and tuned at run time, its choices kept across restarts.
+/// Touched only from the `TradeCoordinator` actor, like every strategy.
+public protocol ConfigurableStrategy: Strategy {
+    /// What was chosen at run time, to be saved.
+    var choice: StrategyChoice { get }
+    /// Enables or disables entries (a disabled strategy still exits its open positions).
+    func setEnabled(_ enabled: Bool)
+    /// New parameter values, all applied or none.
+    func setParameters(_ values: [String: JSONValue]) throws(ParameterProblem)
+    /// Takes back an earlier run's choices; returns what it had to drop.
+    func restore(_ choice: StrategyChoice) -> [ParameterProblem]
+}
+
 /// Per-strategy running results, shared by strategies so `info()` and confidence agree.
 public struct StrategyStats: Sendable, Equatable {
     public var signals = 0

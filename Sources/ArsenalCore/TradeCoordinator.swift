@@ -76,13 +76,17 @@ public actor TradeCoordinator {
     public nonisolated let executor: EventLoopTaskExecutor
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    /// Keeps the registry's run-time choices across restarts (nil: not kept, in tests that do not need it).
+    private let saveChoices: (@Sendable (StrategyChoices) throws -> Void)?
 
     public init(
         strategies: [Strategy], mindset: MindsetPort, router: RouterPort, logger: Logger,
         executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
+        saveChoices: (@Sendable (StrategyChoices) throws -> Void)? = nil,
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
     ) {
         self.executor = executor
+        self.saveChoices = saveChoices
         self.strategies = strategies
         self.mindset = mindset
         self.router = router
@@ -98,6 +102,60 @@ public actor TradeCoordinator {
     }
 
     public func strategyInfo() -> [StrategyInfo] { strategies.map { $0.info() } }
+
+    // MARK: - Registry
+
+    public func strategyInfo(id: String) throws -> StrategyInfo {
+        try registered(id).info()
+    }
+
+    /// Enables or disables a strategy's entries; a disabled strategy still exits its open positions.
+    public func setEnabled(_ enabled: Bool, strategyId id: String) throws -> StrategyInfo {
+        let strategy = try registered(id)
+        let before = strategy.choice
+        strategy.setEnabled(enabled)
+        try keepChoices(of: strategy, revertingTo: before)
+        logger.notice(enabled ? "strategy enabled" : "strategy disabled: entries stop, exits and the stop still act",
+                      metadata: ["strategy": "\(id)"])
+        return strategy.info()
+    }
+
+    /// New values for some of a strategy's parameters, all applied or none.
+    public func setParameters(_ values: [String: JSONValue], strategyId id: String) throws -> StrategyInfo {
+        let strategy = try registered(id)
+        let before = strategy.choice
+        do {
+            try strategy.setParameters(values)
+        } catch {
+            throw IPCError(.badRequest, "\(id): \(error)")
+        }
+        try keepChoices(of: strategy, revertingTo: before)
+        logger.notice("strategy parameters changed", metadata: [
+            "strategy": "\(id)", "parameters": "\(values.keys.sorted().map { "\($0)=\(strategy.choice.parameters[$0].map { "\($0)" } ?? "?")" }.joined(separator: ", "))",
+        ])
+        return strategy.info()
+    }
+
+    private func registered(_ id: String) throws -> ConfigurableStrategy {
+        guard let strategy = strategies.first(where: { $0.id == id }) as? ConfigurableStrategy else {
+            throw IPCError(.notFound, "no strategy \"\(id)\" (registered: \(strategies.map(\.id).joined(separator: ", ")))")
+        }
+        return strategy
+    }
+
+    /// Saves every strategy's choices; if that fails, `strategy` goes back to `before` and the change is
+    /// refused: a choice that would not survive a restart is not made.
+    private func keepChoices(of strategy: ConfigurableStrategy, revertingTo before: StrategyChoice) throws {
+        guard let saveChoices else { return }
+        let choices = strategies.compactMap { $0 as? ConfigurableStrategy }.filter { !$0.choice.isEmpty }.map { ($0.id, $0.choice) }
+        do {
+            try saveChoices(StrategyChoices(strategies: Dictionary(choices, uniquingKeysWith: { first, _ in first })))
+        } catch {
+            _ = strategy.restore(before)
+            logger.error("strategy choice not saved; nothing changed", metadata: ["strategy": "\(strategy.id)", "error": "\(error)"])
+            throw IPCError(.unavailable, "the choice could not be saved (\(error)); nothing changed")
+        }
+    }
 
     /// The last fill sequence already in the strategies' positions (0 before the first resync).
     public var appliedSequence: Int64 { appliedThrough }

@@ -113,8 +113,14 @@ public struct TradingSwitchState: Codable, Sendable, Equatable {
 public struct StrategyInfo: Codable, Sendable, Equatable {
     public var id: String
     public var kind: String
+    /// What the strategy does, in a sentence.
+    public var description: String
     public var enabled: Bool
     public var symbols: [String]
+    /// Order size per symbol before the mindset's risk scaling (`bagbot.yaml`).
+    public var baseQuantity: [String: ExactDecimal]
+    /// The parameter schema with the values in force.
+    public var parameters: [StrategyParameterInfo]
     public var positions: [String: ExactDecimal]
     public var signals: Int
     public var fills: Int
@@ -122,12 +128,16 @@ public struct StrategyInfo: Codable, Sendable, Equatable {
     public var trades: Int
     public var wins: Int
 
-    public init(id: String, kind: String, enabled: Bool, symbols: [String], positions: [String: ExactDecimal], signals: Int,
-                fills: Int, realizedPnl: ExactDecimal, trades: Int, wins: Int) {
+    public init(id: String, kind: String, description: String = "", enabled: Bool, symbols: [String],
+                baseQuantity: [String: ExactDecimal] = [:], parameters: [StrategyParameterInfo] = [],
+                positions: [String: ExactDecimal], signals: Int, fills: Int, realizedPnl: ExactDecimal, trades: Int, wins: Int) {
         self.id = id
         self.kind = kind
+        self.description = description
         self.enabled = enabled
         self.symbols = symbols
+        self.baseQuantity = baseQuantity
+        self.parameters = parameters
         self.positions = positions
         self.signals = signals
         self.fills = fills

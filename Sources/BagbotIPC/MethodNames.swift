@@ -23,6 +23,10 @@ public enum Methods {
     public static let routerSymbolRules = "router.symbolRules"
 
     public static let arsenalStrategies = "arsenal.strategies"
+    public static let arsenalStrategy = "arsenal.strategy"
+    public static let arsenalEnable = "arsenal.enable"
+    public static let arsenalDisable = "arsenal.disable"
+    public static let arsenalSetParameters = "arsenal.setParameters"
     public static let arsenalSubscribe = "arsenal.subscribe"
 }
 

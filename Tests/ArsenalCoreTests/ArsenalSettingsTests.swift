@@ -18,12 +18,12 @@ struct ArsenalSettingsTests {
                   BTCUSDT: 0.5
             """, sections: sections)
         var expected = MicroTrendSettings()
-        expected.symbols = ["BTCUSDT"]
-        expected.baseQuantity = ["BTCUSDT": 0.5]
+        expected.basics.symbols = ["BTCUSDT"]
+        expected.basics.baseQuantity = ["BTCUSDT": 0.5]
         #expect(config[ArsenalSettings.self].microTrend == expected)
 
         let overridden = try loadConfig(yaml: nil, overrides: ["arsenal.micro_trend.symbols=[BTCUSDT]"], sections: sections)
-        #expect(overridden[ArsenalSettings.self].microTrend.symbols == ["BTCUSDT"])
+        #expect(overridden[ArsenalSettings.self].microTrend.basics.symbols == ["BTCUSDT"])
     }
 
     @Test("base quantities are exact: 0.001 and 1e-05 as written, a string keeps its digits")
@@ -37,7 +37,7 @@ struct ArsenalSettingsTests {
                   ETHUSDT: 1e-05
                   EURUSD: "10000.00"
             """, sections: sections)
-        let quantities = config[ArsenalSettings.self].microTrend.baseQuantity
+        let quantities = config[ArsenalSettings.self].microTrend.basics.baseQuantity
         #expect(quantities["BTCUSDT"]?.description == "0.001")
         #expect(quantities["ETHUSDT"] == ExactDecimal("0.00001"))
         #expect(quantities["EURUSD"]?.description == "10000.00")

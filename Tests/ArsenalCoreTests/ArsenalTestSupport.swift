@@ -39,10 +39,12 @@ func fill(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: E
          fee: fee, time: epoch.addingTimeInterval(seconds), strategyId: strategy, requestId: "req-\(id)", sequence: sequence)
 }
 
+typealias MicroTrendSettings = StrategySettings<MicroTrendFollower.Tuning>
+
 func microTrendSettings(_ change: (inout MicroTrendSettings) -> Void = { _ in }) -> MicroTrendSettings {
     var settings = MicroTrendSettings()
-    settings.symbols = ["BTCUSDT"]
-    settings.baseQuantity = ["BTCUSDT": 0.01]
+    settings.basics.symbols = ["BTCUSDT"]
+    settings.basics.baseQuantity = ["BTCUSDT": 0.01]
     change(&settings)
     return settings
 }

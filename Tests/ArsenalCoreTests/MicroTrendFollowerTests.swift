@@ -17,21 +17,21 @@ struct TickPath {
     }
 }
 
-final class Feeder {
-    let strategy: MicroTrendFollower
+final class Feeder<Logic: StrategyLogic> {
+    let strategy: StrategyRunner<Logic>
     var time = 0.0
     let step: Double
     private var counter = 0
 
-    init(_ strategy: MicroTrendFollower, step: Double = 1) {
+    init(_ strategy: StrategyRunner<Logic>, step: Double = 1) {
         self.strategy = strategy
         self.step = step
     }
 
     @discardableResult
-    func feed(mid: Double, symbol: String = "BTCUSDT") -> Signal? {
+    func feed(mid: Double, symbol: String = "BTCUSDT", spread: Double = 1e-5) -> Signal? {
         defer { time += step }
-        return strategy.onTick(tick(symbol, mid: mid, at: time)) { [self] in
+        return strategy.onTick(tick(symbol, mid: mid, at: time, spread: spread)) { [self] in
             counter += 1
             return "req-\(counter)"
         }
@@ -58,9 +58,9 @@ struct MicroTrendFollowerTests {
     @Test("no signal before both windows are full; a strong up-move from flat then gives a buy entry")
     func firstSignalWhenWindowsFull() throws {
         let settings = microTrendSettings()
-        #expect(settings.momentumWindow == 50)
-        #expect(settings.volatilityWindow == 100)
-        let feeder = Feeder(MicroTrendFollower(settings: settings))
+        #expect(settings.tuning.momentumWindow == 50)
+        #expect(settings.tuning.volatilityWindow == 100)
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: settings))
         var path = TickPath(start: 100)
         path.alternating(0.002, 0.0005, count: 100) // 101 ticks, a strong and slightly noisy trend
 
@@ -88,7 +88,7 @@ struct MicroTrendFollowerTests {
 
     @Test("a strong down-move from flat gives a sell entry")
     func sellEntry() throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         var path = TickPath(start: 100)
         path.alternating(-0.002, -0.0005, count: 100)
         let signal = try #require(feeder.feed(path.mids).first?.signal)
@@ -100,7 +100,7 @@ struct MicroTrendFollowerTests {
 
     @Test("no new signal while an order is in flight, until orderEnded")
     func oneOrderInFlight() throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         var path = TickPath(start: 100)
         path.alternating(0.002, 0.0005, count: 150)
         let first = feeder.feed(Array(path.mids[0...100]))
@@ -122,12 +122,12 @@ struct MicroTrendFollowerTests {
 
     @Test("a dead market (no movement, or a perfectly smooth drift) gives nothing")
     func deadMarket() {
-        let flat = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let flat = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         #expect(flat.feed(Array(repeating: 100.0, count: 400)).isEmpty)
 
         // A smooth drift would beat the costs on momentum alone (50 × 0.001 % > 0.041 %), but its volatility is
         // zero: the filter must skip it.
-        let smooth = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let smooth = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         var path = TickPath(start: 100)
         path.returns(Array(repeating: 0.00001, count: 400))
         #expect(smooth.feed(path.mids).isEmpty)
@@ -135,7 +135,7 @@ struct MicroTrendFollowerTests {
 
     @Test("a chaotic market (volatility above the maximum) gives no entry")
     func chaoticMarket() {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         var path = TickPath(start: 100)
         path.alternating(0.04, -0.02, count: 300) // σ = 3 % per tick, strongly trending
         #expect(feeder.feed(path.mids).isEmpty)
@@ -143,7 +143,7 @@ struct MicroTrendFollowerTests {
 
     @Test("a long is stopped out at −0.5 % (isEntry false), not before", arguments: [Side.buy, Side.sell])
     func stopLoss(entrySide: Side) throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         #expect(feeder.feed(quietMids()).isEmpty)
         let entry = 100.0
         #expect(try feeder.strategy.onFill(fill(entrySide, 0.01, at: entry.exact)) == nil)
@@ -162,7 +162,7 @@ struct MicroTrendFollowerTests {
 
     @Test("the stop loss fires even in a market too chaotic to trade")
     func stopLossInChaos() throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings { $0.maxVolatility = 0.0005 }))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings { $0.tuning.maxVolatility = 0.0005 }))
         var path = TickPath(start: 100)
         path.alternating(0.004, -0.004, count: 100) // σ = 0.4 %, above the maximum
         #expect(feeder.feed(path.mids).isEmpty)
@@ -175,7 +175,7 @@ struct MicroTrendFollowerTests {
 
     @Test("a position restored after a restart is protected by the stop before the windows refill")
     func stopLossAfterResync() {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         feeder.strategy.resync(symbol: "BTCUSDT", position: PositionBook(quantity: 0.01, cost: 1))
         let signals = feeder.feed([99.9, 99.2, 98.5, 97.0])
         #expect(!signals.isEmpty, "a long 3 % under water must be stopped out, history or not")
@@ -185,7 +185,7 @@ struct MicroTrendFollowerTests {
 
     @Test("a strong down move closes a long (reversal), before the stop is reached")
     func reversalClosesLong() throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         #expect(feeder.feed(quietMids()).isEmpty)
         _ = try feeder.strategy.onFill(fill(.buy, 0.01, at: 100))
         var path = TickPath(start: 100)
@@ -204,7 +204,7 @@ struct MicroTrendFollowerTests {
 
     @Test("the position follows fills; closed trades carry the realised P&L after fees")
     func positionFollowsFills() throws {
-        let strategy = MicroTrendFollower(settings: microTrendSettings())
+        let strategy = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
         #expect(try strategy.onFill(fill(.buy, 0.01, at: 100, fee: 0.001, seconds: 5)) == nil)
         let open = try #require(strategy.position(of: "BTCUSDT"))
         #expect(open.quantity == 0.01)
@@ -247,7 +247,7 @@ struct MicroTrendFollowerTests {
 
     @Test("resync replaces the position and frees the symbol")
     func resync() throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         var path = TickPath(start: 100)
         path.alternating(0.002, 0.0005, count: 102)
         #expect(feeder.feed(Array(path.mids[0...100])).count == 1)
@@ -263,7 +263,7 @@ struct MicroTrendFollowerTests {
 
     @Test("disabled, unknown-symbol and invalid ticks give nothing")
     func ignoredTicks() {
-        let strategy = MicroTrendFollower(settings: microTrendSettings { $0.enabled = false })
+        let strategy = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings { $0.basics.enabled = false })
         #expect(!strategy.isEnabled)
         let feeder = Feeder(strategy)
         var path = TickPath(start: 100)
@@ -271,7 +271,7 @@ struct MicroTrendFollowerTests {
         #expect(feeder.feed(path.mids).isEmpty)
         #expect(strategy.info().enabled == false)
 
-        let other = MicroTrendFollower(settings: microTrendSettings())
+        let other = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
         var produced = 0
         for (index, mid) in path.mids.enumerated() {
             let t = Double(index)
@@ -294,7 +294,7 @@ struct MicroTrendFollowerTests {
 
     @Test("the order guardrails hold: ≥ 100 ms between signals and at most 20 in any 60 s")
     func guardrails() throws {
-        let feeder = Feeder(MicroTrendFollower(settings: microTrendSettings()), step: 0.05)
+        let feeder = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()), step: 0.05)
         var path = TickPath(start: 100)
         path.alternating(0.002, 0.0005, count: 100 + 2_400) // two minutes of ticks every 50 ms after warm-up
         var times: [Date] = []
@@ -325,11 +325,11 @@ struct MicroTrendFollowerTests {
         trend.returns(Array(repeating: 0.0005, count: 30))
         let tail = Array(trend.mids.dropFirst())
 
-        let long = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let long = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         #expect(long.feed((0..<20_000).map(mid)).isEmpty)
         let longSignals = long.feed(tail)
 
-        let short = Feeder(MicroTrendFollower(settings: microTrendSettings()))
+        let short = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
         #expect(short.feed((19_899..<20_000).map(mid)).isEmpty)
         let shortSignals = short.feed(tail)
 

@@ -744,7 +744,7 @@ struct TradeCoordinatorTests {
         let mindset = FakeMindset()
         mindset.approveFraction.set(0.5)
         let router = FakeRouter()
-        let coordinator = TradeCoordinator(strategies: [MicroTrendFollower(settings: microTrendSettings())], mindset: mindset,
+        let coordinator = TradeCoordinator(strategies: [MicroTrendStrategy(settings: microTrendSettings())], mindset: mindset,
                                            router: router, logger: quietLogger)
         var path = TickPath(start: 100)
         path.alternating(0.002, 0.0005, count: 120)

@@ -1,0 +1,271 @@
+import Foundation
+import BagbotDomain
+
+/// A registered strategy as the arsenal runs it: the strategy's logic, one value per symbol, inside the
+/// mechanics every strategy shares — the position from real fills, one order in flight per symbol, the
+/// order-rate guard, the stop, sizing, enabling and run-time parameters.
+///
+/// Per tick, O(1): the logic sees the quote → the stop (never held back by the guard or by disabling) → the
+/// logic's intent, sized (an entry at the base quantity when flat and enabled; an exit for the whole
+/// position, also when disabled) → the guard (cooldown, orders per minute).
+public final class StrategyRunner<Logic: StrategyLogic> {
+    public let id: String
+    public var kind: String { Logic.kind }
+    public let symbols: [String]
+    public var isEnabled: Bool
+    public private(set) var stats = StrategyStats()
+    /// In force: `bagbot.yaml` with the run-time choices over it.
+    public private(set) var settings: StrategySettings<Logic.Tuning>
+    /// As `bagbot.yaml` says.
+    private let configured: StrategySettings<Logic.Tuning>
+    private var stopFraction: Double
+    /// Parameters set at run time (kept across restarts), and whether enabling was chosen at run time.
+    private var overrides: [String: Double] = [:]
+    private var enabledChoice: Bool?
+    private var slots: [String: Slot] = [:]
+    /// The symbol of the last tick and its slot: a feed sends runs of one symbol, and comparing two short
+    /// strings costs less than hashing one.
+    private var lastSlot: (symbol: String, slot: Slot)?
+
+    /// One symbol's state. The class is mutated in place (a struct copied out of `slots` and written back
+    /// would copy the logic's windows on every tick: O(window), not O(1)); its fields live in one struct that
+    /// a tick mutates in a single access (each access to a class's property is checked for exclusivity at run
+    /// time, and a tick would otherwise make a dozen).
+    final class Slot {
+        var state: SlotState
+        init(_ state: SlotState) { self.state = state }
+    }
+
+    struct SlotState {
+        var logic: Logic
+        var position = PositionBook()
+        var guardrail: OrderRateGuard
+        var orderInFlight = false
+        /// The symbol's base order size (looked up once, not hashed on every tick).
+        let baseQuantity: ExactDecimal
+    }
+
+    public init(settings: StrategySettings<Logic.Tuning>) {
+        self.id = Logic.id
+        self.settings = settings
+        self.configured = settings
+        self.symbols = settings.basics.symbols
+        self.isEnabled = settings.basics.enabled
+        self.stopFraction = settings.basics.stopLossPercent / 100
+        for symbol in settings.basics.symbols {
+            slots[symbol] = Slot(SlotState(
+                logic: Logic(settings: settings),
+                guardrail: OrderRateGuard(cooldown: settings.basics.orderCooldownMs / 1000, maxPerMinute: settings.basics.maxOrdersPerMinute),
+                baseQuantity: settings.basics.baseQuantity[symbol] ?? .zero))
+        }
+    }
+
+    public func position(of symbol: String) -> PositionBook? { slots[symbol]?.state.position }
+
+    private func slot(of symbol: String) -> Slot? {
+        if let lastSlot, lastSlot.symbol == symbol { return lastSlot.slot }
+        guard let slot = slots[symbol] else { return nil }
+        lastSlot = (symbol, slot)
+        return slot
+    }
+
+    // MARK: - Trade path
+
+    public func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
+        guard let slot = slot(of: tick.symbol), tick.bid.isPositive, tick.ask >= tick.bid else { return nil }
+        let quote = Quote(bid: tick.bid.doubleValue, ask: tick.ask.doubleValue, time: tick.time)
+        guard let decision = step(&slot.state, quote) else { return nil }
+        stats.signals += 1
+        return Signal(strategyId: id, symbol: tick.symbol, side: decision.side, quantity: decision.quantity,
+                      price: decision.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: decision.strength,
+                      confidence: stats.confidence, isEntry: decision.isEntry, reason: decision.reason.description,
+                      requestId: requestId())
+    }
+
+    /// The tick's work on one symbol, in one access to its state.
+    private func step(_ state: inout SlotState, _ quote: Quote) -> Decision? {
+        let holding = state.position.holding
+        let intent = state.logic.onQuote(quote, holding: holding)
+        guard !state.orderInFlight else { return nil }
+
+        // The stop comes first and needs no history: after a restart an open position is protected from its
+        // first tick, and neither a disabled strategy nor the order-rate guard may hold an exit back.
+        if let stop = stopLoss(state.position, holding: holding, mid: quote.mid) {
+            state.guardrail.record(quote.time)
+            state.orderInFlight = true
+            return stop
+        }
+        guard let intent else { return nil }
+        let decision: Decision
+        switch intent.action {
+        case .enter(let side):
+            guard isEnabled, holding == .flat, state.baseQuantity.isPositive else { return nil }
+            decision = Decision(side: side, quantity: state.baseQuantity, strength: intent.strength, isEntry: true,
+                                reason: .logic(intent.reason))
+        case .exit:
+            guard holding != .flat else { return nil }
+            decision = Decision(side: holding == .long ? .sell : .buy, quantity: state.position.quantity.magnitude,
+                                strength: intent.strength, isEntry: false, reason: .logic(intent.reason))
+        }
+        guard state.guardrail.allows(at: quote.time) else { return nil }
+        state.guardrail.record(quote.time)
+        state.orderInFlight = true
+        return decision
+    }
+
+    private func stopLoss(_ position: borrowing PositionBook, holding: Holding, mid: Double) -> Decision? {
+        guard holding != .flat else { return nil }
+        let entry = position.averagePrice.doubleValue
+        guard entry > 0 else { return nil }
+        let move = (mid - entry) / entry * (holding == .long ? 1 : -1)
+        guard move <= -stopFraction else { return nil }
+        return Decision(side: holding == .long ? .sell : .buy, quantity: position.quantity.magnitude, strength: 10,
+                        isEntry: false, reason: .stop(move: move))
+    }
+
+    private struct Decision {
+        var side: Side
+        var quantity: ExactDecimal
+        var strength: Double
+        var isEntry: Bool
+        var reason: DecisionReason
+    }
+
+    /// The stop's reason or the logic's; the sentence is written only for a signal that goes out.
+    private enum DecisionReason: CustomStringConvertible {
+        case stop(move: Double)
+        case logic(Logic.Reason)
+
+        var description: String {
+            switch self {
+            case .stop(let move): "stop loss: \(percentText(move)) against the position"
+            case .logic(let reason): reason.description
+            }
+        }
+    }
+
+    public func onFill(_ fill: Fill) throws -> ClosedTrade? {
+        guard let slot = slots[fill.symbol] else { return nil }
+        stats.fills += 1
+        guard let closed = try slot.state.position.apply(fill) else { return nil }
+        let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
+                                entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
+                                requestId: fill.requestId, tradeId: fill.fillId)
+        stats.record(trade)
+        return trade
+    }
+
+    public func orderEnded(symbol: String) {
+        slots[symbol]?.state.orderInFlight = false
+    }
+
+    public func orderStillInFlight(symbol: String) {
+        slots[symbol]?.state.orderInFlight = true
+    }
+
+    public func resync(symbol: String, position: PositionBook) {
+        slots[symbol]?.state.position = position
+        slots[symbol]?.state.orderInFlight = false
+    }
+
+    // MARK: - Registry
+
+    public var choice: StrategyChoice { StrategyChoice(enabled: enabledChoice, parameters: overrides) }
+
+    public func setEnabled(_ enabled: Bool) {
+        isEnabled = enabled
+        enabledChoice = enabled
+    }
+
+    /// Applies new parameter values, all or none: an unknown name, a value of the wrong type or out of its
+    /// bounds, or values that contradict each other change nothing and say why.
+    public func setParameters(_ values: [String: JSONValue]) throws(ParameterProblem) {
+        guard !values.isEmpty else { throw ParameterProblem(parameter: "parameters", reason: "name at least one parameter") }
+        let schema = StrategySettings<Logic.Tuning>.schema
+        var next = settings
+        var changed: [String: Double] = [:]
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            guard let spec = schema.first(where: { $0.name == name }) else {
+                throw ParameterProblem(parameter: name, reason: "unknown parameter (known: \(schema.map(\.name).joined(separator: ", ")))")
+            }
+            try spec.set(value, in: &next)
+            changed[name] = spec.value(in: next)
+        }
+        if let problem = next.problem() { throw problem }
+        apply(next)
+        overrides.merge(changed) { _, new in new }
+    }
+
+    /// Puts exactly `choice` over `bagbot.yaml` (an earlier run's choices, or the choices before a change that
+    /// could not be saved). A saved value that today's schema refuses (renamed, out of new bounds) is dropped and
+    /// reported; the rest apply.
+    public func restore(_ choice: StrategyChoice) -> [ParameterProblem] {
+        isEnabled = choice.enabled ?? configured.basics.enabled
+        enabledChoice = choice.enabled
+        var problems: [ParameterProblem] = []
+        var next = configured
+        var kept: [String: Double] = [:]
+        let schema = StrategySettings<Logic.Tuning>.schema
+        for (name, value) in choice.parameters.sorted(by: { $0.key < $1.key }) {
+            guard let spec = schema.first(where: { $0.name == name }) else {
+                problems.append(ParameterProblem(parameter: name, reason: "no longer a parameter of \(id); dropped"))
+                continue
+            }
+            var candidate = next
+            do {
+                try spec.set(.number(value), in: &candidate)
+            } catch {
+                problems.append(ParameterProblem(parameter: name, reason: "\(error.reason); dropped"))
+                continue
+            }
+            next = candidate
+            kept[name] = value
+        }
+        if let problem = next.problem() {
+            problems.append(ParameterProblem(parameter: problem.parameter, reason: "\(problem.reason); every saved parameter dropped"))
+            apply(configured)
+            overrides = [:]
+            return problems
+        }
+        apply(next)
+        overrides = kept
+        return problems
+    }
+
+    /// Puts settings in force. The logic is rebuilt (its windows fill again) when what it computes with
+    /// changed; positions, orders in flight and the guard's history stay.
+    private func apply(_ next: StrategySettings<Logic.Tuning>) {
+        let rebuild = next.tuning != settings.tuning || next.basics.feeRate != settings.basics.feeRate
+            || next.basics.slippageRate != settings.basics.slippageRate
+        settings = next
+        stopFraction = next.basics.stopLossPercent / 100
+        for slot in slots.values {
+            if rebuild { slot.state.logic = Logic(settings: next) }
+            slot.state.guardrail.reconfigure(cooldown: next.basics.orderCooldownMs / 1000, maxPerMinute: next.basics.maxOrdersPerMinute)
+        }
+    }
+
+    public func info() -> StrategyInfo {
+        let defaults = StrategySettings<Logic.Tuning>()
+        let parameters = StrategySettings<Logic.Tuning>.schema.map { spec in
+            let value = spec.value(in: settings)
+            let source: StrategyParameterInfo.Source = overrides[spec.name] != nil ? .runtime
+                : value != spec.value(in: defaults) ? .config : .default
+            return StrategyParameterInfo(name: spec.name, type: spec.type, value: value, defaultValue: spec.value(in: defaults),
+                                         minimum: spec.minimum, maximum: spec.maximum, description: spec.description, source: source)
+        }
+        return StrategyInfo(id: id, kind: kind, description: Logic.summary, enabled: isEnabled, symbols: symbols,
+                            baseQuantity: settings.basics.baseQuantity.filter { symbols.contains($0.key) }, parameters: parameters,
+                            positions: slots.mapValues { $0.state.position.quantity }, signals: stats.signals, fills: stats.fills,
+                            realizedPnl: stats.realizedPnl, trades: stats.trades, wins: stats.wins)
+    }
+}
+
+extension PositionBook {
+    var holding: Holding {
+        quantity.isPositive ? .long : quantity.isNegative ? .short : .flat
+    }
+}
+
+/// A fraction as a signed percentage with four decimals, for reasons.
+func percentText(_ fraction: Double) -> String { String(format: "%+.4f%%", fraction * 100) }

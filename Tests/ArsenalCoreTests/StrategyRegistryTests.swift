@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import BagbotDomain
+import BagbotIPC
+import BagbotStorage
+import BagbotTestSupport
+import Testing
+@testable import ArsenalCore
+
+/// Choices saved somewhere a test controls, or not at all.
+final class ChoicesSink: @unchecked Sendable {
+    let saved = Locked<[StrategyChoices]>([])
+    let failing = Locked(false)
+
+    func save(_ choices: StrategyChoices) throws {
+        if failing.get() { throw TestFailure("disk full") }
+        saved.update { $0.append(choices) }
+    }
+}
+
+@Suite("strategy registry")
+struct StrategyRegistryTests {
+    private func registry(_ settings: ArsenalSettings = ArsenalSettings(), sink: ChoicesSink = ChoicesSink()) -> TradeCoordinator {
+        TradeCoordinator(strategies: StrategyCatalog.strategies(from: settings), mindset: FakeMindset(), router: FakeRouter(),
+                         logger: quietLogger, saveChoices: { try sink.save($0) })
+    }
+
+    @Test("both strategies are listed with id, description, symbols, base quantities and their full schema")
+    func listing() async throws {
+        var settings = ArsenalSettings()
+        settings.microTrend.tuning.momentumWindow = 30
+        let coordinator = registry(settings)
+        let listed = await coordinator.strategyInfo()
+        #expect(listed.map(\.id) == ["micro_trend", "mean_reversion"])
+        let micro = try #require(listed.first)
+        #expect(micro.kind == "micro_trend_follower" && micro.enabled && !micro.description.isEmpty)
+        #expect(micro.baseQuantity == ["BTCUSDT": 0.01, "EURUSD": 10_000])
+        let names = micro.parameters.map(\.name)
+        #expect(names == ["stop_loss_percent", "order_cooldown_ms", "max_orders_per_minute", "fee_rate", "slippage_rate",
+                          "momentum_window", "volatility_window", "threshold_multiple", "min_volatility", "max_volatility", "reversal_multiple"])
+        let window = try #require(micro.parameters.first { $0.name == "momentum_window" })
+        #expect(window == StrategyParameterInfo(name: "momentum_window", type: .integer, value: 30, defaultValue: 50, minimum: 2,
+                                                maximum: 100_000, description: window.description, source: .config))
+        #expect(micro.parameters.first { $0.name == "stop_loss_percent" }?.value == 0.5)
+        #expect(micro.parameters.first { $0.name == "stop_loss_percent" }?.source == .default)
+        let reversion = try await coordinator.strategyInfo(id: "mean_reversion")
+        #expect(!reversion.enabled)
+        #expect(reversion.parameters.first { $0.name == "stop_loss_percent" }?.value == 1)
+    }
+
+    @Test("refused with the reason, changing nothing", arguments: [
+        (["momentum_windw": JSONValue.number(5)], "momentum_windw: unknown parameter (known: stop_loss_percent"),
+        (["momentum_window": .number(1)], "momentum_window: must be between 2 and 100000, got 1"),
+        (["momentum_window": .number(10.5)], "momentum_window: must be a whole number"),
+        (["momentum_window": .string("10")], "momentum_window: must be a number (integer), got a string"),
+        (["stop_loss_percent": .number(0)], "stop_loss_percent: must be between 0.01 and 50.0"),
+        (["min_volatility": .number(0.5)], "min_volatility: must be below max_volatility"),
+        // All or none: the valid one is not applied either.
+        (["momentum_window": .number(10), "threshold_multiple": .number(-1)], "threshold_multiple: must be between"),
+        ([:], "parameters: name at least one parameter"),
+    ])
+    func refused(values: [String: JSONValue], reason: String) async throws {
+        let sink = ChoicesSink()
+        let coordinator = registry(sink: sink)
+        let before = try await coordinator.strategyInfo(id: "micro_trend")
+        let error = await #expect(throws: IPCError.self) { try await coordinator.setParameters(values, strategyId: "micro_trend") }
+        #expect(error?.code == .badRequest)
+        #expect(error?.message.hasPrefix("micro_trend: \(reason)") == true, "\(error?.message ?? "")")
+        #expect(try await coordinator.strategyInfo(id: "micro_trend") == before)
+        #expect(sink.saved.get().isEmpty)
+    }
+
+    @Test("an unknown strategy is not found, naming those registered")
+    func unknownStrategy() async throws {
+        let coordinator = registry()
+        let error = await #expect(throws: IPCError.self) { try await coordinator.setEnabled(true, strategyId: "grid") }
+        #expect(error?.code == .notFound)
+        #expect(error?.message.contains("micro_trend, mean_reversion") == true)
+    }
+
+    @Test("a change applies at once, is saved, and restarts the windows: no entry until they are full again")
+    func changeApplies() async throws {
+        let sink = ChoicesSink()
+        let coordinator = registry(sink: sink)
+        let info = try await coordinator.setParameters(["momentum_window": .number(10), "stop_loss_percent": .number(2)], strategyId: "micro_trend")
+        #expect(info.parameters.first { $0.name == "momentum_window" }?.value == 10)
+        #expect(info.parameters.first { $0.name == "momentum_window" }?.source == .runtime)
+        #expect(sink.saved.get().last == StrategyChoices(strategies: [
+            "micro_trend": StrategyChoice(parameters: ["momentum_window": 10, "stop_loss_percent": 2]),
+        ]))
+        #expect(info.parameters.first { $0.name == "stop_loss_percent" }?.value == 2)
+    }
+
+    @Test("a change keeps the open position and its stop, and resets the logic's windows")
+    func changeKeepsPosition() throws {
+        let runner = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+        let feeder = Feeder(runner)
+        feeder.feed(quietMids())
+        _ = try runner.onFill(fill(.buy, 0.01, at: 100))
+        try runner.setParameters(["volatility_window": .number(200)])
+        #expect(runner.position(of: "BTCUSDT")?.quantity == 0.01)
+        // The windows are empty again, yet the stop acts on the first tick below −0.5 %.
+        let stop = try #require(feeder.feed(mid: 99.49))
+        #expect(stop.side == .sell && !stop.isEntry && stop.reason.hasPrefix("stop loss"))
+    }
+
+    @Test("lowering max_orders_per_minute counts the orders already sent")
+    func guardKeepsHistory() throws {
+        var guardrail = OrderRateGuard(cooldown: 0, maxPerMinute: 20)
+        let start = Date(timeIntervalSince1970: 1_000)
+        for second in 0..<5 { guardrail.record(start.addingTimeInterval(Double(second))) }
+        #expect(guardrail.allows(at: start.addingTimeInterval(10)))
+        guardrail.reconfigure(cooldown: 0, maxPerMinute: 3)
+        #expect(!guardrail.allows(at: start.addingTimeInterval(10)))
+        // The third most recent order (at 2 s) leaves the minute at 62 s.
+        #expect(!guardrail.allows(at: start.addingTimeInterval(61.9)))
+        #expect(guardrail.allows(at: start.addingTimeInterval(62)))
+    }
+
+    @Test("disable stops entries but the strategy still exits its position; enable brings entries back; both saved")
+    func disableThenEnable() async throws {
+        let sink = ChoicesSink()
+        let coordinator = registry(sink: sink)
+        let disabled = try await coordinator.setEnabled(false, strategyId: "micro_trend")
+        #expect(!disabled.enabled)
+        #expect(sink.saved.get().last?.strategies["micro_trend"] == StrategyChoice(enabled: false))
+        let enabled = try await coordinator.setEnabled(true, strategyId: "micro_trend")
+        #expect(enabled.enabled)
+        #expect(sink.saved.get().last?.strategies["micro_trend"] == StrategyChoice(enabled: true))
+    }
+
+    @Test("a disabled Micro Trend Follower closes its long on a strong opposite move (it used to wait for the stop)")
+    func disabledMicroTrendExits() throws {
+        let runner = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings { $0.basics.enabled = false })
+        let feeder = Feeder(runner)
+        feeder.feed(quietMids())
+        _ = try runner.onFill(fill(.buy, 0.01, at: 100.005))
+        var path = TickPath(start: 100.005)
+        path.returns([Double](repeating: -0.0004, count: 8))
+        let signals = feeder.feed(Array(path.mids.dropFirst()))
+        let exit = try #require(signals.first?.signal)
+        #expect(exit.side == .sell && !exit.isEntry)
+        #expect(exit.reason.hasPrefix("strong opposite move"), "\(exit.reason)")
+    }
+
+    @Test("a choice that cannot be saved is not made")
+    func unsavedChoiceIsUndone() async throws {
+        let sink = ChoicesSink()
+        let coordinator = registry(sink: sink)
+        _ = try await coordinator.setParameters(["momentum_window": .number(20)], strategyId: "micro_trend")
+        sink.failing.set(true)
+        let before = try await coordinator.strategyInfo(id: "micro_trend")
+        let error = await #expect(throws: IPCError.self) {
+            try await coordinator.setParameters(["momentum_window": .number(30), "reversal_multiple": .number(2)], strategyId: "micro_trend")
+        }
+        #expect(error?.code == .unavailable)
+        #expect(try await coordinator.strategyInfo(id: "micro_trend") == before)
+        await #expect(throws: IPCError.self) { try await coordinator.setEnabled(false, strategyId: "micro_trend") }
+        #expect(try await coordinator.strategyInfo(id: "micro_trend").enabled)
+    }
+
+    @Test("choices survive a restart through arsenal_strategies.json")
+    func choicesSurviveRestart() async throws {
+        let directory = try TempDir()
+        let file = StrategyChoicesFile(stateDirectory: directory.path)
+        do {
+            let coordinator = TradeCoordinator(strategies: StrategyCatalog.strategies(from: ArsenalSettings()), mindset: FakeMindset(), router: FakeRouter(), logger: quietLogger,
+                                               saveChoices: { try file.save($0) })
+            _ = try await coordinator.setEnabled(true, strategyId: "mean_reversion")
+            _ = try await coordinator.setParameters(["entry_z": .number(3), "window": .number(50)], strategyId: "mean_reversion")
+            _ = try await coordinator.setEnabled(false, strategyId: "micro_trend")
+        }
+        let restarted = StrategyCatalog.strategies(from: ArsenalSettings())
+        StrategyCatalog.restoreChoices(restarted, from: file, logger: quietLogger)
+        let reversion = try #require((restarted.last as? MeanReversionStrategy)?.runner)
+        #expect(reversion.isEnabled)
+        #expect(reversion.settings.tuning.entryZ == 3 && reversion.settings.tuning.window == 50)
+        #expect(reversion.info().parameters.first { $0.name == "entry_z" }?.source == .runtime)
+        #expect(restarted.first?.isEnabled == false)
+    }
+
+    @Test("a saved value today's schema refuses is dropped; the others are restored")
+    func staleChoiceDropped() throws {
+        let directory = try TempDir()
+        let file = StrategyChoicesFile(stateDirectory: directory.path)
+        try file.save(StrategyChoices(strategies: [
+            "micro_trend": StrategyChoice(enabled: false, parameters: ["momentum_window": 1, "reversal_multiple": 2, "gone": 3]),
+        ]))
+        let strategies = StrategyCatalog.strategies(from: ArsenalSettings())
+        let problems = strategies[0].restore(try #require(try file.load()?.strategies["micro_trend"]))
+        #expect(problems.map(\.parameter) == ["gone", "momentum_window"])
+        let runner = try #require((strategies[0] as? MicroTrendStrategy)?.runner)
+        #expect(!runner.isEnabled)
+        #expect(runner.settings.tuning.reversalMultiple == 2 && runner.settings.tuning.momentumWindow == 50)
+        #expect(runner.choice == StrategyChoice(enabled: false, parameters: ["reversal_multiple": 2]))
+    }
+
+    @Test("an unreadable choices file starts every strategy disabled, and says so in a fresh file")
+    func corruptChoicesDisableAll() throws {
+        let directory = try TempDir()
+        let file = StrategyChoicesFile(stateDirectory: directory.path)
+        try Data("{\"strategies\": {\"micro_trend\": tru".utf8).write(to: URL(fileURLWithPath: file.path))
+        let strategies = StrategyCatalog.strategies(from: ArsenalSettings())
+        StrategyCatalog.restoreChoices(strategies, from: file, logger: quietLogger)
+        #expect(strategies.allSatisfy { !$0.isEnabled })
+        let saved = try #require(try file.load())
+        #expect(saved.strategies["micro_trend"]?.enabled == false && saved.strategies["mean_reversion"]?.enabled == false)
+        let aside = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".corrupt-") }
+        #expect(aside.count == 1)
+    }
+
+    @Test("bagbot.yaml: the mean_reversion section is checked by the same schema", arguments: [
+        ("arsenal:\n  mean_reversion:\n    exit_z: 3\n", "arsenal.mean_reversion.exit_z"),
+        ("arsenal:\n  mean_reversion:\n    window: 1\n", "arsenal.mean_reversion.window"),
+        ("arsenal:\n  mean_reversion:\n    stop_loss_percent: 0\n", "arsenal.mean_reversion.stop_loss_percent"),
+        ("arsenal:\n  micro_trend:\n    max_orders_per_minute: 0\n", "arsenal.micro_trend.max_orders_per_minute"),
+    ])
+    func configChecked(yaml: String, key: String) throws {
+        let error = try #require(configError(yaml: yaml, sections: [ArsenalSettings.self]))
+        #expect(error.key == key, "\(error)")
+    }
+
+    @Test("bagbot.yaml: mean_reversion enabled with its own parameters")
+    func configMeanReversion() throws {
+        let config = try loadConfig(yaml: "arsenal:\n  mean_reversion:\n    enabled: true\n    entry_z: 2.5\n    symbols: [BTCUSDT]\n",
+                                    sections: [ArsenalSettings.self])
+        let settings = config[ArsenalSettings.self].meanReversion
+        #expect(settings.basics.enabled && settings.tuning.entryZ == 2.5 && settings.basics.symbols == ["BTCUSDT"])
+        #expect(settings.tuning.window == 100)
+    }
+}
