@@ -52,7 +52,7 @@ struct StrategyBenchmark {
         for tick in ticks {
             if strategy.onTick(tick, requestId: { number += 1; return "b-\(number)" }) != nil {
                 signals += 1
-                strategy.orderEnded(symbol: tick.symbol)
+                strategy.orderEnded(symbol: tick.symbol, role: .entry)
             }
         }
         let elapsed = ContinuousClock.now - start

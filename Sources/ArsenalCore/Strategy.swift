@@ -13,14 +13,26 @@ public protocol Strategy: AnyObject {
     /// A real fill of this strategy's order; returns the trade it closed, if any. Throws (and changes
     /// nothing) when the position's amounts would leave the exact range.
     func onFill(_ fill: Fill) throws -> ClosedTrade?
-    /// The order for `symbol` ended without (more) fills: rejected, cancelled, or never sent.
-    func orderEnded(symbol: String)
-    /// An order for `symbol` is still in flight although something (a resync) cleared the mark: no new
-    /// signal for it until `orderEnded`.
-    func orderStillInFlight(symbol: String)
+    /// The strategy's order of this role for `symbol` is over (final, rejected, never sent, withdrawn).
+    func orderEnded(symbol: String, role: OrderRole)
+    /// An order of this role for `symbol` is still in flight although something (a resync) cleared the mark:
+    /// no new signal of that role until `orderEnded`.
+    func orderStillInFlight(symbol: String, role: OrderRole)
     /// Replaces the position with what the venue's fills say (after a restart or reconnect).
     func resync(symbol: String, position: PositionBook)
     func info() -> StrategyInfo
+}
+
+/// What an order does to the strategy's position. One of each may be in flight per strategy and symbol: while
+/// an entry's outcome is being settled, the position its fills built so far is still protected by the stop
+/// (an exit), and the end of one never frees the other.
+public enum OrderRole: Sendable, Hashable, CaseIterable {
+    /// Opens a position: through mindsetd, never while another entry is unsettled.
+    case entry
+    /// Reduces it (an exit or the stop): reduce-only, straight to routerd.
+    case exit
+
+    public init(_ signal: Signal) { self = signal.isEntry ? .entry : .exit }
 }
 
 /// A strategy of the registry: enabled, disabled and tuned at run time, its choices kept across restarts.

@@ -55,9 +55,10 @@ public actor TradeCoordinator {
     private var heldFills: [Int64: Fill] = [:]
     /// Fetches the fills routerd has and this coordinator has not applied (routerd's fill log), applying them.
     private var onGap: (@Sendable () async -> Void)?
-    /// The order that holds each strategy's symbol busy ("strategy|symbol" → client order id), from its
-    /// signal on. Only that order's end frees the symbol: a late answer about an older order (a
-    /// confirmation that took its time) must not free a symbol that a newer order holds.
+    /// The order that holds each strategy's symbol busy in each role ("strategy|symbol|entry" or "…|exit" →
+    /// client order id), from its signal on. Only that order's end frees the role: a late answer about an
+    /// older order (a confirmation that took its time) must not free a symbol that a newer order holds, and the
+    /// end of a stop sent while an entry is unsettled must not free the entry's hold.
     private var ordersInFlight: [String: String] = [:]
     /// Orders whose `router.place` has not answered yet. A catch-up after a reconnect does not free their
     /// symbols: their fills may not be in what the catch-up read.
@@ -166,26 +167,30 @@ public actor TradeCoordinator {
         catchUps += 1
         for strategy in strategies {
             for symbol in strategy.symbols {
-                let key = inFlightKey(strategy.id, symbol)
-                if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) { continue }
-                ordersInFlight[key] = nil
-                strategy.orderEnded(symbol: symbol)
+                for role in OrderRole.allCases {
+                    let key = inFlightKey(strategy.id, symbol, role)
+                    if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) { continue }
+                    ordersInFlight[key] = nil
+                    strategy.orderEnded(symbol: symbol, role: role)
+                }
             }
         }
     }
 
-    private func inFlightKey(_ strategyId: String, _ symbol: String) -> String { "\(strategyId)|\(symbol)" }
+    private func inFlightKey(_ strategyId: String, _ symbol: String, _ role: OrderRole) -> String {
+        "\(strategyId)|\(symbol)|\(role)"
+    }
 
-    /// Frees `symbol` for `strategy` when `clientOrderId` is the order holding it (or nothing holds it).
-    private func orderEnded(_ clientOrderId: String, strategy: Strategy, symbol: String) {
-        let key = inFlightKey(strategy.id, symbol)
+    /// Frees `symbol`'s `role` for `strategy` when `clientOrderId` is the order holding it (or nothing holds it).
+    private func orderEnded(_ clientOrderId: String, strategy: Strategy, symbol: String, role: OrderRole) {
+        let key = inFlightKey(strategy.id, symbol, role)
         if let holder = ordersInFlight[key], holder != clientOrderId {
             logger.debug("an older order ended; the symbol stays busy with the newer one",
                          metadata: ["client_order_id": "\(clientOrderId)", "holder": "\(holder)"])
             return
         }
         ordersInFlight[key] = nil
-        strategy.orderEnded(symbol: symbol)
+        strategy.orderEnded(symbol: symbol, role: role)
     }
 
     public func handle(tick: Tick) async {
@@ -200,10 +205,10 @@ public actor TradeCoordinator {
                 // strategy graded down must still be able to close its position.
                 let stronger = signal.isEntry == current.signal.isEntry ? signal.rank > current.signal.rank : !signal.isEntry
                 if stronger {
-                    current.strategy.orderEnded(symbol: tick.symbol)
+                    current.strategy.orderEnded(symbol: tick.symbol, role: OrderRole(current.signal))
                     best = (strategy, signal)
                 } else {
-                    strategy.orderEnded(symbol: tick.symbol)
+                    strategy.orderEnded(symbol: tick.symbol, role: OrderRole(signal))
                 }
             } else {
                 best = (strategy, signal)
@@ -221,7 +226,8 @@ public actor TradeCoordinator {
         var logger = logger
         logger[metadataKey: "request_id"] = "\(signal.requestId)"
         let clientOrderId = "bb-\(signal.requestId)"
-        ordersInFlight[inFlightKey(strategy.id, signal.symbol)] = clientOrderId
+        let role = OrderRole(signal)
+        ordersInFlight[inFlightKey(strategy.id, signal.symbol, role)] = clientOrderId
         ordersBeingPlaced.insert(clientOrderId)
         defer { ordersBeingPlaced.remove(clientOrderId) }
         let catchUpsBefore = catchUps
@@ -229,14 +235,14 @@ public actor TradeCoordinator {
             // On spot it would sell coins the strategy does not hold (another's, or none: refused); without
             // routerd's rules yet it is not known to be allowed. An exit (reduce-only) still goes out.
             counters.shortsNotAllowed += 1
-            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.debug("short entry skipped: the symbol trades spot at its venue", metadata: ["symbol": "\(signal.symbol)"])
             return
         }
         publish(Events.signal, signal, nil)
         guard router.isConnected else {
             counters.droppedRouterUnavailable += 1
-            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: routerd unavailable", metadata: ["symbol": "\(signal.symbol)", "side": "\(signal.side.rawValue)"])
             return
         }
@@ -251,7 +257,7 @@ public actor TradeCoordinator {
             } catch {
                 counters.blocked += 1
                 counters.blockedMindsetUnavailable += 1
-                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 let closed = MindsetDecision.blocked("mindset_unavailable", "mindset unavailable (\(error)): failing closed", emotionState: "UNKNOWN")
                 publish(Events.decision, signal, closed)
                 logger.warning("signal blocked: mindsetd unavailable, failing closed", metadata: ["error": "\(error)"])
@@ -267,7 +273,7 @@ public actor TradeCoordinator {
         publish(Events.decision, signal, decision)
         guard decision.approved, decision.approvedQuantity.isPositive else {
             counters.blocked += 1
-            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.info("signal blocked by mindset", metadata: ["symbol": "\(signal.symbol)", "reasons": "\(decision.reasons.joined(separator: "; "))"])
             return
         }
@@ -276,7 +282,7 @@ public actor TradeCoordinator {
         if let rules = symbolRules[signal.symbol] {
             guard let tradable = rules.tradableQuantity(quantity) else {
                 counters.belowMinimum += 1
-                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.info("approved size is below the symbol's minimum once rounded to its step size; no order", metadata: [
                     "symbol": "\(signal.symbol)", "approved": "\(decision.approvedQuantity)", "step_size": "\(rules.stepSize)",
                     "min_quantity": "\(rules.minQuantity)",
@@ -295,7 +301,7 @@ public actor TradeCoordinator {
             counters.ordersPlaced += 1
             if order.status == .rejected || order.status == .cancelled || order.status == .expired {
                 counters.ordersRejected += 1
-                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
             } else {
                 logger.info("order placed", metadata: [
@@ -306,7 +312,7 @@ public actor TradeCoordinator {
                     // A catch-up ran while this order was being placed and left its symbol busy; its events may
                     // have gone out before the stream was back. Fetch its fills, then free the symbol.
                     await onGap?()
-                    orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+                    orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 }
             }
         } catch let error as IPCError where error.code == .timeout || error.code == .connectionLost {
@@ -314,28 +320,29 @@ public actor TradeCoordinator {
             // routerd's record says what happened.
             logger.error("order outcome unknown; confirming with routerd",
                          metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
-            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, strategyId: signal.strategyId) }
+            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId) }
         } catch {
             counters.droppedRouterUnavailable += 1
-            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol)
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
         }
     }
 
     /// Looks an uncertain order up by its id (never re-sending it) until routerd's record settles it: absent
     /// means it never arrived, final means done; either frees the symbol. A reconnect's resync also frees it.
-    func confirm(clientOrderId: String, symbol: String, strategyId: String, attempts: Int = 30, pause: Duration = .seconds(2)) async {
+    func confirm(clientOrderId: String, symbol: String, role: OrderRole, strategyId: String, attempts: Int = 30,
+                 pause: Duration = .seconds(2)) async {
         for _ in 0..<attempts {
             try? await Task.sleep(for: pause)
             guard let strategy = strategy(strategyId) else { return }
             do {
                 guard let order = try await router.order(clientOrderId: clientOrderId) else {
-                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol)
+                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
                     logger.warning("uncertain order never reached routerd", metadata: ["client_order_id": "\(clientOrderId)"])
                     return
                 }
                 if order.status.isFinal {
-                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol)
+                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
                     logger.notice("uncertain order settled", metadata: ["client_order_id": "\(clientOrderId)", "status": "\(order.status.rawValue)"])
                     return
                 }
@@ -380,10 +387,11 @@ public actor TradeCoordinator {
         symbolRules = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// An order update from routerd: a final order frees its symbol for the next signal.
+    /// An order update from routerd: a final order frees its symbol (in its role: exits are the reduce-only
+    /// orders) for the next signal.
     public func handle(order: OrderRecord) {
         guard order.status.isFinal, let strategy = strategy(order.strategyId) else { return }
-        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol)
+        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: order.reduceOnly ? .exit : .entry)
     }
 
     /// Called (once per gap) when a fill arrives past a gap, so the daemon fetches the missing ones.
@@ -436,7 +444,7 @@ public actor TradeCoordinator {
             // rebuilt from routerd's record (the fetch of "missing" fills, with nothing applied, takes a snapshot).
             logger.critical("a fill could not be applied to the strategy's position; rebuilding positions from routerd",
                             metadata: ["fill_id": "\(fill.fillId)", "error": "\(error)"])
-            strategy.orderStillInFlight(symbol: fill.symbol)
+            for role in OrderRole.allCases { strategy.orderStillInFlight(symbol: fill.symbol, role: role) }
             startOver("fill \(fill.fillId) could not be applied")
             if let onGap { Task { await onGap() } }
             return
@@ -466,11 +474,13 @@ public actor TradeCoordinator {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }
                 strategy.resync(symbol: symbol, position: position?.book ?? PositionBook())
                 // The snapshot may not hold the fills of an order still being placed: its symbol stays busy.
-                let key = inFlightKey(strategy.id, symbol)
-                if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) {
-                    strategy.orderStillInFlight(symbol: symbol)
-                } else {
-                    ordersInFlight[key] = nil
+                for role in OrderRole.allCases {
+                    let key = inFlightKey(strategy.id, symbol, role)
+                    if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) {
+                        strategy.orderStillInFlight(symbol: symbol, role: role)
+                    } else {
+                        ordersInFlight[key] = nil
+                    }
                 }
             }
         }

@@ -30,7 +30,7 @@ struct MeanReversionTests {
         #expect(entry.reason.hasPrefix("z-score -3.5"), "\(entry.reason)")
 
         _ = try feeder.strategy.onFill(fill(.buy, 0.01, at: entry.price, strategy: "mean_reversion"))
-        feeder.strategy.orderEnded(symbol: "BTCUSDT")
+        feeder.strategy.orderEnded(symbol: "BTCUSDT", role: .entry)
         let exit = try #require(feeder.feed(mid: 100.01))
         #expect(exit.side == .sell && !exit.isEntry && exit.quantity == 0.01)
         #expect(exit.reason.contains("back within ±0.5"), "\(exit.reason)")
@@ -50,7 +50,7 @@ struct MeanReversionTests {
         feeder.feed(calmWindow)
         let entry = try #require(feeder.feed(mid: 99.95))
         _ = try feeder.strategy.onFill(fill(.buy, 0.01, at: entry.price, strategy: "mean_reversion"))
-        feeder.strategy.orderEnded(symbol: "BTCUSDT")
+        feeder.strategy.orderEnded(symbol: "BTCUSDT", role: .entry)
         // Falling, the price stays below the mean: the long is held until it is 1 % (the default stop) under water.
         let path = stride(from: 99.90, through: 98.90, by: -0.05).map { $0 }
         let signals = feeder.feed(path)
@@ -86,7 +86,7 @@ struct MeanReversionTests {
         let same = Feeder(StrategyRunner<MeanReversion>(settings: meanReversionSettings()), step: 0)
         same.feed(calmWindow)
         let entry = try #require(same.feed(mid: 99.95))
-        same.strategy.orderEnded(symbol: "BTCUSDT")
+        same.strategy.orderEnded(symbol: "BTCUSDT", role: .entry)
         #expect(same.feed(mid: 99.94) == nil, "the 100 ms cooldown: the entry's own timestamp")
         #expect(entry.isEntry)
     }

@@ -108,14 +108,14 @@ struct MicroTrendFollowerTests {
         // The trend goes on, the order is still out: nothing.
         #expect(feeder.feed(Array(path.mids[101...150])).isEmpty)
 
-        feeder.strategy.orderEnded(symbol: "BTCUSDT")
+        feeder.strategy.orderEnded(symbol: "BTCUSDT", role: .entry)
         var more = path
         more.alternating(0.002, 0.0005, count: 1)
         let next = try #require(feeder.feed(mid: more.mids.last!))
         #expect(next.side == .buy)
         #expect(next.requestId == "req-2")
         // orderEnded for another symbol frees nothing here.
-        feeder.strategy.orderEnded(symbol: "EURUSD")
+        feeder.strategy.orderEnded(symbol: "EURUSD", role: .entry)
         more.alternating(0.002, 0.0005, count: 1)
         #expect(feeder.feed(mid: more.mids.last!) == nil)
     }
@@ -301,7 +301,7 @@ struct MicroTrendFollowerTests {
         for mid in path.mids {
             if let signal = feeder.feed(mid: mid) {
                 times.append(signal.time)
-                feeder.strategy.orderEnded(symbol: "BTCUSDT") // filled at once, ready for the next
+                feeder.strategy.orderEnded(symbol: "BTCUSDT", role: .entry) // filled at once, ready for the next
             }
         }
         #expect(times.count >= 40)

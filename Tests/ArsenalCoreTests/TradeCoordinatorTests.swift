@@ -16,7 +16,12 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
     private let state = Locked(State())
 
     struct State {
-        var inFlight = false
+        /// The roles with an order in flight (any one holds new signals back).
+        var rolesInFlight: Set<OrderRole> = []
+        var inFlight: Bool {
+            get { !rolesInFlight.isEmpty }
+            set { rolesInFlight = newValue ? [.entry, .exit] : [] }
+        }
         var side: Side = .buy
         var quantity: ExactDecimal = 1
         var strength = 2.0
@@ -49,7 +54,7 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
                             price: current.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: current.strength,
                             confidence: 0.5, isEntry: current.isEntry, reason: "scripted", requestId: requestId())
         state.update {
-            $0.inFlight = true
+            $0.rolesInFlight.insert(OrderRole(signal))
             $0.emitted.append(signal)
         }
         return signal
@@ -67,15 +72,15 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
         }
     }
 
-    func orderEnded(symbol: String) {
+    func orderEnded(symbol: String, role: OrderRole) {
         state.update {
-            $0.inFlight = false
+            $0.rolesInFlight.remove(role)
             $0.orderEnded += 1
         }
     }
 
-    func orderStillInFlight(symbol: String) {
-        state.update { $0.inFlight = true }
+    func orderStillInFlight(symbol: String, role: OrderRole) {
+        state.update { $0.rolesInFlight.insert(role) }
     }
 
     func resync(symbol: String, position: PositionBook) {
@@ -129,7 +134,16 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
 
     func order(clientOrderId: String) async throws -> OrderRecord? {
         lookups.update { $0 += 1 }
-        return stored.get()
+        guard let record = stored.get() else { return nil }
+        // Another order than the one the test settled (a confirmation running in the background): routerd has
+        // it, still unsettled.
+        guard record.clientOrderId == clientOrderId else {
+            var other = record
+            other.clientOrderId = clientOrderId
+            other.status = .sent
+            return other
+        }
+        return record
     }
     let rules = Locked<[SymbolRules]>([])
     func symbolRules() async throws -> [SymbolRules] { rules.get() }
@@ -179,7 +193,8 @@ struct Harness {
 
 func order(_ request: PlaceOrderRequest, status: OrderStatus) -> OrderRecord {
     OrderRecord(clientOrderId: request.clientOrderId!, venue: .paper, symbol: request.symbol, side: request.side,
-                type: request.type, quantity: request.quantity, status: status, strategyId: request.strategyId,
+                type: request.type, quantity: request.quantity, status: status, reduceOnly: request.reduceOnly ?? false,
+                strategyId: request.strategyId,
                 requestId: request.requestId, createdAt: epoch, updatedAt: epoch)
 }
 
@@ -363,7 +378,7 @@ struct TradeCoordinatorTests {
 
         // The first order's confirmation finally answers: it must not free the second order's symbol.
         h.router.stored.set(order(first, status: .filled))
-        await h.coordinator.confirm(clientOrderId: first.clientOrderId ?? "", symbol: first.symbol, strategyId: "scripted",
+        await h.coordinator.confirm(clientOrderId: first.clientOrderId ?? "", symbol: first.symbol, role: .entry, strategyId: "scripted",
                                     attempts: 1, pause: .zero)
         #expect(h.strategy.inFlight, "the second order's outcome is still unknown")
         await h.coordinator.handle(order: order(first, status: .filled))
@@ -371,7 +386,7 @@ struct TradeCoordinatorTests {
 
         let second = h.router.placed.get()[1]
         h.router.stored.set(order(second, status: .filled))
-        await h.coordinator.confirm(clientOrderId: second.clientOrderId ?? "", symbol: second.symbol, strategyId: "scripted",
+        await h.coordinator.confirm(clientOrderId: second.clientOrderId ?? "", symbol: second.symbol, role: .entry, strategyId: "scripted",
                                     attempts: 1, pause: .zero)
         #expect(!h.strategy.inFlight)
     }
@@ -388,7 +403,7 @@ struct TradeCoordinatorTests {
         // routerd recorded it and it filled: the lookup frees the symbol; nothing is placed again.
         let sent = try #require(h.router.placed.get().first)
         h.router.stored.set(order(sent, status: .filled))
-        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, strategyId: "scripted",
+        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, role: .entry, strategyId: "scripted",
                                     attempts: 3, pause: .zero)
         #expect(!h.strategy.inFlight)
         #expect(h.router.placed.get().count == 1)
@@ -400,7 +415,7 @@ struct TradeCoordinatorTests {
         h.router.error.set(nil)
         h.router.stored.set(nil)
         let second = h.router.placed.get()[1]
-        await h.coordinator.confirm(clientOrderId: second.clientOrderId ?? "", symbol: second.symbol, strategyId: "scripted",
+        await h.coordinator.confirm(clientOrderId: second.clientOrderId ?? "", symbol: second.symbol, role: .entry, strategyId: "scripted",
                                     attempts: 3, pause: .zero)
         #expect(!h.strategy.inFlight)
         #expect(h.router.placed.get().count == 2)

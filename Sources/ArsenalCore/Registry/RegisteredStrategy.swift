@@ -21,8 +21,8 @@ extension RegisteredStrategy {
     }
 
     public func onFill(_ fill: Fill) throws -> ClosedTrade? { try runner.onFill(fill) }
-    public func orderEnded(symbol: String) { runner.orderEnded(symbol: symbol) }
-    public func orderStillInFlight(symbol: String) { runner.orderStillInFlight(symbol: symbol) }
+    public func orderEnded(symbol: String, role: OrderRole) { runner.orderEnded(symbol: symbol, role: role) }
+    public func orderStillInFlight(symbol: String, role: OrderRole) { runner.orderStillInFlight(symbol: symbol, role: role) }
     public func resync(symbol: String, position: PositionBook) { runner.resync(symbol: symbol, position: position) }
     public func info() -> StrategyInfo { runner.info() }
 

@@ -40,7 +40,11 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         var logic: Logic
         var position = PositionBook()
         var guardrail: OrderRateGuard
-        var orderInFlight = false
+        /// An entry of this symbol is unsettled: no other entry, no exit of the logic's; the stop still acts on
+        /// what its fills have opened so far.
+        var entryInFlight = false
+        /// An exit or a stop is unsettled: nothing else goes out (a second close would be refused or flip).
+        var exitInFlight = false
         /// The symbol's base order size (looked up once, not hashed on every tick).
         let baseQuantity: ExactDecimal
     }
@@ -86,16 +90,17 @@ public final class StrategyRunner<Logic: StrategyLogic> {
     private func step(_ state: inout SlotState, _ quote: Quote) -> Decision? {
         let holding = state.position.holding
         let intent = state.logic.onQuote(quote, holding: holding)
-        guard !state.orderInFlight else { return nil }
+        guard !state.exitInFlight else { return nil }
 
         // The stop comes first and needs no history: after a restart an open position is protected from its
-        // first tick, and neither a disabled strategy nor the order-rate guard may hold an exit back.
+        // first tick, and neither a disabled strategy, nor the order-rate guard, nor an entry whose outcome is
+        // still being settled may hold it back (it closes what the fills received so far have opened).
         if let stop = stopLoss(state.position, holding: holding, mid: quote.mid) {
             state.guardrail.record(quote.time)
-            state.orderInFlight = true
+            state.exitInFlight = true
             return stop
         }
-        guard let intent else { return nil }
+        guard !state.entryInFlight, let intent else { return nil }
         let decision: Decision
         switch intent.action {
         case .enter(let side):
@@ -109,7 +114,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         }
         guard state.guardrail.allows(at: quote.time) else { return nil }
         state.guardrail.record(quote.time)
-        state.orderInFlight = true
+        if decision.isEntry { state.entryInFlight = true } else { state.exitInFlight = true }
         return decision
     }
 
@@ -155,17 +160,33 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         return trade
     }
 
-    public func orderEnded(symbol: String) {
-        slots[symbol]?.state.orderInFlight = false
+    public func orderEnded(symbol: String, role: OrderRole) {
+        guard let slot = slots[symbol] else { return }
+        switch role {
+        case .entry: slot.state.entryInFlight = false
+        case .exit: slot.state.exitInFlight = false
+        }
     }
 
-    public func orderStillInFlight(symbol: String) {
-        slots[symbol]?.state.orderInFlight = true
+    public func orderStillInFlight(symbol: String, role: OrderRole) {
+        guard let slot = slots[symbol] else { return }
+        switch role {
+        case .entry: slot.state.entryInFlight = true
+        case .exit: slot.state.exitInFlight = true
+        }
+    }
+
+    /// Whether an order of this role is in flight for `symbol`.
+    public func isInFlight(symbol: String, role: OrderRole) -> Bool {
+        guard let state = slots[symbol]?.state else { return false }
+        return role == .entry ? state.entryInFlight : state.exitInFlight
     }
 
     public func resync(symbol: String, position: PositionBook) {
-        slots[symbol]?.state.position = position
-        slots[symbol]?.state.orderInFlight = false
+        guard let slot = slots[symbol] else { return }
+        slot.state.position = position
+        slot.state.entryInFlight = false
+        slot.state.exitInFlight = false
     }
 
     // MARK: - Registry

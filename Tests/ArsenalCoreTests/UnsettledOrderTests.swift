@@ -1,0 +1,102 @@
+import Foundation
+import BagbotDomain
+import BagbotIPC
+import BagbotTestSupport
+import Testing
+@testable import ArsenalCore
+
+/// An unsettled order does not unprotect a position: entries and exits are held apart.
+@Suite("orders in flight by role")
+struct UnsettledOrderTests {
+    /// A runner holding a long of 0.01 at 100 with the windows full of quiet noise.
+    private func longRunner() throws -> (MicroTrendStrategy, Feeder<MicroTrendFollower>) {
+        let strategy = MicroTrendStrategy(settings: microTrendSettings())
+        let feeder = Feeder(strategy.runner)
+        feeder.feed(quietMids())
+        _ = try strategy.onFill(fill(.buy, 0.01, at: 100))
+        return (strategy, feeder)
+    }
+
+    @Test("an entry in flight holds entries and the logic's exits back, but not the stop")
+    func stopActsWhileEntryUnsettled() throws {
+        let (strategy, feeder) = try longRunner()
+        strategy.orderStillInFlight(symbol: "BTCUSDT", role: .entry)
+        var path = TickPath(start: 100.005)
+        path.returns([Double](repeating: -0.0004, count: 4))
+        #expect(feeder.feed(Array(path.mids.dropFirst())).isEmpty, "a reversal exit waits for the entry to settle")
+        let stop = try #require(feeder.feed(mid: 99.49))
+        #expect(stop.side == .sell && !stop.isEntry && stop.quantity == 0.01 && stop.reason.hasPrefix("stop loss"))
+        #expect(strategy.runner.isInFlight(symbol: "BTCUSDT", role: .exit))
+        #expect(strategy.runner.isInFlight(symbol: "BTCUSDT", role: .entry))
+    }
+
+    @Test("an exit in flight holds everything back, the stop too: a second close would be refused or flip")
+    func nothingWhileExitUnsettled() throws {
+        let (strategy, feeder) = try longRunner()
+        strategy.orderStillInFlight(symbol: "BTCUSDT", role: .exit)
+        #expect(feeder.feed(mid: 99.0) == nil)
+        strategy.orderEnded(symbol: "BTCUSDT", role: .exit)
+        #expect(feeder.feed(mid: 99.0)?.reason.hasPrefix("stop loss") == true)
+    }
+
+    @Test("the end of an exit does not free an entry still in flight, nor the other way round")
+    func rolesEndApart() throws {
+        let (strategy, _) = try longRunner()
+        strategy.orderStillInFlight(symbol: "BTCUSDT", role: .entry)
+        strategy.orderStillInFlight(symbol: "BTCUSDT", role: .exit)
+        strategy.orderEnded(symbol: "BTCUSDT", role: .exit)
+        #expect(strategy.runner.isInFlight(symbol: "BTCUSDT", role: .entry))
+        strategy.orderStillInFlight(symbol: "BTCUSDT", role: .exit)
+        strategy.orderEnded(symbol: "BTCUSDT", role: .entry)
+        #expect(strategy.runner.isInFlight(symbol: "BTCUSDT", role: .exit))
+    }
+
+    @Test("coordinator: an entry of unknown outcome whose fill came is stopped out; the stop's end leaves the entry held until it settles")
+    func coordinatorStopsWhileEntryUnsettled() async throws {
+        let mindset = FakeMindset()
+        let router = FakeRouter()
+        let strategy = MicroTrendStrategy(settings: microTrendSettings())
+        let coordinator = TradeCoordinator(strategies: [strategy], mindset: mindset, router: router, logger: quietLogger)
+        router.error.set(IPCError(.timeout, "no answer from routerd"))
+        var path = TickPath(start: 100)
+        path.alternating(0.002, 0.0005, count: 120)
+        var second = 0.0
+        for mid in path.mids where router.placed.get().isEmpty {
+            await coordinator.handle(tick: tick(mid: mid, at: second))
+            second += 1
+        }
+        let entry = try #require(router.placed.get().first)
+        #expect(entry.reduceOnly == nil && entry.side == .buy)
+        // routerd has the order and has not settled it; its fill comes on the stream.
+        router.error.set(nil)
+        router.stored.set(order(entry, status: .sent))
+        let price = try #require(path.mids.last)
+        await coordinator.handle(fill: fill(.buy, entry.quantity, at: price.exact, strategy: "micro_trend", sequence: 1))
+
+        await coordinator.handle(tick: tick(mid: price * 0.994, at: second))
+        let placed = router.placed.get()
+        try #require(placed.count == 2, "the stop went out while the entry was unsettled")
+        #expect(placed[1].reduceOnly == true && placed[1].side == .sell && placed[1].quantity == entry.quantity)
+        #expect(mindset.evaluated.get().count == 1, "the stop did not ask mindsetd")
+
+        // The stop fills and ends; the entry is still unsettled: a strong move gives no second entry.
+        await coordinator.handle(fill: fill(.sell, entry.quantity, at: (price * 0.994).exact, strategy: "micro_trend", sequence: 2))
+        await coordinator.handle(order: order(placed[1], status: .filled))
+        var up = TickPath(start: price * 0.994)
+        up.alternating(0.002, 0.0005, count: 60)
+        for mid in up.mids.dropFirst() {
+            second += 1
+            await coordinator.handle(tick: tick(mid: mid, at: second))
+        }
+        #expect(router.placed.get().count == 2, "no entry while the first entry's outcome is unknown")
+
+        // The entry settles: entries resume.
+        await coordinator.handle(order: order(entry, status: .filled))
+        for mid in up.mids.dropFirst() where router.placed.get().count == 2 {
+            second += 1
+            await coordinator.handle(tick: tick(mid: mid * 1.05, at: second))
+        }
+        #expect(router.placed.get().count == 3)
+        #expect(router.placed.get().last?.reduceOnly == nil)
+    }
+}
