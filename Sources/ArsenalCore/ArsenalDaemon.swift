@@ -64,11 +64,11 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         let hub = server.events
         let strategies = StrategyCatalog.strategies(from: config[ArsenalSettings.self])
         let choicesFile = StrategyChoicesFile(stateDirectory: config.paths.stateFilesDir)
-        StrategyCatalog.restoreChoices(strategies, from: choicesFile, logger: context.logger("registry"))
+        let otherChoices = StrategyCatalog.restoreChoices(strategies, from: choicesFile, logger: context.logger("registry"))
         coordinator = TradeCoordinator(
             strategies: strategies,
             mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
-            logger: logger, executor: routerClient.executor, saveChoices: { try choicesFile.save($0) },
+            logger: logger, executor: routerClient.executor, saveChoices: { try choicesFile.save($0.keeping(otherChoices)) },
             publish: { method, signal, decision in
                 if method == Events.signal {
                     hub.publish(method, topic: Topics.signals, body: signal)
@@ -128,6 +128,9 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         server.registry.register(Methods.arsenalSetParameters, SetStrategyParametersRequest.self) { request, _ in
             try await coordinator.setParameters(request.parameters, strategyId: request.id)
         }
+        server.registry.register(Methods.arsenalPerformance, PerformanceQuery.self) { query, _ in
+            try await Self.performance(query, via: commands)
+        }
         let hub = server.events
         server.registry.registerSync(Methods.arsenalSubscribe, SubscribeRequest.self) { request, context in
             let known = Set(["signals"])
@@ -169,6 +172,34 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
     }
 
+    /// Every strategy's performance from routerd's whole fill log (the truth across restarts), read page by
+    /// page off the trade path.
+    static func performance(_ query: PerformanceQuery, via client: IPCClient) async throws -> PerformanceResponse {
+        var ledger = PerformanceLedger()
+        var after: Int64 = 0
+        var databaseId: String?
+        while true {
+            let page: FillsResponse = try await client.call(Methods.routerFills, FillsQuery(afterSequence: after, limit: 1_000))
+            if let known = databaseId, known != page.databaseId {
+                throw IPCError(.conflict, "routerd's database changed while its fills were read; ask again")
+            }
+            databaseId = page.databaseId
+            for fill in page.fills where query.strategyId == nil || fill.strategyId == query.strategyId {
+                do {
+                    try ledger.apply(fill)
+                } catch {
+                    throw IPCError(.internal, "fill \(fill.fillId) could not be counted: \(error)")
+                }
+            }
+            guard let last = page.fills.last?.sequence, page.fills.count == 1_000 else {
+                after = page.fills.last?.sequence ?? after
+                break
+            }
+            after = last
+        }
+        return PerformanceResponse(strategies: ledger.performance, throughSequence: after, databaseId: databaseId ?? "")
+    }
+
     func health() async -> HealthReport {
         let counters = await coordinator.counters
         let bothUp = mindsetClient.isConnected && routerClient.isConnected && routerStream.isConnected
@@ -180,7 +211,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             details: [
                 "ticks": "\(counters.ticks)", "signals": "\(counters.signals)", "approved": "\(counters.approved)",
                 "blocked": "\(counters.blocked)", "blocked_mindset_unavailable": "\(counters.blockedMindsetUnavailable)",
-                "dropped_router_unavailable": "\(counters.droppedRouterUnavailable)", "orders_placed": "\(counters.ordersPlaced)",
+                "dropped_router_unavailable": "\(counters.droppedRouterUnavailable)",
+                "entries_against_another_strategy": "\(counters.entriesAgainstAnotherStrategy)", "orders_placed": "\(counters.ordersPlaced)",
                 "orders_rejected": "\(counters.ordersRejected)", "dropped_ticks": "\(droppedTicks.withLockedValue { $0 })",
                 "fills": "\(counters.fills)", "closed_trades": "\(counters.closedTrades)",
             ])

@@ -18,6 +18,11 @@ public protocol Strategy: AnyObject {
     /// An order of this role for `symbol` is still in flight although something (a resync) cleared the mark:
     /// no new signal of that role until `orderEnded`.
     func orderStillInFlight(symbol: String, role: OrderRole)
+    /// The position its fills built in `symbol` (nil: not one of its symbols).
+    func position(of symbol: String) -> PositionBook?
+    /// An exit or stop for `symbol` was refused or could not be sent: the next one waits a little longer each
+    /// time (it is not re-sent on every tick), until a fill or an accepted exit.
+    func exitRefused(symbol: String)
     /// Replaces the position with what the venue's fills say (after a restart or reconnect).
     func resync(symbol: String, position: PositionBook)
     func info() -> StrategyInfo
@@ -40,11 +45,12 @@ public enum OrderRole: Sendable, Hashable, CaseIterable {
 public protocol ConfigurableStrategy: Strategy {
     /// What was chosen at run time, to be saved.
     var choice: StrategyChoice { get }
-    /// Enables or disables entries (a disabled strategy still exits its open positions).
-    func setEnabled(_ enabled: Bool)
-    /// New parameter values, all applied or none.
-    func setParameters(_ values: [String: JSONValue]) throws(ParameterProblem)
-    /// Takes back an earlier run's choices; returns what it had to drop.
+    /// The choice that enabling or disabling entries would make (a disabled strategy still exits its positions).
+    func choice(settingEnabled enabled: Bool) -> StrategyChoice
+    /// The choice that new parameter values would make, checked all or none; applies nothing.
+    func choice(setting values: [String: JSONValue]) throws(ParameterProblem) -> StrategyChoice
+    /// Puts a choice in force over `bagbot.yaml`; returns what it had to drop.
+    @discardableResult
     func restore(_ choice: StrategyChoice) -> [ParameterProblem]
 }
 

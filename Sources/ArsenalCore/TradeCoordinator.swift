@@ -24,6 +24,9 @@ public struct ArsenalCounters: Sendable, Equatable {
     public var shortsNotAllowed = 0
     public var fills = 0
     public var closedTrades = 0
+    /// Entries not sent because another strategy holds the opposite side of the symbol or has an entry in it
+    /// unsettled (the venue would net the two positions).
+    public var entriesAgainstAnotherStrategy = 0
 }
 
 /// Drives the trade path: tick → strategies → best signal per symbol → mindset decision → order → fills
@@ -111,28 +114,37 @@ public actor TradeCoordinator {
     }
 
     /// Enables or disables a strategy's entries; a disabled strategy still exits its open positions.
+    /// Enabling is saved first and applied only once saved (a choice that would not survive a restart is not
+    /// made). Disabling takes less risk and never waits for the disk: it applies at once, and a failed save
+    /// is reported (it holds for this run only).
     public func setEnabled(_ enabled: Bool, strategyId id: String) throws -> StrategyInfo {
         let strategy = try registered(id)
-        let before = strategy.choice
-        strategy.setEnabled(enabled)
-        try keepChoices(of: strategy, revertingTo: before)
-        logger.notice(enabled ? "strategy enabled" : "strategy disabled: entries stop, exits and the stop still act",
-                      metadata: ["strategy": "\(id)"])
+        let next = strategy.choice(settingEnabled: enabled)
+        if enabled {
+            try keep(next, of: strategy)
+            strategy.restore(next)
+            logger.notice("strategy enabled", metadata: ["strategy": "\(id)"])
+        } else {
+            strategy.restore(next)
+            logger.notice("strategy disabled: entries stop, exits and the stop still act", metadata: ["strategy": "\(id)"])
+            try keep(next, of: strategy, refusing: false)
+        }
         return strategy.info()
     }
 
-    /// New values for some of a strategy's parameters, all applied or none.
+    /// New values for some of a strategy's parameters, all applied or none, and only once saved.
     public func setParameters(_ values: [String: JSONValue], strategyId id: String) throws -> StrategyInfo {
         let strategy = try registered(id)
-        let before = strategy.choice
+        let next: StrategyChoice
         do {
-            try strategy.setParameters(values)
+            next = try strategy.choice(setting: values)
         } catch {
             throw IPCError(.badRequest, "\(id): \(error)")
         }
-        try keepChoices(of: strategy, revertingTo: before)
+        try keep(next, of: strategy)
+        strategy.restore(next)
         logger.notice("strategy parameters changed", metadata: [
-            "strategy": "\(id)", "parameters": "\(values.keys.sorted().map { "\($0)=\(strategy.choice.parameters[$0].map { "\($0)" } ?? "?")" }.joined(separator: ", "))",
+            "strategy": "\(id)", "parameters": "\(values.keys.sorted().map { "\($0)=\(next.parameters[$0].map { "\($0)" } ?? "?")" }.joined(separator: ", "))",
         ])
         return strategy.info()
     }
@@ -144,17 +156,19 @@ public actor TradeCoordinator {
         return strategy
     }
 
-    /// Saves every strategy's choices; if that fails, `strategy` goes back to `before` and the change is
-    /// refused: a choice that would not survive a restart is not made.
-    private func keepChoices(of strategy: ConfigurableStrategy, revertingTo before: StrategyChoice) throws {
+    /// Saves every strategy's choices with `choice` as `strategy`'s; throws `unavailable` if it cannot. Saved on
+    /// the actor, so two changes never save over each other (an operator's action, a few milliseconds).
+    private func keep(_ choice: StrategyChoice, of strategy: ConfigurableStrategy, refusing: Bool = true) throws(IPCError) {
         guard let saveChoices else { return }
-        let choices = strategies.compactMap { $0 as? ConfigurableStrategy }.filter { !$0.choice.isEmpty }.map { ($0.id, $0.choice) }
+        var choices: [String: StrategyChoice] = [:]
+        for other in strategies.compactMap({ $0 as? ConfigurableStrategy }) where !other.choice.isEmpty { choices[other.id] = other.choice }
+        choices[strategy.id] = choice.isEmpty ? nil : choice
         do {
-            try saveChoices(StrategyChoices(strategies: Dictionary(choices, uniquingKeysWith: { first, _ in first })))
+            try saveChoices(StrategyChoices(strategies: choices))
         } catch {
-            _ = strategy.restore(before)
-            logger.error("strategy choice not saved; nothing changed", metadata: ["strategy": "\(strategy.id)", "error": "\(error)"])
-            throw IPCError(.unavailable, "the choice could not be saved (\(error)); nothing changed")
+            logger.error("strategy choice not saved", metadata: ["strategy": "\(strategy.id)", "error": "\(error)"])
+            throw IPCError(.unavailable, refusing ? "the choice could not be saved (\(error)); nothing changed"
+                : "\(strategy.id) is disabled for this run, but the choice could not be saved (\(error)): it will not hold across a restart")
         }
     }
 
@@ -193,28 +207,53 @@ public actor TradeCoordinator {
         strategy.orderEnded(symbol: symbol, role: role)
     }
 
+    /// One tick through every strategy trading its symbol. Every exit goes out (each reduces its own strategy's
+    /// position, which routerd checks one by one: exits never compete). Of the entries, the one ranked first by
+    /// strength × confidence goes out, unless an exit goes out on the symbol this tick; the others are
+    /// withdrawn.
     public func handle(tick: Tick) async {
         counters.ticks += 1
-        var best: (strategy: Strategy, signal: Signal)?
+        var exits: [(strategy: Strategy, signal: Signal)] = []
+        var entry: (strategy: Strategy, signal: Signal)?
         for strategy in strategies where strategy.symbols.contains(tick.symbol) {
             guard var signal = strategy.onTick(tick, requestId: nextRequestID) else { continue }
             if let graded = gradedConfidence[strategy.id] { signal.confidence = graded }
             counters.signals += 1
-            if let current = best {
-                // One signal per symbol: the weaker one is withdrawn. An exit is never withdrawn for an entry: a
-                // strategy graded down must still be able to close its position.
-                let stronger = signal.isEntry == current.signal.isEntry ? signal.rank > current.signal.rank : !signal.isEntry
-                if stronger {
-                    current.strategy.orderEnded(symbol: tick.symbol, role: OrderRole(current.signal))
-                    best = (strategy, signal)
+            guard signal.isEntry else {
+                exits.append((strategy, signal))
+                continue
+            }
+            if let current = entry {
+                if signal.rank > current.signal.rank {
+                    current.strategy.orderEnded(symbol: tick.symbol, role: .entry)
+                    entry = (strategy, signal)
                 } else {
-                    strategy.orderEnded(symbol: tick.symbol, role: OrderRole(signal))
+                    strategy.orderEnded(symbol: tick.symbol, role: .entry)
                 }
             } else {
-                best = (strategy, signal)
+                entry = (strategy, signal)
             }
         }
-        if let best { await process(best.signal, from: best.strategy) }
+        if let withdrawn = entry, !exits.isEmpty {
+            withdrawn.strategy.orderEnded(symbol: tick.symbol, role: .entry)
+            entry = nil
+        }
+        for exit in exits { await process(exit.signal, from: exit.strategy) }
+        if let entry { await process(entry.signal, from: entry.strategy) }
+    }
+
+    /// Why another strategy's state on the symbol forbids this entry, or nil: an entry of its still unsettled
+    /// (its direction's fills are not known yet), or a position on the opposite side.
+    private func conflictingEntry(_ signal: Signal, from strategy: Strategy) -> String? {
+        for other in strategies where other !== strategy && other.symbols.contains(signal.symbol) {
+            if ordersInFlight[inFlightKey(other.id, signal.symbol, .entry)] != nil {
+                return "\(other.id)'s entry in \(signal.symbol) is still unsettled"
+            }
+            if let held = other.position(of: signal.symbol)?.quantity, !held.isZero, held.isPositive != (signal.side == .buy) {
+                return "\(other.id) holds the opposite side of \(signal.symbol) (\(held))"
+            }
+        }
+        return nil
     }
 
     private func nextRequestID() -> String {
@@ -231,6 +270,14 @@ public actor TradeCoordinator {
         ordersBeingPlaced.insert(clientOrderId)
         defer { ordersBeingPlaced.remove(clientOrderId) }
         let catchUpsBefore = catchUps
+        if signal.isEntry, let conflict = conflictingEntry(signal, from: strategy) {
+            // Strategies' positions in one symbol net out at the venue: against another strategy's, an entry would
+            // leave neither strategy's reduce-only stop able to close its own position there.
+            counters.entriesAgainstAnotherStrategy += 1
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
+            logger.info("entry skipped", metadata: ["symbol": "\(signal.symbol)", "reason": "\(conflict)"])
+            return
+        }
         if signal.isEntry, signal.side == .sell, symbolRules[signal.symbol]?.shortSelling != true {
             // On spot it would sell coins the strategy does not hold (another's, or none: refused); without
             // routerd's rules yet it is not known to be allowed. An exit (reduce-only) still goes out.
@@ -242,6 +289,7 @@ public actor TradeCoordinator {
         publish(Events.signal, signal, nil)
         guard router.isConnected else {
             counters.droppedRouterUnavailable += 1
+            if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: routerd unavailable", metadata: ["symbol": "\(signal.symbol)", "side": "\(signal.side.rawValue)"])
             return
@@ -282,6 +330,7 @@ public actor TradeCoordinator {
         if let rules = symbolRules[signal.symbol] {
             guard let tradable = rules.tradableQuantity(quantity) else {
                 counters.belowMinimum += 1
+                if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
                 orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.info("approved size is below the symbol's minimum once rounded to its step size; no order", metadata: [
                     "symbol": "\(signal.symbol)", "approved": "\(decision.approvedQuantity)", "step_size": "\(rules.stepSize)",
@@ -301,6 +350,7 @@ public actor TradeCoordinator {
             counters.ordersPlaced += 1
             if order.status == .rejected || order.status == .cancelled || order.status == .expired {
                 counters.ordersRejected += 1
+                if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
                 orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
             } else {
@@ -323,6 +373,7 @@ public actor TradeCoordinator {
             Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId) }
         } catch {
             counters.droppedRouterUnavailable += 1
+            if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
         }

@@ -27,6 +27,7 @@ public enum Methods {
     public static let arsenalEnable = "arsenal.enable"
     public static let arsenalDisable = "arsenal.disable"
     public static let arsenalSetParameters = "arsenal.setParameters"
+    public static let arsenalPerformance = "arsenal.performance"
     public static let arsenalSubscribe = "arsenal.subscribe"
 }
 

@@ -78,7 +78,7 @@ struct StrategyRegistryTests {
         #expect(error?.message.contains("micro_trend, mean_reversion") == true)
     }
 
-    @Test("a change applies at once, is saved, and restarts the windows: no entry until they are full again")
+    @Test("a change is saved, then applies at once (to a flat symbol), marked as set at run time with what bagbot.yaml said")
     func changeApplies() async throws {
         let sink = ChoicesSink()
         let coordinator = registry(sink: sink)
@@ -86,22 +86,33 @@ struct StrategyRegistryTests {
         #expect(info.parameters.first { $0.name == "momentum_window" }?.value == 10)
         #expect(info.parameters.first { $0.name == "momentum_window" }?.source == .runtime)
         #expect(sink.saved.get().last == StrategyChoices(strategies: [
-            "micro_trend": StrategyChoice(parameters: ["momentum_window": 10, "stop_loss_percent": 2]),
+            "micro_trend": StrategyChoice(parameters: ["momentum_window": 10, "stop_loss_percent": 2],
+                                          configuredParameters: ["momentum_window": 50, "stop_loss_percent": 0.5]),
         ]))
         #expect(info.parameters.first { $0.name == "stop_loss_percent" }?.value == 2)
     }
 
-    @Test("a change keeps the open position and its stop, and resets the logic's windows")
-    func changeKeepsPosition() throws {
-        let runner = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+    @Test("a change while holding keeps the logic that opened the position until it is flat; then the new logic starts with empty windows")
+    func changeWaitsForFlat() throws {
+        let strategy = MicroTrendStrategy(settings: microTrendSettings())
+        let runner = strategy.runner
         let feeder = Feeder(runner)
         feeder.feed(quietMids())
-        _ = try runner.onFill(fill(.buy, 0.01, at: 100))
-        try runner.setParameters(["volatility_window": .number(200)])
+        _ = try runner.onFill(fill(.buy, 0.01, at: 100.005))
+        runner.restore(try runner.choice(setting: ["volatility_window": .number(200), "stop_loss_percent": .number(5)]))
         #expect(runner.position(of: "BTCUSDT")?.quantity == 0.01)
-        // The windows are empty again, yet the stop acts on the first tick below −0.5 %.
-        let stop = try #require(feeder.feed(mid: 99.49))
-        #expect(stop.side == .sell && !stop.isEntry && stop.reason.hasPrefix("stop loss"))
+        #expect(runner.settings.basics.stopLossPercent == 5, "the stop's change applies at once")
+        // The old windows are still full: a strong move against the long closes it within a few ticks.
+        var path = TickPath(start: 100.005)
+        path.returns([Double](repeating: -0.0004, count: 8))
+        let exit = try #require(feeder.feed(Array(path.mids.dropFirst())).first?.signal)
+        #expect(!exit.isEntry && exit.reason.hasPrefix("strong opposite move"))
+        _ = try runner.onFill(fill(.sell, 0.01, at: exit.price))
+        runner.orderEnded(symbol: "BTCUSDT", role: .exit)
+        // Flat and idle: the new logic (volatility window 200) needs 200 returns before any entry.
+        var trend = TickPath(start: try #require(path.mids.last))
+        trend.alternating(0.002, 0.0005, count: 150)
+        #expect(feeder.feed(Array(trend.mids.dropFirst())).isEmpty)
     }
 
     @Test("lowering max_orders_per_minute counts the orders already sent")
@@ -123,10 +134,10 @@ struct StrategyRegistryTests {
         let coordinator = registry(sink: sink)
         let disabled = try await coordinator.setEnabled(false, strategyId: "micro_trend")
         #expect(!disabled.enabled)
-        #expect(sink.saved.get().last?.strategies["micro_trend"] == StrategyChoice(enabled: false))
+        #expect(sink.saved.get().last?.strategies["micro_trend"] == StrategyChoice(enabled: false, configuredEnabled: true))
         let enabled = try await coordinator.setEnabled(true, strategyId: "micro_trend")
         #expect(enabled.enabled)
-        #expect(sink.saved.get().last?.strategies["micro_trend"] == StrategyChoice(enabled: true))
+        #expect(sink.saved.get().last?.strategies["micro_trend"] == StrategyChoice(enabled: true, configuredEnabled: true))
     }
 
     @Test("a disabled Micro Trend Follower closes its long on a strong opposite move (it used to wait for the stop)")
@@ -143,8 +154,8 @@ struct StrategyRegistryTests {
         #expect(exit.reason.hasPrefix("strong opposite move"), "\(exit.reason)")
     }
 
-    @Test("a choice that cannot be saved is not made")
-    func unsavedChoiceIsUndone() async throws {
+    @Test("an enable or a parameter change that cannot be saved is not made; a disable applies anyway and says it was not saved")
+    func unsavedChoices() async throws {
         let sink = ChoicesSink()
         let coordinator = registry(sink: sink)
         _ = try await coordinator.setParameters(["momentum_window": .number(20)], strategyId: "micro_trend")
@@ -155,8 +166,53 @@ struct StrategyRegistryTests {
         }
         #expect(error?.code == .unavailable)
         #expect(try await coordinator.strategyInfo(id: "micro_trend") == before)
-        await #expect(throws: IPCError.self) { try await coordinator.setEnabled(false, strategyId: "micro_trend") }
-        #expect(try await coordinator.strategyInfo(id: "micro_trend").enabled)
+        await #expect(throws: IPCError.self) { try await coordinator.setEnabled(true, strategyId: "mean_reversion") }
+        #expect(try await !coordinator.strategyInfo(id: "mean_reversion").enabled)
+
+        let disable = await #expect(throws: IPCError.self) { try await coordinator.setEnabled(false, strategyId: "micro_trend") }
+        #expect(disable?.message.contains("disabled for this run") == true, "\(disable?.message ?? "")")
+        #expect(try await !coordinator.strategyInfo(id: "micro_trend").enabled)
+    }
+
+    @Test("bagbot.yaml edited after a run-time choice wins: the later decision holds")
+    func yamlEditedSince() throws {
+        let defaults = StrategyCatalog.strategies(from: ArsenalSettings())
+        let tuned = try defaults[0].choice(setting: ["momentum_window": .number(20), "reversal_multiple": .number(2)])
+        let microOn = defaults[0].choice(settingEnabled: true)
+        let microOff = defaults[0].choice(settingEnabled: false)
+        let reversionOn = defaults[1].choice(settingEnabled: true)
+
+        // bagbot.yaml unchanged since: every choice holds.
+        let same = StrategyCatalog.strategies(from: ArsenalSettings())
+        #expect(same[1].restore(reversionOn).isEmpty && same[1].isEnabled)
+        #expect(same[0].restore(microOff).isEmpty && !same[0].isEnabled)
+
+        // momentum_window edited in bagbot.yaml since it was set at run time: bagbot.yaml's value; the rest holds.
+        var edited = ArsenalSettings()
+        edited.microTrend.tuning.momentumWindow = 30
+        let afterEdit = StrategyCatalog.strategies(from: edited)
+        #expect(afterEdit[0].restore(tuned).map(\.parameter) == ["momentum_window"])
+        let micro = try #require((afterEdit[0] as? MicroTrendStrategy)?.runner)
+        #expect(micro.settings.tuning.momentumWindow == 30 && micro.settings.tuning.reversalMultiple == 2)
+
+        // enabled: false written in bagbot.yaml after a run-time enable stops the strategy.
+        var off = ArsenalSettings()
+        off.microTrend.basics.enabled = false
+        let afterOff = StrategyCatalog.strategies(from: off)
+        #expect(afterOff[0].restore(microOn).map(\.parameter) == ["enabled"])
+        #expect(!afterOff[0].isEnabled)
+    }
+
+    @Test("choices for strategies this build does not run are carried through every save")
+    func unknownStrategiesKept() throws {
+        let directory = try TempDir()
+        let file = StrategyChoicesFile(stateDirectory: directory.path)
+        try file.save(StrategyChoices(strategies: ["grid": StrategyChoice(enabled: false, configuredEnabled: true)]))
+        let strategies = StrategyCatalog.strategies(from: ArsenalSettings())
+        let others = StrategyCatalog.restoreChoices(strategies, from: file, logger: quietLogger)
+        #expect(others.strategies.keys.sorted() == ["grid"])
+        try file.save(StrategyChoices(strategies: ["micro_trend": strategies[0].choice(settingEnabled: false)]).keeping(others))
+        #expect(try file.load()?.strategies.keys.sorted() == ["grid", "micro_trend"])
     }
 
     @Test("choices survive a restart through arsenal_strategies.json")
@@ -192,7 +248,21 @@ struct StrategyRegistryTests {
         let runner = try #require((strategies[0] as? MicroTrendStrategy)?.runner)
         #expect(!runner.isEnabled)
         #expect(runner.settings.tuning.reversalMultiple == 2 && runner.settings.tuning.momentumWindow == 50)
-        #expect(runner.choice == StrategyChoice(enabled: false, parameters: ["reversal_multiple": 2]))
+        #expect(runner.choice == StrategyChoice(enabled: false, parameters: ["reversal_multiple": 2], configuredEnabled: true,
+                                                configuredParameters: ["reversal_multiple": 1]))
+    }
+
+    @Test("a choices file that cannot even be replaced stays, and disables every strategy at every start")
+    func unreadableAndUnwritable() throws {
+        let directory = try TempDir()
+        let file = StrategyChoicesFile(stateDirectory: directory.path)
+        // A directory where the file should be: it cannot be read, and nothing can be renamed over it.
+        try FileManager.default.createDirectory(atPath: file.path, withIntermediateDirectories: false)
+        for _ in 0..<2 {
+            let strategies = StrategyCatalog.strategies(from: ArsenalSettings())
+            StrategyCatalog.restoreChoices(strategies, from: file, logger: quietLogger)
+            #expect(strategies.allSatisfy { !$0.isEnabled })
+        }
     }
 
     @Test("an unreadable choices file starts every strategy disabled, and says so in a fresh file")

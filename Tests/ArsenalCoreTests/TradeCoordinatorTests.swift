@@ -32,6 +32,7 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
         var resyncs: [(symbol: String, quantity: ExactDecimal, averagePrice: ExactDecimal)] = []
         var book = PositionBook()
         var stats = StrategyStats()
+        var exitRefusals = 0
     }
 
     init(id: String = "scripted", symbols: [String] = ["BTCUSDT"]) {
@@ -78,6 +79,14 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
             $0.orderEnded += 1
         }
     }
+
+    func position(of symbol: String) -> PositionBook? { symbols.contains(symbol) ? state.get().book : nil }
+
+    func exitRefused(symbol: String) {
+        state.update { $0.exitRefusals += 1 }
+    }
+
+    var exitRefusals: Int { state.get().exitRefusals }
 
     func orderStillInFlight(symbol: String, role: OrderRole) {
         state.update { $0.rolesInFlight.insert(role) }

@@ -1,6 +1,7 @@
 import Foundation
 import BagbotDomain
 import BagbotIPC
+import GRDB
 import Testing
 
 /// The strategy registry over arsenald's real socket, its choices in the real state directory.
@@ -47,6 +48,31 @@ extension TradePathTests {
             #expect(reversion.parameters.first { $0.name == "window" }?.value == 40)
             let micro = try await system.call("arsenald", Methods.arsenalStrategy, StrategyIdRequest(id: "micro_trend"), as: StrategyInfo.self)
             #expect(!micro.enabled)
+        }
+    }
+
+    @Test("arsenal.performance counts a strategy's round trip from routerd's fill log, to the digit of its fills")
+    func performanceOverIPC() async throws {
+        try await TestSystem.with { system in
+            try system.start(["mindsetd", "routerd", "arsenald"])
+            let bought = try await trade(system, .buy, ExactDecimal("0.002")!)
+            let sold = try await trade(system, .sell, ExactDecimal("0.002")!)
+            try await system.waitUntil("arsenald to answer", timeout: .seconds(30)) {
+                (try? await system.call("arsenald", Methods.arsenalPerformance, PerformanceQuery(strategyId: "e2e"),
+                                        as: PerformanceResponse.self)) != nil
+            }
+            let response = try await system.call("arsenald", Methods.arsenalPerformance, PerformanceQuery(strategyId: "e2e"),
+                                                 as: PerformanceResponse.self)
+            let e2e = try #require(response.strategies.first)
+            #expect(response.strategies.count == 1 && e2e.strategyId == "e2e" && e2e.trades == 1)
+            let btc = try #require(e2e.symbols.first)
+            let buyPrice = try #require(bought.averageFillPrice), sellPrice = try #require(sold.averageFillPrice)
+            let fees: ExactDecimal = try await system.database().read { db in
+                try ExactDecimal.fetchAll(db, sql: "SELECT fee FROM fills WHERE strategy_id = 'e2e'").reduce(.zero) { try $0 + $1 }
+            }
+            let expected = try (sellPrice - buyPrice).times(ExactDecimal("0.002")!) - fees
+            #expect(btc.netPnl == expected, "\(btc)")
+            #expect(btc.fees == fees && btc.position.isZero && btc.exposure.isZero)
         }
     }
 }

@@ -185,7 +185,7 @@ final class TestSystem: @unchecked Sendable {
                                logger: logger)
         client.start()
         do {
-            let deadline = ContinuousClock.now + .seconds(3)
+            let deadline = ContinuousClock.now + .seconds(10)
             while !client.isConnected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             let response: Response = try await client.call(method, body)
             await client.shutdown()

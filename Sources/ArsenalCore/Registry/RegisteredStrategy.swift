@@ -24,10 +24,15 @@ extension RegisteredStrategy {
     public func orderEnded(symbol: String, role: OrderRole) { runner.orderEnded(symbol: symbol, role: role) }
     public func orderStillInFlight(symbol: String, role: OrderRole) { runner.orderStillInFlight(symbol: symbol, role: role) }
     public func resync(symbol: String, position: PositionBook) { runner.resync(symbol: symbol, position: position) }
+    public func position(of symbol: String) -> PositionBook? { runner.position(of: symbol) }
+    public func exitRefused(symbol: String) { runner.exitRefused(symbol: symbol) }
     public func info() -> StrategyInfo { runner.info() }
 
     public var choice: StrategyChoice { runner.choice }
-    public func setEnabled(_ enabled: Bool) { runner.setEnabled(enabled) }
-    public func setParameters(_ values: [String: JSONValue]) throws(ParameterProblem) { try runner.setParameters(values) }
+    public func choice(settingEnabled enabled: Bool) -> StrategyChoice { runner.choice(settingEnabled: enabled) }
+    public func choice(setting values: [String: JSONValue]) throws(ParameterProblem) -> StrategyChoice {
+        try runner.choice(setting: values)
+    }
+    @discardableResult
     public func restore(_ choice: StrategyChoice) -> [ParameterProblem] { runner.restore(choice) }
 }

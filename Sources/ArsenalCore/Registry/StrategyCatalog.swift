@@ -12,38 +12,61 @@ public enum StrategyCatalog {
         ]
     }
 
-    /// Takes back the choices an earlier run saved. A file that cannot be read leaves every strategy disabled
-    /// (a strategy the trader switched off must not come back on by itself) and saves that, so it holds
-    /// across the next restarts too, until the trader enables them again.
-    public static func restoreChoices(_ strategies: [ConfigurableStrategy], from file: StrategyChoicesFile, logger: Logger) {
+    /// Takes back the choices an earlier run saved; returns those for strategies this build does not run (to be
+    /// carried through every later save). A file that cannot be read leaves every strategy disabled (a
+    /// strategy the trader switched off must not come back on by itself): that is saved over it (a copy of
+    /// the unreadable file kept beside it), and if it cannot be, the unreadable file stays, so the next start
+    /// disables them again.
+    @discardableResult
+    public static func restoreChoices(_ strategies: [ConfigurableStrategy], from file: StrategyChoicesFile, logger: Logger) -> StrategyChoices {
         let choices: StrategyChoices
         do {
-            guard let saved = try file.load() else { return }
+            guard let saved = try file.load() else { return StrategyChoices() }
             choices = saved
         } catch {
+            let aside = file.copyAside()
             logger.critical("strategy choices unreadable: every strategy starts disabled (exits and stops still act) until enabled again",
-                            metadata: ["file": "\(file.path)", "error": "\(error)"])
-            for strategy in strategies { strategy.setEnabled(false) }
-            do {
-                try file.save(StrategyChoices(strategies: Dictionary(strategies.map { ($0.id, $0.choice) }, uniquingKeysWith: { first, _ in first })))
-            } catch {
-                logger.critical("cannot save the disabled strategies either", metadata: ["error": "\(error)"])
+                            metadata: ["file": "\(file.path)", "copy": "\(aside ?? "none")", "error": "\(error)"])
+            var disabled: [String: StrategyChoice] = [:]
+            for strategy in strategies {
+                let choice = StrategyChoice().disabling(under: strategy)
+                strategy.restore(choice)
+                disabled[strategy.id] = choice
             }
-            return
+            do {
+                try file.save(StrategyChoices(strategies: disabled))
+            } catch {
+                logger.critical("cannot save the disabled strategies; the unreadable file stays and disables them at every start",
+                                metadata: ["error": "\(error)"])
+            }
+            return StrategyChoices()
         }
         for strategy in strategies {
             guard let choice = choices.strategies[strategy.id] else { continue }
             for problem in strategy.restore(choice) {
-                logger.error("saved strategy parameter not restored", metadata: ["strategy": "\(strategy.id)", "problem": "\(problem)"])
+                logger.warning("saved strategy choice not restored", metadata: ["strategy": "\(strategy.id)", "problem": "\(problem)"])
             }
             logger.info("strategy choices restored", metadata: [
                 "strategy": "\(strategy.id)", "enabled": "\(strategy.isEnabled)",
                 "parameters": "\(strategy.choice.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))",
             ])
         }
-        let unknown = Set(choices.strategies.keys).subtracting(strategies.map(\.id))
+        let unknown = choices.strategies.filter { id, _ in !strategies.contains { $0.id == id } }
         if !unknown.isEmpty {
-            logger.warning("choices saved for strategies no longer registered", metadata: ["strategies": "\(unknown.sorted().joined(separator: ", "))"])
+            logger.warning("choices saved for strategies this build does not run; kept in the file",
+                           metadata: ["strategies": "\(unknown.keys.sorted().joined(separator: ", "))"])
         }
+        return StrategyChoices(strategies: unknown)
+    }
+}
+
+extension StrategyChoice {
+    /// Disabled, nothing else chosen, as `strategy`'s `bagbot.yaml` stands.
+    func disabling(under strategy: ConfigurableStrategy) -> StrategyChoice {
+        strategy.choice(settingEnabled: false).onlyEnabling
+    }
+
+    private var onlyEnabling: StrategyChoice {
+        StrategyChoice(enabled: enabled, configuredEnabled: configuredEnabled)
     }
 }

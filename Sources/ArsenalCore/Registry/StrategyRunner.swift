@@ -47,6 +47,16 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         var exitInFlight = false
         /// The symbol's base order size (looked up once, not hashed on every tick).
         let baseQuantity: ExactDecimal
+        /// The market time of the symbol's last tick.
+        var lastTime = Date.distantPast
+        /// Exits refused in a row (reset by a fill), and when the next exit may go.
+        var exitRefusals = 0
+        var exitRetryAt = Date.distantPast
+        /// The parameters changed while the symbol held a position or had an order in flight: the logic is
+        /// rebuilt once it is idle.
+        var logicIsStale = false
+
+        var isIdle: Bool { position.quantity.isZero && !entryInFlight && !exitInFlight }
     }
 
     public init(settings: StrategySettings<Logic.Tuning>) {
@@ -88,9 +98,16 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 
     /// The tick's work on one symbol, in one access to its state.
     private func step(_ state: inout SlotState, _ quote: Quote) -> Decision? {
+        if state.logicIsStale, state.isIdle {
+            state.logic = Logic(settings: settings)
+            state.logicIsStale = false
+        }
         let holding = state.position.holding
         let intent = state.logic.onQuote(quote, holding: holding)
-        guard !state.exitInFlight else { return nil }
+        // A feed whose clock went back (a replay started over) must not leave exits waiting until it catches up.
+        if quote.time < state.lastTime { state.exitRetryAt = .distantPast }
+        state.lastTime = quote.time
+        guard !state.exitInFlight, quote.time >= state.exitRetryAt || holding == .flat else { return nil }
 
         // The stop comes first and needs no history: after a restart an open position is protected from its
         // first tick, and neither a disabled strategy, nor the order-rate guard, nor an entry whose outcome is
@@ -152,6 +169,8 @@ public final class StrategyRunner<Logic: StrategyLogic> {
     public func onFill(_ fill: Fill) throws -> ClosedTrade? {
         guard let slot = slots[fill.symbol] else { return nil }
         stats.fills += 1
+        slot.state.exitRefusals = 0
+        slot.state.exitRetryAt = .distantPast
         guard let closed = try slot.state.position.apply(fill) else { return nil }
         let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
                                 entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
@@ -176,6 +195,16 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         }
     }
 
+    /// Backs the next exit off: 0.5 s of market time after a first refusal, doubling to 10 s. A stop that
+    /// routerd refuses (or cannot be reached for) is not re-sent on every tick; one that is accepted fills and
+    /// resets the backoff.
+    public func exitRefused(symbol: String) {
+        guard let slot = slots[symbol] else { return }
+        slot.state.exitRefusals += 1
+        let delay = min(10, 0.5 * Double(1 << min(slot.state.exitRefusals - 1, 5)))
+        slot.state.exitRetryAt = slot.state.lastTime.addingTimeInterval(delay)
+    }
+
     /// Whether an order of this role is in flight for `symbol`.
     public func isInFlight(symbol: String, role: OrderRole) -> Bool {
         guard let state = slots[symbol]?.state else { return false }
@@ -187,49 +216,75 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         slot.state.position = position
         slot.state.entryInFlight = false
         slot.state.exitInFlight = false
+        slot.state.exitRefusals = 0
+        slot.state.exitRetryAt = .distantPast
     }
 
     // MARK: - Registry
 
-    public var choice: StrategyChoice { StrategyChoice(enabled: enabledChoice, parameters: overrides) }
-
-    public func setEnabled(_ enabled: Bool) {
-        isEnabled = enabled
-        enabledChoice = enabled
+    /// What was chosen at run time, with what `bagbot.yaml` said then.
+    public var choice: StrategyChoice {
+        let schema = StrategySettings<Logic.Tuning>.schema
+        var configuredParameters: [String: Double] = [:]
+        for spec in schema where overrides[spec.name] != nil { configuredParameters[spec.name] = spec.value(in: configured) }
+        return StrategyChoice(enabled: enabledChoice, parameters: overrides,
+                              configuredEnabled: enabledChoice == nil ? nil : configured.basics.enabled,
+                              configuredParameters: configuredParameters)
     }
 
-    /// Applies new parameter values, all or none: an unknown name, a value of the wrong type or out of its
-    /// bounds, or values that contradict each other change nothing and say why.
-    public func setParameters(_ values: [String: JSONValue]) throws(ParameterProblem) {
+    /// The choice that enabling or disabling would make (applied with `restore`).
+    public func choice(settingEnabled enabled: Bool) -> StrategyChoice {
+        var next = choice
+        next.enabled = enabled
+        next.configuredEnabled = configured.basics.enabled
+        return next
+    }
+
+    /// The choice that these parameter values would make, checked all or none: an unknown name, a value of the
+    /// wrong type or out of its bounds, or values that contradict each other throw the reason. Applies nothing.
+    public func choice(setting values: [String: JSONValue]) throws(ParameterProblem) -> StrategyChoice {
         guard !values.isEmpty else { throw ParameterProblem(parameter: "parameters", reason: "name at least one parameter") }
         let schema = StrategySettings<Logic.Tuning>.schema
         var next = settings
-        var changed: [String: Double] = [:]
+        var nextChoice = choice
         for (name, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let spec = schema.first(where: { $0.name == name }) else {
                 throw ParameterProblem(parameter: name, reason: "unknown parameter (known: \(schema.map(\.name).joined(separator: ", ")))")
             }
             try spec.set(value, in: &next)
-            changed[name] = spec.value(in: next)
+            nextChoice.parameters[name] = spec.value(in: next)
+            nextChoice.configuredParameters[name] = spec.value(in: configured)
         }
         if let problem = next.problem() { throw problem }
-        apply(next)
-        overrides.merge(changed) { _, new in new }
+        return nextChoice
     }
 
-    /// Puts exactly `choice` over `bagbot.yaml` (an earlier run's choices, or the choices before a change that
-    /// could not be saved). A saved value that today's schema refuses (renamed, out of new bounds) is dropped and
-    /// reported; the rest apply.
+    /// Puts exactly `choice` over `bagbot.yaml`: an earlier run's choices at start, or a change just saved. A
+    /// choice made when `bagbot.yaml` said something else is dropped (the trader edited the file since: the
+    /// later decision wins), as is a value today's schema refuses (renamed, out of new bounds); each is
+    /// reported, the rest apply.
+    @discardableResult
     public func restore(_ choice: StrategyChoice) -> [ParameterProblem] {
-        isEnabled = choice.enabled ?? configured.basics.enabled
-        enabledChoice = choice.enabled
         var problems: [ParameterProblem] = []
+        if let enabled = choice.enabled, let basis = choice.configuredEnabled, basis != configured.basics.enabled {
+            problems.append(ParameterProblem(parameter: "enabled", reason:
+                "bagbot.yaml says \(configured.basics.enabled) since \(enabled) was chosen at run time; bagbot.yaml wins"))
+            enabledChoice = nil
+        } else {
+            enabledChoice = choice.enabled
+        }
+        isEnabled = enabledChoice ?? configured.basics.enabled
         var next = configured
         var kept: [String: Double] = [:]
         let schema = StrategySettings<Logic.Tuning>.schema
         for (name, value) in choice.parameters.sorted(by: { $0.key < $1.key }) {
             guard let spec = schema.first(where: { $0.name == name }) else {
                 problems.append(ParameterProblem(parameter: name, reason: "no longer a parameter of \(id); dropped"))
+                continue
+            }
+            if let basis = choice.configuredParameters[name], basis != spec.value(in: configured) {
+                problems.append(ParameterProblem(parameter: name, reason:
+                    "bagbot.yaml says \(spec.value(in: configured)) since \(value) was set at run time; bagbot.yaml wins"))
                 continue
             }
             var candidate = next
@@ -244,24 +299,32 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         }
         if let problem = next.problem() {
             problems.append(ParameterProblem(parameter: problem.parameter, reason: "\(problem.reason); every saved parameter dropped"))
-            apply(configured)
-            overrides = [:]
-            return problems
+            next = configured
+            kept = [:]
         }
         apply(next)
         overrides = kept
         return problems
     }
 
-    /// Puts settings in force. The logic is rebuilt (its windows fill again) when what it computes with
-    /// changed; positions, orders in flight and the guard's history stay.
+    /// Puts settings in force. The stop, the cooldown and the order cap apply at once. When what the logic
+    /// computes with changed, each symbol's logic is rebuilt (its windows fill again) — at once where the
+    /// symbol is flat with nothing in flight, else once it is: a position keeps the logic that opened it (a
+    /// fresh window would judge its exit against a mean taken after the entry).
     private func apply(_ next: StrategySettings<Logic.Tuning>) {
         let rebuild = next.tuning != settings.tuning || next.basics.feeRate != settings.basics.feeRate
             || next.basics.slippageRate != settings.basics.slippageRate
         settings = next
         stopFraction = next.basics.stopLossPercent / 100
         for slot in slots.values {
-            if rebuild { slot.state.logic = Logic(settings: next) }
+            if rebuild {
+                if slot.state.isIdle {
+                    slot.state.logic = Logic(settings: next)
+                    slot.state.logicIsStale = false
+                } else {
+                    slot.state.logicIsStale = true
+                }
+            }
             slot.state.guardrail.reconfigure(cooldown: next.basics.orderCooldownMs / 1000, maxPerMinute: next.basics.maxOrdersPerMinute)
         }
     }

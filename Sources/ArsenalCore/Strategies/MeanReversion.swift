@@ -25,6 +25,8 @@ public struct MeanReversion: StrategyLogic {
         public var entryZ = 2.0
         /// Exit when it is back within this many.
         public var exitZ = 0.5
+        /// No entry beyond this many: a move that large is a breakout (news, a gap), not noise to fade.
+        public var maxZ = 4.0
         /// No entry when the window's standard deviation, relative to the price, is below this: nothing moves.
         public var minVolatility = 0.000_01
 
@@ -37,12 +39,15 @@ public struct MeanReversion: StrategyLogic {
             .integer("window", \.window, in: 2...100_000, "Mid prices in the rolling mean and standard deviation (ticks)."),
             .number("entry_z", \.entryZ, in: 0.1...20, "Enter toward the mean when the price is this many standard deviations away."),
             .number("exit_z", \.exitZ, in: 0...20, "Exit when the price is back within this many standard deviations of the mean."),
+            .number("max_z", \.maxZ, in: 0.1...100, "No entry beyond this many standard deviations: a breakout, not a stretch."),
             .number("min_volatility", \.minVolatility, in: 0...1,
                     "No entry when the window's standard deviation is below this fraction of the price."),
         ]
 
         public func inconsistency() -> ParameterProblem? {
-            exitZ < entryZ ? nil : ParameterProblem(parameter: "exit_z", reason: "must be below entry_z")
+            if exitZ >= entryZ { return ParameterProblem(parameter: "exit_z", reason: "must be below entry_z") }
+            if maxZ <= entryZ { return ParameterProblem(parameter: "max_z", reason: "must be above entry_z") }
+            return nil
         }
     }
 
@@ -52,6 +57,9 @@ public struct MeanReversion: StrategyLogic {
     /// any price level.
     private var anchor: Double?
     private var prices: RollingWindow
+    /// Whether an entry may be taken: false from the moment a position is held until, flat again, the price
+    /// has come back inside the exit band.
+    private var armed = true
 
     public init(settings: StrategySettings<Tuning>) {
         tuning = settings.tuning
@@ -63,7 +71,9 @@ public struct MeanReversion: StrategyLogic {
         let mid = quote.mid
         let anchor = anchor ?? mid
         self.anchor = anchor
-        prices.push(mid - anchor)
+        // This mid is judged against the window before it, then joins it (a jump after a quiet spell would
+        // otherwise widen the very deviation it is measured by, and a jump after identical prices be "z = 10").
+        defer { prices.push(mid - anchor) }
         guard prices.isFull else { return nil }
         let deviation = prices.standardDeviation
         guard deviation > 0 else { return nil }
@@ -71,12 +81,18 @@ public struct MeanReversion: StrategyLogic {
         let z = distance / deviation
         switch holding {
         case .flat:
-            guard abs(z) >= tuning.entryZ, deviation / mid >= tuning.minVolatility,
+            guard armed else {
+                armed = abs(z) <= tuning.exitZ
+                return nil
+            }
+            guard abs(z) >= tuning.entryZ, abs(z) <= tuning.maxZ, deviation / mid >= tuning.minVolatility,
                   abs(distance) / mid > quote.spread / mid + roundTripCosts else { return nil }
             return .enter(z < 0 ? .buy : .sell, strength: abs(z) / tuning.entryZ, .stretched(z: z, band: tuning.entryZ))
         case .long:
+            armed = false
             return z >= -tuning.exitZ ? .exit(strength: 1, .reverted(z: z, band: tuning.exitZ)) : nil
         case .short:
+            armed = false
             return z <= tuning.exitZ ? .exit(strength: 1, .reverted(z: z, band: tuning.exitZ)) : nil
         }
     }

@@ -1,0 +1,57 @@
+import Foundation
+import BagbotDomain
+import Testing
+
+@Suite("PerformanceLedger")
+struct PerformanceLedgerTests {
+    private static let start = Date(timeIntervalSince1970: 1_700_000_000)
+    private var sequence: Int64 = 0
+
+    private mutating func fill(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: ExactDecimal = 0,
+                               symbol: String = "BTCUSDT", strategy: String? = "trend") -> Fill {
+        sequence += 1
+        return Fill(fillId: "f\(sequence)", clientOrderId: "c\(sequence)", venue: .paper, symbol: symbol, side: side, quantity: quantity,
+                    price: price, fee: fee, time: Self.start.addingTimeInterval(Double(sequence)), strategyId: strategy,
+                    requestId: nil, sequence: sequence)
+    }
+
+    @Test("wins, losses, fees, profit factor and the deepest fall of the running P&L, to the last digit")
+    mutating func knownAnswers() throws {
+        var ledger = PerformanceLedger()
+        // +10 − 0.3 fees, then −4 − 0.2 fees, then −3 (a short), then a partial close of +2.5 leaving 1 open at 100.
+        for fill in [
+            fill(.buy, 1, at: 100, fee: 0.1), fill(.sell, 1, at: 110, fee: 0.2),
+            fill(.buy, 2, at: 100, fee: 0.1), fill(.sell, 2, at: 98, fee: 0.1),
+            fill(.sell, 1, at: 50), fill(.buy, 1, at: 53),
+            fill(.buy, 2, at: 100), fill(.sell, 1, at: 102.5),
+        ] { try ledger.apply(fill) }
+        let report = try #require(ledger.performance.first)
+        #expect(report.strategyId == "trend" && report.trades == 4 && report.wins == 2)
+        let btc = try #require(report.symbols.first)
+        #expect(btc.trades == 4 && btc.wins == 2 && btc.losses == 2 && btc.winRate == 0.5)
+        #expect(btc.netPnl == 5)
+        #expect(btc.fees == ExactDecimal("0.5"))
+        #expect(btc.grossProfit == ExactDecimal("12.2") && btc.grossLoss == ExactDecimal("7.2"))
+        #expect(abs((btc.profitFactor ?? 0) - 12.2 / 7.2) < 1e-12)
+        // Running P&L: 9.7, 5.5, 2.5, 5 — from the high of 9.7 down to 2.5.
+        #expect(btc.maxDrawdown == ExactDecimal("7.2"))
+        #expect(btc.position == 1 && btc.exposure == 100)
+        #expect(btc.volume == ExactDecimal("1011.5"))
+    }
+
+    @Test("symbols apart (their currencies differ), strategies apart, the trader's own fills not counted")
+    mutating func separated() throws {
+        var ledger = PerformanceLedger()
+        for fill in [
+            fill(.buy, 10_000, at: 1.1, symbol: "EURUSD", strategy: "fader"), fill(.sell, 10_000, at: 1.1002, symbol: "EURUSD", strategy: "fader"),
+            fill(.buy, 1, at: 100), fill(.buy, 1, at: 100, strategy: nil), fill(.sell, 1, at: 90, strategy: nil),
+        ] { try ledger.apply(fill) }
+        let byId = Dictionary(uniqueKeysWithValues: ledger.performance.map { ($0.strategyId, $0) })
+        #expect(byId.keys.sorted() == ["fader", "trend"])
+        #expect(byId["fader"]?.symbols.map(\.symbol) == ["EURUSD"])
+        #expect(byId["fader"]?.symbols.first?.netPnl == 2)
+        #expect(byId["fader"]?.symbols.first?.profitFactor == nil, "no loss: no profit factor")
+        #expect(byId["trend"]?.trades == 0 && byId["trend"]?.winRate == nil)
+        #expect(byId["trend"]?.symbols.first?.position == 1)
+    }
+}
