@@ -128,6 +128,9 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         server.registry.register(Methods.arsenalSetParameters, SetStrategyParametersRequest.self) { request, _ in
             try await coordinator.setParameters(request.parameters, strategyId: request.id)
         }
+        server.registry.register(Methods.arsenalPlaceManualOrder, ManualOrderRequest.self) { request, _ in
+            try await coordinator.placeManualOrder(request)
+        }
         server.registry.register(Methods.arsenalPerformance, PerformanceQuery.self) { query, _ in
             try await Self.performance(query, via: commands)
         }
@@ -230,13 +233,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         try await server.start()
         let coordinator = coordinator
         let commands = routerClient
-        let logger = logger
         await coordinator.setGapHandler {
-            do {
-                try await Self.resync(coordinator, via: commands, reconnected: false)
-            } catch {
-                logger.error("could not fetch missing fills; they will be fetched on the next reconnect", metadata: ["error": "\(error)"])
-            }
+            try await Self.resync(coordinator, via: commands, reconnected: false)
         }
         let ticks = ticks
         let updates = updates

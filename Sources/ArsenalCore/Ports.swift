@@ -15,6 +15,8 @@ public protocol RouterPort: Sendable {
     func order(clientOrderId: String) async throws -> OrderRecord?
     /// What each tradable symbol's venue accepts.
     func symbolRules() async throws -> [SymbolRules]
+    /// Cancels what is left of an order (routerd refuses a final one).
+    func cancel(clientOrderId: String) async throws -> OrderRecord
 }
 
 public struct IPCMindsetPort: MindsetPort {
@@ -44,6 +46,10 @@ public struct IPCRouterPort: RouterPort {
     public func symbolRules() async throws -> [SymbolRules] {
         let response: SymbolRulesResponse = try await client.call(Methods.routerSymbolRules, EmptyBody())
         return response.symbols
+    }
+
+    public func cancel(clientOrderId: String) async throws -> OrderRecord {
+        try await client.call(Methods.routerCancelOrder, CancelOrderRequest(clientOrderId: clientOrderId))
     }
 }
 

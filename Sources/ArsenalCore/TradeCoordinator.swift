@@ -5,6 +5,18 @@ import BagbotDomain
 import BagbotIPC
 import BagbotRuntime
 
+/// What became of a signal on the trade path.
+public enum TradeOutcome: Sendable {
+    /// Not sent, and why (no mindset decision was asked, or the approved size could not be traded).
+    case notSent(String)
+    /// The mindset said no (or could not be asked: failing closed).
+    case blocked(MindsetDecision)
+    /// routerd's record of the order (a rejected one too), with the decision that let it through.
+    case placed(OrderRecord, MindsetDecision)
+    /// Sent, outcome unknown (a timeout or a lost connection): confirmed with routerd in the background.
+    case unknown(clientOrderId: String)
+}
+
 /// Counters behind arsenald's status line, health details and (later) metrics.
 public struct ArsenalCounters: Sendable, Equatable {
     public var ticks = 0
@@ -35,6 +47,12 @@ public struct ArsenalCounters: Sendable, Equatable {
 /// judges an entry (docs/mindset.md).
 public actor TradeCoordinator {
     private var strategies: [Strategy]
+    /// The trader's own orders (`placeManualOrder`): not in `strategies` (it sees no tick).
+    private let manual = ManualOrders()
+    /// Each symbol's last tick: the price a manual order is proposed at.
+    private var lastTicks: [String: Tick] = [:]
+    /// The strategies and the manual orders: what catch-ups, resyncs and fills go through.
+    private var everyStrategy: [Strategy] { strategies + [manual] }
     private let mindset: MindsetPort
     private let router: RouterPort
     private let logger: Logger
@@ -57,7 +75,12 @@ public actor TradeCoordinator {
     /// strictly in sequence: positions and closed-trade P&L depend on the order).
     private var heldFills: [Int64: Fill] = [:]
     /// Fetches the fills routerd has and this coordinator has not applied (routerd's fill log), applying them.
-    private var onGap: (@Sendable () async -> Void)?
+    private var onGap: (@Sendable () async throws -> Void)?
+    /// The first pause before fetching again after a failed fetch (doubling to 30 s).
+    private var gapRetryPause: Duration = .seconds(1)
+    /// A fetch of missing fills is under way (with its retries); another was asked for meanwhile (it runs next).
+    private var fetchingGap = false
+    private var fetchAgain = false
     /// The order that holds each strategy's symbol busy in each role ("strategy|symbol|entry" or "…|exit" →
     /// client order id), from its signal on. Only that order's end frees the role: a late answer about an
     /// older order (a confirmation that took its time) must not free a symbol that a newer order holds, and the
@@ -179,7 +202,7 @@ public actor TradeCoordinator {
     /// An order still being placed keeps its symbol: it frees it itself when its answer comes.
     public func freeAllSymbols() {
         catchUps += 1
-        for strategy in strategies {
+        for strategy in everyStrategy {
             for symbol in strategy.symbols {
                 for role in OrderRole.allCases {
                     let key = inFlightKey(strategy.id, symbol, role)
@@ -213,6 +236,7 @@ public actor TradeCoordinator {
     /// withdrawn.
     public func handle(tick: Tick) async {
         counters.ticks += 1
+        lastTicks[tick.symbol] = tick
         var exits: [(strategy: Strategy, signal: Signal)] = []
         var entry: (strategy: Strategy, signal: Signal)?
         for strategy in strategies where strategy.symbols.contains(tick.symbol) {
@@ -238,14 +262,47 @@ public actor TradeCoordinator {
             withdrawn.strategy.orderEnded(symbol: tick.symbol, role: .entry)
             entry = nil
         }
+        // Every signal going out holds its role before the first one is awaited: a catch-up while an earlier one is
+        // being placed must not free a later one's strategy (it would send a second stop on the next tick).
+        for signal in exits + (entry.map { [$0] } ?? []) {
+            let clientOrderId = "bb-\(signal.signal.requestId)"
+            ordersInFlight[inFlightKey(signal.strategy.id, tick.symbol, OrderRole(signal.signal))] = clientOrderId
+            ordersBeingPlaced.insert(clientOrderId)
+        }
         for exit in exits { await process(exit.signal, from: exit.strategy) }
         if let entry { await process(entry.signal, from: entry.strategy) }
+    }
+
+    /// The trader's own market order, through the strategies' path: an entry asks mindsetd, then goes to routerd
+    /// (and obeys the rule against opposite positions); a reduce-only one goes straight to routerd and only
+    /// reduces the trader's own (`manual`) position. The same events and records as a signal's.
+    public func placeManualOrder(_ request: ManualOrderRequest) async throws -> ManualOrderResult {
+        guard request.quantity.isPositive else { throw IPCError(.badRequest, "quantity must be positive, got \(request.quantity)") }
+        guard let tick = lastTicks[request.symbol] else {
+            throw IPCError(.unavailable, "no price for \(request.symbol) yet: arsenald has not seen a tick of it")
+        }
+        let role: OrderRole = request.reduceOnly == true ? .exit : .entry
+        if let holder = ordersInFlight[inFlightKey(manual.id, request.symbol, role)] {
+            throw IPCError(.conflict, "manual order \(holder) for \(request.symbol) is still in flight; wait for it to settle")
+        }
+        let signal = Signal(strategyId: manual.id, symbol: request.symbol, side: request.side, quantity: request.quantity,
+                            price: request.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: 1, confidence: 1,
+                            isEntry: role == .entry, reason: "manual order", requestId: nextRequestID())
+        manual.track(request.symbol)
+        manual.orderStillInFlight(symbol: request.symbol, role: role)
+        counters.signals += 1
+        switch await process(signal, from: manual) {
+        case .notSent(let reason): return ManualOrderResult(outcome: .notSent, signal: signal, reason: reason)
+        case .blocked(let decision): return ManualOrderResult(outcome: .blocked, signal: signal, decision: decision)
+        case .placed(let order, let decision): return ManualOrderResult(outcome: .placed, signal: signal, decision: decision, order: order)
+        case .unknown(let id): return ManualOrderResult(outcome: .unknown, signal: signal, reason: "order \(id) sent; routerd did not answer in time")
+        }
     }
 
     /// Why another strategy's state on the symbol forbids this entry, or nil: an entry of its still unsettled
     /// (its direction's fills are not known yet), or a position on the opposite side.
     private func conflictingEntry(_ signal: Signal, from strategy: Strategy) -> String? {
-        for other in strategies where other !== strategy && other.symbols.contains(signal.symbol) {
+        for other in everyStrategy where other !== strategy {
             if ordersInFlight[inFlightKey(other.id, signal.symbol, .entry)] != nil {
                 return "\(other.id)'s entry in \(signal.symbol) is still unsettled"
             }
@@ -261,7 +318,8 @@ public actor TradeCoordinator {
         return "\(runID)-\(sequence)"
     }
 
-    private func process(_ signal: Signal, from strategy: Strategy) async {
+    @discardableResult
+    private func process(_ signal: Signal, from strategy: Strategy) async -> TradeOutcome {
         var logger = logger
         logger[metadataKey: "request_id"] = "\(signal.requestId)"
         let clientOrderId = "bb-\(signal.requestId)"
@@ -276,7 +334,7 @@ public actor TradeCoordinator {
             counters.entriesAgainstAnotherStrategy += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.info("entry skipped", metadata: ["symbol": "\(signal.symbol)", "reason": "\(conflict)"])
-            return
+            return .notSent(conflict)
         }
         if signal.isEntry, signal.side == .sell, symbolRules[signal.symbol]?.shortSelling != true {
             // On spot it would sell coins the strategy does not hold (another's, or none: refused); without
@@ -284,7 +342,7 @@ public actor TradeCoordinator {
             counters.shortsNotAllowed += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.debug("short entry skipped: the symbol trades spot at its venue", metadata: ["symbol": "\(signal.symbol)"])
-            return
+            return .notSent("\(signal.symbol) cannot be sold short at its venue (or routerd's rules for it are not known yet)")
         }
         publish(Events.signal, signal, nil)
         guard router.isConnected else {
@@ -292,7 +350,7 @@ public actor TradeCoordinator {
             if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: routerd unavailable", metadata: ["symbol": "\(signal.symbol)", "side": "\(signal.side.rawValue)"])
-            return
+            return .notSent("routerd is unavailable")
         }
         let decision: MindsetDecision
         if signal.isEntry {
@@ -309,7 +367,7 @@ public actor TradeCoordinator {
                 let closed = MindsetDecision.blocked("mindset_unavailable", "mindset unavailable (\(error)): failing closed", emotionState: "UNKNOWN")
                 publish(Events.decision, signal, closed)
                 logger.warning("signal blocked: mindsetd unavailable, failing closed", metadata: ["error": "\(error)"])
-                return
+                return .blocked(closed)
             }
         } else {
             // An exit or a stop reduces risk: it goes straight to routerd, reduce-only (routerd refuses it if it
@@ -323,7 +381,7 @@ public actor TradeCoordinator {
             counters.blocked += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.info("signal blocked by mindset", metadata: ["symbol": "\(signal.symbol)", "reasons": "\(decision.reasons.joined(separator: "; "))"])
-            return
+            return .blocked(decision)
         }
         counters.approved += 1
         var quantity = decision.approvedQuantity
@@ -336,7 +394,7 @@ public actor TradeCoordinator {
                     "symbol": "\(signal.symbol)", "approved": "\(decision.approvedQuantity)", "step_size": "\(rules.stepSize)",
                     "min_quantity": "\(rules.minQuantity)",
                 ])
-                return
+                return .notSent("the approved size \(decision.approvedQuantity) is below \(signal.symbol)'s minimum once rounded to its step size")
             }
             quantity = tradable
         }
@@ -354,6 +412,10 @@ public actor TradeCoordinator {
                 orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
             } else {
+                if role == .exit {
+                    strategy.exitAccepted(symbol: signal.symbol)
+                    await cancelUnsettledEntry(of: strategy, symbol: signal.symbol)
+                }
                 logger.info("order placed", metadata: [
                     "client_order_id": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "side": "\(order.side.rawValue)",
                     "quantity": "\(order.quantity)", "status": "\(order.status.rawValue)",
@@ -361,21 +423,39 @@ public actor TradeCoordinator {
                 if order.status.isFinal && catchUps != catchUpsBefore {
                     // A catch-up ran while this order was being placed and left its symbol busy; its events may
                     // have gone out before the stream was back. Fetch its fills, then free the symbol.
-                    await onGap?()
+                    try? await onGap?()
                     orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 }
             }
+            return .placed(order, decision)
         } catch let error as IPCError where error.code == .timeout || error.code == .connectionLost {
             // The order may have reached routerd: keep the symbol busy (no second order, no flip) until
             // routerd's record says what happened.
             logger.error("order outcome unknown; confirming with routerd",
                          metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
             Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId) }
+            return .unknown(clientOrderId: clientOrderId)
         } catch {
             counters.droppedRouterUnavailable += 1
             if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
+            return .notSent("the order could not be sent: \(error)")
+        }
+    }
+
+    /// A stop went out while the strategy's entry in the symbol is unsettled: what is left of that entry is
+    /// cancelled, so it cannot fill after the stop and reopen the position at a worse average (a market order
+    /// is usually final already: routerd then refuses the cancel, which changes nothing).
+    private func cancelUnsettledEntry(of strategy: Strategy, symbol: String) async {
+        guard let entry = ordersInFlight[inFlightKey(strategy.id, symbol, .entry)] else { return }
+        do {
+            let order = try await router.cancel(clientOrderId: entry)
+            logger.notice("unsettled entry cancelled after its position's stop", metadata: [
+                "client_order_id": "\(entry)", "status": "\(order.status.rawValue)", "filled": "\(order.filledQuantity)",
+            ])
+        } catch {
+            logger.debug("unsettled entry not cancelled", metadata: ["client_order_id": "\(entry)", "error": "\(error)"])
         }
     }
 
@@ -445,9 +525,38 @@ public actor TradeCoordinator {
         orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: order.reduceOnly ? .exit : .entry)
     }
 
-    /// Called (once per gap) when a fill arrives past a gap, so the daemon fetches the missing ones.
-    public func setGapHandler(_ handler: @escaping @Sendable () async -> Void) {
+    /// Called when a fill arrives past a gap, or cannot be applied, so the daemon fetches the missing fills (or a
+    /// positions snapshot). A failed fetch is tried again, 1 s then doubling to 30 s, until it succeeds: until
+    /// then the symbol whose fill could not be applied sends nothing.
+    public func setGapHandler(retryPause: Duration = .seconds(1), _ handler: @escaping @Sendable () async throws -> Void) {
         onGap = handler
+        gapRetryPause = retryPause
+    }
+
+    private func fetchMissingFills() {
+        guard let onGap else { return }
+        guard !fetchingGap else {
+            fetchAgain = true
+            return
+        }
+        fetchingGap = true
+        Task {
+            repeat {
+                fetchAgain = false
+                var pause = gapRetryPause
+                while true {
+                    do {
+                        try await onGap()
+                        break
+                    } catch {
+                        logger.error("could not fetch missing fills from routerd; trying again", metadata: ["error": "\(error)", "in": "\(pause)"])
+                    }
+                    try? await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(30))
+                }
+            } while fetchAgain
+            fetchingGap = false
+        }
     }
 
     public var heldFillCount: Int { heldFills.count }
@@ -465,7 +574,7 @@ public actor TradeCoordinator {
             if newGap {
                 logger.warning("fill arrived past a gap in the fill log; holding it until the missing fills are fetched",
                                metadata: ["expected": "\(appliedThrough + 1)", "got": "\(sequence)"])
-                if let onGap { Task { await onGap() } }
+                fetchMissingFills()
             }
             return
         }
@@ -497,7 +606,7 @@ public actor TradeCoordinator {
                             metadata: ["fill_id": "\(fill.fillId)", "error": "\(error)"])
             for role in OrderRole.allCases { strategy.orderStillInFlight(symbol: fill.symbol, role: role) }
             startOver("fill \(fill.fillId) could not be applied")
-            if let onGap { Task { await onGap() } }
+            fetchMissingFills()
             return
         }
         if closed != nil { counters.closedTrades += 1 }
@@ -520,7 +629,8 @@ public actor TradeCoordinator {
         appliedThrough = snapshot.throughSequence
         defer { drainHeldFills(afterJump: true) }
         catchUps += 1
-        for strategy in strategies {
+        for position in positions where position.strategyId == manual.id { manual.track(position.symbol) }
+        for strategy in everyStrategy {
             for symbol in strategy.symbols {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }
                 strategy.resync(symbol: symbol, position: position?.book ?? PositionBook())
@@ -541,6 +651,7 @@ public actor TradeCoordinator {
 
     private func strategy(_ id: String?) -> Strategy? {
         guard let id else { return nil }
+        if id == manual.id { return manual }
         return strategies.first { $0.id == id }
     }
 }

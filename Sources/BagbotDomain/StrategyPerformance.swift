@@ -3,22 +3,23 @@ import Foundation
 /// One strategy's results in one symbol, from real fills: P&L in the symbol's quote currency, after fees.
 public struct SymbolPerformance: Codable, Sendable, Equatable {
     public var symbol: String
-    /// Closed trades (a fill that reduces or flips the position closes one).
+    /// Round trips: a position opened and brought back to flat (or flipped), however many fills it took.
     public var trades: Int
     public var wins: Int
     public var losses: Int
     /// Wins ÷ trades; nil before the first trade.
     public var winRate: Double?
-    /// Realised P&L after the fees of both sides.
+    /// Realised P&L after the fees of both sides (a partial close's share included).
     public var netPnl: ExactDecimal
     /// Every fee paid, open positions' included.
     public var fees: ExactDecimal
-    /// Sum of the winning trades' P&L, and of the losing ones' (as a positive amount).
+    /// Sum of the winning round trips' P&L, and of the losing ones' (as a positive amount).
     public var grossProfit: ExactDecimal
     public var grossLoss: ExactDecimal
     /// Gross profit ÷ gross loss; nil without a loss.
     public var profitFactor: Double?
-    /// The deepest fall of the running net P&L from its high (closed trades, in order), as a positive amount.
+    /// The deepest fall of the running realised net P&L from its high (at each closing fill, in order), as a
+    /// positive amount; open positions' unrealised P&L is not in it.
     public var maxDrawdown: ExactDecimal
     /// The position open now (signed) and what it cost: the exposure at entry prices.
     public var position: ExactDecimal
@@ -84,8 +85,9 @@ public struct PerformanceLedger: Sendable {
     private struct Entry: Sendable {
         var book = PositionBook()
         var report: SymbolPerformance
-        var runningPnl = ExactDecimal.zero
         var highPnl = ExactDecimal.zero
+        /// Realised P&L of the round trip under way.
+        var tripPnl = ExactDecimal.zero
     }
 
     private var entries: [String: [String: Entry]] = [:]
@@ -95,26 +97,32 @@ public struct PerformanceLedger: Sendable {
     /// Applies one fill of a strategy (fills without a strategy are the trader's own and are not counted).
     /// Throws, changing nothing, when an amount would leave the exact range.
     public mutating func apply(_ fill: Fill) throws {
-        guard let strategyId = fill.strategyId, !strategyId.isEmpty else { return }
+        // The trader's own fills are not a strategy's; a fill without a positive amount moves nothing.
+        guard let strategyId = fill.strategyId, !strategyId.isEmpty, fill.quantity.isPositive, fill.price.isPositive else { return }
         var entry = entries[strategyId]?[fill.symbol] ?? Entry(report: SymbolPerformance(symbol: fill.symbol))
         var book = entry.book
+        let before = book.quantity
         let closed = try book.apply(fill)
         var report = entry.report
         report.fees = try report.fees + fill.fee
         report.volume = try report.volume + fill.price.times(fill.quantity)
         if let closed {
-            report.trades += 1
             report.netPnl = try report.netPnl + closed.pnl
-            if closed.pnl.isPositive {
-                report.wins += 1
-                report.grossProfit = try report.grossProfit + closed.pnl
-            } else if closed.pnl.isNegative {
-                report.losses += 1
-                report.grossLoss = try report.grossLoss + closed.pnl.magnitude
+            entry.tripPnl = try entry.tripPnl + closed.pnl
+            entry.highPnl = max(entry.highPnl, report.netPnl)
+            report.maxDrawdown = try max(report.maxDrawdown, entry.highPnl - report.netPnl)
+            // The round trip ends when the position is flat again or flipped to the other side.
+            if book.quantity.isZero || book.quantity.isPositive != before.isPositive {
+                report.trades += 1
+                if entry.tripPnl.isPositive {
+                    report.wins += 1
+                    report.grossProfit = try report.grossProfit + entry.tripPnl
+                } else if entry.tripPnl.isNegative {
+                    report.losses += 1
+                    report.grossLoss = try report.grossLoss + entry.tripPnl.magnitude
+                }
+                entry.tripPnl = .zero
             }
-            entry.runningPnl = report.netPnl
-            entry.highPnl = max(entry.highPnl, entry.runningPnl)
-            report.maxDrawdown = try max(report.maxDrawdown, entry.highPnl - entry.runningPnl)
         }
         report.position = book.quantity
         report.exposure = book.cost

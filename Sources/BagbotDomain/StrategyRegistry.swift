@@ -58,3 +58,48 @@ public struct SetStrategyParametersRequest: Codable, Sendable, Equatable {
         self.parameters = parameters
     }
 }
+
+/// `arsenal.placeManualOrder`: the trader's own market order, through the same path as a strategy's signal.
+public struct ManualOrderRequest: Codable, Sendable, Equatable {
+    public var symbol: String
+    public var side: Side
+    public var quantity: ExactDecimal
+    /// True: only reduces the trader's own (`manual`) position, straight to routerd like a strategy's exit.
+    /// Otherwise an entry: judged by mindsetd first.
+    public var reduceOnly: Bool?
+
+    public init(symbol: String, side: Side, quantity: ExactDecimal, reduceOnly: Bool? = nil) {
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.reduceOnly = reduceOnly
+    }
+}
+
+/// What became of a manual order.
+public struct ManualOrderResult: Codable, Sendable, Equatable {
+    public enum Outcome: String, Codable, Sendable {
+        /// routerd recorded the order (`order` says its status: filled, rejected …).
+        case placed
+        /// mindsetd said no (`decision` says why).
+        case blocked
+        /// Not sent (`reason` says why).
+        case notSent = "not_sent"
+        /// Sent, its outcome not known yet (routerd did not answer in time); it is never sent again.
+        case unknown
+    }
+
+    public var outcome: Outcome
+    public var signal: Signal
+    public var decision: MindsetDecision?
+    public var order: OrderRecord?
+    public var reason: String?
+
+    public init(outcome: Outcome, signal: Signal, decision: MindsetDecision? = nil, order: OrderRecord? = nil, reason: String? = nil) {
+        self.outcome = outcome
+        self.signal = signal
+        self.decision = decision
+        self.order = order
+        self.reason = reason
+    }
+}

@@ -28,6 +28,7 @@ public enum Methods {
     public static let arsenalDisable = "arsenal.disable"
     public static let arsenalSetParameters = "arsenal.setParameters"
     public static let arsenalPerformance = "arsenal.performance"
+    public static let arsenalPlaceManualOrder = "arsenal.placeManualOrder"
     public static let arsenalSubscribe = "arsenal.subscribe"
 }
 

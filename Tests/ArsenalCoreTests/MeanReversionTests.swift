@@ -82,6 +82,9 @@ struct MeanReversionTests {
         let calm = Feeder(StrategyRunner<MeanReversion>(settings: meanReversionSettings()))
         calm.feed(calmWindow)
         #expect(calm.feed(mid: 100.20) == nil, "z = 6.3, beyond max_z 4")
+        // Held out there, the jump widens the window and z falls under max_z (3.55 on the next tick): still a
+        // breakout, not a stretch, until the price has been back near the mean.
+        #expect(calm.feed([Double](repeating: 100.20, count: 10)).isEmpty)
     }
 
     @Test("nothing moves, or the spread is wider than the stretch: no entry")

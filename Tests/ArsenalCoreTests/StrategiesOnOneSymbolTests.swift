@@ -71,6 +71,26 @@ struct StrategiesOnOneSymbolTests {
         #expect(entry.orderEndedCount == 1, "an entry waits for a tick without exits on its symbol")
     }
 
+    @Test("a catch-up while the first of two exits is being placed does not free the second: no second stop on the next tick")
+    func exitsHoldBeforeTheFirstAwait() async throws {
+        let first = ScriptedStrategy(id: "first")
+        let second = ScriptedStrategy(id: "second")
+        for strategy in [first, second] { strategy.configure { $0.isEntry = false; $0.side = .sell } }
+        let router = FakeRouter()
+        router.holdPlaces.set(true)
+        let coordinator = coordinator([first, second], router: router)
+        let handling = Task { await coordinator.handle(tick: tick(mid: 100, at: 1)) }
+        try await waitUntil("the first exit to reach routerd") { router.placed.get().count == 1 }
+        await coordinator.freeAllSymbols()
+        router.holdPlaces.set(false)
+        await handling.value
+        #expect(router.placed.get().map(\.strategyId) == ["first", "second"])
+        #expect(second.inFlight, "its order's events have not come: still held")
+        await coordinator.handle(tick: tick(mid: 100, at: 2))
+        // (first's filled answer came after the catch-up: its fills were fetched and it is free again.)
+        #expect(router.placed.get().filter { $0.strategyId == "second" }.count == 1, "no second stop from the second")
+    }
+
     /// A Micro Trend Follower holding a long of 0.01 at 100, its windows full of 10 s of quiet ticks.
     private func longMicroTrend() throws -> MicroTrendStrategy {
         let strategy = MicroTrendStrategy(settings: microTrendSettings())

@@ -265,6 +265,19 @@ struct StrategyRegistryTests {
         }
     }
 
+    @Test("a saved value that contradicts bagbot.yaml is dropped alone; values saved together that agree are all restored")
+    func contradictionDropsOneValue() throws {
+        let strategies = StrategyCatalog.strategies(from: ArsenalSettings())
+        let reversion = try #require((strategies[1] as? MeanReversionStrategy)?.runner)
+        // entry_z 5 contradicts max_z 4 in bagbot.yaml: only it goes; the tighter stop stays.
+        let problems = reversion.restore(StrategyChoice(parameters: ["entry_z": 5, "stop_loss_percent": 0.5]))
+        #expect(problems.map(\.parameter) == ["entry_z"])
+        #expect(reversion.settings.basics.stopLossPercent == 0.5 && reversion.settings.tuning.entryZ == 2)
+        // Saved together (entry_z 6 with max_z 10) they agree, whatever order they are read in.
+        #expect(reversion.restore(StrategyChoice(parameters: ["entry_z": 6, "max_z": 10])).isEmpty)
+        #expect(reversion.settings.tuning.entryZ == 6 && reversion.settings.tuning.maxZ == 10)
+    }
+
     @Test("an unreadable choices file starts every strategy disabled, and says so in a fresh file")
     func corruptChoicesDisableAll() throws {
         let directory = try TempDir()

@@ -88,6 +88,8 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
 
     var exitRefusals: Int { state.get().exitRefusals }
 
+    func exitAccepted(symbol: String) {}
+
     func orderStillInFlight(symbol: String, role: OrderRole) {
         state.update { $0.rolesInFlight.insert(role) }
     }
@@ -156,6 +158,14 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
     }
     let rules = Locked<[SymbolRules]>([])
     func symbolRules() async throws -> [SymbolRules] { rules.get() }
+    let cancelled = Locked<[String]>([])
+    func cancel(clientOrderId: String) async throws -> OrderRecord {
+        cancelled.update { $0.append(clientOrderId) }
+        guard let request = placed.get().first(where: { $0.clientOrderId == clientOrderId }) else {
+            throw IPCError(.notFound, "no order \(clientOrderId)")
+        }
+        return ArsenalCoreTests.order(request, status: .cancelled)
+    }
     let placed = Locked<[PlaceOrderRequest]>([])
     let status = Locked(OrderStatus.filled)
     let error = Locked<IPCError?>(nil)

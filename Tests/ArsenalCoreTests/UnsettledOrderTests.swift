@@ -78,6 +78,7 @@ struct UnsettledOrderTests {
         try #require(placed.count == 2, "the stop went out while the entry was unsettled")
         #expect(placed[1].reduceOnly == true && placed[1].side == .sell && placed[1].quantity == entry.quantity)
         #expect(mindset.evaluated.get().count == 1, "the stop did not ask mindsetd")
+        #expect(router.cancelled.get() == [entry.clientOrderId], "what is left of the entry is cancelled after the stop")
 
         // The stop fills and ends; the entry is still unsettled: a strong move gives no second entry.
         await coordinator.handle(fill: fill(.sell, entry.quantity, at: (price * 0.994).exact, strategy: "micro_trend", sequence: 2))
@@ -98,5 +99,46 @@ struct UnsettledOrderTests {
         }
         #expect(router.placed.get().count == 3)
         #expect(router.placed.get().last?.reduceOnly == nil)
+    }
+
+    @Test("the exit backoff counts refusals in a row: one an hour later, or after an accepted exit, starts over at 0.5 s")
+    func backoffStartsOver() throws {
+        let (strategy, _) = try longRunner()
+        let runner = strategy.runner
+        func stopAt(_ seconds: Double) -> Signal? {
+            runner.onTick(tick(mid: 99, at: seconds)) { "r\(seconds)" }
+        }
+        #expect(stopAt(200) != nil)
+        for _ in 0..<6 { runner.exitRefused(symbol: "BTCUSDT") }
+        runner.orderEnded(symbol: "BTCUSDT", role: .exit)
+        #expect(stopAt(205) == nil, "six in a row: 10 s")
+        #expect(stopAt(3_800) != nil)
+        runner.exitRefused(symbol: "BTCUSDT")
+        runner.orderEnded(symbol: "BTCUSDT", role: .exit)
+        #expect(stopAt(3_800.6) != nil, "a refusal an hour later waits 0.5 s, not 10")
+        for _ in 0..<4 { runner.exitRefused(symbol: "BTCUSDT") }
+        runner.exitAccepted(symbol: "BTCUSDT")
+        runner.orderEnded(symbol: "BTCUSDT", role: .exit)
+        #expect(stopAt(3_800.7) != nil, "an accepted exit resets the backoff")
+    }
+
+    @Test("a fill the position cannot take stops the symbol until routerd's record is read; a failed read is tried again until it succeeds")
+    func failedRebuildIsRetried() async throws {
+        let h = Harness()
+        let attempts = Locked(0)
+        await h.coordinator.setGapHandler(retryPause: .milliseconds(10)) {
+            let attempt = attempts.update { value -> Int in
+                value += 1
+                return value
+            }
+            if attempt < 3 { throw TestFailure("routerd unavailable") }
+        }
+        // A fill whose amounts leave the exact range cannot be applied.
+        let huge = ExactDecimal(mantissa: 999_999_999_999_999_999, scale: 0)
+        h.strategy.configure { $0.book = PositionBook(quantity: huge, cost: huge) }
+        await h.coordinator.handle(fill: fill(.buy, huge, at: 1_000_000, strategy: "scripted", sequence: 1))
+        try await waitUntil("the third attempt") { attempts.get() >= 3 }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(attempts.get() == 3, "no more attempts once one succeeded")
     }
 }

@@ -18,7 +18,8 @@ struct PerformanceLedgerTests {
     @Test("wins, losses, fees, profit factor and the deepest fall of the running P&L, to the last digit")
     mutating func knownAnswers() throws {
         var ledger = PerformanceLedger()
-        // +10 − 0.3 fees, then −4 − 0.2 fees, then −3 (a short), then a partial close of +2.5 leaving 1 open at 100.
+        // +10 − 0.3 fees, then −4 − 0.2 fees, then −3 (a short), then a partial close of +2.5 leaving 1 open at 100
+        // (realised, but its round trip is not over).
         for fill in [
             fill(.buy, 1, at: 100, fee: 0.1), fill(.sell, 1, at: 110, fee: 0.2),
             fill(.buy, 2, at: 100, fee: 0.1), fill(.sell, 2, at: 98, fee: 0.1),
@@ -26,17 +27,33 @@ struct PerformanceLedgerTests {
             fill(.buy, 2, at: 100), fill(.sell, 1, at: 102.5),
         ] { try ledger.apply(fill) }
         let report = try #require(ledger.performance.first)
-        #expect(report.strategyId == "trend" && report.trades == 4 && report.wins == 2)
+        #expect(report.strategyId == "trend" && report.trades == 3 && report.wins == 1)
         let btc = try #require(report.symbols.first)
-        #expect(btc.trades == 4 && btc.wins == 2 && btc.losses == 2 && btc.winRate == 0.5)
+        #expect(btc.trades == 3 && btc.wins == 1 && btc.losses == 2 && btc.winRate == 1.0 / 3)
+        // Realised: the three round trips and the half closed of the fourth.
         #expect(btc.netPnl == 5)
         #expect(btc.fees == ExactDecimal("0.5"))
-        #expect(btc.grossProfit == ExactDecimal("12.2") && btc.grossLoss == ExactDecimal("7.2"))
-        #expect(abs((btc.profitFactor ?? 0) - 12.2 / 7.2) < 1e-12)
-        // Running P&L: 9.7, 5.5, 2.5, 5 — from the high of 9.7 down to 2.5.
+        #expect(btc.grossProfit == ExactDecimal("9.7") && btc.grossLoss == ExactDecimal("7.2"))
+        #expect(abs((btc.profitFactor ?? 0) - 9.7 / 7.2) < 1e-12)
+        // Running realised P&L: 9.7, 5.5, 2.5, 5 — from the high of 9.7 down to 2.5.
         #expect(btc.maxDrawdown == ExactDecimal("7.2"))
         #expect(btc.position == 1 && btc.exposure == 100)
         #expect(btc.volume == ExactDecimal("1011.5"))
+    }
+
+    @Test("an exit in pieces is one round trip; a flip ends one and starts the next; a fill without amounts counts nothing")
+    mutating func roundTrips() throws {
+        var ledger = PerformanceLedger()
+        for fill in [
+            fill(.buy, 2, at: 100), fill(.sell, 1, at: 101), fill(.sell, 1, at: 99.5),
+            fill(.buy, 1, at: 100), fill(.sell, 3, at: 102), fill(.buy, 2, at: 101),
+            fill(.buy, 0, at: 101, fee: 5),
+        ] { try ledger.apply(fill) }
+        let btc = try #require(ledger.performance.first?.symbols.first)
+        // +1 −0.5 = +0.5 (one trip), then long 1 at 100 sold at 102 (+2, the flip ends it), short 2 at 102 bought at 101 (+2).
+        #expect(btc.trades == 3 && btc.wins == 3 && btc.losses == 0)
+        #expect(btc.netPnl == ExactDecimal("4.5") && btc.fees == 0)
+        #expect(btc.position == 0)
     }
 
     @Test("symbols apart (their currencies differ), strategies apart, the trader's own fills not counted")

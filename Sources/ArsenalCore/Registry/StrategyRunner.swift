@@ -179,6 +179,13 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         return trade
     }
 
+    /// An exit was accepted by routerd: the backoff starts over.
+    public func exitAccepted(symbol: String) {
+        guard let slot = slots[symbol] else { return }
+        slot.state.exitRefusals = 0
+        slot.state.exitRetryAt = .distantPast
+    }
+
     public func orderEnded(symbol: String, role: OrderRole) {
         guard let slot = slots[symbol] else { return }
         switch role {
@@ -195,11 +202,13 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         }
     }
 
-    /// Backs the next exit off: 0.5 s of market time after a first refusal, doubling to 10 s. A stop that
-    /// routerd refuses (or cannot be reached for) is not re-sent on every tick; one that is accepted fills and
-    /// resets the backoff.
+    /// Backs the next exit off: 0.5 s of market time after a first refusal, doubling to 10 s for refusals in a
+    /// row (a refusal more than 10 s after the last retry was due starts over at 0.5 s). A stop that routerd
+    /// refuses (or cannot be reached for) is not re-sent on every tick; a fill or an accepted exit resets it.
     public func exitRefused(symbol: String) {
         guard let slot = slots[symbol] else { return }
+        // Refusals count in a row: one long after the last starts the backoff over.
+        if slot.state.lastTime.timeIntervalSince(slot.state.exitRetryAt) > 10 { slot.state.exitRefusals = 0 }
         slot.state.exitRefusals += 1
         let delay = min(10, 0.5 * Double(1 << min(slot.state.exitRefusals - 1, 5)))
         slot.state.exitRetryAt = slot.state.lastTime.addingTimeInterval(delay)
@@ -277,6 +286,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         var next = configured
         var kept: [String: Double] = [:]
         let schema = StrategySettings<Logic.Tuning>.schema
+        var contradicting: [(spec: ParameterSpec<StrategySettings<Logic.Tuning>>, value: Double)] = []
         for (name, value) in choice.parameters.sorted(by: { $0.key < $1.key }) {
             guard let spec = schema.first(where: { $0.name == name }) else {
                 problems.append(ParameterProblem(parameter: name, reason: "no longer a parameter of \(id); dropped"))
@@ -294,13 +304,24 @@ public final class StrategyRunner<Logic: StrategyLogic> {
                 problems.append(ParameterProblem(parameter: name, reason: "\(error.reason); dropped"))
                 continue
             }
+            guard candidate.problem() == nil else {
+                contradicting.append((spec, value))
+                continue
+            }
             next = candidate
             kept[name] = value
         }
-        if let problem = next.problem() {
-            problems.append(ParameterProblem(parameter: problem.parameter, reason: "\(problem.reason); every saved parameter dropped"))
-            next = configured
-            kept = [:]
+        // A value that contradicted the others may fit once the rest are in (saved together, they agreed); one
+        // that still does not is dropped alone, the others stay.
+        for (spec, value) in contradicting {
+            var candidate = next
+            try? spec.set(.number(value), in: &candidate)
+            if let problem = candidate.problem() {
+                problems.append(ParameterProblem(parameter: spec.name, reason: "\(problem); dropped"))
+            } else {
+                next = candidate
+                kept[spec.name] = value
+            }
         }
         apply(next)
         overrides = kept

@@ -85,7 +85,13 @@ public struct MeanReversion: StrategyLogic {
                 armed = abs(z) <= tuning.exitZ
                 return nil
             }
-            guard abs(z) >= tuning.entryZ, abs(z) <= tuning.maxZ, deviation / mid >= tuning.minVolatility,
+            guard abs(z) <= tuning.maxZ else {
+                // A breakout: the moves after it widen the window and bring z back under max_z while the price
+                // is still out there. No entry until it has come back inside the exit band.
+                armed = false
+                return nil
+            }
+            guard abs(z) >= tuning.entryZ, deviation / mid >= tuning.minVolatility,
                   abs(distance) / mid > quote.spread / mid + roundTripCosts else { return nil }
             return .enter(z < 0 ? .buy : .sell, strength: abs(z) / tuning.entryZ, .stretched(z: z, band: tuning.entryZ))
         case .long:

@@ -1,0 +1,110 @@
+import Foundation
+import BagbotDomain
+import BagbotIPC
+import BagbotTestSupport
+import Testing
+@testable import ArsenalCore
+
+/// `arsenal.placeManualOrder`: the trader's own orders take the strategies' path.
+@Suite("manual orders")
+struct ManualOrderTests {
+    private let marginRules = [SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.00001,
+                                           minQuantity: 0.00001, maxQuantity: 100, shortSelling: true)]
+
+    @Test("an entry is judged by mindsetd, then placed at routerd under strategy manual with a request id, and published like a signal")
+    func entryTakesTheSignalPath() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        h.mindset.approveFraction.set(0.5)
+        await h.tickAt(1)
+        let result = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 0.4))
+        #expect(result.outcome == .placed)
+        let proposal = try #require(h.mindset.evaluated.get().first)
+        #expect(proposal.strategyId == "manual" && proposal.isEntry && proposal.quantity == 0.4 && proposal.price == result.signal.price)
+        let placed = try #require(h.router.placed.get().first)
+        #expect(placed.strategyId == "manual" && placed.quantity == 0.2 && placed.reduceOnly == nil)
+        #expect(placed.requestId == result.signal.requestId && placed.clientOrderId == "bb-\(result.signal.requestId)")
+        #expect(result.order?.clientOrderId == placed.clientOrderId && result.decision?.approvedQuantity == 0.2)
+        #expect(h.published.get().map(\.method) == [Events.signal, Events.decision])
+    }
+
+    @Test("blocked by mindsetd: nothing is placed, the reasons come back")
+    func blocked() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        h.mindset.approveFraction.set(nil)
+        await h.tickAt(1)
+        let result = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1))
+        #expect(result.outcome == .blocked && result.decision?.codes == ["locked"])
+        #expect(h.router.placed.get().isEmpty)
+    }
+
+    @Test("reduce-only goes straight to routerd, reduce-only, without asking mindsetd")
+    func reduceOnly() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        h.mindset.failEvaluate.set(true)
+        await h.tickAt(1)
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "manual"))
+        let result = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .sell, quantity: 1, reduceOnly: true))
+        #expect(result.outcome == .placed)
+        #expect(h.mindset.evaluated.get().isEmpty)
+        #expect(h.router.placed.get().first?.reduceOnly == true)
+    }
+
+    @Test("refused with a clear error: no price yet, a quantity not positive, a second order while the first is in flight")
+    func refused() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        let noPrice = await #expect(throws: IPCError.self) {
+            try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1))
+        }
+        #expect(noPrice?.code == .unavailable)
+        await h.tickAt(1)
+        let zero = await #expect(throws: IPCError.self) {
+            try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 0))
+        }
+        #expect(zero?.code == .badRequest)
+        _ = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1))
+        let second = await #expect(throws: IPCError.self) {
+            try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1))
+        }
+        #expect(second?.code == .conflict)
+        await h.coordinator.handle(order: order(h.router.placed.get()[0], status: .filled))
+        #expect(try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1)).outcome == .placed)
+    }
+
+    @Test("manual and strategy positions obey the same rule: no entry against the other's opposite side")
+    func opposingSides() async throws {
+        let h = Harness()
+        await h.coordinator.setSymbolRules(marginRules)
+        h.strategy.configure { $0.inFlight = true; $0.book = PositionBook(quantity: 1, cost: 100) }
+        await h.tickAt(1)
+        let result = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .sell, quantity: 1))
+        #expect(result.outcome == .notSent && result.reason?.contains("scripted holds the opposite side") == true, "\(result)")
+
+        // The other way round: the trader is short by hand; the strategy's buy entry is not sent.
+        let other = Harness()
+        await other.coordinator.setSymbolRules(marginRules)
+        other.strategy.isEnabled = false
+        await other.tickAt(1)
+        await other.coordinator.handle(fill: fill(.sell, 1, at: 100, strategy: "manual"))
+        other.strategy.isEnabled = true
+        await other.tickAt(2)
+        #expect(other.router.placed.get().isEmpty)
+        #expect(await other.coordinator.counters.entriesAgainstAnotherStrategy == 1)
+    }
+
+    @Test("the trader's positions come back with a resync after a restart, and still count against opposite entries")
+    func manualPositionsResync() async throws {
+        let h = Harness()
+        await h.coordinator.setSymbolRules(marginRules)
+        let snapshot = StrategyPositionsResponse(positions: [
+            StrategyPosition(strategyId: "manual", symbol: "BTCUSDT", quantity: -1, averagePrice: 100),
+        ], throughSequence: 5)
+        #expect(await h.coordinator.resync(snapshot))
+        await h.tickAt(1)
+        #expect(h.router.placed.get().isEmpty, "the strategy's buy would net against the trader's short")
+        #expect(await h.coordinator.counters.entriesAgainstAnotherStrategy == 1)
+    }
+}
