@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "ArsenalCoreTests",
             dependencies: [
-                "ArsenalCore", "BagbotTestSupport", logging, nioConcurrencyHelpers,
+                "ArsenalCore", "RouterCore", "BagbotTestSupport", logging, nioConcurrencyHelpers,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioConcurrencyHelpers]),

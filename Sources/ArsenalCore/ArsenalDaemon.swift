@@ -69,6 +69,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             strategies: strategies,
             mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
             logger: logger, executor: routerClient.executor, saveChoices: { try choicesFile.save($0.keeping(otherChoices)) },
+            manualMaxQuantity: config[ArsenalSettings.self].manualMaxQuantity,
             publish: { method, signal, decision in
                 if method == Events.signal {
                     hub.publish(method, topic: Topics.signals, body: signal)

@@ -6,7 +6,7 @@ import BagbotDomain
 /// the same events and records), its fills build its positions (strategy id `manual`), and its entries obey
 /// the same rule against opposite positions in a symbol.
 final class ManualOrders: Strategy {
-    static let strategyId = "manual"
+    static let strategyId = ManualTrading.strategyId
     let id = ManualOrders.strategyId
     let kind = "manual"
     var isEnabled = true
@@ -42,7 +42,6 @@ final class ManualOrders: Strategy {
     func orderStillInFlight(symbol: String, role: OrderRole) { inFlight.insert("\(symbol)|\(role)") }
     func position(of symbol: String) -> PositionBook? { books[symbol] }
     func exitRefused(symbol: String) {}
-    func exitAccepted(symbol: String) {}
 
     func resync(symbol: String, position: PositionBook) {
         books[symbol] = position

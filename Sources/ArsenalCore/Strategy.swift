@@ -21,10 +21,8 @@ public protocol Strategy: AnyObject {
     /// The position its fills built in `symbol` (nil: not one of its symbols).
     func position(of symbol: String) -> PositionBook?
     /// An exit or stop for `symbol` was refused or could not be sent: the next one waits a little longer each
-    /// time (it is not re-sent on every tick), until a fill or an accepted exit.
+    /// time (it is not re-sent on every tick), until a fill.
     func exitRefused(symbol: String)
-    /// An exit for `symbol` was accepted by routerd (the backoff starts over).
-    func exitAccepted(symbol: String)
     /// Replaces the position with what the venue's fills say (after a restart or reconnect).
     func resync(symbol: String, position: PositionBook)
     func info() -> StrategyInfo

@@ -81,6 +81,8 @@ public actor TradeCoordinator {
     /// A fetch of missing fills is under way (with its retries); another was asked for meanwhile (it runs next).
     private var fetchingGap = false
     private var fetchAgain = false
+    /// Orders that ended while their fills could not be fetched: freed once a fetch succeeds.
+    private var releaseAfterFetch: [(clientOrderId: String, strategyId: String, symbol: String, role: OrderRole)] = []
     /// The order that holds each strategy's symbol busy in each role ("strategy|symbol|entry" or "…|exit" →
     /// client order id), from its signal on. Only that order's end frees the role: a late answer about an
     /// older order (a confirmation that took its time) must not free a symbol that a newer order holds, and the
@@ -105,15 +107,19 @@ public actor TradeCoordinator {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     /// Keeps the registry's run-time choices across restarts (nil: not kept, in tests that do not need it).
     private let saveChoices: (@Sendable (StrategyChoices) throws -> Void)?
+    /// The largest manual order per symbol (`arsenal.manual_max_quantity`); a symbol without one takes none.
+    private let manualMaxQuantity: [String: ExactDecimal]
 
     public init(
         strategies: [Strategy], mindset: MindsetPort, router: RouterPort, logger: Logger,
         executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
         saveChoices: (@Sendable (StrategyChoices) throws -> Void)? = nil,
+        manualMaxQuantity: [String: ExactDecimal] = [:],
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
     ) {
         self.executor = executor
         self.saveChoices = saveChoices
+        self.manualMaxQuantity = manualMaxQuantity
         self.strategies = strategies
         self.mindset = mindset
         self.router = router
@@ -278,16 +284,50 @@ public actor TradeCoordinator {
     /// reduces the trader's own (`manual`) position. The same events and records as a signal's.
     public func placeManualOrder(_ request: ManualOrderRequest) async throws -> ManualOrderResult {
         guard request.quantity.isPositive else { throw IPCError(.badRequest, "quantity must be positive, got \(request.quantity)") }
+        guard let cap = manualMaxQuantity[request.symbol] else {
+            throw IPCError(.badRequest, "no manual orders in \(request.symbol): set arsenal.manual_max_quantity.\(request.symbol)")
+        }
+        guard request.quantity <= cap else {
+            throw IPCError(.badRequest, "quantity \(request.quantity) is above the largest manual order in \(request.symbol), \(cap) (arsenal.manual_max_quantity)")
+        }
+        let role: OrderRole = request.reduceOnly == true ? .exit : .entry
+        if role == .exit, let rules = symbolRules[request.symbol], rules.tradableQuantity(request.quantity) != request.quantity {
+            throw IPCError(.badRequest, "a reduce-only quantity must be tradable as asked (step \(rules.stepSize), between \(rules.minQuantity) and \(rules.maxQuantity)): \(request.quantity) would not close what was asked")
+        }
         guard let tick = lastTicks[request.symbol] else {
             throw IPCError(.unavailable, "no price for \(request.symbol) yet: arsenald has not seen a tick of it")
         }
-        let role: OrderRole = request.reduceOnly == true ? .exit : .entry
         if let holder = ordersInFlight[inFlightKey(manual.id, request.symbol, role)] {
             throw IPCError(.conflict, "manual order \(holder) for \(request.symbol) is still in flight; wait for it to settle")
         }
+        if manual.isInFlight(symbol: request.symbol, role: .entry) || manual.isInFlight(symbol: request.symbol, role: .exit),
+           ordersInFlight[inFlightKey(manual.id, request.symbol, .entry)] == nil, ordersInFlight[inFlightKey(manual.id, request.symbol, .exit)] == nil {
+            throw IPCError(.conflict, "the trader's \(request.symbol) position is being rebuilt from routerd's record; try again shortly")
+        }
+        var requestId = nextRequestID()
+        if let key = request.idempotencyKey {
+            guard (1...31).contains(key.utf8.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                throw IPCError(.badRequest, "idempotencyKey must be 1 to 31 of A-Z a-z 0-9 _ -")
+            }
+            requestId = "m-\(key)"
+            if ordersInFlight.values.contains("bb-\(requestId)") {
+                throw IPCError(.conflict, "the order with idempotencyKey \(key) is still in flight")
+            }
+        }
         let signal = Signal(strategyId: manual.id, symbol: request.symbol, side: request.side, quantity: request.quantity,
                             price: request.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: 1, confidence: 1,
-                            isEntry: role == .entry, reason: "manual order", requestId: nextRequestID())
+                            isEntry: role == .entry, reason: "manual order", requestId: requestId)
+        if request.idempotencyKey != nil {
+            let existing: OrderRecord?
+            do {
+                existing = try await router.order(clientOrderId: "bb-\(requestId)")
+            } catch {
+                throw IPCError(.unavailable, "cannot tell from routerd whether this key's order exists: \(error)")
+            }
+            if let existing {
+                return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again")
+            }
+        }
         manual.track(request.symbol)
         manual.orderStillInFlight(symbol: request.symbol, role: role)
         counters.signals += 1
@@ -400,6 +440,9 @@ public actor TradeCoordinator {
         }
         // Exits and stops are reduce-only: routerd refuses them if they would grow or flip the position, and
         // lets them through while trading is paused.
+        // A stop sent while this strategy's entry is unsettled cancels what is left of that entry (noted now: by the
+        // time routerd answers, a newer entry may hold the role). Not for the trader's own orders.
+        let entryToCancel = role == .exit && strategy !== manual ? ordersInFlight[inFlightKey(strategy.id, signal.symbol, .entry)] : nil
         let request = PlaceOrderRequest(
             clientOrderId: clientOrderId, symbol: signal.symbol, side: signal.side, type: .market,
             quantity: quantity, reduceOnly: signal.isEntry ? nil : true, strategyId: signal.strategyId, requestId: signal.requestId)
@@ -412,10 +455,7 @@ public actor TradeCoordinator {
                 orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
             } else {
-                if role == .exit {
-                    strategy.exitAccepted(symbol: signal.symbol)
-                    await cancelUnsettledEntry(of: strategy, symbol: signal.symbol)
-                }
+                if let entryToCancel { cancelUnsettledEntry(entryToCancel, of: strategy, symbol: signal.symbol) }
                 logger.info("order placed", metadata: [
                     "client_order_id": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "side": "\(order.side.rawValue)",
                     "quantity": "\(order.quantity)", "status": "\(order.status.rawValue)",
@@ -423,8 +463,14 @@ public actor TradeCoordinator {
                 if order.status.isFinal && catchUps != catchUpsBefore {
                     // A catch-up ran while this order was being placed and left its symbol busy; its events may
                     // have gone out before the stream was back. Fetch its fills, then free the symbol.
-                    try? await onGap?()
-                    orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
+                    do {
+                        try await onGap?()
+                        orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
+                    } catch {
+                        // Its fills may be missing: the symbol stays busy until a fetch succeeds.
+                        releaseAfterFetch.append((clientOrderId, strategy.id, signal.symbol, role))
+                        fetchMissingFills()
+                    }
                 }
             }
             return .placed(order, decision)
@@ -447,15 +493,21 @@ public actor TradeCoordinator {
     /// A stop went out while the strategy's entry in the symbol is unsettled: what is left of that entry is
     /// cancelled, so it cannot fill after the stop and reopen the position at a worse average (a market order
     /// is usually final already: routerd then refuses the cancel, which changes nothing).
-    private func cancelUnsettledEntry(of strategy: Strategy, symbol: String) async {
-        guard let entry = ordersInFlight[inFlightKey(strategy.id, symbol, .entry)] else { return }
-        do {
-            let order = try await router.cancel(clientOrderId: entry)
-            logger.notice("unsettled entry cancelled after its position's stop", metadata: [
-                "client_order_id": "\(entry)", "status": "\(order.status.rawValue)", "filled": "\(order.filledQuantity)",
-            ])
-        } catch {
-            logger.debug("unsettled entry not cancelled", metadata: ["client_order_id": "\(entry)", "error": "\(error)"])
+    /// Sent beside the trade path (a stop of another strategy on the same tick does not wait for it), and only
+    /// while `entry` still holds the role.
+    private func cancelUnsettledEntry(_ entry: String, of strategy: Strategy, symbol: String) {
+        guard ordersInFlight[inFlightKey(strategy.id, symbol, .entry)] == entry else { return }
+        let router = router
+        let logger = logger
+        Task {
+            do {
+                let order = try await router.cancel(clientOrderId: entry)
+                logger.notice("unsettled entry cancelled after its position's stop", metadata: [
+                    "client_order_id": "\(entry)", "status": "\(order.status.rawValue)", "filled": "\(order.filledQuantity)",
+                ])
+            } catch {
+                logger.debug("unsettled entry not cancelled", metadata: ["client_order_id": "\(entry)", "error": "\(error)"])
+            }
         }
     }
 
@@ -522,7 +574,13 @@ public actor TradeCoordinator {
     /// orders) for the next signal.
     public func handle(order: OrderRecord) {
         guard order.status.isFinal, let strategy = strategy(order.strategyId) else { return }
-        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: order.reduceOnly ? .exit : .entry)
+        let role: OrderRole = order.reduceOnly ? .exit : .entry
+        if role == .exit, order.status != .filled, order.filledQuantity.isZero,
+           ordersInFlight[inFlightKey(strategy.id, order.symbol, .exit)] == order.clientOrderId {
+            // Accepted, then ended without a fill (rejected, expired, cancelled): a refusal, backed off like one.
+            strategy.exitRefused(symbol: order.symbol)
+        }
+        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: role)
     }
 
     /// Called when a fill arrives past a gap, or cannot be applied, so the daemon fetches the missing fills (or a
@@ -552,10 +610,18 @@ public actor TradeCoordinator {
                         logger.error("could not fetch missing fills from routerd; trying again", metadata: ["error": "\(error)", "in": "\(pause)"])
                     }
                     try? await Task.sleep(for: pause)
+                    if Task.isCancelled { break }
                     pause = min(pause * 2, .seconds(30))
                 }
-            } while fetchAgain
+            } while fetchAgain && !Task.isCancelled
             fetchingGap = false
+            let released = releaseAfterFetch
+            releaseAfterFetch.removeAll()
+            for order in released {
+                if let strategy = strategy(order.strategyId) {
+                    orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: order.role)
+                }
+            }
         }
     }
 

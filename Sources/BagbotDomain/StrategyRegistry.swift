@@ -59,6 +59,12 @@ public struct SetStrategyParametersRequest: Codable, Sendable, Equatable {
     }
 }
 
+/// The strategy id of the trader's own orders: those sent through `arsenal.placeManualOrder`, and (in
+/// mindsetd's count) routerd orders without a strategy. Never flattened by mindsetd: they are the trader's.
+public enum ManualTrading {
+    public static let strategyId = "manual"
+}
+
 /// `arsenal.placeManualOrder`: the trader's own market order, through the same path as a strategy's signal.
 public struct ManualOrderRequest: Codable, Sendable, Equatable {
     public var symbol: String
@@ -67,12 +73,16 @@ public struct ManualOrderRequest: Codable, Sendable, Equatable {
     /// True: only reduces the trader's own (`manual`) position, straight to routerd like a strategy's exit.
     /// Otherwise an entry: judged by mindsetd first.
     public var reduceOnly: Bool?
+    /// The caller's key for this order (1–31 of `A-Z a-z 0-9 _ -`): a retry with the same key never places a
+    /// second order; it answers with the first one's record. Without it, every call is a new order.
+    public var idempotencyKey: String?
 
-    public init(symbol: String, side: Side, quantity: ExactDecimal, reduceOnly: Bool? = nil) {
+    public init(symbol: String, side: Side, quantity: ExactDecimal, reduceOnly: Bool? = nil, idempotencyKey: String? = nil) {
         self.symbol = symbol
         self.side = side
         self.quantity = quantity
         self.reduceOnly = reduceOnly
+        self.idempotencyKey = idempotencyKey
     }
 }
 

@@ -95,7 +95,7 @@ extension MindsetEngine {
             log.positions.removeAll { $0.quantity.isZero }
             guard let closed, sequence > log.historyThrough || time >= log.historyBefore else { continue }
             state.fillLog = log
-            let trade = ClosedTrade(strategyId: fill.strategyId ?? "manual", symbol: fill.symbol, side: closed.closedSide,
+            let trade = ClosedTrade(strategyId: fill.strategyId ?? ManualTrading.strategyId, symbol: fill.symbol, side: closed.closedSide,
                                     quantity: closed.quantity, entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl,
                                     closedAt: time, requestId: fill.requestId, tradeId: fill.fillId)
             if let change = record(trade).transition { transitions.append(change) }

@@ -386,7 +386,8 @@ public actor MindsetService {
             logger.notice("LOCKED with on_locked: flatten, but routerd's trading is paused or its account unreadable: nothing sent until it is known to trade")
             return
         }
-        let positions = (engine.state.fillLog?.positions ?? []).filter { !$0.strategyId.isEmpty }
+        // The trader's own positions (no strategy, or arsenald's manual orders) are theirs to close.
+        let positions = (engine.state.fillLog?.positions ?? []).filter { !$0.strategyId.isEmpty && $0.strategyId != ManualTrading.strategyId }
         let requests = flattenSchedule.due(positions, now: wallClock())
         guard !requests.isEmpty else { return }
         flattening = true

@@ -107,4 +107,56 @@ struct ManualOrderTests {
         #expect(h.router.placed.get().isEmpty, "the strategy's buy would net against the trader's short")
         #expect(await h.coordinator.counters.entriesAgainstAnotherStrategy == 1)
     }
+
+    @Test("refused before anything is asked: above arsenal.manual_max_quantity, a symbol without one, a reduce-only size not tradable as asked")
+    func capsAndSizes() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        await h.coordinator.setSymbolRules(marginRules)
+        await h.tickAt(1)
+        await h.coordinator.handle(tick: tick("ETHUSDT", mid: 100, at: 1))
+        for request in [ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 10.5),
+                        ManualOrderRequest(symbol: "ETHUSDT", side: .buy, quantity: 1),
+                        ManualOrderRequest(symbol: "BTCUSDT", side: .sell, quantity: ExactDecimal("0.000015")!, reduceOnly: true)] {
+            let error = await #expect(throws: IPCError.self) { try await h.coordinator.placeManualOrder(request) }
+            #expect(error?.code == .badRequest, "\(request)")
+        }
+        #expect(h.mindset.evaluated.get().isEmpty && h.router.placed.get().isEmpty)
+    }
+
+    @Test("a retry with the same idempotencyKey never places a second order: it answers with the first one's record")
+    func idempotencyKey() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        await h.tickAt(1)
+        let request = ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1, idempotencyKey: "order-42")
+        let first = try await h.coordinator.placeManualOrder(request)
+        #expect(first.order?.clientOrderId == "bb-m-order-42")
+        let inFlight = await #expect(throws: IPCError.self) { try await h.coordinator.placeManualOrder(request) }
+        #expect(inFlight?.code == .conflict)
+        let placed = try #require(h.router.placed.get().first)
+        await h.coordinator.handle(order: order(placed, status: .filled))
+        h.router.stored.set(order(placed, status: .filled))
+        let retry = try await h.coordinator.placeManualOrder(request)
+        #expect(retry.outcome == .placed && retry.order?.clientOrderId == "bb-m-order-42" && retry.order?.status == .filled)
+        #expect(h.router.placed.get().count == 1 && h.mindset.evaluated.get().count == 1)
+        let bad = await #expect(throws: IPCError.self) {
+            try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1, idempotencyKey: "no spaces"))
+        }
+        #expect(bad?.code == .badRequest)
+    }
+
+    @Test("while the trader's position is being rebuilt (a fill it could not take), no manual order goes out")
+    func manualBookRebuilding() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        await h.tickAt(1)
+        let huge = ExactDecimal(mantissa: 999_999_999_999_999_999, scale: 0)
+        await h.coordinator.handle(fill: fill(.buy, huge, at: 1, strategy: "manual", sequence: 1))
+        await h.coordinator.handle(fill: fill(.buy, huge, at: 1, strategy: "manual", sequence: 2))
+        let error = await #expect(throws: IPCError.self) {
+            try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1))
+        }
+        #expect(error?.code == .conflict && error?.message.contains("being rebuilt") == true, "\(String(describing: error))")
+    }
 }

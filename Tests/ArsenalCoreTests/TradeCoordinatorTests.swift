@@ -50,7 +50,8 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
 
     func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
         let current = state.get()
-        guard isEnabled, !current.inFlight else { return nil }
+        // As the runner: an exit (a stop) may go while an entry is unsettled; nothing else while anything is.
+        guard isEnabled, current.isEntry ? !current.inFlight : !current.rolesInFlight.contains(.exit) else { return nil }
         let signal = Signal(strategyId: id, symbol: tick.symbol, side: current.side, quantity: current.quantity,
                             price: current.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: current.strength,
                             confidence: 0.5, isEntry: current.isEntry, reason: "scripted", requestId: requestId())
@@ -87,8 +88,6 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
     }
 
     var exitRefusals: Int { state.get().exitRefusals }
-
-    func exitAccepted(symbol: String) {}
 
     func orderStillInFlight(symbol: String, role: OrderRole) {
         state.update { $0.rolesInFlight.insert(role) }
@@ -202,6 +201,7 @@ struct Harness {
     init() {
         let published = published
         coordinator = TradeCoordinator(strategies: [strategy], mindset: mindset, router: router, logger: quietLogger,
+                                       manualMaxQuantity: ["BTCUSDT": 10],
                                        publish: { method, signal, decision in published.update { $0.append((method, signal, decision)) } })
     }
 
@@ -449,6 +449,8 @@ struct TradeCoordinatorTests {
         // 2 and 3 were missed (say, during a disconnection); 4 and 5 arrive on the stream first.
         await h.coordinator.handle(fill: fill(.buy, 1, at: 104, strategy: "scripted", sequence: 4, seconds: 4))
         await h.coordinator.handle(fill: fill(.sell, 1, at: 105, strategy: "scripted", sequence: 5, seconds: 5))
+        // The fetch runs beside the trade path.
+        try await waitUntil("the gap to be reported") { gaps.get() >= 1 }
         #expect(gaps.get() == 1)
         #expect(await h.coordinator.heldFillCount == 2)
         #expect(h.strategy.position.quantity == 1, "nothing past the gap is applied yet")

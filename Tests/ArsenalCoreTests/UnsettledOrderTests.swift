@@ -101,7 +101,7 @@ struct UnsettledOrderTests {
         #expect(router.placed.get().last?.reduceOnly == nil)
     }
 
-    @Test("the exit backoff counts refusals in a row: one an hour later, or after an accepted exit, starts over at 0.5 s")
+    @Test("the exit backoff counts refusals in a row: one an hour later starts over at 0.5 s")
     func backoffStartsOver() throws {
         let (strategy, _) = try longRunner()
         let runner = strategy.runner
@@ -116,10 +116,24 @@ struct UnsettledOrderTests {
         runner.exitRefused(symbol: "BTCUSDT")
         runner.orderEnded(symbol: "BTCUSDT", role: .exit)
         #expect(stopAt(3_800.6) != nil, "a refusal an hour later waits 0.5 s, not 10")
-        for _ in 0..<4 { runner.exitRefused(symbol: "BTCUSDT") }
-        runner.exitAccepted(symbol: "BTCUSDT")
-        runner.orderEnded(symbol: "BTCUSDT", role: .exit)
-        #expect(stopAt(3_800.7) != nil, "an accepted exit resets the backoff")
+    }
+
+    @Test("an exit accepted, then ended without a fill (rejected, expired), is backed off like a refusal")
+    func unfilledExitBacksOff() async throws {
+        let router = FakeRouter()
+        router.status.set(.acknowledged)
+        let strategy = MicroTrendStrategy(settings: microTrendSettings())
+        let feeder = Feeder(strategy.runner, step: 0.1)
+        feeder.feed(quietMids())
+        _ = try strategy.onFill(fill(.buy, 0.01, at: 100))
+        let coordinator = TradeCoordinator(strategies: [strategy], mindset: FakeMindset(), router: router, logger: quietLogger)
+        await coordinator.handle(tick: tick(mid: 99, at: 20))
+        let stop = try #require(router.placed.get().first)
+        await coordinator.handle(order: order(stop, status: .expired))
+        await coordinator.handle(tick: tick(mid: 99, at: 20.1))
+        #expect(router.placed.get().count == 1, "not on the next tick")
+        await coordinator.handle(tick: tick(mid: 99, at: 20.6))
+        #expect(router.placed.get().count == 2, "after 0.5 s")
     }
 
     @Test("a fill the position cannot take stops the symbol until routerd's record is read; a failed read is tried again until it succeeds")
@@ -140,5 +154,33 @@ struct UnsettledOrderTests {
         try await waitUntil("the third attempt") { attempts.get() >= 3 }
         try await Task.sleep(for: .milliseconds(100))
         #expect(attempts.get() == 3, "no more attempts once one succeeded")
+    }
+
+    @Test("the stop cancels the entry that was unsettled when it went out, never a newer one that took the role meanwhile")
+    func cancelsOnlyTheEntryItWasSentAgainst() async throws {
+        let h = Harness()
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(1)
+        let entry = try #require(h.router.placed.get().first)
+        h.router.stored.set(order(entry, status: .sent))
+        h.router.error.set(nil)
+        h.strategy.configure { $0.isEntry = false; $0.side = .sell }
+        h.router.holdPlaces.set(true)
+        let coordinator = h.coordinator
+        let stopping = Task { await coordinator.handle(tick: tick(mid: 100, at: 2)) }
+        try await waitUntil("the stop to reach routerd") { h.router.placed.get().count == 2 }
+        let stop = h.router.placed.get()[1]
+        // routerd's events outrun its answer: the stop filled, the entry settled, and a newer entry goes out.
+        await coordinator.handle(order: order(stop, status: .filled))
+        await coordinator.handle(order: order(entry, status: .filled))
+        h.strategy.configure { $0.isEntry = true; $0.side = .buy }
+        let entering = Task { await coordinator.handle(tick: tick(mid: 100, at: 3)) }
+        try await waitUntil("the newer entry to reach routerd") { h.router.placed.get().count == 3 }
+        h.router.holdPlaces.set(false)
+        await stopping.value
+        await entering.value
+        try await Task.sleep(for: .milliseconds(50))
+        let newer = try #require(h.router.placed.get()[2].clientOrderId)
+        #expect(!h.router.cancelled.get().contains(newer))
     }
 }

@@ -13,21 +13,6 @@ import Testing
 
 
 /// The project's recorded market data, beside the repository: `<repo>/../shared/data`.
-enum SharedData {
-    static let directory: String = {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent() // <repo>/Tests/RouterCoreTests
-            .deletingLastPathComponent() // <repo>/Tests
-            .deletingLastPathComponent() // <repo>
-            .appendingPathComponent("../shared/data").standardizedFileURL.path
-    }()
-
-    static let btcusdt = directory + "/btcusdt-trades-20200222.csv"
-    static let eurusd = directory + "/eurusd-quotes-20200101.csv"
-
-    static func exists(_ path: String) -> Bool { FileManager.default.isReadableFile(atPath: path) }
-}
-
 let epoch = Date(timeIntervalSince1970: 1_700_000_000)
 
 /// A quote tick: a bid and an ask, no traded size (a resting order it reaches fills in full).

@@ -26,7 +26,6 @@ extension RegisteredStrategy {
     public func resync(symbol: String, position: PositionBook) { runner.resync(symbol: symbol, position: position) }
     public func position(of symbol: String) -> PositionBook? { runner.position(of: symbol) }
     public func exitRefused(symbol: String) { runner.exitRefused(symbol: symbol) }
-    public func exitAccepted(symbol: String) { runner.exitAccepted(symbol: symbol) }
     public func info() -> StrategyInfo { runner.info() }
 
     public var choice: StrategyChoice { runner.choice }

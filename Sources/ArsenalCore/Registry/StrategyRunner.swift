@@ -179,13 +179,6 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         return trade
     }
 
-    /// An exit was accepted by routerd: the backoff starts over.
-    public func exitAccepted(symbol: String) {
-        guard let slot = slots[symbol] else { return }
-        slot.state.exitRefusals = 0
-        slot.state.exitRetryAt = .distantPast
-    }
-
     public func orderEnded(symbol: String, role: OrderRole) {
         guard let slot = slots[symbol] else { return }
         switch role {
@@ -204,7 +197,8 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 
     /// Backs the next exit off: 0.5 s of market time after a first refusal, doubling to 10 s for refusals in a
     /// row (a refusal more than 10 s after the last retry was due starts over at 0.5 s). A stop that routerd
-    /// refuses (or cannot be reached for) is not re-sent on every tick; a fill or an accepted exit resets it.
+    /// refuses (or cannot be reached for, or accepts and then ends without a fill) is not re-sent on every
+    /// tick; a fill resets it.
     public func exitRefused(symbol: String) {
         guard let slot = slots[symbol] else { return }
         // Refusals count in a row: one long after the last starts the backoff over.

@@ -38,7 +38,7 @@ public struct MeanReversion: StrategyLogic {
         public static let parameters: [ParameterSpec<Self>] = [
             .integer("window", \.window, in: 2...100_000, "Mid prices in the rolling mean and standard deviation (ticks)."),
             .number("entry_z", \.entryZ, in: 0.1...20, "Enter toward the mean when the price is this many standard deviations away."),
-            .number("exit_z", \.exitZ, in: 0...20, "Exit when the price is back within this many standard deviations of the mean."),
+            .number("exit_z", \.exitZ, in: 0.05...20, "Exit when the price is back within this many standard deviations of the mean."),
             .number("max_z", \.maxZ, in: 0.1...100, "No entry beyond this many standard deviations: a breakout, not a stretch."),
             .number("min_volatility", \.minVolatility, in: 0...1,
                     "No entry when the window's standard deviation is below this fraction of the price."),
