@@ -20,13 +20,14 @@ struct MindsetFlattenTests {
                        logger: quietLogger, ledger: log, flattenRetry: 5, wallClock: { wall.withLockedValue { $0 } })
     }
 
-    /// A long of 2 BTC for micro_trend, a short of 1.5 ETH for mean_reversion, and a short of 1 ETH of the
-    /// trader's own (no strategy), all counted.
+    /// A long of 2 BTC for micro_trend, a short of 1.5 ETH for mean_reversion, and the trader's own: a short of 1
+    /// ETH (no strategy) and a long of 0.5 BTC through arsenald's manual orders; all counted.
     func openPositions(_ log: FakeFillLog, _ mindset: MindsetService) async {
         #expect(await mindset.catchUp(), "linked to an empty log")
         log.append(.buy, 2, at: 100, time: now)
         log.append(.sell, ExactDecimal("1.5")!, at: 50, strategy: "mean_reversion", time: now, symbol: "ETHUSDT")
         log.append(.sell, 1, at: 50, strategy: nil, time: now, symbol: "ETHUSDT")
+        log.append(.buy, ExactDecimal("0.5")!, at: 100, strategy: "manual", time: now)
         #expect(await mindset.catchUp())
         await mindset.markToMarket()
     }
