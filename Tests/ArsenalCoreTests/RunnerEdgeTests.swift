@@ -1,0 +1,56 @@
+import Foundation
+import BagbotDomain
+import Testing
+@testable import ArsenalCore
+
+/// The hand-made sequences with known answers, on the Micro Trend Follower through the runner.
+@Suite("runner edges: partial fills, equal timestamps, gaps, wide spreads")
+struct RunnerEdgeTests {
+    /// A strong, slightly noisy up-trend of 101 ticks: the first entry fires on its last tick.
+    private var trend: [Double] {
+        var path = TickPath(start: 100)
+        path.alternating(0.002, 0.0005, count: 100)
+        return path.mids
+    }
+
+    @Test("after a partial fill of the entry, the stop and the reversal close exactly what was filled")
+    func partialFill() throws {
+        let runner = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+        let feeder = Feeder(runner)
+        let entry = try #require(feeder.feed(trend).first?.signal)
+        _ = try runner.onFill(fill(.buy, ExactDecimal("0.004")!, at: entry.price))
+        #expect(runner.position(of: "BTCUSDT")?.quantity == ExactDecimal("0.004"))
+        // The entry is still in flight (the rest may fill): only the stop may act, sized to what was filled.
+        let stop = try #require(feeder.feed(mid: entry.price.doubleValue * 0.994))
+        #expect(!stop.isEntry && stop.side == .sell && stop.quantity == ExactDecimal("0.004"))
+    }
+
+    @Test("equal timestamps: the windows take every tick, the 100 ms cooldown counts market time, so a second order waits for time to move")
+    func equalTimestamps() throws {
+        let still = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()), step: 0)
+        let first = try #require(still.feed(trend).first)
+        #expect(first.index == 100, "the same decision as with 1 s between ticks")
+        still.strategy.orderEnded(symbol: "BTCUSDT", role: .entry)
+        var more = TickPath(start: trend.last!)
+        more.alternating(0.002, 0.0005, count: 20)
+        #expect(still.feed(Array(more.mids.dropFirst())).isEmpty, "every tick at the same instant as the order: cooldown")
+    }
+
+    @Test("a gap of minutes between ticks changes nothing: windows are counted in ticks")
+    func gapOfMinutes() throws {
+        let spaced = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()), step: 600)
+        let dense = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()), step: 0.5)
+        let a = spaced.feed(trend).map { ($0.index, $0.signal.side, $0.signal.strength) }
+        let b = dense.feed(trend).map { ($0.index, $0.signal.side, $0.signal.strength) }
+        #expect(a.count == 1 && b.count == 1)
+        #expect(a.first?.0 == b.first?.0 && a.first?.1 == b.first?.1 && a.first?.2 == b.first?.2)
+    }
+
+    @Test("a spread wider than the move: the threshold includes it, so the same trend gives no entry")
+    func spreadWiderThanTheMove() {
+        let wide = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))
+        var signals: [Signal] = []
+        for mid in trend { if let signal = wide.feed(mid: mid, spread: 0.2) { signals.append(signal) } }
+        #expect(signals.isEmpty)
+    }
+}
