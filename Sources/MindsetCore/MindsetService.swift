@@ -263,8 +263,11 @@ public actor MindsetService {
         } else {
             blocks[decision.codes.first ?? "unknown", default: 0] += 1
         }
-        logger.debug("decision", metadata: [
-            "request_id": "\(proposal.requestId)", "symbol": "\(proposal.symbol)", "approved": "\(decision.approved)",
+        // A block is rare and is what an operator asks about (at info, with the request id that arsenald's and
+        // routerd's lines carry too); approvals stay at debug, off the decision's cost.
+        logger.log(level: decision.approved ? .debug : .info, "decision", metadata: [
+            "request_id": "\(proposal.requestId)", "strategy": "\(proposal.strategyId)", "symbol": "\(proposal.symbol)",
+            "approved": "\(decision.approved)", "codes": "\(decision.codes.joined(separator: ","))",
             "reasons": "\(decision.reasons.joined(separator: "; "))",
         ])
         return decision
