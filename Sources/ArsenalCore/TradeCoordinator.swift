@@ -317,19 +317,25 @@ public actor TradeCoordinator {
         let signal = Signal(strategyId: manual.id, symbol: request.symbol, side: request.side, quantity: request.quantity,
                             price: request.side == .buy ? tick.ask : tick.bid, time: tick.time, strength: 1, confidence: 1,
                             isEntry: role == .entry, reason: "manual order", requestId: requestId)
+        // The symbol's role is held from here, before the first await: a second manual order arriving while this one
+        // is looked up or placed finds it in flight.
+        let holdKey = inFlightKey(manual.id, request.symbol, role)
+        ordersInFlight[holdKey] = "bb-\(requestId)"
+        manual.track(request.symbol)
+        manual.orderStillInFlight(symbol: request.symbol, role: role)
         if request.idempotencyKey != nil {
             let existing: OrderRecord?
             do {
                 existing = try await router.order(clientOrderId: "bb-\(requestId)")
             } catch {
+                orderEnded("bb-\(requestId)", strategy: manual, symbol: request.symbol, role: role)
                 throw IPCError(.unavailable, "cannot tell from routerd whether this key's order exists: \(error)")
             }
             if let existing {
+                orderEnded("bb-\(requestId)", strategy: manual, symbol: request.symbol, role: role)
                 return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again")
             }
         }
-        manual.track(request.symbol)
-        manual.orderStillInFlight(symbol: request.symbol, role: role)
         counters.signals += 1
         switch await process(signal, from: manual) {
         case .notSent(let reason): return ManualOrderResult(outcome: .notSent, signal: signal, reason: reason)
@@ -438,11 +444,11 @@ public actor TradeCoordinator {
             }
             quantity = tradable
         }
-        // Exits and stops are reduce-only: routerd refuses them if they would grow or flip the position, and
-        // lets them through while trading is paused.
         // A stop sent while this strategy's entry is unsettled cancels what is left of that entry (noted now: by the
         // time routerd answers, a newer entry may hold the role). Not for the trader's own orders.
         let entryToCancel = role == .exit && strategy !== manual ? ordersInFlight[inFlightKey(strategy.id, signal.symbol, .entry)] : nil
+        // Exits and stops are reduce-only: routerd refuses them if they would grow or flip the position, and
+        // lets them through while trading is paused.
         let request = PlaceOrderRequest(
             clientOrderId: clientOrderId, symbol: signal.symbol, side: signal.side, type: .market,
             quantity: quantity, reduceOnly: signal.isEntry ? nil : true, strategyId: signal.strategyId, requestId: signal.requestId)

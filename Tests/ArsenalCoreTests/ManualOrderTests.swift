@@ -159,4 +159,29 @@ struct ManualOrderTests {
         }
         #expect(error?.code == .conflict && error?.message.contains("being rebuilt") == true, "\(String(describing: error))")
     }
+
+    @Test("two manual orders at once (each with its own key, looked up first): the second finds the first in flight")
+    func concurrentKeyedOrders() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        await h.tickAt(1)
+        h.router.holdPlaces.set(true)
+        let coordinator = h.coordinator
+        let first = Task {
+            try await coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1, idempotencyKey: "first"))
+        }
+        let second = Task {
+            try await coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1, idempotencyKey: "second"))
+        }
+        try await waitUntil("one of them to reach routerd") { h.router.placed.get().count == 1 }
+        h.router.holdPlaces.set(false)
+        let outcomes = [await first.result, await second.result]
+        #expect(outcomes.filter { (try? $0.get())?.outcome == .placed }.count == 1)
+        let refused = outcomes.compactMap { result -> IPCError? in
+            if case .failure(let error) = result { return error as? IPCError }
+            return nil
+        }
+        #expect(refused.map(\.code) == [.conflict])
+        #expect(h.router.placed.get().count == 1 && h.mindset.evaluated.get().count == 1)
+    }
 }

@@ -2,8 +2,8 @@ import Foundation
 import BagbotDomain
 
 /// A registered strategy as the arsenal runs it: the strategy's logic, one value per symbol, inside the
-/// mechanics every strategy shares — the position from real fills, one order in flight per symbol, the
-/// order-rate guard, the stop, sizing, enabling and run-time parameters.
+/// mechanics every strategy shares — the position from real fills, one entry and one exit in flight per
+/// symbol, the order-rate guard, the stop and its backoff, sizing, enabling and run-time parameters.
 ///
 /// Per tick, O(1): the logic sees the quote → the stop (never held back by the guard or by disabling) → the
 /// logic's intent, sized (an entry at the base quantity when flat and enabled; an exit for the whole
@@ -168,10 +168,11 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 
     public func onFill(_ fill: Fill) throws -> ClosedTrade? {
         guard let slot = slots[fill.symbol] else { return nil }
+        let closed = try slot.state.position.apply(fill)
         stats.fills += 1
         slot.state.exitRefusals = 0
         slot.state.exitRetryAt = .distantPast
-        guard let closed = try slot.state.position.apply(fill) else { return nil }
+        guard let closed else { return nil }
         let trade = ClosedTrade(strategyId: id, symbol: fill.symbol, side: closed.closedSide, quantity: closed.quantity,
                                 entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl, closedAt: fill.time,
                                 requestId: fill.requestId, tradeId: fill.fillId)
