@@ -85,6 +85,11 @@ let package = Package(
             swiftSettings: strictConcurrency
         ),
         .target(name: "SupervisorCore", dependencies: core(), swiftSettings: strictConcurrency),
+        // `bagbot backtest`: the arsenal's trade path over the mindset engine and the paper fill model, in one process.
+        .target(
+            name: "BacktestCore",
+            dependencies: ["ArsenalCore", "MindsetCore", "RouterCore", "BagbotDomain", "BagbotIPC", "BagbotRuntime", logging, nioConcurrencyHelpers],
+            swiftSettings: strictConcurrency),
 
         .executableTarget(name: "mindsetd", dependencies: ["MindsetCore", "BagbotRuntime", argumentParser], swiftSettings: strictConcurrency),
         .executableTarget(name: "arsenald", dependencies: ["ArsenalCore", "BagbotRuntime", argumentParser], swiftSettings: strictConcurrency),
@@ -93,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "bagbot",
             dependencies: [
-                "SupervisorCore", "BagbotRuntime", argumentParser, logging,
+                "SupervisorCore", "BacktestCore", "BagbotRuntime", "BagbotDomain", argumentParser, logging,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictConcurrency
@@ -149,6 +154,7 @@ let package = Package(
                 "ArsenalCore", "RouterCore", "BagbotTestSupport", logging, nioConcurrencyHelpers,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
+        .testTarget(name: "BacktestCoreTests", dependencies: ["BacktestCore", "ArsenalCore", "BagbotTestSupport", "BagbotRuntime", logging]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioConcurrencyHelpers]),
         .testTarget(
             name: "GatewayCoreTests",

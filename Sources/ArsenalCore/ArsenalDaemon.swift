@@ -40,11 +40,6 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     private let stopping = NIOLockedValueBox(false)
     private let confidenceFile: StrategyConfidenceFile
 
-    enum RouterUpdate: Sendable {
-        case order(OrderRecord)
-        case fill(Fill)
-    }
-
     public init(context: DaemonContext) {
         let config = context.config
         readiness = context.readiness
@@ -244,12 +239,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
         await withDiscardingTaskGroup { updateConsumer in
             updateConsumer.addTask(executorPreference: coordinator.executor) {
-                for await update in updates {
-                    switch update {
-                    case .order(let order): await coordinator.handle(order: order)
-                    case .fill(let fill): await coordinator.handle(fill: fill)
-                    }
-                }
+                for await update in updates { await coordinator.handle(update) }
             }
             await withDiscardingTaskGroup { tickConsumer in
                 let stopping = stopping

@@ -2,6 +2,12 @@ import Foundation
 import BagbotDomain
 import BagbotIPC
 
+/// What routerd says about an order after it was placed: its record when its status changes, and each fill.
+public enum RouterUpdate: Sendable {
+    case order(OrderRecord)
+    case fill(Fill)
+}
+
 /// What the coordinator needs from mindsetd; the daemon uses IPC, tests use fakes.
 public protocol MindsetPort: Sendable {
     func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision

@@ -114,7 +114,7 @@ public actor TradeCoordinator {
         strategies: [Strategy], mindset: MindsetPort, router: RouterPort, logger: Logger,
         executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
         saveChoices: (@Sendable (StrategyChoices) throws -> Void)? = nil,
-        manualMaxQuantity: [String: ExactDecimal] = [:],
+        manualMaxQuantity: [String: ExactDecimal] = [:], runID: String? = nil,
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
     ) {
         self.executor = executor
@@ -125,8 +125,9 @@ public actor TradeCoordinator {
         self.router = router
         self.logger = logger
         self.publish = publish
-        // Unique across restarts, so client order ids never collide with an earlier run's.
-        self.runID = Crypto.hex((try? Crypto.randomBytes(4)) ?? Array(UInt32.random(in: 0...UInt32.max).bigEndianBytes))
+        // Unique across restarts, so client order ids never collide with an earlier run's (a backtest, with no
+        // earlier run, names its own so that its orders are the same every run).
+        self.runID = runID ?? Crypto.hex((try? Crypto.randomBytes(4)) ?? Array(UInt32.random(in: 0...UInt32.max).bigEndianBytes))
     }
 
     /// Ranks signals by mindsetd's grades from now on.
@@ -574,6 +575,13 @@ public actor TradeCoordinator {
     /// Takes routerd's rules for every symbol (at each connection: a venue's rules may change).
     public func setSymbolRules(_ rules: [SymbolRules]) {
         symbolRules = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func handle(_ update: RouterUpdate) async {
+        switch update {
+        case .order(let order): handle(order: order)
+        case .fill(let fill): await handle(fill: fill)
+        }
     }
 
     /// An order update from routerd: a final order frees its symbol (in its role: exits are the reduce-only

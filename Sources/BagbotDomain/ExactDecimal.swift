@@ -53,6 +53,12 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     /// for anything else, for more than 18 decimals that are not trailing zeros, for a magnitude of 10^18 or
     /// more, for an exponent beyond ±64, and for text longer than 64 bytes (no price or quantity needs more).
     public init?(_ text: Substring) {
+        // Plain notation of at most 18 digits (every price and quantity a feed or venue sends) needs no
+        // buffer: a replay parses millions of them.
+        if let plain = Self.plain(text.utf8) {
+            self = plain
+            return
+        }
         var bytes = Array(text.utf8)[...]
         guard !bytes.isEmpty, bytes.count <= 64 else { return nil }
         var negative = false
@@ -102,6 +108,38 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     public init?(_ text: String) {
         self.init(text[...])
+    }
+
+    /// "-12.3400", ".5", "7" with at most 18 digits in all, parsed without allocating; nil for anything else
+    /// (the general parser then decides).
+    @inline(__always)
+    static func plain(_ bytes: Substring.UTF8View) -> ExactDecimal? {
+        var index = bytes.startIndex
+        guard index < bytes.endIndex, bytes.count <= 20 else { return nil }
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+            negative = bytes[index] == UInt8(ascii: "-")
+            index = bytes.index(after: index)
+        }
+        var mantissa: Int64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte &- UInt8(ascii: "0") < 10 {
+                mantissa = mantissa &* 10 &+ Int64(byte &- UInt8(ascii: "0"))
+                digits += 1
+                if seenPoint { fractionDigits += 1 }
+            } else if byte == UInt8(ascii: ".") && !seenPoint {
+                seenPoint = true
+            } else {
+                return nil
+            }
+            index = bytes.index(after: index)
+        }
+        guard digits > 0, digits <= 18 else { return nil }
+        return ExactDecimal(mantissa: Int128(negative ? -mantissa : mantissa), scale: fractionDigits)
     }
 
     /// Plain notation with exactly `scale` decimals: "0.00100000", "-12.5", "7".

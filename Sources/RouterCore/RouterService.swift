@@ -255,17 +255,17 @@ public actor RouterService: ExclusiveSections {
             position = try await venue.positions().first { $0.symbol == symbol }?.quantity ?? .zero
         }
         let whose = strategyId.map { "strategy \($0)'s" } ?? "the \(venue.id.rawValue) account's"
-        guard !position.isZero, position.isPositive == (side == .sell) else {
-            throw IPCError(.badRequest, "reduce-only \(side.rawValue) refused: it would grow \(whose) \(symbol) position (\(position))")
-        }
-        var reducing = quantity
+        var openReducing = ExactDecimal.zero
         // A pending_new order seen here never left the machine (orders are placed whole in the exclusive section).
-        for open in try await store.nonFinalOrders()
-        where open.reduceOnly && open.status != .pendingNew && open.symbol == symbol && open.strategyId == strategyId && open.venue == venue.id {
-            reducing = try reducing + open.quantity - open.filledQuantity
+        if !position.isZero, position.isPositive == (side == .sell) {
+            for open in try await store.nonFinalOrders()
+            where open.reduceOnly && open.status != .pendingNew && open.symbol == symbol && open.strategyId == strategyId && open.venue == venue.id {
+                openReducing = try openReducing + open.quantity - open.filledQuantity
+            }
         }
-        guard reducing <= position.magnitude else {
-            throw IPCError(.badRequest, "reduce-only \(side.rawValue) of \(quantity) refused: with the reduce-only orders still open (\(reducing) in all) it would flip \(whose) \(symbol) position (\(position))")
+        if let refusal = ReduceOnlyRule.refusal(side: side, quantity: quantity, position: position, alsoReducing: openReducing,
+                                                whose: whose, symbol: symbol) {
+            throw IPCError(.badRequest, refusal)
         }
     }
 

@@ -50,63 +50,13 @@ public enum ReplayParser {
     /// the print's own last decimal).
     public static func parse(path: String, symbol explicitSymbol: String? = nil, tradeSpreadBps: Double,
                              tickSizes: [String: ExactDecimal] = [:]) throws -> ReplayFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ReplayParseError(file: path, reason: "cannot read: \(error.localizedDescription)")
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(whereSeparator: \.isNewline)
-        guard let first = lines.first else { throw ReplayParseError(file: path, reason: "empty file") }
-        guard let format = ReplayFormat.detect(firstLine: String(first)) else {
-            throw ReplayParseError(file: path, reason: "unrecognised format (expected HistData quotes, tardis.dev trades or Binance trades CSV)")
-        }
-        let hasHeader = first.first.map { !$0.isNumber } ?? false
-        var header: [String] = []
-        if hasHeader {
-            header = first.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            lines.removeFirst()
-        }
-        let fileSymbol = explicitSymbol ?? symbolFromFileName(path)
-        let source = "replay:" + (path as NSString).lastPathComponent
+        var reader = try ReplayReader(path: path, symbol: explicitSymbol, tradeSpreadBps: tradeSpreadBps, tickSizes: tickSizes)
         var ticks: [Tick] = []
-        ticks.reserveCapacity(lines.count)
-        var skipped = 0
-        var symbolSeen: String?
-        let columns = TardisColumns(header: header)
-        let spread = TradeSpread(bps: tradeSpreadBps, tickSizes: tickSizes)
-        for line in lines {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            let tick: Tick?
-            switch format {
-            case .histDataQuotes:
-                tick = parseHistData(fields, symbol: fileSymbol, source: source)
-            case .tardisTrades:
-                tick = columns.flatMap { parseTardis(fields, columns: $0, symbol: explicitSymbol, spread: spread, source: source) }
-            case .binanceTrades:
-                tick = parseBinance(fields, symbol: fileSymbol, spread: spread, source: source)
-            }
-            guard var tick, tick.symbol != "" else {
-                skipped += 1
-                continue
-            }
-            if symbolSeen == nil { symbolSeen = tick.symbol }
-            guard tick.symbol == symbolSeen else {
-                skipped += 1 // one symbol per file keeps each feed's clock simple
-                continue
-            }
-            tick.sequence = UInt64(ticks.count + 1)
-            ticks.append(tick)
+        while let tick = reader.next() { ticks.append(tick) }
+        guard let symbol = reader.symbol, !ticks.isEmpty else {
+            throw ReplayParseError(file: path, reason: "no usable tick in \(reader.linesRead - reader.headerLines) lines" + (reader.symbolIsKnowable ? "" : " (cannot tell the symbol from the file name)"))
         }
-        guard let symbol = symbolSeen, !ticks.isEmpty else {
-            throw ReplayParseError(file: path, reason: "no usable tick in \(lines.count) lines" + (fileSymbol == nil && format != .tardisTrades ? " (cannot tell the symbol from the file name)" : ""))
-        }
-        // Feeds must not go backwards in time; a rare out-of-order row is clamped to its predecessor's time.
-        for index in ticks.indices.dropFirst() where ticks[index].time < ticks[index - 1].time {
-            ticks[index].time = ticks[index - 1].time
-        }
-        return ReplayFile(path: path, symbol: symbol, format: format, ticks: ticks, skippedLines: skipped)
+        return ReplayFile(path: path, symbol: symbol, format: reader.format, ticks: ticks, skippedLines: reader.skippedLines)
     }
 
     /// "eurusd-quotes-20200101.csv" → EURUSD; "BTCUSDT-trades-2024-01-01.csv" → BTCUSDT;
@@ -120,7 +70,7 @@ public enum ReplayParser {
         }
     }
 
-    private static func parseHistData(_ fields: [Substring], symbol: String?, source: String) -> Tick? {
+    static func parseHistData(_ fields: [Substring], symbol: String?, source: String) -> Tick? {
         guard let symbol, fields.count >= 3, let bid = ExactDecimal(fields[1]), let ask = ExactDecimal(fields[2]),
               bid.isPositive, ask >= bid, let time = histDataTime(fields[0]) else { return nil }
         let volume = fields.count > 3 ? ExactDecimal(fields[3]).flatMap { $0.isNegative ? nil : $0 } ?? .zero : .zero
@@ -172,7 +122,7 @@ public enum ReplayParser {
         }
     }
 
-    private static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spread: TradeSpread, source: String) -> Tick? {
+    static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spread: TradeSpread, source: String) -> Tick? {
         guard fields.count > max(columns.symbol, columns.timestamp, columns.price, columns.amount),
               let micros = Int64(fields[columns.timestamp]), let price = ExactDecimal(fields[columns.price]), price.isPositive,
               let amount = ExactDecimal(fields[columns.amount]), !amount.isNegative else { return nil }
@@ -181,7 +131,7 @@ public enum ReplayParser {
                            amount: amount, source: source)
     }
 
-    private static func parseBinance(_ fields: [Substring], symbol: String?, spread: TradeSpread, source: String) -> Tick? {
+    static func parseBinance(_ fields: [Substring], symbol: String?, spread: TradeSpread, source: String) -> Tick? {
         guard let symbol, fields.count >= 5, let price = ExactDecimal(fields[1]), price.isPositive,
               let quantity = ExactDecimal(fields[2]), !quantity.isNegative, let stamp = Int64(fields[4]) else { return nil }
         // Spot dumps switched from milliseconds to microseconds in 2025; the magnitude tells which.

@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import BagbotDomain
+import BagbotIPC
+import BagbotRuntime
+import ArsenalCore
+import MindsetCore
+import RouterCore
+
+/// `bagbot backtest`: recorded ticks through the same strategies, the same trade path (`TradeCoordinator`), the
+/// same mindset engine and the paper venue's fill model, in one process and without sockets (docs/backtest.md).
+public enum Backtest {
+    /// What to run: the files, the window of market time, and the configuration (the same `bagbot.yaml` the
+    /// daemons read, with the strategy choices of the command line already applied).
+    public struct Plan: Sendable {
+        public var files: [String]
+        public var from: Date?
+        public var to: Date?
+        public var config: BagbotConfig
+
+        public init(files: [String], from: Date? = nil, to: Date? = nil, config: BagbotConfig) {
+            self.files = files
+            self.from = from
+            self.to = to
+            self.config = config
+        }
+    }
+
+    public struct Result: Sendable {
+        public var report: BacktestReport
+        /// Every fill, in the venue's order (`BacktestTradesCSV`).
+        public var fills: [Fill]
+    }
+
+    /// The configuration sections a backtest reads.
+    public static let sections: [any ConfigSection.Type] = [ArsenalSettings.self, MindsetSettings.self, RouterSettings.self]
+
+    /// The overrides that make `--strategy` and `--set` what the configuration says: `--strategy ID` enables that
+    /// strategy alone; `--set STRATEGY.PARAM=VALUE` sets a strategy's parameter (`arsenal.STRATEGY.PARAM`), and
+    /// any other `--set KEY=VALUE` a key of `bagbot.yaml` as `bagbot up --set` does.
+    public static func overrides(strategy: String?, settings: [String]) throws -> [String] {
+        let ids = StrategyCatalog.strategies(from: ArsenalSettings()).map(\.id)
+        var overrides: [String] = []
+        if let strategy {
+            guard ids.contains(strategy) else {
+                throw BacktestError("--strategy \(strategy): no such strategy (registered: \(ids.joined(separator: ", ")))")
+            }
+            overrides += ids.map { "arsenal.\($0).enabled=\($0 == strategy)" }
+        }
+        for setting in settings {
+            guard let equals = setting.firstIndex(of: "="), let dot = setting[..<equals].firstIndex(of: ".") else {
+                throw BacktestError("--set \(setting): expected STRATEGY.PARAMETER=VALUE or a configuration KEY=VALUE")
+            }
+            overrides.append(ids.contains(String(setting[..<dot])) ? "arsenal." + setting : setting)
+        }
+        return overrides
+    }
+
+    public static func run(_ plan: Plan, logger: Logger) async throws -> Result {
+        let router = plan.config[RouterSettings.self]
+        let rules = router.paperRules
+        let venue = BacktestVenue(settings: PaperExchange.Settings(router), rules: rules)
+        let mindset = BacktestMindset(rules: MindsetRules(plan.config[MindsetSettings.self]), venue: venue)
+        let strategies = StrategyCatalog.strategies(from: plan.config[ArsenalSettings.self])
+        let notSent = NIOLockedValueBox<[String: Int]>([:])
+        let coordinator = TradeCoordinator(
+            strategies: strategies, mindset: mindset, router: venue, logger: logger,
+            manualMaxQuantity: plan.config[ArsenalSettings.self].manualMaxQuantity, runID: "bt",
+            publish: { method, _, decision in
+                // mindsetd's blocks are counted by the mindset itself; only a refused exit is not (it never asks).
+                if method == Events.decision, let decision, !decision.approved, decision.codes.first == "mindset_unavailable" {
+                    notSent.withLockedValue { $0["mindset_unavailable", default: 0] += 1 }
+                }
+            })
+        await coordinator.setSymbolRules(rules)
+        let tickSizes = router.paper.symbols.mapValues(\.tickSize)
+        let readers = try plan.files.map { try ReplayReader(path: $0, tradeSpreadBps: router.replay.tradeSpreadBps, tickSizes: tickSizes) }
+        let record = SessionRecord()
+        await coordinator.run(BacktestSession(readers: readers, from: plan.from, to: plan.to, venue: venue, record: record))
+
+        let fills = venue.allFills
+        var ledger = PerformanceLedger()
+        for fill in fills { try ledger.apply(fill) }
+        let counters = await coordinator.counters
+        let tally = mindset.tally
+        var blocked = tally.blocks.merging(notSent.withLockedValue { $0 }, uniquingKeysWith: +)
+        for (code, count) in [("short_not_allowed", counters.shortsNotAllowed), ("below_minimum", counters.belowMinimum),
+                              ("against_another_strategy", counters.entriesAgainstAnotherStrategy)] where count > 0 {
+            blocked[code, default: 0] += count
+        }
+        for (reason, count) in venue.rejections { blocked["venue: " + reason, default: 0] += count }
+        let performance = ledger.performance
+        let trades = performance.reduce(0) { $0 + $1.trades }
+        let wins = performance.reduce(0) { $0 + $1.wins }
+        let enabled = await coordinator.strategyInfo().filter { $0.enabled }
+        let session = record.contents
+        let curve = session.curve
+        let report = BacktestReport(
+            sources: session.sources, from: session.first, to: session.last, ticks: session.ticks,
+            strategies: enabled,
+            signals: counters.signals, ordersPlaced: counters.ordersPlaced, ordersRejected: counters.ordersRejected, fills: fills.count,
+            trades: trades, wins: wins, winRate: trades == 0 ? nil : Double(wins) / Double(trades),
+            account: BacktestReport.Account(currency: router.account.currency, startEquity: curve.start, endEquity: curve.last,
+                                            netPnl: curve.change, maxDrawdown: curve.maxDrawdown, sharpePerDay: curve.sharpePerDay),
+            performance: performance, blocked: blocked,
+            stateChanges: mindset.transitions.map {
+                BacktestReport.StateChange(from: $0.from.rawValue, to: $0.to.rawValue, reason: $0.reason, at: $0.at)
+            })
+        return Result(report: report, fills: fills)
+    }
+}
+
+/// What the session saw, read back after it ran (the session itself is handed to the coordinator).
+final class SessionRecord: Sendable {
+    struct Contents: Sendable {
+        var sources: [BacktestReport.Source] = []
+        var ticks = 0
+        var first: Date?
+        var last: Date?
+        var curve = EquityCurve()
+    }
+
+    private let box = NIOLockedValueBox(Contents())
+    var contents: Contents { box.withLockedValue { $0 } }
+    func update(_ change: (inout Contents) -> Void) { box.withLockedValue(change) }
+}
+
+/// The files merged in market time (a tie goes to the file named first), cut to `from`–`to`; the venue sees
+/// each tick before the strategies, and the equity is observed each minute and after each fill.
+final class BacktestSession: TradingSession {
+    private var readers: [ReplayReader]
+    private var heads: [Tick?]
+    private var counts: [Int]
+    private let from: Date?
+    private let to: Date?
+    private let venue: BacktestVenue
+    private let record: SessionRecord
+    private var curve = EquityCurve()
+    private var ticks = 0
+    private var first: Date?
+    private var last: Date?
+    private var finished = false
+
+    init(readers: [ReplayReader], from: Date?, to: Date?, venue: BacktestVenue, record: SessionRecord) {
+        self.readers = readers
+        self.from = from
+        self.to = to
+        self.venue = venue
+        self.record = record
+        heads = Array(repeating: nil, count: readers.count)
+        counts = Array(repeating: 0, count: readers.count)
+        for index in readers.indices { heads[index] = pull(index) }
+    }
+
+    /// The reader's next tick at or after `from` (nil at its end or past `to`).
+    private func pull(_ index: Int) -> Tick? {
+        while let tick = readers[index].next() {
+            if let from, tick.time < from { continue }
+            if let to, tick.time > to { return nil }
+            return tick
+        }
+        return nil
+    }
+
+    func nextTick() -> Tick? {
+        var best: Int?
+        for index in heads.indices {
+            guard let head = heads[index] else { continue }
+            if best.map({ head.time < heads[$0]!.time }) ?? true { best = index }
+        }
+        guard let index = best, let tick = heads[index] else {
+            finish()
+            return nil
+        }
+        heads[index] = pull(index)
+        counts[index] += 1
+        ticks += 1
+        if first == nil { first = tick.time }
+        last = tick.time
+        venue.record(tick)
+        if curve.isNewMinute(tick.time), let equity = venue.equity() { curve.observe(equity.value, at: tick.time) }
+        return tick
+    }
+
+    func updates() -> [RouterUpdate] {
+        let updates = venue.takeUpdates()
+        if let time = last, updates.contains(where: { if case .fill = $0 { true } else { false } }), let equity = venue.equity() {
+            curve.observe(equity.value, at: time)
+        }
+        return updates
+    }
+
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        if let time = last, let equity = venue.equity() { curve.observe(equity.value, at: time) }
+        let sources = readers.indices.map {
+            BacktestReport.Source(path: readers[$0].path, symbol: readers[$0].symbol, ticks: counts[$0], skippedLines: readers[$0].skippedLines)
+        }
+        record.update { [curve, ticks, first, last] in
+            $0 = SessionRecord.Contents(sources: sources, ticks: ticks, first: first, last: last, curve: curve)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import NIOConcurrencyHelpers
+import BagbotDomain
+import ArsenalCore
+import RouterCore
+
+/// routerd's part of a backtest, in memory: the paper venue's own fill model (`PaperExchange`: the tick's
+/// bid and ask, slippage, fee, funds and margin checks), routerd's reduce-only rule against the strategy's
+/// position, and a fill log numbered as routerd numbers it. Its clock is market time: an order is executed at
+/// the time of the tick it was decided on.
+public final class BacktestVenue: RouterPort, Sendable {
+    /// The identity the fill log's sequences count in, as routerd's database id.
+    public static let databaseId = "backtest"
+
+    private struct State {
+        var exchange: PaperExchange
+        var orders: [String: OrderRecord] = [:]
+        var fills: [Fill] = []
+        /// Each strategy's position per symbol ("strategy|symbol"), from its fills: what a reduce-only order may reduce.
+        var books: [String: PositionBook] = [:]
+        var pending: [RouterUpdate] = []
+        var now = Date(timeIntervalSince1970: 0)
+        var rejections: [String: Int] = [:]
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private let rules: [SymbolRules]
+
+    public init(settings: PaperExchange.Settings, rules: [SymbolRules]) {
+        state = NIOLockedValueBox(State(exchange: PaperExchange(settings: settings)))
+        self.rules = rules
+    }
+
+    /// The venue sees a tick: its book moves, and its clock is the tick's time.
+    public func record(_ tick: Tick) {
+        state.withLockedValue {
+            $0.now = tick.time
+            $0.exchange.record(tick, at: tick.time)
+        }
+    }
+
+    /// The order and fill events since the last call, in the order they happened.
+    public func takeUpdates() -> [RouterUpdate] {
+        state.withLockedValue { state in
+            defer { state.pending.removeAll(keepingCapacity: true) }
+            return state.pending
+        }
+    }
+
+    public var isConnected: Bool { true }
+
+    public func symbolRules() async throws -> [SymbolRules] { rules }
+
+    public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
+        try state.withLockedValue { state in
+            guard let clientOrderId = request.clientOrderId else { throw BacktestError("an order without a client order id") }
+            guard state.orders[clientOrderId] == nil else { throw BacktestError("client order id \(clientOrderId) was used twice") }
+            var order = OrderRecord(
+                clientOrderId: clientOrderId, venue: .paper, symbol: request.symbol, side: request.side, type: request.type,
+                quantity: request.quantity, limitPrice: request.limitPrice, status: .acknowledged, reduceOnly: request.reduceOnly ?? false,
+                strategyId: request.strategyId, requestId: request.requestId, createdAt: state.now, updatedAt: state.now)
+            let bookKey = "\(request.strategyId ?? "")|\(request.symbol)"
+            let refusal: String?
+            if order.reduceOnly {
+                refusal = ReduceOnlyRule.refusal(side: order.side, quantity: order.quantity, position: state.books[bookKey]?.quantity ?? .zero,
+                                                 whose: "strategy \(request.strategyId ?? "-")'s", symbol: order.symbol)
+            } else {
+                refusal = nil
+            }
+            switch refusal.map({ PaperExchange.Outcome.rejected($0) }) ?? state.exchange.submit(order, at: state.now) {
+            case .filled(var fill):
+                fill.sequence = Int64(state.fills.count + 1)
+                try state.books[bookKey, default: PositionBook()].apply(fill)
+                state.fills.append(fill)
+                order.status = .filled
+                order.filledQuantity = fill.quantity
+                order.averageFillPrice = fill.price
+                state.pending.append(.fill(fill))
+            case .resting:
+                // Strategies send market orders; a resting limit order would need the book's later ticks.
+                _ = state.exchange.cancel(clientOrderId: clientOrderId)
+                order.status = .rejected
+                order.rejectReason = "the backtest venue takes market orders only"
+            case .rejected(let reason):
+                order.status = .rejected
+                order.rejectReason = reason
+                state.rejections[Self.reasonCode(reason), default: 0] += 1
+            }
+            state.orders[clientOrderId] = order
+            state.pending.append(.order(order))
+            return order
+        }
+    }
+
+    public func order(clientOrderId: String) async throws -> OrderRecord? {
+        state.withLockedValue { $0.orders[clientOrderId] }
+    }
+
+    /// Every order is final when placed (market orders fill or are refused at once): a cancel finds nothing
+    /// working, as routerd refuses to cancel a final order.
+    public func cancel(clientOrderId: String) async throws -> OrderRecord {
+        try state.withLockedValue { state in
+            guard let order = state.orders[clientOrderId] else { throw BacktestError("unknown order \(clientOrderId)") }
+            throw BacktestError("order \(clientOrderId) is \(order.status.rawValue) already")
+        }
+    }
+
+    /// The fill log after `sequence`, as routerd's `router.fills` answers.
+    public func fills(after sequence: Int64) -> FillsResponse {
+        state.withLockedValue {
+            FillsResponse(fills: Array($0.fills.dropFirst(Int(max(0, sequence)))), databaseId: Self.databaseId, lastSequence: Int64($0.fills.count))
+        }
+    }
+
+    /// Every fill, in the log's order.
+    public var allFills: [Fill] { state.withLockedValue { $0.fills } }
+
+    /// Orders the venue refused, by the first words of the reason ("stale_market_data", "insufficient …").
+    public var rejections: [String: Int] { state.withLockedValue { $0.rejections } }
+
+    /// The account's value in its currency, every balance at the latest prices (nil when an asset held
+    /// cannot be valued).
+    public func equity() -> (value: ExactDecimal, currency: String)? {
+        state.withLockedValue { state in
+            guard let valuation = try? state.exchange.valuation(), valuation.unvalued.isEmpty else { return nil }
+            return (valuation.value, state.exchange.settings.accountCurrency)
+        }
+    }
+
+    /// A refusal's reason up to its first colon: its code when it has one, else its first words.
+    static func reasonCode(_ reason: String) -> String {
+        String(reason.prefix { $0 != ":" }.prefix(60))
+    }
+}
+
+/// A backtest that cannot run as asked (unknown strategy, unreadable file, a venue invariant broken).
+public struct BacktestError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

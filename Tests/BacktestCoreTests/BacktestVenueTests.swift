@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import BagbotDomain
+import ArsenalCore
+import RouterCore
+@testable import BacktestCore
+
+@Suite("The backtest's venue")
+struct BacktestVenueTests {
+    static func venue() -> BacktestVenue {
+        let router = RouterSettings()
+        return BacktestVenue(settings: PaperExchange.Settings(router), rules: router.paperRules)
+    }
+
+    static let time = Date(timeIntervalSince1970: 1_582_329_600)
+    static let tick = Tick(symbol: "BTCUSDT", time: time, bid: 9_700, ask: 9_700.10, last: 9_700.05, volume: 0, source: "test")
+
+    static func order(_ id: String, _ side: Side, _ quantity: ExactDecimal, reduceOnly: Bool = false) -> PlaceOrderRequest {
+        PlaceOrderRequest(clientOrderId: id, symbol: "BTCUSDT", side: side, type: .market, quantity: quantity,
+                          reduceOnly: reduceOnly ? true : nil, strategyId: "micro_trend", requestId: id)
+    }
+
+    @Test func marketOrdersFillAtTheTickWithSlippageFeeAndSequence() async throws {
+        let venue = Self.venue()
+        venue.record(Self.tick)
+        let bought = try await venue.place(Self.order("a", .buy, 0.01))
+        #expect(bought.status == .filled && bought.filledQuantity == 0.01)
+        // 9700.10 × (1 + 1 bp) = 9701.07001, up to the tick size 0.01.
+        #expect(bought.averageFillPrice == ExactDecimal("9701.08")!)
+        let updates = venue.takeUpdates()
+        #expect(updates.count == 2 && venue.takeUpdates().isEmpty)
+        guard case .fill(let fill) = updates.first, case .order(let record) = updates.last else {
+            Issue.record("expected the fill, then the order: \(updates)")
+            return
+        }
+        #expect(fill.sequence == 1 && fill.time == Self.time && record == bought)
+        #expect(fill.fee == ExactDecimal("0.00970108")!, "1 bp of 97.0108, rounded up to 8 decimals")
+        #expect(venue.fills(after: 0).fills == [fill] && venue.fills(after: 1).fills.isEmpty)
+    }
+
+    @Test func reduceOnlyMayNotGrowOrFlipTheStrategysPosition() async throws {
+        let venue = Self.venue()
+        venue.record(Self.tick)
+        let growing = try await venue.place(Self.order("a", .sell, 0.01, reduceOnly: true))
+        #expect(growing.status == .rejected && growing.rejectReason?.contains("would grow") == true)
+        _ = try await venue.place(Self.order("b", .buy, 0.01))
+        let flipping = try await venue.place(Self.order("c", .sell, 0.02, reduceOnly: true))
+        #expect(flipping.status == .rejected && flipping.rejectReason?.contains("flip") == true)
+        let closing = try await venue.place(Self.order("d", .sell, 0.01, reduceOnly: true))
+        #expect(closing.status == .filled)
+        #expect(venue.rejections.values.reduce(0, +) == 2)
+        await #expect(throws: BacktestError.self) { _ = try await venue.place(Self.order("d", .sell, 0.01)) }
+    }
+
+    @Test func noPriceNoFill() async throws {
+        let venue = Self.venue()
+        let order = try await venue.place(Self.order("a", .buy, 0.01))
+        #expect(order.status == .rejected && order.rejectReason?.contains("no market data") == true)
+        #expect(venue.equity()?.value == 200_000, "the starting balances, USD and USDT pegged")
+    }
+}
