@@ -36,6 +36,9 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     private let updatesIn: AsyncStream<RouterUpdate>.Continuation
     /// Ticks dropped from arsenald's own buffer because the strategies fell behind (the newest are kept).
     private let droppedTicks = NIOLockedValueBox<Int>(0)
+    /// Whether routerd paces its feed by this daemon's acknowledgements (a max-speed replay), and the ticks
+    /// received and processed since (docs/ipc.md, "Paced replay").
+    private let pacing = NIOLockedValueBox(TickPacingState())
     /// Set when the shutdown begins: ticks still buffered are not acted on (no order after SIGTERM).
     private let stopping = NIOLockedValueBox(false)
     private let confidenceFile: StrategyConfidenceFile
@@ -81,12 +84,15 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         let updatesIn = updatesIn
         let logger = logger
         let droppedTicks = droppedTicks
+        let pacing = pacing
         routerStream.onEvent { method, frame in
             do {
                 switch method {
                 case Events.tick:
                     if case .dropped = ticksIn.yield(try IPCClient.decodeEvent(Tick.self, from: frame)) {
                         droppedTicks.withLockedValue { $0 += 1 }
+                    } else {
+                        pacing.withLockedValue { $0.received += 1 }
                     }
                 case Events.order: updatesIn.yield(.order(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
                 case Events.fill: updatesIn.yield(.fill(try IPCClient.decodeEvent(Fill.self, from: frame)))
@@ -101,6 +107,19 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             let _: SubscribeResponse = try await stream.call(Methods.routerSubscribe, SubscribeRequest(topics: ["ticks", "orders", "fills"]))
             // Fills may have happened while we were away: routerd's record is the truth.
             if commands.isConnected { try await Self.resync(coordinator, via: commands) }
+            // Asked last, with the rules known, the positions resynchronised and the trade path up: a max-speed
+            // replay starts only then, so every run's first tick meets the same state. Beside the connection's
+            // set-up, which must not wait for mindsetd.
+            await coordinator.setSymbolRules(try await IPCRouterPort(client: stream).symbolRules())
+            Task {
+                await self.waitForTradePath()
+                do {
+                    let answer: TickPacing = try await stream.call(Methods.routerTicksProcessed, TicksProcessed())
+                    pacing.withLockedValue { $0.paced = answer.paced }
+                } catch {
+                    logger.warning("could not ask routerd to pace its replay", metadata: ["error": "\(error)"])
+                }
+            }
         }
         routerClient.onConnect { client in
             await coordinator.setSymbolRules(try await IPCRouterPort(client: client).symbolRules())
@@ -247,6 +266,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                     for await tick in ticks {
                         if stopping.withLockedValue({ $0 }) { break }
                         await coordinator.handle(tick: tick)
+                        if self.pacing.withLockedValue({ $0.paced }) { await self.acknowledge(tick) }
                     }
                 }
                 mindsetClient.start()
@@ -264,6 +284,38 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         await routerClient.shutdown()
         await mindsetClient.shutdown()
         await server.stop()
+    }
+
+    /// Before pacing a replay: waits (up to 30 s) until an order can go the whole way — routerd and mindsetd
+    /// connected, and mindsetd connected to routerd (it reads the fill log before judging an entry) — so a
+    /// replay's first ticks are not judged while the daemons are still finding each other.
+    private func waitForTradePath() async {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if routerClient.isConnected, mindsetClient.isConnected,
+               let health: HealthReport = try? await mindsetClient.call(Methods.health, EmptyBody()), health.peers["routerd"] == "connected" {
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        logger.warning("pacing the replay before the whole trade path is up: the first orders may be refused")
+    }
+
+    /// A paced replay: the tick's orders settle (their fills applied) before the next tick, and routerd hears which
+    /// ticks are done every `TickPacingState.acknowledgeEvery` ticks and whenever none is left to process.
+    private func acknowledge(_ tick: Tick) async {
+        await coordinator.settle(within: .seconds(2))
+        let due = pacing.withLockedValue { $0.processed(tick) }
+        guard due else { return }
+        let stream = routerStream
+        let logger = logger
+        Task {
+            do {
+                let _: TickPacing = try await stream.call(Methods.routerTicksProcessed, TicksProcessed(symbol: tick.symbol, sequence: tick.sequence))
+            } catch {
+                logger.warning("could not tell routerd which ticks are processed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Reads mindsetd's grades every few seconds (when the file changed) for the ranking of signals.
@@ -296,5 +348,19 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         // "fixed" by a restart.
         _ = await coordinator.counters
         return true
+    }
+}
+
+/// arsenald's side of a paced replay: whether routerd waits for it, and the ticks received and processed.
+struct TickPacingState: Sendable {
+    static let acknowledgeEvery = 64
+    var paced = false
+    var received = 0
+    var processed = 0
+
+    /// Counts `tick` processed; true when routerd should hear of it (every `acknowledgeEvery`, or nothing queued).
+    mutating func processed(_ tick: Tick) -> Bool {
+        processed += 1
+        return processed % Self.acknowledgeEvery == 0 || processed >= received
     }
 }

@@ -88,6 +88,10 @@ public actor TradeCoordinator {
     /// older order (a confirmation that took its time) must not free a symbol that a newer order holds, and the
     /// end of a stop sent while an entry is unsettled must not free the entry's hold.
     private var ordersInFlight: [String: String] = [:]
+    private let settlement = SettlementWaiters()
+    /// The orders `settle` waits for, and those it waited for in vain (not waited for again).
+    private var settling: Set<String> = []
+    private var unsettledAfterWaiting: Set<String> = []
     /// Orders whose `router.place` has not answered yet. A catch-up after a reconnect does not free their
     /// symbols: their fills may not be in what the catch-up read.
     private var ordersBeingPlaced: Set<String> = []
@@ -235,6 +239,25 @@ public actor TradeCoordinator {
         }
         ordersInFlight[key] = nil
         strategy.orderEnded(symbol: symbol, role: role)
+        unsettledAfterWaiting.remove(clientOrderId)
+        resumeSettledWaiters()
+    }
+
+    /// Returns when every order in flight now has ended (its end seen, its fills applied before it), or after
+    /// `limit`. A paced replay settles each tick's orders before the next tick, so it trades the same every run.
+    /// An order that outlived one wait (its outcome being confirmed) is not waited for again.
+    public func settle(within limit: Duration) async {
+        let pending = Set(ordersInFlight.values).subtracting(unsettledAfterWaiting)
+        guard !pending.isEmpty else { return }
+        settling = pending
+        await withCheckedContinuation { settlement.add($0, within: limit) }
+        settling = []
+        unsettledAfterWaiting.formUnion(pending.intersection(ordersInFlight.values))
+    }
+
+    private func resumeSettledWaiters() {
+        guard !settling.isEmpty, settling.isDisjoint(with: ordersInFlight.values) else { return }
+        settlement.resumeAll()
     }
 
     /// One tick through every strategy trading its symbol. Every exit goes out (each reduces its own strategy's
@@ -276,8 +299,8 @@ public actor TradeCoordinator {
             ordersInFlight[inFlightKey(signal.strategy.id, tick.symbol, OrderRole(signal.signal))] = clientOrderId
             ordersBeingPlaced.insert(clientOrderId)
         }
-        for exit in exits { await process(exit.signal, from: exit.strategy) }
-        if let entry { await process(entry.signal, from: entry.strategy) }
+        for exit in exits { await process(exit.signal, from: exit.strategy, quote: tick.sequence) }
+        if let entry { await process(entry.signal, from: entry.strategy, quote: tick.sequence) }
     }
 
     /// The trader's own market order, through the strategies' path: an entry asks mindsetd, then goes to routerd
@@ -366,7 +389,8 @@ public actor TradeCoordinator {
     }
 
     @discardableResult
-    private func process(_ signal: Signal, from strategy: Strategy) async -> TradeOutcome {
+    /// `quote`: the sequence of the tick the signal was made on (a paced replay fills at its quote).
+    private func process(_ signal: Signal, from strategy: Strategy, quote: UInt64? = nil) async -> TradeOutcome {
         var logger = logger
         logger[metadataKey: "request_id"] = "\(signal.requestId)"
         let clientOrderId = "bb-\(signal.requestId)"
@@ -452,7 +476,8 @@ public actor TradeCoordinator {
         // lets them through while trading is paused.
         let request = PlaceOrderRequest(
             clientOrderId: clientOrderId, symbol: signal.symbol, side: signal.side, type: .market,
-            quantity: quantity, reduceOnly: signal.isEntry ? nil : true, strategyId: signal.strategyId, requestId: signal.requestId)
+            quantity: quantity, reduceOnly: signal.isEntry ? nil : true, strategyId: signal.strategyId, requestId: signal.requestId,
+            quoteSequence: quote)
         do {
             let order = try await router.place(request)
             counters.ordersPlaced += 1
@@ -725,6 +750,7 @@ public actor TradeCoordinator {
                 }
             }
         }
+        resumeSettledWaiters()
         logger.info("positions resynchronised from routerd", metadata: ["positions": "\(positions.filter { !$0.quantity.isZero }.count)", "through_fill": "\(snapshot.throughSequence)"])
         return true
     }

@@ -63,28 +63,23 @@ public enum Backtest {
         let venue = BacktestVenue(settings: PaperExchange.Settings(router), rules: rules)
         let mindset = BacktestMindset(rules: MindsetRules(plan.config[MindsetSettings.self]), venue: venue)
         let strategies = StrategyCatalog.strategies(from: plan.config[ArsenalSettings.self])
-        let notSent = NIOLockedValueBox<[String: Int]>([:])
         let coordinator = TradeCoordinator(
             strategies: strategies, mindset: mindset, router: venue, logger: logger,
-            manualMaxQuantity: plan.config[ArsenalSettings.self].manualMaxQuantity, runID: "bt",
-            publish: { method, _, decision in
-                // mindsetd's blocks are counted by the mindset itself; only a refused exit is not (it never asks).
-                if method == Events.decision, let decision, !decision.approved, decision.codes.first == "mindset_unavailable" {
-                    notSent.withLockedValue { $0["mindset_unavailable", default: 0] += 1 }
-                }
-            })
+            manualMaxQuantity: plan.config[ArsenalSettings.self].manualMaxQuantity, runID: "bt")
         await coordinator.setSymbolRules(rules)
         let tickSizes = router.paper.symbols.mapValues(\.tickSize)
-        let readers = try plan.files.map { try ReplayReader(path: $0, tradeSpreadBps: router.replay.tradeSpreadBps, tickSizes: tickSizes) }
+        let readers = try plan.files.map { try ReplayReader(path: $0, tradeSpreadBps: router.replay.tradeSpreadBps, tickSizes: tickSizes, mapped: true) }
         let record = SessionRecord()
-        await coordinator.run(BacktestSession(readers: readers, from: plan.from, to: plan.to, venue: venue, record: record))
+        let poll = plan.config[MindsetSettings.self].fillPollSeconds
+        await coordinator.run(BacktestSession(readers: readers, from: plan.from, to: plan.to, venue: venue, mindset: mindset,
+                                              pollSeconds: poll, record: record))
 
         let fills = venue.allFills
         var ledger = PerformanceLedger()
         for fill in fills { try ledger.apply(fill) }
         let counters = await coordinator.counters
         let tally = mindset.tally
-        var blocked = tally.blocks.merging(notSent.withLockedValue { $0 }, uniquingKeysWith: +)
+        var blocked = tally.blocks
         for (code, count) in [("short_not_allowed", counters.shortsNotAllowed), ("below_minimum", counters.belowMinimum),
                               ("against_another_strategy", counters.entriesAgainstAnotherStrategy)] where count > 0 {
             blocked[code, default: 0] += count
@@ -127,7 +122,9 @@ final class SessionRecord: Sendable {
 }
 
 /// The files merged in market time (a tie goes to the file named first), cut to `from`–`to`; the venue sees
-/// each tick before the strategies, and the equity is observed each minute and after each fill.
+/// each tick before the strategies. As mindsetd follows routerd every `fill_poll_seconds`, the mindset counts the
+/// fill log and takes the account's equity on that schedule (of market time) while a position is open, and each
+/// minute; the equity curve is observed then and after each fill.
 final class BacktestSession: TradingSession {
     private var readers: [ReplayReader]
     private var heads: [Tick?]
@@ -135,6 +132,9 @@ final class BacktestSession: TradingSession {
     private let from: Date?
     private let to: Date?
     private let venue: BacktestVenue
+    private let mindset: BacktestMindset
+    private let pollSeconds: Double
+    private var lastPoll: Int64?
     private let record: SessionRecord
     private var curve = EquityCurve()
     private var ticks = 0
@@ -142,11 +142,14 @@ final class BacktestSession: TradingSession {
     private var last: Date?
     private var finished = false
 
-    init(readers: [ReplayReader], from: Date?, to: Date?, venue: BacktestVenue, record: SessionRecord) {
+    init(readers: [ReplayReader], from: Date?, to: Date?, venue: BacktestVenue, mindset: BacktestMindset, pollSeconds: Double,
+         record: SessionRecord) {
         self.readers = readers
         self.from = from
         self.to = to
         self.venue = venue
+        self.mindset = mindset
+        self.pollSeconds = max(0.001, pollSeconds)
         self.record = record
         heads = Array(repeating: nil, count: readers.count)
         counts = Array(repeating: 0, count: readers.count)
@@ -179,8 +182,18 @@ final class BacktestSession: TradingSession {
         if first == nil { first = tick.time }
         last = tick.time
         venue.record(tick)
-        if curve.isNewMinute(tick.time), let equity = venue.equity() { curve.observe(equity.value, at: tick.time) }
+        let poll = Int64((tick.time.timeIntervalSince1970 / pollSeconds).rounded(.down))
+        if poll != lastPoll {
+            lastPoll = poll
+            if curve.isNewMinute(tick.time) || venue.hasOpenPosition { follow(at: tick.time) }
+        }
         return tick
+    }
+
+    private func follow(at time: Date) {
+        let equity = venue.equity()
+        if let equity { curve.observe(equity.value, at: time) }
+        mindset.follow(equity: equity, at: time)
     }
 
     func updates() -> [RouterUpdate] {

@@ -26,21 +26,20 @@ public final class BacktestMindset: MindsetPort, Sendable {
         self.venue = venue
     }
 
+    /// What mindsetd does every `fill_poll_seconds`: counts the closed trades of the fill log and takes the
+    /// account's equity (`equity`, valued by the session) at market time `time`. The session calls it on that
+    /// schedule while a position is open (equity moves), and each minute.
+    public func follow(equity: (value: ExactDecimal, currency: String)?, at time: Date) {
+        let page = venue.fills(after: state.withLockedValue { $0.engine.nextFillPageAfter })
+        state.withLockedValue { Self.catchUp(&$0, page: page, equity: equity, at: time) }
+    }
+
     public func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
         let page = venue.fills(after: state.withLockedValue { $0.engine.nextFillPageAfter })
         let equity = venue.equity()
         return state.withLockedValue { state in
             // Counted before the entry is judged, as mindsetd does: a loss always counts before the next entry.
-            var counted = state.engine.count(page, ceiling: nil, wallClock: proposal.time)
-            if case .relinked = counted.outcome {
-                // The first call links to the log (from its start: no fill of the session is history).
-                counted = state.engine.count(page, ceiling: nil, wallClock: proposal.time)
-            }
-            state.transitions += counted.transitions
-            if let equity, let marked = state.engine.markToMarket(equity: equity.value, currency: equity.currency, wallClock: proposal.time),
-               let transition = marked.transition {
-                state.transitions.append(transition)
-            }
+            Self.catchUp(&state, page: page, equity: equity, at: proposal.time)
             let decision = state.engine.evaluate(proposal)
             state.decisions += 1
             if decision.approved {
@@ -49,6 +48,19 @@ public final class BacktestMindset: MindsetPort, Sendable {
                 state.blocks[decision.codes.first ?? "unknown", default: 0] += 1
             }
             return decision
+        }
+    }
+
+    private static func catchUp(_ state: inout State, page: FillsResponse, equity: (value: ExactDecimal, currency: String)?, at time: Date) {
+        var counted = state.engine.count(page, ceiling: nil, wallClock: time)
+        if case .relinked = counted.outcome {
+            // The first call links to the log (from its start: no fill of the session is history).
+            counted = state.engine.count(page, ceiling: nil, wallClock: time)
+        }
+        state.transitions += counted.transitions
+        if let equity, let marked = state.engine.markToMarket(equity: equity.value, currency: equity.currency, wallClock: time),
+           let transition = marked.transition {
+            state.transitions.append(transition)
         }
     }
 

@@ -25,11 +25,16 @@ public final class BacktestVenue: RouterPort, Sendable {
 
     private let state: NIOLockedValueBox<State>
     private let rules: [SymbolRules]
+    private let rulesBySymbol: [String: SymbolRules]
 
     public init(settings: PaperExchange.Settings, rules: [SymbolRules]) {
         state = NIOLockedValueBox(State(exchange: PaperExchange(settings: settings)))
         self.rules = rules
+        rulesBySymbol = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
     }
+
+    /// Whether any strategy holds a position (the account's equity then moves with every tick).
+    public var hasOpenPosition: Bool { state.withLockedValue { $0.books.values.contains { !$0.quantity.isZero } } }
 
     /// The venue sees a tick: its book moves, and its clock is the tick's time.
     public func record(_ tick: Tick) {
@@ -60,17 +65,33 @@ public final class BacktestVenue: RouterPort, Sendable {
                 quantity: request.quantity, limitPrice: request.limitPrice, status: .acknowledged, reduceOnly: request.reduceOnly ?? false,
                 strategyId: request.strategyId, requestId: request.requestId, createdAt: state.now, updatedAt: state.now)
             let bookKey = "\(request.strategyId ?? "")|\(request.symbol)"
-            let refusal: String?
-            if order.reduceOnly {
+            // routerd's checks before an order reaches its venue: the symbol's rules (quantity, minimum notional at
+            // the current price), then reduce-only against the strategy's own position.
+            var refusal: String?
+            if let rules = rulesBySymbol[order.symbol] {
+                let tick = state.exchange.lastTick(for: order.symbol)
+                refusal = rules.violation(quantity: order.quantity, limitPrice: order.limitPrice,
+                                          referencePrice: order.side == .buy ? tick?.ask : tick?.bid).map { "refused by rule \($0.rule): \($0)" }
+            } else {
+                refusal = "no trading rules for \(order.symbol)"
+            }
+            if refusal == nil, order.reduceOnly {
                 refusal = ReduceOnlyRule.refusal(side: order.side, quantity: order.quantity, position: state.books[bookKey]?.quantity ?? .zero,
                                                  whose: "strategy \(request.strategyId ?? "-")'s", symbol: order.symbol)
-            } else {
-                refusal = nil
             }
+            let before = state.exchange
             switch refusal.map({ PaperExchange.Outcome.rejected($0) }) ?? state.exchange.submit(order, at: state.now) {
             case .filled(var fill):
                 fill.sequence = Int64(state.fills.count + 1)
-                try state.books[bookKey, default: PositionBook()].apply(fill)
+                var book = state.books[bookKey] ?? PositionBook()
+                do {
+                    try book.apply(fill)
+                } catch {
+                    // The venue's books stay as they were: the fill is not half recorded.
+                    state.exchange = before
+                    throw BacktestError("fill \(fill.fillId) is out of range: \(error)")
+                }
+                state.books[bookKey] = book
                 state.fills.append(fill)
                 order.status = .filled
                 order.filledQuantity = fill.quantity

@@ -33,6 +33,28 @@ public struct SubscribeResponse: Codable, Sendable {
     public init(topics: [String]) { self.topics = topics }
 }
 
+/// `router.ticksProcessed`: the subscriber on this connection has processed every tick up to this one (symbol and
+/// sequence); without a tick, it asks to pace a max-speed replay from now on (docs/ipc.md, "Paced replay").
+public struct TicksProcessed: Codable, Sendable, Equatable {
+    public var symbol: String?
+    public var sequence: UInt64?
+    public init(symbol: String? = nil, sequence: UInt64? = nil) {
+        self.symbol = symbol
+        self.sequence = sequence
+    }
+}
+
+public struct TickPacing: Codable, Sendable, Equatable {
+    /// Whether the feed waits for this connection (a replay at max speed); false: it never waits, no need to ack.
+    public var paced: Bool
+    /// How many ticks the feed may run ahead of this connection's acknowledgements.
+    public var window: Int
+    public init(paced: Bool, window: Int) {
+        self.paced = paced
+        self.window = window
+    }
+}
+
 public struct PlaceOrderRequest: Codable, Sendable, Equatable {
     /// Optional: a caller that retries must send the same id; the router generates one when absent.
     public var clientOrderId: String?
@@ -46,9 +68,15 @@ public struct PlaceOrderRequest: Codable, Sendable, Equatable {
     public var reduceOnly: Bool?
     public var strategyId: String?
     public var requestId: String?
+    /// The sequence of the tick of `symbol` the order was decided on. Only a paced replay uses it: the paper venue
+    /// fills a market order at that tick's quote, not at a later one the feed has moved on to, so a replay gives
+    /// the same fills every run. Live, every venue fills at its own current price.
+    public var quoteSequence: UInt64?
 
     public init(clientOrderId: String? = nil, symbol: String, side: Side, type: OrderType = .market, quantity: ExactDecimal,
-                limitPrice: ExactDecimal? = nil, reduceOnly: Bool? = nil, strategyId: String? = nil, requestId: String? = nil) {
+                limitPrice: ExactDecimal? = nil, reduceOnly: Bool? = nil, strategyId: String? = nil, requestId: String? = nil,
+                quoteSequence: UInt64? = nil) {
+        self.quoteSequence = quoteSequence
         self.reduceOnly = reduceOnly
         self.clientOrderId = clientOrderId
         self.symbol = symbol

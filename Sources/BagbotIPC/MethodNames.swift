@@ -16,6 +16,7 @@ public enum Methods {
     public static let routerPositions = "router.positions"
     public static let routerAccount = "router.account"
     public static let routerSubscribe = "router.subscribe"
+    public static let routerTicksProcessed = "router.ticksProcessed"
     public static let routerStrategyPositions = "router.strategyPositions"
     public static let routerFills = "router.fills"
     public static let routerPause = "router.pause"

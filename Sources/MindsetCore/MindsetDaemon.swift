@@ -37,6 +37,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
         let service = service
         let started = started
         let hub = server.events
+        let routerClient = routerClient
         server.registry.registerSync(Methods.mindsetSubscribe, SubscribeRequest.self) { request, context in
             let unknown = request.topics.filter { $0 != Topics.mindsetState.name }
             guard unknown.isEmpty else {
@@ -47,7 +48,8 @@ public final class MindsetDaemon: BagbotDaemon, Service {
         }
         server.registry.register(Methods.health, EmptyBody.self) { _, _ in
             HealthReport(service: "mindsetd", status: await service.isHealthy ? "ok" : "degraded",
-                         summary: await service.statusLine, uptimeSeconds: Date().timeIntervalSince(started))
+                         summary: await service.statusLine, uptimeSeconds: Date().timeIntervalSince(started),
+                         peers: ["routerd": routerClient.state.summary])
                 .withProcessDetails()
         }
         server.registry.register(Methods.mindsetEvaluate, TradeProposal.self) { proposal, _ in

@@ -49,7 +49,9 @@ public final class RouterDaemon: BagbotDaemon, Service {
             logger.warning("replay file had unusable lines", metadata: ["file": "\(file.path)", "skipped": "\(file.skippedLines)"])
         }
         let feed = ReplayFeed(files: files, speed: ReplaySpeed(settings.replay.speed) ?? .multiple(1), loop: settings.replay.loop)
-        register(service)
+        // At max speed the feed waits for its subscriber instead of dropping ticks (docs/ipc.md, "Paced replay").
+        let pacer = feed.speed == .max ? TickPacer() : nil
+        register(service, pacer: pacer)
         try await server.start()
         routerService.withLockedValue { $0 = service }
         context.readiness.ready()
@@ -61,7 +63,14 @@ public final class RouterDaemon: BagbotDaemon, Service {
                 group.addTask { await service.runReconciliation() }
                 group.addTask {
                     logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
-                    await feed.run { await paper.ingest($0) }
+                    if pacer != nil { logger.info("max speed: the feed waits for a subscriber to pace it (router.ticksProcessed)") }
+                    await feed.run { tick in
+                        if let pacer {
+                            await pacer.waitForRoom()
+                            pacer.published(tick)
+                        }
+                        await paper.ingest(tick)
+                    }
                     if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
                 }
                 await group.waitForAll()
@@ -71,14 +80,15 @@ public final class RouterDaemon: BagbotDaemon, Service {
         await server.stop()
     }
 
-    private func register(_ service: RouterService) {
+    private func register(_ service: RouterService, pacer: TickPacer?) {
         let registry = server.registry
         let hub = server.events
         let started = started
         registry.register(Methods.health, EmptyBody.self) { _, _ in
             HealthReport(service: "routerd", status: await service.isHealthy ? "ok" : "degraded", summary: await service.statusLine,
                          uptimeSeconds: Date().timeIntervalSince(started),
-                         details: ["subscribers": "\(hub.subscriberCount)", "dropped_ticks": "\(hub.droppedEvents)"])
+                         details: ["subscribers": "\(hub.subscriberCount)", "dropped_ticks": "\(hub.droppedEvents)",
+                                   "pacing_subscribers": "\(pacer?.subscriberCount ?? 0)"])
                 .withProcessDetails()
         }
         registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self) { request, _ in try await service.place(request) }
@@ -105,6 +115,17 @@ public final class RouterDaemon: BagbotDaemon, Service {
             }
             hub.subscribe(context.connection, to: request.topics)
             return SubscribeResponse(topics: request.topics)
+        }
+        registry.registerSync(Methods.routerTicksProcessed, TicksProcessed.self) { request, context in
+            guard let pacer else { return TickPacing(paced: false, window: 0) }
+            let subscriber = ObjectIdentifier(context.connection)
+            if pacer.register(subscriber) {
+                context.connection.channel.closeFuture.whenComplete { _ in pacer.remove(subscriber) }
+            }
+            if let symbol = request.symbol, let sequence = request.sequence {
+                pacer.acknowledge(subscriber, symbol: symbol, sequence: sequence)
+            }
+            return TickPacing(paced: true, window: TickPacer.window)
         }
     }
 

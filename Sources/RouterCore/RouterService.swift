@@ -223,7 +223,7 @@ public actor RouterService: ExclusiveSections {
         }
         let report: VenueOrderReport
         do {
-            report = try await venue.place(VenueOrderRequest(sent))
+            report = try await venue.place(VenueOrderRequest(sent, quoteSequence: request.quoteSequence))
         } catch VenueError.rejected(let reason) {
             return await settleRejected(sent, reason: reason, expecting: .sent)
         } catch VenueError.unavailable(let reason) {

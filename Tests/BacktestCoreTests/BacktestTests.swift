@@ -99,6 +99,18 @@ struct BacktestTests {
         // Changes 4, −3, 2, −4, 6: mean 1, sample standard deviation √(76/4) = 4.358…
         let sharpe = try! #require(curve.sharpePerDay)
         #expect(abs(sharpe - 1 / (76.0 / 4).squareRoot() * 1_440.0.squareRoot()) < 1e-9)
+        // Minutes without ticks are minutes without change; a gap beyond a session break is not a minute's change.
+        var gaps = EquityCurve()
+        for (minute, equity) in [(0, 100), (1, 101), (4, 104)] { gaps.observe(ExactDecimal(equity)!, at: start.addingTimeInterval(Double(minute) * 60)) }
+        let changes = [1.0, 0, 0, 3], mean = 1.0
+        let deviation = (changes.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 3).squareRoot()
+        #expect(abs(try! #require(gaps.sharpePerDay) - mean / deviation * 1_440.0.squareRoot()) < 1e-9)
+        var sessions = EquityCurve()
+        for (minute, equity) in [(0, 100), (1, 101), (200, 150), (201, 152)] {
+            sessions.observe(ExactDecimal(equity)!, at: start.addingTimeInterval(Double(minute) * 60))
+        }
+        // Changes 1 and 2 only: the jump from 101 to 150 across the break is not a minute's change.
+        #expect(abs(try! #require(sessions.sharpePerDay) - 1.5 / (0.5).squareRoot() * 1_440.0.squareRoot()) < 1e-9)
         var flat = EquityCurve()
         flat.observe(100, at: start)
         flat.observe(100, at: start.addingTimeInterval(60))

@@ -52,6 +52,18 @@ struct BacktestVenueTests {
         await #expect(throws: BacktestError.self) { _ = try await venue.place(Self.order("d", .sell, 0.01)) }
     }
 
+    /// routerd refuses an order below the symbol's minimum notional before its venue sees it: so does the
+    /// backtest, or a size that cannot trade live (a stop that could never close) would look fine here.
+    @Test func theSymbolsRulesApplyAsInRouterd() async throws {
+        let venue = Self.venue()
+        venue.record(Self.tick)
+        let tiny = try await venue.place(Self.order("a", .buy, 0.0001))
+        #expect(tiny.status == .rejected && tiny.rejectReason?.contains("min_notional") == true, "\(tiny.rejectReason ?? "")")
+        let offStep = try await venue.place(Self.order("b", .buy, 0.012345))
+        #expect(offStep.status == .rejected, "not a multiple of the step size")
+        #expect(venue.allFills.isEmpty)
+    }
+
     @Test func noPriceNoFill() async throws {
         let venue = Self.venue()
         let order = try await venue.place(Self.order("a", .buy, 0.01))

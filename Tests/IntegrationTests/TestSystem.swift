@@ -43,7 +43,8 @@ final class TestSystem: @unchecked Sendable {
         return FileManager.default.fileExists(atPath: data) ? data : nil
     }
 
-    init(speed: String = "200", extraConfig: String = "") throws {
+    /// `files`: the tick files to replay, once (no loop); without, every file of `../shared/data`, looped.
+    init(speed: String = "200", files: [String] = [], extraConfig: String = "") throws {
         directory = try TempDir()
         let root = directory.path
         port = try Self.freePort()
@@ -62,10 +63,14 @@ final class TestSystem: @unchecked Sendable {
             router:
               replay:
                 speed: "\(speed)"
-                loop: true
+                loop: \(files.isEmpty)
 
             """
-        if let data = Self.sharedData { yaml += "    data_dir: \(data)\n" }
+        if !files.isEmpty {
+            yaml += "    files: [\(files.joined(separator: ", "))]\n"
+        } else if let data = Self.sharedData {
+            yaml += "    data_dir: \(data)\n"
+        }
         // The replay runs faster than real time, so mindsetd's check of times against its clock is opened up,
         // as `bagbot up --speed` does.
         let skew = "  max_clock_skew_seconds: 315360000\n"
@@ -140,8 +145,9 @@ final class TestSystem: @unchecked Sendable {
 
     /// Runs `body` against a fresh system and always stops its daemons afterwards, also when `body` throws
     /// (a `defer { Task { … } }` would leave them running after the test process exits).
-    static func with<T>(speed: String = "200", extraConfig: String = "", _ body: (TestSystem) async throws -> T) async throws -> T {
-        let system = try TestSystem(speed: speed, extraConfig: extraConfig)
+    static func with<T>(speed: String = "200", files: [String] = [], extraConfig: String = "",
+                        _ body: (TestSystem) async throws -> T) async throws -> T {
+        let system = try TestSystem(speed: speed, files: files, extraConfig: extraConfig)
         do {
             let result = try await body(system)
             await system.shutdown()

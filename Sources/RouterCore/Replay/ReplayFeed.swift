@@ -3,7 +3,9 @@ import BagbotDomain
 
 /// Plays recorded files as a live feed. Every file starts at the moment the replay starts and keeps its
 /// own inter-tick gaps (scaled by the speed), so a 2020 EUR/USD file and a 2020 BTC file trade side by
-/// side; tick times are shifted to "now", as a live feed's would be. With `loop`, a file starts again
+/// side; tick times are shifted to "now", as a live feed's would be. At max speed they are shifted to the
+/// earliest file's own start instead: market time then owes nothing to the wall clock, so a replay run
+/// twice (or beside `bagbot backtest`) sees the same days. With `loop`, a file starts again
 /// after its end and times keep increasing; each cycle's prices are scaled to start where the previous
 /// cycle ended, so the seam is not a fake price jump that strategies would trade.
 public struct ReplayFeed: Sendable {
@@ -24,7 +26,8 @@ public struct ReplayFeed: Sendable {
     }
 
     /// Delivers ticks in time order until cancelled, or until every file ended when not looping.
-    public func run(startingAt base: Date = Date(), deliver: (Tick) async -> Void) async {
+    public func run(startingAt start: Date? = nil, deliver: (Tick) async -> Void) async {
+        let base = start ?? (speed == .max ? files.compactMap { $0.ticks.first?.time }.min() ?? Date() : Date())
         var cursors = files.map { Cursor(file: $0) }
         let clock = ContinuousClock()
         let wallStart = clock.now

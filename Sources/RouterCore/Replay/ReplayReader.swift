@@ -2,7 +2,7 @@ import Foundation
 import BagbotDomain
 
 /// Reads a tick file one tick at a time, in file order, without holding its ticks: a backtest goes through
-/// files of millions of lines in constant memory (the file is mapped, the kernel pages it in and out).
+/// files of millions of lines in constant memory (with `mapped`, the kernel pages the file in and out).
 /// Malformed lines are skipped and counted; a tick of another symbol than the file's first is skipped (one
 /// symbol per file keeps each feed's clock simple); a row earlier than its predecessor is clamped to the
 /// predecessor's time (feeds never go backwards). Ticks are numbered from 1 in `sequence`.
@@ -24,11 +24,13 @@ public struct ReplayReader: IteratorProtocol {
     private var lastTime: Date?
 
     /// Opens `path` and recognises its format by its first line. `tickSizes`: each symbol's price increment,
-    /// onto which a trade print's bid and ask are put.
-    public init(path: String, symbol explicitSymbol: String? = nil, tradeSpreadBps: Double, tickSizes: [String: ExactDecimal] = [:]) throws {
+    /// onto which a trade print's bid and ask are put. `mapped`: the file is mapped rather than read whole (a
+    /// long-running daemon reads it whole: a mapped file truncated under it would end the process).
+    public init(path: String, symbol explicitSymbol: String? = nil, tradeSpreadBps: Double, tickSizes: [String: ExactDecimal] = [:],
+                mapped: Bool = false) throws {
         self.path = path
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: mapped ? .alwaysMapped : [])
         } catch {
             throw ReplayParseError(file: path, reason: "cannot read: \(error.localizedDescription)")
         }

@@ -54,8 +54,12 @@ public struct VenueOrderRequest: Sendable, Equatable {
     public var reduceOnly: Bool
     public var strategyId: String?
     public var requestId: String?
+    /// The tick the order was decided on (`PlaceOrderRequest.quoteSequence`): only the paper venue in a paced
+    /// replay uses it.
+    public var quoteSequence: UInt64?
 
-    public init(_ order: OrderRecord) {
+    public init(_ order: OrderRecord, quoteSequence: UInt64? = nil) {
+        self.quoteSequence = quoteSequence
         clientOrderId = order.clientOrderId
         symbol = order.symbol
         side = order.side

@@ -21,6 +21,9 @@ public struct PaperExchange: Sendable {
         /// The currency the margin check values positions and balances in, and the pegs it may use.
         public var accountCurrency: String
         public var pegs: [String: String]
+        /// Recent ticks kept per symbol for orders that name the tick they were decided on (a paced replay: the
+        /// feed may be ahead of the strategies by `TickPacer.window`); 0 keeps none and fills at the latest.
+        public var pinnedQuotes = 0
 
         public init(feeBps: ExactDecimal, slippageBps: ExactDecimal, startingBalances: [String: ExactDecimal],
                     marginSymbols: Set<String> = [], rules: [SymbolRules] = [], maxTickAge: TimeInterval = 10,
@@ -39,6 +42,8 @@ public struct PaperExchange: Sendable {
             self.init(feeBps: router.paper.feeBps, slippageBps: router.paper.slippageBps, startingBalances: router.paper.startingBalances,
                       marginSymbols: router.paperMarginSymbols, rules: router.paperRules, maxTickAge: router.paper.maxTickAgeSeconds,
                       accountCurrency: router.account.currency, pegs: router.account.pegs)
+            // A max-speed replay is paced by its subscribers, and fills at the quote an order was decided on.
+            if ReplaySpeed(router.replay.speed) == .max { pinnedQuotes = TickPacer.window * 4 }
         }
 
         /// Takes each symbol's assets and increments from its rules (the first rule of a symbol wins).
@@ -107,6 +112,8 @@ public struct PaperExchange: Sendable {
     public private(set) var resting: [OrderRecord] = []
     /// Fills each working order has had so far (numbers its next fill's id).
     private var fillCounts: [String: Int] = [:]
+    /// The last `settings.pinnedQuotes` ticks (or up to twice that) of each symbol, oldest first.
+    private var recentTicks: [String: [Tick]] = [:]
 
     public init(settings: Settings, snapshot: Snapshot? = nil) {
         self.settings = settings
@@ -154,6 +161,12 @@ public struct PaperExchange: Sendable {
     /// Takes the tick as the latest price of its symbol.
     public mutating func record(_ tick: Tick, at now: Date = Date()) {
         lastTicks[tick.symbol] = tick
+        if settings.pinnedQuotes > 0 {
+            recentTicks[tick.symbol, default: []].append(tick)
+            if let count = recentTicks[tick.symbol]?.count, count > settings.pinnedQuotes * 2 {
+                recentTicks[tick.symbol]?.removeFirst(count - settings.pinnedQuotes)
+            }
+        }
         receivedAt[tick.symbol] = now
         snapshot.positions[tick.symbol]?.lastPrice = tick.mid
     }
@@ -261,8 +274,11 @@ public struct PaperExchange: Sendable {
 
     /// Executes or rests a new order. Market orders need a tick; limit orders fill at once when
     /// marketable (at the better of limit and market), else rest.
-    public mutating func submit(_ order: OrderRecord, at now: Date = Date()) -> Outcome {
-        guard let tick = lastTicks[order.symbol] else {
+    /// `quoteSequence`: the tick a market order was decided on, when quotes are pinned (a paced replay) and it is
+    /// still kept; otherwise the latest tick.
+    public mutating func submit(_ order: OrderRecord, at now: Date = Date(), quoteSequence: UInt64? = nil) -> Outcome {
+        let pinned = quoteSequence.flatMap { sequence in recentTicks[order.symbol]?.last(where: { $0.sequence == sequence }) }
+        guard let tick = pinned ?? lastTicks[order.symbol] else {
             return .rejected("no market data for \(order.symbol) yet")
         }
         if let refusal = reduceOnlyRefusal(order) { return .rejected(refusal) }

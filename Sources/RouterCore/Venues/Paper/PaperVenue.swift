@@ -68,7 +68,7 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
                 strategyId: request.strategyId, requestId: request.requestId, createdAt: now, updatedAt: now)
             let before = exchange
             var fills: [Fill] = []
-            switch exchange.submit(order, at: now) {
+            switch exchange.submit(order, at: now, quoteSequence: request.quoteSequence) {
             case .filled(let fill):
                 order.status = .filled
                 order.filledQuantity = fill.quantity
