@@ -35,6 +35,7 @@ let package = Package(
         .executable(name: "order-benchmark", targets: ["OrderBenchmark"]),
         .executable(name: "mindset-benchmark", targets: ["MindsetBenchmark"]),
         .executable(name: "strategy-benchmark", targets: ["StrategyBenchmark"]),
+        .executable(name: "backtest-benchmark", targets: ["BacktestBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -119,6 +120,12 @@ let package = Package(
             name: "StrategyBenchmark",
             dependencies: ["ArsenalCore", "BagbotDomain"],
             path: "Benchmarks/StrategyBenchmark",
+            swiftSettings: strictConcurrency
+        ),
+        .executableTarget(
+            name: "BacktestBenchmark",
+            dependencies: ["BacktestCore", "RouterCore", "BagbotRuntime", "BagbotDomain", logging],
+            path: "Benchmarks/BacktestBenchmark",
             swiftSettings: strictConcurrency
         ),
         .executableTarget(

@@ -104,6 +104,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
         let commands = routerClient
         routerStream.onConnect { stream in
+            // A new connection paces nothing until routerd says so (it may run at another speed now).
+            pacing.withLockedValue { $0.paced = false }
             let _: SubscribeResponse = try await stream.call(Methods.routerSubscribe, SubscribeRequest(topics: ["ticks", "orders", "fills"]))
             // Fills may have happened while we were away: routerd's record is the truth.
             if commands.isConnected { try await Self.resync(coordinator, via: commands) }
@@ -113,11 +115,19 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             await coordinator.setSymbolRules(try await IPCRouterPort(client: stream).symbolRules())
             Task {
                 await self.waitForTradePath()
-                do {
-                    let answer: TickPacing = try await stream.call(Methods.routerTicksProcessed, TicksProcessed())
-                    pacing.withLockedValue { $0.paced = answer.paced }
-                } catch {
-                    logger.warning("could not ask routerd to pace its replay", metadata: ["error": "\(error)"])
+                // Tried until routerd answers or the connection is gone: a max-speed feed waits for it.
+                while stream.isConnected {
+                    do {
+                        // Counted as pacing from the moment routerd may publish for it (before its answer arrives).
+                        pacing.withLockedValue { $0.paced = true }
+                        let answer: TickPacing = try await stream.call(Methods.routerTicksProcessed, TicksProcessed())
+                        pacing.withLockedValue { $0.paced = answer.paced }
+                        return
+                    } catch {
+                        pacing.withLockedValue { $0.paced = false }
+                        logger.warning("could not ask routerd to pace its replay; asking again", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: .milliseconds(500))
+                    }
                 }
             }
         }
@@ -266,7 +276,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                     for await tick in ticks {
                         if stopping.withLockedValue({ $0 }) { break }
                         await coordinator.handle(tick: tick)
-                        if self.pacing.withLockedValue({ $0.paced }) { await self.acknowledge(tick) }
+                        let (paced, due) = self.pacing.withLockedValue { $0.processed(tick) }
+                        if paced { await self.acknowledge(tick, due: due) }
                     }
                 }
                 mindsetClient.start()
@@ -303,9 +314,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
 
     /// A paced replay: the tick's orders settle (their fills applied) before the next tick, and routerd hears which
     /// ticks are done every `TickPacingState.acknowledgeEvery` ticks and whenever none is left to process.
-    private func acknowledge(_ tick: Tick) async {
+    private func acknowledge(_ tick: Tick, due: Bool) async {
         await coordinator.settle(within: .seconds(2))
-        let due = pacing.withLockedValue { $0.processed(tick) }
         guard due else { return }
         let stream = routerStream
         let logger = logger
@@ -358,9 +368,10 @@ struct TickPacingState: Sendable {
     var received = 0
     var processed = 0
 
-    /// Counts `tick` processed; true when routerd should hear of it (every `acknowledgeEvery`, or nothing queued).
-    mutating func processed(_ tick: Tick) -> Bool {
+    /// Counts `tick` processed (paced or not, so "nothing queued" stays true to the count); whether the feed is
+    /// paced, and whether routerd should hear of it (every `acknowledgeEvery`, or when nothing is queued).
+    mutating func processed(_ tick: Tick) -> (paced: Bool, acknowledge: Bool) {
         processed += 1
-        return processed % Self.acknowledgeEvery == 0 || processed >= received
+        return (paced, processed % Self.acknowledgeEvery == 0 || processed >= received)
     }
 }

@@ -112,8 +112,17 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// "-12.3400", ".5", "7" with at most 18 digits in all, parsed without allocating; nil for anything else
     /// (the general parser then decides).
+    /// The text in `bytes` (UTF-8), as `init?(_ text:)` reads it; plain decimals parse without allocating.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        if let plain = Self.plain(bytes) {
+            self = plain
+            return
+        }
+        self.init(String(decoding: bytes, as: UTF8.self))
+    }
+
     @inline(__always)
-    static func plain(_ bytes: Substring.UTF8View) -> ExactDecimal? {
+    static func plain<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> ExactDecimal? {
         var index = bytes.startIndex
         guard index < bytes.endIndex, bytes.count <= 20 else { return nil }
         var negative = false
@@ -384,9 +393,12 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     static func power(_ exponent: Int) throws -> Int128 {
         guard (0...36).contains(exponent) else { throw Overflow(description: "10^\(exponent) is out of range") }
-        var result: Int128 = 1
-        for _ in 0..<exponent { result *= 10 }
-        return result
+        return powersOfTen[exponent]
+    }
+
+    /// 10^0 … 10^36, computed once: every rescaling and rounding asks for one.
+    private static let powersOfTen: [Int128] = (0...36).reduce(into: []) { table, exponent in
+        table.append(exponent == 0 ? 1 : table[exponent - 1] * 10)
     }
 
     /// Both mantissas at the larger scale. Values within the documented range always fit.

@@ -27,7 +27,12 @@ extension MindsetEngine {
     /// reset: a loss made overnight is measured from the new day's first figure, never lost with yesterday.
     /// A figure in another currency than the day's start is refused (nil): a change of `router.account.currency`
     /// is not a gain or a loss.
+    ///
+    /// In a replay not at real time, before any event has set the engine's clock, nothing is taken: the wall
+    /// clock would start a day that the replay's market time (another year, at max speed) never reaches, and every
+    /// trade would then close "before the day".
     public mutating func markToMarket(equity: ExactDecimal, currency: String, wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
+        guard isLive || state.clock != nil else { return (false, nil) }
         let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason)
         let now = rollDay(onWallClock: wallClock).now
         if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
@@ -49,10 +54,12 @@ extension MindsetEngine {
     /// skew of a real-time feed) the wall clock moves the day; a replay's days are its market's. Returns the
     /// time used and the finished day, if one ended.
     mutating func rollDay(onWallClock wallClock: Date) -> (now: Date, finished: DailySummary?) {
-        let live = (rules.maxClockSkew ?? 0) <= 3_600
-        let now = live ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
+        let now = isLive ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
         return (now, rollDay(at: now))
     }
+
+    /// Whether the engine's events come at real time (the skew of a real-time feed), not from an accelerated replay.
+    var isLive: Bool { (rules.maxClockSkew ?? 0) <= 3_600 }
 
     /// Raises the day's peak to `pnl`, and says whether `pnl` has given back the configured amount from it.
     mutating func givesBack(_ pnl: ExactDecimal) -> ExactDecimal? {

@@ -67,6 +67,8 @@ public final class RouterDaemon: BagbotDaemon, Service {
                     await feed.run { tick in
                         if let pacer {
                             await pacer.waitForRoom()
+                            // Stopping: the tick it waited to send is not sent.
+                            if Task.isCancelled { return }
                             pacer.published(tick)
                         }
                         await paper.ingest(tick)

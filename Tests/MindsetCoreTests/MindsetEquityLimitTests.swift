@@ -37,6 +37,23 @@ struct MindsetEquityLimitTests {
         #expect(!engine.evaluate(proposal(at: at(1))).approved || !locks)
     }
 
+    /// At max replay speed market time is the files' own (another year): a poll of the account before the first
+    /// event must not start a day on the wall clock, or every later trade would close "before the day".
+    @Test("an accelerated replay takes no equity before its first event, then its market's day")
+    func replayEquityWaitsForMarketTime() throws {
+        var engine = MindsetEngine(rules: makeRules(clockSkew: 315_360_000))
+        let wallClock = utc("2026-12-02T20:00:00Z")
+        let first = engine.markToMarket(equity: 100_000, currency: "USD", wallClock: wallClock)
+        let marked = try #require(first)
+        #expect(!marked.changed && engine.state.dayStart == nil && engine.state.equity == nil)
+        let market = utc("2020-02-22T00:30:00Z")
+        #expect(engine.evaluate(proposal(at: market)).approved)
+        let second = engine.markToMarket(equity: 100_000, currency: "USD", wallClock: wallClock)
+        #expect(second != nil)
+        #expect(engine.state.dayStart == utc("2020-02-22T00:00:00Z"), "the replay's day, not the wall clock's")
+        #expect(engine.state.equity == 100_000)
+    }
+
     @Test("the percentage limit follows the account's start-of-day equity, not the configured figure")
     func percentOfTheAccount() {
         var engine = engine { $0.startOfDayEquity = 1_000_000 }

@@ -68,6 +68,23 @@ struct PacedReplayTests {
         #expect(await Self.hasRoom(pacer))
     }
 
+    /// A subscriber that stops acknowledging (its tick loop stuck, or it never heard it was pacing) is let go
+    /// after `patience`, and the feed goes on with the others.
+    @Test func aSilentSubscriberIsLetGo() async {
+        let pacer = TickPacer(window: 2, patience: .milliseconds(200))
+        let connections = (NSObject(), NSObject())
+        let (silent, live) = (ObjectIdentifier(connections.0), ObjectIdentifier(connections.1))
+        pacer.register(silent)
+        pacer.register(live)
+        pacer.published(Self.tick(1))
+        pacer.published(Self.tick(2))
+        pacer.acknowledge(live, symbol: "BTCUSDT", sequence: 2)
+        let waited = ContinuousClock.now
+        await pacer.waitForRoom()
+        #expect(ContinuousClock.now - waited >= .milliseconds(200), "not before its patience ran out")
+        #expect(pacer.subscriberCount == 1)
+    }
+
     @Test func aPinnedOrderFillsAtTheQuoteItWasDecidedOn() {
         var settings = PaperExchange.Settings(RouterSettings())
         settings.pinnedQuotes = 8
@@ -88,6 +105,11 @@ struct PacedReplayTests {
         #expect(latest.price == ExactDecimal("106.02")!, "the latest ask 106")
         #expect(forgotten.price == latest.price, "a tick no longer kept: the latest")
         #expect(pinned.time == Self.tick(3).time)
+        // A limit order is judged and filled at the latest quote whatever it names: no picking a past price.
+        var limit = order("e")
+        limit.type = .limit
+        limit.limitPrice = 105
+        #expect(exchange.submit(limit, quoteSequence: 1) == .resting, "tick 1's ask 102 would have filled it; the latest ask 106 does not")
 
         var live = PaperExchange(settings: PaperExchange.Settings(RouterSettings()))
         for sequence in 1...5 { live.record(Self.tick(UInt64(sequence), bid: ExactDecimal(100 + sequence)!)) }

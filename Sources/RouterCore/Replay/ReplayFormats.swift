@@ -70,30 +70,37 @@ public enum ReplayParser {
         }
     }
 
-    static func parseHistData(_ fields: [Substring], symbol: String?, source: String) -> Tick? {
-        guard let symbol, fields.count >= 3, let bid = ExactDecimal(fields[1]), let ask = ExactDecimal(fields[2]),
-              bid.isPositive, ask >= bid, let time = histDataTime(fields[0]) else { return nil }
-        let volume = fields.count > 3 ? ExactDecimal(fields[3]).flatMap { $0.isNegative ? nil : $0 } ?? .zero : .zero
-        guard let mid = try? (bid + ask).halved else { return nil }
-        return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: mid, volume: volume, source: source)
-    }
-
     /// "20200101 170000065" in EST → UTC.
     static func histDataTime(_ text: Substring) -> Date? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 18, bytes[8] == UInt8(ascii: " ") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
+        var copy = String(text)
+        return copy.withUTF8 { histDataTime(bytes: $0) }
+    }
+
+    static func histDataTime(bytes: some Collection<UInt8>) -> Date? {
+        guard bytes.count == 18 else { return nil }
+        var digits = (0, 0, 0, 0, 0, 0, 0)
+        var position = 0
+        for byte in bytes {
+            defer { position += 1 }
+            if position == 8 {
+                guard byte == UInt8(ascii: " ") else { return nil }
+                continue
             }
-            return value
+            guard byte &- 48 < 10 else { return nil }
+            let digit = Int(byte &- 48)
+            switch position {
+            case 0..<4: digits.0 = digits.0 * 10 + digit
+            case 4..<6: digits.1 = digits.1 * 10 + digit
+            case 6..<8: digits.2 = digits.2 * 10 + digit
+            case 9..<11: digits.3 = digits.3 * 10 + digit
+            case 11..<13: digits.4 = digits.4 * 10 + digit
+            case 13..<15: digits.5 = digits.5 * 10 + digit
+            default: digits.6 = digits.6 * 10 + digit
+            }
         }
-        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
-              let minute = number(11..<13), let second = number(13..<15), let millis = number(15..<18),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        guard let days = daysFromCivil(year: year, month: month, day: day) else { return nil }
+        let (year, month, day, hour, minute, second, millis) = digits
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61,
+              let days = daysFromCivil(year: year, month: month, day: day) else { return nil }
         let seconds = Double(days * 86_400 + hour * 3_600 + minute * 60 + second) + Double(millis) / 1_000
         return Date(timeIntervalSince1970: seconds + histDataOffset)
     }
@@ -122,22 +129,6 @@ public enum ReplayParser {
         }
     }
 
-    static func parseTardis(_ fields: [Substring], columns: TardisColumns, symbol: String?, spread: TradeSpread, source: String) -> Tick? {
-        guard fields.count > max(columns.symbol, columns.timestamp, columns.price, columns.amount),
-              let micros = Int64(fields[columns.timestamp]), let price = ExactDecimal(fields[columns.price]), price.isPositive,
-              let amount = ExactDecimal(fields[columns.amount]), !amount.isNegative else { return nil }
-        let tickSymbol = symbol ?? String(fields[columns.symbol]).uppercased()
-        return spread.tick(symbol: tickSymbol, time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), price: price,
-                           amount: amount, source: source)
-    }
-
-    static func parseBinance(_ fields: [Substring], symbol: String?, spread: TradeSpread, source: String) -> Tick? {
-        guard let symbol, fields.count >= 5, let price = ExactDecimal(fields[1]), price.isPositive,
-              let quantity = ExactDecimal(fields[2]), !quantity.isNegative, let stamp = Int64(fields[4]) else { return nil }
-        // Spot dumps switched from milliseconds to microseconds in 2025; the magnitude tells which.
-        let seconds = stamp > 100_000_000_000_000 ? Double(stamp) / 1_000_000 : Double(stamp) / 1_000
-        return spread.tick(symbol: symbol, time: Date(timeIntervalSince1970: seconds), price: price, amount: quantity, source: source)
-    }
 }
 
 /// How a trade print, which has no book, becomes a tick: the price is the last, and the configured spread is
@@ -145,12 +136,18 @@ public enum ReplayParser {
 /// every price is one the venue could quote. A symbol without a known tick size gets four decimals more than
 /// its print (never its print's last digit: a print of "5" would make a spread of 4,000 bp).
 struct TradeSpread {
-    let bps: Double
     let tickSizes: [String: ExactDecimal]
+    /// The spread in basis points, as an exact decimal of 6 places (nil: not representable, no tick).
+    private let spread: ExactDecimal?
+
+    init(bps: Double, tickSizes: [String: ExactDecimal]) {
+        self.tickSizes = tickSizes
+        spread = ExactDecimal(rounding: bps, scale: 6, rounding: .halfEven)
+    }
 
     func tick(symbol: String, time: Date, price: ExactDecimal, amount: ExactDecimal, source: String) -> Tick? {
         let increment = tickSizes[symbol] ?? ExactDecimal(mantissa: 1, scale: min(price.scale + 4, ExactDecimal.maximumScale))
-        guard let spread = ExactDecimal(rounding: bps, scale: 6, rounding: .halfEven),
+        guard let spread,
               let half = try? price.multiplied(by: spread, scale: ExactDecimal.maximumScale, rounding: .up)
                 .divided(by: 20_000, scale: ExactDecimal.maximumScale, rounding: .up),
               let bid = try? (price - half).rounded(toMultipleOf: increment, rounding: .down),

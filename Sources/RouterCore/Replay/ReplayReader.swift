@@ -19,9 +19,11 @@ public struct ReplayReader: IteratorProtocol {
     public private(set) var headerLines = 0
     private let data: Data
     private var offset: Int
-    private let line: ReplayLineParser
+    private var line: ReplayLineParser
     private var count: UInt64 = 0
     private var lastTime: Date?
+    /// Where each field of the line being read starts and ends (kept, so no line allocates).
+    private var fields: [Range<Int>] = []
 
     /// Opens `path` and recognises its format by its first line. `tickSizes`: each symbol's price increment,
     /// onto which a trade print's bid and ask are put. `mapped`: the file is mapped rather than read whole (a
@@ -59,8 +61,16 @@ public struct ReplayReader: IteratorProtocol {
         while let range = Self.nextLine(in: data, from: offset) {
             offset = range.next
             linesRead += 1
-            let text = String(decoding: data[range.line], as: UTF8.self)
-            guard var tick = line.tick(text[...]), tick.symbol != "" else {
+            // Moved out for the call (no copy of the buffer: it stays uniquely owned), and back.
+            var parser = line
+            var buffer: [Range<Int>] = []
+            swap(&buffer, &fields)
+            let parsed = data.withUnsafeBytes { raw in
+                parser.tick(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[range.line]), fields: &buffer)
+            }
+            line = parser
+            swap(&buffer, &fields)
+            guard var tick = parsed, tick.symbol != "" else {
                 skippedLines += 1
                 continue
             }
@@ -92,7 +102,8 @@ public struct ReplayReader: IteratorProtocol {
     }
 }
 
-/// One line of a tick file in a known format → a tick (nil when malformed).
+/// One line of a tick file in a known format → a tick (nil when malformed), read from its bytes: no string is
+/// made per line but the symbol of a tardis.dev row that names another symbol than the previous one.
 struct ReplayLineParser {
     let format: ReplayFormat
     let columns: ReplayParser.TardisColumns?
@@ -100,6 +111,8 @@ struct ReplayLineParser {
     let explicitSymbol: String?
     let spread: TradeSpread
     let source: String
+    /// The last symbol read from a tardis.dev row, reused while rows repeat it.
+    private var rowSymbol: (bytes: [UInt8], symbol: String)?
 
     init(format: ReplayFormat, header: [String], fileSymbol: String?, explicitSymbol: String?, spread: TradeSpread, source: String) {
         self.format = format
@@ -110,15 +123,74 @@ struct ReplayLineParser {
         self.source = source
     }
 
-    func tick(_ line: Substring) -> Tick? {
-        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+    /// `fields`: a buffer the field ranges are put in (the caller keeps it between lines).
+    mutating func tick(_ line: UnsafeBufferPointer<UInt8>, fields: inout [Range<Int>]) -> Tick? {
+        fields.removeAll(keepingCapacity: true)
+        var start = 0
+        for index in 0..<line.count where line[index] == UInt8(ascii: ",") {
+            fields.append(start..<index)
+            start = index + 1
+        }
+        fields.append(start..<line.count)
+        let row = CSVRow(line: line, fields: fields)
         switch format {
         case .histDataQuotes:
-            return ReplayParser.parseHistData(fields, symbol: fileSymbol, source: source)
+            guard let symbol = fileSymbol, row.count >= 3, let bid = row.decimal(1), let ask = row.decimal(2),
+                  bid.isPositive, ask >= bid, let time = ReplayParser.histDataTime(bytes: row.bytes(0)) else { return nil }
+            let volume = row.count > 3 ? row.decimal(3).flatMap { $0.isNegative ? nil : $0 } ?? .zero : .zero
+            guard let mid = try? (bid + ask).halved else { return nil }
+            return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: mid, volume: volume, source: source)
         case .tardisTrades:
-            return columns.flatMap { ReplayParser.parseTardis(fields, columns: $0, symbol: explicitSymbol, spread: spread, source: source) }
+            guard let columns, row.count > max(columns.symbol, columns.timestamp, columns.price, columns.amount),
+                  let micros = row.integer(columns.timestamp), let price = row.decimal(columns.price), price.isPositive,
+                  let amount = row.decimal(columns.amount), !amount.isNegative else { return nil }
+            let symbol = explicitSymbol ?? symbol(of: row.bytes(columns.symbol))
+            return spread.tick(symbol: symbol, time: Date(timeIntervalSince1970: Double(micros) / 1_000_000), price: price,
+                               amount: amount, source: source)
         case .binanceTrades:
-            return ReplayParser.parseBinance(fields, symbol: fileSymbol, spread: spread, source: source)
+            guard let symbol = fileSymbol, row.count >= 5, let price = row.decimal(1), price.isPositive,
+                  let quantity = row.decimal(2), !quantity.isNegative, let stamp = row.integer(4) else { return nil }
+            // Spot dumps switched from milliseconds to microseconds in 2025; the magnitude tells which.
+            let seconds = stamp > 100_000_000_000_000 ? Double(stamp) / 1_000_000 : Double(stamp) / 1_000
+            return spread.tick(symbol: symbol, time: Date(timeIntervalSince1970: seconds), price: price, amount: quantity, source: source)
         }
+    }
+
+    private mutating func symbol(of bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if let known = rowSymbol, known.bytes.elementsEqual(bytes) { return known.symbol }
+        let symbol = String(decoding: bytes, as: UTF8.self).uppercased()
+        rowSymbol = (Array(bytes), symbol)
+        return symbol
+    }
+}
+
+/// A CSV line's fields as byte ranges of the line.
+private struct CSVRow {
+    let line: UnsafeBufferPointer<UInt8>
+    let fields: [Range<Int>]
+
+    var count: Int { fields.count }
+
+    func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[fields[index]]) }
+
+    func decimal(_ index: Int) -> ExactDecimal? { ExactDecimal(utf8: bytes(index)) }
+
+    /// A whole number of at most 18 digits (timestamps), optionally signed.
+    func integer(_ index: Int) -> Int64? {
+        let field = bytes(index)
+        var value: Int64 = 0
+        var digits = 0
+        var negative = false
+        for (position, byte) in field.enumerated() {
+            if position == 0, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
+                negative = byte == UInt8(ascii: "-")
+                continue
+            }
+            guard byte &- 48 < 10, digits < 18 else { return nil }
+            value = value * 10 + Int64(byte &- 48)
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        return negative ? -value : value
     }
 }

@@ -126,7 +126,8 @@ public final class TickPacer: Sendable {
         state.withLockedValue { state in
             if Self.hasRoom(state, window: window) { return true }
             let cutoff = ContinuousClock.now - patience
-            state.subscribers = state.subscribers.filter { $0.value.lastHeard > cutoff || $0.value.acked + window >= state.published }
+            // Kept: those heard from lately, and those the feed is not waiting for.
+            state.subscribers = state.subscribers.filter { $0.value.lastHeard > cutoff || state.published - $0.value.acked < window }
             return Self.hasRoom(state, window: window)
         }
     }

@@ -275,9 +275,10 @@ public struct PaperExchange: Sendable {
     /// Executes or rests a new order. Market orders need a tick; limit orders fill at once when
     /// marketable (at the better of limit and market), else rest.
     /// `quoteSequence`: the tick a market order was decided on, when quotes are pinned (a paced replay) and it is
-    /// still kept; otherwise the latest tick.
+    /// still kept; otherwise, and for every limit order, the latest tick.
     public mutating func submit(_ order: OrderRecord, at now: Date = Date(), quoteSequence: UInt64? = nil) -> Outcome {
-        let pinned = quoteSequence.flatMap { sequence in recentTicks[order.symbol]?.last(where: { $0.sequence == sequence }) }
+        let pinned = order.type == .market
+            ? quoteSequence.flatMap { sequence in recentTicks[order.symbol]?.last(where: { $0.sequence == sequence }) } : nil
         guard let tick = pinned ?? lastTicks[order.symbol] else {
             return .rejected("no market data for \(order.symbol) yet")
         }
