@@ -37,7 +37,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     /// Ticks dropped from arsenald's own buffer because the strategies fell behind (the newest are kept).
     private let droppedTicks = NIOLockedValueBox<Int>(0)
     /// Whether routerd paces its feed by this daemon's acknowledgements (a max-speed replay), and the ticks
-    /// received and processed since (docs/ipc.md, "Paced replay").
+    /// processed (docs/ipc.md, "Paced replay").
     private let pacing = NIOLockedValueBox(TickPacingState())
     /// Set when the shutdown begins: ticks still buffered are not acted on (no order after SIGTERM).
     private let stopping = NIOLockedValueBox(false)
@@ -91,8 +91,6 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 case Events.tick:
                     if case .dropped = ticksIn.yield(try IPCClient.decodeEvent(Tick.self, from: frame)) {
                         droppedTicks.withLockedValue { $0 += 1 }
-                    } else {
-                        pacing.withLockedValue { $0.received += 1 }
                     }
                 case Events.order: updatesIn.yield(.order(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
                 case Events.fill: updatesIn.yield(.fill(try IPCClient.decodeEvent(Fill.self, from: frame)))
@@ -313,7 +311,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     }
 
     /// A paced replay: the tick's orders settle (their fills applied) before the next tick, and routerd hears which
-    /// ticks are done every `TickPacingState.acknowledgeEvery` ticks and whenever none is left to process.
+    /// ticks are done every `TickPacingState.acknowledgeEvery` ticks (its window is four times that, so it never
+    /// waits on an arsenald that keeps up, and always hears before its window is full).
     private func acknowledge(_ tick: Tick, due: Bool) async {
         await coordinator.settle(within: .seconds(2))
         guard due else { return }
@@ -361,17 +360,17 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     }
 }
 
-/// arsenald's side of a paced replay: whether routerd waits for it, and the ticks received and processed.
+/// arsenald's side of a paced replay: whether routerd waits for it, and the ticks processed.
 struct TickPacingState: Sendable {
+    /// A quarter of routerd's window: the feed never waits on a consumer that keeps up. Acknowledging more often
+    /// (every tick when the buffer runs empty) cost a call per tick and cut the replay to a fifth.
     static let acknowledgeEvery = 64
     var paced = false
-    var received = 0
     var processed = 0
 
-    /// Counts `tick` processed (paced or not, so "nothing queued" stays true to the count); whether the feed is
-    /// paced, and whether routerd should hear of it (every `acknowledgeEvery`, or when nothing is queued).
+    /// Counts `tick` processed; whether the feed is paced, and whether routerd should hear of it now.
     mutating func processed(_ tick: Tick) -> (paced: Bool, acknowledge: Bool) {
         processed += 1
-        return (paced, processed % Self.acknowledgeEvery == 0 || processed >= received)
+        return (paced, processed % Self.acknowledgeEvery == 0)
     }
 }

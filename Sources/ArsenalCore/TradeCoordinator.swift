@@ -265,6 +265,13 @@ public actor TradeCoordinator {
     /// strength × confidence goes out, unless an exit goes out on the symbol this tick; the others are
     /// withdrawn.
     public func handle(tick: Tick) async {
+        let outgoing = decide(tick)
+        if !outgoing.isEmpty { await send(outgoing, quote: tick.sequence) }
+    }
+
+    /// The signals a tick makes, each already holding its role (see `handle(tick:)`): synchronous, so a loop on
+    /// the actor (a backtest) pays no suspension for the ticks that make none.
+    func decide(_ tick: Tick) -> [(strategy: Strategy, signal: Signal)] {
         counters.ticks += 1
         lastTicks[tick.symbol] = tick
         var exits: [(strategy: Strategy, signal: Signal)] = []
@@ -294,13 +301,18 @@ public actor TradeCoordinator {
         }
         // Every signal going out holds its role before the first one is awaited: a catch-up while an earlier one is
         // being placed must not free a later one's strategy (it would send a second stop on the next tick).
-        for signal in exits + (entry.map { [$0] } ?? []) {
+        let outgoing = exits + (entry.map { [$0] } ?? [])
+        for signal in outgoing {
             let clientOrderId = "bb-\(signal.signal.requestId)"
             ordersInFlight[inFlightKey(signal.strategy.id, tick.symbol, OrderRole(signal.signal))] = clientOrderId
             ordersBeingPlaced.insert(clientOrderId)
         }
-        for exit in exits { await process(exit.signal, from: exit.strategy, quote: tick.sequence) }
-        if let entry { await process(entry.signal, from: entry.strategy, quote: tick.sequence) }
+        return outgoing
+    }
+
+    /// Sends what `decide` returned, exits first, in order. `quote`: the sequence of the tick they were made on.
+    func send(_ outgoing: [(strategy: Strategy, signal: Signal)], quote: UInt64) async {
+        for (strategy, signal) in outgoing { await process(signal, from: strategy, quote: quote) }
     }
 
     /// The trader's own market order, through the strategies' path: an entry asks mindsetd, then goes to routerd

@@ -16,7 +16,9 @@ extension TradeCoordinator {
     /// loop runs on the actor's own executor: no hop per tick.
     public func run(_ session: sending some TradingSession) async {
         while let tick = session.nextTick() {
-            await handle(tick: tick)
+            let outgoing = decide(tick)
+            guard !outgoing.isEmpty else { continue }
+            await send(outgoing, quote: tick.sequence)
             for update in session.updates() { await handle(update) }
         }
     }

@@ -26,11 +26,28 @@ public final class BacktestVenue: RouterPort, Sendable {
     private let state: NIOLockedValueBox<State>
     private let rules: [SymbolRules]
     private let rulesBySymbol: [String: SymbolRules]
+    /// The account currency and the assets counted one for one as it (itself, its pegs).
+    private let currency: String
+    private let atPar: Set<String>
+    /// For each asset a symbol quotes directly in the account currency or a peg of it (the direct symbol first,
+    /// then by name, as `CurrencyConverter` chooses): its value is its balance at that symbol's mid.
+    private let quotedAtPar: [String: String]
 
     public init(settings: PaperExchange.Settings, rules: [SymbolRules]) {
         state = NIOLockedValueBox(State(exchange: PaperExchange(settings: settings)))
         self.rules = rules
         rulesBySymbol = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        currency = settings.accountCurrency
+        let atPar = Set([settings.accountCurrency] + settings.pegs.filter { $0.value == settings.accountCurrency }.map(\.key))
+        self.atPar = atPar
+        var quoted: [String: String] = [:]
+        for (symbol, market) in settings.markets.sorted(by: {
+            ($0.value.quoteAsset == settings.accountCurrency ? 0 : 1, $0.key) < ($1.value.quoteAsset == settings.accountCurrency ? 0 : 1, $1.key)
+        })
+        where atPar.contains(market.quoteAsset) && !atPar.contains(market.baseAsset) && quoted[market.baseAsset] == nil {
+            quoted[market.baseAsset] = symbol
+        }
+        quotedAtPar = quoted
     }
 
     /// Whether any strategy holds a position (the account's equity then moves with every tick).
@@ -141,11 +158,37 @@ public final class BacktestVenue: RouterPort, Sendable {
 
     /// The account's value in its currency, every balance at the latest prices (nil when an asset held
     /// cannot be valued).
+    ///
+    /// Asked each poll while a position is open: when every asset held is at par with the account currency or
+    /// quoted in it directly, it is summed here as `CurrencyConverter` would value it, without building one.
     public func equity() -> (value: ExactDecimal, currency: String)? {
         state.withLockedValue { state in
+            if let value = directValuation(state.exchange) { return (value, currency) }
             guard let valuation = try? state.exchange.valuation(), valuation.unvalued.isEmpty else { return nil }
-            return (valuation.value, state.exchange.settings.accountCurrency)
+            return (valuation.value, currency)
         }
+    }
+
+    /// Both valuations of the account as it stands (the direct one nil when it does not apply), for tests.
+    var valuations: (direct: ExactDecimal?, full: ExactDecimal?) {
+        state.withLockedValue { (directValuation($0.exchange), try? $0.exchange.valuation().value) }
+    }
+
+    /// The account's value when no asset held needs a chain of conversions (nil otherwise).
+    func directValuation(_ exchange: PaperExchange) -> ExactDecimal? {
+        var total = ExactDecimal.zero
+        for (asset, amount) in exchange.snapshot.balances where !amount.isZero {
+            if atPar.contains(asset) {
+                guard let sum = try? total + amount else { return nil }
+                total = sum
+                continue
+            }
+            guard let symbol = quotedAtPar[asset], let mid = exchange.lastTick(for: symbol)?.mid,
+                  let value = try? amount.multiplied(by: mid, scale: CurrencyConverter.valueScale, rounding: .halfEven),
+                  let sum = try? total + value else { return nil }
+            total = sum
+        }
+        return total.normalized
     }
 
     /// A refusal's reason up to its first colon: its code when it has one, else its first words.

@@ -61,7 +61,8 @@ public final class RouterDaemon: BagbotDaemon, Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.runReconciliation() }
-                group.addTask {
+                // On routerd's core thread: each tick reaches the paper venue without a thread hop.
+                group.addTask(executorPreference: RouterExecutor.shared) {
                     logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
                     if pacer != nil { logger.info("max speed: the feed waits for a subscriber to pace it (router.ticksProcessed)") }
                     await feed.run { tick in

@@ -10,7 +10,10 @@ import NIOConcurrencyHelpers
 /// It is the one thread of routerd that waits for the disk; the IPC server's event loops never do. The
 /// actors on it keep their exclusive sections, so a wait for the disk only holds up what would have waited
 /// for that write anyway. Jobs run in the order they arrive.
-public final class RouterExecutor: SerialExecutor, @unchecked Sendable {
+///
+/// It is also a task executor: the replay feed prefers it, so handing a tick to the paper venue is a plain call
+/// too (a max-speed replay used to wake this thread and a pool thread for every tick).
+public final class RouterExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     /// One thread for the process, never stopped.
     public static let shared = RouterExecutor()
 
@@ -37,7 +40,7 @@ public final class RouterExecutor: SerialExecutor, @unchecked Sendable {
             pending.lock(whenValue: true)
             swap(&batch, &jobs)
             pending.unlock(withValue: false)
-            for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
+            for job in batch { job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor()) }
             batch.removeAll(keepingCapacity: true)
         }
     }

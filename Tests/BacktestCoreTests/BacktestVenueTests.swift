@@ -36,6 +36,9 @@ struct BacktestVenueTests {
         #expect(fill.sequence == 1 && fill.time == Self.time && record == bought)
         #expect(fill.fee == ExactDecimal("0.00970108")!, "1 bp of 97.0108, rounded up to 8 decimals")
         #expect(venue.fills(after: 0).fills == [fill] && venue.fills(after: 1).fills.isEmpty)
+        // With BTC held, the direct valuation is the converter's, to the digit.
+        let valuations = venue.valuations
+        #expect(valuations.direct != nil && valuations.direct == valuations.full, "\(valuations)")
     }
 
     @Test func reduceOnlyMayNotGrowOrFlipTheStrategysPosition() async throws {

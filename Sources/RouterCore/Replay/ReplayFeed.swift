@@ -37,16 +37,16 @@ public struct ReplayFeed: Sendable {
             let current = cursors[next].currentTick(base: base)
             let offset = cursors[next].currentOffset
             cursors[next].advance(loop: loop)
-            switch speed {
-            case .multiple(let factor):
+            if case .multiple(let factor) = speed {
                 let target = wallStart + .seconds(offset / factor)
                 if target > clock.now + .milliseconds(1) {
                     try? await Task.sleep(until: target, clock: clock)
                 }
-            case .max:
-                delivered += 1
-                if delivered % 64 == 0 { await Task.yield() }
             }
+            // The feed runs on routerd's core thread: behind schedule or at max speed it lets orders and requests
+            // through every 64 ticks.
+            delivered += 1
+            if delivered % 64 == 0 { await Task.yield() }
             // A looped tick whose scaled prices cannot be quoted is left out (in its time slot, so a feed of
             // such ticks still paces itself), never replayed unscaled: that would be a fake jump back to the
             // first cycle's prices.

@@ -139,19 +139,26 @@ struct TradeSpread {
     let tickSizes: [String: ExactDecimal]
     /// The spread in basis points, as an exact decimal of 6 places (nil: not representable, no tick).
     private let spread: ExactDecimal?
+    /// The last print's symbol and price and the bid and ask put around it: a burst of prints at one price (a
+    /// sweep) computes them once.
+    private var last: (symbol: String, price: ExactDecimal, bid: ExactDecimal, ask: ExactDecimal)?
 
     init(bps: Double, tickSizes: [String: ExactDecimal]) {
         self.tickSizes = tickSizes
         spread = ExactDecimal(rounding: bps, scale: 6, rounding: .halfEven)
     }
 
-    func tick(symbol: String, time: Date, price: ExactDecimal, amount: ExactDecimal, source: String) -> Tick? {
+    mutating func tick(symbol: String, time: Date, price: ExactDecimal, amount: ExactDecimal, source: String) -> Tick? {
+        if let last, last.price == price, last.price.scale == price.scale, last.symbol == symbol {
+            return Tick(symbol: symbol, time: time, bid: last.bid, ask: last.ask, last: price, volume: amount, source: source)
+        }
         let increment = tickSizes[symbol] ?? ExactDecimal(mantissa: 1, scale: min(price.scale + 4, ExactDecimal.maximumScale))
         guard let spread,
               let half = try? price.multiplied(by: spread, scale: ExactDecimal.maximumScale, rounding: .up)
                 .divided(by: 20_000, scale: ExactDecimal.maximumScale, rounding: .up),
               let bid = try? (price - half).rounded(toMultipleOf: increment, rounding: .down),
               let ask = try? (price + half).rounded(toMultipleOf: increment, rounding: .up), bid.isPositive else { return nil }
+        last = (symbol, price, bid, ask)
         return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: price, volume: amount, source: source)
     }
 }

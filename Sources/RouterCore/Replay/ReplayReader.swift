@@ -19,11 +19,10 @@ public struct ReplayReader: IteratorProtocol {
     public private(set) var headerLines = 0
     private let data: Data
     private var offset: Int
-    private var line: ReplayLineParser
+    /// Shared by copies of the reader (it keeps the line's field buffer and the last print's spread).
+    private let line: ReplayLineParser
     private var count: UInt64 = 0
     private var lastTime: Date?
-    /// Where each field of the line being read starts and ends (kept, so no line allocates).
-    private var fields: [Range<Int>] = []
 
     /// Opens `path` and recognises its format by its first line. `tickSizes`: each symbol's price increment,
     /// onto which a trade print's bid and ask are put. `mapped`: the file is mapped rather than read whole (a
@@ -61,15 +60,9 @@ public struct ReplayReader: IteratorProtocol {
         while let range = Self.nextLine(in: data, from: offset) {
             offset = range.next
             linesRead += 1
-            // Moved out for the call (no copy of the buffer: it stays uniquely owned), and back.
-            var parser = line
-            var buffer: [Range<Int>] = []
-            swap(&buffer, &fields)
-            let parsed = data.withUnsafeBytes { raw in
-                parser.tick(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[range.line]), fields: &buffer)
+            let parsed = data.withUnsafeBytes { [line] raw in
+                line.tick(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[range.line]))
             }
-            line = parser
-            swap(&buffer, &fields)
             guard var tick = parsed, tick.symbol != "" else {
                 skippedLines += 1
                 continue
@@ -103,16 +96,19 @@ public struct ReplayReader: IteratorProtocol {
 }
 
 /// One line of a tick file in a known format → a tick (nil when malformed), read from its bytes: no string is
-/// made per line but the symbol of a tardis.dev row that names another symbol than the previous one.
-struct ReplayLineParser {
+/// made per line but the symbol of a tardis.dev row that names another symbol than the previous one. A class, so
+/// the state it keeps between lines (the field buffer, the last symbol and spread) is never copied per line.
+final class ReplayLineParser {
     let format: ReplayFormat
     let columns: ReplayParser.TardisColumns?
     let fileSymbol: String?
     let explicitSymbol: String?
-    let spread: TradeSpread
+    var spread: TradeSpread
     let source: String
     /// The last symbol read from a tardis.dev row, reused while rows repeat it.
     private var rowSymbol: (bytes: [UInt8], symbol: String)?
+    /// Where each field of the line being read starts and ends (kept, so no line allocates).
+    private var fields: [Range<Int>] = []
 
     init(format: ReplayFormat, header: [String], fileSymbol: String?, explicitSymbol: String?, spread: TradeSpread, source: String) {
         self.format = format
@@ -123,8 +119,7 @@ struct ReplayLineParser {
         self.source = source
     }
 
-    /// `fields`: a buffer the field ranges are put in (the caller keeps it between lines).
-    mutating func tick(_ line: UnsafeBufferPointer<UInt8>, fields: inout [Range<Int>]) -> Tick? {
+    func tick(_ line: UnsafeBufferPointer<UInt8>) -> Tick? {
         fields.removeAll(keepingCapacity: true)
         var start = 0
         for index in 0..<line.count where line[index] == UInt8(ascii: ",") {
@@ -156,7 +151,7 @@ struct ReplayLineParser {
         }
     }
 
-    private mutating func symbol(of bytes: UnsafeBufferPointer<UInt8>) -> String {
+    private func symbol(of bytes: UnsafeBufferPointer<UInt8>) -> String {
         if let known = rowSymbol, known.bytes.elementsEqual(bytes) { return known.symbol }
         let symbol = String(decoding: bytes, as: UTF8.self).uppercased()
         rowSymbol = (Array(bytes), symbol)
