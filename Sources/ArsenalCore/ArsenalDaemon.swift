@@ -102,8 +102,13 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
         let commands = routerClient
         routerStream.onConnect { stream in
-            // A new connection paces nothing until routerd says so (it may run at another speed now).
-            pacing.withLockedValue { $0.paced = false }
+            // A new connection paces nothing until routerd says so (it may run at another speed now); an older
+            // connection's request to pace stops asking.
+            let connection = pacing.withLockedValue { state -> Int in
+                state.connection += 1
+                state.paced = false
+                return state.connection
+            }
             let _: SubscribeResponse = try await stream.call(Methods.routerSubscribe, SubscribeRequest(topics: ["ticks", "orders", "fills"]))
             // Fills may have happened while we were away: routerd's record is the truth.
             if commands.isConnected { try await Self.resync(coordinator, via: commands) }
@@ -113,16 +118,15 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             await coordinator.setSymbolRules(try await IPCRouterPort(client: stream).symbolRules())
             Task {
                 await self.waitForTradePath()
-                // Tried until routerd answers or the connection is gone: a max-speed feed waits for it.
-                while stream.isConnected {
+                // Tried until routerd answers, or this connection is gone: a max-speed feed waits for it. Counted as
+                // pacing from the first ask (routerd may have registered it, and publish, before its answer arrives).
+                while stream.isConnected, pacing.withLockedValue({ $0.connection == connection }) {
                     do {
-                        // Counted as pacing from the moment routerd may publish for it (before its answer arrives).
                         pacing.withLockedValue { $0.paced = true }
                         let answer: TickPacing = try await stream.call(Methods.routerTicksProcessed, TicksProcessed())
-                        pacing.withLockedValue { $0.paced = answer.paced }
+                        pacing.withLockedValue { if $0.connection == connection { $0.paced = answer.paced } }
                         return
                     } catch {
-                        pacing.withLockedValue { $0.paced = false }
                         logger.warning("could not ask routerd to pace its replay; asking again", metadata: ["error": "\(error)"])
                         try? await Task.sleep(for: .milliseconds(500))
                     }
@@ -263,6 +267,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         let updates = updates
         let ranking = followGrades()
         defer { ranking.cancel() }
+        let lateAcknowledgements = acknowledgeTheLastTick()
+        defer { lateAcknowledgements.cancel() }
         // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
         await withDiscardingTaskGroup { updateConsumer in
             updateConsumer.addTask(executorPreference: coordinator.executor) {
@@ -315,14 +321,28 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     /// waits on an arsenald that keeps up, and always hears before its window is full).
     private func acknowledge(_ tick: Tick, due: Bool) async {
         await coordinator.settle(within: .seconds(2))
+        pacing.withLockedValue { $0.settled = TickReference(symbol: tick.symbol, sequence: tick.sequence) }
         guard due else { return }
-        let stream = routerStream
-        let logger = logger
+        Task { await sendAcknowledgement(TickReference(symbol: tick.symbol, sequence: tick.sequence)) }
+    }
+
+    private func sendAcknowledgement(_ tick: TickReference) async {
+        do {
+            let _: TickPacing = try await routerStream.call(Methods.routerTicksProcessed, TicksProcessed(symbol: tick.symbol, sequence: tick.sequence))
+            pacing.withLockedValue { $0.acknowledged = tick }
+        } catch {
+            logger.warning("could not tell routerd which ticks are processed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Every 100 ms, the last settled tick when routerd has not heard of it: the feed never waits on ticks arsenald
+    /// has done (the tail of a burst, ticks dropped or processed while pacing was being set up, a failed ack).
+    private func acknowledgeTheLastTick() -> Task<Void, Never> {
         Task {
-            do {
-                let _: TickPacing = try await stream.call(Methods.routerTicksProcessed, TicksProcessed(symbol: tick.symbol, sequence: tick.sequence))
-            } catch {
-                logger.warning("could not tell routerd which ticks are processed", metadata: ["error": "\(error)"])
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                let pending = pacing.withLockedValue { $0.paced && $0.settled != $0.acknowledged ? $0.settled : nil }
+                if let pending { await sendAcknowledgement(pending) }
             }
         }
     }
@@ -360,13 +380,23 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     }
 }
 
-/// arsenald's side of a paced replay: whether routerd waits for it, and the ticks processed.
+/// A tick by its symbol and sequence, as routerd's pacer knows it.
+struct TickReference: Sendable, Equatable {
+    var symbol: String
+    var sequence: UInt64
+}
+
+/// arsenald's side of a paced replay: whether routerd waits for it, the ticks processed, the last one settled and
+/// the last one routerd heard of, and which connection to routerd asked to pace.
 struct TickPacingState: Sendable {
     /// A quarter of routerd's window: the feed never waits on a consumer that keeps up. Acknowledging more often
     /// (every tick when the buffer runs empty) cost a call per tick and cut the replay to a fifth.
     static let acknowledgeEvery = 64
     var paced = false
     var processed = 0
+    var settled: TickReference?
+    var acknowledged: TickReference?
+    var connection = 0
 
     /// Counts `tick` processed; whether the feed is paced, and whether routerd should hear of it now.
     mutating func processed(_ tick: Tick) -> (paced: Bool, acknowledge: Bool) {

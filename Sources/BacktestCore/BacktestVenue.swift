@@ -29,9 +29,11 @@ public final class BacktestVenue: RouterPort, Sendable {
     /// The account currency and the assets counted one for one as it (itself, its pegs).
     private let currency: String
     private let atPar: Set<String>
-    /// For each asset a symbol quotes directly in the account currency or a peg of it (the direct symbol first,
-    /// then by name, as `CurrencyConverter` chooses): its value is its balance at that symbol's mid.
+    /// For each asset the one symbol that quotes it in the account currency or a peg of it: its value is its
+    /// balance at that symbol's mid (other assets go through `CurrencyConverter`).
     private let quotedAtPar: [String: String]
+    /// False when a market trades two assets at par against each other: the converter then values one through it.
+    private let parIsExact: Bool
 
     public init(settings: PaperExchange.Settings, rules: [SymbolRules]) {
         state = NIOLockedValueBox(State(exchange: PaperExchange(settings: settings)))
@@ -40,12 +42,17 @@ public final class BacktestVenue: RouterPort, Sendable {
         currency = settings.accountCurrency
         let atPar = Set([settings.accountCurrency] + settings.pegs.filter { $0.value == settings.accountCurrency }.map(\.key))
         self.atPar = atPar
+        // Only assets with one route to the account currency: a market between two assets at par (USDTUSD) or one
+        // quoting an asset the other way round (USDX beside XUSD) gives the converter another rate to choose.
+        let markets = settings.markets.values
         var quoted: [String: String] = [:]
-        for (symbol, market) in settings.markets.sorted(by: {
-            ($0.value.quoteAsset == settings.accountCurrency ? 0 : 1, $0.key) < ($1.value.quoteAsset == settings.accountCurrency ? 0 : 1, $1.key)
-        })
-        where atPar.contains(market.quoteAsset) && !atPar.contains(market.baseAsset) && quoted[market.baseAsset] == nil {
-            quoted[market.baseAsset] = symbol
+        parIsExact = !markets.contains(where: { atPar.contains($0.baseAsset) && atPar.contains($0.quoteAsset) })
+        if parIsExact {
+            for (symbol, market) in settings.markets where atPar.contains(market.quoteAsset) && !atPar.contains(market.baseAsset) {
+                let routes = markets.filter { ($0.baseAsset == market.baseAsset && atPar.contains($0.quoteAsset))
+                    || ($0.quoteAsset == market.baseAsset && atPar.contains($0.baseAsset)) }.count
+                if routes == 1 { quoted[market.baseAsset] = symbol }
+            }
         }
         quotedAtPar = quoted
     }
@@ -176,6 +183,7 @@ public final class BacktestVenue: RouterPort, Sendable {
 
     /// The account's value when no asset held needs a chain of conversions (nil otherwise).
     func directValuation(_ exchange: PaperExchange) -> ExactDecimal? {
+        guard parIsExact else { return nil }
         var total = ExactDecimal.zero
         for (asset, amount) in exchange.snapshot.balances where !amount.isZero {
             if atPar.contains(asset) {
@@ -183,7 +191,8 @@ public final class BacktestVenue: RouterPort, Sendable {
                 total = sum
                 continue
             }
-            guard let symbol = quotedAtPar[asset], let mid = exchange.lastTick(for: symbol)?.mid,
+            // A rate of more than 15 decimals is rounded by the converter: that one decides.
+            guard let symbol = quotedAtPar[asset], let mid = exchange.lastTick(for: symbol)?.mid, mid.scale <= CurrencyConverter.rateScale,
                   let value = try? amount.multiplied(by: mid, scale: CurrencyConverter.valueScale, rounding: .halfEven),
                   let sum = try? total + value else { return nil }
             total = sum

@@ -62,16 +62,14 @@ public final class RouterDaemon: BagbotDaemon, Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.runReconciliation() }
                 // On routerd's core thread: each tick reaches the paper venue without a thread hop.
-                group.addTask(executorPreference: RouterExecutor.shared) {
+                group.addTask(executorPreference: RouterExecutor.shared.feed) {
                     logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
                     if pacer != nil { logger.info("max speed: the feed waits for a subscriber to pace it (router.ticksProcessed)") }
                     await feed.run { tick in
-                        if let pacer {
-                            await pacer.waitForRoom()
-                            // Stopping: the tick it waited to send is not sent.
-                            if Task.isCancelled { return }
-                            pacer.published(tick)
-                        }
+                        if let pacer { await pacer.waitForRoom() }
+                        // Stopping: the tick it waited (or slept) to send is not sent.
+                        if Task.isCancelled { return }
+                        pacer?.published(tick)
                         await paper.ingest(tick)
                     }
                     if !Task.isCancelled { logger.notice("replay finished: every file has been played") }

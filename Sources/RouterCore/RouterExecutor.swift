@@ -11,15 +11,19 @@ import NIOConcurrencyHelpers
 /// actors on it keep their exclusive sections, so a wait for the disk only holds up what would have waited
 /// for that write anyway. Jobs run in the order they arrive.
 ///
-/// It is also a task executor: the replay feed prefers it, so handing a tick to the paper venue is a plain call
-/// too (a max-speed replay used to wake this thread and a pool thread for every tick).
-public final class RouterExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+/// The replay feed runs on this thread too (`feed`, its task executor): handing a tick to the paper venue then
+/// wakes no other thread (a max-speed replay used to wake this one and a pool thread for every tick). Only the
+/// feed's own jobs carry that task executor; every other job runs as before.
+public final class RouterExecutor: SerialExecutor, @unchecked Sendable {
     /// One thread for the process, never stopped.
     public static let shared = RouterExecutor()
 
     /// True while jobs wait; `jobs` is only touched under it.
     private let pending = ConditionLock(value: false)
-    private var jobs: [UnownedJob] = []
+    /// Each job, and whether it is the feed's (run with `feed` as its task executor).
+    private var jobs: [(job: UnownedJob, feed: Bool)] = []
+    /// The task executor the replay feed prefers: its jobs run on this thread, in the same queue.
+    public let feed = FeedExecutor()
 
     private init() {
         let thread = Thread { [self] in run() }
@@ -28,24 +32,43 @@ public final class RouterExecutor: SerialExecutor, TaskExecutor, @unchecked Send
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        enqueue(UnownedJob(job), feed: false)
+    }
+
+    fileprivate func enqueue(_ job: UnownedJob, feed: Bool) {
         pending.lock()
-        jobs.append(job)
+        jobs.append((job, feed))
         pending.unlock(withValue: true)
     }
 
     private func run() {
-        var batch: [UnownedJob] = []
+        var batch: [(job: UnownedJob, feed: Bool)] = []
         while true {
             pending.lock(whenValue: true)
             swap(&batch, &jobs)
             pending.unlock(withValue: false)
-            for job in batch { job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor()) }
+            for (job, isFeed) in batch {
+                if isFeed {
+                    job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: feed.asUnownedTaskExecutor())
+                } else {
+                    job.runSynchronously(on: asUnownedSerialExecutor())
+                }
+            }
             batch.removeAll(keepingCapacity: true)
         }
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
+    }
+}
+
+/// The replay feed's task executor: its jobs go to routerd's core thread (`RouterExecutor.shared`), tagged as
+/// the feed's.
+public final class FeedExecutor: TaskExecutor, Sendable {
+    fileprivate init() {}
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        RouterExecutor.shared.enqueue(UnownedJob(job), feed: true)
     }
 }

@@ -67,6 +67,21 @@ struct BacktestVenueTests {
         #expect(venue.allFills.isEmpty)
     }
 
+    /// With a market between two assets at par (USDTUSD), the converter values USDT at that market's price, not
+    /// at its peg: the direct valuation stands aside and the converter decides.
+    @Test func theDirectValuationStandsAsideWhenAnotherRouteExists() async throws {
+        var rules = RouterSettings().paperRules
+        rules.append(SymbolRules(symbol: "USDTUSD", baseAsset: "USDT", quoteAsset: "USD", tickSize: 0.0001, stepSize: 1,
+                                 minQuantity: 1, maxQuantity: 1_000_000))
+        let venue = BacktestVenue(settings: PaperExchange.Settings(feeBps: 1, slippageBps: 1, startingBalances: ["USD": 1_000, "USDT": 1_000],
+                                                                   rules: rules), rules: rules)
+        venue.record(Tick(symbol: "USDTUSD", time: Self.time, bid: 0.9990, ask: 0.9992, last: 0.9991, volume: 0, source: "test"))
+        let valuations = venue.valuations
+        #expect(valuations.direct == nil)
+        #expect(valuations.full == ExactDecimal("1999.1")!, "USDT at the market's mid 0.9991, not 1")
+        #expect(venue.equity()?.value == valuations.full)
+    }
+
     @Test func noPriceNoFill() async throws {
         let venue = Self.venue()
         let order = try await venue.place(Self.order("a", .buy, 0.01))

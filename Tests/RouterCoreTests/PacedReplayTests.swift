@@ -54,6 +54,23 @@ struct PacedReplayTests {
         #expect(await Self.hasRoom(pacer), "a new subscriber starts from the feed's position")
     }
 
+    /// Two files of one symbol number their ticks alike: an acknowledgement counts up to the first such tick after
+    /// the last one acknowledged, never a later one the subscriber has not reached.
+    @Test func repeatedSequencesAreNotOverAcknowledged() async {
+        let pacer = TickPacer(window: 3)
+        let connection = NSObject()
+        let subscriber = ObjectIdentifier(connection)
+        pacer.register(subscriber)
+        for sequence: UInt64 in [1, 2, 1] { pacer.published(Self.tick(sequence)) }
+        #expect(await !Self.hasRoom(pacer))
+        pacer.acknowledge(subscriber, symbol: "BTCUSDT", sequence: 1)
+        #expect(await Self.hasRoom(pacer), "the first tick 1: one acknowledged")
+        pacer.published(Self.tick(2))
+        #expect(await !Self.hasRoom(pacer), "3 unacknowledged again: the acknowledgement did not jump to the second tick 1")
+        pacer.acknowledge(subscriber, symbol: "BTCUSDT", sequence: 1)
+        #expect(await Self.hasRoom(pacer), "now the second tick 1")
+    }
+
     @Test func theSlowestSubscriberPacesTheFeed() async {
         let pacer = TickPacer(window: 2)
         let connections = (NSObject(), NSObject())

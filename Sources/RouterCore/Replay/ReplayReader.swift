@@ -170,7 +170,7 @@ private struct CSVRow {
 
     func decimal(_ index: Int) -> ExactDecimal? { ExactDecimal(utf8: bytes(index)) }
 
-    /// A whole number of at most 18 digits (timestamps), optionally signed.
+    /// A whole number (timestamps), optionally signed: nil beyond Int64's range (its minimum included).
     func integer(_ index: Int) -> Int64? {
         let field = bytes(index)
         var value: Int64 = 0
@@ -181,8 +181,11 @@ private struct CSVRow {
                 negative = byte == UInt8(ascii: "-")
                 continue
             }
-            guard byte &- 48 < 10, digits < 18 else { return nil }
-            value = value * 10 + Int64(byte &- 48)
+            guard byte &- 48 < 10 else { return nil }
+            let (times10, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = times10.addingReportingOverflow(Int64(byte &- 48))
+            guard !overflowA, !overflowB else { return nil }
+            value = next
             digits += 1
         }
         guard digits > 0 else { return nil }

@@ -64,7 +64,11 @@ public final class TickPacer: Sendable {
         state.withLockedValue { state in
             guard var entry = state.subscribers[subscriber] else { return }
             entry.lastHeard = .now
-            if let offset = state.recent.lastIndex(where: { $0.sequence == sequence && $0.symbol == symbol }) {
+            // The first such tick after what it acknowledged last: two files of one symbol repeat sequences, and
+            // a later match would count ticks it has not processed.
+            let from = max(0, entry.acked - state.recentStart)
+            if from < state.recent.count,
+               let offset = state.recent[from...].firstIndex(where: { $0.sequence == sequence && $0.symbol == symbol }) {
                 entry.acked = max(entry.acked, state.recentStart + offset + 1)
             }
             state.subscribers[subscriber] = entry
