@@ -121,9 +121,19 @@ struct TradePathTests {
         return (count, pnl)
     }
 
+    /// A daily reset 20 hours of market time away: at 2000× the replay's market time runs a day in 43 s, and a
+    /// reset crossed during the test would start a day with no trade closed yet (the test then depended on the
+    /// hour it ran at).
+    static var resetFarAhead: String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return "mindset:\n  daily_reset_utc: \"\(formatter.string(from: Date().addingTimeInterval(20 * 3_600)))\"\n"
+    }
+
     @Test("kill -9 of arsenald with trades in flight: mindsetd counts every trade routerd's fills closed, once")
     func arsenalKilledLosesNoTrade() async throws {
-        try await TestSystem.with(speed: "2000") { system in
+        try await TestSystem.with(speed: "2000", extraConfig: Self.resetFarAhead) { system in
             try system.start(["mindsetd", "routerd", "arsenald"])
             try await system.waitUntil("a closed trade") { try system.count("SELECT COUNT(*) FROM fills") >= 3 }
             await system.killHard("arsenald")
