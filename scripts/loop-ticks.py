@@ -1,10 +1,13 @@
 """Repeats a tick file (tardis.dev trades or HistData quotes) to LINES rows, each copy's times shifted past the
-previous copy's end (plus a second), prices unchanged: a large file of real rows for benchmarks.
+previous copy's end (plus a second), prices unchanged: a large file of real rows for benchmarks. With
+--every-us N (tardis.dev trades only) the rows are instead N microseconds apart, a steady feed of 1e6/N ticks/s
+of real prices.
 
-usage: scripts/loop-ticks.py SOURCE DESTINATION LINES
+usage: scripts/loop-ticks.py SOURCE DESTINATION LINES [--every-us N]
 """
 import sys, datetime
 src, dst, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+every_us = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == '--every-us' else None
 lines = open(src).read().splitlines()
 header = None
 if not lines[0][0].isdigit():
@@ -13,6 +16,12 @@ out = open(dst, 'w')
 if header: out.write(header + '\n')
 def tardis(lines, total):
     first = int(lines[0].split(',')[2]); last = int(lines[-1].split(',')[2])
+    if every_us:
+        for n in range(total):
+            f = lines[n % len(lines)].split(',')
+            f[2] = f[3] = str(first + n * every_us)
+            out.write(','.join(f) + '\n')
+        return
     span = last - first + 1_000_000
     n = 0; cycle = 0
     while n < total:
@@ -39,4 +48,5 @@ def histdata(lines, total):
             if n >= total: return
         cycle += 1
 if header and header.startswith('exchange'): tardis(lines, total)
+elif every_us: sys.exit('--every-us needs a tardis.dev trades file')
 else: histdata(lines, total)

@@ -70,6 +70,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
                         // Stopping: the tick it waited (or slept) to send is not sent.
                         if Task.isCancelled { return }
                         pacer?.published(tick)
+                        service.tickToOrder.published(tick)
                         await paper.ingest(tick)
                     }
                     if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
@@ -89,7 +90,8 @@ public final class RouterDaemon: BagbotDaemon, Service {
             HealthReport(service: "routerd", status: await service.isHealthy ? "ok" : "degraded", summary: await service.statusLine,
                          uptimeSeconds: Date().timeIntervalSince(started),
                          details: ["subscribers": "\(hub.subscriberCount)", "dropped_ticks": "\(hub.droppedEvents)",
-                                   "pacing_subscribers": "\(pacer?.subscriberCount ?? 0)"])
+                                   "pacing_subscribers": "\(pacer?.subscriberCount ?? 0)"]
+                            .merging(service.tickToOrder.details) { current, _ in current })
                 .withProcessDetails()
         }
         registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self) { request, _ in try await service.place(request) }

@@ -25,6 +25,8 @@ public actor RouterService: ExclusiveSections {
     /// Each venue's rules per symbol, read from the venues at start.
     let symbolRules: [Venue: [String: SymbolRules]]
     public nonisolated let allSymbolRules: [SymbolRules]
+    /// From the tick an order was decided on to the order's hand-off to its venue (the feed notes the ticks).
+    public nonisolated let tickToOrder = TickToOrderLatency()
     var tradingSwitch: TradingSwitch
     let events: any EventPublishing
     let logger: Logger
@@ -223,6 +225,7 @@ public actor RouterService: ExclusiveSections {
         }
         let report: VenueOrderReport
         do {
+            tickToOrder.handedToVenue(symbol: symbol, quoteSequence: request.quoteSequence)
             report = try await venue.place(VenueOrderRequest(sent, quoteSequence: request.quoteSequence))
         } catch VenueError.rejected(let reason) {
             return await settleRejected(sent, reason: reason, expecting: .sent)

@@ -73,36 +73,46 @@ public enum ReplayParser {
     /// "20200101 170000065" in EST → UTC.
     static func histDataTime(_ text: Substring) -> Date? {
         var copy = String(text)
-        return copy.withUTF8 { histDataTime(bytes: $0) }
+        var day: HistDataDay?
+        return copy.withUTF8 { histDataTime(bytes: $0, day: &day) }
     }
 
-    static func histDataTime(bytes: some Collection<UInt8>) -> Date? {
-        guard bytes.count == 18 else { return nil }
-        var digits = (0, 0, 0, 0, 0, 0, 0)
-        var position = 0
-        for byte in bytes {
-            defer { position += 1 }
-            if position == 8 {
-                guard byte == UInt8(ascii: " ") else { return nil }
-                continue
-            }
-            guard byte &- 48 < 10 else { return nil }
-            let digit = Int(byte &- 48)
-            switch position {
-            case 0..<4: digits.0 = digits.0 * 10 + digit
-            case 4..<6: digits.1 = digits.1 * 10 + digit
-            case 6..<8: digits.2 = digits.2 * 10 + digit
-            case 9..<11: digits.3 = digits.3 * 10 + digit
-            case 11..<13: digits.4 = digits.4 * 10 + digit
-            case 13..<15: digits.5 = digits.5 * 10 + digit
-            default: digits.6 = digits.6 * 10 + digit
-            }
+    /// A HistData row's date part (its first 8 bytes) and the day number it gave.
+    struct HistDataDay {
+        let digits: UInt64
+        let days: Int
+    }
+
+    /// `day`: the last row's date, reused while rows repeat it (the date is parsed once per day of rows).
+    static func histDataTime(bytes: UnsafeBufferPointer<UInt8>, day: inout HistDataDay?) -> Date? {
+        guard bytes.count == 18, bytes[8] == UInt8(ascii: " "), let base = bytes.baseAddress else { return nil }
+        let dateDigits = UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)
+        let days: Int
+        if let known = day, known.digits == dateDigits {
+            days = known.days
+        } else {
+            guard let year = digits(bytes, 0..<4), let month = digits(bytes, 4..<6), let dayOfMonth = digits(bytes, 6..<8),
+                  (1...12).contains(month), (1...31).contains(dayOfMonth),
+                  let number = daysFromCivil(year: year, month: month, day: dayOfMonth) else { return nil }
+            days = number
+            day = HistDataDay(digits: dateDigits, days: number)
         }
-        let (year, month, day, hour, minute, second, millis) = digits
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61,
-              let days = daysFromCivil(year: year, month: month, day: day) else { return nil }
+        guard let hour = digits(bytes, 9..<11), let minute = digits(bytes, 11..<13), let second = digits(bytes, 13..<15),
+              let millis = digits(bytes, 15..<18), hour < 24, minute < 60, second < 61 else { return nil }
         let seconds = Double(days * 86_400 + hour * 3_600 + minute * 60 + second) + Double(millis) / 1_000
         return Date(timeIntervalSince1970: seconds + histDataOffset)
+    }
+
+    /// The decimal number the bytes of `range` spell (nil if any is not a digit).
+    @inline(__always)
+    private static func digits(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        var value = 0
+        for index in range {
+            let digit = bytes[index] &- 48
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int(digit)
+        }
+        return value
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm): no Calendar per line.
@@ -139,9 +149,17 @@ struct TradeSpread {
     let tickSizes: [String: ExactDecimal]
     /// The spread in basis points, as an exact decimal of 6 places (nil: not representable, no tick).
     private let spread: ExactDecimal?
-    /// The last print's symbol and price and the bid and ask put around it: a burst of prints at one price (a
-    /// sweep) computes them once.
-    private var last: (symbol: String, price: ExactDecimal, bid: ExactDecimal, ask: ExactDecimal)?
+    /// The bid and ask put around each recent price of `cachedSymbol` (by its digits and scale): prints repeat
+    /// a few hundred prices for hours, and the exact arithmetic is the reader's dearest step. Bounded: emptied
+    /// when full.
+    private var cache: [PriceDigits: (bid: ExactDecimal, ask: ExactDecimal)] = [:]
+    private var cachedSymbol = ""
+    private static let cacheLimit = 4_096
+
+    private struct PriceDigits: Hashable {
+        let mantissa: Int128
+        let scale: Int
+    }
 
     init(bps: Double, tickSizes: [String: ExactDecimal]) {
         self.tickSizes = tickSizes
@@ -149,8 +167,9 @@ struct TradeSpread {
     }
 
     mutating func tick(symbol: String, time: Date, price: ExactDecimal, amount: ExactDecimal, source: String) -> Tick? {
-        if let last, last.price == price, last.price.scale == price.scale, last.symbol == symbol {
-            return Tick(symbol: symbol, time: time, bid: last.bid, ask: last.ask, last: price, volume: amount, source: source)
+        let key = PriceDigits(mantissa: price.mantissa, scale: price.scale)
+        if symbol == cachedSymbol, let known = cache[key] {
+            return Tick(symbol: symbol, time: time, bid: known.bid, ask: known.ask, last: price, volume: amount, source: source)
         }
         let increment = tickSizes[symbol] ?? ExactDecimal(mantissa: 1, scale: min(price.scale + 4, ExactDecimal.maximumScale))
         guard let spread,
@@ -158,7 +177,11 @@ struct TradeSpread {
                 .divided(by: 20_000, scale: ExactDecimal.maximumScale, rounding: .up),
               let bid = try? (price - half).rounded(toMultipleOf: increment, rounding: .down),
               let ask = try? (price + half).rounded(toMultipleOf: increment, rounding: .up), bid.isPositive else { return nil }
-        last = (symbol, price, bid, ask)
+        if symbol != cachedSymbol || cache.count >= Self.cacheLimit {
+            cache.removeAll(keepingCapacity: true)
+            cachedSymbol = symbol
+        }
+        cache[key] = (bid, ask)
         return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: price, volume: amount, source: source)
     }
 }

@@ -17,10 +17,9 @@ public struct ReplayReader: IteratorProtocol {
     public private(set) var linesRead = 0
     /// 1 when the file starts with a header line.
     public private(set) var headerLines = 0
-    private let data: Data
+    private let file: TickFileBytes
     private var offset: Int
-    /// Shared by copies of the reader (it keeps the line's field buffer and the last print's spread).
-    private let line: ReplayLineParser
+    private var line: ReplayLineParser
     private var count: UInt64 = 0
     private var lastTime: Date?
 
@@ -31,21 +30,26 @@ public struct ReplayReader: IteratorProtocol {
                 mapped: Bool = false) throws {
         self.path = path
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: mapped ? .alwaysMapped : [])
+            file = try TickFileBytes(path: path, mapped: mapped)
         } catch {
-            throw ReplayParseError(file: path, reason: "cannot read: \(error.localizedDescription)")
+            throw ReplayParseError(file: path, reason: "cannot read: \(error)")
         }
-        offset = 0
-        guard let firstRange = Self.nextLine(in: data, from: 0) else { throw ReplayParseError(file: path, reason: "empty file") }
-        let first = String(decoding: data[firstRange.line], as: UTF8.self)
+        let bytes = file.bytes
+        var begin = 0
+        while begin < bytes.count, bytes[begin] == 0x0A || bytes[begin] == 0x0D { begin += 1 }
+        guard begin < bytes.count else { throw ReplayParseError(file: path, reason: "empty file") }
+        var end = begin
+        while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+        let first = String(decoding: UnsafeBufferPointer(rebasing: bytes[begin..<end]), as: UTF8.self)
         guard let format = ReplayFormat.detect(firstLine: first) else {
             throw ReplayParseError(file: path, reason: "unrecognised format (expected HistData quotes, tardis.dev trades or Binance trades CSV)")
         }
         self.format = format
+        offset = 0
         var header: [String] = []
         if first.first.map({ !$0.isNumber }) ?? false {
             header = first.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            offset = firstRange.next
+            offset = end
             (linesRead, headerLines) = (1, 1)
         }
         line = ReplayLineParser(format: format, header: header, fileSymbol: explicitSymbol ?? ReplayParser.symbolFromFileName(path),
@@ -56,14 +60,28 @@ public struct ReplayReader: IteratorProtocol {
     /// Whether a symbol can be told for this file's ticks before any is read (tardis.dev rows carry their own).
     var symbolIsKnowable: Bool { line.fileSymbol != nil || format == .tardisTrades }
 
+    /// The next tick: each line is walked once, its commas noted on the way to its end.
     public mutating func next() -> Tick? {
-        while let range = Self.nextLine(in: data, from: offset) {
-            offset = range.next
-            linesRead += 1
-            let parsed = data.withUnsafeBytes { [line] raw in
-                line.tick(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[range.line]))
+        let bytes = file.bytes
+        let end = bytes.count
+        while offset < end {
+            var begin = offset
+            while begin < end, bytes[begin] == 0x0A || bytes[begin] == 0x0D { begin += 1 }
+            guard begin < end else { break }
+            line.commas.removeAll(keepingCapacity: true)
+            var position = begin
+            while position < end {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: ",") {
+                    line.commas.append(position &- begin)
+                } else if byte == 0x0A || byte == 0x0D {
+                    break
+                }
+                position &+= 1
             }
-            guard var tick = parsed, tick.symbol != "" else {
+            offset = position
+            linesRead += 1
+            guard var tick = line.tick(UnsafeBufferPointer(rebasing: bytes[begin..<position])), tick.symbol != "" else {
                 skippedLines += 1
                 continue
             }
@@ -78,37 +96,26 @@ public struct ReplayReader: IteratorProtocol {
             lastTime = tick.time
             return tick
         }
+        offset = end
         return nil
-    }
-
-    /// The next non-empty line at or after `start` (without its line break) and where the one after begins.
-    private static func nextLine(in data: Data, from start: Int) -> (line: Range<Int>, next: Int)? {
-        data.withUnsafeBytes { raw -> (line: Range<Int>, next: Int)? in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var begin = start
-            while begin < bytes.count, bytes[begin] == 0x0A || bytes[begin] == 0x0D { begin += 1 }
-            guard begin < bytes.count else { return nil }
-            var end = begin
-            while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
-            return (begin..<end, end)
-        }
     }
 }
 
 /// One line of a tick file in a known format → a tick (nil when malformed), read from its bytes: no string is
-/// made per line but the symbol of a tardis.dev row that names another symbol than the previous one. A class, so
-/// the state it keeps between lines (the field buffer, the last symbol and spread) is never copied per line.
-final class ReplayLineParser {
+/// made per line but the symbol of a tardis.dev row that names another symbol than the previous one.
+struct ReplayLineParser {
     let format: ReplayFormat
     let columns: ReplayParser.TardisColumns?
     let fileSymbol: String?
     let explicitSymbol: String?
     var spread: TradeSpread
     let source: String
+    /// Where the commas of the line being read are (the reader notes them; kept, so no line allocates).
+    var commas: [Int] = []
     /// The last symbol read from a tardis.dev row, reused while rows repeat it.
     private var rowSymbol: (bytes: [UInt8], symbol: String)?
-    /// Where each field of the line being read starts and ends (kept, so no line allocates).
-    private var fields: [Range<Int>] = []
+    /// The date part of the last HistData row and its day number: a file has millions of rows per date.
+    private var histDataDay: ReplayParser.HistDataDay?
 
     init(format: ReplayFormat, header: [String], fileSymbol: String?, explicitSymbol: String?, spread: TradeSpread, source: String) {
         self.format = format
@@ -117,21 +124,16 @@ final class ReplayLineParser {
         self.explicitSymbol = explicitSymbol
         self.spread = spread
         self.source = source
+        commas.reserveCapacity(16)
     }
 
-    func tick(_ line: UnsafeBufferPointer<UInt8>) -> Tick? {
-        fields.removeAll(keepingCapacity: true)
-        var start = 0
-        for index in 0..<line.count where line[index] == UInt8(ascii: ",") {
-            fields.append(start..<index)
-            start = index + 1
-        }
-        fields.append(start..<line.count)
-        let row = CSVRow(line: line, fields: fields)
+    /// `line`: one line without its break, whose commas are in `commas`.
+    mutating func tick(_ line: UnsafeBufferPointer<UInt8>) -> Tick? {
+        let row = CSVRow(line: line, commas: commas)
         switch format {
         case .histDataQuotes:
             guard let symbol = fileSymbol, row.count >= 3, let bid = row.decimal(1), let ask = row.decimal(2),
-                  bid.isPositive, ask >= bid, let time = ReplayParser.histDataTime(bytes: row.bytes(0)) else { return nil }
+                  bid.isPositive, ask >= bid, let time = ReplayParser.histDataTime(bytes: row.bytes(0), day: &histDataDay) else { return nil }
             let volume = row.count > 3 ? row.decimal(3).flatMap { $0.isNegative ? nil : $0 } ?? .zero : .zero
             guard let mid = try? (bid + ask).halved else { return nil }
             return Tick(symbol: symbol, time: time, bid: bid, ask: ask, last: mid, volume: volume, source: source)
@@ -151,8 +153,11 @@ final class ReplayLineParser {
         }
     }
 
-    private func symbol(of bytes: UnsafeBufferPointer<UInt8>) -> String {
-        if let known = rowSymbol, known.bytes.elementsEqual(bytes) { return known.symbol }
+    private mutating func symbol(of bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if let known = rowSymbol, known.bytes.count == bytes.count,
+           known.bytes.withUnsafeBufferPointer({ known in (0..<known.count).allSatisfy { known[$0] == bytes[$0] } }) {
+            return known.symbol
+        }
         let symbol = String(decoding: bytes, as: UTF8.self).uppercased()
         rowSymbol = (Array(bytes), symbol)
         return symbol
@@ -162,33 +167,43 @@ final class ReplayLineParser {
 /// A CSV line's fields as byte ranges of the line.
 private struct CSVRow {
     let line: UnsafeBufferPointer<UInt8>
-    let fields: [Range<Int>]
+    let commas: [Int]
 
-    var count: Int { fields.count }
+    var count: Int { commas.count + 1 }
 
-    func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[fields[index]]) }
+    func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = index == 0 ? 0 : commas[index - 1] + 1
+        let end = index < commas.count ? commas[index] : line.count
+        return UnsafeBufferPointer(rebasing: line[start..<end])
+    }
 
     func decimal(_ index: Int) -> ExactDecimal? { ExactDecimal(utf8: bytes(index)) }
 
     /// A whole number (timestamps), optionally signed: nil beyond Int64's range (its minimum included).
     func integer(_ index: Int) -> Int64? {
-        let field = bytes(index)
-        var value: Int64 = 0
-        var digits = 0
+        var field = bytes(index)
         var negative = false
-        for (position, byte) in field.enumerated() {
-            if position == 0, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
-                negative = byte == UInt8(ascii: "-")
-                continue
-            }
-            guard byte &- 48 < 10 else { return nil }
-            let (times10, overflowA) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflowB) = times10.addingReportingOverflow(Int64(byte &- 48))
-            guard !overflowA, !overflowB else { return nil }
-            value = next
-            digits += 1
+        if let sign = field.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+            negative = sign == UInt8(ascii: "-")
+            field = UnsafeBufferPointer(rebasing: field.dropFirst())
         }
-        guard digits > 0 else { return nil }
+        guard !field.isEmpty else { return nil }
+        var value: Int64 = 0
+        if field.count <= 18 {
+            // Eighteen digits cannot overflow.
+            for byte in field {
+                guard byte &- 48 < 10 else { return nil }
+                value = value &* 10 &+ Int64(byte &- 48)
+            }
+        } else {
+            for byte in field {
+                guard byte &- 48 < 10 else { return nil }
+                let (times10, overflowA) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflowB) = times10.addingReportingOverflow(Int64(byte &- 48))
+                guard !overflowA, !overflowB else { return nil }
+                value = next
+            }
+        }
         return negative ? -value : value
     }
 }
