@@ -72,6 +72,11 @@ public final class TickToOrderLatency: Sendable {
                 return
             }
             let elapsed = now - ticks.instants[slot]
+            // Taken before the lock: a tick published in between (its slot reused) is not this order's.
+            guard elapsed >= .zero else {
+                state.unmatched += 1
+                return
+            }
             let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
             if state.samples.count < limit {
                 state.samples.append(nanoseconds)

@@ -323,6 +323,15 @@ struct ReplayFeedTests {
         #expect(ticks.filter { $0.symbol == "AAAUSDT" }.map(\.sequence) == [1, 2, 3])
     }
 
+    @Test("two files of one symbol are numbered together: no two of its ticks share a sequence (the pacer and the paper venue find ticks by it)")
+    func oneSymbolTwoFiles() async {
+        let a = replayFile("AAAUSDT", start: Date(timeIntervalSince1970: 1_577_916_000), offsets: [0, 1, 3], mids: [10, 11, 12])
+        let b = replayFile("AAAUSDT", start: Date(timeIntervalSince1970: 1_582_329_602), offsets: [0, 0.5, 2], mids: [20, 21, 22])
+        let ticks = await collect(ReplayFeed(files: [a, b], speed: .max, loop: false), base: base)
+        #expect(ticks.map(\.last) == [10, 20, 21, 11, 22, 12])
+        #expect(ticks.map(\.sequence) == [1, 2, 3, 4, 5, 6])
+    }
+
     @Test("the real files replay together in time order from the same start",
           .enabled(if: SharedData.exists(SharedData.btcusdt) && SharedData.exists(SharedData.eurusd), "../shared/data is not present"))
     func realFilesMerge() async throws {

@@ -46,6 +46,15 @@ struct TickToOrderLatencyTests {
         #expect(TickToOrderLatency().details == ["tick_to_order_orders": "0", "tick_to_order_unmatched": "0"], "no percentiles before an order")
     }
 
+    @Test("an order timed before its tick's slot was written again is unmatched, never a negative time")
+    func neverNegative() {
+        let latency = TickToOrderLatency()
+        let start = ContinuousClock.now
+        latency.published(tick("BTCUSDT", 3), at: start + .milliseconds(5))
+        latency.handedToVenue(symbol: "BTCUSDT", quoteSequence: 3, at: start)
+        #expect(latency.summary.unmatched == 1 && latency.summary.p50Microseconds == nil)
+    }
+
     @Test("the samples kept are the last ones")
     func ring() {
         let latency = TickToOrderLatency(sampleCapacity: 3)

@@ -32,9 +32,16 @@ public struct ReplayFeed: Sendable {
         let clock = ContinuousClock()
         let wallStart = clock.now
         var delivered = 0
+        // Ticks are numbered per symbol across files (two files of one symbol must not share numbers: the pacer,
+        // the paper venue's pinned quotes and the tick-to-order timing find a tick by symbol and number). A
+        // slot whose tick is left out keeps its number, so the gap shows.
+        var numbers: [String: UInt64] = [:]
         while !Task.isCancelled {
             guard let next = nextCursor(cursors) else { return }
-            let current = cursors[next].currentTick(base: base)
+            var current = cursors[next].currentTick(base: base)
+            let number = (numbers[cursors[next].file.symbol] ?? 0) + 1
+            numbers[cursors[next].file.symbol] = number
+            current?.sequence = number
             let offset = cursors[next].currentOffset
             cursors[next].advance(loop: loop)
             if case .multiple(let factor) = speed {

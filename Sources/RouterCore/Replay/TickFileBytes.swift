@@ -35,11 +35,17 @@ final class TickFileBytes {
                 let count = read(descriptor, buffer.baseAddress! + filled, size - filled)
                 if count < 0, errno == EINTR { continue }
                 guard count > 0 else {
-                    let failure = count < 0 ? errno : EIO
                     buffer.deallocate()
-                    throw TickFileError(errno: failure)
+                    throw count < 0 ? TickFileError(errno: errno) : TickFileError.changedWhileRead
                 }
                 filled += count
+            }
+            // A file written to while it was read may end mid-row (a price cut short is another price).
+            var after = stat()
+            guard fstat(descriptor, &after) == 0, after.st_size == status.st_size, after.st_mtim.tv_sec == status.st_mtim.tv_sec,
+                  after.st_mtim.tv_nsec == status.st_mtim.tv_nsec else {
+                buffer.deallocate()
+                throw TickFileError.changedWhileRead
             }
             bytes = UnsafeBufferPointer(buffer)
         }
@@ -56,6 +62,8 @@ final class TickFileBytes {
 }
 
 struct TickFileError: Error, CustomStringConvertible {
+    /// 0: the file changed while it was being read.
     let errno: Int32
-    var description: String { String(cString: strerror(errno)) }
+    static let changedWhileRead = TickFileError(errno: 0)
+    var description: String { errno == 0 ? "the file changed while it was being read" : String(cString: strerror(errno)) }
 }
