@@ -68,6 +68,10 @@ public struct RouterSettings: ConfigSection {
         public var slippageBps: ExactDecimal = 1
         /// A market order is rejected (`stale_market_data`) when its symbol's last tick was received longer ago.
         public var maxTickAgeSeconds = 10.0
+        /// Ticks of its symbol by which a filled market order's final status follows its fills (0: with them), as
+        /// at a live venue whose status reports lag its executions: rehearses an entry not yet settled whose fills
+        /// are in (arsenald's stop must still act on them).
+        public var statusLagTicks = 0
         /// The symbols paper trades, with their rules; an order for any other symbol is refused. Replaced as
         /// a whole when set.
         public var symbols = PaperSymbolSettings.defaults
@@ -109,6 +113,7 @@ public struct RouterSettings: ConfigSection {
             }
         }
         try check.positive(paper.maxTickAgeSeconds, "paper.max_tick_age_seconds")
+        guard (0...10_000).contains(paper.statusLagTicks) else { throw check.fail("paper.status_lag_ticks", "must be 0…10000") }
         guard (10...600_000).contains(reconcile.lookupIntervalMs) else {
             throw check.fail("reconcile.lookup_interval_ms", "must be 10…600000")
         }

@@ -71,12 +71,31 @@ final class TestSystem: @unchecked Sendable {
         } else if let data = Self.sharedData {
             yaml += "    data_dir: \(data)\n"
         }
+        // A `router:` block in `extraConfig` joins the section above (a key may appear once in YAML).
+        let (router, extraConfig) = Self.takeSection("router", from: extraConfig)
+        yaml += router
         // The replay runs faster than real time, so mindsetd's check of times against its clock is opened up,
         // as `bagbot up --speed` does.
         let skew = "  max_clock_skew_seconds: 315360000\n"
         yaml += extraConfig.contains("mindset:\n") ? extraConfig.replacingOccurrences(of: "mindset:\n", with: "mindset:\n" + skew)
             : extraConfig + "mindset:\n" + skew
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// The lines under `key:` at the top level of `config` (still indented), and the rest of `config`.
+    static func takeSection(_ key: String, from config: String) -> (section: String, rest: String) {
+        var section = "", rest = "", inside = false
+        for line in config.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "\(key):" {
+                inside = true
+            } else if inside, line.hasPrefix(" ") {
+                section += line + "\n"
+            } else {
+                inside = false
+                rest += line + "\n"
+            }
+        }
+        return (section, rest)
     }
 
     var adminToken: String { (try? String(contentsOfFile: tokenPath, encoding: .utf8)) ?? "" }
@@ -170,10 +189,12 @@ final class TestSystem: @unchecked Sendable {
         try await Self.call(socket: socket(service), service: service, method, as: type)
     }
 
+    /// `timeout`: how long to wait for the answer (longer than the daemons' own `ipc.request_timeout_ms` to see
+    /// what a daemon answers after one of its calls timed out).
     func call<Body: Encodable & Sendable, Response: Decodable & Sendable>(
-        _ service: String, _ method: String, _ body: Body, as type: Response.Type
+        _ service: String, _ method: String, _ body: Body, as type: Response.Type, timeout: Duration = .seconds(5)
     ) async throws -> Response {
-        try await Self.call(socket: socket(service), service: service, method, body: body, as: type)
+        try await Self.call(socket: socket(service), service: service, method, body: body, as: type, timeout: timeout)
     }
 
     static func call<Response: Decodable & Sendable>(socket: String, service: String, _ method: String, as type: Response.Type) async throws -> Response {
@@ -181,12 +202,12 @@ final class TestSystem: @unchecked Sendable {
     }
 
     static func call<Body: Encodable & Sendable, Response: Decodable & Sendable>(
-        socket: String, service: String, _ method: String, body: Body, as type: Response.Type
+        socket: String, service: String, _ method: String, body: Body, as type: Response.Type, timeout: Duration = .seconds(5)
     ) async throws -> Response {
         var logger = Logger(label: "tests")
         logger.logLevel = .critical
         let client = IPCClient(ownService: "tests", peerService: service,
-                               configuration: IPCClientConfiguration(socketPath: socket, requestTimeout: .seconds(5),
+                               configuration: IPCClientConfiguration(socketPath: socket, requestTimeout: timeout,
                                                                      initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(100)),
                                logger: logger)
         client.start()
@@ -207,11 +228,12 @@ final class TestSystem: @unchecked Sendable {
     }
 
     /// Polls until `condition` holds; fails the test (by throwing) after `timeout`, saying what it waited for.
-    func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () async throws -> Bool) async throws {
+    func waitUntil(_ what: String, timeout: Duration = .seconds(90), every interval: Duration = .milliseconds(200),
+                   _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (try? await condition()) == true { return }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: interval)
         }
         throw WaitTimeout(what: what, logs: Self.daemons.map { "--- \($0)\n" + String(log($0).suffix(3_000)) }.joined(separator: "\n"))
     }

@@ -60,8 +60,10 @@ struct RouterFixture {
     func service(overrides: [String: AssetClass] = [:], storage: (any OrderStorage)? = nil,
                  events: any EventPublishing = IPCEventHub(logger: quietLogger),
                  rules: [SymbolRules] = testSymbols.map(looseRules), venues extra: [any TradingVenue] = [],
-                 reconciliation: ReconciliationSettings = ReconciliationSettings(), paperTrading: Bool = true) async throws -> RouterService {
-        let paper = try await PaperVenue(database: database, settings: paperSettings, rules: rules, logger: quietLogger)
+                 reconciliation: ReconciliationSettings = ReconciliationSettings(), paperTrading: Bool = true,
+                 statusLagTicks: Int = 0) async throws -> RouterService {
+        let paper = try await PaperVenue(database: database, settings: paperSettings, rules: rules, logger: quietLogger,
+                                         statusLagTicks: statusLagTicks)
         let service = try await RouterService(
             store: storage ?? store, venues: [paper] + extra, symbols: SymbolMap(overrides: overrides, paperTrading: paperTrading),
             tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),

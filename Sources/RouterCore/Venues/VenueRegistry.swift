@@ -12,7 +12,8 @@ enum VenueRegistry {
     }
 
     static func build(_ settings: RouterSettings, database: DatabasePool, logger: Logger) async throws -> Built {
-        let paper = try await PaperVenue(database: database, settings: PaperExchange.Settings(settings), rules: settings.paperRules, logger: logger)
+        let paper = try await PaperVenue(database: database, settings: PaperExchange.Settings(settings), rules: settings.paperRules, logger: logger,
+                                         statusLagTicks: settings.paper.statusLagTicks)
         return Built(venues: [paper], paper: paper)
     }
 }

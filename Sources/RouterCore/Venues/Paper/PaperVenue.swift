@@ -25,10 +25,17 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// A write failed and reading the books back failed too: memory may not match the disk, so nothing is
     /// executed until the books are read again.
     private var booksUnreadable = false
+    /// `router.paper.status_lag_ticks`: a filled market order is answered `acknowledged` with its fills, and its
+    /// final status is reported this many ticks of its symbol later (0: at once, with its fills).
+    private let statusLagTicks: Int
+    /// Those orders, each with the ticks still to come before its status is reported. Not kept across a restart:
+    /// routerd then settles them by looking them up.
+    private var lagging: [(clientOrderId: String, symbol: String, ticksLeft: Int)] = []
 
     /// The markets of `settings` are set from `rules`.
     public init(database: DatabasePool, settings: PaperExchange.Settings, rules: [SymbolRules], logger: Logger,
-                clock: @escaping @Sendable () -> Date = { Date() }) async throws {
+                clock: @escaping @Sendable () -> Date = { Date() }, statusLagTicks: Int = 0) async throws {
+        self.statusLagTicks = statusLagTicks
         var settings = settings
         settings.adopt(rules)
         store = PaperVenueStore(database: database)
@@ -81,6 +88,13 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
                 order.rejectReason = reason
             }
             try await persist(order, fills: fills, undoing: before)
+            if statusLagTicks > 0, order.type == .market, order.status == .filled {
+                // Executed and recorded as filled; the report says so only later (`statusLagTicks`).
+                lagging.append((order.clientOrderId, order.symbol, statusLagTicks))
+                var reported = order
+                reported.status = .acknowledged
+                return Self.report(reported, fills: fills)
+            }
             return Self.report(order, fills: fills)
         }
     }
@@ -181,11 +195,29 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
                     }
                 }
             }
+            events += await lateStatuses(on: tick)
             events.append(.tick(tick))
             return events
         }
         guard let handler else { return }
         for event in events { await handler(event) }
+    }
+
+    /// The final statuses of lagging market orders (`statusLagTicks`) that this tick of their symbol makes due, as
+    /// recorded (the venue's record has them final since their execution).
+    private func lateStatuses(on tick: Tick) async -> [VenueEvent] {
+        guard !lagging.isEmpty else { return [] }
+        var due: [String] = []
+        for index in lagging.indices where lagging[index].symbol == tick.symbol {
+            lagging[index].ticksLeft -= 1
+            if lagging[index].ticksLeft <= 0 { due.append(lagging[index].clientOrderId) }
+        }
+        lagging.removeAll { $0.ticksLeft <= 0 }
+        var events: [VenueEvent] = []
+        for clientOrderId in due {
+            if let report = (try? await store.report(clientOrderId: clientOrderId)) ?? nil { events.append(.order(report)) }
+        }
+        return events
     }
 
     /// Writes an execution; when that fails the book goes back to what is on disk (the write may have landed

@@ -1,0 +1,124 @@
+import Foundation
+import BagbotDomain
+import BagbotIPC
+import BagbotTestSupport
+import GRDB
+import Testing
+
+/// Issue 12's hole "in flight means one order, not one symbol", through the real daemons: the late confirmation
+/// of an older order must not free a symbol that a newer order holds. Manual orders (`arsenal.placeManualOrder`)
+/// make the orders; SIGSTOP makes the calls time out: routerd stopped, an order's send times out and arsenald
+/// confirms it by looking it up 2 s later; mindsetd stopped, a newer order waits for its decision meanwhile.
+extension TradePathTests {
+    /// EUR/USD quotes a second apart around 1.1000 (HistData, EST), a pip of spread: a price to trade at, and
+    /// nothing a strategy would act on.
+    static func quietEURUSD(in directory: TempDir, seconds: Int = 1_200) throws -> String {
+        let rows = (0..<seconds).map { index -> String in
+            let mid = index % 2 == 0 ? 1.10000 : 1.10002
+            return String(format: "20200101 %02d%02d%02d000,%.5f,%.5f,0", 17 + index / 3_600, index / 60 % 60, index % 60,
+                          mid - 0.00005, mid + 0.00005)
+        }
+        return try directory.write("eurusd-quiet.csv", rows.joined(separator: "\n") + "\n")
+    }
+
+    /// The daemons' calls time out after 4 s: a newer order's wait for a stopped mindsetd then spans the older
+    /// order's confirmation, which arsenald looks up 2 s after its send timed out.
+    static var slowCallsNoStrategies: String {
+        """
+        ipc:
+          request_timeout_ms: 4000
+        arsenal:
+          micro_trend:
+            enabled: false
+          mean_reversion:
+            enabled: false
+
+        """ + resetFarAhead
+    }
+
+    static func manualBuy(_ system: TestSystem) async throws -> ManualOrderResult {
+        try await system.call("arsenald", Methods.arsenalPlaceManualOrder,
+                              ManualOrderRequest(symbol: "EURUSD", side: .buy, quantity: 1_000), as: ManualOrderResult.self,
+                              timeout: .seconds(20))
+    }
+
+    static func counter(_ system: TestSystem, _ name: String) async -> Int {
+        Int(await system.health("arsenald")?.details[name] ?? "") ?? 0
+    }
+
+    /// Polls every 20 ms (the steps below have seconds to spare, not minutes); throws after `limit`.
+    static func poll(_ system: TestSystem, _ what: String, within limit: Duration, _ condition: () async throws -> Bool) async throws {
+        try await system.waitUntil(what, timeout: limit, every: .milliseconds(20), condition)
+    }
+
+    @Test("a late confirmation of an older order does not free the symbol while a newer order is unsettled")
+    func lateConfirmationKeepsNewerOrderInFlight() async throws {
+        let data = try TempDir()
+        defer { data.remove() }
+        let file = try Self.quietEURUSD(in: data)
+        try await TestSystem.with(speed: "20", files: [file], extraConfig: Self.slowCallsNoStrategies) { system in
+            // Whatever happens, no daemon is left stopped (a stopped one would not hear the shutdown's SIGTERM).
+            defer {
+                system.signal("routerd", SIGCONT)
+                system.signal("mindsetd", SIGCONT)
+            }
+            try system.start(["mindsetd", "routerd", "arsenald"])
+            try await system.waitUntil("arsenald to see EURUSD and mindsetd to read routerd", timeout: .seconds(30)) {
+                guard let mindsetd = await system.health("mindsetd"), mindsetd.peers["routerd"] == "connected" else { return false }
+                return await Self.counter(system, "ticks") >= 1
+            }
+            // mindsetd reads routerd's fill log and account every second: it judges the first order from that read,
+            // without asking routerd (which is about to be stopped).
+            try await Task.sleep(for: .seconds(1.5))
+
+            // A: approved, then sent to a stopped routerd; its send times out (outcome unknown), and arsenald will
+            // look it up 2 s later.
+            system.signal("routerd", SIGSTOP)
+            let older = try await Self.manualBuy(system)
+            system.signal("routerd", SIGCONT)
+            try #require(older.outcome == .unknown, "the older order's send was to time out: \(older)")
+            let olderId = "bb-\(older.signal.requestId)"
+            // routerd wakes and fills it; its events free the symbol before the lookup.
+            try await Self.poll(system, "the older order's fill and events", within: .milliseconds(1_500)) {
+                let fills = await Self.counter(system, "fills")
+                return try system.count("SELECT COUNT(*) FROM orders WHERE client_order_id = '\(olderId)' AND status = 'filled'") == 1 && fills >= 1
+            }
+            try await Task.sleep(for: .milliseconds(100))
+
+            // B: the newer order takes the symbol and waits for a stopped mindsetd (up to 4 s), across A's lookup.
+            system.signal("mindsetd", SIGSTOP)
+            let newer = Task { try await Self.manualBuy(system) }
+            try await Self.poll(system, "the newer order to hold the symbol", within: .seconds(1)) {
+                await Self.counter(system, "signals") >= 2
+            }
+            try await Self.poll(system, "the older order's late confirmation", within: .seconds(3)) {
+                system.log("arsenald").split(separator: "\n").contains { $0.contains("uncertain order settled") && $0.contains(olderId) }
+            }
+
+            // C: the newer order is still unsettled, so the symbol is still busy: refused at once. Were it let
+            // through, mindsetd (woken while both wait) would approve both, and two orders would go out.
+            let probe = Task { try await Self.manualBuy(system) }
+            try await Task.sleep(for: .milliseconds(500))
+            system.signal("mindsetd", SIGCONT)
+            let third = await probe.result
+            let second = try await newer.value
+
+            switch third {
+            case .success(let result):
+                Issue.record("a third order went out while the newer one was unsettled: \(result.outcome) \(result.reason ?? "")")
+            case .failure(let error):
+                let refusal = try #require(error as? IPCError)
+                #expect(refusal.code == .conflict, "\(refusal)")
+                #expect(refusal.message.contains("bb-\(second.signal.requestId)"), "refused for the newer order: \(refusal.message)")
+            }
+            // The newer order itself went its way once mindsetd was back (approved, or blocked by its time-out).
+            #expect([ManualOrderResult.Outcome.placed, .blocked].contains(second.outcome), "\(second)")
+            try await Task.sleep(for: .milliseconds(500))
+            let placed = try system.orders().map(\.clientOrderId)
+            #expect(Set(placed).isSubset(of: [olderId, "bb-\(second.signal.requestId)"]), "no third order: \(placed)")
+            // Its own end freed the symbol: the next order goes out.
+            let next = try await Self.manualBuy(system)
+            #expect(next.outcome == .placed, "\(next)")
+        }
+    }
+}
