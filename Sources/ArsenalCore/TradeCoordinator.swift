@@ -97,6 +97,8 @@ public actor TradeCoordinator {
     private var ordersBeingPlaced: Set<String> = []
     /// Counts catch-ups (`freeAllSymbols`), so an order placed across one knows its events may have been missed.
     private var catchUps = 0
+    /// Between two look-ups of an order whose outcome arsenald may not hear of by itself (`confirm`).
+    var confirmPause: Duration = .seconds(2)
     public private(set) var counters = ArsenalCounters()
     /// Each symbol's rules from routerd: approved quantities are rounded down onto the step size before an
     /// order is placed. A symbol without rules is sent as approved (routerd refuses it, naming the rule).
@@ -515,6 +517,11 @@ public actor TradeCoordinator {
                         releaseAfterFetch.append((clientOrderId, strategy.id, signal.symbol, role))
                         fetchMissingFills()
                     }
+                } else if !order.status.isFinal && catchUps != catchUpsBefore {
+                    // Not final yet (a live venue's usual answer), and its final event may have gone out before the
+                    // stream was back: routerd's record is asked until it is final, else nothing would free the symbol.
+                    let pause = confirmPause
+                    Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId, pause: pause) }
                 }
             }
             return .placed(order, decision)
@@ -523,7 +530,8 @@ public actor TradeCoordinator {
             // routerd's record says what happened.
             logger.error("order outcome unknown; confirming with routerd",
                          metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
-            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId) }
+            let pause = confirmPause
+            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId, pause: pause) }
             return .unknown(clientOrderId: clientOrderId)
         } catch {
             counters.droppedRouterUnavailable += 1
@@ -637,6 +645,8 @@ public actor TradeCoordinator {
     /// Called when a fill arrives past a gap, or cannot be applied, so the daemon fetches the missing fills (or a
     /// positions snapshot). A failed fetch is tried again, 1 s then doubling to 30 s, until it succeeds: until
     /// then the symbol whose fill could not be applied sends nothing.
+    func setConfirmPause(_ pause: Duration) { confirmPause = pause }
+
     public func setGapHandler(retryPause: Duration = .seconds(1), _ handler: @escaping @Sendable () async throws -> Void) {
         onGap = handler
         gapRetryPause = retryPause

@@ -299,7 +299,8 @@ public actor RouterService: ExclusiveSections {
             unsettled[clientOrderId] = unsettled[clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
             throw IPCError(.unavailable, "the cancel of \(clientOrderId) has an unknown outcome (\(error)); the order is being looked up at \(stored.venue.rawValue)")
         }
-        return await record(report, for: stored, reason: "cancel requested")
+        // The venue may answer that the order had already filled (its report can lag its fills).
+        return await record(report, for: stored, reason: report.status == .filled ? "found filled when cancelling" : "cancel requested")
     }
 
     // MARK: Recording

@@ -114,6 +114,11 @@ public struct RouterSettings: ConfigSection {
         }
         try check.positive(paper.maxTickAgeSeconds, "paper.max_tick_age_seconds")
         guard (0...10_000).contains(paper.statusLagTicks) else { throw check.fail("paper.status_lag_ticks", "must be 0…10000") }
+        if paper.statusLagTicks > 0 && ReplaySpeed(replay.speed) == .max {
+            // A paced replay settles each tick's orders before the next: a status that waits for later ticks
+            // would stall it (and make its runs differ).
+            throw check.fail("paper.status_lag_ticks", "must be 0 with replay speed max")
+        }
         guard (10...600_000).contains(reconcile.lookupIntervalMs) else {
             throw check.fail("reconcile.lookup_interval_ms", "must be 10…600000")
         }

@@ -39,6 +39,26 @@ struct TradeCoordinatorCatchUpTests {
         #expect(h.router.placed.get().count == 2)
     }
 
+    @Test("an answer that is not final after a catch-up during the place: routerd's record is asked until it is final, then the symbol is free")
+    func notFinalAfterCatchUpIsConfirmed() async throws {
+        let h = Harness()
+        await h.coordinator.setConfirmPause(.milliseconds(20))
+        h.router.status.set(.acknowledged)
+        let first = try await placeHeld(h)
+        await h.coordinator.freeAllSymbols()
+        h.router.holdPlaces.set(false)
+        await first.value
+        let placed = try #require(h.router.placed.get().first)
+        h.router.stored.set(order(placed, status: .acknowledged))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(h.strategy.inFlight, "still acknowledged at routerd: the symbol stays busy")
+        // Its `filled` went out while the stream was down; only the look-up can tell.
+        h.router.stored.set(order(placed, status: .filled))
+        try await waitUntil("the look-up to settle the order") { !h.strategy.inFlight }
+        await h.tickAt(3)
+        #expect(h.router.placed.get().count == 2)
+    }
+
     @Test("a positions snapshot taken while an order is being placed keeps its symbol busy")
     func snapshotDuringPlace() async throws {
         let h = Harness()

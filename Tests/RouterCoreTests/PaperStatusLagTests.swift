@@ -44,6 +44,24 @@ struct PaperStatusLagTests {
         // A cancel asked meanwhile learns the order is filled (the venue's record has it so since its execution).
         #expect(try await service.cancel(clientOrderId: "bb-stop").status == .filled)
         #expect(try fixture.count("fills") == 2 && fixture.count("paper_fills") == 2)
+        let reason = try await fixture.database.read { db in
+            try String.fetchOne(db, sql: "SELECT reason FROM order_events WHERE client_order_id = 'bb-stop' ORDER BY id DESC LIMIT 1")
+        }
+        #expect(reason == "found filled when cancelling", "the audit trail does not read as a cancel")
+    }
+
+    @Test("a status whose record cannot be read on its due tick comes on a later tick, never dropped")
+    func unreadableRecordIsReportedLater() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service(statusLagTicks: 1)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        #expect(try await service.place(request("bb-lag")).status == .acknowledged)
+        try await fixture.database.writeWithoutTransaction { db in try db.execute(sql: "ALTER TABLE paper_orders RENAME TO paper_orders_away") }
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101, at: 1))
+        #expect(try await fixture.store.order(clientOrderId: "bb-lag")?.status == .acknowledged)
+        try await fixture.database.writeWithoutTransaction { db in try db.execute(sql: "ALTER TABLE paper_orders_away RENAME TO paper_orders") }
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101, at: 2))
+        #expect(try await fixture.store.order(clientOrderId: "bb-lag")?.status == .filled)
     }
 
     @Test("at 0 (the default) a market order is final in the venue's answer")

@@ -212,11 +212,15 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
             lagging[index].ticksLeft -= 1
             if lagging[index].ticksLeft <= 0 { due.append(lagging[index].clientOrderId) }
         }
-        lagging.removeAll { $0.ticksLeft <= 0 }
         var events: [VenueEvent] = []
+        var reported: Set<String> = []
         for clientOrderId in due {
-            if let report = (try? await store.report(clientOrderId: clientOrderId)) ?? nil { events.append(.order(report)) }
+            // An order whose record cannot be read now is reported on a later tick, never dropped.
+            guard let report = (try? await store.report(clientOrderId: clientOrderId)) ?? nil else { continue }
+            events.append(.order(report))
+            reported.insert(clientOrderId)
         }
+        lagging.removeAll { reported.contains($0.clientOrderId) }
         return events
     }
 
