@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "RouterCore", dependencies: core(grdb), swiftSettings: strictConcurrency),
         .target(
             name: "GatewayCore",
-            dependencies: core(hummingbird, hummingbirdCore, grdb),
+            dependencies: core(hummingbird, hummingbirdCore, grdb, .product(name: "HTTPTypes", package: "swift-http-types")),
             swiftSettings: strictConcurrency
         ),
         .target(name: "SupervisorCore", dependencies: core(), swiftSettings: strictConcurrency),
@@ -166,8 +166,10 @@ let package = Package(
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: [
-                "GatewayCore", "BagbotTestSupport", grdb, hummingbird, hummingbirdCore, nioCore, nioEmbedded, logging,
+                "GatewayCore", "BagbotTestSupport", "BagbotStorage", "BagbotRuntime", "BagbotIPC", "BagbotDomain",
+                grdb, hummingbird, hummingbirdCore, nioCore, nioEmbedded, logging, serviceLifecycle,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
             name: "IntegrationTests",

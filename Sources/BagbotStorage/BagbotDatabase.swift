@@ -141,6 +141,14 @@ public enum BagbotDatabase {
         migrator.registerMigration("v4-paper-balances") { db in
             try PaperBalancesMigration.run(db)
         }
+        // Token rotation (the successor's id; the old token's `revoked_at` is then the end of its grace period,
+        // possibly in the future) and the owner look-ups of `/api/subscription` and the rate limiter.
+        migrator.registerMigration("v5-gateway-rotation") { db in
+            try db.alter(table: "api_tokens") { t in
+                t.add(column: "rotated_to", .text)
+            }
+            try db.create(index: "api_tokens_by_owner", on: "api_tokens", columns: ["owner"])
+        }
         return migrator
     }
 }

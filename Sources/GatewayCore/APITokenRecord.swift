@@ -8,10 +8,14 @@ struct APITokenRecord: Codable, SnakeCaseRecord {
     static let databaseTableName = "api_tokens"
 
     enum Columns {
+        static let id = Column("id")
         static let hash = Column("hash")
+        static let owner = Column("owner")
         static let role = Column("role")
+        static let createdAt = Column("created_at")
         static let expiresAt = Column("expires_at")
         static let revokedAt = Column("revoked_at")
+        static let lastUsedAt = Column("last_used_at")
     }
 
     var id: String
@@ -22,11 +26,28 @@ struct APITokenRecord: Codable, SnakeCaseRecord {
     var tier: String
     var createdAt: Date
     var expiresAt: Date?
+    /// When the token stops working: set by revocation (now) or by rotation (the end of the grace period, which
+    /// may be in the future).
     var revokedAt: Date?
     var lastUsedAt: Date?
+    /// The token that replaced this one by rotation.
+    var rotatedTo: String?
 
     var token: APIToken {
         APIToken(id: id, prefix: prefix, owner: owner, role: role, tier: tier, createdAt: createdAt,
-                 expiresAt: expiresAt, revokedAt: revokedAt)
+                 expiresAt: expiresAt, revokedAt: revokedAt, lastUsedAt: lastUsedAt, rotatedTo: rotatedTo)
     }
+}
+
+/// One row of `subscriptions`: an owner's tier, status and limit overrides. Written by the gateway only.
+struct SubscriptionRecord: Codable, SnakeCaseRecord {
+    static let databaseTableName = "subscriptions"
+
+    var owner: String
+    var tier: String
+    var status: String
+    var periodStart: Date?
+    var periodEnd: Date?
+    /// `LimitOverrides` as JSON, or nil.
+    var limitOverrides: String?
 }

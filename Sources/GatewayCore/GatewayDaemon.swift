@@ -17,6 +17,7 @@ public final class GatewayDaemon: BagbotDaemon {
     private let daemons: DaemonClients
     private let readiness: DaemonReadiness
     private let boundPort: NIOLockedValueBox<Int?>
+    private let usage: UsageRecorder
 
     public init(context: DaemonContext) throws {
         let settings = context.config[GatewaySettings.self]
@@ -26,11 +27,15 @@ public final class GatewayDaemon: BagbotDaemon {
                       logger: context.logger("\(peer)-client"))
         }
         let daemons = DaemonClients(mindset: client("mindsetd"), arsenal: client("arsenald"), router: client("routerd"))
-        let tokens = TokenStore(database: try BagbotDatabase.open(path: context.config.paths.databasePath))
+        let database = try BagbotDatabase.open(path: context.config.paths.databasePath)
+        let tokens = TokenStore(database: database, acceptLegacyTokens: settings.acceptLegacyTokens)
+        let usage = UsageRecorder(database: database, settings: settings.usage, logger: context.logger("usage"))
+        let environment = GatewayEnvironment(tokens: tokens, limiter: RateLimiter(), usage: usage, settings: settings,
+                                             daemons: daemons, started: Date(), clock: { Date() })
         let readiness = context.readiness
         let boundPort = NIOLockedValueBox<Int?>(nil)
         var app = Application(
-            router: GatewayRoutes.build(tokens: tokens, daemons: daemons, started: Date()),
+            router: GatewayRoutes.build(environment: environment),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "bagbot"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -50,7 +55,9 @@ public final class GatewayDaemon: BagbotDaemon {
         self.daemons = daemons
         self.readiness = readiness
         self.boundPort = boundPort
-        services = [IPCClientsService(daemons.all), app]
+        self.usage = usage
+        // Stopped in reverse: the HTTP server first, then the usage recorder writes every call it still holds.
+        services = [IPCClientsService(daemons.all), usage, app]
     }
 
     /// The first admin token: the configured file, else the systemd credential `bagbot-admin-token`.
@@ -65,7 +72,7 @@ public final class GatewayDaemon: BagbotDaemon {
     public func statusLine() async -> String {
         let port = boundPort.withLockedValue { $0 }.map { "port \($0)" } ?? "starting"
         let peers = daemons.all.map { "\($0.peerService) \($0.state.summary)" }.joined(separator: ", ")
-        return "HTTP \(port); \(peers)"
+        return "HTTP \(port); usage \(usage.written) written, \(usage.pending) pending, \(usage.dropped) dropped; \(peers)"
     }
 
     public func isHealthy() async -> Bool {

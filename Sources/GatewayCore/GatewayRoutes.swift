@@ -27,16 +27,59 @@ public struct SystemHealth: Codable, Sendable {
     public var services: [String: ServiceHealth]
 }
 
+/// Every method a path registers, so the others can answer 405 with `Allow` instead of Hummingbird's 404.
+final class RouteTable {
+    private(set) var methods: [String: [HTTPRequest.Method]] = [:]
+
+    func note(_ path: String, _ method: HTTPRequest.Method) {
+        methods[path, default: []].append(method)
+    }
+
+    static let answered: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
+
+    /// Registers a 405 for every other common method of each noted path (HEAD is generated for every GET).
+    func registerMethodNotAllowed(on router: Router<GatewayContext>) {
+        for (path, registered) in methods {
+            let allowed = registered.contains(.get) ? registered + [.head] : registered
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            for method in Self.answered where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    throw APIError(.methodNotAllowed, "method_not_allowed",
+                                   "\(request.method.rawValue) is not allowed on \(path); allowed: \(allow)", headers: [.allow: allow])
+                }
+            }
+        }
+    }
+}
+
 enum GatewayRoutes {
-    static func build(tokens: TokenStore, daemons: DaemonClients, started: Date) -> Router<GatewayContext> {
-        let router = Router(context: GatewayContext.self)
+    static func build(environment: GatewayEnvironment) -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self, options: .autoGenerateHeadEndpoints)
+        // The subscription middleware, in the order; each passes anything outside /api through untouched.
+        // Added before any route, so every route and the not-found answer go through them.
+        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: BearerAuthMiddleware(environment: environment))
+        router.add(middleware: RateLimitMiddleware(environment: environment))
+        router.add(middleware: UsageMiddleware(environment: environment))
+        router.add(middleware: ReadOnlyTierMiddleware())
+
+        let table = RouteTable()
         router.get("/healthz") { _, _ in
-            let health = await systemHealth(daemons: daemons, started: started)
+            let health = await systemHealth(daemons: environment.daemons, started: environment.started)
             return try JSONResponse.make(health, status: health.status == "ok" ? .ok : .serviceUnavailable)
         }
+        table.note("/healthz", .get)
 
-        let api = router.group("api").add(middleware: BearerAuthMiddleware(tokens: tokens, requiredRole: .admin))
-        api.get("orders") { request, _ in
+        addTradingRoutes(to: router, table: table, daemons: environment.daemons)
+        SubscriptionRoutes.add(to: router, table: table, environment: environment)
+        AdminRoutes.add(to: router, table: table, environment: environment)
+        table.registerMethodNotAllowed(on: router)
+        return router
+    }
+
+    /// Read-only views of routerd: any valid token (every tier reads).
+    static func addTradingRoutes(to router: Router<GatewayContext>, table: RouteTable, daemons: DaemonClients) {
+        router.get("/api/orders") { request, _ in
             let query = try ordersQuery(from: request.uri.queryParameters)
             do {
                 let response: OrdersResponse = try await daemons.router.call(Methods.routerOrders, query)
@@ -45,7 +88,8 @@ enum GatewayRoutes {
                 throw APIError.from(error, daemon: "routerd")
             }
         }
-        api.get("positions") { _, _ in
+        table.note("/api/orders", .get)
+        router.get("/api/positions") { _, _ in
             do {
                 let response: PositionsResponse = try await daemons.router.call(Methods.routerPositions, EmptyBody())
                 return try JSONResponse.make(response)
@@ -53,7 +97,7 @@ enum GatewayRoutes {
                 throw APIError.from(error, daemon: "routerd")
             }
         }
-        return router
+        table.note("/api/positions", .get)
     }
 
     static func ordersQuery(from parameters: FlatDictionary<Substring, Substring>) throws -> OrdersQuery {

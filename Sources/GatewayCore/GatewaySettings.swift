@@ -1,6 +1,7 @@
 import BagbotRuntime
 
-/// The `gateway:` section of `bagbot.yaml`: where the HTTP API listens and its first admin token.
+/// The `gateway:` section of `bagbot.yaml`: where the HTTP API listens, its first admin token, the tiers'
+/// limits, and how usage is recorded.
 public struct GatewaySettings: ConfigSection {
     public static let key = "gateway"
     public var host = "127.0.0.1"
@@ -8,10 +9,54 @@ public struct GatewaySettings: ConfigSection {
     /// File holding the first admin token; when the database has no admin token, its SHA-256 is stored.
     /// Under systemd this comes through `LoadCredential=` instead.
     public var bootstrapAdminTokenFile = ""
+    /// Tokens made before the checksum (`bgb_` + 43 characters) keep working while this is true, so an install
+    /// upgraded in place does not lock its admin out; set it false once every such token has been rotated.
+    public var acceptLegacyTokens = true
+    /// The limits of each tier (DESIGN §6); a subscription may override them (`PUT /api/admin/subscriptions/{owner}`).
+    public var tiers = Tiers()
+    public var usage = Usage()
 
     public init() {}
 
+    public struct Tiers: Codable, Sendable, Equatable {
+        public var free = TierLimits(perMinute: 60, perDay: 1_000, readOnly: true)
+        public var pro = TierLimits(perMinute: 600, perDay: 100_000, readOnly: false)
+        public var enterprise = TierLimits(perMinute: 6_000, perDay: 0, readOnly: false)
+
+        public init() {}
+
+        public subscript(tier: Tier) -> TierLimits {
+            switch tier {
+            case .free: free
+            case .pro: pro
+            case .enterprise: enterprise
+            }
+        }
+    }
+
+    /// The bounded buffer between requests and `usage_logs`.
+    public struct Usage: Codable, Sendable, Equatable {
+        /// Calls held in memory before they are written; beyond it a call is counted as dropped, never waited for.
+        public var bufferCapacity = 10_000
+        /// The longest a call waits in memory before it is written (a full batch is written sooner).
+        public var flushIntervalMs = 1_000
+        /// Calls that make the writer start a batch before its interval ends.
+        public var batchSize = 500
+
+        public init() {}
+    }
+
     public func validate(_ check: ConfigCheck) throws {
         guard (1...65_535).contains(port) else { throw check.fail("port", "must be 1–65535") }
+        for tier in Tier.allCases {
+            if let problem = tiers[tier].problem {
+                throw check.fail("tiers.\(tier.rawValue).\(problem.key)", problem.reason)
+            }
+        }
+        guard (100...1_000_000).contains(usage.bufferCapacity) else { throw check.fail("usage.buffer_capacity", "must be 100…1000000") }
+        guard (10...60_000).contains(usage.flushIntervalMs) else { throw check.fail("usage.flush_interval_ms", "must be 10…60000") }
+        guard (1...usage.bufferCapacity).contains(usage.batchSize) else {
+            throw check.fail("usage.batch_size", "must be 1…usage.buffer_capacity (\(usage.bufferCapacity))")
+        }
     }
 }

@@ -3,10 +3,11 @@ import GRDB
 import Logging
 import BagbotRuntime
 
-public enum TokenRole: String, Codable, Sendable {
+public enum TokenRole: String, Codable, Sendable, CaseIterable {
     case user, admin
 }
 
+/// A token's public facts, as listed to admins and shown to its owner; never the secret.
 public struct APIToken: Codable, Sendable, Equatable {
     public var id: String
     public var prefix: String
@@ -16,53 +17,247 @@ public struct APIToken: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date?
     public var revokedAt: Date?
+    public var lastUsedAt: Date?
+    public var rotatedTo: String?
+
+    /// Whether the token is refused at `now`, and why.
+    func state(at now: Date) -> TokenState {
+        if let revokedAt, revokedAt <= now { return .revoked }
+        if let expiresAt, expiresAt <= now { return .expired }
+        if revokedAt != nil { return .inGracePeriod }
+        return .active
+    }
 }
 
-/// Why a presented token was not accepted; each becomes a 401 with its own message.
+enum TokenState: String, Codable {
+    case active, inGracePeriod = "grace_period", revoked, expired
+}
+
+public enum SubscriptionStatus: String, Codable, Sendable, CaseIterable {
+    case active, suspended
+}
+
+/// An owner's subscription: the tier all their tokens share, whether it is active, and its limit overrides.
+public struct Subscription: Codable, Sendable, Equatable {
+    public var owner: String
+    public var tier: Tier
+    public var status: SubscriptionStatus
+    public var overrides: LimitOverrides?
+}
+
+/// Why a presented token was not accepted; each becomes a 401 with its own code.
 public enum TokenRejection: Error, Equatable {
-    case malformed, unknown, expired, revoked
+    case malformed, badChecksum, legacyRefused, unknown, expired, revoked
 }
 
-/// gateway's `api_tokens` table. Tokens are looked up by the SHA-256 of what the client sent and the
-/// stored hash is compared in constant time; the token itself is never stored.
-public final class TokenStore: Sendable {
-    private let database: DatabasePool
+/// A token that authenticated, with its owner's subscription (nil when the owner has none: the token's own tier
+/// applies, as for the first admin token).
+public struct AuthenticatedToken: Sendable {
+    public var token: APIToken
+    public var subscription: Subscription?
+    /// Set when the stored subscription cannot be read (a tier or status this build does not know).
+    public var subscriptionProblem: String?
+}
 
-    public init(database: DatabasePool) {
+/// A refusal of an admin or subscription operation on tokens, mapped to 404 or 409 by the routes.
+enum TokenStoreError: Error, Equatable {
+    case notFound(String)
+    case conflict(code: String, message: String)
+}
+
+/// gateway's `api_tokens` and `subscriptions` tables. Tokens are looked up by the SHA-256 of what the client sent
+/// and the stored hash is compared in constant time; the token itself is never stored.
+public final class TokenStore: Sendable {
+    let database: DatabasePool
+    let acceptLegacyTokens: Bool
+
+    /// The longest grace period a rotation may keep the old token working.
+    static let maximumGraceSeconds = 7 * 86_400
+
+    public init(database: DatabasePool, acceptLegacyTokens: Bool = true) {
         self.database = database
+        self.acceptLegacyTokens = acceptLegacyTokens
     }
 
+    /// Stores a token whose secret the caller made (the first admin token, tests).
     @discardableResult
-    public func insert(token: String, owner: String, role: TokenRole, tier: String, expiresAt: Date? = nil) async throws -> APIToken {
-        let record = APITokenRecord(
-            id: Crypto.hex(try Crypto.randomBytes(8)), prefix: APITokenFormat.displayPrefix(token), hash: APITokenFormat.hash(token),
-            owner: owner, role: role, tier: tier, createdAt: Date(), expiresAt: expiresAt)
+    public func insert(token: String, owner: String, role: TokenRole, tier: String, expiresAt: Date? = nil, now: Date = Date()) async throws -> APIToken {
+        let record = try Self.record(for: token, owner: owner, role: role, tier: tier, expiresAt: expiresAt, now: now)
         try await database.write { db in try record.insert(db) }
         return record.token
     }
 
-    public func authenticate(_ presented: String, now: Date = Date()) async throws -> Result<APIToken, TokenRejection> {
-        guard APITokenFormat.looksValid(presented) else { return .failure(.malformed) }
-        let digest = APITokenFormat.hash(presented)
-        let record = try await database.read { db in
-            try APITokenRecord.filter(APITokenRecord.Columns.hash == digest).fetchOne(db)
-        }
-        guard let record, Crypto.constantTimeEqual(Array(record.hash.utf8), Array(digest.utf8)) else {
-            return .failure(.unknown)
-        }
-        if record.revokedAt != nil { return .failure(.revoked) }
-        if let expiry = record.expiresAt, expiry <= now { return .failure(.expired) }
-        return .success(record.token)
+    static func record(for token: String, owner: String, role: TokenRole, tier: String, expiresAt: Date?, now: Date) throws -> APITokenRecord {
+        APITokenRecord(
+            id: Crypto.hex(try Crypto.randomBytes(8)), prefix: APITokenFormat.displayPrefix(token), hash: APITokenFormat.hash(token),
+            owner: owner, role: role, tier: tier, createdAt: now, expiresAt: expiresAt)
     }
 
-    public func hasAdminToken() async throws -> Bool {
-        let now = Date()
-        return try await database.read { db in
-            try APITokenRecord
-                .filter(APITokenRecord.Columns.role == TokenRole.admin.rawValue && APITokenRecord.Columns.revokedAt == nil)
-                .filter(APITokenRecord.Columns.expiresAt == nil || APITokenRecord.Columns.expiresAt > now)
-                .isEmpty(db) == false
+    /// Makes a new token for `owner`, creating the owner's subscription on `tier` if they have none. The returned
+    /// secret is the only copy: it is shown once and never stored.
+    func create(owner: String, role: TokenRole, tier: Tier?, expiresAt: Date?, now: Date) async throws -> (secret: String, token: APIToken) {
+        let secret = try APITokenFormat.generate()
+        let token: APIToken = try await database.write { db in
+            let existing = try SubscriptionRecord.fetchOne(db, key: owner)
+            let effectiveTier: String
+            if let existing {
+                if let tier, tier.rawValue != existing.tier {
+                    throw TokenStoreError.conflict(
+                        code: "tier_conflict",
+                        message: "\(owner) is on the \(existing.tier) tier; change it with PUT /api/admin/subscriptions/\(owner), or leave tier out")
+                }
+                effectiveTier = existing.tier
+            } else {
+                effectiveTier = (tier ?? .free).rawValue
+                try SubscriptionRecord(owner: owner, tier: effectiveTier, status: SubscriptionStatus.active.rawValue,
+                                       periodStart: now, periodEnd: nil, limitOverrides: nil).insert(db)
+            }
+            let record = try Self.record(for: secret, owner: owner, role: role, tier: effectiveTier, expiresAt: expiresAt, now: now)
+            try record.insert(db)
+            return record.token
         }
+        return (secret, token)
+    }
+
+    public func authenticate(_ presented: String, now: Date = Date()) async throws -> Result<AuthenticatedToken, TokenRejection> {
+        switch APITokenFormat.classify(presented) {
+        case .failure(.malformed): return .failure(.malformed)
+        case .failure(.badChecksum): return .failure(.badChecksum)
+        case .success(.legacy) where !acceptLegacyTokens: return .failure(.legacyRefused)
+        case .success: break
+        }
+        let digest = APITokenFormat.hash(presented)
+        let found = try await database.read { db -> (APITokenRecord, SubscriptionRecord?)? in
+            guard let record = try APITokenRecord.filter(APITokenRecord.Columns.hash == digest).fetchOne(db) else { return nil }
+            return (record, try SubscriptionRecord.fetchOne(db, key: record.owner))
+        }
+        guard let (record, subscriptionRecord) = found,
+              Crypto.constantTimeEqual(Array(record.hash.utf8), Array(digest.utf8))
+        else { return .failure(.unknown) }
+        switch record.token.state(at: now) {
+        case .revoked: return .failure(.revoked)
+        case .expired: return .failure(.expired)
+        case .active, .inGracePeriod: break
+        }
+        var authenticated = AuthenticatedToken(token: record.token)
+        if let subscriptionRecord {
+            switch Self.subscription(from: subscriptionRecord) {
+            case .success(let subscription): authenticated.subscription = subscription
+            case .failure(let problem): authenticated.subscriptionProblem = problem.message
+            }
+        }
+        return .success(authenticated)
+    }
+
+    struct StoredValueProblem: Error { let message: String }
+
+    static func subscription(from record: SubscriptionRecord) -> Result<Subscription, StoredValueProblem> {
+        guard let tier = Tier(rawValue: record.tier) else {
+            return .failure(.init(message: "the subscription of \(record.owner) names an unknown tier '\(record.tier)'"))
+        }
+        guard let status = SubscriptionStatus(rawValue: record.status) else {
+            return .failure(.init(message: "the subscription of \(record.owner) has an unknown status '\(record.status)'"))
+        }
+        var overrides: LimitOverrides?
+        if let json = record.limitOverrides {
+            guard let decoded = try? JSONDecoder().decode(LimitOverrides.self, from: Data(json.utf8)) else {
+                return .failure(.init(message: "the subscription of \(record.owner) has unreadable limit overrides"))
+            }
+            overrides = decoded
+        }
+        return .success(Subscription(owner: record.owner, tier: tier, status: status, overrides: overrides))
+    }
+
+    public func list(owner: String? = nil) async throws -> [APIToken] {
+        try await database.read { db in
+            var request = APITokenRecord.order(APITokenRecord.Columns.createdAt, APITokenRecord.Columns.id)
+            if let owner { request = request.filter(APITokenRecord.Columns.owner == owner) }
+            return try request.fetchAll(db).map(\.token)
+        }
+    }
+
+    /// Revokes `id` at `now` (or keeps an earlier revocation); a token in its grace period stops working now.
+    /// The last working admin token cannot be revoked (409 `last_admin_token`): that would leave no way to manage
+    /// the install short of editing the database.
+    func revoke(id: String, now: Date) async throws -> APIToken {
+        try await database.write { db in
+            guard var record = try APITokenRecord.fetchOne(db, key: id) else { throw TokenStoreError.notFound("no token \(id)") }
+            if record.role == .admin, record.token.state(at: now) != .revoked, record.token.state(at: now) != .expired,
+               try Self.workingAdminTokens(db, now: now, excluding: id, lasting: true) == 0 {
+                throw TokenStoreError.conflict(code: "last_admin_token",
+                                               message: "token \(id) is the last working admin token; create another admin token first")
+            }
+            if record.revokedAt.map({ $0 > now }) ?? true {
+                record.revokedAt = now
+                try record.update(db)
+            }
+            return record.token
+        }
+    }
+
+    /// Replaces the token `id` with a new one for the same owner, role, tier and expiry. The old token keeps working
+    /// for `graceSeconds` (0: it stops now). A token already rotated, revoked or expired cannot be rotated again, so a
+    /// leaked token in its grace period cannot mint a successor.
+    func rotate(id: String, graceSeconds: Int, now: Date) async throws -> (secret: String, token: APIToken, old: APIToken) {
+        let secret = try APITokenFormat.generate()
+        return try await database.write { db in
+            guard var old = try APITokenRecord.fetchOne(db, key: id) else { throw TokenStoreError.notFound("no token \(id)") }
+            if let successor = old.rotatedTo {
+                throw TokenStoreError.conflict(code: "token_already_rotated", message: "token \(id) was already rotated to \(successor)")
+            }
+            switch old.token.state(at: now) {
+            case .revoked, .inGracePeriod: throw TokenStoreError.conflict(code: "token_revoked", message: "token \(id) is revoked")
+            case .expired: throw TokenStoreError.conflict(code: "token_expired", message: "token \(id) has expired")
+            case .active: break
+            }
+            let new = try Self.record(for: secret, owner: old.owner, role: old.role, tier: old.tier, expiresAt: old.expiresAt, now: now)
+            try new.insert(db)
+            old.revokedAt = now.addingTimeInterval(TimeInterval(graceSeconds))
+            old.rotatedTo = new.id
+            try old.update(db)
+            return (secret, new.token, old.token)
+        }
+    }
+
+    public func subscription(owner: String) async throws -> Subscription? {
+        let record = try await database.read { db in try SubscriptionRecord.fetchOne(db, key: owner) }
+        guard let record else { return nil }
+        switch Self.subscription(from: record) {
+        case .success(let subscription): return subscription
+        case .failure(let problem): throw problem
+        }
+    }
+
+    /// Creates or replaces `owner`'s subscription; their tokens' tier column follows, so listings stay true.
+    /// Returns whether the subscription was created.
+    func putSubscription(_ subscription: Subscription, now: Date) async throws -> Bool {
+        let overridesJSON: String? = try subscription.overrides.flatMap { overrides in
+            overrides.isEmpty ? nil : String(decoding: try JSONEncoder().encode(overrides), as: UTF8.self)
+        }
+        return try await database.write { db in
+            let existing = try SubscriptionRecord.fetchOne(db, key: subscription.owner)
+            let record = SubscriptionRecord(owner: subscription.owner, tier: subscription.tier.rawValue, status: subscription.status.rawValue,
+                                            periodStart: existing?.periodStart ?? now, periodEnd: existing?.periodEnd,
+                                            limitOverrides: overridesJSON)
+            try record.save(db)
+            try db.execute(sql: "UPDATE api_tokens SET tier = ? WHERE owner = ?", arguments: [subscription.tier.rawValue, subscription.owner])
+            return existing == nil
+        }
+    }
+
+    public func hasAdminToken(now: Date = Date()) async throws -> Bool {
+        try await database.read { db in try Self.workingAdminTokens(db, now: now, excluding: nil, lasting: false) > 0 }
+    }
+
+    /// Admin tokens that work at `now`; with `lasting`, only those with no revocation scheduled (a rotated token
+    /// in its grace period will stop on its own, so it does not count).
+    static func workingAdminTokens(_ db: Database, now: Date, excluding id: String?, lasting: Bool) throws -> Int {
+        var request = APITokenRecord
+            .filter(APITokenRecord.Columns.role == TokenRole.admin.rawValue)
+            .filter(lasting ? APITokenRecord.Columns.revokedAt == nil : (APITokenRecord.Columns.revokedAt == nil || APITokenRecord.Columns.revokedAt > now))
+            .filter(APITokenRecord.Columns.expiresAt == nil || APITokenRecord.Columns.expiresAt > now)
+        if let id { request = request.filter(APITokenRecord.Columns.id != id) }
+        return try request.fetchCount(db)
     }
 
     /// Stores the first admin token from a file (`bagbot up`) or a systemd credential, once: only while
@@ -74,10 +269,17 @@ public final class TokenStore: Sendable {
         }
         guard try await !hasAdminToken() else { return }
         let token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard APITokenFormat.looksValid(token) else {
-            throw ConfigError(file: path, key: "", reason: "not a BAGBOT token (expected bgb_ followed by 43 base64url characters)")
+        switch APITokenFormat.classify(token) {
+        case .failure(.malformed):
+            throw ConfigError(file: path, key: "", reason: "not a BAGBOT token (expected bgb_ followed by 49 base64url characters, as `bagbot token` prints)")
+        case .failure(.badChecksum):
+            throw ConfigError(file: path, key: "", reason: "the token's checksum does not match: the file holds a mistyped or truncated token")
+        case .success(.legacy) where !acceptLegacyTokens:
+            throw ConfigError(file: path, key: "", reason: "a token without checksum (made before the checksum existed) while gateway.accept_legacy_tokens is false")
+        case .success:
+            break
         }
-        let record = try await insert(token: token, owner: "admin", role: .admin, tier: "enterprise")
+        let record = try await insert(token: token, owner: "admin", role: .admin, tier: Tier.enterprise.rawValue)
         logger.notice("first admin token stored", metadata: ["token_prefix": "\(record.prefix)"])
     }
 }

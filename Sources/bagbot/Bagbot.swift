@@ -182,12 +182,3 @@ extension CommandLine {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
     }
 }
-
-/// `bagbot token`: prints a new random API token (for the install script's first admin token).
-struct Token: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a new random API token (bgb_ + 32 random bytes, base64url).")
-
-    func run() throws {
-        StandardOutput.print(try APITokenFormat.generate())
-    }
-}

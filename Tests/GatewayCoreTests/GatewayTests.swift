@@ -43,35 +43,76 @@ extension Result {
 
 @Suite("APITokenFormat")
 struct APITokenFormatTests {
-    @Test("generated tokens are bgb_ + 43 base64url characters, unique, and look valid")
+    static func isBase64URL(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_") }
+
+    @Test("generated tokens are bgb_ + 43 base64url characters + a 6-character checksum, unique, and valid")
     func generate() throws {
         var seen = Set<String>()
         for _ in 0..<200 {
             let token = try APITokenFormat.generate()
             #expect(token.hasPrefix("bgb_"))
-            #expect(token.count == 47)
-            #expect(token.dropFirst(4).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-            #expect(APITokenFormat.looksValid(token))
+            #expect(token.count == 53)
+            #expect(token.dropFirst(4).allSatisfy(Self.isBase64URL))
+            #expect(APITokenFormat.classify(token) == .success(.current))
+            #expect(String(token.suffix(6)) == APITokenFormat.checksum(of: String(token.prefix(47))))
             seen.insert(token)
         }
         #expect(seen.count == 200)
     }
 
-    @Test("looksValid refuses everything else")
-    func looksValid() throws {
+    @Test("the checksum is CRC-32 (IEEE) in base 62, six characters")
+    func checksum() {
+        // The standard CRC-32 check value: crc32("123456789") = 0xCBF43926.
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum([]) == 0)
+        #expect(APITokenFormat.base62(0, width: 6) == "000000")
+        #expect(APITokenFormat.base62(61, width: 6) == "00000z")
+        #expect(APITokenFormat.base62(62, width: 6) == "000010")
+        #expect(APITokenFormat.base62(UInt32.max, width: 6) == "4gfFC3")
+        #expect(APITokenFormat.checksum(of: "123456789") == "3jZRME")
+        // Computed independently (Python: zlib.crc32, then base 62), so a scanner can check a token the same way.
+        let known = "bgb_" + String(repeating: "A", count: 43) + "1n61Dn"
+        #expect(APITokenFormat.classify(known) == .success(.current))
+    }
+
+    @Test("every single-character change and every adjacent swap of a token is refused by its checksum")
+    func typosAreCaught() throws {
+        let token = try APITokenFormat.generate()
+        let characters = Array(token)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        for index in 4..<characters.count {
+            for replacement in alphabet where replacement != characters[index] {
+                var typo = characters
+                typo[index] = replacement
+                #expect(APITokenFormat.classify(String(typo)) == .failure(.badChecksum), "position \(index)")
+            }
+            if index + 1 < characters.count, characters[index] != characters[index + 1] {
+                var swapped = characters
+                swapped.swapAt(index, index + 1)
+                #expect(APITokenFormat.classify(String(swapped)) == .failure(.badChecksum), "swap at \(index)")
+            }
+        }
+    }
+
+    @Test("tokens made before the checksum (bgb_ + 43 characters) are recognised as legacy")
+    func legacy() throws {
+        let legacy = "bgb_" + Crypto.base64URL(try Crypto.randomBytes(32))
+        #expect(legacy.count == 47)
+        #expect(APITokenFormat.classify(legacy) == .success(.legacy))
+        #expect(APITokenFormat.looksValid(legacy))
+    }
+
+    @Test("everything else is malformed")
+    func malformed() throws {
         let token = try APITokenFormat.generate()
         let body = String(token.dropFirst(4))
-        #expect(!APITokenFormat.looksValid(""))
-        #expect(!APITokenFormat.looksValid("bgb_"))
-        #expect(!APITokenFormat.looksValid("xyz_" + body))
-        #expect(!APITokenFormat.looksValid("BGB_" + body))
-        #expect(!APITokenFormat.looksValid(token + "A"))
-        #expect(!APITokenFormat.looksValid(String(token.dropLast())))
-        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "+"))
-        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "="))
-        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "/"))
-        #expect(!APITokenFormat.looksValid("bgb_" + String(body.dropLast()) + "é"))
-        #expect(!APITokenFormat.looksValid(" " + token))
+        for bad in ["", "bgb_", "xyz_" + body, "BGB_" + body, token + "A", String(token.dropLast()),
+                    "bgb_" + String(body.dropLast()) + "+", "bgb_" + String(body.dropLast()) + "=",
+                    "bgb_" + String(body.dropLast()) + "/", "bgb_" + String(body.dropLast()) + "é", " " + token,
+                    String(repeating: "x", count: 53), "bgb_" + String(repeating: "+", count: 43)] {
+            #expect(APITokenFormat.classify(bad) == .failure(.malformed), "\(bad)")
+            #expect(!APITokenFormat.looksValid(bad))
+        }
     }
 
     @Test("the hash is the hex SHA-256 of the whole token; the display prefix is short")
@@ -92,7 +133,7 @@ struct TokenStoreTests {
         #expect(record.prefix == APITokenFormat.displayPrefix(token))
 
         let result = try await fixture.tokens.authenticate(token)
-        let authenticated = try #require(result.success)
+        let authenticated = try #require(result.success?.token)
         #expect(authenticated.id == record.id)
         #expect(authenticated.owner == "alice")
         #expect(authenticated.role == .user)
@@ -116,6 +157,9 @@ struct TokenStoreTests {
         for malformed in ["", "Bearer", "bgb_short", "secret", String(repeating: "x", count: 47), "bgb_" + String(repeating: "+", count: 43)] {
             #expect(try await fixture.tokens.authenticate(malformed).failure == .malformed, "\(malformed)")
         }
+        let token = try APITokenFormat.generate()
+        let typo = String(token.dropLast()) + (token.last == "A" ? "B" : "A")
+        #expect(try await fixture.tokens.authenticate(typo).failure == .badChecksum)
     }
 
     @Test("an expired token is refused from its expiry on")
@@ -124,7 +168,7 @@ struct TokenStoreTests {
         let token = try APITokenFormat.generate()
         let expiry = Date(timeIntervalSince1970: 1_900_000_000)
         try await fixture.tokens.insert(token: token, owner: "bob", role: .user, tier: "pro", expiresAt: expiry)
-        #expect(try await fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(-1)).success?.owner == "bob")
+        #expect(try await fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(-1)).success?.token.owner == "bob")
         #expect(try await fixture.tokens.authenticate(token, now: expiry).failure == .expired)
         #expect(try await fixture.tokens.authenticate(token, now: expiry.addingTimeInterval(86_400)).failure == .expired)
 
@@ -158,7 +202,7 @@ struct TokenStoreTests {
         #expect(try await fixture.tokens.hasAdminToken() == false)
 
         try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
-        let admin = try #require(try await fixture.tokens.authenticate(first).success)
+        let admin = try #require(try await fixture.tokens.authenticate(first).success?.token)
         #expect(admin.role == .admin)
         #expect(try fixture.adminCount() == 1)
 

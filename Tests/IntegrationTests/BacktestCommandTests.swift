@@ -7,19 +7,7 @@ import Testing
 @Suite("bagbot backtest, the command")
 struct BacktestCommandTests {
     func backtest(_ arguments: [String], in directory: TempDir) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
-        process.arguments = ["backtest"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        let output = directory.file("output.txt")
-        FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, try String(contentsOfFile: output, encoding: .utf8))
+        try BagbotCommand.run(["backtest"] + arguments, in: directory.path)
     }
 
     @Test("refusals: unknown strategy, out-of-range parameter, unreadable data, an unknown format, --from after --to")

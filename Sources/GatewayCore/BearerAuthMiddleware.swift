@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+
+/// Steps 1, 2 and 5 of the subscription middleware on every `/api` request: the bearer token (missing or malformed:
+/// 401), its validation (bad checksum, unknown, expired, revoked: 401, each with its own code), then the owner's
+/// subscription (suspended: 403) and the tier's limits, attached to the context as the caller's `Identity`.
+struct BearerAuthMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let environment: GatewayEnvironment
+
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        guard GatewayEnvironment.isAPI(request.uri.path) else { return try await next(request, context) }
+        let presented = try Self.bearerToken(request.headers[.authorization])
+        let result: Result<AuthenticatedToken, TokenRejection>
+        do {
+            result = try await environment.tokens.authenticate(presented, now: environment.clock())
+        } catch {
+            context.logger.error("token look-up failed", metadata: ["error": "\(error)"])
+            throw APIError(.serviceUnavailable, "storage_unavailable", "the token store is unavailable")
+        }
+        var context = context
+        context.identity = try identity(from: result)
+        return try await next(request, context)
+    }
+
+    static func bearerToken(_ header: String?) throws -> String {
+        guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw APIError.unauthorized("token_missing", "missing Authorization: Bearer <token>")
+        }
+        guard header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthorized("token_malformed", "the Authorization header must use the Bearer scheme")
+        }
+        return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    func identity(from result: Result<AuthenticatedToken, TokenRejection>) throws -> Identity {
+        let authenticated: AuthenticatedToken
+        switch result {
+        case .failure(.malformed):
+            throw APIError.unauthorized("token_malformed", "malformed token: expected bgb_ followed by 49 base64url characters")
+        case .failure(.badChecksum):
+            throw APIError.unauthorized("token_checksum_mismatch", "the token's checksum does not match: it was mistyped or cut short")
+        case .failure(.legacyRefused):
+            throw APIError.unauthorized("token_legacy_refused", "tokens without checksum are no longer accepted here; ask an admin for a new token")
+        case .failure(.unknown): throw APIError.unauthorized("token_unknown", "unknown token")
+        case .failure(.expired): throw APIError.unauthorized("token_expired", "token expired")
+        case .failure(.revoked): throw APIError.unauthorized("token_revoked", "token revoked (or rotated and its grace period over)")
+        case .success(let value): authenticated = value
+        }
+        if let problem = authenticated.subscriptionProblem {
+            throw APIError(.internalServerError, "subscription_unreadable", problem)
+        }
+        let token = authenticated.token
+        let subscription = authenticated.subscription
+        guard let tier = subscription?.tier ?? Tier(rawValue: token.tier) else {
+            throw APIError.forbidden("tier_unknown", "the token's tier '\(token.tier)' is not one of \(Tier.names)")
+        }
+        // An admin is never locked out by a subscription: suspending one must not take away the means to undo it.
+        if subscription?.status == .suspended && token.role != .admin {
+            throw APIError.forbidden("subscription_suspended", "the subscription of \(token.owner) is suspended")
+        }
+        let limits = environment.settings.tiers[tier].applying(subscription?.overrides)
+        return Identity(token: token, tier: tier, limits: limits, subscription: subscription)
+    }
+}

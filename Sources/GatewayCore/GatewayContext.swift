@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+
+/// Who is calling, once the token is validated: the token, its owner's tier and the limits that apply.
+public struct Identity: Sendable {
+    public var token: APIToken
+    public var tier: Tier
+    public var limits: TierLimits
+    /// nil when the owner has no subscription row (the token's own tier applies).
+    public var subscription: Subscription?
+
+    public var owner: String { token.owner }
+    public var role: TokenRole { token.role }
+}
+
+/// Request context carrying the caller's identity and the rate limiter's decision, set by the middleware on
+/// `/api` requests.
+public struct GatewayContext: RequestContext {
+    /// Every API body is a small JSON object; anything larger is refused with 413 before it is read whole.
+    public static let maximumBodyBytes = 65_536
+
+    public var coreContext: CoreRequestContextStorage
+    public var identity: Identity?
+    public var rateDecision: RateDecision?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { Self.maximumBodyBytes }
+
+    /// The identity, for routes behind the middleware (which always sets it).
+    func requireIdentity() throws -> Identity {
+        guard let identity else { throw APIError(.internalServerError, "internal", "route reached without an identity") }
+        return identity
+    }
+}
+
+/// Everything the middleware and the routes share.
+struct GatewayEnvironment: Sendable {
+    let tokens: TokenStore
+    let limiter: RateLimiter
+    let usage: UsageRecorder
+    let settings: GatewaySettings
+    let daemons: DaemonClients
+    let started: Date
+    /// The wall clock, injectable so tests cross minute and day boundaries without sleeping.
+    let clock: @Sendable () -> Date
+
+    /// Paths the subscription middleware guards: `/api` and everything under it.
+    static func isAPI(_ path: String) -> Bool {
+        path == "/api" || path.hasPrefix("/api/")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import BagbotRuntime
+import BagbotTestSupport
+import Testing
+@testable import GatewayCore
+
+/// Every route the gateway serves under /api × every kind of caller → the expected status, through the whole
+/// middleware (`app.test(.router)`), one fresh database per cell so no call depends on another.
+@Suite("Route × caller matrix")
+struct RouteMatrixTests {
+    enum Caller: String, CaseIterable, CustomTestStringConvertible {
+        case none, malformed, badChecksum, unknown, expired, revoked, free, pro, enterprise, admin
+        var testDescription: String { rawValue }
+
+        /// The 401 code for a caller whose token is refused; nil for a valid one.
+        var refusal: String? {
+            switch self {
+            case .none: "token_missing"
+            case .malformed: "token_malformed"
+            case .badChecksum: "token_checksum_mismatch"
+            case .unknown: "token_unknown"
+            case .expired: "token_expired"
+            case .revoked: "token_revoked"
+            case .free, .pro, .enterprise, .admin: nil
+            }
+        }
+    }
+
+    struct Route: Sendable, CustomTestStringConvertible {
+        var method: HTTPRequest.Method
+        /// `{victim}` is replaced by a user token's id, so admin operations have a target.
+        var path: String
+        var json: String?
+        /// The status for each valid caller.
+        var user: HTTPResponse.Status
+        var admin: HTTPResponse.Status
+        var testDescription: String { "\(method.rawValue) \(path)" }
+    }
+
+    static let routes: [Route] = [
+        Route(method: .get, path: "/api/subscription/me", user: .ok, admin: .ok),
+        Route(method: .get, path: "/api/subscription/usage", user: .ok, admin: .ok),
+        Route(method: .post, path: "/api/subscription/rotate", json: #"{"graceSeconds":60}"#, user: .created, admin: .created),
+        Route(method: .delete, path: "/api/subscription/token", user: .ok, admin: .ok),
+        Route(method: .post, path: "/api/admin/tokens", json: #"{"owner":"newbie","tier":"pro","role":"user","expiresInDays":30}"#,
+              user: .forbidden, admin: .created),
+        Route(method: .get, path: "/api/admin/tokens", user: .forbidden, admin: .ok),
+        Route(method: .delete, path: "/api/admin/tokens/{victim}", user: .forbidden, admin: .ok),
+        Route(method: .post, path: "/api/admin/tokens/{victim}/rotate", user: .forbidden, admin: .created),
+        Route(method: .put, path: "/api/admin/subscriptions/newbie", json: #"{"tier":"pro","status":"active","overrides":{"perMinute":120}}"#,
+              user: .forbidden, admin: .created),
+        // routerd is not running: every valid token gets through the middleware to the daemon's 503.
+        Route(method: .get, path: "/api/orders", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/positions", user: .serviceUnavailable, admin: .serviceUnavailable),
+    ]
+
+    /// The Authorization value for `caller` in `h` (a second admin exists, so the admin may revoke its own token).
+    static func authorization(_ caller: Caller, in h: APIHarness) async throws -> String? {
+        switch caller {
+        case .none: return nil
+        case .malformed: return "Bearer bgb_not-a-token"
+        case .badChecksum:
+            let token = try await h.token(owner: "typo", tier: .pro)
+            return "Bearer " + String(token.dropLast()) + (token.last == "x" ? "y" : "x")
+        case .unknown: return "Bearer " + (try APITokenFormat.generate())
+        case .expired:
+            let token = try await h.token(owner: "late", tier: .pro, expiresInDays: 1)
+            h.clock.advance(86_400)
+            return "Bearer " + token
+        case .revoked:
+            let token = try await h.token(owner: "gone", tier: .pro)
+            _ = try await h.tokens.revoke(id: try await h.tokenId(token), now: h.clock.now())
+            return "Bearer " + token
+        case .free: return "Bearer " + (try await h.token(owner: "fay", tier: .free))
+        case .pro: return "Bearer " + (try await h.token(owner: "pat", tier: .pro))
+        case .enterprise: return "Bearer " + (try await h.token(owner: "ezra", tier: .enterprise))
+        case .admin:
+            _ = try await h.token(owner: "spare-admin", tier: .enterprise, role: .admin)
+            return "Bearer " + (try await h.token(owner: "root", tier: .enterprise, role: .admin))
+        }
+    }
+
+    @Test("each route answers each caller as expected", arguments: routes, Caller.allCases)
+    func matrix(route: Route, caller: Caller) async throws {
+        let h = try APIHarness()
+        let victim = try await h.tokenId(try await h.token(owner: "victim", tier: .pro))
+        let authorization = try await Self.authorization(caller, in: h)
+        let path = route.path.replacingOccurrences(of: "{victim}", with: victim)
+        let response = try await h.app.test(.router) { client async throws in
+            try await client.call(route.method, path, authorization: authorization, json: route.json)
+        }
+        let body = String(buffer: response.body)
+        if let refusal = caller.refusal {
+            #expect(response.status == .unauthorized, "\(body)")
+            #expect(response.errorCode == refusal, "\(body)")
+            #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer realm=\"bagbot\"") == true)
+            #expect(response["X-RateLimit-Limit"] == nil, "a refused token gets no rate-limit fields")
+        } else {
+            let expected = caller == .admin ? route.admin : route.user
+            #expect(response.status == expected, "\(body)")
+            if response.status == .forbidden { #expect(response.errorCode == "admin_required", "\(body)") }
+            if response.status.code >= 400 { #expect(response.errorCode != nil, "an error body: \(body)") }
+            // Every authenticated response carries the rate-limit fields, errors included.
+            #expect(response["X-RateLimit-Limit"] != nil)
+            #expect(response["X-RateLimit-Remaining"] != nil)
+            #expect(response["X-RateLimit-Reset"] != nil)
+            #expect(response["RateLimit-Policy"] != nil)
+            #expect(response["RateLimit"] != nil)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import ServiceLifecycle
+import BagbotRuntime
+import BagbotStorage
+import BagbotTestSupport
+import Testing
+@testable import GatewayCore
+
+@Suite("UsageRecorder")
+struct UsageRecorderTests {
+    static func entry(_ index: Int, token: String = "t1") -> UsageEntry {
+        UsageEntry(tokenId: token, method: "GET", route: "/api/x", status: 200, latencyMs: 0.5,
+                   time: APIHarness.start.addingTimeInterval(Double(index)))
+    }
+
+    @Test("a full buffer refuses at once and counts; nothing waits")
+    func fullBuffer() async throws {
+        let h = try APIHarness()
+        var settings = GatewaySettings.Usage()
+        settings.bufferCapacity = 100
+        settings.batchSize = 100
+        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        var accepted = 0
+        for index in 0..<150 where recorder.record(Self.entry(index)) { accepted += 1 }
+        #expect(accepted == 100)
+        #expect(recorder.dropped == 50)
+        #expect(recorder.pending == 100)
+        try await recorder.flush()
+        #expect(recorder.pending == 0)
+        #expect(recorder.written == 100)
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs") == 100)
+        // Room again after the write.
+        #expect(recorder.record(Self.entry(200)))
+    }
+
+    @Test("every call buffered is written when the service stops cleanly, with last_used_at in the same batch")
+    func flushOnShutdown() async throws {
+        let h = try APIHarness()
+        let token = try await h.token(owner: "pat", tier: .pro)
+        let id = try await h.tokenId(token)
+        var settings = GatewaySettings.Usage()
+        settings.flushIntervalMs = 60_000   // nothing is written by the timer during the test
+        settings.batchSize = 10_000
+        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        let group = ServiceGroup(configuration: .init(services: [recorder], logger: quietLogger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for index in 0..<1_234 { recorder.record(Self.entry(index, token: id)) }
+            #expect(try h.count("SELECT COUNT(*) FROM usage_logs") == 0)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs") == 1_234)
+        let lastUsed = try await h.tokens.list(owner: "pat").first?.lastUsedAt
+        #expect(lastUsed == APIHarness.start.addingTimeInterval(1_233))
+    }
+
+    @Test("a full batch is written before the interval ends")
+    func batchWakesTheWriter() async throws {
+        let h = try APIHarness()
+        var settings = GatewaySettings.Usage()
+        settings.flushIntervalMs = 60_000
+        settings.batchSize = 50
+        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        let group = ServiceGroup(configuration: .init(services: [recorder], logger: quietLogger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for index in 0..<50 { recorder.record(Self.entry(index)) }
+            try await waitUntil("the batch to be written", timeout: .seconds(10)) { recorder.written == 50 }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs") == 50)
+    }
+
+    @Test("the API's calls are all in usage_logs after the application stops cleanly")
+    func applicationStop() async throws {
+        var settings = GatewaySettings()
+        settings.usage.flushIntervalMs = 60_000
+        settings.usage.batchSize = 10_000
+        let h = try APIHarness(settings: settings)
+        let token = try await h.token(owner: "ezra", tier: .enterprise)
+        try await h.app.test(.router) { client async throws in
+            for _ in 0..<300 { _ = try await client.call(.get, "/api/subscription/me", token: token) }
+            _ = try await client.call(.get, "/api/admin/tokens/x", token: token)
+            #expect(try h.count("SELECT COUNT(*) FROM usage_logs") == 0)
+        }
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs WHERE route = '/api/subscription/me' AND status = 200 AND method = 'GET'") == 300)
+        // The route's pattern, not the concrete path.
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs WHERE route = '/api/admin/tokens/{id}' AND status = 405") == 1)
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs WHERE latency_ms >= 0 AND time = ?", [APIHarness.start]) == 301)
+    }
+}
