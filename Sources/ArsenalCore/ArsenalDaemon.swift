@@ -184,7 +184,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
         for _ in 0..<5 {
             let snapshot: StrategyPositionsResponse = try await client.call(Methods.routerStrategyPositions, EmptyBody())
-            if await coordinator.resync(snapshot) { return }
+            if await coordinator.resync(snapshot, keepingOrdersInFlight: !reconnected) { return }
         }
         throw IPCError(.conflict, "positions kept changing during resynchronisation")
     }

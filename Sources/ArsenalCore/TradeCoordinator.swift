@@ -521,7 +521,10 @@ public actor TradeCoordinator {
                     // Not final yet (a live venue's usual answer), and its final event may have gone out before the
                     // stream was back: routerd's record is asked until it is final, else nothing would free the symbol.
                     let pause = confirmPause
-                    Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId, pause: pause) }
+                    Task {
+                        await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId,
+                                           pause: pause, fetchingFills: true)
+                    }
                 }
             }
             return .placed(order, decision)
@@ -531,7 +534,11 @@ public actor TradeCoordinator {
             logger.error("order outcome unknown; confirming with routerd",
                          metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
             let pause = confirmPause
-            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId, pause: pause) }
+            // Its fill may come on the stream after routerd's record reads final: fetched before the symbol is freed.
+            Task {
+                await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId,
+                                   pause: pause, fetchingFills: true)
+            }
             return .unknown(clientOrderId: clientOrderId)
         } catch {
             counters.droppedRouterUnavailable += 1
@@ -565,8 +572,11 @@ public actor TradeCoordinator {
 
     /// Looks an uncertain order up by its id (never re-sending it) until routerd's record settles it: absent
     /// means it never arrived, final means done; either frees the symbol. A reconnect's resync also frees it.
+    /// `fetchingFills`: its fills are fetched from routerd's log before the symbol is freed (the record, read on
+    /// the command connection, can be final while its fill is still queued on the stream, or was missed in a
+    /// catch-up): freed with no fill applied, a strategy would send its entry again.
     func confirm(clientOrderId: String, symbol: String, role: OrderRole, strategyId: String, attempts: Int = 30,
-                 pause: Duration = .seconds(2)) async {
+                 pause: Duration = .seconds(2), fetchingFills: Bool = false) async {
         for _ in 0..<attempts {
             try? await Task.sleep(for: pause)
             guard let strategy = strategy(strategyId) else { return }
@@ -577,8 +587,19 @@ public actor TradeCoordinator {
                     return
                 }
                 if order.status.isFinal {
-                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
                     logger.notice("uncertain order settled", metadata: ["client_order_id": "\(clientOrderId)", "status": "\(order.status.rawValue)"])
+                    guard fetchingFills else {
+                        orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                        return
+                    }
+                    do {
+                        try await onGap?()
+                        orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                    } catch {
+                        // Its fills may be missing: the symbol stays busy until a fetch succeeds.
+                        releaseAfterFetch.append((clientOrderId, strategy.id, symbol, role))
+                        fetchMissingFills()
+                    }
                     return
                 }
             } catch {
@@ -742,8 +763,10 @@ public actor TradeCoordinator {
     /// Sets every strategy's positions from routerd's record of fills (after a restart or reconnect).
     /// Returns false, changing nothing, when the snapshot is older than fills already applied (the fill
     /// stream and the query use different connections): the caller asks for a fresh one.
+    /// `keepingOrdersInFlight`: the snapshot fills a gap in the fill log while the stream stayed up (not a
+    /// reconnect), so every order in flight is still in flight: none is freed (a freed entry would be sent again).
     @discardableResult
-    public func resync(_ snapshot: StrategyPositionsResponse) -> Bool {
+    public func resync(_ snapshot: StrategyPositionsResponse, keepingOrdersInFlight: Bool = false) -> Bool {
         if let known = databaseId, known != snapshot.databaseId {
             startOver("routerd's database changed (was \(known), now \(snapshot.databaseId))")
         }
@@ -764,7 +787,7 @@ public actor TradeCoordinator {
                 // The snapshot may not hold the fills of an order still being placed: its symbol stays busy.
                 for role in OrderRole.allCases {
                     let key = inFlightKey(strategy.id, symbol, role)
-                    if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) {
+                    if let holder = ordersInFlight[key], keepingOrdersInFlight || ordersBeingPlaced.contains(holder) {
                         strategy.orderStillInFlight(symbol: symbol, role: role)
                     } else {
                         ordersInFlight[key] = nil

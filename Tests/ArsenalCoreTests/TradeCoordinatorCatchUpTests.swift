@@ -42,6 +42,8 @@ struct TradeCoordinatorCatchUpTests {
     @Test("an answer that is not final after a catch-up during the place: routerd's record is asked until it is final, then the symbol is free")
     func notFinalAfterCatchUpIsConfirmed() async throws {
         let h = Harness()
+        let gaps = Locked(0)
+        await h.coordinator.setGapHandler { gaps.update { $0 += 1 } }
         await h.coordinator.setConfirmPause(.milliseconds(20))
         h.router.status.set(.acknowledged)
         let first = try await placeHeld(h)
@@ -55,6 +57,7 @@ struct TradeCoordinatorCatchUpTests {
         // Its `filled` went out while the stream was down; only the look-up can tell.
         h.router.stored.set(order(placed, status: .filled))
         try await waitUntil("the look-up to settle the order") { !h.strategy.inFlight }
+        #expect(gaps.get() == 1, "its fills were fetched before the symbol was freed (its events may have been missed)")
         await h.tickAt(3)
         #expect(h.router.placed.get().count == 2)
     }
@@ -71,6 +74,21 @@ struct TradeCoordinatorCatchUpTests {
         h.router.holdPlaces.set(false)
         await first.value
         #expect(!h.strategy.inFlight)
+    }
+
+    @Test("a positions snapshot that fills a gap (no reconnect) frees no order in flight; one after a reconnect frees those not being placed")
+    func gapSnapshotKeepsOrdersInFlight() async throws {
+        let h = Harness()
+        h.router.status.set(.acknowledged)
+        await h.tickAt(1)
+        #expect(h.strategy.inFlight, "acknowledged, not final: in flight")
+        let snapshot = StrategyPositionsResponse(positions: [], throughSequence: 0)
+        #expect(await h.coordinator.resync(snapshot, keepingOrdersInFlight: true))
+        #expect(h.strategy.inFlight, "a gap's snapshot keeps it: freed, the entry would be sent again")
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1)
+        #expect(await h.coordinator.resync(snapshot))
+        #expect(!h.strategy.inFlight, "after a reconnect its final event may have been missed: freed")
     }
 
     @Test("without a catch-up during the place, a filled answer waits for the order's own event")
