@@ -1,17 +1,7 @@
 import Foundation
+import BagbotTestSupport
 import Testing
 @testable import BagbotRuntime
-
-private func hex(_ text: String) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2)
-        bytes.append(UInt8(text[index..<next], radix: 16)!)
-        index = next
-    }
-    return bytes
-}
 
 @Suite("Crypto")
 struct CryptoTests {
@@ -22,7 +12,7 @@ struct CryptoTests {
         #expect(Crypto.hex(Crypto.sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         #expect(Crypto.sha256([UInt8](repeating: 0x61, count: 1_000_000))
-                == hex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"))
+                == bytes(hex: "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"))
     }
 
     @Test("HMAC-SHA256 known answers (RFC 4231 test cases 1, 2 and 6)")

@@ -1,0 +1,163 @@
+import Foundation
+
+/// Every request to Binance asks this gate first (binance-spot-api-docs, rest-api.md "LIMITS"): after a 429 nothing
+/// leaves until its `Retry-After`; after a 418 (an IP ban, 2 minutes to 3 days) nothing leaves until the ban is
+/// over; and before either, a request that would take the used weight or the order count past its limit (less a
+/// margin) waits for the next window instead of being sent. Clients that kept going after a 429 are what earn
+/// bans. Limits come from `exchangeInfo`'s `rateLimits`; usage from the `X-MBX-USED-WEIGHT-*` and
+/// `X-MBX-ORDER-COUNT-*` headers of every answer, plus what was sent since the last answer.
+public struct BinanceRequestGate: Sendable {
+    /// One of `exchangeInfo`'s `rateLimits`: `{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000}`.
+    public struct Limit: Sendable, Equatable, Decodable {
+        public enum Kind: String, Sendable, Decodable {
+            case requestWeight = "REQUEST_WEIGHT", orders = "ORDERS", rawRequests = "RAW_REQUESTS"
+        }
+        public var rateLimitType: Kind
+        public var interval: String
+        public var intervalNum: Int
+        public var limit: Int
+
+        public init(_ kind: Kind, interval: String, intervalNum: Int, limit: Int) {
+            (rateLimitType, self.interval, self.intervalNum, self.limit) = (kind, interval, intervalNum, limit)
+        }
+
+        /// The header suffix Binance reports this limit's usage under: MINUTE 1 → "1M", SECOND 10 → "10S".
+        var suffix: String? {
+            guard let letter = ["SECOND": "S", "MINUTE": "M", "HOUR": "H", "DAY": "D"][interval] else { return nil }
+            return "\(intervalNum)\(letter)"
+        }
+
+        var seconds: Double? {
+            guard let unit = ["SECOND": 1.0, "MINUTE": 60, "HOUR": 3_600, "DAY": 86_400][interval], intervalNum > 0 else { return nil }
+            return unit * Double(intervalNum)
+        }
+
+        /// Windows are taken as fixed and aligned to Binance's clock (a minute's weight starts again at the minute).
+        func windowStart(_ time: Date) -> Double? {
+            seconds.map { (time.timeIntervalSince1970 / $0).rounded(.down) * $0 }
+        }
+    }
+
+    public enum Admission: Sendable, Equatable {
+        case now
+        /// Send it then: a window fills up (only reads wait; an order is refused instead, see `admit`).
+        case wait(until: Date)
+        /// Not now: a 429's back-off or a 418's ban, or an order the order count has no room for.
+        case refused(until: Date, reason: String)
+    }
+
+    /// Binance's published defaults, used until `exchangeInfo` is read.
+    public static let defaultLimits = [
+        Limit(.requestWeight, interval: "MINUTE", intervalNum: 1, limit: 6_000),
+        Limit(.orders, interval: "SECOND", intervalNum: 10, limit: 100),
+        Limit(.orders, interval: "DAY", intervalNum: 1, limit: 200_000),
+    ]
+
+    public private(set) var limits: [Limit]
+    /// The share of each limit BAGBOT lets itself use (the rest is head-room for requests in flight).
+    public let margin: Double
+    public private(set) var bannedUntil: Date?
+    public private(set) var backOffUntil: Date?
+    /// Per limit (by index): the window it was counted in and the usage counted.
+    private var usage: [(window: Double, used: Int)?]
+
+    public init(limits: [Limit] = defaultLimits, margin: Double = 0.9) {
+        self.limits = limits
+        self.margin = min(max(margin, 0.1), 1)
+        usage = Array(repeating: nil, count: limits.count)
+    }
+
+    public mutating func setLimits(_ new: [Limit]) {
+        let usable = new.filter { $0.seconds != nil && $0.limit > 0 && $0.rateLimitType != .rawRequests }
+        guard !usable.isEmpty else { return }
+        limits = usable
+        usage = Array(repeating: nil, count: usable.count)
+    }
+
+    /// What the venue's status says while nothing may be sent.
+    public func blockedReason(at now: Date) -> String? {
+        if let bannedUntil, now < bannedUntil { return "banned by Binance (HTTP 418) until \(Self.format(bannedUntil))" }
+        if let backOffUntil, now < backOffUntil { return "rate-limited by Binance (HTTP 429) until \(Self.format(backOffUntil))" }
+        return nil
+    }
+
+    /// May a request of `weight` (and, for an order, one more order) leave at `now` (Binance's clock)? When it may,
+    /// it is counted at once, so requests sent before their answers come are counted too.
+    public mutating func admit(weight: Int, isOrder: Bool, at now: Date) -> Admission {
+        if let bannedUntil, now < bannedUntil {
+            return .refused(until: bannedUntil, reason: "banned by Binance (HTTP 418) until \(Self.format(bannedUntil))")
+        }
+        if let backOffUntil, now < backOffUntil {
+            return .refused(until: backOffUntil, reason: "rate-limited by Binance (HTTP 429) until \(Self.format(backOffUntil))")
+        }
+        var waitUntil: Date?
+        for (index, limit) in limits.enumerated() {
+            let cost = limit.rateLimitType == .orders ? (isOrder ? 1 : 0) : weight
+            guard cost > 0, let window = limit.windowStart(now), let seconds = limit.seconds else { continue }
+            let used = usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
+            guard Double(used + cost) > Double(limit.limit) * margin else { continue }
+            let next = Date(timeIntervalSince1970: window + seconds)
+            if limit.rateLimitType == .orders {
+                // An order does not wait: by then the market has moved; the strategy decides again.
+                return .refused(until: next, reason: "Binance's order limit (\(limit.limit) per \(limit.intervalNum) \(limit.interval.lowercased())) is nearly used: \(used) so far")
+            }
+            waitUntil = max(waitUntil ?? next, next)
+        }
+        if let waitUntil { return .wait(until: waitUntil) }
+        for (index, limit) in limits.enumerated() {
+            let cost = limit.rateLimitType == .orders ? (isOrder ? 1 : 0) : weight
+            guard cost > 0, let window = limit.windowStart(now) else { continue }
+            let used = usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
+            usage[index] = (window, used + cost)
+        }
+        return .now
+    }
+
+    /// The usage headers of an answer (`X-MBX-USED-WEIGHT-1M: 1200`, `X-MBX-ORDER-COUNT-10S: 3`), received at `now`:
+    /// Binance's count replaces ours when it is higher (ours also holds requests it has not answered yet).
+    public mutating func observe(headers: [(name: String, value: String)], at now: Date) {
+        for (name, value) in headers {
+            let upper = name.uppercased()
+            let kind: Limit.Kind
+            let suffix: Substring
+            if upper.hasPrefix("X-MBX-USED-WEIGHT-") {
+                (kind, suffix) = (.requestWeight, upper.dropFirst("X-MBX-USED-WEIGHT-".count))
+            } else if upper.hasPrefix("X-MBX-ORDER-COUNT-") {
+                (kind, suffix) = (.orders, upper.dropFirst("X-MBX-ORDER-COUNT-".count))
+            } else {
+                continue
+            }
+            guard let reported = Int(value.trimmingCharacters(in: .whitespaces)), reported >= 0,
+                  let index = limits.firstIndex(where: { $0.rateLimitType == kind && $0.suffix == String(suffix) }),
+                  let window = limits[index].windowStart(now) else { continue }
+            let counted = usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
+            usage[index] = (window, max(counted, reported))
+        }
+    }
+
+    /// A 429 or 418 (from `BinanceOutcome`): nothing leaves until `Retry-After`; without one, a 429 waits a
+    /// minute and a 418 two (the shortest ban Binance gives).
+    public mutating func record(_ outcome: BinanceOutcome, at now: Date) {
+        switch outcome {
+        case .banned(let seconds, _):
+            let until = now.addingTimeInterval(Double(max(seconds ?? 120, 1)))
+            bannedUntil = max(bannedUntil ?? until, until)
+        case .rateLimited(let seconds, _):
+            let until = now.addingTimeInterval(Double(max(seconds ?? 60, 1)))
+            backOffUntil = max(backOffUntil ?? until, until)
+        default:
+            break
+        }
+    }
+
+    /// The usage counted for a limit in the window of `now` (for the venue's status and metrics).
+    public func used(_ kind: Limit.Kind, interval: String, intervalNum: Int, at now: Date) -> Int? {
+        guard let index = limits.firstIndex(where: { $0.rateLimitType == kind && $0.interval == interval && $0.intervalNum == intervalNum }),
+              let window = limits[index].windowStart(now) else { return nil }
+        return usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
+    }
+
+    private static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

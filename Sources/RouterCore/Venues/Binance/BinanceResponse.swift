@@ -1,0 +1,81 @@
+import Foundation
+
+/// What a Binance REST answer means for an order and for the connection (binance-spot-api-docs: rest-api.md "HTTP
+/// Return Codes", errors.md). The rule that matters most: a 5xx, -1006 or -1007 (or no answer at all) is **not** a
+/// failure — the execution status is unknown, so the order is looked up by its client order id, never sent again.
+public enum BinanceOutcome: Sendable, Equatable {
+    case success
+    /// Binance refused it; the order never worked there. The code and message are kept for the record.
+    case rejected(code: Int, message: String)
+    /// It may have executed: look it up.
+    case unknown(String)
+    /// "Duplicate order sent." (-2010): an order with this client order id exists there; look it up.
+    case duplicate(String)
+    /// "Unknown order sent." / -2013: Binance has no such order (a look-up's or a cancel's answer).
+    case noSuchOrder(String)
+    /// -1021: the request's timestamp was outside recvWindow: resynchronise the clock. Nothing executed.
+    case clockSkew(String)
+    /// -1013 for a filter: the symbol's rules may have changed; read `exchangeInfo` again. Nothing executed.
+    case filterFailure(code: Int, message: String)
+    /// 429 (or -1003/-1015): back off until the time given; nothing more may be sent meanwhile.
+    case rateLimited(retryAfterSeconds: Int?, message: String)
+    /// 418: the IP is banned until the time given; not one request may leave meanwhile.
+    case banned(retryAfterSeconds: Int?, message: String)
+
+    /// `status`: the HTTP status (nil when no answer came: a timeout or a lost connection); `body`: the answer's
+    /// bytes (`{"code":-2010,"msg":"…"}` on errors); `retryAfter`: the `Retry-After` header.
+    public static func of(status: Int?, body: [UInt8], retryAfter: String?) -> BinanceOutcome {
+        guard let status else { return .unknown("no answer from Binance (timeout or connection lost)") }
+        let error = BinanceErrorBody.parse(body)
+        let message = error?.message ?? "HTTP \(status)"
+        let seconds = retryAfter.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        switch status {
+        case 200..<300:
+            return .success
+        case 418:
+            return .banned(retryAfterSeconds: seconds, message: message)
+        case 429:
+            return .rateLimited(retryAfterSeconds: seconds, message: message)
+        case 500...:
+            // "It is important to NOT treat this as a failure operation; the execution status is UNKNOWN."
+            return .unknown("Binance answered HTTP \(status): \(message)")
+        default:
+            break
+        }
+        guard let error else { return .rejected(code: 0, message: "HTTP \(status) without Binance's error body") }
+        switch error.code {
+        case -1006, -1007:
+            return .unknown("Binance \(error.code): \(error.message)")
+        case -1003, -1015:
+            return .rateLimited(retryAfterSeconds: seconds, message: "Binance \(error.code): \(error.message)")
+        case -1021:
+            return .clockSkew(error.message)
+        case -2013:
+            return .noSuchOrder(error.message)
+        case -2010, -2011, -1010, -2038:
+            if error.message.hasPrefix("Duplicate order sent") { return .duplicate(error.message) }
+            if error.message.hasPrefix("Unknown order sent") { return .noSuchOrder(error.message) }
+            return .rejected(code: error.code, message: error.message)
+        case -1013:
+            return .filterFailure(code: error.code, message: error.message)
+        default:
+            return .rejected(code: error.code, message: error.message)
+        }
+    }
+}
+
+/// Binance's error body: `{"code": -1121, "msg": "Invalid symbol."}`.
+struct BinanceErrorBody: Decodable, Equatable {
+    let code: Int
+    let message: String
+
+    enum CodingKeys: String, CodingKey {
+        case code
+        case message = "msg"
+    }
+
+    static func parse(_ body: [UInt8]) -> BinanceErrorBody? {
+        guard !body.isEmpty, body.count <= 64 * 1024 else { return nil }
+        return try? JSONDecoder().decode(BinanceErrorBody.self, from: Data(body))
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import RouterCore
+
+@Suite("Binance answers and the request gate")
+struct BinanceRequestGateTests {
+    private func body(_ code: Int, _ message: String) -> [UInt8] { Array("{\"code\":\(code),\"msg\":\"\(message)\"}".utf8) }
+
+    @Test("5xx, -1006, -1007 and no answer are unknown (look it up, never resend); 4xx are refusals with Binance's code")
+    func outcomes() {
+        #expect(BinanceOutcome.of(status: 200, body: [], retryAfter: nil) == .success)
+        #expect(BinanceOutcome.of(status: nil, body: [], retryAfter: nil).isUnknown)
+        #expect(BinanceOutcome.of(status: 503, body: Array("<html>".utf8), retryAfter: nil).isUnknown)
+        #expect(BinanceOutcome.of(status: 500, body: body(-2010, "Account has insufficient balance for requested action."), retryAfter: nil).isUnknown)
+        #expect(BinanceOutcome.of(status: 408, body: body(-1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."), retryAfter: nil).isUnknown)
+        #expect(BinanceOutcome.of(status: 400, body: body(-1006, "An unexpected response was received from the message bus. Execution status unknown."), retryAfter: nil).isUnknown)
+        #expect(BinanceOutcome.of(status: 400, body: body(-2010, "Duplicate order sent."), retryAfter: nil) == .duplicate("Duplicate order sent."))
+        #expect(BinanceOutcome.of(status: 400, body: body(-2010, "Account has insufficient balance for requested action."), retryAfter: nil)
+                == .rejected(code: -2010, message: "Account has insufficient balance for requested action."))
+        #expect(BinanceOutcome.of(status: 400, body: body(-2013, "Order does not exist."), retryAfter: nil) == .noSuchOrder("Order does not exist."))
+        #expect(BinanceOutcome.of(status: 400, body: body(-2011, "Unknown order sent."), retryAfter: nil) == .noSuchOrder("Unknown order sent."))
+        #expect(BinanceOutcome.of(status: 400, body: body(-1021, "Timestamp for this request is outside of the recvWindow."), retryAfter: nil)
+                == .clockSkew("Timestamp for this request is outside of the recvWindow."))
+        #expect(BinanceOutcome.of(status: 400, body: body(-1013, "Filter failure: LOT_SIZE"), retryAfter: nil)
+                == .filterFailure(code: -1013, message: "Filter failure: LOT_SIZE"))
+        #expect(BinanceOutcome.of(status: 429, body: body(-1003, "Too much request weight used"), retryAfter: "30")
+                == .rateLimited(retryAfterSeconds: 30, message: "Too much request weight used"))
+        #expect(BinanceOutcome.of(status: 418, body: body(-1003, "Way too much request weight used; IP banned until 1700000000000."), retryAfter: "7200")
+                == .banned(retryAfterSeconds: 7_200, message: "Way too much request weight used; IP banned until 1700000000000."))
+        #expect(BinanceOutcome.of(status: 403, body: Array("<html>WAF</html>".utf8), retryAfter: nil) == .rejected(code: 0, message: "HTTP 403 without Binance's error body"))
+    }
+
+    @Test("after a 418 not one request may leave until Retry-After has passed; then it may")
+    func ban() {
+        var gate = BinanceRequestGate()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(gate.admit(weight: 1, isOrder: false, at: start) == .now)
+        gate.record(.banned(retryAfterSeconds: 120, message: "banned"), at: start)
+        for second in [0.0, 1, 60, 119.9] {
+            guard case .refused(let until, let reason) = gate.admit(weight: 1, isOrder: false, at: start.addingTimeInterval(second)) else {
+                Issue.record("a request left \(second) s into a ban")
+                continue
+            }
+            #expect(until == start.addingTimeInterval(120) && reason.contains("418"))
+        }
+        #expect(gate.blockedReason(at: start.addingTimeInterval(10))?.hasPrefix("banned by Binance (HTTP 418) until") == true)
+        #expect(gate.admit(weight: 1, isOrder: true, at: start.addingTimeInterval(120)) == .now)
+        #expect(gate.blockedReason(at: start.addingTimeInterval(120)) == nil)
+    }
+
+    @Test("a 429 without Retry-After stops requests for a minute; a later, shorter one does not shorten it")
+    func backOff() {
+        var gate = BinanceRequestGate()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        gate.record(.rateLimited(retryAfterSeconds: nil, message: "429"), at: start)
+        gate.record(.rateLimited(retryAfterSeconds: 5, message: "429"), at: start.addingTimeInterval(1))
+        if case .refused = gate.admit(weight: 1, isOrder: false, at: start.addingTimeInterval(59)) {} else { Issue.record("sent during a 429's back-off") }
+        #expect(gate.admit(weight: 1, isOrder: false, at: start.addingTimeInterval(60)) == .now)
+    }
+
+    @Test("before the weight limit a read waits for the next minute, counting what was sent and what Binance reports")
+    func weightThrottle() {
+        var gate = BinanceRequestGate(limits: [.init(.requestWeight, interval: "MINUTE", intervalNum: 1, limit: 100)], margin: 0.9)
+        let minute = Date(timeIntervalSince1970: 1_800_000_040)   // 40 s into a minute
+        for _ in 0..<8 { #expect(gate.admit(weight: 10, isOrder: false, at: minute) == .now) }
+        #expect(gate.admit(weight: 10, isOrder: false, at: minute) == .now, "90 of 100: at the margin")
+        #expect(gate.admit(weight: 1, isOrder: false, at: minute) == .wait(until: Date(timeIntervalSince1970: 1_800_000_060)))
+        #expect(gate.admit(weight: 1, isOrder: false, at: Date(timeIntervalSince1970: 1_800_000_060)) == .now, "a new minute")
+        // Binance says more was used (another client on the same IP): its count wins.
+        gate.observe(headers: [("x-mbx-used-weight-1m", "95")], at: Date(timeIntervalSince1970: 1_800_000_061))
+        #expect(gate.used(.requestWeight, interval: "MINUTE", intervalNum: 1, at: Date(timeIntervalSince1970: 1_800_000_061)) == 95)
+        if case .wait = gate.admit(weight: 1, isOrder: false, at: Date(timeIntervalSince1970: 1_800_000_062)) {} else { Issue.record("sent past the margin") }
+    }
+
+    @Test("an order past the order count's margin is refused with the reason, not delayed; reads are not counted as orders")
+    func orderCount() {
+        var gate = BinanceRequestGate(limits: [.init(.orders, interval: "SECOND", intervalNum: 10, limit: 10)], margin: 0.9)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        for _ in 0..<9 { #expect(gate.admit(weight: 1, isOrder: true, at: now) == .now) }
+        #expect(gate.admit(weight: 1, isOrder: false, at: now) == .now, "a look-up is not an order")
+        guard case .refused(let until, let reason) = gate.admit(weight: 1, isOrder: true, at: now) else {
+            Issue.record("a tenth order in 10 s was let through at a 90 % margin")
+            return
+        }
+        #expect(until == Date(timeIntervalSince1970: 1_800_000_010) && reason.contains("order limit"))
+        gate.observe(headers: [("X-MBX-ORDER-COUNT-10S", "2")], at: now)
+        #expect(gate.used(.orders, interval: "SECOND", intervalNum: 10, at: now) == 9, "our own count is higher: kept")
+    }
+
+    @Test("exchangeInfo's rateLimits replace the defaults; RAW_REQUESTS and malformed ones are left out")
+    func limitsFromExchangeInfo() throws {
+        let json = """
+            [{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000},
+             {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":100},
+             {"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":200000},
+             {"rateLimitType":"RAW_REQUESTS","interval":"MINUTE","intervalNum":5,"limit":61000},
+             {"rateLimitType":"REQUEST_WEIGHT","interval":"FORTNIGHT","intervalNum":1,"limit":5}]
+            """
+        let limits = try JSONDecoder().decode([BinanceRequestGate.Limit].self, from: Data(json.utf8))
+        var gate = BinanceRequestGate()
+        gate.setLimits(limits)
+        #expect(gate.limits == BinanceRequestGate.defaultLimits)
+    }
+}
+
+extension BinanceOutcome {
+    var isUnknown: Bool { if case .unknown = self { true } else { false } }
+}
