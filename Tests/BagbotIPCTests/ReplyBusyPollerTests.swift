@@ -83,9 +83,9 @@ struct ReplyBusyPollerTests {
             try await loop.submit {
                 poller.watch(pair.near)
                 poller.watch(pair.near)  // the same number registered twice (a reused descriptor)
-                poller.arm(for: .seconds(60))
+                poller.arm(for: .seconds(120))  // far longer than the checks below take on a loaded machine
             }.get()
-            for index in 0..<100 {
+            for index in 0..<20 {
                 #expect(try await loop.submit { (index, poller.isSpinning) }.get() == (index, true))
             }
             try await loop.submit { poller.unwatch(pair.near) }.get()

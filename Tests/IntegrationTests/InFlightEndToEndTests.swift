@@ -92,7 +92,7 @@ extension TradePathTests {
             let signalsBefore = await Self.counter(system, "signals")
             system.signal("mindsetd", SIGSTOP)
             let newer = Task { try await Self.manualBuy(system) }
-            try await Self.poll(system, "the newer order to hold the symbol", within: .seconds(1)) {
+            try await Self.poll(system, "the newer order to hold the symbol", within: .seconds(2)) {
                 await Self.counter(system, "signals") > signalsBefore
             }
             try await Self.poll(system, "the older order's late confirmation", within: .seconds(3)) {
