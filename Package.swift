@@ -16,6 +16,9 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdCore: Target.Dependency = .product(name: "HummingbirdCore", package: "hummingbird")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let webSocketClient: Target.Dependency = .product(name: "WSClient", package: "swift-websocket")
 
 /// What every daemon's library builds on, plus what it alone needs.
 func core(_ extra: Target.Dependency...) -> [Target.Dependency] {
@@ -47,6 +50,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
     targets: [
         // System libraries, found with pkg-config; .ci/run and scripts/bootstrap install the -dev packages.
@@ -79,7 +84,9 @@ let package = Package(
         ),
         .target(name: "MindsetCore", dependencies: core(), swiftSettings: strictConcurrency),
         .target(name: "ArsenalCore", dependencies: core(nioPosix), swiftSettings: strictConcurrency),
-        .target(name: "RouterCore", dependencies: core(grdb), swiftSettings: strictConcurrency),
+        // Venues reach their exchanges over HTTP with AsyncHTTPClient and over WebSocket with swift-websocket (Venues/Binance).
+        .target(name: "RouterCore", dependencies: core(grdb, asyncHTTPClient, webSocketClient, nioCore, nioPosix, nioHTTP1),
+                swiftSettings: strictConcurrency),
         .target(
             name: "GatewayCore",
             dependencies: core(hummingbird, hummingbirdCore, grdb, .product(name: "HTTPTypes", package: "swift-http-types")),
@@ -138,7 +145,7 @@ let package = Package(
         // Helpers every test target shares (temporary directories, waiting, config loading); not part of any product.
         .target(
             name: "BagbotTestSupport",
-            dependencies: ["BagbotRuntime", logging],
+            dependencies: ["BagbotRuntime", logging, asyncHTTPClient, nioCore, nioHTTP1],
             path: "Tests/Support"),
         .testTarget(name: "BagbotDomainTests", dependencies: ["BagbotDomain", "BagbotTestSupport"]),
         .testTarget(

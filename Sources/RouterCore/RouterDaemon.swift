@@ -32,7 +32,12 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let settings = context.config[RouterSettings.self]
         let paths = context.config.paths
         let database = try BagbotDatabase.open(path: paths.databasePath)
-        let built = try await VenueRegistry.build(settings, database: database, logger: context.logger("paper"))
+        if settings.mode == "live" {
+            logger.critical("LIVE TRADING: orders for crypto symbols go to Binance with real money", metadata: [
+                "binance": "\(settings.binance.resolvedRestURL)", "symbols": "\(settings.binance.symbols.joined(separator: ","))",
+            ])
+        }
+        let built = try await VenueRegistry.build(settings, database: database, stateDirectory: paths.stateFilesDir, logger: context.logger("paper"))
         let service = try await RouterService(
             store: OrderStore(database: database), venues: built.venues, symbols: SymbolMap(config: settings),
             tradingSwitch: TradingSwitch(stateDirectory: paths.stateFilesDir, logger: logger),
@@ -40,8 +45,11 @@ public final class RouterDaemon: BagbotDaemon, Service {
         // Before the socket opens: no new order is taken until the last run's orders are settled.
         try await service.start()
 
-        var files = try ReplaySources.load(config: settings.replay, tickSizes: settings.paper.symbols.mapValues(\.tickSize))
-        if files.isEmpty {
+        // Live: market data comes from the live venues' own streams; a replay beside them would be a second,
+        // made-up price for the same symbols.
+        let live = settings.mode == "live"
+        var files = live ? [] : try ReplaySources.load(config: settings.replay, tickSizes: settings.paper.symbols.mapValues(\.tickSize))
+        if files.isEmpty && !live {
             files = SyntheticFeed.files()
             logger.warning("no replay data configured or found: replaying a SYNTHETIC random walk, not real market data")
         }
@@ -62,24 +70,27 @@ public final class RouterDaemon: BagbotDaemon, Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.runReconciliation() }
                 // On routerd's core thread: each tick reaches the paper venue without a thread hop.
-                group.addTask(executorPreference: RouterExecutor.shared.feed) {
-                    logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
-                    if pacer != nil { logger.info("max speed: the feed waits for a subscriber to pace it (router.ticksProcessed)") }
-                    await feed.run { tick in
-                        if let pacer { await pacer.waitForRoom() }
-                        // Stopping: the tick it waited (or slept) to send is not sent.
-                        if Task.isCancelled { return }
-                        pacer?.published(tick)
-                        service.tickToOrder.published(tick)
-                        await paper.ingest(tick)
+                if !live {
+                    group.addTask(executorPreference: RouterExecutor.shared.feed) {
+                        logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
+                        if pacer != nil { logger.info("max speed: the feed waits for a subscriber to pace it (router.ticksProcessed)") }
+                        await feed.run { tick in
+                            if let pacer { await pacer.waitForRoom() }
+                            // Stopping: the tick it waited (or slept) to send is not sent.
+                            if Task.isCancelled { return }
+                            pacer?.published(tick)
+                            service.tickToOrder.published(tick)
+                            await paper.ingest(tick)
+                        }
+                        if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
                     }
-                    if !Task.isCancelled { logger.notice("replay finished: every file has been played") }
                 }
                 await group.waitForAll()
             }
         }
         try? await gracefulShutdown()
         await server.stop()
+        for venue in built.venues { await venue.shutdown() }
     }
 
     private func register(_ service: RouterService, pacer: TickPacer?) {

@@ -10,12 +10,14 @@ public struct RouterSettings: ConfigSection {
         "replay.speed", "paper.starting_balances.*", "paper.fee_bps", "paper.slippage_bps", "paper.symbols.*",
     ]
 
-    /// "paper" is the only mode this build trades in; live venues come with their connectors.
+    /// "paper" (the default): every order goes to the paper venue. "live": each symbol goes to its asset class's
+    /// live venue (crypto → Binance), which must be enabled; routerd says so loudly at start.
     public var mode = "paper"
     public var replay = Replay()
     public var paper = Paper()
     public var reconcile = Reconcile()
     public var account = Account()
+    public var binance = BinanceSettings()
     /// Explicit symbol routes (symbol → asset class); the built-in patterns cover the rest.
     public var symbols: [String: String] = [:]
 
@@ -92,9 +94,18 @@ public struct RouterSettings: ConfigSection {
     }
 
     public func validate(_ check: ConfigCheck) throws {
-        guard mode == "paper" else {
-            throw check.fail("mode", "'\(mode)' is not available in this build; only paper trading is")
+        switch mode {
+        case "paper":
+            break
+        case "live":
+            // Live needs a live venue: no order may fall through to the paper venue while the trader thinks it is real.
+            guard binance.enabled else {
+                throw check.fail("mode", "live trading needs a live venue: enable router.binance (the only live venue in this build)")
+            }
+        default:
+            throw check.fail("mode", "must be paper or live, got '\(mode.prefix(20))'")
         }
+        try binance.validate(check, prefix: "binance")
         guard ReplaySpeed(replay.speed) != nil else {
             throw check.fail("replay.speed", "must be a positive number or \"max\"")
         }

@@ -139,6 +139,9 @@ final class TestSystem: @unchecked Sendable {
 
     func pid(_ name: String) -> Int32? { lock.withLock { processes[name]?.processIdentifier } }
 
+    /// Whether the daemon started last under `name` is still running.
+    func isRunning(_ name: String) -> Bool { lock.withLock { processes[name]?.isRunning ?? false } }
+
     func signal(_ name: String, _ signal: Int32) {
         if let pid = pid(name) { kill(pid, signal) }
     }

@@ -15,14 +15,15 @@ struct BinanceOrdersTests {
     func marketOrder() throws {
         let parameters = try BinanceOrders.newOrderParameters(request("bb-ea3ac22e-1", .market, quantity: ExactDecimal("0.00120")!))
         #expect(BinanceSigning.payload(parameters)
-                == "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.00120&newClientOrderId=bb-ea3ac22e-1&newOrderRespType=FULL")
+                == "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.0012&newClientOrderId=bb-ea3ac22e-1&newOrderRespType=FULL",
+                "trailing zeros dropped: Binance refuses more than 8 decimals even when they are 0 (-1111)")
     }
 
     @Test("a limit order is good till cancelled, at its exact price")
     func limitOrder() throws {
         let parameters = try BinanceOrders.newOrderParameters(request("bb-1", .limit, quantity: 1, price: ExactDecimal("0.10")!))
         #expect(BinanceSigning.payload(parameters)
-                == "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=1&price=0.10&newClientOrderId=bb-1&newOrderRespType=FULL")
+                == "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&newClientOrderId=bb-1&newOrderRespType=FULL")
     }
 
     @Test("what Binance would refuse is refused before sending: a client order id off its pattern, a limit without a price")

@@ -27,7 +27,11 @@ struct BinanceRequestGateTests {
                 == .rateLimited(retryAfterSeconds: 30, message: "Too much request weight used"))
         #expect(BinanceOutcome.of(status: 418, body: body(-1003, "Way too much request weight used; IP banned until 1700000000000."), retryAfter: "7200")
                 == .banned(retryAfterSeconds: 7_200, message: "Way too much request weight used; IP banned until 1700000000000."))
-        #expect(BinanceOutcome.of(status: 403, body: Array("<html>WAF</html>".utf8), retryAfter: nil) == .rejected(code: 0, message: "HTTP 403 without Binance's error body"))
+        #expect(BinanceOutcome.of(status: 403, body: Array("<html>WAF</html>".utf8), retryAfter: nil)
+                == .rateLimited(retryAfterSeconds: nil, message: "HTTP 403 from Binance's web application firewall: HTTP 403"))
+        #expect(BinanceOutcome.of(status: 429, body: [], retryAfter: "99999999999") == .rateLimited(retryAfterSeconds: 259_200, message: "HTTP 429"),
+                "a Retry-After past Binance's longest ban is capped at 3 days")
+        #expect(BinanceOutcome.of(status: 400, body: [], retryAfter: nil) == .rejected(code: 0, message: "HTTP 400 without Binance's error body"))
     }
 
     @Test("after a 418 not one request may leave until Retry-After has passed; then it may")
@@ -91,8 +95,8 @@ struct BinanceRequestGateTests {
     func limitsFromExchangeInfo() throws {
         let json = """
             [{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000},
-             {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":100},
-             {"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":200000},
+             {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":50},
+             {"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":160000},
              {"rateLimitType":"RAW_REQUESTS","interval":"MINUTE","intervalNum":5,"limit":61000},
              {"rateLimitType":"REQUEST_WEIGHT","interval":"FORTNIGHT","intervalNum":1,"limit":5}]
             """

@@ -2,6 +2,14 @@ import Foundation
 
 /// The real recorded market data beside the project (`../shared/data`, read-only).
 public enum SharedData {
+    /// This clone's top directory.
+    public static let repository: String = {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent() // <repo>/Tests/Support
+            .deletingLastPathComponent() // <repo>/Tests
+            .deletingLastPathComponent().standardizedFileURL.path
+    }()
+
     public static let directory: String = {
         URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent() // <repo>/Tests/Support

@@ -25,3 +25,14 @@ public func waitUntil(
         try await Task.sleep(for: .milliseconds(5))
     }
 }
+
+/// `waitUntil` for an asynchronous, throwing condition, polled every `interval`.
+public func waitFor(
+    _ what: String, timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for \(what)") }
+        try await Task.sleep(for: interval)
+    }
+}

@@ -37,10 +37,13 @@ public protocol TradingVenue: Sendable {
     /// filled by the market) and its connection's state, in order, one at a time: it waits for each to be
     /// handled (backpressure), and never while it holds a lock that handling could wait for.
     func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) async
+    /// Closes its connections; called once, when routerd stops.
+    func shutdown() async
 }
 
 extension TradingVenue {
     public var recordDatabase: DatabasePool? { nil }
+    public func shutdown() async {}
 }
 
 /// What is sent to a venue: the stored order's terms.

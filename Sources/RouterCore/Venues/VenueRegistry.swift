@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import GRDB
 import BagbotDomain
@@ -11,9 +12,16 @@ enum VenueRegistry {
         var paper: PaperVenue
     }
 
-    static func build(_ settings: RouterSettings, database: DatabasePool, logger: Logger) async throws -> Built {
+    /// `stateDirectory`: where venues keep what must outlive a restart (Binance's ban).
+    static func build(_ settings: RouterSettings, database: DatabasePool, stateDirectory: String, logger: Logger) async throws -> Built {
         let paper = try await PaperVenue(database: database, settings: PaperExchange.Settings(settings), rules: settings.paperRules, logger: logger,
                                          statusLagTicks: settings.paper.statusLagTicks)
-        return Built(venues: [paper], paper: paper)
+        var venues: [any TradingVenue] = [paper]
+        if settings.binance.enabled {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            venues.append(try await BinanceVenue.start(settings: settings.binance, credential: try BinanceCredentials.load(settings.binance),
+                                                       blockFile: stateDirectory + "/binance-ban.json", logger: logger))
+        }
+        return Built(venues: venues, paper: paper)
     }
 }

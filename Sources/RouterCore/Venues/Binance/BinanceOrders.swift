@@ -17,7 +17,8 @@ public enum BinanceOrders {
     /// The parameters of `POST /api/v3/order` for `request` (before `recvWindow`, `timestamp` and the signature):
     /// BAGBOT's client order id as `newClientOrderId` (so the order can always be looked up by it), quantities and
     /// prices as the exact decimals they are (already on the symbol's step and tick), and the `FULL` answer (with
-    /// its fills). A market order sends its quantity of the base asset; a limit order is good till cancelled.
+    /// its fills). A market order sends its quantity of the base asset; a limit order is good till cancelled. Trailing
+    /// zeros are dropped (`0.0010000000` → `0.001`): Binance refuses more than 8 decimals (-1111) even when they are 0.
     public static func newOrderParameters(_ request: VenueOrderRequest) throws(VenueError) -> [(name: String, value: String)] {
         guard isValidClientOrderId(request.clientOrderId) else {
             throw .rejected("client order id \(request.clientOrderId) does not fit Binance's pattern ^[a-zA-Z0-9-_]{1,36}$")
@@ -28,11 +29,11 @@ public enum BinanceOrders {
         ]
         switch request.type {
         case .market:
-            parameters += [("type", "MARKET"), ("quantity", request.quantity.description)]
+            parameters += [("type", "MARKET"), ("quantity", request.quantity.normalized.description)]
         case .limit:
             guard let price = request.limitPrice, price.isPositive else { throw .rejected("a limit order needs a positive price") }
-            parameters += [("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", request.quantity.description),
-                           ("price", price.description)]
+            parameters += [("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", request.quantity.normalized.description),
+                           ("price", price.normalized.description)]
         }
         parameters += [("newClientOrderId", request.clientOrderId), ("newOrderRespType", "FULL")]
         return parameters
@@ -58,6 +59,8 @@ public enum BinanceOrders {
 /// `recvWindow`). Each `GET /api/v3/time` gives the server's time somewhere between the request's send and its
 /// answer; the midpoint is taken, and an answer that took longer than the best one seen recently is trusted less.
 public struct BinanceClock: Sendable, Equatable {
+    static let maximumOffsetMilliseconds = 30.0 * 86_400_000
+
     /// Binance's time minus this machine's, in milliseconds.
     public private(set) var offsetMilliseconds: Double = 0
     /// The round trip of the sample the offset came from (a shorter one is a tighter estimate).
@@ -68,17 +71,24 @@ public struct BinanceClock: Sendable, Equatable {
     /// One `GET /api/v3/time`: sent at `sent`, answered `{"serverTime": serverTime}` at `received` (local clock).
     /// A sample whose round trip is more than twice the last one's is kept only if the last is older than a minute
     /// (the network's delay changes; a slow sample is still better than a stale one).
-    public mutating func observe(serverTimeMilliseconds: Int64, sent: Date, received: Date, previousAt: Date? = nil) {
+    /// Returns whether the sample was taken. One that would put Binance's clock more than 30 days from this machine's
+    /// is refused: it is a wrong answer, not a clock (requests then keep failing with -1021, which stops trading).
+    @discardableResult
+    public mutating func observe(serverTimeMilliseconds: Int64, sent: Date, received: Date, previousAt: Date? = nil) -> Bool {
         let roundTrip = max(0, received.timeIntervalSince(sent) * 1_000)
-        if let best = roundTripMilliseconds, roundTrip > best * 2, let previousAt, received.timeIntervalSince(previousAt) < 60 { return }
+        if let best = roundTripMilliseconds, roundTrip > best * 2, let previousAt, received.timeIntervalSince(previousAt) < 60 { return false }
         let midpoint = (sent.timeIntervalSince1970 + received.timeIntervalSince1970) / 2 * 1_000
-        offsetMilliseconds = Double(serverTimeMilliseconds) - midpoint
+        let offset = Double(serverTimeMilliseconds) - midpoint
+        guard offset.isFinite, abs(offset) <= Self.maximumOffsetMilliseconds else { return false }
+        offsetMilliseconds = offset
         roundTripMilliseconds = roundTrip
+        return true
     }
 
     /// The `timestamp` for a request sent at `now` (local clock): Binance's time as estimated, in whole
     /// milliseconds, rounded down (a timestamp ahead of the server's clock is refused, one behind is not).
     public func timestamp(at now: Date) -> Int64 {
-        Int64((now.timeIntervalSince1970 * 1_000 + offsetMilliseconds).rounded(.down))
+        Int64(exactly: (now.timeIntervalSince1970 * 1_000 + offsetMilliseconds).rounded(.down))
+            ?? Int64((now.timeIntervalSince1970 * 1_000).rounded(.down))
     }
 }

@@ -46,11 +46,12 @@ public struct BinanceRequestGate: Sendable {
         case refused(until: Date, reason: String)
     }
 
-    /// Binance's published defaults, used until `exchangeInfo` is read.
+    /// Binance's published defaults (rest-api.md, "Query Unfilled Order Count" and exchangeInfo's example), used
+    /// until `exchangeInfo` is read.
     public static let defaultLimits = [
         Limit(.requestWeight, interval: "MINUTE", intervalNum: 1, limit: 6_000),
-        Limit(.orders, interval: "SECOND", intervalNum: 10, limit: 100),
-        Limit(.orders, interval: "DAY", intervalNum: 1, limit: 200_000),
+        Limit(.orders, interval: "SECOND", intervalNum: 10, limit: 50),
+        Limit(.orders, interval: "DAY", intervalNum: 1, limit: 160_000),
     ]
 
     public private(set) var limits: [Limit]
@@ -72,6 +73,12 @@ public struct BinanceRequestGate: Sendable {
         guard !usable.isEmpty else { return }
         limits = usable
         usage = Array(repeating: nil, count: usable.count)
+    }
+
+    /// A ban or back-off saved by an earlier run (`BinanceRESTClient`'s block file): honoured as if just received.
+    public mutating func restore(bannedUntil: Date?, backOffUntil: Date?) {
+        if let bannedUntil { self.bannedUntil = max(self.bannedUntil ?? bannedUntil, bannedUntil) }
+        if let backOffUntil { self.backOffUntil = max(self.backOffUntil ?? backOffUntil, backOffUntil) }
     }
 
     /// What the venue's status says while nothing may be sent.

@@ -28,7 +28,8 @@ public enum BinanceOutcome: Sendable, Equatable {
         guard let status else { return .unknown("no answer from Binance (timeout or connection lost)") }
         let error = BinanceErrorBody.parse(body)
         let message = error?.message ?? "HTTP \(status)"
-        let seconds = retryAfter.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        // Capped at 3 days, Binance's longest ban: a wrong header must not stop every request (cancels too) for good.
+        let seconds = retryAfter.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { min(max($0, 0), 3 * 86_400) }
         switch status {
         case 200..<300:
             return .success
@@ -36,6 +37,10 @@ public enum BinanceOutcome: Sendable, Equatable {
             return .banned(retryAfterSeconds: seconds, message: message)
         case 429:
             return .rateLimited(retryAfterSeconds: seconds, message: message)
+        case 403:
+            // rest-api.md: a WAF rule was violated, which "can indicate a rate limit violation": back off as for a 429
+            // (the request was blocked in front of Binance's engine, so an order was not processed).
+            return .rateLimited(retryAfterSeconds: seconds, message: "HTTP 403 from Binance's web application firewall: \(message)")
         case 500...:
             // "It is important to NOT treat this as a failure operation; the execution status is UNKNOWN."
             return .unknown("Binance answered HTTP \(status): \(message)")
@@ -60,6 +65,20 @@ public enum BinanceOutcome: Sendable, Equatable {
             return .filterFailure(code: error.code, message: error.message)
         default:
             return .rejected(code: error.code, message: error.message)
+        }
+    }
+}
+
+extension BinanceOutcome {
+    /// Error codes that mean Binance did not process a new order (errors.md): the request itself was refused
+    /// (authentication, signature, parameters, filters, the order rate, an unsupported operation, or the order as
+    /// such: -2010 other than "Duplicate order sent."). Any other code on an order, and a 4xx without Binance's
+    /// error body, may hide an execution (-1000 UNKNOWN, -1001 DISCONNECTED, -1008 SERVER_BUSY, a proxy's 4xx): the
+    /// order is looked up, never taken for refused.
+    public static func newOrderWasNotProcessed(code: Int) -> Bool {
+        switch code {
+        case -1002, -1003, -1013, -1014, -1015, -1020, -1022, -1199 ... -1100, -2010, -2014, -2015: true
+        default: false
         }
     }
 }

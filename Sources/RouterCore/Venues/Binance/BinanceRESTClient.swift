@@ -1,0 +1,254 @@
+import Foundation
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Logging
+
+/// Every REST request BAGBOT makes to Binance goes through here (binance-spot-api-docs, rest-api.md): asked of the
+/// request gate first (nothing leaves during a 429 back-off or a 418 ban, reads wait for a window that is nearly
+/// used, orders are refused), signed with a timestamp on Binance's clock as estimated, and its answer's usage
+/// headers and outcome fed back to the gate. It never sends a request twice on its own, except a read refused for
+/// its timestamp (-1021), which is sent once more after the clock is read again.
+actor BinanceRESTClient {
+    struct Request: Sendable {
+        var method: HTTPMethod
+        var path: String
+        var parameters: [(name: String, value: String)]
+        var signed: Bool
+        /// Binance's weight for this request (rest-api.md, each endpoint's "Weight").
+        var weight: Int
+        /// A new order: counted against the order limits, and never sent again.
+        var isOrder: Bool
+        var timeout: TimeAmount
+
+        var what: String { "\(method.rawValue) \(path)" }
+    }
+
+    /// Why a request got no successful answer, and therefore what may have happened at Binance.
+    enum Failure: Error, Sendable, CustomStringConvertible {
+        /// Not sent: the gate held it back (a ban, a back-off, the order limit) or no connection could be made.
+        case notSent(String)
+        /// Sent, and Binance answered with this outcome (never `.success`).
+        case answered(BinanceOutcome)
+        /// Sent (or perhaps sent), and no answer came: a timeout or a connection lost mid-request.
+        case noAnswer(String)
+        /// Binance answered 2xx with a body that could not be read.
+        case malformed(String)
+
+        var description: String {
+            switch self {
+            case .notSent(let reason): "not sent: \(reason)"
+            case .answered(let outcome): "Binance answered: \(outcome)"
+            case .noAnswer(let reason): "no answer: \(reason)"
+            case .malformed(let reason): reason
+            }
+        }
+    }
+
+    let baseURL: String
+    let credential: BinanceCredential?
+    let recvWindowMilliseconds: Int
+    /// How long a read may wait for a rate-limit window to open before it is refused instead.
+    let maximumWait: Duration
+    private let http: HTTPClient
+    private var gate: BinanceRequestGate
+    private var clock = BinanceClock()
+    private var lastClockSync: Date?
+    private let logger: Logger
+    private let maximumBodyBytes = 8 * 1024 * 1024
+    /// Where a ban or back-off is saved, so a restarted routerd does not send its start-up requests into it
+    /// (Binance lengthens the bans of repeat offenders); nil: kept in memory only.
+    private let blockFile: String?
+
+    /// `maximumWait` is zero by default: venue calls run inside routerd's exclusive section, where a read waiting for
+    /// the next rate-limit window would hold up every cancel behind it; it fails as not sent instead.
+    init(baseURL: String, credential: BinanceCredential?, recvWindowMilliseconds: Int = 5_000, gate: BinanceRequestGate = BinanceRequestGate(),
+         maximumWait: Duration = .zero, blockFile: String? = nil, logger: Logger) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.blockFile = blockFile
+        self.credential = credential
+        self.recvWindowMilliseconds = recvWindowMilliseconds
+        self.gate = gate
+        self.maximumWait = maximumWait
+        self.logger = logger
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        configuration.httpVersion = .http1Only
+        http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        if let blockFile, let saved = BlockRecord.read(blockFile) {
+            self.gate.restore(bannedUntil: saved.bannedUntil, backOffUntil: saved.backOffUntil)
+        }
+    }
+
+    /// A ban or back-off as saved on disk.
+    struct BlockRecord: Codable {
+        var bannedUntil: Date?
+        var backOffUntil: Date?
+
+        static func read(_ path: String) -> BlockRecord? {
+            guard let data = FileManager.default.contents(atPath: path), data.count < 4_096 else { return nil }
+            return try? JSONDecoder().decode(BlockRecord.self, from: data)
+        }
+    }
+
+    private func saveBlock() {
+        guard let blockFile else { return }
+        let record = BlockRecord(bannedUntil: gate.bannedUntil, backOffUntil: gate.backOffUntil)
+        do {
+            try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: blockFile), options: .atomic)
+        } catch {
+            logger.error("Binance's ban could not be saved; a restart would not know of it", metadata: ["file": "\(blockFile)", "error": "\(error)"])
+        }
+    }
+
+    func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// What the venue's status says while nothing may be sent (a ban or a back-off), or nil.
+    func blockedReason() -> String? { gate.blockedReason(at: binanceNow()) }
+
+    func setLimits(_ limits: [BinanceRequestGate.Limit]) { gate.setLimits(limits) }
+
+    func usedWeight() -> Int? { gate.used(.requestWeight, interval: "MINUTE", intervalNum: 1, at: binanceNow()) }
+
+    var clockOffsetMilliseconds: Double { clock.offsetMilliseconds }
+
+    /// Binance's time now, as this machine estimates it.
+    func binanceNow() -> Date {
+        Date(timeIntervalSince1970: Double(clock.timestamp(at: Date())) / 1_000)
+    }
+
+    /// Reads Binance's clock (`GET /api/v3/time`, weight 1) and keeps the offset to it.
+    func syncClock() async throws(Failure) {
+        if lastClockSync == nil {
+            // The first request opens the connection (DNS, TCP, TLS): a round trip that long would skew the estimate.
+            _ = try await send(Request(method: .GET, path: "/api/v3/ping", parameters: [], signed: false, weight: 1, isOrder: false,
+                                       timeout: .seconds(10)), retryOnClockSkew: false)
+        }
+        // The round trip is measured on the monotonic clock: a step of the wall clock meanwhile cannot distort it.
+        let sent = Date()
+        let started = ContinuousClock.now
+        let body = try await send(Request(method: .GET, path: "/api/v3/time", parameters: [], signed: false, weight: 1, isOrder: false,
+                                          timeout: .seconds(10)), retryOnClockSkew: false)
+        let elapsed = ContinuousClock.now - started
+        let received = sent.addingTimeInterval(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        struct ServerTime: Decodable { var serverTime: Int64 }
+        guard let time = try? JSONDecoder().decode(ServerTime.self, from: Data(body)) else {
+            throw .malformed("Binance's answer to GET /api/v3/time could not be read")
+        }
+        if clock.observe(serverTimeMilliseconds: time.serverTime, sent: sent, received: received, previousAt: lastClockSync) {
+            lastClockSync = received
+        } else if abs(Double(time.serverTime) - received.timeIntervalSince1970 * 1_000) > BinanceClock.maximumOffsetMilliseconds {
+            logger.error("Binance's clock as answered is more than 30 days from this machine's; the sample is ignored", metadata: [
+                "server_time_ms": "\(time.serverTime)",
+            ])
+        }
+    }
+
+    /// Sends `request` once and returns the body of a successful answer.
+    func send(_ request: Request) async throws(Failure) -> [UInt8] {
+        try await send(request, retryOnClockSkew: !request.isOrder)
+    }
+
+    private func send(_ request: Request, retryOnClockSkew: Bool) async throws(Failure) -> [UInt8] {
+        try await admit(request)
+        let url: String
+        do {
+            url = try self.url(for: request)
+        } catch {
+            throw .notSent("the request could not be signed: \(error)")
+        }
+        var httpRequest = HTTPClientRequest(url: url)
+        httpRequest.method = request.method
+        if let credential { httpRequest.headers.add(name: "X-MBX-APIKEY", value: credential.apiKey) }
+        let status: Int
+        let headers: HTTPHeaders
+        let body: [UInt8]
+        do {
+            let response = try await http.execute(httpRequest, timeout: request.timeout, logger: logger)
+            status = Int(response.status.code)
+            headers = response.headers
+            body = Array(buffer: try await response.body.collect(upTo: maximumBodyBytes))
+        } catch {
+            if Self.neverReachedBinance(error) { throw .notSent("no connection to \(baseURL): \(error)") }
+            throw .noAnswer("\(request.what): \(error)")
+        }
+        let now = binanceNow()
+        gate.observe(headers: headers.map { ($0.name, $0.value) }, at: now)
+        let outcome = BinanceOutcome.of(status: status, body: body, retryAfter: headers.first(name: "Retry-After"))
+        gate.record(outcome, at: now)
+        switch outcome {
+        case .success:
+            return body
+        case .clockSkew(let message):
+            logger.warning("Binance refused a request's timestamp; reading its clock again", metadata: [
+                "request": "\(request.what)", "message": "\(message)", "offset_ms": "\(clock.offsetMilliseconds)",
+            ])
+            try? await syncClock()
+            if retryOnClockSkew { return try await send(request, retryOnClockSkew: false) }
+            throw .answered(outcome)
+        case .banned, .rateLimited:
+            saveBlock()
+            logger.error("Binance is refusing requests; nothing is sent until it allows", metadata: [
+                "request": "\(request.what)", "outcome": "\(outcome)", "until": "\(gate.blockedReason(at: now) ?? "-")",
+            ])
+            throw .answered(outcome)
+        default:
+            throw .answered(outcome)
+        }
+    }
+
+    /// Waits for the gate, or refuses: an order is never held back to leave later (the market will have moved),
+    /// nor is any request during a ban or back-off; a read waits up to `maximumWait` for a window to open.
+    private func admit(_ request: Request) async throws(Failure) {
+        let started = ContinuousClock.now
+        while true {
+            switch gate.admit(weight: request.weight, isOrder: request.isOrder, at: binanceNow()) {
+            case .now:
+                return
+            case .refused(_, let reason):
+                throw .notSent(reason)
+            case .wait(let until):
+                let delay = until.timeIntervalSince(binanceNow())
+                guard !request.isOrder, ContinuousClock.now - started + .seconds(max(delay, 0)) <= maximumWait else {
+                    throw .notSent("Binance's request weight for this minute is nearly used; \(request.what) would wait \(Int(delay.rounded(.up))) s")
+                }
+                do {
+                    try await Task.sleep(for: .milliseconds(Int(max(delay, 0.01) * 1_000)))
+                } catch {
+                    throw .notSent("cancelled while waiting for Binance's rate limit")
+                }
+            }
+        }
+    }
+
+    private func url(for request: Request) throws -> String {
+        let query: String
+        if request.signed {
+            guard let credential else { throw BinanceRESTClientError.noCredential }
+            query = try BinanceSigning.signedQuery(request.parameters, timestampMilliseconds: clock.timestamp(at: Date()),
+                                                   recvWindowMilliseconds: recvWindowMilliseconds, with: credential)
+        } else {
+            query = BinanceSigning.payload(request.parameters)
+        }
+        return baseURL + request.path + (query.isEmpty ? "" : "?" + query)
+    }
+
+    /// Errors that mean the request never left this machine: no connection could be made (refused, unreachable,
+    /// timed out while connecting). Anything else may have reached Binance.
+    static func neverReachedBinance(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        if error is NIOConnectionError { return true }
+        if let error = error as? ChannelError, case .connectTimeout = error { return true }
+        if let error = error as? IOError, [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode) { return true }
+        return false
+    }
+}
+
+enum BinanceRESTClientError: Error, CustomStringConvertible {
+    case noCredential
+
+    var description: String { "no Binance API credential is configured" }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import BagbotDomain
+
+/// Binance's order and trade answers (binance-spot-api-docs, rest-api.md "New order", "Query order", "Cancel
+/// order", "Account trade list") in BAGBOT's terms. Every amount is read from Binance's decimal strings as an exact
+/// decimal; an answer missing a field BAGBOT relies on, or with a status Binance has not documented, is not
+/// guessed at: it throws, and the order is looked up again.
+public enum BinanceReports {
+    /// An order as `POST`, `GET` and `DELETE /api/v3/order` and `GET /api/v3/openOrders` answer it (the fields all
+    /// of them carry). `fills` only comes with `newOrderRespType=FULL`.
+    struct Order: Decodable {
+        var symbol: String
+        var orderId: Int64
+        var clientOrderId: String
+        /// A cancel's answer names the cancel itself `clientOrderId` and the order `origClientOrderId`.
+        var origClientOrderId: String?
+        var status: String
+        var executedQty: ExactDecimal
+        var cummulativeQuoteQty: String?
+        var side: String
+        var transactTime: Int64?
+        var updateTime: Int64?
+        var time: Int64?
+        var fills: [FullFill]?
+    }
+
+    /// One entry of a FULL answer's `fills`.
+    struct FullFill: Decodable {
+        var price: ExactDecimal
+        var qty: ExactDecimal
+        var commission: ExactDecimal
+        var commissionAsset: String
+        var tradeId: Int64
+    }
+
+    /// One entry of `GET /api/v3/myTrades`.
+    struct Trade: Decodable {
+        var symbol: String
+        var id: Int64
+        var orderId: Int64
+        var price: ExactDecimal
+        var qty: ExactDecimal
+        var commission: ExactDecimal
+        var commissionAsset: String
+        var time: Int64
+        var isBuyer: Bool
+    }
+
+    struct Account: Decodable {
+        struct Balance: Decodable {
+            var asset: String
+            var free: ExactDecimal
+            var locked: ExactDecimal
+        }
+        var balances: [Balance]
+        /// Whether this key may trade (false for a read-only key, or an account Binance has restricted).
+        var canTrade: Bool?
+    }
+
+    public struct Malformed: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], what: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw Malformed(description: "Binance's answer to \(what) could not be read: \(String(describing: error).prefix(300))")
+        }
+    }
+
+    /// The fill id BAGBOT stores: Binance numbers trades per symbol, so the symbol is part of it.
+    static func fillId(symbol: String, tradeId: Int64) -> String { "\(symbol)-\(tradeId)" }
+
+    static func date(milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1_000) }
+
+    /// `order` as a venue report. `fills` are the order's executions (from the FULL answer or from `myTrades`);
+    /// `fee` turns each commission into the quote asset.
+    static func report(_ order: Order, clientOrderId: String, fills: [VenueFill], now: Date) throws -> VenueOrderReport {
+        guard let status = BinanceOrders.status(order.status) else {
+            throw Malformed(description: "Binance reported order \(clientOrderId) in status \(order.status.prefix(40)), which its documentation does not list")
+        }
+        let average: ExactDecimal?
+        if order.executedQty.isPositive, let quote = order.cummulativeQuoteQty.flatMap(ExactDecimal.init), !quote.isNegative {
+            average = try quote.divided(by: order.executedQty, scale: 8, rounding: .halfEven)
+        } else if order.executedQty.isPositive, !fills.isEmpty {
+            average = try averagePrice(of: fills)
+        } else {
+            average = nil
+        }
+        let time = (order.transactTime ?? order.updateTime ?? order.time).map(date(milliseconds:)) ?? now
+        return VenueOrderReport(clientOrderId: clientOrderId, exchangeOrderId: String(order.orderId), status: status,
+                                filledQuantity: order.executedQty, averagePrice: average, fills: fills,
+                                rejectReason: status == .rejected ? "rejected by Binance" : nil, time: time)
+    }
+
+    static func averagePrice(of fills: [VenueFill]) throws -> ExactDecimal? {
+        var quantity = ExactDecimal.zero
+        var notional = ExactDecimal.zero
+        for fill in fills {
+            quantity = try quantity + fill.quantity
+            notional = try notional + fill.quantity.multiplied(by: fill.price, scale: 16, rounding: .halfEven)
+        }
+        guard quantity.isPositive else { return nil }
+        return try notional.divided(by: quantity, scale: 8, rounding: .halfEven)
+    }
+
+    /// A FULL answer's fills. They carry no time of their own: the order's `transactTime` is theirs.
+    static func fills(of order: Order, clientOrderId: String, side: Side, fee: FeeConversion, now: Date) throws -> [VenueFill] {
+        let time = order.transactTime.map(date(milliseconds:)) ?? now
+        return try (order.fills ?? []).map { fill in
+            VenueFill(fillId: fillId(symbol: order.symbol, tradeId: fill.tradeId), clientOrderId: clientOrderId, symbol: order.symbol,
+                      side: side, quantity: fill.qty, price: fill.price,
+                      fee: try fee.inQuote(fill.commission, asset: fill.commissionAsset, price: fill.price), time: time)
+        }
+    }
+
+    /// `myTrades` entries as fills of the order they belong to (`clientOrderIds` maps Binance's order id to BAGBOT's).
+    static func fills(of trades: [Trade], clientOrderIds: (Int64) -> String?, fee: FeeConversion) throws -> [VenueFill] {
+        try trades.compactMap { trade in
+            guard let clientOrderId = clientOrderIds(trade.orderId) else { return nil }
+            return VenueFill(fillId: fillId(symbol: trade.symbol, tradeId: trade.id), clientOrderId: clientOrderId, symbol: trade.symbol,
+                             side: trade.isBuyer ? .buy : .sell, quantity: trade.qty, price: trade.price,
+                             fee: try fee.inQuote(trade.commission, asset: trade.commissionAsset, price: trade.price),
+                             time: date(milliseconds: trade.time))
+        }
+    }
+
+    static func side(_ binance: String) throws -> Side {
+        switch binance {
+        case "BUY": .buy
+        case "SELL": .sell
+        default: throw Malformed(description: "Binance reported an order side \(binance.prefix(20)), which its documentation does not list")
+        }
+    }
+}
+
+/// Binance charges each trade's commission in one asset (`commissionAsset`): the quote asset, the base asset (what a
+/// buy receives, by default), or BNB when the account pays fees in BNB. BAGBOT's fills keep fees in the quote asset:
+/// a base-asset commission is worth `commission × price`; any other asset is valued at its last price against the
+/// quote, which the venue looks up (`prices`). A commission that cannot be valued is an error, never a zero.
+struct FeeConversion {
+    var baseAsset: String
+    var quoteAsset: String
+    /// The price of `asset` in the quote asset, when known.
+    var prices: [String: ExactDecimal] = [:]
+
+    struct Unvalued: Error, CustomStringConvertible {
+        var asset: String
+        var quoteAsset: String
+        var cause: String?
+        var description: String {
+            "a commission in \(asset) cannot be valued in \(quoteAsset): no \(asset)\(quoteAsset) price" + (cause.map { " (\($0))" } ?? "")
+        }
+    }
+
+    func inQuote(_ commission: ExactDecimal, asset: String, price: ExactDecimal) throws -> ExactDecimal {
+        if commission.isZero || asset == quoteAsset { return commission }
+        if asset == baseAsset { return try commission.multiplied(by: price, scale: 8, rounding: .up) }
+        guard let rate = prices[asset] else { throw Unvalued(asset: asset, quoteAsset: quoteAsset) }
+        return try commission.multiplied(by: rate, scale: 8, rounding: .up)
+    }
+
+    /// The assets other than base and quote whose price is needed to value `commissions`.
+    func foreignAssets(in commissions: [(amount: ExactDecimal, asset: String)]) -> Set<String> {
+        Set(commissions.filter { !$0.amount.isZero && $0.asset != baseAsset && $0.asset != quoteAsset }.map(\.asset))
+    }
+}

@@ -1,0 +1,444 @@
+import Foundation
+import Logging
+import NIOCore
+import BagbotDomain
+
+/// Binance Spot as a `TradingVenue`, over its signed REST API (binance-spot-api-docs, rest-api.md). Orders carry
+/// BAGBOT's client order id as `newClientOrderId`, so each can always be looked up by it; an order whose answer did
+/// not come is never sent again (`VenueError.unknownOutcome`: routerd looks it up). Binance accepts a second order
+/// under the id of one that has *filled* ("Orders with the same newClientOrderID can be accepted only when the
+/// previous one is filled"), so a resend could execute twice: this is why nothing here ever resends an order.
+public actor BinanceVenue: TradingVenue {
+    public nonisolated let id = Venue.binance
+    let settings: BinanceSettings
+    let rest: BinanceRESTClient
+    private let logger: Logger
+    private var rules: [String: SymbolRules] = [:]
+    private var rulesReadAt: Date?
+    /// Binance's order id → BAGBOT's client order id, learnt from every answer (trades name only the order id).
+    private var clientOrderIds: [Int64: String] = [:]
+    private var handler: (@Sendable (VenueEvent) async -> Void)?
+    private var upkeep: Task<Void, Never>?
+    private var marketStream: Task<Void, Never>?
+    private var orderPoll: Task<Void, Never>?
+    /// Orders this venue last reported as working (not final), by client order id: what the poll watches.
+    private var working: [String: (symbol: String, status: OrderStatus, filled: ExactDecimal)] = [:]
+
+    init(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil, logger: Logger) {
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "venue"] = "binance"
+        self.logger = logger
+        rest = BinanceRESTClient(baseURL: settings.resolvedRestURL, credential: credential, recvWindowMilliseconds: settings.recvWindowMs,
+                                 blockFile: blockFile, logger: logger)
+    }
+
+    /// Connects: reads Binance's clock and the symbols' rules (a venue that cannot do either does not start), then
+    /// keeps both fresh in the background.
+    /// `blockFile`: where a ban or back-off is saved across restarts. During one, the venue does not start and sends
+    /// nothing (routerd stops with the reason, and systemd's restarts send nothing either).
+    public static func start(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil,
+                             logger: Logger) async throws -> BinanceVenue {
+        let venue = BinanceVenue(settings: settings, credential: credential, blockFile: blockFile, logger: logger)
+        if let blocked = await venue.rest.blockedReason() {
+            await venue.shutdown()
+            throw BinanceVenueError(description: "Binance is refusing this machine's requests (\(blocked), saved by an earlier run); nothing is sent before then")
+        }
+        do {
+            try await venue.rest.syncClock()
+            try await venue.refreshRules()
+            try await venue.checkAccount()
+        } catch {
+            await venue.shutdown()
+            throw error
+        }
+        await venue.startUpkeep()
+        await venue.startMarketStream()
+        await venue.startOrderPoll()
+        return venue
+    }
+
+    public func shutdown() async {
+        upkeep?.cancel()
+        upkeep = nil
+        marketStream?.cancel()
+        orderPoll?.cancel()
+        await marketStream?.value
+        await orderPoll?.value
+        marketStream = nil
+        orderPoll = nil
+        await rest.shutdown()
+    }
+
+    /// Ticks of the configured symbols from Binance's market streams, delivered as venue events.
+    private func startMarketStream() {
+        let stream = BinanceMarketStream(baseURL: settings.resolvedMarketStreamURL, symbols: settings.symbols, logger: logger) { [weak self] tick in
+            await self?.deliver(.tick(tick))
+        }
+        marketStream = Task { await stream.run() }
+    }
+
+    private func deliver(_ event: VenueEvent) async {
+        await handler?(event)
+    }
+
+    /// A signed `GET /api/v3/account` at start: a key that Binance refuses, or that may not trade, stops routerd
+    /// there rather than at the first order.
+    func checkAccount() async throws {
+        let body: [UInt8]
+        do {
+            body = try await read("/api/v3/account", [("omitZeroBalances", "true")], weight: 20)
+        } catch {
+            throw BinanceVenueError(description: "Binance refused the API key's signed request (\(error)); check the key, its permissions and its IP list")
+        }
+        let account = try BinanceReports.decode(BinanceReports.Account.self, from: body, what: "GET /api/v3/account")
+        guard account.canTrade == true else {
+            throw BinanceVenueError(description: "Binance says this API key may not trade (canTrade is not true): enable Spot trading for it")
+        }
+    }
+
+    /// Resting orders fill and end without BAGBOT asking: every `orderPollMs` the orders working at Binance are
+    /// compared with what this venue last reported, and each that changed or is gone is looked up and delivered.
+    private func startOrderPoll() {
+        let interval = Duration.milliseconds(settings.orderPollMs)
+        orderPoll = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.pollWorkingOrders()
+            }
+        }
+    }
+
+    func pollWorkingOrders() async {
+        for symbol in Set(working.values.map(\.symbol)).sorted() {
+            let open: [BinanceReports.Order]
+            do {
+                let body = try await read("/api/v3/openOrders", [("symbol", symbol)], weight: 6)
+                open = try BinanceReports.decode([BinanceReports.Order].self, from: body, what: "GET /api/v3/openOrders")
+            } catch {
+                logger.warning("Binance's open orders could not be read; the next poll tries again", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
+                continue
+            }
+            let atBinance = Dictionary(open.map { ($0.clientOrderId, $0) }, uniquingKeysWith: { first, _ in first })
+            for (clientOrderId, known) in working where known.symbol == symbol {
+                if let now = atBinance[clientOrderId], BinanceOrders.status(now.status) == known.status, now.executedQty == known.filled { continue }
+                do {
+                    guard let report = try await order(clientOrderId: clientOrderId, symbol: symbol) else { continue }
+                    await deliver(.order(report))
+                } catch {
+                    logger.warning("a working order that changed at Binance could not be looked up; the next poll tries again", metadata: [
+                        "client_order_id": "\(clientOrderId)", "error": "\(error)",
+                    ])
+                }
+            }
+        }
+    }
+
+    /// Keeps track of what was last reported of each order, for the poll.
+    private func remember(_ report: VenueOrderReport, symbol: String) {
+        if report.status.isFinal {
+            working[report.clientOrderId] = nil
+        } else {
+            working[report.clientOrderId] = (symbol, report.status, report.filledQuantity)
+        }
+    }
+
+    private func startUpkeep() {
+        let clockEvery = Duration.seconds(settings.clockSyncMinutes * 60)
+        let rulesEvery = Duration.seconds(settings.rulesRefreshMinutes * 60)
+        upkeep = Task { [weak self] in
+            var sinceRules = Duration.zero
+            while !Task.isCancelled {
+                try? await Task.sleep(for: clockEvery)
+                guard let self, !Task.isCancelled else { return }
+                await self.keepClock()
+                sinceRules += clockEvery
+                if sinceRules >= rulesEvery {
+                    sinceRules = .zero
+                    await self.keepRules()
+                }
+            }
+        }
+    }
+
+    private func keepClock() async {
+        do {
+            try await rest.syncClock()
+        } catch {
+            logger.warning("Binance's clock could not be read; the last offset stays", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func keepRules() async {
+        do {
+            try await refreshRules()
+        } catch {
+            logger.warning("Binance's exchangeInfo could not be read; the last rules stay", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Reads `exchangeInfo` for the configured symbols: their rules, and Binance's rate limits for the gate.
+    func refreshRules() async throws {
+        let list = "[" + settings.symbols.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let body = try await read("/api/v3/exchangeInfo", [("symbols", list)], weight: 20, signed: false)
+        let info = try BinanceReports.decode(BinanceExchangeInfo.self, from: body, what: "GET /api/v3/exchangeInfo")
+        if let limits = info.rateLimits { await rest.setLimits(limits) }
+        let (read, refused) = info.rules()
+        for refusal in refused {
+            logger.error("a Binance symbol's rules could not be read; orders for it are refused", metadata: [
+                "symbol": "\(refusal.symbol)", "reason": "\(refusal.reason)",
+            ])
+        }
+        rules = Dictionary(read.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        rulesReadAt = Date()
+    }
+
+    // MARK: TradingVenue
+
+    public func symbolRules() async throws -> [SymbolRules] {
+        if rules.isEmpty { try await refreshRules() }
+        return rules.values.sorted { $0.symbol < $1.symbol }
+    }
+
+    public func place(_ order: VenueOrderRequest) async throws -> VenueOrderReport {
+        guard let rule = rules[order.symbol] else {
+            throw VenueError.rejected("\(order.symbol) is not traded on Binance here (router.binance.symbols, or its rules could not be read)")
+        }
+        let parameters = try BinanceOrders.newOrderParameters(order)
+        let body: [UInt8]
+        do {
+            body = try await rest.send(.init(method: .POST, path: "/api/v3/order", parameters: parameters, signed: true, weight: 1, isOrder: true,
+                                             timeout: .milliseconds(Int64(settings.orderTimeoutMs))))
+        } catch {
+            throw await venueError(placing: order, error)
+        }
+        // From here the order exists at Binance: whatever goes wrong in reading the answer, its outcome is unknown.
+        do {
+            let answer = try BinanceReports.decode(BinanceReports.Order.self, from: body, what: "POST /api/v3/order")
+            clientOrderIds[answer.orderId] = order.clientOrderId
+            let fee = try await feeConversion(rule, commissions: (answer.fills ?? []).map { ($0.commission, $0.commissionAsset) })
+            let fills = try BinanceReports.fills(of: answer, clientOrderId: order.clientOrderId, side: order.side, fee: fee, now: Date())
+            let report = try BinanceReports.report(answer, clientOrderId: order.clientOrderId, fills: fills, now: Date())
+            remember(report, symbol: order.symbol)
+            return report
+        } catch {
+            throw VenueError.unknownOutcome("Binance accepted order \(order.clientOrderId) but its answer could not be read: \(error)")
+        }
+    }
+
+    public func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport {
+        let body: [UInt8]
+        do {
+            body = try await rest.send(.init(method: .DELETE, path: "/api/v3/order",
+                                             parameters: [("symbol", symbol), ("origClientOrderId", clientOrderId)],
+                                             signed: true, weight: 1, isOrder: false, timeout: .seconds(10)))
+        } catch BinanceRESTClient.Failure.answered(.noSuchOrder(let message)) {
+            // Not working any more (filled or cancelled meanwhile) or never there: the lookup says which.
+            guard let report = try await order(clientOrderId: clientOrderId, symbol: symbol) else {
+                throw VenueError.rejected("Binance has no order \(clientOrderId): \(message)")
+            }
+            return report
+        } catch BinanceRESTClient.Failure.answered(.rejected(let code, let message)) {
+            throw VenueError.rejected("Binance \(code): \(message)")
+        } catch BinanceRESTClient.Failure.notSent(let reason) {
+            throw VenueError.unavailable(reason)
+        } catch {
+            throw VenueError.unknownOutcome("the cancel of \(clientOrderId): \(error)")
+        }
+        let answer = try BinanceReports.decode(BinanceReports.Order.self, from: body, what: "DELETE /api/v3/order")
+        return try await report(of: answer, clientOrderId: clientOrderId)
+    }
+
+    public func order(clientOrderId: String, symbol: String) async throws -> VenueOrderReport? {
+        let body: [UInt8]
+        do {
+            body = try await read("/api/v3/order", [("symbol", symbol), ("origClientOrderId", clientOrderId)], weight: 4)
+        } catch BinanceRESTClient.Failure.answered(.noSuchOrder) {
+            return nil
+        }
+        let answer = try BinanceReports.decode(BinanceReports.Order.self, from: body, what: "GET /api/v3/order")
+        return try await report(of: answer, clientOrderId: clientOrderId)
+    }
+
+    public func openOrders() async throws -> [VenueOrderReport] {
+        var reports: [VenueOrderReport] = []
+        for symbol in settings.symbols {
+            let body = try await read("/api/v3/openOrders", [("symbol", symbol)], weight: 6)
+            let answers = try BinanceReports.decode([BinanceReports.Order].self, from: body, what: "GET /api/v3/openOrders")
+            for answer in answers { reports.append(try await report(of: answer, clientOrderId: answer.clientOrderId)) }
+        }
+        return reports
+    }
+
+    /// Every configured symbol's trades since `since`: found by time in windows of 24 hours (Binance's limit),
+    /// then paged by trade id from the first one found, so none is skipped however many there are.
+    public func fills(since: Date) async throws -> [VenueFill] {
+        let now = await rest.binanceNow()
+        var fills: [VenueFill] = []
+        for symbol in settings.symbols {
+            guard let rule = rules[symbol] else { continue }
+            var trades: [BinanceReports.Trade] = []
+            var windowStart = since
+            while windowStart < now, trades.isEmpty {
+                let windowEnd = min(windowStart.addingTimeInterval(24 * 3_600 - 0.001), now)
+                trades = try await myTrades(symbol, [("startTime", Self.milliseconds(windowStart)), ("endTime", Self.milliseconds(windowEnd))])
+                windowStart = windowEnd.addingTimeInterval(0.001)
+            }
+            // From the first trade found, page by id to the newest (later windows may hold more).
+            var page = trades
+            while !page.isEmpty, let last = page.last, last.id < Int64.max {
+                page = try await myTrades(symbol, [("fromId", String(last.id + 1))])
+                trades += page
+                if page.count < Self.tradePage { break }
+            }
+            for trade in trades where clientOrderIds[trade.orderId] == nil { try await learnClientOrderId(of: trade.orderId, symbol: symbol) }
+            let fee = try await feeConversion(rule, commissions: trades.map { ($0.commission, $0.commissionAsset) })
+            fills += try BinanceReports.fills(of: trades.filter { $0.time >= Int64(since.timeIntervalSince1970 * 1_000) },
+                                              clientOrderIds: { self.clientOrderIds[$0] }, fee: fee)
+        }
+        return fills.sorted { ($0.time, $0.fillId) < ($1.time, $1.fillId) }
+    }
+
+    public func balances() async throws -> [AssetBalance] {
+        let body = try await read("/api/v3/account", [("omitZeroBalances", "true")], weight: 20)
+        let account = try BinanceReports.decode(BinanceReports.Account.self, from: body, what: "GET /api/v3/account")
+        return account.balances.map { AssetBalance(asset: $0.asset, free: $0.free, locked: $0.locked) }.sorted { $0.asset < $1.asset }
+    }
+
+    /// Spot has no positions of its own: each traded symbol's base asset held (free and locked) is its long
+    /// position, marked at Binance's last price. Binance keeps no cost for a holding, so the average price shown is
+    /// the mark and no P&L is claimed; routerd's strategy books, from its own fills, carry the cost.
+    public func positions() async throws -> [Position] {
+        let held = Dictionary(try await balances().map { ($0.asset, $0) }, uniquingKeysWith: { first, _ in first })
+        var positions: [Position] = []
+        for symbol in settings.symbols {
+            guard let rule = rules[symbol], let balance = held[rule.baseAsset] else { continue }
+            let quantity = try balance.total
+            guard !quantity.isZero else { continue }
+            let mark = try await lastPrice(symbol)
+            positions.append(Position(venue: .binance, symbol: symbol, quantity: quantity, averagePrice: mark, realizedPnl: .zero,
+                                      lastPrice: mark, unrealizedPnl: nil))
+        }
+        return positions
+    }
+
+    public func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) async {
+        self.handler = handler
+    }
+
+    // MARK: Helpers
+
+    static let tradePage = 1_000
+
+    static func milliseconds(_ date: Date) -> String { String(Int64((date.timeIntervalSince1970 * 1_000).rounded(.down))) }
+
+    /// A signed (by default) read. A read refused because Binance is refusing requests is `unavailable`.
+    private func read(_ path: String, _ parameters: [(name: String, value: String)], weight: Int, signed: Bool = true) async throws -> [UInt8] {
+        try await rest.send(.init(method: .GET, path: path, parameters: parameters, signed: signed, weight: weight, isOrder: false,
+                                  timeout: .seconds(10)))
+    }
+
+    private func myTrades(_ symbol: String, _ parameters: [(name: String, value: String)]) async throws -> [BinanceReports.Trade] {
+        let body = try await read("/api/v3/myTrades", [("symbol", symbol)] + parameters + [("limit", String(Self.tradePage))],
+                                  weight: parameters.contains { $0.name == "orderId" } ? 5 : 20)
+        return try BinanceReports.decode([BinanceReports.Trade].self, from: body, what: "GET /api/v3/myTrades")
+    }
+
+    private func learnClientOrderId(of orderId: Int64, symbol: String) async throws {
+        let body = try await read("/api/v3/order", [("symbol", symbol), ("orderId", String(orderId))], weight: 4)
+        let answer = try BinanceReports.decode(BinanceReports.Order.self, from: body, what: "GET /api/v3/order")
+        clientOrderIds[orderId] = answer.clientOrderId
+    }
+
+    /// An order Binance reported, with every fill it has had (read from `myTrades` when it has any).
+    private func report(of answer: BinanceReports.Order, clientOrderId: String) async throws -> VenueOrderReport {
+        let ownId = answer.origClientOrderId ?? clientOrderId
+        clientOrderIds[answer.orderId] = ownId
+        var fills: [VenueFill] = []
+        if answer.executedQty.isPositive {
+            guard let rule = rules[answer.symbol] else {
+                throw BinanceReports.Malformed(description: "Binance reported fills of \(ownId) in \(answer.symbol), which is not configured")
+            }
+            var trades = try await myTrades(answer.symbol, [("orderId", String(answer.orderId))])
+            var page = trades
+            while page.count == Self.tradePage, let last = page.last, last.id < Int64.max {
+                page = try await myTrades(answer.symbol, [("orderId", String(answer.orderId)), ("fromId", String(last.id + 1))])
+                trades += page
+            }
+            // myTrades is read from Binance's database, the order's status from memory: its trades can lag. A report
+            // short of fills would settle the order without them; an error has it looked up again.
+            let traded = try ExactDecimal.sum(trades.map(\.qty))
+            guard traded == answer.executedQty else {
+                throw BinanceReports.Malformed(description: "Binance reports \(answer.executedQty) executed of \(ownId) but its trades add up to \(traded); looking again later")
+            }
+            let fee = try await feeConversion(rule, commissions: trades.map { ($0.commission, $0.commissionAsset) })
+            fills = try BinanceReports.fills(of: trades, clientOrderIds: { $0 == answer.orderId ? ownId : nil }, fee: fee)
+        }
+        let report = try BinanceReports.report(answer, clientOrderId: ownId, fills: fills, now: Date())
+        remember(report, symbol: answer.symbol)
+        return report
+    }
+
+    /// How this symbol's commissions become quote-asset fees, with the prices of any other asset they are in.
+    private func feeConversion(_ rule: SymbolRules, commissions: [(amount: ExactDecimal, asset: String)]) async throws -> FeeConversion {
+        var conversion = FeeConversion(baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset)
+        for asset in conversion.foreignAssets(in: commissions) {
+            do {
+                conversion.prices[asset] = try await lastPrice(asset + rule.quoteAsset)
+            } catch {
+                throw FeeConversion.Unvalued(asset: asset, quoteAsset: rule.quoteAsset, cause: "\(error)")
+            }
+        }
+        return conversion
+    }
+
+    /// `GET /api/v3/ticker/price` (weight 2): Binance's last traded price of `symbol`.
+    private func lastPrice(_ symbol: String) async throws -> ExactDecimal {
+        struct Ticker: Decodable { var price: ExactDecimal }
+        let body = try await read("/api/v3/ticker/price", [("symbol", symbol)], weight: 2, signed: false)
+        return try BinanceReports.decode(Ticker.self, from: body, what: "GET /api/v3/ticker/price").price
+    }
+
+    /// What a failed `POST /api/v3/order` means for the order.
+    private func venueError(placing order: VenueOrderRequest, _ error: any Error) async -> VenueError {
+        guard let failure = error as? BinanceRESTClient.Failure else { return .unknownOutcome("\(error)") }
+        switch failure {
+        case .notSent(let reason):
+            return .unavailable(reason)
+        case .noAnswer(let reason), .malformed(let reason):
+            return .unknownOutcome(reason)
+        case .answered(let outcome):
+            switch outcome {
+            case .rejected(let code, let message):
+                guard BinanceOutcome.newOrderWasNotProcessed(code: code) else {
+                    return .unknownOutcome("Binance answered \(code): \(message), which does not say the order was not processed")
+                }
+                return .rejected("Binance \(code): \(message)")
+            case .filterFailure(let code, let message):
+                // The symbol's rules may have changed since they were read: read them again for the next order.
+                await keepRules()
+                return .rejected("Binance \(code): \(message)")
+            case .rateLimited(_, let message), .banned(_, let message):
+                // Binance refused the request itself: it was not processed.
+                return .rejected("Binance refused the request (\(message)); \(await rest.blockedReason() ?? "")")
+            case .noSuchOrder(let message):
+                return .rejected("Binance: \(message)")
+            case .duplicate(let message):
+                return .duplicate(message)
+            case .unknown(let reason):
+                return .unknownOutcome(reason)
+            case .clockSkew(let message):
+                // Binance refuses a request whose timestamp is outside recvWindow without acting on it, but an
+                // order is never taken for refused on that: it is looked up (the clock was read again meanwhile).
+                return .unknownOutcome("Binance refused the timestamp (-1021: \(message))")
+            case .success:
+                return .unknownOutcome("Binance answered success without a body")
+            }
+        }
+    }
+}
+
+struct BinanceVenueError: Error, CustomStringConvertible {
+    var description: String
+}

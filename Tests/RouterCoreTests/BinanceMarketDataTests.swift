@@ -1,0 +1,76 @@
+import Foundation
+import BagbotDomain
+import Testing
+@testable import RouterCore
+
+@Suite("Binance market streams → ticks")
+struct BinanceMarketDataTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func book(_ symbol: String, bid: String, ask: String) -> [UInt8] {
+        Array(#"{"stream":"\#(symbol.lowercased())@bookTicker","data":{"u":400900217,"s":"\#(symbol)","b":"\#(bid)","B":"31.21000000","a":"\#(ask)","A":"40.66000000"}}"#.utf8)
+    }
+
+    static func trade(_ symbol: String, price: String, quantity: String, time: Int64 = 1_672_515_782_136) -> [UInt8] {
+        Array(#"{"stream":"\#(symbol.lowercased())@trade","data":{"e":"trade","E":1672515782136,"s":"\#(symbol)","t":12345,"p":"\#(price)","q":"\#(quantity)","T":\#(time),"m":true,"M":true}}"#.utf8)
+    }
+
+    @Test("the combined stream's path names each symbol's bookTicker and trade streams, lower-case")
+    func path() {
+        #expect(BinanceMarketData.streamPath(["ETHUSDT", "BTCUSDT"])
+                == "/stream?streams=btcusdt@bookTicker/btcusdt@trade/ethusdt@bookTicker/ethusdt@trade")
+    }
+
+    @Test("a book update is a tick at its exact bid and ask (last: the mid); a trade carries the last book, its price and size")
+    func ticks() {
+        var data = BinanceMarketData(symbols: ["BTCUSDT"])
+        #expect(data.read(Self.trade("BTCUSDT", price: "60000.00", quantity: "0.5"), receivedAt: Self.now) == .ignored,
+                "a trade before any book has no bid and ask to carry")
+        guard case .tick(let book) = data.read(Self.book("BTCUSDT", bid: "60000.00000000", ask: "60000.01000000"), receivedAt: Self.now) else {
+            Issue.record("a book update is a tick")
+            return
+        }
+        #expect(book.bid == ExactDecimal("60000")! && book.ask == ExactDecimal("60000.01")! && book.last == ExactDecimal("60000.005")!)
+        #expect(book.bid.description == "60000.00000000", "Binance's digits are kept")
+        #expect(book.sequence == 1 && book.source == "binance" && book.time == Self.now && book.volume.isZero)
+        guard case .tick(let trade) = data.read(Self.trade("BTCUSDT", price: "60000.01", quantity: "0.25"), receivedAt: Self.now) else {
+            Issue.record("a trade is a tick")
+            return
+        }
+        #expect(trade.last == ExactDecimal("60000.01")! && trade.volume == ExactDecimal("0.25")! && trade.bid == book.bid)
+        #expect(trade.time == Date(timeIntervalSince1970: 1_672_515_782.136) && trade.sequence == 2)
+    }
+
+    @Test("after a lost connection each symbol's numbering skips one (a gap consumers can see), and the old book is forgotten")
+    func gapAfterReconnect() {
+        var data = BinanceMarketData(symbols: ["BTCUSDT", "ETHUSDT"])
+        _ = data.read(Self.book("BTCUSDT", bid: "1.00", ask: "1.01"), receivedAt: Self.now)
+        _ = data.read(Self.book("BTCUSDT", bid: "1.00", ask: "1.01"), receivedAt: Self.now)
+        data.connectionLost()
+        #expect(data.read(Self.trade("BTCUSDT", price: "1.00", quantity: "1"), receivedAt: Self.now) == .ignored)
+        guard case .tick(let next) = data.read(Self.book("BTCUSDT", bid: "1.00", ask: "1.01"), receivedAt: Self.now),
+              case .tick(let eth) = data.read(Self.book("ETHUSDT", bid: "2.00", ask: "2.01"), receivedAt: Self.now),
+              case .tick(let after) = data.read(Self.book("BTCUSDT", bid: "1.00", ask: "1.01"), receivedAt: Self.now) else {
+            Issue.record("book updates are ticks")
+            return
+        }
+        #expect(next.sequence == 4, "3 skipped: ticks may be missing before it")
+        #expect(eth.sequence == 1, "a symbol with no tick before has nothing to skip")
+        #expect(after.sequence == 5)
+    }
+
+    @Test("serverShutdown asks for a reconnect; other symbols, other streams and malformed messages are not ticks")
+    func otherMessages() {
+        var data = BinanceMarketData(symbols: ["BTCUSDT"])
+        #expect(data.read(Array(#"{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1770123456789}}"#.utf8), receivedAt: Self.now)
+                == .serverShutdown)
+        #expect(data.read(Self.book("ETHUSDT", bid: "1.00", ask: "1.01"), receivedAt: Self.now) == .ignored)
+        for bad in [#"{"stream":"btcusdt@bookTicker","data":{"s":"BTCUSDT","b":1.0,"a":"1.01"}}"#, "not json", #"{"result":null,"id":1}"#,
+                    #"{"stream":"btcusdt@bookTicker","data":{"s":"BTCUSDT"}}"#] {
+            guard case .unreadable = data.read(Array(bad.utf8), receivedAt: Self.now) else {
+                Issue.record("\(bad) should be unreadable")
+                continue
+            }
+        }
+    }
+}
