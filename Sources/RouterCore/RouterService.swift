@@ -473,6 +473,17 @@ public actor RouterService: ExclusiveSections {
         return try await exclusively { try await store.orders(query) }
     }
 
+    /// `router.orders`: one page, with the next page's cursor.
+    public func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse {
+        if let id = query.clientOrderId { try RequestRules.checkStoredClientOrderId(id) }
+        if let symbol = query.symbol { _ = try RequestRules.checkedSymbol(symbol) }
+        try RequestRules.checkName(query.strategyId, field: "strategyId")
+        if let from = query.createdFrom, let before = query.createdBefore, from >= before {
+            throw IPCError(.badRequest, "createdFrom must be before createdBefore")
+        }
+        return try await exclusively { try await store.orderPage(query) }
+    }
+
     /// The sequence it covers is fixed in turn; the long scan of the fill log up to it runs outside the
     /// exclusive section, so it never holds up ticks and orders.
     public func strategyPositions() async throws -> StrategyPositionsResponse {
