@@ -43,6 +43,8 @@ struct GatewayEnvironment: Sendable {
     let usage: UsageRecorder
     let settings: GatewaySettings
     let daemons: DaemonClients
+    /// `Idempotency-Key`s of `POST /api/orders`.
+    let idempotency: IdempotencyStore
     let started: Date
     /// The wall clock, injectable so tests cross minute and day boundaries without sleeping.
     let clock: @Sendable () -> Date

@@ -37,7 +37,9 @@ struct APIHarness {
     let limiter: RateLimiter
     let environment: GatewayEnvironment
 
-    init(settings: GatewaySettings = GatewaySettings(), dir: TempDir? = nil, clock: ManualClock = ManualClock(APIHarness.start)) throws {
+    /// `runId`: the gateway run the idempotency store belongs to (a new one is a gateway restart).
+    init(settings: GatewaySettings = GatewaySettings(), dir: TempDir? = nil, clock: ManualClock = ManualClock(APIHarness.start),
+         runId: String? = nil) throws {
         let dir = try dir ?? TempDir()
         self.dir = dir
         database = try BagbotDatabase.open(path: dir.file("bagbot.db"))
@@ -51,6 +53,7 @@ struct APIHarness {
         }
         let daemons = DaemonClients(mindset: client("mindsetd"), arsenal: client("arsenald"), router: client("routerd"))
         environment = GatewayEnvironment(tokens: tokens, limiter: limiter, usage: usage, settings: settings, daemons: daemons,
+                                         idempotency: try IdempotencyStore(database: database, runId: runId),
                                          started: APIHarness.start, clock: { [clock] in clock.now() })
     }
 

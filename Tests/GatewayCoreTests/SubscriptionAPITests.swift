@@ -210,8 +210,10 @@ struct SubscriptionAPITests {
             let write = try await client.call(.post, "/api/orders", token: free, json: "{}")
             #expect(write.status == .forbidden)
             #expect(write.errorCode == "tier_read_only")
-            // POST /api/orders is not served yet: Pro reaches the 405.
-            #expect(try await client.call(.post, "/api/orders", token: pro, json: "{}").status == .methodNotAllowed)
+            // Pro gets past the tier to the route, which refuses a body without an order.
+            let placed = try await client.call(.post, "/api/orders", token: pro, json: "{}")
+            #expect(placed.status == .badRequest)
+            #expect(placed.errorMessage?.contains("missing field") == true, "\(String(buffer: placed.body))")
             #expect(try await client.call(.get, "/api/orders", token: free).status == .serviceUnavailable)
         }
     }
