@@ -171,7 +171,7 @@ struct GatewayClient {
 
         func object() throws -> [String: Any] {
             guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                StandardError.write("bagbot token: the gateway answered something that is not a JSON object: \(text.prefix(200))\n")
+                StandardError.write("bagbot: the gateway answered something that is not a JSON object: \(text.prefix(200))\n")
                 throw ExitCode(1)
             }
             return object
@@ -192,7 +192,7 @@ struct GatewayClient {
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            StandardError.write("bagbot token: cannot reach the gateway at \(base): \(error.localizedDescription)\n")
+            StandardError.write("bagbot: cannot reach the gateway at \(base): \(error.localizedDescription)\n")
             throw ExitCode(1)
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -201,7 +201,7 @@ struct GatewayClient {
             let detail = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? [String: Any]
             let code = detail?["code"] as? String ?? "http_\(status)"
             let message = detail?["message"] as? String ?? text.prefix(200).description
-            StandardError.write("bagbot token: \(status) \(code): \(message)\n")
+            StandardError.write("bagbot: \(status) \(code): \(message)\n")
             throw ExitCode(1)
         }
         return Answer(status: status, text: text)
