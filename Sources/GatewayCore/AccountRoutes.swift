@@ -44,6 +44,7 @@ enum AccountRoutes {
         table.note("/api/mindset", .get)
 
         router.post("/api/mindset/lockout") { request, context in
+            let identity = try context.requireIdentity()
             guard let body = try await JSONBody.decode(LockoutBody.self, from: request, context: context, fields: LockoutBody.fields) else {
                 throw APIError(.badRequest, "bad_json", "a JSON object body is required")
             }
@@ -53,7 +54,7 @@ enum AccountRoutes {
             let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") {
                 try await daemons.mindset.call(Methods.mindsetSelfLockout, SelfLockoutRequest(until: until, reason: reason))
             }
-            context.logger.notice("self-lockout set", metadata: ["until": "\(body.until)", "by": "\(context.identity?.token.prefix ?? "?")"])
+            context.logger.notice("self-lockout set", metadata: ["until": "\(body.until)", "by": "\(identity.token.prefix)"])
             return try JSONResponse.make(MindsetView.api(snapshot))
         }
         table.note("/api/mindset/lockout", .post)

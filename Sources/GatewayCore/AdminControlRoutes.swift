@@ -43,11 +43,12 @@ enum AdminControlRoutes {
         let daemons = environment.daemons
 
         admin.post("pause") { request, context in
+            let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(ReasonBody.self, from: request, context: context, fields: ReasonBody.fields, emptyIsAllowed: true)
-            let reason = body?.reason ?? "paused by admin \(context.identity?.token.prefix ?? "?")"
+            let reason = body?.reason ?? "paused by admin \(identity.token.prefix)"
             do {
                 let state: TradingSwitchState = try await daemons.router.call(Methods.routerPause, PauseRequest(reason: reason))
-                context.logger.notice("trading paused", metadata: ["reason": "\(reason)", "by": "\(context.identity?.token.prefix ?? "?")"])
+                context.logger.notice("trading paused", metadata: ["reason": "\(reason)", "by": "\(identity.token.prefix)"])
                 return try JSONResponse.make(state)
             } catch {
                 throw APIError.from(error, daemon: "routerd")
@@ -56,10 +57,11 @@ enum AdminControlRoutes {
         table.note("/api/admin/pause", .post)
 
         admin.post("resume") { request, context in
+            let identity = try context.requireIdentity()
             _ = try await JSONBody.decode(StrategyRoutes.NoFields.self, from: request, context: context, fields: [], emptyIsAllowed: true)
             do {
                 let state: TradingSwitchState = try await daemons.router.call(Methods.routerResume, EmptyBody())
-                context.logger.notice("trading resumed", metadata: ["by": "\(context.identity?.token.prefix ?? "?")"])
+                context.logger.notice("trading resumed", metadata: ["by": "\(identity.token.prefix)"])
                 return try JSONResponse.make(state)
             } catch {
                 throw APIError.from(error, daemon: "routerd")
@@ -73,22 +75,24 @@ enum AdminControlRoutes {
         table.note("/api/admin/status", .get)
 
         admin.post("mindset/lock") { request, context in
+            let identity = try context.requireIdentity()
             guard let body = try await JSONBody.decode(ReasonBody.self, from: request, context: context, fields: ReasonBody.fields),
                   let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
                 throw APIError.unprocessable("a lock needs a reason: {\"reason\": \"…\"}")
             }
             let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") { try await daemons.mindset.call(Methods.mindsetLock, MindsetReason(reason: reason)) }
-            context.logger.notice("mindset locked", metadata: ["reason": "\(reason)", "by": "\(context.identity?.token.prefix ?? "?")"])
+            context.logger.notice("mindset locked", metadata: ["reason": "\(reason)", "by": "\(identity.token.prefix)"])
             return try JSONResponse.make(MindsetView.api(snapshot))
         }
         table.note("/api/admin/mindset/lock", .post)
 
         admin.post("mindset/unlock") { request, context in
+            let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(ReasonBody.self, from: request, context: context, fields: ReasonBody.fields, emptyIsAllowed: true)
             let given = body?.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            let reason = given.isEmpty ? "unlocked by admin \(context.identity?.token.prefix ?? "?")" : given
+            let reason = given.isEmpty ? "unlocked by admin \(identity.token.prefix)" : given
             let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") { try await daemons.mindset.call(Methods.mindsetUnlock, MindsetReason(reason: reason)) }
-            context.logger.notice("mindset unlocked", metadata: ["reason": "\(reason)", "by": "\(context.identity?.token.prefix ?? "?")"])
+            context.logger.notice("mindset unlocked", metadata: ["reason": "\(reason)", "by": "\(identity.token.prefix)"])
             return try JSONResponse.make(MindsetView.api(snapshot))
         }
         table.note("/api/admin/mindset/unlock", .post)

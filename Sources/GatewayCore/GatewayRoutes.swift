@@ -48,17 +48,19 @@ final class RouteTable {
 }
 
 enum GatewayRoutes {
-    static func build(environment: GatewayEnvironment) -> Router<GatewayContext> {
+    /// The router; `table` receives every route it registers (tests walk it).
+    static func build(environment: GatewayEnvironment, table: RouteTable = RouteTable()) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self, options: .autoGenerateHeadEndpoints)
-        // The subscription middleware, in the order; each passes anything outside /api through untouched.
+        // First, a path the router would read differently from the checks below (`//api/…`) is refused outright.
+        // Then the subscription middleware, in the order; only the public paths pass without a token.
         // Added before any route, so every route and the not-found answer go through them.
+        router.add(middleware: CanonicalPathMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: BearerAuthMiddleware(environment: environment))
         router.add(middleware: RateLimitMiddleware(environment: environment))
         router.add(middleware: UsageMiddleware(environment: environment))
         router.add(middleware: ReadOnlyTierMiddleware())
 
-        let table = RouteTable()
         router.get("/healthz") { _, _ in
             let health = await systemHealth(daemons: environment.daemons)
             return try JSONResponse.make(health, status: health.status == "ok" ? .ok : .serviceUnavailable)

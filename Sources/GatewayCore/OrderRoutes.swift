@@ -39,11 +39,12 @@ enum OrderRoutes {
         table.note("/api/orders/{clientOrderId}", .get)
 
         router.delete("/api/orders/:clientOrderId") { _, context in
+            let identity = try context.requireIdentity()
             let id = try checkedClientOrderId(try context.parameters.require("clientOrderId"))
             do {
                 let order: OrderRecord = try await daemons.router.call(Methods.routerCancelOrder, CancelOrderRequest(clientOrderId: id))
                 context.logger.notice("order cancel asked", metadata: ["client_order_id": "\(id)", "status": "\(order.status.rawValue)",
-                                                                      "by": "\(context.identity?.token.prefix ?? "?")"])
+                                                                      "by": "\(identity.token.prefix)"])
                 return try JSONResponse.make(order)
             } catch {
                 throw APIError.from(error, daemon: "routerd")

@@ -30,16 +30,18 @@ enum StrategyRoutes {
 
         for (action, method) in [("enable", Methods.arsenalEnable), ("disable", Methods.arsenalDisable)] {
             router.post(RouterPath("/api/strategy/:id/\(action)")) { request, context in
+                let identity = try context.requireIdentity()
                 let id = try checkedId(context)
                 _ = try await JSONBody.decode(NoFields.self, from: request, context: context, fields: [], emptyIsAllowed: true)
                 let info: StrategyInfo = try await DaemonCall.ask("arsenald") { try await arsenal.call(method, StrategyIdRequest(id: id)) }
-                context.logger.notice("strategy \(action)d", metadata: ["strategy": "\(id)", "by": "\(context.identity?.token.prefix ?? "?")"])
+                context.logger.notice("strategy \(action)d", metadata: ["strategy": "\(id)", "by": "\(identity.token.prefix)"])
                 return try JSONResponse.make(info)
             }
             table.note("/api/strategy/{id}/\(action)", .post)
         }
 
         router.put("/api/strategy/:id/parameters") { request, context in
+            let identity = try context.requireIdentity()
             let id = try checkedId(context)
             let parameters = try await parameterBody(request, context: context)
             let info: StrategyInfo = try await DaemonCall.ask("arsenald") {
@@ -47,7 +49,7 @@ enum StrategyRoutes {
             }
             context.logger.notice("strategy parameters set", metadata: [
                 "strategy": "\(id)", "parameters": "\(parameters.keys.sorted().joined(separator: ","))",
-                "by": "\(context.identity?.token.prefix ?? "?")",
+                "by": "\(identity.token.prefix)",
             ])
             return try JSONResponse.make(info)
         }

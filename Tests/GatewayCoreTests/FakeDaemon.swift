@@ -13,6 +13,8 @@ import Testing
 final class FakeDaemon: Sendable {
     let server: IPCServer
     let client: IPCClient
+    /// `health` calls answered (the one method every fake serves).
+    let healthCalls: Shared<Int>
 
     /// Serves `peer`'s socket in `h`'s directory and connects the harness's client to it.
     init(_ peer: String, in h: APIHarness, register: (IPCMethodRegistry) -> Void) async throws {
@@ -20,12 +22,15 @@ final class FakeDaemon: Sendable {
         let server = IPCServer(serviceName: peer, configuration: IPCServerConfiguration(socketPath: h.dir.file("\(peer).sock"), socketMode: 0o600),
                                logger: quietLogger)
         register(server.registry)
+        let healthCalls = Shared(0)
         server.registry.registerSync(Methods.health, EmptyBody.self) { _, _ in
-            HealthReport(service: peer, status: "ok", summary: "fake \(peer)", uptimeSeconds: 1, details: ["version": "9.9.9", "ticks": "7"])
+            healthCalls.withLock { $0 += 1 }
+            return HealthReport(service: peer, status: "ok", summary: "fake \(peer)", uptimeSeconds: 1, details: ["version": "9.9.9", "ticks": "7"])
         }
         try await server.start()
         self.server = server
         self.client = client
+        self.healthCalls = healthCalls
         client.start()
         try await waitUntil("the gateway's client to connect to \(peer)", timeout: .seconds(20)) { client.isConnected }
     }
