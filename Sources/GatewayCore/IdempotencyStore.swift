@@ -51,14 +51,15 @@ final class IdempotencyStore: Sendable {
         Crypto.hex(Crypto.sha256(canonical))
     }
 
-    func claim(tokenId: String, key: String, requestHash: String, now: Date) async throws -> IdempotencyClaim {
+    /// `legacyHash`: the same request's fingerprint as an earlier gateway computed it, accepted on a stored row too.
+    func claim(tokenId: String, key: String, requestHash: String, legacyHash: String? = nil, now: Date) async throws -> IdempotencyClaim {
         try await database.write { [runId, retention, staleAfter] db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now.addingTimeInterval(-retention)])
             if let row = try Row.fetchOne(db, sql: """
                 SELECT request_hash, state, run_id, claimed_at, status, response FROM idempotency_keys WHERE token_id = ? AND key = ?
                 """, arguments: [tokenId, key]) {
                 let storedHash: String = row["request_hash"]
-                guard storedHash == requestHash else { return .mismatch }
+                guard storedHash == requestHash || storedHash == legacyHash else { return .mismatch }
                 let state: String = row["state"]
                 if state == "done" {
                     let status: Int = row["status"]

@@ -19,14 +19,21 @@ enum PlaceOrder {
         static let fields: Set<String> = ["symbol", "side", "quantity", "reduceOnly"]
     }
 
-    /// What an `Idempotency-Key` fingerprints: the request as checked, in a fixed form, so that spacing or key
-    /// order do not make a retry "different", while any change of symbol, side, quantity text or reduceOnly does.
+    /// What an `Idempotency-Key` fingerprints: the request as checked, in a fixed form, so that spacing, key order
+    /// or how a number is written (`0.0020` and `0.002`) do not make a retry "different", while any change of
+    /// symbol, side, quantity or reduceOnly does. The quantity is the exact value without trailing zeros.
     struct Canonical: Codable {
         var route = "POST /api/orders"
         var symbol: String
         var side: String
         var quantity: String
         var reduceOnly: Bool
+
+        var fingerprint: String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return IdempotencyStore.fingerprint(String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self))
+        }
     }
 
     /// The API's answer to a manual order. On an error status `error` is set as on every error (code and message),
@@ -65,18 +72,21 @@ enum PlaceOrder {
             throw APIError(.badRequest, "bad_json", "a JSON object body is required")
         }
         let (manual, canonical) = try checked(body)
+        // Rows written before the quantity was normalised hold the fingerprint of the text as typed: a retry of such a
+        // request, typed the same, must still find its answer (they expire with the retention, 7 days).
+        var typed = canonical
+        typed.quantity = body.quantity
+        let legacyHash = typed.quantity == canonical.quantity ? nil : typed.fingerprint
 
         guard let key else {
             return response(try await place(manual, environment: environment, idempotent: false))
         }
         let store = environment.idempotency
         let tokenId = identity.token.id
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let hash = IdempotencyStore.fingerprint(String(decoding: try encoder.encode(canonical), as: UTF8.self))
         let claim: IdempotencyClaim
         do {
-            claim = try await store.claim(tokenId: tokenId, key: key, requestHash: hash, now: environment.clock())
+            claim = try await store.claim(tokenId: tokenId, key: key, requestHash: canonical.fingerprint, legacyHash: legacyHash,
+                                          now: environment.clock())
         } catch {
             context.logger.error("idempotency key not claimed; nothing sent", metadata: ["error": "\(error)"])
             throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot record the Idempotency-Key now; nothing was sent")
@@ -92,8 +102,10 @@ enum PlaceOrder {
                            "a request with this Idempotency-Key is still being processed; retry once it has answered",
                            headers: [.retryAfter: "1"])
         case .mismatch:
+            // Not "send it again with a new key": the first request under this key may well have placed its order.
             throw APIError(.unprocessableContent, "idempotency_key_reused",
-                           "this Idempotency-Key was used with a different request; use a new key for a new order")
+                           "this Idempotency-Key was already used for a different order (symbol, side, quantity or reduceOnly); "
+                           + "the first request under it may have been placed: check GET /api/orders before sending another order")
         case .claimed:
             break
         }
@@ -153,13 +165,15 @@ enum PlaceOrder {
         guard let side = Side(rawValue: body.side) else {
             throw APIError.unprocessable("side must be buy or sell, got '\(LogExcerpt.of(body.side, limit: 20))'")
         }
-        guard let quantity = ExactDecimal(body.quantity) else {
-            throw APIError.unprocessable("quantity must be a plain decimal string such as \"0.002\", got '\(LogExcerpt.of(body.quantity, limit: 40))'")
+        // Strictly plain (no exponent, sign or bare point), as the message promises: `1e3` is not 1000 of anything.
+        guard let quantity = ExactDecimal(plainText: body.quantity) else {
+            throw APIError.unprocessable("quantity must be a plain decimal string such as \"0.002\" (digits, at most one point with "
+                                         + "digits on both sides), got '\(LogExcerpt.of(body.quantity, limit: 40))'")
         }
         guard quantity.isPositive else { throw APIError.unprocessable("quantity must be positive, got \(body.quantity)") }
         let reduceOnly = body.reduceOnly ?? false
         return (ManualOrderRequest(symbol: symbol, side: side, quantity: quantity, reduceOnly: reduceOnly ? true : nil),
-                Canonical(symbol: symbol, side: side.rawValue, quantity: body.quantity, reduceOnly: reduceOnly))
+                Canonical(symbol: symbol, side: side.rawValue, quantity: quantity.normalized.description, reduceOnly: reduceOnly))
     }
 
     /// Asks arsenald and turns its answer into the API's. Thrown: arsenald refused or could not be asked (never

@@ -76,6 +76,58 @@ struct OrderAPITests {
         }
     }
 
+    @Test("a quantity that is not a plain decimal (exponent, sign, bare point) is 422 and nothing is sent",
+          arguments: ["1e3", "1E-3", "+5", ".5", "5.", "-0.5", " 0.5", "0x1"])
+    func strictQuantity(quantity: String) async throws {
+        try await withArsenal { h, desk in
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let response = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token,
+                               json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"\#(quantity)"}"#, key: "strict")
+            }
+            #expect(response.status == .unprocessableContent, "\(String(buffer: response.body))")
+            #expect(response.errorCode == "invalid_value")
+            #expect(desk.calls.isEmpty)
+        }
+    }
+
+    @Test("the fingerprint is the exact value: 0.0020, 0.002 and 0.00200 under one key are one request, one order")
+    func normalisedFingerprint() async throws {
+        try await withArsenal { h, desk in
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let answers = try await h.app.test(.router) { client in
+                var answers: [TestResponse] = []
+                for quantity in ["0.0020", "0.002", "0.00200"] {
+                    answers.append(try await call(client, .post, "/api/orders", token: token,
+                                                  json: #"{"symbol":"btcusdt","side":"buy","quantity":"\#(quantity)"}"#, key: "same"))
+                }
+                return answers
+            }
+            #expect(answers.map(\.status) == [.created, .created, .created], "\(answers.map { String(buffer: $0.body) })")
+            #expect(answers.dropFirst().allSatisfy { $0["Idempotent-Replayed"] == "true" })
+            #expect(desk.calls.count == 1)
+            #expect(desk.ordersPlaced == 1)
+        }
+    }
+
+    @Test("a key stored before quantities were normalised (fingerprint of the text as typed) still replays for the same text")
+    func legacyFingerprint() async throws {
+        try await withArsenal { h, desk in
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let tokenId = try await h.tokenId(token)
+            let typed = PlaceOrder.Canonical(symbol: "BTCUSDT", side: "buy", quantity: "0.00200", reduceOnly: false)
+            let store = h.environment.idempotency
+            #expect(try await store.claim(tokenId: tokenId, key: "old", requestHash: typed.fingerprint, now: h.clock.now()) == .claimed)
+            try await store.complete(tokenId: tokenId, key: "old", status: 201, body: Data(#"{"outcome":"placed"}"#.utf8), now: h.clock.now())
+            let retry = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "old")
+            }
+            #expect(retry.status == .created, "\(String(buffer: retry.body))")
+            #expect(retry["Idempotent-Replayed"] == "true")
+            #expect(desk.calls.isEmpty)
+        }
+    }
+
     @Test("a retry with the same Idempotency-Key returns the first answer and sends nothing")
     func retryReplays() async throws {
         try await withArsenal { h, desk in
@@ -112,6 +164,9 @@ struct OrderAPITests {
             #expect(first.status == .created)
             #expect(changed.status == .unprocessableContent)
             #expect(changed.errorCode == "idempotency_key_reused")
+            let message = try #require(changed.errorMessage)
+            #expect(message.contains("may have been placed") && message.contains("GET /api/orders"), "\(message)")
+            #expect(!message.contains("use a new key"), "never an invitation to send it again blindly")
             #expect(otherToken.status == .created)
             #expect(otherToken["Idempotent-Replayed"] == nil)
             #expect(desk.ordersPlaced == 2, "ezra's key is not pat's: a separate order")
