@@ -13,7 +13,8 @@ public enum TradeOutcome: Sendable {
     case blocked(MindsetDecision)
     /// routerd's record of the order (a rejected one too), with the decision that let it through.
     case placed(OrderRecord, MindsetDecision)
-    /// Sent, outcome unknown (a timeout or a lost connection): confirmed with routerd in the background.
+    /// Sent, outcome unknown (a timeout, a lost connection, an answer that could not be read: anything routerd did
+    /// not refuse explicitly): confirmed with routerd in the background.
     case unknown(clientOrderId: String)
 }
 
@@ -379,7 +380,7 @@ public actor TradeCoordinator {
         case .notSent(let reason): return ManualOrderResult(outcome: .notSent, signal: signal, reason: reason)
         case .blocked(let decision): return ManualOrderResult(outcome: .blocked, signal: signal, decision: decision)
         case .placed(let order, let decision): return ManualOrderResult(outcome: .placed, signal: signal, decision: decision, order: order)
-        case .unknown(let id): return ManualOrderResult(outcome: .unknown, signal: signal, reason: "order \(id) sent; routerd did not answer in time")
+        case .unknown(let id): return ManualOrderResult(outcome: .unknown, signal: signal, reason: "order \(id) sent; routerd gave no answer arsenald could use (it is being looked up)")
         }
     }
 
@@ -525,20 +526,22 @@ public actor TradeCoordinator {
                 }
             }
             return .placed(order, decision)
-        } catch let error as IPCError where error.code == .timeout || error.code == .connectionLost {
-            // The order may have reached routerd: keep the symbol busy (no second order, no flip) until
-            // routerd's record says what happened.
-            logger.error("order outcome unknown; confirming with routerd",
-                         metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
-            let pause = confirmPause
-            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId, pause: pause) }
-            return .unknown(clientOrderId: clientOrderId)
-        } catch {
+        } catch let error where PlaceRefusal.meansNotSent(error) {
+            // routerd refused it before recording it as sent (or the call never went out): certainly not sent.
             counters.droppedRouterUnavailable += 1
             if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
             return .notSent("the order could not be sent: \(error)")
+        } catch {
+            // Anything else (a timeout, a lost connection, an answer that could not be read) and the order may have
+            // reached routerd and the venue: keep the symbol busy (no second order, no flip) until routerd's record
+            // says what happened.
+            logger.error("order outcome unknown; confirming with routerd",
+                         metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error)"])
+            let pause = confirmPause
+            Task { await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId, pause: pause) }
+            return .unknown(clientOrderId: clientOrderId)
         }
     }
 

@@ -49,6 +49,7 @@ struct GatewayEnvironment: Sendable {
     let started: Date
     /// The wall clock, injectable so tests cross minute and day boundaries without sleeping.
     let clock: @Sendable () -> Date
+    var timeouts = DaemonTimeouts()
 
     /// The only paths served without a token (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.

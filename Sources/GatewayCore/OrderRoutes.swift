@@ -9,9 +9,6 @@ import BagbotRuntime
 /// `Idempotency-Key`), and cancels through routerd. Reading is open to every tier; placing and cancelling need a
 /// tier that may write (`ReadOnlyTierMiddleware`).
 enum OrderRoutes {
-    /// How long the gateway waits for arsenald's answer to a manual order (mindsetd, then routerd, behind it).
-    static let placeTimeout: Duration = .seconds(15)
-
     static func add(to router: Router<GatewayContext>, table: RouteTable, environment: GatewayEnvironment) {
         let daemons = environment.daemons
         router.get("/api/orders") { request, _ in

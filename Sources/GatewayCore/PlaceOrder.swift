@@ -6,8 +6,9 @@ import BagbotIPC
 import BagbotRuntime
 
 /// `POST /api/orders`: the trader's own market order, through arsenald's `arsenal.placeManualOrder` like any
-/// signal (mindsetd judges an entry, then routerd places it). With an `Idempotency-Key` header a retry gets the
-/// first final answer again and never places a second order (docs/api.md, "Idempotency").
+/// signal (mindsetd judges an entry, then routerd places it). The `Idempotency-Key` header is required: a retry gets
+/// the first final answer again and never places a second order (docs/api.md, "Idempotency"), which is what makes
+/// "the order may have been placed" (504 `order_outcome_unknown`) something a client can act on safely.
 enum PlaceOrder {
     struct Body: Codable {
         var symbol: String
@@ -51,7 +52,8 @@ enum PlaceOrder {
         var clientOrderId: String
         var order: OrderRecord?
         var decision: MindsetDecision?
-        var signal: Signal
+        /// Absent only when arsenald's answer never came or could not be read.
+        var signal: Signal?
         var reason: String?
     }
 
@@ -67,7 +69,12 @@ enum PlaceOrder {
 
     static func handle(_ request: Request, context: GatewayContext, environment: GatewayEnvironment) async throws -> Response {
         let identity = try context.requireIdentity()
-        let key = try idempotencyKey(request.headers)
+        // Required: without a key, a timeout leaves the client no safe way to find out or retry (docs/api.md).
+        guard let key = try idempotencyKey(request.headers) else {
+            throw APIError(.badRequest, "idempotency_key_required",
+                           "POST /api/orders needs an Idempotency-Key header (1–255 visible ASCII characters; a UUID is a good choice): "
+                           + "with it a retry after a timeout never places a second order")
+        }
         guard let body = try await JSONBody.decode(Body.self, from: request, context: context, fields: Body.fields) else {
             throw APIError(.badRequest, "bad_json", "a JSON object body is required")
         }
@@ -78,9 +85,6 @@ enum PlaceOrder {
         typed.quantity = body.quantity
         let legacyHash = typed.quantity == canonical.quantity ? nil : typed.fingerprint
 
-        guard let key else {
-            return response(try await place(manual, environment: environment, idempotent: false))
-        }
         let store = environment.idempotency
         let tokenId = identity.token.id
         let claim: IdempotencyClaim
@@ -113,7 +117,7 @@ enum PlaceOrder {
         keyed.idempotencyKey = IdempotencyStore.arsenalKey(tokenId: tokenId, key: key)
         let reply: Reply
         do {
-            reply = try await place(keyed, environment: environment, idempotent: true)
+            reply = try await place(keyed, environment: environment)
         } catch {
             await release(store, tokenId: tokenId, key: key, context: context)
             throw error
@@ -176,31 +180,35 @@ enum PlaceOrder {
                 Canonical(symbol: symbol, side: side.rawValue, quantity: quantity.normalized.description, reduceOnly: reduceOnly))
     }
 
-    /// Asks arsenald and turns its answer into the API's. Thrown: arsenald refused or could not be asked (never
-    /// final: nothing of this request is stored under its key).
-    static func place(_ manual: ManualOrderRequest, environment: GatewayEnvironment, idempotent: Bool) async throws -> Reply {
+    /// arsenald's answers that mean the order certainly was not sent: its refusals of the request (a bad value, an
+    /// order in flight, no price yet, routerd unable to say whether the key's order exists), a refusal of the frame,
+    /// and a call the gateway never wrote (`unavailable`). Anything else, and the order may have been placed.
+    static let arsenalRefusals: Set<IPCErrorCode> = [
+        .badRequest, .conflict, .unavailable, .unknownMethod, .unsupportedVersion, .helloRequired, .frameTooLarge,
+    ]
+
+    /// Asks arsenald and turns its answer into the API's. Thrown: arsenald refused the request or could not be asked
+    /// (nothing sent; never final: nothing of this request is stored under its key). Whatever may have placed the
+    /// order — no answer in time, a lost connection, an answer that cannot be read, arsenald's own "unknown" — is
+    /// the reply 504 `order_outcome_unknown`, not final either, never a 500 and never "not sent".
+    static func place(_ manual: ManualOrderRequest, environment: GatewayEnvironment) async throws -> Reply {
+        // arsenald names the order after the key: known before it answers, so "look it up" can say where.
+        let keyedOrderId = manual.idempotencyKey.map { "bb-m-\($0)" } ?? ""
         let result: ManualOrderResult
         do {
-            result = try await environment.daemons.arsenal.call(Methods.arsenalPlaceManualOrder, manual, timeout: OrderRoutes.placeTimeout)
-        } catch let error as IPCError {
-            switch error.code {
-            case .timeout, .connectionLost:
-                let retry = idempotent
-                    ? "retry with the same Idempotency-Key: it never places a second order"
-                    : "look for it in GET /api/orders before placing it again (an Idempotency-Key makes retries safe)"
-                throw APIError(.serviceUnavailable, "daemon_unavailable",
-                               "arsenald did not answer (\(error.code.rawValue)); the order may have been placed: \(retry)")
-            case .badRequest:
-                throw APIError.unprocessable(error.message)
-            default:
-                throw APIError.from(error, daemon: "arsenald")
-            }
+            result = try await environment.daemons.arsenal.call(Methods.arsenalPlaceManualOrder, manual, timeout: environment.timeouts.placeOrder)
+        } catch let error as IPCError where arsenalRefusals.contains(error.code) {
+            if error.code == .badRequest { throw APIError.unprocessable(error.message) }
+            throw APIError.from(error, daemon: "arsenald")
+        } catch {
+            let cause = (error as? IPCError).map { "arsenald gave no usable answer (\($0.code.rawValue): \($0.message))" }
+                ?? "arsenald gave no usable answer (\(error))"
+            return outcomeUnknown(Answer(outcome: ManualOrderResult.Outcome.unknown.rawValue, clientOrderId: keyedOrderId), cause: cause)
         }
         let clientOrderId = result.order?.clientOrderId ?? "bb-\(result.signal.requestId)"
         var answer = Answer(outcome: result.outcome.rawValue, clientOrderId: clientOrderId, order: result.order,
                             decision: result.decision, signal: result.signal, reason: result.reason)
         let status: HTTPResponse.Status
-        var isFinal = true
         switch result.outcome {
         case .placed:
             if let order = result.order, order.status == .rejected {
@@ -218,11 +226,26 @@ enum PlaceOrder {
             status = .conflict
             answer.error = .init(code: "order_not_sent", message: "the order was not sent: \(result.reason ?? "no reason given")")
         case .unknown:
-            // Sent, its outcome not known yet: not an answer to keep. A retry with the key asks arsenald again, which
-            // answers with the order (or conflict while it is still in flight); never a second order.
-            status = .accepted
-            isFinal = false
+            return outcomeUnknown(answer, cause: "arsenald sent it, and \(result.reason ?? "its outcome is not known yet")")
         }
-        return Reply(status: status, body: try JSONResponse.data(answer), isFinal: isFinal)
+        guard let body = try? JSONResponse.data(answer) else {
+            // The order's answer came but cannot be given: say what is certain, that it may have been placed.
+            return outcomeUnknown(Answer(outcome: ManualOrderResult.Outcome.unknown.rawValue, clientOrderId: clientOrderId),
+                                  cause: "its answer could not be encoded")
+        }
+        return Reply(status: status, body: body, isFinal: true)
+    }
+
+    /// 504 `order_outcome_unknown`: the order may have been placed. Not final, so the key is released: a retry with it
+    /// asks arsenald again, which answers with the order it has (or 409 while it is still in flight), never a second.
+    static func outcomeUnknown(_ answer: Answer, cause: String) -> Reply {
+        var answer = answer
+        let lookUp = answer.clientOrderId.isEmpty ? "GET /api/orders" : "GET /api/orders/\(answer.clientOrderId)"
+        answer.error = .init(code: "order_outcome_unknown",
+                             message: "the order may have been placed: \(cause). Retry with the same Idempotency-Key (it never places a "
+                                 + "second order) or look it up with \(lookUp); do not send it again under a new key")
+        let body = (try? JSONResponse.data(answer))
+            ?? Data(#"{"error":{"code":"order_outcome_unknown","message":"the order may have been placed"},"outcome":"unknown"}"#.utf8)
+        return Reply(status: .gatewayTimeout, body: body, isFinal: false)
     }
 }

@@ -207,7 +207,7 @@ public actor RouterService: ExclusiveSections {
             healthyStore = false
             // The row may have landed all the same: the schedule looks it up, and settles it as never sent.
             unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
-            throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
+            throw IPCError(.notSent, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
         }
         rollDay(now)
         ordersToday += 1
@@ -221,7 +221,7 @@ public actor RouterService: ExclusiveSections {
             if (try? await rejectNeverSent(order)) == nil {
                 unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
             }
-            throw IPCError(.internal, "order \(clientOrderId) could not be recorded as sent, so it was not sent")
+            throw IPCError(.notSent, "order \(clientOrderId) could not be recorded as sent, so it was not sent")
         }
         let report: VenueOrderReport
         do {
@@ -443,7 +443,7 @@ public actor RouterService: ExclusiveSections {
         rejected.rejectReason = "never_sent: routerd stopped or failed before handing it to the venue"
         rejected.updatedAt = Date()
         guard await transition(rejected, reason: "never_sent", expecting: .pendingNew) else {
-            throw IPCError(.internal, "order \(order.clientOrderId) was never sent, and that could not be recorded yet")
+            throw IPCError(.notSent, "order \(order.clientOrderId) was never sent, and that could not be recorded yet")
         }
         return rejected
     }

@@ -42,7 +42,7 @@ struct OrderAPITests {
         try await withArsenal { h, desk in
             let token = try await h.token(owner: "pat", tier: .pro)
             let response = try await h.app.test(.router) { client in
-                try await call(client, .post, "/api/orders", token: token, json: Self.order)
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "p1")
             }
             #expect(response.status == .created, "\(String(buffer: response.body))")
             let json = try response.json()
@@ -55,7 +55,7 @@ struct OrderAPITests {
             #expect(json["clientOrderId"] as? String == order["clientOrderId"] as? String)
             #expect(desk.calls.count == 1)
             #expect(desk.calls.first?.quantity == ExactDecimal("0.00200"))
-            #expect(desk.calls.first?.idempotencyKey == nil, "without the header, no key goes to arsenald")
+            #expect(desk.calls.first?.idempotencyKey == IdempotencyStore.arsenalKey(tokenId: try await h.tokenId(token), key: "p1"))
         }
     }
 
@@ -64,9 +64,9 @@ struct OrderAPITests {
         try await withArsenal { h, desk in
             let token = try await h.token(owner: "pat", tier: .pro)
             let (number, zero, side) = try await h.app.test(.router) { client in
-                (try await call(client, .post, "/api/orders", token: token, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":0.002}"#),
-                 try await call(client, .post, "/api/orders", token: token, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0"}"#),
-                 try await call(client, .post, "/api/orders", token: token, json: #"{"symbol":"BTCUSDT","side":"hold","quantity":"1"}"#))
+                (try await call(client, .post, "/api/orders", token: token, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":0.002}"#, key: "q1"),
+                 try await call(client, .post, "/api/orders", token: token, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0"}"#, key: "q2"),
+                 try await call(client, .post, "/api/orders", token: token, json: #"{"symbol":"BTCUSDT","side":"hold","quantity":"1"}"#, key: "q3"))
             }
             #expect(number.status == .badRequest)
             #expect(number.errorCode == "bad_request")
@@ -76,17 +76,18 @@ struct OrderAPITests {
         }
     }
 
-    @Test("a quantity that is not a plain decimal (exponent, sign, bare point) is 422 and nothing is sent",
-          arguments: ["1e3", "1E-3", "+5", ".5", "5.", "-0.5", " 0.5", "0x1"])
-    func strictQuantity(quantity: String) async throws {
+    @Test("a quantity that is not a plain decimal (exponent, sign, bare point) is 422 and nothing is sent")
+    func strictQuantity() async throws {
         try await withArsenal { h, desk in
             let token = try await h.token(owner: "pat", tier: .pro)
-            let response = try await h.app.test(.router) { client in
-                try await call(client, .post, "/api/orders", token: token,
-                               json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"\#(quantity)"}"#, key: "strict")
+            for quantity in ["1e3", "1E-3", "+5", ".5", "5.", "-0.5", " 0.5", "0x1"] {
+                let response = try await h.app.test(.router) { client in
+                    try await call(client, .post, "/api/orders", token: token,
+                                   json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"\#(quantity)"}"#, key: "strict")
+                }
+                #expect(response.status == .unprocessableContent, "\(quantity): \(String(buffer: response.body))")
+                #expect(response.errorCode == "invalid_value", "\(quantity)")
             }
-            #expect(response.status == .unprocessableContent, "\(String(buffer: response.body))")
-            #expect(response.errorCode == "invalid_value")
             #expect(desk.calls.isEmpty)
         }
     }
@@ -238,7 +239,7 @@ struct OrderAPITests {
             desk.set(.reject("insufficient buying power"))
             let token = try await h.token(owner: "pat", tier: .pro)
             let response = try await h.app.test(.router) { client in
-                try await call(client, .post, "/api/orders", token: token, json: Self.order)
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "r1")
             }
             #expect(response.status == .unprocessableContent)
             #expect(response.errorCode == "order_rejected")
@@ -247,7 +248,7 @@ struct OrderAPITests {
         }
     }
 
-    @Test("an answer that is not final releases the key: the retry asks arsenald, which returns the order it has")
+    @Test("arsenald's 'unknown' is 504 order_outcome_unknown, not final: the retry asks arsenald, which returns the order it has")
     func unknownOutcome() async throws {
         try await withArsenal { h, desk in
             desk.set(.unknown)
@@ -255,8 +256,11 @@ struct OrderAPITests {
             let first = try await h.app.test(.router) { client in
                 try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "u1")
             }
-            #expect(first.status == .accepted)
+            #expect(first.status == .gatewayTimeout)
+            #expect(first.errorCode == "order_outcome_unknown")
+            #expect(first.errorMessage?.contains("may have been placed") == true)
             #expect(try first.json()["outcome"] as? String == "unknown")
+            #expect(try first.json()["signal"] != nil, "arsenald's answer is passed on")
             #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0, "not kept")
             desk.set(.fill)
             let retry = try await h.app.test(.router) { client in
@@ -266,6 +270,71 @@ struct OrderAPITests {
             #expect(desk.calls.count == 2)
             #expect(desk.ordersPlaced == 1, "arsenald's own key returned the order it had; none placed again")
         }
+    }
+
+    @Test("without an Idempotency-Key: 400 idempotency_key_required, nothing sent")
+    func keyRequired() async throws {
+        try await withArsenal { h, desk in
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let response = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order)
+            }
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == "idempotency_key_required")
+            #expect(desk.calls.isEmpty)
+        }
+    }
+
+    @Test("arsenald not answering in time: 504 order_outcome_unknown naming the order, not 503; the key is released and its retry is one order")
+    func timeoutIsOutcomeUnknown() async throws {
+        let h = try APIHarness(timeouts: DaemonTimeouts(placeOrder: .milliseconds(300)))
+        let desk = ManualOrderDesk()
+        let arsenal = try await FakeDaemon("arsenald", in: h) { desk.register($0) }
+        desk.set(.fill, delay: .seconds(1))
+        let token = try await h.token(owner: "pat", tier: .pro)
+        let first = try await h.app.test(.router) { client in
+            try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "slow")
+        }
+        #expect(first.status == .gatewayTimeout, "\(String(buffer: first.body))")
+        #expect(first.errorCode == "order_outcome_unknown")
+        let arsenalKey = IdempotencyStore.arsenalKey(tokenId: try await h.tokenId(token), key: "slow")
+        #expect(try first.json()["clientOrderId"] as? String == "bb-m-\(arsenalKey)")
+        #expect(first.errorMessage?.contains("GET /api/orders/bb-m-\(arsenalKey)") == true, "\(first.errorMessage ?? "")")
+        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0, "not kept: no final answer yet")
+        try await waitUntil("the slow call to finish at the fake arsenald") { desk.ordersPlaced == 1 }
+        desk.set(.fill)
+        let retry = try await h.app.test(.router) { client in
+            try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "slow")
+        }
+        await arsenal.stop()
+        #expect(retry.status == .created)
+        #expect(desk.calls.map(\.idempotencyKey) == [arsenalKey, arsenalKey])
+        #expect(desk.ordersPlaced == 1, "the retry got the order the first call placed")
+    }
+
+    @Test("an answer from arsenald that does not decode: 504 order_outcome_unknown, never a 500 or a stored 'not sent'")
+    func undecodableAnswer() async throws {
+        let h = try APIHarness()
+        let calls = Shared(0)
+        let arsenal = try await FakeDaemon("arsenald", in: h) { registry in
+            registry.register(Methods.arsenalPlaceManualOrder, ManualOrderRequest.self) { _, _ in
+                calls.withLock { $0 += 1 }
+                return JSONValue.object(["outcome": .string("placed"), "order": .string("not an order")])
+            }
+        }
+        let token = try await h.token(owner: "pat", tier: .pro)
+        let (first, retry) = try await h.app.test(.router) { client in
+            (try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "garbled"),
+             try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "garbled"))
+        }
+        await arsenal.stop()
+        for response in [first, retry] {
+            #expect(response.status == .gatewayTimeout, "\(String(buffer: response.body))")
+            #expect(response.errorCode == "order_outcome_unknown")
+            #expect(response["Idempotent-Replayed"] == nil)
+        }
+        #expect(calls.withLock { $0 } == 2, "nothing final was stored: the retry asks arsenald again")
+        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0)
     }
 
     @Test("arsenald refusing or down: the key is released and nothing is kept")

@@ -34,6 +34,7 @@ struct RouteMatrixTests {
         /// `{victim}` is replaced by a user token's id, so admin operations have a target.
         var path: String
         var json: String?
+        var headers: HTTPFields
         /// The status for each valid caller.
         var user: HTTPResponse.Status
         var admin: HTTPResponse.Status
@@ -41,11 +42,12 @@ struct RouteMatrixTests {
         var free: HTTPResponse.Status?
         var testDescription: String { "\(method.rawValue) \(path)" }
 
-        init(method: HTTPRequest.Method, path: String, json: String? = nil, user: HTTPResponse.Status, admin: HTTPResponse.Status,
-             free: HTTPResponse.Status? = nil) {
+        init(method: HTTPRequest.Method, path: String, json: String? = nil, headers: HTTPFields = [:], user: HTTPResponse.Status,
+             admin: HTTPResponse.Status, free: HTTPResponse.Status? = nil) {
             self.method = method
             self.path = path
             self.json = json
+            self.headers = headers
             self.user = user
             self.admin = admin
             self.free = free
@@ -70,7 +72,7 @@ struct RouteMatrixTests {
         Route(method: .get, path: "/api/orders?status=filled&from=2030-03-17T00:00:00Z&limit=10", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/orders/bb-abc-1", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .post, path: "/api/orders", json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#,
-              user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
+              headers: [PlaceOrder.keyHeader: "matrix-1"], user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
         Route(method: .delete, path: "/api/orders/bb-abc-1", user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
         Route(method: .get, path: "/api/positions", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/account", user: .serviceUnavailable, admin: .serviceUnavailable),
@@ -125,7 +127,7 @@ struct RouteMatrixTests {
         let authorization = try await Self.authorization(caller, in: h)
         let path = route.path.replacingOccurrences(of: "{victim}", with: victim)
         let response = try await h.app.test(.router) { client async throws in
-            try await client.call(route.method, path, authorization: authorization, json: route.json)
+            try await client.call(route.method, path, authorization: authorization, json: route.json, headers: route.headers)
         }
         let body = String(buffer: response.body)
         if let refusal = caller.refusal {

@@ -210,10 +210,10 @@ struct SubscriptionAPITests {
             let write = try await client.call(.post, "/api/orders", token: free, json: "{}")
             #expect(write.status == .forbidden)
             #expect(write.errorCode == "tier_read_only")
-            // Pro gets past the tier to the route, which refuses a body without an order.
+            // Pro gets past the tier to the route, which refuses an order without its Idempotency-Key.
             let placed = try await client.call(.post, "/api/orders", token: pro, json: "{}")
             #expect(placed.status == .badRequest)
-            #expect(placed.errorMessage?.contains("missing field") == true, "\(String(buffer: placed.body))")
+            #expect(placed.errorCode == "idempotency_key_required", "\(String(buffer: placed.body))")
             #expect(try await client.call(.get, "/api/orders", token: free).status == .serviceUnavailable)
         }
     }

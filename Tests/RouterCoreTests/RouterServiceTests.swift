@@ -183,11 +183,11 @@ struct RouterServiceTests {
         try await fixture.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse_updates BEFORE UPDATE ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
-        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
+        _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
         #expect(try fixture.count("paper_orders") == 0, "never handed to the venue")
         #expect(await service.isHealthy == false)
-        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
+        _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_updates") }
