@@ -372,6 +372,13 @@ public actor TradeCoordinator {
             }
             if let existing {
                 orderEnded("bb-\(requestId)", strategy: manual, symbol: request.symbol, role: role)
+                // A key reused for another order (the caller forgot it) must not be answered with the old order as if
+                // it were this one: nothing would be sent and the caller would believe it was.
+                if let difference = Self.difference(between: existing, and: request) {
+                    throw IPCError(.keyReused, "idempotencyKey \(request.idempotencyKey ?? "") already names order \(existing.clientOrderId) "
+                                   + "(\(existing.side.rawValue) \(existing.quantity) \(existing.symbol)\(existing.reduceOnly ? ", reduce-only" : "")), "
+                                   + "which is not this request (\(difference)); nothing was sent")
+                }
                 return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again")
             }
         }
@@ -382,6 +389,19 @@ public actor TradeCoordinator {
         case .placed(let order, let decision): return ManualOrderResult(outcome: .placed, signal: signal, decision: decision, order: order)
         case .unknown(let id): return ManualOrderResult(outcome: .unknown, signal: signal, reason: "order \(id) sent; routerd gave no answer arsenald could use (it is being looked up)")
         }
+    }
+
+    /// How the order a key already names differs from a manual request under that key, or nil when it is that
+    /// request's order: the same symbol, side and kind (reduce-only or not), a market order of the trader's, and a
+    /// quantity up to the one asked (mindsetd may scale an entry down, and the step size round it down).
+    static func difference(between existing: OrderRecord, and request: ManualOrderRequest) -> String? {
+        if existing.symbol != request.symbol.uppercased() { return "symbol \(request.symbol)" }
+        if existing.side != request.side { return "side \(request.side.rawValue)" }
+        if existing.reduceOnly != (request.reduceOnly == true) { return request.reduceOnly == true ? "reduce-only" : "not reduce-only" }
+        if existing.type != .market || existing.limitPrice != nil { return "a market order" }
+        if existing.strategyId != ManualTrading.strategyId { return "a manual order" }
+        if existing.quantity > request.quantity { return "quantity \(request.quantity), smaller than the order's" }
+        return nil
     }
 
     /// Why another strategy's state on the symbol forbids this entry, or nil: an entry of its still unsettled

@@ -184,7 +184,7 @@ enum PlaceOrder {
     /// order in flight, no price yet, routerd unable to say whether the key's order exists), a refusal of the frame,
     /// and a call the gateway never wrote (`unavailable`). Anything else, and the order may have been placed.
     static let arsenalRefusals: Set<IPCErrorCode> = [
-        .badRequest, .conflict, .unavailable, .unknownMethod, .unsupportedVersion, .helloRequired, .frameTooLarge,
+        .badRequest, .conflict, .keyReused, .unavailable, .unknownMethod, .unsupportedVersion, .helloRequired, .frameTooLarge,
     ]
 
     /// Asks arsenald and turns its answer into the API's. Thrown: arsenald refused the request or could not be asked
@@ -199,6 +199,12 @@ enum PlaceOrder {
             result = try await environment.daemons.arsenal.call(Methods.arsenalPlaceManualOrder, manual, timeout: environment.timeouts.placeOrder)
         } catch let error as IPCError where arsenalRefusals.contains(error.code) {
             if error.code == .badRequest { throw APIError.unprocessable(error.message) }
+            if error.code == .keyReused {
+                // The gateway forgot the key (kept 7 days) but arsenald's order under it is another one.
+                throw APIError(.unprocessableContent, "idempotency_key_reused",
+                               "this Idempotency-Key already names another order, placed earlier (\(error.message)); "
+                               + "check GET /api/orders, and use a new key only for an order you mean to place")
+            }
             throw APIError.from(error, daemon: "arsenald")
         } catch {
             let cause = (error as? IPCError).map { "arsenald gave no usable answer (\($0.code.rawValue): \($0.message))" }

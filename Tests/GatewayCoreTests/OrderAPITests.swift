@@ -272,6 +272,22 @@ struct OrderAPITests {
         }
     }
 
+    @Test("arsenald's key_reused (the gateway forgot the key; arsenald's order under it is another) is 422 idempotency_key_reused")
+    func arsenalKeyReused() async throws {
+        try await withArsenal { h, desk in
+            desk.set(.refuse(.keyReused, "idempotencyKey gabc already names order bb-m-gabc (sell 0.5 BTCUSDT), which is not this request (side buy); nothing was sent"))
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let response = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "forgotten")
+            }
+            #expect(response.status == .unprocessableContent, "\(String(buffer: response.body))")
+            #expect(response.errorCode == "idempotency_key_reused")
+            #expect(response.errorMessage?.contains("already names another order") == true)
+            #expect(response.errorMessage?.contains("bb-m-gabc") == true)
+            #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0, "a refusal is not kept")
+        }
+    }
+
     @Test("without an Idempotency-Key: 400 idempotency_key_required, nothing sent")
     func keyRequired() async throws {
         try await withArsenal { h, desk in
