@@ -167,6 +167,10 @@ public enum BagbotDatabase {
             }
             try db.create(index: "idempotency_keys_by_created", on: "idempotency_keys", columns: ["created_at"])
         }
+        // Keys belong to the token's owner, not the token (a rotation must not make a retry a second order).
+        migrator.registerMigration("v7-gateway-idempotency-by-owner") { db in
+            try IdempotencyOwnerMigration.run(db)
+        }
         return migrator
     }
 }

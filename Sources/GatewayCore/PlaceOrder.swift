@@ -86,15 +86,18 @@ enum PlaceOrder {
         let legacyHash = typed.quantity == canonical.quantity ? nil : typed.fingerprint
 
         let store = environment.idempotency
-        let tokenId = identity.token.id
+        // Keys are the owner's: a rotated token, or another token of the owner, retrying with the key is the same client.
+        let owner = identity.owner
         let claim: IdempotencyClaim
         do {
-            claim = try await store.claim(tokenId: tokenId, key: key, requestHash: canonical.fingerprint, legacyHash: legacyHash,
-                                          now: environment.clock())
+            claim = try await store.claim(owner: owner, key: key, tokenId: identity.token.id, requestHash: canonical.fingerprint,
+                                          legacyHash: legacyHash, now: environment.clock())
         } catch {
             context.logger.error("idempotency key not claimed; nothing sent", metadata: ["error": "\(error)"])
             throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot record the Idempotency-Key now; nothing was sent")
         }
+        let claimedKey: String
+        let claimedAnew: Bool
         switch claim {
         case .replay(let status, let stored):
             var response = Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
@@ -110,36 +113,39 @@ enum PlaceOrder {
             throw APIError(.unprocessableContent, "idempotency_key_reused",
                            "this Idempotency-Key was already used for a different order (symbol, side, quantity or reduceOnly); "
                            + "the first request under it may have been placed: check GET /api/orders before sending another order")
-        case .claimed:
-            break
+        case .claimed(let arsenalKey, let isNew):
+            claimedKey = arsenalKey
+            claimedAnew = isNew
         }
         var keyed = manual
-        keyed.idempotencyKey = IdempotencyStore.arsenalKey(tokenId: tokenId, key: key)
         let reply: Reply
         do {
+            keyed.idempotencyKey = claimedAnew
+                ? try await LegacyIdempotency.resolve(owner: owner, key: key, arsenalKey: claimedKey, environment: environment)
+                : claimedKey
             reply = try await place(keyed, environment: environment)
         } catch {
-            await release(store, tokenId: tokenId, key: key, context: context)
+            await release(store, owner: owner, key: key, context: context)
             throw error
         }
         if reply.isFinal {
             do {
-                try await store.complete(tokenId: tokenId, key: key, status: Int(reply.status.code), body: reply.body, now: environment.clock())
+                try await store.complete(owner: owner, key: key, status: Int(reply.status.code), body: reply.body, now: environment.clock())
             } catch {
                 // The order's answer stands; a retry finds the key released and asks arsenald again under the same
                 // arsenald key, which answers with the order already placed.
                 context.logger.error("idempotent answer not stored", metadata: ["error": "\(error)"])
-                await release(store, tokenId: tokenId, key: key, context: context)
+                await release(store, owner: owner, key: key, context: context)
             }
         } else {
-            await release(store, tokenId: tokenId, key: key, context: context)
+            await release(store, owner: owner, key: key, context: context)
         }
         return response(reply)
     }
 
-    static func release(_ store: IdempotencyStore, tokenId: String, key: String, context: GatewayContext) async {
+    static func release(_ store: IdempotencyStore, owner: String, key: String, context: GatewayContext) async {
         do {
-            try await store.release(tokenId: tokenId, key: key)
+            try await store.release(owner: owner, key: key)
         } catch {
             context.logger.error("idempotency key not released; it is taken over once stale", metadata: ["error": "\(error)"])
         }

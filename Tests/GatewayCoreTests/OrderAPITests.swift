@@ -55,7 +55,7 @@ struct OrderAPITests {
             #expect(json["clientOrderId"] as? String == order["clientOrderId"] as? String)
             #expect(desk.calls.count == 1)
             #expect(desk.calls.first?.quantity == ExactDecimal("0.00200"))
-            #expect(desk.calls.first?.idempotencyKey == IdempotencyStore.arsenalKey(tokenId: try await h.tokenId(token), key: "p1"))
+            #expect(desk.calls.first?.idempotencyKey == IdempotencyStore.arsenalKey(owner: "pat", key: "p1"))
         }
     }
 
@@ -118,8 +118,9 @@ struct OrderAPITests {
             let tokenId = try await h.tokenId(token)
             let typed = PlaceOrder.Canonical(symbol: "BTCUSDT", side: "buy", quantity: "0.00200", reduceOnly: false)
             let store = h.environment.idempotency
-            #expect(try await store.claim(tokenId: tokenId, key: "old", requestHash: typed.fingerprint, now: h.clock.now()) == .claimed)
-            try await store.complete(tokenId: tokenId, key: "old", status: 201, body: Data(#"{"outcome":"placed"}"#.utf8), now: h.clock.now())
+            #expect(try await store.claim(owner: "pat", key: "old", tokenId: tokenId, requestHash: typed.fingerprint, now: h.clock.now())
+                    == .claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "old"), isNew: true))
+            try await store.complete(owner: "pat", key: "old", status: 201, body: Data(#"{"outcome":"placed"}"#.utf8), now: h.clock.now())
             let retry = try await h.app.test(.router) { client in
                 try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "old")
             }
@@ -146,22 +147,25 @@ struct OrderAPITests {
             #expect(other.status == .created)
             #expect(desk.calls.count == 2, "one call per key")
             #expect(desk.ordersPlaced == 2)
-            let tokenId = try await h.tokenId(token)
-            #expect(desk.calls.first?.idempotencyKey == IdempotencyStore.arsenalKey(tokenId: tokenId, key: "order-1"))
+            #expect(desk.calls.first?.idempotencyKey == IdempotencyStore.arsenalKey(owner: "pat", key: "order-1"))
             #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'") == 2)
         }
     }
 
-    @Test("the same key with a different body is 422; another token's same key is its own")
+    @Test("the same key with a different body is 422; the owner's other token shares the key, another owner's same key is its own")
     func keyReuse() async throws {
         try await withArsenal { h, desk in
             let pat = try await h.token(owner: "pat", tier: .pro)
+            let patsPhone = try await h.token(owner: "pat", tier: .pro)
             let ezra = try await h.token(owner: "ezra", tier: .enterprise)
-            let (first, changed, otherToken) = try await h.app.test(.router) { client in
+            let (first, changed, sameOwner, otherToken) = try await h.app.test(.router) { client in
                 (try await call(client, .post, "/api/orders", token: pat, json: Self.order, key: "k"),
                  try await call(client, .post, "/api/orders", token: pat, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.003"}"#, key: "k"),
+                 try await call(client, .post, "/api/orders", token: patsPhone, json: Self.order, key: "k"),
                  try await call(client, .post, "/api/orders", token: ezra, json: Self.order, key: "k"))
             }
+            #expect(sameOwner.status == .created)
+            #expect(sameOwner["Idempotent-Replayed"] == "true", "another token of pat's: the same client, the first answer")
             #expect(first.status == .created)
             #expect(changed.status == .unprocessableContent)
             #expect(changed.errorCode == "idempotency_key_reused")
@@ -171,7 +175,9 @@ struct OrderAPITests {
             #expect(otherToken.status == .created)
             #expect(otherToken["Idempotent-Replayed"] == nil)
             #expect(desk.ordersPlaced == 2, "ezra's key is not pat's: a separate order")
-            #expect(Set(desk.calls.compactMap(\.idempotencyKey)).count == 2, "arsenald gets a different key per token")
+            #expect(desk.calls.compactMap(\.idempotencyKey) == [IdempotencyStore.arsenalKey(owner: "pat", key: "k"),
+                                                                IdempotencyStore.arsenalKey(owner: "ezra", key: "k")],
+                    "arsenald gets a key per owner")
         }
     }
 
@@ -313,7 +319,7 @@ struct OrderAPITests {
         }
         #expect(first.status == .gatewayTimeout, "\(String(buffer: first.body))")
         #expect(first.errorCode == "order_outcome_unknown")
-        let arsenalKey = IdempotencyStore.arsenalKey(tokenId: try await h.tokenId(token), key: "slow")
+        let arsenalKey = IdempotencyStore.arsenalKey(owner: "pat", key: "slow")
         #expect(try first.json()["clientOrderId"] as? String == "bb-m-\(arsenalKey)")
         #expect(first.errorMessage?.contains("GET /api/orders/bb-m-\(arsenalKey)") == true, "\(first.errorMessage ?? "")")
         #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0, "not kept: no final answer yet")
@@ -471,19 +477,22 @@ struct OrderAPITests {
 /// The key table itself: claims under concurrency and across a gateway restart.
 @Suite("Idempotency store")
 struct IdempotencyStoreTests {
-    @Test("of many concurrent claims of one key exactly one wins")
+    static let fresh = IdempotencyClaim.claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "k"), isNew: true)
+    static let takenOver = IdempotencyClaim.claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "k"), isNew: false)
+
+    @Test("of many concurrent claims of one key exactly one wins, whichever of the owner's tokens sends it")
     func concurrentClaims() async throws {
         let h = try APIHarness()
         let store = h.environment.idempotency
         let claims = try await withThrowingTaskGroup(of: IdempotencyClaim.self) { group in
-            for _ in 0..<50 {
-                group.addTask { try await store.claim(tokenId: "t1", key: "k", requestHash: "h", now: APIHarness.start) }
+            for index in 0..<50 {
+                group.addTask { try await store.claim(owner: "pat", key: "k", tokenId: "t\(index % 2)", requestHash: "h", now: APIHarness.start) }
             }
             var all: [IdempotencyClaim] = []
             for try await claim in group { all.append(claim) }
             return all
         }
-        #expect(claims.filter { $0 == .claimed }.count == 1)
+        #expect(claims.filter { $0 == Self.fresh }.count == 1)
         #expect(claims.filter { $0 == .inProgress }.count == 49)
     }
 
@@ -491,29 +500,32 @@ struct IdempotencyStoreTests {
     func restartTakesOver() async throws {
         let dir = try TempDir()
         let before = try APIHarness(dir: dir, runId: "run-a")
-        #expect(try await before.environment.idempotency.claim(tokenId: "t1", key: "k", requestHash: "h", now: APIHarness.start) == .claimed)
+        #expect(try await before.environment.idempotency.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start)
+                == Self.fresh)
         // The gateway dies here: no answer stored, no release.
         let after = try APIHarness(dir: dir, runId: "run-b")
         let store = after.environment.idempotency
-        #expect(try await store.claim(tokenId: "t1", key: "k", requestHash: "other", now: APIHarness.start) == .mismatch)
-        #expect(try await store.claim(tokenId: "t1", key: "k", requestHash: "h", now: APIHarness.start) == .claimed)
-        #expect(try await store.claim(tokenId: "t1", key: "k", requestHash: "h", now: APIHarness.start) == .inProgress)
-        try await store.complete(tokenId: "t1", key: "k", status: 201, body: Data("{}".utf8), now: APIHarness.start)
-        #expect(try await store.claim(tokenId: "t1", key: "k", requestHash: "h", now: APIHarness.start) == .replay(status: 201, body: Data("{}".utf8)))
-        #expect(IdempotencyStore.arsenalKey(tokenId: "t1", key: "k") == IdempotencyStore.arsenalKey(tokenId: "t1", key: "k"))
-        #expect(IdempotencyStore.arsenalKey(tokenId: "t1", key: "k") != IdempotencyStore.arsenalKey(tokenId: "t2", key: "k"))
-        #expect(IdempotencyStore.arsenalKey(tokenId: "t1", key: "k").utf8.count == 31)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "other", now: APIHarness.start) == .mismatch)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "h", now: APIHarness.start) == Self.takenOver)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start) == .inProgress)
+        try await store.complete(owner: "pat", key: "k", status: 201, body: Data("{}".utf8), now: APIHarness.start)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t3", requestHash: "h", now: APIHarness.start) == .replay(status: 201, body: Data("{}".utf8)))
+        #expect(IdempotencyStore.arsenalKey(owner: "pat", key: "k") == IdempotencyStore.arsenalKey(owner: "pat", key: "k"))
+        #expect(IdempotencyStore.arsenalKey(owner: "pat", key: "k") != IdempotencyStore.arsenalKey(owner: "ezra", key: "k"))
+        #expect(IdempotencyStore.arsenalKey(owner: "pat", key: "k") != IdempotencyStore.legacyArsenalKey(tokenId: "pat", key: "k"),
+                "an owner named like a token id does not collide with the token derivation")
+        #expect(IdempotencyStore.arsenalKey(owner: "pat", key: "k").utf8.count == 31)
     }
 
     @Test("keys are kept at least 24 h, then forgotten")
     func retention() async throws {
         let h = try APIHarness()
         let store = h.environment.idempotency
-        #expect(try await store.claim(tokenId: "t1", key: "k", requestHash: "h", now: APIHarness.start) == .claimed)
-        try await store.complete(tokenId: "t1", key: "k", status: 201, body: Data("{}".utf8), now: APIHarness.start)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start) == Self.fresh)
+        try await store.complete(owner: "pat", key: "k", status: 201, body: Data("{}".utf8), now: APIHarness.start)
         let dayLater = APIHarness.start.addingTimeInterval(86_400 + 1)
-        #expect(try await store.claim(tokenId: "t1", key: "k", requestHash: "h", now: dayLater) == .replay(status: 201, body: Data("{}".utf8)))
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: dayLater) == .replay(status: 201, body: Data("{}".utf8)))
         let beyond = APIHarness.start.addingTimeInterval(store.retention + 1)
-        #expect(try await store.claim(tokenId: "t1", key: "k", requestHash: "h", now: beyond) == .claimed)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: beyond) == Self.fresh)
     }
 }
