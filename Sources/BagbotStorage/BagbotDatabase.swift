@@ -171,6 +171,16 @@ public enum BagbotDatabase {
         migrator.registerMigration("v7-gateway-idempotency-by-owner") { db in
             try IdempotencyOwnerMigration.run(db)
         }
+        // Who placed each manual order through the API, so a non-admin token cancels only its owner's orders.
+        migrator.registerMigration("v8-gateway-manual-order-owners") { db in
+            try db.create(table: "manual_order_owners") { t in
+                t.column("client_order_id", .text).primaryKey()
+                t.column("owner", .text).notNull()
+                t.column("token_id", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "manual_order_owners_by_owner", on: "manual_order_owners", columns: ["owner"])
+        }
         return migrator
     }
 }

@@ -46,6 +46,8 @@ struct GatewayEnvironment: Sendable {
     let daemons: DaemonClients
     /// `Idempotency-Key`s of `POST /api/orders`.
     let idempotency: IdempotencyStore
+    /// Who placed each manual order (in the same database as the keys).
+    var orderOwners: ManualOrderOwners { ManualOrderOwners(database: idempotency.database) }
     let started: Date
     /// The wall clock, injectable so tests cross minute and day boundaries without sleeping.
     let clock: @Sendable () -> Date

@@ -38,6 +38,7 @@ enum OrderRoutes {
         router.delete("/api/orders/:clientOrderId") { _, context in
             let identity = try context.requireIdentity()
             let id = try checkedClientOrderId(try context.parameters.require("clientOrderId"))
+            try await checkMayCancel(id, identity: identity, environment: environment)
             do {
                 let order: OrderRecord = try await daemons.router.call(Methods.routerCancelOrder, CancelOrderRequest(clientOrderId: id))
                 context.logger.notice("order cancel asked", metadata: ["client_order_id": "\(id)", "status": "\(order.status.rawValue)",
@@ -53,6 +54,24 @@ enum OrderRoutes {
             try await PlaceOrder.handle(request, context: context, environment: environment)
         }
         table.note("/api/orders", .post)
+    }
+
+    /// An admin may cancel any order; any other token only the manual orders its owner placed through
+    /// `POST /api/orders`. A strategy's order, another owner's, or one the gateway has no owner for is 403, the same
+    /// answer whether or not it exists (the refusal says nothing about other owners' orders).
+    static func checkMayCancel(_ id: String, identity: Identity, environment: GatewayEnvironment) async throws {
+        guard identity.role != .admin else { return }
+        let owner: String?
+        do {
+            owner = try await environment.orderOwners.owner(of: id)
+        } catch {
+            throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot tell who placed \(id) now; nothing was cancelled")
+        }
+        guard owner == identity.owner else {
+            throw APIError.forbidden("order_not_yours",
+                                     "\(id) is not one of your manual orders (placed with POST /api/orders by a token of \(identity.owner)); "
+                                     + "cancelling it needs an admin token")
+        }
     }
 
     struct OrderPage: Encodable {

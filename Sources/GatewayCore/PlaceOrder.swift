@@ -120,9 +120,18 @@ enum PlaceOrder {
         var keyed = manual
         let reply: Reply
         do {
-            keyed.idempotencyKey = claimedAnew
+            let arsenalKey = claimedAnew
                 ? try await LegacyIdempotency.resolve(owner: owner, key: key, arsenalKey: claimedKey, environment: environment)
                 : claimedKey
+            keyed.idempotencyKey = arsenalKey
+            // Before it is sent: an order whose owner is not on record could be cancelled by an admin only.
+            do {
+                try await environment.orderOwners.record(clientOrderId: "bb-m-\(arsenalKey)", owner: owner, tokenId: identity.token.id,
+                                                         now: environment.clock())
+            } catch {
+                context.logger.error("manual order's owner not recorded; nothing sent", metadata: ["error": "\(error)"])
+                throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot record the order's owner now; nothing was sent")
+            }
             reply = try await place(keyed, environment: environment)
         } catch {
             await release(store, owner: owner, key: key, context: context)

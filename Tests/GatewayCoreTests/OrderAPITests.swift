@@ -425,7 +425,7 @@ struct OrderAPITests {
             }
         }
         let token = try await h.token(owner: "fay", tier: .free)
-        let pro = try await h.token(owner: "pat", tier: .pro)
+        let admin = try await h.token(owner: "root", tier: .enterprise, role: .admin)
         let (first, second, one, missing, badCursor, badTime, cancel) = try await h.app.test(.router) { client in
             let first = try await call(client, .get, "/api/orders?symbol=BTCUSDT&status=filled&strategy=manual&from=2030-03-17T00:00:00Z&to=2030-03-18T00:00:00.500Z&limit=1",
                                        token: token)
@@ -435,7 +435,7 @@ struct OrderAPITests {
                     try await call(client, .get, "/api/orders/bb-missing", token: token),
                     try await call(client, .get, "/api/orders?cursor=***", token: token),
                     try await call(client, .get, "/api/orders?from=yesterday", token: token),
-                    try await call(client, .delete, "/api/orders/bb-1", token: pro))
+                    try await call(client, .delete, "/api/orders/bb-1", token: admin))
         }
         await router.stop()
         #expect(first.status == .ok)
@@ -457,6 +457,51 @@ struct OrderAPITests {
         #expect(sent[0].createdFrom == Date(timeIntervalSince1970: 1_899_936_000))
         #expect(sent[0].createdBefore == Date(timeIntervalSince1970: 1_900_022_400.5))
         #expect(sent[1].after == "2030-03-17 17:46:40.000|bb-1")
+    }
+
+    @Test("DELETE: a token cancels its owner's manual orders; another owner's, or a strategy's, is 403 unless the token is an admin's")
+    func cancelOwnOrdersOnly() async throws {
+        let h = try APIHarness()
+        let desk = ManualOrderDesk()
+        let arsenal = try await FakeDaemon("arsenald", in: h) { desk.register($0) }
+        let cancels = Shared<[String]>([])
+        let router = try await FakeDaemon("routerd", in: h) { registry in
+            registry.registerSync(Methods.routerCancelOrder, CancelOrderRequest.self) { request, _ -> OrderRecord in
+                cancels.withLock { $0.append(request.clientOrderId) }
+                let time = Date(timeIntervalSince1970: 1_900_000_000)
+                return OrderRecord(clientOrderId: request.clientOrderId, venue: .paper, symbol: "BTCUSDT", side: .buy, type: .limit,
+                                   quantity: ExactDecimal("0.002")!, limitPrice: ExactDecimal("9000")!, status: .cancelled,
+                                   createdAt: time, updatedAt: time)
+            }
+        }
+        let pat = try await h.token(owner: "pat", tier: .pro)
+        let patsPhone = try await h.token(owner: "pat", tier: .pro)
+        let ezra = try await h.token(owner: "ezra", tier: .enterprise)
+        let admin = try await h.token(owner: "root", tier: .enterprise, role: .admin)
+        let placed = try await h.app.test(.router) { client in
+            try await call(client, .post, "/api/orders", token: pat, json: Self.order, key: "mine")
+        }
+        let patsOrder = try #require(try placed.json()["clientOrderId"] as? String)
+        #expect(patsOrder == "bb-m-\(IdempotencyStore.arsenalKey(owner: "pat", key: "mine"))")
+        let (byEzra, strategyByPat, byPat, byPatsPhone, strategyByAdmin, patsByAdmin) = try await h.app.test(.router) { client in
+            (try await call(client, .delete, "/api/orders/\(patsOrder)", token: ezra),
+             try await call(client, .delete, "/api/orders/bb-9fa3d106-7", token: pat),
+             try await call(client, .delete, "/api/orders/\(patsOrder)", token: pat),
+             try await call(client, .delete, "/api/orders/\(patsOrder)", token: patsPhone),
+             try await call(client, .delete, "/api/orders/bb-9fa3d106-7", token: admin),
+             try await call(client, .delete, "/api/orders/\(patsOrder)", token: admin))
+        }
+        await router.stop()
+        await arsenal.stop()
+        for refused in [byEzra, strategyByPat] {
+            #expect(refused.status == .forbidden, "\(String(buffer: refused.body))")
+            #expect(refused.errorCode == "order_not_yours")
+            #expect(refused.errorMessage?.contains("admin token") == true)
+        }
+        for allowed in [byPat, byPatsPhone, strategyByAdmin, patsByAdmin] {
+            #expect(allowed.status == .ok, "\(String(buffer: allowed.body))")
+        }
+        #expect(cancels.withLock { $0 } == [patsOrder, patsOrder, "bb-9fa3d106-7", patsOrder], "refused cancels never reach routerd")
     }
 
     @Test("bad Idempotency-Key headers are 400")
