@@ -41,31 +41,28 @@ enum AdminControlRoutes {
     static func add(to router: Router<GatewayContext>, table: RouteTable, environment: GatewayEnvironment) {
         let admin = router.group("/api/admin").add(middleware: RequireAdminMiddleware())
         let daemons = environment.daemons
+        let timeout = environment.timeouts.control
 
         admin.post("pause") { request, context in
             let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(ReasonBody.self, from: request, context: context, fields: ReasonBody.fields, emptyIsAllowed: true)
             let reason = body?.reason ?? "paused by admin \(identity.token.prefix)"
-            do {
-                let state: TradingSwitchState = try await daemons.router.call(Methods.routerPause, PauseRequest(reason: reason))
-                context.logger.notice("trading paused", metadata: ["reason": "\(reason)", "by": "\(identity.token.prefix)"])
-                return try JSONResponse.make(state)
-            } catch {
-                throw APIError.from(error, daemon: "routerd")
+            let state: TradingSwitchState = try await ControlCall.ask("routerd", refusal: ControlCall.routerRefusal) {
+                try await daemons.router.call(Methods.routerPause, PauseRequest(reason: reason), timeout: timeout)
             }
+            context.logger.notice("trading paused", metadata: ["reason": "\(reason)", "by": "\(identity.token.prefix)"])
+            return try JSONResponse.make(state)
         }
         table.note("/api/admin/pause", .post)
 
         admin.post("resume") { request, context in
             let identity = try context.requireIdentity()
             _ = try await JSONBody.decode(StrategyRoutes.NoFields.self, from: request, context: context, fields: [], emptyIsAllowed: true)
-            do {
-                let state: TradingSwitchState = try await daemons.router.call(Methods.routerResume, EmptyBody())
-                context.logger.notice("trading resumed", metadata: ["by": "\(identity.token.prefix)"])
-                return try JSONResponse.make(state)
-            } catch {
-                throw APIError.from(error, daemon: "routerd")
+            let state: TradingSwitchState = try await ControlCall.ask("routerd", refusal: ControlCall.routerRefusal) {
+                try await daemons.router.call(Methods.routerResume, EmptyBody(), timeout: timeout)
             }
+            context.logger.notice("trading resumed", metadata: ["by": "\(identity.token.prefix)"])
+            return try JSONResponse.make(state)
         }
         table.note("/api/admin/resume", .post)
 
@@ -80,9 +77,12 @@ enum AdminControlRoutes {
                   let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
                 throw APIError.unprocessable("a lock needs a reason: {\"reason\": \"…\"}")
             }
-            let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") { try await daemons.mindset.call(Methods.mindsetLock, MindsetReason(reason: reason)) }
+            // The snapshot is read inside: an answer that cannot be read is "may have taken effect", not a 500.
+            let snapshot = try await ControlCall.ask("mindsetd", refusal: ControlCall.mindsetRefusal) {
+                try MindsetView.api(try await daemons.mindset.call(Methods.mindsetLock, MindsetReason(reason: reason), timeout: timeout))
+            }
             context.logger.notice("mindset locked", metadata: ["reason": "\(reason)", "by": "\(identity.token.prefix)"])
-            return try JSONResponse.make(MindsetView.api(snapshot))
+            return try JSONResponse.make(snapshot)
         }
         table.note("/api/admin/mindset/lock", .post)
 
@@ -91,9 +91,11 @@ enum AdminControlRoutes {
             let body = try await JSONBody.decode(ReasonBody.self, from: request, context: context, fields: ReasonBody.fields, emptyIsAllowed: true)
             let given = body?.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             let reason = given.isEmpty ? "unlocked by admin \(identity.token.prefix)" : given
-            let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") { try await daemons.mindset.call(Methods.mindsetUnlock, MindsetReason(reason: reason)) }
+            let snapshot = try await ControlCall.ask("mindsetd", refusal: ControlCall.mindsetRefusal) {
+                try MindsetView.api(try await daemons.mindset.call(Methods.mindsetUnlock, MindsetReason(reason: reason), timeout: timeout))
+            }
             context.logger.notice("mindset unlocked", metadata: ["reason": "\(reason)", "by": "\(identity.token.prefix)"])
-            return try JSONResponse.make(MindsetView.api(snapshot))
+            return try JSONResponse.make(snapshot)
         }
         table.note("/api/admin/mindset/unlock", .post)
     }

@@ -3,4 +3,7 @@
 struct DaemonTimeouts: Sendable {
     /// A manual order through arsenald (mindsetd, then routerd and its venue, behind it).
     var placeOrder: Duration = .seconds(15)
+    /// pause, resume (routerd's switch waits for an order being placed) and the mindset's lock and unlock
+    /// (`gateway.control_timeout_ms`).
+    var control: Duration = .seconds(30)
 }

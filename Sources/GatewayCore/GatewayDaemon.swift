@@ -32,7 +32,8 @@ public final class GatewayDaemon: BagbotDaemon {
         let usage = UsageRecorder(database: database, settings: settings.usage, logger: context.logger("usage"))
         let environment = GatewayEnvironment(tokens: tokens, limiter: RateLimiter(), usage: usage, settings: settings,
                                              daemons: daemons, idempotency: try IdempotencyStore(database: database),
-                                             started: Date(), clock: { Date() })
+                                             started: Date(), clock: { Date() },
+                                             timeouts: DaemonTimeouts(control: .milliseconds(settings.controlTimeoutMs)))
         let readiness = context.readiness
         let boundPort = NIOLockedValueBox<Int?>(nil)
         var app = Application(

@@ -27,7 +27,7 @@ struct PauseCommand: AsyncParsableCommand {
     @Option(help: "Why, for the record (default: paused by admin <token prefix>).") var reason: String?
 
     func run() async throws {
-        let answer = try await gateway.client().send("POST", "/api/admin/pause", json: reason.map { ["reason": $0] } ?? [:])
+        let answer = try await gateway.client().send("POST", "/api/admin/pause", json: reason.map { ["reason": $0] } ?? [:], changesState: true)
         if gateway.json { return StandardOutput.print(answer.text) }
         StandardOutput.print(SwitchLine.render(try answer.object()))
     }
@@ -39,7 +39,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var gateway: GatewayOptions
 
     func run() async throws {
-        let answer = try await gateway.client().send("POST", "/api/admin/resume", json: [:])
+        let answer = try await gateway.client().send("POST", "/api/admin/resume", json: [:], changesState: true)
         if gateway.json { return StandardOutput.print(answer.text) }
         StandardOutput.print(SwitchLine.render(try answer.object()))
     }
@@ -54,7 +54,7 @@ struct LockCommand: AsyncParsableCommand {
     @Option(help: "Why (required).") var reason: String
 
     func run() async throws {
-        let answer = try await gateway.client().send("POST", "/api/admin/mindset/lock", json: ["reason": reason])
+        let answer = try await gateway.client().send("POST", "/api/admin/mindset/lock", json: ["reason": reason], changesState: true)
         if gateway.json { return StandardOutput.print(answer.text) }
         StandardOutput.print(MindsetLine.render(try answer.object()))
     }
@@ -69,7 +69,7 @@ struct UnlockCommand: AsyncParsableCommand {
     @Option(help: "Why, for the record (default: unlocked by admin <token prefix>).") var reason: String?
 
     func run() async throws {
-        let answer = try await gateway.client().send("POST", "/api/admin/mindset/unlock", json: reason.map { ["reason": $0] } ?? [:])
+        let answer = try await gateway.client().send("POST", "/api/admin/mindset/unlock", json: reason.map { ["reason": $0] } ?? [:], changesState: true)
         if gateway.json { return StandardOutput.print(answer.text) }
         StandardOutput.print(MindsetLine.render(try answer.object()))
     }

@@ -106,6 +106,56 @@ struct StrategyAPITests {
 /// Account, mindset and admin control through sockets standing in for routerd and mindsetd.
 @Suite("Account, mindset and admin API")
 struct ControlAPITests {
+    @Test("pause, resume, lock and unlock that get no answer in time are 504 outcome_unknown: the change may still take effect")
+    func controlTimeouts() async throws {
+        let h = try APIHarness(timeouts: DaemonTimeouts(control: .milliseconds(300)))
+        let applied = Shared<[String]>([])
+        let router = try await FakeDaemon("routerd", in: h) { registry in
+            registry.register(Methods.routerPause, PauseRequest.self) { request, _ in
+                try await Task.sleep(for: .seconds(1))
+                applied.withLock { $0.append("pause") }
+                return TradingSwitchState(enabled: false, reason: request.reason, changedAt: APIHarness.start)
+            }
+            // Resumed, but the answer is not a switch state the gateway can read.
+            registry.registerSync(Methods.routerResume, EmptyBody.self) { _, _ -> JSONValue in
+                applied.withLock { $0.append("resume") }
+                return .object(["enabled": .string("yes")])
+            }
+        }
+        let mindset = try await FakeDaemon("mindsetd", in: h) { registry in
+            struct Reason: Codable, Sendable { var reason: String }
+            registry.register(Methods.mindsetLock, Reason.self) { _, _ -> JSONValue in
+                try await Task.sleep(for: .seconds(1))
+                applied.withLock { $0.append("lock") }
+                return .object(["emotionState": .string("LOCKED")])
+            }
+            // An answer that cannot be read as the mindset's state: the unlock happened all the same.
+            registry.registerSync(Methods.mindsetUnlock, Reason.self) { _, _ -> String in
+                applied.withLock { $0.append("unlock") }
+                return "not an object"
+            }
+        }
+        let admin = try await h.token(owner: "root", tier: .enterprise, role: .admin)
+        let results = try await h.app.test(.router) { client in
+            [
+                try await client.call(.post, "/api/admin/pause", token: admin, json: #"{"reason":"maintenance"}"#),
+                try await client.call(.post, "/api/admin/resume", token: admin),
+                try await client.call(.post, "/api/admin/mindset/lock", token: admin, json: #"{"reason":"stepping away"}"#),
+                try await client.call(.post, "/api/admin/mindset/unlock", token: admin),
+            ]
+        }
+        try await waitUntil("the slow changes to be carried out") { applied.withLock { $0.count } == 4 }
+        await router.stop()
+        await mindset.stop()
+        for response in results {
+            #expect(response.status == .gatewayTimeout, "\(String(buffer: response.body))")
+            #expect(response.errorCode == "outcome_unknown")
+            #expect(response.errorMessage?.contains("may still take effect; check `bagbot status`") == true, "\(response.errorMessage ?? "")")
+        }
+        #expect(applied.withLock { $0 }.sorted() == ["lock", "pause", "resume", "unlock"],
+                "each took effect although the gateway gave up waiting or could not read the answer")
+    }
+
     @Test("pause, resume, status, lock and unlock reach their daemons; mindset times are ISO 8601")
     func adminControl() async throws {
         let h = try APIHarness()

@@ -50,4 +50,26 @@ struct ControlCommandTests {
             #expect(again.output.contains("409 conflict"), "\(again.output)")
         }
     }
+
+    @Test("a pause routerd is too busy to answer in time says it may still take effect, and it does")
+    func pauseThatTimesOut() async throws {
+        try await TestSystem.with(extraConfig: "gateway:\n  control_timeout_ms: 1500\n") { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await system.waitUntil("every daemon up behind the gateway", timeout: .seconds(60)) {
+                (try? await system.get("/healthz"))?.status == 200
+            }
+            // routerd stops answering (as when its switch waits behind a slow venue call), but keeps the request.
+            system.signal("routerd", SIGSTOP)
+            let paused = try bagbot(["pause", "--reason", "frozen routerd"] + ["--dir", system.root], in: system.root)
+            system.signal("routerd", SIGCONT)
+            #expect(paused.status == 1, "\(paused.output)")
+            #expect(paused.output.contains("504 outcome_unknown"), "\(paused.output)")
+            #expect(paused.output.contains("may still take effect; check `bagbot status`"), "\(paused.output)")
+            try await system.waitUntil("the pause to take effect once routerd goes on", timeout: .seconds(30)) {
+                guard let account = try? await system.get("/api/account", token: admin), account.status == 200 else { return false }
+                return (try? JSONSerialization.jsonObject(with: account.body) as? [String: Any])?["tradingEnabled"] as? Bool == false
+            }
+        }
+    }
 }

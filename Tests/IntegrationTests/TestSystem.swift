@@ -51,6 +51,8 @@ final class TestSystem: @unchecked Sendable {
         configPath = root + "/bagbot.yaml"
         tokenPath = root + "/admin.token"
         try APITokenFormat.generate().write(toFile: tokenPath, atomically: true, encoding: .utf8)
+        // A `gateway:` block in `extraConfig` joins the one below (a key may appear once in YAML).
+        let (gateway, afterGateway) = Self.takeSection("gateway", from: extraConfig)
         var yaml = """
             paths:
               run_dir: \(root)/run
@@ -60,6 +62,10 @@ final class TestSystem: @unchecked Sendable {
             gateway:
               port: \(port)
               bootstrap_admin_token_file: \(tokenPath)
+
+            """
+        yaml += gateway
+        yaml += """
             router:
               replay:
                 speed: "\(speed)"
@@ -72,7 +78,7 @@ final class TestSystem: @unchecked Sendable {
             yaml += "    data_dir: \(data)\n"
         }
         // A `router:` block in `extraConfig` joins the section above (a key may appear once in YAML).
-        let (router, extraConfig) = Self.takeSection("router", from: extraConfig)
+        let (router, extraConfig) = Self.takeSection("router", from: afterGateway)
         yaml += router
         // The replay runs faster than real time, so mindsetd's check of times against its clock is opened up,
         // as `bagbot up --speed` does.
