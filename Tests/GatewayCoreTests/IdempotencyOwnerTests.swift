@@ -25,10 +25,10 @@ struct IdempotencyOwnerTests {
 
     @Test("token A times out at arsenald, A is rotated to B, B retries with the key: the same arsenald key, one order")
     func rotationBetweenRetries() async throws {
-        let h = try APIHarness(timeouts: DaemonTimeouts(placeOrder: .milliseconds(300)))
+        let h = try APIHarness(timeouts: DaemonTimeouts(placeOrder: .milliseconds(1_500)))
         let desk = ManualOrderDesk()
         let arsenal = try await FakeDaemon("arsenald", in: h) { desk.register($0) }
-        desk.set(.fill, delay: .seconds(1))
+        desk.set(.fill, delay: .seconds(4))
         let a = try await h.token(owner: "pat", tier: .pro)
         let first = try await post(h, token: a, key: "K")
         #expect(first.status == .gatewayTimeout, "\(String(buffer: first.body))")

@@ -309,10 +309,10 @@ struct OrderAPITests {
 
     @Test("arsenald not answering in time: 504 order_outcome_unknown naming the order, not 503; the key is released and its retry is one order")
     func timeoutIsOutcomeUnknown() async throws {
-        let h = try APIHarness(timeouts: DaemonTimeouts(placeOrder: .milliseconds(300)))
+        let h = try APIHarness(timeouts: DaemonTimeouts(placeOrder: .milliseconds(1_500)))
         let desk = ManualOrderDesk()
         let arsenal = try await FakeDaemon("arsenald", in: h) { desk.register($0) }
-        desk.set(.fill, delay: .seconds(1))
+        desk.set(.fill, delay: .seconds(4))
         let token = try await h.token(owner: "pat", tier: .pro)
         let first = try await h.app.test(.router) { client in
             try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "slow")
