@@ -13,7 +13,8 @@ public enum TradeOutcome: Sendable {
     case blocked(MindsetDecision)
     /// routerd's record of the order (a rejected one too), with the decision that let it through.
     case placed(OrderRecord, MindsetDecision)
-    /// Sent, outcome unknown (a timeout or a lost connection): confirmed with routerd in the background.
+    /// Sent, outcome unknown (a timeout, a lost connection, an answer that could not be read: anything routerd did
+    /// not refuse explicitly): confirmed with routerd in the background.
     case unknown(clientOrderId: String)
 }
 
@@ -371,6 +372,13 @@ public actor TradeCoordinator {
             }
             if let existing {
                 orderEnded("bb-\(requestId)", strategy: manual, symbol: request.symbol, role: role)
+                // A key reused for another order (the caller forgot it) must not be answered with the old order as if
+                // it were this one: nothing would be sent and the caller would believe it was.
+                if let difference = Self.difference(between: existing, and: request) {
+                    throw IPCError(.keyReused, "idempotencyKey \(request.idempotencyKey ?? "") already names order \(existing.clientOrderId) "
+                                   + "(\(existing.side.rawValue) \(existing.quantity) \(existing.symbol)\(existing.reduceOnly ? ", reduce-only" : "")), "
+                                   + "which is not this request (\(difference)); nothing was sent")
+                }
                 return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again")
             }
         }
@@ -379,8 +387,21 @@ public actor TradeCoordinator {
         case .notSent(let reason): return ManualOrderResult(outcome: .notSent, signal: signal, reason: reason)
         case .blocked(let decision): return ManualOrderResult(outcome: .blocked, signal: signal, decision: decision)
         case .placed(let order, let decision): return ManualOrderResult(outcome: .placed, signal: signal, decision: decision, order: order)
-        case .unknown(let id): return ManualOrderResult(outcome: .unknown, signal: signal, reason: "order \(id) sent; routerd did not answer in time")
+        case .unknown(let id): return ManualOrderResult(outcome: .unknown, signal: signal, reason: "order \(id) sent; routerd gave no answer arsenald could use (it is being looked up)")
         }
+    }
+
+    /// How the order a key already names differs from a manual request under that key, or nil when it is that
+    /// request's order: the same symbol, side and kind (reduce-only or not), a market order of the trader's, and a
+    /// quantity up to the one asked (mindsetd may scale an entry down, and the step size round it down).
+    static func difference(between existing: OrderRecord, and request: ManualOrderRequest) -> String? {
+        if existing.symbol != request.symbol.uppercased() { return "symbol \(request.symbol)" }
+        if existing.side != request.side { return "side \(request.side.rawValue)" }
+        if existing.reduceOnly != (request.reduceOnly == true) { return request.reduceOnly == true ? "reduce-only" : "not reduce-only" }
+        if existing.type != .market || existing.limitPrice != nil { return "a market order" }
+        if existing.strategyId != ManualTrading.strategyId { return "a manual order" }
+        if existing.quantity > request.quantity { return "quantity \(request.quantity), smaller than the order's" }
+        return nil
     }
 
     /// Why another strategy's state on the symbol forbids this entry, or nil: an entry of its still unsettled
@@ -528,11 +549,19 @@ public actor TradeCoordinator {
                 }
             }
             return .placed(order, decision)
-        } catch let error as IPCError where error.code == .timeout || error.code == .connectionLost {
-            // The order may have reached routerd: keep the symbol busy (no second order, no flip) until
-            // routerd's record says what happened.
+        } catch let error where PlaceRefusal.meansNotSent(error) {
+            // routerd refused it before recording it as sent (or the call never went out): certainly not sent.
+            counters.droppedRouterUnavailable += 1
+            if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
+            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
+            logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
+            return .notSent("the order could not be sent: \(error)")
+        } catch {
+            // Anything else (a timeout, a lost connection, an answer that could not be read) and the order may have
+            // reached routerd and the venue: keep the symbol busy (no second order, no flip) until routerd's record
+            // says what happened.
             logger.error("order outcome unknown; confirming with routerd",
-                         metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error.code.rawValue)"])
+                         metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error)"])
             let pause = confirmPause
             // Its fill may come on the stream after routerd's record reads final: fetched before the symbol is freed.
             Task {
@@ -540,12 +569,6 @@ public actor TradeCoordinator {
                                    pause: pause, fetchingFills: true)
             }
             return .unknown(clientOrderId: clientOrderId)
-        } catch {
-            counters.droppedRouterUnavailable += 1
-            if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
-            orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
-            logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
-            return .notSent("the order could not be sent: \(error)")
         }
     }
 

@@ -101,20 +101,34 @@ public struct OrdersQuery: Codable, Sendable {
     public var status: OrderStatus?
     public var strategyId: String?
     public var limit: Int?
+    /// Orders created at or after this time.
+    public var createdFrom: Date?
+    /// Orders created before this time.
+    public var createdBefore: Date?
+    /// The `nextCursor` of the previous page: the orders after it in the answer's order (newest first).
+    public var after: String?
 
     public init(clientOrderId: String? = nil, symbol: String? = nil, status: OrderStatus? = nil, strategyId: String? = nil,
-                limit: Int? = nil) {
+                limit: Int? = nil, createdFrom: Date? = nil, createdBefore: Date? = nil, after: String? = nil) {
         self.clientOrderId = clientOrderId
         self.symbol = symbol
         self.status = status
         self.strategyId = strategyId
         self.limit = limit
+        self.createdFrom = createdFrom
+        self.createdBefore = createdBefore
+        self.after = after
     }
 }
 
 public struct OrdersResponse: Codable, Sendable {
     public var orders: [OrderRecord]
-    public init(orders: [OrderRecord]) { self.orders = orders }
+    /// Set when more orders match after the last one: pass it as `after` for the next page.
+    public var nextCursor: String?
+    public init(orders: [OrderRecord], nextCursor: String? = nil) {
+        self.orders = orders
+        self.nextCursor = nextCursor
+    }
 }
 
 public struct PositionsResponse: Codable, Sendable {

@@ -52,6 +52,13 @@ public enum IPCErrorCode: String, Codable, Sendable {
     case conflict
     case rejected
     case tradingPaused = "trading_paused"
+    /// routerd refused an order it could not record (the order is persisted before it is sent, so unrecorded means
+    /// unsent): nothing reached the venue. Unlike `internal`, which a client also raises for an answer it could not
+    /// read, this never leaves an order's fate open.
+    case notSent = "not_sent"
+    /// The request's idempotency key already names a different order (arsenald's manual orders: another symbol,
+    /// side, kind or a larger size than this request's): nothing was sent, and the key's order is not this one.
+    case keyReused = "key_reused"
     case helloRequired = "hello_required"
     /// Raised by the client, never sent: the request was written but the connection closed before its
     /// answer, so the peer may or may not have acted on it.

@@ -136,7 +136,8 @@ public final class IPCClient: Sendable {
         loop?.cancel()
         try? await channel?.close()
         await loop?.value
-        failAllPending(IPCError(.unavailable, "client stopped"))
+        // These requests were written: stopping does not make them unsent, so they are not `unavailable`.
+        failAllPending(IPCError(.connectionLost, "client stopped before \(peerService) answered"))
     }
 
     /// Sends a request and waits for its response. Throws `IPCError` (the peer's error frame, `unavailable`

@@ -149,6 +149,38 @@ public enum BagbotDatabase {
             }
             try db.create(index: "api_tokens_by_owner", on: "api_tokens", columns: ["owner"])
         }
+        // `POST /api/orders` with an `Idempotency-Key`: one row per token and key, claimed before the order goes to
+        // arsenald (`running`, with the gateway run that claimed it) and holding the answer once it is final.
+        migrator.registerMigration("v6-gateway-idempotency") { db in
+            try db.create(table: "idempotency_keys") { t in
+                t.column("token_id", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("request_hash", .text).notNull()
+                t.column("state", .text).notNull().check { ["running", "done"].contains($0) }
+                t.column("run_id", .text).notNull()
+                t.column("status", .integer)
+                t.column("response", .blob)
+                t.column("created_at", .datetime).notNull()
+                t.column("claimed_at", .datetime).notNull()
+                t.column("completed_at", .datetime)
+                t.primaryKey(["token_id", "key"])
+            }
+            try db.create(index: "idempotency_keys_by_created", on: "idempotency_keys", columns: ["created_at"])
+        }
+        // Keys belong to the token's owner, not the token (a rotation must not make a retry a second order).
+        migrator.registerMigration("v7-gateway-idempotency-by-owner") { db in
+            try IdempotencyOwnerMigration.run(db)
+        }
+        // Who placed each manual order through the API, so a non-admin token cancels only its owner's orders.
+        migrator.registerMigration("v8-gateway-manual-order-owners") { db in
+            try db.create(table: "manual_order_owners") { t in
+                t.column("client_order_id", .text).primaryKey()
+                t.column("owner", .text).notNull()
+                t.column("token_id", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "manual_order_owners_by_owner", on: "manual_order_owners", columns: ["owner"])
+        }
         return migrator
     }
 }

@@ -97,11 +97,16 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 enum JSONResponse {
-    static func make<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// The API's JSON: ISO 8601 dates, sorted keys.
+    static func data<Body: Encodable>(_ body: Body) throws -> Data {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(body)
+        return try encoder.encode(body)
+    }
+
+    static func make<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try Self.data(body)
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -57,6 +57,7 @@ enum AdminRoutes {
         let admin = router.group("/api/admin").add(middleware: RequireAdminMiddleware())
 
         admin.post("tokens") { request, context in
+            let identity = try context.requireIdentity()
             guard let body = try await JSONBody.decode(CreateToken.self, from: request, context: context, fields: CreateToken.fields) else {
                 throw APIError(.badRequest, "bad_json", "a JSON object body is required")
             }
@@ -75,7 +76,7 @@ enum AdminRoutes {
             let created = try await environment.tokens.create(owner: owner, role: role, tier: tier, expiresAt: expiresAt, now: now)
             context.logger.notice("token created", metadata: [
                 "owner": "\(owner)", "role": "\(role.rawValue)", "token": "\(created.token.prefix)",
-                "by": "\(context.identity?.token.prefix ?? "?")",
+                "by": "\(identity.token.prefix)",
             ])
             return try JSONResponse.make(IssuedToken(token: created.secret, details: TokenView(created.token, now: now)), status: .created)
         }
@@ -94,28 +95,31 @@ enum AdminRoutes {
         table.note("/api/admin/tokens", .get)
 
         admin.delete("tokens/:id") { _, context in
+            let identity = try context.requireIdentity()
             let id = try context.parameters.require("id")
             let now = environment.clock()
             let revoked = try await environment.tokens.revoke(id: id, now: now)
             context.logger.notice("token revoked", metadata: ["token": "\(revoked.prefix)", "owner": "\(revoked.owner)",
-                                                              "by": "\(context.identity?.token.prefix ?? "?")"])
+                                                              "by": "\(identity.token.prefix)"])
             return try JSONResponse.make(TokenView(revoked, now: now))
         }
         table.note("/api/admin/tokens/{id}", .delete)
 
         admin.post("tokens/:id/rotate") { request, context in
+            let identity = try context.requireIdentity()
             let id = try context.parameters.require("id")
             let grace = try await RotateRequest.graceSeconds(from: request, context: context)
             let now = environment.clock()
             let rotated = try await environment.tokens.rotate(id: id, graceSeconds: grace, now: now)
             context.logger.notice("token rotated", metadata: ["old": "\(rotated.old.prefix)", "new": "\(rotated.token.prefix)",
-                                                              "grace_seconds": "\(grace)", "by": "\(context.identity?.token.prefix ?? "?")"])
+                                                              "grace_seconds": "\(grace)", "by": "\(identity.token.prefix)"])
             return try JSONResponse.make(RotatedToken(token: rotated.secret, details: TokenView(rotated.token, now: now),
                                                       previous: TokenView(rotated.old, now: now)), status: .created)
         }
         table.note("/api/admin/tokens/{id}/rotate", .post)
 
         admin.put("subscriptions/:owner") { request, context in
+            let identity = try context.requireIdentity()
             let owner = try checkedOwner(try context.parameters.require("owner"))
             guard let body = try await JSONBody.decode(PutSubscription.self, from: request, context: context, fields: PutSubscription.fields,
                                                        nested: ["overrides": ["perMinute", "perDay", "readOnly"]]) else {
@@ -131,7 +135,7 @@ enum AdminRoutes {
             let subscription = Subscription(owner: owner, tier: tier, status: status, overrides: overrides)
             let created = try await environment.tokens.putSubscription(subscription, now: environment.clock())
             context.logger.notice("subscription set", metadata: ["owner": "\(owner)", "tier": "\(tier.rawValue)", "status": "\(status.rawValue)",
-                                                                 "by": "\(context.identity?.token.prefix ?? "?")"])
+                                                                 "by": "\(identity.token.prefix)"])
             let view = SubscriptionView(subscription: subscription, limits: environment.settings.tiers[tier].applying(overrides))
             return try JSONResponse.make(view, status: created ? .created : .ok)
         }

@@ -14,7 +14,7 @@ public struct Identity: Sendable {
 }
 
 /// Request context carrying the caller's identity and the rate limiter's decision, set by the middleware on
-/// `/api` requests.
+/// every request but the public ones (`GatewayEnvironment.publicPaths`).
 public struct GatewayContext: RequestContext {
     /// Every API body is a small JSON object; anything larger is refused with 413 before it is read whole.
     public static let maximumBodyBytes = 65_536
@@ -29,9 +29,10 @@ public struct GatewayContext: RequestContext {
 
     public var maxUploadSize: Int { Self.maximumBodyBytes }
 
-    /// The identity, for routes behind the middleware (which always sets it).
+    /// The identity, for routes behind the middleware (which always sets it). Without one the caller is refused as
+    /// unauthenticated: a route reached some other way must never act on nobody's behalf.
     func requireIdentity() throws -> Identity {
-        guard let identity else { throw APIError(.internalServerError, "internal", "route reached without an identity") }
+        guard let identity else { throw APIError.unauthorized("token_missing", "missing Authorization: Bearer <token>") }
         return identity
     }
 }
@@ -43,12 +44,20 @@ struct GatewayEnvironment: Sendable {
     let usage: UsageRecorder
     let settings: GatewaySettings
     let daemons: DaemonClients
+    /// `Idempotency-Key`s of `POST /api/orders`.
+    let idempotency: IdempotencyStore
+    /// Who placed each manual order (in the same database as the keys).
+    var orderOwners: ManualOrderOwners { ManualOrderOwners(database: idempotency.database) }
     let started: Date
     /// The wall clock, injectable so tests cross minute and day boundaries without sleeping.
     let clock: @Sendable () -> Date
+    var timeouts = DaemonTimeouts()
 
-    /// Paths the subscription middleware guards: `/api` and everything under it.
-    static func isAPI(_ path: String) -> Bool {
-        path == "/api" || path.hasPrefix("/api/")
+    /// The only paths served without a token (an allowlist: any other path, a route or not, needs one). Compared
+    /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.
+    static let publicPaths: Set<String> = ["/healthz"]
+
+    static func isPublic(_ path: String) -> Bool {
+        publicPaths.contains(path)
     }
 }

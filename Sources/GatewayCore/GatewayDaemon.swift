@@ -31,7 +31,9 @@ public final class GatewayDaemon: BagbotDaemon {
         let tokens = TokenStore(database: database, acceptLegacyTokens: settings.acceptLegacyTokens)
         let usage = UsageRecorder(database: database, settings: settings.usage, logger: context.logger("usage"))
         let environment = GatewayEnvironment(tokens: tokens, limiter: RateLimiter(), usage: usage, settings: settings,
-                                             daemons: daemons, started: Date(), clock: { Date() })
+                                             daemons: daemons, idempotency: try IdempotencyStore(database: database),
+                                             started: Date(), clock: { Date() },
+                                             timeouts: DaemonTimeouts(control: .milliseconds(settings.controlTimeoutMs)))
         let readiness = context.readiness
         let boundPort = NIOLockedValueBox<Int?>(nil)
         var app = Application(

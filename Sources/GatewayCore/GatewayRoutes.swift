@@ -14,17 +14,12 @@ public struct DaemonClients: Sendable {
     var all: [IPCClient] { [mindset, arsenal, router] }
 }
 
-/// What `/healthz` returns: the gateway itself and every daemon's own health report.
+/// What `/healthz` returns: whether each process is up, and nothing else (no equity, no counters: it needs no
+/// token). `status` is `ok` when every one is up, else `degraded` (with 503).
 public struct SystemHealth: Codable, Sendable {
-    public struct ServiceHealth: Codable, Sendable {
-        public var status: String
-        public var connection: String
-        public var report: HealthReport?
-        public var error: String?
-    }
-
     public var status: String
-    public var services: [String: ServiceHealth]
+    /// gateway, mindsetd, arsenald, routerd → `up` or `down`.
+    public var services: [String: String]
 }
 
 /// Every method a path registers, so the others can answer 405 with `Allow` instead of Hummingbird's 404.
@@ -53,51 +48,33 @@ final class RouteTable {
 }
 
 enum GatewayRoutes {
-    static func build(environment: GatewayEnvironment) -> Router<GatewayContext> {
+    /// The router; `table` receives every route it registers (tests walk it).
+    static func build(environment: GatewayEnvironment, table: RouteTable = RouteTable()) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self, options: .autoGenerateHeadEndpoints)
-        // The subscription middleware, in the order; each passes anything outside /api through untouched.
+        // First, a path the router would read differently from the checks below (`//api/…`) is refused outright.
+        // Then the subscription middleware, in the order; only the public paths pass without a token.
         // Added before any route, so every route and the not-found answer go through them.
+        router.add(middleware: CanonicalPathMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: BearerAuthMiddleware(environment: environment))
         router.add(middleware: RateLimitMiddleware(environment: environment))
         router.add(middleware: UsageMiddleware(environment: environment))
         router.add(middleware: ReadOnlyTierMiddleware())
 
-        let table = RouteTable()
         router.get("/healthz") { _, _ in
-            let health = await systemHealth(daemons: environment.daemons, started: environment.started)
+            let health = await systemHealth(daemons: environment.daemons)
             return try JSONResponse.make(health, status: health.status == "ok" ? .ok : .serviceUnavailable)
         }
         table.note("/healthz", .get)
 
-        addTradingRoutes(to: router, table: table, daemons: environment.daemons)
+        OrderRoutes.add(to: router, table: table, environment: environment)
+        StrategyRoutes.add(to: router, table: table, environment: environment)
+        AccountRoutes.add(to: router, table: table, environment: environment)
         SubscriptionRoutes.add(to: router, table: table, environment: environment)
         AdminRoutes.add(to: router, table: table, environment: environment)
+        AdminControlRoutes.add(to: router, table: table, environment: environment)
         table.registerMethodNotAllowed(on: router)
         return router
-    }
-
-    /// Read-only views of routerd: any valid token (every tier reads).
-    static func addTradingRoutes(to router: Router<GatewayContext>, table: RouteTable, daemons: DaemonClients) {
-        router.get("/api/orders") { request, _ in
-            let query = try ordersQuery(from: request.uri.queryParameters)
-            do {
-                let response: OrdersResponse = try await daemons.router.call(Methods.routerOrders, query)
-                return try JSONResponse.make(response)
-            } catch {
-                throw APIError.from(error, daemon: "routerd")
-            }
-        }
-        table.note("/api/orders", .get)
-        router.get("/api/positions") { _, _ in
-            do {
-                let response: PositionsResponse = try await daemons.router.call(Methods.routerPositions, EmptyBody())
-                return try JSONResponse.make(response)
-            } catch {
-                throw APIError.from(error, daemon: "routerd")
-            }
-        }
-        table.note("/api/positions", .get)
     }
 
     static func ordersQuery(from parameters: FlatDictionary<Substring, Substring>) throws -> OrdersQuery {
@@ -134,27 +111,19 @@ enum GatewayRoutes {
         return query
     }
 
-    static func systemHealth(daemons: DaemonClients, started: Date) async -> SystemHealth {
-        var services: [String: SystemHealth.ServiceHealth] = [
-            "gateway": .init(status: "ok", connection: "self",
-                             report: HealthReport(service: "gateway", status: "ok", summary: "serving HTTP",
-                                                  uptimeSeconds: Date().timeIntervalSince(started)).withProcessDetails(),
-                             error: nil),
-        ]
-        await withTaskGroup(of: (String, SystemHealth.ServiceHealth).self) { group in
+    /// A daemon is up when it answers `health` within 1 s (all three asked at once).
+    static func systemHealth(daemons: DaemonClients) async -> SystemHealth {
+        var services = ["gateway": "up"]
+        await withTaskGroup(of: (String, Bool).self) { group in
             for client in daemons.all {
                 group.addTask {
-                    do {
-                        let report: HealthReport = try await client.call(Methods.health, EmptyBody(), timeout: .seconds(1))
-                        return (client.peerService, .init(status: report.status, connection: client.state.summary, report: report, error: nil))
-                    } catch {
-                        return (client.peerService, .init(status: "unreachable", connection: client.state.summary, report: nil, error: "\(error)"))
-                    }
+                    let report: HealthReport? = try? await client.call(Methods.health, EmptyBody(), timeout: .seconds(1))
+                    return (client.peerService, report != nil)
                 }
             }
-            for await (name, health) in group { services[name] = health }
+            for await (name, up) in group { services[name] = up ? "up" : "down" }
         }
-        let allOK = services.values.allSatisfy { $0.status == "ok" }
-        return SystemHealth(status: allOK ? "ok" : "degraded", services: services)
+        let allUp = services.values.allSatisfy { $0 == "up" }
+        return SystemHealth(status: allUp ? "ok" : "degraded", services: services)
     }
 }

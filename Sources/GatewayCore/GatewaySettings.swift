@@ -15,6 +15,9 @@ public struct GatewaySettings: ConfigSection {
     /// The limits of each tier (DESIGN §6); a subscription may override them (`PUT /api/admin/subscriptions/{owner}`).
     public var tiers = Tiers()
     public var usage = Usage()
+    /// How long pause, resume, lock and unlock wait for routerd or mindsetd. Past it the change may still take effect
+    /// (504 `outcome_unknown`); at most 50 s, so that `bagbot`'s own 60 s wait always outlasts it.
+    public var controlTimeoutMs = 30_000
 
     public init() {}
 
@@ -53,6 +56,7 @@ public struct GatewaySettings: ConfigSection {
                 throw check.fail("tiers.\(tier.rawValue).\(problem.key)", problem.reason)
             }
         }
+        guard (1_000...50_000).contains(controlTimeoutMs) else { throw check.fail("control_timeout_ms", "must be 1000…50000") }
         guard (100...1_000_000).contains(usage.bufferCapacity) else { throw check.fail("usage.buffer_capacity", "must be 100…1000000") }
         guard (10...60_000).contains(usage.flushIntervalMs) else { throw check.fail("usage.flush_interval_ms", "must be 10…60000") }
         guard (1...usage.bufferCapacity).contains(usage.batchSize) else {

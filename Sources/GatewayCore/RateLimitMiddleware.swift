@@ -18,7 +18,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     let environment: GatewayEnvironment
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        guard GatewayEnvironment.isAPI(request.uri.path), let identity = context.identity else { return try await next(request, context) }
+        guard let identity = context.identity else { return try await next(request, context) }
         let now = environment.clock()
         if !environment.limiter.knows(identity.owner) {
             // A restarted gateway goes on from what `usage_logs` holds, so a restart grants no fresh quota.

@@ -10,7 +10,7 @@ struct ReadOnlyTierMiddleware: RouterMiddleware {
         let path = request.uri.path
         if let identity = context.identity, identity.limits.readOnly,
            request.method != .get, request.method != .head,
-           GatewayEnvironment.isAPI(path), !path.hasPrefix("/api/subscription/"), !path.hasPrefix("/api/admin/") {
+           !path.hasPrefix("/api/subscription/"), !path.hasPrefix("/api/admin/") {
             throw APIError.forbidden("tier_read_only", "the \(identity.tier.rawValue) tier is read-only; \(request.method.rawValue) needs Pro or above")
         }
         return try await next(request, context)

@@ -5,7 +5,7 @@ struct RequireAdminMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        guard context.identity?.role == .admin else {
+        guard try context.requireIdentity().role == .admin else {
             throw APIError.forbidden("admin_required", "this route needs an admin token")
         }
         return try await next(request, context)

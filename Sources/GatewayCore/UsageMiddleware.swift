@@ -9,7 +9,7 @@ struct UsageMiddleware: RouterMiddleware {
     let environment: GatewayEnvironment
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        guard GatewayEnvironment.isAPI(request.uri.path), let identity = context.identity else { return try await next(request, context) }
+        guard let identity = context.identity else { return try await next(request, context) }
         let time = environment.clock()
         let started = ContinuousClock.now
         let response: Response

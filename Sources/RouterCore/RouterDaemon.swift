@@ -109,7 +109,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         registry.register(Methods.routerCancelOrder, CancelOrderRequest.self) { request, _ in
             try await service.cancel(clientOrderId: request.clientOrderId)
         }
-        registry.register(Methods.routerOrders, OrdersQuery.self) { query, _ in OrdersResponse(orders: try await service.orders(query)) }
+        registry.register(Methods.routerOrders, OrdersQuery.self) { query, _ in try await service.orderPage(query) }
         registry.register(Methods.routerPositions, EmptyBody.self) { _, _ in PositionsResponse(positions: try await service.positions()) }
         registry.register(Methods.routerStrategyPositions, EmptyBody.self) { _, _ in
             try await service.strategyPositions()

@@ -114,8 +114,17 @@ public actor RouterService: ExclusiveSections {
             case .tick(let tick):
                 apply(tick)
             case .order(let report):
-                guard let stored = try? await store.order(clientOrderId: report.clientOrderId) else {
-                    // Unreadable now, or unknown: looked up at the venue on the schedule, so the update is not lost.
+                let found: OrderRecord??
+                do { found = try await store.order(clientOrderId: report.clientOrderId) } catch { found = nil }
+                if case .some(.none) = found {
+                    // Not routerd's order (placed by hand at the venue): nothing to record.
+                    logger.info("an order update from the venue for an order routerd never had; ignored", metadata: [
+                        "venue": "\(venue.rawValue)", "client_order_id": "\(report.clientOrderId)",
+                    ])
+                    return
+                }
+                guard let stored = found ?? nil else {
+                    // Unreadable now: looked up at the venue on the schedule, so the update is not lost.
                     logger.error("an order update from the venue could not be matched with a stored order; it will be looked up", metadata: [
                         "venue": "\(venue.rawValue)", "client_order_id": "\(report.clientOrderId)",
                     ])
@@ -207,7 +216,7 @@ public actor RouterService: ExclusiveSections {
             healthyStore = false
             // The row may have landed all the same: the schedule looks it up, and settles it as never sent.
             unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
-            throw IPCError(.internal, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
+            throw IPCError(.notSent, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
         }
         rollDay(now)
         ordersToday += 1
@@ -221,7 +230,7 @@ public actor RouterService: ExclusiveSections {
             if (try? await rejectNeverSent(order)) == nil {
                 unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
             }
-            throw IPCError(.internal, "order \(clientOrderId) could not be recorded as sent, so it was not sent")
+            throw IPCError(.notSent, "order \(clientOrderId) could not be recorded as sent, so it was not sent")
         }
         let report: VenueOrderReport
         do {
@@ -443,7 +452,7 @@ public actor RouterService: ExclusiveSections {
         rejected.rejectReason = "never_sent: routerd stopped or failed before handing it to the venue"
         rejected.updatedAt = Date()
         guard await transition(rejected, reason: "never_sent", expecting: .pendingNew) else {
-            throw IPCError(.internal, "order \(order.clientOrderId) was never sent, and that could not be recorded yet")
+            throw IPCError(.notSent, "order \(order.clientOrderId) was never sent, and that could not be recorded yet")
         }
         return rejected
     }
@@ -471,6 +480,17 @@ public actor RouterService: ExclusiveSections {
         if let symbol = query.symbol { _ = try RequestRules.checkedSymbol(symbol) }
         try RequestRules.checkName(query.strategyId, field: "strategyId")
         return try await exclusively { try await store.orders(query) }
+    }
+
+    /// `router.orders`: one page, with the next page's cursor.
+    public func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse {
+        if let id = query.clientOrderId { try RequestRules.checkStoredClientOrderId(id) }
+        if let symbol = query.symbol { _ = try RequestRules.checkedSymbol(symbol) }
+        try RequestRules.checkName(query.strategyId, field: "strategyId")
+        if let from = query.createdFrom, let before = query.createdBefore, from >= before {
+            throw IPCError(.badRequest, "createdFrom must be before createdBefore")
+        }
+        return try await exclusively { try await store.orderPage(query) }
     }
 
     /// The sequence it covers is fixed in turn; the long scan of the fill log up to it runs outside the

@@ -11,7 +11,8 @@ import UnixSignals
 struct Bagbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bagbot", abstract: "BAGBOT operator command.",
-        subcommands: [Up.self, BacktestCommand.self, CheckConfig.self, Call.self, Token.self])
+        subcommands: [Up.self, BacktestCommand.self, CheckConfig.self, Call.self, Token.self, StatusCommand.self, PauseCommand.self,
+                      ResumeCommand.self, LockCommand.self, UnlockCommand.self])
 }
 
 /// `bagbot up`: the whole system under one directory, for a demo or development.

@@ -171,16 +171,19 @@ struct GatewayClient {
 
         func object() throws -> [String: Any] {
             guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                StandardError.write("bagbot token: the gateway answered something that is not a JSON object: \(text.prefix(200))\n")
+                StandardError.write("bagbot: the gateway answered something that is not a JSON object: \(text.prefix(200))\n")
                 throw ExitCode(1)
             }
             return object
         }
     }
 
-    func send(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> Answer {
+    /// `changesState`: a control command (pause, resume, lock, unlock) whose effect can outlive a wait given up on,
+    /// so it waits longer than the gateway does (`gateway.control_timeout_ms`, at most 50 s) and, without an answer,
+    /// says the change may still take effect rather than that it failed.
+    func send(_ method: String, _ path: String, json: [String: Any]? = nil, changesState: Bool = false) async throws -> Answer {
         guard let url = URL(string: base + path) else { throw ValidationError("bad URL \(base + path)") }
-        var request = URLRequest(url: url, timeoutInterval: 10)
+        var request = URLRequest(url: url, timeoutInterval: changesState ? 60 : 10)
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         if let json {
@@ -191,8 +194,12 @@ struct GatewayClient {
         let response: URLResponse
         do {
             (data, response) = try await URLSession.shared.data(for: request)
+        } catch let error as URLError where changesState && [.timedOut, .networkConnectionLost].contains(error.code) {
+            StandardError.write("bagbot: no answer from the gateway at \(base) (\(error.localizedDescription)); "
+                                + "the change may still take effect; check `bagbot status`\n")
+            throw ExitCode(1)
         } catch {
-            StandardError.write("bagbot token: cannot reach the gateway at \(base): \(error.localizedDescription)\n")
+            StandardError.write("bagbot: cannot reach the gateway at \(base): \(error.localizedDescription)\n")
             throw ExitCode(1)
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -201,7 +208,7 @@ struct GatewayClient {
             let detail = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? [String: Any]
             let code = detail?["code"] as? String ?? "http_\(status)"
             let message = detail?["message"] as? String ?? text.prefix(200).description
-            StandardError.write("bagbot token: \(status) \(code): \(message)\n")
+            StandardError.write("bagbot: \(status) \(code): \(message)\n")
             throw ExitCode(1)
         }
         return Answer(status: status, text: text)

@@ -146,6 +146,37 @@ struct ManualOrderTests {
         #expect(bad?.code == .badRequest)
     }
 
+    @Test("a key that already names another order is key_reused, nothing is sent; the same order (or scaled down) is its record",
+          arguments: [
+              (ManualOrderRequest(symbol: "BTCUSDT", side: .sell, quantity: 1, idempotencyKey: "k"), "side sell"),
+              (ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1, reduceOnly: true, idempotencyKey: "k"), "reduce-only"),
+              (ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: ExactDecimal("0.5")!, idempotencyKey: "k"), "quantity 0.5"),
+              (ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1, idempotencyKey: "k"), nil),
+              (ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 2, idempotencyKey: "k"), nil),
+          ])
+    func keyNamesAnotherOrder(request: ManualOrderRequest, difference: String?) async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        await h.tickAt(1)
+        // What routerd holds under bb-m-k: a buy of 1 the key placed long ago (the gateway has since forgotten it).
+        h.router.stored.set(OrderRecord(clientOrderId: "bb-m-k", venue: .paper, symbol: "BTCUSDT", side: .buy, type: .market, quantity: 1,
+                                        status: .filled, filledQuantity: 1, strategyId: "manual", requestId: "m-k",
+                                        createdAt: epoch, updatedAt: epoch))
+        if let difference {
+            let error = await #expect(throws: IPCError.self) { try await h.coordinator.placeManualOrder(request) }
+            #expect(error?.code == .keyReused, "\(String(describing: error))")
+            #expect(error?.message.contains(difference) == true && error?.message.contains("bb-m-k") == true, "\(String(describing: error))")
+        } else {
+            let result = try await h.coordinator.placeManualOrder(request)
+            #expect(result.outcome == .placed && result.order?.clientOrderId == "bb-m-k" && result.order?.quantity == 1)
+        }
+        #expect(h.router.placed.get().isEmpty && h.mindset.evaluated.get().isEmpty, "nothing sent either way")
+        // The symbol is free again: a new key places a new order.
+        h.router.stored.set(nil)
+        let next = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1, idempotencyKey: "new"))
+        #expect(next.outcome == .placed)
+    }
+
     @Test("while the trader's position is being rebuilt (a fill it could not take), no manual order goes out")
     func manualBookRebuilding() async throws {
         let h = Harness()

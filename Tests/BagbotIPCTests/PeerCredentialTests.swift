@@ -40,7 +40,7 @@ private let nobodyID: UInt32 = 65_534
 /// Runs the stranger script as uid/gid 65534 with no supplementary groups; returns its stdout and status.
 private func runAsNobody(socketPath: String, workingDirectory: String) async throws -> (output: String, status: Int32, errors: String) {
     try await onThread {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = [
             "--reuid=\(nobodyID)", "--regid=\(nobodyID)", "--clear-groups",

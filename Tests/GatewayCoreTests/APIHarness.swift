@@ -37,7 +37,9 @@ struct APIHarness {
     let limiter: RateLimiter
     let environment: GatewayEnvironment
 
-    init(settings: GatewaySettings = GatewaySettings(), dir: TempDir? = nil, clock: ManualClock = ManualClock(APIHarness.start)) throws {
+    /// `runId`: the gateway run the idempotency store belongs to (a new one is a gateway restart).
+    init(settings: GatewaySettings = GatewaySettings(), dir: TempDir? = nil, clock: ManualClock = ManualClock(APIHarness.start),
+         runId: String? = nil, timeouts: DaemonTimeouts = DaemonTimeouts()) throws {
         let dir = try dir ?? TempDir()
         self.dir = dir
         database = try BagbotDatabase.open(path: dir.file("bagbot.db"))
@@ -51,7 +53,8 @@ struct APIHarness {
         }
         let daemons = DaemonClients(mindset: client("mindsetd"), arsenal: client("arsenald"), router: client("routerd"))
         environment = GatewayEnvironment(tokens: tokens, limiter: limiter, usage: usage, settings: settings, daemons: daemons,
-                                         started: APIHarness.start, clock: { [clock] in clock.now() })
+                                         idempotency: try IdempotencyStore(database: database, runId: runId),
+                                         started: APIHarness.start, clock: { [clock] in clock.now() }, timeouts: timeouts)
     }
 
     /// The application as the daemon builds it, the usage recorder among its services (stopped after the test).
@@ -77,9 +80,10 @@ struct APIHarness {
 }
 
 extension TestClientProtocol {
-    /// One request with an optional bearer token and JSON body.
-    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, authorization: String? = nil, json: String? = nil) async throws -> TestResponse {
-        var headers = HTTPFields()
+    /// One request with an optional bearer token, JSON body and other header fields.
+    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, authorization: String? = nil, json: String? = nil,
+              headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = extra
         if let authorization { headers[.authorization] = authorization } else if let token { headers[.authorization] = "Bearer \(token)" }
         if json != nil { headers[.contentType] = "application/json" }
         return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })

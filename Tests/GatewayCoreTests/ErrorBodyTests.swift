@@ -10,12 +10,15 @@ import Testing
 /// Hummingbird's own refusals leave as the API's JSON errors too.
 @Suite("404, 405 and 413 as JSON")
 struct ErrorBodyTests {
-    @Test("an unknown route is 404 JSON; under /api the token is checked first and the fields follow")
+    @Test("an unknown route is 404 JSON; the token is checked first (only /healthz is public) and the fields follow")
     func notFound() async throws {
         let h = try APIHarness()
         let token = try await h.token(owner: "pat", tier: .pro)
         try await h.app.test(.router) { client async throws in
-            let outside = try await client.call(.get, "/nowhere")
+            let outsideAnonymous = try await client.call(.get, "/nowhere")
+            #expect(outsideAnonymous.status == .unauthorized)
+            #expect(outsideAnonymous.errorCode == "token_missing")
+            let outside = try await client.call(.get, "/nowhere", token: token)
             #expect(outside.status == .notFound)
             #expect(outside.errorCode == "not_found")
             #expect(outside.errorMessage == "no route GET /nowhere")
@@ -28,7 +31,7 @@ struct ErrorBodyTests {
             let known = try await client.call(.get, "/api/nowhere", token: token)
             #expect(known.status == .notFound)
             #expect(known.errorCode == "not_found")
-            #expect(known["X-RateLimit-Remaining"] == "599")
+            #expect(known["X-RateLimit-Remaining"] == "598", "two admitted calls of the owner")
         }
     }
 

@@ -42,6 +42,8 @@ struct GatewaySettingsTests {
         ("gateway:\n  usage:\n    buffer_capacity: 10\n", "gateway.usage.buffer_capacity"),
         ("gateway:\n  usage:\n    batch_size: 20000\n", "gateway.usage.batch_size"),
         ("gateway:\n  usage:\n    flush_interval_ms: 0\n", "gateway.usage.flush_interval_ms"),
+        ("gateway:\n  control_timeout_ms: 60000\n", "gateway.control_timeout_ms"),
+        ("gateway:\n  control_timeout_ms: 10\n", "gateway.control_timeout_ms"),
     ])
     func badValues(yaml: String, key: String) throws {
         let error = try #require(configError(yaml: yaml, sections: sections))

@@ -34,10 +34,27 @@ struct RouteMatrixTests {
         /// `{victim}` is replaced by a user token's id, so admin operations have a target.
         var path: String
         var json: String?
+        var headers: HTTPFields
         /// The status for each valid caller.
         var user: HTTPResponse.Status
         var admin: HTTPResponse.Status
+        /// The Free tier's status where it differs from the other users' (a write: 403 `tier_read_only`).
+        var free: HTTPResponse.Status?
+        /// The code of a user's 403 when it is not the role's or the tier's.
+        var userForbidden: String?
         var testDescription: String { "\(method.rawValue) \(path)" }
+
+        init(method: HTTPRequest.Method, path: String, json: String? = nil, headers: HTTPFields = [:], user: HTTPResponse.Status,
+             admin: HTTPResponse.Status, free: HTTPResponse.Status? = nil, userForbidden: String? = nil) {
+            self.method = method
+            self.path = path
+            self.json = json
+            self.headers = headers
+            self.user = user
+            self.admin = admin
+            self.free = free
+            self.userForbidden = userForbidden
+        }
     }
 
     static let routes: [Route] = [
@@ -52,9 +69,34 @@ struct RouteMatrixTests {
         Route(method: .post, path: "/api/admin/tokens/{victim}/rotate", user: .forbidden, admin: .created),
         Route(method: .put, path: "/api/admin/subscriptions/newbie", json: #"{"tier":"pro","status":"active","overrides":{"perMinute":120}}"#,
               user: .forbidden, admin: .created),
-        // routerd is not running: every valid token gets through the middleware to the daemon's 503.
+        // No daemon is running: every valid token gets through the middleware to the daemon's 503, except where the
+        // tier (Free is read-only) or the role (admin routes) refuses first.
         Route(method: .get, path: "/api/orders", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/orders?status=filled&from=2030-03-17T00:00:00Z&limit=10", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/orders/bb-abc-1", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .post, path: "/api/orders", json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#,
+              headers: [PlaceOrder.keyHeader: "matrix-1"], user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
+        // Not a manual order of the caller's owner: only an admin may cancel it.
+        Route(method: .delete, path: "/api/orders/bb-abc-1", user: .forbidden, admin: .serviceUnavailable, free: .forbidden,
+              userForbidden: "order_not_yours"),
         Route(method: .get, path: "/api/positions", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/account", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/mindset", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .post, path: "/api/mindset/lockout", json: #"{"until":"2030-03-18T00:00:00Z","reason":"sleep"}"#,
+              user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
+        Route(method: .get, path: "/api/strategy", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/strategy/mean_reversion", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .post, path: "/api/strategy/mean_reversion/enable", user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
+        Route(method: .post, path: "/api/strategy/mean_reversion/disable", user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
+        Route(method: .put, path: "/api/strategy/mean_reversion/parameters", json: #"{"entry_z":2.5}"#,
+              user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
+        Route(method: .get, path: "/api/strategy/mean_reversion/performance", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .post, path: "/api/admin/pause", json: #"{"reason":"maintenance"}"#, user: .forbidden, admin: .serviceUnavailable),
+        Route(method: .post, path: "/api/admin/resume", user: .forbidden, admin: .serviceUnavailable),
+        // The status route reports each daemon down; it answers itself.
+        Route(method: .get, path: "/api/admin/status", user: .forbidden, admin: .ok),
+        Route(method: .post, path: "/api/admin/mindset/lock", json: #"{"reason":"stepping away"}"#, user: .forbidden, admin: .serviceUnavailable),
+        Route(method: .post, path: "/api/admin/mindset/unlock", user: .forbidden, admin: .serviceUnavailable),
     ]
 
     /// The Authorization value for `caller` in `h` (a second admin exists, so the admin may revoke its own token).
@@ -90,7 +132,7 @@ struct RouteMatrixTests {
         let authorization = try await Self.authorization(caller, in: h)
         let path = route.path.replacingOccurrences(of: "{victim}", with: victim)
         let response = try await h.app.test(.router) { client async throws in
-            try await client.call(route.method, path, authorization: authorization, json: route.json)
+            try await client.call(route.method, path, authorization: authorization, json: route.json, headers: route.headers)
         }
         let body = String(buffer: response.body)
         if let refusal = caller.refusal {
@@ -99,9 +141,14 @@ struct RouteMatrixTests {
             #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer realm=\"bagbot\"") == true)
             #expect(response["X-RateLimit-Limit"] == nil, "a refused token gets no rate-limit fields")
         } else {
-            let expected = caller == .admin ? route.admin : route.user
+            let expected = caller == .admin ? route.admin : caller == .free ? (route.free ?? route.user) : route.user
             #expect(response.status == expected, "\(body)")
-            if response.status == .forbidden { #expect(response.errorCode == "admin_required", "\(body)") }
+            if response.status == .forbidden {
+                let expectedCode = route.path.hasPrefix("/api/admin/") ? "admin_required"
+                    : caller == .free ? "tier_read_only" : route.userForbidden ?? "tier_read_only"
+                #expect(response.errorCode == expectedCode, "\(body)")
+            }
+            if response.status == .serviceUnavailable { #expect(response.errorCode == "daemon_unavailable", "\(body)") }
             if response.status.code >= 400 { #expect(response.errorCode != nil, "an error body: \(body)") }
             // Every authenticated response carries the rate-limit fields, errors included.
             #expect(response["X-RateLimit-Limit"] != nil)

@@ -210,8 +210,10 @@ struct SubscriptionAPITests {
             let write = try await client.call(.post, "/api/orders", token: free, json: "{}")
             #expect(write.status == .forbidden)
             #expect(write.errorCode == "tier_read_only")
-            // POST /api/orders is not served yet: Pro reaches the 405.
-            #expect(try await client.call(.post, "/api/orders", token: pro, json: "{}").status == .methodNotAllowed)
+            // Pro gets past the tier to the route, which refuses an order without its Idempotency-Key.
+            let placed = try await client.call(.post, "/api/orders", token: pro, json: "{}")
+            #expect(placed.status == .badRequest)
+            #expect(placed.errorCode == "idempotency_key_required", "\(String(buffer: placed.body))")
             #expect(try await client.call(.get, "/api/orders", token: free).status == .serviceUnavailable)
         }
     }

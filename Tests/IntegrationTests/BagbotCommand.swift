@@ -1,11 +1,12 @@
 import Foundation
+import BagbotTestSupport
 
 /// Runs the built `bagbot` binary to its end, as an operator would, with stdout and stderr together.
 enum BagbotCommand {
     /// `environment` is added to this process's, without any `BAGBOT_*` of its own (so the test decides them);
     /// the output goes through a file in `directory`, which is also the working directory.
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String) throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)

@@ -18,7 +18,7 @@ struct BagbotUpTests {
         defer { directory.remove() }
         let root = directory.path
         let port = try TestSystem.freePort()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
         process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)", "--speed", "300"]
         let output = root + "/up.log"

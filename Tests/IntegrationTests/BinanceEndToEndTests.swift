@@ -18,6 +18,8 @@ struct BinanceEndToEndTests {
           binance:
             enabled: true
             rest_url: \(fake.restURL)
+            market_stream_url: \(fake.marketStreamURL)
+            websocket_api_url: \(fake.webSocketAPIURL)
             symbols: [BTCUSDT]
             key_type: hmac
             credentials_dir: \(credentials)

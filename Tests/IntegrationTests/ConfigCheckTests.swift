@@ -7,7 +7,7 @@ import Testing
 @Suite("Checking bagbot.yaml with the daemons' own binaries")
 struct ConfigCheckTests {
     private func run(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/" + binary)
         process.arguments = arguments
         let pipe = Pipe()

@@ -49,7 +49,7 @@ extension TradePathTests {
         let directory = try TempDir()
         defer { directory.remove() }
         let config = try directory.write("bagbot.yaml", Self.bothStrategies)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
         process.arguments = ["backtest", "--data", file, "--config", config, "--csv", directory.file("fills.csv"), "--json", directory.file("report.json")]
         process.standardOutput = FileHandle.nullDevice

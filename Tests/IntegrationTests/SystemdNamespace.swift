@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import BagbotTestSupport
 
 /// A real systemd booted in its own PID, mount, UTS, IPC and network namespace, by the recipe in
 /// DESIGN §10: private tmpfs over /tmp, /var/tmp, /run and /var/log/journal, systemd-tmpfiles masked
@@ -9,7 +10,7 @@ import Foundation
 /// an install inside writes nothing real. `poweroff()` ends it.
 final class SystemdNamespace: @unchecked Sendable {
     let harness: String
-    private let unshare: Process
+    private let unshare: ChildProcess
     private(set) var systemdPID: Int32 = 0
 
     /// Root, systemd and util-linux's unshare/nsenter are needed; CI has them.
@@ -58,8 +59,8 @@ final class SystemdNamespace: @unchecked Sendable {
             exec /lib/systemd/systemd --system --unit=multi-user.target
             """.write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
-        unshare = Process()
-        // Not through setsid(1): Process already starts the child as a group leader, so setsid would fork
+        unshare = ChildProcess()
+        // Not through setsid(1): ChildProcess already starts the child as a group leader, so setsid would fork
         // and the namespace would no longer descend from the pid kept here.
         unshare.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         // The script is read by bash, not executed itself: a fork elsewhere in the test process can hold the
@@ -82,10 +83,12 @@ final class SystemdNamespace: @unchecked Sendable {
                 systemdPID = pid
             }
             if systemdPID != 0 {
+                // Asked once a second, not every 200 ms: each spawn was a chance of Foundation's crash (#5472,
+                // docs/reliability.md); and not with `--wait`, which would hold one of the test pool's two threads.
                 let state = run("systemctl is-system-running").output.trimmingCharacters(in: .whitespacesAndNewlines)
                 if state == "running" || state == "degraded" { return }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .seconds(1))
         }
         throw SystemdTestFailure("systemd did not boot: \((try? String(contentsOfFile: harness + "/boot.log", encoding: .utf8)) ?? "")")
     }
@@ -94,7 +97,7 @@ final class SystemdNamespace: @unchecked Sendable {
     /// is bounded (`timeout`), so a hung one fails the test instead of hanging it.
     @discardableResult
     func run(_ command: String, timeout seconds: Int = 120) -> (status: Int32, output: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
         process.arguments = ["-t", "\(systemdPID)", "-m", "-p", "-u", "-i", "-n", "/usr/bin/timeout", "\(seconds)", "/bin/bash", "-c", command]
         let pipe = Pipe()

@@ -20,7 +20,7 @@ final class TestSystem: @unchecked Sendable {
     let port: Int
     let configPath: String
     let tokenPath: String
-    private var processes: [String: Process] = [:]
+    private var processes: [String: ChildProcess] = [:]
     private let lock = NSLock()
 
     static let daemons = ["mindsetd", "routerd", "arsenald", "gateway"]
@@ -51,6 +51,8 @@ final class TestSystem: @unchecked Sendable {
         configPath = root + "/bagbot.yaml"
         tokenPath = root + "/admin.token"
         try APITokenFormat.generate().write(toFile: tokenPath, atomically: true, encoding: .utf8)
+        // A `gateway:` block in `extraConfig` joins the one below (a key may appear once in YAML).
+        let (gateway, afterGateway) = Self.takeSection("gateway", from: extraConfig)
         var yaml = """
             paths:
               run_dir: \(root)/run
@@ -60,6 +62,10 @@ final class TestSystem: @unchecked Sendable {
             gateway:
               port: \(port)
               bootstrap_admin_token_file: \(tokenPath)
+
+            """
+        yaml += gateway
+        yaml += """
             router:
               replay:
                 speed: "\(speed)"
@@ -72,7 +78,7 @@ final class TestSystem: @unchecked Sendable {
             yaml += "    data_dir: \(data)\n"
         }
         // A `router:` block in `extraConfig` joins the section above (a key may appear once in YAML).
-        let (router, extraConfig) = Self.takeSection("router", from: extraConfig)
+        let (router, extraConfig) = Self.takeSection("router", from: afterGateway)
         yaml += router
         // The replay runs faster than real time, so mindsetd's check of times against its clock is opened up,
         // as `bagbot up --speed` does.
@@ -114,7 +120,7 @@ final class TestSystem: @unchecked Sendable {
     /// Starts a daemon; with `readOnlyStateFiles` in a mount namespace of its own where its state files'
     /// directory is mounted read-only (a full or failing disk, which root, as CI runs, cannot fake with chmod).
     func start(_ name: String, readOnlyStateFiles: Bool = false) throws {
-        let process = Process()
+        let process = ChildProcess()
         let binary = Self.binaries + "/" + name
         if readOnlyStateFiles {
             let files = root + "/state/state"
@@ -280,6 +286,22 @@ final class TestSystem: @unchecked Sendable {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.timeoutInterval = 5
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    /// Any request to the gateway, with an optional JSON body and extra header fields.
+    func send(_ method: String, _ path: String, token: String? = nil, json: String? = nil,
+              headers: [String: String] = [:]) async throws -> (status: Int, body: Data) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 20
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(json.utf8)
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import BagbotTestSupport
 import BagbotDomain
 import BagbotIPC
 import GRDB
@@ -178,7 +179,7 @@ struct TradePathTests {
     @Test("a bad configuration value stops a daemon with exit 2, naming the file, key and reason")
     func badConfigurationExits() async throws {
         try await TestSystem.with(extraConfig: "mindset:\n  daily_loss_limit: lots\n") { system in
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/mindsetd")
             process.arguments = ["--config", system.configPath]
             let errors = Pipe()

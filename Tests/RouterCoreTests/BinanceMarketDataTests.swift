@@ -74,3 +74,27 @@ struct BinanceMarketDataTests {
         }
     }
 }
+
+@Suite("Binance user data stream messages")
+struct BinanceUserStreamMessageTests {
+    @Test("an executionReport names the order (on a cancel, C is the order and c the cancel); answers and the end of the stream are told apart")
+    func messages() {
+        // user-data-stream.md's example, trimmed.
+        let report = #"{"subscriptionId":0,"event":{"e":"executionReport","E":1499405658658,"s":"ETHBTC","c":"mUvoqJxFIILMdfAW5iGSOW","S":"BUY","C":"","x":"NEW","X":"NEW","i":4293153,"l":"0.00000000","z":"0.00000000","n":"0","N":null,"t":-1}}"#
+        #expect(BinanceUserStreamMessage.read(Array(report.utf8)) == .orderChanged(clientOrderId: "mUvoqJxFIILMdfAW5iGSOW", symbol: "ETHBTC", status: "NEW", filled: "0.00000000"))
+        let cancel = #"{"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","c":"cancel-1","C":"bb-7","x":"CANCELED","X":"CANCELED"}}"#
+        #expect(BinanceUserStreamMessage.read(Array(cancel.utf8)) == .orderChanged(clientOrderId: "bb-7", symbol: "BTCUSDT", status: "CANCELED", filled: nil))
+        #expect(BinanceUserStreamMessage.read(Array(#"{"id":"bagbot-uds-1","status":200,"result":{"subscriptionId":0}}"#.utf8))
+                == .answer(id: "bagbot-uds-1", status: 200, error: nil, retryAfter: nil))
+        #expect(BinanceUserStreamMessage.read(Array(#"{"id":"x","status":401,"error":{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}}"#.utf8))
+                == .answer(id: "x", status: 401, error: "-2015: Invalid API-key, IP, or permissions for action.", retryAfter: nil))
+        let banned = #"{"id":"y","status":418,"error":{"code":-1003,"msg":"Way too much request weight used; IP banned until 1659146400000.","data":{"serverTime":1659142907531,"retryAfter":1659146400000}}}"#
+        #expect(BinanceUserStreamMessage.read(Array(banned.utf8))
+                == .answer(id: "y", status: 418, error: "-1003: Way too much request weight used; IP banned until 1659146400000.",
+                           retryAfter: Date(timeIntervalSince1970: 1_659_146_400)))
+        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1728973001334}}"#.utf8)) == .terminated)
+        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"outboundAccountPosition","E":1,"u":1,"B":[]}}"#.utf8)) == .ignored)
+        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"serverShutdown","E":1770123456789}}"#.utf8)) == .serverShutdown)
+        guard case .unreadable = BinanceUserStreamMessage.read(Array("[1,2]".utf8)) else { Issue.record("an array is not a message"); return }
+    }
+}

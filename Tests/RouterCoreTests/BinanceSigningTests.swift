@@ -76,3 +76,25 @@ struct BinanceSigningTests {
         #expect(throws: Crypto.Failure.self) { try Ed25519PrivateKey(raw: [1, 2, 3]) }
     }
 }
+
+@Suite("Binance WebSocket API signing")
+struct BinanceWebSocketSigningTests {
+    static let secret = Array("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j".utf8)
+    static let apiKey = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+
+    @Test("the documented vectors: parameters sorted by name, not percent-encoded, HMAC-SHA256 hex (ASCII and non-ASCII)")
+    func documentedVectors() throws {
+        let credential = BinanceCredential.hmac(apiKey: Self.apiKey, secret: Self.secret)
+        // web-socket-api.md, "SIGNED request example (HMAC)": given in another order, signed sorted.
+        let ascii: [(name: String, value: String)] = [
+            ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", "0.01000000"),
+            ("price", "52000.00"), ("recvWindow", "100"), ("timestamp", "1645423376532"), ("apiKey", Self.apiKey),
+        ]
+        #expect(try BinanceSigning.webSocketSignature(ascii, with: credential) == "aa1b5712c094bc4e57c05a1a5c1fd8d88dcd628338ea863fec7b88e59fe2db24")
+        let unicode: [(name: String, value: String)] = [
+            ("symbol", "１２３４５６"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", "1.00000000"),
+            ("price", "0.10000000"), ("recvWindow", "5000"), ("timestamp", "1645423376532"), ("apiKey", Self.apiKey),
+        ]
+        #expect(try BinanceSigning.webSocketSignature(unicode, with: credential) == "b33892ae8e687c939f4468c6268ddd4c40ac1af18ad19a064864c47bae0752cd")
+    }
+}

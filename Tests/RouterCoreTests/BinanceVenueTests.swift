@@ -14,6 +14,7 @@ struct BinanceVenueTests {
         settings.enabled = true
         settings.restUrl = fake.restURL
         settings.marketStreamUrl = fake.marketStreamURL
+        settings.websocketApiUrl = fake.webSocketAPIURL
         settings.symbols = ["BTCUSDT", "ETHUSDT"]
         settings.keyType = .hmac
         settings.orderTimeoutMs = 1_500
@@ -226,6 +227,10 @@ struct BinanceVenueTests {
     @Test("after a 429 nothing leaves until Retry-After, and after a 418 nothing until the ban ends: the fake's log is the witness")
     func rateLimitAndBan() async throws {
         try await Self.withVenue { venue, fake in
+            // The user data stream subscribes in the background: its request would be the one the 429 answers.
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the user data stream's subscription", timeout: .seconds(30)) { await events.connections > 0 }
             try await fake.control("behaviour", ["name": "reject_429", "count": 1, "retryAfter": 3])
             let limited = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-429-1")) }
             guard case .rejected = limited else { Issue.record("a 429 is a refusal, got \(String(describing: limited))"); return }
@@ -274,11 +279,17 @@ struct BinanceVenueTests {
     @Test("a clock that moves: a read refused for its timestamp (-1021) is sent once more after reading Binance's clock")
     func clockSkew() async throws {
         try await Self.withVenue { venue, fake in
+            // Subscribed first: a subscription made after the shift would be refused for its timestamp and read the
+            // clock again before the request this test watches.
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the user data stream's subscription", timeout: .seconds(30)) { await events.connections > 0 }
             try await fake.control("clock", ["offsetMs": 30_000])
             try await fake.control("reset-log")
             let balances = try await venue.balances()
             #expect(balances.contains { $0.asset == "USDT" })
-            let seen = try await fake.requests().map { "\($0["path"] ?? "") \($0["code"].map { "\($0)" } ?? "")" }
+            let seen = try await fake.requests().filter { ($0["transport"] as? String) == "rest" }
+                .map { "\($0["path"] ?? "") \($0["code"].map { "\($0)" } ?? "")" }
             #expect(seen.first == "/api/v3/account -1021", "\(seen)")
             #expect(seen.dropFirst().first?.hasPrefix("/api/v3/time") == true, "\(seen)")
             #expect(seen.last?.hasPrefix("/api/v3/account") == true && seen.filter { $0.hasPrefix("/api/v3/account") }.count == 2, "\(seen)")
@@ -345,6 +356,36 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("the user data stream: subscribed with a signed request, then a resting order's fill reaches routerd as it happens (the poll is off)")
+    func userDataStream() async throws {
+        let fake = try await FakeBinance.start()
+        defer { fake.stop() }
+        var settings = Self.settings(fake)
+        settings.orderPollMs = 60_000
+        let venue = try await BinanceVenue.start(settings: settings, credential: .hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8)),
+                                                 logger: Logger(label: "binance-test"))
+        let events = EventCollector()
+        await venue.setEventHandler { event in await events.add(event) }
+        do {
+            try await waitFor("the subscription", timeout: .seconds(30)) { await events.connections > 0 }
+            let placed = try await venue.place(Self.order("bb-uds-1", .buy, .limit, quantity: "0.002", price: "59000.00"))
+            #expect(placed.status == .acknowledged)
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "58990.00", "ask": "58999.00"])
+            try await waitFor("the fill from the stream", timeout: .seconds(20)) {
+                await events.orders.contains { $0.clientOrderId == "bb-uds-1" && $0.status == .filled && $0.fills.count == 1 }
+            }
+            // The stream drops: subscribed again, which routerd hears as a reconnect (and reconciles).
+            let before = await events.connections
+            try await fake.control("behaviour", ["name": "drop_streams"])
+            try await waitFor("the subscription made again", timeout: .seconds(30)) { await events.connections > before }
+            #expect(await events.disconnections >= 1)
+        } catch {
+            await venue.shutdown()
+            throw FakeBinanceError(description: "\(error)\n--- fake's log ---\n\(fake.log.suffix(3_000))")
+        }
+        await venue.shutdown()
+    }
+
     @Test("fills since a time reach past the first day that has trades (24-hour windows, then by trade id)")
     func fillsAcrossDays() async throws {
         try await Self.withVenue { venue, fake in
@@ -378,4 +419,20 @@ actor TickCollector {
     func add(_ tick: Tick) { ticks[tick.symbol, default: []].append(tick) }
     func last(_ symbol: String) -> Tick? { ticks[symbol]?.last }
     func all(_ symbol: String) -> [Tick] { ticks[symbol] ?? [] }
+}
+
+/// What a venue handed routerd.
+actor EventCollector {
+    private(set) var orders: [VenueOrderReport] = []
+    private(set) var connections = 0
+    private(set) var disconnections = 0
+
+    func add(_ event: VenueEvent) {
+        switch event {
+        case .order(let report): orders.append(report)
+        case .connection(.connected): connections += 1
+        case .connection(.disconnected): disconnections += 1
+        case .tick: break
+        }
+    }
 }

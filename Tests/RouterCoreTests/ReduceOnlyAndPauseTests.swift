@@ -107,7 +107,7 @@ struct ReduceOnlyAndPauseTests {
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 0.5))
         storage.failInsert.withLockedValue { $0 = true }
-        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-exit-1", "BTCUSDT", .sell, 0.5, reduceOnly: true)) }
+        _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-exit-1", "BTCUSDT", .sell, 0.5, reduceOnly: true)) }
         storage.failInsert.withLockedValue { $0 = false }
         #expect(try await fixture.store.order(clientOrderId: "bb-exit-1")?.status == .pendingNew)
         #expect(try await service.place(request("bb-exit-2", "BTCUSDT", .sell, 0.5, reduceOnly: true)).status == .filled,

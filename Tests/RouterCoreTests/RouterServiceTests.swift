@@ -183,11 +183,11 @@ struct RouterServiceTests {
         try await fixture.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse_updates BEFORE UPDATE ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
-        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
+        _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
         #expect(try fixture.count("paper_orders") == 0, "never handed to the venue")
         #expect(await service.isHealthy == false)
-        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-stuck")) }
+        _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
 
         try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_updates") }
@@ -556,6 +556,38 @@ struct RouterServiceTests {
         // The primary key refuses a second order under the same id.
         await #expect(throws: (any Error).self) { try await fixture.store.insert(newOrder("q0", .sell, 5)) }
         #expect(try await fixture.store.order(clientOrderId: "q0")?.side == .buy)
+    }
+
+    @Test("OrderStore.orderPage: time range, and a cursor that walks every order once, ties at one millisecond included")
+    func orderPages() async throws {
+        let fixture = try RouterFixture()
+        // Seven orders, three of them in the same millisecond (t+2), so the cursor must break ties by id.
+        let offsets: [Double] = [0, 1, 2, 2, 2, 3, 4]
+        for (index, offset) in offsets.enumerated() {
+            var order = newOrder("p\(index)", .buy, 1, symbol: "BTCUSDT", strategy: "s1", status: .pendingNew)
+            order.createdAt = epoch.addingTimeInterval(offset + 0.123)
+            order.updatedAt = order.createdAt
+            try await fixture.store.insert(order)
+        }
+        var seen: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let page = try await fixture.store.orderPage(OrdersQuery(limit: 2, after: cursor))
+            seen += page.orders.map(\.clientOrderId)
+            cursor = page.nextCursor
+            pages += 1
+            #expect(page.orders.count == 2 || cursor == nil)
+        } while cursor != nil && pages < 10
+        #expect(seen == ["p6", "p5", "p4", "p3", "p2", "p1", "p0"])
+        #expect(pages == 4)
+        let exact = try await fixture.store.orderPage(OrdersQuery(limit: 7))
+        #expect(exact.orders.count == 7)
+        #expect(exact.nextCursor == nil, "no cursor when nothing follows")
+        let range = try await fixture.store.orderPage(OrdersQuery(createdFrom: epoch.addingTimeInterval(2), createdBefore: epoch.addingTimeInterval(4)))
+        #expect(range.orders.map(\.clientOrderId) == ["p5", "p4", "p3", "p2"])
+        await #expect(throws: IPCError.self) { try await fixture.store.orderPage(OrdersQuery(after: "1970-01-01 00:00:00.000|bad id!")) }
+        await #expect(throws: IPCError.self) { try await fixture.store.orderPage(OrdersQuery(after: "no cursor")) }
     }
 }
 

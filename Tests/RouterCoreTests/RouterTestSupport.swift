@@ -152,6 +152,7 @@ final class MisbehavingStore: OrderStorage {
     }
     nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
+    func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse { try await inner.orderPage(query) }
     nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
     func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }

@@ -11,7 +11,7 @@ public final class FakeBinance: @unchecked Sendable {
     public static let hmacSecret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
     public let port: Int
-    private let process: Process
+    private let process: ChildProcess
     private let directory: TempDir
 
     public var restURL: String { "http://127.0.0.1:\(port)" }
@@ -34,7 +34,7 @@ public final class FakeBinance: @unchecked Sendable {
     public static func start(symbols: [String] = ["BTCUSDT", "ETHUSDT"], balances: String = "USDT=10000,BTC=0,ETH=0") async throws -> FakeBinance {
         let directory = try TempDir()
         let portFile = directory.file("port")
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try python)
         process.arguments = [SharedData.repository + "/Tests/Peers/fake_binance.py", "--port-file", portFile, "--port", "0",
                              "--api-key", apiKey, "--hmac-secret", hmacSecret, "--symbols", symbols.joined(separator: ","),
@@ -42,7 +42,8 @@ public final class FakeBinance: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
+        // Python with aiohttp and cryptography can take many seconds to start on a loaded 2-core machine.
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                 return FakeBinance(port: port, process: process, directory: directory)
@@ -56,10 +57,10 @@ public final class FakeBinance: @unchecked Sendable {
         }
         process.terminate()
         directory.remove()
-        throw FakeBinanceError(description: "the fake Binance did not listen within 30 s")
+        throw FakeBinanceError(description: "the fake Binance did not listen within 90 s")
     }
 
-    private init(port: Int, process: Process, directory: TempDir) {
+    private init(port: Int, process: ChildProcess, directory: TempDir) {
         self.port = port
         self.process = process
         self.directory = directory

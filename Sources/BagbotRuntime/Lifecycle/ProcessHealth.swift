@@ -9,6 +9,7 @@ extension HealthReport {
     /// the loop went to sleep after all), so an operator sees whether it pays (see `ReplyBusyPoller`).
     public func withProcessDetails() -> HealthReport {
         var report = self
+        report.details["version"] = BagbotVersion.current
         report.details["dropped_log_lines"] = "\(LogWriter.shared.droppedTotal)"
         let polling = ReplyBusyPoller.processStatistics
         report.details["busy_poll_replies"] = "\(polling.endedByReadiness)"

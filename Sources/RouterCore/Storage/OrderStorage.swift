@@ -24,6 +24,9 @@ public protocol OrderStorage: Sendable {
                                         durable: Bool) async throws -> [Fill]
     nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord?
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord]
+    /// One page of `query`, newest first (then by client order id, descending), with the cursor of the next page
+    /// when more orders match.
+    func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse
     nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord]
     func countOrders(since: Date) async throws -> Int
     /// The sequence of the last fill recorded (0 for none).

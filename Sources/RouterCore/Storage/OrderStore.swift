@@ -102,6 +102,47 @@ public final class OrderStore: OrderStorage {
         return try await database.read { db in try limited.fetchAll(db) }
     }
 
+    /// `router.orders`: filtered, newest first with the client order id breaking ties, cut at `after`. The cursor is
+    /// the last order's stored `created_at` text and its id (`<created_at>|<id>`): compared as stored, so no time is
+    /// rounded on its way through a `Date`.
+    public func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse {
+        var request = OrderRecord.all()
+        if let id = query.clientOrderId { request = request.filter(OrderRecord.Columns.clientOrderId == id) }
+        if let symbol = query.symbol { request = request.filter(OrderRecord.Columns.symbol == symbol.uppercased()) }
+        if let status = query.status { request = request.filter(OrderRecord.Columns.status == status.rawValue) }
+        if let strategy = query.strategyId { request = request.filter(OrderRecord.Columns.strategyId == strategy) }
+        if let from = query.createdFrom { request = request.filter(OrderRecord.Columns.createdAt >= from) }
+        if let before = query.createdBefore { request = request.filter(OrderRecord.Columns.createdAt < before) }
+        if let after = query.after {
+            let (createdAt, id) = try Self.parseCursor(after)
+            request = request.filter(sql: "created_at < ? OR (created_at = ? AND client_order_id < ?)", arguments: [createdAt, createdAt, id])
+        }
+        let limit = min(max(query.limit ?? 100, 1), 1_000)
+        let page = request.order(OrderRecord.Columns.createdAt.desc, OrderRecord.Columns.clientOrderId.desc).limit(limit + 1)
+        return try await database.read { db in
+            let rows = try Row.fetchAll(db, page)
+            let orders = try rows.prefix(limit).map { try OrderRecord(row: $0) }
+            var next: String?
+            if rows.count > limit, let last = rows.prefix(limit).last {
+                let createdAt: String = last["created_at"]
+                let id: String = last["client_order_id"]
+                next = "\(createdAt)|\(id)"
+            }
+            return OrdersResponse(orders: orders, nextCursor: next)
+        }
+    }
+
+    /// A cursor this store made: `created_at` text (digits, `-`, `:`, `.`, space, `T`) and a client order id.
+    static func parseCursor(_ cursor: String) throws -> (String, String) {
+        let parts = cursor.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...40).contains(parts[0].utf8.count),
+              parts[0].utf8.allSatisfy({ (48...57).contains($0) || "-:. TZ".utf8.contains($0) }) else {
+            throw IPCError(.badRequest, "after: not a cursor of router.orders")
+        }
+        try RequestRules.checkStoredClientOrderId(String(parts[1]))
+        return (String(parts[0]), String(parts[1]))
+    }
+
     static let selectOrder = """
         SELECT client_order_id, venue, symbol, side, type, quantity, limit_price, status, filled_quantity, average_fill_price, \
         exchange_order_id, reduce_only, strategy_id, request_id, reject_reason, created_at, updated_at FROM orders WHERE client_order_id = ?

@@ -111,9 +111,35 @@ actor BinanceRESTClient {
 
     func setLimits(_ limits: [BinanceRequestGate.Limit]) { gate.setLimits(limits) }
 
+    /// How long until requests may leave again (a ban or back-off), or nil: what the WebSocket connections wait for
+    /// before connecting (Binance's limits are per IP, whichever way a request comes).
+    func blockedFor() -> Duration? {
+        let now = binanceNow()
+        let until = [gate.bannedUntil, gate.backOffUntil].compactMap { $0 }.filter { $0 > now }.max()
+        return until.map { .milliseconds(Int64(($0.timeIntervalSince(now) * 1_000).rounded(.up)) + 10) }
+    }
+
+    /// A 429 or 418 that came another way (the WebSocket API): nothing leaves until it is over, here too. `until`:
+    /// the end Binance gave, a time on its clock (capped at 3 days, as a `Retry-After` is).
+    func recordRefusal(_ outcome: BinanceOutcome, until: Date?) {
+        let now = binanceNow()
+        gate.record(outcome, at: now)
+        if let until {
+            let end = min(until, now.addingTimeInterval(3 * 86_400))
+            if case .banned = outcome { gate.restore(bannedUntil: end, backOffUntil: nil) } else { gate.restore(bannedUntil: nil, backOffUntil: end) }
+        }
+        saveBlock()
+        logger.error("Binance is refusing requests; nothing is sent until it allows", metadata: [
+            "outcome": "\(outcome)", "until": "\(gate.blockedReason(at: binanceNow()) ?? "-")",
+        ])
+    }
+
     func usedWeight() -> Int? { gate.used(.requestWeight, interval: "MINUTE", intervalNum: 1, at: binanceNow()) }
 
     var clockOffsetMilliseconds: Double { clock.offsetMilliseconds }
+
+    /// A request's `timestamp` now: Binance's time in milliseconds as estimated (for the WebSocket API too).
+    func timestampMilliseconds() -> Int64 { clock.timestamp(at: Date()) }
 
     /// Binance's time now, as this machine estimates it.
     func binanceNow() -> Date {

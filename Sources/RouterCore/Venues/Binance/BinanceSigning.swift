@@ -58,4 +58,17 @@ public enum BinanceSigning {
         let payload = payload(parameters + [("recvWindow", "\(recvWindowMilliseconds)"), ("timestamp", "\(timestampMilliseconds)")])
         return payload + "&signature=" + (try signature(of: payload, with: credential))
     }
+
+    /// A WebSocket API request's `signature` (web-socket-api.md, "SIGNED request security"): every parameter but the
+    /// signature, sorted by name, as `name=value` joined by `&` **without** percent-encoding (the values travel in
+    /// JSON); HMAC-SHA256 as hex, or Ed25519 as plain base64.
+    public static func webSocketSignature(_ parameters: [(name: String, value: String)], with credential: BinanceCredential) throws -> String {
+        let payload = parameters.sorted { $0.name < $1.name }.map { $0.name + "=" + $0.value }.joined(separator: "&")
+        switch credential {
+        case .hmac(_, let secret):
+            return Crypto.hex(Crypto.hmacSHA256(key: secret, message: Array(payload.utf8)))
+        case .ed25519(_, let key):
+            return Data(try key.sign(Array(payload.utf8))).base64EncodedString()
+        }
+    }
 }

@@ -21,11 +21,17 @@ public actor BinanceVenue: TradingVenue {
     private var upkeep: Task<Void, Never>?
     private var marketStream: Task<Void, Never>?
     private var orderPoll: Task<Void, Never>?
+    private var userStream: Task<Void, Never>?
+    private let credential: BinanceCredential
     /// Orders this venue last reported as working (not final), by client order id: what the poll watches.
     private var working: [String: (symbol: String, status: OrderStatus, filled: ExactDecimal)] = [:]
+    /// While the user data stream is subscribed the poll is only a safety net, and runs every 30 s.
+    private var userStreamUp = false
+    private var lastPoll = ContinuousClock.now
 
     init(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil, logger: Logger) {
         self.settings = settings
+        self.credential = credential
         var logger = logger
         logger[metadataKey: "venue"] = "binance"
         self.logger = logger
@@ -54,6 +60,7 @@ public actor BinanceVenue: TradingVenue {
         }
         await venue.startUpkeep()
         await venue.startMarketStream()
+        await venue.startUserStream()
         await venue.startOrderPoll()
         return venue
     }
@@ -61,18 +68,17 @@ public actor BinanceVenue: TradingVenue {
     public func shutdown() async {
         upkeep?.cancel()
         upkeep = nil
-        marketStream?.cancel()
-        orderPoll?.cancel()
-        await marketStream?.value
-        await orderPoll?.value
-        marketStream = nil
-        orderPoll = nil
+        for task in [marketStream, userStream, orderPoll] { task?.cancel() }
+        for task in [marketStream, userStream, orderPoll] { await task?.value }
+        (marketStream, userStream, orderPoll) = (nil, nil, nil)
         await rest.shutdown()
     }
 
     /// Ticks of the configured symbols from Binance's market streams, delivered as venue events.
     private func startMarketStream() {
-        let stream = BinanceMarketStream(baseURL: settings.resolvedMarketStreamURL, symbols: settings.symbols, logger: logger) { [weak self] tick in
+        let rest = rest
+        let stream = BinanceMarketStream(baseURL: settings.resolvedMarketStreamURL, symbols: settings.symbols, logger: logger,
+                                         blockedFor: { await rest.blockedFor() }) { [weak self] tick in
             await self?.deliver(.tick(tick))
         }
         marketStream = Task { await stream.run() }
@@ -80,6 +86,48 @@ public actor BinanceVenue: TradingVenue {
 
     private func deliver(_ event: VenueEvent) async {
         await handler?(event)
+    }
+
+    /// Binance's word on every change to the account's orders: routerd hears of a fill as it happens, and
+    /// reconciles the venue's orders each time the subscription is made again.
+    private func startUserStream() {
+        let rest = rest
+        let stream = BinanceUserStream(url: settings.resolvedWebSocketAPIURL, credential: credential, recvWindowMilliseconds: settings.recvWindowMs,
+                                       logger: logger,
+                                       timestamp: { await rest.timestampMilliseconds() }, blockedFor: { await rest.blockedFor() }) { [weak self] event in
+            await self?.userStreamEvent(event)
+        }
+        userStream = Task { await stream.run() }
+    }
+
+    private func userStreamEvent(_ event: BinanceUserStream.Event) async {
+        switch event {
+        case .subscribed:
+            userStreamUp = true
+            await deliver(.connection(.connected))
+        case .lost:
+            userStreamUp = false
+            await deliver(.connection(.disconnected))
+        case .clockRefused:
+            await keepClock()
+        case .refused(let outcome, let until):
+            await rest.recordRefusal(outcome, until: until)
+        case .orderChanged(let clientOrderId, let symbol, let status, let filled):
+            // Every order is looked up, known to this venue or not (one routerd gave up on as not found can turn up
+            // later; routerd ignores an order it never had). The report is read whole, so a duplicated, reordered or
+            // missed event cannot drop a fill; an event that says what was last reported costs no lookup.
+            if let known = working[clientOrderId], let status, let filled, BinanceOrders.status(status) == known.status,
+               ExactDecimal(filled) == known.filled {
+                return
+            }
+            do {
+                if let report = try await order(clientOrderId: clientOrderId, symbol: symbol) { await deliver(.order(report)) }
+            } catch {
+                logger.warning("an order Binance reported changed could not be looked up; the poll will", metadata: [
+                    "client_order_id": "\(clientOrderId)", "error": "\(error)",
+                ])
+            }
+        }
     }
 
     /// A signed `GET /api/v3/account` at start: a key that Binance refuses, or that may not trade, stops routerd
@@ -111,6 +159,8 @@ public actor BinanceVenue: TradingVenue {
     }
 
     func pollWorkingOrders() async {
+        if userStreamUp, ContinuousClock.now - lastPoll < .seconds(30) { return }
+        lastPoll = .now
         for symbol in Set(working.values.map(\.symbol)).sorted() {
             let open: [BinanceReports.Order]
             do {

@@ -1,0 +1,75 @@
+import Foundation
+import BagbotRuntime
+import BagbotTestSupport
+import Testing
+
+/// `bagbot status|pause|resume|lock|unlock` against the real daemons, finding the gateway and its admin token from
+/// the `bagbot up`-style directory as `bagbot token` does.
+@Suite("bagbot status, pause, resume, lock, unlock against a running system")
+struct ControlCommandTests {
+    func bagbot(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+        try BagbotCommand.run(arguments, in: directory)
+    }
+
+    @Test("each command changes what it says and prints a readable line or table; --json is the gateway's JSON")
+    func commands() async throws {
+        try await TestSystem.with { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await system.waitUntil("every daemon up behind the gateway", timeout: .seconds(60)) {
+                (try? await system.get("/healthz"))?.status == 200
+            }
+            let dir = ["--dir", system.root]
+
+            let status = try bagbot(["status"] + dir, in: system.root)
+            #expect(status.status == 0, "\(status.output)")
+            #expect(status.output.hasPrefix("PROCESS "), "\(status.output)")
+            for name in ["gateway", "routerd", "arsenald", "mindsetd"] {
+                #expect(status.output.contains("\n\(name) ") && status.output.contains(BagbotVersion.current), "\(status.output)")
+            }
+            let json = try bagbot(["status", "--json"] + dir, in: system.root)
+            let services = (try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])?["services"] as? [String: Any]
+            #expect(services?.count == 4, "\(json.output)")
+
+            let paused = try bagbot(["pause", "--reason", "cli test"] + dir, in: system.root)
+            #expect(paused.status == 0, "\(paused.output)")
+            #expect(paused.output.contains("Trading: paused (cli test)"), "\(paused.output)")
+            let account = try await system.get("/api/account", token: admin)
+            #expect((try JSONSerialization.jsonObject(with: account.body) as? [String: Any])?["tradingEnabled"] as? Bool == false)
+            let resumed = try bagbot(["resume"] + dir, in: system.root)
+            #expect(resumed.output.contains("Trading: on"), "\(resumed.output)")
+
+            let locked = try bagbot(["lock", "--reason", "stepping away"] + dir, in: system.root)
+            #expect(locked.status == 0, "\(locked.output)")
+            #expect(locked.output.contains("Mindset: LOCKED (admin: stepping away)"), "\(locked.output)")
+            let unlocked = try bagbot(["unlock"] + dir, in: system.root)
+            #expect(unlocked.status == 0, "\(unlocked.output)")
+            #expect(!unlocked.output.contains("LOCKED"), "\(unlocked.output)")
+            let again = try bagbot(["unlock"] + dir, in: system.root)
+            #expect(again.status == 1)
+            #expect(again.output.contains("409 conflict"), "\(again.output)")
+        }
+    }
+
+    @Test("a pause routerd is too busy to answer in time says it may still take effect, and it does")
+    func pauseThatTimesOut() async throws {
+        try await TestSystem.with(extraConfig: "gateway:\n  control_timeout_ms: 1500\n") { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await system.waitUntil("every daemon up behind the gateway", timeout: .seconds(60)) {
+                (try? await system.get("/healthz"))?.status == 200
+            }
+            // routerd stops answering (as when its switch waits behind a slow venue call), but keeps the request.
+            system.signal("routerd", SIGSTOP)
+            let paused = try bagbot(["pause", "--reason", "frozen routerd"] + ["--dir", system.root], in: system.root)
+            system.signal("routerd", SIGCONT)
+            #expect(paused.status == 1, "\(paused.output)")
+            #expect(paused.output.contains("504 outcome_unknown"), "\(paused.output)")
+            #expect(paused.output.contains("may still take effect; check `bagbot status`"), "\(paused.output)")
+            try await system.waitUntil("the pause to take effect once routerd goes on", timeout: .seconds(30)) {
+                guard let account = try? await system.get("/api/account", token: admin), account.status == 200 else { return false }
+                return (try? JSONSerialization.jsonObject(with: account.body) as? [String: Any])?["tradingEnabled"] as? Bool == false
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import BagbotDomain
+import BagbotTestSupport
+import Testing
+
+/// The gateway's routes against the four real daemons: a daemon down is a 503 on its routes and back to 200 when it
+/// returns (the gateway stays up), and a manual order with an Idempotency-Key goes out once however often it is sent.
+@Suite("Gateway routes end to end", .serialized)
+struct GatewayRoutesEndToEndTests {
+    static func json(_ data: Data) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    static func errorCode(_ data: Data) -> String? {
+        (json(data)["error"] as? [String: Any])?["code"] as? String
+    }
+
+    @Test("kill arsenald: its routes answer 503 daemon_unavailable, the others 200; restarted, 200 again")
+    func daemonDownAndBack() async throws {
+        try await TestSystem.with { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            // Every daemon up behind the gateway (its clients connect with a backoff of their own) before one goes.
+            try await system.waitUntil("every daemon up behind the gateway", timeout: .seconds(60)) {
+                (try? await system.get("/healthz"))?.status == 200
+            }
+            #expect(try await system.get("/api/strategy", token: admin).status == 200)
+            await system.killHard("arsenald")
+            try await system.waitUntil("arsenald's routes to answer 503", timeout: .seconds(30)) {
+                (try? await system.get("/api/strategy", token: admin))?.status == 503
+            }
+            let down = try await system.get("/api/strategy/mean_reversion", token: admin)
+            #expect(down.status == 503)
+            #expect(Self.errorCode(down.body) == "daemon_unavailable", "\(String(decoding: down.body, as: UTF8.self))")
+            let order = try await system.send("POST", "/api/orders", token: admin, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#,
+                                              headers: ["Idempotency-Key": "while-down"])
+            #expect(order.status == 503)
+            #expect(Self.errorCode(order.body) == "daemon_unavailable")
+            let health = try await system.get("/healthz")
+            #expect(health.status == 503)
+            #expect(Self.json(health.body)["services"] as? [String: String]
+                    == ["gateway": "up", "mindsetd": "up", "routerd": "up", "arsenald": "down"])
+            // routerd's routes do not depend on arsenald.
+            #expect(try await system.get("/api/positions", token: admin).status == 200)
+            #expect(try await system.get("/api/account", token: admin).status == 200)
+            let status = try await system.get("/api/admin/status", token: admin)
+            #expect(status.status == 200)
+            let services = Self.json(status.body)["services"] as? [String: [String: Any]] ?? [:]
+            #expect(services["arsenald"]?["state"] as? String == "down")
+            #expect(services["routerd"]?["state"] as? String == "up")
+            #expect(services["routerd"]?["version"] as? String != nil)
+
+            try system.start("arsenald")
+            try await system.waitUntil("arsenald's routes to answer 200 again", timeout: .seconds(60)) {
+                (try? await system.get("/api/strategy", token: admin))?.status == 200
+            }
+            #expect(try await system.get("/api/strategy/mean_reversion", token: admin).status == 200)
+            try await system.waitUntil("/healthz to be ok again", timeout: .seconds(30)) {
+                (try? await system.get("/healthz"))?.status == 200
+            }
+        }
+    }
+
+    @Test("POST /api/orders with an Idempotency-Key, sent three times: one order at routerd, the same answer each time")
+    func idempotentManualOrder() async throws {
+        try await TestSystem.with { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            let body = #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#
+            // arsenald needs a tick of the symbol (a price to propose at) and its connections up.
+            var first: (status: Int, body: Data) = (0, Data())
+            try await system.waitUntil("a first manual order to be answered", timeout: .seconds(90)) {
+                first = (try? await system.send("POST", "/api/orders", token: admin, json: body, headers: ["Idempotency-Key": "e2e-1"]))
+                    ?? (0, Data())
+                return first.status != 0 && first.status != 503
+            }
+            let text = String(decoding: first.body, as: UTF8.self)
+            #expect([201, 409, 422].contains(first.status), "\(text)")
+            let second = try await system.send("POST", "/api/orders", token: admin, json: body, headers: ["Idempotency-Key": "e2e-1"])
+            let third = try await system.send("POST", "/api/orders", token: admin, json: body, headers: ["Idempotency-Key": "e2e-1"])
+            #expect(second.status == first.status)
+            #expect(second.body == first.body, "the first answer, byte for byte")
+            #expect(third.body == first.body)
+            let clientOrderId = Self.json(first.body)["clientOrderId"] as? String ?? ""
+            #expect(clientOrderId.hasPrefix("bb-m-g"), "\(text)")
+            #expect(try system.count("SELECT COUNT(*) FROM orders WHERE client_order_id LIKE 'bb-m-%'") == (first.status == 409 ? 0 : 1))
+            if first.status == 201 {
+                let order = Self.json(first.body)["order"] as? [String: Any] ?? [:]
+                #expect(order["quantity"] as? String == "0.00100" || order["quantity"] as? String == "0.001", "\(order)")
+                let fetched = try await system.get("/api/orders/\(clientOrderId)", token: admin)
+                #expect(fetched.status == 200)
+                #expect(Self.json(fetched.body)["clientOrderId"] as? String == clientOrderId)
+            }
+            let changed = try await system.send("POST", "/api/orders", token: admin, json: #"{"symbol":"BTCUSDT","side":"sell","quantity":"0.001"}"#,
+                                                headers: ["Idempotency-Key": "e2e-1"])
+            #expect(changed.status == 422)
+            #expect(Self.errorCode(changed.body) == "idempotency_key_reused")
+        }
+    }
+}
