@@ -10,6 +10,11 @@ struct PacedReplayTests {
              volume: 0, sequence: sequence, source: "test")
     }
 
+    /// Patience no test outlasts: a subscriber is let go after it (the test that checks letting go sets its own), and
+    /// a suite that starves this test's task for more than 30 s (blocking calls elsewhere on the 2-thread pool) would
+    /// otherwise have it let go, and no room ever again.
+    static let forever = Duration.seconds(3_600)
+
     /// Whether `waitForRoom` returns within a short while (it is woken by acks, so this is not a timing race).
     static func hasRoom(_ pacer: TickPacer) async -> Bool {
         // Room now needs no scheduling (a loaded test pool can take seconds to run a task); otherwise waitForRoom
@@ -32,7 +37,7 @@ struct PacedReplayTests {
     }
 
     @Test func theFeedWaitsForASubscriberThenStaysWithinTheWindow() async {
-        let pacer = TickPacer(window: 4)
+        let pacer = TickPacer(window: 4, patience: Self.forever)
         let connections = (NSObject(), NSObject())
         let subscriber = ObjectIdentifier(connections.0)
         #expect(await !Self.hasRoom(pacer), "no tick before a subscriber asks to pace the feed")
@@ -61,7 +66,7 @@ struct PacedReplayTests {
     /// Two files of one symbol number their ticks alike: an acknowledgement counts up to the first such tick after
     /// the last one acknowledged, never a later one the subscriber has not reached.
     @Test func repeatedSequencesAreNotOverAcknowledged() async {
-        let pacer = TickPacer(window: 3)
+        let pacer = TickPacer(window: 3, patience: Self.forever)
         let connection = NSObject()
         let subscriber = ObjectIdentifier(connection)
         pacer.register(subscriber)
@@ -76,7 +81,7 @@ struct PacedReplayTests {
     }
 
     @Test func theSlowestSubscriberPacesTheFeed() async {
-        let pacer = TickPacer(window: 2)
+        let pacer = TickPacer(window: 2, patience: Self.forever)
         let connections = (NSObject(), NSObject())
         let (fast, slow) = (ObjectIdentifier(connections.0), ObjectIdentifier(connections.1))
         pacer.register(fast)

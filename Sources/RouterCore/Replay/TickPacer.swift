@@ -90,11 +90,11 @@ public final class TickPacer: Sendable {
         }
     }
 
-    /// Returns when a subscriber paces the feed and every one is within `window` ticks of the feed, or when the
-    /// task is cancelled (the feed stopping).
     /// Whether a tick may be published now (without waiting, and without letting go of a silent subscriber).
     public var hasRoomNow: Bool { state.withLockedValue { Self.hasRoom($0, window: window) } }
 
+    /// Returns when a subscriber paces the feed and every one is within `window` ticks of the feed, or when the
+    /// task is cancelled (the feed stopping).
     public func waitForRoom() async {
         while !Task.isCancelled, !state.withLockedValue({ Self.hasRoom($0, window: window) }) {
             // Woken by an acknowledgement, a new or gone subscriber, or each second to let go of a silent one.
