@@ -411,7 +411,8 @@ public actor TradeCoordinator {
             if ordersInFlight[inFlightKey(other.id, signal.symbol, .entry)] != nil {
                 return "\(other.id)'s entry in \(signal.symbol) is still unsettled"
             }
-            if let held = other.position(of: signal.symbol)?.quantity, !held.isZero, held.isPositive != (signal.side == .buy) {
+            if let held = other.position(of: signal.symbol)?.quantity, !held.isZero, held.isPositive != (signal.side == .buy),
+               held.magnitude >= symbolRules[signal.symbol]?.minQuantity ?? .zero {
                 return "\(other.id) holds the opposite side of \(signal.symbol) (\(held))"
             }
         }
@@ -664,6 +665,11 @@ public actor TradeCoordinator {
     /// Takes routerd's rules for every symbol (at each connection: a venue's rules may change).
     public func setSymbolRules(_ rules: [SymbolRules]) {
         symbolRules = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        for strategy in everyStrategy {
+            for symbol in strategy.symbols {
+                if let rules = symbolRules[symbol] { strategy.setMinimumQuantity(rules.minQuantity, for: symbol) }
+            }
+        }
     }
 
     public func handle(_ update: RouterUpdate) async {

@@ -90,8 +90,12 @@ public struct Fill: Codable, Sendable, Equatable {
     public var side: Side
     public var quantity: ExactDecimal
     public var price: ExactDecimal
-    /// Fee in the quote currency.
+    /// Fee in the quote currency, whatever asset the venue charged it in.
     public var fee: ExactDecimal
+    /// The part of the fee the venue took in the symbol's base asset (Binance charges a buy's commission in what it
+    /// bought), already valued in `fee`. The position moved by less than `quantity` on a buy (more on a sell):
+    /// `positionQuantity`. Nil when no fee was taken in the base asset.
+    public var baseCommission: ExactDecimal?
     public var time: Date
     public var strategyId: String?
     public var requestId: String?
@@ -100,9 +104,11 @@ public struct Fill: Codable, Sendable, Equatable {
 
     public init(
         fillId: String, clientOrderId: String, venue: Venue, symbol: String, side: Side, quantity: ExactDecimal,
-        price: ExactDecimal, fee: ExactDecimal, time: Date, strategyId: String?, requestId: String?, sequence: Int64? = nil
+        price: ExactDecimal, fee: ExactDecimal, baseCommission: ExactDecimal? = nil, time: Date, strategyId: String?,
+        requestId: String?, sequence: Int64? = nil
     ) {
         self.sequence = sequence
+        self.baseCommission = baseCommission
         self.fillId = fillId
         self.clientOrderId = clientOrderId
         self.venue = venue
@@ -114,6 +120,15 @@ public struct Fill: Codable, Sendable, Equatable {
         self.time = time
         self.strategyId = strategyId
         self.requestId = requestId
+    }
+
+    /// How much of the base asset the fill moved: a buy received `quantity` less the base-asset commission, a sell
+    /// gave `quantity` plus it. Positions follow this, so an exit sells what is really held.
+    public var positionQuantity: ExactDecimal {
+        get throws {
+            guard let baseCommission, !baseCommission.isZero else { return quantity }
+            return side == .buy ? try quantity - baseCommission : try quantity + baseCommission
+        }
     }
 }
 

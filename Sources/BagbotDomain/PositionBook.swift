@@ -44,23 +44,28 @@ public struct PositionBook: Sendable, Equatable {
 
     /// Applies a fill; returns the closed part if the fill reduced or flipped the position. A fill without a
     /// positive quantity and price changes nothing; a result out of range throws and changes nothing.
+    ///
+    /// The position moves by what the fill really moved (`Fill.positionQuantity`: a buy whose commission was
+    /// taken in the base asset received less), at the fill's price, with the whole fee charged as usual: the
+    /// commission's value is in `fee`, so counting it again in the cost would charge it twice.
     public mutating func apply(_ fill: Fill) throws -> Closed? {
-        guard fill.quantity.isPositive, fill.price.isPositive else { return nil }
-        let signed = fill.side.signed(fill.quantity)
-        let fillCost = try fill.price.times(fill.quantity)
+        let moved = try fill.positionQuantity
+        guard moved.isPositive, fill.price.isPositive else { return nil }
+        let signed = fill.side.signed(moved)
+        let fillCost = try fill.price.times(moved)
         if isFlat || quantity.signum == signed.signum {
             let next = PositionBook(quantity: try quantity + signed, cost: try cost + fillCost, openFees: try openFees + fill.fee)
             self = next
             return nil
         }
         let held = quantity.magnitude
-        let closing = min(fill.quantity, held)
+        let closing = min(moved, held)
         let closedSide: Side = quantity.isPositive ? .buy : .sell
         let entry = averagePrice
         // The closed part's share of what the position cost and of the fees of both sides.
         let costShare = closing == held ? cost : try share(of: cost, closing, of: held)
         let openFeeShare = closing == held ? openFees : try share(of: openFees, closing, of: held)
-        let fillFeeShare = closing == fill.quantity ? fill.fee : try share(of: fill.fee, closing, of: fill.quantity)
+        let fillFeeShare = closing == moved ? fill.fee : try share(of: fill.fee, closing, of: moved)
         let proceeds = try fill.price.times(closing)
         let gross = quantity.isPositive ? try proceeds - costShare : try costShare - proceeds
         let pnl = try gross - openFeeShare - fillFeeShare

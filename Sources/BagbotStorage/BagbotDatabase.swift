@@ -181,6 +181,13 @@ public enum BagbotDatabase {
             }
             try db.create(index: "manual_order_owners_by_owner", on: "manual_order_owners", columns: ["owner"])
         }
+        // The part of a fill's fee taken in the base asset (`Fill.baseCommission`): positions move by what was really
+        // received. Earlier fills had none (the paper venue charges the quote asset).
+        migrator.registerMigration("v9-router-base-commission") { db in
+            try db.alter(table: "fills") { t in
+                t.add(column: "base_commission", .text)
+            }
+        }
         return migrator
     }
 }

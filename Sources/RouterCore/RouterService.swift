@@ -329,7 +329,8 @@ public actor RouterService: ExclusiveSections {
     func recordReport(_ report: VenueOrderReport, for stored: OrderRecord, reason: String) async -> (order: OrderRecord, agrees: Bool) {
         let venueFills = report.fills.map { fill in
             Fill(fillId: fill.fillId, clientOrderId: stored.clientOrderId, venue: stored.venue, symbol: stored.symbol, side: stored.side,
-                 quantity: fill.quantity, price: fill.price, fee: fill.fee, time: fill.time, strategyId: stored.strategyId,
+                 quantity: fill.quantity, price: fill.price, fee: fill.fee, baseCommission: fill.baseCommission, time: fill.time,
+                 strategyId: stored.strategyId,
                  requestId: stored.requestId)
         }
         let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity

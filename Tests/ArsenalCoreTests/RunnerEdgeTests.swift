@@ -25,6 +25,41 @@ struct RunnerEdgeTests {
         #expect(!stop.isEntry && stop.side == .sell && stop.quantity == ExactDecimal("0.004"))
     }
 
+    @Test("dust below the symbol's minimum quantity (a base-asset commission, an exit rounded down onto the step) counts as flat: no stop for it, the next entry adds to it, the next exit sells it too")
+    func dustCountsAsFlat() throws {
+        let runner = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+        runner.setMinimumQuantity(ExactDecimal("0.0001")!, for: "BTCUSDT")
+        let feeder = Feeder(runner)
+        let entry = try #require(feeder.feed(trend).first?.signal)
+        var buy = fill(.buy, ExactDecimal("0.01")!, at: entry.price, fee: ExactDecimal("0.01")!)
+        buy.baseCommission = ExactDecimal("0.00001")!
+        _ = try runner.onFill(buy)
+        runner.orderEnded(symbol: "BTCUSDT", role: .entry)
+        #expect(runner.position(of: "BTCUSDT")?.quantity == ExactDecimal("0.00999"), "what the buy received")
+        let stop = try #require(feeder.feed(mid: entry.price.doubleValue * 0.99))
+        #expect(!stop.isEntry && stop.quantity == ExactDecimal("0.00999"))
+        // The coordinator rounds the exit down onto the step (0.0001): 0.0099 is sold, 0.00009 stays.
+        _ = try runner.onFill(fill(.sell, ExactDecimal("0.0099")!, at: stop.price))
+        runner.orderEnded(symbol: "BTCUSDT", role: .exit)
+        #expect(runner.position(of: "BTCUSDT")?.quantity == ExactDecimal("0.00009"))
+        #expect(runner.holds("BTCUSDT") == false)
+        #expect(feeder.feed(mid: stop.price.doubleValue * 0.9) == nil, "no stop for what no order can sell")
+
+        var rally = TickPath(start: stop.price.doubleValue * 0.9)
+        rally.alternating(0.002, 0.0005, count: 100)
+        let second = try #require(feeder.feed(Array(rally.mids.dropFirst())).first?.signal, "a new entry despite the dust")
+        #expect(second.isEntry && second.quantity == ExactDecimal("0.01"))
+        _ = try runner.onFill(fill(.buy, ExactDecimal("0.01")!, at: second.price))
+        runner.orderEnded(symbol: "BTCUSDT", role: .entry)
+        let secondStop = try #require(feeder.feed(mid: second.price.doubleValue * 0.99))
+        #expect(secondStop.quantity == ExactDecimal("0.01009"), "the dust goes out with the next exit")
+
+        // Without the symbol's rules, nothing is dust: the same 0.00009 would be a position the stop guards.
+        let unruled = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+        unruled.resync(symbol: "BTCUSDT", position: PositionBook(quantity: ExactDecimal("0.00009")!, cost: ExactDecimal("9")!))
+        #expect(unruled.holds("BTCUSDT"))
+    }
+
     @Test("equal timestamps: the windows take every tick, the 100 ms cooldown counts market time, so a second order waits for time to move")
     func equalTimestamps() throws {
         let still = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()), step: 0)

@@ -100,6 +100,26 @@ struct StrategiesOnOneSymbolTests {
         return strategy
     }
 
+    /// A Micro Trend Follower holding 0.000005 at 100, half of BTCUSDT's least tradable quantity.
+    private func dustMicroTrend() throws -> MicroTrendStrategy {
+        let strategy = MicroTrendStrategy(settings: microTrendSettings())
+        Feeder(strategy.runner, step: 0.1).feed(quietMids())
+        _ = try strategy.onFill(fill(.buy, ExactDecimal("0.000005")!, at: 100))
+        return strategy
+    }
+
+    @Test("dust below the symbol's minimum quantity is flat: no stop for it (none would ever be tradable), and it does not bar another strategy's opposite entry")
+    func dustIsFlat() async throws {
+        let fader = ScriptedStrategy(id: "fader")
+        fader.configure { $0.side = .sell }
+        let router = FakeRouter()
+        let coordinator = TradeCoordinator(strategies: [try dustMicroTrend(), fader], mindset: FakeMindset(), router: router, logger: quietLogger)
+        await coordinator.setSymbolRules(marginRules)
+        await coordinator.handle(tick: tick(mid: 90, at: 11))
+        #expect(router.placed.get().map(\.strategyId) == ["fader"], "no stop for the dust; fader's short entry goes")
+        #expect(await coordinator.counters.belowMinimum == 0)
+    }
+
     @Test("a refused exit is backed off, not re-sent on every tick: 0.5 s, doubling to 10 s of market time; a fill resets it")
     func refusedExitBacksOff() async throws {
         let router = FakeRouter()

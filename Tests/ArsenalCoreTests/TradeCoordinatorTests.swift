@@ -89,6 +89,8 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
 
     var exitRefusals: Int { state.get().exitRefusals }
 
+    func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {}
+
     func orderStillInFlight(symbol: String, role: OrderRole) {
         state.update { $0.rolesInFlight.insert(role) }
     }

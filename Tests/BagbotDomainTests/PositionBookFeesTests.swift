@@ -15,6 +15,49 @@ struct PositionBookFeesTests {
         #expect(rebuilt.openFees == 0)
     }
 
+    @Test("a buy whose commission was taken in the base asset holds what it received; selling all of it closes to the cash's P&L")
+    func baseAssetCommissionOnBuy() throws {
+        var book = PositionBook()
+        let time = Date(timeIntervalSince1970: 0)
+        // 1 BTC bought at 100: 100 paid, 0.001 BTC (worth 0.1) kept by the venue, 0.999 BTC received.
+        let buy = Fill(fillId: "b", clientOrderId: "b", venue: .binance, symbol: "BTCUSDT", side: .buy, quantity: 1, price: 100,
+                       fee: 0.1, baseCommission: 0.001, time: time, strategyId: "s", requestId: nil)
+        #expect(try buy.positionQuantity == 0.999)
+        #expect(try book.apply(buy) == nil)
+        #expect(book.quantity == 0.999)
+        #expect(book.cost == 99.9 && book.openFees == 0.1, "the commission counts once, as a fee")
+        // 0.999 sold at 110 for 109.89, 0.10989 fee in USDT: 109.78011 received for 100 paid.
+        let sell = Fill(fillId: "s", clientOrderId: "s", venue: .binance, symbol: "BTCUSDT", side: .sell, quantity: 0.999, price: 110,
+                        fee: 0.10989, time: time, strategyId: "s", requestId: nil)
+        let closed = try #require(try book.apply(sell))
+        #expect(closed.pnl == 9.78011)
+        #expect(closed.quantity == 0.999)
+        #expect(book.isFlat)
+    }
+
+    @Test("a sell whose commission was taken in the base asset gave that much more: the position shrinks by both")
+    func baseAssetCommissionOnSell() throws {
+        var book = PositionBook(quantity: 2, cost: 200)
+        let sell = Fill(fillId: "s", clientOrderId: "s", venue: .binance, symbol: "BTCUSDT", side: .sell, quantity: 1, price: 120,
+                        fee: 0.12, baseCommission: 0.001, time: Date(timeIntervalSince1970: 0), strategyId: "s", requestId: nil)
+        let closed = try #require(try book.apply(sell))
+        #expect(book.quantity == 0.999)
+        #expect(closed.quantity == 1.001)
+        // 120 USDT received for 1.001 BTC that cost 100.1.
+        #expect(closed.pnl == 19.9)
+    }
+
+    @Test("a fill's base-asset commission crosses the IPC wire and is absent when there is none")
+    func baseCommissionCoding() throws {
+        let fill = Fill(fillId: "b", clientOrderId: "b", venue: .binance, symbol: "BTCUSDT", side: .buy, quantity: 1, price: 100,
+                        fee: 0.1, baseCommission: ExactDecimal("0.00100000")!, time: Date(timeIntervalSince1970: 0), strategyId: "s", requestId: nil)
+        let decoded = try JSONDecoder().decode(Fill.self, from: try JSONEncoder().encode(fill))
+        #expect(decoded == fill && decoded.baseCommission?.description == "0.00100000")
+        var plain = fill
+        plain.baseCommission = nil
+        #expect(!String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("baseCommission"))
+    }
+
     @Test("a partial close of a position whose cost × quantity passes 10^18 still closes")
     func largePartialClose() throws {
         var book = PositionBook()

@@ -117,6 +117,42 @@ struct BinanceEndToEndTests {
         }
     }
 
+    @Test("a buy whose commission Binance takes in BTC: the strategy holds what it received, a sell of the whole position is refused by routerd before Binance, a sell of what was received empties the account")
+    func baseAssetCommission() async throws {
+        try await Self.withLiveRouterd { system, fake in
+            try await fake.control("commission", ["asset": "base", "rate": "0.001"])
+            try await fake.control("balance", ["asset": "BTC", "free": "0"])
+            let buy = PlaceOrderRequest(clientOrderId: "bb-e2e-fee-buy", symbol: "BTCUSDT", side: .buy, quantity: ExactDecimal("0.01")!,
+                                        strategyId: "micro_trend")
+            let bought = try await system.call("routerd", Methods.routerPlaceOrder, buy, as: OrderRecord.self, timeout: .seconds(30))
+            #expect(bought.status == .filled)
+            #expect(try system.count("SELECT COUNT(*) FROM fills WHERE client_order_id = 'bb-e2e-fee-buy' AND base_commission = '0.00001000'") == 1,
+                    "the fill keeps the commission Binance took in BTC")
+            let positions = try await system.call("routerd", Methods.routerStrategyPositions, as: StrategyPositionsResponse.self)
+            let held = try #require(positions.positions.first { $0.strategyId == "micro_trend" && $0.symbol == "BTCUSDT" })
+            #expect(held.quantity == ExactDecimal("0.00999")!, "0.01 bought, 0.00001 of it taken as commission")
+
+            // Selling what was bought, not what was received, would be refused by Binance for want of BTC: routerd
+            // refuses it first, as a reduce-only order larger than the position.
+            let tooMuch = PlaceOrderRequest(clientOrderId: "bb-e2e-fee-sell-all", symbol: "BTCUSDT", side: .sell, quantity: ExactDecimal("0.01")!,
+                                            reduceOnly: true, strategyId: "micro_trend")
+            await #expect(throws: IPCError.self) {
+                _ = try await system.call("routerd", Methods.routerPlaceOrder, tooMuch, as: OrderRecord.self, timeout: .seconds(30))
+            }
+            let sell = PlaceOrderRequest(clientOrderId: "bb-e2e-fee-sell", symbol: "BTCUSDT", side: .sell, quantity: held.quantity,
+                                         reduceOnly: true, strategyId: "micro_trend")
+            let sold = try await system.call("routerd", Methods.routerPlaceOrder, sell, as: OrderRecord.self, timeout: .seconds(30))
+            #expect(sold.status == .filled, "\(sold.rejectReason ?? "")")
+            let balances = try #require(try await fake.inspect("balances") as? [String: Any])
+            let btc = (balances["BTC"] as? [String: Any])?["free"] as? String
+            #expect(btc.flatMap { ExactDecimal($0) }?.isZero == true, "the account holds no BTC: \(String(describing: btc))")
+            let after = try await system.call("routerd", Methods.routerStrategyPositions, as: StrategyPositionsResponse.self)
+            #expect(after.positions.first { $0.strategyId == "micro_trend" && $0.symbol == "BTCUSDT" }?.quantity.isZero ?? true)
+            let posts = try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/order" && ($0["method"] as? String) == "POST" }
+            #expect(posts.count == 2, "the refused sell never reached Binance")
+        }
+    }
+
     @Test("a live venue enabled without its credential stops routerd at start with a clear message")
     func missingCredential() async throws {
         let fake = try await FakeBinance.start(symbols: ["BTCUSDT"])

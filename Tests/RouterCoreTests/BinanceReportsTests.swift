@@ -77,5 +77,26 @@ struct BinanceReportsTests {
         #expect(fills.count == 1)
         #expect(fills[0].fillId == "BTCUSDT-28457" && fills[0].clientOrderId == "bb-7" && fills[0].side == .buy)
         #expect(fills[0].fee == ExactDecimal("0.06000010")!)
+        #expect(fills[0].baseCommission == ExactDecimal("0.000001")!, "the buy received 0.000999 BTC, not 0.001")
+    }
+
+    @Test("a commission taken in the base asset is kept beside its quote value; in the quote asset or BNB there is none; one as large as a buy is refused")
+    func baseCommission() throws {
+        let buy = Self.fullAnswer.replacingOccurrences(of: "\"side\":\"SELL\"", with: "\"side\":\"BUY\"")
+            .replacingOccurrences(of: "\"commission\":\"4.00000000\",\"commissionAsset\":\"USDT\"",
+                                  with: "\"commission\":\"0.00100000\",\"commissionAsset\":\"BTC\"")
+        let order = try BinanceReports.decode(BinanceReports.Order.self, from: Array(buy.utf8), what: "test")
+        let fills = try BinanceReports.fills(of: order, clientOrderId: "bb-1", side: .buy, fee: Self.btcusdt, now: Date())
+        #expect(fills[0].baseCommission == ExactDecimal("0.001")! && fills[0].fee == ExactDecimal("4")!)
+        #expect(fills[1...].allSatisfy { $0.baseCommission == nil }, "USDT commissions move no BTC")
+        #expect(try Self.btcusdt.baseCommission(ExactDecimal("0.01")!, asset: "BNB", quantity: 1, side: .buy) == nil)
+        #expect(try Self.btcusdt.baseCommission(.zero, asset: "BTC", quantity: 1, side: .buy) == nil)
+        #expect(try Self.btcusdt.baseCommission(ExactDecimal("0.001")!, asset: "BTC", quantity: 1, side: .sell) == ExactDecimal("0.001")!)
+        #expect(throws: BinanceReports.Malformed.self) {
+            try Self.btcusdt.baseCommission(ExactDecimal("1")!, asset: "BTC", quantity: 1, side: .buy)
+        }
+        #expect(throws: BinanceReports.Malformed.self) {
+            try Self.btcusdt.baseCommission(ExactDecimal("-0.001")!, asset: "BTC", quantity: 1, side: .buy)
+        }
     }
 }

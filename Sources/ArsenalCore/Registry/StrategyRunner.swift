@@ -38,7 +38,14 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 
     struct SlotState {
         var logic: Logic
-        var position = PositionBook()
+        private(set) var position = PositionBook()
+        /// Long, short, or flat when what is held is below `minimumQuantity`: kept with the position (a tick reads
+        /// it, never recomputes it).
+        private(set) var holding = Holding.flat
+        /// The least the venue trades in this symbol (its rules' minimum quantity, from routerd). Less than that is
+        /// dust no order can sell — what a base-asset commission leaves once an exit is rounded down onto the step
+        /// size — so it counts as flat: the next entry adds to it and a later exit sells it with the rest.
+        private(set) var minimumQuantity = ExactDecimal.zero
         var guardrail: OrderRateGuard
         /// An entry of this symbol is unsettled: no other entry, no exit of the logic's; the stop still acts on
         /// what its fills have opened so far.
@@ -56,7 +63,23 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         /// rebuilt once it is idle.
         var logicIsStale = false
 
-        var isIdle: Bool { position.quantity.isZero && !entryInFlight && !exitInFlight }
+        var isIdle: Bool { holding == .flat && !entryInFlight && !exitInFlight }
+
+        mutating func apply(_ fill: Fill) throws -> PositionBook.Closed? {
+            let closed = try position.apply(fill)
+            holding = position.holding(minimum: minimumQuantity)
+            return closed
+        }
+
+        mutating func replacePosition(_ book: PositionBook) {
+            position = book
+            holding = position.holding(minimum: minimumQuantity)
+        }
+
+        mutating func setMinimumQuantity(_ minimum: ExactDecimal) {
+            minimumQuantity = minimum.isNegative ? .zero : minimum
+            holding = position.holding(minimum: minimumQuantity)
+        }
     }
 
     public init(settings: StrategySettings<Logic.Tuning>) {
@@ -75,6 +98,13 @@ public final class StrategyRunner<Logic: StrategyLogic> {
     }
 
     public func position(of symbol: String) -> PositionBook? { slots[symbol]?.state.position }
+
+    /// Whether `symbol`'s position is one an order could trade (not flat, not dust).
+    public func holds(_ symbol: String) -> Bool { slots[symbol].map { $0.state.holding != .flat } ?? false }
+
+    public func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {
+        slots[symbol]?.state.setMinimumQuantity(minimum)
+    }
 
     private func slot(of symbol: String) -> Slot? {
         if let lastSlot, lastSlot.symbol == symbol { return lastSlot.slot }
@@ -102,7 +132,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
             state.logic = Logic(settings: settings)
             state.logicIsStale = false
         }
-        let holding = state.position.holding
+        let holding = state.holding
         let intent = state.logic.onQuote(quote, holding: holding)
         // A feed whose clock went back (a replay started over) must not leave exits waiting until it catches up.
         if quote.time < state.lastTime { state.exitRetryAt = .distantPast }
@@ -168,7 +198,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 
     public func onFill(_ fill: Fill) throws -> ClosedTrade? {
         guard let slot = slots[fill.symbol] else { return nil }
-        let closed = try slot.state.position.apply(fill)
+        let closed = try slot.state.apply(fill)
         stats.fills += 1
         slot.state.exitRefusals = 0
         slot.state.exitRetryAt = .distantPast
@@ -217,7 +247,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 
     public func resync(symbol: String, position: PositionBook) {
         guard let slot = slots[symbol] else { return }
-        slot.state.position = position
+        slot.state.replacePosition(position)
         slot.state.entryInFlight = false
         slot.state.exitInFlight = false
         slot.state.exitRefusals = 0
@@ -362,8 +392,10 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 }
 
 extension PositionBook {
-    var holding: Holding {
-        quantity.isPositive ? .long : quantity.isNegative ? .short : .flat
+    /// Flat below `minimum` (dust no order can trade), else the position's side.
+    func holding(minimum: ExactDecimal) -> Holding {
+        if quantity.isZero || quantity.magnitude < minimum { return .flat }
+        return quantity.isPositive ? .long : .short
     }
 }
 

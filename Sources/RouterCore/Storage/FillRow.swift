@@ -24,6 +24,7 @@ struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
     var quantity: ExactDecimal
     var price: ExactDecimal
     var fee: ExactDecimal
+    var baseCommission: ExactDecimal?
     var time: Date
     var strategyId: String?
     var requestId: String?
@@ -38,6 +39,7 @@ struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
         quantity = fill.quantity
         price = fill.price
         fee = fill.fee
+        baseCommission = fill.baseCommission
         time = fill.time
         strategyId = fill.strategyId
         requestId = fill.requestId
@@ -55,6 +57,7 @@ struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
             ("quantity", quantity),
             ("price", price),
             ("fee", fee),
+            ("base_commission", baseCommission),
             ("time", time),
             ("strategy_id", strategyId),
             ("request_id", requestId),
@@ -65,7 +68,7 @@ struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
 
     var fill: Fill {
         Fill(fillId: fillId, clientOrderId: clientOrderId, venue: venue, symbol: symbol, side: side, quantity: quantity,
-             price: price, fee: fee, time: time, strategyId: strategyId, requestId: requestId, sequence: sequence)
+             price: price, fee: fee, baseCommission: baseCommission, time: time, strategyId: strategyId, requestId: requestId, sequence: sequence)
     }
 
     /// Fills in the log's order.

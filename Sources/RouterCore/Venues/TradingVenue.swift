@@ -112,10 +112,13 @@ public struct VenueFill: Sendable, Equatable {
     public var price: ExactDecimal
     /// In the symbol's quote asset.
     public var fee: ExactDecimal
+    /// The part of the fee taken in the base asset, already valued in `fee` (`Fill.baseCommission`).
+    public var baseCommission: ExactDecimal?
     public var time: Date
 
     public init(fillId: String, clientOrderId: String, symbol: String, side: Side, quantity: ExactDecimal, price: ExactDecimal,
-                fee: ExactDecimal, time: Date) {
+                fee: ExactDecimal, baseCommission: ExactDecimal? = nil, time: Date) {
+        self.baseCommission = baseCommission
         self.fillId = fillId
         self.clientOrderId = clientOrderId
         self.symbol = symbol

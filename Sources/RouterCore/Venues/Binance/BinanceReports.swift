@@ -111,7 +111,9 @@ public enum BinanceReports {
         return try (order.fills ?? []).map { fill in
             VenueFill(fillId: fillId(symbol: order.symbol, tradeId: fill.tradeId), clientOrderId: clientOrderId, symbol: order.symbol,
                       side: side, quantity: fill.qty, price: fill.price,
-                      fee: try fee.inQuote(fill.commission, asset: fill.commissionAsset, price: fill.price), time: time)
+                      fee: try fee.inQuote(fill.commission, asset: fill.commissionAsset, price: fill.price),
+                      baseCommission: try fee.baseCommission(fill.commission, asset: fill.commissionAsset, quantity: fill.qty, side: side),
+                      time: time)
         }
     }
 
@@ -119,9 +121,11 @@ public enum BinanceReports {
     static func fills(of trades: [Trade], clientOrderIds: (Int64) -> String?, fee: FeeConversion) throws -> [VenueFill] {
         try trades.compactMap { trade in
             guard let clientOrderId = clientOrderIds(trade.orderId) else { return nil }
+            let side: Side = trade.isBuyer ? .buy : .sell
             return VenueFill(fillId: fillId(symbol: trade.symbol, tradeId: trade.id), clientOrderId: clientOrderId, symbol: trade.symbol,
-                             side: trade.isBuyer ? .buy : .sell, quantity: trade.qty, price: trade.price,
+                             side: side, quantity: trade.qty, price: trade.price,
                              fee: try fee.inQuote(trade.commission, asset: trade.commissionAsset, price: trade.price),
+                             baseCommission: try fee.baseCommission(trade.commission, asset: trade.commissionAsset, quantity: trade.qty, side: side),
                              time: date(milliseconds: trade.time))
         }
     }
@@ -159,6 +163,17 @@ struct FeeConversion {
         if asset == baseAsset { return try commission.multiplied(by: price, scale: 8, rounding: .up) }
         guard let rate = prices[asset] else { throw Unvalued(asset: asset, quoteAsset: quoteAsset) }
         return try commission.multiplied(by: rate, scale: 8, rounding: .up)
+    }
+
+    /// A commission taken in the base asset: what the position did not receive (a buy) or gave on top (a sell).
+    /// One as large as a buy's quantity, or negative, is not a commission Binance documents: the answer is refused
+    /// rather than booked as a position of nothing.
+    func baseCommission(_ commission: ExactDecimal, asset: String, quantity: ExactDecimal, side: Side) throws -> ExactDecimal? {
+        guard asset == baseAsset, asset != quoteAsset, !commission.isZero else { return nil }
+        guard commission.isPositive, side == .sell || commission < quantity else {
+            throw BinanceReports.Malformed(description: "a commission of \(commission) \(asset) on a \(side.rawValue) of \(quantity) cannot be right")
+        }
+        return commission
     }
 
     /// The assets other than base and quote whose price is needed to value `commissions`.
