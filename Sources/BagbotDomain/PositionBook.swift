@@ -47,9 +47,14 @@ public struct PositionBook: Sendable, Equatable {
     ///
     /// The position moves by what the fill really moved (`Fill.positionQuantity`: a buy whose commission was
     /// taken in the base asset received less), at the fill's price, with the whole fee charged as usual: the
-    /// commission's value is in `fee`, so counting it again in the cost would charge it twice.
+    /// commission's value is in `fee`, so counting it again in the cost would charge it twice. A commission never
+    /// carries a close past flat: a sell of no more than is held, whose commission came from the account's other
+    /// holdings of the asset (Binance takes a BNB pair's fees in BNB), closes the position and opens nothing.
     public mutating func apply(_ fill: Fill) throws -> Closed? {
-        let moved = try fill.positionQuantity
+        var moved = try fill.positionQuantity
+        if !isFlat, quantity.signum != fill.side.signed(fill.quantity).signum, fill.quantity <= quantity.magnitude {
+            moved = min(moved, quantity.magnitude)
+        }
         guard moved.isPositive, fill.price.isPositive else { return nil }
         let signed = fill.side.signed(moved)
         let fillCost = try fill.price.times(moved)

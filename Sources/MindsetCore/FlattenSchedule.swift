@@ -48,12 +48,19 @@ struct FlattenSchedule: Sendable {
         attempts.filter { $0.value.count >= Self.stuckAfter }.keys.sorted()
     }
 
-    /// The orders that close every open position whose wait since its last attempt is over.
-    mutating func due(_ positions: [StrategyPosition], now: Date) -> [PlaceOrderRequest] {
-        let open = Set(positions.filter { !$0.quantity.isZero }.map(Self.key))
-        attempts = attempts.filter { open.contains($0.key) }
-        return positions.compactMap { position in
+    /// The orders that close every open position whose wait since its last attempt is over. With the symbol's
+    /// `rules`, a close is rounded down onto its step size (what a commission taken in the base asset leaves is
+    /// rarely on it) and capped at its largest order, the rest closed by the next round; a position below the
+    /// minimum quantity is dust no order can close, and is left alone (not stuck).
+    mutating func due(_ positions: [StrategyPosition], rules: [String: SymbolRules] = [:], now: Date) -> [PlaceOrderRequest] {
+        let closable = positions.compactMap { position -> (StrategyPosition, ExactDecimal)? in
             guard !position.quantity.isZero else { return nil }
+            guard let symbolRules = rules[position.symbol] else { return (position, position.quantity.magnitude) }
+            return symbolRules.tradableQuantity(position.quantity.magnitude).map { (position, $0) }
+        }
+        let open = Set(closable.map { Self.key($0.0) })
+        attempts = attempts.filter { open.contains($0.key) }
+        return closable.compactMap { position, closing in
             let key = Self.key(position)
             var attempt = attempts[key] ?? Attempt(at: .distantPast, count: 0, quantity: position.quantity)
             if attempt.quantity != position.quantity { attempt.count = 0 }
@@ -69,7 +76,7 @@ struct FlattenSchedule: Sendable {
             // Random (UUID v4: the system's generator), so no two runs of mindsetd reuse an id.
             let id = "mf-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             return PlaceOrderRequest(clientOrderId: id, symbol: position.symbol, side: position.quantity.isPositive ? .sell : .buy,
-                                     type: .market, quantity: position.quantity.magnitude, reduceOnly: true,
+                                     type: .market, quantity: closing, reduceOnly: true,
                                      strategyId: position.strategyId, requestId: id)
         }
     }

@@ -391,7 +391,16 @@ public actor MindsetService {
         }
         // The trader's own positions (no strategy, or arsenald's manual orders) are theirs to close.
         let positions = (engine.state.fillLog?.positions ?? []).filter { !$0.strategyId.isEmpty && $0.strategyId != ManualTrading.strategyId }
-        let requests = flattenSchedule.due(positions, now: wallClock())
+        let rules: [SymbolRules]
+        do {
+            rules = try await ledger.symbolRules()
+        } catch {
+            // routerd checks every order against the rules anyway: without them a close is sent whole.
+            logger.warning("cannot read routerd's symbol rules; flatten orders go unrounded", metadata: ["error": "\(error)"])
+            rules = []
+        }
+        let requests = flattenSchedule.due(positions, rules: Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first }),
+                                           now: wallClock())
         guard !requests.isEmpty else { return }
         flattening = true
         defer { flattening = false }

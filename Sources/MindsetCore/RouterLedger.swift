@@ -14,6 +14,9 @@ public protocol RouterLedger: Sendable {
     /// The strategy's orders in `symbol` working at their venue (acknowledged or partially filled).
     func workingOrders(strategyId: String, symbol: String) async throws -> [OrderRecord]
     func cancel(clientOrderId: String) async throws -> OrderRecord
+    /// Each symbol's venue rules: a close is rounded down onto the step size, and a position below the minimum
+    /// quantity is dust no order can close.
+    func symbolRules() async throws -> [SymbolRules]
 }
 
 /// routerd's record over IPC.
@@ -45,5 +48,10 @@ public struct IPCRouterLedger: RouterLedger {
 
     public func cancel(clientOrderId: String) async throws -> OrderRecord {
         try await client.call(Methods.routerCancelOrder, CancelOrderRequest(clientOrderId: clientOrderId))
+    }
+
+    public func symbolRules() async throws -> [SymbolRules] {
+        let response: SymbolRulesResponse = try await client.call(Methods.routerSymbolRules, EmptyBody())
+        return response.symbols
     }
 }

@@ -47,6 +47,26 @@ struct PositionBookFeesTests {
         #expect(closed.pnl == 19.9)
     }
 
+    @Test("a commission never carries a close past flat: selling all that is held, with the commission taken from other holdings, leaves no short")
+    func baseCommissionNeverFlips() throws {
+        // BNBUSDT with fees in BNB: 2.997 sold of 2.99775 held, 0.00224775 BNB taken as commission.
+        var book = PositionBook(quantity: ExactDecimal("2.99775")!, cost: ExactDecimal("1798.65")!)
+        let sell = Fill(fillId: "s", clientOrderId: "s", venue: .binance, symbol: "BNBUSDT", side: .sell, quantity: ExactDecimal("2.997")!,
+                        price: 600, fee: ExactDecimal("1.34865")!, baseCommission: ExactDecimal("0.00224775")!,
+                        time: Date(timeIntervalSince1970: 0), strategyId: "s", requestId: nil)
+        let closed = try #require(try book.apply(sell))
+        #expect(book.isFlat, "flat, not short: \(book.quantity)")
+        #expect(closed.quantity == ExactDecimal("2.99775")!)
+        // 2.99775 at 600 less the 1.34865 fee, against a cost of 1798.65: 1798.65 − 1798.65 − 1.34865.
+        #expect(closed.pnl == ExactDecimal("-1.34865")!)
+        // A sell larger than the position still flips by what it sold beyond it.
+        var long = PositionBook(quantity: 1, cost: 600)
+        let flip = Fill(fillId: "f", clientOrderId: "f", venue: .binance, symbol: "BNBUSDT", side: .sell, quantity: 2, price: 600,
+                        fee: ExactDecimal("0.6")!, baseCommission: ExactDecimal("0.001")!, time: Date(timeIntervalSince1970: 0), strategyId: "s", requestId: nil)
+        _ = try long.apply(flip)
+        #expect(long.quantity == ExactDecimal("-1.001")!)
+    }
+
     @Test("a fill's base-asset commission crosses the IPC wire and is absent when there is none")
     func baseCommissionCoding() throws {
         let fill = Fill(fillId: "b", clientOrderId: "b", venue: .binance, symbol: "BTCUSDT", side: .buy, quantity: 1, price: 100,

@@ -2,6 +2,7 @@ import Foundation
 import BagbotDomain
 import BagbotIPC
 import BagbotTestSupport
+import GRDB
 import Testing
 
 /// routerd in live mode against the fake Binance: the real binary, its SQLite file, and a venue that executes and
@@ -37,16 +38,18 @@ struct BinanceEndToEndTests {
         return path
     }
 
-    /// A fake Binance and routerd live on it (`extra` joins `router.binance`), started and serving.
-    static func withLiveRouterd(extra: String = "", _ body: (TestSystem, FakeBinance) async throws -> Void) async throws {
+    /// A fake Binance and routerd live on it (`extra` joins `router.binance`, `otherSections` follows the router's
+    /// section), with `daemons` started and routerd serving.
+    static func withLiveRouterd(extra: String = "", otherSections: String = "", daemons: [String] = ["routerd"],
+                                _ body: (TestSystem, FakeBinance) async throws -> Void) async throws {
         let fake = try await FakeBinance.start(symbols: ["BTCUSDT"])
         defer { fake.stop() }
         let secrets = try TempDir()
         defer { secrets.remove() }
         let config = liveConfig(fake, credentials: try credentials(in: secrets)).replacingOccurrences(
-            of: "    order_timeout_ms: 20000\n", with: "    order_timeout_ms: 20000\n" + extra)
+            of: "    order_timeout_ms: 20000\n", with: "    order_timeout_ms: 20000\n" + extra) + otherSections
         try await TestSystem.with(speed: "1", extraConfig: config) { system in
-            try system.start(["routerd"])
+            try system.start(daemons)
             try await system.waitUntil("routerd to serve in live mode", timeout: .seconds(60)) { await system.health("routerd") != nil }
             try await body(system, fake)
         }
@@ -151,6 +154,63 @@ struct BinanceEndToEndTests {
             let posts = try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/order" && ($0["method"] as? String) == "POST" }
             #expect(posts.count == 2, "the refused sell never reached Binance")
         }
+    }
+
+    @Test("the whole system on the fake's market data: a trend in Binance's book makes micro_trend buy through mindsetd, a fall makes its stop sell all it received (the commission taken in BTC)")
+    func wholeSystemOnBinanceMarketData() async throws {
+        let strategies = """
+            arsenal:
+              micro_trend:
+                symbols: [BTCUSDT]
+              mean_reversion:
+                enabled: false
+
+            """
+        try await Self.withLiveRouterd(otherSections: strategies, daemons: ["mindsetd", "routerd", "arsenald"]) { system, fake in
+            try await fake.control("commission", ["asset": "base", "rate": "0.001"])
+            try await system.waitUntil("arsenald to see routerd", timeout: .seconds(60)) {
+                await system.health("arsenald")?.status == "ok"
+            }
+            // A steady, slightly noisy climb from Binance's 60,000, one book change at a time, until micro_trend has
+            // bought (the book then holds still: a trend that went on would have its exits and entries too).
+            var mid = 60_000.005
+            for step in 0..<400 {
+                if try system.count("SELECT COUNT(*) FROM orders") > 0 { break }
+                mid *= step % 2 == 0 ? 1.002 : 1.0005
+                try await Self.quote(fake, mid: mid)
+            }
+            try await system.waitUntil("micro_trend's entry to fill at Binance", timeout: .seconds(30)) {
+                try system.count("SELECT COUNT(*) FROM fills WHERE side = 'buy'") == 1
+            }
+            let entry = try #require(try await system.database().read { db in
+                try Row.fetchOne(db, sql: "SELECT o.strategy_id, o.reduce_only, f.quantity, f.base_commission FROM fills f JOIN orders o USING (client_order_id)")
+            })
+            #expect(entry["strategy_id"] as String? == "micro_trend" && entry["reduce_only"] as Bool == false)
+            #expect(entry["quantity"] as String == "0.01000000" && entry["base_commission"] as String? == "0.00001000")
+
+            // A fall of 1 %, past the 0.5 % stop.
+            try await Self.quote(fake, mid: mid * 0.99)
+            try await system.waitUntil("the stop to fill at Binance", timeout: .seconds(30)) {
+                try system.count("SELECT COUNT(*) FROM fills WHERE side = 'sell'") == 1
+            }
+            #expect(try system.count("SELECT COUNT(*) FROM fills") == 2, "one entry, one stop")
+            let stop = try #require(try await system.database().read { db in
+                try Row.fetchOne(db, sql: "SELECT o.reduce_only, f.quantity FROM fills f JOIN orders o USING (client_order_id) WHERE f.side = 'sell'")
+            })
+            #expect(stop["reduce_only"] as Bool == true)
+            #expect(ExactDecimal(stop["quantity"] as String) == ExactDecimal("0.00999")!, "what the buy received, not what it bought")
+            let balances = try #require(try await fake.inspect("balances") as? [String: Any])
+            let btc = (balances["BTC"] as? [String: Any])?["free"] as? String
+            #expect(btc.flatMap { ExactDecimal($0) }?.isZero == true, "the account holds no BTC: \(String(describing: btc))")
+            let rejected = try await fake.requests().filter { ($0["status"] as? Int).map { $0 >= 400 } ?? false }
+            #expect(rejected.isEmpty, "Binance refused nothing: \(rejected.prefix(3))")
+        }
+    }
+
+    /// Moves the fake's BTCUSDT book to a one-tick spread around `mid`.
+    static func quote(_ fake: FakeBinance, mid: Double) async throws {
+        let bid = (mid * 100).rounded(.down) / 100
+        try await fake.control("price", ["symbol": "BTCUSDT", "bid": String(format: "%.2f", bid), "ask": String(format: "%.2f", bid + 0.01)])
     }
 
     @Test("a live venue enabled without its credential stops routerd at start with a clear message")

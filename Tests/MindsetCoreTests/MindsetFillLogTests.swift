@@ -65,6 +65,10 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
         working.withLockedValue { $0.filter { $0.strategyId == strategyId && $0.symbol == symbol } }
     }
 
+    /// routerd's symbol rules (`symbolRules()`); none by default.
+    let rules = NIOLockedValueBox<[SymbolRules]>([])
+    func symbolRules() async throws -> [SymbolRules] { rules.withLockedValue { $0 } }
+
     func cancel(clientOrderId: String) async throws -> OrderRecord {
         cancelled.withLockedValue { $0.append(clientOrderId) }
         return try working.withLockedValue { working in

@@ -79,6 +79,35 @@ struct MindsetFlattenTests {
         #expect(placed(log).count == 2)
     }
 
+    @Test("with routerd's rules, a close is rounded down onto the step (a base-asset commission leaves positions off it), and dust below the minimum is left alone, never stuck")
+    func flattenRoundsOntoTheStep() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        log.rules.withLockedValue {
+            $0 = [SymbolRules(symbol: "ETHUSDT", baseAsset: "ETH", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.0001, minQuantity: 0.0001,
+                              maxQuantity: 9000),
+                  SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.001, minQuantity: 0.001,
+                              maxQuantity: 9000)]
+        }
+        let wall = NIOLockedValueBox(now)
+        let mindset = service(dir, log, wall: wall)
+        #expect(await mindset.catchUp())
+        log.append(.buy, ExactDecimal("0.04995")!, at: 3000, strategy: "mean_reversion", time: now, symbol: "ETHUSDT")
+        log.append(.buy, ExactDecimal("0.0005")!, at: 60000, time: now)
+        #expect(await mindset.catchUp())
+        await mindset.markToMarket()
+        _ = try await mindset.lock(LockRequest(reason: "stop", time: nil))
+        for _ in 0..<4 {
+            await mindset.flattenIfLocked()
+            wall.withLockedValue { $0 = $0.addingTimeInterval(600) }
+            #expect(await mindset.catchUp())
+        }
+        let orders = placed(log)
+        #expect(orders.map(\.symbol) == ["ETHUSDT"], "no order for 0.0005 BTC, below BTCUSDT's minimum of 0.001: \(orders)")
+        #expect(orders.first?.quantity == ExactDecimal("0.0499")!, "0.04995 rounded down onto the step of 0.0001")
+        #expect(await mindset.snapshot().flattenStuck.isEmpty)
+    }
+
     @Test("LOCKED with block (the default): positions stay open")
     func blockLeavesPositions() async throws {
         let dir = try TempDir()
