@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// Steps 1, 2 and 5 of the subscription middleware on every request but the public paths (`/healthz`): the bearer token (missing or malformed:
+/// Steps 1, 2 and 5 of the subscription middleware on every request but the public paths (`/healthz`, `/openapi.json`): the bearer token (missing or malformed:
 /// 401), its validation (bad checksum, unknown, expired, revoked: 401, each with its own code), then the owner's
 /// subscription (suspended: 403) and the tier's limits, attached to the context as the caller's `Identity`.
 struct BearerAuthMiddleware: RouterMiddleware {

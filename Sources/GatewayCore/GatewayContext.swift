@@ -53,9 +53,9 @@ struct GatewayEnvironment: Sendable {
     let clock: @Sendable () -> Date
     var timeouts = DaemonTimeouts()
 
-    /// The only paths served without a token (an allowlist: any other path, a route or not, needs one). Compared
+    /// The only paths served without a token: health and the API's description (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.
-    static let publicPaths: Set<String> = ["/healthz"]
+    static let publicPaths: Set<String> = ["/healthz", "/openapi.json"]
 
     static func isPublic(_ path: String) -> Bool {
         publicPaths.contains(path)

@@ -66,6 +66,9 @@ enum GatewayRoutes {
             return try JSONResponse.make(health, status: health.status == "ok" ? .ok : .serviceUnavailable)
         }
         table.note("/healthz", .get)
+        // The API's OpenAPI 3.1 document (OpenAPIDocument), public like /healthz.
+        router.get("/openapi.json") { _, _ in try OpenAPIDocument.response() }
+        table.note("/openapi.json", .get)
 
         OrderRoutes.add(to: router, table: table, environment: environment)
         StrategyRoutes.add(to: router, table: table, environment: environment)

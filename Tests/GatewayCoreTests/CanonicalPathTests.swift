@@ -10,7 +10,7 @@ import Testing
 
 /// Hummingbird's router skips empty segments, so `//api/orders` reached the orders route while the middleware saw a
 /// path outside `/api` and let it through with no token. Every spelling of a route the router would read as that
-/// route is refused before any check or daemon sees it, and only `/healthz` is served without a token.
+/// route is refused before any check or daemon sees it, and only `/healthz` and `/openapi.json` are served without a token.
 @Suite("Canonical paths and the public allowlist")
 struct CanonicalPathTests {
     /// Every request method of the three daemons, each answered (and counted) by the fakes below.
@@ -84,16 +84,18 @@ struct CanonicalPathTests {
         #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0)
     }
 
-    @Test("only /healthz is public: every other path, a route or not, needs a token first (401 before 404)")
+    @Test("only /healthz and /openapi.json are public: every other path, a route or not, needs a token first (401 before 404)")
     func allowlist() async throws {
         let h = try APIHarness()
-        let routes = Self.routes(of: h).filter { $0.1 != "/healthz" }
+        #expect(GatewayEnvironment.publicPaths == ["/healthz", "/openapi.json"])
+        let routes = Self.routes(of: h).filter { !GatewayEnvironment.publicPaths.contains($0.1) }
         try await h.app.test(.router) { client async throws in
             for (method, path) in routes + [(.get, "/"), (.get, "/metrics"), (.get, "/API/orders"), (.post, "/healthz/x")] {
                 let response = try await client.call(method, path)
                 #expect(response.status == .unauthorized, "\(method.rawValue) \(path): \(String(buffer: response.body))")
             }
             #expect(try await client.call(.get, "/healthz").status != .unauthorized)
+            #expect(try await client.call(.get, "/openapi.json").status == .ok)
         }
     }
 
@@ -117,7 +119,7 @@ struct CanonicalPathTests {
     }
 
     @Test("what counts as canonical", arguments: [
-        ("/api/orders", true), ("/api/admin/subscriptions/a%40b.c", true), ("/healthz", true), ("/", true),
+        ("/api/orders", true), ("/api/admin/subscriptions/a%40b.c", true), ("/healthz", true), ("/openapi.json", true), ("/", true),
         ("//api/orders", false), ("/api//orders", false), ("/api/orders/", false), ("/./api/orders", false),
         ("/api/../api/orders", false), ("/api%2Forders", false), ("/api%2forders", false), ("/api/orders/%2E%2E", false),
         ("/api/orders/a%5Cb", false), ("/api/orders\\x", false), ("api/orders", false),

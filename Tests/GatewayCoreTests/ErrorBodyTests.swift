@@ -10,7 +10,7 @@ import Testing
 /// Hummingbird's own refusals leave as the API's JSON errors too.
 @Suite("404, 405 and 413 as JSON")
 struct ErrorBodyTests {
-    @Test("an unknown route is 404 JSON; the token is checked first (only /healthz is public) and the fields follow")
+    @Test("an unknown route is 404 JSON; the token is checked first (only /healthz and /openapi.json are public) and the fields follow")
     func notFound() async throws {
         let h = try APIHarness()
         let token = try await h.token(owner: "pat", tier: .pro)

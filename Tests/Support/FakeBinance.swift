@@ -18,25 +18,13 @@ public final class FakeBinance: @unchecked Sendable {
     public var marketStreamURL: String { "ws://127.0.0.1:\(port)" }
     public var webSocketAPIURL: String { "ws://127.0.0.1:\(port)/ws-api/v3" }
 
-    /// The Python of the peers' virtual environment (`scripts/setup-peers`, which `scripts/test` runs first).
-    public static var python: String {
-        get throws {
-            if let configured = ProcessInfo.processInfo.environment["BAGBOT_PEERS_PYTHON"], !configured.isEmpty { return configured }
-            let venv = SharedData.repository + "/.build-peers/venv/bin/python"
-            guard FileManager.default.isExecutableFile(atPath: venv) else {
-                throw FakeBinanceError(description: "the test peers are not set up: run scripts/setup-peers (scripts/test does)")
-            }
-            return venv
-        }
-    }
-
     /// Starts a fake with the given symbols and balances and waits until it listens.
     public static func start(symbols: [String] = ["BTCUSDT", "ETHUSDT"], balances: String = "USDT=10000,BTC=0,ETH=0") async throws -> FakeBinance {
         let directory = try TempDir()
         let portFile = directory.file("port")
         let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: try python)
-        process.arguments = [SharedData.repository + "/Tests/Peers/fake_binance.py", "--port-file", portFile, "--port", "0",
+        process.executableURL = URL(fileURLWithPath: try TestPeers.python)
+        process.arguments = [TestPeers.directory + "/fake_binance.py", "--port-file", portFile, "--port", "0",
                              "--api-key", apiKey, "--hmac-secret", hmacSecret, "--symbols", symbols.joined(separator: ","),
                              "--balances", balances, "--log", directory.file("fake.log")]
         process.standardOutput = FileHandle.nullDevice

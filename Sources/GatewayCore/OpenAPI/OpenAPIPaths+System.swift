@@ -1,0 +1,46 @@
+/// The system: the public `/healthz` and `/openapi.json`, and the admin control of `AdminControlRoutes`.
+extension OpenAPIDocument {
+    /// pause, resume, lock and unlock: a call given up on may still take effect (504 `outcome_unknown`).
+    static let controlErrors: [Int: [String]] = [
+        400: ["bad_request", "bad_json", "unknown_field"], 409: ["conflict"], 503: ["daemon_unavailable"], 504: ["outcome_unknown"],
+    ]
+
+    static let systemRoutes: [OpenAPIRoute] = [
+        OpenAPIRoute(method: .get, path: "/healthz", operation: .make(
+            .open, tag: "system", id: "health", summary: "Up or down per process; no token",
+            description: "A daemon is up when it answers `health` within 1 s.",
+            success: [200: .json("Every process is up.", .ref("SystemHealth")),
+                      503: .json("A process is down (`status: degraded`).", .ref("SystemHealth"))])),
+        OpenAPIRoute(method: .get, path: "/openapi.json", operation: .make(
+            .open, tag: "system", id: "openAPI", summary: "This document; no token",
+            success: [200: .json("The OpenAPI 3.1 document of this gateway.", .object(open: true))])),
+
+        OpenAPIRoute(method: .post, path: "/api/admin/pause", operation: .make(
+            .admin, tag: "admin", id: "pauseTrading", summary: "Pause trading: routerd refuses new entries",
+            description: "Exits, stops and cancels still pass. Survives restarts.",
+            body: .json("Optional; the default reason names the admin token.", .ref("ReasonRequest"), required: false),
+            success: [200: .json("routerd's switch.", .ref("TradingSwitch"))],
+            errors: controlErrors)),
+        OpenAPIRoute(method: .post, path: "/api/admin/resume", operation: .make(
+            .admin, tag: "admin", id: "resumeTrading", summary: "Resume trading",
+            body: .json("Nothing, or `{}`.", .object(), required: false),
+            success: [200: .json("routerd's switch.", .ref("TradingSwitch"))],
+            errors: controlErrors)),
+        OpenAPIRoute(method: .get, path: "/api/admin/status", operation: .make(
+            .admin, tag: "admin", id: "systemStatus", summary: "Every process's status, version and counters",
+            description: "200 even with a daemon down, which it reports.",
+            success: [200: .json("Every process.", .ref("SystemStatus"))])),
+        OpenAPIRoute(method: .post, path: "/api/admin/mindset/lock", operation: .make(
+            .admin, tag: "admin", id: "lockMindset", summary: "Lock the mindset: no new entries approved",
+            description: "An entry approved just before the lock answered can still be placed; to stop orders, pause.",
+            body: .json("Why.", .object(required: ["reason": .string(minLength: 1)])),
+            success: [200: .json("The mindset's state, `LOCKED`.", .ref("Mindset"))],
+            errors: controlErrors.merging([422: ["invalid_value"]]) { $1 })),
+        OpenAPIRoute(method: .post, path: "/api/admin/mindset/unlock", operation: .make(
+            .admin, tag: "admin", id: "unlockMindset", summary: "Lift an admin lock",
+            description: "A limit's lock stays until the daily reset (409); not locked is 409 too.",
+            body: .json("Optional reason.", .ref("ReasonRequest"), required: false),
+            success: [200: .json("The mindset's state after the unlock.", .ref("Mindset"))],
+            errors: controlErrors)),
+    ]
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// The test peers of `Tests/Peers` (the fake Binance, the OpenAPI checker): Python programs in a venv of their own.
+public enum TestPeers {
+    public static let directory = SharedData.repository + "/Tests/Peers"
+
+    /// The Python of the peers' virtual environment: `BAGBOT_PEERS_PYTHON` (which `scripts/test` exports after
+    /// `scripts/setup-peers`), else this clone's `.build-peers/venv`. Absent, the test that needs it fails and says
+    /// how to make it.
+    public static var python: String {
+        get throws {
+            if let configured = ProcessInfo.processInfo.environment["BAGBOT_PEERS_PYTHON"], !configured.isEmpty {
+                guard FileManager.default.isExecutableFile(atPath: configured) else {
+                    throw TestFailure("BAGBOT_PEERS_PYTHON is \(configured), which is not an executable: run scripts/setup-peers")
+                }
+                return configured
+            }
+            let venv = SharedData.repository + "/.build-peers/venv/bin/python"
+            guard FileManager.default.isExecutableFile(atPath: venv) else {
+                throw TestFailure("the test peers are not set up: run scripts/setup-peers (scripts/test does)")
+            }
+            return venv
+        }
+    }
+
+    /// Runs `Tests/Peers/<script>` to its end and returns its exit status and what it printed (stdout and stderr
+    /// together). Waits by polling, never blocking a thread of the cooperative pool; past `timeout` the script is
+    /// killed and this throws.
+    public static func run(_ script: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
+        let directory = try TempDir()
+        let outputPath = directory.file("output")
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil), let output = FileHandle(forWritingAtPath: outputPath) else {
+            throw TestFailure("cannot create \(outputPath)")
+        }
+        let process = ChildProcess()
+        process.executableURL = URL(fileURLWithPath: try python)
+        process.arguments = [Self.directory + "/" + script] + arguments
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try? output.close()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                throw TestFailure("\(script) did not finish within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, text)
+    }
+}
