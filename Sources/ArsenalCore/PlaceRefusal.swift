@@ -14,6 +14,12 @@ enum PlaceRefusal {
         .unknownMethod, .unsupportedVersion, .helloRequired, .frameTooLarge,
     ]
 
+    /// routerd refused the order by one of the symbol's rules (`refused by rule step_size: …`).
+    static func isRuleRefusal(_ error: Error) -> Bool {
+        guard let error = error as? IPCError else { return false }
+        return error.code == .badRequest && error.message.hasPrefix("refused by rule")
+    }
+
     static func meansNotSent(_ error: Error) -> Bool {
         guard let error = error as? IPCError else { return false }
         return notSentCodes.contains(error.code)

@@ -104,6 +104,8 @@ public actor TradeCoordinator {
     /// Each symbol's rules from routerd: approved quantities are rounded down onto the step size before an
     /// order is placed. A symbol without rules is sent as approved (routerd refuses it, naming the rule).
     private var symbolRules: [String: SymbolRules] = [:]
+    /// `readRulesAgain` is at work.
+    private var readingRules = false
     /// Each strategy's confidence from mindsetd's grades (`strategy_confidence.json`); a strategy not in it
     /// ranks by its own running win rate.
     private var gradedConfidence: [String: Double] = [:]
@@ -556,6 +558,7 @@ public actor TradeCoordinator {
             if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
+            if PlaceRefusal.isRuleRefusal(error) { readRulesAgain() }
             return .notSent("the order could not be sent: \(error)")
         } catch {
             // Anything else (a timeout, a lost connection, an answer that could not be read) and the order may have
@@ -660,6 +663,23 @@ public actor TradeCoordinator {
         appliedThrough = 0
         heldFills.removeAll()
         databaseId = nil
+    }
+
+    /// routerd refused an order by a symbol rule: the venue's rules may have changed since they were read (Binance
+    /// changes a step size now and then, and routerd follows it), so they are read again, and the retried exit is
+    /// rounded onto the new step. One read at a time.
+    private func readRulesAgain() {
+        guard !readingRules else { return }
+        readingRules = true
+        Task {
+            defer { readingRules = false }
+            do {
+                setSymbolRules(try await router.symbolRules())
+                logger.notice("symbol rules read again from routerd after a refusal by rule")
+            } catch {
+                logger.warning("symbol rules could not be read again; the last ones stay", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Takes routerd's rules for every symbol (at each connection: a venue's rules may change).

@@ -3,6 +3,7 @@ import Logging
 import BagbotDomain
 import BagbotIPC
 import BagbotRuntime
+import NIOConcurrencyHelpers
 
 /// routerd's core: checks each order, persists it, hands it to its symbol's venue and records what the
 /// venue answers, through the lifecycle `pending_new` → `sent` → `acknowledged` → `partially_filled` →
@@ -22,9 +23,14 @@ public actor RouterService: ExclusiveSections {
     let store: any OrderStorage
     let venues: [Venue: any TradingVenue]
     private let symbols: SymbolMap
-    /// Each venue's rules per symbol, read from the venues at start.
-    let symbolRules: [Venue: [String: SymbolRules]]
-    public nonisolated let allSymbolRules: [SymbolRules]
+    /// Each venue's rules per symbol, read from the venues at start and taken again when a venue says they
+    /// changed (`VenueEvent.rules`).
+    var symbolRules: [Venue: [String: SymbolRules]] {
+        didSet { publishedRules.withLockedValue { $0 = Self.flattened(symbolRules) } }
+    }
+    /// Every venue's rules, for `router.symbolRules` (answered off the actor).
+    public nonisolated var allSymbolRules: [SymbolRules] { publishedRules.withLockedValue { $0 } }
+    private nonisolated let publishedRules: NIOLockedValueBox<[SymbolRules]>
     /// From the tick an order was decided on to the order's hand-off to its venue (the feed notes the ticks).
     public nonisolated let tickToOrder = TickToOrderLatency()
     var tradingSwitch: TradingSwitch
@@ -80,7 +86,7 @@ public actor RouterService: ExclusiveSections {
         symbolRules = rules
         valuation = AccountValuation(currency: account.currency, pegs: account.pegs, rules: rules)
         venuesSyncingSent = Set(venues.filter { $0.recordDatabase.map { $0 === store.database } ?? false }.map(\.id))
-        allSymbolRules = rules.values.flatMap(\.values).sorted { ($0.symbol, $0.baseAsset) < ($1.symbol, $1.baseAsset) }
+        publishedRules = NIOLockedValueBox(Self.flattened(rules))
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
         ordersToday = try await store.countOrders(since: dayStart)
         try await loadStrategyBooks()
@@ -94,6 +100,25 @@ public actor RouterService: ExclusiveSections {
     }
 
     static func bookKey(_ strategyId: String, _ symbol: String) -> String { strategyId + "|" + symbol }
+
+    private static func flattened(_ rules: [Venue: [String: SymbolRules]]) -> [SymbolRules] {
+        rules.values.flatMap(\.values).sorted { ($0.symbol, $0.baseAsset) < ($1.symbol, $1.baseAsset) }
+    }
+
+    /// A venue's rules as it read them again. Taken outside the exclusive section: the venue may read them in the
+    /// middle of a send that holds it (after Binance's -1013), and a rule is one value, replaced whole. A symbol
+    /// the venue no longer lists is refused from now on, as the venue would refuse it. (The account's valuation
+    /// keeps the assets read at start: a symbol's base and quote do not change.)
+    func adoptRules(_ rules: [SymbolRules], of venue: Venue) {
+        let updated = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        let before = symbolRules[venue] ?? [:]
+        guard updated != before else { return }
+        let changed = Set(before.keys).union(updated.keys).filter { before[$0] != updated[$0] }.sorted()
+        logger.notice("the venue's symbol rules changed; orders are checked against the new ones", metadata: [
+            "venue": "\(venue.rawValue)", "symbols": "\(changed)",
+        ])
+        symbolRules[venue] = updated
+    }
 
     // MARK: Venue events
 
@@ -109,6 +134,7 @@ public actor RouterService: ExclusiveSections {
     }
 
     func handle(_ event: VenueEvent, from venue: Venue) async {
+        if case .rules(let rules) = event { return adoptRules(rules, of: venue) }
         await exclusively {
             switch event {
             case .tick(let tick):
@@ -138,6 +164,8 @@ public actor RouterService: ExclusiveSections {
                 try? await reconcile(venue: venue)
             case .connection(.disconnected):
                 logger.warning("venue disconnected", metadata: ["venue": "\(venue.rawValue)"])
+            case .rules:
+                break
             }
         }
     }

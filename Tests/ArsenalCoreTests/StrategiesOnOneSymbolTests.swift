@@ -120,6 +120,29 @@ struct StrategiesOnOneSymbolTests {
         #expect(await coordinator.counters.belowMinimum == 0)
     }
 
+    @Test("an exit routerd refuses by a rule makes arsenald read the rules again: the retried exit is rounded onto the venue's new step")
+    func ruleRefusalRereadsRules() async throws {
+        let strategy = try longMicroTrend()
+        _ = try strategy.onFill(fill(.buy, ExactDecimal("0.0005")!, at: 100))
+        let router = FakeRouter()
+        let coarser = [SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.001,
+                                   minQuantity: 0.001, maxQuantity: 100)]
+        router.rules.set(coarser)
+        router.error.set(IPCError(.badRequest, "refused by rule step_size: quantity 0.0105 is not a multiple of BTCUSDT's step size 0.001"))
+        let coordinator = TradeCoordinator(strategies: [strategy], mindset: FakeMindset(), router: router, logger: quietLogger)
+        await coordinator.setSymbolRules(marginRules)
+        await coordinator.handle(tick: tick(mid: 99, at: 11))
+        #expect(router.placed.get().map(\.quantity) == [ExactDecimal("0.0105")!], "rounded onto the step arsenald knew")
+        router.error.set(nil)
+        var time = 11.0
+        while router.placed.get().count < 2 && time < 30 {
+            time += 0.1
+            await Task.yield()
+            await coordinator.handle(tick: tick(mid: 99, at: time))
+        }
+        #expect(router.placed.get().map(\.quantity) == [ExactDecimal("0.0105")!, ExactDecimal("0.01")!], "the retry on the new step of 0.001")
+    }
+
     @Test("a refused exit is backed off, not re-sent on every tick: 0.5 s, doubling to 10 s of market time; a fill resets it")
     func refusedExitBacksOff() async throws {
         let router = FakeRouter()

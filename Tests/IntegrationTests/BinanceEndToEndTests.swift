@@ -207,6 +207,92 @@ struct BinanceEndToEndTests {
         }
     }
 
+    @Test("Binance changes a symbol's step size: the order it refuses for it (-1013) makes the venue read the rules again, and routerd checks the next order against them before sending")
+    func rulesChangeReachRouterd() async throws {
+        try await Self.withLiveRouterd { system, fake in
+            try await fake.control("filters", ["symbol": "BTCUSDT", "step": "0.0001", "minQty": "0.0001"])
+            let odd = ExactDecimal("0.00015")!
+            let first = PlaceOrderRequest(clientOrderId: "bb-e2e-rules-1", symbol: "BTCUSDT", side: .buy, quantity: odd)
+            let refused = try await system.call("routerd", Methods.routerPlaceOrder, first, as: OrderRecord.self, timeout: .seconds(30))
+            #expect(refused.status == .rejected && (refused.rejectReason ?? "").contains("-1013"), "\(refused)")
+            try await system.waitUntil("routerd to take Binance's new rules", timeout: .seconds(30)) {
+                let rules = try await system.call("routerd", Methods.routerSymbolRules, as: SymbolRulesResponse.self)
+                return rules.symbols.first { $0.symbol == "BTCUSDT" }?.stepSize == ExactDecimal("0.0001")!
+            }
+            let second = PlaceOrderRequest(clientOrderId: "bb-e2e-rules-2", symbol: "BTCUSDT", side: .buy, quantity: odd)
+            await #expect(throws: IPCError.self) {
+                _ = try await system.call("routerd", Methods.routerPlaceOrder, second, as: OrderRecord.self, timeout: .seconds(30))
+            }
+            let posts = try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/order" && ($0["method"] as? String) == "POST" }
+            #expect(posts.count == 1, "the second order never reached Binance")
+            #expect(system.log("routerd").contains("symbol rules changed"))
+            let onStep = PlaceOrderRequest(clientOrderId: "bb-e2e-rules-3", symbol: "BTCUSDT", side: .buy, quantity: ExactDecimal("0.0002")!)
+            let filled = try await system.call("routerd", Methods.routerPlaceOrder, onStep, as: OrderRecord.self, timeout: .seconds(30))
+            #expect(filled.status == .filled)
+        }
+    }
+
+    /// Waits until routerd has heard the user data stream's subscription `times` times in all (each is logged as the
+    /// venue connecting, and reconciled).
+    static func userStreamConnected(_ system: TestSystem, times: Int = 1) async throws {
+        try await system.waitUntil("Binance's user data stream to be subscribed", timeout: .seconds(60)) {
+            system.log("routerd").components(separatedBy: "venue connected; reconciling its orders").count - 1 >= times
+        }
+    }
+
+    /// The order's fills as routerd recorded them: how many, and their quantities' sum.
+    static func recordedFills(_ system: TestSystem, _ clientOrderId: String) async throws -> (count: Int, quantity: ExactDecimal) {
+        let quantities = try await system.database().read { db in
+            try String.fetchAll(db, sql: "SELECT quantity FROM fills WHERE client_order_id = ?", arguments: [clientOrderId])
+        }
+        return (quantities.count, try ExactDecimal.sum(quantities.compactMap { ExactDecimal($0) }))
+    }
+
+    @Test("fills the user data stream sends twice, and out of order, are each recorded once: the order ends filled in full")
+    func duplicateAndReorderedFillEvents() async throws {
+        try await Self.withLiveRouterd(extra: "    order_poll_ms: 60000\n") { system, fake in
+            try await Self.userStreamConnected(system)
+            try await fake.control("partial", ["parts": 3])
+            try await fake.control("behaviour", ["name": "duplicate_fill_events", "count": 1])
+            try await fake.control("behaviour", ["name": "out_of_order_fill_events", "count": 1])
+            let id = "bb-e2e-dup-1"
+            let placed = try await system.call("routerd", Methods.routerPlaceOrder,
+                                               PlaceOrderRequest(clientOrderId: id, symbol: "BTCUSDT", side: .buy, quantity: ExactDecimal("0.003")!),
+                                               as: OrderRecord.self, timeout: .seconds(30))
+            #expect(placed.status == .partiallyFilled, "\(placed.status)")
+            try await fake.control("advance")
+            try await fake.control("advance")
+            try await system.waitUntil("the order recorded filled from the stream", timeout: .seconds(30)) {
+                try system.orders().first { $0.clientOrderId == id }?.status == "filled"
+            }
+            try await Task.sleep(for: .seconds(1))
+            let fills = try await Self.recordedFills(system, id)
+            #expect(fills.count == 3 && fills.quantity == ExactDecimal("0.003")!, "\(fills)")
+            #expect(try await Self.executions(fake, id).executions == 3)
+        }
+    }
+
+    @Test("the user data stream drops in the middle of an order's fills: the part filled meanwhile is found when the stream is back")
+    func streamDropMidFill() async throws {
+        try await Self.withLiveRouterd(extra: "    order_poll_ms: 60000\n") { system, fake in
+            try await Self.userStreamConnected(system)
+            try await fake.control("partial", ["parts": 2])
+            let id = "bb-e2e-drop-1"
+            let placed = try await system.call("routerd", Methods.routerPlaceOrder,
+                                               PlaceOrderRequest(clientOrderId: id, symbol: "BTCUSDT", side: .buy, quantity: ExactDecimal("0.002")!),
+                                               as: OrderRecord.self, timeout: .seconds(30))
+            #expect(placed.status == .partiallyFilled)
+            try await fake.control("behaviour", ["name": "drop_streams"])
+            try await fake.control("advance")
+            try await Self.userStreamConnected(system, times: 2)
+            try await system.waitUntil("the rest of the order found after the stream came back", timeout: .seconds(30)) {
+                try system.orders().first { $0.clientOrderId == id }?.status == "filled"
+            }
+            let fills = try await Self.recordedFills(system, id)
+            #expect(fills.count == 2 && fills.quantity == ExactDecimal("0.002")!, "\(fills)")
+        }
+    }
+
     /// Moves the fake's BTCUSDT book to a one-tick spread around `mid`.
     static func quote(_ fake: FakeBinance, mid: Double) async throws {
         let bid = (mid * 100).rounded(.down) / 100

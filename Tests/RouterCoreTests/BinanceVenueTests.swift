@@ -67,6 +67,22 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("rules read again: unchanged, nothing is said; changed (a new step size), routerd is handed the new ones")
+    func rulesReadAgain() async throws {
+        try await Self.withVenue { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await venue.refreshRules()
+            #expect(await events.rules.isEmpty)
+            try await fake.control("filters", ["symbol": "ETHUSDT", "step": "0.001", "minQty": "0.001"])
+            try await venue.refreshRules()
+            let handed = try #require(await events.rules.last)
+            #expect(handed.map(\.symbol) == ["BTCUSDT", "ETHUSDT"])
+            #expect(handed.first { $0.symbol == "ETHUSDT" }?.stepSize == ExactDecimal("0.001")!)
+            #expect(try await venue.symbolRules().first { $0.symbol == "ETHUSDT" }?.minQuantity == ExactDecimal("0.001")!)
+        }
+    }
+
     @Test("a market buy fills at the ask: fills with Binance's trade ids, the commission as a quote fee, the balances moved")
     func marketBuy() async throws {
         try await Self.withVenue { venue, fake in
@@ -426,12 +442,14 @@ actor EventCollector {
     private(set) var orders: [VenueOrderReport] = []
     private(set) var connections = 0
     private(set) var disconnections = 0
+    private(set) var rules: [[SymbolRules]] = []
 
     func add(_ event: VenueEvent) {
         switch event {
         case .order(let report): orders.append(report)
         case .connection(.connected): connections += 1
         case .connection(.disconnected): disconnections += 1
+        case .rules(let read): rules.append(read)
         case .tick: break
         }
     }

@@ -135,6 +135,9 @@ public enum VenueEvent: Sendable {
     /// An order changed without being asked (filled by the market, expired).
     case order(VenueOrderReport)
     case connection(VenueConnectionState)
+    /// The venue read its symbols' rules again and they changed (Binance changes a tick or step size now and
+    /// then): routerd's own checks take them, so an order is checked against what the venue enforces.
+    case rules([SymbolRules])
 }
 
 public enum VenueConnectionState: String, Sendable, Equatable {

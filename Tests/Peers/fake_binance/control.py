@@ -130,6 +130,25 @@ async def commission(request, fake):
     return _ok({"asset": asset, "rate": str(fake.engine.commission_rate)})
 
 
+async def filters(request, fake):
+    """POST /fake/filters {"symbol"[, "tick", "step", "minQty", "maxQty", "minNotional"]}: changes a symbol's filters,
+    as Binance does now and then (exchangeInfo shows the new ones; orders are checked against them)."""
+    body = await _body(request)
+    symbol = fake.engine.symbols.get(str(body.get("symbol", "")))
+    if symbol is None:
+        raise BadControl(f"unknown symbol {body.get('symbol')!r}")
+    for key, field in (("tick", "tick"), ("step", "step"), ("minQty", "min_qty"), ("maxQty", "max_qty"),
+                       ("minNotional", "min_notional")):
+        value = _decimal(body, key, False)
+        if value is not None:
+            if value <= 0:
+                raise BadControl(f"'{key}' must be positive")
+            setattr(symbol, field, value)
+    if body.get("tick") is not None:
+        symbol.min_price = symbol.tick
+    return _ok({"symbol": symbol.name, "filters": symbol.filters()})
+
+
 async def ping(request, fake):
     """POST /fake/ping {"intervalSeconds","timeoutSeconds"}: server ping period and pong deadline (20 s / 60 s)."""
     body = await _body(request)
@@ -175,7 +194,7 @@ async def health(request, fake):
 ROUTES = [
     ("POST", "/fake/price", price), ("POST", "/fake/behaviour", behaviour), ("POST", "/fake/clock", clock),
     ("POST", "/fake/limits", limits), ("POST", "/fake/partial", partial), ("POST", "/fake/advance", advance),
-    ("POST", "/fake/commission", commission), ("POST", "/fake/ping", ping), ("POST", "/fake/balance", balance),
+    ("POST", "/fake/commission", commission), ("POST", "/fake/ping", ping), ("POST", "/fake/filters", filters), ("POST", "/fake/balance", balance),
     ("GET", "/fake/balances", balances), ("GET", "/fake/requests", requests), ("GET", "/fake/orders", orders),
     ("POST", "/fake/reset-log", reset_log), ("GET", "/fake/health", health),
 ]

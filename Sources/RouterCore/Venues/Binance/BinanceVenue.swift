@@ -240,8 +240,15 @@ public actor BinanceVenue: TradingVenue {
                 "symbol": "\(refusal.symbol)", "reason": "\(refusal.reason)",
             ])
         }
+        let before = rules
         rules = Dictionary(read.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         rulesReadAt = Date()
+        if !before.isEmpty, rules != before {
+            logger.notice("Binance's rules changed", metadata: [
+                "symbols": "\(Set(before.keys).union(rules.keys).filter { before[$0] != rules[$0] }.sorted())",
+            ])
+            await deliver(.rules(rules.values.sorted { $0.symbol < $1.symbol }))
+        }
     }
 
     // MARK: TradingVenue
