@@ -89,7 +89,7 @@ let package = Package(
                 swiftSettings: strictConcurrency),
         .target(
             name: "GatewayCore",
-            dependencies: core(hummingbird, hummingbirdCore, grdb, .product(name: "HTTPTypes", package: "swift-http-types")),
+            dependencies: core(hummingbird, hummingbirdCore, grdb, nioCore, .product(name: "HTTPTypes", package: "swift-http-types")),
             swiftSettings: strictConcurrency
         ),
         .target(name: "SupervisorCore", dependencies: core(), swiftSettings: strictConcurrency),

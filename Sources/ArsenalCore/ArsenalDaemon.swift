@@ -7,12 +7,6 @@ import BagbotDomain
 import BagbotIPC
 import BagbotRuntime
 
-/// What `arsenal.decision` events carry: the signal and the mindset's answer.
-public struct DecisionEvent: Codable, Sendable {
-    public var signal: Signal
-    public var decision: MindsetDecision?
-}
-
 /// arsenald's wiring: its own socket, clients to mindsetd and routerd, and the streams that feed the
 /// coordinator. Ticks go through a bounded buffer that keeps the newest; orders and fills are never dropped.
 ///
@@ -160,6 +154,12 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
         server.registry.register(Methods.arsenalPerformance, PerformanceQuery.self) { query, _ in
             try await Self.performance(query, via: commands)
+        }
+        // Read under the buffer's own lock, off the event loops (a page of 1,000 is not built on the trade path's loop)
+        // and without a hop onto the coordinator's actor.
+        let recentSignals = coordinator.recentSignals
+        server.registry.register(Methods.arsenalSignals, SignalsQuery.self) { query, _ in
+            try recentSignals.page(query)
         }
         let hub = server.events
         server.registry.registerSync(Methods.arsenalSubscribe, SubscribeRequest.self) { request, context in

@@ -9,6 +9,8 @@ import BagbotRuntime
 public enum TradeOutcome: Sendable {
     /// Not sent, and why (no mindset decision was asked, or the approved size could not be traded).
     case notSent(String)
+    /// Approved, but below the symbol's minimum once rounded down to its step size (why, in words).
+    case belowMinimum(String)
     /// The mindset said no (or could not be asked: failing closed).
     case blocked(MindsetDecision)
     /// routerd's record of the order (a rejected one too), with the decision that let it through.
@@ -58,6 +60,8 @@ public actor TradeCoordinator {
     private let router: RouterPort
     private let logger: Logger
     private let publish: @Sendable (String, Signal, MindsetDecision?) -> Void
+    /// Every signal processed and what came of it, for `arsenal.signals`.
+    public nonisolated let recentSignals: RecentSignals
     private let runID: String
     private var sequence = 0
     /// Fills up to this sequence are already in the positions (from a resync or applied one by one).
@@ -123,9 +127,10 @@ public actor TradeCoordinator {
         strategies: [Strategy], mindset: MindsetPort, router: RouterPort, logger: Logger,
         executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
         saveChoices: (@Sendable (StrategyChoices) throws -> Void)? = nil,
-        manualMaxQuantity: [String: ExactDecimal] = [:], runID: String? = nil,
+        manualMaxQuantity: [String: ExactDecimal] = [:], runID: String? = nil, recentSignals: RecentSignals = RecentSignals(),
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
     ) {
+        self.recentSignals = recentSignals
         self.executor = executor
         self.saveChoices = saveChoices
         self.manualMaxQuantity = manualMaxQuantity
@@ -386,7 +391,7 @@ public actor TradeCoordinator {
         }
         counters.signals += 1
         switch await process(signal, from: manual) {
-        case .notSent(let reason): return ManualOrderResult(outcome: .notSent, signal: signal, reason: reason)
+        case .notSent(let reason), .belowMinimum(let reason): return ManualOrderResult(outcome: .notSent, signal: signal, reason: reason)
         case .blocked(let decision): return ManualOrderResult(outcome: .blocked, signal: signal, decision: decision)
         case .placed(let order, let decision): return ManualOrderResult(outcome: .placed, signal: signal, decision: decision, order: order)
         case .unknown(let id): return ManualOrderResult(outcome: .unknown, signal: signal, reason: "order \(id) sent; routerd gave no answer arsenald could use (it is being looked up)")
@@ -426,9 +431,17 @@ public actor TradeCoordinator {
         return "\(runID)-\(sequence)"
     }
 
+    /// `quote`: the sequence of the tick the signal was made on (a paced replay fills at its quote). The signal and
+    /// what came of it are kept in `recentSignals`.
     @discardableResult
-    /// `quote`: the sequence of the tick the signal was made on (a paced replay fills at its quote).
     private func process(_ signal: Signal, from strategy: Strategy, quote: UInt64? = nil) async -> TradeOutcome {
+        recentSignals.proposed(signal)
+        let outcome = await trade(signal, from: strategy, quote: quote)
+        recentSignals.settled(signal.requestId, outcome)
+        return outcome
+    }
+
+    private func trade(_ signal: Signal, from strategy: Strategy, quote: UInt64?) async -> TradeOutcome {
         var logger = logger
         logger[metadataKey: "request_id"] = "\(signal.requestId)"
         let clientOrderId = "bb-\(signal.requestId)"
@@ -475,6 +488,7 @@ public actor TradeCoordinator {
                 orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 let closed = MindsetDecision.blocked("mindset_unavailable", "mindset unavailable (\(error)): failing closed", emotionState: "UNKNOWN")
                 publish(Events.decision, signal, closed)
+                recentSignals.decided(signal.requestId, closed)
                 logger.warning("signal blocked: mindsetd unavailable, failing closed", metadata: ["error": "\(error)"])
                 return .blocked(closed)
             }
@@ -486,6 +500,7 @@ public actor TradeCoordinator {
                                        reasons: ["exit: reduce-only, straight to routerd (mindsetd counts it from the fill log)"], codes: ["exit"])
         }
         publish(Events.decision, signal, decision)
+        recentSignals.decided(signal.requestId, decision)
         guard decision.approved, decision.approvedQuantity.isPositive else {
             counters.blocked += 1
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
@@ -503,7 +518,7 @@ public actor TradeCoordinator {
                     "symbol": "\(signal.symbol)", "approved": "\(decision.approvedQuantity)", "step_size": "\(rules.stepSize)",
                     "min_quantity": "\(rules.minQuantity)",
                 ])
-                return .notSent("the approved size \(decision.approvedQuantity) is below \(signal.symbol)'s minimum once rounded to its step size")
+                return .belowMinimum("the approved size \(decision.approvedQuantity) is below \(signal.symbol)'s minimum once rounded to its step size")
             }
             quantity = tradable
         }

@@ -31,6 +31,7 @@ public enum Methods {
     public static let arsenalPerformance = "arsenal.performance"
     public static let arsenalPlaceManualOrder = "arsenal.placeManualOrder"
     public static let arsenalSubscribe = "arsenal.subscribe"
+    public static let arsenalSignals = "arsenal.signals"
 }
 
 public enum Events {

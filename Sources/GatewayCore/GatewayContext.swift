@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Who is calling, once the token is validated: the token, its owner's tier and the limits that apply.
 public struct Identity: Sendable {
@@ -22,9 +23,13 @@ public struct GatewayContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
     public var rateDecision: RateDecision?
+    /// The request's connection: `GET /api/events` closes it to cut off a client that reads too slowly (a write
+    /// blocked on its full socket then fails at once).
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 
     public var maxUploadSize: Int { Self.maximumBodyBytes }
@@ -44,6 +49,8 @@ struct GatewayEnvironment: Sendable {
     let usage: UsageRecorder
     let settings: GatewaySettings
     let daemons: DaemonClients
+    /// `GET /api/events`'s buffer and clients (fed by `EventFeed`).
+    let events: EventFanOut
     /// `Idempotency-Key`s of `POST /api/orders`.
     let idempotency: IdempotencyStore
     /// Who placed each manual order (in the same database as the keys).

@@ -18,20 +18,26 @@ public final class GatewayDaemon: BagbotDaemon {
     private let readiness: DaemonReadiness
     private let boundPort: NIOLockedValueBox<Int?>
     private let usage: UsageRecorder
+    private let events: EventFanOut
 
     public init(context: DaemonContext) throws {
         let settings = context.config[GatewaySettings.self]
         let logger = context.logger("http")
-        func client(_ peer: String) -> IPCClient {
+        func client(_ peer: String, _ role: String = "client") -> IPCClient {
             IPCClient(ownService: "gateway", peerService: peer, configuration: .from(context.config, peer: peer),
-                      logger: context.logger("\(peer)-client"))
+                      logger: context.logger("\(peer)-\(role)"))
         }
         let daemons = DaemonClients(mindset: client("mindsetd"), arsenal: client("arsenald"), router: client("routerd"))
+        // The event stream's own connections: a backlog of events never delays a route's call.
+        let fanOut = EventFanOut(settings: settings.events, logger: context.logger("events"))
+        let feed = EventFeed(fanOut: fanOut, mindset: client("mindsetd", "events"), arsenal: client("arsenald", "events"),
+                             router: client("routerd", "events"),
+                             logger: context.logger("events"))
         let database = try BagbotDatabase.open(path: context.config.paths.databasePath)
         let tokens = TokenStore(database: database, acceptLegacyTokens: settings.acceptLegacyTokens)
         let usage = UsageRecorder(database: database, settings: settings.usage, logger: context.logger("usage"))
         let environment = GatewayEnvironment(tokens: tokens, limiter: RateLimiter(), usage: usage, settings: settings,
-                                             daemons: daemons, idempotency: try IdempotencyStore(database: database),
+                                             daemons: daemons, events: fanOut, idempotency: try IdempotencyStore(database: database),
                                              started: Date(), clock: { Date() },
                                              timeouts: DaemonTimeouts(control: .milliseconds(settings.controlTimeoutMs)))
         let readiness = context.readiness
@@ -58,8 +64,10 @@ public final class GatewayDaemon: BagbotDaemon {
         self.readiness = readiness
         self.boundPort = boundPort
         self.usage = usage
-        // Stopped in reverse: the HTTP server first, then the usage recorder writes every call it still holds.
-        services = [IPCClientsService(daemons.all), usage, app]
+        self.events = fanOut
+        // Stopped in reverse: the event feed first (it ends every event stream, which the HTTP server would otherwise
+        // wait for), then the HTTP server, then the usage recorder writes every call it still holds.
+        services = [IPCClientsService(daemons.all), usage, app, feed]
     }
 
     /// The first admin token: the configured file, else the systemd credential `bagbot-admin-token`.
@@ -74,7 +82,8 @@ public final class GatewayDaemon: BagbotDaemon {
     public func statusLine() async -> String {
         let port = boundPort.withLockedValue { $0 }.map { "port \($0)" } ?? "starting"
         let peers = daemons.all.map { "\($0.peerService) \($0.state.summary)" }.joined(separator: ", ")
-        return "HTTP \(port); usage \(usage.written) written, \(usage.pending) pending, \(usage.dropped) dropped; \(peers)"
+        return "HTTP \(port); usage \(usage.written) written, \(usage.pending) pending, \(usage.dropped) dropped; "
+            + "event streams \(events.clientCount) open, \(events.cutOffTotal) cut off; \(peers)"
     }
 
     public func isHealthy() async -> Bool {

@@ -73,6 +73,8 @@ enum GatewayRoutes {
         OrderRoutes.add(to: router, table: table, environment: environment)
         StrategyRoutes.add(to: router, table: table, environment: environment)
         AccountRoutes.add(to: router, table: table, environment: environment)
+        SignalRoutes.add(to: router, table: table, environment: environment)
+        EventRoutes.add(to: router, table: table, environment: environment)
         SubscriptionRoutes.add(to: router, table: table, environment: environment)
         AdminRoutes.add(to: router, table: table, environment: environment)
         AdminControlRoutes.add(to: router, table: table, environment: environment)

@@ -15,6 +15,8 @@ public struct GatewaySettings: ConfigSection {
     /// The limits of each tier (DESIGN §6); a subscription may override them (`PUT /api/admin/subscriptions/{owner}`).
     public var tiers = Tiers()
     public var usage = Usage()
+    /// `GET /api/events`: its buffer, each client's queue, tick sampling and heartbeat.
+    public var events = Events()
     /// How long pause, resume, lock and unlock wait for routerd or mindsetd. Past it the change may still take effect
     /// (504 `outcome_unknown`); at most 50 s, so that `bagbot`'s own 60 s wait always outlasts it.
     public var controlTimeoutMs = 30_000
@@ -49,6 +51,30 @@ public struct GatewaySettings: ConfigSection {
         public init() {}
     }
 
+    /// The event stream's bounds (docs/api.md, "GET /api/events").
+    public struct Events: Codable, Sendable, Equatable {
+        /// Events kept for clients resuming with `Last-Event-ID` (the oldest go first).
+        public var bufferCapacity = 10_000
+        /// Events waiting to be written to one client; a client that lets it fill is cut off.
+        public var clientQueueCapacity = 1_000
+        /// At most this many ticks per symbol per second go out (0: none).
+        public var ticksPerSecond = 1
+        /// A `: keep-alive` comment this often, so proxies and clients see the stream is alive.
+        public var heartbeatSeconds = 15
+        /// Streams open at once; one more is refused with 503 `too_many_streams`.
+        public var maxClients = 100
+
+        public init() {}
+
+        func validate(_ check: ConfigCheck) throws {
+            guard (100...1_000_000).contains(bufferCapacity) else { throw check.fail("events.buffer_capacity", "must be 100…1000000") }
+            guard (10...100_000).contains(clientQueueCapacity) else { throw check.fail("events.client_queue_capacity", "must be 10…100000") }
+            guard (0...100).contains(ticksPerSecond) else { throw check.fail("events.ticks_per_second", "must be 0 (no ticks)…100") }
+            guard (1...300).contains(heartbeatSeconds) else { throw check.fail("events.heartbeat_seconds", "must be 1…300") }
+            guard (1...10_000).contains(maxClients) else { throw check.fail("events.max_clients", "must be 1…10000") }
+        }
+    }
+
     public func validate(_ check: ConfigCheck) throws {
         guard (1...65_535).contains(port) else { throw check.fail("port", "must be 1–65535") }
         for tier in Tier.allCases {
@@ -62,5 +88,6 @@ public struct GatewaySettings: ConfigSection {
         guard (1...usage.bufferCapacity).contains(usage.batchSize) else {
             throw check.fail("usage.batch_size", "must be 1…usage.buffer_capacity (\(usage.bufferCapacity))")
         }
+        try events.validate(check)
     }
 }

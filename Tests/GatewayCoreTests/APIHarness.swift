@@ -35,6 +35,7 @@ struct APIHarness {
     let clock: ManualClock
     let usage: UsageRecorder
     let limiter: RateLimiter
+    let events: EventFanOut
     let environment: GatewayEnvironment
 
     /// `runId`: the gateway run the idempotency store belongs to (a new one is a gateway restart).
@@ -52,7 +53,9 @@ struct APIHarness {
                       logger: quietLogger)
         }
         let daemons = DaemonClients(mindset: client("mindsetd"), arsenal: client("arsenald"), router: client("routerd"))
-        environment = GatewayEnvironment(tokens: tokens, limiter: limiter, usage: usage, settings: settings, daemons: daemons,
+        // Not started: `GET /api/events` answers 503 `events_unavailable` unless a test runs an `EventFeed` or starts it.
+        events = EventFanOut(settings: settings.events, logger: quietLogger)
+        environment = GatewayEnvironment(tokens: tokens, limiter: limiter, usage: usage, settings: settings, daemons: daemons, events: events,
                                          idempotency: try IdempotencyStore(database: database, runId: runId),
                                          started: APIHarness.start, clock: { [clock] in clock.now() }, timeouts: timeouts)
     }

@@ -88,6 +88,9 @@ struct OpenAPIAnswersTests {
                 guard request.id == Self.strategy.id else { throw IPCError(.notFound, "no strategy \(request.id); registered: mean_reversion") }
                 return Self.strategy
             }
+            registry.registerSync(Methods.arsenalSignals, SignalsQuery.self) { _, _ in
+                SignalsResponse(signals: [SignalAPITests.record], nextCursor: "abcd1234:7", capacity: 1_000)
+            }
         }
         let routerd = try await FakeDaemon("routerd", in: h) { registry in
             registry.registerSync(Methods.routerOrders, OrdersQuery.self) { query, _ in
@@ -144,6 +147,13 @@ struct OpenAPIAnswersTests {
             expect(.ok, try await client.call(.get, "/api/strategy/mean_reversion", token: free), .get, path: "/api/strategy/{id}")
             expect(.notFound, try await client.call(.get, "/api/strategy/trend", token: free), .get, path: "/api/strategy/{id}")
             expect(.badRequest, try await client.call(.get, "/api/strategy/no%20such", token: free), .get, path: "/api/strategy/{id}")
+            // Signals through the fake arsenald; the event stream's refusals (its stream is EventStreamTests').
+            expect(.ok, try await client.call(.get, "/api/signals?outcome=blocked&limit=1", token: free), .get, path: "/api/signals")
+            expect(.badRequest, try await client.call(.get, "/api/signals?outcome=lost", token: free), .get, path: "/api/signals")
+            expect(.forbidden, try await client.call(.get, "/api/events", token: pro), .get, path: "/api/events")
+            expect(.badRequest, try await client.call(.get, "/api/events", token: admin, headers: [EventRoutes.lastEventIdHeader: "x"]),
+                   .get, path: "/api/events")
+            expect(.serviceUnavailable, try await client.call(.get, "/api/events", token: admin), .get, path: "/api/events")
             // Tokens and subscriptions, against the real store.
             expect(.ok, try await client.call(.get, "/api/subscription/me", token: pro), .get, path: "/api/subscription/me")
             expect(.ok, try await client.call(.get, "/api/subscription/usage?days=2", token: pro), .get, path: "/api/subscription/usage")

@@ -42,10 +42,15 @@ struct RouteMatrixTests {
         var free: HTTPResponse.Status?
         /// The code of a user's 403 when it is not the role's or the tier's.
         var userForbidden: String?
+        /// The Enterprise tier's status where it differs from the other users'.
+        var enterprise: HTTPResponse.Status?
+        /// The code of a 503 when it is not `daemon_unavailable`.
+        var unavailable: String?
         var testDescription: String { "\(method.rawValue) \(path)" }
 
         init(method: HTTPRequest.Method, path: String, json: String? = nil, headers: HTTPFields = [:], user: HTTPResponse.Status,
-             admin: HTTPResponse.Status, free: HTTPResponse.Status? = nil, userForbidden: String? = nil) {
+             admin: HTTPResponse.Status, free: HTTPResponse.Status? = nil, userForbidden: String? = nil,
+             enterprise: HTTPResponse.Status? = nil, unavailable: String? = nil) {
             self.method = method
             self.path = path
             self.json = json
@@ -54,6 +59,8 @@ struct RouteMatrixTests {
             self.admin = admin
             self.free = free
             self.userForbidden = userForbidden
+            self.enterprise = enterprise
+            self.unavailable = unavailable
         }
     }
 
@@ -82,6 +89,12 @@ struct RouteMatrixTests {
         Route(method: .get, path: "/api/positions", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/account", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/mindset", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/signals", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/signals?outcome=blocked&since=2030-03-17T00:00:00Z&limit=10", user: .serviceUnavailable,
+              admin: .serviceUnavailable),
+        // Enterprise and admin only; the harness runs no event feed, so those two get its 503 (EventStreamTests stream).
+        Route(method: .get, path: "/api/events", user: .forbidden, admin: .serviceUnavailable, free: .forbidden, userForbidden: "tier_forbidden",
+              enterprise: .serviceUnavailable, unavailable: "events_unavailable"),
         Route(method: .post, path: "/api/mindset/lockout", json: #"{"until":"2030-03-18T00:00:00Z","reason":"sleep"}"#,
               user: .serviceUnavailable, admin: .serviceUnavailable, free: .forbidden),
         Route(method: .get, path: "/api/strategy", user: .serviceUnavailable, admin: .serviceUnavailable),
@@ -141,14 +154,16 @@ struct RouteMatrixTests {
             #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer realm=\"bagbot\"") == true)
             #expect(response["X-RateLimit-Limit"] == nil, "a refused token gets no rate-limit fields")
         } else {
-            let expected = caller == .admin ? route.admin : caller == .free ? (route.free ?? route.user) : route.user
+            let expected = caller == .admin ? route.admin : caller == .free ? (route.free ?? route.user)
+                : caller == .enterprise ? (route.enterprise ?? route.user) : route.user
             #expect(response.status == expected, "\(body)")
             if response.status == .forbidden {
                 let expectedCode = route.path.hasPrefix("/api/admin/") ? "admin_required"
+                    : route.path == "/api/events" ? "tier_forbidden"
                     : caller == .free ? "tier_read_only" : route.userForbidden ?? "tier_read_only"
                 #expect(response.errorCode == expectedCode, "\(body)")
             }
-            if response.status == .serviceUnavailable { #expect(response.errorCode == "daemon_unavailable", "\(body)") }
+            if response.status == .serviceUnavailable { #expect(response.errorCode == (route.unavailable ?? "daemon_unavailable"), "\(body)") }
             if response.status.code >= 400 { #expect(response.errorCode != nil, "an error body: \(body)") }
             // Every authenticated response carries the rate-limit fields, errors included.
             #expect(response["X-RateLimit-Limit"] != nil)

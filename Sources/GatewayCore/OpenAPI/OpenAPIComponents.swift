@@ -76,6 +76,6 @@ enum OpenAPIComponents {
     ]
 
     static var schemas: [String: OpenAPISchema] {
-        tradingSchemas.merging(accessSchemas) { first, _ in first }
+        tradingSchemas.merging(accessSchemas) { first, _ in first }.merging(eventSchemas) { first, _ in first }
     }
 }

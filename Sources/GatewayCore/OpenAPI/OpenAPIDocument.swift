@@ -9,7 +9,7 @@ import BagbotRuntime
 /// openapi-spec-validator, and real answers against its schemas and examples.
 enum OpenAPIDocument {
     /// Every operation, from the route modules of the document (`OpenAPIPaths+*.swift`).
-    static var routes: [OpenAPIRoute] { systemRoutes + orderRoutes + accessRoutes }
+    static var routes: [OpenAPIRoute] { systemRoutes + orderRoutes + signalAndEventRoutes + accessRoutes }
 
     struct Info: Encodable {
         var title = "BAGBOT"
@@ -42,6 +42,7 @@ enum OpenAPIDocument {
         Tag(name: "orders", description: "routerd's orders; the trader's manual orders through arsenald (docs/api.md, \"Orders\")."),
         Tag(name: "strategies", description: "arsenald's strategy registry."),
         Tag(name: "account", description: "Positions, the account and the mindset."),
+        Tag(name: "signals", description: "arsenald's recent signals and the live event stream (docs/api.md, \"Signals\", \"Events\")."),
         Tag(name: "subscription", description: "A subscriber's own token, subscription and usage, on any tier."),
         Tag(name: "admin", description: "Tokens, subscriptions and control of the running system: admin tokens only."),
         Tag(name: "system", description: "What needs no token."),

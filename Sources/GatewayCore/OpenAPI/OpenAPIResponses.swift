@@ -14,6 +14,8 @@ enum OpenAPIAccess {
     case writeTier
     /// An admin token (any other: 403 `admin_required`).
     case admin
+    /// The Enterprise tier or an admin token (any other: 403 `tier_forbidden`): the event stream.
+    case streamTier
 
     var needsToken: Bool { self != .open }
 
@@ -24,6 +26,7 @@ enum OpenAPIAccess {
         case .anyTier, .ownToken: ["subscription_suspended", "tier_unknown"]
         case .writeTier: ["tier_read_only", "subscription_suspended", "tier_unknown"]
         case .admin: ["admin_required", "subscription_suspended", "tier_unknown"]
+        case .streamTier: ["tier_forbidden", "subscription_suspended", "tier_unknown"]
         }
     }
 }

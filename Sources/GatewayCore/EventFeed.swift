@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import BagbotDomain
+import BagbotIPC
+
+/// The daemons' events into the gateway's event stream: one subscription per daemon, on connections of its own (a
+/// backlog of ticks never sits in front of a route's call), each event re-encoded as the API's JSON (ISO 8601 times,
+/// money as decimal strings) and handed to the fan-out. A service of the gateway's group: on the graceful shutdown it
+/// ends every client's stream first, so the HTTP server, stopped next, has no stream left to wait for.
+final class EventFeed: Service, Sendable {
+    /// A daemon's connection for events and the topics asked of it.
+    struct Source: Sendable {
+        let client: IPCClient
+        let subscribe: String
+        let topics: [String]
+    }
+
+    let fanOut: EventFanOut
+    private let sources: [Source]
+    private let logger: Logger
+    /// How often connections are checked for `daemon_down`.
+    private let checkEvery: Duration
+
+    init(fanOut: EventFanOut, mindset: IPCClient, arsenal: IPCClient, router: IPCClient, logger: Logger,
+         checkEvery: Duration = .milliseconds(250)) {
+        self.fanOut = fanOut
+        self.logger = logger
+        self.checkEvery = checkEvery
+        let routerTopics = [Topics.orders.name, Topics.fills.name] + (fanOut.settings.ticksPerSecond > 0 ? [Topics.ticks.name] : [])
+        sources = [
+            Source(client: mindset, subscribe: Methods.mindsetSubscribe, topics: [Topics.mindsetState.name]),
+            Source(client: arsenal, subscribe: Methods.arsenalSubscribe, topics: [Topics.signals.name]),
+            Source(client: router, subscribe: Methods.routerSubscribe, topics: routerTopics),
+        ]
+        for source in sources {
+            // Known, and down until its connection is up: every client's first notice names all three.
+            fanOut.daemon(source.client.peerService, up: false, json: Self.daemonNotice(source.client.peerService))
+            wire(source)
+        }
+    }
+
+    private func wire(_ source: Source) {
+        let fanOut = fanOut
+        let logger = logger
+        let peer = source.client.peerService
+        source.client.onEvent { method, frame in
+            do {
+                try Self.forward(method, frame: frame, to: fanOut)
+            } catch {
+                logger.error("unreadable event from a daemon; not streamed", metadata: ["peer": "\(peer)", "method": "\(method)", "error": "\(error)"])
+            }
+        }
+        source.client.onConnect { client in
+            // Said before subscribing, so `daemon_up` always precedes the daemon's first event; a failed subscription
+            // drops the connection, and the next check says `daemon_down`.
+            fanOut.daemon(peer, up: true, json: Self.daemonNotice(peer))
+            let _: SubscribeResponse = try await client.call(source.subscribe, SubscribeRequest(topics: source.topics))
+        }
+    }
+
+    /// One daemon event as a stream event; events of no kind the stream carries are ignored.
+    static func forward(_ method: String, frame: ByteBuffer, to fanOut: EventFanOut) throws {
+        switch method {
+        case Events.tick:
+            let tick = try IPCClient.decodeEvent(Tick.self, from: frame)
+            guard fanOut.admitsTick(of: tick.symbol) else { return }
+            fanOut.publish(.tick, json: try JSONResponse.data(tick))
+        case Events.order: fanOut.publish(.order, json: try JSONResponse.data(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
+        case Events.fill: fanOut.publish(.fill, json: try JSONResponse.data(try IPCClient.decodeEvent(Fill.self, from: frame)))
+        case Events.signal: fanOut.publish(.signal, json: try JSONResponse.data(try IPCClient.decodeEvent(Signal.self, from: frame)))
+        case Events.decision: fanOut.publish(.decision, json: try JSONResponse.data(try IPCClient.decodeEvent(DecisionEvent.self, from: frame)))
+        case Events.mindsetTransition:
+            // mindsetd's `StateTransition` (from, to, reason, at), its time in ISO 8601 like every API time.
+            let transition = try IPCClient.decodeEvent(JSONValue.self, from: frame)
+            fanOut.publish(.mindsetState, json: try JSONResponse.data(try MindsetView.api(transition)))
+        default:
+            return
+        }
+    }
+
+    struct DaemonNotice: Encodable {
+        var daemon: String
+        var at: Date
+        var message: String
+    }
+
+    static func daemonNotice(_ peer: String) -> (Bool) -> Data {
+        { up in
+            let message = up ? "\(peer)'s events reach the stream again"
+                : "the gateway lost \(peer)'s events: those it sent until daemon_up are not in this stream (GET /api/orders and "
+                    + "GET /api/signals have them)"
+            return (try? JSONResponse.data(DaemonNotice(daemon: peer, at: Date(), message: message))) ?? Data("{}".utf8)
+        }
+    }
+
+    /// Subscribes and streams until the graceful shutdown: checks the connections (`daemon_down`) and sends the
+    /// heartbeat; then ends every client's stream and closes the connections.
+    func run() async throws {
+        fanOut.start()
+        for source in sources { source.client.start() }
+        await cancelWhenGracefulShutdown { await self.watch() }
+        fanOut.close()
+        for source in sources { await source.client.shutdown() }
+    }
+
+    /// Until cancelled: `daemon_down` for a connection lost, and the heartbeat.
+    private func watch() async {
+        let heartbeat = Duration.seconds(fanOut.settings.heartbeatSeconds)
+        var sinceHeartbeat = Duration.zero
+        while !Task.isCancelled {
+            for source in sources where !source.client.isConnected {
+                fanOut.daemon(source.client.peerService, up: false, json: Self.daemonNotice(source.client.peerService))
+            }
+            sinceHeartbeat += checkEvery
+            if sinceHeartbeat >= heartbeat {
+                fanOut.heartbeat()
+                sinceHeartbeat = .zero
+            }
+            try? await Task.sleep(for: checkEvery)
+        }
+    }
+}
