@@ -64,7 +64,8 @@ class Connection:
 
     def pong_received(self, payload):
         """A pong counts only when it echoes an outstanding ping's payload (unsolicited pongs do not)."""
-        if payload in self.outstanding_pings:
+        # aiohttp hands a pong's payload over as a bytearray (unhashable): compared as bytes.
+        if bytes(payload) in self.outstanding_pings:
             self.outstanding_pings.clear()
 
 
