@@ -152,16 +152,17 @@ struct Options {
     var credentials = ""
     var rounds = 9
     var calls = 200
-    var pauseMs = 0
+    var pauseMs = 25
     var quantity = "0.0002"
     var symbol = "BTCUSDT"
 
     static let usage = """
         binance-benchmark --socket ROUTERD_SOCKET --rest-url http://127.0.0.1:PORT --credentials DIR
-                          [--rounds 9] [--calls 200] [--pause-ms 0] [--quantity 0.0002] [--symbol BTCUSDT]
+                          [--rounds 9] [--calls 200] [--pause-ms 25] [--quantity 0.0002] [--symbol BTCUSDT]
           --credentials: the directory of binance-api-key and binance-hmac-secret (routerd's credentials_dir)
           --rounds: timed rounds, after one warm-up round; --calls: orders per variant per round
-          --pause-ms: a pause after each order (lets routerd's work after an answer end before the next order)
+          --pause-ms: a pause after each order, so each starts on a quiet system: routerd looks up every order event
+                      the user data stream brings (bare orders' too) after the answer; 0: back to back
         """
 
     init(_ arguments: ArraySlice<String>) throws {
