@@ -17,8 +17,11 @@ import RouterCore
 //     `filled`: checks, the order persisted (`pending_new`, `sent` synced), signed, sent through the request gate,
 //     the answer decoded and recorded with its fill, events published.
 // Both run from one task on one event loop that holds the IPC connection and the HTTP connection (as arsenald calls
-// routerd), interleaved call by call (which goes first alternates), so both see the same machine and the same fake.
-// Any answer but a fill aborts the run. `scripts/bench-binance` starts the fake and routerd and runs this.
+// routerd), interleaved call by call (which goes first alternates), so both see the same machine and the same fake,
+// each order 25 ms after the last (`--pause-ms`): routerd looks up the order events its user data stream brings after
+// each answer, and would otherwise still be at it when the next order comes. Any answer but a fill aborts the run.
+// Each round's p50/p90/p99 per variant and the difference of the p50s go to stdout as Markdown, progress to stderr.
+// `scripts/bench-binance` starts the fake and routerd and runs this.
 
 struct BenchmarkFailure: Error, CustomStringConvertible {
     var description: String
