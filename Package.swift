@@ -39,6 +39,7 @@ let package = Package(
         .executable(name: "mindset-benchmark", targets: ["MindsetBenchmark"]),
         .executable(name: "strategy-benchmark", targets: ["StrategyBenchmark"]),
         .executable(name: "backtest-benchmark", targets: ["BacktestBenchmark"]),
+        .executable(name: "binance-benchmark", targets: ["BinanceBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -139,6 +140,12 @@ let package = Package(
             name: "OrderBenchmark",
             dependencies: ["RouterCore", "BagbotStorage", "BagbotIPC", "BagbotDomain", grdb, logging],
             path: "Benchmarks/OrderBenchmark",
+            swiftSettings: strictConcurrency
+        ),
+        .executableTarget(
+            name: "BinanceBenchmark",
+            dependencies: ["RouterCore", "BagbotIPC", "BagbotDomain", asyncHTTPClient, nioCore, nioPosix, logging],
+            path: "Benchmarks/BinanceBenchmark",
             swiftSettings: strictConcurrency
         ),
 
