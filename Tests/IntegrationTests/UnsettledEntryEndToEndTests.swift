@@ -46,6 +46,10 @@ extension TradePathTests {
             try await system.waitUntil("the entry and the stop to fill", timeout: .seconds(60)) {
                 try system.count("SELECT COUNT(*) FROM fills") >= 2
             }
+            // The entry's final status lags its fill by 100 ticks: its record is read once it has come.
+            try await system.waitUntil("the entry to be recorded filled", timeout: .seconds(60)) {
+                try system.count("SELECT COUNT(DISTINCT client_order_id) FROM order_events WHERE status = 'filled'") >= 2
+            }
             let orders = try system.database().read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT o.client_order_id, o.side, o.reduce_only, f.quantity, f.price,
