@@ -147,7 +147,10 @@ actor BinanceRESTClient {
     }
 
     /// Reads Binance's clock (`GET /api/v3/time`, weight 1) and keeps the offset to it.
-    func syncClock() async throws(Failure) {
+    /// `afterRefusal`: Binance has just refused a timestamp, so the offset is known to be wrong, and the new sample is
+    /// taken even if its round trip is slower than usual (on a loaded machine it always is; ignoring it would leave
+    /// every request refused until the next scheduled reading).
+    func syncClock(afterRefusal: Bool = false) async throws(Failure) {
         if lastClockSync == nil {
             // The first request opens the connection (DNS, TCP, TLS): a round trip that long would skew the estimate.
             _ = try await send(Request(method: .GET, path: "/api/v3/ping", parameters: [], signed: false, weight: 1, isOrder: false,
@@ -164,7 +167,7 @@ actor BinanceRESTClient {
         guard let time = try? JSONDecoder().decode(ServerTime.self, from: Data(body)) else {
             throw .malformed("Binance's answer to GET /api/v3/time could not be read")
         }
-        if clock.observe(serverTimeMilliseconds: time.serverTime, sent: sent, received: received, previousAt: lastClockSync) {
+        if clock.observe(serverTimeMilliseconds: time.serverTime, sent: sent, received: received, previousAt: afterRefusal ? nil : lastClockSync) {
             lastClockSync = received
         } else if abs(Double(time.serverTime) - received.timeIntervalSince1970 * 1_000) > BinanceClock.maximumOffsetMilliseconds {
             logger.error("Binance's clock as answered is more than 30 days from this machine's; the sample is ignored", metadata: [
@@ -212,7 +215,7 @@ actor BinanceRESTClient {
             logger.warning("Binance refused a request's timestamp; reading its clock again", metadata: [
                 "request": "\(request.what)", "message": "\(message)", "offset_ms": "\(clock.offsetMilliseconds)",
             ])
-            try? await syncClock()
+            try? await syncClock(afterRefusal: true)
             if retryOnClockSkew { return try await send(request, retryOnClockSkew: false) }
             throw .answered(outcome)
         case .banned, .rateLimited:
