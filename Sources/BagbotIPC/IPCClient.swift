@@ -197,6 +197,11 @@ public final class IPCClient: Sendable {
         box.withLockedValue { $0.pending.removeValue(forKey: id) }?.continuation.resume(with: result)
     }
 
+    /// The one connection closed: every call written on it may have been acted on.
+    fileprivate func connectionClosed() {
+        failAllPending(IPCError(.connectionLost, "connection to \(peerService) lost before its answer"))
+    }
+
     private func failAllPending(_ error: IPCError) {
         let pending = box.withLockedValue { shared -> [Pending] in
             defer { shared.pending.removeAll() }
@@ -248,7 +253,7 @@ public final class IPCClient: Sendable {
                 return shared.stopping
             }
             // These requests were written; whether the peer acted on them is unknown.
-            failAllPending(IPCError(.connectionLost, "connection to \(peerService) lost before its answer"))
+            connectionClosed()
             if stopping { break }
             try? await Task.sleep(for: Self.backoff(attempt: attempt, initial: configuration.initialBackoff, maximum: configuration.maximumBackoff))
             attempt += 1
@@ -418,6 +423,14 @@ private final class IPCClientConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         client?.readBurstEnded()
+    }
+
+    /// Calls waiting on this connection fail at once: the connection loop would only fail them once its `connect()`
+    /// returns, and a connect hook's own call (a subscribe, a resync) holds it there, with the timeout sweeper
+    /// gone with the connection.
+    func channelInactive(context: ChannelHandlerContext) {
+        client?.connectionClosed()
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -115,7 +115,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
             try await service.strategyPositions()
         }
         registry.register(Methods.routerFills, FillsQuery.self) { query, _ in try await service.fills(query) }
-        registry.registerSync(Methods.routerSymbolRules, EmptyBody.self) { _, _ in SymbolRulesResponse(symbols: service.allSymbolRules) }
+        registry.registerSync(Methods.routerSymbolRules, EmptyBody.self) { _, _ in SymbolRulesResponse(symbols: service.routedSymbolRules) }
         registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in try await service.account() }
         registry.register(Methods.routerPause, PauseRequest.self) { request, _ in
             try await service.setTrading(enabled: false, reason: request.reason ?? "paused by operator")

@@ -26,10 +26,10 @@ public actor RouterService: ExclusiveSections {
     /// Each venue's rules per symbol, read from the venues at start and taken again when a venue says they
     /// changed (`VenueEvent.rules`).
     var symbolRules: [Venue: [String: SymbolRules]] {
-        didSet { publishedRules.withLockedValue { $0 = Self.flattened(symbolRules) } }
+        didSet { publishedRules.withLockedValue { $0 = Self.routed(symbolRules, by: symbols) } }
     }
-    /// Every venue's rules, for `router.symbolRules` (answered off the actor).
-    public nonisolated var allSymbolRules: [SymbolRules] { publishedRules.withLockedValue { $0 } }
+    /// The rules of each symbol at the venue its orders go to, for `router.symbolRules` (answered off the actor).
+    public nonisolated var routedSymbolRules: [SymbolRules] { publishedRules.withLockedValue { $0 } }
     private nonisolated let publishedRules: NIOLockedValueBox<[SymbolRules]>
     /// From the tick an order was decided on to the order's hand-off to its venue (the feed notes the ticks).
     public nonisolated let tickToOrder = TickToOrderLatency()
@@ -86,7 +86,7 @@ public actor RouterService: ExclusiveSections {
         symbolRules = rules
         valuation = AccountValuation(currency: account.currency, pegs: account.pegs, rules: rules)
         venuesSyncingSent = Set(venues.filter { $0.recordDatabase.map { $0 === store.database } ?? false }.map(\.id))
-        publishedRules = NIOLockedValueBox(Self.flattened(rules))
+        publishedRules = NIOLockedValueBox(Self.routed(rules, by: symbols))
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
         ordersToday = try await store.countOrders(since: dayStart)
         try await loadStrategyBooks()
@@ -101,8 +101,11 @@ public actor RouterService: ExclusiveSections {
 
     static func bookKey(_ strategyId: String, _ symbol: String) -> String { strategyId + "|" + symbol }
 
-    private static func flattened(_ rules: [Venue: [String: SymbolRules]]) -> [SymbolRules] {
-        rules.values.flatMap(\.values).sorted { ($0.symbol, $0.baseAsset) < ($1.symbol, $1.baseAsset) }
+    /// One rule per symbol: that of the venue `symbols` routes it to. A live routerd also runs the paper venue, whose
+    /// rules for the same symbol differ (its own step and minimum); arsenald and mindsetd size orders by these.
+    private static func routed(_ rules: [Venue: [String: SymbolRules]], by symbols: SymbolMap) -> [SymbolRules] {
+        rules.flatMap { venue, bySymbol in bySymbol.values.filter { symbols.venue(for: $0.symbol) == venue } }
+            .sorted { $0.symbol < $1.symbol }
     }
 
     /// A venue's rules as it read them again. Taken outside the exclusive section: the venue may read them in the

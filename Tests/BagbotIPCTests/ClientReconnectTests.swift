@@ -129,4 +129,39 @@ struct ClientReconnectTests {
             await client.shutdown()
         }
     }
+
+    @Test("a connect hook's call cut off by the connection closing fails at once: shutdown returns, a lost peer is reconnected to")
+    func hookCallCutOff() async throws {
+        let directory = try TempDir()
+        defer { directory.remove() }
+        let gate = Gate(needed: Int.max)
+        let holding: (IPCServer) -> Void = { server in
+            server.registry.register("test.hold", EchoRequest.self) { request, _ in
+                await gate.arrive()
+                return EchoReply(value: request.value, via: "late")
+            }
+        }
+        let first = try await startServer(in: directory, setup: holding)
+        // A request timeout far beyond the hang guards: only the closed connection can end the hook's call.
+        let client = makeClient(socketPath: directory.socketPath, requestTimeout: .seconds(300))
+        let hookRuns = Counter()
+        client.onConnect { client in
+            hookRuns.increment()
+            _ = try await client.call("test.hold", EchoRequest(value: 1), as: EchoReply.self)
+        }
+        client.start()
+        try await waitUntil("the hook's call to reach the server") { gate.arrived == 1 }
+
+        // The peer goes away mid-hook: the client notices and connects to the next server, its hook running again.
+        await first.stop(drainTimeout: .milliseconds(50))
+        let second = try await startServer(in: directory, setup: holding)
+        try await waitUntil("the hook to run on the new server", timeout: .seconds(30)) { hookRuns.value == 2 && gate.arrived == 2 }
+
+        // Stopped mid-hook: shutdown does not wait for an answer that will never come.
+        let returned = Counter()
+        Task { await client.shutdown(); returned.increment() }
+        try await waitUntil("shutdown to return", timeout: .seconds(30)) { returned.value == 1 }
+        gate.open()
+        await second.stop(drainTimeout: .seconds(1))
+    }
 }

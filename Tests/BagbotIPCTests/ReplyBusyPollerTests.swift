@@ -53,13 +53,17 @@ struct ReplyBusyPollerTests {
     @Test("a spin ends as soon as a watched socket is readable, long before its budget")
     func endsWhenReadable() async throws {
         try await withPoller { loop, poller, pair in
-            try await loop.submit {
+            // Armed and made readable in one task on the loop: the spin starts with the next task and must end
+            // at its first look. (Checked across awaits instead, a loaded machine kept the test's task waiting
+            // long enough for a long budget to spin a core for a minute and run out.)
+            let spinningOnceArmed = try await loop.submit {
                 poller.watch(pair.near)
                 poller.arm(for: .seconds(60))
+                var byte: UInt8 = 1
+                precondition(write(pair.far, &byte, 1) == 1)
+                return poller.isSpinning
             }.get()
-            #expect(try await loop.submit { poller.isSpinning }.get())
-            var byte: UInt8 = 1
-            #expect(write(pair.far, &byte, 1) == 1)
+            #expect(spinningOnceArmed)
             #expect(try await eventually { try await loop.submit { !poller.isSpinning }.get() })
             try await loop.submit { poller.unwatch(pair.near) }.get()
         }
@@ -80,17 +84,25 @@ struct ReplyBusyPollerTests {
     @Test("while it spins, the loop still runs every other task, and unwatching the last socket ends it")
     func otherTasksRun() async throws {
         try await withPoller { loop, poller, pair in
-            try await loop.submit {
+            // Every step is queued at once, so the spin lasts as long as the loop takes to run them, not as long
+            // as the test's task takes to be scheduled 20 times on a loaded machine.
+            let arming = loop.submit {
                 poller.watch(pair.near)
                 poller.watch(pair.near)  // the same number registered twice (a reused descriptor)
-                poller.arm(for: .seconds(120))  // far longer than the checks below take on a loaded machine
-            }.get()
-            for index in 0..<20 {
-                #expect(try await loop.submit { (index, poller.isSpinning) }.get() == (index, true))
+                poller.arm(for: .seconds(120))  // a hang bound: the unwatch below ends the spin
             }
-            try await loop.submit { poller.unwatch(pair.near) }.get()
-            #expect(try await loop.submit { poller.isSpinning }.get(), "one registration is left")
-            try await loop.submit { poller.unwatch(pair.near) }.get()
+            let checks = (0..<20).map { index in loop.submit { (index, poller.isSpinning) } }
+            let afterFirstUnwatch = loop.submit {
+                poller.unwatch(pair.near)
+                return poller.isSpinning
+            }
+            let lastUnwatch = loop.submit { poller.unwatch(pair.near) }
+            try await arming.get()
+            for (index, check) in checks.enumerated() {
+                #expect(try await check.get() == (index, true))
+            }
+            #expect(try await afterFirstUnwatch.get(), "one registration is left")
+            try await lastUnwatch.get()
             #expect(try await eventually { try await loop.submit { !poller.isSpinning }.get() })
         }
     }

@@ -93,7 +93,16 @@ struct BinanceUserStreamMessageTests {
                 == .answer(id: "y", status: 418, error: "-1003: Way too much request weight used; IP banned until 1659146400000.",
                            retryAfter: Date(timeIntervalSince1970: 1_659_146_400)))
         #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1728973001334}}"#.utf8)) == .terminated)
-        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"outboundAccountPosition","E":1,"u":1,"B":[]}}"#.utf8)) == .ignored)
+        // user-data-stream.md's examples: balances as of `u`; a deposit says only that balances moved.
+        let position = #"{"subscriptionId":0,"event":{"e":"outboundAccountPosition","E":1564034571105,"u":1564034571073,"B":[{"a":"ETH","f":"10000.000000","l":"0.000000"}]}}"#
+        #expect(BinanceUserStreamMessage.read(Array(position.utf8))
+                == .balances([AssetBalance(asset: "ETH", free: ExactDecimal("10000.000000")!, locked: .zero)], updatedAt: 1_564_034_571_073))
+        let deposit = #"{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1573200697110,"a":"BTC","d":"100.00000000","T":1573200697068}}"#
+        #expect(BinanceUserStreamMessage.read(Array(deposit.utf8)) == .balancesMoved)
+        guard case .unreadable = BinanceUserStreamMessage.read(Array(#"{"event":{"e":"outboundAccountPosition","E":1,"B":[]}}"#.utf8)) else {
+            Issue.record("balances without their update time are not read"); return
+        }
+        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"externalLockUpdate","E":1}}"#.utf8)) == .ignored)
         #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"serverShutdown","E":1770123456789}}"#.utf8)) == .serverShutdown)
         guard case .unreadable = BinanceUserStreamMessage.read(Array("[1,2]".utf8)) else { Issue.record("an array is not a message"); return }
     }

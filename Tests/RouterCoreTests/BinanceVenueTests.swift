@@ -67,6 +67,19 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("what happens before routerd sets its handler (the user stream subscribing as the venue connects) is handed over with it")
+    func earlyEventsKept() async throws {
+        try await Self.withVenue { venue, fake in
+            try await waitFor("the fake to answer the user data stream's subscription", timeout: .seconds(30)) {
+                (try? await fake.requests())?.contains { ($0["method"] as? String) == "userDataStream.subscribe.signature" } == true
+            }
+            try await Task.sleep(for: .milliseconds(500))  // the answer is read on loopback long before
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the subscription to reach the handler", timeout: .seconds(10)) { await events.connections == 1 }
+        }
+    }
+
     @Test("rules read again: unchanged, nothing is said; changed (a new step size), routerd is handed the new ones")
     func rulesReadAgain() async throws {
         try await Self.withVenue { venue, fake in
@@ -102,6 +115,49 @@ struct BinanceVenueTests {
             // Looked up by BAGBOT's client order id, with the same fill.
             let found = try #require(try await venue.order(clientOrderId: "bb-mkt-1", symbol: "BTCUSDT"))
             #expect(found.status == .filled && found.fills.map(\.fillId) == report.fills.map(\.fillId))
+        }
+    }
+
+    @Test("an order reported final in its own answer costs no lookup when its executionReports arrive; a working one's change does")
+    func finalOrdersNotLookedUpAgain() async throws {
+        try await Self.withVenue { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the user data stream's subscription", timeout: .seconds(30)) { await events.connections > 0 }
+            try await fake.control("reset-log")
+            #expect(try await venue.place(Self.order("bb-final-mkt")).status == .filled)
+            // A resting order filled afterwards: its executionReport comes after the market order's on the same stream,
+            // so once its fill is delivered the market order's events have all been read.
+            _ = try await venue.place(Self.order("bb-final-lmt", .buy, .limit, quantity: "0.002", price: "59000.00"))
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "58990.00", "ask": "58999.00"])
+            try await waitFor("the resting order's fill", timeout: .seconds(30)) {
+                await events.orders.contains { $0.clientOrderId == "bb-final-lmt" && $0.status == .filled }
+            }
+            let lookups = try await fake.requests().filter {
+                ($0["method"] as? String) == "GET" && ["/api/v3/order", "/api/v3/myTrades"].contains($0["path"] as? String ?? "")
+            }
+            let ofMarket = lookups.filter { (($0["params"] as? [String: Any])?["origClientOrderId"] as? String) == "bb-final-mkt" }
+            #expect(ofMarket.isEmpty, "the filled market order was looked up again: \(ofMarket)")
+            #expect(lookups.contains { (($0["params"] as? [String: Any])?["origClientOrderId"] as? String) == "bb-final-lmt" })
+            #expect(!(await events.orders.contains { $0.clientOrderId == "bb-final-mkt" }), "nothing new to tell routerd about it")
+        }
+    }
+
+    @Test("while the user stream is subscribed, balances are read once and then kept by its outboundAccountPosition events")
+    func balancesKeptByTheStream() async throws {
+        try await Self.withVenue { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the user data stream's subscription", timeout: .seconds(30)) { await events.connections > 0 }
+            try await fake.control("reset-log")
+            #expect(try await venue.balances().first { $0.asset == "USDT" }?.free == ExactDecimal("10000")!)
+            _ = try await venue.place(Self.order("bb-cache-1"))
+            try await waitFor("the buy's balances to come on the stream", timeout: .seconds(30)) {
+                try await venue.balances().first { $0.asset == "BTC" }?.free == ExactDecimal("0.001")!
+            }
+            #expect(try await venue.balances().first { $0.asset == "USDT" }?.free == ExactDecimal("9939.93998999")!)
+            let accountReads = try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/account" }
+            #expect(accountReads.count == 1, "one read to start the cache, none after: \(accountReads.count)")
         }
     }
 
@@ -183,6 +239,18 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("an answer whose fills fall short of what it executed is an unknown outcome, settled by a lookup that reads every trade")
+    func answerShortOfFills() async throws {
+        try await Self.withVenue { venue, fake in
+            try await fake.control("behaviour", ["name": "short_fills", "count": 1])
+            let error = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-short-1")) }
+            guard case .unknownOutcome = error else { Issue.record("expected unknown outcome, got \(String(describing: error))"); return }
+            let found = try #require(try await venue.order(clientOrderId: "bb-short-1", symbol: "BTCUSDT"))
+            #expect(found.status == .filled && found.fills.count == 1 && found.filledQuantity == ExactDecimal("0.001")!)
+            #expect(try await Self.executions(fake, "bb-short-1") == 1)
+        }
+    }
+
     @Test("a key Binance refuses stops the venue at start, before any order")
     func refusedKey() async throws {
         let fake = try await FakeBinance.start()
@@ -254,13 +322,13 @@ struct BinanceVenueTests {
             let held = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-429-2")) }
             guard case .unavailable(let reason) = held else { Issue.record("expected not sent, got \(String(describing: held))"); return }
             #expect(reason.contains("429"))
-            await #expect(throws: (any Error).self) { try await venue.balances() }
+            await #expect(throws: (any Error).self) { try await venue.openOrders() }
             #expect(try await fake.requests().isEmpty, "nothing may be sent during a 429's back-off")
             try await Task.sleep(for: .seconds(3.2))
-            _ = try await venue.balances()
+            _ = try await venue.openOrders()
 
             try await fake.control("behaviour", ["name": "ban_418", "count": 1, "retryAfter": 3])
-            await #expect(throws: (any Error).self) { try await venue.balances() }
+            await #expect(throws: (any Error).self) { try await venue.openOrders() }
             try await fake.control("reset-log")
             let banned = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-418-1")) }
             guard case .unavailable(let why) = banned else { Issue.record("expected not sent, got \(String(describing: banned))"); return }
@@ -280,7 +348,7 @@ struct BinanceVenueTests {
         let first = try await BinanceVenue.start(settings: Self.settings(fake), credential: credential, blockFile: state.file("ban.json"),
                                                  logger: Logger(label: "binance-test"))
         try await fake.control("behaviour", ["name": "ban_418", "count": 1, "retryAfter": 120])
-        await #expect(throws: (any Error).self) { try await first.balances() }
+        await #expect(throws: (any Error).self) { try await first.openOrders() }
         await first.shutdown()
         try await fake.control("reset-log")
         let refusal = await #expect(throws: (any Error).self) {
@@ -408,7 +476,7 @@ struct BinanceVenueTests {
             let start = Date().addingTimeInterval(-5)
             _ = try await venue.place(Self.order("bb-day-1"))
             try await fake.control("clock", ["offsetMs": 90_000_000])  // 25 hours on
-            _ = try await venue.balances()  // reads the clock again (-1021 first)
+            _ = try await venue.openOrders()  // reads the clock again (-1021 first)
             _ = try await venue.place(Self.order("bb-day-2"))
             let fills = try await venue.fills(since: start)
             #expect(fills.map(\.clientOrderId) == ["bb-day-1", "bb-day-2"])

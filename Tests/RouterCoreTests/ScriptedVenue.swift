@@ -8,7 +8,7 @@ import BagbotDomain
 actor ScriptedVenue: TradingVenue {
     nonisolated let id: Venue
     let price: ExactDecimal
-    private let rules: [SymbolRules]
+    private var rules: [SymbolRules]
 
     enum Behaviour: Sendable {
         /// Fill at once.
@@ -130,6 +130,12 @@ actor ScriptedVenue: TradingVenue {
         let filled = report(request, status: .filled)
         executed[clientOrderId] = filled
         await handler?(.order(filled))
+    }
+
+    /// Reads its rules again and finds them changed, as Binance's exchangeInfo after a -1013.
+    func changeRules(_ changed: [SymbolRules]) async {
+        rules = changed
+        await handler?(.rules(changed))
     }
 
     /// Tells routerd the connection is back (it reconciles this venue's orders).

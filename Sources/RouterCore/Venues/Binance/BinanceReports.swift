@@ -53,6 +53,8 @@ public enum BinanceReports {
             var locked: ExactDecimal
         }
         var balances: [Balance]
+        /// When the account last changed (milliseconds, Binance's clock).
+        var updateTime: Int64?
         /// Whether this key may trade (false for a read-only key, or an account Binance has restricted).
         var canTrade: Bool?
     }

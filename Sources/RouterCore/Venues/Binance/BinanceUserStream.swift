@@ -1,3 +1,4 @@
+import BagbotDomain
 import Foundation
 import Logging
 import WSClient
@@ -15,6 +16,10 @@ actor BinanceUserStream {
         case lost
         /// `status` and `filled`: Binance's `X` and `z`, to skip a lookup when nothing changed.
         case orderChanged(clientOrderId: String, symbol: String, status: String?, filled: String?)
+        /// `outboundAccountPosition`: these assets' balances, as of `updatedAt` (Binance's `u`, milliseconds).
+        case balances([AssetBalance], updatedAt: Int64)
+        /// `balanceUpdate` (a deposit, withdrawal or transfer): balances must be read again.
+        case balancesMoved
         /// The subscription was refused for its timestamp (-1021): the clock should be read again before the next.
         case clockRefused
         /// A 429 or 418 on the WebSocket API: the IP's requests are refused, REST too, until it is over (`until`:
@@ -91,6 +96,10 @@ actor BinanceUserStream {
             break
         case .orderChanged(let clientOrderId, let symbol, let status, let filled):
             await deliver(.orderChanged(clientOrderId: clientOrderId, symbol: symbol, status: status, filled: filled))
+        case .balances(let balances, let updatedAt):
+            await deliver(.balances(balances, updatedAt: updatedAt))
+        case .balancesMoved:
+            await deliver(.balancesMoved)
         case .terminated:
             logger.notice("Binance ended the user data stream's subscription; subscribing again")
             return false
@@ -113,11 +122,15 @@ enum BinanceUserStreamMessage: Equatable {
     /// `executionReport`: this order changed (on a cancel, `C` names the order and `c` the cancel), to status `X`
     /// with `z` filled.
     case orderChanged(clientOrderId: String, symbol: String, status: String?, filled: String?)
+    /// `outboundAccountPosition`: the balances of the assets a change touched, as of `u`.
+    case balances([AssetBalance], updatedAt: Int64)
+    /// `balanceUpdate`: a deposit, withdrawal or transfer moved a balance.
+    case balancesMoved
     /// `serverShutdown`: reconnect now.
     case serverShutdown
     /// `eventStreamTerminated`.
     case terminated
-    /// Balances and other events BAGBOT reads over REST when it needs them.
+    /// Events BAGBOT has no use for.
     case ignored
     case unreadable(String)
 
@@ -131,7 +144,14 @@ enum BinanceUserStreamMessage: Equatable {
             var data: Details?
         }
         struct Event: Decodable {
+            struct Balance: Decodable {
+                var a: String
+                var f: ExactDecimal
+                var l: ExactDecimal
+            }
             var e: String
+            var u: Int64?
+            var B: [Balance]?
             var s: String?
             var c: String?
             var C: String?
@@ -165,6 +185,13 @@ enum BinanceUserStreamMessage: Equatable {
                 return .unreadable("an executionReport without its symbol or client order id")
             }
             return .orderChanged(clientOrderId: clientOrderId, symbol: symbol, status: event.X, filled: event.z)
+        case "outboundAccountPosition":
+            guard let updatedAt = event.u, let balances = event.B else {
+                return .unreadable("an outboundAccountPosition without its update time or balances")
+            }
+            return .balances(balances.map { AssetBalance(asset: $0.a, free: $0.f, locked: $0.l) }, updatedAt: updatedAt)
+        case "balanceUpdate":
+            return .balancesMoved
         case "eventStreamTerminated":
             return .terminated
         case "serverShutdown":

@@ -18,6 +18,9 @@ public actor BinanceVenue: TradingVenue {
     /// Binance's order id → BAGBOT's client order id, learnt from every answer (trades name only the order id).
     private var clientOrderIds: [Int64: String] = [:]
     private var handler: (@Sendable (VenueEvent) async -> Void)?
+    /// Events before routerd set its handler (the streams start as the venue connects): kept and handed over with the
+    /// handler, so a subscription or an order update of those first moments is not lost. Ticks are not kept.
+    private var early: [VenueEvent] = []
     private var upkeep: Task<Void, Never>?
     private var marketStream: Task<Void, Never>?
     private var orderPoll: Task<Void, Never>?
@@ -25,6 +28,15 @@ public actor BinanceVenue: TradingVenue {
     private let credential: BinanceCredential
     /// Orders this venue last reported as working (not final), by client order id: what the poll watches.
     private var working: [String: (symbol: String, status: OrderStatus, filled: ExactDecimal)] = [:]
+    /// Balances kept current by the user data stream; served while it is subscribed.
+    private var account = BinanceAccountCache()
+    /// Each symbol's last traded price from the market stream, and when: what a holding is marked at.
+    private var marks: [String: (price: ExactDecimal, at: ContinuousClock.Instant)] = [:]
+    /// Orders this venue reported final: their user-stream events cost no lookup.
+    private var final = FinalOrderMemory()
+    /// Orders being placed, with the last user-stream event about each that came before the answer (Binance sends the
+    /// `executionReport` as it answers): handled once the answer is in, when it usually says nothing new.
+    private var placing: [String: BinanceUserStream.Event?] = [:]
     /// While the user data stream is subscribed the poll is only a safety net, and runs every 30 s.
     private var userStreamUp = false
     private var lastPoll = ContinuousClock.now
@@ -79,13 +91,30 @@ public actor BinanceVenue: TradingVenue {
         let rest = rest
         let stream = BinanceMarketStream(baseURL: settings.resolvedMarketStreamURL, symbols: settings.symbols, logger: logger,
                                          blockedFor: { await rest.blockedFor() }) { [weak self] tick in
-            await self?.deliver(.tick(tick))
+            await self?.marketTick(tick)
         }
         marketStream = Task { await stream.run() }
     }
 
     private func deliver(_ event: VenueEvent) async {
-        await handler?(event)
+        guard let handler else {
+            if case .tick = event { return }
+            guard early.count < Self.earlyEventLimit else {
+                // routerd's reconciliation at start looks up every order not final: none is lost for good.
+                logger.warning("an event before routerd listened was dropped (too many kept)", metadata: ["event": "\(event)"])
+                return
+            }
+            early.append(event)
+            return
+        }
+        await handler(event)
+    }
+
+    static let earlyEventLimit = 1_000
+
+    private func marketTick(_ tick: Tick) async {
+        marks[tick.symbol] = (tick.last, .now)
+        await deliver(.tick(tick))
     }
 
     /// Binance's word on every change to the account's orders: routerd hears of a fill as it happens, and
@@ -104,18 +133,31 @@ public actor BinanceVenue: TradingVenue {
         switch event {
         case .subscribed:
             userStreamUp = true
+            account.empty()  // changes while it was down were not heard
             await deliver(.connection(.connected))
         case .lost:
             userStreamUp = false
+            account.empty()
             await deliver(.connection(.disconnected))
+        case .balances(let changed, let updatedAt):
+            account.apply(changed, updatedAt: updatedAt)
+        case .balancesMoved:
+            account.empty()
         case .clockRefused:
-            await keepClock()
+            // Refused for its timestamp: the new sample is taken whatever its round trip (see `syncClock`).
+            await keepClock(afterRefusal: true)
         case .refused(let outcome, let until):
             await rest.recordRefusal(outcome, until: until)
         case .orderChanged(let clientOrderId, let symbol, let status, let filled):
             // Every order is looked up, known to this venue or not (one routerd gave up on as not found can turn up
             // later; routerd ignores an order it never had). The report is read whole, so a duplicated, reordered or
-            // missed event cannot drop a fill; an event that says what was last reported costs no lookup.
+            // missed event cannot drop a fill; an event that says what was last reported, or about an order already
+            // reported final (it cannot change again), costs no lookup.
+            if final.contains(clientOrderId) { return }
+            if placing.keys.contains(clientOrderId) {
+                placing[clientOrderId] = event
+                return
+            }
             if let known = working[clientOrderId], let status, let filled, BinanceOrders.status(status) == known.status,
                ExactDecimal(filled) == known.filled {
                 return
@@ -189,6 +231,7 @@ public actor BinanceVenue: TradingVenue {
     private func remember(_ report: VenueOrderReport, symbol: String) {
         if report.status.isFinal {
             working[report.clientOrderId] = nil
+            final.insert(report.clientOrderId)
         } else {
             working[report.clientOrderId] = (symbol, report.status, report.filledQuantity)
         }
@@ -212,9 +255,9 @@ public actor BinanceVenue: TradingVenue {
         }
     }
 
-    private func keepClock() async {
+    private func keepClock(afterRefusal: Bool = false) async {
         do {
-            try await rest.syncClock()
+            try await rest.syncClock(afterRefusal: afterRefusal)
         } catch {
             logger.warning("Binance's clock could not be read; the last offset stays", metadata: ["error": "\(error)"])
         }
@@ -259,6 +302,17 @@ public actor BinanceVenue: TradingVenue {
     }
 
     public func place(_ order: VenueOrderRequest) async throws -> VenueOrderReport {
+        placing[order.clientOrderId] = .some(nil)
+        let result: Result<VenueOrderReport, any Error>
+        do { result = .success(try await send(order)) } catch { result = .failure(error) }
+        if case .some(.some(let event)) = placing.removeValue(forKey: order.clientOrderId) {
+            Task { await self.userStreamEvent(event) }
+        }
+        return try result.get()
+    }
+
+    /// `POST /api/v3/order`, its answer read into a report.
+    private func send(_ order: VenueOrderRequest) async throws -> VenueOrderReport {
         guard let rule = rules[order.symbol] else {
             throw VenueError.rejected("\(order.symbol) is not traded on Binance here (router.binance.symbols, or its rules could not be read)")
         }
@@ -276,6 +330,12 @@ public actor BinanceVenue: TradingVenue {
             clientOrderIds[answer.orderId] = order.clientOrderId
             let fee = try await feeConversion(rule, commissions: (answer.fills ?? []).map { ($0.commission, $0.commissionAsset) })
             let fills = try BinanceReports.fills(of: answer, clientOrderId: order.clientOrderId, side: order.side, fee: fee, now: Date())
+            // An answer whose fills fall short of what it says was executed would have the order recorded, and remembered
+            // as final, without them: its outcome is settled by looking it up (its trades read whole) instead.
+            let listed = try ExactDecimal.sum(fills.map(\.quantity))
+            guard listed == answer.executedQty else {
+                throw BinanceReports.Malformed(description: "its fills add up to \(listed) of the \(answer.executedQty) it executed")
+            }
             let report = try BinanceReports.report(answer, clientOrderId: order.clientOrderId, fills: fills, now: Date())
             remember(report, symbol: order.symbol)
             return report
@@ -357,10 +417,14 @@ public actor BinanceVenue: TradingVenue {
         return fills.sorted { ($0.time, $0.fillId) < ($1.time, $1.fillId) }
     }
 
+    /// From the cache while the user data stream keeps it current; otherwise (and to seed it) `GET /api/v3/account`.
     public func balances() async throws -> [AssetBalance] {
+        if userStreamUp, let current = account.current { return current }
         let body = try await read("/api/v3/account", [("omitZeroBalances", "true")], weight: 20)
-        let account = try BinanceReports.decode(BinanceReports.Account.self, from: body, what: "GET /api/v3/account")
-        return account.balances.map { AssetBalance(asset: $0.asset, free: $0.free, locked: $0.locked) }.sorted { $0.asset < $1.asset }
+        let answer = try BinanceReports.decode(BinanceReports.Account.self, from: body, what: "GET /api/v3/account")
+        let balances = answer.balances.map { AssetBalance(asset: $0.asset, free: $0.free, locked: $0.locked) }.sorted { $0.asset < $1.asset }
+        if userStreamUp, let updatedAt = answer.updateTime { account.seed(balances, updatedAt: updatedAt) }
+        return balances
     }
 
     /// Spot has no positions of its own: each traded symbol's base asset held (free and locked) is its long
@@ -373,14 +437,21 @@ public actor BinanceVenue: TradingVenue {
             guard let rule = rules[symbol], let balance = held[rule.baseAsset] else { continue }
             let quantity = try balance.total
             guard !quantity.isZero else { continue }
-            let mark = try await lastPrice(symbol)
+            let mark = try await markPrice(symbol)
             positions.append(Position(venue: .binance, symbol: symbol, quantity: quantity, averagePrice: mark, realizedPnl: .zero,
                                       lastPrice: mark, unrealizedPnl: nil))
         }
         return positions
     }
 
+    /// Hands over the events kept until now, oldest first, before any that comes later: events arriving during the
+    /// hand-over are kept too and handed over in turn; only then is the handler set.
     public func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) async {
+        while !early.isEmpty {
+            let kept = early
+            early = []
+            for event in kept { await handler(event) }
+        }
         self.handler = handler
     }
 
@@ -448,6 +519,12 @@ public actor BinanceVenue: TradingVenue {
             }
         }
         return conversion
+    }
+
+    /// The market stream's last trade of `symbol` if it is under a minute old, else Binance's over REST.
+    private func markPrice(_ symbol: String) async throws -> ExactDecimal {
+        if let mark = marks[symbol], ContinuousClock.now - mark.at < .seconds(60) { return mark.price }
+        return try await lastPrice(symbol)
     }
 
     /// `GET /api/v3/ticker/price` (weight 2): Binance's last traded price of `symbol`.
