@@ -111,8 +111,9 @@ token_file=/etc/bagbot/credentials/admin-token
 if [ ! -e "$token_file" ]; then
   token=$(/usr/local/bin/bagbot token)
   ( umask 077; printf '%s\n' "$token" > "$token_file" )
-  note "created the first admin token in $token_file (root only):"
+  note "created the first admin token in $token_file (root only; erased there once the gateway has stored its hash, at its first start):"
   echo "  $token"
+  note "copy it now: it is shown once"
 fi
 
 if [ "$units_changed" -eq 1 ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

@@ -269,6 +269,11 @@ public final class TokenStore: Sendable {
         }
         guard try await !hasAdminToken() else { return }
         let token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Emptied once its token was stored (`bagbot up`, the systemd unit's ExecStartPost=): nothing to bootstrap.
+        guard !token.isEmpty else {
+            logger.warning("bootstrap admin token file is empty: its token was erased after being stored", metadata: ["file": "\(path)"])
+            return
+        }
         switch APITokenFormat.classify(token) {
         case .failure(.malformed):
             throw ConfigError(file: path, key: "", reason: "not a BAGBOT token (expected bgb_ followed by 49 base64url characters, as `bagbot token` prints)")

@@ -54,6 +54,28 @@ public struct DemoLayout: Sendable {
         return true
     }
 
+    /// What `admin.token` holds: nothing yet, the token (kept), or nothing any more (emptied once the gateway stored it).
+    public enum AdminTokenFile: Equatable, Sendable {
+        case missing
+        case kept(String)
+        case erased
+    }
+
+    public var adminTokenFile: AdminTokenFile {
+        guard let text = try? String(contentsOfFile: adminTokenPath, encoding: .utf8) else { return .missing }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return token.isEmpty ? .erased : .kept(token)
+    }
+
+    /// Empties `admin.token`: the plaintext is gone, and the empty file tells later starts that a token was made and
+    /// shown (so no second one is), and the gateway that there is nothing to bootstrap.
+    public func eraseAdminToken() throws {
+        let fd = open(adminTokenPath, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw SystemCallError("empty \(adminTokenPath)") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemCallError("sync \(adminTokenPath)") }
+    }
+
     /// Creates the first admin token (0600) when there is none; returns it so it can be shown once.
     public func createAdminTokenIfMissing() throws -> String? {
         guard !FileManager.default.fileExists(atPath: adminTokenPath) else { return nil }

@@ -39,6 +39,9 @@ struct Up: AsyncParsableCommand {
     @Option(name: .customLong("set"), help: "Override a config key for every daemon, e.g. --set mindset.daily_loss_limit=500.")
     var overrides: [String] = []
 
+    @Flag(help: "Keep the admin token's plaintext in DIR/admin.token (mode 0600). Without it the token is printed once and erased once the gateway has stored its hash.")
+    var keepAdminToken = false
+
     func validate() throws {
         if let speed, ReplaySpeed(speed) == nil { throw ValidationError("--speed must be a positive number or max") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1–65535") }
@@ -87,14 +90,25 @@ struct Up: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        // The token whose plaintext is to be erased once the gateway has stored it, unless it is to be kept.
+        var toErase: String?
         if let token = try layout.createAdminTokenIfMissing() {
+            let kept = keepAdminToken ? "also in \(layout.adminTokenPath), mode 0600" : "not kept on disk: copy it now"
             StandardOutput.print("""
-                First admin token (shown once; also in \(layout.adminTokenPath), mode 0600):
+                First admin token (shown once; \(kept)):
                   \(token)
                 """)
+            toErase = token
         } else {
-            StandardOutput.print("Admin token: \(layout.adminTokenPath)")
+            switch layout.adminTokenFile {
+            case .kept(let token):
+                StandardOutput.print("Admin token: \(layout.adminTokenPath)\(keepAdminToken ? "" : " (erased once the gateway accepts it; --keep-admin-token keeps it)")")
+                toErase = token
+            case .erased, .missing:
+                StandardOutput.print("Admin token: shown at the first start and not kept (docs/operations.md, \"A lost admin token\")")
+            }
         }
+        if keepAdminToken { toErase = nil }
 
         let supervisor = Supervisor(
             children: ["mindsetd", "routerd", "arsenald", "gateway"].map {
@@ -104,12 +118,16 @@ struct Up: AsyncParsableCommand {
 
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         try supervisor.start()
+        let erasing = toErase.map { token in
+            Task { [port] in await AdminTokenErasure.eraseOnceAccepted(token: token, port: port, layout: layout, logger: logger) }
+        }
         StandardOutput.print("Gateway: http://127.0.0.1:\(port)  (GET /healthz; GET /api/orders and /api/positions with the admin token)")
         StandardOutput.print("Press Ctrl-C to stop.")
         for await signal in signals {
             logger.notice("stopping all daemons", metadata: ["signal": "\(signal)"])
             break
         }
+        erasing?.cancel()
         await supervisor.stop()
         logger.notice("all daemons stopped")
     }

@@ -129,6 +129,10 @@ struct GatewayOptions: ParsableArguments {
             token = fromEnvironment.trimmingCharacters(in: .whitespacesAndNewlines)
         } else if FileManager.default.fileExists(atPath: dir + "/admin.token") {
             token = try Self.read(dir + "/admin.token")
+            if token.isEmpty {
+                throw ValidationError("\(dir)/admin.token is empty: `bagbot up` erased the token once the gateway stored it "
+                                      + "(--keep-admin-token keeps it); pass --token-file or set BAGBOT_TOKEN")
+            }
         } else {
             throw ValidationError("no admin token: pass --token-file, set BAGBOT_TOKEN, or run where `bagbot up` keeps \(dir)/admin.token")
         }

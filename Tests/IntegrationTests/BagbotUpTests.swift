@@ -35,12 +35,23 @@ struct BagbotUpTests {
             }
         }
 
+        // The first admin token is printed once; its plaintext is erased from admin.token once the gateway stored it.
         let tokenFile = root + "/sys/admin.token"
-        try await poll("the admin token file") { FileManager.default.fileExists(atPath: tokenFile) }
-        let attributes = try FileManager.default.attributesOfItem(atPath: tokenFile)
-        #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        var printed: String?
+        try await poll("the admin token to be printed") {
+            let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard let range = log.range(of: "First admin token (shown once; not kept on disk: copy it now):\n") else { return false }
+            printed = log[range.upperBound...].split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+            return printed != nil
+        }
+        let token = try #require(printed)
         #expect(APITokenFormat.looksValid(token))
+        try await poll("the token's plaintext to be erased", timeout: 90) {
+            ((try? String(contentsOfFile: tokenFile, encoding: .utf8)) ?? "?").isEmpty
+        }
+        #expect((try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? Int) == 0o600)
+        let me = try await TestSystem.httpGet(port: port, path: "/api/subscription/me", token: token)
+        #expect(me.status == 200, "the erased token still works: its hash is stored")
         #expect(FileManager.default.fileExists(atPath: root + "/sys/bagbot.yaml"))
 
         try await poll("orders in sys/state/bagbot.db", timeout: 90) {

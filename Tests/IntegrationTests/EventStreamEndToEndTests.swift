@@ -97,9 +97,12 @@ struct EventStreamEndToEndTests {
                 (try? await system.get("/healthz"))?.status == 200
             }
             let stream = try await EventStreamClient.connect(port: system.port, token: admin)
-            try await stream.wait(for: "the daemons notice, all up", timeout: .seconds(60)) { client in
-                (client.events.first?.json as? [String: String]).map { $0.values.allSatisfy { $0 == "up" } } == true
-                    || client.events.contains { $0.event == "daemon_up" && $0.json["daemon"] as? String == "arsenald" }
+            // /healthz is up once the gateway's route clients are; its event connections may follow a moment later:
+            // each daemon the first notice says is down must then say daemon_up.
+            try await stream.wait(for: "every daemon's events to reach the gateway", timeout: .seconds(60)) { client in
+                guard let notice = client.events.first(where: { $0.event == "daemons" })?.json as? [String: String] else { return false }
+                let upLater = Set(client.events.filter { $0.event == "daemon_up" }.compactMap { $0.json["daemon"] as? String })
+                return notice.allSatisfy { $0.value == "up" || upLater.contains($0.key) }
             }
             await system.killHard("arsenald")
             try await stream.wait(for: "daemon_down arsenald", timeout: .seconds(30)) { client in

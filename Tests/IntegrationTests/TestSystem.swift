@@ -283,6 +283,11 @@ final class TestSystem: @unchecked Sendable {
     // MARK: HTTP
 
     func get(_ path: String, token: String? = nil) async throws -> (status: Int, body: Data) {
+        try await Self.httpGet(port: port, path: path, token: token)
+    }
+
+    /// `GET` on a gateway at `port` on loopback (one this test system did not start, e.g. `bagbot up`'s).
+    static func httpGet(port: Int, path: String, token: String? = nil) async throws -> (status: Int, body: Data) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.timeoutInterval = 5
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

@@ -102,7 +102,8 @@ struct BinanceUserStreamMessageTests {
         guard case .unreadable = BinanceUserStreamMessage.read(Array(#"{"event":{"e":"outboundAccountPosition","E":1,"B":[]}}"#.utf8)) else {
             Issue.record("balances without their update time are not read"); return
         }
-        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"externalLockUpdate","E":1}}"#.utf8)) == .ignored)
+        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"externalLockUpdate","E":1,"a":"BTC","d":"1","T":1}}"#.utf8)) == .balancesMoved)
+        #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"listStatus","E":1}}"#.utf8)) == .ignored)
         #expect(BinanceUserStreamMessage.read(Array(#"{"subscriptionId":0,"event":{"e":"serverShutdown","E":1770123456789}}"#.utf8)) == .serverShutdown)
         guard case .unreadable = BinanceUserStreamMessage.read(Array("[1,2]".utf8)) else { Issue.record("an array is not a message"); return }
     }

@@ -143,21 +143,27 @@ struct BinanceVenueTests {
         }
     }
 
-    @Test("while the user stream is subscribed, balances are read once and then kept by its outboundAccountPosition events")
+    @Test("while the user stream is subscribed, balances are read once, then kept by its events; a fill has them read again")
     func balancesKeptByTheStream() async throws {
         try await Self.withVenue { venue, fake in
             let events = EventCollector()
             await venue.setEventHandler { event in await events.add(event) }
             try await waitFor("the user data stream's subscription", timeout: .seconds(30)) { await events.connections > 0 }
             try await fake.control("reset-log")
+            func accountReads() async throws -> Int { try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/account" }.count }
             #expect(try await venue.balances().first { $0.asset == "USDT" }?.free == ExactDecimal("10000")!)
+            _ = try await venue.balances()
+            #expect(try await accountReads() == 1, "the second read is the cache")
+            // A fill: read again (a stream that died silently would not tell).
             _ = try await venue.place(Self.order("bb-cache-1"))
-            try await waitFor("the buy's balances to come on the stream", timeout: .seconds(30)) {
-                try await venue.balances().first { $0.asset == "BTC" }?.free == ExactDecimal("0.001")!
+            #expect(try await venue.balances().first { $0.asset == "BTC" }?.free == ExactDecimal("0.001")!)
+            #expect(try await accountReads() == 2)
+            // A resting order locks USDT without a fill: only the stream's outboundAccountPosition tells the cache.
+            _ = try await venue.place(Self.order("bb-cache-2", .buy, .limit, quantity: "0.002", price: "59000.00"))
+            try await waitFor("the lock to come on the stream", timeout: .seconds(30)) {
+                try await venue.balances().first { $0.asset == "USDT" }?.locked == ExactDecimal("118")!
             }
-            #expect(try await venue.balances().first { $0.asset == "USDT" }?.free == ExactDecimal("9939.93998999")!)
-            let accountReads = try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/account" }
-            #expect(accountReads.count == 1, "one read to start the cache, none after: \(accountReads.count)")
+            #expect(try await accountReads() == 2, "no REST read for what the stream told")
         }
     }
 

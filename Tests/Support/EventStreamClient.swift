@@ -33,8 +33,12 @@ public final class EventStreamClient: Sendable {
     private let received = Mutex(Received())
     private let http: HTTPClient
     private let reader = Mutex<Task<Void, Never>?>(nil)
+    /// Whether `http` was shut down: a client dropped without `close()` (a test that threw before it) shuts it down
+    /// in `deinit`, where AsyncHTTPClient would otherwise stop the whole test process (a debug-build precondition).
+    private let shutDown: Mutex<Bool>
 
-    private init(status: Int, contentType: String?, errorBody: String?, http: HTTPClient) {
+    private init(status: Int, contentType: String?, errorBody: String?, http: HTTPClient, shutDown: Bool = false) {
+        self.shutDown = Mutex(shutDown)
         self.status = status
         self.contentType = contentType
         self.errorBody = errorBody
@@ -60,7 +64,7 @@ public final class EventStreamClient: Sendable {
             let body = try? await response.body.collect(upTo: 65_536)
             try? await http.shutdown()
             return EventStreamClient(status: status, contentType: response.headers.first(name: "Content-Type"),
-                                     errorBody: body.map { String(buffer: $0) }, http: http)
+                                     errorBody: body.map { String(buffer: $0) }, http: http, shutDown: true)
         }
         let client = EventStreamClient(status: status, contentType: response.headers.first(name: "Content-Type"), errorBody: nil, http: http)
         if readBody {
@@ -132,7 +136,12 @@ public final class EventStreamClient: Sendable {
     public func close() async {
         let task = reader.withLock { $0 }
         task?.cancel()
-        try? await http.shutdown()
+        if !shutDown.withLock({ was in defer { was = true }; return was }) { try? await http.shutdown() }
         await task?.value
+    }
+
+    deinit {
+        reader.withLock { $0?.cancel() }
+        if !shutDown.withLock({ $0 }) { http.shutdown(queue: .global()) { _ in } }
     }
 }

@@ -124,7 +124,8 @@ enum BinanceUserStreamMessage: Equatable {
     case orderChanged(clientOrderId: String, symbol: String, status: String?, filled: String?)
     /// `outboundAccountPosition`: the balances of the assets a change touched, as of `u`.
     case balances([AssetBalance], updatedAt: Int64)
-    /// `balanceUpdate`: a deposit, withdrawal or transfer moved a balance.
+    /// `balanceUpdate` (a deposit, withdrawal or transfer) or `externalLockUpdate` (a lock from outside Spot): a balance
+    /// moved in a way the account events may not carry.
     case balancesMoved
     /// `serverShutdown`: reconnect now.
     case serverShutdown
@@ -190,7 +191,7 @@ enum BinanceUserStreamMessage: Equatable {
                 return .unreadable("an outboundAccountPosition without its update time or balances")
             }
             return .balances(balances.map { AssetBalance(asset: $0.a, free: $0.f, locked: $0.l) }, updatedAt: updatedAt)
-        case "balanceUpdate":
+        case "balanceUpdate", "externalLockUpdate":
             return .balancesMoved
         case "eventStreamTerminated":
             return .terminated

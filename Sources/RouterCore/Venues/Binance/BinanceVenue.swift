@@ -229,6 +229,8 @@ public actor BinanceVenue: TradingVenue {
 
     /// Keeps track of what was last reported of each order, for the poll.
     private func remember(_ report: VenueOrderReport, symbol: String) {
+        // A fill moves balances: the next read asks Binance, in case the stream that would tell is silently dead.
+        if !report.fills.isEmpty { account.empty() }
         if report.status.isFinal {
             working[report.clientOrderId] = nil
             final.insert(report.clientOrderId)
@@ -419,11 +421,13 @@ public actor BinanceVenue: TradingVenue {
 
     /// From the cache while the user data stream keeps it current; otherwise (and to seed it) `GET /api/v3/account`.
     public func balances() async throws -> [AssetBalance] {
-        if userStreamUp, let current = account.current { return current }
+        if userStreamUp, let current = account.current() { return current }
+        let (generation, subscribed) = (account.generation, userStreamUp)
         let body = try await read("/api/v3/account", [("omitZeroBalances", "true")], weight: 20)
         let answer = try BinanceReports.decode(BinanceReports.Account.self, from: body, what: "GET /api/v3/account")
         let balances = answer.balances.map { AssetBalance(asset: $0.asset, free: $0.free, locked: $0.locked) }.sorted { $0.asset < $1.asset }
-        if userStreamUp, let updatedAt = answer.updateTime { account.seed(balances, updatedAt: updatedAt) }
+        // Taken only if the stream was subscribed throughout the read (the cache is emptied on every change of that).
+        if subscribed, userStreamUp, let updatedAt = answer.updateTime { account.seed(balances, updatedAt: updatedAt, requestedIn: generation) }
         return balances
     }
 
