@@ -131,6 +131,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             await coordinator.setSymbolRules(try await IPCRouterPort(client: client).symbolRules())
             if self.routerStream.isConnected { try await Self.resync(coordinator, via: client) }
         }
+        RecentLogs.shared.register(on: server.registry)
         server.registry.register(Methods.health, EmptyBody.self) { [self] _, _ in
             await self.health()
         }

@@ -2,6 +2,8 @@
 public enum Methods {
     public static let hello = "hello"
     public static let health = "health"
+    /// Every daemon: its recent log lines (`LogQuery` → `LogLinesResponse`), for `GET /api/logs`.
+    public static let logsRecent = "logs.recent"
 
     public static let mindsetEvaluate = "mindset.evaluate"
     public static let mindsetState = "mindset.state"

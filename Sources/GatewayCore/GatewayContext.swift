@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import BagbotRuntime
 import NIOCore
 
 /// Who is calling, once the token is validated: the token, its owner's tier and the limits that apply.
@@ -59,6 +60,8 @@ struct GatewayEnvironment: Sendable {
     /// The wall clock, injectable so tests cross minute and day boundaries without sleeping.
     let clock: @Sendable () -> Date
     var timeouts = DaemonTimeouts()
+    /// The gateway's own recent log lines, for `GET /api/logs` beside the daemons'.
+    var recentLogs: RecentLogs = .shared
 
     /// The only paths served without a token: health and the API's description (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.

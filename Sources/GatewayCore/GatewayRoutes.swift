@@ -75,6 +75,7 @@ enum GatewayRoutes {
         AccountRoutes.add(to: router, table: table, environment: environment)
         SignalRoutes.add(to: router, table: table, environment: environment)
         EventRoutes.add(to: router, table: table, environment: environment)
+        LogRoutes.add(to: router, table: table, environment: environment)
         SubscriptionRoutes.add(to: router, table: table, environment: environment)
         AdminRoutes.add(to: router, table: table, environment: environment)
         AdminControlRoutes.add(to: router, table: table, environment: environment)

@@ -46,6 +46,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
             hub.subscribe(context.connection, to: request.topics)
             return SubscribeResponse(topics: request.topics)
         }
+        RecentLogs.shared.register(on: server.registry)
         server.registry.register(Methods.health, EmptyBody.self) { _, _ in
             HealthReport(service: "mindsetd", status: await service.isHealthy ? "ok" : "degraded",
                          summary: await service.statusLine, uptimeSeconds: Date().timeIntervalSince(started),

@@ -40,7 +40,7 @@ struct APIHarness {
 
     /// `runId`: the gateway run the idempotency store belongs to (a new one is a gateway restart).
     init(settings: GatewaySettings = GatewaySettings(), dir: TempDir? = nil, clock: ManualClock = ManualClock(APIHarness.start),
-         runId: String? = nil, timeouts: DaemonTimeouts = DaemonTimeouts()) throws {
+         runId: String? = nil, timeouts: DaemonTimeouts = DaemonTimeouts(), recentLogs: RecentLogs = RecentLogs(capacity: 100)) throws {
         let dir = try dir ?? TempDir()
         self.dir = dir
         database = try BagbotDatabase.open(path: dir.file("bagbot.db"))
@@ -57,7 +57,8 @@ struct APIHarness {
         events = EventFanOut(settings: settings.events, logger: quietLogger)
         environment = GatewayEnvironment(tokens: tokens, limiter: limiter, usage: usage, settings: settings, daemons: daemons, events: events,
                                          idempotency: try IdempotencyStore(database: database, runId: runId),
-                                         started: APIHarness.start, clock: { [clock] in clock.now() }, timeouts: timeouts)
+                                         started: APIHarness.start, clock: { [clock] in clock.now() }, timeouts: timeouts,
+                                         recentLogs: recentLogs)
     }
 
     /// The application as the daemon builds it, the usage recorder among its services (stopped after the test).

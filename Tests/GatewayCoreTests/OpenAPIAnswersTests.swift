@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import BagbotDomain
 import BagbotIPC
+import BagbotRuntime
 import BagbotTestSupport
 import Testing
 @testable import GatewayCore
@@ -79,7 +80,10 @@ struct OpenAPIAnswersTests {
 
     @Test("real answers of every kind have the status, error code, headers and body the document gives them")
     func answersMatchTheDocument() async throws {
-        let h = try APIHarness()
+        let logs = RecentLogs(capacity: 100)
+        logs.append(LogLine(time: Date(timeIntervalSince1970: 1_900_000_000), level: "info", component: "gateway.http", message: "HTTP API listening",
+                            metadata: ["url": "http://127.0.0.1:8080"]))
+        let h = try APIHarness(recentLogs: logs)
         let desk = ManualOrderDesk()
         let arsenal = try await FakeDaemon("arsenald", in: h) { registry in
             desk.register(registry)
@@ -171,6 +175,8 @@ struct OpenAPIAnswersTests {
             expect(.ok, try await client.call(.put, "/api/admin/subscriptions/gil", token: admin, json: subscription),
                    .put, path: "/api/admin/subscriptions/{owner}")
             expect(.ok, try await client.call(.get, "/api/admin/status", token: admin), .get, path: "/api/admin/status")
+            expect(.ok, try await client.call(.get, "/api/logs?level=info&limit=5", token: admin), .get, path: "/api/logs")
+            expect(.badRequest, try await client.call(.get, "/api/logs?daemon=nginx", token: admin), .get, path: "/api/logs")
             let eve = try #require((try created.json()["details"] as? [String: Any])?["id"] as? String)
             expect(.created, try await client.call(.post, "/api/admin/tokens/\(eve)/rotate", token: admin, json: #"{"graceSeconds":60}"#),
                    .post, path: "/api/admin/tokens/{id}/rotate")

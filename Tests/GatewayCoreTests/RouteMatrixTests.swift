@@ -108,6 +108,8 @@ struct RouteMatrixTests {
         Route(method: .post, path: "/api/admin/resume", user: .forbidden, admin: .serviceUnavailable),
         // The status route reports each daemon down; it answers itself.
         Route(method: .get, path: "/api/admin/status", user: .forbidden, admin: .ok),
+        // Logs answer themselves too: the daemons' are listed as unavailable.
+        Route(method: .get, path: "/api/logs?level=warning&limit=10", user: .forbidden, admin: .ok),
         Route(method: .post, path: "/api/admin/mindset/lock", json: #"{"reason":"stepping away"}"#, user: .forbidden, admin: .serviceUnavailable),
         Route(method: .post, path: "/api/admin/mindset/unlock", user: .forbidden, admin: .serviceUnavailable),
     ]
@@ -158,7 +160,7 @@ struct RouteMatrixTests {
                 : caller == .enterprise ? (route.enterprise ?? route.user) : route.user
             #expect(response.status == expected, "\(body)")
             if response.status == .forbidden {
-                let expectedCode = route.path.hasPrefix("/api/admin/") ? "admin_required"
+                let expectedCode = route.path.hasPrefix("/api/admin/") || route.path.hasPrefix("/api/logs") ? "admin_required"
                     : route.path == "/api/events" ? "tier_forbidden"
                     : caller == .free ? "tier_read_only" : route.userForbidden ?? "tier_read_only"
                 #expect(response.errorCode == expectedCode, "\(body)")

@@ -49,6 +49,21 @@ struct GatewayRoutesEndToEndTests {
             #expect(services["arsenald"]?["state"] as? String == "down")
             #expect(services["routerd"]?["state"] as? String == "up")
             #expect(services["routerd"]?["version"] as? String != nil)
+            // The logs of the three processes still up, arsenald's named missing; each daemon's "ready" line among them.
+            let logs = try await system.get("/api/logs?limit=1000", token: admin)
+            #expect(logs.status == 200)
+            let page = Self.json(logs.body)
+            #expect(page["unavailable"] as? [String] == ["arsenald"])
+            let lines = page["lines"] as? [[String: Any]] ?? []
+            #expect(Set(lines.compactMap { $0["daemon"] as? String }) == ["gateway", "mindsetd", "routerd"])
+            for daemon in ["mindsetd", "routerd", "gateway"] {
+                let own = Self.json(try await system.get("/api/logs?daemon=\(daemon)&component=\(daemon)&limit=1000", token: admin).body)
+                let said = own["lines"] as? [[String: Any]] ?? []
+                #expect(said.contains { $0["message"] as? String == "ready" && $0["daemon"] as? String == daemon }, "\(daemon) said ready")
+            }
+            let warnings = Self.json(try await system.get("/api/logs?level=warning&daemon=gateway", token: admin).body)["lines"] as? [[String: Any]] ?? []
+            #expect(warnings.contains { ($0["component"] as? String)?.hasPrefix("gateway.arsenald") == true }, "the gateway's warnings about arsenald")
+            #expect(warnings.allSatisfy { ["warning", "error", "critical"].contains($0["level"] as? String ?? "") })
 
             try system.start("arsenald")
             try await system.waitUntil("arsenald's routes to answer 200 again", timeout: .seconds(60)) {

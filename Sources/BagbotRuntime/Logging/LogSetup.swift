@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import BagbotDomain
 
 /// swift-log set-up: one label per component; under systemd each line starts with a `<N>` syslog priority
 /// that journald turns into the entry's priority (so `journalctl -p warning` works).
@@ -58,6 +59,8 @@ public struct BagbotLogHandler: LogHandler {
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }.joined(separator: " ")
         let text = fields.isEmpty ? "\(message)" : "\(message) \(fields)"
         LogWriter.shared.enqueue(Self.render(level: level, label: label, text: text, format: format))
+        RecentLogs.shared.append(LogLine(time: Date(), level: level.rawValue, component: label, message: "\(message)",
+                                         metadata: merged.mapValues { "\($0)" }))
     }
 
     /// One line as it goes to standard error.

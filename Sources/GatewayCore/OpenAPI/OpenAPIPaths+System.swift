@@ -1,3 +1,5 @@
+import BagbotDomain
+
 /// The system: the public `/healthz` and `/openapi.json`, and the admin control of `AdminControlRoutes`.
 extension OpenAPIDocument {
     /// pause, resume, lock and unlock: a call given up on may still take effect (504 `outcome_unknown`).
@@ -26,6 +28,21 @@ extension OpenAPIDocument {
             body: .json("Nothing, or `{}`.", .object(), required: false),
             success: [200: .json("routerd's switch.", .ref("TradingSwitch"))],
             errors: controlErrors)),
+        OpenAPIRoute(method: .get, path: "/api/logs", operation: .make(
+            .admin, tag: "admin", id: "recentLogs", summary: "Recent log lines of all four processes, newest first",
+            description: "Each process keeps its last `capacity` lines in memory (the journal keeps everything). A daemon "
+                + "that does not answer within 1 s is listed in `unavailable`; the others' lines still come.",
+            parameters: [
+                .query("level", "This level and the more severe ones.", .choice(LogLine.levels)),
+                .query("component", "A logger and those under it (`routerd` takes `routerd.router`).", .string(pattern: "^[A-Za-z0-9._-]{1,64}$")),
+                .query("since", "Logged at or after (ISO 8601 with a zone, fractions allowed).", .dateTime()),
+                .query("requestId", "Lines about one request: its `hb.request.id` (the gateway's) or `request_id`.",
+                       .string(pattern: "^[!-~]{1,128}$")),
+                .query("daemon", "Only this process.", .choice(LogRoutes.processes)),
+                .query("limit", "Lines in all.", .integer(minimum: 1, maximum: LogQuery.maximumLimit, default: 200)),
+            ],
+            success: [200: .json("The lines.", .ref("LogPage"))],
+            errors: [400: ["bad_request"]])),
         OpenAPIRoute(method: .get, path: "/api/admin/status", operation: .make(
             .admin, tag: "admin", id: "systemStatus", summary: "Every process's status, version and counters",
             description: "200 even with a daemon down, which it reports.",

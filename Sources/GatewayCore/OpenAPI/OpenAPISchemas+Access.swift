@@ -85,6 +85,16 @@ extension OpenAPIComponents {
             "status": .choice(["ok", "degraded"]),
             "services": .map(.choice(["up", "down"]), "gateway, mindsetd, arsenald, routerd."),
         ]),
+        "LogLine": .object("One structured log line.", required: [
+            "time": .dateTime(), "level": .choice(LogLine.levels), "component": .string("The logger: `routerd.router`, `gateway.http`…"),
+            "message": .string(), "metadata": .map(.string(), "Its fields, as text."),
+            "daemon": .choice(LogRoutes.processes, "The process that logged it."),
+        ]),
+        "LogPage": .object("Recent log lines, newest first.", required: [
+            "lines": .array(.ref("LogLine")),
+            "unavailable": .array(.choice(LogRoutes.processes), "Processes whose lines are missing: down, or too slow to answer."),
+            "capacity": .integer("Lines each process keeps in memory.", minimum: 1),
+        ]),
         "SystemStatus": .object("Every process: the gateway itself and each daemon's `health`.", required: [
             "services": .map(.object(required: ["state": .choice(["up", "down"])], optional: [
                 "status": .string("Its own report: `ok` or `degraded`."), "version": .string(), "uptimeSeconds": .number(),
