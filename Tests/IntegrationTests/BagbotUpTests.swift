@@ -85,6 +85,45 @@ struct BagbotUpTests {
         #expect(finalLog.components(separatedBy: "stopped cleanly").count - 1 == 4, "all four daemons stopped cleanly")
     }
 
+    @Test("--keep-admin-token keeps the first admin token's plaintext (0600) after the gateway stored it")
+    func keepAdminToken() async throws {
+        let directory = try TempDir()
+        defer { directory.remove() }
+        let root = directory.path
+        let port = try TestSystem.freePort()
+        let process = ChildProcess()
+        process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
+        process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)", "--keep-admin-token"]
+        let output = root + "/up.log"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                process.waitUntilExit()
+            }
+        }
+        let tokenFile = root + "/sys/admin.token"
+        try await poll("the kept token to be announced") {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("First admin token (shown once; also in \(tokenFile), mode 0600)")
+        }
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(APITokenFormat.looksValid(token))
+        try await poll("the gateway to accept it", timeout: 90) {
+            (try? await TestSystem.httpGet(port: port, path: "/api/subscription/me", token: token))?.status == 200
+        }
+        // Without the flag the file is emptied within half a second of this (the erasure polls every 500 ms).
+        try await Task.sleep(for: .seconds(2))
+        #expect((try String(contentsOfFile: tokenFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines) == token)
+        #expect((try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? Int) == 0o600)
+        kill(process.processIdentifier, SIGTERM)
+        try await poll("bagbot up to exit", timeout: 30) { !process.isRunning }
+        #expect(process.terminationStatus == 0)
+    }
+
     private func poll(_ what: String, timeout: Double = 60, _ condition: () async -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
