@@ -18,22 +18,9 @@ struct BagbotUpTests {
         defer { directory.remove() }
         let root = directory.path
         let port = try TestSystem.freePort()
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
-        process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)", "--speed", "300"]
-        let output = root + "/up.log"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let (process, output) = try Self.up(root: root, port: port, ["--speed", "300"])
         // On a failure part-way, stop bagbot the way an operator would, so it stops its four children too.
-        defer {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGTERM)
-                process.waitUntilExit()
-            }
-        }
+        defer { Self.stop(process) }
 
         // The first admin token is printed once; its plaintext is erased from admin.token once the gateway stored it.
         let tokenFile = root + "/sys/admin.token"
@@ -91,21 +78,8 @@ struct BagbotUpTests {
         defer { directory.remove() }
         let root = directory.path
         let port = try TestSystem.freePort()
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
-        process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)", "--keep-admin-token"]
-        let output = root + "/up.log"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        defer {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGTERM)
-                process.waitUntilExit()
-            }
-        }
+        let (process, output) = try Self.up(root: root, port: port, ["--keep-admin-token"])
+        defer { Self.stop(process) }
         let tokenFile = root + "/sys/admin.token"
         try await poll("the kept token to be announced") {
             ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("First admin token (shown once; also in \(tokenFile), mode 0600)")
@@ -122,6 +96,28 @@ struct BagbotUpTests {
         kill(process.processIdentifier, SIGTERM)
         try await poll("bagbot up to exit", timeout: 30) { !process.isRunning }
         #expect(process.terminationStatus == 0)
+    }
+
+    /// `bagbot up --dir ROOT/sys --port PORT` with `extra` arguments, its output in ROOT/up.log.
+    private static func up(root: String, port: Int, _ extra: [String]) throws -> (ChildProcess, output: String) {
+        let process = ChildProcess()
+        process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
+        process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)"] + extra
+        let output = root + "/up.log"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return (process, output)
+    }
+
+    /// SIGTERM, as an operator stops it (it stops its four children too), and waits.
+    private static func stop(_ process: ChildProcess) {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
     }
 
     private func poll(_ what: String, timeout: Double = 60, _ condition: () async -> Bool) async throws {
