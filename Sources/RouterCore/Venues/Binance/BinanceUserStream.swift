@@ -18,7 +18,7 @@ actor BinanceUserStream {
         case orderChanged(clientOrderId: String, symbol: String, status: String?, filled: String?)
         /// `outboundAccountPosition`: these assets' balances, as of `updatedAt` (Binance's `u`, milliseconds).
         case balances([AssetBalance], updatedAt: Int64)
-        /// `balanceUpdate` (a deposit, withdrawal or transfer): balances must be read again.
+        /// `balanceUpdate` (a deposit, withdrawal or transfer) or `externalLockUpdate`: balances must be read again.
         case balancesMoved
         /// The subscription was refused for its timestamp (-1021): the clock should be read again before the next.
         case clockRefused
