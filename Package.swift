@@ -19,10 +19,13 @@ let hummingbirdCore: Target.Dependency = .product(name: "HummingbirdCore", packa
 let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 let webSocketClient: Target.Dependency = .product(name: "WSClient", package: "swift-websocket")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 /// What every daemon's library builds on, plus what it alone needs.
 func core(_ extra: Target.Dependency...) -> [Target.Dependency] {
-    ["BagbotDomain", "BagbotIPC", "BagbotStorage", "BagbotRuntime", logging, serviceLifecycle, nioConcurrencyHelpers] + extra
+    ["BagbotDomain", "BagbotIPC", "BagbotStorage", "BagbotRuntime", logging, serviceLifecycle, nioConcurrencyHelpers, metrics] + extra
 }
 
 let package = Package(
@@ -53,6 +56,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, found with pkg-config; .ci/run and scripts/bootstrap install the -dev packages.
@@ -79,7 +84,7 @@ let package = Package(
             name: "BagbotRuntime",
             dependencies: [
                 "BagbotDomain", "BagbotIPC", "BagbotStorage", "CSystemd", "CCrypto", logging, serviceLifecycle, argumentParser,
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams"), metrics, coreMetrics, prometheus,
             ],
             swiftSettings: strictConcurrency
         ),

@@ -30,6 +30,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     private let updatesIn: AsyncStream<RouterUpdate>.Continuation
     /// Ticks dropped from arsenald's own buffer because the strategies fell behind (the newest are kept).
     private let droppedTicks = NIOLockedValueBox<Int>(0)
+    private let metrics: ArsenalMetrics
     /// Whether routerd paces its feed by this daemon's acknowledgements (a max-speed replay), and the ticks
     /// processed (docs/ipc.md, "Paced replay").
     private let pacing = NIOLockedValueBox(TickPacingState())
@@ -39,6 +40,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
 
     public init(context: DaemonContext) {
         let config = context.config
+        let metrics = ArsenalMetrics()
+        self.metrics = metrics
         readiness = context.readiness
         logger = context.logger("coordinator")
         server = IPCServer(serviceName: "arsenald", configuration: .from(config, service: "arsenald"), logger: context.logger("ipc"))
@@ -68,8 +71,10 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 } else {
                     hub.publish(method, topic: Topics.signals, body: DecisionEvent(signal: signal, decision: decision))
                 }
-            })
+            },
+            settled: { [metrics] strategyId, outcome in metrics.signal(from: strategyId, outcome) })
         wire()
+        ProcessMetrics.followReconnects(of: [mindsetClient, routerClient, routerStream])
     }
 
     private func wire() {
@@ -78,13 +83,17 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         let updatesIn = updatesIn
         let logger = logger
         let droppedTicks = droppedTicks
+        let metrics = metrics
         let pacing = pacing
         routerStream.onEvent { method, frame in
             do {
                 switch method {
                 case Events.tick:
-                    if case .dropped = ticksIn.yield(try IPCClient.decodeEvent(Tick.self, from: frame)) {
+                    let tick = try IPCClient.decodeEvent(Tick.self, from: frame)
+                    metrics.received(tick)
+                    if case .dropped = ticksIn.yield(tick) {
                         droppedTicks.withLockedValue { $0 += 1 }
+                        metrics.droppedTick()
                     }
                 case Events.order: updatesIn.yield(.order(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
                 case Events.fill: updatesIn.yield(.fill(try IPCClient.decodeEvent(Fill.self, from: frame)))
@@ -131,7 +140,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             await coordinator.setSymbolRules(try await IPCRouterPort(client: client).symbolRules())
             if self.routerStream.isConnected { try await Self.resync(coordinator, via: client) }
         }
-        RecentLogs.shared.register(on: server.registry)
+        server.registry.registerProcessReports()
         server.registry.register(Methods.health, EmptyBody.self) { [self] _, _ in
             await self.health()
         }
@@ -281,6 +290,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                     for await tick in ticks {
                         if stopping.withLockedValue({ $0 }) { break }
                         await coordinator.handle(tick: tick)
+                        self.metrics.processed(tick)
                         let (paced, due) = self.pacing.withLockedValue { $0.processed(tick) }
                         if paced { await self.acknowledge(tick, due: due) }
                     }

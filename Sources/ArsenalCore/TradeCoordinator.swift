@@ -62,6 +62,8 @@ public actor TradeCoordinator {
     private let publish: @Sendable (String, Signal, MindsetDecision?) -> Void
     /// Every signal processed and what came of it, for `arsenal.signals`.
     public nonisolated let recentSignals: RecentSignals
+    /// Told what came of every signal (arsenald's metrics).
+    private let settledObserver: @Sendable (String, TradeOutcome) -> Void
     private let runID: String
     private var sequence = 0
     /// Fills up to this sequence are already in the positions (from a resync or applied one by one).
@@ -128,8 +130,10 @@ public actor TradeCoordinator {
         executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
         saveChoices: (@Sendable (StrategyChoices) throws -> Void)? = nil,
         manualMaxQuantity: [String: ExactDecimal] = [:], runID: String? = nil, recentSignals: RecentSignals = RecentSignals(),
-        publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in }
+        publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in },
+        settled: @escaping @Sendable (_ strategyId: String, TradeOutcome) -> Void = { _, _ in }
     ) {
+        self.settledObserver = settled
         self.recentSignals = recentSignals
         self.executor = executor
         self.saveChoices = saveChoices
@@ -438,6 +442,7 @@ public actor TradeCoordinator {
         recentSignals.proposed(signal)
         let outcome = await trade(signal, from: strategy, quote: quote)
         recentSignals.settled(signal.requestId, outcome)
+        settledObserver(strategy.id, outcome)
         return outcome
     }
 

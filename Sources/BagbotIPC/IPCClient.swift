@@ -82,6 +82,7 @@ public final class IPCClient: Sendable {
         var loop: Task<Void, Never>?
         var stopping = false
         var connectedSince: Date?
+        var connections = 0
     }
 
     /// `group`: the client takes one event loop of it for all its connections. Clients given the same
@@ -104,6 +105,8 @@ public final class IPCClient: Sendable {
 
     public var state: IPCConnectionState { box.withLockedValue { $0.state } }
     public var isConnected: Bool { state == .connected }
+    /// Connections made since the start (a reconnect is each one after the first), for the daemon's metrics.
+    public var connections: Int { box.withLockedValue { $0.connections } }
 
     /// Runs after every successful (re)connection, e.g. to subscribe and re-read state. A hook that
     /// throws drops the connection so the next attempt runs it again.
@@ -230,6 +233,7 @@ public final class IPCClient: Sendable {
             setState(.connecting(attempt: attempt))
             do {
                 let channel = try await connect()
+                box.withLockedValue { $0.connections += 1 }
                 attempt = 0
                 loggedFailure = false
                 try await channel.closeFuture.get()

@@ -4,6 +4,8 @@ public enum Methods {
     public static let health = "health"
     /// Every daemon: its recent log lines (`LogQuery` → `LogLinesResponse`), for `GET /api/logs`.
     public static let logsRecent = "logs.recent"
+    /// Every daemon: its metrics as Prometheus text (`EmptyBody` → `MetricsExposition`), for `GET /metrics`.
+    public static let metricsScrape = "metrics.scrape"
 
     public static let mindsetEvaluate = "mindset.evaluate"
     public static let mindsetState = "mindset.state"

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// Steps 1, 2 and 5 of the subscription middleware on every request but the public paths (`/healthz`, `/openapi.json`): the bearer token (missing or malformed:
+/// Steps 1, 2 and 5 of the subscription middleware on every request but the public paths (`/healthz`, `/openapi.json`, and `/metrics` as configured): the bearer token (missing or malformed:
 /// 401), its validation (bad checksum, unknown, expired, revoked: 401, each with its own code), then the owner's
 /// subscription (suspended: 403) and the tier's limits, attached to the context as the caller's `Identity`.
 struct BearerAuthMiddleware: RouterMiddleware {
@@ -9,7 +9,19 @@ struct BearerAuthMiddleware: RouterMiddleware {
     let environment: GatewayEnvironment
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        guard !GatewayEnvironment.isPublic(request.uri.path) else { return try await next(request, context) }
+        guard !environment.isPublic(request.uri.path) else { return try await next(request, context) }
+        let started = ContinuousClock.now
+        var context = context
+        do {
+            context.identity = try await authenticate(request, context: context)
+        } catch {
+            APIMetricsMiddleware.record(request, context, tier: "none", status: APIMetricsMiddleware.status(of: error), since: started)
+            throw error
+        }
+        return try await next(request, context)
+    }
+
+    private func authenticate(_ request: Request, context: GatewayContext) async throws -> Identity {
         let presented = try Self.bearerToken(request.headers[.authorization])
         let result: Result<AuthenticatedToken, TokenRejection>
         do {
@@ -18,9 +30,7 @@ struct BearerAuthMiddleware: RouterMiddleware {
             context.logger.error("token look-up failed", metadata: ["error": "\(error)"])
             throw APIError(.serviceUnavailable, "storage_unavailable", "the token store is unavailable")
         }
-        var context = context
-        context.identity = try identity(from: result)
-        return try await next(request, context)
+        return try identity(from: result)
     }
 
     static func bearerToken(_ header: String?) throws -> String {

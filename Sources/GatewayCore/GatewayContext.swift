@@ -67,7 +67,9 @@ struct GatewayEnvironment: Sendable {
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.
     static let publicPaths: Set<String> = ["/healthz", "/openapi.json"]
 
-    static func isPublic(_ path: String) -> Bool {
-        publicPaths.contains(path)
+    /// Paths served without a token under these settings: the public ones, and `/metrics` unless it is set to need an
+    /// admin token (`MetricsRoutes` then checks who may read it).
+    func isPublic(_ path: String) -> Bool {
+        Self.publicPaths.contains(path) || (path == MetricsRoutes.path && settings.metricsAccess != .admin)
     }
 }

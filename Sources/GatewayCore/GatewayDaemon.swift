@@ -68,6 +68,7 @@ public final class GatewayDaemon: BagbotDaemon {
         // Stopped in reverse: the event feed first (it ends every event stream, which the HTTP server would otherwise
         // wait for), then the HTTP server, then the usage recorder writes every call it still holds.
         services = [IPCClientsService(daemons.all), usage, app, feed]
+        ProcessMetrics.followReconnects(of: daemons.all)
     }
 
     /// The first admin token: the configured file, else the systemd credential `bagbot-admin-token`.

@@ -57,6 +57,7 @@ enum GatewayRoutes {
         router.add(middleware: CanonicalPathMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: BearerAuthMiddleware(environment: environment))
+        router.add(middleware: APIMetricsMiddleware())
         router.add(middleware: RateLimitMiddleware(environment: environment))
         router.add(middleware: UsageMiddleware(environment: environment))
         router.add(middleware: ReadOnlyTierMiddleware())
@@ -69,6 +70,7 @@ enum GatewayRoutes {
         // The API's OpenAPI 3.1 document (OpenAPIDocument), public like /healthz.
         router.get("/openapi.json") { _, _ in try OpenAPIDocument.response() }
         table.note("/openapi.json", .get)
+        MetricsRoutes.add(to: router, table: table, environment: environment)
 
         OrderRoutes.add(to: router, table: table, environment: environment)
         StrategyRoutes.add(to: router, table: table, environment: environment)

@@ -20,8 +20,22 @@ public struct GatewaySettings: ConfigSection {
     /// How long pause, resume, lock and unlock wait for routerd or mindsetd. Past it the change may still take effect
     /// (504 `outcome_unknown`); at most 50 s, so that `bagbot`'s own 60 s wait always outlasts it.
     public var controlTimeoutMs = 30_000
+    /// Who may read `GET /metrics` (docs/observability.md).
+    public var metricsAccess = MetricsAccess.loopback
 
     public init() {}
+
+    /// Who may scrape `GET /metrics`: it names strategies, symbols and tiers, so not the whole internet by default.
+    public enum MetricsAccess: String, Codable, Sendable, Equatable, CaseIterable {
+        /// Without a token, from the machine itself only (a Prometheus on the VPS, or one reaching it through an SSH
+        /// tunnel); any other caller gets 403. Behind a reverse proxy on the same machine every caller looks local:
+        /// use `admin` there.
+        case loopback
+        /// With an admin token, from anywhere (Prometheus's `authorization: credentials_file:`).
+        case admin
+        /// Anyone who can reach the port.
+        case open
+    }
 
     public struct Tiers: Codable, Sendable, Equatable {
         public var free = TierLimits(perMinute: 60, perDay: 1_000, readOnly: true)

@@ -11,8 +11,9 @@ public struct QuotaState: Sendable, Equatable {
     public var window: Int
     /// Requests still allowed now.
     public var remaining: Int
-    /// Whole seconds until more quota is available: for the minute, until the oldest request in the window leaves
-    /// it (0 when the window is empty); for the day, until the next 00:00 UTC.
+    /// Whole seconds until more quota is available: for the minute, until the request whose leaving the window lets
+    /// one more in leaves it (the oldest, unless the quota was lowered below the requests in it; 0 when the window is
+    /// empty); for the day, until the next 00:00 UTC.
     public var reset: Int
 }
 
@@ -130,7 +131,10 @@ public final class RateLimiter: Sendable {
                     retryAfter = max(1, Int((leaving + Self.minuteWindow - time).rounded(.up)))
                 }
             }
-            let minuteReset = state.inWindow == 0 ? 0 : max(1, Int((state.admitted[state.head] + Self.minuteWindow - time).rounded(.up)))
+            // Until the request whose leaving lets one more in: the oldest, unless more than the quota are in the
+            // window (the quota was lowered), then the one that brings the count under it — what `Retry-After` says.
+            let minuteReset = state.inWindow == 0 ? 0
+                : max(1, Int((state.admitted[state.head + max(0, state.inWindow - limits.perMinute)] + Self.minuteWindow - time).rounded(.up)))
             let minute = QuotaState(name: "minute", quota: limits.perMinute, window: 60,
                                     remaining: max(0, limits.perMinute - state.inWindow), reset: minuteReset)
             let day = limits.perDay == 0 ? nil

@@ -93,8 +93,9 @@ public final class TokenStore: Sendable {
             owner: owner, role: role, tier: tier, createdAt: now, expiresAt: expiresAt)
     }
 
-    /// Makes a new token for `owner`, creating the owner's subscription on `tier` if they have none. The returned
-    /// secret is the only copy: it is shown once and never stored.
+    /// Makes a new token for `owner`, creating the owner's subscription if they have none: on `tier`, else on the tier
+    /// of the owner's tokens (the first admin's), else Free. The returned secret is the only copy: it is shown once and
+    /// never stored.
     func create(owner: String, role: TokenRole, tier: Tier?, expiresAt: Date?, now: Date) async throws -> (secret: String, token: APIToken) {
         let secret = try APITokenFormat.generate()
         let token: APIToken = try await database.write { db in
@@ -108,7 +109,18 @@ public final class TokenStore: Sendable {
                 }
                 effectiveTier = existing.tier
             } else {
-                effectiveTier = (tier ?? .free).rawValue
+                // An owner with tokens but no subscription (the first admin, stored at bootstrap) is on its newest token's
+                // tier: the subscription a new token creates keeps it there, or it would move every token of the owner.
+                let held = try String.fetchOne(db, sql: """
+                    SELECT tier FROM api_tokens WHERE owner = ? AND (revoked_at IS NULL OR revoked_at > ?)
+                    ORDER BY created_at DESC LIMIT 1
+                    """, arguments: [owner, now])
+                if let held, let tier, tier.rawValue != held {
+                    throw TokenStoreError.conflict(
+                        code: "tier_conflict",
+                        message: "\(owner)'s tokens are on the \(held) tier; change it with PUT /api/admin/subscriptions/\(owner), or leave tier out")
+                }
+                effectiveTier = tier?.rawValue ?? held ?? Tier.free.rawValue
                 try SubscriptionRecord(owner: owner, tier: effectiveTier, status: SubscriptionStatus.active.rawValue,
                                        periodStart: now, periodEnd: nil, limitOverrides: nil).insert(db)
             }

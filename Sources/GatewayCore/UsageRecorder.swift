@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
@@ -33,6 +34,8 @@ public final class UsageRecorder: Service, Sendable {
     private let flushInterval: Duration
     private let logger: Logger
     private let buffer = NIOLockedValueBox(Buffer())
+    /// `dropped`, for Prometheus.
+    private let droppedCounter = Metrics.Counter(label: "bagbot_usage_buffer_dropped_total")
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
@@ -58,6 +61,7 @@ public final class UsageRecorder: Service, Sendable {
             return (true, buffer.entries.count, buffer.dropped)
         }
         if !accepted {
+            droppedCounter.increment()
             // Once per power of two, so a flood is visible in the log without flooding it.
             if droppedSoFar & (droppedSoFar - 1) == 0 {
                 logger.warning("usage buffer full: call not recorded", metadata: ["dropped_total": "\(droppedSoFar)", "capacity": "\(capacity)"])
@@ -102,12 +106,15 @@ public final class UsageRecorder: Service, Sendable {
             }
             buffer.withLockedValue { $0.written += entries.count }
         } catch {
-            buffer.withLockedValue { buffer in
+            let lost = buffer.withLockedValue { buffer in
                 let room = max(0, capacity - buffer.entries.count)
-                buffer.dropped += max(0, entries.count - room)
+                let lost = max(0, entries.count - room)
+                buffer.dropped += lost
                 buffer.entries.insert(contentsOf: entries.prefix(room), at: 0)
                 for (id, time) in lastUsed where (buffer.lastUsed[id] ?? .distantPast) < time { buffer.lastUsed[id] = time }
+                return lost
             }
+            droppedCounter.increment(by: lost)
             throw error
         }
     }

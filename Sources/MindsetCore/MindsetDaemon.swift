@@ -31,6 +31,9 @@ public final class MindsetDaemon: BagbotDaemon, Service {
         server = IPCServer(
             serviceName: "mindsetd", configuration: .from(config, service: "mindsetd"), logger: context.logger("ipc"))
         registerMethods()
+        let metrics = MindsetMetrics()
+        ProcessMetrics.collect { [service] in metrics.update(from: await service.currentState()) }
+        ProcessMetrics.followReconnects(of: [routerClient])
     }
 
     private func registerMethods() {
@@ -46,7 +49,7 @@ public final class MindsetDaemon: BagbotDaemon, Service {
             hub.subscribe(context.connection, to: request.topics)
             return SubscribeResponse(topics: request.topics)
         }
-        RecentLogs.shared.register(on: server.registry)
+        server.registry.registerProcessReports()
         server.registry.register(Methods.health, EmptyBody.self) { _, _ in
             HealthReport(service: "mindsetd", status: await service.isHealthy ? "ok" : "degraded",
                          summary: await service.statusLine, uptimeSeconds: Date().timeIntervalSince(started),

@@ -97,7 +97,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let registry = server.registry
         let hub = server.events
         let started = started
-        RecentLogs.shared.register(on: registry)
+        registry.registerProcessReports()
         registry.register(Methods.health, EmptyBody.self) { _, _ in
             HealthReport(service: "routerd", status: await service.isHealthy ? "ok" : "degraded", summary: await service.statusLine,
                          uptimeSeconds: Date().timeIntervalSince(started),

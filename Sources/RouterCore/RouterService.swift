@@ -47,7 +47,10 @@ public actor RouterService: ExclusiveSections {
     var accepting = false
     /// Orders whose outcome is still being settled with their venue (sent but not found there yet, or of
     /// unknown outcome), by client order id. New orders for their symbol wait, reduce-only ones excepted.
-    var unsettled: [String: UnsettledOrder] = [:]
+    var unsettled: [String: UnsettledOrder] = [:] {
+        didSet { metrics.unsettled.record(unsettled.count) }
+    }
+    var metrics = RouterMetrics()
     /// Each strategy's net position per symbol ("strategy|symbol"), from the fills recorded: what a
     /// reduce-only order of that strategy may not grow or flip.
     var strategyBooks: [String: PositionBook] = [:]
@@ -249,6 +252,7 @@ public actor RouterService: ExclusiveSections {
             unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
             throw IPCError(.notSent, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
         }
+        metrics.ordered(venueId, .pendingNew)
         rollDay(now)
         ordersToday += 1
 
@@ -266,6 +270,8 @@ public actor RouterService: ExclusiveSections {
         let report: VenueOrderReport
         do {
             tickToOrder.handedToVenue(symbol: symbol, quoteSequence: request.quoteSequence)
+            let handed = ContinuousClock.now
+            defer { metrics.answered(venueId, after: ContinuousClock.now - handed) }
             report = try await venue.place(VenueOrderRequest(sent, quoteSequence: request.quoteSequence))
         } catch VenueError.rejected(let reason) {
             return await settleRejected(sent, reason: reason, expecting: .sent)
@@ -394,6 +400,8 @@ public actor RouterService: ExclusiveSections {
             newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status,
                                               durable: false)
             healthyStore = true
+            if updated.status != stored.status { metrics.ordered(updated.venue, updated.status) }
+            metrics.filled(updated.venue, count: newFills.count)
         } catch {
             if (error as? IPCError)?.code != .conflict { healthyStore = false }
             booksMayBeStale = true
@@ -454,6 +462,7 @@ public actor RouterService: ExclusiveSections {
                 : expecting == .sent && venuesSyncingSent.contains(order.venue)
             try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)
             healthyStore = true
+            if order.status != expecting { metrics.ordered(order.venue, order.status) }
         } catch {
             if (error as? IPCError)?.code != .conflict { healthyStore = false }
             logger.critical("could not record an order's status", metadata: [

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Metrics
 import BagbotDomain
 
 /// How long an order takes from the tick it was decided on to its venue: from the moment routerd's feed takes the
@@ -41,6 +42,8 @@ public final class TickToOrderLatency: Sendable {
     let publishedCapacity: Int
     let sampleCapacity: Int
     private let state = NIOLockedValueBox(State())
+    /// Every matched order's latency, for Prometheus (the ring above is for routerd's health).
+    private let histogram = Metrics.Timer(label: "bagbot_tick_to_order_seconds")
 
     public init(publishedCapacity: Int = 65_536, sampleCapacity: Int = 8_192) {
         self.publishedCapacity = max(1, publishedCapacity)
@@ -78,6 +81,7 @@ public final class TickToOrderLatency: Sendable {
                 return
             }
             let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            histogram.recordNanoseconds(nanoseconds)
             if state.samples.count < limit {
                 state.samples.append(nanoseconds)
             } else {

@@ -84,13 +84,16 @@ struct CanonicalPathTests {
         #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0)
     }
 
-    @Test("only /healthz and /openapi.json are public: every other path, a route or not, needs a token first (401 before 404)")
+    @Test("only /healthz, /openapi.json and (from this machine) /metrics are public: every other path, a route or not, needs a token first (401 before 404)")
     func allowlist() async throws {
         let h = try APIHarness()
         #expect(GatewayEnvironment.publicPaths == ["/healthz", "/openapi.json"])
-        let routes = Self.routes(of: h).filter { !GatewayEnvironment.publicPaths.contains($0.1) }
+        let routes = Self.routes(of: h).filter { !GatewayEnvironment.publicPaths.contains($0.1) && $0.1 != MetricsRoutes.path }
         try await h.app.test(.router) { client async throws in
-            for (method, path) in routes + [(.get, "/"), (.get, "/metrics"), (.get, "/API/orders"), (.post, "/healthz/x")] {
+            // No connection here, so no loopback peer: refused by where it comes from, not for want of a token.
+            let metrics = try await client.call(.get, "/metrics")
+            #expect(metrics.status == .forbidden && String(buffer: metrics.body).contains("metrics_loopback_only"))
+            for (method, path) in routes + [(.get, "/"), (.get, "/Metrics"), (.get, "/API/orders"), (.post, "/healthz/x")] {
                 let response = try await client.call(method, path)
                 #expect(response.status == .unauthorized, "\(method.rawValue) \(path): \(String(buffer: response.body))")
             }

@@ -59,6 +59,17 @@ struct RateLimiterTests {
         #expect(refused.minute.remaining == 0)
         #expect(refused.retryAfter == 59)
         #expect(refused.day == nil)
+        // Spread over the minute, more than the new quota in the window: the reset is when the count falls under the
+        // quota (the 7th oldest of 10 leaves), the same as Retry-After — not when the oldest leaves.
+        let spread = RateLimiter()
+        for second in 0..<10 { _ = spread.decide(owner: "a", limits: Self.free, now: Self.t0.addingTimeInterval(Double(second))) }
+        let cut = spread.decide(owner: "a", limits: lowered, now: Self.t0.addingTimeInterval(20))
+        #expect(!cut.admitted)
+        #expect(cut.retryAfter == 46)   // the 7th request, at 6 s, leaves at 66 s
+        #expect(cut.minute.reset == cut.retryAfter)
+        // Under the quota, the reset is still the oldest leaving.
+        let under = spread.decide(owner: "b", limits: lowered, now: Self.t0.addingTimeInterval(20))
+        #expect(under.admitted && under.minute.reset == 60)
     }
 
     @Test("a seed counts as admitted; the first state installed wins")

@@ -136,6 +136,28 @@ struct SubscriptionAPITests {
         }
     }
 
+    @Test("a new token for the first admin (tokens, no subscription) keeps it on its tier: never a Free, read-only admin")
+    func newTokenForTheBootstrapAdmin() async throws {
+        let h = try APIHarness()
+        // As bootstrapAdmin stores it: a token on the Enterprise tier, no subscription row.
+        let first = try APITokenFormat.generate()
+        _ = try await h.tokens.insert(token: first, owner: "admin", role: .admin, tier: Tier.enterprise.rawValue, now: h.clock.now())
+        try await h.app.test(.router) { client async throws in
+            let conflict = try await client.call(.post, "/api/admin/tokens", token: first, json: #"{"owner":"admin","tier":"free"}"#)
+            #expect(conflict.status == .conflict && conflict.errorCode == "tier_conflict", "\(String(buffer: conflict.body))")
+            let created = try await client.call(.post, "/api/admin/tokens", token: first, json: #"{"owner":"admin"}"#)
+            #expect(created.status == .created)
+            #expect(try (created.json()["details"] as? [String: Any])?["tier"] as? String == "enterprise")
+            #expect(try await h.tokens.subscription(owner: "admin")?.tier == .enterprise)
+            let me = try await client.call(.get, "/api/subscription/me", token: first)
+            #expect(try me.json()["tier"] as? String == "enterprise")
+            #expect(try await client.call(.post, "/api/admin/pause", token: first).status != .forbidden)
+            // An owner nobody has tokens for still starts on Free.
+            let newcomer = try await client.call(.post, "/api/admin/tokens", token: first, json: #"{"owner":"newcomer"}"#)
+            #expect(try (newcomer.json()["details"] as? [String: Any])?["tier"] as? String == "free")
+        }
+    }
+
     @Test("bad admin input is refused with 400 or 422 and a message naming the field",
           arguments: [
               (#"{"tier":"pro"}"#, HTTPResponse.Status.badRequest, "owner"),

@@ -23,32 +23,8 @@ public enum TestPeers {
         }
     }
 
-    /// Runs `Tests/Peers/<script>` to its end and returns its exit status and what it printed (stdout and stderr
-    /// together). Waits by polling, never blocking a thread of the cooperative pool; past `timeout` the script is
-    /// killed and this throws.
+    /// Runs `Tests/Peers/<script>` to its end with the peers' Python (`ToolRun.run`).
     public static func run(_ script: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
-        let directory = try TempDir()
-        let outputPath = directory.file("output")
-        guard FileManager.default.createFile(atPath: outputPath, contents: nil), let output = FileHandle(forWritingAtPath: outputPath) else {
-            throw TestFailure("cannot create \(outputPath)")
-        }
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: try python)
-        process.arguments = [Self.directory + "/" + script] + arguments
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        try? output.close()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                throw TestFailure("\(script) did not finish within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, text)
+        try await ToolRun.run(try python, [Self.directory + "/" + script] + arguments, timeout: timeout)
     }
 }

@@ -24,6 +24,7 @@ public enum DaemonRunner {
         }
         let level = LogSetup.level(named: config.log.level) ?? .info
         LogSetup.bootstrap(level: level, format: LogSetup.format(named: config.log.format))
+        ProcessMetrics.bootstrap(daemon: service)
         var logger = Logger(label: service)
         logger.logLevel = level
         let notifier = SystemdNotifier()

@@ -39,7 +39,13 @@ extension OpenAPIDocument {
                 description: "The id of the last event received: the stream goes on after it (else 400 when not a whole number).",
                 required: false, schema: .string(pattern: "^[0-9]{1,20}$"))],
             success: [200: OpenAPIResponse(description: eventStreamDescription, content: [
-                "text/event-stream": OpenAPIMediaType(schema: .string("`id:`, `event:` and `data:` lines; a blank line ends each event.")),
+                // OpenAPI 3.1 has no schema for one item of a stream (3.2's `itemSchema`): tools such as schemathesis
+                // read `schema` as that of each event, parsed into its fields.
+                "text/event-stream": OpenAPIMediaType(schema: .object(
+                    "One event: its `event:`, `data:` and `id:` lines; a blank line ends it.",
+                    required: ["event": .string("Its kind (the list above)."), "data": .string("A JSON object, on one line.")],
+                    optional: ["id": .string("Its position in the stream, for `Last-Event-ID`.", pattern: "^[0-9]{1,20}$"),
+                               "retry": .integer(minimum: 0)])),
             ])],
             errors: [400: ["bad_request"], 503: ["events_unavailable", "too_many_streams"]])),
     ]

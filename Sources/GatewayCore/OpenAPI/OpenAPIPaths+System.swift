@@ -17,6 +17,15 @@ extension OpenAPIDocument {
             .open, tag: "system", id: "openAPI", summary: "This document; no token",
             success: [200: .json("The OpenAPI 3.1 document of this gateway.", .object(open: true))])),
 
+        OpenAPIRoute(method: .get, path: "/metrics", operation: .make(
+            .open, tag: "system", id: "metrics", summary: "Prometheus metrics of all four processes",
+            description: "Each sample is labelled with its `daemon`; `bagbot_daemon_up` is 0 for a daemon that did not answer "
+                + "within 1 s. Who may read it is `gateway.metrics_access`: `loopback` (the default: no token, this machine "
+                + "only, else 403), `admin` (an admin token, from anywhere) or `open`.",
+            success: [200: OpenAPIResponse(description: "The Prometheus text format, version 0.0.4.", content: [
+                "text/plain": OpenAPIMediaType(schema: .string("`# HELP`, `# TYPE` and sample lines.")),
+            ])],
+            errors: [403: ["metrics_loopback_only"]])),
         OpenAPIRoute(method: .post, path: "/api/admin/pause", operation: .make(
             .admin, tag: "admin", id: "pauseTrading", summary: "Pause trading: routerd refuses new entries",
             description: "Exits, stops and cancels still pass. Survives restarts.",

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Logging
+import Metrics
 
 /// Every REST request BAGBOT makes to Binance goes through here (binance-spot-api-docs, rest-api.md): asked of the
 /// request gate first (nothing leaves during a 429 back-off or a 418 ban, reads wait for a window that is nearly
@@ -53,6 +54,10 @@ actor BinanceRESTClient {
     let maximumWait: Duration
     private let http: HTTPClient
     private var gate: BinanceRequestGate
+    /// Binance's count of this IP's request weight in the current minute (`X-MBX-USED-WEIGHT-1M`), and its refusals.
+    private let weightUsed = Gauge(label: "bagbot_venue_request_weight_used", dimensions: [("venue", "binance"), ("interval", "1m")])
+    private let bans = Metrics.Counter(label: "bagbot_venue_refusals_total", dimensions: [("venue", "binance"), ("kind", "banned")])
+    private let rateLimits = Metrics.Counter(label: "bagbot_venue_refusals_total", dimensions: [("venue", "binance"), ("kind", "rate_limited")])
     private var clock = BinanceClock()
     private var lastClockSync: Date?
     private let logger: Logger
@@ -208,6 +213,8 @@ actor BinanceRESTClient {
         gate.observe(headers: headers.map { ($0.name, $0.value) }, at: now)
         let outcome = BinanceOutcome.of(status: status, body: body, retryAfter: headers.first(name: "Retry-After"))
         gate.record(outcome, at: now)
+        if let used = headers.first(name: "X-MBX-USED-WEIGHT-1M").flatMap(Double.init) { weightUsed.record(used) }
+        if case .banned = outcome { bans.increment() } else if case .rateLimited = outcome { rateLimits.increment() }
         switch outcome {
         case .success:
             return body
