@@ -9,17 +9,8 @@ public enum TestPeers {
     /// how to make it.
     public static var python: String {
         get throws {
-            if let configured = ProcessInfo.processInfo.environment["BAGBOT_PEERS_PYTHON"], !configured.isEmpty {
-                guard FileManager.default.isExecutableFile(atPath: configured) else {
-                    throw TestFailure("BAGBOT_PEERS_PYTHON is \(configured), which is not an executable: run scripts/setup-peers")
-                }
-                return configured
-            }
-            let venv = SharedData.repository + "/.build-peers/venv/bin/python"
-            guard FileManager.default.isExecutableFile(atPath: venv) else {
-                throw TestFailure("the test peers are not set up: run scripts/setup-peers (scripts/test does)")
-            }
-            return venv
+            try ToolRun.executable(variable: "BAGBOT_PEERS_PYTHON", local: ".build-peers/venv/bin/python", setup: "scripts/setup-peers",
+                                   what: "the test peers' Python")
         }
     }
 

@@ -40,17 +40,24 @@ public enum ToolRun {
     /// the one that script puts in this clone's `.build-peers`. Absent, the test that needs it fails and says how.
     public static var promtool: String {
         get throws {
-            if let configured = ProcessInfo.processInfo.environment["BAGBOT_PROMTOOL"], !configured.isEmpty {
-                guard FileManager.default.isExecutableFile(atPath: configured) else {
-                    throw TestFailure("BAGBOT_PROMTOOL is \(configured), which is not an executable: run scripts/setup-promtool")
-                }
-                return configured
-            }
-            let local = SharedData.repository + "/.build-peers/promtool/usr/bin/promtool"
-            guard FileManager.default.isExecutableFile(atPath: local) else {
-                throw TestFailure("promtool is not set up: run scripts/setup-promtool (scripts/test does)")
-            }
-            return local
+            try executable(variable: "BAGBOT_PROMTOOL", local: ".build-peers/promtool/usr/bin/promtool", setup: "scripts/setup-promtool",
+                           what: "promtool")
         }
+    }
+
+    /// A tool the tests need: the path in the environment `variable` when set (it must be an executable), else
+    /// `local` in this clone; else a failure naming the `setup` script that makes it.
+    static func executable(variable: String, local: String, setup: String, what: String) throws -> String {
+        if let configured = ProcessInfo.processInfo.environment[variable], !configured.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: configured) else {
+                throw TestFailure("\(variable) is \(configured), which is not an executable: run \(setup)")
+            }
+            return configured
+        }
+        let path = SharedData.repository + "/" + local
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("\(what) is not set up: run \(setup) (scripts/test does)")
+        }
+        return path
     }
 }
