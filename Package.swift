@@ -43,6 +43,7 @@ let package = Package(
         .executable(name: "strategy-benchmark", targets: ["StrategyBenchmark"]),
         .executable(name: "backtest-benchmark", targets: ["BacktestBenchmark"]),
         .executable(name: "binance-benchmark", targets: ["BinanceBenchmark"]),
+        .executable(name: "gateway-baseline", targets: ["GatewayBaseline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -151,6 +152,13 @@ let package = Package(
             name: "BinanceBenchmark",
             dependencies: ["RouterCore", "BagbotIPC", "BagbotDomain", asyncHTTPClient, nioCore, nioPosix, logging],
             path: "Benchmarks/BinanceBenchmark",
+            swiftSettings: strictConcurrency
+        ),
+
+        .executableTarget(
+            name: "GatewayBaseline",
+            dependencies: [hummingbird, logging],
+            path: "Benchmarks/GatewayBaseline",
             swiftSettings: strictConcurrency
         ),
 
