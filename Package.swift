@@ -174,7 +174,9 @@ let package = Package(
         .testTarget(
             name: "BagbotStorageTests",
             dependencies: ["BagbotStorage", "BagbotTestSupport", grdb]),
-        .testTarget(name: "BagbotRuntimeTests", dependencies: ["BagbotRuntime", "BagbotTestSupport"]),
+        .testTarget(
+            name: "BagbotRuntimeTests",
+            dependencies: ["BagbotRuntime", "BagbotTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
             name: "MindsetCoreTests",
             dependencies: [

@@ -18,6 +18,8 @@ final class EventFeed: Service, Sendable {
     }
 
     let fanOut: EventFanOut
+    /// routerd's events of a trade held until arsenald's decision for it is streamed.
+    let causal = EventCausalOrder()
     private let sources: [Source]
     private let logger: Logger
     /// How often connections are checked for `daemon_down`.
@@ -43,11 +45,12 @@ final class EventFeed: Service, Sendable {
 
     private func wire(_ source: Source) {
         let fanOut = fanOut
+        let causal = causal
         let logger = logger
         let peer = source.client.peerService
         source.client.onEvent { method, frame in
             do {
-                try Self.forward(method, frame: frame, to: fanOut)
+                try Self.forward(method, frame: frame, to: fanOut, causal: causal)
             } catch {
                 logger.error("unreadable event from a daemon; not streamed", metadata: ["peer": "\(peer)", "method": "\(method)", "error": "\(error)"])
             }
@@ -60,17 +63,25 @@ final class EventFeed: Service, Sendable {
         }
     }
 
-    /// One daemon event as a stream event; events of no kind the stream carries are ignored.
-    static func forward(_ method: String, frame: ByteBuffer, to fanOut: EventFanOut) throws {
+    /// One daemon event as a stream event; events of no kind the stream carries are ignored. A trade's order and
+    /// fills wait for its decision (`causal`).
+    static func forward(_ method: String, frame: ByteBuffer, to fanOut: EventFanOut, causal: EventCausalOrder) throws {
+        let publish = { (kind: StreamEventKind, json: Data) in fanOut.publish(kind, json: json) }
         switch method {
         case Events.tick:
             let tick = try IPCClient.decodeEvent(Tick.self, from: frame)
             guard fanOut.admitsTick(of: tick.symbol) else { return }
             fanOut.publish(.tick, json: try JSONResponse.data(tick))
-        case Events.order: fanOut.publish(.order, json: try JSONResponse.data(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
-        case Events.fill: fanOut.publish(.fill, json: try JSONResponse.data(try IPCClient.decodeEvent(Fill.self, from: frame)))
+        case Events.order:
+            let order = try IPCClient.decodeEvent(OrderRecord.self, from: frame)
+            causal.tradeEvent(.order, clientOrderId: order.clientOrderId, json: try JSONResponse.data(order), publish: publish)
+        case Events.fill:
+            let fill = try IPCClient.decodeEvent(Fill.self, from: frame)
+            causal.tradeEvent(.fill, clientOrderId: fill.clientOrderId, json: try JSONResponse.data(fill), publish: publish)
         case Events.signal: fanOut.publish(.signal, json: try JSONResponse.data(try IPCClient.decodeEvent(Signal.self, from: frame)))
-        case Events.decision: fanOut.publish(.decision, json: try JSONResponse.data(try IPCClient.decodeEvent(DecisionEvent.self, from: frame)))
+        case Events.decision:
+            let decision = try IPCClient.decodeEvent(DecisionEvent.self, from: frame)
+            causal.decision(requestId: decision.signal.requestId, json: try JSONResponse.data(decision), publish: publish)
         case Events.mindsetTransition:
             // mindsetd's `StateTransition` (from, to, reason, at), its time in ISO 8601 like every API time.
             let transition = try IPCClient.decodeEvent(JSONValue.self, from: frame)
@@ -105,11 +116,12 @@ final class EventFeed: Service, Sendable {
         for source in sources { await source.client.shutdown() }
     }
 
-    /// Until cancelled: `daemon_down` for a connection lost, and the heartbeat.
+    /// Until cancelled: trade events held past their bound, `daemon_down` for a connection lost, and the heartbeat.
     private func watch() async {
         let heartbeat = Duration.seconds(fanOut.settings.heartbeatSeconds)
         var sinceHeartbeat = Duration.zero
         while !Task.isCancelled {
+            causal.releaseOverdue { kind, json in fanOut.publish(kind, json: json) }
             for source in sources where !source.client.isConnected {
                 fanOut.daemon(source.client.peerService, up: false, json: Self.daemonNotice(source.client.peerService))
             }

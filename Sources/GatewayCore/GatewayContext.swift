@@ -62,6 +62,8 @@ struct GatewayEnvironment: Sendable {
     var timeouts = DaemonTimeouts()
     /// The gateway's own recent log lines, for `GET /api/logs` beside the daemons'.
     var recentLogs: RecentLogs = .shared
+    /// `GET /metrics`'s one gathering at a time.
+    var metrics = MetricsCache()
 
     /// The only paths served without a token: health and the API's description (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.

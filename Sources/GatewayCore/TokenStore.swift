@@ -111,10 +111,11 @@ public final class TokenStore: Sendable {
             } else {
                 // An owner with tokens but no subscription (the first admin, stored at bootstrap) is on its newest token's
                 // tier: the subscription a new token creates keeps it there, or it would move every token of the owner.
+                // A tier that is no longer one of `Tier`'s is not kept: the owner starts on `tier` (or Free) instead.
                 let held = try String.fetchOne(db, sql: """
                     SELECT tier FROM api_tokens WHERE owner = ? AND (revoked_at IS NULL OR revoked_at > ?)
-                    ORDER BY created_at DESC LIMIT 1
-                    """, arguments: [owner, now])
+                    AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC LIMIT 1
+                    """, arguments: [owner, now, now]).flatMap(Tier.init(rawValue:))?.rawValue
                 if let held, let tier, tier.rawValue != held {
                     throw TokenStoreError.conflict(
                         code: "tier_conflict",

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Synchronization
 import BagbotTestSupport
 import Testing
 @testable import GatewayCore
@@ -25,6 +26,11 @@ struct MetricsRouteTests {
             }
             #expect(text.contains("bagbot_daemon_up{daemon=\"gateway\"} 1"))
             #expect(text.components(separatedBy: "# TYPE bagbot_daemon_up gauge").count == 2, "one header for the family")
+            // Through a reverse proxy on this machine the TCP peer is local: a forwarded request is not taken as local.
+            for field in ["Forwarded", "X-Forwarded-For", "X-Real-IP"] {
+                let forwarded = try await client.call(.get, "/metrics", headers: [HTTPField.Name(field)!: "203.0.113.9"])
+                #expect(forwarded.status == .forbidden && forwarded.errorCode == "metrics_loopback_only", "\(field)")
+            }
         }
     }
 
@@ -97,5 +103,28 @@ struct MetricsRouteTests {
             bagbot_orders_total{daemon="routerd",venue="paper",status="filled"} 3
 
             """)
+    }
+}
+
+@Suite("MetricsCache")
+struct MetricsCacheTests {
+    @Test("callers that come together share one gathering; one less than maximumAge old is served again; then a new one")
+    func oneAtATime() async throws {
+        let cache = MetricsCache(maximumAge: .milliseconds(300))
+        let gathered = Mutex(0)
+        let gather: @Sendable () async -> String = {
+            let count = gathered.withLock { $0 += 1; return $0 }
+            try? await Task.sleep(for: .milliseconds(100))
+            return "gathering \(count)"
+        }
+        let texts = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<20 { group.addTask { await cache.text(gather: gather) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(texts) == ["gathering 1"])
+        #expect(await cache.text(gather: gather) == "gathering 1")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(await cache.text(gather: gather) == "gathering 2")
+        #expect(gathered.withLock { $0 } == 2)
     }
 }

@@ -155,6 +155,16 @@ struct SubscriptionAPITests {
             // An owner nobody has tokens for still starts on Free.
             let newcomer = try await client.call(.post, "/api/admin/tokens", token: first, json: #"{"owner":"newcomer"}"#)
             #expect(try (newcomer.json()["details"] as? [String: Any])?["tier"] as? String == "free")
+            // Only a working token's tier is kept, and only a tier that exists: an expired Pro token, or one on a tier
+            // since removed, leaves the owner to start on what is asked (or Free), never on a tier nothing can read.
+            _ = try await h.tokens.insert(token: try APITokenFormat.generate(), owner: "lapsed", role: .user, tier: Tier.pro.rawValue,
+                                          expiresAt: h.clock.now().addingTimeInterval(-60), now: h.clock.now().addingTimeInterval(-86_400))
+            let lapsed = try await client.call(.post, "/api/admin/tokens", token: first, json: #"{"owner":"lapsed","tier":"free"}"#)
+            #expect(lapsed.status == .created, "\(String(buffer: lapsed.body))")
+            _ = try await h.tokens.insert(token: try APITokenFormat.generate(), owner: "legacy", role: .user, tier: "platinum", now: h.clock.now())
+            let legacy = try await client.call(.post, "/api/admin/tokens", token: first, json: #"{"owner":"legacy"}"#)
+            #expect(try (legacy.json()["details"] as? [String: Any])?["tier"] as? String == "free")
+            #expect(try await h.tokens.subscription(owner: "legacy")?.tier == .free)
         }
     }
 

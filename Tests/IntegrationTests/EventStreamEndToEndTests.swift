@@ -47,11 +47,11 @@ struct EventStreamEndToEndTests {
                 }
                 return false
             }
-            // In order as each daemon published them: arsenald's signal then decision, routerd's order then fill. Across
-            // the two daemons' connections the gateway forwards in arrival order (docs/api.md, "Events"): they are
-            // matched by requestId, not by position.
+            // In causal order although they come on two connections: arsenald's signal then decision, then routerd's order
+            // then fill (docs/api.md, "Events": routerd's events of a trade wait for its decision).
             let trade = try #require(Self.tradeInOrder(first.events))
             #expect(trade.signal < trade.decision, "\(first.events)")
+            #expect(trade.decision < trade.order, "\(first.events)")
             #expect(trade.order < trade.fill)
             #expect(first.events.first?.event == "daemons")
             let daemons = first.events.first?.json as? [String: String]

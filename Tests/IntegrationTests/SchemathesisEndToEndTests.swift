@@ -49,7 +49,7 @@ struct SchemathesisEndToEndTests {
                     "--exclude-path-regex", #"^/api/admin/tokens/\{id\}"#,
                     "--report", "junit", "--report-dir", reports.file(name),
                     "--no-color",
-                ], timeout: .seconds(600))
+                ], directory: reports.path, timeout: .seconds(600))
                 #expect(run.status == 0, "schemathesis with the \(name) token:\n\(run.output.suffix(12_000))")
             }
         }

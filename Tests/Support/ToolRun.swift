@@ -4,17 +4,19 @@ import Foundation
 public enum ToolRun {
     /// Runs `executable` to its end and returns its exit status and what it printed (stdout and stderr together);
     /// `input`, a file given as its standard input. Waits by polling, never blocking a thread of the cooperative
-    /// pool; past `timeout` the program is killed and this throws.
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil,
+    /// pool; past `timeout` the program is killed and this throws. `directory`: where it runs (what it leaves
+    /// behind, such as schemathesis's cache, stays out of the clone).
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil, directory: String? = nil,
                            timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
-        let directory = try TempDir()
-        let outputPath = directory.file("output")
+        let scratch = try TempDir()
+        let outputPath = scratch.file("output")
         guard FileManager.default.createFile(atPath: outputPath, contents: nil), let output = FileHandle(forWritingAtPath: outputPath) else {
             throw TestFailure("cannot create \(outputPath)")
         }
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = output
         process.standardError = output
         if let input {
