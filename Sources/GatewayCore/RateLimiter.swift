@@ -108,7 +108,9 @@ public final class RateLimiter: Sendable {
         let today = Self.utcDay(now)
         let secondsToMidnight = Int((Double(today + 1) * 86_400 - time).rounded(.up))
         return owners.withLockedValue { owners in
-            var state = owners[owner] ?? OwnerState(day: today, dayCount: 0)
+            // Taken out of the dictionary, not copied: a copy would share the window's buffer, and the append below
+            // would then copy every time in it (up to a minute's quota) on each request.
+            var state = owners.removeValue(forKey: owner) ?? OwnerState(day: today, dayCount: 0)
             state.prune(before: time - Self.minuteWindow)
             if state.day != today {
                 state.day = today

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import Logging
 import BagbotRuntime
@@ -67,9 +68,23 @@ enum TokenStoreError: Error, Equatable {
 
 /// gateway's `api_tokens` and `subscriptions` tables. Tokens are looked up by the SHA-256 of what the client sent
 /// and the stored hash is compared in constant time; the token itself is never stored.
+///
+/// The rows of tokens presented lately are kept in memory for up to a second (`recent`), so a client's calls do not each
+/// read the database: every change this store makes empties it before the change is answered (and a read that began
+/// before a change is not kept: `generation`), so a revoked or rotated token stops at once. The one change made
+/// elsewhere, `last_used_at` (written in batches by `UsageRecorder`), is at most a second behind in what is shown.
 public final class TokenStore: Sendable {
     let database: DatabasePool
     let acceptLegacyTokens: Bool
+
+    private struct RecentRows {
+        var rows: [String: (record: APITokenRecord, subscription: SubscriptionRecord?, at: ContinuousClock.Instant)] = [:]
+        var generation = 0
+    }
+
+    private let recent = Mutex(RecentRows())
+    static let recentLifetime = Duration.seconds(1)
+    static let recentCapacity = 10_000
 
     /// The longest grace period a rotation may keep the old token working.
     static let maximumGraceSeconds = 7 * 86_400
@@ -83,7 +98,7 @@ public final class TokenStore: Sendable {
     @discardableResult
     public func insert(token: String, owner: String, role: TokenRole, tier: String, expiresAt: Date? = nil, now: Date = Date()) async throws -> APIToken {
         let record = try Self.record(for: token, owner: owner, role: role, tier: tier, expiresAt: expiresAt, now: now)
-        try await database.write { db in try record.insert(db) }
+        try await write { db in try record.insert(db) }
         return record.token
     }
 
@@ -98,7 +113,7 @@ public final class TokenStore: Sendable {
     /// never stored.
     func create(owner: String, role: TokenRole, tier: Tier?, expiresAt: Date?, now: Date) async throws -> (secret: String, token: APIToken) {
         let secret = try APITokenFormat.generate()
-        let token: APIToken = try await database.write { db in
+        let token: APIToken = try await write { db in
             let existing = try SubscriptionRecord.fetchOne(db, key: owner)
             let effectiveTier: String
             if let existing {
@@ -140,10 +155,7 @@ public final class TokenStore: Sendable {
         case .success: break
         }
         let digest = APITokenFormat.hash(presented)
-        let found = try await database.read { db -> (APITokenRecord, SubscriptionRecord?)? in
-            guard let record = try APITokenRecord.filter(APITokenRecord.Columns.hash == digest).fetchOne(db) else { return nil }
-            return (record, try SubscriptionRecord.fetchOne(db, key: record.owner))
-        }
+        let found = try await rows(digest)
         guard let (record, subscriptionRecord) = found,
               Crypto.constantTimeEqual(Array(record.hash.utf8), Array(digest.utf8))
         else { return .failure(.unknown) }
@@ -160,6 +172,34 @@ public final class TokenStore: Sendable {
             }
         }
         return .success(authenticated)
+    }
+
+    /// A token's row and its owner's subscription, from `recent` when read less than `recentLifetime` ago.
+    private func rows(_ digest: String) async throws -> (APITokenRecord, SubscriptionRecord?)? {
+        let now = ContinuousClock.now
+        let (kept, generation) = recent.withLock { recent in
+            (recent.rows[digest].flatMap { now - $0.at < Self.recentLifetime ? ($0.record, $0.subscription) : nil }, recent.generation)
+        }
+        if let kept { return kept }
+        let found = try await database.read { db -> (APITokenRecord, SubscriptionRecord?)? in
+            guard let record = try APITokenRecord.filter(APITokenRecord.Columns.hash == digest).fetchOne(db) else { return nil }
+            return (record, try SubscriptionRecord.fetchOne(db, key: record.owner))
+        }
+        if let (record, subscription) = found {
+            recent.withLock { recent in
+                // Read before a change this store made since: not kept, or a revoked token could outlive its revocation.
+                guard recent.generation == generation else { return }
+                if recent.rows.count >= Self.recentCapacity { recent.rows.removeAll() }
+                recent.rows[digest] = (record, subscription, now)
+            }
+        }
+        return found
+    }
+
+    /// Every change to tokens and subscriptions: the rows kept in memory go before the change is answered.
+    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        defer { recent.withLock { $0.rows.removeAll(); $0.generation += 1 } }
+        return try await database.write(updates)
     }
 
     struct StoredValueProblem: Error { let message: String }
@@ -193,7 +233,7 @@ public final class TokenStore: Sendable {
     /// The last working admin token cannot be revoked (409 `last_admin_token`): that would leave no way to manage
     /// the install short of editing the database.
     func revoke(id: String, now: Date) async throws -> APIToken {
-        try await database.write { db in
+        try await write { db in
             guard var record = try APITokenRecord.fetchOne(db, key: id) else { throw TokenStoreError.notFound("no token \(id)") }
             if record.role == .admin, record.token.state(at: now) != .revoked, record.token.state(at: now) != .expired,
                try Self.workingAdminTokens(db, now: now, excluding: id, lasting: true) == 0 {
@@ -213,7 +253,7 @@ public final class TokenStore: Sendable {
     /// leaked token in its grace period cannot mint a successor.
     func rotate(id: String, graceSeconds: Int, now: Date) async throws -> (secret: String, token: APIToken, old: APIToken) {
         let secret = try APITokenFormat.generate()
-        return try await database.write { db in
+        return try await write { db in
             guard var old = try APITokenRecord.fetchOne(db, key: id) else { throw TokenStoreError.notFound("no token \(id)") }
             if let successor = old.rotatedTo {
                 throw TokenStoreError.conflict(code: "token_already_rotated", message: "token \(id) was already rotated to \(successor)")
@@ -247,7 +287,7 @@ public final class TokenStore: Sendable {
         let overridesJSON: String? = try subscription.overrides.flatMap { overrides in
             overrides.isEmpty ? nil : String(decoding: try JSONEncoder().encode(overrides), as: UTF8.self)
         }
-        return try await database.write { db in
+        return try await write { db in
             let existing = try SubscriptionRecord.fetchOne(db, key: subscription.owner)
             let record = SubscriptionRecord(owner: subscription.owner, tier: subscription.tier.rawValue, status: subscription.status.rawValue,
                                             periodStart: existing?.periodStart ?? now, periodEnd: existing?.periodEnd,

@@ -41,7 +41,8 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let service = try await RouterService(
             store: OrderStore(database: database), venues: built.venues, symbols: SymbolMap(config: settings),
             tradingSwitch: TradingSwitch(stateDirectory: paths.stateFilesDir, logger: logger),
-            events: server.events, logger: logger, reconciliation: settings.reconcile.settings, account: settings.account)
+            events: server.events, logger: logger, reconciliation: settings.reconcile.settings, account: settings.account,
+            priceAgeLimit: settings.priceAgeLimit)
         // Before the socket opens: no new order is taken until the last run's orders are settled.
         try await service.start()
 

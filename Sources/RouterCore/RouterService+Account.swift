@@ -35,7 +35,20 @@ extension RouterService {
         for venue in venues.values {
             holdings.append(AccountValuation.Holdings(venue: venue.id, balances: try await venue.balances(), positions: try await venue.positions()))
         }
-        return try valuation.summarize(holdings, prices: lastTicks.mapValues(\.mid), day: day, dayStart: dayStart,
-                                       trading: tradingSwitch.state)
+        let symbols = symbols
+        return try valuation.summarize(holdings, prices: currentPrices(), markVenue: { symbols.venue(for: $0) }, day: day,
+                                       dayStart: dayStart, trading: tradingSwitch.state)
+    }
+
+    /// The last price of each symbol, leaving out those received longer than `priceAgeLimit` ago.
+    func currentPrices() -> [String: ExactDecimal] {
+        guard let limit = priceAgeLimit else { return lastTicks.mapValues(\.mid) }
+        let now = clock()
+        var prices: [String: ExactDecimal] = [:]
+        for (symbol, tick) in lastTicks {
+            guard let received = lastTickReceived[symbol], now - received <= limit else { continue }
+            prices[symbol] = tick.mid
+        }
+        return prices
     }
 }

@@ -22,7 +22,7 @@ public actor RouterService: ExclusiveSections {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { RouterExecutor.shared.asUnownedSerialExecutor() }
     let store: any OrderStorage
     let venues: [Venue: any TradingVenue]
-    private let symbols: SymbolMap
+    let symbols: SymbolMap
     /// Each venue's rules per symbol, read from the venues at start and taken again when a venue says they
     /// changed (`VenueEvent.rules`).
     var symbolRules: [Venue: [String: SymbolRules]] {
@@ -39,6 +39,10 @@ public actor RouterService: ExclusiveSections {
     let reconciliation: ReconciliationSettings
     var gate = ExclusiveGate()
     var lastTicks: [String: Tick] = [:]
+    /// When each symbol's last tick was received, on `clock`: a price older than `priceAgeLimit` values nothing.
+    var lastTickReceived: [String: ContinuousClock.Instant] = [:]
+    let priceAgeLimit: Duration?
+    let clock: @Sendable () -> ContinuousClock.Instant
     private var ticks = 0
     private var ordersToday = 0
     var dayStart: Date
@@ -72,8 +76,11 @@ public actor RouterService: ExclusiveSections {
 
     public init(store: any OrderStorage, venues: [any TradingVenue], symbols: SymbolMap, tradingSwitch: TradingSwitch,
                 events: any EventPublishing, logger: Logger, reconciliation: ReconciliationSettings = ReconciliationSettings(),
-                account: RouterSettings.Account = RouterSettings.Account()) async throws {
+                account: RouterSettings.Account = RouterSettings.Account(), priceAgeLimit: Duration? = nil,
+                clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) async throws {
         self.store = store
+        self.priceAgeLimit = priceAgeLimit
+        self.clock = clock
         self.symbols = symbols
         self.tradingSwitch = tradingSwitch
         self.events = events
@@ -183,6 +190,7 @@ public actor RouterService: ExclusiveSections {
         }
         ticks += 1
         lastTicks[tick.symbol] = tick
+        lastTickReceived[tick.symbol] = clock()
         events.publish(Events.tick, topic: Topics.ticks, body: tick)
     }
 

@@ -58,8 +58,19 @@ public struct RouterSettings: ConfigSection {
         /// Assets counted one for one as another (a stablecoin as its currency); without a peg USDT is valued
         /// only through a USDT/USD price, which the paper feed does not have.
         public var pegs = ["USDT": "USD", "USDC": "USD"]
+        /// In live mode, a price routerd received longer ago than this values nothing: what it would value counts as
+        /// unvalued, so mindsetd takes no equity and allows no entry, rather than judge the day on a price frozen by a
+        /// market stream that is down (or banned). 0: no limit. Not on paper: the replayed ticks are the paper
+        /// venue's whole market, and may be sparse.
+        public var maxPriceAgeSeconds = 30.0
 
         public init() {}
+    }
+
+    /// `account.max_price_age_seconds` in live mode.
+    public var priceAgeLimit: Duration? {
+        let seconds = account.maxPriceAgeSeconds
+        return mode == "live" && seconds > 0 ? .milliseconds(Int64((seconds * 1_000).rounded())) : nil
     }
 
     public struct Paper: Codable, Sendable, Equatable {
@@ -105,7 +116,10 @@ public struct RouterSettings: ConfigSection {
         default:
             throw check.fail("mode", "must be paper or live, got '\(mode.prefix(20))'")
         }
-        try binance.validate(check, prefix: "binance")
+        if !(0...86_400).contains(account.maxPriceAgeSeconds) {
+            throw check.fail("account.max_price_age_seconds", "must be 0 (no limit)…86400")
+        }
+                try binance.validate(check, prefix: "binance")
         guard ReplaySpeed(replay.speed) != nil else {
             throw check.fail("replay.speed", "must be a positive number or \"max\"")
         }

@@ -168,6 +168,27 @@ struct SubscriptionAPITests {
         }
     }
 
+    @Test("a token just used (its rows kept in memory) is refused at once once revoked, or its subscription suspended or moved")
+    func changesReachKeptRowsAtOnce() async throws {
+        let h = try APIHarness()
+        let admin = try await h.token(owner: "root", tier: .enterprise, role: .admin)
+        let alice = try await h.token(owner: "alice", tier: .pro)
+        let bob = try await h.token(owner: "bob", tier: .pro)
+        try await h.app.test(.router) { client async throws in
+            #expect(try await client.call(.get, "/api/subscription/me", token: alice).status == .ok)
+            #expect(try await client.call(.delete, "/api/admin/tokens/\(try await h.tokenId(alice))", token: admin).status == .ok)
+            #expect(try await client.call(.get, "/api/subscription/me", token: alice).errorCode == "token_revoked")
+
+            #expect(try (await client.call(.get, "/api/subscription/me", token: bob)).json()["tier"] as? String == "pro")
+            let moved = try await client.call(.put, "/api/admin/subscriptions/bob", token: admin, json: #"{"tier":"free"}"#)
+            #expect(moved.status == .ok)
+            #expect(try (await client.call(.get, "/api/subscription/me", token: bob)).json()["tier"] as? String == "free")
+            let suspended = try await client.call(.put, "/api/admin/subscriptions/bob", token: admin, json: #"{"tier":"free","status":"suspended"}"#)
+            #expect(suspended.status == .ok)
+            #expect(try await client.call(.get, "/api/subscription/me", token: bob).errorCode == "subscription_suspended")
+        }
+    }
+
     @Test("bad admin input is refused with 400 or 422 and a message naming the field",
           arguments: [
               (#"{"tier":"pro"}"#, HTTPResponse.Status.badRequest, "owner"),

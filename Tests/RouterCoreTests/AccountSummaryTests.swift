@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import BagbotDomain
 import BagbotTestSupport
@@ -65,6 +66,41 @@ struct AccountSummaryTests {
         #expect(account.rates.first { $0.asset == "BTC" }?.rate == 110.5)
     }
 
+    @Test("a price received longer ago than the limit values nothing: the holding is unvalued until a fresh tick comes")
+    func stalePriceValuesNothing() async throws {
+        let fixture = try RouterFixture()
+        let clock = Mutex(ContinuousClock.now)
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "BTC", free: 1, locked: 0), AssetBalance(asset: "USDT", free: 1_000, locked: 0)])
+        let service = try await fixture.service(venues: [binance], priceAgeLimit: .seconds(30), clock: { clock.withLock { $0 } })
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 100, at: now))
+        clock.withLock { $0 += .seconds(30) }
+        let fresh = try await service.account()
+        #expect(fresh.unvalued.isEmpty)
+        #expect(fresh.venues.first { $0.venue == .binance }?.equity == 1_100)
+        // The stream went quiet: the last price is 31 s old, and BTC no longer counts at it.
+        clock.withLock { $0 += .seconds(1) }
+        let stale = try await service.account()
+        #expect(stale.unvalued == ["BTC"])
+        #expect(stale.venues.first { $0.venue == .binance }?.equity == 1_000, "the BTC is left out, not valued at a frozen price")
+        await service.onTick(quote("BTCUSDT", bid: 90, ask: 90, at: now + 31))
+        let again = try await service.account()
+        #expect(again.unvalued.isEmpty)
+        #expect(again.venues.first { $0.venue == .binance }?.equity == 1_090)
+    }
+
+    @Test("the limit: 30 s by default, in live mode only; 0 turns it off")
+    func priceAgeLimitSetting() throws {
+        var settings = RouterSettings()
+        #expect(settings.priceAgeLimit == nil, "paper")
+        settings.mode = "live"
+        #expect(settings.priceAgeLimit == .seconds(30))
+        settings.account.maxPriceAgeSeconds = 0
+        #expect(settings.priceAgeLimit == nil)
+        settings.account.maxPriceAgeSeconds = 2.5
+        #expect(settings.priceAgeLimit == .milliseconds(2_500))
+    }
+
     @Test("the day's realised P&L counts closes since the day's start, against positions opened on any day")
     func dayFigures() async throws {
         let fixture = try RouterFixture()
@@ -90,5 +126,36 @@ struct AccountSummaryTests {
         #expect(all[0].realizedPnl == (try closes[0] + closes[1]))
         #expect(try await fixture.store.dayLedger(since: epoch.addingTimeInterval(86_400), through: 2).dayFigures.isEmpty,
                 "only fills up to the sequence asked for")
+    }
+}
+
+@Suite("Valuation marks")
+struct ValuationMarkTests {
+    static let rules: [Venue: [String: SymbolRules]] = [
+        .paper: ["BTCUSDT": RouterFixture.looseRules("BTCUSDT")], .binance: ["BTCUSDT": RouterFixture.looseRules("BTCUSDT")],
+    ]
+
+    /// Binance holds one BTC and no price came (or the last one is too old); the paper venue's BTCUSDT position still
+    /// carries the last replayed price, 9,326.
+    static func value(routedTo venue: Venue) throws -> AccountSummary {
+        let valuation = AccountValuation(currency: "USD", pegs: ["USDT": "USD"], rules: rules)
+        let holdings = [
+            AccountValuation.Holdings(venue: .binance, balances: [AssetBalance(asset: "BTC", free: 1, locked: 0)], positions: []),
+            AccountValuation.Holdings(venue: .paper, balances: [], positions: [
+                Position(venue: .paper, symbol: "BTCUSDT", quantity: 0, averagePrice: 9_000, realizedPnl: 12, lastPrice: 9_326),
+            ]),
+        ]
+        return try valuation.summarize(holdings, prices: [:], markVenue: { _ in venue }, day: [], dayStart: Date(),
+                                       trading: TradingSwitchState(enabled: true, reason: nil, changedAt: Date()))
+    }
+
+    @Test("a symbol without a current price is valued only by the mark of the venue it is routed to, never another's")
+    func onlyTheRoutedVenuesMark() throws {
+        let live = try Self.value(routedTo: .binance)
+        #expect(live.unvalued == ["BTC"], "the paper venue's replayed price must not value live BTC")
+        #expect(live.venues.first { $0.venue == .binance }?.equity == 0)
+        let paper = try Self.value(routedTo: .paper)
+        #expect(paper.unvalued.isEmpty)
+        #expect(paper.venues.first { $0.venue == .binance }?.equity == 9_326)
     }
 }

@@ -105,4 +105,12 @@ struct RouterSettingsTests {
         #expect(error.key == key, "\(error)")
         #expect(!error.reason.isEmpty)
     }
+
+    @Test("account.max_price_age_seconds: read from the file, 0…86400, else refused naming the key")
+    func maxPriceAge() throws {
+        let config = try loadConfig(yaml: "router:\n  account:\n    max_price_age_seconds: 12\n", sections: sections)
+        #expect(config[RouterSettings.self].account.maxPriceAgeSeconds == 12)
+        let error = configError(yaml: "router:\n  account:\n    max_price_age_seconds: -1\n", sections: sections)
+        #expect(error?.key == "router.account.max_price_age_seconds", "\(String(describing: error))")
+    }
 }

@@ -17,11 +17,15 @@ struct AccountValuation {
     /// Each venue's rules per symbol: which asset a symbol's prices and P&L are in.
     let rules: [Venue: [String: SymbolRules]]
 
-    /// Rates from the last prices: routerd's latest tick of each symbol, else the mark a venue reports.
-    func converter(prices: [String: ExactDecimal], holdings: [Holdings]) -> CurrencyConverter {
+    /// Rates from the last prices: routerd's latest tick of each symbol, else the mark reported by the venue the
+    /// symbol is routed to (`markVenue`) — never another venue's: in live mode the paper venue's positions keep the
+    /// last replayed price, and would stand in for a live price that is missing or too old.
+    func converter(prices: [String: ExactDecimal], holdings: [Holdings], markVenue: (String) -> Venue?) -> CurrencyConverter {
         var marks = prices
-        for position in holdings.flatMap(\.positions) where marks[position.symbol] == nil {
-            marks[position.symbol] = position.lastPrice
+        for holding in holdings {
+            for position in holding.positions where marks[position.symbol] == nil && markVenue(position.symbol) == holding.venue {
+                marks[position.symbol] = position.lastPrice
+            }
         }
         let pairs = rules.values.flatMap(\.values).compactMap { rule -> CurrencyConverter.Pair? in
             marks[rule.symbol].map { CurrencyConverter.Pair(symbol: rule.symbol, baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset, price: $0) }
@@ -29,9 +33,10 @@ struct AccountValuation {
         return CurrencyConverter(currency: currency, pegs: pegs, pairs: pairs)
     }
 
-    func summarize(_ holdings: [Holdings], prices: [String: ExactDecimal], day: [DayFigure], dayStart: Date,
+    /// `markVenue`: where each symbol is routed, the one venue whose mark may value it when `prices` has none.
+    func summarize(_ holdings: [Holdings], prices: [String: ExactDecimal], markVenue: (String) -> Venue?, day: [DayFigure], dayStart: Date,
                    trading: TradingSwitchState) throws -> AccountSummary {
-        let converter = self.converter(prices: prices, holdings: holdings)
+        let converter = self.converter(prices: prices, holdings: holdings, markVenue: markVenue)
         // Currencies, as opposed to coins and shares: the account's, pegged ones, and every quote asset.
         let cashAssets = Set([currency]).union(pegs.keys).union(rules.values.flatMap(\.values).map(\.quoteAsset))
         var unvalued = Set<String>()
