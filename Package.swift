@@ -97,6 +97,8 @@ let package = Package(
         .target(
             name: "GatewayCore",
             dependencies: core(hummingbird, hummingbirdCore, grdb, nioCore, .product(name: "HTTPTypes", package: "swift-http-types")),
+            // The web dashboard's static files, copied beside the binaries (`DashboardMiddleware.directory`).
+            resources: [.copy("Dashboard")],
             swiftSettings: strictConcurrency
         ),
         .target(name: "SupervisorCore", dependencies: core(), swiftSettings: strictConcurrency),

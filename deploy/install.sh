@@ -53,6 +53,16 @@ install_if_changed() {
   fi
 }
 for binary in "${daemons[@]}" bagbot; do install_if_changed "$build_dir/$binary" "/usr/local/bin/$binary" 0755; done
+# The web dashboard's static files (gateway.dashboard_dir's default when installed).
+dashboard="$build_dir/bagbot_GatewayCore.resources/Dashboard"
+[ -f "$dashboard/index.html" ] || { echo "install.sh: $dashboard is missing (the build copies it beside the binaries)" >&2; exit 1; }
+(cd "$dashboard" && find . -type f) | while read -r file; do
+  install_if_changed "$dashboard/$file" "/usr/local/share/bagbot/dashboard/${file#./}" 0644
+done
+# A file an older version had and this one has not is removed, so the page never loads a stale script.
+[ -d /usr/local/share/bagbot/dashboard ] && (cd /usr/local/share/bagbot/dashboard && find . -type f) | while read -r file; do
+  [ -f "$dashboard/$file" ] || { rm -f "/usr/local/share/bagbot/dashboard/${file#./}"; note "removed /usr/local/share/bagbot/dashboard/${file#./}"; }
+done
 
 units_changed=0
 for unit in systemd/*.service systemd/*.target; do

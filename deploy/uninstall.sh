@@ -23,7 +23,7 @@ fi
 for unit in "${units[@]}"; do rm -f "/etc/systemd/system/$unit"; done
 [ -d /run/systemd/system ] && systemctl daemon-reload
 for binary in mindsetd arsenald routerd gateway bagbot; do rm -f "/usr/local/bin/$binary"; done
-rm -rf /usr/local/share/doc/bagbot
+rm -rf /usr/local/share/doc/bagbot /usr/local/share/bagbot
 if [ "$purge_config" = yes ]; then rm -rf /etc/bagbot; echo "uninstall: removed /etc/bagbot"; fi
 if [ "$purge_state" = yes ]; then
   rm -rf /var/lib/bagbot

@@ -206,7 +206,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         while true {
             let page: FillsResponse = try await client.call(Methods.routerFills, FillsQuery(afterSequence: after, limit: 1_000))
             guard await coordinator.continues(database: page.databaseId, lastSequence: page.lastSequence) else { return false }
-            for fill in page.fills { await coordinator.handle(fill: fill) }
+            for fill in page.fills { await coordinator.handle(fill: fill, counts: page.counts(fill)) }
             guard let last = page.fills.last?.sequence, page.fills.count == 1_000 else { return true }
             after = last
         }
@@ -224,7 +224,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 throw IPCError(.conflict, "routerd's database changed while its fills were read; ask again")
             }
             databaseId = page.databaseId
-            for fill in page.fills where query.strategyId == nil || fill.strategyId == query.strategyId {
+            for fill in page.fills where page.counts(fill) && (query.strategyId == nil || fill.strategyId == query.strategyId) {
                 do {
                     try ledger.apply(fill)
                 } catch {

@@ -81,6 +81,8 @@ public actor TradeCoordinator {
     /// Fills that arrived past a gap in the fill log, applied once the gap is filled (fills are applied
     /// strictly in sequence: positions and closed-trade P&L depend on the order).
     private var heldFills: [Int64: Fill] = [:]
+    /// Held fills that are not the account's (`FillsResponse.counts`): their sequence is passed, nothing applied.
+    private var heldNotCounted: Set<Int64> = []
     /// Fetches the fills routerd has and this coordinator has not applied (routerd's fill log), applying them.
     private var onGap: (@Sendable () async throws -> Void)?
     /// The first pause before fetching again after a failed fetch (doubling to 30 s).
@@ -682,6 +684,7 @@ public actor TradeCoordinator {
         logger.critical("positions are rebuilt from routerd's record", metadata: ["reason": "\(reason)", "applied_through": "\(appliedThrough)"])
         appliedThrough = 0
         heldFills.removeAll()
+        heldNotCounted.removeAll()
         databaseId = nil
     }
 
@@ -778,9 +781,11 @@ public actor TradeCoordinator {
 
     public var heldFillCount: Int { heldFills.count }
 
-    public func handle(fill: Fill) async {
+    /// `counts`: false for a fill of a venue that is not the trader's account (a paper run's fill in the log of a
+    /// live routerd): its place in the sequence is taken, so the fills after it follow on, and it moves no position.
+    public func handle(fill: Fill, counts: Bool = true) async {
         guard let sequence = fill.sequence else {
-            apply(fill)
+            if counts { apply(fill) }
             return
         }
         if sequence >= seenThrough { (seenThrough, seenFillId) = (sequence, fill.fillId) }
@@ -788,6 +793,7 @@ public actor TradeCoordinator {
         guard sequence == appliedThrough + 1 else {
             let newGap = heldFills.isEmpty
             heldFills[sequence] = fill
+            if !counts { heldNotCounted.insert(sequence) }
             if newGap {
                 logger.warning("fill arrived past a gap in the fill log; holding it until the missing fills are fetched",
                                metadata: ["expected": "\(appliedThrough + 1)", "got": "\(sequence)"])
@@ -796,17 +802,20 @@ public actor TradeCoordinator {
             return
         }
         appliedThrough = sequence
-        apply(fill)
+        if counts { apply(fill) }
         drainHeldFills(afterJump: false)
     }
 
     /// Applies held fills that now follow on. `afterJump`: a resync moved `appliedThrough` past some of them
     /// (otherwise every held fill is still ahead, and the cost stays per fill applied, not per fill held).
     private func drainHeldFills(afterJump: Bool) {
-        if afterJump { heldFills = heldFills.filter { $0.key > appliedThrough } }
+        if afterJump {
+            heldFills = heldFills.filter { $0.key > appliedThrough }
+            heldNotCounted = heldNotCounted.filter { $0 > appliedThrough }
+        }
         while let next = heldFills.removeValue(forKey: appliedThrough + 1) {
             appliedThrough += 1
-            apply(next)
+            if heldNotCounted.remove(appliedThrough) == nil { apply(next) }
         }
     }
 

@@ -45,6 +45,9 @@ public struct AccountSummary: Codable, Sendable, Equatable {
     public var dayStart: Date
     public var tradingEnabled: Bool
     public var pausedReason: String?
+    /// Which money this is: `paper` (the paper venue and any other configured) or `live` (the live venues only).
+    /// mindsetd takes a new start-of-day equity when it changes: a switch of mode is not a gain or a loss.
+    public var scope: String?
 
     public init(currency: String, equity: ExactDecimal, cash: ExactDecimal, realizedPnlToday: ExactDecimal, feesToday: ExactDecimal,
                 unrealizedPnl: ExactDecimal, exposure: ExactDecimal, venues: [VenueSummary], symbols: [SymbolExposure],
@@ -102,5 +105,42 @@ public struct AccountSummary: Codable, Sendable, Equatable {
             self.unrealizedPnl = unrealizedPnl
             self.realizedPnlToday = realizedPnlToday
         }
+    }
+}
+
+/// One point of the account's equity curve (`router.equityHistory`).
+public struct EquitySample: Codable, Sendable, Equatable {
+    public var time: Date
+    public var equity: ExactDecimal
+    /// False when an asset held could not be valued then: the equity leaves it out.
+    public var complete: Bool
+
+    public init(time: Date, equity: ExactDecimal, complete: Bool) {
+        self.time = time
+        self.equity = equity
+        self.complete = complete
+    }
+}
+
+/// `router.equityHistory`: `day` is today since the daily reset, a point a minute; `month` the last 30 days, a point
+/// an hour.
+public struct EquityHistoryQuery: Codable, Sendable, Equatable {
+    public enum Range: String, Codable, Sendable, CaseIterable {
+        case day, month
+    }
+
+    public var range: Range
+    public init(range: Range) { self.range = range }
+}
+
+public struct EquityHistoryResponse: Codable, Sendable, Equatable {
+    public var range: EquityHistoryQuery.Range
+    public var currency: String
+    public var samples: [EquitySample]
+
+    public init(range: EquityHistoryQuery.Range, currency: String, samples: [EquitySample]) {
+        self.range = range
+        self.currency = currency
+        self.samples = samples
     }
 }

@@ -242,10 +242,64 @@ public struct FillsResponse: Codable, Sendable {
     /// The sequence of the last fill recorded when the query ran. Below what a consumer has applied, the log
     /// went back (a backup was restored, with the same identity): the consumer starts again from positions.
     public var lastSequence: Int64
-    public init(fills: [Fill], databaseId: String, lastSequence: Int64) {
+    /// The venues whose fills are the trader's account (routerd's `countsInAccount`): in live mode not the paper
+    /// venue, whose fills from an earlier paper run share the log. A consumer steps over the others' fills — they
+    /// move no position and count no trade. Absent (an older routerd): every venue's.
+    public var accountVenues: [Venue]?
+    public init(fills: [Fill], databaseId: String, lastSequence: Int64, accountVenues: [Venue]? = nil) {
         self.fills = fills
         self.databaseId = databaseId
         self.lastSequence = lastSequence
+        self.accountVenues = accountVenues
+    }
+
+    /// Whether `fill` moves the trader's positions (see `accountVenues`).
+    public func counts(_ fill: Fill) -> Bool {
+        accountVenues.map { $0.contains(fill.venue) } ?? true
+    }
+}
+
+/// `router.fillHistory`: recorded fills for a person to read, newest first, a page at a time. (A consumer that must
+/// see every fill once reads `router.fills`, oldest first.)
+public struct FillHistoryQuery: Codable, Sendable, Equatable {
+    public var symbol: String?
+    public var strategyId: String?
+    public var clientOrderId: String?
+    /// Only fills with a lower sequence: the `nextBefore` of the previous page.
+    public var beforeSequence: Int64?
+    /// 1–1,000 (default 100).
+    public var limit: Int?
+    public init(symbol: String? = nil, strategyId: String? = nil, clientOrderId: String? = nil, beforeSequence: Int64? = nil, limit: Int? = nil) {
+        self.symbol = symbol
+        self.strategyId = strategyId
+        self.clientOrderId = clientOrderId
+        self.beforeSequence = beforeSequence
+        self.limit = limit
+    }
+}
+
+public struct FillHistoryPage: Codable, Sendable {
+    public var fills: [Fill]
+    /// Present when more fills match: pass it back as `beforeSequence`.
+    public var nextBefore: Int64?
+    public init(fills: [Fill], nextBefore: Int64?) {
+        self.fills = fills
+        self.nextBefore = nextBefore
+    }
+}
+
+/// The identity of routerd's fill log as `router.fills` and `router.strategyPositions` give it out: the database's
+/// own id, marked in live mode, so consumers start over from the live account's fills alone when routerd switches.
+public enum FillLogIdentity {
+    static let liveMark = "+live"
+
+    public static func scoped(_ databaseId: String, live: Bool) -> String {
+        live ? databaseId + liveMark : databaseId
+    }
+
+    /// The database behind an identity: the same file (and so the same fill ids) in paper and in live mode.
+    public static func database(of identity: String) -> Substring {
+        identity.hasSuffix(liveMark) ? identity.dropLast(liveMark.count) : Substring(identity)
     }
 }
 

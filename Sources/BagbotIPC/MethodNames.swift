@@ -23,6 +23,8 @@ public enum Methods {
     public static let routerTicksProcessed = "router.ticksProcessed"
     public static let routerStrategyPositions = "router.strategyPositions"
     public static let routerFills = "router.fills"
+    public static let routerFillHistory = "router.fillHistory"
+    public static let routerEquityHistory = "router.equityHistory"
     public static let routerPause = "router.pause"
     public static let routerResume = "router.resume"
     public static let routerSymbolRules = "router.symbolRules"

@@ -188,6 +188,15 @@ public enum BagbotDatabase {
                 t.add(column: "base_commission", .text)
             }
         }
+        // The account's equity, sampled by routerd for the dashboard's equity curves (`EquityHistory`).
+        migrator.registerMigration("v10-router-equity-samples") { db in
+            try db.create(table: "equity_samples") { t in
+                t.primaryKey("time", .datetime)
+                t.column("currency", .text).notNull()
+                t.column("equity", .text).notNull()
+                t.column("complete", .boolean).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -37,6 +37,22 @@ enum AccountRoutes {
         }
         table.note("/api/account", .get)
 
+        router.get("/api/account/equity") { request, _ in
+            let parameters = request.uri.queryParameters
+            if let unknown = parameters.first(where: { $0.key != "range" }) {
+                throw APIError.badRequest("unknown query parameter '\(LogExcerpt.of(String(unknown.key), limit: 40))'; known: range")
+            }
+            let text = parameters["range"].map(String.init) ?? "day"
+            guard let range = EquityHistoryQuery.Range(rawValue: text) else {
+                throw APIError.badRequest("range must be day or month, got '\(LogExcerpt.of(text, limit: 20))'")
+            }
+            let history: EquityHistoryResponse = try await DaemonCall.ask("routerd") {
+                try await daemons.router.call(Methods.routerEquityHistory, EquityHistoryQuery(range: range))
+            }
+            return try JSONResponse.make(history)
+        }
+        table.note("/api/account/equity", .get)
+
         router.get("/api/mindset") { _, _ in
             let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") { try await daemons.mindset.call(Methods.mindsetState, EmptyBody()) }
             return try JSONResponse.make(MindsetView.api(snapshot))

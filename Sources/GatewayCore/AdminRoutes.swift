@@ -18,6 +18,12 @@ enum AdminRoutes {
         static let fields: Set<String> = ["owner", "tier", "role", "expiresInDays"]
     }
 
+    /// `GET /api/admin/usage`: every subscriber's calls over the last `days` UTC days.
+    struct OwnersUsage: Codable, Sendable {
+        var days: Int
+        var owners: [UsageQueries.OwnerUsage]
+    }
+
     /// `PUT /api/admin/subscriptions/{owner}`.
     struct PutSubscription: Codable {
         var tier: String
@@ -93,6 +99,13 @@ enum AdminRoutes {
             return try JSONResponse.make(TokenList(tokens: tokens.map { TokenView($0, now: now) }))
         }
         table.note("/api/admin/tokens", .get)
+
+        admin.get("usage") { request, _ in
+            let days = try UsageQueries.days(request.uri.queryParameters)
+            let owners = try await UsageQueries.byOwner(database: environment.tokens.database, days: days, now: environment.clock())
+            return try JSONResponse.make(OwnersUsage(days: days, owners: owners))
+        }
+        table.note("/api/admin/usage", .get)
 
         admin.delete("tokens/:id") { _, context in
             let identity = try context.requireIdentity()

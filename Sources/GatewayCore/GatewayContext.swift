@@ -64,6 +64,8 @@ struct GatewayEnvironment: Sendable {
     var recentLogs: RecentLogs = .shared
     /// `GET /metrics`'s one gathering at a time.
     var metrics = MetricsCache()
+    /// The dashboard's files (`DashboardMiddleware.directory`), nil when not installed.
+    var dashboardDirectory: String?
 
     /// The only paths served without a token: health and the API's description (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.

@@ -36,10 +36,17 @@ public final class GatewayDaemon: BagbotDaemon {
         let database = try BagbotDatabase.open(path: context.config.paths.databasePath)
         let tokens = TokenStore(database: database, acceptLegacyTokens: settings.acceptLegacyTokens)
         let usage = UsageRecorder(database: database, settings: settings.usage, logger: context.logger("usage"))
-        let environment = GatewayEnvironment(tokens: tokens, limiter: RateLimiter(), usage: usage, settings: settings,
+        var environment = GatewayEnvironment(tokens: tokens, limiter: RateLimiter(), usage: usage, settings: settings,
                                              daemons: daemons, events: fanOut, idempotency: try IdempotencyStore(database: database),
                                              started: Date(), clock: { Date() },
                                              timeouts: DaemonTimeouts(control: .milliseconds(settings.controlTimeoutMs)))
+        environment.dashboardDirectory = DashboardMiddleware.directory(configured: settings.dashboardDir)
+        if let directory = environment.dashboardDirectory {
+            logger.info("dashboard served at /", metadata: ["files": "\(directory)"])
+        } else {
+            logger.warning("the dashboard's files were not found; / answers 404 (set gateway.dashboard_dir)",
+                           metadata: ["configured": "\(settings.dashboardDir)"])
+        }
         let readiness = context.readiness
         let boundPort = NIOLockedValueBox<Int?>(nil)
         var app = Application(

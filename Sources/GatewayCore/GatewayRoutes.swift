@@ -56,6 +56,8 @@ enum GatewayRoutes {
         // Added before any route, so every route and the not-found answer go through them.
         router.add(middleware: CanonicalPathMiddleware())
         router.add(middleware: JSONErrorMiddleware())
+        // The dashboard's static files need no token: they hold no data (and only `/` and `/assets/` reach the disk).
+        router.add(middleware: DashboardMiddleware(directory: environment.dashboardDirectory))
         router.add(middleware: BearerAuthMiddleware(environment: environment))
         router.add(middleware: APIMetricsMiddleware())
         router.add(middleware: RateLimitMiddleware(environment: environment))
@@ -73,6 +75,7 @@ enum GatewayRoutes {
         MetricsRoutes.add(to: router, table: table, environment: environment)
 
         OrderRoutes.add(to: router, table: table, environment: environment)
+        FillRoutes.add(to: router, table: table, environment: environment)
         StrategyRoutes.add(to: router, table: table, environment: environment)
         AccountRoutes.add(to: router, table: table, environment: environment)
         SignalRoutes.add(to: router, table: table, environment: environment)

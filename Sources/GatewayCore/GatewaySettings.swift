@@ -22,6 +22,9 @@ public struct GatewaySettings: ConfigSection {
     public var controlTimeoutMs = 30_000
     /// Who may read `GET /metrics` (docs/observability.md).
     public var metricsAccess = MetricsAccess.loopback
+    /// The web dashboard's files (docs/dashboard.md). Empty: beside the binary as built, else
+    /// `/usr/local/share/bagbot/dashboard` as installed; none found, `/` answers 404 and the API works as ever.
+    public var dashboardDir = ""
 
     public init() {}
 

@@ -62,6 +62,9 @@ enum PlaceOrder {
         var status: HTTPResponse.Status
         var body: Data
         var isFinal: Bool
+        /// The order's request id (arsenald's signal), which every daemon's lines about it carry: `bagbot trace`.
+        var requestId: String?
+        var outcome: String?
     }
 
     static let keyHeader = HTTPField.Name("Idempotency-Key")!
@@ -133,6 +136,11 @@ enum PlaceOrder {
                 throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot record the order's owner now; nothing was sent")
             }
             reply = try await place(keyed, environment: environment)
+            // The gateway's line of the order's trace (GET /api/logs?requestId=…, `bagbot trace`).
+            context.logger.info("manual order", metadata: [
+                "request_id": "\(reply.requestId ?? "-")", "outcome": "\(reply.outcome ?? "unknown")", "status": "\(reply.status.code)",
+                "symbol": "\(manual.symbol)", "side": "\(manual.side.rawValue)", "quantity": "\(manual.quantity)", "owner": "\(owner)",
+            ])
         } catch {
             await release(store, owner: owner, key: key, context: context)
             throw error
@@ -254,7 +262,7 @@ enum PlaceOrder {
             return outcomeUnknown(Answer(outcome: ManualOrderResult.Outcome.unknown.rawValue, clientOrderId: clientOrderId),
                                   cause: "its answer could not be encoded")
         }
-        return Reply(status: status, body: body, isFinal: true)
+        return Reply(status: status, body: body, isFinal: true, requestId: result.signal.requestId, outcome: result.outcome.rawValue)
     }
 
     /// 504 `order_outcome_unknown`: the order may have been placed. Not final, so the key is released: a retry with it

@@ -103,15 +103,7 @@ enum SubscriptionRoutes {
 
         router.get("/api/subscription/usage") { request, context in
             let identity = try context.requireIdentity()
-            let parameters = request.uri.queryParameters
-            if let unknown = parameters.first(where: { $0.key != "days" }) {
-                throw APIError.badRequest("unknown query parameter '\(unknown.key.prefix(40))'; known: days")
-            }
-            var days = 7
-            if let text = parameters["days"] {
-                guard let value = Int(text), (1...90).contains(value) else { throw APIError.badRequest("days must be a whole number from 1 to 90") }
-                days = value
-            }
+            let days = try UsageQueries.days(request.uri.queryParameters)
             let report = try await UsageQueries.byDayAndRoute(database: environment.tokens.database, owner: identity.owner, days: days, now: environment.clock())
             return try JSONResponse.make(UsageReport(owner: identity.owner, days: report))
         }

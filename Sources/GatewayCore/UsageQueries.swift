@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Hummingbird
+import HummingbirdCore
 
 /// Reads of `usage_logs` by owner (through `api_tokens`). Rows reach the table in batches, so a call appears here
 /// within `gateway.usage.flush_interval_ms` of being made.
@@ -67,5 +69,45 @@ enum UsageQueries {
             result[result.count - 1].counted += usage.calls - usage.throttled
         }
         return result
+    }
+
+    /// One owner's calls over the days asked for, for the admin's view of every subscriber.
+    struct OwnerUsage: Codable, Equatable, Sendable {
+        var owner: String
+        /// Calls that counted against the quota (all but the 429s).
+        var counted: Int
+        var throttled: Int
+        var errors: Int
+        /// The latest call recorded.
+        var lastCallAt: Date?
+    }
+
+    /// Every owner with a call in the last `days` UTC days (today included), the busiest first.
+    static func byOwner(database: DatabasePool, days: Int, now: Date) async throws -> [OwnerUsage] {
+        let since = RateLimiter.startOfUTCDay(now).addingTimeInterval(-Double(days - 1) * 86_400)
+        let rows = try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.owner, COUNT(*) AS calls, SUM(u.status = 429) AS throttled,
+                       SUM(u.status >= 400 AND u.status != 429) AS errors, MAX(u.time) AS last
+                FROM usage_logs u JOIN api_tokens t ON t.id = u.token_id
+                WHERE u.time >= ?
+                GROUP BY t.owner
+                ORDER BY calls DESC, t.owner
+                """, arguments: [since])
+        }
+        return rows.map { row in
+            let calls: Int = row["calls"], throttled: Int = row["throttled"]
+            return OwnerUsage(owner: row["owner"], counted: calls - throttled, throttled: throttled, errors: row["errors"], lastCallAt: row["last"])
+        }
+    }
+
+    /// `days` from a query: 1–90, 7 when absent.
+    static func days(_ parameters: FlatDictionary<Substring, Substring>) throws -> Int {
+        if let unknown = parameters.first(where: { $0.key != "days" }) {
+            throw APIError.badRequest("unknown query parameter '\(unknown.key.prefix(40))'; known: days")
+        }
+        guard let text = parameters["days"] else { return 7 }
+        guard let value = Int(text), (1...90).contains(value) else { throw APIError.badRequest("days must be a whole number from 1 to 90") }
+        return value
     }
 }

@@ -31,7 +31,13 @@ extension MindsetEngine {
     /// In a replay not at real time, before any event has set the engine's clock, nothing is taken: the wall
     /// clock would start a day that the replay's market time (another year, at max speed) never reaches, and every
     /// trade would then close "before the day".
-    public mutating func markToMarket(equity: ExactDecimal, currency: String, wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
+    ///
+    /// A figure of another `scope` than the day's start (routerd switched between paper and live, or a start taken
+    /// before routerd said its scope) becomes the day's start instead: the paper venue's play money leaving the
+    /// account is not a loss (which would lock, and flatten real positions), nor a gain the other way. A lock in
+    /// force stays.
+    public mutating func markToMarket(equity: ExactDecimal, currency: String, scope: String? = nil,
+                                      wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
         guard isLive || state.clock != nil else { return (false, nil) }
         let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason)
         let now = rollDay(onWallClock: wallClock).now
@@ -39,8 +45,11 @@ extension MindsetEngine {
             return nil
         }
         state.equity = equity
+        if state.startOfDayEquity != nil, let scope, state.equityScope != scope {
+            state.startOfDayEquity = nil
+        }
         if state.startOfDayEquity == nil {
-            (state.startOfDayEquity, state.equityCurrency) = (equity, currency)
+            (state.startOfDayEquity, state.equityCurrency, state.equityScope) = (equity, currency, scope)
             // The day's loss limit follows the start-of-day equity, and drawdowns are graded against it.
             regrade()
         }

@@ -59,7 +59,10 @@ extension MindsetEngine {
         else {
             // Fill ids are unique within a database only: another one's may repeat them, and a loss must not be
             // taken for a trade already counted.
-            if state.fillLog.map({ $0.databaseId != page.databaseId }) ?? false { state.recentTradeIds.removeAll() }
+            // The same file in another mode (`FillLogIdentity`) keeps its fill ids: today's trades stay counted once.
+            if state.fillLog.map({ FillLogIdentity.database(of: $0.databaseId) != FillLogIdentity.database(of: page.databaseId) }) ?? false {
+                state.recentTradeIds.removeAll()
+            }
             state.fillLog = FillLogPosition(databaseId: page.databaseId, historyThrough: page.lastSequence,
                                             historyBefore: state.dayStart ?? rules.dailyReset.dayStart(containing: wallClock))
             return (.relinked, [])
@@ -74,6 +77,8 @@ extension MindsetEngine {
             log.countedThrough = sequence
             log.lastFillId = fill.fillId
             changed = true
+            // A paper run's fill in a log a live routerd now writes: not the trader's money.
+            guard page.counts(fill) else { continue }
             let time = ceiling.map { min(fill.time, $0) } ?? fill.time
             let strategy = fill.strategyId ?? ""
             let index = log.positions.firstIndex { $0.strategyId == strategy && $0.symbol == fill.symbol }

@@ -76,6 +76,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var equity: ExactDecimal?
     /// The currency `startOfDayEquity` is in: a figure in another is not comparable with it.
     public var equityCurrency: String?
+    /// The account's scope (`AccountSummary.scope`) `startOfDayEquity` was taken in.
+    public var equityScope: String?
     /// The highest the day's judged P&L has been (never below zero): the give-back limit counts from it.
     public var intradayPeak: ExactDecimal = 0
     /// The limits in force for the current day (`DayLimits`).
@@ -202,6 +204,7 @@ public struct MindsetEngine: Sendable {
         state.lossStreak = 0
         state.startOfDayEquity = nil
         state.equityCurrency = nil
+        state.equityScope = nil
         state.intradayPeak = 0
         regrade()
         // A lock for state mindsetd cannot vouch for outlasts the reset: it waits for an admin to acknowledge it.

@@ -263,9 +263,9 @@ public actor MindsetService {
         } else {
             blocks[decision.codes.first ?? "unknown", default: 0] += 1
         }
-        // A block is rare and is what an operator asks about (at info, with the request id that arsenald's and
-        // routerd's lines carry too); approvals stay at debug, off the decision's cost.
-        logger.log(level: decision.approved ? .debug : .info, "decision", metadata: [
+        // At info, approvals too: each line carries the request id that arsenald's, routerd's and the gateway's lines
+        // about the same order carry, so an order's trace holds mindsetd's reasons (docs/observability.md).
+        logger.info("decision", metadata: [
             "request_id": "\(proposal.requestId)", "strategy": "\(proposal.strategyId)", "symbol": "\(proposal.symbol)",
             "approved": "\(decision.approved)", "codes": "\(decision.codes.joined(separator: ","))",
             "reasons": "\(decision.reasons.joined(separator: "; "))",
@@ -363,13 +363,20 @@ public actor MindsetService {
             return
         }
         let check = checked()
-        guard let (changed, _) = engine.markToMarket(equity: account.equity, currency: account.currency, wallClock: check.wallClock) else {
+        let scopeBefore = engine.state.equityScope
+        guard let (changed, _) = engine.markToMarket(equity: account.equity, currency: account.currency, scope: account.scope,
+                                                     wallClock: check.wallClock) else {
             logger.error("routerd's account is in another currency than the day's start; equity not taken until the reset", metadata: [
                 "currency": "\(account.currency)", "start_currency": "\(engine.state.equityCurrency ?? "-")",
             ])
             return
         }
         lastEquityRead = check.wallClock
+        if let scope = account.scope, scopeBefore != nil, scopeBefore != scope {
+            logger.notice("routerd's account changed scope; the day's start-of-day equity is taken anew (locks in force stay)", metadata: [
+                "from": "\(scopeBefore ?? "-")", "to": "\(scope)", "start_of_day_equity": "\(account.equity)",
+            ])
+        }
         announceTransitions()
         if changed { saveThenArchive() }
     }

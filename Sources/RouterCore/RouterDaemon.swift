@@ -70,6 +70,10 @@ public final class RouterDaemon: BagbotDaemon, Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.runReconciliation() }
+                group.addTask {
+                    await service.equityHistory.run(every: .milliseconds(Int64(settings.account.equitySampleSeconds * 1_000)),
+                                                    account: { try await service.account() }, logger: logger)
+                }
                 // On routerd's core thread: each tick reaches the paper venue without a thread hop.
                 if !live {
                     group.addTask(executorPreference: RouterExecutor.shared.feed) {
@@ -117,6 +121,8 @@ public final class RouterDaemon: BagbotDaemon, Service {
             try await service.strategyPositions()
         }
         registry.register(Methods.routerFills, FillsQuery.self) { query, _ in try await service.fills(query) }
+        registry.register(Methods.routerFillHistory, FillHistoryQuery.self) { query, _ in try await service.fillHistory(query) }
+        registry.register(Methods.routerEquityHistory, EquityHistoryQuery.self) { query, _ in try await service.equityHistory(query) }
         registry.registerSync(Methods.routerSymbolRules, EmptyBody.self) { _, _ in SymbolRulesResponse(symbols: service.routedSymbolRules) }
         registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in try await service.account() }
         registry.register(Methods.routerPause, PauseRequest.self) { request, _ in

@@ -26,18 +26,62 @@ extension RouterService {
         }
         // Calls may overlap: keep the ledger that has seen the most.
         if (dayLedger?.dayStart != ledger.dayStart) || (dayLedger?.through ?? -1) <= ledger.through { dayLedger = ledger }
-        return try await exclusively { try await summary(day: ledger.dayFigures) }
+        return try await exclusively { try await summary(day: ledger.dayFigures.filter { countsInAccount($0.venue) }) }
+    }
+
+    /// Whether a venue's holdings and fills are the trader's account. A live routerd also runs the paper venue (for
+    /// the orders and positions a paper run left), but its 100,000 play dollars and replayed positions are not money:
+    /// counted, they would inflate live equity and loosen every percentage limit mindsetd takes from it.
+    /// The same rule keeps the strategies' positions (`strategyBooks`, `router.strategyPositions`) and tells
+    /// arsenald and mindsetd which fills of `router.fills` to apply: a paper position left by an earlier run must
+    /// never pass the reduce-only check of a real order, or be closed (flattened) with one.
+    nonisolated func countsInAccount(_ venue: Venue) -> Bool {
+        symbols.paperTrading || venue != .paper
+    }
+
+    nonisolated var accountVenues: Set<Venue> { Set(venues.keys.filter(countsInAccount)) }
+
+
+    /// The identity of the fill log that `router.fills` and `router.strategyPositions` give out: the database's,
+    /// marked in live mode. What arsenald and mindsetd built from the log in paper mode (positions, counted trades)
+    /// included the paper venue's fills; a new identity makes them start over from the live account's fills alone,
+    /// as for another database, when routerd is switched to live (and again when it is switched back).
+    nonisolated func scopedLogIdentity(_ databaseId: String) -> String {
+        FillLogIdentity.scoped(databaseId, live: !symbols.paperTrading)
+    }
+
+    /// The account's sampled equity (`EquityHistory`), in routerd's database.
+    public nonisolated var equityHistory: EquityHistory { EquityHistory(database: store.database) }
+
+    /// `router.equityHistory`: today since the daily reset a point a minute, or 30 days a point an hour.
+    public func equityHistory(_ query: EquityHistoryQuery) async throws -> EquityHistoryResponse {
+        let since: Date, bucket: Int
+        switch query.range {
+        case .day:
+            since = await exclusively { () -> Date in
+                rollDay(Date())
+                return dayStart
+            }
+            bucket = 60
+        case .month:
+            since = Date().addingTimeInterval(-30 * 86_400)
+            bucket = 3_600
+        }
+        let samples = try await equityHistory.samples(since: since, bucketSeconds: bucket, currency: valuation.currency)
+        return EquityHistoryResponse(range: query.range, currency: valuation.currency, samples: samples)
     }
 
     /// What the venues hold now, valued; inside the exclusive section.
     func summary(day: [DayFigure]) async throws -> AccountSummary {
         var holdings: [AccountValuation.Holdings] = []
-        for venue in venues.values {
+        for venue in venues.values where countsInAccount(venue.id) {
             holdings.append(AccountValuation.Holdings(venue: venue.id, balances: try await venue.balances(), positions: try await venue.positions()))
         }
         let symbols = symbols
-        return try valuation.summarize(holdings, prices: currentPrices(), markVenue: { symbols.venue(for: $0) }, day: day,
-                                       dayStart: dayStart, trading: tradingSwitch.state)
+        var summary = try valuation.summarize(holdings, prices: currentPrices(), markVenue: { symbols.venue(for: $0) }, day: day,
+                                              dayStart: dayStart, trading: tradingSwitch.state)
+        summary.scope = symbols.paperTrading ? "paper" : "live"
+        return summary
     }
 
     /// The last price of each symbol, leaving out those received longer than `priceAgeLimit` ago.

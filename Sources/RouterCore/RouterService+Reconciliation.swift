@@ -52,7 +52,7 @@ extension RouterService {
                     // Its record landed although the write reported an error: subscribers hear of it now (they
                     // apply each fill once, by sequence).
                     guard let fills = try? await store.fills(ofOrder: clientOrderId) else { continue }
-                    for fill in fills { events.publish(Events.fill, topic: Topics.fills, body: fill) }
+                    for fill in fills { publish(fill) }
                     events.publish(Events.order, topic: Topics.orders, body: stored)
                     unsettled[clientOrderId] = nil
                 } else {

@@ -104,7 +104,7 @@ public actor RouterService: ExclusiveSections {
 
     /// Every strategy's positions as the recorded fills make them.
     func loadStrategyBooks() async throws {
-        let snapshot = try await store.strategyPositions(through: try await store.lastFillSequence())
+        let snapshot = try await store.strategyPositions(through: try await store.lastFillSequence(), venues: accountVenues)
         strategyBooks = Dictionary(snapshot.positions.map { (Self.bookKey($0.strategyId, $0.symbol), $0.book) }, uniquingKeysWith: { _, last in last })
         booksMayBeStale = false
     }
@@ -420,7 +420,7 @@ public actor RouterService: ExclusiveSections {
             return (stored, false)
         }
         for fill in newFills {
-            if let strategyId = fill.strategyId {
+            if let strategyId = fill.strategyId, countsInAccount(fill.venue) {
                 let key = Self.bookKey(strategyId, fill.symbol)
                 var book = strategyBooks[key] ?? PositionBook()
                 do {
@@ -431,7 +431,7 @@ public actor RouterService: ExclusiveSections {
                     booksMayBeStale = true
                 }
             }
-            events.publish(Events.fill, topic: Topics.fills, body: fill)
+            publish(fill)
         }
         // A venue that reports more filled than the fills it sent (an update lost on the way): the lookup
         // brings the whole order, every fill with it.
@@ -546,7 +546,9 @@ public actor RouterService: ExclusiveSections {
     /// exclusive section, so it never holds up ticks and orders.
     public func strategyPositions() async throws -> StrategyPositionsResponse {
         let through = try await exclusively { try await store.lastFillSequence() }
-        return try await store.strategyPositions(through: through)
+        var positions = try await store.strategyPositions(through: through, venues: accountVenues)
+        positions.databaseId = scopedLogIdentity(positions.databaseId)
+        return positions
     }
 
     /// Every venue's positions, venue by venue.
@@ -562,7 +564,24 @@ public actor RouterService: ExclusiveSections {
         guard query.afterSequence >= 0 else { throw IPCError(.badRequest, "afterSequence must be zero or more") }
         // Not in the exclusive section: one read transaction is a consistent snapshot of the log, and mindsetd
         // reads it before judging an entry, so it must not wait behind orders being placed.
-        return try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000)
+        var page = try await store.fills(after: query.afterSequence, limit: query.limit ?? 1_000)
+        page.accountVenues = accountVenues.sorted { $0.rawValue < $1.rawValue }
+        page.databaseId = scopedLogIdentity(page.databaseId)
+        return page
+    }
+
+    /// A recorded fill on the stream. One of a venue that is not the account is in the log only: arsenald takes its
+    /// place in the sequence from `router.fills`, which says to step over it.
+    func publish(_ fill: Fill) {
+        guard countsInAccount(fill.venue) else { return }
+        events.publish(Events.fill, topic: Topics.fills, body: fill)
+    }
+
+    /// Not in the exclusive section, like `fills`: one read of the log.
+    public func fillHistory(_ query: FillHistoryQuery) async throws -> FillHistoryPage {
+        if let limit = query.limit, !(1...1_000).contains(limit) { throw IPCError(.badRequest, "limit must be 1–1000") }
+        if let before = query.beforeSequence, before < 1 { throw IPCError(.badRequest, "beforeSequence must be 1 or more") }
+        return try await store.fillHistory(query)
     }
 
     public func setTrading(enabled: Bool, reason: String?) async throws -> TradingSwitchState {

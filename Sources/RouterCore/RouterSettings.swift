@@ -63,6 +63,9 @@ public struct RouterSettings: ConfigSection {
         /// market stream that is down (or banned). 0: no limit. Not on paper: the replayed ticks are the paper
         /// venue's whole market, and may be sparse.
         public var maxPriceAgeSeconds = 30.0
+        /// How often routerd writes the account's equity to `equity_samples` for the equity curves (10–3600 s); kept
+        /// 35 days.
+        public var equitySampleSeconds = 60.0
 
         public init() {}
     }
@@ -118,6 +121,11 @@ public struct RouterSettings: ConfigSection {
         }
         if !(0...86_400).contains(account.maxPriceAgeSeconds) {
             throw check.fail("account.max_price_age_seconds", "must be 0 (no limit)…86400")
+        }
+        // Each sample values the account, which may ask a live venue (Binance's account, weight 20, while its user
+        // stream is down) inside the exclusive section orders need: not more often than every 10 s.
+        if !(10...3_600).contains(account.equitySampleSeconds) {
+            throw check.fail("account.equity_sample_seconds", "must be 10…3600")
         }
                 try binance.validate(check, prefix: "binance")
         guard ReplaySpeed(replay.speed) != nil else {

@@ -12,7 +12,7 @@ struct Bagbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bagbot", abstract: "BAGBOT operator command.",
         subcommands: [Up.self, BacktestCommand.self, CheckConfig.self, Call.self, Token.self, StatusCommand.self, PauseCommand.self,
-                      ResumeCommand.self, LockCommand.self, UnlockCommand.self])
+                      ResumeCommand.self, LockCommand.self, UnlockCommand.self, TraceCommand.self])
 }
 
 /// `bagbot up`: the whole system under one directory, for a demo or development.

@@ -467,6 +467,29 @@ struct TradeCoordinatorTests {
         #expect(await h.coordinator.counters.closedTrades == 2)
     }
 
+    @Test("a fill that is not the account's (a paper run's, in a live log) takes its place in the sequence and moves nothing, held or not")
+    func fillsOutsideTheAccountAreSteppedOver() async throws {
+        let h = Harness()
+        await h.coordinator.setGapHandler {}
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 1, seconds: 1))
+        await h.coordinator.handle(fill: fill(.buy, 5, at: 50, strategy: "scripted", sequence: 2, seconds: 2), counts: false)
+        #expect(await h.coordinator.appliedSequence == 2, "the next fill follows on")
+        #expect(h.strategy.position.quantity == 1)
+        // Past a gap: 4 (live) arrives first, then the catch-up brings 3, not the account's.
+        await h.coordinator.handle(fill: fill(.sell, 1, at: 101, strategy: "scripted", sequence: 4, seconds: 4))
+        #expect(await h.coordinator.heldFillCount == 1)
+        await h.coordinator.handle(fill: fill(.sell, 5, at: 60, strategy: "scripted", sequence: 3, seconds: 3), counts: false)
+        #expect(await h.coordinator.heldFillCount == 0)
+        #expect(await h.coordinator.appliedSequence == 4)
+        #expect(h.strategy.fills.map(\.sequence) == [1, 4], "only the account's fills reach the strategy")
+        #expect(h.strategy.position.quantity == 0)
+        // Held itself: 6 (not the account's) waits behind the missing 5, then passes without a trace.
+        await h.coordinator.handle(fill: fill(.buy, 2, at: 70, strategy: "scripted", sequence: 6, seconds: 6), counts: false)
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 102, strategy: "scripted", sequence: 5, seconds: 5))
+        #expect(await h.coordinator.appliedSequence == 6)
+        #expect(h.strategy.fills.map(\.sequence) == [1, 4, 5])
+    }
+
     @Test("every proposal carries the fill sequence applied, so mindsetd counts the trades those fills closed first")
     func proposalsCarryTheFillSequence() async throws {
         let h = Harness()

@@ -84,7 +84,7 @@ struct CanonicalPathTests {
         #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0)
     }
 
-    @Test("only /healthz, /openapi.json and (from this machine) /metrics are public: every other path, a route or not, needs a token first (401 before 404)")
+    @Test("only /healthz, /openapi.json, the dashboard's files and (from this machine) /metrics are public: every other path, a route or not, needs a token first (401 before 404)")
     func allowlist() async throws {
         let h = try APIHarness()
         #expect(GatewayEnvironment.publicPaths == ["/healthz", "/openapi.json"])
@@ -93,12 +93,17 @@ struct CanonicalPathTests {
             // No connection here, so no loopback peer: refused by where it comes from, not for want of a token.
             let metrics = try await client.call(.get, "/metrics")
             #expect(metrics.status == .forbidden && String(buffer: metrics.body).contains("metrics_loopback_only"))
-            for (method, path) in routes + [(.get, "/"), (.get, "/Metrics"), (.get, "/API/orders"), (.post, "/healthz/x")] {
+            for (method, path) in routes + [(.post, "/"), (.get, "/assetsx"), (.get, "/Metrics"), (.get, "/API/orders"), (.post, "/healthz/x")] {
                 let response = try await client.call(method, path)
                 #expect(response.status == .unauthorized, "\(method.rawValue) \(path): \(String(buffer: response.body))")
             }
             #expect(try await client.call(.get, "/healthz").status != .unauthorized)
             #expect(try await client.call(.get, "/openapi.json").status == .ok)
+            // The dashboard's paths reach only its files (none installed in this harness), never a route.
+            for path in ["/", "/index.html", "/assets/app.js"] {
+                let page = try await client.call(.get, path)
+                #expect(page.status == .notFound && String(buffer: page.body).contains("dashboard_not_installed"), "\(path)")
+            }
         }
     }
 

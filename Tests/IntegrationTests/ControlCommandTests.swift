@@ -51,6 +51,42 @@ struct ControlCommandTests {
         }
     }
 
+    @Test("one paper trade's request id: lines from all four daemons, in time order, from GET /api/logs and `bagbot trace`")
+    func traceOfOneTrade() async throws {
+        let noStrategies = "arsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+        try await TestSystem.with(extraConfig: noStrategies) { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            var placed: (status: Int, body: Data) = (0, Data())
+            for _ in 0..<90 {
+                placed = (try? await system.send("POST", "/api/orders", token: admin, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#,
+                                                 headers: ["Idempotency-Key": "trace-1"])) ?? (0, Data())
+                if placed.status != 0 && placed.status != 503 { break }
+                try await Task.sleep(for: .seconds(1))
+            }
+            try #require(placed.status == 201, "\(String(decoding: placed.body, as: UTF8.self))")
+            let order = (try JSONSerialization.jsonObject(with: placed.body) as? [String: Any])?["order"] as? [String: Any] ?? [:]
+            let requestId = try #require(order["requestId"] as? String)
+
+            let logs = try await system.get("/api/logs?limit=1000&requestId=\(requestId)", token: admin)
+            let lines = (try JSONSerialization.jsonObject(with: logs.body) as? [String: Any])?["lines"] as? [[String: Any]] ?? []
+            let daemons = Set(lines.compactMap { $0["daemon"] as? String })
+            #expect(daemons == ["gateway", "arsenald", "mindsetd", "routerd"], "\(lines.map { "\($0["daemon"] ?? "-"): \($0["message"] ?? "")" })")
+            #expect(lines.allSatisfy { line in (line["metadata"] as? [String: String])?.values.contains { $0.contains(requestId) } ?? false },
+                    "every line names the request")
+
+            let trace = try bagbot(["trace", requestId, "--dir", system.root], in: system.root)
+            #expect(trace.status == 0, "\(trace.output)")
+            let printed = trace.output.split(separator: "\n").filter { $0.contains("request_id=") || $0.contains(requestId) }
+            let times = printed.map { String($0.prefix(while: { $0 != " " })) }
+            #expect(times == times.sorted(), "oldest first: \(trace.output)")
+            for daemon in ["gateway", "arsenald", "mindsetd", "routerd"] {
+                #expect(printed.contains { $0.contains("  \(daemon)  ") }, "\(daemon) in \(trace.output)")
+            }
+            #expect(try bagbot(["trace", "not an id", "--dir", system.root], in: system.root).status != 0)
+        }
+    }
+
     @Test("a pause routerd is too busy to answer in time says it may still take effect, and it does")
     func pauseThatTimesOut() async throws {
         try await TestSystem.with(extraConfig: "gateway:\n  control_timeout_ms: 1500\n") { system in

@@ -112,4 +112,63 @@ struct GatewayRoutesEndToEndTests {
             #expect(Self.errorCode(changed.body) == "idempotency_key_reused")
         }
     }
+
+    @Test("what the dashboard reads: fills newest first and paged, the equity curve routerd samples, every subscriber's usage")
+    func historyRoutes() async throws {
+        // No strategy trades, so nothing but the mindset's own rules stands between the manual orders and routerd.
+        let config = "router:\n  account:\n    equity_sample_seconds: 10\narsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+        try await TestSystem.with(extraConfig: config) { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            // A manual round trip: a buy and a reduce-only sell, a fill each.
+            for (index, order) in [#""side":"buy""#, #""side":"sell","reduceOnly":true"#].enumerated() {
+                var answer: (status: Int, body: Data)?
+                for _ in 0..<90 {
+                    answer = try? await system.send("POST", "/api/orders", token: admin, json: #"{"symbol":"BTCUSDT",\#(order),"quantity":"0.001"}"#,
+                                                    headers: ["Idempotency-Key": "history-\(index)"])
+                    // 503 while a daemon is still connecting; any other answer is final for this key.
+                    if let status = answer?.status, status != 503 { break }
+                    try await Task.sleep(for: .seconds(1))
+                }
+                try #require(answer?.status == 201, "order \(index): \(answer.map { "\($0.status) \(String(decoding: $0.body, as: UTF8.self).prefix(400))" } ?? "no answer")")
+            }
+            let first = try await system.get("/api/fills?strategy=manual&limit=1", token: admin)
+            #expect(first.status == 200)
+            let page = Self.json(first.body)
+            let fills = page["fills"] as? [[String: Any]] ?? []
+            let sequences = fills.compactMap { $0["sequence"] as? Int }
+            #expect(fills.count == 1 && fills.first?["side"] as? String == "sell", "newest first: \(fills)")
+            #expect(fills.allSatisfy { $0["price"] is String && $0["quantity"] is String }, "money as decimal strings")
+            let next = try #require(page["nextBefore"] as? Int)
+            let rest = Self.json(try await system.get("/api/fills?strategy=manual&limit=3&before=\(next)", token: admin).body)
+            let older = rest["fills"] as? [[String: Any]] ?? []
+            #expect(older.count == 1 && older.first?["side"] as? String == "buy" && rest["nextBefore"] == nil, "\(rest)")
+            #expect((older.first?["sequence"] as? Int ?? .max) < (sequences.first ?? 0))
+            let order = try #require(fills.first?["clientOrderId"] as? String)
+            let ofOrder = Self.json(try await system.get("/api/fills?order=\(order)", token: admin).body)["fills"] as? [[String: Any]] ?? []
+            #expect(!ofOrder.isEmpty && ofOrder.allSatisfy { $0["clientOrderId"] as? String == order })
+            #expect(try await system.get("/api/fills?before=0", token: admin).status == 400)
+            #expect(try await system.get("/api/fills?side=buy", token: admin).status == 400)
+
+            // routerd samples every 10 s here, the least it may (the day's curve shows the last sample of each minute).
+            try await system.waitUntil("routerd to write equity samples", timeout: .seconds(40)) {
+                ((try? system.count("SELECT COUNT(*) FROM equity_samples")) ?? 0) >= 2
+            }
+            let answer = Self.json(try await system.get("/api/account/equity?range=day", token: admin).body)
+            let samples = answer["samples"] as? [[String: Any]] ?? []
+            let minutes = samples.compactMap { ($0["time"] as? String)?.prefix(16) }
+            #expect(!samples.isEmpty && minutes.count == Set(minutes).count, "one point a minute: \(minutes)")
+            #expect(samples.allSatisfy { (($0["equity"] as? String).flatMap { ExactDecimal($0) }).map { $0 > 90_000 } ?? false }, "\(samples.prefix(2))")
+            let month = try await system.get("/api/account/equity?range=month", token: admin)
+            #expect(month.status == 200 && Self.json(month.body)["currency"] as? String == "USD")
+            #expect(try await system.get("/api/account/equity?range=year", token: admin).status == 400)
+
+            // The admin's own calls are recorded in batches: the usage table names the owner.
+            try await system.waitUntil("the admin's calls in the usage", timeout: .seconds(30)) {
+                let usage = Self.json((try? await system.get("/api/admin/usage?days=1", token: admin))?.body ?? Data())
+                return (usage["owners"] as? [[String: Any]] ?? []).contains { ($0["counted"] as? Int ?? 0) >= 5 }
+            }
+            #expect(try await system.get("/api/admin/usage?days=91", token: admin).status == 400)
+        }
+    }
 }

@@ -21,12 +21,13 @@ extension TradePathTests {
         return try directory.write("eurusd-quiet.csv", rows.joined(separator: "\n") + "\n")
     }
 
-    /// The daemons' calls time out after 4 s: a newer order's wait for a stopped mindsetd then spans the older
-    /// order's confirmation, which arsenald looks up 2 s after its send timed out.
+    /// The daemons' calls time out after 8 s: a newer order's wait for a stopped mindsetd then spans the older order's
+    /// confirmation, which arsenald looks up 2 s after its send timed out, with room for the polls on a loaded machine
+    /// (at 4 s the wait could end before the probe of C, which then rightly went out).
     static var slowCallsNoStrategies: String {
         """
         ipc:
-          request_timeout_ms: 4000
+          request_timeout_ms: 8000
         arsenal:
           micro_trend:
             enabled: false
@@ -88,7 +89,7 @@ extension TradePathTests {
             }
             try await Task.sleep(for: .milliseconds(100))
 
-            // B: the newer order takes the symbol and waits for a stopped mindsetd (up to 4 s), across A's lookup.
+            // B: the newer order takes the symbol and waits for a stopped mindsetd (up to 8 s), across A's lookup.
             let signalsBefore = await Self.counter(system, "signals")
             system.signal("mindsetd", SIGSTOP)
             let newer = Task { try await Self.manualBuy(system) }

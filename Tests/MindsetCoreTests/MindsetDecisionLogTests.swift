@@ -8,7 +8,7 @@ import Testing
 struct MindsetDecisionLogTests {
     let t0 = utc("2024-03-01T10:00:00Z")
 
-    @Test("a blocked entry is logged at info with its request id, strategy and codes; an approval only at debug")
+    @Test("every decision is logged at info with its request id, strategy and codes: an order's trace holds mindsetd's line")
     func blockedAtInfo() async throws {
         let dir = try TempDir()
         let log = CapturedLog()
@@ -21,7 +21,8 @@ struct MindsetDecisionLogTests {
         #expect(try await !mindset.evaluate(blocked).approved)
         let decisions = log.lines.filter { $0.contains(" decision ") }
         #expect(decisions.count == 2)
-        #expect(decisions.first?.hasPrefix("debug decision") == true && decisions.first?.contains("request_id=\(approved.requestId)") == true)
+        #expect(decisions.first?.hasPrefix("info decision") == true && decisions.first?.contains("request_id=\(approved.requestId)") == true
+                && decisions.first?.contains("approved=true") == true, "\(decisions)")
         let line = try #require(decisions.last)
         #expect(line.hasPrefix("info decision"), "\(line)")
         #expect(line.contains("request_id=\(blocked.requestId)") && line.contains("strategy=micro_trend") && line.contains("codes=locked"), "\(line)")

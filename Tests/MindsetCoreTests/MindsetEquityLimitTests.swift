@@ -37,6 +37,26 @@ struct MindsetEquityLimitTests {
         #expect(!engine.evaluate(proposal(at: at(1))).approved || !locks)
     }
 
+    @Test("routerd switched from paper to live: the live balance becomes the day's start, not a loss of the play money; a lock in force stays")
+    func scopeChangeIsNotALoss() throws {
+        var engine = engine()
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", scope: "paper", wallClock: t0)!
+        _ = engine.markToMarket(equity: 500, currency: "USD", scope: "live", wallClock: t0)!
+        #expect(engine.state.emotion != .locked, "100,000 play dollars leaving the account is no loss")
+        #expect(engine.state.startOfDayEquity == 500 && engine.state.equityScope == "live")
+        #expect(engine.evaluate(proposal(at: at(1))).approved)
+        // Live from then on: a real loss counts against the live start (the limit follows it: 2 % of 500 here).
+        _ = engine.markToMarket(equity: 100, currency: "USD", scope: "live", wallClock: t0)!
+        #expect(engine.state.emotion == .locked)
+        // A start taken before routerd said its scope (an older routerd) is replaced the same way, and a lock stays.
+        var locked = self.engine()
+        _ = locked.markToMarket(equity: 100_000, currency: "USD", wallClock: t0)!
+        _ = locked.lock(reason: "admin: stepping away", at: at(1))
+        _ = locked.markToMarket(equity: 500, currency: "USD", scope: "live", wallClock: t0)!
+        #expect(locked.state.startOfDayEquity == 500)
+        #expect(locked.state.emotion == .locked && locked.state.lockReason == "admin: stepping away")
+    }
+
     /// At max replay speed market time is the files' own (another year): a poll of the account before the first
     /// event must not start a day on the wall clock, or every later trade would close "before the day".
     @Test("an accelerated replay takes no equity before its first event, then its market's day")

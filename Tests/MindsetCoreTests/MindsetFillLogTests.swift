@@ -15,18 +15,20 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     let databaseId = NIOLockedValueBox("db-1")
     let failing = NIOLockedValueBox(false)
     let reads = NIOLockedValueBox(0)
+    /// What routerd says are the account's venues (`FillsResponse.accountVenues`; nil: every venue).
+    let accountVenues = NIOLockedValueBox<[Venue]?>(nil)
     /// Fills ever made, so every fill has an id of its own (as a venue's trade ids are).
     let made = NIOLockedValueBox(0)
 
     func append(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: ExactDecimal = 0, strategy: String? = "micro_trend",
-                time: Date, symbol: String = "BTCUSDT") {
+                time: Date, symbol: String = "BTCUSDT", venue: Venue = .paper) {
         let number = made.withLockedValue { made in
             made += 1
             return made
         }
         entries.withLockedValue { entries in
             let sequence = Int64(entries.count + 1)
-            entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(number)", clientOrderId: "bb-\(sequence)", venue: .paper, symbol: symbol, side: side,
+            entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(number)", clientOrderId: "bb-\(sequence)", venue: venue, symbol: symbol, side: side,
                                 quantity: quantity, price: price, fee: fee, time: time, strategyId: strategy, requestId: "r\(sequence)",
                                 sequence: sequence))
         }
@@ -43,7 +45,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
         if failing.withLockedValue({ $0 }) { throw IPCError(.connectionLost, "routerd is down") }
         let all = entries.withLockedValue { $0 }
         return FillsResponse(fills: Array(all.filter { ($0.sequence ?? 0) > after }.prefix(limit)), databaseId: databaseId.withLockedValue { $0 },
-                             lastSequence: Int64(all.count))
+                             lastSequence: Int64(all.count), accountVenues: accountVenues.withLockedValue { $0 })
     }
 
     /// The orders mindsetd placed (to flatten while LOCKED); they fail while `placeFailing` is set, else fill
@@ -133,6 +135,31 @@ struct MindsetFillLogTests {
         #expect(await mindset.catchUp())
         _ = try await mindset.evaluate(entry(at: at(4), seen: 2))
         #expect(await mindset.snapshot().trades == 1)
+    }
+
+    @Test("switched to live after a paper run: mindsetd starts over from the live venue's fills; paper ones move nothing and count nothing")
+    func paperFillsInALiveLogAreSteppedOver() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log)
+        #expect(await mindset.catchUp())
+        // On paper: a losing round trip and a long of 3 at 50, counted and kept.
+        log.roundTrip(1, opened: 100, closed: 99, at: at(1), at(2))
+        log.append(.buy, 3, at: 50, time: at(3))
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().trades == 1)
+
+        // routerd restarted live: its log has another identity and names Binance as the account.
+        log.databaseId.withLockedValue { $0 = "db-1+live" }
+        log.accountVenues.withLockedValue { $0 = [.binance] }
+        log.append(.buy, 1, at: 100, time: at(4), venue: .binance)
+        log.append(.sell, 1, at: 99, time: at(5), venue: .binance)
+        #expect(await mindset.catchUp())
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.countedFillSequence == 5, "the paper fills stepped over, not waited for")
+        // Mixed with the paper long (4 at an average of 62.5) the live close would read as a gain of 36.5.
+        #expect(snapshot.dailyPnl == -2, "the paper loss of the day counted once, and the live close against its own entry: \(snapshot.dailyPnl)")
+        #expect(snapshot.trades == 2)
     }
 
     @Test("while the fill log cannot be read, an entry that needs it is blocked (trades_pending); exits pass")

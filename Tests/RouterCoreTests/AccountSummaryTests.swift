@@ -89,6 +89,29 @@ struct AccountSummaryTests {
         #expect(again.venues.first { $0.venue == .binance }?.equity == 1_090)
     }
 
+    @Test("live: the paper venue's play money, positions and fills are not the account; on paper they are")
+    func liveLeavesPaperOut() async throws {
+        let fixture = try RouterFixture()
+        // A paper run earlier today: a paper position and a paper fill.
+        let onPaper = try await fixture.service()
+        await onPaper.onTick(quote("BTCUSDT", bid: 100, ask: 100, at: now))
+        _ = try await onPaper.place(request("paper-1", "BTCUSDT", .buy, 1))
+        let paperAccount = try await onPaper.account()
+        #expect(paperAccount.venues.map(\.venue) == [.paper])
+        #expect(paperAccount.equity > 90_000, "the paper account is what paper trades against")
+        #expect(!paperAccount.feesToday.isZero)
+
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "USDT", free: 500, locked: 0)])
+        let live = try await fixture.service(venues: [binance], paperTrading: false)
+        await live.onTick(quote("BTCUSDT", bid: 100, ask: 100, at: now))
+        let account = try await live.account()
+        #expect(account.venues.map(\.venue) == [.binance])
+        #expect(account.equity == 500, "only what Binance holds; the paper venue's 100,000 play dollars would loosen every limit")
+        #expect(account.feesToday == 0 && account.realizedPnlToday == 0, "the paper run's fill is not the live day's")
+        #expect(account.exposure == 0 && !account.symbols.contains { $0.venue == .paper })
+    }
+
     @Test("the limit: 30 s by default, in live mode only; 0 turns it off")
     func priceAgeLimitSetting() throws {
         var settings = RouterSettings()

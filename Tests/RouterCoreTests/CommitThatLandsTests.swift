@@ -41,6 +41,22 @@ struct CommitThatLandsTests {
         #expect(try await service.positions().first?.quantity == 0.5)
     }
 
+    @Test("live: a recorded fill of the paper venue never goes on the stream, whichever path publishes it (a landed record's too)")
+    func paperFillsStayOffTheLiveStream() async throws {
+        let fixture = try RouterFixture()
+        let published = RecordingPublisher()
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        let service = try await fixture.service(events: published, venues: [binance], paperTrading: false)
+        func fill(_ venue: Venue) -> Fill {
+            Fill(fillId: "f-\(venue.rawValue)", clientOrderId: "bb-1", venue: venue, symbol: "BTCUSDT", side: .buy, quantity: 1, price: 100,
+                 fee: 0, time: Date(), strategyId: "s", requestId: "r", sequence: 1)
+        }
+        await service.publish(fill(.paper))
+        #expect(published.withoutTicks.isEmpty)
+        await service.publish(fill(.binance))
+        #expect(published.withoutTicks == [Events.fill])
+    }
+
     @Test("a cancel whose record landed: the order stays cancelled, and a later tick does not fill it")
     func cancelLanded() async throws {
         let fixture = try RouterFixture()

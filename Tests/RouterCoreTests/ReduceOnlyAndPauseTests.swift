@@ -31,6 +31,31 @@ struct ReduceOnlyAndPauseTests {
         #expect(try fixture.count("orders") == 3)
     }
 
+    @Test("live after a paper run: the paper position is no strategy's position at the live venue; a reduce-only order to close it is refused")
+    func paperPositionIsNotLive() async throws {
+        let fixture = try RouterFixture()
+        let paper = try await fixture.service()
+        await paper.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        _ = try await paper.place(request("bb-paper", "BTCUSDT", .buy, 1))
+        #expect(try await paper.strategyPositions().positions.first?.quantity == 1)
+
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "BTC", free: 5, locked: 0)])
+        let live = try await fixture.service(venues: [binance], paperTrading: false)
+        await live.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        #expect(try await live.strategyPositions().positions.isEmpty, "arsenald's books start flat at the live venue")
+        let close = await expectIPCError(.badRequest) { _ = try await live.place(request("bb-close", "BTCUSDT", .sell, 1, reduceOnly: true)) }
+        #expect(close?.message.contains("grow") == true || close?.message.contains("reduce") == true, "\(close?.message ?? "")")
+        #expect(await binance.placeCalls.isEmpty, "the trader's real coins are not sold to close a paper position")
+        let fills = try await live.fills(FillsQuery(afterSequence: 0))
+        #expect(fills.fills.count == 1, "the log keeps the paper fill")
+        #expect(fills.accountVenues == [.binance])
+        #expect(!fills.counts(fills.fills[0]), "and tells arsenald and mindsetd to step over it")
+        let paperLog = try await paper.fills(FillsQuery(afterSequence: 0))
+        #expect(fills.databaseId == paperLog.databaseId + "+live", "a log of another identity: arsenald and mindsetd start over from it")
+        #expect(try await live.strategyPositions().databaseId == fills.databaseId)
+    }
+
     @Test("without a strategy, reduce-only is checked against the venue's net position")
     func reduceOnlyWithoutStrategy() async throws {
         let fixture = try RouterFixture()

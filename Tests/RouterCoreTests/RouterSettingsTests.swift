@@ -99,6 +99,8 @@ struct RouterSettingsTests {
         ("router:\n  replay:\n    loop: [1, 2]\n", "router.replay.loop"),
         ("router:\n  replay:\n    speed: max\n  paper:\n    status_lag_ticks: 5\n", "router.paper.status_lag_ticks"),
         ("router:\n  paper:\n    status_lag_ticks: 10001\n", "router.paper.status_lag_ticks"),
+        ("router:\n  account:\n    equity_sample_seconds: 5\n", "router.account.equity_sample_seconds"),
+        ("router:\n  account:\n    equity_sample_seconds: 3601\n", "router.account.equity_sample_seconds"),
     ])
     func badValues(yaml: String, key: String) throws {
         let error = try #require(configError(yaml: yaml, sections: sections))

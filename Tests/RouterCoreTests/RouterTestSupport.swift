@@ -157,9 +157,12 @@ final class MisbehavingStore: OrderStorage {
     nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
     func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
-    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse { try await inner.strategyPositions(through: through) }
+    func strategyPositions(through: Int64, venues: Set<Venue>?) async throws -> StrategyPositionsResponse {
+        try await inner.strategyPositions(through: through, venues: venues)
+    }
     func dayLedger(since: Date, through: Int64) async throws -> DayLedger { try await inner.dayLedger(since: since, through: through) }
     func fills(after: Int64, limit: Int) async throws -> FillsResponse { try await inner.fills(after: after, limit: limit) }
+    func fillHistory(_ query: FillHistoryQuery) async throws -> FillHistoryPage { try await inner.fillHistory(query) }
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     nonisolated(nonsending) func databaseId() async throws -> String { try await inner.databaseId() }
 }

@@ -35,6 +35,12 @@ extension OpenAPIDocument {
             parameters: [.query("owner", "Only this owner's tokens (else 422).", OpenAPIComponents.owner)],
             success: [200: .json("The tokens.", .ref("TokenList"))],
             errors: [400: ["bad_request"], 422: ["invalid_value"]])),
+        OpenAPIRoute(method: .get, path: "/api/admin/usage", operation: .make(
+            .admin, tag: "admin", id: "usageByOwner", summary: "Every subscriber's calls over the last days",
+            description: "Calls appear once their batch is written (within `gateway.usage.flush_interval_ms`).",
+            parameters: [.query("days", "Days back, today included.", .integer(minimum: 1, maximum: 90, default: 7))],
+            success: [200: .json("The usage per owner.", .ref("OwnersUsage"))],
+            errors: [400: ["bad_request"]])),
         OpenAPIRoute(method: .delete, path: "/api/admin/tokens/{id}", operation: .make(
             .admin, tag: "admin", id: "revokeToken", summary: "Revoke a token now (one in its grace period too)",
             description: "Revoking a revoked token again answers 200 and changes nothing.",

@@ -62,6 +62,14 @@ extension OpenAPIComponents {
                 ])),
             ])),
         ]),
+        "OwnersUsage": .object("Every owner with a call in the last `days` UTC days, the busiest first.", required: [
+            "days": .integer(minimum: 1, maximum: 90),
+            "owners": .array(.object(required: [
+                "owner": owner,
+                "counted": .integer("Calls that counted against the quota (all but the 429s)."),
+                "throttled": .integer("429s."), "errors": .integer("Other 4xx and 5xx."),
+            ], optional: ["lastCallAt": .dateTime()])),
+        ]),
         "CreateTokenRequest": .object(required: ["owner": owner], optional: [
             "tier": tier.described("For an owner without a subscription (default free); an owner who has one keeps its tier."),
             "role": .choice(TokenRole.allCases.map(\.rawValue), "Default user."),

@@ -71,6 +71,16 @@ extension OpenAPIComponents {
             "quantity": .signedDecimal("Positive long, negative short."),
             "averagePrice": .decimal(), "realizedPnl": .signedDecimal(),
         ], optional: ["lastPrice": .decimal(), "unrealizedPnl": .signedDecimal()]))]),
+        "EquityHistory": .object("The account's equity over time (`router.account.equity_sample_seconds`; kept 35 days).", required: [
+            "range": .choice(EquityHistoryQuery.Range.allCases.map(\.rawValue)), "currency": .string(),
+            "samples": .array(.object(required: [
+                "time": .dateTime(), "equity": .signedDecimal(),
+                "complete": .boolean("False when an asset could not be valued then: the equity leaves it out."),
+            ])),
+        ]),
+        "FillPage": .object("One page of fills, newest first.", required: ["fills": .array(.ref("Fill"))], optional: [
+            "nextBefore": .integer("Present when more fills match: pass it back as `before`.", minimum: 1),
+        ]),
         "Account": .object("The whole account in one currency (routerd's `router.account`).", required: [
             "currency": .string(), "equity": .signedDecimal(), "cash": .signedDecimal(), "realizedPnlToday": .signedDecimal(),
             "feesToday": .signedDecimal(), "unrealizedPnl": .signedDecimal(), "exposure": .decimal(),
@@ -84,7 +94,7 @@ extension OpenAPIComponents {
             "rates": .array(.object(required: ["asset": .string(), "rate": .decimal(), "via": .string()])),
             "unvalued": .array(.string(), "Assets held that no price values yet: in no figure above."),
             "dayStart": .dateTime(), "tradingEnabled": .boolean(),
-        ], optional: ["pausedReason": .string()]),
+        ], optional: ["pausedReason": .string(), "scope": .choice(["paper", "live"], "Which venues the figures count: in live mode not the paper venue.")]),
         "StrategyList": .object(required: ["strategies": .array(.ref("Strategy"))]),
         "Strategy": .object("A registered strategy (arsenald's `StrategyInfo`).", required: [
             "id": .string(), "kind": .string(), "description": .string(), "enabled": .boolean(), "symbols": .array(.string()),

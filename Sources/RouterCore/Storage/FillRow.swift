@@ -13,6 +13,7 @@ struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
         static let strategyId = Column("strategy_id")
         static let sequence = Column("sequence")
         static let clientOrderId = Column("client_order_id")
+        static let symbol = Column("symbol")
     }
 
     var fillId: String

@@ -32,10 +32,13 @@ public protocol OrderStorage: Sendable {
     /// The sequence of the last fill recorded (0 for none).
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64
     /// Each strategy's net position per symbol from the fills up to `through`.
-    func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse
+    /// `venues`: only these venues' fills (nil: every venue's).
+    func strategyPositions(through: Int64, venues: Set<Venue>?) async throws -> StrategyPositionsResponse
     /// The fills after `after` (at most `limit`), the database's identity and the log's last sequence, from one
     /// snapshot of the database.
     func fills(after: Int64, limit: Int) async throws -> FillsResponse
+    /// Matching fills newest first, at most `query.limit`, with where the next page starts.
+    func fillHistory(_ query: FillHistoryQuery) async throws -> FillHistoryPage
     /// The day's realised P&L and fees per venue and symbol, from every fill up to `through`.
     func dayLedger(since: Date, through: Int64) async throws -> DayLedger
     /// One order's fills with their sequence, oldest first.

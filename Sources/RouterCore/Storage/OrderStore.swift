@@ -180,12 +180,12 @@ public final class OrderStore: OrderStorage {
     }
 
     /// Each strategy's net position per symbol, rebuilt from its fills up to `through` in the order they happened.
-    public func strategyPositions(through: Int64) async throws -> StrategyPositionsResponse {
+    public func strategyPositions(through: Int64, venues: Set<Venue>? = nil) async throws -> StrategyPositionsResponse {
         try await database.read { db in
             var books: [String: [String: PositionBook]] = [:]
             let fills = try FillRow.inSequence.filter(FillRow.Columns.strategyId != nil && FillRow.Columns.sequence <= through).fetchCursor(db)
             while let row = try fills.next() {
-                guard let strategy = row.strategyId else { continue }
+                guard let strategy = row.strategyId, venues?.contains(row.venue) ?? true else { continue }
                 _ = try books[strategy, default: [:]][row.symbol, default: PositionBook()].apply(row.fill)
             }
             let positions = books.flatMap { strategy, symbols in
@@ -217,6 +217,19 @@ public final class OrderStore: OrderStorage {
             FillsResponse(fills: try request.fetchAll(db).map(\.fill), databaseId: try Self.databaseId(db),
                           lastSequence: try Self.lastFillSequence(db))
         }
+    }
+
+    public func fillHistory(_ query: FillHistoryQuery) async throws -> FillHistoryPage {
+        var request = FillRow.all()
+        if let symbol = query.symbol { request = request.filter(FillRow.Columns.symbol == symbol.uppercased()) }
+        if let strategy = query.strategyId { request = request.filter(FillRow.Columns.strategyId == strategy) }
+        if let id = query.clientOrderId { request = request.filter(FillRow.Columns.clientOrderId == id) }
+        if let before = query.beforeSequence { request = request.filter(FillRow.Columns.sequence < before) }
+        let limit = min(max(query.limit ?? 100, 1), 1_000)
+        let page = request.order(FillRow.Columns.sequence.desc).limit(limit + 1)
+        let rows = try await database.read { db in try page.fetchAll(db) }
+        let fills = rows.prefix(limit).map(\.fill)
+        return FillHistoryPage(fills: fills, nextBefore: rows.count > limit ? fills.last?.sequence : nil)
     }
 
     public nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] {

@@ -1,0 +1,276 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven through chromedriver by Selenium, against a
+running BAGBOT (DashboardBrowserTests starts it). Each check prints a line; any failure exits 1 with the reason.
+
+    dashboard_browser.py --url http://127.0.0.1:PORT --admin TOKEN --free TOKEN --chromedriver PATH --screenshots DIR
+"""
+import argparse
+import json
+import struct
+import sys
+import time
+import urllib.request
+import zlib
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+
+class Failure(Exception):
+    pass
+
+
+def api(base, token, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json",
+                                              "Idempotency-Key": f"browser-{time.time_ns()}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def wait(what, predicate, timeout=30.0, pause=0.2):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as error:  # the page is re-rendering: try again
+            last = error
+        time.sleep(pause)
+    raise Failure(f"timed out waiting for {what} (last: {last!r})")
+
+
+def png_is_blank(data):
+    """True when every pixel of the PNG has the same colour (a page that rendered nothing)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise Failure("the screenshot is not a PNG")
+    position, idat, header = 8, b"", None
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        chunk = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        position += 12 + length
+    width, height, depth, colour = header[0], header[1], header[2], header[3]
+    channels = {2: 3, 6: 4}.get(colour)
+    if depth != 8 or channels is None:
+        raise Failure(f"unexpected PNG format (depth {depth}, colour type {colour})")
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up = previous[i]
+            corner = previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        rows.append(bytes(line))
+        previous = line
+    colours = {row[i:i + channels] for row in rows[::8] for i in range(0, stride, channels * 8)}
+    return len(colours) <= 1
+
+
+class Dashboard:
+    def __init__(self, args):
+        self.args = args
+        options = webdriver.ChromeOptions()
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
+                     "--no-first-run", "--disable-extensions"):
+            options.add_argument(flag)
+        options.binary_location = "/usr/bin/chromium"
+        self.driver = webdriver.Chrome(service=Service(args.chromedriver), options=options)
+        self.driver.set_page_load_timeout(30)
+
+    def js(self, script, *arguments):
+        return self.driver.execute_script(script, *arguments)
+
+    def shot(self, name, check_blank=False):
+        data = self.driver.get_screenshot_as_png()
+        path = f"{self.args.screenshots}/{name}.png"
+        with open(path, "wb") as file:
+            file.write(data)
+        if check_blank and png_is_blank(data):
+            raise Failure(f"{name}: the screenshot is blank")
+        print(f"screenshot {path}")
+
+    def page(self, name, marker):
+        self.driver.get(self.args.url + "/#" + name) if not self.driver.current_url.startswith(self.args.url) else self.js(
+            "location.hash = arguments[0]", name)
+        wait(f"the {name} page", lambda: self.js("return document.querySelector('#page').dataset.page === arguments[0] && "
+                                                 "document.querySelector(arguments[1]) !== null", name.split("?")[0], marker))
+
+    def click(self, what, xpath):
+        """Clicks, finding the element again if a live refresh replaced it meanwhile."""
+        wait(what, lambda: self.driver.find_element(By.XPATH, xpath).click() or True, timeout=15)
+
+    def log_in(self, token):
+        self.driver.get(self.args.url + "/")
+        field = wait("the login form", lambda: self.driver.find_element(By.ID, "token"))
+        field.send_keys(token)
+        self.click("the log-in button", "//form[@id='login-form']//button[@type='submit']")
+
+    def log_out(self):
+        if self.js("return !document.getElementById('who').hidden"):
+            self.click("Log out", "//button[@id='logout']")
+
+    def run(self):
+        base, admin, free = self.args.url, self.args.admin, self.args.free
+        # First paint, from Chromium's own timing of a fresh load of the login page.
+        self.driver.get(base + "/")
+        wait("the login form", lambda: self.driver.find_element(By.ID, "login-form"))
+        timing = wait("paint timing", lambda: self.js(
+            "const p = performance.getEntriesByName('first-contentful-paint')[0];"
+            "const n = performance.getEntriesByType('navigation')[0];"
+            "return p && n && n.loadEventEnd > 0 ? {firstContentfulPaint: p.startTime, domContentLoaded: n.domContentLoadedEventEnd, "
+            "load: n.loadEventEnd} : null"))
+        # Logged, not judged: a test shares the machine with others; scripts/bench-dashboard measures the target.
+        print("first paint: " + json.dumps({k: round(v, 1) for k, v in timing.items()}))
+        headers = self.js("return fetch('/').then(r => r.headers.get('content-security-policy'))")
+        if not headers or "default-src 'self'" not in headers:
+            raise Failure(f"no Content-Security-Policy on the dashboard: {headers!r}")
+
+        # A bad token is refused and nothing of the API shows.
+        self.log_in("bgb_" + "A" * 43 + "AAAAAA")
+        message = wait("the refusal", lambda: self.driver.find_element(By.ID, "login-error").text)
+        if "Refused" not in message or self.js("return !document.getElementById('nav').hidden"):
+            raise Failure(f"a bad token was not refused: {message!r}")
+        if self.js("return sessionStorage.getItem('bagbot.token')") is not None:
+            raise Failure("a refused token stayed in session storage")
+        print("bad token refused: " + message)
+
+        # The admin logs in: the token is in session storage only, never in the address.
+        self.log_in(admin)
+        self.page("overview", "#equity")
+        if admin in self.driver.current_url or self.js("return localStorage.length") != 0:
+            raise Failure("the token leaked into the address or local storage")
+        wait("live updates", lambda: self.js("return document.getElementById('live').textContent") == "live")
+        self.shot("overview", check_blank=True)
+        print("logged in as admin; overview rendered; live")
+
+        # A fill appears live: a manual order placed through the API shows up in the latest fills without a reload.
+        self.js("window.__notReloaded = true")
+        before = self.js("return document.querySelectorAll('#latest-fills tbody tr:not(:has(td[colspan]))').length")
+        status, answer = api(base, admin, "POST", "/api/orders", {"symbol": "BTCUSDT", "side": "buy", "quantity": "0.001"})
+        if status != 201:
+            raise Failure(f"the manual order was not placed: {status} {answer}")
+        order_id = answer["clientOrderId"]
+        wait("the fill in the latest fills", lambda: self.js(
+            "return [...document.querySelectorAll('#latest-fills tbody tr')].some(r => r.textContent.includes('0.001'))"
+            " && document.querySelectorAll('#latest-fills tbody tr:not(:has(td[colspan]))').length > arguments[0]", before), timeout=20)
+        if not self.js("return window.__notReloaded === true"):
+            raise Failure("the page reloaded to show the fill")
+        print(f"fill of {order_id} appeared live")
+
+        # Every page renders; screenshots of each.
+        for name, marker in (("positions", "table"), ("history", "table"), ("signals", "table"), ("logs", "table"), ("admin", "table")):
+            self.page(name, marker)
+            self.shot(name)
+        # The order links to its trace (admin), which holds lines of the daemons on its path.
+        self.page("history", "table")
+        self.click("the order's trace link", "//a[starts-with(@href, '#logs?requestId=')]")
+        wait("the trace page", lambda: self.js("return document.querySelector('#page h2').textContent.startsWith('Trace of')"))
+        print("trace page: " + self.js("return document.querySelector('#page h2').textContent"))
+
+        # Disable a strategy from its page: it is disabled at arsenald and its signals stop.
+        strategy = self.args.strategy
+        self.page("strategies", f"#strategy-{strategy}")
+        self.shot("strategies")
+        wait(f"{strategy} to signal", lambda: api(base, admin, "GET", f"/api/signals?strategy={strategy}&limit=1")[1]["signals"], timeout=60)
+        self.click(f"{strategy}'s Disable button", f"//section[@id='strategy-{strategy}']//button[text()='Disable']")
+        wait(f"{strategy} shown disabled", lambda: self.js(
+            "return document.querySelector(`#strategy-${arguments[0]} [data-state]`).dataset.state === 'disabled'", strategy))
+        if api(base, admin, "GET", f"/api/strategy/{strategy}")[1]["enabled"]:
+            raise Failure(f"{strategy} is still enabled at arsenald")
+        newest = api(base, admin, "GET", f"/api/signals?strategy={strategy}&limit=1")[1]["signals"][0]["sequence"]
+        time.sleep(3)
+        later = api(base, admin, "GET", f"/api/signals?strategy={strategy}&limit=1")[1]["signals"][0]["sequence"]
+        if later != newest:
+            raise Failure(f"{strategy} still signals after it was disabled ({newest} → {later})")
+        print(f"{strategy} disabled; no signal since")
+
+        # Pause trading from the overview; resume from the admin page.
+        self.page("overview", "#trading")
+        self.click("Pause trading", "//div[@id='trading']//button[text()='Pause trading']")
+        wait("trading shown paused", lambda: "paused" in self.driver.find_element(By.CSS_SELECTOR, "#trading .figure").text)
+        if api(base, admin, "GET", "/api/account")[1]["tradingEnabled"]:
+            raise Failure("routerd still trades after the pause")
+        self.page("admin", "table")
+        self.click("Resume trading", "//button[text()='Resume trading']")
+        wait("trading resumed", lambda: api(base, admin, "GET", "/api/account")[1]["tradingEnabled"])
+        print("paused from the overview, resumed from the admin page")
+
+        # A phone's width: the page fits, tables scroll inside their own box.
+        self.driver.set_window_size(390, 844)
+        self.page("overview", "#equity")
+        overflow = self.js("return document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 1:
+            raise Failure(f"the overview is {overflow} px wider than a phone's screen")
+        self.shot("overview-phone", check_blank=True)
+        self.driver.set_window_size(1280, 900)
+        print("fits a phone's width")
+
+        # A Free token: read-only, so every control is disabled with the reason, and the admin pages are not offered.
+        self.log_out()
+        self.log_in(free)
+        self.page("overview", "#equity")
+        wait("the polling note", lambda: "Enterprise" in self.js("return document.getElementById('live').textContent"))
+        pause = self.driver.find_element(By.XPATH, "//div[@id='trading']//button")
+        if pause.is_enabled() or "admin" not in self.driver.find_element(By.CSS_SELECTOR, "#trading .why").text:
+            raise Failure("a Free token may press the trading switch")
+        if self.js("return [...document.querySelectorAll('#nav a[data-needs=admin]')].some(a => !a.hidden)"):
+            raise Failure("a Free token is offered the admin pages")
+        self.page("strategies", f"#strategy-{strategy}")
+        toggles = self.driver.find_elements(By.CSS_SELECTOR, "#page section button")
+        if not toggles or any(b.is_enabled() for b in toggles):
+            raise Failure("a Free token's strategy controls are not all disabled")
+        why = self.driver.find_element(By.CSS_SELECTOR, "#page section .why").text
+        if "read-only" not in why:
+            raise Failure(f"the reason is not shown: {why!r}")
+        self.shot("strategies-free")
+        print("free token: controls disabled with the reason: " + why)
+
+    def close(self):
+        self.driver.quit()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("url", "admin", "free", "chromedriver", "screenshots", "strategy"):
+        parser.add_argument("--" + name, required=True)
+    args = parser.parse_args()
+    dashboard = Dashboard(args)
+    try:
+        dashboard.run()
+    except Failure as failure:
+        try:
+            dashboard.shot("failure")
+        except Exception:
+            pass
+        print(f"FAILED: {failure}")
+        sys.exit(1)
+    finally:
+        dashboard.close()
+    print("all checks passed")
+
+
+if __name__ == "__main__":
+    main()
