@@ -75,6 +75,10 @@ public struct AccountSummary: Codable, Sendable, Equatable {
         public var cash: ExactDecimal
         public var exposure: ExactDecimal
         public var balances: [AssetBalance]
+        /// The venue's connection as it last reported it (`connected`, `disconnected`), and since when; absent for a
+        /// venue that has not reported one since routerd started.
+        public var connection: String?
+        public var connectionSince: Date?
 
         public init(venue: Venue, equity: ExactDecimal, cash: ExactDecimal, exposure: ExactDecimal, balances: [AssetBalance]) {
             self.venue = venue

@@ -81,6 +81,10 @@ extension RouterService {
         var summary = try valuation.summarize(holdings, prices: currentPrices(), markVenue: { symbols.venue(for: $0) }, day: day,
                                               dayStart: dayStart, trading: tradingSwitch.state)
         summary.scope = symbols.paperTrading ? "paper" : "live"
+        for index in summary.venues.indices {
+            guard let connection = venueConnections[summary.venues[index].venue] else { continue }
+            (summary.venues[index].connection, summary.venues[index].connectionSince) = (connection.state.rawValue, connection.since)
+        }
         return summary
     }
 

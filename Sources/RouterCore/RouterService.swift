@@ -58,6 +58,8 @@ public actor RouterService: ExclusiveSections {
     /// Each strategy's net position per symbol ("strategy|symbol"), from the fills recorded: what a
     /// reduce-only order of that strategy may not grow or flip.
     var strategyBooks: [String: PositionBook] = [:]
+    /// Each venue's connection as it last reported it, and when (`router.account` shows it per venue).
+    var venueConnections: [Venue: (state: VenueConnectionState, since: Date)] = [:]
     /// A write reported an error and may have landed anyway: `strategyBooks` is rebuilt from the record before
     /// it is used again.
     var booksMayBeStale = false
@@ -142,16 +144,21 @@ public actor RouterService: ExclusiveSections {
             let venueId = venue.id
             await venue.setEventHandler { [weak self] event in await self?.handle(event, from: venueId) }
         }
+        // The paper venue runs inside routerd: connected from the start. The others say so themselves.
+        if venues[.paper] != nil { venueConnections[.paper] = (.connected, Date()) }
         try await exclusively { try await reconcileAll() }
         accepting = true
     }
 
     func handle(_ event: VenueEvent, from venue: Venue) async {
         if case .rules(let rules) = event { return adoptRules(rules, of: venue) }
+        // Stamped on arrival, before the wait for the exclusive section: a tick that queued behind a slow order is
+        // as old as it is, and values nothing once older than `priceAgeLimit`.
+        let arrived = clock()
         await exclusively {
             switch event {
             case .tick(let tick):
-                apply(tick)
+                apply(tick, arrived: arrived)
             case .order(let report):
                 let found: OrderRecord??
                 do { found = try await store.order(clientOrderId: report.clientOrderId) } catch { found = nil }
@@ -173,9 +180,11 @@ public actor RouterService: ExclusiveSections {
                 }
                 await record(report, for: stored, reason: "update from \(venue.rawValue)")
             case .connection(.connected):
+                venueConnections[venue] = (.connected, Date())
                 logger.notice("venue connected; reconciling its orders", metadata: ["venue": "\(venue.rawValue)"])
                 try? await reconcile(venue: venue)
             case .connection(.disconnected):
+                venueConnections[venue] = (.disconnected, Date())
                 logger.warning("venue disconnected", metadata: ["venue": "\(venue.rawValue)"])
             case .rules:
                 break
@@ -183,14 +192,14 @@ public actor RouterService: ExclusiveSections {
         }
     }
 
-    private func apply(_ tick: Tick) {
+    private func apply(_ tick: Tick, arrived: ContinuousClock.Instant) {
         guard RequestRules.isQuotable(tick) else {
             logger.warning("tick with an impossible price ignored", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
             return
         }
         ticks += 1
         lastTicks[tick.symbol] = tick
-        lastTickReceived[tick.symbol] = clock()
+        lastTickReceived[tick.symbol] = arrived
         events.publish(Events.tick, topic: Topics.ticks, body: tick)
     }
 

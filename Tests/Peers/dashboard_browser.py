@@ -164,7 +164,10 @@ class Dashboard:
             raise Failure("the token leaked into the address or local storage")
         wait("live updates", lambda: self.js("return document.getElementById('live').textContent") == "live")
         self.shot("overview", check_blank=True)
-        print("logged in as admin; overview rendered; live")
+        venue = self.js("return document.querySelector('li[data-venue=paper]')?.textContent || ''")
+        if "connected" not in venue:
+            raise Failure(f"the paper venue's connection is not shown: {venue!r}")
+        print("logged in as admin; overview rendered; live; " + venue)
 
         # A fill appears live: a manual order placed through the API shows up in the latest fills without a reload.
         self.js("window.__notReloaded = true")

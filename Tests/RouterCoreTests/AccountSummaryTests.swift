@@ -112,6 +112,45 @@ struct AccountSummaryTests {
         #expect(account.exposure == 0 && !account.symbols.contains { $0.venue == .paper })
     }
 
+    @Test("each venue's connection as it last reported it, and since when; the paper venue connected from the start")
+    func venueConnections() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        let service = try await fixture.service(venues: [binance])
+        var account = try await service.account()
+        #expect(account.venues.first { $0.venue == .paper }?.connection == "connected")
+        #expect(account.venues.first { $0.venue == .binance }?.connection == nil, "no report yet")
+        await binance.disconnect()
+        account = try await service.account()
+        let lost = try #require(account.venues.first { $0.venue == .binance })
+        #expect(lost.connection == "disconnected" && lost.connectionSince != nil)
+        await binance.reconnect()
+        account = try await service.account()
+        let back = try #require(account.venues.first { $0.venue == .binance })
+        #expect(back.connection == "connected" && (back.connectionSince ?? .distantPast) >= (lost.connectionSince ?? .distantFuture))
+    }
+
+    @Test("a tick's age counts from its arrival, not from when routerd got round to it after a slow order")
+    func tickAgeCountsFromArrival() async throws {
+        let fixture = try RouterFixture()
+        let clock = Mutex(ContinuousClock.now)
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "BTC", free: 1, locked: 0), AssetBalance(asset: "USDT", free: 1_000, locked: 0)])
+        let service = try await fixture.service(venues: [binance], paperTrading: false, priceAgeLimit: .seconds(30),
+                                                clock: { clock.withLock { $0 } })
+        // An order holds the exclusive section (a slow venue) while the tick arrives; 31 s pass before it is applied.
+        let holding = Task { await service.exclusively { try? await Task.sleep(for: .milliseconds(300)) } }
+        try await Task.sleep(for: .milliseconds(50))
+        let tick = Task { await service.handle(.tick(quote("BTCUSDT", bid: 100, ask: 100, at: now)), from: .binance) }
+        try await Task.sleep(for: .milliseconds(50))
+        clock.withLock { $0 += .seconds(31) }
+        await holding.value
+        await tick.value
+        let account = try await service.account()
+        #expect(account.unvalued == ["BTC"], "the price arrived 31 s ago: it values nothing")
+        #expect(account.venues.first { $0.venue == .binance }?.equity == 1_000)
+    }
+
     @Test("the limit: 30 s by default, in live mode only; 0 turns it off")
     func priceAgeLimitSetting() throws {
         var settings = RouterSettings()

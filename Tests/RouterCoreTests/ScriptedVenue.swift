@@ -140,6 +140,7 @@ actor ScriptedVenue: TradingVenue {
 
     /// Tells routerd the connection is back (it reconciles this venue's orders).
     func reconnect() async { await handler?(.connection(.connected)) }
+    func disconnect() async { await handler?(.connection(.disconnected)) }
 
     private func report(_ request: VenueOrderRequest, status: OrderStatus) -> VenueOrderReport {
         let fills = status == .filled

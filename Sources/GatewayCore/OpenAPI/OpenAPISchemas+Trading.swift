@@ -87,6 +87,9 @@ extension OpenAPIComponents {
             "venues": .array(.object(required: [
                 "venue": venue, "equity": .signedDecimal(), "cash": .signedDecimal(), "exposure": .decimal(),
                 "balances": .array(.object(required: ["asset": .string(), "free": .signedDecimal(), "locked": .decimal()])),
+            ], optional: [
+                "connection": .choice(["connected", "disconnected"], "As the venue last reported it; absent until it has."),
+                "connectionSince": .dateTime(),
             ])),
             "symbols": .array(.object(required: ["venue": venue, "symbol": .string(), "quantity": .signedDecimal()], optional: [
                 "exposure": .decimal(), "unrealizedPnl": .signedDecimal(), "realizedPnlToday": .signedDecimal(),
