@@ -48,6 +48,25 @@ public struct AccountSummary: Codable, Sendable, Equatable {
     /// Which money this is: `paper` (the paper venue and any other configured) or `live` (the live venues only).
     /// mindsetd takes a new start-of-day equity when it changes: a switch of mode is not a gain or a loss.
     public var scope: String?
+    /// Coins a venue holds less of than the strategies' long positions routerd recorded there (`BookedHoldings`):
+    /// a fill missed, or a withdrawal or trade by hand at the venue. Absent when there is none.
+    public var shortfalls: [Shortfall]?
+
+    public struct Shortfall: Codable, Sendable, Equatable {
+        public var venue: Venue
+        public var asset: String
+        /// What the strategies' books hold long of `asset` at the venue, together.
+        public var booked: ExactDecimal
+        /// What the venue says it holds (free + locked).
+        public var held: ExactDecimal
+
+        public init(venue: Venue, asset: String, booked: ExactDecimal, held: ExactDecimal) {
+            self.venue = venue
+            self.asset = asset
+            self.booked = booked
+            self.held = held
+        }
+    }
 
     public init(currency: String, equity: ExactDecimal, cash: ExactDecimal, realizedPnlToday: ExactDecimal, feesToday: ExactDecimal,
                 unrealizedPnl: ExactDecimal, exposure: ExactDecimal, venues: [VenueSummary], symbols: [SymbolExposure],

@@ -58,6 +58,8 @@ public actor RouterService: ExclusiveSections {
     /// Each strategy's net position per symbol ("strategy|symbol"), from the fills recorded: what a
     /// reduce-only order of that strategy may not grow or flip.
     var strategyBooks: [String: PositionBook] = [:]
+    /// The venue|asset pairs `router.account` last found short (`BookedHoldings`): logged when they change.
+    var reportedShortfalls: Set<String> = []
     /// Each venue's connection as it last reported it, and when (`router.account` shows it per venue).
     var venueConnections: [Venue: (state: VenueConnectionState, since: Date)] = [:]
     /// A write reported an error and may have landed anyway: `strategyBooks` is rebuilt from the record before

@@ -78,7 +78,8 @@ struct UnsettledOrderTests {
         try #require(placed.count == 2, "the stop went out while the entry was unsettled")
         #expect(placed[1].reduceOnly == true && placed[1].side == .sell && placed[1].quantity == entry.quantity)
         #expect(mindset.evaluated.get().count == 1, "the stop did not ask mindsetd")
-        #expect(router.cancelled.get() == [entry.clientOrderId], "what is left of the entry is cancelled after the stop")
+        // Sent beside the trade path (a task of its own): waited for, not assumed done.
+        try await waitUntil("what is left of the entry to be cancelled after the stop") { router.cancelled.get() == [entry.clientOrderId] }
 
         // The stop fills and ends; the entry is still unsettled: a strong move gives no second entry.
         await coordinator.handle(fill: fill(.sell, entry.quantity, at: (price * 0.994).exact, strategy: "micro_trend", sequence: 2))

@@ -151,6 +151,22 @@ struct AccountSummaryTests {
         #expect(account.venues.first { $0.venue == .binance }?.equity == 1_000)
     }
 
+    @Test("live: a venue holding less of a coin than the strategies' books is reported in the account, until it holds it again")
+    func bookedHoldingsShortfall() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "BTC", free: 0.2, locked: 0), AssetBalance(asset: "USDT", free: 1_000, locked: 0)])
+        let service = try await fixture.service(venues: [binance], paperTrading: false)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 100, at: now))
+        #expect(try await service.account().shortfalls == nil)
+        _ = try await service.place(request("bb-live", "BTCUSDT", .buy, 0.5))
+        // The venue's balance did not move (as if the fill's coins were withdrawn, or the fill never reached it).
+        let short = try #require(try await service.account().shortfalls)
+        #expect(short == [AccountSummary.Shortfall(venue: .binance, asset: "BTC", booked: 0.5, held: 0.2)])
+        await binance.setHeld([AssetBalance(asset: "BTC", free: 0.5, locked: 0), AssetBalance(asset: "USDT", free: 950, locked: 0)])
+        #expect(try await service.account().shortfalls == nil)
+    }
+
     @Test("the limit: 30 s by default, in live mode only; 0 turns it off")
     func priceAgeLimitSetting() throws {
         var settings = RouterSettings()

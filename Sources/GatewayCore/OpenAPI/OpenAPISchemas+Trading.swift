@@ -97,7 +97,11 @@ extension OpenAPIComponents {
             "rates": .array(.object(required: ["asset": .string(), "rate": .decimal(), "via": .string()])),
             "unvalued": .array(.string(), "Assets held that no price values yet: in no figure above."),
             "dayStart": .dateTime(), "tradingEnabled": .boolean(),
-        ], optional: ["pausedReason": .string(), "scope": .choice(["paper", "live"], "Which venues the figures count: in live mode not the paper venue.")]),
+        ], optional: ["pausedReason": .string(), "scope": .choice(["paper", "live"], "Which venues the figures count: in live mode not the paper venue."),
+                      "shortfalls": .array(.object(required: [
+                          "venue": venue, "asset": .string(), "booked": .decimal("The strategies' long positions there, together."),
+                          "held": .signedDecimal("What the venue holds (free + locked)."),
+                      ]), "A live venue holding less of a coin than the strategies' books: a fill missed, or a withdrawal or trade by hand there.")]),
         "StrategyList": .object(required: ["strategies": .array(.ref("Strategy"))]),
         "Strategy": .object("A registered strategy (arsenald's `StrategyInfo`).", required: [
             "id": .string(), "kind": .string(), "description": .string(), "enabled": .boolean(), "symbols": .array(.string()),
