@@ -3,9 +3,9 @@ import BagbotTestSupport
 import Testing
 
 /// The dashboard in Debian's headless Chromium against the whole system (Tests/Peers/dashboard_browser.py): log in, a
-/// fill appearing live, a strategy disabled and its signals stopping, trading paused and resumed, a Free token's
-/// controls disabled with the reason, a bad token refused, a phone's width, the first paint (logged). Screenshots
-/// of every page go to `.build/dashboard-screenshots` (not committed).
+/// fill appearing live, a strategy disabled and its entries stopping (its exits go on), trading paused and resumed,
+/// a Free token's controls disabled with the reason, a bad token refused, a phone's width, the first paint
+/// (logged). Screenshots of every page go to `.build/dashboard-screenshots` (not committed).
 @Suite("The dashboard in a browser", .serialized)
 struct DashboardBrowserTests {
     static var chromedriver: String {
