@@ -178,7 +178,7 @@ let package = Package(
             dependencies: ["BagbotStorage", "BagbotTestSupport", grdb]),
         .testTarget(
             name: "BagbotRuntimeTests",
-            dependencies: ["BagbotRuntime", "BagbotTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]),
+            dependencies: ["BagbotRuntime", "BagbotTestSupport", logging, .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
             name: "MindsetCoreTests",
             dependencies: [

@@ -67,9 +67,9 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             manualMaxQuantity: config[ArsenalSettings.self].manualMaxQuantity,
             publish: { method, signal, decision in
                 if method == Events.signal {
-                    hub.publish(method, topic: Topics.signals, body: signal)
+                    hub.publish(method, topic: Topics.signals, body: signal, requestId: signal.requestId)
                 } else {
-                    hub.publish(method, topic: Topics.signals, body: DecisionEvent(signal: signal, decision: decision))
+                    hub.publish(method, topic: Topics.signals, body: DecisionEvent(signal: signal, decision: decision), requestId: signal.requestId)
                 }
             },
             settled: { [metrics] strategyId, outcome in metrics.signal(from: strategyId, outcome) })
@@ -159,8 +159,9 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         server.registry.register(Methods.arsenalSetParameters, SetStrategyParametersRequest.self) { request, _ in
             try await coordinator.setParameters(request.parameters, strategyId: request.id)
         }
-        server.registry.register(Methods.arsenalPlaceManualOrder, ManualOrderRequest.self) { request, _ in
-            try await coordinator.placeManualOrder(request)
+        server.registry.register(Methods.arsenalPlaceManualOrder, ManualOrderRequest.self) { request, call in
+            try call.checkRequestId(matches: request.keyedRequestId)
+            return try await coordinator.placeManualOrder(request)
         }
         server.registry.register(Methods.arsenalPerformance, PerformanceQuery.self) { query, _ in
             try await Self.performance(query, via: commands)

@@ -30,7 +30,7 @@ public struct IPCMindsetPort: MindsetPort {
     public init(client: IPCClient) { self.client = client }
 
     public func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
-        try await client.call(Methods.mindsetEvaluate, proposal)
+        try await client.call(Methods.mindsetEvaluate, proposal, requestId: proposal.requestId)
     }
 }
 
@@ -41,7 +41,7 @@ public struct IPCRouterPort: RouterPort {
     public var isConnected: Bool { client.isConnected }
 
     public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
-        try await client.call(Methods.routerPlaceOrder, request)
+        try await client.call(Methods.routerPlaceOrder, request, requestId: request.requestId)
     }
 
     public func order(clientOrderId: String) async throws -> OrderRecord? {

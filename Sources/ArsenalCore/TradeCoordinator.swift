@@ -361,7 +361,7 @@ public actor TradeCoordinator {
             guard (1...31).contains(key.utf8.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
                 throw IPCError(.badRequest, "idempotencyKey must be 1 to 31 of A-Z a-z 0-9 _ -")
             }
-            requestId = "m-\(key)"
+            requestId = request.keyedRequestId ?? requestId
             if ordersInFlight.values.contains("bb-\(requestId)") {
                 throw IPCError(.conflict, "the order with idempotencyKey \(key) is still in flight")
             }
@@ -442,7 +442,8 @@ public actor TradeCoordinator {
     @discardableResult
     private func process(_ signal: Signal, from strategy: Strategy, quote: UInt64? = nil) async -> TradeOutcome {
         recentSignals.proposed(signal)
-        let outcome = await trade(signal, from: strategy, quote: quote)
+        // Everything on the signal's path is the trade's: its lines and the calls it makes (`rid`).
+        let outcome = await RequestId.$current.withValue(signal.requestId) { await trade(signal, from: strategy, quote: quote) }
         recentSignals.settled(signal.requestId, outcome)
         settledObserver(strategy.id, outcome)
         return outcome

@@ -77,6 +77,10 @@ public struct ManualOrderRequest: Codable, Sendable, Equatable {
     /// second order; it answers with the first one's record. Without it, every call is a new order.
     public var idempotencyKey: String?
 
+    /// The request id arsenald gives a keyed order (`m-<key>`), known before it answers; unkeyed orders get theirs
+    /// from arsenald.
+    public var keyedRequestId: String? { idempotencyKey.map { "m-\($0)" } }
+
     public init(symbol: String, side: Side, quantity: ExactDecimal, reduceOnly: Bool? = nil, idempotencyKey: String? = nil) {
         self.symbol = symbol
         self.side = side

@@ -84,6 +84,8 @@ public struct EnvelopeHeader: Decodable, Sendable {
     public var id: UInt64?
     public var type: IPCMessageType
     public var method: String?
+    /// The request id of the trade a request or event belongs to (`RequestId`), for the receiver's log lines.
+    public var rid: String?
 }
 
 struct EnvelopeBody<Body: Decodable>: Decodable {
@@ -95,6 +97,7 @@ struct OutgoingEnvelope<Body: Encodable>: Encodable {
     var id: UInt64?
     var type: IPCMessageType
     var method: String?
+    var rid: String? = nil
     var body: Body
 }
 
@@ -161,6 +164,10 @@ public enum IPCCoding {
             buffer.writeStaticString(#","method":"#)
             buffer.writeJSONStringLiteral(method)
         }
+        if let rid = envelope.rid {
+            buffer.writeStaticString(#","rid":"#)
+            buffer.writeJSONStringLiteral(rid)
+        }
         buffer.writeStaticString(#","body":"#)
         if FastJSON.encode(envelope.body, appendingTo: &buffer) {
             buffer.writeStaticString("}")
@@ -193,10 +200,10 @@ public enum IPCCoding {
     /// One frame as the IPC layer writes it, for tools and benchmarks: with `lengthPrefixed` exactly the
     /// bytes that go on a socket, without it only the JSON (what `IPCClient.decodeEvent` reads).
     public static func frame<Body: Encodable>(
-        id: UInt64?, type: IPCMessageType, method: String?, body: Body, encoder: JSONEncoder = makeEncoder(),
-        lengthPrefixed: Bool = false
+        id: UInt64?, type: IPCMessageType, method: String?, requestId: String? = nil, body: Body,
+        encoder: JSONEncoder = makeEncoder(), lengthPrefixed: Bool = false
     ) throws -> ByteBuffer {
-        try encode(OutgoingEnvelope(id: id, type: type, method: method, body: body), allocator: ByteBufferAllocator(),
+        try encode(OutgoingEnvelope(id: id, type: type, method: method, rid: requestId, body: body), allocator: ByteBufferAllocator(),
                    encoder: encoder, lengthPrefixed: lengthPrefixed)
     }
 

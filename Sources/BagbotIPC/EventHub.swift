@@ -32,12 +32,20 @@ public struct SubscriberLimits: Sendable {
     }
 }
 
+/// Where a service publishes its events: the hub, or a test's recorder. `requestId` names the trade the event
+/// belongs to (the envelope's `rid`).
+public protocol EventPublishing: Sendable {
+    func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body, requestId: String?)
+}
+
+extension EventPublishing {
+    public func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body) {
+        publish(method, topic: topic, body: body, requestId: nil)
+    }
+}
+
 /// Fans events out to subscribed connections. Publishing never blocks: each event is encoded once and
 /// handed to every subscriber's own bounded queue on that subscriber's event loop.
-/// Where a service publishes its events: the hub, or a test's recorder.
-public protocol EventPublishing: Sendable {
-    func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body)
-}
 
 public final class IPCEventHub: EventPublishing {
     private let subscribers = NIOLockedValueBox<[ObjectIdentifier: IPCSubscriber]>([:])
@@ -50,14 +58,15 @@ public final class IPCEventHub: EventPublishing {
         self.logger = logger
     }
 
-    /// Publishes `body` as an event frame with `method` to every subscriber of `topic`.
-    public func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body) {
+    /// Publishes `body` as an event frame with `method` to every subscriber of `topic`; `requestId`, the request id
+    /// of the trade the event belongs to, goes in the envelope's `rid`.
+    public func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body, requestId: String?) {
         let targets = subscribers.withLockedValue { $0.values.filter { $0.isSubscribed(to: topic.name) } }
         guard !targets.isEmpty else { return }
         let frame: ByteBuffer
         do {
             frame = try IPCCoding.encode(
-                OutgoingEnvelope(id: nil, type: .event, method: method, body: body),
+                OutgoingEnvelope(id: nil, type: .event, method: method, rid: requestId, body: body),
                 allocator: ByteBufferAllocator(), encoder: IPCCoding.makeEncoder(), lengthPrefixed: true)
         } catch {
             logger.error("event could not be encoded", metadata: ["method": "\(method)", "error": "\(error)"])

@@ -1,4 +1,5 @@
 import Foundation
+import BagbotDomain
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -144,14 +145,16 @@ public final class IPCClient: Sendable {
     }
 
     /// Sends a request and waits for its response. Throws `IPCError` (the peer's error frame, `unavailable`
-    /// when not connected, `timeout` when no answer came in time).
+    /// when not connected, `timeout` when no answer came in time). `requestId` (by default the task's trade,
+    /// `RequestId.current`) goes in the envelope's `rid`: the peer's lines about the call carry it.
     public func call<Request: Encodable & Sendable, Response: Decodable>(
-        _ method: String, _ body: Request, as response: Response.Type = Response.self, timeout: Duration? = nil
+        _ method: String, _ body: Request, as response: Response.Type = Response.self, timeout: Duration? = nil,
+        requestId: String? = nil
     ) async throws -> Response {
         guard let writer = box.withLockedValue({ $0.state == .connected ? $0.writer : nil }) else {
             throw IPCError(.unavailable, "\(peerService) is not connected (\(state.summary))")
         }
-        let frame = try await send(method, body, with: writer, timeout: timeout ?? configuration.requestTimeout)
+        let frame = try await send(method, body, requestId: requestId ?? RequestId.current, with: writer, timeout: timeout ?? configuration.requestTimeout)
         return try Self.decodeResponse(Response.self, frame: frame)
     }
 
@@ -169,7 +172,7 @@ public final class IPCClient: Sendable {
     }
 
     private func send<Request: Encodable & Sendable>(
-        _ method: String, _ body: Request, with writer: RequestWriter, timeout: Duration
+        _ method: String, _ body: Request, requestId: String? = nil, with writer: RequestWriter, timeout: Duration
     ) async throws -> IncomingFrame {
         let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         // Unsafe (no canary allocation per call): a pending entry is removed under the lock before its
@@ -184,7 +187,7 @@ public final class IPCClient: Sendable {
             let frame: ByteBuffer
             do {
                 frame = try IPCCoding.encode(
-                    OutgoingEnvelope(id: id, type: .request, method: method, body: body),
+                    OutgoingEnvelope(id: id, type: .request, method: method, rid: requestId, body: body),
                     allocator: writer.channel.allocator, encoder: IPCCoding.makeEncoder(), lengthPrefixed: true)
             } catch {
                 complete(id: id, with: .failure(error))

@@ -30,7 +30,7 @@ struct IncomingFrame: Sendable {
     init(frame: ByteBuffer, decoder: JSONDecoder) throws {
         self.frame = frame
         if let scanned = frame.withUnsafeReadableBytes({ EnvelopeScanner.scan($0) }) {
-            header = EnvelopeHeader(v: scanned.v, id: scanned.id, type: scanned.type, method: scanned.method)
+            header = EnvelopeHeader(v: scanned.v, id: scanned.id, type: scanned.type, method: scanned.method, rid: scanned.rid)
             body = scanned.body
         } else {
             // Anything unusual (escapes, duplicate keys, malformed JSON, …) is checked against the rules
@@ -102,6 +102,7 @@ enum EnvelopeScanner {
         var id: UInt64?
         var type: IPCMessageType
         var method: String?
+        var rid: String?
         var body: IncomingFrame.Body
     }
 
@@ -152,6 +153,14 @@ enum EnvelopeScanner {
                 index += 1
             }
             return nil
+        }
+
+        /// `null` (leaving `value` nil) or a plain string; false for anything else.
+        mutating func readOptionalText(into value: inout String?) -> Bool {
+            if literal("null") { return true }
+            guard let range = plainString() else { return false }
+            value = text(range)
+            return true
         }
 
         func text(_ range: Range<Int>) -> String {
@@ -271,8 +280,9 @@ enum EnvelopeScanner {
             var id: UInt64?
             var type: IPCMessageType?
             var method: String?
+            var rid: String?
             var body = IncomingFrame.Body.absent
-            var seen: (v: Bool, id: Bool, type: Bool, method: Bool, body: Bool) = (false, false, false, false, false)
+            var seen: (v: Bool, id: Bool, type: Bool, method: Bool, rid: Bool, body: Bool) = (false, false, false, false, false, false)
 
             skipWhitespace()
             guard current != UInt8(ascii: "}") else { return nil }
@@ -300,12 +310,11 @@ enum EnvelopeScanner {
                     seen.type = true
                     type = value
                 } else if equals(key, "method") {
-                    guard !seen.method else { return nil }
+                    guard !seen.method, readOptionalText(into: &method) else { return nil }
                     seen.method = true
-                    if !literal("null") {
-                        guard let range = plainString() else { return nil }
-                        method = text(range)
-                    }
+                } else if equals(key, "rid") {
+                    guard !seen.rid, readOptionalText(into: &rid) else { return nil }
+                    seen.rid = true
                 } else if equals(key, "body") {
                     guard !seen.body else { return nil }
                     seen.body = true
@@ -327,7 +336,7 @@ enum EnvelopeScanner {
             }
             skipWhitespace()
             guard index == bytes.count, let v, let type else { return nil }
-            return Result(v: v, id: id, type: type, method: method, body: body)
+            return Result(v: v, id: id, type: type, method: method, rid: rid, body: body)
         }
     }
 }

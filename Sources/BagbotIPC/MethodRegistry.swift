@@ -5,11 +5,22 @@ import NIOCore
 
 /// What a handler knows about the call it serves.
 public struct IPCCallContext: Sendable {
-    public let requestID: UInt64?
+    /// The envelope's `id`: pairs this call with its answer on the connection.
+    public let callId: UInt64?
+    /// The envelope's `rid`: the request id of the trade the call belongs to, when the caller named one. `logger`
+    /// carries it as `request_id`.
+    public let requestId: String?
     public let method: String
     public let peer: PeerCredentials
     public let connection: IPCConnection
     public let logger: Logger
+
+    /// Refuses a call whose envelope names another trade than its body does: the two must tell one story, or the
+    /// peer's log lines would file the call under a trade it is not part of.
+    public func checkRequestId(matches bodyRequestId: String?) throws {
+        guard let requestId, let bodyRequestId, requestId != bodyRequestId else { return }
+        throw IPCError(.badRequest, "rid \(LogExcerpt.of(requestId, limit: 64)) names another trade than the body's requestId \(LogExcerpt.of(bodyRequestId, limit: 64))")
+    }
 }
 
 /// A handler's result, kept typed until it is encoded on the connection's event loop.

@@ -116,7 +116,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
         }
         let header = incoming.header
         guard header.v == IPCProtocol.majorVersion else {
-            logRefusal(frame: frame, IPCError(.unsupportedVersion, "v \(header.v)"))
+            logRefusal(frame: frame, requestId: nil, IPCError(.unsupportedVersion, "v \(header.v)"))
             sendErrorAndClose(context: context, id: header.id, method: header.method,
                 IPCError(.unsupportedVersion, "protocol version \(header.v) is not supported; this daemon speaks \(IPCProtocol.majorVersion)"))
             return
@@ -144,7 +144,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
             guard hello.majorVersion == IPCProtocol.majorVersion else {
                 let error = IPCError(.unsupportedVersion,
                     "protocol \(LogExcerpt.of(hello.protocol, limit: 40)) is not supported; this daemon speaks \(IPCProtocol.version) (MAJOR.MINOR, digits only)")
-                logRefusal(frame: incoming.frame, error)
+                logRefusal(frame: incoming.frame, requestId: nil, error)
                 sendErrorAndClose(context: context, id: header.id, method: "hello", error)
                 return
             }
@@ -170,34 +170,48 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
                    IPCError(.unknownMethod, "unknown method '\(LogExcerpt.of(method, limit: 100))'"))
             return
         }
-        let call = IPCCallContext(requestID: header.id, method: method, peer: connection.peer, connection: connection, logger: logger)
+        var callLogger = logger
+        if let rid = header.rid {
+            guard RequestId.isWellFormed(rid) else {
+                refuse(context: context, frame: incoming.frame, id: header.id, method: method,
+                       IPCError(.badRequest, "rid must be a request id of 1–\(RequestId.maximumLength) visible ASCII characters"))
+                return
+            }
+            callLogger[metadataKey: "request_id"] = "\(rid)"
+        }
+        let call = IPCCallContext(callId: header.id, requestId: header.rid, method: method, peer: connection.peer,
+                                  connection: connection, logger: callLogger)
         switch handler {
         case .sync(let run):
             do {
-                let reply = try run(incoming, call, decoder)
+                // The handler's lines, and the calls it makes, are the trade's (the async task below inherits it).
+                let reply = try RequestId.$current.withValue(header.rid) { try run(incoming, call, decoder) }
                 send(context: context, try reply.encode(header.id, method, context.channel.allocator, encoder))
             } catch {
-                refuse(context: context, frame: incoming.frame, id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger))
+                refuse(context: context, frame: incoming.frame, id: header.id, method: method, requestId: call.requestId,
+                       Self.ipcError(from: error, method: method, logger: callLogger))
             }
         case .async(let prepare):
             let work: @Sendable () async throws -> IPCReply
             do {
-                work = try prepare(incoming, call, decoder)
+                work = try RequestId.$current.withValue(header.rid) { try prepare(incoming, call, decoder) }
             } catch {
-                refuse(context: context, frame: incoming.frame, id: header.id, method: method, Self.ipcError(from: error, method: method, logger: logger))
+                refuse(context: context, frame: incoming.frame, id: header.id, method: method, requestId: call.requestId,
+                       Self.ipcError(from: error, method: method, logger: callLogger))
                 return
             }
             let channel = context.channel
             let id = header.id
-            let logger = logger
+            let logger = callLogger
             let inFlight = inFlight
             inFlight.increment()
+            let requestId = header.rid
             Task {
                 defer { inFlight.decrement() }
                 let frame: ByteBuffer
                 let encoder = IPCCoding.makeEncoder()
                 do {
-                    frame = try await work().encode(id, method, channel.allocator, encoder)
+                    frame = try await RequestId.$current.withValue(requestId) { try await work() }.encode(id, method, channel.allocator, encoder)
                 } catch {
                     frame = IPCCoding.errorFrame(id: id, method: method, error: IPCServerConnectionHandler.ipcError(from: error, method: method, logger: logger),
                                                  allocator: channel.allocator, encoder: encoder)
@@ -246,15 +260,15 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     /// Answers a frame with an error; the refusals that mean bad input are logged as well.
-    private func refuse(context: ChannelHandlerContext, frame: ByteBuffer, id: UInt64?, method: String?, _ error: IPCError) {
-        logRefusal(frame: frame, error)
+    private func refuse(context: ChannelHandlerContext, frame: ByteBuffer, id: UInt64?, method: String?, requestId: String? = nil, _ error: IPCError) {
+        logRefusal(frame: frame, requestId: requestId, error)
         send(context: context, errorFrame(id: id, method: method, error))
     }
 
     /// One line per refused frame, as excerpts: a peer can send megabytes in a loop, and neither the
     /// journal nor the event loop should pay for it. Handlers' business refusals (`conflict`, …) are not
     /// bad input and are not logged here.
-    private func logRefusal(frame: ByteBuffer, _ error: IPCError) {
+    private func logRefusal(frame: ByteBuffer, requestId: String?, _ error: IPCError) {
         switch error.code {
         case .badRequest, .unknownMethod, .helloRequired, .unsupportedVersion: break
         default: return
@@ -267,6 +281,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
             "frame_bytes": "\(frame.readableBytes)",
         ]
         if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+        if let requestId { metadata["request_id"] = "\(requestId)" }
         logger.notice("refused a frame", metadata: metadata)
     }
 

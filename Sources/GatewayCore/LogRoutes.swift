@@ -53,7 +53,7 @@ enum LogRoutes {
 
 /// The query of `GET /api/logs`.
 enum LogQueryParameters {
-    static let known: [Substring] = ["level", "component", "since", "requestId", "daemon", "limit"]
+    static let known: [Substring] = ["level", "component", "since", "requestId", "request_id", "daemon", "limit"]
 
     static func query(from parameters: FlatDictionary<Substring, Substring>) throws -> (LogQuery, daemon: String?) {
         if let unknown = parameters.first(where: { !known.contains($0.key) }) {
@@ -73,8 +73,13 @@ enum LogQueryParameters {
             query.component = String(component)
         }
         if let since = parameters["since"] { query.since = try OrderQueryParameters.date(since, name: "since") }
-        if let requestId = parameters["requestId"] {
-            guard (1...128).contains(requestId.utf8.count), requestId.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+        // `request_id` is the name the lines carry it under; either spelling, but one id.
+        let requestIds = Set(parameters.filter { $0.key == "requestId" || $0.key == "request_id" }.map(\.value))
+        if let requestId = requestIds.first {
+            guard requestIds.count == 1 else {
+                throw APIError.badRequest("requestId and request_id name different requests; give one")
+            }
+            guard RequestId.isWellFormed(requestId) else {
                 throw APIError.badRequest("requestId must be 1–128 visible ASCII characters")
             }
             query.requestId = String(requestId)

@@ -219,7 +219,8 @@ enum PlaceOrder {
         let keyedOrderId = manual.idempotencyKey.map { "bb-m-\($0)" } ?? ""
         let result: ManualOrderResult
         do {
-            result = try await environment.daemons.arsenal.call(Methods.arsenalPlaceManualOrder, manual, timeout: environment.timeouts.placeOrder)
+            result = try await environment.daemons.arsenal.call(
+                Methods.arsenalPlaceManualOrder, manual, timeout: environment.timeouts.placeOrder, requestId: manual.keyedRequestId)
         } catch let error as IPCError where arsenalRefusals.contains(error.code) {
             if error.code == .badRequest { throw APIError.unprocessable(error.message) }
             if error.code == .keyReused {

@@ -56,8 +56,9 @@ public final class MindsetDaemon: BagbotDaemon, Service {
                          peers: ["routerd": routerClient.state.summary])
                 .withProcessDetails()
         }
-        server.registry.register(Methods.mindsetEvaluate, TradeProposal.self) { proposal, _ in
-            try await service.evaluate(proposal)
+        server.registry.register(Methods.mindsetEvaluate, TradeProposal.self) { proposal, call in
+            try call.checkRequestId(matches: proposal.requestId)
+            return try await service.evaluate(proposal)
         }
         server.registry.register(Methods.mindsetState, EmptyBody.self) { _, _ in
             await service.currentState()

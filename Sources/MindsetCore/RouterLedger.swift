@@ -33,7 +33,7 @@ public struct IPCRouterLedger: RouterLedger {
     }
 
     public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
-        try await client.call(Methods.routerPlaceOrder, request)
+        try await client.call(Methods.routerPlaceOrder, request, requestId: request.requestId)
     }
 
     public func workingOrders(strategyId: String, symbol: String) async throws -> [OrderRecord] {

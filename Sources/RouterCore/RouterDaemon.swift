@@ -111,7 +111,10 @@ public final class RouterDaemon: BagbotDaemon, Service {
                             .merging(service.tickToOrder.details) { current, _ in current })
                 .withProcessDetails()
         }
-        registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self) { request, _ in try await service.place(request) }
+        registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self) { request, call in
+            try call.checkRequestId(matches: request.requestId)
+            return try await service.place(request)
+        }
         registry.register(Methods.routerCancelOrder, CancelOrderRequest.self) { request, _ in
             try await service.cancel(clientOrderId: request.clientOrderId)
         }

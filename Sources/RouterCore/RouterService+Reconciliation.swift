@@ -53,7 +53,7 @@ extension RouterService {
                     // apply each fill once, by sequence).
                     guard let fills = try? await store.fills(ofOrder: clientOrderId) else { continue }
                     for fill in fills { publish(fill) }
-                    events.publish(Events.order, topic: Topics.orders, body: stored)
+                    events.publish(Events.order, topic: Topics.orders, body: stored, requestId: stored.requestId)
                     unsettled[clientOrderId] = nil
                 } else {
                     await settle(stored)

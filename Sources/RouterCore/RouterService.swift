@@ -452,7 +452,7 @@ public actor RouterService: ExclusiveSections {
         } else if updated.status.isFinal || updated.status == .acknowledged || updated.status == .partiallyFilled {
             unsettled[updated.clientOrderId] = nil
         }
-        events.publish(Events.order, topic: Topics.orders, body: updated)
+        events.publish(Events.order, topic: Topics.orders, body: updated, requestId: updated.requestId)
         return (updated, true)
     }
 
@@ -489,7 +489,7 @@ public actor RouterService: ExclusiveSections {
             ])
             return false
         }
-        events.publish(Events.order, topic: Topics.orders, body: order)
+        events.publish(Events.order, topic: Topics.orders, body: order, requestId: order.requestId)
         return true
     }
 
@@ -585,7 +585,7 @@ public actor RouterService: ExclusiveSections {
     /// place in the sequence from `router.fills`, which says to step over it.
     func publish(_ fill: Fill) {
         guard countsInAccount(fill.venue) else { return }
-        events.publish(Events.fill, topic: Topics.fills, body: fill)
+        events.publish(Events.fill, topic: Topics.fills, body: fill, requestId: fill.requestId)
     }
 
     /// Not in the exclusive section, like `fills`: one read of the log.

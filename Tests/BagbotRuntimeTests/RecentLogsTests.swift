@@ -1,5 +1,6 @@
 import Foundation
 import BagbotDomain
+import Logging
 import Testing
 @testable import BagbotRuntime
 
@@ -32,5 +33,22 @@ struct RecentLogsTests {
         #expect(logs.lines(LogQuery(since: Date(timeIntervalSince1970: 4))).map(\.message) == ["line 5", "line 4"])
         #expect(logs.lines(LogQuery(requestId: "abc")).map(\.message) == ["line 5", "line 4"])
         #expect(logs.lines(LogQuery(level: "notice", requestId: "abc")).map(\.message) == ["line 5"])
+    }
+
+    @Test("a line written while a task works on a trade carries its request id; the line's own metadata wins")
+    func requestIdOfTheTask() async {
+        let component = "tests.rid.\(UInt32.random(in: 0...UInt32.max))"
+        let logger = Logger(label: component) { label in
+            BagbotLogHandler(label: label, format: .plain, logLevel: .info, metadataProvider: LogSetup.requestIdProvider)
+        }
+        logger.info("outside any trade")
+        await RequestId.$current.withValue("k3x9-41") {
+            await Task.yield()
+            logger.info("on the trade's path")
+            logger.info("about another trade", metadata: ["request_id": "other-1"])
+        }
+        let lines = RecentLogs.shared.lines(LogQuery(component: component)).reversed().map { ($0.message, $0.metadata["request_id"]) }
+        #expect(lines.map(\.0) == ["outside any trade", "on the trade's path", "about another trade"])
+        #expect(lines.map(\.1) == [nil, "k3x9-41", "other-1"])
     }
 }

@@ -55,7 +55,13 @@ struct LogAPITests {
             #expect(asked.withLock { $0.last } == LogQuery(level: nil, component: "mindsetd", since: Date(timeIntervalSince1970: 1_900_000_000),
                                                           requestId: "req-7", limit: 200))
 
-            for bad in ["level=loud", "limit=0", "limit=1001", "since=yesterday", "component=a%20b", "daemon=nginx", "requestId=a%20b", "grep=x"] {
+            // `request_id`, the key the lines carry it under, is the same filter; both must name one id.
+            let snake = try await client.call(.get, "/api/logs?request_id=req-7&daemon=mindsetd&requestId=req-7", token: admin)
+            #expect((try snake.json()["lines"] as? [[String: Any]])?.map { $0["message"] as? String } == ["routerd's fills could not be read"])
+            #expect(asked.withLock { $0.last?.requestId } == "req-7")
+
+            for bad in ["level=loud", "limit=0", "limit=1001", "since=yesterday", "component=a%20b", "daemon=nginx", "requestId=a%20b", "grep=x",
+                        "request_id=a%01", "requestId=req-7&request_id=req-8", "requestId=req-7&requestId=req-8"] {
                 let refused = try await client.call(.get, "/api/logs?\(bad)", token: admin)
                 #expect(refused.status == .badRequest, "\(bad)")
             }

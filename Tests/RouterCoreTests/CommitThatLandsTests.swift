@@ -9,7 +9,7 @@ import Testing
 /// Records the methods of the events routerd publishes, in order.
 private final class RecordingPublisher: EventPublishing {
     let methods = NIOLockedValueBox<[String]>([])
-    func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body) {
+    func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body, requestId: String?) {
         methods.withLockedValue { $0.append(method) }
     }
     var withoutTicks: [String] { methods.withLockedValue { $0 }.filter { $0 != Events.tick } }

@@ -9,7 +9,7 @@ import Testing
 /// Records each event routerd publishes: its method, and an order's status.
 private final class StatusRecorder: EventPublishing {
     let events = NIOLockedValueBox<[String]>([])
-    func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body) {
+    func publish<Body: Encodable & Sendable>(_ method: String, topic: EventTopic, body: Body, requestId: String?) {
         guard method != Events.tick else { return }
         let status = (body as? OrderRecord).map { " \($0.clientOrderId) \($0.status.rawValue)" } ?? ""
         events.withLockedValue { $0.append(method + status) }

@@ -27,22 +27,29 @@ public enum LogSetup {
     public static func bootstrap(level: Logger.Level, format: Format) {
         LogWriter.shared.configure(format: format)
         atexit { LogWriter.shared.flush() }
-        LoggingSystem.bootstrap { label in
-            BagbotLogHandler(label: label, format: format, logLevel: level)
-        }
+        LoggingSystem.bootstrap({ label, provider in
+            BagbotLogHandler(label: label, format: format, logLevel: level, metadataProvider: provider)
+        }, metadataProvider: requestIdProvider)
+    }
+
+    /// Adds `request_id` to every line written while a task works on a trade (`RequestId.current`).
+    public static let requestIdProvider = Logger.MetadataProvider {
+        RequestId.current.map { ["request_id": "\($0)"] } ?? [:]
     }
 }
 
 public struct BagbotLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level
     private let label: String
     private let format: LogSetup.Format
 
-    public init(label: String, format: LogSetup.Format, logLevel: Logger.Level) {
+    public init(label: String, format: LogSetup.Format, logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         self.format = format
         self.logLevel = logLevel
+        self.metadataProvider = metadataProvider
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -54,7 +61,9 @@ public struct BagbotLogHandler: LogHandler {
         level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
         file: String, function: String, line: UInt
     ) {
+        // The logger's own, then the task's (`request_id`), then the line's: the more specific wins.
         var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { $1 } }
         if let explicit { merged.merge(explicit) { $1 } }
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }.joined(separator: " ")
         let text = fields.isEmpty ? "\(message)" : "\(message) \(fields)"

@@ -47,6 +47,8 @@ extension OpenAPIDocument {
                 .query("since", "Logged at or after (ISO 8601 with a zone, fractions allowed).", .dateTime()),
                 .query("requestId", "Lines about one request: its `hb.request.id` (the gateway's) or `request_id`.",
                        .string(pattern: "^[!-~]{1,128}$")),
+                .query("request_id", "Another spelling of `requestId` (the key the lines carry it under); both together must name one id.",
+                       .string(pattern: "^[!-~]{1,128}$")),
                 .query("daemon", "Only this process.", .choice(LogRoutes.processes)),
                 .query("limit", "Lines in all.", .integer(minimum: 1, maximum: LogQuery.maximumLimit, default: 200)),
             ],
