@@ -65,6 +65,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
             logger: logger, executor: routerClient.executor, saveChoices: { try choicesFile.save($0.keeping(otherChoices)) },
             manualMaxQuantity: config[ArsenalSettings.self].manualMaxQuantity,
+            confirmPause: .milliseconds(config[ArsenalSettings.self].confirmIntervalMs),
             publish: { method, signal, decision in
                 if method == Events.signal {
                     hub.publish(method, topic: Topics.signals, body: signal, requestId: signal.requestId)

@@ -12,6 +12,11 @@ public struct ArsenalSettings: ConfigSection {
     /// The largest manual order (`arsenal.placeManualOrder`) per symbol: a typo (10 for 0.010) is refused
     /// before anything is asked. A symbol without one takes no manual order.
     public var manualMaxQuantity: [String: ExactDecimal] = ["BTCUSDT": 0.1, "EURUSD": 100_000]
+    /// How long arsenald waits before it asks routerd about an order whose outcome it did not hear (its call timed out,
+    /// the connection dropped), and between two such questions while the record is not final: long enough for routerd
+    /// to finish with the venue, short enough that the symbol is not held for nothing.
+    public var confirmIntervalMs = 2_000
+    public static let confirmIntervalRange = 100...60_000
 
     public init() {}
 
@@ -19,5 +24,8 @@ public struct ArsenalSettings: ConfigSection {
         try microTrend.validate(check, at: MicroTrendFollower.id)
         try meanReversion.validate(check, at: MeanReversion.id)
         for (symbol, quantity) in manualMaxQuantity { try check.positive(quantity, "manual_max_quantity.\(symbol)") }
+        guard Self.confirmIntervalRange.contains(confirmIntervalMs) else {
+            throw check.fail("confirm_interval_ms", "must be \(Self.confirmIntervalRange.lowerBound)–\(Self.confirmIntervalRange.upperBound), got \(confirmIntervalMs)")
+        }
     }
 }

@@ -106,8 +106,9 @@ public actor TradeCoordinator {
     private var ordersBeingPlaced: Set<String> = []
     /// Counts catch-ups (`freeAllSymbols`), so an order placed across one knows its events may have been missed.
     private var catchUps = 0
-    /// Between two look-ups of an order whose outcome arsenald may not hear of by itself (`confirm`).
-    var confirmPause: Duration = .seconds(2)
+    /// Between two look-ups of an order whose outcome arsenald may not hear of by itself (`confirm`);
+    /// `arsenal.confirm_interval_ms`.
+    var confirmPause: Duration
     public private(set) var counters = ArsenalCounters()
     /// Each symbol's rules from routerd: approved quantities are rounded down onto the step size before an
     /// order is placed. A symbol without rules is sent as approved (routerd refuses it, naming the rule).
@@ -132,6 +133,7 @@ public actor TradeCoordinator {
         executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
         saveChoices: (@Sendable (StrategyChoices) throws -> Void)? = nil,
         manualMaxQuantity: [String: ExactDecimal] = [:], runID: String? = nil, recentSignals: RecentSignals = RecentSignals(),
+        confirmPause: Duration = .seconds(2),
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in },
         settled: @escaping @Sendable (_ strategyId: String, TradeOutcome) -> Void = { _, _ in }
     ) {
@@ -140,6 +142,7 @@ public actor TradeCoordinator {
         self.executor = executor
         self.saveChoices = saveChoices
         self.manualMaxQuantity = manualMaxQuantity
+        self.confirmPause = confirmPause
         self.strategies = strategies
         self.mindset = mindset
         self.router = router

@@ -43,6 +43,13 @@ struct ArsenalSettingsTests {
         #expect(quantities["EURUSD"]?.description == "10000.00")
     }
 
+    @Test("the pace of asking routerd about an order of unknown outcome: 2 s unless set")
+    func confirmInterval() throws {
+        #expect(try loadConfig(yaml: nil, sections: sections)[ArsenalSettings.self].confirmIntervalMs == 2_000)
+        let config = try loadConfig(yaml: "arsenal:\n  confirm_interval_ms: 5000\n", sections: sections)
+        #expect(config[ArsenalSettings.self].confirmIntervalMs == 5_000)
+    }
+
     @Test("values that parse but make no sense are refused", arguments: [
         ("arsenal:\n  micro_trend:\n    symbols: [BTCUSDT, SOLUSDT]\n", "arsenal.micro_trend.base_quantity"),
         ("arsenal:\n  micro_trend:\n    momentum_window: 1\n", "arsenal.micro_trend.momentum_window"),
@@ -50,6 +57,8 @@ struct ArsenalSettingsTests {
         ("arsenal:\n  micro_trend:\n    base_quantity:\n      BTCUSDT: 0\n", "arsenal.micro_trend.base_quantity.BTCUSDT"),
         ("arsenal:\n  micro_trend:\n    base_quantity:\n      BTCUSDT: some\n", "arsenal.micro_trend.base_quantity.BTCUSDT"),
         ("arsenal:\n  micro_trend:\n    momentum_windw: 5\n", "arsenal.micro_trend.momentum_windw"),
+        ("arsenal:\n  confirm_interval_ms: 50\n", "arsenal.confirm_interval_ms"),
+        ("arsenal:\n  confirm_interval_ms: 60001\n", "arsenal.confirm_interval_ms"),
     ])
     func badValues(yaml: String, key: String) throws {
         let error = try #require(configError(yaml: yaml, sections: sections))

@@ -8,7 +8,8 @@ import Testing
 /// Issue 12's hole "in flight means one order, not one symbol", through the real daemons: the late confirmation
 /// of an older order must not free a symbol that a newer order holds. Manual orders (`arsenal.placeManualOrder`)
 /// make the orders; SIGSTOP makes the calls time out: routerd stopped, an order's send times out and arsenald
-/// confirms it by looking it up 2 s later; mindsetd stopped, a newer order waits for its decision meanwhile.
+/// confirms it by looking it up 5 s later (`arsenal.confirm_interval_ms`); mindsetd stopped, a newer order waits for
+/// its decision meanwhile.
 extension TradePathTests {
     /// EUR/USD quotes a second apart around 1.1000 (HistData, EST), a pip of spread: a price to trade at, and
     /// nothing a strategy would act on.
@@ -22,13 +23,16 @@ extension TradePathTests {
     }
 
     /// The daemons' calls time out after 8 s: a newer order's wait for a stopped mindsetd then spans the older order's
-    /// confirmation, which arsenald looks up 2 s after its send timed out, with room for the polls on a loaded machine
-    /// (at 4 s the wait could end before the probe of C, which then rightly went out).
+    /// confirmation, which arsenald looks up 5 s after its send timed out, with room for the polls on a loaded machine
+    /// (at 4 s the wait could end before the probe of C, which then rightly went out). The 5 s leave the older
+    /// order's fill and the newer order's start seconds to happen before that look-up, even with the whole suite
+    /// on the machine (with 2 s, a fill that took 1.5 s failed the run).
     static var slowCallsNoStrategies: String {
         """
         ipc:
           request_timeout_ms: 8000
         arsenal:
+          confirm_interval_ms: 5000
           micro_trend:
             enabled: false
           mean_reversion:
@@ -83,7 +87,7 @@ extension TradePathTests {
             try #require(sent.outcome == .unknown, "the older order's send was to time out: \(sent)")
             let olderId = "bb-\(sent.signal.requestId)"
             // routerd wakes and fills it; its events free the symbol before the lookup.
-            try await Self.poll(system, "the older order's fill and events", within: .milliseconds(1_500)) {
+            try await Self.poll(system, "the older order's fill and events", within: .seconds(3)) {
                 let fills = await Self.counter(system, "fills")
                 return try system.count("SELECT COUNT(*) FROM orders WHERE client_order_id = '\(olderId)' AND status = 'filled'") == 1 && fills >= 1
             }
@@ -96,7 +100,7 @@ extension TradePathTests {
             try await Self.poll(system, "the newer order to hold the symbol", within: .seconds(2)) {
                 await Self.counter(system, "signals") > signalsBefore
             }
-            try await Self.poll(system, "the older order's late confirmation", within: .seconds(3)) {
+            try await Self.poll(system, "the older order's late confirmation", within: .seconds(6)) {
                 system.log("arsenald").split(separator: "\n").contains { $0.contains("uncertain order settled") && $0.contains(olderId) }
             }
 
