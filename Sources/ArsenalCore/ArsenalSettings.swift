@@ -13,10 +13,11 @@ public struct ArsenalSettings: ConfigSection {
     /// before anything is asked. A symbol without one takes no manual order.
     public var manualMaxQuantity: [String: ExactDecimal] = ["BTCUSDT": 0.1, "EURUSD": 100_000]
     /// How long arsenald waits before it asks routerd about an order whose outcome it did not hear (its call timed out,
-    /// the connection dropped), and between two such questions while the record is not final: long enough for routerd
-    /// to finish with the venue, short enough that the symbol is not held for nothing.
+    /// the connection dropped), and between two such questions while the record is not final. The order's role in its
+    /// symbol stays busy meanwhile (an unsettled exit holds back even the stop), so at most 10 s; an entry absent from
+    /// routerd's record at its first answer is asked about once more, so at least 1 s between the two.
     public var confirmIntervalMs = 2_000
-    public static let confirmIntervalRange = 100...60_000
+    public static let confirmIntervalRange = 1_000...10_000
 
     public init() {}
 

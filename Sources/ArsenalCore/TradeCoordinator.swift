@@ -611,34 +611,49 @@ public actor TradeCoordinator {
         guard ordersInFlight[inFlightKey(strategy.id, symbol, .entry)] == entry else { return }
         let router = router
         let logger = logger
+        // The cancel is the entry's story, not the stop's whose path this runs on.
+        let entryRequestId = entry.hasPrefix("bb-") ? String(entry.dropFirst(3)) : nil
         Task {
-            do {
-                let order = try await router.cancel(clientOrderId: entry)
-                logger.notice("unsettled entry cancelled after its position's stop", metadata: [
-                    "client_order_id": "\(entry)", "status": "\(order.status.rawValue)", "filled": "\(order.filledQuantity)",
-                ])
-            } catch {
-                logger.debug("unsettled entry not cancelled", metadata: ["client_order_id": "\(entry)", "error": "\(error)"])
+            await RequestId.$current.withValue(entryRequestId) {
+                do {
+                    let order = try await router.cancel(clientOrderId: entry)
+                    logger.notice("unsettled entry cancelled after its position's stop", metadata: [
+                        "client_order_id": "\(entry)", "status": "\(order.status.rawValue)", "filled": "\(order.filledQuantity)",
+                    ])
+                } catch {
+                    logger.debug("unsettled entry not cancelled", metadata: ["client_order_id": "\(entry)", "error": "\(error)"])
+                }
             }
         }
     }
 
-    /// Looks an uncertain order up by its id (never re-sending it) until routerd's record settles it: absent
-    /// means it never arrived, final means done; either frees the symbol. A reconnect's resync also frees it.
+    /// Looks an uncertain order up by its id (never re-sending it) until routerd's record settles it: absent means it
+    /// never arrived, final means done; either frees the symbol. A reconnect's resync also frees it.
+    /// An entry's first answered look-up is not trusted to say absent: routerd, stalled while the order and the
+    /// look-ups waited in its socket, may read them together and answer a look-up before the order is recorded, and
+    /// a second entry would then go out beside the first. A pause after an answer, the order is recorded if it came.
+    /// An exit is freed at once: a stop must not wait, and routerd's reduce-only check keeps a second exit from
+    /// closing more than the position.
     /// `fetchingFills`: its fills are fetched from routerd's log before the symbol is freed (the record, read on
     /// the command connection, can be final while its fill is still queued on the stream, or was missed in a
     /// catch-up): freed with no fill applied, a strategy would send its entry again.
     func confirm(clientOrderId: String, symbol: String, role: OrderRole, strategyId: String, attempts: Int = 30,
                  pause: Duration = .seconds(2), fetchingFills: Bool = false) async {
+        var answeredBefore = false
         for _ in 0..<attempts {
             try? await Task.sleep(for: pause)
             guard let strategy = strategy(strategyId) else { return }
             do {
                 guard let order = try await router.order(clientOrderId: clientOrderId) else {
+                    guard answeredBefore || role == .exit else {
+                        answeredBefore = true
+                        continue
+                    }
                     orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
                     logger.warning("uncertain order never reached routerd", metadata: ["client_order_id": "\(clientOrderId)"])
                     return
                 }
+                answeredBefore = true
                 if order.status.isFinal {
                     logger.notice("uncertain order settled", metadata: ["client_order_id": "\(clientOrderId)", "status": "\(order.status.rawValue)"])
                     guard fetchingFills else {
@@ -700,11 +715,13 @@ public actor TradeCoordinator {
         readingRules = true
         Task {
             defer { readingRules = false }
-            do {
-                setSymbolRules(try await router.symbolRules())
-                logger.notice("symbol rules read again from routerd after a refusal by rule")
-            } catch {
-                logger.warning("symbol rules could not be read again; the last ones stay", metadata: ["error": "\(error)"])
+            await RequestId.$current.withValue(nil) {
+                do {
+                    setSymbolRules(try await router.symbolRules())
+                    logger.notice("symbol rules read again from routerd after a refusal by rule")
+                } catch {
+                    logger.warning("symbol rules could not be read again; the last ones stay", metadata: ["error": "\(error)"])
+                }
             }
         }
     }
@@ -756,28 +773,31 @@ public actor TradeCoordinator {
             return
         }
         fetchingGap = true
+        // Beside every trade: the request id of the trade path that started it is not this work's.
         Task {
-            repeat {
-                fetchAgain = false
-                var pause = gapRetryPause
-                while true {
-                    do {
-                        try await onGap()
-                        break
-                    } catch {
-                        logger.error("could not fetch missing fills from routerd; trying again", metadata: ["error": "\(error)", "in": "\(pause)"])
+            await RequestId.$current.withValue(nil) {
+                repeat {
+                    fetchAgain = false
+                    var pause = gapRetryPause
+                    while true {
+                        do {
+                            try await onGap()
+                            break
+                        } catch {
+                            logger.error("could not fetch missing fills from routerd; trying again", metadata: ["error": "\(error)", "in": "\(pause)"])
+                        }
+                        try? await Task.sleep(for: pause)
+                        if Task.isCancelled { break }
+                        pause = min(pause * 2, .seconds(30))
                     }
-                    try? await Task.sleep(for: pause)
-                    if Task.isCancelled { break }
-                    pause = min(pause * 2, .seconds(30))
-                }
-            } while fetchAgain && !Task.isCancelled
-            fetchingGap = false
-            let released = releaseAfterFetch
-            releaseAfterFetch.removeAll()
-            for order in released {
-                if let strategy = strategy(order.strategyId) {
-                    orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: order.role)
+                } while fetchAgain && !Task.isCancelled
+                fetchingGap = false
+                let released = releaseAfterFetch
+                releaseAfterFetch.removeAll()
+                for order in released {
+                    if let strategy = strategy(order.strategyId) {
+                        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: order.role)
+                    }
                 }
             }
         }

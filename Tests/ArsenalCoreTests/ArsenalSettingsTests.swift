@@ -57,8 +57,8 @@ struct ArsenalSettingsTests {
         ("arsenal:\n  micro_trend:\n    base_quantity:\n      BTCUSDT: 0\n", "arsenal.micro_trend.base_quantity.BTCUSDT"),
         ("arsenal:\n  micro_trend:\n    base_quantity:\n      BTCUSDT: some\n", "arsenal.micro_trend.base_quantity.BTCUSDT"),
         ("arsenal:\n  micro_trend:\n    momentum_windw: 5\n", "arsenal.micro_trend.momentum_windw"),
-        ("arsenal:\n  confirm_interval_ms: 50\n", "arsenal.confirm_interval_ms"),
-        ("arsenal:\n  confirm_interval_ms: 60001\n", "arsenal.confirm_interval_ms"),
+        ("arsenal:\n  confirm_interval_ms: 999\n", "arsenal.confirm_interval_ms"),
+        ("arsenal:\n  confirm_interval_ms: 10001\n", "arsenal.confirm_interval_ms"),
     ])
     func badValues(yaml: String, key: String) throws {
         let error = try #require(configError(yaml: yaml, sections: sections))

@@ -143,10 +143,20 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
     /// What `order(clientOrderId:)` finds in routerd's record (nil: never recorded).
     let stored = Locked<OrderRecord?>(nil)
     let lookups = Locked(0)
+    /// The next this many look-ups find nothing, whatever is stored (routerd answering a look-up before the order
+    /// that arrived with it).
+    let absentForLookups = Locked(0)
+    /// The look-ups (counted from 1, as `lookups`) that fail as if routerd did not answer.
+    let failingLookups = Locked<Set<Int>>([])
 
     func order(clientOrderId: String) async throws -> OrderRecord? {
-        lookups.update { $0 += 1 }
-        guard let record = stored.get() else { return nil }
+        let number = lookups.update { $0 += 1; return $0 }
+        if failingLookups.get().contains(number) { throw IPCError(.timeout, "no answer to look-up \(number)") }
+        let absent = absentForLookups.update { count -> Bool in
+            defer { count = max(0, count - 1) }
+            return count > 0
+        }
+        guard !absent, let record = stored.get() else { return nil }
         // Another order than the one the test settled (a confirmation running in the background): routerd has
         // it, still unsettled.
         guard record.clientOrderId == clientOrderId else {
@@ -160,8 +170,11 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
     let rules = Locked<[SymbolRules]>([])
     func symbolRules() async throws -> [SymbolRules] { rules.get() }
     let cancelled = Locked<[String]>([])
+    /// The task's request id at each cancel (`RequestId.current`: what its `rid` would be).
+    let cancelledUnder = Locked<[String?]>([])
     func cancel(clientOrderId: String) async throws -> OrderRecord {
         cancelled.update { $0.append(clientOrderId) }
+        cancelledUnder.update { $0.append(RequestId.current) }
         guard let request = placed.get().first(where: { $0.clientOrderId == clientOrderId }) else {
             throw IPCError(.notFound, "no order \(clientOrderId)")
         }
@@ -440,6 +453,66 @@ struct TradeCoordinatorTests {
                                     attempts: 3, pause: .zero)
         #expect(!h.strategy.inFlight)
         #expect(h.router.placed.get().count == 2)
+    }
+
+    @Test("an entry absent at its first answered look-up but recorded at the next is not taken as never arrived")
+    func absentOnceIsNotNeverArrived() async throws {
+        let h = Harness()
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(1)
+        #expect(h.strategy.inFlight)
+        // routerd, stalled with the order and the first look-up in its socket, answered the look-up first.
+        let sent = try #require(h.router.placed.get().first)
+        h.router.error.set(nil)
+        h.router.stored.set(order(sent, status: .acknowledged))
+        h.router.absentForLookups.set(1)
+        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, role: .entry, strategyId: "scripted",
+                                    attempts: 3, pause: .zero)
+        #expect(h.router.lookups.get() == 3)
+        #expect(h.strategy.inFlight, "the order is working at routerd: no second entry")
+        #expect(h.router.placed.get().count == 1, "nothing was sent again")
+
+        // A first answer of absent is asked again; absent after an answer, it never arrived.
+        h.router.stored.set(nil)
+        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, role: .entry, strategyId: "scripted",
+                                    attempts: 1, pause: .zero)
+        #expect(h.strategy.inFlight, "one answer of absent proves nothing")
+        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, role: .entry, strategyId: "scripted",
+                                    attempts: 2, pause: .zero)
+        #expect(!h.strategy.inFlight)
+    }
+
+    @Test("look-ups that fail do not count as answers, nor undo one; an uncertain exit absent at once is freed at once")
+    func absentAfterAnAnswerAndExits() async throws {
+        let h = Harness()
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(1)
+        h.router.error.set(nil)
+        let sent = try #require(h.router.placed.get().first)
+        // Two failed look-ups (routerd still stalled), then absent: the first answer, asked again.
+        h.router.failingLookups.set([1, 2])
+        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, role: .entry, strategyId: "scripted",
+                                    attempts: 3, pause: .zero)
+        #expect(h.router.lookups.get() == 3)
+        #expect(h.strategy.inFlight)
+        // Absent, a failed look-up, absent: never arrived.
+        h.router.failingLookups.set([5])
+        await h.coordinator.confirm(clientOrderId: sent.clientOrderId ?? "", symbol: sent.symbol, role: .entry, strategyId: "scripted",
+                                    attempts: 3, pause: .zero)
+        #expect(h.router.lookups.get() == 6)
+        #expect(!h.strategy.inFlight)
+
+        // An exit whose outcome is unknown: absent at its first answer frees its role at once (its stop must not wait).
+        let e = Harness()
+        e.strategy.configure { $0.isEntry = false; $0.side = .sell }
+        e.router.error.set(IPCError(.timeout, "no answer"))
+        await e.tickAt(1)
+        e.router.error.set(nil)
+        let exit = try #require(e.router.placed.get().first)
+        #expect(e.strategy.inFlight)
+        await e.coordinator.confirm(clientOrderId: exit.clientOrderId ?? "", symbol: exit.symbol, role: .exit, strategyId: "scripted",
+                                    attempts: 1, pause: .zero)
+        #expect(!e.strategy.inFlight)
     }
 
     @Test("fills past a gap are held, the gap is reported once, and a catch-up applies everything in order with its closed trades")

@@ -80,6 +80,9 @@ struct UnsettledOrderTests {
         #expect(mindset.evaluated.get().count == 1, "the stop did not ask mindsetd")
         // Sent beside the trade path (a task of its own): waited for, not assumed done.
         try await waitUntil("what is left of the entry to be cancelled after the stop") { router.cancelled.get() == [entry.clientOrderId] }
+        // Under the entry's request id (its trace), not the stop's whose path sent it.
+        #expect(router.cancelledUnder.get() == [entry.requestId])
+        #expect(placed[1].requestId != entry.requestId)
 
         // The stop fills and ends; the entry is still unsettled: a strong move gives no second entry.
         await coordinator.handle(fill: fill(.sell, entry.quantity, at: (price * 0.994).exact, strategy: "micro_trend", sequence: 2))

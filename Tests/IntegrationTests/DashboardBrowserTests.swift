@@ -23,7 +23,9 @@ struct DashboardBrowserTests {
         let chromedriver = try Self.chromedriver
         let screenshots = SharedData.repository + "/.build/dashboard-screenshots"
         try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
-        try await TestSystem.with { system in
+        // The manual order that shows a fill live is an entry: a strategy's losing trade just before must not put
+        // it under the revenge guard's cooldown (a loaded run had it blocked).
+        try await TestSystem.with(extraConfig: "mindset:\n  revenge_cooldown_seconds: 0\n  revenge_window_seconds: 0\n") { system in
             try system.start()
             let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
             try await system.waitUntil("every daemon up behind the gateway", timeout: .seconds(60)) {

@@ -26,11 +26,16 @@ extension TradePathTests {
     /// confirmation, which arsenald looks up 5 s after its send timed out, with room for the polls on a loaded machine
     /// (at 4 s the wait could end before the probe of C, which then rightly went out). The 5 s leave the older
     /// order's fill and the newer order's start seconds to happen before that look-up, even with the whole suite
-    /// on the machine (with 2 s, a fill that took 1.5 s failed the run).
+    /// on the machine (with 2 s, a fill that took 1.5 s failed the run). routerd is stopped for the 8 s and the
+    /// test's own reaction to the answer: its last tick must not be too old to fill at then (the paper venue's
+    /// 10 s had the older order rejected as stale in a loaded run).
     static var slowCallsNoStrategies: String {
         """
         ipc:
           request_timeout_ms: 8000
+        router:
+          paper:
+            max_tick_age_seconds: 60
         arsenal:
           confirm_interval_ms: 5000
           micro_trend:
