@@ -33,8 +33,35 @@ struct BearerAuthMiddleware: RouterMiddleware {
         return try identity(from: result)
     }
 
+    /// The token of `Authorization: Bearer <token>`. Every request reads it: an ASCII header (any real one) is read as
+    /// bytes, anything else by `spelledBearerToken`, whose idea of white space (Unicode's) it keeps.
     static func bearerToken(_ header: String?) throws -> String {
-        guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let header else { throw APIError.unauthorized("token_missing", "missing Authorization: Bearer <token>") }
+        if let token = try header.utf8.withContiguousStorageIfAvailable({ try asciiBearerToken($0) }), let token { return token }
+        return try spelledBearerToken(header)
+    }
+
+    /// nil when the header is not all ASCII.
+    private static func asciiBearerToken(_ bytes: UnsafeBufferPointer<UInt8>) throws -> String? {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard bytes.contains(where: { !isBlank($0) }) else {
+            throw APIError.unauthorized("token_missing", "missing Authorization: Bearer <token>")
+        }
+        let scheme = "bearer ".utf8
+        guard bytes.count >= scheme.count, zip(bytes, scheme).allSatisfy({ byte, expected in
+            byte == expected || (expected >= UInt8(ascii: "a") && expected <= UInt8(ascii: "z") && byte == expected - 0x20)
+        }) else {
+            throw APIError.unauthorized("token_malformed", "the Authorization header must use the Bearer scheme")
+        }
+        var rest = bytes[scheme.count...]
+        while let first = rest.first, isBlank(first) { rest = rest.dropFirst() }
+        while let last = rest.last, isBlank(last) { rest = rest.dropLast() }
+        return String(decoding: rest, as: UTF8.self)
+    }
+
+    static func spelledBearerToken(_ header: String) throws -> String {
+        guard !header.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw APIError.unauthorized("token_missing", "missing Authorization: Bearer <token>")
         }
         guard header.lowercased().hasPrefix("bearer ") else {
