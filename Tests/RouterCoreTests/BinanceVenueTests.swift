@@ -22,12 +22,12 @@ struct BinanceVenueTests {
     }
 
     static func withVenue(symbols: [String] = ["BTCUSDT", "ETHUSDT"], balances: String = "USDT=10000,BTC=0,ETH=0",
-                          _ body: (BinanceVenue, FakeBinance) async throws -> Void) async throws {
+                          markMaxAge: Duration = .seconds(60), _ body: (BinanceVenue, FakeBinance) async throws -> Void) async throws {
         let fake = try await FakeBinance.start(symbols: symbols, balances: balances)
         defer { fake.stop() }
         let venue = try await BinanceVenue.start(settings: settings(fake),
                                                  credential: .hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8)),
-                                                 logger: Logger(label: "binance-test"))
+                                                 markMaxAge: markMaxAge, logger: Logger(label: "binance-test"))
         do {
             try await body(venue, fake)
         } catch {
@@ -115,6 +115,27 @@ struct BinanceVenueTests {
             // Looked up by BAGBOT's client order id, with the same fill.
             let found = try #require(try await venue.order(clientOrderId: "bb-mkt-1", symbol: "BTCUSDT"))
             #expect(found.status == .filled && found.fills.map(\.fillId) == report.fills.map(\.fillId))
+        }
+    }
+
+    @Test("a holding is marked at the market stream's last price while it is younger than routerd's price age limit, then at Binance's over REST")
+    func markAge() async throws {
+        try await Self.withVenue(balances: "USDT=10000,BTC=0.5,ETH=0", markMaxAge: .seconds(1)) { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("a tick from the market stream", timeout: .seconds(30)) {
+                try await fake.control("price", ["symbol": "BTCUSDT", "bid": "61000.00", "ask": "61000.02"])
+                return await events.ticks > 0
+            }
+            func tickerReads() async throws -> Int {
+                try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/ticker/price" }.count
+            }
+            let before = try await tickerReads()
+            #expect(try await venue.positions().first?.quantity == ExactDecimal("0.5")!)
+            #expect(try await tickerReads() == before, "the stream's mark is fresh")
+            try await Task.sleep(for: .milliseconds(1_300))
+            #expect(try await venue.positions().first?.quantity == ExactDecimal("0.5")!)
+            #expect(try await tickerReads() == before + 1, "older than the limit: Binance's last price over REST")
         }
     }
 
@@ -517,6 +538,7 @@ actor EventCollector {
     private(set) var connections = 0
     private(set) var disconnections = 0
     private(set) var rules: [[SymbolRules]] = []
+    private(set) var ticks = 0
 
     func add(_ event: VenueEvent) {
         switch event {
@@ -524,7 +546,7 @@ actor EventCollector {
         case .connection(.connected): connections += 1
         case .connection(.disconnected): disconnections += 1
         case .rules(let read): rules.append(read)
-        case .tick: break
+        case .tick: ticks += 1
         }
     }
 }

@@ -19,8 +19,10 @@ enum VenueRegistry {
         var venues: [any TradingVenue] = [paper]
         if settings.binance.enabled {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            // A holding's mark is no older than the prices routerd values the account with (a minute at most).
+            let markMaxAge = min(settings.priceAgeLimit ?? .seconds(60), .seconds(60))
             venues.append(try await BinanceVenue.start(settings: settings.binance, credential: try BinanceCredentials.load(settings.binance),
-                                                       blockFile: stateDirectory + "/binance-ban.json", logger: logger))
+                                                       blockFile: stateDirectory + "/binance-ban.json", markMaxAge: markMaxAge, logger: logger))
         }
         return Built(venues: venues, paper: paper)
     }

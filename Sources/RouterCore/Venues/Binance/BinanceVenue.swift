@@ -32,6 +32,10 @@ public actor BinanceVenue: TradingVenue {
     private var account = BinanceAccountCache()
     /// Each symbol's last traded price from the market stream, and when: what a holding is marked at.
     private var marks: [String: (price: ExactDecimal, at: ContinuousClock.Instant)] = [:]
+    /// How old a stream mark may be before a holding is marked at Binance's last price over REST instead: no older
+    /// than routerd's own `account.max_price_age_seconds`, or the account would be valued on a price routerd no
+    /// longer trusts from its ticks (a market stream that stopped).
+    private let markMaxAge: Duration
     /// Orders this venue reported final: their user-stream events cost no lookup.
     private var final = FinalOrderMemory()
     /// Orders being placed, with the last user-stream event about each that came before the answer (Binance sends the
@@ -41,9 +45,11 @@ public actor BinanceVenue: TradingVenue {
     private var userStreamUp = false
     private var lastPoll = ContinuousClock.now
 
-    init(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil, logger: Logger) {
+    init(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil, markMaxAge: Duration = .seconds(60),
+         logger: Logger) {
         self.settings = settings
         self.credential = credential
+        self.markMaxAge = markMaxAge
         var logger = logger
         logger[metadataKey: "venue"] = "binance"
         self.logger = logger
@@ -55,9 +61,10 @@ public actor BinanceVenue: TradingVenue {
     /// keeps both fresh in the background.
     /// `blockFile`: where a ban or back-off is saved across restarts. During one, the venue does not start and sends
     /// nothing (routerd stops with the reason, and systemd's restarts send nothing either).
+    /// `markMaxAge`: see `markMaxAge`.
     public static func start(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil,
-                             logger: Logger) async throws -> BinanceVenue {
-        let venue = BinanceVenue(settings: settings, credential: credential, blockFile: blockFile, logger: logger)
+                             markMaxAge: Duration = .seconds(60), logger: Logger) async throws -> BinanceVenue {
+        let venue = BinanceVenue(settings: settings, credential: credential, blockFile: blockFile, markMaxAge: markMaxAge, logger: logger)
         if let blocked = await venue.rest.blockedReason() {
             await venue.shutdown()
             throw BinanceVenueError(description: "Binance is refusing this machine's requests (\(blocked), saved by an earlier run); nothing is sent before then")
@@ -525,9 +532,9 @@ public actor BinanceVenue: TradingVenue {
         return conversion
     }
 
-    /// The market stream's last trade of `symbol` if it is under a minute old, else Binance's over REST.
+    /// The market stream's last trade of `symbol` if it is younger than `markMaxAge`, else Binance's over REST.
     private func markPrice(_ symbol: String) async throws -> ExactDecimal {
-        if let mark = marks[symbol], ContinuousClock.now - mark.at < .seconds(60) { return mark.price }
+        if let mark = marks[symbol], ContinuousClock.now - mark.at < markMaxAge { return mark.price }
         return try await lastPrice(symbol)
     }
 
