@@ -189,14 +189,15 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     static func resync(_ coordinator: TradeCoordinator, via client: IPCClient, reconnected: Bool = true) async throws {
         let applied = await coordinator.appliedSequence
         if applied > 0, try await catchUp(coordinator, after: applied, via: client) {
-            // Orders that ended while we were away sent events we never saw; after a gap alone, orders in
-            // flight are still in flight.
-            if reconnected { await coordinator.freeAllSymbols() }
+            // Orders that ended while we were away sent events we never saw: each order in flight is looked up.
+            // After a gap alone, their events are still to come.
+            if reconnected { await coordinator.confirmOrdersInFlight() }
             return
         }
         for _ in 0..<5 {
+            let generation = await coordinator.rebuildGeneration
             let snapshot: StrategyPositionsResponse = try await client.call(Methods.routerStrategyPositions, EmptyBody())
-            if await coordinator.resync(snapshot, keepingOrdersInFlight: !reconnected) { return }
+            if await coordinator.resync(snapshot, keepingOrdersInFlight: !reconnected, askedIn: generation) { return }
         }
         throw IPCError(.conflict, "positions kept changing during resynchronisation")
     }
@@ -206,8 +207,11 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     private static func catchUp(_ coordinator: TradeCoordinator, after applied: Int64, via client: IPCClient) async throws -> Bool {
         var after = applied
         while true {
+            let appliedWhenAsked = await coordinator.appliedSequence
             let page: FillsResponse = try await client.call(Methods.routerFills, FillsQuery(afterSequence: after, limit: 1_000))
-            guard await coordinator.continues(database: page.databaseId, lastSequence: page.lastSequence) else { return false }
+            guard await coordinator.continues(database: page.databaseId, lastSequence: page.lastSequence, appliedWhenAsked: appliedWhenAsked) else {
+                return false
+            }
             for fill in page.fills { await coordinator.handle(fill: fill, counts: page.counts(fill)) }
             guard let last = page.fills.last?.sequence, page.fills.count == 1_000 else { return true }
             after = last

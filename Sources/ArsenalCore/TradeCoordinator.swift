@@ -104,7 +104,17 @@ public actor TradeCoordinator {
     /// Orders whose `router.place` has not answered yet. A catch-up after a reconnect does not free their
     /// symbols: their fills may not be in what the catch-up read.
     private var ordersBeingPlaced: Set<String> = []
-    /// Counts catch-ups (`freeAllSymbols`), so an order placed across one knows its events may have been missed.
+    /// The background `confirm` asking routerd's record about each order (one per order), numbered so that a
+    /// confirmation replaced by a reconnect's does not unregister its successor.
+    private var confirmations: [String: (number: Int, task: Task<Void, Never>)] = [:]
+    private var confirmationsStarted = 0
+    /// Counts fills that could not be applied: a positions snapshot asked for before the latest one may not hold it,
+    /// and would lift its symbol's stop on a position without it (`resync(_:askedIn:)`).
+    public private(set) var rebuildGeneration = 0
+    /// What was applied is forgotten (`startOver`) and the positions wait for a snapshot: the marks that keep a
+    /// symbol whose fill could not be applied from trading are not lifted by a catch-up meanwhile.
+    private var awaitingSnapshot = false
+    /// Counts catch-ups (`confirmOrdersInFlight`), so an order placed across one knows its events may have been missed.
     private var catchUps = 0
     /// Between two look-ups of an order whose outcome arsenald may not hear of by itself (`confirm`);
     /// `arsenal.confirm_interval_ms`.
@@ -228,17 +238,24 @@ public actor TradeCoordinator {
     /// The last fill sequence already in the strategies' positions (0 before the first resync).
     public var appliedSequence: Int64 { appliedThrough }
 
-    /// After a catch-up, any order whose final event was missed is over: free every symbol.
-    /// An order still being placed keeps its symbol: it frees it itself when its answer comes.
-    public func freeAllSymbols() {
+    /// After a reconnect's catch-up: the final event of an order in flight may have gone out while the stream was
+    /// down, so routerd's record is asked about each (`confirm`), which frees its role once the order is settled and
+    /// its fills applied. None is freed on the catch-up's word: it read the fill log outside routerd's placing of
+    /// orders, so an order routerd was still placing (or one a live venue has not filled yet) is not in it, and a
+    /// freed entry would be sent again beside it. An order still being placed frees its role itself when its answer
+    /// comes; a role no order holds is freed.
+    public func confirmOrdersInFlight() {
         catchUps += 1
         for strategy in everyStrategy {
             for symbol in strategy.symbols {
                 for role in OrderRole.allCases {
-                    let key = inFlightKey(strategy.id, symbol, role)
-                    if let holder = ordersInFlight[key], ordersBeingPlaced.contains(holder) { continue }
-                    ordersInFlight[key] = nil
-                    strategy.orderEnded(symbol: symbol, role: role)
+                    guard let holder = ordersInFlight[inFlightKey(strategy.id, symbol, role)] else {
+                        if !awaitingSnapshot { strategy.orderEnded(symbol: symbol, role: role) }
+                        continue
+                    }
+                    if !ordersBeingPlaced.contains(holder) {
+                        confirmInBackground(holder, symbol: symbol, role: role, strategyId: strategy.id, lookingNow: true)
+                    }
                 }
             }
         }
@@ -248,12 +265,14 @@ public actor TradeCoordinator {
         "\(strategyId)|\(symbol)|\(role)"
     }
 
-    /// Frees `symbol`'s `role` for `strategy` when `clientOrderId` is the order holding it (or nothing holds it).
+    /// Frees `symbol`'s `role` for `strategy` when `clientOrderId` is the order holding it. An end heard twice (its
+    /// event and its confirmation) changes nothing the second time: nothing holds the role then, and the strategy's
+    /// mark may be another's (a fill that could not be applied stops the symbol until the snapshot).
     private func orderEnded(_ clientOrderId: String, strategy: Strategy, symbol: String, role: OrderRole) {
         let key = inFlightKey(strategy.id, symbol, role)
-        if let holder = ordersInFlight[key], holder != clientOrderId {
-            logger.debug("an older order ended; the symbol stays busy with the newer one",
-                         metadata: ["client_order_id": "\(clientOrderId)", "holder": "\(holder)"])
+        guard let holder = ordersInFlight[key], holder == clientOrderId else {
+            logger.debug("an order ended that does not hold its symbol (an older order, or an end heard twice)",
+                         metadata: ["client_order_id": "\(clientOrderId)", "holder": "\(ordersInFlight[key] ?? "none")"])
             return
         }
         ordersInFlight[key] = nil
@@ -374,8 +393,12 @@ public actor TradeCoordinator {
                             isEntry: role == .entry, reason: "manual order", requestId: requestId)
         // The symbol's role is held from here, before the first await: a second manual order arriving while this one
         // is looked up or placed finds it in flight.
+        // It counts as being placed from here too: a reconnect meanwhile must not start a confirmation of it, which
+        // could take its absence before the send as "never arrived".
         let holdKey = inFlightKey(manual.id, request.symbol, role)
         ordersInFlight[holdKey] = "bb-\(requestId)"
+        ordersBeingPlaced.insert("bb-\(requestId)")
+        defer { ordersBeingPlaced.remove("bb-\(requestId)") }
         manual.track(request.symbol)
         manual.orderStillInFlight(symbol: request.symbol, role: role)
         if request.idempotencyKey != nil {
@@ -570,11 +593,7 @@ public actor TradeCoordinator {
                 } else if !order.status.isFinal && catchUps != catchUpsBefore {
                     // Not final yet (a live venue's usual answer), and its final event may have gone out before the
                     // stream was back: routerd's record is asked until it is final, else nothing would free the symbol.
-                    let pause = confirmPause
-                    Task {
-                        await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId,
-                                           pause: pause, fetchingFills: true)
-                    }
+                    confirmInBackground(clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId)
                 }
             }
             return .placed(order, decision)
@@ -592,12 +611,7 @@ public actor TradeCoordinator {
             // says what happened.
             logger.error("order outcome unknown; confirming with routerd",
                          metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error)"])
-            let pause = confirmPause
-            // Its fill may come on the stream after routerd's record reads final: fetched before the symbol is freed.
-            Task {
-                await self.confirm(clientOrderId: clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId,
-                                   pause: pause, fetchingFills: true)
-            }
+            confirmInBackground(clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId)
             return .unknown(clientOrderId: clientOrderId)
         }
     }
@@ -612,9 +626,8 @@ public actor TradeCoordinator {
         let router = router
         let logger = logger
         // The cancel is the entry's story, not the stop's whose path this runs on.
-        let entryRequestId = entry.hasPrefix("bb-") ? String(entry.dropFirst(3)) : nil
         Task {
-            await RequestId.$current.withValue(entryRequestId) {
+            await RequestId.$current.withValue(Self.requestId(ofOrder: entry)) {
                 do {
                     let order = try await router.cancel(clientOrderId: entry)
                     logger.notice("unsettled entry cancelled after its position's stop", metadata: [
@@ -627,8 +640,37 @@ public actor TradeCoordinator {
         }
     }
 
+    /// The request id an order's client order id carries (`bb-<request id>`), for the calls made about it later.
+    static func requestId(ofOrder clientOrderId: String) -> String? {
+        clientOrderId.hasPrefix("bb-") ? String(clientOrderId.dropFirst(3)) : nil
+    }
+
+    /// Confirms `clientOrderId` in the background (`confirm`, fetching its fills) unless a confirmation of it is
+    /// under way: every `arsenal.confirm_interval_ms` 30 times, then every 15 intervals for as long as the order holds
+    /// its role, under the order's own request id. `lookingNow`: the first look-up goes at once (after a reconnect,
+    /// when the order's final event may simply have been missed, and an exit's role should not wait a pause).
+    /// A confirmation under way is replaced by one that looks at once when `lookingNow` (a reconnect): it may be in a
+    /// slow pause after routerd was down, and an exit's role would wait out that pause.
+    private func confirmInBackground(_ clientOrderId: String, symbol: String, role: OrderRole, strategyId: String, lookingNow: Bool = false) {
+        if let running = confirmations[clientOrderId] {
+            guard lookingNow else { return }
+            running.task.cancel()
+        }
+        confirmationsStarted += 1
+        let number = confirmationsStarted
+        let pause = confirmPause
+        confirmations[clientOrderId] = (number, Task {
+            defer { if confirmations[clientOrderId]?.number == number { confirmations[clientOrderId] = nil } }
+            await RequestId.$current.withValue(Self.requestId(ofOrder: clientOrderId)) {
+                await confirm(clientOrderId: clientOrderId, symbol: symbol, role: role, strategyId: strategyId,
+                              pause: pause, fetchingFills: true, thenEvery: pause * 15, lookingNow: lookingNow)
+            }
+        })
+    }
+
     /// Looks an uncertain order up by its id (never re-sending it) until routerd's record settles it: absent means it
-    /// never arrived, final means done; either frees the symbol. A reconnect's resync also frees it.
+    /// never arrived, final means done; either frees the symbol. It stops when the role is freed otherwise (the
+    /// order's final event) or held by another order; while the order is being placed again its answer will tell.
     /// An entry's first answered look-up is not trusted to say absent: routerd, stalled while the order and the
     /// look-ups waited in its socket, may read them together and answer a look-up before the order is recorded, and
     /// a second entry would then go out beside the first. A pause after an answer, the order is recorded if it came.
@@ -637,14 +679,51 @@ public actor TradeCoordinator {
     /// `fetchingFills`: its fills are fetched from routerd's log before the symbol is freed (the record, read on
     /// the command connection, can be final while its fill is still queued on the stream, or was missed in a
     /// catch-up): freed with no fill applied, a strategy would send its entry again.
+    /// An order that ended unfilled (rejected, cancelled, expired, nothing filled) has no fills to fetch: freed at
+    /// once, as by its final event (an exit's end backed off like a refusal).
+    /// After `attempts` look-ups it gives up (the role stays busy), or with `thenEvery` it asks at that slower pace
+    /// for as long as the order holds its role: nothing else would free it. An exit whose `attempts` look-ups in a
+    /// row all failed is freed (its position's stop must be able to go out; routerd counts its open reduce-only
+    /// orders, so a second exit cannot close more than the position). A cancelled confirmation stops.
     func confirm(clientOrderId: String, symbol: String, role: OrderRole, strategyId: String, attempts: Int = 30,
-                 pause: Duration = .seconds(2), fetchingFills: Bool = false) async {
+                 pause: Duration = .seconds(2), fetchingFills: Bool = false, thenEvery slowPause: Duration? = nil,
+                 lookingNow: Bool = false) async {
         var answeredBefore = false
-        for _ in 0..<attempts {
-            try? await Task.sleep(for: pause)
+        var asked = 0
+        var failedInARow = 0
+        while true {
+            if asked < attempts {
+                if asked > 0 || !lookingNow { try? await Task.sleep(for: pause) }
+            } else if let slowPause {
+                if asked == attempts {
+                    logger.error("uncertain order still unsettled; the symbol stays busy, and routerd's record is asked less often",
+                                 metadata: ["client_order_id": "\(clientOrderId)", "look_ups": "\(asked)", "every": "\(slowPause)"])
+                }
+                try? await Task.sleep(for: slowPause)
+            } else {
+                break
+            }
+            if Task.isCancelled { return }
+            asked += 1
             guard let strategy = strategy(strategyId) else { return }
+            guard ordersInFlight[inFlightKey(strategyId, symbol, role)] == clientOrderId else {
+                logger.info("uncertain order no longer holds its symbol (its final event came, or a newer order holds it); not asked about again",
+                            metadata: ["client_order_id": "\(clientOrderId)"])
+                return
+            }
+            // Being placed (a manual order's key sent again): what routerd answered before the send proves nothing.
+            if ordersBeingPlaced.contains(clientOrderId) {
+                answeredBefore = false
+                continue
+            }
             do {
-                guard let order = try await router.order(clientOrderId: clientOrderId) else {
+                let found = try await router.order(clientOrderId: clientOrderId)
+                failedInARow = 0
+                if ordersBeingPlaced.contains(clientOrderId) {
+                    answeredBefore = false
+                    continue
+                }
+                guard let order = found else {
                     guard answeredBefore || role == .exit else {
                         answeredBefore = true
                         continue
@@ -656,6 +735,10 @@ public actor TradeCoordinator {
                 answeredBefore = true
                 if order.status.isFinal {
                     logger.notice("uncertain order settled", metadata: ["client_order_id": "\(clientOrderId)", "status": "\(order.status.rawValue)"])
+                    if order.status != .filled, order.filledQuantity.isZero, order.strategyId == strategyId {
+                        handle(order: order)
+                        return
+                    }
                     guard fetchingFills else {
                         orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
                         return
@@ -671,23 +754,32 @@ public actor TradeCoordinator {
                     return
                 }
             } catch {
+                failedInARow += 1
+                if role == .exit, failedInARow >= attempts {
+                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                    logger.critical("an uncertain exit could not be looked up at routerd; freed so the position's stop can go out (routerd's reduce-only check bounds it)",
+                                    metadata: ["client_order_id": "\(clientOrderId)", "failed_look_ups": "\(failedInARow)", "error": "\(error)"])
+                    return
+                }
                 continue
             }
         }
-        logger.error("uncertain order still unsettled; the symbol stays busy until routerd reconnects", metadata: ["client_order_id": "\(clientOrderId)"])
+        logger.error("uncertain order still unsettled; the symbol stays busy", metadata: ["client_order_id": "\(clientOrderId)", "look_ups": "\(asked)"])
     }
 
     /// True when fills counted in database `id`, whose log ends at `lastSequence`, continue what was applied
     /// (the same database, or none known yet, which is then taken as this one). False when the database
     /// changed or its log went back below what was applied (a backup restored with the same identity): then
     /// what was applied is forgotten, and only a positions snapshot is right.
-    public func continues(database id: String, lastSequence: Int64) -> Bool {
+    /// `appliedWhenAsked`: what was applied when the page was asked for. Fills applied since (the stream, another
+    /// catch-up) may be past the page's end: that is not a log gone back.
+    public func continues(database id: String, lastSequence: Int64, appliedWhenAsked: Int64? = nil) -> Bool {
         if let known = databaseId, known != id {
             startOver("routerd's database changed (was \(known), now \(id))")
             (seenThrough, seenDatabaseId, seenFillId) = (0, id, nil)
             return false
         }
-        guard lastSequence >= appliedThrough else {
+        guard lastSequence >= min(appliedWhenAsked ?? appliedThrough, appliedThrough) else {
             startOver("routerd's fill log ends at \(lastSequence), before the \(appliedThrough) fills applied here: a restored backup?")
             (seenThrough, seenFillId) = (lastSequence, nil)
             return false
@@ -705,6 +797,7 @@ public actor TradeCoordinator {
         heldFills.removeAll()
         heldNotCounted.removeAll()
         databaseId = nil
+        awaitingSnapshot = true
     }
 
     /// routerd refused an order by a symbol rule: the venue's rules may have changed since they were read (Binance
@@ -856,6 +949,7 @@ public actor TradeCoordinator {
                             metadata: ["fill_id": "\(fill.fillId)", "error": "\(error)"])
             for role in OrderRole.allCases { strategy.orderStillInFlight(symbol: fill.symbol, role: role) }
             startOver("fill \(fill.fillId) could not be applied")
+            rebuildGeneration += 1
             fetchMissingFills()
             return
         }
@@ -865,20 +959,26 @@ public actor TradeCoordinator {
     /// Sets every strategy's positions from routerd's record of fills (after a restart or reconnect).
     /// Returns false, changing nothing, when the snapshot is older than fills already applied (the fill
     /// stream and the query use different connections): the caller asks for a fresh one.
-    /// `keepingOrdersInFlight`: the snapshot fills a gap in the fill log while the stream stayed up (not a
-    /// reconnect), so every order in flight is still in flight: none is freed (a freed entry would be sent again).
+    /// No order in flight is freed by a snapshot (it may predate the order's fills; a freed entry would be sent
+    /// again). After a reconnect each one not being placed is confirmed from routerd's record, as its final event
+    /// may have been missed; `keepingOrdersInFlight`: the snapshot fills a gap in the fill log while the stream
+    /// stayed up, so their events are still to come.
+    /// `generation`: `rebuildGeneration` when the snapshot was asked for; one asked for before a fill failed to apply
+    /// is refused (the caller asks again).
     @discardableResult
-    public func resync(_ snapshot: StrategyPositionsResponse, keepingOrdersInFlight: Bool = false) -> Bool {
+    public func resync(_ snapshot: StrategyPositionsResponse, keepingOrdersInFlight: Bool = false, askedIn generation: Int? = nil) -> Bool {
         if let known = databaseId, known != snapshot.databaseId {
             startOver("routerd's database changed (was \(known), now \(snapshot.databaseId))")
         }
         if let seen = seenDatabaseId, seen != snapshot.databaseId { (seenThrough, seenFillId) = (0, nil) }
         seenDatabaseId = snapshot.databaseId
         guard snapshot.throughSequence >= appliedThrough else { return false }
+        if let generation, generation < rebuildGeneration { return false }
         databaseId = snapshot.databaseId
         if snapshot.throughSequence > seenThrough { (seenThrough, seenFillId) = (snapshot.throughSequence, nil) }
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
+        awaitingSnapshot = false
         defer { drainHeldFills(afterJump: true) }
         catchUps += 1
         for position in positions where position.strategyId == manual.id { manual.track(position.symbol) }
@@ -886,13 +986,11 @@ public actor TradeCoordinator {
             for symbol in strategy.symbols {
                 let position = positions.first { $0.strategyId == strategy.id && $0.symbol == symbol }
                 strategy.resync(symbol: symbol, position: position?.book ?? PositionBook())
-                // The snapshot may not hold the fills of an order still being placed: its symbol stays busy.
                 for role in OrderRole.allCases {
-                    let key = inFlightKey(strategy.id, symbol, role)
-                    if let holder = ordersInFlight[key], keepingOrdersInFlight || ordersBeingPlaced.contains(holder) {
-                        strategy.orderStillInFlight(symbol: symbol, role: role)
-                    } else {
-                        ordersInFlight[key] = nil
+                    guard let holder = ordersInFlight[inFlightKey(strategy.id, symbol, role)] else { continue }
+                    strategy.orderStillInFlight(symbol: symbol, role: role)
+                    if !keepingOrdersInFlight && !ordersBeingPlaced.contains(holder) {
+                        confirmInBackground(holder, symbol: symbol, role: role, strategyId: strategy.id, lookingNow: true)
                     }
                 }
             }

@@ -81,7 +81,7 @@ struct StrategiesOnOneSymbolTests {
         let coordinator = coordinator([first, second], router: router)
         let handling = Task { await coordinator.handle(tick: tick(mid: 100, at: 1)) }
         try await waitUntil("the first exit to reach routerd") { router.placed.get().count == 1 }
-        await coordinator.freeAllSymbols()
+        await coordinator.confirmOrdersInFlight()
         router.holdPlaces.set(false)
         await handling.value
         #expect(router.placed.get().map(\.strategyId) == ["first", "second"])

@@ -149,8 +149,12 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
     /// The look-ups (counted from 1, as `lookups`) that fail as if routerd did not answer.
     let failingLookups = Locked<Set<Int>>([])
 
+    /// While set, `order(clientOrderId:)` does not answer (a look-up waiting behind a busy routerd).
+    let holdLookups = Locked(false)
+
     func order(clientOrderId: String) async throws -> OrderRecord? {
         let number = lookups.update { $0 += 1; return $0 }
+        while holdLookups.get() { try? await Task.sleep(for: .milliseconds(1)) }
         if failingLookups.get().contains(number) { throw IPCError(.timeout, "no answer to look-up \(number)") }
         let absent = absentForLookups.update { count -> Bool in
             defer { count = max(0, count - 1) }
@@ -482,6 +486,37 @@ struct TradeCoordinatorTests {
         #expect(!h.strategy.inFlight)
     }
 
+    @Test("a confirmation that has asked its number of times asks on, slower, while the order holds its role")
+    func confirmationAsksOn() async throws {
+        let h = Harness()
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(1)
+        h.router.error.set(nil)
+        let entry = try #require(h.router.placed.get().first)
+        // routerd does not answer the first five look-ups, then has the entry filled.
+        h.router.failingLookups.set([1, 2, 3, 4, 5])
+        h.router.stored.set(order(entry, status: .filled))
+        await h.coordinator.confirm(clientOrderId: entry.clientOrderId ?? "", symbol: entry.symbol, role: .entry, strategyId: "scripted",
+                                    attempts: 2, pause: .zero, thenEvery: .milliseconds(1))
+        #expect(h.router.lookups.get() == 6)
+        #expect(!h.strategy.inFlight)
+    }
+
+    @Test("an uncertain exit that cannot be looked up, time after time, is freed so its position's stop can go out")
+    func unreadableExitIsFreed() async throws {
+        let h = Harness()
+        h.strategy.configure { $0.isEntry = false; $0.side = .sell }
+        h.router.error.set(IPCError(.timeout, "no answer"))
+        await h.tickAt(1)
+        h.router.error.set(nil)
+        let exit = try #require(h.router.placed.get().first)
+        h.router.failingLookups.set(Set(1...100))
+        await h.coordinator.confirm(clientOrderId: exit.clientOrderId ?? "", symbol: exit.symbol, role: .exit, strategyId: "scripted",
+                                    attempts: 3, pause: .zero, thenEvery: .milliseconds(1))
+        #expect(h.router.lookups.get() == 3, "freed after its attempts failed in a row")
+        #expect(!h.strategy.inFlight)
+    }
+
     @Test("look-ups that fail do not count as answers, nor undo one; an uncertain exit absent at once is freed at once")
     func absentAfterAnAnswerAndExits() async throws {
         let h = Harness()
@@ -663,6 +698,58 @@ struct TradeCoordinatorTests {
         // Its next fill applies.
         await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 5))
         #expect(h.strategy.position.quantity == 4)
+    }
+
+    @Test("a catch-up's page that ends before fills applied since it was asked for (the stream, another catch-up) is no log gone back")
+    func pageOvertakenByTheStream() async throws {
+        let h = Harness()
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 500, databaseId: "db-1")))
+        // Asked with 500 applied; fill 501 arrives on the stream before the page, which ends at 500.
+        await h.coordinator.handle(fill: fill(.buy, 1, at: 100, strategy: "scripted", sequence: 501))
+        #expect(await h.coordinator.continues(database: "db-1", lastSequence: 500, appliedWhenAsked: 500))
+        #expect(await h.coordinator.appliedSequence == 501, "nothing forgotten")
+        #expect(h.strategy.position.quantity == 1)
+        // A log that ends before what was applied when it was asked for went back.
+        #expect(await h.coordinator.continues(database: "db-1", lastSequence: 499, appliedWhenAsked: 500) == false)
+        #expect(await h.coordinator.appliedSequence == 0)
+    }
+
+    @Test("a fill the position cannot take during a reconnect's catch-up keeps the symbol stopped until the snapshot, whatever the catch-up frees")
+    func unappliableFillSurvivesTheCatchUp() async throws {
+        let h = Harness()
+        await h.coordinator.setGapHandler {}
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 0)))
+        let askedBefore = await h.coordinator.rebuildGeneration
+        await h.coordinator.handle(fill: fill(.buy, 1_000_000_000, at: 999_999_999_999, strategy: "scripted", sequence: 1))
+        #expect(h.strategy.inFlight)
+        await h.coordinator.confirmOrdersInFlight()
+        #expect(h.strategy.inFlight, "its position is not known until the snapshot")
+        await h.tickAt(2)
+        #expect(h.router.placed.get().isEmpty)
+        // A snapshot asked for before the fill failed does not lift the stop; one asked for after does, whatever it
+        // holds (routerd's log may have gone back: its record is the truth).
+        let snapshot = StrategyPositionsResponse(positions: [], throughSequence: 0)
+        #expect(await h.coordinator.resync(snapshot, askedIn: askedBefore) == false)
+        #expect(h.strategy.inFlight)
+        #expect(await h.coordinator.resync(snapshot, askedIn: await h.coordinator.rebuildGeneration))
+        await h.coordinator.confirmOrdersInFlight()
+        #expect(!h.strategy.inFlight)
+    }
+
+    @Test("an order's end heard twice (its event, then its confirmation) does not lift the stop a fill that could not be applied set")
+    func endHeardTwice() async throws {
+        let h = Harness()
+        await h.coordinator.setGapHandler {}
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 0)))
+        h.router.status.set(.acknowledged)
+        await h.tickAt(1)
+        let placed = try #require(h.router.placed.get().first)
+        await h.coordinator.handle(order: order(placed, status: .cancelled))
+        #expect(!h.strategy.inFlight)
+        await h.coordinator.handle(fill: fill(.buy, 1_000_000_000, at: 999_999_999_999, strategy: "scripted", sequence: 1))
+        #expect(h.strategy.inFlight)
+        await h.coordinator.handle(order: order(placed, status: .cancelled))
+        #expect(h.strategy.inFlight, "the second end of the same order frees nothing")
     }
 
     @Test("a fill log that went back below what was applied (a backup restored with its identity) means a rebuild")

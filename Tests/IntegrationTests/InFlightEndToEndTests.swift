@@ -105,8 +105,9 @@ extension TradePathTests {
             try await Self.poll(system, "the newer order to hold the symbol", within: .seconds(2)) {
                 await Self.counter(system, "signals") > signalsBefore
             }
+            // Its confirmation wakes with the newer order holding the symbol, and leaves it to the newer order.
             try await Self.poll(system, "the older order's late confirmation", within: .seconds(6)) {
-                system.log("arsenald").split(separator: "\n").contains { $0.contains("uncertain order settled") && $0.contains(olderId) }
+                system.log("arsenald").split(separator: "\n").contains { $0.contains("no longer holds its symbol") && $0.contains(olderId) }
             }
 
             // C: the newer order is still unsettled, so the symbol is still busy: refused at once. Were it let

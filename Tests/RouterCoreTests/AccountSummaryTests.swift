@@ -134,16 +134,25 @@ struct AccountSummaryTests {
     func tickAgeCountsFromArrival() async throws {
         let fixture = try RouterFixture()
         let clock = Mutex(ContinuousClock.now)
+        let clockReads = Mutex(0)
         let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
         await binance.setHeld([AssetBalance(asset: "BTC", free: 1, locked: 0), AssetBalance(asset: "USDT", free: 1_000, locked: 0)])
         let service = try await fixture.service(venues: [binance], paperTrading: false, priceAgeLimit: .seconds(30),
-                                                clock: { clock.withLock { $0 } })
+                                                clock: { clockReads.withLock { $0 += 1 }; return clock.withLock { $0 } })
         // An order holds the exclusive section (a slow venue) while the tick arrives; 31 s pass before it is applied.
-        let holding = Task { await service.exclusively { try? await Task.sleep(for: .milliseconds(300)) } }
-        try await Task.sleep(for: .milliseconds(50))
+        let held = Mutex(false), release = Mutex(false)
+        let holding = Task {
+            await service.exclusively {
+                held.withLock { $0 = true }
+                while !release.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        try await waitUntil("the order to hold the exclusive section") { held.withLock { $0 } }
+        let readsBefore = clockReads.withLock { $0 }
         let tick = Task { await service.handle(.tick(quote("BTCUSDT", bid: 100, ask: 100, at: now)), from: .binance) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the tick to arrive (its time read)") { clockReads.withLock { $0 } > readsBefore }
         clock.withLock { $0 += .seconds(31) }
+        release.withLock { $0 = true }
         await holding.value
         await tick.value
         let account = try await service.account()
