@@ -165,7 +165,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             return try await coordinator.placeManualOrder(request)
         }
         server.registry.register(Methods.arsenalPerformance, PerformanceQuery.self) { query, _ in
-            try await Self.performance(query, via: commands)
+            try await Self.performance(query, via: commands, minimumQuantities: await coordinator.minimumQuantities)
         }
         // Read under the buffer's own lock, off the event loops (a page of 1,000 is not built on the trade path's loop)
         // and without a hop onto the coordinator's actor.
@@ -220,8 +220,9 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
 
     /// Every strategy's performance from routerd's whole fill log (the truth across restarts), read page by
     /// page off the trade path.
-    static func performance(_ query: PerformanceQuery, via client: IPCClient) async throws -> PerformanceResponse {
-        var ledger = PerformanceLedger()
+    /// `minimumQuantities`: each symbol's least tradable quantity (routerd's rules): a position below it is flat.
+    static func performance(_ query: PerformanceQuery, via client: IPCClient, minimumQuantities: [String: ExactDecimal] = [:]) async throws -> PerformanceResponse {
+        var ledger = PerformanceLedger(minimumQuantities: minimumQuantities)
         var after: Int64 = 0
         var databaseId: String?
         while true {

@@ -819,6 +819,9 @@ public actor TradeCoordinator {
         }
     }
 
+    /// Each symbol's least tradable quantity, from routerd's rules: a position below it is dust, and flat.
+    public var minimumQuantities: [String: ExactDecimal] { symbolRules.mapValues(\.minQuantity) }
+
     /// Takes routerd's rules for every symbol (at each connection: a venue's rules may change).
     public func setSymbolRules(_ rules: [SymbolRules]) {
         symbolRules = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })

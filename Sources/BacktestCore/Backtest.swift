@@ -75,7 +75,7 @@ public enum Backtest {
                                               pollSeconds: poll, record: record))
 
         let fills = venue.allFills
-        var ledger = PerformanceLedger()
+        var ledger = PerformanceLedger(minimumQuantities: Dictionary(rules.map { ($0.symbol, $0.minQuantity) }, uniquingKeysWith: { first, _ in first }))
         for fill in fills { try ledger.apply(fill) }
         let counters = await coordinator.counters
         let tally = mindset.tally

@@ -91,8 +91,18 @@ public struct PerformanceLedger: Sendable {
     }
 
     private var entries: [String: [String: Entry]] = [:]
+    /// Each symbol's least tradable quantity: a position below it is dust no order can close (left by a
+    /// commission taken in the base asset, or by rounding onto the step size), and counts as flat, as the
+    /// strategies count it.
+    private let minimumQuantities: [String: ExactDecimal]
 
-    public init() {}
+    public init(minimumQuantities: [String: ExactDecimal] = [:]) {
+        self.minimumQuantities = minimumQuantities
+    }
+
+    private func isFlat(_ quantity: ExactDecimal, in symbol: String) -> Bool {
+        quantity.isZero || quantity.magnitude < (minimumQuantities[symbol] ?? .zero)
+    }
 
     /// Applies one fill of a strategy (fills without a strategy are the trader's own and are not counted).
     /// Throws, changing nothing, when an amount would leave the exact range.
@@ -111,8 +121,9 @@ public struct PerformanceLedger: Sendable {
             entry.tripPnl = try entry.tripPnl + closed.pnl
             entry.highPnl = max(entry.highPnl, report.netPnl)
             report.maxDrawdown = try max(report.maxDrawdown, entry.highPnl - report.netPnl)
-            // The round trip ends when the position is flat again or flipped to the other side.
-            if book.quantity.isZero || book.quantity.isPositive != before.isPositive {
+            // The round trip ends when the position is flat again (dust included) or flipped to the other side; a
+            // fill that only closes dust left by the last one starts the next (its P&L joins it).
+            if !isFlat(before, in: fill.symbol), isFlat(book.quantity, in: fill.symbol) || book.quantity.isPositive != before.isPositive {
                 report.trades += 1
                 if entry.tripPnl.isPositive {
                     report.wins += 1

@@ -56,6 +56,29 @@ struct PerformanceLedgerTests {
         #expect(btc.position == 0)
     }
 
+    @Test("dust below the symbol's minimum quantity is flat: round trips that leave it are counted one by one")
+    mutating func dustIsFlat() throws {
+        var ledger = PerformanceLedger(minimumQuantities: ["BTCUSDT": ExactDecimal("0.0001")!])
+        // Bought 0.01 of which 0.00001 went as commission: 0.00999 held, 0.0099 sold (onto the step), 0.00009 left.
+        for fill in [
+            fill(.buy, ExactDecimal("0.00999")!, at: 100), fill(.sell, ExactDecimal("0.0099")!, at: 110),
+            fill(.buy, ExactDecimal("0.01")!, at: 100), fill(.sell, ExactDecimal("0.01")!, at: 90),
+            // A short from dust: the dust's close is part of the new trip, not a trip of its own.
+            fill(.sell, ExactDecimal("0.01")!, at: 90), fill(.buy, ExactDecimal("0.01")!, at: 80),
+        ] { try ledger.apply(fill) }
+        let btc = try #require(ledger.performance.first?.symbols.first)
+        #expect(btc.trades == 3, "three round trips, though the position never read exactly 0: \(btc)")
+        #expect(btc.wins == 2 && btc.losses == 1)
+        // The same fills without the minimum: the dust keeps the first two trips open as one.
+        var plain = PerformanceLedger()
+        sequence = 0
+        for fill in [
+            fill(.buy, ExactDecimal("0.00999")!, at: 100), fill(.sell, ExactDecimal("0.0099")!, at: 110),
+            fill(.buy, ExactDecimal("0.01")!, at: 100), fill(.sell, ExactDecimal("0.01")!, at: 90),
+        ] { try plain.apply(fill) }
+        #expect(plain.performance.first?.symbols.first?.trades == 0)
+    }
+
     @Test("symbols apart (their currencies differ), strategies apart, the trader's own fills not counted")
     mutating func separated() throws {
         var ledger = PerformanceLedger()
