@@ -442,6 +442,27 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("a BNB commission whose price cannot be read now is valued at BNB's last price read (within the hour), not left unrecorded")
+    func bnbPriceKept() async throws {
+        try await Self.withVenue(symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) { venue, fake in
+            try await fake.control("price", ["symbol": "BNBUSDT", "bid": "600.00", "ask": "600.01"])
+            try await fake.control("commission", ["asset": "BNB", "rate": "0.001"])
+            try await fake.control("balance", ["asset": "BNB", "free": "10"])
+            let first = try #require(try await venue.place(Self.order("bb-bnb-1")).fills.first)
+            // BNB moves, and Binance's price cannot be read for a while.
+            try await fake.control("price", ["symbol": "BNBUSDT", "bid": "700.00", "ask": "700.01"])
+            try await fake.control("behaviour", ["name": "ticker_5xx", "count": 3])
+            let report = try await venue.place(Self.order("bb-bnb-2"))
+            let second = try #require(report.fills.first)
+            #expect(report.status == .filled)
+            // Binance took 0.06 USDT's worth of BNB at 700 (0.0000857 BNB); valued at the 600 read for the first fill, it is
+            // worth about 0.0514 (at 700 it would be 0.06, as the first).
+            #expect(first.fee > ExactDecimal("0.0599")! && first.fee < ExactDecimal("0.0601")!, "\(first)")
+            #expect(second.fee > ExactDecimal("0.0510")! && second.fee < ExactDecimal("0.0520")!, "\(second)")
+            #expect(try await Self.executions(fake, "bb-bnb-2") == 1)
+        }
+    }
+
     @Test("market data: each book change is a tick at Binance's exact prices; after the stream drops it reconnects, and the next tick shows the gap")
     func marketStream() async throws {
         try await Self.withVenue { venue, fake in

@@ -36,6 +36,11 @@ public actor BinanceVenue: TradingVenue {
     /// than routerd's own `account.max_price_age_seconds`, or the account would be valued on a price routerd no
     /// longer trusts from its ticks (a market stream that stopped).
     private let markMaxAge: Duration
+    /// The last price read of each asset a commission was paid in other than the symbol's own (BNB, "BNBUSDT"), and
+    /// when: when Binance cannot be asked (a back-off, a ban), a commission is valued at it for up to an hour rather
+    /// than leave its order's fill unrecorded until a price comes.
+    private var feePrices: [String: (price: ExactDecimal, at: ContinuousClock.Instant)] = [:]
+    static let feePriceMaxAge: Duration = .seconds(3_600)
     /// Orders this venue reported final: their user-stream events cost no lookup.
     private var final = FinalOrderMemory()
     /// Orders being placed, with the last user-stream event about each that came before the answer (Binance sends the
@@ -191,6 +196,13 @@ public actor BinanceVenue: TradingVenue {
         let account = try BinanceReports.decode(BinanceReports.Account.self, from: body, what: "GET /api/v3/account")
         guard account.canTrade == true else {
             throw BinanceVenueError(description: "Binance says this API key may not trade (canTrade is not true): enable Spot trading for it")
+        }
+        // An account holding BNB may pay its commissions in it: its price is read now, so a first fill during a later
+        // back-off is valued all the same.
+        if account.balances.contains(where: { $0.asset == "BNB" && $0.free.isPositive }) {
+            for quoteAsset in Set(rules.values.map(\.quoteAsset)).sorted() where quoteAsset != "BNB" {
+                _ = try? await feePrice("BNB", in: quoteAsset)
+            }
         }
     }
 
@@ -523,13 +535,27 @@ public actor BinanceVenue: TradingVenue {
     private func feeConversion(_ rule: SymbolRules, commissions: [(amount: ExactDecimal, asset: String)]) async throws -> FeeConversion {
         var conversion = FeeConversion(baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset)
         for asset in conversion.foreignAssets(in: commissions) {
-            do {
-                conversion.prices[asset] = try await lastPrice(asset + rule.quoteAsset)
-            } catch {
-                throw FeeConversion.Unvalued(asset: asset, quoteAsset: rule.quoteAsset, cause: "\(error)")
-            }
+            conversion.prices[asset] = try await feePrice(asset, in: rule.quoteAsset)
         }
         return conversion
+    }
+
+    /// `asset`'s last price in `quoteAsset` from Binance, else the last one read within `feePriceMaxAge`.
+    private func feePrice(_ asset: String, in quoteAsset: String) async throws -> ExactDecimal {
+        let pair = asset + quoteAsset
+        do {
+            let price = try await lastPrice(pair)
+            feePrices[pair] = (price, .now)
+            return price
+        } catch {
+            guard let kept = feePrices[pair], ContinuousClock.now - kept.at < Self.feePriceMaxAge else {
+                throw FeeConversion.Unvalued(asset: asset, quoteAsset: quoteAsset, cause: "\(error)")
+            }
+            logger.warning("a commission is valued at the last price read, as Binance cannot be asked now", metadata: [
+                "pair": "\(pair)", "price": "\(kept.price)", "age": "\(ContinuousClock.now - kept.at)", "error": "\(error)",
+            ])
+            return kept.price
+        }
     }
 
     /// The market stream's last trade of `symbol` if it is younger than `markMaxAge`, else Binance's over REST.
