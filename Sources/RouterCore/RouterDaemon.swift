@@ -70,6 +70,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.runReconciliation() }
+                group.addTask { await service.runLateLookups() }
                 group.addTask {
                     await service.equityHistory.run(every: .milliseconds(Int64(settings.account.equitySampleSeconds * 1_000)),
                                                     account: { try await service.account() }, logger: logger)

@@ -8,22 +8,74 @@ public struct ReconciliationSettings: Sendable, Equatable {
     public var lookupInterval: Duration
     /// Lookups that find nothing before an order sent to the venue is recorded as rejected (`not_found_at_venue`).
     public var maxMisses: Int
+    /// How long after it was given up such an order is looked up again, ascending (`LateLookup`).
+    public var lateLookups: [Duration]
 
-    public init(lookupInterval: Duration = .seconds(2), maxMisses: Int = 5) {
+    public init(lookupInterval: Duration = .seconds(2), maxMisses: Int = 5, lateLookups: [Duration] = [.seconds(60), .seconds(600)]) {
         self.lookupInterval = lookupInterval
         self.maxMisses = maxMisses
+        self.lateLookups = lateLookups
     }
+}
+
+/// An order given up as not found at its venue, still to be looked up `ReconciliationSettings.lateLookups` after.
+/// Binance's -1007 says the execution status is unknown, and the order may be executed later: if the user data
+/// stream misses it then, only a look-up finds it. Rebuilt from the database at start (`reconcileAll`).
+/// Until its first late look-up the order is still in doubt (`isInDoubt`): new orders for its symbol wait, as for an
+/// unsettled order, and a reduce-only one still counts against its position, so that a second entry or exit sent
+/// meanwhile cannot double up with it if the venue executes it after all.
+struct LateLookup: Sendable {
+    var venue: Venue
+    var symbol: String
+    var strategyId: String?
+    var reduceOnly: Bool
+    /// What it could still execute.
+    var remaining: ExactDecimal
+    var givenUpAt: ContinuousClock.Instant
+    /// The index in `lateLookups` of the next look-up.
+    var next = 0
+    /// Looked up at the next round whatever the schedule (its venue's stream came back).
+    var dueNow = false
+    /// Look-ups that failed in a row, and when the next may be tried (30 s, doubling to 10 minutes).
+    var failures = 0
+    var retryAt: ContinuousClock.Instant?
+    /// `isInDoubt`: until a look-up at or after the first late one answers or fails.
+    private(set) var isInDoubt = true
+
+    init(_ order: OrderRecord, givenUpAt: ContinuousClock.Instant, dueNow: Bool = false) {
+        venue = order.venue
+        symbol = order.symbol
+        strategyId = order.strategyId
+        reduceOnly = order.reduceOnly
+        remaining = (try? order.quantity - order.filledQuantity) ?? order.quantity
+        self.givenUpAt = givenUpAt
+        self.dueNow = dueNow
+    }
+
+    /// A look-up made once the first late one was due has answered "not found", or failed: the doubt is over. A
+    /// failure ends it too (a venue that cannot be asked, a ban or an outage, must not hold the symbol for as long as
+    /// it lasts), but not before the first late look-up's time: one made at once after a reconnect proves little.
+    mutating func lookedUp(at now: ContinuousClock.Instant, first: Duration) {
+        if now - givenUpAt >= first { isInDoubt = false }
+    }
+
+    /// Failed look-ups after which the order is left as given up.
+    static let failureLimit = 10
+    /// Late look-ups made per round of reconciliation: each is a venue round trip (Binance: the order, its trades).
+    static let perRound = 2
 }
 
 /// Reconciliation: each order that is not final is looked up at its venue by client order id, never sent
 /// again. Found: its state and any missed fills are adopted (fills once per venue trade id). Not found and
 /// never sent (`pending_new`): rejected with reason `never_sent`. Not found after `sent`: looked up again every
 /// `lookupInterval`, and only after `maxMisses` misses rejected (`not_found_at_venue`); meanwhile new orders
-/// for its symbol wait, and trading goes on for the others.
+/// for its symbol wait, and trading goes on for the others. Given up, it is looked up again at each of
+/// `lateLookups`: found then, its record follows the venue (`recordReport` revives it, or takes its fills).
 extension RouterService {
     /// Every venue's orders (at start, before new orders are accepted).
     func reconcileAll() async throws {
         for order in try await store.nonFinalOrders() { await settle(order) }
+        try await resumeLateLookups()
         logger.notice("orders of the last run settled with the venues", metadata: ["still_unsettled": "\(unsettled.count)"])
     }
 
@@ -59,6 +111,16 @@ extension RouterService {
                     await settle(stored)
                 }
             }
+        }
+    }
+
+    /// Runs `lookUpGivenUp` every `lookupInterval` until cancelled: beside `runReconciliation`, so a slow venue's late
+    /// look-ups never delay the settling of unsettled orders.
+    public func runLateLookups() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: reconciliation.lookupInterval)
+            if Task.isCancelled { return }
+            await lookUpGivenUp()
         }
     }
 
@@ -123,9 +185,121 @@ extension RouterService {
         settled.updatedAt = Date()
         if await transition(settled, reason: settled.rejectReason ?? "not_found_at_venue", expecting: order.status) {
             unsettled[order.clientOrderId] = nil
+            if !reconciliation.lateLookups.isEmpty {
+                lateLookups[order.clientOrderId] = LateLookup(order, givenUpAt: clock())
+            }
             logger.warning("an order its venue never had is settled", metadata: [
                 "client_order_id": "\(order.clientOrderId)", "status": "\(settled.status.rawValue)",
             ])
         }
+    }
+
+    /// The late look-ups of the orders given up before this start, within the last of `lateLookups`: a restart
+    /// between a -1007 and the order's late execution must not lose it. Each is looked up at the next round.
+    private func resumeLateLookups() async throws {
+        guard let last = reconciliation.lateLookups.last else { return }
+        let window = Double(last.components.seconds)
+        let (now, wallClock) = (clock(), Date())
+        for order in try await store.orders(givenUpSince: wallClock.addingTimeInterval(-window), reasonPrefix: Self.notFoundAtVenue) {
+            let age = Duration.milliseconds(Int64(max(0, wallClock.timeIntervalSince(order.updatedAt)) * 1_000))
+            // In doubt until its first look-up after this start answers, whatever its age: none answered before.
+            var entry = LateLookup(order, givenUpAt: now - age, dueNow: true)
+            entry.next = reconciliation.lateLookups.firstIndex { $0 > age } ?? reconciliation.lateLookups.count - 1
+            lateLookups[order.clientOrderId] = entry
+        }
+        if !lateLookups.isEmpty {
+            logger.notice("orders given up as not found before this start are looked up again", metadata: ["orders": "\(lateLookups.count)"])
+        }
+    }
+
+    /// Looks up the orders given up as not found whose next late look-up is due, `LateLookup.perRound` at most. The
+    /// venue is asked outside the exclusive section (a slow venue holds up no order or tick); what it says is recorded
+    /// inside it, if the order is still given up then. Found, its record follows the venue; still not found after
+    /// the last look-up, it is left as given up; a look-up that fails is tried later, and given up after
+    /// `LateLookup.failureLimit` failures.
+    func lookUpGivenUp() async {
+        let now = clock()
+        let due = lateLookups.filter { _, entry in
+            guard entry.next < reconciliation.lateLookups.count else { return true }
+            if let retryAt = entry.retryAt, now < retryAt { return false }
+            return entry.dueNow || now - entry.givenUpAt >= reconciliation.lateLookups[entry.next]
+        }.sorted { $0.key < $1.key }.prefix(LateLookup.perRound)
+        for (clientOrderId, entry) in due {
+            guard entry.next < reconciliation.lateLookups.count, let venue = venues[entry.venue] else {
+                lateLookups[clientOrderId] = nil
+                continue
+            }
+            let report: VenueOrderReport?
+            do {
+                report = try await venue.order(clientOrderId: clientOrderId, symbol: entry.symbol)
+            } catch {
+                lookUpFailed(clientOrderId, error, endsDoubt: true)
+                continue
+            }
+            guard let report else {
+                guard var later = lateLookups[clientOrderId] else { continue }
+                later.failures = 0
+                later.retryAt = nil
+                later.lookedUp(at: clock(), first: reconciliation.lateLookups[0])
+                if later.dueNow {
+                    later.dueNow = false
+                } else {
+                    later.next += 1
+                }
+                lateLookups[clientOrderId] = later.next < reconciliation.lateLookups.count ? later : nil
+                logger.info("an order given up as not found is still not at its venue", metadata: [
+                    "client_order_id": "\(clientOrderId)", "looked_up": "\(later.next) of \(reconciliation.lateLookups.count)",
+                ])
+                continue
+            }
+            await exclusively {
+                // Settled meanwhile (the venue's own event was recorded, and ended the doubt): this answer is older than
+                // that event, and a "working" one would revive an order that has ended.
+                guard lateLookups[clientOrderId] != nil else { return }
+                let stored: OrderRecord?
+                do {
+                    stored = try await store.order(clientOrderId: clientOrderId)
+                } catch {
+                    lookUpFailed(clientOrderId, error, endsDoubt: false)
+                    return
+                }
+                guard let stored else {
+                    lateLookups[clientOrderId] = nil
+                    return
+                }
+                // Recorded whatever happened meanwhile (its own event may have revived it, and this answer be its
+                // fill): `recordReport` never moves an order back except to revive one still given up.
+                let (recorded, agrees) = await recordReport(report, for: stored, reason: "found at \(entry.venue.rawValue) after it was given up")
+                guard agrees else {
+                    lookUpFailed(clientOrderId, IPCError(.internal, "what the venue says could not be recorded"), endsDoubt: false)
+                    return
+                }
+                lateLookups[clientOrderId] = nil
+                guard recorded != stored else { return }
+                logger.critical("an order given up as not found is at its venue after all; its record follows the venue", metadata: [
+                    "client_order_id": "\(clientOrderId)", "venue_status": "\(report.status.rawValue)", "now": "\(recorded.status.rawValue)",
+                    "filled": "\(recorded.filledQuantity)",
+                ])
+            }
+        }
+    }
+
+    /// `endsDoubt`: the venue could not be asked (not routerd's own database failing).
+    private func lookUpFailed(_ clientOrderId: String, _ error: any Error, endsDoubt: Bool) {
+        guard var entry = lateLookups[clientOrderId] else { return }
+        entry.failures += 1
+        if endsDoubt { entry.lookedUp(at: clock(), first: reconciliation.lateLookups.first ?? .zero) }
+        guard entry.failures < LateLookup.failureLimit else {
+            lateLookups[clientOrderId] = nil
+            logger.critical("an order given up as not found could not be looked up late; it stays given up", metadata: [
+                "client_order_id": "\(clientOrderId)", "failures": "\(entry.failures)", "error": "\(error)",
+            ])
+            return
+        }
+        entry.retryAt = clock() + min(.seconds(30) * (1 << min(entry.failures - 1, 5)), .seconds(600))
+        lateLookups[clientOrderId] = entry
+        logger.warning("a late look-up of an order given up as not found failed; trying later", metadata: [
+            "client_order_id": "\(clientOrderId)", "error": "\(error)",
+        ])
     }
 }

@@ -49,6 +49,8 @@ public actor RouterService: ExclusiveSections {
     var healthyStore = true
     /// False until every order left over from the last run has been settled with its venue.
     var accepting = false
+    /// Orders given up as not found, still to be looked up late (`LateLookup`).
+    var lateLookups: [String: LateLookup] = [:]
     /// Orders whose outcome is still being settled with their venue (sent but not found there yet, or of
     /// unknown outcome), by client order id. New orders for their symbol wait, reduce-only ones excepted.
     var unsettled: [String: UnsettledOrder] = [:] {
@@ -185,6 +187,8 @@ public actor RouterService: ExclusiveSections {
                 venueConnections[venue] = (.connected, Date())
                 logger.notice("venue connected; reconciling its orders", metadata: ["venue": "\(venue.rawValue)"])
                 try? await reconcile(venue: venue)
+                // An execution of a given-up order while the stream was down is found now, not at its next look-up.
+                for (id, entry) in lateLookups where entry.venue == venue { lateLookups[id]?.dueNow = true }
             case .connection(.disconnected):
                 venueConnections[venue] = (.disconnected, Date())
                 logger.warning("venue disconnected", metadata: ["venue": "\(venue.rawValue)"])
@@ -255,6 +259,9 @@ public actor RouterService: ExclusiveSections {
             }
             if let blocking = unsettled.first(where: { $0.value.venue == venueId && $0.value.symbol == symbol }) {
                 throw IPCError(.conflict, "order \(blocking.key) for \(symbol) has an outcome not yet known at \(venueId.rawValue); new \(symbol) orders wait until it is settled")
+            }
+            if let doubt = lateLookups.first(where: { $0.value.isInDoubt && $0.value.venue == venueId && $0.value.symbol == symbol }) {
+                throw IPCError(.conflict, "order \(doubt.key) for \(symbol) was given up as not found at \(venueId.rawValue) but may still execute; new \(symbol) orders wait until it is looked up again (router.reconcile.late_lookup_seconds)")
             }
         }
 
@@ -330,6 +337,11 @@ public actor RouterService: ExclusiveSections {
             where open.reduceOnly && open.status != .pendingNew && open.symbol == symbol && open.strategyId == strategyId && open.venue == venue.id {
                 openReducing = try openReducing + open.quantity - open.filledQuantity
             }
+            // One given up as not found may still execute until it is looked up again.
+            for doubt in lateLookups.values
+            where doubt.isInDoubt && doubt.reduceOnly && doubt.symbol == symbol && doubt.strategyId == strategyId && doubt.venue == venue.id {
+                openReducing = try openReducing + doubt.remaining
+            }
         }
         if let refusal = ReduceOnlyRule.refusal(side: side, quantity: quantity, position: position, alsoReducing: openReducing,
                                                 whose: whose, symbol: symbol) {
@@ -392,15 +404,19 @@ public actor RouterService: ExclusiveSections {
         let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity
         // An order given up as not found that the venue shows working after all: it is live, and must be
         // known as live (cancellable, and holding its symbol).
-        let revived = stored.rejectReason?.hasPrefix(Self.notFoundAtVenue) == true && (stored.status == .rejected || stored.status == .expired)
-            && !report.status.isFinal
+        let givenUp = stored.rejectReason?.hasPrefix(Self.notFoundAtVenue) == true && (stored.status == .rejected || stored.status == .expired)
+        let revived = givenUp && !report.status.isFinal
         var advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity || revived
         if !advances, !report.fills.isEmpty, let known = try? await store.fills(ofOrder: stored.clientOrderId) {
             // Same state, but fills this record lacks (an earlier update was lost): they are recorded now.
             let ids = Set(known.map(\.fillId))
             advances = report.fills.contains { !ids.contains($0.fillId) }
         }
-        guard advances else { return (stored, true) }
+        guard advances else {
+            // A given-up order the venue reports ended (nothing filled) is no longer in doubt.
+            if givenUp, report.status.isFinal { lateLookups[stored.clientOrderId] = nil }
+            return (stored, true)
+        }
         if lateFill || revived {
             logger.critical("the venue reports an order recorded as final as working or filled; recording what the venue says", metadata: [
                 "client_order_id": "\(stored.clientOrderId)", "recorded": "\(stored.status.rawValue)", "venue_status": "\(report.status.rawValue)",
@@ -412,7 +428,8 @@ public actor RouterService: ExclusiveSections {
         updated.filledQuantity = max(report.filledQuantity, stored.filledQuantity)
         updated.averageFillPrice = report.averagePrice ?? stored.averageFillPrice
         updated.exchangeOrderId = report.exchangeOrderId ?? stored.exchangeOrderId
-        updated.rejectReason = revived ? report.rejectReason : (report.rejectReason ?? stored.rejectReason)
+        // Found after it was given up: the venue's word replaces "not found" (a filled order has no reject reason).
+        updated.rejectReason = givenUp ? report.rejectReason : (report.rejectReason ?? stored.rejectReason)
         updated.updatedAt = max(report.time, stored.updatedAt)
         let newFills: [Fill]
         do {
@@ -420,6 +437,7 @@ public actor RouterService: ExclusiveSections {
                                               durable: false)
             healthyStore = true
             if updated.status != stored.status { metrics.ordered(updated.venue, updated.status) }
+            if givenUp { lateLookups[stored.clientOrderId] = nil }
             metrics.filled(updated.venue, count: newFills.count)
         } catch {
             if (error as? IPCError)?.code != .conflict { healthyStore = false }

@@ -43,11 +43,15 @@ public struct RouterSettings: ConfigSection {
         public var lookupIntervalMs = 2_000
         /// Lookups that find nothing before an order sent to the venue is recorded as rejected.
         public var maxMisses = 5
+        /// After an order is given up as not found, it is looked up again this many seconds after (ascending): a
+        /// venue that answered "status unknown" (Binance -1007) may still execute it.
+        public var lateLookupSeconds: [Int] = [60, 600]
 
         public init() {}
 
         public var settings: ReconciliationSettings {
-            ReconciliationSettings(lookupInterval: .milliseconds(lookupIntervalMs), maxMisses: maxMisses)
+            ReconciliationSettings(lookupInterval: .milliseconds(lookupIntervalMs), maxMisses: maxMisses,
+                                   lateLookups: lateLookupSeconds.map { .seconds($0) })
         }
     }
 
@@ -156,6 +160,10 @@ public struct RouterSettings: ConfigSection {
             throw check.fail("reconcile.lookup_interval_ms", "must be 10…600000")
         }
         guard (1...1_000).contains(reconcile.maxMisses) else { throw check.fail("reconcile.max_misses", "must be 1…1000") }
+        let late = reconcile.lateLookupSeconds
+        guard late.count <= 10, late.allSatisfy({ (1...86_400).contains($0) }), zip(late, late.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw check.fail("reconcile.late_lookup_seconds", "must be at most 10 ascending numbers of seconds, each 1…86400, got \(late)")
+        }
         // Above 10 % a fee or slippage is a typo, and at 100 % a sell's price would reach zero: no exit could fill.
         for (value, key) in [(paper.feeBps, "paper.fee_bps"), (paper.slippageBps, "paper.slippage_bps")] {
             try check.nonNegative(value, key)

@@ -10,12 +10,13 @@ import Testing
 /// Binance has it.
 @Suite("routerd live on the fake Binance", .serialized)
 struct BinanceEndToEndTests {
-    static func liveConfig(_ fake: FakeBinance, credentials: String) -> String {
+    static func liveConfig(_ fake: FakeBinance, credentials: String, reconcile: String = "") -> String {
         """
         router:
           mode: live
           reconcile:
             lookup_interval_ms: 300
+        \(reconcile)
           binance:
             enabled: true
             rest_url: \(fake.restURL)
@@ -40,13 +41,14 @@ struct BinanceEndToEndTests {
 
     /// A fake Binance and routerd live on it (`extra` joins `router.binance`, `otherSections` follows the router's
     /// section), with `daemons` started and routerd serving.
-    static func withLiveRouterd(extra: String = "", otherSections: String = "", daemons: [String] = ["routerd"],
+    /// `reconcile`: lines for `router.reconcile`, indented by four spaces.
+    static func withLiveRouterd(extra: String = "", otherSections: String = "", reconcile: String = "", daemons: [String] = ["routerd"],
                                 _ body: (TestSystem, FakeBinance) async throws -> Void) async throws {
         let fake = try await FakeBinance.start(symbols: ["BTCUSDT"])
         defer { fake.stop() }
         let secrets = try TempDir()
         defer { secrets.remove() }
-        let config = liveConfig(fake, credentials: try credentials(in: secrets)).replacingOccurrences(
+        let config = liveConfig(fake, credentials: try credentials(in: secrets), reconcile: reconcile).replacingOccurrences(
             of: "    order_timeout_ms: 20000\n", with: "    order_timeout_ms: 20000\n" + extra) + otherSections
         try await TestSystem.with(speed: "1", extraConfig: config) { system in
             try system.start(daemons)
@@ -101,6 +103,80 @@ struct BinanceEndToEndTests {
             }
             let witnessed = try await Self.executions(fake, id)
             #expect(witnessed.orders == 1 && witnessed.executions == 1, "\(witnessed)")
+        }
+    }
+
+    /// Places a market buy that Binance answers with -1007 and executes `seconds` later (`dropStreams`: with its
+    /// executionReport lost), and waits until routerd has given it up as not found.
+    static func placeExecutedLater(_ system: TestSystem, _ fake: FakeBinance, id: String, seconds: Double, dropStreams: Bool) async throws {
+        try await fake.control("behaviour", ["name": "order_1007_execute_later", "count": 1, "seconds": seconds, "dropStreams": dropStreams])
+        let request = PlaceOrderRequest(clientOrderId: id, symbol: "BTCUSDT", side: .buy, quantity: ExactDecimal("0.001")!)
+        let answer = try await system.call("routerd", Methods.routerPlaceOrder, request, as: OrderRecord.self, timeout: .seconds(30))
+        #expect(answer.status == .unknown, "-1007: execution status unknown")
+        try await system.waitUntil("routerd to give the order up as not found", timeout: .seconds(seconds), every: .milliseconds(50)) {
+            try system.count("SELECT COUNT(*) FROM orders WHERE client_order_id = '\(id)' AND status = 'rejected' AND reject_reason LIKE 'not_found_at_venue%'") == 1
+        }
+        #expect(try await Self.executions(fake, id).orders == 0, "not executed yet when it was given up")
+    }
+
+    @Test("an order given up as not found after -1007 that Binance executes later is revived by its executionReport: filled, its fill recorded, sent once")
+    func revivedByExecutionReport() async throws {
+        try await Self.withLiveRouterd(reconcile: "    max_misses: 2\n    late_lookup_seconds: [600]\n") { system, fake in
+            let id = "bb-e2e-late-report"
+            try await Self.placeExecutedLater(system, fake, id: id, seconds: 4, dropStreams: false)
+            // Given up, but in doubt until looked up again: a second BTCUSDT order waits (no double if it executes).
+            let second = PlaceOrderRequest(clientOrderId: "bb-e2e-late-second", symbol: "BTCUSDT", side: .buy, quantity: ExactDecimal("0.001")!)
+            do {
+                _ = try await system.call("routerd", Methods.routerPlaceOrder, second, as: OrderRecord.self, timeout: .seconds(30))
+                Issue.record("a second order went out while the given-up one could still execute")
+            } catch let error as IPCError {
+                #expect(error.code == .conflict && error.message.contains("may still execute"), "\(error)")
+            }
+            try await system.waitUntil("the executionReport to revive the order", timeout: .seconds(30)) {
+                try system.orders().first { $0.clientOrderId == id }?.status == "filled"
+            }
+            // Found: the doubt is over, and the symbol trades again.
+            let placed = try await system.call("routerd", Methods.routerPlaceOrder, second, as: OrderRecord.self, timeout: .seconds(30))
+            #expect(placed.status == .filled)
+            #expect(try system.count("SELECT COUNT(*) FROM fills WHERE client_order_id = '\(id)'") == 1)
+            #expect(try system.count("SELECT COUNT(*) FROM orders WHERE client_order_id = '\(id)' AND reject_reason IS NULL") == 1,
+                    "filled: no reject reason left")
+            let witnessed = try await Self.executions(fake, id)
+            #expect(witnessed.orders == 1 && witnessed.executions == 1, "\(witnessed)")
+            let posts = try await fake.requests().filter { ($0["path"] as? String) == "/api/v3/order" && ($0["method"] as? String) == "POST" }
+            #expect(posts.count == 2, "never sent again (the other is the second order, once)")
+        }
+    }
+
+    @Test("an order given up as not found after -1007, executed later while the streams are down, is found by a late look-up")
+    func foundByALateLookup() async throws {
+        try await Self.withLiveRouterd(reconcile: "    max_misses: 2\n    late_lookup_seconds: [2, 8]\n") { system, fake in
+            let id = "bb-e2e-late-lookup"
+            try await Self.placeExecutedLater(system, fake, id: id, seconds: 5, dropStreams: true)
+            try await system.waitUntil("the late look-up to find the order", timeout: .seconds(30)) {
+                try system.orders().first { $0.clientOrderId == id }?.status == "filled"
+            }
+            #expect(try system.count("SELECT COUNT(*) FROM fills WHERE client_order_id = '\(id)'") == 1)
+            let log = system.log("routerd")
+            #expect(log.contains("still not at its venue"), "the first late look-up, before Binance executed it, found nothing")
+            #expect(log.contains("at its venue after all"), "found by a later one (at once when the streams are back)")
+            #expect(try await Self.executions(fake, id).executions == 1)
+        }
+    }
+
+    @Test("routerd killed after giving an order up as not found, which Binance executes while it is down: the restart looks it up again and records it")
+    func lateLookupsOutliveARestart() async throws {
+        try await Self.withLiveRouterd(reconcile: "    max_misses: 2\n    late_lookup_seconds: [600]\n") { system, fake in
+            let id = "bb-e2e-late-restart"
+            try await Self.placeExecutedLater(system, fake, id: id, seconds: 4, dropStreams: false)
+            await system.killHard("routerd")
+            try await system.waitUntil("Binance to execute it", timeout: .seconds(20)) { try await Self.executions(fake, id).executions == 1 }
+            try system.start("routerd")
+            try await system.waitUntil("the restarted routerd to look it up again", timeout: .seconds(60)) {
+                try system.orders().first { $0.clientOrderId == id }?.status == "filled"
+            }
+            #expect(try system.count("SELECT COUNT(*) FROM fills WHERE client_order_id = '\(id)'") == 1)
+            #expect(system.log("routerd").contains("looked up again"))
         }
     }
 

@@ -657,6 +657,18 @@ async def check_behaviours(peer):
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
             pass
         assert [o["status"] for o in await peer.control("/fake/orders") if o["clientOrderId"] == "xc"] == ["FILLED"]
+        # ticker_5xx: the last price cannot be read, then it can.
+        await peer.control("/fake/behaviour", {"name": "ticker_5xx", "count": 1})
+        status, _, body = await peer.raw("GET", "/api/v3/ticker/price", "symbol=BTCUSDT")
+        assert status == 503 and body["code"] == -1008, body
+        assert "price" in ok(await peer.raw("GET", "/api/v3/ticker/price", "symbol=BTCUSDT"))
+        # order_1007_execute_later: -1007 at once, nothing executed yet; executed a moment later.
+        await peer.control("/fake/behaviour", {"name": "order_1007_execute_later", "count": 1, "seconds": 0.5})
+        status, _, body = await peer.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001", newClientOrderId="xl")
+        assert status == 503 and body["code"] == -1007, body
+        assert not [o for o in await peer.control("/fake/orders") if o["clientOrderId"] == "xl"]
+        await asyncio.sleep(1)
+        assert [o["status"] for o in await peer.control("/fake/orders") if o["clientOrderId"] == "xl"] == ["FILLED"]
         log = await peer.control("/fake/requests")
         closed = [e for e in log if e.get("params", {}).get("newClientOrderId") == "xc"]
         assert closed and closed[-1]["executed"] and closed[-1]["status"] is None

@@ -11,8 +11,10 @@ import Testing
 @Suite("Order lifecycle and reconciliation with a venue that times out, fails after executing, or drops")
 struct OrderLifecycleTests {
     /// A router whose crypto symbols route to a scripted venue (live routing, paper mode off).
-    func router(_ fixture: RouterFixture, _ venue: ScriptedVenue, maxMisses: Int = 3) async throws -> RouterService {
-        try await fixture.service(venues: [venue], reconciliation: ReconciliationSettings(lookupInterval: .milliseconds(10), maxMisses: maxMisses),
+    /// `lateLookups`: zero durations are due at the first `lookUpGivenUp`.
+    func router(_ fixture: RouterFixture, _ venue: ScriptedVenue, maxMisses: Int = 3, lateLookups: [Duration] = [.zero]) async throws -> RouterService {
+        try await fixture.service(venues: [venue], reconciliation: ReconciliationSettings(lookupInterval: .milliseconds(10), maxMisses: maxMisses,
+                                                                                          lateLookups: lateLookups),
                                   paperTrading: false)
     }
 
@@ -117,7 +119,53 @@ struct OrderLifecycleTests {
         #expect(settled.status == .rejected)
         #expect(settled.rejectReason?.hasPrefix("not_found_at_venue") == true)
         #expect(await binance.placeCalls == ["bb-t"], "looked up, never sent twice")
+        // Given up, but it may still execute: the symbol waits for its first late look-up, which finds nothing.
+        let waiting = await expectIPCError(.conflict) { _ = try await service.place(request("bb-other")) }
+        #expect(waiting?.message.contains("may still execute") == true, "\(String(describing: waiting))")
+        await service.lookUpGivenUp()
         #expect(try await service.place(request("bb-other")).status == .filled, "the symbol trades again")
+        #expect(await binance.placeCalls == ["bb-t", "bb-other"])
+    }
+
+    @Test("a reduce-only order given up as not found still counts against its position until its first late look-up")
+    func givenUpExitCountsUntilLookedUpLate() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1)
+        #expect(try await service.place(request("bb-open", strategy: "s1")).status == .filled)
+        await binance.set(.timeoutBeforeExecuting)
+        #expect(try await service.place(request("bb-exit-1", "BTCUSDT", .sell, strategy: "s1", reduceOnly: true)).status == .unknown)
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-exit-1")?.status == .rejected)
+        await binance.set(.fill)
+        // Were the first exit executed after all, a second would sell what the strategy no longer holds.
+        let refused = await expectIPCError(.badRequest) {
+            _ = try await service.place(request("bb-exit-2", "BTCUSDT", .sell, strategy: "s1", reduceOnly: true))
+        }
+        #expect(refused?.message.contains("reduce-only") == true, "\(String(describing: refused))")
+        await service.lookUpGivenUp()
+        #expect(try await service.place(request("bb-exit-2", "BTCUSDT", .sell, strategy: "s1", reduceOnly: true)).status == .filled)
+    }
+
+    @Test("a given-up order revived by the venue's own report is no longer in doubt: its symbol trades without waiting for a late look-up")
+    func revivalEndsTheDoubt() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: [.seconds(600)])
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-doubt"))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected)
+        _ = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
+        let report = VenueOrderReport(clientOrderId: "bb-doubt", exchangeOrderId: "x-bb-doubt", status: .filled, filledQuantity: 0.5,
+                                      averagePrice: 90, fills: [VenueFill(fillId: "t-doubt", clientOrderId: "bb-doubt", symbol: "BTCUSDT",
+                                                                          side: .buy, quantity: 0.5, price: 90, fee: 0, time: Date())],
+                                      time: Date())
+        await service.handle(.order(report), from: .binance)
+        let revived = try #require(try await fixture.store.order(clientOrderId: "bb-doubt"))
+        #expect(revived.status == .filled && revived.rejectReason == nil)
+        await binance.set(.fill)
+        #expect(try await service.place(request("bb-next")).status == .filled)
     }
 
     @Test("a 5xx after the venue executed: unknown, then the lookup adopts the fill — executed once")
@@ -175,6 +223,79 @@ struct OrderLifecycleTests {
         await service.handle(.order(report), from: .binance)
         #expect(try await fixture.store.order(clientOrderId: "bb-gone")?.status == .filled)
         #expect(try fixture.count("fills") == 1)
+    }
+
+    /// A router whose order `bb-doubt` was given up as not found, its late look-up 10 minutes away.
+    private func givenUp(_ fixture: RouterFixture, _ binance: ScriptedVenue) async throws -> RouterService {
+        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: [.seconds(600)])
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-doubt"))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected)
+        return service
+    }
+
+    @Test("a given-up order the venue then reports ended, nothing filled, is no longer in doubt")
+    func endedEndsTheDoubt() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await givenUp(fixture, binance)
+        _ = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
+        let report = VenueOrderReport(clientOrderId: "bb-doubt", exchangeOrderId: "x-bb-doubt", status: .expired, filledQuantity: 0,
+                                      averagePrice: nil, fills: [], time: Date())
+        await service.handle(.order(report), from: .binance)
+        await binance.set(.fill)
+        #expect(try await service.place(request("bb-next")).status == .filled)
+    }
+
+    @Test("a late look-up's 'working' answer that an 'ended' event overtook does not revive the order")
+    func overtakenLateLookup() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: [.zero])
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-doubt", type: .limit, limit: 90))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected)
+        // It rests at the venue after all; the late look-up reads it working, and while that answer travels, the venue
+        // expires it and its event is recorded.
+        await binance.restLate("bb-doubt")
+        let ended = VenueOrderReport(clientOrderId: "bb-doubt", exchangeOrderId: "x-bb-doubt", status: .expired, filledQuantity: 0,
+                                     averagePrice: nil, fills: [], time: Date())
+        await binance.setDuringNextLookup { await service.handle(.order(ended), from: .binance) }
+        await service.lookUpGivenUp()
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected, "not revived by the older answer")
+    }
+
+    @Test("a late look-up that fails at once after a reconnect, before the first late look-up's time, leaves the order in doubt")
+    func earlyFailureKeepsTheDoubt() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await givenUp(fixture, binance)
+        await binance.set(.unavailable)
+        await binance.reconnect()
+        await service.lookUpGivenUp()
+        await binance.set(.fill)
+        let waiting = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
+        #expect(waiting?.message.contains("may still execute") == true, "\(String(describing: waiting))")
+    }
+
+    @Test("after a restart, an order given up before it (whatever its age) is in doubt until it is looked up again")
+    func resumedLateLookups() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        // Given up 70 s before this start, past the first late look-up's time (60 s), which the last run never made.
+        let gaveUp = Date().addingTimeInterval(-70)
+        var order = OrderRecord(clientOrderId: "bb-before", venue: .binance, symbol: "BTCUSDT", side: .buy, type: .market, quantity: 0.5,
+                                status: .rejected, strategyId: "s1", createdAt: gaveUp, updatedAt: gaveUp)
+        order.rejectReason = "not_found_at_venue: binance did not know the order after 5 lookups"
+        try await fixture.store.insert(order)
+        let service = try await router(fixture, binance, lateLookups: [.seconds(60), .seconds(600)])
+        _ = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
+        let before = await binance.lookups
+        await service.lookUpGivenUp()
+        #expect(await binance.lookups == before + 1, "looked up at the first round after the start")
+        #expect(try await service.place(request("bb-next")).status == .filled, "not found, past its first late look-up's time: no doubt left")
     }
 
     @Test("at start, sent and unknown orders are looked up before any new order is taken; pending_new ones are never_sent")

@@ -101,11 +101,23 @@ struct RouterSettingsTests {
         ("router:\n  paper:\n    status_lag_ticks: 10001\n", "router.paper.status_lag_ticks"),
         ("router:\n  account:\n    equity_sample_seconds: 5\n", "router.account.equity_sample_seconds"),
         ("router:\n  account:\n    equity_sample_seconds: 3601\n", "router.account.equity_sample_seconds"),
+        ("router:\n  reconcile:\n    late_lookup_seconds: [600, 60]\n", "router.reconcile.late_lookup_seconds"),
+        ("router:\n  reconcile:\n    late_lookup_seconds: [0]\n", "router.reconcile.late_lookup_seconds"),
+        ("router:\n  reconcile:\n    late_lookup_seconds: [90000]\n", "router.reconcile.late_lookup_seconds"),
     ])
     func badValues(yaml: String, key: String) throws {
         let error = try #require(configError(yaml: yaml, sections: sections))
         #expect(error.key == key, "\(error)")
         #expect(!error.reason.isEmpty)
+    }
+
+    @Test("reconcile.late_lookup_seconds: 60 and 600 unless set; an empty list looks nothing up late")
+    func lateLookups() throws {
+        #expect(try loadConfig(yaml: "", sections: sections)[RouterSettings.self].reconcile.settings.lateLookups == [.seconds(60), .seconds(600)])
+        let set = try loadConfig(yaml: "router:\n  reconcile:\n    late_lookup_seconds: [30, 300, 3600]\n", sections: sections)
+        #expect(set[RouterSettings.self].reconcile.settings.lateLookups == [.seconds(30), .seconds(300), .seconds(3600)])
+        let none = try loadConfig(yaml: "router:\n  reconcile:\n    late_lookup_seconds: []\n", sections: sections)
+        #expect(none[RouterSettings.self].reconcile.settings.lateLookups.isEmpty)
     }
 
     @Test("account.max_price_age_seconds: read from the file, 0…86400, else refused naming the key")

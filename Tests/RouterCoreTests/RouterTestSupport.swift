@@ -156,6 +156,9 @@ final class MisbehavingStore: OrderStorage {
     func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse { try await inner.orderPage(query) }
     nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
     func countOrders(since: Date) async throws -> Int { try await inner.countOrders(since: since) }
+    func orders(givenUpSince since: Date, reasonPrefix prefix: String) async throws -> [OrderRecord] {
+        try await inner.orders(givenUpSince: since, reasonPrefix: prefix)
+    }
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
     func strategyPositions(through: Int64, venues: Set<Venue>?) async throws -> StrategyPositionsResponse {
         try await inner.strategyPositions(through: through, venues: venues)

@@ -52,6 +52,9 @@ actor ScriptedVenue: TradingVenue {
         executed[clientOrderId] = report(request, status: .acknowledged)
     }
     func hideNextLookups(_ count: Int) { hiddenLookups = count }
+    /// Runs during the next look-up, after its answer is read (what happens at the venue while the answer travels).
+    var duringNextLookup: (@Sendable () async -> Void)?
+    func setDuringNextLookup(_ work: @escaping @Sendable () async -> Void) { duringNextLookup = work }
 
     /// Executes an order the way a venue does when it appears there late (a delayed send).
     func executeLate(_ clientOrderId: String) {
@@ -103,7 +106,12 @@ actor ScriptedVenue: TradingVenue {
             hiddenLookups -= 1
             return nil
         }
-        return executed[clientOrderId]
+        let answer = executed[clientOrderId]
+        if let work = duringNextLookup {
+            duringNextLookup = nil
+            await work()
+        }
+        return answer
     }
 
     func openOrders() async throws -> [VenueOrderReport] { executed.values.filter { !$0.status.isFinal } }

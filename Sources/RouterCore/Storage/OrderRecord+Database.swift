@@ -13,6 +13,8 @@ extension OrderRecord: SnakeCaseRecord, ColumnRecord {
         public static let status = Column("status")
         public static let strategyId = Column("strategy_id")
         public static let createdAt = Column("created_at")
+        public static let updatedAt = Column("updated_at")
+        public static let rejectReason = Column("reject_reason")
     }
 
     /// Its columns, snake_case, listed for the order path (`ColumnRecord`).

@@ -29,6 +29,8 @@ public protocol OrderStorage: Sendable {
     func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse
     nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord]
     func countOrders(since: Date) async throws -> Int
+    /// Orders rejected or expired since `since` with a reason starting `prefix`.
+    func orders(givenUpSince since: Date, reasonPrefix prefix: String) async throws -> [OrderRecord]
     /// The sequence of the last fill recorded (0 for none).
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64
     /// Each strategy's net position per symbol from the fills up to `through`.

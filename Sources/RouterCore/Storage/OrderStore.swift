@@ -156,6 +156,16 @@ public final class OrderStore: OrderStorage {
         }
     }
 
+    /// Orders given up since `since` with a reason starting `prefix` (`not_found_at_venue`): their late look-ups
+    /// outlive a restart.
+    public func orders(givenUpSince since: Date, reasonPrefix prefix: String) async throws -> [OrderRecord] {
+        try await database.read { db in
+            try OrderRecord.filter(OrderRecord.Columns.updatedAt >= since && OrderRecord.Columns.rejectReason.like(prefix + "%"))
+                .filter([OrderStatus.rejected.rawValue, OrderStatus.expired.rawValue].contains(OrderRecord.Columns.status))
+                .order(OrderRecord.Columns.updatedAt).fetchAll(db)
+        }
+    }
+
     public func countOrders(since: Date) async throws -> Int {
         try await database.read { db in try OrderRecord.filter(OrderRecord.Columns.createdAt >= since).fetchCount(db) }
     }

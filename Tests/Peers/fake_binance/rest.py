@@ -58,6 +58,8 @@ class RestCall:
                 return self._finish(web.Response(status=404, text="Not Found"), 404)
             if endpoint.order and self.fake.behaviours.take("order_5xx_before_execute") is not None:
                 raise errors.server_busy(503)  # nothing executed
+            if request.path == "/api/v3/ticker/price" and self.fake.behaviours.take("ticker_5xx") is not None:
+                raise errors.server_busy(503)
             self.weight = endpoint.weight_of(values)
             self.fake.limits.charge(self.weight, self.fake.clock.now_ms())
             if duplicate:
@@ -68,6 +70,11 @@ class RestCall:
                 if unknown:
                     raise errors.unread(len(values) - len(unknown), len(values))
             ctx = {"via": "rest", "executed": False, "flags": self._fill_flags() if endpoint.order else {}}
+            later = self.fake.behaviours.take("order_1007_execute_later") if endpoint.order else None
+            if later is not None:
+                self.fake.execute_later(float(later.get("seconds", 5)), bool(later.get("dropStreams")),
+                                        lambda: endpoint.handler(self.fake, Params(values), ctx))
+                raise errors.timeout(int(later.get("status", 503)))
             result = endpoint.handler(self.fake, Params(values), ctx)
             if endpoint.zero_on_success:
                 self.fake.limits.refund(self.weight)

@@ -23,6 +23,7 @@ class Fake:
         self.requests = []
         self.sequence = 0
         self.stopping = None  # an asyncio.Event once serving
+        self.delayed = set()  # orders executing later (order_1007_execute_later)
 
     async def hold(self, seconds):
         """Holds an answer `seconds`, or until the fake stops (so SIGTERM never waits on a held answer)."""
@@ -30,6 +31,24 @@ class Fake:
             await asyncio.wait_for(self.stopping.wait(), seconds)
         except asyncio.TimeoutError:
             pass
+
+    def execute_later(self, seconds, drop_streams, execute):
+        """order_1007_execute_later: runs `execute` (the order's handler) `seconds` from now, after dropping every
+        WebSocket when `drop_streams` (so its executionReport is lost and only a look-up finds the order)."""
+        async def run():
+            await self.hold(seconds)
+            if self.stopping.is_set():
+                return
+            if drop_streams:
+                await self.hub.drop_all()
+            try:
+                execute()
+                log.info("a delayed order executed")
+            except Exception as error:  # an order the book refuses now: Binance would have rejected it then
+                log.info("a delayed order was refused: %s", error)
+        task = asyncio.get_running_loop().create_task(run())
+        self.delayed.add(task)
+        task.add_done_callback(self.delayed.discard)
 
     def log_request(self, transport, method, path, params):
         """A request as it arrives (GET /fake/requests): answered status and execution filled in later."""
