@@ -35,6 +35,14 @@ public enum OrderStatus: String, Codable, Sendable, CaseIterable {
 }
 
 public struct OrderRecord: Codable, Sendable, Equatable {
+    /// The start of `rejectReason` for an order routerd gave up as not found at its venue: it may turn up there later.
+    public static let notFoundAtVenue = "not_found_at_venue"
+
+    /// Given up as not found at its venue (`rejected` or `expired`, `notFoundAtVenue`).
+    public var wasGivenUpAsNotFound: Bool {
+        (status == .rejected || status == .expired) && rejectReason?.hasPrefix(Self.notFoundAtVenue) == true
+    }
+
     public var clientOrderId: String
     public var venue: Venue
     public var symbol: String

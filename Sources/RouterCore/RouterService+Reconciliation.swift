@@ -275,7 +275,13 @@ extension RouterService {
                     return
                 }
                 lateLookups[clientOrderId] = nil
-                guard recorded != stored else { return }
+                // Found ended, nothing filled: as given up, only said so.
+                guard recorded != stored, !(recorded.status.isFinal && recorded.filledQuantity.isZero) else {
+                    logger.info("an order given up as not found is ended at its venue, nothing filled", metadata: [
+                        "client_order_id": "\(clientOrderId)", "venue_status": "\(report.status.rawValue)",
+                    ])
+                    return
+                }
                 logger.critical("an order given up as not found is at its venue after all; its record follows the venue", metadata: [
                     "client_order_id": "\(clientOrderId)", "venue_status": "\(report.status.rawValue)", "now": "\(recorded.status.rawValue)",
                     "filled": "\(recorded.filledQuantity)",

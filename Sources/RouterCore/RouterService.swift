@@ -404,7 +404,7 @@ public actor RouterService: ExclusiveSections {
         let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity
         // An order given up as not found that the venue shows working after all: it is live, and must be
         // known as live (cancellable, and holding its symbol).
-        let givenUp = stored.rejectReason?.hasPrefix(Self.notFoundAtVenue) == true && (stored.status == .rejected || stored.status == .expired)
+        let givenUp = stored.wasGivenUpAsNotFound
         let revived = givenUp && !report.status.isFinal
         var advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity || revived
         if !advances, !report.fills.isEmpty, let known = try? await store.fills(ofOrder: stored.clientOrderId) {
@@ -413,9 +413,17 @@ public actor RouterService: ExclusiveSections {
             advances = report.fills.contains { !ids.contains($0.fillId) }
         }
         guard advances else {
-            // A given-up order the venue reports ended (nothing filled) is no longer in doubt.
-            if givenUp, report.status.isFinal { lateLookups[stored.clientOrderId] = nil }
-            return (stored, true)
+            guard givenUp, report.status.isFinal else { return (stored, true) }
+            // A given-up order the venue reports ended, nothing filled: no longer in doubt, and recorded as the venue
+            // has it, so that an older "working" answer (a look-up that was under way) cannot revive it. (Its
+            // `order_events` keep the not_found_at_venue step.)
+            var ended = stored
+            ended.status = report.status
+            ended.rejectReason = report.rejectReason ?? "ended at \(stored.venue.rawValue) after it was given up as not found"
+            ended.updatedAt = max(report.time, stored.updatedAt)
+            guard await transition(ended, reason: reason, expecting: stored.status) else { return (stored, false) }
+            lateLookups[stored.clientOrderId] = nil
+            return (ended, true)
         }
         if lateFill || revived {
             logger.critical("the venue reports an order recorded as final as working or filled; recording what the venue says", metadata: [
@@ -475,7 +483,7 @@ public actor RouterService: ExclusiveSections {
     }
 
     /// The reason an order the venue never showed was given up with.
-    static let notFoundAtVenue = "not_found_at_venue"
+    static let notFoundAtVenue = OrderRecord.notFoundAtVenue
 
     /// How far along the lifecycle a status is: an order only ever moves forward.
     static func rank(_ status: OrderStatus) -> Int {

@@ -244,8 +244,15 @@ struct OrderLifecycleTests {
         let report = VenueOrderReport(clientOrderId: "bb-doubt", exchangeOrderId: "x-bb-doubt", status: .expired, filledQuantity: 0,
                                       averagePrice: nil, fills: [], time: Date())
         await service.handle(.order(report), from: .binance)
+        let ended = try #require(try await fixture.store.order(clientOrderId: "bb-doubt"))
+        #expect(ended.status == .expired && ended.rejectReason?.hasPrefix("not_found_at_venue") == false, "recorded as the venue has it: \(ended)")
         await binance.set(.fill)
         #expect(try await service.place(request("bb-next")).status == .filled)
+        // An older answer that still showed it working (a look-up under way) does not revive it.
+        let working = VenueOrderReport(clientOrderId: "bb-doubt", exchangeOrderId: "x-bb-doubt", status: .acknowledged, filledQuantity: 0,
+                                       averagePrice: nil, fills: [], time: Date())
+        await service.handle(.order(working), from: .binance)
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .expired)
     }
 
     @Test("a late look-up's 'working' answer that an 'ended' event overtook does not revive the order")
@@ -264,7 +271,7 @@ struct OrderLifecycleTests {
                                      averagePrice: nil, fills: [], time: Date())
         await binance.setDuringNextLookup { await service.handle(.order(ended), from: .binance) }
         await service.lookUpGivenUp()
-        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected, "not revived by the older answer")
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .expired, "ended as the venue says, not revived by the older answer")
     }
 
     @Test("a late look-up that fails at once after a reconnect, before the first late look-up's time, leaves the order in doubt")
