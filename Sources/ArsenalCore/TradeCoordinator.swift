@@ -104,6 +104,11 @@ public actor TradeCoordinator {
     /// Orders whose `router.place` has not answered yet. A catch-up after a reconnect does not free their
     /// symbols: their fills may not be in what the catch-up read.
     private var ordersBeingPlaced: Set<String> = []
+    /// Orders this coordinator let go of although they may still work: taken as never arrived by `confirm`, or given
+    /// up by routerd as not found at their venue. Should routerd show one working after all, its role is held again
+    /// (`holdAgainIfLetGo`). The latest `letGoLimit`, oldest first.
+    private var letGo: [String] = []
+    static let letGoLimit = 1_000
     /// The background `confirm` asking routerd's record about each order (one per order), numbered so that a
     /// confirmation replaced by a reconnect's does not unregister its successor.
     private var confirmations: [String: (number: Int, task: Task<Void, Never>)] = [:]
@@ -729,6 +734,7 @@ public actor TradeCoordinator {
                         continue
                     }
                     orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                    noteLetGo(clientOrderId)
                     logger.warning("uncertain order never reached routerd", metadata: ["client_order_id": "\(clientOrderId)"])
                     return
                 }
@@ -842,14 +848,53 @@ public actor TradeCoordinator {
     /// An order update from routerd: a final order frees its symbol (in its role: exits are the reduce-only
     /// orders) for the next signal.
     public func handle(order: OrderRecord) {
-        guard order.status.isFinal, let strategy = strategy(order.strategyId) else { return }
+        guard let strategy = strategy(order.strategyId) else { return }
         let role: OrderRole = order.reduceOnly ? .exit : .entry
+        guard order.status.isFinal else {
+            holdAgainIfLetGo(order, strategy: strategy, role: role)
+            return
+        }
+        // Only an order of this coordinator's (the one holding the role), not a take-profit or flatten order routerd
+        // placed for the strategy, is held again if it turns up working.
+        if order.wasGivenUpAsNotFound, ordersInFlight[inFlightKey(strategy.id, order.symbol, role)] == order.clientOrderId {
+            noteLetGo(order.clientOrderId)
+        }
         if role == .exit, order.status != .filled, order.filledQuantity.isZero,
            ordersInFlight[inFlightKey(strategy.id, order.symbol, .exit)] == order.clientOrderId {
             // Accepted, then ended without a fill (rejected, expired, cancelled): a refusal, backed off like one.
             strategy.exitRefused(symbol: order.symbol)
         }
         orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: role)
+    }
+
+    private func noteLetGo(_ clientOrderId: String) {
+        guard !letGo.contains(clientOrderId) else { return }
+        letGo.append(clientOrderId)
+        if letGo.count > Self.letGoLimit { letGo.removeFirst(letGo.count - Self.letGoLimit) }
+    }
+
+    /// A working order this coordinator let go of (`letGo`): routerd revived it (found at its venue after it was given
+    /// up as not found), or a confirmation took it as never arrived. Its role is held again until routerd's record
+    /// says it ended (its final event, or a confirmation started now), or the next signal would double up with it.
+    /// Any other working order (a take-profit or flatten order routerd placed for a strategy, an event older than the
+    /// answer that ended it) is left alone. With a newer order holding the role, both are working: said loudly.
+    private func holdAgainIfLetGo(_ order: OrderRecord, strategy: Strategy, role: OrderRole) {
+        guard let index = letGo.lastIndex(of: order.clientOrderId), strategy.symbols.contains(order.symbol) else { return }
+        letGo.remove(at: index)
+        let key = inFlightKey(strategy.id, order.symbol, role)
+        if ordersInFlight[key] == order.clientOrderId { return }
+        guard let holder = ordersInFlight[key] else {
+            ordersInFlight[key] = order.clientOrderId
+            strategy.orderStillInFlight(symbol: order.symbol, role: role)
+            logger.warning("an order let go of is working at routerd after all; its symbol is held until it ends", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "status": "\(order.status.rawValue)",
+            ])
+            confirmInBackground(order.clientOrderId, symbol: order.symbol, role: role, strategyId: strategy.id)
+            return
+        }
+        logger.critical("an order let go of is working at routerd beside a newer one in the same role", metadata: [
+            "client_order_id": "\(order.clientOrderId)", "holder": "\(holder)", "status": "\(order.status.rawValue)",
+        ])
     }
 
     /// Called when a fill arrives past a gap, or cannot be applied, so the daemon fetches the missing fills (or a

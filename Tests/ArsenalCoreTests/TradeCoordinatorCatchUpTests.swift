@@ -213,6 +213,45 @@ struct TradeCoordinatorCatchUpTests {
         #expect(h.router.lookups.get() == lookups, "nothing holds the role for it any more")
     }
 
+    @Test("an order routerd gave up as not found, then shows working, holds its symbol again until it ends; no other working order does")
+    func revivedOrderIsHeldAgain() async throws {
+        let h = Harness()
+        await h.coordinator.setConfirmPause(.seconds(30))
+        h.router.status.set(.acknowledged)
+        await h.tickAt(1)
+        let placed = try #require(h.router.placed.get().first)
+        // routerd gave it up as not found: its end frees the symbol.
+        var givenUp = order(placed, status: .rejected)
+        givenUp.rejectReason = OrderRecord.notFoundAtVenue + ": binance did not know the order after 5 lookups"
+        await h.coordinator.handle(order: givenUp)
+        #expect(!h.strategy.inFlight)
+        // Found at the venue after all, working.
+        await h.coordinator.handle(order: order(placed, status: .acknowledged))
+        #expect(h.strategy.inFlight)
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1, "no second entry beside it")
+        await h.coordinator.handle(order: order(placed, status: .filled))
+        #expect(!h.strategy.inFlight)
+
+        // A plain refusal let go of is not held again by an older event of it (the stream behind the answer)…
+        await h.tickAt(3)
+        let refused = try #require(h.router.placed.get().last)
+        await h.coordinator.handle(order: order(refused, status: .rejected))
+        #expect(!h.strategy.inFlight)
+        await h.coordinator.handle(order: order(refused, status: .sent))
+        #expect(!h.strategy.inFlight, "an older event of an order that ended")
+        // …nor is an order arsenald never sent (a take-profit routerd placed for the strategy), even one given up as
+        // not found and then found resting.
+        var takeProfit = order(refused, status: .rejected)
+        takeProfit.clientOrderId = "bb-take-profit"
+        takeProfit.rejectReason = OrderRecord.notFoundAtVenue + ": binance did not know the order after 5 lookups"
+        await h.coordinator.handle(order: takeProfit)
+        takeProfit.status = .acknowledged
+        takeProfit.rejectReason = nil
+        await h.coordinator.handle(order: takeProfit)
+        #expect(!h.strategy.inFlight)
+    }
+
     @Test("without a catch-up during the place, a filled answer waits for the order's own event")
     func noCatchUpWaitsForTheEvent() async throws {
         let h = Harness()

@@ -457,6 +457,12 @@ struct TradeCoordinatorTests {
                                     attempts: 3, pause: .zero)
         #expect(!h.strategy.inFlight)
         #expect(h.router.placed.get().count == 2)
+        // It reached routerd after all (a stalled routerd read it late): its working event holds the symbol again.
+        await h.coordinator.setConfirmPause(.seconds(30))
+        await h.coordinator.handle(order: order(second, status: .acknowledged))
+        #expect(h.strategy.inFlight, "taken as never arrived, then working: no second entry beside it")
+        await h.tickAt(3)
+        #expect(h.router.placed.get().count == 2)
     }
 
     @Test("an entry absent at its first answered look-up but recorded at the next is not taken as never arrived")
