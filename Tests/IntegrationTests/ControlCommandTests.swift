@@ -57,13 +57,7 @@ struct ControlCommandTests {
         try await TestSystem.with(extraConfig: noStrategies) { system in
             try system.start()
             let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
-            var placed: (status: Int, body: Data) = (0, Data())
-            for _ in 0..<90 {
-                placed = (try? await system.send("POST", "/api/orders", token: admin, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#,
-                                                 headers: ["Idempotency-Key": "trace-1"])) ?? (0, Data())
-                if placed.status != 0 && placed.status != 503 { break }
-                try await Task.sleep(for: .seconds(1))
-            }
+            let placed = try await system.placeOrderOnceUp(token: admin, json: #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#, key: "trace")
             try #require(placed.status == 201, "\(String(decoding: placed.body, as: UTF8.self))")
             let order = (try JSONSerialization.jsonObject(with: placed.body) as? [String: Any])?["order"] as? [String: Any] ?? [:]
             let requestId = try #require(order["requestId"] as? String)

@@ -311,6 +311,22 @@ final class TestSystem: @unchecked Sendable {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
+    /// `POST /api/orders` as the system comes up: asked again (every second, up to 90 times) while the gateway's link
+    /// to a daemon is still connecting (503, or no answer) and while mindsetd's link to routerd's fill log is (409
+    /// `trades_pending`: it fails closed until it can count). Each attempt has its own Idempotency-Key (`key-n`), as an
+    /// answer is final for its key. The last answer.
+    func placeOrderOnceUp(token: String, json: String, key: String) async throws -> (status: Int, body: Data) {
+        var answer: (status: Int, body: Data) = (0, Data())
+        for attempt in 0..<90 {
+            answer = (try? await send("POST", "/api/orders", token: token, json: json, headers: ["Idempotency-Key": "\(key)-\(attempt)"])) ?? (0, Data())
+            let error = (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["error"] as? [String: Any]
+            let pending = answer.status == 409 && (error?["codes"] as? [String] ?? []).contains("trades_pending")
+            if answer.status != 0 && answer.status != 503 && !pending { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        return answer
+    }
+
     static func freePort() throws -> Int {
         let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SystemCallError("socket") }

@@ -172,7 +172,13 @@ class Dashboard:
         # A fill appears live: a manual order placed through the API shows up in the latest fills without a reload.
         self.js("window.__notReloaded = true")
         before = self.js("return document.querySelectorAll('#latest-fills tbody tr:not(:has(td[colspan]))').length")
-        status, answer = api(base, admin, "POST", "/api/orders", {"symbol": "BTCUSDT", "side": "buy", "quantity": "0.001"})
+        # mindsetd fails closed (409 trades_pending) until its link to routerd's fill log is up: asked again meanwhile.
+        for _ in range(30):
+            status, answer = api(base, admin, "POST", "/api/orders", {"symbol": "BTCUSDT", "side": "buy", "quantity": "0.001"})
+            pending = status == 409 and "trades_pending" in ((answer or {}).get("error") or {}).get("codes", [])
+            if status != 503 and not pending:
+                break
+            time.sleep(1)
         if status != 201:
             raise Failure(f"the manual order was not placed: {status} {answer}")
         order_id = answer["clientOrderId"]
