@@ -652,10 +652,9 @@ public actor TradeCoordinator {
 
     /// Confirms `clientOrderId` in the background (`confirm`, fetching its fills) unless a confirmation of it is
     /// under way: every `arsenal.confirm_interval_ms` 30 times, then every 15 intervals for as long as the order holds
-    /// its role, under the order's own request id. `lookingNow`: the first look-up goes at once (after a reconnect,
-    /// when the order's final event may simply have been missed, and an exit's role should not wait a pause).
-    /// A confirmation under way is replaced by one that looks at once when `lookingNow` (a reconnect): it may be in a
-    /// slow pause after routerd was down, and an exit's role would wait out that pause.
+    /// its role, under the order's own request id. `lookingNow` (a reconnect, when the order's final event may simply
+    /// have been missed): the first look-up goes at once, replacing a confirmation under way, which may be in a slow
+    /// pause after routerd was down (an exit's role would wait out that pause).
     private func confirmInBackground(_ clientOrderId: String, symbol: String, role: OrderRole, strategyId: String, lookingNow: Bool = false) {
         if let running = confirmations[clientOrderId] {
             guard lookingNow else { return }

@@ -275,8 +275,9 @@ extension RouterService {
                     return
                 }
                 lateLookups[clientOrderId] = nil
-                // Found ended, nothing filled: as given up, only said so.
-                guard recorded != stored, !(recorded.status.isFinal && recorded.filledQuantity.isZero) else {
+                // Nothing new (its own event had told it already), or found ended with nothing filled: only said so.
+                guard recorded != stored else { return }
+                guard !(recorded.status.isFinal && recorded.filledQuantity.isZero) else {
                     logger.info("an order given up as not found is ended at its venue, nothing filled", metadata: [
                         "client_order_id": "\(clientOrderId)", "venue_status": "\(report.status.rawValue)",
                     ])

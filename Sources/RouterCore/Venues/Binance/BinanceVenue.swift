@@ -66,7 +66,7 @@ public actor BinanceVenue: TradingVenue {
     /// keeps both fresh in the background.
     /// `blockFile`: where a ban or back-off is saved across restarts. During one, the venue does not start and sends
     /// nothing (routerd stops with the reason, and systemd's restarts send nothing either).
-    /// `markMaxAge`: see `markMaxAge`.
+    /// `markMaxAge`: how old a market-stream mark may be before a holding is marked at Binance's price over REST.
     public static func start(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil,
                              markMaxAge: Duration = .seconds(60), logger: Logger) async throws -> BinanceVenue {
         let venue = BinanceVenue(settings: settings, credential: credential, blockFile: blockFile, markMaxAge: markMaxAge, logger: logger)
