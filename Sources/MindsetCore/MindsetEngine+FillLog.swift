@@ -52,8 +52,10 @@ extension MindsetEngine {
     /// was counted, in order; a fill that closes or reduces a position is counted as a closed trade (`record`,
     /// with the fill's id as the trade id, so a trade is never counted twice). A fill's time is taken no later
     /// than `ceiling` (a venue's clock ahead cannot roll the day). `wallClock` dates a first link when the
-    /// engine has no day yet.
-    public mutating func count(_ page: FillsResponse, ceiling: Date?, wallClock: Date) -> (outcome: FillPageOutcome, transitions: [StateTransition]) {
+    /// engine has no day yet. `trades`: the closed trades counted now (not those counted before), for the trade's story
+    /// in the log.
+    public mutating func count(_ page: FillsResponse, ceiling: Date?, wallClock: Date)
+        -> (outcome: FillPageOutcome, transitions: [StateTransition], trades: [ClosedTrade]) {
         guard let position = state.fillLog, position.databaseId == page.databaseId, page.lastSequence >= position.countedThrough,
               position.countedThrough == 0 || page.fills.first.map({ $0.sequence == position.countedThrough && $0.fillId == position.lastFillId }) == true
         else {
@@ -65,10 +67,11 @@ extension MindsetEngine {
             }
             state.fillLog = FillLogPosition(databaseId: page.databaseId, historyThrough: page.lastSequence,
                                             historyBefore: state.dayStart ?? rules.dailyReset.dayStart(containing: wallClock))
-            return (.relinked, [])
+            return (.relinked, [], [])
         }
         var log = position
         var transitions: [StateTransition] = []
+        var trades: [ClosedTrade] = []
         var changed = false
         for fill in page.fills {
             guard let sequence = fill.sequence, sequence > log.countedThrough else { continue }
@@ -103,10 +106,11 @@ extension MindsetEngine {
             let trade = ClosedTrade(strategyId: fill.strategyId ?? ManualTrading.strategyId, symbol: fill.symbol, side: closed.closedSide,
                                     quantity: closed.quantity, entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl,
                                     closedAt: time, requestId: fill.requestId, tradeId: fill.fillId)
+            if !state.recentTradeIds.contains(fill.fillId) { trades.append(trade) }
             if let change = record(trade).transition { transitions.append(change) }
             log = state.fillLog ?? log
         }
         state.fillLog = log
-        return (.counted(changed: changed), transitions)
+        return (.counted(changed: changed), transitions, trades)
     }
 }

@@ -18,17 +18,16 @@ struct BagbotUpTests {
         defer { directory.remove() }
         let root = directory.path
         let port = try TestSystem.freePort()
-        let (process, output) = try Self.up(root: root, port: port, ["--speed", "300"])
+        let up = try BagbotUpRun(root: root, port: port, ["--speed", "300"])
+        let (process, output) = (up.process, up.output)
         // On a failure part-way, stop bagbot the way an operator would, so it stops its four children too.
-        defer { Self.stop(process) }
+        defer { up.stop() }
 
         // The first admin token is printed once; its plaintext is erased from admin.token once the gateway stored it.
         let tokenFile = root + "/sys/admin.token"
         var printed: String?
         try await poll("the admin token to be printed") {
-            let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            guard let range = log.range(of: "First admin token (shown once; not kept on disk: copy it now):\n") else { return false }
-            printed = log[range.upperBound...].split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+            printed = up.printedAdminToken
             return printed != nil
         }
         let token = try #require(printed)
@@ -78,8 +77,9 @@ struct BagbotUpTests {
         defer { directory.remove() }
         let root = directory.path
         let port = try TestSystem.freePort()
-        let (process, output) = try Self.up(root: root, port: port, ["--keep-admin-token"])
-        defer { Self.stop(process) }
+        let up = try BagbotUpRun(root: root, port: port, ["--keep-admin-token"])
+        let (process, output) = (up.process, up.output)
+        defer { up.stop() }
         let tokenFile = root + "/sys/admin.token"
         try await poll("the kept token to be announced") {
             ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("First admin token (shown once; also in \(tokenFile), mode 0600)")
@@ -96,28 +96,6 @@ struct BagbotUpTests {
         kill(process.processIdentifier, SIGTERM)
         try await poll("bagbot up to exit", timeout: 30) { !process.isRunning }
         #expect(process.terminationStatus == 0)
-    }
-
-    /// `bagbot up --dir ROOT/sys --port PORT` with `extra` arguments, its output in ROOT/up.log.
-    private static func up(root: String, port: Int, _ extra: [String]) throws -> (ChildProcess, output: String) {
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
-        process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)"] + extra
-        let output = root + "/up.log"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return (process, output)
-    }
-
-    /// SIGTERM, as an operator stops it (it stops its four children too), and waits.
-    private static func stop(_ process: ChildProcess) {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
     }
 
     private func poll(_ what: String, timeout: Double = 60, _ condition: () async -> Bool) async throws {

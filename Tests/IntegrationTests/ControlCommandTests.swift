@@ -81,6 +81,47 @@ struct ControlCommandTests {
         }
     }
 
+    @Test("a strategy's trade from the tick on: its entry's trace holds arsenald's signal, mindsetd's decision and routerd's order; its exit's ends with mindsetd counting the closed trade")
+    func traceOfAStrategysTrade() async throws {
+        try await TestSystem.with { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The end of a trade's story: mindsetd counts it from routerd's fill log, under its closing fill's request id.
+            var exitId: String?
+            try await system.waitUntil("a strategy's trade to close", timeout: .seconds(150)) {
+                let counted = system.log("mindsetd").split(separator: "\n").first {
+                    $0.contains("trade counted from routerd's fill log") && !$0.contains("strategy=manual")
+                }
+                exitId = counted.flatMap { line in
+                    line.split(separator: " ").first { $0.hasPrefix("request_id=") }.map { String($0.dropFirst("request_id=".count)) }
+                }
+                return exitId != nil && exitId != "-"
+            }
+            let exit = try #require(exitId)
+            let exitLines = try await logLines(system, requestId: exit, token: admin)
+            #expect(Set(exitLines.map(\.daemon)).isSuperset(of: ["arsenald", "routerd", "mindsetd"]), "\(exitLines)")
+            #expect(exitLines.contains { $0.daemon == "mindsetd" && $0.message == "trade counted from routerd's fill log" }, "\(exitLines)")
+
+            // Its beginning: an entry a strategy proposed on a tick, approved by mindsetd and placed by routerd.
+            let signals = try await system.get("/api/signals?limit=1000&outcome=placed", token: admin)
+            let records = (try JSONSerialization.jsonObject(with: signals.body) as? [String: Any])?["signals"] as? [[String: Any]] ?? []
+            let entry = try #require(records.compactMap { $0["signal"] as? [String: Any] }.first {
+                ($0["isEntry"] as? Bool) == true && ($0["strategyId"] as? String) != "manual"
+            })
+            let entryId = try #require(entry["requestId"] as? String)
+            let entryLines = try await logLines(system, requestId: entryId, token: admin)
+            #expect(Set(entryLines.map(\.daemon)).isSuperset(of: ["arsenald", "routerd", "mindsetd"]), "\(entryLines)")
+            #expect(entryLines.contains { $0.daemon == "mindsetd" && $0.message == "decision" }, "\(entryLines)")
+        }
+    }
+
+    /// `GET /api/logs?requestId=…`: each line's daemon and message.
+    private func logLines(_ system: TestSystem, requestId: String, token: String) async throws -> [(daemon: String, message: String)] {
+        let logs = try await system.get("/api/logs?limit=1000&requestId=\(requestId)", token: token)
+        let lines = (try JSONSerialization.jsonObject(with: logs.body) as? [String: Any])?["lines"] as? [[String: Any]] ?? []
+        return lines.map { ($0["daemon"] as? String ?? "-", $0["message"] as? String ?? "") }
+    }
+
     @Test("a pause routerd is too busy to answer in time says it may still take effect, and it does")
     func pauseThatTimesOut() async throws {
         try await TestSystem.with(extraConfig: "gateway:\n  control_timeout_ms: 1500\n") { system in

@@ -27,4 +27,22 @@ struct MindsetDecisionLogTests {
         #expect(line.hasPrefix("info decision"), "\(line)")
         #expect(line.contains("request_id=\(blocked.requestId)") && line.contains("strategy=micro_trend") && line.contains("codes=locked"), "\(line)")
     }
+
+    @Test("a trade counted from routerd's fill log is logged at info with its closing fill's request id, once")
+    func tradeCountedAtInfo() async throws {
+        let dir = try TempDir()
+        let log = CapturedLog()
+        let fills = FakeFillLog()
+        let mindset = MindsetService(rules: makeRules(), store: MindsetStore(stateDirectory: dir.file("state")), logger: log.logger,
+                                     ledger: fills)
+        #expect(await mindset.catchUp(), "linked to an empty log")
+        fills.roundTrip(1, opened: 100, closed: 99, at: t0, t0.addingTimeInterval(60))
+        #expect(await mindset.catchUp())
+        #expect(await mindset.catchUp(), "nothing new: logged once")
+        let counted = log.lines.filter { $0.contains("trade counted from routerd's fill log") }
+        #expect(counted.count == 1, "\(counted)")
+        let line = try #require(counted.first)
+        #expect(line.hasPrefix("info ") && line.contains("request_id=r2") && line.contains("strategy=micro_trend") && line.contains("pnl=-1"),
+                "\(line)")
+    }
 }

@@ -1,7 +1,9 @@
 """The dashboard in a real browser: Debian's headless Chromium driven through chromedriver by Selenium, against a
-running BAGBOT (DashboardBrowserTests starts it). Each check prints a line; any failure exits 1 with the reason.
+running BAGBOT (DashboardBrowserTests starts it with `bagbot up`). Each check prints a line; any failure exits 1 with
+the reason. Without --free, a Free token is issued with the admin's.
 
-    dashboard_browser.py --url http://127.0.0.1:PORT --admin TOKEN --free TOKEN --chromedriver PATH --screenshots DIR
+    dashboard_browser.py --url http://127.0.0.1:PORT --admin TOKEN [--free TOKEN] --chromedriver PATH --screenshots DIR \
+        --strategy ID
 """
 import argparse
 import json
@@ -132,18 +134,29 @@ class Dashboard:
         if self.js("return !document.getElementById('who').hidden"):
             self.click("Log out", "//button[@id='logout']")
 
-    def run(self):
-        base, admin, free = self.args.url, self.args.admin, self.args.free
-        # First paint, from Chromium's own timing of a fresh load of the login page.
-        self.driver.get(base + "/")
-        wait("the login form", lambda: self.driver.find_element(By.ID, "login-form"))
-        timing = wait("paint timing", lambda: self.js(
+    def paint_timing(self):
+        """Chromium's own timing of the current page's load (first contentful paint, DOM ready, load), in ms."""
+        return wait("paint timing", lambda: self.js(
             "const p = performance.getEntriesByName('first-contentful-paint')[0];"
             "const n = performance.getEntriesByType('navigation')[0];"
             "return p && n && n.loadEventEnd > 0 ? {firstContentfulPaint: p.startTime, domContentLoaded: n.domContentLoadedEventEnd, "
             "load: n.loadEventEnd} : null"))
+
+    def signals(self, strategy):
+        return api(self.args.url, self.args.admin, "GET", f"/api/signals?strategy={strategy}&limit=100")[1]["signals"]
+
+    def run(self):
+        base, admin, free = self.args.url, self.args.admin, self.args.free
+        if not free:
+            status, issued = api(base, admin, "POST", "/api/admin/tokens", {"owner": "viewer", "tier": "free"})
+            if status != 201:
+                raise Failure(f"no Free token was issued: {status} {issued}")
+            free = issued["token"]
+        # First paint, from Chromium's own timing of a fresh load of the login page.
+        self.driver.get(base + "/")
+        wait("the login form", lambda: self.driver.find_element(By.ID, "login-form"))
         # Logged, not judged: a test shares the machine with others; scripts/bench-dashboard measures the target.
-        print("first paint: " + json.dumps({k: round(v, 1) for k, v in timing.items()}))
+        print("first paint: " + json.dumps({k: round(v, 1) for k, v in self.paint_timing().items()}))
         headers = self.js("return fetch('/').then(r => r.headers.get('content-security-policy'))")
         if not headers or "default-src 'self'" not in headers:
             raise Failure(f"no Content-Security-Policy on the dashboard: {headers!r}")
@@ -168,6 +181,14 @@ class Dashboard:
         if "connected" not in venue:
             raise Failure(f"the paper venue's connection is not shown: {venue!r}")
         print("logged in as admin; overview rendered; live; " + venue)
+        # A logged-in load (the token kept in session storage): its first paint, and when the overview's figures are in.
+        self.driver.refresh()
+        # The overview renders once every figure it shows has been read (its charts are under #equity).
+        self.page("overview", "#equity")
+        shown = self.js("return performance.now()")
+        timing = {k: round(v, 1) for k, v in self.paint_timing().items()}
+        timing["overviewShown"] = round(shown, 1)
+        print("first paint (logged in): " + json.dumps(timing))
 
         # A fill appears live: a manual order placed through the API shows up in the latest fills without a reload.
         self.js("window.__notReloaded = true")
@@ -198,26 +219,55 @@ class Dashboard:
         self.click("the order's trace link", "//a[starts-with(@href, '#logs?requestId=')]")
         wait("the trace page", lambda: self.js("return document.querySelector('#page h2').textContent.startsWith('Trace of')"))
         print("trace page: " + self.js("return document.querySelector('#page h2').textContent"))
+        # A filter starts at the first page of its own section: on a later page of fills and of orders, filtering drops
+        # that section's paging and keeps the other's.
+        self.page("history?o_status=filled&f_before=999999", "table")
+        field = self.driver.find_element(By.ID, "f-symbol")
+        field.clear()
+        field.send_keys("BTCUSDT")
+        self.click("the fills' Filter button", "//form[@aria-label='Filter f']//button[@type='submit']")
+        wait("the fills filter in the address", lambda: "f_symbol=BTCUSDT" in self.driver.current_url)
+        if "f_before" in self.driver.current_url or "o_status=filled" not in self.driver.current_url:
+            raise Failure(f"filtering fills kept their page or lost the orders' one: {self.driver.current_url}")
+        print("a filter starts at its section's first page")
 
         # Disable a strategy from its page: it is disabled at arsenald and its signals stop.
         strategy = self.args.strategy
         self.page("strategies", f"#strategy-{strategy}")
         self.shot("strategies")
-        wait(f"{strategy} to signal", lambda: api(base, admin, "GET", f"/api/signals?strategy={strategy}&limit=1")[1]["signals"], timeout=60)
+        # Its entries flow before it is disabled: the time one takes to come sets how long to watch for them afterwards.
+        before = max([r["sequence"] for r in self.signals(strategy)], default=0)
+        started = time.monotonic()
+        wait(f"{strategy} to propose an entry", lambda: [r for r in self.signals(strategy) if r["sequence"] > before and r["signal"]["isEntry"]],
+             timeout=120)
+        watch = min(max(10.0, 2 * (time.monotonic() - started)), 60.0)
         self.click(f"{strategy}'s Disable button", f"//section[@id='strategy-{strategy}']//button[text()='Disable']")
         wait(f"{strategy} shown disabled", lambda: self.js(
             "return document.querySelector(`#strategy-${arguments[0]} [data-state]`).dataset.state === 'disabled'", strategy))
         if api(base, admin, "GET", f"/api/strategy/{strategy}")[1]["enabled"]:
             raise Failure(f"{strategy} is still enabled at arsenald")
         # Entries stop; a disabled strategy still exits what it holds, so its exit signals may go on.
-        newest = api(base, admin, "GET", f"/api/signals?strategy={strategy}&limit=1")[1]["signals"][0]["sequence"]
-        time.sleep(3)
-        since = [record for record in api(base, admin, "GET", f"/api/signals?strategy={strategy}&limit=100")[1]["signals"]
-                 if record["sequence"] > newest]
+        newest = max(r["sequence"] for r in self.signals(strategy))
+        time.sleep(watch)
+        recent = self.signals(strategy)
+        since = [record for record in recent if record["sequence"] > newest]
         entries = [record for record in since if record["signal"]["isEntry"]]
         if entries:
             raise Failure(f"{strategy} still proposes entries after it was disabled: {entries[0]}")
-        print(f"{strategy} disabled; no entry since ({len(since)} exit signals)")
+        # The Signals page says so too: filtered by the strategy, its newest entry is the last one before the disabling.
+        last_entry = next(r["signal"] for r in recent if r["signal"]["isEntry"])
+        self.page(f"signals?strategy={strategy}", "#s-strategy")
+        rows = wait("the filtered Signals page", lambda: self.js(
+            "const table = [...document.querySelectorAll('#page table')].find(t => t.caption?.textContent === 'Signals, newest first');"
+            "const field = document.getElementById('s-strategy');"
+            "return table && field && field.value === arguments[0] ? [...table.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)) : null",
+            strategy))
+        shown = next((cells for cells in rows if len(cells) > 6 and cells[6] == "entry"), None)
+        if not shown or shown[1] != strategy or shown[4] != last_entry["quantity"] or shown[5] != last_entry["price"]:
+            raise Failure(f"the Signals page's newest entry {shown!r} is not the last before the disabling {last_entry!r} "
+                          f"(rows: {rows[:3]!r})")
+        self.shot("signals-disabled")
+        print(f"{strategy} disabled; no entry in {watch:.0f} s since ({len(since)} exit signals); the Signals page agrees")
 
         # Pause trading from the overview; resume from the admin page.
         self.page("overview", "#trading")
@@ -266,8 +316,9 @@ class Dashboard:
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ("url", "admin", "free", "chromedriver", "screenshots", "strategy"):
+    for name in ("url", "admin", "chromedriver", "screenshots", "strategy"):
         parser.add_argument("--" + name, required=True)
+    parser.add_argument("--free")
     args = parser.parse_args()
     dashboard = Dashboard(args)
     try:

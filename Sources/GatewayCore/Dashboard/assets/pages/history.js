@@ -11,7 +11,8 @@ function traceLink(ctx, requestId) {
     : el("span", { class: "mono", title: "the trace needs an admin token" }, requestId);
 }
 
-function filterForm(ctx, prefix, values, fields) {
+// A new filter starts at the first page: `pageKey` is the section's paging parameter (orders' cursor, fills' before).
+function filterForm(ctx, prefix, pageKey, values, fields) {
   const form = el("form", { class: "filters", "aria-label": `Filter ${prefix}` },
     fields.map(([name, label, options]) => el("div", { class: "field" },
       el("label", { for: `${prefix}-${name}` }, label),
@@ -25,7 +26,7 @@ function filterForm(ctx, prefix, values, fields) {
       const value = form.elements[name].value.trim();
       value ? params.set(`${prefix}_${name}`, value) : params.delete(`${prefix}_${name}`);
     }
-    params.delete(`${prefix}_cursor`);
+    params.delete(`${prefix}_${pageKey}`);
     location.hash = "#history?" + params.toString();
   });
   return form;
@@ -59,7 +60,7 @@ export async function render(ctx) {
   return el("div", {},
     el("h2", {}, "Orders and fills"),
     el("h3", {}, "Orders"),
-    filterForm(ctx, "o", new URLSearchParams([...ctx.params].filter(([k]) => k.startsWith("o_")).map(([k, v]) => [k.slice(2), v])),
+    filterForm(ctx, "o", "cursor", new URLSearchParams([...ctx.params].filter(([k]) => k.startsWith("o_")).map(([k, v]) => [k.slice(2), v])),
                [["symbol", "Symbol"], ["status", "Status", STATUSES], ["strategy", "Strategy"]]),
     table("Orders, newest first", [
       ["Created", (o) => time(o.createdAt)], ["Order", (o) => el("span", { class: "mono" }, o.clientOrderId)], ["Venue", (o) => o.venue],
@@ -70,7 +71,7 @@ export async function render(ctx) {
     ], orders.orders, "no orders match"),
     pager(ctx, "o", "cursor", orders.nextCursor),
     el("h3", {}, "Fills"),
-    filterForm(ctx, "f", new URLSearchParams([...ctx.params].filter(([k]) => k.startsWith("f_")).map(([k, v]) => [k.slice(2), v])),
+    filterForm(ctx, "f", "before", new URLSearchParams([...ctx.params].filter(([k]) => k.startsWith("f_")).map(([k, v]) => [k.slice(2), v])),
                [["symbol", "Symbol"], ["strategy", "Strategy"]]),
     table("Fills, newest first", [
       ["Time", (f) => time(f.time)], ["#", (f) => f.sequence ?? "—", { num: true }], ["Order", (f) => el("span", { class: "mono" }, f.clientOrderId)],
