@@ -91,6 +91,45 @@ def png_is_blank(data):
     return len(colours) <= 1
 
 
+# What a screen reader and a reader with low vision need of a page: every form control labelled, every button and
+# link named, and text contrast of at least 4.5:1 (3:1 for large text), WCAG 2's AA levels, against the first opaque
+# background behind it. Returns the problems found (an empty list when there are none).
+ACCESSIBILITY_CHECK = """
+const problems = [];
+const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
+for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push('id used twice (a label finds only the first): ' + id);
+const visible = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+const describe = (e) => e.outerHTML.slice(0, 120);
+for (const control of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+  if (visible(control) && control.labels.length === 0 && !control.getAttribute('aria-label') && !control.getAttribute('aria-labelledby'))
+    problems.push('no label: ' + describe(control));
+}
+for (const named of document.querySelectorAll('button, a[href]')) {
+  if (visible(named) && !(named.textContent.trim() || named.getAttribute('aria-label') || named.getAttribute('title')))
+    problems.push('no accessible name: ' + describe(named));
+}
+const rgb = (text) => { const m = text.match(/[\\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+const luminance = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                           return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+const background = (e) => { for (let n = e; n; n = n.parentElement) { const c = rgb(getComputedStyle(n).backgroundColor); if (c.a >= 1) return c; }
+                            return {r: 255, g: 255, b: 255, a: 1}; };
+const seen = new Set();
+for (const e of document.querySelectorAll('body *')) {
+  if (!visible(e) || ![...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+  const style = getComputedStyle(e);
+  if (e.closest('[disabled]') || style.opacity === '0') continue;  // WCAG exempts disabled controls
+  const fg = rgb(style.color), bg = background(e);
+  const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+  const ratio = (a + 0.05) / (b + 0.05);
+  const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+  const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+  const key = style.color + '/' + JSON.stringify(bg) + '/' + needed;
+  if (ratio < needed && !seen.has(key)) { seen.add(key); problems.push(`contrast ${ratio.toFixed(2)} < ${needed}: ` + describe(e)); }
+}
+return problems;
+"""
+
+
 class Dashboard:
     def __init__(self, args):
         self.args = args
@@ -113,6 +152,12 @@ class Dashboard:
         if check_blank and png_is_blank(data):
             raise Failure(f"{name}: the screenshot is blank")
         print(f"screenshot {path}")
+
+    def accessible(self, name):
+        """Fails when the page shown has an unlabelled control, an unnamed button or link, or text of too little contrast."""
+        problems = self.js(ACCESSIBILITY_CHECK)
+        if problems:
+            raise Failure(f"{name}: not accessible: " + "; ".join(problems[:5]))
 
     def page(self, name, marker):
         self.driver.get(self.args.url + "/#" + name) if not self.driver.current_url.startswith(self.args.url) else self.js(
@@ -157,6 +202,7 @@ class Dashboard:
         wait("the login form", lambda: self.driver.find_element(By.ID, "login-form"))
         # Logged, not judged: a test shares the machine with others; scripts/bench-dashboard measures the target.
         print("first paint: " + json.dumps({k: round(v, 1) for k, v in self.paint_timing().items()}))
+        self.accessible("login")
         headers = self.js("return fetch('/').then(r => r.headers.get('content-security-policy'))")
         if not headers or "default-src 'self'" not in headers:
             raise Failure(f"no Content-Security-Policy on the dashboard: {headers!r}")
@@ -176,6 +222,7 @@ class Dashboard:
         if admin in self.driver.current_url or self.js("return localStorage.length") != 0:
             raise Failure("the token leaked into the address or local storage")
         wait("live updates", lambda: self.js("return document.getElementById('live').textContent") == "live")
+        self.accessible("overview")
         self.shot("overview", check_blank=True)
         venue = self.js("return document.querySelector('li[data-venue=paper]')?.textContent || ''")
         if "connected" not in venue:
@@ -213,7 +260,9 @@ class Dashboard:
         # Every page renders; screenshots of each.
         for name, marker in (("positions", "table"), ("history", "table"), ("signals", "table"), ("logs", "table"), ("admin", "table")):
             self.page(name, marker)
+            self.accessible(name)
             self.shot(name)
+        print("every page: controls labelled, buttons and links named, text contrast at WCAG AA")
         # The order links to its trace (admin), which holds lines of the daemons on its path.
         self.page("history", "table")
         self.click("the order's trace link", "//a[starts-with(@href, '#logs?requestId=')]")
@@ -221,10 +270,8 @@ class Dashboard:
         print("trace page: " + self.js("return document.querySelector('#page h2').textContent"))
         # A filter starts at the first page of its own section: on a later page of fills and of orders, filtering drops
         # that section's paging and keeps the other's.
-        self.page("history?o_status=filled&f_before=999999", "table")
-        field = self.driver.find_element(By.ID, "f-symbol")
-        field.clear()
-        field.send_keys("BTCUSDT")
+        self.page("history?o_status=filled&f_before=999999", "#f-symbol")
+        wait("the fills' filter form", lambda: self.driver.find_element(By.ID, "f-symbol").send_keys("BTCUSDT") or True, timeout=15)
         self.click("the fills' Filter button", "//form[@aria-label='Filter f']//button[@type='submit']")
         wait("the fills filter in the address", lambda: "f_symbol=BTCUSDT" in self.driver.current_url)
         if "f_before" in self.driver.current_url or "o_status=filled" not in self.driver.current_url:
@@ -234,6 +281,7 @@ class Dashboard:
         # Disable a strategy from its page: it is disabled at arsenald and its signals stop.
         strategy = self.args.strategy
         self.page("strategies", f"#strategy-{strategy}")
+        self.accessible("strategies")
         self.shot("strategies")
         # Its entries flow before it is disabled: the time one takes to come sets how long to watch for them afterwards.
         before = max([r["sequence"] for r in self.signals(strategy)], default=0)

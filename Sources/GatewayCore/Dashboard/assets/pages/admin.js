@@ -2,11 +2,13 @@
 import { api } from "../api.js";
 import { action, el, errorText, table, time, toast } from "../ui.js";
 
+// Ids are per form: several forms have a field of the same name, and a label finds its control by a unique id.
 function form(label, fields, submitLabel, onsubmit) {
+  const id = (name) => `a-${label.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${name}`;
   const element = el("form", { class: "filters", "aria-label": label },
-    fields.map(([name, text, options, attrs = {}]) => el("div", { class: "field" }, el("label", { for: `a-${name}` }, text),
-      options ? el("select", { id: `a-${name}`, name }, options.map((o) => el("option", { value: o }, o)))
-              : el("input", { id: `a-${name}`, name, ...attrs }))),
+    fields.map(([name, text, options, attrs = {}]) => el("div", { class: "field" }, el("label", { for: id(name) }, text),
+      options ? el("select", { id: id(name), name }, options.map((o) => el("option", { value: o }, o)))
+              : el("input", { id: id(name), name, ...attrs }))),
     el("button", { type: "submit" }, submitLabel));
   element.addEventListener("input", () => element.setAttribute("data-editing", ""));
   element.addEventListener("submit", async (event) => {
