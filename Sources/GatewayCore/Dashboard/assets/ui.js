@@ -55,3 +55,11 @@ export function toast(message) {
 export function errorText(error) {
   return error.code ? `${error.message} (${error.code})` : String(error.message || error);
 }
+
+/// A request id linked to its trace (every log line of the request, from the four daemons) for an admin; shown plain
+/// to others, whose tokens may not read the logs.
+export function traceLink(ctx, requestId) {
+  if (!requestId) return "—";
+  return ctx.isAdmin ? el("a", { href: `#logs?requestId=${encodeURIComponent(requestId)}`, title: "every log line of this request" }, requestId)
+    : el("span", { class: "mono", title: "the trace needs an admin token" }, requestId);
+}

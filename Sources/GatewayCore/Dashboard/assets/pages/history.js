@@ -1,15 +1,9 @@
 // Orders and fills history: filters, and paging by the API's cursors (orders) and sequences (fills).
 import { api } from "../api.js";
-import { el, signed, table, time } from "../ui.js";
+import { el, signed, table, time, traceLink } from "../ui.js";
 import { cancelButton } from "./positions.js";
 
 const STATUSES = ["", "pending_new", "sent", "acknowledged", "partially_filled", "filled", "cancelled", "rejected", "expired", "unknown"];
-
-function traceLink(ctx, requestId) {
-  if (!requestId) return "—";
-  return ctx.isAdmin ? el("a", { href: `#logs?requestId=${encodeURIComponent(requestId)}`, title: "every log line of this request" }, requestId)
-    : el("span", { class: "mono", title: "the trace needs an admin token" }, requestId);
-}
 
 // A new filter starts at the first page: `pageKey` is the section's paging parameter (orders' cursor, fills' before).
 function filterForm(ctx, prefix, pageKey, values, fields) {

@@ -1,6 +1,6 @@
 // Positions per venue and the orders still working, with cancel where the token may cancel.
 import { api } from "../api.js";
-import { action, el, errorText, signed, table, time, toast } from "../ui.js";
+import { action, el, errorText, signed, table, time, toast, traceLink } from "../ui.js";
 
 export function cancelButton(ctx, order) {
   const own = order.strategyId === "manual";
@@ -32,6 +32,7 @@ export async function render(ctx) {
       ["Created", (o) => time(o.createdAt)], ["Order", (o) => el("span", { class: "mono" }, o.clientOrderId)],
       ["Symbol", (o) => o.symbol], ["Side", (o) => o.side], ["Type", (o) => o.type],
       ["Quantity", (o) => o.quantity, { num: true }], ["Filled", (o) => o.filledQuantity, { num: true }],
-      ["Limit", (o) => o.limitPrice ?? "—", { num: true }], ["Strategy", (o) => o.strategyId ?? "—"], ["", (o) => cancelButton(ctx, o)],
+      ["Limit", (o) => o.limitPrice ?? "—", { num: true }], ["Strategy", (o) => o.strategyId ?? "—"],
+      ["Trace", (o) => traceLink(ctx, o.requestId)], ["", (o) => cancelButton(ctx, o)],
     ], open, "no open orders"));
 }
