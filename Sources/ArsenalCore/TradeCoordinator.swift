@@ -90,8 +90,18 @@ public actor TradeCoordinator {
     /// A fetch of missing fills is under way (with its retries); another was asked for meanwhile (it runs next).
     private var fetchingGap = false
     private var fetchAgain = false
-    /// Orders that ended while their fills could not be fetched: freed once a fetch succeeds.
-    private var releaseAfterFetch: [(clientOrderId: String, strategyId: String, symbol: String, role: OrderRole)] = []
+    /// Orders that ended while their fills could not be fetched: freed once a fetch succeeds (and their fills add up).
+    private var releaseAfterFetch: [(clientOrderId: String, strategyId: String, symbol: String, role: OrderRole, filled: ExactDecimal)] = []
+    /// What the fills taken from routerd's log add up to, per order holding a role: a final order frees its role only
+    /// once they add up to its filled quantity. routerd can record an order final before all its fills are in its log
+    /// (a venue reporting more filled than the fills it sent; routerd fetches them later): freed on its final event
+    /// alone, an entry's strategy would believe its position smaller than it is and send the entry again.
+    private var filledTaken: [String: ExactDecimal] = [:]
+    /// Holders whose fills cannot be added up here: a positions snapshot (or a start over) may already hold some of
+    /// them. Their final record frees them once their fills were fetched, as before this tally.
+    private var filledUntallied: Set<String> = []
+    /// Final orders that hold their role until their fills add up to this (`filledTaken`).
+    private var awaitingFills: [String: ExactDecimal] = [:]
     /// The order that holds each strategy's symbol busy in each role ("strategy|symbol|entry" or "…|exit" →
     /// client order id), from its signal on. Only that order's end frees the role: a late answer about an
     /// older order (a confirmation that took its time) must not free a symbol that a newer order holds, and the
@@ -282,8 +292,69 @@ public actor TradeCoordinator {
         }
         ordersInFlight[key] = nil
         strategy.orderEnded(symbol: symbol, role: role)
+        forgetTally(of: clientOrderId)
         unsettledAfterWaiting.remove(clientOrderId)
         resumeSettledWaiters()
+    }
+
+    /// Frees the role of `clientOrderId`, final with `filled`, once the fills taken from routerd's log add up to it.
+    /// Otherwise the role stays held, the order waits for its fills (`tally` frees it as they come), and routerd's
+    /// record is asked about it in the background, each look-up fetching the fills missing. True when freed.
+    @discardableResult
+    private func endOnceFilled(_ clientOrderId: String, filled: ExactDecimal, strategy: Strategy, symbol: String, role: OrderRole) -> Bool {
+        let taken = filledTaken[clientOrderId] ?? .zero
+        guard filled.isPositive, taken < filled, !filledUntallied.contains(clientOrderId),
+              ordersInFlight[inFlightKey(strategy.id, symbol, role)] == clientOrderId else {
+            orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+            return true
+        }
+        // The most ever said filled: a look-up answered before a late fill raised it must not lower what is awaited.
+        let awaited = max(filled, awaitingFills[clientOrderId] ?? filled)
+        if awaitingFills.updateValue(awaited, forKey: clientOrderId) == nil {
+            logger.warning("an order ended before all its fills reached arsenald; its symbol stays busy until they are applied", metadata: [
+                "client_order_id": "\(clientOrderId)", "filled": "\(filled)", "fills_applied": "\(taken)",
+            ])
+        }
+        confirmInBackground(clientOrderId, symbol: symbol, role: role, strategyId: strategy.id)
+        return false
+    }
+
+    /// Adds a fill taken from routerd's log to its order's tally while the order holds a role, and frees a final
+    /// order that was waiting for it.
+    private func tally(_ fill: Fill) {
+        guard let strategy = strategy(fill.strategyId), !filledUntallied.contains(fill.clientOrderId),
+              let role = OrderRole.allCases.first(where: { ordersInFlight[inFlightKey(strategy.id, fill.symbol, $0)] == fill.clientOrderId })
+        else { return }
+        guard let sum = try? (filledTaken[fill.clientOrderId] ?? .zero) + fill.quantity else {
+            filledTaken[fill.clientOrderId] = nil
+            filledUntallied.insert(fill.clientOrderId)
+            return
+        }
+        filledTaken[fill.clientOrderId] = sum
+        if let awaited = awaitingFills[fill.clientOrderId], sum >= awaited {
+            logger.notice("the fills of an order that ended before them are applied; its symbol is free",
+                          metadata: ["client_order_id": "\(fill.clientOrderId)", "filled": "\(sum)"])
+            orderEnded(fill.clientOrderId, strategy: strategy, symbol: fill.symbol, role: role)
+        }
+    }
+
+    private func forgetTally(of clientOrderId: String) {
+        filledTaken[clientOrderId] = nil
+        filledUntallied.remove(clientOrderId)
+        awaitingFills[clientOrderId] = nil
+    }
+
+    /// The positions were set from a snapshot (or are to be): it may hold fills of the orders in flight, which their
+    /// tallies never saw.
+    private func untallyOrdersInFlight() {
+        filledUntallied.formUnion(ordersInFlight.values)
+        filledTaken.removeAll()
+    }
+
+    /// Takes the next fill of routerd's log: applied to its strategy's position when it `counts`, tallied for its order.
+    private func take(_ fill: Fill, counts: Bool) {
+        if counts { apply(fill) }
+        tally(fill)
     }
 
     /// Returns when every order in flight now has ended (its end seen, its fills applied before it), or after
@@ -589,10 +660,10 @@ public actor TradeCoordinator {
                     // have gone out before the stream was back. Fetch its fills, then free the symbol.
                     do {
                         try await onGap?()
-                        orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
+                        endOnceFilled(clientOrderId, filled: order.filledQuantity, strategy: strategy, symbol: signal.symbol, role: role)
                     } catch {
                         // Its fills may be missing: the symbol stays busy until a fetch succeeds.
-                        releaseAfterFetch.append((clientOrderId, strategy.id, signal.symbol, role))
+                        releaseAfterFetch.append((clientOrderId, strategy.id, signal.symbol, role, order.filledQuantity))
                         fetchMissingFills()
                     }
                 } else if !order.status.isFinal && catchUps != catchUpsBefore {
@@ -745,18 +816,37 @@ public actor TradeCoordinator {
                         return
                     }
                     guard fetchingFills else {
-                        orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                        endOnceFilled(clientOrderId, filled: order.filledQuantity, strategy: strategy, symbol: symbol, role: role)
                         return
                     }
                     do {
                         try await onGap?()
-                        orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
                     } catch {
                         // Its fills may be missing: the symbol stays busy until a fetch succeeds.
-                        releaseAfterFetch.append((clientOrderId, strategy.id, symbol, role))
+                        releaseAfterFetch.append((clientOrderId, strategy.id, symbol, role, order.filledQuantity))
                         fetchMissingFills()
+                        return
                     }
-                    return
+                    if endOnceFilled(clientOrderId, filled: order.filledQuantity, strategy: strategy, symbol: symbol, role: role) { return }
+                    // Final at routerd, its fills not all in routerd's log yet (routerd fetches them from the venue):
+                    // asked again, and freed as they come. An exit is not held past `attempts` look-ups: its position's
+                    // stop must be able to go out (routerd's reduce-only check bounds a second exit).
+                    if role == .exit, asked >= attempts {
+                        orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                        logger.critical("an exit's fills did not all reach arsenald; freed so the position's stop can go out", metadata: [
+                            "client_order_id": "\(clientOrderId)", "filled": "\(order.filledQuantity)", "look_ups": "\(asked)",
+                        ])
+                        return
+                    }
+                    if asked == attempts {
+                        // No new risk on a position arsenald cannot size: held until the fills come, or until arsenald
+                        // restarts from routerd's positions. The stop still acts.
+                        logger.critical("an entry's fills did not all reach arsenald; its symbol takes no new entry until they do", metadata: [
+                            "client_order_id": "\(clientOrderId)", "filled": "\(order.filledQuantity)",
+                            "fills_applied": "\(filledTaken[clientOrderId] ?? .zero)", "look_ups": "\(asked)",
+                        ])
+                    }
+                    continue
                 }
             } catch {
                 failedInARow += 1
@@ -803,6 +893,7 @@ public actor TradeCoordinator {
         heldNotCounted.removeAll()
         databaseId = nil
         awaitingSnapshot = true
+        untallyOrdersInFlight()
     }
 
     /// routerd refused an order by a symbol rule: the venue's rules may have changed since they were read (Binance
@@ -863,7 +954,7 @@ public actor TradeCoordinator {
             // Accepted, then ended without a fill (rejected, expired, cancelled): a refusal, backed off like one.
             strategy.exitRefused(symbol: order.symbol)
         }
-        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: role)
+        endOnceFilled(order.clientOrderId, filled: order.filledQuantity, strategy: strategy, symbol: order.symbol, role: role)
     }
 
     private func noteLetGo(_ clientOrderId: String) {
@@ -884,6 +975,8 @@ public actor TradeCoordinator {
         if ordersInFlight[key] == order.clientOrderId { return }
         guard let holder = ordersInFlight[key] else {
             ordersInFlight[key] = order.clientOrderId
+            // Fills of it may have been applied while nothing held the role: they were not tallied.
+            filledUntallied.insert(order.clientOrderId)
             strategy.orderStillInFlight(symbol: order.symbol, role: role)
             logger.warning("an order let go of is working at routerd after all; its symbol is held until it ends", metadata: [
                 "client_order_id": "\(order.clientOrderId)", "status": "\(order.status.rawValue)",
@@ -936,7 +1029,7 @@ public actor TradeCoordinator {
                 releaseAfterFetch.removeAll()
                 for order in released {
                     if let strategy = strategy(order.strategyId) {
-                        orderEnded(order.clientOrderId, strategy: strategy, symbol: order.symbol, role: order.role)
+                        endOnceFilled(order.clientOrderId, filled: order.filled, strategy: strategy, symbol: order.symbol, role: order.role)
                     }
                 }
             }
@@ -949,7 +1042,7 @@ public actor TradeCoordinator {
     /// live routerd): its place in the sequence is taken, so the fills after it follow on, and it moves no position.
     public func handle(fill: Fill, counts: Bool = true) async {
         guard let sequence = fill.sequence else {
-            if counts { apply(fill) }
+            take(fill, counts: counts)
             return
         }
         if sequence >= seenThrough { (seenThrough, seenFillId) = (sequence, fill.fillId) }
@@ -966,7 +1059,7 @@ public actor TradeCoordinator {
             return
         }
         appliedThrough = sequence
-        if counts { apply(fill) }
+        take(fill, counts: counts)
         drainHeldFills(afterJump: false)
     }
 
@@ -979,7 +1072,7 @@ public actor TradeCoordinator {
         }
         while let next = heldFills.removeValue(forKey: appliedThrough + 1) {
             appliedThrough += 1
-            if heldNotCounted.remove(appliedThrough) == nil { apply(next) }
+            take(next, counts: heldNotCounted.remove(appliedThrough) == nil)
         }
     }
 
@@ -1026,6 +1119,7 @@ public actor TradeCoordinator {
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
         awaitingSnapshot = false
+        untallyOrdersInFlight()
         defer { drainHeldFills(afterJump: true) }
         catchUps += 1
         for position in positions where position.strategyId == manual.id { manual.track(position.symbol) }

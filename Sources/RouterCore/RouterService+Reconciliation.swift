@@ -75,6 +75,10 @@ extension RouterService {
     /// Every venue's orders (at start, before new orders are accepted).
     func reconcileAll() async throws {
         for order in try await store.nonFinalOrders() { await settle(order) }
+        // Final orders whose fills were still being completed when the last run stopped (`completeFills`).
+        for order in try await store.finalOrdersShortOfFills(updatedSince: Date().addingTimeInterval(-Self.shortFillsWindow)) {
+            unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
+        }
         try await resumeLateLookups()
         logger.notice("orders of the last run settled with the venues", metadata: ["still_unsettled": "\(unsettled.count)"])
     }
@@ -101,9 +105,13 @@ extension RouterService {
                     continue
                 }
                 if stored.status.isFinal {
+                    guard let fills = try? await store.fills(ofOrder: clientOrderId) else { continue }
+                    if Self.fillsFallShort(fills, of: stored) {
+                        await completeFills(of: stored)
+                        continue
+                    }
                     // Its record landed although the write reported an error: subscribers hear of it now (they
                     // apply each fill once, by sequence).
-                    guard let fills = try? await store.fills(ofOrder: clientOrderId) else { continue }
                     for fill in fills { publish(fill) }
                     events.publish(Events.order, topic: Topics.orders, body: stored, requestId: stored.requestId)
                     unsettled[clientOrderId] = nil
@@ -133,6 +141,56 @@ extension RouterService {
         }
     }
 
+    /// Whether `fills` add up to less than `order`'s filled quantity (a sum no decimal holds counts as short).
+    static func fillsFallShort(_ fills: [Fill], of order: OrderRecord) -> Bool {
+        guard let sum = try? ExactDecimal.sum(fills.map(\.quantity)) else { return true }
+        return sum < order.filledQuantity
+    }
+
+    /// Answered look-ups that may leave a final order's fills short (`completeFills`) before it is left as it is.
+    static let shortFillLookupLimit = 30
+    /// How far back a start looks for final orders still short of fills (their venue keeps them at least as long).
+    static let shortFillsWindow: TimeInterval = 86_400
+
+    /// A final order whose stored fills add up to less than its filled quantity (a venue that reported more filled than
+    /// the fills it sent): its venue is asked for it again, and the fills it brings are recorded and published. arsenald
+    /// keeps the order's role until they add up, so a strategy does not trade on a position smaller than it is. After
+    /// `shortFillLookupLimit` answered look-ups that leave it short, it is left as it is (critical log): its fills must
+    /// be recorded by hand. A look-up the venue does not answer (a ban, a back-off, an outage) does not count: it is
+    /// asked again at the next round. Also after a restart (`reconcileAll`). A final order is never moved by this,
+    /// whatever the venue answers (not found included).
+    private func completeFills(of order: OrderRecord) async {
+        guard let venue = venues[order.venue] else { return }
+        var entry = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
+        unsettled[order.clientOrderId] = entry
+        do {
+            if let report = try await venue.order(clientOrderId: order.clientOrderId, symbol: order.symbol) {
+                _ = await recordReport(report, for: order, reason: "fills completed from \(order.venue.rawValue)")
+            }
+            entry.shortLookups += 1
+        } catch {
+            logger.warning("a final order's missing fills could not be asked for; trying again", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "error": "\(error)",
+            ])
+        }
+        guard let fills = try? await store.fills(ofOrder: order.clientOrderId), let recorded = try? await store.order(clientOrderId: order.clientOrderId)
+        else { return }
+        guard Self.fillsFallShort(fills, of: recorded) else {
+            unsettled[order.clientOrderId] = nil
+            logger.notice("a final order's missing fills are recorded", metadata: ["client_order_id": "\(order.clientOrderId)"])
+            return
+        }
+        // Still short: kept (a report that cleared it, thinking its fills complete, does not drop it).
+        unsettled[order.clientOrderId] = entry
+        if entry.shortLookups >= Self.shortFillLookupLimit {
+            unsettled[order.clientOrderId] = nil
+            logger.critical("a final order's fills still add up to less than its filled quantity after every look-up; record them by hand", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "filled": "\(recorded.filledQuantity)", "fills": "\(fills.count)",
+                "look_ups": "\(entry.shortLookups)",
+            ])
+        }
+    }
+
     /// One lookup of one order that is not final.
     private func settle(_ order: OrderRecord) async {
         guard let venue = venues[order.venue] else {
@@ -156,7 +214,9 @@ extension RouterService {
             let (recorded, agrees) = await recordReport(report, for: order, reason: "reconciled with \(order.venue.rawValue)")
             // Settled once the record agrees with a venue that knows the order's fate (working or ended),
             // whether or not this lookup changed anything.
-            if agrees && (report.status.isFinal || report.status == .acknowledged || report.status == .partiallyFilled) {
+            // A record short of fills (the venue reported more filled than the fills it sent) stays, to be completed.
+            let short = await (try? store.fills(ofOrder: order.clientOrderId)).map { Self.fillsFallShort($0, of: recorded) } ?? true
+            if agrees && !short && (report.status.isFinal || report.status == .acknowledged || report.status == .partiallyFilled) {
                 unsettled[order.clientOrderId] = nil
             } else {
                 unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)

@@ -78,6 +78,8 @@ public actor RouterService: ExclusiveSections {
         var symbol: String
         /// Lookups that found nothing at the venue.
         var misses: Int
+        /// Look-ups of a final order that left its stored fills short of its filled quantity (`completeFills`).
+        var shortLookups = 0
     }
 
     public init(store: any OrderStorage, venues: [any TradingVenue], symbols: SymbolMap, tradingSwitch: TradingSwitch,

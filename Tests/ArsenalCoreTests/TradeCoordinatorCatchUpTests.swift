@@ -24,7 +24,15 @@ struct TradeCoordinatorCatchUpTests {
     func freeAllSymbolsDuringPlace() async throws {
         let h = Harness()
         let gaps = Locked(0)
-        await h.coordinator.setGapHandler { gaps.update { $0 += 1 } }
+        // The fetch brings the order's fill from routerd's log (its event went out while the stream was down).
+        let coordinator = h.coordinator, router = h.router
+        await h.coordinator.setGapHandler {
+            gaps.update { $0 += 1 }
+            guard let placed = router.placed.get().first else { return }
+            await coordinator.handle(fill: Fill(fillId: "f1", clientOrderId: placed.clientOrderId!, venue: .paper, symbol: placed.symbol,
+                                                side: placed.side, quantity: placed.quantity, price: 100, fee: 0, time: epoch,
+                                                strategyId: placed.strategyId, requestId: placed.requestId, sequence: 1))
+        }
         let first = try await placeHeld(h)
         await h.coordinator.confirmOrdersInFlight()
         #expect(h.strategy.inFlight)

@@ -435,4 +435,67 @@ struct OrderLifecycleTests {
         await service.handle(.order(onlyNew), from: .binance)
         #expect(await service.unsettledOrders == ["bb-gap"], "0.4 reported, 0.3 in fills: looked up")
     }
+
+    /// A limit order `id` that routerd recorded filled 1 from a report carrying one fill of 0.6 (`first`); `second`, the
+    /// missing 0.4, is what the venue will send when asked again.
+    func filledShortOfFills(_ id: String) async throws -> (RouterFixture, ScriptedVenue, RouterService, VenueFill, VenueFill) {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        _ = try await service.place(request(id, type: .limit, limit: 90))
+        let first = VenueFill(fillId: "t-1", clientOrderId: id, symbol: "BTCUSDT", side: .buy, quantity: 0.6, price: 90, fee: 0, time: Date())
+        let second = VenueFill(fillId: "t-2", clientOrderId: id, symbol: "BTCUSDT", side: .buy, quantity: 0.4, price: 90, fee: 0, time: Date())
+        await service.handle(.order(VenueOrderReport(clientOrderId: id, exchangeOrderId: "x", status: .filled, filledQuantity: 1,
+                                                     averagePrice: 90, fills: [first], time: Date())), from: .binance)
+        return (fixture, binance, service, first, second)
+    }
+
+    @Test("a final order whose fills fall short of its filled quantity is asked for again, and the missing fill recorded")
+    func finalShortOfFills() async throws {
+        let (fixture, binance, service, first, second) = try await filledShortOfFills("bb-final-gap")
+        #expect(try await fixture.store.order(clientOrderId: "bb-final-gap")?.status == .filled)
+        #expect(await service.unsettledOrders == ["bb-final-gap"], "filled 1, 0.6 in fills")
+        // The next round asks the venue, which now has both fills.
+        await binance.setReport(VenueOrderReport(clientOrderId: "bb-final-gap", exchangeOrderId: "x", status: .filled, filledQuantity: 1,
+                                                 averagePrice: 90, fills: [first, second], time: Date()))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.fills(ofOrder: "bb-final-gap").map(\.fillId).sorted() == ["t-1", "t-2"])
+        #expect(await service.unsettledOrders.isEmpty)
+    }
+
+    @Test("a final order short of fills its venue no longer knows stays final, and is left as it is after the look-ups' limit")
+    func finalShortOfFillsNotFound() async throws {
+        let (fixture, binance, service, _, _) = try await filledShortOfFills("bb-final-lost")
+        await binance.hideNextLookups(1_000)
+        for _ in 1..<RouterService.shortFillLookupLimit {
+            await service.settleUnsettled()
+            #expect(try await fixture.store.order(clientOrderId: "bb-final-lost")?.status == .filled, "never moved: not found is no news of a final order")
+        }
+        #expect(await service.unsettledOrders == ["bb-final-lost"])
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders.isEmpty, "left as it is, with a critical log")
+        #expect(try await fixture.store.order(clientOrderId: "bb-final-lost")?.status == .filled)
+    }
+
+    @Test("a final order short of fills: look-ups its venue does not answer do not count, and a restart asks again")
+    func finalShortOfFillsThroughAnOutageAndARestart() async throws {
+        let (fixture, binance, service, first, second) = try await filledShortOfFills("bb-final-out")
+        // The venue does not answer (a ban, an outage) for longer than the look-ups' limit: still asked.
+        await binance.set(.unavailable)
+        for _ in 0..<(RouterService.shortFillLookupLimit + 5) { await service.settleUnsettled() }
+        #expect(await service.unsettledOrders == ["bb-final-out"], "unanswered look-ups do not use up the limit")
+
+        // routerd restarts meanwhile: the order is final, but its fills are asked for again.
+        let restarted = try await router(fixture, binance)
+        #expect(await restarted.unsettledOrders == ["bb-final-out"])
+        await binance.set(.rest)
+        await binance.setReport(VenueOrderReport(clientOrderId: "bb-final-out", exchangeOrderId: "x", status: .filled, filledQuantity: 1,
+                                                 averagePrice: 90, fills: [first, second], time: Date()))
+        await restarted.settleUnsettled()
+        #expect(try await fixture.store.fills(ofOrder: "bb-final-out").map(\.fillId).sorted() == ["t-1", "t-2"])
+        #expect(await restarted.unsettledOrders.isEmpty)
+        // A complete final order is not taken up at a start.
+        #expect(await (try router(fixture, binance)).unsettledOrders.isEmpty)
+    }
 }

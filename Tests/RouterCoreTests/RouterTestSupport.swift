@@ -159,6 +159,9 @@ final class MisbehavingStore: OrderStorage {
     func orders(givenUpSince since: Date, reasonPrefix prefix: String) async throws -> [OrderRecord] {
         try await inner.orders(givenUpSince: since, reasonPrefix: prefix)
     }
+    func finalOrdersShortOfFills(updatedSince since: Date) async throws -> [OrderRecord] {
+        try await inner.finalOrdersShortOfFills(updatedSince: since)
+    }
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64 { try await inner.lastFillSequence() }
     func strategyPositions(through: Int64, venues: Set<Venue>?) async throws -> StrategyPositionsResponse {
         try await inner.strategyPositions(through: through, venues: venues)

@@ -52,6 +52,8 @@ actor ScriptedVenue: TradingVenue {
         executed[clientOrderId] = report(request, status: .acknowledged)
     }
     func hideNextLookups(_ count: Int) { hiddenLookups = count }
+    /// What the venue will say of an order from now on (its look-ups answer this).
+    func setReport(_ report: VenueOrderReport) { executed[report.clientOrderId] = report }
     /// Runs during the next look-up, after its answer is read (what happens at the venue while the answer travels).
     var duringNextLookup: (@Sendable () async -> Void)?
     func setDuringNextLookup(_ work: @escaping @Sendable () async -> Void) { duringNextLookup = work }

@@ -31,6 +31,9 @@ public protocol OrderStorage: Sendable {
     func countOrders(since: Date) async throws -> Int
     /// Orders rejected or expired since `since` with a reason starting `prefix`.
     func orders(givenUpSince since: Date, reasonPrefix prefix: String) async throws -> [OrderRecord]
+    /// Final orders updated since `since` whose stored fills add up to less than their filled quantity (a venue that
+    /// reported more filled than the fills it sent, before a restart): their fills are asked for again.
+    func finalOrdersShortOfFills(updatedSince since: Date) async throws -> [OrderRecord]
     /// The sequence of the last fill recorded (0 for none).
     nonisolated(nonsending) func lastFillSequence() async throws -> Int64
     /// Each strategy's net position per symbol from the fills up to `through`.

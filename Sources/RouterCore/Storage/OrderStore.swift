@@ -166,6 +166,26 @@ public final class OrderStore: OrderStorage {
         }
     }
 
+    public func finalOrdersShortOfFills(updatedSince since: Date) async throws -> [OrderRecord] {
+        let final = OrderStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
+        // Summed exactly here, not by SQLite (its SUM of decimal text is a Double).
+        let rows = try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT orders.*, GROUP_CONCAT(fills.quantity, ' ') AS bagbot_fill_quantities FROM orders
+                LEFT JOIN fills ON fills.client_order_id = orders.client_order_id
+                WHERE orders.status IN (\(final)) AND orders.updated_at >= ?
+                GROUP BY orders.client_order_id
+                """, arguments: [since])
+        }
+        return try rows.compactMap { row in
+            let order = try OrderRecord(row: row)
+            guard order.filledQuantity.isPositive else { return nil }
+            let quantities = (row["bagbot_fill_quantities"] as String?)?.split(separator: " ").map { ExactDecimal($0) } ?? []
+            guard !quantities.contains(nil), let sum = try? ExactDecimal.sum(quantities.compactMap { $0 }) else { return order }
+            return sum < order.filledQuantity ? order : nil
+        }
+    }
+
     public func countOrders(since: Date) async throws -> Int {
         try await database.read { db in try OrderRecord.filter(OrderRecord.Columns.createdAt >= since).fetchCount(db) }
     }
