@@ -196,10 +196,41 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         }
         for _ in 0..<5 {
             let generation = await coordinator.rebuildGeneration
+            // Asked before the snapshot and taken with it: an order that ends in between is held for one look-up.
+            let adopting = reconnected ? try await ordersToAdopt(via: client) : nil
             let snapshot: StrategyPositionsResponse = try await client.call(Methods.routerStrategyPositions, EmptyBody())
-            if await coordinator.resync(snapshot, keepingOrdersInFlight: !reconnected, askedIn: generation) { return }
+            if await coordinator.resync(snapshot, keepingOrdersInFlight: !reconnected, askedIn: generation, adopting: adopting) { return }
         }
         throw IPCError(.conflict, "positions kept changing during resynchronisation")
+    }
+
+    /// The orders routerd is still settling, and those it gave up as not found in the last day, for a snapshot of the
+    /// positions (`TradeCoordinator.adopt`).
+    static func ordersToAdopt(via client: IPCClient) async throws -> OrdersToAdopt {
+        var working: [OrderRecord] = []
+        for status in OrderStatus.allCases where !status.isFinal {
+            working += try await orders(OrdersQuery(status: status), via: client)
+        }
+        var givenUp: [OrderRecord] = []
+        let since = Date().addingTimeInterval(-86_400)
+        for status in [OrderStatus.rejected, .expired] {
+            givenUp += try await orders(OrdersQuery(status: status, createdFrom: since), via: client).filter(\.wasGivenUpAsNotFound)
+        }
+        return OrdersToAdopt(working: working, givenUp: givenUp)
+    }
+
+    /// Every order `query` matches, page by page (routerd's pages of 1,000, 100 pages at most).
+    private static func orders(_ query: OrdersQuery, via client: IPCClient) async throws -> [OrderRecord] {
+        var query = query
+        query.limit = 1_000
+        var found: [OrderRecord] = []
+        for _ in 0..<100 {
+            let page: OrdersResponse = try await client.call(Methods.routerOrders, query)
+            found += page.orders
+            guard let next = page.nextCursor else { break }
+            query.after = next
+        }
+        return found
     }
 
     /// Applies the fills after `applied`, page by page; false (nothing applied, the coordinator starting over)

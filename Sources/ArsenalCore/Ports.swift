@@ -8,6 +8,17 @@ public enum RouterUpdate: Sendable {
     case fill(Fill)
 }
 
+/// The orders routerd is settling (not final) and those it gave up as not found at their venue lately, which a
+/// coordinator that lost its own record of them takes up again (`TradeCoordinator.adopt`).
+public struct OrdersToAdopt: Sendable {
+    public var working: [OrderRecord]
+    public var givenUp: [OrderRecord]
+    public init(working: [OrderRecord], givenUp: [OrderRecord]) {
+        self.working = working
+        self.givenUp = givenUp
+    }
+}
+
 /// What the coordinator needs from mindsetd; the daemon uses IPC, tests use fakes.
 public protocol MindsetPort: Sendable {
     func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision

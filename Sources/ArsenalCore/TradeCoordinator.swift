@@ -957,6 +957,51 @@ public actor TradeCoordinator {
         endOnceFilled(order.clientOrderId, filled: order.filledQuantity, strategy: strategy, symbol: order.symbol, role: role)
     }
 
+    /// After positions were taken from a snapshot (a start, or routerd's database changed), what this coordinator held
+    /// in flight before is gone, but routerd may still be settling orders of its strategies: `working`, each not final
+    /// at routerd (unknown, sent, resting), holds its role until it ends, and is confirmed; `givenUp`, orders routerd
+    /// gave up as not found at their venue (final), are let go of, so that one found working later holds its role again.
+    /// Without this, the first signal after a restart would send a second entry beside an order still in doubt.
+    /// An adopted order's fills before the snapshot are in it: its tally is unknown, and its final record frees it.
+    /// Only this coordinator's own orders (`bb-…`: its strategies' and the trader's manual ones), which it holds while
+    /// they work; not mindsetd's flattening orders (`mf-…`), which it never held.
+    public func adopt(working: [OrderRecord], givenUp: [OrderRecord]) {
+        for order in givenUp where order.wasGivenUpAsNotFound && Self.isOwn(order) {
+            guard let strategy = strategy(order.strategyId) else { continue }
+            // A revived order is held again only in a symbol its strategy trades: the trader's, whatever it is.
+            if strategy === manual { manual.track(order.symbol) }
+            noteLetGo(order.clientOrderId)
+        }
+        for order in working where !order.status.isFinal && Self.isOwn(order) {
+            guard let strategy = strategy(order.strategyId), strategy.symbols.contains(order.symbol) || strategy === manual else { continue }
+            let role: OrderRole = order.reduceOnly ? .exit : .entry
+            let key = inFlightKey(strategy.id, order.symbol, role)
+            if let holder = ordersInFlight[key] {
+                if holder != order.clientOrderId {
+                    logger.critical("routerd has an order working beside the one that holds its role", metadata: [
+                        "client_order_id": "\(order.clientOrderId)", "holder": "\(holder)", "status": "\(order.status.rawValue)",
+                    ])
+                }
+                continue
+            }
+            ordersInFlight[key] = order.clientOrderId
+            filledUntallied.insert(order.clientOrderId)
+            if strategy === manual { manual.track(order.symbol) }
+            strategy.orderStillInFlight(symbol: order.symbol, role: role)
+            logger.notice("an order routerd is still settling holds its role", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "strategy": "\(strategy.id)", "symbol": "\(order.symbol)",
+                "status": "\(order.status.rawValue)",
+            ])
+            confirmInBackground(order.clientOrderId, symbol: order.symbol, role: role, strategyId: strategy.id)
+        }
+    }
+
+    /// Whether this coordinator placed `order`: a market order whose client order id is `bb-<its request id>` (routerd
+    /// also names `bb-…` an order sent to it without an id, such as one placed by hand over IPC, which may rest).
+    static func isOwn(_ order: OrderRecord) -> Bool {
+        order.type == .market && order.requestId.map { order.clientOrderId == "bb-" + $0 } == true
+    }
+
     private func noteLetGo(_ clientOrderId: String) {
         guard !letGo.contains(clientOrderId) else { return }
         letGo.append(clientOrderId)
@@ -1106,7 +1151,10 @@ public actor TradeCoordinator {
     /// `generation`: `rebuildGeneration` when the snapshot was asked for; one asked for before a fill failed to apply
     /// is refused (the caller asks again).
     @discardableResult
-    public func resync(_ snapshot: StrategyPositionsResponse, keepingOrdersInFlight: Bool = false, askedIn generation: Int? = nil) -> Bool {
+    /// `adopting`: the orders routerd was settling when the snapshot was asked for (`adopt`), taken in the same step, so
+    /// that no tick between the two sends an entry beside one of them.
+    public func resync(_ snapshot: StrategyPositionsResponse, keepingOrdersInFlight: Bool = false, askedIn generation: Int? = nil,
+                       adopting: OrdersToAdopt? = nil) -> Bool {
         if let known = databaseId, known != snapshot.databaseId {
             startOver("routerd's database changed (was \(known), now \(snapshot.databaseId))")
         }
@@ -1136,6 +1184,7 @@ public actor TradeCoordinator {
                 }
             }
         }
+        if let adopting { adopt(working: adopting.working, givenUp: adopting.givenUp) }
         resumeSettledWaiters()
         logger.info("positions resynchronised from routerd", metadata: ["positions": "\(positions.filter { !$0.quantity.isZero }.count)", "through_fill": "\(snapshot.throughSequence)"])
         return true
