@@ -26,7 +26,11 @@ extension RouterService {
         }
         // Calls may overlap: keep the ledger that has seen the most.
         if (dayLedger?.dayStart != ledger.dayStart) || (dayLedger?.through ?? -1) <= ledger.through { dayLedger = ledger }
-        return try await exclusively { try await summary(day: ledger.dayFigures.filter { countsInAccount($0.venue) }) }
+        let account = try await exclusively { try await summary(day: ledger.dayFigures.filter { countsInAccount($0.venue) }) }
+        let unvalued = account.unvalued.isEmpty ? "" : " (not valued: \(account.unvalued.joined(separator: ", ")))"
+        let equity = (try? account.equity.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "?"
+        lastEquity = ("equity \(equity) \(account.currency)\(unvalued)", clock())
+        return account
     }
 
     /// Whether a venue's holdings and fills are the trader's account. A live routerd also runs the paper venue (for

@@ -72,6 +72,10 @@ public actor RouterService: ExclusiveSections {
     let venuesSyncingSent: Set<Venue>
     /// The day's figures as last computed (`router.account`), brought up to date with the fills since.
     var dayLedger: DayLedger?
+    /// The account's equity as `router.account` last valued it, and when: what the status line shows, so that it never
+    /// asks a venue itself (a live venue whose stream is down would be read over REST, and an order arriving meanwhile
+    /// would wait behind it).
+    var lastEquity: (text: String, at: ContinuousClock.Instant)?
 
     struct UnsettledOrder: Sendable {
         var venue: Venue
@@ -633,21 +637,12 @@ public actor RouterService: ExclusiveSections {
         }
     }
 
+    /// systemd's STATUS line: never waits for the exclusive section or a venue (the equity is `router.account`'s last).
     public var statusLine: String {
-        get async {
-            await exclusively {
-                let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
-                let equity: String
-                if let account = try? await summary(day: []) {
-                    let unvalued = account.unvalued.isEmpty ? "" : " (not valued: \(account.unvalued.joined(separator: ", ")))"
-                    equity = "equity \((try? account.equity.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "?") \(account.currency)\(unvalued)"
-                } else {
-                    equity = "equity unknown"
-                }
-                let settling = unsettled.isEmpty ? "" : ", \(unsettled.count) order(s) being settled"
-                return "\(state); ticks \(ticks), orders today \(ordersToday)\(settling); \(equity)"
-            }
-        }
+        let state = tradingSwitch.state.enabled ? "trading" : "PAUSED"
+        let equity = lastEquity.map { "\($0.text) (\(Int((clock() - $0.at).components.seconds)) s ago)" } ?? "equity not read yet"
+        let settling = unsettled.isEmpty ? "" : ", \(unsettled.count) order(s) being settled"
+        return "\(state); ticks \(ticks), orders today \(ordersToday)\(settling); \(equity)"
     }
 
     public var isHealthy: Bool { healthyStore }

@@ -498,4 +498,19 @@ struct OrderLifecycleTests {
         // A complete final order is not taken up at a start.
         #expect(await (try router(fixture, binance)).unsettledOrders.isEmpty)
     }
+
+    @Test("the status line reads no venue: it shows the equity router.account last valued, and how long ago")
+    func statusLineReadsNoVenue() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        let before = await service.statusLine
+        #expect(before.hasSuffix("equity not read yet"), "\(before)")
+        _ = try await service.account()
+        let reads = await binance.balanceReads
+        #expect(reads > 0)
+        let line = await service.statusLine
+        #expect(line.contains("equity ") && line.hasSuffix(" s ago)"), "\(line)")
+        #expect(await binance.balanceReads == reads, "the status line asked the venue")
+    }
 }

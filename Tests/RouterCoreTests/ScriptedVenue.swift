@@ -121,7 +121,11 @@ actor ScriptedVenue: TradingVenue {
     /// What the venue reports holding (set by a test).
     var held: [AssetBalance] = []
     func setHeld(_ balances: [AssetBalance]) { held = balances }
-    func balances() async throws -> [AssetBalance] { held }
+    private(set) var balanceReads = 0
+    func balances() async throws -> [AssetBalance] {
+        balanceReads += 1
+        return held
+    }
 
     func positions() async throws -> [Position] {
         var net: [String: ExactDecimal] = [:]
