@@ -651,6 +651,8 @@ public actor RouterService: ExclusiveSections {
     public var unsettledOrders: [String] { unsettled.keys.sorted() }
 
     func rollDay(_ now: Date) {
+        // UTC days are 24 hours long: no calendar work before the next one starts (it was 1 % of an order).
+        guard now.timeIntervalSince(dayStart) >= 86_400 else { return }
         let start = DailyResetTime("00:00")!.dayStart(containing: now)
         if start > dayStart {
             dayStart = start

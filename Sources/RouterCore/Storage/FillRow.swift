@@ -59,7 +59,7 @@ struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
             ("price", price),
             ("fee", fee),
             ("base_commission", baseCommission),
-            ("time", time),
+            ("time", time.databaseText),
             ("strategy_id", strategyId),
             ("request_id", requestId),
         ]

@@ -28,7 +28,7 @@ struct OrderEventRecord: Codable, SnakeCaseRecord, ColumnRecord {
             ("client_order_id", clientOrderId),
             ("status", status.rawValue),
             ("reason", reason),
-            ("time", time),
+            ("time", time.databaseText),
         ]
     }
 

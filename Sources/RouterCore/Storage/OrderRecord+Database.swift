@@ -35,8 +35,8 @@ extension OrderRecord: SnakeCaseRecord, ColumnRecord {
             ("strategy_id", strategyId),
             ("request_id", requestId),
             ("reject_reason", rejectReason),
-            ("created_at", createdAt),
-            ("updated_at", updatedAt),
+            ("created_at", createdAt.databaseText),
+            ("updated_at", updatedAt.databaseText),
         ]
     }
 

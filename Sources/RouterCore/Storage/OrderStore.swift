@@ -43,7 +43,7 @@ public final class OrderStore: OrderStorage {
             // through the query interface cost more than running them (docs/performance.md).
             var arguments: [(any DatabaseValueConvertible)?] = [
                 order.status.rawValue, order.filledQuantity, order.averageFillPrice, order.exchangeOrderId, order.rejectReason,
-                order.updatedAt, order.clientOrderId,
+                order.updatedAt.databaseText, order.clientOrderId,
             ]
             var sql = """
                 UPDATE orders SET status = ?, filled_quantity = ?, average_fill_price = ?, exchange_order_id = ?, reject_reason = ?, \
@@ -62,6 +62,7 @@ public final class OrderStore: OrderStorage {
             }
             try db.insertKeepingStatement(OrderEventRecord(order, reason: reason))
             var stored: [Fill] = []
+            guard !fills.isEmpty else { return stored }
             var sequence = try Self.lastFillSequence(db)
             for fill in fills {
                 let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT client_order_id FROM fills WHERE fill_id = ?"),

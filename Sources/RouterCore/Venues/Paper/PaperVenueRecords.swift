@@ -63,8 +63,8 @@ struct PaperOrderRecord: Codable, SnakeCaseRecord, ColumnRecord {
             ("reduce_only", reduceOnly),
             ("strategy_id", strategyId),
             ("request_id", requestId),
-            ("created_at", createdAt),
-            ("updated_at", updatedAt),
+            ("created_at", createdAt.databaseText),
+            ("updated_at", updatedAt.databaseText),
         ]
     }
 
@@ -124,7 +124,7 @@ struct PaperFillRecord: Codable, SnakeCaseRecord, ColumnRecord {
             ("quantity", quantity),
             ("price", price),
             ("fee", fee),
-            ("time", time),
+            ("time", time.databaseText),
         ]
     }
 
