@@ -107,6 +107,11 @@ public actor TradeCoordinator {
     /// older order (a confirmation that took its time) must not free a symbol that a newer order holds, and the
     /// end of a stop sent while an entry is unsettled must not free the entry's hold.
     private var ordersInFlight: [String: String] = [:]
+    /// Orders found working in a role another order holds (one let go of that routerd revived, or one adopted at a
+    /// start beside the holder), by role key, oldest first: when the holder ends, the first takes the role over
+    /// (`orderEnded`), so the role is free only once all of them have ended. Freed with the holder, the next signal
+    /// would send its order beside one still filling.
+    private var workingBeside: [String: [String]] = [:]
     private let settlement = SettlementWaiters()
     /// The orders `settle` waits for, and those it waited for in vain (not waited for again).
     private var settling: Set<String> = []
@@ -283,7 +288,9 @@ public actor TradeCoordinator {
     /// Frees `symbol`'s `role` for `strategy` when `clientOrderId` is the order holding it. An end heard twice (its
     /// event and its confirmation) changes nothing the second time: nothing holds the role then, and the strategy's
     /// mark may be another's (a fill that could not be applied stops the symbol until the snapshot).
-    private func orderEnded(_ clientOrderId: String, strategy: Strategy, symbol: String, role: OrderRole) {
+    /// `takingOver` false: the role is freed outright, the orders working beside it forgotten (an exit freed so its
+    /// position's stop can go out: routerd's reduce-only check bounds them as it bounds a second exit).
+    private func orderEnded(_ clientOrderId: String, strategy: Strategy, symbol: String, role: OrderRole, takingOver: Bool = true) {
         let key = inFlightKey(strategy.id, symbol, role)
         guard let holder = ordersInFlight[key], holder == clientOrderId else {
             logger.debug("an order ended that does not hold its symbol (an older order, or an end heard twice)",
@@ -291,10 +298,49 @@ public actor TradeCoordinator {
             return
         }
         ordersInFlight[key] = nil
-        strategy.orderEnded(symbol: symbol, role: role)
         forgetTally(of: clientOrderId)
         unsettledAfterWaiting.remove(clientOrderId)
+        if !takingOver, let beside = workingBeside.removeValue(forKey: key) {
+            logger.critical("orders working beside the exit are no longer held: the position's stop must be able to go out", metadata: [
+                "client_order_ids": "\(beside)",
+            ])
+        }
+        if let next = workingBeside[key]?.first {
+            workingBeside[key]?.removeFirst()
+            if workingBeside[key]?.isEmpty == true { workingBeside[key] = nil }
+            ordersInFlight[key] = next
+            // Its fills before now were applied while another order held the role: they were not tallied.
+            filledUntallied.insert(next)
+            logger.warning("the order holding a role ended; one working beside it holds the role now, until it ends", metadata: [
+                "client_order_id": "\(next)", "ended": "\(clientOrderId)", "strategy": "\(strategy.id)", "symbol": "\(symbol)",
+            ])
+            confirmInBackground(next, symbol: symbol, role: role, strategyId: strategy.id, lookingNow: true)
+            return
+        }
+        strategy.orderEnded(symbol: symbol, role: role)
         resumeSettledWaiters()
+    }
+
+    /// Notes `clientOrderId`, working while `key`'s role is held by another order, to take the role over when the
+    /// holder ends.
+    private func noteWorkingBeside(_ clientOrderId: String, key: String) {
+        guard workingBeside[key]?.contains(clientOrderId) != true else { return }
+        workingBeside[key, default: []].append(clientOrderId)
+    }
+
+    /// An order working beside a role's holder ended: true when it was one. Ended with nothing filled, it has nothing
+    /// to take over. Ended with fills, it stays to take the role over when the holder ends, so that the role is freed
+    /// only once its fills were fetched (`confirm`, as for any untallied holder): dropped now, the holder's end would
+    /// free the role while its fills may still be on their way, and an entry could go out again. Given up as not found
+    /// (again), it is let go of, so that it is held again should routerd revive it once more.
+    private func endedBeside(_ order: OrderRecord, key: String) -> Bool {
+        guard let index = workingBeside[key]?.firstIndex(of: order.clientOrderId) else { return false }
+        if order.wasGivenUpAsNotFound { noteLetGo(order.clientOrderId) }
+        guard order.filledQuantity.isZero else { return true }
+        workingBeside[key]?.remove(at: index)
+        if workingBeside[key]?.isEmpty == true { workingBeside[key] = nil }
+        logger.notice("an order that was working beside its role's holder ended", metadata: ["client_order_id": "\(order.clientOrderId)"])
+        return true
     }
 
     /// Frees the role of `clientOrderId`, final with `filled`, once the fills taken from routerd's log add up to it.
@@ -634,7 +680,9 @@ public actor TradeCoordinator {
         }
         // A stop sent while this strategy's entry is unsettled cancels what is left of that entry (noted now: by the
         // time routerd answers, a newer entry may hold the role). Not for the trader's own orders.
-        let entryToCancel = role == .exit && strategy !== manual ? ordersInFlight[inFlightKey(strategy.id, signal.symbol, .entry)] : nil
+        let entryKey = inFlightKey(strategy.id, signal.symbol, .entry)
+        let entriesToCancel = role == .exit && strategy !== manual
+            ? (ordersInFlight[entryKey].map { [$0] } ?? []) + (workingBeside[entryKey] ?? []) : []
         // Exits and stops are reduce-only: routerd refuses them if they would grow or flip the position, and
         // lets them through while trading is paused.
         let request = PlaceOrderRequest(
@@ -650,7 +698,7 @@ public actor TradeCoordinator {
                 orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
             } else {
-                if let entryToCancel { cancelUnsettledEntry(entryToCancel, of: strategy, symbol: signal.symbol) }
+                for entry in entriesToCancel { cancelUnsettledEntry(entry, of: strategy, symbol: signal.symbol) }
                 logger.info("order placed", metadata: [
                     "client_order_id": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "side": "\(order.side.rawValue)",
                     "quantity": "\(order.quantity)", "status": "\(order.status.rawValue)",
@@ -696,9 +744,10 @@ public actor TradeCoordinator {
     /// cancelled, so it cannot fill after the stop and reopen the position at a worse average (a market order
     /// is usually final already: routerd then refuses the cancel, which changes nothing).
     /// Sent beside the trade path (a stop of another strategy on the same tick does not wait for it), and only
-    /// while `entry` still holds the role.
+    /// while `entry` still holds the role or works beside its holder (`workingBeside`).
     private func cancelUnsettledEntry(_ entry: String, of strategy: Strategy, symbol: String) {
-        guard ordersInFlight[inFlightKey(strategy.id, symbol, .entry)] == entry else { return }
+        let key = inFlightKey(strategy.id, symbol, .entry)
+        guard ordersInFlight[key] == entry || workingBeside[key]?.contains(entry) == true else { return }
         let router = router
         let logger = logger
         // The cancel is the entry's story, not the stop's whose path this runs on.
@@ -832,7 +881,7 @@ public actor TradeCoordinator {
                     // asked again, and freed as they come. An exit is not held past `attempts` look-ups: its position's
                     // stop must be able to go out (routerd's reduce-only check bounds a second exit).
                     if role == .exit, asked >= attempts {
-                        orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                        orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role, takingOver: false)
                         logger.critical("an exit's fills did not all reach arsenald; freed so the position's stop can go out", metadata: [
                             "client_order_id": "\(clientOrderId)", "filled": "\(order.filledQuantity)", "look_ups": "\(asked)",
                         ])
@@ -851,7 +900,7 @@ public actor TradeCoordinator {
             } catch {
                 failedInARow += 1
                 if role == .exit, failedInARow >= attempts {
-                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role)
+                    orderEnded(clientOrderId, strategy: strategy, symbol: symbol, role: role, takingOver: false)
                     logger.critical("an uncertain exit could not be looked up at routerd; freed so the position's stop can go out (routerd's reduce-only check bounds it)",
                                     metadata: ["client_order_id": "\(clientOrderId)", "failed_look_ups": "\(failedInARow)", "error": "\(error)"])
                     return
@@ -944,6 +993,7 @@ public actor TradeCoordinator {
             holdAgainIfLetGo(order, strategy: strategy, role: role)
             return
         }
+        if endedBeside(order, key: inFlightKey(strategy.id, order.symbol, role)) { return }
         // Only an order of this coordinator's (the one holding the role), not a take-profit or flatten order routerd
         // placed for the strategy, is held again if it turns up working.
         if order.wasGivenUpAsNotFound, ordersInFlight[inFlightKey(strategy.id, order.symbol, role)] == order.clientOrderId {
@@ -978,9 +1028,10 @@ public actor TradeCoordinator {
             let key = inFlightKey(strategy.id, order.symbol, role)
             if let holder = ordersInFlight[key] {
                 if holder != order.clientOrderId {
-                    logger.critical("routerd has an order working beside the one that holds its role", metadata: [
+                    logger.critical("routerd has an order working beside the one that holds its role; the role stays held until both end", metadata: [
                         "client_order_id": "\(order.clientOrderId)", "holder": "\(holder)", "status": "\(order.status.rawValue)",
                     ])
+                    noteWorkingBeside(order.clientOrderId, key: key)
                 }
                 continue
             }
@@ -1012,7 +1063,8 @@ public actor TradeCoordinator {
     /// up as not found), or a confirmation took it as never arrived. Its role is held again until routerd's record
     /// says it ended (its final event, or a confirmation started now), or the next signal would double up with it.
     /// Any other working order (a take-profit or flatten order routerd placed for a strategy, an event older than the
-    /// answer that ended it) is left alone. With a newer order holding the role, both are working: said loudly.
+    /// answer that ended it) is left alone. With a newer order holding the role, both are working: said loudly, and
+    /// it takes the role over when the newer one ends (`workingBeside`).
     private func holdAgainIfLetGo(_ order: OrderRecord, strategy: Strategy, role: OrderRole) {
         guard let index = letGo.lastIndex(of: order.clientOrderId), strategy.symbols.contains(order.symbol) else { return }
         letGo.remove(at: index)
@@ -1029,9 +1081,10 @@ public actor TradeCoordinator {
             confirmInBackground(order.clientOrderId, symbol: order.symbol, role: role, strategyId: strategy.id)
             return
         }
-        logger.critical("an order let go of is working at routerd beside a newer one in the same role", metadata: [
+        logger.critical("an order let go of is working at routerd beside a newer one in the same role; the role stays held until both end", metadata: [
             "client_order_id": "\(order.clientOrderId)", "holder": "\(holder)", "status": "\(order.status.rawValue)",
         ])
+        noteWorkingBeside(order.clientOrderId, key: key)
     }
 
     /// Called when a fill arrives past a gap, or cannot be applied, so the daemon fetches the missing fills (or a

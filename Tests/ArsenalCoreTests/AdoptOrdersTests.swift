@@ -108,4 +108,101 @@ struct AdoptOrdersTests {
             #expect(error.code == .conflict && error.message.contains("bb-m-late"), "\(error)")
         }
     }
+
+    @Test("an order revived beside a newer one in its role: the role stays held until both have ended")
+    func revivedBesideANewerHolder() async throws {
+        let h = await restarted()
+        h.router.status.set(.acknowledged)
+        let givenUp = record("bb-late", status: .rejected, reason: OrderRecord.notFoundAtVenue + ": binance did not know the order after 5 lookups")
+        await h.coordinator.adopt(working: [], givenUp: [givenUp])
+        await h.tickAt(1)
+        let newer = try #require(h.router.placed.get().first?.clientOrderId)
+        // routerd finds the given-up order working after all, while the newer entry holds the role.
+        await h.coordinator.handle(order: record("bb-late", status: .acknowledged))
+        // The newer one ends with nothing filled: the revived one still works, so the role stays held.
+        await h.coordinator.handle(order: record(newer, status: .cancelled))
+        #expect(h.strategy.inFlight, "the revived order took the role over")
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1, "no entry beside the revived order")
+        // It ends filled (its fills were applied while another held the role: not tallied): the role is free.
+        await h.coordinator.handle(order: record("bb-late", status: .filled, filled: 1))
+        #expect(!h.strategy.inFlight)
+        await h.tickAt(3)
+        #expect(h.router.placed.get().count == 2)
+    }
+
+    @Test("two orders routerd still settles in one role at a start: the role is free only once both have ended")
+    func twoAdoptedInOneRole() async throws {
+        let h = await restarted()
+        await h.coordinator.adopt(working: [record("bb-first", status: .acknowledged), record("bb-second", status: .unknown)], givenUp: [])
+        await h.coordinator.handle(order: record("bb-first", status: .filled, filled: 1))
+        #expect(h.strategy.inFlight, "the second still holds the role")
+        await h.tickAt(1)
+        #expect(h.router.placed.get().isEmpty)
+        await h.coordinator.handle(order: record("bb-second", status: .rejected))
+        #expect(!h.strategy.inFlight)
+    }
+
+    @Test("an order working beside the holder that ends first leaves nothing to take over: the holder's end frees the role")
+    func besideEndsFirst() async throws {
+        let h = await restarted()
+        await h.coordinator.adopt(working: [record("bb-first", status: .acknowledged), record("bb-second", status: .acknowledged)], givenUp: [])
+        await h.coordinator.handle(order: record("bb-second", status: .cancelled))
+        #expect(h.strategy.inFlight, "the first still holds the role")
+        await h.coordinator.handle(order: record("bb-first", status: .cancelled))
+        #expect(!h.strategy.inFlight)
+        await h.tickAt(1)
+        #expect(h.router.placed.get().count == 1)
+    }
+
+    @Test("a stop accepted while entries work, one holding the role and one beside it, cancels both")
+    func stopCancelsEveryUnsettledEntry() async throws {
+        let h = await restarted()
+        await h.coordinator.adopt(working: [record("bb-first", status: .acknowledged), record("bb-second", status: .acknowledged)], givenUp: [])
+        h.strategy.configure { $0.isEntry = false; $0.side = .sell }
+        await h.tickAt(1)
+        #expect(h.router.placed.get().count == 1, "the stop went out")
+        try await waitFor("both entries' cancels", timeout: .seconds(5), every: .milliseconds(5)) {
+            Set(h.router.cancelled.get()) == ["bb-first", "bb-second"]
+        }
+    }
+
+    @Test("an exit freed so its position's stop can go out is freed outright: an exit working beside it does not hold the stop back")
+    func exitFreedOutright() async throws {
+        let h = await restarted()
+        await h.coordinator.adopt(working: [record("bb-stop", status: .unknown, reduceOnly: true), record("bb-other", status: .unknown, reduceOnly: true)],
+                                  givenUp: [])
+        #expect(h.strategy.inFlight)
+        h.router.failingLookups.set(Set(1...100))
+        await h.coordinator.confirm(clientOrderId: "bb-stop", symbol: "BTCUSDT", role: .exit, strategyId: "scripted", attempts: 3, pause: .zero)
+        #expect(!h.strategy.inFlight, "the exit role is free, not taken over by the exit beside it")
+    }
+
+    @Test("an order given up again while working beside the holder is held again if routerd revives it once more")
+    func givenUpAgainWhileBeside() async throws {
+        let h = await restarted()
+        h.router.status.set(.acknowledged)
+        let notFound = OrderRecord.notFoundAtVenue + ": binance did not know the order after 5 lookups"
+        await h.coordinator.adopt(working: [], givenUp: [record("bb-late", status: .rejected, reason: notFound)])
+        await h.tickAt(1)
+        let newer = try #require(h.router.placed.get().first?.clientOrderId)
+        await h.coordinator.handle(order: record("bb-late", status: .acknowledged))
+        await h.coordinator.handle(order: record("bb-late", status: .rejected, reason: notFound))
+        await h.coordinator.handle(order: record("bb-late", status: .acknowledged))
+        await h.coordinator.handle(order: record(newer, status: .cancelled))
+        #expect(h.strategy.inFlight, "revived twice, it still holds the role when the newer one ends")
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1)
+    }
+
+    @Test("an order beside the holder that ended with fills takes the role over when the holder ends: freed only once its fills are fetched")
+    func besideEndedWithFills() async throws {
+        let h = await restarted()
+        await h.coordinator.adopt(working: [record("bb-first", status: .acknowledged), record("bb-second", status: .acknowledged)], givenUp: [])
+        await h.coordinator.handle(order: record("bb-second", status: .filled, filled: 1))
+        await h.coordinator.handle(order: record("bb-first", status: .cancelled))
+        #expect(h.strategy.inFlight, "the filled one holds the role until its confirmation has fetched its fills")
+        await h.tickAt(1)
+        #expect(h.router.placed.get().isEmpty)
+    }
 }
