@@ -26,7 +26,10 @@ extension RouterService {
         }
         // Calls may overlap: keep the ledger that has seen the most.
         if (dayLedger?.dayStart != ledger.dayStart) || (dayLedger?.through ?? -1) <= ledger.through { dayLedger = ledger }
-        let account = try await exclusively { try await summary(day: ledger.dayFigures.filter { countsInAccount($0.venue) }) }
+        let day = ledger.dayFigures.filter { countsInAccount($0.venue) }
+        let account = try await withHoldings(of: venues.values.filter { countsInAccount($0.id) }) { holdings in
+            try summary(day: day, holdings: holdings)
+        }
         let unvalued = account.unvalued.isEmpty ? "" : " (not valued: \(account.unvalued.joined(separator: ", ")))"
         let equity = (try? account.equity.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "?"
         lastEquity = ("equity \(equity) \(account.currency)\(unvalued)", clock())
@@ -75,12 +78,31 @@ extension RouterService {
         return EquityHistoryResponse(range: query.range, currency: valuation.currency, samples: samples)
     }
 
-    /// What the venues hold now, valued; inside the exclusive section.
-    func summary(day: [DayFigure]) async throws -> AccountSummary {
-        var holdings: [AccountValuation.Holdings] = []
-        for venue in venues.values where countsInAccount(venue.id) {
-            holdings.append(AccountValuation.Holdings(venue: venue.id, balances: try await venue.balances(), positions: try await venue.positions()))
+    /// Runs `use` in the exclusive section with what `venues` hold, read outside it when nothing could have moved them
+    /// meanwhile. A venue may answer over the network (Binance's REST account while its user stream is down), and
+    /// orders and ticks must not wait behind that round trip: the holdings are read first, outside; then, in the
+    /// section, taken only if no order was placed, cancelled or recorded since (`holdingsChanges`), else read again
+    /// there, as they always were before. So `use` sees what one read inside the section would have shown: the
+    /// holdings after every order that came before this call, balances and positions from one read of each venue.
+    func withHoldings<T>(of venues: [any TradingVenue], _ use: ([AccountValuation.Holdings]) async throws -> T) async throws -> T {
+        let changesBefore = holdingsChanges
+        let outside = try await Self.read(venues)
+        return try await exclusively {
+            try await use(holdingsChanges == changesBefore ? outside : try await Self.read(venues))
         }
+    }
+
+    private static func read(_ venues: [any TradingVenue]) async throws -> [AccountValuation.Holdings] {
+        var holdings: [AccountValuation.Holdings] = []
+        for venue in venues.sorted(by: { $0.id.rawValue < $1.id.rawValue }) {
+            let (balances, positions) = try await venue.holdings()
+            holdings.append(AccountValuation.Holdings(venue: venue.id, balances: balances, positions: positions))
+        }
+        return holdings
+    }
+
+    /// What the venues hold now, valued; inside the exclusive section.
+    func summary(day: [DayFigure], holdings: [AccountValuation.Holdings]) throws -> AccountSummary {
         let symbols = symbols
         var summary = try valuation.summarize(holdings, prices: currentPrices(), markVenue: { symbols.venue(for: $0) }, day: day,
                                               dayStart: dayStart, trading: tradingSwitch.state)

@@ -46,6 +46,9 @@ public actor RouterService: ExclusiveSections {
     private var ticks = 0
     private var ordersToday = 0
     var dayStart: Date
+    /// Counts what may move a venue's holdings (an order handed to a venue, a cancel, a record of what a venue did):
+    /// holdings read outside the exclusive section are taken only if it did not change meanwhile (`withHoldings`).
+    var holdingsChanges = 0
     var healthyStore = true
     /// False until every order left over from the last run has been settled with its venue.
     var accepting = false
@@ -162,6 +165,9 @@ public actor RouterService: ExclusiveSections {
 
     func handle(_ event: VenueEvent, from venue: Venue) async {
         if case .rules(let rules) = event { return adoptRules(rules, of: venue) }
+        if case .orderMayHaveChanged(let clientOrderId, let symbol) = event {
+            return await lookUpIfStillOpen(clientOrderId, symbol: symbol, at: venue)
+        }
         // Stamped on arrival, before the wait for the exclusive section: a tick that queued behind a slow order is
         // as old as it is, and values nothing once older than `priceAgeLimit`.
         let arrived = clock()
@@ -198,9 +204,41 @@ public actor RouterService: ExclusiveSections {
             case .connection(.disconnected):
                 venueConnections[venue] = (.disconnected, Date())
                 logger.warning("venue disconnected", metadata: ["venue": "\(venue.rawValue)"])
-            case .rules:
+            case .rules, .orderMayHaveChanged:
                 break
             }
+        }
+    }
+
+    /// An order `venue` heard changed but has no record of: looked up there only when it is routerd's own and may still
+    /// change (not final; given up as not found while its late look-ups last; final but short of fills), then recorded
+    /// as any update. Others (the trader's own orders at the venue, routerd's final ones) cost no look-up. The look-up
+    /// runs outside the exclusive section, so orders and ticks do not wait for its round trip; a failed one is left
+    /// to the schedules that already ask about such orders (`settleUnsettled`, the late look-ups, the venue's poll).
+    func lookUpIfStillOpen(_ clientOrderId: String, symbol: String, at venueId: Venue) async {
+        let stored: Result<OrderRecord?, any Error> = await exclusively {
+            do { return .success(try await store.order(clientOrderId: clientOrderId)) } catch { return .failure(error) }
+        }
+        guard case .success(let record) = stored else {
+            // Unreadable now: looked up on the schedule, so the change is not lost.
+            unsettled[clientOrderId] = unsettled[clientOrderId] ?? UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
+            return
+        }
+        guard let record, record.venue == venueId else {
+            logger.debug("an order changed at the venue that routerd never had (placed there by hand); not looked up", metadata: [
+                "venue": "\(venueId.rawValue)", "client_order_id": "\(clientOrderId)",
+            ])
+            return
+        }
+        guard !record.status.isFinal || lateLookups[clientOrderId] != nil || unsettled[clientOrderId] != nil,
+              let venue = venues[venueId] else { return }
+        do {
+            guard let report = try await venue.order(clientOrderId: clientOrderId, symbol: record.symbol) else { return }
+            await handle(.order(report), from: venueId)
+        } catch {
+            logger.warning("an order the venue reported changed could not be looked up; its schedule will", metadata: [
+                "venue": "\(venueId.rawValue)", "client_order_id": "\(clientOrderId)", "error": "\(error)",
+            ])
         }
     }
 
@@ -304,6 +342,7 @@ public actor RouterService: ExclusiveSections {
             tickToOrder.handedToVenue(symbol: symbol, quoteSequence: request.quoteSequence)
             let handed = ContinuousClock.now
             defer { metrics.answered(venueId, after: ContinuousClock.now - handed) }
+            holdingsChanges &+= 1
             report = try await venue.place(VenueOrderRequest(sent, quoteSequence: request.quoteSequence))
         } catch VenueError.rejected(let reason) {
             return await settleRejected(sent, reason: reason, expecting: .sent)
@@ -374,6 +413,7 @@ public actor RouterService: ExclusiveSections {
             throw IPCError(.unavailable, "order \(clientOrderId) is at \(stored.venue.rawValue), which is not configured in this routerd")
         }
         let report: VenueOrderReport
+        holdingsChanges &+= 1
         do {
             report = try await venue.cancel(clientOrderId: clientOrderId, symbol: stored.symbol)
         } catch VenueError.rejected(let reason) {
@@ -449,6 +489,7 @@ public actor RouterService: ExclusiveSections {
         do {
             newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status,
                                               durable: false)
+            holdingsChanges &+= 1
             healthyStore = true
             if updated.status != stored.status { metrics.ordered(updated.venue, updated.status) }
             if givenUp { lateLookups[stored.clientOrderId] = nil }
@@ -512,6 +553,7 @@ public actor RouterService: ExclusiveSections {
             let durable = order.status == .sent ? !venuesSyncingSent.contains(order.venue)
                 : expecting == .sent && venuesSyncingSent.contains(order.venue)
             try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)
+            holdingsChanges &+= 1
             healthyStore = true
             if order.status != expecting { metrics.ordered(order.venue, order.status) }
         } catch {
@@ -596,11 +638,7 @@ public actor RouterService: ExclusiveSections {
 
     /// Every venue's positions, venue by venue.
     public func positions() async throws -> [Position] {
-        try await exclusively {
-            var all: [Position] = []
-            for venue in venues.values.sorted(by: { $0.id.rawValue < $1.id.rawValue }) { all += try await venue.positions() }
-            return all
-        }
+        try await withHoldings(of: Array(venues.values)) { holdings in holdings.flatMap(\.positions) }
     }
 
     public func fills(_ query: FillsQuery) async throws -> FillsResponse {

@@ -196,6 +196,31 @@ struct BinanceEndToEndTests {
         }
     }
 
+    @Test("orders the trader places on the account by hand cost routerd no look-up, and are not recorded as routerd's")
+    func handPlacedOrdersCostNoLookup() async throws {
+        try await Self.withLiveRouterd { system, fake in
+            try await fake.control("reset-log")
+            for index in 1...5 {
+                _ = try await fake.control("place", ["symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001",
+                                                     "clientOrderId": "web-hand-\(index)"])
+            }
+            // routerd's own resting order filled by the market after them: once routerd has recorded its fill, the
+            // stream's events about the hand orders before it have been handled.
+            let id = "bb-e2e-after-hand"
+            let request = PlaceOrderRequest(clientOrderId: id, symbol: "BTCUSDT", side: .buy, type: .limit, quantity: ExactDecimal("0.002")!,
+                                            limitPrice: ExactDecimal("59000.00")!)
+            _ = try await system.call("routerd", Methods.routerPlaceOrder, request, as: OrderRecord.self, timeout: .seconds(30))
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "58990.00", "ask": "58999.00"])
+            try await system.waitUntil("routerd to record its own order's fill", timeout: .seconds(30)) {
+                try system.orders().first { $0.clientOrderId == id }?.status == "filled"
+            }
+            let lookups = try await fake.requests().filter { ($0["method"] as? String) == "GET" && ($0["path"] as? String) == "/api/v3/order" }
+            let ofHand = lookups.filter { (($0["params"] as? [String: Any])?["origClientOrderId"] as? String)?.hasPrefix("web-hand") == true }
+            #expect(ofHand.isEmpty, "routerd looked up the trader's own orders: \(ofHand.count)")
+            #expect(try system.count("SELECT COUNT(*) FROM orders WHERE client_order_id LIKE 'web-hand%'") == 0)
+        }
+    }
+
     @Test("a buy whose commission Binance takes in BTC: the strategy holds what it received, a sell of the whole position is refused by routerd before Binance, a sell of what was received empties the account")
     func baseAssetCommission() async throws {
         try await Self.withLiveRouterd { system, fake in

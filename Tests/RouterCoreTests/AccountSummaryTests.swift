@@ -11,6 +11,34 @@ struct AccountSummaryTests {
     /// Seconds from the tests' epoch to now: ticks (and so fills) stamped today.
     var now: Double { Date().timeIntervalSince(epoch) }
 
+    @Test("a slow read of a venue's balances does not hold orders up; an order placed meanwhile has them read again, after it")
+    func holdingsReadOutsideTheSection() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "USDT", free: 1_000, locked: 0)])
+        let service = try await fixture.service(venues: [binance])
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101, at: now))
+        _ = try await service.account()
+        #expect(await binance.balanceReads == 1, "read once when nothing moved meanwhile")
+
+        await binance.setHoldBalances(true)
+        let account = Task { try await service.account() }
+        try await waitFor("the balances read to start", timeout: .seconds(5), every: .milliseconds(1)) { await binance.balanceReads == 2 }
+        // The read hangs on the venue: an order goes through all the same.
+        let answered = Atomic(false)
+        let placed = Task {
+            defer { answered.store(true, ordering: .relaxed) }
+            return try await service.place(request("b-during-read", "BTCUSDT", .buy, 1))
+        }
+        try await waitFor("the order to go through while the balances read hangs", timeout: .seconds(5), every: .milliseconds(1)) {
+            answered.load(ordering: .relaxed)
+        }
+        #expect(try await placed.value.status == .filled)
+        await binance.setHoldBalances(false)
+        _ = try await account.value
+        #expect(await binance.balanceReads == 3, "the read made before the order was not taken: read again inside, after it")
+    }
+
     @Test("equity, cash, exposure and P&L of the day across two venues, in dollars, with what could not be valued")
     func combined() async throws {
         let fixture = try RouterFixture()

@@ -164,6 +164,35 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("an order placed on the account from elsewhere (the trader's app) costs no look-up: routerd is told it may have changed")
+    func handPlacedOrdersCostNoLookup() async throws {
+        try await Self.withVenue { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the user data stream's subscription", timeout: .seconds(30)) { await events.connections > 0 }
+            try await fake.control("reset-log")
+            _ = try await fake.control("place", ["symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001",
+                                                 "clientOrderId": "web-by-hand-1"])
+            _ = try await fake.control("place", ["symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001",
+                                                 "price": "50000.00", "clientOrderId": "web-by-hand-2"])
+            // An order of this venue's own after them, filled by the market: once its fill is delivered, the stream's
+            // events about the two before it have been read.
+            _ = try await venue.place(Self.order("bb-after-hand", .buy, .limit, quantity: "0.002", price: "59000.00"))
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "58990.00", "ask": "58999.00"])
+            try await waitFor("this venue's order's fill", timeout: .seconds(30)) {
+                await events.orders.contains { $0.clientOrderId == "bb-after-hand" && $0.status == .filled }
+            }
+            let byHand = Set(await events.mayHaveChanged)
+            #expect(byHand == ["web-by-hand-1", "web-by-hand-2"], "\(byHand)")
+            #expect(!(await events.orders.contains { $0.clientOrderId.hasPrefix("web-by-hand") }))
+            let lookups = try await fake.requests().filter {
+                ($0["method"] as? String) == "GET" && ["/api/v3/order", "/api/v3/myTrades"].contains($0["path"] as? String ?? "")
+            }
+            let ofHand = lookups.filter { (($0["params"] as? [String: Any])?["origClientOrderId"] as? String)?.hasPrefix("web-by-hand") == true }
+            #expect(ofHand.isEmpty, "the venue looked up orders placed by hand: \(ofHand)")
+        }
+    }
+
     @Test("while the user stream is subscribed, balances are read once, then kept by its events; a fill has them read again")
     func balancesKeptByTheStream() async throws {
         try await Self.withVenue { venue, fake in
@@ -556,6 +585,7 @@ actor TickCollector {
 /// What a venue handed routerd.
 actor EventCollector {
     private(set) var orders: [VenueOrderReport] = []
+    private(set) var mayHaveChanged: [String] = []
     private(set) var connections = 0
     private(set) var disconnections = 0
     private(set) var rules: [[SymbolRules]] = []
@@ -564,6 +594,7 @@ actor EventCollector {
     func add(_ event: VenueEvent) {
         switch event {
         case .order(let report): orders.append(report)
+        case .orderMayHaveChanged(let clientOrderId, _): mayHaveChanged.append(clientOrderId)
         case .connection(.connected): connections += 1
         case .connection(.disconnected): disconnections += 1
         case .rules(let read): rules.append(read)

@@ -255,6 +255,32 @@ struct OrderLifecycleTests {
         #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .expired)
     }
 
+    @Test("an order the venue has no record of changed: looked up only if it is routerd's and may still change")
+    func orderMayHaveChanged() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: [.seconds(600)])
+        #expect(try await service.place(request("bb-done")).status == .filled)
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-doubt"))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected, "given up as not found")
+        let lookupsBefore = await binance.lookups
+        // The trader's own order at the venue, and a final one of routerd's: nothing to ask.
+        await service.handle(.orderMayHaveChanged(clientOrderId: "web-by-hand", symbol: "BTCUSDT"), from: .binance)
+        await service.handle(.orderMayHaveChanged(clientOrderId: "bb-done", symbol: "BTCUSDT"), from: .binance)
+        #expect(await binance.lookups == lookupsBefore, "no look-up for an order routerd never had, nor for a final one")
+        // The given-up order executed after all: its event is worth a look-up, and revives it.
+        await binance.executeLate("bb-doubt")
+        await service.handle(.orderMayHaveChanged(clientOrderId: "bb-doubt", symbol: "BTCUSDT"), from: .binance)
+        #expect(await binance.lookups == lookupsBefore + 1)
+        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .filled)
+        #expect(try fixture.count("fills") >= 1)
+        // Nothing of the trader's order is left to settle: the symbol takes new orders.
+        await binance.set(.fill)
+        #expect(try await service.place(request("bb-next")).status == .filled)
+    }
+
     @Test("a late look-up's 'working' answer that an 'ended' event overtook does not revive the order")
     func overtakenLateLookup() async throws {
         let fixture = try RouterFixture()

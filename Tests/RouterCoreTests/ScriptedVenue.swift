@@ -122,8 +122,12 @@ actor ScriptedVenue: TradingVenue {
     var held: [AssetBalance] = []
     func setHeld(_ balances: [AssetBalance]) { held = balances }
     private(set) var balanceReads = 0
+    /// While set, a balances read does not answer (a REST round trip to a slow exchange) until it is cleared.
+    var holdBalances = false
+    func setHoldBalances(_ hold: Bool) { holdBalances = hold }
     func balances() async throws -> [AssetBalance] {
         balanceReads += 1
+        while holdBalances { try await Task.sleep(for: .milliseconds(1)) }
         return held
     }
 

@@ -33,6 +33,8 @@ public protocol TradingVenue: Sendable {
     func balances() async throws -> [AssetBalance]
     /// Net positions per symbol, marked at the last price.
     func positions() async throws -> [Position]
+    /// Both, as of one moment where the venue can say so (Binance: one account read for both).
+    func holdings() async throws -> (balances: [AssetBalance], positions: [Position])
     /// Where the venue delivers market data, order updates that do not answer a call (a resting order
     /// filled by the market) and its connection's state, in order, one at a time: it waits for each to be
     /// handled (backpressure), and never while it holds a lock that handling could wait for.
@@ -43,6 +45,9 @@ public protocol TradingVenue: Sendable {
 
 extension TradingVenue {
     public var recordDatabase: DatabasePool? { nil }
+    public func holdings() async throws -> (balances: [AssetBalance], positions: [Position]) {
+        (try await balances(), try await positions())
+    }
     public func shutdown() async {}
 }
 
@@ -134,6 +139,10 @@ public enum VenueEvent: Sendable {
     case tick(Tick)
     /// An order changed without being asked (filled by the market, expired).
     case order(VenueOrderReport)
+    /// The venue heard that an order it has no record of changed (Binance's `executionReport` of an order this
+    /// venue did not place or has forgotten): routerd asks the venue about it only if it is one of routerd's own that
+    /// may still change (`RouterService.lookUpIfStillOpen`). The trader's own orders at the venue cost no look-up.
+    case orderMayHaveChanged(clientOrderId: String, symbol: String)
     case connection(VenueConnectionState)
     /// The venue read its symbols' rules again and they changed (Binance changes a tick or step size now and
     /// then): routerd's own checks take them, so an order is checked against what the venue enforces.

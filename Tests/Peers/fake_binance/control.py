@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from aiohttp import web
 
+from .errors import ApiError
 from .limits import BEHAVIOURS
 from .util import f8
 
@@ -170,6 +171,32 @@ async def balance(request, fake):
     return _ok()
 
 
+async def place(request, fake):
+    """POST /fake/place {"symbol","side","type": "MARKET"|"LIMIT","quantity"[,"price","clientOrderId"]}: an order
+    placed on the account from elsewhere (the trader's app, another bot): it trades and streams its executionReports
+    like any other, but is not a request of the client under test (not in /fake/requests)."""
+    body = await _body(request)
+    symbol = fake.engine.symbols.get(str(body.get("symbol", "")))
+    if symbol is None:
+        raise BadControl(f"unknown symbol {body.get('symbol')!r}")
+    side, order_type = body.get("side"), body.get("type", "MARKET")
+    if side not in ("BUY", "SELL"):
+        raise BadControl("'side' must be BUY or SELL")
+    if order_type not in ("MARKET", "LIMIT"):
+        raise BadControl("'type' must be MARKET or LIMIT")
+    qty = _decimal(body, "quantity")
+    price = _decimal(body, "price", order_type == "LIMIT")
+    client_id = body.get("clientOrderId") or fake.engine.new_client_id("web")
+    if not isinstance(client_id, str):
+        raise BadControl("'clientOrderId' must be a string")
+    try:
+        order, made = fake.engine.place(symbol, side, order_type, "GTC" if order_type == "LIMIT" else None, qty,
+                                        price if price is not None else Decimal(0), None, client_id, "NONE", "app", {})
+    except ApiError as error:
+        raise BadControl(f"the engine refused the order: {error}")
+    return _ok({"clientOrderId": order.client_order_id, "status": order.status, "trades": [t.my_trade() for t in made]})
+
+
 async def balances(request, fake):
     return _ok({a: {"free": f8(free), "locked": f8(locked)} for a, (free, locked) in fake.engine.balances.items()})
 
@@ -195,7 +222,7 @@ ROUTES = [
     ("POST", "/fake/price", price), ("POST", "/fake/behaviour", behaviour), ("POST", "/fake/clock", clock),
     ("POST", "/fake/limits", limits), ("POST", "/fake/partial", partial), ("POST", "/fake/advance", advance),
     ("POST", "/fake/commission", commission), ("POST", "/fake/ping", ping), ("POST", "/fake/filters", filters), ("POST", "/fake/balance", balance),
-    ("GET", "/fake/balances", balances), ("GET", "/fake/requests", requests), ("GET", "/fake/orders", orders),
+    ("POST", "/fake/place", place), ("GET", "/fake/balances", balances), ("GET", "/fake/requests", requests), ("GET", "/fake/orders", orders),
     ("POST", "/fake/reset-log", reset_log), ("GET", "/fake/health", health),
 ]
 

@@ -161,17 +161,21 @@ public actor BinanceVenue: TradingVenue {
         case .refused(let outcome, let until):
             await rest.recordRefusal(outcome, until: until)
         case .orderChanged(let clientOrderId, let symbol, let status, let filled):
-            // Every order is looked up, known to this venue or not (one routerd gave up on as not found can turn up
-            // later; routerd ignores an order it never had). The report is read whole, so a duplicated, reordered or
-            // missed event cannot drop a fill; an event that says what was last reported, or about an order already
-            // reported final (it cannot change again), costs no lookup.
+            // An order this venue reported working is looked up. The report is read whole, so a duplicated,
+            // reordered or missed event cannot drop a fill; an event that says what was last reported, or about an
+            // order already reported final (it cannot change again), costs no lookup. An order this venue has no
+            // record of (the trader's own, or routerd's from before a restart, or one given up as not found that
+            // turns up later) is routerd's to judge: it asks only about its own that may still change.
             if final.contains(clientOrderId) { return }
             if placing.keys.contains(clientOrderId) {
                 placing[clientOrderId] = event
                 return
             }
-            if let known = working[clientOrderId], let status, let filled, BinanceOrders.status(status) == known.status,
-               ExactDecimal(filled) == known.filled {
+            guard let known = working[clientOrderId] else {
+                await deliver(.orderMayHaveChanged(clientOrderId: clientOrderId, symbol: symbol))
+                return
+            }
+            if let status, let filled, BinanceOrders.status(status) == known.status, ExactDecimal(filled) == known.filled {
                 return
             }
             do {
@@ -454,7 +458,17 @@ public actor BinanceVenue: TradingVenue {
     /// position, marked at Binance's last price. Binance keeps no cost for a holding, so the average price shown is
     /// the mark and no P&L is claimed; routerd's strategy books, from its own fills, carry the cost.
     public func positions() async throws -> [Position] {
-        let held = Dictionary(try await balances().map { ($0.asset, $0) }, uniquingKeysWith: { first, _ in first })
+        try await positions(holding: try await balances())
+    }
+
+    /// The balances and the positions they make, from one read of the account (or the stream's balances).
+    public func holdings() async throws -> (balances: [AssetBalance], positions: [Position]) {
+        let balances = try await balances()
+        return (balances, try await positions(holding: balances))
+    }
+
+    private func positions(holding balances: [AssetBalance]) async throws -> [Position] {
+        let held = Dictionary(balances.map { ($0.asset, $0) }, uniquingKeysWith: { first, _ in first })
         var positions: [Position] = []
         for symbol in settings.symbols {
             guard let rule = rules[symbol], let balance = held[rule.baseAsset] else { continue }
