@@ -121,6 +121,7 @@ public actor RouterService: ExclusiveSections {
     func loadStrategyBooks() async throws {
         let snapshot = try await store.strategyPositions(through: try await store.lastFillSequence(), venues: accountVenues)
         strategyBooks = Dictionary(snapshot.positions.map { (Self.bookKey($0.strategyId, $0.symbol), $0.book) }, uniquingKeysWith: { _, last in last })
+        holdingsChanges &+= 1
         booksMayBeStale = false
     }
 
@@ -211,10 +212,11 @@ public actor RouterService: ExclusiveSections {
     }
 
     /// An order `venue` heard changed but has no record of: looked up there only when it is routerd's own and may still
-    /// change (not final; given up as not found while its late look-ups last; final but short of fills), then recorded
-    /// as any update. Others (the trader's own orders at the venue, routerd's final ones) cost no look-up. The look-up
-    /// runs outside the exclusive section, so orders and ticks do not wait for its round trip; a failed one is left
-    /// to the schedules that already ask about such orders (`settleUnsettled`, the late look-ups, the venue's poll).
+    /// change (not final; given up as not found, whether or not its late look-ups are over; final but short of fills),
+    /// then recorded as any update. Others (the trader's own orders at the venue, routerd's other final ones) cost no
+    /// look-up. The look-up runs outside the exclusive section, so orders and ticks do not wait for its round trip; a
+    /// failed one is left to the schedules that already ask about such orders (`settleUnsettled`, the late look-ups,
+    /// brought forward).
     func lookUpIfStillOpen(_ clientOrderId: String, symbol: String, at venueId: Venue) async {
         let stored: Result<OrderRecord?, any Error> = await exclusively {
             do { return .success(try await store.order(clientOrderId: clientOrderId)) } catch { return .failure(error) }
@@ -230,12 +232,16 @@ public actor RouterService: ExclusiveSections {
             ])
             return
         }
-        guard !record.status.isFinal || lateLookups[clientOrderId] != nil || unsettled[clientOrderId] != nil,
+        // A given-up order stays worth a look-up after its late look-ups are over (or with none configured): executed
+        // at last, it is revived with its fills. Such orders are few, and always routerd's own.
+        guard !record.status.isFinal || record.wasGivenUpAsNotFound || lateLookups[clientOrderId] != nil || unsettled[clientOrderId] != nil,
               let venue = venues[venueId] else { return }
         do {
             guard let report = try await venue.order(clientOrderId: clientOrderId, symbol: record.symbol) else { return }
             await handle(.order(report), from: venueId)
         } catch {
+            // Its late look-up, if it has one left, goes at the next round rather than minutes later.
+            lateLookups[clientOrderId]?.dueNow = true
             logger.warning("an order the venue reported changed could not be looked up; its schedule will", metadata: [
                 "venue": "\(venueId.rawValue)", "client_order_id": "\(clientOrderId)", "error": "\(error)",
             ])
@@ -487,9 +493,9 @@ public actor RouterService: ExclusiveSections {
         updated.updatedAt = max(report.time, stored.updatedAt)
         let newFills: [Fill]
         do {
+            holdingsChanges &+= 1  // before the write: one that fails may have landed all the same
             newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status,
                                               durable: false)
-            holdingsChanges &+= 1
             healthyStore = true
             if updated.status != stored.status { metrics.ordered(updated.venue, updated.status) }
             if givenUp { lateLookups[stored.clientOrderId] = nil }
@@ -552,8 +558,9 @@ public actor RouterService: ExclusiveSections {
             // writing anything, what routerd answers must be on disk before it answers: synced here.
             let durable = order.status == .sent ? !venuesSyncingSent.contains(order.venue)
                 : expecting == .sent && venuesSyncingSent.contains(order.venue)
-            try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)
+            // Before the write: one that fails may have landed all the same.
             holdingsChanges &+= 1
+            try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)
             healthyStore = true
             if order.status != expecting { metrics.ordered(order.venue, order.status) }
         } catch {

@@ -39,6 +39,28 @@ struct AccountSummaryTests {
         #expect(await binance.balanceReads == 3, "the read made before the order was not taken: read again inside, after it")
     }
 
+    @Test("a record that fails after it landed still makes a read of the holdings made before it be read again")
+    func failedRecordStillCounts() async throws {
+        let fixture = try RouterFixture()
+        let storage = MisbehavingStore(fixture.store)
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "USDT", free: 1_000, locked: 0)])
+        let service = try await fixture.service(storage: storage, venues: [binance], paperTrading: false)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101, at: now))
+        await binance.set(.rest)
+        #expect(try await service.place(request("b-rest", "BTCUSDT", .buy, 1, type: .limit, limit: 99)).status == .acknowledged)
+        let reads = await binance.balanceReads
+        await binance.setHoldBalances(true)
+        let account = Task { try await service.account() }
+        try await waitFor("the balances read to start", timeout: .seconds(5), every: .milliseconds(1)) { await binance.balanceReads == reads + 1 }
+        // The resting order fills at the venue; routerd's record of it lands, but the write reports an error.
+        storage.failWhen.withLockedValue { $0 = .filled }
+        await binance.fillWorking("b-rest")
+        await binance.setHoldBalances(false)
+        _ = try await account.value
+        #expect(await binance.balanceReads == reads + 2, "the read from before the fill was not taken")
+    }
+
     @Test("equity, cash, exposure and P&L of the day across two venues, in dollars, with what could not be valued")
     func combined() async throws {
         let fixture = try RouterFixture()

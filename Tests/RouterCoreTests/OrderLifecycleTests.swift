@@ -281,6 +281,33 @@ struct OrderLifecycleTests {
         #expect(try await service.place(request("bb-next")).status == .filled)
     }
 
+    @Test("a given-up order whose late look-ups are over (or with none configured), executed at last, is revived by its venue's word")
+    func givenUpWithoutLateLookups() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: [])
+        await binance.set(.timeoutBeforeExecuting)
+        _ = try await service.place(request("bb-gone"))
+        await service.settleUnsettled()
+        #expect(try await fixture.store.order(clientOrderId: "bb-gone")?.status == .rejected)
+        #expect(await service.lateLookups["bb-gone"] == nil, "no late look-up to keep it")
+        await binance.executeLate("bb-gone")
+        await service.handle(.orderMayHaveChanged(clientOrderId: "bb-gone", symbol: "BTCUSDT"), from: .binance)
+        #expect(try await fixture.store.order(clientOrderId: "bb-gone")?.status == .filled)
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("a look-up of a given-up order its venue's event asked for that fails brings its next late look-up forward")
+    func failedLookUpBringsTheLateOneForward() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await givenUp(fixture, binance)
+        #expect(await service.lateLookups["bb-doubt"]?.dueNow == false)
+        await binance.set(.unavailable)
+        await service.handle(.orderMayHaveChanged(clientOrderId: "bb-doubt", symbol: "BTCUSDT"), from: .binance)
+        #expect(await service.lateLookups["bb-doubt"]?.dueNow == true)
+    }
+
     @Test("a late look-up's 'working' answer that an 'ended' event overtook does not revive the order")
     func overtakenLateLookup() async throws {
         let fixture = try RouterFixture()

@@ -227,4 +227,20 @@ struct PaperFundsTests {
                                      rules: [RouterFixture.looseRules("EURUSD")], logger: quietLogger)
         }
     }
+
+    @Test("the paper venue's holdings are its balances and positions as one section reads them")
+    func holdingsInOneRead() async throws {
+        let fixture = try RouterFixture()
+        let rules = ["BTCUSDT", "USDJPY", "EURUSD"].map(RouterFixture.looseRules)
+        let venue = try await PaperVenue(database: fixture.database, settings: Self.settings(["USDT": 1_000, "USD": 1_000]), rules: rules,
+                                         logger: quietLogger)
+        await venue.ingest(quote("BTCUSDT", bid: 100, ask: 100))
+        await venue.ingest(quote("EURUSD", bid: 1.1, ask: 1.1))
+        _ = try await venue.place(VenueOrderRequest(newOrder("buy", .buy, 3)))
+        _ = try await venue.place(VenueOrderRequest(newOrder("eur", .sell, 100, symbol: "EURUSD")))
+        let (balances, positions) = try await venue.holdings()
+        #expect(balances == (try await venue.balances()))
+        #expect(positions.map(\.symbol).sorted() == (try await venue.positions()).map(\.symbol).sorted())
+        #expect(positions.map(\.symbol).sorted() == ["BTCUSDT", "EURUSD"])
+    }
 }

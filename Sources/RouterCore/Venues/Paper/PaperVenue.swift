@@ -143,6 +143,12 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
         try await exclusively { try exchange.positions() }
     }
 
+    /// Both in one section: a tick filling a resting order between two reads would pair the cash from before the fill
+    /// with the position from after it (a false drawdown for mindsetd).
+    public func holdings() async throws -> (balances: [AssetBalance], positions: [Position]) {
+        try await exclusively { (try exchange.balances(), try exchange.positions()) }
+    }
+
     /// Every balance valued in the account's currency at the current marks.
     public func valuation() async throws -> PaperExchange.Valuation {
         try await exclusively { try exchange.valuation() }
