@@ -1,3 +1,4 @@
+import BagbotStorage
 import Foundation
 import GRDB
 import Logging
@@ -94,14 +95,15 @@ public final class UsageRecorder: Service, Sendable {
                 let insert = try db.cachedStatement(sql: """
                     INSERT INTO usage_logs (token_id, method, route, status, latency_ms, time) VALUES (?, ?, ?, ?, ?, ?)
                     """)
+                // Times as GRDB writes them, without its DateFormatter (ICU: about 8 µs a date, 500 a batch).
                 for entry in entries {
-                    try insert.execute(arguments: [entry.tokenId, entry.method, entry.route, entry.status, entry.latencyMs, entry.time])
+                    try insert.execute(arguments: [entry.tokenId, entry.method, entry.route, entry.status, entry.latencyMs, entry.time.databaseText])
                 }
                 let touch = try db.cachedStatement(sql: """
                     UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)
                     """)
                 for (id, time) in lastUsed {
-                    try touch.execute(arguments: [time, id, time])
+                    try touch.execute(arguments: [time.databaseText, id, time.databaseText])
                 }
             }
             buffer.withLockedValue { $0.written += entries.count }

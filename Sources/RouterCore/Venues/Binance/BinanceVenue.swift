@@ -37,10 +37,12 @@ public actor BinanceVenue: TradingVenue {
     /// longer trusts from its ticks (a market stream that stopped).
     private let markMaxAge: Duration
     /// The last price read of each asset a commission was paid in other than the symbol's own (BNB, "BNBUSDT"), and
-    /// when: when Binance cannot be asked (a back-off, a ban), a commission is valued at it for up to an hour rather
-    /// than leave its order's fill unrecorded until a price comes.
+    /// when: when Binance cannot be asked (a back-off, a ban), a commission is valued at it however old it is, rather
+    /// than leave its order's fill unrecorded until a price comes. A fill left out is a position routerd, the
+    /// strategy and its stop do not know; a fee valued at an old price is off by a fraction of a fraction of the
+    /// trade (a commission is about 0.1 % of it). Older than `feePriceOldAge`, said as an error.
     private var feePrices: [String: (price: ExactDecimal, at: ContinuousClock.Instant)] = [:]
-    static let feePriceMaxAge: Duration = .seconds(3_600)
+    static let feePriceOldAge: Duration = .seconds(3_600)
     /// Orders this venue reported final: their user-stream events cost no lookup.
     private var final = FinalOrderMemory()
     /// Orders being placed, with the last user-stream event about each that came before the answer (Binance sends the
@@ -554,7 +556,7 @@ public actor BinanceVenue: TradingVenue {
         return conversion
     }
 
-    /// `asset`'s last price in `quoteAsset` from Binance, else the last one read within `feePriceMaxAge`.
+    /// `asset`'s last price in `quoteAsset` from Binance, else the last one read (none read at all: the fill waits).
     private func feePrice(_ asset: String, in quoteAsset: String) async throws -> ExactDecimal {
         let pair = asset + quoteAsset
         do {
@@ -562,14 +564,21 @@ public actor BinanceVenue: TradingVenue {
             feePrices[pair] = (price, .now)
             return price
         } catch {
-            guard let kept = feePrices[pair], ContinuousClock.now - kept.at < Self.feePriceMaxAge else {
+            guard let kept = feePrices[pair] else {
                 throw FeeConversion.Unvalued(asset: asset, quoteAsset: quoteAsset, cause: "\(error)")
             }
-            logger.warning("a commission is valued at the last price read, as Binance cannot be asked now", metadata: [
-                "pair": "\(pair)", "price": "\(kept.price)", "age": "\(ContinuousClock.now - kept.at)", "error": "\(error)",
+            let age = ContinuousClock.now - kept.at
+            logger.log(level: age < Self.feePriceOldAge ? .warning : .error,
+                       "a commission is valued at the last price read, as Binance cannot be asked now", metadata: [
+                "pair": "\(pair)", "price": "\(kept.price)", "age": "\(age)", "error": "\(error)",
             ])
             return kept.price
         }
+    }
+
+    /// Makes the fee prices read so far `by` older (tests: what an hour-long outage does).
+    func ageFeePrices(by duration: Duration) {
+        for pair in feePrices.keys { feePrices[pair]?.at -= duration }
     }
 
     /// The market stream's last trade of `symbol` if it is younger than `markMaxAge`, else Binance's over REST.
