@@ -164,6 +164,32 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("a burst of events about one working order costs one look-up per round trip, not one per event, beside the stream's reader")
+    func burstOfEventsIsLookedUpOnce() async throws {
+        try await Self.withVenue { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            let placed = try await venue.place(Self.order("bb-burst", .buy, .limit, quantity: "0.005", price: "50000.00"))
+            #expect(placed.status == .acknowledged)
+            try await fake.control("reset-log")
+            // Five executionReports in a row, each saying something new (as partial fills do): the stream's reader hands
+            // each over at once; the look-ups run beside it, one at a time, each order once per turn.
+            for part in 1...5 {
+                await venue.userStreamEvent(.orderChanged(clientOrderId: "bb-burst", symbol: "BTCUSDT", status: "PARTIALLY_FILLED",
+                                                          filled: "0.00\(part)"))
+            }
+            try await waitFor("the look-ups' reports", timeout: .seconds(10), every: .milliseconds(10)) {
+                await events.orders.contains { $0.clientOrderId == "bb-burst" }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let lookups = try await fake.requests().filter {
+                ($0["method"] as? String) == "GET" && ($0["path"] as? String) == "/api/v3/order"
+                    && (($0["params"] as? [String: Any])?["origClientOrderId"] as? String) == "bb-burst"
+            }
+            #expect((1..<5).contains(lookups.count), "\(lookups.count) look-ups for 5 events")
+        }
+    }
+
     @Test("an order placed on the account from elsewhere (the trader's app) costs no look-up: routerd is told it may have changed")
     func handPlacedOrdersCostNoLookup() async throws {
         try await Self.withVenue { venue, fake in

@@ -48,6 +48,9 @@ public actor BinanceVenue: TradingVenue {
     /// Orders being placed, with the last user-stream event about each that came before the answer (Binance sends the
     /// `executionReport` as it answers): handled once the answer is in, when it usually says nothing new.
     private var placing: [String: BinanceUserStream.Event?] = [:]
+    /// Working orders the user stream said changed, still to be looked up, in the order said (`lookUpChanged`).
+    private var changed: [(clientOrderId: String, symbol: String)] = []
+    private var lookingUpChanged = false
     /// While the user data stream is subscribed the poll is only a safety net, and runs every 30 s.
     private var userStreamUp = false
     private var lastPoll = ContinuousClock.now
@@ -94,6 +97,7 @@ public actor BinanceVenue: TradingVenue {
     public func shutdown() async {
         upkeep?.cancel()
         upkeep = nil
+        changed.removeAll()
         for task in [marketStream, userStream, orderPoll] { task?.cancel() }
         for task in [marketStream, userStream, orderPoll] { await task?.value }
         (marketStream, userStream, orderPoll) = (nil, nil, nil)
@@ -143,7 +147,7 @@ public actor BinanceVenue: TradingVenue {
         userStream = Task { await stream.run() }
     }
 
-    private func userStreamEvent(_ event: BinanceUserStream.Event) async {
+    func userStreamEvent(_ event: BinanceUserStream.Event) async {
         switch event {
         case .subscribed:
             userStreamUp = true
@@ -180,6 +184,26 @@ public actor BinanceVenue: TradingVenue {
             if let status, let filled, BinanceOrders.status(status) == known.status, ExactDecimal(filled) == known.filled {
                 return
             }
+            noteChanged(clientOrderId, symbol: symbol)
+        }
+    }
+
+    /// Queues a working order's look-up for `lookUpChanged`, once however many events announce it before its turn.
+    private func noteChanged(_ clientOrderId: String, symbol: String) {
+        if !changed.contains(where: { $0.clientOrderId == clientOrderId }) { changed.append((clientOrderId, symbol)) }
+        guard !lookingUpChanged else { return }
+        lookingUpChanged = true
+        Task { await lookUpChanged() }
+    }
+
+    /// The queued look-ups, one at a time, beside the stream's reader: it goes on reading (balances, other orders'
+    /// events) while a look-up travels, and a burst of events about one order (its partial fills) costs one look-up per
+    /// round trip rather than one per event. An event that comes while its order's look-up is under way queues it
+    /// again (that answer may predate the event); an order reported final meanwhile is not looked up again.
+    private func lookUpChanged() async {
+        while !changed.isEmpty {
+            let (clientOrderId, symbol) = changed.removeFirst()
+            if final.contains(clientOrderId) { continue }
             do {
                 if let report = try await order(clientOrderId: clientOrderId, symbol: symbol) { await deliver(.order(report)) }
             } catch {
@@ -188,6 +212,7 @@ public actor BinanceVenue: TradingVenue {
                 ])
             }
         }
+        lookingUpChanged = false
     }
 
     /// A signed `GET /api/v3/account` at start: a key that Binance refuses, or that may not trade, stops routerd
