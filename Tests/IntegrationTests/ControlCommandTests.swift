@@ -87,10 +87,12 @@ struct ControlCommandTests {
             try system.start()
             let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
             // The end of a trade's story: mindsetd counts it from routerd's fill log, under its closing fill's request id.
+            // A trade closed by the strategy's own exit (through arsenald), not one mindsetd flattened (`mf-…`, which
+            // arsenald never sees: a slow run can reach a flatten before the strategy's exit).
             var exitId: String?
             try await system.waitUntil("a strategy's trade to close", timeout: .seconds(150)) {
                 let counted = system.log("mindsetd").split(separator: "\n").first {
-                    $0.contains("trade counted from routerd's fill log") && !$0.contains("strategy=manual")
+                    $0.contains("trade counted from routerd's fill log") && !$0.contains("strategy=manual") && !$0.contains("request_id=mf-")
                 }
                 exitId = counted.flatMap { line in
                     line.split(separator: " ").first { $0.hasPrefix("request_id=") }.map { String($0.dropFirst("request_id=".count)) }

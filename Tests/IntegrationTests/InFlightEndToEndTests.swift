@@ -22,17 +22,18 @@ extension TradePathTests {
         return try directory.write("eurusd-quiet.csv", rows.joined(separator: "\n") + "\n")
     }
 
-    /// The daemons' calls time out after 8 s: a newer order's wait for a stopped mindsetd then spans the older order's
+    /// The daemons' calls time out after 12 s: a newer order's wait for a stopped mindsetd then spans the older order's
     /// confirmation, which arsenald looks up 5 s after its send timed out, with room for the polls on a loaded machine
-    /// (at 4 s the wait could end before the probe of C, which then rightly went out). The 5 s leave the older
+    /// (at 4 s, and once in a clean-clone CI run at 8 s, the wait ended before the probe of C, which then rightly went
+    /// out). The 5 s leave the older
     /// order's fill and the newer order's start seconds to happen before that look-up, even with the whole suite
-    /// on the machine (with 2 s, a fill that took 1.5 s failed the run). routerd is stopped for the 8 s and the
+    /// on the machine (with 2 s, a fill that took 1.5 s failed the run). routerd is stopped for the 12 s and the
     /// test's own reaction to the answer: its last tick must not be too old to fill at then (the paper venue's
     /// 10 s had the older order rejected as stale in a loaded run).
     static var slowCallsNoStrategies: String {
         """
         ipc:
-          request_timeout_ms: 8000
+          request_timeout_ms: 12000
         router:
           paper:
             max_tick_age_seconds: 60
@@ -98,7 +99,7 @@ extension TradePathTests {
             }
             try await Task.sleep(for: .milliseconds(100))
 
-            // B: the newer order takes the symbol and waits for a stopped mindsetd (up to 8 s), across A's lookup.
+            // B: the newer order takes the symbol and waits for a stopped mindsetd (up to 12 s), across A's lookup.
             let signalsBefore = await Self.counter(system, "signals")
             system.signal("mindsetd", SIGSTOP)
             let newer = Task { try await Self.manualBuy(system) }
