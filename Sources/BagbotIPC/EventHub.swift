@@ -150,6 +150,8 @@ final class IPCSubscriber: Sendable {
 
     func enqueue(_ frame: ByteBuffer, policy: DeliveryPolicy) {
         let limits = limits
+        // A tick published in a batch is written at the batch's flush (`EventBatch`).
+        let batch = policy == .dropOldest ? EventBatch.current : nil
         let admission = queue.withLockedValue { queue -> Admission in
             guard !queue.disconnecting else { return .ignored }
             var dropped = false
@@ -173,6 +175,7 @@ final class IPCSubscriber: Sendable {
                 queue.reliable += 1
             }
             queue.items.append((frame, policy))
+            if batch != nil { return .queued(scheduleDrain: false, droppedOldest: dropped) }
             let schedule = !queue.drainScheduled
             queue.drainScheduled = true
             return .queued(scheduleDrain: schedule, droppedOldest: dropped)
@@ -180,7 +183,11 @@ final class IPCSubscriber: Sendable {
         switch admission {
         case .queued(let scheduleDrain, let droppedOldest):
             if droppedOldest { hub.countDrop() }
-            if scheduleDrain { connection.channel.eventLoop.execute { self.drain() } }
+            if let batch {
+                if !batch.holdWrite(for: self) { self.scheduleDrain() }
+            } else if scheduleDrain {
+                connection.channel.eventLoop.execute { self.drain() }
+            }
         case .overflow:
             logger.warning(
                 "subscriber cannot keep up with a stream that never drops; disconnecting it",
@@ -189,6 +196,16 @@ final class IPCSubscriber: Sendable {
         case .ignored:
             break
         }
+    }
+
+    /// Has the queue written unless a write is already due (a batch's flush).
+    func scheduleDrain() {
+        let schedule = queue.withLockedValue { queue -> Bool in
+            guard !queue.drainScheduled, !queue.disconnecting, !queue.items.isEmpty else { return false }
+            queue.drainScheduled = true
+            return true
+        }
+        if schedule { connection.channel.eventLoop.execute { self.drain() } }
     }
 
     /// Writes queued events while the socket accepts them. Runs on the connection's event loop; when the

@@ -101,6 +101,43 @@ struct EventHubTests {
         }
     }
 
+    @Test("ticks published in a batch wait for its flush; an order or fill takes them along in order; a finished batch holds nothing")
+    func batchedTicks() async throws {
+        try await withServer(setup: addSubscribe) { server, directory in
+            let log = EventLog()
+            let client = try await subscribedClient(directory.socketPath, topics: ["ticks", "fills"], log: log)
+            try await waitUntil("the subscription") { server.events.subscriberCount == 1 }
+            let batch = EventBatch()
+            EventBatch.$current.withValue(batch) {
+                for seq in 0..<10 { server.events.publish("tick", topic: ticks, body: TickEvent(seq: seq, pad: "")) }
+            }
+            // Held: nothing is written before the flush (given time to arrive if it had been).
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(log.seqs("tick").isEmpty)
+            batch.flush()
+            try await waitUntil("the flushed ticks") { log.last("tick") == 9 }
+            #expect(log.seqs("tick") == Array(0..<10))
+
+            // A fill published in the batch's task is not held, and writes the ticks queued before it.
+            EventBatch.$current.withValue(batch) {
+                for seq in 10..<20 { server.events.publish("tick", topic: ticks, body: TickEvent(seq: seq, pad: "")) }
+                server.events.publish("fill", topic: fills, body: TickEvent(seq: 1, pad: ""))
+            }
+            try await waitUntil("the fill") { log.last("fill") == 1 }
+            try await waitUntil("the ticks before it") { log.last("tick") == 19 }
+
+            // A task that still has the batch after it finished writes at once.
+            batch.finish()
+            EventBatch.$current.withValue(batch) {
+                server.events.publish("tick", topic: ticks, body: TickEvent(seq: 20, pad: ""))
+            }
+            try await waitUntil("the tick after the batch finished") { log.last("tick") == 20 }
+            #expect(log.seqs("tick") == Array(0...20))
+            #expect(server.events.droppedEvents == 0)
+            await client.shutdown()
+        }
+    }
+
     @Test("a subscriber that never reads does not stall ticks to a fast one; its dropped ticks are counted")
     func slowTickSubscriber() async throws {
         let limits = SubscriberLimits(droppableCapacity: 64, reliableCapacity: 1_024)

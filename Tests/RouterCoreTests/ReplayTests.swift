@@ -382,6 +382,23 @@ struct ReplayFeedTests {
         #expect(delivered.map(\.bid) == [4, 1, 2, 2, 1])
     }
 
+    @Test("a price repeated in a looped file is scaled alike every time, each cycle anew, keeping its own decimals")
+    func repeatedPricesAcrossCycles() async throws {
+        // 2.0 and 2.00 are one value written two ways: each keeps its scale. The file ends at 4 (scale 2 a cycle).
+        let start = Date(timeIntervalSince1970: 1_600_000_000)
+        let prices: [ExactDecimal] = [ExactDecimal(mantissa: 20, scale: 1), ExactDecimal(mantissa: 200, scale: 2), ExactDecimal(mantissa: 20, scale: 1), 4]
+        let ticks = zip(prices, 0...).map { price, index in
+            Tick(symbol: "AAAUSDT", time: start.addingTimeInterval(Double(index)), bid: price, ask: price, last: price, volume: 0,
+                 sequence: UInt64(index + 1), source: "test")
+        }
+        let file = ReplayFile(path: "repeats", symbol: "AAAUSDT", format: .tardisTrades, ticks: ticks, skippedLines: 0)
+        let delivered = await collect(ReplayFeed(files: [file], speed: .max, loop: true), base: base, limit: 12)
+        try #require(delivered.count == 12)
+        let bids = delivered.map(\.bid)
+        #expect(bids == [2, 2, 2, 4, 4, 4, 4, 8, 8, 8, 8, 16])
+        #expect(bids.map(\.scale) == [1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1, 0])
+    }
+
     @Test("two looping files stay in time order across several cycles")
     func twoLoopingFiles() async {
         let a = replayFile("AAAUSDT", start: Date(timeIntervalSince1970: 1_600_000_000), offsets: [0, 0.3, 0.9], mids: [1, 2, 3])

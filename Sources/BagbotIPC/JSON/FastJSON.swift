@@ -1,3 +1,4 @@
+import BagbotDomain
 import Foundation
 import NIOCore
 
@@ -22,6 +23,7 @@ import NIOCore
 enum FastJSON {
     /// Appends `value` as JSON to `buffer`; false (and `buffer` as it was) when the fast path declined.
     static func encode<Value: Encodable>(_ value: Value, appendingTo buffer: inout ByteBuffer) -> Bool {
+        if Value.self == Tick.self, TickJSON.write(value as! Tick, into: &buffer) { return true }
         let start = buffer.writerIndex
         let writer = JSONStreamWriter(taking: &buffer)
         let succeeded = writer.encodeDocument(value)
@@ -33,6 +35,7 @@ enum FastJSON {
     /// Decodes one JSON document; nil when the fast path declined (the caller then asks JSONDecoder,
     /// which either decodes it or explains what is wrong).
     static func decode<Value: Decodable>(_ type: Value.Type, from bytes: UnsafeRawBufferPointer) -> Value? {
+        if Value.self == Tick.self, let tick = TickJSON.read(bytes) { return (tick as! Value) }
         guard let tape = JSONTape.parse(bytes) else { return nil }
         return JSONTapeDecoder(bytes: bytes, tape: tape).decodeDocument(type)
     }

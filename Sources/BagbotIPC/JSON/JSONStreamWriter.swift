@@ -184,17 +184,8 @@ final class JSONStreamWriter: Encoder {
 
     func writeInteger<Value: FixedWidthInteger>(_ value: Value) {
         valueExpected = false
-        var magnitude = UInt64(value.magnitude)
         if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var index = 20
-            repeat {
-                index -= 1
-                digits[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[index..<20]))
-        }
+        buffer.writeDecimalDigits(of: UInt64(value.magnitude))
     }
 
     func writeString(_ text: String) {
@@ -330,6 +321,20 @@ private struct StreamSingleValueContainer: SingleValueEncodingContainer, StreamV
 }
 
 extension ByteBuffer {
+    /// `value` in decimal digits, without building a String.
+    mutating func writeDecimalDigits(of value: UInt64) {
+        var value = value
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            writeBytes(UnsafeBufferPointer(rebasing: digits[index..<20]))
+        }
+    }
+
     /// Writes `text` as a JSON string literal, escaped as JSONEncoder with `.withoutEscapingSlashes` does,
     /// followed by `suffix` if given (a key's colon). Text that needs no escape is copied in one go.
     mutating func writeJSONStringLiteral(_ text: String, suffix: UInt8? = nil) {

@@ -63,6 +63,12 @@ public struct ReplayFeed: Sendable {
         }
     }
 
+    /// A price as written: its digits and its scale.
+    struct PriceDigits: Hashable {
+        var mantissa: Int128
+        var scale: Int
+    }
+
     private func nextCursor(_ cursors: [Cursor]) -> Int? {
         var best: Int?
         for index in cursors.indices where !cursors[index].finished {
@@ -76,6 +82,11 @@ public struct ReplayFeed: Sendable {
         var index = 0
         var cycle = 0
         var finished: Bool
+        /// This cycle's scaled prices by the file's price (its digits, not its value: 1.50 and 1.5 keep their own
+        /// scales). A trade stream repeats a few hundred prices for hours, and scaling one exactly costs a
+        /// microsecond; cleared when the cycle changes.
+        private var scaledPrices: [PriceDigits: ExactDecimal?] = [:]
+        private var scaledCycle = 0
 
         init(file: ReplayFile) {
             self.file = file
@@ -88,15 +99,15 @@ public struct ReplayFeed: Sendable {
             Double(cycle) * cycleLength + file.ticks[index].time.timeIntervalSince(file.start)
         }
 
-        func currentTick(base: Date) -> Tick? {
+        mutating func currentTick(base: Date) -> Tick? {
             var tick = file.ticks[index]
             tick.sequence = UInt64(cycle * file.ticks.count + index + 1)
             if cycle > 0, let first = file.ticks.first, let last = file.ticks.last, first.mid.isPositive {
                 let scale = pow(last.midValue / first.midValue, Double(cycle))
                 // Each price keeps the file's decimals; a tick they cannot hold (a bid rounded to zero, a book
                 // crossed by rounding, a compounded scale out of range) is skipped.
-                guard scale.isFinite, scale > 0, let bid = Self.scaled(tick.bid, by: scale), let ask = Self.scaled(tick.ask, by: scale),
-                      let lastPrice = Self.scaled(tick.last, by: scale), bid.isPositive, ask >= bid, lastPrice.isPositive else { return nil }
+                guard scale.isFinite, scale > 0, let bid = scaled(tick.bid, by: scale), let ask = scaled(tick.ask, by: scale),
+                      let lastPrice = scaled(tick.last, by: scale), bid.isPositive, ask >= bid, lastPrice.isPositive else { return nil }
                 tick.bid = bid
                 tick.ask = ask
                 tick.last = lastPrice
@@ -104,8 +115,17 @@ public struct ReplayFeed: Sendable {
             return tick
         }
 
-        private static func scaled(_ price: ExactDecimal, by factor: Double) -> ExactDecimal? {
-            ExactDecimal(rounding: price.doubleValue * factor, scale: price.scale, rounding: .halfEven)
+        /// `factor` is the same for every price of a cycle.
+        private mutating func scaled(_ price: ExactDecimal, by factor: Double) -> ExactDecimal? {
+            if scaledCycle != cycle {
+                scaledPrices.removeAll(keepingCapacity: true)
+                scaledCycle = cycle
+            }
+            let digits = PriceDigits(mantissa: price.mantissa, scale: price.scale)
+            if let known = scaledPrices[digits] { return known }
+            let result = ExactDecimal(rounding: price.doubleValue * factor, scale: price.scale, rounding: .halfEven)
+            scaledPrices[digits] = result
+            return result
         }
 
         mutating func advance(loop: Bool) {
