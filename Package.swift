@@ -90,7 +90,7 @@ let package = Package(
             swiftSettings: strictConcurrency
         ),
         .target(name: "MindsetCore", dependencies: core(), swiftSettings: strictConcurrency),
-        .target(name: "ArsenalCore", dependencies: core(nioPosix), swiftSettings: strictConcurrency),
+        .target(name: "ArsenalCore", dependencies: core(nioCore, nioPosix), swiftSettings: strictConcurrency),
         // Venues reach their exchanges over HTTP with AsyncHTTPClient and over WebSocket with swift-websocket (Venues/Binance).
         .target(name: "RouterCore", dependencies: core(grdb, asyncHTTPClient, webSocketClient, nioCore, nioPosix, nioHTTP1),
                 swiftSettings: strictConcurrency),

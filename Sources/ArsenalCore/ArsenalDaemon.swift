@@ -24,8 +24,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     private let logger: Logger
     private let readiness: DaemonReadiness
     private let started = Date()
-    private let ticks: AsyncStream<Tick>
-    private let ticksIn: AsyncStream<Tick>.Continuation
+    private let ticks: TickInbox
     private let updates: AsyncStream<RouterUpdate>
     private let updatesIn: AsyncStream<RouterUpdate>.Continuation
     /// Ticks dropped from arsenald's own buffer because the strategies fell behind (the newest are kept).
@@ -53,7 +52,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                                  logger: context.logger("router-client"), group: loop)
         routerStream = IPCClient(ownService: "arsenald", peerService: "routerd", configuration: .from(config, peer: "routerd"),
                                  logger: context.logger("router-stream"), group: loop)
-        (ticks, ticksIn) = AsyncStream.makeStream(of: Tick.self, bufferingPolicy: .bufferingNewest(config.ipc.tickQueueCapacity))
+        ticks = TickInbox(capacity: config.ipc.tickQueueCapacity)
         (updates, updatesIn) = AsyncStream.makeStream(of: RouterUpdate.self, bufferingPolicy: .unbounded)
         confidenceFile = StrategyConfidenceFile(stateDirectory: config.paths.stateFilesDir)
         let hub = server.events
@@ -80,7 +79,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
 
     private func wire() {
         let coordinator = coordinator
-        let ticksIn = ticksIn
+        let ticks = ticks
         let updatesIn = updatesIn
         let logger = logger
         let droppedTicks = droppedTicks
@@ -92,7 +91,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 case Events.tick:
                     let tick = try IPCClient.decodeEvent(Tick.self, from: frame)
                     metrics.received(tick)
-                    if case .dropped = ticksIn.yield(tick) {
+                    if !ticks.put(tick) {
                         droppedTicks.withLockedValue { $0 += 1 }
                         metrics.droppedTick()
                     }
@@ -325,13 +324,13 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             await withDiscardingTaskGroup { tickConsumer in
                 let stopping = stopping
                 tickConsumer.addTask(executorPreference: coordinator.executor) {
-                    for await tick in ticks {
-                        if stopping.withLockedValue({ $0 }) { break }
-                        await coordinator.handle(tick: tick)
-                        self.metrics.processed(tick)
-                        let (paced, due) = self.pacing.withLockedValue { $0.processed(tick) }
-                        if paced { await self.acknowledge(tick, due: due) }
-                    }
+                    await coordinator.consume(
+                        ticks, shouldStop: { stopping.withLockedValue { $0 } },
+                        handled: { tick in
+                            self.metrics.processed(tick)
+                            return self.pacing.withLockedValue { $0.processed(tick) }
+                        },
+                        settled: { tick, due in self.acknowledge(tick, due: due) })
                 }
                 mindsetClient.start()
                 routerClient.start()
@@ -340,7 +339,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
 
                 try? await gracefulShutdown()
                 stopping.withLockedValue { $0 = true }
-                ticksIn.finish()
+                ticks.finish()
             }
             await routerStream.shutdown()
             updatesIn.finish()
@@ -365,14 +364,16 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         logger.warning("pacing the replay before the whole trade path is up: the first orders may be refused")
     }
 
-    /// A paced replay: the tick's orders settle (their fills applied) before the next tick, and routerd hears which
-    /// ticks are done every `TickPacingState.acknowledgeEvery` ticks (its window is four times that, so it never
-    /// waits on an arsenald that keeps up, and always hears before its window is full).
-    private func acknowledge(_ tick: Tick, due: Bool) async {
-        await coordinator.settle(within: .seconds(2))
+    /// A paced replay: once the tick's orders have settled (their fills applied; the coordinator waits for them
+    /// before the next tick), routerd hears which ticks are done every `TickPacingState.acknowledgeEvery` ticks (its
+    /// window is four times that, so it never waits on an arsenald that keeps up, and always hears before its
+    /// window is full). The acknowledgement is written from the coordinator's loop, which holds routerd's connection.
+    private func acknowledge(_ tick: Tick, due: Bool) {
         pacing.withLockedValue { $0.settled = TickReference(symbol: tick.symbol, sequence: tick.sequence) }
         guard due else { return }
-        Task { await sendAcknowledgement(TickReference(symbol: tick.symbol, sequence: tick.sequence)) }
+        Task(executorPreference: coordinator.executor) {
+            await self.sendAcknowledgement(TickReference(symbol: tick.symbol, sequence: tick.sequence))
+        }
     }
 
     private func sendAcknowledgement(_ tick: TickReference) async {

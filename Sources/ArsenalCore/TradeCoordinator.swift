@@ -424,6 +424,27 @@ public actor TradeCoordinator {
     /// position, which routerd checks one by one: exits never compete). Of the entries, the one ranked first by
     /// strength × confidence goes out, unless an exit goes out on the symbol this tick; the others are
     /// withdrawn.
+    /// arsenald's tick loop, run on the coordinator itself: handling a tick and settling its orders never hop
+    /// between executors (each hop was a trip through the event loop's queue, a quarter of arsenald's time at max
+    /// speed). `shouldStop` is asked before each tick; `handled` after it, says whether the tick's orders must settle
+    /// before the next tick (a paced replay) and whether routerd is due to hear of it, which `settled` is then told.
+    func consume(_ ticks: TickInbox, shouldStop: @Sendable () -> Bool,
+                 handled: @Sendable (Tick) -> (paced: Bool, acknowledge: Bool),
+                 settled: @Sendable (Tick, _ acknowledge: Bool) -> Void) async {
+        while true {
+            guard let tick = ticks.take() else {
+                if await ticks.wait() { continue }
+                return
+            }
+            if shouldStop() { return }
+            await handle(tick: tick)
+            let (paced, acknowledge) = handled(tick)
+            guard paced else { continue }
+            await settle(within: .seconds(2))
+            settled(tick, acknowledge)
+        }
+    }
+
     public func handle(tick: Tick) async {
         let outgoing = decide(tick)
         if !outgoing.isEmpty { await send(outgoing, quote: tick.sequence) }

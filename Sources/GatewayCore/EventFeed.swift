@@ -69,8 +69,11 @@ final class EventFeed: Service, Sendable {
         let publish = { (kind: StreamEventKind, json: Data) in fanOut.publish(kind, json: json) }
         switch method {
         case Events.tick:
+            // Most ticks are not sampled: their symbol is read from the frame, and only those kept are decoded.
+            let peeked = IPCClient.tickSymbol(in: frame)
+            if let peeked, !fanOut.admitsTick(of: peeked) { return }
             let tick = try IPCClient.decodeEvent(Tick.self, from: frame)
-            guard fanOut.admitsTick(of: tick.symbol) else { return }
+            guard peeked.map({ $0 == tick.symbol }) ?? fanOut.admitsTick(of: tick.symbol) else { return }
             fanOut.publish(.tick, json: try JSONResponse.data(tick))
         case Events.order:
             let order = try IPCClient.decodeEvent(OrderRecord.self, from: frame)

@@ -127,4 +127,19 @@ struct TickJSONTests {
         #expect(String(buffer: frame) == #"{"v":1,"type":"event","method":"router.tick","body":{"symbol":"BTCUSDT","time":1795566944.0725708,"bid":"9686.35","ask":"9687.33","last":"9686.84","volume":"0.025","sequence":964,"source":"replay:btcusdt-trades-20200222.csv"}}"#)
         #expect(Self.identical(try IPCClient.decodeEvent(Tick.self, from: frame), tick))
     }
+
+    @Test("a tick frame's symbol is read without decoding it, never from inside a string, never when escaped")
+    func symbolOfAFrame() throws {
+        let tick = Tick(symbol: "BTCUSDT", time: Date(timeIntervalSince1970: 1), bid: 1, ask: 2, last: 1, volume: 0, source: "s")
+        let frame = try IPCCoding.frame(id: nil, type: .event, method: Events.tick, body: tick, lengthPrefixed: true)
+        #expect(IPCClient.tickSymbol(in: frame) == "BTCUSDT")
+        // A request id that spells the marker holds it escaped: the body's own symbol is found.
+        let tricky = try IPCCoding.frame(id: nil, type: .event, method: Events.tick, requestId: #"x"body":{"symbol":"EVIL"#, body: tick)
+        #expect(String(buffer: tricky).contains(#"\"body\":{\"symbol\":\"EVIL"#))
+        #expect(IPCClient.tickSymbol(in: tricky) == "BTCUSDT")
+        var escaped = tick
+        escaped.symbol = "BTC\"USDT"
+        #expect(IPCClient.tickSymbol(in: try IPCCoding.frame(id: nil, type: .event, method: Events.tick, body: escaped)) == nil)
+        #expect(IPCClient.tickSymbol(in: try IPCCoding.frame(id: nil, type: .event, method: Events.fill, body: ["a": 1])) == nil)
+    }
 }

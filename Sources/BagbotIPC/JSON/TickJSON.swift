@@ -93,3 +93,34 @@ enum TickJSON {
         }
     }
 }
+
+extension IPCClient {
+    private static let tickSymbolMarker = Array(#""body":{"symbol":""#.utf8)
+
+    /// The symbol of a `router.tick` event frame, found without decoding the frame, for a subscriber that keeps a
+    /// sample of the ticks and decodes only those (the gateway's event stream); nil when the frame is not laid
+    /// out as routerd writes ticks or the symbol is escaped. The marker's quotes are unescaped, so it cannot be
+    /// inside a string: a match is the body's first member.
+    public static func tickSymbol(in frame: ByteBuffer) -> String? {
+        frame.withUnsafeReadableBytes { bytes -> String? in
+            let marker = tickSymbolMarker
+            guard bytes.count > marker.count else { return nil }
+            var start = 0
+            while start + marker.count < bytes.count {
+                guard bytes[start] == marker[0], memcmp(bytes.baseAddress! + start, marker, marker.count) == 0 else {
+                    start += 1
+                    continue
+                }
+                let first = start + marker.count
+                var end = first
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                    if bytes[end] == UInt8(ascii: "\\") || bytes[end] >= 0x80 { return nil }
+                    end += 1
+                }
+                guard end < bytes.count else { return nil }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[first..<end]), as: UTF8.self)
+            }
+            return nil
+        }
+    }
+}
