@@ -371,32 +371,41 @@ struct ReplayFeedTests {
     func unquotableLoopedTicksAreSkipped() async {
         // Whole-number prices 4, 1, 2: each cycle is scaled by 2 / 4. In the second cycle the middle tick's
         // 1 × 0.5 rounds to 0: it is left out (its sequence number missing), not replayed at 1.
-        let start = Date(timeIntervalSince1970: 1_600_000_000)
-        let ticks = zip([4, 1, 2] as [ExactDecimal], 0...).map { price, index in
-            Tick(symbol: "AAAUSDT", time: start.addingTimeInterval(Double(index)), bid: price, ask: price, last: price, volume: 0,
-                 sequence: UInt64(index + 1), source: "test")
-        }
-        let file = ReplayFile(path: "halving", symbol: "AAAUSDT", format: .tardisTrades, ticks: ticks, skippedLines: 0)
+        let file = Self.pricedFile("halving", [4, 1, 2])
         let delivered = await collect(ReplayFeed(files: [file], speed: .max, loop: true), base: base, limit: 5)
         #expect(delivered.map(\.sequence) == [1, 2, 3, 4, 6])
         #expect(delivered.map(\.bid) == [4, 1, 2, 2, 1])
     }
 
-    @Test("a price repeated in a looped file is scaled alike every time, each cycle anew, keeping its own decimals")
-    func repeatedPricesAcrossCycles() async throws {
-        // 2.0 and 2.00 are one value written two ways: each keeps its scale. The file ends at 4 (scale 2 a cycle).
+    /// A file of one symbol whose ticks, a second apart, have `prices` as bid, ask and last.
+    static func pricedFile(_ path: String, _ prices: [ExactDecimal]) -> ReplayFile {
         let start = Date(timeIntervalSince1970: 1_600_000_000)
-        let prices: [ExactDecimal] = [ExactDecimal(mantissa: 20, scale: 1), ExactDecimal(mantissa: 200, scale: 2), ExactDecimal(mantissa: 20, scale: 1), 4]
         let ticks = zip(prices, 0...).map { price, index in
             Tick(symbol: "AAAUSDT", time: start.addingTimeInterval(Double(index)), bid: price, ask: price, last: price, volume: 0,
                  sequence: UInt64(index + 1), source: "test")
         }
-        let file = ReplayFile(path: "repeats", symbol: "AAAUSDT", format: .tardisTrades, ticks: ticks, skippedLines: 0)
+        return ReplayFile(path: path, symbol: "AAAUSDT", format: .tardisTrades, ticks: ticks, skippedLines: 0)
+    }
+
+    @Test("a price repeated in a looped file is scaled alike every time, each cycle anew, keeping its own decimals")
+    func repeatedPricesAcrossCycles() async throws {
+        // 2.0 and 2.00 are one value written two ways: each keeps its scale. The file ends at 4 (scale 2 a cycle).
+        let file = Self.pricedFile("repeats", [ExactDecimal(mantissa: 20, scale: 1), ExactDecimal(mantissa: 200, scale: 2),
+                                               ExactDecimal(mantissa: 20, scale: 1), 4])
         let delivered = await collect(ReplayFeed(files: [file], speed: .max, loop: true), base: base, limit: 12)
         try #require(delivered.count == 12)
         let bids = delivered.map(\.bid)
         #expect(bids == [2, 2, 2, 4, 4, 4, 4, 8, 8, 8, 8, 16])
         #expect(bids.map(\.scale) == [1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1, 0])
+    }
+
+    @Test("two prices that share a slot of the scaled-price cache are each scaled as themselves")
+    func scaledPriceSlotsCollide() async throws {
+        // 1.00 and 6.12 (mantissas 100 and 612 at scale 2) fall in the same slot; the file ends at 2.00 (scale 2 a cycle).
+        let file = Self.pricedFile("collisions", [100, 612, 100, 612, 200].map { ExactDecimal(mantissa: $0, scale: 2) })
+        let delivered = await collect(ReplayFeed(files: [file], speed: .max, loop: true), base: base, limit: 10)
+        try #require(delivered.count == 10)
+        #expect(delivered.map(\.bid) == [1, 6.12, 1, 6.12, 2, 2, 12.24, 2, 12.24, 4])
     }
 
     @Test("two looping files stay in time order across several cycles")
