@@ -85,22 +85,28 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         let droppedTicks = droppedTicks
         let metrics = metrics
         let pacing = pacing
-        routerStream.onEvent { method, frame in
+        routerStream.onEvent { event in
             do {
-                switch method {
+                switch event.method {
                 case Events.tick:
-                    let tick = try IPCClient.decodeEvent(Tick.self, from: frame)
+                    let tick = try event.decode(Tick.self)
                     metrics.received(tick)
                     if !ticks.put(tick) {
                         droppedTicks.withLockedValue { $0 += 1 }
                         metrics.droppedTick()
                     }
-                case Events.order: updatesIn.yield(.order(try IPCClient.decodeEvent(OrderRecord.self, from: frame)))
-                case Events.fill: updatesIn.yield(.fill(try IPCClient.decodeEvent(Fill.self, from: frame)))
+                case Events.order:
+                    let order = try event.decode(OrderRecord.self)
+                    ticks.noteUpdateReceived()
+                    updatesIn.yield(.order(order))
+                case Events.fill:
+                    let fill = try event.decode(Fill.self)
+                    ticks.noteUpdateReceived()
+                    updatesIn.yield(.fill(fill))
                 default: break
                 }
             } catch {
-                logger.error("unreadable event from routerd", metadata: ["method": "\(method)", "error": "\(error)"])
+                logger.error("unreadable event from routerd", metadata: ["method": "\(event.method)", "error": "\(error)"])
             }
         }
         let commands = routerClient
@@ -319,7 +325,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
         await withDiscardingTaskGroup { updateConsumer in
             updateConsumer.addTask(executorPreference: coordinator.executor) {
-                for await update in updates { await coordinator.handle(update) }
+                await coordinator.apply(updates, countingIn: ticks)
             }
             await withDiscardingTaskGroup { tickConsumer in
                 let stopping = stopping

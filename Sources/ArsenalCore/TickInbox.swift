@@ -6,11 +6,19 @@ import NIOCore
 /// when it is full, as a live feed's stale ticks should be), read one at a time. Unlike an `AsyncStream`, taking a
 /// tick that is already there is a plain call; the reader suspends only when the inbox is empty. At max replay
 /// speed ticks arrive in bursts, and the stream's continuation for every tick was a sixth of arsenald's time.
+///
+/// Orders and fills from the same stream are applied by another task (a tick's settling waits for them), but in
+/// the stream's order with the ticks: each tick carries the number of updates received before it, and is not
+/// handed to the strategies until that many have been applied (`waitForUpdates(through:)`). A fill is never
+/// applied after ticks that routerd sent after it: a stop would not see the position it protects.
 final class TickInbox: Sendable {
     private struct State {
-        var ticks = CircularBuffer<Tick>(initialCapacity: 256)
+        var ticks = CircularBuffer<(tick: Tick, updatesBefore: Int)>(initialCapacity: 256)
         var waiter: CheckedContinuation<Bool, Never>?
         var finished = false
+        var updatesReceived = 0
+        var updatesApplied = 0
+        var updatesWaiter: (target: Int, continuation: CheckedContinuation<Bool, Never>)?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -32,7 +40,7 @@ final class TickInbox: Sendable {
                 state.ticks.removeFirst()
                 dropped = true
             }
-            state.ticks.append(tick)
+            state.ticks.append((tick, state.updatesReceived))
             defer { state.waiter = nil }
             return (state.waiter, dropped)
         }
@@ -40,9 +48,45 @@ final class TickInbox: Sendable {
         return !dropped
     }
 
-    /// The oldest tick waiting, if any.
-    func take() -> Tick? {
+    /// The oldest tick waiting, if any, and the number of updates received before it.
+    func take() -> (tick: Tick, updatesBefore: Int)? {
         state.withLockedValue { $0.ticks.popFirst() }
+    }
+
+    /// An order or fill update was received from the stream (before it is handed to the task that applies it).
+    func noteUpdateReceived() {
+        state.withLockedValue { $0.updatesReceived += 1 }
+    }
+
+    /// The task applying updates has applied the next one.
+    func noteUpdateApplied() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            state.updatesApplied += 1
+            guard let waiting = state.updatesWaiter, state.updatesApplied >= waiting.target else { return nil }
+            state.updatesWaiter = nil
+            return waiting.continuation
+        }
+        waiter?.resume(returning: true)
+    }
+
+    /// Whether the first `count` updates have been applied.
+    func updatesApplied(through count: Int) -> Bool {
+        state.withLockedValue { $0.updatesApplied >= count }
+    }
+
+    /// Returns true once the first `count` updates have been applied, false if the inbox finishes first. One
+    /// reader at a time.
+    func waitForUpdates(through count: Int) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let answer = state.withLockedValue { state -> Bool? in
+                if state.finished { return false }
+                if state.updatesApplied >= count { return true }
+                precondition(state.updatesWaiter == nil, "a tick inbox has one reader")
+                state.updatesWaiter = (count, continuation)
+                return nil
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
     }
 
     /// Returns true when a tick is there to take, false once the inbox is finished (after which `take` gives nothing).
@@ -62,12 +106,16 @@ final class TickInbox: Sendable {
 
     /// No more ticks: those waiting are dropped (not acted on) and the reader is told.
     func finish() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+        let (waiter, updatesWaiter) = state.withLockedValue { state in
             state.finished = true
             state.ticks.removeAll()
-            defer { state.waiter = nil }
-            return state.waiter
+            defer {
+                state.waiter = nil
+                state.updatesWaiter = nil
+            }
+            return (state.waiter, state.updatesWaiter?.continuation)
         }
         waiter?.resume(returning: false)
+        updatesWaiter?.resume(returning: false)
     }
 }

@@ -420,31 +420,58 @@ public actor TradeCoordinator {
         settlement.resumeAll()
     }
 
-    /// One tick through every strategy trading its symbol. Every exit goes out (each reduces its own strategy's
-    /// position, which routerd checks one by one: exits never compete). Of the entries, the one ranked first by
-    /// strength × confidence goes out, unless an exit goes out on the symbol this tick; the others are
-    /// withdrawn.
     /// arsenald's tick loop, run on the coordinator itself: handling a tick and settling its orders never hop
     /// between executors (each hop was a trip through the event loop's queue, a quarter of arsenald's time at max
-    /// speed). `shouldStop` is asked before each tick; `handled` after it, says whether the tick's orders must settle
-    /// before the next tick (a paced replay) and whether routerd is due to hear of it, which `settled` is then told.
+    /// speed). A tick waits for the orders and fills received before it (`TickInbox`), so strategies see them in
+    /// routerd's order. `shouldStop` is asked before each tick; `handled` after it, says whether the tick's orders
+    /// must settle before the next tick (a paced replay) and whether routerd is due to hear of it, which `settled`
+    /// is then told. Every `ticksBetweenTurns` ticks, and after each acknowledgement, the loop lets the coordinator's
+    /// other callers in (updates, the trader's requests, health), as it would by waiting.
     func consume(_ ticks: TickInbox, shouldStop: @Sendable () -> Bool,
                  handled: @Sendable (Tick) -> (paced: Bool, acknowledge: Bool),
                  settled: @Sendable (Tick, _ acknowledge: Bool) -> Void) async {
+        var sinceTurn = 0
         while true {
-            guard let tick = ticks.take() else {
+            guard let (tick, updatesBefore) = ticks.take() else {
                 if await ticks.wait() { continue }
                 return
+            }
+            if !ticks.updatesApplied(through: updatesBefore) {
+                guard await ticks.waitForUpdates(through: updatesBefore) else { return }
             }
             if shouldStop() { return }
             await handle(tick: tick)
             let (paced, acknowledge) = handled(tick)
-            guard paced else { continue }
-            await settle(within: .seconds(2))
-            settled(tick, acknowledge)
+            if paced {
+                await settle(within: .seconds(2))
+                settled(tick, acknowledge)
+            }
+            sinceTurn += 1
+            if sinceTurn == Self.ticksBetweenTurns || (paced && acknowledge) {
+                sinceTurn = 0
+                await Task.yield()
+            }
         }
     }
 
+    /// Ticks the loop handles before it lets other work on the coordinator run.
+    static let ticksBetweenTurns = 16
+
+    /// Applies routerd's order and fill updates as they come, counting each in `ticks` once applied. When it ends
+    /// (the stream finished, or this task cancelled), the tick loop ends too: a tick would otherwise wait forever
+    /// for updates no one applies, and trading would stop without a word.
+    func apply(_ updates: AsyncStream<RouterUpdate>, countingIn ticks: TickInbox) async {
+        for await update in updates {
+            await handle(update)
+            ticks.noteUpdateApplied()
+        }
+        ticks.finish()
+    }
+
+    /// One tick through every strategy trading its symbol. Every exit goes out (each reduces its own strategy's
+    /// position, which routerd checks one by one: exits never compete). Of the entries, the one ranked first by
+    /// strength × confidence goes out, unless an exit goes out on the symbol this tick; the others are
+    /// withdrawn.
     public func handle(tick: Tick) async {
         let outgoing = decide(tick)
         if !outgoing.isEmpty { await send(outgoing, quote: tick.sequence) }

@@ -79,7 +79,7 @@ public final class IPCClient: Sendable {
         var nextID: UInt64 = 1
         var pending: [UInt64: Pending] = [:]
         var connectHooks: [@Sendable (IPCClient) async throws -> Void] = []
-        var eventHandler: (@Sendable (String, ByteBuffer) -> Void)?
+        var eventHandler: (@Sendable (IPCEvent) -> Void)?
         var loop: Task<Void, Never>?
         var stopping = false
         var connectedSince: Date?
@@ -115,8 +115,8 @@ public final class IPCClient: Sendable {
         box.withLockedValue { $0.connectHooks.append(hook) }
     }
 
-    /// Receives every event frame (method and raw frame); decode with `IPCClient.decodeEvent`.
-    public func onEvent(_ handler: @escaping @Sendable (String, ByteBuffer) -> Void) {
+    /// Receives every event, on the connection's event loop: handle it quickly, or hand it on.
+    public func onEvent(_ handler: @escaping @Sendable (IPCEvent) -> Void) {
         box.withLockedValue { $0.eventHandler = handler }
     }
 
@@ -362,7 +362,7 @@ public final class IPCClient: Sendable {
             }
         case .event:
             if let method = header.method, let handler = box.withLockedValue({ $0.eventHandler }) {
-                handler(method, frame)
+                handler(IPCEvent(method: method, incoming: incoming))
             }
         case .request:
             logger.warning("peer sent a request to a client connection; ignored")

@@ -51,7 +51,8 @@ struct IncomingFrame: Sendable {
 
     /// Decodes the body as `Value`; a missing or null body is accepted only for `EmptyBody`. Throws
     /// `IPCError(.badRequest)` naming the path (`at body.qty: expected Double`).
-    func decodeBody<Value: Decodable>(_ type: Value.Type, decoder: JSONDecoder) throws -> Value {
+    /// `decoder` is made only when the fast path declines.
+    func decodeBody<Value: Decodable>(_ type: Value.Type, decoder makeDecoder: @autoclosure () -> JSONDecoder) throws -> Value {
         do {
             switch body {
             case .range(let offset, let length):
@@ -70,13 +71,13 @@ struct IncomingFrame: Sendable {
                     throw IPCError(.badRequest, "invalid body: duplicate key '\(LogExcerpt.of(key, limit: 64))' in \(place)")
                 }
                 let bytes = frame.getSlice(at: frame.readerIndex + offset, length: length)!
-                let value = try decoder.decode(Value.self, from: bytes)
+                let value = try makeDecoder().decode(Value.self, from: bytes)
                 if case .unreadable = outcome {
                     throw IPCError(.badRequest, "invalid body: not strict JSON (RFC 8259), nested deeper than \(JSONTape.maximumDepth) levels, or a key that is not valid Unicode")
                 }
                 return value
             case .wholeFrame:
-                if let value = try decoder.decode(EnvelopeBody<Value>.self, from: frame).body { return value }
+                if let value = try makeDecoder().decode(EnvelopeBody<Value>.self, from: frame).body { return value }
             case .absent, .null:
                 break
             }

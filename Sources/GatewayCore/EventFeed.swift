@@ -48,11 +48,11 @@ final class EventFeed: Service, Sendable {
         let causal = causal
         let logger = logger
         let peer = source.client.peerService
-        source.client.onEvent { method, frame in
+        source.client.onEvent { event in
             do {
-                try Self.forward(method, frame: frame, to: fanOut, causal: causal)
+                try Self.forward(event, to: fanOut, causal: causal)
             } catch {
-                logger.error("unreadable event from a daemon; not streamed", metadata: ["peer": "\(peer)", "method": "\(method)", "error": "\(error)"])
+                logger.error("unreadable event from a daemon; not streamed", metadata: ["peer": "\(peer)", "method": "\(event.method)", "error": "\(error)"])
             }
         }
         source.client.onConnect { client in
@@ -65,29 +65,29 @@ final class EventFeed: Service, Sendable {
 
     /// One daemon event as a stream event; events of no kind the stream carries are ignored. A trade's order and
     /// fills wait for its decision (`causal`).
-    static func forward(_ method: String, frame: ByteBuffer, to fanOut: EventFanOut, causal: EventCausalOrder) throws {
+    static func forward(_ event: IPCEvent, to fanOut: EventFanOut, causal: EventCausalOrder) throws {
         let publish = { (kind: StreamEventKind, json: Data) in fanOut.publish(kind, json: json) }
-        switch method {
+        switch event.method {
         case Events.tick:
             // Most ticks are not sampled: their symbol is read from the frame, and only those kept are decoded.
-            let peeked = IPCClient.tickSymbol(in: frame)
+            let peeked = IPCClient.tickSymbol(in: event.frame)
             if let peeked, !fanOut.admitsTick(of: peeked) { return }
-            let tick = try IPCClient.decodeEvent(Tick.self, from: frame)
+            let tick = try event.decode(Tick.self)
             guard peeked.map({ $0 == tick.symbol }) ?? fanOut.admitsTick(of: tick.symbol) else { return }
             fanOut.publish(.tick, json: try JSONResponse.data(tick))
         case Events.order:
-            let order = try IPCClient.decodeEvent(OrderRecord.self, from: frame)
+            let order = try event.decode(OrderRecord.self)
             causal.tradeEvent(.order, clientOrderId: order.clientOrderId, json: try JSONResponse.data(order), publish: publish)
         case Events.fill:
-            let fill = try IPCClient.decodeEvent(Fill.self, from: frame)
+            let fill = try event.decode(Fill.self)
             causal.tradeEvent(.fill, clientOrderId: fill.clientOrderId, json: try JSONResponse.data(fill), publish: publish)
-        case Events.signal: fanOut.publish(.signal, json: try JSONResponse.data(try IPCClient.decodeEvent(Signal.self, from: frame)))
+        case Events.signal: fanOut.publish(.signal, json: try JSONResponse.data(try event.decode(Signal.self)))
         case Events.decision:
-            let decision = try IPCClient.decodeEvent(DecisionEvent.self, from: frame)
+            let decision = try event.decode(DecisionEvent.self)
             causal.decision(requestId: decision.signal.requestId, json: try JSONResponse.data(decision), publish: publish)
         case Events.mindsetTransition:
             // mindsetd's `StateTransition` (from, to, reason, at), its time in ISO 8601 like every API time.
-            let transition = try IPCClient.decodeEvent(JSONValue.self, from: frame)
+            let transition = try event.decode(JSONValue.self)
             fanOut.publish(.mindsetState, json: try JSONResponse.data(try MindsetView.api(transition)))
         default:
             return

@@ -16,7 +16,7 @@ struct TickInboxTests {
         #expect((1...3).allSatisfy { inbox.put(Self.tick($0)) })
         #expect(!inbox.put(Self.tick(4)))
         #expect(!inbox.put(Self.tick(5)))
-        #expect([inbox.take(), inbox.take(), inbox.take(), inbox.take()].map { $0?.sequence } == [3, 4, 5, nil])
+        #expect([inbox.take(), inbox.take(), inbox.take(), inbox.take()].map { $0?.tick.sequence } == [3, 4, 5, nil])
     }
 
     @Test("the reader waits for the next tick, and is told when the inbox finishes; what was waiting is dropped")
@@ -24,11 +24,11 @@ struct TickInboxTests {
         let inbox = TickInbox(capacity: 8)
         inbox.put(Self.tick(1))
         #expect(await inbox.wait())
-        #expect(inbox.take()?.sequence == 1)
+        #expect(inbox.take()?.tick.sequence == 1)
         let reader = Task { () -> [UInt64] in
             var seen: [UInt64] = []
             while true {
-                if let tick = inbox.take() {
+                if let (tick, _) = inbox.take() {
                     seen.append(tick.sequence)
                     continue
                 }
@@ -56,5 +56,29 @@ struct TickInboxTests {
         inbox.finish()
         #expect(inbox.take() == nil)
         #expect(await inbox.wait() == false)
+    }
+
+    @Test("each tick carries the updates received before it, and a wait for them ends when they are applied or the inbox finishes")
+    func updatesBeforeATick() async throws {
+        let inbox = TickInbox(capacity: 8)
+        inbox.put(Self.tick(1))
+        inbox.noteUpdateReceived()
+        inbox.noteUpdateReceived()
+        inbox.put(Self.tick(2))
+        let first = try #require(inbox.take())
+        #expect(first.updatesBefore == 0 && inbox.updatesApplied(through: 0))
+        let second = try #require(inbox.take())
+        #expect(second.updatesBefore == 2 && !inbox.updatesApplied(through: 2))
+        let waiting = Task { await inbox.waitForUpdates(through: 2) }
+        inbox.noteUpdateApplied()
+        try await Task.sleep(for: .milliseconds(50))
+        inbox.noteUpdateApplied()
+        #expect(await waiting.value)
+        #expect(inbox.updatesApplied(through: 2))
+        inbox.noteUpdateReceived()
+        let stranded = Task { await inbox.waitForUpdates(through: 3) }
+        try await Task.sleep(for: .milliseconds(50))
+        inbox.finish()
+        #expect(await stranded.value == false)
     }
 }

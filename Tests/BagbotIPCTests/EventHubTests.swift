@@ -54,9 +54,9 @@ private final class EventLog: Sendable {
 
 private func subscribedClient(_ path: String, topics: [String], log: EventLog) async throws -> IPCClient {
     try await connectedClient(socketPath: path) { client in
-        client.onEvent { method, frame in
-            if let event = try? IPCClient.decodeEvent(TickEvent.self, from: frame) {
-                log.record(method, event.seq)
+        client.onEvent { event in
+            if let body = try? event.decode(TickEvent.self) {
+                log.record(event.method, body.seq)
             }
         }
         client.onConnect { client in

@@ -162,9 +162,8 @@ struct RequestIdEnvelopeTests {
         try await withServer(setup: addRequestIdMethods) { server, directory in
             let seen = NIOLockedValueBox<[String?]>([])
             let client = try await connectedClient(socketPath: directory.socketPath) { client in
-                client.onEvent { _, frame in
-                    let rid = try? IncomingFrame(frame: frame, decoder: IPCCoding.makeDecoder()).header.rid
-                    seen.withLockedValue { $0.append(rid ?? nil) }
+                client.onEvent { event in
+                    seen.withLockedValue { $0.append(event.requestId) }
                 }
             }
             defer { Task { await client.shutdown() } }
