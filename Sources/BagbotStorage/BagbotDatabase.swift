@@ -197,6 +197,10 @@ public enum BagbotDatabase {
                 t.column("complete", .boolean).notNull()
             }
         }
+        // Fewer pages written per order: the same rows in tables that touch fewer B-trees (OrderPathPagesMigration).
+        migrator.registerMigration("v11-router-order-path-pages") { db in
+            try OrderPathPagesMigration.run(db)
+        }
         return migrator
     }
 }

@@ -12,17 +12,28 @@ extension DatabaseWriter {
     ///
     /// Blocking: call it only from a thread that may wait for the disk (never NIO's event loops or the
     /// cooperative pool of a latency-sensitive daemon).
+    ///
+    /// The transaction's statements are kept (`cachedStatement`) rather than GRDB's `inTransaction`, which
+    /// compiles `BEGIN` and `COMMIT` for every call: the order path commits four times an order, and that was
+    /// a tenth of its CPU (docs/performance.md, "Durable orders"). `updates` must let every error through: after
+    /// an error SQLite may have rolled the transaction back already, and a statement run after that would
+    /// commit on its own. What reaches the end outside a transaction is refused, never committed in part.
     public func commit<T>(durable: Bool, _ updates: (Database) throws -> T) throws -> T {
         try writeWithoutTransaction { db in
             try db.cachedStatement(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").execute()
             defer { if !durable { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() } }
-            var result: T?
-            try db.inTransaction {
-                result = try updates(db)
-                return .commit
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+            do {
+                let result = try updates(db)
+                guard db.isInsideTransaction else {
+                    throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back before its commit")
+                }
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                return result
+            } catch {
+                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+                throw error
             }
-            // inTransaction committed, so `updates` returned.
-            return result!
         }
     }
 }

@@ -269,50 +269,19 @@ public actor RouterService: ExclusiveSections {
         let symbol = try RequestRules.checked(request)
         let reduceOnly = request.reduceOnly ?? false
         let clientOrderId = request.clientOrderId ?? "bb-" + Crypto.hex((try? Crypto.randomBytes(12)) ?? [])
-        // Idempotent: a retried request with the same id returns the stored order, in whatever state.
-        if let existing = try await store.order(clientOrderId: clientOrderId) {
-            guard existing.symbol == symbol, existing.side == request.side, existing.quantity == request.quantity,
-                  existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId,
-                  existing.reduceOnly == reduceOnly else {
-                throw IPCError(.conflict, "clientOrderId \(clientOrderId) is already used by a different order")
+        // Idempotent: a retried request with the same id returns the stored order, in whatever state. The id is
+        // looked up only when the order cannot go ahead as a new one (a check refuses it, or its insert finds the
+        // id taken), so a new order costs no read of its own (docs/performance.md, "Durable orders").
+        let venueId: Venue
+        let venue: any TradingVenue
+        do {
+            (venueId, venue) = try await checkNew(request, symbol: symbol, clientOrderId: clientOrderId, reduceOnly: reduceOnly)
+        } catch {
+            // A generated id is new: only a caller's own id can be a retry.
+            if request.clientOrderId != nil, let existing = try await store.order(clientOrderId: clientOrderId) {
+                return try await retried(existing, request, symbol: symbol, reduceOnly: reduceOnly)
             }
-            if existing.status == .pendingNew {
-                // Orders are placed start to end in the exclusive section, so a pending_new order seen here is one
-                // whose `sent` could not be recorded: it never left the machine.
-                return try await rejectNeverSent(existing)
-            }
-            return existing
-        }
-        if let id = request.clientOrderId { try RequestRules.checkClientOrderId(id) }
-        guard accepting else {
-            throw IPCError(.unavailable, "routerd is settling the orders of its last run with the venues; no new order until then")
-        }
-        guard let venueId = symbols.venue(for: symbol) else {
-            throw IPCError(.badRequest, "no route for symbol \(symbol): add it under router.symbols")
-        }
-        guard let venue = venues[venueId] else {
-            throw IPCError(.badRequest, "\(symbol) routes to \(venueId.rawValue), which is not configured in this routerd")
-        }
-        guard let rules = symbolRules[venueId]?[symbol] else {
-            throw IPCError(.badRequest, "no trading rules for \(symbol) on \(venueId.rawValue): add it under router.\(venueId.rawValue).symbols")
-        }
-        let tick = lastTicks[symbol]
-        if let violation = rules.violation(quantity: request.quantity, limitPrice: request.limitPrice,
-                                           referencePrice: request.side == .buy ? tick?.ask : tick?.bid) {
-            throw IPCError(.badRequest, "refused by rule \(violation.rule): \(violation)")
-        }
-        if reduceOnly {
-            try await checkReducesOnly(symbol: symbol, side: request.side, quantity: request.quantity, strategyId: request.strategyId, venue: venue)
-        } else {
-            guard tradingSwitch.state.enabled else {
-                throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason.map(RequestRules.quoted) ?? "no reason given") (cancels and reduce-only orders still pass)")
-            }
-            if let blocking = unsettled.first(where: { $0.value.venue == venueId && $0.value.symbol == symbol }) {
-                throw IPCError(.conflict, "order \(blocking.key) for \(symbol) has an outcome not yet known at \(venueId.rawValue); new \(symbol) orders wait until it is settled")
-            }
-            if let doubt = lateLookups.first(where: { $0.value.isInDoubt && $0.value.venue == venueId && $0.value.symbol == symbol }) {
-                throw IPCError(.conflict, "order \(doubt.key) for \(symbol) was given up as not found at \(venueId.rawValue) but may still execute; new \(symbol) orders wait until it is looked up again (router.reconcile.late_lookup_seconds)")
-            }
+            throw error
         }
 
         let now = Date()
@@ -322,7 +291,18 @@ public actor RouterService: ExclusiveSections {
             strategyId: request.strategyId, requestId: request.requestId, createdAt: now, updatedAt: now)
         do {
             try await store.insert(order)
+        } catch let taken as ClientOrderIdTaken {
+            // Nothing was written: the id is another order's (this one's first try, or a different order).
+            guard let existing = try await store.order(clientOrderId: clientOrderId) else { throw taken }
+            return try await retried(existing, request, symbol: symbol, reduceOnly: reduceOnly)
         } catch {
+            // The write failed before its key was checked (a busy or broken disk), so a retry can land here too: a
+            // stored order past pending_new is not this attempt's row, and is the answer, as the read before
+            // the checks used to give. A read that fails as well leaves the failure's own answer.
+            if request.clientOrderId != nil, let existing = try? await store.order(clientOrderId: clientOrderId),
+               existing.status != .pendingNew {
+                return try await retried(existing, request, symbol: symbol, reduceOnly: reduceOnly)
+            }
             healthyStore = false
             // The row may have landed all the same: the schedule looks it up, and settles it as never sent.
             unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
@@ -367,6 +347,60 @@ public actor RouterService: ExclusiveSections {
             "price": "\(recorded.averageFillPrice.map { "\($0)" } ?? "-")", "reason": "\(recorded.rejectReason ?? "-")",
         ])
         return recorded
+    }
+
+    /// Everything a new order must pass before it is stored: its id, routerd accepting orders, its route and the
+    /// venue's rules, reduce-only or the trading switch, and no order in doubt for its symbol.
+    private func checkNew(_ request: PlaceOrderRequest, symbol: String, clientOrderId: String,
+                          reduceOnly: Bool) async throws -> (Venue, any TradingVenue) {
+        if let id = request.clientOrderId { try RequestRules.checkClientOrderId(id) }
+        guard accepting else {
+            throw IPCError(.unavailable, "routerd is settling the orders of its last run with the venues; no new order until then")
+        }
+        guard let venueId = symbols.venue(for: symbol) else {
+            throw IPCError(.badRequest, "no route for symbol \(symbol): add it under router.symbols")
+        }
+        guard let venue = venues[venueId] else {
+            throw IPCError(.badRequest, "\(symbol) routes to \(venueId.rawValue), which is not configured in this routerd")
+        }
+        guard let rules = symbolRules[venueId]?[symbol] else {
+            throw IPCError(.badRequest, "no trading rules for \(symbol) on \(venueId.rawValue): add it under router.\(venueId.rawValue).symbols")
+        }
+        let tick = lastTicks[symbol]
+        if let violation = rules.violation(quantity: request.quantity, limitPrice: request.limitPrice,
+                                           referencePrice: request.side == .buy ? tick?.ask : tick?.bid) {
+            throw IPCError(.badRequest, "refused by rule \(violation.rule): \(violation)")
+        }
+        if reduceOnly {
+            try await checkReducesOnly(symbol: symbol, side: request.side, quantity: request.quantity, strategyId: request.strategyId, venue: venue)
+        } else {
+            guard tradingSwitch.state.enabled else {
+                throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason.map(RequestRules.quoted) ?? "no reason given") (cancels and reduce-only orders still pass)")
+            }
+            if let blocking = unsettled.first(where: { $0.value.venue == venueId && $0.value.symbol == symbol }) {
+                throw IPCError(.conflict, "order \(blocking.key) for \(symbol) has an outcome not yet known at \(venueId.rawValue); new \(symbol) orders wait until it is settled")
+            }
+            if let doubt = lateLookups.first(where: { $0.value.isInDoubt && $0.value.venue == venueId && $0.value.symbol == symbol }) {
+                throw IPCError(.conflict, "order \(doubt.key) for \(symbol) was given up as not found at \(venueId.rawValue) but may still execute; new \(symbol) orders wait until it is looked up again (router.reconcile.late_lookup_seconds)")
+            }
+        }
+        return (venueId, venue)
+    }
+
+    /// The answer to a request whose client order id is stored: that order, in whatever state, if the request is
+    /// the same order; refused if it is a different one.
+    private func retried(_ existing: OrderRecord, _ request: PlaceOrderRequest, symbol: String, reduceOnly: Bool) async throws -> OrderRecord {
+        guard existing.symbol == symbol, existing.side == request.side, existing.quantity == request.quantity,
+              existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId,
+              existing.reduceOnly == reduceOnly else {
+            throw IPCError(.conflict, "clientOrderId \(existing.clientOrderId) is already used by a different order")
+        }
+        if existing.status == .pendingNew {
+            // Orders are placed start to end in the exclusive section, so a pending_new order seen here is one
+            // whose `sent` could not be recorded: it never left the machine.
+            return try await rejectNeverSent(existing)
+        }
+        return existing
     }
 
     /// A reduce-only order may only shrink the position it is against: the strategy's (from its recorded

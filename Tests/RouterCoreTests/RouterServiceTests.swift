@@ -114,6 +114,64 @@ struct RouterServiceTests {
         #expect(try fixture.count("fills") == 1)
     }
 
+    @Test("a retry is answered with the stored order even when a new order would be refused (paused, an id not valid now), and costs nothing")
+    func retryWhileChecksRefuse() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let first = try await service.place(request("bb-paused"))
+        _ = try await service.setTrading(enabled: false, reason: "test")
+        let again = try await service.place(request("bb-paused"))
+        #expect(again.status == .filled)
+        #expect(again.averageFillPrice == first.averageFillPrice)
+        // A different order under the taken id is still a conflict, not "paused".
+        _ = await expectIPCError(.conflict) { _ = try await service.place(request("bb-paused", "BTCUSDT", .sell, 0.5)) }
+        // A new id is refused by the pause, and not stored.
+        _ = await expectIPCError(.tradingPaused) { _ = try await service.place(request("bb-new")) }
+        // An id stored by an earlier release that today's rule for new ids refuses (a ':') is still answered as a retry.
+        let legacy = "legacy:1"
+        try await fixture.leftOver(newOrder(legacy, .buy, 0.5, status: .filled))
+        #expect(try await service.place(request(legacy)).status == .filled)
+        #expect(try fixture.count("orders") == 2)
+        #expect(try fixture.count("fills") == 1)
+    }
+
+    @Test("a retry while the database refuses writes is answered with the stored order, never not_sent, and blocks nothing")
+    func retryWhileWritesFail() async throws {
+        let fixture = try RouterFixture()
+        let store = MisbehavingStore(fixture.store)
+        let service = try await fixture.service(storage: store)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let first = try await service.place(request("bb-busy"))
+        store.failBeforeInsert.withLockedValue { $0 = true }
+        let again = try await service.place(request("bb-busy"))
+        #expect(again.status == .filled)
+        #expect(again.averageFillPrice == first.averageFillPrice)
+        #expect(await service.isHealthy)
+        #expect(await service.unsettledOrders.isEmpty)
+        // A new order cannot be recorded, so it is not sent.
+        _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-new")) }
+        #expect(try fixture.count("paper_orders") == 1)
+    }
+
+    @Test("a retry of an order left pending_new by a failed run rejects it as never sent, whether or not checks pass now")
+    func retryOfPendingNew() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        // Stored as the insert of a failed attempt left it (after start, so reconciliation has not settled it).
+        try await fixture.store.insert(newOrder("bb-half", .buy, 0.5))
+        try await fixture.store.insert(newOrder("bb-half-2", .buy, 0.5))
+        // The checks pass: the insert finds the id taken.
+        let settled = try await service.place(request("bb-half"))
+        #expect(settled.status == .rejected)
+        #expect(settled.rejectReason?.hasPrefix("never_sent") == true)
+        // The checks refuse (paused): the id is looked up all the same.
+        _ = try await service.setTrading(enabled: false, reason: "test")
+        #expect(try await service.place(request("bb-half-2")).status == .rejected)
+        #expect(try fixture.count("paper_orders") == 0, "nothing was sent")
+    }
+
     @Test("the same client order id with a different order is a conflict", arguments: [
         request("bb-dup", "BTCUSDT", .buy, 0.6),
         request("bb-dup", "BTCUSDT", .sell, 0.5),

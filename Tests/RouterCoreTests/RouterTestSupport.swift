@@ -126,12 +126,15 @@ extension PaperExchange.RestingOutcome {
 
 /// The real store, misbehaving as a disk can and SQLite cannot be made to: a commit writing an order with
 /// status `failWhen`, or any insert while `failInsert` is set, reaches the disk and still reports an error (as
-/// an I/O error after the write can); a commit with status `conflictWhen` is refused as a conflict.
+/// an I/O error after the write can); a commit with status `conflictWhen` is refused as a conflict; an insert while
+/// `failBeforeInsert` is set fails before it writes.
 final class MisbehavingStore: OrderStorage {
     let inner: OrderStore
     let failWhen = NIOLockedValueBox<OrderStatus?>(nil)
     let conflictWhen = NIOLockedValueBox<OrderStatus?>(nil)
     let failInsert = NIOLockedValueBox(false)
+    /// Inserts fail before anything is written (a database busy beyond its timeout).
+    let failBeforeInsert = NIOLockedValueBox(false)
     /// Every commit's status and whether it was asked to be durable, in order.
     let commits = NIOLockedValueBox<[(OrderStatus, Bool)]>([])
 
@@ -148,6 +151,7 @@ final class MisbehavingStore: OrderStorage {
     }
 
     nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
+        if failBeforeInsert.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked") }
         try await inner.insert(order)
         if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
     }

@@ -12,7 +12,8 @@ import GRDB
 public protocol OrderStorage: Sendable {
     /// The SQLite database the orders are in.
     var database: DatabasePool { get }
-    /// Persists a new order (`pending_new`) before anything is sent; a duplicate client order id is refused.
+    /// Persists a new order (`pending_new`) before anything is sent; a client order id already stored is refused
+    /// with `ClientOrderIdTaken`, and nothing is written.
     nonisolated(nonsending) func insert(_ order: OrderRecord) async throws
     /// Writes the order's new state and, with its time and `reason`, the transition to `order_events`; stores
     /// those of `fills` not stored yet (a venue's trade id is stored once); returns the fills newly stored, with
@@ -50,4 +51,10 @@ public protocol OrderStorage: Sendable {
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill]
     /// The database's own identity, made once with the file.
     nonisolated(nonsending) func databaseId() async throws -> String
+}
+
+/// `OrderStorage.insert` found the order's client order id stored already; nothing was written.
+public struct ClientOrderIdTaken: Error, CustomStringConvertible {
+    public let clientOrderId: String
+    public var description: String { "client order id \(clientOrderId) is stored already" }
 }

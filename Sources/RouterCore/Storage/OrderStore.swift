@@ -29,9 +29,14 @@ public final class OrderStore: OrderStorage {
     /// primary key, so the same order can never be stored (or sent) twice. Not durable on its own: the
     /// order's `sent`, written before the venue is called, syncs it.
     public nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
-        try database.commit(durable: false) { db in
-            try db.insertKeepingStatement(order)
-            try db.insertKeepingStatement(OrderEventRecord(order, reason: nil))
+        do {
+            try database.commit(durable: false) { db in
+                try db.insertKeepingStatement(order)
+                try db.insertKeepingStatement(OrderEventRecord(order, reason: nil))
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            // The orders row is the only one with a key of the caller's; the transaction was rolled back.
+            throw ClientOrderIdTaken(clientOrderId: order.clientOrderId)
         }
     }
 

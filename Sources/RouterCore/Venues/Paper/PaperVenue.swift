@@ -62,11 +62,7 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
 
     public func place(_ request: VenueOrderRequest) async throws -> VenueOrderReport {
         try await exclusively {
-            // An exchange refuses a client order id it has seen (Binance: -2010 "Duplicate order sent.").
             try await requireReadableBooks()
-            guard try await !store.exists(clientOrderId: request.clientOrderId) else {
-                throw VenueError.duplicate("client order id \(request.clientOrderId) is already known to the paper venue")
-            }
             let now = clock()
             var order = OrderRecord(
                 clientOrderId: request.clientOrderId, venue: .paper, symbol: request.symbol, side: request.side, type: request.type,
@@ -87,7 +83,9 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
                 order.status = .rejected
                 order.rejectReason = reason
             }
-            try await persist(order, fills: fills, undoing: before)
+            // An exchange refuses a client order id it has seen (Binance: -2010 "Duplicate order sent."): the
+            // order's first record does, without a read before it (`PaperVenueStore.record`).
+            try await persist(order, new: true, fills: fills, undoing: before)
             if statusLagTicks > 0, order.type == .market, order.status == .filled {
                 // Executed and recorded as filled; the report says so only later (`statusLagTicks`).
                 lagging.append((order.clientOrderId, order.symbol, statusLagTicks))
@@ -233,9 +231,12 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// Writes an execution; when that fails the book goes back to what is on disk (the write may have landed
     /// after all), and the caller hears that the outcome is not known, so it looks the order up instead of
     /// believing either answer.
-    private func persist(_ order: OrderRecord, fills: [Fill], undoing before: PaperExchange) async throws {
+    private func persist(_ order: OrderRecord, new: Bool = false, fills: [Fill], undoing before: PaperExchange) async throws {
         do {
-            try await store.record(order, fills: fills, book: exchange.snapshot, market: exchange.settings.markets[order.symbol])
+            try await store.record(order, new: new, fills: fills, book: exchange.snapshot, market: exchange.settings.markets[order.symbol])
+        } catch is PaperOrderIdTaken {
+            exchange = before
+            throw VenueError.duplicate("client order id \(order.clientOrderId) is already known to the paper venue")
         } catch {
             exchange = before
             await reloadFromDisk()

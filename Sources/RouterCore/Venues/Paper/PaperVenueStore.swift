@@ -20,27 +20,38 @@ struct PaperVenueStore: Sendable {
     /// routerd counts on it to sync its own `sent` (`TradingVenue.recordDatabase`).
     static let executionsAreSynced = true
 
-    nonisolated(nonsending) func record(_ order: OrderRecord, fills: [Fill], book: PaperExchange.Snapshot,
+    /// `new`: the order's first record, refused with `PaperOrderIdTaken` (nothing written) if the venue has an order
+    /// under its client order id already, as an exchange refuses one it has seen; otherwise the order's row is replaced.
+    nonisolated(nonsending) func record(_ order: OrderRecord, new: Bool = false, fills: [Fill], book: PaperExchange.Snapshot,
                                         market: PaperExchange.Market?) async throws {
-        try database.commit(durable: Self.executionsAreSynced) { db in
-            try db.insertKeepingStatement(PaperOrderRecord(order), upsertKey: "client_order_id")
-            for fill in fills { try db.insertKeepingStatement(PaperFillRecord(fill)) }
-            guard !fills.isEmpty else { return }
-            guard let market else { throw PaperBookError("no paper market for \(order.symbol)") }
-            for asset in [market.baseAsset, market.quoteAsset] {
-                try db.insertKeepingStatement(PaperBalanceRecord(asset: asset, balance: book.balances[asset] ?? .zero,
-                                                                 feesPaid: book.feesPaid[asset] ?? .zero), upsertKey: "asset")
+        do {
+            try database.commit(durable: Self.executionsAreSynced) { db in
+                try Self.write(order, new: new, fills: fills, book: book, market: market, db)
             }
-            if let position = book.positions[order.symbol] {
-                try db.insertKeepingStatement(PaperPositionRecord(symbol: order.symbol, position), upsertKey: "symbol")
-            }
+        } catch let error as DatabaseError where new && error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            // Rolled back, so an order found under the id now was there before: a duplicate, not a failed write.
+            guard (try? database.readNow({ db in try Self.hasOrder(order.clientOrderId, db) })) == true else { throw error }
+            throw PaperOrderIdTaken(clientOrderId: order.clientOrderId)
         }
     }
 
-    nonisolated(nonsending) func exists(clientOrderId: String) async throws -> Bool {
-        try database.readNow { db in
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM paper_orders WHERE client_order_id = ?)"),
-                              arguments: [clientOrderId]) ?? false
+    private static func hasOrder(_ clientOrderId: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM paper_orders WHERE client_order_id = ?)"),
+                          arguments: [clientOrderId]) ?? false
+    }
+
+    private static func write(_ order: OrderRecord, new: Bool, fills: [Fill], book: PaperExchange.Snapshot,
+                              market: PaperExchange.Market?, _ db: Database) throws {
+        try db.insertKeepingStatement(PaperOrderRecord(order), upsertKey: new ? nil : "client_order_id")
+        for fill in fills { try db.insertKeepingStatement(PaperFillRecord(fill)) }
+        guard !fills.isEmpty else { return }
+        guard let market else { throw PaperBookError("no paper market for \(order.symbol)") }
+        for asset in [market.baseAsset, market.quoteAsset] {
+            try db.insertKeepingStatement(PaperBalanceRecord(asset: asset, balance: book.balances[asset] ?? .zero,
+                                                             feesPaid: book.feesPaid[asset] ?? .zero), upsertKey: "asset")
+        }
+        if let position = book.positions[order.symbol] {
+            try db.insertKeepingStatement(PaperPositionRecord(symbol: order.symbol, position), upsertKey: "symbol")
         }
     }
 
@@ -53,14 +64,15 @@ struct PaperVenueStore: Sendable {
         }
     }
 
-    /// Orders still working, oldest first.
+    /// Orders still working, oldest first. The condition is the one of their index (`paper_orders_working`), word
+    /// for word, so that SQLite uses it.
     func workingOrders() async throws -> [OrderRecord] {
-        let working = [OrderStatus.acknowledged, .partiallyFilled].map(\.rawValue)
-        return try await database.read { db in
-            try PaperOrderRecord.filter(working.contains(PaperOrderRecord.Columns.status)).order(Column("created_at"), Column.rowID)
-                .fetchAll(db).map(\.order)
+        try await database.read { db in
+            try PaperOrderRecord.fetchAll(db, sql: Self.selectWorking).map(\.order)
         }
     }
+
+    static let selectWorking = "SELECT * FROM paper_orders WHERE status IN ('acknowledged', 'partially_filled') ORDER BY created_at, rowid"
 
     /// How many fills each of these orders has had.
     func fillCounts(_ clientOrderIds: [String]) async throws -> [String: Int] {
@@ -128,6 +140,11 @@ struct PaperVenueStore: Sendable {
             try PaperPositionRecord(symbol: symbol, position).upsert(db)
         }
     }
+}
+
+/// The paper venue has an order under this client order id already.
+struct PaperOrderIdTaken: Error {
+    let clientOrderId: String
 }
 
 /// The paper venue's books cannot be read as the configuration describes them.
