@@ -1,5 +1,8 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOEmbedded
 import BagbotTestSupport
 import Testing
 @testable import BagbotIPC
@@ -99,6 +102,47 @@ struct EventHubTests {
             await fillClient.shutdown()
             try await waitUntil("both removed") { server.events.subscriberCount == 0 }
         }
+    }
+
+    @Test("a connection that subscribes again, to a topic it has and to a new one, gets each event once; another leaving changes nothing")
+    func subscribingAgain() async throws {
+        try await withServer(setup: addSubscribe) { server, directory in
+            let log = EventLog()
+            let client = try await subscribedClient(directory.socketPath, topics: ["ticks"], log: log)
+            try await waitUntil("the first subscription") { server.events.subscriberCount == 1 }
+            // Again, awaited: a topic it has with a new one, then the new one alone.
+            _ = try await client.call("test.subscribe", SubscribeRequest(topics: ["ticks", "fills"]), as: EmptyBody.self)
+            _ = try await client.call("test.subscribe", SubscribeRequest(topics: ["fills"]), as: EmptyBody.self)
+            let other = try await subscribedClient(directory.socketPath, topics: ["ticks", "fills"], log: EventLog())
+            try await waitUntil("both subscriptions") { server.events.subscriberCount == 2 }
+            await other.shutdown()
+            try await waitUntil("the other removed") { server.events.subscriberCount == 1 }
+            for seq in 0..<100 {
+                server.events.publish("tick", topic: ticks, body: TickEvent(seq: seq, pad: ""))
+                server.events.publish("fill", topic: fills, body: TickEvent(seq: seq, pad: ""))
+            }
+            try await waitUntil("all ticks and fills") { log.last("tick") == 99 && log.last("fill") == 99 }
+            #expect(log.seqs("tick") == Array(0..<100))
+            #expect(log.seqs("fill") == Array(0..<100))
+            await client.shutdown()
+            try await waitUntil("removed") { server.events.subscriberCount == 0 }
+        }
+    }
+
+    @Test("a subscribe that arrives after its connection closed leaves nothing subscribed")
+    func subscribeAfterClose() async throws {
+        let hub = IPCEventHub(logger: Logger(label: "test"))
+        let channel = EmbeddedChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
+        let connection = IPCConnection(channel: channel, peer: PeerCredentials(pid: 1, uid: 0, gid: 0))
+        hub.subscribe(connection, to: ["ticks"])
+        #expect(hub.subscriberCount == 1)
+        hub.remove(connection)
+        _ = try? await channel.close()
+        hub.subscribe(connection, to: ["ticks", "fills"])
+        #expect(hub.subscriberCount == 0)
+        hub.publish("fill", topic: fills, body: TickEvent(seq: 0, pad: ""))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
     }
 
     @Test("ticks published in a batch wait for its flush; an order or fill takes them along in order; a finished batch holds nothing")
