@@ -545,6 +545,43 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("market data while routerd is busy: the reader goes on, each symbol's newest tick waits, the ones it replaced are counted and skipped")
+    func marketStreamWhileBusy() async throws {
+        try await Self.withVenue { venue, fake in
+            let ticks = TickCollector()
+            let busy = BusyRouter()
+            await venue.setEventHandler { event in
+                guard case .tick(let tick) = event, tick.symbol == "BTCUSDT" else { return }
+                await ticks.add(tick)
+                await busy.pass()
+            }
+            do {
+                try await waitFor("a first tick", timeout: .seconds(20)) {
+                    try await fake.control("price", ["symbol": "BTCUSDT", "bid": "60100.00", "ask": "60100.02"])
+                    return await ticks.last("BTCUSDT") != nil
+                }
+                // routerd is now busy with that tick. Twenty more book changes: read, and all but the newest replaced.
+                let delivered = await ticks.all("BTCUSDT").count
+                for step in 1...20 {
+                    try await fake.control("price", ["symbol": "BTCUSDT", "bid": "\(60_200 + step).00", "ask": "\(60_200 + step).02"])
+                }
+                try await waitFor("the reader to read them all", timeout: .seconds(20)) { await venue.replacedMarketTicks >= 19 }
+                #expect(await ticks.all("BTCUSDT").count == delivered, "nothing delivered while routerd is busy")
+                await busy.free()
+                try await waitFor("the newest price", timeout: .seconds(20)) { await ticks.last("BTCUSDT")?.ask == ExactDecimal("60220.02")! }
+                let after = await ticks.all("BTCUSDT").dropFirst(delivered)
+                // The newest waiting, plus at most the twentieth if it was still on its way when routerd was freed.
+                #expect(after.count <= 2, "the newest ticks, not the twenty: \(after.map(\.ask))")
+                let sequences = await ticks.all("BTCUSDT").map(\.sequence)
+                #expect(sequences.last! >= sequences[delivered - 1] + 20, "the numbering shows the ticks skipped: \(sequences)")
+            } catch {
+                // Never leave the stream's delivery stuck in the handler: the venue could not shut down.
+                await busy.free()
+                throw error
+            }
+        }
+    }
+
     @Test("the user data stream: subscribed with a signed request, then a resting order's fill reaches routerd as it happens (the poll is off)")
     func userDataStream() async throws {
         let fake = try await FakeBinance.start()
@@ -602,6 +639,23 @@ struct BinanceVenueTests {
 }
 
 /// The ticks a venue delivered, per symbol, in order.
+/// Holds every tick handed to it until `free()`, as routerd's exclusive section does while it is busy.
+actor BusyRouter {
+    private var isFree = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func pass() async {
+        guard !isFree else { return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func free() {
+        isFree = true
+        for continuation in waiting { continuation.resume() }
+        waiting.removeAll()
+    }
+}
+
 actor TickCollector {
     private var ticks: [String: [Tick]] = [:]
 

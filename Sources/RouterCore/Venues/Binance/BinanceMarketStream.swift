@@ -4,13 +4,16 @@ import BagbotDomain
 
 /// Keeps one connection to Binance's combined market streams open for as long as routerd runs
 /// (binance-spot-api-docs, web-socket-streams.md; reconnects as `ReconnectingWebSocket` does, and at once on
-/// `serverShutdown`). Ticks go to `deliver` in order, one at a time.
+/// `serverShutdown`). Ticks go to `deliver` one at a time, from a task of their own: the reader hands each tick
+/// over without waiting (`LatestTicks`), so while routerd is busy each symbol's newest tick waits, not a backlog in
+/// the socket; the ones replaced are counted and logged, and their numbering skips.
 actor BinanceMarketStream {
     private let socket: ReconnectingWebSocket
     private let logger: Logger
     private var data: BinanceMarketData
     private let deliver: @Sendable (Tick) async -> Void
     private var isConnected = false
+    private let handOver = LatestTicks()
 
     init(baseURL: String, symbols: [String], logger: Logger, blockedFor: @escaping @Sendable () async -> Duration?,
          deliver: @escaping @Sendable (Tick) async -> Void) {
@@ -23,7 +26,32 @@ actor BinanceMarketStream {
 
     /// Connects and reconnects until cancelled.
     func run() async {
-        await socket.run(opened: { _ in await self.opened() }, message: { await self.handle($0) }, closed: { await self.closed() })
+        await withDiscardingTaskGroup { group in
+            group.addTask { [handOver, deliver, logger] in
+                await Self.deliverAll(from: handOver, to: deliver, logger: logger)
+            }
+            await socket.run(opened: { _ in await self.opened() }, message: { await self.handle($0) }, closed: { await self.closed() })
+            handOver.finish()
+        }
+    }
+
+    /// Ticks replaced by a newer one of their symbol before routerd took them, since the start.
+    nonisolated var replacedTicks: Int { handOver.replacedCount }
+
+    private static func deliverAll(from handOver: LatestTicks, to deliver: @Sendable (Tick) async -> Void, logger: Logger) async {
+        var reported = 0
+        var lastReport = ContinuousClock.now - .seconds(60)
+        while let tick = await handOver.next() {
+            await deliver(tick)
+            let replaced = handOver.replacedCount
+            if replaced > reported, ContinuousClock.now - lastReport >= .seconds(60) {
+                logger.info("Binance ticks replaced by newer ones of their symbol before routerd took them", metadata: [
+                    "replaced": "\(replaced - reported)", "replaced_since_start": "\(replaced)",
+                ])
+                reported = replaced
+                lastReport = .now
+            }
+        }
     }
 
     private func opened() {
@@ -41,7 +69,7 @@ actor BinanceMarketStream {
     private func handle(_ text: [UInt8]) async -> Bool {
         switch data.read(text, receivedAt: Date()) {
         case .tick(let tick):
-            await deliver(tick)
+            handOver.put(tick)
         case .serverShutdown:
             logger.notice("Binance announced a server shutdown; reconnecting")
             return false

@@ -23,6 +23,7 @@ public actor BinanceVenue: TradingVenue {
     private var early: [VenueEvent] = []
     private var upkeep: Task<Void, Never>?
     private var marketStream: Task<Void, Never>?
+    private var market: BinanceMarketStream?
     private var orderPoll: Task<Void, Never>?
     private var userStream: Task<Void, Never>?
     private let credential: BinanceCredential
@@ -111,8 +112,12 @@ public actor BinanceVenue: TradingVenue {
                                          blockedFor: { await rest.blockedFor() }) { [weak self] tick in
             await self?.marketTick(tick)
         }
+        market = stream
         marketStream = Task { await stream.run() }
     }
+
+    /// Market ticks replaced by a newer one of their symbol while routerd was busy (`BinanceMarketStream`).
+    var replacedMarketTicks: Int { market?.replacedTicks ?? 0 }
 
     private func deliver(_ event: VenueEvent) async {
         guard let handler else {
