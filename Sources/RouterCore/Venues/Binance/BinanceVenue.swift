@@ -116,7 +116,7 @@ public actor BinanceVenue: TradingVenue {
         marketStream = Task { await stream.run() }
     }
 
-    /// Market ticks replaced by a newer one of their symbol while routerd was busy (`BinanceMarketStream`).
+    /// Market ticks replaced by a newer one of their symbol before routerd took them (`BinanceMarketStream`).
     var replacedMarketTicks: Int { market?.replacedTicks ?? 0 }
 
     private func deliver(_ event: VenueEvent) async {
