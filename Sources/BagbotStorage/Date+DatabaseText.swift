@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import BagbotDomain
 
 extension Date {
     /// The text GRDB stores a `Date` as ("2026-12-04 12:30:56.123", UTC, to the nearest millisecond), written
@@ -13,7 +14,7 @@ extension Date {
             return text
         }
         let (days, inDay) = total.quotientAndRemainder(dividingBy: 86_400_000)
-        let (year, month, day) = Self.civil(daysSince1970: days)
+        let (year, month, day) = civilDate(daysSince1970: days)
         let hour = inDay / 3_600_000, minute = inDay / 60_000 % 60, second = inDay / 1_000 % 60, milli = inDay % 1_000
         // Each field's value and width, each followed by its separator: "yyyy-MM-dd HH:mm:ss.SSS".
         let fields: [(value: Int64, digits: Int, then: UInt8?)] = [
@@ -36,18 +37,5 @@ extension Date {
             }
             return offset
         }
-    }
-
-    /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    private static func civil(daysSince1970: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = daysSince1970 + 719_468
-        let era = z / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import BagbotIPC
 
 /// Every error the API returns: `{"error":{"code":"…","message":"…"}}` with the matching status.
@@ -97,17 +98,14 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 enum JSONResponse {
-    /// The API's JSON: ISO 8601 dates, sorted keys.
+    /// The API's JSON: ISO 8601 dates, sorted keys (`APIJSON`).
     static func data<Body: Encodable>(_ body: Body) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(body)
+        try APIJSON.data(body)
     }
 
     static func make<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try Self.data(body)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var buffer = ByteBufferAllocator().buffer(capacity: 512)
+        try APIJSON.encode(body, appendingTo: &buffer)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
     }
 }

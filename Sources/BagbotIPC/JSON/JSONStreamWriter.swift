@@ -6,6 +6,10 @@ import NIOCore
 /// to a container closes every container opened inside it, and a value's containers are closed when its
 /// `encode(to:)` returns. A container written to after it was closed (legal in `Codable`, never done by
 /// synthesized conformances) makes the writer fail, and the caller falls back to JSONEncoder.
+///
+/// It writes one of two dialects (`JSONStyle`): IPC's, and the HTTP API's, whose keys are sorted as
+/// JSONEncoder's `.sortedKeys` sorts them (by their UTF-8 bytes on Linux): an object's members are written
+/// in the order they come and put in order when the object is closed.
 final class JSONStreamWriter: Encoder {
     private static let placeholder = ByteBufferAllocator().buffer(capacity: 0)
 
@@ -28,6 +32,9 @@ final class JSONStreamWriter: Encoder {
     /// The keys written so far in every open object, innermost last: JSONEncoder keeps the last value of a
     /// key encoded twice, which a stream cannot take back, so a repeated key makes the writer fail.
     @exclusivity(unchecked) private var keys: [String] = []
+    /// Where each key in `keys` starts in `buffer` (its opening quote): the member runs to the next one's comma.
+    @exclusivity(unchecked) private var keyStarts: [Int] = []
+    private let style: JSONStyle
     @exclusivity(unchecked) private var nextID = 0
     /// A value is due at depth `expectedDepth` (after a key, an array separator, or at the top).
     @exclusivity(unchecked) private var valueExpected = false
@@ -38,7 +45,8 @@ final class JSONStreamWriter: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     /// Takes over `buffer`'s storage (so writes do not copy it); give it back with `releaseBuffer`.
-    init(taking buffer: inout ByteBuffer) {
+    init(taking buffer: inout ByteBuffer, style: JSONStyle = .ipc) {
+        self.style = style
         self.buffer = buffer
         buffer = Self.placeholder
     }
@@ -84,6 +92,7 @@ final class JSONStreamWriter: Encoder {
         let firstKey = open[depth].firstKey
         guard keys.count - firstKey < Self.maximumMembers, !keys[firstKey...].contains(name) else { throw fail() }
         keys.append(name)
+        keyStarts.append(buffer.writerIndex)
         buffer.writeJSONStringLiteral(name, suffix: UInt8(ascii: ":"))
     }
 
@@ -108,8 +117,36 @@ final class JSONStreamWriter: Encoder {
     private func close(downTo depth: Int) {
         while open.count > depth {
             let container = open.removeLast()
+            if style.sortsKeys, container.count > 1, container.closer == UInt8(ascii: "}") {
+                sortMembers(from: container.firstKey)
+            }
             keys.removeSubrange(container.firstKey...)
+            keyStarts.removeSubrange(container.firstKey...)
             buffer.writeInteger(container.closer)
+        }
+    }
+
+    /// Puts the members of the object being closed (keys from `firstKey` on, written up to the writer index) in
+    /// the order of their keys' UTF-8 bytes, as JSONEncoder's `.sortedKeys` does. Inner objects are already
+    /// closed, so each member is a finished run of bytes and only whole members move.
+    private func sortMembers(from firstKey: Int) {
+        let count = keys.count - firstKey
+        var order = Array(firstKey..<keys.count)
+        order.sort { keys[$0].utf8.lexicographicallyPrecedes(keys[$1].utf8) }
+        if order.elementsEqual(firstKey..<keys.count) { return }
+        let start = keyStarts[firstKey]
+        let end = buffer.writerIndex
+        let members = buffer.getBytes(at: start, length: end - start)!
+        var at = start
+        for (position, member) in order.enumerated() {
+            if position > 0 {
+                buffer.setInteger(UInt8(ascii: ","), at: at)
+                at += 1
+            }
+            // A member ends where the next one's comma is, the last one at the end.
+            let from = keyStarts[member] - start
+            let to = (member + 1 < firstKey + count ? keyStarts[member + 1] - 1 : end) - start
+            at += buffer.setBytes(members[from..<to], at: at)
         }
     }
 
@@ -140,8 +177,15 @@ final class JSONStreamWriter: Encoder {
 
     func encodeValue<Value: Encodable>(_ value: Value) throws {
         if Value.self == Date.self {
-            // IPCCoding's strategy: seconds since 1970, as a number.
-            return try writeFloatingPoint((value as! Date).timeIntervalSince1970)
+            switch style.dates {
+            case .secondsSince1970:
+                // IPCCoding's strategy: seconds since 1970, as a number.
+                return try writeFloatingPoint((value as! Date).timeIntervalSince1970)
+            case .iso8601:
+                guard buffer.writeISO8601(value as! Date) else { throw fail() }
+                valueExpected = false
+                return
+            }
         }
         if Value.self == Data.self || Value.self == Decimal.self || Value.self == URL.self { throw fail() }
         let depth = open.count
