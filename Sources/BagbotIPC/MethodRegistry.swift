@@ -41,7 +41,9 @@ public struct IPCReply: Sendable {
 public final class IPCMethodRegistry: Sendable {
     enum Method: Sendable {
         case sync(@Sendable (IncomingFrame, IPCCallContext, JSONDecoder) throws -> IPCReply)
-        case async(@Sendable (IncomingFrame, IPCCallContext, JSONDecoder) throws -> @Sendable () async throws -> IPCReply)
+        /// `executor`: the task executor the handler's task prefers (nil: the global pool).
+        case async(@Sendable (IncomingFrame, IPCCallContext, JSONDecoder) throws -> @Sendable () async throws -> IPCReply,
+                   executor: (any TaskExecutor)?)
     }
 
     private let methods: NIOLockedValueBox<[String: Method]>
@@ -63,15 +65,19 @@ public final class IPCMethodRegistry: Sendable {
         }
     }
 
+    /// Registers a handler that runs in a task of its own. `executor` is the task executor that task prefers: a
+    /// daemon whose handlers go straight to an actor on a thread of its own gives that thread's executor, so a call
+    /// wakes that thread alone instead of a pool thread on the way in and another on the way out. The task also
+    /// encodes the answer there, so only handlers with small answers should name one.
     public func register<Request: Decodable & Sendable, Response: Encodable & Sendable>(
-        _ name: String, _ request: Request.Type = Request.self,
+        _ name: String, _ request: Request.Type = Request.self, executor: (any TaskExecutor)? = nil,
         handler: @escaping @Sendable (Request, IPCCallContext) async throws -> Response
     ) {
         methods.withLockedValue {
-            $0[name] = .async { frame, context, decoder in
+            $0[name] = .async({ frame, context, decoder in
                 let body = try frame.decodeBody(Request.self, decoder: decoder)
                 return { IPCReply(try await handler(body, context)) }
-            }
+            }, executor: executor)
         }
     }
 

@@ -191,7 +191,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
                 refuse(context: context, frame: incoming.frame, id: header.id, method: method, requestId: call.requestId,
                        Self.ipcError(from: error, method: method, logger: callLogger))
             }
-        case .async(let prepare):
+        case .async(let prepare, let executor):
             let work: @Sendable () async throws -> IPCReply
             do {
                 work = try RequestId.$current.withValue(header.rid) { try prepare(incoming, call, decoder) }
@@ -206,7 +206,7 @@ final class IPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelH
             let inFlight = inFlight
             inFlight.increment()
             let requestId = header.rid
-            Task {
+            Task(executorPreference: executor) {
                 defer { inFlight.decrement() }
                 let frame: ByteBuffer
                 let encoder = IPCCoding.makeEncoder()

@@ -62,7 +62,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let feed = ReplayFeed(files: files, speed: ReplaySpeed(settings.replay.speed) ?? .multiple(1), loop: settings.replay.loop)
         // At max speed the feed waits for its subscriber instead of dropping ticks (docs/ipc.md, "Paced replay").
         let pacer = feed.speed == .max ? TickPacer() : nil
-        register(service, pacer: pacer)
+        register(service, pacer: pacer, live: live)
         try await server.start()
         routerService.withLockedValue { $0 = service }
         context.readiness.ready()
@@ -79,7 +79,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
                 }
                 // On routerd's core thread: each tick reaches the paper venue without a thread hop.
                 if !live {
-                    group.addTask(executorPreference: RouterExecutor.shared.feed) {
+                    group.addTask(executorPreference: RouterExecutor.shared.tasks) {
                         logger.info("replay started", metadata: ["files": "\(feed.description)", "speed": "\(feed.speed)", "loop": "\(feed.loop)"])
                         if pacer != nil { logger.info("max speed: the feed waits for a subscriber to pace it (router.ticksProcessed)") }
                         // Paced, ticks go out in batches (`EventBatch`), flushed every `tickBatch` ticks and before the
@@ -120,7 +120,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         for venue in built.venues { await venue.shutdown() }
     }
 
-    private func register(_ service: RouterService, pacer: TickPacer?) {
+    private func register(_ service: RouterService, pacer: TickPacer?, live: Bool) {
         let registry = server.registry
         let hub = server.events
         let started = started
@@ -133,15 +133,21 @@ public final class RouterDaemon: BagbotDaemon, Service {
                             .merging(service.tickToOrder.details) { current, _ in current })
                 .withProcessDetails()
         }
-        registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self) { request, call in
+        // On paper, calls that go straight to RouterService (on routerd's core thread) with a small answer run their
+        // task there, from the event loop to the service and back without a pool thread (RouterExecutor). Not live:
+        // a task's preference carries into the actors it calls that have no executor of their own, so the Binance
+        // venue's REST work would run on the core thread, ahead of ticks and orders. Pages of orders and fills are
+        // encoded on the pool, off the thread orders and ticks wait for.
+        let core: (any TaskExecutor)? = live ? nil : RouterExecutor.shared.tasks
+        registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self, executor: core) { request, call in
             try call.checkRequestId(matches: request.requestId)
             return try await service.place(request)
         }
-        registry.register(Methods.routerCancelOrder, CancelOrderRequest.self) { request, _ in
+        registry.register(Methods.routerCancelOrder, CancelOrderRequest.self, executor: core) { request, _ in
             try await service.cancel(clientOrderId: request.clientOrderId)
         }
         registry.register(Methods.routerOrders, OrdersQuery.self) { query, _ in try await service.orderPage(query) }
-        registry.register(Methods.routerPositions, EmptyBody.self) { _, _ in PositionsResponse(positions: try await service.positions()) }
+        registry.register(Methods.routerPositions, EmptyBody.self, executor: core) { _, _ in PositionsResponse(positions: try await service.positions()) }
         registry.register(Methods.routerStrategyPositions, EmptyBody.self) { _, _ in
             try await service.strategyPositions()
         }
@@ -149,7 +155,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         registry.register(Methods.routerFillHistory, FillHistoryQuery.self) { query, _ in try await service.fillHistory(query) }
         registry.register(Methods.routerEquityHistory, EquityHistoryQuery.self) { query, _ in try await service.equityHistory(query) }
         registry.registerSync(Methods.routerSymbolRules, EmptyBody.self) { _, _ in SymbolRulesResponse(symbols: service.routedSymbolRules) }
-        registry.register(Methods.routerAccount, EmptyBody.self) { _, _ in try await service.account() }
+        registry.register(Methods.routerAccount, EmptyBody.self, executor: core) { _, _ in try await service.account() }
         registry.register(Methods.routerPause, PauseRequest.self) { request, _ in
             try await service.setTrading(enabled: false, reason: request.reason ?? "paused by operator")
         }

@@ -11,19 +11,23 @@ import NIOConcurrencyHelpers
 /// actors on it keep their exclusive sections, so a wait for the disk only holds up what would have waited
 /// for that write anyway. Jobs run in the order they arrive.
 ///
-/// The replay feed runs on this thread too (`feed`, its task executor): handing a tick to the paper venue then
-/// wakes no other thread (a max-speed replay used to wake this one and a pool thread for every tick). Only the
-/// feed's own jobs carry that task executor; every other job runs as before.
+/// Tasks may prefer this thread too (`tasks`, its task executor): the replay feed, so that handing a tick to the
+/// paper venue wakes no other thread (a max-speed replay used to wake this one and a pool thread for every tick),
+/// and on paper the IPC handlers of calls that go straight to `RouterService` with a small answer (an order, a
+/// cancel, positions), so that a call wakes this thread alone rather than a pool thread on its way in and another
+/// on its way out. Only those tasks' jobs given to `tasks` carry that task executor. A job of such a task that
+/// comes back here through the actors' own queue (resumed after waiting for an exclusive section) does not, so
+/// its next call between `RouterService` and the paper venue goes through the queue instead of inline.
 public final class RouterExecutor: SerialExecutor, @unchecked Sendable {
     /// One thread for the process, never stopped.
     public static let shared = RouterExecutor()
 
     /// True while jobs wait; `jobs` is only touched under it.
     private let pending = ConditionLock(value: false)
-    /// Each job, and whether it is the feed's (run with `feed` as its task executor).
-    private var jobs: [(job: UnownedJob, feed: Bool)] = []
-    /// The task executor the replay feed prefers: its jobs run on this thread, in the same queue.
-    public let feed = FeedExecutor()
+    /// Each job, and whether it belongs to a task that prefers this thread (run with `tasks` as its task executor).
+    private var jobs: [(job: UnownedJob, preferring: Bool)] = []
+    /// The task executor of tasks that prefer this thread: their jobs run here, in the same queue.
+    public let tasks = CoreTaskExecutor()
 
     private init() {
         let thread = Thread { [self] in run() }
@@ -32,24 +36,24 @@ public final class RouterExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        enqueue(UnownedJob(job), feed: false)
+        enqueue(UnownedJob(job), preferring: false)
     }
 
-    fileprivate func enqueue(_ job: UnownedJob, feed: Bool) {
+    fileprivate func enqueue(_ job: UnownedJob, preferring: Bool) {
         pending.lock()
-        jobs.append((job, feed))
+        jobs.append((job, preferring))
         pending.unlock(withValue: true)
     }
 
     private func run() {
-        var batch: [(job: UnownedJob, feed: Bool)] = []
+        var batch: [(job: UnownedJob, preferring: Bool)] = []
         while true {
             pending.lock(whenValue: true)
             swap(&batch, &jobs)
             pending.unlock(withValue: false)
-            for (job, isFeed) in batch {
-                if isFeed {
-                    job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: feed.asUnownedTaskExecutor())
+            for (job, preferring) in batch {
+                if preferring {
+                    job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: tasks.asUnownedTaskExecutor())
                 } else {
                     job.runSynchronously(on: asUnownedSerialExecutor())
                 }
@@ -63,12 +67,12 @@ public final class RouterExecutor: SerialExecutor, @unchecked Sendable {
     }
 }
 
-/// The replay feed's task executor: its jobs go to routerd's core thread (`RouterExecutor.shared`), tagged as
-/// the feed's.
-public final class FeedExecutor: TaskExecutor, Sendable {
+/// routerd's core thread (`RouterExecutor.shared`) as a task executor: the jobs of tasks that prefer it go there,
+/// tagged so that they keep preferring it.
+public final class CoreTaskExecutor: TaskExecutor, Sendable {
     fileprivate init() {}
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        RouterExecutor.shared.enqueue(UnownedJob(job), feed: true)
+        RouterExecutor.shared.enqueue(UnownedJob(job), preferring: true)
     }
 }
