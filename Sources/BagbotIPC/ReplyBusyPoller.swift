@@ -16,7 +16,8 @@ import NIOCore
 ///
 /// It never spins where the client and its peer can only run on one and the same CPU, or where the peer is
 /// this very process (`pays(on:)`): there the spinning loop would only delay the peer it waits for (measured
-/// on one CPU: p99 three times worse).
+/// on one CPU: p99 three times worse). Nor while the machine is short of CPU (`CPUPressure`): with tasks waiting
+/// for a CPU, none is about to go idle, and a spin would take one from them.
 ///
 /// One poller per loop (`for(_:)`); every method must be called on that loop.
 public final class ReplyBusyPoller: @unchecked Sendable {
@@ -29,7 +30,9 @@ public final class ReplyBusyPoller: @unchecked Sendable {
     /// No new spin before this: set when a spin used up its budget.
     private var restUntil = NIODeadline.distantPast
 
-    private static let pollers = PerEventLoop { ReplyBusyPoller(eventLoop: $0) }
+    private let pressure: CPUPressure
+
+    private static let pollers = PerEventLoop { ReplyBusyPoller(eventLoop: $0, pressure: .shared) }
 
     /// Whether busy-polling for replies on `descriptor`, a connected Unix socket, can help. See
     /// `pays(machineCPUs:ownCPUs:peer:)`.
@@ -74,8 +77,9 @@ public final class ReplyBusyPoller: @unchecked Sendable {
         pollers.value(for: eventLoop)
     }
 
-    private init(eventLoop: EventLoop) {
+    init(eventLoop: EventLoop, pressure: CPUPressure) {
         self.eventLoop = eventLoop
+        self.pressure = pressure
     }
 
     /// Adds a connection's socket; call before its first request, and `unwatch` it when the connection
@@ -93,15 +97,15 @@ public final class ReplyBusyPoller: @unchecked Sendable {
     }
 
     /// Spins for up to `budget` from now, unless a socket becomes readable first (a connection where spinning
-    /// does not pay passes zero). Called when a request is written, and when replies were read while others
-    /// are still outstanding. A spin already running is not extended, and after a spin that used up its
+    /// does not pay passes zero), or not at all while the machine is short of CPU. Called when a request is
+    /// written, and when replies were read while others are still outstanding. A spin already running is not extended, and after a spin that used up its
     /// budget the loop rests (sleeps and selects as usual) for one budget before the next: other channels on
     /// the loop are never kept unread for more than about one budget, however many requests keep going out.
     func arm(for budget: TimeAmount) {
         eventLoop.preconditionInEventLoop()
         guard budget > .zero, !spinning, !watched.isEmpty else { return }
         let now = NIODeadline.now()
-        guard now >= restUntil else { return }
+        guard now >= restUntil, !pressure.isHigh(now: now) else { return }
         deadline = now + budget
         currentBudget = budget
         spinning = true

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -147,15 +149,58 @@ struct ReplyBusyPollerTests {
         }
     }
 
+    @Test("no spin while the machine is short of CPU: tasks waiting for a CPU more than a tenth of the time")
+    func noSpinUnderPressure() async throws {
+        // A stall counter that grows by half of every interval: the machine is short of CPU from the second sample on.
+        let stalled = NIOLockedValueBox<UInt64>(0)
+        let pressure = CPUPressure(read: { stalled.withLockedValue { $0 += 60_000; return $0 } })
+        _ = pressure.isHigh(now: .now() - .milliseconds(120))
+        try await withPoller(pressure: pressure) { loop, poller, pair in
+            let spins = try await loop.submit {
+                poller.watch(pair.near)
+                poller.arm(for: .seconds(60))
+                defer { poller.unwatch(pair.near) }
+                return poller.isSpinning
+            }.get()
+            #expect(!spins)
+        }
+    }
+
+    @Test("CPU pressure: the share of each interval stalled, read at most once an interval; unreadable counts as none")
+    func pressureFromStallTotals() {
+        let text = "some avg10=6.58 avg60=18.06 avg300=35.84 total=5027922657\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+        #expect(CPUPressure.stallTotal(in: text) == 5_027_922_657)
+        #expect(CPUPressure.stallTotal(in: "full avg10=0.00 total=3\n") == nil)
+        if FileManager.default.isReadableFile(atPath: "/proc/pressure/cpu") { #expect(CPUPressure.readStallTotal() != nil) }
+
+        let totals = NIOLockedValueBox<[UInt64]>([1_000, 21_000, 22_000])
+        let reads = NIOLockedValueBox(0)
+        let pressure = CPUPressure(read: {
+            reads.withLockedValue { $0 += 1 }
+            return totals.withLockedValue { $0.isEmpty ? nil : $0.removeFirst() }
+        })
+        let start = NIODeadline.now()
+        #expect(!pressure.isHigh(now: start))                            // the first sample: nothing to compare yet
+        #expect(pressure.isHigh(now: start + .milliseconds(100)))        // 20 ms stalled in 100 ms
+        #expect(pressure.isHigh(now: start + .milliseconds(150)))        // within the interval: not read again
+        #expect(reads.withLockedValue { $0 } == 2)
+        #expect(!pressure.isHigh(now: start + .milliseconds(200)))       // 1 ms in 100 ms
+        #expect(!pressure.isHigh(now: start + .milliseconds(300)))       // unreadable from now on
+        #expect(!pressure.isHigh(now: start + .milliseconds(400)))
+        #expect(reads.withLockedValue { $0 } == 4)
+    }
+
     // MARK: helpers
 
-    /// A poller on a loop of its own (never shared with other tests), and a connected socket pair.
-    private func withPoller(_ body: (EventLoop, ReplyBusyPoller, SocketPair) async throws -> Void) async throws {
+    /// A poller on a loop of its own (never shared with other tests), and a connected socket pair. The machine's CPU
+    /// pressure is left out (a loaded test run would stop the spins these tests look at) unless `pressure` is given.
+    private func withPoller(pressure: CPUPressure = CPUPressure(read: { nil }),
+                            _ body: (EventLoop, ReplyBusyPoller, SocketPair) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pair = try SocketPair()
         let loop = group.next()
         do {
-            try await body(loop, ReplyBusyPoller.for(loop), pair)
+            try await body(loop, ReplyBusyPoller(eventLoop: loop, pressure: pressure), pair)
         } catch {
             pair.close()
             try await group.shutdownGracefully()
