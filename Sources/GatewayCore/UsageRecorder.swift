@@ -80,6 +80,13 @@ public final class UsageRecorder: Service, Sendable {
     /// Calls waiting in memory.
     public var pending: Int { buffer.withLockedValue { $0.entries.count } }
 
+    static let rowsPerStatement = 64
+    /// The INSERT of `n` rows, for `n` in 1…`rowsPerStatement` (index 0 unused).
+    static let insertText: [String] = (0...rowsPerStatement).map { rows in
+        "INSERT INTO usage_logs (token_id, method, route, status, latency_ms, time) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    }
+
     /// Writes everything buffered in one transaction. On failure the calls go back to the front of the buffer (as
     /// many as fit; the rest are counted as dropped) and the error is thrown.
     public func flush() async throws {
@@ -92,12 +99,17 @@ public final class UsageRecorder: Service, Sendable {
         guard !entries.isEmpty || !lastUsed.isEmpty else { return }
         do {
             try await database.write { db in
-                let insert = try db.cachedStatement(sql: """
-                    INSERT INTO usage_logs (token_id, method, route, status, latency_ms, time) VALUES (?, ?, ?, ?, ?, ?)
-                    """)
-                // Times as GRDB writes them, without its DateFormatter (ICU: about 8 µs a date, 500 a batch).
-                for entry in entries {
-                    try insert.execute(arguments: [entry.tokenId, entry.method, entry.route, entry.status, entry.latencyMs, entry.time.databaseText])
+                // Up to 64 rows a statement: a row's own statement (its step, reset and argument checks) cost more
+                // than its insert, about 8 % of the gateway's CPU at 15,000 calls a second.
+                for start in stride(from: 0, to: entries.count, by: Self.rowsPerStatement) {
+                    let rows = entries[start..<min(start + Self.rowsPerStatement, entries.count)]
+                    var values: [(any DatabaseValueConvertible)?] = []
+                    values.reserveCapacity(rows.count * 6)
+                    for entry in rows {
+                        // Times as GRDB writes them, without its DateFormatter (ICU: about 8 µs a date, 500 a batch).
+                        values += [entry.tokenId, entry.method, entry.route, entry.status, entry.latencyMs, entry.time.databaseText]
+                    }
+                    try db.cachedStatement(sql: Self.insertText[rows.count]).execute(arguments: StatementArguments(values))
                 }
                 let touch = try db.cachedStatement(sql: """
                     UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)

@@ -38,6 +38,32 @@ struct UsageRecorderTests {
         #expect(recorder.record(Self.entry(200)))
     }
 
+    @Test("a batch of several statements' worth (64 rows each, and a remainder) is written row for row, in order")
+    func rowsAcrossStatements() async throws {
+        let h = try APIHarness()
+        var settings = GatewaySettings.Usage()
+        settings.batchSize = 1_000
+        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        for index in 0..<(2 * UsageRecorder.rowsPerStatement + 3) {
+            recorder.record(UsageEntry(tokenId: "t\(index % 3)", method: index.isMultiple(of: 2) ? "GET" : "POST",
+                                       route: "/api/r\(index)", status: 200 + index, latencyMs: Double(index) / 4,
+                                       time: APIHarness.start.addingTimeInterval(Double(index))))
+        }
+        try await recorder.flush()
+        let rows = try await h.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT token_id, method, route, status, latency_ms, time FROM usage_logs ORDER BY rowid")
+        }
+        #expect(rows.count == 2 * UsageRecorder.rowsPerStatement + 3)
+        for (index, row) in rows.enumerated() {
+            #expect(row["token_id"] as String == "t\(index % 3)")
+            #expect(row["method"] as String == (index.isMultiple(of: 2) ? "GET" : "POST"))
+            #expect(row["route"] as String == "/api/r\(index)")
+            #expect(row["status"] as Int == 200 + index)
+            #expect(row["latency_ms"] as Double == Double(index) / 4)
+            #expect(row["time"] as Date == APIHarness.start.addingTimeInterval(Double(index)))
+        }
+    }
+
     @Test("every call buffered is written when the service stops cleanly, with last_used_at in the same batch")
     func flushOnShutdown() async throws {
         let h = try APIHarness()
