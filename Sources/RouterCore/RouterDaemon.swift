@@ -62,7 +62,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let feed = ReplayFeed(files: files, speed: ReplaySpeed(settings.replay.speed) ?? .multiple(1), loop: settings.replay.loop)
         // At max speed the feed waits for its subscriber instead of dropping ticks (docs/ipc.md, "Paced replay").
         let pacer = feed.speed == .max ? TickPacer() : nil
-        register(service, pacer: pacer, live: live)
+        register(service, pacer: pacer, callExecutor: Self.callExecutor(venues: built.venues.map(\.id)))
         try await server.start()
         routerService.withLockedValue { $0 = service }
         context.readiness.ready()
@@ -120,7 +120,17 @@ public final class RouterDaemon: BagbotDaemon, Service {
         for venue in built.venues { await venue.shutdown() }
     }
 
-    private func register(_ service: RouterService, pacer: TickPacer?, live: Bool) {
+    /// The task executor of the IPC calls that go straight to `RouterService` with a small answer (an order, a cancel,
+    /// positions, the account): routerd's core thread when the paper venue is the only venue, so that a call goes from
+    /// the event loop to the service and back without a pool thread (`RouterExecutor`); nil (the pool) as soon as
+    /// another venue is configured, live or not (paper mode with `router.binance.enabled` still reads Binance's account
+    /// for positions): a task's preference carries into the actors it calls that have no executor of their own, so
+    /// that venue's REST work would run on the core thread, ahead of ticks and orders.
+    static func callExecutor(venues: [Venue]) -> (any TaskExecutor)? {
+        venues.allSatisfy { $0 == .paper } ? RouterExecutor.shared.tasks : nil
+    }
+
+    private func register(_ service: RouterService, pacer: TickPacer?, callExecutor core: (any TaskExecutor)?) {
         let registry = server.registry
         let hub = server.events
         let started = started
@@ -133,12 +143,9 @@ public final class RouterDaemon: BagbotDaemon, Service {
                             .merging(service.tickToOrder.details) { current, _ in current })
                 .withProcessDetails()
         }
-        // On paper, calls that go straight to RouterService (on routerd's core thread) with a small answer run their
-        // task there, from the event loop to the service and back without a pool thread (RouterExecutor). Not live:
-        // a task's preference carries into the actors it calls that have no executor of their own, so the Binance
-        // venue's REST work would run on the core thread, ahead of ticks and orders. Pages of orders and fills are
-        // encoded on the pool, off the thread orders and ticks wait for.
-        let core: (any TaskExecutor)? = live ? nil : RouterExecutor.shared.tasks
+        // Calls that go straight to RouterService with a small answer run their task on `core` when it is given
+        // (`callExecutor(venues:)`). Pages of orders and fills are encoded on the pool, off the thread orders and
+        // ticks wait for.
         registry.register(Methods.routerPlaceOrder, PlaceOrderRequest.self, executor: core) { request, call in
             try call.checkRequestId(matches: request.requestId)
             return try await service.place(request)

@@ -13,8 +13,8 @@ import NIOConcurrencyHelpers
 ///
 /// Tasks may prefer this thread too (`tasks`, its task executor): the replay feed, so that handing a tick to the
 /// paper venue wakes no other thread (a max-speed replay used to wake this one and a pool thread for every tick),
-/// and on paper the IPC handlers of calls that go straight to `RouterService` with a small answer (an order, a
-/// cancel, positions), so that a call wakes this thread alone rather than a pool thread on its way in and another
+/// and, while the paper venue is the only venue, the IPC handlers of calls that go straight to `RouterService` with
+/// a small answer (an order, a cancel, positions; `RouterDaemon.callExecutor`), so that a call wakes this thread alone rather than a pool thread on its way in and another
 /// on its way out. Only those tasks' jobs given to `tasks` carry that task executor. A job of such a task that
 /// comes back here through the actors' own queue (resumed after waiting for an exclusive section) does not, so
 /// its next call between `RouterService` and the paper venue goes through the queue instead of inline.
