@@ -16,7 +16,7 @@ struct APIJSONTests {
     /// The stream writer's text; nil when it declined.
     static func fast<T: Encodable>(_ value: T) -> String? {
         var buffer = ByteBufferAllocator().buffer(capacity: 64)
-        guard APIJSON.encodeFast(value, appendingTo: &buffer) else { return nil }
+        guard FastJSON.encode(value, style: .api, appendingTo: &buffer) else { return nil }
         return String(buffer: buffer)
     }
 

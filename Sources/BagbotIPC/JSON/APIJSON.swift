@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 
 /// The dialect `JSONStreamWriter` writes.
-struct JSONStyle {
+struct JSONStyle: Equatable {
     enum Dates {
         /// IPCCoding's: seconds since 1970, as a number.
         case secondsSince1970
@@ -36,7 +36,7 @@ public enum APIJSON {
     /// `value` as the API's JSON, appended to `buffer`.
     public static func encode<Value: Encodable>(_ value: Value, appendingTo buffer: inout ByteBuffer) throws {
         let start = buffer.writerIndex
-        if encodeFast(value, appendingTo: &buffer) {
+        if FastJSON.encode(value, style: .api, appendingTo: &buffer) {
             #if DEBUG
             // Debug builds (the test suite's daemons) hold every answer they write to JSONEncoder's.
             if let expected = try? makeFoundationEncoder().encode(value) {
@@ -54,16 +54,6 @@ public enum APIJSON {
         var buffer = ByteBufferAllocator().buffer(capacity: 512)
         try encode(value, appendingTo: &buffer)
         return Data(buffer.readableBytesView)
-    }
-
-    /// The stream writer alone; false (and `buffer` as it was) when it declined.
-    static func encodeFast<Value: Encodable>(_ value: Value, appendingTo buffer: inout ByteBuffer) -> Bool {
-        let start = buffer.writerIndex
-        let writer = JSONStreamWriter(taking: &buffer, style: .api)
-        let succeeded = writer.encodeDocument(value)
-        buffer = writer.releaseBuffer()
-        if !succeeded { buffer.moveWriterIndex(to: start) }
-        return succeeded
     }
 }
 

@@ -21,11 +21,12 @@ import NIOCore
 /// input gets Foundation's own error message, and what it writes is JSON that `JSONDecoder` reads back to
 /// the same value.
 enum FastJSON {
-    /// Appends `value` as JSON to `buffer`; false (and `buffer` as it was) when the fast path declined.
-    static func encode<Value: Encodable>(_ value: Value, appendingTo buffer: inout ByteBuffer) -> Bool {
-        if Value.self == Tick.self, TickJSON.write(value as! Tick, into: &buffer) { return true }
+    /// Appends `value` as JSON to `buffer`, in IPC's dialect or the API's (`APIJSON`); false (and `buffer` as it
+    /// was) when the fast path declined.
+    static func encode<Value: Encodable>(_ value: Value, style: JSONStyle = .ipc, appendingTo buffer: inout ByteBuffer) -> Bool {
+        if style == .ipc, Value.self == Tick.self, TickJSON.write(value as! Tick, into: &buffer) { return true }
         let start = buffer.writerIndex
-        let writer = JSONStreamWriter(taking: &buffer)
+        let writer = JSONStreamWriter(taking: &buffer, style: style)
         let succeeded = writer.encodeDocument(value)
         buffer = writer.releaseBuffer()
         if !succeeded { buffer.moveWriterIndex(to: start) }
