@@ -104,8 +104,17 @@ enum JSONResponse {
     }
 
     static func make<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Response {
+        make(body: try self.body(body), status: status)
+    }
+
+    /// The encoded answer, for answers shared between requests (`CoalescedRead`).
+    static func body<Body: Encodable>(_ body: Body) throws -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: 512)
         try APIJSON.encode(body, appendingTo: &buffer)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
+        return buffer
+    }
+
+    static func make(body buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
     }
 }

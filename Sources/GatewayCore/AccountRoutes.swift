@@ -25,16 +25,19 @@ enum AccountRoutes {
     static func add(to router: Router<GatewayContext>, table: RouteTable, environment: GatewayEnvironment) {
         let daemons = environment.daemons
 
-        router.get("/api/positions") { _, _ in
+        // The same answer for every caller: requests together share one call (`CoalescedRead`).
+        let positions = CoalescedRead {
             let positions: PositionsResponse = try await DaemonCall.ask("routerd") { try await daemons.router.call(Methods.routerPositions, EmptyBody()) }
-            return try JSONResponse.make(positions)
+            return try JSONResponse.body(positions)
         }
+        router.get("/api/positions") { _, _ in JSONResponse.make(body: try await positions.value()) }
         table.note("/api/positions", .get)
 
-        router.get("/api/account") { _, _ in
+        let account = CoalescedRead {
             let account: AccountSummary = try await DaemonCall.ask("routerd") { try await daemons.router.call(Methods.routerAccount, EmptyBody()) }
-            return try JSONResponse.make(account)
+            return try JSONResponse.body(account)
         }
+        router.get("/api/account") { _, _ in JSONResponse.make(body: try await account.value()) }
         table.note("/api/account", .get)
 
         router.get("/api/account/equity") { request, _ in
@@ -53,10 +56,11 @@ enum AccountRoutes {
         }
         table.note("/api/account/equity", .get)
 
-        router.get("/api/mindset") { _, _ in
+        let mindset = CoalescedRead {
             let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") { try await daemons.mindset.call(Methods.mindsetState, EmptyBody()) }
-            return try JSONResponse.make(MindsetView.api(snapshot))
+            return try JSONResponse.body(MindsetView.api(snapshot))
         }
+        router.get("/api/mindset") { _, _ in JSONResponse.make(body: try await mindset.value()) }
         table.note("/api/mindset", .get)
 
         router.post("/api/mindset/lockout") { request, context in

@@ -1,0 +1,86 @@
+import NIOConcurrencyHelpers
+
+/// Requests for the same read of a daemon's state share one call to it, and every answer is still fresh: a request
+/// that arrives while a call is on its way does not take that call's answer (read, perhaps, before the request came)
+/// but waits for the next call, which starts when the current one ends and serves everyone who came meanwhile. So
+/// at most one call is on its way and one gathering waiters at any time, however many subscribers poll the route,
+/// and no answer is older than its request (docs/api.md, "Reads shared between requests").
+///
+/// Only for reads whose answer is the same for every caller (no identity, no query): routerd's positions and
+/// account, mindsetd's state. Errors are shared like answers: every request of a failed call gets its error.
+final class CoalescedRead<Value: Sendable>: Sendable {
+    private enum Turn {
+        /// Make the call and hand its outcome to the followers gathered meanwhile.
+        case lead
+        case outcome(Result<Value, any Error>)
+    }
+
+    private struct State {
+        var calling = false
+        /// Served by the call on its way.
+        var followers: [CheckedContinuation<Turn, Never>] = []
+        /// Came while that call was on its way: served by the next one.
+        var waiting: [CheckedContinuation<Turn, Never>] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let fetch: @Sendable () async throws -> Value
+
+    init(_ fetch: @escaping @Sendable () async throws -> Value) {
+        self.fetch = fetch
+    }
+
+    func value() async throws -> Value {
+        let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
+            let lead = state.withLockedValue { state -> Bool in
+                if state.calling {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.calling = true
+                return true
+            }
+            if lead { continuation.resume(returning: .lead) }
+        }
+        switch turn {
+        case .outcome(let result):
+            return try result.get()
+        case .lead:
+            return try await lead().get()
+        }
+    }
+
+    /// Requests waiting for a call's answer (tests wait for it to reach a count).
+    var waitingRequests: Int {
+        state.withLockedValue { $0.followers.count + $0.waiting.count }
+    }
+
+    /// The call runs in the leader's task (a task of its own for every call cost a hand-off per call). A leader
+    /// cancelled meanwhile (its client went away) may have failed the call by its cancellation: then the call is made
+    /// again in a task of its own, so that the followers' answers never carry another request's cancellation.
+    private func lead() async -> Result<Value, any Error> {
+        let fetch = self.fetch
+        @Sendable func call() async -> Result<Value, any Error> {
+            do { return .success(try await fetch()) } catch { return .failure(error) }
+        }
+        var result = await call()
+        if case .failure = result, Task.isCancelled {
+            result = await Task { await call() }.value
+        }
+        let (followers, next) = state.withLockedValue { state -> ([CheckedContinuation<Turn, Never>], CheckedContinuation<Turn, Never>?) in
+            let followers = state.followers
+            guard !state.waiting.isEmpty else {
+                state.followers = []
+                state.calling = false
+                return (followers, nil)
+            }
+            let next = state.waiting.removeFirst()
+            state.followers = state.waiting
+            state.waiting = []
+            return (followers, next)
+        }
+        for follower in followers { follower.resume(returning: .outcome(result)) }
+        next?.resume(returning: .lead)
+        return result
+    }
+}

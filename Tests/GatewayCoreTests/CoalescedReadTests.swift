@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import GatewayCore
+
+/// Reads shared between requests: fewer calls, never an answer older than its request.
+@Suite("CoalescedRead")
+struct CoalescedReadTests {
+    /// A daemon whose calls each return the number of the call and end only when the test says so.
+    actor ScriptedDaemon {
+        private(set) var calls = 0
+        private var release: [Int: CheckedContinuation<Void, Never>] = [:]
+        private var released: Set<Int> = []
+        var failing = false
+
+        func call() async throws -> Int {
+            calls += 1
+            let number = calls
+            if !released.contains(number) {
+                await withCheckedContinuation { release[number] = $0 }
+            }
+            // A call cancelled with its caller would fail here.
+            try Task.checkCancellation()
+            if failing { throw TestFailure(call: number) }
+            return number
+        }
+
+        func finish(_ number: Int) {
+            released.insert(number)
+            release.removeValue(forKey: number)?.resume()
+        }
+
+        func setFailing(_ value: Bool) { failing = value }
+    }
+
+    struct TestFailure: Error, Equatable { let call: Int }
+
+    static func eventually(_ condition: () async -> Bool) async throws {
+        for _ in 0..<5_000 {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        Issue.record("condition not reached in 5 s")
+    }
+
+    @Test("requests during a call wait for the next one, which serves them all")
+    func freshAndShared() async throws {
+        let daemon = ScriptedDaemon()
+        let read = CoalescedRead { try await daemon.call() }
+        let first = Task { try await read.value() }
+        try await Self.eventually { await daemon.calls == 1 }
+        let later = (0..<10).map { _ in Task { try await read.value() } }
+        try await Self.eventually { read.waitingRequests == 10 }
+        // The call on its way was asked before these requests came: none of them may take its answer.
+        await daemon.finish(1)
+        #expect(try await first.value == 1)
+        try await Self.eventually { await daemon.calls == 2 }
+        await daemon.finish(2)
+        for task in later { #expect(try await task.value == 2) }
+        #expect(await daemon.calls == 2)
+        #expect(read.waitingRequests == 0)
+        // Nothing on its way: the next request makes its own call.
+        await daemon.finish(3)
+        #expect(try await read.value() == 3)
+    }
+
+    @Test("a call's error reaches every request it serves; the next call starts afresh")
+    func errorsShared() async throws {
+        let daemon = ScriptedDaemon()
+        let read = CoalescedRead { try await daemon.call() }
+        let first = Task { try await read.value() }
+        try await Self.eventually { await daemon.calls == 1 }
+        let later = (0..<3).map { _ in Task { try await read.value() } }
+        try await Self.eventually { read.waitingRequests == 3 }
+        await daemon.finish(1)
+        _ = try await first.value
+        try await Self.eventually { await daemon.calls == 2 }
+        await daemon.setFailing(true)
+        await daemon.finish(2)
+        for task in later {
+            await #expect(throws: TestFailure(call: 2)) { try await task.value }
+        }
+        await daemon.setFailing(false)
+        await daemon.finish(3)
+        #expect(try await read.value() == 3)
+    }
+
+    @Test("a leader that goes away does not fail the requests its call serves")
+    func leaderCancelled() async throws {
+        let daemon = ScriptedDaemon()
+        let read = CoalescedRead { try await daemon.call() }
+        await daemon.finish(1)
+        _ = try await read.value()
+        // Call 2 is led by one of the requests that came during call 3's predecessor; cancel that leader.
+        let blocker = Task { try await read.value() }
+        try await Self.eventually { await daemon.calls == 2 }
+        let leader = Task { try await read.value() }
+        try await Self.eventually { read.waitingRequests == 1 }
+        let follower = Task { try await read.value() }
+        try await Self.eventually { read.waitingRequests == 2 }
+        await daemon.finish(2)
+        _ = try await blocker.value
+        try await Self.eventually { await daemon.calls == 3 }
+        leader.cancel()
+        // Call 3 fails by the leader's cancellation; the follower's answer comes from call 4, made afresh.
+        await daemon.finish(4)
+        await daemon.finish(3)
+        #expect(try await follower.value == 4)
+        #expect(try await leader.value == 4)
+        #expect(await daemon.calls == 4)
+    }
+}
