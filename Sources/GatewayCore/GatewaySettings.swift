@@ -59,11 +59,13 @@ public struct GatewaySettings: ConfigSection {
     /// The bounded buffer between requests and `usage_logs`.
     public struct Usage: Codable, Sendable, Equatable {
         /// Calls held in memory before they are written; beyond it a call is counted as dropped, never waited for.
-        public var bufferCapacity = 10_000
+        public var bufferCapacity = 20_000
         /// The longest a call waits in memory before it is written (a full batch is written sooner).
         public var flushIntervalMs = 1_000
-        /// Calls that make the writer start a batch before its interval ends.
-        public var batchSize = 500
+        /// Calls that make the writer start a batch before its interval ends. Each batch writes the last pages of
+        /// `usage_logs` and its index again and syncs, so small ones cost more per call; a large one holds
+        /// `bagbot.db`'s write lock, which routerd's orders also take, for longer (docs/api.md, "Usage recording").
+        public var batchSize = 2_000
 
         public init() {}
     }

@@ -87,16 +87,27 @@ public final class UsageRecorder: Service, Sendable {
             + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
-    /// Writes everything buffered in one transaction. On failure the calls go back to the front of the buffer (as
-    /// many as fit; the rest are counted as dropped) and the error is thrown.
+    /// Writes everything buffered, `batch_size` calls to a transaction, so that one write never holds `bagbot.db`'s
+    /// write lock (which routerd's orders take too) for longer than a batch takes. On failure the calls of the failed
+    /// transaction go back to the front of the buffer (as many as fit; the rest are counted as dropped) and the error
+    /// is thrown. Calls buffered meanwhile wait for the next flush, so a flood cannot keep one flush going.
     public func flush() async throws {
-        let (entries, lastUsed) = buffer.withLockedValue { buffer in
-            let taken = (buffer.entries, buffer.lastUsed)
-            buffer.entries = []
-            buffer.lastUsed = [:]
-            return taken
-        }
-        guard !entries.isEmpty || !lastUsed.isEmpty else { return }
+        var left = buffer.withLockedValue { $0.entries.count }
+        repeat {
+            let (entries, lastUsed) = buffer.withLockedValue { buffer in
+                let taken = Array(buffer.entries.prefix(min(batchSize, max(left, 0))))
+                buffer.entries.removeFirst(taken.count)
+                let lastUsed = buffer.lastUsed
+                buffer.lastUsed = [:]
+                return (taken, lastUsed)
+            }
+            guard !entries.isEmpty || !lastUsed.isEmpty else { return }
+            try await write(entries, lastUsed: lastUsed)
+            left -= entries.count
+        } while left > 0
+    }
+
+    private func write(_ entries: [UsageEntry], lastUsed: [String: Date]) async throws {
         do {
             try await database.write { db in
                 // Up to 64 rows a statement: a row's own statement (its step, reset and argument checks) cost more

@@ -28,7 +28,7 @@ struct GatewaySettingsTests {
         #expect(settings.acceptLegacyTokens == false)
         let usage = try loadConfig(yaml: "", overrides: ["gateway.usage.flush_interval_ms=250"], sections: sections)[GatewaySettings.self].usage
         #expect(usage.flushIntervalMs == 250)
-        #expect(usage.bufferCapacity == 10_000)
+        #expect(usage.bufferCapacity == 20_000)
     }
 
     @Test("a bad port, limit or buffer setting, or an unknown key, is refused with its full path", arguments: [
@@ -40,7 +40,7 @@ struct GatewaySettingsTests {
         ("gateway:\n  tiers:\n    gold:\n      per_day: 1\n", "gateway.tiers.gold"),
         ("gateway:\n  tiers:\n    free:\n      read_only: maybe\n", "gateway.tiers.free.read_only"),
         ("gateway:\n  usage:\n    buffer_capacity: 10\n", "gateway.usage.buffer_capacity"),
-        ("gateway:\n  usage:\n    batch_size: 20000\n", "gateway.usage.batch_size"),
+        ("gateway:\n  usage:\n    batch_size: 30000\n", "gateway.usage.batch_size"),
         ("gateway:\n  usage:\n    flush_interval_ms: 0\n", "gateway.usage.flush_interval_ms"),
         ("gateway:\n  control_timeout_ms: 60000\n", "gateway.control_timeout_ms"),
         ("gateway:\n  control_timeout_ms: 10\n", "gateway.control_timeout_ms"),

@@ -64,6 +64,59 @@ struct UsageRecorderTests {
         }
     }
 
+    /// Rows inserted into `usage_logs` by each committed transaction.
+    final class UsageCommits: TransactionObserver, @unchecked Sendable {
+        private var rows = 0
+        private(set) var committed: [Int] = []
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { eventKind.tableName == "usage_logs" }
+        func databaseDidChange(with event: DatabaseEvent) { rows += 1 }
+        func databaseDidCommit(_ db: Database) {
+            committed.append(rows)
+            rows = 0
+        }
+        func databaseDidRollback(_ db: Database) { rows = 0 }
+    }
+
+    @Test("a flush writes batch_size calls to a transaction, so one write never holds the database's lock for more")
+    func transactionsOfOneBatch() async throws {
+        let h = try APIHarness()
+        var settings = GatewaySettings.Usage()
+        settings.batchSize = 100
+        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        let commits = UsageCommits()
+        h.database.add(transactionObserver: commits)
+        for index in 0..<250 { recorder.record(Self.entry(index)) }
+        try await recorder.flush()
+        #expect(commits.committed == [100, 100, 50])
+        #expect(recorder.written == 250)
+        let times = try await h.database.read { db in try Date.fetchAll(db, sql: "SELECT time FROM usage_logs ORDER BY rowid") }
+        #expect(times == (0..<250).map { APIHarness.start.addingTimeInterval(Double($0)) })
+    }
+
+    @Test("a failed transaction's calls go back to the front of the buffer; those written before it stay written")
+    func failedBatchKept() async throws {
+        let h = try APIHarness()
+        var settings = GatewaySettings.Usage()
+        settings.batchSize = 100
+        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        try await h.database.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON usage_logs WHEN NEW.status = 599 BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        }
+        for index in 0..<250 {
+            var entry = Self.entry(index)
+            if index == 150 { entry.status = 599 }
+            recorder.record(entry)
+        }
+        await #expect(throws: (any Error).self) { try await recorder.flush() }
+        #expect(recorder.written == 100)
+        #expect(recorder.pending == 150)
+        #expect(recorder.dropped == 0)
+        try await h.database.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        try await recorder.flush()
+        let times = try await h.database.read { db in try Date.fetchAll(db, sql: "SELECT time FROM usage_logs ORDER BY rowid") }
+        #expect(times == (0..<250).map { APIHarness.start.addingTimeInterval(Double($0)) })
+    }
+
     @Test("every call buffered is written when the service stops cleanly, with last_used_at in the same batch")
     func flushOnShutdown() async throws {
         let h = try APIHarness()
