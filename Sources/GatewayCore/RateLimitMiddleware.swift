@@ -62,12 +62,25 @@ struct RateLimitMiddleware: RouterMiddleware {
     static let xReset = HTTPField.Name("X-RateLimit-Reset")!
 
     static func applyHeaders(_ decision: RateDecision, to headers: inout HTTPFields) {
-        let quotas = [decision.minute] + (decision.day.map { [$0] } ?? [])
         let tightest = decision.tightest
         headers[xLimit] = String(tightest.quota)
         headers[xRemaining] = String(tightest.remaining)
         headers[xReset] = String(tightest.reset)
-        headers[policyField] = quotas.map { "\"\($0.name)\";q=\($0.quota);w=\($0.window)" }.joined(separator: ", ")
-        headers[limitField] = quotas.map { "\"\($0.name)\";r=\($0.remaining);t=\($0.reset)" }.joined(separator: ", ")
+        // Appended piece by piece: on every response, where interpolating and joining showed as 2 % of the gateway.
+        var policy = "", limit = ""
+        policy.reserveCapacity(64)
+        limit.reserveCapacity(64)
+        func append(_ quota: QuotaState) {
+            if !policy.isEmpty {
+                policy += ", "
+                limit += ", "
+            }
+            policy += "\""; policy += quota.name; policy += "\";q="; policy += String(quota.quota); policy += ";w="; policy += String(quota.window)
+            limit += "\""; limit += quota.name; limit += "\";r="; limit += String(quota.remaining); limit += ";t="; limit += String(quota.reset)
+        }
+        append(decision.minute)
+        if let day = decision.day { append(day) }
+        headers[policyField] = policy
+        headers[limitField] = limit
     }
 }
