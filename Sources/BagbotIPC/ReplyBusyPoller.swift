@@ -96,11 +96,11 @@ public final class ReplyBusyPoller: @unchecked Sendable {
         if let index = watched.firstIndex(where: { $0.fd == descriptor }) { watched.remove(at: index) }
     }
 
-    /// Spins for up to `budget` from now, unless a socket becomes readable first (a connection where spinning
-    /// does not pay passes zero), or not at all while the machine is short of CPU. Called when a request is
-    /// written, and when replies were read while others are still outstanding. A spin already running is not extended, and after a spin that used up its
-    /// budget the loop rests (sleeps and selects as usual) for one budget before the next: other channels on
-    /// the loop are never kept unread for more than about one budget, however many requests keep going out.
+    /// Spins for up to `budget` from now, unless a socket becomes readable first (a connection where spinning does not
+    /// pay passes zero), or not at all while the machine is short of CPU. Called when a request is written, and when
+    /// replies were read while others are still outstanding. A spin already running is not extended, and after a spin
+    /// that used up its budget the loop rests (sleeps and selects as usual) for one budget before the next: other
+    /// channels on the loop are never kept unread for more than about one budget, however many requests keep going out.
     func arm(for budget: TimeAmount) {
         eventLoop.preconditionInEventLoop()
         guard budget > .zero, !spinning, !watched.isEmpty else { return }

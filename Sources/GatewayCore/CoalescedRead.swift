@@ -55,16 +55,17 @@ final class CoalescedRead<Value: Sendable>: Sendable {
         state.withLockedValue { $0.followers.count + $0.waiting.count }
     }
 
-    /// The call runs in the leader's task (a task of its own for every call cost a hand-off per call). A leader
-    /// cancelled meanwhile (its client went away) may have failed the call by its cancellation: then the call is made
-    /// again in a task of its own, so that the followers' answers never carry another request's cancellation.
+    /// The call runs in the leader's task (a task of its own for every call cost a hand-off per call). A call that
+    /// failed by the leader's cancellation (its client went away; the error a `CancellationError`) is made again in a
+    /// task of its own, so that the followers' answers never carry another request's cancellation. Any other failure,
+    /// a timeout included, is the followers' answer as it is: made again it would only double their wait.
     private func lead() async -> Result<Value, any Error> {
         let fetch = self.fetch
         @Sendable func call() async -> Result<Value, any Error> {
             do { return .success(try await fetch()) } catch { return .failure(error) }
         }
         var result = await call()
-        if case .failure = result, Task.isCancelled {
+        if case .failure(let error) = result, error is CancellationError, Task.isCancelled {
             result = await Task { await call() }.value
         }
         let (followers, next) = state.withLockedValue { state -> ([CheckedContinuation<Turn, Never>], CheckedContinuation<Turn, Never>?) in

@@ -11,13 +11,14 @@ import NIOConcurrencyHelpers
 /// actors on it keep their exclusive sections, so a wait for the disk only holds up what would have waited
 /// for that write anyway. Jobs run in the order they arrive.
 ///
-/// Tasks may prefer this thread too (`tasks`, its task executor): the replay feed, so that handing a tick to the
-/// paper venue wakes no other thread (a max-speed replay used to wake this one and a pool thread for every tick),
-/// and, while the paper venue is the only venue, the IPC handlers of calls that go straight to `RouterService` with
-/// a small answer (an order, a cancel, positions; `RouterDaemon.callExecutor`), so that a call wakes this thread alone rather than a pool thread on its way in and another
-/// on its way out. Only those tasks' jobs given to `tasks` carry that task executor. A job of such a task that
-/// comes back here through the actors' own queue (resumed after waiting for an exclusive section) does not, so
-/// its next call between `RouterService` and the paper venue goes through the queue instead of inline.
+/// Tasks may prefer this thread too (`tasks`, its task executor): the replay feed, so that handing a tick to the paper
+/// venue wakes no other thread (a max-speed replay used to wake this one and a pool thread for every tick), and, while
+/// the paper venue is the only venue, the IPC handlers of calls that go straight to `RouterService` with a small answer
+/// (an order, a cancel, positions; `RouterDaemon.callExecutor`), so that a call wakes this thread alone rather than a
+/// pool thread on its way in and another on its way out. Only those tasks' jobs given to `tasks` carry that task
+/// executor. A job of such a task that comes back here through the actors' own queue (resumed after waiting for an
+/// exclusive section) does not, so its next call between `RouterService` and the paper venue goes through the queue
+/// instead of inline.
 public final class RouterExecutor: SerialExecutor, @unchecked Sendable {
     /// One thread for the process, never stopped.
     public static let shared = RouterExecutor()

@@ -18,9 +18,9 @@ struct CoalescedReadTests {
             if !released.contains(number) {
                 await withCheckedContinuation { release[number] = $0 }
             }
-            // A call cancelled with its caller would fail here.
-            try Task.checkCancellation()
+            // A failure of the daemon's own (a timeout) comes first; else a call cancelled with its caller fails here.
             if failing { throw TestFailure(call: number) }
+            try Task.checkCancellation()
             return number
         }
 
@@ -107,5 +107,27 @@ struct CoalescedReadTests {
         #expect(try await follower.value == 4)
         #expect(try await leader.value == 4)
         #expect(await daemon.calls == 4)
+    }
+
+    @Test("a cancelled leader's call that failed on its own (a timeout) is not made again: its error is the answer")
+    func leaderCancelledCallFailed() async throws {
+        let daemon = ScriptedDaemon()
+        let read = CoalescedRead { try await daemon.call() }
+        let blocker = Task { try await read.value() }
+        try await Self.eventually { await daemon.calls == 1 }
+        let leader = Task { try await read.value() }
+        try await Self.eventually { read.waitingRequests == 1 }
+        let follower = Task { try await read.value() }
+        try await Self.eventually { read.waitingRequests == 2 }
+        await daemon.finish(1)
+        _ = try await blocker.value
+        try await Self.eventually { await daemon.calls == 2 }
+        leader.cancel()
+        await daemon.setFailing(true)
+        await daemon.finish(3)  // a call made again would not wait: it would answer TestFailure(call: 3)
+        await daemon.finish(2)
+        await #expect(throws: TestFailure(call: 2)) { try await follower.value }
+        await #expect(throws: TestFailure(call: 2)) { try await leader.value }
+        #expect(await daemon.calls == 2)
     }
 }

@@ -18,13 +18,19 @@ struct UsageRecorderTests {
                    time: APIHarness.start.addingTimeInterval(Double(index)))
     }
 
+    /// A recorder on `h`'s database with the default usage settings but those given.
+    static func recorder(_ h: APIHarness, batchSize: Int, capacity: Int? = nil, flushIntervalMs: Int? = nil) -> UsageRecorder {
+        var settings = GatewaySettings.Usage()
+        settings.batchSize = batchSize
+        if let capacity { settings.bufferCapacity = capacity }
+        if let flushIntervalMs { settings.flushIntervalMs = flushIntervalMs }
+        return UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+    }
+
     @Test("a full buffer refuses at once and counts; nothing waits")
     func fullBuffer() async throws {
         let h = try APIHarness()
-        var settings = GatewaySettings.Usage()
-        settings.bufferCapacity = 100
-        settings.batchSize = 100
-        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        let recorder = Self.recorder(h, batchSize: 100, capacity: 100)
         var accepted = 0
         for index in 0..<150 where recorder.record(Self.entry(index)) { accepted += 1 }
         #expect(accepted == 100)
@@ -41,9 +47,7 @@ struct UsageRecorderTests {
     @Test("a batch of several statements' worth (64 rows each, and a remainder) is written row for row, in order")
     func rowsAcrossStatements() async throws {
         let h = try APIHarness()
-        var settings = GatewaySettings.Usage()
-        settings.batchSize = 1_000
-        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        let recorder = Self.recorder(h, batchSize: 1_000)
         for index in 0..<(2 * UsageRecorder.rowsPerStatement + 3) {
             recorder.record(UsageEntry(tokenId: "t\(index % 3)", method: index.isMultiple(of: 2) ? "GET" : "POST",
                                        route: "/api/r\(index)", status: 200 + index, latencyMs: Double(index) / 4,
@@ -80,9 +84,7 @@ struct UsageRecorderTests {
     @Test("a flush writes batch_size calls to a transaction, so one write never holds the database's lock for more")
     func transactionsOfOneBatch() async throws {
         let h = try APIHarness()
-        var settings = GatewaySettings.Usage()
-        settings.batchSize = 100
-        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        let recorder = Self.recorder(h, batchSize: 100)
         let commits = UsageCommits()
         h.database.add(transactionObserver: commits)
         for index in 0..<250 { recorder.record(Self.entry(index)) }
@@ -96,9 +98,7 @@ struct UsageRecorderTests {
     @Test("a failed transaction's calls go back to the front of the buffer; those written before it stay written")
     func failedBatchKept() async throws {
         let h = try APIHarness()
-        var settings = GatewaySettings.Usage()
-        settings.batchSize = 100
-        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        let recorder = Self.recorder(h, batchSize: 100)
         try await h.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON usage_logs WHEN NEW.status = 599 BEGIN SELECT RAISE(ABORT, 'refused'); END")
         }
@@ -122,10 +122,8 @@ struct UsageRecorderTests {
         let h = try APIHarness()
         let token = try await h.token(owner: "pat", tier: .pro)
         let id = try await h.tokenId(token)
-        var settings = GatewaySettings.Usage()
-        settings.flushIntervalMs = 60_000   // nothing is written by the timer during the test
-        settings.batchSize = 10_000
-        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        // The timer writes nothing during the test.
+        let recorder = Self.recorder(h, batchSize: 10_000, flushIntervalMs: 60_000)
         let group = ServiceGroup(configuration: .init(services: [recorder], logger: quietLogger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -142,10 +140,8 @@ struct UsageRecorderTests {
     @Test("a full batch is written before the interval ends")
     func batchWakesTheWriter() async throws {
         let h = try APIHarness()
-        var settings = GatewaySettings.Usage()
-        settings.flushIntervalMs = 600_000   // far beyond the wait below: only the full batch can wake the writer
-        settings.batchSize = 50
-        let recorder = UsageRecorder(database: h.database, settings: settings, logger: quietLogger)
+        // An interval far beyond the wait below: only the full batch can wake the writer.
+        let recorder = Self.recorder(h, batchSize: 50, flushIntervalMs: 600_000)
         let group = ServiceGroup(configuration: .init(services: [recorder], logger: quietLogger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
