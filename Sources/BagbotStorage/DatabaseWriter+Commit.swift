@@ -14,8 +14,8 @@ extension DatabaseWriter {
     /// cooperative pool of a latency-sensitive daemon).
     ///
     /// The transaction's statements are kept (`cachedStatement`) rather than GRDB's `inTransaction`, which
-    /// compiles `BEGIN` and `COMMIT` for every call: the order path commits four times an order, and that was
-    /// a tenth of its CPU (docs/performance.md, "Durable orders"). `updates` must let every error through: after
+    /// compiles `BEGIN` and `COMMIT` for every call: the order path committed four times an order, and that was
+    /// a tenth of its CPU (docs/performance.md, "Durable orders"). A `COMMIT` that fails is thrown as `CommitFailed`. `updates` must let every error through: after
     /// an error SQLite may have rolled the transaction back already, and a statement run after that would
     /// commit on its own. What reaches the end outside a transaction is refused, never committed in part.
     public func commit<T>(durable: Bool, _ updates: (Database) throws -> T) throws -> T {
@@ -28,7 +28,11 @@ extension DatabaseWriter {
                 guard db.isInsideTransaction else {
                     throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back before its commit")
                 }
-                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                do {
+                    try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                } catch {
+                    throw CommitFailed(error: error)
+                }
                 return result
             } catch {
                 if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
@@ -36,6 +40,16 @@ extension DatabaseWriter {
             }
         }
     }
+}
+
+/// The `COMMIT` of `commit(durable:)` failed. Unlike a statement's failure before it, which leaves nothing, this one
+/// may have written the transaction's frames to the log before failing (an I/O error on their sync): nothing of it
+/// can be read now, but SQLite takes every complete transaction it finds in the log when the database is next
+/// opened, so it may come back then, unless a later commit is written over it first.
+public struct CommitFailed: Error, CustomStringConvertible {
+    public let error: Error
+    public init(error: Error) { self.error = error }
+    public var description: String { "the commit failed: \(error)" }
 }
 
 extension DatabasePool {

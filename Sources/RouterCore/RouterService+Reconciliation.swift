@@ -100,6 +100,13 @@ extension RouterService {
                     continue
                 }
                 guard let stored = found else {
+                    if let sealing = unsettled[clientOrderId]?.sealing {
+                        // Stored as rejected by a synced write, or left for the next round (`sealAsNeverSent`).
+                        guard (try? await store.insert(sealing, durable: true)) != nil else { continue }
+                        unsettled[clientOrderId] = nil
+                        events.publish(Events.order, topic: Topics.orders, body: sealing, requestId: sealing.requestId)
+                        continue
+                    }
                     // Never stored (an insert that did not land, or an order routerd never had): nothing to settle.
                     unsettled[clientOrderId] = nil
                     continue

@@ -3,6 +3,7 @@ import Logging
 import BagbotDomain
 import BagbotIPC
 import BagbotRuntime
+import BagbotStorage
 import NIOConcurrencyHelpers
 
 /// routerd's core: checks each order, persists it, hands it to its symbol's venue and records what the
@@ -71,8 +72,9 @@ public actor RouterService: ExclusiveSections {
     /// it is used again.
     var booksMayBeStale = false
     let valuation: AccountValuation
-    /// Venues whose synced record of every order is written in routerd's own database, after its `sent`.
-    let venuesSyncingSent: Set<Venue>
+    /// Venues whose books are in routerd's own database: a new order there is `sent`, executed and recorded in one
+    /// transaction (`RecordingVenue`).
+    let recordingVenues: [Venue: any RecordingVenue]
     /// The day's figures as last computed (`router.account`), brought up to date with the fills since.
     var dayLedger: DayLedger?
     /// The account's equity as `router.account` last valued it, and when: what the status line shows, so that it never
@@ -87,6 +89,9 @@ public actor RouterService: ExclusiveSections {
         var misses: Int
         /// Look-ups of a final order that left its stored fills short of its filled quantity (`completeFills`).
         var shortLookups = 0
+        /// An order none of whose writes can be read after its transaction failed, to be stored as this (rejected) by
+        /// a synced write before it is settled (`sealAsNeverSent`).
+        var sealing: OrderRecord?
     }
 
     public init(store: any OrderStorage, venues: [any TradingVenue], symbols: SymbolMap, tradingSwitch: TradingSwitch,
@@ -110,7 +115,8 @@ public actor RouterService: ExclusiveSections {
         self.venues = byVenue
         symbolRules = rules
         valuation = AccountValuation(currency: account.currency, pegs: account.pegs, rules: rules)
-        venuesSyncingSent = Set(venues.filter { $0.recordDatabase.map { $0 === store.database } ?? false }.map(\.id))
+        recordingVenues = Dictionary(venues.compactMap { $0 as? any RecordingVenue }.filter { $0.recordDatabase === store.database }.map { ($0.id, $0) },
+                                     uniquingKeysWith: { first, _ in first })
         publishedRules = NIOLockedValueBox(Self.routed(rules, by: symbols))
         dayStart = DailyResetTime("00:00")!.dayStart(containing: Date())
         ordersToday = try await store.countOrders(since: dayStart)
@@ -289,6 +295,13 @@ public actor RouterService: ExclusiveSections {
             clientOrderId: clientOrderId, venue: venueId, symbol: symbol, side: request.side, type: request.type,
             quantity: request.quantity, limitPrice: request.limitPrice, status: .pendingNew, reduceOnly: reduceOnly,
             strategyId: request.strategyId, requestId: request.requestId, createdAt: now, updatedAt: now)
+        var refusal: VenueError?
+        if let recordingVenue = recordingVenues[venueId] {
+            switch try await placeRecording(order, at: recordingVenue, request: request) {
+            case .answered(let answer): return answer
+            case .refusedBeforeWriting(let error): refusal = error  // recorded below, as a live venue's refusal is
+            }
+        }
         do {
             try await store.insert(order)
         } catch let taken as ClientOrderIdTaken {
@@ -325,6 +338,8 @@ public actor RouterService: ExclusiveSections {
         }
         let report: VenueOrderReport
         do {
+            // Refused already, with nothing written: not asked again.
+            if let refusal { throw refusal }
             tickToOrder.handedToVenue(symbol: symbol, quoteSequence: request.quoteSequence)
             let handed = ContinuousClock.now
             defer { metrics.answered(venueId, after: ContinuousClock.now - handed) }
@@ -340,13 +355,147 @@ public actor RouterService: ExclusiveSections {
         } catch {
             return await markUnknown(sent, cause: "\(error)")
         }
-        let recorded = await record(report, for: sent, reason: "answer from \(venueId.rawValue)")
-        logger.info("order \(recorded.status.rawValue)", metadata: [
-            "client_order_id": "\(clientOrderId)", "request_id": "\(request.requestId ?? "-")", "symbol": "\(symbol)",
-            "side": "\(request.side.rawValue)", "quantity": "\(request.quantity)",
-            "price": "\(recorded.averageFillPrice.map { "\($0)" } ?? "-")", "reason": "\(recorded.rejectReason ?? "-")",
+        return logged(await record(report, for: sent, reason: "answer from \(venueId.rawValue)"))
+    }
+
+    private func logged(_ order: OrderRecord) -> OrderRecord {
+        logger.info("order \(order.status.rawValue)", metadata: [
+            "client_order_id": "\(order.clientOrderId)", "request_id": "\(order.requestId ?? "-")", "symbol": "\(order.symbol)",
+            "side": "\(order.side.rawValue)", "quantity": "\(order.quantity)",
+            "price": "\(order.averageFillPrice.map { "\($0)" } ?? "-")", "reason": "\(order.rejectReason ?? "-")",
         ])
-        return recorded
+        return order
+    }
+
+    /// What `placeRecording`'s transaction wrote of the venue's answer.
+    struct RecordedAnswer: Sendable {
+        var order: OrderRecord
+        var newFills: [Fill]
+    }
+
+    /// What `placeRecording` came to: the answer, or a refusal of the venue's that wrote nothing, to be recorded
+    /// as a live venue's is.
+    enum RecordingOutcome {
+        case answered(OrderRecord)
+        case refusedBeforeWriting(VenueError)
+    }
+
+    /// A new order at a venue whose books are in routerd's database (`RecordingVenue`): stored, `sent`, executed and
+    /// recorded in one synced transaction, so that it is in routerd's record and at the venue whole or not at all.
+    private func placeRecording(_ order: OrderRecord, at venue: any RecordingVenue, request: PlaceOrderRequest) async throws -> RecordingOutcome {
+        let store = self.store
+        var draft = order
+        draft.status = .sent
+        draft.updatedAt = Date()
+        let sent = draft
+        let (sentReason, answerReason) = ("sent to \(sent.venue.rawValue)", "answer from \(sent.venue.rawValue)")
+        let report: VenueOrderReport
+        let recorded: RecordedAnswer?
+        do {
+            tickToOrder.handedToVenue(symbol: sent.symbol, quoteSequence: request.quoteSequence)
+            let handed = ContinuousClock.now
+            defer { metrics.answered(sent.venue, after: ContinuousClock.now - handed) }
+            holdingsChanges &+= 1  // before the write: one that fails may have landed all the same
+            (report, recorded) = try await venue.place(VenueOrderRequest(sent, quoteSequence: request.quoteSequence)) { db, report in
+                try store.insert(order, in: db)
+                _ = try store.write(sent, fills: [], reason: sentReason, expecting: .pendingNew, in: db)
+                // A new order has no fills stored: any the report brings move it along.
+                guard Self.advances(sent, by: report, givenUp: false) || !report.fills.isEmpty else { return nil }
+                let answer = Self.updated(sent, by: report, givenUp: false)
+                let newFills = try store.write(answer, fills: Self.fills(of: report, for: sent), reason: report.rejectReason ?? answerReason,
+                                               expecting: .sent, in: db)
+                return RecordedAnswer(order: answer, newFills: newFills)
+            }
+        } catch let taken as ClientOrderIdTaken {
+            // Nothing was written: the id is another order's (this one's first try, or a different order).
+            guard let existing = try await store.order(clientOrderId: order.clientOrderId) else { throw taken }
+            return .answered(try await retried(existing, request, symbol: order.symbol, reduceOnly: order.reduceOnly))
+        } catch let refusal as VenueError where refusal.wroteNothing {
+            return .refusedBeforeWriting(refusal)
+        } catch {
+            return .answered(logged(try await settleFailedRecording(order, request: request, error: error)))
+        }
+        metrics.ordered(order.venue, .pendingNew)
+        rollDay(order.createdAt)
+        ordersToday += 1
+        healthyStore = true
+        metrics.ordered(sent.venue, .sent)
+        events.publish(Events.order, topic: Topics.orders, body: sent, requestId: sent.requestId)
+        guard let recorded else { return .answered(logged(sent)) }
+        return .answered(logged(await applyRecorded(recorded.order, newFills: recorded.newFills, report: report, stored: sent, givenUp: false)))
+    }
+
+    /// `placeRecording`'s transaction failed (a write of the venue's or routerd's). Everything of the order was in it,
+    /// so what is stored says how far it got: nothing, and the order never left the machine; or all of it, when the
+    /// transaction landed although an error was reported, and the record is the answer (its fills and events go out
+    /// from the schedule, as for any write that landed). When not even that can be read, the order's fate is open
+    /// (`internal`: the caller looks it up).
+    private func settleFailedRecording(_ order: OrderRecord, request: PlaceOrderRequest, error: Error) async throws -> OrderRecord {
+        leaveToSchedule(order)
+        let found: OrderRecord?
+        do {
+            found = try await store.order(clientOrderId: order.clientOrderId)
+        } catch let readError {
+            logger.critical("an order's transaction at its venue failed and the order cannot be read back; it will be looked up", metadata: [
+                "client_order_id": "\(order.clientOrderId)", "error": "\(error)", "read_error": "\(readError)",
+            ])
+            throw IPCError(.internal, "order \(order.clientOrderId): its record at \(order.venue.rawValue) failed and cannot be read back; it will be looked up")
+        }
+        guard let found else {
+            // A statement failed before the commit: nothing of it was written, nor can it come back.
+            guard error is CommitFailed else {
+                throw IPCError(.notSent, "order \(order.clientOrderId) could not be recorded, so it was not sent: \(error)")
+            }
+            return try await sealAsNeverSent(order, request: request, cause: error)
+        }
+        logger.critical("an order's transaction at its venue reported an error but the order is stored; the record is the answer", metadata: [
+            "client_order_id": "\(order.clientOrderId)", "status": "\(found.status.rawValue)", "error": "\(error)",
+        ])
+        // This attempt's transaction, or an earlier attempt's order under the same id: the stored order either way.
+        return try await retried(found, request, symbol: order.symbol, reduceOnly: order.reduceOnly)
+    }
+
+    /// A new order none of whose writes can be read after its commit failed (`CommitFailed`): the failed commit could
+    /// still come back at the next open, since SQLite takes every complete transaction it finds in the log. So the order
+    /// is stored as rejected by a synced write before anyone is told, whose frames go over the failed commit's. Until such a write lands the order's fate is
+    /// open: the caller hears `internal` (it looks the order up), a look-up is answered "being settled", its symbol
+    /// waits, and the schedule tries the write again.
+    private func sealAsNeverSent(_ order: OrderRecord, request: PlaceOrderRequest, cause: Error) async throws -> OrderRecord {
+        var rejected = order
+        rejected.status = .rejected
+        rejected.rejectReason = RequestRules.sanitizedReason("never_sent: its record at \(order.venue.rawValue) failed: \(cause)")
+        rejected.updatedAt = Date()
+        do {
+            try await store.insert(rejected, durable: true)
+        } catch is ClientOrderIdTaken {
+            // Stored after all: the record is the answer.
+            guard let stored = try? await store.order(clientOrderId: order.clientOrderId) else {
+                throw IPCError(.internal, "order \(order.clientOrderId) is being settled after a failed write; look it up")
+            }
+            return try await retried(stored, request, symbol: order.symbol, reduceOnly: order.reduceOnly)
+        } catch {
+            unsettled[order.clientOrderId, default: UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)].sealing = rejected
+            throw IPCError(.internal, "order \(order.clientOrderId) is being settled after a failed write; look it up")
+        }
+        unsettled[order.clientOrderId] = nil
+        healthyStore = true
+        metrics.ordered(order.venue, .rejected)
+        events.publish(Events.order, topic: Topics.orders, body: rejected, requestId: rejected.requestId)
+        return rejected
+    }
+
+    /// Refuses a look-up of an order whose fate is open after a failed write (`sealAsNeverSent`): "absent" would tell
+    /// its caller it never arrived, and the write could still come back.
+    func refuseLookUpWhileSealing(_ clientOrderId: String?) throws {
+        guard let clientOrderId, unsettled[clientOrderId]?.sealing != nil else { return }
+        throw IPCError(.unavailable, "order \(clientOrderId) is being settled after a failed write; ask again")
+    }
+
+    /// An order whose record may not be what routerd holds: the schedule reads it, looks it up, publishes what landed.
+    private func leaveToSchedule(_ order: OrderRecord) {
+        healthyStore = false
+        booksMayBeStale = true
+        unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
     }
 
     /// Everything a new order must pass before it is stored: its id, routerd accepting orders, its route and the
@@ -481,18 +630,11 @@ public actor RouterService: ExclusiveSections {
     /// `record`, saying also whether the record now agrees with the report (false: a write failed, and the
     /// order is left to the schedule).
     func recordReport(_ report: VenueOrderReport, for stored: OrderRecord, reason: String) async -> (order: OrderRecord, agrees: Bool) {
-        let venueFills = report.fills.map { fill in
-            Fill(fillId: fill.fillId, clientOrderId: stored.clientOrderId, venue: stored.venue, symbol: stored.symbol, side: stored.side,
-                 quantity: fill.quantity, price: fill.price, fee: fill.fee, baseCommission: fill.baseCommission, time: fill.time,
-                 strategyId: stored.strategyId,
-                 requestId: stored.requestId)
-        }
+        let venueFills = Self.fills(of: report, for: stored)
         let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity
-        // An order given up as not found that the venue shows working after all: it is live, and must be
-        // known as live (cancellable, and holding its symbol).
         let givenUp = stored.wasGivenUpAsNotFound
         let revived = givenUp && !report.status.isFinal
-        var advances = Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity || revived
+        var advances = Self.advances(stored, by: report, givenUp: givenUp)
         if !advances, !report.fills.isEmpty, let known = try? await store.fills(ofOrder: stored.clientOrderId) {
             // Same state, but fills this record lacks (an earlier update was lost): they are recorded now.
             let ids = Set(known.map(\.fillId))
@@ -516,24 +658,12 @@ public actor RouterService: ExclusiveSections {
                 "client_order_id": "\(stored.clientOrderId)", "recorded": "\(stored.status.rawValue)", "venue_status": "\(report.status.rawValue)",
             ])
         }
-        var updated = stored
-        // Never back along the lifecycle: a stale report's fills are taken, its older status is not.
-        updated.status = revived || Self.rank(report.status) >= Self.rank(stored.status) ? report.status : stored.status
-        updated.filledQuantity = max(report.filledQuantity, stored.filledQuantity)
-        updated.averageFillPrice = report.averagePrice ?? stored.averageFillPrice
-        updated.exchangeOrderId = report.exchangeOrderId ?? stored.exchangeOrderId
-        // Found after it was given up: the venue's word replaces "not found" (a filled order has no reject reason).
-        updated.rejectReason = givenUp ? report.rejectReason : (report.rejectReason ?? stored.rejectReason)
-        updated.updatedAt = max(report.time, stored.updatedAt)
+        let updated = Self.updated(stored, by: report, givenUp: givenUp)
         let newFills: [Fill]
         do {
             holdingsChanges &+= 1  // before the write: one that fails may have landed all the same
             newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status,
                                               durable: false)
-            healthyStore = true
-            if updated.status != stored.status { metrics.ordered(updated.venue, updated.status) }
-            if givenUp { lateLookups[stored.clientOrderId] = nil }
-            metrics.filled(updated.venue, count: newFills.count)
         } catch {
             if (error as? IPCError)?.code != .conflict { healthyStore = false }
             booksMayBeStale = true
@@ -543,6 +673,48 @@ public actor RouterService: ExclusiveSections {
             unsettled[stored.clientOrderId] = unsettled[stored.clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
             return (stored, false)
         }
+        return (await applyRecorded(updated, newFills: newFills, report: report, stored: stored, givenUp: givenUp), true)
+    }
+
+    /// The fills of `report`, as routerd records them for `stored`.
+    static func fills(of report: VenueOrderReport, for stored: OrderRecord) -> [Fill] {
+        report.fills.map { fill in
+            Fill(fillId: fill.fillId, clientOrderId: stored.clientOrderId, venue: stored.venue, symbol: stored.symbol, side: stored.side,
+                 quantity: fill.quantity, price: fill.price, fee: fill.fee, baseCommission: fill.baseCommission, time: fill.time,
+                 strategyId: stored.strategyId,
+                 requestId: stored.requestId)
+        }
+    }
+
+    /// Whether `report` moves `stored` along: a later status, more filled, or (`givenUp`: given up as not found)
+    /// shown working after all, when it is live and must be known as live (cancellable, and holding its symbol).
+    static func advances(_ stored: OrderRecord, by report: VenueOrderReport, givenUp: Bool) -> Bool {
+        Self.rank(report.status) > Self.rank(stored.status) || report.filledQuantity > stored.filledQuantity || (givenUp && !report.status.isFinal)
+    }
+
+    /// `stored` as `report` has it, never back along the lifecycle: a stale report's fills are taken, its older
+    /// status is not.
+    static func updated(_ stored: OrderRecord, by report: VenueOrderReport, givenUp: Bool) -> OrderRecord {
+        let revived = givenUp && !report.status.isFinal
+        var updated = stored
+        updated.status = revived || Self.rank(report.status) >= Self.rank(stored.status) ? report.status : stored.status
+        updated.filledQuantity = max(report.filledQuantity, stored.filledQuantity)
+        updated.averageFillPrice = report.averagePrice ?? stored.averageFillPrice
+        updated.exchangeOrderId = report.exchangeOrderId ?? stored.exchangeOrderId
+        // Found after it was given up: the venue's word replaces "not found" (a filled order has no reject reason).
+        updated.rejectReason = givenUp ? report.rejectReason : (report.rejectReason ?? stored.rejectReason)
+        updated.updatedAt = max(report.time, stored.updatedAt)
+        return updated
+    }
+
+    /// What follows a recorded answer of the venue's (`updated`, with the fills it stored): metrics, the strategies'
+    /// books, the events, and whether the order is settled.
+    private func applyRecorded(_ updated: OrderRecord, newFills: [Fill], report: VenueOrderReport, stored: OrderRecord,
+                               givenUp: Bool) async -> OrderRecord {
+        healthyStore = true
+        if updated.status != stored.status { metrics.ordered(updated.venue, updated.status) }
+        if givenUp { lateLookups[stored.clientOrderId] = nil }
+        metrics.filled(updated.venue, count: newFills.count)
         for fill in newFills {
             if let strategyId = fill.strategyId, countsInAccount(fill.venue) {
                 let key = Self.bookKey(strategyId, fill.symbol)
@@ -566,7 +738,7 @@ public actor RouterService: ExclusiveSections {
             unsettled[updated.clientOrderId] = nil
         }
         events.publish(Events.order, topic: Topics.orders, body: updated, requestId: updated.requestId)
-        return (updated, true)
+        return updated
     }
 
     /// The reason an order the venue never showed was given up with.
@@ -587,11 +759,8 @@ public actor RouterService: ExclusiveSections {
     /// Writes a status change with no fills; false (logged) when it cannot be written.
     func transition(_ order: OrderRecord, reason: String, expecting: OrderStatus) async -> Bool {
         do {
-            // `sent` says "ask the venue" after any failure: on disk before the venue is called, unless the
-            // venue's own synced record will follow it in the same log. When such a venue failed before
-            // writing anything, what routerd answers must be on disk before it answers: synced here.
-            let durable = order.status == .sent ? !venuesSyncingSent.contains(order.venue)
-                : expecting == .sent && venuesSyncingSent.contains(order.venue)
+            // `sent` says "ask the venue" after any failure: on disk before the venue is called.
+            let durable = order.status == .sent
             // Before the write: one that fails may have landed all the same.
             holdingsChanges &+= 1
             try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)
@@ -654,7 +823,10 @@ public actor RouterService: ExclusiveSections {
         if let id = query.clientOrderId { try RequestRules.checkStoredClientOrderId(id) }
         if let symbol = query.symbol { _ = try RequestRules.checkedSymbol(symbol) }
         try RequestRules.checkName(query.strategyId, field: "strategyId")
-        return try await exclusively { try await store.orders(query) }
+        return try await exclusively {
+            try refuseLookUpWhileSealing(query.clientOrderId)
+            return try await store.orders(query)
+        }
     }
 
     /// `router.orders`: one page, with the next page's cursor.
@@ -665,7 +837,10 @@ public actor RouterService: ExclusiveSections {
         if let from = query.createdFrom, let before = query.createdBefore, from >= before {
             throw IPCError(.badRequest, "createdFrom must be before createdBefore")
         }
-        return try await exclusively { try await store.orderPage(query) }
+        return try await exclusively {
+            try refuseLookUpWhileSealing(query.clientOrderId)
+            return try await store.orderPage(query)
+        }
     }
 
     /// The sequence it covers is fixed in turn; the long scan of the fill log up to it runs outside the

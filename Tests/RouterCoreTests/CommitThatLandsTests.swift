@@ -2,6 +2,7 @@ import Foundation
 import BagbotDomain
 import BagbotIPC
 import BagbotTestSupport
+import GRDB
 import NIOConcurrencyHelpers
 import Testing
 @testable import RouterCore
@@ -17,13 +18,13 @@ private final class RecordingPublisher: EventPublishing {
 
 @Suite("RouterService when a record lands but reports an error")
 struct CommitThatLandsTests {
-    @Test("a venue's answer whose record landed is settled by the next lookup: published once, never executed twice")
+    @Test("a live venue's answer whose record landed is settled by the next lookup: published once, never executed twice")
     func placeLanded() async throws {
         let fixture = try RouterFixture()
         let storage = MisbehavingStore(fixture.store)
         let published = RecordingPublisher()
-        let service = try await fixture.service(storage: storage, events: published)
-        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        let service = try await fixture.service(storage: storage, events: published, venues: [binance], paperTrading: false)
         storage.failWhen.withLockedValue { $0 = .filled }
         let placed = try await service.place(request("bb-landed"))
         #expect(placed.status == .sent, "routerd returns what it knows it recorded: the order is not final for the caller yet")
@@ -35,9 +36,37 @@ struct CommitThatLandsTests {
         #expect(await service.unsettledOrders.isEmpty)
         #expect(try await fixture.store.order(clientOrderId: "bb-landed")?.status == .filled)
         #expect(try fixture.count("fills") == 1)
-        #expect(try fixture.count("paper_fills") == 1, "executed once at the venue")
+        #expect(await binance.placeCalls == ["bb-landed"], "executed once at the venue")
         #expect(published.withoutTicks.suffix(2) == [Events.fill, Events.order],
                 "arsenald learns the fill, then frees the symbol on the order's event")
+        #expect(try await service.positions().first?.quantity == 0.5)
+    }
+
+    @Test("paper: a transaction that landed although it reported an error is the answer, its fill published once by the schedule")
+    func paperPlaceLanded() async throws {
+        let fixture = try RouterFixture()
+        let published = RecordingPublisher()
+        let paper = try await PaperVenue(database: fixture.database, settings: fixture.paperSettings,
+                                         rules: [RouterFixture.looseRules("BTCUSDT")], logger: quietLogger)
+        let landing = PaperWithFailingCommits(paper, .landedAnyway)
+        let service = try await RouterService(
+            store: fixture.store, venues: [landing], symbols: SymbolMap(paperTrading: true),
+            tradingSwitch: TradingSwitch(stateDirectory: fixture.dir.file("state"), logger: quietLogger), events: published, logger: quietLogger)
+        try await service.start()
+        await paper.ingest(quote("BTCUSDT", bid: 100, ask: 101))
+
+        let placed = try await service.place(request("bb-landed"))
+        #expect(placed.status == .filled, "the stored order is the answer")
+        #expect(await service.unsettledOrders == ["bb-landed"])
+        #expect(await !service.isHealthy)
+        #expect(!published.withoutTicks.contains(Events.fill), "not published before the schedule reads what landed")
+
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders.isEmpty)
+        #expect(try fixture.count("fills") == 1)
+        #expect(try fixture.count("paper_fills") == 1, "executed once at the venue")
+        #expect(published.withoutTicks.filter { $0 == Events.fill }.count == 1)
+        #expect(published.withoutTicks.last == Events.order)
         #expect(try await service.positions().first?.quantity == 0.5)
     }
 

@@ -38,7 +38,7 @@ struct OrderLifecycleTests {
         #expect(try fixture.count("fills") == 1)
     }
 
-    @Test("sent is synced before a live venue is called; on paper the venue's own synced record, later in the same log, syncs it")
+    @Test("sent is synced before a live venue is called; on paper it is one synced transaction with the execution and the record")
     func sentDurability() async throws {
         let fixture = try RouterFixture()
         let storage = MisbehavingStore(fixture.store)
@@ -46,23 +46,28 @@ struct OrderLifecycleTests {
         let live = try await fixture.service(storage: storage, venues: [binance], paperTrading: false)
         _ = try await live.place(request("bb-live"))
         #expect(storage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } } == ["sent true", "filled false"])
+        #expect(storage.venueWrites.withLockedValue { $0 }.isEmpty)
 
         let paperFixture = try RouterFixture()
         let paperStorage = MisbehavingStore(paperFixture.store)
         let paper = try await paperFixture.service(storage: paperStorage)
         await paper.onTick(quote("BTCUSDT", bid: 100, ask: 101))
-        _ = try await paper.place(request("bb-paper"))
-        #expect(paperStorage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } } == ["sent false", "filled false"])
-        #expect(PaperVenueStore.executionsAreSynced, "the venue's synced record is what syncs a paper order's sent")
+        let transactions = OrderCommits()
+        paperFixture.database.add(transactionObserver: transactions)
+        #expect(try await paper.place(request("bb-paper")).status == .filled)
+        #expect(paperStorage.commits.withLockedValue { $0 }.isEmpty, "nothing of routerd's is committed apart from the venue's execution")
+        #expect(paperStorage.venueWrites.withLockedValue { $0 } == [.sent, .filled])
+        #expect(transactions.count == 1, "the order, its sent, the execution and the record together")
+        #expect(try history(paperFixture, "bb-paper") == ["pending_new", "sent", "filled"])
 
-        // The venue refuses before writing anything (an id it already has): what routerd answers is synced
-        // itself, since no write of the venue's will carry it to the disk.
+        // The venue refuses before writing anything (an id it already has): `sent` is written, synced, and the order
+        // is looked up, as after a live venue's duplicate.
         try await paperFixture.database.write { db in
             try PaperOrderRecord(newOrder("bb-dup", .buy, 1, status: .acknowledged)).insert(db)
         }
         paperStorage.commits.withLockedValue { $0 = [] }
         #expect(try await paper.place(request("bb-dup")).status == .unknown)
-        #expect(paperStorage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } }.prefix(2) == ["sent false", "unknown true"])
+        #expect(paperStorage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } } == ["sent true", "unknown false"])
     }
 
     @Test("working, then filled by the market: sent → acknowledged → filled, the fill recorded from the venue's event")

@@ -124,12 +124,13 @@ struct ReduceOnlyAndPauseTests {
         #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 0)
     }
 
-    @Test("an insert that landed although it reported an error never blocks the exits that follow")
+    @Test("an insert that landed although it reported an error never blocks the exits that follow (a live venue)")
     func landedInsertDoesNotBlockExits() async throws {
         let fixture = try RouterFixture()
         let storage = MisbehavingStore(fixture.store)
-        let service = try await fixture.service(storage: storage)
-        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        // On paper an order is stored in the venue's transaction: an insert cannot land without the rest.
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        let service = try await fixture.service(storage: storage, venues: [binance], paperTrading: false)
         _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 0.5))
         storage.failInsert.withLockedValue { $0 = true }
         _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-exit-1", "BTCUSDT", .sell, 0.5, reduceOnly: true)) }

@@ -203,11 +203,11 @@ struct RouterServiceTests {
         #expect(try fixture.count("fills") == 1)
     }
 
-    @Test("an order the venue executed but routerd could not record is settled by lookup, once; its symbol waits meanwhile")
+    @Test("an order a live venue executed but routerd could not record is settled by lookup, once; its symbol waits meanwhile")
     func unrecordedExecutionIsSettled() async throws {
         let fixture = try RouterFixture()
-        let service = try await fixture.service()
-        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        let service = try await fixture.service(venues: [binance], paperTrading: false)
         // The disk refuses the fill (as a full disk or an I/O error would).
         try await fixture.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
@@ -215,10 +215,10 @@ struct RouterServiceTests {
         let lost = try await service.place(request("bb-lost"))
         #expect(lost.status == .sent, "sent, and the venue's answer not recorded: not final for the caller")
         #expect(await service.isHealthy == false)
-        #expect(try await service.positions().first?.quantity == 0.5, "the venue executed it")
+        #expect(try await binance.positions().first?.quantity == 0.5, "the venue executed it")
         // A retry returns the order as recorded; nothing is sent again.
         #expect(try await service.place(request("bb-lost")).status == .sent)
-        #expect(try fixture.count("paper_orders") == 1)
+        #expect(await binance.placeCalls == ["bb-lost"])
         // New orders for the symbol wait until its outcome is recorded; reduce-only ones and other symbols do not.
         let waiting = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
         #expect(waiting?.message.contains("bb-lost") == true)
@@ -227,23 +227,105 @@ struct RouterServiceTests {
         await service.settleUnsettled()
         #expect(try await fixture.store.order(clientOrderId: "bb-lost")?.status == .filled)
         #expect(try fixture.count("fills") == 1)
-        #expect(try fixture.count("paper_fills") == 1, "executed once")
+        #expect(await binance.placeCalls == ["bb-lost"], "executed once")
         #expect(await service.isHealthy)
         #expect(try await service.place(request("bb-next")).status == .filled)
         #expect(try await service.positions().first?.quantity == 1)
     }
 
-    @Test("when `sent` cannot be recorded the order is never sent, and is rejected (never_sent) once writes work")
-    func unrecordedSendIsNeverSent() async throws {
+    @Test("on paper a record that fails takes the execution with it: not sent, nothing stored, the books as they were")
+    func paperRecordFailsWhole() async throws {
         let fixture = try RouterFixture()
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
+        let booksBefore = try await fixture.paperBook()
+        try await fixture.database.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_fills BEFORE INSERT ON fills BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        let refusal = await expectIPCError(.notSent) { _ = try await service.place(request("bb-lost")) }
+        #expect(refusal?.message.contains("disk full") == true)
+        #expect(try fixture.count("orders") == 0, "the order, its sent and its record went back with the venue's execution")
+        #expect(try fixture.count("order_events") == 0)
+        #expect(try fixture.count("paper_orders") == 0)
+        #expect(try fixture.count("paper_fills") == 0)
+        #expect(try fixture.count("fills") == 0)
+        #expect(try await fixture.paperBook() == booksBefore)
+        // Its symbol waits until the schedule has read that nothing of it is stored.
+        #expect(await service.unsettledOrders == ["bb-lost"])
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders.isEmpty)
+
+        try await fixture.database.write { try $0.execute(sql: "DROP TRIGGER refuse_fills") }
+        #expect(try await service.place(request("bb-next")).status == .filled)
+        #expect(try await service.positions().first?.quantity == 0.5, "the venue's memory went back with its books: one execution")
+        #expect(try fixture.count("paper_fills") == 1)
+    }
+
+    @Test("on paper a commit that failed unseen could come back: the order is stored as rejected, synced, before anyone is told")
+    func paperFailedCommitIsSealed() async throws {
+        let fixture = try RouterFixture()
+        let (service, _) = try await paperFailingCommits(fixture, MisbehavingStore(fixture.store))
+        let placed = try await service.place(request("bb-unseen"))
+        #expect(placed.status == .rejected)
+        #expect(placed.rejectReason?.hasPrefix("never_sent") == true)
+        #expect(try await fixture.store.order(clientOrderId: "bb-unseen")?.status == .rejected, "stored, so a commit over the failed one")
+        #expect(try fixture.count("paper_orders") == 0, "never executed")
+        #expect(await service.unsettledOrders.isEmpty)
+        #expect(try await service.positions().isEmpty)
+    }
+
+    @Test("on paper, when not even that rejection can be written, the order's fate stays open until it is")
+    func paperFailedCommitStaysOpenUntilSealed() async throws {
+        let fixture = try RouterFixture()
+        let storage = MisbehavingStore(fixture.store)
+        let (service, paper) = try await paperFailingCommits(fixture, storage)
+        // The commit fails unseen, and the rejection's insert fails too (a database busy beyond its timeout): nobody
+        // may hear "never sent" yet.
+        storage.failBeforeInsert.withLockedValue { $0 = true }
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-open")) }
+        #expect(await service.unsettledOrders == ["bb-open"])
+        _ = await expectIPCError(.unavailable) { _ = try await service.orders(OrdersQuery(clientOrderId: "bb-open")) }
+        _ = await expectIPCError(.unavailable) { _ = try await service.orderPage(OrdersQuery(clientOrderId: "bb-open")) }
+        let waiting = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
+        #expect(waiting?.message.contains("bb-open") == true, "its symbol waits")
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders == ["bb-open"], "still open while the write fails")
+
+        storage.failBeforeInsert.withLockedValue { $0 = false }
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders.isEmpty)
+        let sealed = try await service.orders(OrdersQuery(clientOrderId: "bb-open")).first
+        #expect(sealed?.status == .rejected)
+        #expect(sealed?.rejectReason?.hasPrefix("never_sent") == true)
+        #expect(try fixture.count("paper_orders") == 0, "never executed")
+        #expect(try await paper.positions().isEmpty)
+    }
+
+    /// A router whose paper venue's commits of new orders fail unseen (`PaperWithFailingCommits`).
+    private func paperFailingCommits(_ fixture: RouterFixture, _ storage: MisbehavingStore) async throws -> (RouterService, PaperVenue) {
+        let paper = try await PaperVenue(database: fixture.database, settings: fixture.paperSettings,
+                                         rules: [RouterFixture.looseRules("BTCUSDT")], logger: quietLogger)
+        let service = try await RouterService(
+            store: storage, venues: [PaperWithFailingCommits(paper, .failedUnseen)], symbols: SymbolMap(paperTrading: true),
+            tradingSwitch: TradingSwitch(stateDirectory: fixture.dir.file("state"), logger: quietLogger),
+            events: IPCEventHub(logger: quietLogger), logger: quietLogger)
+        try await service.start()
+        await paper.ingest(quote("BTCUSDT", bid: 100, ask: 101))
+        return (service, paper)
+    }
+
+    @Test("when a live venue's `sent` cannot be recorded the order is never sent, and is rejected (never_sent) once writes work")
+    func unrecordedSendIsNeverSent() async throws {
+        let fixture = try RouterFixture()
+        // On paper `sent` is written in the venue's transaction (`paperRecordFailsWhole`).
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        let service = try await fixture.service(venues: [binance], paperTrading: false)
         try await fixture.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse_updates BEFORE UPDATE ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
-        #expect(try fixture.count("paper_orders") == 0, "never handed to the venue")
+        #expect(await binance.placeCalls.isEmpty, "never handed to the venue")
         #expect(await service.isHealthy == false)
         _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-stuck")) }
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .pendingNew)
@@ -253,7 +335,7 @@ struct RouterServiceTests {
         #expect(retried.status == .rejected)
         #expect(retried.rejectReason?.hasPrefix("never_sent") == true)
         #expect(try await fixture.store.order(clientOrderId: "bb-stuck")?.status == .rejected)
-        #expect(try fixture.count("paper_orders") == 0)
+        #expect(await binance.placeCalls.isEmpty)
         await service.settleUnsettled()
         #expect(await service.unsettledOrders.isEmpty)
         #expect(await service.isHealthy)

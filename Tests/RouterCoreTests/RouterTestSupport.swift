@@ -124,6 +124,19 @@ extension PaperExchange.RestingOutcome {
     }
 }
 
+/// Counts the committed transactions that changed `orders`.
+final class OrderCommits: TransactionObserver, @unchecked Sendable {
+    private var changed = false
+    private(set) var count = 0
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { eventKind.tableName == "orders" }
+    func databaseDidChange(with event: DatabaseEvent) { changed = true }
+    func databaseDidCommit(_ db: Database) {
+        if changed { count += 1 }
+        changed = false
+    }
+    func databaseDidRollback(_ db: Database) { changed = false }
+}
+
 /// The real store, misbehaving as a disk can and SQLite cannot be made to: a commit writing an order with
 /// status `failWhen`, or any insert while `failInsert` is set, reaches the disk and still reports an error (as
 /// an I/O error after the write can); a commit with status `conflictWhen` is refused as a conflict; an insert while
@@ -150,9 +163,28 @@ final class MisbehavingStore: OrderStorage {
         return stored
     }
 
-    nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
+    /// Every write made in a venue's transaction (`RecordingVenue`), by status, in order.
+    let venueWrites = NIOLockedValueBox<[OrderStatus]>([])
+
+    /// In a venue's transaction `failWhen` fails after the write too, which takes the whole transaction back.
+    func write(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?, in db: Database) throws -> [Fill] {
+        venueWrites.withLockedValue { $0.append(order.status) }
+        if conflictWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.conflict, "changed meanwhile") }
+        let stored = try inner.write(order, fills: fills, reason: reason, expecting: expecting, in: db)
+        if failWhen.withLockedValue({ $0 }) == order.status { throw IPCError(.internal, "disk I/O error after the write") }
+        return stored
+    }
+
+    /// In a venue's transaction `failInsert` fails after the write too, which takes the whole transaction back.
+    func insert(_ order: OrderRecord, in db: Database) throws {
         if failBeforeInsert.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked") }
-        try await inner.insert(order)
+        try inner.insert(order, in: db)
+        if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
+    }
+
+    nonisolated(nonsending) func insert(_ order: OrderRecord, durable: Bool) async throws {
+        if failBeforeInsert.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked") }
+        try await inner.insert(order, durable: durable)
         if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
     }
     nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
@@ -175,4 +207,47 @@ final class MisbehavingStore: OrderStorage {
     func fillHistory(_ query: FillHistoryQuery) async throws -> FillHistoryPage { try await inner.fillHistory(query) }
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     nonisolated(nonsending) func databaseId() async throws -> String { try await inner.databaseId() }
+}
+
+/// The paper venue, whose commit of every new order (`RecordingVenue`) reports an error: after it landed, or without
+/// anything of it becoming visible (as a commit whose sync failed after its frames were written).
+actor PaperWithFailingCommits: RecordingVenue {
+    enum Failure { case landedAnyway, failedUnseen }
+    private struct Unseen: Error {}
+    let paper: PaperVenue
+    let failure: Failure
+    init(_ paper: PaperVenue, _ failure: Failure) {
+        self.paper = paper
+        self.failure = failure
+    }
+    nonisolated var id: Venue { .paper }
+    nonisolated var recordDatabase: DatabasePool { paper.recordDatabase }
+    func place(_ order: VenueOrderRequest) async throws -> VenueOrderReport { try await paper.place(order) }
+    func place<Recorded: Sendable>(_ order: VenueOrderRequest, recording: @Sendable (Database, VenueOrderReport) throws -> Recorded) async throws
+        -> (report: VenueOrderReport, recorded: Recorded) {
+        let failed = CommitFailed(error: DatabaseError(resultCode: .SQLITE_IOERR, message: "disk I/O error"))
+        switch failure {
+        case .landedAnyway:
+            _ = try await paper.place(order, recording: recording)
+        case .failedUnseen:
+            // Everything written, then taken back, in the venue's memory too.
+            _ = try? await paper.place(order) { db, report in
+                _ = try recording(db, report)
+                throw Unseen()
+            }
+        }
+        throw failed
+    }
+    func symbolRules() async throws -> [SymbolRules] { try await paper.symbolRules() }
+    func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport {
+        try await paper.cancel(clientOrderId: clientOrderId, symbol: symbol)
+    }
+    func order(clientOrderId: String, symbol: String) async throws -> VenueOrderReport? {
+        try await paper.order(clientOrderId: clientOrderId, symbol: symbol)
+    }
+    func openOrders() async throws -> [VenueOrderReport] { try await paper.openOrders() }
+    func fills(since: Date) async throws -> [VenueFill] { try await paper.fills(since: since) }
+    func balances() async throws -> [AssetBalance] { try await paper.balances() }
+    func positions() async throws -> [Position] { try await paper.positions() }
+    func setEventHandler(_ handler: @escaping @Sendable (VenueEvent) async -> Void) async { await paper.setEventHandler(handler) }
 }

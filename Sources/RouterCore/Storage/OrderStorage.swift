@@ -13,16 +13,21 @@ public protocol OrderStorage: Sendable {
     /// The SQLite database the orders are in.
     var database: DatabasePool { get }
     /// Persists a new order (`pending_new`) before anything is sent; a client order id already stored is refused
-    /// with `ClientOrderIdTaken`, and nothing is written.
-    nonisolated(nonsending) func insert(_ order: OrderRecord) async throws
+    /// with `ClientOrderIdTaken`, and nothing is written. `durable`: synced before it returns (an order stored as
+    /// rejected after a failed commit: `RouterService.sealAsNeverSent`).
+    nonisolated(nonsending) func insert(_ order: OrderRecord, durable: Bool) async throws
+    /// `insert`'s writes in a transaction of someone else's on `database` (a venue's whose books are there:
+    /// `RecordingVenue`), which commits them or rolls them back with its own.
+    func insert(_ order: OrderRecord, in db: Database) throws
     /// Writes the order's new state and, with its time and `reason`, the transition to `order_events`; stores
     /// those of `fills` not stored yet (a venue's trade id is stored once); returns the fills newly stored, with
     /// their sequence. `expecting`: only while the stored status is this one (else `conflict`, nothing written).
+    /// `durable`: synced to disk before it returns (an order's `sent`).
     @discardableResult
-    /// `durable`: synced to disk before it returns (an order's `sent`, unless its venue's own synced record
-    /// comes after it in the same log: `TradingVenue.recordDatabase`).
     nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
                                         durable: Bool) async throws -> [Fill]
+    /// `commit`'s writes in a transaction of someone else's on `database`, as `insert(_:in:)`.
+    func write(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?, in db: Database) throws -> [Fill]
     nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord?
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord]
     /// One page of `query`, newest first (then by client order id, descending), with the cursor of the next page
@@ -51,6 +56,13 @@ public protocol OrderStorage: Sendable {
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill]
     /// The database's own identity, made once with the file.
     nonisolated(nonsending) func databaseId() async throws -> String
+}
+
+extension OrderStorage {
+    /// A new order, unsynced: the order's `sent` syncs it.
+    public nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
+        try await insert(order, durable: false)
+    }
 }
 
 /// `OrderStorage.insert` found the order's client order id stored already; nothing was written.

@@ -19,74 +19,78 @@ public final class OrderStore: OrderStorage {
     /// Of an order's writes only `sent` is durable on its own (`DatabaseWriter.commit(durable:)`): it is what
     /// says "ask the venue" after any failure. Everything else that a power cut could lose is rebuilt by
     /// reconciliation (an order still `sent` is looked up, and what the venue did is adopted), so each order
-    /// costs one fsync of routerd's plus the venue's own, and on the paper venue, whose synced record follows
-    /// `sent` in the same log, one in all. See docs/reliability.md.
+    /// costs one fsync of routerd's plus the venue's own; on the paper venue, whose synced transaction holds
+    /// routerd's `sent` and record too (`RecordingVenue`), one in all. See docs/reliability.md.
     ///
     /// The order path's calls (`nonisolated(nonsending)`) do their SQLite work on the caller's thread,
     /// synchronously: for RouterService that is routerd's core thread, which may wait for the disk. A write
     /// so begun always ends as committed or failed; a cancelled caller cannot abandon it half-way.
     /// Persists a new order before anything is sent. A duplicate client order id is refused by the
     /// primary key, so the same order can never be stored (or sent) twice. Not durable on its own: the
-    /// order's `sent`, written before the venue is called, syncs it.
-    public nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
+    /// order's `sent` syncs it.
+    public nonisolated(nonsending) func insert(_ order: OrderRecord, durable: Bool) async throws {
+        try database.commit(durable: durable) { db in try insert(order, in: db) }
+    }
+
+    public func insert(_ order: OrderRecord, in db: Database) throws {
         do {
-            try database.commit(durable: false) { db in
-                try db.insertKeepingStatement(order)
-                try db.insertKeepingStatement(OrderEventRecord(order, reason: nil))
-            }
+            try db.insertKeepingStatement(order)
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-            // The orders row is the only one with a key of the caller's; the transaction was rolled back.
+            // The orders row is the only one with a key of the caller's: nothing of this order is written.
             throw ClientOrderIdTaken(clientOrderId: order.clientOrderId)
         }
+        try db.insertKeepingStatement(OrderEventRecord(order, reason: order.rejectReason))
     }
 
     @discardableResult
     public nonisolated(nonsending) func commit(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?,
                                                durable: Bool) async throws -> [Fill] {
-        try database.commit(durable: durable) { db in
-            // Cached statements: the order path runs these with every order, and compiling them each time
-            // through the query interface cost more than running them (docs/performance.md).
-            var arguments: [(any DatabaseValueConvertible)?] = [
-                order.status.rawValue, order.filledQuantity, order.averageFillPrice, order.exchangeOrderId, order.rejectReason,
-                order.updatedAt.databaseText, order.clientOrderId,
-            ]
-            var sql = """
-                UPDATE orders SET status = ?, filled_quantity = ?, average_fill_price = ?, exchange_order_id = ?, reject_reason = ?, \
-                updated_at = ? WHERE client_order_id = ?
-                """
-            if let expecting {
-                sql += " AND status = ?"
-                arguments.append(expecting.rawValue)
-            }
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
-            guard db.changesCount == 1 else {
-                if let expecting {
-                    throw IPCError(.conflict, "order \(order.clientOrderId) is not stored as \(expecting.rawValue)")
-                }
-                throw IPCError(.notFound, "order \(order.clientOrderId) is not stored")
-            }
-            try db.insertKeepingStatement(OrderEventRecord(order, reason: reason))
-            var stored: [Fill] = []
-            guard !fills.isEmpty else { return stored }
-            var sequence = try Self.lastFillSequence(db)
-            for fill in fills {
-                let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT client_order_id FROM fills WHERE fill_id = ?"),
-                                                arguments: [fill.fillId])
-                if let owner {
-                    // Stored once per trade id; an id that another order already has is a venue adapter's
-                    // mistake (ids must be unique across the venue), never a fill to drop in silence.
-                    guard owner == fill.clientOrderId else {
-                        throw IPCError(.internal, "fill id \(fill.fillId) of order \(fill.clientOrderId) is already stored for order \(owner)")
-                    }
-                    continue
-                }
-                sequence += 1
-                let row = FillRow(fill, sequence: sequence)
-                try db.insertKeepingStatement(row)
-                stored.append(row.fill)
-            }
-            return stored
+        try database.commit(durable: durable) { db in try write(order, fills: fills, reason: reason, expecting: expecting, in: db) }
+    }
+
+    public func write(_ order: OrderRecord, fills: [Fill], reason: String?, expecting: OrderStatus?, in db: Database) throws -> [Fill] {
+        // Cached statements: the order path runs these with every order, and compiling them each time
+        // through the query interface cost more than running them (docs/performance.md).
+        var arguments: [(any DatabaseValueConvertible)?] = [
+            order.status.rawValue, order.filledQuantity, order.averageFillPrice, order.exchangeOrderId, order.rejectReason,
+            order.updatedAt.databaseText, order.clientOrderId,
+        ]
+        var sql = """
+            UPDATE orders SET status = ?, filled_quantity = ?, average_fill_price = ?, exchange_order_id = ?, reject_reason = ?, \
+            updated_at = ? WHERE client_order_id = ?
+            """
+        if let expecting {
+            sql += " AND status = ?"
+            arguments.append(expecting.rawValue)
         }
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+        guard db.changesCount == 1 else {
+            if let expecting {
+                throw IPCError(.conflict, "order \(order.clientOrderId) is not stored as \(expecting.rawValue)")
+            }
+            throw IPCError(.notFound, "order \(order.clientOrderId) is not stored")
+        }
+        try db.insertKeepingStatement(OrderEventRecord(order, reason: reason))
+        var stored: [Fill] = []
+        guard !fills.isEmpty else { return stored }
+        var sequence = try Self.lastFillSequence(db)
+        for fill in fills {
+            let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT client_order_id FROM fills WHERE fill_id = ?"),
+                                            arguments: [fill.fillId])
+            if let owner {
+                // Stored once per trade id; an id that another order already has is a venue adapter's
+                // mistake (ids must be unique across the venue), never a fill to drop in silence.
+                guard owner == fill.clientOrderId else {
+                    throw IPCError(.internal, "fill id \(fill.fillId) of order \(fill.clientOrderId) is already stored for order \(owner)")
+                }
+                continue
+            }
+            sequence += 1
+            let row = FillRow(fill, sequence: sequence)
+            try db.insertKeepingStatement(row)
+            stored.append(row.fill)
+        }
+        return stored
     }
 
     public nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? {

@@ -11,12 +11,6 @@ import GRDB
 /// the venue and even executed (a timeout, a lost connection, a 5xx), so it is looked up, never resent.
 public protocol TradingVenue: Sendable {
     var id: Venue { get }
-    /// The SQLite database the venue writes its record of every order in, synced (the paper venue's
-    /// `bagbot.db`); nil for live venues, whose books are at the exchange. When it is routerd's own
-    /// (`RouterService` compares them at start), routerd's `sent` need not be synced on its own: the venue's
-    /// synced write comes after it in the same log, so whatever the venue did reaches the disk with it, and a
-    /// power cut that loses `sent` loses the venue's execution too.
-    var recordDatabase: DatabasePool? { get }
     /// What the venue accepts for each symbol it trades.
     func symbolRules() async throws -> [SymbolRules]
     /// Sends a new order; its client order id is unique per venue: a venue refuses a second one.
@@ -43,8 +37,27 @@ public protocol TradingVenue: Sendable {
     func shutdown() async
 }
 
+/// A venue whose books are in a SQLite database, written synced as an exchange's own record is (the paper venue's,
+/// in `bagbot.db`). When that database is routerd's own (`RouterService` compares them at start), routerd places
+/// its orders there with `place(_:recording:)`: routerd's `sent`, the venue's execution and routerd's record of the
+/// venue's answer are one transaction, so they reach the disk together or not at all, and no state lies between them
+/// for recovery to settle (docs/reliability.md). Orders the market fills later, cancels and expiries are recorded by
+/// the venue and by routerd apart, as with a live venue.
+public protocol RecordingVenue: TradingVenue {
+    var recordDatabase: DatabasePool { get }
+    /// `place`, with routerd's writes in the venue's transaction: `recording` runs after the venue has written its record
+    /// of the order, with the answer the venue is about to give, and what it returns comes back with that answer. If it
+    /// throws, the transaction is rolled back (the venue's books stay as they were) and `place` throws that error.
+    /// `VenueError.rejected`, `.unavailable` and `.duplicate` say that nothing was written (`wroteNothing`); after any
+    /// other error, what is stored says how far the order got: nothing of it anywhere, or everything, when the commit
+    /// landed although it reported an error. A `COMMIT` that failed is thrown as `CommitFailed`: nothing of it can be
+    /// read, but it may come back when the database is next opened.
+    func place<Recorded: Sendable>(_ order: VenueOrderRequest,
+                                   recording: @Sendable (Database, VenueOrderReport) throws -> Recorded) async throws
+        -> (report: VenueOrderReport, recorded: Recorded)
+}
+
 extension TradingVenue {
-    public var recordDatabase: DatabasePool? { nil }
     public func holdings() async throws -> (balances: [AssetBalance], positions: [Position]) {
         (try await balances(), try await positions())
     }
@@ -163,6 +176,14 @@ public enum VenueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The venue already has an order with this client order id (Binance -2010 "Duplicate order sent."):
     /// it exists there, so it is looked up, never taken for a refusal.
     case duplicate(String)
+
+    /// Said by a `RecordingVenue` only when it wrote nothing of the order: refused, not connected, or an id it has.
+    public var wroteNothing: Bool {
+        switch self {
+        case .rejected, .unavailable, .duplicate: return true
+        case .unknownOutcome: return false
+        }
+    }
 
     public var description: String {
         switch self {

@@ -2,19 +2,20 @@ import Foundation
 import Logging
 import GRDB
 import BagbotDomain
+import BagbotStorage
 
 /// The embedded venue: `PaperExchange`'s matching with books of its own on disk (`PaperVenueStore`). It
 /// behaves as an exchange towards routerd: it refuses a client order id it has seen, answers lookups by
-/// client order id after a restart, and reports resting orders the market fills as events. routerd's record
-/// and the venue's are written apart, so routerd's recovery is exercised exactly as with a live venue.
-public actor PaperVenue: TradingVenue, ExclusiveSections {
+/// client order id after a restart, and reports resting orders the market fills as events. A new order's
+/// execution is one transaction with routerd's `sent` and record of it (`RecordingVenue`); what the market does to
+/// a resting order later, and cancels, are written apart from routerd's record, as at a live venue.
+public actor PaperVenue: RecordingVenue, ExclusiveSections {
     /// routerd's core thread, shared with `RouterService`: an order placed here is a plain call, and the
     /// venue's books are written on this thread (`RouterExecutor`).
     public nonisolated var unownedExecutor: UnownedSerialExecutor { RouterExecutor.shared.asUnownedSerialExecutor() }
     public nonisolated let id = Venue.paper
-    /// Its books' database (`TradingVenue.recordDatabase`): every execution is written there synced
-    /// (`PaperVenueStore.executionsAreSynced`).
-    public nonisolated let recordDatabase: DatabasePool?
+    /// Its books' database (`RecordingVenue`): every execution is written there synced.
+    public nonisolated let recordDatabase: DatabasePool
     private let store: PaperVenueStore
     private var exchange: PaperExchange
     private let rules: [SymbolRules]
@@ -61,6 +62,12 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     public func lastTick(for symbol: String) -> Tick? { exchange.lastTick(for: symbol) }
 
     public func place(_ request: VenueOrderRequest) async throws -> VenueOrderReport {
+        try await place(request, recording: { _, _ in }).report
+    }
+
+    public func place<Recorded: Sendable>(_ request: VenueOrderRequest,
+                                          recording: @Sendable (Database, VenueOrderReport) throws -> Recorded) async throws
+        -> (report: VenueOrderReport, recorded: Recorded) {
         try await exclusively {
             try await requireReadableBooks()
             let now = clock()
@@ -83,17 +90,18 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
                 order.status = .rejected
                 order.rejectReason = reason
             }
+            let lags = statusLagTicks > 0 && order.type == .market && order.status == .filled
+            var reported = order
+            // Executed and recorded as filled; the report says so only later (`statusLagTicks`).
+            if lags { reported.status = .acknowledged }
+            let report = Self.report(reported, fills: fills)
             // An exchange refuses a client order id it has seen (Binance: -2010 "Duplicate order sent."): the
             // order's first record does, without a read before it (`PaperVenueStore.record`).
-            try await persist(order, new: true, fills: fills, undoing: before)
-            if statusLagTicks > 0, order.type == .market, order.status == .filled {
-                // Executed and recorded as filled; the report says so only later (`statusLagTicks`).
-                lagging.append((order.clientOrderId, order.symbol, statusLagTicks))
-                var reported = order
-                reported.status = .acknowledged
-                return Self.report(reported, fills: fills)
+            let recorded = try await persist(order, new: true, fills: fills, undoing: before) { db in
+                do { return try recording(db, report) } catch { throw RecordingFailed(error: error) }
             }
-            return Self.report(order, fills: fills)
+            if lags { lagging.append((order.clientOrderId, order.symbol, statusLagTicks)) }
+            return (report, recorded)
         }
     }
 
@@ -231,12 +239,28 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
     /// Writes an execution; when that fails the book goes back to what is on disk (the write may have landed
     /// after all), and the caller hears that the outcome is not known, so it looks the order up instead of
     /// believing either answer.
-    private func persist(_ order: OrderRecord, new: Bool = false, fills: [Fill], undoing before: PaperExchange) async throws {
+    /// `alongside`: more writes in the same transaction (`RecordingVenue`).
+    @discardableResult
+    private func persist<Alongside>(_ order: OrderRecord, new: Bool = false, fills: [Fill], undoing before: PaperExchange,
+                                    alongside: (Database) throws -> Alongside = { _ in }) async throws -> Alongside {
         do {
-            try await store.record(order, new: new, fills: fills, book: exchange.snapshot, market: exchange.settings.markets[order.symbol])
+            return try await store.record(order, new: new, fills: fills, book: exchange.snapshot, market: exchange.settings.markets[order.symbol],
+                                          alongside: alongside)
         } catch is PaperOrderIdTaken {
             exchange = before
             throw VenueError.duplicate("client order id \(order.clientOrderId) is already known to the paper venue")
+        } catch let failed as CommitFailed {
+            // Its frames may come back at the next open: routerd settles that for a new order
+            // (`RecordingVenue`), and treats it as an outcome not known elsewhere, as `unknownOutcome`.
+            exchange = before
+            await reloadFromDisk()
+            logger.critical("the paper venue's commit failed", metadata: ["client_order_id": "\(order.clientOrderId)", "error": "\(failed)"])
+            throw failed
+        } catch let failed as RecordingFailed {
+            // routerd's writes failed before the commit and took the transaction back with them: the books are as
+            // before, and routerd's error is the answer (`RecordingVenue`; a retry of an id routerd has ends here).
+            exchange = before
+            throw failed.error
         } catch {
             exchange = before
             await reloadFromDisk()
@@ -268,6 +292,11 @@ public actor PaperVenue: TradingVenue, ExclusiveSections {
         if booksUnreadable {
             throw VenueError.unavailable("the paper venue cannot read its books back after a failed write")
         }
+    }
+
+    /// An error of `place(_:recording:)`'s `recording`, kept apart from the venue's own on its way out.
+    private struct RecordingFailed: Error {
+        let error: Error
     }
 
     static func report(_ order: OrderRecord, fills: [Fill]) -> VenueOrderReport {

@@ -17,16 +17,17 @@ struct PaperVenueStore: Sendable {
     /// that the caller (and mindsetd's own synced files) already heard of would be undone. With the venue's
     /// record synced, routerd's reconciliation finds it and adopts it. Runs on the caller's thread (routerd's
     /// core thread): see `OrderStorage`.
-    /// routerd counts on it to sync its own `sent` (`TradingVenue.recordDatabase`).
-    static let executionsAreSynced = true
-
+    ///
     /// `new`: the order's first record, refused with `PaperOrderIdTaken` (nothing written) if the venue has an order
     /// under its client order id already, as an exchange refuses one it has seen; otherwise the order's row is replaced.
-    nonisolated(nonsending) func record(_ order: OrderRecord, new: Bool = false, fills: [Fill], book: PaperExchange.Snapshot,
-                                        market: PaperExchange.Market?) async throws {
+    /// `alongside`: more writes in the same transaction, after the venue's (routerd's, for a new order: `RecordingVenue`).
+    nonisolated(nonsending) func record<Alongside>(_ order: OrderRecord, new: Bool = false, fills: [Fill], book: PaperExchange.Snapshot,
+                                                   market: PaperExchange.Market?,
+                                                   alongside: (Database) throws -> Alongside) async throws -> Alongside {
         do {
-            try database.commit(durable: Self.executionsAreSynced) { db in
+            return try database.commit(durable: true) { db in
                 try Self.write(order, new: new, fills: fills, book: book, market: market, db)
+                return try alongside(db)
             }
         } catch let error as DatabaseError where new && error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             // Rolled back, so an order found under the id now was there before: a duplicate, not a failed write.
