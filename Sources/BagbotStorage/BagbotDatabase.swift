@@ -201,6 +201,13 @@ public enum BagbotDatabase {
         migrator.registerMigration("v11-router-order-path-pages") { db in
             try OrderPathPagesMigration.run(db)
         }
+        // Each start of routerd, synced: it writes over what a failed commit may have left in the log (`CommitFailed`).
+        migrator.registerMigration("v12-router-starts") { db in
+            try db.create(table: "router_starts") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -104,6 +104,9 @@ extension RouterService {
                         // Stored as rejected by a synced write, or left for the next round (`sealAsNeverSent`).
                         guard (try? await store.insert(sealing, durable: true)) != nil else { continue }
                         unsettled[clientOrderId] = nil
+                        healthyStore = true
+                        metrics.ordered(sealing.venue, .rejected)
+                        logger.warning("an order whose commit failed is stored as never sent", metadata: ["client_order_id": "\(clientOrderId)"])
                         events.publish(Events.order, topic: Topics.orders, body: sealing, requestId: sealing.requestId)
                         continue
                     }

@@ -166,6 +166,9 @@ public actor RouterService: ExclusiveSections {
         }
         // The paper venue runs inside routerd: connected from the start. The others say so themselves.
         if venues[.paper] != nil { venueConnections[.paper] = (.connected, Date()) }
+        // A commit that failed in the last run (`CommitFailed`) could still come back while its frames are in the log:
+        // a synced write of this start goes over them before any order is looked up or answered.
+        try await store.recordStart()
         try await exclusively { try await reconcileAll() }
         accepting = true
     }
@@ -275,6 +278,10 @@ public actor RouterService: ExclusiveSections {
         let symbol = try RequestRules.checked(request)
         let reduceOnly = request.reduceOnly ?? false
         let clientOrderId = request.clientOrderId ?? "bb-" + Crypto.hex((try? Crypto.randomBytes(12)) ?? [])
+        // Its first attempt may still come back (`sealAsNeverSent`): no answer may say it was not sent.
+        if unsettled[clientOrderId]?.sealing != nil {
+            throw IPCError(.internal, "order \(clientOrderId) is being settled after a failed write; look it up")
+        }
         // Idempotent: a retried request with the same id returns the stored order, in whatever state. The id is
         // looked up only when the order cannot go ahead as a new one (a check refuses it, or its insert finds the
         // id taken), so a new order costs no read of its own (docs/performance.md, "Durable orders").
@@ -436,6 +443,8 @@ public actor RouterService: ExclusiveSections {
         do {
             found = try await store.order(clientOrderId: order.clientOrderId)
         } catch let readError {
+            // Not even read back: after a failed commit it must still be sealed before anything says it was not sent.
+            if error is CommitFailed { unsettled[order.clientOrderId]?.sealing = Self.neverSent(order, cause: error) }
             logger.critical("an order's transaction at its venue failed and the order cannot be read back; it will be looked up", metadata: [
                 "client_order_id": "\(order.clientOrderId)", "error": "\(error)", "read_error": "\(readError)",
             ])
@@ -461,10 +470,7 @@ public actor RouterService: ExclusiveSections {
     /// open: the caller hears `internal` (it looks the order up), a look-up is answered "being settled", its symbol
     /// waits, and the schedule tries the write again.
     private func sealAsNeverSent(_ order: OrderRecord, request: PlaceOrderRequest, cause: Error) async throws -> OrderRecord {
-        var rejected = order
-        rejected.status = .rejected
-        rejected.rejectReason = RequestRules.sanitizedReason("never_sent: its record at \(order.venue.rawValue) failed: \(cause)")
-        rejected.updatedAt = Date()
+        let rejected = Self.neverSent(order, cause: cause)
         do {
             try await store.insert(rejected, durable: true)
         } catch is ClientOrderIdTaken {
@@ -481,6 +487,15 @@ public actor RouterService: ExclusiveSections {
         healthyStore = true
         metrics.ordered(order.venue, .rejected)
         events.publish(Events.order, topic: Topics.orders, body: rejected, requestId: rejected.requestId)
+        return rejected
+    }
+
+    /// `order` rejected as never sent, its record having failed with `cause`.
+    static func neverSent(_ order: OrderRecord, cause: Error) -> OrderRecord {
+        var rejected = order
+        rejected.status = .rejected
+        rejected.rejectReason = RequestRules.sanitizedReason("never_sent: its record at \(order.venue.rawValue) failed: \(cause)")
+        rejected.updatedAt = Date()
         return rejected
     }
 
@@ -591,6 +606,7 @@ public actor RouterService: ExclusiveSections {
 
     private func cancelOrder(_ clientOrderId: String) async throws -> OrderRecord {
         try RequestRules.checkStoredClientOrderId(clientOrderId)
+        try refuseLookUpWhileSealing(clientOrderId)
         guard let stored = try await store.order(clientOrderId: clientOrderId) else {
             throw IPCError(.notFound, "no order \(clientOrderId)")
         }

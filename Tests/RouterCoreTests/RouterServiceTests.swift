@@ -286,6 +286,10 @@ struct RouterServiceTests {
         #expect(await service.unsettledOrders == ["bb-open"])
         _ = await expectIPCError(.unavailable) { _ = try await service.orders(OrdersQuery(clientOrderId: "bb-open")) }
         _ = await expectIPCError(.unavailable) { _ = try await service.orderPage(OrdersQuery(clientOrderId: "bb-open")) }
+        _ = await expectIPCError(.unavailable) { _ = try await service.cancel(clientOrderId: "bb-open") }
+        // A retry must not be told "not sent" either (a reduce-only one passes the symbol's hold).
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-open")) }
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-open", reduceOnly: true)) }
         let waiting = await expectIPCError(.conflict) { _ = try await service.place(request("bb-next")) }
         #expect(waiting?.message.contains("bb-open") == true, "its symbol waits")
         await service.settleUnsettled()
@@ -299,6 +303,31 @@ struct RouterServiceTests {
         #expect(sealed?.rejectReason?.hasPrefix("never_sent") == true)
         #expect(try fixture.count("paper_orders") == 0, "never executed")
         #expect(try await paper.positions().isEmpty)
+    }
+
+    @Test("on paper, a failed commit whose order cannot even be read back is sealed all the same before it is settled")
+    func paperFailedCommitUnreadableIsSealed() async throws {
+        let fixture = try RouterFixture()
+        let storage = MisbehavingStore(fixture.store)
+        let (service, _) = try await paperFailingCommits(fixture, storage)
+        storage.failReads.withLockedValue { $0 = true }
+        _ = await expectIPCError(.internal) { _ = try await service.place(request("bb-unread")) }
+        storage.failReads.withLockedValue { $0 = false }
+        _ = await expectIPCError(.unavailable) { _ = try await service.orders(OrdersQuery(clientOrderId: "bb-unread")) }
+        await service.settleUnsettled()
+        #expect(await service.unsettledOrders.isEmpty)
+        let sealed = try await fixture.store.order(clientOrderId: "bb-unread")
+        #expect(sealed?.status == .rejected, "stored by a synced write before it was settled, never dropped as never stored")
+        #expect(try fixture.count("paper_orders") == 0)
+    }
+
+    @Test("every start of routerd is recorded by a synced write before any order is looked up or answered")
+    func startIsRecorded() async throws {
+        let fixture = try RouterFixture()
+        _ = try await fixture.service()
+        #expect(try fixture.count("router_starts") == 1)
+        _ = try await fixture.service()
+        #expect(try fixture.count("router_starts") == 2)
     }
 
     /// A router whose paper venue's commits of new orders fail unseen (`PaperWithFailingCommits`).

@@ -148,6 +148,8 @@ final class MisbehavingStore: OrderStorage {
     let failInsert = NIOLockedValueBox(false)
     /// Inserts fail before anything is written (a database busy beyond its timeout).
     let failBeforeInsert = NIOLockedValueBox(false)
+    /// Reads of one order fail (a disk that cannot be read).
+    let failReads = NIOLockedValueBox(false)
     /// Every commit's status and whether it was asked to be durable, in order.
     let commits = NIOLockedValueBox<[(OrderStatus, Bool)]>([])
 
@@ -187,7 +189,10 @@ final class MisbehavingStore: OrderStorage {
         try await inner.insert(order, durable: durable)
         if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
     }
-    nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? { try await inner.order(clientOrderId: clientOrderId) }
+    nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? {
+        if failReads.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_IOERR, message: "disk I/O error") }
+        return try await inner.order(clientOrderId: clientOrderId)
+    }
     func orders(_ query: OrdersQuery) async throws -> [OrderRecord] { try await inner.orders(query) }
     func orderPage(_ query: OrdersQuery) async throws -> OrdersResponse { try await inner.orderPage(query) }
     nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] { try await inner.nonFinalOrders() }
@@ -207,6 +212,7 @@ final class MisbehavingStore: OrderStorage {
     func fillHistory(_ query: FillHistoryQuery) async throws -> FillHistoryPage { try await inner.fillHistory(query) }
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     nonisolated(nonsending) func databaseId() async throws -> String { try await inner.databaseId() }
+    nonisolated(nonsending) func recordStart() async throws { try await inner.recordStart() }
 }
 
 /// The paper venue, whose commit of every new order (`RecordingVenue`) reports an error: after it landed, or without

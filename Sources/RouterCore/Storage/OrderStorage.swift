@@ -54,6 +54,9 @@ public protocol OrderStorage: Sendable {
     func dayLedger(since: Date, through: Int64) async throws -> DayLedger
     /// One order's fills with their sequence, oldest first.
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill]
+    /// Records a start of routerd in `router_starts`, synced: its frames go over whatever a commit that failed in
+    /// the last run left in the log (`CommitFailed`), so that it cannot come back later.
+    nonisolated(nonsending) func recordStart() async throws
     /// The database's own identity, made once with the file.
     nonisolated(nonsending) func databaseId() async throws -> String
 }

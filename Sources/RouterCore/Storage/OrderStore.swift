@@ -208,6 +208,12 @@ public final class OrderStore: OrderStorage {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) FROM fills")) ?? 0
     }
 
+    public nonisolated(nonsending) func recordStart() async throws {
+        try database.commit(durable: true) { db in
+            try db.execute(sql: "INSERT INTO router_starts (time) VALUES (?)", arguments: [Date().databaseText])
+        }
+    }
+
     public nonisolated(nonsending) func databaseId() async throws -> String {
         try database.readNow { db in try Self.databaseId(db) }
     }
