@@ -91,6 +91,10 @@ extension RouterService {
     /// Looks up once more every order still being settled; the daemon calls it every `lookupInterval`.
     public func settleUnsettled() async {
         await exclusively {
+            if startUnrecorded, (try? await store.recordStart()) != nil {
+                startUnrecorded = false
+                logger.notice("bagbot.db took routerd's start record; orders not found are called absent again")
+            }
             if booksMayBeStale { try? await loadStrategyBooks() }
             for clientOrderId in unsettled.keys.sorted() {
                 let found: OrderRecord?
@@ -114,6 +118,8 @@ extension RouterService {
                     unsettled[clientOrderId] = nil
                     continue
                 }
+                // Stored after all: nothing of it can come back that is not already here.
+                unsettled[clientOrderId]?.sealing = nil
                 if stored.status.isFinal {
                     guard let fills = try? await store.fills(ofOrder: clientOrderId) else { continue }
                     if Self.fillsFallShort(fills, of: stored) {

@@ -71,6 +71,9 @@ public actor RouterService: ExclusiveSections {
     /// A write reported an error and may have landed anyway: `strategyBooks` is rebuilt from the record before
     /// it is used again.
     var booksMayBeStale = false
+    /// This run's first synced write (`recordStart`) has not landed: a commit that failed in the last run could still
+    /// come back, so an order that is not found is not yet called absent (`refuseLookUpWhileSealing`).
+    var startUnrecorded = false
     let valuation: AccountValuation
     /// Venues whose books are in routerd's own database: a new order there is `sent`, executed and recorded in one
     /// transaction (`RecordingVenue`).
@@ -168,7 +171,15 @@ public actor RouterService: ExclusiveSections {
         if venues[.paper] != nil { venueConnections[.paper] = (.connected, Date()) }
         // A commit that failed in the last run (`CommitFailed`) could still come back while its frames are in the log:
         // a synced write of this start goes over them before any order is looked up or answered.
-        try await store.recordStart()
+        do {
+            try await store.recordStart()
+        } catch {
+            // Serving degraded beats not serving (cancels, positions): look-ups of unknown orders wait for the write.
+            startUnrecorded = true
+            logger.critical("could not write bagbot.db at start; an order not found is answered unavailable until a write lands", metadata: [
+                "error": "\(error)",
+            ])
+        }
         try await exclusively { try await reconcileAll() }
         accepting = true
     }
@@ -506,6 +517,12 @@ public actor RouterService: ExclusiveSections {
         throw IPCError(.unavailable, "order \(clientOrderId) is being settled after a failed write; ask again")
     }
 
+    /// An order looked up and not found, while this run's first synced write has not landed (`startUnrecorded`).
+    func refuseAbsenceBeforeStartIsRecorded(_ clientOrderId: String?) throws {
+        guard let clientOrderId, startUnrecorded else { return }
+        throw IPCError(.unavailable, "order \(clientOrderId) is not found, but bagbot.db has not yet taken a write since routerd started; ask again")
+    }
+
     /// An order whose record may not be what routerd holds: the schedule reads it, looks it up, publishes what landed.
     private func leaveToSchedule(_ order: OrderRecord) {
         healthyStore = false
@@ -608,6 +625,7 @@ public actor RouterService: ExclusiveSections {
         try RequestRules.checkStoredClientOrderId(clientOrderId)
         try refuseLookUpWhileSealing(clientOrderId)
         guard let stored = try await store.order(clientOrderId: clientOrderId) else {
+            try refuseAbsenceBeforeStartIsRecorded(clientOrderId)
             throw IPCError(.notFound, "no order \(clientOrderId)")
         }
         guard !stored.status.isFinal else {
@@ -841,7 +859,9 @@ public actor RouterService: ExclusiveSections {
         try RequestRules.checkName(query.strategyId, field: "strategyId")
         return try await exclusively {
             try refuseLookUpWhileSealing(query.clientOrderId)
-            return try await store.orders(query)
+            let orders = try await store.orders(query)
+            if orders.isEmpty { try refuseAbsenceBeforeStartIsRecorded(query.clientOrderId) }
+            return orders
         }
     }
 
@@ -855,7 +875,9 @@ public actor RouterService: ExclusiveSections {
         }
         return try await exclusively {
             try refuseLookUpWhileSealing(query.clientOrderId)
-            return try await store.orderPage(query)
+            let page = try await store.orderPage(query)
+            if page.orders.isEmpty { try refuseAbsenceBeforeStartIsRecorded(query.clientOrderId) }
+            return page
         }
     }
 

@@ -330,6 +330,25 @@ struct RouterServiceTests {
         #expect(try fixture.count("router_starts") == 2)
     }
 
+    @Test("a start that cannot write still serves, but calls no order absent until a write has landed")
+    func startUnrecordedServesDegraded() async throws {
+        let fixture = try RouterFixture()
+        let storage = MisbehavingStore(fixture.store)
+        storage.failRecordStart.withLockedValue { $0 = true }
+        let service = try await fixture.service(storage: storage)
+        _ = await expectIPCError(.unavailable) { _ = try await service.orders(OrdersQuery(clientOrderId: "bb-gone")) }
+        _ = await expectIPCError(.unavailable) { _ = try await service.orderPage(OrdersQuery(clientOrderId: "bb-gone")) }
+        _ = await expectIPCError(.unavailable) { _ = try await service.cancel(clientOrderId: "bb-gone") }
+        #expect(try await service.positions().isEmpty, "reads that need no absence are served")
+        await service.settleUnsettled()
+        #expect(try fixture.count("router_starts") == 0, "still failing")
+        storage.failRecordStart.withLockedValue { $0 = false }
+        await service.settleUnsettled()
+        #expect(try fixture.count("router_starts") == 1)
+        #expect(try await service.orders(OrdersQuery(clientOrderId: "bb-gone")).isEmpty)
+        _ = await expectIPCError(.notFound) { _ = try await service.cancel(clientOrderId: "bb-gone") }
+    }
+
     /// A router whose paper venue's commits of new orders fail unseen (`PaperWithFailingCommits`).
     private func paperFailingCommits(_ fixture: RouterFixture, _ storage: MisbehavingStore) async throws -> (RouterService, PaperVenue) {
         let paper = try await PaperVenue(database: fixture.database, settings: fixture.paperSettings,

@@ -212,7 +212,12 @@ final class MisbehavingStore: OrderStorage {
     func fillHistory(_ query: FillHistoryQuery) async throws -> FillHistoryPage { try await inner.fillHistory(query) }
     nonisolated(nonsending) func fills(ofOrder clientOrderId: String) async throws -> [Fill] { try await inner.fills(ofOrder: clientOrderId) }
     nonisolated(nonsending) func databaseId() async throws -> String { try await inner.databaseId() }
-    nonisolated(nonsending) func recordStart() async throws { try await inner.recordStart() }
+    /// `recordStart` fails (a disk full or read-only at start).
+    let failRecordStart = NIOLockedValueBox(false)
+    nonisolated(nonsending) func recordStart() async throws {
+        if failRecordStart.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full") }
+        try await inner.recordStart()
+    }
 }
 
 /// The paper venue, whose commit of every new order (`RecordingVenue`) reports an error: after it landed, or without
@@ -244,7 +249,7 @@ actor PaperWithFailingCommits: RecordingVenue {
         }
         throw failed
     }
-    func symbolRules() async throws -> [SymbolRules] { try await paper.symbolRules() }
+    func symbolRules() async throws -> [SymbolRules] { await paper.symbolRules() }
     func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport {
         try await paper.cancel(clientOrderId: clientOrderId, symbol: symbol)
     }
