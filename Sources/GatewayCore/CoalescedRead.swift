@@ -1,10 +1,11 @@
 import NIOConcurrencyHelpers
 
-/// Requests for the same read of a daemon's state share one call to it, and every answer is still fresh: a request
-/// that arrives while a call is on its way does not take that call's answer (read, perhaps, before the request came)
-/// but waits for the next call, which starts when the current one ends and serves everyone who came meanwhile. So
-/// at most one call is on its way and one gathering waiters at any time, however many subscribers poll the route,
-/// and no answer is older than its request (docs/api.md, "Reads shared between requests").
+/// Requests for the same read of a daemon's state share one call to it, and no answer misses a change the gateway
+/// knew of when its request came: a request that arrives while a call is on its way takes that call's answer only if
+/// nothing changed since the call started (`SharedReadChanges`: no other request ended, no daemon event came);
+/// otherwise it waits for the next call, which starts when the current one ends and serves everyone who came
+/// meanwhile. So at most one call is on its way and one gathering waiters at any time, however many subscribers poll
+/// the route (docs/api.md, "Reads shared between requests").
 ///
 /// Only for reads whose answer is the same for every caller (no identity, no query): routerd's positions and
 /// account, mindsetd's state. Errors are shared like answers: every request of a failed call gets its error.
@@ -17,6 +18,8 @@ final class CoalescedRead<Value: Sendable>: Sendable {
 
     private struct State {
         var calling = false
+        /// `changes.current` when the call on its way started.
+        var callStartedAt: UInt64 = 0
         /// Served by the call on its way.
         var followers: [CheckedContinuation<Turn, Never>] = []
         /// Came while that call was on its way: served by the next one.
@@ -24,20 +27,29 @@ final class CoalescedRead<Value: Sendable>: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    private let changes: SharedReadChanges
     private let fetch: @Sendable () async throws -> Value
 
-    init(_ fetch: @escaping @Sendable () async throws -> Value) {
+    init(changes: SharedReadChanges, _ fetch: @escaping @Sendable () async throws -> Value) {
+        self.changes = changes
         self.fetch = fetch
     }
 
     func value() async throws -> Value {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
+            let changes = self.changes
             let lead = state.withLockedValue { state -> Bool in
+                let now = changes.current
                 if state.calling {
-                    state.waiting.append(continuation)
+                    if state.callStartedAt == now {
+                        state.followers.append(continuation)
+                    } else {
+                        state.waiting.append(continuation)
+                    }
                     return false
                 }
                 state.calling = true
+                state.callStartedAt = now
                 return true
             }
             if lead { continuation.resume(returning: .lead) }
@@ -68,6 +80,7 @@ final class CoalescedRead<Value: Sendable>: Sendable {
         if case .failure(let error) = result, error is CancellationError, Task.isCancelled {
             result = await Task { await call() }.value
         }
+        let changes = self.changes
         let (followers, next) = state.withLockedValue { state -> ([CheckedContinuation<Turn, Never>], CheckedContinuation<Turn, Never>?) in
             let followers = state.followers
             guard !state.waiting.isEmpty else {
@@ -78,6 +91,8 @@ final class CoalescedRead<Value: Sendable>: Sendable {
             let next = state.waiting.removeFirst()
             state.followers = state.waiting
             state.waiting = []
+            // Counted now, before the next call goes out: a change noted after this makes later requests wait.
+            state.callStartedAt = changes.current
             return (followers, next)
         }
         for follower in followers { follower.resume(returning: .outcome(result)) }

@@ -25,9 +25,13 @@ final class EventFeed: Service, Sendable {
     /// How often connections are checked for `daemon_down`.
     private let checkEvery: Duration
 
-    init(fanOut: EventFanOut, mindset: IPCClient, arsenal: IPCClient, router: IPCClient, logger: Logger,
-         checkEvery: Duration = .milliseconds(250)) {
+    /// Every event is a change shared reads must not hide (`CoalescedRead`).
+    private let changes: SharedReadChanges
+
+    init(fanOut: EventFanOut, mindset: IPCClient, arsenal: IPCClient, router: IPCClient, changes: SharedReadChanges = SharedReadChanges(),
+         logger: Logger, checkEvery: Duration = .milliseconds(250)) {
         self.fanOut = fanOut
+        self.changes = changes
         self.logger = logger
         self.checkEvery = checkEvery
         let routerTopics = [Topics.orders.name, Topics.fills.name] + (fanOut.settings.ticksPerSecond > 0 ? [Topics.ticks.name] : [])
@@ -48,7 +52,9 @@ final class EventFeed: Service, Sendable {
         let causal = causal
         let logger = logger
         let peer = source.client.peerService
+        let changes = changes
         source.client.onEvent { event in
+            changes.noteChange()
             do {
                 try Self.forward(event, to: fanOut, causal: causal)
             } catch {

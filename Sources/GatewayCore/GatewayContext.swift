@@ -66,6 +66,11 @@ struct GatewayEnvironment: Sendable {
     var metrics = MetricsCache()
     /// The dashboard's files (`DashboardMiddleware.directory`), nil when not installed.
     var dashboardDirectory: String?
+    /// Changes that shared reads' calls on their way must not hide (`CoalescedRead`); `EventFeed` notes events here.
+    var sharedReadChanges = SharedReadChanges()
+
+    /// The reads shared between requests (`CoalescedRead`), which note no change by being served.
+    static let sharedReadPaths: Set<String> = ["/api/positions", "/api/account", "/api/mindset"]
 
     /// The only paths served without a token: health and the API's description (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.

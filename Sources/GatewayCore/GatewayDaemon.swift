@@ -30,8 +30,9 @@ public final class GatewayDaemon: BagbotDaemon {
         let daemons = DaemonClients(mindset: client("mindsetd"), arsenal: client("arsenald"), router: client("routerd"))
         // The event stream's own connections: a backlog of events never delays a route's call.
         let fanOut = EventFanOut(settings: settings.events, logger: context.logger("events"))
+        let changes = SharedReadChanges()
         let feed = EventFeed(fanOut: fanOut, mindset: client("mindsetd", "events"), arsenal: client("arsenald", "events"),
-                             router: client("routerd", "events"),
+                             router: client("routerd", "events"), changes: changes,
                              logger: context.logger("events"))
         let database = try BagbotDatabase.open(path: context.config.paths.databasePath)
         let tokens = TokenStore(database: database, acceptLegacyTokens: settings.acceptLegacyTokens)
@@ -40,6 +41,7 @@ public final class GatewayDaemon: BagbotDaemon {
                                              daemons: daemons, events: fanOut, idempotency: try IdempotencyStore(database: database),
                                              started: Date(), clock: { Date() },
                                              timeouts: DaemonTimeouts(control: .milliseconds(settings.controlTimeoutMs)))
+        environment.sharedReadChanges = changes
         environment.dashboardDirectory = DashboardMiddleware.directory(configured: settings.dashboardDir)
         if let directory = environment.dashboardDirectory {
             logger.info("dashboard served at /", metadata: ["files": "\(directory)"])

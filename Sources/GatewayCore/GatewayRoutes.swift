@@ -63,6 +63,7 @@ enum GatewayRoutes {
         router.add(middleware: RateLimitMiddleware(environment: environment))
         router.add(middleware: UsageMiddleware(environment: environment))
         router.add(middleware: ReadOnlyTierMiddleware())
+        router.add(middleware: SharedReadChangesMiddleware(changes: environment.sharedReadChanges))
 
         router.get("/healthz") { _, _ in
             let health = await systemHealth(daemons: environment.daemons)

@@ -42,33 +42,58 @@ struct CoalescedReadTests {
         Issue.record("condition not reached in 5 s")
     }
 
-    @Test("requests during a call wait for the next one, which serves them all")
-    func freshAndShared() async throws {
+    @Test("requests during a call share it while nothing changed since it started")
+    func sharedWhileUnchanged() async throws {
         let daemon = ScriptedDaemon()
-        let read = CoalescedRead { try await daemon.call() }
+        let read = CoalescedRead(changes: SharedReadChanges()) { try await daemon.call() }
         let first = Task { try await read.value() }
         try await Self.eventually { await daemon.calls == 1 }
+        await daemon.finish(2)  // a call made for the later requests would answer at once, and 2
         let later = (0..<10).map { _ in Task { try await read.value() } }
         try await Self.eventually { read.waitingRequests == 10 }
-        // The call on its way was asked before these requests came: none of them may take its answer.
+        await daemon.finish(1)
+        #expect(try await first.value == 1)
+        for task in later { #expect(try await task.value == 1) }
+        #expect(await daemon.calls == 1)
+        #expect(read.waitingRequests == 0)
+        // Nothing on its way: the next request makes its own call.
+        await daemon.finish(3)  // never wait on a call the test does not expect
+        #expect(try await read.value() == 2)
+    }
+
+    @Test("after a change, requests during a call wait for the next one, which serves them all")
+    func freshAfterAChange() async throws {
+        let daemon = ScriptedDaemon()
+        let changes = SharedReadChanges()
+        let read = CoalescedRead(changes: changes) { try await daemon.call() }
+        let first = Task { try await read.value() }
+        try await Self.eventually { await daemon.calls == 1 }
+        // An order placed, say, after call 1 went out: its answer may not show it, so nobody who comes now takes it.
+        changes.noteChange()
+        let later = (0..<10).map { _ in Task { try await read.value() } }
+        try await Self.eventually { read.waitingRequests == 10 }
         await daemon.finish(1)
         #expect(try await first.value == 1)
         try await Self.eventually { await daemon.calls == 2 }
+        // Call 2 started after the change: a request that comes during it shares it.
+        await daemon.finish(3)  // a call made for it would answer at once, and 3
+        let during = Task { try await read.value() }
+        try await Self.eventually { read.waitingRequests == 10 }  // call 2's leader is one of the ten
         await daemon.finish(2)
         for task in later { #expect(try await task.value == 2) }
+        #expect(try await during.value == 2)
         #expect(await daemon.calls == 2)
         #expect(read.waitingRequests == 0)
-        // Nothing on its way: the next request makes its own call.
-        await daemon.finish(3)
-        #expect(try await read.value() == 3)
     }
 
     @Test("a call's error reaches every request it serves; the next call starts afresh")
     func errorsShared() async throws {
         let daemon = ScriptedDaemon()
-        let read = CoalescedRead { try await daemon.call() }
+        let changes = SharedReadChanges()
+        let read = CoalescedRead(changes: changes) { try await daemon.call() }
         let first = Task { try await read.value() }
         try await Self.eventually { await daemon.calls == 1 }
+        changes.noteChange()  // later requests wait for the next call
         let later = (0..<3).map { _ in Task { try await read.value() } }
         try await Self.eventually { read.waitingRequests == 3 }
         await daemon.finish(1)
@@ -87,12 +112,14 @@ struct CoalescedReadTests {
     @Test("a leader that goes away does not fail the requests its call serves")
     func leaderCancelled() async throws {
         let daemon = ScriptedDaemon()
-        let read = CoalescedRead { try await daemon.call() }
+        let changes = SharedReadChanges()
+        let read = CoalescedRead(changes: changes) { try await daemon.call() }
         await daemon.finish(1)
         _ = try await read.value()
         // Call 2 is led by one of the requests that came during call 3's predecessor; cancel that leader.
         let blocker = Task { try await read.value() }
         try await Self.eventually { await daemon.calls == 2 }
+        changes.noteChange()  // later requests wait for the next call
         let leader = Task { try await read.value() }
         try await Self.eventually { read.waitingRequests == 1 }
         let follower = Task { try await read.value() }
@@ -112,9 +139,11 @@ struct CoalescedReadTests {
     @Test("a cancelled leader's call that failed on its own (a timeout) is not made again: its error is the answer")
     func leaderCancelledCallFailed() async throws {
         let daemon = ScriptedDaemon()
-        let read = CoalescedRead { try await daemon.call() }
+        let changes = SharedReadChanges()
+        let read = CoalescedRead(changes: changes) { try await daemon.call() }
         let blocker = Task { try await read.value() }
         try await Self.eventually { await daemon.calls == 1 }
+        changes.noteChange()  // later requests wait for the next call
         let leader = Task { try await read.value() }
         try await Self.eventually { read.waitingRequests == 1 }
         let follower = Task { try await read.value() }
