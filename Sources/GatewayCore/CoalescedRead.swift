@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 ///
 /// Only for reads whose answer is the same for every caller (no identity, no query): routerd's positions and
 /// account, mindsetd's state. Errors are shared like answers: every request of a failed call gets its error.
-final class CoalescedRead<Value: Sendable>: Sendable {
+final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
     private enum Turn {
         /// Make the call and hand its outcome to the followers gathered meanwhile.
         case lead
@@ -20,6 +20,9 @@ final class CoalescedRead<Value: Sendable>: Sendable {
         var calling = false
         /// `changes.current` when the call on its way started.
         var callStartedAt: UInt64 = 0
+        /// The last answer: one that differs is itself a change a client may have seen (a fill in the positions, which
+        /// the account's call already on its way may not show), noted before anyone has it.
+        var lastAnswer: Value?
         /// Served by the call on its way.
         var followers: [CheckedContinuation<Turn, Never>] = []
         /// Came while that call was on its way: served by the next one.
@@ -81,6 +84,13 @@ final class CoalescedRead<Value: Sendable>: Sendable {
             result = await Task { await call() }.value
         }
         let changes = self.changes
+        if case .success(let answer) = result {
+            let changed = state.withLockedValue { state -> Bool in
+                defer { state.lastAnswer = answer }
+                return state.lastAnswer != answer
+            }
+            if changed { changes.noteChange() }
+        }
         let (followers, next) = state.withLockedValue { state -> ([CheckedContinuation<Turn, Never>], CheckedContinuation<Turn, Never>?) in
             let followers = state.followers
             guard !state.waiting.isEmpty else {

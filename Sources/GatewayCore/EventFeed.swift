@@ -28,7 +28,7 @@ final class EventFeed: Service, Sendable {
     /// Every event is a change shared reads must not hide (`CoalescedRead`).
     private let changes: SharedReadChanges
 
-    init(fanOut: EventFanOut, mindset: IPCClient, arsenal: IPCClient, router: IPCClient, changes: SharedReadChanges = SharedReadChanges(),
+    init(fanOut: EventFanOut, mindset: IPCClient, arsenal: IPCClient, router: IPCClient, changes: SharedReadChanges,
          logger: Logger, checkEvery: Duration = .milliseconds(250)) {
         self.fanOut = fanOut
         self.changes = changes

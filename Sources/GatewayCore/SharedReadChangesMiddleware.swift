@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// Notes the end of every API request other than a shared read as a change (`SharedReadChanges`): whatever it did or
+/// Notes the end of every API request other than a shared read (`GET` or `HEAD` of one) as a change (`SharedReadChanges`): whatever it did or
 /// showed its client (an order placed, a pause, the orders as they now are), a shared read's call that started before
 /// it must not answer a request that comes after it. Before the response goes out, so a client that has the response
 /// can never be answered from before it.
@@ -9,7 +9,8 @@ struct SharedReadChangesMiddleware: RouterMiddleware {
     let changes: SharedReadChanges
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        guard !GatewayEnvironment.sharedReadPaths.contains(request.uri.path) else { return try await next(request, context) }
+        let reads = request.method == .get || request.method == .head
+        guard !reads || !GatewayEnvironment.sharedReadPaths.contains(request.uri.path) else { return try await next(request, context) }
         defer { changes.noteChange() }
         return try await next(request, context)
     }

@@ -61,6 +61,23 @@ struct CoalescedReadTests {
         #expect(try await read.value() == 2)
     }
 
+    @Test("an answer that differs from the last is a change, noted before anyone has it; the same answer is not")
+    func changedAnswerIsAChange() async throws {
+        let daemon = ScriptedDaemon()
+        let changes = SharedReadChanges()
+        let read = CoalescedRead(changes: changes) { try await daemon.call() }  // each call answers its own number
+        await daemon.finish(1)
+        await daemon.finish(2)
+        #expect(try await read.value() == 1)
+        #expect(changes.current == 1)
+        #expect(try await read.value() == 2)
+        #expect(changes.current == 2)
+        let steady = CoalescedRead(changes: changes) { 7 }
+        _ = try await steady.value()
+        _ = try await steady.value()
+        #expect(changes.current == 3, "only its first answer was new")
+    }
+
     @Test("after a change, requests during a call wait for the next one, which serves them all")
     func freshAfterAChange() async throws {
         let daemon = ScriptedDaemon()

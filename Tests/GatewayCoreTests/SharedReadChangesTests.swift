@@ -22,6 +22,8 @@ struct SharedReadChangesTests {
             #expect(changes.current == before + 1)
             _ = try await client.call(.delete, "/api/orders/bb-1", token: token)  // fails without routerd: still a change
             #expect(changes.current == before + 2)
+            _ = try await client.call(.post, "/api/positions", token: token)  // not a read of it: a change
+            #expect(changes.current == before + 3)
         }
     }
 }
