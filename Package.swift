@@ -192,7 +192,7 @@ let package = Package(
                 "ArsenalCore", "RouterCore", "BagbotTestSupport", logging, nioConcurrencyHelpers,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
-        .testTarget(name: "BacktestCoreTests", dependencies: ["BacktestCore", "ArsenalCore", "BagbotTestSupport", "BagbotRuntime", logging]),
+        .testTarget(name: "BacktestCoreTests", dependencies: ["BacktestCore", "ArsenalCore", "BagbotTestSupport", "BagbotRuntime", logging, nioConcurrencyHelpers]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioConcurrencyHelpers]),
         .testTarget(
             name: "GatewayCoreTests",

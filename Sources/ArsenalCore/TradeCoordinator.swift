@@ -53,7 +53,7 @@ public actor TradeCoordinator {
     /// The trader's own orders (`placeManualOrder`): not in `strategies` (it sees no tick).
     private let manual = ManualOrders()
     /// Each symbol's last tick: the price a manual order is proposed at.
-    private var lastTicks: [String: Tick] = [:]
+    private var lastTicks = PerSymbol<Tick>()
     /// The strategies and the manual orders: what catch-ups, resyncs and fills go through.
     private var everyStrategy: [Strategy] { strategies + [manual] }
     private let mindset: MindsetPort
@@ -482,34 +482,32 @@ public actor TradeCoordinator {
     func decide(_ tick: Tick) -> [(strategy: Strategy, signal: Signal)] {
         counters.ticks += 1
         lastTicks[tick.symbol] = tick
+        // Most ticks make no signal: nothing is built for them (docs/performance.md, "Backtest").
         var exits: [(strategy: Strategy, signal: Signal)] = []
-        var entry: (strategy: Strategy, signal: Signal)?
-        for strategy in strategies where strategy.symbols.contains(tick.symbol) {
-            guard var signal = strategy.onTick(tick, requestId: nextRequestID) else { continue }
+        var entries: [(strategy: Strategy, signal: Signal)] = []
+        for index in strategies.indices {
+            let strategy = strategies[index]
+            guard strategy.symbols.contains(tick.symbol), var signal = strategy.onTick(tick, requestId: nextRequestID) else { continue }
             if let graded = gradedConfidence[strategy.id] { signal.confidence = graded }
             counters.signals += 1
-            guard signal.isEntry else {
-                exits.append((strategy, signal))
-                continue
-            }
-            if let current = entry {
-                if signal.rank > current.signal.rank {
-                    current.strategy.orderEnded(symbol: tick.symbol, role: .entry)
-                    entry = (strategy, signal)
-                } else {
-                    strategy.orderEnded(symbol: tick.symbol, role: .entry)
-                }
+            if signal.isEntry {
+                entries.append((strategy, signal))
             } else {
-                entry = (strategy, signal)
+                exits.append((strategy, signal))
             }
         }
-        if let withdrawn = entry, !exits.isEmpty {
-            withdrawn.strategy.orderEnded(symbol: tick.symbol, role: .entry)
-            entry = nil
+        if exits.isEmpty && entries.isEmpty { return [] }
+        var outgoing = exits
+        if !entries.isEmpty {
+            // One entry per symbol: the strongest (the first of equals), and none beside an exit.
+            let best = exits.isEmpty ? entries.indices.reduce(0) { entries[$1].signal.rank > entries[$0].signal.rank ? $1 : $0 } : nil
+            for index in entries.indices where index != best {
+                entries[index].strategy.orderEnded(symbol: tick.symbol, role: .entry)
+            }
+            if let best { outgoing.append(entries[best]) }
         }
         // Every signal going out holds its role before the first one is awaited: a catch-up while an earlier one is
         // being placed must not free a later one's strategy (it would send a second stop on the next tick).
-        let outgoing = exits + (entry.map { [$0] } ?? [])
         for signal in outgoing {
             let clientOrderId = "bb-\(signal.signal.requestId)"
             ordersInFlight[inFlightKey(signal.strategy.id, tick.symbol, OrderRole(signal.signal))] = clientOrderId

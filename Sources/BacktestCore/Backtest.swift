@@ -121,85 +121,72 @@ final class SessionRecord: Sendable {
     func update(_ change: (inout Contents) -> Void) { box.withLockedValue(change) }
 }
 
-/// The files merged in market time (a tie goes to the file named first), cut to `from`–`to`; the venue sees
+/// The files merged in market time (`TickMerge`, read ahead on its own thread by `TickPrefetch`); the venue sees
 /// each tick before the strategies. As mindsetd follows routerd every `fill_poll_seconds`, the mindset counts the
 /// fill log and takes the account's equity on that schedule (of market time) while a position is open, and each
 /// minute; the equity curve is observed then and after each fill.
 final class BacktestSession: TradingSession {
-    private var readers: [ReplayReader]
-    private var heads: [Tick?]
-    private var counts: [Int]
-    private let from: Date?
-    private let to: Date?
+    private let prefetch: TickPrefetch
     private let venue: BacktestVenue
     private let mindset: BacktestMindset
     private let pollSeconds: Double
-    private var lastPoll: Int64?
     private let record: SessionRecord
-    private var curve = EquityCurve()
-    private var ticks = 0
-    private var first: Date?
-    private var last: Date?
+    /// What a tick changes, in one struct: a class's stored properties are each checked for exclusive access.
+    private var progress = Progress()
     private var finished = false
+
+    private struct Progress {
+        var lastPoll: Int64?
+        var curve = EquityCurve()
+        var ticks = 0
+        var first: Date?
+        var last: Date?
+
+        /// Counts a tick of market time `time`; true when it starts a new poll.
+        mutating func advance(to time: Date, poll: Int64) -> Bool {
+            ticks += 1
+            if first == nil { first = time }
+            last = time
+            guard poll != lastPoll else { return false }
+            lastPoll = poll
+            return true
+        }
+    }
 
     init(readers: [ReplayReader], from: Date?, to: Date?, venue: BacktestVenue, mindset: BacktestMindset, pollSeconds: Double,
          record: SessionRecord) {
-        self.readers = readers
-        self.from = from
-        self.to = to
+        prefetch = TickPrefetch(TickMerge(readers: readers, from: from, to: to))
         self.venue = venue
         self.mindset = mindset
         self.pollSeconds = max(0.001, pollSeconds)
         self.record = record
-        heads = Array(repeating: nil, count: readers.count)
-        counts = Array(repeating: 0, count: readers.count)
-        for index in readers.indices { heads[index] = pull(index) }
     }
 
-    /// The reader's next tick at or after `from` (nil at its end or past `to`).
-    private func pull(_ index: Int) -> Tick? {
-        while let tick = readers[index].next() {
-            if let from, tick.time < from { continue }
-            if let to, tick.time > to { return nil }
-            return tick
-        }
-        return nil
-    }
+    deinit { prefetch.stop() }
 
     func nextTick() -> Tick? {
-        var best: Int?
-        for index in heads.indices {
-            guard let head = heads[index] else { continue }
-            if best.map({ head.time < heads[$0]!.time }) ?? true { best = index }
-        }
-        guard let index = best, let tick = heads[index] else {
+        guard let tick = prefetch.next() else {
             finish()
             return nil
         }
-        heads[index] = pull(index)
-        counts[index] += 1
-        ticks += 1
-        if first == nil { first = tick.time }
-        last = tick.time
         venue.record(tick)
         let poll = Int64((tick.time.timeIntervalSince1970 / pollSeconds).rounded(.down))
-        if poll != lastPoll {
-            lastPoll = poll
-            if curve.isNewMinute(tick.time) || venue.hasOpenPosition { follow(at: tick.time) }
+        if progress.advance(to: tick.time, poll: poll), progress.curve.isNewMinute(tick.time) || venue.hasOpenPosition {
+            follow(at: tick.time)
         }
         return tick
     }
 
     private func follow(at time: Date) {
         let equity = venue.equity()
-        if let equity { curve.observe(equity.value, at: time) }
+        if let equity { progress.curve.observe(equity.value, at: time) }
         mindset.follow(equity: equity, at: time)
     }
 
     func updates() -> [RouterUpdate] {
         let updates = venue.takeUpdates()
-        if let time = last, updates.contains(where: { if case .fill = $0 { true } else { false } }), let equity = venue.equity() {
-            curve.observe(equity.value, at: time)
+        if let time = progress.last, updates.contains(where: { if case .fill = $0 { true } else { false } }), let equity = venue.equity() {
+            progress.curve.observe(equity.value, at: time)
         }
         return updates
     }
@@ -207,12 +194,10 @@ final class BacktestSession: TradingSession {
     private func finish() {
         guard !finished else { return }
         finished = true
-        if let time = last, let equity = venue.equity() { curve.observe(equity.value, at: time) }
-        let sources = readers.indices.map {
-            BacktestReport.Source(path: readers[$0].path, symbol: readers[$0].symbol, ticks: counts[$0], skippedLines: readers[$0].skippedLines)
-        }
-        record.update { [curve, ticks, first, last] in
-            $0 = SessionRecord.Contents(sources: sources, ticks: ticks, first: first, last: last, curve: curve)
+        if let time = progress.last, let equity = venue.equity() { progress.curve.observe(equity.value, at: time) }
+        let sources = prefetch.sources
+        record.update { [progress] in
+            $0 = SessionRecord.Contents(sources: sources, ticks: progress.ticks, first: progress.first, last: progress.last, curve: progress.curve)
         }
     }
 }

@@ -185,7 +185,7 @@ public final class BacktestVenue: RouterPort, Sendable {
     func directValuation(_ exchange: PaperExchange) -> ExactDecimal? {
         guard parIsExact else { return nil }
         var total = ExactDecimal.zero
-        for (asset, amount) in exchange.snapshot.balances where !amount.isZero {
+        for (asset, amount) in exchange.holdings where !amount.isZero {
             if atPar.contains(asset) {
                 guard let sum = try? total + amount else { return nil }
                 total = sum

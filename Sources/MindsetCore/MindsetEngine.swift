@@ -394,26 +394,39 @@ public struct MindsetEngine: Sendable {
         let loss = max(ExactDecimal.zero, -pnl)
         // The limit itself is compared exactly; the fraction used only picks the softer states.
         let used = loss.doubleValue / limit.doubleValue
-        let (next, reason): (EmotionState, String)
+        // The reason is written only when it is used (a change of state): this runs at every equity poll.
+        let next: EmotionState
+        let reason: () -> String
         if loss >= limit {
-            (next, reason) = (.locked, "daily loss limit hit (\(Self.format(-pnl)) of \(Self.format(limit)), open positions included)")
+            next = .locked
+            reason = { "daily loss limit hit (\(Self.format(-pnl)) of \(Self.format(limit)), open positions included)" }
         } else if let fallen = givesBack(pnl) {
-            (next, reason) = (.locked, "give-back limit hit: \(Self.format(fallen)) given back from the day's peak of \(Self.format(state.intradayPeak)) (limit \(Self.format(rules.giveBackLimit)))")
+            next = .locked
+            reason = { [state, rules] in
+                "give-back limit hit: \(Self.format(fallen)) given back from the day's peak of \(Self.format(state.intradayPeak)) (limit \(Self.format(rules.giveBackLimit)))"
+            }
         } else if state.lossStreak >= rules.maxConsecutiveLosses {
-            (next, reason) = (.locked, "\(state.lossStreak) consecutive losses (limit \(rules.maxConsecutiveLosses))")
+            next = .locked
+            reason = { [state, rules] in "\(state.lossStreak) consecutive losses (limit \(rules.maxConsecutiveLosses))" }
         } else if state.trades >= rules.maxTradesPerDay {
-            (next, reason) = (.locked, "max trades per day reached (\(rules.maxTradesPerDay))")
+            next = .locked
+            reason = { [rules] in "max trades per day reached (\(rules.maxTradesPerDay))" }
         } else if state.lossStreak >= rules.tiltedAfterLosses || used >= rules.tiltedLossFraction {
-            (next, reason) = (.tilted, "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used")
+            next = .tilted
+            reason = { [state] in "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used" }
         } else if state.lossStreak >= rules.cautiousAfterLosses || used >= rules.cautiousLossFraction {
-            (next, reason) = (.cautious, "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used")
+            next = .cautious
+            reason = { [state] in "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used" }
         } else if state.winStreak >= rules.confidentAfterWins {
-            (next, reason) = (.confident, "\(state.winStreak) wins in a row")
+            next = .confident
+            reason = { [state] in "\(state.winStreak) wins in a row" }
         } else {
-            (next, reason) = (.calm, "streaks and losses back within limits")
+            next = .calm
+            reason = { "streaks and losses back within limits" }
         }
-        if watched { return next == .locked ? lockByLimit(reason, at: time) : nil }
-        return transition(to: next, reason: reason, at: time)
+        if watched { return next == .locked ? lockByLimit(reason(), at: time) : nil }
+        guard next != state.emotion else { return nil }
+        return transition(to: next, reason: reason(), at: time)
     }
 
     /// Locks for a limit (or a figure no decimal holds: `unknownState`); an admin lock in force takes the

@@ -283,6 +283,9 @@ struct PaperExchangeTests {
         #expect(eur.quantity == -1_000)
         #expect(try exchange.positions().map(\.symbol) == ["BTCUSDT", "EURUSD"])
 
+        // The snapshot (what is stored) marks each position at its symbol's latest mid, not at its fill's.
+        #expect(exchange.snapshot.positions["BTCUSDT"]?.lastPrice == 111)
+        #expect(exchange.snapshot.positions["EURUSD"]?.lastPrice == 1.1001)
         // A fresh exchange from the snapshot (a restart, before any tick) marks at the stored prices.
         let restored = PaperExchange(settings: settings, snapshot: exchange.snapshot)
         #expect(try restored.valuation() == exchange.valuation())

@@ -63,7 +63,7 @@ extension PaperExchange {
     private func spotRefusal(_ order: OrderRecord, market: Market, quantity: ExactDecimal, price: ExactDecimal, fee: ExactDecimal) throws -> String? {
         let (asset, needed) = order.side == .buy ? (market.quoteAsset, try quantity.times(price) + fee) : (market.baseAsset, quantity)
         let held = try holds(excluding: order.clientOrderId)[asset] ?? .zero
-        let free = try (snapshot.balances[asset] ?? .zero) - held
+        let free = try (account.balances[asset] ?? .zero) - held
         guard needed <= free else {
             return "insufficient_balance: a \(order.side.rawValue) of \(quantity.normalized) \(order.symbol) needs \(needed.normalized) \(asset); "
                 + "\(max(free, .zero).normalized) is free (\(held.normalized) held by open orders)"
@@ -77,8 +77,8 @@ extension PaperExchange {
         let held = try holds(excluding: order.clientOrderId)
         let notional = try quantity.times(price)
         let spent = order.side == .buy ? try notional + fee : try fee - notional
-        let after = [(market.baseAsset, try (snapshot.balances[market.baseAsset] ?? .zero) + order.side.signed(quantity)),
-                     (market.quoteAsset, try (snapshot.balances[market.quoteAsset] ?? .zero) - spent)]
+        let after = [(market.baseAsset, try (account.balances[market.baseAsset] ?? .zero) + order.side.signed(quantity)),
+                     (market.quoteAsset, try (account.balances[market.quoteAsset] ?? .zero) - spent)]
         for (asset, balance) in after {
             guard let hold = held[asset], hold.isPositive, balance < hold else { continue }
             return "insufficient_balance: a \(order.side.rawValue) of \(quantity.normalized) \(order.symbol) would spend the "
@@ -90,7 +90,7 @@ extension PaperExchange {
     /// Exposure in the account's currency after the order, against equity; nil when the order does not add
     /// exposure or it fits.
     private func exposureRefusal(_ order: OrderRecord, market: Market, quantity: ExactDecimal, price: ExactDecimal) throws -> String? {
-        let current = snapshot.positions[order.symbol]?.book.quantity ?? .zero
+        let current = account.positions[order.symbol]?.book.quantity ?? .zero
         let adds = market.margin ? try (current + order.side.signed(quantity)).magnitude > current.magnitude : order.side == .buy
         guard adds else { return nil }
         let converter = self.converter()
@@ -103,14 +103,14 @@ extension PaperExchange {
         var amounts: [(amount: ExactDecimal, asset: String, what: String)] = []
         let spotAssets = Set(settings.markets.values.filter { !$0.margin }.map(\.baseAsset))
         for asset in spotAssets.sorted() {
-            guard let balance = snapshot.balances[asset], !balance.isZero else { continue }
+            guard let balance = account.balances[asset], !balance.isZero else { continue }
             amounts.append((balance.magnitude, asset, asset))
         }
-        for (symbol, position) in snapshot.positions where settings.markets[symbol]?.margin == true && !position.book.isFlat {
+        for (symbol, position) in account.positions where settings.markets[symbol]?.margin == true && !position.book.isFlat {
             let quantity = symbol == order.symbol ? try current + order.side.signed(quantity) : position.book.quantity
             amounts.append((try quantity.magnitude.times(symbol == order.symbol ? price : markPrice(symbol, position)), settings.markets[symbol]?.quoteAsset ?? "", symbol))
         }
-        if market.margin, snapshot.positions[order.symbol].map({ $0.book.isFlat }) ?? true {
+        if market.margin, account.positions[order.symbol].map({ $0.book.isFlat }) ?? true {
             amounts.append((try quantity.times(price), market.quoteAsset, order.symbol))
         }
         if !market.margin {
@@ -140,7 +140,7 @@ extension PaperExchange {
     /// the feed has ticked).
     public func converter() -> CurrencyConverter {
         let pairs = settings.markets.compactMap { symbol, market -> CurrencyConverter.Pair? in
-            guard let price = lastTicks[symbol]?.mid ?? snapshot.positions[symbol]?.lastPrice else { return nil }
+            guard let price = lastTick(for: symbol)?.mid ?? account.positions[symbol]?.lastPrice else { return nil }
             return CurrencyConverter.Pair(symbol: symbol, baseAsset: market.baseAsset, quoteAsset: market.quoteAsset, price: price)
         }
         return CurrencyConverter(currency: settings.accountCurrency, pegs: settings.pegs, pairs: pairs)
@@ -156,7 +156,7 @@ extension PaperExchange {
         let converter = converter ?? self.converter()
         var total = ExactDecimal.zero
         var unvalued: [String] = []
-        for (asset, amount) in snapshot.balances.sorted(by: { $0.key < $1.key }) where !amount.isZero {
+        for (asset, amount) in account.balances.sorted(by: { $0.key < $1.key }) where !amount.isZero {
             guard let value = try converter.value(amount, of: asset) else {
                 unvalued.append(asset)
                 continue
@@ -169,9 +169,9 @@ extension PaperExchange {
     /// Each asset's balance, free and held by open orders.
     public func balances() throws -> [AssetBalance] {
         let held = try holds()
-        return try Set(snapshot.balances.keys).union(held.keys).sorted().map { asset in
+        return try Set(account.balances.keys).union(held.keys).sorted().map { asset in
             let locked = held[asset] ?? .zero
-            return AssetBalance(asset: asset, free: try (snapshot.balances[asset] ?? .zero) - locked, locked: locked)
+            return AssetBalance(asset: asset, free: try (account.balances[asset] ?? .zero) - locked, locked: locked)
         }
     }
 }

@@ -104,10 +104,10 @@ public struct PaperExchange: Sendable {
     }
 
     public let settings: Settings
-    public private(set) var snapshot: Snapshot
-    private(set) var lastTicks: [String: Tick] = [:]
-    /// When each symbol's last tick was received (the venue's clock, not the tick's market time).
-    private var receivedAt: [String: Date] = [:]
+    /// The balances and positions; each position's `lastPrice` as of its last fill (`snapshot` marks it).
+    private(set) var account: Snapshot
+    /// Each symbol's latest tick and when it was received (the venue's clock, not the tick's market time).
+    private var marks = PerSymbol<Mark>()
     /// Limit orders waiting for the market to reach them, in arrival order.
     public private(set) var resting: [OrderRecord] = []
     /// Fills each working order has had so far (numbers its next fill's id).
@@ -117,15 +117,33 @@ public struct PaperExchange: Sendable {
 
     public init(settings: Settings, snapshot: Snapshot? = nil) {
         self.settings = settings
-        self.snapshot = snapshot ?? Snapshot(balances: settings.startingBalances.filter { !$0.value.isZero })
+        account = snapshot ?? Snapshot(balances: settings.startingBalances.filter { !$0.value.isZero })
     }
 
-    public func lastTick(for symbol: String) -> Tick? { lastTicks[symbol] }
+    private struct Mark {
+        var tick: Tick
+        var receivedAt: Date
+    }
+
+    /// The balances and positions, each position marked at the mid of its symbol's latest tick (the price it
+    /// was last filled at before any tick). Marked when read, not on every tick.
+    public var snapshot: Snapshot {
+        var marked = account
+        for (symbol, mark) in marks.entries where marked.positions[symbol] != nil {
+            marked.positions[symbol]?.lastPrice = mark.tick.mid
+        }
+        return marked
+    }
+
+    /// What the account holds of each asset.
+    public var holdings: [String: ExactDecimal] { account.balances }
+
+    public func lastTick(for symbol: String) -> Tick? { marks[symbol]?.tick }
 
     /// Takes the book (balances and positions) as recorded on disk, when memory can no longer be trusted to
     /// match it. Resting orders and market data stay.
     public mutating func adopt(_ recorded: Snapshot) {
-        snapshot = recorded
+        account = recorded
     }
 
     /// Replaces the resting orders with those recorded on disk, with the fills each has had.
@@ -160,15 +178,13 @@ public struct PaperExchange: Sendable {
 
     /// Takes the tick as the latest price of its symbol.
     public mutating func record(_ tick: Tick, at now: Date = Date()) {
-        lastTicks[tick.symbol] = tick
+        marks[tick.symbol] = Mark(tick: tick, receivedAt: now)
         if settings.pinnedQuotes > 0 {
             recentTicks[tick.symbol, default: []].append(tick)
             if let count = recentTicks[tick.symbol]?.count, count > settings.pinnedQuotes * 2 {
                 recentTicks[tick.symbol]?.removeFirst(count - settings.pinnedQuotes)
             }
         }
-        receivedAt[tick.symbol] = now
-        snapshot.positions[tick.symbol]?.lastPrice = tick.mid
     }
 
     /// The resting orders this tick reaches, in arrival order.
@@ -255,7 +271,7 @@ public struct PaperExchange: Sendable {
     /// Why a reduce-only order may not trade against the venue's net position in its symbol now.
     func reduceOnlyRefusal(_ order: OrderRecord) -> String? {
         guard order.reduceOnly else { return nil }
-        let position = snapshot.positions[order.symbol]?.book.quantity ?? .zero
+        let position = account.positions[order.symbol]?.book.quantity ?? .zero
         let remaining = (try? order.quantity - order.filledQuantity) ?? order.quantity
         guard !position.isZero, position.isPositive == (order.side == .sell), remaining <= position.magnitude else {
             return "reduce_only: a \(order.side.rawValue) of \(remaining) would grow or flip the \(order.symbol) position (\(position))"
@@ -264,7 +280,7 @@ public struct PaperExchange: Sendable {
     }
 
     private func staleness(_ symbol: String, at now: Date) -> String? {
-        guard let received = receivedAt[symbol] else { return "no market data for \(symbol) yet" }
+        guard let received = marks[symbol]?.receivedAt else { return "no market data for \(symbol) yet" }
         let age = now.timeIntervalSince(received)
         guard age <= settings.maxTickAge else {
             return "stale_market_data: the last \(symbol) tick was received \(String(format: "%.1f", age)) s ago (limit \(String(format: "%g", settings.maxTickAge)) s)"
@@ -279,7 +295,7 @@ public struct PaperExchange: Sendable {
     public mutating func submit(_ order: OrderRecord, at now: Date = Date(), quoteSequence: UInt64? = nil) -> Outcome {
         let pinned = order.type == .market
             ? quoteSequence.flatMap { sequence in recentTicks[order.symbol]?.last(where: { $0.sequence == sequence }) } : nil
-        guard let tick = pinned ?? lastTicks[order.symbol] else {
+        guard let tick = pinned ?? lastTick(for: order.symbol) else {
             return .rejected("no market data for \(order.symbol) yet")
         }
         if let refusal = reduceOnlyRefusal(order) { return .rejected(refusal) }
@@ -347,7 +363,7 @@ public struct PaperExchange: Sendable {
         guard let fee = try? self.fee(quantity, at: price, after: filledBefore) else { return .rejected("the order's amounts are out of range") }
         if let refusal = fundsRefusal(order, quantity: quantity, price: price, fee: fee) { return .rejected(refusal) }
         do {
-            var next = snapshot
+            var next = account
             var position = next.positions[order.symbol] ?? PaperPosition(book: PositionBook(), realizedPnl: 0, lastPrice: nil)
             let fill = Fill(fillId: "\(order.clientOrderId)-\(fillNumber)", clientOrderId: order.clientOrderId, venue: .paper, symbol: order.symbol,
                             side: order.side, quantity: quantity, price: price, fee: fee, time: time,
@@ -356,9 +372,9 @@ public struct PaperExchange: Sendable {
                                      quantity: quantity, price: price, fee: fee, time: time), market: market)
             // Realised P&L is net of fees, as the strategies' and the mindset's are: the same book, the same fills.
             if let closed = try position.book.apply(fill) { position.realizedPnl = try position.realizedPnl + closed.pnl }
-            position.lastPrice = lastTicks[order.symbol]?.mid ?? price
+            position.lastPrice = lastTick(for: order.symbol)?.mid ?? price
             next.positions[order.symbol] = position
-            snapshot = next
+            account = next
             return .filled(fill)
         } catch {
             return .rejected("the order's amounts are out of range: \(error)")
@@ -381,11 +397,11 @@ public struct PaperExchange: Sendable {
     }
 
     func markPrice(_ symbol: String, _ position: PaperPosition) -> ExactDecimal {
-        lastTicks[symbol]?.mid ?? position.lastPrice ?? position.book.averagePrice
+        lastTick(for: symbol)?.mid ?? position.lastPrice ?? position.book.averagePrice
     }
 
     public func positions() throws -> [Position] {
-        try snapshot.positions.filter { !$0.value.book.isFlat || !$0.value.realizedPnl.isZero }.map { symbol, position in
+        try account.positions.filter { !$0.value.book.isFlat || !$0.value.realizedPnl.isZero }.map { symbol, position in
             let mark = markPrice(symbol, position)
             let book = position.book
             // Marked value less cost, signed by the side held.
