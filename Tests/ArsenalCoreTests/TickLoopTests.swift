@@ -92,22 +92,58 @@ struct TickLoopTests {
 
     @Test("during a long burst of ticks, the coordinator's other callers still get in")
     func otherCallersGetIn() async throws {
-        let counter = TickCounter()
-        let wiring = Wiring(strategies: [counter], router: FakeRouter())
+        // The call is made from the coordinator's own event loop at the burst's 100th tick, so a busy machine
+        // starving the test's task cannot make it late: it waits only for the tick loop to let it in.
+        let asker = AskingCounter(atTick: 100)
+        let wiring = Wiring(strategies: [asker], router: FakeRouter())
+        asker.coordinator.set(wiring.coordinator)
         let total = 20_000
         try await wiring.receive { tick, _ in
             for sequence in 1...total { tick(ArsenalCoreTests.tick(mid: 100, at: Double(sequence), sequence: UInt64(sequence))) }
         }
-        // Asked once the loop is well into the burst.
-        try await waitUntil("the loop to be under way") { counter.seen.get() >= 100 }
-        let handledWhenAnswered = await wiring.coordinator.counters.ticks
         let deadline = ContinuousClock.now + .seconds(60)
         while await wiring.coordinator.counters.ticks < total, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
         #expect(await wiring.coordinator.counters.ticks == total)
         await wiring.stop()
+        let handledWhenAnswered = try #require(asker.answered.get(), "the call was never answered")
         #expect(handledWhenAnswered < total, "the call waited for the whole burst")
+    }
+}
+
+/// Counts ticks; at its `atTick`th, asks the coordinator for its counters from the coordinator's own event loop,
+/// and keeps how many ticks it had handled when it answered.
+final class AskingCounter: Strategy, @unchecked Sendable {
+    let id = "asker"
+    let kind = "counter"
+    let symbols = ["BTCUSDT"]
+    var isEnabled = true
+    let atTick: Int
+    let coordinator = Locked<TradeCoordinator?>(nil)
+    let answered = Locked<Int?>(nil)
+    private let seen = Locked(0)
+
+    init(atTick: Int) { self.atTick = atTick }
+
+    func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
+        let count = seen.update { $0 += 1; return $0 }
+        if count == atTick, let coordinator = coordinator.get() {
+            let answered = answered
+            Task(executorPreference: coordinator.executor) { answered.set(await coordinator.counters.ticks) }
+        }
+        return nil
+    }
+
+    func onFill(_ fill: Fill) throws -> ClosedTrade? { nil }
+    func orderEnded(symbol: String, role: OrderRole) {}
+    func orderStillInFlight(symbol: String, role: OrderRole) {}
+    func position(of symbol: String) -> PositionBook? { nil }
+    func exitRefused(symbol: String) {}
+    func resync(symbol: String, position: PositionBook) {}
+    func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {}
+    func info() -> StrategyInfo {
+        StrategyInfo(id: id, kind: kind, enabled: isEnabled, symbols: symbols, positions: [:], signals: 0, fills: 0, realizedPnl: 0, trades: 0, wins: 0)
     }
 }
 
