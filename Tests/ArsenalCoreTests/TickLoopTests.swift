@@ -94,9 +94,14 @@ struct TickLoopTests {
     func otherCallersGetIn() async throws {
         // The call is made from the coordinator's own event loop at the burst's 100th tick, so a busy machine
         // starving the test's task cannot make it late: it waits only for the tick loop to let it in.
-        let asker = AskingCounter(atTick: 100)
-        let wiring = Wiring(strategies: [asker], router: FakeRouter())
-        asker.coordinator.set(wiring.coordinator)
+        let counter = TickCounter()
+        let wiring = Wiring(strategies: [counter], router: FakeRouter())
+        let answered = Locked<Int?>(nil)
+        let coordinator = wiring.coordinator
+        counter.whenSeen.set { count in
+            guard count == 100 else { return }
+            Task(executorPreference: coordinator.executor) { answered.set(await coordinator.counters.ticks) }
+        }
         let total = 20_000
         try await wiring.receive { tick, _ in
             for sequence in 1...total { tick(ArsenalCoreTests.tick(mid: 100, at: Double(sequence), sequence: UInt64(sequence))) }
@@ -107,56 +112,23 @@ struct TickLoopTests {
         }
         #expect(await wiring.coordinator.counters.ticks == total)
         await wiring.stop()
-        let handledWhenAnswered = try #require(asker.answered.get(), "the call was never answered")
+        let handledWhenAnswered = try #require(answered.get(), "the call was never answered")
         #expect(handledWhenAnswered < total, "the call waited for the whole burst")
     }
 }
 
-/// Counts ticks; at its `atTick`th, asks the coordinator for its counters from the coordinator's own event loop,
-/// and keeps how many ticks it had handled when it answered.
-final class AskingCounter: Strategy, @unchecked Sendable {
-    let id = "asker"
-    let kind = "counter"
-    let symbols = ["BTCUSDT"]
-    var isEnabled = true
-    let atTick: Int
-    let coordinator = Locked<TradeCoordinator?>(nil)
-    let answered = Locked<Int?>(nil)
-    private let seen = Locked(0)
-
-    init(atTick: Int) { self.atTick = atTick }
-
-    func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
-        let count = seen.update { $0 += 1; return $0 }
-        if count == atTick, let coordinator = coordinator.get() {
-            let answered = answered
-            Task(executorPreference: coordinator.executor) { answered.set(await coordinator.counters.ticks) }
-        }
-        return nil
-    }
-
-    func onFill(_ fill: Fill) throws -> ClosedTrade? { nil }
-    func orderEnded(symbol: String, role: OrderRole) {}
-    func orderStillInFlight(symbol: String, role: OrderRole) {}
-    func position(of symbol: String) -> PositionBook? { nil }
-    func exitRefused(symbol: String) {}
-    func resync(symbol: String, position: PositionBook) {}
-    func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {}
-    func info() -> StrategyInfo {
-        StrategyInfo(id: id, kind: kind, enabled: isEnabled, symbols: symbols, positions: [:], signals: 0, fills: 0, realizedPnl: 0, trades: 0, wins: 0)
-    }
-}
-
-/// Counts the ticks it is shown; never signals.
+/// Counts the ticks it is shown (and calls `whenSeen` with each count); never signals.
 final class TickCounter: Strategy, @unchecked Sendable {
     let id = "counter"
     let kind = "counter"
     let symbols = ["BTCUSDT"]
     var isEnabled = true
     let seen = Locked(0)
+    let whenSeen = Locked<(@Sendable (Int) -> Void)?>(nil)
 
     func onTick(_ tick: Tick, requestId: () -> String) -> Signal? {
-        seen.update { $0 += 1 }
+        let count = seen.update { $0 += 1; return $0 }
+        whenSeen.get()?(count)
         return nil
     }
 
