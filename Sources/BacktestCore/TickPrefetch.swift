@@ -33,8 +33,9 @@ final class TickPrefetch: @unchecked Sendable {
         thread.start()
     }
 
-    /// The next tick of the stream; nil at its end, or after `stop` once the batch in hand is gone through. Waits
-    /// while the reader is behind.
+    /// The next tick of the stream; nil at its end, or after `stop` once the batch in hand is gone through. Blocks
+    /// its caller's thread while the reader is behind: the backtest's loop, which has nothing else to do then (a
+    /// daemon's loop must not call it).
     func next() -> Tick? {
         if position < batch.count {
             position += 1

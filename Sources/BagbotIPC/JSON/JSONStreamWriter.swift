@@ -138,15 +138,18 @@ final class JSONStreamWriter: Encoder {
         let end = buffer.writerIndex
         let members = buffer.getBytes(at: start, length: end - start)!
         var at = start
-        for (position, member) in order.enumerated() {
-            if position > 0 {
-                buffer.setInteger(UInt8(ascii: ","), at: at)
-                at += 1
+        members.withUnsafeBytes { members in
+            for (position, member) in order.enumerated() {
+                if position > 0 {
+                    buffer.setInteger(UInt8(ascii: ","), at: at)
+                    at += 1
+                }
+                // A member ends where the next one's comma is, the last one at the end. Set from the bytes
+                // themselves: an `ArraySlice` would be copied into an array of its own first.
+                let from = keyStarts[member] - start
+                let to = (member + 1 < firstKey + count ? keyStarts[member + 1] - 1 : end) - start
+                at += buffer.setBytes(UnsafeRawBufferPointer(rebasing: members[from..<to]), at: at)
             }
-            // A member ends where the next one's comma is, the last one at the end.
-            let from = keyStarts[member] - start
-            let to = (member + 1 < firstKey + count ? keyStarts[member + 1] - 1 : end) - start
-            at += buffer.setBytes(members[from..<to], at: at)
         }
     }
 
