@@ -274,11 +274,17 @@ struct BinanceEndToEndTests {
             }
             // A steady, slightly noisy climb from Binance's 60,000, one book change at a time, until micro_trend has
             // bought (the book then holds still: a trend that went on would have its exits and entries too).
+            // Each change waits until arsenald has handled a tick after it: on a busy machine routerd would otherwise
+            // keep only the newest of several changes (`LatestTicks`), and the climb arsenald saw would not be this one.
             var mid = 60_000.005
             for step in 0..<400 {
                 if try system.count("SELECT COUNT(*) FROM orders") > 0 { break }
                 mid *= step % 2 == 0 ? 1.002 : 1.0005
+                let handled = await Self.ticksHandled(system)
                 try await Self.quote(fake, mid: mid)
+                try? await system.waitUntil("arsenald to handle the change", timeout: .seconds(2), every: .milliseconds(2)) {
+                    await Self.ticksHandled(system) > handled
+                }
             }
             try await system.waitUntil("micro_trend's entry to fill at Binance", timeout: .seconds(30)) {
                 try system.count("SELECT COUNT(*) FROM fills WHERE side = 'buy'") == 1
@@ -395,6 +401,10 @@ struct BinanceEndToEndTests {
     }
 
     /// Moves the fake's BTCUSDT book to a one-tick spread around `mid`.
+    static func ticksHandled(_ system: TestSystem) async -> Int {
+        Int(await system.health("arsenald")?.details["ticks"] ?? "") ?? 0
+    }
+
     static func quote(_ fake: FakeBinance, mid: Double) async throws {
         let bid = (mid * 100).rounded(.down) / 100
         try await fake.control("price", ["symbol": "BTCUSDT", "bid": String(format: "%.2f", bid), "ask": String(format: "%.2f", bid + 0.01)])
