@@ -394,7 +394,8 @@ public struct MindsetEngine: Sendable {
         let loss = max(ExactDecimal.zero, -pnl)
         // The limit itself is compared exactly; the fraction used only picks the softer states.
         let used = loss.doubleValue / limit.doubleValue
-        // The reason is written only when it is used (a change of state): this runs at every equity poll.
+        // The reason is written only when it is used (a change of state): this runs at every equity poll. Each
+        // closure keeps the few figures it prints, not a copy of the whole state.
         let next: EmotionState
         let reason: () -> String
         if loss >= limit {
@@ -402,24 +403,24 @@ public struct MindsetEngine: Sendable {
             reason = { "daily loss limit hit (\(Self.format(-pnl)) of \(Self.format(limit)), open positions included)" }
         } else if let fallen = givesBack(pnl) {
             next = .locked
-            reason = { [state, rules] in
-                "give-back limit hit: \(Self.format(fallen)) given back from the day's peak of \(Self.format(state.intradayPeak)) (limit \(Self.format(rules.giveBackLimit)))"
+            reason = { [peak = state.intradayPeak, giveBack = rules.giveBackLimit] in
+                "give-back limit hit: \(Self.format(fallen)) given back from the day's peak of \(Self.format(peak)) (limit \(Self.format(giveBack)))"
             }
         } else if state.lossStreak >= rules.maxConsecutiveLosses {
             next = .locked
-            reason = { [state, rules] in "\(state.lossStreak) consecutive losses (limit \(rules.maxConsecutiveLosses))" }
+            reason = { [streak = state.lossStreak, most = rules.maxConsecutiveLosses] in "\(streak) consecutive losses (limit \(most))" }
         } else if state.trades >= rules.maxTradesPerDay {
             next = .locked
-            reason = { [rules] in "max trades per day reached (\(rules.maxTradesPerDay))" }
+            reason = { [most = rules.maxTradesPerDay] in "max trades per day reached (\(most))" }
         } else if state.lossStreak >= rules.tiltedAfterLosses || used >= rules.tiltedLossFraction {
             next = .tilted
-            reason = { [state] in "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used" }
+            reason = { [streak = state.lossStreak] in "\(streak) losses in a row, \(Self.percent(used)) of the daily loss limit used" }
         } else if state.lossStreak >= rules.cautiousAfterLosses || used >= rules.cautiousLossFraction {
             next = .cautious
-            reason = { [state] in "\(state.lossStreak) losses in a row, \(Self.percent(used)) of the daily loss limit used" }
+            reason = { [streak = state.lossStreak] in "\(streak) losses in a row, \(Self.percent(used)) of the daily loss limit used" }
         } else if state.winStreak >= rules.confidentAfterWins {
             next = .confident
-            reason = { [state] in "\(state.winStreak) wins in a row" }
+            reason = { [streak = state.winStreak] in "\(streak) wins in a row" }
         } else {
             next = .calm
             reason = { "streaks and losses back within limits" }
