@@ -62,42 +62,24 @@ struct RotateRequest: Codable {
 
 /// `/api/subscription`: what a subscriber may see and do with their own token, on any tier.
 enum SubscriptionRoutes {
-    struct Me: Codable {
-        struct Usage: Codable {
-            /// Requests admitted today (UTC), this one included.
-            var today: Int
-            /// Requests still allowed today; nil when there is no daily cap.
-            var remainingToday: Int?
-            var remainingThisMinute: Int
-            /// The next 00:00 UTC, when the daily count starts again.
-            var dayResetsAt: Date
-        }
-        var owner: String
-        var role: TokenRole
-        var tier: Tier
-        var status: SubscriptionStatus
-        var limits: TierLimits
-        var overrides: LimitOverrides?
-        var token: TokenView
-        var usage: Usage
-    }
-
     struct UsageReport: Codable {
         var owner: String
         var days: [UsageQueries.DayUsage]
     }
 
     static func add(to router: Router<GatewayContext>, table: RouteTable, environment: GatewayEnvironment) {
+        let answers = MeAnswers()
         router.get("/api/subscription/me") { _, context in
             let identity = try context.requireIdentity()
             guard let decision = context.rateDecision else { throw APIError(.internalServerError, "internal", "route reached without a rate decision") }
             let now = environment.clock()
-            let me = Me(
+            let account = MeAnswers.Account(
                 owner: identity.owner, role: identity.role, tier: identity.tier, status: identity.subscription?.status ?? .active,
-                limits: identity.limits, overrides: identity.subscription?.overrides, token: TokenView(identity.token, now: now),
-                usage: .init(today: decision.usedToday, remainingToday: decision.day?.remaining, remainingThisMinute: decision.minute.remaining,
-                             dayResetsAt: RateLimiter.startOfUTCDay(now).addingTimeInterval(86_400)))
-            return try JSONResponse.make(me)
+                limits: identity.limits, overrides: identity.subscription?.overrides, token: TokenView(identity.token, now: now))
+            let usage = MeAnswers.Usage(today: decision.usedToday, remainingToday: decision.day?.remaining,
+                                        remainingThisMinute: decision.minute.remaining,
+                                        dayResetsAt: RateLimiter.startOfUTCDay(now).addingTimeInterval(86_400))
+            return JSONResponse.make(body: try answers.body(account: account, usage: usage))
         }
         table.note("/api/subscription/me", .get)
 
