@@ -72,6 +72,7 @@ struct RouteMatrixTests {
         Route(method: .post, path: "/api/admin/tokens", json: #"{"owner":"newbie","tier":"pro","role":"user","expiresInDays":30}"#,
               user: .forbidden, admin: .created),
         Route(method: .get, path: "/api/admin/tokens", user: .forbidden, admin: .ok),
+        Route(method: .get, path: "/api/admin/usage?days=7", user: .forbidden, admin: .ok),
         Route(method: .delete, path: "/api/admin/tokens/{victim}", user: .forbidden, admin: .ok),
         Route(method: .post, path: "/api/admin/tokens/{victim}/rotate", user: .forbidden, admin: .created),
         Route(method: .put, path: "/api/admin/subscriptions/newbie", json: #"{"tier":"pro","status":"active","overrides":{"perMinute":120}}"#,
@@ -86,8 +87,10 @@ struct RouteMatrixTests {
         // Not a manual order of the caller's owner: only an admin may cancel it.
         Route(method: .delete, path: "/api/orders/bb-abc-1", user: .forbidden, admin: .serviceUnavailable, free: .forbidden,
               userForbidden: "order_not_yours"),
+        Route(method: .get, path: "/api/fills?symbol=BTCUSDT&limit=10", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/positions", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/account", user: .serviceUnavailable, admin: .serviceUnavailable),
+        Route(method: .get, path: "/api/account/equity", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/mindset", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/signals", user: .serviceUnavailable, admin: .serviceUnavailable),
         Route(method: .get, path: "/api/signals?outcome=blocked&since=2030-03-17T00:00:00Z&limit=10", user: .serviceUnavailable,
@@ -113,6 +116,29 @@ struct RouteMatrixTests {
         Route(method: .post, path: "/api/admin/mindset/lock", json: #"{"reason":"stepping away"}"#, user: .forbidden, admin: .serviceUnavailable),
         Route(method: .post, path: "/api/admin/mindset/unlock", user: .forbidden, admin: .serviceUnavailable),
     ]
+
+    /// Whether the concrete `path` (its query left off) is an instance of `pattern` (`{name}` matches one segment).
+    static func path(_ path: String, matches pattern: String) -> Bool {
+        let concrete = path.split(separator: "?", maxSplits: 1)[0].split(separator: "/", omittingEmptySubsequences: false)
+        let template = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        return concrete.count == template.count && zip(concrete, template).allSatisfy { piece, part in
+            (part.hasPrefix("{") && part.hasSuffix("}") && !piece.isEmpty) || piece == part
+        }
+    }
+
+    @Test("the matrix has a row for every /api operation the gateway serves")
+    func everyRouteInTheMatrix() {
+        // OpenAPITests holds the document's operations to the router's, so these are the routes served.
+        let served = OpenAPIDocument.routes.filter { $0.path.hasPrefix("/api/") }
+        #expect(served.count >= 30, "the document lists the API's operations: \(served.count)")
+        for operation in served {
+            let rows = Self.routes.filter { $0.method.rawValue == operation.method.rawValue && Self.path($0.path, matches: operation.path) }
+            #expect(!rows.isEmpty, "no matrix row for \(operation.method.rawValue) \(operation.path)")
+        }
+        #expect(Self.path("/api/orders/bb-1?x=1", matches: "/api/orders/{clientOrderId}"))
+        #expect(!Self.path("/api/orders", matches: "/api/orders/{clientOrderId}"))
+        #expect(!Self.path("/api/orders/bb-1/x", matches: "/api/orders/{clientOrderId}"))
+    }
 
     /// The Authorization value for `caller` in `h` (a second admin exists, so the admin may revoke its own token).
     static func authorization(_ caller: Caller, in h: APIHarness) async throws -> String? {
