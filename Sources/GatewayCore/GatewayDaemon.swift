@@ -61,10 +61,13 @@ public final class GatewayDaemon: BagbotDaemon {
                 readiness.ready()
             },
             logger: logger)
+        let runDir = context.config.paths.runDir
         app.beforeServerStarts {
+            var outcome = TokenStore.BootstrapOutcome.noToken
             if let file = Self.bootstrapTokenFile(settings: settings) {
-                try await tokens.bootstrapAdmin(fromFile: file, logger: logger)
+                outcome = try await tokens.bootstrapAdmin(fromFile: file, logger: logger)
             }
+            try AdminTokenMarker.record(outcome, runDir: runDir)
             if try await !tokens.hasAdminToken() {
                 logger.warning("no admin token exists; admin routes will refuse every request")
             }

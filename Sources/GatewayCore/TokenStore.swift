@@ -313,19 +313,47 @@ public final class TokenStore: Sendable {
         return try request.fetchCount(db)
     }
 
+    /// What `bootstrapAdmin` found in its file.
+    public enum BootstrapOutcome: Equatable, Sendable {
+        /// The file's token is now stored, as its hash (given).
+        case stored(hash: String)
+        /// The file's token was stored before (at an earlier start), whatever its state now.
+        case alreadyStored(hash: String)
+        /// No file, or an empty one (its token erased once stored).
+        case noToken
+        /// The file holds a token that is not stored, because an admin token exists already; its plaintext is
+        /// worth keeping until the operator looks (it is not the admin token that works).
+        case notStored
+
+        /// The hash of the file's token when it is in `api_tokens`: only then may its plaintext be erased.
+        public var storedHash: String? {
+            switch self {
+            case .stored(let hash), .alreadyStored(let hash): hash
+            case .noToken, .notStored: nil
+            }
+        }
+    }
+
     /// Stores the first admin token from a file (`bagbot up`) or a systemd credential, once: only while
     /// no admin token exists, so a later edit of the file cannot grant a second admin.
-    public func bootstrapAdmin(fromFile path: String, logger: Logger) async throws {
+    @discardableResult
+    public func bootstrapAdmin(fromFile path: String, logger: Logger) async throws -> BootstrapOutcome {
         guard FileManager.default.fileExists(atPath: path) else {
             logger.warning("bootstrap admin token file not found", metadata: ["file": "\(path)"])
-            return
+            return .noToken
         }
-        guard try await !hasAdminToken() else { return }
         let token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         // Emptied once its token was stored (`bagbot up`, the systemd unit's ExecStartPost=): nothing to bootstrap.
         guard !token.isEmpty else {
             logger.warning("bootstrap admin token file is empty: its token was erased after being stored", metadata: ["file": "\(path)"])
-            return
+            return .noToken
+        }
+        let hash = APITokenFormat.hash(token)
+        // Stored at an earlier start (and perhaps revoked since: never made to work again from the file).
+        if try await rows(hash) != nil { return .alreadyStored(hash: hash) }
+        guard try await !hasAdminToken() else {
+            logger.warning("bootstrap admin token file holds a token that was not stored: an admin token exists already", metadata: ["file": "\(path)"])
+            return .notStored
         }
         switch APITokenFormat.classify(token) {
         case .failure(.malformed):
@@ -339,5 +367,6 @@ public final class TokenStore: Sendable {
         }
         let record = try await insert(token: token, owner: "admin", role: .admin, tier: Tier.enterprise.rawValue)
         logger.notice("first admin token stored", metadata: ["token_prefix": "\(record.prefix)"])
+        return .stored(hash: hash)
     }
 }

@@ -201,20 +201,25 @@ struct TokenStoreTests {
         try await fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "user", role: .user, tier: "free")
         #expect(try await fixture.tokens.hasAdminToken() == false)
 
-        try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger) == .stored(hash: APITokenFormat.hash(first)))
         let admin = try #require(try await fixture.tokens.authenticate(first).success?.token)
         #expect(admin.role == .admin)
         #expect(try fixture.adminCount() == 1)
+        // At the next start the file (not yet erased) holds the stored token: its plaintext may go.
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger) == .alreadyStored(hash: APITokenFormat.hash(first)))
 
-        // A later edit of the file cannot grant a second admin.
+        // A later edit of the file cannot grant a second admin, and that token's plaintext is not to be erased.
         let second = try APITokenFormat.generate()
         try second.write(toFile: firstFile, atomically: true, encoding: .utf8)
-        try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger)
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger) == .notStored)
         #expect(try fixture.adminCount() == 1)
         #expect(try await fixture.tokens.authenticate(second).failure == .unknown)
+        // Nor is junk an error once an admin exists: the gateway starts, the file is left for the operator.
+        try "password123".write(toFile: firstFile, atomically: true, encoding: .utf8)
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: firstFile, logger: quietLogger) == .notStored)
 
-        // A missing file changes nothing; a file without a valid token is an error.
-        try await fixture.tokens.bootstrapAdmin(fromFile: fixture.dir.file("missing"), logger: quietLogger)
+        // A missing file changes nothing; a file without a valid token is an error while no admin exists.
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: fixture.dir.file("missing"), logger: quietLogger) == .noToken)
         let other = try TokenFixture()
         let junk = other.dir.file("junk.token")
         try "password123".write(toFile: junk, atomically: true, encoding: .utf8)
@@ -223,8 +228,30 @@ struct TokenStoreTests {
         // An emptied file (its token erased once stored) is no token, and no error: the gateway starts.
         let emptied = other.dir.file("emptied.token")
         try "\n".write(toFile: emptied, atomically: true, encoding: .utf8)
-        try await other.tokens.bootstrapAdmin(fromFile: emptied, logger: quietLogger)
+        #expect(try await other.tokens.bootstrapAdmin(fromFile: emptied, logger: quietLogger) == .noToken)
         #expect(try other.adminCount() == 0)
+    }
+
+    @Test("the marker for the systemd unit holds the stored token's hash, and is removed for any other outcome")
+    func adminTokenMarker() async throws {
+        let dir = try TempDir()
+        let marker = AdminTokenMarker.path(runDir: dir.path)
+        let hash = APITokenFormat.hash(try APITokenFormat.generate())
+        try AdminTokenMarker.record(.stored(hash: hash), runDir: dir.path)
+        #expect(try String(contentsOfFile: marker, encoding: .utf8) == hash)
+        try AdminTokenMarker.record(.notStored, runDir: dir.path)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        try AdminTokenMarker.record(.alreadyStored(hash: hash), runDir: dir.path)
+        #expect(try String(contentsOfFile: marker, encoding: .utf8) == hash)
+        try AdminTokenMarker.record(.noToken, runDir: dir.path)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        try AdminTokenMarker.record(.noToken, runDir: dir.path)  // already absent: no error
+        // The hash is what `sha256sum` prints for the file's token, which the unit compares it with.
+        let token = try APITokenFormat.generate()
+        let file = dir.file("admin-token")
+        try (token + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let shell = try await ToolRun.run("/bin/sh", ["-c", "tr -d '[:space:]' < \"$0\" | sha256sum | cut -d' ' -f1", file])
+        #expect(shell.output.trimmingCharacters(in: .whitespacesAndNewlines) == APITokenFormat.hash(token))
     }
 
     @Test("a revoked bootstrap token is never resurrected from the file")
@@ -237,7 +264,7 @@ struct TokenStoreTests {
         try await fixture.database.write { db in
             try db.execute(sql: "UPDATE api_tokens SET revoked_at = ?", arguments: [Date()])
         }
-        _ = try? await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger) == .alreadyStored(hash: APITokenFormat.hash(token)))
         #expect(try await fixture.tokens.authenticate(token).failure == .revoked)
     }
 }
