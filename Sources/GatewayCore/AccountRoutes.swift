@@ -106,6 +106,15 @@ enum MindsetView {
         return .object(fields)
     }
 
+    /// One of mindsetd's transitions (`mindset_state` events: from, to, reason, at), its time in ISO 8601.
+    static func transition(_ transition: JSONValue) throws -> JSONValue {
+        guard case .object(var fields) = transition else {
+            throw APIError(.internalServerError, "internal", "mindsetd's transition is not a JSON object")
+        }
+        if let at = fields["at"] { fields["at"] = iso(at) }
+        return .object(fields)
+    }
+
     static func iso(_ value: JSONValue) -> JSONValue {
         guard case .number(let seconds) = value else { return value }
         let formatter = ISO8601DateFormatter()

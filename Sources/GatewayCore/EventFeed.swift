@@ -94,7 +94,7 @@ final class EventFeed: Service, Sendable {
         case Events.mindsetTransition:
             // mindsetd's `StateTransition` (from, to, reason, at), its time in ISO 8601 like every API time.
             let transition = try event.decode(JSONValue.self)
-            fanOut.publish(.mindsetState, json: try JSONResponse.data(try MindsetView.api(transition)))
+            fanOut.publish(.mindsetState, json: try JSONResponse.data(try MindsetView.transition(transition)))
         default:
             return
         }

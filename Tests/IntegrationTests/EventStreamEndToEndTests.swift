@@ -74,6 +74,21 @@ struct EventStreamEndToEndTests {
             let resumed = second.numbered.compactMap { UInt64($0.id ?? "") }
             #expect(resumed.first == UInt64(last)! + 1, "no gap, no duplicate: \(last) then \(resumed.prefix(5))")
             #expect(zip(resumed, resumed.dropFirst()).allSatisfy { $0 + 1 == $1 })
+
+            // A change of the mindset's state is a `mindset_state` event: mindsetd's transition, its time in ISO 8601.
+            let lock = try await system.send("POST", "/api/admin/mindset/lock", token: admin, json: #"{"reason":"sse lock"}"#)
+            #expect(lock.status == 200, "\(String(decoding: lock.body, as: UTF8.self))")
+            try await second.wait(for: "the lock's mindset_state event", timeout: .seconds(30)) { client in
+                client.events.contains { $0.event == "mindset_state" && $0.json["to"] as? String == "LOCKED" }
+            }
+            let locked = try #require(second.events.first { $0.event == "mindset_state" && $0.json["to"] as? String == "LOCKED" })
+            #expect((locked.json["reason"] as? String)?.contains("sse lock") == true, "\(locked.json)")
+            #expect((locked.json["at"] as? String)?.hasSuffix("Z") == true, "\(locked.json)")
+            #expect(locked.id != nil)
+            _ = try await system.send("POST", "/api/admin/mindset/unlock", token: admin, json: "{}")
+            try await second.wait(for: "the unlock's mindset_state event", timeout: .seconds(30)) { client in
+                client.events.contains { $0.event == "mindset_state" && $0.json["from"] as? String == "LOCKED" }
+            }
             await second.close()
 
             // The trade's signal in arsenald's recent signals, with its outcome and order.
