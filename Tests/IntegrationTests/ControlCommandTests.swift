@@ -48,6 +48,19 @@ struct ControlCommandTests {
             let again = try bagbot(["unlock"] + dir, in: system.root)
             #expect(again.status == 1)
             #expect(again.output.contains("409 conflict"), "\(again.output)")
+
+            // --json: each command prints the gateway's answer as it came.
+            func object(_ run: (status: Int32, output: String)) -> [String: Any]? {
+                try? JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+            }
+            let pausedJSON = object(try bagbot(["pause", "--reason", "json test", "--json"] + dir, in: system.root))
+            #expect(pausedJSON?["enabled"] as? Bool == false && pausedJSON?["reason"] as? String == "json test", "\(String(describing: pausedJSON))")
+            let resumedJSON = object(try bagbot(["resume", "--json"] + dir, in: system.root))
+            #expect(resumedJSON?["enabled"] as? Bool == true, "\(String(describing: resumedJSON))")
+            let lockedJSON = object(try bagbot(["lock", "--reason", "json test", "--json"] + dir, in: system.root))
+            #expect(lockedJSON?["emotionState"] as? String == "LOCKED", "\(String(describing: lockedJSON))")
+            let unlockedJSON = object(try bagbot(["unlock", "--json"] + dir, in: system.root))
+            #expect(unlockedJSON?["emotionState"] as? String != "LOCKED" && unlockedJSON?["emotionState"] != nil, "\(String(describing: unlockedJSON))")
         }
     }
 
