@@ -3,7 +3,7 @@ import BagbotDomain
 import BagbotTestSupport
 import Testing
 
-/// The gateway's routes against the four real daemons: a daemon down is a 503 on its routes and back to 200 when it
+/// The gateway's routes against the four real daemons: a daemon down (each in turn) is a 503 on its routes and back to 200 when it
 /// returns (the gateway stays up), and a manual order with an Idempotency-Key goes out once however often it is sent.
 @Suite("Gateway routes end to end", .serialized)
 struct GatewayRoutesEndToEndTests {
@@ -15,7 +15,7 @@ struct GatewayRoutesEndToEndTests {
         (json(data)["error"] as? [String: Any])?["code"] as? String
     }
 
-    @Test("kill arsenald: its routes answer 503 daemon_unavailable, the others 200; restarted, 200 again")
+    @Test("kill arsenald: its routes answer 503 daemon_unavailable, the others 200; restarted, 200 again; then routerd, then mindsetd")
     func daemonDownAndBack() async throws {
         try await TestSystem.with { system in
             try system.start()
@@ -73,6 +73,21 @@ struct GatewayRoutesEndToEndTests {
             try await system.waitUntil("/healthz to be ok again", timeout: .seconds(30)) {
                 (try? await system.get("/healthz"))?.status == 200
             }
+
+            // The same for routerd's routes and mindsetd's, one daemon at a time.
+            for (daemon, route) in [("routerd", "/api/positions"), ("mindsetd", "/api/mindset")] {
+                await system.killHard(daemon)
+                try await system.waitUntil("\(daemon)'s route to answer 503", timeout: .seconds(30)) {
+                    (try? await system.get(route, token: admin))?.status == 503
+                }
+                let gone = try await system.get(route, token: admin)
+                #expect(Self.errorCode(gone.body) == "daemon_unavailable", "\(daemon): \(String(decoding: gone.body, as: UTF8.self))")
+                #expect(try await system.get("/api/subscription/me", token: admin).status == 200, "the gateway itself stays up")
+                try system.start(daemon)
+                try await system.waitUntil("\(daemon)'s route to answer 200 again", timeout: .seconds(60)) {
+                    (try? await system.get(route, token: admin))?.status == 200
+                }
+            }
         }
     }
 
@@ -116,6 +131,33 @@ struct GatewayRoutesEndToEndTests {
                                                 headers: ["Idempotency-Key": "e2e-1"])
             #expect(changed.status == 422)
             #expect(Self.errorCode(changed.body) == "idempotency_key_reused")
+        }
+    }
+
+    @Test("a manual order the real mindset blocks: 409 order_blocked with its reasons and codes, nothing at routerd")
+    func blockedManualOrder() async throws {
+        let config = "arsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+        try await TestSystem.with(extraConfig: config) { system in
+            try system.start()
+            let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
+            let buy = #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.001"}"#
+            // The system is up when an order goes through.
+            let first = try await system.placeOrderOnceUp(token: admin, json: buy, key: "before-lock")
+            try #require(first.status == 201, "\(first.status) \(String(decoding: first.body, as: UTF8.self).prefix(400))")
+            let ordersBefore = try system.count("SELECT COUNT(*) FROM orders")
+
+            let lock = try await system.send("POST", "/api/admin/mindset/lock", token: admin, json: #"{"reason":"no more today"}"#)
+            #expect(lock.status == 200, "\(String(decoding: lock.body, as: UTF8.self))")
+            let blocked = try await system.send("POST", "/api/orders", token: admin, json: buy, headers: ["Idempotency-Key": "while-locked"])
+            let text = String(decoding: blocked.body, as: UTF8.self)
+            #expect(blocked.status == 409, "\(text)")
+            let error = Self.json(blocked.body)["error"] as? [String: Any] ?? [:]
+            #expect(error["code"] as? String == "order_blocked", "\(text)")
+            let reasons = error["reasons"] as? [String] ?? []
+            #expect(!reasons.isEmpty && (error["codes"] as? [String] ?? []).isEmpty == false, "\(text)")
+            #expect((error["message"] as? String)?.contains(reasons.first ?? "?") == true, "\(text)")
+            #expect(try system.count("SELECT COUNT(*) FROM orders") == ordersBefore, "nothing reached routerd")
+            _ = try await system.send("POST", "/api/admin/mindset/unlock", token: admin, json: "{}")
         }
     }
 
