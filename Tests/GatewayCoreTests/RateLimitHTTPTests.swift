@@ -142,6 +142,72 @@ struct RateLimitHTTPTests {
         #expect(try h.count("SELECT COUNT(*) FROM usage_logs WHERE status = 429") == 140)
     }
 
+    @Test("200 requests on 200 real connections, all sent before any answer is read: exactly the quota is admitted")
+    func concurrentOverSockets() async throws {
+        let h = try APIHarness()
+        let token = try await h.token(owner: "fay", tier: .free)
+        let app = Application(router: GatewayRoutes.build(environment: h.environment),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: [h.usage], logger: quietLogger)
+        let statuses = try await app.test(.live) { client in
+            let port = try #require(client.port)
+            return try await Self.sendAllThenRead(port: port, count: 200, request: """
+                GET /api/subscription/me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n
+                """)
+        }
+        #expect(statuses.count == 200)
+        #expect(statuses.filter { $0 == 200 }.count == 60, "\(statuses)")
+        #expect(statuses.filter { $0 == 429 }.count == 140)
+        // The app has stopped, so its usage recorder has written every call.
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs WHERE status = 200") == 60)
+        #expect(try h.count("SELECT COUNT(*) FROM usage_logs WHERE status = 429") == 140)
+    }
+
+    /// Opens `count` connections, writes `request` on every one, then reads each answer's status: the server has all
+    /// of them at once. On a thread of its own, so the server's tasks keep the cooperative pool.
+    static func sendAllThenRead(port: Int, count: Int, request: String) async throws -> [Int] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    var sockets: [Int32] = []
+                    defer { sockets.forEach { close($0) } }
+                    for _ in 0..<count {
+                        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+                        sockets.append(fd)
+                        var address = sockaddr_in()
+                        address.sin_family = sa_family_t(AF_INET)
+                        address.sin_port = in_port_t(UInt16(port).bigEndian)
+                        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                        let connected = withUnsafePointer(to: &address) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                        }
+                        guard connected == 0 else { throw TestFailure("connect: errno \(errno)") }
+                    }
+                    let bytes = Array(request.utf8)
+                    for fd in sockets {
+                        guard write(fd, bytes, bytes.count) == bytes.count else { throw TestFailure("write: errno \(errno)") }
+                    }
+                    var statuses: [Int] = []
+                    for fd in sockets {
+                        var answer: [UInt8] = []
+                        var chunk = [UInt8](repeating: 0, count: 4_096)
+                        while true {
+                            let n = read(fd, &chunk, chunk.count)
+                            if n <= 0 { break }
+                            answer += chunk[0..<n]
+                        }
+                        // "HTTP/1.1 200 OK"
+                        let line = String(decoding: answer.prefix(while: { $0 != 13 }), as: UTF8.self)
+                        statuses.append(Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0)
+                    }
+                    continuation.resume(returning: statuses)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
     @Test("two tokens of one owner share the owner's quota")
     func perOwner() async throws {
         var settings = GatewaySettings()
