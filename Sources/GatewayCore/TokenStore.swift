@@ -342,15 +342,40 @@ public final class TokenStore: Sendable {
             logger.warning("bootstrap admin token file not found", metadata: ["file": "\(path)"])
             return .noToken
         }
-        let token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token: String
+        do {
+            token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            // Unreadable (permissions, not UTF-8): fatal only while it is the one way in.
+            guard try await hasAdminToken() else { throw error }
+            logger.warning("bootstrap admin token file cannot be read; an admin token exists already, so it is not needed", metadata: [
+                "file": "\(path)", "error": "\(error)",
+            ])
+            return .notStored
+        }
         // Emptied once its token was stored (`bagbot up`, the systemd unit's ExecStartPost=): nothing to bootstrap.
         guard !token.isEmpty else {
             logger.warning("bootstrap admin token file is empty: its token was erased after being stored", metadata: ["file": "\(path)"])
             return .noToken
         }
         let hash = APITokenFormat.hash(token)
-        // Stored at an earlier start (and perhaps revoked since: never made to work again from the file).
-        if try await rows(hash) != nil { return .alreadyStored(hash: hash) }
+        // Stored as an admin token at an earlier start (and perhaps revoked since: never made to work again from the
+        // file). Any other token with that hash is not the file's admin token: its plaintext stays.
+        if let (record, _) = try await rows(hash) {
+            guard record.role == .admin else {
+                logger.warning("bootstrap admin token file holds a token stored as another role's; it is not an admin token", metadata: [
+                    "file": "\(path)", "token_prefix": "\(record.prefix)", "role": "\(record.role.rawValue)",
+                ])
+                return .notStored
+            }
+            let state = record.token.state(at: Date())
+            if state == .revoked || state == .expired {
+                logger.warning("bootstrap admin token file holds an admin token that no longer works; it is not stored again", metadata: [
+                    "file": "\(path)", "token_prefix": "\(record.prefix)", "state": "\(state.rawValue)",
+                ])
+            }
+            return .alreadyStored(hash: hash)
+        }
         guard try await !hasAdminToken() else {
             logger.warning("bootstrap admin token file holds a token that was not stored: an admin token exists already", metadata: ["file": "\(path)"])
             return .notStored

@@ -184,7 +184,9 @@ struct TokenStoreTests {
         let record = try await fixture.tokens.insert(token: token, owner: "dave", role: .admin, tier: "enterprise")
         #expect(try await fixture.tokens.hasAdminToken())
         try await fixture.database.write { db in
-            try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", arguments: [Date(), record.id])
+            // A second ago: a time is stored to the nearest millisecond, so "now" may be stored up to 0.5 ms ahead, and a
+            // check within that half millisecond would see a revocation still to come (a grace period).
+            try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", arguments: [Date().addingTimeInterval(-1), record.id])
         }
         #expect(try await fixture.tokens.authenticate(token).failure == .revoked)
         #expect(try await fixture.tokens.hasAdminToken() == false)
@@ -232,6 +234,25 @@ struct TokenStoreTests {
         #expect(try other.adminCount() == 0)
     }
 
+    @Test("bootstrapAdmin: a file token stored as a user's is not stored; an unreadable file stops the start only while no admin exists")
+    func bootstrapAdminOddFiles() async throws {
+        let fixture = try TokenFixture()
+        let file = fixture.dir.file("admin.token")
+        // A subscriber's token in the bootstrap file: not an admin's, so its plaintext is not to be erased.
+        let user = try APITokenFormat.generate()
+        try await fixture.tokens.insert(token: user, owner: "sam", role: .user, tier: "pro")
+        try user.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger) == .notStored)
+        #expect(try fixture.adminCount() == 0)
+
+        // Not UTF-8: an error while the file is the only way in…
+        try Data([0x62, 0x67, 0x62, 0x5F, 0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: file))
+        await #expect(throws: (any Error).self) { try await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger) }
+        // …and no reason to stop the gateway once an admin exists.
+        try await fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "root", role: .admin, tier: "enterprise")
+        #expect(try await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger) == .notStored)
+    }
+
     @Test("the marker for the systemd unit holds the stored token's hash, and is removed for any other outcome")
     func adminTokenMarker() async throws {
         let dir = try TempDir()
@@ -262,7 +283,7 @@ struct TokenStoreTests {
         try token.write(toFile: file, atomically: true, encoding: .utf8)
         try await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger)
         try await fixture.database.write { db in
-            try db.execute(sql: "UPDATE api_tokens SET revoked_at = ?", arguments: [Date()])
+            try db.execute(sql: "UPDATE api_tokens SET revoked_at = ?", arguments: [Date().addingTimeInterval(-1)])  // see `revoked`
         }
         #expect(try await fixture.tokens.bootstrapAdmin(fromFile: file, logger: quietLogger) == .alreadyStored(hash: APITokenFormat.hash(token)))
         #expect(try await fixture.tokens.authenticate(token).failure == .revoked)
