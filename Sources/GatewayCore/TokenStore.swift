@@ -232,6 +232,12 @@ public final class TokenStore: Sendable {
     /// Revokes `id` at `now` (or keeps an earlier revocation); a token in its grace period stops working now.
     /// The last working admin token cannot be revoked (409 `last_admin_token`): that would leave no way to manage
     /// the install short of editing the database.
+    /// `date` down to its millisecond: times are stored to the nearest millisecond, so a revocation at `now` could
+    /// otherwise be stored up to half a millisecond later, and a request in that half millisecond would still pass.
+    static func stored(notAfter date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1_000).rounded(.down) / 1_000)
+    }
+
     func revoke(id: String, now: Date) async throws -> APIToken {
         try await write { db in
             guard var record = try APITokenRecord.fetchOne(db, key: id) else { throw TokenStoreError.notFound("no token \(id)") }
@@ -241,7 +247,7 @@ public final class TokenStore: Sendable {
                                                message: "token \(id) is the last working admin token; create another admin token first")
             }
             if record.revokedAt.map({ $0 > now }) ?? true {
-                record.revokedAt = now
+                record.revokedAt = Self.stored(notAfter: now)
                 try record.update(db)
             }
             return record.token
@@ -265,7 +271,7 @@ public final class TokenStore: Sendable {
             }
             let new = try Self.record(for: secret, owner: old.owner, role: old.role, tier: old.tier, expiresAt: old.expiresAt, now: now)
             try new.insert(db)
-            old.revokedAt = now.addingTimeInterval(TimeInterval(graceSeconds))
+            old.revokedAt = Self.stored(notAfter: now.addingTimeInterval(TimeInterval(graceSeconds)))
             old.rotatedTo = new.id
             try old.update(db)
             return (secret, new.token, old.token)

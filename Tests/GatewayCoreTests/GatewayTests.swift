@@ -177,6 +177,29 @@ struct TokenStoreTests {
         #expect(try await fixture.tokens.authenticate(old).failure == .expired)
     }
 
+    @Test("a token revoked or rotated without grace is refused from that instant: never stored as a later time")
+    func revokedFromTheInstant() async throws {
+        let fixture = try TokenFixture()
+        _ = try await fixture.tokens.insert(token: try APITokenFormat.generate(), owner: "root", role: .admin, tier: "enterprise")
+        for step in 0..<300 {
+            let token = try APITokenFormat.generate()
+            let record = try await fixture.tokens.insert(token: token, owner: "u\(step)", role: .user, tier: "pro")
+            let now = Date()
+            if step % 2 == 0 {
+                _ = try await fixture.tokens.revoke(id: record.id, now: now)
+            } else {
+                _ = try await fixture.tokens.rotate(id: record.id, graceSeconds: 0, now: now)
+            }
+            // Checked at the very instant of the change: the stored time, read back, is not after it.
+            #expect(try await fixture.tokens.authenticate(token, now: now).failure == .revoked, "step \(step)")
+        }
+        // Rounding down, never up; a whole millisecond stays as it is.
+        let instant = Date(timeIntervalSince1970: 1_800_000_000.1239)
+        #expect(TokenStore.stored(notAfter: instant) <= instant)
+        #expect(TokenStore.stored(notAfter: instant).databaseText.hasSuffix(".123"))
+        #expect(TokenStore.stored(notAfter: Date(timeIntervalSince1970: 1_800_000_000.5)).databaseText.hasSuffix(".500"))
+    }
+
     @Test("a revoked token is refused as revoked")
     func revoked() async throws {
         let fixture = try TokenFixture()
