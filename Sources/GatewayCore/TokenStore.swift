@@ -229,15 +229,15 @@ public final class TokenStore: Sendable {
         }
     }
 
-    /// Revokes `id` at `now` (or keeps an earlier revocation); a token in its grace period stops working now.
-    /// The last working admin token cannot be revoked (409 `last_admin_token`): that would leave no way to manage
-    /// the install short of editing the database.
     /// `date` down to its millisecond: times are stored to the nearest millisecond, so a revocation at `now` could
     /// otherwise be stored up to half a millisecond later, and a request in that half millisecond would still pass.
     static func stored(notAfter date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1_000).rounded(.down) / 1_000)
     }
 
+    /// Revokes `id` at `now` (or keeps an earlier revocation); a token in its grace period stops working now.
+    /// The last working admin token cannot be revoked (409 `last_admin_token`): that would leave no way to manage
+    /// the install short of editing the database.
     func revoke(id: String, now: Date) async throws -> APIToken {
         try await write { db in
             guard var record = try APITokenRecord.fetchOne(db, key: id) else { throw TokenStoreError.notFound("no token \(id)") }
@@ -323,12 +323,13 @@ public final class TokenStore: Sendable {
     public enum BootstrapOutcome: Equatable, Sendable {
         /// The file's token is now stored, as its hash (given).
         case stored(hash: String)
-        /// The file's token was stored before (at an earlier start), whatever its state now.
+        /// The file's token was stored as an admin token before (at an earlier start), whatever its state now.
         case alreadyStored(hash: String)
         /// No file, or an empty one (its token erased once stored).
         case noToken
-        /// The file holds a token that is not stored, because an admin token exists already; its plaintext is
-        /// worth keeping until the operator looks (it is not the admin token that works).
+        /// The file's token is not an admin token in `api_tokens` (an admin token exists already, or it is stored
+        /// under another role), or the file cannot be read while an admin exists: its plaintext is worth keeping
+        /// until the operator looks.
         case notStored
 
         /// The hash of the file's token when it is in `api_tokens`: only then may its plaintext be erased.
