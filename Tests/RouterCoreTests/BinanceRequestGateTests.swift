@@ -91,6 +91,24 @@ struct BinanceRequestGateTests {
         #expect(gate.used(.orders, interval: "SECOND", intervalNum: 10, at: now) == 9, "our own count is higher: kept")
     }
 
+    @Test("usage headers are recognised in any case, as upper-casing the whole name did, and nothing else is")
+    func usageHeaderNames() {
+        let names = ["X-MBX-USED-WEIGHT-1M", "x-mbx-used-weight-1m", "X-Mbx-Used-Weight-1m", "x-mbx-order-count-10s",
+                     "X-MBX-ORDER-COUNT-1D", "X-MBX-USED-WEIGHT-", "X-MBX-USED-WEIGHT", "X-MBX-USED-WEIGHTS-1M", "Y-MBX-USED-WEIGHT-1M",
+                     "x-mbx-used_weight-1m", "Content-Type", "", "X-MBX-ORDER-COUNT-10s ", "x-mbx-uSed-weight-1M"]
+        for name in names {
+            let upper = name.uppercased()
+            for prefix in ["X-MBX-USED-WEIGHT-", "X-MBX-ORDER-COUNT-"] {
+                let expected = upper.hasPrefix(prefix) && upper.count > prefix.count ? String(upper.dropFirst(prefix.count)) : nil
+                #expect(BinanceRequestGate.suffix(of: name, after: prefix) == expected, "\(name) after \(prefix)")
+            }
+        }
+        var gate = BinanceRequestGate(limits: [.init(.requestWeight, interval: "MINUTE", intervalNum: 1, limit: 100)], margin: 0.9)
+        let now = Date(timeIntervalSince1970: 1_800_000_001)
+        gate.observe(headers: [("X-Mbx-Used-Weight-1m", "42"), ("x-mbx-used-weight-1s", "99")], at: now)
+        #expect(gate.used(.requestWeight, interval: "MINUTE", intervalNum: 1, at: now) == 42)
+    }
+
     @Test("exchangeInfo's rateLimits replace the defaults; RAW_REQUESTS and malformed ones are left out")
     func limitsFromExchangeInfo() throws {
         let json = """

@@ -35,10 +35,11 @@ enum FastJSON {
 
     /// Decodes one JSON document; nil when the fast path declined (the caller then asks JSONDecoder,
     /// which either decodes it or explains what is wrong).
-    static func decode<Value: Decodable>(_ type: Value.Type, from bytes: UnsafeRawBufferPointer) -> Value? {
-        if Value.self == Tick.self, let tick = TickJSON.read(bytes) { return (tick as! Value) }
+    /// `datesSince1970`: IPC's dialect; false for JSONDecoder's default, where every `Date` is left to JSONDecoder.
+    static func decode<Value: Decodable>(_ type: Value.Type, from bytes: UnsafeRawBufferPointer, datesSince1970: Bool = true) -> Value? {
+        if datesSince1970, Value.self == Tick.self, let tick = TickJSON.read(bytes) { return (tick as! Value) }
         guard let tape = JSONTape.parse(bytes) else { return nil }
-        return JSONTapeDecoder(bytes: bytes, tape: tape).decodeDocument(type)
+        return JSONTapeDecoder(bytes: bytes, tape: tape, datesSince1970: datesSince1970).decodeDocument(type)
     }
 }
 

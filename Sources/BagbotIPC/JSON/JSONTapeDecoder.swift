@@ -15,9 +15,14 @@ final class JSONTapeDecoder: Decoder {
     var codingPath: [CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(bytes: UnsafeRawBufferPointer, tape: JSONTape) {
+    /// IPC's dialect reads a `Date` as seconds since 1970; without it (JSONDecoder's default, seconds since 2001) a
+    /// date is declined and left to JSONDecoder.
+    let datesSince1970: Bool
+
+    init(bytes: UnsafeRawBufferPointer, tape: JSONTape, datesSince1970: Bool = true) {
         self.bytes = bytes
         self.nodes = tape.nodes
+        self.datesSince1970 = datesSince1970
     }
 
     func decodeDocument<Value: Decodable>(_ type: Value.Type) -> Value? {
@@ -48,7 +53,10 @@ final class JSONTapeDecoder: Decoder {
 
     func decode<Value: Decodable>(_ type: Value.Type, at index: Int) throws -> Value {
         // JSONDecoder reads these itself rather than through their Codable conformances.
-        if Value.self == Date.self { return Date(timeIntervalSince1970: try double(at: index)) as! Value }
+        if Value.self == Date.self {
+            guard datesSince1970 else { throw decline() }
+            return Date(timeIntervalSince1970: try double(at: index)) as! Value
+        }
         if Value.self == Data.self || Value.self == Decimal.self || Value.self == URL.self { throw decline() }
         let saved = current
         current = index

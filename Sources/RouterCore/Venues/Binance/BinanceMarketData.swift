@@ -1,3 +1,4 @@
+import BagbotIPC
 import Foundation
 import BagbotDomain
 
@@ -42,7 +43,7 @@ public struct BinanceMarketData: Sendable {
         guard text.count <= 64 * 1024 else { return .unreadable("a message of \(text.count) bytes") }
         let envelope: Envelope
         do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: Data(text))
+            envelope = try ExchangeJSON.decode(Envelope.self, from: text)
         } catch {
             return .unreadable("not a combined-stream message: \(String(describing: error).prefix(200))")
         }

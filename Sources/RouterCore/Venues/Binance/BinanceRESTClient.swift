@@ -1,3 +1,4 @@
+import BagbotIPC
 import Foundation
 import AsyncHTTPClient
 import NIOCore
@@ -169,7 +170,7 @@ actor BinanceRESTClient {
         let elapsed = ContinuousClock.now - started
         let received = sent.addingTimeInterval(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         struct ServerTime: Decodable { var serverTime: Int64 }
-        guard let time = try? JSONDecoder().decode(ServerTime.self, from: Data(body)) else {
+        guard let time = try? ExchangeJSON.decode(ServerTime.self, from: body) else {
             throw .malformed("Binance's answer to GET /api/v3/time could not be read")
         }
         if clock.observe(serverTimeMilliseconds: time.serverTime, sent: sent, received: received, previousAt: afterRefusal ? nil : lastClockSync) {

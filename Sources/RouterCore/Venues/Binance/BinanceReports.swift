@@ -1,3 +1,4 @@
+import BagbotIPC
 import Foundation
 import BagbotDomain
 
@@ -65,7 +66,7 @@ public enum BinanceReports {
 
     static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], what: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(body))
+            return try ExchangeJSON.decode(type, from: body)
         } catch {
             throw Malformed(description: "Binance's answer to \(what) could not be read: \(String(describing: error).prefix(300))")
         }

@@ -1,3 +1,4 @@
+import BagbotIPC
 import Foundation
 
 /// What a Binance REST answer means for an order and for the connection (binance-spot-api-docs: rest-api.md "HTTP
@@ -26,13 +27,13 @@ public enum BinanceOutcome: Sendable, Equatable {
     /// bytes (`{"code":-2010,"msg":"…"}` on errors); `retryAfter`: the `Retry-After` header.
     public static func of(status: Int?, body: [UInt8], retryAfter: String?) -> BinanceOutcome {
         guard let status else { return .unknown("no answer from Binance (timeout or connection lost)") }
+        // A success's body is the answer itself, never an error: not read here (it was a whole JSON parse per answer).
+        if (200..<300).contains(status) { return .success }
         let error = BinanceErrorBody.parse(body)
         let message = error?.message ?? "HTTP \(status)"
         // Capped at 3 days, Binance's longest ban: a wrong header must not stop every request (cancels too) for good.
         let seconds = retryAfter.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { min(max($0, 0), 3 * 86_400) }
         switch status {
-        case 200..<300:
-            return .success
         case 418:
             return .banned(retryAfterSeconds: seconds, message: message)
         case 429:
@@ -95,6 +96,6 @@ struct BinanceErrorBody: Decodable, Equatable {
 
     static func parse(_ body: [UInt8]) -> BinanceErrorBody? {
         guard !body.isEmpty, body.count <= 64 * 1024 else { return nil }
-        return try? JSONDecoder().decode(BinanceErrorBody.self, from: Data(body))
+        return try? ExchangeJSON.decode(BinanceErrorBody.self, from: body)
     }
 }

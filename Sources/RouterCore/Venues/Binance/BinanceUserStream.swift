@@ -1,4 +1,5 @@
 import BagbotDomain
+import BagbotIPC
 import Foundation
 import Logging
 import WSClient
@@ -169,7 +170,7 @@ enum BinanceUserStreamMessage: Equatable {
         guard text.count <= 1 << 16 else { return .unreadable("a message of \(text.count) bytes") }
         let message: Message
         do {
-            message = try JSONDecoder().decode(Message.self, from: Data(text))
+            message = try ExchangeJSON.decode(Message.self, from: text)
         } catch {
             return .unreadable("not a WebSocket API message: \(String(describing: error).prefix(200))")
         }
