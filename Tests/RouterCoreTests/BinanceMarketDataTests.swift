@@ -82,6 +82,10 @@ struct BinanceUserStreamMessageTests {
         // user-data-stream.md's example, trimmed.
         let report = #"{"subscriptionId":0,"event":{"e":"executionReport","E":1499405658658,"s":"ETHBTC","c":"mUvoqJxFIILMdfAW5iGSOW","S":"BUY","C":"","x":"NEW","X":"NEW","i":4293153,"l":"0.00000000","z":"0.00000000","n":"0","N":null,"t":-1}}"#
         #expect(BinanceUserStreamMessage.read(Array(report.utf8)) == .orderChanged(clientOrderId: "mUvoqJxFIILMdfAW5iGSOW", symbol: "ETHBTC", status: "NEW", filled: "0.00000000"))
+        // An order self-trade prevention expired (user-data-stream.md, "prevented quantity"): `B` is its last prevented
+        // quantity, `u` its trade group, not an account update's balances and time.
+        let prevented = #"{"subscriptionId":0,"event":{"e":"executionReport","E":1,"s":"BTCUSDT","c":"bb-9","C":"","x":"TRADE_PREVENTION","X":"EXPIRED_IN_MATCH","z":"0.00000000","v":3,"A":"3.000000","B":"3.000000","u":1,"U":37}}"#
+        #expect(BinanceUserStreamMessage.read(Array(prevented.utf8)) == .orderChanged(clientOrderId: "bb-9", symbol: "BTCUSDT", status: "EXPIRED_IN_MATCH", filled: "0.00000000"))
         let cancel = #"{"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","c":"cancel-1","C":"bb-7","x":"CANCELED","X":"CANCELED"}}"#
         #expect(BinanceUserStreamMessage.read(Array(cancel.utf8)) == .orderChanged(clientOrderId: "bb-7", symbol: "BTCUSDT", status: "CANCELED", filled: nil))
         #expect(BinanceUserStreamMessage.read(Array(#"{"id":"bagbot-uds-1","status":200,"result":{"subscriptionId":0}}"#.utf8))

@@ -159,6 +159,23 @@ enum BinanceUserStreamMessage: Equatable {
             var C: String?
             var X: String?
             var z: String?
+
+            private enum CodingKeys: String, CodingKey { case e, u, B, s, c, C, X, z }
+
+            /// `B` is read as balances only in an `outboundAccountPosition`: an `executionReport` of an order that
+            /// self-trade prevention expired carries `"B":"3.000000"` (its last prevented quantity, user-data-stream.md),
+            /// which must not make the order's report unreadable.
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                e = try container.decode(String.self, forKey: .e)
+                u = try container.decodeIfPresent(Int64.self, forKey: .u)
+                B = e == "outboundAccountPosition" ? try container.decodeIfPresent([Balance].self, forKey: .B) : nil
+                s = try container.decodeIfPresent(String.self, forKey: .s)
+                c = try container.decodeIfPresent(String.self, forKey: .c)
+                C = try container.decodeIfPresent(String.self, forKey: .C)
+                X = try container.decodeIfPresent(String.self, forKey: .X)
+                z = try container.decodeIfPresent(String.self, forKey: .z)
+            }
         }
         var id: String?
         var status: Int?
