@@ -106,8 +106,10 @@ extension TradePathTests {
             try await Self.poll(system, "the newer order to hold the symbol", within: .seconds(2)) {
                 await Self.counter(system, "signals") > signalsBefore
             }
-            // Its confirmation wakes with the newer order holding the symbol, and leaves it to the newer order.
-            try await Self.poll(system, "the older order's late confirmation", within: .seconds(6)) {
+            // Its confirmation wakes with the newer order holding the symbol, and leaves it to the newer order. Due about
+            // 5 s after A's send timed out, so 2–5 s from here; 8 s for a loaded machine (once 6 s ran out in a full
+            // suite while the host was slow), still 4 s inside B's 12 s wait, which the probe of C needs.
+            try await Self.poll(system, "the older order's late confirmation", within: .seconds(8)) {
                 system.log("arsenald").split(separator: "\n").contains { $0.contains("no longer holds its symbol") && $0.contains(olderId) }
             }
 
