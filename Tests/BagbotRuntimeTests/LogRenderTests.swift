@@ -41,4 +41,13 @@ struct LogRenderTests {
         let line = BagbotLogHandler.render(level: .notice, label: "routerd", text: "started", format: .plain)
         #expect(line.hasSuffix("Z NOTICE   routerd: started\n") && line.utf8.count == 24 + " NOTICE   routerd: started\n".utf8.count, "\(line)")
     }
+
+    @Test("a line carries the time of its call, however late it is written, and its metadata by key, quoted where needed")
+    func lineOfACall() {
+        let line = BagbotLogHandler.render(level: .info, label: "routerd.router", text: BagbotLogHandler.text("order filled", [
+            "symbol": "BTCUSDT", "reason": "answer from binance", "client_order_id": "bb-1", "note": "a \"b\"",
+        ]), format: .plain, at: timespec(tv_sec: 1_764_979_199, tv_nsec: 5_000_000))
+        #expect(line == "2025-12-05T23:59:59.005Z INFO     routerd.router: order filled client_order_id=bb-1 note=\"a \\\"b\\\"\" reason=\"answer from binance\" symbol=BTCUSDT\n")
+        #expect(BagbotLogHandler.text("started", [:]) == "started")
+    }
 }

@@ -65,21 +65,31 @@ public struct BagbotLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { $1 } }
         if let explicit { merged.merge(explicit) { $1 } }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }.joined(separator: " ")
-        let text = fields.isEmpty ? "\(message)" : "\(message) \(fields)"
-        LogWriter.shared.enqueue(Self.render(level: level, label: label, text: text, format: format))
+        // The line is put together on the log writer's thread, not the caller's (routerd's order path logs every
+        // order before it answers); its time is the call's. Metadata values are read there too: BAGBOT logs strings
+        // (no `.stringConvertible` of something that could change meanwhile).
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let (label, format, fields, time) = (label, format, merged, now)
+        LogWriter.shared.enqueue { Self.render(level: level, label: label, text: Self.text(message, fields), format: format, at: time) }
         RecentLogs.shared.append(LogLine(time: Date(), level: level.rawValue, component: label, message: "\(message)",
                                          metadata: merged.mapValues { "\($0)" }))
     }
 
-    /// One line as it goes to standard error.
-    static func render(level: Logger.Level, label: String, text: String, format: LogSetup.Format) -> String {
+    /// The message and its metadata as a line shows them: `key=value` by key, quoted where needed.
+    static func text(_ message: Logger.Message, _ metadata: Logger.Metadata) -> String {
+        let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }.joined(separator: " ")
+        return fields.isEmpty ? "\(message)" : "\(message) \(fields)"
+    }
+
+    /// One line as it goes to standard error; `at`: its time (now when not given).
+    static func render(level: Logger.Level, label: String, text: String, format: LogSetup.Format, at time: timespec? = nil) -> String {
         switch format {
         case .journal:
             return "<\(syslogPriority(level))>\(label): \(text)\n"
         case .plain:
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
+            var now = time ?? timespec()
+            if time == nil { clock_gettime(CLOCK_REALTIME, &now) }
             return "\(timestamp(seconds: now.tv_sec, milliseconds: now.tv_nsec / 1_000_000)) \(paddedName(level)) \(label): \(text)\n"
         }
     }

@@ -18,7 +18,8 @@ final class LogWriter: @unchecked Sendable {
     private let capacity: Int
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
-    private var queue: [String] = []
+    /// Each line's text, made on this writer's thread.
+    private var queue: [@Sendable () -> String] = []
     private var dropped = 0
     private var writing = false
     private var started = false
@@ -38,6 +39,11 @@ final class LogWriter: @unchecked Sendable {
     }
 
     func enqueue(_ line: String) {
+        enqueue { line }
+    }
+
+    /// A line made when it is written, on this writer's thread: the caller only hands over what it needs.
+    func enqueue(_ line: @escaping @Sendable () -> String) {
         condition.lock()
         if !started {
             started = true
@@ -70,17 +76,21 @@ final class LogWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while queue.isEmpty && dropped == 0 { condition.wait() }
-            var text = queue.joined()
+            let lines = queue
             queue.removeAll(keepingCapacity: true)
-            if dropped > 0 {
-                text += BagbotLogHandler.render(
-                    level: .warning, label: "log",
-                    text: "\(dropped) log lines were dropped: standard error was not being read fast enough",
-                    format: format)
-                dropped = 0
-            }
+            let lost = dropped
+            dropped = 0
+            let format = format
             writing = true
             condition.unlock()
+            var text = ""
+            for line in lines { text += line() }
+            if lost > 0 {
+                text += BagbotLogHandler.render(
+                    level: .warning, label: "log",
+                    text: "\(lost) log lines were dropped: standard error was not being read fast enough",
+                    format: format)
+            }
             UnbufferedOutput.write(text, to: descriptor)
             condition.lock()
             writing = false
