@@ -118,6 +118,16 @@ extension RouterService {
                     unsettled[clientOrderId] = nil
                     continue
                 }
+                if isSealedNeverSent(stored), let sealing = unsettled[clientOrderId]?.sealing {
+                    // Its one transaction before the venue landed although it reported an error (`settleFailedSend`):
+                    // it was never handed to the venue.
+                    guard await transition(sealing, reason: "never_sent", expecting: .sent, durable: true) else { continue }
+                    unsettled[clientOrderId] = nil
+                    logger.warning("an order stored as sent by a write that reported an error is rejected as never sent", metadata: [
+                        "client_order_id": "\(clientOrderId)",
+                    ])
+                    continue
+                }
                 // Stored after all: nothing of it can come back that is not already here.
                 unsettled[clientOrderId]?.sealing = nil
                 if stored.status.isFinal {

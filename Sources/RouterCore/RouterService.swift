@@ -11,9 +11,10 @@ import NIOConcurrencyHelpers
 /// `filled` | `cancelled` | `rejected` | `expired`, with `unknown` when a send's outcome is not known. Every
 /// transition is written (time and cause) before anyone is told; fills are stored once per venue trade id.
 ///
-/// An order is persisted before it is sent, and `sent` is recorded before the venue is called, so after a
-/// crash `pending_new` means "never left the machine" and anything later means "ask the venue"
-/// (`RouterService+Reconciliation.swift`). No order is ever sent twice.
+/// An order is persisted and recorded `sent` (one synced transaction) before the venue is called, so after a
+/// crash an order routerd does not have never left the machine, and a stored one means "ask the venue"
+/// (`RouterService+Reconciliation.swift`); `pending_new` alone (a database written before 2026-12-06, when `sent`
+/// was a transaction of its own) means "never left the machine". No order is ever sent twice.
 ///
 /// Every operation runs in an exclusive section (`ExclusiveSections`), first come, first served, so a venue
 /// event cannot be applied between a send and its record, and a lookup never answers "no such order" about an
@@ -320,40 +321,27 @@ public actor RouterService: ExclusiveSections {
             case .refusedBeforeWriting(let error): refusal = error  // recorded below, as a live venue's refusal is
             }
         }
+        var sent = order
+        sent.status = .sent
+        sent.updatedAt = Date()
         do {
-            try await store.insert(order)
+            // Before the write: one that fails may have landed all the same.
+            holdingsChanges &+= 1
+            // Stored and `sent` in one synced transaction: on disk before the venue is called, saying "ask the venue".
+            try await store.insertSent(order, sent: sent, reason: "sent to \(venueId.rawValue)")
         } catch let taken as ClientOrderIdTaken {
             // Nothing was written: the id is another order's (this one's first try, or a different order).
             guard let existing = try await store.order(clientOrderId: clientOrderId) else { throw taken }
             return try await retried(existing, request, symbol: symbol, reduceOnly: reduceOnly)
         } catch {
-            // The write failed before its key was checked (a busy or broken disk), so a retry can land here too: a
-            // stored order past pending_new is not this attempt's row, and is the answer, as the read before
-            // the checks used to give. A read that fails as well leaves the failure's own answer.
-            if request.clientOrderId != nil, let existing = try? await store.order(clientOrderId: clientOrderId),
-               existing.status != .pendingNew {
-                return try await retried(existing, request, symbol: symbol, reduceOnly: reduceOnly)
-            }
-            healthyStore = false
-            // The row may have landed all the same: the schedule looks it up, and settles it as never sent.
-            unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
-            throw IPCError(.notSent, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
+            return logged(try await settleFailedSend(sent, request: request, refusal: refusal, error: error))
         }
+        healthyStore = true
         metrics.ordered(venueId, .pendingNew)
+        metrics.ordered(venueId, .sent)
         rollDay(now)
         ordersToday += 1
-
-        var sent = order
-        sent.status = .sent
-        sent.updatedAt = Date()
-        guard await transition(sent, reason: "sent to \(venueId.rawValue)", expecting: .pendingNew) else {
-            // Not recorded as sent, so not sent. If even its rejection cannot be written (or the `sent` landed
-            // after all), the schedule looks it up until the record settles.
-            if (try? await rejectNeverSent(order)) == nil {
-                unsettled[clientOrderId] = UnsettledOrder(venue: venueId, symbol: symbol, misses: 0)
-            }
-            throw IPCError(.notSent, "order \(clientOrderId) could not be recorded as sent, so it was not sent")
-        }
+        events.publish(Events.order, topic: Topics.orders, body: sent, requestId: sent.requestId)
         let report: VenueOrderReport
         do {
             // Refused already, with nothing written: not asked again.
@@ -475,6 +463,62 @@ public actor RouterService: ExclusiveSections {
         return try await retried(found, request, symbol: order.symbol, reduceOnly: order.reduceOnly)
     }
 
+    /// `insertSent` failed, and `sent` was not handed to its venue. Before the `COMMIT` (any error but `CommitFailed`)
+    /// nothing was written: an order found under the id is an earlier attempt's (the write failed before its key was
+    /// checked: a busy disk) and is the answer; none, and this one was not sent. A failed `COMMIT` may have landed or
+    /// may come back at the next open, so the order is sealed as never sent: stored as rejected by a synced write
+    /// over it when nothing of it can be read (`sealAsNeverSent`), or moved from `sent` to rejected (synced) when it
+    /// can. `refusal`: a recording venue's, made before this write (a duplicate id is looked up, as after any write).
+    private func settleFailedSend(_ sent: OrderRecord, request: PlaceOrderRequest, refusal: VenueError?, error: Error) async throws -> OrderRecord {
+        let clientOrderId = sent.clientOrderId
+        guard error is CommitFailed else {
+            // A caller's own id may be an earlier attempt's, which may have been sent: "not sent" only once the id
+            // is known to be free.
+            if request.clientOrderId != nil {
+                let existing: OrderRecord?
+                do {
+                    existing = try await store.order(clientOrderId: clientOrderId)
+                } catch let readError {
+                    healthyStore = false
+                    throw IPCError(.internal, "order \(clientOrderId) could not be recorded (\(error)), nor could its id be looked up (\(readError)); look it up")
+                }
+                if let existing { return try await retried(existing, request, symbol: sent.symbol, reduceOnly: sent.reduceOnly) }
+            }
+            healthyStore = false
+            throw IPCError(.notSent, "order \(clientOrderId) could not be recorded, so it was not sent: \(error)")
+        }
+        healthyStore = false
+        let found: OrderRecord?
+        do {
+            found = try await store.order(clientOrderId: clientOrderId)
+        } catch let readError {
+            unsettled[clientOrderId] = UnsettledOrder(venue: sent.venue, symbol: sent.symbol, misses: 0, sealing: Self.neverSent(sent, cause: error))
+            logger.critical("an order's record failed before it was sent and cannot be read back; it will be sealed as never sent", metadata: [
+                "client_order_id": "\(clientOrderId)", "error": "\(error)", "read_error": "\(readError)",
+            ])
+            throw IPCError(.internal, "order \(clientOrderId) is being settled after a failed write; look it up")
+        }
+        guard let found else { return try await sealAsNeverSent(sent, request: request, cause: error) }
+        // Every statement ran before the `COMMIT`, the insert of a new key among them: the order found is this one.
+        guard found.status == .sent else { return try await retried(found, request, symbol: sent.symbol, reduceOnly: sent.reduceOnly) }
+        metrics.ordered(sent.venue, .pendingNew)
+        metrics.ordered(sent.venue, .sent)
+        if case .duplicate(let reason) = refusal {
+            return await markUnknown(found, cause: "the venue reports a duplicate: \(reason)")
+        }
+        logger.critical("an order's record reported an error but is stored as sent; it was not sent, and is rejected as never sent", metadata: [
+            "client_order_id": "\(clientOrderId)", "error": "\(error)",
+        ])
+        let rejected = Self.neverSent(found, cause: error)
+        // Synced: after a power cut a `sent` would come back, and count against the exits that follow until looked up.
+        guard await transition(rejected, reason: "never_sent", expecting: .sent, durable: true) else {
+            // The schedule writes it (`settleUnsettled`); until then nobody hears "not sent", nor may it go out.
+            unsettled[clientOrderId] = UnsettledOrder(venue: sent.venue, symbol: sent.symbol, misses: 0, sealing: rejected)
+            throw IPCError(.internal, "order \(clientOrderId) is being settled after a failed write; look it up")
+        }
+        return rejected
+    }
+
     /// A new order none of whose writes can be read after its commit failed (`CommitFailed`): the failed commit could
     /// still come back at the next open, since SQLite takes every complete transaction it finds in the log. So the order
     /// is stored as rejected by a synced write before anyone is told, whose frames go over the failed commit's. Until such a write lands the order's fate is
@@ -508,6 +552,13 @@ public actor RouterService: ExclusiveSections {
         rejected.rejectReason = RequestRules.sanitizedReason("never_sent: its record at \(order.venue.rawValue) failed: \(cause)")
         rejected.updatedAt = Date()
         return rejected
+    }
+
+    /// A live venue's order stored `sent` by a write that reported an error, and sealed as never sent
+    /// (`settleFailedSend`): it was never handed to the venue, so it reduces nothing, and the schedule rejects it. A
+    /// recording venue's `sent` is at that venue, and is looked up.
+    func isSealedNeverSent(_ order: OrderRecord) -> Bool {
+        order.status == .sent && unsettled[order.clientOrderId]?.sealing != nil && recordingVenues[order.venue] == nil
     }
 
     /// Refuses a look-up of an order whose fate is open after a failed write (`sealAsNeverSent`): "absent" would tell
@@ -600,7 +651,8 @@ public actor RouterService: ExclusiveSections {
         // A pending_new order seen here never left the machine (orders are placed whole in the exclusive section).
         if !position.isZero, position.isPositive == (side == .sell) {
             for open in try await store.nonFinalOrders()
-            where open.reduceOnly && open.status != .pendingNew && open.symbol == symbol && open.strategyId == strategyId && open.venue == venue.id {
+            where open.reduceOnly && open.status != .pendingNew && !isSealedNeverSent(open) && open.symbol == symbol
+                && open.strategyId == strategyId && open.venue == venue.id {
                 openReducing = try openReducing + open.quantity - open.filledQuantity
             }
             // One given up as not found may still execute until it is looked up again.
@@ -790,11 +842,12 @@ public actor RouterService: ExclusiveSections {
         }
     }
 
-    /// Writes a status change with no fills; false (logged) when it cannot be written.
-    func transition(_ order: OrderRecord, reason: String, expecting: OrderStatus) async -> Bool {
+    /// Writes a status change with no fills; false (logged) when it cannot be written. `durable`: synced (a `sent`
+    /// always is).
+    func transition(_ order: OrderRecord, reason: String, expecting: OrderStatus, durable: Bool = false) async -> Bool {
         do {
             // `sent` says "ask the venue" after any failure: on disk before the venue is called.
-            let durable = order.status == .sent
+            let durable = durable || order.status == .sent
             // Before the write: one that fails may have landed all the same.
             holdingsChanges &+= 1
             try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)

@@ -68,6 +68,18 @@ struct OrderLifecycleTests {
         paperStorage.commits.withLockedValue { $0 = [] }
         #expect(try await paper.place(request("bb-dup")).status == .unknown)
         #expect(paperStorage.commits.withLockedValue { $0.map { "\($0.0.rawValue) \($0.1)" } } == ["sent true", "unknown false"])
+
+        // The same when that `sent` lands although its commit reports an error: the venue has an order under the id,
+        // so it is looked up, never called never sent.
+        try await paperFixture.database.write { db in
+            try PaperOrderRecord(newOrder("bb-dup-2", .buy, 1, symbol: "ETHUSDT", status: .acknowledged)).insert(db)
+        }
+        paperStorage.failInsert.withLockedValue { $0 = true }
+        await paper.onTick(quote("ETHUSDT", bid: 100, ask: 101))
+        let landed = try await paper.place(request("bb-dup-2", "ETHUSDT"))
+        paperStorage.failInsert.withLockedValue { $0 = false }
+        #expect(landed.status == .unknown)
+        #expect(await paper.unsettledOrders.contains("bb-dup-2"))
     }
 
     @Test("working, then filled by the market: sent → acknowledged → filled, the fill recorded from the venue's event")

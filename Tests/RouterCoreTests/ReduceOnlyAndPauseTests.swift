@@ -124,24 +124,6 @@ struct ReduceOnlyAndPauseTests {
         #expect(try await fixture.store.strategyPositions(through: Int64.max).positions.first?.quantity == 0)
     }
 
-    @Test("an insert that landed although it reported an error never blocks the exits that follow (a live venue)")
-    func landedInsertDoesNotBlockExits() async throws {
-        let fixture = try RouterFixture()
-        let storage = MisbehavingStore(fixture.store)
-        // On paper an order is stored in the venue's transaction: an insert cannot land without the rest.
-        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
-        let service = try await fixture.service(storage: storage, venues: [binance], paperTrading: false)
-        _ = try await service.place(request("bb-open", "BTCUSDT", .buy, 0.5))
-        storage.failInsert.withLockedValue { $0 = true }
-        _ = await expectIPCError(.notSent) { _ = try await service.place(request("bb-exit-1", "BTCUSDT", .sell, 0.5, reduceOnly: true)) }
-        storage.failInsert.withLockedValue { $0 = false }
-        #expect(try await fixture.store.order(clientOrderId: "bb-exit-1")?.status == .pendingNew)
-        #expect(try await service.place(request("bb-exit-2", "BTCUSDT", .sell, 0.5, reduceOnly: true)).status == .filled,
-                "the stop must go out: an order that never left the machine reduces nothing")
-        await service.settleUnsettled()
-        #expect(try await fixture.store.order(clientOrderId: "bb-exit-1")?.rejectReason?.hasPrefix("never_sent") == true)
-    }
-
     @Test("a marketable limit order on stale data is refused like a market order")
     func marketableLimitOnStaleData() async throws {
         let fixture = try RouterFixture()

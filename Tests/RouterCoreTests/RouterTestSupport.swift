@@ -189,6 +189,31 @@ final class MisbehavingStore: OrderStorage {
         try await inner.insert(order, durable: durable)
         if failInsert.withLockedValue({ $0 }) { throw IPCError(.internal, "disk I/O error after the write") }
     }
+    /// `insertSent`'s `COMMIT` fails with nothing of it visible (a sync that failed after its frames were written).
+    let failSendUnseen = NIOLockedValueBox(false)
+
+    /// `failBeforeInsert` fails before anything is written; `conflictWhen == .sent` too. `failInsert`, or `failWhen
+    /// == .sent`, fails after the transaction landed, as a `COMMIT` that reports an error can.
+    nonisolated(nonsending) func insertSent(_ order: OrderRecord, sent: OrderRecord, reason: String) async throws {
+        commits.withLockedValue { $0.append((sent.status, true)) }
+        if failBeforeInsert.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked") }
+        if conflictWhen.withLockedValue({ $0 }) == .sent { throw IPCError(.conflict, "changed meanwhile") }
+        if failSendUnseen.withLockedValue({ $0 }) {
+            // Every statement run, then the whole transaction taken back: nothing of it visible.
+            struct Unseen: Error {}
+            _ = try? inner.database.commit(durable: true) { db in
+                try inner.insert(order, in: db)
+                _ = try inner.write(sent, fills: [], reason: reason, expecting: .pendingNew, in: db)
+                throw Unseen()
+            }
+            throw CommitFailed(error: DatabaseError(resultCode: .SQLITE_IOERR, message: "disk I/O error"))
+        }
+        try await inner.insertSent(order, sent: sent, reason: reason)
+        if failInsert.withLockedValue({ $0 }) || failWhen.withLockedValue({ $0 }) == .sent {
+            throw CommitFailed(error: DatabaseError(resultCode: .SQLITE_IOERR, message: "disk I/O error"))
+        }
+    }
+
     nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? {
         if failReads.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_IOERR, message: "disk I/O error") }
         return try await inner.order(clientOrderId: clientOrderId)

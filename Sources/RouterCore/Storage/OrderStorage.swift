@@ -19,6 +19,11 @@ public protocol OrderStorage: Sendable {
     /// `insert`'s writes in a transaction of someone else's on `database` (a venue's whose books are there:
     /// `RecordingVenue`), which commits them or rolls them back with its own.
     func insert(_ order: OrderRecord, in db: Database) throws
+    /// A new order (`pending_new`) and its `sent` (with `reason`) in one transaction, synced before it returns: what
+    /// a live venue's order writes before the venue is called. A client order id already stored is refused with
+    /// `ClientOrderIdTaken`, and nothing is written. Any other error but `CommitFailed` means nothing was written; a
+    /// `CommitFailed` came after every statement ran, so an order found under the id then is this one, stored `sent`.
+    nonisolated(nonsending) func insertSent(_ order: OrderRecord, sent: OrderRecord, reason: String) async throws
     /// Writes the order's new state and, with its time and `reason`, the transition to `order_events`; stores
     /// those of `fills` not stored yet (a venue's trade id is stored once); returns the fills newly stored, with
     /// their sequence. `expecting`: only while the stored status is this one (else `conflict`, nothing written).

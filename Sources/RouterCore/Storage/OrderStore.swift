@@ -19,8 +19,9 @@ public final class OrderStore: OrderStorage {
     /// Of an order's writes only `sent` is durable on its own (`DatabaseWriter.commit(durable:)`): it is what
     /// says "ask the venue" after any failure. Everything else that a power cut could lose is rebuilt by
     /// reconciliation (an order still `sent` is looked up, and what the venue did is adopted), so each order
-    /// costs one fsync of routerd's plus the venue's own; on the paper venue, whose synced transaction holds
-    /// routerd's `sent` and record too (`RecordingVenue`), one in all. See docs/reliability.md.
+    /// costs one fsync of routerd's (the order stored and `sent` in one transaction: `insertSent`) plus the venue's
+    /// own; on the paper venue, whose synced transaction holds routerd's record too (`RecordingVenue`), one in all.
+    /// See docs/reliability.md.
     ///
     /// The order path's calls (`nonisolated(nonsending)`) do their SQLite work on the caller's thread,
     /// synchronously: for RouterService that is routerd's core thread, which may wait for the disk. A write
@@ -30,6 +31,15 @@ public final class OrderStore: OrderStorage {
     /// order's `sent` syncs it.
     public nonisolated(nonsending) func insert(_ order: OrderRecord, durable: Bool) async throws {
         try database.commit(durable: durable) { db in try insert(order, in: db) }
+    }
+
+    /// One transaction for both steps: the order is on disk as `sent` before its venue is called, at the cost of one
+    /// commit instead of two (docs/performance.md, "Binance order round trip"). Its history keeps both steps.
+    public nonisolated(nonsending) func insertSent(_ order: OrderRecord, sent: OrderRecord, reason: String) async throws {
+        try database.commit(durable: true) { db in
+            try insert(order, in: db)
+            _ = try write(sent, fills: [], reason: reason, expecting: .pendingNew, in: db)
+        }
     }
 
     public func insert(_ order: OrderRecord, in db: Database) throws {
