@@ -68,6 +68,10 @@ public final class IPCClient: Sendable {
     private struct Pending {
         var continuation: UnsafeContinuation<IncomingFrame, Error>
         var deadline: NIODeadline
+        var method: String
+        var sent: NIODeadline
+        /// Whether the loop may spin for this call's answer: its method's last answer came within the budget.
+        var expectsQuickAnswer: Bool
     }
 
     private struct Shared {
@@ -78,6 +82,11 @@ public final class IPCClient: Sendable {
         var handshakeWriter: RequestWriter?
         var nextID: UInt64 = 1
         var pending: [UInt64: Pending] = [:]
+        /// Methods whose last answer took longer than the busy-poll budget (`ReplyBusyPoller`): the loop does not
+        /// spin for them. A spin for a call that takes milliseconds buys nothing, and on a machine of few CPUs it
+        /// holds up the very server it waits for: a Unix socket's write wakes the server's thread on the writer's
+        /// CPU, where the spinning loop keeps it from running (docs/performance.md, "Binance order round trip").
+        var slowMethods: Set<String> = []
         var connectHooks: [@Sendable (IPCClient) async throws -> Void] = []
         var eventHandler: (@Sendable (IPCEvent) -> Void)?
         var loop: Task<Void, Never>?
@@ -178,11 +187,12 @@ public final class IPCClient: Sendable {
         // Unsafe (no canary allocation per call): a pending entry is removed under the lock before its
         // continuation is resumed, so each is resumed exactly once.
         return try await withUnsafeThrowingContinuation { continuation in
-            let id = box.withLockedValue { shared -> UInt64 in
+            let (id, quick) = box.withLockedValue { shared -> (UInt64, Bool) in
                 let id = shared.nextID
                 shared.nextID &+= 1
-                shared.pending[id] = Pending(continuation: continuation, deadline: deadline)
-                return id
+                shared.pending[id] = Pending(continuation: continuation, deadline: deadline, method: method, sent: .now(),
+                                             expectsQuickAnswer: !shared.slowMethods.contains(method))
+                return (id, !shared.slowMethods.contains(method))
             }
             let frame: ByteBuffer
             do {
@@ -193,14 +203,31 @@ public final class IPCClient: Sendable {
                 complete(id: id, with: .failure(error))
                 return
             }
-            writer.write(frame) { [weak self] error in
+            writer.write(frame, awaitingQuickAnswer: quick) { [weak self] error in
                 self?.complete(id: id, with: .failure(IPCError(.unavailable, "write failed: \(error)")))
             }
         }
     }
 
     private func complete(id: UInt64, with result: Result<IncomingFrame, Error>) {
-        box.withLockedValue { $0.pending.removeValue(forKey: id) }?.continuation.resume(with: result)
+        let budget = busyPollBudget
+        box.withLockedValue { shared -> Pending? in
+            guard let call = shared.pending.removeValue(forKey: id) else { return nil }
+            // An answer tells how long the method takes; a failure (a timeout, a lost connection) does not.
+            if case .success = result, budget > .zero {
+                if NIODeadline.now() - call.sent > budget {
+                    shared.slowMethods.insert(call.method)
+                } else {
+                    shared.slowMethods.remove(call.method)
+                }
+            }
+            return call
+        }?.continuation.resume(with: result)
+    }
+
+    /// Whether the loop would spin for `method`'s next answer (for tests).
+    func expectsQuickAnswer(to method: String) -> Bool {
+        box.withLockedValue { !$0.slowMethods.contains(method) }
     }
 
     /// The one connection closed: every call written on it may have been acted on.
@@ -341,7 +368,9 @@ public final class IPCClient: Sendable {
 
     /// After the loop has read what arrived: if answers are still outstanding, keep polling for them.
     fileprivate func readBurstEnded() {
-        let writer = box.withLockedValue { $0.pending.isEmpty ? nil : $0.writer ?? $0.handshakeWriter }
+        let writer = box.withLockedValue { shared in
+            shared.pending.values.contains(where: \.expectsQuickAnswer) ? shared.writer ?? shared.handshakeWriter : nil
+        }
         writer?.armBusyPoll()
     }
 
@@ -380,6 +409,8 @@ final class RequestWriter: @unchecked Sendable {
     private let busyPollBudget: TimeAmount
     /// Touched only on the channel's event loop.
     private var flushScheduled = false
+    /// Whether a write of the burst being flushed awaits an answer worth spinning for. On the loop only.
+    private var burstAwaitsQuickAnswer = false
 
     init(channel: Channel, poller: ReplyBusyPoller, busyPollBudget: TimeAmount) {
         self.channel = channel
@@ -387,17 +418,19 @@ final class RequestWriter: @unchecked Sendable {
         self.busyPollBudget = busyPollBudget
     }
 
-    func write(_ frame: ByteBuffer, onFailure: @escaping @Sendable (Error) -> Void) {
+    /// `awaitingQuickAnswer`: the loop may spin for its answer after the flush (`IPCClient.Shared.slowMethods`).
+    func write(_ frame: ByteBuffer, awaitingQuickAnswer: Bool = true, onFailure: @escaping @Sendable (Error) -> Void) {
         let loop = channel.eventLoop
         if loop.inEventLoop {
-            writeOnLoop(frame, onFailure: onFailure)
+            writeOnLoop(frame, awaitingQuickAnswer: awaitingQuickAnswer, onFailure: onFailure)
         } else {
-            loop.execute { self.writeOnLoop(frame, onFailure: onFailure) }
+            loop.execute { self.writeOnLoop(frame, awaitingQuickAnswer: awaitingQuickAnswer, onFailure: onFailure) }
         }
     }
 
-    private func writeOnLoop(_ frame: ByteBuffer, onFailure: @escaping @Sendable (Error) -> Void) {
+    private func writeOnLoop(_ frame: ByteBuffer, awaitingQuickAnswer: Bool, onFailure: @escaping @Sendable (Error) -> Void) {
         channel.write(frame).whenFailure(onFailure)
+        burstAwaitsQuickAnswer = burstAwaitsQuickAnswer || awaitingQuickAnswer
         guard !flushScheduled else { return }
         flushScheduled = true
         // Runs after every write already queued on the loop, so each of them is covered by this flush;
@@ -405,7 +438,8 @@ final class RequestWriter: @unchecked Sendable {
         channel.eventLoop.execute {
             self.flushScheduled = false
             self.channel.flush()
-            self.armBusyPoll()
+            if self.burstAwaitsQuickAnswer { self.armBusyPoll() }
+            self.burstAwaitsQuickAnswer = false
         }
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import BagbotTestSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -128,6 +129,32 @@ struct ReplyBusyPollerTests {
             #expect(sawRest, "the spin was extended by every request and never let the loop sleep")
             #expect(observations.first == true, "the first request started a spin")
             try await loop.submit { poller.unwatch(pair.near) }.get()
+        }
+    }
+
+    @Test("a client spins only for a method whose last answer came within the budget: none for one that takes longer")
+    func slowMethodsAreNotSpunFor() async throws {
+        let delay = NIOLockedValueBox(Duration.milliseconds(600))
+        try await withServer(setup: { server in
+            server.registry.register("test.varies", EchoRequest.self) { request, _ in
+                try? await Task.sleep(for: delay.withLockedValue { $0 })
+                return EchoReply(value: request.value, via: "varies")
+            }
+        }) { _, directory in
+            let client = IPCClient(
+                ownService: "tester", peerService: "testd",
+                configuration: IPCClientConfiguration(socketPath: directory.socketPath, requestTimeout: .seconds(60), replyBusyPoll: .milliseconds(300)),
+                logger: quietLogger)
+            client.start()
+            try await waitUntil("the client to connect") { client.isConnected }
+            #expect(client.expectsQuickAnswer(to: "test.varies"), "a method not yet answered may be quick")
+            _ = try await client.call("test.varies", EchoRequest(value: 1), as: EchoReply.self)
+            #expect(!client.expectsQuickAnswer(to: "test.varies"), "answered after the budget: no spin for it")
+            #expect(client.expectsQuickAnswer(to: "test.echo"), "other methods are judged on their own")
+            delay.withLockedValue { $0 = .zero }
+            _ = try await client.call("test.varies", EchoRequest(value: 2), as: EchoReply.self)
+            #expect(client.expectsQuickAnswer(to: "test.varies"), "answered within the budget again")
+            await client.shutdown()
         }
     }
 
