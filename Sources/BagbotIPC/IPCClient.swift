@@ -190,9 +190,10 @@ public final class IPCClient: Sendable {
             let (id, quick) = box.withLockedValue { shared -> (UInt64, Bool) in
                 let id = shared.nextID
                 shared.nextID &+= 1
+                let quick = !shared.slowMethods.contains(method)
                 shared.pending[id] = Pending(continuation: continuation, deadline: deadline, method: method, sent: .now(),
-                                             expectsQuickAnswer: !shared.slowMethods.contains(method))
-                return (id, !shared.slowMethods.contains(method))
+                                             expectsQuickAnswer: quick)
+                return (id, quick)
             }
             let frame: ByteBuffer
             do {

@@ -842,12 +842,11 @@ public actor RouterService: ExclusiveSections {
         }
     }
 
-    /// Writes a status change with no fills; false (logged) when it cannot be written. `durable`: synced (a `sent`
-    /// always is).
+    /// Writes a status change with no fills; false (logged) when it cannot be written. `durable`: synced before it
+    /// returns. (An order's `sent`, the one write that must be on disk before its venue is called, is written with the
+    /// order itself: `OrderStorage.insertSent`.)
     func transition(_ order: OrderRecord, reason: String, expecting: OrderStatus, durable: Bool = false) async -> Bool {
         do {
-            // `sent` says "ask the venue" after any failure: on disk before the venue is called.
-            let durable = durable || order.status == .sent
             // Before the write: one that fails may have landed all the same.
             holdingsChanges &+= 1
             try await store.commit(order, fills: [], reason: reason, expecting: expecting, durable: durable)

@@ -12,9 +12,10 @@ import GRDB
 public protocol OrderStorage: Sendable {
     /// The SQLite database the orders are in.
     var database: DatabasePool { get }
-    /// Persists a new order (`pending_new`) before anything is sent; a client order id already stored is refused
+    /// Persists an order as it is, with its first `order_events` row; a client order id already stored is refused
     /// with `ClientOrderIdTaken`, and nothing is written. `durable`: synced before it returns (an order stored as
-    /// rejected after a failed commit: `RouterService.sealAsNeverSent`).
+    /// rejected after a failed commit: `RouterService.sealAsNeverSent`). A new order routerd sends is stored with
+    /// `insertSent` instead.
     nonisolated(nonsending) func insert(_ order: OrderRecord, durable: Bool) async throws
     /// `insert`'s writes in a transaction of someone else's on `database` (a venue's whose books are there:
     /// `RecordingVenue`), which commits them or rolls them back with its own.
@@ -67,7 +68,7 @@ public protocol OrderStorage: Sendable {
 }
 
 extension OrderStorage {
-    /// A new order, unsynced: the order's `sent` syncs it.
+    /// An order, unsynced: the next synced commit syncs it with itself.
     public nonisolated(nonsending) func insert(_ order: OrderRecord) async throws {
         try await insert(order, durable: false)
     }

@@ -26,9 +26,8 @@ public final class OrderStore: OrderStorage {
     /// The order path's calls (`nonisolated(nonsending)`) do their SQLite work on the caller's thread,
     /// synchronously: for RouterService that is routerd's core thread, which may wait for the disk. A write
     /// so begun always ends as committed or failed; a cancelled caller cannot abandon it half-way.
-    /// Persists a new order before anything is sent. A duplicate client order id is refused by the
-    /// primary key, so the same order can never be stored (or sent) twice. Not durable on its own: the
-    /// order's `sent` syncs it.
+    /// Persists an order as it is. A duplicate client order id is refused by the primary key, so the same order can
+    /// never be stored (or sent) twice.
     public nonisolated(nonsending) func insert(_ order: OrderRecord, durable: Bool) async throws {
         try database.commit(durable: durable) { db in try insert(order, in: db) }
     }
