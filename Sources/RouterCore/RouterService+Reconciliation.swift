@@ -339,14 +339,25 @@ extension RouterService {
                 continue
             }
             await exclusively {
-                // Settled meanwhile (the venue's own event was recorded, and ended the doubt): this answer is older than
-                // that event, and a "working" one would revive an order that has ended.
-                guard lateLookups[clientOrderId] != nil else { return }
+                // Settled meanwhile (the venue's own event was recorded: it ended the doubt, or revived the order): the
+                // answer is recorded all the same. `recordReport` never moves an order back, so an older "working"
+                // answer changes nothing of an order that has ended; a newer one (the fills after the event that
+                // revived it) must not be lost, for the venue remembers this answer as the order's latest and
+                // sends no event for it again.
+                let inDoubt = lateLookups[clientOrderId] != nil
+                func failed(_ error: any Error) {
+                    if inDoubt {
+                        lookUpFailed(clientOrderId, error, endsDoubt: false)
+                    } else if unsettled[clientOrderId] == nil {
+                        // No longer in doubt: looked up again by the schedule, as any order whose record failed.
+                        unsettled[clientOrderId] = UnsettledOrder(venue: entry.venue, symbol: entry.symbol, misses: 0)
+                    }
+                }
                 let stored: OrderRecord?
                 do {
                     stored = try await store.order(clientOrderId: clientOrderId)
                 } catch {
-                    lookUpFailed(clientOrderId, error, endsDoubt: false)
+                    failed(error)
                     return
                 }
                 guard let stored else {
@@ -357,7 +368,7 @@ extension RouterService {
                 // fill): `recordReport` never moves an order back except to revive one still given up.
                 let (recorded, agrees) = await recordReport(report, for: stored, reason: "found at \(entry.venue.rawValue) after it was given up")
                 guard agrees else {
-                    lookUpFailed(clientOrderId, IPCError(.internal, "what the venue says could not be recorded"), endsDoubt: false)
+                    failed(IPCError(.internal, "what the venue says could not be recorded"))
                     return
                 }
                 lateLookups[clientOrderId] = nil

@@ -724,7 +724,7 @@ public actor RouterService: ExclusiveSections {
         if !advances, !report.fills.isEmpty, let known = try? await store.fills(ofOrder: stored.clientOrderId) {
             // Same state, but fills this record lacks (an earlier update was lost): they are recorded now.
             let ids = Set(known.map(\.fillId))
-            advances = report.fills.contains { !ids.contains($0.fillId) }
+            advances = report.fills.contains { !ids.contains($0.fillId) && !ids.contains(OrderStore.otherSideFillId($0.fillId, side: stored.side)) }
         }
         guard advances else {
             guard givenUp, report.status.isFinal else { return (stored, true) }

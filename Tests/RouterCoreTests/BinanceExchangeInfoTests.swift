@@ -28,6 +28,9 @@ struct BinanceExchangeInfoTests {
                       {"filterType":"LOT_SIZE","minQty":"0.00010000","maxQty":"100000.00000000","stepSize":"0.00010000"},
                       {"filterType":"MIN_NOTIONAL","minNotional":"0.00010000","applyToMarket":true,"avgPriceMins":5}]},
           {"symbol":"LUNAUSDT","status":"HALT","baseAsset":"LUNA","quoteAsset":"USDT","filters":[]},
+          {"symbol":"BNBUSDT","status":"BREAK","baseAsset":"BNB","quoteAsset":"USDT","orderTypes":["LIMIT","MARKET"],
+           "filters":[{"filterType":"PRICE_FILTER","minPrice":"0.01","maxPrice":"100000","tickSize":"0.01"},
+                      {"filterType":"LOT_SIZE","minQty":"0.001","maxQty":"9000","stepSize":"0.001"}]},
           {"symbol":"NOLOTUSDT","status":"TRADING","baseAsset":"NOLOT","quoteAsset":"USDT",
            "filters":[{"filterType":"PRICE_FILTER","minPrice":"0.01","maxPrice":"100","tickSize":"0.01"}]},
           {"symbol":"BADUSDT","status":"TRADING","baseAsset":"BAD","quoteAsset":"USDT",
@@ -40,7 +43,7 @@ struct BinanceExchangeInfoTests {
     @Test("each filter becomes the rule it is, exactly; MARKET_LOT_SIZE narrows the quantities; a 0 disables a bound")
     func rules() throws {
         let info = try JSONDecoder().decode(BinanceExchangeInfo.self, from: Data(Self.json.utf8))
-        let (rules, refused) = info.rules()
+        let (rules, refused, paused) = info.rules()
         let btc = try #require(rules.first { $0.symbol == "BTCUSDT" })
         #expect(btc.baseAsset == "BTC" && btc.quoteAsset == "USDT" && !btc.shortSelling)
         #expect(btc.tickSize == ExactDecimal("0.01000000")! && btc.stepSize == ExactDecimal("0.00001")!)
@@ -50,9 +53,11 @@ struct BinanceExchangeInfoTests {
         let eth = try #require(rules.first { $0.symbol == "ETHBTC" })
         #expect(eth.minNotional == ExactDecimal("0.0001")!, "the older MIN_NOTIONAL")
         #expect(eth.maxPrice > 1_000_000, "maxPrice 0: no upper bound")
-        #expect(rules.count == 2)
+        // A paused symbol keeps its rules (its fills are still read and valued), and its status says it is paused.
+        #expect(rules.map(\.symbol).sorted() == ["BNBUSDT", "BTCUSDT", "ETHBTC"])
+        #expect(paused == ["BNBUSDT": "BREAK"])
         #expect(Set(refused.map(\.symbol)) == ["LUNAUSDT", "NOLOTUSDT", "BADUSDT", "LIMITONLY"])
-        #expect(refused.first { $0.symbol == "LUNAUSDT" }?.reason == "status HALT, not TRADING")
+        #expect(refused.first { $0.symbol == "LUNAUSDT" }?.reason == "no PRICE_FILTER")
         #expect(refused.first { $0.symbol == "NOLOTUSDT" }?.reason == "no LOT_SIZE")
         #expect(refused.first { $0.symbol == "BADUSDT" }?.reason.contains("PRICE_FILTER.tickSize") == true, "not a decimal")
         #expect(refused.first { $0.symbol == "LIMITONLY" }?.reason == "MARKET orders are not allowed")
@@ -68,5 +73,28 @@ struct BinanceExchangeInfoTests {
         #expect(btc.violation(quantity: ExactDecimal("0.00009")!, limitPrice: nil, referencePrice: 50_000)?.rule == "min_notional")
         #expect(btc.violation(quantity: 200, limitPrice: nil, referencePrice: 50_000)?.rule == "max_quantity")
         #expect(btc.tradableQuantity(ExactDecimal("0.000129")!) == ExactDecimal("0.00012")!)
+    }
+
+    @Test("a MARKET_LOT_SIZE step coarser than LOT_SIZE's is the step of every order (filters.md's example: 0.001 over 0.00001)")
+    func marketStep() throws {
+        let json = Self.json.replacingOccurrences(
+            of: #"{"filterType":"MARKET_LOT_SIZE","minQty":"0.00000000","maxQty":"106.50000000","stepSize":"0.00000000"}"#,
+            with: #"{"filterType":"MARKET_LOT_SIZE","minQty":"0.00100000","maxQty":"100000.00000000","stepSize":"0.00100000"}"#)
+        let info = try JSONDecoder().decode(BinanceExchangeInfo.self, from: Data(json.utf8))
+        let btc = try #require(info.rules().rules.first { $0.symbol == "BTCUSDT" })
+        #expect(btc.stepSize == ExactDecimal("0.001")! && btc.minQuantity == ExactDecimal("0.001")!)
+        #expect(btc.violation(quantity: ExactDecimal("0.00101")!, limitPrice: nil, referencePrice: 50_000)?.rule == "step_size",
+                "a market order of 0.00101 would get -1013 MARKET_LOT_SIZE at Binance")
+        #expect(btc.violation(quantity: ExactDecimal("0.002")!, limitPrice: nil, referencePrice: 50_000) == nil)
+        #expect(btc.tradableQuantity(ExactDecimal("0.00299")!) == ExactDecimal("0.002")!, "sized down to the market step")
+        // A market minimum of 0 ("no rule"): the least quantity is LOT_SIZE's, rounded up onto the coarser step.
+        let noMinimum = Self.json.replacingOccurrences(of: #""maxQty":"106.50000000","stepSize":"0.00000000""#, with: #""maxQty":"106.50000000","stepSize":"0.00100000""#)
+        let read = try JSONDecoder().decode(BinanceExchangeInfo.self, from: Data(noMinimum.utf8)).rules()
+        let coarse = try #require(read.rules.first { $0.symbol == "BTCUSDT" }, "refused: \(read.refused)")
+        #expect(coarse.stepSize == ExactDecimal("0.001")! && coarse.minQuantity == ExactDecimal("0.001")!)
+        // A step that is not a multiple of LOT_SIZE's cannot be met by both: the symbol is refused, as before.
+        let odd = Self.json.replacingOccurrences(of: #""maxQty":"106.50000000","stepSize":"0.00000000""#, with: #""maxQty":"106.50000000","stepSize":"0.000015""#)
+        let refused = try JSONDecoder().decode(BinanceExchangeInfo.self, from: Data(odd.utf8)).rules().refused
+        #expect(refused.first { $0.symbol == "BTCUSDT" }?.reason.contains("not a multiple") == true)
     }
 }

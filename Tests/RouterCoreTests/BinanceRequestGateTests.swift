@@ -123,6 +123,36 @@ struct BinanceRequestGateTests {
         gate.setLimits(limits)
         #expect(gate.limits == BinanceRequestGate.defaultLimits)
     }
+
+    @Test("exchangeInfo read again (hourly, after every -1013) keeps what was counted: a storm of rejections cannot run past the order limit")
+    func limitsReadAgainKeepUsage() {
+        var gate = BinanceRequestGate(limits: BinanceRequestGate.defaultLimits, margin: 0.9)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        for _ in 0..<45 { #expect(gate.admit(weight: 1, isOrder: true, at: now) == .now) }
+        gate.setLimits(BinanceRequestGate.defaultLimits)
+        guard case .refused = gate.admit(weight: 1, isOrder: true, at: now) else {
+            Issue.record("the 46th order in 10 s left after exchangeInfo was read again")
+            return
+        }
+        #expect(gate.used(.requestWeight, interval: "MINUTE", intervalNum: 1, at: now) == 45)
+        // A limit whose size changed is the same limit: its count carries over too; one that is new starts at nothing.
+        gate.setLimits([.init(.orders, interval: "SECOND", intervalNum: 10, limit: 100), .init(.requestWeight, interval: "HOUR", intervalNum: 1, limit: 1_000)])
+        #expect(gate.used(.orders, interval: "SECOND", intervalNum: 10, at: now) == 45)
+        #expect(gate.used(.requestWeight, interval: "HOUR", intervalNum: 1, at: now) == 0)
+    }
+
+    @Test("a usage header past any number Binance could mean does not crash the gate: it reads as a full window")
+    func hugeUsageHeader() {
+        var gate = BinanceRequestGate()
+        let now = Date(timeIntervalSince1970: 1_800_000_001)
+        gate.observe(headers: [("X-MBX-USED-WEIGHT-1M", "9223372036854775807"), ("X-MBX-ORDER-COUNT-10S", "9223372036854775807")], at: now)
+        #expect(gate.admit(weight: 1, isOrder: false, at: now) == .wait(until: Date(timeIntervalSince1970: 1_800_000_060)))
+        guard case .refused = gate.admit(weight: 1, isOrder: true, at: now) else {
+            Issue.record("an order left with the order count reported full")
+            return
+        }
+        #expect(gate.admit(weight: 1, isOrder: false, at: Date(timeIntervalSince1970: 1_800_000_060)) == .now, "the next minute")
+    }
 }
 
 extension BinanceOutcome {

@@ -118,6 +118,47 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("a symbol Binance pauses (BREAK) keeps its rules: its fills are still read; new orders are refused unsent until it trades again")
+    func pausedSymbol() async throws {
+        try await Self.withVenue { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the user data stream's subscription", timeout: .seconds(30)) { await events.connections > 0 }
+            _ = try await venue.place(Self.order("bb-paused-lmt", .buy, .limit, quantity: "0.002", price: "59000.00"))
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "58990.00", "ask": "58999.00"])
+            try await waitFor("the resting order's fill", timeout: .seconds(30)) {
+                await events.orders.contains { $0.clientOrderId == "bb-paused-lmt" && $0.status == .filled }
+            }
+            // Binance pauses the symbol (maintenance). The first order after it is refused by Binance ("Market is
+            // closed."), which has the rules read again at once: the pause is known from then on.
+            await venue.setPausedRulesEvery(.milliseconds(200))
+            _ = try await fake.control("status", ["symbol": "BTCUSDT", "status": "BREAK"])
+            do {
+                _ = try await venue.place(Self.order("bb-into-break"))
+                Issue.record("Binance's fake took an order in a paused symbol")
+            } catch VenueError.rejected(let reason) {
+                #expect(reason.contains("Market is closed."), "\(reason)")
+            }
+            #expect(await venue.anyPaused)
+            let found = try #require(try await venue.order(clientOrderId: "bb-paused-lmt", symbol: "BTCUSDT"))
+            #expect(found.status == .filled && found.fills.count == 1, "the fill of an order in a paused symbol is read and valued")
+            #expect(try await venue.symbolRules().contains { $0.symbol == "BTCUSDT" })
+            try await fake.control("reset-log")
+            do {
+                _ = try await venue.place(Self.order("bb-during-break"))
+                Issue.record("an order was accepted while Binance has the symbol paused")
+            } catch VenueError.rejected(let reason) {
+                #expect(reason.contains("paused (BREAK)"), "\(reason)")
+            }
+            let posted = try await fake.requests().filter { ($0["method"] as? String) == "POST" && ($0["path"] as? String) == "/api/v3/order" }
+            #expect(posted.isEmpty, "not sent: \(posted)")
+            // Trading again: read again soon (every 15 s while a symbol is paused; here 0.2 s), orders go through.
+            _ = try await fake.control("status", ["symbol": "BTCUSDT", "status": "TRADING"])
+            try await waitFor("exchangeInfo read again while the symbol is paused", timeout: .seconds(20)) { !(await venue.anyPaused) }
+            #expect(try await venue.place(Self.order("bb-after-break")).status == .filled)
+        }
+    }
+
     @Test("a holding is marked at the market stream's last price while it is younger than routerd's price age limit, then at Binance's over REST")
     func markAge() async throws {
         try await Self.withVenue(balances: "USDT=10000,BTC=0.5,ETH=0", markMaxAge: .seconds(1)) { venue, fake in

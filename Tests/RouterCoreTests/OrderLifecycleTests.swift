@@ -243,10 +243,12 @@ struct OrderLifecycleTests {
     }
 
     /// A router whose order `bb-doubt` was given up as not found, its late look-up 10 minutes away.
-    private func givenUp(_ fixture: RouterFixture, _ binance: ScriptedVenue) async throws -> RouterService {
-        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: [.seconds(600)])
+    /// `bb-doubt` (a market order, or a limit order at `limit`) sent, never answered, and given up as not found.
+    private func givenUp(_ fixture: RouterFixture, _ binance: ScriptedVenue, lateLookups: [Duration] = [.seconds(600)],
+                         limit: ExactDecimal? = nil) async throws -> RouterService {
+        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: lateLookups)
         await binance.set(.timeoutBeforeExecuting)
-        _ = try await service.place(request("bb-doubt"))
+        _ = try await service.place(request("bb-doubt", type: limit == nil ? .market : .limit, limit: limit))
         await service.settleUnsettled()
         #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected)
         return service
@@ -329,11 +331,7 @@ struct OrderLifecycleTests {
     func overtakenLateLookup() async throws {
         let fixture = try RouterFixture()
         let binance = ScriptedVenue(id: .binance)
-        let service = try await router(fixture, binance, maxMisses: 1, lateLookups: [.zero])
-        await binance.set(.timeoutBeforeExecuting)
-        _ = try await service.place(request("bb-doubt", type: .limit, limit: 90))
-        await service.settleUnsettled()
-        #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .rejected)
+        let service = try await givenUp(fixture, binance, lateLookups: [.zero], limit: 90)
         // It rests at the venue after all; the late look-up reads it working, and while that answer travels, the venue
         // expires it and its event is recorded.
         await binance.restLate("bb-doubt")
@@ -342,6 +340,23 @@ struct OrderLifecycleTests {
         await binance.setDuringNextLookup { await service.handle(.order(ended), from: .binance) }
         await service.lookUpGivenUp()
         #expect(try await fixture.store.order(clientOrderId: "bb-doubt")?.status == .expired, "ended as the venue says, not revived by the older answer")
+    }
+
+    @Test("a late look-up's newer answer (filled) after the order's own event revived it (working) is recorded, not dropped")
+    func revivedThenFilledByLateLookup() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await givenUp(fixture, binance, lateLookups: [.zero], limit: 90)
+        // It executes at the venue after all. The late look-up reads it filled; while that answer travels, the order's
+        // first event (acknowledged, nothing filled yet: an older state) is recorded and revives it.
+        await binance.executeLate("bb-doubt")
+        let working = VenueOrderReport(clientOrderId: "bb-doubt", exchangeOrderId: "x-bb-doubt", status: .acknowledged, filledQuantity: 0,
+                                       averagePrice: nil, fills: [], time: Date())
+        await binance.setDuringNextLookup { await service.handle(.order(working), from: .binance) }
+        await service.lookUpGivenUp()
+        let stored = try #require(try await fixture.store.order(clientOrderId: "bb-doubt"))
+        #expect(stored.status == .filled, "the newer answer is the order's state: \(stored.status)")
+        #expect(try await fixture.store.fills(ofOrder: "bb-doubt").count == 1)
     }
 
     @Test("a late look-up that fails at once after a reconnect, before the first late look-up's time, leaves the order in doubt")
@@ -490,6 +505,47 @@ struct OrderLifecycleTests {
         await service.handle(.order(stale), from: .binance)
         #expect(try await fixture.store.order(clientOrderId: "bb-pp")?.status == .filled)
         #expect(try fixture.count("fills") == 2)
+    }
+
+    @Test("a self-trade: the buy and the sell of two orders of ours under one trade id are both recorded, once each")
+    func selfTrade() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        // Strategy A's resting sell; strategy B's buy, which the venue matches against it (STP NONE).
+        _ = try await service.place(request("bb-sell-a", "BTCUSDT", .sell, 0.5, type: .limit, limit: 90, strategy: "a"))
+        _ = try await service.place(request("bb-buy-b", "BTCUSDT", .buy, 0.5, type: .limit, limit: 90, strategy: "b"))
+        func report(_ id: String, _ side: Side) -> VenueOrderReport {
+            let fill = VenueFill(fillId: "BTCUSDT-7", clientOrderId: id, symbol: "BTCUSDT", side: side, quantity: 0.5, price: 90, fee: 0, time: Date())
+            return VenueOrderReport(clientOrderId: id, exchangeOrderId: "x-\(id)", status: .filled, filledQuantity: 0.5, averagePrice: 90,
+                                    fills: [fill], time: Date())
+        }
+        await service.handle(.order(report("bb-buy-b", .buy)), from: .binance)
+        await service.handle(.order(report("bb-sell-a", .sell)), from: .binance)
+        #expect(try await fixture.store.order(clientOrderId: "bb-sell-a")?.status == .filled)
+        #expect(try await fixture.store.order(clientOrderId: "bb-buy-b")?.status == .filled)
+        #expect(try await fixture.store.fills(ofOrder: "bb-buy-b").map(\.fillId) == ["BTCUSDT-7"])
+        #expect(try await fixture.store.fills(ofOrder: "bb-sell-a").map(\.fillId) == ["BTCUSDT-7/sell"])
+        #expect(await service.unsettledOrders.isEmpty, "neither order is left to be looked up")
+        // The same reports again (a look-up, a replayed event): nothing more is stored, nothing is unsettled.
+        await service.handle(.order(report("bb-sell-a", .sell)), from: .binance)
+        await service.handle(.order(report("bb-buy-b", .buy)), from: .binance)
+        #expect(try fixture.count("fills") == 2)
+        #expect(await service.unsettledOrders.isEmpty)
+        #expect(try history(fixture, "bb-sell-a").last == "filled" && history(fixture, "bb-sell-a").filter { $0 == "filled" }.count == 1,
+                "a repeated report of the same state writes no new step")
+        // A third order claiming the trade is no self-trade's side: refused, never stored.
+        var stolen = try #require(try await fixture.store.order(clientOrderId: "bb-buy-b"))
+        stolen.clientOrderId = "bb-third"
+        stolen.status = .pendingNew
+        try await fixture.store.insert(stolen)
+        stolen.status = .filled
+        let third = Fill(fillId: "BTCUSDT-7", clientOrderId: "bb-third", venue: .binance, symbol: "BTCUSDT", side: .sell, quantity: 0.5,
+                         price: 90, fee: 0, time: Date(), strategyId: "c", requestId: nil)
+        await #expect(throws: IPCError.self) {
+            _ = try await fixture.store.commit(stolen, fills: [third], reason: "test", expecting: .pendingNew, durable: false)
+        }
     }
 
     @Test("an update that says more was filled than the fills it carries is looked up, and the missing fill recorded")

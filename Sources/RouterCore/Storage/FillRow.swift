@@ -77,3 +77,11 @@ struct FillRow: Codable, SnakeCaseRecord, ColumnRecord {
         FillRow.order(Columns.sequence)
     }
 }
+
+extension FillRow {
+    /// Whether `fill` is the other side of this row's trade: the same venue, symbol, quantity and price, the other
+    /// side (a self-trade's buy and sell, which the venue reports under one trade id).
+    func isOtherSide(of fill: Fill) -> Bool {
+        venue == fill.venue && symbol == fill.symbol && side == fill.side.opposite && quantity == fill.quantity && price == fill.price
+    }
+}

@@ -83,16 +83,22 @@ public final class OrderStore: OrderStorage {
         var stored: [Fill] = []
         guard !fills.isEmpty else { return stored }
         var sequence = try Self.lastFillSequence(db)
-        for fill in fills {
-            let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT client_order_id FROM fills WHERE fill_id = ?"),
-                                            arguments: [fill.fillId])
+        for var fill in fills {
+            let owner = try Self.owner(ofFill: fill.fillId, in: db)
             if let owner {
-                // Stored once per trade id; an id that another order already has is a venue adapter's
-                // mistake (ids must be unique across the venue), never a fill to drop in silence.
-                guard owner == fill.clientOrderId else {
+                // Stored once per trade id.
+                if owner == fill.clientOrderId { continue }
+                // Both sides of one trade are orders of ours (a self-trade, where the symbol lets one happen: the
+                // venue gives the buy and the sell the same trade id): the side stored second keeps its own id.
+                let sideId = Self.otherSideFillId(fill.fillId, side: fill.side)
+                let sideOwner = try Self.owner(ofFill: sideId, in: db)
+                if sideOwner == fill.clientOrderId { continue }
+                // Any other id that another order already has is a venue adapter's mistake (ids must be unique
+                // across the venue), never a fill to drop in silence.
+                guard sideOwner == nil, let first = try FillRow.fetchOne(db, key: ["fill_id": fill.fillId]), first.isOtherSide(of: fill) else {
                     throw IPCError(.internal, "fill id \(fill.fillId) of order \(fill.clientOrderId) is already stored for order \(owner)")
                 }
-                continue
+                fill.fillId = sideId
             }
             sequence += 1
             let row = FillRow(fill, sequence: sequence)
@@ -100,6 +106,16 @@ public final class OrderStore: OrderStorage {
             stored.append(row.fill)
         }
         return stored
+    }
+
+    private static func owner(ofFill fillId: String, in db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT client_order_id FROM fills WHERE fill_id = ?"), arguments: [fillId])
+    }
+
+    /// The id a fill is stored under when the other side of its trade, an order of ours too, was stored first under
+    /// the venue's id (a self-trade). A trade has one buy and one sell, so the id names it together with its side.
+    public static func otherSideFillId(_ fillId: String, side: Side) -> String {
+        "\(fillId)/\(side.rawValue)"
     }
 
     public nonisolated(nonsending) func order(clientOrderId: String) async throws -> OrderRecord? {

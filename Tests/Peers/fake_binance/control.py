@@ -161,6 +161,20 @@ async def ping(request, fake):
     return _ok({"intervalSeconds": fake.ping_interval, "timeoutSeconds": fake.pong_timeout})
 
 
+async def status(request, fake):
+    """POST /fake/status {"symbol","status"}: a symbol's trading status (enums.md "Symbol status"), as Binance pauses a
+    symbol for maintenance or a halt: exchangeInfo shows it, and new orders get -2010 "Market is closed." unless TRADING."""
+    body = await _body(request)
+    symbol = fake.engine.symbols.get(str(body.get("symbol", "")))
+    if symbol is None:
+        raise BadControl(f"unknown symbol {body.get('symbol')!r}")
+    value = body.get("status")
+    if value not in ("TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"):
+        raise BadControl("'status' must be TRADING, END_OF_DAY, HALT, BREAK or CANCEL_ONLY")
+    symbol.status = value
+    return _ok({"symbol": symbol.name, "status": symbol.status})
+
+
 async def balance(request, fake):
     """POST /fake/balance {"asset","free"}: sets a free balance (an extension for tests)."""
     body = await _body(request)
@@ -221,7 +235,7 @@ async def health(request, fake):
 ROUTES = [
     ("POST", "/fake/price", price), ("POST", "/fake/behaviour", behaviour), ("POST", "/fake/clock", clock),
     ("POST", "/fake/limits", limits), ("POST", "/fake/partial", partial), ("POST", "/fake/advance", advance),
-    ("POST", "/fake/commission", commission), ("POST", "/fake/ping", ping), ("POST", "/fake/filters", filters), ("POST", "/fake/balance", balance),
+    ("POST", "/fake/commission", commission), ("POST", "/fake/ping", ping), ("POST", "/fake/filters", filters), ("POST", "/fake/status", status), ("POST", "/fake/balance", balance),
     ("POST", "/fake/place", place), ("GET", "/fake/balances", balances), ("GET", "/fake/requests", requests), ("GET", "/fake/orders", orders),
     ("POST", "/fake/reset-log", reset_log), ("GET", "/fake/health", health),
 ]

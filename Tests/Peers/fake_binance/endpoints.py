@@ -160,6 +160,8 @@ def new_order(fake, p, ctx):
         raise errors.order_rejected(UNSUPPORTED_TYPES[order_type])
     tif, qty, quote_qty, price = _order_shape(p, order_type)
     _unsupported_extras(p)
+    if symbol.status != "TRADING":
+        raise errors.order_rejected("Market is closed.")  # errors.md: "The symbol is not trading."
     if quote_qty is not None:
         qty = fake.engine.market_quantity(symbol, side, quote_qty)
     fake.engine.check_filters(symbol, order_type, price, qty)

@@ -58,6 +58,8 @@ class Symbol:
     update_id: int = 1
     next_order_id: int = 1
     next_trade_id: int = 1
+    # enums.md "Symbol status": TRADING, END_OF_DAY, HALT, BREAK, CANCEL_ONLY (set by /fake/status)
+    status: str = "TRADING"
 
     @classmethod
     def make(cls, name):
@@ -82,7 +84,7 @@ class Symbol:
     def info(self):
         """This symbol as /exchangeInfo's `symbols` lists it (rest-api.md "Exchange information")."""
         return {
-            "symbol": self.name, "status": "TRADING",
+            "symbol": self.name, "status": self.status,
             "baseAsset": self.base, "baseAssetPrecision": 8, "quoteAsset": self.quote, "quotePrecision": 8,
             "quoteAssetPrecision": 8, "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
             "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],

@@ -35,26 +35,31 @@ public struct BinanceExchangeInfo: Decodable, Sendable {
         public var reason: String
     }
 
-    /// The rules of every symbol BAGBOT can trade, and the reason for each it cannot.
-    public func rules() -> (rules: [SymbolRules], refused: [Refusal]) {
+    /// The rules of every symbol BAGBOT can trade, the reason for each it cannot, and the status of those whose
+    /// trading is paused (`BREAK`, `HALT`, `END_OF_DAY`, `CANCEL_ONLY`: enums.md "Symbol status"). A paused symbol
+    /// keeps its rules: its orders' fills are still read and valued, and it is traded again the moment it is
+    /// `TRADING` (the venue refuses new orders meanwhile and reads `exchangeInfo` more often).
+    public func rules() -> (rules: [SymbolRules], refused: [Refusal], paused: [String: String]) {
         var rules: [SymbolRules] = []
         var refused: [Refusal] = []
+        var paused: [String: String] = [:]
         for symbol in symbols {
             switch Self.rules(of: symbol) {
-            case .success(let rule): rules.append(rule)
+            case .success(let rule):
+                rules.append(rule)
+                if symbol.status != "TRADING" { paused[symbol.symbol] = symbol.status }
             case .failure(let refusal): refused.append(refusal)
             }
         }
-        return (rules, refused)
+        return (rules, refused, paused)
     }
 
     /// One symbol: PRICE_FILTER gives the tick size and the price range (0 disables a bound), LOT_SIZE the step and
-    /// the quantity range, MARKET_LOT_SIZE narrows the range for the market orders BAGBOT sends (its 0s are "no
-    /// rule"), and NOTIONAL (or the older MIN_NOTIONAL) the minimum notional — applied to every order, also where
+    /// the quantity range, MARKET_LOT_SIZE narrows the range and the step for the market orders BAGBOT sends (its 0s
+    /// are "no rule"), and NOTIONAL (or the older MIN_NOTIONAL) the minimum notional — applied to every order, also where
     /// Binance would let a market order through: refusing a few small orders costs less than one rejection.
     static func rules(of symbol: Symbol) -> Result<SymbolRules, Refusal> {
         func refuse(_ reason: String) -> Result<SymbolRules, Refusal> { .failure(Refusal(symbol: symbol.symbol, reason: reason)) }
-        guard symbol.status == "TRADING" else { return refuse("status \(symbol.status), not TRADING") }
         if let types = symbol.orderTypes, !types.contains("MARKET") { return refuse("MARKET orders are not allowed") }
         func filter(_ type: String) -> Filter? { symbol.filters.first { $0.filterType == type } }
         func decimal(_ text: String?, _ field: String) -> Result<ExactDecimal, Refusal> {
@@ -69,7 +74,7 @@ public struct BinanceExchangeInfo: Decodable, Sendable {
             let tickSize = try decimal(price.tickSize, "PRICE_FILTER.tickSize").get()
             let minPrice = try decimal(price.minPrice, "PRICE_FILTER.minPrice").get()
             let maxPrice = try decimal(price.maxPrice, "PRICE_FILTER.maxPrice").get()
-            let stepSize = try decimal(lot.stepSize, "LOT_SIZE.stepSize").get()
+            var stepSize = try decimal(lot.stepSize, "LOT_SIZE.stepSize").get()
             var minQuantity = try decimal(lot.minQty, "LOT_SIZE.minQty").get()
             var maxQuantity = try decimal(lot.maxQty, "LOT_SIZE.maxQty").get()
             if let market = filter("MARKET_LOT_SIZE") {
@@ -79,8 +84,15 @@ public struct BinanceExchangeInfo: Decodable, Sendable {
                 if marketStep.isPositive && !marketStep.isMultiple(of: stepSize) {
                     return refuse("MARKET_LOT_SIZE.stepSize \(marketStep) is not a multiple of LOT_SIZE.stepSize \(stepSize)")
                 }
+                // Its step too: a coarser step is a multiple of LOT_SIZE's (checked above), so a quantity on it passes
+                // both filters, and a market order (every stop and close) is never refused for the step it was sent on.
+                if marketStep.isPositive { stepSize = marketStep }
                 minQuantity = max(minQuantity, marketMin)
                 if marketMax.isPositive { maxQuantity = min(maxQuantity, marketMax) }
+            }
+            // The least quantity on the step (a coarser market step may not hold LOT_SIZE's minimum).
+            if minQuantity.isPositive, !minQuantity.isMultiple(of: stepSize) {
+                minQuantity = try minQuantity.rounded(toMultipleOf: stepSize, rounding: .awayFromZero)
             }
             let notional = filter("NOTIONAL") ?? filter("MIN_NOTIONAL")
             let minNotional = try notional.map { try decimal($0.minNotional, "\($0.filterType).minNotional").get() } ?? .zero

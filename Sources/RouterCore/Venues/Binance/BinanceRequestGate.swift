@@ -27,6 +27,9 @@ public struct BinanceRequestGate: Sendable {
             return "\(intervalNum)\(letter)"
         }
 
+        /// Which limit this is, whatever its size: a limit read again keeps its usage (`setLimits`).
+        var key: String { "\(rateLimitType.rawValue) \(intervalNum) \(interval)" }
+
         var seconds: Double? {
             guard let unit = ["SECOND": 1.0, "MINUTE": 60, "HOUR": 3_600, "DAY": 86_400][interval], intervalNum > 0 else { return nil }
             return unit * Double(intervalNum)
@@ -71,8 +74,12 @@ public struct BinanceRequestGate: Sendable {
     public mutating func setLimits(_ new: [Limit]) {
         let usable = new.filter { $0.seconds != nil && $0.limit > 0 && $0.rateLimitType != .rawRequests }
         guard !usable.isEmpty else { return }
+        // What was counted carries over to the same limit read again: `exchangeInfo` is read every hour and after
+        // every -1013, and a rejected order's answer need not carry the order-count headers (rest-api.md), so counts
+        // started afresh would let a storm of rejections run past the order limit into a 429.
+        let counted = Dictionary(zip(limits.map(\.key), usage), uniquingKeysWith: { first, _ in first })
         limits = usable
-        usage = Array(repeating: nil, count: usable.count)
+        usage = usable.map { counted[$0.key] ?? nil }
     }
 
     /// A ban or back-off saved by an earlier run (`BinanceRESTClient`'s block file): honoured as if just received.
@@ -102,7 +109,7 @@ public struct BinanceRequestGate: Sendable {
             let cost = limit.rateLimitType == .orders ? (isOrder ? 1 : 0) : weight
             guard cost > 0, let window = limit.windowStart(now), let seconds = limit.seconds else { continue }
             let used = usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
-            guard Double(used + cost) > Double(limit.limit) * margin else { continue }
+            guard Double(used) + Double(cost) > Double(limit.limit) * margin else { continue }
             let next = Date(timeIntervalSince1970: window + seconds)
             if limit.rateLimitType == .orders {
                 // An order does not wait: by then the market has moved; the strategy decides again.
@@ -115,7 +122,7 @@ public struct BinanceRequestGate: Sendable {
             let cost = limit.rateLimitType == .orders ? (isOrder ? 1 : 0) : weight
             guard cost > 0, let window = limit.windowStart(now) else { continue }
             let used = usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
-            usage[index] = (window, used + cost)
+            usage[index] = (window, used + cost)  // below the limit (checked above), so no overflow
         }
         return .now
     }
@@ -133,9 +140,12 @@ public struct BinanceRequestGate: Sendable {
             } else {
                 continue
             }
-            guard let reported = Int(value.trimmingCharacters(in: .whitespaces)), reported >= 0,
+            // A count past any limit means the same as the limit itself; held below it so that no sum overflows
+            // on a header that reads 9223372036854775807.
+            guard let read = Int(value.trimmingCharacters(in: .whitespaces)), read >= 0,
                   let index = limits.firstIndex(where: { $0.rateLimitType == kind && $0.suffix == suffix }),
                   let window = limits[index].windowStart(now) else { continue }
+            let reported = min(read, Self.largestCount)
             let counted = usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
             usage[index] = (window, max(counted, reported))
         }
@@ -177,6 +187,9 @@ public struct BinanceRequestGate: Sendable {
               let window = limits[index].windowStart(now) else { return nil }
         return usage[index].flatMap { $0.window == window ? $0.used : nil } ?? 0
     }
+
+    /// Larger than any of Binance's limits, far from `Int.max`.
+    static let largestCount = 1 << 40
 
     private static func format(_ date: Date) -> String {
         date.formatted(.iso8601)

@@ -33,6 +33,13 @@ actor BinanceUserStream {
     /// Binance's time in milliseconds, for the request's `timestamp`.
     private let timestamp: @Sendable () async -> Int64
     private let deliver: @Sendable (Event) async -> Void
+    /// Events in the order they came, handed to `deliver` by a task of their own: the reader never waits for routerd
+    /// (a reconcile after `subscribed`, a look-up), so the connection's pings are answered meanwhile and Binance does
+    /// not drop it for a silent client. Events are few (one per change of an order or balance), so none is dropped;
+    /// one that waited longer than `slowDelivery` for routerd is said (a routerd that stopped taking them no longer
+    /// shows as a dropped connection).
+    private let (events, queue) = AsyncStream.makeStream(of: (event: Event, at: ContinuousClock.Instant).self, bufferingPolicy: .unbounded)
+    static let slowDelivery: Duration = .seconds(30)
     private let logger: Logger
     private let recvWindowMilliseconds: Int
     private var requests = 0
@@ -50,8 +57,26 @@ actor BinanceUserStream {
     }
 
     func run() async {
-        await socket.run(opened: { outbound in try await outbound.write(.text(try await self.subscribeRequest())) },
-                         message: { await self.handle($0) }, closed: { await self.closed() })
+        let (events, deliver, logger) = (events, deliver, logger)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                var lastWarning: ContinuousClock.Instant?
+                for await (event, at) in events {
+                    if Task.isCancelled { break }
+                    let waited = ContinuousClock.now - at
+                    if waited > Self.slowDelivery, lastWarning.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                        lastWarning = ContinuousClock.now
+                        logger.warning("Binance user data stream events wait for routerd", metadata: ["waited": "\(waited)"])
+                    }
+                    await deliver(event)
+                }
+            }
+            await socket.run(opened: { outbound in try await outbound.write(.text(try await self.subscribeRequest())) },
+                             message: { await self.handle($0) }, closed: { await self.closed() })
+            // Stopped (cancelled with the venue): the delivering task hands on nothing more; what it had not handed
+            // on yet is reconciled at the next start, as anything missed while not subscribed.
+            queue.finish()
+        }
     }
 
     /// `userDataStream.subscribe.signature` with a fresh id, timestamp and recvWindow (numbers, as the docs type them).
@@ -68,12 +93,16 @@ actor BinanceUserStream {
         return String(decoding: try JSONSerialization.data(withJSONObject: request, options: [.sortedKeys]), as: UTF8.self)
     }
 
+    private func enqueue(_ event: Event) {
+        queue.yield((event, ContinuousClock.now))
+    }
+
     private func closed() async {
         pendingSubscribe = nil
         guard subscribed else { return }
         subscribed = false
         logger.warning("Binance user data stream lost; orders are polled until it is back")
-        await deliver(.lost)
+        enqueue(.lost)
     }
 
     /// One message: the subscription's answer, or an event. False closes the connection (to open it again).
@@ -83,6 +112,9 @@ actor BinanceUserStream {
             pendingSubscribe = nil
             guard status == 200 else {
                 logger.error("Binance refused the user data stream's subscription", metadata: ["status": "\(status)", "error": "\(error ?? "-")"])
+                // Handed on before the connection closes, not queued behind a reconcile: the next connection must
+                // find the back-off or ban in force (a subscription inside a 429's Retry-After earns a 418), and the
+                // clock read again.
                 if error?.hasPrefix("-1021") == true { await deliver(.clockRefused) }
                 if status == 418 || status == 429 || status == 403 {
                     await deliver(.refused(status == 418 ? .banned(retryAfterSeconds: nil, message: error ?? "")
@@ -92,15 +124,15 @@ actor BinanceUserStream {
             }
             subscribed = true
             logger.notice("Binance user data stream subscribed")
-            await deliver(.subscribed)
+            enqueue(.subscribed)
         case .answer:
             break
         case .orderChanged(let clientOrderId, let symbol, let status, let filled):
-            await deliver(.orderChanged(clientOrderId: clientOrderId, symbol: symbol, status: status, filled: filled))
+            enqueue(.orderChanged(clientOrderId: clientOrderId, symbol: symbol, status: status, filled: filled))
         case .balances(let balances, let updatedAt):
-            await deliver(.balances(balances, updatedAt: updatedAt))
+            enqueue(.balances(balances, updatedAt: updatedAt))
         case .balancesMoved:
-            await deliver(.balancesMoved)
+            enqueue(.balancesMoved)
         case .terminated:
             logger.notice("Binance ended the user data stream's subscription; subscribing again")
             return false

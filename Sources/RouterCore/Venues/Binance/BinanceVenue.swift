@@ -14,6 +14,11 @@ public actor BinanceVenue: TradingVenue {
     let rest: BinanceRESTClient
     private let logger: Logger
     private var rules: [String: SymbolRules] = [:]
+    /// Symbols whose trading Binance has paused (`BREAK`, `HALT`, …), with the status: new orders are refused with it,
+    /// and `exchangeInfo` is read every `pausedRulesEvery` until it says `TRADING` again.
+    private var paused: [String: String] = [:]
+    var pausedRulesEvery: Duration = .seconds(15)
+    func setPausedRulesEvery(_ every: Duration) { pausedRulesEvery = every }  // tests
     private var rulesReadAt: Date?
     /// Binance's order id → BAGBOT's client order id, learnt from every answer (trades name only the order id).
     private var clientOrderIds: [Int64: String] = [:]
@@ -22,6 +27,8 @@ public actor BinanceVenue: TradingVenue {
     /// handler, so a subscription or an order update of those first moments is not lost. Ticks are not kept.
     private var early: [VenueEvent] = []
     private var upkeep: Task<Void, Never>?
+    private var pausedWatch: Task<Void, Never>?
+    private var stopped = false
     private var marketStream: Task<Void, Never>?
     private var market: BinanceMarketStream?
     private var orderPoll: Task<Void, Never>?
@@ -96,8 +103,11 @@ public actor BinanceVenue: TradingVenue {
     }
 
     public func shutdown() async {
+        stopped = true
         upkeep?.cancel()
         upkeep = nil
+        pausedWatch?.cancel()
+        pausedWatch = nil
         changed.removeAll()
         for task in [marketStream, userStream, orderPoll] { task?.cancel() }
         for task in [marketStream, userStream, orderPoll] { await task?.value }
@@ -334,12 +344,22 @@ public actor BinanceVenue: TradingVenue {
         let body = try await read("/api/v3/exchangeInfo", [("symbols", list)], weight: 20, signed: false)
         let info = try BinanceReports.decode(BinanceExchangeInfo.self, from: body, what: "GET /api/v3/exchangeInfo")
         if let limits = info.rateLimits { await rest.setLimits(limits) }
-        let (read, refused) = info.rules()
+        let (read, refused, nowPaused) = info.rules()
         for refusal in refused {
             logger.error("a Binance symbol's rules could not be read; orders for it are refused", metadata: [
                 "symbol": "\(refusal.symbol)", "reason": "\(refusal.reason)",
             ])
         }
+        for (symbol, status) in nowPaused.sorted(by: { $0.key < $1.key }) where paused[symbol] != status {
+            logger.warning("Binance has paused a symbol's trading; its new orders are refused until it trades again", metadata: [
+                "symbol": "\(symbol)", "status": "\(status)",
+            ])
+        }
+        for symbol in paused.keys.sorted() where nowPaused[symbol] == nil {
+            logger.notice("Binance trades a paused symbol again", metadata: ["symbol": "\(symbol)"])
+        }
+        paused = nowPaused
+        watchPaused()
         let before = rules
         rules = Dictionary(read.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         rulesReadAt = Date()
@@ -349,6 +369,28 @@ public actor BinanceVenue: TradingVenue {
             ])
             await deliver(.rules(rules.values.sorted { $0.symbol < $1.symbol }))
         }
+    }
+
+    var anyPaused: Bool { !paused.isEmpty }
+
+    /// While any symbol is paused, `exchangeInfo` is read every `pausedRulesEvery`, so that its orders (its stops)
+    /// are accepted soon after Binance resumes it, not at the next hourly read.
+    private func watchPaused() {
+        guard !paused.isEmpty, pausedWatch == nil, !stopped else { return }
+        let every = pausedRulesEvery
+        pausedWatch = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: every)
+                guard let self, !Task.isCancelled, await self.anyPaused else { break }
+                await self.keepRules()
+            }
+            await self?.pausedWatchEnded()
+        }
+    }
+
+    private func pausedWatchEnded() {
+        pausedWatch = nil
+        watchPaused()  // a pause read between the watch's last look and its end
     }
 
     // MARK: TradingVenue
@@ -372,6 +414,9 @@ public actor BinanceVenue: TradingVenue {
     private func send(_ order: VenueOrderRequest) async throws -> VenueOrderReport {
         guard let rule = rules[order.symbol] else {
             throw VenueError.rejected("\(order.symbol) is not traded on Binance here (router.binance.symbols, or its rules could not be read)")
+        }
+        if let status = paused[order.symbol] {
+            throw VenueError.rejected("Binance has \(order.symbol)'s trading paused (\(status)); not sent")
         }
         let parameters = try BinanceOrders.newOrderParameters(order)
         let body: [UInt8]
@@ -638,6 +683,9 @@ public actor BinanceVenue: TradingVenue {
                 guard BinanceOutcome.newOrderWasNotProcessed(code: code) else {
                     return .unknownOutcome("Binance answered \(code): \(message), which does not say the order was not processed")
                 }
+                // errors.md: "The symbol is not trading." A pause begun since the rules were read: reading them now
+                // refuses the next orders before they go, and watches for the symbol trading again.
+                if message == "Market is closed." { await keepRules() }
                 return .rejected("Binance \(code): \(message)")
             case .filterFailure(let code, let message):
                 // The symbol's rules may have changed since they were read: read them again for the next order.

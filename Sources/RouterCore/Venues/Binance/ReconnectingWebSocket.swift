@@ -4,9 +4,10 @@ import WSClient
 
 /// One WebSocket connection kept open for as long as it runs (swift-websocket's client): after any drop it connects
 /// again after 1 s, 2 s, 4 s … 60 s, each up to 50 % longer at random (many clients dropped together do not all
-/// come back in the same second; Binance allows 300 connection attempts per 5 minutes per IP); a connection older
-/// than `maximumAge` is closed and opened again (Binance cuts them at 24 hours). Pings are answered with their
-/// payload by swift-websocket, as Binance asks.
+/// come back in the same second; Binance allows 300 connection attempts per 5 minutes per IP); a connection is
+/// closed when it reaches `maximumAge` and opened again (Binance cuts them at 24 hours). Pings are answered with
+/// their payload by swift-websocket, as Binance asks, while the messages are read: `message` must not hold the
+/// reader for long (hand slow work to a task of its own).
 struct ReconnectingWebSocket: Sendable {
     let url: String
     let name: String
@@ -33,20 +34,30 @@ struct ReconnectingWebSocket: Sendable {
             let maximumAge = maximumAge
             let name = name
             let logger = logger
+            let blockedFor = blockedFor
             do {
                 // Pings of its own every 20 s, answered or the connection is closed: a connection dropped without a
                 // word (a failover, a changed network path) would otherwise wait for a frame for ever.
                 let configuration = WebSocketClientConfiguration(maxFrameSize: maximumMessageBytes, autoPing: .enabled(timePeriod: .seconds(20)))
                 try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+                    // A ban or back-off the REST gate recorded while this connection was being made: nothing is
+                    // sent on it (a subscription is a request like any other); it is closed, and the loop waits.
+                    if await blockedFor() != nil { return }
                     try await opened(outbound)
-                    for try await frame in inbound.messages(maxSize: maximumMessageBytes) {
-                        if Task.isCancelled { return }
-                        if ContinuousClock.now - started > maximumAge {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        // Closed from our side before Binance's cut, quiet or not; what arrives until the close is
+                        // complete is still read and handed on.
+                        group.addTask {
+                            try await Task.sleep(until: started + maximumAge)
                             logger.notice("\(name): reconnecting before Binance's 24-hour cut")
-                            return
+                            try await outbound.close(.normalClosure, reason: "reconnecting before the 24-hour cut")
                         }
-                        guard case .text(let text) = frame else { continue }
-                        guard await message(Array(text.utf8)) else { return }
+                        defer { group.cancelAll() }
+                        for try await frame in inbound.messages(maxSize: maximumMessageBytes) {
+                            if Task.isCancelled { return }
+                            guard case .text(let text) = frame else { continue }
+                            guard await message(Array(text.utf8)) else { return }
+                        }
                     }
                 }
             } catch {
