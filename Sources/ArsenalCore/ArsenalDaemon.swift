@@ -64,7 +64,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
             mindset: IPCMindsetPort(client: mindsetClient), router: IPCRouterPort(client: routerClient),
             logger: logger, executor: routerClient.executor, saveChoices: { try choicesFile.save($0.keeping(otherChoices)) },
             manualMaxQuantity: config[ArsenalSettings.self].manualMaxQuantity,
-            confirmPause: .milliseconds(config[ArsenalSettings.self].confirmIntervalMs),
+            confirmPause: .milliseconds(config[ArsenalSettings.self].confirmIntervalMs), tradesBeforeSnapshot: false,
             publish: { method, signal, decision in
                 if method == Events.signal {
                     hub.publish(method, topic: Topics.signals, body: signal, requestId: signal.requestId)
@@ -202,11 +202,20 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         for _ in 0..<5 {
             let generation = await coordinator.rebuildGeneration
             // Asked before the snapshot and taken with it: an order that ends in between is held for one look-up.
-            let adopting = reconnected ? try await ordersToAdopt(via: client) : nil
+            let adopting = adoptsOrders(reconnected: reconnected, hasSnapshot: await coordinator.hasPositionsSnapshot)
+                ? try await ordersToAdopt(via: client) : nil
             let snapshot: StrategyPositionsResponse = try await client.call(Methods.routerStrategyPositions, EmptyBody())
             if await coordinator.resync(snapshot, keepingOrdersInFlight: !reconnected, askedIn: generation, adopting: adopting) { return }
         }
         throw IPCError(.conflict, "positions kept changing during resynchronisation")
+    }
+
+    /// Whether a snapshot of the positions takes routerd's unsettled orders with it (`ordersToAdopt`): after a
+    /// reconnect, and for the first snapshot of this run (or after a start-over) however it is asked for — one taken
+    /// to fill a gap in the fill log before the command connection's own resync would otherwise leave the previous
+    /// run's working orders holding no role, and the next signal would double them.
+    static func adoptsOrders(reconnected: Bool, hasSnapshot: Bool) -> Bool {
+        reconnected || !hasSnapshot
     }
 
     /// The orders routerd is still settling, and those it gave up as not found in the last day, for a snapshot of the
@@ -305,7 +314,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     public var services: [any Service] { [self] }
 
     /// Serves and trades until the graceful shutdown, then drains: ticks stop first (buffered ones are dropped)
-    /// and the tick consumer finishes, so no order is placed after SIGTERM or after the event stream closes;
+    /// and the tick consumer finishes (entries queued beside it are dropped; one already at mindsetd or routerd ends
+    /// as it would have), so no new order is decided after SIGTERM or after the event stream closes;
     /// then the event stream closes, the orders and fills already received are applied, and the clients and
     /// socket close. Nothing is lost with what is left unapplied: positions are rebuilt from routerd's record at
     /// the next start, and mindsetd counts closed trades from routerd's fill log, not from arsenald.
@@ -355,13 +365,14 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         await server.stop()
     }
 
-    /// Before pacing a replay: waits (up to 30 s) until an order can go the whole way — routerd and mindsetd
-    /// connected, and mindsetd connected to routerd (it reads the fill log before judging an entry) — so a
-    /// replay's first ticks are not judged while the daemons are still finding each other.
+    /// Before pacing a replay: waits (up to 30 s) until an order can go the whole way — routerd's positions read
+    /// (no signal goes out before), routerd and mindsetd connected, and mindsetd connected to routerd (it reads the
+    /// fill log before judging an entry) — so a replay's first ticks are not judged while the daemons are still
+    /// finding each other.
     private func waitForTradePath() async {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if routerClient.isConnected, mindsetClient.isConnected,
+            if await coordinator.hasPositionsSnapshot, routerClient.isConnected, mindsetClient.isConnected,
                let health: HealthReport = try? await mindsetClient.call(Methods.health, EmptyBody()), health.peers["routerd"] == "connected" {
                 return
             }

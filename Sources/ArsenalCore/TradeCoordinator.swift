@@ -70,6 +70,14 @@ public actor TradeCoordinator {
     private var appliedThrough: Int64 = 0
     /// The identity of routerd's database that `appliedThrough` counts in (nil until a resync says).
     private var databaseId: String?
+    /// False in arsenald: no signal goes out until routerd's positions have been read (`resync`), at start and after
+    /// every start-over. Before that the books are flat whatever the venue holds, and a warm strategy would enter
+    /// beside the position (and beside a working order) of the run before. Ticks still feed the strategies.
+    private let tradesBeforeSnapshot: Bool
+    private var withheldBeforeSnapshot = 0
+
+    /// Whether routerd's positions have been read since the start (or the last start-over).
+    public var hasPositionsSnapshot: Bool { databaseId != nil }
     /// The highest fill sequence received from that database's log, applied or held, or covered by a snapshot:
     /// every proposal carries it, so mindsetd counts the trades of every fill seen here before judging an entry.
     /// Never lowered while the database stays the same (a rebuild of the positions does not unsee a loss).
@@ -163,10 +171,11 @@ public actor TradeCoordinator {
         executor: EventLoopTaskExecutor = .for(MultiThreadedEventLoopGroup.singleton.next()),
         saveChoices: (@Sendable (StrategyChoices) throws -> Void)? = nil,
         manualMaxQuantity: [String: ExactDecimal] = [:], runID: String? = nil, recentSignals: RecentSignals = RecentSignals(),
-        confirmPause: Duration = .seconds(2),
+        confirmPause: Duration = .seconds(2), tradesBeforeSnapshot: Bool = true,
         publish: @escaping @Sendable (String, Signal, MindsetDecision?) -> Void = { _, _, _ in },
         settled: @escaping @Sendable (_ strategyId: String, TradeOutcome) -> Void = { _, _ in }
     ) {
+        self.tradesBeforeSnapshot = tradesBeforeSnapshot
         self.settledObserver = settled
         self.recentSignals = recentSignals
         self.executor = executor
@@ -434,14 +443,22 @@ public actor TradeCoordinator {
         while true {
             guard let (tick, updatesBefore) = ticks.take() else {
                 if await ticks.wait() { continue }
-                return
+                break
             }
             if !ticks.updatesApplied(through: updatesBefore) {
-                guard await ticks.waitForUpdates(through: updatesBefore) else { return }
+                guard await ticks.waitForUpdates(through: updatesBefore) else { break }
             }
-            if shouldStop() { return }
-            await handle(tick: tick)
+            if shouldStop() { break }
             let (paced, acknowledge) = handled(tick)
+            let decidedAt = catchUps
+            let outgoing = decide(tick)
+            if !outgoing.isEmpty {
+                if paced {
+                    await send(outgoing, quote: tick.sequence)
+                } else {
+                    await sendBesideTheLoop(outgoing, quote: tick.sequence, decidedAt: decidedAt)
+                }
+            }
             if paced {
                 await settle(within: .seconds(2))
                 settled(tick, acknowledge)
@@ -452,10 +469,72 @@ public actor TradeCoordinator {
                 await Task.yield()
             }
         }
+        // Queued entries are dropped; one already on its way (at mindsetd or routerd) ends as it would have.
+        tickLoopStopped = true
+        for task in Array(entriesBeside.values) { await task.value }
     }
 
     /// Ticks the loop handles before it lets other work on the coordinator run.
     static let ticksBetweenTurns = 16
+
+    /// Live: a tick's exits go out from the loop (straight to routerd); its entry is sent by a task of its own, so
+    /// that its wait for mindsetd (and routerd) holds up no other tick — above all no stop of another symbol. The
+    /// entry holds its role from `decide`, so no second one of its strategy and symbol goes out meanwhile. A paced
+    /// replay sends everything from the loop, in order, as a backtest does.
+    /// `decidedAt`: `catchUps` when the tick was decided.
+    func sendBesideTheLoop(_ outgoing: [(strategy: Strategy, signal: Signal)], quote: UInt64, decidedAt: Int) async {
+        let exits = outgoing.filter { !$0.signal.isEntry }
+        let entries = outgoing.filter { $0.signal.isEntry }
+        if !exits.isEmpty { await send(exits, quote: quote) }
+        guard !entries.isEmpty else { return }
+        let id = nextEntryBeside
+        nextEntryBeside += 1
+        entriesToSend[id] = (entries, decidedAt)
+        // Preferring the coordinator's loop, as the tick loop does, so the ports' calls stay on it.
+        entriesBeside[id] = Task(executorPreference: executor) {
+            await self.sendEntriesBeside(id, quote: quote)
+        }
+    }
+
+    /// Sends the entries queued as `id` that still stand: not one whose role another order took meanwhile, whose
+    /// strategy was disabled, decided before positions were read again (a resync or start-over: it may go beside
+    /// what was just read), or queued when the tick loop stopped.
+    private func sendEntriesBeside(_ id: Int, quote: UInt64) async {
+        defer { entriesBeside[id] = nil }
+        guard let (entries, catchUpsWhenDecided) = entriesToSend.removeValue(forKey: id) else { return }
+        var standing: [(strategy: Strategy, signal: Signal)] = []
+        for entry in entries {
+            let clientOrderId = "bb-\(entry.signal.requestId)"
+            let holdsItsRole = ordersInFlight[inFlightKey(entry.strategy.id, entry.signal.symbol, .entry)] == clientOrderId
+            if holdsItsRole, entry.strategy.isEnabled, catchUps == catchUpsWhenDecided, !tickLoopStopped,
+               tradesBeforeSnapshot || databaseId != nil {
+                standing.append(entry)
+                continue
+            }
+            ordersBeingPlaced.remove(clientOrderId)
+            orderEnded(clientOrderId, strategy: entry.strategy, symbol: entry.signal.symbol, role: .entry)
+            logger.info("an entry decided before a change was not sent", metadata: [
+                "client_order_id": "\(clientOrderId)", "symbol": "\(entry.signal.symbol)", "strategy": "\(entry.strategy.id)",
+            ])
+        }
+        if !standing.isEmpty { await send(standing, quote: quote) }
+    }
+
+    /// Entries sent beside the tick loop and not yet answered: the loop waits for them when it ends, so none is
+    /// placed after arsenald stops taking ticks.
+    private var entriesBeside: [Int: Task<Void, Never>] = [:]
+    private var entriesToSend: [Int: (entries: [(strategy: Strategy, signal: Signal)], catchUps: Int)] = [:]
+    /// How many times positions were read again or confirmed (tests).
+    var catchUpCount: Int { catchUps }
+
+    /// Until the entries sent beside the tick loop have gone (tests).
+    func entriesBesideSent() async {
+        for task in Array(entriesBeside.values) { await task.value }
+    }
+
+    /// Set when the tick loop ends: entries queued and not yet sent are not sent.
+    private var tickLoopStopped = false
+    private var nextEntryBeside = 0
 
     /// Applies routerd's order and fill updates as they come, counting each in `ticks` once applied. When it ends
     /// (the stream finished, or this task cancelled), the tick loop ends too: a tick would otherwise wait forever
@@ -496,6 +575,16 @@ public actor TradeCoordinator {
                 exits.append((strategy, signal))
             }
         }
+        if !tradesBeforeSnapshot, databaseId == nil, !entries.isEmpty {
+            // Entries only: an exit reduces a position the books hold (none at start; after a start-over, the stops of
+            // the positions still known must go out), and routerd bounds it.
+            for (strategy, signal) in entries { strategy.orderEnded(symbol: tick.symbol, role: OrderRole(signal)) }
+            entries = []
+            withheldBeforeSnapshot += 1
+            if withheldBeforeSnapshot == 1 {
+                logger.notice("entries withheld until routerd's positions are read", metadata: ["symbol": "\(tick.symbol)"])
+            }
+        }
         if exits.isEmpty && entries.isEmpty { return [] }
         var outgoing = exits
         if !entries.isEmpty {
@@ -533,6 +622,9 @@ public actor TradeCoordinator {
             throw IPCError(.badRequest, "quantity \(request.quantity) is above the largest manual order in \(request.symbol), \(cap) (arsenal.manual_max_quantity)")
         }
         let role: OrderRole = request.reduceOnly == true ? .exit : .entry
+        if role == .entry, !tradesBeforeSnapshot, databaseId == nil {
+            throw IPCError(.unavailable, "routerd's positions are not read yet (arsenald starting or resynchronising): no entry until they are")
+        }
         if role == .exit, let rules = symbolRules[request.symbol], rules.tradableQuantity(request.quantity) != request.quantity {
             throw IPCError(.badRequest, "a reduce-only quantity must be tradable as asked (step \(rules.stepSize), between \(rules.minQuantity) and \(rules.maxQuantity)): \(request.quantity) would not close what was asked")
         }
@@ -710,7 +802,9 @@ public actor TradeCoordinator {
             return .blocked(decision)
         }
         counters.approved += 1
-        var quantity = decision.approvedQuantity
+        // mindsetd only ever shrinks a proposal: an answer that says more (a mismatched or faulty mindsetd) is held to
+        // what the strategy proposed, so no size limit of the strategy's or the trader's is passed.
+        var quantity = min(decision.approvedQuantity, signal.quantity)
         if let rules = symbolRules[signal.symbol] {
             guard let tradable = rules.tradableQuantity(quantity) else {
                 counters.belowMinimum += 1
@@ -1266,6 +1360,7 @@ public actor TradeCoordinator {
         let positions = snapshot.positions
         appliedThrough = snapshot.throughSequence
         awaitingSnapshot = false
+        withheldBeforeSnapshot = 0
         untallyOrdersInFlight()
         defer { drainHeldFills(afterJump: true) }
         catchUps += 1

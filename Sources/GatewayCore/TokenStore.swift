@@ -21,12 +21,19 @@ public struct APIToken: Codable, Sendable, Equatable {
     public var lastUsedAt: Date?
     public var rotatedTo: String?
 
-    /// Whether the token is refused at `now`, and why.
+    /// Whether the token is refused at `now`, and why. Stored times are whole milliseconds, read back as the Double
+    /// nearest each, which may lie a fraction of a microsecond after it: compared as whole milliseconds with `now`'s
+    /// (rounded down), a revocation stored at now's millisecond is in force at now, never "after" it by the last bit.
     func state(at now: Date) -> TokenState {
-        if let revokedAt, revokedAt <= now { return .revoked }
-        if let expiresAt, expiresAt <= now { return .expired }
+        let now = Self.milliseconds(now, rounding: .down)
+        if let revokedAt, Self.milliseconds(revokedAt, rounding: .toNearestOrAwayFromZero) <= now { return .revoked }
+        if let expiresAt, Self.milliseconds(expiresAt, rounding: .toNearestOrAwayFromZero) <= now { return .expired }
         if revokedAt != nil { return .inGracePeriod }
         return .active
+    }
+
+    private static func milliseconds(_ date: Date, rounding: FloatingPointRoundingRule) -> Double {
+        (date.timeIntervalSince1970 * 1_000).rounded(rounding)
     }
 }
 

@@ -73,6 +73,21 @@ extension MindsetEngine {
         var transitions: [StateTransition] = []
         var trades: [ClosedTrade] = []
         var changed = false
+        // One closing order is one trade, however many executions it took: a stop that swept five price levels is
+        // five fills in the log (routerd writes an order's fills together, in sequence), but one loss, not five in a
+        // row (which would lock the day by the loss streak). The parts are summed until the next fill is another
+        // order's; the fill ids of the parts after the first are kept as counted too.
+        var pending: (trade: ClosedTrade, order: String, otherIds: [String])?
+        func recordPending() {
+            guard let (trade, _, otherIds) = pending else { return }
+            pending = nil
+            state.fillLog = log
+            if let id = trade.tradeId, !state.recentTradeIds.contains(id) { trades.append(trade) }
+            if let change = record(trade).transition { transitions.append(change) }
+            for id in otherIds where !state.recentTradeIds.contains(id) { state.recentTradeIds.append(id) }
+            log = state.fillLog ?? log
+        }
+        defer { state.fillLog = log }
         for fill in page.fills {
             guard let sequence = fill.sequence, sequence > log.countedThrough else { continue }
             // Strictly in order: positions and P&L depend on it. A gap is fetched again from where it starts.
@@ -90,6 +105,7 @@ extension MindsetEngine {
             do {
                 closed = try book.apply(fill)
             } catch {
+                recordPending()
                 // A position no decimal can hold: it stays as it was, and no new risk until a person looks.
                 state.fillLog = log
                 if let change = lockByLimit("fill \(fill.fillId) could not be counted (\(error))", at: state.clock ?? wallClock, cause: .unknownState) {
@@ -101,16 +117,30 @@ extension MindsetEngine {
             let updated = StrategyPosition(strategyId: strategy, symbol: fill.symbol, book: book)
             if let index { log.positions[index] = updated } else { log.positions.append(updated) }
             log.positions.removeAll { $0.quantity.isZero }
-            guard let closed, sequence > log.historyThrough || time >= log.historyBefore else { continue }
-            state.fillLog = log
+            guard let closed, sequence > log.historyThrough || time >= log.historyBefore else {
+                recordPending()
+                continue
+            }
+            // A part counted before (a re-read after a relink): not counted again, and not summed into another.
+            if state.recentTradeIds.contains(fill.fillId) {
+                recordPending()
+                continue
+            }
             let trade = ClosedTrade(strategyId: fill.strategyId ?? ManualTrading.strategyId, symbol: fill.symbol, side: closed.closedSide,
                                     quantity: closed.quantity, entryPrice: closed.entryPrice, exitPrice: fill.price, pnl: closed.pnl,
                                     closedAt: time, requestId: fill.requestId, tradeId: fill.fillId)
-            if !state.recentTradeIds.contains(fill.fillId) { trades.append(trade) }
-            if let change = record(trade).transition { transitions.append(change) }
-            log = state.fillLog ?? log
+            if var part = pending, part.order == fill.clientOrderId, part.trade.strategyId == trade.strategyId,
+               part.trade.symbol == trade.symbol, part.trade.side == trade.side,
+               let pnl = try? part.trade.pnl + trade.pnl, let quantity = try? part.trade.quantity + trade.quantity {
+                (part.trade.pnl, part.trade.quantity, part.trade.exitPrice, part.trade.closedAt) = (pnl, quantity, trade.exitPrice, trade.closedAt)
+                part.otherIds.append(fill.fillId)
+                pending = part
+                continue
+            }
+            recordPending()
+            pending = (trade, fill.clientOrderId, [])
         }
-        state.fillLog = log
+        recordPending()
         return (.counted(changed: changed), transitions, trades)
     }
 }

@@ -362,7 +362,10 @@ public struct MindsetEngine: Sendable {
     /// An admin's lock while a lock for unknown state waits for acknowledgment takes over its reason and cause
     /// (so `on_locked: flatten` acts on it); the acknowledgment is still needed.
     private mutating func adminLockOverUnknownState(reason: String, at time: Date, cause: LockCause) -> StateTransition? {
-        guard cause == .admin, state.emotion == .locked, state.lockCause == .unknownState else { return nil }
+        // Acknowledged, the day's lock for unknown state holds until the reset: an admin lock over it changes nothing
+        // (taking it over would let the next unlock lift it).
+        guard cause == .admin, state.emotion == .locked, state.lockCause == .unknownState, state.acknowledgmentPendingSince != nil
+        else { return nil }
         let change = StateTransition(from: .locked, to: .locked, reason: "\(reason) (the state still to be acknowledged)", at: time)
         (state.lockReason, state.lockCause) = (change.reason, .admin)
         note(change)
@@ -371,7 +374,10 @@ public struct MindsetEngine: Sendable {
 
     /// An admin's lock at the engine's own clock, moving it nowhere (`wallClock` only when it has none yet).
     public mutating func lockNow(reason: String, wallClock: Date) -> StateTransition? {
-        guard let now = state.clock else { return lock(reason: reason, at: wallClock) }
+        guard state.clock != nil else { return lock(reason: reason, at: wallClock) }
+        // Live, the day first moves on to the wall clock's (a reset may have passed since the last event): a lock put
+        // at an event's time before the reset would be lifted by the next event, as the reset's.
+        let now = rollDay(onWallClock: wallClock).now
         return adminLockOverUnknownState(reason: reason, at: now, cause: .admin) ?? transition(to: .locked, reason: reason, at: now, cause: .admin)
     }
 

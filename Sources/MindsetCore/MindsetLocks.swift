@@ -26,10 +26,10 @@ extension MindsetEngine {
             state.acknowledgmentPendingSince = nil
             let sameDay = state.dayStart.map { since >= $0 } ?? true
             if sameDay || state.lockCause == .limit {
-                // Acknowledged; the day stays locked as a limit's lock would.
+                // Acknowledged; the day stays locked as a limit's lock would (no unlock lifts it), but it is still the
+                // lock for unknown state, which alone never flattens: its cause stays (a limit's stays a limit's).
                 let change = StateTransition(from: .locked, to: .locked,
                                              reason: "admin acknowledged: \(reason); locked until the daily reset", at: at)
-                state.lockCause = .limit
                 state.lockReason = change.reason
                 note(change)
                 return change

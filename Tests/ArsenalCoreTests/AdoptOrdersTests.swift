@@ -37,6 +37,13 @@ struct AdoptOrdersTests {
         #expect(h.router.placed.get().count == 1)
     }
 
+    @Test("routerd's unsettled orders are adopted after a reconnect, and with the run's first snapshot however it was asked for")
+    func adoptsWithTheFirstSnapshot() {
+        #expect(ArsenalDaemon.adoptsOrders(reconnected: true, hasSnapshot: true))
+        #expect(ArsenalDaemon.adoptsOrders(reconnected: false, hasSnapshot: false), "a gap's snapshot before the command connection's resync")
+        #expect(!ArsenalDaemon.adoptsOrders(reconnected: false, hasSnapshot: true), "a gap while connected: the orders' events are still to come")
+    }
+
     @Test("mindsetd's flattening orders, other strategies' and final orders are not held")
     func othersAreNotHeld() async throws {
         let h = await restarted()

@@ -62,3 +62,14 @@ extension StrategyPosition {
         self.init(strategyId: strategyId, symbol: symbol, book: PositionBook(quantity: quantity, cost: try! quantity.magnitude.times(averagePrice)))
     }
 }
+
+extension TradeCoordinator {
+    /// A tick decided as the live tick loop does, its entry queued beside the loop; `thenResync`, when given, is read
+    /// between the decision and the queueing (as a resync that came while the tick's exits were being sent).
+    func decideAndQueue(_ tick: Tick, thenResync snapshot: StrategyPositionsResponse? = nil) async {
+        let decidedAt = catchUpCount
+        let outgoing = decide(tick)
+        if let snapshot { _ = resync(snapshot) }
+        await sendBesideTheLoop(outgoing, quote: tick.sequence, decidedAt: decidedAt)
+    }
+}

@@ -120,6 +120,8 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
     let failEvaluate = Locked(false)
     /// Fraction of the proposed quantity to approve; nil blocks.
     let approveFraction = Locked<Double?>(1)
+    /// How long each evaluation takes (a slow mindsetd); nil: at once.
+    let evaluationTakes = Locked<Duration?>(nil)
 
     /// For each call, whether it ran on this executor's loop thread (nil: not watched).
     let watchedExecutor = Locked<EventLoopTaskExecutor?>(nil)
@@ -127,6 +129,7 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
 
     func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
         evaluated.update { $0.append(proposal) }
+        if let delay = evaluationTakes.get() { try? await Task.sleep(for: delay) }
         if let executor = watchedExecutor.get() { callsOnLoop.update { $0.append(executor.eventLoop.inEventLoop) } }
         if failEvaluate.get() { throw MindsetDown() }
         guard let fraction = approveFraction.get() else {
@@ -337,6 +340,68 @@ struct TradeCoordinatorTests {
         #expect(decisions.count == 2)
         #expect(decisions.allSatisfy { $0.decision?.approved == false })
         #expect(decisions.first?.decision?.reasons.first?.contains("failing closed") == true)
+    }
+
+    @Test("live, an entry queued beside the tick loop and decided before positions were read again is not sent")
+    func queuedEntryDroppedAfterResync() async throws {
+        let h = Harness()
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 0)))
+        // Positions read again before the queued entry's turn on the coordinator.
+        await h.coordinator.decideAndQueue(tick(mid: 100, at: 1), thenResync: StrategyPositionsResponse(positions: [], throughSequence: 0))
+        await h.coordinator.entriesBesideSent()
+        #expect(h.router.placed.get().isEmpty, "an entry decided on the positions before")
+        #expect(!h.strategy.inFlight, "its role freed")
+        await h.coordinator.decideAndQueue(tick(mid: 100, at: 2))
+        await h.coordinator.entriesBesideSent()
+        #expect(h.router.placed.get().count == 1, "nothing changed: sent")
+    }
+
+    @Test("before routerd's positions are read, an exit still goes out: only entries wait")
+    func exitBeforeSnapshot() async throws {
+        let strategy = ScriptedStrategy()
+        strategy.configure { $0.isEntry = false; $0.side = .sell }
+        let router = FakeRouter()
+        let coordinator = TradeCoordinator(strategies: [strategy], mindset: FakeMindset(), router: router, logger: quietLogger,
+                                           tradesBeforeSnapshot: false)
+        await coordinator.handle(tick: tick(mid: 100, at: 1))
+        #expect(router.placed.get().first?.reduceOnly == true)
+    }
+
+    @Test("before routerd's positions are read, the trader's own entry is refused (unavailable), not sent")
+    func manualEntryBeforeSnapshot() async throws {
+        let router = FakeRouter()
+        let coordinator = TradeCoordinator(strategies: [ScriptedStrategy()], mindset: FakeMindset(), router: router, logger: quietLogger,
+                                           manualMaxQuantity: ["BTCUSDT": 10], tradesBeforeSnapshot: false)
+        await coordinator.handle(tick: tick(mid: 100, at: 1))
+        let refused = await #expect(throws: IPCError.self) {
+            _ = try await coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 1))
+        }
+        #expect(refused?.code == .unavailable)
+        #expect(router.placed.get().isEmpty)
+    }
+
+    @Test("an approval larger than the proposal (a faulty mindsetd) places no more than the strategy proposed")
+    func approvalCappedAtProposal() async throws {
+        let h = Harness()
+        h.mindset.approveFraction.set(2)
+        h.strategy.configure { $0.quantity = 1.5 }
+        await h.tickAt(1)
+        let placed = try #require(h.router.placed.get().first)
+        #expect(placed.quantity == 1.5)
+    }
+
+    @Test("in arsenald no signal goes out before routerd's positions are read; ticks still feed the strategies")
+    func noSignalBeforeSnapshot() async throws {
+        let strategy = ScriptedStrategy()
+        let router = FakeRouter()
+        let coordinator = TradeCoordinator(strategies: [strategy], mindset: FakeMindset(), router: router, logger: quietLogger,
+                                           tradesBeforeSnapshot: false)
+        await coordinator.handle(tick: tick(mid: 100, at: 1))
+        #expect(router.placed.get().isEmpty, "an entry beside whatever the run before left")
+        #expect(strategy.emitted.count == 1 && !strategy.inFlight, "the signal was made, and withdrawn")
+        #expect(await coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 0)))
+        await coordinator.handle(tick: tick(mid: 100, at: 2))
+        #expect(router.placed.get().count == 1)
     }
 
     @Test("a blocked decision places nothing and frees the symbol")

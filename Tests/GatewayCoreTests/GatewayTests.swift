@@ -200,6 +200,30 @@ struct TokenStoreTests {
         #expect(TokenStore.stored(notAfter: Date(timeIntervalSince1970: 1_800_000_000.5)).databaseText.hasSuffix(".500"))
     }
 
+    @Test("a revocation stored at now's millisecond is in force at now, also where now × 1000 rounds up onto that millisecond")
+    func revokedAtTheMillisecondBoundary() throws {
+        // A `now` just under a millisecond whose product with 1000 rounds up onto it: its revocation is stored as that
+        // millisecond, whose Double lies after `now` (the flake of `revokedFromTheInstant`, about once in 30 runs).
+        var found: Date?
+        for millisecond in stride(from: 1_765_000_000_000.0, to: 1_765_000_100_000, by: 1) {
+            let boundary = millisecond / 1_000
+            let now = boundary.nextDown
+            if (now * 1_000).rounded(.down) == millisecond {
+                found = Date(timeIntervalSince1970: now)
+                break
+            }
+        }
+        let now = try #require(found)
+        let revokedAt = TokenStore.stored(notAfter: now)
+        #expect(revokedAt > now, "the case this test is about")
+        let token = APIToken(id: "t", prefix: "bgb_x", owner: "o", role: .user, tier: "pro", createdAt: now.addingTimeInterval(-60),
+                             expiresAt: nil, revokedAt: revokedAt, lastUsedAt: nil, rotatedTo: nil)
+        #expect(token.state(at: now) == .revoked)
+        var expiring = token
+        (expiring.revokedAt, expiring.expiresAt) = (nil, revokedAt)
+        #expect(expiring.state(at: now) == .expired)
+    }
+
     @Test("a revoked token is refused as revoked")
     func revoked() async throws {
         let fixture = try TokenFixture()

@@ -20,15 +20,16 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     /// Fills ever made, so every fill has an id of its own (as a venue's trade ids are).
     let made = NIOLockedValueBox(0)
 
+    /// `order`: the client order id the fill belongs to (default: an order of its own).
     func append(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: ExactDecimal = 0, strategy: String? = "micro_trend",
-                time: Date, symbol: String = "BTCUSDT", venue: Venue = .paper) {
+                time: Date, symbol: String = "BTCUSDT", venue: Venue = .paper, order: String? = nil) {
         let number = made.withLockedValue { made in
             made += 1
             return made
         }
         entries.withLockedValue { entries in
             let sequence = Int64(entries.count + 1)
-            entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(number)", clientOrderId: "bb-\(sequence)", venue: venue, symbol: symbol, side: side,
+            entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(number)", clientOrderId: order ?? "bb-\(sequence)", venue: venue, symbol: symbol, side: side,
                                 quantity: quantity, price: price, fee: fee, time: time, strategyId: strategy, requestId: "r\(sequence)",
                                 sequence: sequence))
         }
@@ -135,6 +136,47 @@ struct MindsetFillLogTests {
         #expect(await mindset.catchUp())
         _ = try await mindset.evaluate(entry(at: at(4), seen: 2))
         #expect(await mindset.snapshot().trades == 1)
+    }
+
+    @Test("one closing order in several executions is one trade: a stop that swept three price levels is one loss, not a streak of three")
+    func partsOfOneOrderAreOneTrade() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log) { $0.revengeCooldownSeconds = 0 }
+        #expect(await mindset.catchUp(), "linked to an empty log")
+        log.append(.buy, 3, at: 100, time: at(1))
+        for (level, price) in [ExactDecimal(99), 98, 97].enumerated() {
+            log.append(.sell, 1, at: price, time: at(2 + Double(level) / 10), order: "bb-stop")
+        }
+        // Another order's win right after: a trade of its own.
+        log.append(.buy, 1, at: 100, time: at(3))
+        log.append(.sell, 1, at: 101, time: at(4))
+        #expect(await mindset.catchUp())
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.trades == 2 && snapshot.losses == 1 && snapshot.wins == 1, "trades \(snapshot.trades), losses \(snapshot.losses)")
+        #expect(snapshot.dailyPnl == -5, "every part's P&L counts: -1 -2 -3 +1")
+        #expect(snapshot.emotionState == "CALM")
+        // Read again after a restart: nothing counted twice.
+        #expect(await service(dir, log).catchUp())
+        #expect(await service(dir, log).snapshot().trades == 2)
+    }
+
+    @Test("an order's part counted before a relink is not summed again: the part after it still counts")
+    func partCountedBeforeARelink() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log) { $0.revengeCooldownSeconds = 0 }
+        #expect(await mindset.catchUp(), "linked to an empty log")
+        log.append(.buy, 2, at: 100, time: at(1))
+        log.append(.sell, 1, at: 99, time: at(2), order: "bb-resting")
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().dailyPnl == -1)
+        // The rest of the resting order fills; before it is read, the log is relinked (the same file, now live).
+        log.append(.sell, 1, at: 98, time: at(3), order: "bb-resting")
+        log.databaseId.withLockedValue { $0 = "db-1+live" }
+        #expect(await mindset.catchUp())
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.dailyPnl == -3, "the second part's loss counted, the first not twice: \(snapshot.dailyPnl)")
     }
 
     @Test("switched to live after a paper run: mindsetd starts over from the live venue's fills; paper ones move nothing and count nothing")

@@ -191,6 +191,28 @@ struct MindsetFlattenTests {
         #expect(placed(log).map(\.strategyId) == ["mean_reversion"])
     }
 
+    @Test("a lock for unknown state acknowledged the same day stays LOCKED until the reset, and flattens nothing (no limit was reached)")
+    func acknowledgedUnknownStateDoesNotFlatten() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let store = MindsetStore(stateDirectory: dir.file("state"))
+        try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
+        try Data("{corrupt".utf8).write(to: URL(fileURLWithPath: store.statePath))
+        let mindset = service(dir, log, wall: NIOLockedValueBox(now))
+        await openPositions(log, mindset)
+        _ = try await mindset.unlock(UnlockRequest(reason: "checked the state by hand"))
+        let state = try #require(try store.loadState())
+        #expect(state.emotion == .locked && state.acknowledgmentPendingSince == nil)
+        await mindset.markToMarket()
+        await mindset.flattenIfLocked()
+        #expect(placed(log).isEmpty, "an acknowledgment is not a limit reached")
+        await #expect(throws: IPCError.self) { _ = try await mindset.unlock(UnlockRequest(reason: "again")) }
+        // Nor can an admin lock and unlock talk it away before the reset.
+        _ = try await mindset.lock(LockRequest(reason: "mine", time: nil))
+        await #expect(throws: IPCError.self) { _ = try await mindset.unlock(UnlockRequest(reason: "lift it")) }
+        #expect(try store.loadState()?.emotion == .locked)
+    }
+
     @Test("nothing is sent while routerd's trading is paused; after the resume, it is")
     func pausedRouterStopsFlatten() async throws {
         let dir = try TempDir()

@@ -100,6 +100,16 @@ struct MindsetInputTests {
         #expect(engine.state.emotion == .locked)
     }
 
+    @Test("a lock without a time, after a reset no event has brought yet, is the new day's: the next event does not lift it")
+    func lockWithoutTimeAfterTheReset() {
+        var engine = MindsetEngine(rules: makeRules())
+        #expect(engine.evaluate(proposal(at: utc("2026-06-01T23:58:00Z"))).approved)
+        _ = engine.lockNow(reason: "admin: done", wallClock: utc("2026-06-02T00:02:00Z"))
+        let next = engine.evaluate(proposal(at: utc("2026-06-02T00:03:00Z")))
+        #expect(!next.approved, "the lock was lifted as the reset's: \(next.reasons)")
+        #expect(engine.state.emotion == .locked)
+    }
+
     @Test("bad numbers are refused with their field: quantity, price, strength, confidence, a trade's prices")
     func badNumbers() async throws {
         let dir = try TempDir()

@@ -87,15 +87,18 @@ struct MindsetTransitionEventTests {
     func transitionsAnnounced() async throws {
         let dir = try TempDir()
         let seen = NIOLockedValueBox<[String]>([])
-        let mindset = MindsetService(rules: makeRules { $0.revengeCooldownSeconds = 0 }, store: MindsetStore(stateDirectory: dir.file("state")),
-                                     logger: quietLogger)
-        await mindset.setTransitionHandler { change in seen.withLockedValue { $0.append("\(change.from.rawValue)→\(change.to.rawValue)") } }
         let t0 = utc("2024-03-01T10:00:00Z")
+        // The wall clock of a live mindsetd, a few seconds after the day's events.
+        let wall = NIOLockedValueBox(t0.addingTimeInterval(5))
+        let mindset = MindsetService(rules: makeRules { $0.revengeCooldownSeconds = 0 }, store: MindsetStore(stateDirectory: dir.file("state")),
+                                     logger: quietLogger, wallClock: { wall.withLockedValue { $0 } })
+        await mindset.setTransitionHandler { change in seen.withLockedValue { $0.append("\(change.from.rawValue)→\(change.to.rawValue)") } }
         _ = try await mindset.record(trade(pnl: -1, at: t0))
         _ = try await mindset.record(trade(pnl: -1, at: t0.addingTimeInterval(1)))
         _ = try await mindset.lock(LockRequest(reason: "lunch", time: nil))
         _ = try await mindset.unlock(UnlockRequest(reason: "back"))
         _ = try await mindset.lock(LockRequest(reason: "done", time: nil))
+        wall.withLockedValue { $0 = utc("2024-03-02T10:00:05Z") }
         _ = try await mindset.evaluate(proposal(at: utc("2024-03-02T10:00:00Z")))
         _ = try await mindset.evaluate(proposal(at: utc("2024-03-02T10:00:01Z")))
         // The unlock goes to CALM, and at once to what the day's two losses call for.
