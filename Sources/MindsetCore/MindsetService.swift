@@ -323,9 +323,11 @@ public actor MindsetService {
                 }
                 if let goal, engine.countedFillSequence >= goal, !engine.countsInAnotherDatabase(than: databaseId) { return true }
                 if page.fills.count < Self.fillPage || page.fills.last.flatMap(\.sequence).map({ $0 > engine.countedFillSequence }) == true {
-                    // The log's end (or a gap that the next catch-up fetches again).
-                    if engine.countedFillSequence >= page.lastSequence { lastLedgerRead = check.wallClock }
-                    return (goal.map { engine.countedFillSequence >= $0 } ?? true) && !engine.countsInAnotherDatabase(than: databaseId)
+                    // The log's end (or a gap that the next catch-up fetches again). Without a goal, "every trade in
+                    // it": stopped short at a gap, the trades after it are not counted, so this is not done.
+                    let reachedEnd = engine.countedFillSequence >= page.lastSequence
+                    if reachedEnd { lastLedgerRead = check.wallClock }
+                    return (goal.map { engine.countedFillSequence >= $0 } ?? reachedEnd) && !engine.countsInAnotherDatabase(than: databaseId)
                 }
             }
         } catch {

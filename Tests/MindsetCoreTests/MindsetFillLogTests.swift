@@ -46,7 +46,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
         if failing.withLockedValue({ $0 }) { throw IPCError(.connectionLost, "routerd is down") }
         let all = entries.withLockedValue { $0 }
         return FillsResponse(fills: Array(all.filter { ($0.sequence ?? 0) > after }.prefix(limit)), databaseId: databaseId.withLockedValue { $0 },
-                             lastSequence: Int64(all.count), accountVenues: accountVenues.withLockedValue { $0 })
+                             lastSequence: all.compactMap(\.sequence).max() ?? 0, accountVenues: accountVenues.withLockedValue { $0 })
     }
 
     /// The orders mindsetd placed (to flatten while LOCKED); they fail while `placeFailing` is set, else fill
@@ -159,6 +159,21 @@ struct MindsetFillLogTests {
         // Read again after a restart: nothing counted twice.
         #expect(await service(dir, log).catchUp())
         #expect(await service(dir, log).snapshot().trades == 2)
+    }
+
+    @Test("a gap in the fill log: an entry is not judged on the trades before it (trades_pending), fresh or not")
+    func gapHoldsEntries() async throws {
+        let dir = try TempDir()
+        let log = FakeFillLog()
+        let mindset = service(dir, log)
+        log.append(.buy, 1, at: 100, time: at(1))
+        log.append(.sell, 1, at: 99, time: at(2))
+        log.append(.buy, 1, at: 100, time: at(3))
+        log.append(.sell, 1, at: 90, time: at(4))
+        // Sequence 3 missing (a log copied in part): 4, a loss, comes after the gap.
+        log.entries.withLockedValue { $0.removeAll { $0.sequence == 3 } }
+        let decision = try await mindset.evaluate(entry(at: at(5), seen: nil))
+        #expect(!decision.approved && decision.reasons.first?.hasPrefix("trades_pending") == true, "\(decision.reasons)")
     }
 
     @Test("an order's part counted before a relink is not summed again: the part after it still counts")
