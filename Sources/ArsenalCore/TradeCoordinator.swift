@@ -505,8 +505,13 @@ public actor TradeCoordinator {
         var standing: [(strategy: Strategy, signal: Signal)] = []
         for entry in entries {
             let clientOrderId = "bb-\(entry.signal.requestId)"
-            let holdsItsRole = ordersInFlight[inFlightKey(entry.strategy.id, entry.signal.symbol, .entry)] == clientOrderId
-            if holdsItsRole, entry.strategy.isEnabled, catchUps == catchUpsWhenDecided, !tickLoopStopped,
+            let (strategyId, symbol) = (entry.strategy.id, entry.signal.symbol)
+            let holdsItsRole = ordersInFlight[inFlightKey(strategyId, symbol, .entry)] == clientOrderId
+            // Not after an exit of its own strategy and symbol went out meanwhile (a stop of a position another of its
+            // entries opened, revived or working beside this one): a fresh entry right after a stop loss.
+            let exitUnderWay = ordersInFlight[inFlightKey(strategyId, symbol, .exit)] != nil
+                || workingBeside[inFlightKey(strategyId, symbol, .entry)]?.isEmpty == false
+            if holdsItsRole, !exitUnderWay, entry.strategy.isEnabled, catchUps == catchUpsWhenDecided, !tickLoopStopped,
                tradesBeforeSnapshot || databaseId != nil {
                 standing.append(entry)
                 continue

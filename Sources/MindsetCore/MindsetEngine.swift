@@ -362,11 +362,12 @@ public struct MindsetEngine: Sendable {
     /// An admin's lock while a lock for unknown state waits for acknowledgment takes over its reason and cause
     /// (so `on_locked: flatten` acts on it); the acknowledgment is still needed.
     private mutating func adminLockOverUnknownState(reason: String, at time: Date, cause: LockCause) -> StateTransition? {
-        // Acknowledged, the day's lock for unknown state holds until the reset: an admin lock over it changes nothing
-        // (taking it over would let the next unlock lift it).
-        guard cause == .admin, state.emotion == .locked, state.lockCause == .unknownState, state.acknowledgmentPendingSince != nil
-        else { return nil }
-        let change = StateTransition(from: .locked, to: .locked, reason: "\(reason) (the state still to be acknowledged)", at: time)
+        guard cause == .admin, state.emotion == .locked, state.lockCause == .unknownState else { return nil }
+        // Acknowledged, the day's lock holds until the reset: the admin's lock takes it over (and flattens, as an admin
+        // lock does) under a reason the next unlock does not lift (it lifts only reasons starting "admin:").
+        let acknowledged = state.acknowledgmentPendingSince == nil
+        let text = acknowledged ? "locked until the daily reset (state acknowledged), and \(reason)" : "\(reason) (the state still to be acknowledged)"
+        let change = StateTransition(from: .locked, to: .locked, reason: text, at: time)
         (state.lockReason, state.lockCause) = (change.reason, .admin)
         note(change)
         return change

@@ -66,10 +66,13 @@ extension StrategyPosition {
 extension TradeCoordinator {
     /// A tick decided as the live tick loop does, its entry queued beside the loop; `thenResync`, when given, is read
     /// between the decision and the queueing (as a resync that came while the tick's exits were being sent).
-    func decideAndQueue(_ tick: Tick, thenResync snapshot: StrategyPositionsResponse? = nil) async {
+    /// `thenDecide`, when given, makes a tick decided in between too (its exit holds its role; it is not sent).
+    func decideAndQueue(_ tick: Tick, thenResync snapshot: StrategyPositionsResponse? = nil,
+                        thenDecide later: (@Sendable () -> Tick)? = nil) async {
         let decidedAt = catchUpCount
         let outgoing = decide(tick)
         if let snapshot { _ = resync(snapshot) }
+        if let later { _ = decide(later()) }
         await sendBesideTheLoop(outgoing, quote: tick.sequence, decidedAt: decidedAt)
     }
 }

@@ -120,8 +120,8 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
     let failEvaluate = Locked(false)
     /// Fraction of the proposed quantity to approve; nil blocks.
     let approveFraction = Locked<Double?>(1)
-    /// How long each evaluation takes (a slow mindsetd); nil: at once.
-    let evaluationTakes = Locked<Duration?>(nil)
+    /// While true, evaluations wait (a mindsetd that does not answer yet).
+    let holdEvaluations = Locked(false)
 
     /// For each call, whether it ran on this executor's loop thread (nil: not watched).
     let watchedExecutor = Locked<EventLoopTaskExecutor?>(nil)
@@ -129,7 +129,7 @@ final class FakeMindset: MindsetPort, @unchecked Sendable {
 
     func evaluate(_ proposal: TradeProposal) async throws -> MindsetDecision {
         evaluated.update { $0.append(proposal) }
-        if let delay = evaluationTakes.get() { try? await Task.sleep(for: delay) }
+        while holdEvaluations.get() { try? await Task.sleep(for: .milliseconds(10)) }
         if let executor = watchedExecutor.get() { callsOnLoop.update { $0.append(executor.eventLoop.inEventLoop) } }
         if failEvaluate.get() { throw MindsetDown() }
         guard let fraction = approveFraction.get() else {
@@ -354,6 +354,20 @@ struct TradeCoordinatorTests {
         await h.coordinator.decideAndQueue(tick(mid: 100, at: 2))
         await h.coordinator.entriesBesideSent()
         #expect(h.router.placed.get().count == 1, "nothing changed: sent")
+    }
+
+    @Test("live, an entry queued beside the tick loop is not sent once an exit of its strategy and symbol went out meanwhile")
+    func queuedEntryDroppedAfterAnExit() async throws {
+        let h = Harness()
+        #expect(await h.coordinator.resync(StrategyPositionsResponse(positions: [], throughSequence: 0)))
+        let strategy = h.strategy
+        await h.coordinator.decideAndQueue(tick(mid: 100, at: 1), thenDecide: {
+            // A stop of a position another of its orders opened: the strategy's next signal is an exit.
+            strategy.configure { $0.rolesInFlight = []; $0.isEntry = false; $0.side = .sell }
+            return tick(mid: 90, at: 2)
+        })
+        await h.coordinator.entriesBesideSent()
+        #expect(h.router.placed.get().isEmpty, "a fresh entry right after the stop")
     }
 
     @Test("before routerd's positions are read, an exit still goes out: only entries wait")

@@ -191,7 +191,7 @@ struct MindsetFlattenTests {
         #expect(placed(log).map(\.strategyId) == ["mean_reversion"])
     }
 
-    @Test("a lock for unknown state acknowledged the same day stays LOCKED until the reset, and flattens nothing (no limit was reached)")
+    @Test("a lock for unknown state acknowledged the same day stays LOCKED until the reset and flattens nothing; an admin lock then flattens, and is not lifted by an unlock")
     func acknowledgedUnknownStateDoesNotFlatten() async throws {
         let dir = try TempDir()
         let log = FakeFillLog()
@@ -207,8 +207,11 @@ struct MindsetFlattenTests {
         await mindset.flattenIfLocked()
         #expect(placed(log).isEmpty, "an acknowledgment is not a limit reached")
         await #expect(throws: IPCError.self) { _ = try await mindset.unlock(UnlockRequest(reason: "again")) }
-        // Nor can an admin lock and unlock talk it away before the reset.
+        // The admin locks to close the positions: that flattens, as any admin lock does; an unlock cannot talk the day
+        // out of the acknowledged lock before the reset.
         _ = try await mindset.lock(LockRequest(reason: "mine", time: nil))
+        await mindset.flattenIfLocked()
+        #expect(!placed(log).isEmpty, "the admin's lock closes the positions")
         await #expect(throws: IPCError.self) { _ = try await mindset.unlock(UnlockRequest(reason: "lift it")) }
         #expect(try store.loadState()?.emotion == .locked)
     }
