@@ -366,7 +366,7 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
     }
 
     /// Before pacing a replay: waits (up to 30 s) until an order can go the whole way — routerd's positions read
-    /// (no signal goes out before), routerd and mindsetd connected, and mindsetd connected to routerd (it reads the
+    /// (no entry goes out before), routerd and mindsetd connected, and mindsetd connected to routerd (it reads the
     /// fill log before judging an entry) — so a replay's first ticks are not judged while the daemons are still
     /// finding each other.
     private func waitForTradePath() async {

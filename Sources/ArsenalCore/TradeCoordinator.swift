@@ -70,9 +70,10 @@ public actor TradeCoordinator {
     private var appliedThrough: Int64 = 0
     /// The identity of routerd's database that `appliedThrough` counts in (nil until a resync says).
     private var databaseId: String?
-    /// False in arsenald: no signal goes out until routerd's positions have been read (`resync`), at start and after
-    /// every start-over. Before that the books are flat whatever the venue holds, and a warm strategy would enter
-    /// beside the position (and beside a working order) of the run before. Ticks still feed the strategies.
+    /// False in arsenald: no entry (a strategy's or the trader's) goes out until routerd's positions have been read
+    /// (`resync`), at start and after every start-over. Before that the books are flat whatever the venue holds, and a
+    /// warm strategy would enter beside the position (and beside a working order) of the run before. Exits still go
+    /// out, and ticks still feed the strategies.
     private let tradesBeforeSnapshot: Bool
     private var withheldBeforeSnapshot = 0
 
@@ -525,8 +526,8 @@ public actor TradeCoordinator {
         if !standing.isEmpty { await send(standing, quote: quote) }
     }
 
-    /// Entries sent beside the tick loop and not yet answered: the loop waits for them when it ends, so none is
-    /// placed after arsenald stops taking ticks.
+    /// Entries sent beside the tick loop and not yet answered: the loop waits for them when it ends (queued ones are
+    /// dropped then; one already at mindsetd or routerd ends as it would have).
     private var entriesBeside: [Int: Task<Void, Never>] = [:]
     private var entriesToSend: [Int: (entries: [(strategy: Strategy, signal: Signal)], catchUps: Int)] = [:]
     /// How many times positions were read again or confirmed (tests).

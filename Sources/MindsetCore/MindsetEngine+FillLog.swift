@@ -82,7 +82,7 @@ extension MindsetEngine {
             guard let (trade, _, otherIds) = pending else { return }
             pending = nil
             state.fillLog = log
-            if let id = trade.tradeId, !state.recentTradeIds.contains(id) { trades.append(trade) }
+            trades.append(trade)  // its parts' ids were not counted before (those are skipped below)
             if let change = record(trade).transition { transitions.append(change) }
             for id in otherIds where !state.recentTradeIds.contains(id) { state.recentTradeIds.append(id) }
             log = state.fillLog ?? log

@@ -359,12 +359,12 @@ public struct MindsetEngine: Sendable {
         return adminLockOverUnknownState(reason: reason, at: time, cause: cause) ?? transition(to: .locked, reason: reason, at: time, cause: cause)
     }
 
-    /// An admin's lock while a lock for unknown state waits for acknowledgment takes over its reason and cause
-    /// (so `on_locked: flatten` acts on it); the acknowledgment is still needed.
+    /// An admin's lock over a lock for unknown state takes over its reason and cause (so `on_locked: flatten` acts on
+    /// it): while the acknowledgment is pending it is still needed; once given (the day locked until the reset), the
+    /// reason is one no unlock lifts.
     private mutating func adminLockOverUnknownState(reason: String, at time: Date, cause: LockCause) -> StateTransition? {
         guard cause == .admin, state.emotion == .locked, state.lockCause == .unknownState else { return nil }
-        // Acknowledged, the day's lock holds until the reset: the admin's lock takes it over (and flattens, as an admin
-        // lock does) under a reason the next unlock does not lift (it lifts only reasons starting "admin:").
+        // `unlock` lifts only reasons that start "admin:".
         let acknowledged = state.acknowledgmentPendingSince == nil
         let text = acknowledged ? "locked until the daily reset (state acknowledged), and \(reason)" : "\(reason) (the state still to be acknowledged)"
         let change = StateTransition(from: .locked, to: .locked, reason: text, at: time)
