@@ -684,7 +684,8 @@ public actor TradeCoordinator {
                                    + "(\(existing.side.rawValue) \(existing.quantity) \(existing.symbol)\(existing.reduceOnly ? ", reduce-only" : "")), "
                                    + "which is not this request (\(difference)); nothing was sent")
                 }
-                return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again")
+                return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again",
+                                         alreadyPlaced: true)
             }
         }
         counters.signals += 1
@@ -698,7 +699,9 @@ public actor TradeCoordinator {
 
     /// How the order a key already names differs from a manual request under that key, or nil when it is that
     /// request's order: the same symbol, side and kind (reduce-only or not), a market order of the trader's, and a
-    /// quantity up to the one asked (mindsetd may scale an entry down, and the step size round it down).
+    /// quantity up to the one asked for an entry (mindsetd may scale it down, and the step size round it down), exactly
+    /// the one asked for a reduce-only order (never scaled: a smaller one would leave part of the position open while
+    /// the caller believes it closed).
     static func difference(between existing: OrderRecord, and request: ManualOrderRequest) -> String? {
         if existing.symbol != request.symbol.uppercased() { return "symbol \(request.symbol)" }
         if existing.side != request.side { return "side \(request.side.rawValue)" }
@@ -706,6 +709,9 @@ public actor TradeCoordinator {
         if existing.type != .market || existing.limitPrice != nil { return "a market order" }
         if existing.strategyId != ManualTrading.strategyId { return "a manual order" }
         if existing.quantity > request.quantity { return "quantity \(request.quantity), smaller than the order's" }
+        if existing.reduceOnly, existing.quantity != request.quantity {
+            return "quantity \(request.quantity), where the reduce-only order is \(existing.quantity) (never scaled)"
+        }
         return nil
     }
 

@@ -108,12 +108,16 @@ public struct ManualOrderResult: Codable, Sendable, Equatable {
     public var decision: MindsetDecision?
     public var order: OrderRecord?
     public var reason: String?
+    /// `placed` by an earlier request with the same idempotency key: this one sent nothing.
+    public var alreadyPlaced: Bool?
 
-    public init(outcome: Outcome, signal: Signal, decision: MindsetDecision? = nil, order: OrderRecord? = nil, reason: String? = nil) {
+    public init(outcome: Outcome, signal: Signal, decision: MindsetDecision? = nil, order: OrderRecord? = nil, reason: String? = nil,
+                alreadyPlaced: Bool? = nil) {
         self.outcome = outcome
         self.signal = signal
         self.decision = decision
         self.order = order
         self.reason = reason
+        self.alreadyPlaced = alreadyPlaced
     }
 }

@@ -4,9 +4,11 @@ import BagbotRuntime
 
 /// What claiming an `Idempotency-Key` found.
 enum IdempotencyClaim: Equatable, Sendable {
-    /// The key is this request's now (new, or left `running` by a request that can no longer answer): go ahead, with
-    /// `arsenalKey` as the key arsenald gets. `isNew`: no row existed (the key was never used, or was given up).
-    case claimed(arsenalKey: String, isNew: Bool)
+    /// The key is this request's now (new, released, or left `running` by a request that can no longer answer): go
+    /// ahead, with `arsenalKey` as the key arsenald gets. `isNew`: no row existed (the key was never used, or was
+    /// forgotten after the retention). `claimedAt`: this claim's time, which its `complete` and `release` name, so that
+    /// a request whose claim was taken over cannot store or give up the claim of the one that took it.
+    case claimed(arsenalKey: String, isNew: Bool, claimedAt: Date)
     /// The first request with this key has its final answer: send it again, do nothing else.
     case replay(status: Int, body: Data)
     /// The first request with this key is still running in this gateway: 409, never a second order.
@@ -18,7 +20,9 @@ enum IdempotencyClaim: Equatable, Sendable {
 /// `idempotency_keys`: one row per owner and `Idempotency-Key` of `POST /api/orders` (per owner, not per token: a
 /// rotated token or another token of the owner retrying with the key is the same client). A request claims its key
 /// in one write transaction before anything is sent (so of two concurrent requests with one key, exactly one goes
-/// on), and stores its answer once that answer is final. The row is not the only guard against a second order:
+/// on), and stores its answer once that answer is final. A claim given up without a final answer (a 504, arsenald
+/// down) keeps its row, held by no run (`run_id` empty): its fingerprint still refuses the key for another request,
+/// which the order it may have placed would otherwise answer. The row is not the only guard against a second order:
 /// the key also names the order at arsenald (`arsenal_key`), whose own idempotency returns the order it already
 /// placed, so a claim taken over after a gateway crash cannot place a second one either.
 final class IdempotencyStore: Sendable {
@@ -83,14 +87,14 @@ final class IdempotencyStore: Sendable {
                                arguments: [runId, now, owner, key])
                 let stored: String? = row["arsenal_key"]
                 let claimer: String = row["token_id"]
-                return .claimed(arsenalKey: stored ?? Self.legacyArsenalKey(tokenId: claimer, key: key), isNew: false)
+                return .claimed(arsenalKey: stored ?? Self.legacyArsenalKey(tokenId: claimer, key: key), isNew: false, claimedAt: now)
             }
             let arsenalKey = Self.arsenalKey(owner: owner, key: key)
             try db.execute(sql: """
                 INSERT INTO idempotency_keys (owner, key, token_id, arsenal_key, request_hash, state, run_id, created_at, claimed_at)
                 VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)
                 """, arguments: [owner, key, tokenId, arsenalKey, requestHash, runId, now, now])
-            return .claimed(arsenalKey: arsenalKey, isNew: true)
+            return .claimed(arsenalKey: arsenalKey, isNew: true, claimedAt: now)
         }
     }
 
@@ -106,28 +110,35 @@ final class IdempotencyStore: Sendable {
     }
 
     /// Records that this claim's order is the one an earlier gateway placed under `arsenalKey`.
-    func adopt(owner: String, key: String, arsenalKey: String) async throws {
+    func adopt(owner: String, key: String, arsenalKey: String, claimedAt: Date) async throws {
         try await database.write { [runId] db in
-            try db.execute(sql: "UPDATE idempotency_keys SET arsenal_key = ? WHERE owner = ? AND key = ? AND state = 'running' AND run_id = ?",
-                           arguments: [arsenalKey, owner, key, runId])
-        }
-    }
-
-    /// Stores the final answer: every later request with the key gets it.
-    func complete(owner: String, key: String, status: Int, body: Data, now: Date) async throws {
-        try await database.write { db in
             try db.execute(sql: """
-                UPDATE idempotency_keys SET state = 'done', status = ?, response = ?, completed_at = ? WHERE owner = ? AND key = ?
-                """, arguments: [status, body, now, owner, key])
+                UPDATE idempotency_keys SET arsenal_key = ? WHERE owner = ? AND key = ? AND state = 'running' AND run_id = ? AND claimed_at = ?
+                """, arguments: [arsenalKey, owner, key, runId, claimedAt])
         }
     }
 
-    /// Gives the key up: no final answer was reached (arsenald refused the request or could not be asked, or the
-    /// order's outcome is not known yet), so a retry goes to arsenald again, under the same arsenald key.
-    func release(owner: String, key: String) async throws {
+    /// Stores the final answer of the claim made at `claimedAt`: every later request with the key gets it. False when
+    /// that claim was taken over meanwhile (the request that took it stores its own answer about the same order).
+    @discardableResult
+    func complete(owner: String, key: String, claimedAt: Date, status: Int, body: Data, now: Date) async throws -> Bool {
         try await database.write { [runId] db in
-            try db.execute(sql: "DELETE FROM idempotency_keys WHERE owner = ? AND key = ? AND state = 'running' AND run_id = ?",
-                           arguments: [owner, key, runId])
+            try db.execute(sql: """
+                UPDATE idempotency_keys SET state = 'done', status = ?, response = ?, completed_at = ?
+                WHERE owner = ? AND key = ? AND state = 'running' AND run_id = ? AND claimed_at = ?
+                """, arguments: [status, body, now, owner, key, runId, claimedAt])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Gives up the claim made at `claimedAt`: no final answer was reached (arsenald refused the request or could not
+    /// be asked, or the order's outcome is not known yet), so a retry goes to arsenald again, under the same arsenald
+    /// key. The row stays, held by no run, with its fingerprint: the key still names this request and no other.
+    func release(owner: String, key: String, claimedAt: Date) async throws {
+        try await database.write { [runId] db in
+            try db.execute(sql: """
+                UPDATE idempotency_keys SET run_id = '' WHERE owner = ? AND key = ? AND state = 'running' AND run_id = ? AND claimed_at = ?
+                """, arguments: [owner, key, runId, claimedAt])
         }
     }
 }

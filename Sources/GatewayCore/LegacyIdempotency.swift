@@ -1,3 +1,4 @@
+import Foundation
 import BagbotDomain
 import BagbotIPC
 
@@ -9,7 +10,7 @@ import BagbotIPC
 /// old derivations, and the order found (if any) is the one this request names.
 enum LegacyIdempotency {
     /// The arsenald key for a claim that found no row: the old derivation whose order routerd has, else `arsenalKey`.
-    static func resolve(owner: String, key: String, arsenalKey: String, environment: GatewayEnvironment) async throws -> String {
+    static func resolve(owner: String, key: String, arsenalKey: String, claimedAt: Date, environment: GatewayEnvironment) async throws -> String {
         let candidates: [String]
         do {
             candidates = try await environment.idempotency.legacyArsenalKeys(owner: owner, key: key, now: environment.clock())
@@ -27,7 +28,7 @@ enum LegacyIdempotency {
             }
             guard !page.orders.isEmpty else { continue }
             do {
-                try await environment.idempotency.adopt(owner: owner, key: key, arsenalKey: candidate)
+                try await environment.idempotency.adopt(owner: owner, key: key, arsenalKey: candidate, claimedAt: claimedAt)
             } catch {
                 throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot record the Idempotency-Key now; nothing was sent")
             }

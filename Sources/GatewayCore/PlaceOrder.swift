@@ -65,6 +65,8 @@ enum PlaceOrder {
         /// The order's request id (arsenald's signal), which every daemon's lines about it carry: `bagbot trace`.
         var requestId: String?
         var outcome: String?
+        /// The key's order as arsenald found it already placed (this request sent nothing).
+        var alreadyPlaced: OrderRecord?
     }
 
     static let keyHeader = HTTPField.Name("Idempotency-Key")!
@@ -101,6 +103,7 @@ enum PlaceOrder {
         }
         let claimedKey: String
         let claimedAnew: Bool
+        let claimedAt: Date
         switch claim {
         case .replay(let status, let stored):
             var response = Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
@@ -116,15 +119,16 @@ enum PlaceOrder {
             throw APIError(.unprocessableContent, "idempotency_key_reused",
                            "this Idempotency-Key was already used for a different order (symbol, side, quantity or reduceOnly); "
                            + "the first request under it may have been placed: check GET /api/orders before sending another order")
-        case .claimed(let arsenalKey, let isNew):
+        case .claimed(let arsenalKey, let isNew, let at):
             claimedKey = arsenalKey
             claimedAnew = isNew
+            claimedAt = at
         }
         var keyed = manual
-        let reply: Reply
+        var reply: Reply
         do {
             let arsenalKey = claimedAnew
-                ? try await LegacyIdempotency.resolve(owner: owner, key: key, arsenalKey: claimedKey, environment: environment)
+                ? try await LegacyIdempotency.resolve(owner: owner, key: key, arsenalKey: claimedKey, claimedAt: claimedAt, environment: environment)
                 : claimedKey
             keyed.idempotencyKey = arsenalKey
             // Before it is sent: an order whose owner is not on record could be cancelled by an admin only.
@@ -136,33 +140,55 @@ enum PlaceOrder {
                 throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot record the order's owner now; nothing was sent")
             }
             reply = try await place(keyed, environment: environment)
+            if claimedAnew, arsenalKey == claimedKey, let earlier = reply.alreadyPlaced {
+                // No row named the key, yet its order exists: the key was used more than the retention ago (or the
+                // gateway's records were lost), so this is not a retry the gateway can vouch for. Answered "placed",
+                // the client would believe an order went out now when nothing was sent.
+                reply = keyForgotten(earlier)
+            }
             // The gateway's line of the order's trace (GET /api/logs?requestId=…, `bagbot trace`).
             context.logger.info("manual order", metadata: [
                 "request_id": "\(reply.requestId ?? "-")", "outcome": "\(reply.outcome ?? "unknown")", "status": "\(reply.status.code)",
                 "symbol": "\(manual.symbol)", "side": "\(manual.side.rawValue)", "quantity": "\(manual.quantity)", "owner": "\(owner)",
             ])
         } catch {
-            await release(store, owner: owner, key: key, context: context)
+            await release(store, owner: owner, key: key, claimedAt: claimedAt, context: context)
             throw error
         }
         if reply.isFinal {
             do {
-                try await store.complete(owner: owner, key: key, status: Int(reply.status.code), body: reply.body, now: environment.clock())
+                let stored = try await store.complete(owner: owner, key: key, claimedAt: claimedAt, status: Int(reply.status.code),
+                                                      body: reply.body, now: environment.clock())
+                if !stored {
+                    context.logger.notice("idempotent answer not stored: the key's claim was taken over by a retry, which stores its own")
+                }
             } catch {
                 // The order's answer stands; a retry finds the key released and asks arsenald again under the same
                 // arsenald key, which answers with the order already placed.
                 context.logger.error("idempotent answer not stored", metadata: ["error": "\(error)"])
-                await release(store, owner: owner, key: key, context: context)
+                await release(store, owner: owner, key: key, claimedAt: claimedAt, context: context)
             }
         } else {
-            await release(store, owner: owner, key: key, context: context)
+            await release(store, owner: owner, key: key, claimedAt: claimedAt, context: context)
         }
         return response(reply)
     }
 
-    static func release(_ store: IdempotencyStore, owner: String, key: String, context: GatewayContext) async {
+    /// 422 `idempotency_key_reused`, final: the key's order was placed under it long ago (`earlier`), not by this request.
+    static func keyForgotten(_ earlier: OrderRecord) -> Reply {
+        let message = "this Idempotency-Key already names order \(earlier.clientOrderId), placed \(ISO8601DateFormatter().string(from: earlier.createdAt)) "
+            + "(\(earlier.side.rawValue) \(earlier.quantity) \(earlier.symbol)), longer ago than keys are kept; nothing was sent. "
+            + "Use a new key for a new order"
+        let answer = Answer(error: .init(code: "idempotency_key_reused", message: message), outcome: ManualOrderResult.Outcome.notSent.rawValue,
+                            clientOrderId: earlier.clientOrderId, order: earlier)
+        let body = (try? JSONResponse.data(answer))
+            ?? Data(#"{"error":{"code":"idempotency_key_reused","message":"this Idempotency-Key already names an earlier order; nothing was sent"},"outcome":"not_sent"}"#.utf8)
+        return Reply(status: .unprocessableContent, body: body, isFinal: true, outcome: "not_sent")
+    }
+
+    static func release(_ store: IdempotencyStore, owner: String, key: String, claimedAt: Date, context: GatewayContext) async {
         do {
-            try await store.release(owner: owner, key: key)
+            try await store.release(owner: owner, key: key, claimedAt: claimedAt)
         } catch {
             context.logger.error("idempotency key not released; it is taken over once stale", metadata: ["error": "\(error)"])
         }
@@ -244,6 +270,9 @@ enum PlaceOrder {
             if let order = result.order, order.status == .rejected {
                 status = .unprocessableContent
                 answer.error = .init(code: "order_rejected", message: "the order was rejected: \(order.rejectReason ?? "no reason given")")
+            } else if let order = result.order, order.status == .unknown || order.status == .sent {
+                // routerd itself does not know yet whether the venue took it: "maybe" is not "placed".
+                return outcomeUnknown(answer, cause: "routerd has it as \(order.status.rawValue) (the venue's answer is not known yet; it is being looked up)")
             } else {
                 status = .created
             }
@@ -263,7 +292,8 @@ enum PlaceOrder {
             return outcomeUnknown(Answer(outcome: ManualOrderResult.Outcome.unknown.rawValue, clientOrderId: clientOrderId),
                                   cause: "its answer could not be encoded")
         }
-        return Reply(status: status, body: body, isFinal: true, requestId: result.signal.requestId, outcome: result.outcome.rawValue)
+        return Reply(status: status, body: body, isFinal: true, requestId: result.signal.requestId, outcome: result.outcome.rawValue,
+                     alreadyPlaced: result.alreadyPlaced == true ? result.order : nil)
     }
 
     /// 504 `order_outcome_unknown`: the order may have been placed. Not final, so the key is released: a retry with it

@@ -625,7 +625,9 @@ public actor RouterService: ExclusiveSections {
         guard existing.symbol == symbol, existing.side == request.side, existing.quantity == request.quantity,
               existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId,
               existing.reduceOnly == reduceOnly else {
-            throw IPCError(.conflict, "clientOrderId \(existing.clientOrderId) is already used by a different order")
+            // Not `conflict` ("not sent, try again"): the id's order exists, and a caller whose ids are its idempotency
+            // keys (arsenald's manual orders) must learn that, not place the same thing under a new key.
+            throw IPCError(.keyReused, "clientOrderId \(existing.clientOrderId) already names a different order (\(existing.side.rawValue) \(existing.quantity) \(existing.symbol), \(existing.status.rawValue)); nothing was sent")
         }
         if existing.status == .pendingNew {
             // Orders are placed start to end in the exclusive section, so a pending_new order seen here is one
@@ -653,7 +655,21 @@ public actor RouterService: ExclusiveSections {
             for open in try await store.nonFinalOrders()
             where open.reduceOnly && open.status != .pendingNew && !isSealedNeverSent(open) && open.symbol == symbol
                 && open.strategyId == strategyId && open.venue == venue.id {
-                openReducing = try openReducing + open.quantity - open.filledQuantity
+                // A strategy's position is its recorded fills: what an exit may still sell is what its recorded fills
+                // have not, also where the venue says more is filled than the fills it sent (that part sold, in
+                // neither the book nor the venue's remaining). The venue's net position counts the venue's figure.
+                let done = strategyId == nil ? open.filledQuantity : try await recordedQuantity(ofOrder: open.clientOrderId)
+                openReducing = try openReducing + max(.zero, try open.quantity - done)
+            }
+            // Ended exits whose fills are still being looked up (the venue said more filled than it sent): what they
+            // sold beyond their recorded fills is not in the book yet.
+            if strategyId != nil {
+                for (clientOrderId, entry) in unsettled where entry.venue == venue.id && entry.symbol == symbol {
+                    guard let ended = try await store.order(clientOrderId: clientOrderId), ended.status.isFinal, ended.reduceOnly,
+                          ended.strategyId == strategyId else { continue }
+                    let recorded = try await recordedQuantity(ofOrder: clientOrderId)
+                    openReducing = try openReducing + max(.zero, try ended.filledQuantity - recorded)
+                }
             }
             // One given up as not found may still execute until it is looked up again.
             for doubt in lateLookups.values
@@ -665,6 +681,11 @@ public actor RouterService: ExclusiveSections {
                                                 whose: whose, symbol: symbol) {
             throw IPCError(.badRequest, refusal)
         }
+    }
+
+    /// The quantity of an order's fills routerd has recorded.
+    private func recordedQuantity(ofOrder clientOrderId: String) async throws -> ExactDecimal {
+        try ExactDecimal.sum(try await store.fills(ofOrder: clientOrderId).map(\.quantity))
     }
 
     // MARK: Cancelling
@@ -785,7 +806,8 @@ public actor RouterService: ExclusiveSections {
         var updated = stored
         updated.status = revived || Self.rank(report.status) >= Self.rank(stored.status) ? report.status : stored.status
         updated.filledQuantity = max(report.filledQuantity, stored.filledQuantity)
-        updated.averageFillPrice = report.averagePrice ?? stored.averageFillPrice
+        // An older report's average is of fewer fills.
+        updated.averageFillPrice = report.filledQuantity >= stored.filledQuantity ? report.averagePrice ?? stored.averageFillPrice : stored.averageFillPrice
         updated.exchangeOrderId = report.exchangeOrderId ?? stored.exchangeOrderId
         // Found after it was given up: the venue's word replaces "not found" (a filled order has no reject reason).
         updated.rejectReason = givenUp ? report.rejectReason : (report.rejectReason ?? stored.rejectReason)
@@ -816,9 +838,10 @@ public actor RouterService: ExclusiveSections {
             publish(fill)
         }
         // A venue that reports more filled than the fills it sent (an update lost on the way): the lookup
-        // brings the whole order, every fill with it.
+        // brings the whole order, every fill with it. Judged against the order as recorded, not this report: an
+        // older report, short of nothing itself, must not end the search for a newer one's missing fills.
         let reported = (try? ExactDecimal.sum(report.fills.map(\.quantity))) ?? .zero
-        if reported < report.filledQuantity, (try? await store.fills(ofOrder: updated.clientOrderId).reduce(ExactDecimal.zero) { try $0 + $1.quantity }) ?? .zero < report.filledQuantity {
+        if reported < updated.filledQuantity, (try? await recordedQuantity(ofOrder: updated.clientOrderId)) ?? .zero < updated.filledQuantity {
             unsettled[updated.clientOrderId] = unsettled[updated.clientOrderId] ?? UnsettledOrder(venue: updated.venue, symbol: updated.symbol, misses: 0)
         } else if updated.status.isFinal || updated.status == .acknowledged || updated.status == .partiallyFilled {
             unsettled[updated.clientOrderId] = nil

@@ -177,6 +177,23 @@ struct ManualOrderTests {
         #expect(next.outcome == .placed)
     }
 
+    @Test("a key naming a reduce-only order answers only a request of exactly its quantity: a close is never taken as scaled down")
+    func keyNamesSmallerClose() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        await h.tickAt(1)
+        h.router.stored.set(OrderRecord(clientOrderId: "bb-m-k", venue: .paper, symbol: "BTCUSDT", side: .sell, type: .market, quantity: 1,
+                                        status: .filled, filledQuantity: 1, reduceOnly: true, strategyId: "manual", requestId: "m-k",
+                                        createdAt: epoch, updatedAt: epoch))
+        let larger = await #expect(throws: IPCError.self) {
+            try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .sell, quantity: 3, reduceOnly: true, idempotencyKey: "k"))
+        }
+        #expect(larger?.code == .keyReused && larger?.message.contains("never scaled") == true, "\(String(describing: larger))")
+        let same = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .sell, quantity: 1, reduceOnly: true, idempotencyKey: "k"))
+        #expect(same.outcome == .placed && same.order?.clientOrderId == "bb-m-k" && same.alreadyPlaced == true)
+        #expect(h.router.placed.get().isEmpty, "nothing sent either way")
+    }
+
     @Test("while the trader's position is being rebuilt (a fill it could not take), no manual order goes out")
     func manualBookRebuilding() async throws {
         let h = Harness()

@@ -12,7 +12,7 @@ import Testing
 @Suite("router.placeOrder failures: not sent or outcome unknown")
 struct PlaceRefusalTests {
     @Test("routerd's explicit refusals mean not sent: the symbol is free again", arguments: [
-        IPCError(.badRequest, "refused by rule min_quantity"), IPCError(.conflict, "clientOrderId bb-1 is already used by a different order"),
+        IPCError(.badRequest, "refused by rule min_quantity"), IPCError(.conflict, "order bb-0 for BTCUSDT has an outcome not yet known"),
         IPCError(.tradingPaused, "trading is paused"), IPCError(.unavailable, "routerd is not connected"),
         IPCError(.notSent, "order bb-1 could not be recorded, so it was not sent"),
     ])
@@ -27,6 +27,8 @@ struct PlaceRefusalTests {
     @Test("anything else is outcome unknown: the symbol stays busy, no second order, and a manual order says unknown", arguments: [
         IPCError(.internal, "unexpected response body: keyNotFound clientOrderId"), IPCError(.internal, "unreadable error frame"),
         IPCError(.rejected, "reserved"), IPCError(.forbidden, "peer refused"), IPCError(.notFound, "no such thing"),
+        // The id names an order routerd has: this request sent nothing, but the id's order exists and is looked up.
+        IPCError(.keyReused, "clientOrderId bb-1 already names a different order; nothing was sent"),
     ])
     func unknownOutcomes(error: IPCError) async throws {
         let h = Harness()

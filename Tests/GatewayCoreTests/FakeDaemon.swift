@@ -49,6 +49,8 @@ final class ManualOrderDesk: Sendable {
         case block(reasons: [String], codes: [String])
         case reject(String)
         case unknown
+        /// routerd answered with the order still `unknown` (the venue's answer not in): arsenald says "placed".
+        case placedUnknown
         case refuse(IPCErrorCode, String)
     }
 
@@ -74,6 +76,11 @@ final class ManualOrderDesk: Sendable {
         }
     }
 
+    /// routerd settles the key's order (its look-up found what the venue did).
+    func settle(key: String, _ status: OrderStatus) {
+        state.withLock { $0.placed[key]?.status = status }
+    }
+
     func register(_ registry: IPCMethodRegistry) {
         registry.register(Methods.arsenalPlaceManualOrder, ManualOrderRequest.self) { [self] request, _ in
             let delay = state.withLock { state -> Duration in
@@ -88,7 +95,8 @@ final class ManualOrderDesk: Sendable {
                                     price: ExactDecimal("9684.84")!, time: time, strength: 1, confidence: 1, isEntry: request.reduceOnly != true,
                                     reason: "manual order", requestId: requestId)
                 if let key = request.idempotencyKey, let existing = state.placed[key] {
-                    return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again")
+                    return ManualOrderResult(outcome: .placed, signal: signal, order: existing, reason: "already placed with this idempotencyKey; not sent again",
+                                             alreadyPlaced: true)
                 }
                 let approved = MindsetDecision(approved: true, sizeMultiplier: 1, approvedQuantity: request.quantity, emotionState: "CALM",
                                                reasons: ["state CALM: size × 1.00"], codes: ["state_size"])
@@ -111,6 +119,8 @@ final class ManualOrderDesk: Sendable {
                 case .block(let reasons, let codes):
                     return ManualOrderResult(outcome: .blocked, signal: signal, decision: MindsetDecision(
                         approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "TILTED", reasons: reasons, codes: codes))
+                case .placedUnknown:
+                    return ManualOrderResult(outcome: .placed, signal: signal, decision: approved, order: order(.unknown))
                 case .unknown:
                     _ = order(.unknown)
                     return ManualOrderResult(outcome: .unknown, signal: signal, decision: approved, reason: "order bb-\(requestId) sent; routerd did not answer in time")

@@ -119,8 +119,8 @@ struct OrderAPITests {
             let typed = PlaceOrder.Canonical(symbol: "BTCUSDT", side: "buy", quantity: "0.00200", reduceOnly: false)
             let store = h.environment.idempotency
             #expect(try await store.claim(owner: "pat", key: "old", tokenId: tokenId, requestHash: typed.fingerprint, now: h.clock.now())
-                    == .claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "old"), isNew: true))
-            try await store.complete(owner: "pat", key: "old", status: 201, body: Data(#"{"outcome":"placed"}"#.utf8), now: h.clock.now())
+                    == .claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "old"), isNew: true, claimedAt: h.clock.now()))
+            try await store.complete(owner: "pat", key: "old", claimedAt: h.clock.now(), status: 201, body: Data(#"{"outcome":"placed"}"#.utf8), now: h.clock.now())
             let retry = try await h.app.test(.router) { client in
                 try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "old")
             }
@@ -267,13 +267,18 @@ struct OrderAPITests {
             #expect(first.errorMessage?.contains("may have been placed") == true)
             #expect(try first.json()["outcome"] as? String == "unknown")
             #expect(try first.json()["signal"] != nil, "arsenald's answer is passed on")
-            #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0, "not kept")
+            #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'") == 0, "no answer kept")
             desk.set(.fill)
-            let retry = try await h.app.test(.router) { client in
-                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "u1")
+            let (unsettled, settled) = try await h.app.test(.router) { client in
+                let unsettled = try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "u1")
+                desk.settle(key: IdempotencyStore.arsenalKey(owner: "pat", key: "u1"), .filled)
+                return (unsettled, try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "u1"))
             }
+            #expect(unsettled.status == .gatewayTimeout, "routerd still has it unknown: \(String(buffer: unsettled.body))")
+            #expect(unsettled.errorCode == "order_outcome_unknown")
+            let retry = settled
             #expect(retry.status == .created)
-            #expect(desk.calls.count == 2)
+            #expect(desk.calls.count == 3)
             #expect(desk.ordersPlaced == 1, "arsenald's own key returned the order it had; none placed again")
         }
     }
@@ -290,7 +295,7 @@ struct OrderAPITests {
             #expect(response.errorCode == "idempotency_key_reused")
             #expect(response.errorMessage?.contains("already names another order") == true)
             #expect(response.errorMessage?.contains("bb-m-gabc") == true)
-            #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0, "a refusal is not kept")
+            #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'") == 0, "a refusal is not kept as the answer")
         }
     }
 
@@ -322,7 +327,8 @@ struct OrderAPITests {
         let arsenalKey = IdempotencyStore.arsenalKey(owner: "pat", key: "slow")
         #expect(try first.json()["clientOrderId"] as? String == "bb-m-\(arsenalKey)")
         #expect(first.errorMessage?.contains("GET /api/orders/bb-m-\(arsenalKey)") == true, "\(first.errorMessage ?? "")")
-        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0, "not kept: no final answer yet")
+        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'") == 0, "not kept: no final answer yet")
+        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE run_id = ''") == 1, "released, its fingerprint kept")
         try await waitUntil("the slow call to finish at the fake arsenald") { desk.ordersPlaced == 1 }
         desk.set(.fill)
         let retry = try await h.app.test(.router) { client in
@@ -356,7 +362,69 @@ struct OrderAPITests {
             #expect(response["Idempotent-Replayed"] == nil)
         }
         #expect(calls.withLock { $0 } == 2, "nothing final was stored: the retry asks arsenald again")
-        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0)
+        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'") == 0)
+    }
+
+    @Test("a key released after a 504 keeps its fingerprint: the same key with another quantity is 422, arsenald not asked")
+    func releasedKeyRefusesAnotherBody() async throws {
+        try await withArsenal { h, desk in
+            desk.set(.unknown)
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let close = #"{"symbol":"BTCUSDT","side":"sell","quantity":"0.010","reduceOnly":true}"#
+            let larger = #"{"symbol":"BTCUSDT","side":"sell","quantity":"0.030","reduceOnly":true}"#
+            let (first, second) = try await h.app.test(.router) { client in
+                (try await call(client, .post, "/api/orders", token: token, json: close, key: "c1"),
+                 try await call(client, .post, "/api/orders", token: token, json: larger, key: "c1"))
+            }
+            #expect(first.status == .gatewayTimeout)
+            #expect(second.status == .unprocessableContent, "\(String(buffer: second.body))")
+            #expect(second.errorCode == "idempotency_key_reused")
+            #expect(desk.calls.count == 1, "the second body never reached arsenald")
+        }
+    }
+
+    @Test("routerd answering the order as unknown is 504, not a stored 201: a retry tells the outcome once it is settled")
+    func routerUnknownIsNotPlaced() async throws {
+        try await withArsenal { h, desk in
+            desk.set(.placedUnknown)
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let first = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "r1")
+            }
+            #expect(first.status == .gatewayTimeout, "\(String(buffer: first.body))")
+            #expect(first.errorCode == "order_outcome_unknown")
+            #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'") == 0)
+            desk.settle(key: IdempotencyStore.arsenalKey(owner: "pat", key: "r1"), .rejected)
+            let retry = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "r1")
+            }
+            #expect(retry.status == .unprocessableContent, "\(String(buffer: retry.body))")
+            #expect(retry.errorCode == "order_rejected")
+            #expect(desk.ordersPlaced == 1)
+        }
+    }
+
+    @Test("a key used again after it was forgotten (older than the retention) is 422 naming the old order, never 201 for nothing sent")
+    func forgottenKeyIsNotARetry() async throws {
+        try await withArsenal { h, desk in
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let first = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "week")
+            }
+            #expect(first.status == .created)
+            h.clock.advance(h.environment.idempotency.retention + 86_400)
+            let token2 = try await h.token(owner: "pat", tier: .pro)
+            let (again, replay) = try await h.app.test(.router) { client in
+                (try await call(client, .post, "/api/orders", token: token2, json: Self.order, key: "week"),
+                 try await call(client, .post, "/api/orders", token: token2, json: Self.order, key: "week"))
+            }
+            #expect(again.status == .unprocessableContent, "\(String(buffer: again.body))")
+            #expect(again.errorCode == "idempotency_key_reused")
+            #expect(again.errorMessage?.contains("longer ago than keys are kept") == true, "\(again.errorMessage ?? "")")
+            #expect(try again.json()["outcome"] as? String == "not_sent")
+            #expect(replay.status == .unprocessableContent && replay["Idempotent-Replayed"] == "true", "the refusal is the key's answer now")
+            #expect(desk.ordersPlaced == 1)
+        }
     }
 
     @Test("arsenald refusing or down: the key is released and nothing is kept")
@@ -368,7 +436,7 @@ struct OrderAPITests {
         }
         #expect(down.status == .serviceUnavailable)
         #expect(down.errorCode == "daemon_unavailable")
-        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys") == 0)
+        #expect(try h.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'") == 0)
 
         let desk = ManualOrderDesk()
         let arsenal = try await FakeDaemon("arsenald", in: h) { desk.register($0) }
@@ -522,8 +590,12 @@ struct OrderAPITests {
 /// The key table itself: claims under concurrency and across a gateway restart.
 @Suite("Idempotency store")
 struct IdempotencyStoreTests {
-    static let fresh = IdempotencyClaim.claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "k"), isNew: true)
-    static let takenOver = IdempotencyClaim.claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "k"), isNew: false)
+    static func fresh(at time: Date = APIHarness.start) -> IdempotencyClaim {
+        .claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "k"), isNew: true, claimedAt: time)
+    }
+    static func takenOver(at time: Date = APIHarness.start) -> IdempotencyClaim {
+        .claimed(arsenalKey: IdempotencyStore.arsenalKey(owner: "pat", key: "k"), isNew: false, claimedAt: time)
+    }
 
     @Test("of many concurrent claims of one key exactly one wins, whichever of the owner's tokens sends it")
     func concurrentClaims() async throws {
@@ -537,7 +609,7 @@ struct IdempotencyStoreTests {
             for try await claim in group { all.append(claim) }
             return all
         }
-        #expect(claims.filter { $0 == Self.fresh }.count == 1)
+        #expect(claims.filter { $0 == Self.fresh() }.count == 1)
         #expect(claims.filter { $0 == .inProgress }.count == 49)
     }
 
@@ -546,14 +618,14 @@ struct IdempotencyStoreTests {
         let dir = try TempDir()
         let before = try APIHarness(dir: dir, runId: "run-a")
         #expect(try await before.environment.idempotency.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start)
-                == Self.fresh)
+                == Self.fresh())
         // The gateway dies here: no answer stored, no release.
         let after = try APIHarness(dir: dir, runId: "run-b")
         let store = after.environment.idempotency
         #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "other", now: APIHarness.start) == .mismatch)
-        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "h", now: APIHarness.start) == Self.takenOver)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "h", now: APIHarness.start) == Self.takenOver())
         #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start) == .inProgress)
-        try await store.complete(owner: "pat", key: "k", status: 201, body: Data("{}".utf8), now: APIHarness.start)
+        try await store.complete(owner: "pat", key: "k", claimedAt: APIHarness.start, status: 201, body: Data("{}".utf8), now: APIHarness.start)
         #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t3", requestHash: "h", now: APIHarness.start) == .replay(status: 201, body: Data("{}".utf8)))
         #expect(IdempotencyStore.arsenalKey(owner: "pat", key: "k") == IdempotencyStore.arsenalKey(owner: "pat", key: "k"))
         #expect(IdempotencyStore.arsenalKey(owner: "pat", key: "k") != IdempotencyStore.arsenalKey(owner: "ezra", key: "k"))
@@ -562,15 +634,40 @@ struct IdempotencyStoreTests {
         #expect(IdempotencyStore.arsenalKey(owner: "pat", key: "k").utf8.count == 31)
     }
 
+    @Test("a request whose claim was taken over neither releases nor completes the claim that took it")
+    func staleClaimCannotTouchTakeover() async throws {
+        let h = try APIHarness()
+        let store = h.environment.idempotency
+        let start = APIHarness.start, later = APIHarness.start.addingTimeInterval(store.staleAfter + 1)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: start) == Self.fresh())
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: later) == Self.takenOver(at: later))
+        try await store.release(owner: "pat", key: "k", claimedAt: start)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: later.addingTimeInterval(1)) == .inProgress,
+                "the stale request's release left the takeover's claim alone")
+        #expect(try await store.complete(owner: "pat", key: "k", claimedAt: start, status: 409, body: Data("{}".utf8), now: later) == false)
+        #expect(try await store.complete(owner: "pat", key: "k", claimedAt: later, status: 201, body: Data("[]".utf8), now: later))
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: later) == .replay(status: 201, body: Data("[]".utf8)))
+    }
+
+    @Test("a released key is claimed again by its retry (not anew) and still refuses another request")
+    func releasedKeyKept() async throws {
+        let h = try APIHarness()
+        let store = h.environment.idempotency
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start) == Self.fresh())
+        try await store.release(owner: "pat", key: "k", claimedAt: APIHarness.start)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "other", now: APIHarness.start) == .mismatch)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "h", now: APIHarness.start) == Self.takenOver())
+    }
+
     @Test("keys are kept at least 24 h, then forgotten")
     func retention() async throws {
         let h = try APIHarness()
         let store = h.environment.idempotency
-        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start) == Self.fresh)
-        try await store.complete(owner: "pat", key: "k", status: 201, body: Data("{}".utf8), now: APIHarness.start)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: APIHarness.start) == Self.fresh())
+        try await store.complete(owner: "pat", key: "k", claimedAt: APIHarness.start, status: 201, body: Data("{}".utf8), now: APIHarness.start)
         let dayLater = APIHarness.start.addingTimeInterval(86_400 + 1)
         #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: dayLater) == .replay(status: 201, body: Data("{}".utf8)))
         let beyond = APIHarness.start.addingTimeInterval(store.retention + 1)
-        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: beyond) == Self.fresh)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: beyond) == Self.fresh(at: beyond))
     }
 }

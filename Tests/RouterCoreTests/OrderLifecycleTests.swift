@@ -639,4 +639,47 @@ struct OrderLifecycleTests {
         #expect(line.contains("equity ") && line.hasSuffix(" s ago)"), "\(line)")
         #expect(await binance.balanceReads == reads, "the status line asked the venue")
     }
+
+    static func sellReport(_ id: String, _ status: OrderStatus, filled: ExactDecimal, average: ExactDecimal,
+                           fills: [(id: String, quantity: ExactDecimal)]) -> VenueOrderReport {
+        VenueOrderReport(clientOrderId: id, exchangeOrderId: "x-\(id)", status: status, filledQuantity: filled, averagePrice: average,
+                         fills: fills.map { VenueFill(fillId: $0.id, clientOrderId: id, symbol: "BTCUSDT", side: .sell, quantity: $0.quantity,
+                                                      price: average, fee: 0, time: Date()) },
+                         time: Date())
+    }
+
+    @Test("an exit the venue says is more filled than the fills it sent: what its recorded fills have not sold still counts, no second exit past the position")
+    func exitShortOfFillsCountsWhole() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1_000)
+        _ = try await service.place(request("bb-in", "BTCUSDT", .buy, 1))
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-tp", "BTCUSDT", .sell, 1, type: .limit, limit: 120, reduceOnly: true))
+        // 0.6 filled, one fill of 0.2 sent: the book is 0.8, the venue's remaining 0.4, and 0.4 more is sold but not recorded.
+        await service.handle(.order(Self.sellReport("bb-tp", .partiallyFilled, filled: 0.6, average: 120, fills: [("t-tp-1", 0.2)])), from: .binance)
+        await binance.set(.fill)
+        let refused = await expectIPCError(.badRequest) {
+            _ = try await service.place(request("bb-stop", "BTCUSDT", .sell, 0.4, reduceOnly: true))
+        }
+        #expect(refused?.message.contains("reduce") == true, "\(String(describing: refused))")
+        #expect(await !binance.placeCalls.contains("bb-stop"), "the stop would have sold 0.4 the strategy does not hold")
+    }
+
+    @Test("an older report of an order short of fills does not end the search for them, nor move its average back")
+    func olderReportKeepsSearch() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1_000)
+        _ = try await service.place(request("bb-in", "BTCUSDT", .buy, 1))
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-tp", "BTCUSDT", .sell, 1, type: .limit, limit: 110, reduceOnly: true))
+        await service.handle(.order(Self.sellReport("bb-tp", .filled, filled: 1, average: 110, fills: [("t-tp-3", 0.4)])), from: .binance)
+        #expect(await service.unsettledOrders.contains("bb-tp"), "0.6 of its fills are missing")
+        await service.handle(.order(Self.sellReport("bb-tp", .partiallyFilled, filled: 0.3, average: 100, fills: [("t-tp-1", 0.3)])), from: .binance)
+        #expect(await service.unsettledOrders.contains("bb-tp"), "0.3 are still missing")
+        let order = try #require(try await fixture.store.order(clientOrderId: "bb-tp"))
+        #expect(order.status == .filled && order.filledQuantity == 1)
+        #expect(order.averageFillPrice == 110, "the older report's average is of fewer fills")
+    }
 }

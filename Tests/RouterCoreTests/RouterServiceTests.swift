@@ -124,8 +124,8 @@ struct RouterServiceTests {
         let again = try await service.place(request("bb-paused"))
         #expect(again.status == .filled)
         #expect(again.averageFillPrice == first.averageFillPrice)
-        // A different order under the taken id is still a conflict, not "paused".
-        _ = await expectIPCError(.conflict) { _ = try await service.place(request("bb-paused", "BTCUSDT", .sell, 0.5)) }
+        // A different order under the taken id is still key_reused, not "paused".
+        _ = await expectIPCError(.keyReused) { _ = try await service.place(request("bb-paused", "BTCUSDT", .sell, 0.5)) }
         // A new id is refused by the pause, and not stored.
         _ = await expectIPCError(.tradingPaused) { _ = try await service.place(request("bb-new")) }
         // An id stored by an earlier release that today's rule for new ids refuses (a ':') is still answered as a retry.
@@ -172,7 +172,7 @@ struct RouterServiceTests {
         #expect(try fixture.count("paper_orders") == 0, "nothing was sent")
     }
 
-    @Test("the same client order id with a different order is a conflict", arguments: [
+    @Test("the same client order id with a different order is key_reused (the id's order exists), not a conflict", arguments: [
         request("bb-dup", "BTCUSDT", .buy, 0.6),
         request("bb-dup", "BTCUSDT", .sell, 0.5),
         request("bb-dup", "ETHUSDT", .buy, 0.5),
@@ -183,13 +183,13 @@ struct RouterServiceTests {
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         await service.onTick(quote("ETHUSDT", bid: 10, ask: 10.1))
         _ = try await service.place(request("bb-dup", "BTCUSDT", .buy, 0.5))
-        let error = await expectIPCError(.conflict) { _ = try await service.place(second) }
+        let error = await expectIPCError(.keyReused) { _ = try await service.place(second) }
         #expect(error?.message.contains("bb-dup") == true)
         #expect(try fixture.count("orders") == 1)
         #expect(try fixture.count("fills") == 1)
     }
 
-    @Test("reusing a client order id with another type, limit price or strategy is a conflict, not a retry", arguments: [
+    @Test("reusing a client order id with another type, limit price or strategy is key_reused, not a retry", arguments: [
         request("bb-dup", "BTCUSDT", .buy, 0.5, type: .limit, limit: 90),
         request("bb-dup", "BTCUSDT", .buy, 0.5, strategy: "s2"),
         request("bb-dup", "BTCUSDT", .buy, 0.5, strategy: nil),
@@ -199,7 +199,7 @@ struct RouterServiceTests {
         let service = try await fixture.service()
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-dup", "BTCUSDT", .buy, 0.5))
-        _ = await expectIPCError(.conflict) { _ = try await service.place(second) }
+        _ = await expectIPCError(.keyReused) { _ = try await service.place(second) }
         #expect(try fixture.count("fills") == 1)
     }
 

@@ -192,14 +192,18 @@ struct PaperExchangeTests {
         #expect(try exchange.positions().first?.quantity == 1)
     }
 
-    @Test("a marketable limit order fills at once at the market price")
+    @Test("a marketable limit order fills at once as a market order would, slippage included, never past its limit")
     func marketableLimit() throws {
         var exchange = PaperExchange(settings: settings)
         _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101))
+        let market = try filled(exchange.submit(newOrder("m1", .buy, 1)))
+        #expect(market.price == ExactDecimal("101.0505")!, "ask 101 + 5 bp")
         let fill = try filled(exchange.submit(newOrder("l1", .sell, 1, type: .limit, limit: 99.5)))
-        #expect(fill.price == 100)
+        #expect(fill.price == ExactDecimal("99.95")!, "bid 100 − 5 bp: no better than a market sell")
         let buy = try filled(exchange.submit(newOrder("l2", .buy, 1, type: .limit, limit: 150)))
-        #expect(buy.price == 101)
+        #expect(buy.price == market.price, "no better than a market buy")
+        let capped = try filled(exchange.submit(newOrder("l4", .buy, 1, type: .limit, limit: ExactDecimal("101.02")!)))
+        #expect(capped.price == ExactDecimal("101.02")!, "the slipped price is past the limit: the limit caps it")
         let outcome = exchange.submit(newOrder("l3", .buy, 1, type: .limit, limit: nil))
         guard case .rejected = outcome else {
             Issue.record("a limit order without a price must be rejected, got \(outcome)")

@@ -289,7 +289,7 @@ public struct PaperExchange: Sendable {
     }
 
     /// Executes or rests a new order. Market orders need a tick; limit orders fill at once when
-    /// marketable (at the better of limit and market), else rest.
+    /// marketable (at the market's price with slippage, capped at the limit), else rest.
     /// `quoteSequence`: the tick a market order was decided on, when quotes are pinned (a paced replay) and it is
     /// still kept; otherwise, and for every limit order, the latest tick.
     public mutating func submit(_ order: OrderRecord, at now: Date = Date(), quoteSequence: UInt64? = nil) -> Outcome {
@@ -308,10 +308,15 @@ public struct PaperExchange: Sendable {
             return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
         case .limit:
             guard let limit = order.limitPrice else { return .rejected("a limit order needs a limit price") }
-            if let price = Self.touch(order.side, limit: limit, tick: tick) {
+            if let market = Self.touch(order.side, limit: limit, tick: tick) {
                 // Executing now is trading at the last quote, as a market order does: it must be fresh.
                 if let stale = staleness(order.symbol, at: now) { return .rejected(stale) }
-                // Marketable on arrival: it takes the book, at the market's price (better than its limit).
+                // Marketable on arrival: it takes the book as a market order does, slippage included (else a limit
+                // priced through the market would fill better than a market order), never past its limit.
+                guard let slippedPrice = try? slipped(market, side: order.side, symbol: order.symbol) else {
+                    return .rejected("the market price is out of range")
+                }
+                let price = order.side == .buy ? min(slippedPrice, limit) : max(slippedPrice, limit)
                 return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
             }
             if let refusal = fundsRefusal(order, quantity: order.quantity, price: limit, fee: try? fee(order.quantity, at: limit)) {
