@@ -842,7 +842,7 @@ public actor TradeCoordinator {
             quantity: quantity, reduceOnly: signal.isEntry ? nil : true, strategyId: signal.strategyId, requestId: signal.requestId,
             quoteSequence: quote)
         do {
-            let order = try await router.place(request)
+            let order = try await placeResizingExit(request, of: strategy, logger: logger)
             counters.ordersPlaced += 1
             if order.status == .rejected || order.status == .cancelled || order.status == .expired {
                 counters.ordersRejected += 1
@@ -889,6 +889,25 @@ public actor TradeCoordinator {
                          metadata: ["client_order_id": "\(request.clientOrderId ?? "")", "error": "\(error)"])
             confirmInBackground(clientOrderId, symbol: signal.symbol, role: role, strategyId: signal.strategyId)
             return .unknown(clientOrderId: clientOrderId)
+        }
+    }
+
+    /// Places `request`. A strategy's exit that routerd refuses as more than may still reduce the position (its
+    /// reduce-only check counts what other exits have sold or may sell, fills the venue has not sent yet included)
+    /// is sent once more at what routerd says may still go out, on the symbol's step: a stop that sells what is held
+    /// beats one that sells nothing. Not the trader's own orders (a manual close is exactly what was asked).
+    private func placeResizingExit(_ request: PlaceOrderRequest, of strategy: Strategy, logger: Logger) async throws -> OrderRecord {
+        do {
+            return try await router.place(request)
+        } catch let error as IPCError where error.code == .badRequest && request.reduceOnly == true && strategy !== manual {
+            guard let room = ReduceOnlyAllowance.parse(error.message), let rules = symbolRules[request.symbol],
+                  let resized = rules.tradableQuantity(room), resized < request.quantity else { throw error }
+            logger.warning("exit larger than routerd lets reduce the position; sent again at what may still go out", metadata: [
+                "symbol": "\(request.symbol)", "asked": "\(request.quantity)", "sent": "\(resized)", "refusal": "\(error.message)",
+            ])
+            var smaller = request
+            smaller.quantity = resized
+            return try await router.place(smaller)
         }
     }
 

@@ -67,7 +67,10 @@ final class IdempotencyStore: Sendable {
     func claim(owner: String, key: String, tokenId: String, requestHash: String, legacyHash: String? = nil,
                now: Date) async throws -> IdempotencyClaim {
         try await database.write { [runId, retention, staleAfter] db in
-            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now.addingTimeInterval(-retention)])
+            // Kept for the retention after its last use (its answer, or its last claim): a key released on day 0 and
+            // used on day 6 keeps that answer to day 13, as its client expects.
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE COALESCE(completed_at, claimed_at) < ?",
+                           arguments: [now.addingTimeInterval(-retention)])
             if let row = try Row.fetchOne(db, sql: """
                 SELECT request_hash, state, run_id, claimed_at, status, response, token_id, arsenal_key FROM idempotency_keys
                 WHERE owner = ? AND key = ?
@@ -128,6 +131,17 @@ final class IdempotencyStore: Sendable {
                 WHERE owner = ? AND key = ? AND state = 'running' AND run_id = ? AND claimed_at = ?
                 """, arguments: [status, body, now, owner, key, runId, claimedAt])
             return db.changesCount > 0
+        }
+    }
+
+    /// Forgets the key claimed anew at `claimedAt`: its first request certainly sent nothing (arsenald refused it, or
+    /// it stopped before asking), so the key names no order and may carry another request. Not for a key that
+    /// existed before this claim: an earlier request under it may have placed its order (`release`).
+    func forget(owner: String, key: String, claimedAt: Date) async throws {
+        try await database.write { [runId] db in
+            try db.execute(sql: """
+                DELETE FROM idempotency_keys WHERE owner = ? AND key = ? AND state = 'running' AND run_id = ? AND claimed_at = ?
+                """, arguments: [owner, key, runId, claimedAt])
         }
     }
 

@@ -140,10 +140,12 @@ enum PlaceOrder {
                 throw APIError(.serviceUnavailable, "storage_unavailable", "the gateway cannot record the order's owner now; nothing was sent")
             }
             reply = try await place(keyed, environment: environment)
-            if claimedAnew, arsenalKey == claimedKey, let earlier = reply.alreadyPlaced {
-                // No row named the key, yet its order exists: the key was used more than the retention ago (or the
-                // gateway's records were lost), so this is not a retry the gateway can vouch for. Answered "placed",
-                // the client would believe an order went out now when nothing was sent.
+            if claimedAnew, arsenalKey == claimedKey, let earlier = reply.alreadyPlaced,
+               earlier.createdAt < environment.clock().addingTimeInterval(-store.retention) {
+                // No row named the key, and its order is older than keys are kept: the key was used again, not retried.
+                // Answered "placed", the client would believe an order went out now when nothing was sent. (A younger
+                // order is a retry whose row is gone — released by a gateway before keys kept their rows, or a
+                // restored database — and is answered as one.)
                 reply = keyForgotten(earlier)
             }
             // The gateway's line of the order's trace (GET /api/logs?requestId=…, `bagbot trace`).
@@ -152,7 +154,18 @@ enum PlaceOrder {
                 "symbol": "\(manual.symbol)", "side": "\(manual.side.rawValue)", "quantity": "\(manual.quantity)", "owner": "\(owner)",
             ])
         } catch {
-            await release(store, owner: owner, key: key, claimedAt: claimedAt, context: context)
+            // Thrown: nothing of this request was sent. A key claimed anew names no order, so it is forgotten (a
+            // retry, perhaps corrected, starts afresh: the legacy look-up included); one that existed may name the
+            // order of an earlier request, and keeps its fingerprint.
+            if claimedAnew {
+                do {
+                    try await store.forget(owner: owner, key: key, claimedAt: claimedAt)
+                } catch {
+                    context.logger.error("idempotency key not forgotten; it is taken over once stale", metadata: ["error": "\(error)"])
+                }
+            } else {
+                await release(store, owner: owner, key: key, claimedAt: claimedAt, context: context)
+            }
             throw error
         }
         if reply.isFinal {
@@ -273,6 +286,15 @@ enum PlaceOrder {
             } else if let order = result.order, order.status == .unknown || order.status == .sent {
                 // routerd itself does not know yet whether the venue took it: "maybe" is not "placed".
                 return outcomeUnknown(answer, cause: "routerd has it as \(order.status.rawValue) (the venue's answer is not known yet; it is being looked up)")
+            } else if let order = result.order, order.status == .pendingNew {
+                // Stored but never handed to the venue (a record from before the order and its `sent` were one write).
+                status = .conflict
+                answer.outcome = ManualOrderResult.Outcome.notSent.rawValue
+                answer.error = .init(code: "order_not_sent", message: "the order was stored but never sent to the venue (pending_new)")
+            } else if let order = result.order, order.status.isFinal, !order.filledQuantity.isPositive {
+                // Expired or cancelled with nothing traded (a market close with no liquidity): not "placed".
+                status = .unprocessableContent
+                answer.error = .init(code: "order_not_filled", message: "the order ended \(order.status.rawValue) with nothing filled; nothing was traded")
             } else {
                 status = .created
             }

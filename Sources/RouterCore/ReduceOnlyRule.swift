@@ -11,7 +11,10 @@ public enum ReduceOnlyRule {
             return "reduce-only \(side.rawValue) refused: it would grow \(whose) \(symbol) position (\(position))"
         }
         guard let reducing = try? quantity + alsoReducing, reducing <= position.magnitude else {
+            // What may still go out, so that a stop can be sent again at that size rather than not at all.
+            let room = (try? position.magnitude - alsoReducing).flatMap { $0.isPositive ? $0 : nil }
             return "reduce-only \(side.rawValue) of \(quantity) refused: with the reduce-only orders still open (\((try? quantity + alsoReducing).map { "\($0)" } ?? "out of range") in all) it would flip \(whose) \(symbol) position (\(position))"
+                + (room.map(ReduceOnlyAllowance.phrase) ?? "")
         }
         return nil
     }

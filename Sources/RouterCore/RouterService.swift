@@ -664,9 +664,10 @@ public actor RouterService: ExclusiveSections {
             // Ended exits whose fills are still being looked up (the venue said more filled than it sent): what they
             // sold beyond their recorded fills is not in the book yet.
             if strategyId != nil {
-                for (clientOrderId, entry) in unsettled where entry.venue == venue.id && entry.symbol == symbol {
+                // The stored order's venue and symbol, not the entry's (noted from a report, it may lack them).
+                for clientOrderId in unsettled.keys {
                     guard let ended = try await store.order(clientOrderId: clientOrderId), ended.status.isFinal, ended.reduceOnly,
-                          ended.strategyId == strategyId else { continue }
+                          ended.strategyId == strategyId, ended.venue == venue.id, ended.symbol == symbol else { continue }
                     let recorded = try await recordedQuantity(ofOrder: clientOrderId)
                     openReducing = try openReducing + max(.zero, try ended.filledQuantity - recorded)
                 }

@@ -198,10 +198,16 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
 
     /// While set, `place` does not answer (a busy routerd, a slow commit) until it is cleared.
     let holdPlaces = Locked(false)
+    /// While set, a reduce-only order larger than this is refused as routerd refuses it, saying what may still go out.
+    let reduceOnlyRoom = Locked<ExactDecimal?>(nil)
 
     func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         placed.update { $0.append(request) }
         while holdPlaces.get() { try? await Task.sleep(for: .milliseconds(1)) }
+        if request.reduceOnly == true, let room = reduceOnlyRoom.get(), request.quantity > room {
+            throw IPCError(.badRequest, "reduce-only sell of \(request.quantity) refused: it would flip strategy s1's position"
+                           + ReduceOnlyAllowance.phrase(room))
+        }
         if let executor = watchedExecutor.get() { callsOnLoop.update { $0.append(executor.eventLoop.inEventLoop) } }
         if let error = error.get() { throw error }
         let now = Date()
@@ -309,6 +315,25 @@ struct TradeCoordinatorTests {
         #expect(placed[0].reduceOnly == true)
         #expect(placed[0].quantity == 2)
         #expect(await h.coordinator.counters.blockedMindsetUnavailable == 0)
+    }
+
+    @Test("an exit refused as larger than may still reduce the position goes again at what routerd allows, on the step; a manual close does not")
+    func exitResizedToWhatMayGo() async throws {
+        let h = Harness()
+        await h.coordinator.setSymbolRules([SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01,
+                                                        stepSize: 0.001, minQuantity: 0.001, maxQuantity: 100, shortSelling: false)])
+        h.router.reduceOnlyRoom.set(ExactDecimal("0.5004")!)
+        h.strategy.configure { $0.isEntry = false; $0.side = .sell; $0.quantity = ExactDecimal("0.7")! }
+        await h.tickAt(1)
+        let placed = h.router.placed.get()
+        #expect(placed.map(\.quantity) == [ExactDecimal("0.7")!, ExactDecimal("0.5")!], "\(placed.map(\.quantity))")
+        #expect(placed.map(\.clientOrderId) == [placed[0].clientOrderId, placed[0].clientOrderId], "the refused one was never stored")
+        // The trader's own close is exactly what was asked: refused, not resized.
+        h.strategy.isEnabled = false
+        let manual = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .sell, quantity: ExactDecimal("0.7")!,
+                                                                                 reduceOnly: true))
+        #expect(manual.outcome == .notSent, "\(manual)")
+        #expect(h.router.placed.get().dropFirst(2).map(\.quantity) == [ExactDecimal("0.7")!])
     }
 
     @Test("a stop or an exit never waits for mindsetd: it is not asked at all, and goes straight to routerd reduce-only")
@@ -547,6 +572,8 @@ struct TradeCoordinatorTests {
     @Test("an entry absent at its first answered look-up but recorded at the next is not taken as never arrived")
     func absentOnceIsNotNeverArrived() async throws {
         let h = Harness()
+        // Only the confirmations the test starts: a slow run must not see the background one's look-ups too.
+        await h.coordinator.setConfirmPause(.seconds(600))
         h.router.error.set(IPCError(.timeout, "no answer"))
         await h.tickAt(1)
         #expect(h.strategy.inFlight)
@@ -590,6 +617,8 @@ struct TradeCoordinatorTests {
     @Test("an uncertain exit that cannot be looked up, time after time, is freed so its position's stop can go out")
     func unreadableExitIsFreed() async throws {
         let h = Harness()
+        // Only the confirmations the test starts: a slow run must not see the background one's look-ups too.
+        await h.coordinator.setConfirmPause(.seconds(600))
         h.strategy.configure { $0.isEntry = false; $0.side = .sell }
         h.router.error.set(IPCError(.timeout, "no answer"))
         await h.tickAt(1)
@@ -605,6 +634,8 @@ struct TradeCoordinatorTests {
     @Test("look-ups that fail do not count as answers, nor undo one; an uncertain exit absent at once is freed at once")
     func absentAfterAnAnswerAndExits() async throws {
         let h = Harness()
+        // Only the confirmations the test starts: a slow run must not see the background one's look-ups too.
+        await h.coordinator.setConfirmPause(.seconds(600))
         h.router.error.set(IPCError(.timeout, "no answer"))
         await h.tickAt(1)
         h.router.error.set(nil)
@@ -624,6 +655,7 @@ struct TradeCoordinatorTests {
 
         // An exit whose outcome is unknown: absent at its first answer frees its role at once (its stop must not wait).
         let e = Harness()
+        await e.coordinator.setConfirmPause(.seconds(600))
         e.strategy.configure { $0.isEntry = false; $0.side = .sell }
         e.router.error.set(IPCError(.timeout, "no answer"))
         await e.tickAt(1)

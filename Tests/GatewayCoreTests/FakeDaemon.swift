@@ -49,8 +49,8 @@ final class ManualOrderDesk: Sendable {
         case block(reasons: [String], codes: [String])
         case reject(String)
         case unknown
-        /// routerd answered with the order still `unknown` (the venue's answer not in): arsenald says "placed".
-        case placedUnknown
+        /// routerd answered with the order in this status (filled only when `filled`): arsenald says "placed".
+        case placedAs(OrderStatus)
         case refuse(IPCErrorCode, String)
     }
 
@@ -78,7 +78,10 @@ final class ManualOrderDesk: Sendable {
 
     /// routerd settles the key's order (its look-up found what the venue did).
     func settle(key: String, _ status: OrderStatus) {
-        state.withLock { $0.placed[key]?.status = status }
+        state.withLock {
+            $0.placed[key]?.status = status
+            if status == .filled, let quantity = $0.placed[key]?.quantity { $0.placed[key]?.filledQuantity = quantity }
+        }
     }
 
     func register(_ registry: IPCMethodRegistry) {
@@ -119,8 +122,8 @@ final class ManualOrderDesk: Sendable {
                 case .block(let reasons, let codes):
                     return ManualOrderResult(outcome: .blocked, signal: signal, decision: MindsetDecision(
                         approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: "TILTED", reasons: reasons, codes: codes))
-                case .placedUnknown:
-                    return ManualOrderResult(outcome: .placed, signal: signal, decision: approved, order: order(.unknown))
+                case .placedAs(let status):
+                    return ManualOrderResult(outcome: .placed, signal: signal, decision: approved, order: order(status))
                 case .unknown:
                     _ = order(.unknown)
                     return ManualOrderResult(outcome: .unknown, signal: signal, decision: approved, reason: "order bb-\(requestId) sent; routerd did not answer in time")

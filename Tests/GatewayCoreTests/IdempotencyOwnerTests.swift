@@ -91,6 +91,33 @@ struct IdempotencyOwnerTests {
                 "the running request's order is the one its token's key named")
     }
 
+    @Test("the legacy look-up failing (routerd down) leaves no row: the retry looks again and names the order under the old key")
+    func legacyLookupFailsThenRetried() async throws {
+        let dir = try TempDir()
+        let old = try await Self.perTokenDatabase(dir)
+        let h = try APIHarness(dir: dir, runId: "after-upgrade")
+        try await h.database.write { try $0.execute(sql: "UPDATE idempotency_legacy_tokens SET until = ?", arguments: [h.clock.now().addingTimeInterval(86_400)]) }
+        let legacyKey = IdempotencyStore.legacyArsenalKey(tokenId: old.id, key: "lost")
+        let time = Date(timeIntervalSince1970: 1_900_000_000)
+        let desk = ManualOrderDesk()
+        let arsenal = try await FakeDaemon("arsenald", in: h) { desk.register($0) }
+        let down = try await post(h, token: old.secret, key: "lost")
+        let router = try await FakeDaemon("routerd", in: h) { registry in
+            registry.registerSync(Methods.routerOrders, OrdersQuery.self) { query, _ in
+                guard query.clientOrderId == "bb-m-\(legacyKey)" else { return OrdersResponse(orders: []) }
+                return OrdersResponse(orders: [OrderRecord(
+                    clientOrderId: "bb-m-\(legacyKey)", venue: .paper, symbol: "BTCUSDT", side: .buy, type: .market, quantity: ExactDecimal("0.002")!,
+                    status: .filled, filledQuantity: ExactDecimal("0.002")!, strategyId: "manual", createdAt: time, updatedAt: time)])
+            }
+        }
+        let retry = try await post(h, token: old.secret, key: "lost")
+        await arsenal.stop()
+        await router.stop()
+        #expect(down.status == .serviceUnavailable, "\(String(buffer: down.body))")
+        #expect(retry.status == .created, "\(String(buffer: retry.body))")
+        #expect(desk.calls.map(\.idempotencyKey) == [legacyKey], "the retry names the old order; no second one under the owner's key")
+    }
+
     @Test("a per-token key given up before the upgrade (no row): inside the legacy window the retry names routerd's order under it")
     func releasedLegacyKey() async throws {
         let dir = try TempDir()

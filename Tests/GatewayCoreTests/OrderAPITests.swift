@@ -386,7 +386,7 @@ struct OrderAPITests {
     @Test("routerd answering the order as unknown is 504, not a stored 201: a retry tells the outcome once it is settled")
     func routerUnknownIsNotPlaced() async throws {
         try await withArsenal { h, desk in
-            desk.set(.placedUnknown)
+            desk.set(.placedAs(.unknown))
             let token = try await h.token(owner: "pat", tier: .pro)
             let first = try await h.app.test(.router) { client in
                 try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "r1")
@@ -424,6 +424,55 @@ struct OrderAPITests {
             #expect(try again.json()["outcome"] as? String == "not_sent")
             #expect(replay.status == .unprocessableContent && replay["Idempotent-Replayed"] == "true", "the refusal is the key's answer now")
             #expect(desk.ordersPlaced == 1)
+        }
+    }
+
+    @Test("a key whose row is gone (released by a gateway before rows were kept, or a restored database) and whose order is recent: answered as the retry it is")
+    func retryWithoutRow() async throws {
+        try await withArsenal { h, desk in
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let first = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "gone")
+            }
+            #expect(first.status == .created)
+            try await h.database.write { try $0.execute(sql: "DELETE FROM idempotency_keys") }
+            h.clock.advance(60)
+            let retry = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "gone")
+            }
+            #expect(retry.status == .created, "\(String(buffer: retry.body))")
+            #expect(desk.ordersPlaced == 1)
+        }
+    }
+
+    @Test("a first request refused (nothing sent) leaves no row: the corrected request under the same key goes ahead")
+    func refusedFirstRequestForgetsKey() async throws {
+        try await withArsenal { h, desk in
+            desk.set(.refuse(.badRequest, "a reduce-only quantity must be tradable as asked"))
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let corrected = #"{"symbol":"BTCUSDT","side":"buy","quantity":"0.003"}"#
+            let (refused, placed) = try await h.app.test(.router) { client in
+                let refused = try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "fix")
+                desk.set(.fill)
+                return (refused, try await call(client, .post, "/api/orders", token: token, json: corrected, key: "fix"))
+            }
+            #expect(refused.status == .unprocessableContent && refused.errorCode == "invalid_value")
+            #expect(placed.status == .created, "\(String(buffer: placed.body))")
+            #expect(desk.ordersPlaced == 1)
+        }
+    }
+
+    @Test("an order that ended with nothing filled (expired, cancelled) is 422 order_not_filled, never 201; pending_new is 409 order_not_sent",
+          arguments: [(OrderStatus.expired, 422, "order_not_filled"), (.cancelled, 422, "order_not_filled"), (.pendingNew, 409, "order_not_sent")])
+    func endedUnfilled(status: OrderStatus, code: Int, errorCode: String) async throws {
+        try await withArsenal { h, desk in
+            desk.set(.placedAs(status))
+            let token = try await h.token(owner: "pat", tier: .pro)
+            let response = try await h.app.test(.router) { client in
+                try await call(client, .post, "/api/orders", token: token, json: Self.order, key: "e1")
+            }
+            #expect(Int(response.status.code) == code, "\(String(buffer: response.body))")
+            #expect(response.errorCode == errorCode)
         }
     }
 
@@ -657,6 +706,20 @@ struct IdempotencyStoreTests {
         try await store.release(owner: "pat", key: "k", claimedAt: APIHarness.start)
         #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "other", now: APIHarness.start) == .mismatch)
         #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t2", requestHash: "h", now: APIHarness.start) == Self.takenOver())
+    }
+
+    @Test("a key is kept for the retention after its last use, not after its first claim")
+    func retentionFromLastUse() async throws {
+        let h = try APIHarness()
+        let store = h.environment.idempotency
+        let start = APIHarness.start
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: start) == Self.fresh())
+        try await store.release(owner: "pat", key: "k", claimedAt: start)
+        let used = start.addingTimeInterval(store.retention - 60)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: used) == Self.takenOver(at: used))
+        #expect(try await store.complete(owner: "pat", key: "k", claimedAt: used, status: 201, body: Data("{}".utf8), now: used))
+        let retried = start.addingTimeInterval(store.retention + 60)
+        #expect(try await store.claim(owner: "pat", key: "k", tokenId: "t1", requestHash: "h", now: retried) == .replay(status: 201, body: Data("{}".utf8)))
     }
 
     @Test("keys are kept at least 24 h, then forgotten")

@@ -666,6 +666,23 @@ struct OrderLifecycleTests {
         #expect(await !binance.placeCalls.contains("bb-stop"), "the stop would have sold 0.4 the strategy does not hold")
     }
 
+    @Test("an ended exit short of fills counts its missing part; the refusal says what may still go out, and that passes")
+    func endedExitShortOfFills() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance, maxMisses: 1_000)
+        _ = try await service.place(request("bb-in", "BTCUSDT", .buy, 1))
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-x", "BTCUSDT", .sell, 0.5, type: .limit, limit: 120, reduceOnly: true))
+        // Filled 0.5, one fill of 0.3 sent: the book is 0.7, the position 0.5.
+        await service.handle(.order(Self.sellReport("bb-x", .filled, filled: 0.5, average: 120, fills: [("t-x-1", 0.3)])), from: .binance)
+        #expect(await service.unsettledOrders.contains("bb-x"))
+        await binance.set(.fill)
+        let refused = await expectIPCError(.badRequest) { _ = try await service.place(request("bb-stop", "BTCUSDT", .sell, 0.7, reduceOnly: true)) }
+        #expect(ReduceOnlyAllowance.parse(refused?.message ?? "") == 0.5, "\(String(describing: refused))")
+        #expect(try await service.place(request("bb-stop", "BTCUSDT", .sell, 0.5, reduceOnly: true)).status == .filled)
+    }
+
     @Test("an older report of an order short of fills does not end the search for them, nor move its average back")
     func olderReportKeepsSearch() async throws {
         let fixture = try RouterFixture()
