@@ -330,6 +330,8 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
         let updates = updates
         let ranking = followGrades()
         defer { ranking.cancel() }
+        let rules = followRules()
+        defer { rules.cancel() }
         let lateAcknowledgements = acknowledgeTheLastTick()
         defer { lateAcknowledgements.cancel() }
         // Preferring the coordinator's loop keeps the calls it makes (nonisolated) on that loop too.
@@ -410,6 +412,19 @@ public final class ArsenalDaemon: BagbotDaemon, Service {
                 try? await Task.sleep(for: .milliseconds(100))
                 let pending = pacing.withLockedValue { $0.paced && $0.settled != $0.acknowledged ? $0.settled : nil }
                 if let pending { await sendAcknowledgement(pending) }
+            }
+        }
+    }
+
+    /// Reads routerd's symbol rules every minute while connected (besides at each connection): a venue's rules and
+    /// fees change while arsenald stays connected (Binance moves an account to another fee tier), and a strategy must
+    /// not go on counting the old, lower fee in its thresholds.
+    private func followRules(every interval: Duration = .seconds(60)) -> Task<Void, Never> {
+        let coordinator = coordinator
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                await coordinator.readSymbolRulesAgain()
             }
         }
     }

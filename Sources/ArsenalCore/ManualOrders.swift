@@ -42,8 +42,8 @@ final class ManualOrders: Strategy {
     func orderStillInFlight(symbol: String, role: OrderRole) { inFlight.insert("\(symbol)|\(role)") }
     func position(of symbol: String) -> PositionBook? { books[symbol] }
     func exitRefused(symbol: String) {}
-    /// The trader sizes their own exits (a manual reduce-only order must be tradable as asked).
-    func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {}
+    /// The trader sizes their own exits (a manual reduce-only order must be tradable as asked) and judges their own costs.
+    func setSymbolRules(_ rules: SymbolRules) {}
 
     func resync(symbol: String, position: PositionBook) {
         books[symbol] = position

@@ -25,9 +25,9 @@ public protocol Strategy: AnyObject {
     func exitRefused(symbol: String)
     /// Replaces the position with what the venue's fills say (after a restart or reconnect).
     func resync(symbol: String, position: PositionBook)
-    /// The least the venue trades in `symbol` (from routerd's rules): a position below it is dust no order can
-    /// sell, and counts as flat.
-    func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String)
+    /// Takes a symbol's rules from routerd: its least tradable quantity (a position below it is dust no order can
+    /// sell, and counts as flat) and the venue's fee (counted in the entry threshold when above the strategy's own).
+    func setSymbolRules(_ rules: SymbolRules)
     func info() -> StrategyInfo
 }
 

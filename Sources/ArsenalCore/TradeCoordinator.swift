@@ -151,7 +151,7 @@ public actor TradeCoordinator {
     public private(set) var counters = ArsenalCounters()
     /// Each symbol's rules from routerd: approved quantities are rounded down onto the step size before an
     /// order is placed. A symbol without rules is sent as approved (routerd refuses it, naming the rule).
-    private var symbolRules: [String: SymbolRules] = [:]
+    private(set) var symbolRules: [String: SymbolRules] = [:]
     /// `readRulesAgain` is at work.
     private var readingRules = false
     /// Each strategy's confidence from mindsetd's grades (`strategy_confidence.json`); a strategy not in it
@@ -1135,15 +1135,33 @@ public actor TradeCoordinator {
         }
     }
 
+    /// Reads routerd's rules again while connected (the daemon does so every minute): fees and rules change while
+    /// arsenald stays connected. Not read this time, the last ones stay.
+    public func readSymbolRulesAgain() async {
+        guard router.isConnected else { return }
+        do {
+            setSymbolRules(try await router.symbolRules())
+        } catch {
+            logger.debug("symbol rules not read this time; the last ones stay", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Each symbol's least tradable quantity, from routerd's rules: a position below it is dust, and flat.
     public var minimumQuantities: [String: ExactDecimal] { symbolRules.mapValues(\.minQuantity) }
 
     /// Takes routerd's rules for every symbol (at each connection: a venue's rules may change).
     public func setSymbolRules(_ rules: [SymbolRules]) {
+        let before = symbolRules
         symbolRules = Dictionary(rules.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        for (symbol, rule) in symbolRules.sorted(by: { $0.key < $1.key }) where before[symbol]?.feeRate != rule.feeRate {
+            logger.notice("the venue's fee for a symbol, counted in the strategies' thresholds where above their fee_rate", metadata: [
+                "symbol": "\(symbol)", "fee_rate": "\(rule.feeRate.map { "\($0)" } ?? "-")",
+                "before": "\(before[symbol]?.feeRate.map { "\($0)" } ?? "-")",
+            ])
+        }
         for strategy in everyStrategy {
             for symbol in strategy.symbols {
-                if let rules = symbolRules[symbol] { strategy.setMinimumQuantity(rules.minQuantity, for: symbol) }
+                if let rules = symbolRules[symbol] { strategy.setSymbolRules(rules) }
             }
         }
     }

@@ -16,10 +16,14 @@ public struct SymbolRules: Codable, Sendable, Equatable {
     public var maxPrice: ExactDecimal
     /// Whether the venue lets the base asset be sold short (margin); spot venues do not.
     public var shortSelling: Bool
+    /// What the venue charges per side on an order that takes the book (a market order), as a fraction of the
+    /// notional (0.001 is 10 bp): the paper venue's fee for the symbol, or the live account's taker rate as the
+    /// venue reports it. Strategies count it in their entry thresholds. nil: the venue did not say.
+    public var feeRate: ExactDecimal?
 
     public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: ExactDecimal, stepSize: ExactDecimal,
                 minQuantity: ExactDecimal, maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0,
-                minPrice: ExactDecimal = 0, maxPrice: ExactDecimal = 1_000_000_000, shortSelling: Bool = true) {
+                minPrice: ExactDecimal = 0, maxPrice: ExactDecimal = 1_000_000_000, shortSelling: Bool = true, feeRate: ExactDecimal? = nil) {
         self.symbol = symbol
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset
@@ -31,6 +35,7 @@ public struct SymbolRules: Codable, Sendable, Equatable {
         self.minPrice = minPrice
         self.maxPrice = maxPrice
         self.shortSelling = shortSelling
+        self.feeRate = feeRate
     }
 
     /// `shortSelling` may be absent (a routerd from before it was sent): then it is false, the safe reading.
@@ -47,12 +52,21 @@ public struct SymbolRules: Codable, Sendable, Equatable {
         minPrice = try container.decode(ExactDecimal.self, forKey: .minPrice)
         maxPrice = try container.decode(ExactDecimal.self, forKey: .maxPrice)
         shortSelling = try container.decodeIfPresent(Bool.self, forKey: .shortSelling) ?? false
+        feeRate = try container.decodeIfPresent(ExactDecimal.self, forKey: .feeRate)
     }
 
     /// The rule an order broke, by the name routerd's error gives (`step_size`, `min_notional`…).
     public struct Violation: Error, Sendable, Equatable, CustomStringConvertible {
         public var rule: String
         public var description: String
+    }
+
+    /// These rules with the venue's fee per side (kept as they are when `feeRate` is nil).
+    public func withFeeRate(_ feeRate: ExactDecimal?) -> SymbolRules {
+        guard let feeRate else { return self }
+        var rules = self
+        rules.feeRate = feeRate
+        return rules
     }
 
     /// The first rule `quantity` (and `price`: the limit price, or for a market order the price it would trade
@@ -108,6 +122,7 @@ public struct SymbolRules: Codable, Sendable, Equatable {
         if minNotional.isNegative { return "min_notional must be zero or more" }
         if minPrice.isNegative || maxPrice <= minPrice { return "the price range must be min_price < max_price" }
         if baseAsset.isEmpty || quoteAsset.isEmpty { return "base_asset and quote_asset must be named" }
+        if let feeRate, feeRate.isNegative || feeRate > ExactDecimal("0.1")! { return "the fee rate must be 0…0.1 (10 %)" }
         return nil
     }
 }

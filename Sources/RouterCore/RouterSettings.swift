@@ -84,7 +84,9 @@ public struct RouterSettings: ConfigSection {
         /// What the paper account holds at its start, per asset: the quote currencies of the symbols it trades
         /// (USDT for crypto pairs, USD for stocks and the major currency pairs).
         public var startingBalances: [String: ExactDecimal] = ["USD": 100_000, "USDT": 100_000]
-        public var feeBps: ExactDecimal = 1
+        /// The fee per side in basis points for every symbol that does not set its own (`symbols.<SYMBOL>.fee_bps`);
+        /// unset, each symbol's asset class gives it (`PaperSymbolSettings.defaultFeeBps`: crypto 10, as Binance).
+        public var feeBps: ExactDecimal?
         public var slippageBps: ExactDecimal = 1
         /// A market order is rejected (`stale_market_data`) when its symbol's last tick was received longer ago.
         public var maxTickAgeSeconds = 10.0
@@ -97,6 +99,18 @@ public struct RouterSettings: ConfigSection {
         public var symbols = PaperSymbolSettings.defaults
 
         public init() {}
+
+        /// As synthesized, but `fee_bps` written as null when unset: the configuration learns its keys from the
+        /// defaults' encoding, and an absent key would be refused as unknown.
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(startingBalances, forKey: .startingBalances)
+            try container.encode(feeBps, forKey: .feeBps)
+            try container.encode(slippageBps, forKey: .slippageBps)
+            try container.encode(maxTickAgeSeconds, forKey: .maxTickAgeSeconds)
+            try container.encode(statusLagTicks, forKey: .statusLagTicks)
+            try container.encode(symbols, forKey: .symbols)
+        }
     }
 
     /// The paper venue's symbols on margin (`PaperSymbolSettings.margin`, else by asset class).
@@ -105,10 +119,18 @@ public struct RouterSettings: ConfigSection {
         return Set(paper.symbols.filter { $0.value.isMargin(map.assetClass(of: $0.key)) }.keys)
     }
 
-    /// The paper venue's rules per symbol.
+    /// The paper venue's rules per symbol, each with its fee.
     public var paperRules: [SymbolRules] {
         let margin = paperMarginSymbols
-        return paper.symbols.map { $0.value.rules(for: $0.key, margin: margin.contains($0.key)) }
+        let map = SymbolMap(config: self)
+        return paper.symbols.map { symbol, settings in
+            settings.rules(for: symbol, margin: margin.contains(symbol), feeBps: paperFeeBps(symbol, settings, map))
+        }
+    }
+
+    /// A paper symbol's fee per side in basis points: its own, else `paper.fee_bps`, else its asset class's.
+    func paperFeeBps(_ symbol: String, _ settings: PaperSymbolSettings, _ map: SymbolMap) -> ExactDecimal {
+        settings.feeBps ?? paper.feeBps ?? PaperSymbolSettings.defaultFeeBps(map.assetClass(of: symbol))
     }
 
     public func validate(_ check: ConfigCheck) throws {
@@ -165,7 +187,12 @@ public struct RouterSettings: ConfigSection {
             throw check.fail("reconcile.late_lookup_seconds", "must be at most 10 ascending numbers of seconds, each 1…86400, got \(late)")
         }
         // Above 10 % a fee or slippage is a typo, and at 100 % a sell's price would reach zero: no exit could fill.
-        for (value, key) in [(paper.feeBps, "paper.fee_bps"), (paper.slippageBps, "paper.slippage_bps")] {
+        var rates = [(paper.slippageBps, "paper.slippage_bps")]
+        if let fee = paper.feeBps { rates.append((fee, "paper.fee_bps")) }
+        for (symbol, settings) in paper.symbols.sorted(by: { $0.key < $1.key }) {
+            if let fee = settings.feeBps { rates.append((fee, "paper.symbols.\(symbol.prefix(40)).fee_bps")) }
+        }
+        for (value, key) in rates {
             try check.nonNegative(value, key)
             guard value <= 1_000 else { throw check.fail(key, "must be at most 1000 (10 %), got \(value)") }
         }

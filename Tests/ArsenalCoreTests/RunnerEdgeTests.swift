@@ -81,6 +81,23 @@ struct RunnerEdgeTests {
         #expect(a.first?.0 == b.first?.0 && a.first?.1 == b.first?.1 && a.first?.2 == b.first?.2)
     }
 
+    @Test("the venue's fee counts when above fee_rate: the same trend gives no entry at 5 % a side, and the same entries at a fee below fee_rate")
+    func venueFeeInTheThreshold() throws {
+        let baseline = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())).feed(trend).map(\.index)
+        #expect(!baseline.isEmpty, "at fee_rate's 1 bp the trend enters")
+        let runner = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+        var rules = SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.00001,
+                                minQuantity: 0.00001, maxQuantity: 9_000, shortSelling: false)
+        rules.feeRate = ExactDecimal("0.05")!
+        runner.setSymbolRules(rules)
+        #expect(Feeder(runner).feed(trend).isEmpty, "at the venue's 500 bp it does not")
+        // A fee below fee_rate changes nothing: the higher of the two counts.
+        let lower = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+        rules.feeRate = ExactDecimal("0.00001")!
+        lower.setSymbolRules(rules)
+        #expect(Feeder(lower).feed(trend).map(\.index) == baseline)
+    }
+
     @Test("a spread wider than the move: the threshold includes it, so the same trend gives no entry")
     func spreadWiderThanTheMove() {
         let wide = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))

@@ -163,7 +163,7 @@ final class TickCounter: Strategy, @unchecked Sendable {
     func position(of symbol: String) -> PositionBook? { nil }
     func exitRefused(symbol: String) {}
     func resync(symbol: String, position: PositionBook) {}
-    func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {}
+    func setSymbolRules(_ rules: SymbolRules) {}
     func info() -> StrategyInfo {
         StrategyInfo(id: id, kind: kind, enabled: isEnabled, symbols: symbols, positions: [:], signals: 0, fills: 0, realizedPnl: 0, trades: 0, wins: 0)
     }

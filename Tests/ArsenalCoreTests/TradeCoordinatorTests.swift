@@ -89,7 +89,7 @@ final class ScriptedStrategy: Strategy, @unchecked Sendable {
 
     var exitRefusals: Int { state.get().exitRefusals }
 
-    func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {}
+    func setSymbolRules(_ rules: SymbolRules) {}
 
     func orderStillInFlight(symbol: String, role: OrderRole) {
         state.update { $0.rolesInFlight.insert(role) }
@@ -334,6 +334,24 @@ struct TradeCoordinatorTests {
                                                                                  reduceOnly: true))
         #expect(manual.outcome == .notSent, "\(manual)")
         #expect(h.router.placed.get().dropFirst(2).map(\.quantity) == [ExactDecimal("0.7")!])
+    }
+
+    @Test("rules read again while connected: a fee routerd now gives is taken; not connected, routerd is not asked")
+    func rulesReadAgain() async throws {
+        let h = Harness()
+        var rules = SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.00001,
+                                minQuantity: 0.00001, maxQuantity: 9_000, shortSelling: false)
+        h.router.rules.set([rules])
+        await h.coordinator.readSymbolRulesAgain()
+        #expect(await h.coordinator.symbolRules["BTCUSDT"]?.feeRate == nil)
+        rules.feeRate = ExactDecimal("0.001")!
+        h.router.rules.set([rules])
+        h.router.connected.set(false)
+        await h.coordinator.readSymbolRulesAgain()
+        #expect(await h.coordinator.symbolRules["BTCUSDT"]?.feeRate == nil, "not connected: not asked")
+        h.router.connected.set(true)
+        await h.coordinator.readSymbolRulesAgain()
+        #expect(await h.coordinator.symbolRules["BTCUSDT"]?.feeRate == ExactDecimal("0.001")!)
     }
 
     @Test("a stop or an exit never waits for mindsetd: it is not asked at all, and goes straight to routerd reduce-only")

@@ -34,7 +34,7 @@ struct BacktestVenueTests {
             return
         }
         #expect(fill.sequence == 1 && fill.time == Self.time && record == bought)
-        #expect(fill.fee == ExactDecimal("0.00970108")!, "1 bp of 97.0108, rounded up to 8 decimals")
+        #expect(fill.fee == ExactDecimal("0.0970108")!, "10 bp (crypto's default, Binance's rate) of 97.0108")
         #expect(venue.fills(after: 0).fills == [fill] && venue.fills(after: 1).fills.isEmpty)
         // With BTC held, the direct valuation is the converter's, to the digit.
         let valuations = venue.valuations

@@ -18,7 +18,10 @@ struct BagbotUpRun {
         self.port = port
         process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: TestSystem.binaries + "/bagbot")
-        process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)"] + extra
+        // Fees of 1 bp a side unless the test sets them: at the live rates (the default) the strategies barely trade
+        // the recorded files, and these tests watch them trade.
+        let fees = extra.contains { $0.hasPrefix("router.paper.fee_bps=") } ? [] : ["--set", "router.paper.fee_bps=1"]
+        process.arguments = ["up", "--dir", root + "/sys", "--port", "\(port)"] + fees + extra
         output = root + "/up.log"
         FileManager.default.createFile(atPath: output, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))

@@ -18,7 +18,9 @@ extension TradePathTests {
         var description: String { "\(strategy) \(side) \(quantity) \(symbol) @ \(price)" }
     }
 
-    static let bothStrategies = "arsenal:\n  mean_reversion:\n    enabled: true\n"
+    /// Both strategies, at 1 bp a side (at the live rates, the default, they barely trade the file): the replay's
+    /// and the backtest's configuration alike.
+    static let bothStrategies = "router:\n  paper:\n    fee_bps: 1\narsenal:\n  mean_reversion:\n    enabled: true\n"
 
     /// One replay of `file` at max speed, to its end; the fills in the log's order and both daemons' dropped ticks.
     func pacedReplay(_ file: String) async throws -> (trades: [Trade], dropped: [String]) {

@@ -39,6 +39,8 @@ struct SystemdDeploymentTests {
         ns.run("sed -i 's/speed: \"1\"/speed: \"300\"/' /etc/bagbot/bagbot.yaml")
         // Faster than real time: mindsetd's clock check is opened up as `bagbot up --speed` does (docs/mindset.md).
         ns.run("printf 'mindset:\\n  max_clock_skew_seconds: 315360000\\n' >> /etc/bagbot/bagbot.yaml")
+        // Fees of 1 bp a side under router (at the live rates, the default, the strategies barely trade the files).
+        ns.run("sed -i 's/^  mode: paper$/  mode: paper\\n  paper:\\n    fee_bps: 1/' /etc/bagbot/bagbot.yaml")
         let again = ns.run("cd \(repo) && deploy/install.sh --build-dir \(TestSystem.binaries) \(data)")
         #expect(again.status == 0)
         #expect(again.output.contains("nothing to change"), "second install: \(again.output)")

@@ -79,13 +79,22 @@ final class TestSystem: @unchecked Sendable {
         }
         // A `router:` block in `extraConfig` joins the section above (a key may appear once in YAML).
         let (router, extraConfig) = Self.takeSection("router", from: afterGateway)
-        yaml += router
+        yaml += Self.withLowPaperFees(router)
         // The replay runs faster than real time, so mindsetd's check of times against its clock is opened up,
         // as `bagbot up --speed` does.
         let skew = "  max_clock_skew_seconds: 315360000\n"
         yaml += extraConfig.contains("mindset:\n") ? extraConfig.replacingOccurrences(of: "mindset:\n", with: "mindset:\n" + skew)
             : extraConfig + "mindset:\n" + skew
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// `router` (the lines of a `router:` block) with the paper venue's fee at 1 bp a side, unless set: these tests
+    /// follow the trade path on the recorded files, which the default strategies rarely trade at the live venues'
+    /// fees (the default, 10 bp for crypto: docs/configuration.md).
+    static func withLowPaperFees(_ router: String) -> String {
+        if router.contains("    fee_bps:") { return router }
+        if router.contains("  paper:\n") { return router.replacingOccurrences(of: "  paper:\n", with: "  paper:\n    fee_bps: 1\n") }
+        return router + "  paper:\n    fee_bps: 1\n"
     }
 
     /// The lines under `key:` at the top level of `config` (still indented), and the rest of `config`.

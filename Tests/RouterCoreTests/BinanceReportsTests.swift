@@ -99,4 +99,16 @@ struct BinanceReportsTests {
             try Self.btcusdt.baseCommission(ExactDecimal("-0.001")!, asset: "BTC", quantity: 1, side: .buy)
         }
     }
+
+    @Test("the account's commission rates are read leniently: a part missing leaves them partial, a malformed block leaves them unknown, never the account unreadable")
+    func commissionRatesLenient() throws {
+        func account(_ rates: String) throws -> BinanceReports.Account {
+            try BinanceReports.decode(BinanceReports.Account.self, from: Array(#"{"balances":[],"canTrade":true,"commissionRates":\#(rates)}"#.utf8), what: "test")
+        }
+        #expect(try account(#"{"maker":"0.001","taker":"0.001","buyer":"0.0002","seller":"0"}"#).commissionRates?.takerPerSide == ExactDecimal("0.0012")!)
+        #expect(try account(#"{"taker":"0.001"}"#).commissionRates?.takerPerSide == ExactDecimal("0.001")!)
+        #expect(try account(#"{"maker":"0.001"}"#).commissionRates?.takerPerSide == nil)
+        #expect(try account(#""garbage""#).commissionRates == nil)
+        #expect(try account(#"null"#).commissionRates == nil)
+    }
 }

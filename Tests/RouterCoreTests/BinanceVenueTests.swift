@@ -64,6 +64,31 @@ struct BinanceVenueTests {
             #expect(btc.baseAsset == "BTC" && btc.quoteAsset == "USDT")
             #expect(btc.tickSize == ExactDecimal("0.01")! && btc.stepSize == ExactDecimal("0.00001")! && btc.minNotional == ExactDecimal("5")!)
             #expect(!btc.shortSelling)
+            #expect(btc.feeRate == ExactDecimal("0.001")!, "the account's commission on a market order, as GET /api/v3/account gives it")
+        }
+    }
+
+    @Test("a symbol's own commission (a special rate on BTCUSDT) is its fee; the others keep the account's")
+    func symbolCommission() async throws {
+        try await Self.withVenue { venue, fake in
+            try await fake.control("commission", ["special": ["BTCUSDT": "0.002"]])
+            await venue.readSymbolCommissions()
+            let fees = Dictionary(try await venue.symbolRules().map { ($0.symbol, $0.feeRate) }, uniquingKeysWith: { first, _ in first })
+            #expect(fees["BTCUSDT"] == ExactDecimal("0.003")!, "standard 0.001 + special 0.002")
+            #expect(fees["ETHUSDT"] == ExactDecimal("0.001")!)
+        }
+    }
+
+    @Test("the account's commission moves (another fee tier): every symbol's rules carry the new one, and routerd is handed them")
+    func commissionInTheRules() async throws {
+        try await Self.withVenue { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await fake.control("commission", ["asset": "quote", "rate": "0.00075"])
+            try await venue.checkAccount()
+            try await waitFor("the new rules to reach routerd", timeout: .seconds(10)) { await !events.rules.isEmpty }
+            #expect(await events.rules.last?.map(\.feeRate) == [ExactDecimal("0.00075")!, ExactDecimal("0.00075")!])
+            #expect(try await venue.symbolRules().allSatisfy { $0.feeRate == ExactDecimal("0.00075")! })
         }
     }
 

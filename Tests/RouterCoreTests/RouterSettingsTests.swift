@@ -62,6 +62,36 @@ struct RouterSettingsTests {
         #expect(RouterSettings().paperMarginSymbols == ["EURUSD", "GBPUSD", "USDJPY", "AAPL"], "the defaults")
     }
 
+    @Test("paper fees: each symbol's own, else router.paper.fee_bps, else its asset class's live rate; all in the rules")
+    func paperFees() throws {
+        let defaults = Dictionary(RouterSettings().paperRules.map { ($0.symbol, $0.feeRate) }, uniquingKeysWith: { first, _ in first })
+        #expect(defaults["BTCUSDT"] == ExactDecimal("0.001"), "crypto: Binance's 10 bp")
+        #expect(defaults["EURUSD"] == ExactDecimal("0.000035"), "forex: an ECN's 0.35 bp")
+        #expect(defaults["AAPL"] == ExactDecimal("0.00003"), "stocks: 0.3 bp of fees on sales")
+        let config = try loadConfig(yaml: """
+            router:
+              paper:
+                fee_bps: 2
+                symbols:
+                  BTCUSDT: { base_asset: BTC, quote_asset: USDT, tick_size: 0.01, step_size: 0.00001, min_quantity: 0.00001, max_quantity: 9000, fee_bps: 7.5 }
+                  EURUSD: { base_asset: EUR, quote_asset: USD, tick_size: 0.00001, step_size: 1, min_quantity: 1, max_quantity: 1000000 }
+            """, sections: sections)
+        let rules = Dictionary(config[RouterSettings.self].paperRules.map { ($0.symbol, $0.feeRate) }, uniquingKeysWith: { first, _ in first })
+        #expect(rules["BTCUSDT"] == ExactDecimal("0.00075"), "the symbol's own")
+        #expect(rules["EURUSD"] == ExactDecimal("0.0002"), "router.paper.fee_bps")
+        let refused = try #require(configError(yaml: """
+            router:
+              paper:
+                symbols:
+                  BTCUSDT: { base_asset: BTC, quote_asset: USDT, tick_size: 0.01, step_size: 0.00001, min_quantity: 0.00001, max_quantity: 9000, fee_bps: 2000 }
+            """, sections: sections))
+        #expect(refused.key == "router.paper.symbols.BTCUSDT.fee_bps", "\(refused)")
+        // A fee written with more decimals than a rate can carry is rounded up, never dropped (the symbol would fall
+        // back to another, perhaps lower, fee).
+        let fine = PaperSymbolSettings.defaults["BTCUSDT"]!.rules(for: "BTCUSDT", feeBps: ExactDecimal("7.500000000000001")!)
+        #expect(fine.feeRate == ExactDecimal("0.000750000000000001")!)
+    }
+
     @Test("numbers are read as written: no octal, no base 60, no rounding through a double")
     func numbersAsWritten() throws {
         let config = try loadConfig(yaml: """

@@ -95,6 +95,19 @@ struct PaperExchangeTests {
         #expect(position.averagePrice == 101.0505)
     }
 
+    @Test("a symbol's rules carrying a fee set its fee; others keep the settings' fee_bps")
+    func feeFromTheRules() throws {
+        var rules = RouterFixture.looseRules("BTCUSDT")
+        rules.feeRate = ExactDecimal("0.00075")!
+        var exchange = PaperExchange(settings: PaperExchange.Settings(feeBps: 10, slippageBps: 0, startingBalances: ["USDT": 100_000],
+                                                                      marginSymbols: ["BTCUSDT", "EURUSD"],
+                                                                      rules: [rules, RouterFixture.looseRules("EURUSD")]))
+        _ = exchange.observe(quote("BTCUSDT", bid: 100, ask: 101, at: 5))
+        _ = exchange.observe(quote("EURUSD", bid: 100, ask: 101, at: 5))
+        #expect(try filled(exchange.submit(newOrder("o1", .buy, 2))).fee == ExactDecimal("0.1515")!, "7.5 bp of 202")
+        #expect(try filled(exchange.submit(newOrder("o2", .buy, 2, symbol: "EURUSD"))).fee == ExactDecimal("0.202")!, "10 bp of 202")
+    }
+
     @Test("a market sell fills at bid × (1 − slippage)")
     func marketSell() throws {
         var exchange = PaperExchange(settings: settings)

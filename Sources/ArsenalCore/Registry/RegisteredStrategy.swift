@@ -26,7 +26,7 @@ extension RegisteredStrategy {
     public func resync(symbol: String, position: PositionBook) { runner.resync(symbol: symbol, position: position) }
     public func position(of symbol: String) -> PositionBook? { runner.position(of: symbol) }
     public func exitRefused(symbol: String) { runner.exitRefused(symbol: symbol) }
-    public func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) { runner.setMinimumQuantity(minimum, for: symbol) }
+    public func setSymbolRules(_ rules: SymbolRules) { runner.setSymbolRules(rules) }
     public func info() -> StrategyInfo { runner.info() }
 
     public var choice: StrategyChoice { runner.choice }

@@ -62,6 +62,9 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         /// The parameters changed while the symbol held a position or had an order in flight: the logic is
         /// rebuilt once it is idle.
         var logicIsStale = false
+        /// The venue's fee per side for the symbol (routerd's rules), 0 until known: the logic counts the higher of
+        /// it and the strategy's `fee_rate`.
+        var venueFeeRate = 0.0
 
         var isIdle: Bool { holding == .flat && !entryInFlight && !exitInFlight }
 
@@ -91,7 +94,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         self.stopFraction = settings.basics.stopLossPercent / 100
         for symbol in settings.basics.symbols {
             slots[symbol] = Slot(SlotState(
-                logic: Logic(settings: settings),
+                logic: Self.logic(settings, venueFeeRate: 0),
                 guardrail: OrderRateGuard(cooldown: settings.basics.orderCooldownMs / 1000, maxPerMinute: settings.basics.maxOrdersPerMinute),
                 baseQuantity: settings.basics.baseQuantity[symbol] ?? .zero))
         }
@@ -104,6 +107,30 @@ public final class StrategyRunner<Logic: StrategyLogic> {
 
     public func setMinimumQuantity(_ minimum: ExactDecimal, for symbol: String) {
         slots[symbol]?.state.setMinimumQuantity(minimum)
+    }
+
+    /// A symbol's rules from routerd: its least tradable quantity, and the venue's fee, which the logic counts in
+    /// its costs when above `fee_rate` (rebuilt at once if the symbol is idle, else once it is, as for a change
+    /// of parameters): a strategy tried on one venue's fees must not trade on another's as if they were lower.
+    public func setSymbolRules(_ rules: SymbolRules) {
+        guard let slot = slots[rules.symbol] else { return }
+        slot.state.setMinimumQuantity(rules.minQuantity)
+        let fee = rules.feeRate.map(\.doubleValue) ?? 0
+        guard fee != slot.state.venueFeeRate else { return }
+        slot.state.venueFeeRate = fee
+        if slot.state.isIdle {
+            slot.state.logic = Self.logic(settings, venueFeeRate: fee)
+            slot.state.logicIsStale = false
+        } else {
+            slot.state.logicIsStale = true
+        }
+    }
+
+    /// The logic for one symbol: the settings with the venue's fee where it is the higher.
+    static func logic(_ settings: StrategySettings<Logic.Tuning>, venueFeeRate: Double) -> Logic {
+        var effective = settings
+        effective.basics.feeRate = max(settings.basics.feeRate, venueFeeRate)
+        return Logic(settings: effective)
     }
 
     private func slot(of symbol: String) -> Slot? {
@@ -129,7 +156,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
     /// The tick's work on one symbol, in one access to its state.
     private func step(_ state: inout SlotState, _ quote: Quote) -> Decision? {
         if state.logicIsStale, state.isIdle {
-            state.logic = Logic(settings: settings)
+            state.logic = Self.logic(settings, venueFeeRate: state.venueFeeRate)
             state.logicIsStale = false
         }
         let holding = state.holding
@@ -365,7 +392,7 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         for slot in slots.values {
             if rebuild {
                 if slot.state.isIdle {
-                    slot.state.logic = Logic(settings: next)
+                    slot.state.logic = Self.logic(next, venueFeeRate: slot.state.venueFeeRate)
                     slot.state.logicIsStale = false
                 } else {
                     slot.state.logicIsStale = true

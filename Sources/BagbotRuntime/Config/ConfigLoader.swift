@@ -183,8 +183,9 @@ public enum ConfigLoader {
                 result[key] = merge(nested, over: base, rules: rules, path: keyPath)
             } else if rules.numbersAllowedAsStrings.contains(keyPath), value is Int || value is Double {
                 result[key] = "\(value)"
-            } else if let text = value as? String, let known = defaults[key], !(known is String), isDecimalText(text),
+            } else if let text = value as? String, let known = defaults[key], !(known is String), !(known is NSNull), isDecimalText(text),
                       let number = Double(text) {
+                // (Not for a setting unset by default, written as null: its type is not known, and text keeps its digits.)
                 // A number with a fraction where the setting is a floating-point number.
                 result[key] = number
             } else if rules.numbersAllowedAsStrings.contains(keyPath + ".*"), let map = value as? [String: Any] {

@@ -116,7 +116,7 @@ async def advance(request, fake):
 
 
 async def commission(request, fake):
-    """POST /fake/commission {"asset": "quote"|"base"|"BNB", "rate"[, "bnbPrice"]}."""
+    """POST /fake/commission {"asset": "quote"|"base"|"BNB", "rate"[, "bnbPrice", "special": {"SYMBOL": "rate"}]}."""
     body = await _body(request)
     asset = body.get("asset", fake.engine.commission_mode)
     if asset not in ("quote", "base", "BNB"):
@@ -125,6 +125,11 @@ async def commission(request, fake):
     rate = _decimal(body, "rate", False)
     if rate is not None:
         fake.engine.commission_rate = rate
+    special = body.get("special")
+    if special is not None:
+        if not isinstance(special, dict):
+            raise BadControl("'special' must map symbols to rates")
+        fake.engine.special_commission = {str(k): _decimal({"v": v}, "v") for k, v in special.items()}
     bnb_price = _decimal(body, "bnbPrice", False)
     if bnb_price is not None:
         fake.engine.bnb_price = bnb_price

@@ -268,6 +268,16 @@ MY_TRADES_COMBINATIONS = [set(), {"orderId"}, {"startTime"}, {"endTime"}, {"from
                           {"orderId", "fromId"}]
 
 
+def account_commission(fake, p, ctx):
+    """GET /api/v3/account/commission (rest-api.md "Query Commission Rates"): the symbol's rates."""
+    symbol = fake.engine.symbol(p.string("symbol", required=True))
+    rate, special = fake.engine.commission_rate, fake.engine.special_commission.get(symbol.name, ZERO)
+    rates = lambda r: {"maker": f8(r), "taker": f8(r), "buyer": f8(0), "seller": f8(0)}
+    return {"symbol": symbol.name, "standardCommission": rates(rate), "specialCommission": rates(special),
+            "taxCommission": rates(ZERO),
+            "discount": {"enabledForAccount": True, "enabledForSymbol": True, "discountAsset": "BNB", "discount": "0.75000000"}}
+
+
 def my_trades(fake, p, ctx):
     """GET /api/v3/myTrades, myTrades."""
     symbol = fake.engine.symbol(p.string("symbol", True))
@@ -345,6 +355,8 @@ ENDPOINTS = [
              params=("symbol",) + SIGNED_COMMON),
     Endpoint("GET", "/api/v3/account", account, 20, signed=True, ws_method="account.status",
              params=("omitZeroBalances",) + SIGNED_COMMON),
+    Endpoint("GET", "/api/v3/account/commission", account_commission, 20, signed=True, ws_method="account.commission",
+             params=("symbol",) + SIGNED_COMMON),
     Endpoint("GET", "/api/v3/myTrades", my_trades, my_trades_weight, signed=True, ws_method="myTrades",
              params=("symbol", "orderId", "startTime", "endTime", "fromId", "limit") + SIGNED_COMMON),
     Endpoint("GET", "/api/v3/rateLimit/order", rate_limit_order, 40, signed=True, ws_method="account.rateLimits.orders",

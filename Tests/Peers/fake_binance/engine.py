@@ -240,6 +240,8 @@ class Engine:
         self.trades = {name: [] for name in self.symbols}
         self.commission_mode = "quote"
         self.commission_rate = Decimal("0.001")
+        # Per symbol, a special commission on top of the standard one (commission_faq.md), charged and reported.
+        self.special_commission = {}
         self.bnb_price = Decimal("600")
         self.partial_parts = 1
         self.execution_id = 0
@@ -375,10 +377,14 @@ class Engine:
 
     # ----- fills
 
+    def rate_of(self, symbol_name):
+        """The commission rate a trade in the symbol pays: the standard one plus the symbol's special one."""
+        return self.commission_rate + self.special_commission.get(symbol_name, ZERO)
+
     def _commission(self, symbol, side, qty, quote_qty):
         """(asset, amount) of one trade's commission, per the mode POST /fake/commission sets. Called after the
         trade's own balance moves; an asset that cannot pay falls back to the one the trade brought in."""
-        rate = self.commission_rate
+        rate = self.rate_of(symbol.name)
         received = (symbol.base, q8(qty * rate)) if side == "BUY" else (symbol.quote, q8(quote_qty * rate))
         if self.commission_mode == "base":
             return received if side == "BUY" else (symbol.quote, q8(quote_qty * rate))
@@ -481,7 +487,7 @@ class Engine:
     def _can_pay(self, symbol, order, qty, price):
         if order.side == "SELL":
             return True
-        cost = price * qty * (1 + self.commission_rate)
+        cost = price * qty * (1 + self.rate_of(symbol.name))
         release = min(order.locked, qty * order.lock_unit)
         return self._balance(symbol.quote)[0] + release >= cost
 

@@ -58,6 +58,53 @@ public enum BinanceReports {
         var updateTime: Int64?
         /// Whether this key may trade (false for a read-only key, or an account Binance has restricted).
         var canTrade: Bool?
+        /// The account's commission rates (rest-api.md "Account information": `commissionRates`, fractions such as
+        /// "0.00100000"): `taker` is what a market order pays, `buyer` and `seller` are added on the order's side.
+        /// Read leniently: a part missing leaves the fee unknown, never the account unreadable.
+        var commissionRates: CommissionRates? { (try? commissionRatesField?.get()) ?? nil }
+        private var commissionRatesField: Lenient<CommissionRates>?
+
+        enum CodingKeys: String, CodingKey { case balances, updateTime, canTrade, commissionRatesField = "commissionRates" }
+    }
+
+    /// One set of commission rates (the account's `commissionRates`; a symbol's `standardCommission`,
+    /// `specialCommission`, `taxCommission`), each part optional.
+    struct CommissionRates: Decodable {
+        var taker: ExactDecimal?
+        var buyer: ExactDecimal?
+        var seller: ExactDecimal?
+
+        /// A market order's commission per side, the costlier side's part included (commission_faq.md: the rates
+        /// are summed; a BNB discount is not counted: a strategy's threshold should not assume the account holds BNB).
+        var takerPerSide: ExactDecimal? {
+            guard let taker else { return nil }
+            return try? taker + max(buyer ?? .zero, seller ?? .zero)
+        }
+    }
+
+    /// `GET /api/v3/account/commission?symbol=` (rest-api.md "Query Commission Rates"): what a trade in the symbol
+    /// pays, the standard rate plus the special and tax ones that may apply to it alone.
+    struct SymbolCommission: Decodable {
+        var symbol: String
+        var standardCommission: CommissionRates?
+        var specialCommission: CommissionRates?
+        var taxCommission: CommissionRates?
+
+        /// The three summed per side on a market order; nil without the standard taker rate.
+        var takerPerSide: ExactDecimal? {
+            guard let standard = standardCommission?.takerPerSide else { return nil }
+            let extra = [specialCommission, taxCommission].compactMap { $0?.takerPerSide }
+            return try? ExactDecimal.sum([standard] + extra)
+        }
+    }
+
+    /// A value decoded if it can be, else the error kept: a part of an answer BAGBOT can do without.
+    struct Lenient<Value: Decodable>: Decodable {
+        let result: Result<Value, Error>
+        init(from decoder: Decoder) throws {
+            do { result = .success(try Value(from: decoder)) } catch { result = .failure(error) }
+        }
+        func get() throws -> Value { try result.get() }
     }
 
     public struct Malformed: Error, CustomStringConvertible {

@@ -20,6 +20,11 @@ public actor BinanceVenue: TradingVenue {
     var pausedRulesEvery: Duration = .seconds(15)
     func setPausedRulesEvery(_ every: Duration) { pausedRulesEvery = every }  // tests
     private var rulesReadAt: Date?
+    /// The account's commission per side on a market order (`GET /api/v3/account`'s `commissionRates`), given with
+    /// every symbol's rules (`SymbolRules.feeRate`) so that strategies count what this account pays; a symbol's own
+    /// (`GET /api/v3/account/commission`: special and tax rates included) where it was read.
+    private var commissionRate: ExactDecimal?
+    private var symbolCommissions: [String: ExactDecimal] = [:]
     /// Binance's order id → BAGBOT's client order id, learnt from every answer (trades name only the order id).
     private var clientOrderIds: [Int64: String] = [:]
     private var handler: (@Sendable (VenueEvent) async -> Void)?
@@ -91,6 +96,7 @@ public actor BinanceVenue: TradingVenue {
             try await venue.rest.syncClock()
             try await venue.refreshRules()
             try await venue.checkAccount()
+            await venue.readSymbolCommissions()
         } catch {
             await venue.shutdown()
             throw error
@@ -243,6 +249,7 @@ public actor BinanceVenue: TradingVenue {
         guard account.canTrade == true else {
             throw BinanceVenueError(description: "Binance says this API key may not trade (canTrade is not true): enable Spot trading for it")
         }
+        takeCommission(account.commissionRates)
         // An account holding BNB may pay its commissions in it: its price is read now, so a first fill during a later
         // back-off is valued all the same.
         if account.balances.contains(where: { $0.asset == "BNB" && $0.free.isPositive }) {
@@ -317,6 +324,7 @@ public actor BinanceVenue: TradingVenue {
                 if sinceRules >= rulesEvery {
                     sinceRules = .zero
                     await self.keepRules()
+                    await self.readSymbolCommissions()
                 }
             }
         }
@@ -361,7 +369,8 @@ public actor BinanceVenue: TradingVenue {
         paused = nowPaused
         watchPaused()
         let before = rules
-        rules = Dictionary(read.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        rules = Dictionary(read.map { ($0.symbol, $0.withFeeRate(symbolCommissions[$0.symbol] ?? commissionRate)) },
+                           uniquingKeysWith: { first, _ in first })
         rulesReadAt = Date()
         if !before.isEmpty, rules != before {
             logger.notice("Binance's rules changed", metadata: [
@@ -369,6 +378,49 @@ public actor BinanceVenue: TradingVenue {
             ])
             await deliver(.rules(rules.values.sorted { $0.symbol < $1.symbol }))
         }
+    }
+
+    /// The account's commission as read: stamped on every symbol's rules, which are delivered again when it changed
+    /// (an account moved to another fee tier). Absent from the answer, the last one read stays.
+    private func takeCommission(_ rates: BinanceReports.CommissionRates?) {
+        guard let rate = rates?.takerPerSide, rate != commissionRate else { return }
+        let before = commissionRate
+        commissionRate = rate
+        logger.notice("Binance account commission per side on market orders", metadata: ["rate": "\(rate)", "before": "\(before.map { "\($0)" } ?? "-")"])
+        // The symbols' own rates moved with it (another fee tier): read again, and stamped then.
+        if before != nil, !symbolCommissions.isEmpty {
+            Task { await readSymbolCommissions() }
+        } else {
+            stampFees(announce: before != nil)
+        }
+    }
+
+    /// Reads each configured symbol's own commission (weight 20 each; at start and with the rules' hourly read). A
+    /// symbol not read keeps the account's rate.
+    func readSymbolCommissions() async {
+        var read: [String: ExactDecimal] = [:]
+        for symbol in settings.symbols {
+            do {
+                let body = try await self.read("/api/v3/account/commission", [("symbol", symbol)], weight: 20)
+                let answer = try BinanceReports.decode(BinanceReports.SymbolCommission.self, from: body, what: "GET /api/v3/account/commission")
+                if let rate = answer.takerPerSide { read[symbol] = rate }
+            } catch {
+                logger.warning("a symbol's commission could not be read; the account's rate stands for it", metadata: [
+                    "symbol": "\(symbol)", "error": "\(error)",
+                ])
+                if let kept = symbolCommissions[symbol] { read[symbol] = kept }
+            }
+        }
+        guard read != symbolCommissions else { return }
+        let announce = !symbolCommissions.isEmpty
+        symbolCommissions = read
+        stampFees(announce: announce)
+    }
+
+    /// Puts each symbol's fee on its rules, and hands routerd the rules when `announce` (a change after the start).
+    private func stampFees(announce: Bool) {
+        rules = Dictionary(uniqueKeysWithValues: rules.map { ($0.key, $0.value.withFeeRate(symbolCommissions[$0.key] ?? commissionRate)) })
+        if announce, !rules.isEmpty { Task { await deliver(.rules(rules.values.sorted { $0.symbol < $1.symbol })) } }
     }
 
     var anyPaused: Bool { !paused.isEmpty }
@@ -525,6 +577,7 @@ public actor BinanceVenue: TradingVenue {
         let (generation, subscribed) = (account.generation, userStreamUp)
         let body = try await read("/api/v3/account", [("omitZeroBalances", "true")], weight: 20)
         let answer = try BinanceReports.decode(BinanceReports.Account.self, from: body, what: "GET /api/v3/account")
+        takeCommission(answer.commissionRates)
         let balances = answer.balances.map { AssetBalance(asset: $0.asset, free: $0.free, locked: $0.locked) }.sorted { $0.asset < $1.asset }
         // Taken only if the stream was subscribed throughout the read (the cache is emptied on every change of that).
         if subscribed, userStreamUp, let updatedAt = answer.updateTime { account.seed(balances, updatedAt: updatedAt, requestedIn: generation) }

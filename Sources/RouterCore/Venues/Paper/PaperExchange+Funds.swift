@@ -26,7 +26,7 @@ extension PaperExchange {
         switch order.side {
         case .buy:
             guard let limit = order.limitPrice else { return nil }
-            return (market.quoteAsset, try remaining.times(limit) + fee(remaining, at: limit, after: order.filledQuantity))
+            return (market.quoteAsset, try remaining.times(limit) + fee(remaining, at: limit, after: order.filledQuantity, symbol: order.symbol))
         case .sell:
             return (market.baseAsset, remaining)
         }

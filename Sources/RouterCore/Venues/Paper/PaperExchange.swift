@@ -7,6 +7,7 @@ import BagbotDomain
 /// decides, in one transaction per execution.
 public struct PaperExchange: Sendable {
     public struct Settings: Sendable, Equatable {
+        /// The fee per side for a symbol whose rules carry none (`Market.feeRate`).
         public var feeBps: ExactDecimal
         public var slippageBps: ExactDecimal
         /// What the account holds before its first trade, per asset.
@@ -38,8 +39,9 @@ public struct PaperExchange: Sendable {
             adopt(rules)
         }
 
+        /// `feeBps` is for a symbol whose rules carry no fee: the router's rules always do (`paperRules`).
         public init(_ router: RouterSettings) {
-            self.init(feeBps: router.paper.feeBps, slippageBps: router.paper.slippageBps, startingBalances: router.paper.startingBalances,
+            self.init(feeBps: router.paper.feeBps ?? PaperSymbolSettings.defaultFeeBps(nil), slippageBps: router.paper.slippageBps, startingBalances: router.paper.startingBalances,
                       marginSymbols: router.paperMarginSymbols, rules: router.paperRules, maxTickAge: router.paper.maxTickAgeSeconds,
                       accountCurrency: router.account.currency, pegs: router.account.pegs)
             // A max-speed replay is paced by its subscribers, and fills at the quote an order was decided on.
@@ -51,7 +53,7 @@ public struct PaperExchange: Sendable {
             markets = [:]
             for rule in rules where markets[rule.symbol] == nil {
                 markets[rule.symbol] = Market(baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset, tickSize: rule.tickSize,
-                                              stepSize: rule.stepSize, margin: marginSymbols.contains(rule.symbol))
+                                              stepSize: rule.stepSize, margin: marginSymbols.contains(rule.symbol), feeRate: rule.feeRate)
             }
         }
     }
@@ -63,6 +65,8 @@ public struct PaperExchange: Sendable {
         public var tickSize: ExactDecimal
         public var stepSize: ExactDecimal
         public var margin: Bool
+        /// The fee per side as a fraction of the notional, from the symbol's rules (nil: `Settings.feeBps`).
+        public var feeRate: ExactDecimal?
     }
 
     /// What is persisted: the balance of each asset, the fees paid in each, and the book per symbol.
@@ -319,7 +323,7 @@ public struct PaperExchange: Sendable {
                 let price = order.side == .buy ? min(slippedPrice, limit) : max(slippedPrice, limit)
                 return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
             }
-            if let refusal = fundsRefusal(order, quantity: order.quantity, price: limit, fee: try? fee(order.quantity, at: limit)) {
+            if let refusal = fundsRefusal(order, quantity: order.quantity, price: limit, fee: try? fee(order.quantity, at: limit, symbol: order.symbol)) {
                 return .rejected(refusal)
             }
             // Resting means the venue took it: it is acknowledged from here on, as its record on disk says.
@@ -365,7 +369,7 @@ public struct PaperExchange: Sendable {
     private mutating func execute(_ order: OrderRecord, quantity: ExactDecimal, at price: ExactDecimal, time: Date, fillNumber: Int,
                                   filledBefore: ExactDecimal = .zero) -> Outcome {
         guard let market = settings.markets[order.symbol] else { return .rejected("no paper market for \(order.symbol)") }
-        guard let fee = try? self.fee(quantity, at: price, after: filledBefore) else { return .rejected("the order's amounts are out of range") }
+        guard let fee = try? self.fee(quantity, at: price, after: filledBefore, symbol: order.symbol) else { return .rejected("the order's amounts are out of range") }
         if let refusal = fundsRefusal(order, quantity: quantity, price: price, fee: fee) { return .rejected(refusal) }
         do {
             var next = account
@@ -389,15 +393,19 @@ public struct PaperExchange: Sendable {
     /// The fee of a fill of `quantity` at `price` after `filledBefore` of the same order at the same price
     /// (a resting order's fills are all at its limit): the fee of the running total less what was charged
     /// before, so the fees of the parts add up to the fee of the whole.
-    func fee(_ quantity: ExactDecimal, at price: ExactDecimal, after filledBefore: ExactDecimal = .zero) throws -> ExactDecimal {
-        guard filledBefore.isPositive else { return try fee(on: quantity.times(price)) }
-        return try fee(on: (filledBefore + quantity).times(price)) - fee(on: filledBefore.times(price))
+    func fee(_ quantity: ExactDecimal, at price: ExactDecimal, after filledBefore: ExactDecimal = .zero, symbol: String) throws -> ExactDecimal {
+        guard filledBefore.isPositive else { return try fee(on: quantity.times(price), symbol: symbol) }
+        return try fee(on: (filledBefore + quantity).times(price), symbol: symbol) - fee(on: filledBefore.times(price), symbol: symbol)
     }
 
-    /// The venue's fee on a trade's notional, in the quote asset, rounded up to the fee's decimals: a venue
-    /// never charges less than its rate.
-    func fee(on notional: ExactDecimal) throws -> ExactDecimal {
-        try notional.multiplied(by: settings.feeBps, scale: ExactDecimal.maximumScale, rounding: .up)
+    /// The venue's fee on a trade's notional in `symbol`, in the quote asset, rounded up to the fee's decimals: a
+    /// venue never charges less than its rate.
+    func fee(on notional: ExactDecimal, symbol: String) throws -> ExactDecimal {
+        if let rate = settings.markets[symbol]?.feeRate {
+            return try notional.multiplied(by: rate, scale: ExactDecimal.maximumScale, rounding: .up)
+                .rounded(toScale: Self.feeScale, rounding: .up)
+        }
+        return try notional.multiplied(by: settings.feeBps, scale: ExactDecimal.maximumScale, rounding: .up)
             .divided(by: 10_000, scale: Self.feeScale, rounding: .up)
     }
 

@@ -15,14 +15,18 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
     /// account's equity. Otherwise spot (crypto): an order spends only what the account holds. When not
     /// given, by the symbol's asset class: forex and stocks on margin, crypto spot.
     public var margin: Bool?
+    /// The fee per side in basis points for this symbol; when not given, `router.paper.fee_bps`, else by the
+    /// symbol's asset class (`defaultFeeBps`).
+    public var feeBps: ExactDecimal?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case baseAsset = "base_asset", quoteAsset = "quote_asset", tickSize = "tick_size", stepSize = "step_size"
         case minQuantity = "min_quantity", maxQuantity = "max_quantity", minNotional = "min_notional", margin
+        case feeBps = "fee_bps"
     }
 
     public init(baseAsset: String, quoteAsset: String, tickSize: ExactDecimal, stepSize: ExactDecimal, minQuantity: ExactDecimal,
-                maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0, margin: Bool? = nil) {
+                maxQuantity: ExactDecimal, minNotional: ExactDecimal = 0, margin: Bool? = nil, feeBps: ExactDecimal? = nil) {
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset
         self.tickSize = tickSize
@@ -31,6 +35,7 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
         self.maxQuantity = maxQuantity
         self.minNotional = minNotional
         self.margin = margin
+        self.feeBps = feeBps
     }
 
     public init(from decoder: Decoder) throws {
@@ -49,6 +54,7 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
         maxQuantity = try container.decode(ExactDecimal.self, forKey: .maxQuantity)
         minNotional = try container.decodeIfPresent(ExactDecimal.self, forKey: .minNotional) ?? 0
         margin = try container.decodeIfPresent(Bool.self, forKey: .margin)
+        feeBps = try container.decodeIfPresent(ExactDecimal.self, forKey: .feeBps)
     }
 
     private struct AnyKey: CodingKey {
@@ -63,10 +69,25 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
         margin ?? (assetClass == .forex || assetClass == .stocks)
     }
 
-    /// The symbol's rules; it may be sold short when it trades on margin.
-    public func rules(for symbol: String, margin: Bool = false) -> SymbolRules {
+    /// The symbol's rules; it may be sold short when it trades on margin. `feeBps`: its fee per side.
+    public func rules(for symbol: String, margin: Bool = false, feeBps: ExactDecimal? = nil) -> SymbolRules {
         SymbolRules(symbol: symbol, baseAsset: baseAsset, quoteAsset: quoteAsset, tickSize: tickSize, stepSize: stepSize,
-                    minQuantity: minQuantity, maxQuantity: maxQuantity, minNotional: minNotional, shortSelling: margin)
+                    minQuantity: minQuantity, maxQuantity: maxQuantity, minNotional: minNotional, shortSelling: margin,
+                    feeRate: feeBps.flatMap { try? $0.divided(by: 10_000, scale: min($0.scale + 4, ExactDecimal.maximumScale), rounding: .up).normalized })
+    }
+
+    /// The fee per side, in basis points, that the paper venue charges when neither the symbol nor
+    /// `router.paper.fee_bps` says: what the live venue of the asset class charges an ordinary account, so that a
+    /// strategy tried on paper or in a backtest pays what it will pay live. Crypto: Binance's spot rate, 0.1 % per
+    /// side (a taker with no BNB discount and no VIP tier). Forex: an ECN broker's commission, $3.50 per 100,000 per
+    /// side (the spread is in the quotes). Stocks: Alpaca charges no commission; the SEC's and FINRA's fees on sales
+    /// (about 0.28 bp of a sale) are counted on both sides. Unknown: the crypto rate, the highest.
+    public static func defaultFeeBps(_ assetClass: AssetClass?) -> ExactDecimal {
+        switch assetClass {
+        case .crypto, nil: return 10
+        case .forex: return ExactDecimal("0.35")!
+        case .stocks: return ExactDecimal("0.3")!
+        }
     }
 
     /// Rules close to the real venues' for the symbols of the recorded data and common ones beside them:
