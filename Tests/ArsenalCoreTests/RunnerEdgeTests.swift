@@ -96,6 +96,39 @@ struct RunnerEdgeTests {
         rules.feeRate = ExactDecimal("0.00001")!
         lower.setSymbolRules(rules)
         #expect(Feeder(lower).feed(trend).map(\.index) == baseline)
+        // Nor does a venue fee that moves while staying under fee_rate: the windows are not emptied by a rebuild.
+        let moving = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+        let feeder = Feeder(moving)
+        var indices = feeder.feed(Array(trend.prefix(40))).map(\.index)
+        rules.feeRate = ExactDecimal("0.00002")!
+        moving.setSymbolRules(rules)
+        indices += feeder.feed(Array(trend.dropFirst(40))).map { $0.index + 40 }
+        #expect(indices == baseline)
+    }
+
+    @Test("a higher fee makes entries rarer, never exits later: the reversal exit comes on the same tick at 1 bp and at 200 bp")
+    func feeDoesNotDelayTheExit() throws {
+        func exitIndex(venueFee: ExactDecimal?) throws -> Int? {
+            let runner = StrategyRunner<MicroTrendFollower>(settings: microTrendSettings())
+            if let venueFee {
+                var rules = SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.00001,
+                                        minQuantity: 0.00001, maxQuantity: 9_000, shortSelling: false)
+                rules.feeRate = venueFee
+                runner.setSymbolRules(rules)
+            }
+            let feeder = Feeder(runner)
+            let entry = try #require(feeder.feed(trend).first?.signal)
+            _ = try runner.onFill(fill(.buy, ExactDecimal("0.01")!, at: entry.price))
+            runner.orderEnded(symbol: "BTCUSDT", role: .entry)
+            // Up a long way more (far from the stop), then a steady slide back: momentum turns against the position.
+            var path = TickPath(start: trend.last!)
+            path.alternating(0.002, 0.0005, count: 100)
+            path.alternating(-0.0006, 0, count: 300)
+            return feeder.feed(Array(path.mids.dropFirst())).first { !$0.signal.isEntry }?.index
+        }
+        let cheap = try exitIndex(venueFee: nil)
+        #expect(cheap != nil, "the slide closes the position")
+        #expect(try exitIndex(venueFee: ExactDecimal("0.02")!) == cheap)
     }
 
     @Test("a spread wider than the move: the threshold includes it, so the same trend gives no entry")

@@ -65,14 +65,22 @@ struct BinanceVenueTests {
             #expect(btc.tickSize == ExactDecimal("0.01")! && btc.stepSize == ExactDecimal("0.00001")! && btc.minNotional == ExactDecimal("5")!)
             #expect(!btc.shortSelling)
             #expect(btc.feeRate == ExactDecimal("0.001")!, "the account's commission on a market order, as GET /api/v3/account gives it")
+            try await waitFor("the start's read of the symbols' commissions", timeout: .seconds(10)) { await venue.symbolCommissionReads >= 1 }
+            #expect(try await venue.symbolRules().first?.feeRate == ExactDecimal("0.001")!, "the symbol's own, the same here")
         }
     }
 
     @Test("a symbol's own commission (a special rate on BTCUSDT) is its fee; the others keep the account's")
     func symbolCommission() async throws {
         try await Self.withVenue { venue, fake in
+            try await waitFor("the start's read of the symbols' commissions", timeout: .seconds(10)) { await venue.symbolCommissionReads >= 1 }
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
             try await fake.control("commission", ["special": ["BTCUSDT": "0.002"]])
             await venue.readSymbolCommissions()
+            try await waitFor("the new rules to reach routerd", timeout: .seconds(10)) {
+                await events.rules.last?.first { $0.symbol == "BTCUSDT" }?.feeRate == ExactDecimal("0.003")!
+            }
             let fees = Dictionary(try await venue.symbolRules().map { ($0.symbol, $0.feeRate) }, uniquingKeysWith: { first, _ in first })
             #expect(fees["BTCUSDT"] == ExactDecimal("0.003")!, "standard 0.001 + special 0.002")
             #expect(fees["ETHUSDT"] == ExactDecimal("0.001")!)
@@ -82,6 +90,7 @@ struct BinanceVenueTests {
     @Test("the account's commission moves (another fee tier): every symbol's rules carry the new one, and routerd is handed them")
     func commissionInTheRules() async throws {
         try await Self.withVenue { venue, fake in
+            try await waitFor("the start's read of the symbols' commissions", timeout: .seconds(10)) { await venue.symbolCommissionReads >= 1 }
             let events = EventCollector()
             await venue.setEventHandler { event in await events.add(event) }
             try await fake.control("commission", ["asset": "quote", "rate": "0.00075"])

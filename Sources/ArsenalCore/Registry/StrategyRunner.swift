@@ -116,8 +116,12 @@ public final class StrategyRunner<Logic: StrategyLogic> {
         guard let slot = slots[rules.symbol] else { return }
         slot.state.setMinimumQuantity(rules.minQuantity)
         let fee = rules.feeRate.map(\.doubleValue) ?? 0
-        guard fee != slot.state.venueFeeRate else { return }
+        // Rebuilt only when the fee counted changes (a venue fee under fee_rate changes nothing): a rebuild empties
+        // the logic's windows.
+        let counted = { max(self.settings.basics.feeRate, $0) }
+        let changes = counted(fee) != counted(slot.state.venueFeeRate)
         slot.state.venueFeeRate = fee
+        guard changes else { return }
         if slot.state.isIdle {
             slot.state.logic = Self.logic(settings, venueFeeRate: fee)
             slot.state.logicIsStale = false

@@ -80,7 +80,8 @@ public struct MicroTrendFollower: StrategyLogic {
 
         let noise = volatility.standardDeviation
         guard noise >= tuning.minVolatility, noise <= tuning.maxVolatility else { return nil }
-        let threshold = noiseScale * noise + quote.spread / mid + roundTripCosts
+        let band = noiseScale * noise + quote.spread / mid
+        let threshold = band + roundTripCosts
         let sum = momentum.sum
         let strength = abs(sum) / threshold
         let direction: Side = sum > 0 ? .buy : .sell
@@ -88,8 +89,11 @@ public struct MicroTrendFollower: StrategyLogic {
         case .flat:
             return strength >= 1 ? .enter(direction, strength: strength, .momentum(sum, threshold: threshold)) : nil
         case .long, .short:
+            // Against the noise and the spread alone: the costs of the round trip are paid however late it closes, so
+            // a higher fee must make entries rarer, never exits later.
             let against = (holding == .long) == (direction == .sell)
-            return against && strength >= tuning.reversalMultiple ? .exit(strength: strength, .reversal(sum)) : nil
+            let reversal = abs(sum) / band
+            return against && reversal >= tuning.reversalMultiple ? .exit(strength: reversal, .reversal(sum)) : nil
         }
     }
 

@@ -25,6 +25,8 @@ public actor BinanceVenue: TradingVenue {
     /// (`GET /api/v3/account/commission`: special and tax rates included) where it was read.
     private var commissionRate: ExactDecimal?
     private var symbolCommissions: [String: ExactDecimal] = [:]
+    /// Reads of the symbols' commissions finished (tests wait for the one after the start).
+    private(set) var symbolCommissionReads = 0
     /// Binance's order id → BAGBOT's client order id, learnt from every answer (trades name only the order id).
     private var clientOrderIds: [Int64: String] = [:]
     private var handler: (@Sendable (VenueEvent) async -> Void)?
@@ -96,12 +98,14 @@ public actor BinanceVenue: TradingVenue {
             try await venue.rest.syncClock()
             try await venue.refreshRules()
             try await venue.checkAccount()
-            await venue.readSymbolCommissions()
         } catch {
             await venue.shutdown()
             throw error
         }
         await venue.startUpkeep()
+        // Off the start (a slow endpoint must not hold routerd past its start timeout): the rules go out with the
+        // account's rate, and each symbol's own follows as soon as it is read.
+        Task { await venue.readSymbolCommissions() }
         await venue.startMarketStream()
         await venue.startUserStream()
         await venue.startOrderPoll()
@@ -383,7 +387,13 @@ public actor BinanceVenue: TradingVenue {
     /// The account's commission as read: stamped on every symbol's rules, which are delivered again when it changed
     /// (an account moved to another fee tier). Absent from the answer, the last one read stays.
     private func takeCommission(_ rates: BinanceReports.CommissionRates?) {
-        guard let rate = rates?.takerPerSide, rate != commissionRate else { return }
+        guard let rate = rates?.takerPerSide else {
+            if commissionRate == nil {
+                logger.warning("Binance did not say the account's commission; until a symbol's own is read, the strategies count only their fee_rate")
+            }
+            return
+        }
+        guard rate != commissionRate else { return }
         let before = commissionRate
         commissionRate = rate
         logger.notice("Binance account commission per side on market orders", metadata: ["rate": "\(rate)", "before": "\(before.map { "\($0)" } ?? "-")"])
@@ -391,7 +401,7 @@ public actor BinanceVenue: TradingVenue {
         if before != nil, !symbolCommissions.isEmpty {
             Task { await readSymbolCommissions() }
         } else {
-            stampFees(announce: before != nil)
+            stampFees()
         }
     }
 
@@ -411,16 +421,18 @@ public actor BinanceVenue: TradingVenue {
                 if let kept = symbolCommissions[symbol] { read[symbol] = kept }
             }
         }
+        defer { symbolCommissionReads += 1 }
         guard read != symbolCommissions else { return }
-        let announce = !symbolCommissions.isEmpty
         symbolCommissions = read
-        stampFees(announce: announce)
+        stampFees()
     }
 
-    /// Puts each symbol's fee on its rules, and hands routerd the rules when `announce` (a change after the start).
-    private func stampFees(announce: Bool) {
+    /// Puts each symbol's fee on its rules; once the venue has started (routerd has read its rules), a change is
+    /// handed to routerd.
+    private func stampFees() {
+        let before = rules
         rules = Dictionary(uniqueKeysWithValues: rules.map { ($0.key, $0.value.withFeeRate(symbolCommissions[$0.key] ?? commissionRate)) })
-        if announce, !rules.isEmpty { Task { await deliver(.rules(rules.values.sorted { $0.symbol < $1.symbol })) } }
+        if upkeep != nil, rules != before { Task { await deliver(.rules(rules.values.sorted { $0.symbol < $1.symbol })) } }
     }
 
     var anyPaused: Bool { !paused.isEmpty }
