@@ -131,6 +131,19 @@ struct RunnerEdgeTests {
         #expect(try exitIndex(venueFee: ExactDecimal("0.02")!) == cheap)
     }
 
+    @Test("no volatility floor, zero spread: a steady slide against a long still closes it, with a finite strength")
+    func zeroBandStaysFinite() {
+        var logic = MicroTrendFollower(settings: microTrendSettings { $0.tuning.minVolatility = 0 })
+        var price = 100.0
+        var exits: [Double] = []
+        for index in 0..<300 {
+            price *= 0.9999  // the same return every tick: no volatility at all
+            let quote = Quote(bid: price, ask: price, time: epoch.addingTimeInterval(Double(index)))
+            if let intent = logic.onQuote(quote, holding: .long), intent.action == .exit { exits.append(intent.strength) }
+        }
+        #expect(!exits.isEmpty && exits.allSatisfy(\.isFinite), "\(exits.prefix(3))")
+    }
+
     @Test("a spread wider than the move: the threshold includes it, so the same trend gives no entry")
     func spreadWiderThanTheMove() {
         let wide = Feeder(StrategyRunner<MicroTrendFollower>(settings: microTrendSettings()))

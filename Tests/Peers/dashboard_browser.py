@@ -240,11 +240,14 @@ class Dashboard:
         # A fill appears live: a manual order placed through the API shows up in the latest fills without a reload.
         self.js("window.__notReloaded = true")
         before = self.js("return document.querySelectorAll('#latest-fills tbody tr:not(:has(td[colspan]))').length")
-        # mindsetd fails closed (409 trades_pending) until its link to routerd's fill log is up: asked again meanwhile.
+        # mindsetd fails closed (409 trades_pending) until its link to routerd's fill log is up, and a strategy's entry
+        # in the symbol in flight at that moment refuses it (409 order_not_sent, "still unsettled"): asked again meanwhile.
         for _ in range(30):
             status, answer = api(base, admin, "POST", "/api/orders", {"symbol": "BTCUSDT", "side": "buy", "quantity": "0.001"})
-            pending = status == 409 and "trades_pending" in ((answer or {}).get("error") or {}).get("codes", [])
-            if status != 503 and not pending:
+            error = (answer or {}).get("error") or {}
+            pending = status == 409 and "trades_pending" in error.get("codes", [])
+            busy = status == 409 and error.get("code") == "order_not_sent" and "still unsettled" in error.get("message", "")
+            if status != 503 and not pending and not busy:
                 break
             time.sleep(1)
         if status != 201:

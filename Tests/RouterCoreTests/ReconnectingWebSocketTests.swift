@@ -69,7 +69,8 @@ struct ReconnectingWebSocketTests {
     func pingsAnsweredDuringSlowDelivery() async throws {
         let fake = try await FakeBinance.start()
         defer { fake.stop() }
-        _ = try await fake.control("ping", ["intervalSeconds": 0.5, "timeoutSeconds": 2])
+        // A pong deadline short next to the delivery below, yet long enough for a loaded machine (the whole suite at once).
+        _ = try await fake.control("ping", ["intervalSeconds": 0.5, "timeoutSeconds": 3])
         let witness = Witness()
         let stream = BinanceUserStream(
             url: fake.webSocketAPIURL, credential: .hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8)),
@@ -78,8 +79,8 @@ struct ReconnectingWebSocketTests {
             deliver: { event in
                 guard event == .subscribed else { return }
                 witness.opened.add(1, ordering: .relaxed)
-                // A reconcile that takes 4 s (Binance slow to answer its REST look-ups).
-                try? await Task.sleep(for: .seconds(4))
+                // A reconcile that takes 7 s (Binance slow to answer its REST look-ups).
+                try? await Task.sleep(for: .seconds(7))
             })
         let run = Task { await stream.run() }
         defer { run.cancel() }
@@ -87,8 +88,8 @@ struct ReconnectingWebSocketTests {
         while witness.opened.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        // Dropped, it would be subscribed again within about 6 s (the 4 s delivery, then a back-off of 1–1.5 s).
-        try await Task.sleep(for: .seconds(9))
+        // Dropped, it would be subscribed again within about 9 s (the 7 s delivery, then a back-off of 1–1.5 s).
+        try await Task.sleep(for: .seconds(12))
         let subscriptions = try await fake.requests().filter { ($0["method"] as? String) == "userDataStream.subscribe.signature" }
         #expect(subscriptions.count == 1, "subscribed \(subscriptions.count) times: the connection was dropped during the slow delivery")
     }

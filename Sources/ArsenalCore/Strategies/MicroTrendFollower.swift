@@ -53,6 +53,7 @@ public struct MicroTrendFollower: StrategyLogic {
     }
 
     private let tuning: Tuning
+    static let leastBand = 1e-12
     /// Fees and slippage, both sides, as a fraction of the price.
     private let roundTripCosts: Double
     /// The noise expected over the momentum window, per unit of per-tick volatility.
@@ -80,7 +81,8 @@ public struct MicroTrendFollower: StrategyLogic {
 
         let noise = volatility.standardDeviation
         guard noise >= tuning.minVolatility, noise <= tuning.maxVolatility else { return nil }
-        let band = noiseScale * noise + quote.spread / mid
+        // Never zero (no volatility floor and a zero spread): a strength must stay a finite number.
+        let band = max(noiseScale * noise + quote.spread / mid, Self.leastBand)
         let threshold = band + roundTripCosts
         let sum = momentum.sum
         let strength = abs(sum) / threshold

@@ -185,8 +185,8 @@ public enum ConfigLoader {
                 result[key] = "\(value)"
             } else if let text = value as? String, let known = defaults[key], !(known is String), !(known is NSNull), isDecimalText(text),
                       let number = Double(text) {
-                // (Not for a setting unset by default, written as null: its type is not known, and text keeps its digits.)
-                // A number with a fraction where the setting is a floating-point number.
+                // A number with a fraction where the setting is a floating-point number (not where it is unset by
+                // default, written as null: its type is not known there, and text keeps its digits).
                 result[key] = number
             } else if rules.numbersAllowedAsStrings.contains(keyPath + ".*"), let map = value as? [String: Any] {
                 result[key] = numbersAsText(map)

@@ -401,12 +401,14 @@ public struct PaperExchange: Sendable {
     /// The venue's fee on a trade's notional in `symbol`, in the quote asset, rounded up to the fee's decimals: a
     /// venue never charges less than its rate.
     func fee(on notional: ExactDecimal, symbol: String) throws -> ExactDecimal {
-        if let rate = settings.markets[symbol]?.feeRate {
-            return try notional.multiplied(by: rate, scale: ExactDecimal.maximumScale, rounding: .up)
-                .rounded(toScale: Self.feeScale, rounding: .up)
+        guard let rate = settings.markets[symbol]?.feeRate ?? PaperSymbolSettings.feeRate(bps: settings.feeBps) else {
+            throw FeeOutOfRange(feeBps: settings.feeBps)
         }
-        return try notional.multiplied(by: settings.feeBps, scale: ExactDecimal.maximumScale, rounding: .up)
-            .divided(by: 10_000, scale: Self.feeScale, rounding: .up)
+        return try notional.multiplied(by: rate, scale: ExactDecimal.maximumScale, rounding: .up).rounded(toScale: Self.feeScale, rounding: .up)
+    }
+
+    struct FeeOutOfRange: Error {
+        var feeBps: ExactDecimal
     }
 
     func markPrice(_ symbol: String, _ position: PaperPosition) -> ExactDecimal {

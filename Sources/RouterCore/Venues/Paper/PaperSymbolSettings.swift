@@ -73,7 +73,13 @@ public struct PaperSymbolSettings: Codable, Sendable, Equatable {
     public func rules(for symbol: String, margin: Bool = false, feeBps: ExactDecimal? = nil) -> SymbolRules {
         SymbolRules(symbol: symbol, baseAsset: baseAsset, quoteAsset: quoteAsset, tickSize: tickSize, stepSize: stepSize,
                     minQuantity: minQuantity, maxQuantity: maxQuantity, minNotional: minNotional, shortSelling: margin,
-                    feeRate: feeBps.flatMap { try? $0.divided(by: 10_000, scale: min($0.scale + 4, ExactDecimal.maximumScale), rounding: .up).normalized })
+                    feeRate: feeBps.flatMap(Self.feeRate(bps:)))
+    }
+
+    /// A fee in basis points as a fraction of the notional, rounded up where it has more decimals than a rate can
+    /// carry (never dropped: the symbol would fall back to another fee).
+    public static func feeRate(bps: ExactDecimal) -> ExactDecimal? {
+        try? bps.divided(by: 10_000, scale: min(bps.scale + 4, ExactDecimal.maximumScale), rounding: .up).normalized
     }
 
     /// The fee per side, in basis points, that the paper venue charges when neither the symbol nor
