@@ -96,7 +96,8 @@ extension RouterService {
         var holdings: [AccountValuation.Holdings] = []
         for venue in venues.sorted(by: { $0.id.rawValue < $1.id.rawValue }) {
             let (balances, positions) = try await venue.holdings()
-            holdings.append(AccountValuation.Holdings(venue: venue.id, balances: balances, positions: positions))
+            holdings.append(AccountValuation.Holdings(venue: venue.id, balances: balances, positions: positions,
+                                                      prices: await venue.valuationPairs()))
         }
         return holdings
     }

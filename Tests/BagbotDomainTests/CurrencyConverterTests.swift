@@ -29,6 +29,25 @@ struct CurrencyConverterTests {
         #expect(try converter.value(1, of: "DOGE") == nil, "no price reaches it: no value, never zero")
     }
 
+    @Test("fallback pairs value only the assets named, after every other rate, the first usable one of each in the order given")
+    func fallback() throws {
+        let fallback = [
+            CurrencyConverter.Pair(symbol: "BNBEUR", baseAsset: "BNB", quoteAsset: "EUR", price: 500),    // EUR has no rate here
+            CurrencyConverter.Pair(symbol: "BNBUSDT", baseAsset: "BNB", quoteAsset: "USDT", price: 600),
+            CurrencyConverter.Pair(symbol: "BNBBTC", baseAsset: "BNB", quoteAsset: "BTC", price: 0.01),
+            CurrencyConverter.Pair(symbol: "BTCUSDC", baseAsset: "BTC", quoteAsset: "USDC", price: 80_000),
+            CurrencyConverter.Pair(symbol: "XRPBNB", baseAsset: "XRP", quoteAsset: "BNB", price: 0.001),
+        ]
+        let converter = CurrencyConverter(currency: "USD", pegs: ["USDT": "USD", "USDC": "USD"], pairs: Array(pairs.prefix(2)),
+                                          fallback: fallback, fallbackAssets: ["BNB", "XRP"])
+        #expect(converter.rate("BNB")?.via == "BNBUSDT → peg", "BNBEUR first, but EUR has no rate; BNBBTC after BNBUSDT")
+        #expect(converter.rate("BTC")?.via == "BTCUSDT → peg", "a fallback pair never changes another asset's rate")
+        #expect(converter.rate("XRP")?.via == "XRPBNB → BNBUSDT → peg", "fallback assets chain among themselves")
+        let stale = CurrencyConverter(currency: "USD", pegs: ["USDT": "USD", "USDC": "USD"], pairs: [], fallback: fallback, fallbackAssets: ["BNB"])
+        #expect(stale.rate("BTC") == nil, "BTC's own price missing: not valued through a fallback pair")
+        #expect(stale.rate("BNB")?.via == "BNBUSDT → peg")
+    }
+
     @Test("a peg works both ways: with the account in euros, USDT is valued through USD")
     func pegsAsPairs() throws {
         let converter = CurrencyConverter(currency: "EUR", pegs: ["USDT": "USD"], pairs: pairs)

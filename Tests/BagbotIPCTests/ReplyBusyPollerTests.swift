@@ -152,7 +152,12 @@ struct ReplyBusyPollerTests {
             #expect(!client.expectsQuickAnswer(to: "test.varies"), "answered after the budget: no spin for it")
             #expect(client.expectsQuickAnswer(to: "test.echo"), "other methods are judged on their own")
             delay.withLockedValue { $0 = .zero }
-            _ = try await client.call("test.varies", EchoRequest(value: 2), as: EchoReply.self)
+            // A loaded machine (the whole suite at once) can hold one answer past the budget: a few calls, one in time.
+            var calls = 0
+            repeat {
+                calls += 1
+                _ = try await client.call("test.varies", EchoRequest(value: calls), as: EchoReply.self)
+            } while !client.expectsQuickAnswer(to: "test.varies") && calls < 20
             #expect(client.expectsQuickAnswer(to: "test.varies"), "answered within the budget again")
             await client.shutdown()
         }

@@ -39,6 +39,20 @@ struct AccountSummaryTests {
         #expect(await binance.balanceReads == 3, "the read made before the order was not taken: read again inside, after it")
     }
 
+    @Test("router.account values an asset no routed symbol trades at the price its venue read for it")
+    func venuePricesHeldAssets() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance, symbols: ["BTCUSDT"])
+        await binance.setHeld([AssetBalance(asset: "USDT", free: 1_000, locked: 0), AssetBalance(asset: "DOGE", free: 100, locked: 0)])
+        let service = try await fixture.service(venues: [binance], paperTrading: false)
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 101, at: now))
+        #expect(try await service.account().unvalued == ["DOGE"])
+        await binance.setHeldAssetPairs([CurrencyConverter.Pair(symbol: "DOGEUSDT", baseAsset: "DOGE", quoteAsset: "USDT", price: 0.1)])
+        let account = try await service.account()
+        #expect(account.unvalued.isEmpty)
+        #expect(account.venues.first { $0.venue == .binance }?.equity == 1_010)
+    }
+
     @Test("a record that fails after it landed still makes a read of the holdings made before it be read again")
     func failedRecordStillCounts() async throws {
         let fixture = try RouterFixture()
@@ -284,6 +298,49 @@ struct ValuationMarkTests {
         ]
         return try valuation.summarize(holdings, prices: [:], markVenue: { _ in venue }, day: [], dayStart: Date(),
                                        trading: TradingSwitchState(enabled: true, reason: nil, changedAt: Date()))
+    }
+
+    @Test("an asset no routed symbol trades (BNB) is valued at the price its venue read for it; such a price never replaces a routed symbol's")
+    func heldAssetPrices() throws {
+        let valuation = AccountValuation(currency: "USD", pegs: ["USDT": "USD"], rules: Self.rules)
+        func value(_ prices: [CurrencyConverter.Pair]) throws -> AccountSummary {
+            let holdings = [AccountValuation.Holdings(venue: .binance, balances: [
+                AssetBalance(asset: "BNB", free: 2, locked: 0.5), AssetBalance(asset: "BTC", free: 1, locked: 0),
+            ], positions: [], prices: prices)]
+            return try valuation.summarize(holdings, prices: ["BTCUSDT": 60_000], markVenue: { _ in .binance }, day: [], dayStart: Date(),
+                                           trading: TradingSwitchState(enabled: true, reason: nil, changedAt: Date()))
+        }
+        #expect(try value([]).unvalued == ["BNB"], "without a price BNB is unvalued, and so the account")
+        let priced = try value([
+            CurrencyConverter.Pair(symbol: "BNBUSDT", baseAsset: "BNB", quoteAsset: "USDT", price: 600),
+            CurrencyConverter.Pair(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", price: 1),
+        ])
+        #expect(priced.unvalued.isEmpty)
+        #expect(priced.equity == 61_500, "2.5 BNB at 600, and BTC at routerd's own 60,000, not the venue's 1")
+        #expect(priced.rates.first { $0.asset == "BNB" }?.via == "BNBUSDT → peg")
+    }
+
+    @Test("a venue's price of a held asset never changes the rate of a routed or pegged asset, nor values one whose own price is missing")
+    func heldAssetPricesStayLeaves() throws {
+        let rules: [Venue: [String: SymbolRules]] = [.binance: [
+            "BTCUSDT": RouterFixture.looseRules("BTCUSDT"),
+            "ETHBTC": SymbolRules(symbol: "ETHBTC", baseAsset: "ETH", quoteAsset: "BTC", tickSize: 0.00001, stepSize: 0.0001, minQuantity: 0.0001,
+                                  maxQuantity: 9_000),
+        ]]
+        let valuation = AccountValuation(currency: "USD", pegs: ["USDT": "USD", "USDC": "USD"], rules: rules)
+        // USDC is pegged, yet held and in no routed symbol: the venue priced it through BTCUSDC, 15 % above BTCUSDT.
+        let holdings = [AccountValuation.Holdings(venue: .binance, balances: [
+            AssetBalance(asset: "USDC", free: 1_000, locked: 0), AssetBalance(asset: "BTC", free: 1, locked: 0), AssetBalance(asset: "ETH", free: 1, locked: 0),
+        ], positions: [], prices: [CurrencyConverter.Pair(symbol: "BTCUSDC", baseAsset: "BTC", quoteAsset: "USDC", price: 69_000)])]
+        func value(_ prices: [String: ExactDecimal]) throws -> AccountSummary {
+            try valuation.summarize(holdings, prices: prices, markVenue: { _ in nil }, day: [], dayStart: Date(),
+                                    trading: TradingSwitchState(enabled: true, reason: nil, changedAt: Date()))
+        }
+        let live = try value(["BTCUSDT": 60_000, "ETHBTC": 0.05])
+        #expect(live.rates.first { $0.asset == "BTC" }?.via == "BTCUSDT → peg")
+        #expect(live.equity == 64_000, "1,000 USDC, BTC at 60,000 and ETH at 3,000: \(live.rates)")
+        let stale = try value(["ETHBTC": 0.05])
+        #expect(stale.unvalued == ["BTC", "ETH"], "BTCUSDT's price too old: BTC is unvalued, not valued through the venue's BTCUSDC")
     }
 
     @Test("a symbol without a current price is valued only by the mark of the venue it is routed to, never another's")

@@ -572,6 +572,49 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("assets held that no configured symbol trades: BNB is priced from Binance's BNBUSDT, one Binance has no market for is not; the symbols' list is read once")
+    func heldAssetPrices() async throws {
+        // BNBUSDT trades at the fake but is not configured; nothing trades XYZ.
+        try await Self.withVenue(symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT"], balances: "USDT=10000,BTC=0,ETH=0,BNB=2,XYZ=5") { venue, fake in
+            try await waitFor("the start's read of the held assets' prices", timeout: .seconds(10)) { await venue.heldAssetPriceReads >= 1 }
+            try await fake.control("price", ["symbol": "BNBUSDT", "bid": "600.00", "ask": "600.01"])
+            await venue.refreshHeldAssetPrices()
+            #expect(await venue.valuationPairs() == [CurrencyConverter.Pair(symbol: "BNBUSDT", baseAsset: "BNB", quoteAsset: "USDT", price: 600)])
+            let requests = try await fake.requests()
+            let lists = requests.filter { ($0["path"] as? String) == "/api/v3/exchangeInfo" && ($0["params"] as? [String: Any])?["symbolStatus"] != nil }
+            #expect(lists.count == 1, "Binance's symbols are read once an hour, not at every price read")
+            #expect(lists.allSatisfy { ($0["status"] as? Int) == 200 })
+            let tickers = requests.filter { ($0["path"] as? String) == "/api/v3/ticker/price" }.compactMap { ($0["params"] as? [String: Any])?["symbols"] as? String }
+            #expect(tickers.suffix(2) == ["[\"BNBUSDT\"]", "[\"BNBUSDT\"]"], "one read of the markets' prices each time: \(tickers)")
+            // The reads stop (Binance unreachable): the price ages out, and BNB is unvalued again rather than valued at an old price.
+            await venue.ageHeldAssetPrices(by: .seconds(60))
+            #expect(await venue.valuationPairs().isEmpty)
+        }
+        // BNBUSDT halted: its frozen last price values nothing from the next refresh on; BNB's BTC market still does.
+        try await Self.withVenue(symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT", "BNBBTC"], balances: "USDT=10000,BNB=2") { venue, fake in
+            try await waitFor("the start's read of the held assets' prices", timeout: .seconds(10)) { await venue.heldAssetPriceReads >= 1 }
+            #expect(await venue.valuationPairs().map(\.symbol) == ["BNBUSDT", "BNBBTC"], "each of BNB's markets, the best first")
+            try await fake.control("status", ["symbol": "BNBUSDT", "status": "HALT"])
+            try await fake.control("price", ["symbol": "BNBBTC", "bid": "0.0100", "ask": "0.0101"])
+            await venue.refreshHeldAssetPrices()
+            #expect(await venue.valuationPairs() == [CurrencyConverter.Pair(symbol: "BNBBTC", baseAsset: "BNB", quoteAsset: "BTC", price: ExactDecimal("0.01")!)],
+                    "halted: BNBUSDT is not valued at its last trade")
+            try await fake.control("status", ["symbol": "BNBUSDT", "status": "TRADING"])
+            await venue.refreshHeldAssetPrices()
+            #expect(await venue.valuationPairs().map(\.symbol) == ["BNBUSDT", "BNBBTC"], "trading again")
+        }
+        // An account holding only what the configured symbols trade asks Binance for nothing more; BNB bought later is
+        // priced as soon as a read of the balances shows it, not at the next refresh (20 s here).
+        try await Self.withVenue(symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT"], balances: "USDT=10000") { venue, fake in
+            try await waitFor("the start's read of the held assets' prices", timeout: .seconds(10)) { await venue.heldAssetPriceReads >= 1 }
+            let requests = try await fake.requests()
+            #expect(!requests.contains { ($0["path"] as? String) == "/api/v3/ticker/price" })
+            #expect(requests.filter { ($0["path"] as? String) == "/api/v3/exchangeInfo" }.count == 1, "the configured symbols' rules only")
+            await venue.hold([AssetBalance(asset: "USDT", free: 9_400, locked: 0), AssetBalance(asset: "BNB", free: 1, locked: 0)])
+            try await waitFor("BNB priced", timeout: .seconds(5)) { await venue.valuationPairs().map(\.symbol) == ["BNBUSDT"] }
+        }
+    }
+
     @Test("a BNB commission whose price cannot be read now is valued at BNB's last price read, however old, not left unrecorded")
     func bnbPriceKept() async throws {
         try await Self.withVenue(symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) { venue, fake in

@@ -121,6 +121,10 @@ actor ScriptedVenue: TradingVenue {
     /// What the venue reports holding (set by a test).
     var held: [AssetBalance] = []
     func setHeld(_ balances: [AssetBalance]) { held = balances }
+    /// What `valuationPairs` answers: prices of held assets no symbol of this venue trades.
+    var heldAssetPairs: [CurrencyConverter.Pair] = []
+    func setHeldAssetPairs(_ pairs: [CurrencyConverter.Pair]) { heldAssetPairs = pairs }
+    func valuationPairs() async -> [CurrencyConverter.Pair] { heldAssetPairs }
     private(set) var balanceReads = 0
     /// While set, a balances read does not answer (a REST round trip to a slow exchange) until it is cleared.
     var holdBalances = false

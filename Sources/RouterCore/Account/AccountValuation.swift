@@ -10,6 +10,8 @@ struct AccountValuation {
         var venue: Venue
         var balances: [AssetBalance]
         var positions: [Position]
+        /// Prices the venue read for held assets no routed symbol trades (`TradingVenue.valuationPairs`).
+        var prices: [CurrencyConverter.Pair] = []
     }
 
     let currency: String
@@ -19,7 +21,8 @@ struct AccountValuation {
 
     /// Rates from the last prices: routerd's latest tick of each symbol, else the mark reported by the venue the
     /// symbol is routed to (`markVenue`) — never another venue's: in live mode the paper venue's positions keep the
-    /// last replayed price, and would stand in for a live price that is missing or too old.
+    /// last replayed price, and would stand in for a live price that is missing or too old. Then, for what those
+    /// leave without a rate, the pairs a venue priced for assets held there that no routed symbol trades (BNB).
     func converter(prices: [String: ExactDecimal], holdings: [Holdings], markVenue: (String) -> Venue?) -> CurrencyConverter {
         var marks = prices
         for holding in holdings {
@@ -27,10 +30,16 @@ struct AccountValuation {
                 marks[position.symbol] = position.lastPrice
             }
         }
-        let pairs = rules.values.flatMap(\.values).compactMap { rule -> CurrencyConverter.Pair? in
+        let routed = rules.values.flatMap(\.values)
+        let pairs = routed.compactMap { rule -> CurrencyConverter.Pair? in
             marks[rule.symbol].map { CurrencyConverter.Pair(symbol: rule.symbol, baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset, price: $0) }
         }
-        return CurrencyConverter(currency: currency, pegs: pegs, pairs: pairs)
+        // A venue's prices value only what nothing routed or configured names: never BTC, USDT or a pegged USDC,
+        // whose rates come from routerd's own prices (or are missing while those are stale).
+        let named = Set(routed.flatMap { [$0.baseAsset, $0.quoteAsset] }).union(pegs.keys).union(pegs.values).union([currency])
+        let held = holdings.flatMap(\.prices)
+        return CurrencyConverter(currency: currency, pegs: pegs, pairs: pairs, fallback: held,
+                                 fallbackAssets: Set(held.flatMap { [$0.baseAsset, $0.quoteAsset] }).subtracting(named))
     }
 
     /// `markVenue`: where each symbol is routed, the one venue whose mark may value it when `prices` has none.

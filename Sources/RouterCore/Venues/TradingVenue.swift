@@ -29,6 +29,9 @@ public protocol TradingVenue: Sendable {
     func positions() async throws -> [Position]
     /// Both, as of one moment where the venue can say so (Binance: one account read for both).
     func holdings() async throws -> (balances: [AssetBalance], positions: [Position])
+    /// Prices the venue read for assets it holds that none of its symbols trades (Binance: BNB kept to pay
+    /// commissions), so the account can value them; none by default.
+    func valuationPairs() async -> [CurrencyConverter.Pair]
     /// Where the venue delivers market data, order updates that do not answer a call (a resting order
     /// filled by the market) and its connection's state, in order, one at a time: it waits for each to be
     /// handled (backpressure), and never while it holds a lock that handling could wait for.
@@ -62,6 +65,7 @@ extension TradingVenue {
         (try await balances(), try await positions())
     }
     public func shutdown() async {}
+    public func valuationPairs() async -> [CurrencyConverter.Pair] { [] }
 }
 
 /// What is sent to a venue: the stored order's terms.

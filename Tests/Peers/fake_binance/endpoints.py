@@ -50,12 +50,14 @@ def server_time(fake, p, ctx):
 def exchange_info(fake, p, ctx):
     """rest-api.md "Exchange information"."""
     symbol, symbols = p.string("symbol"), p.string("symbols")
-    for name in ("permissions", "showPermissionSets", "symbolStatus"):
+    for name in ("permissions", "showPermissionSets"):
         p.raw(name)
-    if symbol is not None and symbols is not None:
+    status = p.raw("symbolStatus")
+    # symbolStatus "Cannot be used in combination with symbol or symbols".
+    if symbol is not None and symbols is not None or status is not None and (symbol is not None or symbols is not None):
         raise errors.bad_combination()
     names = [symbol] if symbol is not None else json_symbols(symbols) if symbols is not None else list(fake.engine.symbols)
-    chosen = [fake.engine.symbol(name) for name in names]
+    chosen = [s for s in (fake.engine.symbol(name) for name in names) if status is None or s.status == status]
     return {"timezone": "UTC", "serverTime": fake.clock.now_ms(), "rateLimits": fake.limits.rate_limits_info(),
             "exchangeFilters": [], "symbols": [s.info() for s in chosen]}
 

@@ -12,8 +12,8 @@ public actor BinanceVenue: TradingVenue {
     public nonisolated let id = Venue.binance
     let settings: BinanceSettings
     let rest: BinanceRESTClient
-    private let logger: Logger
-    private var rules: [String: SymbolRules] = [:]
+    let logger: Logger
+    private(set) var rules: [String: SymbolRules] = [:]
     /// Symbols whose trading Binance has paused (`BREAK`, `HALT`, …), with the status: new orders are refused with it,
     /// and `exchangeInfo` is read every `pausedRulesEvery` until it says `TRADING` again.
     private var paused: [String: String] = [:]
@@ -50,7 +50,7 @@ public actor BinanceVenue: TradingVenue {
     /// How old a stream mark may be before a holding is marked at Binance's last price over REST instead: no older
     /// than routerd's own `account.max_price_age_seconds`, or the account would be valued on a price routerd no
     /// longer trusts from its ticks (a market stream that stopped).
-    private let markMaxAge: Duration
+    let markMaxAge: Duration
     /// The last price read of each asset a commission was paid in other than the symbol's own (BNB, "BNBUSDT"), and
     /// when: when Binance cannot be asked (a back-off, a ban), a commission is valued at it however old it is, rather
     /// than leave its order's fill unrecorded until a price comes. A fill left out is a position routerd, the
@@ -58,6 +58,17 @@ public actor BinanceVenue: TradingVenue {
     /// trade (a commission is about 0.1 % of it). Older than `feePriceOldAge`, said as an error.
     private var feePrices: [String: (price: ExactDecimal, at: ContinuousClock.Instant)] = [:]
     static let feePriceOldAge: Duration = .seconds(3_600)
+    /// The assets the account held at the last read of its balances (any amount), and the prices that value those no
+    /// configured symbol trades (`BinanceHeldAssetPrices`), read in the background by `heldAssetPricing`.
+    var heldAssets: Set<String> = []
+    var heldAssetPrices = BinanceHeldAssetPrices()
+    /// The held assets last said to have no market to price them through (logged when that changes).
+    var reportedUnpriceable: [String] = []
+    private(set) var heldAssetPricing: Task<Void, Never>?
+    /// The refresh of those prices under way, if any: the next one waits for it.
+    var heldAssetRefresh: Task<Void, Never>?
+    /// Reads of those prices finished (tests wait for them).
+    var heldAssetPriceReads = 0
     /// Orders this venue reported final: their user-stream events cost no lookup.
     private var final = FinalOrderMemory()
     /// Orders being placed, with the last user-stream event about each that came before the answer (Binance sends the
@@ -109,6 +120,7 @@ public actor BinanceVenue: TradingVenue {
         await venue.startMarketStream()
         await venue.startUserStream()
         await venue.startOrderPoll()
+        await venue.startHeldAssetPricing()
         return venue
     }
 
@@ -119,9 +131,9 @@ public actor BinanceVenue: TradingVenue {
         pausedWatch?.cancel()
         pausedWatch = nil
         changed.removeAll()
-        for task in [marketStream, userStream, orderPoll] { task?.cancel() }
-        for task in [marketStream, userStream, orderPoll] { await task?.value }
-        (marketStream, userStream, orderPoll) = (nil, nil, nil)
+        for task in [marketStream, userStream, orderPoll, heldAssetPricing, heldAssetRefresh] { task?.cancel() }
+        for task in [marketStream, userStream, orderPoll, heldAssetPricing, heldAssetRefresh] { await task?.value }
+        (marketStream, userStream, orderPoll, heldAssetPricing) = (nil, nil, nil, nil)
         await rest.shutdown()
     }
 
@@ -254,6 +266,7 @@ public actor BinanceVenue: TradingVenue {
             throw BinanceVenueError(description: "Binance says this API key may not trade (canTrade is not true): enable Spot trading for it")
         }
         takeCommission(account.commissionRates)
+        hold(account.balances.map { AssetBalance(asset: $0.asset, free: $0.free, locked: $0.locked) })
         // An account holding BNB may pay its commissions in it: its price is read now, so a first fill during a later
         // back-off is valued all the same.
         if account.balances.contains(where: { $0.asset == "BNB" && $0.free.isPositive }) {
@@ -315,6 +328,21 @@ public actor BinanceVenue: TradingVenue {
         }
     }
 
+    private func startHeldAssetPricing() {
+        // A third of the age a price may value anything for, so that a read that failed (or timed out) leaves the
+        // next one time to land; not more often than every 2 s, whatever that age (the reads weigh 24, and share
+        // the weight with orders), nor less than every 20 s.
+        let interval = max(.seconds(2), min(.seconds(20), markMaxAge / 3))
+        heldAssetPricing = Task { [weak self] in
+            while !Task.isCancelled {
+                let started = ContinuousClock.now
+                // Not kept while it sleeps.
+                guard await self?.refreshHeldAssetPrices() != nil else { return }
+                try? await Task.sleep(until: started + interval)
+            }
+        }
+    }
+
     private func startUpkeep() {
         let clockEvery = Duration.seconds(settings.clockSyncMinutes * 60)
         let rulesEvery = Duration.seconds(settings.rulesRefreshMinutes * 60)
@@ -352,8 +380,7 @@ public actor BinanceVenue: TradingVenue {
 
     /// Reads `exchangeInfo` for the configured symbols: their rules, and Binance's rate limits for the gate.
     func refreshRules() async throws {
-        let list = "[" + settings.symbols.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        let body = try await read("/api/v3/exchangeInfo", [("symbols", list)], weight: 20, signed: false)
+        let body = try await read("/api/v3/exchangeInfo", [("symbols", Self.jsonList(settings.symbols))], weight: 20, signed: false)
         let info = try BinanceReports.decode(BinanceExchangeInfo.self, from: body, what: "GET /api/v3/exchangeInfo")
         if let limits = info.rateLimits { await rest.setLimits(limits) }
         let (read, refused, nowPaused) = info.rules()
@@ -585,6 +612,12 @@ public actor BinanceVenue: TradingVenue {
 
     /// From the cache while the user data stream keeps it current; otherwise (and to seed it) `GET /api/v3/account`.
     public func balances() async throws -> [AssetBalance] {
+        let balances = try await readBalances()
+        hold(balances)
+        return balances
+    }
+
+    private func readBalances() async throws -> [AssetBalance] {
         if userStreamUp, let current = account.current() { return current }
         let (generation, subscribed) = (account.generation, userStreamUp)
         let body = try await read("/api/v3/account", [("omitZeroBalances", "true")], weight: 20)
@@ -641,7 +674,7 @@ public actor BinanceVenue: TradingVenue {
     static func milliseconds(_ date: Date) -> String { String(Int64((date.timeIntervalSince1970 * 1_000).rounded(.down))) }
 
     /// A signed (by default) read. A read refused because Binance is refusing requests is `unavailable`.
-    private func read(_ path: String, _ parameters: [(name: String, value: String)], weight: Int, signed: Bool = true) async throws -> [UInt8] {
+    func read(_ path: String, _ parameters: [(name: String, value: String)], weight: Int, signed: Bool = true) async throws -> [UInt8] {
         try await rest.send(.init(method: .GET, path: path, parameters: parameters, signed: signed, weight: weight, isOrder: false,
                                   timeout: .seconds(10)))
     }
