@@ -322,12 +322,14 @@ class Dashboard:
 
         # Pause trading from the overview; resume from the admin page.
         self.page("overview", "#trading")
-        self.click("Pause trading", "//div[@id='trading']//button[text()='Pause trading']")
+        # Clicked once enabled: a page drawn from figures read before the last change shows the button disabled until
+        # its refresh (a click on it then does nothing).
+        self.click("Pause trading", "//div[@id='trading']//button[text()='Pause trading' and not(@disabled)]")
         wait("trading shown paused", lambda: "paused" in self.driver.find_element(By.CSS_SELECTOR, "#trading .figure").text)
         if api(base, admin, "GET", "/api/account")[1]["tradingEnabled"]:
             raise Failure("routerd still trades after the pause")
         self.page("admin", "table")
-        self.click("Resume trading", "//button[text()='Resume trading']")
+        self.click("Resume trading", "//button[text()='Resume trading' and not(@disabled)]")
         wait("trading resumed", lambda: api(base, admin, "GET", "/api/account")[1]["tradingEnabled"])
         print("paused from the overview, resumed from the admin page")
 

@@ -90,6 +90,17 @@ struct BinanceHeldAssetPricesTests {
         #expect(prices.pairs(of: [], rules: Self.rules, maxAge: .seconds(60), now: start).isEmpty, "BNB no longer held")
     }
 
+    @Test("the prices of an asset no longer held are forgotten: bought again, it is not valued at a price from before")
+    func pricesOfSoldAssets() {
+        var prices = BinanceHeldAssetPrices()
+        prices.list([Market(symbol: "BNBUSDT", baseAsset: "BNB", quoteAsset: "USDT"), Market(symbol: "DOGEUSDT", baseAsset: "DOGE", quoteAsset: "USDT")])
+        prices.priced("BNBUSDT", 600)
+        prices.priced("DOGEUSDT", 0.1)
+        prices.keepPrices(of: Set(prices.candidates(of: "DOGE", rules: Self.rules).map(\.symbol)))
+        #expect(prices.lastPrice(of: "BNBUSDT") == nil)
+        #expect(prices.lastPrice(of: "DOGEUSDT")?.price == 0.1)
+    }
+
     @Test("Binance's symbols are read when never read, and again an hour later")
     func listAge() {
         var prices = BinanceHeldAssetPrices()

@@ -638,6 +638,35 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("BNB bought after the start: a BNB commission Binance's price cannot be read for then is valued at the price the held assets' refresh read")
+    func bnbPriceFromHeldAssets() async throws {
+        // BNBUSDT trades at the fake but is not configured; the account holds no BNB at the start, so no fee price is read then.
+        try await Self.withVenue(symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT"]) { venue, fake in
+            try await fake.control("price", ["symbol": "BNBUSDT", "bid": "600.00", "ask": "600.01"])
+            try await fake.control("commission", ["asset": "BNB", "rate": "0.001"])
+            try await fake.control("balance", ["asset": "BNB", "free": "10"])
+            // routerd's next read of the balances shows the BNB: priced at once.
+            await venue.hold([AssetBalance(asset: "USDT", free: 10_000, locked: 0), AssetBalance(asset: "BNB", free: 10, locked: 0)])
+            try await waitFor("BNB priced", timeout: .seconds(5)) { await venue.valuationPairs().map(\.symbol) == ["BNBUSDT"] }
+            try await fake.control("behaviour", ["name": "ticker_5xx", "count": 3])
+            let report = try await venue.place(Self.order("bb-bnb-held-1"))
+            #expect(report.status == .filled)
+            let fill = try #require(report.fills.first)
+            #expect(fill.fee > ExactDecimal("0.0599")! && fill.fee < ExactDecimal("0.0601")!, "\(fill)")
+            #expect(try await Self.executions(fake, "bb-bnb-held-1") == 1)
+        }
+    }
+
+    @Test("a last price of zero from Binance is no price: a holding is not marked at it (nor a BNB commission valued at it)")
+    func zeroLastPrice() async throws {
+        // Marks older than nothing: every position reads Binance's last price over REST.
+        try await Self.withVenue(balances: "USDT=10000,BTC=1,ETH=0", markMaxAge: .zero) { venue, fake in
+            #expect(try await venue.positions().first?.lastPrice == ExactDecimal("60000")!)
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "60000.00", "ask": "60000.01", "last": "0"])
+            await #expect(throws: BinanceReports.Malformed.self) { try await venue.positions() }
+        }
+    }
+
     @Test("market data: each book change is a tick at Binance's exact prices; after the stream drops it reconnects, and the next tick shows the gap")
     func marketStream() async throws {
         try await Self.withVenue { venue, fake in

@@ -100,6 +100,17 @@ struct BinanceHeldAssetPrices {
         candidates(of: asset, rules: rules).filter { trading?.contains($0.symbol) ?? true }
     }
 
+    /// Forgets the prices of every symbol but `symbols` (the markets of the assets held now): an asset sold and bought
+    /// again later is not valued, nor its commission, at a price read before it was sold.
+    mutating func keepPrices(of symbols: Set<String>) {
+        prices = prices.filter { symbols.contains($0.key) }
+    }
+
+    /// A symbol's last price read, however old, and when.
+    func lastPrice(of symbol: String) -> (price: ExactDecimal, at: ContinuousClock.Instant)? {
+        prices[symbol]
+    }
+
     /// Takes a symbol's last price as read now.
     mutating func priced(_ symbol: String, _ price: ExactDecimal, at now: ContinuousClock.Instant = .now) {
         prices[symbol] = (price, now)

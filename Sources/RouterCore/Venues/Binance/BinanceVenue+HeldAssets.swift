@@ -30,6 +30,7 @@ extension BinanceVenue {
         defer { heldAssetPriceReads += 1 }
         let rules = Array(rules.values)
         let assets = BinanceHeldAssetPrices.unrouted(held: heldAssets, rules: rules)
+        heldAssetPrices.keepPrices(of: Set(assets.flatMap { heldAssetPrices.candidates(of: $0, rules: rules) }.map(\.symbol)))
         guard !assets.isEmpty, await rest.blockedReason() == nil else { return }
         if heldAssetPrices.needsList() {
             do {

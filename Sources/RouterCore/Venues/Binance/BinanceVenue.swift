@@ -729,7 +729,8 @@ public actor BinanceVenue: TradingVenue {
         return conversion
     }
 
-    /// `asset`'s last price in `quoteAsset` from Binance, else the last one read (none read at all: the fill waits).
+    /// `asset`'s last price in `quoteAsset` from Binance, else the last one read, here or by the held assets' refresh
+    /// (none read at all: the fill waits).
     private func feePrice(_ asset: String, in quoteAsset: String) async throws -> ExactDecimal {
         let pair = asset + quoteAsset
         do {
@@ -737,7 +738,9 @@ public actor BinanceVenue: TradingVenue {
             feePrices[pair] = (price, .now)
             return price
         } catch {
-            guard let kept = feePrices[pair] else {
+            // The newer of its own last read and the held assets' refresh's (which prices BNB as soon as it is held).
+            let reads = [feePrices[pair], heldAssetPrices.lastPrice(of: pair)].compactMap { $0 }
+            guard let kept = reads.max(by: { $0.at < $1.at }) else {
                 throw FeeConversion.Unvalued(asset: asset, quoteAsset: quoteAsset, cause: "\(error)")
             }
             let age = ContinuousClock.now - kept.at
@@ -760,11 +763,15 @@ public actor BinanceVenue: TradingVenue {
         return try await lastPrice(symbol)
     }
 
-    /// `GET /api/v3/ticker/price` (weight 2): Binance's last traded price of `symbol`.
+    /// `GET /api/v3/ticker/price` (weight 2): Binance's last traded price of `symbol`; a price that is not positive is
+    /// an error.
     private func lastPrice(_ symbol: String) async throws -> ExactDecimal {
         struct Ticker: Decodable { var price: ExactDecimal }
         let body = try await read("/api/v3/ticker/price", [("symbol", symbol)], weight: 2, signed: false)
-        return try BinanceReports.decode(Ticker.self, from: body, what: "GET /api/v3/ticker/price").price
+        let price = try BinanceReports.decode(Ticker.self, from: body, what: "GET /api/v3/ticker/price").price
+        // A zero would value a holding, or a BNB commission, at nothing: no price, as when none can be read.
+        guard price.isPositive else { throw BinanceReports.Malformed(description: "Binance gives \(symbol)'s last price as \(price)") }
+        return price
     }
 
     /// What a failed `POST /api/v3/order` means for the order.
