@@ -7,6 +7,10 @@ import NIOConcurrencyHelpers
 /// meanwhile. So at most one call is on its way and one gathering waiters at any time, however many subscribers poll
 /// the route (docs/api.md, "Reads shared between requests").
 ///
+/// A request that comes after a call ended may take that call's answer too, for `reuseFor` from the call's start, if
+/// nothing changed since then: so a flood of polls makes a call every couple of milliseconds instead of back to back,
+/// and the answer is no older than that.
+///
 /// Only for reads whose answer is the same for every caller (no identity, no query): routerd's positions and
 /// account, mindsetd's state. Errors are shared like answers: every request of a failed call gets its error.
 final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
@@ -18,8 +22,12 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
 
     private struct State {
         var calling = false
-        /// `changes.current` when the call on its way started.
+        /// `changes.current` when the call on its way started, and when by the clock.
         var callStartedAt: UInt64 = 0
+        var callStart = ContinuousClock.now
+        /// `lastAnswer`'s call: `changes.current` and the clock when it started (an answer that was itself a change has
+        /// none: it is not used again).
+        var lastAnswerCall: (changes: UInt64, start: ContinuousClock.Instant)?
         /// The last answer: one that differs is itself a change a client may have seen (a fill in the positions, which
         /// the account's call already on its way may not show), noted before anyone has it.
         var lastAnswer: Value?
@@ -31,31 +39,37 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let changes: SharedReadChanges
+    private let reuseFor: Duration
     private let fetch: @Sendable () async throws -> Value
 
-    init(changes: SharedReadChanges, _ fetch: @escaping @Sendable () async throws -> Value) {
+    init(changes: SharedReadChanges, reuseFor: Duration = .zero, _ fetch: @escaping @Sendable () async throws -> Value) {
         self.changes = changes
+        self.reuseFor = reuseFor
         self.fetch = fetch
     }
 
     func value() async throws -> Value {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let changes = self.changes
-            let lead = state.withLockedValue { state -> Bool in
+            let reuseFor = self.reuseFor
+            let lead = state.withLockedValue { state -> Turn? in
                 let now = changes.current
+                if let answer = state.lastAnswer, let call = state.lastAnswerCall, call.changes == now, ContinuousClock.now - call.start < reuseFor {
+                    return .outcome(.success(answer))
+                }
                 if state.calling {
                     if state.callStartedAt == now {
                         state.followers.append(continuation)
                     } else {
                         state.waiting.append(continuation)
                     }
-                    return false
+                    return nil
                 }
                 state.calling = true
-                state.callStartedAt = now
-                return true
+                (state.callStartedAt, state.callStart) = (now, .now)
+                return .lead
             }
-            if lead { continuation.resume(returning: .lead) }
+            if let lead { continuation.resume(returning: lead) }
         }
         switch turn {
         case .outcome(let result):
@@ -86,8 +100,10 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
         let changes = self.changes
         if case .success(let answer) = result {
             let changed = state.withLockedValue { state -> Bool in
-                defer { state.lastAnswer = answer }
-                return state.lastAnswer != answer
+                let changed = state.lastAnswer != answer
+                state.lastAnswer = answer
+                state.lastAnswerCall = changed ? nil : (state.callStartedAt, state.callStart)
+                return changed
             }
             if changed { changes.noteChange() }
         }
@@ -102,7 +118,7 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
             state.followers = state.waiting
             state.waiting = []
             // Counted now, before the next call goes out: a change noted after this makes later requests wait.
-            state.callStartedAt = changes.current
+            (state.callStartedAt, state.callStart) = (changes.current, .now)
             return (followers, next)
         }
         for follower in followers { follower.resume(returning: .outcome(result)) }

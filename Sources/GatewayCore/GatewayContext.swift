@@ -71,6 +71,9 @@ struct GatewayEnvironment: Sendable {
 
     /// The reads shared between requests (`CoalescedRead`), which note no change by being served.
     static let sharedReadPaths: Set<String> = ["/api/positions", "/api/account", "/api/mindset"]
+    /// How long a shared read's answer may serve requests that come after its call, while nothing changed
+    /// (`CoalescedRead`, docs/api.md "Reads shared between requests").
+    static let sharedReadReuse = Duration.milliseconds(2)
 
     /// The only paths served without a token: health and the API's description (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.

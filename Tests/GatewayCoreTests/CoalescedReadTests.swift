@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import GatewayCore
 
@@ -59,6 +60,53 @@ struct CoalescedReadTests {
         // Nothing on its way: the next request makes its own call.
         await daemon.finish(3)  // never wait on a call the test does not expect
         #expect(try await read.value() == 2)
+    }
+
+    @Test("an unchanged answer serves requests that come after its call, for the time allowed from its start, while nothing changed")
+    func reusedForAWhile() async throws {
+        let changes = SharedReadChanges()
+        let calls = Atomic<Int>(0)
+        let read = CoalescedRead(changes: changes, reuseFor: .seconds(60)) { () async throws -> Int in
+            calls.add(1, ordering: .relaxed)
+            return 7
+        }
+        #expect(try await read.value() == 7)
+        #expect(try await read.value() == 7)
+        #expect(calls.load(ordering: .relaxed) == 2, "the first answer was new (a change itself): not used again")
+        for _ in 0..<5 { #expect(try await read.value() == 7) }
+        #expect(calls.load(ordering: .relaxed) == 2, "the second, the same as the first, serves the requests after it")
+        changes.noteChange()  // an order placed, say
+        #expect(try await read.value() == 7)
+        #expect(calls.load(ordering: .relaxed) == 3, "after a change: a call of its own")
+
+        let brief = CoalescedRead(changes: changes, reuseFor: .milliseconds(50)) { () async throws -> Int in
+            calls.add(1, ordering: .relaxed)
+            return 8
+        }
+        _ = try await brief.value()
+        _ = try await brief.value()
+        let before = calls.load(ordering: .relaxed)
+        _ = try await brief.value()
+        #expect(calls.load(ordering: .relaxed) == before, "within 50 ms of its call's start")
+        try await Task.sleep(for: .milliseconds(60))
+        _ = try await brief.value()
+        #expect(calls.load(ordering: .relaxed) == before + 1, "past it: a call of its own")
+    }
+
+    @Test("a failed call's error is not kept for the requests after it")
+    func errorsNotReused() async throws {
+        let failing = Atomic<Bool>(false)
+        let calls = Atomic<Int>(0)
+        let read = CoalescedRead(changes: SharedReadChanges(), reuseFor: .seconds(60)) { () async throws -> Int in
+            calls.add(1, ordering: .relaxed)
+            if failing.load(ordering: .relaxed) { throw TestFailure(call: 0) }
+            return 7
+        }
+        failing.store(true, ordering: .relaxed)
+        await #expect(throws: TestFailure.self) { try await read.value() }
+        failing.store(false, ordering: .relaxed)
+        #expect(try await read.value() == 7)
+        #expect(calls.load(ordering: .relaxed) == 2)
     }
 
     @Test("an answer that differs from the last is a change, noted before anyone has it; the same answer is not")
