@@ -62,6 +62,8 @@ final class EventFeed: Service, Sendable {
             }
         }
         source.client.onConnect { client in
+            // Events may have been missed while the daemon was away: a shared read's answer from before is not used again.
+            changes.noteChange()
             // Said before subscribing, so `daemon_up` always precedes the daemon's first event; a failed subscription
             // drops the connection, and the next check says `daemon_down`.
             fanOut.daemon(peer, up: true, json: Self.daemonNotice(peer))

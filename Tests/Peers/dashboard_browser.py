@@ -243,7 +243,9 @@ class Dashboard:
         # mindsetd fails closed (409 trades_pending) until its link to routerd's fill log is up, and a strategy's entry
         # in the symbol in flight at that moment refuses it (409 order_not_sent, "still unsettled"): asked again meanwhile.
         for _ in range(30):
-            status, answer = api(base, admin, "POST", "/api/orders", {"symbol": "BTCUSDT", "side": "buy", "quantity": "0.001"})
+            # Large enough that the mindset's sizing (CAUTIOUS after the replay's losses: × 0.5, a poor grade less again)
+            # leaves it above BTCUSDT's minimum notional of 5.
+            status, answer = api(base, admin, "POST", "/api/orders", {"symbol": "BTCUSDT", "side": "buy", "quantity": "0.0123"})
             error = (answer or {}).get("error") or {}
             pending = status == 409 and "trades_pending" in error.get("codes", [])
             busy = status == 409 and error.get("code") == "order_not_sent" and "still unsettled" in error.get("message", "")
@@ -253,9 +255,10 @@ class Dashboard:
         if status != 201:
             raise Failure(f"the manual order was not placed: {status} {answer}")
         order_id = answer["clientOrderId"]
+        filled = answer["order"]["filledQuantity"].rstrip("0").rstrip(".")
         wait("the fill in the latest fills", lambda: self.js(
-            "return [...document.querySelectorAll('#latest-fills tbody tr')].some(r => r.textContent.includes('0.001'))"
-            " && document.querySelectorAll('#latest-fills tbody tr:not(:has(td[colspan]))').length > arguments[0]", before), timeout=20)
+            "return [...document.querySelectorAll('#latest-fills tbody tr')].some(r => r.textContent.includes(arguments[1]))"
+            " && document.querySelectorAll('#latest-fills tbody tr:not(:has(td[colspan]))').length > arguments[0]", before, filled), timeout=20)
         if not self.js("return window.__notReloaded === true"):
             raise Failure("the page reloaded to show the fill")
         print(f"fill of {order_id} appeared live")
