@@ -56,12 +56,39 @@ public struct Grading: Codable, Sendable, Equatable {
 public struct RecentResults: Codable, Sendable, Equatable {
     public var overall: [ExactDecimal] = []
     public var byStrategy: [String: [ExactDecimal]] = [:]
+    /// Results ever added, overall and per strategy (nil in a state saved before they were counted): a result's
+    /// number is the count once it was added, so a later part of its trade can find it (`replace`).
+    public var added: Int?
+    public var addedByStrategy: [String: Int]?
 
     public init() {}
 
-    mutating func add(_ pnl: ExactDecimal, strategy: String, keeping window: Int) {
+    /// Adds a trade's result; returns its numbers (overall, in its strategy's list).
+    @discardableResult
+    mutating func add(_ pnl: ExactDecimal, strategy: String, keeping window: Int) -> (overall: Int, strategy: Int) {
         Self.append(pnl, to: &overall, keeping: window)
         Self.append(pnl, to: &byStrategy[strategy, default: []], keeping: window)
+        let numbers = ((added ?? 0) + 1, (addedByStrategy?[strategy] ?? 0) + 1)
+        added = numbers.0
+        var counts = addedByStrategy ?? [:]
+        counts[strategy] = numbers.1
+        addedByStrategy = counts
+        return numbers
+    }
+
+    /// Puts `pnl` in place of the result added as `numbers`, where it is still kept.
+    mutating func replace(_ numbers: (overall: Int, strategy: Int), strategy: String, with pnl: ExactDecimal) {
+        Self.replace(in: &overall, fromEnd: (added ?? 0) - numbers.overall, with: pnl)
+        if var results = byStrategy[strategy] {
+            Self.replace(in: &results, fromEnd: (addedByStrategy?[strategy] ?? 0) - numbers.strategy, with: pnl)
+            byStrategy[strategy] = results
+        }
+    }
+
+    private static func replace(in results: inout [ExactDecimal], fromEnd: Int, with pnl: ExactDecimal) {
+        let index = results.count - 1 - fromEnd
+        guard fromEnd >= 0, results.indices.contains(index) else { return }
+        results[index] = pnl
     }
 
     private static func append(_ pnl: ExactDecimal, to results: inout [ExactDecimal], keeping window: Int) {

@@ -53,9 +53,9 @@ extension MindsetEngine {
     /// with the fill's id as the trade id, so a trade is never counted twice). A fill's time is taken no later
     /// than `ceiling` (a venue's clock ahead cannot roll the day). `wallClock` dates a first link when the
     /// engine has no day yet. `trades`: the closed trades counted now (not those counted before), for the trade's story
-    /// in the log.
+    /// in the log; `amended`: trades an order's later parts amended, each as it now stands (`amend`).
     public mutating func count(_ page: FillsResponse, ceiling: Date?, wallClock: Date)
-        -> (outcome: FillPageOutcome, transitions: [StateTransition], trades: [ClosedTrade]) {
+        -> (outcome: FillPageOutcome, transitions: [StateTransition], trades: [ClosedTrade], amended: [ClosedTrade]) {
         guard let position = state.fillLog, position.databaseId == page.databaseId, page.lastSequence >= position.countedThrough,
               position.countedThrough == 0 || page.fills.first.map({ $0.sequence == position.countedThrough && $0.fillId == position.lastFillId }) == true
         else {
@@ -64,27 +64,35 @@ extension MindsetEngine {
             // The same file in another mode (`FillLogIdentity`) keeps its fill ids: today's trades stay counted once.
             if state.fillLog.map({ FillLogIdentity.database(of: $0.databaseId) != FillLogIdentity.database(of: page.databaseId) }) ?? false {
                 state.recentTradeIds.removeAll()
+                forgetTodayTradesOrders()
             }
             state.fillLog = FillLogPosition(databaseId: page.databaseId, historyThrough: page.lastSequence,
                                             historyBefore: state.dayStart ?? rules.dailyReset.dayStart(containing: wallClock))
-            return (.relinked, [], [])
+            return (.relinked, [], [], [])
         }
         var log = position
         var transitions: [StateTransition] = []
         var trades: [ClosedTrade] = []
+        var amended: [ClosedTrade] = []
         var changed = false
         // One closing order is one trade, however many executions it took: a stop that swept five price levels is
         // five fills in the log (routerd writes an order's fills together, in sequence), but one loss, not five in a
         // row (which would lock the day by the loss streak). The parts are summed until the next fill is another
-        // order's; the fill ids of the parts after the first are kept as counted too.
+        // order's; the fill ids of the parts after the first are kept as counted too. Parts that come later (a
+        // resting exit filled over an hour, another order's fills between) amend the trade their order counted today.
         var pending: (trade: ClosedTrade, order: String, otherIds: [String])?
         func recordPending() {
-            guard let (trade, _, otherIds) = pending else { return }
+            guard let (trade, order, otherIds) = pending else { return }
             pending = nil
             state.fillLog = log
-            trades.append(trade)  // its parts' ids were not counted before (those are skipped below)
-            if let change = record(trade).transition { transitions.append(change) }
-            for id in otherIds where !state.recentTradeIds.contains(id) { state.recentTradeIds.append(id) }
+            if let amendment = amend(order: order, with: trade, partIds: otherIds) {
+                amended.append(amendment.trade)
+                if let change = amendment.transition { transitions.append(change) }
+            } else {
+                trades.append(trade)  // its parts' ids were not counted before (those are skipped below)
+                if let change = record(trade, order: order).transition { transitions.append(change) }
+                for id in otherIds where !state.recentTradeIds.contains(id) { state.recentTradeIds.append(id) }
+            }
             log = state.fillLog ?? log
         }
         defer { state.fillLog = log }
@@ -97,6 +105,10 @@ extension MindsetEngine {
             changed = true
             // A paper run's fill in a log a live routerd now writes: not the trader's money.
             guard page.counts(fill) else { continue }
+            // Another order trading the same strategy's position (an entry, another exit) ends the trades it closed
+            // so far: a later part of their orders is a trade of its own, not one with the round trip before.
+            if let part = pending, part.order != fill.clientOrderId { recordPending() }
+            endAmendments(strategyId: fill.strategyId ?? ManualTrading.strategyId, symbol: fill.symbol, exceptOrder: fill.clientOrderId)
             let time = ceiling.map { min(fill.time, $0) } ?? fill.time
             let strategy = fill.strategyId ?? ""
             let index = log.positions.firstIndex { $0.strategyId == strategy && $0.symbol == fill.symbol }
@@ -141,6 +153,6 @@ extension MindsetEngine {
             pending = (trade, fill.clientOrderId, [])
         }
         recordPending()
-        return (.counted(changed: changed), transitions, trades)
+        return (.counted(changed: changed), transitions, trades, amended)
     }
 }

@@ -87,6 +87,9 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var selfLockoutReason: String?
     /// The latest closed trades' results, for the grades (nil in a state saved before grades existed).
     public var recentResults: RecentResults?
+    /// The day's trades in the order counted, so a closing order's later parts amend its trade
+    /// (`MindsetEngine+ClosingOrders.swift`; nil in a state saved before they were kept).
+    public var todayTrades: [CountedTrade]?
 
     public init() {}
 }
@@ -105,8 +108,9 @@ public struct MindsetEngine: Sendable {
     /// bound). A host clock stepped back pulls the engine's clock back with it rather than leave it ahead.
     public var ceiling: Date?
     static let keptTransitions = 50
-    /// Trade ids remembered: more than a day can count, so a recount of the day never counts one twice.
-    var keptTradeIds: Int { max(1_000, 2 * rules.maxTradesPerDay) }
+    /// Fill ids of closing trades remembered, parts of an order included: more than a day counts, so a recount of
+    /// the day never counts one twice (an order's later parts no longer spend the day's trades).
+    var keptTradeIds: Int { max(4_000, 4 * rules.maxTradesPerDay) }
 
     public init(rules: MindsetRules, state: MindsetState = MindsetState()) {
         configured = rules
@@ -173,7 +177,7 @@ public struct MindsetEngine: Sendable {
 
     /// The now of an event that may be late (a closed trade sent after later events): its own time when it is
     /// not behind the clock (observed), else the clock's.
-    private mutating func now(ofLate time: Date) -> Date {
+    mutating func now(ofLate time: Date) -> Date {
         guard let clock = state.clock, time < clock else { return observe(time) }
         return clock
     }
@@ -202,6 +206,7 @@ public struct MindsetEngine: Sendable {
         state.losses = 0
         state.winStreak = 0
         state.lossStreak = 0
+        state.todayTrades = []
         state.startOfDayEquity = nil
         state.equityCurrency = nil
         state.equityScope = nil
@@ -289,9 +294,10 @@ public struct MindsetEngine: Sendable {
                                emotionState: emotion, reasons: reasons, codes: codes)
     }
 
-    /// Records a closed trade: daily P&L, streaks, and the emotion state that follows from them.
+    /// Records a closed trade: daily P&L, streaks, and the emotion state that follows from them. `order`: the
+    /// closing order's client order id, whose later parts then amend this trade (`amend`).
     @discardableResult
-    public mutating func record(_ trade: ClosedTrade) -> (summary: DailySummary?, transition: StateTransition?) {
+    public mutating func record(_ trade: ClosedTrade, order: String? = nil) -> (summary: DailySummary?, transition: StateTransition?) {
         if let id = trade.tradeId {
             guard !state.recentTradeIds.contains(id) else { return (nil, nil) }
             state.recentTradeIds.append(id)
@@ -302,7 +308,7 @@ public struct MindsetEngine: Sendable {
         let now = now(ofLate: trade.closedAt)
         let summary = rollDay(at: now)
         var results = state.recentResults ?? RecentResults()
-        results.add(trade.pnl, strategy: trade.strategyId, keeping: rules.gradingRules.window)
+        let resultNumbers = results.add(trade.pnl, strategy: trade.strategyId, keeping: rules.gradingRules.window)
         state.recentResults = results
         regrade()
         if let today = state.dayStart, trade.closedAt < today, !trade.pnl.isNegative {
@@ -315,22 +321,31 @@ public struct MindsetEngine: Sendable {
         }
         state.dailyPnl = dailyPnl
         state.trades += 1
+        noteCounted(trade, order: order, resultNumbers: resultNumbers)
+        (state.winStreak, state.lossStreak) = Self.streaks(after: trade.pnl, from: (state.winStreak, state.lossStreak))
         if trade.pnl.isPositive {
             state.wins += 1
-            state.winStreak += 1
-            state.lossStreak = 0
         } else if trade.pnl.isNegative {
             state.losses += 1
-            state.lossStreak += 1
-            state.winStreak = 0
-            // On the engine's clock: a loss that closed before later events counts from now, and a late loss
-            // (closed before a loss already recorded) never moves the cooldown back.
-            if now >= (state.lastLossAt ?? .distantPast) {
-                state.lastLossAt = now
-                state.lastLossNotional = trade.notional
-            }
+            noteLoss(notional: trade.notional, at: now)
         }
         return (summary, reassess(at: now))
+    }
+
+    /// The win and loss streaks after a trade's result (break-even leaves both as they were).
+    static func streaks(after pnl: ExactDecimal, from streaks: (win: Int, loss: Int)) -> (win: Int, loss: Int) {
+        if pnl.isPositive { return (streaks.win + 1, 0) }
+        if pnl.isNegative { return (0, streaks.loss + 1) }
+        return streaks
+    }
+
+    /// On the engine's clock: a loss that closed before later events counts from now, and a late loss (closed
+    /// before a loss already recorded) never moves the cooldown back.
+    mutating func noteLoss(notional: ExactDecimal, at now: Date) {
+        if now >= (state.lastLossAt ?? .distantPast) {
+            state.lastLossAt = now
+            state.lastLossNotional = notional
+        }
     }
 
     /// A gain (or break-even) that closed before the current day began, sent late (e.g. because mindsetd was

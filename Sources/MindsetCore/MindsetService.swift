@@ -295,13 +295,19 @@ public actor MindsetService {
                 let page = try await ledger.fills(after: engine.nextFillPageAfter, limit: Self.fillPage)
                 lastCatchUpFailed = false
                 let check = checked()
-                let (outcome, _, trades) = engine.count(page, ceiling: check.ceiling, wallClock: check.wallClock)
+                let (outcome, _, trades, amended) = engine.count(page, ceiling: check.ceiling, wallClock: check.wallClock)
                 announceTransitions()
                 // The end of each trade's story: its closing fill's request id, as arsenald's and routerd's lines carry it.
                 for trade in trades {
                     logger.info("trade counted from routerd's fill log", metadata: [
                         "request_id": "\(trade.requestId ?? "-")", "strategy": "\(trade.strategyId)", "symbol": "\(trade.symbol)",
                         "pnl": "\(MindsetEngine.format(trade.pnl))", "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
+                    ])
+                }
+                for trade in amended {
+                    logger.info("a later part of a closing order counted into its trade", metadata: [
+                        "request_id": "\(trade.requestId ?? "-")", "strategy": "\(trade.strategyId)", "symbol": "\(trade.symbol)",
+                        "trade_pnl": "\(MindsetEngine.format(trade.pnl))", "daily_pnl": "\(MindsetEngine.format(engine.state.dailyPnl))",
                     ])
                 }
                 switch outcome {
