@@ -879,8 +879,12 @@ public actor TradeCoordinator {
             if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
             orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
             logger.warning("signal dropped: order could not be sent", metadata: ["error": "\(error)"])
-            if PlaceRefusal.isRuleRefusal(error) { readRulesAgain() }
-            return .notSent("the order could not be sent: \(error)")
+            guard PlaceRefusal.isRuleRefusal(error) else { return .notSent("the order could not be sent: \(error)") }
+            readRulesAgain()
+            // A size the mindset scaled down may be what fell under a rule (a minimum notional): say so.
+            let sized = quantity < signal.quantity
+                ? " (sent as \(quantity) of the \(signal.quantity) proposed: \(decision.reasons.joined(separator: "; ")))" : ""
+            return .notSent("the order could not be sent: \(error)\(sized)")
         } catch {
             // Anything else (a timeout, a lost connection, an answer that could not be read) and the order may have
             // reached routerd and the venue: keep the symbol busy (no second order, no flip) until routerd's record

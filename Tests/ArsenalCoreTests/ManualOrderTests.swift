@@ -28,6 +28,24 @@ struct ManualOrderTests {
         #expect(h.published.get().map(\.method) == [Events.signal, Events.decision])
     }
 
+    @Test("an order the mindset scaled down and routerd refused by a rule (the minimum notional) says it was scaled, and why")
+    func scaledBelowARule() async throws {
+        let h = Harness()
+        h.strategy.isEnabled = false
+        h.mindset.approveFraction.set(0.5)
+        h.router.error.set(IPCError(.badRequest, "refused by rule min_notional: 0.0005 × 100 = 0.05 is below BTCUSDT's minimum notional 5"))
+        await h.tickAt(1)
+        let result = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 0.001))
+        #expect(result.outcome == .notSent)
+        let reason = try #require(result.reason)
+        #expect(reason.contains("refused by rule min_notional") && reason.contains("sent as 0.0005 of the 0.001 proposed: state CAUTIOUS: size × 0.5"),
+                "\(reason)")
+        // Sent as proposed, a refusal says nothing of sizing.
+        h.mindset.approveFraction.set(1)
+        let whole = try await h.coordinator.placeManualOrder(ManualOrderRequest(symbol: "BTCUSDT", side: .buy, quantity: 0.001))
+        #expect(whole.outcome == .notSent && whole.reason?.contains("proposed") == false, "\(String(describing: whole.reason))")
+    }
+
     @Test("blocked by mindsetd: nothing is placed, the reasons come back")
     func blocked() async throws {
         let h = Harness()
