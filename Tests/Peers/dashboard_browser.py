@@ -278,6 +278,13 @@ class Dashboard:
         # that section's paging and keeps the other's.
         self.page("history?o_status=filled&f_before=999999", "#f-symbol")
         wait("the fills' filter form", lambda: self.driver.find_element(By.ID, "f-symbol").send_keys("BTCUSDT") or True, timeout=15)
+        # What is typed in a filter survives the page's refresh (live fills and decisions schedule one every moment
+        # on a replay): the form holds it until submitted.
+        self.js("document.getElementById('f-symbol').__typedIn = true")
+        self.click("the Refresh button", "//button[@id='refresh']")
+        time.sleep(1.5)
+        if not self.js("const f = document.getElementById('f-symbol'); return f.__typedIn === true && f.value === 'BTCUSDT'"):
+            raise Failure("a refresh redrew the history page and wiped the filter being typed")
         self.click("the fills' Filter button", "//form[@aria-label='Filter f']//button[@type='submit']")
         wait("the fills filter in the address", lambda: "f_symbol=BTCUSDT" in self.driver.current_url)
         if "f_before" in self.driver.current_url or "o_status=filled" not in self.driver.current_url:

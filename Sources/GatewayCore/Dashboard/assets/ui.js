@@ -63,3 +63,17 @@ export function traceLink(ctx, requestId) {
   return ctx.isAdmin ? el("a", { href: `#logs?requestId=${encodeURIComponent(requestId)}`, title: "every log line of this request" }, requestId)
     : el("span", { class: "mono", title: "the trace needs an admin token" }, requestId);
 }
+
+/// A filter form whose fields differ from how the page drew them holds the page's refresh (app.js skips it while a
+/// `[data-editing]` element is on the page): a live update must not wipe what the trader is typing. Back as drawn, or
+/// submitted (the page is drawn anew for the new filter), it no longer holds it.
+export function holdsRefreshWhileEdited(form) {
+  const values = () => [...form.elements].map((field) => field.value).join("\u0000");
+  const drawn = values();
+  form.addEventListener("input", () => {
+    if (values() === drawn) form.removeAttribute("data-editing");
+    else form.setAttribute("data-editing", "");
+  });
+  form.addEventListener("submit", () => form.removeAttribute("data-editing"));
+  return form;
+}

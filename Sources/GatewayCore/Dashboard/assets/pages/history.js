@@ -1,6 +1,6 @@
 // Orders and fills history: filters, and paging by the API's cursors (orders) and sequences (fills).
 import { api } from "../api.js";
-import { el, signed, table, time, traceLink } from "../ui.js";
+import { el, holdsRefreshWhileEdited, signed, table, time, traceLink } from "../ui.js";
 import { cancelButton } from "./positions.js";
 
 const STATUSES = ["", "pending_new", "sent", "acknowledged", "partially_filled", "filled", "cancelled", "rejected", "expired", "unknown"];
@@ -23,7 +23,7 @@ function filterForm(ctx, prefix, pageKey, values, fields) {
     params.delete(`${prefix}_${pageKey}`);
     location.hash = "#history?" + params.toString();
   });
-  return form;
+  return holdsRefreshWhileEdited(form);
 }
 
 function pick(ctx, prefix, names) {

@@ -1,6 +1,6 @@
 // The four processes' recent log lines (admin): by level, daemon and request id — an order's trace.
 import { api } from "../api.js";
-import { el, table, time } from "../ui.js";
+import { el, holdsRefreshWhileEdited, table, time } from "../ui.js";
 
 const LEVELS = ["", "trace", "debug", "info", "notice", "warning", "error", "critical"];
 const DAEMONS = ["", "gateway", "mindsetd", "arsenald", "routerd"];
@@ -21,6 +21,7 @@ export async function render(ctx) {
     for (const name of ["level", "daemon", "requestId"]) if (form.elements[name].value.trim()) params.set(name, form.elements[name].value.trim());
     location.hash = "#logs?" + params;
   });
+  holdsRefreshWhileEdited(form);
   const lines = (page.lines || []).slice();
   if (ctx.params.get("requestId")) lines.sort((a, b) => String(a.time).localeCompare(String(b.time)));
   return el("div", {},

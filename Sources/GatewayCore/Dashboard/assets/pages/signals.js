@@ -1,6 +1,6 @@
 // Signals with mindsetd's decisions and their reasons, newest first.
 import { api } from "../api.js";
-import { el, table, time } from "../ui.js";
+import { el, holdsRefreshWhileEdited, table, time } from "../ui.js";
 
 const OUTCOMES = ["", "pending", "approved", "blocked", "below_minimum", "not_sent", "placed", "unknown"];
 
@@ -19,6 +19,7 @@ export async function render(ctx) {
     for (const name of ["strategy", "outcome"]) if (form.elements[name].value) params.set(name, form.elements[name].value);
     location.hash = "#signals?" + params;
   });
+  holdsRefreshWhileEdited(form);
   return el("div", {},
     el("h2", {}, "Signals and decisions"),
     el("p", { class: "hint" }, `arsenald keeps its last ${page.capacity ?? 1000} signals; every order is under Orders & fills.`),
