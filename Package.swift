@@ -58,6 +58,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -101,7 +103,10 @@ let package = Package(
             resources: [.copy("Dashboard")],
             swiftSettings: strictConcurrency
         ),
-        .target(name: "SupervisorCore", dependencies: core(), swiftSettings: strictConcurrency),
+        .target(
+            name: "SupervisorCore",
+            dependencies: core(.product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system")),
+            swiftSettings: strictConcurrency),
         // `bagbot backtest`: the arsenal's trade path over the mindset engine and the paper fill model, in one process.
         .target(
             name: "BacktestCore",
@@ -193,6 +198,7 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
         .testTarget(name: "BacktestCoreTests", dependencies: ["BacktestCore", "ArsenalCore", "BagbotTestSupport", "BagbotRuntime", logging, nioConcurrencyHelpers]),
+        .testTarget(name: "SupervisorCoreTests", dependencies: ["SupervisorCore", "BagbotTestSupport", logging]),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioConcurrencyHelpers]),
         .testTarget(
             name: "GatewayCoreTests",

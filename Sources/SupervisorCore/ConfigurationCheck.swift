@@ -1,5 +1,6 @@
 import Foundation
-import BagbotRuntime
+import Subprocess
+import SystemPackage
 
 /// Checks one `bagbot.yaml` (with flag overrides) against every daemon at once by running each daemon's
 /// binary with `--check-config`: each daemon owns its section, and only its own binary knows that section's
@@ -18,22 +19,17 @@ public enum ConfigurationCheck {
 
     /// Runs `binaries/<daemon> <arguments> --check-config` for every daemon; throws `Failure` naming each
     /// daemon that refused, with its message (file, key and reason).
-    public static func run(binaries: String, arguments: [String]) throws {
+    public static func run(binaries: String, arguments: [String]) async throws {
         var refusals: [(daemon: String, message: String)] = []
         for daemon in daemons {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binaries + "/" + daemon)
-            process.arguments = arguments + ["--check-config"]
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let output = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus != 0 || process.terminationReason != .exit else { continue }
-            var message = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            // swift-subprocess, not Foundation's `Process` (docs/reliability.md, "A known crash in Foundation's `Process`").
+            let result = try await Subprocess.run(
+                .path(FilePath(binaries + "/" + daemon)), arguments: Arguments(arguments + ["--check-config"]),
+                input: .none, output: .discarded, error: .string(limit: 1 << 20))
+            guard !result.terminationStatus.isSuccess else { continue }
+            var message = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
             if message.hasPrefix("\(daemon): ") { message.removeFirst(daemon.count + 2) }
-            refusals.append((daemon, message.isEmpty ? "exited with status \(process.terminationStatus)" : message))
+            refusals.append((daemon, message.isEmpty ? "ended with \(result.terminationStatus)" : message))
         }
         if !refusals.isEmpty { throw Failure(refusals: refusals) }
     }

@@ -1,13 +1,17 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import Subprocess
+import SystemPackage
 
 /// Runs the four daemons as child processes, as systemd would: a child that exits abnormally is
 /// restarted after a second (`Restart=on-failure`) while the others keep running; stopping sends
-/// SIGTERM to all and waits for them.
+/// SIGTERM to all and waits for them. Children are spawned with swift-subprocess, not Foundation's `Process`,
+/// whose `run()` can crash the process that spawns on Linux (docs/reliability.md, "A known crash in Foundation's
+/// `Process`"); each gets /dev/null as its input, this process's output and error, default signal dispositions and
+/// a session of its own (a Ctrl-C in the terminal reaches `bagbot up`, which stops them in order).
 public final class Supervisor: Sendable {
     public struct Child: Sendable {
         public var name: String
@@ -22,99 +26,138 @@ public final class Supervisor: Sendable {
     }
 
     private struct State {
-        var processes: [String: Process] = [:]
+        /// The children running now, by name (a child between an exit and its restart has none).
+        var pids: [String: pid_t] = [:]
         var stopping = false
         var restarts: [String: Int] = [:]
+        /// `stop()` waiting for the last child to end (under the same lock as `pids`, so no end goes unheard).
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let children: [Child]
     private let logger: Logger
-    private let restartDelay: TimeInterval
+    private let restartDelay: Duration
     private let state = NIOLockedValueBox(State())
-    private let finished = NIOLockedValueBox<[CheckedContinuation<Void, Never>]>([])
 
-    public init(children: [Child], logger: Logger, restartDelay: TimeInterval = 1) {
+    public init(children: [Child], logger: Logger, restartDelay: Duration = .seconds(1)) {
         self.children = children
         self.logger = logger
         self.restartDelay = restartDelay
     }
 
-    public func start() throws {
-        for child in children { try launch(child) }
+    /// Starts every child, in order; throws if one cannot be started (the ones before it keep running: `stop()`).
+    public func start() async throws {
+        for child in children {
+            try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
+                Task { await self.supervise(child, started: started) }
+            }
+        }
     }
 
     public func pid(of name: String) -> Int32? {
-        state.withLockedValue { $0.processes[name]?.processIdentifier }
+        state.withLockedValue { $0.pids[name] }
     }
 
     public func restartCount(of name: String) -> Int {
         state.withLockedValue { $0.restarts[name] ?? 0 }
     }
 
-    private func launch(_ child: Child) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: child.executable)
-        process.arguments = child.arguments
-        process.terminationHandler = { [weak self] finished in
-            self?.exited(child, process: finished)
-        }
-        try process.run()
-        state.withLockedValue { $0.processes[child.name] = process }
-        logger.info("started", metadata: ["daemon": "\(child.name)", "pid": "\(process.processIdentifier)"])
-    }
-
-    private func exited(_ child: Child, process: Process) {
-        let status = process.terminationStatus
-        let bySignal = process.terminationReason == .uncaughtSignal
-        let (stopping, allGone) = state.withLockedValue { state -> (Bool, Bool) in
-            if state.processes[child.name] === process { state.processes[child.name] = nil }
-            return (state.stopping, state.processes.isEmpty)
-        }
-        if stopping {
-            logger.info("stopped", metadata: ["daemon": "\(child.name)", "status": "\(bySignal ? "signal \(status)" : "exit \(status)")"])
-            if allGone { finished.withLockedValue { waiting in waiting.forEach { $0.resume() }; waiting.removeAll() } }
-            return
-        }
-        guard bySignal || status != 0 else {
-            logger.notice("exited cleanly; not restarting", metadata: ["daemon": "\(child.name)"])
-            return
-        }
-        logger.error("exited abnormally; restarting in \(restartDelay)s",
-                     metadata: ["daemon": "\(child.name)", "status": "\(bySignal ? "signal \(status)" : "exit \(status)")"])
-        DispatchQueue.global().asyncAfter(deadline: .now() + restartDelay) { [self] in
-            guard !state.withLockedValue({ $0.stopping }) else { return }
-            state.withLockedValue { $0.restarts[child.name, default: 0] += 1 }
+    /// Runs `child` until it exits, and again after `restartDelay` while it exits abnormally and nothing stops it.
+    /// `started` hears of its first start (or why it could not).
+    private func supervise(_ child: Child, started: CheckedContinuation<Void, any Error>) async {
+        let firstStart = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(started)
+        var options = PlatformOptions()
+        options.createSession = true
+        while true {
+            let status: TerminationStatus
             do {
-                try launch(child)
+                status = try await run(
+                    .path(FilePath(child.executable)), arguments: Arguments(child.arguments), platformOptions: options,
+                    input: .none, output: .currentStandardOutput, error: .currentStandardError
+                ) { execution in
+                    let pid = execution.processIdentifier.value
+                    state.withLockedValue { $0.pids[child.name] = pid }
+                    logger.info("started", metadata: ["daemon": "\(child.name)", "pid": "\(pid)"])
+                    firstStart.withLockedValue { $0.take() }?.resume()
+                }.terminationStatus
             } catch {
-                logger.critical("cannot restart", metadata: ["daemon": "\(child.name)", "error": "\(error)"])
+                state.withLockedValue { $0.pids[child.name] = nil }
+                if let started = firstStart.withLockedValue({ $0.take() }) {
+                    started.resume(throwing: error)
+                } else {
+                    logger.critical("cannot restart", metadata: ["daemon": "\(child.name)", "error": "\(error)"])
+                    noteGone()
+                }
+                return
+            }
+            let stopping = state.withLockedValue { state in
+                state.pids[child.name] = nil
+                return state.stopping
+            }
+            let how: String
+            switch status {
+            case .exited(let code): how = "exit \(code)"
+            case .signaled(let signal): how = "signal \(signal)"
+            }
+            if stopping {
+                logger.info("stopped", metadata: ["daemon": "\(child.name)", "status": "\(how)"])
+                noteGone()
+                return
+            }
+            guard !status.isSuccess else {
+                logger.notice("exited cleanly; not restarting", metadata: ["daemon": "\(child.name)"])
+                return
+            }
+            logger.error("exited abnormally; restarting in \(restartDelay)", metadata: ["daemon": "\(child.name)", "status": "\(how)"])
+            try? await Task.sleep(for: restartDelay)
+            let stillWanted = state.withLockedValue { state in
+                if !state.stopping { state.restarts[child.name, default: 0] += 1 }
+                return !state.stopping
+            }
+            guard stillWanted else {
+                noteGone()
+                return
             }
         }
     }
 
-    /// SIGTERM to every child, then wait; a child still running after `timeout` gets SIGKILL.
-    public func stop(timeout: TimeInterval = 15) async {
-        let running = state.withLockedValue { state -> [Process] in
-            state.stopping = true
-            return Array(state.processes.values)
+    /// A child ended while stopping (or will not come back): `stop()` is done once none runs.
+    private func noteGone() {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            guard state.stopping, state.pids.isEmpty else { return [] }
+            defer { state.stopWaiters.removeAll() }
+            return state.stopWaiters
         }
-        guard !running.isEmpty else { return }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// SIGTERM to every child, then wait; a child still running after `timeout` gets SIGKILL.
+    public func stop(timeout: Duration = .seconds(15)) async {
+        let anyRunning = state.withLockedValue { state -> Bool in
+            state.stopping = true
+            return !state.pids.isEmpty
+        }
+        guard anyRunning else { return }
         // Reverse start order: the gateway first, mindsetd last, so nothing is asked of a stopped peer.
         for name in children.map(\.name).reversed() {
-            if let process = state.withLockedValue({ $0.processes[name] }) { kill(process.processIdentifier, SIGTERM) }
+            if let pid = state.withLockedValue({ $0.pids[name] }) { kill(pid, SIGTERM) }
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
-                    let done = self.state.withLockedValue { $0.processes.isEmpty }
-                    if done { continuation.resume() } else { self.finished.withLockedValue { $0.append(continuation) } }
+                    let done = self.state.withLockedValue { state -> Bool in
+                        if state.pids.isEmpty { return true }
+                        state.stopWaiters.append(continuation)
+                        return false
+                    }
+                    if done { continuation.resume() }
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(timeout))
-                for process in self.state.withLockedValue({ Array($0.processes.values) }) {
-                    self.logger.error("did not stop in time; killing", metadata: ["pid": "\(process.processIdentifier)"])
-                    kill(process.processIdentifier, SIGKILL)
+                try? await Task.sleep(for: timeout)
+                for pid in self.state.withLockedValue({ Array($0.pids.values) }) {
+                    self.logger.error("did not stop in time; killing", metadata: ["pid": "\(pid)"])
+                    kill(pid, SIGKILL)
                 }
             }
             await group.next()

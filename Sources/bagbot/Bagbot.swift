@@ -84,7 +84,7 @@ struct Up: AsyncParsableCommand {
         let arguments = ["--config", layout.configPath] + settings.flatMap { ["--set", $0] }
         // Fail here, with the file and key, rather than in four restarting children.
         do {
-            try ConfigurationCheck.run(binaries: binaries, arguments: arguments)
+            try await ConfigurationCheck.run(binaries: binaries, arguments: arguments)
         } catch let failure as ConfigurationCheck.Failure {
             StandardError.write("\(failure)\n")
             throw ExitCode(2)
@@ -117,7 +117,7 @@ struct Up: AsyncParsableCommand {
             logger: logger)
 
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        try supervisor.start()
+        try await supervisor.start()
         let erasing = toErase.map { token in
             Task { [port] in await AdminTokenErasure.eraseOnceAccepted(token: token, port: port, layout: layout, logger: logger) }
         }
@@ -134,7 +134,7 @@ struct Up: AsyncParsableCommand {
 }
 
 /// `bagbot check-config`: the whole file checked by every daemon, before a restart rather than after.
-struct CheckConfig: ParsableCommand {
+struct CheckConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check bagbot.yaml (and --set overrides) against every daemon; exit 0 when all accept it, 2 when one refuses.")
 
@@ -144,10 +144,10 @@ struct CheckConfig: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one key, as the daemons take it.", valueName: "key.path=value"))
     var overrides: [String] = []
 
-    func run() throws {
+    func run() async throws {
         let binaries = (CommandLine.executablePath as NSString).deletingLastPathComponent
         do {
-            try ConfigurationCheck.run(binaries: binaries, arguments: ["--config", config] + overrides.flatMap { ["--set", $0] })
+            try await ConfigurationCheck.run(binaries: binaries, arguments: ["--config", config] + overrides.flatMap { ["--set", $0] })
         } catch let failure as ConfigurationCheck.Failure {
             StandardError.write("\(failure)\n")
             throw ExitCode(2)
