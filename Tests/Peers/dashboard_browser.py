@@ -281,10 +281,15 @@ class Dashboard:
         # What is typed in a filter survives the page's refresh (live fills and decisions schedule one every moment
         # on a replay): the form holds it until submitted.
         self.js("document.getElementById('f-symbol').__typedIn = true")
+        # Every toast shown from now (a fill's may follow the one looked for at once).
+        self.js("window.__toasts = []; new MutationObserver(() => window.__toasts.push(document.getElementById('toast').textContent))"
+                ".observe(document.getElementById('toast'), { childList: true, characterData: true, subtree: true })")
         self.click("the Refresh button", "//button[@id='refresh']")
         time.sleep(1.5)
         if not self.js("const f = document.getElementById('f-symbol'); return f.__typedIn === true && f.value === 'BTCUSDT'"):
             raise Failure("a refresh redrew the history page and wiped the filter being typed")
+        if not self.js("return window.__toasts.some(t => t.includes('being edited'))"):
+            raise Failure("the Refresh button held back by the filter being typed did not say why")
         self.click("the fills' Filter button", "//form[@aria-label='Filter f']//button[@type='submit']")
         wait("the fills filter in the address", lambda: "f_symbol=BTCUSDT" in self.driver.current_url)
         if "f_before" in self.driver.current_url or "o_status=filled" not in self.driver.current_url:

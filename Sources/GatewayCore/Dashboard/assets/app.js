@@ -164,7 +164,11 @@ document.getElementById("login-form").addEventListener("submit", async (event) =
   }
 });
 document.getElementById("logout").addEventListener("click", logOut);
-document.getElementById("refresh").addEventListener("click", () => scheduleRefresh(0));
+document.getElementById("refresh").addEventListener("click", () => {
+  // A refresh would redraw the form being edited: say why nothing moves rather than wipe it or do nothing silently.
+  if (document.querySelector("#page [data-editing]")) toast("not refreshed: a form on this page is being edited (submit it, or put it back as it was)");
+  scheduleRefresh(0);
+});
 window.addEventListener("hashchange", show);
 
 (async () => {
