@@ -46,7 +46,8 @@ public struct AccountSummary: Codable, Sendable, Equatable {
     public var tradingEnabled: Bool
     public var pausedReason: String?
     /// Which money this is: `paper` (the paper venue and any other configured) or `live` (the live venues only).
-    /// mindsetd takes a new start-of-day equity when it changes: a switch of mode is not a gain or a loss.
+    /// mindsetd takes a new start-of-day equity when it changes (a switch of mode is not a gain or a loss), except that
+    /// coming back to `live` the same day measures from the live start again.
     public var scope: String?
     /// Coins a venue holds less of than the strategies' long positions routerd recorded there (`BookedHoldings`):
     /// a fill missed, or a withdrawal or trade by hand at the venue. Absent when there is none.

@@ -35,18 +35,31 @@ extension MindsetEngine {
     /// A figure of another `scope` than the day's start (routerd switched between paper and live, or a start taken
     /// before routerd said its scope) becomes the day's start instead: the paper venue's play money leaving the
     /// account is not a loss (which would lock, and flatten real positions), nor a gain the other way. A lock in
-    /// force stays.
+    /// force stays. The live scope, seen before that day, takes back its own start (`dayStartsByScope`): live → paper
+    /// → live measures the live account from its start of the day, its open losses included.
     public mutating func markToMarket(equity: ExactDecimal, currency: String, scope: String? = nil,
                                       wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
         guard isLive || state.clock != nil else { return (false, nil) }
-        let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason)
+        let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason, state.equityScope)
         let now = rollDay(onWallClock: wallClock).now
         if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
             return nil
         }
         state.equity = equity
-        if state.startOfDayEquity != nil, let scope, state.equityScope != scope {
-            state.startOfDayEquity = nil
+        if let start = state.startOfDayEquity, let scope, state.equityScope != scope {
+            var starts = state.dayStartsByScope ?? [:]
+            if let leaving = state.equityScope, let leavingCurrency = state.equityCurrency {
+                starts[leaving] = ScopeStart(equity: start, currency: leavingCurrency)
+            }
+            state.dayStartsByScope = starts
+            // Only the live account's own start comes back: a paper figure may count other venues than it did
+            // (one enabled or disabled meanwhile), and a restored paper start could then lock on play money.
+            if scope == Self.liveScope, let earlier = starts[scope], earlier.currency == currency {
+                (state.startOfDayEquity, state.equityCurrency, state.equityScope) = (earlier.equity, currency, scope)
+                regrade()
+            } else {
+                state.startOfDayEquity = nil
+            }
         }
         if state.startOfDayEquity == nil {
             (state.startOfDayEquity, state.equityCurrency, state.equityScope) = (equity, currency, scope)
@@ -55,7 +68,7 @@ extension MindsetEngine {
         }
         let transition = reassess(at: now)
         let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
-            || before.3 != state.emotion || before.4 != state.lockReason
+            || before.3 != state.emotion || before.4 != state.lockReason || before.5 != state.equityScope
         return (changed, transition)
     }
 
@@ -67,6 +80,9 @@ extension MindsetEngine {
         return (now, rollDay(at: now))
     }
 
+    /// `AccountSummary.scope` of the live venues' money.
+    static let liveScope = "live"
+
     /// Whether the engine's events come at real time (the skew of a real-time feed), not from an accelerated replay.
     var isLive: Bool { (rules.maxClockSkew ?? 0) <= 3_600 }
 
@@ -76,4 +92,10 @@ extension MindsetEngine {
         guard state.intradayPeak.isPositive, let fallen = try? state.intradayPeak - pnl, fallen >= rules.giveBackLimit else { return nil }
         return fallen
     }
+}
+
+/// A scope's start-of-day equity, in its currency (`MindsetState.dayStartsByScope`).
+public struct ScopeStart: Codable, Sendable, Equatable {
+    public var equity: ExactDecimal
+    public var currency: String
 }

@@ -78,6 +78,9 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var equityCurrency: String?
     /// The account's scope (`AccountSummary.scope`) `startOfDayEquity` was taken in.
     public var equityScope: String?
+    /// Each scope's start of the day once routerd left it (paper ↔ live): coming back to a scope measures from its
+    /// own start again, so switching modes and back cannot wipe a live position's open loss from the day's measure.
+    public var dayStartsByScope: [String: ScopeStart]?
     /// The highest the day's judged P&L has been (never below zero): the give-back limit counts from it.
     public var intradayPeak: ExactDecimal = 0
     /// The limits in force for the current day (`DayLimits`).
@@ -210,6 +213,7 @@ public struct MindsetEngine: Sendable {
         state.startOfDayEquity = nil
         state.equityCurrency = nil
         state.equityScope = nil
+        state.dayStartsByScope = nil
         state.intradayPeak = 0
         regrade()
         // A lock for state mindsetd cannot vouch for outlasts the reset: it waits for an admin to acknowledge it.

@@ -388,8 +388,10 @@ public actor MindsetService {
         }
         lastEquityRead = check.wallClock
         if let scope = account.scope, scopeBefore != nil, scopeBefore != scope {
-            logger.notice("routerd's account changed scope; the day's start-of-day equity is taken anew (locks in force stay)", metadata: [
-                "from": "\(scopeBefore ?? "-")", "to": "\(scope)", "start_of_day_equity": "\(account.equity)",
+            let start = engine.state.startOfDayEquity.map { "\($0)" } ?? "-"
+            let how = engine.state.startOfDayEquity == account.equity ? "taken anew" : "the live account's own from earlier today"
+            logger.notice("routerd's account changed scope; the day's start-of-day equity is \(how) (locks in force stay)", metadata: [
+                "from": "\(scopeBefore ?? "-")", "to": "\(scope)", "start_of_day_equity": "\(start)",
             ])
         }
         announceTransitions()

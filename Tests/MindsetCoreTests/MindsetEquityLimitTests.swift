@@ -57,6 +57,30 @@ struct MindsetEquityLimitTests {
         #expect(locked.state.emotion == .locked && locked.state.lockReason == "admin: stepping away")
     }
 
+    @Test("live → paper → live: the live account is measured from its own start of the day again; its open loss is not wiped by the switch")
+    func switchingModesBackKeepsTheLiveStart() throws {
+        var engine = engine()
+        _ = engine.markToMarket(equity: 50_000, currency: "USD", scope: "live", wallClock: t0)!
+        // An open live position down 900 (the limit: 1,000, tighter than 2 % of 50,000).
+        _ = engine.markToMarket(equity: 49_100, currency: "USD", scope: "live", wallClock: t0)!
+        #expect(engine.judgedPnl == -900 && engine.state.emotion != .locked)
+        // Switched to paper (and restarted), then back to live: the position is still open, a little lower.
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", scope: "paper", wallClock: t0)!
+        #expect(engine.state.startOfDayEquity == 100_000 && engine.judgedPnl == 0)
+        _ = engine.markToMarket(equity: 49_050, currency: "USD", scope: "live", wallClock: t0)!
+        #expect(engine.state.startOfDayEquity == 50_000, "the live start of the day, not the equity at the switch")
+        #expect(engine.judgedPnl == -950)
+        _ = engine.markToMarket(equity: 48_990, currency: "USD", scope: "live", wallClock: t0)!
+        #expect(engine.state.emotion == .locked, "1,010 down on the day's live start")
+        // Back to paper: its start is taken anew (the paper figure may count other venues than in the morning).
+        _ = engine.markToMarket(equity: 90_000, currency: "USD", scope: "paper", wallClock: t0)!
+        #expect(engine.state.startOfDayEquity == 90_000 && engine.judgedPnl == 0, "no fake loss of play money")
+        // The next day starts afresh for every scope.
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", scope: "paper", wallClock: t0.addingTimeInterval(86_400))!
+        _ = engine.markToMarket(equity: 48_990, currency: "USD", scope: "live", wallClock: t0.addingTimeInterval(86_400))!
+        #expect(engine.state.startOfDayEquity == 48_990 && engine.state.dayStartsByScope?["live"] == nil)
+    }
+
     /// At max replay speed market time is the files' own (another year): a poll of the account before the first
     /// event must not start a day on the wall clock, or every later trade would close "before the day".
     @Test("an accelerated replay takes no equity before its first event, then its market's day")
