@@ -27,7 +27,8 @@ public final class MindsetDaemon: BagbotDaemon, Service {
         service = MindsetService(
             rules: MindsetRules(config[MindsetSettings.self]), store: MindsetStore(stateDirectory: config.paths.stateFilesDir),
             logger: context.logger("engine"), ledger: IPCRouterLedger(client: routerClient),
-            ledgerFreshness: max(1, 3 * config[MindsetSettings.self].fillPollSeconds))
+            ledgerFreshness: max(1, 3 * config[MindsetSettings.self].fillPollSeconds),
+            wallClock: TrustedWallClock(logger: context.logger("clock")).now)
         server = IPCServer(
             serviceName: "mindsetd", configuration: .from(config, service: "mindsetd"), logger: context.logger("ipc"))
         registerMethods()
