@@ -45,11 +45,17 @@ public final class Supervisor: Sendable {
         self.restartDelay = restartDelay
     }
 
-    /// Starts every child, in order; throws if one cannot be started (the ones before it keep running: `stop()`).
+    /// Starts every child, in order; if one cannot be started, stops the ones before it (in sessions of their own, no
+    /// Ctrl-C would reach them) and throws.
     public func start() async throws {
         for child in children {
-            try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
-                Task { await self.supervise(child, started: started) }
+            do {
+                try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
+                    Task { await self.supervise(child, started: started) }
+                }
+            } catch {
+                await stop()
+                throw error
             }
         }
     }

@@ -53,12 +53,20 @@ struct SupervisorTests {
         #expect(supervisor.pid(of: "polite") == nil && supervisor.pid(of: "stubborn") == nil)
     }
 
-    @Test("a child whose binary is missing fails the start, naming it")
+    @Test("a child whose binary is missing fails the start, and the children started before it are stopped")
     func missingBinary() async throws {
-        let supervisor = Supervisor(children: [Supervisor.Child(name: "ghost", executable: "/nonexistent/routerd", arguments: [])],
+        // A duration no other process runs with: the first child is found by it in /proc.
+        let marker = "6\(Int.random(in: 10_000...99_999)).5"
+        let supervisor = Supervisor(children: [shell("first", "exec sleep \(marker)"),
+                                               Supervisor.Child(name: "ghost", executable: "/nonexistent/routerd", arguments: [])],
                                     logger: quietLogger)
         await #expect(throws: (any Error).self) { try await supervisor.start() }
-        await supervisor.stop()
+        let running = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { entry in
+            guard Int32(entry) != nil, let line = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(marker)
+        }
+        #expect(running.isEmpty, "not left running where no Ctrl-C reaches it: \(running)")
+        #expect(supervisor.pid(of: "first") == nil)
     }
 
     @Test("each child starts with default signal dispositions, /dev/null as its input and a session of its own")
