@@ -22,7 +22,10 @@ public final class BacktestMindset: MindsetPort, Sendable {
     private let venue: BacktestVenue
 
     public init(rules: MindsetRules, venue: BacktestVenue) {
-        state = NIOLockedValueBox(State(engine: MindsetEngine(rules: rules)))
+        var engine = MindsetEngine(rules: rules)
+        // mindsetd takes them from routerd's marks; the revenge cap compares sizes in one quote asset.
+        engine.quoteAssets = venue.quoteAssets
+        state = NIOLockedValueBox(State(engine: engine))
         self.venue = venue
     }
 

@@ -80,6 +80,9 @@ public final class BacktestVenue: RouterPort, Sendable {
 
     public func symbolRules() async throws -> [SymbolRules] { rules }
 
+    /// Each symbol's quote asset.
+    public var quoteAssets: [String: String] { rulesBySymbol.mapValues(\.quoteAsset) }
+
     public func place(_ request: PlaceOrderRequest) async throws -> OrderRecord {
         try state.withLockedValue { state in
             guard let clientOrderId = request.clientOrderId else { throw BacktestError("an order without a client order id") }

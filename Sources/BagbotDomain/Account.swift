@@ -52,6 +52,28 @@ public struct AccountSummary: Codable, Sendable, Equatable {
     /// Coins a venue holds less of than the strategies' long positions routerd recorded there (`BookedHoldings`):
     /// a fill missed, or a withdrawal or trade by hand at the venue. Absent when there is none.
     public var shortfalls: [Shortfall]?
+    /// Each routed symbol's last price and its quote asset's rate (absent from a routerd that gave none): mindsetd
+    /// values its own record of the strategies' positions with them (`MindsetEngine.openPositionsPnl`).
+    public var marks: [SymbolMark]?
+
+    /// A symbol's last price, in its quote asset, and what one unit of that asset is worth in the account's currency.
+    public struct SymbolMark: Codable, Sendable, Equatable {
+        public var symbol: String
+        public var price: ExactDecimal
+        /// Nil from a routerd that gave none.
+        public var baseAsset: String?
+        public var quoteAsset: String
+        /// Nil while the quote asset has no rate (the account then lists it as unvalued if held).
+        public var quoteRate: ExactDecimal?
+
+        public init(symbol: String, price: ExactDecimal, baseAsset: String? = nil, quoteAsset: String, quoteRate: ExactDecimal?) {
+            self.symbol = symbol
+            self.price = price
+            self.baseAsset = baseAsset
+            self.quoteAsset = quoteAsset
+            self.quoteRate = quoteRate
+        }
+    }
 
     public struct Shortfall: Codable, Sendable, Equatable {
         public var venue: Venue
@@ -71,7 +93,8 @@ public struct AccountSummary: Codable, Sendable, Equatable {
 
     public init(currency: String, equity: ExactDecimal, cash: ExactDecimal, realizedPnlToday: ExactDecimal, feesToday: ExactDecimal,
                 unrealizedPnl: ExactDecimal, exposure: ExactDecimal, venues: [VenueSummary], symbols: [SymbolExposure],
-                rates: [CurrencyConverter.Rate], unvalued: [String], dayStart: Date, tradingEnabled: Bool, pausedReason: String?) {
+                rates: [CurrencyConverter.Rate], unvalued: [String], dayStart: Date, tradingEnabled: Bool, pausedReason: String?,
+                marks: [SymbolMark]? = nil) {
         self.currency = currency
         self.equity = equity
         self.cash = cash
@@ -86,6 +109,7 @@ public struct AccountSummary: Codable, Sendable, Equatable {
         self.dayStart = dayStart
         self.tradingEnabled = tradingEnabled
         self.pausedReason = pausedReason
+        self.marks = marks
     }
 
     /// One venue's part of the account, in the account's currency, with its balances as the venue has them.

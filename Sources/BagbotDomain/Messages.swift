@@ -297,6 +297,9 @@ public enum FillLogIdentity {
         live ? databaseId + liveMark : databaseId
     }
 
+    /// Whether an identity is the live account's fill log.
+    public static func isLive(_ identity: String) -> Bool { identity.hasSuffix(liveMark) }
+
     /// The database behind an identity: the same file (and so the same fill ids) in paper and in live mode.
     public static func database(of identity: String) -> Substring {
         identity.hasSuffix(liveMark) ? identity.dropLast(liveMark.count) : Substring(identity)

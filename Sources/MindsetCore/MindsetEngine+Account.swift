@@ -5,12 +5,20 @@ import BagbotDomain
 /// larger of what the closed trades lost and how far equity fell from the start of the day (the open positions'
 /// unrealised P&L included, as prop-firm rules count it), and a give-back limit protects the day's gains.
 extension MindsetEngine {
-    /// The day's P&L the limits judge: the worse of the closed trades' (net of fees) and the change of equity
-    /// since the start of the day, when the account is known. Nil when it cannot be computed (fail closed).
+    /// The day's P&L the limits judge: the worst of the closed trades' (net of fees), the change of equity since the
+    /// start of the day, and the closed trades' plus the open positions' change since then (`openPositionsChange`),
+    /// each when known. Nil when one cannot be computed (fail closed).
     public var judgedPnl: ExactDecimal? {
-        guard let start = state.startOfDayEquity, let equity = state.equity else { return state.dailyPnl }
-        guard let change = try? equity - start else { return nil }
-        return min(state.dailyPnl, change)
+        var judged = state.dailyPnl
+        if let start = state.startOfDayEquity, let equity = state.equity {
+            guard let change = try? equity - start else { return nil }
+            judged = min(judged, change)
+        }
+        if let open = openPositionsChange {
+            guard let measured = try? state.dailyPnl + open else { return nil }
+            judged = min(judged, measured)
+        }
+        return judged
     }
 
     /// Today's daily loss limit: the tighter of the absolute one and the percentage of start-of-day equity
@@ -38,9 +46,11 @@ extension MindsetEngine {
     /// force stays. The live scope, seen before that day, takes back its own start (`dayStartsByScope`): live → paper
     /// → live measures the live account from its start of the day, its open losses included.
     public mutating func markToMarket(equity: ExactDecimal, currency: String, scope: String? = nil,
+                                      marks: [AccountSummary.SymbolMark]? = nil, shortAssets: Set<String> = [], marksCountedThrough: Int64? = nil,
                                       wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
         guard isLive || state.clock != nil else { return (false, nil) }
-        let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason, state.equityScope)
+        let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason, state.equityScope,
+                      state.openStarts)
         let now = rollDay(onWallClock: wallClock).now
         if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
             return nil
@@ -51,6 +61,8 @@ extension MindsetEngine {
             if let leaving = state.equityScope, let leavingCurrency = state.equityCurrency {
                 starts[leaving] = ScopeStart(equity: start, currency: leavingCurrency)
             }
+            // The positions are the other scope's log's: each starts again once that log is read.
+            state.openStarts = nil
             state.dayStartsByScope = starts
             // Only the live account's own start comes back: a paper figure may count other venues than it did
             // (one enabled or disabled meanwhile), and a restored paper start could then lock on play money.
@@ -66,9 +78,10 @@ extension MindsetEngine {
             // The day's loss limit follows the start-of-day equity, and drawdowns are graded against it.
             regrade()
         }
+        takeMarks(marks, shortAssets: shortAssets, countedThrough: marksCountedThrough)
         let transition = reassess(at: now)
         let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
-            || before.3 != state.emotion || before.4 != state.lockReason || before.5 != state.equityScope
+            || before.3 != state.emotion || before.4 != state.lockReason || before.5 != state.equityScope || before.6 != state.openStarts
         return (changed, transition)
     }
 
@@ -88,7 +101,9 @@ extension MindsetEngine {
 
     /// Raises the day's peak to `pnl`, and says whether `pnl` has given back the configured amount from it.
     mutating func givesBack(_ pnl: ExactDecimal) -> ExactDecimal? {
-        state.intradayPeak = max(state.intradayPeak, pnl)
+        // Not while the open positions' measure waits for marks newer than a fill: the other two may be higher than the
+        // day really is (a deposit in the equity), and a peak they set would be "given back" at the next marks.
+        if state.openStarts == nil || openPositionsChange != nil { state.intradayPeak = max(state.intradayPeak, pnl) }
         guard state.intradayPeak.isPositive, let fallen = try? state.intradayPeak - pnl, fallen >= rules.giveBackLimit else { return nil }
         return fallen
     }

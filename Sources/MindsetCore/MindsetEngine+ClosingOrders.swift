@@ -98,7 +98,7 @@ extension MindsetEngine {
         (state.winStreak, state.lossStreak) = streaks
         state.todayTrades = trades
         if pnl.isNegative, part.pnl.isNegative || !before.isNegative {
-            noteLoss(notional: (try? quantity.times(trade.entryPrice).magnitude) ?? .zero, at: now)
+            noteLoss(notional: (try? quantity.times(trade.entryPrice).magnitude) ?? .zero, symbol: trade.symbol, at: now)
         }
         state.recentResults?.replace((trade.resultNumber, trade.strategyResultNumber), strategy: trade.strategyId, with: pnl)
         regrade()

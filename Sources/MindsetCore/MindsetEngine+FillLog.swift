@@ -66,6 +66,10 @@ extension MindsetEngine {
                 state.recentTradeIds.removeAll()
                 forgetTodayTradesOrders()
             }
+            state.untradedOpens = []
+            // The positions are read again from the log's start: each starts anew once they are whole (a start kept
+            // would be moved again by the fills read again).
+            state.openStarts = nil
             state.fillLog = FillLogPosition(databaseId: page.databaseId, historyThrough: page.lastSequence,
                                             historyBefore: state.dayStart ?? rules.dailyReset.dayStart(containing: wallClock))
             return (.relinked, [], [], [])
@@ -80,15 +84,18 @@ extension MindsetEngine {
         // row (which would lock the day by the loss streak). The parts are summed until the next fill is another
         // order's; the fill ids of the parts after the first are kept as counted too. Parts that come later (a
         // resting exit filled over an hour, another order's fills between) amend the trade their order counted today.
-        var pending: (trade: ClosedTrade, order: String, otherIds: [String])?
+        // The parts' moves of their positions' starts wait for the trade: whether it counts today is the sum's to say.
+        var pending: (trade: ClosedTrade, order: String, otherIds: [String], moves: [StartMove])?
         func recordPending() {
-            guard let (trade, order, otherIds) = pending else { return }
+            guard let (trade, order, otherIds, moves) = pending else { return }
             pending = nil
             state.fillLog = log
             if let amendment = amend(order: order, with: trade, partIds: otherIds) {
+                for move in moves { followStart(move, countsToday: true) }
                 amended.append(amendment.trade)
                 if let change = amendment.transition { transitions.append(change) }
             } else {
+                for move in moves { followStart(move, countsToday: !countsForAnotherDay(trade)) }
                 trades.append(trade)  // its parts' ids were not counted before (those are skipped below)
                 if let change = record(trade, order: order).transition { transitions.append(change) }
                 for id in otherIds where !state.recentTradeIds.contains(id) { state.recentTradeIds.append(id) }
@@ -111,8 +118,10 @@ extension MindsetEngine {
             endAmendments(strategyId: fill.strategyId ?? ManualTrading.strategyId, symbol: fill.symbol, exceptOrder: fill.clientOrderId)
             let time = ceiling.map { min(fill.time, $0) } ?? fill.time
             let strategy = fill.strategyId ?? ""
+            settlePendingEntries(after: fill)
             let index = log.positions.firstIndex { $0.strategyId == strategy && $0.symbol == fill.symbol }
             var book = index.map { log.positions[$0].book } ?? PositionBook()
+            let held = book.quantity
             let closed: PositionBook.Closed?
             do {
                 closed = try book.apply(fill)
@@ -129,13 +138,14 @@ extension MindsetEngine {
             let updated = StrategyPosition(strategyId: strategy, symbol: fill.symbol, book: book)
             if let index { log.positions[index] = updated } else { log.positions.append(updated) }
             log.positions.removeAll { $0.quantity.isZero }
-            guard let closed, sequence > log.historyThrough || time >= log.historyBefore else {
+            let history = sequence <= log.historyThrough && time < log.historyBefore
+            let move = StartMove(key: Self.startKey(strategyId: strategy, symbol: fill.symbol), before: held, after: book.quantity,
+                                 datedToday: state.dayStart.map { time >= $0 } ?? true)
+            if !history { followOpens(strategyId: strategy, symbol: fill.symbol, from: held, to: book.quantity) }
+            // A part counted before (a re-read after a relink) is not counted again, nor summed into another.
+            guard let closed, !history, !state.recentTradeIds.contains(fill.fillId) else {
                 recordPending()
-                continue
-            }
-            // A part counted before (a re-read after a relink): not counted again, and not summed into another.
-            if state.recentTradeIds.contains(fill.fillId) {
-                recordPending()
+                followStart(move, countsToday: !history)
                 continue
             }
             let trade = ClosedTrade(strategyId: fill.strategyId ?? ManualTrading.strategyId, symbol: fill.symbol, side: closed.closedSide,
@@ -146,11 +156,12 @@ extension MindsetEngine {
                let pnl = try? part.trade.pnl + trade.pnl, let quantity = try? part.trade.quantity + trade.quantity {
                 (part.trade.pnl, part.trade.quantity, part.trade.exitPrice, part.trade.closedAt) = (pnl, quantity, trade.exitPrice, trade.closedAt)
                 part.otherIds.append(fill.fillId)
+                part.moves.append(move)
                 pending = part
                 continue
             }
             recordPending()
-            pending = (trade, fill.clientOrderId, [])
+            pending = (trade, fill.clientOrderId, [], [move])
         }
         recordPending()
         return (.counted(changed: changed), transitions, trades, amended)

@@ -56,6 +56,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var acknowledgmentPendingSince: Date?
     public var lastLossAt: Date?
     public var lastLossNotional: ExactDecimal?
+    /// The losing trade's symbol: its notional is in that symbol's quote asset (nil in a state saved before it was kept).
+    public var lastLossSymbol: String?
     /// The engine's own time: it follows market time forward and never goes back (`MindsetEngine.observe`);
     /// days, cooldowns and windows are counted on it.
     public var clock: Date?
@@ -81,6 +83,9 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// Each scope's start of the day once routerd left it (paper ↔ live): coming back to a scope measures from its
     /// own start again, so switching modes and back cannot wipe a live position's open loss from the day's measure.
     public var dayStartsByScope: [String: ScopeStart]?
+    /// Where each open position's part of the day's P&L counts from (`MindsetEngine+OpenPositions.swift`); nil until
+    /// the day's first marks, and again when routerd's scope or fill log changes.
+    public var openStarts: OpenPositionStarts?
     /// The highest the day's judged P&L has been (never below zero): the give-back limit counts from it.
     public var intradayPeak: ExactDecimal = 0
     /// The limits in force for the current day (`DayLimits`).
@@ -90,6 +95,9 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var selfLockoutReason: String?
     /// The latest closed trades' results, for the grades (nil in a state saved before grades existed).
     public var recentResults: RecentResults?
+    /// Positions opened today and not yet reduced (`MindsetEngine+TradeCount.swift`): each a trade of the day once
+    /// closed (nil in a state saved before they were kept).
+    public var untradedOpens: [StrategyPositionKey]?
     /// The day's trades in the order counted, so a closing order's later parts amend its trade
     /// (`MindsetEngine+ClosingOrders.swift`; nil in a state saved before they were kept).
     public var todayTrades: [CountedTrade]?
@@ -110,6 +118,20 @@ public struct MindsetEngine: Sendable {
     /// The latest time the clock may show: mindsetd's wall clock plus the skew, set before each call (nil: no
     /// bound). A host clock stepped back pulls the engine's clock back with it rather than leave it ahead.
     public var ceiling: Date?
+    /// routerd's latest marks by symbol (`AccountSummary.marks`): the open positions are valued at them.
+    public internal(set) var marks: [String: AccountSummary.SymbolMark] = [:]
+    /// Each symbol's quote asset (from routerd's marks, or the backtest's rules): the revenge cap compares sizes in one.
+    public var quoteAssets: [String: String] = [:]
+    /// Assets a live venue holds less of than the books (routerd's `shortfalls`): positions in them are not valued.
+    var shortAssets: Set<String> = []
+    /// The fill sequence counted when the marks were read: positions changed since are not valued at them.
+    var marksThrough: Int64?
+    /// Each position's P&L at the last marks it was valued at (by `startKey`): one left out since (its mark gone, its
+    /// coin short at the venue) keeps that part of the day's measure instead of dropping it.
+    var lastPositionPnl: [String: ExactDecimal] = [:]
+    /// Entries approved and not yet seen filled (`MindsetEngine+TradeCount.swift`); not saved: after a restart the
+    /// positions the fill log shows count.
+    var pendingEntries: [PendingEntry] = []
     static let keptTransitions = 50
     /// Fill ids of closing trades remembered, parts of an order included: more than a day counts, so a recount of
     /// the day never counts one twice (an order's later parts no longer spend the day's trades).
@@ -210,7 +232,9 @@ public struct MindsetEngine: Sendable {
         state.winStreak = 0
         state.lossStreak = 0
         state.todayTrades = []
+        state.untradedOpens = []
         state.startOfDayEquity = nil
+        state.openStarts = nil
         state.equityCurrency = nil
         state.equityScope = nil
         state.dayStartsByScope = nil
@@ -252,6 +276,7 @@ public struct MindsetEngine: Sendable {
         if state.trades >= rules.maxTradesPerDay {
             return blocked("max_trades", "max trades per day reached (\(rules.maxTradesPerDay))")
         }
+        if let block = tradeLimitBlock(proposal, at: now) { return block }
         if let lastLoss = state.lastLossAt {
             let since = now.timeIntervalSince(lastLoss)
             if since < rules.revengeCooldown {
@@ -278,14 +303,16 @@ public struct MindsetEngine: Sendable {
               var quantity = try? proposal.quantity.times(exactFactor).normalized else {
             return blocked("size_out_of_range", "size factor \(factor) (state \(emotion) × grade) is out of range")
         }
-        if let lastLoss = state.lastLossAt, let lostNotional = state.lastLossNotional,
-           now.timeIntervalSince(lastLoss) < rules.revengeWindow {
-            guard let cap = try? lostNotional.divided(by: proposal.price, scale: Self.capScale, rounding: .towardZero).normalized else {
-                return blocked("revenge_cap", "revenge guard: the losing trade's size cannot be compared with this one")
+        if let lastLoss = state.lastLossAt, state.lastLossNotional != nil, now.timeIntervalSince(lastLoss) < rules.revengeWindow {
+            // A loss in USDT caps an entry quoted in BTC at the same value, not at as many BTC.
+            guard let comparable = self.lostNotional(in: proposal.symbol),
+                  let cap = try? comparable.divided(by: proposal.price, scale: Self.capScale, rounding: .towardZero).normalized else {
+                let loss = state.lastLossSymbol.map { "a loss in \($0)" } ?? "a loss"
+                return blocked("revenge_cap", "revenge guard: the losing trade's size cannot be compared with this one (\(loss), this entry in \(proposal.symbol), no rate between their quote assets yet)")
             }
             if quantity > cap {
                 quantity = cap
-                reasons.append("revenge guard: capped at the losing trade's size (\(Self.format(lostNotional)) notional)")
+                reasons.append("revenge guard: capped at the losing trade's size (\(Self.format(comparable)) notional)")
                 codes.append("revenge_cap")
             }
         }
@@ -294,6 +321,7 @@ public struct MindsetEngine: Sendable {
             return MindsetDecision(approved: false, sizeMultiplier: 0, approvedQuantity: 0, emotionState: emotion,
                                    reasons: ["nothing left to trade once scaled"] + reasons, codes: ["size_zero"] + codes)
         }
+        notePendingEntry(proposal, at: now)
         return MindsetDecision(approved: true, sizeMultiplier: quantity.doubleValue / proposal.quantity.doubleValue, approvedQuantity: quantity,
                                emotionState: emotion, reasons: reasons, codes: codes)
     }
@@ -315,7 +343,7 @@ public struct MindsetEngine: Sendable {
         let resultNumbers = results.add(trade.pnl, strategy: trade.strategyId, keeping: rules.gradingRules.window)
         state.recentResults = results
         regrade()
-        if let today = state.dayStart, trade.closedAt < today, !trade.pnl.isNegative {
+        if countsForAnotherDay(trade) {
             recordLateGain(trade)
             return (summary, nil)
         }
@@ -331,7 +359,7 @@ public struct MindsetEngine: Sendable {
             state.wins += 1
         } else if trade.pnl.isNegative {
             state.losses += 1
-            noteLoss(notional: trade.notional, at: now)
+            noteLoss(notional: trade.notional, symbol: trade.symbol, at: now)
         }
         return (summary, reassess(at: now))
     }
@@ -345,11 +373,30 @@ public struct MindsetEngine: Sendable {
 
     /// On the engine's clock: a loss that closed before later events counts from now, and a late loss (closed
     /// before a loss already recorded) never moves the cooldown back.
-    mutating func noteLoss(notional: ExactDecimal, at now: Date) {
+    mutating func noteLoss(notional: ExactDecimal, symbol: String, at now: Date) {
         if now >= (state.lastLossAt ?? .distantPast) {
             state.lastLossAt = now
             state.lastLossNotional = notional
+            state.lastLossSymbol = symbol
         }
+    }
+
+    /// The losing trade's notional in the quote asset of `symbol`: as it is for the same symbol or quote asset, else
+    /// converted at routerd's rates (`marks`). Nil when it cannot be compared (a quote asset or a rate not known,
+    /// or a loss recorded before its symbol was kept).
+    func lostNotional(in symbol: String) -> ExactDecimal? {
+        guard let notional = state.lastLossNotional, let lossSymbol = state.lastLossSymbol else { return nil }
+        if lossSymbol == symbol { return notional }
+        guard let lossQuote = quoteAssets[lossSymbol], let quote = quoteAssets[symbol] else { return nil }
+        if lossQuote == quote { return notional }
+        guard let from = marks[lossSymbol]?.quoteRate, let to = marks[symbol]?.quoteRate, to.isPositive,
+              let value = try? notional.times(from) else { return nil }
+        return try? value.divided(by: to, scale: Self.capScale, rounding: .towardZero)
+    }
+
+    /// Whether `trade` belongs to the day it closed in, not today: a gain (or break-even) dated before today's start.
+    func countsForAnotherDay(_ trade: ClosedTrade) -> Bool {
+        state.dayStart.map { trade.closedAt < $0 } == true && !trade.pnl.isNegative
     }
 
     /// A gain (or break-even) that closed before the current day began, sent late (e.g. because mindsetd was

@@ -19,8 +19,14 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     /// The account's equity at the start of the day and now (nil until routerd's account is read).
     public var startOfDayEquity: ExactDecimal?
     public var equity: ExactDecimal?
-    /// The day's P&L the limits judge: the worse of `dailyPnl` and the change of equity (open positions included).
+    /// The day's P&L the limits judge: the worst of `dailyPnl`, the change of equity (open positions included), and
+    /// `dailyPnl` plus `openPositionsChange`.
     public var judgedPnl: ExactDecimal?
+    /// How far the strategies' open positions (mindsetd's record of them, at routerd's marks) moved since the day's
+    /// start: not moved by a deposit, which moves the equity (nil until known).
+    public var openPositionsChange: ExactDecimal?
+    /// Open positions ("strategy|symbol") that measure leaves out: no price or rate, or a coin the venue lacks.
+    public var positionsLeftOut: [String]
     public var intradayPeak: ExactDecimal
     public var giveBackLimit: ExactDecimal
     /// The revenge guard in force, on mindsetd's clock: no entry until `cooldownUntil`; until
@@ -28,6 +34,8 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     public var cooldownUntil: Date?
     public var revengeWindowUntil: Date?
     public var lastLossNotional: ExactDecimal?
+    /// The losing trade's symbol: `lastLossNotional` is in its quote asset (an entry in another is capped at the same value).
+    public var lastLossSymbol: String?
     /// A self-lockout in force: no entries until then, lifted by nothing else.
     public var selfLockoutUntil: Date?
     public var selfLockoutReason: String?
@@ -75,6 +83,8 @@ public actor MindsetService {
     /// When an equity figure was last taken (wall clock): once the limits have used one, an older one than
     /// `ledgerFreshness` would hide the open positions' moves, so entries wait (`equity_pending`).
     private var lastEquityRead: Date?
+    /// The positions the open positions' measure left out at the last account, as last logged.
+    private var loggedPositionsLeftOut: [String] = []
     /// One catch-up with the fill log at a time; later callers wait for it, then look again.
     private var catchingUp = false
     private var catchUpWaiters: [CheckedContinuation<Void, Never>] = []
@@ -362,6 +372,8 @@ public actor MindsetService {
     /// the day's start, moves the intraday peak or changes the state.
     public func markToMarket() async {
         guard let ledger else { return }
+        // Fills counted while the account is read are newer than its marks (`MindsetEngine.takeMarks`).
+        let countedBefore = engine.countedFillSequence
         let account: AccountSummary
         do {
             account = try await ledger.account()
@@ -380,6 +392,8 @@ public actor MindsetService {
         let check = checked()
         let scopeBefore = engine.state.equityScope
         guard let (changed, _) = engine.markToMarket(equity: account.equity, currency: account.currency, scope: account.scope,
+                                                     marks: account.marks, shortAssets: Set((account.shortfalls ?? []).map(\.asset)),
+                                                     marksCountedThrough: countedBefore,
                                                      wallClock: check.wallClock) else {
             logger.error("routerd's account is in another currency than the day's start; equity not taken until the reset", metadata: [
                 "currency": "\(account.currency)", "start_currency": "\(engine.state.equityCurrency ?? "-")",
@@ -393,6 +407,16 @@ public actor MindsetService {
             logger.notice("routerd's account changed scope; the day's start-of-day equity is \(how) (locks in force stay)", metadata: [
                 "from": "\(scopeBefore ?? "-")", "to": "\(scope)", "start_of_day_equity": "\(start)",
             ])
+        }
+        let leftOut = engine.positionsLeftOut
+        if leftOut != loggedPositionsLeftOut {
+            loggedPositionsLeftOut = leftOut
+            if leftOut.isEmpty {
+                logger.notice("every open position is valued again for the day's loss limits")
+            } else {
+                logger.warning("open positions left out of the open positions' measure of the day's P&L: no price or rate, or a coin the venue holds less of than the books",
+                               metadata: ["positions": "\(leftOut.joined(separator: ", "))"])
+            }
         }
         announceTransitions()
         if changed { saveThenArchive() }
@@ -581,9 +605,10 @@ public actor MindsetService {
             dailyPnl: state.dailyPnl, trades: state.trades, wins: state.wins, losses: state.losses,
             winStreak: state.winStreak, lossStreak: state.lossStreak,
             dailyLossLimit: engine.dailyLossLimit, startOfDayEquity: state.startOfDayEquity, equity: state.equity,
-            judgedPnl: engine.judgedPnl, intradayPeak: state.intradayPeak, giveBackLimit: engine.rules.giveBackLimit,
+            judgedPnl: engine.judgedPnl, openPositionsChange: engine.openPositionsChange, positionsLeftOut: engine.positionsLeftOut, intradayPeak: state.intradayPeak, giveBackLimit: engine.rules.giveBackLimit,
             cooldownUntil: engine.revengeGuard.cooldownUntil, revengeWindowUntil: engine.revengeGuard.windowUntil,
             lastLossNotional: engine.revengeGuard.windowUntil == nil ? nil : state.lastLossNotional,
+            lastLossSymbol: engine.revengeGuard.windowUntil == nil ? nil : state.lastLossSymbol,
             selfLockoutUntil: engine.selfLockout(at: wallClock())?.until, selfLockoutReason: engine.selfLockout(at: wallClock())?.reason,
             decisions: decisions, approvals: approvals,
             blocksByReason: blocks, recentTransitions: Array(state.transitions.suffix(10)), grades: engine.grades,

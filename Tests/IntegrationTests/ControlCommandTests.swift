@@ -75,9 +75,15 @@ struct ControlCommandTests {
             let order = (try JSONSerialization.jsonObject(with: placed.body) as? [String: Any])?["order"] as? [String: Any] ?? [:]
             let requestId = try #require(order["requestId"] as? String)
 
-            let logs = try await system.get("/api/logs?limit=1000&requestId=\(requestId)", token: admin)
-            let lines = (try JSONSerialization.jsonObject(with: logs.body) as? [String: Any])?["lines"] as? [[String: Any]] ?? []
-            let daemons = Set(lines.compactMap { $0["daemon"] as? String })
+            // Each daemon writes its lines on its own: the order's answer may come before routerd's line is written.
+            var lines: [[String: Any]] = []
+            var daemons: Set<String> = []
+            try? await waitFor("a line of every daemon", timeout: .seconds(15)) {
+                let logs = try await system.get("/api/logs?limit=1000&requestId=\(requestId)", token: admin)
+                lines = (try JSONSerialization.jsonObject(with: logs.body) as? [String: Any])?["lines"] as? [[String: Any]] ?? []
+                daemons = Set(lines.compactMap { $0["daemon"] as? String })
+                return daemons.count == 4
+            }
             #expect(daemons == ["gateway", "arsenald", "mindsetd", "routerd"], "\(lines.map { "\($0["daemon"] ?? "-"): \($0["message"] ?? "")" })")
             #expect(lines.allSatisfy { line in (line["metadata"] as? [String: String])?.values.contains { $0.contains(requestId) } ?? false },
                     "every line names the request")

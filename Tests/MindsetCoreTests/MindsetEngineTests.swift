@@ -377,6 +377,31 @@ struct MindsetDecisionTests {
         #expect(engine.evaluate(proposal(at: at(1))).approved)
     }
 
+    @Test("after a loss in USDT an entry quoted in BTC is capped at the same value, converted at routerd's rates; without a rate it is blocked")
+    func revengeCapAcrossQuoteAssets() {
+        var engine = MindsetEngine(rules: makeRules {
+            $0.revengeCooldownSeconds = 0
+            $0.revengeWindowSeconds = 1_800
+        })
+        // Lost on 10 BTCUSDT @ 100 = 1,000 USDT.
+        engine.record(trade(pnl: -10, at: at(0), quantity: 10, entry: 100))
+        engine.quoteAssets = ["BTCUSDT": "USDT", "ETHBTC": "BTC"]
+        let entry = proposal(at: at(60), quantity: 100, price: ExactDecimal("0.05")!, symbol: "ETHBTC")
+        let noRate = engine.evaluate(entry)
+        #expect(!noRate.approved && noRate.codes == ["revenge_cap"], "\(noRate.reasons)")
+        #expect(noRate.reasons.first?.contains("a loss in BTCUSDT, this entry in ETHBTC") == true)
+        engine.marks = [
+            "BTCUSDT": AccountSummary.SymbolMark(symbol: "BTCUSDT", price: 50_000, quoteAsset: "USDT", quoteRate: 1),
+            "ETHBTC": AccountSummary.SymbolMark(symbol: "ETHBTC", price: ExactDecimal("0.05")!, quoteAsset: "BTC", quoteRate: 50_000),
+        ]
+        // 1,000 USDT is 0.02 BTC: 0.4 ETH at 0.05, not the 20,000 ETH a cap of "1,000" BTC would allow.
+        let capped = engine.evaluate(entry)
+        #expect(capped.approved && capped.approvedQuantity == ExactDecimal("0.4")!, "\(capped.approvedQuantity)")
+        #expect(capped.codes.contains("revenge_cap"))
+        // Outside the window, nothing to compare.
+        #expect(engine.evaluate(proposal(at: at(1_801), quantity: 100, price: ExactDecimal("0.05")!, symbol: "ETHBTC")).approvedQuantity == 100)
+    }
+
     @Test("within the revenge window an entry is capped at the losing trade's notional")
     func revengeWindowCap() {
         var engine = MindsetEngine(rules: makeRules {
@@ -392,7 +417,11 @@ struct MindsetDecisionTests {
         #expect(bigger.sizeMultiplier == 0.5)
         #expect(bigger.reasons.contains { $0.hasPrefix("revenge guard: capped") })
 
-        // Another symbol at another price: the cap is in notional, not in units.
+        // Another symbol whose quote asset is not known yet: not comparable, blocked inside the window.
+        let unknown = engine.evaluate(proposal(at: at(601), quantity: 1_000, price: 2, symbol: "ETHUSDT"))
+        #expect(!unknown.approved && unknown.codes == ["revenge_cap"])
+        // Another symbol at another price, in the same quote asset: the cap is in notional, not in units.
+        engine.quoteAssets = ["BTCUSDT": "USDT", "ETHUSDT": "USDT"]
         let other = engine.evaluate(proposal(at: at(601), quantity: 1_000, price: 2, symbol: "ETHUSDT"))
         #expect(other.approvedQuantity == 500)
 

@@ -13,6 +13,8 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     let equity = NIOLockedValueBox<ExactDecimal?>(nil)
     let currency = NIOLockedValueBox("USD")
     let databaseId = NIOLockedValueBox("db-1")
+    /// What `account()` gives as `AccountSummary.marks` (nil: none, as an older routerd).
+    let marks = NIOLockedValueBox<[AccountSummary.SymbolMark]?>(nil)
     let failing = NIOLockedValueBox(false)
     let reads = NIOLockedValueBox(0)
     /// What routerd says are the account's venues (`FillsResponse.accountVenues`; nil: every venue).
@@ -22,7 +24,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
 
     /// `order`: the client order id the fill belongs to (default: an order of its own).
     func append(_ side: Side, _ quantity: ExactDecimal, at price: ExactDecimal, fee: ExactDecimal = 0, strategy: String? = "micro_trend",
-                time: Date, symbol: String = "BTCUSDT", venue: Venue = .paper, order: String? = nil) {
+                time: Date, symbol: String = "BTCUSDT", venue: Venue = .paper, order: String? = nil, requestId: String? = nil) {
         let number = made.withLockedValue { made in
             made += 1
             return made
@@ -30,7 +32,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
         entries.withLockedValue { entries in
             let sequence = Int64(entries.count + 1)
             entries.append(Fill(fillId: "\(databaseId.withLockedValue { $0 })-f\(number)", clientOrderId: order ?? "bb-\(sequence)", venue: venue, symbol: symbol, side: side,
-                                quantity: quantity, price: price, fee: fee, time: time, strategyId: strategy, requestId: "r\(sequence)",
+                                quantity: quantity, price: price, fee: fee, time: time, strategyId: strategy, requestId: requestId ?? "r\(sequence)",
                                 sequence: sequence))
         }
     }
@@ -44,6 +46,11 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     func fills(after: Int64, limit: Int) async throws -> FillsResponse {
         reads.withLockedValue { $0 += 1 }
         if failing.withLockedValue({ $0 }) { throw IPCError(.connectionLost, "routerd is down") }
+        return page(after: after, limit: limit)
+    }
+
+    /// The page `fills` answers, for tests that drive the engine itself.
+    func page(after: Int64, limit: Int = 1_000) -> FillsResponse {
         let all = entries.withLockedValue { $0 }
         return FillsResponse(fills: Array(all.filter { ($0.sequence ?? 0) > after }.prefix(limit)), databaseId: databaseId.withLockedValue { $0 },
                              lastSequence: all.compactMap(\.sequence).max() ?? 0, accountVenues: accountVenues.withLockedValue { $0 })
@@ -97,7 +104,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
         guard let equity = equity.withLockedValue({ $0 }) else { throw IPCError(.unavailable, "no account") }
         return AccountSummary(currency: currency.withLockedValue { $0 }, equity: equity, cash: equity, realizedPnlToday: 0, feesToday: 0, unrealizedPnl: 0, exposure: 0,
                               venues: [], symbols: [], rates: [], unvalued: [], dayStart: Date(timeIntervalSince1970: 0),
-                              tradingEnabled: tradingEnabled.withLockedValue { $0 }, pausedReason: nil)
+                              tradingEnabled: tradingEnabled.withLockedValue { $0 }, pausedReason: nil, marks: marks.withLockedValue { $0 })
     }
 }
 

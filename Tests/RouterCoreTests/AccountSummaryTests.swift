@@ -343,6 +343,29 @@ struct ValuationMarkTests {
         #expect(stale.unvalued == ["BTC", "ETH"], "BTCUSDT's price too old: BTC is unvalued, not valued through the venue's BTCUSDC")
     }
 
+    @Test("each routed symbol's last price with its quote asset's rate, for mindsetd to value the strategies' positions")
+    func symbolMarks() throws {
+        let rules: [Venue: [String: SymbolRules]] = [.binance: [
+            "BTCUSDT": RouterFixture.looseRules("BTCUSDT"),
+            "ETHBTC": SymbolRules(symbol: "ETHBTC", baseAsset: "ETH", quoteAsset: "BTC", tickSize: 0.00001, stepSize: 0.0001, minQuantity: 0.0001,
+                                  maxQuantity: 9_000),
+        ]]
+        let valuation = AccountValuation(currency: "USD", pegs: ["USDT": "USD"], rules: rules)
+        func marks(_ prices: [String: ExactDecimal]) throws -> [AccountSummary.SymbolMark]? {
+            try valuation.summarize([], prices: prices, markVenue: { _ in .binance }, day: [], dayStart: Date(),
+                                    trading: TradingSwitchState(enabled: true, reason: nil, changedAt: Date())).marks
+        }
+        #expect(try marks(["BTCUSDT": 60_000, "ETHBTC": 0.05]) == [
+            AccountSummary.SymbolMark(symbol: "BTCUSDT", price: 60_000, baseAsset: "BTC", quoteAsset: "USDT", quoteRate: 1),
+            AccountSummary.SymbolMark(symbol: "ETHBTC", price: 0.05, baseAsset: "ETH", quoteAsset: "BTC", quoteRate: 60_000),
+        ])
+        #expect(try marks(["ETHBTC": 0.05]) == [AccountSummary.SymbolMark(symbol: "ETHBTC", price: 0.05, baseAsset: "ETH", quoteAsset: "BTC", quoteRate: nil)],
+                "no BTCUSDT price: no mark for it, and BTC without a rate")
+        // Without a tick, the mark of the venue the symbol is routed to, never another's.
+        #expect(try Self.value(routedTo: .paper).marks?.map(\.price) == [9_326])
+        #expect(try Self.value(routedTo: .binance).marks == [])
+    }
+
     @Test("a symbol without a current price is valued only by the mark of the venue it is routed to, never another's")
     func onlyTheRoutedVenuesMark() throws {
         let live = try Self.value(routedTo: .binance)

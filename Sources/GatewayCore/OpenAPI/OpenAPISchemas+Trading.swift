@@ -101,7 +101,11 @@ extension OpenAPIComponents {
                       "shortfalls": .array(.object(required: [
                           "venue": venue, "asset": .string(), "booked": .decimal("The strategies' long positions there, together."),
                           "held": .signedDecimal("What the venue holds (free + locked)."),
-                      ]), "A live venue holding less of a coin than the strategies' books: a fill missed, or a withdrawal or trade by hand there.")]),
+                      ]), "A live venue holding less of a coin than the strategies' books: a fill missed, or a withdrawal or trade by hand there."),
+                      "marks": .array(.object(required: ["symbol": .string(), "price": .decimal(), "quoteAsset": .string()], optional: [
+                          "baseAsset": .string(),
+                          "quoteRate": .decimal("One unit of the quote asset in the account's currency; absent while it has no rate."),
+                      ]), "Each routed symbol's last price: mindsetd values the strategies' open positions with them.")]),
         "StrategyList": .object(required: ["strategies": .array(.ref("Strategy"))]),
         "Strategy": .object("A registered strategy (arsenald's `StrategyInfo`).", required: [
             "id": .string(), "kind": .string(), "description": .string(), "enabled": .boolean(), "symbols": .array(.string()),
@@ -143,10 +147,11 @@ extension OpenAPIComponents {
                     "outcome": .string(),
                 ], optional: ["strategyId": .string()])),
                 "flattenStuck": .array(.string()), "countedFillSequence": .integer(),
+                "positionsLeftOut": .array(.string(), "Open positions (strategy|symbol) the open positions' measure leaves out: no price or rate, or a coin the venue lacks."),
             ], optional: [
                 "lockReason": .string(), "dayStart": .dateTime(), "startOfDayEquity": .signedDecimal(), "equity": .signedDecimal(),
-                "judgedPnl": .signedDecimal(), "cooldownUntil": .dateTime(), "revengeWindowUntil": .dateTime(),
-                "lastLossNotional": .decimal(), "selfLockoutUntil": .dateTime(), "selfLockoutReason": .string(),
+                "judgedPnl": .signedDecimal(), "openPositionsChange": .signedDecimal(), "cooldownUntil": .dateTime(), "revengeWindowUntil": .dateTime(),
+                "lastLossNotional": .decimal(), "lastLossSymbol": .string(), "selfLockoutUntil": .dateTime(), "selfLockoutReason": .string(),
             ], open: true),
         "Grade": .object(required: [
             "trades": .integer(), "maxDrawdown": .decimal(), "sizeFactor": .number(), "confidence": .number(),

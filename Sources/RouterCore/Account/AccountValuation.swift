@@ -24,12 +24,21 @@ struct AccountValuation {
     /// last replayed price, and would stand in for a live price that is missing or too old. Then, for what those
     /// leave without a rate, the pairs a venue priced for assets held there that no routed symbol trades (BNB).
     func converter(prices: [String: ExactDecimal], holdings: [Holdings], markVenue: (String) -> Venue?) -> CurrencyConverter {
+        converter(marks: marks(prices: prices, holdings: holdings, markVenue: markVenue), holdings: holdings)
+    }
+
+    /// Each symbol's last price: routerd's latest tick, else the mark of the venue it is routed to.
+    func marks(prices: [String: ExactDecimal], holdings: [Holdings], markVenue: (String) -> Venue?) -> [String: ExactDecimal] {
         var marks = prices
         for holding in holdings {
             for position in holding.positions where marks[position.symbol] == nil && markVenue(position.symbol) == holding.venue {
                 marks[position.symbol] = position.lastPrice
             }
         }
+        return marks
+    }
+
+    private func converter(marks: [String: ExactDecimal], holdings: [Holdings]) -> CurrencyConverter {
         let routed = rules.values.flatMap(\.values)
         let pairs = routed.compactMap { rule -> CurrencyConverter.Pair? in
             marks[rule.symbol].map { CurrencyConverter.Pair(symbol: rule.symbol, baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset, price: $0) }
@@ -45,7 +54,8 @@ struct AccountValuation {
     /// `markVenue`: where each symbol is routed, the one venue whose mark may value it when `prices` has none.
     func summarize(_ holdings: [Holdings], prices: [String: ExactDecimal], markVenue: (String) -> Venue?, day: [DayFigure], dayStart: Date,
                    trading: TradingSwitchState) throws -> AccountSummary {
-        let converter = self.converter(prices: prices, holdings: holdings, markVenue: markVenue)
+        let marks = self.marks(prices: prices, holdings: holdings, markVenue: markVenue)
+        let converter = self.converter(marks: marks, holdings: holdings)
         // Currencies, as opposed to coins and shares: the account's, pegged ones, and every quote asset.
         let cashAssets = Set([currency]).union(pegs.keys).union(rules.values.flatMap(\.values).map(\.quoteAsset))
         var unvalued = Set<String>()
@@ -104,7 +114,22 @@ struct AccountValuation {
             realizedPnlToday: realized, feesToday: fees, unrealizedPnl: unrealized, exposure: try ExactDecimal.sum(venues.map(\.exposure)),
             venues: venues, symbols: symbols.values.sorted { ($0.venue.rawValue, $0.symbol) < ($1.venue.rawValue, $1.symbol) },
             rates: converter.rates.values.sorted { $0.asset < $1.asset }, unvalued: unvalued.sorted(), dayStart: dayStart,
-            tradingEnabled: trading.enabled, pausedReason: trading.reason)
+            tradingEnabled: trading.enabled, pausedReason: trading.reason,
+            marks: symbolMarks(marks, converter: converter, markVenue: markVenue))
+    }
+
+    /// Each routed symbol's last price with its quote asset's rate (nil while it has none), in symbol order: mindsetd
+    /// values the strategies' open positions with them, and compares sizes across quote currencies.
+    private func symbolMarks(_ marks: [String: ExactDecimal], converter: CurrencyConverter,
+                             markVenue: (String) -> Venue?) -> [AccountSummary.SymbolMark] {
+        let symbols = Set(rules.values.flatMap(\.keys))
+        return symbols.sorted().compactMap { symbol in
+            guard let price = marks[symbol],
+                  let rule = markVenue(symbol).flatMap({ rules[$0]?[symbol] }) ?? rules.values.lazy.compactMap({ $0[symbol] }).first
+            else { return nil }
+            return AccountSummary.SymbolMark(symbol: symbol, price: price, baseAsset: rule.baseAsset, quoteAsset: rule.quoteAsset,
+                                             quoteRate: converter.rates[rule.quoteAsset]?.rate)
+        }
     }
 
     private static func key(_ venue: Venue, _ symbol: String) -> String { venue.rawValue + "|" + symbol }

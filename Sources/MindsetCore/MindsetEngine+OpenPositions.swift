@@ -1,0 +1,120 @@
+import Foundation
+import BagbotDomain
+
+/// Where each open position's part of the day's P&L counts from (`MindsetState.openStarts`).
+public struct OpenPositionStarts: Codable, Sendable, Equatable {
+    /// Each open position's P&L (by `MindsetEngine.startKey`) when the day's measure began on it: at the day's first
+    /// marks; 0 for a position opened since (its fees count at once); its first valuation for one held from before
+    /// whose mark was missing then.
+    public var positions: [String: ExactDecimal] = [:]
+    /// The starts of positions closed since by trades counted today: the part of those trades' P&L made before the day.
+    public var closed: ExactDecimal = .zero
+}
+
+/// The open positions' side of the loss limits (docs/mindset.md, "Loss limits on equity"): mindsetd's own record of
+/// the positions (from routerd's fill log) valued at routerd's marks. The day's P&L measured this way — the closed
+/// trades plus each open position's change since the day's start — is moved neither by a deposit or a withdrawal nor by
+/// coins held outside the positions, which all move the equity: a deposit can no longer hide an open loss.
+///
+/// Kept per position, so a position closed by a trade counted for another day (a gain dated before the reset, read
+/// after it) leaves with its own start, and one that cannot be valued (no mark, no rate) or that the venue no longer
+/// holds (routerd's `shortfalls`: a withdrawal, a sale by hand) is left out alone, start and all. The marks are as old
+/// as routerd's last account: once a fill is counted after them, the measure waits for the next one.
+extension MindsetEngine {
+    /// A position's key in `OpenPositionStarts.positions`.
+    static func startKey(strategyId: String, symbol: String) -> String { strategyId + "|" + symbol }
+
+    /// Takes routerd's marks and the assets a live venue holds less of than the books; `countedThrough`: the fill
+    /// sequence counted when the account was asked for (a fill counted while it was read is newer than the marks).
+    /// With marks as new as every fill counted, starts each open position not started yet at its P&L now (the day's
+    /// measure begins at the first), and keeps each one's P&L as the last valued.
+    mutating func takeMarks(_ marks: [AccountSummary.SymbolMark]?, shortAssets: Set<String>, countedThrough: Int64? = nil) {
+        guard let marks else { return }
+        self.marks = Dictionary(marks.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
+        for mark in marks { quoteAssets[mark.symbol] = mark.quoteAsset }
+        self.shortAssets = shortAssets
+        marksThrough = min(countedThrough ?? countedFillSequence, countedFillSequence)
+        guard state.startOfDayEquity != nil, positionsAreComplete, marksAreCurrent else { return }
+        var starts = state.openStarts ?? OpenPositionStarts()
+        for position in state.fillLog?.positions ?? [] where !position.quantity.isZero {
+            let key = Self.startKey(strategyId: position.strategyId, symbol: position.symbol)
+            guard let pnl = pnl(of: position) else { continue }
+            lastPositionPnl[key] = pnl
+            if starts.positions[key] == nil { starts.positions[key] = pnl }
+        }
+        state.openStarts = starts
+    }
+
+    /// Whether no fill was counted since the marks were read.
+    var marksAreCurrent: Bool { marksThrough.map { $0 >= countedFillSequence } ?? false }
+
+    /// Whether the fill log's positions are whole, and the account's scope (paper, live) is theirs.
+    var positionsAreComplete: Bool {
+        guard let log = state.fillLog, log.countedThrough >= log.historyThrough else { return false }
+        if let scope = state.equityScope, FillLogIdentity.isLive(log.databaseId) != (scope == Self.liveScope) { return false }
+        return true
+    }
+
+    /// A position's P&L in the account's currency at the marks: its value at the mark less what it cost and the fees
+    /// paid opening it (as its close would count them). Nil when it cannot be valued (no mark or rate), or the venue
+    /// holds less of its coin than the books (`shortAssets`).
+    func pnl(of position: StrategyPosition) -> ExactDecimal? {
+        guard let mark = marks[position.symbol], let rate = mark.quoteRate,
+              mark.baseAsset.map({ shortAssets.contains($0) }) != true,
+              let value = try? mark.price.times(position.quantity.magnitude),
+              let gross = try? (position.quantity.isPositive ? value - position.cost : position.cost - value) else { return nil }
+        return try? (gross - position.openFees).times(rate)
+    }
+
+    /// The open positions (by `startKey`) the measure leaves out now: no mark or rate, or a coin the venue lacks.
+    public var positionsLeftOut: [String] {
+        guard !marks.isEmpty, positionsAreComplete else { return [] }
+        return (state.fillLog?.positions ?? []).filter { !$0.quantity.isZero && pnl(of: $0) == nil }
+            .map { Self.startKey(strategyId: $0.strategyId, symbol: $0.symbol) }.sorted()
+    }
+
+    /// How far the positions moved since the day's start: each open position started, at its P&L now (or, left out
+    /// now, at its last valued), less its start; less the starts of those closed today. Nil before the day's measure
+    /// started, while the log's positions are being rebuilt or are another scope's, and once a fill was counted after
+    /// the marks (until the next account).
+    public var openPositionsChange: ExactDecimal? {
+        guard let starts = state.openStarts, positionsAreComplete, marksAreCurrent else { return nil }
+        var change = ExactDecimal.zero
+        for position in state.fillLog?.positions ?? [] where !position.quantity.isZero {
+            let key = Self.startKey(strategyId: position.strategyId, symbol: position.symbol)
+            guard let start = starts.positions[key], let now = pnl(of: position) ?? lastPositionPnl[key] else { continue }
+            guard let sum = try? change + now - start else { return nil }
+            change = sum
+        }
+        return try? change - starts.closed
+    }
+
+    /// Follows a fill's move of its position (`count`) in the starts. A position opened starts at 0 (its fees count at
+    /// once) — or, opened by a fill dated before the day, at its P&L at the next marks. A reduction takes the closed
+    /// share of the start out: to the day's closed starts when its trade counts today, dropped when the trade counts for
+    /// another day (a gain dated before the reset, read after it).
+    mutating func followStart(_ move: StartMove, countsToday: Bool) {
+        guard var starts = state.openStarts, move.before != move.after else { return }
+        lastPositionPnl[move.key] = nil
+        let flipped = !move.before.isZero && !move.after.isZero && move.after.signum != move.before.signum
+        let reduced = !move.before.isZero && (move.after.isZero || flipped || move.after.magnitude < move.before.magnitude)
+        if reduced, let start = starts.positions[move.key] {
+            let whole = move.after.isZero || flipped
+            let share = whole ? start : (try? (move.before.magnitude - move.after.magnitude))
+                .flatMap { try? start.times($0).divided(by: move.before.magnitude, scale: PositionBook.shareScale, rounding: .halfEven) } ?? start
+            starts.positions[move.key] = whole ? nil : (try? start - share)
+            if countsToday { starts.closed = (try? starts.closed + share) ?? starts.closed }
+        }
+        if !move.after.isZero, move.before.isZero || flipped { starts.positions[move.key] = move.datedToday ? .zero : nil }
+        state.openStarts = starts
+    }
+}
+
+/// A fill's move of one position, for its start (`MindsetEngine.followStart`).
+struct StartMove: Sendable, Equatable {
+    var key: String
+    var before: ExactDecimal
+    var after: ExactDecimal
+    /// Whether the fill is dated in the current day (an entry dated before it starts at the next marks).
+    var datedToday: Bool
+}

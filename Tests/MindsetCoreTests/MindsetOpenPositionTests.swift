@@ -1,0 +1,273 @@
+import BagbotTestSupport
+import Foundation
+import BagbotDomain
+import NIOConcurrencyHelpers
+import Testing
+@testable import MindsetCore
+
+/// The open positions' change since the day's start, from mindsetd's own record of the strategies' positions at
+/// routerd's marks (`MindsetEngine+OpenPositions.swift`): a deposit cannot hide an open loss behind the equity.
+struct MindsetOpenPositionTests {
+    let now = utc("2024-03-01T10:00:00Z")
+    let dir: TempDir
+
+    init() throws {
+        dir = try TempDir()
+    }
+
+    func service(_ log: FakeFillLog, wall: NIOLockedValueBox<Date>) -> MindsetService {
+        MindsetService(rules: makeRules { $0.dailyLossLimit = 1_000; $0.dailyLossLimitPercent = 50; $0.revengeCooldownSeconds = 0 },
+                       store: MindsetStore(stateDirectory: dir.file("state")), logger: quietLogger, ledger: log,
+                       wallClock: { wall.withLockedValue { $0 } })
+    }
+
+    static func mark(_ symbol: String, _ price: ExactDecimal, base: String? = nil, quote: String = "USDT", rate: ExactDecimal? = 1)
+        -> AccountSummary.SymbolMark {
+        AccountSummary.SymbolMark(symbol: symbol, price: price, baseAsset: base, quoteAsset: quote, quoteRate: rate)
+    }
+
+    /// A service linked to an empty log holding 20 BTC bought at 100, its day started at equity 10,000 with BTC at 100.
+    func holding() async -> (FakeFillLog, MindsetService) {
+        let log = FakeFillLog()
+        let mindset = service(log, wall: NIOLockedValueBox(now))
+        #expect(await mindset.catchUp(), "linked to an empty log")
+        log.append(.buy, 20, at: 100, time: now)
+        #expect(await mindset.catchUp())
+        log.equity.withLockedValue { $0 = 10_000 }
+        log.marks.withLockedValue { $0 = [Self.mark("BTCUSDT", 100)] }
+        await mindset.markToMarket()
+        return (log, mindset)
+    }
+
+    @Test("a deposit while a position loses: the open loss still reaches the daily limit and locks")
+    func depositDoesNotHideAnOpenLoss() async throws {
+        let (log, mindset) = await holding()
+        // BTC halves: the position is 1,000 down (the limit). The trader deposited 5,000 meanwhile: equity is up 4,000.
+        log.equity.withLockedValue { $0 = 14_000 }
+        log.marks.withLockedValue { $0 = [Self.mark("BTCUSDT", 50)] }
+        await mindset.markToMarket()
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.openPositionsChange == -1_000)
+        #expect(snapshot.judgedPnl == -1_000, "judged \(String(describing: snapshot.judgedPnl))")
+        #expect(snapshot.emotionState == "LOCKED")
+        #expect(snapshot.lockReason?.hasPrefix("daily loss limit hit") == true)
+    }
+
+    @Test("a close moves the position's loss from the open side to the closed trades: counted once, not twice")
+    func closeCountsOnce() async throws {
+        let (log, mindset) = await holding()
+        log.equity.withLockedValue { $0 = 14_400 }
+        log.marks.withLockedValue { $0 = [Self.mark("BTCUSDT", 70)] }
+        await mindset.markToMarket()
+        #expect(await mindset.snapshot().judgedPnl == -600)
+        // Sold at 70 and counted before routerd's next account: the marks are older than the fill, the measure waits.
+        log.append(.sell, 20, at: 70, time: now.addingTimeInterval(5))
+        #expect(await mindset.catchUp())
+        let counted = await mindset.snapshot()
+        #expect(counted.dailyPnl == -600 && counted.openPositionsChange == nil && counted.judgedPnl == -600)
+        await mindset.markToMarket()
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.openPositionsChange == 0)
+        #expect(snapshot.judgedPnl == -600, "-1,200 would lock on a loss of 600")
+        #expect(snapshot.emotionState != "LOCKED")
+    }
+
+    @Test("without a mark for an open position it is left out (start and all), and the equity's measure still judges")
+    func missingMark() async throws {
+        let (log, mindset) = await holding()
+        log.equity.withLockedValue { $0 = 9_200 }
+        log.marks.withLockedValue { $0 = [Self.mark("ETHUSDT", 50)] }
+        await mindset.markToMarket()
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.openPositionsChange == 0 && snapshot.judgedPnl == -800)
+        #expect(snapshot.positionsLeftOut == ["micro_trend|BTCUSDT"])
+    }
+
+    func engine(positions: [StrategyPosition], scope: String? = nil, live: Bool = false) -> MindsetEngine {
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 1_000; $0.dailyLossLimitPercent = 50 })
+        _ = engine.advance(to: now)
+        engine.state.fillLog = FillLogPosition(databaseId: FillLogIdentity.scoped("db", live: live), countedThrough: 3, historyThrough: 3,
+                                               historyBefore: now, positions: positions)
+        return engine
+    }
+
+    @Test("shorts, fees paid opening and another quote currency are valued in the account's currency; a coin the venue lacks is not")
+    func valuation() throws {
+        let long = StrategyPosition(strategyId: "a", symbol: "BTCUSDT", quantity: 2, averagePrice: 100, cost: 200, openFees: 1)
+        let short = StrategyPosition(strategyId: "b", symbol: "ETHUSDT", quantity: -3, averagePrice: 50, cost: 150)
+        let cross = StrategyPosition(strategyId: "c", symbol: "ETHBTC", quantity: 10, averagePrice: ExactDecimal("0.05")!, cost: ExactDecimal("0.5")!)
+        var engine = engine(positions: [long, short, cross])
+        engine.marks = Dictionary(uniqueKeysWithValues: [
+            Self.mark("BTCUSDT", 110, base: "BTC"), Self.mark("ETHUSDT", 40, base: "ETH"),
+            Self.mark("ETHBTC", ExactDecimal("0.04")!, base: "ETH", quote: "BTC", rate: 1_000),
+        ].map { ($0.symbol, $0) })
+        #expect(engine.pnl(of: long) == 19, "220 - 200 - 1")
+        #expect(engine.pnl(of: short) == 30, "150 - 120")
+        #expect(engine.pnl(of: cross) == -100, "(0.4 - 0.5) BTC × 1,000")
+        engine.marks["ETHBTC"]?.quoteRate = nil
+        #expect(engine.pnl(of: cross) == nil, "a quote asset without a rate")
+        // A live venue holds less BTC than the books (withdrawn, sold by hand): the position is not valued.
+        engine.shortAssets = ["BTC"]
+        #expect(engine.pnl(of: long) == nil && engine.pnl(of: short) == 30)
+        // Positions of the live log while the account is paper's (or the other way round), or being read again: not whole.
+        engine.state.equityScope = "paper"
+        engine.state.fillLog?.databaseId = FillLogIdentity.scoped("db", live: true)
+        #expect(!engine.positionsAreComplete)
+        engine.state.equityScope = "live"
+        #expect(engine.positionsAreComplete)
+        engine.state.fillLog?.historyThrough = 9
+        #expect(!engine.positionsAreComplete)
+    }
+
+    @Test("a coin the venue no longer holds (withdrawn) leaves the measure with its start: its fall is no loss of the day")
+    func shortfallLeavesTheMeasure() throws {
+        var engine = engine(positions: [StrategyPosition(strategyId: "manual", symbol: "BTCUSDT", quantity: 1, averagePrice: 60_000, cost: 60_000)])
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", marks: [Self.mark("BTCUSDT", 60_000, base: "BTC")], wallClock: now)
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", marks: [Self.mark("BTCUSDT", 57_000, base: "BTC")], shortAssets: ["BTC"],
+                                wallClock: now)
+        #expect(engine.openPositionsChange == 0 && engine.state.emotion != .locked, "not -3,000")
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", marks: [Self.mark("BTCUSDT", 57_000, base: "BTC")], wallClock: now)
+        #expect(engine.openPositionsChange == -3_000, "held again: its move since the day's start counts")
+    }
+
+    @Test("each position's start is the day's: taken again after the reset, and after a switch of scope")
+    func startFollowsTheDay() throws {
+        var engine = engine(positions: [StrategyPosition(strategyId: "a", symbol: "BTCUSDT", quantity: 10, averagePrice: 100, cost: 1_000)],
+                            live: true)
+        _ = engine.markToMarket(equity: 5_000, currency: "USD", scope: "live", marks: [Self.mark("BTCUSDT", 90)], wallClock: now)
+        #expect(engine.state.openStarts?.positions == ["a|BTCUSDT": -100] && engine.openPositionsChange == 0)
+        _ = engine.markToMarket(equity: 5_000, currency: "USD", scope: "live", marks: [Self.mark("BTCUSDT", 60)], wallClock: now)
+        #expect(engine.openPositionsChange == -300 && engine.judgedPnl == -300)
+        // To paper: the live log's positions are not the paper account's.
+        _ = engine.markToMarket(equity: 100_000, currency: "USD", scope: "paper", marks: [Self.mark("BTCUSDT", 60)], wallClock: now)
+        #expect(engine.state.openStarts == nil && engine.openPositionsChange == nil && engine.judgedPnl == 0)
+        // Back to live: the positions start again (the equity's measure takes the live start of the day back).
+        _ = engine.markToMarket(equity: 4_500, currency: "USD", scope: "live", marks: [Self.mark("BTCUSDT", 55)], wallClock: now)
+        #expect(engine.state.openStarts?.positions == ["a|BTCUSDT": -450] && engine.judgedPnl == -500)
+        // The next day measures from its first marks.
+        let tomorrow = now.addingTimeInterval(86_400)
+        _ = engine.markToMarket(equity: 4_500, currency: "USD", scope: "live", marks: [Self.mark("BTCUSDT", 55)], wallClock: tomorrow)
+        #expect(engine.openPositionsChange == 0 && engine.judgedPnl == 0)
+    }
+
+    @Test("a gain dated before the reset and read after the day's first marks goes to its day, and its position's start with it")
+    func lateGainTakesItsStart() async throws {
+        let evening = utc("2024-03-01T23:00:00Z"), midnight = utc("2024-03-02T00:00:00Z")
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 150; $0.dailyLossLimitPercent = 50 })
+        _ = engine.advance(to: evening)
+        let log = FakeFillLog()
+        #expect(engine.count(try await log.fills(after: 0, limit: 100), ceiling: nil, wallClock: evening).outcome == .relinked)
+        log.append(.buy, 20, at: 100, time: evening)
+        _ = engine.count(try await log.fills(after: engine.nextFillPageAfter, limit: 100), ceiling: nil, wallClock: evening)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", 100)], wallClock: evening)
+        // The new day's first reading: the position is 200 up, its start.
+        _ = engine.markToMarket(equity: 10_200, currency: "USD", marks: [Self.mark("BTCUSDT", 110)], wallClock: midnight.addingTimeInterval(1))
+        #expect(engine.state.openStarts?.positions.values.first == 200)
+        // Its take-profit filled at 23:59:59, written to the log only now.
+        log.append(.sell, 20, at: 110, time: midnight.addingTimeInterval(-1))
+        _ = engine.count(try await log.fills(after: engine.nextFillPageAfter, limit: 100), ceiling: nil, wallClock: midnight.addingTimeInterval(2))
+        #expect(engine.state.dailyPnl == 0, "yesterday's gain")
+        _ = engine.markToMarket(equity: 10_200, currency: "USD", marks: [Self.mark("BTCUSDT", 110)], wallClock: midnight.addingTimeInterval(3))
+        #expect(engine.openPositionsChange == 0 && engine.judgedPnl == 0, "-200 would lock the day on yesterday's gain")
+        #expect(engine.state.emotion != .locked)
+    }
+
+    var midnight: Date { utc("2024-03-02T00:00:00Z") }
+
+    /// An engine linked to `log` at 23:00 with 20 BTC bought at 100 then, and the new day's first marks at `price`.
+    func newDay(_ log: FakeFillLog, price: ExactDecimal, limit: ExactDecimal = 150) -> MindsetEngine {
+        let evening = utc("2024-03-01T23:00:00Z")
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = limit; $0.dailyLossLimitPercent = 50 })
+        _ = engine.advance(to: evening)
+        let linked = engine.count(log.page(after: 0), ceiling: nil, wallClock: evening).outcome
+        #expect(linked == .relinked)
+        log.append(.buy, 20, at: 100, time: evening)
+        _ = engine.count(log.page(after: engine.nextFillPageAfter), ceiling: nil, wallClock: evening)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", 100)], wallClock: evening)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", price)], wallClock: midnight.addingTimeInterval(1))
+        return engine
+    }
+
+    /// Counts what `log` has since, then takes marks at `price`.
+    func countAndMark(_ engine: inout MindsetEngine, _ log: FakeFillLog, price: ExactDecimal, also: [AccountSummary.SymbolMark] = []) {
+        _ = engine.count(log.page(after: engine.nextFillPageAfter), ceiling: nil, wallClock: midnight.addingTimeInterval(2))
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", price)] + also, wallClock: midnight.addingTimeInterval(3))
+    }
+
+    @Test("part of a position sold at a gain dated before the reset: that part's share of the start goes to its day")
+    func partialLateGain() {
+        let log = FakeFillLog()
+        var engine = newDay(log, price: 110)
+        log.append(.sell, 15, at: 110, time: midnight.addingTimeInterval(-1))
+        countAndMark(&engine, log, price: 110)
+        #expect(engine.state.openStarts?.positions.values.first == 50, "200 × 5 / 20 left with the 5 held")
+        #expect(engine.openPositionsChange == 0 && engine.state.emotion != .locked, "-150 would lock on no move at all")
+    }
+
+    @Test("a close in parts dated before the reset, a gain in sum: every part's move of the start goes to that day, as the trade does")
+    func partsOfALateGain() {
+        let log = FakeFillLog()
+        var engine = newDay(log, price: 99)
+        #expect(engine.state.openStarts?.positions.values.first == -20)
+        log.append(.sell, 10, at: ExactDecimal("102.5")!, time: midnight.addingTimeInterval(-2), order: "bb-exit")
+        log.append(.sell, 10, at: ExactDecimal("99.999")!, time: midnight.addingTimeInterval(-1), order: "bb-exit")
+        countAndMark(&engine, log, price: 99)
+        #expect(engine.state.dailyPnl == 0, "+24.99 in sum: yesterday's")
+        #expect(engine.state.openStarts?.closed == 0 && engine.openPositionsChange == 0, "not +10 from the losing part's share")
+    }
+
+    @Test("an entry dated before the reset, read after the day's first marks, starts at the next marks, not at its price")
+    func lateEntryStartsAtTheNextMarks() {
+        let log = FakeFillLog()
+        var engine = newDay(log, price: 100)
+        log.append(.buy, 20, at: 100, time: midnight.addingTimeInterval(-1200), symbol: "ETHUSDT")
+        countAndMark(&engine, log, price: 100, also: [Self.mark("ETHUSDT", 90)])
+        #expect(engine.state.openStarts?.positions["micro_trend|ETHUSDT"] == -200)
+        #expect(engine.openPositionsChange == 0 && engine.state.emotion != .locked, "yesterday's fall is not today's loss")
+    }
+
+    @Test("marks read while a fill was counted are older than it: no start is taken at them, and the measure waits")
+    func marksOlderThanAFill() throws {
+        var engine = engine(positions: [StrategyPosition(strategyId: "a", symbol: "BTCUSDT", quantity: 10, averagePrice: 61_000, cost: 610_000)])
+        _ = engine.markToMarket(equity: 1_000_000, currency: "USD", marks: [Self.mark("BTCUSDT", 60_000)], marksCountedThrough: 2, wallClock: now)
+        #expect(engine.state.openStarts == nil && engine.openPositionsChange == nil, "not a start of -10,000")
+        _ = engine.markToMarket(equity: 1_000_000, currency: "USD", marks: [Self.mark("BTCUSDT", 61_000)], marksCountedThrough: 3, wallClock: now)
+        #expect(engine.openPositionsChange == 0)
+    }
+
+    @Test("while the measure waits for marks newer than a fill, the day's peak is not raised by the other two (a deposit in the equity)")
+    func peakWaitsForTheMeasure() throws {
+        var engine = MindsetEngine(rules: makeRules {
+            $0.dailyLossLimit = 10_000; $0.dailyLossLimitPercent = 50; $0.giveBackLimit = 500; $0.revengeCooldownSeconds = 0
+        })
+        _ = engine.advance(to: now)
+        engine.state.fillLog = FillLogPosition(databaseId: "db", countedThrough: 3, historyThrough: 3, historyBefore: now, positions: [
+            StrategyPosition(strategyId: "a", symbol: "BTCUSDT", quantity: 10, averagePrice: 100, cost: 1_000),
+        ])
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", 100)], wallClock: now)
+        // 2,000 deposited; the position 600 down.
+        _ = engine.markToMarket(equity: 11_400, currency: "USD", marks: [Self.mark("BTCUSDT", 40)], wallClock: now)
+        #expect(engine.judgedPnl == -600)
+        // A winning trade of another position counted before the next account: the measure waits.
+        engine.state.fillLog?.countedThrough = 4
+        engine.record(trade(pnl: 700, at: now.addingTimeInterval(1)))
+        #expect(engine.state.intradayPeak == 0, "700 is not the day: the open loss is not in it \(engine.state.emotion) \(engine.state.lockReason ?? "") \(String(describing: engine.judgedPnl))")
+        _ = engine.markToMarket(equity: 12_100, currency: "USD", marks: [Self.mark("BTCUSDT", 40)], wallClock: now)
+        #expect(engine.judgedPnl == 100 && engine.state.intradayPeak == 100, "\(engine.state.intradayPeak) \(engine.state.lockReason ?? "")")
+        #expect(engine.state.emotion != .locked, "600 'given back' from a peak the day never had")
+    }
+
+    @Test("a position left out (its mark gone) keeps its last valued move in the measure, not dropped with it")
+    func leftOutKeepsItsLastMove() throws {
+        var engine = engine(positions: [
+            StrategyPosition(strategyId: "a", symbol: "BTCUSDT", quantity: 10, averagePrice: 100, cost: 1_000),
+            StrategyPosition(strategyId: "a", symbol: "ETHUSDT", quantity: 10, averagePrice: 100, cost: 1_000),
+        ])
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", 100), Self.mark("ETHUSDT", 100)], wallClock: now)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", 400), Self.mark("ETHUSDT", 90)], wallClock: now)
+        #expect(engine.openPositionsChange == 2_900)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("ETHUSDT", 40)], wallClock: now)
+        #expect(engine.openPositionsChange == 2_400, "BTCUSDT's +3,000 kept: not -600 alone")
+        #expect(engine.positionsLeftOut == ["a|BTCUSDT"])
+    }
+}
