@@ -43,7 +43,8 @@ public struct PositionBook: Sendable, Equatable {
     }
 
     /// Applies a fill; returns the closed part if the fill reduced or flipped the position. A fill without a
-    /// positive quantity and price changes nothing; a result out of range throws and changes nothing.
+    /// positive quantity and price changes nothing, except a long sold at 0 (a total loss); a result out of range throws
+    /// and changes nothing.
     ///
     /// The position moves by what the fill really moved (`Fill.positionQuantity`: a buy whose commission was
     /// taken in the base asset received less), at the fill's price, with the whole fee charged as usual: the
@@ -55,7 +56,10 @@ public struct PositionBook: Sendable, Equatable {
         if !isFlat, quantity.signum != fill.side.signed(fill.quantity).signum, fill.quantity <= quantity.magnitude {
             moved = min(moved, quantity.magnitude)
         }
-        guard moved.isPositive, fill.price.isPositive else { return nil }
+        // A long sold for nothing is a total loss, and counts. Any other fill at 0 would make a position that cost
+        // nothing (whose close would be a gain from nothing), or buy one back for nothing: it changes nothing.
+        let longSoldForNothing = fill.price.isZero && quantity.isPositive && fill.side == .sell && moved <= quantity
+        guard moved.isPositive, fill.price.isPositive || longSoldForNothing else { return nil }
         let signed = fill.side.signed(moved)
         let fillCost = try fill.price.times(moved)
         if isFlat || quantity.signum == signed.signum {

@@ -107,12 +107,14 @@ public struct PerformanceLedger: Sendable {
     /// Applies one fill of a strategy (fills without a strategy are the trader's own and are not counted).
     /// Throws, changing nothing, when an amount would leave the exact range.
     public mutating func apply(_ fill: Fill) throws {
-        // The trader's own fills are not a strategy's; a fill without a positive amount moves nothing.
-        guard let strategyId = fill.strategyId, !strategyId.isEmpty, fill.quantity.isPositive, fill.price.isPositive else { return }
+        // The trader's own fills are not a strategy's; a fill the position does not take (no positive quantity, a
+        // price of 0 but for a long sold for nothing: `PositionBook.apply`) moves nothing here either.
+        guard let strategyId = fill.strategyId, !strategyId.isEmpty, fill.quantity.isPositive else { return }
         var entry = entries[strategyId]?[fill.symbol] ?? Entry(report: SymbolPerformance(symbol: fill.symbol))
         var book = entry.book
         let before = book.quantity
         let closed = try book.apply(fill)
+        guard closed != nil || book != entry.book else { return }
         var report = entry.report
         report.fees = try report.fees + fill.fee
         report.volume = try report.volume + fill.price.times(fill.quantity)

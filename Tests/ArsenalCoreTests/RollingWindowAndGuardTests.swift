@@ -230,14 +230,14 @@ struct PositionBookTests {
         #expect(try (realised - cash).magnitude <= 0.000000001)
     }
 
-    @Test("invalid fills are ignored", arguments: ["0", "-1", "0.000"])
+    @Test("invalid fills are ignored (a long sold at 0 is not invalid: PositionBookZeroPriceTests)", arguments: ["0", "-1", "0.000"])
     func invalidFillsIgnored(bad: String) throws {
         var book = PositionBook()
         _ = try book.apply(fill(.buy, 2, at: 100))
         let before = book
         let value = try #require(ExactDecimal(bad))
         #expect(try book.apply(fill(.sell, value, at: 100)) == nil)
-        #expect(try book.apply(fill(.sell, 1, at: value)) == nil)
+        #expect(try book.apply(fill(.buy, 1, at: value)) == nil)
         #expect(book == before)
         #expect(book.quantity == 2)
         #expect(book.averagePrice == 100)

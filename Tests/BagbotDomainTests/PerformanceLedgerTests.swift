@@ -15,6 +15,15 @@ struct PerformanceLedgerTests {
                     requestId: nil, sequence: sequence)
     }
 
+    @Test("a long sold for nothing is a losing trade here as in the positions; an entry at 0 moves nothing")
+    mutating func zeroPrice() throws {
+        var ledger = PerformanceLedger()
+        for fill in [fill(.buy, 1, at: 0), fill(.buy, 2, at: 100, fee: 0.1), fill(.sell, 2, at: 0)] { try ledger.apply(fill) }
+        let btc = try #require(ledger.performance.first?.symbols.first)
+        #expect(btc.trades == 1 && btc.losses == 1 && btc.netPnl == ExactDecimal("-200.1")!)
+        #expect(btc.position == 0 && btc.volume == 200, "the buy at 0 is no volume and no position")
+    }
+
     @Test("wins, losses, fees, profit factor and the deepest fall of the running P&L, to the last digit")
     mutating func knownAnswers() throws {
         var ledger = PerformanceLedger()
