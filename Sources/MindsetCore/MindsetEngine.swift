@@ -381,6 +381,11 @@ public struct MindsetEngine: Sendable {
         }
     }
 
+    /// An asset's rate in the account currency, from any symbol quoted in it (the losing trade's own may no longer be routed).
+    func rate(of quoteAsset: String) -> ExactDecimal? {
+        marks.values.lazy.filter { $0.quoteAsset == quoteAsset }.compactMap(\.quoteRate).first
+    }
+
     /// The losing trade's notional in the quote asset of `symbol`: as it is for the same symbol or quote asset, else
     /// converted at routerd's rates (`marks`). Nil when it cannot be compared (a quote asset or a rate not known,
     /// or a loss recorded before its symbol was kept).
@@ -389,8 +394,7 @@ public struct MindsetEngine: Sendable {
         if lossSymbol == symbol { return notional }
         guard let lossQuote = quoteAssets[lossSymbol], let quote = quoteAssets[symbol] else { return nil }
         if lossQuote == quote { return notional }
-        guard let from = marks[lossSymbol]?.quoteRate, let to = marks[symbol]?.quoteRate, to.isPositive,
-              let value = try? notional.times(from) else { return nil }
+        guard let from = rate(of: lossQuote), let to = rate(of: quote), to.isPositive, let value = try? notional.times(from) else { return nil }
         return try? value.divided(by: to, scale: Self.capScale, rounding: .towardZero)
     }
 

@@ -398,6 +398,12 @@ struct MindsetDecisionTests {
         let capped = engine.evaluate(entry)
         #expect(capped.approved && capped.approvedQuantity == ExactDecimal("0.4")!, "\(capped.approvedQuantity)")
         #expect(capped.codes.contains("revenge_cap"))
+        // BTCUSDT no longer routed (no mark of its own): USDT's rate comes from another symbol quoted in it.
+        engine.marks = [
+            "ETHUSDT": AccountSummary.SymbolMark(symbol: "ETHUSDT", price: 2_500, quoteAsset: "USDT", quoteRate: 1),
+            "ETHBTC": AccountSummary.SymbolMark(symbol: "ETHBTC", price: ExactDecimal("0.05")!, quoteAsset: "BTC", quoteRate: 50_000),
+        ]
+        #expect(engine.evaluate(entry).approvedQuantity == ExactDecimal("0.4")!)
         // Outside the window, nothing to compare.
         #expect(engine.evaluate(proposal(at: at(1_801), quantity: 100, price: ExactDecimal("0.05")!, symbol: "ETHBTC")).approvedQuantity == 100)
     }
