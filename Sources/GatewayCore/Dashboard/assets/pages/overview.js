@@ -47,7 +47,8 @@ export async function render(ctx) {
     api("/api/account"), api("/api/mindset"), api("/api/account/equity?range=day"), api("/api/account/equity?range=month"),
     fetch("/healthz").then((r) => r.json()).catch(() => ({ services: {} })), api("/api/fills?limit=10"),
   ]);
-  const peak = Number(mindset.intradayPeak ?? 0), pnl = Number(mindset.dailyPnl ?? 0);
+  // The limits judge the worst of the closed trades, the equity's change and the open positions' (docs/mindset.md).
+  const peak = Number(mindset.intradayPeak ?? 0), pnl = Number(mindset.judgedPnl ?? mindset.dailyPnl ?? 0);
   const drawdown = Math.max(0, peak - pnl);
   const lossUsed = Math.max(0, -Number(mindset.judgedPnl ?? mindset.dailyPnl ?? 0));
 
@@ -109,6 +110,9 @@ export async function render(ctx) {
          gauge("Daily loss limit used", lossUsed, mindset.dailyLossLimit, `${lossUsed.toFixed(2)} of ${mindset.dailyLossLimit ?? "—"}`),
          gauge("Give-back from peak", drawdown, mindset.giveBackLimit, `${drawdown.toFixed(2)} of ${mindset.giveBackLimit ?? "—"}`),
          el("div", {}, `trades ${mindset.trades ?? 0} · wins ${mindset.wins ?? 0} · losses ${mindset.losses ?? 0}`),
+         mindset.openPositionsChange != null ? el("div", { id: "open-positions-change" }, "open positions since the day's start: ", signed(mindset.openPositionsChange)) : null,
+         (mindset.positionsLeftOut || []).length ? el("div", { class: "warn" }, "not in the open positions' measure (no price, or the venue holds less): ",
+           mindset.positionsLeftOut.join(", ")) : null,
          mindset.selfLockoutUntil ? el("div", { class: "warn" }, "self-lockout until ", time(mindset.selfLockoutUntil), ": ", mindset.selfLockoutReason) : null,
          (mindset.recentTransitions || []).length ? el("ul", {}, mindset.recentTransitions.slice(-3).map((t) => el("li", {}, `${t.from} → ${t.to}: ${t.reason}`))) : null),
       el("div", { class: "card", id: "trading" }, el("h3", {}, "Trading"),
