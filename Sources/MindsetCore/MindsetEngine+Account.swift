@@ -14,10 +14,7 @@ extension MindsetEngine {
             guard let change = try? equity - start else { return nil }
             judged = min(judged, change)
         }
-        if let open = openPositionsChange {
-            guard let measured = try? state.dailyPnl + open else { return nil }
-            judged = min(judged, measured)
-        }
+        if let measured = closedAndOpenPnl { judged = min(judged, measured) }
         return judged
     }
 

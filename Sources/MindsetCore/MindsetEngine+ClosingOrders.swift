@@ -88,6 +88,7 @@ extension MindsetEngine {
         (trade.pnl, trade.quantity) = (pnl, quantity)
         trades[index] = trade
         state.dailyPnl = dailyPnl
+        countClosed(part.pnl, symbol: trade.symbol)
         if before.isPositive { state.wins -= 1 } else if before.isNegative { state.losses -= 1 }
         if pnl.isPositive { state.wins += 1 } else if pnl.isNegative { state.losses += 1 }
         var streaks = (win: trade.winStreakBefore, loss: trade.lossStreakBefore)

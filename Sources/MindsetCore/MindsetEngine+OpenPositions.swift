@@ -9,6 +9,27 @@ public struct OpenPositionStarts: Codable, Sendable, Equatable {
     public var positions: [String: ExactDecimal] = [:]
     /// The starts of positions closed since by trades counted today: the part of those trades' P&L made before the day.
     public var closed: ExactDecimal = .zero
+    /// The trades counted today in the account's currency (each at its quote asset's rate when counted; the day's P&L
+    /// as it stood, summed as is, when the measure began): the closed side of this measure, which the positions' side is
+    /// in. `MindsetState.dailyPnl` adds each trade in its own quote asset.
+    public var closedTrades: ExactDecimal = .zero
+    /// Each position's P&L at the last marks that valued it (by `startKey`): one left out since (its mark gone, its
+    /// coin short at the venue) keeps that move instead of dropping it.
+    public var lastValued: [String: ExactDecimal] = [:]
+
+    public init(closedTrades: ExactDecimal) {
+        self.closedTrades = closedTrades
+    }
+
+    enum CodingKeys: String, CodingKey { case positions, closed, closedTrades, lastValued }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        positions = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .positions) ?? [:]
+        closed = try container.decodeIfPresent(ExactDecimal.self, forKey: .closed) ?? .zero
+        closedTrades = try container.decodeIfPresent(ExactDecimal.self, forKey: .closedTrades) ?? .zero
+        lastValued = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .lastValued) ?? [:]
+    }
 }
 
 /// The open positions' side of the loss limits (docs/mindset.md, "Loss limits on equity"): mindsetd's own record of
@@ -31,18 +52,24 @@ extension MindsetEngine {
     mutating func takeMarks(_ marks: [AccountSummary.SymbolMark]?, shortAssets: Set<String>, countedThrough: Int64? = nil) {
         guard let marks else { return }
         self.marks = Dictionary(marks.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
-        for mark in marks { quoteAssets[mark.symbol] = mark.quoteAsset }
+        noteQuoteAssets(of: marks)
         self.shortAssets = shortAssets
         marksThrough = min(countedThrough ?? countedFillSequence, countedFillSequence)
         guard state.startOfDayEquity != nil, positionsAreComplete, marksAreCurrent else { return }
-        var starts = state.openStarts ?? OpenPositionStarts()
+        var starts = state.openStarts ?? OpenPositionStarts(closedTrades: state.dailyPnl)
         for position in state.fillLog?.positions ?? [] where !position.quantity.isZero {
             let key = Self.startKey(strategyId: position.strategyId, symbol: position.symbol)
             guard let pnl = pnl(of: position) else { continue }
-            lastPositionPnl[key] = pnl
+            starts.lastValued[key] = pnl
             if starts.positions[key] == nil { starts.positions[key] = pnl }
         }
         state.openStarts = starts
+    }
+
+    /// Notes each symbol's quote asset: they do not move, and the revenge cap compares sizes in them (taken even from
+    /// an account not fully valued, whose equity is not).
+    public mutating func noteQuoteAssets(of marks: [AccountSummary.SymbolMark]) {
+        for mark in marks { quoteAssets[mark.symbol] = mark.quoteAsset }
     }
 
     /// Whether no fill was counted since the marks were read.
@@ -73,6 +100,21 @@ extension MindsetEngine {
             .map { Self.startKey(strategyId: $0.strategyId, symbol: $0.symbol) }.sorted()
     }
 
+    /// The day's P&L this way, in the account's currency: the trades counted today and the positions' change.
+    var closedAndOpenPnl: ExactDecimal? {
+        guard let starts = state.openStarts, let change = openPositionsChange else { return nil }
+        return try? starts.closedTrades + change
+    }
+
+    /// Adds a trade counted today (or an amendment's change of one) to the closed side, at its quote asset's rate (as is
+    /// when the rate is not known: the closed trades' own measure counts it so).
+    mutating func countClosed(_ pnl: ExactDecimal, symbol: String) {
+        guard var starts = state.openStarts else { return }
+        let quoteRate = quoteAssets[symbol].flatMap { self.rate(of: $0) } ?? 1
+        starts.closedTrades = (try? pnl.times(quoteRate)).flatMap { try? starts.closedTrades + $0 } ?? starts.closedTrades
+        state.openStarts = starts
+    }
+
     /// How far the positions moved since the day's start: each open position started, at its P&L now (or, left out
     /// now, at its last valued), less its start; less the starts of those closed today. Nil before the day's measure
     /// started, while the log's positions are being rebuilt or are another scope's, and once a fill was counted after
@@ -82,7 +124,7 @@ extension MindsetEngine {
         var change = ExactDecimal.zero
         for position in state.fillLog?.positions ?? [] where !position.quantity.isZero {
             let key = Self.startKey(strategyId: position.strategyId, symbol: position.symbol)
-            guard let start = starts.positions[key], let now = pnl(of: position) ?? lastPositionPnl[key] else { continue }
+            guard let start = starts.positions[key], let now = pnl(of: position) ?? starts.lastValued[key] else { continue }
             guard let sum = try? change + now - start else { return nil }
             change = sum
         }
@@ -95,7 +137,6 @@ extension MindsetEngine {
     /// another day (a gain dated before the reset, read after it).
     mutating func followStart(_ move: StartMove, countsToday: Bool) {
         guard var starts = state.openStarts, move.before != move.after else { return }
-        lastPositionPnl[move.key] = nil
         let flipped = !move.before.isZero && !move.after.isZero && move.after.signum != move.before.signum
         let reduced = !move.before.isZero && (move.after.isZero || flipped || move.after.magnitude < move.before.magnitude)
         if reduced, let start = starts.positions[move.key] {
@@ -104,6 +145,14 @@ extension MindsetEngine {
                 .flatMap { try? start.times($0).divided(by: move.before.magnitude, scale: PositionBook.shareScale, rounding: .halfEven) } ?? start
             starts.positions[move.key] = whole ? nil : (try? start - share)
             if countsToday { starts.closed = (try? starts.closed + share) ?? starts.closed }
+        }
+        // The last valued P&L follows what is left: the remaining share after a reduction, none after a close.
+        if reduced, let last = starts.lastValued[move.key] {
+            let left = move.after.isZero || flipped ? nil
+                : (try? last.times(move.after.magnitude)).flatMap { try? $0.divided(by: move.before.magnitude, scale: PositionBook.shareScale, rounding: .halfEven) }
+            starts.lastValued[move.key] = left
+        } else if move.before.isZero {
+            starts.lastValued[move.key] = nil
         }
         if !move.after.isZero, move.before.isZero || flipped { starts.positions[move.key] = move.datedToday ? .zero : nil }
         state.openStarts = starts

@@ -7,13 +7,12 @@ public struct StrategyPositionKey: Codable, Sendable, Hashable {
     public var symbol: String
 }
 
-/// `max_trades_per_day` counts round trips, and the limit holds before they close: an entry that would open a
-/// position (a strategy's first in a symbol) is blocked when the day's closed trades plus the positions opened today
-/// and not yet reduced plus the entries approved and not yet filled reach the limit — each of those is a trade of the
-/// day once it closes. Adding to a position already open (or on its way) starts no new trade. Entries approved
-/// together near the limit are held back this way; counting closed trades alone let every one of them through.
-/// Positions carried from an earlier day, and what is left of one after a close (dust under the venue's minimum),
-/// count only when a trade closes them.
+/// `max_trades_per_day` counts round trips, and the limit holds before they close: an entry is blocked when the day's
+/// closed trades plus the positions grown today and not reduced since plus the entries approved and not yet filled
+/// reach the limit — each of those is a trade of the day once it closes — unless its position is already one of them.
+/// Entries approved together near the limit are held back this way; counting closed trades alone let every one of them
+/// through. A position carried from an earlier day, or what a close left of one (dust), counts only once it grows
+/// again (a re-entry from dust is a trade) or a trade closes it.
 extension MindsetEngine {
     /// How long an approved entry counts while no fill of its strategy and symbol comes (a refused or resting order
     /// stops counting then), on the engine's clock.
@@ -39,10 +38,9 @@ extension MindsetEngine {
 
     /// Blocks an entry that would open one trade more than the day allows; nil when it may go on.
     func tradeLimitBlock(_ proposal: TradeProposal, at now: Date) -> MindsetDecision? {
-        let key = StrategyPositionKey(strategyId: proposal.strategyId, symbol: proposal.symbol)
         let committed = committedPositions(at: now)
-        let adds = state.fillLog?.positions.contains { $0.strategyId == key.strategyId && $0.symbol == key.symbol && !$0.quantity.isZero } ?? false
-        guard !adds, !committed.contains(key), state.trades + committed.count >= rules.maxTradesPerDay else { return nil }
+        guard !committed.contains(StrategyPositionKey(strategyId: proposal.strategyId, symbol: proposal.symbol)),
+              state.trades + committed.count >= rules.maxTradesPerDay else { return nil }
         return blocked("max_trades", "max trades per day reached (\(rules.maxTradesPerDay)): \(state.trades) closed, \(committed.count) open or on their way")
     }
 
@@ -64,15 +62,17 @@ extension MindsetEngine {
         }
     }
 
-    /// Follows a counted fill's effect on the positions opened today and not yet reduced: a position opened (from flat,
-    /// or flipped to the other side) is one; a reduction takes it off (its trade is counted, what is left is part of it).
+    /// Follows a counted fill's effect on the positions grown today and not reduced since: a position opened (from flat,
+    /// or flipped to the other side) or grown (a carried one added to, dust bought back up) is one; a reduction takes it
+    /// off (its trade is counted, what is left is part of it).
     mutating func followOpens(strategyId: String, symbol: String, from before: ExactDecimal, to after: ExactDecimal) {
         guard before != after else { return }
         let key = StrategyPositionKey(strategyId: strategyId, symbol: symbol)
         var opens = state.untradedOpens ?? []
-        let reduced = !before.isZero && (after.isZero || after.signum != before.signum || after.magnitude < before.magnitude)
+        let flipped = !before.isZero && !after.isZero && after.signum != before.signum
+        let reduced = !before.isZero && (after.isZero || flipped || after.magnitude < before.magnitude)
         if reduced { opens.removeAll { $0 == key } }
-        if !after.isZero, before.isZero || after.signum != before.signum, !opens.contains(key) { opens.append(key) }
+        if !after.isZero, flipped || after.magnitude > before.magnitude, !opens.contains(key) { opens.append(key) }
         state.untradedOpens = opens
     }
 }

@@ -58,6 +58,9 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var lastLossNotional: ExactDecimal?
     /// The losing trade's symbol: its notional is in that symbol's quote asset (nil in a state saved before it was kept).
     public var lastLossSymbol: String?
+    /// Its quote asset, when known at the loss (so a symbol no longer routed, or an account not read since a restart,
+    /// still compares).
+    public var lastLossQuote: String?
     /// The engine's own time: it follows market time forward and never goes back (`MindsetEngine.observe`);
     /// days, cooldowns and windows are counted on it.
     public var clock: Date?
@@ -126,9 +129,6 @@ public struct MindsetEngine: Sendable {
     var shortAssets: Set<String> = []
     /// The fill sequence counted when the marks were read: positions changed since are not valued at them.
     var marksThrough: Int64?
-    /// Each position's P&L at the last marks it was valued at (by `startKey`): one left out since (its mark gone, its
-    /// coin short at the venue) keeps that part of the day's measure instead of dropping it.
-    var lastPositionPnl: [String: ExactDecimal] = [:]
     /// Entries approved and not yet seen filled (`MindsetEngine+TradeCount.swift`); not saved: after a restart the
     /// positions the fill log shows count.
     var pendingEntries: [PendingEntry] = []
@@ -352,6 +352,7 @@ public struct MindsetEngine: Sendable {
             return (summary, lockByLimit("daily P&L out of range after trade \(trade.tradeId ?? "-")", at: now, cause: .unknownState))
         }
         state.dailyPnl = dailyPnl
+        countClosed(trade.pnl, symbol: trade.symbol)
         state.trades += 1
         noteCounted(trade, order: order, resultNumbers: resultNumbers)
         (state.winStreak, state.lossStreak) = Self.streaks(after: trade.pnl, from: (state.winStreak, state.lossStreak))
@@ -378,6 +379,7 @@ public struct MindsetEngine: Sendable {
             state.lastLossAt = now
             state.lastLossNotional = notional
             state.lastLossSymbol = symbol
+            state.lastLossQuote = quoteAssets[symbol]
         }
     }
 
@@ -392,7 +394,7 @@ public struct MindsetEngine: Sendable {
     func lostNotional(in symbol: String) -> ExactDecimal? {
         guard let notional = state.lastLossNotional, let lossSymbol = state.lastLossSymbol else { return nil }
         if lossSymbol == symbol { return notional }
-        guard let lossQuote = quoteAssets[lossSymbol], let quote = quoteAssets[symbol] else { return nil }
+        guard let lossQuote = state.lastLossQuote ?? quoteAssets[lossSymbol], let quote = quoteAssets[symbol] else { return nil }
         if lossQuote == quote { return notional }
         guard let from = rate(of: lossQuote), let to = rate(of: quote), to.isPositive, let value = try? notional.times(from) else { return nil }
         return try? value.divided(by: to, scale: Self.capScale, rounding: .towardZero)

@@ -384,6 +384,7 @@ public actor MindsetService {
             return
         }
         routerTradingEnabled = account.tradingEnabled
+        engine.noteQuoteAssets(of: account.marks ?? [])
         guard account.unvalued.isEmpty else {
             // Part of the account has no price yet: its equity would look like a loss (or a gain) it is not.
             logger.warning("routerd's account has unvalued assets; equity not taken", metadata: ["unvalued": "\(account.unvalued)"])

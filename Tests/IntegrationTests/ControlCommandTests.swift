@@ -66,7 +66,7 @@ struct ControlCommandTests {
 
     @Test("one paper trade's request id: lines from all four daemons, in time order, from GET /api/logs and `bagbot trace`")
     func traceOfOneTrade() async throws {
-        let noStrategies = "arsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+        let noStrategies = TestSystem.strategiesOff
         try await TestSystem.with(extraConfig: noStrategies) { system in
             try system.start()
             let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)

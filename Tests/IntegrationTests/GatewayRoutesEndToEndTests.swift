@@ -136,7 +136,7 @@ struct GatewayRoutesEndToEndTests {
 
     @Test("a manual order the real mindset blocks: 409 order_blocked with its reasons and codes, nothing at routerd")
     func blockedManualOrder() async throws {
-        let config = "arsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+        let config = TestSystem.strategiesOff
         try await TestSystem.with(extraConfig: config) { system in
             try system.start()
             let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -164,7 +164,7 @@ struct GatewayRoutesEndToEndTests {
     @Test("what the dashboard reads: fills newest first and paged, the equity curve routerd samples, every subscriber's usage")
     func historyRoutes() async throws {
         // No strategy trades, so nothing but the mindset's own rules stands between the manual orders and routerd.
-        let config = "router:\n  account:\n    equity_sample_seconds: 10\narsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+        let config = "router:\n  account:\n    equity_sample_seconds: 10\n" + TestSystem.strategiesOff
         try await TestSystem.with(extraConfig: config) { system in
             try system.start()
             let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -8,7 +8,7 @@ import Testing
 struct OpenPositionsMeasureTests {
     @Test("after a manual buy on paper, mindsetd's open positions' change equals the equity's change from the same account")
     func measureFollowsTheAccount() async throws {
-        let noStrategies = "arsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+        let noStrategies = TestSystem.strategiesOff
         try await TestSystem.with(extraConfig: noStrategies) { system in
             try system.start()
             let admin = system.adminToken.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -336,6 +336,9 @@ final class TestSystem: @unchecked Sendable {
         return answer
     }
 
+    /// Configuration that turns both default strategies off: only the test's own orders trade.
+    static let strategiesOff = "arsenal:\n  micro_trend:\n    enabled: false\n  mean_reversion:\n    enabled: false\n"
+
     static func freePort() throws -> Int {
         let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SystemCallError("socket") }

@@ -408,6 +408,15 @@ struct MindsetDecisionTests {
         #expect(engine.evaluate(proposal(at: at(1_801), quantity: 100, price: ExactDecimal("0.05")!, symbol: "ETHBTC")).approvedQuantity == 100)
     }
 
+    @Test("the loss's quote asset is noted with it: a symbol gone from routerd's marks since still compares")
+    func lossQuoteKept() {
+        var engine = MindsetEngine(rules: makeRules { $0.revengeCooldownSeconds = 0; $0.revengeWindowSeconds = 1_800 })
+        engine.quoteAssets = ["BTCUSDT": "USDT", "ETHUSDT": "USDT"]
+        engine.record(trade(pnl: -10, at: at(0), quantity: 10, entry: 100))
+        engine.quoteAssets = ["ETHUSDT": "USDT"]
+        #expect(engine.evaluate(proposal(at: at(60), quantity: 1_000, price: 2, symbol: "ETHUSDT")).approvedQuantity == 500)
+    }
+
     @Test("within the revenge window an entry is capped at the losing trade's notional")
     func revengeWindowCap() {
         var engine = MindsetEngine(rules: makeRules {

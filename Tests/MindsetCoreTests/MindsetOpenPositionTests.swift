@@ -269,5 +269,34 @@ struct MindsetOpenPositionTests {
         _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("ETHUSDT", 40)], wallClock: now)
         #expect(engine.openPositionsChange == 2_400, "BTCUSDT's +3,000 kept: not -600 alone")
         #expect(engine.positionsLeftOut == ["a|BTCUSDT"])
+        // Kept with the state: after a restart it still counts once marks come.
+        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        _ = restarted.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("ETHUSDT", 40)], wallClock: now)
+        #expect(restarted.openPositionsChange == 2_400)
+        // Half of it sold: half of its last move stays (its start's half went with the trade).
+        restarted.followStart(StartMove(key: "a|BTCUSDT", before: 10, after: 5, datedToday: true), countsToday: true)
+        #expect(restarted.state.openStarts?.lastValued["a|BTCUSDT"] == 1_500)
+    }
+
+    @Test("a trade in a pair quoted in another asset than the account's counts at its rate beside its position's start")
+    func closedTradesInTheAccountCurrency() throws {
+        let log = FakeFillLog()
+        let evening = utc("2024-03-01T23:00:00Z")
+        func ethbtc(_ price: ExactDecimal) -> AccountSummary.SymbolMark { Self.mark("ETHBTC", price, base: "ETH", quote: "BTC", rate: 60_000) }
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 1_000; $0.dailyLossLimitPercent = 50 })
+        _ = engine.advance(to: evening)
+        _ = engine.count(log.page(after: 0), ceiling: nil, wallClock: evening)
+        log.append(.buy, 10, at: ExactDecimal("0.05")!, fee: ExactDecimal("0.0005")!, time: evening, symbol: "ETHBTC")
+        _ = engine.count(log.page(after: engine.nextFillPageAfter), ceiling: nil, wallClock: evening)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [ethbtc(ExactDecimal("0.05")!)], wallClock: evening)
+        // The new day's first marks: the position is 0.0495 BTC up, 2,970 dollars.
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [ethbtc(ExactDecimal("0.055")!)], wallClock: midnight.addingTimeInterval(1))
+        #expect(engine.state.openStarts?.positions["micro_trend|ETHBTC"] == 2_970)
+        // Sold today at that price: 0.0495 BTC of P&L, 2,970 dollars of which were made yesterday.
+        log.append(.sell, 10, at: ExactDecimal("0.055")!, time: midnight.addingTimeInterval(2), symbol: "ETHBTC")
+        countAndMark(&engine, log, price: 100, also: [ethbtc(ExactDecimal("0.055")!)])
+        #expect(engine.state.dailyPnl == ExactDecimal("0.0495")!)
+        #expect(engine.state.openStarts?.closedTrades == 2_970 && engine.openPositionsChange == -2_970)
+        #expect(engine.judgedPnl == 0 && engine.state.emotion != .locked, "0.0495 - 2,970 would lock a day that made nothing")
     }
 }

@@ -31,19 +31,22 @@ struct MindsetTradeCountTests {
         #expect(engine.evaluate(proposal(at: at(61), symbol: "BTCUSDT")).approved, "adding to the open position starts no trade")
     }
 
-    @Test("a position carried from an earlier day, or what a close left of one, counts only once a trade closes it")
+    @Test("a position carried from an earlier day counts once it grows, and what a close left of one (dust) once it is bought back up")
     func carriedPositionsWait() {
-        var engine = engine(maxTrades: 3, closed: 2, carried: ["BTCUSDT"])
-        #expect(engine.evaluate(proposal(at: at(60), symbol: "ETHUSDT")).approved)
-        #expect(engine.evaluate(proposal(at: at(61), symbol: "BTCUSDT")).approved, "adding to the carried position")
-        // A position opened today and reduced: its trade is counted; the dust left is part of it.
+        var engine = engine(maxTrades: 3, closed: 1, carried: ["BTCUSDT"])
+        #expect(engine.evaluate(proposal(at: at(60), symbol: "ETHUSDT")).approved, "the carried position untouched is no trade of today")
+        #expect(engine.evaluate(proposal(at: at(61), symbol: "BTCUSDT")).approved, "adding to it: a trade to come")
+        #expect(engine.evaluate(proposal(at: at(62), symbol: "SOLUSDT")).codes == ["max_trades"], "1 closed, ETHUSDT and BTCUSDT to come")
+        // A position opened today and reduced: its trade is counted; the dust left is part of it, until it grows again.
+        let sol = StrategyPositionKey(strategyId: "micro_trend", symbol: "SOLUSDT")
         engine.followOpens(strategyId: "micro_trend", symbol: "SOLUSDT", from: 0, to: 5)
-        #expect(engine.state.untradedOpens?.contains(StrategyPositionKey(strategyId: "micro_trend", symbol: "SOLUSDT")) == true)
+        #expect(engine.state.untradedOpens?.contains(sol) == true)
         engine.followOpens(strategyId: "micro_trend", symbol: "SOLUSDT", from: 5, to: ExactDecimal("0.001")!)
-        #expect(engine.state.untradedOpens?.contains(StrategyPositionKey(strategyId: "micro_trend", symbol: "SOLUSDT")) == false)
-        // Flipped to the other side: a new position.
-        engine.followOpens(strategyId: "micro_trend", symbol: "SOLUSDT", from: ExactDecimal("0.001")!, to: -2)
-        #expect(engine.state.untradedOpens?.contains(StrategyPositionKey(strategyId: "micro_trend", symbol: "SOLUSDT")) == true)
+        #expect(engine.state.untradedOpens?.contains(sol) == false)
+        engine.followOpens(strategyId: "micro_trend", symbol: "SOLUSDT", from: ExactDecimal("0.001")!, to: 3)
+        #expect(engine.state.untradedOpens?.contains(sol) == true, "a re-entry from dust is a trade")
+        engine.followOpens(strategyId: "micro_trend", symbol: "SOLUSDT", from: 3, to: -2)
+        #expect(engine.state.untradedOpens?.contains(sol) == true, "flipped: a new position")
     }
 
     func fill(_ symbol: String, requestId: String?) -> Fill {
