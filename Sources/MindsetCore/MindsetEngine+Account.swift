@@ -47,7 +47,7 @@ extension MindsetEngine {
                                       wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
         guard isLive || state.clock != nil else { return (false, nil) }
         let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason, state.equityScope,
-                      state.openStarts)
+                      state.openStarts?.withoutLastValued, state.closedInAccount)
         let now = rollDay(onWallClock: wallClock).now
         if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
             return nil
@@ -78,7 +78,8 @@ extension MindsetEngine {
         takeMarks(marks, shortAssets: shortAssets, countedThrough: marksCountedThrough)
         let transition = reassess(at: now)
         let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
-            || before.3 != state.emotion || before.4 != state.lockReason || before.5 != state.equityScope || before.6 != state.openStarts
+            || before.3 != state.emotion || before.4 != state.lockReason || before.5 != state.equityScope
+            || before.6 != state.openStarts?.withoutLastValued || before.7 != state.closedInAccount
         return (changed, transition)
     }
 

@@ -9,26 +9,39 @@ public struct OpenPositionStarts: Codable, Sendable, Equatable {
     public var positions: [String: ExactDecimal] = [:]
     /// The starts of positions closed since by trades counted today: the part of those trades' P&L made before the day.
     public var closed: ExactDecimal = .zero
-    /// The trades counted today in the account's currency (each at its quote asset's rate when counted; the day's P&L
-    /// as it stood, summed as is, when the measure began): the closed side of this measure, which the positions' side is
-    /// in. `MindsetState.dailyPnl` adds each trade in its own quote asset.
-    public var closedTrades: ExactDecimal = .zero
     /// Each position's P&L at the last marks that valued it (by `startKey`): one left out since (its mark gone, its
     /// coin short at the venue) keeps that move instead of dropping it.
     public var lastValued: [String: ExactDecimal] = [:]
 
-    public init(closedTrades: ExactDecimal) {
-        self.closedTrades = closedTrades
-    }
+    public init() {}
 
-    enum CodingKeys: String, CodingKey { case positions, closed, closedTrades, lastValued }
+    enum CodingKeys: String, CodingKey { case positions, closed, lastValued }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         positions = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .positions) ?? [:]
         closed = try container.decodeIfPresent(ExactDecimal.self, forKey: .closed) ?? .zero
-        closedTrades = try container.decodeIfPresent(ExactDecimal.self, forKey: .closedTrades) ?? .zero
         lastValued = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .lastValued) ?? [:]
+    }
+
+    /// The same starts without the last valued P&Ls, which move at every account: a change of these is worth saving.
+    var withoutLastValued: OpenPositionStarts {
+        var starts = self
+        starts.lastValued = [:]
+        return starts
+    }
+}
+
+/// The day's closed trades in the account's currency (`MindsetState.closedInAccount`): each at its quote asset's rate
+/// when counted, or, while that rate is not known (after a restart, before routerd's account is read), kept in its
+/// symbol's quote asset until the next marks convert it. `MindsetState.dailyPnl` adds each in its own quote asset.
+public struct ClosedInAccount: Codable, Sendable, Equatable {
+    public var converted: ExactDecimal = .zero
+    /// By symbol, in its quote asset.
+    public var unconverted: [String: ExactDecimal] = [:]
+
+    public init(converted: ExactDecimal = .zero) {
+        self.converted = converted
     }
 }
 
@@ -56,7 +69,8 @@ extension MindsetEngine {
         self.shortAssets = shortAssets
         marksThrough = min(countedThrough ?? countedFillSequence, countedFillSequence)
         guard state.startOfDayEquity != nil, positionsAreComplete, marksAreCurrent else { return }
-        var starts = state.openStarts ?? OpenPositionStarts(closedTrades: state.dailyPnl)
+        convertClosed()
+        var starts = state.openStarts ?? OpenPositionStarts()
         for position in state.fillLog?.positions ?? [] where !position.quantity.isZero {
             let key = Self.startKey(strategyId: position.strategyId, symbol: position.symbol)
             guard let pnl = pnl(of: position) else { continue }
@@ -100,19 +114,37 @@ extension MindsetEngine {
             .map { Self.startKey(strategyId: $0.strategyId, symbol: $0.symbol) }.sorted()
     }
 
-    /// The day's P&L this way, in the account's currency: the trades counted today and the positions' change.
+    /// The day's P&L this way, in the account's currency: the trades counted today and the positions' change. Nil while
+    /// a closed trade waits for its rate.
     var closedAndOpenPnl: ExactDecimal? {
-        guard let starts = state.openStarts, let change = openPositionsChange else { return nil }
-        return try? starts.closedTrades + change
+        let closed = state.closedInAccount ?? ClosedInAccount()
+        guard closed.unconverted.isEmpty, let change = openPositionsChange else { return nil }
+        return try? closed.converted + change
     }
 
-    /// Adds a trade counted today (or an amendment's change of one) to the closed side, at its quote asset's rate (as is
-    /// when the rate is not known: the closed trades' own measure counts it so).
+    /// Adds a trade counted today (or an amendment's change of one) to the day's closed trades in the account's
+    /// currency, at its quote asset's rate; kept in that asset until a rate is known.
     mutating func countClosed(_ pnl: ExactDecimal, symbol: String) {
-        guard var starts = state.openStarts else { return }
-        let quoteRate = quoteAssets[symbol].flatMap { self.rate(of: $0) } ?? 1
-        starts.closedTrades = (try? pnl.times(quoteRate)).flatMap { try? starts.closedTrades + $0 } ?? starts.closedTrades
-        state.openStarts = starts
+        var closed = state.closedInAccount ?? ClosedInAccount()
+        if let quoteRate = quoteAssets[symbol].flatMap({ self.rate(of: $0) }), let value = try? pnl.times(quoteRate),
+           let sum = try? closed.converted + value {
+            closed.converted = sum
+        } else if let sum = try? (closed.unconverted[symbol] ?? .zero) + pnl {
+            closed.unconverted[symbol] = sum
+        }
+        state.closedInAccount = closed
+    }
+
+    /// Converts the closed trades that waited for their quote asset's rate, at the marks.
+    mutating func convertClosed() {
+        guard var closed = state.closedInAccount, !closed.unconverted.isEmpty else { return }
+        for (symbol, pnl) in closed.unconverted {
+            guard let quoteRate = quoteAssets[symbol].flatMap({ self.rate(of: $0) }), let value = try? pnl.times(quoteRate),
+                  let sum = try? closed.converted + value else { continue }
+            closed.converted = sum
+            closed.unconverted[symbol] = nil
+        }
+        state.closedInAccount = closed
     }
 
     /// How far the positions moved since the day's start: each open position started, at its P&L now (or, left out

@@ -14,8 +14,8 @@ public struct StrategyPositionKey: Codable, Sendable, Hashable {
 /// through. A position carried from an earlier day, or what a close left of one (dust), counts only once it grows
 /// again (a re-entry from dust is a trade) or a trade closes it.
 extension MindsetEngine {
-    /// How long an approved entry counts while no fill of its strategy and symbol comes (a refused or resting order
-    /// stops counting then), on the engine's clock.
+    /// How long an approved entry counts while its own fill does not come (a refused or resting order stops counting
+    /// then), on the engine's clock.
     static let pendingEntryLifetime: TimeInterval = 120
 
     /// An approved entry not yet seen filled.
@@ -26,7 +26,7 @@ extension MindsetEngine {
         var approvedAt: Date
     }
 
-    /// The trades the day holds besides the closed ones: positions opened today and not yet reduced, and entries on
+    /// The trades the day holds besides the closed ones: positions grown today and not reduced since, and entries on
     /// their way, by key.
     func committedPositions(at now: Date) -> Set<StrategyPositionKey> {
         var keys = Set(state.untradedOpens ?? [])

@@ -86,6 +86,9 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// Each scope's start of the day once routerd left it (paper ↔ live): coming back to a scope measures from its
     /// own start again, so switching modes and back cannot wipe a live position's open loss from the day's measure.
     public var dayStartsByScope: [String: ScopeStart]?
+    /// The day's closed trades in the account's currency (`ClosedInAccount`); nil in a state saved before it was kept
+    /// (then the day's P&L as it stood stands in: `MindsetEngine.init`).
+    public var closedInAccount: ClosedInAccount?
     /// Where each open position's part of the day's P&L counts from (`MindsetEngine+OpenPositions.swift`); nil until
     /// the day's first marks, and again when routerd's scope or fill log changes.
     public var openStarts: OpenPositionStarts?
@@ -98,7 +101,7 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var selfLockoutReason: String?
     /// The latest closed trades' results, for the grades (nil in a state saved before grades existed).
     public var recentResults: RecentResults?
-    /// Positions opened today and not yet reduced (`MindsetEngine+TradeCount.swift`): each a trade of the day once
+    /// Positions grown today and not reduced since (`MindsetEngine+TradeCount.swift`): each a trade of the day once
     /// closed (nil in a state saved before they were kept).
     public var untradedOpens: [StrategyPositionKey]?
     /// The day's trades in the order counted, so a closing order's later parts amend its trade
@@ -144,6 +147,7 @@ public struct MindsetEngine: Sendable {
         grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules,
                               drawdownScale: rules.dailyLossLimit(startOfDayEquity: state.startOfDayEquity ?? rules.startOfDayEquity))
         guard state.dayStart != nil else { return }
+        if self.state.closedInAccount == nil { self.state.closedInAccount = ClosedInAccount(converted: state.dailyPnl) }
         // A day in progress keeps its limits; only a tighter configuration applies before the reset.
         let today = state.dayLimits.map { rules.limits.tightened(by: $0) } ?? rules.limits
         self.rules.limits = today
@@ -235,6 +239,7 @@ public struct MindsetEngine: Sendable {
         state.untradedOpens = []
         state.startOfDayEquity = nil
         state.openStarts = nil
+        state.closedInAccount = ClosedInAccount()
         state.equityCurrency = nil
         state.equityScope = nil
         state.dayStartsByScope = nil

@@ -278,25 +278,49 @@ struct MindsetOpenPositionTests {
         #expect(restarted.state.openStarts?.lastValued["a|BTCUSDT"] == 1_500)
     }
 
-    @Test("a trade in a pair quoted in another asset than the account's counts at its rate beside its position's start")
-    func closedTradesInTheAccountCurrency() throws {
-        let log = FakeFillLog()
+    static func ethbtc(_ price: ExactDecimal) -> AccountSummary.SymbolMark {
+        mark("ETHBTC", price, base: "ETH", quote: "BTC", rate: 60_000)
+    }
+
+    /// 10 ETHBTC bought at 0.05 BTC (fee 0.0005 BTC) at 23:00, BTC at 60,000 dollars; the new day's first marks at 0.055:
+    /// the position is 0.0495 BTC up, 2,970 dollars.
+    func ethbtcCarriedOvernight(_ log: FakeFillLog) -> MindsetEngine {
         let evening = utc("2024-03-01T23:00:00Z")
-        func ethbtc(_ price: ExactDecimal) -> AccountSummary.SymbolMark { Self.mark("ETHBTC", price, base: "ETH", quote: "BTC", rate: 60_000) }
         var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 1_000; $0.dailyLossLimitPercent = 50 })
         _ = engine.advance(to: evening)
         _ = engine.count(log.page(after: 0), ceiling: nil, wallClock: evening)
         log.append(.buy, 10, at: ExactDecimal("0.05")!, fee: ExactDecimal("0.0005")!, time: evening, symbol: "ETHBTC")
         _ = engine.count(log.page(after: engine.nextFillPageAfter), ceiling: nil, wallClock: evening)
-        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [ethbtc(ExactDecimal("0.05")!)], wallClock: evening)
-        // The new day's first marks: the position is 0.0495 BTC up, 2,970 dollars.
-        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [ethbtc(ExactDecimal("0.055")!)], wallClock: midnight.addingTimeInterval(1))
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.ethbtc(ExactDecimal("0.05")!)], wallClock: evening)
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.ethbtc(ExactDecimal("0.055")!)], wallClock: midnight.addingTimeInterval(1))
+        return engine
+    }
+
+    @Test("a trade in a pair quoted in another asset than the account's counts at its rate beside its position's start")
+    func closedTradesInTheAccountCurrency() throws {
+        let log = FakeFillLog()
+        var engine = ethbtcCarriedOvernight(log)
         #expect(engine.state.openStarts?.positions["micro_trend|ETHBTC"] == 2_970)
         // Sold today at that price: 0.0495 BTC of P&L, 2,970 dollars of which were made yesterday.
         log.append(.sell, 10, at: ExactDecimal("0.055")!, time: midnight.addingTimeInterval(2), symbol: "ETHBTC")
-        countAndMark(&engine, log, price: 100, also: [ethbtc(ExactDecimal("0.055")!)])
+        countAndMark(&engine, log, price: 100, also: [Self.ethbtc(ExactDecimal("0.055")!)])
         #expect(engine.state.dailyPnl == ExactDecimal("0.0495")!)
-        #expect(engine.state.openStarts?.closedTrades == 2_970 && engine.openPositionsChange == -2_970)
+        #expect(engine.state.closedInAccount?.converted == 2_970 && engine.openPositionsChange == -2_970)
         #expect(engine.judgedPnl == 0 && engine.state.emotion != .locked, "0.0495 - 2,970 would lock a day that made nothing")
+    }
+
+    @Test("a trade counted before its rate is known (mindsetd restarted, routerd's account not read yet) waits for it, not counted at 1")
+    func closedTradeWaitsForItsRate() throws {
+        let log = FakeFillLog()
+        let engine = ethbtcCarriedOvernight(log)
+        // Restarted: no marks, no quote assets in memory; the sale is counted first.
+        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        log.append(.sell, 10, at: ExactDecimal("0.055")!, time: midnight.addingTimeInterval(2), symbol: "ETHBTC")
+        _ = restarted.count(log.page(after: restarted.nextFillPageAfter), ceiling: nil, wallClock: midnight.addingTimeInterval(2))
+        #expect(restarted.state.closedInAccount?.unconverted == ["ETHBTC": ExactDecimal("0.0495")!])
+        #expect(restarted.state.emotion != .locked)
+        _ = restarted.markToMarket(equity: 10_000, currency: "USD", marks: [Self.ethbtc(ExactDecimal("0.055")!)], wallClock: midnight.addingTimeInterval(3))
+        #expect(restarted.state.closedInAccount == ClosedInAccount(converted: 2_970))
+        #expect(restarted.judgedPnl == 0 && restarted.state.emotion != .locked, "0.0495 counted as 0.0495 dollars would lock")
     }
 }
