@@ -47,7 +47,7 @@ extension MindsetEngine {
                                       wallClock: Date) -> (changed: Bool, transition: StateTransition?)? {
         guard isLive || state.clock != nil else { return (false, nil) }
         let before = (state.dayStart, state.startOfDayEquity, state.intradayPeak, state.emotion, state.lockReason, state.equityScope,
-                      state.openStarts?.withoutLastValued, state.closedInAccount)
+                      state.openStarts?.withoutLastValued, state.closedInAccount, positionsLeftOut, state.quoteAssets)
         let now = rollDay(onWallClock: wallClock).now
         if state.startOfDayEquity != nil, let known = state.equityCurrency, known != currency {
             return nil
@@ -80,6 +80,8 @@ extension MindsetEngine {
         let changed = before.0 != state.dayStart || before.1 != state.startOfDayEquity || before.2 != state.intradayPeak
             || before.3 != state.emotion || before.4 != state.lockReason || before.5 != state.equityScope
             || before.6 != state.openStarts?.withoutLastValued || before.7 != state.closedInAccount
+            // A position left out (saved with the move it keeps), or a symbol's quote asset first seen.
+            || before.8 != positionsLeftOut || before.9 != state.quoteAssets
         return (changed, transition)
     }
 

@@ -145,7 +145,8 @@ extension MindsetEngine {
             // A part counted before (a re-read after a relink) is not counted again, nor summed into another.
             guard let closed, !history, !state.recentTradeIds.contains(fill.fillId) else {
                 recordPending()
-                followStart(move, countsToday: !history)
+                // A part counted before moved its start then: read again, it moves nothing to the closed side.
+                followStart(move, countsToday: !history && !state.recentTradeIds.contains(fill.fillId))
                 continue
             }
             let trade = ClosedTrade(strategyId: fill.strategyId ?? ManualTrading.strategyId, symbol: fill.symbol, side: closed.closedSide,

@@ -7,21 +7,29 @@ public struct OpenPositionStarts: Codable, Sendable, Equatable {
     /// marks; 0 for a position opened since (its fees count at once); its first valuation for one held from before
     /// whose mark was missing then.
     public var positions: [String: ExactDecimal] = [:]
-    /// The starts of positions closed since by trades counted today: the part of those trades' P&L made before the day.
-    public var closed: ExactDecimal = .zero
     /// Each position's P&L at the last marks that valued it (by `startKey`): one left out since (its mark gone, its
     /// coin short at the venue) keeps that move instead of dropping it.
     public var lastValued: [String: ExactDecimal] = [:]
 
+    /// `closed` of a state saved by an earlier build of this day's measure (read, never written): the engine moves it to
+    /// `ClosedInAccount.startsOfClosed` when it loads the state.
+    var earlierClosedStarts: ExactDecimal?
+
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case positions, closed, lastValued }
+    enum CodingKeys: String, CodingKey { case positions, lastValued, closed }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         positions = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .positions) ?? [:]
-        closed = try container.decodeIfPresent(ExactDecimal.self, forKey: .closed) ?? .zero
         lastValued = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .lastValued) ?? [:]
+        earlierClosedStarts = try container.decodeIfPresent(ExactDecimal.self, forKey: .closed)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(positions, forKey: .positions)
+        try container.encode(lastValued, forKey: .lastValued)
     }
 
     /// The same starts without the last valued P&Ls, which move at every account: a change of these is worth saving.
@@ -39,9 +47,21 @@ public struct ClosedInAccount: Codable, Sendable, Equatable {
     public var converted: ExactDecimal = .zero
     /// By symbol, in its quote asset.
     public var unconverted: [String: ExactDecimal] = [:]
+    /// The starts of positions closed by trades counted today (`OpenPositionStarts`): the part of those trades' P&L made
+    /// before the day. Kept here, with the trades, when the open positions start again (a link, a switch of scope).
+    public var startsOfClosed: ExactDecimal = .zero
 
     public init(converted: ExactDecimal = .zero) {
         self.converted = converted
+    }
+
+    enum CodingKeys: String, CodingKey { case converted, unconverted, startsOfClosed }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        converted = try container.decodeIfPresent(ExactDecimal.self, forKey: .converted) ?? .zero
+        unconverted = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .unconverted) ?? [:]
+        startsOfClosed = try container.decodeIfPresent(ExactDecimal.self, forKey: .startsOfClosed) ?? .zero
     }
 }
 
@@ -83,7 +103,11 @@ extension MindsetEngine {
     /// Notes each symbol's quote asset: they do not move, and the revenge cap compares sizes in them (taken even from
     /// an account not fully valued, whose equity is not).
     public mutating func noteQuoteAssets(of marks: [AccountSummary.SymbolMark]) {
-        for mark in marks { quoteAssets[mark.symbol] = mark.quoteAsset }
+        for mark in marks where quoteAssets[mark.symbol] != mark.quoteAsset {
+            quoteAssets[mark.symbol] = mark.quoteAsset
+            // Saved: a trade counted after a restart, in a symbol routerd has no price for then, still converts.
+            state.quoteAssets = quoteAssets
+        }
     }
 
     /// Whether no fill was counted since the marks were read.
@@ -119,7 +143,7 @@ extension MindsetEngine {
     var closedAndOpenPnl: ExactDecimal? {
         let closed = state.closedInAccount ?? ClosedInAccount()
         guard closed.unconverted.isEmpty, let change = openPositionsChange else { return nil }
-        return try? closed.converted + change
+        return try? closed.converted - closed.startsOfClosed + change
     }
 
     /// Adds a trade counted today (or an amendment's change of one) to the day's closed trades in the account's
@@ -147,8 +171,8 @@ extension MindsetEngine {
         state.closedInAccount = closed
     }
 
-    /// How far the positions moved since the day's start: each open position started, at its P&L now (or, left out
-    /// now, at its last valued), less its start; less the starts of those closed today. Nil before the day's measure
+    /// How far the open positions moved since the day's start: each one started, at its P&L now (or, left out now, at its
+    /// last valued), less its start. Nil before the day's measure
     /// started, while the log's positions are being rebuilt or are another scope's, and once a fill was counted after
     /// the marks (until the next account).
     public var openPositionsChange: ExactDecimal? {
@@ -160,7 +184,7 @@ extension MindsetEngine {
             guard let sum = try? change + now - start else { return nil }
             change = sum
         }
-        return try? change - starts.closed
+        return change
     }
 
     /// Follows a fill's move of its position (`count`) in the starts. A position opened starts at 0 (its fees count at
@@ -176,7 +200,11 @@ extension MindsetEngine {
             let share = whole ? start : (try? (move.before.magnitude - move.after.magnitude))
                 .flatMap { try? start.times($0).divided(by: move.before.magnitude, scale: PositionBook.shareScale, rounding: .halfEven) } ?? start
             starts.positions[move.key] = whole ? nil : (try? start - share)
-            if countsToday { starts.closed = (try? starts.closed + share) ?? starts.closed }
+            if countsToday {
+                var closed = state.closedInAccount ?? ClosedInAccount()
+                closed.startsOfClosed = (try? closed.startsOfClosed + share) ?? closed.startsOfClosed
+                state.closedInAccount = closed
+            }
         }
         // The last valued P&L follows what is left: the remaining share after a reduction, none after a close.
         if reduced, let last = starts.lastValued[move.key] {

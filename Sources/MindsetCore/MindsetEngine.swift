@@ -86,6 +86,8 @@ public struct MindsetState: Codable, Sendable, Equatable {
     /// Each scope's start of the day once routerd left it (paper ↔ live): coming back to a scope measures from its
     /// own start again, so switching modes and back cannot wipe a live position's open loss from the day's measure.
     public var dayStartsByScope: [String: ScopeStart]?
+    /// Each symbol's quote asset, as routerd's marks gave them (`MindsetEngine.quoteAssets`).
+    public var quoteAssets: [String: String]?
     /// The day's closed trades in the account's currency (`ClosedInAccount`); nil in a state saved before it was kept
     /// (then the day's P&L as it stood stands in: `MindsetEngine.init`).
     public var closedInAccount: ClosedInAccount?
@@ -146,8 +148,13 @@ public struct MindsetEngine: Sendable {
         self.state = state
         grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules,
                               drawdownScale: rules.dailyLossLimit(startOfDayEquity: state.startOfDayEquity ?? rules.startOfDayEquity))
+        quoteAssets = state.quoteAssets ?? [:]
         guard state.dayStart != nil else { return }
         if self.state.closedInAccount == nil { self.state.closedInAccount = ClosedInAccount(converted: state.dailyPnl) }
+        if let earlier = state.openStarts?.earlierClosedStarts {
+            self.state.closedInAccount?.startsOfClosed = earlier
+            self.state.openStarts?.earlierClosedStarts = nil
+        }
         // A day in progress keeps its limits; only a tighter configuration applies before the reset.
         let today = state.dayLimits.map { rules.limits.tightened(by: $0) } ?? rules.limits
         self.rules.limits = today

@@ -19,8 +19,8 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     /// The account's equity at the start of the day and now (nil until routerd's account is read).
     public var startOfDayEquity: ExactDecimal?
     public var equity: ExactDecimal?
-    /// The day's P&L the limits judge: the worst of `dailyPnl`, the change of equity (open positions included), and
-    /// `dailyPnl` plus `openPositionsChange`.
+    /// The day's P&L the limits judge: the worst of `dailyPnl`, the change of equity (open positions included), and the
+    /// day's closed trades in the account currency (less the part made before the day) plus `openPositionsChange`.
     public var judgedPnl: ExactDecimal?
     /// How far the strategies' open positions (mindsetd's record of them, at routerd's marks) moved since the day's
     /// start: not moved by a deposit, which moves the equity (nil until known).
@@ -384,8 +384,12 @@ public actor MindsetService {
             return
         }
         routerTradingEnabled = account.tradingEnabled
+        // From every account, whatever the engine takes of it: the revenge cap and the closed trades' rates need them.
+        let quotesBefore = engine.state.quoteAssets
         engine.noteQuoteAssets(of: account.marks ?? [])
+        let quotesChanged = engine.state.quoteAssets != quotesBefore
         guard account.unvalued.isEmpty else {
+            if quotesChanged { saveThenArchive() }
             // Part of the account has no price yet: its equity would look like a loss (or a gain) it is not.
             logger.warning("routerd's account has unvalued assets; equity not taken", metadata: ["unvalued": "\(account.unvalued)"])
             return
@@ -399,6 +403,7 @@ public actor MindsetService {
             logger.error("routerd's account is in another currency than the day's start; equity not taken until the reset", metadata: [
                 "currency": "\(account.currency)", "start_currency": "\(engine.state.equityCurrency ?? "-")",
             ])
+            if quotesChanged { saveThenArchive() }
             return
         }
         lastEquityRead = check.wallClock
@@ -420,7 +425,7 @@ public actor MindsetService {
             }
         }
         announceTransitions()
-        if changed { saveThenArchive() }
+        if changed || quotesChanged { saveThenArchive() }
     }
 
     /// While LOCKED with `on_locked: flatten` by an admin or a limit, closes every open position of the

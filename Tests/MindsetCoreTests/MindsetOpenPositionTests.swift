@@ -213,7 +213,8 @@ struct MindsetOpenPositionTests {
         log.append(.sell, 10, at: ExactDecimal("99.999")!, time: midnight.addingTimeInterval(-1), order: "bb-exit")
         countAndMark(&engine, log, price: 99)
         #expect(engine.state.dailyPnl == 0, "+24.99 in sum: yesterday's")
-        #expect(engine.state.openStarts?.closed == 0 && engine.openPositionsChange == 0, "not +10 from the losing part's share")
+        #expect(engine.state.closedInAccount?.startsOfClosed == 0 && engine.openPositionsChange == 0, "not +10 from the losing part's share")
+        #expect(engine.judgedPnl == 0)
     }
 
     @Test("an entry dated before the reset, read after the day's first marks, starts at the next marks, not at its price")
@@ -305,7 +306,8 @@ struct MindsetOpenPositionTests {
         log.append(.sell, 10, at: ExactDecimal("0.055")!, time: midnight.addingTimeInterval(2), symbol: "ETHBTC")
         countAndMark(&engine, log, price: 100, also: [Self.ethbtc(ExactDecimal("0.055")!)])
         #expect(engine.state.dailyPnl == ExactDecimal("0.0495")!)
-        #expect(engine.state.closedInAccount?.converted == 2_970 && engine.openPositionsChange == -2_970)
+        #expect(engine.state.closedInAccount?.converted == 2_970 && engine.state.closedInAccount?.startsOfClosed == 2_970)
+        #expect(engine.openPositionsChange == 0)
         #expect(engine.judgedPnl == 0 && engine.state.emotion != .locked, "0.0495 - 2,970 would lock a day that made nothing")
     }
 
@@ -320,7 +322,50 @@ struct MindsetOpenPositionTests {
         #expect(restarted.state.closedInAccount?.unconverted == ["ETHBTC": ExactDecimal("0.0495")!])
         #expect(restarted.state.emotion != .locked)
         _ = restarted.markToMarket(equity: 10_000, currency: "USD", marks: [Self.ethbtc(ExactDecimal("0.055")!)], wallClock: midnight.addingTimeInterval(3))
-        #expect(restarted.state.closedInAccount == ClosedInAccount(converted: 2_970))
+        #expect(restarted.state.closedInAccount?.converted == 2_970 && restarted.state.closedInAccount?.unconverted == [:])
         #expect(restarted.judgedPnl == 0 && restarted.state.emotion != .locked, "0.0495 counted as 0.0495 dollars would lock")
+    }
+
+    @Test("the starts of positions closed today stay with the day's trades when the open positions start again (a switch of scope)")
+    func startsOfClosedOutlastAScopeSwitch() throws {
+        let log = FakeFillLog()
+        var engine = newDay(log, price: 250, limit: 5_000)
+        #expect(engine.state.openStarts?.positions.values.first == 3_000)
+        // Sold today at 150: +1,000 from entry, -2,000 on the day.
+        log.append(.sell, 20, at: 150, time: midnight.addingTimeInterval(2))
+        countAndMark(&engine, log, price: 150)
+        #expect(engine.judgedPnl == -2_000)
+        // routerd now says its scope: the open positions start again; the day's closed side does not.
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", scope: "paper", marks: [Self.mark("BTCUSDT", 150)], wallClock: midnight.addingTimeInterval(4))
+        #expect(engine.state.openStarts?.positions == [:])
+        #expect(engine.judgedPnl == -2_000, "+1,000 would hide 3,000 of the day's losses")
+    }
+
+    @Test("a symbol's quote asset is saved: after a restart its trade converts at another symbol's rate for that asset")
+    func quoteAssetsSaved() throws {
+        var engine = engine(positions: [])
+        _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("SOLUSDT", 20), Self.mark("BTCUSDT", 100)], wallClock: now)
+        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        restarted.record(trade(pnl: -30, at: now.addingTimeInterval(1), symbol: "SOLUSDT"))
+        #expect(restarted.state.closedInAccount?.unconverted == ["SOLUSDT": -30], "no rate in memory yet")
+        // SOLUSDT has no price now (its strategy stopped): BTCUSDT gives USDT's rate.
+        _ = restarted.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("BTCUSDT", 100)], wallClock: now.addingTimeInterval(2))
+        #expect(restarted.state.closedInAccount?.unconverted == [:] && restarted.state.closedInAccount?.converted == -30)
+    }
+
+    @Test("a state saved with the starts of closed positions among the open ones' (an earlier build) keeps them with the day's trades")
+    func earlierStateKeepsItsClosedStarts() throws {
+        var state = MindsetState()
+        state.dayStart = now
+        state.dailyPnl = 1_000
+        state.openStarts = OpenPositionStarts()
+        var json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(state)) as? [String: Any])
+        json["openStarts"] = ["positions": [String: String](), "closed": "3000"]
+        json["closedInAccount"] = ["converted": "1000", "unconverted": [String: String]()]
+        let saved = try JSONDecoder().decode(MindsetState.self, from: JSONSerialization.data(withJSONObject: json))
+        let engine = MindsetEngine(rules: makeRules(), state: saved)
+        #expect(engine.state.closedInAccount?.startsOfClosed == 3_000 && engine.state.closedInAccount?.converted == 1_000)
+        let written = try #require(String(data: JSONEncoder().encode(engine.state), encoding: .utf8))
+        #expect(!written.contains("\"closed\""), "read, never written")
     }
 }

@@ -36,9 +36,10 @@ func proposal(at time: Date, quantity: ExactDecimal = 1, price: ExactDecimal = 1
 }
 
 /// A closed trade whose notional is `quantity × entry`.
-func trade(pnl: ExactDecimal, at time: Date, quantity: ExactDecimal = 1, entry: ExactDecimal = 100, id: String? = nil) -> ClosedTrade {
+func trade(pnl: ExactDecimal, at time: Date, quantity: ExactDecimal = 1, entry: ExactDecimal = 100, id: String? = nil,
+           symbol: String = "BTCUSDT") -> ClosedTrade {
     let exit = try! entry + pnl.divided(by: quantity, scale: 8, rounding: .halfEven)
-    return ClosedTrade(strategyId: "micro_trend", symbol: "BTCUSDT", side: .buy, quantity: quantity, entryPrice: entry,
+    return ClosedTrade(strategyId: "micro_trend", symbol: symbol, side: .buy, quantity: quantity, entryPrice: entry,
                        exitPrice: exit, pnl: pnl, closedAt: time, requestId: nil, tradeId: id)
 }
 
