@@ -19,15 +19,9 @@ struct AccountValuation {
     /// Each venue's rules per symbol: which asset a symbol's prices and P&L are in.
     let rules: [Venue: [String: SymbolRules]]
 
-    /// Rates from the last prices: routerd's latest tick of each symbol, else the mark reported by the venue the
-    /// symbol is routed to (`markVenue`) — never another venue's: in live mode the paper venue's positions keep the
-    /// last replayed price, and would stand in for a live price that is missing or too old. Then, for what those
-    /// leave without a rate, the pairs a venue priced for assets held there that no routed symbol trades (BNB).
-    func converter(prices: [String: ExactDecimal], holdings: [Holdings], markVenue: (String) -> Venue?) -> CurrencyConverter {
-        converter(marks: marks(prices: prices, holdings: holdings, markVenue: markVenue), holdings: holdings)
-    }
-
-    /// Each symbol's last price: routerd's latest tick, else the mark of the venue it is routed to.
+    /// Each symbol's last price: routerd's latest tick, else the mark reported by the venue the symbol is routed to
+    /// (`markVenue`) — never another venue's: in live mode the paper venue's positions keep the last replayed price,
+    /// and would stand in for a live price that is missing or too old.
     func marks(prices: [String: ExactDecimal], holdings: [Holdings], markVenue: (String) -> Venue?) -> [String: ExactDecimal] {
         var marks = prices
         for holding in holdings {
@@ -38,6 +32,8 @@ struct AccountValuation {
         return marks
     }
 
+    /// Rates from the last prices (`marks`); then, for what those leave without a rate, the pairs a venue priced for
+    /// assets held there that no routed symbol trades (BNB).
     private func converter(marks: [String: ExactDecimal], holdings: [Holdings]) -> CurrencyConverter {
         let routed = rules.values.flatMap(\.values)
         let pairs = routed.compactMap { rule -> CurrencyConverter.Pair? in
