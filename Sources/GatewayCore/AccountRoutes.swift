@@ -26,14 +26,14 @@ enum AccountRoutes {
         let daemons = environment.daemons
 
         // The same answer for every caller: requests together share one call (`CoalescedRead`).
-        let positions = CoalescedRead(changes: environment.sharedReadChanges, reuseFor: GatewayEnvironment.sharedReadReuse) {
+        let positions = environment.sharedRead {
             let positions: PositionsResponse = try await DaemonCall.ask("routerd") { try await daemons.router.call(Methods.routerPositions, EmptyBody()) }
             return try JSONResponse.body(positions)
         }
         router.get("/api/positions") { _, _ in JSONResponse.make(body: try await positions.value()) }
         table.note("/api/positions", .get)
 
-        let account = CoalescedRead(changes: environment.sharedReadChanges, reuseFor: GatewayEnvironment.sharedReadReuse) {
+        let account = environment.sharedRead {
             let account: AccountSummary = try await DaemonCall.ask("routerd") { try await daemons.router.call(Methods.routerAccount, EmptyBody()) }
             return try JSONResponse.body(account)
         }
@@ -56,7 +56,7 @@ enum AccountRoutes {
         }
         table.note("/api/account/equity", .get)
 
-        let mindset = CoalescedRead(changes: environment.sharedReadChanges, reuseFor: GatewayEnvironment.sharedReadReuse) {
+        let mindset = environment.sharedRead {
             let snapshot: JSONValue = try await DaemonCall.ask("mindsetd") { try await daemons.mindset.call(Methods.mindsetState, EmptyBody()) }
             return try JSONResponse.body(MindsetView.api(snapshot))
         }

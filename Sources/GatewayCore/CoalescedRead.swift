@@ -9,7 +9,9 @@ import NIOConcurrencyHelpers
 ///
 /// A request that comes after a call ended may take that call's answer too, for `reuseFor` from the call's start, if
 /// nothing changed since then: so a flood of polls makes a call every couple of milliseconds instead of back to back,
-/// and the answer is no older than that.
+/// and the answer is no older than that. Past `reuseFor` and within `refreshWithin`, still with nothing changed, the
+/// request takes that answer at once and a call starts beside it (one at a time): so steady polls never wait for the
+/// daemon, and an answer is as old as the time since its call started, never more than `refreshWithin`.
 ///
 /// Only for reads whose answer is the same for every caller (no identity, no query): routerd's positions and
 /// account, mindsetd's state. Errors are shared like answers: every request of a failed call gets its error.
@@ -40,22 +42,36 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
     private let state = NIOLockedValueBox(State())
     private let changes: SharedReadChanges
     private let reuseFor: Duration
+    private let refreshWithin: Duration
     private let fetch: @Sendable () async throws -> Value
 
-    init(changes: SharedReadChanges, reuseFor: Duration = .zero, _ fetch: @escaping @Sendable () async throws -> Value) {
+    init(changes: SharedReadChanges, reuseFor: Duration = .zero, refreshWithin: Duration = .zero,
+         _ fetch: @escaping @Sendable () async throws -> Value) {
         self.changes = changes
         self.reuseFor = reuseFor
+        self.refreshWithin = refreshWithin
         self.fetch = fetch
     }
 
     func value() async throws -> Value {
+        var refresh = false
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let changes = self.changes
-            let reuseFor = self.reuseFor
+            let (reuseFor, refreshWithin) = (self.reuseFor, self.refreshWithin)
             let lead = state.withLockedValue { state -> Turn? in
                 let now = changes.current
-                if let answer = state.lastAnswer, let call = state.lastAnswerCall, call.changes == now, ContinuousClock.now - call.start < reuseFor {
-                    return .outcome(.success(answer))
+                if let answer = state.lastAnswer, let call = state.lastAnswerCall, call.changes == now {
+                    let age = ContinuousClock.now - call.start
+                    if age < reuseFor { return .outcome(.success(answer)) }
+                    if age < refreshWithin {
+                        // Any call on its way started after this answer's, with nothing changed: it is not waited for.
+                        if !state.calling {
+                            state.calling = true
+                            (state.callStartedAt, state.callStart) = (now, .now)
+                            refresh = true
+                        }
+                        return .outcome(.success(answer))
+                    }
                 }
                 if state.calling {
                     if state.callStartedAt == now {
@@ -70,6 +86,10 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
                 return .lead
             }
             if let lead { continuation.resume(returning: lead) }
+        }
+        if refresh {
+            // A task of its own: this request has its answer and does not wait for the call.
+            Task { _ = await self.lead() }
         }
         switch turn {
         case .outcome(let result):
@@ -98,7 +118,8 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
             result = await Task { await call() }.value
         }
         let changes = self.changes
-        if case .success(let answer) = result {
+        switch result {
+        case .success(let answer):
             let changed = state.withLockedValue { state -> Bool in
                 let changed = state.lastAnswer != answer
                 state.lastAnswer = answer
@@ -106,6 +127,9 @@ final class CoalescedRead<Value: Sendable & Equatable>: Sendable {
                 return changed
             }
             if changed { changes.noteChange() }
+        case .failure:
+            // The daemon could not say what is current: the last answer serves nobody after this.
+            state.withLockedValue { $0.lastAnswerCall = nil }
         }
         let (followers, next) = state.withLockedValue { state -> ([CheckedContinuation<Turn, Never>], CheckedContinuation<Turn, Never>?) in
             let followers = state.followers

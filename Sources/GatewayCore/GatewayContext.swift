@@ -74,6 +74,14 @@ struct GatewayEnvironment: Sendable {
     /// How long a shared read's answer may serve requests that come after its call, while nothing changed
     /// (`CoalescedRead`, docs/api.md "Reads shared between requests").
     static let sharedReadReuse = Duration.milliseconds(2)
+    /// How old an answer may still serve a request at once, while nothing changed and a call to replace it is on its
+    /// way (`CoalescedRead`).
+    static let sharedReadRefresh = Duration.milliseconds(20)
+
+    /// A read shared between requests, with the gateway's changes and times.
+    func sharedRead<Value: Sendable & Equatable>(_ fetch: @escaping @Sendable () async throws -> Value) -> CoalescedRead<Value> {
+        CoalescedRead(changes: sharedReadChanges, reuseFor: Self.sharedReadReuse, refreshWithin: Self.sharedReadRefresh, fetch)
+    }
 
     /// The only paths served without a token: health and the API's description (an allowlist: any other path, a route or not, needs one). Compared
     /// with the exact path, which `CanonicalPathMiddleware` has made sure the router reads the same way.

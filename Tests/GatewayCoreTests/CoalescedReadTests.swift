@@ -157,6 +157,129 @@ struct CoalescedReadTests {
         #expect(await daemon.calls == 4, "call 3's answer predates the change: not used again")
     }
 
+    /// A daemon that answers what the test last set, each call held until the test lets it end.
+    actor SettableDaemon {
+        private(set) var calls = 0
+        var answer = 7
+        var failing = false
+        private var held: [Int: CheckedContinuation<Void, Never>] = [:]
+        private var released: Set<Int> = []
+
+        func call() async throws -> Int {
+            calls += 1
+            let number = calls
+            if !released.contains(number) { await withCheckedContinuation { held[number] = $0 } }
+            if failing { throw TestFailure(call: number) }
+            return answer
+        }
+
+        func finish(_ number: Int) {
+            released.insert(number)
+            held.removeValue(forKey: number)?.resume()
+        }
+
+        func set(answer: Int? = nil, failing: Bool? = nil) {
+            if let answer { self.answer = answer }
+            if let failing { self.failing = failing }
+        }
+    }
+
+    /// A read whose answer 7 is reusable (two calls made, the second the same as the first), past its reuse at once.
+    static func steadyRead(_ daemon: SettableDaemon, changes: SharedReadChanges, refreshWithin: Duration) async throws -> CoalescedRead<Int> {
+        let read = CoalescedRead(changes: changes, reuseFor: .zero, refreshWithin: refreshWithin) { try await daemon.call() }
+        await daemon.finish(1)
+        await daemon.finish(2)
+        #expect(try await read.value() == 7)
+        #expect(try await read.value() == 7)
+        #expect(await daemon.calls == 2)
+        return read
+    }
+
+    /// The answer of a request that must not wait for a call, or nil (the failure recorded) when it has none within
+    /// 5 s: a request stuck behind a held call fails the test instead of hanging it.
+    static func answeredAtOnce(_ read: CoalescedRead<Int>) async throws -> Int? {
+        let answer = Mutex<Int?>(nil)
+        let request = Task {
+            let value = try await read.value()
+            answer.withLock { $0 = value }
+        }
+        try await eventually { answer.withLock { $0 != nil } }
+        if answer.withLock({ $0 == nil }) { request.cancel() }
+        return answer.withLock { $0 }
+    }
+
+    @Test("past its reuse, an unchanged answer serves requests at once while one call replaces it")
+    func servedWhileRefreshing() async throws {
+        let daemon = SettableDaemon()
+        let changes = SharedReadChanges()
+        let read = try await Self.steadyRead(daemon, changes: changes, refreshWithin: .seconds(60))
+        await daemon.set(answer: 8)
+        // Call 3 is held: none of these waits for it, and it is the only call however many come.
+        for _ in 0..<5 { #expect(try await Self.answeredAtOnce(read) == 7) }
+        try await Self.eventually { await daemon.calls == 3 }
+        #expect(try await Self.answeredAtOnce(read) == 7)
+        #expect(await daemon.calls == 3)
+        let before = changes.current
+        await daemon.finish(3)
+        // Its answer differs: a change, so the next request waits for a call of its own rather than take call 3's.
+        try await Self.eventually { changes.current == before + 1 }
+        await daemon.set(answer: 9)
+        await daemon.finish(4)
+        #expect(try await read.value() == 9)
+        #expect(await daemon.calls == 4)
+    }
+
+    @Test("after a change, or past refreshWithin, a request waits for a call instead of taking the last answer")
+    func refreshWithinBounds() async throws {
+        let daemon = SettableDaemon()
+        let changes = SharedReadChanges()
+        let read = try await Self.steadyRead(daemon, changes: changes, refreshWithin: .seconds(60))
+        changes.noteChange()  // an order placed, say
+        await daemon.set(answer: 8)
+        await daemon.finish(3)
+        #expect(try await read.value() == 8, "the answer of a call made after the change")
+
+        let late = SettableDaemon()
+        let brief = try await Self.steadyRead(late, changes: changes, refreshWithin: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(60))
+        await late.set(answer: 8)
+        await late.finish(3)
+        #expect(try await brief.value() == 8, "past 50 ms from its call's start the last answer is not served")
+    }
+
+    @Test("a change while a replacing call is on its way: requests after it wait for a call of their own")
+    func changeDuringRefresh() async throws {
+        let daemon = SettableDaemon()
+        let changes = SharedReadChanges()
+        let read = try await Self.steadyRead(daemon, changes: changes, refreshWithin: .seconds(60))
+        #expect(try await Self.answeredAtOnce(read) == 7)  // call 3 goes out, held
+        try await Self.eventually { await daemon.calls == 3 }
+        changes.noteChange()  // an order placed while call 3 is on its way: neither its answer nor call 2's may serve now
+        await daemon.set(answer: 9)
+        let after = Task { try await read.value() }
+        try await Self.eventually { read.waitingRequests == 1 }
+        await daemon.finish(4)
+        await daemon.finish(3)
+        #expect(try await after.value == 9)
+        #expect(await daemon.calls == 4, "call 4, made after call 3 ended, is the one it waited for")
+    }
+
+    @Test("a call that failed beside the requests it was replacing an answer for ends the last answer's use")
+    func failedRefreshEndsReuse() async throws {
+        let daemon = SettableDaemon()
+        let read = try await Self.steadyRead(daemon, changes: SharedReadChanges(), refreshWithin: .seconds(60))
+        await daemon.set(failing: true)
+        for number in 3...10 { await daemon.finish(number) }
+        #expect(try await read.value() == 7)
+        // Once the failed call is in, a request makes a call of its own and has its error.
+        var failed = false
+        for _ in 0..<5_000 where !failed {
+            do { _ = try await read.value() } catch { failed = error is TestFailure }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(failed)
+    }
+
     @Test("a failed call's error is not kept for the requests after it")
     func errorsNotReused() async throws {
         let failing = Atomic<Bool>(false)
