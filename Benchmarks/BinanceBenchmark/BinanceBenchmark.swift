@@ -20,6 +20,8 @@ import RouterCore
 // routerd), interleaved call by call (which goes first alternates), so both see the same machine and the same fake,
 // each order 25 ms after the last (`--pause-ms`): routerd looks up the order events its user data stream brings after
 // each answer, and would otherwise still be at it when the next order comes. Any answer but a fill aborts the run.
+// With `--socket-b`, a second routerd (another build, on the same fake) is a third variant in the same interleaving,
+// so two builds are compared call by call in one run rather than in runs an hour's drift apart.
 // Each round's p50/p90/p99 per variant and the difference of the p50s go to stdout as Markdown, progress to stderr.
 // `scripts/bench-binance` starts the fake and routerd and runs this.
 
@@ -65,12 +67,15 @@ struct BareOrders: Sendable {
 struct Round {
     var bare: Timings
     var routerd: Timings
+    /// The second routerd's (`--socket-b`), if there is one.
+    var routerdB: Timings?
 }
 
 /// The two ways of placing the same order, timed.
 struct Orders: Sendable {
     let bare: BareOrders
     let routerd: IPCClient
+    let routerdB: IPCClient?
     let symbol: String
     let quantity: String
     let amount: ExactDecimal
@@ -79,22 +84,24 @@ struct Orders: Sendable {
     let run: String
 
     /// `calls` orders each way, interleaved call by call. Buys and sells alternate (the account's BTC never goes
-    /// below zero); which variant goes first alternates every two calls, so neither always follows the other's work.
+    /// below zero); which variant goes first rotates every two calls, so none always follows another's work.
     func round(_ round: Int, calls: Int) async throws -> Round {
-        var bareTimes: [Double] = []
-        var routerdTimes: [Double] = []
+        let variants = routerdB == nil ? 2 : 3
+        var times: [[Double]] = Array(repeating: [], count: variants)
         for call in 0..<calls {
             let side: Side = call % 2 == 0 ? .buy : .sell
             let number = round * calls + call
-            if (call / 2) % 2 == 0 {
-                bareTimes.append(try await placeBare(number, side))
-                routerdTimes.append(try await placeThroughRouterd(number, side))
-            } else {
-                routerdTimes.append(try await placeThroughRouterd(number, side))
-                bareTimes.append(try await placeBare(number, side))
+            let first = (call / 2) % variants
+            for step in 0..<variants {
+                let variant = (first + step) % variants
+                switch variant {
+                case 0: times[0].append(try await placeBare(number, side))
+                case 1: times[1].append(try await placeThroughRouterd(number, side, at: routerd, tag: "r"))
+                default: times[2].append(try await placeThroughRouterd(number, side, at: routerdB!, tag: "s"))
+                }
             }
         }
-        return Round(bare: Timings(bareTimes), routerd: Timings(routerdTimes))
+        return Round(bare: Timings(times[0]), routerd: Timings(times[1]), routerdB: variants == 3 ? Timings(times[2]) : nil)
     }
 
     /// µs from the call to the checked answer.
@@ -106,8 +113,8 @@ struct Orders: Sendable {
         return elapsed
     }
 
-    func placeThroughRouterd(_ number: Int, _ side: Side) async throws -> Double {
-        let id = "bench-r-\(run)-\(number)"
+    func placeThroughRouterd(_ number: Int, _ side: Side, at routerd: IPCClient, tag: String) async throws -> Double {
+        let id = "bench-\(tag)-\(run)-\(number)"
         let request = PlaceOrderRequest(clientOrderId: id, symbol: symbol, side: side, quantity: amount, strategyId: "bench", requestId: id)
         let start = ContinuousClock.now
         let order: OrderRecord
@@ -151,6 +158,7 @@ extension Duration {
 /// The command line: `--name value` pairs (scripts/bench-binance passes them).
 struct Options {
     var socket = ""
+    var socketB: String?
     var restURL = ""
     var credentials = ""
     var rounds = 9
@@ -160,8 +168,9 @@ struct Options {
     var symbol = "BTCUSDT"
 
     static let usage = """
-        binance-benchmark --socket ROUTERD_SOCKET --rest-url http://127.0.0.1:PORT --credentials DIR
+        binance-benchmark --socket ROUTERD_SOCKET --rest-url http://127.0.0.1:PORT --credentials DIR [--socket-b ROUTERD_SOCKET]
                           [--rounds 9] [--calls 200] [--pause-ms 25] [--quantity 0.0002] [--symbol BTCUSDT]
+          --socket-b: a second routerd (another build) on the same fake, timed in the same interleaving as the first
           --credentials: the directory of binance-api-key and binance-hmac-secret (routerd's credentials_dir)
           --rounds: timed rounds, after one warm-up round; --calls: orders per variant per round
           --pause-ms: a pause after each order, so each starts on a quiet system: routerd looks up every order event
@@ -178,6 +187,7 @@ struct Options {
             }
             switch name {
             case "--socket": socket = value
+            case "--socket-b": socketB = value
             case "--rest-url": restURL = value.hasSuffix("/") ? String(value.dropLast()) : value
             case "--credentials": credentials = value
             case "--rounds": rounds = try number()
@@ -228,15 +238,21 @@ struct BinanceBenchmark {
         var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
         httpConfiguration.httpVersion = .http1Only
         let http = HTTPClient(eventLoopGroup: group, configuration: httpConfiguration)
-        let client = IPCClient(ownService: "arsenald", peerService: "routerd",
-                               configuration: IPCClientConfiguration(socketPath: options.socket, requestTimeout: .seconds(30)), logger: logger, group: group)
-        client.start()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !client.isConnected {
-            guard ContinuousClock.now < deadline else { throw BenchmarkFailure(description: "routerd at \(options.socket) did not answer within 60 s") }
-            try await Task.sleep(for: .milliseconds(20))
+        func connected(_ socket: String) async throws -> IPCClient {
+            let client = IPCClient(ownService: "arsenald", peerService: "routerd",
+                                   configuration: IPCClientConfiguration(socketPath: socket, requestTimeout: .seconds(30)), logger: logger, group: group)
+            client.start()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !client.isConnected {
+                guard ContinuousClock.now < deadline else { throw BenchmarkFailure(description: "routerd at \(socket) did not answer within 60 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return client
         }
-        let orders = Orders(bare: BareOrders(http: http, restURL: options.restURL, credential: credential), routerd: client, symbol: symbol,
+        let client = try await connected(options.socket)
+        var clientB: IPCClient?
+        if let socketB = options.socketB { clientB = try await connected(socketB) }
+        let orders = Orders(bare: BareOrders(http: http, restURL: options.restURL, credential: credential), routerd: client, routerdB: clientB, symbol: symbol,
                             quantity: quantity, amount: amount, pause: .milliseconds(pauseMs), run: "\(getpid() % 100_000)")
         var rows: [Round] = []
         for round in 0...rounds {
@@ -245,12 +261,36 @@ struct BinanceBenchmark {
                 format: "%@ %d: bare p50 %.0f µs (p99 %.0f), routerd p50 %.0f µs (p99 %.0f), overhead %.0f µs\n",
                 round == 0 ? "warm-up" : "round", round, row.bare.p50, row.bare.p99, row.routerd.p50, row.routerd.p99,
                 row.routerd.p50 - row.bare.p50).utf8))
+            if let b = row.routerdB {
+                FileHandle.standardError.write(Data(String(format: "  routerd B p50 %.0f µs (p99 %.0f), overhead %.0f µs, B − A %.0f µs\n",
+                                                           b.p50, b.p99, b.p50 - row.bare.p50, b.p50 - row.routerd.p50).utf8))
+            }
             if round > 0 { rows.append(row) }  // the first round warms up
         }
         await client.shutdown()
+        await clientB?.shutdown()
         try await http.shutdown()
         try await group.shutdownGracefully()
         report(rows, pooled: Round(bare: Timings(rows.flatMap(\.bare.sorted)), routerd: Timings(rows.flatMap(\.routerd.sorted))))
+        if clientB != nil { compare(rows) }
+    }
+
+    /// The second routerd beside the first, round by round: what the other build changes, measured call by call.
+    func compare(_ rows: [Round]) {
+        func f(_ value: Double) -> String { String(format: "%.0f", value) }
+        let pairs = rows.compactMap { row in row.routerdB.map { (bare: row.bare, a: row.routerd, b: $0) } }
+        print()
+        print("Two routerds in the same interleaving (A: `--socket`, B: `--socket-b`), µs")
+        print()
+        print("| round | bare p50 | A p50 | B p50 | A overhead | B overhead | B − A (p50) | A p90 | B p90 |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for (index, pair) in pairs.enumerated() {
+            print("| \(index + 1) | \(f(pair.bare.p50)) | \(f(pair.a.p50)) | \(f(pair.b.p50)) | \(f(pair.a.p50 - pair.bare.p50)) |"
+                + " \(f(pair.b.p50 - pair.bare.p50)) | \(f(pair.b.p50 - pair.a.p50)) | \(f(pair.a.p90)) | \(f(pair.b.p90)) |")
+        }
+        let differences = pairs.map { $0.b.p50 - $0.a.p50 }
+        print("| **median of rounds** | | | | \(f(pairs.map { $0.a.p50 - $0.bare.p50 }.middle)) | \(f(pairs.map { $0.b.p50 - $0.bare.p50 }.middle)) |"
+            + " **\(f(differences.middle))** (B faster in \(differences.filter { $0 < 0 }.count) of \(differences.count)) | | |")
     }
 
     func report(_ rows: [Round], pooled: Round) {
