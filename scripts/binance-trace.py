@@ -5,7 +5,7 @@ Reads `perf script -F tid,time,event,trace` output of routerd's syscall tracepoi
 pwrite64, fdatasync) and a snapshot of its descriptors taken during the run (`ls -l /proc/PID/fd` and
 /proc/net/unix), finds each `router.placeOrder` from the IPC request read to the reply written, and splits it at
 the first WAL write (the `pending_new` insert), the synced `sent` commit, the `POST /api/v3/order` written to the
-fake, its answer read, and the record's WAL writes. Prints a Markdown table of each segment's p50 and p90.
+fake (its head, and its last bytes: the body goes once the commit is synced), its answer read, and the record's WAL writes. Prints a Markdown table of each segment's p50 and p90.
 
     binance-trace.py TRACE_TXT FDS_TXT NET_UNIX_TXT
 """
@@ -99,15 +99,17 @@ def main():
         start, marks, j, rest_fd = time, {}, i + 1, None
         while j < len(timeline):
             t, k, value = timeline[j]
-            if "send" not in marks:
+            # The request's head may go while the sync runs, its body (the order's parameters) after it: "send" is
+            # the last write before the answer, "head" the first (docs/venues/binance.md).
+            if "answer" not in marks:
                 if k == "p" and value == wal:
                     marks.setdefault("insert", t)
-                elif k == "sync":
+                elif k == "sync" and "synced" not in marks:
                     marks["synced"], marks["sync"] = t, value
                 elif k == "w" and value in rest:
+                    marks.setdefault("head", t)
                     marks["send"], rest_fd = t, value
-            elif "answer" not in marks:
-                if k == "r" and value == rest_fd:
+                elif k == "r" and value == rest_fd and "synced" in marks:
                     marks["answer"] = t
             elif k == "p" and value == wal:
                 marks.setdefault("record", t)
@@ -118,6 +120,7 @@ def main():
             j += 1
         if all(key in marks for key in ("insert", "synced", "send", "answer", "record", "reply")):
             rows.append({
+                "h": marks["head"] - start,
                 "a": marks["insert"] - start, "b": marks["synced"] - marks["insert"], "s": marks["sync"],
                 "c": marks["send"] - marks["synced"], "d": marks["answer"] - marks["send"],
                 "e": marks["record"] - marks["answer"], "f": marks["recorded"] - marks["record"],
@@ -131,7 +134,8 @@ def main():
         ("a", "IPC request read → first WAL write (decode, hop to routerd's core thread, exclusive section, lookup of the id, checks)"),
         ("b", "`pending_new` insert and `sent` commit, synced"),
         ("s", "  of which the `fdatasync`"),
-        ("c", "synced → POST written (hops to the venue's and the REST client's actors, gate, signing, AsyncHTTPClient, its event loop)"),
+        ("h", "IPC request read → the POST's first bytes written (its head, while the sync runs)"),
+        ("c", "synced → POST's last bytes written (the order's parameters, once granted; before: the whole request)"),
         ("d", "POST written → answer read: **the fake**"),
         ("e", "answer read → first WAL write of the record (hops back, decoding, fills, report, hop to the core thread)"),
         ("f", "the record written (order, fill, events; not synced)"),

@@ -324,18 +324,26 @@ public actor RouterService: ExclusiveSections {
         var sent = order
         sent.status = .sent
         sent.updatedAt = Date()
+        // The venue prepares the order (its checks, signing, its request under way) while the write below syncs, and
+        // sends nothing that could place it until the order is on disk (`SendPermission`; docs/venues/binance.md).
+        // Refused already, with nothing written: not asked again.
+        let permission = SendPermission()
+        let placing = refusal == nil ? Self.startPlacing(VenueOrderRequest(sent, quoteSequence: request.quoteSequence), at: venue, once: permission) : nil
         do {
             // Before the write: one that fails may have landed all the same.
             holdingsChanges &+= 1
-            // Stored and `sent` in one synced transaction: on disk before the venue is called, saying "ask the venue".
+            // Stored and `sent` in one synced transaction: on disk before the venue may send it, saying "ask the venue".
             try await store.insertSent(order, sent: sent, reason: "sent to \(venueId.rawValue)")
         } catch let taken as ClientOrderIdTaken {
+            await Self.withdraw(placing, permission)
             // Nothing was written: the id is another order's (this one's first try, or a different order).
             guard let existing = try await store.order(clientOrderId: clientOrderId) else { throw taken }
             return try await retried(existing, request, symbol: symbol, reduceOnly: reduceOnly)
         } catch {
+            await Self.withdraw(placing, permission)
             return logged(try await settleFailedSend(sent, request: request, refusal: refusal, error: error))
         }
+        permission.grant()
         healthyStore = true
         metrics.ordered(venueId, .pendingNew)
         metrics.ordered(venueId, .sent)
@@ -344,13 +352,13 @@ public actor RouterService: ExclusiveSections {
         events.publish(Events.order, topic: Topics.orders, body: sent, requestId: sent.requestId)
         let report: VenueOrderReport
         do {
-            // Refused already, with nothing written: not asked again.
             if let refusal { throw refusal }
+            guard let placing else { throw VenueError.unavailable("the order was not handed to \(venueId.rawValue)") }
             tickToOrder.handedToVenue(symbol: symbol, quoteSequence: request.quoteSequence)
             let handed = ContinuousClock.now
             defer { metrics.answered(venueId, after: ContinuousClock.now - handed) }
             holdingsChanges &+= 1
-            report = try await venue.place(VenueOrderRequest(sent, quoteSequence: request.quoteSequence))
+            report = try await placing.value
         } catch VenueError.rejected(let reason) {
             return await settleRejected(sent, reason: reason, expecting: .sent)
         } catch VenueError.unavailable(let reason) {
@@ -362,6 +370,22 @@ public actor RouterService: ExclusiveSections {
             return await markUnknown(sent, cause: "\(error)")
         }
         return logged(await record(report, for: sent, reason: "answer from \(venueId.rawValue)"))
+    }
+
+    /// The venue's `place` of a new order, begun at once on the global pool, not on routerd's core thread, which is
+    /// about to block in the order's synced write (a task of its own keeps the trade's request id).
+    private nonisolated static func startPlacing(_ order: VenueOrderRequest, at venue: any TradingVenue,
+                                                 once permission: SendPermission) -> Task<VenueOrderReport, any Error> {
+        Task(executorPreference: globalConcurrentExecutor) { try await venue.place(order, sendingOnce: permission) }
+    }
+
+    /// The order's record could not be written: the venue must not send it. Waits for its `place` to end, so that
+    /// nothing of this attempt is still at work when the order is settled or retried.
+    private nonisolated static func withdraw(_ placing: Task<VenueOrderReport, any Error>?, _ permission: SendPermission) async {
+        permission.refuse()
+        guard let placing else { return }
+        placing.cancel()
+        _ = await placing.result
     }
 
     private func logged(_ order: OrderRecord) -> OrderRecord {

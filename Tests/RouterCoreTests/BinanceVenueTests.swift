@@ -22,10 +22,13 @@ struct BinanceVenueTests {
     }
 
     static func withVenue(symbols: [String] = ["BTCUSDT", "ETHUSDT"], balances: String = "USDT=10000,BTC=0,ETH=0",
-                          markMaxAge: Duration = .seconds(60), _ body: (BinanceVenue, FakeBinance) async throws -> Void) async throws {
+                          markMaxAge: Duration = .seconds(60), configure: (inout BinanceSettings) -> Void = { _ in },
+                          _ body: (BinanceVenue, FakeBinance) async throws -> Void) async throws {
         let fake = try await FakeBinance.start(symbols: symbols, balances: balances)
         defer { fake.stop() }
-        let venue = try await BinanceVenue.start(settings: settings(fake),
+        var settings = settings(fake)
+        configure(&settings)
+        let venue = try await BinanceVenue.start(settings: settings,
                                                  credential: .hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8)),
                                                  markMaxAge: markMaxAge, logger: Logger(label: "binance-test"))
         do {

@@ -194,8 +194,12 @@ final class MisbehavingStore: OrderStorage {
 
     /// `failBeforeInsert` fails before anything is written; `conflictWhen == .sent` too. `failInsert`, or `failWhen
     /// == .sent`, fails after the transaction landed, as a `COMMIT` that reports an error can.
+    /// Runs at the start of `insertSent`, on its thread (blocking it, as a slow sync does).
+    let whileInsertingSent = NIOLockedValueBox<(@Sendable (OrderRecord) -> Void)?>(nil)
+
     nonisolated(nonsending) func insertSent(_ order: OrderRecord, sent: OrderRecord, reason: String) async throws {
         commits.withLockedValue { $0.append((sent.status, true)) }
+        whileInsertingSent.withLockedValue { $0 }?(sent)
         if failBeforeInsert.withLockedValue({ $0 }) { throw DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked") }
         if conflictWhen.withLockedValue({ $0 }) == .sent { throw IPCError(.conflict, "changed meanwhile") }
         if failSendUnseen.withLockedValue({ $0 }) {

@@ -1,5 +1,6 @@
 import Foundation
 import BagbotDomain
+import NIOConcurrencyHelpers
 @testable import RouterCore
 
 /// A venue that can be told to misbehave as live ones do: time out before or after executing, answer 5xx
@@ -65,6 +66,23 @@ actor ScriptedVenue: TradingVenue {
     }
 
     func symbolRules() -> [SymbolRules] { rules }
+
+    /// Each order's permission as its `place(_:sendingOnce:)` found it on arrival (nil: routerd had not decided yet).
+    nonisolated let arrivals = NIOLockedValueBox<[String: Bool?]>([:])
+    /// What each order's permission came to.
+    private(set) var decisions: [String: Bool] = [:]
+    /// Runs once an order's permission is granted, before the venue places it.
+    private var onGranted: (@Sendable (String) async -> Void)?
+    func setOnGranted(_ work: @escaping @Sendable (String) async -> Void) { onGranted = work }
+
+    func place(_ request: VenueOrderRequest, sendingOnce permission: SendPermission) async throws -> VenueOrderReport {
+        arrivals.withLockedValue { $0[request.clientOrderId] = .some(permission.isGranted) }
+        let granted = await permission.decision()
+        decisions[request.clientOrderId] = granted
+        guard granted else { throw VenueError.unavailable(SendPermission.refusedReason) }
+        await onGranted?(request.clientOrderId)
+        return try await place(request)
+    }
 
     func place(_ request: VenueOrderRequest) async throws -> VenueOrderReport {
         placeCalls.append(request.clientOrderId)

@@ -15,6 +15,11 @@ public protocol TradingVenue: Sendable {
     func symbolRules() async throws -> [SymbolRules]
     /// Sends a new order; its client order id is unique per venue: a venue refuses a second one.
     func place(_ order: VenueOrderRequest) async throws -> VenueOrderReport
+    /// `place`, begun while routerd's record of the order is still being written: whatever cannot place the order
+    /// may be done before `permission` is decided, and nothing that could place it leaves before it is granted.
+    /// Refused, the order must not reach the venue, and this throws `VenueError.unavailable`. The default waits for
+    /// the permission, then places.
+    func place(_ order: VenueOrderRequest, sendingOnce permission: SendPermission) async throws -> VenueOrderReport
     /// Cancels a working order; the report says how it ended (it may have filled meanwhile).
     func cancel(clientOrderId: String, symbol: String) async throws -> VenueOrderReport
     /// The order as the venue has it, with every fill; nil when the venue does not know it.
@@ -61,6 +66,10 @@ public protocol RecordingVenue: TradingVenue {
 }
 
 extension TradingVenue {
+    public func place(_ order: VenueOrderRequest, sendingOnce permission: SendPermission) async throws -> VenueOrderReport {
+        guard await permission.decision() else { throw VenueError.unavailable(SendPermission.refusedReason) }
+        return try await place(order)
+    }
     public func holdings() async throws -> (balances: [AssetBalance], positions: [Position]) {
         (try await balances(), try await positions())
     }

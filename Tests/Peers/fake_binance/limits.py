@@ -142,7 +142,7 @@ class Limits:
 
 BEHAVIOURS = ("order_5xx_after_execute", "order_timeout_after_execute", "order_5xx_before_execute", "reject_429",
               "ban_418", "duplicate_fill_events", "out_of_order_fill_events", "drop_streams", "trades_lag",
-              "short_fills", "order_1007_execute_later", "ticker_5xx")
+              "short_fills", "order_1007_execute_later", "ticker_5xx", "order_answered_on_head")
 
 
 class Behaviours:

@@ -2,6 +2,7 @@
 import asyncio
 import json
 import logging
+import time
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -45,11 +46,25 @@ class RestCall:
     async def run(self):
         request = self.request
         raw_query = request.raw_path.partition("?")[2]
+        head_at = time.monotonic()
+        on_head = self.fake.behaviours.take("order_answered_on_head") \
+            if (request.method, request.path) == ("POST", "/api/v3/order") and request.body_exists else None
+        if on_head is not None:
+            # A front end refusing the request on its head, before its body (the order's parameters) has come.
+            self.entry = self.fake.log_request("rest", request.method, request.path, {})
+            self.entry["answeredOnHead"] = True
+            if int(on_head.get("status", 503)) == 429:
+                return self._error(self.fake.limits.too_many(errors.too_much_weight(self.fake.limits.weight.limit),
+                                                             int(on_head.get("retryAfter", 10)), self.fake.clock.now_ms()))
+            return self._error(errors.server_busy(int(on_head.get("status", 503))))
         body = await request.read()
         is_form = request.method != "GET" and request.content_type == FORM
         raw_body = body.decode("utf-8", "replace") if is_form else ""
         values, duplicate = _merge(_pairs(raw_query), _pairs(raw_body))
         self.entry = self.fake.log_request("rest", request.method, request.path, values)
+        # Where the parameters came, and how long the body came after the head (a client may send the head early).
+        self.entry["formBody"] = bool(raw_body)
+        self.entry["bodyAfterHeadMs"] = round((time.monotonic() - head_at) * 1000, 1)
         endpoint = ROUTES.get((request.method, request.path))
         try:
             self.fake.limits.gate(self.fake.clock.now_ms())

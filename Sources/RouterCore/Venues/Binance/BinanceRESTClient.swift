@@ -184,30 +184,45 @@ actor BinanceRESTClient {
 
     /// Sends `request` once and returns the body of a successful answer.
     func send(_ request: Request) async throws(Failure) -> [UInt8] {
-        try await send(request, retryOnClockSkew: !request.isOrder)
+        try await send(request, retryOnClockSkew: !request.isOrder, permission: nil)
     }
 
-    private func send(_ request: Request, retryOnClockSkew: Bool) async throws(Failure) -> [UInt8] {
+    /// `send`, begun before routerd may let the request go: its parameters travel in the body
+    /// (`application/x-www-form-urlencoded`, which Binance takes for POST and DELETE: rest-api.md "General information
+    /// on endpoints"), and the body waits for `permission` while the head goes at once. Binance cannot act on a request
+    /// whose body has not come; refused, the body never leaves and this fails as `notSent`. Never sent twice.
+    func send(_ request: Request, sendingOnce permission: SendPermission) async throws(Failure) -> [UInt8] {
+        try await send(request, retryOnClockSkew: false, permission: permission)
+    }
+
+    private func send(_ request: Request, retryOnClockSkew: Bool, permission: SendPermission? = nil) async throws(Failure) -> [UInt8] {
         try await admit(request)
-        let url: String
+        var httpRequest: HTTPClientRequest
+        let withheld: WithheldBody?
         do {
-            url = try self.url(for: request)
+            (httpRequest, withheld) = try self.httpRequest(for: request, permission: permission)
         } catch {
             throw .notSent("the request could not be signed: \(error)")
         }
-        var httpRequest = HTTPClientRequest(url: url)
-        httpRequest.method = request.method
         if let credential { httpRequest.headers.add(name: "X-MBX-APIKEY", value: credential.apiKey) }
         let status: Int
         let headers: HTTPHeaders
         let body: [UInt8]
+        // An answer whose head came before the withheld parameters were handed over answers the head alone: sealed at
+        // once, they never leave (an answer of 300 or more stops AsyncHTTPClient's body; a 2xx would not).
+        var answeredUnsent = false
         do {
             let response = try await http.execute(httpRequest, timeout: request.timeout, logger: logger)
+            answeredUnsent = withheld?.sealUnsent() ?? false
             status = Int(response.status.code)
             headers = response.headers
             body = Array(buffer: try await response.body.collect(upTo: maximumBodyBytes))
         } catch {
             if Self.neverReachedBinance(error) { throw .notSent("no connection to \(baseURL): \(error)") }
+            // Its parameters never left (refused, or the request ended while they waited): Binance had nothing to act on.
+            if let withheld, let permission, withheld.sealUnsent() {
+                return try await sendAfresh(request, permission, because: "\(error)")
+            }
             throw .noAnswer("\(request.what): \(error)")
         }
         let now = binanceNow()
@@ -215,7 +230,19 @@ actor BinanceRESTClient {
         let outcome = BinanceOutcome.of(status: status, body: body, retryAfter: headers.first(name: "Retry-After"))
         gate.record(outcome, at: now)
         if let used = headers.first(name: "X-MBX-USED-WEIGHT-1M").flatMap(Double.init) { weightUsed.record(used) }
-        if case .banned = outcome { bans.increment() } else if case .rateLimited = outcome { rateLimits.increment() }
+        var refusing = false
+        if case .banned = outcome { bans.increment(); refusing = true } else if case .rateLimited = outcome { rateLimits.increment(); refusing = true }
+        if refusing {
+            saveBlock()
+            logger.error("Binance is refusing requests; nothing is sent until it allows", metadata: [
+                "request": "\(request.what)", "outcome": "\(outcome)", "until": "\(gate.blockedReason(at: now) ?? "-")",
+            ])
+        }
+        // An answer to the head alone (a 429, a 5xx in front of Binance's engine): its parameters never left. Sent
+        // afresh once granted, through the gate, which holds it back during a ban or back-off just recorded.
+        if answeredUnsent, let permission {
+            return try await sendAfresh(request, permission, because: "answered \(status) before its parameters were sent")
+        }
         switch outcome {
         case .success:
             return body
@@ -226,15 +253,21 @@ actor BinanceRESTClient {
             try? await syncClock(afterRefusal: true)
             if retryOnClockSkew { return try await send(request, retryOnClockSkew: false) }
             throw .answered(outcome)
-        case .banned, .rateLimited:
-            saveBlock()
-            logger.error("Binance is refusing requests; nothing is sent until it allows", metadata: [
-                "request": "\(request.what)", "outcome": "\(outcome)", "until": "\(gate.blockedReason(at: now) ?? "-")",
-            ])
-            throw .answered(outcome)
         default:
             throw .answered(outcome)
         }
+    }
+
+    /// A request whose withheld parameters never left (`WithheldBody.sealUnsent`): refused, it is not sent; granted
+    /// (the request had ended before: a deadline or a closed connection while the disk synced, an answer to its head
+    /// alone, a grant too late for its timestamp), it is sent as a request of its own, signed afresh, as it would
+    /// have been had nothing been prepared. Binance never had the first one's parameters, so this is not a resend.
+    private func sendAfresh(_ request: Request, _ permission: SendPermission, because cause: String) async throws(Failure) -> [UInt8] {
+        guard await permission.decision() else { throw .notSent(SendPermission.refusedReason) }
+        logger.info("a prepared request ended before its parameters were sent; sending it afresh", metadata: [
+            "request": "\(request.what)", "cause": "\(cause)",
+        ])
+        return try await send(request, retryOnClockSkew: false, permission: nil)
     }
 
     /// Waits for the gate, or refuses: an order is never held back to leave later (the market will have moved),
@@ -261,16 +294,32 @@ actor BinanceRESTClient {
         }
     }
 
-    private func url(for request: Request) throws -> String {
-        let query: String
+    /// The request, its parameters (signed if it is) in the query string, or with a permission in a body withheld
+    /// until it is granted.
+    private func httpRequest(for request: Request, permission: SendPermission?) throws -> (HTTPClientRequest, WithheldBody?) {
+        let parameters: String
         if request.signed {
             guard let credential else { throw BinanceRESTClientError.noCredential }
-            query = try BinanceSigning.signedQuery(request.parameters, timestampMilliseconds: clock.timestamp(at: Date()),
-                                                   recvWindowMilliseconds: recvWindowMilliseconds, with: credential)
+            parameters = try BinanceSigning.signedQuery(request.parameters, timestampMilliseconds: clock.timestamp(at: Date()),
+                                                        recvWindowMilliseconds: recvWindowMilliseconds, with: credential)
         } else {
-            query = BinanceSigning.payload(request.parameters)
+            parameters = BinanceSigning.payload(request.parameters)
         }
-        return baseURL + request.path + (query.isEmpty ? "" : "?" + query)
+        guard let permission else {
+            var httpRequest = HTTPClientRequest(url: baseURL + request.path + (parameters.isEmpty ? "" : "?" + parameters))
+            httpRequest.method = request.method
+            return (httpRequest, nil)
+        }
+        // An empty body is no body: AsyncHTTPClient would send the request whole without reading it.
+        guard !parameters.isEmpty else { throw BinanceRESTClientError.nothingToWithhold }
+        var httpRequest = HTTPClientRequest(url: baseURL + request.path)
+        httpRequest.method = request.method
+        httpRequest.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        // Handed over by half its timestamp's window and half its deadline, or else sent afresh (`sendAfresh`).
+        let margin = min(Duration.milliseconds(recvWindowMilliseconds), .nanoseconds(request.timeout.nanoseconds)) / 2
+        let body = WithheldBody(ByteBuffer(string: parameters), until: permission, sendBy: .now + margin)
+        httpRequest.body = .stream(body, length: .known(Int64(body.bytes.readableBytes)))
+        return (httpRequest, body)
     }
 
     /// Errors that mean the request never left this machine: no connection could be made (refused, unreachable,
@@ -286,6 +335,12 @@ actor BinanceRESTClient {
 
 enum BinanceRESTClientError: Error, CustomStringConvertible {
     case noCredential
+    case nothingToWithhold
 
-    var description: String { "no Binance API credential is configured" }
+    var description: String {
+        switch self {
+        case .noCredential: "no Binance API credential is configured"
+        case .nothingToWithhold: "a request to be sent once permitted has no parameters to hold back"
+        }
+    }
 }

@@ -492,9 +492,13 @@ public actor BinanceVenue: TradingVenue {
     }
 
     public func place(_ order: VenueOrderRequest) async throws -> VenueOrderReport {
+        try await place(order, sendingOnce: .granted)
+    }
+
+    public func place(_ order: VenueOrderRequest, sendingOnce permission: SendPermission) async throws -> VenueOrderReport {
         placing[order.clientOrderId] = .some(nil)
         let result: Result<VenueOrderReport, any Error>
-        do { result = .success(try await send(order)) } catch { result = .failure(error) }
+        do { result = .success(try await send(order, sendingOnce: permission)) } catch { result = .failure(error) }
         if case .some(.some(let event)) = placing.removeValue(forKey: order.clientOrderId) {
             Task { await self.userStreamEvent(event) }
         }
@@ -502,7 +506,7 @@ public actor BinanceVenue: TradingVenue {
     }
 
     /// `POST /api/v3/order`, its answer read into a report.
-    private func send(_ order: VenueOrderRequest) async throws -> VenueOrderReport {
+    private func send(_ order: VenueOrderRequest, sendingOnce permission: SendPermission) async throws -> VenueOrderReport {
         guard let rule = rules[order.symbol] else {
             throw VenueError.rejected("\(order.symbol) is not traded on Binance here (router.binance.symbols, or its rules could not be read)")
         }
@@ -513,7 +517,7 @@ public actor BinanceVenue: TradingVenue {
         let body: [UInt8]
         do {
             body = try await rest.send(.init(method: .POST, path: "/api/v3/order", parameters: parameters, signed: true, weight: 1, isOrder: true,
-                                             timeout: .milliseconds(Int64(settings.orderTimeoutMs))))
+                                             timeout: .milliseconds(Int64(settings.orderTimeoutMs))), sendingOnce: permission)
         } catch {
             throw await venueError(placing: order, error)
         }
