@@ -17,9 +17,11 @@ import RouterCore
 //     `filled`: checks, the order persisted (`pending_new`, `sent` synced), signed, sent through the request gate,
 //     the answer decoded and recorded with its fill, events published.
 // Both run from one task on one event loop that holds the IPC connection and the HTTP connection (as arsenald calls
-// routerd), interleaved call by call (which goes first alternates), so both see the same machine and the same fake,
-// each order 25 ms after the last (`--pause-ms`): routerd looks up the order events its user data stream brings after
-// each answer, and would otherwise still be at it when the next order comes. Any answer but a fill aborts the run.
+// routerd), interleaved call by call (which goes first alternates), so both see the same machine and the same fake.
+// Each round runs at every pace of `--pause-ms` in turn (by default back to back, then 25 ms after each order), and
+// each pace has its own tables: on a VM that lets idle CPUs and its disk fall asleep, the pause alone changes what
+// every wake-up and every sync costs (docs/performance.md, "The pause between orders"). Any answer but a fill aborts
+// the run.
 // With `--socket-b`, a second routerd (another build, on the same fake) is a third variant in the same interleaving,
 // so two builds are compared call by call in one run rather than in runs an hour's drift apart.
 // Each round's p50/p90/p99 per variant and the difference of the p50s go to stdout as Markdown, progress to stderr.
@@ -79,26 +81,26 @@ struct Orders: Sendable {
     let symbol: String
     let quantity: String
     let amount: ExactDecimal
-    let pause: Duration
     /// Part of every client order id, so that runs against one fake never reuse an id.
     let run: String
 
-    /// `calls` orders each way, interleaved call by call. Buys and sells alternate (the account's BTC never goes
-    /// below zero); which variant goes first rotates every two calls, so none always follows another's work.
-    func round(_ round: Int, calls: Int) async throws -> Round {
+    /// `calls` orders each way, interleaved call by call, each followed by `pause`. Buys and sells alternate (the
+    /// account's BTC never goes below zero); which variant goes first rotates every two calls, so none always follows
+    /// another's work. `first` numbers the orders (ids are never reused).
+    func round(first number: Int, calls: Int, pause: Duration) async throws -> Round {
         let variants = routerdB == nil ? 2 : 3
         var times: [[Double]] = Array(repeating: [], count: variants)
         for call in 0..<calls {
             let side: Side = call % 2 == 0 ? .buy : .sell
-            let number = round * calls + call
             let first = (call / 2) % variants
             for step in 0..<variants {
                 let variant = (first + step) % variants
                 switch variant {
-                case 0: times[0].append(try await placeBare(number, side))
-                case 1: times[1].append(try await placeThroughRouterd(number, side, at: routerd, tag: "r"))
-                default: times[2].append(try await placeThroughRouterd(number, side, at: routerdB!, tag: "s"))
+                case 0: times[0].append(try await placeBare(number + call, side))
+                case 1: times[1].append(try await placeThroughRouterd(number + call, side, at: routerd, tag: "r"))
+                default: times[2].append(try await placeThroughRouterd(number + call, side, at: routerdB!, tag: "s"))
                 }
+                if pause > .zero { try await Task.sleep(for: pause) }
             }
         }
         return Round(bare: Timings(times[0]), routerd: Timings(times[1]), routerdB: variants == 3 ? Timings(times[2]) : nil)
@@ -108,9 +110,7 @@ struct Orders: Sendable {
     func placeBare(_ number: Int, _ side: Side) async throws -> Double {
         let start = ContinuousClock.now
         try await bare.place(clientOrderId: "bench-b-\(run)-\(number)", symbol: symbol, side: side, quantity: quantity)
-        let elapsed = (ContinuousClock.now - start).microseconds
-        if pause > .zero { try await Task.sleep(for: pause) }
-        return elapsed
+        return (ContinuousClock.now - start).microseconds
     }
 
     func placeThroughRouterd(_ number: Int, _ side: Side, at routerd: IPCClient, tag: String) async throws -> Double {
@@ -127,7 +127,6 @@ struct Orders: Sendable {
         guard order.clientOrderId == id, order.venue == .binance, order.status == .filled else {
             throw BenchmarkFailure(description: "routerd order \(id) at \(order.venue.rawValue) is \(order.status.rawValue), not filled: \(order.rejectReason ?? "no reason")")
         }
-        if pause > .zero { try await Task.sleep(for: pause) }
         return elapsed
     }
 }
@@ -163,18 +162,18 @@ struct Options {
     var credentials = ""
     var rounds = 9
     var calls = 200
-    var pauseMs = 25
+    var pausesMs = [0, 25]
     var quantity = "0.0002"
     var symbol = "BTCUSDT"
 
     static let usage = """
         binance-benchmark --socket ROUTERD_SOCKET --rest-url http://127.0.0.1:PORT --credentials DIR [--socket-b ROUTERD_SOCKET]
-                          [--rounds 9] [--calls 200] [--pause-ms 25] [--quantity 0.0002] [--symbol BTCUSDT]
+                          [--rounds 9] [--calls 200] [--pause-ms 0,25] [--quantity 0.0002] [--symbol BTCUSDT]
           --socket-b: a second routerd (another build) on the same fake, timed in the same interleaving as the first
           --credentials: the directory of binance-api-key and binance-hmac-secret (routerd's credentials_dir)
           --rounds: timed rounds, after one warm-up round; --calls: orders per variant per round
-          --pause-ms: a pause after each order, so each starts on a quiet system: routerd looks up every order event
-                      the user data stream brings (bare orders' too) after the answer; 0: back to back
+          --pause-ms: the paces, in ms of pause after each order (0: back to back), each timed in every round with
+                      tables of its own
         """
 
     init(_ arguments: ArraySlice<String>) throws {
@@ -192,7 +191,12 @@ struct Options {
             case "--credentials": credentials = value
             case "--rounds": rounds = try number()
             case "--calls": calls = try number()
-            case "--pause-ms": pauseMs = try number()
+            case "--pause-ms":
+                let paces = value.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !paces.isEmpty, paces.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+                    throw BenchmarkFailure(description: "--pause-ms needs whole numbers of ms, separated by commas, not \(value)")
+                }
+                pausesMs = paces.compactMap { $0 }
             case "--quantity": quantity = value
             case "--symbol": symbol = value
             default: throw BenchmarkFailure(description: "unknown option \(name)\n\(Self.usage)")
@@ -209,7 +213,6 @@ struct BinanceBenchmark {
     let options: Options
     var rounds: Int { options.rounds }
     var calls: Int { options.calls }
-    var pauseMs: Int { options.pauseMs }
     var quantity: String { options.quantity }
     var symbol: String { options.symbol }
 
@@ -253,34 +256,44 @@ struct BinanceBenchmark {
         var clientB: IPCClient?
         if let socketB = options.socketB { clientB = try await connected(socketB) }
         let orders = Orders(bare: BareOrders(http: http, restURL: options.restURL, credential: credential), routerd: client, routerdB: clientB, symbol: symbol,
-                            quantity: quantity, amount: amount, pause: .milliseconds(pauseMs), run: "\(getpid() % 100_000)")
-        var rows: [Round] = []
+                            quantity: quantity, amount: amount, run: "\(getpid() % 100_000)")
+        let paces = options.pausesMs
+        var rows: [[Round]] = Array(repeating: [], count: paces.count)
         for round in 0...rounds {
-            let row = try await withTaskExecutorPreference(client.executor) { try await orders.round(round, calls: calls) }
-            FileHandle.standardError.write(Data(String(
-                format: "%@ %d: bare p50 %.0f µs (p99 %.0f), routerd p50 %.0f µs (p99 %.0f), overhead %.0f µs\n",
-                round == 0 ? "warm-up" : "round", round, row.bare.p50, row.bare.p99, row.routerd.p50, row.routerd.p99,
-                row.routerd.p50 - row.bare.p50).utf8))
-            if let b = row.routerdB {
-                FileHandle.standardError.write(Data(String(format: "  routerd B p50 %.0f µs (p99 %.0f), overhead %.0f µs, B − A %.0f µs\n",
-                                                           b.p50, b.p99, b.p50 - row.bare.p50, b.p50 - row.routerd.p50).utf8))
+            for (pace, pauseMs) in paces.enumerated() {
+                let first = (round * paces.count + pace) * calls
+                let row = try await withTaskExecutorPreference(client.executor) {
+                    try await orders.round(first: first, calls: calls, pause: .milliseconds(pauseMs))
+                }
+                FileHandle.standardError.write(Data(String(
+                    format: "%@ %d, pause %d ms: bare p50 %.0f µs (p99 %.0f), routerd p50 %.0f µs (p99 %.0f), overhead %.0f µs\n",
+                    round == 0 ? "warm-up" : "round", round, pauseMs, row.bare.p50, row.bare.p99, row.routerd.p50, row.routerd.p99,
+                    row.routerd.p50 - row.bare.p50).utf8))
+                if let b = row.routerdB {
+                    FileHandle.standardError.write(Data(String(format: "  routerd B p50 %.0f µs (p99 %.0f), overhead %.0f µs, B − A %.0f µs\n",
+                                                               b.p50, b.p99, b.p50 - row.bare.p50, b.p50 - row.routerd.p50).utf8))
+                }
+                if round > 0 { rows[pace].append(row) }  // the first round warms up
             }
-            if round > 0 { rows.append(row) }  // the first round warms up
         }
         await client.shutdown()
         await clientB?.shutdown()
         try await http.shutdown()
         try await group.shutdownGracefully()
-        report(rows, pooled: Round(bare: Timings(rows.flatMap(\.bare.sorted)), routerd: Timings(rows.flatMap(\.routerd.sorted))))
-        if clientB != nil { compare(rows) }
+        for (pace, pauseMs) in paces.enumerated() {
+            let paced = rows[pace]
+            if pace > 0 { print() }
+            report(paced, pauseMs: pauseMs, pooled: Round(bare: Timings(paced.flatMap(\.bare.sorted)), routerd: Timings(paced.flatMap(\.routerd.sorted))))
+            if clientB != nil { compare(paced, pauseMs: pauseMs) }
+        }
     }
 
     /// The second routerd beside the first, round by round: what the other build changes, measured call by call.
-    func compare(_ rows: [Round]) {
+    func compare(_ rows: [Round], pauseMs: Int) {
         func f(_ value: Double) -> String { String(format: "%.0f", value) }
         let pairs = rows.compactMap { row in row.routerdB.map { (bare: row.bare, a: row.routerd, b: $0) } }
         print()
-        print("Two routerds in the same interleaving (A: `--socket`, B: `--socket-b`), µs")
+        print("Two routerds in the same interleaving (A: `--socket`, B: `--socket-b`), \(Self.pace(pauseMs)), µs")
         print()
         print("| round | bare p50 | A p50 | B p50 | A overhead | B overhead | B − A (p50) | A p90 | B p90 |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -293,9 +306,13 @@ struct BinanceBenchmark {
             + " **\(f(differences.middle))** (B faster in \(differences.filter { $0 < 0 }.count) of \(differences.count)) | | |")
     }
 
-    func report(_ rows: [Round], pooled: Round) {
+    static func pace(_ pauseMs: Int) -> String {
+        pauseMs > 0 ? "\(pauseMs) ms pause after each order" : "back to back"
+    }
+
+    func report(_ rows: [Round], pauseMs: Int, pooled: Round) {
         func f(_ value: Double) -> String { String(format: "%.0f", value) }
-        print("Binance order round trip, \(rows.count) rounds of \(calls) orders each way (interleaved\(pauseMs > 0 ? ", \(pauseMs) ms pause after each" : "")), µs")
+        print("Binance order round trip, \(Self.pace(pauseMs)): \(rows.count) rounds of \(calls) orders each way (interleaved), µs")
         print()
         print("| round | bare p50 | p90 | p99 | routerd p50 | p90 | p99 | overhead (p50 − p50) | ratio |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -319,6 +336,7 @@ struct BinanceBenchmark {
         print("| ratio (routerd p50 ÷ bare p50) | \(String(format: "%.2f", ratios.middle)) | | | \(String(format: "%.2f–%.2f", ratios.min() ?? 0, ratios.max() ?? 0)) |"
             + " \(String(format: "%.2f", pooled.routerd.p50 / pooled.bare.p50)) |")
         print()
-        print("Target (issue 14): overhead ≤ 1000 µs at p50: \(overheads.middle <= 1_000 ? "met" : "NOT met") (median of rounds \(f(overheads.middle)) µs).")
+        print("Target (issue 14), \(Self.pace(pauseMs)): overhead ≤ 1000 µs at p50: \(overheads.middle <= 1_000 ? "met" : "NOT met")"
+            + " (median of rounds \(f(overheads.middle)) µs).")
     }
 }

@@ -293,6 +293,8 @@ async def check_limit_orders(peer):
     query = ok(await peer.signed("GET", "/api/v3/order", {"symbol": "ETHUSDT", "origClientOrderId": "eth-limit-1"}))
     assert query["status"] == "FILLED" and query["cummulativeQuoteQty"] == "1450.00000000"
     assert (await balances(peer))["USDT"][1] == "0.00000000"
+    # Filled, it is open no more (the engine's open orders are pruned as they end).
+    assert ok(await peer.signed("GET", "/api/v3/openOrders", {"symbol": "ETHUSDT"})) == []
     # Marketable GTC fills at once at the ask (taker).
     body = ok(await peer.order(symbol="ETHUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.1", price="3000.00"))
     assert body["status"] == "FILLED" and body["fills"][0]["price"] == "2899.50000000"
