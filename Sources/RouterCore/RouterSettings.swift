@@ -33,6 +33,10 @@ public struct RouterSettings: ConfigSection {
         public var loop = true
         /// Spread applied to trade prints, which carry no bid/ask (basis points of the price).
         public var tradeSpreadBps = 1.0
+        /// The largest file the feed takes, in MiB: it keeps every tick of its files in memory (about five times a
+        /// trade file's size), so a larger one is refused with its reason at start rather than taking the machine's
+        /// memory (`bagbot backtest` streams files of any size).
+        public var maxFileMb = 128
 
         public init() {}
     }
@@ -158,6 +162,7 @@ public struct RouterSettings: ConfigSection {
             throw check.fail("replay.speed", "must be a positive number or \"max\"")
         }
         try check.nonNegative(replay.tradeSpreadBps, "replay.trade_spread_bps")
+        guard (1...65_536).contains(replay.maxFileMb) else { throw check.fail("replay.max_file_mb", "must be 1…65536") }
         guard paper.startingBalances.values.contains(where: \.isPositive) else {
             throw check.fail("paper.starting_balances", "give at least one asset a positive balance (e.g. USD: 100000)")
         }

@@ -281,6 +281,28 @@ struct ReplayParserTests {
         #expect(files.map(\.symbol) == ["BTCUSDT", "EURUSD"])
         #expect(files.map(\.ticks.count) == [9_999, 9_500])
     }
+
+    @Test("a file past router.replay.max_file_mb is refused with its reason before it is read; one at the limit loads")
+    func fileTooLarge() throws {
+        let dir = try TempDir()
+        // 1 MiB and one row of HistData quotes (39 bytes a row), then the same file one row shorter than 1 MiB.
+        let row = "20200101 170000065,1.121200,1.121720,0\n"
+        let rows = 1_048_576 / row.utf8.count
+        let large = try dir.write("eurusd-quotes-large.csv", String(repeating: row, count: rows + 1))
+        let atLimit = try dir.write("eurusd-quotes-small.csv", String(repeating: row, count: rows))
+        var config = RouterSettings.Replay()
+        config.maxFileMb = 1
+        config.files = [atLimit, large]
+        let error = #expect(throws: ReplayParseError.self) { try ReplaySources.load(config: config) }
+        #expect(error?.file == large)
+        #expect(error?.reason.contains("router.replay.max_file_mb (1)") == true)
+        #expect(error?.reason.contains("bagbot backtest") == true)
+        config.files = [atLimit]
+        #expect(try ReplaySources.load(config: config).map(\.ticks.count) == [rows])
+        config.maxFileMb = 2
+        config.files = [large]
+        #expect(try ReplaySources.load(config: config).map(\.ticks.count) == [rows + 1])
+    }
 }
 
 /// Runs a feed at maximum speed and collects up to `limit` ticks (stopping a looping feed by cancelling its own task).

@@ -127,6 +127,8 @@ struct RouterSettingsTests {
         ("router:\n  paper:\n    fee_bps: 0x10\n", "router.paper.fee_bps"),
         ("router:\n  replay:\n    trade_spread_bps: .inf\n", "router.replay.trade_spread_bps"),
         ("router:\n  replay:\n    loop: [1, 2]\n", "router.replay.loop"),
+        ("router:\n  replay:\n    max_file_mb: 0\n", "router.replay.max_file_mb"),
+        ("router:\n  replay:\n    max_file_mb: 65537\n", "router.replay.max_file_mb"),
         ("router:\n  replay:\n    speed: max\n  paper:\n    status_lag_ticks: 5\n", "router.paper.status_lag_ticks"),
         ("router:\n  paper:\n    status_lag_ticks: 10001\n", "router.paper.status_lag_ticks"),
         ("router:\n  account:\n    equity_sample_seconds: 5\n", "router.account.equity_sample_seconds"),

@@ -153,7 +153,21 @@ public enum ReplaySources {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: config.dataDir)) ?? []
             paths = entries.filter { $0.lowercased().hasSuffix(".csv") }.sorted().map { config.dataDir + "/" + $0 }
         }
-        return try paths.map { try ReplayParser.parse(path: $0, tradeSpreadBps: config.tradeSpreadBps, tickSizes: tickSizes) }
+        return try paths.map { path in
+            try refuseIfTooLarge(path, limitMb: config.maxFileMb)
+            return try ReplayParser.parse(path: path, tradeSpreadBps: config.tradeSpreadBps, tickSizes: tickSizes)
+        }
+    }
+
+    /// A file past `router.replay.max_file_mb` is refused before a byte of it is read: the feed would hold all of
+    /// its ticks in memory. One that cannot be looked at is left to the parser, which says why.
+    static func refuseIfTooLarge(_ path: String, limitMb: Int) throws {
+        var status = stat()
+        guard stat(path, &status) == 0, Int(status.st_size) > limitMb * 1_048_576 else { return }
+        let size = Int(status.st_size)
+        throw ReplayParseError(file: path, reason: "\(size / 1_048_576) MiB is more than router.replay.max_file_mb (\(limitMb)): the replay feed keeps "
+            + "every tick of its files in memory (about five times a trade file's size); raise the limit if the machine has the memory, "
+            + "split the file, or try it with `bagbot backtest`, which streams files of any size")
     }
 }
 
