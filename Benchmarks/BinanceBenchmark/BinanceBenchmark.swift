@@ -14,14 +14,14 @@ import RouterCore
 //     AsyncHTTPClient on a kept-alive connection, its answer read and checked (HTTP 200, FILLED, the id sent): what any
 //     client must do at least;
 //   - routerd: `router.placeOrder` over IPC to a release routerd in `router.mode: live` on the same fake, answered
-//     `filled`: checks, the order persisted (`pending_new`, `sent` synced), signed, sent through the request gate,
-//     the answer decoded and recorded with its fill, events published.
+//     `filled`: checks, the order stored and recorded `sent` (one synced transaction), signed, sent through the
+//     request gate, the answer decoded and recorded with its fill, events published.
 // Both run from one task on one event loop that holds the IPC connection and the HTTP connection (as arsenald calls
 // routerd), interleaved call by call (which goes first alternates), so both see the same machine and the same fake.
-// Each round runs at every pace of `--pause-ms` in turn (by default back to back, then 25 ms after each order), and
-// each pace has its own tables: on a VM that lets idle CPUs and its disk fall asleep, the pause alone changes what
-// every wake-up and every sync costs (docs/performance.md, "The pause between orders"). Any answer but a fill aborts
-// the run.
+// Each round runs at every pace of `--pause-ms` in turn (by default back to back and 25 ms after each order; which
+// pace goes first alternates), and each pace has its own tables: on a VM that lets idle vCPUs halt, the pause alone
+// changes what the wake-ups and the sync of an order cost (docs/performance.md, "2026-12-07: the pause between
+// orders"). Any answer but a fill aborts the run.
 // With `--socket-b`, a second routerd (another build, on the same fake) is a third variant in the same interleaving,
 // so two builds are compared call by call in one run rather than in runs an hour's drift apart.
 // Each round's p50/p90/p99 per variant and the difference of the p50s go to stdout as Markdown, progress to stderr.
@@ -256,11 +256,14 @@ struct BinanceBenchmark {
         var clientB: IPCClient?
         if let socketB = options.socketB { clientB = try await connected(socketB) }
         let orders = Orders(bare: BareOrders(http: http, restURL: options.restURL, credential: credential), routerd: client, routerdB: clientB, symbol: symbol,
-                            quantity: quantity, amount: amount, run: "\(getpid() % 100_000)")
+                            quantity: quantity, amount: amount, run: String(UInt32.random(in: 0...UInt32.max), radix: 36))
         let paces = options.pausesMs
         var rows: [[Round]] = Array(repeating: [], count: paces.count)
         for round in 0...rounds {
-            for (pace, pauseMs) in paces.enumerated() {
+            // The paces take turns at going first, so that none always follows another's pause.
+            for turn in 0..<paces.count {
+                let pace = (round + turn) % paces.count
+                let pauseMs = paces[pace]
                 let first = (round * paces.count + pace) * calls
                 let row = try await withTaskExecutorPreference(client.executor) {
                     try await orders.round(first: first, calls: calls, pause: .milliseconds(pauseMs))

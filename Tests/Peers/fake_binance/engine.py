@@ -237,10 +237,12 @@ class Engine:
             self._balance(asset)[0] = Decimal(amount)
         self.orders = []
         # The orders that may still be open: every open order and some that no longer are, pruned at each look. An
-        # order's status only ever moves away from OPEN, so none is lost; scanning every order ever placed made each
-        # new order slower than the last (a benchmark's thousands of orders doubled the fake's answer time).
+        # order's status only ever moves away from OPEN, so none is lost. Scanning every order ever placed (here and
+        # in `find_order`) made each new order and each look-up slower than the last (a benchmark's thousands of
+        # orders doubled the fake's answer time).
         self.working = []
         self.by_id = {}
+        self.by_client = {}  # (symbol, client order id) → the latest order placed with it
         self.trades = {name: [] for name in self.symbols}
         self.commission_mode = "quote"
         self.commission_rate = Decimal("0.001")
@@ -272,10 +274,7 @@ class Engine:
         """The order by id, else by client id (the latest with it); None when there is none."""
         if order_id is not None:
             return self.by_id.get((symbol, order_id))
-        for order in reversed(self.orders):
-            if order.symbol == symbol and order.client_order_id == client_id:
-                return order
-        return None
+        return self.by_client.get((symbol, client_id))
 
     def new_client_id(self, kind):
         self.generated_ids += 1
@@ -338,6 +337,7 @@ class Engine:
         self.orders.append(order)
         self.working.append(order)
         self.by_id[(symbol.name, order.order_id)] = order
+        self.by_client[(symbol.name, order.client_order_id)] = order
         self._lock(order, need)
         self._report(order, "NEW")
         made = []
