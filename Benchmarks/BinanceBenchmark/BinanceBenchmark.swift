@@ -240,6 +240,7 @@ struct BinanceBenchmark {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
         httpConfiguration.httpVersion = .http1Only
+        httpConfiguration.tracing.tracer = nil  // as routerd's client: no span per request
         let http = HTTPClient(eventLoopGroup: group, configuration: httpConfiguration)
         func connected(_ socket: String) async throws -> IPCClient {
             let client = IPCClient(ownService: "arsenald", peerService: "routerd",

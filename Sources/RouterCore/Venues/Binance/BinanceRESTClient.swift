@@ -81,6 +81,9 @@ actor BinanceRESTClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(5), read: .seconds(30)))
         configuration.httpVersion = .http1Only
+        // No tracer: routerd bootstraps none, and AsyncHTTPClient's default (the global no-op tracer) still made a span
+        // and its attributes for every request on an order's way.
+        configuration.tracing.tracer = nil
         http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         if let blockFile, let saved = BlockRecord.read(blockFile) {
             self.gate.restore(bannedUntil: saved.bannedUntil, backOffUntil: saved.backOffUntil)
