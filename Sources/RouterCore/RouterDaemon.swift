@@ -40,17 +40,18 @@ public final class RouterDaemon: BagbotDaemon, Service {
             ])
         }
         let built = try await VenueRegistry.build(settings, database: database, stateDirectory: paths.stateFilesDir, logger: context.logger("paper"))
+        // Live: market data comes from the live venues' own streams; a replay beside them would be a second,
+        // made-up price for the same symbols.
+        let live = settings.mode == "live"
+        let speed = ReplaySpeed(settings.replay.speed) ?? .multiple(1)
         let service = try await RouterService(
             store: OrderStore(database: database), venues: built.venues, symbols: SymbolMap(config: settings),
             tradingSwitch: TradingSwitch(stateDirectory: paths.stateFilesDir, logger: logger),
             events: server.events, logger: logger, reconciliation: settings.reconcile.settings, account: settings.account,
-            priceAgeLimit: settings.priceAgeLimit)
+            priceAgeLimit: settings.priceAgeLimit, dayClock: Self.dayClock(live: live, speed: speed))
         // Before the socket opens: no new order is taken until the last run's orders are settled.
         try await service.start()
 
-        // Live: market data comes from the live venues' own streams; a replay beside them would be a second,
-        // made-up price for the same symbols.
-        let live = settings.mode == "live"
         var files = live ? [] : try ReplaySources.load(config: settings.replay, tickSizes: settings.paper.symbols.mapValues(\.tickSize))
         if files.isEmpty && !live {
             files = SyntheticFeed.files()
@@ -59,7 +60,7 @@ public final class RouterDaemon: BagbotDaemon, Service {
         for file in files where file.skippedLines > 0 {
             logger.warning("replay file had unusable lines", metadata: ["file": "\(file.path)", "skipped": "\(file.skippedLines)"])
         }
-        let feed = ReplayFeed(files: files, speed: ReplaySpeed(settings.replay.speed) ?? .multiple(1), loop: settings.replay.loop)
+        let feed = ReplayFeed(files: files, speed: speed, loop: settings.replay.loop)
         // At max speed the feed waits for its subscriber instead of dropping ticks (docs/ipc.md, "Paced replay").
         let pacer = feed.speed == .max ? TickPacer() : nil
         register(service, pacer: pacer, callExecutor: Self.callExecutor(venues: built.venues.map(\.id)))
@@ -118,6 +119,12 @@ public final class RouterDaemon: BagbotDaemon, Service {
         try? await gracefulShutdown()
         await server.stop()
         for venue in built.venues { await venue.shutdown() }
+    }
+
+    /// The day routerd's day figures follow: a replay at max speed plays its files' own days (their ticks and fills keep
+    /// the times they were recorded at), anything else runs on the wall clock (a paced replay shifts its ticks to now).
+    static func dayClock(live: Bool, speed: ReplaySpeed) -> RouterService.DayClock {
+        !live && speed == .max ? .latestTick : .wall
     }
 
     /// The task executor of the IPC calls that go straight to `RouterService` with a small answer (an order, a cancel,

@@ -9,7 +9,7 @@ extension RouterService {
     /// orders go on meanwhile.
     public func account() async throws -> AccountSummary {
         let (through, start) = try await exclusively { () async throws -> (Int64, Date) in
-            rollDay(Date())
+            rollDay(today())
             return (try await store.lastFillSequence(), dayStart)
         }
         var ledger: DayLedger
@@ -65,10 +65,8 @@ extension RouterService {
         let since: Date, bucket: Int
         switch query.range {
         case .day:
-            since = await exclusively { () -> Date in
-                rollDay(Date())
-                return dayStart
-            }
+            // The samples carry the wall clock's time, whatever `dayClock` says (a replay at max speed plays 2020).
+            since = DailyResetTime("00:00")!.dayStart(containing: Date())
             bucket = 60
         case .month:
             since = Date().addingTimeInterval(-30 * 86_400)

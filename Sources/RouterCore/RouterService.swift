@@ -48,6 +48,19 @@ public actor RouterService: ExclusiveSections {
     private var ticks = 0
     private var ordersToday = 0
     var dayStart: Date
+    /// What "today" is measured on (`dayClock`).
+    let dayClock: DayClock
+    /// The latest tick's time, for `DayClock.latestTick`.
+    private var latestTickTime: Date?
+
+    /// What says which day it is for routerd's day figures (`router.account`'s realised P&L and fees today, orders
+    /// today). `wall`: this machine's clock. `latestTick`: the market's time, that of the latest tick, for a replay at
+    /// max speed, whose ticks and fills keep the days they were recorded on (2020): on the wall clock's day none of its
+    /// fills would count (docs/configuration.md, `router.replay.speed`).
+    public enum DayClock: Sendable, Equatable {
+        case wall
+        case latestTick
+    }
     /// Counts what may move a venue's holdings (an order handed to a venue, a cancel, a record of what a venue did):
     /// holdings read outside the exclusive section are taken only if it did not change meanwhile (`withHoldings`).
     var holdingsChanges = 0
@@ -100,10 +113,11 @@ public actor RouterService: ExclusiveSections {
 
     public init(store: any OrderStorage, venues: [any TradingVenue], symbols: SymbolMap, tradingSwitch: TradingSwitch,
                 events: any EventPublishing, logger: Logger, reconciliation: ReconciliationSettings = ReconciliationSettings(),
-                account: RouterSettings.Account = RouterSettings.Account(), priceAgeLimit: Duration? = nil,
+                account: RouterSettings.Account = RouterSettings.Account(), priceAgeLimit: Duration? = nil, dayClock: DayClock = .wall,
                 clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) async throws {
         self.store = store
         self.priceAgeLimit = priceAgeLimit
+        self.dayClock = dayClock
         self.clock = clock
         self.symbols = symbols
         self.tradingSwitch = tradingSwitch
@@ -275,6 +289,7 @@ public actor RouterService: ExclusiveSections {
             return
         }
         ticks += 1
+        if dayClock == .latestTick, latestTickTime.map({ tick.time > $0 }) ?? true { latestTickTime = tick.time }
         lastTicks[tick.symbol] = tick
         lastTickReceived[tick.symbol] = arrived
         events.publish(Events.tick, topic: Topics.ticks, body: tick)
@@ -347,7 +362,7 @@ public actor RouterService: ExclusiveSections {
         healthyStore = true
         metrics.ordered(venueId, .pendingNew)
         metrics.ordered(venueId, .sent)
-        rollDay(now)
+        rollDay(today())
         ordersToday += 1
         events.publish(Events.order, topic: Topics.orders, body: sent, requestId: sent.requestId)
         let report: VenueOrderReport
@@ -446,7 +461,7 @@ public actor RouterService: ExclusiveSections {
             return .answered(logged(try await settleFailedRecording(order, request: request, error: error)))
         }
         metrics.ordered(order.venue, .pendingNew)
-        rollDay(order.createdAt)
+        rollDay(today())
         ordersToday += 1
         healthyStore = true
         metrics.ordered(sent.venue, .sent)
@@ -1042,11 +1057,21 @@ public actor RouterService: ExclusiveSections {
     /// Orders whose outcome is still being settled with their venue.
     public var unsettledOrders: [String] { unsettled.keys.sorted() }
 
+    /// A moment of today, on `dayClock`: before a replay's first tick, the wall clock's.
+    func today() -> Date {
+        switch dayClock {
+        case .wall: Date()
+        case .latestTick: latestTickTime ?? Date()
+        }
+    }
+
+    /// Moves `dayStart` to the day of `now` (a moment of `today()`). The wall clock's day only moves forward (a clock
+    /// stepped back does not reopen yesterday); a replay's moves back once, from the wall clock's day to its first tick's.
     func rollDay(_ now: Date) {
         // UTC days are 24 hours long: no calendar work before the next one starts (it was 1 % of an order).
-        guard now.timeIntervalSince(dayStart) >= 86_400 else { return }
+        guard now.timeIntervalSince(dayStart) >= 86_400 || (dayClock == .latestTick && now < dayStart) else { return }
         let start = DailyResetTime("00:00")!.dayStart(containing: now)
-        if start > dayStart {
+        if start > dayStart || dayClock == .latestTick {
             dayStart = start
             ordersToday = 0
         }

@@ -278,6 +278,61 @@ struct AccountSummaryTests {
         #expect(try await fixture.store.dayLedger(since: epoch.addingTimeInterval(86_400), through: 2).dayFigures.isEmpty,
                 "only fills up to the sequence asked for")
     }
+
+    /// Two BTC bought at 100 at the tests' epoch, one sold at 120 a minute later.
+    private func openAndCloseOne(_ service: RouterService) async throws {
+        await service.onTick(quote("BTCUSDT", bid: 100, ask: 100))
+        _ = try await service.place(request("open", "BTCUSDT", .buy, 2))
+        await service.onTick(quote("BTCUSDT", bid: 120, ask: 120, at: 60))
+        _ = try await service.place(request("close-1", "BTCUSDT", .sell, 1))
+    }
+
+    /// The tests' epoch is 2023-11-14 22:13:20 UTC: its day starts 80,000 s before it, the next 6,400 s after it.
+    static let epochDay = epoch.addingTimeInterval(-80_000)
+
+    @Test("a replay at max speed: the day's realised P&L and fees are those of the market's day, its latest tick's, across its midnight")
+    func replayDay() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service(dayClock: .latestTick)
+        try await openAndCloseOne(service)
+        let first = try await service.account()
+        let fills = try await fixture.store.fills(after: 0, limit: 10).fills
+        try #require(fills.count == 2)
+        var book = PositionBook()
+        let close = try #require(try fills.compactMap { try book.apply($0) }.first)
+        #expect(first.dayStart == Self.epochDay, "the day of the replay's ticks, not the wall clock's")
+        #expect(first.realizedPnlToday == close.pnl)
+        #expect(first.realizedPnlToday.isPositive)
+        #expect(first.feesToday == (try fills[0].fee + fills[1].fee))
+
+        // Past the market's midnight: a new day, nothing realised in it yet; then a close in it.
+        await service.onTick(quote("BTCUSDT", bid: 130, ask: 130, at: 7_200))
+        let next = try await service.account()
+        #expect(next.dayStart == Self.epochDay.addingTimeInterval(86_400))
+        #expect(next.realizedPnlToday == 0)
+        #expect(next.feesToday == 0)
+        _ = try await service.place(request("close-2", "BTCUSDT", .sell, 1))
+        let after = try await service.account()
+        #expect(after.realizedPnlToday.isPositive)
+        #expect(after.dayStart == next.dayStart)
+    }
+
+    @Test("on the wall clock (live, or a paced replay, whose ticks are shifted to now), fills of another day are not today's")
+    func wallDay() async throws {
+        let fixture = try RouterFixture()
+        let service = try await fixture.service()
+        try await openAndCloseOne(service)
+        let account = try await service.account()
+        #expect(account.dayStart == DailyResetTime("00:00")!.dayStart(containing: Date()))
+        #expect(account.realizedPnlToday == 0, "the fills are of 2023")
+    }
+
+    @Test("routerd's day follows the market's time in a replay at max speed only")
+    func dayClockChoice() {
+        #expect(RouterDaemon.dayClock(live: false, speed: .max) == .latestTick)
+        #expect(RouterDaemon.dayClock(live: false, speed: .multiple(10)) == .wall)
+        #expect(RouterDaemon.dayClock(live: true, speed: .max) == .wall, "live, the replay does not run")
+    }
 }
 
 @Suite("Valuation marks")

@@ -61,14 +61,15 @@ struct RouterFixture {
                  events: any EventPublishing = IPCEventHub(logger: quietLogger),
                  rules: [SymbolRules] = testSymbols.map(looseRules), venues extra: [any TradingVenue] = [],
                  reconciliation: ReconciliationSettings = ReconciliationSettings(), paperTrading: Bool = true,
-                 statusLagTicks: Int = 0, priceAgeLimit: Duration? = nil,
+                 statusLagTicks: Int = 0, priceAgeLimit: Duration? = nil, dayClock: RouterService.DayClock = .wall,
                  clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) async throws -> RouterService {
         let paper = try await PaperVenue(database: database, settings: paperSettings, rules: rules, logger: quietLogger,
                                          statusLagTicks: statusLagTicks)
         let service = try await RouterService(
             store: storage ?? store, venues: [paper] + extra, symbols: SymbolMap(overrides: overrides, paperTrading: paperTrading),
             tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
-            events: events, logger: quietLogger, reconciliation: reconciliation, priceAgeLimit: priceAgeLimit, clock: clock)
+            events: events, logger: quietLogger, reconciliation: reconciliation, priceAgeLimit: priceAgeLimit, dayClock: dayClock,
+            clock: clock)
         try await service.start()
         return service
     }
