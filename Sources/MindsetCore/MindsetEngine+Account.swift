@@ -9,13 +9,28 @@ extension MindsetEngine {
     /// start of the day, and the closed trades' plus the open positions' change since then (`openPositionsChange`),
     /// each when known. Nil when one cannot be computed (fail closed).
     public var judgedPnl: ExactDecimal? {
-        var judged = state.dailyPnl
+        guard var judged = closedTradesPnl else { return nil }
         if let start = state.startOfDayEquity, let equity = state.equity {
             guard let change = try? equity - start else { return nil }
             judged = min(judged, change)
         }
         if let measured = closedAndOpenPnl { judged = min(judged, measured) }
         return judged
+    }
+
+    /// The day's closed trades, net of fees, in the account's currency: each at its quote asset's rate, and those still
+    /// waiting for it (after a restart, before routerd's account is read) as below. Not `dailyPnl`, which adds every
+    /// trade in its own quote asset: a 1,500-yen loss (10 dollars) would weigh as 1,500 dollars and lock the day.
+    var closedTradesPnl: ExactDecimal? {
+        guard let closed = state.closedInAccount else { return state.dailyPnl }
+        var sum = closed.converted
+        // As it is: too much for a quote asset worth less than the account's currency (yen), too little for one worth
+        // more (bitcoin); a backtest, which has no rates, judges every trade so.
+        for waiting in closed.unconverted.values {
+            guard let next = try? sum + waiting else { return nil }
+            sum = next
+        }
+        return sum
     }
 
     /// Today's daily loss limit: the tighter of the absolute one and the percentage of start-of-day equity
@@ -89,8 +104,14 @@ extension MindsetEngine {
     /// skew of a real-time feed) the wall clock moves the day; a replay's days are its market's. Returns the
     /// time used and the finished day, if one ended.
     mutating func rollDay(onWallClock wallClock: Date) -> (now: Date, finished: DailySummary?) {
-        let now = isLive ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
+        let now = now(onWallClock: wallClock)
         return (now, rollDay(at: now))
+    }
+
+    /// The engine's time at `wallClock`: live, the wall clock within the skew (never before the last event's); in a
+    /// replay, its market's, the last event's.
+    func now(onWallClock wallClock: Date) -> Date {
+        isLive ? max(state.clock ?? wallClock, min(wallClock, ceiling ?? wallClock)) : state.clock ?? wallClock
     }
 
     /// `AccountSummary.scope` of the live venues' money.

@@ -88,7 +88,9 @@ extension MindsetEngine {
         (trade.pnl, trade.quantity) = (pnl, quantity)
         trades[index] = trade
         state.dailyPnl = dailyPnl
-        countClosed(part.pnl, symbol: trade.symbol)
+        guard countClosed(part.pnl, symbol: trade.symbol) else {
+            return (lockByLimit("closed trades' P&L out of range after trade \(part.tradeId ?? "-")", at: now, cause: .unknownState), part)
+        }
         if before.isPositive { state.wins -= 1 } else if before.isNegative { state.losses -= 1 }
         if pnl.isPositive { state.wins += 1 } else if pnl.isNegative { state.losses += 1 }
         var streaks = (win: trade.winStreakBefore, loss: trade.lossStreakBefore)

@@ -50,18 +50,31 @@ public struct ClosedInAccount: Codable, Sendable, Equatable {
     /// The starts of positions closed by trades counted today (`OpenPositionStarts`): the part of those trades' P&L made
     /// before the day. Kept here, with the trades, when the open positions start again (a link, a switch of scope).
     public var startsOfClosed: ExactDecimal = .zero
+    /// The account currency `converted` is in, once a trade was converted (routerd's `router.account.currency` may
+    /// change): rates in another are not taken for the day.
+    public var currency: String?
 
     public init(converted: ExactDecimal = .zero) {
         self.converted = converted
     }
 
-    enum CodingKeys: String, CodingKey { case converted, unconverted, startsOfClosed }
+    enum CodingKeys: String, CodingKey { case converted, unconverted, startsOfClosed, currency }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         converted = try container.decodeIfPresent(ExactDecimal.self, forKey: .converted) ?? .zero
         unconverted = try container.decodeIfPresent([String: ExactDecimal].self, forKey: .unconverted) ?? [:]
         startsOfClosed = try container.decodeIfPresent(ExactDecimal.self, forKey: .startsOfClosed) ?? .zero
+        currency = try container.decodeIfPresent(String.self, forKey: .currency)
+    }
+}
+
+extension ClosedInAccount {
+    /// Whether rates in `currency` may convert into `converted`: its own currency, or any while it has none (nor do
+    /// the rates: a backtest's, or a state from before the currency was kept).
+    func takes(_ currency: String?) -> Bool {
+        guard let mine = self.currency, let currency else { return true }
+        return mine == currency
     }
 }
 
@@ -86,10 +99,11 @@ extension MindsetEngine {
         guard let marks else { return }
         self.marks = Dictionary(marks.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         noteQuoteAssets(of: marks)
+        // Called once the account's currency is known to be the day's (`markToMarket`).
+        takeRates(of: marks, currency: nil)
         self.shortAssets = shortAssets
         marksThrough = min(countedThrough ?? countedFillSequence, countedFillSequence)
         guard state.startOfDayEquity != nil, positionsAreComplete, marksAreCurrent else { return }
-        convertClosed()
         var starts = state.openStarts ?? OpenPositionStarts()
         for position in state.fillLog?.positions ?? [] where !position.quantity.isZero {
             let key = Self.startKey(strategyId: position.strategyId, symbol: position.symbol)
@@ -108,6 +122,30 @@ extension MindsetEngine {
             // Saved: a trade counted after a restart, in a symbol routerd has no price for then, still converts.
             state.quoteAssets = quoteAssets
         }
+    }
+
+    /// Takes each quote asset's rate in the account's currency from routerd's latest account, and converts the closed
+    /// trades that waited for one (taken even from an account not fully valued, whose equity is not: its rates are
+    /// routerd's all the same). The latest account's only: an asset routerd no longer prices has none, and its trades
+    /// wait, counted as they are. `currency`: the account's; rates in another than the day's start are not taken (the
+    /// day's trades are counted in one currency). Nil: known to be the day's.
+    public mutating func takeRates(of marks: [AccountSummary.SymbolMark], currency: String?) {
+        let day = state.equityCurrency ?? state.closedInAccount?.currency
+        if let currency, let day, currency != day { return }
+        quoteRates = Dictionary(marks.compactMap { mark in mark.quoteRate.flatMap { $0.isPositive ? (mark.quoteAsset, $0) : nil } },
+                                uniquingKeysWith: { first, _ in first })
+        ratesCurrency = currency ?? day
+        convertClosed()
+    }
+
+    /// The limits judged again after an account mindsetd takes the rates of only (one not valued whole; `markToMarket`
+    /// judges the others): a closed trade its rates converted may now reach a limit. Not while a reset has passed that
+    /// no event or account has moved the day over (the trade is the day's, the judging the next account's).
+    mutating func judgeAgain(wallClock: Date) {
+        guard isLive || state.clock != nil else { return }
+        let now = now(onWallClock: wallClock)
+        guard let dayStart = state.dayStart, rules.dailyReset.dayStart(containing: now) <= dayStart else { return }
+        _ = reassess(at: now)
     }
 
     /// Whether no fill was counted since the marks were read.
@@ -147,26 +185,37 @@ extension MindsetEngine {
     }
 
     /// Adds a trade counted today (or an amendment's change of one) to the day's closed trades in the account's
-    /// currency, at its quote asset's rate; kept in that asset until a rate is known.
-    mutating func countClosed(_ pnl: ExactDecimal, symbol: String) {
+    /// currency, at its quote asset's rate; kept in that asset until a rate is known. False when no decimal holds the
+    /// sum: the trade is in neither, and the caller locks (fail closed).
+    mutating func countClosed(_ pnl: ExactDecimal, symbol: String) -> Bool {
         var closed = state.closedInAccount ?? ClosedInAccount()
-        if let quoteRate = quoteAssets[symbol].flatMap({ self.rate(of: $0) }), let value = try? pnl.times(quoteRate),
+        if let quoteRate = quoteAssets[symbol].flatMap({ self.rate(of: $0) }), closed.takes(ratesCurrency), let value = try? pnl.times(quoteRate),
            let sum = try? closed.converted + value {
             closed.converted = sum
+            closed.currency = closed.currency ?? ratesCurrency
         } else if let sum = try? (closed.unconverted[symbol] ?? .zero) + pnl {
             closed.unconverted[symbol] = sum
+        } else {
+            return false
         }
         state.closedInAccount = closed
+        return true
     }
 
     /// Converts the closed trades that waited for their quote asset's rate, at the marks.
     mutating func convertClosed() {
-        guard var closed = state.closedInAccount, !closed.unconverted.isEmpty else { return }
+        guard var closed = state.closedInAccount, !closed.unconverted.isEmpty, closed.takes(ratesCurrency) else { return }
         for (symbol, pnl) in closed.unconverted {
             guard let quoteRate = quoteAssets[symbol].flatMap({ self.rate(of: $0) }), let value = try? pnl.times(quoteRate),
                   let sum = try? closed.converted + value else { continue }
             closed.converted = sum
             closed.unconverted[symbol] = nil
+            closed.currency = closed.currency ?? ratesCurrency
+            // A gain counted as it is may have raised the day's peak by more than it is worth (15,000 yen for 100
+            // dollars): the peak gives the excess back, or the next judging would call it given back, and lock.
+            if pnl.isPositive, let excess = try? pnl - value, excess.isPositive {
+                state.intradayPeak = max(.zero, (try? state.intradayPeak - excess) ?? .zero)
+            }
         }
         state.closedInAccount = closed
     }

@@ -130,6 +130,12 @@ public struct MindsetEngine: Sendable {
     public internal(set) var marks: [String: AccountSummary.SymbolMark] = [:]
     /// Each symbol's quote asset (from routerd's marks, or the backtest's rules): the revenge cap compares sizes in one.
     public var quoteAssets: [String: String] = [:]
+    /// Each quote asset's rate in the account currency, from routerd's latest account, valued whole or not
+    /// (`takeRates`): the closed trades and the revenge cap convert at it. Not saved: after a restart a trade
+    /// waits for the next account (`ClosedInAccount.unconverted`).
+    var quoteRates: [String: ExactDecimal] = [:]
+    /// The account currency `quoteRates` are in (nil: not known, as in a backtest).
+    var ratesCurrency: String?
     /// Assets a live venue holds less of than the books (routerd's `shortfalls`): positions in them are not valued.
     var shortAssets: Set<String> = []
     /// The fill sequence counted when the marks were read: positions changed since are not valued at them.
@@ -364,7 +370,9 @@ public struct MindsetEngine: Sendable {
             return (summary, lockByLimit("daily P&L out of range after trade \(trade.tradeId ?? "-")", at: now, cause: .unknownState))
         }
         state.dailyPnl = dailyPnl
-        countClosed(trade.pnl, symbol: trade.symbol)
+        guard countClosed(trade.pnl, symbol: trade.symbol) else {
+            return (summary, lockByLimit("closed trades' P&L out of range after trade \(trade.tradeId ?? "-")", at: now, cause: .unknownState))
+        }
         state.trades += 1
         noteCounted(trade, order: order, resultNumbers: resultNumbers)
         (state.winStreak, state.lossStreak) = Self.streaks(after: trade.pnl, from: (state.winStreak, state.lossStreak))
@@ -397,7 +405,7 @@ public struct MindsetEngine: Sendable {
 
     /// An asset's rate in the account currency, from any symbol quoted in it (the losing trade's own may no longer be routed).
     func rate(of quoteAsset: String) -> ExactDecimal? {
-        marks.values.lazy.filter { $0.quoteAsset == quoteAsset }.compactMap(\.quoteRate).first
+        quoteRates[quoteAsset]
     }
 
     /// The losing trade's notional in the quote asset of `symbol`: as it is for the same symbol or quote asset, else

@@ -19,8 +19,9 @@ public struct MindsetSnapshot: Codable, Sendable, Equatable {
     /// The account's equity at the start of the day and now (nil until routerd's account is read).
     public var startOfDayEquity: ExactDecimal?
     public var equity: ExactDecimal?
-    /// The day's P&L the limits judge: the worst of `dailyPnl`, the change of equity (open positions included), and the
-    /// day's closed trades in the account currency (less the part made before the day) plus `openPositionsChange`.
+    /// The day's P&L the limits judge: the worst of the day's closed trades in the account currency (`dailyPnl` converted
+    /// at each quote asset's rate), the change of equity (open positions included), and those closed trades (less the
+    /// part made before the day) plus `openPositionsChange`.
     public var judgedPnl: ExactDecimal?
     /// How far the strategies' open positions (mindsetd's record of them, at routerd's marks) moved since the day's
     /// start: not moved by a deposit, which moves the equity (nil until known).
@@ -385,10 +386,16 @@ public actor MindsetService {
         }
         routerTradingEnabled = account.tradingEnabled
         // From every account, whatever the engine takes of it: the revenge cap and the closed trades' rates need them.
-        let quotesBefore = engine.state.quoteAssets
+        let (quotesBefore, closedBefore) = (engine.state.quoteAssets, engine.state.closedInAccount)
         engine.noteQuoteAssets(of: account.marks ?? [])
-        let quotesChanged = engine.state.quoteAssets != quotesBefore
+        engine.takeRates(of: account.marks ?? [], currency: account.currency)
+        let quotesChanged = engine.state.quoteAssets != quotesBefore || engine.state.closedInAccount != closedBefore
         guard account.unvalued.isEmpty else {
+            // Its rates may have converted a closed trade that waited for one: the limits judge the day again.
+            if engine.state.closedInAccount != closedBefore {
+                engine.judgeAgain(wallClock: checked().wallClock)
+                announceTransitions()
+            }
             if quotesChanged { saveThenArchive() }
             // Part of the account has no price yet: its equity would look like a loss (or a gain) it is not.
             logger.warning("routerd's account has unvalued assets; equity not taken", metadata: ["unvalued": "\(account.unvalued)"])

@@ -390,19 +390,19 @@ struct MindsetDecisionTests {
         let noRate = engine.evaluate(entry)
         #expect(!noRate.approved && noRate.codes == ["revenge_cap"], "\(noRate.reasons)")
         #expect(noRate.reasons.first?.contains("a loss in BTCUSDT, this entry in ETHBTC") == true)
-        engine.marks = [
-            "BTCUSDT": AccountSummary.SymbolMark(symbol: "BTCUSDT", price: 50_000, quoteAsset: "USDT", quoteRate: 1),
-            "ETHBTC": AccountSummary.SymbolMark(symbol: "ETHBTC", price: ExactDecimal("0.05")!, quoteAsset: "BTC", quoteRate: 50_000),
-        ]
+        engine.takeRates(of: [
+            AccountSummary.SymbolMark(symbol: "BTCUSDT", price: 50_000, quoteAsset: "USDT", quoteRate: 1),
+            AccountSummary.SymbolMark(symbol: "ETHBTC", price: ExactDecimal("0.05")!, quoteAsset: "BTC", quoteRate: 50_000),
+        ], currency: "USD")
         // 1,000 USDT is 0.02 BTC: 0.4 ETH at 0.05, not the 20,000 ETH a cap of "1,000" BTC would allow.
         let capped = engine.evaluate(entry)
         #expect(capped.approved && capped.approvedQuantity == ExactDecimal("0.4")!, "\(capped.approvedQuantity)")
         #expect(capped.codes.contains("revenge_cap"))
         // BTCUSDT no longer routed (no mark of its own): USDT's rate comes from another symbol quoted in it.
-        engine.marks = [
-            "ETHUSDT": AccountSummary.SymbolMark(symbol: "ETHUSDT", price: 2_500, quoteAsset: "USDT", quoteRate: 1),
-            "ETHBTC": AccountSummary.SymbolMark(symbol: "ETHBTC", price: ExactDecimal("0.05")!, quoteAsset: "BTC", quoteRate: 50_000),
-        ]
+        engine.takeRates(of: [
+            AccountSummary.SymbolMark(symbol: "ETHUSDT", price: 2_500, quoteAsset: "USDT", quoteRate: 1),
+            AccountSummary.SymbolMark(symbol: "ETHBTC", price: ExactDecimal("0.05")!, quoteAsset: "BTC", quoteRate: 50_000),
+        ], currency: "USD")
         #expect(engine.evaluate(entry).approvedQuantity == ExactDecimal("0.4")!)
         // Outside the window, nothing to compare.
         #expect(engine.evaluate(proposal(at: at(1_801), quantity: 100, price: ExactDecimal("0.05")!, symbol: "ETHBTC")).approvedQuantity == 100)

@@ -15,6 +15,8 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     let databaseId = NIOLockedValueBox("db-1")
     /// What `account()` gives as `AccountSummary.marks` (nil: none, as an older routerd).
     let marks = NIOLockedValueBox<[AccountSummary.SymbolMark]?>(nil)
+    /// What `account()` gives as `AccountSummary.unvalued`: assets routerd could not price (its equity is then not taken).
+    let unvalued = NIOLockedValueBox<[String]>([])
     let failing = NIOLockedValueBox(false)
     let reads = NIOLockedValueBox(0)
     /// What routerd says are the account's venues (`FillsResponse.accountVenues`; nil: every venue).
@@ -103,7 +105,7 @@ final class FakeFillLog: RouterLedger, @unchecked Sendable {
     func account() async throws -> AccountSummary {
         guard let equity = equity.withLockedValue({ $0 }) else { throw IPCError(.unavailable, "no account") }
         return AccountSummary(currency: currency.withLockedValue { $0 }, equity: equity, cash: equity, realizedPnlToday: 0, feesToday: 0, unrealizedPnl: 0, exposure: 0,
-                              venues: [], symbols: [], rates: [], unvalued: [], dayStart: Date(timeIntervalSince1970: 0),
+                              venues: [], symbols: [], rates: [], unvalued: unvalued.withLockedValue { $0 }, dayStart: Date(timeIntervalSince1970: 0),
                               tradingEnabled: tradingEnabled.withLockedValue { $0 }, pausedReason: nil, marks: marks.withLockedValue { $0 })
     }
 }

@@ -279,6 +279,152 @@ struct MindsetOpenPositionTests {
         #expect(restarted.state.openStarts?.lastValued["a|BTCUSDT"] == 1_500)
     }
 
+    static func usdjpy(_ price: ExactDecimal) -> AccountSummary.SymbolMark {
+        mark("USDJPY", price, base: "USD", quote: "JPY", rate: ExactDecimal("0.0067")!)
+    }
+
+    /// An engine that counted 10,000 dollars bought at 150 yen and sold at 149.85 (1,500 yen lost, about 10 dollars).
+    /// `ratesFirst`: routerd's account, with the yen's rate, read before the trade.
+    func yenLoss(_ log: FakeFillLog, limit: ExactDecimal = 1_000, ratesFirst: Bool) -> MindsetEngine {
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = limit; $0.dailyLossLimitPercent = 50 })
+        _ = engine.advance(to: now)
+        _ = engine.count(log.page(after: 0), ceiling: nil, wallClock: now)
+        if ratesFirst { _ = engine.markToMarket(equity: 100_000, currency: "USD", marks: [Self.usdjpy(150)], wallClock: now) }
+        log.append(.buy, 10_000, at: 150, time: now, symbol: "USDJPY")
+        log.append(.sell, 10_000, at: ExactDecimal("149.85")!, time: now.addingTimeInterval(60), symbol: "USDJPY")
+        _ = engine.count(log.page(after: engine.nextFillPageAfter), ceiling: nil, wallClock: now.addingTimeInterval(60))
+        return engine
+    }
+
+    @Test("a loss in a pair quoted in yen counts in the daily loss limit at the yen's rate, not 150 times over")
+    func yenQuotedLossAtItsRate() throws {
+        var engine = yenLoss(FakeFillLog(), ratesFirst: true)
+        _ = engine.markToMarket(equity: ExactDecimal("99989.95")!, currency: "USD", marks: [Self.usdjpy(ExactDecimal("149.85")!)],
+                                wallClock: now.addingTimeInterval(61))
+        #expect(engine.state.dailyPnl == -1_500, "the fills' own figure, in yen")
+        #expect(engine.closedTradesPnl == ExactDecimal("-10.05")!, "the closed trades' own measure, not the equity's")
+        #expect(engine.judgedPnl == ExactDecimal("-10.05")!, "1,500 yen at 0.0067 dollars")
+        #expect(engine.state.emotion != .locked, "\(engine.state.lockReason ?? "")")
+    }
+
+    @Test("a yen loss counted before the yen's rate is known (a restart) counts as it is meanwhile: closed, never open")
+    func yenQuotedLossBeforeItsRate() throws {
+        let engine = yenLoss(FakeFillLog(), ratesFirst: false)
+        #expect(engine.state.closedInAccount?.unconverted == ["USDJPY": -1_500])
+        #expect(engine.judgedPnl == -1_500)
+        #expect(engine.state.emotion == .locked, "no rate to tell 1,500 yen from 1,500 dollars: the limit holds")
+    }
+
+    @Test("a trade waiting for its rate converts at the next account's rates even when that account is not valued whole")
+    func waitingTradeConvertsAtAnUnvaluedAccount() throws {
+        var engine = yenLoss(FakeFillLog(), limit: 100_000, ratesFirst: false)
+        #expect(engine.closedTradesPnl == -1_500)
+        engine.noteQuoteAssets(of: [Self.usdjpy(ExactDecimal("149.85")!)])
+        #expect(engine.closedTradesPnl == -1_500, "a quote asset known, its rate not yet")
+        // An account in another currency than the day's start: its rates are not the day's.
+        engine.state.equityCurrency = "USD"
+        engine.takeRates(of: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: ExactDecimal("0.0061")!)], currency: "EUR")
+        #expect(engine.closedTradesPnl == -1_500)
+        // An account with an unvalued asset gives its marks and rates, not its equity (mindsetd takes only these).
+        engine.takeRates(of: [Self.usdjpy(ExactDecimal("149.85")!)], currency: "USD")
+        #expect(engine.state.closedInAccount?.unconverted == [:])
+        #expect(engine.closedTradesPnl == ExactDecimal("-10.05")!)
+        // The next account without a rate for the yen: the converted trade stays converted.
+        engine.takeRates(of: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: nil)], currency: "USD")
+        #expect(engine.closedTradesPnl == ExactDecimal("-10.05")!)
+    }
+
+    @Test("mindsetd converts a yen loss at the rates of an account it does not take the equity of (an asset unvalued)")
+    func serviceConvertsAtAnUnvaluedAccount() async throws {
+        let log = FakeFillLog()
+        let mindset = service(log, wall: NIOLockedValueBox(now))
+        #expect(await mindset.catchUp(), "linked to an empty log")
+        log.append(.buy, 10_000, at: 150, time: now, symbol: "USDJPY")
+        log.append(.sell, 10_000, at: ExactDecimal("149.85")!, time: now.addingTimeInterval(60), symbol: "USDJPY")
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().emotionState == "LOCKED", "1,500 yen with no rate to tell them from dollars")
+        log.equity.withLockedValue { $0 = 10_000 }
+        log.unvalued.withLockedValue { $0 = ["XYZ"] }
+        // A first account names the yen as USDJPY's quote asset, without a rate for it yet.
+        log.marks.withLockedValue { $0 = [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: nil)] }
+        await mindset.markToMarket()
+        #expect(await mindset.snapshot().judgedPnl == -1_500)
+        log.marks.withLockedValue { $0 = [Self.usdjpy(ExactDecimal("149.85")!)] }
+        await mindset.markToMarket()
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.startOfDayEquity == nil, "the equity of an account with an unvalued asset is not taken")
+        #expect(snapshot.judgedPnl == ExactDecimal("-10.05")!, "\(String(describing: snapshot.judgedPnl))")
+        // Saved converted: a restart before the next account does not count it as 1,500 dollars again.
+        let restarted = service(log, wall: NIOLockedValueBox(now))
+        #expect(await restarted.snapshot().judgedPnl == ExactDecimal("-10.05")!)
+    }
+
+    @Test("a loss in bitcoin converted at an account mindsetd takes the rates of only (an asset unvalued) locks the day then")
+    func conversionAtAnUnvaluedAccountLocks() async throws {
+        let log = FakeFillLog()
+        let mindset = service(log, wall: NIOLockedValueBox(now))
+        #expect(await mindset.catchUp(), "linked to an empty log")
+        // 0.05 BTC lost on ETHBTC, counted before any rate: as it is, 0.05 of a dollar.
+        log.append(.buy, 10, at: ExactDecimal("0.05")!, time: now, symbol: "ETHBTC")
+        log.append(.sell, 10, at: ExactDecimal("0.045")!, time: now.addingTimeInterval(60), symbol: "ETHBTC")
+        #expect(await mindset.catchUp())
+        #expect(await mindset.snapshot().emotionState != "LOCKED")
+        log.equity.withLockedValue { $0 = 10_000 }
+        log.unvalued.withLockedValue { $0 = ["XYZ"] }
+        log.marks.withLockedValue { $0 = [Self.ethbtc(ExactDecimal("0.045")!)] }
+        await mindset.markToMarket()
+        let snapshot = await mindset.snapshot()
+        #expect(snapshot.judgedPnl == -3_000, "0.05 BTC at 60,000 dollars")
+        #expect(snapshot.emotionState == "LOCKED" && snapshot.lockReason?.contains("daily loss limit") == true, "\(snapshot.lockReason ?? "")")
+    }
+
+    @Test("a gain counted in yen before its rate raises the day's peak as it is; converted, the peak gives the excess back: no give-back lock")
+    func waitingGainLeavesNoPeakToGiveBack() throws {
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 1_000; $0.dailyLossLimitPercent = 50; $0.giveBackLimit = 50 })
+        _ = engine.advance(to: now)
+        let log = FakeFillLog()
+        _ = engine.count(log.page(after: 0), ceiling: nil, wallClock: now)
+        // 15,000 yen won (about 100 dollars), counted before the yen's rate is known.
+        log.append(.buy, 10_000, at: 150, time: now, symbol: "USDJPY")
+        log.append(.sell, 10_000, at: ExactDecimal("151.5")!, time: now.addingTimeInterval(60), symbol: "USDJPY")
+        _ = engine.count(log.page(after: engine.nextFillPageAfter), ceiling: nil, wallClock: now.addingTimeInterval(60))
+        #expect(engine.state.closedInAccount?.unconverted == ["USDJPY": 15_000])
+        #expect(engine.state.intradayPeak == 15_000, "as it is, until the rate comes")
+        engine.noteQuoteAssets(of: [Self.usdjpy(ExactDecimal("151.5")!)])
+        engine.takeRates(of: [Self.usdjpy(ExactDecimal("151.5")!)], currency: "USD")
+        #expect(engine.closedTradesPnl == ExactDecimal("100.5")!)
+        #expect(engine.state.intradayPeak == ExactDecimal("100.5")!, "15,000 less the 14,899.5 it was not worth")
+        engine.judgeAgain(wallClock: now.addingTimeInterval(61))
+        #expect(engine.state.emotion != .locked, "\(engine.state.lockReason ?? "")")
+    }
+
+    @Test("the day's trades converted into one currency take no rates in another, even before the day's equity is known")
+    func convertedTradesKeepTheirCurrency() throws {
+        var engine = yenLoss(FakeFillLog(), limit: 100_000, ratesFirst: false)
+        engine.noteQuoteAssets(of: [Self.usdjpy(ExactDecimal("149.85")!)])
+        #expect(engine.state.equityCurrency == nil)
+        engine.takeRates(of: [Self.usdjpy(ExactDecimal("149.85")!)], currency: "USD")
+        #expect(engine.state.closedInAccount?.currency == "USD" && engine.closedTradesPnl == ExactDecimal("-10.05")!)
+        // routerd's account currency changed to euros: its rates convert nothing more into the dollars counted.
+        engine.takeRates(of: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: ExactDecimal("0.0061")!)], currency: "EUR")
+        #expect(engine.rate(of: "JPY") == ExactDecimal("0.0067")!, "the dollar rates stay")
+        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        restarted.takeRates(of: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: ExactDecimal("0.0061")!)], currency: "EUR")
+        #expect(restarted.rate(of: "JPY") == nil, "kept with the state: after a restart too")
+    }
+
+    @Test("a closed trade no decimal can add to the day's trades in the account's currency locks the day, as one out of dailyPnl's range does")
+    func closedTradesOutOfRangeLock() throws {
+        var engine = MindsetEngine(rules: makeRules { $0.dailyLossLimit = 1_000; $0.dailyLossLimitPercent = 50 })
+        _ = engine.advance(to: now)
+        var closed = ClosedInAccount(converted: 0)
+        closed.unconverted = ["BTCUSDT": ExactDecimal("-900000000000000000")!]
+        engine.state.closedInAccount = closed
+        engine.record(trade(pnl: ExactDecimal("-200000000000000000")!, at: now.addingTimeInterval(1)))
+        #expect(engine.state.emotion == .locked)
+        #expect(engine.state.lockReason?.contains("out of range") == true, "\(engine.state.lockReason ?? "")")
+    }
+
     static func ethbtc(_ price: ExactDecimal) -> AccountSummary.SymbolMark {
         mark("ETHBTC", price, base: "ETH", quote: "BTC", rate: 60_000)
     }
