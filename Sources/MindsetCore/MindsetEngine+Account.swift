@@ -24,13 +24,22 @@ extension MindsetEngine {
     var closedTradesPnl: ExactDecimal? {
         guard let closed = state.closedInAccount else { return state.dailyPnl }
         var sum = closed.converted
-        // As it is: too much for a quote asset worth less than the account's currency (yen), too little for one worth
-        // more (bitcoin); a backtest, which has no rates, judges every trade so.
-        for waiting in closed.unconverted.values {
-            guard let next = try? sum + waiting else { return nil }
+        for (symbol, waiting) in closed.unconverted {
+            guard let next = try? sum + judged(waiting: waiting, symbol: symbol, in: closed) else { return nil }
             sum = next
         }
         return sum
+    }
+
+    /// A closed trade waiting for its rate, as the limits judge it: at the rate saved before a restart while routerd's
+    /// first account is awaited (in the day's currency, or any while the day's is not known); else as it is: too much
+    /// for a quote asset worth less than the account's currency (yen), too little for one worth more (bitcoin). A
+    /// backtest, which has no rates, judges every trade so.
+    func judged(waiting pnl: ExactDecimal, symbol: String, in closed: ClosedInAccount) -> ExactDecimal {
+        let day = state.equityCurrency ?? closed.currency
+        guard let saved = savedRates, day == nil || saved.currency == nil || saved.currency == day,
+              let rate = quoteAssets[symbol].flatMap({ saved.rates[$0] }), let value = try? pnl.times(rate) else { return pnl }
+        return value
     }
 
     /// Today's daily loss limit: the tighter of the absolute one and the percentage of start-of-day equity

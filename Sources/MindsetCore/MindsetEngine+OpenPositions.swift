@@ -135,7 +135,11 @@ extension MindsetEngine {
         quoteRates = Dictionary(marks.compactMap { mark in mark.quoteRate.flatMap { $0.isPositive ? (mark.quoteAsset, $0) : nil } },
                                 uniquingKeysWith: { first, _ in first })
         ratesCurrency = currency ?? day
+        // Kept with the state for a restart; saved whenever the state is, not for them alone. Those of the last run serve
+        // no longer.
+        (state.quoteRates, state.quoteRatesCurrency) = (quoteRates, ratesCurrency)
         convertClosed()
+        savedRates = nil
     }
 
     /// The limits judged again after an account mindsetd takes the rates of only (one not valued whole; `markToMarket`
@@ -205,17 +209,21 @@ extension MindsetEngine {
     /// Converts the closed trades that waited for their quote asset's rate, at the marks.
     mutating func convertClosed() {
         guard var closed = state.closedInAccount, !closed.unconverted.isEmpty, closed.takes(ratesCurrency) else { return }
+        // Each gain's excess against how it was judged until now, not as the loop's first conversion (stamping the
+        // day's currency) would judge the next.
+        let judgedSoFar = closed
         for (symbol, pnl) in closed.unconverted {
             guard let quoteRate = quoteAssets[symbol].flatMap({ self.rate(of: $0) }), let value = try? pnl.times(quoteRate),
                   let sum = try? closed.converted + value else { continue }
+            // A gain judged as it is may have raised the day's peak by more than it is worth (15,000 yen for 100
+            // dollars): the peak gives the excess back, or the next judging would call it given back, and lock.
+            let before = judged(waiting: pnl, symbol: symbol, in: judgedSoFar)
+            if before.isPositive, let excess = try? before - value, excess.isPositive {
+                state.intradayPeak = max(.zero, (try? state.intradayPeak - excess) ?? .zero)
+            }
             closed.converted = sum
             closed.unconverted[symbol] = nil
             closed.currency = closed.currency ?? ratesCurrency
-            // A gain counted as it is may have raised the day's peak by more than it is worth (15,000 yen for 100
-            // dollars): the peak gives the excess back, or the next judging would call it given back, and lock.
-            if pnl.isPositive, let excess = try? pnl - value, excess.isPositive {
-                state.intradayPeak = max(.zero, (try? state.intradayPeak - excess) ?? .zero)
-            }
         }
         state.closedInAccount = closed
     }

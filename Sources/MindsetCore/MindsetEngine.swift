@@ -88,6 +88,12 @@ public struct MindsetState: Codable, Sendable, Equatable {
     public var dayStartsByScope: [String: ScopeStart]?
     /// Each symbol's quote asset, as routerd's marks gave them (`MindsetEngine.quoteAssets`).
     public var quoteAssets: [String: String]?
+    /// Each quote asset's rate in the account currency as routerd last gave them when the state was saved, and that
+    /// currency (`MindsetEngine.quoteRates`): after a restart, until routerd's first account, the trades closed while
+    /// mindsetd was down are judged at them rather than as they are (a yen loss 150 times over), and converted at the
+    /// first account's (`MindsetEngine.savedRates`).
+    public var quoteRates: [String: ExactDecimal]?
+    public var quoteRatesCurrency: String?
     /// The day's closed trades in the account's currency (`ClosedInAccount`); nil in a state saved before it was kept
     /// (then the day's P&L as it stood stands in: `MindsetEngine.init`).
     public var closedInAccount: ClosedInAccount?
@@ -131,11 +137,14 @@ public struct MindsetEngine: Sendable {
     /// Each symbol's quote asset (from routerd's marks, or the backtest's rules): the revenge cap compares sizes in one.
     public var quoteAssets: [String: String] = [:]
     /// Each quote asset's rate in the account currency, from routerd's latest account, valued whole or not
-    /// (`takeRates`): the closed trades and the revenge cap convert at it. Not saved: after a restart a trade
-    /// waits for the next account (`ClosedInAccount.unconverted`).
+    /// (`takeRates`): the closed trades and the revenge cap convert at it. Saved with the state (`MindsetState.quoteRates`).
     var quoteRates: [String: ExactDecimal] = [:]
     /// The account currency `quoteRates` are in (nil: not known, as in a backtest).
     var ratesCurrency: String?
+    /// The rates saved with the state, from before a restart, until routerd's first account: they only judge the trades
+    /// that wait for a rate (`closedTradesPnl`), they convert none (they may be hours old, or in a currency routerd's
+    /// account no longer has).
+    var savedRates: (rates: [String: ExactDecimal], currency: String?)?
     /// Assets a live venue holds less of than the books (routerd's `shortfalls`): positions in them are not valued.
     var shortAssets: Set<String> = []
     /// The fill sequence counted when the marks were read: positions changed since are not valued at them.
@@ -155,6 +164,7 @@ public struct MindsetEngine: Sendable {
         grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules,
                               drawdownScale: rules.dailyLossLimit(startOfDayEquity: state.startOfDayEquity ?? rules.startOfDayEquity))
         quoteAssets = state.quoteAssets ?? [:]
+        savedRates = state.quoteRates.map { ($0, state.quoteRatesCurrency) }
         guard state.dayStart != nil else { return }
         if self.state.closedInAccount == nil { self.state.closedInAccount = ClosedInAccount(converted: state.dailyPnl) }
         if let earlier = state.openStarts?.earlierClosedStarts {

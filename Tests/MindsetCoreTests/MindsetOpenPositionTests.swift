@@ -408,9 +408,9 @@ struct MindsetOpenPositionTests {
         // routerd's account currency changed to euros: its rates convert nothing more into the dollars counted.
         engine.takeRates(of: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: ExactDecimal("0.0061")!)], currency: "EUR")
         #expect(engine.rate(of: "JPY") == ExactDecimal("0.0067")!, "the dollar rates stay")
-        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        var restarted = MindsetEngine(rules: engine.rules, state: Self.withoutRates(engine.state))
         restarted.takeRates(of: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: ExactDecimal("0.0061")!)], currency: "EUR")
-        #expect(restarted.rate(of: "JPY") == nil, "kept with the state: after a restart too")
+        #expect(restarted.rate(of: "JPY") == nil, "the trades' currency is kept with the state: after a restart too")
     }
 
     @Test("a closed trade no decimal can add to the day's trades in the account's currency locks the day, as one out of dailyPnl's range does")
@@ -457,12 +457,19 @@ struct MindsetOpenPositionTests {
         #expect(engine.judgedPnl == 0 && engine.state.emotion != .locked, "0.0495 - 2,970 would lock a day that made nothing")
     }
 
-    @Test("a trade counted before its rate is known (mindsetd restarted, routerd's account not read yet) waits for it, not counted at 1")
+    /// The state as a build that did not save the rates left it.
+    static func withoutRates(_ state: MindsetState) -> MindsetState {
+        var state = state
+        (state.quoteRates, state.quoteRatesCurrency) = (nil, nil)
+        return state
+    }
+
+    @Test("a trade counted before its rate is known (restarted from a state without rates, routerd's account not read yet) waits for it, not counted at 1")
     func closedTradeWaitsForItsRate() throws {
         let log = FakeFillLog()
         let engine = ethbtcCarriedOvernight(log)
-        // Restarted: no marks, no quote assets in memory; the sale is counted first.
-        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        // Restarted: no marks, no rates; the sale is counted first.
+        var restarted = MindsetEngine(rules: engine.rules, state: Self.withoutRates(engine.state))
         log.append(.sell, 10, at: ExactDecimal("0.055")!, time: midnight.addingTimeInterval(2), symbol: "ETHBTC")
         _ = restarted.count(log.page(after: restarted.nextFillPageAfter), ceiling: nil, wallClock: midnight.addingTimeInterval(2))
         #expect(restarted.state.closedInAccount?.unconverted == ["ETHBTC": ExactDecimal("0.0495")!])
@@ -470,6 +477,65 @@ struct MindsetOpenPositionTests {
         _ = restarted.markToMarket(equity: 10_000, currency: "USD", marks: [Self.ethbtc(ExactDecimal("0.055")!)], wallClock: midnight.addingTimeInterval(3))
         #expect(restarted.state.closedInAccount?.converted == 2_970 && restarted.state.closedInAccount?.unconverted == [:])
         #expect(restarted.judgedPnl == 0 && restarted.state.emotion != .locked, "0.0495 counted as 0.0495 dollars would lock")
+    }
+
+    @Test("the rates are saved: after a restart the trades closed meanwhile are judged at them until routerd's first account converts them at its own")
+    func ratesSaved() throws {
+        let log = FakeFillLog()
+        let engine = yenLoss(log, ratesFirst: true)
+        // Restarted from the state as saved; a second yen loss closed while mindsetd was down is counted before any account.
+        let saved = try JSONDecoder().decode(MindsetState.self, from: JSONEncoder().encode(engine.state))
+        #expect(saved.quoteRatesCurrency == "USD")
+        var restarted = MindsetEngine(rules: engine.rules, state: saved)
+        #expect(restarted.rate(of: "JPY") == nil, "the saved rates convert nothing")
+        log.append(.buy, 10_000, at: 150, time: now.addingTimeInterval(120), symbol: "USDJPY")
+        log.append(.sell, 10_000, at: ExactDecimal("149.85")!, time: now.addingTimeInterval(180), symbol: "USDJPY")
+        _ = restarted.count(log.page(after: restarted.nextFillPageAfter), ceiling: nil, wallClock: now.addingTimeInterval(180))
+        #expect(restarted.state.closedInAccount?.unconverted == ["USDJPY": -1_500], "waiting for a fresh rate")
+        #expect(restarted.closedTradesPnl == ExactDecimal("-20.10")!, "judged at the saved 0.0067 meanwhile, not as 1,500")
+        #expect(restarted.state.emotion != .locked, "\(restarted.state.lockReason ?? "")")
+        // routerd's first account: the yen at 0.0070 now; the waiting trade converts at it, and the saved rates serve no more.
+        _ = restarted.markToMarket(equity: ExactDecimal("99979.45")!, currency: "USD",
+                                   marks: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: ExactDecimal("0.0070")!)],
+                                   wallClock: now.addingTimeInterval(181))
+        #expect(restarted.state.closedInAccount?.unconverted == [:])
+        #expect(restarted.closedTradesPnl == ExactDecimal("-20.55")!, "10.05 and 1,500 at 0.0070")
+    }
+
+    @Test("a restart across the reset and a change of routerd's currency: the waiting trade is judged at the saved dollar rate, then converted at the euro one")
+    func savedRatesOfAnotherCurrency() throws {
+        let log = FakeFillLog()
+        let engine = yenLoss(log, ratesFirst: true)
+        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        // The next day (the reset passed while mindsetd was down), a yen loss closed meanwhile; routerd now in euros.
+        let nextDay = now.addingTimeInterval(86_400)
+        log.append(.buy, 10_000, at: 150, time: nextDay, symbol: "USDJPY")
+        log.append(.sell, 10_000, at: ExactDecimal("149.85")!, time: nextDay.addingTimeInterval(60), symbol: "USDJPY")
+        _ = restarted.count(log.page(after: restarted.nextFillPageAfter), ceiling: nil, wallClock: nextDay.addingTimeInterval(60))
+        #expect(restarted.state.closedInAccount?.unconverted == ["USDJPY": -1_500])
+        #expect(restarted.closedTradesPnl == ExactDecimal("-10.05")!, "judged at the saved dollar rate while the day's currency is not known")
+        restarted.noteQuoteAssets(of: [Self.usdjpy(ExactDecimal("149.85")!)])
+        restarted.takeRates(of: [Self.mark("USDJPY", ExactDecimal("149.85")!, base: "USD", quote: "JPY", rate: ExactDecimal("0.0061")!)], currency: "EUR")
+        #expect(restarted.state.closedInAccount?.currency == "EUR" && restarted.closedTradesPnl == ExactDecimal("-9.15")!,
+                "converted at the euro rate, not kept in dollars")
+    }
+
+    @Test("gains judged at the saved rates give back to the peak only their excess over their conversion, whichever converts first")
+    func savedRatesPeakExcess() throws {
+        var state = MindsetState()
+        state.dayStart = utc("2024-03-01T00:00:00Z")
+        state.quoteAssets = ["USDJPY": "JPY", "EURJPY": "JPY"]
+        (state.quoteRates, state.quoteRatesCurrency) = (["JPY": ExactDecimal("0.0067")!], "USD")
+        var closed = ClosedInAccount()
+        closed.unconverted = ["USDJPY": 3_000, "EURJPY": 3_000]
+        state.closedInAccount = closed
+        state.intradayPeak = ExactDecimal("40.2")!
+        var engine = MindsetEngine(rules: makeRules { $0.giveBackLimit = 50 }, state: state)
+        #expect(engine.closedTradesPnl == ExactDecimal("40.2")!, "3,000 yen twice at the saved 0.0067")
+        // routerd's first account, now in euros (the reset passed): the yen at 0.0061.
+        engine.takeRates(of: [Self.mark("USDJPY", 150, base: "USD", quote: "JPY", rate: ExactDecimal("0.0061")!)], currency: "EUR")
+        #expect(engine.closedTradesPnl == ExactDecimal("36.6")!)
+        #expect(engine.state.intradayPeak == ExactDecimal("36.6")!, "40.2 less 1.8 twice, not the second gain's 3,000 as it is")
     }
 
     @Test("the starts of positions closed today stay with the day's trades when the open positions start again (a switch of scope)")
@@ -491,7 +557,7 @@ struct MindsetOpenPositionTests {
     func quoteAssetsSaved() throws {
         var engine = engine(positions: [])
         _ = engine.markToMarket(equity: 10_000, currency: "USD", marks: [Self.mark("SOLUSDT", 20), Self.mark("BTCUSDT", 100)], wallClock: now)
-        var restarted = MindsetEngine(rules: engine.rules, state: engine.state)
+        var restarted = MindsetEngine(rules: engine.rules, state: Self.withoutRates(engine.state))
         restarted.record(trade(pnl: -30, at: now.addingTimeInterval(1), symbol: "SOLUSDT"))
         #expect(restarted.state.closedInAccount?.unconverted == ["SOLUSDT": -30], "no rate in memory yet")
         // SOLUSDT has no price now (its strategy stopped): BTCUSDT gives USDT's rate.
