@@ -629,9 +629,12 @@ public actor MindsetService {
             countedFillSequence: engine.countedFillSequence)
     }
 
+    /// systemd's STATUS line. The day's P&L is the one the limits judge, in the account's currency (not `dailyPnl`,
+    /// which adds each trade in its own quote asset).
     public var statusLine: String {
         let state = engine.state
-        return "state \(state.emotion.rawValue), day P&L \(MindsetEngine.format(state.dailyPnl)), trades \(state.trades), decisions \(decisions) (approved \(approvals))"
+        let pnl = engine.judgedPnl.map(MindsetEngine.format) ?? "out of range"
+        return "state \(state.emotion.rawValue), day P&L \(pnl), trades \(state.trades), decisions \(decisions) (approved \(approvals))"
     }
 
     /// Healthy while state can be persisted; a daemon that cannot write its state must not keep deciding.

@@ -354,6 +354,8 @@ struct MindsetOpenPositionTests {
         let snapshot = await mindset.snapshot()
         #expect(snapshot.startOfDayEquity == nil, "the equity of an account with an unvalued asset is not taken")
         #expect(snapshot.judgedPnl == ExactDecimal("-10.05")!, "\(String(describing: snapshot.judgedPnl))")
+        let status = await mindset.statusLine
+        #expect(status.contains("day P&L -10.05,"), "systemd's status says the judged figure: \(status)")
         // Saved converted: a restart before the next account does not count it as 1,500 dollars again.
         let restarted = service(log, wall: NIOLockedValueBox(now))
         #expect(await restarted.snapshot().judgedPnl == ExactDecimal("-10.05")!)
