@@ -21,7 +21,12 @@ public struct Grading: Codable, Sendable, Equatable {
     /// The tighter of the two: higher score thresholds, lower factors. Window and minimum count are not
     /// tighter one way or the other: a change waits for the next reset (the day's stand).
     func tightened(by day: Grading) -> Grading {
+        // A day's window and count out of the range the configuration allows (only a state file can say so) are not
+        // taken: a window of nothing would forget every result and let each strategy trade at `ungraded`.
         var tighter = day
+        if !(1...MindsetSettings.maxGradeWindow).contains(day.window) || !(1...max(1, day.window)).contains(day.minTrades) {
+            (tighter.window, tighter.minTrades) = (window, minTrades)
+        }
         tighter.thresholds = MindsetSettings.GradeThresholds(
             a: max(thresholds.a, day.thresholds.a), b: max(thresholds.b, day.thresholds.b),
             c: max(thresholds.c, day.thresholds.c), d: max(thresholds.d, day.thresholds.d))
@@ -51,58 +56,12 @@ public struct Grading: Codable, Sendable, Equatable {
     }
 }
 
-/// The results (net P&L) of the latest closed trades, overall and per strategy, oldest first: what the grades
-/// are computed from. Saved with the state; kept across resets (a grade is about the recent trades, not the day).
-public struct RecentResults: Codable, Sendable, Equatable {
-    public var overall: [ExactDecimal] = []
-    public var byStrategy: [String: [ExactDecimal]] = [:]
-    /// Results ever added, overall and per strategy (nil in a state saved before they were counted): a result's
-    /// number is the count once it was added, so a later part of its trade can find it (`replace`).
-    public var added: Int?
-    public var addedByStrategy: [String: Int]?
-
-    public init() {}
-
-    /// Adds a trade's result; returns its numbers (overall, in its strategy's list).
-    @discardableResult
-    mutating func add(_ pnl: ExactDecimal, strategy: String, keeping window: Int) -> (overall: Int, strategy: Int) {
-        Self.append(pnl, to: &overall, keeping: window)
-        Self.append(pnl, to: &byStrategy[strategy, default: []], keeping: window)
-        let numbers = ((added ?? 0) + 1, (addedByStrategy?[strategy] ?? 0) + 1)
-        added = numbers.0
-        var counts = addedByStrategy ?? [:]
-        counts[strategy] = numbers.1
-        addedByStrategy = counts
-        return numbers
-    }
-
-    /// Puts `pnl` in place of the result added as `numbers`, where it is still kept.
-    mutating func replace(_ numbers: (overall: Int, strategy: Int), strategy: String, with pnl: ExactDecimal) {
-        Self.replace(in: &overall, fromEnd: (added ?? 0) - numbers.overall, with: pnl)
-        if var results = byStrategy[strategy] {
-            Self.replace(in: &results, fromEnd: (addedByStrategy?[strategy] ?? 0) - numbers.strategy, with: pnl)
-            byStrategy[strategy] = results
-        }
-    }
-
-    private static func replace(in results: inout [ExactDecimal], fromEnd: Int, with pnl: ExactDecimal) {
-        let index = results.count - 1 - fromEnd
-        guard fromEnd >= 0, results.indices.contains(index) else { return }
-        results[index] = pnl
-    }
-
-    private static func append(_ pnl: ExactDecimal, to results: inout [ExactDecimal], keeping window: Int) {
-        results.append(pnl)
-        if results.count > window { results.removeFirst(results.count - window) }
-    }
-}
-
 extension GradeReport {
     /// Grades `results` (oldest first). `drawdownScale` is what a drawdown is measured against: the day's
     /// absolute loss limit (a drawdown as deep as a day's limit scores nothing).
     public static func of(_ all: [ExactDecimal], grading: Grading, drawdownScale: ExactDecimal) -> GradeReport {
         // The window in force (a smaller one set at a reset applies before the next trade trims the list).
-        let results = all.suffix(grading.window)
+        let results = all.suffix(max(0, grading.window))
         var grossWin = 0.0, grossLoss = 0.0, wins = 0
         var running = ExactDecimal.zero, high = ExactDecimal.zero, drawdown = ExactDecimal.zero
         var sum = ExactDecimal.zero, exactSums = true
@@ -146,6 +105,23 @@ extension GradeReport {
                            expectancy: expectancy, maxDrawdown: drawdown, sizeFactor: grading.factor(for: grade), confidence: score / 100)
     }
 
+    /// Grades `results` (oldest first) in the account currency: `value` gives each there, nil when it cannot (its quote
+    /// asset's rate not known yet, or a result saved before its symbol was kept). A window with such results gets the
+    /// tighter of two grades: all of them, those not valued as they are, and the valued ones alone. Neither alone is
+    /// safe: as they are, a 15,000-yen win hides dollar losses; without the others, the record would shrink to what is
+    /// valued (or restart at `ungraded`). Tighter: the lower size factor; at the same factor a grade before none (an
+    /// ungraded record would drop the strategy from arsenald's ranking), then the lower confidence.
+    static func of(_ results: [TradeResult], grading: Grading, drawdownScale: ExactDecimal,
+                   value: (TradeResult) -> ExactDecimal?) -> GradeReport {
+        let window = results.suffix(max(0, grading.window))
+        let valued = window.map(value)
+        let whole = of(zip(window, valued).map { $1 ?? $0.pnl }, grading: grading, drawdownScale: drawdownScale)
+        guard valued.contains(nil) else { return whole }
+        let known = of(valued.compactMap { $0 }, grading: grading, drawdownScale: drawdownScale)
+        func rank(_ report: GradeReport) -> (Double, Int, Double) { (report.sizeFactor, report.grade == nil ? 1 : 0, report.confidence) }
+        return rank(known) < rank(whole) ? known : whole
+    }
+
     /// 0 at or below `floor`, 25 at or above `mark`, straight in between.
     private static func part(_ value: Double, from floor: Double, to mark: Double) -> Double {
         guard value.isFinite else { return value > 0 ? 25 : 0 }
@@ -154,9 +130,11 @@ extension GradeReport {
 }
 
 extension GradeBook {
-    static func of(_ results: RecentResults, grading: Grading, drawdownScale: ExactDecimal) -> GradeBook {
-        GradeBook(overall: .of(results.overall, grading: grading, drawdownScale: drawdownScale),
-                  strategies: results.byStrategy.mapValues { .of($0, grading: grading, drawdownScale: drawdownScale) })
+    /// `value`: a result in the account currency (`GradeReport.of(_:grading:drawdownScale:value:)`).
+    static func of(_ results: RecentResults, grading: Grading, drawdownScale: ExactDecimal,
+                   value: (TradeResult) -> ExactDecimal?) -> GradeBook {
+        GradeBook(overall: .of(results.overall, grading: grading, drawdownScale: drawdownScale, value: value),
+                  strategies: results.byStrategy.mapValues { .of($0, grading: grading, drawdownScale: drawdownScale, value: value) })
     }
 
     /// The factor an entry of `strategy` gets: the lower of the overall grade's and the strategy's own (a

@@ -103,7 +103,12 @@ extension MindsetEngine {
         if pnl.isNegative, part.pnl.isNegative || !before.isNegative {
             noteLoss(notional: (try? quantity.times(trade.entryPrice).magnitude) ?? .zero, symbol: trade.symbol, at: now)
         }
-        state.recentResults?.replace((trade.resultNumber, trade.strategyResultNumber), strategy: trade.strategyId, with: pnl)
+        // The whole trade's result; at the rate its first part took when routerd's rates no longer have one.
+        let fresh = result(of: pnl, symbol: trade.symbol)
+        state.recentResults?.update((trade.resultNumber, trade.strategyResultNumber), strategy: trade.strategyId) { kept in
+            (kept.pnl, kept.symbol) = (pnl, trade.symbol)
+            if fresh.rate != nil { (kept.rate, kept.currency) = (fresh.rate, fresh.currency) }
+        }
         regrade()
         let whole = ClosedTrade(strategyId: trade.strategyId, symbol: trade.symbol, side: trade.side, quantity: quantity,
                                 entryPrice: trade.entryPrice, exitPrice: part.exitPrice, pnl: pnl, closedAt: part.closedAt,

@@ -139,7 +139,13 @@ extension MindsetEngine {
         // no longer.
         (state.quoteRates, state.quoteRatesCurrency) = (quoteRates, ratesCurrency)
         convertClosed()
+        if let currency = ratesCurrency, var results = state.recentResults,
+           results.takeRates(in: currency, quoteAsset: { quoteAssets[$0] }, rate: { quoteRates[$0] }) {
+            state.recentResults = results
+        }
         savedRates = nil
+        // The results' values may have changed: rates taken, the saved ones gone, the currency known.
+        regrade()
     }
 
     /// The limits judged again after an account mindsetd takes the rates of only (one not valued whole; `markToMarket`

@@ -161,10 +161,14 @@ public struct MindsetEngine: Sendable {
         configured = rules
         self.rules = rules
         self.state = state
+        // Only rates routerd could have given (it gives none at or below zero): the state file may say anything.
+        let savedRates = state.quoteRates.map { ($0.filter { $0.value.isPositive }, state.quoteRatesCurrency) }
+        let quoteAssets = state.quoteAssets ?? [:]
         grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules,
-                              drawdownScale: rules.dailyLossLimit(startOfDayEquity: state.startOfDayEquity ?? rules.startOfDayEquity))
-        quoteAssets = state.quoteAssets ?? [:]
-        savedRates = state.quoteRates.map { ($0, state.quoteRatesCurrency) }
+                              drawdownScale: rules.dailyLossLimit(startOfDayEquity: state.startOfDayEquity ?? rules.startOfDayEquity),
+                              value: { Self.value(of: $0, in: savedRates?.1, quoteAssets: quoteAssets, savedRates: savedRates) })
+        self.quoteAssets = quoteAssets
+        self.savedRates = savedRates
         guard state.dayStart != nil else { return }
         if self.state.closedInAccount == nil { self.state.closedInAccount = ClosedInAccount(converted: state.dailyPnl) }
         if let earlier = state.openStarts?.earlierClosedStarts {
@@ -181,7 +185,41 @@ public struct MindsetEngine: Sendable {
     /// Grades the recent trades anew under today's rules, drawdowns against today's loss limit (which moves with
     /// the start-of-day equity).
     mutating func regrade() {
-        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules, drawdownScale: dailyLossLimit)
+        let (currency, quoteAssets, savedRates) = (gradingCurrency, quoteAssets, savedRates)
+        grades = GradeBook.of(state.recentResults ?? RecentResults(), grading: rules.gradingRules, drawdownScale: dailyLossLimit,
+                              value: { Self.value(of: $0, in: currency, quoteAssets: quoteAssets, savedRates: savedRates) })
+    }
+
+    /// The currency the grades weigh the results in: routerd's rates' (until routerd's first account after a restart,
+    /// the saved ones'); nil in a backtest, which has an account currency but no rates, and grades its results as they are.
+    var gradingCurrency: String? { ratesCurrency ?? savedRates?.currency }
+
+    /// A trade's result as the grades keep it (`TradeResult`): with its quote asset's rate in the account currency,
+    /// when routerd's rates have it (not the rates saved before a restart, which may be hours old: a result without a
+    /// rate takes the first account's, `takeRates`).
+    func result(of pnl: ExactDecimal, symbol: String) -> TradeResult {
+        var result = TradeResult(pnl, symbol: symbol)
+        if let currency = ratesCurrency, let rate = quoteAssets[symbol].flatMap({ self.rate(of: $0) }) {
+            (result.rate, result.currency) = (rate, currency)
+        }
+        return result
+    }
+
+    /// `result` in `currency` for the grades: at its rate; as it is in a pair quoted in that currency; while routerd's
+    /// first account after a restart is awaited, at the saved rates (judging only, as the loss limits do). Nil when
+    /// none applies (a rate never known, or a result saved before its symbol was kept). Without a currency (a
+    /// backtest), as it is.
+    static func value(of result: TradeResult, in currency: String?, quoteAssets: [String: String],
+                      savedRates: (rates: [String: ExactDecimal], currency: String?)?) -> ExactDecimal? {
+        guard let currency else { return result.pnl }
+        guard let symbol = result.symbol else { return nil }
+        if let rate = result.rate, rate.isPositive, result.currency == currency { return try? result.pnl.times(rate) }
+        guard let asset = quoteAssets[symbol] else { return nil }
+        if asset == currency { return result.pnl }
+        guard let saved = savedRates, saved.currency == nil || saved.currency == currency, let rate = saved.rates[asset], rate.isPositive else {
+            return nil
+        }
+        return try? result.pnl.times(rate)
     }
 
     /// The revenge guard's end times still ahead of the engine's clock (nil: over, or no loss yet).
@@ -368,7 +406,7 @@ public struct MindsetEngine: Sendable {
         let now = now(ofLate: trade.closedAt)
         let summary = rollDay(at: now)
         var results = state.recentResults ?? RecentResults()
-        let resultNumbers = results.add(trade.pnl, strategy: trade.strategyId, keeping: rules.gradingRules.window)
+        let resultNumbers = results.add(result(of: trade.pnl, symbol: trade.symbol), strategy: trade.strategyId, keeping: rules.gradingRules.window)
         state.recentResults = results
         regrade()
         if countsForAnotherDay(trade) {

@@ -386,10 +386,11 @@ public actor MindsetService {
         }
         routerTradingEnabled = account.tradingEnabled
         // From every account, whatever the engine takes of it: the revenge cap and the closed trades' rates need them.
-        let (quotesBefore, closedBefore) = (engine.state.quoteAssets, engine.state.closedInAccount)
+        let (quotesBefore, closedBefore, resultsBefore) = (engine.state.quoteAssets, engine.state.closedInAccount, engine.state.recentResults)
         engine.noteQuoteAssets(of: account.marks ?? [])
         engine.takeRates(of: account.marks ?? [], currency: account.currency)
         let quotesChanged = engine.state.quoteAssets != quotesBefore || engine.state.closedInAccount != closedBefore
+            || engine.state.recentResults != resultsBefore
         guard account.unvalued.isEmpty else {
             // Its rates may have converted a closed trade that waited for one: the limits judge the day again.
             if engine.state.closedInAccount != closedBefore {

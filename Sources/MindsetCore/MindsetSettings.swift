@@ -34,6 +34,7 @@ public struct MindsetSettings: ConfigSection {
     public var maxSelfLockoutDays = 30.0
     /// Grades (docs/mindset.md, "Grades"): over the last `grade_window` closed trades, from `min_graded_trades` on.
     public var gradeWindow = 20
+    public static let maxGradeWindow = 1_000
     public var minGradedTrades = 5
     public var gradeThresholds = GradeThresholds()
     public var gradeFactors = GradeFactors()
@@ -126,7 +127,9 @@ public struct MindsetSettings: ConfigSection {
     }
 
     private func validateGrading(_ check: ConfigCheck) throws {
-        guard gradeWindow >= 1, gradeWindow <= 1_000 else { throw check.fail("grade_window", "must be between 1 and 1000") }
+        guard gradeWindow >= 1, gradeWindow <= Self.maxGradeWindow else {
+            throw check.fail("grade_window", "must be between 1 and \(Self.maxGradeWindow)")
+        }
         guard minGradedTrades >= 1, minGradedTrades <= gradeWindow else {
             throw check.fail("min_graded_trades", "must be between 1 and grade_window")
         }

@@ -196,8 +196,8 @@ struct MindsetClosingOrderTests {
         var part = first
         (part.pnl, part.tradeId, part.closedAt) = (-3, "f3", at(2))
         #expect(engine.amend(order: "bb-exit", with: part, partIds: []) != nil)
-        #expect(engine.state.recentResults?.overall == [-4, 2])
-        #expect(engine.state.recentResults?.byStrategy["micro_trend"] == [-4, 2])
+        #expect(engine.state.recentResults?.overall.map(\.pnl) == [-4, 2])
+        #expect(engine.state.recentResults?.byStrategy["micro_trend"]?.map(\.pnl) == [-4, 2])
         #expect(engine.state.recentTradeIds.contains("f3"))
         // Another strategy's part, or an order never counted: not this trade.
         var foreign = part
@@ -209,13 +209,14 @@ struct MindsetClosingOrderTests {
     @Test("a result no longer kept for the grade is not replaced; the others stay where they are")
     func replaceBeyondTheWindow() {
         var results = RecentResults()
-        let first = results.add(-1, strategy: "a", keeping: 2)
-        results.add(2, strategy: "b", keeping: 2)
-        let third = results.add(3, strategy: "a", keeping: 2)
-        results.replace(first, strategy: "a", with: -9)
-        #expect(results.overall == [2, 3], "the first is past the window of two: \(results.overall)")
-        #expect(results.byStrategy["a"] == [-9, 3], "in its strategy's list it is still kept")
-        results.replace(third, strategy: "a", with: 4)
-        #expect(results.overall == [2, 4] && results.byStrategy["a"] == [-9, 4])
+        let first = results.add(TradeResult(-1, symbol: "BTCUSDT"), strategy: "a", keeping: 2)
+        results.add(TradeResult(2, symbol: "BTCUSDT"), strategy: "b", keeping: 2)
+        let third = results.add(TradeResult(3, symbol: "BTCUSDT"), strategy: "a", keeping: 2)
+        results.update(first, strategy: "a") { $0.pnl = -9 }
+        #expect(results.overall.map(\.pnl) == [2, 3], "the first is past the window of two: \(results.overall)")
+        #expect(results.byStrategy["a"]?.map(\.pnl) == [-9, 3], "in its strategy's list it is still kept")
+        results.update(third, strategy: "a") { ($0.pnl, $0.symbol) = (4, "USDJPY") }
+        #expect(results.overall == [TradeResult(2, symbol: "BTCUSDT"), TradeResult(4, symbol: "USDJPY")])
+        #expect(results.byStrategy["a"]?.map(\.pnl) == [-9, 4])
     }
 }

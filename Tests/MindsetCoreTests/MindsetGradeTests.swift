@@ -96,16 +96,53 @@ struct MindsetGradeTests {
         #expect(winners.score == 100)
     }
 
+    @Test("a saved day's grade window out of range is not taken: the configured one applies and the record is kept")
+    func savedWindowOutOfRange() {
+        var state = MindsetState()
+        state.dayStart = utc("2024-03-01T00:00:00Z")
+        var results = RecentResults()
+        for _ in 0..<6 { results.add(TradeResult(-5, symbol: "BTCUSDT"), strategy: "micro_trend", keeping: 20) }
+        state.recentResults = results
+        for (window, minTrades) in [(-3, 5), (0, 5), (5_000, 5), (20, 0), (20, 21)] {
+            var limits = DayLimits(MindsetSettings())
+            limits.grading?.window = window
+            limits.grading?.minTrades = minTrades
+            state.dayLimits = limits
+            var engine = MindsetEngine(rules: gradeOnlyRules(), state: state)
+            #expect(engine.rules.gradingRules.window == 20 && engine.rules.gradingRules.minTrades == 5, "\(window), \(minTrades)")
+            engine.record(trade(-5, strategy: "micro_trend", at: utc("2024-03-01T10:00:00Z"), id: "t\(window)"))
+            #expect(engine.state.recentResults?.overall.count == 7, "the record kept")
+            #expect(engine.grades.overall.grade == .f, "six losses and one more: F, not ungraded at full size")
+        }
+    }
+
+    @Test("result counts at their end (a state file that says so): a later part finds no result rather than another trade's")
+    func resultCountsAtTheirEnd() {
+        var results = RecentResults()
+        results.added = Int.max - 1
+        results.addedByStrategy = ["s": Int.max - 1]
+        let first = results.add(TradeResult(-5, symbol: "BTCUSDT"), strategy: "s", keeping: 20)
+        #expect(first == (Int.max, Int.max))
+        let second = results.add(TradeResult(-7, symbol: "BTCUSDT"), strategy: "s", keeping: 20)
+        #expect(second == (1, 1), "counted again from the start")
+        results.update(first, strategy: "s") { $0.pnl = 100 }
+        #expect(results.overall.map(\.pnl) == [-5, -7] && results.byStrategy["s"]?.map(\.pnl) == [-5, -7], "the second trade untouched")
+        results.update(second, strategy: "s") { $0.pnl = -8 }
+        #expect(results.overall.map(\.pnl) == [-5, -8] && results.byStrategy["s"]?.map(\.pnl) == [-5, -8])
+        results.update((Int.min, Int.min), strategy: "s") { $0.pnl = 100 }
+        #expect(results.overall.map(\.pnl) == [-5, -8], "a number no count can reach finds nothing")
+    }
+
     @Test("only the last grade_window trades are graded, per strategy and overall")
     func window() {
         var results = RecentResults()
-        for index in 0..<30 { results.add(ExactDecimal(mantissa: Int128(index), scale: 0), strategy: index.isMultiple(of: 2) ? "even" : "odd", keeping: 20) }
+        for index in 0..<30 { results.add(TradeResult(ExactDecimal(mantissa: Int128(index), scale: 0), symbol: "BTCUSDT"), strategy: index.isMultiple(of: 2) ? "even" : "odd", keeping: 20) }
         #expect(results.overall.count == 20)
-        #expect(results.overall.first == 10)
+        #expect(results.overall.first?.pnl == 10)
         #expect(results.byStrategy["even"]?.count == 15)
         var short = RecentResults()
-        for index in 0..<5 { short.add(ExactDecimal(mantissa: Int128(index), scale: 0), strategy: "s", keeping: 3) }
-        #expect(short.byStrategy["s"] == [2, 3, 4])
+        for index in 0..<5 { short.add(TradeResult(ExactDecimal(mantissa: Int128(index), scale: 0), symbol: "BTCUSDT"), strategy: "s", keeping: 3) }
+        #expect(short.byStrategy["s"]?.map(\.pnl) == [2, 3, 4])
     }
 
     @Test("risk scaling: approved = requested × grade factor × state factor, with a reason and code each")
