@@ -123,6 +123,12 @@ public struct AccountSummary: Codable, Sendable, Equatable {
         /// venue that has not reported one since routerd started.
         public var connection: String?
         public var connectionSince: Date?
+        /// Why nothing may be sent to the venue now ("banned by Binance (HTTP 418) until …", "rate-limited by Binance
+        /// (HTTP 429) until …"); absent while requests go.
+        public var blocked: String?
+        /// Why new orders to the venue are refused now (cancels and reduce-only orders still go): its order stream
+        /// down or its orders not yet reconciled, or Binance's order count for the account full; absent otherwise.
+        public var ordersHeld: String?
 
         public init(venue: Venue, equity: ExactDecimal, cash: ExactDecimal, exposure: ExactDecimal, balances: [AssetBalance]) {
             self.venue = venue

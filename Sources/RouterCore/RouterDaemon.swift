@@ -35,7 +35,9 @@ public final class RouterDaemon: BagbotDaemon, Service {
         let paths = context.config.paths
         let database = try BagbotDatabase.open(path: paths.databasePath)
         if settings.mode == "live" {
-            logger.critical("LIVE TRADING: orders for crypto symbols go to Binance with real money", metadata: [
+            let money = settings.binance.environment == .testnet && settings.binance.restUrl.isEmpty
+                ? "Binance's spot testnet (test money)" : "Binance with real money"
+            logger.critical("LIVE TRADING: orders for crypto symbols go to \(money)", metadata: [
                 "binance": "\(settings.binance.resolvedRestURL)", "symbols": "\(settings.binance.symbols.joined(separator: ","))",
             ])
         }

@@ -27,8 +27,13 @@ extension RouterService {
         // Calls may overlap: keep the ledger that has seen the most.
         if (dayLedger?.dayStart != ledger.dayStart) || (dayLedger?.through ?? -1) <= ledger.through { dayLedger = ledger }
         let day = ledger.dayFigures.filter { countsInAccount($0.venue) }
-        let account = try await withHoldings(of: venues.values.filter { countsInAccount($0.id) }) { holdings in
+        var account = try await withHoldings(of: venues.values.filter { countsInAccount($0.id) }) { holdings in
             try summary(day: day, holdings: holdings)
+        }
+        for index in account.venues.indices {
+            let venue = account.venues[index].venue
+            account.venues[index].blocked = await venues[venue]?.blockedReason()
+            account.venues[index].ordersHeld = await ordersHeldReason(venue)
         }
         let unvalued = account.unvalued.isEmpty ? "" : " (not valued: \(account.unvalued.joined(separator: ", ")))"
         let equity = (try? account.equity.rounded(toScale: 2, rounding: .halfEven)).map { "\($0)" } ?? "?"
@@ -126,7 +131,8 @@ extension RouterService {
             }
         }
         for index in summary.venues.indices {
-            guard let connection = venueConnections[summary.venues[index].venue] else { continue }
+            let venue = summary.venues[index].venue
+            guard let connection = venueConnections[venue] else { continue }
             (summary.venues[index].connection, summary.venues[index].connectionSince) = (connection.state.rawValue, connection.since)
         }
         return summary

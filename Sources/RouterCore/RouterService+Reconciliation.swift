@@ -88,6 +88,24 @@ extension RouterService {
         for order in try await store.nonFinalOrders() where order.venue == venue { await settle(order) }
     }
 
+    /// A venue's order stream is up again (or for the first time): its orders are reconciled before new ones go there
+    /// (issue 14: what changed while the stream was down is read over REST first). One that cannot be reconciled now
+    /// (its orders unreadable from bagbot.db) keeps new orders waiting; `settleUnsettled` tries again.
+    func reconcileAfterConnecting(_ venue: Venue) async {
+        do {
+            try await reconcile(venue: venue)
+        } catch {
+            reconcilePending[venue] = reconcilePending[venue] ?? Date()
+            logger.error("could not reconcile a venue's orders after its order stream came back; new orders there wait until it can", metadata: [
+                "venue": "\(venue.rawValue)", "error": "\(error)",
+            ])
+            return
+        }
+        if reconcilePending.removeValue(forKey: venue) != nil {
+            logger.notice("venue's orders reconciled after its order stream came back; new orders go there again", metadata: ["venue": "\(venue.rawValue)"])
+        }
+    }
+
     /// Looks up once more every order still being settled; the daemon calls it every `lookupInterval`.
     public func settleUnsettled() async {
         await exclusively {
@@ -96,6 +114,9 @@ extension RouterService {
                 logger.notice("bagbot.db took routerd's start record; orders not found are called absent again")
             }
             if booksMayBeStale { try? await loadStrategyBooks() }
+            for venue in reconcilePending.keys.sorted(by: { $0.rawValue < $1.rawValue }) where venueConnections[venue]?.state == .connected {
+                await reconcileAfterConnecting(venue)
+            }
             for clientOrderId in unsettled.keys.sorted() {
                 let found: OrderRecord?
                 do {

@@ -82,6 +82,9 @@ public actor RouterService: ExclusiveSections {
     var reportedShortfalls: Set<String> = []
     /// Each venue's connection as it last reported it, and when (`router.account` shows it per venue).
     var venueConnections: [Venue: (state: VenueConnectionState, since: Date)] = [:]
+    /// Venues whose order stream was lost (or whose orders could not be reconciled when it came back), since when: new
+    /// orders there wait until it is back and their orders are reconciled (`RouterService+Reconciliation.swift`).
+    var reconcilePending: [Venue: Date] = [:]
     /// A write reported an error and may have landed anyway: `strategyBooks` is rebuilt from the record before
     /// it is used again.
     var booksMayBeStale = false
@@ -234,12 +237,14 @@ public actor RouterService: ExclusiveSections {
             case .connection(.connected):
                 venueConnections[venue] = (.connected, Date())
                 logger.notice("venue connected; reconciling its orders", metadata: ["venue": "\(venue.rawValue)"])
-                try? await reconcile(venue: venue)
+                await reconcileAfterConnecting(venue)
                 // An execution of a given-up order while the stream was down is found now, not at its next look-up.
                 for (id, entry) in lateLookups where entry.venue == venue { lateLookups[id]?.dueNow = true }
             case .connection(.disconnected):
                 venueConnections[venue] = (.disconnected, Date())
-                logger.warning("venue disconnected", metadata: ["venue": "\(venue.rawValue)"])
+                reconcilePending[venue] = reconcilePending[venue] ?? Date()
+                logger.warning("venue disconnected; new orders there wait until it is back and its orders are reconciled (cancels and reduce-only orders still pass)",
+                               metadata: ["venue": "\(venue.rawValue)"])
             case .rules, .orderMayHaveChanged:
                 break
             }
@@ -620,6 +625,15 @@ public actor RouterService: ExclusiveSections {
         unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
     }
 
+    /// Why new orders (not reduce-only ones) to `venue` are refused now, if they are: its order stream down or its
+    /// orders unreconciled, or the venue's own hold (Binance's -1015).
+    func ordersHeldReason(_ venue: Venue) async -> String? {
+        if let since = reconcilePending[venue] {
+            return "\(venue.rawValue)'s order stream has been down or its orders unreconciled since \(since.formatted(.iso8601)); new orders there wait until it is back and they are reconciled (cancels and reduce-only orders still pass)"
+        }
+        return await venues[venue]?.ordersHeldReason()
+    }
+
     /// Everything a new order must pass before it is stored: its id, routerd accepting orders, its route and the
     /// venue's rules, reduce-only or the trading switch, and no order in doubt for its symbol.
     private func checkNew(_ request: PlaceOrderRequest, symbol: String, clientOrderId: String,
@@ -647,6 +661,9 @@ public actor RouterService: ExclusiveSections {
         } else {
             guard tradingSwitch.state.enabled else {
                 throw IPCError(.tradingPaused, "trading is paused: \(tradingSwitch.state.reason.map(RequestRules.quoted) ?? "no reason given") (cancels and reduce-only orders still pass)")
+            }
+            if reconcilePending[venueId] != nil, let held = await ordersHeldReason(venueId) {
+                throw IPCError(.unavailable, held)
             }
             if let blocking = unsettled.first(where: { $0.value.venue == venueId && $0.value.symbol == symbol }) {
                 throw IPCError(.conflict, "order \(blocking.key) for \(symbol) has an outcome not yet known at \(venueId.rawValue); new \(symbol) orders wait until it is settled")

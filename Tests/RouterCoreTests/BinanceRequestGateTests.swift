@@ -52,6 +52,55 @@ struct BinanceRequestGateTests {
         #expect(gate.blockedReason(at: start.addingTimeInterval(120)) == nil)
     }
 
+    @Test("a -1015 (the account's order count, a 429 without Retry-After) holds new orders 10 s, longer when it comes again; reads and cancels go on")
+    func orderCountFull() throws {
+        let body = Array(#"{"code":-1015,"msg":"Too many new orders; current limit is 50 orders per 10 SECOND."}"#.utf8)
+        let outcome = BinanceOutcome.of(status: 429, body: body, retryAfter: nil)
+        #expect(outcome == .tooManyOrders("Binance -1015: Too many new orders; current limit is 50 orders per 10 SECOND."))
+        #expect(BinanceOutcome.newOrderWasNotProcessed(code: -1015))
+        let start = Date(timeIntervalSince1970: 1_800_000_003)   // 3 s into a 10-second window
+        var gate = BinanceRequestGate()
+        gate.record(outcome, at: start)
+        #expect(gate.blockedReason(at: start) == nil, "no back-off: the IP is not what is limited")
+        #expect(gate.admit(weight: 1, isOrder: false, at: start) == .now, "a read or a cancel goes")
+        guard case .refused(let until, let reason) = gate.admit(weight: 1, isOrder: true, at: start.addingTimeInterval(6.9)) else {
+            Issue.record("an order left while Binance's order count was full")
+            return
+        }
+        #expect(until == Date(timeIntervalSince1970: 1_800_000_010), "the 10-second window's end, before 10 s are up")
+        #expect(reason.contains("unfilled order count") && gate.ordersHeldReason(at: start) == reason, "\(reason)")
+        #expect(gate.admit(weight: 1, isOrder: true, at: Date(timeIntervalSince1970: 1_800_000_010)) == .now, "the next window")
+
+        // The day's limit named: 10 s, not until midnight (Binance lowers the count as orders fill); again and again
+        // within a minute of each hold's end: 20, 40 … up to 10 minutes.
+        var daily = BinanceRequestGate()
+        var now = start
+        for expected in [10.0, 20, 40, 80, 160, 320, 600, 600] {
+            daily.record(.tooManyOrders("Binance -1015: Too many new orders; current limit is 160000 orders per 1 DAY."), at: now)
+            guard case .refused(let end, _) = daily.admit(weight: 1, isOrder: true, at: now) else {
+                Issue.record("an order left right after a -1015")
+                return
+            }
+            #expect(end.timeIntervalSince(now) == expected)
+            #expect(daily.admit(weight: 1, isOrder: true, at: end) == .now)
+            now = end.addingTimeInterval(1)
+        }
+        // A while later, a -1015 starts again from 10 s.
+        daily.record(.tooManyOrders("Binance -1015: Too many new orders; current limit is 160000 orders per 1 DAY."), at: now.addingTimeInterval(3_600))
+        if case .refused(let end, _) = daily.admit(weight: 1, isOrder: true, at: now.addingTimeInterval(3_600)) {
+            #expect(end.timeIntervalSince(now.addingTimeInterval(3_600)) == 10)
+        } else {
+            Issue.record("an order left right after a -1015")
+        }
+        // A limit routerd does not have, a message that names none, a gate that knows no order limit: held all the same.
+        for message in ["Binance -1015: Too many new orders; current limit is 5 orders per 1 HOUR.", "Binance -1015: Too many new orders."] {
+            var other = BinanceRequestGate(limits: [.init(.requestWeight, interval: "MINUTE", intervalNum: 1, limit: 6_000)])
+            other.record(.tooManyOrders(message), at: start)
+            if case .refused = other.admit(weight: 1, isOrder: true, at: start.addingTimeInterval(9.9)) {} else { Issue.record("not held: \(message)") }
+        }
+        #expect(BinanceRequestGate.orderLimit(in: "current limit is 50 orders per 10 SECOND.")! == (10, "SECOND"))
+    }
+
     @Test("a 429 without Retry-After stops requests for a minute; a later, shorter one does not shorten it")
     func backOff() {
         var gate = BinanceRequestGate()

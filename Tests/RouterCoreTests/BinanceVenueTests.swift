@@ -1,5 +1,6 @@
 import Foundation
 import BagbotDomain
+import BagbotRuntime
 import BagbotTestSupport
 import Logging
 import Testing
@@ -21,16 +22,23 @@ struct BinanceVenueTests {
         return settings
     }
 
+    /// `ed25519`: the API key is an Ed25519 one (the fake knows its public key), not the HMAC secret.
     static func withVenue(symbols: [String] = ["BTCUSDT", "ETHUSDT"], balances: String = "USDT=10000,BTC=0,ETH=0",
-                          markMaxAge: Duration = .seconds(60), configure: (inout BinanceSettings) -> Void = { _ in },
+                          markMaxAge: Duration = .seconds(60), ed25519: Ed25519PrivateKey? = nil,
+                          upkeep: (clock: Duration, rules: Duration)? = nil, fakeLimits: [String: Any]? = nil,
+                          configure: (inout BinanceSettings) -> Void = { _ in },
                           _ body: (BinanceVenue, FakeBinance) async throws -> Void) async throws {
-        let fake = try await FakeBinance.start(symbols: symbols, balances: balances)
+        let fake = try await FakeBinance.start(symbols: symbols, balances: balances, ed25519PublicKey: ed25519?.publicKey)
         defer { fake.stop() }
+        // Before the venue reads exchangeInfo's rateLimits.
+        if let fakeLimits { _ = try await fake.control("limits", fakeLimits) }
         var settings = settings(fake)
+        if ed25519 != nil { settings.keyType = .ed25519 }
         configure(&settings)
-        let venue = try await BinanceVenue.start(settings: settings,
-                                                 credential: .hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8)),
-                                                 markMaxAge: markMaxAge, logger: Logger(label: "binance-test"))
+        let credential: BinanceCredential = ed25519.map { .ed25519(apiKey: FakeBinance.apiKey, key: $0) }
+            ?? .hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8))
+        let venue = try await BinanceVenue.start(settings: settings, credential: credential, markMaxAge: markMaxAge, upkeep: upkeep,
+                                                 logger: Logger(label: "binance-test"))
         do {
             try await body(venue, fake)
         } catch {
@@ -70,6 +78,23 @@ struct BinanceVenueTests {
             #expect(btc.feeRate == ExactDecimal("0.001")!, "the account's commission on a market order, as GET /api/v3/account gives it")
             try await waitFor("the start's read of the symbols' commissions", timeout: .seconds(10)) { await venue.symbolCommissionReads >= 1 }
             #expect(try await venue.symbolRules().first?.feeRate == ExactDecimal("0.001")!, "the symbol's own, the same here")
+        }
+    }
+
+    @Test("Binance's clock and the symbols' rules are read again, each on its own schedule")
+    func upkeepSchedules() async throws {
+        try await Self.withVenue(upkeep: (clock: .milliseconds(300), rules: .milliseconds(700))) { _, fake in
+            try await Task.sleep(for: .milliseconds(2_500))
+            let log = try await fake.requests()
+            func gaps(_ path: String) -> [Int] {
+                let times = log.filter { ($0["path"] as? String) == path }.compactMap { $0["time"] as? Int }
+                return zip(times.dropFirst(), times).map { $0 - $1 }
+            }
+            // A sleep never ends early, and a loaded machine may stretch one: the shortest gap is the schedule's. Both
+            // on one timer (the rules every third clock read: 900 ms) was how it went wrong.
+            let clock = gaps("/api/v3/time"), rules = gaps("/api/v3/exchangeInfo")
+            #expect(clock.count >= 4 && (250..<450).contains(clock.min() ?? 0), "clock reads apart, ms: \(clock)")
+            #expect(rules.count >= 2 && (650..<850).contains(rules.min() ?? 0), "rules reads apart, ms: \(rules)")
         }
     }
 
@@ -411,6 +436,33 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("an Ed25519 key, Binance's recommended kind: the orders over REST and the user stream's subscription verify at the fake; another key is refused")
+    func ed25519Key() async throws {
+        let key = try Ed25519PrivateKey(raw: Array(repeating: 7, count: 32))
+        try await Self.withVenue(ed25519: key) { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("the user data stream's subscription (signed)", timeout: .seconds(30)) { await events.connections > 0 }
+            // Base64 signatures carry '+', '/' and '=': percent-encoded, or Binance (and the fake) answer -1022.
+            for index in 1...3 {
+                #expect(try await venue.place(Self.order("bb-ed-\(index)")).status == .filled)
+            }
+            _ = try await venue.openOrders()
+            let refused = try await fake.requests().filter { ($0["status"] as? Int).map { $0 >= 400 } ?? false }
+            #expect(refused.isEmpty, "every signed request verified: \(refused)")
+        }
+        let fake = try await FakeBinance.start(ed25519PublicKey: key.publicKey)
+        defer { fake.stop() }
+        var settings = Self.settings(fake)
+        settings.keyType = .ed25519
+        let other = try Ed25519PrivateKey(raw: Array(repeating: 9, count: 32))
+        await #expect(throws: (any Error).self) {
+            let venue = try await BinanceVenue.start(settings: settings, credential: .ed25519(apiKey: FakeBinance.apiKey, key: other),
+                                                     logger: Logger(label: "binance-test"))
+            await venue.shutdown()
+        }
+    }
+
     @Test("a key Binance refuses stops the venue at start, before any order")
     func refusedKey() async throws {
         let fake = try await FakeBinance.start()
@@ -482,6 +534,7 @@ struct BinanceVenueTests {
             let held = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-429-2")) }
             guard case .unavailable(let reason) = held else { Issue.record("expected not sent, got \(String(describing: held))"); return }
             #expect(reason.contains("429"))
+            #expect(await venue.blockedReason()?.hasPrefix("rate-limited by Binance (HTTP 429) until") == true, "the venue's status says so")
             await #expect(throws: (any Error).self) { try await venue.openOrders() }
             #expect(try await fake.requests().isEmpty, "nothing may be sent during a 429's back-off")
             try await Task.sleep(for: .seconds(3.2))
@@ -493,8 +546,53 @@ struct BinanceVenueTests {
             let banned = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-418-1")) }
             guard case .unavailable(let why) = banned else { Issue.record("expected not sent, got \(String(describing: banned))"); return }
             #expect(why.contains("banned"))
+            #expect(await venue.blockedReason()?.hasPrefix("banned by Binance (HTTP 418) until") == true, "the venue's status says so")
             #expect(try await fake.requests().isEmpty, "nothing may be sent during a ban")
             #expect(try await Self.orderCount(fake, "bb-418-1") == 0)
+        }
+    }
+
+    @Test("the account's order count full (-1015): the order is refused, the next ones are not sent until the window ends, a cancel still goes, no ban")
+    func orderCountFull() async throws {
+        try await Self.withVenue { venue, fake in
+            _ = try await venue.place(Self.order("bb-oc-rest", .buy, .limit, quantity: "0.002", price: "50000.00"))
+            // The day's order count at the fake set at what was placed: the next order is Binance's 429 -1015.
+            try await fake.control("limits", ["orders1d": 1])
+            let refused = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-oc-1")) }
+            guard case .rejected(let why) = refused else { Issue.record("a -1015 is a refusal, got \(String(describing: refused))"); return }
+            #expect(why.contains("-1015"), "\(why)")
+            try await fake.control("reset-log")
+            let held = await #expect(throws: VenueError.self) { try await venue.place(Self.order("bb-oc-2")) }
+            guard case .unavailable(let reason) = held else { Issue.record("expected not sent, got \(String(describing: held))"); return }
+            #expect(reason.contains("unfilled order count"), "\(reason)")
+            #expect(await venue.ordersHeldReason() == reason, "the venue's status says so")
+            #expect(await venue.blockedReason() == nil, "nothing else is held")
+            let cancelled = try await venue.cancel(clientOrderId: "bb-oc-rest", symbol: "BTCUSDT")
+            #expect(cancelled.status == .cancelled, "a cancel is not an order: it goes")
+            _ = try await venue.openOrders()
+            let log = try await fake.requests()
+            #expect(!log.contains { ($0["path"] as? String) == "/api/v3/order" && ($0["method"] as? String) == "POST" }, "no order sent: \(log)")
+            #expect(!log.contains { ($0["status"] as? Int) == 418 || ($0["status"] as? Int) == 429 }, "no back-off, no ban: \(log)")
+            #expect(try await Self.orderCount(fake, "bb-oc-1") == 0)
+            #expect(try await Self.orderCount(fake, "bb-oc-2") == 0)
+        }
+    }
+
+    @Test("the order limit exchangeInfo gives is kept before Binance enforces it: an order past 90 % of it is refused unsent, never answered 429")
+    func throttleBeforeTheLimit() async throws {
+        try await Self.withVenue(fakeLimits: ["orders10s": 5]) { venue, fake in
+            var refusal: String?
+            for index in 1...12 {
+                do {
+                    _ = try await venue.place(Self.order("bb-thr-\(index)"))
+                } catch VenueError.unavailable(let reason) {
+                    refusal = reason
+                    break
+                }
+            }
+            #expect(refusal?.contains("order limit (5 per 10 second)") == true, "\(String(describing: refusal))")
+            let log = try await fake.requests()
+            #expect(!log.contains { ($0["status"] as? Int) == 429 || ($0["status"] as? Int) == 418 }, "Binance never had to refuse: \(log)")
         }
     }
 

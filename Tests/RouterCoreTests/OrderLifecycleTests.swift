@@ -218,6 +218,31 @@ struct OrderLifecycleTests {
         #expect(await service.unsettledOrders.isEmpty)
     }
 
+    @Test("while a venue's order stream is lost, new orders there wait (exits and cancels pass); they go again once it is back and its orders are reconciled")
+    func ordersWaitForTheStream() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        #expect(try await service.place(request("bb-in")).status == .filled)
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-resting", type: .limit, limit: 90))
+        await binance.set(.fill)
+        await binance.disconnect()
+        let waiting = await expectIPCError(.unavailable) { _ = try await service.place(request("bb-entry")) }
+        #expect(waiting?.message.contains("order stream") == true && waiting?.message.contains("reconciled") == true, "\(String(describing: waiting))")
+        #expect(await !binance.placeCalls.contains("bb-entry"), "nothing sent")
+        #expect(try await service.place(request("bb-exit", "BTCUSDT", .sell, 0.5, reduceOnly: true)).status == .filled, "an exit passes")
+        #expect(try await service.cancel(clientOrderId: "bb-resting").status == .cancelled, "a cancel passes")
+        // Back, but bagbot.db could not give the venue's orders then (a table gone for a while): new orders still wait,
+        // until the next round of settling reconciles them.
+        try await fixture.database.write { try $0.execute(sql: "ALTER TABLE orders RENAME TO orders_away") }
+        await binance.reconnect()
+        try await fixture.database.write { try $0.execute(sql: "ALTER TABLE orders_away RENAME TO orders") }
+        _ = await expectIPCError(.unavailable) { _ = try await service.place(request("bb-entry-2")) }
+        await service.settleUnsettled()
+        #expect(try await service.place(request("bb-entry-3")).status == .filled, "reconciled: orders go again")
+    }
+
     @Test("a fill reported after the order was given up (not_found_at_venue) is still recorded")
     func fillAfterGivingUp() async throws {
         let fixture = try RouterFixture()

@@ -44,6 +44,10 @@ actor ScriptedVenue: TradingVenue {
     }
 
     func set(_ behaviour: Behaviour) { self.behaviour = behaviour }
+    /// What the venue says stops every request to it (a ban), while set.
+    var blocked: String?
+    func setBlocked(_ reason: String?) { blocked = reason }
+    func blockedReason() -> String? { blocked }
     /// While set, a cancel is carried out but its answer is lost.
     var loseCancelAnswers = false
     func setLoseCancelAnswers(_ lose: Bool) { loseCancelAnswers = lose }

@@ -18,14 +18,24 @@ public final class FakeBinance: @unchecked Sendable {
     public var marketStreamURL: String { "ws://127.0.0.1:\(port)" }
     public var webSocketAPIURL: String { "ws://127.0.0.1:\(port)/ws-api/v3" }
 
-    /// Starts a fake with the given symbols and balances and waits until it listens.
-    public static func start(symbols: [String] = ["BTCUSDT", "ETHUSDT"], balances: String = "USDT=10000,BTC=0,ETH=0") async throws -> FakeBinance {
+    /// Starts a fake with the given symbols and balances and waits until it listens. `ed25519PublicKey`: the API key is
+    /// an Ed25519 one with this raw public key (the fake verifies its signatures), not the HMAC secret.
+    public static func start(symbols: [String] = ["BTCUSDT", "ETHUSDT"], balances: String = "USDT=10000,BTC=0,ETH=0",
+                             ed25519PublicKey: [UInt8]? = nil) async throws -> FakeBinance {
         let directory = try TempDir()
         let portFile = directory.file("port")
+        var key = ["--hmac-secret", hmacSecret]
+        if let ed25519PublicKey {
+            // SubjectPublicKeyInfo of an Ed25519 key (RFC 8410): a fixed 12-byte prefix, then the 32 raw bytes.
+            let der = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] + ed25519PublicKey
+            let pem = "-----BEGIN PUBLIC KEY-----\n\(Data(der).base64EncodedString())\n-----END PUBLIC KEY-----\n"
+            try pem.write(toFile: directory.file("ed25519.pub"), atomically: true, encoding: .utf8)
+            key = ["--ed25519-public-key", directory.file("ed25519.pub")]
+        }
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try TestPeers.python)
         process.arguments = [TestPeers.directory + "/fake_binance.py", "--port-file", portFile, "--port", "0",
-                             "--api-key", apiKey, "--hmac-secret", hmacSecret, "--symbols", symbols.joined(separator: ","),
+                             "--api-key", apiKey] + key + ["--symbols", symbols.joined(separator: ","),
                              "--balances", balances, "--log", directory.file("fake.log")]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")

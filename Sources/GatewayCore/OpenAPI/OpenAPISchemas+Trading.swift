@@ -90,6 +90,8 @@ extension OpenAPIComponents {
             ], optional: [
                 "connection": .choice(["connected", "disconnected"], "As the venue last reported it; absent until it has."),
                 "connectionSince": .dateTime(),
+                "ordersHeld": .string("Why new orders to the venue are refused now (cancels and reduce-only orders still go): its order stream down or its orders not yet reconciled, or Binance's order count for the account full."),
+                "blocked": .string("Why nothing may be sent to the venue now: \"banned by Binance (HTTP 418) until …\" or \"rate-limited by Binance (HTTP 429) until …\"; absent while requests go."),
             ])),
             "symbols": .array(.object(required: ["venue": venue, "symbol": .string(), "quantity": .signedDecimal()], optional: [
                 "exposure": .decimal(), "unrealizedPnl": .signedDecimal(), "realizedPnlToday": .signedDecimal(),

@@ -37,6 +37,10 @@ public protocol TradingVenue: Sendable {
     /// Prices the venue read for assets it holds that none of its symbols trades (Binance: BNB kept to pay
     /// commissions), so the account can value them; none by default.
     func valuationPairs() async -> [CurrencyConverter.Pair]
+    /// Why nothing may be sent to the venue now (Binance: a ban or a back-off, until when); nil while requests go.
+    func blockedReason() async -> String?
+    /// Why new orders (not cancels) are refused unsent now (Binance: its -1015 hold, until when); nil otherwise.
+    func ordersHeldReason() async -> String?
     /// Where the venue delivers market data, order updates that do not answer a call (a resting order
     /// filled by the market) and its connection's state, in order, one at a time: it waits for each to be
     /// handled (backpressure), and never while it holds a lock that handling could wait for.
@@ -75,6 +79,8 @@ extension TradingVenue {
     }
     public func shutdown() async {}
     public func valuationPairs() async -> [CurrencyConverter.Pair] { [] }
+    public func blockedReason() async -> String? { nil }
+    public func ordersHeldReason() async -> String? { nil }
 }
 
 /// What is sent to a venue: the stored order's terms.

@@ -114,7 +114,8 @@ class Limits:
         now = time.time()
         for counter, interval in ((self.orders_10s, "10 SECOND"), (self.orders_1d, "1 DAY")):
             if counter.current(now) >= counter.limit:
-                raise self.too_many(errors.too_many_orders(counter.limit, interval), counter.retry_after(now), server_ms)
+                # rest-api.md "Unfilled Order Count": a 429 without Retry-After, counted per account: no IP back-off.
+                raise errors.too_many_orders(counter.limit, interval)
 
     def count_order(self):
         now = time.time()

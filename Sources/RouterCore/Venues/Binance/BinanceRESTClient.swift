@@ -59,6 +59,7 @@ actor BinanceRESTClient {
     private let weightUsed = Gauge(label: "bagbot_venue_request_weight_used", dimensions: [("venue", "binance"), ("interval", "1m")])
     private let bans = Metrics.Counter(label: "bagbot_venue_refusals_total", dimensions: [("venue", "binance"), ("kind", "banned")])
     private let rateLimits = Metrics.Counter(label: "bagbot_venue_refusals_total", dimensions: [("venue", "binance"), ("kind", "rate_limited")])
+    private let orderCountFull = Metrics.Counter(label: "bagbot_venue_refusals_total", dimensions: [("venue", "binance"), ("kind", "order_count")])
     private var clock = BinanceClock()
     private var lastClockSync: Date?
     private let logger: Logger
@@ -117,6 +118,7 @@ actor BinanceRESTClient {
 
     /// What the venue's status says while nothing may be sent (a ban or a back-off), or nil.
     func blockedReason() -> String? { gate.blockedReason(at: binanceNow()) }
+    func ordersHeldReason() -> String? { gate.ordersHeldReason(at: binanceNow()) }
 
     func setLimits(_ limits: [BinanceRequestGate.Limit]) { gate.setLimits(limits) }
 
@@ -235,6 +237,11 @@ actor BinanceRESTClient {
         if let used = headers.first(name: "X-MBX-USED-WEIGHT-1M").flatMap(Double.init) { weightUsed.record(used) }
         var refusing = false
         if case .banned = outcome { bans.increment(); refusing = true } else if case .rateLimited = outcome { rateLimits.increment(); refusing = true }
+        if case .tooManyOrders = outcome {
+            orderCountFull.increment()
+            logger.warning("Binance's unfilled order count for this account is full: new orders are held; cancels and reads go on",
+                           metadata: ["request": "\(request.what)", "held": "\(gate.ordersHeldReason(at: now) ?? "-")"])
+        }
         if refusing {
             saveBlock()
             logger.error("Binance is refusing requests; nothing is sent until it allows", metadata: [

@@ -62,6 +62,10 @@ public struct BinanceRequestGate: Sendable {
     public let margin: Double
     public private(set) var bannedUntil: Date?
     public private(set) var backOffUntil: Date?
+    /// New orders wait until then after a -1015 (`holdOrders`); other requests go on.
+    public private(set) var ordersHeldUntil: Date?
+    private var orderHoldSeconds = 0.0
+    private var orderHoldReason: String?
     /// Per limit (by index): the window it was counted in and the usage counted.
     private var usage: [(window: Double, used: Int)?]
 
@@ -103,6 +107,9 @@ public struct BinanceRequestGate: Sendable {
         }
         if let backOffUntil, now < backOffUntil {
             return .refused(until: backOffUntil, reason: "rate-limited by Binance (HTTP 429) until \(Self.format(backOffUntil))")
+        }
+        if isOrder, let reason = ordersHeldReason(at: now), let until = ordersHeldUntil {
+            return .refused(until: until, reason: reason)
         }
         var waitUntil: Date?
         for (index, limit) in limits.enumerated() {
@@ -167,9 +174,11 @@ public struct BinanceRequestGate: Sendable {
     }
 
     /// A 429 or 418 (from `BinanceOutcome`): nothing leaves until `Retry-After`; without one, a 429 waits a
-    /// minute and a 418 two (the shortest ban Binance gives).
+    /// minute and a 418 two (the shortest ban Binance gives). A -1015 holds new orders only (`holdOrders`).
     public mutating func record(_ outcome: BinanceOutcome, at now: Date) {
         switch outcome {
+        case .tooManyOrders(let message):
+            holdOrders(after: message, at: now)
         case .banned(let seconds, _):
             let until = now.addingTimeInterval(Double(max(seconds ?? 120, 1)))
             bannedUntil = max(bannedUntil ?? until, until)
@@ -179,6 +188,41 @@ public struct BinanceRequestGate: Sendable {
         default:
             break
         }
+    }
+
+    /// A -1015 ("Too many new orders; current limit is 50 orders per 10 SECOND."): the account's unfilled order
+    /// count is full. New orders are held (`admit` refuses them unsent; reads and cancels go on) for 10 s, doubled
+    /// for each -1015 that comes within a minute of the last hold's end, up to 10 minutes, and never past the end
+    /// of the window the message names (Binance counts it afresh then). Not until a day's window ends: Binance
+    /// lowers the count as orders fill ("Spot Unfilled Order Count Rules"), so one order tries again after each hold.
+    mutating func holdOrders(after message: String, at now: Date) {
+        let repeated = ordersHeldUntil.map { now.timeIntervalSince($0) < 60 } ?? false
+        orderHoldSeconds = repeated ? min(orderHoldSeconds * 2, Self.longestOrderHold) : Self.shortestOrderHold
+        var until = now.addingTimeInterval(orderHoldSeconds)
+        if let named = Self.orderLimit(in: message),
+           let seconds = Limit(.orders, interval: named.interval, intervalNum: named.intervalNum, limit: 1).seconds {
+            let windowEnd = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / seconds).rounded(.down) * seconds + seconds)
+            until = min(until, windowEnd)
+        }
+        ordersHeldUntil = until
+        orderHoldReason = message
+    }
+
+    static let shortestOrderHold = 10.0
+    static let longestOrderHold = 600.0
+
+    /// What the venue's status says while new orders are held by a -1015 (nil otherwise).
+    public func ordersHeldReason(at now: Date) -> String? {
+        guard let until = ordersHeldUntil, now < until else { return nil }
+        return "new orders held until \(Self.format(until)): Binance's unfilled order count for this account is full (\(orderHoldReason ?? "-1015"))"
+    }
+
+    /// "… per 10 SECOND." → (10, "SECOND").
+    static func orderLimit(in message: String) -> (intervalNum: Int, interval: String)? {
+        guard let per = message.range(of: " per ", options: .backwards) else { return nil }
+        let words = message[per.upperBound...].split(separator: " ")
+        guard words.count == 2, let number = Int(words[0]) else { return nil }
+        return (number, words[1].trimmingCharacters(in: CharacterSet(charactersIn: ".")).uppercased())
     }
 
     /// The usage counted for a limit in the window of `now` (for the venue's status and metrics).

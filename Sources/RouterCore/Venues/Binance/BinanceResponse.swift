@@ -18,8 +18,12 @@ public enum BinanceOutcome: Sendable, Equatable {
     case clockSkew(String)
     /// -1013 for a filter: the symbol's rules may have changed; read `exchangeInfo` again. Nothing executed.
     case filterFailure(code: Int, message: String)
-    /// 429 (or -1003/-1015): back off until the time given; nothing more may be sent meanwhile.
+    /// 429 (or -1003): back off until the time given; nothing more may be sent meanwhile.
     case rateLimited(retryAfterSeconds: Int?, message: String)
+    /// -1015 (a 429 without `Retry-After`): the account's unfilled order count is at its limit (rest-api.md "Unfilled
+    /// Order Count": counted per account, not per IP). New orders wait for that count's window to end; cancels and
+    /// reads may go on (holding them would hold a trader's exits). Nothing executed.
+    case tooManyOrders(String)
     /// 418: the IP is banned until the time given; not one request may leave meanwhile.
     case banned(retryAfterSeconds: Int?, message: String)
 
@@ -33,6 +37,9 @@ public enum BinanceOutcome: Sendable, Equatable {
         let message = error?.message ?? "HTTP \(status)"
         // Capped at 3 days, Binance's longest ban: a wrong header must not stop every request (cancels too) for good.
         let seconds = retryAfter.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { min(max($0, 0), 3 * 86_400) }
+        if let error, error.code == -1015, (400..<500).contains(status), status != 418 {
+            return .tooManyOrders("Binance -1015: \(error.message)")
+        }
         switch status {
         case 418:
             return .banned(retryAfterSeconds: seconds, message: message)
@@ -52,7 +59,7 @@ public enum BinanceOutcome: Sendable, Equatable {
         switch error.code {
         case -1006, -1007:
             return .unknown("Binance \(error.code): \(error.message)")
-        case -1003, -1015:
+        case -1003:
             return .rateLimited(retryAfterSeconds: seconds, message: "Binance \(error.code): \(error.message)")
         case -1021:
             return .clockSkew(error.message)

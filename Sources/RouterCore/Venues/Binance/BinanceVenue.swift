@@ -98,8 +98,11 @@ public actor BinanceVenue: TradingVenue {
     /// `blockFile`: where a ban or back-off is saved across restarts. During one, the venue does not start and sends
     /// nothing (routerd stops with the reason, and systemd's restarts send nothing either).
     /// `markMaxAge`: how old a market-stream mark may be before a holding is marked at Binance's price over REST.
+    /// `upkeep`: how often the clock and the rules are read again (nil: `clock_sync_minutes`, `rules_refresh_minutes`;
+    /// tests give seconds).
     public static func start(settings: BinanceSettings, credential: BinanceCredential, blockFile: String? = nil,
-                             markMaxAge: Duration = .seconds(60), logger: Logger) async throws -> BinanceVenue {
+                             markMaxAge: Duration = .seconds(60), upkeep: (clock: Duration, rules: Duration)? = nil,
+                             logger: Logger) async throws -> BinanceVenue {
         let venue = BinanceVenue(settings: settings, credential: credential, blockFile: blockFile, markMaxAge: markMaxAge, logger: logger)
         if let blocked = await venue.rest.blockedReason() {
             await venue.shutdown()
@@ -113,7 +116,7 @@ public actor BinanceVenue: TradingVenue {
             await venue.shutdown()
             throw error
         }
-        await venue.startUpkeep()
+        await venue.startUpkeep(every: upkeep ?? (.seconds(settings.clockSyncMinutes * 60), .seconds(settings.rulesRefreshMinutes * 60)))
         // Off the start (a slow endpoint must not hold routerd past its start timeout): the rules go out with the
         // account's rate, and each symbol's own follows as soon as it is read.
         Task { await venue.readSymbolCommissions() }
@@ -122,6 +125,17 @@ public actor BinanceVenue: TradingVenue {
         await venue.startOrderPoll()
         await venue.startHeldAssetPricing()
         return venue
+    }
+
+    /// "banned by Binance (HTTP 418) until …" or "rate-limited by Binance (HTTP 429) until …" while nothing may be sent:
+    /// the venue's status in `router.account`.
+    public func blockedReason() async -> String? {
+        await rest.blockedReason()
+    }
+
+    /// "new orders held until …" after Binance's -1015 (the account's order count full): the venue's status.
+    public func ordersHeldReason() async -> String? {
+        await rest.ordersHeldReason()
     }
 
     public func shutdown() async {
@@ -343,20 +357,24 @@ public actor BinanceVenue: TradingVenue {
         }
     }
 
-    private func startUpkeep() {
-        let clockEvery = Duration.seconds(settings.clockSyncMinutes * 60)
-        let rulesEvery = Duration.seconds(settings.rulesRefreshMinutes * 60)
+    /// The clock's offset and the symbols' rules (with their commissions) read again, each on its own schedule.
+    private func startUpkeep(every interval: (clock: Duration, rules: Duration)) {
         upkeep = Task { [weak self] in
-            var sinceRules = Duration.zero
-            while !Task.isCancelled {
-                try? await Task.sleep(for: clockEvery)
-                guard let self, !Task.isCancelled else { return }
-                await self.keepClock()
-                sinceRules += clockEvery
-                if sinceRules >= rulesEvery {
-                    sinceRules = .zero
-                    await self.keepRules()
-                    await self.readSymbolCommissions()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: interval.clock)
+                        guard let self, !Task.isCancelled else { return }
+                        await self.keepClock()
+                    }
+                }
+                group.addTask { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: interval.rules)
+                        guard let self, !Task.isCancelled else { return }
+                        await self.keepRules()
+                        await self.readSymbolCommissions()
+                    }
                 }
             }
         }
@@ -803,6 +821,9 @@ public actor BinanceVenue: TradingVenue {
             case .rateLimited(_, let message), .banned(_, let message):
                 // Binance refused the request itself: it was not processed.
                 return .rejected("Binance refused the request (\(message)); \(await rest.blockedReason() ?? "")")
+            case .tooManyOrders(let message):
+                // Not processed; new orders are refused unsent until the count's window ends, cancels still go.
+                return .rejected("\(message) (new orders wait for the limit's window; cancels and reads go on)")
             case .noSuchOrder(let message):
                 return .rejected("Binance: \(message)")
             case .duplicate(let message):
