@@ -133,6 +133,9 @@ public final class BacktestVenue: RouterPort, Sendable {
                 order.status = .rejected
                 order.rejectReason = reason
                 state.rejections[Self.reasonCode(reason), default: 0] += 1
+            case .expired(let reason):
+                order.status = .expired
+                order.rejectReason = reason
             }
             state.orders[clientOrderId] = order
             state.pending.append(.order(order))

@@ -72,10 +72,13 @@ public struct PlaceOrderRequest: Codable, Sendable, Equatable {
     /// fills a market order at that tick's quote, not at a later one the feed has moved on to, so a replay gives
     /// the same fills every run. Live, every venue fills at its own current price.
     public var quoteSequence: UInt64?
+    /// A limit order's (absent: `gtc`); a market order takes none.
+    public var timeInForce: TimeInForce?
 
     public init(clientOrderId: String? = nil, symbol: String, side: Side, type: OrderType = .market, quantity: ExactDecimal,
                 limitPrice: ExactDecimal? = nil, reduceOnly: Bool? = nil, strategyId: String? = nil, requestId: String? = nil,
-                quoteSequence: UInt64? = nil) {
+                quoteSequence: UInt64? = nil, timeInForce: TimeInForce? = nil) {
+        self.timeInForce = timeInForce
         self.quoteSequence = quoteSequence
         self.reduceOnly = reduceOnly
         self.clientOrderId = clientOrderId

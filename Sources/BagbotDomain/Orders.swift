@@ -1,7 +1,20 @@
 import Foundation
 
-public enum OrderType: String, Codable, Sendable {
+public enum OrderType: String, Codable, Sendable, CaseIterable {
     case market, limit
+}
+
+/// How a limit order works (docs/ipc.md, `router.placeOrder`); a market order has none, and a limit order without
+/// one is `gtc`. Kept beside the type, in a column of its own, so a routerd of before it reads every order.
+public enum TimeInForce: String, Codable, Sendable, CaseIterable {
+    /// Good till cancelled: it rests until it fills or is cancelled.
+    case gtc
+    /// Immediate or cancel: what the market reaches at once fills; the rest expires.
+    case ioc
+    /// Fill or kill: whole at once, or expired without a fill.
+    case fok
+    /// Post-only (Binance's `LIMIT_MAKER`): refused if it would trade at once; else it rests as `gtc`.
+    case postOnly = "post_only"
 }
 
 /// Where an order is in its life. Every change is written to `order_events` (time and cause) before anyone
@@ -63,13 +76,16 @@ public struct OrderRecord: Codable, Sendable, Equatable {
     public var rejectReason: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// A limit order's, when not `gtc` (nil: `gtc`, or a market order).
+    public var timeInForce: TimeInForce?
 
     public init(
         clientOrderId: String, venue: Venue, symbol: String, side: Side, type: OrderType, quantity: ExactDecimal,
         limitPrice: ExactDecimal? = nil, status: OrderStatus = .pendingNew, filledQuantity: ExactDecimal = 0,
         averageFillPrice: ExactDecimal? = nil, exchangeOrderId: String? = nil, reduceOnly: Bool = false, strategyId: String? = nil,
-        requestId: String? = nil, rejectReason: String? = nil, createdAt: Date, updatedAt: Date
+        requestId: String? = nil, rejectReason: String? = nil, timeInForce: TimeInForce? = nil, createdAt: Date, updatedAt: Date
     ) {
+        self.timeInForce = timeInForce
         self.clientOrderId = clientOrderId
         self.venue = venue
         self.symbol = symbol

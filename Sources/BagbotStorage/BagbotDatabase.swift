@@ -208,6 +208,11 @@ public enum BagbotDatabase {
                 t.column("time", .datetime).notNull()
             }
         }
+        // A limit order's time in force (IOC, FOK, post-only; NULL: GTC, or a market order), beside its type: a routerd
+        // of before it reads every order as the limit order it is.
+        migrator.registerMigration("v13-router-time-in-force") { db in
+            try db.alter(table: "orders") { t in t.add(column: "time_in_force", .text) }
+        }
         return migrator
     }
 }

@@ -88,6 +88,7 @@ enum RequestRules {
             try checkPrice(limit, field: "limitPrice")
         case .market:
             guard request.limitPrice == nil else { throw IPCError(.badRequest, "a market order takes no limitPrice") }
+            guard request.timeInForce == nil else { throw IPCError(.badRequest, "a market order takes no timeInForce") }
         }
         return symbol
     }

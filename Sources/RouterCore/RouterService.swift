@@ -333,7 +333,8 @@ public actor RouterService: ExclusiveSections {
         let order = OrderRecord(
             clientOrderId: clientOrderId, venue: venueId, symbol: symbol, side: request.side, type: request.type,
             quantity: request.quantity, limitPrice: request.limitPrice, status: .pendingNew, reduceOnly: reduceOnly,
-            strategyId: request.strategyId, requestId: request.requestId, createdAt: now, updatedAt: now)
+            strategyId: request.strategyId, requestId: request.requestId, timeInForce: Self.storedTimeInForce(request),
+            createdAt: now, updatedAt: now)
         var refusal: VenueError?
         if let recordingVenue = recordingVenues[venueId] {
             switch try await placeRecording(order, at: recordingVenue, request: request) {
@@ -675,12 +676,17 @@ public actor RouterService: ExclusiveSections {
         return (venueId, venue)
     }
 
+    /// A limit order's time in force as stored: none for `gtc` (what a limit order without one is), as for a market order.
+    static func storedTimeInForce(_ request: PlaceOrderRequest) -> TimeInForce? {
+        request.timeInForce == .gtc ? nil : request.timeInForce
+    }
+
     /// The answer to a request whose client order id is stored: that order, in whatever state, if the request is
     /// the same order; refused if it is a different one.
     private func retried(_ existing: OrderRecord, _ request: PlaceOrderRequest, symbol: String, reduceOnly: Bool) async throws -> OrderRecord {
         guard existing.symbol == symbol, existing.side == request.side, existing.quantity == request.quantity,
               existing.type == request.type, existing.limitPrice == request.limitPrice, existing.strategyId == request.strategyId,
-              existing.reduceOnly == reduceOnly else {
+              existing.reduceOnly == reduceOnly, existing.timeInForce == Self.storedTimeInForce(request) else {
             // Not `conflict` ("not sent, try again"): the id's order exists, and a caller whose ids are its idempotency
             // keys (arsenald's manual orders) must learn that, not place the same thing under a new key.
             throw IPCError(.keyReused, "clientOrderId \(existing.clientOrderId) already names a different order (\(existing.side.rawValue) \(existing.quantity) \(existing.symbol), \(existing.status.rawValue)); nothing was sent")

@@ -5,10 +5,11 @@ import Testing
 
 @Suite("Binance orders and clock")
 struct BinanceOrdersTests {
-    private func request(_ id: String, _ type: OrderType, quantity: ExactDecimal, price: ExactDecimal? = nil) -> VenueOrderRequest {
+    private func request(_ id: String, _ type: OrderType, quantity: ExactDecimal, price: ExactDecimal? = nil,
+                         timeInForce: TimeInForce? = nil) -> VenueOrderRequest {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         return VenueOrderRequest(OrderRecord(clientOrderId: id, venue: .binance, symbol: "BTCUSDT", side: .sell, type: type, quantity: quantity,
-                                             limitPrice: price, status: .sent, createdAt: now, updatedAt: now))
+                                             limitPrice: price, status: .sent, timeInForce: timeInForce, createdAt: now, updatedAt: now))
     }
 
     @Test("a market order sends its exact quantity and BAGBOT's client order id, and asks for the FULL answer")
@@ -24,6 +25,23 @@ struct BinanceOrdersTests {
         let parameters = try BinanceOrders.newOrderParameters(request("bb-1", .limit, quantity: 1, price: ExactDecimal("0.10")!))
         #expect(BinanceSigning.payload(parameters)
                 == "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&newClientOrderId=bb-1&newOrderRespType=FULL")
+    }
+
+    @Test("an IOC or FOK limit order carries its time in force; a post-only one is LIMIT_MAKER, with none (rest-api.md \"New order\")")
+    func timeInForce() throws {
+        let payloads = try [TimeInForce.ioc, .fok, .postOnly].map {
+            BinanceSigning.payload(try BinanceOrders.newOrderParameters(request("bb-1", .limit, quantity: 1, price: ExactDecimal("0.10")!, timeInForce: $0)))
+        }
+        #expect(payloads == [
+            "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=IOC&quantity=1&price=0.1&newClientOrderId=bb-1&newOrderRespType=FULL",
+            "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=FOK&quantity=1&price=0.1&newClientOrderId=bb-1&newOrderRespType=FULL",
+            "symbol=BTCUSDT&side=SELL&type=LIMIT_MAKER&quantity=1&price=0.1&newClientOrderId=bb-1&newOrderRespType=FULL",
+        ])
+        for timeInForce in TimeInForce.allCases {
+            #expect(throws: VenueError.self) { try BinanceOrders.newOrderParameters(request("bb-1", .limit, quantity: 1, timeInForce: timeInForce)) }
+        }
+        #expect(BinanceSigning.payload(try BinanceOrders.newOrderParameters(request("bb-1", .limit, quantity: 1, price: 1, timeInForce: .gtc)))
+                == "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=1&price=1&newClientOrderId=bb-1&newOrderRespType=FULL")
     }
 
     @Test("what Binance would refuse is refused before sending: a client order id off its pattern, a limit without a price")

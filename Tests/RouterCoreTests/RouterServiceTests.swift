@@ -22,9 +22,10 @@ func expectIPCError(_ code: IPCErrorCode, sourceLocation: SourceLocation = #_sou
 }
 
 func request(_ id: String?, _ symbol: String = "BTCUSDT", _ side: Side = .buy, _ quantity: ExactDecimal = 0.5,
-             type: OrderType = .market, limit: ExactDecimal? = nil, strategy: String? = "s1", reduceOnly: Bool? = nil) -> PlaceOrderRequest {
+             type: OrderType = .market, limit: ExactDecimal? = nil, strategy: String? = "s1", reduceOnly: Bool? = nil,
+             timeInForce: TimeInForce? = nil) -> PlaceOrderRequest {
     PlaceOrderRequest(clientOrderId: id, symbol: symbol, side: side, type: type, quantity: quantity, limitPrice: limit,
-                      reduceOnly: reduceOnly, strategyId: strategy, requestId: id.map { "req-\($0)" })
+                      reduceOnly: reduceOnly, strategyId: strategy, requestId: id.map { "req-\($0)" }, timeInForce: timeInForce)
 }
 
 @Suite("OrderStore and RouterService on a real SQLite file")

@@ -12,7 +12,7 @@ extension OpenAPIComponents {
             "venue": venue,
             "symbol": .string(),
             "side": side,
-            "type": .choice(["market", "limit"]),
+            "type": .choice(OrderType.allCases.map(\.rawValue)),
             "quantity": .decimal(),
             "status": .choice(OrderStatus.allCases.map(\.rawValue)),
             "filledQuantity": .decimal(),
@@ -26,6 +26,7 @@ extension OpenAPIComponents {
             "strategyId": .string("The strategy that placed it; `manual` for the trader's own orders."),
             "requestId": .string("Follows the trade from tick to fill across the daemons' logs."),
             "rejectReason": .string(),
+            "timeInForce": .choice(TimeInForce.allCases.map(\.rawValue), "A limit order's when not `gtc`: `ioc` (what the market reaches at once fills, the rest expires), `fok` (whole at once or expired), `post_only` (refused if it would trade at once)."),
         ]),
         "OrderPage": .object("One page of orders, newest first.", required: ["orders": .array(.ref("Order"))], optional: [
             "nextCursor": .string("Present when more orders match: pass it back as `cursor`, with the same filters.",

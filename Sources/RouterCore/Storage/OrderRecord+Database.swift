@@ -35,6 +35,7 @@ extension OrderRecord: SnakeCaseRecord, ColumnRecord {
             ("strategy_id", strategyId),
             ("request_id", requestId),
             ("reject_reason", rejectReason),
+            ("time_in_force", timeInForce?.rawValue),
             ("created_at", createdAt.databaseText),
             ("updated_at", updatedAt.databaseText),
         ]

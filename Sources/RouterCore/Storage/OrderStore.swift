@@ -180,7 +180,8 @@ public final class OrderStore: OrderStorage {
 
     static let selectOrder = """
         SELECT client_order_id, venue, symbol, side, type, quantity, limit_price, status, filled_quantity, average_fill_price, \
-        exchange_order_id, reduce_only, strategy_id, request_id, reject_reason, created_at, updated_at FROM orders WHERE client_order_id = ?
+        exchange_order_id, reduce_only, strategy_id, request_id, reject_reason, created_at, updated_at, time_in_force \
+        FROM orders WHERE client_order_id = ?
         """
 
     public nonisolated(nonsending) func nonFinalOrders() async throws -> [OrderRecord] {

@@ -91,6 +91,8 @@ public struct VenueOrderRequest: Sendable, Equatable {
     public var type: OrderType
     public var quantity: ExactDecimal
     public var limitPrice: ExactDecimal?
+    /// A limit order's, when not `gtc`.
+    public var timeInForce: TimeInForce?
     public var reduceOnly: Bool
     public var strategyId: String?
     public var requestId: String?
@@ -106,6 +108,7 @@ public struct VenueOrderRequest: Sendable, Equatable {
         type = order.type
         quantity = order.quantity
         limitPrice = order.limitPrice
+        timeInForce = order.timeInForce
         reduceOnly = order.reduceOnly
         strategyId = order.strategyId
         requestId = order.requestId

@@ -27,13 +27,19 @@ public enum BinanceOrders {
         var parameters: [(name: String, value: String)] = [
             ("symbol", request.symbol), ("side", request.side == .buy ? "BUY" : "SELL"),
         ]
-        switch request.type {
-        case .market:
+        if request.type == .market {
             parameters += [("type", "MARKET"), ("quantity", request.quantity.normalized.description)]
-        case .limit:
+        } else {
             guard let price = request.limitPrice, price.isPositive else { throw .rejected("a limit order needs a positive price") }
-            parameters += [("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", request.quantity.normalized.description),
-                           ("price", price.normalized.description)]
+            // rest-api.md "New order": LIMIT takes a timeInForce; LIMIT_MAKER takes none (it is refused, -2010, if it
+            // would match at once).
+            let type: [(name: String, value: String)] = switch request.timeInForce ?? .gtc {
+            case .gtc: [("type", "LIMIT"), ("timeInForce", "GTC")]
+            case .ioc: [("type", "LIMIT"), ("timeInForce", "IOC")]
+            case .fok: [("type", "LIMIT"), ("timeInForce", "FOK")]
+            case .postOnly: [("type", "LIMIT_MAKER")]
+            }
+            parameters += type + [("quantity", request.quantity.normalized.description), ("price", price.normalized.description)]
         }
         parameters += [("newClientOrderId", request.clientOrderId), ("newOrderRespType", "FULL")]
         return parameters

@@ -105,6 +105,8 @@ public struct PaperExchange: Sendable {
         case filled(Fill)
         case resting
         case rejected(String)
+        /// Taken, then ended without a fill (an IOC or FOK limit order the market did not reach on arrival).
+        case expired(String)
     }
 
     public let settings: Settings
@@ -237,7 +239,7 @@ public struct PaperExchange: Sendable {
         switch execute(order, quantity: quantity, at: limit, time: tick.time, fillNumber: number, filledBefore: order.filledQuantity) {
         case .filled(let done):
             fill = done
-        case .rejected(let reason):
+        case .rejected(let reason), .expired(let reason):
             // The account can no longer pay for it (a margin check after the market moved): a venue cancels
             // such an order rather than keep it on the book unfillable.
             resting.remove(at: index)
@@ -313,6 +315,10 @@ public struct PaperExchange: Sendable {
         case .limit:
             guard let limit = order.limitPrice else { return .rejected("a limit order needs a limit price") }
             if let market = Self.touch(order.side, limit: limit, tick: tick) {
+                if order.timeInForce == .postOnly {
+                    // Binance refuses it so (-2010 "Order would immediately match and take."): a post-only order never takes.
+                    return .rejected("post_only: it would trade at once at \(market); a post-only order never takes")
+                }
                 // Executing now is trading at the last quote, as a market order does: it must be fresh.
                 if let stale = staleness(order.symbol, at: now) { return .rejected(stale) }
                 // Marketable on arrival: it takes the book as a market order does, slippage included (else a limit
@@ -321,7 +327,12 @@ public struct PaperExchange: Sendable {
                     return .rejected("the market price is out of range")
                 }
                 let price = order.side == .buy ? min(slippedPrice, limit) : max(slippedPrice, limit)
+                // Whole, as any marketable order here (the paper book has no depth): an IOC or FOK fills whole too.
                 return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
+            }
+            if let timeInForce = order.timeInForce, timeInForce == .ioc || timeInForce == .fok {
+                let quote = order.side == .buy ? "ask \(tick.ask)" : "bid \(tick.bid)"
+                return .expired("\(timeInForce.rawValue): the market (\(quote)) did not reach its limit \(limit) on arrival")
             }
             if let refusal = fundsRefusal(order, quantity: order.quantity, price: limit, fee: try? fee(order.quantity, at: limit, symbol: order.symbol)) {
                 return .rejected(refusal)

@@ -75,7 +75,7 @@ public actor PaperVenue: RecordingVenue, ExclusiveSections {
                 clientOrderId: request.clientOrderId, venue: .paper, symbol: request.symbol, side: request.side, type: request.type,
                 quantity: request.quantity, limitPrice: request.limitPrice, status: .acknowledged,
                 exchangeOrderId: Self.exchangeOrderId(request.clientOrderId), reduceOnly: request.reduceOnly,
-                strategyId: request.strategyId, requestId: request.requestId, createdAt: now, updatedAt: now)
+                strategyId: request.strategyId, requestId: request.requestId, timeInForce: request.timeInForce, createdAt: now, updatedAt: now)
             let before = exchange
             var fills: [Fill] = []
             switch exchange.submit(order, at: now, quoteSequence: request.quoteSequence) {
@@ -88,6 +88,9 @@ public actor PaperVenue: RecordingVenue, ExclusiveSections {
                 order.status = .acknowledged
             case .rejected(let reason):
                 order.status = .rejected
+                order.rejectReason = reason
+            case .expired(let reason):
+                order.status = .expired
                 order.rejectReason = reason
             }
             let lags = statusLagTicks > 0 && order.type == .market && order.status == .filled
