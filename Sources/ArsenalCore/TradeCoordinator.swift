@@ -847,7 +847,9 @@ public actor TradeCoordinator {
             if order.status == .rejected || order.status == .cancelled || order.status == .expired {
                 counters.ordersRejected += 1
                 if role == .exit { strategy.exitRefused(symbol: signal.symbol) }
-                orderEnded(clientOrderId, strategy: strategy, symbol: signal.symbol, role: role)
+                // Ended with part of it filled (a market order a venue expired short, Binance's EXPIRED): the role
+                // waits for that part's fills, or the strategy would believe its position smaller and enter again.
+                endOnceFilled(clientOrderId, filled: order.filledQuantity, strategy: strategy, symbol: signal.symbol, role: role)
                 logger.warning("order not accepted", metadata: ["client_order_id": "\(order.clientOrderId)", "reason": "\(order.rejectReason ?? order.status.rawValue)"])
             } else {
                 for entry in entriesToCancel { cancelUnsettledEntry(entry, of: strategy, symbol: signal.symbol) }

@@ -33,18 +33,34 @@ struct FillsBeforeFreeTests {
         return record
     }
 
+    /// `placed` ended at routerd with `quantity` filled and none of it applied here: the symbol stays busy (no second
+    /// entry at the next tick) until its fill is applied.
+    private func expectHeldUntilFilled(_ h: Harness, _ placed: PlaceOrderRequest, _ quantity: ExactDecimal) async {
+        #expect(h.strategy.inFlight, "filled at routerd, nothing applied here: the strategy would believe it is flat")
+        await h.tickAt(2)
+        #expect(h.router.placed.get().count == 1, "no second entry while its fill is missing")
+        await h.coordinator.handle(fill: fillOf(placed, quantity, sequence: 1))
+        #expect(!h.strategy.inFlight)
+        #expect(h.strategy.position.quantity == quantity)
+    }
+
     @Test("an entry's final event that comes before its fill keeps the symbol busy until the fill is applied")
     func finalBeforeItsFill() async throws {
         let (h, placed) = try await entryAcknowledged()
         await h.coordinator.handle(order: filled(placed, 1))
-        #expect(h.strategy.inFlight, "filled 1 at routerd, nothing applied here: the strategy would believe it is flat")
-        await h.tickAt(2)
-        #expect(h.router.placed.get().count == 1, "no second entry while its fill is missing")
-        await h.coordinator.handle(fill: fillOf(placed, 1, sequence: 1))
-        #expect(!h.strategy.inFlight)
-        #expect(h.strategy.position.quantity == 1)
+        await expectHeldUntilFilled(h, placed, 1)
         await h.tickAt(3)
         #expect(h.router.placed.get().count == 2)
+    }
+
+    @Test("an entry answered expired with part of it filled (a market order a venue ended short) holds its symbol until that part is applied")
+    func expiredWithPartFilled() async throws {
+        let h = Harness()
+        await h.coordinator.setConfirmPause(.seconds(30))
+        h.router.status.set(.expired)
+        h.router.answeredFilled.set(0.4)
+        await h.tickAt(1)
+        await expectHeldUntilFilled(h, try #require(h.router.placed.get().first), 0.4)
     }
 
     @Test("fills in pieces: the role is freed by the piece that completes the order, not before")

@@ -189,6 +189,8 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
     }
     let placed = Locked<[PlaceOrderRequest]>([])
     let status = Locked(OrderStatus.filled)
+    /// What the answer says filled when set (an order ended short: `expired` with part filled); else all of a filled one.
+    let answeredFilled = Locked<ExactDecimal?>(nil)
     let error = Locked<IPCError?>(nil)
 
     var isConnected: Bool { connected.get() }
@@ -213,7 +215,7 @@ final class FakeRouter: RouterPort, @unchecked Sendable {
         let now = Date()
         return OrderRecord(clientOrderId: request.clientOrderId ?? "generated", venue: .paper, symbol: request.symbol,
                            side: request.side, type: request.type, quantity: request.quantity, status: status.get(),
-                           filledQuantity: status.get() == .filled ? request.quantity : 0, strategyId: request.strategyId,
+                           filledQuantity: answeredFilled.get() ?? (status.get() == .filled ? request.quantity : 0), strategyId: request.strategyId,
                            requestId: request.requestId, rejectReason: status.get() == .rejected ? "test rejection" : nil,
                            createdAt: now, updatedAt: now)
     }

@@ -137,5 +137,15 @@ struct ReduceOnlyAndPauseTests {
         let marketable = try await paper.place(VenueOrderRequest(newOrder("bb-lim", .buy, 1, type: .limit, limit: 105)))
         #expect(marketable.status == .rejected)
         #expect(marketable.rejectReason?.hasPrefix("stale_market_data") == true)
+        // An IOC, FOK or post-only order is decided on the quote even when it would not trade: refused too, not
+        // expired or rested on old prices.
+        for timeInForce in [TimeInForce.ioc, .fok, .postOnly] {
+            var order = newOrder("bb-tif-\(timeInForce.rawValue)", .buy, 1, type: .limit, limit: 95)
+            order.timeInForce = timeInForce
+            let answer = try await paper.place(VenueOrderRequest(order))
+            #expect(answer.status == .rejected && answer.rejectReason?.hasPrefix("stale_market_data") == true, "\(timeInForce): \(answer)")
+        }
+        #expect(try await paper.place(VenueOrderRequest(newOrder("bb-gtc", .buy, 1, type: .limit, limit: 95))).status == .acknowledged,
+                "a GTC one below the market rests whatever the quote's age, as before")
     }
 }

@@ -314,6 +314,8 @@ public struct PaperExchange: Sendable {
             return execute(order, quantity: order.quantity, at: price, time: tick.time, fillNumber: 1)
         case .limit:
             guard let limit = order.limitPrice else { return .rejected("a limit order needs a limit price") }
+            // An IOC or FOK ends, and a post-only order is refused or rests, on this quote: it must be fresh.
+            if order.timeInForce != nil, let stale = staleness(order.symbol, at: now) { return .rejected(stale) }
             if let market = Self.touch(order.side, limit: limit, tick: tick) {
                 if order.timeInForce == .postOnly {
                     // Binance refuses it so (-2010 "Order would immediately match and take."): a post-only order never takes.
