@@ -8,6 +8,7 @@ struct RouterMetrics {
     private var transitions: [TransitionKey: Metrics.Counter] = [:]
     private var fills: [Venue: Metrics.Counter] = [:]
     private var roundTrips: [Venue: Metrics.Timer] = [:]
+    private var held: [Venue: Gauge] = [:]
     /// Orders whose outcome is being looked up at their venue (`unknown`, or sent and not found yet).
     let unsettled = Gauge(label: "bagbot_orders_unsettled")
 
@@ -29,6 +30,13 @@ struct RouterMetrics {
         guard count > 0 else { return }
         if fills[venue] == nil { fills[venue] = Metrics.Counter(label: "bagbot_fills_total", dimensions: [("venue", venue.rawValue)]) }
         fills[venue]?.increment(by: count)
+    }
+
+    /// 1 while new orders to `venue` are held because its order stream is down or its orders are not yet reconciled
+    /// (`RouterService.reconcilePending`), else 0: the `BagbotVenueOrdersHeld` alert's series.
+    mutating func ordersHeld(_ venue: Venue, _ isHeld: Bool) {
+        if held[venue] == nil { held[venue] = Gauge(label: "bagbot_venue_orders_held", dimensions: [("venue", venue.rawValue)]) }
+        held[venue]?.record(isHeld ? 1 : 0)
     }
 
     /// From handing a new order to its venue to the venue's answer (accepted, filled or refused; a timeout counts too).

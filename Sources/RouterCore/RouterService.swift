@@ -84,7 +84,13 @@ public actor RouterService: ExclusiveSections {
     var venueConnections: [Venue: (state: VenueConnectionState, since: Date)] = [:]
     /// Venues whose order stream was lost (or whose orders could not be reconciled when it came back), since when: new
     /// orders there wait until it is back and their orders are reconciled (`RouterService+Reconciliation.swift`).
-    var reconcilePending: [Venue: Date] = [:]
+    var reconcilePending: [Venue: Date] = [:] {
+        didSet {
+            for venue in Set(oldValue.keys).symmetricDifference(reconcilePending.keys) {
+                metrics.ordersHeld(venue, reconcilePending[venue] != nil)
+            }
+        }
+    }
     /// A write reported an error and may have landed anyway: `strategyBooks` is rebuilt from the record before
     /// it is used again.
     var booksMayBeStale = false
@@ -187,6 +193,8 @@ public actor RouterService: ExclusiveSections {
         }
         // The paper venue runs inside routerd: connected from the start. The others say so themselves.
         if venues[.paper] != nil { venueConnections[.paper] = (.connected, Date()) }
+        // Every venue's series from the start, at 0: an alert can tell "not held" from "not exported".
+        for venue in venues.keys { metrics.ordersHeld(venue, false) }
         // A commit that failed in the last run (`CommitFailed`) could still come back while its frames are in the log:
         // a synced write of this start goes over them before any order is looked up or answered.
         do {

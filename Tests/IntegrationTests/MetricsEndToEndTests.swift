@@ -39,6 +39,7 @@ struct MetricsEndToEndTests {
                 #"bagbot_order_round_trip_seconds_bucket{daemon="routerd",venue="paper",le="#,
                 #"bagbot_tick_to_order_seconds_count{daemon="routerd"}"#,
                 #"bagbot_orders_unsettled{daemon="routerd"} 0"#,
+                #"bagbot_venue_orders_held{daemon="routerd",venue="paper"} 0"#,
                 #"bagbot_mindset_emotion_state{daemon="mindsetd",state="CALM"}"#,
                 #"bagbot_mindset_decisions_total{daemon="mindsetd",outcome="approved"}"#,
                 #"bagbot_mindset_daily_pnl{daemon="mindsetd"}"#,

@@ -30,6 +30,7 @@ public enum MetricHelp {
         "bagbot_orders_total": "Orders by venue and the status they were recorded in (each status an order takes counts once).",
         "bagbot_fills_total": "Fills recorded, by venue.",
         "bagbot_orders_unsettled": "Orders whose outcome is being looked up at their venue (unknown, or sent and not found yet).",
+        "bagbot_venue_orders_held": "1 while new orders to the venue are refused: its order stream is down or its orders not reconciled since it came back.",
         "bagbot_order_round_trip_seconds": "Time from handing a new order to its venue to the venue's answer, by venue.",
         "bagbot_tick_to_order_seconds": "Time from routerd publishing a tick to handing the order decided on it to its venue.",
         "bagbot_venue_request_weight_used": "Request weight the venue counts as used by this IP in the interval (Binance's X-MBX-USED-WEIGHT-1M).",
