@@ -199,7 +199,8 @@ let package = Package(
             ]),
         .testTarget(name: "BacktestCoreTests", dependencies: ["BacktestCore", "ArsenalCore", "BagbotTestSupport", "BagbotRuntime", logging, nioConcurrencyHelpers]),
         .testTarget(name: "SupervisorCoreTests", dependencies: ["SupervisorCore", "BagbotTestSupport", logging]),
-        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioCore, nioConcurrencyHelpers]),
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "BagbotTestSupport", grdb, logging, nioCore, nioConcurrencyHelpers,
+                                                           metrics, .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: [

@@ -10,7 +10,14 @@ struct RouterMetrics {
     private var roundTrips: [Venue: Metrics.Timer] = [:]
     private var held: [Venue: Gauge] = [:]
     /// Orders whose outcome is being looked up at their venue (`unknown`, or sent and not found yet).
-    let unsettled = Gauge(label: "bagbot_orders_unsettled")
+    let unsettled: Gauge
+    /// The process's backend (`MetricsSystem.factory`), or a test's.
+    private let factory: any MetricsFactory
+
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        unsettled = Gauge(label: "bagbot_orders_unsettled", factory: factory)
+    }
 
     private struct TransitionKey: Hashable {
         var venue: Venue
@@ -21,28 +28,29 @@ struct RouterMetrics {
     mutating func ordered(_ venue: Venue, _ status: OrderStatus) {
         let key = TransitionKey(venue: venue, status: status)
         if transitions[key] == nil {
-            transitions[key] = Metrics.Counter(label: "bagbot_orders_total", dimensions: [("venue", venue.rawValue), ("status", status.rawValue)])
+            transitions[key] = Metrics.Counter(label: "bagbot_orders_total", dimensions: [("venue", venue.rawValue), ("status", status.rawValue)],
+                                                      factory: factory)
         }
         transitions[key]?.increment()
     }
 
     mutating func filled(_ venue: Venue, count: Int) {
         guard count > 0 else { return }
-        if fills[venue] == nil { fills[venue] = Metrics.Counter(label: "bagbot_fills_total", dimensions: [("venue", venue.rawValue)]) }
+        if fills[venue] == nil { fills[venue] = Metrics.Counter(label: "bagbot_fills_total", dimensions: [("venue", venue.rawValue)], factory: factory) }
         fills[venue]?.increment(by: count)
     }
 
     /// 1 while new orders to `venue` are held because its order stream is down or its orders are not yet reconciled
     /// (`RouterService.reconcilePending`), else 0: the `BagbotVenueOrdersHeld` alert's series.
     mutating func ordersHeld(_ venue: Venue, _ isHeld: Bool) {
-        if held[venue] == nil { held[venue] = Gauge(label: "bagbot_venue_orders_held", dimensions: [("venue", venue.rawValue)]) }
+        if held[venue] == nil { held[venue] = Gauge(label: "bagbot_venue_orders_held", dimensions: [("venue", venue.rawValue)], factory: factory) }
         held[venue]?.record(isHeld ? 1 : 0)
     }
 
     /// From handing a new order to its venue to the venue's answer (accepted, filled or refused; a timeout counts too).
     mutating func answered(_ venue: Venue, after duration: Duration) {
         if roundTrips[venue] == nil {
-            roundTrips[venue] = Metrics.Timer(label: "bagbot_order_round_trip_seconds", dimensions: [("venue", venue.rawValue)])
+            roundTrips[venue] = Metrics.Timer(label: "bagbot_order_round_trip_seconds", dimensions: [("venue", venue.rawValue)], factory: factory)
         }
         roundTrips[venue]?.record(duration: duration)
     }

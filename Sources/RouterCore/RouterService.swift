@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import BagbotDomain
 import BagbotIPC
 import BagbotRuntime
@@ -74,7 +75,7 @@ public actor RouterService: ExclusiveSections {
     var unsettled: [String: UnsettledOrder] = [:] {
         didSet { metrics.unsettled.record(unsettled.count) }
     }
-    var metrics = RouterMetrics()
+    var metrics: RouterMetrics
     /// Each strategy's net position per symbol ("strategy|symbol"), from the fills recorded: what a
     /// reduce-only order of that strategy may not grow or flip.
     var strategyBooks: [String: PositionBook] = [:]
@@ -123,8 +124,10 @@ public actor RouterService: ExclusiveSections {
     public init(store: any OrderStorage, venues: [any TradingVenue], symbols: SymbolMap, tradingSwitch: TradingSwitch,
                 events: any EventPublishing, logger: Logger, reconciliation: ReconciliationSettings = ReconciliationSettings(),
                 account: RouterSettings.Account = RouterSettings.Account(), priceAgeLimit: Duration? = nil, dayClock: DayClock = .wall,
-                clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) async throws {
+                clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) async throws {
         self.store = store
+        metrics = RouterMetrics(factory: metricsFactory)
         self.priceAgeLimit = priceAgeLimit
         self.dayClock = dayClock
         self.clock = clock
@@ -634,8 +637,8 @@ public actor RouterService: ExclusiveSections {
         unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
     }
 
-    /// Why new orders (not reduce-only ones) to `venue` are refused now, if they are: its order stream down or its
-    /// orders unreconciled, or the venue's own hold (Binance's -1015).
+    /// Why new orders to `venue` are refused now, if they are: its order stream down or its orders unreconciled
+    /// (reduce-only orders pass that one), or the venue's own hold (Binance's -1015, which refuses every new order).
     func ordersHeldReason(_ venue: Venue) async -> String? {
         if let since = reconcilePending[venue] {
             return "\(venue.rawValue)'s order stream has been down or its orders unreconciled since \(since.formatted(.iso8601)); new orders there wait until it is back and they are reconciled (cancels and reduce-only orders still pass)"

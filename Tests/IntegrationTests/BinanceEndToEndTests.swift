@@ -199,6 +199,25 @@ struct BinanceEndToEndTests {
         }
     }
 
+    @Test("an IOC filled in part at Binance: routerd records it expired with the part's one fill, and the stream's events add nothing")
+    func partialIOC() async throws {
+        try await Self.withLiveRouterd { system, fake in
+            let id = "bb-e2e-iocp-1"
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "60000.00", "ask": "60000.01", "bidQty": "0.5", "askQty": "0.0008"])
+            let request = PlaceOrderRequest(clientOrderId: id, symbol: "BTCUSDT", side: .buy, type: .limit, quantity: ExactDecimal("0.002")!,
+                                            limitPrice: ExactDecimal("60001.00")!, timeInForce: .ioc)
+            let placed = try await system.call("routerd", Methods.routerPlaceOrder, request, as: OrderRecord.self, timeout: .seconds(30))
+            #expect(placed.status == .expired && placed.filledQuantity == ExactDecimal("0.0008")!, "\(placed)")
+            // The executionReports (NEW, TRADE, EXPIRED) come after the answer: give them time, then count.
+            try await Task.sleep(for: .seconds(1))
+            let fills = try await Self.recordedFills(system, id)
+            #expect(fills.count == 1 && fills.quantity == ExactDecimal("0.0008")!, "\(fills)")
+            #expect(try system.orders().first { $0.clientOrderId == id }?.status == "expired")
+            let executions = try await fake.orders().filter { ($0["clientOrderId"] as? String) == id }
+            #expect(executions.count == 1 && executions.first?["executedQty"] as? String == "0.00080000", "\(executions)")
+        }
+    }
+
     @Test("orders the trader places on the account by hand cost routerd no look-up, and are not recorded as routerd's")
     func handPlacedOrdersCostNoLookup() async throws {
         try await Self.withLiveRouterd { system, fake in

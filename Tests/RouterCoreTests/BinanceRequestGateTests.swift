@@ -1,4 +1,5 @@
 import Foundation
+import BagbotTestSupport
 import Testing
 @testable import RouterCore
 
@@ -99,6 +100,53 @@ struct BinanceRequestGateTests {
             if case .refused = other.admit(weight: 1, isOrder: true, at: start.addingTimeInterval(9.9)) {} else { Issue.record("not held: \(message)") }
         }
         #expect(BinanceRequestGate.orderLimit(in: "current limit is 50 orders per 10 SECOND.")! == (10, "SECOND"))
+    }
+
+    @Test("a -1015's hold restored from the block file holds as the one saved: its end, its reason, and its length for the next doubling")
+    func orderHoldRestored() throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var before = BinanceRequestGate()
+        for offset in [0.0, 11, 32] {   // 10, 20, then 40 s: each within a minute of the last hold's end
+            before.record(.tooManyOrders("Binance -1015: Too many new orders; current limit is 160000 orders per 1 DAY."),
+                          at: start.addingTimeInterval(offset))
+        }
+        let saved = try #require(before.orderHold)
+        #expect(saved.seconds == 40 && saved.until == start.addingTimeInterval(72))
+        var after = BinanceRequestGate()
+        after.restoreOrderHold(until: saved.until, reason: saved.reason, seconds: saved.seconds, at: start.addingTimeInterval(33))
+        #expect(after.ordersHeldReason(at: start.addingTimeInterval(71)) == before.ordersHeldReason(at: start.addingTimeInterval(71)))
+        if case .refused = after.admit(weight: 1, isOrder: true, at: start.addingTimeInterval(71)) {} else { Issue.record("an order left during a restored hold") }
+        #expect(after.admit(weight: 1, isOrder: false, at: start.addingTimeInterval(71)) == .now, "reads and cancels go on")
+        #expect(after.admit(weight: 1, isOrder: true, at: start.addingTimeInterval(72)) == .now, "the hold ends when it was to")
+        after.record(.tooManyOrders("Binance -1015: Too many new orders; current limit is 160000 orders per 1 DAY."), at: start.addingTimeInterval(80))
+        #expect(after.orderHold?.seconds == 80, "a -1015 soon after the restored hold doubles it, as without the restart")
+        // A saved hold no longer than a fresh one is kept; a shorter one saved does not shorten the one held.
+        after.restoreOrderHold(until: start.addingTimeInterval(90), reason: "older", seconds: 10, at: start.addingTimeInterval(80))
+        #expect(after.orderHold?.until == start.addingTimeInterval(160) && after.orderHold?.seconds == 80)
+        // Out-of-range lengths from a hand-edited file are brought within 10 s … 10 min.
+        // A hold saved for far longer than one can be (a hand edit, a file from elsewhere) ends 10 minutes from now at
+        // the latest: it must not hold every new order, exits included, for good.
+        var edited = BinanceRequestGate()
+        edited.restoreOrderHold(until: Date(timeIntervalSince1970: 3e10), reason: nil, seconds: 1e12, at: start)
+        #expect(edited.orderHold?.seconds == 600)
+        #expect(edited.orderHold?.until == start.addingTimeInterval(600))
+        #expect(edited.admit(weight: 1, isOrder: true, at: start.addingTimeInterval(600)) == .now)
+    }
+
+    @Test("the block file read field by field: one it cannot read (a hand edit) loses itself, never the ban saved beside it")
+    func blockFileFieldByField() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let path = dir.file("binance-ban.json")
+        let banEnd = Date(timeIntervalSinceReferenceDate: 900_000_000)
+        try Data(#"{"bannedUntil":900000000,"ordersHeldUntil":"soon","orderHoldSeconds":"forty","ordersHeldReason":7}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let record = try #require(BinanceRESTClient.BlockRecord.read(path))
+        #expect(record.bannedUntil == banEnd)
+        #expect(record.ordersHeldUntil == nil && record.orderHoldSeconds == nil && record.ordersHeldReason == nil)
+        // A file of an older build (no hold) reads as before.
+        try Data(#"{"backOffUntil":900000000}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try #require(BinanceRESTClient.BlockRecord.read(path)).backOffUntil == banEnd)
     }
 
     @Test("a 429 without Retry-After stops requests for a minute; a later, shorter one does not shorten it")

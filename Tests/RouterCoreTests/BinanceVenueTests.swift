@@ -404,6 +404,23 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("an IOC that the best level fills in part: the part filled, the rest expired; a FOK it cannot fill whole expires unfilled")
+    func partialIOC() async throws {
+        try await Self.withVenue(balances: "USDT=10000,BTC=1,ETH=0") { venue, fake in
+            try await fake.control("price", ["symbol": "BTCUSDT", "bid": "60000.00", "ask": "60000.01", "bidQty": "0.0004", "askQty": "0.0004"])
+            let ioc = try await venue.place(Self.order("bb-iocp-1", .buy, .limit, quantity: "0.001", price: "60001.00", timeInForce: .ioc))
+            #expect(ioc.status == .expired, "\(ioc)")
+            #expect(ioc.filledQuantity == ExactDecimal("0.0004")! && ioc.fills.map(\.quantity) == [ExactDecimal("0.0004")!], "\(ioc)")
+            #expect(ioc.fills.first?.price == ExactDecimal("60000.01")!)
+            let fok = try await venue.place(Self.order("bb-fokp-1", .sell, .limit, quantity: "0.001", price: "59999.00", timeInForce: .fok))
+            #expect(fok.status == .expired && fok.fills.isEmpty && fok.filledQuantity == 0, "\(fok)")
+            // Looked up later, the IOC says the same: no quantity left working anywhere.
+            let looked = try #require(try await venue.order(clientOrderId: "bb-iocp-1", symbol: "BTCUSDT"))
+            #expect(looked.status == .expired && looked.filledQuantity == ExactDecimal("0.0004")!)
+            #expect(try await venue.openOrders().isEmpty)
+        }
+    }
+
     @Test("a cancel ends a resting order; cancelling it again reports how it ended; an unknown order is refused")
     func cancel() async throws {
         try await Self.withVenue { venue, _ in
@@ -605,6 +622,47 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("a -1015's hold outlives a restart: the venue started again reads, and holds new orders unsent until the hold ends")
+    func orderHoldSurvivesRestart() async throws {
+        try await Self.withRestarts { fake, start in
+            let first = try await start()
+            _ = try await first.place(Self.order("bb-ohr-0"))
+            try await fake.control("limits", ["orders1d": 1])
+            await #expect(throws: VenueError.self) { try await first.place(Self.order("bb-ohr-1")) }
+            let heldBefore = await first.ordersHeldReason()
+            await first.shutdown()
+            try await fake.control("reset-log")
+            let again = try await start()
+            let heldAfter = await again.ordersHeldReason()
+            #expect(heldBefore != nil && heldAfter == heldBefore, "the status says the same hold")
+            #expect(await again.blockedReason() == nil, "a hold of orders is not a ban: the venue starts and reads")
+            let held = await #expect(throws: VenueError.self) { try await again.place(Self.order("bb-ohr-2")) }
+            if case .unavailable(let reason) = held {
+                #expect(reason.contains("unfilled order count"), "\(reason)")
+            } else {
+                Issue.record("expected not sent, got \(String(describing: held))")
+            }
+            await again.shutdown()
+            let log = try await fake.requests()
+            #expect(log.contains { ($0["path"] as? String) == "/api/v3/exchangeInfo" }, "the restarted venue read: \(log)")
+            #expect(!log.contains { ($0["path"] as? String) == "/api/v3/order" && ($0["method"] as? String) == "POST" }, "no order sent: \(log)")
+            #expect(try await Self.orderCount(fake, "bb-ohr-2") == 0)
+        }
+    }
+
+    /// A fake, and a way to start the venue on it with one block file across its starts, as a restarted routerd's.
+    static func withRestarts(_ body: (FakeBinance, () async throws -> BinanceVenue) async throws -> Void) async throws {
+        let fake = try await FakeBinance.start()
+        defer { fake.stop() }
+        let state = try TempDir()
+        defer { state.remove() }
+        let credential = BinanceCredential.hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8))
+        try await body(fake) {
+            try await BinanceVenue.start(settings: Self.settings(fake), credential: credential, blockFile: state.file("ban.json"),
+                                         logger: Logger(label: "binance-test"))
+        }
+    }
+
     @Test("the order limit exchangeInfo gives is kept before Binance enforces it: an order past 90 % of it is refused unsent, never answered 429")
     func throttleBeforeTheLimit() async throws {
         try await Self.withVenue(fakeLimits: ["orders10s": 5]) { venue, fake in
@@ -625,24 +683,19 @@ struct BinanceVenueTests {
 
     @Test("a ban outlives a restart: the venue started again during it sends nothing and does not start")
     func banSurvivesRestart() async throws {
-        let fake = try await FakeBinance.start()
-        defer { fake.stop() }
-        let state = try TempDir()
-        defer { state.remove() }
-        let credential = BinanceCredential.hmac(apiKey: FakeBinance.apiKey, secret: Array(FakeBinance.hmacSecret.utf8))
-        let first = try await BinanceVenue.start(settings: Self.settings(fake), credential: credential, blockFile: state.file("ban.json"),
-                                                 logger: Logger(label: "binance-test"))
-        try await fake.control("behaviour", ["name": "ban_418", "count": 1, "retryAfter": 120])
-        await #expect(throws: (any Error).self) { try await first.openOrders() }
-        await first.shutdown()
-        try await fake.control("reset-log")
-        let refusal = await #expect(throws: (any Error).self) {
-            let again = try await BinanceVenue.start(settings: Self.settings(fake), credential: credential, blockFile: state.file("ban.json"),
-                                                     logger: Logger(label: "binance-test"))
-            await again.shutdown()
+        try await Self.withRestarts { fake, start in
+            let first = try await start()
+            try await fake.control("behaviour", ["name": "ban_418", "count": 1, "retryAfter": 120])
+            await #expect(throws: (any Error).self) { try await first.openOrders() }
+            await first.shutdown()
+            try await fake.control("reset-log")
+            let refusal = await #expect(throws: (any Error).self) {
+                let again = try await start()
+                await again.shutdown()
+            }
+            #expect("\(String(describing: refusal))".contains("banned"))
+            #expect(try await fake.requests().isEmpty, "nothing may be sent during a ban, across a restart")
         }
-        #expect("\(String(describing: refusal))".contains("banned"))
-        #expect(try await fake.requests().isEmpty, "nothing may be sent during a ban, across a restart")
     }
 
     @Test("a clock that moves: a read refused for its timestamp (-1021) is sent once more after reading Binance's clock")

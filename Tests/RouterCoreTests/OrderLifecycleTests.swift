@@ -3,6 +3,8 @@ import BagbotDomain
 import BagbotIPC
 import BagbotTestSupport
 import GRDB
+import Metrics
+import MetricsTestKit
 import Testing
 @testable import RouterCore
 
@@ -12,10 +14,11 @@ import Testing
 struct OrderLifecycleTests {
     /// A router whose crypto symbols route to a scripted venue (live routing, paper mode off).
     /// `lateLookups`: zero durations are due at the first `lookUpGivenUp`.
-    func router(_ fixture: RouterFixture, _ venue: ScriptedVenue, maxMisses: Int = 3, lateLookups: [Duration] = [.zero]) async throws -> RouterService {
+    func router(_ fixture: RouterFixture, _ venue: ScriptedVenue, maxMisses: Int = 3, lateLookups: [Duration] = [.zero],
+                metrics: any MetricsFactory = MetricsSystem.factory) async throws -> RouterService {
         try await fixture.service(venues: [venue], reconciliation: ReconciliationSettings(lookupInterval: .milliseconds(10), maxMisses: maxMisses,
                                                                                           lateLookups: lateLookups),
-                                  paperTrading: false)
+                                  paperTrading: false, metrics: metrics)
     }
 
     func history(_ fixture: RouterFixture, _ id: String) throws -> [String] {
@@ -218,16 +221,20 @@ struct OrderLifecycleTests {
         #expect(await service.unsettledOrders.isEmpty)
     }
 
-    @Test("while a venue's order stream is lost, new orders there wait (exits and cancels pass); they go again once it is back and its orders are reconciled")
+    @Test("while a venue's order stream is lost, new orders there wait (exits and cancels pass); they go again once it is back and its orders are reconciled; the held gauge says so throughout")
     func ordersWaitForTheStream() async throws {
         let fixture = try RouterFixture()
         let binance = ScriptedVenue(id: .binance)
-        let service = try await router(fixture, binance)
+        let metrics = TestMetrics()
+        let service = try await router(fixture, binance, metrics: metrics)
+        let held = { try metrics.expectGauge("bagbot_venue_orders_held", [("venue", "binance")]).lastValue }
+        #expect(try held() == 0, "exported at 0 from the start")
         #expect(try await service.place(request("bb-in")).status == .filled)
         await binance.set(.rest)
         _ = try await service.place(request("bb-resting", type: .limit, limit: 90))
         await binance.set(.fill)
         await binance.disconnect()
+        #expect(try held() == 1)
         let waiting = await expectIPCError(.unavailable) { _ = try await service.place(request("bb-entry")) }
         #expect(waiting?.message.contains("order stream") == true && waiting?.message.contains("reconciled") == true, "\(String(describing: waiting))")
         #expect(await !binance.placeCalls.contains("bb-entry"), "nothing sent")
@@ -239,8 +246,11 @@ struct OrderLifecycleTests {
         await binance.reconnect()
         try await fixture.database.write { try $0.execute(sql: "ALTER TABLE orders_away RENAME TO orders") }
         _ = await expectIPCError(.unavailable) { _ = try await service.place(request("bb-entry-2")) }
+        #expect(try held() == 1, "back but not reconciled: still held")
         await service.settleUnsettled()
+        #expect(try held() == 0)
         #expect(try await service.place(request("bb-entry-3")).status == .filled, "reconciled: orders go again")
+        #expect(try metrics.expectGauge("bagbot_venue_orders_held", [("venue", "binance")]).values == [0, 1, 0], "set when it changes, not on every order")
     }
 
     @Test("a fill reported after the order was given up (not_found_at_venue) is still recorded")

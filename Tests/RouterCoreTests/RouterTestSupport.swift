@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Metrics
 import BagbotDomain
 import BagbotIPC
 import BagbotStorage
@@ -62,14 +63,15 @@ struct RouterFixture {
                  rules: [SymbolRules] = testSymbols.map(looseRules), venues extra: [any TradingVenue] = [],
                  reconciliation: ReconciliationSettings = ReconciliationSettings(), paperTrading: Bool = true,
                  statusLagTicks: Int = 0, priceAgeLimit: Duration? = nil, dayClock: RouterService.DayClock = .wall,
-                 clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) async throws -> RouterService {
+                 clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+                 metrics: any MetricsFactory = MetricsSystem.factory) async throws -> RouterService {
         let paper = try await PaperVenue(database: database, settings: paperSettings, rules: rules, logger: quietLogger,
                                          statusLagTicks: statusLagTicks)
         let service = try await RouterService(
             store: storage ?? store, venues: [paper] + extra, symbols: SymbolMap(overrides: overrides, paperTrading: paperTrading),
             tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
             events: events, logger: quietLogger, reconciliation: reconciliation, priceAgeLimit: priceAgeLimit, dayClock: dayClock,
-            clock: clock)
+            clock: clock, metricsFactory: metrics)
         try await service.start()
         return service
     }

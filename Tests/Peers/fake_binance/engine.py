@@ -370,7 +370,25 @@ class Engine:
             if not order.pending_parts:
                 self._finish(order)
             return
-        if order.type == "LIMIT" and self._crosses(symbol, order.side, order.price):
+        crosses = order.type == "LIMIT" and self._crosses(symbol, order.side, order.price)
+        if crosses and order.tif in ("IOC", "FOK"):
+            # The book here is its best level: an IOC takes what that level holds and expires the rest; a FOK that
+            # level cannot fill whole expires unfilled (enums.md: EXPIRED for "LIMIT FOK orders with no fill, LIMIT
+            # IOC or MARKET orders that partially fill").
+            price = symbol.ask if order.side == "BUY" else symbol.bid
+            level = symbol.ask_qty if order.side == "BUY" else symbol.bid_qty
+            take = min(order.orig_qty, floor_to_step(level, symbol.step))
+            if order.tif == "FOK" and take < order.orig_qty:
+                self._end(order, "EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED")
+                return
+            if take > 0:
+                self._fill(symbol, order, take, price, False, made)
+            if order.executed < order.orig_qty:
+                self._end(order, "EXPIRED", "UNFILLED_IOC_QUANTITY_EXPIRED")
+            else:
+                self._finish(order)
+            return
+        if crosses:
             price = symbol.ask if order.side == "BUY" else symbol.bid
             self._fill(symbol, order, order.orig_qty, price, False, made)
             self._finish(order)

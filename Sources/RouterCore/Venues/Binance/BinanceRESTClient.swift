@@ -88,13 +88,34 @@ actor BinanceRESTClient {
         http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         if let blockFile, let saved = BlockRecord.read(blockFile) {
             self.gate.restore(bannedUntil: saved.bannedUntil, backOffUntil: saved.backOffUntil)
+            if let until = saved.ordersHeldUntil {
+                self.gate.restoreOrderHold(until: until, reason: saved.ordersHeldReason, seconds: saved.orderHoldSeconds, at: Date())
+            }
         }
     }
 
-    /// A ban or back-off as saved on disk.
+    /// A ban or back-off as saved on disk, and new orders held by a -1015 (absent from files of older builds).
     struct BlockRecord: Codable {
         var bannedUntil: Date?
         var backOffUntil: Date?
+        var ordersHeldUntil: Date?
+        var ordersHeldReason: String?
+        var orderHoldSeconds: Double?
+
+        init(bannedUntil: Date?, backOffUntil: Date?, ordersHeldUntil: Date?, ordersHeldReason: String?, orderHoldSeconds: Double?) {
+            (self.bannedUntil, self.backOffUntil) = (bannedUntil, backOffUntil)
+            (self.ordersHeldUntil, self.ordersHeldReason, self.orderHoldSeconds) = (ordersHeldUntil, ordersHeldReason, orderHoldSeconds)
+        }
+
+        /// Field by field: one the decoder cannot read (a hand edit) loses itself, never the saved ban beside it.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            bannedUntil = try? container.decodeIfPresent(Date.self, forKey: .bannedUntil)
+            backOffUntil = try? container.decodeIfPresent(Date.self, forKey: .backOffUntil)
+            ordersHeldUntil = try? container.decodeIfPresent(Date.self, forKey: .ordersHeldUntil)
+            ordersHeldReason = try? container.decodeIfPresent(String.self, forKey: .ordersHeldReason)
+            orderHoldSeconds = try? container.decodeIfPresent(Double.self, forKey: .orderHoldSeconds)
+        }
 
         static func read(_ path: String) -> BlockRecord? {
             guard let data = FileManager.default.contents(atPath: path), data.count < 4_096 else { return nil }
@@ -104,11 +125,13 @@ actor BinanceRESTClient {
 
     private func saveBlock() {
         guard let blockFile else { return }
-        let record = BlockRecord(bannedUntil: gate.bannedUntil, backOffUntil: gate.backOffUntil)
+        let hold = gate.orderHold
+        let record = BlockRecord(bannedUntil: gate.bannedUntil, backOffUntil: gate.backOffUntil, ordersHeldUntil: hold?.until,
+                                 ordersHeldReason: hold?.reason.map { String($0.prefix(300)) }, orderHoldSeconds: hold?.seconds)
         do {
             try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: blockFile), options: .atomic)
         } catch {
-            logger.error("Binance's ban could not be saved; a restart would not know of it", metadata: ["file": "\(blockFile)", "error": "\(error)"])
+            logger.error("Binance's ban or order hold could not be saved; a restart would not know of it", metadata: ["file": "\(blockFile)", "error": "\(error)"])
         }
     }
 
@@ -239,6 +262,7 @@ actor BinanceRESTClient {
         if case .banned = outcome { bans.increment(); refusing = true } else if case .rateLimited = outcome { rateLimits.increment(); refusing = true }
         if case .tooManyOrders = outcome {
             orderCountFull.increment()
+            saveBlock()
             logger.warning("Binance's unfilled order count for this account is full: new orders are held; cancels and reads go on",
                            metadata: ["request": "\(request.what)", "held": "\(gate.ordersHeldReason(at: now) ?? "-")"])
         }

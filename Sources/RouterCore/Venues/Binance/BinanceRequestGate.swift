@@ -92,6 +92,23 @@ public struct BinanceRequestGate: Sendable {
         if let backOffUntil { self.backOffUntil = max(self.backOffUntil ?? backOffUntil, backOffUntil) }
     }
 
+    /// New orders held by a -1015 in an earlier run (saved with the block file): held as if just received, so the
+    /// first order after a restart does not meet Binance's full count again; a repeat doubles from `seconds`. Never
+    /// longer than a hold can be from `now` (a file edited by hand, or restored from elsewhere, must not hold every
+    /// new order, exits included, for good).
+    public mutating func restoreOrderHold(until saved: Date, reason: String?, seconds: Double?, at now: Date) {
+        let until = min(saved, now.addingTimeInterval(Self.longestOrderHold))
+        guard until > (ordersHeldUntil ?? .distantPast) else { return }
+        ordersHeldUntil = until
+        orderHoldReason = reason.map { String($0.prefix(300)) }
+        orderHoldSeconds = min(max(seconds ?? Self.shortestOrderHold, Self.shortestOrderHold), Self.longestOrderHold)
+    }
+
+    /// The -1015 hold as the block file keeps it: its end, Binance's message and the hold's length.
+    public var orderHold: (until: Date, reason: String?, seconds: Double)? {
+        ordersHeldUntil.map { ($0, orderHoldReason, orderHoldSeconds) }
+    }
+
     /// What the venue's status says while nothing may be sent.
     public func blockedReason(at now: Date) -> String? {
         if let bannedUntil, now < bannedUntil { return "banned by Binance (HTTP 418) until \(Self.format(bannedUntil))" }
