@@ -153,7 +153,7 @@ extension RouterService {
                 unsettled[clientOrderId]?.sealing = nil
                 if stored.status.isFinal {
                     guard let fills = try? await store.fills(ofOrder: clientOrderId) else { continue }
-                    if Self.fillsFallShort(fills, of: stored) {
+                    if Self.fillsFallShort(fills, of: stored) || (unsettled[clientOrderId]?.refusedReports ?? 0) > 0 {
                         await completeFills(of: stored)
                         continue
                     }
@@ -212,7 +212,8 @@ extension RouterService {
         unsettled[order.clientOrderId] = entry
         do {
             if let report = try await venue.order(clientOrderId: order.clientOrderId, symbol: order.symbol) {
-                _ = await recordReport(report, for: order, reason: "fills completed from \(order.venue.rawValue)")
+                let (_, agrees) = await recordReport(report, for: order, reason: "fills completed from \(order.venue.rawValue)")
+                entry.refusedReports = agrees ? 0 : unsettled[order.clientOrderId]?.refusedReports ?? entry.refusedReports
             }
             entry.shortLookups += 1
         } catch {
@@ -222,7 +223,7 @@ extension RouterService {
         }
         guard let fills = try? await store.fills(ofOrder: order.clientOrderId), let recorded = try? await store.order(clientOrderId: order.clientOrderId)
         else { return }
-        guard Self.fillsFallShort(fills, of: recorded) else {
+        guard Self.fillsFallShort(fills, of: recorded) || entry.refusedReports > 0 else {
             unsettled[order.clientOrderId] = nil
             logger.notice("a final order's missing fills are recorded", metadata: ["client_order_id": "\(order.clientOrderId)"])
             return
@@ -231,9 +232,13 @@ extension RouterService {
         unsettled[order.clientOrderId] = entry
         if entry.shortLookups >= Self.shortFillLookupLimit {
             unsettled[order.clientOrderId] = nil
-            logger.critical("a final order's fills still add up to less than its filled quantity after every look-up; record them by hand", metadata: [
+            // What the record has, told once more: a write that reported an error may have landed unheard of
+            // (subscribers apply each fill once, by sequence).
+            for fill in fills { publish(fill) }
+            events.publish(Events.order, topic: Topics.orders, body: recorded, requestId: recorded.requestId)
+            logger.critical("a final order's fills still add up to less than its filled quantity, or its venue's reports of it cannot be true, after every look-up; check it at the venue and record it by hand", metadata: [
                 "client_order_id": "\(order.clientOrderId)", "filled": "\(recorded.filledQuantity)", "fills": "\(fills.count)",
-                "look_ups": "\(entry.shortLookups)",
+                "look_ups": "\(entry.shortLookups)", "refused_reports": "\(entry.refusedReports)",
             ])
         }
     }
@@ -268,9 +273,12 @@ extension RouterService {
             } else {
                 unsettled[order.clientOrderId] = unsettled[order.clientOrderId] ?? UnsettledOrder(venue: order.venue, symbol: order.symbol, misses: 0)
             }
-            logger.notice("reconciled an order with its venue", metadata: [
-                "client_order_id": "\(order.clientOrderId)", "was": "\(order.status.rawValue)", "now": "\(recorded.status.rawValue)",
-            ])
+            // A refused report says so itself (`recordReport`): not once more every round.
+            if agrees {
+                logger.notice("reconciled an order with its venue", metadata: [
+                    "client_order_id": "\(order.clientOrderId)", "was": "\(order.status.rawValue)", "now": "\(recorded.status.rawValue)",
+                ])
+            }
             return
         }
         if order.status == .pendingNew {

@@ -116,6 +116,9 @@ public actor RouterService: ExclusiveSections {
         var misses: Int
         /// Look-ups of a final order that left its stored fills short of its filled quantity (`completeFills`).
         var shortLookups = 0
+        /// Reports of the order's venue that could not be true (`implausibility`), none of them recorded: while any is
+        /// the latest, a final order too is asked for again (`completeFills`).
+        var refusedReports = 0
         /// An order none of whose writes can be read after its transaction failed, to be stored as this (rejected) by
         /// a synced write before it is settled (`sealAsNeverSent`).
         var sealing: OrderRecord?
@@ -793,7 +796,11 @@ public actor RouterService: ExclusiveSections {
             throw IPCError(.unavailable, "the cancel of \(clientOrderId) has an unknown outcome (\(error)); the order is being looked up at \(stored.venue.rawValue)")
         }
         // The venue may answer that the order had already filled (its report can lag its fills).
-        return await record(report, for: stored, reason: report.status == .filled ? "found filled when cancelling" : "cancel requested")
+        let (recorded, agrees) = await recordReport(report, for: stored, reason: report.status == .filled ? "found filled when cancelling" : "cancel requested")
+        guard agrees else {
+            throw IPCError(.unavailable, "the answer to the cancel of \(clientOrderId) could not be recorded; the order is being looked up at \(stored.venue.rawValue)")
+        }
+        return recorded
     }
 
     // MARK: Recording
@@ -811,6 +818,19 @@ public actor RouterService: ExclusiveSections {
     /// `record`, saying also whether the record now agrees with the report (false: a write failed, and the
     /// order is left to the schedule).
     func recordReport(_ report: VenueOrderReport, for stored: OrderRecord, reason: String) async -> (order: OrderRecord, agrees: Bool) {
+        if let implausible = Self.implausibility(of: report, for: stored) {
+            var entry = unsettled[stored.clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
+            entry.refusedReports += 1
+            unsettled[stored.clientOrderId] = entry
+            // Once, then about once a minute at the default look-up interval: the order is asked for every round.
+            if entry.refusedReports % 30 == 1 {
+                logger.critical("a venue's report of an order cannot be true; not recorded, the order is looked up again and new orders for its symbol wait", metadata: [
+                    "client_order_id": "\(stored.clientOrderId)", "venue": "\(stored.venue.rawValue)", "problem": "\(implausible)",
+                    "refused": "\(entry.refusedReports)",
+                ])
+            }
+            return (stored, false)
+        }
         let venueFills = Self.fills(of: report, for: stored)
         let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity
         let givenUp = stored.wasGivenUpAsNotFound
@@ -855,6 +875,35 @@ public actor RouterService: ExclusiveSections {
             return (stored, false)
         }
         return (await applyRecorded(updated, newFills: newFills, report: report, stored: stored, givenUp: givenUp), true)
+    }
+
+    /// Why `report` cannot be true of `stored`, or nil. A venue adapter's mistake, a changed exchange API or a corrupted
+    /// answer must not reach the record: a fill of no quantity, or at no price, would move every position built from
+    /// the fills (routerd's, arsenald's, mindsetd's) and every P&L with it. Such a report is not recorded (critical
+    /// log); the order stays unsettled, so it is looked up again and new orders for its symbol wait (exits pass).
+    static func implausibility(of report: VenueOrderReport, for stored: OrderRecord) -> String? {
+        guard report.clientOrderId == stored.clientOrderId else { return "a report of order \(report.clientOrderId.prefix(64))" }
+        guard !report.filledQuantity.isNegative else { return "a filled quantity of \(report.filledQuantity)" }
+        guard report.filledQuantity <= stored.quantity else {
+            return "\(report.filledQuantity) filled of an order for \(stored.quantity)"
+        }
+        if let average = report.averagePrice, !average.isPositive { return "an average price of \(average)" }
+        for fill in report.fills {
+            let which = "fill \(fill.fillId.prefix(64))"
+            guard !fill.fillId.isEmpty else { return "a fill without an id" }
+            guard fill.clientOrderId == stored.clientOrderId else { return "\(which) of order \(fill.clientOrderId.prefix(64))" }
+            guard fill.quantity.isPositive else { return "\(which) of quantity \(fill.quantity)" }
+            guard fill.price.isPositive else { return "\(which) at a price of \(fill.price)" }
+            // A sell's base-asset commission may come from the account's other holdings of the asset (a BNB pair with
+            // fees in BNB): as large as the fill is possible there, not on a buy, which pays it out of what it receives.
+            if let base = fill.baseCommission, base.isNegative || (stored.side == .buy && base >= fill.quantity) {
+                return "\(which) of \(fill.quantity) with \(base) of it taken as commission"
+            }
+        }
+        guard let reported = try? ExactDecimal.sum(report.fills.map(\.quantity)), reported <= stored.quantity else {
+            return "fills adding up to more than the order's quantity (\(stored.quantity))"
+        }
+        return nil
     }
 
     /// The fills of `report`, as routerd records them for `stored`.

@@ -86,7 +86,7 @@ struct CommitThatLandsTests {
         #expect(published.withoutTicks == [Events.fill])
     }
 
-    @Test("a cancel whose record landed: the order stays cancelled, and a later tick does not fill it")
+    @Test("a cancel whose record landed: answered unavailable (not known to be recorded), the order stays cancelled, and a later tick does not fill it")
     func cancelLanded() async throws {
         let fixture = try RouterFixture()
         let storage = MisbehavingStore(fixture.store)
@@ -94,7 +94,8 @@ struct CommitThatLandsTests {
         await service.onTick(quote("BTCUSDT", bid: 100, ask: 101))
         _ = try await service.place(request("bb-rest", type: .limit, limit: 95))
         storage.failWhen.withLockedValue { $0 = .cancelled }
-        _ = try await service.cancel(clientOrderId: "bb-rest")
+        let answer = await expectIPCError(.unavailable) { _ = try await service.cancel(clientOrderId: "bb-rest") }
+        #expect(answer?.message.contains("being looked up") == true, "\(String(describing: answer))")
         storage.failWhen.withLockedValue { $0 = nil }
         await service.settleUnsettled()
         await service.onTick(quote("BTCUSDT", bid: 93, ask: 94, at: 1))

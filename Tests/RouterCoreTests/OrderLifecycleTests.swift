@@ -253,6 +253,108 @@ struct OrderLifecycleTests {
         #expect(try metrics.expectGauge("bagbot_venue_orders_held", [("venue", "binance")]).values == [0, 1, 0], "set when it changes, not on every order")
     }
 
+    @Test("a venue's report that cannot be true (a fill of no quantity, at no price, another order's, more than the order) is not recorded: the order waits for a look-up, its symbol's entries wait, exits pass")
+    func implausibleReports() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        #expect(try await service.place(request("bb-in")).status == .filled)
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-odd", type: .limit, limit: 90))
+        func fill(_ id: String, quantity: ExactDecimal = 0.25, price: ExactDecimal = 90, order: String = "bb-odd",
+                  baseCommission: ExactDecimal? = nil) -> VenueFill {
+            VenueFill(fillId: id, clientOrderId: order, symbol: "BTCUSDT", side: .buy, quantity: quantity, price: price, fee: 0,
+                      baseCommission: baseCommission, time: Date())
+        }
+        func report(_ fills: [VenueFill], filled: ExactDecimal = 0.25, average: ExactDecimal? = 90, order: String = "bb-odd") -> VenueOrderReport {
+            VenueOrderReport(clientOrderId: order, exchangeOrderId: "x-bb-odd", status: .partiallyFilled, filledQuantity: filled,
+                             averagePrice: average, fills: fills, time: Date())
+        }
+        let untrue: [(String, VenueOrderReport)] = [
+            ("no quantity", report([fill("t-1", quantity: 0)])),
+            ("a negative quantity", report([fill("t-1", quantity: -0.25)])),
+            ("no price", report([fill("t-1", price: 0)])),
+            ("a negative price", report([fill("t-1", price: -90)])),
+            ("another order's fill", report([fill("t-1", order: "bb-other")])),
+            ("no fill id", report([fill("")])),
+            ("more filled than ordered", report([fill("t-1")], filled: 0.75)),
+            ("fills past the order", report([fill("t-1", quantity: 0.3), fill("t-2", quantity: 0.3)], filled: 0.5)),
+            ("a negative filled quantity", report([], filled: -0.25)),
+            ("a zero average price", report([fill("t-1")], average: 0)),
+            ("the whole fill taken as commission", report([fill("t-1", baseCommission: 0.25)])),
+        ]
+        for (what, untrueReport) in untrue {
+            await service.handle(.order(untrueReport), from: .binance)
+            let stored = try await fixture.store.order(clientOrderId: "bb-odd")
+            #expect(stored?.status == .acknowledged && stored?.filledQuantity == 0, "\(what): \(String(describing: stored))")
+            #expect(try fixture.count("fills") == 1, "\(what): bb-in's alone")
+        }
+        #expect(await service.unsettledOrders.contains("bb-odd"), "looked up again")
+        let waiting = await expectIPCError(.conflict) { _ = try await service.place(request("bb-entry")) }
+        #expect(waiting?.message.contains("bb-odd") == true, "\(String(describing: waiting))")
+        await binance.set(.fill)
+        #expect(try await service.place(request("bb-exit", "BTCUSDT", .sell, 0.1, reduceOnly: true)).status == .filled, "an exit passes")
+        // The venue's true word is recorded.
+        await service.handle(.order(report([fill("t-1")])), from: .binance)
+        #expect(try await fixture.store.order(clientOrderId: "bb-odd")?.filledQuantity == 0.25)
+        #expect(try fixture.count("fills") == 3)
+    }
+
+    @Test("a sell's base-asset commission as large as its fill can be true (paid from the account's other holdings); a buy's cannot")
+    func baseCommissionOfASell() {
+        let now = Date()
+        func order(_ side: Side) -> OrderRecord {
+            OrderRecord(clientOrderId: "bb-bnb", venue: .binance, symbol: "BNBUSDT", side: side, type: .market, quantity: 1, status: .sent,
+                        createdAt: now, updatedAt: now)
+        }
+        let fill = VenueFill(fillId: "BNBUSDT-1", clientOrderId: "bb-bnb", symbol: "BNBUSDT", side: .sell, quantity: 0.001, price: 600,
+                             fee: 0.0006, baseCommission: 0.001, time: now)
+        let report = VenueOrderReport(clientOrderId: "bb-bnb", exchangeOrderId: "1", status: .partiallyFilled, filledQuantity: 0.001,
+                                      averagePrice: 600, fills: [fill], time: now)
+        #expect(RouterService.implausibility(of: report, for: order(.sell)) == nil)
+        #expect(RouterService.implausibility(of: report, for: order(.buy)) != nil)
+    }
+
+    @Test("a report that cannot be true of an order already final keeps it under watch: looked up until its venue answers as it can be; a cancel answered so is not called done")
+    func implausibleReportOfAFinalOrder() async throws {
+        let fixture = try RouterFixture()
+        let binance = ScriptedVenue(id: .binance)
+        let service = try await router(fixture, binance)
+        await binance.set(.rest)
+        _ = try await service.place(request("bb-late", type: .limit, limit: 90))
+        let cancelled = try await service.cancel(clientOrderId: "bb-late")
+        #expect(cancelled.status == .cancelled && cancelled.filledQuantity == 0)
+        // A late fill, as no venue can send it (no price); the venue answers the same when asked.
+        let untrue = VenueOrderReport(clientOrderId: "bb-late", exchangeOrderId: "x-bb-late", status: .cancelled, filledQuantity: 0.2,
+                                      averagePrice: nil,
+                                      fills: [VenueFill(fillId: "t-9", clientOrderId: "bb-late", symbol: "BTCUSDT", side: .buy,
+                                                        quantity: 0.2, price: 0, fee: 0, time: Date())], time: Date())
+        await binance.setReport(untrue)
+        await service.handle(.order(untrue), from: .binance)
+        #expect(await service.unsettledOrders == ["bb-late"])
+        for _ in 0..<3 { await service.settleUnsettled() }
+        #expect(await service.unsettledOrders == ["bb-late"], "still asked for: its venue's word could not be recorded")
+        #expect(try fixture.count("fills") == 0)
+        // The venue answers as it can be: the late fill is recorded and the watch ends.
+        var corrected = untrue
+        corrected.fills[0].price = 90
+        corrected.averagePrice = 90
+        await binance.setReport(corrected)
+        await service.settleUnsettled()
+        #expect(try fixture.count("fills") == 1)
+        #expect(try await fixture.store.order(clientOrderId: "bb-late")?.filledQuantity == 0.2)
+        #expect(await service.unsettledOrders.isEmpty)
+
+        // A cancel whose answer cannot be true is not answered as done.
+        _ = try await service.place(request("bb-cx", type: .limit, limit: 90))
+        var answer = try #require(await binance.order(clientOrderId: "bb-cx", symbol: "BTCUSDT"))
+        answer.filledQuantity = 5
+        await binance.setReport(answer)
+        let refused = await expectIPCError(.unavailable) { _ = try await service.cancel(clientOrderId: "bb-cx") }
+        #expect(refused?.message.contains("being looked up") == true, "\(String(describing: refused))")
+        #expect(await service.unsettledOrders.contains("bb-cx"))
+    }
+
     @Test("a fill reported after the order was given up (not_found_at_venue) is still recorded")
     func fillAfterGivingUp() async throws {
         let fixture = try RouterFixture()
@@ -604,7 +706,7 @@ struct OrderLifecycleTests {
         let binance = ScriptedVenue(id: .binance)
         let service = try await router(fixture, binance)
         await binance.set(.rest)
-        _ = try await service.place(request(id, type: .limit, limit: 90))
+        _ = try await service.place(request(id, "BTCUSDT", .buy, 1, type: .limit, limit: 90))
         let first = VenueFill(fillId: "t-1", clientOrderId: id, symbol: "BTCUSDT", side: .buy, quantity: 0.6, price: 90, fee: 0, time: Date())
         let second = VenueFill(fillId: "t-2", clientOrderId: id, symbol: "BTCUSDT", side: .buy, quantity: 0.4, price: 90, fee: 0, time: Date())
         await service.handle(.order(VenueOrderReport(clientOrderId: id, exchangeOrderId: "x", status: .filled, filledQuantity: 1,
