@@ -819,17 +819,7 @@ public actor RouterService: ExclusiveSections {
     /// order is left to the schedule).
     func recordReport(_ report: VenueOrderReport, for stored: OrderRecord, reason: String) async -> (order: OrderRecord, agrees: Bool) {
         if let implausible = Self.implausibility(of: report, for: stored) {
-            var entry = unsettled[stored.clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
-            entry.refusedReports += 1
-            unsettled[stored.clientOrderId] = entry
-            // Once, then about once a minute at the default look-up interval: the order is asked for every round.
-            if entry.refusedReports % 30 == 1 {
-                logger.critical("a venue's report of an order cannot be true; not recorded, the order is looked up again and new orders for its symbol wait", metadata: [
-                    "client_order_id": "\(stored.clientOrderId)", "venue": "\(stored.venue.rawValue)", "problem": "\(implausible)",
-                    "refused": "\(entry.refusedReports)",
-                ])
-            }
-            return (stored, false)
+            return refuse(report, of: stored, because: implausible)
         }
         let venueFills = Self.fills(of: report, for: stored)
         let lateFill = stored.status.isFinal && report.filledQuantity > stored.filledQuantity
@@ -865,6 +855,8 @@ public actor RouterService: ExclusiveSections {
             holdingsChanges &+= 1  // before the write: one that fails may have landed all the same
             newFills = try await store.commit(updated, fills: venueFills, reason: report.rejectReason ?? reason, expecting: stored.status,
                                               durable: false)
+        } catch let past as OrderStore.FillsPastTheOrder {
+            return refuse(report, of: stored, because: past.description)
         } catch {
             if (error as? IPCError)?.code != .conflict { healthyStore = false }
             booksMayBeStale = true
@@ -875,6 +867,21 @@ public actor RouterService: ExclusiveSections {
             return (stored, false)
         }
         return (await applyRecorded(updated, newFills: newFills, report: report, stored: stored, givenUp: givenUp), true)
+    }
+
+    /// `report` not recorded, for `problem`: the order stays unsettled, to be looked up again (`implausibility`).
+    private func refuse(_ report: VenueOrderReport, of stored: OrderRecord, because problem: String) -> (order: OrderRecord, agrees: Bool) {
+        var entry = unsettled[stored.clientOrderId] ?? UnsettledOrder(venue: stored.venue, symbol: stored.symbol, misses: 0)
+        entry.refusedReports += 1
+        unsettled[stored.clientOrderId] = entry
+        // Once, then about once a minute at the default look-up interval: the order is asked for every round.
+        if entry.refusedReports % 30 == 1 {
+            logger.critical("a venue's report of an order cannot be true; not recorded, the order is looked up again and new orders for its symbol wait", metadata: [
+                "client_order_id": "\(stored.clientOrderId)", "venue": "\(stored.venue.rawValue)", "problem": "\(problem)",
+                "venue_status": "\(report.status.rawValue)", "refused": "\(entry.refusedReports)",
+            ])
+        }
+        return (stored, false)
     }
 
     /// Why `report` cannot be true of `stored`, or nil. A venue adapter's mistake, a changed exchange API or a corrupted

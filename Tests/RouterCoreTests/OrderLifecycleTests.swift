@@ -298,6 +298,11 @@ struct OrderLifecycleTests {
         await service.handle(.order(report([fill("t-1")])), from: .binance)
         #expect(try await fixture.store.order(clientOrderId: "bb-odd")?.filledQuantity == 0.25)
         #expect(try fixture.count("fills") == 3)
+        // A later report whose new fill would take the recorded ones past the order (0.25 + 0.3 of 0.5): refused whole.
+        await service.handle(.order(report([fill("t-7", quantity: 0.3)], filled: 0.5)), from: .binance)
+        #expect(try fixture.count("fills") == 3)
+        #expect(try await fixture.store.order(clientOrderId: "bb-odd")?.filledQuantity == 0.25)
+        #expect(await service.unsettledOrders.contains("bb-odd"))
     }
 
     @Test("a sell's base-asset commission as large as its fill can be true (paid from the account's other holdings); a buy's cannot")

@@ -105,7 +105,23 @@ public final class OrderStore: OrderStorage {
             try db.insertKeepingStatement(row)
             stored.append(row.fill)
         }
+        // Across reports too: fills under new ids that would add up past the order cannot be true (the transaction is
+        // rolled back, nothing of the report is written).
+        if !stored.isEmpty {
+            let quantities = try String.fetchAll(db.cachedStatement(sql: "SELECT quantity FROM fills WHERE client_order_id = ?"),
+                                                 arguments: [order.clientOrderId])
+            guard let total = try? ExactDecimal.sum(quantities.compactMap { ExactDecimal($0) }), total <= order.quantity else {
+                throw FillsPastTheOrder(clientOrderId: order.clientOrderId, quantity: order.quantity)
+            }
+        }
         return stored
+    }
+
+    /// A report whose new fills would take the order's recorded fills past its quantity.
+    public struct FillsPastTheOrder: Error, CustomStringConvertible {
+        public var clientOrderId: String
+        public var quantity: ExactDecimal
+        public var description: String { "fills adding up to more than order \(clientOrderId)'s quantity (\(quantity)) with those recorded" }
     }
 
     private static func owner(ofFill fillId: String, in db: Database) throws -> String? {
