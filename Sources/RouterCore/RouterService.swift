@@ -895,16 +895,19 @@ public actor RouterService: ExclusiveSections {
             return "\(report.filledQuantity) filled of an order for \(stored.quantity)"
         }
         if let average = report.averagePrice, !average.isPositive { return "an average price of \(average)" }
+        // A venue reports an order it has as acknowledged at least: fills said to be of one still pending or sent (or
+        // of unknown outcome) are no venue's. It also keeps an order recorded `sent` free of fills (`OrderStore.write`).
+        if !report.fills.isEmpty, rank(report.status) < rank(.acknowledged) { return "fills in a report of an order \(report.status.rawValue)" }
         for fill in report.fills {
-            let which = "fill \(fill.fillId.prefix(64))"
+            func which() -> String { "fill \(fill.fillId.prefix(64))" }
             guard !fill.fillId.isEmpty else { return "a fill without an id" }
-            guard fill.clientOrderId == stored.clientOrderId else { return "\(which) of order \(fill.clientOrderId.prefix(64))" }
-            guard fill.quantity.isPositive else { return "\(which) of quantity \(fill.quantity)" }
-            guard fill.price.isPositive else { return "\(which) at a price of \(fill.price)" }
+            guard fill.clientOrderId == stored.clientOrderId else { return "\(which()) of order \(fill.clientOrderId.prefix(64))" }
+            guard fill.quantity.isPositive else { return "\(which()) of quantity \(fill.quantity)" }
+            guard fill.price.isPositive else { return "\(which()) at a price of \(fill.price)" }
             // A sell's base-asset commission may come from the account's other holdings of the asset (a BNB pair with
             // fees in BNB): as large as the fill is possible there, not on a buy, which pays it out of what it receives.
             if let base = fill.baseCommission, base.isNegative || (stored.side == .buy && base >= fill.quantity) {
-                return "\(which) of \(fill.quantity) with \(base) of it taken as commission"
+                return "\(which()) of \(fill.quantity) with \(base) of it taken as commission"
             }
         }
         guard let reported = try? ExactDecimal.sum(report.fills.map(\.quantity)), reported <= stored.quantity else {

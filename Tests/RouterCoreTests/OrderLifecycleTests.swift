@@ -282,6 +282,8 @@ struct OrderLifecycleTests {
             ("a negative filled quantity", report([], filled: -0.25)),
             ("a zero average price", report([fill("t-1")], average: 0)),
             ("the whole fill taken as commission", report([fill("t-1", baseCommission: 0.25)])),
+            ("fills of an order the venue calls sent", VenueOrderReport(clientOrderId: "bb-odd", exchangeOrderId: "x-bb-odd", status: .sent,
+                                                                          filledQuantity: 0.25, averagePrice: 90, fills: [fill("t-1")], time: Date())),
         ]
         for (what, untrueReport) in untrue {
             await service.handle(.order(untrueReport), from: .binance)

@@ -106,8 +106,10 @@ public final class OrderStore: OrderStorage {
             stored.append(row.fill)
         }
         // Across reports too: fills under new ids that would add up past the order cannot be true (the transaction is
-        // rolled back, nothing of the report is written).
-        if !stored.isEmpty {
+        // rolled back, nothing of the report is written). An order that was `sent` (or `pending_new`) until this
+        // report has no fills before it (RouterService refuses fills in a report below `acknowledged`): the report's
+        // own, checked against the order already, are all it has, and the first answer to an order costs no read.
+        if !stored.isEmpty, expecting != .sent, expecting != .pendingNew {
             let quantities = try String.fetchAll(db.cachedStatement(sql: "SELECT quantity FROM fills WHERE client_order_id = ?"),
                                                  arguments: [order.clientOrderId])
             guard let total = try? ExactDecimal.sum(quantities.compactMap { ExactDecimal($0) }), total <= order.quantity else {
