@@ -884,6 +884,9 @@ public actor RouterService: ExclusiveSections {
         return (stored, false)
     }
 
+    /// The largest fee, either way, that a fill may carry as a share of its value.
+    static let largestFeeShare = ExactDecimal(mantissa: 2, scale: 1)
+
     /// Why `report` cannot be true of `stored`, or nil. A venue adapter's mistake, a changed exchange API or a corrupted
     /// answer must not reach the record: a fill of no quantity, or at no price, would move every position built from
     /// the fills (routerd's, arsenald's, mindsetd's) and every P&L with it. Such a report is not recorded (critical
@@ -904,6 +907,14 @@ public actor RouterService: ExclusiveSections {
             guard fill.clientOrderId == stored.clientOrderId else { return "\(which()) of order \(fill.clientOrderId.prefix(64))" }
             guard fill.quantity.isPositive else { return "\(which()) of quantity \(fill.quantity)" }
             guard fill.price.isPositive else { return "\(which()) at a price of \(fill.price)" }
+            // A fee beyond a fifth of the trade either way (a rebate is a small negative one; a paper fee rate is at most a
+            // tenth) would turn a loss into a win in every P&L built from the fills, or lock the day for nothing.
+            guard let notional = try? fill.quantity.multiplied(by: fill.price, scale: 16, rounding: .halfEven),
+                  // Up to the 8 decimals fees are rounded up to: a fill worth a few satoshis may carry a fee of 1e-8.
+                  let bound = try? notional.multiplied(by: Self.largestFeeShare, scale: 16, rounding: .up).rounded(toScale: 8, rounding: .up),
+                  let least = try? ExactDecimal.zero - bound, fill.fee <= bound, fill.fee >= least else {
+                return "\(which()) of \(fill.quantity) at \(fill.price) with a fee of \(fill.fee)"
+            }
             // A sell's base-asset commission may come from the account's other holdings of the asset (a BNB pair with
             // fees in BNB): as large as the fill is possible there, not on a buy, which pays it out of what it receives.
             if let base = fill.baseCommission, base.isNegative || (stored.side == .buy && base >= fill.quantity) {

@@ -242,6 +242,27 @@ struct BinanceVenueTests {
         }
     }
 
+    @Test("a tick routerd would not take (a bid of 0, an ask under the bid) never becomes the mark a holding is valued at")
+    func unquotableTicksAreNoMark() async throws {
+        try await Self.withVenue(balances: "USDT=10000,BTC=0.5,ETH=0", markMaxAge: .seconds(60)) { venue, fake in
+            let events = EventCollector()
+            await venue.setEventHandler { event in await events.add(event) }
+            try await waitFor("a tick from the market stream", timeout: .seconds(30)) {
+                try await fake.control("price", ["symbol": "BTCUSDT", "bid": "61000.00", "ask": "61000.02"])
+                return await events.ticks > 0
+            }
+            let marked = try #require(try await venue.positions().first?.lastPrice)
+            #expect(marked == ExactDecimal("61000.01")!, "the stream's mid")
+            let seen = await events.ticks
+            for (bid, ask) in [("0.00000000", "61000.02"), ("61000.02", "30000.00")] {
+                try await fake.control("stream", ["stream": "btcusdt@bookTicker",
+                                                  "data": ["u": 1, "s": "BTCUSDT", "b": bid, "B": "1", "a": ask, "A": "1"]])
+            }
+            try await waitFor("the malformed ticks delivered", timeout: .seconds(30)) { await events.ticks >= seen + 2 }
+            #expect(try await venue.positions().first?.lastPrice == marked, "still the last mark routerd would take")
+        }
+    }
+
     @Test("an order reported final in its own answer costs no lookup when its executionReports arrive; a working one's change does")
     func finalOrdersNotLookedUpAgain() async throws {
         try await Self.withVenue { venue, fake in

@@ -262,8 +262,8 @@ struct OrderLifecycleTests {
         await binance.set(.rest)
         _ = try await service.place(request("bb-odd", type: .limit, limit: 90))
         func fill(_ id: String, quantity: ExactDecimal = 0.25, price: ExactDecimal = 90, order: String = "bb-odd",
-                  baseCommission: ExactDecimal? = nil) -> VenueFill {
-            VenueFill(fillId: id, clientOrderId: order, symbol: "BTCUSDT", side: .buy, quantity: quantity, price: price, fee: 0,
+                  baseCommission: ExactDecimal? = nil, fee: ExactDecimal = 0.02) -> VenueFill {
+            VenueFill(fillId: id, clientOrderId: order, symbol: "BTCUSDT", side: .buy, quantity: quantity, price: price, fee: fee,
                       baseCommission: baseCommission, time: Date())
         }
         func report(_ fills: [VenueFill], filled: ExactDecimal = 0.25, average: ExactDecimal? = 90, order: String = "bb-odd") -> VenueOrderReport {
@@ -282,6 +282,8 @@ struct OrderLifecycleTests {
             ("a negative filled quantity", report([], filled: -0.25)),
             ("a zero average price", report([fill("t-1")], average: 0)),
             ("the whole fill taken as commission", report([fill("t-1", baseCommission: 0.25)])),
+            ("a fee past a fifth of the trade", report([fill("t-1", fee: 4.51)])),
+            ("a rebate past a fifth of the trade", report([fill("t-1", fee: -4.51)])),
             ("fills of an order the venue calls sent", VenueOrderReport(clientOrderId: "bb-odd", exchangeOrderId: "x-bb-odd", status: .sent,
                                                                           filledQuantity: 0.25, averagePrice: 90, fills: [fill("t-1")], time: Date())),
         ]
@@ -296,8 +298,8 @@ struct OrderLifecycleTests {
         #expect(waiting?.message.contains("bb-odd") == true, "\(String(describing: waiting))")
         await binance.set(.fill)
         #expect(try await service.place(request("bb-exit", "BTCUSDT", .sell, 0.1, reduceOnly: true)).status == .filled, "an exit passes")
-        // The venue's true word is recorded.
-        await service.handle(.order(report([fill("t-1")])), from: .binance)
+        // The venue's true word is recorded (a maker's rebate, a small negative fee, is one).
+        await service.handle(.order(report([fill("t-1", fee: -0.0011)])), from: .binance)
         #expect(try await fixture.store.order(clientOrderId: "bb-odd")?.filledQuantity == 0.25)
         #expect(try fixture.count("fills") == 3)
         // A later report whose new fill would take the recorded ones past the order (0.25 + 0.3 of 0.5): refused whole.
@@ -307,7 +309,7 @@ struct OrderLifecycleTests {
         #expect(await service.unsettledOrders.contains("bb-odd"))
     }
 
-    @Test("a sell's base-asset commission as large as its fill can be true (paid from the account's other holdings); a buy's cannot")
+    @Test("a sell's base-asset commission as large as its fill can be true (paid from the account's other holdings), a buy's cannot; a fee rounded up to 1e-8 on a tiny fill can be true")
     func baseCommissionOfASell() {
         let now = Date()
         func order(_ side: Side) -> OrderRecord {
@@ -320,6 +322,15 @@ struct OrderLifecycleTests {
                                       averagePrice: 600, fills: [fill], time: now)
         #expect(RouterService.implausibility(of: report, for: order(.sell)) == nil)
         #expect(RouterService.implausibility(of: report, for: order(.buy)) != nil)
+        // A fill worth a few satoshis whose fee was rounded up to the 8th decimal is true; ten times that is not.
+        var tiny = report
+        tiny.fills = [VenueFill(fillId: "XRPBTC-1", clientOrderId: "bb-bnb", symbol: "XRPBTC", side: .sell, quantity: 1, price: 0.00000003,
+                                fee: 0.00000001, time: now)]
+        tiny.filledQuantity = 1
+        tiny.averagePrice = 0.00000003
+        #expect(RouterService.implausibility(of: tiny, for: order(.sell)) == nil)
+        tiny.fills[0].fee = 0.0000001
+        #expect(RouterService.implausibility(of: tiny, for: order(.sell)) != nil)
     }
 
     @Test("a report that cannot be true of an order already final keeps it under watch: looked up until its venue answers as it can be; a cancel answered so is not called done")

@@ -6,8 +6,8 @@ import Testing
 @testable import RouterCore
 
 /// Seeded random venue reports, true and untrue, of a few working orders, through routerd's record: whatever a
-/// venue says, the record keeps every fill positive and priced, never more filled or fills than an order's
-/// quantity, and never loses what it has.
+/// venue says, the record keeps every fill positive and priced with a fee within a fifth of its value, never more
+/// filled or fills than an order's quantity, and never loses what it has.
 @Suite("venue reports, random")
 struct VenueReportPropertyTests {
     struct Snapshot: Equatable {
@@ -24,12 +24,16 @@ struct VenueReportPropertyTests {
             }
             var ids = Set<String>()
             var sums: [String: ExactDecimal] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT fill_id, client_order_id, quantity, price, base_commission, side FROM fills") {
+            for row in try Row.fetchAll(db, sql: "SELECT fill_id, client_order_id, quantity, price, fee, base_commission, side FROM fills") {
                 let fillId: String = row["fill_id"]
                 let order: String = row["client_order_id"]
                 let quantity = try #require(ExactDecimal(row["quantity"] as String))
                 let price = try #require(ExactDecimal(row["price"] as String))
                 #expect(quantity.isPositive && price.isPositive, "fill \(fillId): \(quantity) at \(price)")
+                let fee = try #require(ExactDecimal(row["fee"] as String))
+                let fifth = try quantity.multiplied(by: price, scale: 16, rounding: .halfEven).multiplied(by: 0.2, scale: 16, rounding: .up)
+                let negated = try ExactDecimal.zero - fee
+                #expect(fee <= fifth && negated <= fifth, "fill \(fillId): a fee of \(fee)")
                 if let base = (row["base_commission"] as String?).flatMap(ExactDecimal.init) {
                     #expect(!base.isNegative && ((row["side"] as String) == "sell" || base < quantity), "fill \(fillId): commission \(base)")
                 }
@@ -49,6 +53,8 @@ struct VenueReportPropertyTests {
     func reportsKeepTheRecordTrue(seed: UInt64) async throws {
         var random = SplitMix64(seed: seed)
         func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
+        /// Mostly one of `likely` (values a venue sends), one time in eight one of `unlikely` (values none can).
+        func mostly<T>(_ likely: [T], else unlikely: [T]) -> T { random.next() % 8 == 0 ? pick(unlikely) : pick(likely) }
         let fixture = try RouterFixture()
         let binance = ScriptedVenue(id: .binance)
         let service = try await fixture.service(venues: [binance], reconciliation: ReconciliationSettings(lookupInterval: .milliseconds(10)),
@@ -67,12 +73,15 @@ struct VenueReportPropertyTests {
         for step in 0..<250 {
             let order = pick(Array(orders.keys.sorted()))
             let fills = (0..<Int(random.next() % 4)).map { _ in
-                VenueFill(fillId: pick(["t-1", "t-2", "t-3", "t-4", "t-5", "t-6", ""]), clientOrderId: pick([order, order, order, "bb-other"]),
-                          symbol: "BTCUSDT", side: .buy, quantity: pick(quantities), price: pick(prices), fee: pick(["0", "0.01", "-0.01"].map { ExactDecimal($0)! }),
-                          baseCommission: pick([nil, ExactDecimal("0.001"), ExactDecimal("-0.001"), ExactDecimal("1")]), time: Date())
+                VenueFill(fillId: mostly(["t-1", "t-2", "t-3", "t-4", "t-5", "t-6"], else: [""]), clientOrderId: mostly([order], else: ["bb-other"]),
+                          symbol: "BTCUSDT", side: .buy, quantity: mostly(Array(quantities[2...]), else: Array(quantities[..<2])),
+                          price: mostly(Array(prices[2...]), else: Array(prices[..<2])),
+                          fee: ExactDecimal(mostly(["0", "0.001", "-0.0001", "0.01"], else: ["5", "-5", "1000"]))!,
+                          baseCommission: mostly([nil, ExactDecimal("0.001")], else: [ExactDecimal("-0.001"), ExactDecimal("1")]), time: Date())
             }
-            let report = VenueOrderReport(clientOrderId: order, exchangeOrderId: "x-\(order)", status: pick(statuses), filledQuantity: pick(quantities),
-                                          averagePrice: pick([nil, ExactDecimal("90"), ExactDecimal("0")]), fills: fills, time: Date())
+            let report = VenueOrderReport(clientOrderId: order, exchangeOrderId: "x-\(order)", status: pick(statuses),
+                                          filledQuantity: mostly(Array(quantities[1...]), else: Array(quantities[..<1])),
+                                          averagePrice: mostly([nil, ExactDecimal("90")], else: [ExactDecimal("0")]), fills: fills, time: Date())
             await service.handle(.order(report), from: .binance)
             if step % 25 == 24 { await service.settleUnsettled() }
             let after = try snapshot(fixture, orders: orders)

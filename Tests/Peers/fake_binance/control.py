@@ -69,6 +69,16 @@ async def price(request, fake):
     return _ok({"symbol": symbol.name, "bid": f8(bid), "ask": f8(ask), "trades": [t.my_trade() for t in made]})
 
 
+async def stream(request, fake):
+    """POST /fake/stream {"stream","data"}: one market-stream message as given, malformed ones included (extension)."""
+    body = await _body(request)
+    name, data = body.get("stream"), body.get("data")
+    if not isinstance(name, str) or not isinstance(data, dict):
+        raise BadControl("need stream (a stream name) and data (an object)")
+    fake.engine.sink.stream(name, data)
+    return _ok()
+
+
 async def behaviour(request, fake):
     """POST /fake/behaviour {"name", "count", ...options}: the next `count` matching requests misbehave."""
     body = await _body(request)
@@ -238,7 +248,7 @@ async def health(request, fake):
 
 
 ROUTES = [
-    ("POST", "/fake/price", price), ("POST", "/fake/behaviour", behaviour), ("POST", "/fake/clock", clock),
+    ("POST", "/fake/price", price), ("POST", "/fake/stream", stream), ("POST", "/fake/behaviour", behaviour), ("POST", "/fake/clock", clock),
     ("POST", "/fake/limits", limits), ("POST", "/fake/partial", partial), ("POST", "/fake/advance", advance),
     ("POST", "/fake/commission", commission), ("POST", "/fake/ping", ping), ("POST", "/fake/filters", filters), ("POST", "/fake/status", status), ("POST", "/fake/balance", balance),
     ("POST", "/fake/place", place), ("GET", "/fake/balances", balances), ("GET", "/fake/requests", requests), ("GET", "/fake/orders", orders),

@@ -182,7 +182,9 @@ public actor BinanceVenue: TradingVenue {
     static let earlyEventLimit = 1_000
 
     private func marketTick(_ tick: Tick) async {
-        marks[tick.symbol] = (tick.last, .now)
+        // A holding is valued at this mark when routerd has no fresh price of its own: only from a tick routerd would
+        // take (a bid of 0, an ask under the bid, a price out of range would value it at half the ask, or at anything).
+        if RequestRules.isQuotable(tick) { marks[tick.symbol] = (tick.last, .now) }
         await deliver(.tick(tick))
     }
 
