@@ -44,6 +44,9 @@ public actor RouterService: ExclusiveSections {
     var lastTicks: [String: Tick] = [:]
     /// When each symbol's last tick was received, on `clock`: a price older than `priceAgeLimit` values nothing.
     var lastTickReceived: [String: ContinuousClock.Instant] = [:]
+    /// Symbols whose latest tick was not one a venue could have quoted: logged as they become so and again as they
+    /// come back, not for every tick of a book emptied on one side.
+    var unquotableSymbols: Set<String> = []
     let priceAgeLimit: Duration?
     let clock: @Sendable () -> ContinuousClock.Instant
     private var ticks = 0
@@ -304,8 +307,15 @@ public actor RouterService: ExclusiveSections {
 
     private func apply(_ tick: Tick, arrived: ContinuousClock.Instant) {
         guard RequestRules.isQuotable(tick) else {
-            logger.warning("tick with an impossible price ignored", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
+            if unquotableSymbols.insert(tick.symbol).inserted {
+                logger.warning("ticks with an impossible price ignored until the market is one a venue could quote", metadata: [
+                    "symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)", "last": "\(tick.last)",
+                ])
+            }
             return
+        }
+        if unquotableSymbols.remove(tick.symbol) != nil {
+            logger.notice("ticks quotable again", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
         }
         ticks += 1
         if dayClock == .latestTick, latestTickTime.map({ tick.time > $0 }) ?? true { latestTickTime = tick.time }

@@ -37,4 +37,18 @@ struct ImpossiblePricesTests {
         #expect(order.rejectReason?.contains("no market data") == true)
         #expect(try await service.account().equity == 200_000)
     }
+
+    @Test("a stream of impossible ticks is logged once as it starts and once as the market is quotable again, not per tick")
+    func impossibleTicksLoggedOnce() async throws {
+        let fixture = try RouterFixture()
+        let log = CapturedLog()
+        // A live venue's ticks reach routerd as they come (the paper venue drops impossible ones before reporting).
+        let service = try await fixture.service(venues: [ScriptedVenue(id: .binance)], paperTrading: false, logger: log.logger)
+        let ticks = Array(repeating: quote("BTCUSDT", bid: 0, ask: 100), count: 50)
+            + [quote("ETHUSDT", bid: 5, ask: 4), quote("BTCUSDT", bid: 100, ask: 101), quote("BTCUSDT", bid: 0, ask: 100)]
+        for tick in ticks { await service.handle(.tick(tick), from: .binance) }
+        let ignored = log.lines.filter { $0.contains("impossible price ignored") }
+        #expect(ignored.count == 3, "BTCUSDT twice (a second run of them), ETHUSDT once: \(ignored)")
+        #expect(log.lines.filter { $0.contains("ticks quotable again") && $0.contains("BTCUSDT") }.count == 1)
+    }
 }

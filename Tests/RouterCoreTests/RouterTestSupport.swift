@@ -64,13 +64,13 @@ struct RouterFixture {
                  reconciliation: ReconciliationSettings = ReconciliationSettings(), paperTrading: Bool = true,
                  statusLagTicks: Int = 0, priceAgeLimit: Duration? = nil, dayClock: RouterService.DayClock = .wall,
                  clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
-                 metrics: any MetricsFactory = MetricsSystem.factory) async throws -> RouterService {
+                 metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = quietLogger) async throws -> RouterService {
         let paper = try await PaperVenue(database: database, settings: paperSettings, rules: rules, logger: quietLogger,
                                          statusLagTicks: statusLagTicks)
         let service = try await RouterService(
             store: storage ?? store, venues: [paper] + extra, symbols: SymbolMap(overrides: overrides, paperTrading: paperTrading),
             tradingSwitch: TradingSwitch(stateDirectory: dir.file("state"), logger: quietLogger),
-            events: events, logger: quietLogger, reconciliation: reconciliation, priceAgeLimit: priceAgeLimit, dayClock: dayClock,
+            events: events, logger: logger, reconciliation: reconciliation, priceAgeLimit: priceAgeLimit, dayClock: dayClock,
             clock: clock, metricsFactory: metrics)
         try await service.start()
         return service
