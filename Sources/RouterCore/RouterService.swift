@@ -44,9 +44,7 @@ public actor RouterService: ExclusiveSections {
     var lastTicks: [String: Tick] = [:]
     /// When each symbol's last tick was received, on `clock`: a price older than `priceAgeLimit` values nothing.
     var lastTickReceived: [String: ContinuousClock.Instant] = [:]
-    /// Symbols whose latest tick was not one a venue could have quoted: logged as they become so and again as they
-    /// come back, not for every tick of a book emptied on one side.
-    var unquotableSymbols: Set<String> = []
+    var impossibleTicks = ImpossibleTicks()
     let priceAgeLimit: Duration?
     let clock: @Sendable () -> ContinuousClock.Instant
     private var ticks = 0
@@ -306,17 +304,7 @@ public actor RouterService: ExclusiveSections {
     }
 
     private func apply(_ tick: Tick, arrived: ContinuousClock.Instant) {
-        guard RequestRules.isQuotable(tick) else {
-            if unquotableSymbols.insert(tick.symbol).inserted {
-                logger.warning("ticks with an impossible price ignored until the market is one a venue could quote", metadata: [
-                    "symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)", "last": "\(tick.last)",
-                ])
-            }
-            return
-        }
-        if unquotableSymbols.remove(tick.symbol) != nil {
-            logger.notice("ticks quotable again", metadata: ["symbol": "\(tick.symbol)", "bid": "\(tick.bid)", "ask": "\(tick.ask)"])
-        }
+        guard impossibleTicks.admit(tick, logger: logger) else { return }
         ticks += 1
         if dayClock == .latestTick, latestTickTime.map({ tick.time > $0 }) ?? true { latestTickTime = tick.time }
         lastTicks[tick.symbol] = tick

@@ -221,7 +221,7 @@ struct BinanceVenueTests {
         }
     }
 
-    @Test("a holding is marked at the market stream's last price while it is younger than routerd's price age limit, then at Binance's over REST")
+    @Test("a holding is marked at the market stream's last price while it is younger than routerd's price age limit, then at Binance's over REST, read once per that age")
     func markAge() async throws {
         try await Self.withVenue(balances: "USDT=10000,BTC=0.5,ETH=0", markMaxAge: .seconds(1)) { venue, fake in
             let events = EventCollector()
@@ -239,6 +239,8 @@ struct BinanceVenueTests {
             try await Task.sleep(for: .milliseconds(1_300))
             #expect(try await venue.positions().first?.quantity == ExactDecimal("0.5")!)
             #expect(try await tickerReads() == before + 1, "older than the limit: Binance's last price over REST")
+            #expect(try await venue.positions().first?.quantity == ExactDecimal("0.5")!)
+            #expect(try await tickerReads() == before + 1, "the price read is the mark until it is as old")
         }
     }
 

@@ -50,5 +50,12 @@ struct ImpossiblePricesTests {
         let ignored = log.lines.filter { $0.contains("impossible price ignored") }
         #expect(ignored.count == 3, "BTCUSDT twice (a second run of them), ETHUSDT once: \(ignored)")
         #expect(log.lines.filter { $0.contains("ticks quotable again") && $0.contains("BTCUSDT") }.count == 1)
+
+        // The paper venue, which sees the replay feed's ticks (or Binance's, on paper) first, logs them the same way.
+        let paperLog = CapturedLog()
+        let paper = try await PaperVenue(database: fixture.database, settings: fixture.paperSettings,
+                                         rules: RouterFixture.testSymbols.map(RouterFixture.looseRules), logger: paperLog.logger)
+        for tick in ticks { await paper.ingest(tick) }
+        #expect(paperLog.lines.filter { $0.contains("impossible price ignored") }.count == 3, "\(paperLog.lines)")
     }
 }

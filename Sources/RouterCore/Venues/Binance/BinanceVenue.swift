@@ -781,10 +781,14 @@ public actor BinanceVenue: TradingVenue {
         for pair in feePrices.keys { feePrices[pair]?.at -= duration }
     }
 
-    /// The market stream's last trade of `symbol` if it is younger than `markMaxAge`, else Binance's over REST.
+    /// The market stream's last trade of `symbol` if it is younger than `markMaxAge`, else Binance's over REST, kept as
+    /// the mark in turn: a symbol whose stream is quiet (or sends only ticks routerd refuses) costs one read per
+    /// `markMaxAge`, not one per account read.
     private func markPrice(_ symbol: String) async throws -> ExactDecimal {
         if let mark = marks[symbol], ContinuousClock.now - mark.at < markMaxAge { return mark.price }
-        return try await lastPrice(symbol)
+        let price = try await lastPrice(symbol)
+        marks[symbol] = (price, .now)
+        return price
     }
 
     /// `GET /api/v3/ticker/price` (weight 2): Binance's last traded price of `symbol`; a price that is not positive is

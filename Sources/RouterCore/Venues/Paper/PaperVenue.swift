@@ -26,6 +26,7 @@ public actor PaperVenue: RecordingVenue, ExclusiveSections {
     /// A write failed and reading the books back failed too: memory may not match the disk, so nothing is
     /// executed until the books are read again.
     private var booksUnreadable = false
+    private var impossibleTicks = ImpossibleTicks()
     /// `router.paper.status_lag_ticks`: a filled market order is answered `acknowledged` with its fills, and its
     /// final status is reported this many ticks of its symbol later (0: at once, with its fills).
     private let statusLagTicks: Int
@@ -167,10 +168,7 @@ public actor PaperVenue: RecordingVenue, ExclusiveSections {
     /// one by one; then the fills and the tick go to the event handler, outside the venue's exclusive section
     /// (the handler may wait for routerd, which may be waiting for this venue).
     public func ingest(_ tick: Tick) async {
-        guard RequestRules.isQuotable(tick) else {
-            logger.warning("paper venue ignored a tick with an impossible price", metadata: ["symbol": "\(tick.symbol)"])
-            return
-        }
+        guard impossibleTicks.admit(tick, logger: logger) else { return }
         let events: [VenueEvent] = await exclusively {
             exchange.record(tick, at: clock())
             var events: [VenueEvent] = []
